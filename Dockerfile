@@ -1,0 +1,20 @@
+# One image for every housing-brain service; the command picks the service.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+# Dev dependencies stay out; tsx (a runtime dependency) runs the TypeScript sources.
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY core ./core
+COPY broker ./broker
+COPY ingest ./ingest
+COPY rules ./rules
+COPY api ./api
+COPY simulators ./simulators
+COPY cli ./cli
+COPY types ./types
+COPY tsconfig.json ./
+USER node
+ENTRYPOINT ["node", "bin/housing-brain.js"]
+CMD ["up"]

@@ -1,0 +1,55 @@
+// The API as a Fastify plugin tree: infrastructure plugins first, then one plugin per resource.
+// `buildApp` only wires; listening and shutdown belong to the caller (cli/, tests use inject()).
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Db } from '../core/db/client.ts'
+import type { DbFeatures } from '../core/db/migrate.ts'
+import type { Logger } from '../core/log.ts'
+import type { Metrics } from '../core/metrics.ts'
+import auth from './plugins/auth.ts'
+import errors from './plugins/errors.ts'
+import deadLetters from './routes/dead-letters.ts'
+import devices from './routes/devices.ts'
+import health from './routes/health.ts'
+
+export interface AppDeps {
+  db: Db
+  features: DbFeatures
+  metrics: Metrics
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
+
+export async function buildApp(deps: AppDeps, log: Logger): Promise<App> {
+  // Typed as Fastify's logger so the instance type stays the plain App type.
+  const loggerInstance: FastifyBaseLogger = log
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: 1024 * 1024,
+    // One line per request is noise at info level; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+  }).withTypeProvider<ZodTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+
+  await app.register(errors)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'housing-brain API', version: '1', description: 'Property supervision and evaluation API' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(auth, { db: deps.db })
+
+  await app.register(health, deps)
+  await app.register(devices, deps)
+  await app.register(deadLetters, deps)
+  return app
+}

@@ -1,0 +1,41 @@
+// Bearer-token authentication for /api: resolves the token to a principal (user, role, company).
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Db } from '../../core/db/client.ts'
+import { AppError } from '../../core/errors.ts'
+import { resolveToken, type Principal, type Role } from '../../core/repos/tokens.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null
+  }
+}
+
+/** The principal of an authenticated request (the auth hook guarantees one under /api). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new AppError('unauthorized')
+  return req.principal
+}
+
+/** Throws `forbidden` unless the caller has one of the roles. */
+export function requireRole(req: FastifyRequest, ...roles: Role[]): Principal {
+  const p = principalOf(req)
+  if (!roles.includes(p.role)) throw new AppError('forbidden', `This action needs the role ${roles.join(' or ')}; you are ${p.role}`)
+  return p
+}
+
+export default fp(
+  (app: FastifyInstance, opts: { db: Db }) => {
+    app.decorateRequest('principal', null)
+    app.addHook('onRequest', async (req) => {
+      if (!req.url.startsWith('/api/')) return
+      const header = req.headers.authorization
+      const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null
+      if (!match?.[1]) throw new AppError('unauthorized')
+      const principal = await resolveToken(opts.db, match[1])
+      if (!principal) throw new AppError('unauthorized', 'The bearer token is unknown, revoked or expired')
+      req.principal = principal
+    })
+  },
+  { name: 'auth' },
+)

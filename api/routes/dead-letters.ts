@@ -1,0 +1,48 @@
+// The dead-letter store: every rejected message or reading, newest first.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { REJECT_REASONS, type RejectReason } from '../../core/contract.ts'
+import { listDeadLetters } from '../../core/repos/dead-letters.ts'
+import type { AppDeps } from '../app.ts'
+import { errorResponses, limitParam, timestamp } from '../schemas.ts'
+
+const reasonCodes = Object.keys(REJECT_REASONS) as [RejectReason, ...RejectReason[]]
+
+const deadLetter = z.object({
+  id: z.number().int(),
+  receivedAt: timestamp,
+  clientId: z.string().nullable(),
+  topic: z.string(),
+  deviceId: z.string().nullable(),
+  reasonCode: z.enum(reasonCodes),
+  reason: z.string(),
+  payloadExcerpt: z.string().nullable(),
+})
+
+const deadLetters: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.get(
+    '/api/v1/dead-letters',
+    {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Rejected telemetry with the reason for each rejection',
+        querystring: z.object({
+          device: z.string().optional(),
+          reason: z.enum(reasonCodes).optional(),
+          from: timestamp.optional(),
+          to: timestamp.optional(),
+          limit: limitParam,
+          cursor: z.coerce.number().int().positive().optional().describe('The nextCursor of the previous page'),
+        }),
+        response: { 200: z.object({ items: z.array(deadLetter), nextCursor: z.number().nullable() }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query
+      const items = await listDeadLetters(deps.db, { deviceId: q.device, reasonCode: q.reason, from: q.from, to: q.to, before: q.cursor, limit: q.limit })
+      return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
+    },
+  )
+}
+
+export default deadLetters

@@ -1,0 +1,153 @@
+// Devices: registry view, newest values and bucketed history.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { DEVICE_KINDS, DEVICE_STATUS, idSchema } from '../../core/contract.ts'
+import { AppError } from '../../core/errors.ts'
+import { getDevice, getDeviceStatus, listDevices } from '../../core/repos/devices.ts'
+import { AGGREGATES, bucketedReadings, latestFor, rawReadings } from '../../core/repos/readings.ts'
+import type { AppDeps } from '../app.ts'
+import { duration, errorResponses, limitParam, timestamp } from '../schemas.ts'
+
+const device = z.object({
+  id: z.string(),
+  kind: z.enum(DEVICE_KINDS),
+  name: z.string().nullable(),
+  communityId: z.string(),
+  gatewayId: z.string().nullable(),
+  enabled: z.boolean(),
+  expectedIntervalS: z.number().int(),
+  createdAt: timestamp,
+})
+
+const deviceDetail = device.extend({
+  status: z.enum(DEVICE_STATUS).nullable().describe('Last status the device (or its Last Will) reported'),
+  statusChangedAt: timestamp.nullable(),
+})
+
+const idParams = z.object({ id: idSchema })
+
+/** Most buckets one request may ask for. */
+const MAX_BUCKETS = 10_000
+const DAY_MS = 86_400_000
+
+const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const db = deps.db
+
+  app.get(
+    '/api/v1/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'List devices',
+        querystring: z.object({
+          community: z.string().optional(),
+          kind: z.enum(DEVICE_KINDS).optional(),
+          gateway: z.string().optional(),
+          limit: limitParam,
+          cursor: z.string().optional().describe('The nextCursor of the previous page'),
+        }),
+        response: { 200: z.object({ items: z.array(device), nextCursor: z.string().nullable() }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query
+      const items = await listDevices(db, { communityId: q.community, kind: q.kind, gatewayId: q.gateway, after: q.cursor, limit: q.limit })
+      return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
+    },
+  )
+
+  async function mustExist(id: string) {
+    const d = await getDevice(db, id)
+    if (!d) throw new AppError('device_not_found', `No device "${id}"`)
+    return d
+  }
+
+  app.get(
+    '/api/v1/devices/:id',
+    {
+      schema: { tags: ['devices'], summary: 'One device with its connectivity status', params: idParams, response: { 200: deviceDetail, ...errorResponses } },
+    },
+    async (req) => {
+      const d = await mustExist(req.params.id)
+      const status = await getDeviceStatus(db, d.id)
+      return { ...d, status: status?.status ?? null, statusChangedAt: status?.changedAt ?? null }
+    },
+  )
+
+  app.get(
+    '/api/v1/devices/:id/latest',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Newest value of every metric of a device',
+        params: idParams,
+        response: {
+          200: z.object({
+            deviceId: z.string(),
+            values: z.array(z.object({ metric: z.string(), ts: timestamp, value: z.number(), receivedAt: timestamp })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const d = await mustExist(req.params.id)
+      return { deviceId: d.id, values: await latestFor(db, d.id) }
+    },
+  )
+
+  app.get(
+    '/api/v1/devices/:id/readings',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'History of one metric, raw or bucketed',
+        description:
+          'Without `bucket`, raw readings in time order. With `bucket` (e.g. 1m, 15m, 1h), one point per bucket aligned to ' +
+          '2000-01-03T00:00Z, aggregated with `agg`. On TimescaleDB, minute- and hour-aligned requests are answered from ' +
+          'the continuous aggregates.',
+        params: idParams,
+        querystring: z.object({
+          metric: z.string().min(1),
+          from: timestamp.optional().describe('Inclusive; default 24 h before `to`'),
+          to: timestamp.optional().describe('Exclusive; default now'),
+          bucket: duration.optional(),
+          agg: z.enum(AGGREGATES).default('avg'),
+          limit: z.coerce.number().int().min(1).max(MAX_BUCKETS).default(1000),
+        }),
+        response: {
+          200: z.object({
+            deviceId: z.string(),
+            metric: z.string(),
+            from: timestamp,
+            to: timestamp,
+            bucketMs: z.number().nullable(),
+            agg: z.enum(AGGREGATES).nullable(),
+            points: z.array(z.object({ ts: timestamp, value: z.number(), count: z.number().int().optional() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query
+      const d = await mustExist(req.params.id)
+      const to = q.to ?? new Date()
+      const from = q.from ?? new Date(to.getTime() - DAY_MS)
+      if (from >= to) throw new AppError('validation_failed', 'querystring.from must be before querystring.to')
+      const base = { deviceId: d.id, metric: q.metric, from, to }
+      if (q.bucket === undefined) {
+        const rows = await rawReadings(db, { ...base, limit: q.limit })
+        return { ...base, bucketMs: null, agg: null, points: rows.map((r) => ({ ts: r.ts, value: r.value })) }
+      }
+      const buckets = Math.ceil((to.getTime() - from.getTime()) / q.bucket)
+      if (buckets > MAX_BUCKETS) {
+        throw new AppError('validation_failed', `querystring.bucket: ${buckets} buckets in this range, at most ${MAX_BUCKETS}; use a larger bucket or a shorter range`)
+      }
+      const rows = await bucketedReadings(db, { ...base, bucketMs: q.bucket, agg: q.agg, limit: q.limit }, deps.features.timescale !== undefined)
+      return { ...base, bucketMs: q.bucket, agg: q.agg, points: rows.map((r) => ({ ts: r.bucket, value: r.value, count: r.count })) }
+    },
+  )
+}
+
+export default devices

@@ -1,0 +1,79 @@
+// The long-running commands: each builds its units, starts them, and registers their shutdown.
+import { parseArgs } from 'node:util'
+import { ROLES, insertUser, issueToken, type Role } from '../core/repos/tokens.ts'
+import { createMetrics } from '../core/metrics.ts'
+import { Controller, type Unit } from '../core/units.ts'
+import { Ingest } from '../ingest/service.ts'
+import { StandaloneIngest } from '../ingest/standalone.ts'
+import type { CommandContext } from './main.ts'
+import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase } from './stack.ts'
+
+async function runUnits(ctx: CommandContext, units: Unit[]): Promise<void> {
+  const controller = new Controller(ctx.log)
+  await controller.start(units)
+  ctx.onShutdown(() => controller.stop())
+}
+
+export async function broker(ctx: CommandContext): Promise<void> {
+  const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain broker')
+  const metrics = createMetrics()
+  const unit = new BrokerWithIngest(database.db, ctx.cfg, ctx.log, metrics)
+  await runUnits(ctx, [databaseUnit(database), unit])
+  ctx.log.info({ mqtt: unit.address }, 'broker listening')
+}
+
+export async function ingest(ctx: CommandContext): Promise<void> {
+  const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain ingest')
+  const metrics = createMetrics()
+  const core = new Ingest(database.db, ctx.cfg, ctx.log, metrics)
+  const subscriber = new StandaloneIngest(
+    core,
+    {
+      url: ctx.cfg.MQTT_URL,
+      clientId: ctx.cfg.INGEST_CLIENT_ID,
+      username: ctx.cfg.MQTT_USERNAME,
+      password: ctx.cfg.MQTT_PASSWORD,
+      ackWindow: ctx.cfg.INGEST_ACK_WINDOW,
+      sharedGroup: ctx.cfg.INGEST_SHARED_GROUP,
+    },
+    ctx.log.child({ module: 'standalone-ingest' }),
+  )
+  await runUnits(ctx, [
+    databaseUnit(database),
+    { name: 'ingest-writer', start: () => Promise.resolve(core.start()), stop: () => core.stop() },
+    { name: 'mqtt-subscriber', start: () => subscriber.start(), stop: () => subscriber.stop() },
+  ])
+}
+
+export async function api(ctx: CommandContext): Promise<void> {
+  const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain api')
+  const server = new ApiServer({ ...database, metrics: createMetrics() }, ctx.cfg, ctx.log)
+  await runUnits(ctx, [databaseUnit(database), server])
+  ctx.log.info({ port: server.port }, 'API listening')
+}
+
+export async function migrateCommand(ctx: CommandContext): Promise<void> {
+  const { db, features } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain migrate')
+  await db.close()
+  ctx.log.info({ timescaledb: features.timescale ?? null }, 'database is up to date')
+}
+
+export async function token(ctx: CommandContext): Promise<void> {
+  const { values } = parseArgs({ args: ctx.args, options: { name: { type: 'string' }, role: { type: 'string' } } })
+  const role = values.role as Role | undefined
+  if (!values.name || !role || !ROLES.includes(role) || role === 'crew') {
+    throw new Error('usage: housing-brain token --name NAME --role admin|operator|service')
+  }
+  const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain token')
+  try {
+    const userId = await insertUser(db, { name: values.name, role })
+    const issued = await issueToken(db, userId, { label: 'created with the CLI' })
+    // Printed once, to stdout only, so it can be piped into a secret store.
+    console.log(issued.token)
+  } finally {
+    await db.close()
+  }
+}
+
+export { up } from './up.ts'
+export { simulate } from './simulate.ts'

@@ -1,0 +1,101 @@
+// housing-brain command line: reads the configuration once, runs one command, exits cleanly.
+import { parseArgs } from 'node:util'
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig, type Config } from '../core/config.ts'
+import { createLogger, type Logger } from '../core/log.ts'
+import { PortInUseError } from '../core/net.ts'
+import { UnitStartError } from '../core/units.ts'
+
+const USAGE = `housing-brain <command> [options]
+
+Commands:
+  up         everything in one process: broker + ingest, API, console and a simulated community
+  broker     the MQTT broker with the ingest inside (PUBACK after commit)
+  ingest     standalone ingest subscribed to an external broker (MQTT_URL)
+  api        the HTTP API
+  simulate   a simulated fleet publishing to MQTT_URL   [--devices N] [--rate R] [--scenario NAME]
+             [--credentials FILE] [--duration SECONDS]
+  migrate    apply database migrations and exit
+  token      create a user and print an API token         --name NAME --role admin|operator|service
+  bench      benchmarks: bench ingest [--devices N] [--seconds S]
+
+Configuration is read from the environment; see the README's configuration table.`
+
+export interface CommandContext {
+  cfg: Config
+  log: Logger
+  args: string[]
+  /** Registers the graceful shutdown of a long-running command (Ctrl-C, SIGTERM). */
+  onShutdown(fn: () => Promise<void>): void
+}
+
+type Command = (ctx: CommandContext) => Promise<void>
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  up: async () => (await import('./commands.ts')).up,
+  broker: async () => (await import('./commands.ts')).broker,
+  ingest: async () => (await import('./commands.ts')).ingest,
+  api: async () => (await import('./commands.ts')).api,
+  simulate: async () => (await import('./commands.ts')).simulate,
+  migrate: async () => (await import('./commands.ts')).migrateCommand,
+  token: async () => (await import('./commands.ts')).token,
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv.slice(0, 1), allowPositionals: true, strict: false })
+  const name = positionals[0]
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(USAGE)
+    return name === undefined ? 1 : 0
+  }
+  const load = COMMANDS[name]
+  if (!load) {
+    console.error(`Unknown command "${name}".\n\n${USAGE}`)
+    return 1
+  }
+  let cfg: Config
+  try {
+    cfg = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      return 1
+    }
+    throw err
+  }
+  const log = createLogger(cfg.LOG_LEVEL)
+  const command = await load()
+  await command({
+    cfg,
+    log,
+    args: argv.slice(1),
+    onShutdown(fn) {
+      closeWithGrace({ delay: 10_000, logger: { error: (m: string) => log.error(m) } }, async ({ signal, err }) => {
+        if (err) log.error({ err }, 'shutting down after an error')
+        else log.info({ signal }, 'shutting down')
+        await fn()
+      })
+    },
+  })
+  return 0
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code
+  },
+  (err: unknown) => {
+    // Errors a person can act on are printed plainly; anything else with its stack.
+    if (err instanceof UnitStartError && (err.cause instanceof PortInUseError || err.cause instanceof ConfigError)) {
+      console.error(`housing-brain: ${err.cause.message}`)
+    } else if (err instanceof PortInUseError || err instanceof ConfigError) {
+      console.error(`housing-brain: ${err.message}`)
+    } else if (err instanceof UnitStartError) {
+      console.error(`housing-brain: ${err.message}`)
+      console.error(err.cause)
+    } else {
+      console.error(err)
+    }
+    process.exitCode = 1
+  },
+)

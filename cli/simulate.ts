@@ -1,0 +1,82 @@
+// `housing-brain simulate`: a fleet of simulated devices publishing to MQTT_URL with real
+// credentials, either the demo's (written by `up`) or freshly provisioned ones (--provision).
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { DEVICE_KINDS, type DeviceKind } from '../core/contract.ts'
+import { provisionCommunity, provisionDevices, writePrivateFile, type DeviceCredential, type DeviceSpec } from '../core/provision.ts'
+import { Fleet, isScenario } from '../simulators/index.ts'
+import type { CommandContext } from './main.ts'
+import { openDatabase } from './stack.ts'
+
+const SENSOR_KINDS = DEVICE_KINDS.filter((k): k is Exclude<DeviceKind, 'gateway'> => k !== 'gateway')
+
+async function provision(ctx: CommandContext, count: number): Promise<{ file: string; credentials: DeviceCredential[] }> {
+  const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain simulate')
+  try {
+    await provisionCommunity(db, { id: 'co-sim', name: 'Simulated Property Co.' }, { id: 'cm-sim', name: 'Simulated Community', district: 'Minhang' })
+    const specs: DeviceSpec[] = Array.from({ length: count }, (_, i) => {
+      const kind = SENSOR_KINDS[i % SENSOR_KINDS.length] ?? 'manhole'
+      return { id: `sim-${kind}-${String(i + 1).padStart(5, '0')}`, kind, communityId: 'cm-sim' }
+    })
+    const credentials = await provisionDevices(db, specs)
+    const file = path.join(ctx.cfg.dataDir, 'sim-devices.json')
+    await writePrivateFile(file, `${JSON.stringify(credentials, null, 2)}\n`)
+    return { file, credentials }
+  } finally {
+    await db.close()
+  }
+}
+
+export async function simulate(ctx: CommandContext): Promise<void> {
+  const { values } = parseArgs({
+    args: ctx.args,
+    options: {
+      devices: { type: 'string' },
+      rate: { type: 'string', default: '1' },
+      scenario: { type: 'string', default: 'normal' },
+      credentials: { type: 'string' },
+      provision: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+    },
+  })
+  const scenario = values.scenario
+  if (!isScenario(scenario)) throw new Error(`--scenario: unknown scenario "${scenario}"`)
+  const rate = Number(values.rate)
+  if (!(rate > 0)) throw new Error('--rate: expected messages per second per device, above 0')
+  const wanted = values.devices === undefined ? undefined : Number(values.devices)
+  if (wanted !== undefined && !(Number.isInteger(wanted) && wanted > 0)) throw new Error('--devices: expected a whole number above 0')
+
+  let credentials: DeviceCredential[]
+  if (values.provision) {
+    credentials = (await provision(ctx, wanted ?? 100)).credentials
+  } else {
+    const file = values.credentials ?? path.join(ctx.cfg.dataDir, 'demo-devices.json')
+    credentials = JSON.parse(await readFile(file, 'utf8')) as DeviceCredential[]
+    if (wanted !== undefined && wanted > credentials.length) {
+      throw new Error(`--devices ${wanted}: ${file} holds ${credentials.length}; use --provision to create more`)
+    }
+  }
+  // Children travel with their gateway: take whole gateways when cutting the list.
+  const chosen = wanted === undefined ? credentials : credentials.slice(0, wanted)
+  const ids = new Set(chosen.map((c) => c.id))
+  const devices = chosen.filter((c) => !c.gatewayId || ids.has(c.gatewayId))
+
+  const fleet = new Fleet({ devices, brokerUrl: ctx.cfg.MQTT_URL, rate, scenario, log: ctx.log })
+  await fleet.start()
+  const report = setInterval(() => {
+    const p = fleet.progress()
+    ctx.log.info({ connected: p.connected, connections: p.connections, published: p.published, acked: p.acked, errors: p.errors, rate: Math.round(p.publishRate) }, 'simulating')
+  }, 5000)
+  const stop = async () => {
+    clearInterval(report)
+    await fleet.stop()
+  }
+  ctx.onShutdown(stop)
+  if (values.duration !== undefined) {
+    const seconds = Number(values.duration)
+    setTimeout(() => {
+      void stop()
+    }, seconds * 1000)
+  }
+}

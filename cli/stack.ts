@@ -1,0 +1,112 @@
+// Composition: how the services are built from the configuration. Each command of the CLI picks
+// the pieces it runs; tests build the same pieces directly.
+import path from 'node:path'
+import { buildApp, type App } from '../api/app.ts'
+import { Broker, type BrokerAddress } from '../broker/broker.ts'
+import type { Config } from '../core/config.ts'
+import { openDb, type Db } from '../core/db/client.ts'
+import { migrate, type DbFeatures } from '../core/db/migrate.ts'
+import type { Logger } from '../core/log.ts'
+import type { Metrics } from '../core/metrics.ts'
+import { PortInUseError } from '../core/net.ts'
+import type { Unit } from '../core/units.ts'
+import { Ingest } from '../ingest/service.ts'
+
+export interface Database {
+  db: Db
+  features: DbFeatures
+}
+
+/** Opens the configured database (server or embedded) and brings its schema up to date. */
+export async function openDatabase(cfg: Config, log: Logger, applicationName: string): Promise<Database> {
+  const url = cfg.DATABASE_URL
+  const db = await openDb({ url, dataDir: url ? undefined : path.join(cfg.dataDir, 'pgdata'), applicationName })
+  try {
+    const features = await migrate(db, {
+      log: log.child({ module: 'migrate' }),
+      retentionDays: cfg.RETENTION_DAYS,
+      compressAfterDays: cfg.COMPRESS_AFTER_DAYS,
+    })
+    return { db, features }
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+}
+
+/** The broker with the ingest inside it: PUBACK after commit (DESIGN §7). */
+export class BrokerWithIngest implements Unit {
+  readonly name = 'broker'
+  readonly ingest: Ingest
+  readonly broker: Broker
+  address: BrokerAddress | undefined
+
+  constructor(db: Db, cfg: Config, log: Logger, metrics: Metrics) {
+    this.ingest = new Ingest(db, cfg, log, metrics)
+    this.broker = new Broker(
+      db,
+      this.ingest.directory,
+      {
+        host: cfg.HOST,
+        port: cfg.MQTT_PORT,
+        wsPort: cfg.MQTT_WS_PORT,
+        tlsPort: cfg.MQTT_TLS_PORT,
+        tlsCertFile: cfg.TLS_CERT_FILE,
+        tlsKeyFile: cfg.TLS_KEY_FILE,
+        redisUrl: cfg.REDIS_URL,
+      },
+      (msg) => this.ingest.pipeline.handle(msg),
+      log.child({ module: 'broker' }),
+      metrics,
+    )
+  }
+
+  async start(): Promise<void> {
+    this.ingest.start()
+    this.address = await this.broker.start()
+  }
+
+  async stop(): Promise<void> {
+    // Connections first, so no new work arrives; then commit what is queued.
+    await this.broker.stop()
+    await this.ingest.stop()
+  }
+}
+
+export class ApiServer implements Unit {
+  readonly name = 'api'
+  app: App | undefined
+  port: number | undefined
+
+  constructor(
+    private readonly deps: Database & { metrics: Metrics },
+    private readonly cfg: Pick<Config, 'HOST' | 'HTTP_PORT'>,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const app = await buildApp(this.deps, this.log.child({ module: 'api' }))
+    this.app = app
+    try {
+      await app.listen({ port: this.cfg.HTTP_PORT, host: this.cfg.HOST })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError('HTTP_PORT', this.cfg.HTTP_PORT, this.cfg.HOST)
+      throw err
+    }
+    const addr = app.server.address()
+    this.port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.HTTP_PORT
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close()
+  }
+}
+
+/** The database as a unit, so it closes after everything that uses it. */
+export function databaseUnit(database: Database): Unit {
+  return {
+    name: 'database',
+    start: () => Promise.resolve(),
+    stop: () => database.db.close(),
+  }
+}

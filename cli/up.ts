@@ -1,0 +1,92 @@
+// `housing-brain up`: the whole loop in one process on the embedded database (or DATABASE_URL):
+// broker + ingest, API and a simulated demo district. First start provisions the demo and an
+// admin token; Ctrl-C stops everything in order and exits 0.
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import type { Config } from '../core/config.ts'
+import type { Logger } from '../core/log.ts'
+import { createMetrics } from '../core/metrics.ts'
+import { firstFreePort } from '../core/ports.ts'
+import { ensureAdminToken, ensureDemo } from '../core/provision.ts'
+import { Controller } from '../core/units.ts'
+import { Fleet, isScenario } from '../simulators/index.ts'
+import type { CommandContext } from './main.ts'
+import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase } from './stack.ts'
+
+/**
+ * A defaulted port that is taken moves to the next free one, so the demo starts beside another
+ * broker on 1883; a port the user set is never moved (the start fails and says so).
+ */
+async function demoPorts(cfg: Config, log: Logger): Promise<Config> {
+  const moved: Partial<Config> = {}
+  for (const key of ['MQTT_PORT', 'HTTP_PORT'] as const) {
+    if (cfg.explicit.has(key)) continue
+    const port = await firstFreePort(cfg.HOST, cfg[key])
+    if (port !== undefined && port !== cfg[key]) {
+      log.warn(`${key} ${cfg[key]} is in use; the demo uses ${port} instead (set ${key} to choose)`)
+      moved[key] = port
+    }
+  }
+  return { ...cfg, ...moved }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@')
+}
+
+export async function up(ctx: CommandContext): Promise<void> {
+  const { values } = parseArgs({
+    args: ctx.args,
+    options: { scenario: { type: 'string', default: 'normal' }, rate: { type: 'string', default: '0.2' } },
+  })
+  const scenario = values.scenario
+  if (!isScenario(scenario)) throw new Error(`--scenario: unknown scenario "${scenario}"`)
+  const rate = Number(values.rate)
+  if (!(rate > 0)) throw new Error('--rate: expected messages per second per device, above 0')
+
+  const cfg = await demoPorts(ctx.cfg, ctx.log)
+  const log = ctx.log
+  const database = await openDatabase(cfg, log, 'housing-brain up')
+  const admin = await ensureAdminToken(database.db, cfg.dataDir)
+  const demo = await ensureDemo(database.db, cfg.dataDir, log)
+
+  const metrics = createMetrics()
+  const broker = new BrokerWithIngest(database.db, cfg, log, metrics)
+  const api = new ApiServer({ ...database, metrics }, cfg, log)
+  const controller = new Controller(log)
+  ctx.onShutdown(() => controller.stop())
+  await controller.start([databaseUnit(database), broker, api])
+  const mqttPort = broker.address?.port ?? cfg.MQTT_PORT
+  const fleet = new Fleet({
+    devices: demo.credentials,
+    brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    rate,
+    scenario,
+    log,
+  })
+  await controller.start([fleet])
+
+  const host = cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST
+  const http = `http://${host}:${api.port ?? cfg.HTTP_PORT}`
+  // Paths under the working directory are shown relative to it, others as they are.
+  const rel = (p: string) => (p.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), p) : p)
+  const sample = demo.credentials.find((c) => c.kind === 'elevator')?.id ?? demo.credentials[0]?.id ?? ''
+  const lines = [
+    '',
+    'housing-brain is up',
+    `  API        ${http}   (OpenAPI docs: ${http}/docs)`,
+    `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
+    `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded PGlite in ${rel(path.join(cfg.dataDir, 'pgdata'))}`}` +
+      (database.features.timescale ? ` (TimescaleDB ${database.features.timescale})` : ''),
+    `  simulator  ${demo.credentials.length} devices, scenario "${scenario}", credentials in ${rel(demo.file)}`,
+    admin.created
+      ? `  admin token (shown once; also in ${rel(admin.file)}):\n    ${admin.token}`
+      : `  admin token in ${rel(admin.file)}`,
+    '',
+    `  curl -H "Authorization: Bearer $(cat ${rel(admin.file)})" ${http}/api/v1/devices/${sample}/latest`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ]
+  process.stdout.write(lines.join('\n'))
+}

@@ -1,0 +1,130 @@
+// One database interface over two engines: a PostgreSQL/TimescaleDB server through `pg`, and the
+// embedded PGlite (Postgres compiled to WASM) for the all-in-one mode and in-process tests.
+import { mkdir } from 'node:fs/promises'
+import pg from 'pg'
+import type { PGliteInterface } from '@electric-sql/pglite'
+
+export interface Queryable {
+  /** Runs one parameterised statement and returns its rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>
+}
+
+export interface Db extends Queryable {
+  readonly engine: 'postgres' | 'pglite'
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+// int8 (count(*), bigserial ids) and numeric as JS numbers, as PGlite returns them: our counts,
+// ids and aggregates stay far below 2^53.
+const pgTypes = new pg.TypeOverrides()
+pgTypes.setTypeParser(pg.types.builtins.INT8, Number)
+pgTypes.setTypeParser(pg.types.builtins.NUMERIC, Number)
+
+class PostgresDb implements Db {
+  readonly engine = 'postgres'
+  constructor(readonly pool: pg.Pool) {}
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const res = await this.pool.query(sql, params as unknown[])
+    return res.rows as T[]
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql)
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      const result = await fn({
+        query: async <R>(sql: string, params: readonly unknown[] = []) =>
+          (await client.query(sql, params as unknown[])).rows as R[],
+        exec: async (sql: string) => {
+          await client.query(sql)
+        },
+      })
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw err
+    } finally {
+      client.release()
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end()
+  }
+}
+
+class PgliteDb implements Db {
+  readonly engine = 'pglite'
+  constructor(
+    readonly lite: PGliteInterface,
+    private readonly owned: boolean,
+  ) {}
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.lite.query<T>(sql, params as unknown[])).rows
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.lite.exec(sql)
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.lite.transaction(async (tx) =>
+      fn({
+        query: async <R>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, params as unknown[])).rows,
+        exec: async (sql: string) => {
+          await tx.exec(sql)
+        },
+      }),
+    )
+  }
+
+  async close(): Promise<void> {
+    if (this.owned && !this.lite.closed) await this.lite.close()
+  }
+}
+
+export interface OpenDbOptions {
+  /** A postgres:// URL; when absent the embedded PGlite is used. */
+  url?: string | undefined
+  /** Where the embedded database keeps its files; in memory when absent. */
+  dataDir?: string | undefined
+  /** An already-open PGlite (for example the TimescaleDB build in tests); not closed by `close()`. */
+  pglite?: PGliteInterface
+  poolSize?: number
+  /** Shown in pg_stat_activity, to tell the services apart. */
+  applicationName?: string
+}
+
+export async function openDb(opts: OpenDbOptions): Promise<Db> {
+  if (opts.pglite) return new PgliteDb(opts.pglite, false)
+  if (opts.url) {
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      types: pgTypes,
+      application_name: opts.applicationName ?? 'housing-brain',
+      connectionTimeoutMillis: 10_000,
+    })
+    // An idle client losing its server is reported here; the next query reconnects.
+    pool.on('error', () => undefined)
+    const db = new PostgresDb(pool)
+    await db.query('SELECT 1')
+    return db
+  }
+  // Loaded only in embedded mode, so the server path never pays for the WASM module.
+  const { PGlite } = await import('@electric-sql/pglite')
+  if (opts.dataDir) await mkdir(opts.dataDir, { recursive: true })
+  const lite = await PGlite.create(opts.dataDir)
+  return new PgliteDb(lite, true)
+}

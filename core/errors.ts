@@ -1,0 +1,32 @@
+// The catalogue of coded errors. Clients see `{ code, message }` with the status given here;
+// tests assert the codes. A 5xx never carries internals.
+
+export const ERRORS = {
+  validation_failed: { status: 400, message: 'The request is not valid' },
+  unauthorized: { status: 401, message: 'A valid bearer token is required (Authorization: Bearer <token>)' },
+  forbidden: { status: 403, message: 'Your role does not allow this action' },
+  not_found: { status: 404, message: 'No such resource' },
+  device_not_found: { status: 404, message: 'No device with this id' },
+  route_not_found: { status: 404, message: 'No such route' },
+  conflict: { status: 409, message: 'The resource already exists' },
+  payload_too_large: { status: 413, message: 'The request body is too large' },
+  unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
+  rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },
+  internal: { status: 500, message: 'Internal error; it has been logged' },
+  unavailable: { status: 503, message: 'A dependency is unavailable; retry later' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export class AppError extends Error {
+  readonly status: number
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: unknown,
+  ) {
+    super(message ?? ERRORS[code].message)
+    this.name = 'AppError'
+    this.status = ERRORS[code].status
+  }
+}

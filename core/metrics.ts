@@ -1,0 +1,54 @@
+// Operational metrics (Prometheus), one registry per process, served by the API at /metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export function createMetrics(opts: { defaults?: boolean } = {}) {
+  const registry = new Registry()
+  if (opts.defaults ?? true) collectDefaultMetrics({ register: registry, prefix: 'hb_' })
+  const registers = [registry]
+  return {
+    registry,
+    readingsStored: new Counter({
+      name: 'hb_ingest_readings_stored_total',
+      help: 'Readings committed to the database (new rows; redelivered duplicates excluded)',
+      registers,
+    }),
+    readingsDuplicate: new Counter({
+      name: 'hb_ingest_readings_duplicate_total',
+      help: 'Readings skipped because the same device, metric and timestamp was already stored',
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'hb_ingest_rejected_total',
+      help: 'Messages or readings sent to the dead-letter store, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    batchRows: new Histogram({
+      name: 'hb_ingest_batch_rows',
+      help: 'Readings per committed batch',
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10_000],
+      registers,
+    }),
+    commitSeconds: new Histogram({
+      name: 'hb_ingest_commit_seconds',
+      help: 'Time to commit one batch',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    queueRows: new Gauge({ name: 'hb_ingest_queue_rows', help: 'Readings waiting for a commit', registers }),
+    writeFailures: new Counter({
+      name: 'hb_ingest_write_failures_total',
+      help: 'Failed batch commits (each is retried with backoff)',
+      registers,
+    }),
+    mqttClients: new Gauge({ name: 'hb_broker_clients', help: 'Connected MQTT clients', registers }),
+    authFailures: new Counter({
+      name: 'hb_broker_auth_failures_total',
+      help: 'Refused MQTT connections and publications, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

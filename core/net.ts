@@ -1,0 +1,44 @@
+// Listening on ports, with the errors a person can act on.
+import type { Server } from 'node:net'
+
+export class PortInUseError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly port: number,
+    readonly host: string,
+  ) {
+    super(`${variable}: port ${port} on ${host} is already in use; stop what holds it or set ${variable} to a free port`)
+    this.name = 'PortInUseError'
+  }
+}
+
+/** Listens and resolves with the bound port (useful with port 0). `variable` names the setting. */
+export function listen(server: Server, port: number, host: string, variable: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening)
+      if (err.code === 'EADDRINUSE') reject(new PortInUseError(variable, port, host))
+      else if (err.code === 'EACCES') reject(new Error(`${variable}: no permission to listen on port ${port}; use a port above 1023`))
+      else reject(err)
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      const addr = server.address()
+      resolve(typeof addr === 'object' && addr !== null ? addr.port : port)
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(port, host)
+  })
+}
+
+/** Closes a server, resolving when every connection has ended or after `timeoutMs`. */
+export function closeServer(server: Server, timeoutMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs)
+    server.close(() => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}

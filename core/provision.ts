@@ -1,0 +1,154 @@
+// Provisioning: companies, communities and devices with fresh secrets, the demo community of the
+// all-in-one mode, and the first admin token. Secrets are returned once and stored only hashed.
+import { chmod, readFile, writeFile, mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import type { DeviceKind } from './contract.ts'
+import type { Db } from './db/client.ts'
+import type { Logger } from './log.ts'
+import { insertCommunity, insertCompany, insertDevice, type NewCommunity } from './repos/devices.ts'
+import { findUserByName, insertUser, issueToken } from './repos/tokens.ts'
+import { generateSecret, hashSecret } from './secrets.ts'
+
+export interface DeviceCredential {
+  id: string
+  kind: DeviceKind
+  secret: string
+  gatewayId: string | null
+  communityId: string
+}
+
+export interface DeviceSpec {
+  id: string
+  kind: DeviceKind
+  communityId: string
+  gatewayId?: string | null
+  name?: string
+  expectedIntervalS?: number
+}
+
+/**
+ * Creates devices (gateways before their children) or, for ids that exist, gives them a new
+ * secret. Returns every device's secret in clear, the only time it is seen.
+ */
+export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Promise<DeviceCredential[]> {
+  const ordered = [...specs].sort((a, b) => Number(b.kind === 'gateway') - Number(a.kind === 'gateway'))
+  const secrets = ordered.map(() => generateSecret())
+  // scrypt runs on libuv's thread pool; hashing in parallel uses all of it.
+  const hashes = await Promise.all(secrets.map((s) => hashSecret(s)))
+  await db.transaction(async (tx) => {
+    for (const [i, d] of ordered.entries()) {
+      const secretHash = hashes[i] ?? ''
+      const existing = await tx.query('SELECT 1 FROM devices WHERE id = $1', [d.id])
+      if (existing.length > 0) {
+        await tx.query('UPDATE devices SET secret_hash = $2, updated_at = now() WHERE id = $1', [d.id, secretHash])
+      } else {
+        await insertDevice(tx, {
+          id: d.id,
+          kind: d.kind,
+          name: d.name ?? null,
+          communityId: d.communityId,
+          gatewayId: d.gatewayId ?? null,
+          secretHash,
+          expectedIntervalS: d.expectedIntervalS ?? 60,
+        })
+      }
+    }
+  })
+  return ordered.map((d, i) => ({
+    id: d.id,
+    kind: d.kind,
+    secret: secrets[i] ?? '',
+    gatewayId: d.gatewayId ?? null,
+    communityId: d.communityId,
+  }))
+}
+
+export async function provisionCommunity(
+  db: Db,
+  company: { id: string; name: string },
+  community: Omit<NewCommunity, 'companyId'>,
+): Promise<void> {
+  await insertCompany(db, company)
+  await insertCommunity(db, { ...community, companyId: company.id })
+}
+
+/** Writes a file only its owner can read (credentials, tokens). */
+export async function writePrivateFile(file: string, content: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true })
+  await writeFile(file, content, { mode: 0o600 })
+  await chmod(file, 0o600)
+}
+
+async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+/**
+ * The admin user and a token for it. The token is written to `$DATA_DIR/admin-token` (mode 0600)
+ * when that file is missing; `created` tells the caller to print it, once.
+ */
+export async function ensureAdminToken(db: Db, dataDir: string): Promise<{ token: string; created: boolean; file: string }> {
+  const file = path.join(dataDir, 'admin-token')
+  const existing = (await readIfExists(file))?.trim()
+  if (existing) return { token: existing, created: false, file }
+  const userId = (await findUserByName(db, 'admin'))?.id ?? (await insertUser(db, { name: 'admin', role: 'admin' }))
+  const { token } = await issueToken(db, userId, { label: 'created at first start' })
+  await writePrivateFile(file, `${token}\n`)
+  return { token, created: true, file }
+}
+
+/** The demo district: two property companies, two communities, a few dozen devices of each kind. */
+export function demoLayout(): { companies: { id: string; name: string }[]; communities: (Omit<NewCommunity, 'companyId'> & { companyId: string })[]; devices: DeviceSpec[] } {
+  const companies = [
+    { id: 'co-jinxiu', name: 'Jinxiu Property Management Co.' },
+    { id: 'co-hongqiao', name: 'Hongqiao Property Services Co.' },
+  ]
+  const communities = [
+    { id: 'cm-gumei', name: 'Gumei No. 3 Village', district: 'Minhang', street: 'Gumei Road', address: '215 Gumei Road', lat: 31.152, lon: 121.404, companyId: 'co-jinxiu' },
+    { id: 'cm-xinzhuang', name: 'Xinzhuang Garden', district: 'Minhang', street: 'Xinzhuang Town', address: '88 Shenfu Road', lat: 31.113, lon: 121.385, companyId: 'co-hongqiao' },
+  ]
+  const devices: DeviceSpec[] = []
+  const pad = (n: number) => String(n).padStart(3, '0')
+  for (const c of communities) {
+    const tag = c.id.slice(3)
+    const gateway = `gw-${tag}-01`
+    devices.push({ id: gateway, kind: 'gateway', communityId: c.id, name: `${c.name} LoRa gateway`, expectedIntervalS: 30 })
+    for (let i = 1; i <= 15; i++) {
+      // Two thirds of the manholes report through the gateway, as battery sensors on LoRa do.
+      devices.push({ id: `mh-${tag}-${pad(i)}`, kind: 'manhole', communityId: c.id, gatewayId: i <= 10 ? gateway : null, name: `Manhole cover ${i}`, expectedIntervalS: 30 })
+    }
+    for (let i = 1; i <= 12; i++) devices.push({ id: `ft-${tag}-${pad(i)}`, kind: 'fire_tank', communityId: c.id, name: `Fire water tank ${i}`, expectedIntervalS: 30 })
+    for (let i = 1; i <= 12; i++) devices.push({ id: `el-${tag}-${pad(i)}`, kind: 'elevator', communityId: c.id, name: `Elevator ${i}`, expectedIntervalS: 30 })
+  }
+  return { companies, communities, devices }
+}
+
+/**
+ * Provisions the demo on first start and makes sure its credentials file exists. When the
+ * database already has the demo but the file is gone (a new DATA_DIR against the same server),
+ * the demo devices get new secrets, since the old ones cannot be recovered from their hashes.
+ */
+export async function ensureDemo(db: Db, dataDir: string, log: Logger): Promise<{ file: string; credentials: DeviceCredential[] }> {
+  const file = path.join(dataDir, 'demo-devices.json')
+  const existing = await readIfExists(file)
+  if (existing) {
+    const credentials = JSON.parse(existing) as DeviceCredential[]
+    const ids = credentials.map((c) => c.id)
+    const known = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE id = ANY($1::text[])', [ids])
+    if (known[0]?.n === ids.length) return { file, credentials }
+  }
+  const layout = demoLayout()
+  for (const c of layout.communities) {
+    const company = layout.companies.find((co) => co.id === c.companyId)
+    if (company) await provisionCommunity(db, company, c)
+  }
+  const credentials = await provisionDevices(db, layout.devices)
+  await writePrivateFile(file, `${JSON.stringify(credentials, null, 2)}\n`)
+  log.info({ devices: credentials.length, file }, 'provisioned the demo community')
+  return { file, credentials }
+}

@@ -1,0 +1,149 @@
+// SQL for readings and the latest-value table.
+import type { Queryable } from '../db/client.ts'
+
+/** Readings in columns, the shape the bulk insert sends (one array per column). */
+export interface ReadingColumns {
+  deviceIds: string[]
+  metrics: string[]
+  /** epoch milliseconds */
+  ts: number[]
+  values: number[]
+}
+
+export function emptyColumns(): ReadingColumns {
+  return { deviceIds: [], metrics: [], ts: [], values: [] }
+}
+
+/**
+ * Writes readings and moves `latest` forward in one statement (one round trip).
+ * `unnest` over four arrays was measured faster than COPY into a staging table followed by
+ * INSERT ... SELECT for the batch sizes ingest forms (see bench/ingest.ts, README "Benchmarks").
+ * A reading already stored (a redelivered QoS 1 message) is skipped by the primary key.
+ * `latest` rows are written in key order, so concurrent ingest workers cannot deadlock on them.
+ * Returns how many readings were new.
+ */
+export async function insertReadings(db: Queryable, cols: ReadingColumns): Promise<number> {
+  if (cols.ts.length === 0) return 0
+  const [row] = await db.query<{ inserted: number }>(
+    `WITH u AS (
+       SELECT d, m, 'epoch'::timestamptz + t * INTERVAL '1 millisecond' AS ts, v
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[]) AS u(d, m, t, v)
+     ), ins AS (
+       INSERT INTO readings (device_id, metric, ts, value)
+       SELECT d, m, ts, v FROM u
+       ON CONFLICT (device_id, metric, ts) DO NOTHING
+       RETURNING 1
+     ), lat AS (
+       INSERT INTO latest (device_id, metric, ts, value)
+       SELECT DISTINCT ON (d, m) d, m, ts, v FROM u ORDER BY d, m, ts DESC
+       ON CONFLICT (device_id, metric) DO UPDATE
+         SET ts = EXCLUDED.ts, value = EXCLUDED.value, received_at = now()
+         WHERE latest.ts <= EXCLUDED.ts
+       RETURNING 1
+     )
+     SELECT count(*)::int AS inserted FROM ins`,
+    [cols.deviceIds, cols.metrics, cols.ts, cols.values],
+  )
+  return row?.inserted ?? 0
+}
+
+export interface LatestValue {
+  metric: string
+  ts: Date
+  value: number
+  receivedAt: Date
+}
+
+export async function latestFor(db: Queryable, deviceId: string): Promise<LatestValue[]> {
+  return db.query<LatestValue>(
+    'SELECT metric, ts, value, received_at AS "receivedAt" FROM latest WHERE device_id = $1 ORDER BY metric',
+    [deviceId],
+  )
+}
+
+export const AGGREGATES = ['avg', 'min', 'max', 'last', 'count'] as const
+export type Aggregate = (typeof AGGREGATES)[number]
+
+export interface BucketQuery {
+  deviceId: string
+  metric: string
+  from: Date
+  to: Date
+  bucketMs: number
+  agg: Aggregate
+  limit: number
+}
+
+export interface Bucket {
+  bucket: Date
+  value: number
+  count: number
+}
+
+/**
+ * Buckets are aligned to 2000-01-03T00:00Z, the origin TimescaleDB's time_bucket uses for
+ * intervals without months, so date_bin (plain PostgreSQL) and the continuous aggregates return
+ * the same bucket boundaries for the same data.
+ */
+const ORIGIN = `'2000-01-03T00:00:00Z'::timestamptz`
+
+const RAW_EXPR: Record<Aggregate, string> = {
+  avg: 'avg(value)',
+  min: 'min(value)',
+  max: 'max(value)',
+  last: '(array_agg(value ORDER BY ts DESC))[1]',
+  count: 'count(*)::float8',
+}
+
+/** The same aggregates over a continuous aggregate's pre-computed buckets. */
+const ROLLUP_EXPR: Record<Aggregate, string> = {
+  avg: 'sum(sum) / sum(n)',
+  min: 'min(min)',
+  max: 'max(max)',
+  last: '(array_agg(last ORDER BY bucket DESC))[1]',
+  count: 'sum(n)::float8',
+}
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+
+/** Picks the coarsest continuous aggregate whose buckets tile the request exactly, if any. */
+function rollupFor(q: BucketQuery): 'readings_1h' | 'readings_1m' | undefined {
+  const aligned = (unit: number) =>
+    q.bucketMs % unit === 0 && q.from.getTime() % unit === 0 && q.to.getTime() % unit === 0
+  if (aligned(HOUR)) return 'readings_1h'
+  if (aligned(MINUTE)) return 'readings_1m'
+  return undefined
+}
+
+export async function bucketedReadings(db: Queryable, q: BucketQuery, timescale: boolean): Promise<Bucket[]> {
+  const view = timescale ? rollupFor(q) : undefined
+  const params = [q.deviceId, q.metric, q.from, q.to, `${q.bucketMs} milliseconds`, q.limit]
+  const sql =
+    view === undefined
+      ? `SELECT date_bin($5::interval, ts, ${ORIGIN}) AS bucket, ${RAW_EXPR[q.agg]} AS value, count(*)::int AS count
+         FROM readings
+         WHERE device_id = $1 AND metric = $2 AND ts >= $3 AND ts < $4
+         GROUP BY 1 ORDER BY 1 LIMIT $6`
+      : `SELECT date_bin($5::interval, bucket, ${ORIGIN}) AS bucket, ${ROLLUP_EXPR[q.agg]} AS value, sum(n)::int AS count
+         FROM ${view}
+         WHERE device_id = $1 AND metric = $2 AND bucket >= $3 AND bucket < $4
+         GROUP BY 1 ORDER BY 1 LIMIT $6`
+  return db.query<Bucket>(sql, params)
+}
+
+export interface RawReading {
+  ts: Date
+  value: number
+}
+
+export async function rawReadings(
+  db: Queryable,
+  q: { deviceId: string; metric: string; from: Date; to: Date; limit: number },
+): Promise<RawReading[]> {
+  return db.query<RawReading>(
+    `SELECT ts, value FROM readings WHERE device_id = $1 AND metric = $2 AND ts >= $3 AND ts < $4
+     ORDER BY ts LIMIT $5`,
+    [q.deviceId, q.metric, q.from, q.to, q.limit],
+  )
+}

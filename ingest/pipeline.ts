@@ -1,0 +1,107 @@
+// One message in, readings committed and rejections dead-lettered; the promise settles after commit.
+// Shared by the broker-embedded ingest (PUBACK after commit) and the standalone MQTT subscriber.
+import { DEVICE_STATUS, parseTopic, type DeviceStatus } from '../core/contract.ts'
+import type { Db } from '../core/db/client.ts'
+import type { DeviceDirectory, DeviceInfo } from '../core/device-directory.ts'
+import type { Logger } from '../core/log.ts'
+import type { Metrics } from '../core/metrics.ts'
+import type { DeadLetter } from '../core/repos/dead-letters.ts'
+import { retryUntilAborted } from '../core/retry.ts'
+import { setDeviceStatus } from '../core/repos/devices.ts'
+import { checkReadings, excerpt, idsOf, parseMessage, type Rejection } from './validate.ts'
+import type { IngestWriter } from './writer.ts'
+
+export interface IncomingMessage {
+  topic: string
+  payload: Buffer
+  clientId: string | null
+  receivedAt?: number
+}
+
+export interface IngestResult {
+  stored: number
+  rejected: number
+}
+
+/** Dead letters kept per message; the rest are summed up in one row so none goes unrecorded. */
+const MAX_DEAD_LETTERS_PER_MESSAGE = 100
+
+export class IngestPipeline {
+  constructor(
+    private readonly db: Db,
+    private readonly devices: DeviceDirectory,
+    private readonly writer: IngestWriter,
+    private readonly opts: { maxFutureSkewMs: number; signal: AbortSignal },
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  async handle(msg: IncomingMessage): Promise<IngestResult> {
+    const receivedAt = msg.receivedAt ?? Date.now()
+    const topic = parseTopic(msg.topic)
+    if (topic?.type === 'device-status') return this.handleStatus(msg, topic.deviceId, receivedAt)
+    const parsed = parseMessage(msg.topic, msg.payload)
+    const devices = parsed.entries.length > 0 ? await this.lookup(idsOf(parsed)) : new Map<string, DeviceInfo>()
+    const { readings, rejects } = checkReadings(parsed, devices, { receivedAt, maxFutureSkewMs: this.opts.maxFutureSkewMs })
+    const deadLetters = this.toDeadLetters(msg, receivedAt, rejects)
+    if (rejects.length > 0) {
+      this.log.debug({ topic: msg.topic, clientId: msg.clientId, rejected: rejects.length, first: rejects[0]?.reason }, 'rejected telemetry')
+    }
+    const stored = await this.writer.submit(readings, deadLetters)
+    return { stored, rejected: rejects.length }
+  }
+
+  /**
+   * Device lookups wait out a database outage like the writes do (the message stays
+   * unacknowledged meanwhile) instead of failing the message.
+   */
+  private lookup(ids: Iterable<string>): Promise<Map<string, DeviceInfo>> {
+    return retryUntilAborted(() => this.devices.resolve(ids), {
+      signal: this.opts.signal,
+      onError: (err, attempt) => {
+        if (attempt === 1) this.log.warn({ err }, 'device lookup failed; retrying')
+      },
+    })
+  }
+
+  /** `online` / `offline` (retained; `offline` usually as the Last Will). */
+  private async handleStatus(msg: IncomingMessage, deviceId: string, receivedAt: number): Promise<IngestResult> {
+    const text = msg.payload.toString('utf8').trim()
+    const known = (await this.lookup([deviceId])).get(deviceId)
+    let problem: Rejection | undefined
+    if (!known) {
+      problem = { deviceId, reasonCode: 'unknown_device', reason: `no device "${deviceId}" is registered`, excerpt: excerpt(text) }
+    } else if (!(DEVICE_STATUS as readonly string[]).includes(text)) {
+      problem = { deviceId, reasonCode: 'schema_violation', reason: 'status payload must be "online" or "offline"', excerpt: excerpt(text) }
+    }
+    if (problem) {
+      await this.writer.submit([], this.toDeadLetters(msg, receivedAt, [problem]))
+      return { stored: 0, rejected: 1 }
+    }
+    await retryUntilAborted(() => setDeviceStatus(this.db, deviceId, text as DeviceStatus), { signal: this.opts.signal })
+    return { stored: 0, rejected: 0 }
+  }
+
+  private toDeadLetters(msg: IncomingMessage, receivedAt: number, rejects: Rejection[]): DeadLetter[] {
+    const at = new Date(receivedAt)
+    const row = (r: Rejection): DeadLetter => ({
+      receivedAt: at,
+      clientId: msg.clientId,
+      topic: msg.topic,
+      deviceId: r.deviceId,
+      reasonCode: r.reasonCode,
+      reason: r.reason,
+      payloadExcerpt: r.excerpt,
+    })
+    for (const r of rejects) this.metrics.rejected.inc({ reason: r.reasonCode })
+    if (rejects.length <= MAX_DEAD_LETTERS_PER_MESSAGE) return rejects.map(row)
+    const kept = rejects.slice(0, MAX_DEAD_LETTERS_PER_MESSAGE - 1).map(row)
+    const rest = rejects.slice(MAX_DEAD_LETTERS_PER_MESSAGE - 1)
+    const codes = [...new Set(rest.map((r) => r.reasonCode))].join(', ')
+    const first = rest[0]
+    if (first) {
+      kept.push({ ...row(first), reason: `${rest.length} more rejections in this message (${codes}); first: ${first.reason}` })
+    }
+    return kept
+  }
+}

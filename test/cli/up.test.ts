@@ -1,0 +1,72 @@
+// `housing-brain up` as a user runs it: a child process, a fresh data directory, free ports.
+// Within 30 s the API shows fresh simulated readings; Ctrl-C (SIGINT) exits 0.
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createTestDatabase, eventually, freePort, hasPostgres } from '../helpers/services.ts'
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
+const pgUp = await hasPostgres()
+const cleanups: (() => Promise<void>)[] = []
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c()
+})
+
+async function runUp(extraEnv: Record<string, string>) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'hb-up-'))
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
+  const [httpPort, mqttPort] = [await freePort(), await freePort()]
+  const child = spawn(process.execPath, [BIN, 'up', '--rate', '1'], {
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await exited
+  })
+  return { child, dataDir, httpPort, exited, out: () => stdout, err: () => stderr }
+}
+
+async function checkLoop(run: Awaited<ReturnType<typeof runUp>>) {
+  const started = Date.now()
+  await eventually(() => (run.out().includes('housing-brain is up') ? true : undefined), 30_000, `the banner (stderr: ${run.err()})`)
+  const token = (await readFile(path.join(run.dataDir, 'admin-token'), 'utf8')).trim()
+  expect(run.out()).toContain(token) // printed once, on first start
+  expect((await stat(path.join(run.dataDir, 'admin-token'))).mode & 0o777).toBe(0o600)
+  const creds = JSON.parse(await readFile(path.join(run.dataDir, 'demo-devices.json'), 'utf8')) as { id: string; kind: string }[]
+  expect(creds.filter((c) => c.kind === 'elevator').length).toBeGreaterThanOrEqual(12)
+  const elevator = creds.find((c) => c.kind === 'elevator')?.id ?? ''
+  const values = await eventually(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${run.httpPort}/api/v1/devices/${elevator}/latest`, { headers: { authorization: `Bearer ${token}` } })
+      const body = (await res.json()) as { values: { metric: string; ts: string }[] }
+      return body.values.length > 0 ? body.values : undefined
+    },
+    30_000,
+    'fresh readings',
+  )
+  expect(Date.now() - started).toBeLessThan(30_000)
+  expect(values.map((v) => v.metric)).toContain('speed_mps')
+  for (const v of values) expect(Date.now() - Date.parse(v.ts)).toBeLessThan(30_000)
+  run.child.kill('SIGINT')
+  expect(await run.exited).toBe(0)
+}
+
+describe('housing-brain up', () => {
+  it('runs the loop on the embedded database and exits 0 on Ctrl-C', { timeout: 90_000 }, async () => {
+    await checkLoop(await runUp({}))
+  })
+
+  it.skipIf(!pgUp)('runs the same loop on the PostgreSQL server', { timeout: 90_000 }, async () => {
+    const tdb = await createTestDatabase()
+    cleanups.push(tdb.drop)
+    await checkLoop(await runUp({ DATABASE_URL: tdb.url }))
+  })
+})

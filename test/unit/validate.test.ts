@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import type { DeviceInfo } from '../../core/device-directory.ts'
+import { checkReadings, parseMessage } from '../../ingest/validate.ts'
+
+const NOW = Date.UTC(2026, 5, 1, 12)
+const devices = new Map<string, DeviceInfo>([
+  ['mh-1', { id: 'mh-1', kind: 'manhole', gatewayId: 'gw-1', enabled: true }],
+  ['el-1', { id: 'el-1', kind: 'elevator', gatewayId: null, enabled: true }],
+  ['el-off', { id: 'el-off', kind: 'elevator', gatewayId: null, enabled: false }],
+  ['gw-1', { id: 'gw-1', kind: 'gateway', gatewayId: null, enabled: true }],
+])
+
+function run(topic: string, payload: unknown) {
+  const raw = typeof payload === 'string' ? payload : JSON.stringify(payload)
+  return checkReadings(parseMessage(topic, Buffer.from(raw)), devices, { receivedAt: NOW, maxFutureSkewMs: 300_000 })
+}
+
+describe('telemetry validation', () => {
+  it('accepts one entry, stamps a missing ts with the receive time, stores booleans as 0/1', () => {
+    const r = run('hb/v1/devices/el-1/telemetry', { values: { running: true, speed_mps: 1.5, trapped: false } })
+    expect(r.rejects).toEqual([])
+    expect(r.readings).toEqual([
+      { deviceId: 'el-1', metric: 'running', ts: NOW, value: 1 },
+      { deviceId: 'el-1', metric: 'speed_mps', ts: NOW, value: 1.5 },
+      { deviceId: 'el-1', metric: 'trapped', ts: NOW, value: 0 },
+    ])
+  })
+
+  it('accepts RFC 3339 timestamps with an offset', () => {
+    const r = run('hb/v1/devices/el-1/telemetry', { ts: '2026-06-01T19:59:00+08:00', values: { speed_mps: 1 } })
+    expect(r.readings[0]?.ts).toBe(Date.UTC(2026, 5, 1, 11, 59))
+  })
+
+  it('keeps the good entries of a batch and names the path of the bad one', () => {
+    const r = run('hb/v1/devices/el-1/telemetry', [
+      { ts: NOW - 2000, values: { speed_mps: 1 } },
+      { ts: NOW - 1000, values: { speed_mps: 'fast' } },
+      { ts: NOW, values: { speed_mps: 2 }, extra: 1 },
+      { ts: NOW, values: { car_load_kg: 300 } },
+    ])
+    expect(r.readings.map((x) => x.value)).toEqual([1, 300])
+    expect(r.rejects.map((x) => x.reasonCode)).toEqual(['schema_violation', 'schema_violation'])
+    expect(r.rejects[0]?.reason).toContain('[1].values.speed_mps')
+    expect(r.rejects[1]?.reason).toContain('[2]')
+    expect(r.rejects[1]?.reason).toContain('extra')
+  })
+
+  it.each([
+    ['malformed JSON', '{"values":', 'malformed_json', 'not valid JSON'],
+    ['an empty values object', { values: {} }, 'schema_violation', 'holds no metric'],
+    ['a metric of another kind', { values: { water_level_m: 3 } }, 'unknown_metric', '"water_level_m" for a elevator'],
+    ['a value out of physical range', { values: { speed_mps: 42 } }, 'out_of_range', 'speed_mps = 42, expected 0..20 m/s'],
+    ['a boolean metric sent as 2', { values: { trapped: 2 } }, 'out_of_range', 'true/false or 0/1'],
+    ['a boolean for a numeric metric', { values: { speed_mps: true } }, 'schema_violation', 'expected a number'],
+    ['a timestamp an hour ahead', { ts: NOW + 3_600_000, values: { speed_mps: 1 } }, 'future_timestamp', '3600 s ahead'],
+    ['epoch seconds instead of milliseconds', { ts: NOW / 1000, values: { speed_mps: 1 } }, 'invalid_timestamp', 'looks like seconds'],
+    ['a date that is not a date', { ts: '2026-13-45T99:00:00Z', values: { speed_mps: 1 } }, 'schema_violation', 'ts'],
+  ])('rejects %s with a precise reason', (_name, payload, code, text) => {
+    const r = run('hb/v1/devices/el-1/telemetry', payload)
+    expect(r.readings).toEqual([])
+    expect(r.rejects).toHaveLength(1)
+    expect(r.rejects[0]?.reasonCode).toBe(code)
+    expect(r.rejects[0]?.reason).toContain(text)
+  })
+
+  it('rejects an unknown or disabled device', () => {
+    expect(run('hb/v1/devices/ghost/telemetry', { values: { speed_mps: 1 } }).rejects[0]?.reasonCode).toBe('unknown_device')
+    expect(run('hb/v1/devices/el-off/telemetry', { values: { speed_mps: 1 } }).rejects[0]?.reasonCode).toBe('unknown_device')
+  })
+
+  it('rejects a topic outside the contract', () => {
+    expect(run('hb/v1/devices/el-1/other', { values: { speed_mps: 1 } }).rejects[0]?.reasonCode).toBe('unknown_topic')
+  })
+
+  it('cuts the payload excerpt to a bounded length', () => {
+    const r = run('hb/v1/devices/el-1/telemetry', `{"values": "${'x'.repeat(5000)}`)
+    expect(r.rejects[0]?.excerpt?.length).toBeLessThanOrEqual(513)
+  })
+
+  it('takes gateway batches only for registered children', () => {
+    const r = run('hb/v1/gateways/gw-1/telemetry', {
+      'mh-1': [{ ts: NOW, values: { water_level_cm: 30 } }],
+      'el-1': [{ ts: NOW, values: { speed_mps: 1 } }],
+      'bad id!': [{ ts: NOW, values: { x: 1 } }],
+      'mh-2': 'not a list',
+    })
+    expect(r.readings).toEqual([{ deviceId: 'mh-1', metric: 'water_level_cm', ts: NOW, value: 30 }])
+    expect(r.rejects.map((x) => x.reasonCode).sort()).toEqual(['not_a_child', 'schema_violation', 'schema_violation'])
+  })
+
+  it('refuses a gateway topic from something that is not a gateway', () => {
+    const r = run('hb/v1/gateways/el-1/telemetry', { 'mh-1': [{ ts: NOW, values: { water_level_cm: 30 } }] })
+    expect(r.readings).toEqual([])
+    expect(r.rejects[0]?.reasonCode).toBe('unknown_device')
+  })
+})
