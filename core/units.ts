@@ -1,5 +1,6 @@
 // Long-running units (broker, ingest, API, simulators, …) started one by one and stopped in
-// reverse order. A unit that fails to start stops the ones already started, and the error names it.
+// reverse order. A unit that fails to start is stopped (its stop() must cope with a partial start),
+// so are the ones already started, and the error names it.
 import type { Logger } from './log.ts'
 
 export interface Unit {
@@ -30,6 +31,8 @@ export class Controller {
         this.started.push(unit)
         this.log.debug({ unit: unit.name }, 'started')
       } catch (err) {
+        // The failed unit may have opened some of its resources (a listener, a timer): release them.
+        await unit.stop().catch((stopErr: unknown) => this.log.debug({ err: stopErr, unit: unit.name }, 'cleanup after a failed start'))
         await this.stop()
         throw new UnitStartError(unit.name, err)
       }

@@ -8,7 +8,7 @@ import type { Metrics } from '../core/metrics.ts'
 import type { DeadLetter } from '../core/repos/dead-letters.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { setDeviceStatus } from '../core/repos/devices.ts'
-import { checkReadings, excerpt, idsOf, parseMessage, type Rejection } from './validate.ts'
+import { checkReadings, excerpt, idsOf, parseMessage, type ParsedMessage, type Rejection } from './validate.ts'
 import type { IngestWriter } from './writer.ts'
 
 export interface IncomingMessage {
@@ -36,11 +36,25 @@ export class IngestPipeline {
     private readonly log: Logger,
   ) {}
 
-  async handle(msg: IncomingMessage): Promise<IngestResult> {
+  handle(msg: IncomingMessage): Promise<IngestResult> {
+    return this.begin(msg).done
+  }
+
+  /**
+   * Parses the message at once and tells how many readings it can at most store (also 1 for a
+   * status or a rejected message, whose record is written too); `done` settles after the commit.
+   */
+  begin(msg: IncomingMessage): { rows: number; done: Promise<IngestResult> } {
     const receivedAt = msg.receivedAt ?? Date.now()
     const topic = parseTopic(msg.topic)
-    if (topic?.type === 'device-status') return this.handleStatus(msg, topic.deviceId, receivedAt)
+    if (topic?.type === 'device-status') return { rows: 1, done: this.handleStatus(msg, topic.deviceId, receivedAt) }
     const parsed = parseMessage(msg.topic, msg.payload)
+    let rows = parsed.rejects.length
+    for (const e of parsed.entries) rows += Object.keys(e.entry.values).length
+    return { rows: Math.max(rows, 1), done: this.complete(msg, parsed, receivedAt) }
+  }
+
+  private async complete(msg: IncomingMessage, parsed: ParsedMessage, receivedAt: number): Promise<IngestResult> {
     const devices = parsed.entries.length > 0 ? await this.lookup(idsOf(parsed)) : new Map<string, DeviceInfo>()
     const { readings, rejects } = checkReadings(parsed, devices, { receivedAt, maxFutureSkewMs: this.opts.maxFutureSkewMs })
     const deadLetters = this.toDeadLetters(msg, receivedAt, rejects)

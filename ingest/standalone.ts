@@ -4,8 +4,8 @@
 // while the ingest is down waits in the broker. MQTT.js hands inbound QoS 1 messages to
 // `handleMessage` one at a time and sends the PUBACK when it calls back. Acknowledging only after
 // the commit would mean one transaction per message; instead the ingest acknowledges at once while
-// fewer than `ackWindow` readings are waiting for their commit, and only after the commit beyond
-// that. So a `kill -9` can lose at most `ackWindow` readings that were acknowledged but not yet
+// the readings acknowledged but not yet committed stay within `ackWindow`, and only after the
+// commit beyond that. So a `kill -9` can lose at most `ackWindow` readings that were acknowledged but not yet
 // committed (plus the dead letters of the same messages); `ackWindow: 0` loses nothing and trades
 // throughput for it (one commit per message). See the README, "Standalone ingest".
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
@@ -26,6 +26,8 @@ export interface StandaloneOptions {
 
 export class StandaloneIngest {
   private client: MqttClient | undefined
+  /** Rows of messages acknowledged before their commit; never above `ackWindow`. */
+  private exposed = 0
 
   constructor(
     private readonly ingest: Ingest,
@@ -46,12 +48,12 @@ export class StandaloneIngest {
     const client = mqtt.connect(this.opts.url, options)
     this.client = client
     client.handleMessage = (packet, done) => {
-      const pending = this.ingest.pipeline.handle({
+      const { rows, done: pending } = this.ingest.pipeline.begin({
         topic: packet.topic,
         payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
         clientId: null,
       })
-      if (packet.qos > 0 && this.ingest.writer.pendingRows >= this.opts.ackWindow) {
+      if (packet.qos > 0 && this.exposed + rows > this.opts.ackWindow) {
         // Beyond the window: PUBACK only after the commit. On failure (shutdown) no PUBACK is
         // sent, and the broker redelivers the message to the persistent session.
         pending.then(
@@ -59,7 +61,10 @@ export class StandaloneIngest {
           (err: unknown) => this.log.warn({ err, topic: packet.topic }, 'message not stored; the broker will redeliver it'),
         )
       } else {
-        pending.catch((err: unknown) => this.log.error({ err, topic: packet.topic }, 'acknowledged message was not stored'))
+        this.exposed += rows
+        pending
+          .catch((err: unknown) => this.log.error({ err, topic: packet.topic }, 'acknowledged message was not stored'))
+          .finally(() => (this.exposed -= rows))
         done()
       }
     }
