@@ -2,11 +2,13 @@
 // devices authenticate, publish and subscribe only where the ACL allows, and every telemetry or
 // status message is handed to the ingest before the device receives its PUBACK.
 import { readFile } from 'node:fs/promises'
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import { createServer as createNetServer, type Server, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { createServer as createTlsServer } from 'node:tls'
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes'
 import { WebSocketServer, createWebSocketStream } from 'ws'
+import { MAX_PAYLOAD_BYTES } from '../core/contract.ts'
 import type { DeviceDirectory } from '../core/device-directory.ts'
 import type { Db } from '../core/db/client.ts'
 import type { Logger } from '../core/log.ts'
@@ -14,6 +16,7 @@ import type { Metrics } from '../core/metrics.ts'
 import { closeServer, listen } from '../core/net.ts'
 import { decidePublish, decideSubscribe, type Identity } from './acl.ts'
 import { FailureThrottle, authenticate } from './auth.ts'
+import { limitPacketSize } from './packet-limit.ts'
 
 export interface BrokerOptions {
   host: string
@@ -34,6 +37,9 @@ export interface BrokerAddress {
   wsPort: number | undefined
   tlsPort: number | undefined
 }
+
+/** The largest packet accepted: the ingest's payload limit plus room for the topic and header. */
+const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 64 * 1024
 
 // Aedes' CONNACK return codes for MQTT 3.1.1 (§3.2.2.3).
 const BAD_USERNAME_OR_PASSWORD = 4
@@ -110,7 +116,14 @@ export class Broker {
       this.log.debug({ err: err.message }, 'connection error before CONNECT')
     })
 
-    const tcp = createNetServer((socket) => aedes.handle(socket))
+    const accept = (stream: Duplex, req?: IncomingMessage) => {
+      limitPacketSize(stream, MAX_PACKET_BYTES, (announced) => {
+        this.metrics.authFailures.inc({ reason: 'packet_too_large' })
+        this.log.warn({ announced, limit: MAX_PACKET_BYTES }, 'closed a connection announcing an oversized or malformed packet')
+      })
+      aedes.handle(stream, req)
+    }
+    const tcp = createNetServer((socket) => accept(socket))
     this.servers.push(tcp)
     const port = await listen(tcp, this.opts.port, this.opts.host, 'MQTT_PORT')
 
@@ -118,7 +131,7 @@ export class Broker {
     if (this.opts.wsPort !== undefined) {
       const http: HttpServer = createHttpServer()
       this.wss = new WebSocketServer({ server: http })
-      this.wss.on('connection', (socket, req) => aedes.handle(createWebSocketStream(socket), req))
+      this.wss.on('connection', (socket, req) => accept(createWebSocketStream(socket), req))
       this.servers.push(http)
       wsPort = await listen(http, this.opts.wsPort, this.opts.host, 'MQTT_WS_PORT')
     }
@@ -126,7 +139,7 @@ export class Broker {
     let tlsPort: number | undefined
     if (this.opts.tlsCertFile && this.opts.tlsKeyFile) {
       const [cert, key] = await Promise.all([readFile(this.opts.tlsCertFile), readFile(this.opts.tlsKeyFile)])
-      const tls = createTlsServer({ cert, key }, (socket) => aedes.handle(socket))
+      const tls = createTlsServer({ cert, key }, (socket) => accept(socket))
       this.servers.push(tls)
       tlsPort = await listen(tls, this.opts.tlsPort ?? 8883, this.opts.host, 'MQTT_TLS_PORT')
     }

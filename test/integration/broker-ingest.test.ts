@@ -199,6 +199,22 @@ describe.skipIf(!pgUp)('broker + ingest on PostgreSQL', () => {
     expect(own[0]?.qos).toBe(1)
   })
 
+  it('takes a large batch, and cuts a connection that announces an oversized packet', async () => {
+    const client = await stack.connect('ft-1', { clientId: 'ft-1-big' })
+    const start = Date.UTC(2026, 0, 5)
+    // About 0.5 MB: 8,000 entries, under the 1 MiB payload limit.
+    const batch = Array.from({ length: 8000 }, (_, i) => ({ ts: start + i * 1000, values: { outlet_pressure_kpa: 300 + (i % 50) } }))
+    await client.publishAsync(topics.deviceTelemetry('ft-1'), JSON.stringify(batch), { qos: 1 })
+    const [count] = await stack.db.query<{ n: number }>("SELECT count(*)::int AS n FROM readings WHERE device_id = 'ft-1' AND metric = 'outlet_pressure_kpa'")
+    expect(count?.n).toBe(8000)
+
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
+    client.publish(topics.deviceTelemetry('ft-1'), Buffer.alloc(3 * 1024 * 1024, 0x20), { qos: 1 })
+    await closed
+    const refused = (await stack.metrics.authFailures.get()).values.find((v) => v.labels.reason === 'packet_too_large')
+    expect(refused?.value).toBe(1)
+  })
+
   it('stores a reading sent with the Debian mosquitto_pub client', async () => {
     const cred = stack.creds.get('ft-1')
     const ts = Date.UTC(2026, 0, 4)
