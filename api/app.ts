@@ -9,7 +9,12 @@ import type { Db } from '../core/db/client.ts'
 import type { DbFeatures } from '../core/db/migrate.ts'
 import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
+import type { AlertService } from './alerts/service.ts'
 import auth from './plugins/auth.ts'
+import alertStream from './routes/alert-stream.ts'
+import alerts from './routes/alerts.ts'
+import silences from './routes/silences.ts'
+import webhooks from './routes/webhooks.ts'
 import errors from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import devices from './routes/devices.ts'
@@ -19,6 +24,7 @@ export interface AppDeps {
   db: Db
   features: DbFeatures
   metrics: Metrics
+  alerts: AlertService
 }
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
@@ -51,5 +57,9 @@ export async function buildApp(deps: AppDeps, log: Logger): Promise<App> {
   await app.register(health, deps)
   await app.register(devices, deps)
   await app.register(deadLetters, deps)
+  await app.register(alertStream, { service: deps.alerts })
+  await app.register(alerts, { service: deps.alerts })
+  await app.register(silences, { db: deps.db })
+  await app.register(webhooks, { db: deps.db })
   return app
 }

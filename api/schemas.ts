@@ -1,6 +1,7 @@
 // Schema pieces shared by the routes. Request and response shapes are zod; the OpenAPI document
 // is generated from them.
 import { z } from 'zod'
+import { parseDuration } from '../core/duration.ts'
 
 /** An RFC 3339 time on the wire, a Date in the handler (decoded in requests, encoded in responses). */
 export const timestamp = z.codec(z.iso.datetime({ offset: true }), z.date(), {
@@ -25,15 +26,12 @@ export const errorResponses = {
 
 export const limitParam = z.coerce.number().int().min(1).max(1000).default(100)
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
 /** "500ms", "30s", "5m", "1h", "1d" → milliseconds. */
 export const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 5m, 1h or 1d')
   .transform((s, ctx) => {
-    const match = /^(\d+)(ms|s|m|h|d)$/.exec(s)
-    const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 0) : 0
+    const ms = parseDuration(s) ?? 0
     if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'duration must be positive' })
     return ms
   })

@@ -9,7 +9,10 @@ import { migrate, type DbFeatures } from '../core/db/migrate.ts'
 import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { PortInUseError } from '../core/net.ts'
-import type { Unit } from '../core/units.ts'
+import { Controller, type Unit } from '../core/units.ts'
+import { Escalator } from '../api/alerts/escalator.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
+import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
 import { Ingest } from '../ingest/service.ts'
 
 export interface Database {
@@ -73,19 +76,31 @@ export class BrokerWithIngest implements Unit {
   }
 }
 
+/** The API with the alert lifecycle's background work: deadline checks and webhook deliveries. */
 export class ApiServer implements Unit {
   readonly name = 'api'
   app: App | undefined
   port: number | undefined
+  readonly alerts: AlertService
+  private readonly background: Controller
 
   constructor(
     private readonly deps: Database & { metrics: Metrics },
-    private readonly cfg: Pick<Config, 'HOST' | 'HTTP_PORT'>,
+    private readonly cfg: Pick<Config, 'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY'>,
     private readonly log: Logger,
-  ) {}
+    dispatch: DispatcherOptions = DEFAULT_DISPATCH,
+  ) {
+    this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
+    this.background = new Controller(log)
+    this.escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
+    this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, dispatch, log.child({ module: 'webhooks' }))
+  }
+
+  private readonly escalator: Escalator
+  private readonly dispatcher: WebhookDispatcher
 
   async start(): Promise<void> {
-    const app = await buildApp(this.deps, this.log.child({ module: 'api' }))
+    const app = await buildApp({ ...this.deps, alerts: this.alerts }, this.log.child({ module: 'api' }))
     this.app = app
     try {
       await app.listen({ port: this.cfg.HTTP_PORT, host: this.cfg.HOST })
@@ -95,9 +110,11 @@ export class ApiServer implements Unit {
     }
     const addr = app.server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.HTTP_PORT
+    await this.background.start([this.escalator, this.dispatcher])
   }
 
   async stop(): Promise<void> {
+    await this.background.stop()
     await this.app?.close()
   }
 }

@@ -2,11 +2,37 @@
 // This is the only module that reads `process.env`; everything else receives a `Config`.
 import path from 'node:path'
 import { z } from 'zod'
+import { parseDuration } from './duration.ts'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const optionalPort = z.preprocess((v) => (v === '' ? undefined : v), port.optional())
 const positiveInt = z.coerce.number().int().positive()
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+
+const durationMs = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s)
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 30s, 5m, 1h or 2d' })
+    return z.NEVER
+  }
+  return ms
+})
+
+/** Acknowledge and resolve deadlines per severity, e.g. `critical=5m/30m,major=15m/4h`. */
+const deadlines = z.string().transform((text, ctx) => {
+  const out: Record<string, { ackMs: number; resolveMs: number }> = {}
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(critical|major|minor|warning)=([^/]+)\/(.+)$/.exec(part)
+    const ack = m ? parseDuration(m[2] ?? '') : undefined
+    const resolve = m ? parseDuration(m[3] ?? '') : undefined
+    if (!m || ack === undefined || resolve === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${part}": expected severity=ACK/RESOLVE, e.g. critical=5m/30m` })
+      return z.NEVER
+    }
+    out[m[1] ?? ''] = { ackMs: ack, resolveMs: resolve }
+  }
+  return out
+})
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
@@ -42,6 +68,16 @@ export const envSchema = z.object({
   RETENTION_DAYS: positiveInt.default(400),
   COMPRESS_AFTER_DAYS: positiveInt.default(7),
   DEAD_LETTER_RETENTION_DAYS: positiveInt.default(30),
+  /** Overrides of the per-severity deadlines (defaults: critical 5m/30m, major 15m/4h, minor 1h/24h, warning 4h/72h). */
+  ALERT_DEADLINES: deadlines.prefault(''),
+  /** How often an escalated, still unacknowledged alert is re-notified. */
+  ALERT_REMIND_EVERY: durationMs.prefault('10m'),
+  /** How often deadlines are checked. */
+  ALERT_CHECK_EVERY: durationMs.prefault('5s'),
+  /** Base URL of the API the rules engine reports to (standalone `rules`). */
+  API_URL: z.url().default('http://127.0.0.1:3000'),
+  /** API token the rules engine uses (role service); `up` creates one. */
+  API_TOKEN: optionalString,
   LOG_LEVEL: logLevel.default('info'),
 })
 

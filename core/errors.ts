@@ -9,6 +9,7 @@ export const ERRORS = {
   device_not_found: { status: 404, message: 'No device with this id' },
   route_not_found: { status: 404, message: 'No such route' },
   conflict: { status: 409, message: 'The resource already exists' },
+  invalid_transition: { status: 409, message: 'The alert is not in a state that allows this action' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },

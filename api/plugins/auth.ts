@@ -39,3 +39,8 @@ export default fp(
   },
   { name: 'auth' },
 )
+
+/** The company a caller is confined to: a crew member's own; undefined for everyone else. */
+export function companyScope(p: Principal): string | undefined {
+  return p.role === 'crew' ? (p.companyId ?? '') : undefined
+}

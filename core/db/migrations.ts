@@ -112,4 +112,137 @@ CREATE TABLE api_tokens (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'rules, alerts and their history, silences, webhooks',
+    sql: `
+CREATE TABLE rules (
+  id          text PRIMARY KEY,
+  -- The whole definition as validated by rules/definitions.ts; type, severity and scope are
+  -- copied out for filtering.
+  definition  jsonb NOT NULL,
+  type        text NOT NULL,
+  severity    text NOT NULL CHECK (severity IN ('critical', 'major', 'minor', 'warning')),
+  enabled     boolean NOT NULL DEFAULT true,
+  builtin     boolean NOT NULL DEFAULT false,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE alerts (
+  id                bigserial PRIMARY KEY,
+  rule_id           text NOT NULL,
+  device_id         text,
+  community_id      text REFERENCES communities(id),
+  -- Dispatched at raise time to the company then responsible for the community; kept even if the
+  -- community later changes hands, so past alerts stay with the company that had them.
+  company_id        text REFERENCES property_companies(id),
+  source            text NOT NULL CHECK (source IN ('rules', 'node-red', 'resident', 'operator')),
+  severity          text NOT NULL CHECK (severity IN ('critical', 'major', 'minor', 'warning')),
+  title             text NOT NULL,
+  reason            text,
+  state             text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'acknowledged', 'in_progress', 'resolved')),
+  condition         text NOT NULL DEFAULT 'active' CHECK (condition IN ('active', 'cleared')),
+  auto_resolve      boolean NOT NULL DEFAULT false,
+  silenced          boolean NOT NULL DEFAULT false,
+  flapping          boolean NOT NULL DEFAULT false,
+  count             integer NOT NULL DEFAULT 1,
+  first_value       double precision,
+  last_value        double precision,
+  predicted_at      timestamptz,
+  raised_at         timestamptz NOT NULL DEFAULT now(),
+  last_seen_at      timestamptz NOT NULL DEFAULT now(),
+  cleared_at        timestamptz,
+  acknowledged_at   timestamptz,
+  acknowledged_by   text,
+  started_at        timestamptz,
+  resolved_at       timestamptz,
+  resolved_by       text,
+  -- Whether the condition was still active when a person resolved it (re-raise after re-arm).
+  resolved_active   boolean,
+  rearm_ms          bigint NOT NULL DEFAULT 600000,
+  ack_deadline      timestamptz NOT NULL,
+  resolve_deadline  timestamptz NOT NULL,
+  escalation_level  integer NOT NULL DEFAULT 0,
+  escalated_at      timestamptz,
+  last_reminded_at  timestamptz,
+  resolve_overdue_at timestamptz,
+  reraise_of        bigint REFERENCES alerts(id)
+);
+-- One unresolved alert per (rule, device): repeats update it.
+CREATE UNIQUE INDEX alerts_one_unresolved_idx ON alerts (rule_id, device_id) WHERE state <> 'resolved';
+CREATE INDEX alerts_company_idx ON alerts (company_id, raised_at DESC);
+CREATE INDEX alerts_raised_idx ON alerts (raised_at DESC);
+CREATE INDEX alerts_open_deadline_idx ON alerts (ack_deadline) WHERE state = 'open';
+CREATE INDEX alerts_rule_device_idx ON alerts (rule_id, device_id, resolved_at DESC);
+
+-- Every transition, comment, escalation and reminder, with who and why. The id orders the live
+-- stream (SSE event ids; Last-Event-ID resumes after it).
+CREATE TABLE alert_events (
+  id        bigserial PRIMARY KEY,
+  alert_id  bigint NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  at        timestamptz NOT NULL DEFAULT now(),
+  type      text NOT NULL,
+  actor     text NOT NULL,
+  note      text,
+  data      jsonb
+);
+CREATE INDEX alert_events_alert_idx ON alert_events (alert_id, id);
+
+-- Maintenance windows: alerts are recorded but marked silenced and notify nobody.
+CREATE TABLE silences (
+  id            bigserial PRIMARY KEY,
+  device_id     text,
+  community_id  text,
+  rule_id       text,
+  starts_at     timestamptz NOT NULL,
+  ends_at       timestamptz NOT NULL,
+  reason        text NOT NULL,
+  created_by    text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  CHECK (ends_at > starts_at),
+  CHECK (device_id IS NOT NULL OR community_id IS NOT NULL OR rule_id IS NOT NULL)
+);
+
+CREATE TABLE webhooks (
+  id            text PRIMARY KEY,
+  url           text NOT NULL,
+  -- The HMAC key must be usable to sign, so it cannot be stored as a one-way hash; it is never
+  -- returned after creation and never logged.
+  secret        text NOT NULL,
+  severities    text[],
+  community_ids text[],
+  event_types   text[],
+  enabled       boolean NOT NULL DEFAULT true,
+  created_by    text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE webhook_deliveries (
+  id               bigserial PRIMARY KEY,
+  webhook_id       text NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  event_id         bigint NOT NULL REFERENCES alert_events(id) ON DELETE CASCADE,
+  status           text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts         integer NOT NULL DEFAULT 0,
+  next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+  last_status_code integer,
+  last_error       text,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  delivered_at     timestamptz,
+  UNIQUE (webhook_id, event_id)
+);
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+
+-- One row per attempt: the delivery log.
+CREATE TABLE webhook_attempts (
+  id           bigserial PRIMARY KEY,
+  delivery_id  bigint NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+  at           timestamptz NOT NULL DEFAULT now(),
+  status_code  integer,
+  error        text,
+  duration_ms  integer
+);
+`,
+  },
 ]
+

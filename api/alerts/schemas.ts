@@ -1,0 +1,47 @@
+// Wire shapes of alerts and their history.
+import { z } from 'zod'
+import { ALERT_SOURCES, ALERT_STATES, SEVERITIES } from '../../core/repos/alerts.ts'
+import { timestamp } from '../schemas.ts'
+
+export const alertSchema = z.object({
+  id: z.number().int(),
+  ruleId: z.string(),
+  deviceId: z.string().nullable(),
+  communityId: z.string().nullable(),
+  companyId: z.string().nullable().describe('The property company the alert was dispatched to'),
+  source: z.enum(ALERT_SOURCES),
+  severity: z.enum(SEVERITIES),
+  title: z.string(),
+  reason: z.string().nullable(),
+  state: z.enum(ALERT_STATES),
+  condition: z.enum(['active', 'cleared']),
+  autoResolve: z.boolean(),
+  silenced: z.boolean().describe('Raised inside a maintenance window: recorded, but nobody is notified'),
+  flapping: z.boolean(),
+  count: z.number().int().describe('How many times the condition was reported'),
+  firstValue: z.number().nullable(),
+  lastValue: z.number().nullable(),
+  predictedAt: timestamp.nullable().describe('Forecast rules: when the threshold is expected to be crossed'),
+  raisedAt: timestamp,
+  lastSeenAt: timestamp,
+  clearedAt: timestamp.nullable(),
+  acknowledgedAt: timestamp.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  startedAt: timestamp.nullable(),
+  resolvedAt: timestamp.nullable(),
+  resolvedBy: z.string().nullable(),
+  ackDeadline: timestamp,
+  resolveDeadline: timestamp,
+  escalationLevel: z.number().int(),
+  escalatedAt: timestamp.nullable(),
+  reraiseOf: z.number().int().nullable(),
+})
+
+export const alertEventSchema = z.object({
+  id: z.number().int(),
+  at: timestamp,
+  type: z.string().describe('raised, updated, cleared, acknowledged, started, resolved, commented, escalated, reminded'),
+  actor: z.string(),
+  note: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+})

@@ -1,0 +1,284 @@
+// The alert lifecycle: reports from producers (rules engine, Node-RED, residents) become one
+// alert per (rule, device); people acknowledge, start and resolve it; missed deadlines escalate.
+// Every change is one transaction that also writes the history row; the live stream and the
+// webhooks hear of it only after the commit.
+import { EventEmitter } from 'node:events'
+import type { Db, Queryable } from '../../core/db/client.ts'
+import { formatDuration } from '../../core/duration.ts'
+import { AppError } from '../../core/errors.ts'
+import type { Logger } from '../../core/log.ts'
+import {
+  alertsNeedingEscalation,
+  dispatchTarget,
+  findUnresolved,
+  getAlert,
+  insertAlert,
+  insertEvent,
+  isSilenced,
+  lastResolved,
+  updateAlert,
+  type Alert,
+  type AlertEvent,
+  type AlertPatch,
+  type AlertSource,
+  type Severity,
+} from '../../core/repos/alerts.ts'
+import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'
+import { enqueueDeliveries } from '../../core/repos/webhooks.ts'
+
+export interface DeadlinePolicy {
+  ackMs: number
+  resolveMs: number
+}
+
+/** Defaults; an elevator entrapment (critical): acknowledge within 5 min, resolve within 30 min. */
+export const DEFAULT_DEADLINES: Record<Severity, DeadlinePolicy> = {
+  critical: { ackMs: 5 * 60_000, resolveMs: 30 * 60_000 },
+  major: { ackMs: 15 * 60_000, resolveMs: 4 * 3_600_000 },
+  minor: { ackMs: 3_600_000, resolveMs: 24 * 3_600_000 },
+  warning: { ackMs: 4 * 3_600_000, resolveMs: 72 * 3_600_000 },
+}
+
+export interface AlertReport {
+  ruleId: string
+  deviceId: string | null
+  condition: 'active' | 'cleared'
+  value?: number | null | undefined
+  at?: Date | undefined
+  reason?: string | undefined
+  predictedAt?: Date | null | undefined
+  flapping?: boolean | undefined
+  /** For producers without a stored rule (Node-RED flows, residents): how to raise it. */
+  source?: AlertSource | undefined
+  severity?: Severity | undefined
+  title?: string | undefined
+  communityId?: string | undefined
+}
+
+export type ReportOutcome = 'raised' | 'updated' | 'cleared' | 'resolved' | 'rearm_pending' | 'ignored'
+
+export interface CommittedEvent {
+  event: AlertEvent
+  alert: Alert
+}
+
+/** Committed alert events, in commit order, for the live stream and the webhooks. */
+export class AlertBus extends EventEmitter<{ event: [CommittedEvent] }> {}
+
+export type Action = 'acknowledge' | 'start' | 'resolve' | 'comment'
+
+/** Repeats within this time of the last `updated` event only bump the counters, without an event. */
+const UPDATE_EVENT_EVERY_MS = 60_000
+const UNIQUE_VIOLATION = '23505'
+
+export class AlertService {
+  readonly bus = new AlertBus()
+
+  constructor(
+    readonly db: Db,
+    private readonly deadlines: Record<Severity, DeadlinePolicy>,
+    private readonly log: Logger,
+  ) {
+    // A listener that throws must not break the producer that committed the event.
+    this.bus.setMaxListeners(1000)
+  }
+
+  /** Applies a producer's report; idempotent per (rule, device). */
+  async report(r: AlertReport, actor: string): Promise<{ outcome: ReportOutcome; alert: Alert | null }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.inTx((tx, events) => this.applyReport(tx, events, r, actor))
+      } catch (err) {
+        // Two reports racing to raise the same (rule, device): the loser retries as an update.
+        if (attempt === 0 && (err as { code?: string }).code === UNIQUE_VIOLATION) continue
+        throw err
+      }
+    }
+  }
+
+  private async applyReport(tx: Queryable, events: CommittedEvent[], r: AlertReport, actor: string): Promise<{ outcome: ReportOutcome; alert: Alert | null }> {
+    const at = r.at ?? new Date()
+    const value = r.value ?? null
+    const open = await findUnresolved(tx, r.ruleId, r.deviceId)
+
+    if (r.condition === 'cleared') {
+      if (!open || open.condition === 'cleared') return { outcome: 'ignored', alert: open ?? null }
+      let alert = await updateAlert(tx, open.id, { condition: 'cleared', clearedAt: at, lastValue: value ?? open.lastValue, flapping: r.flapping ?? open.flapping })
+      events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'cleared', actor, note: r.reason ?? null, at }), alert })
+      if (!alert.autoResolve) return { outcome: 'cleared', alert }
+      alert = await updateAlert(tx, alert.id, { state: 'resolved', resolvedAt: at, resolvedBy: actor, resolvedActive: false })
+      events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'resolved', actor, note: 'condition cleared (auto-resolve)', at }), alert })
+      return { outcome: 'resolved', alert }
+    }
+
+    if (open) {
+      const patch: AlertPatch = { count: open.count + 1, lastValue: value ?? open.lastValue, lastSeenAt: at }
+      if (r.predictedAt !== undefined) patch.predictedAt = r.predictedAt
+      if (r.flapping !== undefined) patch.flapping = r.flapping
+      const reactivated = open.condition === 'cleared'
+      if (reactivated) {
+        patch.condition = 'active'
+        patch.clearedAt = null
+      }
+      const alert = await updateAlert(tx, open.id, patch)
+      const changed = reactivated || alert.flapping !== open.flapping
+      const lastUpdate = await tx.query<{ at: Date }>(
+        "SELECT at FROM alert_events WHERE alert_id = $1 AND type IN ('raised', 'updated') ORDER BY id DESC LIMIT 1",
+        [alert.id],
+      )
+      const quiet = (lastUpdate[0]?.at.getTime() ?? 0) + UPDATE_EVENT_EVERY_MS <= at.getTime()
+      if (changed || quiet) {
+        const note = reactivated ? 'condition active again' : alert.flapping && !open.flapping ? 'flapping' : null
+        events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'updated', actor, note, at, data: { count: alert.count, value } }), alert })
+      }
+      return { outcome: 'updated', alert }
+    }
+
+    const meta = r.source === undefined || r.source === 'rules' ? await getRuleMeta(tx, r.ruleId) : undefined
+    if ((r.source === undefined || r.source === 'rules') && !meta) {
+      throw new AppError('validation_failed', `body.ruleId: no rule "${r.ruleId}"; create it first or send source, severity and title`)
+    }
+    // A person resolved the previous alert while the fault persisted: raise again only after the re-arm delay.
+    const previous = await lastResolved(tx, r.ruleId, r.deviceId)
+    if (previous?.resolvedActive && previous.resolvedAt && previous.resolvedAt.getTime() + previous.rearmMs > at.getTime()) {
+      return { outcome: 'rearm_pending', alert: null }
+    }
+    const alert = await this.raise(tx, r, meta, at, value, previous?.resolvedActive ? previous.id : null)
+    events.push({
+      event: await insertEvent(tx, { alertId: alert.id, type: 'raised', actor, note: r.reason ?? null, at, data: alert.reraiseOf ? { reraiseOf: alert.reraiseOf } : null }),
+      alert,
+    })
+    return { outcome: 'raised', alert }
+  }
+
+  private async raise(tx: Queryable, r: AlertReport, meta: RuleMeta | undefined, at: Date, value: number | null, reraiseOf: number | null): Promise<Alert> {
+    const severity = meta?.severity ?? r.severity
+    const title = meta?.name ?? r.title
+    if (!severity || !title) throw new AppError('validation_failed', 'body: severity and title are required when the alert has no stored rule')
+    const target = r.deviceId ? await dispatchTarget(tx, r.deviceId) : undefined
+    if (r.deviceId && !target) throw new AppError('device_not_found', `No device "${r.deviceId}"`)
+    const communityId = target?.communityId ?? r.communityId ?? null
+    let companyId = target?.companyId ?? null
+    if (!target && communityId) {
+      const [c] = await tx.query<{ companyId: string | null }>('SELECT company_id AS "companyId" FROM communities WHERE id = $1', [communityId])
+      if (!c) throw new AppError('not_found', `No community "${communityId}"`)
+      companyId = c.companyId
+    }
+    const policy = this.deadlines[severity]
+    const ackMs = meta?.ackDeadlineMs ?? policy.ackMs
+    const resolveMs = meta?.resolveDeadlineMs ?? policy.resolveMs
+    return insertAlert(tx, {
+      ruleId: r.ruleId,
+      deviceId: r.deviceId,
+      communityId,
+      companyId,
+      source: r.source ?? 'rules',
+      severity,
+      title,
+      reason: r.reason ?? meta?.description ?? null,
+      autoResolve: meta?.autoResolve ?? false,
+      silenced: await isSilenced(tx, at, { deviceId: r.deviceId, communityId, ruleId: r.ruleId }),
+      flapping: r.flapping ?? false,
+      value,
+      predictedAt: r.predictedAt ?? null,
+      raisedAt: at,
+      rearmMs: meta?.rearmAfterMs ?? 10 * 60_000,
+      ackDeadline: new Date(at.getTime() + ackMs),
+      resolveDeadline: new Date(at.getTime() + resolveMs),
+      reraiseOf,
+    })
+  }
+
+  /** A person's action on an alert they may see (the caller has checked visibility). */
+  async act(id: number, action: Action, actor: string, note: string | undefined): Promise<Alert> {
+    return this.inTx(async (tx, events) => {
+      const current = await getAlert(tx, id, true)
+      if (!current) throw new AppError('not_found', `No alert ${id}`)
+      const now = new Date()
+      const record = async (alert: Alert, type: string, n: string | null = note ?? null) => {
+        events.push({ event: await insertEvent(tx, { alertId: id, type, actor, note: n, at: now }), alert })
+        return alert
+      }
+      const refuse = (what: string) => {
+        throw new AppError('invalid_transition', `Alert ${id} is ${current.state.replace('_', ' ')}; it cannot be ${what}`)
+      }
+      switch (action) {
+        case 'comment':
+          if (!note) throw new AppError('validation_failed', 'body.note: a comment needs a note')
+          return record(current, 'commented')
+        case 'acknowledge':
+          if (current.state !== 'open') refuse('acknowledged')
+          return record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged')
+        case 'start': {
+          if (current.state !== 'open' && current.state !== 'acknowledged') refuse('started')
+          if (current.state === 'open') {
+            // On site without a separate acknowledgement: the start acknowledges too.
+            await record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged', 'acknowledged by starting work')
+          }
+          return record(await updateAlert(tx, id, { state: 'in_progress', startedAt: now }), 'started')
+        }
+        case 'resolve': {
+          if (current.state === 'resolved') refuse('resolved again')
+          const alert = await updateAlert(tx, id, { state: 'resolved', resolvedAt: now, resolvedBy: actor, resolvedActive: current.condition === 'active' })
+          return record(alert, 'resolved')
+        }
+      }
+    })
+  }
+
+  /**
+   * Escalates every unresolved, unsilenced alert past a deadline: a missed acknowledge deadline
+   * escalates once and then reminds every `remindEveryMs` until someone acknowledges; a missed
+   * resolve deadline escalates once.
+   */
+  async escalate(now: Date, remindEveryMs: number): Promise<number> {
+    const due = await alertsNeedingEscalation(this.db, now, remindEveryMs)
+    let changed = 0
+    for (const candidate of due) {
+      await this.inTx(async (tx, events) => {
+        const a = await getAlert(tx, candidate.id, true)
+        if (!a || a.state === 'resolved') return
+        if (a.state === 'open' && a.ackDeadline <= now) {
+          const late = formatDuration(Math.round((a.ackDeadline.getTime() - a.raisedAt.getTime()) / 1000) * 1000)
+          if (!a.escalatedAt) {
+            const alert = await updateAlert(tx, a.id, { escalationLevel: a.escalationLevel + 1, escalatedAt: now })
+            events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'escalated', actor: 'system', note: `not acknowledged within ${late}`, at: now, data: { deadline: 'acknowledge', level: alert.escalationLevel } }), alert })
+            changed++
+          } else if ((a.lastRemindedAt ?? a.escalatedAt).getTime() + remindEveryMs <= now.getTime()) {
+            const alert = await updateAlert(tx, a.id, { escalationLevel: a.escalationLevel + 1, lastRemindedAt: now })
+            events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'reminded', actor: 'system', note: `still not acknowledged (${late} deadline)`, at: now, data: { level: alert.escalationLevel } }), alert })
+            changed++
+          }
+        }
+        if (a.resolveDeadline <= now && !a.resolveOverdueAt) {
+          const alert = await updateAlert(tx, a.id, { resolveOverdueAt: now, escalationLevel: a.escalationLevel + 1 })
+          events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'escalated', actor: 'system', note: 'not resolved by its deadline', at: now, data: { deadline: 'resolve', level: alert.escalationLevel } }), alert })
+          changed++
+        }
+      })
+    }
+    return changed
+  }
+
+  /** Runs `fn` in a transaction and publishes the events it recorded once it has committed. */
+  private async inTx<T>(fn: (tx: Queryable, events: CommittedEvent[]) => Promise<T>): Promise<T> {
+    const events: CommittedEvent[] = []
+    const result = await this.db.transaction(async (tx) => {
+      const value = await fn(tx, events)
+      // Webhook deliveries are queued in the same transaction as the event: none is lost to a crash.
+      for (const { event, alert } of events) {
+        if (alert.silenced) continue
+        await enqueueDeliveries(tx, { eventId: event.id, eventType: event.type, severity: alert.severity, communityId: alert.communityId })
+      }
+      return value
+    })
+    for (const e of events) {
+      try {
+        this.bus.emit('event', e)
+      } catch (err) {
+        this.log.error({ err, eventId: e.event.id }, 'alert event listener failed')
+      }
+    }
+    return result
+  }
+}

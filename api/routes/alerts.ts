@@ -1,0 +1,186 @@
+// Alerts: producers report conditions; people list, inspect and work them.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { DEVICE_KINDS } from '../../core/contract.ts'
+import { AppError } from '../../core/errors.ts'
+import { ALERT_SOURCES, ALERT_STATES, SEVERITIES, eventsOf, getAlert, listAlerts, type Alert } from '../../core/repos/alerts.ts'
+import type { Principal } from '../../core/repos/tokens.ts'
+import { alertEventSchema, alertSchema } from '../alerts/schemas.ts'
+import type { Action, AlertService } from '../alerts/service.ts'
+import { companyScope, principalOf, requireRole } from '../plugins/auth.ts'
+import { errorBody, errorResponses, limitParam, timestamp } from '../schemas.ts'
+
+const idParams = z.object({ id: z.coerce.number().int().positive() })
+const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).default({})
+const csv = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(z.enum(values)))
+
+const reportBody = z.object({
+  ruleId: z.string().min(1).max(128),
+  deviceId: z.string().min(1).max(64).nullable(),
+  condition: z.enum(['active', 'cleared']),
+  value: z.number().nullable().optional(),
+  at: timestamp.optional().describe('When the condition was observed; default now'),
+  reason: z.string().max(500).optional(),
+  predictedAt: timestamp.nullable().optional(),
+  flapping: z.boolean().optional(),
+  source: z.enum(ALERT_SOURCES).optional().describe('Default rules; other sources need severity and title'),
+  severity: z.enum(SEVERITIES).optional(),
+  title: z.string().min(1).max(200).optional(),
+  communityId: z.string().optional().describe('For alerts without a device'),
+})
+
+/** Crew members see their own company's alerts only; anyone else's is "not found", not "forbidden". */
+function visible(p: Principal, alert: Alert | undefined, id: number): Alert {
+  const scope = companyScope(p)
+  if (!alert || (scope !== undefined && alert.companyId !== scope)) throw new AppError('not_found', `No alert ${id}`)
+  return alert
+}
+
+const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { service }) => {
+  const db = service.db
+
+  app.post(
+    '/api/v1/alerts',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Report a condition (rules engine, Node-RED): raises, updates or clears the one alert of this rule and device',
+        body: reportBody,
+        response: {
+          200: z.object({ outcome: z.enum(['raised', 'updated', 'cleared', 'resolved', 'rearm_pending', 'ignored']), alert: alertSchema.nullable() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'service', 'admin', 'operator')
+      return service.report(req.body, p.name)
+    },
+  )
+
+  app.get(
+    '/api/v1/alerts',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'List alerts, newest first',
+        querystring: z.object({
+          state: csv(ALERT_STATES).optional().describe('Comma-separated, e.g. open,acknowledged'),
+          severity: csv(SEVERITIES).optional(),
+          kind: z.enum(DEVICE_KINDS).optional(),
+          community: z.string().optional(),
+          company: z.string().optional(),
+          device: z.string().optional(),
+          rule: z.string().optional(),
+          from: timestamp.optional().describe('Raised at or after'),
+          to: timestamp.optional().describe('Raised before'),
+          limit: limitParam,
+          cursor: z.coerce.number().int().positive().optional().describe('The nextCursor of the previous page'),
+        }),
+        response: { 200: z.object({ items: z.array(alertSchema), nextCursor: z.number().nullable() }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      const q = req.query
+      const scope = companyScope(p)
+      if (scope !== undefined && q.company !== undefined && q.company !== scope) return { items: [], nextCursor: null }
+      const items = await listAlerts(db, {
+        states: q.state,
+        severities: q.severity,
+        kind: q.kind,
+        communityId: q.community,
+        companyId: scope ?? q.company,
+        deviceId: q.device,
+        ruleId: q.rule,
+        from: q.from,
+        to: q.to,
+        before: q.cursor,
+        limit: q.limit,
+      })
+      return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
+    },
+  )
+
+  app.get(
+    '/api/v1/alerts/:id',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'One alert with its full history',
+        params: idParams,
+        response: { 200: alertSchema.extend({ history: z.array(alertEventSchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const alert = visible(principalOf(req), await getAlert(db, req.params.id), req.params.id)
+      return { ...alert, history: await eventsOf(db, alert.id) }
+    },
+  )
+
+  const actions: [string, Action, string][] = [
+    ['ack', 'acknowledge', 'Acknowledge: someone has seen it and owns it'],
+    ['start', 'start', 'Work started / crew on site'],
+    ['resolve', 'resolve', 'Resolved (while the condition persists it is raised again after the re-arm delay)'],
+    ['comment', 'comment', 'Add a note to the history'],
+  ]
+  for (const [path, action, summary] of actions) {
+    app.post(
+      `/api/v1/alerts/:id/${path}`,
+      {
+        schema: {
+          tags: ['alerts'],
+          summary,
+          params: idParams,
+          body: noteBody,
+          response: { 200: alertSchema, 409: errorBody, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const p = requireRole(req, 'admin', 'operator', 'crew')
+        visible(p, await getAlert(db, req.params.id), req.params.id)
+        return service.act(req.params.id, action, p.name, req.body.note)
+      },
+    )
+  }
+
+  app.post(
+    '/api/v1/alerts/ack',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Acknowledge many alerts at once',
+        body: z.object({ ids: z.array(z.number().int().positive()).min(1).max(500), note: z.string().trim().min(1).max(2000).optional() }),
+        response: {
+          200: z.object({
+            acknowledged: z.array(z.number().int()),
+            skipped: z.array(z.object({ id: z.number().int(), code: z.string(), message: z.string() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew')
+      const acknowledged: number[] = []
+      const skipped: { id: number; code: string; message: string }[] = []
+      for (const id of new Set(req.body.ids)) {
+        try {
+          visible(p, await getAlert(db, id), id)
+          await service.act(id, 'acknowledge', p.name, req.body.note)
+          acknowledged.push(id)
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err
+          skipped.push({ id, code: err.code, message: err.message })
+        }
+      }
+      return { acknowledged, skipped }
+    },
+  )
+}
+
+export default alerts

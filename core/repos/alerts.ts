@@ -1,0 +1,298 @@
+// SQL for alerts and their history.
+import type { Queryable } from '../db/client.ts'
+
+export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const
+export type Severity = (typeof SEVERITIES)[number]
+export const ALERT_STATES = ['open', 'acknowledged', 'in_progress', 'resolved'] as const
+export type AlertState = (typeof ALERT_STATES)[number]
+export const ALERT_SOURCES = ['rules', 'node-red', 'resident', 'operator'] as const
+export type AlertSource = (typeof ALERT_SOURCES)[number]
+
+export interface Alert {
+  id: number
+  ruleId: string
+  deviceId: string | null
+  communityId: string | null
+  companyId: string | null
+  source: AlertSource
+  severity: Severity
+  title: string
+  reason: string | null
+  state: AlertState
+  condition: 'active' | 'cleared'
+  autoResolve: boolean
+  silenced: boolean
+  flapping: boolean
+  count: number
+  firstValue: number | null
+  lastValue: number | null
+  predictedAt: Date | null
+  raisedAt: Date
+  lastSeenAt: Date
+  clearedAt: Date | null
+  acknowledgedAt: Date | null
+  acknowledgedBy: string | null
+  startedAt: Date | null
+  resolvedAt: Date | null
+  resolvedBy: string | null
+  resolvedActive: boolean | null
+  rearmMs: number
+  ackDeadline: Date
+  resolveDeadline: Date
+  escalationLevel: number
+  escalatedAt: Date | null
+  lastRemindedAt: Date | null
+  resolveOverdueAt: Date | null
+  reraiseOf: number | null
+}
+
+export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "deviceId", a.community_id AS "communityId",
+  a.company_id AS "companyId", a.source, a.severity, a.title, a.reason, a.state, a.condition,
+  a.auto_resolve AS "autoResolve", a.silenced, a.flapping, a.count, a.first_value AS "firstValue",
+  a.last_value AS "lastValue", a.predicted_at AS "predictedAt", a.raised_at AS "raisedAt",
+  a.last_seen_at AS "lastSeenAt", a.cleared_at AS "clearedAt", a.acknowledged_at AS "acknowledgedAt",
+  a.acknowledged_by AS "acknowledgedBy", a.started_at AS "startedAt", a.resolved_at AS "resolvedAt",
+  a.resolved_by AS "resolvedBy", a.resolved_active AS "resolvedActive", a.rearm_ms AS "rearmMs",
+  a.ack_deadline AS "ackDeadline", a.resolve_deadline AS "resolveDeadline",
+  a.escalation_level AS "escalationLevel", a.escalated_at AS "escalatedAt",
+  a.last_reminded_at AS "lastRemindedAt", a.resolve_overdue_at AS "resolveOverdueAt", a.reraise_of AS "reraiseOf"`
+
+export interface AlertEvent {
+  id: number
+  alertId: number
+  at: Date
+  type: string
+  actor: string
+  note: string | null
+  data: Record<string, unknown> | null
+}
+
+const EVENT_COLUMNS = `id, alert_id AS "alertId", at, type, actor, note, data`
+
+export async function getAlert(db: Queryable, id: number, forUpdate = false): Promise<Alert | undefined> {
+  const [row] = await db.query<Alert>(`SELECT ${ALERT_COLUMNS} FROM alerts a WHERE a.id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id])
+  return row
+}
+
+export async function findUnresolved(db: Queryable, ruleId: string, deviceId: string | null): Promise<Alert | undefined> {
+  const [row] = await db.query<Alert>(
+    `SELECT ${ALERT_COLUMNS} FROM alerts a
+     WHERE a.rule_id = $1 AND a.device_id IS NOT DISTINCT FROM $2 AND a.state <> 'resolved' FOR UPDATE`,
+    [ruleId, deviceId],
+  )
+  return row
+}
+
+export async function lastResolved(db: Queryable, ruleId: string, deviceId: string | null): Promise<Alert | undefined> {
+  const [row] = await db.query<Alert>(
+    `SELECT ${ALERT_COLUMNS} FROM alerts a
+     WHERE a.rule_id = $1 AND a.device_id IS NOT DISTINCT FROM $2 AND a.state = 'resolved'
+     ORDER BY a.resolved_at DESC LIMIT 1`,
+    [ruleId, deviceId],
+  )
+  return row
+}
+
+export interface NewAlert {
+  ruleId: string
+  deviceId: string | null
+  communityId: string | null
+  companyId: string | null
+  source: AlertSource
+  severity: Severity
+  title: string
+  reason: string | null
+  autoResolve: boolean
+  silenced: boolean
+  flapping: boolean
+  value: number | null
+  predictedAt: Date | null
+  raisedAt: Date
+  rearmMs: number
+  ackDeadline: Date
+  resolveDeadline: Date
+  reraiseOf: number | null
+}
+
+export async function insertAlert(db: Queryable, a: NewAlert): Promise<Alert> {
+  const [row] = await db.query<Alert>(
+    `INSERT INTO alerts AS a (rule_id, device_id, community_id, company_id, source, severity, title, reason, auto_resolve,
+       silenced, flapping, first_value, last_value, predicted_at, raised_at, last_seen_at, rearm_ms, ack_deadline,
+       resolve_deadline, reraise_of)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18)
+     RETURNING ${ALERT_COLUMNS}`,
+    [
+      a.ruleId, a.deviceId, a.communityId, a.companyId, a.source, a.severity, a.title, a.reason, a.autoResolve,
+      a.silenced, a.flapping, a.value, a.predictedAt, a.raisedAt, a.rearmMs, a.ackDeadline, a.resolveDeadline, a.reraiseOf,
+    ],
+  )
+  if (!row) throw new Error('insert returned no alert')
+  return row
+}
+
+/** Columns a state change may set; undefined leaves a column as it is. */
+export interface AlertPatch {
+  state?: Alert['state']
+  condition?: Alert['condition']
+  flapping?: boolean
+  count?: number
+  lastValue?: number | null
+  predictedAt?: Date | null
+  lastSeenAt?: Date
+  clearedAt?: Date | null
+  acknowledgedAt?: Date
+  acknowledgedBy?: string
+  startedAt?: Date
+  resolvedAt?: Date
+  resolvedBy?: string
+  resolvedActive?: boolean
+  escalationLevel?: number
+  escalatedAt?: Date
+  lastRemindedAt?: Date
+  resolveOverdueAt?: Date
+  reason?: string | null
+}
+
+const PATCH_COLUMNS: Record<keyof AlertPatch, string> = {
+  state: 'state',
+  condition: 'condition',
+  flapping: 'flapping',
+  count: 'count',
+  lastValue: 'last_value',
+  predictedAt: 'predicted_at',
+  lastSeenAt: 'last_seen_at',
+  clearedAt: 'cleared_at',
+  acknowledgedAt: 'acknowledged_at',
+  acknowledgedBy: 'acknowledged_by',
+  startedAt: 'started_at',
+  resolvedAt: 'resolved_at',
+  resolvedBy: 'resolved_by',
+  resolvedActive: 'resolved_active',
+  escalationLevel: 'escalation_level',
+  escalatedAt: 'escalated_at',
+  lastRemindedAt: 'last_reminded_at',
+  resolveOverdueAt: 'resolve_overdue_at',
+  reason: 'reason',
+}
+
+export async function updateAlert(db: Queryable, id: number, patch: AlertPatch): Promise<Alert> {
+  const sets: string[] = []
+  const params: unknown[] = [id]
+  for (const [key, column] of Object.entries(PATCH_COLUMNS) as [keyof AlertPatch, string][]) {
+    if (patch[key] === undefined) continue
+    params.push(patch[key])
+    // Column names come from the fixed map above, never from input.
+    sets.push(`${column} = $${params.length}`)
+  }
+  const [row] = await db.query<Alert>(`UPDATE alerts AS a SET ${sets.join(', ')} WHERE a.id = $1 RETURNING ${ALERT_COLUMNS}`, params)
+  if (!row) throw new Error(`alert ${id} vanished`)
+  return row
+}
+
+export async function insertEvent(
+  db: Queryable,
+  e: { alertId: number; type: string; actor: string; note?: string | null; data?: Record<string, unknown> | null; at?: Date },
+): Promise<AlertEvent> {
+  const [row] = await db.query<AlertEvent>(
+    `INSERT INTO alert_events (alert_id, type, actor, note, data, at) VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()))
+     RETURNING ${EVENT_COLUMNS}`,
+    [e.alertId, e.type, e.actor, e.note ?? null, e.data ? JSON.stringify(e.data) : null, e.at ?? null],
+  )
+  if (!row) throw new Error('insert returned no event')
+  return row
+}
+
+export async function eventsOf(db: Queryable, alertId: number): Promise<AlertEvent[]> {
+  return db.query<AlertEvent>(`SELECT ${EVENT_COLUMNS} FROM alert_events WHERE alert_id = $1 ORDER BY id`, [alertId])
+}
+
+/** Events after `afterId` with their alert, for resuming the live stream; `companyId` scopes a crew. */
+export async function eventsAfter(
+  db: Queryable,
+  afterId: number,
+  limit: number,
+  companyId: string | null,
+): Promise<(AlertEvent & { alert: Alert })[]> {
+  const rows = await db.query<AlertEvent & { alert: Alert }>(
+    `SELECT e.id, e.alert_id AS "alertId", e.at, e.type, e.actor, e.note, e.data,
+            (SELECT row_to_json(x) FROM (SELECT ${ALERT_COLUMNS} FROM alerts a WHERE a.id = e.alert_id) x) AS alert
+     FROM alert_events e JOIN alerts al ON al.id = e.alert_id
+     WHERE e.id > $1 AND ($2::text IS NULL OR al.company_id = $2)
+     ORDER BY e.id LIMIT $3`,
+    [afterId, companyId, limit],
+  )
+  return rows
+}
+
+export interface AlertFilter {
+  states?: AlertState[] | undefined
+  severities?: Severity[] | undefined
+  kind?: string | undefined
+  communityId?: string | undefined
+  companyId?: string | undefined
+  deviceId?: string | undefined
+  ruleId?: string | undefined
+  from?: Date | undefined
+  to?: Date | undefined
+  /** Keyset pagination, newest first: ids strictly below this one. */
+  before?: number | undefined
+  limit: number
+}
+
+export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]> {
+  return db.query<Alert>(
+    `SELECT ${ALERT_COLUMNS} FROM alerts a LEFT JOIN devices d ON d.id = a.device_id
+     WHERE ($1::text[] IS NULL OR a.state = ANY($1))
+       AND ($2::text[] IS NULL OR a.severity = ANY($2))
+       AND ($3::text IS NULL OR d.kind = $3)
+       AND ($4::text IS NULL OR a.community_id = $4)
+       AND ($5::text IS NULL OR a.company_id = $5)
+       AND ($6::text IS NULL OR a.device_id = $6)
+       AND ($7::text IS NULL OR a.rule_id = $7)
+       AND ($8::timestamptz IS NULL OR a.raised_at >= $8)
+       AND ($9::timestamptz IS NULL OR a.raised_at < $9)
+       AND ($10::bigint IS NULL OR a.id < $10)
+     ORDER BY a.id DESC LIMIT $11`,
+    [
+      f.states ?? null, f.severities ?? null, f.kind ?? null, f.communityId ?? null, f.companyId ?? null,
+      f.deviceId ?? null, f.ruleId ?? null, f.from ?? null, f.to ?? null, f.before ?? null, f.limit,
+    ],
+  )
+}
+
+/** Unresolved alerts whose acknowledge or resolve deadline passed, or whose reminder is due. */
+export async function alertsNeedingEscalation(db: Queryable, now: Date, remindEveryMs: number): Promise<Alert[]> {
+  return db.query<Alert>(
+    `SELECT ${ALERT_COLUMNS} FROM alerts a
+     WHERE a.state <> 'resolved' AND NOT a.silenced AND (
+       (a.state = 'open' AND a.ack_deadline <= $1 AND (
+          a.escalated_at IS NULL OR COALESCE(a.last_reminded_at, a.escalated_at) <= $1 - make_interval(secs => $2::float8 / 1000)))
+       OR (a.resolve_deadline <= $1 AND a.resolve_overdue_at IS NULL))
+     ORDER BY a.id LIMIT 500`,
+    [now, remindEveryMs],
+  )
+}
+
+/** The community and responsible company of a device, for dispatch. */
+export async function dispatchTarget(db: Queryable, deviceId: string): Promise<{ communityId: string; companyId: string | null; kind: string } | undefined> {
+  const [row] = await db.query<{ communityId: string; companyId: string | null; kind: string }>(
+    `SELECT d.community_id AS "communityId", c.company_id AS "companyId", d.kind
+     FROM devices d JOIN communities c ON c.id = d.community_id WHERE d.id = $1`,
+    [deviceId],
+  )
+  return row
+}
+
+/** Whether a maintenance window covers this device, community or rule at `at`. */
+export async function isSilenced(db: Queryable, at: Date, ids: { deviceId: string | null; communityId: string | null; ruleId: string }): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM silences
+     WHERE starts_at <= $1 AND ends_at > $1
+       AND (device_id IS NULL OR device_id = $2)
+       AND (community_id IS NULL OR community_id = $3)
+       AND (rule_id IS NULL OR rule_id = $4)
+     LIMIT 1`,
+    [at, ids.deviceId, ids.communityId, ids.ruleId],
+  )
+  return rows.length > 0
+}

@@ -1,0 +1,93 @@
+// SQL for rule definitions. The definition is stored whole (as validated by
+// rules/definitions.ts, durations already in milliseconds); a few fields are copied out to filter on.
+import type { Queryable } from '../db/client.ts'
+import type { Severity } from './alerts.ts'
+
+export interface StoredRule {
+  id: string
+  definition: Record<string, unknown>
+  enabled: boolean
+  builtin: boolean
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** What the alert lifecycle needs of a rule. */
+export interface RuleMeta {
+  name: string
+  description: string | null
+  severity: Severity
+  autoResolve: boolean
+  rearmAfterMs: number | undefined
+  ackDeadlineMs: number | undefined
+  resolveDeadlineMs: number | undefined
+}
+
+const COLUMNS = `id, definition, enabled, builtin, created_at AS "createdAt", updated_at AS "updatedAt"`
+
+export async function listRules(db: Queryable): Promise<StoredRule[]> {
+  return db.query<StoredRule>(`SELECT ${COLUMNS} FROM rules ORDER BY id`)
+}
+
+export async function getRule(db: Queryable, id: string): Promise<StoredRule | undefined> {
+  const [row] = await db.query<StoredRule>(`SELECT ${COLUMNS} FROM rules WHERE id = $1`, [id])
+  return row
+}
+
+export async function getRuleMeta(db: Queryable, id: string): Promise<RuleMeta | undefined> {
+  const [row] = await db.query<RuleMeta>(
+    `SELECT definition->>'name' AS name, definition->>'description' AS description, severity,
+            COALESCE((definition->>'autoResolve')::boolean, false) AS "autoResolve",
+            (definition->>'rearmAfter')::float8 AS "rearmAfterMs",
+            (definition->>'ackDeadline')::float8 AS "ackDeadlineMs",
+            (definition->>'resolveDeadline')::float8 AS "resolveDeadlineMs"
+     FROM rules WHERE id = $1`,
+    [id],
+  )
+  if (!row) return undefined
+  // NULL from SQL means "not set": the severity's default applies.
+  return {
+    ...row,
+    rearmAfterMs: row.rearmAfterMs ?? undefined,
+    ackDeadlineMs: row.ackDeadlineMs ?? undefined,
+    resolveDeadlineMs: row.resolveDeadlineMs ?? undefined,
+  }
+}
+
+export interface RuleRow {
+  id: string
+  type: string
+  severity: Severity
+  enabled: boolean
+  definition: Record<string, unknown>
+}
+
+/** Creates or replaces a rule; returns whether it was new. */
+export async function upsertRule(db: Queryable, r: RuleRow, builtin = false): Promise<boolean> {
+  const [row] = await db.query<{ inserted: boolean }>(
+    `INSERT INTO rules (id, definition, type, severity, enabled, builtin) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, type = EXCLUDED.type,
+       severity = EXCLUDED.severity, enabled = EXCLUDED.enabled, updated_at = now()
+     RETURNING (xmax = 0) AS inserted`,
+    [r.id, JSON.stringify(r.definition), r.type, r.severity, r.enabled, builtin],
+  )
+  return row?.inserted ?? false
+}
+
+/** Adds the rules that are missing; rules an operator changed or deleted stay as they are. */
+export async function seedRules(db: Queryable, rules: readonly RuleRow[]): Promise<number> {
+  let added = 0
+  for (const r of rules) {
+    const rows = await db.query(
+      `INSERT INTO rules (id, definition, type, severity, enabled, builtin) VALUES ($1, $2, $3, $4, $5, true)
+       ON CONFLICT (id) DO NOTHING RETURNING 1`,
+      [r.id, JSON.stringify(r.definition), r.type, r.severity, r.enabled],
+    )
+    added += rows.length
+  }
+  return added
+}
+
+export async function deleteRule(db: Queryable, id: string): Promise<boolean> {
+  return (await db.query('DELETE FROM rules WHERE id = $1 RETURNING 1', [id])).length > 0
+}
