@@ -15,6 +15,9 @@ COPY simulators ./simulators
 COPY cli ./cli
 COPY types ./types
 COPY tsconfig.json ./
+# Tokens and the embedded database (when used) live here; a volume keeps them.
+ENV DATA_DIR=/data
+RUN mkdir -p /data && chown node:node /data
 USER node
 ENTRYPOINT ["node", "bin/housing-brain.js"]
 CMD ["up"]

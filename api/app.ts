@@ -13,6 +13,7 @@ import type { AlertService } from './alerts/service.ts'
 import auth from './plugins/auth.ts'
 import alertStream from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
+import rules from './routes/rules.ts'
 import silences from './routes/silences.ts'
 import webhooks from './routes/webhooks.ts'
 import errors from './plugins/errors.ts'
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps, log: Logger): Promise<App> {
   await app.register(alertStream, { service: deps.alerts })
   await app.register(alerts, { service: deps.alerts })
   await app.register(silences, { db: deps.db })
+  await app.register(rules, { db: deps.db })
   await app.register(webhooks, { db: deps.db })
   return app
 }

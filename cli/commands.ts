@@ -1,12 +1,13 @@
 // The long-running commands: each builds its units, starts them, and registers their shutdown.
 import { parseArgs } from 'node:util'
+import { ensureServiceToken } from '../core/provision.ts'
 import { ROLES, insertUser, issueToken, type Role } from '../core/repos/tokens.ts'
 import { createMetrics } from '../core/metrics.ts'
 import { Controller, type Unit } from '../core/units.ts'
 import { Ingest } from '../ingest/service.ts'
 import { StandaloneIngest } from '../ingest/standalone.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase } from './stack.ts'
+import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
 
 async function runUnits(ctx: CommandContext, units: Unit[]): Promise<void> {
   const controller = new Controller(ctx.log)
@@ -50,6 +51,14 @@ export async function api(ctx: CommandContext): Promise<void> {
   const server = new ApiServer({ ...database, metrics: createMetrics() }, ctx.cfg, ctx.log)
   await runUnits(ctx, [databaseUnit(database), server])
   ctx.log.info({ port: server.port }, 'API listening')
+}
+
+export async function rules(ctx: CommandContext): Promise<void> {
+  const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain rules')
+  // Without API_TOKEN the engine, which reads the database anyway, makes its own service token
+  // and keeps it in DATA_DIR for the next start.
+  const token = ctx.cfg.API_TOKEN ?? (await ensureServiceToken(database.db, ctx.cfg.dataDir, 'rules-engine'))
+  await runUnits(ctx, [databaseUnit(database), rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token })])
 }
 
 export async function migrateCommand(ctx: CommandContext): Promise<void> {

@@ -12,7 +12,8 @@ Commands:
   up         everything in one process: broker + ingest, API, console and a simulated community
   broker     the MQTT broker with the ingest inside (PUBACK after commit)
   ingest     standalone ingest subscribed to an external broker (MQTT_URL)
-  api        the HTTP API
+  api        the HTTP API (alerts, escalation, webhooks, live stream)
+  rules      the rules engine: reads MQTT_URL, reports to API_URL with API_TOKEN
   simulate   a simulated fleet publishing to MQTT_URL   [--devices N] [--rate R] [--scenario NAME]
              [--credentials FILE] [--duration SECONDS]
   migrate    apply database migrations and exit
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   broker: async () => (await import('./commands.ts')).broker,
   ingest: async () => (await import('./commands.ts')).ingest,
   api: async () => (await import('./commands.ts')).api,
+  rules: async () => (await import('./commands.ts')).rules,
   simulate: async () => (await import('./commands.ts')).simulate,
   migrate: async () => (await import('./commands.ts')).migrateCommand,
   token: async () => (await import('./commands.ts')).token,

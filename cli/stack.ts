@@ -14,6 +14,11 @@ import { Escalator } from '../api/alerts/escalator.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
 import { Ingest } from '../ingest/service.ts'
+import { ruleRow, seedRules } from '../core/repos/rules.ts'
+import { DEFAULT_RULES } from '../rules/catalogue.ts'
+import { RulesEngine } from '../rules/engine.ts'
+import { ApiReporter } from '../rules/reporter.ts'
+import { SERVICE_USERNAME } from '../broker/auth.ts'
 
 export interface Database {
   db: Db
@@ -30,6 +35,9 @@ export async function openDatabase(cfg: Config, log: Logger, applicationName: st
       retentionDays: cfg.RETENTION_DAYS,
       compressAfterDays: cfg.COMPRESS_AFTER_DAYS,
     })
+    // The default rule catalogue: rules that are missing are added; edited ones stay as edited.
+    const added = await seedRules(db, DEFAULT_RULES.map(ruleRow))
+    if (added > 0) log.info({ added }, 'added default rules')
     return { db, features }
   } catch (err) {
     await db.close()
@@ -126,4 +134,24 @@ export function databaseUnit(database: Database): Unit {
     start: () => Promise.resolve(),
     stop: () => database.db.close(),
   }
+}
+
+/** The rules engine with its reporter to the API. */
+export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { mqttUrl: string; apiUrl: string; token: string }): RulesEngine {
+  const rlog = log.child({ module: 'rules' })
+  const reporter = new ApiReporter({ apiUrl: conn.apiUrl, token: conn.token, maxQueued: 10_000 }, rlog)
+  return new RulesEngine(
+    db,
+    reporter,
+    {
+      mqttUrl: conn.mqttUrl,
+      mqttUsername: SERVICE_USERNAME,
+      mqttPassword: conn.token,
+      clientId: cfg.RULES_CLIENT_ID,
+      tickMs: cfg.RULES_TICK,
+      repeatEveryMs: cfg.RULES_REPEAT_EVERY,
+      reloadEveryMs: cfg.RULES_RELOAD_EVERY,
+    },
+    rlog,
+  )
 }

@@ -7,11 +7,11 @@ import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import { createMetrics } from '../core/metrics.ts'
 import { firstFreePort } from '../core/ports.ts'
-import { ensureAdminToken, ensureDemo } from '../core/provision.ts'
+import { ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provision.ts'
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase } from './stack.ts'
+import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
 
 /**
  * A defaulted port that is taken moves to the next free one, so the demo starts beside another
@@ -57,6 +57,10 @@ export async function up(ctx: CommandContext): Promise<void> {
   ctx.onShutdown(() => controller.stop())
   await controller.start([databaseUnit(database), broker, api])
   const mqttPort = broker.address?.port ?? cfg.MQTT_PORT
+  const rulesToken = await ensureServiceToken(database.db, cfg.dataDir, 'rules-engine')
+  await controller.start([
+    rulesUnit(database.db, cfg, log, { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken }),
+  ])
   const fleet = new Fleet({
     devices: demo.credentials,
     brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,

@@ -78,6 +78,11 @@ export const envSchema = z.object({
   API_URL: z.url().default('http://127.0.0.1:3000'),
   /** API token the rules engine uses (role service); `up` creates one. */
   API_TOKEN: optionalString,
+  /** Rules engine: how often evaluators get the time, how often a still-active condition is re-reported, and how often rules and devices are re-read. */
+  RULES_TICK: durationMs.prefault('1s'),
+  RULES_REPEAT_EVERY: durationMs.prefault('30s'),
+  RULES_RELOAD_EVERY: durationMs.prefault('1m'),
+  RULES_CLIENT_ID: z.string().min(1).default('housing-brain-rules'),
   LOG_LEVEL: logLevel.default('info'),
 })
 

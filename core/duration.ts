@@ -1,16 +1,20 @@
-// Durations as people write them: "500ms", "30s", "5m", "1h", "2d".
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+// Durations as people write them: "250ms", "30s", "5m", "1.5h", "2d".
+export const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
 
 /** Milliseconds, or undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim())
-  return m ? Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? 0) : undefined
+  const m = DURATION_PATTERN.exec(text.trim())
+  if (m === null) return undefined
+  const [, amount, unit] = m
+  if (amount === undefined || unit === undefined || !(unit in UNIT_MS)) return undefined
+  return Math.round(Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS])
 }
 
-/** The largest whole unit: 300000 → "5m", 90000 → "90s". */
+/** Milliseconds in the largest unit that states them exactly: 600000 → "10m", 90000 → "90s". */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    if (ms !== 0 && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`
   }
-  return `${ms}ms`
+  return ms === 0 ? '0s' : `${ms}ms`
 }

@@ -6,7 +6,7 @@ import type { DeviceKind } from './contract.ts'
 import type { Db } from './db/client.ts'
 import type { Logger } from './log.ts'
 import { insertCommunity, insertCompany, insertDevice, type NewCommunity } from './repos/devices.ts'
-import { findUserByName, insertUser, issueToken } from './repos/tokens.ts'
+import { findUserByName, insertUser, issueToken, resolveToken } from './repos/tokens.ts'
 import { generateSecret, hashSecret } from './secrets.ts'
 
 export interface DeviceCredential {
@@ -100,6 +100,20 @@ export async function ensureAdminToken(db: Db, dataDir: string): Promise<{ token
   const { token } = await issueToken(db, userId, { label: 'created at first start' })
   await writePrivateFile(file, `${token}\n`)
   return { token, created: true, file }
+}
+
+/**
+ * The all-in-one rules engine's service token, kept in `$DATA_DIR/rules-token` (mode 0600) so a
+ * restart reuses it instead of piling up tokens.
+ */
+export async function ensureServiceToken(db: Db, dataDir: string, name: string): Promise<string> {
+  const file = path.join(dataDir, `${name}-token`)
+  const existing = (await readIfExists(file))?.trim()
+  if (existing && (await resolveToken(db, existing))) return existing
+  const userId = (await findUserByName(db, name))?.id ?? (await insertUser(db, { name, role: 'service' }))
+  const { token } = await issueToken(db, userId, { label: 'all-in-one rules engine' })
+  await writePrivateFile(file, `${token}\n`)
+  return token
 }
 
 /** The demo district: two property companies, two communities, a few dozen devices of each kind. */

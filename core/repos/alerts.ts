@@ -296,3 +296,11 @@ export async function isSilenced(db: Queryable, at: Date, ids: { deviceId: strin
   )
   return rows.length > 0
 }
+
+/** The rules engine's unresolved alerts: what it must not raise again after a restart. */
+export async function unresolvedRuleAlerts(db: Queryable): Promise<{ ruleId: string; deviceId: string; condition: 'active' | 'cleared' }[]> {
+  return db.query(
+    `SELECT rule_id AS "ruleId", device_id AS "deviceId", condition FROM alerts
+     WHERE state <> 'resolved' AND source = 'rules' AND device_id IS NOT NULL`,
+  )
+}

@@ -134,3 +134,12 @@ export async function getDeviceStatus(
   )
   return row
 }
+
+/** Every device with what the rules engine needs to scope rules and hold back gateway children. */
+export async function allDevices(db: Queryable): Promise<DeviceRecord[]> {
+  return db.query<DeviceRecord>(`SELECT ${DEVICE_COLUMNS} FROM devices ORDER BY id`)
+}
+
+export async function allStatuses(db: Queryable): Promise<{ deviceId: string; status: 'online' | 'offline'; changedAt: Date }[]> {
+  return db.query('SELECT device_id AS "deviceId", status, changed_at AS "changedAt" FROM device_status')
+}

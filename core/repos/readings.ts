@@ -147,3 +147,23 @@ export async function rawReadings(
     [q.deviceId, q.metric, q.from, q.to, q.limit],
   )
 }
+
+/** Readings of some metrics since a time, oldest first (the rules engine's replay after a restart). */
+export async function recentReadings(
+  db: Queryable,
+  metrics: readonly string[] | 'any',
+  since: Date,
+  limit: number,
+): Promise<{ deviceId: string; metric: string; ts: Date; value: number }[]> {
+  return db.query(
+    `SELECT device_id AS "deviceId", metric, ts, value FROM readings
+     WHERE ts >= $1 AND ($2::text[] IS NULL OR metric = ANY($2))
+     ORDER BY ts LIMIT $3`,
+    [since, metrics === 'any' ? null : metrics, limit],
+  )
+}
+
+/** When each device last reported anything, from the latest-value table. */
+export async function lastReportPerDevice(db: Queryable): Promise<{ deviceId: string; ts: Date }[]> {
+  return db.query('SELECT device_id AS "deviceId", max(ts) AS ts FROM latest GROUP BY device_id')
+}

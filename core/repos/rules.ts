@@ -62,6 +62,11 @@ export interface RuleRow {
   definition: Record<string, unknown>
 }
 
+/** The row of a validated definition (rules/definitions.ts). */
+export function ruleRow(rule: { id: string; type: string; severity: Severity; enabled: boolean }): RuleRow {
+  return { id: rule.id, type: rule.type, severity: rule.severity, enabled: rule.enabled, definition: { ...rule } }
+}
+
 /** Creates or replaces a rule; returns whether it was new. */
 export async function upsertRule(db: Queryable, r: RuleRow, builtin = false): Promise<boolean> {
   const [row] = await db.query<{ inserted: boolean }>(

@@ -1,0 +1,95 @@
+// Forecast: fit a least-squares line to the readings in the window; if it reaches `value` within
+// `horizon` from now, raise (a warning, with the predicted crossing time and the slope) so crews act
+// before the threshold rule fires. It clears only once no crossing is predicted within
+// horizon × CLEAR_FACTOR, or the trend turns away: a prediction hovering at the horizon's edge would
+// otherwise flap. A reading already past `value` keeps it raised with `predictedAt` = when the line
+// crossed; the separate threshold rule raises the critical alert for the crossing itself.
+import { formatDuration, type ForecastParams } from '../definitions.ts'
+import { BaseEvaluator, SampleWindow, fitLine, fmt, type Line, type Outcome, type Sample } from './shared.ts'
+
+/** Hysteresis on the horizon: clear when the predicted crossing is beyond horizon × this. */
+export const CLEAR_FACTOR = 1.2
+const HOUR_MS = 3_600_000
+
+interface Verdict {
+  raise: boolean
+  clear: boolean
+  predictedAt: number | undefined
+  crossed: boolean
+}
+
+export class ForecastEvaluator extends BaseEvaluator {
+  readonly type = 'forecast'
+  private readonly window = new SampleWindow()
+  /** The current fit and the newest reading; undefined until the window holds minSamples. */
+  private fit: { line: Line; last: Sample } | undefined
+
+  constructor(
+    ruleId: string,
+    deviceId: string,
+    private readonly p: ForecastParams,
+  ) {
+    super(ruleId, deviceId)
+  }
+
+  onSample(s: Sample): Outcome[] {
+    if (s.metric !== this.p.metric) return []
+    this.clock = Math.max(this.clock, s.ts)
+    this.window.push(s)
+    const last = this.window.last ?? s
+    // The window ends at the newest reading, not at now: when readings stop the fit stands.
+    this.window.dropThrough(last.ts - this.p.window)
+    const line = this.window.size >= this.p.minSamples ? fitLine(this.window.samples) : undefined
+    this.fit = line === undefined ? undefined : { line, last }
+    return this.judge(this.clock, true)
+  }
+
+  /** Time alone can only bring a predicted crossing inside the horizon. */
+  onTick(now: number): Outcome[] {
+    this.clock = Math.max(this.clock, now)
+    return this.judge(this.clock, false)
+  }
+
+  nextDeadline(): number | undefined {
+    const v = this.verdict(this.clock)
+    if (v === undefined) return undefined
+    // At odds after a restore: settle on the next tick.
+    if (this.raised ? v.clear : v.raise) return this.clock
+    return !this.raised && v.predictedAt !== undefined ? v.predictedAt - this.p.horizon : undefined
+  }
+
+  private verdict(now: number): Verdict | undefined {
+    if (this.fit === undefined) return undefined
+    const { line, last } = this.fit
+    const below = this.p.op === '<'
+    const crossed = below ? last.value < this.p.value : last.value > this.p.value
+    const toward = below ? line.slope < 0 : line.slope > 0
+    const lineCrosses = toward ? line.tMean + (this.p.value - line.vMean) / line.slope : undefined
+    if (crossed) return { raise: true, clear: false, predictedAt: Math.min(lineCrosses ?? last.ts, last.ts), crossed }
+    if (lineCrosses === undefined) return { raise: false, clear: true, predictedAt: undefined, crossed }
+    // Not crossed yet although the line says it has: the crossing is imminent, not in the past.
+    const predictedAt = Math.max(lineCrosses, last.ts)
+    const lead = predictedAt - now
+    return { raise: lead <= this.p.horizon, clear: lead > this.p.horizon * CLEAR_FACTOR, predictedAt, crossed }
+  }
+
+  private judge(now: number, onReading: boolean): Outcome[] {
+    const v = this.verdict(now)
+    if (v === undefined || this.fit === undefined) return []
+    const value = this.fit.last.value
+    const detail = { slopePerHour: this.fit.line.slope * HOUR_MS, ...(v.predictedAt === undefined ? {} : { predictedAt: v.predictedAt }) }
+    if (!this.raised && v.raise) return [this.raise(now, value, this.describe(v, now), detail)]
+    if (this.raised && v.clear) return [this.clear(now, value, this.describe(v, now), detail)]
+    return this.raised && onReading ? [this.update(now, value, detail)] : []
+  }
+
+  private describe(v: Verdict, now: number): string {
+    const target = `${this.p.metric} ${this.p.op} ${fmt(this.p.value)}`
+    const slope = `trend ${fmt((this.fit?.line.slope ?? 0) * HOUR_MS)} per hour over ${formatDuration(this.p.window)}`
+    if (v.crossed) return `${target} already (${fmt(this.fit?.last.value ?? NaN)}); ${slope}`
+    if (v.predictedAt === undefined) return `no crossing of ${target} ahead: ${slope}`
+    const minutes = Math.round((v.predictedAt - now) / 60_000)
+    const when = `${new Date(v.predictedAt).toISOString()}, in ${minutes} min`
+    return v.raise ? `${target} predicted at ${when}; ${slope}` : `${target} no longer predicted within ${formatDuration(this.p.horizon)} (${when}); ${slope}`
+  }
+}

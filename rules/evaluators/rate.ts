@@ -1,0 +1,71 @@
+// Rate of change: the least-squares slope of the readings in the window, stated per `per` (e.g. cm
+// per 10 min), beyond `rise` or below −`fall` raises; back within clears. A fitted slope rather than
+// last-minus-first, so one noisy reading at either end of the window does not decide it.
+//
+// Judged at each reading, over the window ending at the newest reading: when readings stop, the
+// verdict stands (silence is the nodata rule's business) instead of drifting as the window empties.
+import { formatDuration, type RateParams } from '../definitions.ts'
+import { BaseEvaluator, SampleWindow, fitLine, fmt, type Outcome, type Sample } from './shared.ts'
+
+export class RateEvaluator extends BaseEvaluator {
+  readonly type = 'rate'
+  private readonly window = new SampleWindow()
+  /** The rate at the last verdict, per `per`; undefined until the window holds enough. */
+  private rate: number | undefined
+
+  constructor(
+    ruleId: string,
+    deviceId: string,
+    private readonly p: RateParams,
+  ) {
+    super(ruleId, deviceId)
+  }
+
+  onSample(s: Sample): Outcome[] {
+    if (s.metric !== this.p.metric) return []
+    this.clock = Math.max(this.clock, s.ts)
+    this.window.push(s)
+    this.window.dropThrough((this.window.last?.ts ?? s.ts) - this.p.window)
+    this.rate = this.measure()
+    return this.judge(this.clock, true)
+  }
+
+  onTick(now: number): Outcome[] {
+    this.clock = Math.max(this.clock, now)
+    return this.judge(this.clock, false)
+  }
+
+  nextDeadline(): number | undefined {
+    // Only a restore can leave the raised flag at odds with the last verdict.
+    return this.rate !== undefined && this.breached(this.rate) !== this.raised ? this.clock : undefined
+  }
+
+  /**
+   * The fitted rate, when the readings span at least half the window: two readings a second apart
+   * would turn sensor noise into a huge rate.
+   */
+  private measure(): number | undefined {
+    const { first, last } = this.window
+    if (first === undefined || last === undefined || last.ts - first.ts < this.p.window / 2) return undefined
+    const line = fitLine(this.window.samples)
+    return line === undefined ? undefined : line.slope * this.p.per
+  }
+
+  private breached(rate: number): boolean {
+    return (this.p.rise !== undefined && rate > this.p.rise) || (this.p.fall !== undefined && rate < -this.p.fall)
+  }
+
+  private judge(at: number, onReading: boolean): Outcome[] {
+    const rate = this.rate
+    if (rate === undefined) return []
+    const breach = this.breached(rate)
+    if (breach && !this.raised) return [this.raise(at, rate, this.describe(rate))]
+    if (!breach && this.raised) return [this.clear(at, rate, `${this.describe(rate)}: back within limits`)]
+    return breach && onReading ? [this.update(at, rate)] : []
+  }
+
+  private describe(rate: number): string {
+    const limit = rate >= 0 ? `rise limit ${fmt(this.p.rise ?? Infinity)}` : `fall limit ${fmt(this.p.fall ?? Infinity)}`
+    return `${this.p.metric} ${rate >= 0 ? 'rising' : 'falling'} ${fmt(Math.abs(rate))} per ${formatDuration(this.p.per)} (${limit}, over ${formatDuration(this.p.window)})`
+  }
+}

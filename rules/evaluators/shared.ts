@@ -1,0 +1,232 @@
+// What every evaluator shares: the reading and outcome shapes, the interface a scheduler drives,
+// comparisons, a bounded sorted window of readings and a least-squares line fit.
+//
+// Evaluators are pure state machines: no timers, no clock, no I/O. Time comes in with each call
+// (epoch ms) and `nextDeadline()` tells the caller when to call `onTick` next, so a scheduler (or
+// vitest's fake timers) drives them. Every outcome carries the time its transition logically
+// happened (`at`): a sample's own time, or the moment a duration completed, which is never later
+// than the time passed in.
+import type { DeviceStatus } from '../../core/contract.ts'
+import type { Op, RuleType } from '../definitions.ts'
+
+/** One reading; booleans arrive as 0/1, as ingest stores them. */
+export interface Sample {
+  metric: string
+  ts: number
+  value: number
+}
+
+/** Extra facts an outcome may carry, by rule type. */
+export interface OutcomeDetail {
+  /** forecast: epoch ms at which the fitted trend crosses the value (in the past when it already has). */
+  predictedAt?: number
+  /** forecast: the fitted trend, in metric units per hour. */
+  slopePerHour?: number
+  /** nodata: what raised it, so the caller can hold back a gateway's children (storm control). */
+  connectivity?: 'nodata' | 'offline'
+  /** Set while the (rule, device) flaps; `false` on the update that ends a flapping spell. */
+  flapping?: boolean
+}
+
+export type Outcome =
+  | ({ type: 'raise'; at: number; value: number | null; reason: string } & OutcomeDetail)
+  /** Still active and seen again: the API counts repeats and updates the last value and last seen. */
+  | ({ type: 'update'; at: number; value: number | null } & OutcomeDetail)
+  | ({ type: 'clear'; at: number; value: number | null; reason: string } & OutcomeDetail)
+
+export interface EvaluatorContext {
+  /** The device's expected reporting interval (nodata rules with `factor`). */
+  expectedIntervalMs: number
+}
+
+/**
+ * One (rule, device) state machine.
+ *
+ * Rebuilding after a restart: create it, replay the stored readings in timestamp order through
+ * `onSample` (discarding the outcomes: they describe the past), call `restoreActive` with whether
+ * the alert's condition is active according to the API, then `onTick(now)`: it emits only what the
+ * API does not know yet (a raise whose duration completed meanwhile, a clear that happened while
+ * the engine was down), and `nextDeadline()` resumes a "for 60 s" that was 40 s in.
+ */
+export interface Evaluator {
+  readonly ruleId: string
+  readonly deviceId: string
+  readonly type: RuleType
+  /** The condition is currently raised (as the API was told). */
+  readonly active: boolean
+  /** A reading of the rule's metric(s) (nodata: of any metric); others are ignored. */
+  onSample(sample: Sample): Outcome[]
+  /** Time passes: durations complete, windows slide, data goes missing. */
+  onTick(now: number): Outcome[]
+  /** The device's broker status (retained `online` / Last Will `offline`); only nodata rules use it. */
+  onStatus(status: DeviceStatus, at: number): Outcome[]
+  /** Sets whether the alert is raised, after a replay, from the API's open alerts. */
+  restoreActive(active: boolean): void
+  /** When `onTick` next needs calling; undefined when only a reading or a status can change anything. */
+  nextDeadline(): number | undefined
+}
+
+/** Does `x op value` hold? */
+export function holds(op: Op, x: number, value: number): boolean {
+  switch (op) {
+    case '>':
+      return x > value
+    case '>=':
+      return x >= value
+    case '<':
+      return x < value
+    case '<=':
+      return x <= value
+  }
+}
+
+/** Is `x` strictly on the safe side of `clearValue` for a condition `op`? (Hysteresis.) */
+export function isSafe(op: Op, x: number, clearValue: number): boolean {
+  return op === '>' || op === '>=' ? x < clearValue : x > clearValue
+}
+
+/** The most readings one window keeps: bounds memory however fast a device reports. */
+export const MAX_WINDOW_SAMPLES = 10_000
+
+/**
+ * Readings in timestamp order, capped at `cap` (the oldest go first). Dropping from the front moves
+ * a head index instead of shifting the array, so a busy window costs O(1) per reading.
+ */
+export class SampleWindow {
+  private items: Sample[] = []
+  private head = 0
+
+  constructor(private readonly cap = MAX_WINDOW_SAMPLES) {}
+
+  get size(): number {
+    return this.items.length - this.head
+  }
+
+  get first(): Sample | undefined {
+    return this.items[this.head]
+  }
+
+  get last(): Sample | undefined {
+    return this.size > 0 ? this.items[this.items.length - 1] : undefined
+  }
+
+  get samples(): readonly Sample[] {
+    this.compact()
+    return this.items
+  }
+
+  /** Adds a reading in timestamp order (a late one is slotted in); returns what the cap pushed out. */
+  push(sample: Sample): Sample | undefined {
+    let i = this.items.length
+    while (i > this.head && (this.items[i - 1]?.ts ?? -Infinity) > sample.ts) i--
+    this.items.splice(i, 0, sample)
+    return this.size > this.cap ? this.shift() : undefined
+  }
+
+  shift(): Sample | undefined {
+    const s = this.items[this.head]
+    if (s === undefined) return undefined
+    this.head++
+    if (this.head === this.items.length) {
+      this.items = []
+      this.head = 0
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.compact()
+    }
+    return s
+  }
+
+  /** Drops readings at or before `ts`. */
+  dropThrough(ts: number): void {
+    while ((this.first?.ts ?? Infinity) <= ts) this.shift()
+  }
+
+  private compact(): void {
+    if (this.head === 0) return
+    this.items = this.items.slice(this.head)
+    this.head = 0
+  }
+}
+
+export interface Line {
+  /** Units per ms. */
+  slope: number
+  /** The line passes through (tMean, vMean). */
+  tMean: number
+  vMean: number
+}
+
+/**
+ * Least-squares line through the readings, or undefined when they do not span any time.
+ * Times are taken relative to their mean: squared epoch milliseconds (~1e24) would lose the
+ * precision the fit needs.
+ */
+export function fitLine(samples: readonly Sample[]): Line | undefined {
+  const n = samples.length
+  if (n < 2) return undefined
+  let tSum = 0
+  let vSum = 0
+  for (const s of samples) {
+    tSum += s.ts
+    vSum += s.value
+  }
+  const tMean = tSum / n
+  const vMean = vSum / n
+  let sxx = 0
+  let sxy = 0
+  for (const s of samples) {
+    const dt = s.ts - tMean
+    sxx += dt * dt
+    sxy += dt * (s.value - vMean)
+  }
+  if (sxx === 0) return undefined
+  return { slope: sxy / sxx, tMean, vMean }
+}
+
+/** A number for a reason text: no float noise, no trailing zeros. */
+export function fmt(x: number): string {
+  return String(Number(x.toPrecision(4)))
+}
+
+/** The bookkeeping every evaluator has: identity, the raised flag and outcome constructors. */
+export abstract class BaseEvaluator implements Evaluator {
+  abstract readonly type: RuleType
+  protected raised = false
+  /** The latest time seen (readings, ticks, statuses): this state machine's time never runs back. */
+  protected clock = -Infinity
+
+  constructor(
+    readonly ruleId: string,
+    readonly deviceId: string,
+  ) {}
+
+  get active(): boolean {
+    return this.raised
+  }
+
+  restoreActive(active: boolean): void {
+    this.raised = active
+  }
+
+  abstract onSample(sample: Sample): Outcome[]
+  abstract onTick(now: number): Outcome[]
+  abstract nextDeadline(): number | undefined
+
+  onStatus(_status: DeviceStatus, _at: number): Outcome[] {
+    return []
+  }
+
+  protected raise(at: number, value: number | null, reason: string, detail: OutcomeDetail = {}): Outcome {
+    this.raised = true
+    return { type: 'raise', at, value, reason, ...detail }
+  }
+
+  protected clear(at: number, value: number | null, reason: string, detail: OutcomeDetail = {}): Outcome {
+    this.raised = false
+    return { type: 'clear', at, value, reason, ...detail }
+  }
+
+  protected update(at: number, value: number | null, detail: OutcomeDetail = {}): Outcome {
+    return { type: 'update', at, value, ...detail }
+  }
+}
