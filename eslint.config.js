@@ -1,5 +1,6 @@
 // One linter for the whole tree; `npm run lint` fails on any warning.
 import js from '@eslint/js'
+import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -25,5 +26,10 @@ export default tseslint.config(
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // The console runs in the browser, without a build step.
+    files: ['console/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
 )

@@ -1,5 +1,7 @@
 // The API as a Fastify plugin tree: infrastructure plugins first, then one plugin per resource.
 // `buildApp` only wires; listening and shutdown belong to the caller (cli/, tests use inject()).
+import path from 'node:path'
+import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -28,6 +30,8 @@ export interface AppDeps {
   alerts: AlertService
 }
 
+const CONSOLE_DIR = path.resolve(import.meta.dirname, '../console')
+
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
 
 export async function buildApp(deps: AppDeps, log: Logger): Promise<App> {
@@ -53,6 +57,9 @@ export async function buildApp(deps: AppDeps, log: Logger): Promise<App> {
     transform: jsonSchemaTransform,
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
+  // The console: static files, no build step (console/).
+  await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', decorateReply: false })
+  app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'))
   await app.register(auth, { db: deps.db })
 
   await app.register(health, deps)

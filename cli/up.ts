@@ -78,7 +78,8 @@ export async function up(ctx: CommandContext): Promise<void> {
   const lines = [
     '',
     'housing-brain is up',
-    `  API        ${http}   (OpenAPI docs: ${http}/docs)`,
+    `  console    ${http}/   (sign in with the admin token below)`,
+    `  API        ${http}/api/v1   (OpenAPI docs: ${http}/docs)`,
     `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
     `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded PGlite in ${rel(path.join(cfg.dataDir, 'pgdata'))}`}` +
       (database.features.timescale ? ` (TimescaleDB ${database.features.timescale})` : ''),
