@@ -13,6 +13,8 @@ COPY rules ./rules
 COPY api ./api
 COPY simulators ./simulators
 COPY cli ./cli
+COPY console ./console
+COPY node-red ./node-red
 COPY types ./types
 COPY tsconfig.json ./
 # Tokens and the embedded database (when used) live here; a volume keeps them.

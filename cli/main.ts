@@ -14,6 +14,7 @@ Commands:
   ingest     standalone ingest subscribed to an external broker (MQTT_URL)
   api        the HTTP API (alerts, escalation, webhooks, live stream)
   rules      the rules engine: reads MQTT_URL, reports to API_URL with API_TOKEN
+  node-red   Node-RED with the example flow: telemetry from MQTT_URL, alerts to API_URL
   simulate   a simulated fleet publishing to MQTT_URL   [--devices N] [--rate R] [--scenario NAME]
              [--credentials FILE] [--duration SECONDS]
   migrate    apply database migrations and exit
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ingest: async () => (await import('./commands.ts')).ingest,
   api: async () => (await import('./commands.ts')).api,
   rules: async () => (await import('./commands.ts')).rules,
+  'node-red': async () => (await import('./node-red.ts')).nodeRed,
   simulate: async () => (await import('./commands.ts')).simulate,
   migrate: async () => (await import('./commands.ts')).migrateCommand,
   token: async () => (await import('./commands.ts')).token,

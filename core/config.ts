@@ -83,6 +83,9 @@ export const envSchema = z.object({
   RULES_REPEAT_EVERY: durationMs.prefault('30s'),
   RULES_RELOAD_EVERY: durationMs.prefault('1m'),
   RULES_CLIENT_ID: z.string().min(1).default('housing-brain-rules'),
+  NODE_RED_PORT: port.default(1880),
+  /** bcrypt hash of the Node-RED editor's "admin" password; unset = no login (it listens on HOST only). */
+  NODE_RED_ADMIN_HASH: optionalString,
   LOG_LEVEL: logLevel.default('info'),
 })
 
