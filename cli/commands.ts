@@ -1,7 +1,5 @@
 // The long-running commands: each builds its units, starts them, and registers their shutdown.
-import { parseArgs } from 'node:util'
 import { ensureServiceToken } from '../core/provision.ts'
-import { ROLES, insertUser, issueToken, type Role } from '../core/repos/tokens.ts'
 import { createMetrics } from '../core/metrics.ts'
 import { Controller, type Unit } from '../core/units.ts'
 import { Ingest } from '../ingest/service.ts'
@@ -65,23 +63,6 @@ export async function migrateCommand(ctx: CommandContext): Promise<void> {
   const { db, features } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain migrate')
   await db.close()
   ctx.log.info({ timescaledb: features.timescale ?? null }, 'database is up to date')
-}
-
-export async function token(ctx: CommandContext): Promise<void> {
-  const { values } = parseArgs({ args: ctx.args, options: { name: { type: 'string' }, role: { type: 'string' } } })
-  const role = values.role as Role | undefined
-  if (!values.name || !role || !ROLES.includes(role) || role === 'crew') {
-    throw new Error('usage: housing-brain token --name NAME --role admin|operator|service')
-  }
-  const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain token')
-  try {
-    const userId = await insertUser(db, { name: values.name, role })
-    const issued = await issueToken(db, userId, { label: 'created with the CLI' })
-    // Printed once, to stdout only, so it can be piped into a secret store.
-    console.log(issued.token)
-  } finally {
-    await db.close()
-  }
 }
 
 export { up } from './up.ts'

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from '../core/config.ts'
 import { createLogger, type Logger } from '../core/log.ts'
+import { UsageError } from '../core/errors.ts'
 import { PortInUseError } from '../core/net.ts'
 import { UnitStartError } from '../core/units.ts'
 
@@ -18,7 +19,7 @@ Commands:
   simulate   a simulated fleet publishing to MQTT_URL   [--devices N] [--rate R] [--scenario NAME]
              [--credentials FILE] [--duration SECONDS]
   migrate    apply database migrations and exit
-  token      create a user and print an API token         --name NAME --role admin|operator|service
+  users      add|token|list|revoke users and API tokens (see housing-brain users)
   bench      benchmarks: bench ingest [--devices N] [--seconds S]
 
 Configuration is read from the environment; see the README's configuration table.`
@@ -42,7 +43,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'node-red': async () => (await import('./node-red.ts')).nodeRed,
   simulate: async () => (await import('./commands.ts')).simulate,
   migrate: async () => (await import('./commands.ts')).migrateCommand,
-  token: async () => (await import('./commands.ts')).token,
+  users: async () => (await import('./users.ts')).usersCommand,
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -92,7 +93,7 @@ main(process.argv.slice(2)).then(
     // Errors a person can act on are printed plainly; anything else with its stack.
     if (err instanceof UnitStartError && (err.cause instanceof PortInUseError || err.cause instanceof ConfigError)) {
       console.error(`housing-brain: ${err.cause.message}`)
-    } else if (err instanceof PortInUseError || err instanceof ConfigError) {
+    } else if (err instanceof PortInUseError || err instanceof ConfigError || err instanceof UsageError) {
       console.error(`housing-brain: ${err.message}`)
     } else if (err instanceof UnitStartError) {
       console.error(`housing-brain: ${err.message}`)

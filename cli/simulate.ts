@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { UsageError } from '../core/errors.ts'
 import { DEVICE_KINDS, type DeviceKind } from '../core/contract.ts'
 import { provisionCommunity, provisionDevices, writePrivateFile, type DeviceCredential, type DeviceSpec } from '../core/provision.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
@@ -41,11 +42,11 @@ export async function simulate(ctx: CommandContext): Promise<void> {
     },
   })
   const scenario = values.scenario
-  if (!isScenario(scenario)) throw new Error(`--scenario: unknown scenario "${scenario}"`)
+  if (!isScenario(scenario)) throw new UsageError(`--scenario: unknown scenario "${scenario}"`)
   const rate = Number(values.rate)
-  if (!(rate > 0)) throw new Error('--rate: expected messages per second per device, above 0')
+  if (!(rate > 0)) throw new UsageError('--rate: expected messages per second per device, above 0')
   const wanted = values.devices === undefined ? undefined : Number(values.devices)
-  if (wanted !== undefined && !(Number.isInteger(wanted) && wanted > 0)) throw new Error('--devices: expected a whole number above 0')
+  if (wanted !== undefined && !(Number.isInteger(wanted) && wanted > 0)) throw new UsageError('--devices: expected a whole number above 0')
 
   let credentials: DeviceCredential[]
   if (values.provision) {
@@ -54,7 +55,7 @@ export async function simulate(ctx: CommandContext): Promise<void> {
     const file = values.credentials ?? path.join(ctx.cfg.dataDir, 'demo-devices.json')
     credentials = JSON.parse(await readFile(file, 'utf8')) as DeviceCredential[]
     if (wanted !== undefined && wanted > credentials.length) {
-      throw new Error(`--devices ${wanted}: ${file} holds ${credentials.length}; use --provision to create more`)
+      throw new UsageError(`--devices ${wanted}: ${file} holds ${credentials.length}; use --provision to create more`)
     }
   }
   // Children travel with their gateway: take whole gateways when cutting the list.

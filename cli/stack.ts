@@ -12,8 +12,10 @@ import { PortInUseError } from '../core/net.ts'
 import { Controller, type Unit } from '../core/units.ts'
 import { Escalator } from '../api/alerts/escalator.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
+import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
 import { Ingest } from '../ingest/service.ts'
+import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { DEFAULT_RULES } from '../rules/catalogue.ts'
 import { RulesEngine } from '../rules/engine.ts'
@@ -52,7 +54,12 @@ export class BrokerWithIngest implements Unit {
   readonly broker: Broker
   address: BrokerAddress | undefined
 
-  constructor(db: Db, cfg: Config, log: Logger, metrics: Metrics) {
+  constructor(
+    private readonly db: Db,
+    cfg: Config,
+    log: Logger,
+    metrics: Metrics,
+  ) {
     this.ingest = new Ingest(db, cfg, log, metrics)
     this.broker = new Broker(
       db,
@@ -72,12 +79,26 @@ export class BrokerWithIngest implements Unit {
     )
   }
 
+  private unlisten: (() => Promise<void>) | undefined
+
   async start(): Promise<void> {
     this.ingest.start()
     this.address = await this.broker.start()
+    // A device disabled or given a new secret (by the API, maybe in another process) loses its
+    // live connections at once; any other change only refreshes the cached registry entry.
+    this.unlisten = await this.db.listen(DEVICE_CHANGED_CHANNEL, (payload) => {
+      try {
+        const change = JSON.parse(payload) as { id: string; credentials: boolean }
+        if (change.credentials) this.broker.disconnectDevice(change.id)
+        else this.ingest.directory.invalidate(change.id)
+      } catch {
+        // Not one of ours; nothing to do.
+      }
+    })
   }
 
   async stop(): Promise<void> {
+    await this.unlisten?.()
     // Connections first, so no new work arrives; then commit what is queued.
     await this.broker.stop()
     await this.ingest.stop()
@@ -94,7 +115,10 @@ export class ApiServer implements Unit {
 
   constructor(
     private readonly deps: Database & { metrics: Metrics },
-    private readonly cfg: Pick<Config, 'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY'>,
+    private readonly cfg: Pick<
+      Config,
+      'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE'
+    >,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {
@@ -108,7 +132,11 @@ export class ApiServer implements Unit {
   private readonly dispatcher: WebhookDispatcher
 
   async start(): Promise<void> {
-    const app = await buildApp({ ...this.deps, alerts: this.alerts }, this.log.child({ module: 'api' }))
+    const app = await buildApp({ ...this.deps, alerts: this.alerts }, this.log.child({ module: 'api' }), {
+      weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
+      corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
+      rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
+    })
     this.app = app
     try {
       await app.listen({ port: this.cfg.HTTP_PORT, host: this.cfg.HOST })

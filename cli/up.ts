@@ -3,6 +3,7 @@
 // admin token; Ctrl-C stops everything in order and exits 0.
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { UsageError } from '../core/errors.ts'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import { createMetrics } from '../core/metrics.ts'
@@ -40,9 +41,9 @@ export async function up(ctx: CommandContext): Promise<void> {
     options: { scenario: { type: 'string', default: 'normal' }, rate: { type: 'string', default: '0.2' } },
   })
   const scenario = values.scenario
-  if (!isScenario(scenario)) throw new Error(`--scenario: unknown scenario "${scenario}"`)
+  if (!isScenario(scenario)) throw new UsageError(`--scenario: unknown scenario "${scenario}"`)
   const rate = Number(values.rate)
-  if (!(rate > 0)) throw new Error('--rate: expected messages per second per device, above 0')
+  if (!(rate > 0)) throw new UsageError('--rate: expected messages per second per device, above 0')
 
   const cfg = await demoPorts(ctx.cfg, ctx.log)
   const log = ctx.log

@@ -34,6 +34,23 @@ const deadlines = z.string().transform((text, ctx) => {
   return out
 })
 
+const WEIGHT_KEYS = ['ack', 'resolve', 'speed', 'quality', 'satisfaction'] as const
+
+/** Evaluation weights, e.g. `ack=0.3,satisfaction=0.3`; unnamed components keep their default. */
+const weights = z.string().transform((text, ctx) => {
+  const out: Partial<Record<(typeof WEIGHT_KEYS)[number], number>> = {}
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\w+)=(\d+(?:\.\d+)?)$/.exec(part)
+    const key = m?.[1] as (typeof WEIGHT_KEYS)[number] | undefined
+    if (!m || !key || !WEIGHT_KEYS.includes(key)) {
+      ctx.addIssue({ code: 'custom', message: `"${part}": expected name=weight with name one of ${WEIGHT_KEYS.join(', ')}` })
+      return z.NEVER
+    }
+    out[key] = Number(m[2])
+  }
+  return out
+})
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
 /** Every variable, its default and what it means; the README's configuration table mirrors this. */
@@ -83,6 +100,12 @@ export const envSchema = z.object({
   RULES_REPEAT_EVERY: durationMs.prefault('30s'),
   RULES_RELOAD_EVERY: durationMs.prefault('1m'),
   RULES_CLIENT_ID: z.string().min(1).default('housing-brain-rules'),
+  /** Weights of the evaluation score's components (see the README, "Evaluation"). */
+  EVAL_WEIGHTS: weights.prefault(''),
+  /** Origins allowed to call the API from a browser, comma-separated; unset = none (same origin only). */
+  CORS_ORIGINS: optionalString,
+  /** Requests per minute per token (or per address without one); 0 = no limit. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   NODE_RED_PORT: port.default(1880),
   /** bcrypt hash of the Node-RED editor's "admin" password; unset = no login (it listens on HOST only). */
   NODE_RED_ADMIN_HASH: optionalString,

@@ -31,3 +31,11 @@ export class AppError extends Error {
     this.status = ERRORS[code].status
   }
 }
+
+/** A command-line mistake: printed as it is, without a stack, and the command exits 1. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}

@@ -35,6 +35,9 @@ export const alertSchema = z.object({
   escalationLevel: z.number().int(),
   escalatedAt: timestamp.nullable(),
   reraiseOf: z.number().int().nullable(),
+  location: z.string().nullable().describe('Resident hazard reports: where'),
+  photoUrl: z.string().nullable(),
+  reportedBy: z.string().nullable(),
 })
 
 export const alertEventSchema = z.object({

@@ -53,6 +53,10 @@ export interface AlertReport {
   severity?: Severity | undefined
   title?: string | undefined
   communityId?: string | undefined
+  /** Resident hazard reports: where, a picture, and who reported it. */
+  location?: string | undefined
+  photoUrl?: string | undefined
+  reportedBy?: string | undefined
 }
 
 export type ReportOutcome = 'raised' | 'updated' | 'cleared' | 'resolved' | 'rearm_pending' | 'ignored'
@@ -186,6 +190,9 @@ export class AlertService {
       ackDeadline: new Date(at.getTime() + ackMs),
       resolveDeadline: new Date(at.getTime() + resolveMs),
       reraiseOf,
+      location: r.location ?? null,
+      photoUrl: r.photoUrl ?? null,
+      reportedBy: r.reportedBy ?? null,
     })
   }
 

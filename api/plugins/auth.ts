@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
-import { resolveToken, type Principal, type Role } from '../../core/repos/tokens.ts'
+import { resolveToken, touchToken, type Principal, type Role } from '../../core/repos/tokens.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,6 +35,7 @@ export default fp(
       const principal = await resolveToken(opts.db, match[1])
       if (!principal) throw new AppError('unauthorized', 'The bearer token is unknown, revoked or expired')
       req.principal = principal
+      await touchToken(opts.db, principal.tokenId)
     })
   },
   { name: 'auth' },
@@ -43,4 +44,17 @@ export default fp(
 /** The company a caller is confined to: a crew member's own; undefined for everyone else. */
 export function companyScope(p: Principal): string | undefined {
   return p.role === 'crew' ? (p.companyId ?? '') : undefined
+}
+
+/** Roles that see the whole district (everything, every company). */
+export const OFFICE: readonly Role[] = ['admin', 'operator']
+
+/**
+ * Visibility of something that belongs to a company: the office and services see everything, a
+ * crew member only their own company's; anyone else's is reported as not found (no leak of its
+ * existence), a role that has no business here gets 403.
+ */
+export function mustSeeCompany(p: Principal, companyId: string | null, notFound: AppError, roles: readonly Role[] = ['admin', 'operator', 'crew', 'service']): void {
+  if (!roles.includes(p.role)) throw new AppError('forbidden', `This needs the role ${roles.join(' or ')}; you are ${p.role}`)
+  if (p.role === 'crew' && companyId !== p.companyId) throw notFound
 }

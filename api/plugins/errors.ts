@@ -26,7 +26,7 @@ export default fp(
       const status = err.statusCode ?? 500
       if (status === 413) return reply.code(413).send({ code: 'payload_too_large', message: ERRORS.payload_too_large.message })
       if (status === 415) return reply.code(415).send({ code: 'unsupported_media_type', message: ERRORS.unsupported_media_type.message })
-      if (status === 429) return reply.code(429).send({ code: 'rate_limited', message: ERRORS.rate_limited.message })
+      if (status === 429) return reply.code(429).send({ code: 'rate_limited', message: err.message || ERRORS.rate_limited.message })
       if (status >= 400 && status < 500) {
         // Fastify's own client errors (malformed JSON body, bad content length, …).
         return reply.code(status).send({ code: 'validation_failed', message: err.message })

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { eventsAfter } from '../../core/repos/alerts.ts'
 import type { AlertService, CommittedEvent } from '../alerts/service.ts'
-import { companyScope, principalOf } from '../plugins/auth.ts'
+import { companyScope, requireRole } from '../plugins/auth.ts'
 
 const BACKFILL_PAGE = 500
 /** Events queued for one slow client before it is cut off. */
@@ -44,7 +44,7 @@ const stream: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
       },
     },
     async (req, reply) => {
-      const scope = companyScope(principalOf(req)) ?? null
+      const scope = companyScope(requireRole(req, 'admin', 'operator', 'crew', 'service')) ?? null
       const resumeFrom = req.headers['last-event-id'] ?? req.query.after
       const raw = reply.raw
       reply.hijack()

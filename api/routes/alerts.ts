@@ -33,10 +33,15 @@ const reportBody = z.object({
   communityId: z.string().optional().describe('For alerts without a device'),
 })
 
-/** Crew members see their own company's alerts only; anyone else's is "not found", not "forbidden". */
-function visible(p: Principal, alert: Alert | undefined, id: number): Alert {
+/**
+ * Crew members see their own company's alerts, residents their own community's; anyone else's is
+ * "not found", not "forbidden", so its existence does not leak.
+ */
+export function visible(p: Principal, alert: Alert | undefined, id: number): Alert {
   const scope = companyScope(p)
-  if (!alert || (scope !== undefined && alert.companyId !== scope)) throw new AppError('not_found', `No alert ${id}`)
+  if (!alert || (scope !== undefined && alert.companyId !== scope) || (p.role === 'resident' && alert.communityId !== p.communityId)) {
+    throw new AppError('not_found', `No alert ${id}`)
+  }
   return alert
 }
 
@@ -89,11 +94,12 @@ const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
       const q = req.query
       const scope = companyScope(p)
       if (scope !== undefined && q.company !== undefined && q.company !== scope) return { items: [], nextCursor: null }
+      if (p.role === 'resident' && q.community !== undefined && q.community !== p.communityId) return { items: [], nextCursor: null }
       const items = await listAlerts(db, {
         states: q.state,
         severities: q.severity,
         kind: q.kind,
-        communityId: q.community,
+        communityId: p.role === 'resident' ? (p.communityId ?? '') : q.community,
         companyId: scope ?? q.company,
         deviceId: q.device,
         ruleId: q.rule,

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { REJECT_REASONS, type RejectReason } from '../../core/contract.ts'
 import { listDeadLetters } from '../../core/repos/dead-letters.ts'
 import type { AppDeps } from '../app.ts'
+import { requireRole } from '../plugins/auth.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
 
 const reasonCodes = Object.keys(REJECT_REASONS) as [RejectReason, ...RejectReason[]]
@@ -38,6 +39,8 @@ const deadLetters: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       },
     },
     async (req) => {
+      // Raw payloads of every company's devices: the office's debugging tool.
+      requireRole(req, 'admin', 'operator')
       const q = req.query
       const items = await listDeadLetters(deps.db, { deviceId: q.device, reasonCode: q.reason, from: q.from, to: q.to, before: q.cursor, limit: q.limit })
       return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }

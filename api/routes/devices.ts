@@ -1,4 +1,5 @@
 // Devices: registry view, newest values and bucketed history.
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS, DEVICE_STATUS, idSchema } from '../../core/contract.ts'
@@ -6,13 +7,15 @@ import { AppError } from '../../core/errors.ts'
 import { getDevice, getDeviceStatus, listDevices } from '../../core/repos/devices.ts'
 import { AGGREGATES, bucketedReadings, latestFor, rawReadings } from '../../core/repos/readings.ts'
 import type { AppDeps } from '../app.ts'
+import { companyScope, mustSeeCompany, principalOf, requireRole } from '../plugins/auth.ts'
 import { duration, errorResponses, limitParam, timestamp } from '../schemas.ts'
 
-const device = z.object({
+export const device = z.object({
   id: z.string(),
   kind: z.enum(DEVICE_KINDS),
   name: z.string().nullable(),
   communityId: z.string(),
+  companyId: z.string().nullable(),
   gatewayId: z.string().nullable(),
   enabled: z.boolean(),
   expectedIntervalS: z.number().int(),
@@ -50,15 +53,20 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       },
     },
     async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew', 'service')
       const q = req.query
-      const items = await listDevices(db, { communityId: q.community, kind: q.kind, gatewayId: q.gateway, after: q.cursor, limit: q.limit })
+      const items = await listDevices(db, { communityId: q.community, kind: q.kind, gatewayId: q.gateway, after: q.cursor, limit: q.limit, companyId: companyScope(p) })
       return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
     },
   )
 
-  async function mustExist(id: string) {
+  /** The device, if the caller may see it; another company's device is "not found" to a crew member. */
+  async function mustExist(req: FastifyRequest, id: string) {
+    const p = principalOf(req)
     const d = await getDevice(db, id)
-    if (!d) throw new AppError('device_not_found', `No device "${id}"`)
+    const notFound = new AppError('device_not_found', `No device "${id}"`)
+    if (!d) throw notFound
+    mustSeeCompany(p, d.companyId, notFound)
     return d
   }
 
@@ -68,7 +76,7 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       schema: { tags: ['devices'], summary: 'One device with its connectivity status', params: idParams, response: { 200: deviceDetail, ...errorResponses } },
     },
     async (req) => {
-      const d = await mustExist(req.params.id)
+      const d = await mustExist(req, req.params.id)
       const status = await getDeviceStatus(db, d.id)
       return { ...d, status: status?.status ?? null, statusChangedAt: status?.changedAt ?? null }
     },
@@ -91,7 +99,7 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       },
     },
     async (req) => {
-      const d = await mustExist(req.params.id)
+      const d = await mustExist(req, req.params.id)
       return { deviceId: d.id, values: await latestFor(db, d.id) }
     },
   )
@@ -131,7 +139,7 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (req) => {
       const q = req.query
-      const d = await mustExist(req.params.id)
+      const d = await mustExist(req, req.params.id)
       const to = q.to ?? new Date()
       const from = q.from ?? new Date(to.getTime() - DAY_MS)
       if (from >= to) throw new AppError('validation_failed', 'querystring.from must be before querystring.to')

@@ -7,7 +7,7 @@ import { AppError } from '../../core/errors.ts'
 import { getDevice } from '../../core/repos/devices.ts'
 import { deleteRule, getRule, listRules, ruleRow, upsertRule, type StoredRule } from '../../core/repos/rules.ts'
 import { describeIssues, ruleDefinitionSchema, ruleProblems, type RuleDefinition } from '../../rules/definitions.ts'
-import { principalOf, requireRole } from '../plugins/auth.ts'
+import { requireRole } from '../plugins/auth.ts'
 import { errorResponses, timestamp } from '../schemas.ts'
 
 const ruleResponse = z.object({
@@ -38,7 +38,7 @@ const rules: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
     '/api/v1/rules',
     { schema: { tags: ['rules'], summary: 'All rules', response: { 200: z.object({ items: z.array(ruleResponse) }), ...errorResponses } } },
     async (req) => {
-      principalOf(req)
+      requireRole(req, 'admin', 'operator', 'crew', 'service')
       return { items: await listRules(db) }
     },
   )
@@ -54,7 +54,7 @@ const rules: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
     '/api/v1/rules/:id',
     { schema: { tags: ['rules'], summary: 'One rule', params: idParams, response: { 200: ruleResponse, ...errorResponses } } },
     async (req) => {
-      principalOf(req)
+      requireRole(req, 'admin', 'operator', 'crew', 'service')
       return mustGet(req.params.id)
     },
   )

@@ -15,7 +15,18 @@ export interface Db extends Queryable {
   readonly engine: 'postgres' | 'pglite'
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * Calls `handler` with the payload of every NOTIFY on `channel` (also from other processes on a
+   * server); resolves with a function that stops listening.
+   */
+  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>
   close(): Promise<void>
+}
+
+/** Channel names are identifiers in LISTEN; only these characters are accepted. */
+function checkChannel(channel: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`invalid channel name "${channel}"`)
+  return channel
 }
 
 // int8 (count(*), bigserial ids) and numeric as JS numbers, as PGlite returns them: our counts,
@@ -58,6 +69,39 @@ class PostgresDb implements Db {
     }
   }
 
+  /**
+   * A dedicated connection per channel (a pooled one would be handed to other queries). When it
+   * drops, it reconnects with backoff; notifications sent meanwhile are missed, so listeners treat
+   * them as hints (e.g. "look at this device again"), never as the only copy of a change.
+   */
+  async listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
+    const name = checkChannel(channel)
+    let client: pg.Client | undefined
+    let stopped = false
+    let delay = 200
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client(this.pool.options)
+      c.on('notification', (n) => {
+        if (n.channel === name) handler(n.payload ?? '')
+      })
+      c.on('error', () => {
+        if (stopped) return
+        void c.end().catch(() => undefined)
+        setTimeout(() => void connect().catch(() => undefined), delay).unref()
+        delay = Math.min(delay * 2, 10_000)
+      })
+      await c.connect()
+      await c.query(`LISTEN ${name}`)
+      delay = 200
+      client = c
+    }
+    await connect()
+    return async () => {
+      stopped = true
+      await client?.end().catch(() => undefined)
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end()
   }
@@ -87,6 +131,13 @@ class PgliteDb implements Db {
         },
       }),
     )
+  }
+
+  async listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
+    const unlisten = await this.lite.listen(checkChannel(channel), handler)
+    return async () => {
+      if (!this.lite.closed) await unlisten()
+    }
   }
 
   async close(): Promise<void> {

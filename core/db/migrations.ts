@@ -244,5 +244,60 @@ CREATE TABLE webhook_attempts (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'residents, community assignments with history, feedback and ratings',
+    sql: `
+-- Residents are users bound to one community (they give feedback and report hazards there).
+ALTER TABLE users ADD COLUMN community_id text REFERENCES communities(id);
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('admin', 'operator', 'crew', 'service', 'resident'));
+ALTER TABLE users DROP CONSTRAINT users_check;
+ALTER TABLE users ADD CONSTRAINT users_binding_check CHECK (
+  (role = 'crew') = (company_id IS NOT NULL) AND (role = 'resident') = (community_id IS NOT NULL));
+
+-- Which company looked after a community when: past alerts and feedback stay with the company
+-- that had them (they also carry company_id themselves).
+CREATE TABLE community_assignments (
+  id            bigserial PRIMARY KEY,
+  community_id  text NOT NULL REFERENCES communities(id),
+  company_id    text NOT NULL REFERENCES property_companies(id),
+  starts_at     timestamptz NOT NULL DEFAULT now(),
+  ends_at       timestamptz,
+  assigned_by   text NOT NULL,
+  note          text,
+  CHECK (ends_at IS NULL OR ends_at > starts_at)
+);
+CREATE UNIQUE INDEX community_assignments_current_idx ON community_assignments (community_id) WHERE ends_at IS NULL;
+INSERT INTO community_assignments (community_id, company_id, starts_at, assigned_by, note)
+  SELECT id, company_id, created_at, 'migration', 'assignment at the time of the upgrade' FROM communities WHERE company_id IS NOT NULL;
+
+-- Residents' satisfaction with the service in their community.
+CREATE TABLE feedback (
+  id            bigserial PRIMARY KEY,
+  community_id  text NOT NULL REFERENCES communities(id),
+  company_id    text REFERENCES property_companies(id),
+  rating        integer NOT NULL CHECK (rating BETWEEN 1 AND 5),
+  comment       text,
+  author        text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX feedback_company_idx ON feedback (company_id, created_at);
+
+-- How the resident (or operator) who confirmed a resolved alert rates its handling.
+CREATE TABLE alert_ratings (
+  alert_id    bigint PRIMARY KEY REFERENCES alerts(id) ON DELETE CASCADE,
+  rating      integer NOT NULL CHECK (rating BETWEEN 1 AND 5),
+  comment     text,
+  rated_by    text NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- Hazard reports from residents enter the alert lifecycle with these extra facts.
+ALTER TABLE alerts ADD COLUMN location text;
+ALTER TABLE alerts ADD COLUMN photo_url text;
+ALTER TABLE alerts ADD COLUMN reported_by text;
+`,
+  },
 ]
 

@@ -44,6 +44,9 @@ export interface Alert {
   lastRemindedAt: Date | null
   resolveOverdueAt: Date | null
   reraiseOf: number | null
+  location: string | null
+  photoUrl: string | null
+  reportedBy: string | null
 }
 
 export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "deviceId", a.community_id AS "communityId",
@@ -55,7 +58,8 @@ export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "devic
   a.resolved_by AS "resolvedBy", a.resolved_active AS "resolvedActive", a.rearm_ms AS "rearmMs",
   a.ack_deadline AS "ackDeadline", a.resolve_deadline AS "resolveDeadline",
   a.escalation_level AS "escalationLevel", a.escalated_at AS "escalatedAt",
-  a.last_reminded_at AS "lastRemindedAt", a.resolve_overdue_at AS "resolveOverdueAt", a.reraise_of AS "reraiseOf"`
+  a.last_reminded_at AS "lastRemindedAt", a.resolve_overdue_at AS "resolveOverdueAt", a.reraise_of AS "reraiseOf",
+  a.location, a.photo_url AS "photoUrl", a.reported_by AS "reportedBy"`
 
 export interface AlertEvent {
   id: number
@@ -112,18 +116,22 @@ export interface NewAlert {
   ackDeadline: Date
   resolveDeadline: Date
   reraiseOf: number | null
+  location?: string | null
+  photoUrl?: string | null
+  reportedBy?: string | null
 }
 
 export async function insertAlert(db: Queryable, a: NewAlert): Promise<Alert> {
   const [row] = await db.query<Alert>(
     `INSERT INTO alerts AS a (rule_id, device_id, community_id, company_id, source, severity, title, reason, auto_resolve,
        silenced, flapping, first_value, last_value, predicted_at, raised_at, last_seen_at, rearm_ms, ack_deadline,
-       resolve_deadline, reraise_of)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18)
+       resolve_deadline, reraise_of, location, photo_url, reported_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21)
      RETURNING ${ALERT_COLUMNS}`,
     [
       a.ruleId, a.deviceId, a.communityId, a.companyId, a.source, a.severity, a.title, a.reason, a.autoResolve,
       a.silenced, a.flapping, a.value, a.predictedAt, a.raisedAt, a.rearmMs, a.ackDeadline, a.resolveDeadline, a.reraiseOf,
+      a.location ?? null, a.photoUrl ?? null, a.reportedBy ?? null,
     ],
   )
   if (!row) throw new Error('insert returned no alert')

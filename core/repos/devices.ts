@@ -7,6 +7,8 @@ export interface DeviceRecord {
   kind: DeviceKind
   name: string | null
   communityId: string
+  /** The company currently looking after the device's community. */
+  companyId: string | null
   gatewayId: string | null
   enabled: boolean
   expectedIntervalS: number
@@ -22,11 +24,12 @@ export interface DeviceCredentials {
   secretHash: string
 }
 
-const DEVICE_COLUMNS = `id, kind, name, community_id AS "communityId", gateway_id AS "gatewayId", enabled,
-  expected_interval_s AS "expectedIntervalS", created_at AS "createdAt"`
+const DEVICE_COLUMNS = `d.id, d.kind, d.name, d.community_id AS "communityId", c.company_id AS "companyId",
+  d.gateway_id AS "gatewayId", d.enabled, d.expected_interval_s AS "expectedIntervalS", d.created_at AS "createdAt"`
+const DEVICE_FROM = 'devices d JOIN communities c ON c.id = d.community_id'
 
 export async function getDevice(db: Queryable, id: string): Promise<DeviceRecord | undefined> {
-  const [row] = await db.query<DeviceRecord>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1`, [id])
+  const [row] = await db.query<DeviceRecord>(`SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE d.id = $1`, [id])
   return row
 }
 
@@ -51,6 +54,7 @@ export async function getDeviceKinds(
 
 export interface DeviceFilter {
   communityId?: string | undefined
+  companyId?: string | undefined
   kind?: DeviceKind | undefined
   gatewayId?: string | undefined
   limit: number
@@ -60,13 +64,14 @@ export interface DeviceFilter {
 
 export async function listDevices(db: Queryable, f: DeviceFilter): Promise<DeviceRecord[]> {
   return db.query<DeviceRecord>(
-    `SELECT ${DEVICE_COLUMNS} FROM devices
-     WHERE ($1::text IS NULL OR community_id = $1)
-       AND ($2::text IS NULL OR kind = $2)
-       AND ($3::text IS NULL OR gateway_id = $3)
-       AND ($4::text IS NULL OR id > $4)
-     ORDER BY id LIMIT $5`,
-    [f.communityId ?? null, f.kind ?? null, f.gatewayId ?? null, f.after ?? null, f.limit],
+    `SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM}
+     WHERE ($1::text IS NULL OR d.community_id = $1)
+       AND ($2::text IS NULL OR d.kind = $2)
+       AND ($3::text IS NULL OR d.gateway_id = $3)
+       AND ($4::text IS NULL OR d.id > $4)
+       AND ($6::text IS NULL OR c.company_id = $6)
+     ORDER BY d.id LIMIT $5`,
+    [f.communityId ?? null, f.kind ?? null, f.gatewayId ?? null, f.after ?? null, f.limit, f.companyId ?? null],
   )
 }
 
@@ -137,9 +142,43 @@ export async function getDeviceStatus(
 
 /** Every device with what the rules engine needs to scope rules and hold back gateway children. */
 export async function allDevices(db: Queryable): Promise<DeviceRecord[]> {
-  return db.query<DeviceRecord>(`SELECT ${DEVICE_COLUMNS} FROM devices ORDER BY id`)
+  return db.query<DeviceRecord>(`SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} ORDER BY d.id`)
 }
 
 export async function allStatuses(db: Queryable): Promise<{ deviceId: string; status: 'online' | 'offline'; changedAt: Date }[]> {
   return db.query('SELECT device_id AS "deviceId", status, changed_at AS "changedAt" FROM device_status')
+}
+
+/** The channel on which device changes are announced (the broker closes affected connections). */
+export const DEVICE_CHANGED_CHANNEL = 'hb_device_changed'
+
+export interface DevicePatch {
+  name?: string | null | undefined
+  enabled?: boolean | undefined
+  gatewayId?: string | null | undefined
+  expectedIntervalS?: number | undefined
+  secretHash?: string | undefined
+}
+
+/**
+ * Changes a device and announces it on DEVICE_CHANGED_CHANNEL; the NOTIFY is delivered when the
+ * surrounding transaction commits, so listeners never see a change that was rolled back.
+ */
+export async function updateDevice(db: Queryable, id: string, p: DevicePatch): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE devices SET
+       name = CASE WHEN $2 THEN $3 ELSE name END,
+       enabled = COALESCE($4, enabled),
+       gateway_id = CASE WHEN $5 THEN $6 ELSE gateway_id END,
+       expected_interval_s = COALESCE($7, expected_interval_s),
+       secret_hash = COALESCE($8, secret_hash),
+       updated_at = now()
+     WHERE id = $1 RETURNING 1`,
+    [id, p.name !== undefined, p.name ?? null, p.enabled ?? null, p.gatewayId !== undefined, p.gatewayId ?? null, p.expectedIntervalS ?? null, p.secretHash ?? null],
+  )
+  if (rows.length === 0) return false
+  // Credentials changed (disabled, secret rotated): live connections must go, not just the cache.
+  const credentials = p.enabled === false || p.secretHash !== undefined
+  await db.query('SELECT pg_notify($1, $2)', [DEVICE_CHANGED_CHANNEL, JSON.stringify({ id, credentials })])
+  return true
 }

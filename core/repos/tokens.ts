@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto'
 import type { Queryable } from '../db/client.ts'
 import { generateSecret, sha256 } from '../secrets.ts'
 
-export const ROLES = ['admin', 'operator', 'crew', 'service'] as const
+/**
+ * admin: everything, users included. operator: the housing office, sees and works everything.
+ * crew: one property company's communities, devices and alerts. service: the rules engine,
+ * Node-RED (reports alerts, reads telemetry). resident: feedback and hazard reports for one community.
+ */
+export const ROLES = ['admin', 'operator', 'crew', 'service', 'resident'] as const
 export type Role = (typeof ROLES)[number]
 
 export interface Principal {
@@ -11,26 +16,48 @@ export interface Principal {
   name: string
   role: Role
   companyId: string | null
+  communityId: string | null
   tokenId: string
 }
 
+export interface User {
+  id: string
+  name: string
+  role: Role
+  companyId: string | null
+  communityId: string | null
+  createdAt: Date
+}
+
+const USER_COLUMNS = `id, name, role, company_id AS "companyId", community_id AS "communityId", created_at AS "createdAt"`
+
 export async function insertUser(
   db: Queryable,
-  u: { id?: string; name: string; role: Role; companyId?: string | null },
+  u: { id?: string; name: string; role: Role; companyId?: string | null; communityId?: string | null },
 ): Promise<string> {
   const id = u.id ?? randomUUID()
-  await db.query('INSERT INTO users (id, name, role, company_id) VALUES ($1, $2, $3, $4)', [
+  await db.query('INSERT INTO users (id, name, role, company_id, community_id) VALUES ($1, $2, $3, $4, $5)', [
     id,
     u.name,
     u.role,
     u.companyId ?? null,
+    u.communityId ?? null,
   ])
   return id
 }
 
-export async function findUserByName(db: Queryable, name: string): Promise<{ id: string; role: Role } | undefined> {
-  const [row] = await db.query<{ id: string; role: Role }>('SELECT id, role FROM users WHERE name = $1', [name])
+export async function findUserByName(db: Queryable, name: string): Promise<User | undefined> {
+  const [row] = await db.query<User>(`SELECT ${USER_COLUMNS} FROM users WHERE name = $1`, [name])
   return row
+}
+
+export async function getUser(db: Queryable, id: string): Promise<User | undefined> {
+  const [row] = await db.query<User>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id])
+  return row
+}
+
+export async function listUsers(db: Queryable): Promise<User[]> {
+  return db.query<User>(`SELECT ${USER_COLUMNS} FROM users ORDER BY name`)
 }
 
 /** Creates a token for a user and returns it in clear: the only time it exists outside the caller. */
@@ -38,7 +65,7 @@ export async function issueToken(
   db: Queryable,
   userId: string,
   opts: { label?: string; expiresAt?: Date | null } = {},
-): Promise<{ id: string; token: string }> {
+): Promise<{ id: string; token: string; expiresAt: Date | null }> {
   const id = randomUUID()
   // The prefix makes a leaked token recognisable to secret scanners.
   const token = `hb_${generateSecret(32)}`
@@ -46,16 +73,58 @@ export async function issueToken(
     'INSERT INTO api_tokens (id, user_id, token_hash, label, expires_at) VALUES ($1, $2, $3, $4, $5)',
     [id, userId, sha256(token), opts.label ?? null, opts.expiresAt ?? null],
   )
-  return { id, token }
+  return { id, token, expiresAt: opts.expiresAt ?? null }
+}
+
+export interface TokenInfo {
+  id: string
+  userId: string
+  label: string | null
+  createdAt: Date
+  expiresAt: Date | null
+  revokedAt: Date | null
+  lastUsedAt: Date | null
+}
+
+const TOKEN_COLUMNS = `id, user_id AS "userId", label, created_at AS "createdAt", expires_at AS "expiresAt",
+  revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"`
+
+export async function listTokens(db: Queryable, userId: string): Promise<TokenInfo[]> {
+  return db.query<TokenInfo>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at`, [userId])
+}
+
+export async function getToken(db: Queryable, id: string): Promise<TokenInfo | undefined> {
+  const [row] = await db.query<TokenInfo>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = $1`, [id])
+  return row
+}
+
+/** Revokes one token, or every token of a user; returns how many were revoked now. */
+export async function revokeTokens(db: Queryable, by: { tokenId: string } | { userId: string }): Promise<number> {
+  const rows = await db.query(
+    'tokenId' in by
+      ? 'UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING 1'
+      : 'UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING 1',
+    ['tokenId' in by ? by.tokenId : by.userId],
+  )
+  return rows.length
 }
 
 /** The principal a bearer token stands for, if it is known, unrevoked and unexpired. */
 export async function resolveToken(db: Queryable, token: string): Promise<Principal | undefined> {
   const [row] = await db.query<Principal>(
-    `SELECT u.id AS "userId", u.name, u.role, u.company_id AS "companyId", t.id AS "tokenId"
+    `SELECT u.id AS "userId", u.name, u.role, u.company_id AS "companyId", u.community_id AS "communityId", t.id AS "tokenId"
      FROM api_tokens t JOIN users u ON u.id = t.user_id
      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
     [sha256(token)],
   )
   return row
+}
+
+/** Records use, at most once a minute per token (a write per request would be wasteful). */
+export async function touchToken(db: Queryable, tokenId: string): Promise<void> {
+  await db.query(
+    `UPDATE api_tokens SET last_used_at = now()
+     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - INTERVAL '1 minute')`,
+    [tokenId],
+  )
 }

@@ -85,4 +85,15 @@ describe.skipIf(!haveChromium)('console', () => {
     await expect.poll(() => page.textContent('#latest')).toMatch(/trapped/)
     expect(problems).toEqual([])
   })
+
+  it('renders the API documentation at /docs under the security headers', async () => {
+    const page = await browser.newPage()
+    const blocked: string[] = []
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) blocked.push(m.text())
+    })
+    await page.goto(`${base}/docs`)
+    await page.locator('.swagger-ui .opblock', { hasText: '/api/v1/alerts/stream' }).first().waitFor({ timeout: 15_000 })
+    expect(blocked).toEqual([])
+  })
 })

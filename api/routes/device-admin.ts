@@ -1,0 +1,147 @@
+// Registering and changing devices (housing office). The device secret is returned once, at
+// creation and at rotation; disabling a device or rotating its secret closes its live MQTT
+// connections at once (the broker hears of it through NOTIFY) and refuses the old credentials.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { DEVICE_KINDS, idSchema } from '../../core/contract.ts'
+import type { Db, Queryable } from '../../core/db/client.ts'
+import { AppError } from '../../core/errors.ts'
+import { getDevice, insertDevice, updateDevice } from '../../core/repos/devices.ts'
+import { getCommunity } from '../../core/repos/registry.ts'
+import { generateSecret, hashSecret } from '../../core/secrets.ts'
+import { requireRole } from '../plugins/auth.ts'
+import { errorBody, errorResponses } from '../schemas.ts'
+import { device } from './devices.ts'
+
+
+const withSecret = z.object({
+  device,
+  secret: z.string().describe('The MQTT password of the device; shown this once, stored only as a scrypt hash'),
+})
+
+const interval = z.number().int().min(1, 'expectedIntervalS must be at least 1 second').max(86_400, 'expectedIntervalS must be at most a day')
+
+/** A gateway must exist, be a gateway, and not be the device itself. */
+async function checkGateway(db: Queryable, deviceId: string, gatewayId: string | null | undefined): Promise<void> {
+  if (gatewayId === null || gatewayId === undefined) return
+  if (gatewayId === deviceId) throw new AppError('validation_failed', 'body.gatewayId: a device cannot be its own gateway')
+  const gw = await getDevice(db, gatewayId)
+  if (!gw) throw new AppError('validation_failed', `body.gatewayId: no device "${gatewayId}"`)
+  if (gw.kind !== 'gateway') throw new AppError('validation_failed', `body.gatewayId: "${gatewayId}" is not a gateway (it is a ${gw.kind} device)`)
+}
+
+const deviceAdmin: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  const fetchDevice = async (id: string) => {
+    const d = await getDevice(db, id)
+    if (!d) throw new AppError('device_not_found', `No device "${id}"`)
+    return d
+  }
+
+  app.post(
+    '/api/v1/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Register a device; its secret is returned once',
+        body: z.object({
+          id: idSchema,
+          kind: z.enum(DEVICE_KINDS),
+          communityId: z.string().min(1),
+          gatewayId: idSchema.nullable().optional().describe('The gateway that publishes for this device, if any'),
+          name: z.string().trim().min(1).max(120).optional(),
+          expectedIntervalS: interval.optional().describe('How often the device reports (no-data rules count in these)'),
+        }),
+        response: { 201: withSecret, 409: errorBody, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin', 'operator')
+      const b = req.body
+      if (await getDevice(db, b.id)) throw new AppError('conflict', `A device "${b.id}" exists; rotate its secret with POST /api/v1/devices/${b.id}/secret`)
+      if (!(await getCommunity(db, b.communityId))) throw new AppError('validation_failed', `body.communityId: no community "${b.communityId}"`)
+      if (b.kind === 'gateway' && b.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
+      await checkGateway(db, b.id, b.gatewayId)
+      const secret = generateSecret()
+      await insertDevice(db, {
+        id: b.id,
+        kind: b.kind,
+        name: b.name ?? null,
+        communityId: b.communityId,
+        gatewayId: b.gatewayId ?? null,
+        secretHash: await hashSecret(secret),
+        ...(b.expectedIntervalS === undefined ? {} : { expectedIntervalS: b.expectedIntervalS }),
+      })
+      return reply.code(201).send({ device: await fetchDevice(b.id), secret })
+    },
+  )
+
+  const idParams = z.object({ id: idSchema })
+
+  app.patch(
+    '/api/v1/devices/:id',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Change a device (enabled: false refuses it and closes its connection at once)',
+        params: idParams,
+        body: z
+          .object({
+            name: z.string().trim().min(1).max(120).nullable().optional(),
+            enabled: z.boolean().optional(),
+            gatewayId: idSchema.nullable().optional(),
+            expectedIntervalS: interval.optional(),
+          })
+          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS' }),
+        response: { 200: device, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const current = await fetchDevice(req.params.id)
+      if (current.kind === 'gateway' && req.body.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
+      await checkGateway(db, current.id, req.body.gatewayId)
+      await db.transaction((tx) => updateDevice(tx, current.id, req.body))
+      return fetchDevice(current.id)
+    },
+  )
+
+  app.post(
+    '/api/v1/devices/:id/secret',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Rotate the device secret: the new one is returned once, the old one stops working at once',
+        params: idParams,
+        response: { 200: withSecret, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const current = await fetchDevice(req.params.id)
+      const secret = generateSecret()
+      const secretHash = await hashSecret(secret)
+      await db.transaction((tx) => updateDevice(tx, current.id, { secretHash }))
+      return { device: await fetchDevice(current.id), secret }
+    },
+  )
+
+  app.delete(
+    '/api/v1/devices/:id',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Retire a device: it is disabled (its readings and alerts stay on record) and disconnected',
+        params: idParams,
+        response: { 200: device, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const current = await fetchDevice(req.params.id)
+      await db.transaction((tx) => updateDevice(tx, current.id, { enabled: false }))
+      return fetchDevice(current.id)
+    },
+  )
+}
+
+export default deviceAdmin

@@ -1,0 +1,192 @@
+// Evaluation of property companies: the ranking for a period with the change against the previous
+// period of the same length, a drill-down per company, and a CSV export.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Db } from '../../core/db/client.ts'
+import { AppError } from '../../core/errors.ts'
+import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
+import { COMPONENTS, components, rank, score, type Weights } from '../evaluation/score.ts'
+import { requireRole } from '../plugins/auth.ts'
+import { errorResponses, timestamp } from '../schemas.ts'
+
+const DAY_MS = 86_400_000
+const share = z.number().nullable()
+const figures = z.object({
+  companyId: z.string(),
+  name: z.string(),
+  alerts: z.number().int(),
+  bySeverity: z.object({ critical: z.number().int(), major: z.number().int(), minor: z.number().int(), warning: z.number().int() }),
+  timeToAcknowledge: z.object({ medianS: z.number().nullable(), p90S: z.number().nullable() }),
+  timeToResolve: z.object({ medianS: z.number().nullable(), p90S: z.number().nullable() }),
+  deadlineCompliance: z.object({ acknowledge: share, resolve: share }),
+  reopenedShare: share,
+  satisfaction: z.object({ mean: z.number().nullable(), count: z.number().int() }),
+  components: z.object(Object.fromEntries(COMPONENTS.map((c) => [c, share])) as Record<(typeof COMPONENTS)[number], typeof share>),
+  score: z.number().nullable().describe('0–100; see the README "Evaluation" for the formula'),
+  rank: z.number().int().nullable(),
+  previous: z.object({ score: z.number().nullable(), rank: z.number().int().nullable() }),
+  change: z.object({ score: z.number().nullable(), rank: z.number().int().nullable().describe('Positive: moved up') }),
+})
+type Row = z.infer<typeof figures>
+
+const period = z.object({
+  from: timestamp.optional().describe('Default: 30 days before `to`'),
+  to: timestamp.optional().describe('Default: now'),
+})
+
+function resolvePeriod(q: { from?: Date | undefined; to?: Date | undefined }): { from: Date; to: Date; previousFrom: Date } {
+  const to = q.to ?? new Date()
+  const from = q.from ?? new Date(to.getTime() - 30 * DAY_MS)
+  if (from >= to) throw new AppError('validation_failed', 'querystring.from must be before querystring.to')
+  return { from, to, previousFrom: new Date(from.getTime() - (to.getTime() - from.getTime())) }
+}
+
+function shape(f: CompanyFigures, weights: Weights): Omit<Row, 'rank' | 'previous' | 'change'> {
+  return {
+    companyId: f.companyId,
+    name: f.name,
+    alerts: f.alerts,
+    bySeverity: f.bySeverity,
+    timeToAcknowledge: { medianS: f.ttaMedianS, p90S: f.ttaP90S },
+    timeToResolve: { medianS: f.ttrMedianS, p90S: f.ttrP90S },
+    deadlineCompliance: { acknowledge: f.ackDue > 0 ? f.ackMet / f.ackDue : null, resolve: f.resolveDue > 0 ? f.resolveMet / f.resolveDue : null },
+    reopenedShare: f.resolved > 0 ? f.reopened / f.resolved : null,
+    satisfaction: { mean: f.satisfactionMean, count: f.satisfactionCount },
+    components: components(f),
+    score: score(f, weights),
+  }
+}
+
+/** Ranks both periods over all companies, then joins them. */
+async function ranking(db: Db, from: Date, to: Date, previousFrom: Date, weights: Weights): Promise<Row[]> {
+  const now = new Date()
+  const [current, previous] = await Promise.all([companyFigures(db, from, to, now), companyFigures(db, previousFrom, from, now)])
+  const before = new Map(rank(previous.map((f) => ({ companyId: f.companyId, score: score(f, weights) }))).map((r) => [r.companyId, r]))
+  return rank(current.map((f) => shape(f, weights))).map((r) => {
+    const prev = before.get(r.companyId)
+    return {
+      ...r,
+      previous: { score: prev?.score ?? null, rank: prev?.rank ?? null },
+      change: {
+        score: r.score !== null && prev?.score != null ? Math.round((r.score - prev.score) * 10) / 10 : null,
+        rank: r.rank !== null && prev?.rank != null ? prev.rank - r.rank : null,
+      },
+    }
+  })
+}
+
+const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
+  ['rank', (r) => r.rank],
+  ['company_id', (r) => r.companyId],
+  ['company', (r) => r.name],
+  ['score', (r) => r.score],
+  ['alerts', (r) => r.alerts],
+  ['critical', (r) => r.bySeverity.critical],
+  ['major', (r) => r.bySeverity.major],
+  ['minor', (r) => r.bySeverity.minor],
+  ['warning', (r) => r.bySeverity.warning],
+  ['tta_median_s', (r) => r.timeToAcknowledge.medianS],
+  ['tta_p90_s', (r) => r.timeToAcknowledge.p90S],
+  ['ttr_median_s', (r) => r.timeToResolve.medianS],
+  ['ttr_p90_s', (r) => r.timeToResolve.p90S],
+  ['ack_compliance', (r) => r.deadlineCompliance.acknowledge],
+  ['resolve_compliance', (r) => r.deadlineCompliance.resolve],
+  ['reopened_share', (r) => r.reopenedShare],
+  ['satisfaction_mean', (r) => r.satisfaction.mean],
+  ['satisfaction_count', (r) => r.satisfaction.count],
+  ['previous_score', (r) => r.previous.score],
+  ['previous_rank', (r) => r.previous.rank],
+  ['score_change', (r) => r.change.score],
+  ['rank_change', (r) => r.change.rank],
+]
+
+/** RFC 4180: quote fields holding a comma, quote or line break; double inner quotes. */
+function csvField(v: string | number | null): string {
+  if (v === null) return ''
+  const s = String(v)
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+const evaluation: FastifyPluginAsyncZod<{ db: Db; weights: Weights }> = async (app, { db, weights }) => {
+  app.get(
+    '/api/v1/evaluation/ranking',
+    {
+      schema: {
+        tags: ['evaluation'],
+        summary: 'Property companies ranked for a period, with the change against the previous period of the same length',
+        description: 'The same as CSV: /api/v1/evaluation/ranking.csv',
+        querystring: period,
+        response: {
+          200: z.object({ from: timestamp, to: timestamp, previousFrom: timestamp, weights: z.record(z.string(), z.number()), items: z.array(figures) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const { from, to, previousFrom } = resolvePeriod(req.query)
+      return { from, to, previousFrom, weights, items: await ranking(db, from, to, previousFrom, weights) }
+    },
+  )
+
+  app.get(
+    '/api/v1/evaluation/ranking.csv',
+    {
+      schema: {
+        tags: ['evaluation'],
+        summary: 'The ranking as CSV (RFC 4180, one row per company)',
+        querystring: period,
+        response: { 200: z.string().describe('text/csv'), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin', 'operator')
+      const { from, to, previousFrom } = resolvePeriod(req.query)
+      const items = await ranking(db, from, to, previousFrom, weights)
+      const lines = [CSV_COLUMNS.map(([h]) => h).join(','), ...items.map((r) => CSV_COLUMNS.map(([, get]) => csvField(get(r))).join(','))]
+      const name = `ranking-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`
+      // CSV, not JSON: the text goes out as it is.
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .serializer((s: string) => s)
+        .send(`${lines.join('\r\n')}\r\n`)
+    },
+  )
+
+  app.get(
+    '/api/v1/evaluation/companies/:id',
+    {
+      schema: {
+        tags: ['evaluation'],
+        summary: "One company's figures for a period, per community, and its slowest alerts",
+        params: z.object({ id: z.string() }),
+        querystring: period,
+        response: {
+          200: z.object({
+            from: timestamp,
+            to: timestamp,
+            company: figures,
+            communities: z.array(
+              z.object({ communityId: z.string(), name: z.string(), alerts: z.number().int(), resolved: z.number().int(), ttrMedianS: z.number().nullable(), satisfactionMean: z.number().nullable(), satisfactionCount: z.number().int() }),
+            ),
+            slowest: z.array(z.object({ id: z.number().int(), title: z.string(), severity: z.string(), deviceId: z.string().nullable(), raisedAt: timestamp, resolvedAt: timestamp.nullable(), ttrS: z.number().nullable() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew')
+      const notFound = new AppError('not_found', `No company "${req.params.id}"`)
+      if (p.role === 'crew' && p.companyId !== req.params.id) throw notFound
+      const { from, to, previousFrom } = resolvePeriod(req.query)
+      const row = (await ranking(db, from, to, previousFrom, weights)).find((r) => r.companyId === req.params.id)
+      if (!row) throw notFound
+      const [communities, slowest] = await Promise.all([communityBreakdown(db, row.companyId, from, to), slowestAlerts(db, row.companyId, from, to, 10)])
+      return { from, to, company: row, communities, slowest }
+    },
+  )
+}
+
+export default evaluation

@@ -1,0 +1,226 @@
+// Property companies, communities, and which company looks after which community (with history).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { idSchema } from '../../core/contract.ts'
+import type { Db } from '../../core/db/client.ts'
+import { AppError } from '../../core/errors.ts'
+import {
+  assignCommunity,
+  assignmentHistory,
+  createCommunity,
+  createCompany,
+  getCommunity,
+  getCompany,
+  listCommunities,
+  listCompanies,
+  updateCommunity,
+  updateCompany,
+} from '../../core/repos/registry.ts'
+import type { Principal } from '../../core/repos/tokens.ts'
+import { companyScope, principalOf, requireRole } from '../plugins/auth.ts'
+import { errorBody, errorResponses, timestamp } from '../schemas.ts'
+
+const company = z.object({ id: z.string(), name: z.string(), contact: z.string().nullable(), createdAt: timestamp })
+const community = z.object({
+  id: z.string(),
+  name: z.string(),
+  district: z.string().nullable(),
+  street: z.string().nullable(),
+  address: z.string().nullable(),
+  lat: z.number().nullable(),
+  lon: z.number().nullable(),
+  companyId: z.string().nullable().describe('The company looking after it now'),
+  createdAt: timestamp,
+})
+const assignment = z.object({
+  id: z.number().int(),
+  communityId: z.string(),
+  companyId: z.string(),
+  startsAt: timestamp,
+  endsAt: timestamp.nullable(),
+  assignedBy: z.string(),
+  note: z.string().nullable(),
+})
+
+const text = (max: number) => z.string().trim().min(1).max(max)
+const communityFields = {
+  name: text(120),
+  district: text(80).nullable().optional(),
+  street: text(120).nullable().optional(),
+  address: text(200).nullable().optional(),
+  lat: z.number().min(-90, 'lat must be between -90 and 90').max(90, 'lat must be between -90 and 90').nullable().optional(),
+  lon: z.number().min(-180, 'lon must be between -180 and 180').max(180, 'lon must be between -180 and 180').nullable().optional(),
+}
+
+/** Who may see a community: the office, a crew of the company looking after it, a resident of it. */
+function mustSeeCommunity<C extends { id: string; companyId: string | null }>(p: Principal, c: C | undefined, id: string): C {
+  const notFound = new AppError('not_found', `No community "${id}"`)
+  if (!c) throw notFound
+  if (p.role === 'service') throw new AppError('forbidden', 'Services do not read the registry')
+  if ((p.role === 'crew' && c.companyId !== p.companyId) || (p.role === 'resident' && c.id !== p.communityId)) throw notFound
+  return c
+}
+
+const registry: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  // ---- Companies ------------------------------------------------------------------------------
+
+  app.get(
+    '/api/v1/companies',
+    { schema: { tags: ['registry'], summary: 'Property companies', response: { 200: z.object({ items: z.array(company) }), ...errorResponses } } },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew')
+      return { items: await listCompanies(db, companyScope(p)) }
+    },
+  )
+
+  app.get(
+    '/api/v1/companies/:id',
+    { schema: { tags: ['registry'], summary: 'One property company', params: z.object({ id: z.string() }), response: { 200: company, ...errorResponses } } },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew')
+      const c = await getCompany(db, req.params.id)
+      if (!c || (p.role === 'crew' && p.companyId !== c.id)) throw new AppError('not_found', `No company "${req.params.id}"`)
+      return c
+    },
+  )
+
+  app.post(
+    '/api/v1/companies',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Register a property company',
+        body: z.object({ id: idSchema, name: text(120), contact: text(200).nullable().optional() }),
+        response: { 201: company, 409: errorBody, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin', 'operator')
+      if (await getCompany(db, req.body.id)) throw new AppError('conflict', `A company "${req.body.id}" exists`)
+      return reply.code(201).send(await createCompany(db, { id: req.body.id, name: req.body.name, contact: req.body.contact ?? null }))
+    },
+  )
+
+  app.patch(
+    '/api/v1/companies/:id',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Change a property company',
+        params: z.object({ id: z.string() }),
+        body: z.object({ name: text(120).optional(), contact: text(200).nullable().optional() }),
+        response: { 200: company, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const c = await updateCompany(db, req.params.id, req.body)
+      if (!c) throw new AppError('not_found', `No company "${req.params.id}"`)
+      return c
+    },
+  )
+
+  // ---- Communities ----------------------------------------------------------------------------
+
+  app.get(
+    '/api/v1/communities',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Communities (a crew member sees those of their company, a resident their own)',
+        querystring: z.object({ company: z.string().optional(), district: z.string().optional() }),
+        response: { 200: z.object({ items: z.array(community) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew', 'resident')
+      const scope = companyScope(p)
+      if (scope !== undefined && req.query.company !== undefined && req.query.company !== scope) return { items: [] }
+      const items = await listCommunities(db, { companyId: scope ?? req.query.company, district: req.query.district })
+      return { items: p.role === 'resident' ? items.filter((c) => c.id === p.communityId) : items }
+    },
+  )
+
+  app.get(
+    '/api/v1/communities/:id',
+    { schema: { tags: ['registry'], summary: 'One community', params: z.object({ id: z.string() }), response: { 200: community, ...errorResponses } } },
+    async (req) => mustSeeCommunity(principalOf(req), await getCommunity(db, req.params.id), req.params.id),
+  )
+
+  app.post(
+    '/api/v1/communities',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Register a community, optionally with the company that looks after it',
+        body: z.object({ id: idSchema, ...communityFields, companyId: z.string().optional() }),
+        response: { 201: community, 409: errorBody, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = requireRole(req, 'admin', 'operator')
+      const b = req.body
+      if (await getCommunity(db, b.id)) throw new AppError('conflict', `A community "${b.id}" exists`)
+      if (b.companyId !== undefined && !(await getCompany(db, b.companyId))) throw new AppError('validation_failed', `body.companyId: no company "${b.companyId}"`)
+      await db.transaction(async (tx) => {
+        await createCommunity(tx, b.id, { name: b.name, district: b.district ?? null, street: b.street ?? null, address: b.address ?? null, lat: b.lat ?? null, lon: b.lon ?? null })
+        if (b.companyId !== undefined) await assignCommunity(tx, b.id, b.companyId, p.name, 'registered')
+      })
+      return reply.code(201).send(mustSeeCommunity(p, await getCommunity(db, b.id), b.id))
+    },
+  )
+
+  app.patch(
+    '/api/v1/communities/:id',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Change a community (its company changes through /assignment)',
+        params: z.object({ id: z.string() }),
+        body: z.object({ ...communityFields, name: communityFields.name.optional() }),
+        response: { 200: community, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const c = await updateCommunity(db, req.params.id, req.body)
+      if (!c) throw new AppError('not_found', `No community "${req.params.id}"`)
+      return c
+    },
+  )
+
+  app.post(
+    '/api/v1/communities/:id/assignment',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Hand the community to a property company from now on (past alerts stay with their company)',
+        params: z.object({ id: z.string() }),
+        body: z.object({ companyId: z.string().min(1), note: text(500).optional() }),
+        response: { 200: assignment, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator')
+      const c = await getCommunity(db, req.params.id)
+      if (!c) throw new AppError('not_found', `No community "${req.params.id}"`)
+      if (!(await getCompany(db, req.body.companyId))) throw new AppError('validation_failed', `body.companyId: no company "${req.body.companyId}"`)
+      if (c.companyId === req.body.companyId) throw new AppError('validation_failed', `body.companyId: "${c.id}" is already looked after by "${c.companyId}"`)
+      return db.transaction((tx) => assignCommunity(tx, c.id, req.body.companyId, p.name, req.body.note ?? null))
+    },
+  )
+
+  app.get(
+    '/api/v1/communities/:id/assignments',
+    {
+      schema: { tags: ['registry'], summary: 'Which company looked after the community when', params: z.object({ id: z.string() }), response: { 200: z.object({ items: z.array(assignment) }), ...errorResponses } },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew')
+      mustSeeCommunity(p, await getCommunity(db, req.params.id), req.params.id)
+      return { items: await assignmentHistory(db, req.params.id) }
+    },
+  )
+}
+
+export default registry

@@ -1,0 +1,138 @@
+// Residents' voice: satisfaction feedback for their community, hazard reports that enter the
+// alert lifecycle (source "resident"), and ratings of resolved alerts.
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { AppError } from '../../core/errors.ts'
+import { getAlert } from '../../core/repos/alerts.ts'
+import { insertFeedback, listFeedback, rateAlert } from '../../core/repos/feedback.ts'
+import { getCommunity } from '../../core/repos/registry.ts'
+import { alertSchema } from '../alerts/schemas.ts'
+import type { AlertService } from '../alerts/service.ts'
+import { companyScope, requireRole } from '../plugins/auth.ts'
+import { errorBody, errorResponses, limitParam, timestamp } from '../schemas.ts'
+import { visible } from './alerts.ts'
+
+const feedback = z.object({
+  id: z.number().int(),
+  communityId: z.string(),
+  companyId: z.string().nullable().describe('The company looking after the community when the feedback was given'),
+  rating: z.number().int(),
+  comment: z.string().nullable(),
+  author: z.string(),
+  createdAt: timestamp,
+})
+const rating = z.number().int().min(1, 'rating must be 1 to 5').max(5, 'rating must be 1 to 5')
+const comment = z.string().trim().min(1).max(2000)
+
+const residents: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { service }) => {
+  const db = service.db
+
+  app.post(
+    '/api/v1/communities/:id/feedback',
+    {
+      schema: {
+        tags: ['residents'],
+        summary: "Rate the property service in a community (1–5); residents rate their own community",
+        params: z.object({ id: z.string() }),
+        body: z.object({ rating, comment: comment.optional() }),
+        response: { 201: feedback, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = requireRole(req, 'admin', 'operator', 'resident')
+      const c = await getCommunity(db, req.params.id)
+      if (!c || (p.role === 'resident' && c.id !== p.communityId)) throw new AppError('not_found', `No community "${req.params.id}"`)
+      return reply.code(201).send(await insertFeedback(db, { communityId: c.id, rating: req.body.rating, comment: req.body.comment ?? null, author: p.name }))
+    },
+  )
+
+  app.get(
+    '/api/v1/feedback',
+    {
+      schema: {
+        tags: ['residents'],
+        summary: 'Satisfaction feedback, newest first (a crew member sees their company\'s)',
+        querystring: z.object({ community: z.string().optional(), company: z.string().optional(), from: timestamp.optional(), to: timestamp.optional(), limit: limitParam }),
+        response: { 200: z.object({ items: z.array(feedback) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew')
+      const scope = companyScope(p)
+      const q = req.query
+      if (scope !== undefined && q.company !== undefined && q.company !== scope) return { items: [] }
+      return { items: await listFeedback(db, { communityId: q.community, companyId: scope ?? q.company, from: q.from, to: q.to, limit: q.limit }) }
+    },
+  )
+
+  app.post(
+    '/api/v1/hazards',
+    {
+      schema: {
+        tags: ['residents'],
+        summary: 'Report a hazard (a missing cover, a leak, a stuck lift): it becomes an alert dispatched to the community\'s company',
+        body: z.object({
+          communityId: z.string().optional().describe("Residents: default and only choice is their own community"),
+          title: z.string().trim().min(3, 'title: say in a few words what is wrong').max(120),
+          description: comment.optional(),
+          location: z.string().trim().min(1, 'location: where is it (building, entrance, spot)?').max(200),
+          photoUrl: z.url({ protocol: /^https?$/, error: 'photoUrl must be an http(s) URL' }).optional(),
+        }),
+        response: { 201: alertSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = requireRole(req, 'admin', 'operator', 'resident')
+      const b = req.body
+      const communityId = p.role === 'resident' ? (b.communityId ?? p.communityId ?? '') : b.communityId
+      if (!communityId) throw new AppError('validation_failed', 'body.communityId: which community is the hazard in?')
+      const c = await getCommunity(db, communityId)
+      if (!c || (p.role === 'resident' && c.id !== p.communityId)) throw new AppError('not_found', `No community "${communityId}"`)
+      const { alert } = await service.report(
+        {
+          // Each report is its own alert: residents' reports are not repeats of one another.
+          ruleId: `resident:hazard:${randomUUID()}`,
+          deviceId: null,
+          condition: 'active',
+          source: 'resident',
+          severity: 'major',
+          title: `Resident report: ${b.title}`,
+          reason: b.description,
+          communityId: c.id,
+          location: b.location,
+          photoUrl: b.photoUrl,
+          reportedBy: p.name,
+        },
+        p.name,
+      )
+      if (!alert) throw new Error('a fresh hazard report raised no alert')
+      return reply.code(201).send(alert)
+    },
+  )
+
+  app.post(
+    '/api/v1/alerts/:id/rating',
+    {
+      schema: {
+        tags: ['residents'],
+        summary: 'Rate how a resolved alert was handled (the resident or operator who confirmed it); counts towards satisfaction',
+        params: z.object({ id: z.coerce.number().int().positive() }),
+        body: z.object({ rating, comment: comment.optional() }),
+        response: {
+          201: z.object({ alertId: z.number().int(), rating: z.number().int(), comment: z.string().nullable(), ratedBy: z.string(), createdAt: timestamp }),
+          409: errorBody,
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = requireRole(req, 'admin', 'operator', 'resident')
+      const alert = visible(p, await getAlert(db, req.params.id), req.params.id)
+      if (alert.state !== 'resolved') throw new AppError('invalid_transition', `Alert ${alert.id} is ${alert.state.replace('_', ' ')}; rate it once it is resolved`)
+      return reply.code(201).send(await rateAlert(db, { alertId: alert.id, rating: req.body.rating, comment: req.body.comment ?? null, ratedBy: p.name }))
+    },
+  )
+}
+
+export default residents

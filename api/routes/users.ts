@@ -1,0 +1,139 @@
+// Users and their API tokens (admin). Tokens are shown once, stored hashed, revocable, with an
+// optional expiry. Anyone may see who they are and revoke their own token.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Db } from '../../core/db/client.ts'
+import { AppError } from '../../core/errors.ts'
+import { getCommunity, getCompany } from '../../core/repos/registry.ts'
+import { ROLES, findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, type Role } from '../../core/repos/tokens.ts'
+import { principalOf, requireRole } from '../plugins/auth.ts'
+import { duration, errorBody, errorResponses, timestamp } from '../schemas.ts'
+
+const user = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  companyId: z.string().nullable(),
+  communityId: z.string().nullable(),
+  createdAt: timestamp,
+})
+const tokenInfo = z.object({
+  id: z.string(),
+  label: z.string().nullable(),
+  createdAt: timestamp,
+  expiresAt: timestamp.nullable(),
+  revokedAt: timestamp.nullable(),
+  lastUsedAt: timestamp.nullable(),
+})
+const issued = z.object({ id: z.string(), token: z.string().describe('Shown this once; stored only as a hash'), expiresAt: timestamp.nullable() })
+const tokenBody = z.object({ label: z.string().trim().min(1).max(120).optional(), expiresIn: duration.optional().describe('e.g. 90d; default never') })
+
+/** A crew member belongs to a company, a resident to a community, nobody else to either. */
+async function checkBinding(db: Db, role: Role, companyId: string | undefined, communityId: string | undefined): Promise<void> {
+  if (role === 'crew' && !companyId) throw new AppError('validation_failed', 'body.companyId: a crew member needs the company they work for')
+  if (role !== 'crew' && companyId) throw new AppError('validation_failed', `body.companyId: only crew members belong to a company, not a ${role}`)
+  if (role === 'resident' && !communityId) throw new AppError('validation_failed', 'body.communityId: a resident needs the community they live in')
+  if (role !== 'resident' && communityId) throw new AppError('validation_failed', `body.communityId: only residents belong to a community, not a ${role}`)
+  if (companyId && !(await getCompany(db, companyId))) throw new AppError('validation_failed', `body.companyId: no company "${companyId}"`)
+  if (communityId && !(await getCommunity(db, communityId))) throw new AppError('validation_failed', `body.communityId: no community "${communityId}"`)
+}
+
+const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  const mustGetUser = async (id: string) => {
+    const u = await getUser(db, id)
+    if (!u) throw new AppError('not_found', `No user ${id}`)
+    return u
+  }
+
+  app.get(
+    '/api/v1/me',
+    { schema: { tags: ['users'], summary: 'Who the token belongs to', response: { 200: user.extend({ tokenId: z.string() }), ...errorResponses } } },
+    async (req) => {
+      const p = principalOf(req)
+      const u = await getUser(db, p.userId)
+      if (!u) throw new AppError('unauthorized')
+      return { ...u, tokenId: p.tokenId }
+    },
+  )
+
+  app.get(
+    '/api/v1/users',
+    { schema: { tags: ['users'], summary: 'All users', response: { 200: z.object({ items: z.array(user) }), ...errorResponses } } },
+    async (req) => {
+      requireRole(req, 'admin')
+      return { items: await listUsers(db) }
+    },
+  )
+
+  app.post(
+    '/api/v1/users',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user and their first token (shown once)',
+        body: tokenBody.extend({
+          name: z.string().trim().min(1).max(80),
+          role: z.enum(ROLES),
+          companyId: z.string().optional().describe('Crew members: the company they work for'),
+          communityId: z.string().optional().describe('Residents: the community they live in'),
+        }),
+        response: { 201: z.object({ user, token: issued }), 409: errorBody, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin')
+      const b = req.body
+      if (await findUserByName(db, b.name)) throw new AppError('conflict', `A user "${b.name}" exists`)
+      await checkBinding(db, b.role, b.companyId, b.communityId)
+      const result = await db.transaction(async (tx) => {
+        const id = await insertUser(tx, { name: b.name, role: b.role, companyId: b.companyId ?? null, communityId: b.communityId ?? null })
+        const token = await issueToken(tx, id, { label: b.label ?? 'first token', expiresAt: b.expiresIn ? new Date(Date.now() + b.expiresIn) : null })
+        return { id, token }
+      })
+      return reply.code(201).send({ user: await mustGetUser(result.id), token: result.token })
+    },
+  )
+
+  const userParams = z.object({ id: z.string() })
+
+  app.get(
+    '/api/v1/users/:id/tokens',
+    { schema: { tags: ['users'], summary: "A user's tokens (never the tokens themselves)", params: userParams, response: { 200: z.object({ items: z.array(tokenInfo) }), ...errorResponses } } },
+    async (req) => {
+      requireRole(req, 'admin')
+      return { items: await listTokens(db, (await mustGetUser(req.params.id)).id) }
+    },
+  )
+
+  app.post(
+    '/api/v1/users/:id/tokens',
+    { schema: { tags: ['users'], summary: 'Issue another token for a user (shown once)', params: userParams, body: tokenBody, response: { 201: issued, ...errorResponses } } },
+    async (req, reply) => {
+      requireRole(req, 'admin')
+      const u = await mustGetUser(req.params.id)
+      const expiresAt = req.body.expiresIn ? new Date(Date.now() + req.body.expiresIn) : null
+      return reply.code(201).send(await issueToken(db, u.id, { ...(req.body.label ? { label: req.body.label } : {}), expiresAt }))
+    },
+  )
+
+  app.delete(
+    '/api/v1/tokens/:id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Revoke a token (an admin any, everyone their own); it stops working at once',
+        params: z.object({ id: z.string() }),
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req)
+      const t = await getToken(db, req.params.id)
+      if (!t || (p.role !== 'admin' && t.userId !== p.userId)) throw new AppError('not_found', `No token ${req.params.id}`)
+      await revokeTokens(db, { tokenId: t.id })
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default users

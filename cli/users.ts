@@ -1,0 +1,78 @@
+// `housing-brain users add|list|revoke|token`: manage users and API tokens from the shell (the
+// same as the admin API routes). A token is printed once, to stdout only.
+import { parseArgs } from 'node:util'
+import { parseDuration } from '../core/duration.ts'
+import { UsageError } from '../core/errors.ts'
+import { ROLES, findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens, type Role } from '../core/repos/tokens.ts'
+import type { CommandContext } from './main.ts'
+import { openDatabase } from './stack.ts'
+
+const USAGE = `housing-brain users add --name NAME --role ${ROLES.join('|')} [--company ID] [--community ID] [--expires 90d]
+housing-brain users token --name NAME [--expires 90d]     another token for a user
+housing-brain users list
+housing-brain users revoke --name NAME                    every token of the user
+housing-brain users revoke --token TOKEN_ID`
+
+
+function expiry(text: string | undefined): Date | null {
+  if (text === undefined) return null
+  const ms = parseDuration(text)
+  if (!ms) throw new UsageError(`--expires: expected a duration such as 90d or 12h, got "${text}"`)
+  return new Date(Date.now() + ms)
+}
+
+export async function usersCommand(ctx: CommandContext): Promise<void> {
+  const [action, ...rest] = ctx.args
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      name: { type: 'string' },
+      role: { type: 'string' },
+      company: { type: 'string' },
+      community: { type: 'string' },
+      expires: { type: 'string' },
+      token: { type: 'string' },
+    },
+  })
+  if (!action || !['add', 'token', 'list', 'revoke'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
+  const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain users')
+  try {
+    switch (action) {
+      case 'add': {
+        const role = values.role as Role | undefined
+        if (!values.name || !role || !ROLES.includes(role)) throw new UsageError(`usage:\n${USAGE}`)
+        const id = await insertUser(db, { name: values.name, role, companyId: values.company ?? null, communityId: values.community ?? null }).catch((err: unknown) => {
+          throw new UsageError(`could not add "${values.name}": ${(err as Error).message} (a crew member needs --company, a resident --community, a name must be new)`)
+        })
+        console.log((await issueToken(db, id, { label: 'created with the CLI', expiresAt: expiry(values.expires) })).token)
+        return
+      }
+      case 'token': {
+        const user = values.name ? await findUserByName(db, values.name) : undefined
+        if (!user) throw new UsageError(`no user "${values.name ?? ''}"`)
+        console.log((await issueToken(db, user.id, { label: 'created with the CLI', expiresAt: expiry(values.expires) })).token)
+        return
+      }
+      case 'list': {
+        for (const u of await listUsers(db)) {
+          const tokens = await listTokens(db, u.id)
+          const live = tokens.filter((t) => !t.revokedAt && (!t.expiresAt || t.expiresAt > new Date())).length
+          console.log([u.name, u.role, u.companyId ?? u.communityId ?? '-', `${live} active token(s)`].join('\t'))
+        }
+        return
+      }
+      case 'revoke': {
+        if (values.token) {
+          console.log(`revoked ${await revokeTokens(db, { tokenId: values.token })} token(s)`)
+          return
+        }
+        const user = values.name ? await findUserByName(db, values.name) : undefined
+        if (!user) throw new UsageError(`no user "${values.name ?? ''}"`)
+        console.log(`revoked ${await revokeTokens(db, { userId: user.id })} token(s) of ${user.name}`)
+        return
+      }
+    }
+  } finally {
+    await db.close()
+  }
+}

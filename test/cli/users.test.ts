@@ -1,0 +1,55 @@
+// `housing-brain users`: tokens printed once, usable at once, revocable; mistakes explained.
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDb, type Db } from '../../core/db/client.ts'
+import { resolveToken } from '../../core/repos/tokens.ts'
+import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
+const exec = promisify(execFile)
+const pgUp = await hasPostgres()
+
+describe.skipIf(!pgUp)('housing-brain users', () => {
+  let tdb: Awaited<ReturnType<typeof createTestDatabase>>
+  let db: Db
+  const run = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await exec(process.execPath, [BIN, 'users', ...args], { env: { PATH: process.env.PATH ?? '', DATABASE_URL: tdb.url, LOG_LEVEL: 'warn' }, timeout: 30_000 })
+      return { code: 0, stdout, stderr }
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string }
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+    }
+  }
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase()
+    db = await openDb({ url: tdb.url })
+  })
+  afterAll(async () => {
+    await db.close()
+    await tdb.drop()
+  })
+
+  it('adds a user and prints a token that works, lists it, and revokes it', async () => {
+    const added = await run('add', '--name', 'desk-1', '--role', 'operator', '--expires', '1d')
+    expect(added.code).toBe(0)
+    const token = added.stdout.trim()
+    expect(token).toMatch(/^hb_[\w-]{40,}$/)
+    expect(await resolveToken(db, token)).toMatchObject({ name: 'desk-1', role: 'operator' })
+    const [row] = await db.query<{ expires_at: Date }>("SELECT expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.name = 'desk-1'")
+    expect((row?.expires_at.getTime() ?? 0) - Date.now()).toBeGreaterThan(23 * 3_600_000)
+    expect((await run('list')).stdout).toMatch(/desk-1\toperator\t-\t1 active token\(s\)/)
+    expect((await run('revoke', '--name', 'desk-1')).stdout).toMatch(/revoked 1 token\(s\) of desk-1/)
+    expect(await resolveToken(db, token)).toBeUndefined()
+  })
+
+  it('explains a crew member without a company', async () => {
+    const r = await run('add', '--name', 'crew-x', '--role', 'crew')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/a crew member needs --company/)
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/)
+  })
+})

@@ -1,0 +1,75 @@
+// Devices from the API against the real broker: a device created through the API connects with
+// its secret; disabling it closes its connection within a second and refuses it again; rotating
+// its secret refuses the old one.
+import mqtt from 'mqtt'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { App } from '../../api/app.ts'
+import { topics } from '../../core/contract.ts'
+import { apiFor } from '../helpers/api.ts'
+import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
+import { startStack, type TestStack } from '../helpers/stack.ts'
+
+const pgUp = await hasPostgres()
+
+describe.skipIf(!pgUp)('device administration', () => {
+  let tdb: Awaited<ReturnType<typeof createTestDatabase>>
+  let stack: TestStack
+  let app: App
+  let admin: Record<string, string>
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase()
+    stack = await startStack(tdb.url)
+    const api = await apiFor(stack.db, { timescale: undefined })
+    app = api.app
+    admin = { authorization: `Bearer ${api.token}` }
+  })
+
+  afterAll(async () => {
+    await app.close()
+    await stack.stop()
+    await tdb.drop()
+  })
+
+  const connect = (id: string, password: string) => mqtt.connectAsync(stack.url, { clientId: `${id}-${Math.random()}`, username: id, password, reconnectPeriod: 0 })
+
+  it('creates a device whose secret is shown once and works at once', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/devices', headers: admin, payload: { id: 'el-new', kind: 'elevator', communityId: 'cm-test', name: 'Lift B2' } })
+    expect(res.statusCode).toBe(201)
+    const { secret } = res.json<{ secret: string }>()
+    const client = await connect('el-new', secret)
+    await client.publishAsync(topics.deviceTelemetry('el-new'), JSON.stringify({ values: { speed_mps: 1 } }), { qos: 1 })
+    await client.endAsync()
+    const again = await app.inject({ method: 'GET', url: '/api/v1/devices/el-new', headers: admin })
+    expect(JSON.stringify(again.json())).not.toContain(secret)
+    const dup = await app.inject({ method: 'POST', url: '/api/v1/devices', headers: admin, payload: { id: 'el-new', kind: 'elevator', communityId: 'cm-test' } })
+    expect(dup.statusCode).toBe(409)
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/devices', headers: admin, payload: { id: 'x-1', kind: 'manhole', communityId: 'cm-test', gatewayId: 'el-1' } })
+    expect(bad.json()).toEqual({ code: 'validation_failed', message: 'body.gatewayId: "el-1" is not a gateway (it is a elevator device)' })
+  })
+
+  it('disabling a device disconnects it within 1 s and refuses its reconnection', async () => {
+    const client = await stack.connect('mh-1', { clientId: 'mh-1-disable' })
+    const closed = new Promise<number>((resolve) => client.once('close', () => resolve(Date.now())))
+    const started = Date.now()
+    const res = await app.inject({ method: 'PATCH', url: '/api/v1/devices/mh-1', headers: admin, payload: { enabled: false } })
+    expect(res.json()).toMatchObject({ enabled: false })
+    expect((await closed) - started).toBeLessThan(1000)
+    await expect(connect('mh-1', stack.creds.get('mh-1')?.secret ?? '')).rejects.toThrow(/Not authorized/i)
+    // Enabled again, it may connect again.
+    await app.inject({ method: 'PATCH', url: '/api/v1/devices/mh-1', headers: admin, payload: { enabled: true } })
+    await (await connect('mh-1', stack.creds.get('mh-1')?.secret ?? '')).endAsync()
+  })
+
+  it('rotating a secret refuses the old one and accepts the new one', async () => {
+    const old = stack.creds.get('ft-1')?.secret ?? ''
+    const live = await stack.connect('ft-1', { clientId: 'ft-1-rotate' })
+    const closed = new Promise<void>((resolve) => live.once('close', () => resolve()))
+    const res = await app.inject({ method: 'POST', url: '/api/v1/devices/ft-1/secret', headers: admin })
+    const { secret } = res.json<{ secret: string }>()
+    expect(secret).not.toBe(old)
+    await closed
+    await expect(connect('ft-1', old)).rejects.toThrow(/Bad username or password/i)
+    await (await connect('ft-1', secret)).endAsync()
+  })
+})
