@@ -20,7 +20,7 @@ Commands:
              [--credentials FILE] [--duration SECONDS]
   migrate    apply database migrations and exit
   users      add|token|list|revoke users and API tokens (see housing-brain users)
-  bench      benchmarks: bench ingest [--devices N] [--seconds S]
+  bench      benchmarks: bench ingest | bench alerts (bench ingest --help for options)
 
 Configuration is read from the environment; see the README's configuration table.`
 
@@ -44,6 +44,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./commands.ts')).simulate,
   migrate: async () => (await import('./commands.ts')).migrateCommand,
   users: async () => (await import('./users.ts')).usersCommand,
+  bench: async () => (await import('../bench/index.ts')).bench,
 }
 
 async function main(argv: string[]): Promise<number> {

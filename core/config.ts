@@ -78,8 +78,12 @@ export const envSchema = z.object({
   INGEST_SHARED_GROUP: optionalString,
   /** Standalone ingest: readings acknowledged before their commit, the most a kill -9 can lose (0 = none). */
   INGEST_ACK_WINDOW: z.coerce.number().int().min(0).default(1000),
-  INGEST_BATCH_MAX_ROWS: positiveInt.default(5000),
-  INGEST_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).default(5),
+  INGEST_BATCH_MAX_ROWS: positiveInt.default(10_000),
+  INGEST_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).default(0),
+  /** Transactions the ingest writer keeps in flight at once. */
+  INGEST_MAX_IN_FLIGHT: positiveInt.default(2),
+  /** How often the latest-value table is brought up to date (0 = with every batch). */
+  INGEST_LATEST_FLUSH_MS: z.coerce.number().int().min(0).default(1000),
   INGEST_QUEUE_MAX_ROWS: positiveInt.default(100_000),
   INGEST_MAX_FUTURE_SKEW_S: positiveInt.default(300),
   RETENTION_DAYS: positiveInt.default(400),

@@ -10,7 +10,13 @@ import { IngestWriter } from './writer.ts'
 
 export type IngestSettings = Pick<
   Config,
-  'INGEST_BATCH_MAX_ROWS' | 'INGEST_BATCH_MAX_WAIT_MS' | 'INGEST_QUEUE_MAX_ROWS' | 'INGEST_MAX_FUTURE_SKEW_S' | 'DEAD_LETTER_RETENTION_DAYS'
+  | 'INGEST_BATCH_MAX_ROWS'
+  | 'INGEST_BATCH_MAX_WAIT_MS'
+  | 'INGEST_QUEUE_MAX_ROWS'
+  | 'INGEST_MAX_IN_FLIGHT'
+  | 'INGEST_LATEST_FLUSH_MS'
+  | 'INGEST_MAX_FUTURE_SKEW_S'
+  | 'DEAD_LETTER_RETENTION_DAYS'
 >
 
 const PRUNE_EVERY_MS = 60 * 60_000
@@ -38,6 +44,8 @@ export class Ingest {
         maxBatchRows: settings.INGEST_BATCH_MAX_ROWS,
         maxWaitMs: settings.INGEST_BATCH_MAX_WAIT_MS,
         maxQueueRows: settings.INGEST_QUEUE_MAX_ROWS,
+        maxInFlight: settings.INGEST_MAX_IN_FLIGHT,
+        latestFlushMs: settings.INGEST_LATEST_FLUSH_MS,
       },
       log.child({ module: 'ingest-writer' }),
       metrics,

@@ -1,7 +1,10 @@
 // One database interface over two engines: a PostgreSQL/TimescaleDB server through `pg`, and the
 // embedded PGlite (Postgres compiled to WASM) for the all-in-one mode and in-process tests.
 import { mkdir } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 import type { PGliteInterface } from '@electric-sql/pglite'
 
 export interface Queryable {
@@ -11,10 +14,19 @@ export interface Queryable {
   exec(sql: string): Promise<void>
 }
 
+/** A transaction's handle: statements, and COPY FROM STDIN for bulk loads. */
+export interface Transaction extends Queryable {
+  /**
+   * Streams `data` (COPY text format) into `COPY <target> FROM STDIN`; `target` is a table and
+   * column list written by the caller, never input.
+   */
+  copyFrom(target: string, data: string): Promise<void>
+}
+
 export interface Db extends Queryable {
   readonly engine: 'postgres' | 'pglite'
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>
   /**
    * Calls `handler` with the payload of every NOTIFY on `channel` (also from other processes on a
    * server); resolves with a function that stops listening.
@@ -48,7 +60,7 @@ class PostgresDb implements Db {
     await this.pool.query(sql)
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     try {
       await client.query('BEGIN')
@@ -57,6 +69,9 @@ class PostgresDb implements Db {
           (await client.query(sql, params as unknown[])).rows as R[],
         exec: async (sql: string) => {
           await client.query(sql)
+        },
+        copyFrom: async (target: string, data: string) => {
+          await pipeline(Readable.from([data]), client.query(copyFrom(`COPY ${target} FROM STDIN`)))
         },
       })
       await client.query('COMMIT')
@@ -122,12 +137,16 @@ class PgliteDb implements Db {
     await this.lite.exec(sql)
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.lite.transaction(async (tx) =>
       fn({
         query: async <R>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, params as unknown[])).rows,
         exec: async (sql: string) => {
           await tx.exec(sql)
+        },
+        // PGlite has no COPY protocol stream: it reads COPY input from a Blob at /dev/blob.
+        copyFrom: async (target: string, data: string) => {
+          await tx.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([data]) })
         },
       }),
     )

@@ -9,7 +9,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
-import { insertReadings } from '../../core/repos/readings.ts'
+import { insertReadings, upsertLatest } from '../../core/repos/readings.ts'
 import { apiFor } from '../helpers/api.ts'
 import { seed } from '../helpers/stack.ts'
 
@@ -33,7 +33,9 @@ describe.skipIf(!haveChromium)('console', () => {
     const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
     await seed(db)
     await upsertRule(db, { id: 'elevator-entrapment', type: 'threshold', severity: 'critical', enabled: true, definition: { name: 'Passenger trapped', description: 'People trapped in the car', severity: 'critical' } })
-    await insertReadings(db, { deviceIds: ['el-1', 'el-1'], metrics: ['speed_mps', 'trapped'], ts: [Date.now(), Date.now()], values: [0, 1] })
+    const cols = { deviceIds: ['el-1', 'el-1'], metrics: ['speed_mps', 'trapped'], ts: [Date.now(), Date.now()], values: [0, 1] }
+    await insertReadings(db, cols)
+    await upsertLatest(db, cols)
     const api = await apiFor(db, features)
     app = api.app
     alerts = api.alerts

@@ -5,7 +5,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { insertDeadLetters } from '../../core/repos/dead-letters.ts'
-import { insertReadings } from '../../core/repos/readings.ts'
+import { insertReadings, upsertLatest } from '../../core/repos/readings.ts'
 import { apiFor } from '../helpers/api.ts'
 import { seed } from '../helpers/stack.ts'
 
@@ -23,12 +23,14 @@ beforeAll(async () => {
   auth = { authorization: `Bearer ${api.token}` }
   // 10 minutes of one reading every 30 s: value = minute index.
   const n = 20
-  await insertReadings(db, {
+  const cols = {
     deviceIds: Array<string>(n).fill('ft-1'),
     metrics: Array<string>(n).fill('water_level_m'),
     ts: Array.from({ length: n }, (_, i) => T0 + i * 30_000),
     values: Array.from({ length: n }, (_, i) => Math.floor(i / 2)),
-  })
+  }
+  await insertReadings(db, cols)
+  await upsertLatest(db, cols)
 })
 
 afterAll(async () => {

@@ -58,8 +58,9 @@ describe.skipIf(!pgUp)('broker transports and shared state', () => {
   }
 
   const secret = (id: string) => creds.get(id)?.secret ?? ''
+  /** The newest stored reading (committed before the PUBACK). */
   const latest = async (deviceId: string, metric: string) =>
-    (await db.query<{ value: number }>('SELECT value FROM latest WHERE device_id = $1 AND metric = $2', [deviceId, metric]))[0]?.value
+    (await db.query<{ value: number }>('SELECT value FROM readings WHERE device_id = $1 AND metric = $2 ORDER BY ts DESC LIMIT 1', [deviceId, metric]))[0]?.value
 
   it('takes telemetry over WebSocket and over TLS', async () => {
     const unit = await startBroker({

@@ -1,4 +1,5 @@
-// A Server-Sent Events client for tests: collects parsed events from the alert stream.
+// A small client of the live alert stream (SSE over HTTP with a bearer token), for Node programs:
+// the tests and the alerts benchmark use it to see events as an operator console does.
 import http from 'node:http'
 
 export interface StreamEvent {

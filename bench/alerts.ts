@@ -1,0 +1,178 @@
+// `housing-brain bench alerts`: with background telemetry flowing at a set rate, faults are injected
+// one device at a time and the time from the device's publish to the alert arriving on the live
+// stream (SSE) is measured. The whole loop runs as in production: broker with ingest (PUBACK
+// after commit) → rules engine over MQTT → POST /api/v1/alerts → SSE.
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import mqtt, { type MqttClient } from 'mqtt'
+import { ApiServer, BrokerWithIngest, rulesUnit } from '../cli/stack.ts'
+import type { CommandContext } from '../cli/main.ts'
+import { loadConfig } from '../core/config.ts'
+import { topics } from '../core/contract.ts'
+import { silentLogger } from '../core/log.ts'
+import { createMetrics } from '../core/metrics.ts'
+import { provisionCommunity, provisionDevices, writePrivateFile, type DeviceSpec } from '../core/provision.ts'
+import { ruleRow, seedRules } from '../core/repos/rules.ts'
+import { insertUser, issueToken } from '../core/repos/tokens.ts'
+import { DEFAULT_RULES } from '../rules/catalogue.ts'
+import { openStream } from '../api/alerts/stream-client.ts'
+import { Cleanup } from './cleanup.ts'
+import { openBenchDatabase } from './database.ts'
+import { LatencyHistogram } from './histogram.ts'
+import { peakRssKiB } from './rss.ts'
+
+const BIN = path.resolve(import.meta.dirname, '../bin/housing-brain.js')
+/** Metrics per simulated manhole message: the background load is sized from this. */
+const MANHOLE_METRICS = 6
+const TARGET_P99_MS = 500
+
+export interface AlertsBenchOptions {
+  readingsPerSecond: number
+  backgroundDevices: number
+  faults: number
+  warmupSeconds: number
+  json: boolean
+}
+
+export function parseAlertsOptions(args: string[]): AlertsBenchOptions {
+  const { values } = parseArgs({
+    args,
+    options: { rate: { type: 'string' }, devices: { type: 'string' }, faults: { type: 'string' }, warmup: { type: 'string' }, json: { type: 'boolean' } },
+  })
+  const num = (name: string, raw: string | undefined, fallback: number) => {
+    const n = raw === undefined ? fallback : Number(raw)
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`bench: --${name} expects a number above 0 (got "${raw ?? ''}")`)
+    return n
+  }
+  return {
+    readingsPerSecond: num('rate', values.rate, 10_000),
+    backgroundDevices: Math.round(num('devices', values.devices, 400)),
+    faults: Math.round(num('faults', values.faults, 100)),
+    warmupSeconds: num('warmup', values.warmup, 5),
+    json: values.json === true,
+  }
+}
+
+export async function alertsBench(ctx: CommandContext, o: AlertsBenchOptions): Promise<void> {
+  const cleanup = new Cleanup()
+  const untrap = cleanup.trapSignals()
+  const cancel = cleanup.deadline((o.warmupSeconds + o.faults + 120) * 1000)
+  try {
+    const database = await openBenchDatabase(ctx.cfg.DATABASE_URL, silentLogger)
+    cleanup.add('database', () => database.close())
+    const db = database.db
+    await seedRules(db, DEFAULT_RULES.map(ruleRow))
+    await provisionCommunity(db, { id: 'co-bench', name: 'Bench Property Co.' }, { id: 'cm-bench', name: 'Bench Community' })
+    const spec = (id: string, kind: DeviceSpec['kind']): DeviceSpec => ({ id, kind, communityId: 'cm-bench', expectedIntervalS: 60 })
+    const background = await provisionDevices(db, Array.from({ length: o.backgroundDevices }, (_, i) => spec(`bg-mh-${i}`, 'manhole')))
+    const elevators = await provisionDevices(db, Array.from({ length: o.faults }, (_, i) => spec(`bench-el-${i}`, 'elevator')))
+    const token = (await issueToken(db, await insertUser(db, { name: 'bench-admin', role: 'admin' }))).token
+    const serviceToken = (await issueToken(db, await insertUser(db, { name: 'rules-engine', role: 'service' }))).token
+
+    const cfg = loadConfig({ HOST: '127.0.0.1', MQTT_PORT: '0', HTTP_PORT: '0', RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'silent' })
+    const metrics = createMetrics({ defaults: false })
+    const broker = new BrokerWithIngest(db, cfg, silentLogger, metrics)
+    await broker.start()
+    cleanup.add('broker', () => broker.stop())
+    const api = new ApiServer({ db, features: database.features, metrics }, cfg, silentLogger)
+    await api.start()
+    cleanup.add('api', () => api.stop())
+    const mqttUrl = `mqtt://127.0.0.1:${broker.address?.port ?? 0}`
+    const engine = rulesUnit(db, cfg, silentLogger, { mqttUrl, apiUrl: `http://127.0.0.1:${api.port ?? 0}`, token: serviceToken })
+    await engine.start()
+    cleanup.add('rules', () => engine.stop())
+    const stream = await openStream(api.port ?? 0, token)
+    cleanup.add('stream', () => Promise.resolve(stream.close()))
+
+    // Background telemetry: the simulator CLI in its own process, so it does not share this loop.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hb-bench-alerts-'))
+    cleanup.add('credentials', () => rm(dir, { recursive: true, force: true }))
+    const credFile = path.join(dir, 'background.json')
+    await writePrivateFile(credFile, JSON.stringify(background))
+    const rate = o.readingsPerSecond / (o.backgroundDevices * MANHOLE_METRICS)
+    const sim = spawn(process.execPath, [BIN, 'simulate', '--credentials', credFile, '--rate', String(rate), '--scenario', 'normal'], {
+      env: { PATH: process.env.PATH ?? '', MQTT_URL: mqttUrl, LOG_LEVEL: 'error', DATA_DIR: dir },
+      stdio: 'ignore',
+    })
+    const simExited = new Promise((r) => sim.once('exit', r))
+    cleanup.add('simulator', async () => {
+      if (sim.exitCode === null) sim.kill('SIGTERM')
+      await simExited
+    })
+
+    const clients: MqttClient[] = []
+    cleanup.add('fault clients', async () => {
+      await Promise.all(clients.map((c) => c.endAsync(true)))
+    })
+    for (const e of elevators) {
+      clients.push(await mqtt.connectAsync(mqttUrl, { clientId: e.id, username: e.id, password: e.secret, reconnectPeriod: 0 }))
+    }
+
+    await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000))
+    const stored0 = (await metrics.readingsStored.get()).values[0]?.value ?? 0
+    const t0 = performance.now()
+    const toAlert = new LatencyHistogram()
+    const toAck = new LatencyHistogram()
+    let missed = 0
+    for (const [i, e] of elevators.entries()) {
+      const client = clients[i]
+      if (!client) continue
+      const seen = stream.events.length
+      const started = performance.now()
+      const startedWall = Date.now()
+      await client.publishAsync(topics.deviceTelemetry(e.id), JSON.stringify({ values: { trapped: true, running: false, speed_mps: 0 } }), { qos: 1 })
+      toAck.record(performance.now() - started)
+      const deadline = Date.now() + 5000
+      let arrived: number | undefined
+      while (Date.now() < deadline && arrived === undefined) {
+        const hit = stream.events.slice(seen).find((ev) => ev.type === 'raised' && ev.data.alert.deviceId === e.id)
+        if (hit) arrived = hit.receivedAt
+        else await new Promise((r) => setTimeout(r, 1))
+      }
+      if (arrived === undefined) missed++
+      else toAlert.record(arrived - startedWall)
+      // Spread the faults so each one is measured on a loaded, not a queued, pipeline.
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const seconds = (performance.now() - t0) / 1000
+    const stored = ((await metrics.readingsStored.get()).values[0]?.value ?? 0) - stored0
+
+    const result = {
+      engine: database.engine,
+      backgroundReadingsPerSecond: Math.round(stored / seconds),
+      targetReadingsPerSecond: o.readingsPerSecond,
+      faults: o.faults,
+      missed,
+      publishToAlertMs: { p50: round(toAlert.quantile(0.5)), p99: round(toAlert.quantile(0.99)), max: round(toAlert.maxMs) },
+      publishToPubackMs: { p50: round(toAck.quantile(0.5)), p99: round(toAck.quantile(0.99)) },
+      peakRssMiB: Math.round(peakRssKiB() / 1024),
+      node: process.version,
+      cpus: os.cpus().length,
+    }
+    const lines = [
+      `alerts bench on ${result.engine}, node ${result.node}, ${result.cpus} CPUs`,
+      `  background telemetry   ${result.backgroundReadingsPerSecond} readings/s committed (asked ${o.readingsPerSecond}) from ${o.backgroundDevices} simulated devices`,
+      `  faults injected        ${o.faults} elevator entrapments (immediate rule), ${missed} not seen within 5 s`,
+      `  publish → alert (SSE)  p50 ${result.publishToAlertMs.p50} ms   p99 ${result.publishToAlertMs.p99} ms   max ${result.publishToAlertMs.max} ms   (target p99 ≤ ${TARGET_P99_MS} ms: ${result.publishToAlertMs.p99 <= TARGET_P99_MS && missed === 0 ? 'met' : 'NOT met'})`,
+      `  publish → PUBACK       p50 ${result.publishToPubackMs.p50} ms   p99 ${result.publishToPubackMs.p99} ms`,
+      `  peak RSS (this process: broker, ingest, rules, API)  ${result.peakRssMiB} MiB`,
+    ]
+    if (o.json) {
+      console.error(lines.join('\n'))
+      console.log(JSON.stringify(result, null, 2))
+    } else {
+      console.log(lines.join('\n'))
+    }
+  } finally {
+    cancel()
+    await cleanup.run()
+    untrap()
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}

@@ -1,0 +1,139 @@
+// The bench's own database: a scratch database created on the configured server and dropped at
+// the end, so a benchmark never writes into real data; or an in-memory PGlite when no server is
+// configured. Also the one engine-specific operation the bench needs: COPY FROM STDIN.
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import { openDb, type Db } from '../core/db/client.ts'
+import { migrate, type DbFeatures } from '../core/db/migrate.ts'
+import type { Logger } from '../core/log.ts'
+
+export interface BenchDatabase {
+  db: Db
+  features: DbFeatures
+  /** e.g. "PostgreSQL 15.20" or "PGlite 0.3.14 (PostgreSQL 17.5, WASM, in memory)". */
+  engine: string
+  /** Server settings that change write throughput, for the report. */
+  settings: Record<string, string>
+  /** Where it lives, for the report (never includes a password). */
+  where: string
+  /** The server runs on this machine (its processes' CPU can be read from /proc). */
+  local: boolean
+  /** Streams `chunks` into `COPY <table> (<columns>) FROM STDIN` (text format); returns rows written. */
+  copyIn(table: string, columns: string, chunks: readonly Buffer[]): Promise<number>
+  /** Closes every connection and drops the scratch database. Safe to call twice. */
+  close(): Promise<void>
+}
+
+/** Settings reported with the figures: they move commit cost more than anything in the bench. */
+const SETTINGS = ['synchronous_commit', 'fsync', 'wal_level', 'shared_buffers', 'max_wal_size', 'checkpoint_timeout']
+
+async function readSettings(db: Db): Promise<Record<string, string>> {
+  const rows = await db.query<{ name: string; setting: string }>(
+    'SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1::text[]) ORDER BY name',
+    [SETTINGS],
+  )
+  return Object.fromEntries(rows.map((r) => [r.name, r.setting]))
+}
+
+const migrateOptions = (log: Logger) => ({ log, retentionDays: 400, compressAfterDays: 7 })
+
+export async function openBenchDatabase(url: string | undefined, log: Logger): Promise<BenchDatabase> {
+  return url ? openScratchDatabase(url, log) : openPglite(log)
+}
+
+/** Runs one statement on the server's maintenance connection (CREATE / DROP DATABASE cannot run in a transaction). */
+async function admin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: 'housing-brain bench', connectionTimeoutMillis: 10_000 })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
+
+async function openScratchDatabase(url: string, log: Logger): Promise<BenchDatabase> {
+  // Lower case hex: a valid identifier without quoting, and unlikely to collide with a parallel run.
+  const name = `hb_bench_${randomBytes(4).toString('hex')}`
+  const scratch = new URL(url)
+  scratch.pathname = `/${name}`
+  const scratchUrl = scratch.toString()
+  try {
+    await admin(url, `CREATE DATABASE ${name}`)
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err)
+    throw new Error(`bench: cannot create a scratch database on ${scratch.host} (${reason}); the DATABASE_URL user needs CREATEDB`, { cause: err })
+  }
+  let db: Db | undefined
+  let dropped = false
+  const drop = async () => {
+    if (dropped) return
+    dropped = true
+    await db?.close()
+    // FORCE (PostgreSQL 13+) ends any connection left behind, e.g. by a killed COPY.
+    await admin(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  }
+  try {
+    db = await openDb({ url: scratchUrl, applicationName: 'housing-brain bench', poolSize: 10 })
+    const features = await migrate(db, migrateOptions(log))
+    const [row] = await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")
+    const host = `${scratch.hostname}:${scratch.port || '5432'}`
+    return {
+      db,
+      features,
+      engine: `PostgreSQL ${row?.v ?? '?'}${features.timescale ? ` + TimescaleDB ${features.timescale}` : ''}`,
+      settings: await readSettings(db),
+      where: `scratch database ${name} on ${host} (dropped at the end)`,
+      local: ['127.0.0.1', 'localhost', '[::1]', ''].includes(scratch.hostname),
+      copyIn: async (table, columns, chunks) => {
+        const client = new pg.Client({ connectionString: scratchUrl, application_name: 'housing-brain bench copy' })
+        await client.connect()
+        try {
+          const stream = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`))
+          await pipeline(Readable.from(chunks), stream)
+          return stream.rowCount
+        } finally {
+          await client.end()
+        }
+      },
+      close: drop,
+    }
+  } catch (err) {
+    await drop().catch(() => undefined)
+    throw err
+  }
+}
+
+async function openPglite(log: Logger): Promise<BenchDatabase> {
+  const { PGlite } = await import('@electric-sql/pglite')
+  const lite: PGlite = await PGlite.create()
+  const db = await openDb({ pglite: lite })
+  try {
+    const features = await migrate(db, migrateOptions(log))
+    const [row] = await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")
+    return {
+      db,
+      features,
+      engine: `PGlite (PostgreSQL ${row?.v ?? '?'} in WASM, in memory, on the broker's own thread)`,
+      settings: await readSettings(db),
+      where: 'embedded PGlite in memory (DATABASE_URL unset)',
+      // PGlite runs inside this process: its CPU is counted as the broker's.
+      local: false,
+      copyIn: async (table, columns, chunks) => {
+        // PGlite has no COPY protocol stream; it reads COPY input from a Blob at /dev/blob.
+        const res = await lite.query(`COPY ${table} (${columns}) FROM '/dev/blob'`, [], { blob: new Blob([...chunks]) })
+        return res.affectedRows ?? 0
+      },
+      close: async () => {
+        if (!lite.closed) await lite.close()
+      },
+    }
+  } catch (err) {
+    await lite.close()
+    throw err
+  }
+}

@@ -1,0 +1,131 @@
+// `housing-brain bench <name> [options]`: benchmarks run from the command line.
+import { parseArgs } from 'node:util'
+import type { CommandContext } from '../cli/main.ts'
+import { ingestBench, type IngestBenchOptions } from './ingest.ts'
+import type { ScenarioName } from './protocol.ts'
+import { formatReport } from './report.ts'
+
+const USAGE = `housing-brain bench ingest|alerts [options]
+
+  alerts   device publish → rules engine → alert on the live stream, under background telemetry
+           (see bench/alerts.ts: --rate --devices --faults --warmup --json)
+
+housing-brain bench ingest [options]
+
+End-to-end MQTT → broker-embedded ingest → database throughput and PUBACK latency, with the COPY and
+insertReadings ceilings of the same database. Uses a scratch database on DATABASE_URL's server
+(created and dropped), or the embedded PGlite when DATABASE_URL is unset (figures not comparable).
+Ingest tuning comes from the environment: INGEST_BATCH_MAX_ROWS, INGEST_BATCH_MAX_WAIT_MS, INGEST_QUEUE_MAX_ROWS.
+
+  --scenario all|devices|gateways  which scenarios to run                    (all)
+  --devices N                      single devices                            (300)
+  --gateways N                     gateways                                  (20)
+  --children N                     registered children per gateway           (20)
+  --seconds S                      measured interval per scenario            (10)
+  --warmup S                       warm-up before it                         (3)
+  --generators N                   load-generator processes                  (2)
+  --inflight N                     unacknowledged publishes per client, both scenarios
+  --device-inflight N              … for single devices                      (4)
+  --gateway-inflight N             … for gateways                            (4)
+  --no-ceilings                    skip the COPY and insertReadings ceilings
+  --json                           print the results as JSON on stdout (the table goes to stderr)`
+
+/** A bad option: printed as one line with the usage, not as a stack trace. */
+class UsageError extends Error {}
+
+function isUsageError(err: unknown): err is Error {
+  // node:util parseArgs reports unknown options and missing values with ERR_PARSE_ARGS_* codes.
+  return err instanceof UsageError || (err instanceof Error && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS'))
+}
+
+function positive(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`bench: --${name} expects an integer ≥ ${min} (got "${raw}")`)
+  return n
+}
+
+export function parseIngestOptions(args: string[]): IngestBenchOptions & { json: boolean } {
+  const { values } = parseArgs({
+    args,
+    options: {
+      scenario: { type: 'string' },
+      devices: { type: 'string' },
+      gateways: { type: 'string' },
+      children: { type: 'string' },
+      seconds: { type: 'string' },
+      warmup: { type: 'string' },
+      generators: { type: 'string' },
+      inflight: { type: 'string' },
+      'device-inflight': { type: 'string' },
+      'gateway-inflight': { type: 'string' },
+      'no-ceilings': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  })
+  const scenario = values.scenario ?? 'all'
+  const scenarios: ScenarioName[] =
+    scenario === 'all' ? ['devices', 'gateways'] : scenario === 'devices' || scenario === 'gateways' ? [scenario] : []
+  if (scenarios.length === 0) throw new UsageError(`bench: --scenario expects all, devices or gateways (got "${scenario}")`)
+  // 4 keeps the default fleet's in-flight readings (300 × 4 × 5, 20 × 4 × 100) to about what the
+  // writer commits in 100–150 ms on a 2-core machine: more raises throughput a little and p99 a lot.
+  const inflight = positive('inflight', values.inflight, 4)
+  return {
+    scenarios,
+    devices: positive('devices', values.devices, 300),
+    gateways: positive('gateways', values.gateways, 20),
+    children: positive('children', values.children, 20),
+    seconds: positive('seconds', values.seconds, 10),
+    warmupSeconds: positive('warmup', values.warmup, 3, 0),
+    generators: positive('generators', values.generators, 2),
+    deviceInflight: positive('device-inflight', values['device-inflight'], inflight),
+    gatewayInflight: positive('gateway-inflight', values['gateway-inflight'], inflight),
+    ceilings: values['no-ceilings'] !== true,
+    json: values.json === true,
+  }
+}
+
+async function ingest(ctx: CommandContext, args: string[]): Promise<void> {
+  let opts: ReturnType<typeof parseIngestOptions>
+  try {
+    opts = parseIngestOptions(args)
+  } catch (err) {
+    if (!isUsageError(err)) throw err
+    console.error(`${err.message}\n\n${USAGE}`)
+    process.exitCode = 2
+    return
+  }
+  const report = await ingestBench(ctx, opts)
+  const text = formatReport(report)
+  if (opts.json) {
+    console.error(text)
+    console.log(JSON.stringify(report, null, 2))
+  } else {
+    console.log(text)
+  }
+}
+
+/** Each benchmark loads only its own modules (the alerts one pulls in the API and the rules engine). */
+const BENCHMARKS: Record<string, (ctx: CommandContext, args: string[]) => Promise<void>> = {
+  ingest,
+  alerts: async (ctx, args) => {
+    const { alertsBench, parseAlertsOptions } = await import('./alerts.ts')
+    await alertsBench(ctx, parseAlertsOptions(args))
+  },
+}
+
+export async function bench(ctx: CommandContext): Promise<void> {
+  const [name, ...rest] = ctx.args
+  const run = name !== undefined && Object.hasOwn(BENCHMARKS, name) ? BENCHMARKS[name] : undefined
+  if (!run) {
+    const help = name === undefined || name === 'help' || name === '--help' || name === '-h'
+    console.error(help ? USAGE : `Unknown benchmark "${name}".\n\n${USAGE}`)
+    if (!help || name === undefined) process.exitCode = 1
+    return
+  }
+  if (name === 'ingest' && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(USAGE)
+    return
+  }
+  await run(ctx, rest)
+}

@@ -1,0 +1,16 @@
+// Peak resident set size of this process, in KiB.
+import { readFileSync } from 'node:fs'
+
+/**
+ * VmHWM from /proc/self/status where there is one: getrusage's maxRSS (process.resourceUsage)
+ * survives execve on Linux, so a child spawned by a large parent would report the parent's size.
+ */
+export function peakRssKiB(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+    if (match?.[1]) return Number(match[1])
+  } catch {
+    // Not Linux: fall through.
+  }
+  return process.resourceUsage().maxRSS
+}
