@@ -67,6 +67,16 @@ export class DeviceDirectory {
     return found
   }
 
+  /**
+   * The cached answer for one id without touching the database: the device, `null` when it is
+   * known not to exist, or undefined when the cache cannot say (absent or expired).
+   */
+  peek(id: string): DeviceInfo | null | undefined {
+    const hit = this.cache.get(id)
+    if (!hit || hit.expires <= this.now()) return undefined
+    return hit.info ?? null
+  }
+
   async get(id: string): Promise<DeviceInfo | undefined> {
     return (await this.resolve([id])).get(id)
   }

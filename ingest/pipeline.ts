@@ -69,8 +69,16 @@ export class IngestPipeline {
    * Device lookups wait out a database outage like the writes do (the message stays
    * unacknowledged meanwhile) instead of failing the message.
    */
-  private lookup(ids: Iterable<string>): Promise<Map<string, DeviceInfo>> {
-    return retryUntilAborted(() => this.devices.resolve(ids), {
+  private lookup(ids: Iterable<string>): Promise<Map<string, DeviceInfo>> | Map<string, DeviceInfo> {
+    // The common case — one device, known and cached — needs no promise and no query.
+    const list = [...ids]
+    const only = list.length === 1 ? list[0] : undefined
+    if (only !== undefined) {
+      const cached = this.devices.peek(only)
+      if (cached === null) return new Map()
+      if (cached) return new Map([[only, cached]])
+    }
+    return retryUntilAborted(() => this.devices.resolve(list), {
       signal: this.opts.signal,
       onError: (err, attempt) => {
         if (attempt === 1) this.log.warn({ err }, 'device lookup failed; retrying')

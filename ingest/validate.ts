@@ -120,6 +120,11 @@ function collectEntries(out: ParsedMessage, deviceId: string, json: unknown, pre
   }
   list.forEach((item, i) => {
     const path = Array.isArray(json) ? `${prefix}[${i}]` : prefix
+    const fast = plainEntry(item)
+    if (fast) {
+      out.entries.push({ deviceId, entry: fast, path })
+      return
+    }
     const res = telemetryEntrySchema.safeParse(item)
     if (res.success) {
       if (Object.keys(res.data.values).length === 0) {
@@ -131,6 +136,44 @@ function collectEntries(out: ParsedMessage, deviceId: string, json: unknown, pre
       out.rejects.push(reject(deviceId, 'schema_violation', formatIssues(path, res.error), item))
     }
   })
+}
+
+/**
+ * The common case checked by hand: an entry with an epoch-ms `ts` (or none), an optional `seq` and
+ * at least one numeric or boolean value. It accepts nothing the schema would refuse; anything else
+ * (RFC 3339 times, and every invalid entry) goes through the zod schema, which also words the
+ * error. Measured in bench/ingest.ts: zod was a tenth of the broker's CPU for single-device traffic.
+ */
+export function plainEntry(item: unknown): TelemetryEntry | undefined {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined
+  let values: Record<string, number | boolean> | undefined
+  let ts: number | undefined
+  let seq: number | undefined
+  for (const key in item) {
+    const v = (item as Record<string, unknown>)[key]
+    if (key === 'values') {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+      values = v as Record<string, number | boolean>
+    } else if (key === 'ts') {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return undefined
+      ts = v
+    } else if (key === 'seq') {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return undefined
+      seq = v
+    } else {
+      return undefined
+    }
+  }
+  if (values === undefined) return undefined
+  let n = 0
+  for (const metric in values) {
+    const v = values[metric]
+    if (metric.length === 0 || metric.length > 64) return undefined
+    if (typeof v !== 'boolean' && (typeof v !== 'number' || !Number.isFinite(v))) return undefined
+    n++
+  }
+  if (n === 0) return undefined
+  return { values, ...(ts === undefined ? {} : { ts }), ...(seq === undefined ? {} : { seq }) }
 }
 
 /** The earliest timestamp accepted; anything before it is a clock that was never set. */

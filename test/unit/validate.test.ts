@@ -94,3 +94,35 @@ describe('telemetry validation', () => {
     expect(r.rejects[0]?.reasonCode).toBe('unknown_device')
   })
 })
+
+describe('the hand-checked fast path', () => {
+  // A small deterministic generator of JSON-like values, biased towards almost-valid entries.
+  let seed = 42
+  const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+  const pick = <T,>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)] as T
+  const scalar = () => pick<unknown>([0, -1, 1.5, 2 ** 60, NaN, 'x', '', true, null, [], {}, Date.UTC(2026, 0, 1), '2026-01-01T00:00:00Z'])
+  const entry = () => {
+    const e: Record<string, unknown> = {}
+    if (rnd() < 0.8) e.values = rnd() < 0.8 ? Object.fromEntries(Array.from({ length: Math.floor(rnd() * 3) }, () => [pick(['a', '', 'x'.repeat(65), 'speed_mps']), scalar()])) : scalar()
+    if (rnd() < 0.5) e.ts = scalar()
+    if (rnd() < 0.3) e.seq = scalar()
+    if (rnd() < 0.1) e[pick(['extra', '__proto__'])] = scalar()
+    return e
+  }
+
+  it('accepts nothing the schema refuses, and gives the same entry', async () => {
+    const { telemetryEntrySchema } = await import('../../core/contract.ts')
+    const { plainEntry } = await import('../../ingest/validate.ts')
+    let accepted = 0
+    for (let i = 0; i < 20_000; i++) {
+      const e = JSON.parse(JSON.stringify(entry())) as unknown
+      const fast = plainEntry(e)
+      if (fast === undefined) continue
+      accepted++
+      const slow = telemetryEntrySchema.safeParse(e)
+      expect(slow.success, JSON.stringify(e)).toBe(true)
+      expect(fast).toEqual(slow.data)
+    }
+    expect(accepted).toBeGreaterThan(100)
+  })
+})
