@@ -1,6 +1,8 @@
 // The console in headless Chromium, as an operator uses it: sign in with a token, see an alert
 // arrive live, open it, acknowledge it with a note, see the history.
 import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
@@ -80,7 +82,8 @@ describe.skipIf(!haveChromium)('console', () => {
     await page.click('#detail [data-action=ack]')
     await expect.poll(() => page.textContent('#history')).toMatch(/acknowledged by admin-\w+ — crew on the way/)
     await expect.poll(() => row.textContent()).toMatch(/acknowledged/)
-    await page.screenshot({ path: '/tmp/hb-console-alerts.png', fullPage: true })
+    // Kept for a person to look at after a failure.
+    await page.screenshot({ path: path.join(tmpdir(), 'hb-console-alerts.png'), fullPage: true })
 
     await page.click('nav button[data-view=devices]')
     await page.locator('#devices tbody tr', { hasText: 'el-1' }).click()
