@@ -6,7 +6,8 @@ import { z } from 'zod'
 import { DEVICE_KINDS, idSchema } from '../../core/contract.ts'
 import type { Db, Queryable } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
-import { getDevice, insertDevice, updateDevice } from '../../core/repos/devices.ts'
+import { provisionDevices } from '../../core/provision.ts'
+import { getDevice, updateDevice } from '../../core/repos/devices.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { generateSecret, hashSecret } from '../../core/secrets.ts'
 import { requireRole } from '../plugins/auth.ts'
@@ -61,17 +62,17 @@ const deviceAdmin: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
       if (!(await getCommunity(db, b.communityId))) throw new AppError('validation_failed', `body.communityId: no community "${b.communityId}"`)
       if (b.kind === 'gateway' && b.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
       await checkGateway(db, b.id, b.gatewayId)
-      const secret = generateSecret()
-      await insertDevice(db, {
-        id: b.id,
-        kind: b.kind,
-        name: b.name ?? null,
-        communityId: b.communityId,
-        gatewayId: b.gatewayId ?? null,
-        secretHash: await hashSecret(secret),
-        ...(b.expectedIntervalS === undefined ? {} : { expectedIntervalS: b.expectedIntervalS }),
-      })
-      return reply.code(201).send({ device: await fetchDevice(b.id), secret })
+      const [created] = await provisionDevices(db, [
+        {
+          id: b.id,
+          kind: b.kind,
+          communityId: b.communityId,
+          gatewayId: b.gatewayId ?? null,
+          ...(b.name === undefined ? {} : { name: b.name }),
+          ...(b.expectedIntervalS === undefined ? {} : { expectedIntervalS: b.expectedIntervalS }),
+        },
+      ])
+      return reply.code(201).send({ device: await fetchDevice(b.id), secret: created?.secret ?? '' })
     },
   )
 
