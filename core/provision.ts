@@ -5,7 +5,8 @@ import path from 'node:path'
 import type { DeviceKind } from './contract.ts'
 import type { Db } from './db/client.ts'
 import type { Logger } from './log.ts'
-import { insertCommunity, insertCompany, insertDevice, type NewCommunity } from './repos/devices.ts'
+import { insertDevice } from './repos/devices.ts'
+import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany } from './repos/registry.ts'
 import { findUserByName, insertUser, issueToken, resolveToken } from './repos/tokens.ts'
 import { generateSecret, hashSecret } from './secrets.ts'
 
@@ -63,13 +64,34 @@ export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Pr
   }))
 }
 
-export async function provisionCommunity(
-  db: Db,
-  company: { id: string; name: string },
-  community: Omit<NewCommunity, 'companyId'>,
-): Promise<void> {
-  await insertCompany(db, company)
-  await insertCommunity(db, { ...community, companyId: company.id })
+export interface CommunitySpec {
+  id: string
+  name: string
+  district?: string | null
+  street?: string | null
+  address?: string | null
+  lat?: number | null
+  lon?: number | null
+}
+
+/**
+ * Creates the company and the community looked after by it, each only if missing, through the
+ * registry (so the community's assignment history starts with this company).
+ */
+export async function provisionCommunity(db: Db, company: { id: string; name: string }, community: CommunitySpec): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (!(await getCompany(tx, company.id))) await createCompany(tx, { id: company.id, name: company.name, contact: null })
+    if (await getCommunity(tx, community.id)) return
+    await createCommunity(tx, community.id, {
+      name: community.name,
+      district: community.district ?? null,
+      street: community.street ?? null,
+      address: community.address ?? null,
+      lat: community.lat ?? null,
+      lon: community.lon ?? null,
+    })
+    await assignCommunity(tx, community.id, company.id, 'provisioning', null)
+  })
 }
 
 /** Writes a file only its owner can read (credentials, tokens). */
@@ -117,7 +139,7 @@ export async function ensureServiceToken(db: Db, dataDir: string, name: string):
 }
 
 /** The demo district: two property companies, two communities, a few dozen devices of each kind. */
-export function demoLayout(): { companies: { id: string; name: string }[]; communities: (Omit<NewCommunity, 'companyId'> & { companyId: string })[]; devices: DeviceSpec[] } {
+export function demoLayout(): { companies: { id: string; name: string }[]; communities: (CommunitySpec & { companyId: string })[]; devices: DeviceSpec[] } {
   const companies = [
     { id: 'co-jinxiu', name: 'Jinxiu Property Management Co.' },
     { id: 'co-hongqiao', name: 'Hongqiao Property Services Co.' },

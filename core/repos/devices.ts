@@ -93,33 +93,6 @@ export async function insertDevice(db: Queryable, d: NewDevice): Promise<void> {
   )
 }
 
-export async function insertCompany(db: Queryable, c: { id: string; name: string; contact?: string | null }): Promise<void> {
-  await db.query('INSERT INTO property_companies (id, name, contact) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
-    c.id,
-    c.name,
-    c.contact ?? null,
-  ])
-}
-
-export interface NewCommunity {
-  id: string
-  name: string
-  district?: string | null
-  street?: string | null
-  address?: string | null
-  lat?: number | null
-  lon?: number | null
-  companyId: string
-}
-
-export async function insertCommunity(db: Queryable, c: NewCommunity): Promise<void> {
-  await db.query(
-    `INSERT INTO communities (id, name, district, street, address, lat, lon, company_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-    [c.id, c.name, c.district ?? null, c.street ?? null, c.address ?? null, c.lat ?? null, c.lon ?? null, c.companyId],
-  )
-}
-
 export async function setDeviceStatus(db: Queryable, deviceId: string, status: 'online' | 'offline'): Promise<void> {
   await db.query(
     `INSERT INTO device_status (device_id, status, changed_at) VALUES ($1, $2, now())

@@ -9,14 +9,8 @@ export interface Company {
   createdAt: Date
 }
 
-export interface Community {
+export interface Community extends CommunityFields {
   id: string
-  name: string
-  district: string | null
-  street: string | null
-  address: string | null
-  lat: number | null
-  lon: number | null
   companyId: string | null
   createdAt: Date
 }

@@ -8,7 +8,8 @@ import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
-import { insertCompany, insertCommunity, insertDevice } from '../../core/repos/devices.ts'
+import { insertDevice } from '../../core/repos/devices.ts'
+import { provisionCommunity } from '../../core/provision.ts'
 import { apiFor } from '../helpers/api.ts'
 import { seed } from '../helpers/stack.ts'
 import type { AlertService } from '../../api/alerts/service.ts'
@@ -41,8 +42,7 @@ beforeAll(async () => {
   const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
   await seed(db)
   // A second company with its own community and device, to check dispatch and isolation.
-  await insertCompany(db, { id: 'co-other', name: 'Other Co.' })
-  await insertCommunity(db, { id: 'cm-other', name: 'Other Community', companyId: 'co-other' })
+  await provisionCommunity(db, { id: 'co-other', name: 'Other Co.' }, { id: 'cm-other', name: 'Other Community' })
   await insertDevice(db, { id: 'el-9', kind: 'elevator', communityId: 'cm-other', secretHash: 'x' })
   const rule = (id: string, severity: string, extra: Record<string, unknown> = {}) =>
     upsertRule(db, { id, type: 'threshold', severity: severity as 'critical', enabled: true, definition: { id, name: `Rule ${id}`, description: `why ${id}`, severity, ...extra } })
