@@ -6,6 +6,9 @@
 // applied, and the API's unresolved alerts say which conditions are already raised. So a
 // "for 60 s" that was 40 s in when the engine stopped raises 20 s after it started again, once.
 //
+// Time: evaluators run on the server's clock (rules/server-time.ts); a reading's device timestamp
+// is kept in storage but does not decide when a duration completes or a device counts as silent.
+//
 // Storm control: a child of a gateway that goes silent together with its gateway is held back
 // under the gateway's alert; it is reported only if it stays silent after the gateway returns.
 import mqtt, { type MqttClient } from 'mqtt'
@@ -22,6 +25,7 @@ import { checkReadings, parseMessage } from '../ingest/validate.ts'
 import { ruleAppliesTo, ruleDefinitionSchema, ruleMetrics, type RuleDefinition } from './definitions.ts'
 import { createEvaluator, type Evaluator, type Outcome, type Sample } from './evaluators/index.ts'
 import type { ApiReporter } from './reporter.ts'
+import { onServerTime, replayedTime } from './server-time.ts'
 import { replayWindowMs } from './windows.ts'
 
 export interface EngineOptions {
@@ -198,12 +202,12 @@ export class RulesEngine implements Unit {
     for (const r of lastReports) {
       const device = this.devices.get(r.deviceId)
       if (!device) continue
-      device.lastSeen = r.ts.getTime()
+      device.lastSeen = replayedTime(r.ts.getTime(), now)
       for (const ev of this.byDevice.get(r.deviceId) ?? []) if (ev.type === 'nodata') ev.onSample({ metric: '*', ts: device.lastSeen, value: 0 })
     }
     for (const r of readings) {
       for (const ev of this.byDevice.get(r.deviceId) ?? []) {
-        if (ev.type !== 'nodata') ev.onSample({ metric: r.metric, ts: r.ts.getTime(), value: r.value })
+        if (ev.type !== 'nodata') ev.onSample({ metric: r.metric, ts: replayedTime(r.ts.getTime(), now), value: r.value })
       }
     }
     for (const s of statuses) {
@@ -240,7 +244,7 @@ export class RulesEngine implements Unit {
     }
     // Readings the ingest refused (and dead-lettered) never reach the rules.
     const { readings } = checkReadings(parsed, known, { receivedAt: at, maxFutureSkewMs: 300_000 })
-    for (const r of readings) this.sample(r.deviceId, { metric: r.metric, ts: r.ts, value: r.value })
+    for (const r of onServerTime(readings, at)) this.sample(r.deviceId, { metric: r.metric, ts: r.ts, value: r.value })
   }
 
   private sample(deviceId: string, s: Sample): void {
