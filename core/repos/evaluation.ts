@@ -48,12 +48,18 @@ const ALERT_FACTS = `
       EXISTS (SELECT 1 FROM alerts r WHERE r.reraise_of = al.id) AS reopened
     FROM alerts al
     WHERE NOT al.silenced AND al.raised_at >= $1 AND al.raised_at < $2
-  ), a AS (
+  ), f2 AS (
     SELECT f.*,
       COALESCE(f.acknowledged_at, f.person_resolved_at) AS ack_at,
       (f.state = 'resolved' AND f.resolved_auto AND f.acknowledged_at IS NULL
         AND f.resolved_at <= LEAST(f.ack_deadline, f.resolve_deadline)) AS self_cleared
     FROM facts f
+  ), a AS (
+    -- Seconds from t0; a step taken inside the maintenance window (before t0) counts as 0.
+    SELECT f2.*,
+      CASE WHEN f2.ack_at < f2.t0 THEN 0 ELSE EXTRACT(EPOCH FROM f2.ack_at - f2.t0)::float8 END AS tta_s,
+      CASE WHEN f2.person_resolved_at < f2.t0 THEN 0 ELSE EXTRACT(EPOCH FROM f2.person_resolved_at - f2.t0)::float8 END AS ttr_s
+    FROM f2
   )`
 
 /**
@@ -83,13 +89,11 @@ export async function companyFigures(db: Queryable, from: Date, to: Date, asOf: 
          count(*) FILTER (WHERE severity = 'minor')::int AS minor,
          count(*) FILTER (WHERE severity = 'warning')::int AS warning,
          count(*) FILTER (WHERE self_cleared)::int AS self_cleared,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ack_at - t0)) AS tta_median,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ack_at - t0)) AS tta_p90,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM person_resolved_at - t0)) AS ttr_median,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM person_resolved_at - t0)) AS ttr_p90,
-         percentile_cont(0.5) WITHIN GROUP (
-           ORDER BY EXTRACT(EPOCH FROM person_resolved_at - t0) / NULLIF(EXTRACT(EPOCH FROM resolve_deadline - t0), 0)
-         ) AS window_used,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY tta_s) AS tta_median,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY tta_s) AS tta_p90,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY ttr_s) AS ttr_median,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY ttr_s) AS ttr_p90,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY ttr_s / NULLIF(EXTRACT(EPOCH FROM resolve_deadline - t0), 0)) AS window_used,
          count(*) FILTER (WHERE NOT self_cleared AND (ack_at IS NOT NULL OR ack_deadline <= $3))::int AS ack_due,
          count(*) FILTER (WHERE ack_at <= ack_deadline)::int AS ack_met,
          count(*) FILTER (WHERE NOT self_cleared AND (person_resolved_at IS NOT NULL
@@ -141,7 +145,7 @@ export async function communityBreakdown(
      SELECT cm.id AS "communityId", cm.name,
        (SELECT count(*)::int FROM a WHERE a.community_id = cm.id AND a.company_id = $3) AS alerts,
        (SELECT count(*)::int FROM a WHERE a.community_id = cm.id AND a.company_id = $3 AND a.person_resolved_at IS NOT NULL) AS resolved,
-       (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM a.person_resolved_at - a.t0)) FROM a
+       (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a.ttr_s) FROM a
           WHERE a.community_id = cm.id AND a.company_id = $3) AS "ttrMedianS",
        fb.mean AS "satisfactionMean", COALESCE(fb.n, 0) AS "satisfactionCount", COALESCE(fb.raters, 0) AS "satisfactionRaters"
      FROM communities cm
