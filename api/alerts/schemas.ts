@@ -22,7 +22,10 @@ export const alertSchema = z.object({
   firstValue: z.number().nullable(),
   lastValue: z.number().nullable(),
   predictedAt: timestamp.nullable().describe('Forecast rules: when the threshold is expected to be crossed'),
-  raisedAt: timestamp,
+  raisedAt: timestamp.describe('When the condition was observed (never later than the server received the report)'),
+  notifiedAt: timestamp
+    .nullable()
+    .describe("When people were asked to respond, by the server's clock: when the report arrived, or when the maintenance window it was raised in ended; null while silenced. Deadlines count from here"),
   lastSeenAt: timestamp,
   clearedAt: timestamp.nullable(),
   acknowledgedAt: timestamp.nullable(),
