@@ -19,14 +19,15 @@ export class Escalator implements Unit {
   start(): Promise<void> {
     this.timer = setInterval(() => {
       // One pass at a time: a slow database must not pile passes up.
-      const now = new Date()
-      this.pass ??= this.service
-        .releaseSilenced(now)
-        .then(() => this.service.escalate(now, this.opts.remindEveryMs))
-        .catch((err: unknown) => this.log.error({ err }, 'deadline check failed'))
-        .finally(() => (this.pass = undefined))
+      this.pass ??= this.check(new Date()).finally(() => (this.pass = undefined))
     }, this.opts.checkEveryMs)
     return Promise.resolve()
+  }
+
+  /** One pass; a failure of one step is logged and does not keep the other from running. */
+  private async check(now: Date): Promise<void> {
+    await this.service.releaseSilenced(now).catch((err: unknown) => this.log.error({ err }, 'ending maintenance windows failed'))
+    await this.service.escalate(now, this.opts.remindEveryMs).catch((err: unknown) => this.log.error({ err }, 'deadline check failed'))
   }
 
   async stop(): Promise<void> {
