@@ -12,6 +12,7 @@ import { PortInUseError } from '../core/net.ts'
 import { UsageError } from '../core/errors.ts'
 import { Controller, type Unit } from '../core/units.ts'
 import { Escalator } from '../api/alerts/escalator.ts'
+import { AlertHistoryRetention } from '../api/alerts/retention.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
@@ -128,7 +129,8 @@ export class ApiServer implements Unit {
     private readonly cfg: Pick<
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE'
-    >,
+    > &
+      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'>,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {
@@ -136,10 +138,12 @@ export class ApiServer implements Unit {
     this.background = new Controller(log)
     this.escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
     this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, dispatch, log.child({ module: 'webhooks' }))
+    this.retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }))
   }
 
   private readonly escalator: Escalator
   private readonly dispatcher: WebhookDispatcher
+  private readonly retention: AlertHistoryRetention
 
   async start(): Promise<void> {
     const app = await buildApp({ ...this.deps, alerts: this.alerts }, this.log.child({ module: 'api' }), {
@@ -156,7 +160,7 @@ export class ApiServer implements Unit {
     }
     const addr = app.server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.HTTP_PORT
-    await this.background.start([this.escalator, this.dispatcher])
+    await this.background.start([this.escalator, this.dispatcher, this.retention])
   }
 
   async stop(): Promise<void> {

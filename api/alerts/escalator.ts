@@ -1,5 +1,6 @@
-// Checks alert deadlines on a timer: a missed acknowledge deadline escalates and then reminds
-// until someone acknowledges; a missed resolve deadline escalates once.
+// Checks alert deadlines on a timer: alerts whose maintenance window has ended enter the normal
+// path first (their deadlines start then), then a missed acknowledge deadline escalates and
+// reminds until someone acknowledges; a missed resolve deadline escalates once.
 import type { Logger } from '../../core/log.ts'
 import type { Unit } from '../../core/units.ts'
 import type { AlertService } from './service.ts'
@@ -18,12 +19,15 @@ export class Escalator implements Unit {
   start(): Promise<void> {
     this.timer = setInterval(() => {
       // One pass at a time: a slow database must not pile passes up.
-      this.pass ??= this.service
-        .escalate(new Date(), this.opts.remindEveryMs)
-        .catch((err: unknown) => this.log.error({ err }, 'deadline check failed'))
-        .finally(() => (this.pass = undefined))
+      this.pass ??= this.check(new Date()).finally(() => (this.pass = undefined))
     }, this.opts.checkEveryMs)
     return Promise.resolve()
+  }
+
+  /** One pass; a failure of one step is logged and does not keep the other from running. */
+  private async check(now: Date): Promise<void> {
+    await this.service.releaseSilenced(now).catch((err: unknown) => this.log.error({ err }, 'ending maintenance windows failed'))
+    await this.service.escalate(now, this.opts.remindEveryMs).catch((err: unknown) => this.log.error({ err }, 'deadline check failed'))
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,7 @@ import { DEVICE_KINDS } from '../../core/contract.ts'
 import { AppError } from '../../core/errors.ts'
 import { ALERT_SOURCES, ALERT_STATES, SEVERITIES, eventsOf, getAlert, listAlerts, type Alert } from '../../core/repos/alerts.ts'
 import type { Principal } from '../../core/repos/tokens.ts'
+import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { alertEventSchema, alertSchema } from '../alerts/schemas.ts'
 import type { Action, AlertService } from '../alerts/service.ts'
 import { companyScope, principalOf, requireRole } from '../plugins/auth.ts'
@@ -108,7 +109,7 @@ const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
         before: q.cursor,
         limit: q.limit,
       })
-      return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
+      return { items: items.map((a) => alertFor(p, a)), nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
     },
   )
 
@@ -123,8 +124,9 @@ const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
       },
     },
     async (req) => {
-      const alert = visible(principalOf(req), await getAlert(db, req.params.id), req.params.id)
-      return { ...alert, history: await eventsOf(db, alert.id) }
+      const p = principalOf(req)
+      const alert = visible(p, await getAlert(db, req.params.id), req.params.id)
+      return { ...alertFor(p, alert), history: historyFor(p, alert, await eventsOf(db, alert.id)) }
     },
   )
 

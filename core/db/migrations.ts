@@ -299,5 +299,45 @@ ALTER TABLE alerts ADD COLUMN photo_url text;
 ALTER TABLE alerts ADD COLUMN reported_by text;
 `,
   },
+  {
+    version: 4,
+    name: 'alerts on server time, person-only credit, community-level guard, one voice per resident',
+    sql: `
+-- When people were first asked to respond: the raise, or the end of the maintenance window the
+-- alert was raised in. Deadlines and the ranking's response times count from here.
+ALTER TABLE alerts ADD COLUMN notified_at timestamptz;
+UPDATE alerts SET notified_at = raised_at WHERE NOT silenced;
+-- Resolved by the producer because the condition cleared (auto-resolve), not by a person: the
+-- ranking gives no resolve credit for it.
+ALTER TABLE alerts ADD COLUMN resolved_auto boolean NOT NULL DEFAULT false;
+UPDATE alerts a SET resolved_auto = true
+  WHERE a.state = 'resolved' AND EXISTS (
+    SELECT 1 FROM alert_events e WHERE e.alert_id = a.id AND e.type = 'resolved' AND e.note = 'condition cleared (auto-resolve)');
+
+-- One unresolved alert per (rule, device) also when there is no device: NULLs are distinct in a
+-- unique index, so the old index let two community-level raises race through. COALESCE works on
+-- every PostgreSQL version (NULLS NOT DISTINCT needs 15). Duplicates already there are resolved
+-- first, keeping the newest.
+UPDATE alerts a SET state = 'resolved', resolved_at = now(), resolved_by = 'migration', resolved_active = false
+  WHERE a.state <> 'resolved' AND a.device_id IS NULL
+    AND EXISTS (SELECT 1 FROM alerts b WHERE b.rule_id = a.rule_id AND b.device_id IS NULL AND b.state <> 'resolved' AND b.id > a.id);
+DROP INDEX alerts_one_unresolved_idx;
+CREATE UNIQUE INDEX alerts_one_unresolved_idx ON alerts (rule_id, COALESCE(device_id, '')) WHERE state <> 'resolved';
+CREATE INDEX alerts_resolved_idx ON alerts (resolved_at) WHERE state = 'resolved';
+
+-- One feedback per author, community and calendar month (UTC): a newer one replaces it. Older
+-- duplicates are dropped, keeping the newest.
+ALTER TABLE feedback ADD COLUMN period date;
+UPDATE feedback SET period = date_trunc('month', created_at AT TIME ZONE 'UTC')::date;
+ALTER TABLE feedback ALTER COLUMN period SET NOT NULL;
+DELETE FROM feedback f USING feedback g
+  WHERE g.community_id = f.community_id AND g.author = f.author AND g.period = f.period AND g.id > f.id;
+CREATE UNIQUE INDEX feedback_one_per_period_idx ON feedback (community_id, author, period);
+
+-- One rating per rater and alert: a resident replaces their own rating, never someone else's.
+ALTER TABLE alert_ratings DROP CONSTRAINT alert_ratings_pkey;
+ALTER TABLE alert_ratings ADD PRIMARY KEY (alert_id, rated_by);
+`,
+  },
 ]
 

@@ -176,16 +176,18 @@ describe('silences and escalation', () => {
   })
 
   it('escalates a missed acknowledge deadline, then reminds until acknowledged', async () => {
+    // Deadlines count from when the report arrived (server time), whatever `at` it carries.
     const { body } = await report({ ruleId: 'overspeed', deviceId: 'el-9', condition: 'active', at: new Date(Date.now() - 6 * 60_000).toISOString() })
     const id = body.alert?.id ?? 0
-    await alerts.escalate(new Date(), 1000)
+    const later = (ms: number) => new Date(Date.now() + ms)
+    await alerts.escalate(later(0), 1000)
+    expect(await detail(id)).toMatchObject({ escalationLevel: 0 })
+    await alerts.escalate(later(6 * 60_000), 1000)
     expect(await detail(id)).toMatchObject({ escalationLevel: 1 })
-    await alerts.escalate(new Date(), 1000) // the reminder is not due yet
-    await new Promise((r) => setTimeout(r, 1100))
-    await alerts.escalate(new Date(), 1000)
+    await alerts.escalate(later(6 * 60_000), 1000) // the reminder is not due yet
+    await alerts.escalate(later(6 * 60_000 + 1100), 1000)
     await act(id, 'ack', otherCrew)
-    await new Promise((r) => setTimeout(r, 1100))
-    await alerts.escalate(new Date(), 1000)
+    await alerts.escalate(later(6 * 60_000 + 2200), 1000)
     const h = await detail(id)
     expect(h.history.map((e) => e.type)).toEqual(['raised', 'escalated', 'reminded', 'acknowledged'])
     expect(h.history[1]?.note).toBe('not acknowledged within 5m')
