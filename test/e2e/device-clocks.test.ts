@@ -40,7 +40,6 @@ describe.skipIf(!pgUp)('device clocks', () => {
       MQTT_PORT: String(await freePort()),
       HTTP_PORT: String(await freePort()),
       RULES_TICK: '100ms',
-      RULES_CLIENT_ID: 'rules-clocks',
     })
     database = await openDatabase(cfg, silentLogger, 'clocks')
     const db = database.db
@@ -57,7 +56,7 @@ describe.skipIf(!pgUp)('device clocks', () => {
     await broker.start()
     api = new ApiServer({ ...database, metrics }, cfg, silentLogger)
     await api.start()
-    engine = rulesUnit(db, cfg, silentLogger, { mqttUrl: mqttUrl(), apiUrl: `http://127.0.0.1:${api.port ?? 0}`, token: serviceToken })
+    engine = await rulesUnit(db, cfg, silentLogger, { mqttUrl: mqttUrl(), apiUrl: `http://127.0.0.1:${api.port ?? 0}`, token: serviceToken })
     await engine.start()
   })
 
