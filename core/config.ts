@@ -130,6 +130,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose whole value is a secret: named so by convention. */
+const SECRET_NAME = /_(PASSWORD|TOKEN|HASH|SECRET|KEY)$/
+
+/**
+ * How a rejected value is quoted in a ConfigError: error output ends up in terminals, CI logs and
+ * bug reports, so a secret variable's value is never shown and a URL's password is masked (a
+ * mistyped DATABASE_URL would otherwise print its password).
+ */
+export function shownValue(name: string, value: string): string {
+  if (SECRET_NAME.test(name)) return '(value hidden)'
+  // scheme://user:password@host — mask whatever sits between the first ':' after '//' and '@'.
+  return `"${value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')}"`
+}
+
 /** Parses the environment (or an override map in tests). Throws ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env)
@@ -138,7 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       parsed.error.issues.map((issue) => {
         const name = issue.path.join('.')
         const got = env[name]
-        return `${name}: ${issue.message}${got === undefined ? '' : ` (got "${got}")`}`
+        return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${shownValue(name, got)})`}`
       }),
     )
   }
