@@ -30,7 +30,7 @@ export interface Database {
 /** Opens the configured database (server or embedded) and brings its schema up to date. */
 export async function openDatabase(cfg: Config, log: Logger, applicationName: string): Promise<Database> {
   const url = cfg.DATABASE_URL
-  const db = await openDb({ url, dataDir: url ? undefined : path.join(cfg.dataDir, 'pgdata'), applicationName })
+  const db = await openDb({ url, dataDir: url ? undefined : path.join(cfg.dataDir, 'pgdata'), applicationName, log: log.child({ module: 'db' }) })
   try {
     const features = await migrate(db, {
       log: log.child({ module: 'migrate' }),

@@ -3,8 +3,11 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { topics } from '../../core/contract.ts'
+import { openDb, type Db } from '../../core/db/client.ts'
+import { DEVICE_CHANGED_CHANNEL } from '../../core/repos/devices.ts'
 import { PG_ADMIN_URL, createTestDatabase, eventually, hasPostgres } from '../helpers/services.ts'
 import { startStack, type TestStack } from '../helpers/stack.ts'
+import { tcpProxy } from '../helpers/tcp-proxy.ts'
 
 const pgUp = await hasPostgres()
 
@@ -74,5 +77,89 @@ describe.skipIf(!pgUp)('database outage', () => {
       const rows = await stack.db.query("SELECT 1 FROM latest WHERE device_id = 'mh-1' AND metric = 'gas_lel_pct'")
       return rows.length === 1 ? true : undefined
     })
+  })
+})
+
+describe.skipIf(!pgUp)('database outage while devices publish', () => {
+  // The network path is cut while transactions are running (a restart or failover as the client
+  // sees it): the connections die mid-COPY or mid-COMMIT, not while idle in the pool.
+  const proxy = tcpProxy()
+  let stack: TestStack
+  let tdb: Awaited<ReturnType<typeof createTestDatabase>>
+  let direct: Db
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase()
+    const port = await proxy.start()
+    stack = await startStack(`postgres://postgres@127.0.0.1:${port}/${tdb.name}`, { INGEST_BATCH_MAX_WAIT_MS: '1', INGEST_QUEUE_MAX_ROWS: '200' })
+    direct = await openDb({ url: tdb.url })
+  })
+
+  afterAll(async () => {
+    proxy.restore()
+    await stack.stop()
+    await direct.close()
+    await proxy.stop()
+    await tdb.drop()
+  })
+
+  it('survives connections cut mid-transaction and stores every PUBACKed reading once the database is back', async () => {
+    // In the all-in-one process an uncaught error is fatal (close-with-grace exits with 1).
+    const uncaught: unknown[] = []
+    const onUncaught = (err: unknown) => uncaught.push(err)
+    process.on('uncaughtException', onUncaught)
+    const ids = ['mh-1', 'ft-1', 'el-1']
+    const clients = await Promise.all(ids.map((id) => stack.connect(id)))
+    const base = Date.UTC(2026, 3, 1)
+    const acked: number[] = []
+    let sent = 0
+    let publishing = true
+    // Each device keeps up to 5 messages in flight, as firmware with a small outbound window does.
+    const loops = clients.map(async (client, c) => {
+      const id = ids[c] ?? ''
+      const metric = id === 'el-1' ? 'car_load_kg' : 'battery_pct'
+      const inFlight = new Set<Promise<void>>()
+      while (publishing) {
+        const ts = base + sent++ * 10
+        const p = client.publishAsync(topics.deviceTelemetry(id), JSON.stringify({ ts, values: { [metric]: 50 } }), { qos: 1 }).then(() => {
+          acked.push(ts)
+        })
+        inFlight.add(p)
+        void p.finally(() => inFlight.delete(p))
+        if (inFlight.size >= 5) await Promise.race(inFlight)
+      }
+      await Promise.all(inFlight)
+    })
+
+    // Two outages while the stream flows, each cut landing on live transactions.
+    for (let round = 0; round < 2; round++) {
+      await eventually(() => (acked.length > 30 * (round + 1) ? true : undefined), 20_000, 'acknowledgements before the cut')
+      proxy.cut()
+      await new Promise((r) => setTimeout(r, 1500))
+      const ackedDuringOutage = acked.length
+      await new Promise((r) => setTimeout(r, 500))
+      // Nothing can be acknowledged while nothing can be committed.
+      expect(acked.length).toBe(ackedDuringOutage)
+      proxy.restore()
+    }
+    await eventually(() => (acked.length > sent / 2 ? true : undefined), 20_000, 'acknowledgements after the outage')
+    publishing = false
+    await Promise.all(loops)
+
+    const rows = await direct.query<{ ts: Date }>('SELECT ts FROM readings WHERE ts >= $1 ORDER BY ts', [new Date(base)])
+    const stored = new Set(rows.map((r) => r.ts.getTime()))
+    const missing = acked.filter((ts) => !stored.has(ts))
+    expect(missing).toEqual([])
+    expect(acked.length).toBe(sent)
+    expect(rows.length).toBe(stored.size)
+    process.off('uncaughtException', onUncaught)
+    expect(uncaught).toEqual([])
+
+    // The LISTEN connection came back too: a credentials change still disconnects the device.
+    await eventually(async () => {
+      await direct.query('SELECT pg_notify($1, $2)', [DEVICE_CHANGED_CHANNEL, JSON.stringify({ id: 'mh-1', credentials: true })])
+      return clients[0]?.connected === false ? true : undefined
+    }, 15_000, 'the device-change notification after the outage')
+    expect((await stack.metrics.writeFailures.get()).values[0]?.value ?? 0).toBeGreaterThan(0)
   })
 })
