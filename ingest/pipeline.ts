@@ -9,7 +9,7 @@ import type { DeadLetter } from '../core/repos/dead-letters.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { setDeviceStatus } from '../core/repos/devices.ts'
 import { checkReadings, excerpt, idsOf, parseMessage, type ParsedMessage, type Rejection } from './validate.ts'
-import type { IngestWriter } from './writer.ts'
+import type { IngestWriter, JobOrigin } from './writer.ts'
 
 export interface IncomingMessage {
   topic: string
@@ -25,6 +25,10 @@ export interface IngestResult {
 
 /** Dead letters kept per message; the rest are summed up in one row so none goes unrecorded. */
 const MAX_DEAD_LETTERS_PER_MESSAGE = 100
+
+function originOf(msg: IncomingMessage, deviceId: string | null, receivedAt: number): JobOrigin {
+  return { topic: msg.topic, clientId: msg.clientId, deviceId, receivedAt: new Date(receivedAt) }
+}
 
 export class IngestPipeline {
   constructor(
@@ -61,7 +65,7 @@ export class IngestPipeline {
     if (rejects.length > 0) {
       this.log.debug({ topic: msg.topic, clientId: msg.clientId, rejected: rejects.length, first: rejects[0]?.reason }, 'rejected telemetry')
     }
-    const stored = await this.writer.submit(readings, deadLetters)
+    const stored = await this.writer.submit(readings, deadLetters, originOf(msg, parsed.sourceId, receivedAt))
     return { stored, rejected: rejects.length }
   }
 
@@ -97,7 +101,7 @@ export class IngestPipeline {
       problem = { deviceId, reasonCode: 'schema_violation', reason: 'status payload must be "online" or "offline"', excerpt: excerpt(text) }
     }
     if (problem) {
-      await this.writer.submit([], this.toDeadLetters(msg, receivedAt, [problem]))
+      await this.writer.submit([], this.toDeadLetters(msg, receivedAt, [problem]), originOf(msg, deviceId, receivedAt))
       return { stored: 0, rejected: 1 }
     }
     await retryUntilAborted(() => setDeviceStatus(this.db, deviceId, text as DeviceStatus), { signal: this.opts.signal })
