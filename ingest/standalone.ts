@@ -11,6 +11,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { topics } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
+import type { Unit } from '../core/units.ts'
 import type { Ingest } from './service.ts'
 
 export interface StandaloneOptions {
@@ -24,7 +25,8 @@ export interface StandaloneOptions {
   sharedGroup?: string | undefined
 }
 
-export class StandaloneIngest {
+export class StandaloneIngest implements Unit {
+  readonly name = 'mqtt-subscriber'
   private client: MqttClient | undefined
   /** Rows of messages acknowledged before their commit; never above `ackWindow`. */
   private exposed = 0

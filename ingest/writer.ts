@@ -25,7 +25,7 @@ import type { Metrics } from '../core/metrics.ts'
 import { insertDeadLetters, type DeadLetter } from '../core/repos/dead-letters.ts'
 import { emptyColumns, upsertLatest, writeReadings, type ReadingColumns } from '../core/repos/readings.ts'
 import { REJECT_REASONS } from '../core/contract.ts'
-import type { Reading } from './validate.ts'
+import type { Reading } from '../core/telemetry.ts'
 
 export interface WriterOptions {
   /** Most readings in one transaction. */

@@ -7,7 +7,7 @@ import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createMetrics, type Metrics } from '../../core/metrics.ts'
 import { IngestWriter, WriterStoppedError, type WriterOptions } from '../../ingest/writer.ts'
-import type { Reading } from '../../ingest/validate.ts'
+import type { Reading } from '../../core/telemetry.ts'
 
 let db: Db
 let metrics: Metrics
