@@ -215,8 +215,14 @@ export class IngestWriter {
   private async commit(jobs: Job[], rows: number): Promise<void> {
     const err = await this.tryCommit(jobs)
     if (err === undefined) return
-    if (classifyDbError(err) === 'transient') this.onFailure(err, jobs, rows)
-    else await this.isolate(jobs, err)
+    if (classifyDbError(err) === 'transient') {
+      this.onFailure(err, jobs, rows)
+      return
+    }
+    const retry: Job[] = []
+    const transient = await this.isolate(jobs, err, retry)
+    // Requeued at once and in their order, so the queue never counts a job twice meanwhile.
+    if (transient !== undefined) this.onFailure(transient, retry, rowsOf(retry))
   }
 
   /** Commits the jobs in one transaction and settles them; returns the error instead of throwing. */
@@ -259,27 +265,26 @@ export class IngestWriter {
 
   /**
    * A data error: commits the halves apart until the failing job is alone, so the others are not
-   * held back by it. A transient error on the way puts what is left back at the head of the queue.
+   * held back by it. A transient error on the way stops the search: what is left goes to `retry`,
+   * and the error is returned for the caller to requeue them.
    */
-  private async isolate(jobs: Job[], err: unknown): Promise<void> {
+  private async isolate(jobs: Job[], err: unknown, retry: Job[]): Promise<unknown> {
     const [only] = jobs
-    if (jobs.length === 1 && only) {
-      await this.refuse(only, err)
-      return
-    }
+    if (jobs.length === 1 && only) return this.refuse(only, err, retry)
     const mid = Math.ceil(jobs.length / 2)
     const halves = [jobs.slice(0, mid), jobs.slice(mid)]
     for (let h = 0; h < halves.length; h++) {
       const half = halves[h] ?? []
       const failure = await this.tryCommit(half)
       if (failure === undefined) continue
-      if (classifyDbError(failure) === 'transient') {
-        const left = halves.slice(h).flat()
-        this.onFailure(failure, left, rowsOf(left))
-        return
+      const transient = classifyDbError(failure) === 'transient' ? failure : await this.isolate(half, failure, retry)
+      if (transient !== undefined) {
+        if (classifyDbError(failure) === 'transient') retry.push(...half)
+        retry.push(...halves.slice(h + 1).flat())
+        return transient
       }
-      await this.isolate(half, failure)
     }
+    return undefined
   }
 
   /**
@@ -288,7 +293,7 @@ export class IngestWriter {
    * database itself is failing, not the message: it is retried like a transient error, so nothing
    * is ever acknowledged without a record of it.
    */
-  private async refuse(job: Job, err: unknown): Promise<void> {
+  private async refuse(job: Job, err: unknown, retry: Job[]): Promise<unknown> {
     const code = errorCode(err) ?? 'none'
     const message = err instanceof Error ? err.message : String(err)
     this.metrics.rejected.inc({ reason: 'rejected_by_database' })
@@ -310,8 +315,9 @@ export class IngestWriter {
       resolve: () => job.resolve(0),
     }
     const failure = await this.tryCommit([replacement])
-    if (failure === undefined) return
-    this.onFailure(failure, [job], rowsOf([job]))
+    if (failure === undefined) return undefined
+    retry.push(job)
+    return failure
   }
 
   /** Keeps the newest committed value per series for the next `latest` write. */

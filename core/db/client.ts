@@ -14,6 +14,7 @@ import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { PGliteInterface } from '@electric-sql/pglite'
 import { silentLogger, type Logger } from '../log.ts'
+import { DbConnectError } from './errors.ts'
 
 export interface Queryable {
   /** Runs one parameterised statement and returns its rows. */
@@ -72,7 +73,9 @@ class PostgresDb implements Db {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw new DbConnectError(err)
+    })
     // Checked out, the client has no pool listener: a connection lost now would be uncaught.
     let lost: Error | undefined
     const onError = (err: Error) => {

@@ -38,9 +38,25 @@ const CONNECTION_MESSAGES = /Connection terminated|Connection ended|not queryabl
 
 export type DbFailure = 'transient' | 'data'
 
+/**
+ * No connection could be had, whatever the server said (database not accepting connections, 55000;
+ * does not exist, 3D000; authentication, 28xxx): nothing about the statement, so always transient.
+ */
+export class DbConnectError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`could not connect to the database: ${cause instanceof Error ? cause.message : String(cause)}`)
+    this.name = 'DbConnectError'
+  }
+
+  get code(): string | undefined {
+    return errorCode(this.cause)
+  }
+}
+
 /** Classifies an error thrown by a query or transaction; see the file header. */
 export function classifyDbError(err: unknown): DbFailure {
   if (typeof err !== 'object' || err === null) return 'data'
+  if (err instanceof DbConnectError) return 'transient'
   const code = (err as { code?: unknown }).code
   if (typeof code === 'string') {
     if (SOCKET_CODES.has(code)) return 'transient'

@@ -7,6 +7,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../../core/repos/devices.ts'
 import { PG_ADMIN_URL, createTestDatabase, eventually, hasPostgres } from '../helpers/services.ts'
 import { startStack, type TestStack } from '../helpers/stack.ts'
+import { apiFor } from '../helpers/api.ts'
 import { tcpProxy } from '../helpers/tcp-proxy.ts'
 
 const pgUp = await hasPostgres()
@@ -91,7 +92,7 @@ describe.skipIf(!pgUp)('database outage while devices publish', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     const port = await proxy.start()
-    stack = await startStack(`postgres://postgres@127.0.0.1:${port}/${tdb.name}`, { INGEST_BATCH_MAX_WAIT_MS: '1', INGEST_QUEUE_MAX_ROWS: '200' })
+    stack = await startStack(`postgres://postgres@127.0.0.1:${port}/${tdb.name}`, { INGEST_BATCH_MAX_WAIT_MS: '1', INGEST_QUEUE_MAX_ROWS: '200', INGEST_STALL_AFTER: '1s' })
     direct = await openDb({ url: tdb.url })
   })
 
@@ -161,5 +162,26 @@ describe.skipIf(!pgUp)('database outage while devices publish', () => {
       return clients[0]?.connected === false ? true : undefined
     }, 15_000, 'the device-change notification after the outage')
     expect((await stack.metrics.writeFailures.get()).values[0]?.value ?? 0).toBeGreaterThan(0)
+  })
+
+  it('reports a stalled ingest on /health and /ready, with the reason, until the backlog drains', async () => {
+    // The API reads its own database (up); only the ingest's path is cut.
+    const { app } = await apiFor(direct, { timescale: undefined }, {}, [() => stack.unit.ingest.stallReason()])
+    const client = await stack.connect('ft-1', { clientId: 'ft-1-stall' })
+    expect((await app.inject({ url: '/ready' })).statusCode).toBe(200)
+    proxy.cut()
+    const publish = client.publishAsync(topics.deviceTelemetry('ft-1'), JSON.stringify({ ts: Date.now(), values: { battery_pct: 5 } }), { qos: 1 })
+    const stalled = await eventually(async () => {
+      const res = await app.inject({ url: '/ready' })
+      return res.statusCode === 503 ? res.json<{ status: string; database: string; problems: string[] }>() : undefined
+    }, 10_000, '/ready to report the stall')
+    expect(stalled.status).toBe('degraded')
+    expect(stalled.database).toBe('up')
+    expect(stalled.problems.join()).toMatch(/ingest stalled: the oldest unacknowledged message has waited \d+ s \(limit 1 s\)/)
+    expect((await app.inject({ url: '/health' })).statusCode).toBe(503)
+    proxy.restore()
+    await publish
+    await eventually(async () => ((await app.inject({ url: '/health' })).statusCode === 200 ? true : undefined), 10_000, '/health to recover')
+    await app.close()
   })
 })

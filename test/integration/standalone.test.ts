@@ -11,7 +11,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { MOSQUITTO, createTestDatabase, eventually, hasMosquitto, hasPostgres } from '../helpers/services.ts'
-import { seed } from '../helpers/stack.ts'
+import { FIXTURE_PAST_AGE, seed } from '../helpers/stack.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
 const ready = (await hasPostgres()) && (await hasMosquitto())
@@ -50,6 +50,7 @@ describe.skipIf(!ready)('standalone ingest on Mosquitto', () => {
         MQTT_URL: MOSQUITTO_URL,
         INGEST_CLIENT_ID: clientId,
         INGEST_ACK_WINDOW: String(ackWindow),
+        INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE,
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

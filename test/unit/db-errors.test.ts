@@ -1,6 +1,6 @@
 // Which database failures the writer retries and which it isolates (core/db/errors.ts).
 import { describe, expect, it } from 'vitest'
-import { classifyDbError } from '../../core/db/errors.ts'
+import { DbConnectError, classifyDbError } from '../../core/db/errors.ts'
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code })
 
@@ -13,6 +13,8 @@ describe('database error classes', () => {
     expect(classifyDbError(new Error('Connection terminated unexpectedly'))).toBe('transient')
     expect(classifyDbError(new Error('timeout exceeded when trying to connect'))).toBe('transient')
     expect(classifyDbError(new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')]))).toBe('transient')
+    // No connection at all is never the data's fault, whatever the server answered.
+    expect(classifyDbError(new DbConnectError(withCode('55000', 'database "x" is not currently accepting connections')))).toBe('transient')
   })
 
   it('treats data, constraint and syntax errors, and plain exceptions, as data errors', () => {
