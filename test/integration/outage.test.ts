@@ -1,16 +1,22 @@
 // The database goes away under load: acknowledgements stop, memory stays bounded, and the
 // ingest recovers by itself when the database is back.
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import mqtt from 'mqtt'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { topics } from '../../core/contract.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
+import { migrate } from '../../core/db/migrate.ts'
+import { silentLogger } from '../../core/log.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../../core/repos/devices.ts'
-import { PG_ADMIN_URL, createTestDatabase, eventually, hasPostgres } from '../helpers/services.ts'
-import { startStack, type TestStack } from '../helpers/stack.ts'
+import { PG_ADMIN_URL, createTestDatabase, eventually, freePort, hasPostgres } from '../helpers/services.ts'
+import { seed, startStack, type TestStack } from '../helpers/stack.ts'
 import { apiFor } from '../helpers/api.ts'
 import { tcpProxy } from '../helpers/tcp-proxy.ts'
 
 const pgUp = await hasPostgres()
+const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
 
 describe.skipIf(!pgUp)('database outage', () => {
   // Both halves of the path wait out the outage: device lookups (cold cache) and batch commits.
@@ -183,5 +189,86 @@ describe.skipIf(!pgUp)('database outage while devices publish', () => {
     await publish
     await eventually(async () => ((await app.inject({ url: '/health' })).statusCode === 200 ? true : undefined), 10_000, '/health to recover')
     await app.close()
+  })
+})
+
+describe.skipIf(!pgUp)('SIGTERM while the database is away', () => {
+  // The real CLI process: an uncaught error there ends it (close-with-grace), and its shutdown has a
+  // grace time of 10 s after which it is killed with exit code 1.
+  const proxy = tcpProxy()
+  let tdb: Awaited<ReturnType<typeof createTestDatabase>>
+  let direct: Db
+  let creds: Awaited<ReturnType<typeof seed>>
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase()
+    direct = await openDb({ url: tdb.url })
+    await migrate(direct, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    creds = await seed(direct)
+  })
+
+  afterAll(async () => {
+    await direct.close()
+    await proxy.stop()
+    await tdb.drop()
+  })
+
+  it('survives the cut, then stops cleanly on SIGTERM within its grace time, acknowledging nothing it did not commit', async () => {
+    const proxyPort = await proxy.start()
+    const mqttPort = await freePort()
+    const child = spawn(process.execPath, [BIN, 'broker'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${proxyPort}/${tdb.name}`,
+        HOST: '127.0.0.1',
+        MQTT_PORT: String(mqttPort),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    try {
+      await eventually(() => (out.includes('broker listening') ? true : undefined), 30_000, `the broker to listen (output: ${out})`)
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'mh-1', username: 'mh-1', password: creds.get('mh-1')?.secret ?? '', reconnectPeriod: 0 })
+      // A device publishing all along, so the cut lands on live transactions.
+      const base = Date.now()
+      const acked: number[] = []
+      const state = { publishing: true }
+      let n = 0
+      const loop = (async () => {
+        const inFlight = new Set<Promise<unknown>>()
+        while (state.publishing && client.connected) {
+          const ts = base + n++
+          const p = client.publishAsync(topics.deviceTelemetry('mh-1'), JSON.stringify({ ts, values: { battery_pct: 1 } }), { qos: 1 }).then(
+            () => acked.push(ts),
+            () => undefined,
+          )
+          inFlight.add(p)
+          void p.finally(() => inFlight.delete(p))
+          if (inFlight.size >= 5) await Promise.race([...inFlight, new Promise((r) => setTimeout(r, 200))])
+        }
+      })()
+      await eventually(() => (acked.length >= 50 ? true : undefined), 20_000, 'acknowledgements before the cut')
+      proxy.cut()
+      // Long enough for the cut to reach the writer and for a crash to happen, if one would.
+      await new Promise((r) => setTimeout(r, 2000))
+      expect(child.exitCode, out.slice(-3000)).toBeNull()
+      child.kill('SIGTERM')
+      const code = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000))])
+      state.publishing = false
+      await loop
+      client.end(true)
+      expect(code, out.slice(-3000)).toBe(0)
+      expect(out).not.toContain('killed by timeout')
+      // Acknowledged means committed: every PUBACKed reading is there, nothing else was acknowledged.
+      const rows = await direct.query<{ ts: Date }>('SELECT ts FROM readings WHERE device_id = $1 AND ts >= $2', ['mh-1', new Date(base)])
+      const stored = new Set(rows.map((r) => r.ts.getTime()))
+      expect(acked.filter((ts) => !stored.has(ts))).toEqual([])
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
   })
 })
