@@ -14,9 +14,8 @@ import type { Metrics } from '../core/metrics.ts'
 import type { DeadLetter } from '../core/repos/dead-letters.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { setDeviceStatus } from '../core/repos/devices.ts'
-import { checkReadings, excerpt, idsOf, parseMessage, payloadExcerpt, Rejections, type ParsedMessage, type Rejection, type TelemetryLimits } from '../core/telemetry.ts'
+import { checkReadings, excerpt, idsOf, parseMessage, payloadExcerpt, Rejections, type ParsedMessage, type Reading, type Rejection, type TelemetryLimits } from '../core/telemetry.ts'
 import type { IngestWriter, JobOrigin } from './writer.ts'
-import type { Reading } from '../core/telemetry.ts'
 
 export interface IncomingMessage {
   topic: string
