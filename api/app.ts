@@ -28,7 +28,7 @@ import rateLimit from '@fastify/rate-limit'
 import { sha256 } from '../core/secrets.ts'
 import silences from './routes/silences.ts'
 import webhooks from './routes/webhooks.ts'
-import errors from './plugins/errors.ts'
+import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import devices from './routes/devices.ts'
 import health from './routes/health.ts'
@@ -61,6 +61,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     bodyLimit: 1024 * 1024,
     // One line per request is noise at info level; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -7,7 +7,7 @@ import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../evaluation/score.ts'
 import { requireRole } from '../plugins/auth.ts'
-import { errorResponses, timestamp } from '../schemas.ts'
+import { errorResponses, requestTime, timestamp } from '../schemas.ts'
 
 const DAY_MS = 86_400_000
 const share = z.number().nullable()
@@ -30,8 +30,8 @@ const figures = z.object({
 type Row = z.infer<typeof figures>
 
 const period = z.object({
-  from: timestamp.optional().describe('Default: 30 days before `to`'),
-  to: timestamp.optional().describe('Default: now'),
+  from: requestTime.optional().describe('Default: 30 days before `to`'),
+  to: requestTime.optional().describe('Default: now'),
 })
 
 function resolvePeriod(q: { from?: Date | undefined; to?: Date | undefined }): { from: Date; to: Date; previousFrom: Date } {
