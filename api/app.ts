@@ -13,6 +13,7 @@ import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import type { AlertService } from './alerts/service.ts'
 import auth from './plugins/auth.ts'
+import rateLimits from './plugins/rate-limit.ts'
 import alertStream from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
@@ -24,8 +25,6 @@ import users from './routes/users.ts'
 import { DEFAULT_WEIGHTS, type Weights } from './evaluation/score.ts'
 import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
-import rateLimit from '@fastify/rate-limit'
-import { sha256 } from '../core/secrets.ts'
 import silences from './routes/silences.ts'
 import webhooks from './routes/webhooks.ts'
 import errors, { frameworkErrors } from './plugins/errors.ts'
@@ -45,6 +44,8 @@ export interface AppOptions {
   corsOrigins?: string[] | undefined
   /** Requests per minute per token or address; 0 = off. */
   rateLimitPerMinute?: number
+  /** Failed authentications per minute per address before 429; 0 = off. */
+  authFailuresPerMinute?: number
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -85,16 +86,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   if (opts.corsOrigins && opts.corsOrigins.length > 0) {
     await app.register(cors, { origin: opts.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'last-event-id'], maxAge: 600 })
   }
-  if ((opts.rateLimitPerMinute ?? 0) > 0) {
-    await app.register(rateLimit, {
-      max: opts.rateLimitPerMinute,
-      timeWindow: 60_000,
-      // Per token when there is one (several users behind one address), else per address.
-      keyGenerator: (req) => (req.headers.authorization ? sha256(req.headers.authorization) : req.ip),
-      allowList: (req) => req.url === '/health' || req.url === '/metrics',
-      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'rate_limited', message: `Too many requests: at most ${ctx.max} per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
-    })
-  }
+  await app.register(rateLimits, { perMinute: opts.rateLimitPerMinute ?? 0, authFailuresPerMinute: opts.authFailuresPerMinute ?? 0 })
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -110,6 +110,8 @@ export const envSchema = z.object({
   CORS_ORIGINS: optionalString,
   /** Requests per minute per token (or per address without one); 0 = no limit. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  /** Failed API authentications per minute per client address before answers turn 429; 0 = no limit. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
   NODE_RED_PORT: port.default(1880),
   /** bcrypt hash of the Node-RED editor's "admin" password; unset = no login (it listens on HOST only). */
   NODE_RED_ADMIN_HASH: optionalString,

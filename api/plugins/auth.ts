@@ -31,9 +31,14 @@ export default fp(
       if (!req.url.startsWith('/api/')) return
       const header = req.headers.authorization
       const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null
-      if (!match?.[1]) throw new AppError('unauthorized')
+      // Every failure counts against the address's budget (429 once over it; see rate-limit.ts).
+      const fail = async (err: AppError): Promise<never> => {
+        await app.authFailures?.(req)
+        throw err
+      }
+      if (!match?.[1]) return fail(new AppError('unauthorized'))
       const principal = await resolveToken(opts.db, match[1])
-      if (!principal) throw new AppError('unauthorized', 'The bearer token is unknown, revoked or expired')
+      if (!principal) return fail(new AppError('unauthorized', 'The bearer token is unknown, revoked or expired'))
       req.principal = principal
       await touchToken(opts.db, principal.tokenId)
     })
