@@ -27,6 +27,7 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import silences from './routes/silences.ts'
 import webhooks from './routes/webhooks.ts'
+import type { DestinationPolicy } from './webhooks/destination.ts'
 import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import devices from './routes/devices.ts'
@@ -46,6 +47,8 @@ export interface AppOptions {
   rateLimitPerMinute?: number
   /** Failed authentications per minute per address before 429; 0 = off. */
   authFailuresPerMinute?: number
+  /** Special-range webhook destinations allowed (WEBHOOK_ALLOW_DESTINATIONS); default none. */
+  webhookDestinations?: DestinationPolicy
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -114,6 +117,6 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(users, { db: deps.db })
   await app.register(residents, { service: deps.alerts })
   await app.register(evaluation, { db: deps.db, weights: opts.weights ?? DEFAULT_WEIGHTS })
-  await app.register(webhooks, { db: deps.db })
+  await app.register(webhooks, { db: deps.db, destinations: opts.webhookDestinations })
   return app
 }

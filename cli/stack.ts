@@ -14,6 +14,7 @@ import { Escalator } from '../api/alerts/escalator.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
+import { destinationPolicy, type DestinationPolicy } from '../api/webhooks/destination.ts'
 import { Ingest } from '../ingest/service.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
@@ -117,7 +118,7 @@ export class ApiServer implements Unit {
     private readonly deps: Database & { metrics: Metrics },
     private readonly cfg: Pick<
       Config,
-      'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE'
+      'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
     >,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
@@ -125,11 +126,13 @@ export class ApiServer implements Unit {
     this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
     this.background = new Controller(log)
     this.escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
-    this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, dispatch, log.child({ module: 'webhooks' }))
+    this.destinations = destinationPolicy(cfg.WEBHOOK_ALLOW_DESTINATIONS)
+    this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, { ...dispatch, destinations: this.destinations }, log.child({ module: 'webhooks' }))
   }
 
   private readonly escalator: Escalator
   private readonly dispatcher: WebhookDispatcher
+  private readonly destinations: DestinationPolicy
 
   async start(): Promise<void> {
     const app = await buildApp({ ...this.deps, alerts: this.alerts }, this.log.child({ module: 'api' }), {
@@ -137,6 +140,7 @@ export class ApiServer implements Unit {
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
       authFailuresPerMinute: this.cfg.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+      webhookDestinations: this.destinations,
     })
     this.app = app
     try {

@@ -1,6 +1,7 @@
 // Configuration: one zod schema over the environment, parsed once at start-up.
 // This is the only module that reads `process.env`; everything else receives a `Config`.
 import path from 'node:path'
+import ipaddr from 'ipaddr.js'
 import { z } from 'zod'
 import { parseDuration } from './duration.ts'
 
@@ -112,6 +113,25 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   /** Failed API authentications per minute per client address before answers turn 429; 0 = no limit. */
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  /**
+   * Webhook destinations allowed despite being loopback, private, link-local, multicast or
+   * otherwise special: comma-separated addresses, CIDR networks or host names, e.g.
+   * `127.0.0.1,10.20.0.0/16,hooks.internal`. Unset = public addresses only.
+   */
+  WEBHOOK_ALLOW_DESTINATIONS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const entries = text.split(',').map((e) => e.trim()).filter(Boolean)
+      for (const e of entries) {
+        const valid = e.includes('/') ? ipaddr.isValidCIDR(e) : ipaddr.isValid(e) || /^[a-zA-Z0-9.-]+$/.test(e)
+        if (!valid) {
+          ctx.addIssue({ code: 'custom', message: `"${e}": expected an address, a CIDR network or a host name` })
+          return z.NEVER
+        }
+      }
+      return entries
+    }),
   NODE_RED_PORT: port.default(1880),
   /** bcrypt hash of the Node-RED editor's "admin" password; unset = no login (it listens on HOST only). */
   NODE_RED_ADMIN_HASH: optionalString,
