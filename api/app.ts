@@ -14,7 +14,7 @@ import type { Metrics } from '../core/metrics.ts'
 import type { AlertService } from './alerts/service.ts'
 import auth from './plugins/auth.ts'
 import rateLimits from './plugins/rate-limit.ts'
-import alertStream from './routes/alert-stream.ts'
+import alertStream, { type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
 import deviceAdmin from './routes/device-admin.ts'
@@ -47,6 +47,8 @@ export interface AppOptions {
   rateLimitPerMinute?: number
   /** Failed authentications per minute per address before 429; 0 = off. */
   authFailuresPerMinute?: number
+  /** Bounds of the live alert stream (backfill size and age, streams per token, token recheck). */
+  alertStream?: Partial<StreamLimits>
   /** Special-range webhook destinations allowed (WEBHOOK_ALLOW_DESTINATIONS); default none. */
   webhookDestinations?: DestinationPolicy
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
@@ -108,7 +110,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(health, deps)
   await app.register(devices, deps)
   await app.register(deadLetters, deps)
-  await app.register(alertStream, { service: deps.alerts })
+  await app.register(alertStream, { service: deps.alerts, db: deps.db, limits: opts.alertStream })
   await app.register(alerts, { service: deps.alerts })
   await app.register(silences, { db: deps.db })
   await app.register(rules, { db: deps.db })

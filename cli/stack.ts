@@ -119,6 +119,10 @@ export class ApiServer implements Unit {
     private readonly cfg: Pick<
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
+      | 'ALERT_STREAM_BACKFILL_MAX'
+      | 'ALERT_STREAM_BACKFILL_MAX_AGE'
+      | 'ALERT_STREAMS_PER_TOKEN'
+      | 'ALERT_STREAM_RECHECK'
     >,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
@@ -141,6 +145,12 @@ export class ApiServer implements Unit {
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
       authFailuresPerMinute: this.cfg.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
       webhookDestinations: this.destinations,
+      alertStream: {
+        backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
+        backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,
+        perToken: this.cfg.ALERT_STREAMS_PER_TOKEN,
+        recheckMs: this.cfg.ALERT_STREAM_RECHECK,
+      },
     })
     this.app = app
     try {

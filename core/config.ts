@@ -113,6 +113,14 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   /** Failed API authentications per minute per client address before answers turn 429; 0 = no limit. */
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  /** Live alert stream: most events a resume (Last-Event-ID) sends, the newest first kept. */
+  ALERT_STREAM_BACKFILL_MAX: positiveInt.default(1000),
+  /** Live alert stream: oldest event a resume sends, as an age. */
+  ALERT_STREAM_BACKFILL_MAX_AGE: durationMs.prefault('24h'),
+  /** Open live alert streams one API token may hold; more get 429 too_many_streams. */
+  ALERT_STREAMS_PER_TOKEN: positiveInt.default(5),
+  /** How often an open alert stream rechecks its token (revoked elsewhere, expired). */
+  ALERT_STREAM_RECHECK: durationMs.prefault('30s'),
   /**
    * Webhook destinations allowed despite being loopback, private, link-local, multicast or
    * otherwise special: comma-separated addresses, CIDR networks or host names, e.g.
