@@ -13,6 +13,7 @@ import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import type { AlertService } from './alerts/service.ts'
 import auth from './plugins/auth.ts'
+import metricsToken from './plugins/metrics-token.ts'
 import rateLimits from './plugins/rate-limit.ts'
 import alertStream, { type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
@@ -47,6 +48,8 @@ export interface AppOptions {
   rateLimitPerMinute?: number
   /** Failed authentications per minute per address before 429; 0 = off. */
   authFailuresPerMinute?: number
+  /** When set, GET /metrics needs `Authorization: Bearer <it>` (METRICS_TOKEN). */
+  metricsToken?: string | undefined
   /** Bounds of the live alert stream (backfill size and age, streams per token, token recheck). */
   alertStream?: Partial<StreamLimits>
   /** Special-range webhook destinations allowed (WEBHOOK_ALLOW_DESTINATIONS); default none. */
@@ -106,6 +109,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', decorateReply: false })
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'))
   await app.register(auth, { db: deps.db })
+  await app.register(metricsToken, { token: opts.metricsToken })
 
   await app.register(health, deps)
   await app.register(devices, deps)

@@ -123,6 +123,7 @@ export class ApiServer implements Unit {
       | 'ALERT_STREAM_BACKFILL_MAX_AGE'
       | 'ALERT_STREAMS_PER_TOKEN'
       | 'ALERT_STREAM_RECHECK'
+      | 'METRICS_TOKEN'
     >,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
@@ -145,6 +146,7 @@ export class ApiServer implements Unit {
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
       authFailuresPerMinute: this.cfg.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
       webhookDestinations: this.destinations,
+      metricsToken: this.cfg.METRICS_TOKEN,
       alertStream: {
         backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
         backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,

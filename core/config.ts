@@ -113,6 +113,8 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   /** Failed API authentications per minute per client address before answers turn 429; 0 = no limit. */
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset = open (listen on HOST only). */
+  METRICS_TOKEN: optionalString,
   /** Live alert stream: most events a resume (Last-Event-ID) sends, the newest first kept. */
   ALERT_STREAM_BACKFILL_MAX: positiveInt.default(1000),
   /** Live alert stream: oldest event a resume sends, as an age. */

@@ -100,10 +100,14 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
   ['rank_change', (r) => r.change.rank],
 ]
 
-/** RFC 4180: quote fields holding a comma, quote or line break; double inner quotes. */
-function csvField(v: string | number | null): string {
+/**
+ * RFC 4180: quote fields holding a comma, quote or line break; double inner quotes. A text that
+ * a spreadsheet would run as a formula (starting with = + - @, tab or carriage return; OWASP,
+ * "CSV Injection") gets a leading apostrophe, so a company named `=HYPERLINK(...)` stays text.
+ */
+export function csvField(v: string | number | null): string {
   if (v === null) return ''
-  const s = String(v)
+  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v)
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
