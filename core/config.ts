@@ -143,7 +143,7 @@ export const envSchema = z.object({
       return entries
     }),
   NODE_RED_PORT: port.default(1880),
-  /** bcrypt hash of the Node-RED editor's "admin" password; unset = no login (it listens on HOST only). */
+  /** bcrypt hash of the Node-RED editor's "admin" password; unset = one generated on first start, printed once (hash in DATA_DIR/node-red-admin-hash). */
   NODE_RED_ADMIN_HASH: optionalString,
   LOG_LEVEL: logLevel.default('info'),
 })
