@@ -98,6 +98,7 @@ type Mutation =
   | { kind: 'query'; index: number; value: unknown; others: unknown[] }
   | { kind: 'body-field'; index: number; value: unknown; drop: boolean }
   | { kind: 'body-whole'; value: unknown }
+  | { kind: 'body-deep'; steps: number[]; value: unknown }
   | { kind: 'raw-body'; text: string; contentType: string }
 
 const rawBodies = fc.record({
@@ -130,6 +131,8 @@ function mutations(params: Param[], body: Schema | undefined): fc.Arbitrary<Muta
   if (body) {
     if (fields.length > 0) options.push(fc.record({ kind: fc.constant('body-field' as const), index: fc.nat(fields.length - 1), value: hostile, drop: fc.boolean() }))
     options.push(fc.record({ kind: fc.constant('body-whole' as const), value: hostile }))
+    // A plausible body with one value somewhere inside (a rule's scope, a list item) made hostile.
+    options.push(fc.record({ kind: fc.constant('body-deep' as const), steps: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), value: hostile }))
   }
   options.push(rawBodies.map((r) => ({ kind: 'raw-body' as const, ...r })))
   return fc.oneof(...options)
@@ -194,6 +197,7 @@ describe.skipIf(!pgUp)('OpenAPI fuzz: generated invalid requests', () => {
                 const key = Object.keys(bodySchema?.properties ?? {})[mutation.index] ?? ''
                 payload = JSON.stringify(mutation.drop ? Object.fromEntries(Object.entries(body).filter(([k]) => k !== key)) : { ...body, [key]: mutation.value })
               } else if (mutation.kind === 'body-whole') payload = json(mutation.value)
+              else if (mutation.kind === 'body-deep') payload = json(replaceDeep(body, mutation.steps, mutation.value))
               else if (mutation.kind === 'raw-body') {
                 payload = mutation.text
                 headers['content-type'] = mutation.contentType
@@ -216,6 +220,17 @@ describe.skipIf(!pgUp)('OpenAPI fuzz: generated invalid requests', () => {
     expect(failures.slice(0, 40)).toEqual([])
   })
 })
+
+/** A copy of `value` with what `steps` lead to (an index into the keys at each level) replaced. */
+function replaceDeep(value: unknown, steps: number[], replacement: unknown): unknown {
+  const [step, ...rest] = steps
+  if (step === undefined || value === null || typeof value !== 'object') return replacement
+  const entries = Object.entries(value)
+  if (entries.length === 0) return replacement
+  const key = entries[step % entries.length]?.[0] ?? ''
+  const next = Object.fromEntries(entries.map(([k, v]) => [k, k === key ? replaceDeep(v, rest, replacement) : v]))
+  return Array.isArray(value) ? Object.values(next) : next
+}
 
 /** JSON text of a value; `undefined` (which JSON.stringify returns for it at run time) as null. */
 function json(v: unknown): string {
