@@ -47,9 +47,9 @@ export function deniedRange(address: string, policy: DestinationPolicy): string 
   return range
 }
 
-/** A URL's host without IPv6 brackets. */
+/** A URL's host without IPv6 brackets or the root label's trailing dot (`localhost.`). */
 function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  return url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase()
 }
 
 /**

@@ -46,6 +46,8 @@ describe('webhook destinations', () => {
     expect(deniedRange('10.21.0.1', policy)).toBe('private')
     expect(literalDenial(new URL('http://hooks.internal/x'), policy)).toBeUndefined()
     expect(literalDenial(new URL('http://localhost/x'), none)).toBe('loopback')
+    expect(literalDenial(new URL('http://localhost./x'), none)).toBe('loopback')
+    expect(literalDenial(new URL('http://2130706433/x'), none)).toBe('loopback')
     expect(literalDenial(new URL('http://[::1]/x'), none)).toBe('loopback')
     expect(literalDenial(new URL('http://example.com/x'), none)).toBeUndefined()
   })
