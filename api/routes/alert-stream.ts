@@ -5,8 +5,9 @@
 // Bounded (issue 7, item 8): the backfill is at most the newest `backfillMax` events no older
 // than `backfillMaxAgeMs` (an `event: truncated` says when older ones were left out; the history
 // is in GET /api/v1/alerts), and it waits for `drain` whenever the socket's buffer is full, so a
-// client that never reads holds one frame in memory, not the history. A live client that cannot
-// keep up is disconnected (it resumes from its last id). A token has at most `perToken` streams.
+// client that never reads holds one page of rows and one frame in memory, not the history. A live client that cannot
+// keep up is disconnected (it resumes from its last id), and so is one whose buffer stays full
+// from one heartbeat to the next (15-30 s). A token has at most `perToken` streams.
 //
 // A stream lives no longer than its token (item 7): revoking the token through the API ends it
 // at once (an in-process event); a revocation elsewhere (the CLI, another instance) or the
@@ -35,7 +36,8 @@ export interface StreamLimits {
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = { backfillMax: 1000, backfillMaxAgeMs: 86_400_000, perToken: 5, recheckMs: 30_000 }
 
-const BACKFILL_PAGE = 500
+/** Rows read per backfill query: what a stream waiting for `drain` holds in memory at most. */
+const BACKFILL_PAGE = 100
 /** Events queued for one slow client before it is cut off. */
 const MAX_QUEUED = 2000
 const HEARTBEAT_MS = 15_000
@@ -157,7 +159,13 @@ const stream: FastifyPluginAsyncZod<{ service: AlertService; db: Db; limits?: Pa
       // Listen first, so nothing committed during the backfill falls between the two.
       service.bus.on('event', onEvent)
       app.revocations.on('revoked', onRevoked)
-      const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS)
+      // A client whose buffer stayed full from one heartbeat to the next has stopped reading: cut it off.
+      let stalled = false
+      const heartbeat = setInterval(() => {
+        if (raw.writableNeedDrain && stalled) return close()
+        stalled = raw.writableNeedDrain
+        raw.write(': ping\n\n')
+      }, HEARTBEAT_MS)
       const recheck = setInterval(recheckNow, limits.recheckMs)
       req.raw.on('close', close)
 
