@@ -16,6 +16,7 @@ import { AlertHistoryRetention } from '../api/alerts/retention.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
+import { destinationPolicy, type DestinationPolicy } from '../api/webhooks/destination.ts'
 import { Ingest } from '../ingest/service.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
@@ -128,7 +129,12 @@ export class ApiServer implements Unit {
     private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'>,
     private readonly cfg: Pick<
       Config,
-      'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE'
+      'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
+      | 'ALERT_STREAM_BACKFILL_MAX'
+      | 'ALERT_STREAM_BACKFILL_MAX_AGE'
+      | 'ALERT_STREAMS_PER_TOKEN'
+      | 'ALERT_STREAM_RECHECK'
+      | 'METRICS_TOKEN'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'>,
     private readonly log: Logger,
@@ -137,19 +143,30 @@ export class ApiServer implements Unit {
     this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
     this.background = new Controller(log)
     this.escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
-    this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, dispatch, log.child({ module: 'webhooks' }))
+    this.destinations = destinationPolicy(cfg.WEBHOOK_ALLOW_DESTINATIONS)
+    this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, { ...dispatch, destinations: this.destinations }, log.child({ module: 'webhooks' }))
     this.retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }))
   }
 
   private readonly escalator: Escalator
   private readonly dispatcher: WebhookDispatcher
   private readonly retention: AlertHistoryRetention
+  private readonly destinations: DestinationPolicy
 
   async start(): Promise<void> {
     const app = await buildApp({ ...this.deps, alerts: this.alerts }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
+      authFailuresPerMinute: this.cfg.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+      webhookDestinations: this.destinations,
+      metricsToken: this.cfg.METRICS_TOKEN,
+      alertStream: {
+        backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
+        backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,
+        perToken: this.cfg.ALERT_STREAMS_PER_TOKEN,
+        recheckMs: this.cfg.ALERT_STREAM_RECHECK,
+      },
     })
     this.app = app
     try {

@@ -9,7 +9,7 @@ import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { alertEventSchema, alertSchema } from '../alerts/schemas.ts'
 import type { Action, AlertService } from '../alerts/service.ts'
 import { companyScope, principalOf, requireRole } from '../plugins/auth.ts'
-import { errorBody, errorResponses, limitParam, timestamp } from '../schemas.ts'
+import { errorBody, errorResponses, limitParam, requestTime } from '../schemas.ts'
 
 const idParams = z.object({ id: z.coerce.number().int().positive() })
 const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).default({})
@@ -24,9 +24,9 @@ const reportBody = z.object({
   deviceId: z.string().min(1).max(64).nullable(),
   condition: z.enum(['active', 'cleared']),
   value: z.number().nullable().optional(),
-  at: timestamp.optional().describe('When the condition was observed; default now'),
+  at: requestTime.optional().describe('When the condition was observed; default now'),
   reason: z.string().max(500).optional(),
-  predictedAt: timestamp.nullable().optional(),
+  predictedAt: requestTime.nullable().optional(),
   flapping: z.boolean().optional(),
   source: z.enum(ALERT_SOURCES).optional().describe('Default rules; other sources need severity and title'),
   severity: z.enum(SEVERITIES).optional(),
@@ -82,8 +82,8 @@ const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
           company: z.string().optional(),
           device: z.string().optional(),
           rule: z.string().optional(),
-          from: timestamp.optional().describe('Raised at or after'),
-          to: timestamp.optional().describe('Raised before'),
+          from: requestTime.optional().describe('Raised at or after'),
+          to: requestTime.optional().describe('Raised before'),
           limit: limitParam,
           cursor: z.coerce.number().int().positive().optional().describe('The nextCursor of the previous page'),
         }),

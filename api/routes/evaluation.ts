@@ -7,7 +7,7 @@ import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../evaluation/score.ts'
 import { requireRole } from '../plugins/auth.ts'
-import { errorResponses, timestamp } from '../schemas.ts'
+import { errorResponses, requestTime, timestamp } from '../schemas.ts'
 
 const DAY_MS = 86_400_000
 const share = z.number().nullable()
@@ -53,8 +53,8 @@ const figures = z.object({
 type Row = z.infer<typeof figures>
 
 const period = z.object({
-  from: timestamp.optional().describe('Default: 30 days before `to`'),
-  to: timestamp.optional().describe('Default: now'),
+  from: requestTime.optional().describe('Default: 30 days before `to`'),
+  to: requestTime.optional().describe('Default: now'),
 })
 
 function resolvePeriod(q: { from?: Date | undefined; to?: Date | undefined }): { from: Date; to: Date; previousFrom: Date } {
@@ -126,10 +126,14 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
   ['rank_change', (r) => r.change.rank],
 ]
 
-/** RFC 4180: quote fields holding a comma, quote or line break; double inner quotes. */
-function csvField(v: string | number | null): string {
+/**
+ * RFC 4180: quote fields holding a comma, quote or line break; double inner quotes. A text that
+ * a spreadsheet would run as a formula (starting with = + - @, tab or carriage return; OWASP,
+ * "CSV Injection") gets a leading apostrophe, so a company named `=HYPERLINK(...)` stays text.
+ */
+export function csvField(v: string | number | null): string {
   if (v === null) return ''
-  const s = String(v)
+  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v)
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 

@@ -247,6 +247,22 @@ export async function eventsAfter(
   return rows
 }
 
+/**
+ * Where a capped backfill starts: the id after which the newest `maxCount` events (after
+ * `afterId`, at or after `since`, of the company if given) follow.
+ */
+export async function backfillStart(db: Queryable, afterId: number, since: Date, maxCount: number, companyId: string | null): Promise<number> {
+  // None qualifies: start after the newest event there is, so nothing older is read at all.
+  const [row] = await db.query<{ start: string | number | null }>(
+    `SELECT COALESCE(MIN(id) - 1, (SELECT MAX(id) FROM alert_events)) AS start FROM (
+       SELECT e.id FROM alert_events e JOIN alerts al ON al.id = e.alert_id
+       WHERE e.id > $1 AND e.at >= $2 AND ($3::text IS NULL OR al.company_id = $3)
+       ORDER BY e.id DESC LIMIT $4) newest`,
+    [afterId, since, companyId, maxCount],
+  )
+  return row?.start === null || row?.start === undefined ? afterId : Math.max(afterId, Number(row.start))
+}
+
 export interface AlertFilter {
   states?: AlertState[] | undefined
   severities?: Severity[] | undefined

@@ -1,11 +1,13 @@
 // An API instance over a given database, with an admin token, for inject() tests.
 import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
 import { buildApp, type App, type AppDeps, type AppOptions } from '../../api/app.ts'
-import type { Db } from '../../core/db/client.ts'
-import type { DbFeatures } from '../../core/db/migrate.ts'
+import { openDb, type Db } from '../../core/db/client.ts'
+import { migrate, type DbFeatures } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createMetrics } from '../../core/metrics.ts'
 import { insertUser, issueToken, type Role } from '../../core/repos/tokens.ts'
+import { createTestDatabase } from './services.ts'
+import { seed } from './stack.ts'
 
 export async function apiFor(db: Db, features: DbFeatures, opts: AppOptions = {}, probes?: AppDeps['probes']): Promise<{ app: App; alerts: AlertService; token: string; tokenFor: (role: Role) => Promise<string> }> {
   const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger)
@@ -16,4 +18,22 @@ export async function apiFor(db: Db, features: DbFeatures, opts: AppOptions = {}
     return (await issueToken(db, userId)).token
   }
   return { app, alerts, token: await tokenFor('admin'), tokenFor }
+}
+
+/** An API on a PostgreSQL database of its own, migrated and seeded; `close()` drops it. */
+export async function apiOnPostgres(opts: AppOptions = {}): Promise<Awaited<ReturnType<typeof apiFor>> & { db: Db; close: () => Promise<void> }> {
+  const tdb = await createTestDatabase()
+  const db = await openDb({ url: tdb.url })
+  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  await seed(db)
+  const api = await apiFor(db, features, opts)
+  return {
+    ...api,
+    db,
+    close: async () => {
+      await api.app.close()
+      await db.close()
+      await tdb.drop()
+    },
+  }
 }
