@@ -30,6 +30,7 @@ import {
   updateAlert,
   type Alert,
   type AlertEvent,
+  type AlertEventType,
   type AlertPatch,
   type AlertSource,
   type Severity,
@@ -250,7 +251,7 @@ export class AlertService {
       const current = await getAlert(tx, id, true)
       if (!current) throw new AppError('not_found', `No alert ${id}`)
       const now = this.clock()
-      const record = async (alert: Alert, type: string, n: string | null = note ?? null) => {
+      const record = async (alert: Alert, type: AlertEventType, n: string | null = note ?? null) => {
         events.push({ event: await insertEvent(tx, { alertId: id, type, actor, note: n, at: now }), alert })
         return alert
       }

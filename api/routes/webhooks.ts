@@ -4,14 +4,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
-import { SEVERITIES } from '../../core/repos/alerts.ts'
+import { ALERT_EVENT_TYPES, SEVERITIES } from '../../core/repos/alerts.ts'
 import { deleteWebhook, getWebhook, insertWebhook, listDeliveries, listWebhooks } from '../../core/repos/webhooks.ts'
 import { generateSecret } from '../../core/secrets.ts'
 import { requireRole } from '../plugins/auth.ts'
 import { DENY_ALL_SPECIAL, literalDenial, type DestinationPolicy } from '../webhooks/destination.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
 
-const EVENT_TYPES = ['raised', 'updated', 'cleared', 'acknowledged', 'started', 'resolved', 'commented', 'escalated', 'reminded'] as const
 
 const webhook = z.object({
   id: z.string(),
@@ -42,7 +41,7 @@ const webhooks: FastifyPluginAsyncZod<{ db: Db; destinations?: DestinationPolicy
           secret: z.string().min(16, 'a secret needs at least 16 characters').max(200).optional().describe('Default: generated'),
           severities: z.array(z.enum(SEVERITIES)).min(1).optional().describe('Default: all'),
           communityIds: z.array(z.string()).min(1).optional().describe('Default: all'),
-          events: z.array(z.enum(EVENT_TYPES)).min(1).optional().describe('Default: all'),
+          events: z.array(z.enum(ALERT_EVENT_TYPES)).min(1).optional().describe('Default: all'),
         }),
         response: { 201: z.object({ webhook, secret: z.string() }), ...errorResponses },
       },

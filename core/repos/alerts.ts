@@ -2,6 +2,9 @@
 import type { Queryable } from '../db/client.ts'
 
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const
+/** Every kind of row in an alert's history; webhooks and the live stream filter on these. */
+export const ALERT_EVENT_TYPES = ['raised', 'updated', 'cleared', 'acknowledged', 'started', 'resolved', 'commented', 'escalated', 'reminded', 'unsilenced'] as const
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number]
 export type Severity = (typeof SEVERITIES)[number]
 export const ALERT_STATES = ['open', 'acknowledged', 'in_progress', 'resolved'] as const
 export type AlertState = (typeof ALERT_STATES)[number]
@@ -214,7 +217,7 @@ export async function updateAlert(db: Queryable, id: number, patch: AlertPatch):
 
 export async function insertEvent(
   db: Queryable,
-  e: { alertId: number; type: string; actor: string; note?: string | null; data?: Record<string, unknown> | null; at?: Date },
+  e: { alertId: number; type: AlertEventType; actor: string; note?: string | null; data?: Record<string, unknown> | null; at?: Date },
 ): Promise<AlertEvent> {
   const [row] = await db.query<AlertEvent>(
     `INSERT INTO alert_events (alert_id, type, actor, note, data, at) VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()))

@@ -9,8 +9,15 @@ import { insertUser, issueToken, type Role } from '../../core/repos/tokens.ts'
 import { createTestDatabase } from './services.ts'
 import { seed } from './stack.ts'
 
-export async function apiFor(db: Db, features: DbFeatures, opts: AppOptions = {}, probes?: AppDeps['probes']): Promise<{ app: App; alerts: AlertService; token: string; tokenFor: (role: Role) => Promise<string> }> {
-  const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger)
+export async function apiFor(
+  db: Db,
+  features: DbFeatures,
+  opts: AppOptions = {},
+  probes?: AppDeps['probes'],
+  /** The alert service's clock (default: the real one). */
+  clock?: () => Date,
+): Promise<{ app: App; alerts: AlertService; token: string; tokenFor: (role: Role) => Promise<string> }> {
+  const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, clock)
   const app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, ...(probes ? { probes } : {}) }, silentLogger, opts)
   await app.ready()
   const tokenFor = async (role: Role) => {
