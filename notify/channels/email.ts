@@ -48,13 +48,14 @@ interface SmtpError {
 
 export function smtpFailure(err: unknown): DeliveryOutcome {
   const e = (typeof err === 'object' && err !== null ? err : {}) as SmtpError
+  // A refused STARTTLS comes with the server's 5xx, but what the operator must hear is "no TLS".
+  if (e.code === 'ETLS') return failed(false, e.code, 'mail server offered no usable TLS (STARTTLS required, or certificate refused)')
   if (typeof e.responseCode === 'number') {
     const transient = e.responseCode >= 400 && e.responseCode < 500
     return failed(transient, `smtp ${e.responseCode}`, `mail server ${transient ? 'deferred' : 'refused'} the message (${e.responseCode})`)
   }
   const code = e.code ?? 'smtp error'
   if (code === 'EAUTH') return failed(false, code, 'mail server refused the credentials')
-  if (code === 'ETLS') return failed(false, code, 'mail server offered no usable TLS (STARTTLS required, or certificate refused)')
   if (code === 'EENVELOPE' || code === 'EMESSAGE') return failed(false, code, 'message or recipient address refused before sending')
   return failed(true, code, `mail server unreachable (${code})`)
 }
