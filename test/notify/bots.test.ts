@@ -4,10 +4,9 @@
 // success, the vendor's rate-limit code, HTTP 429/5xx and a refusal, and the outcome is checked.
 import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DeliveryOutcome } from '../../notify/channel.ts'
 import { channelConfigSchema, createChannel, type ChannelConfigInput } from '../../notify/channels/index.ts'
 import { dingtalkSign } from '../../notify/channels/dingtalk.ts'
-import { closedBase, expectClean, message, NOW, vendorServer, type Answer, type VendorServer } from './vendor-server.ts'
+import { closedBase, expectClean, expectOutcomes, message, NOW, vendorServer, type OutcomeCase, type VendorServer } from './vendor-server.ts'
 
 let server: VendorServer
 beforeAll(async () => {
@@ -19,20 +18,8 @@ afterAll(async () => {
 
 const channel = (config: ChannelConfigInput) => createChannel(channelConfigSchema.parse(config), { now: () => NOW })
 
-interface Case {
-  name: string
-  answer: Answer
-  expected: Partial<DeliveryOutcome>
-}
-
-async function outcomes(config: (base: string) => ChannelConfigInput, cases: Case[], secrets: string[]): Promise<void> {
-  for (const c of cases) {
-    server.answer(c.answer)
-    const outcome = await channel(config(server.base)).send(message, {})
-    expect(outcome, c.name).toMatchObject(c.expected)
-    if (!('retryAfterMs' in c.expected)) expect(outcome.retryAfterMs, c.name).toBeUndefined()
-    expectClean(outcome, ...secrets)
-  }
+async function outcomes(config: (base: string) => ChannelConfigInput, cases: (OutcomeCase & { name: string })[], secrets: string[]): Promise<void> {
+  await expectOutcomes(server, () => channel(config(server.base)).send(message, {}), cases, secrets)
   const refused = await channel(config(await closedBase())).send(message, {})
   expect(refused).toMatchObject({ ok: false, retryable: true, status: 'ECONNREFUSED' })
   expectClean(refused, ...secrets)

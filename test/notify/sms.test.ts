@@ -8,7 +8,7 @@ import { channelConfigSchema, createChannel, type ChannelConfigInput } from '../
 import { aliyunSign } from '../../notify/channels/sms-aliyun.ts'
 import { tc3Sign } from '../../notify/channels/sms-tencent.ts'
 import { maskPhone } from '../../notify/mask.ts'
-import { closedBase, expectClean, message, NOW, vendorServer, type VendorServer } from './vendor-server.ts'
+import { closedBase, expectClean, expectOutcomes, message, NOW, vendorServer, type OutcomeCase, type VendorServer } from './vendor-server.ts'
 
 let server: VendorServer
 beforeAll(async () => {
@@ -73,27 +73,22 @@ describe('Aliyun SMS SendSms (HMAC-SHA1, 2017-05-25)', () => {
     const expected = aliyunExpectedUrl({
       AccessKeyId: KEY_ID, Action: 'SendSms', Format: 'JSON', OutId: message.alertId, PhoneNumbers: '13812341234', RegionId: 'cn-hangzhou',
       SignName: '幸福物业', SignatureMethod: 'HMAC-SHA1', SignatureNonce: NONCE, SignatureVersion: '1.0', TemplateCode: 'SMS_460755012',
-      TemplateParam: JSON.stringify({ place: '幸福小区3号楼', what: '电梯困人', deadline: '15:30', link: message.link }),
+      TemplateParam: JSON.stringify({ place: '幸福小区(北区)3号楼', what: '电梯困人', deadline: '15:30', link: message.link }),
       Timestamp: '2026-03-01T08:00:00Z', Version: '2017-05-25',
     }, KEY_SECRET)
     expect(req?.url).toBe(expected)
   })
 
   it('maps each answer to ok / retryable / retryAfterMs, masking the number', async () => {
-    const cases = [
-      { body: { Code: 'isv.BUSINESS_LIMIT_CONTROL', Message: '触发分钟级流控Permits:1' }, status: 200, expected: { ok: false, retryable: true, retryAfterMs: 60_000, status: 'isv.BUSINESS_LIMIT_CONTROL' } },
-      { body: { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }, status: 400, expected: { ok: false, retryable: true, status: 'Throttling.User' } },
-      { body: { Code: 'isp.SYSTEM_ERROR' }, status: 200, expected: { ok: false, retryable: true } },
-      { body: { Code: 'isv.MOBILE_NUMBER_ILLEGAL' }, status: 200, expected: { ok: false, retryable: false, status: 'isv.MOBILE_NUMBER_ILLEGAL' } },
-      { body: { Code: 'SignatureDoesNotMatch' }, status: 400, expected: { ok: false, retryable: false } },
-      { body: '<html>bad gateway</html>', status: 502, expected: { ok: false, retryable: true, status: 'http 502' } },
+    const cases: OutcomeCase[] = [
+      { answer: { status: 200, body: { Code: 'isv.BUSINESS_LIMIT_CONTROL', Message: '触发分钟级流控Permits:1' } }, expected: { ok: false, retryable: true, retryAfterMs: 60_000, status: 'isv.BUSINESS_LIMIT_CONTROL' } },
+      { answer: { status: 400, body: { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' } }, expected: { ok: false, retryable: true, status: 'Throttling.User' } },
+      { answer: { status: 200, body: { Code: 'isp.SYSTEM_ERROR' } }, expected: { ok: false, retryable: true } },
+      { answer: { status: 200, body: { Code: 'isv.MOBILE_NUMBER_ILLEGAL' } }, expected: { ok: false, retryable: false, status: 'isv.MOBILE_NUMBER_ILLEGAL' } },
+      { answer: { status: 400, body: { Code: 'SignatureDoesNotMatch' } }, expected: { ok: false, retryable: false } },
+      { answer: { status: 502, body: '<html>bad gateway</html>' }, expected: { ok: false, retryable: true, status: 'http 502' } },
     ]
-    for (const c of cases) {
-      server.answer({ status: c.status, body: c.body })
-      const outcome = await channel(config(server.base)).send(message, { address: PHONE })
-      expect(outcome).toMatchObject(c.expected)
-      expectClean(outcome, KEY_SECRET, '13812341234')
-    }
+    await expectOutcomes(server, () => channel(config(server.base)).send(message, { address: PHONE }), cases, [KEY_SECRET, '13812341234'])
     const refused = await channel(config(await closedBase())).send(message, { address: PHONE })
     expect(refused).toMatchObject({ ok: false, retryable: true, status: 'ECONNREFUSED' })
     expectClean(refused, KEY_SECRET, '13812341234')
@@ -139,7 +134,7 @@ describe('Tencent Cloud SMS SendSms (TC3-HMAC-SHA256, 2021-01-11)', () => {
     expect(outcome).toMatchObject({ ok: true, status: 'Ok' })
     expect(outcome.detail).toContain('138****1234')
     const req = server.received[before]
-    const body = JSON.stringify({ PhoneNumberSet: [PHONE], SmsSdkAppId: '1400787878', TemplateId: '449739', SignName: '幸福物业', TemplateParamSet: ['幸福小区3号楼', '电梯困人', '15:30'], SessionContext: message.alertId })
+    const body = JSON.stringify({ PhoneNumberSet: [PHONE], SmsSdkAppId: '1400787878', TemplateId: '449739', SignName: '幸福物业', TemplateParamSet: ['幸福小区(北区)3号楼', '电梯困人', '15:30'], SessionContext: message.alertId })
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('/')
     expect(req?.body.equals(Buffer.from(body, 'utf8'))).toBe(true)
@@ -159,21 +154,16 @@ describe('Tencent Cloud SMS SendSms (TC3-HMAC-SHA256, 2021-01-11)', () => {
   it('maps each answer to ok / retryable / retryAfterMs, masking the number', async () => {
     const status = (Code: string) => ({ Response: { SendStatusSet: [{ Code, PhoneNumber: PHONE, Message: Code }], RequestId: 'r' } })
     const error = (Code: string) => ({ Response: { Error: { Code, Message: Code }, RequestId: 'r' } })
-    const cases = [
-      { body: status('LimitExceeded.PhoneNumberThirtySecondLimit'), status: 200, expected: { ok: false, retryable: true, retryAfterMs: 30_000 } },
-      { body: error('RequestLimitExceeded'), status: 200, expected: { ok: false, retryable: true, retryAfterMs: 1000, status: 'RequestLimitExceeded' } },
-      { body: error('InternalError.Timeout'), status: 200, expected: { ok: false, retryable: true } },
-      { body: error('AuthFailure.SignatureFailure'), status: 200, expected: { ok: false, retryable: false, status: 'AuthFailure.SignatureFailure' } },
-      { body: status('InvalidParameterValue.IncorrectPhoneNumber'), status: 200, expected: { ok: false, retryable: false } },
-      { body: '', status: 503, expected: { ok: false, retryable: true, status: 'http 503' } },
-      { body: '', status: 429, expected: { ok: false, retryable: true, status: 'http 429' } },
+    const cases: OutcomeCase[] = [
+      { answer: { status: 200, body: status('LimitExceeded.PhoneNumberThirtySecondLimit') }, expected: { ok: false, retryable: true, retryAfterMs: 30_000 } },
+      { answer: { status: 200, body: error('RequestLimitExceeded') }, expected: { ok: false, retryable: true, retryAfterMs: 1000, status: 'RequestLimitExceeded' } },
+      { answer: { status: 200, body: error('InternalError.Timeout') }, expected: { ok: false, retryable: true } },
+      { answer: { status: 200, body: error('AuthFailure.SignatureFailure') }, expected: { ok: false, retryable: false, status: 'AuthFailure.SignatureFailure' } },
+      { answer: { status: 200, body: status('InvalidParameterValue.IncorrectPhoneNumber') }, expected: { ok: false, retryable: false } },
+      { answer: { status: 503, body: '' }, expected: { ok: false, retryable: true, status: 'http 503' } },
+      { answer: { status: 429, body: '' }, expected: { ok: false, retryable: true, status: 'http 429' } },
     ]
-    for (const c of cases) {
-      server.answer({ status: c.status, body: c.body })
-      const outcome = await channel(config(server.base)).send(message, { address: PHONE })
-      expect(outcome).toMatchObject(c.expected)
-      expectClean(outcome, SECRET_KEY, '13812341234')
-    }
+    await expectOutcomes(server, () => channel(config(server.base)).send(message, { address: PHONE }), cases, [SECRET_KEY, '13812341234'])
     const refused = await channel(config(await closedBase())).send(message, { address: PHONE })
     expect(refused).toMatchObject({ ok: false, retryable: true, status: 'ECONNREFUSED' })
   })

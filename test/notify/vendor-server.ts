@@ -66,7 +66,7 @@ export const message: Message = {
   text: '3号楼 2号电梯 有人被困\n请在 15:30 前确认',
   short: '紧急:幸福小区3号楼电梯困人,15:30前确认 https://hb.example/a/Xy12',
   link: 'https://hb.example/a/Xy12',
-  params: { place: '幸福小区3号楼', what: '电梯困人', deadline: '15:30', link: 'https://hb.example/a/Xy12' },
+  params: { place: '幸福小区(北区)3号楼', what: '电梯困人', deadline: '15:30', link: 'https://hb.example/a/Xy12' },
 }
 
 /** Pinned clock: 2026-03-01T08:00:00.123Z. */
@@ -76,4 +76,21 @@ export const NOW = Date.UTC(2026, 2, 1, 8, 0, 0, 123)
 export function expectClean(outcome: DeliveryOutcome, ...forbidden: string[]): void {
   const text = JSON.stringify(outcome)
   for (const f of forbidden) expect(text).not.toContain(f)
+}
+
+export interface OutcomeCase {
+  answer: Answer
+  expected: Partial<DeliveryOutcome>
+}
+
+/** Each scripted answer in turn, and the outcome the adapter makes of it; no retryAfterMs unless expected. */
+export async function expectOutcomes(server: VendorServer, send: () => Promise<DeliveryOutcome>, cases: OutcomeCase[], forbidden: string[]): Promise<void> {
+  for (const c of cases) {
+    server.answer(c.answer)
+    const outcome = await send()
+    const what = JSON.stringify(c.answer)
+    expect(outcome, what).toMatchObject(c.expected)
+    if (!('retryAfterMs' in c.expected)) expect(outcome.retryAfterMs, what).toBeUndefined()
+    expectClean(outcome, ...forbidden)
+  }
 }
