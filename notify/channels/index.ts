@@ -14,26 +14,41 @@ import { createTencentSmsChannel, tencentSmsSecretsSchema, tencentSmsSettingsSch
 import { createWecomChannel, wecomSecretsSchema, wecomSettingsSchema } from './wecom.ts'
 import { createWebpushChannel, webpushSecretsSchema, webpushSettingsSchema } from './webpush.ts'
 
-const member = <K extends string, S extends z.ZodType, T extends z.ZodType>(kind: K, settings: S, secrets: T) =>
-  z.object({ kind: z.literal(kind), settings, secrets })
+/**
+ * Each vendor kind's settings (stored in clear, shown to administrators) and secrets (stored
+ * sealed, never returned), for whoever validates a channel apart from building it (the API).
+ */
+export const channelSchemas = {
+  email: { settings: emailSettingsSchema, secrets: emailSecretsSchema },
+  wecom: { settings: wecomSettingsSchema, secrets: wecomSecretsSchema },
+  dingtalk: { settings: dingtalkSettingsSchema, secrets: dingtalkSecretsSchema },
+  feishu: { settings: feishuSettingsSchema, secrets: feishuSecretsSchema },
+  sms_aliyun: { settings: aliyunSmsSettingsSchema, secrets: aliyunSmsSecretsSchema },
+  sms_tencent: { settings: tencentSmsSettingsSchema, secrets: tencentSmsSecretsSchema },
+  webpush: { settings: webpushSettingsSchema, secrets: webpushSecretsSchema },
+} as const
+
+const member = <K extends keyof typeof channelSchemas | 'sms_http', S extends z.ZodType, T extends z.ZodType>(kind: K, schemas: { settings: S; secrets: T }) =>
+  z.object({ kind: z.literal(kind), settings: schemas.settings, secrets: schemas.secrets })
 
 // ── sms_http ────────────────────────────────────────────────────────────────────────────────
 // The generic HTTP SMS gateway adapter lives in notify/channels/sms-http.ts (built on the outbox
 // branch). Until it is merged this member only reserves the kind: its settings and secrets are
-// opaque here and createChannel refuses it. When sms-http.ts lands, replace this schema with its
-// `httpSmsConfigSchema` and the case below with `createHttpSmsChannel(settings, secrets, deps)`.
-const smsHttpConfigSchema = member('sms_http', z.record(z.string(), z.unknown()), z.record(z.string(), z.string()))
+// opaque here and createChannel refuses it. When sms-http.ts lands, use its schemas here
+// (`httpSmsConfigSchema`, `httpSmsSecretsSchema`) and in the case below
+// `createHttpSmsChannel(config.settings, config.secrets, { fetch: d.fetch, now: () => new Date(d.now()) })`.
+const smsHttpConfigSchema = member('sms_http', { settings: z.record(z.string(), z.unknown()), secrets: z.record(z.string(), z.string()) })
 // ────────────────────────────────────────────────────────────────────────────────────────────
 
 export const channelConfigSchema = z.discriminatedUnion('kind', [
-  member('email', emailSettingsSchema, emailSecretsSchema),
-  member('wecom', wecomSettingsSchema, wecomSecretsSchema),
-  member('dingtalk', dingtalkSettingsSchema, dingtalkSecretsSchema),
-  member('feishu', feishuSettingsSchema, feishuSecretsSchema),
-  member('sms_aliyun', aliyunSmsSettingsSchema, aliyunSmsSecretsSchema),
-  member('sms_tencent', tencentSmsSettingsSchema, tencentSmsSecretsSchema),
+  member('email', channelSchemas.email),
+  member('wecom', channelSchemas.wecom),
+  member('dingtalk', channelSchemas.dingtalk),
+  member('feishu', channelSchemas.feishu),
+  member('sms_aliyun', channelSchemas.sms_aliyun),
+  member('sms_tencent', channelSchemas.sms_tencent),
   smsHttpConfigSchema,
-  member('webpush', webpushSettingsSchema, webpushSecretsSchema),
+  member('webpush', channelSchemas.webpush),
 ])
 export type ChannelConfig = z.infer<typeof channelConfigSchema>
 /** What a client sends: defaults not yet applied. */

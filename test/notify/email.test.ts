@@ -81,6 +81,14 @@ describe('e-mail over SMTP', () => {
     expectClean(outcome, PASSWORD)
   })
 
+  it('speaks implicit TLS from the first byte when secure is set (port 465 style)', async () => {
+    const { port, received } = await smtp({ secure: true })
+    const c = config(port)
+    const outcome = await channel({ ...c, settings: { ...c.settings, secure: true } } as ChannelConfigInput).send(message, { address: 'li.lei@wy.example' })
+    expect(outcome).toMatchObject({ ok: true })
+    expect(received[0]?.secure).toBe(true)
+  })
+
   it('sends nothing to a server that does not offer STARTTLS when TLS is required', async () => {
     const { port, received } = await smtp({ disabledCommands: ['STARTTLS'], authOptional: true, allowInsecureAuth: true })
     const outcome = await channel(config(port)).send(message, { address: 'li.lei@wy.example' })
