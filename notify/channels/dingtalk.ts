@@ -19,7 +19,7 @@ export const dingtalkSettingsSchema = z.object({
 })
 export const dingtalkSecretsSchema = z.object({
   /** The `access_token` of the robot's Webhook 地址. */
-  accessToken: z.string().min(1),
+  accessToken: z.string().regex(/^[\w-]+$/, 'the access_token= value of the webhook address, not the whole URL'),
   /** The 加签 secret (SEC…); without it the robot must be protected by keywords or an IP list. */
   secret: z.string().min(1).optional(),
 })

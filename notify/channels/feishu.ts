@@ -10,7 +10,7 @@
 import { createHmac } from 'node:crypto'
 import { z } from 'zod'
 import type { ChannelAdapter, DeliveryOutcome, Message } from '../channel.ts'
-import { codeOutcome, delivered, httpFailure, isReply, linkLabel, parseJson, request, trimBase, type ChannelDeps, type CodeMeaning } from './http.ts'
+import { codeOutcome, delivered, httpFailure, isReply, linkLabel, parseJson, request, trimBase, truncateBytes, type ChannelDeps, type CodeMeaning } from './http.ts'
 
 export const feishuSettingsSchema = z.object({
   /** Overrides https://open.feishu.cn (Lark: https://open.larksuite.com; a test server). */
@@ -37,9 +37,12 @@ export function feishuSign(timestamp: number, secret: string): string {
   return createHmac('sha256', `${timestamp}\n${secret}`).update('').digest('base64')
 }
 
+/** The documented request limit is 20 KB; the text is cut well inside it, leaving room for the rest. */
+const TEXT_BYTES = 16 * 1024
+
 /** Rich text (`post`): the title, one paragraph per line of text, and the acknowledge link. */
 export function feishuContent(message: Message): unknown {
-  const paragraphs: { tag: string; text: string; href?: string }[][] = message.text.split('\n').map((line) => [{ tag: 'text', text: line }])
+  const paragraphs: { tag: string; text: string; href?: string }[][] = truncateBytes(message.text, TEXT_BYTES).split('\n').map((line) => [{ tag: 'text', text: line }])
   paragraphs.push([{ tag: 'a', text: linkLabel(message.locale), href: message.link }])
   const lang = message.locale === 'zh-CN' ? 'zh_cn' : 'en_us'
   return { post: { [lang]: { title: message.subject, content: paragraphs } } }

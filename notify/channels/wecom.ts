@@ -17,7 +17,7 @@ export const wecomSettingsSchema = z.object({
 })
 export const wecomSecretsSchema = z.object({
   /** The `key` of the 群机器人 Webhook 地址. */
-  key: z.string().min(1),
+  key: z.string().regex(/^[\w-]+$/, 'the key= value of the webhook address, not the whole URL'),
 })
 
 /** WeCom global error codes (developer doc 90313) that a robot webhook returns. */

@@ -29,7 +29,9 @@ describe('channel configuration', () => {
     expect(tencent.settings).toMatchObject({ baseUrl: 'https://sms.tencentcloudapi.com', region: 'ap-guangzhou' })
   })
 
-  it('refuses a whole webhook URL where the Feishu hook id belongs, and a secret left out', () => {
+  it('refuses a whole webhook URL where the key, token or hook id belongs, and a secret left out', () => {
+    expect(channelConfigSchema.safeParse({ kind: 'wecom', settings: {}, secrets: { key: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc' } }).success).toBe(false)
+    expect(channelConfigSchema.safeParse({ kind: 'dingtalk', settings: {}, secrets: { accessToken: 'https://oapi.dingtalk.com/robot/send?access_token=abc' } }).success).toBe(false)
     expect(channelConfigSchema.safeParse({ kind: 'feishu', settings: {}, secrets: { hookId: 'https://open.feishu.cn/open-apis/bot/v2/hook/abc' } }).success).toBe(false)
     expect(channelConfigSchema.safeParse({ kind: 'sms_aliyun', settings: { accessKeyId: 'id', signName: 's', templateCode: 'SMS_1' }, secrets: {} }).success).toBe(false)
   })
