@@ -54,6 +54,8 @@ export interface DeliveryOutcome {
 export interface ChannelLimits {
   /** The vendor's documented sending limit for one configured channel (one bot, one account). */
   perMinute?: number
+  /** A documented burst limit on top of the minute one (Feishu: 5 a second per bot). */
+  perSecond?: number
 }
 
 export interface ChannelAdapter {
