@@ -51,3 +51,42 @@ export class Controller {
     }
   }
 }
+
+/**
+ * A job run every `everyMs` (and once at start when asked), one pass at a time: a pass still
+ * running when the next is due is not doubled, so a slow database cannot pile passes up. A failed
+ * pass is logged and the next one runs as usual; stop() clears the timer and waits for the pass
+ * in flight.
+ */
+export class Periodic implements Unit {
+  private timer: NodeJS.Timeout | undefined
+  private pass: Promise<void> | undefined
+
+  constructor(
+    readonly name: string,
+    private readonly everyMs: number,
+    private readonly job: () => Promise<unknown>,
+    private readonly log: Logger,
+    private readonly opts: { runAtStart?: boolean } = {},
+  ) {}
+
+  start(): Promise<void> {
+    if (this.opts.runAtStart) this.run()
+    this.timer = setInterval(() => this.run(), this.everyMs)
+    this.timer.unref()
+    return Promise.resolve()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    await this.pass
+  }
+
+  private run(): void {
+    this.pass ??= this.job()
+      .then(() => undefined)
+      .catch((err: unknown) => this.log.error({ err, unit: this.name }, 'periodic job failed'))
+      .finally(() => (this.pass = undefined))
+  }
+}

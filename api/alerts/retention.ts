@@ -7,7 +7,7 @@
 import { deleteResolvedHistory } from '../../core/repos/alerts.ts'
 import type { Db } from '../../core/db/client.ts'
 import type { Logger } from '../../core/log.ts'
-import type { Unit } from '../../core/units.ts'
+import { Periodic, type Unit } from '../../core/units.ts'
 
 const DAY_MS = 86_400_000
 const EVERY_MS = 3_600_000
@@ -18,25 +18,22 @@ const MAX_BATCHES = 200
 
 export class AlertHistoryRetention implements Unit {
   readonly name = 'alert-history-retention'
-  private timer: NodeJS.Timeout | undefined
-  private pass: Promise<unknown> | undefined
+  private readonly periodic: Periodic
 
   constructor(
     private readonly db: Db,
     private readonly retentionDays: number,
     private readonly log: Logger,
-  ) {}
-
-  start(): Promise<void> {
-    this.run()
-    this.timer = setInterval(() => this.run(), EVERY_MS)
-    this.timer.unref()
-    return Promise.resolve()
+  ) {
+    this.periodic = new Periodic(this.name, EVERY_MS, () => this.prune(), log, { runAtStart: true })
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer)
-    await this.pass
+  start(): Promise<void> {
+    return this.periodic.start()
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop()
   }
 
   /** Deletes the expired history as of `now`; returns how many events went. */
@@ -50,12 +47,5 @@ export class AlertHistoryRetention implements Unit {
     }
     if (removed > 0) this.log.info({ removed, olderThanDays: this.retentionDays }, 'pruned alert history')
     return removed
-  }
-
-  private run(): void {
-    // One pass at a time: a slow database must not pile passes up.
-    this.pass ??= this.prune()
-      .catch((err: unknown) => this.log.error({ err }, 'pruning alert history failed'))
-      .finally(() => (this.pass = undefined))
   }
 }

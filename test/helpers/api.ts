@@ -5,6 +5,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate, type DbFeatures } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createMetrics } from '../../core/metrics.ts'
+import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { insertUser, issueToken, type Role } from '../../core/repos/tokens.ts'
 import { createTestDatabase } from './services.ts'
 import { seed } from './stack.ts'
@@ -43,4 +44,17 @@ export async function apiOnPostgres(opts: AppOptions = {}): Promise<Awaited<Retu
       await tdb.drop()
     },
   }
+}
+
+/**
+ * An embedded database, migrated, with one property company (`co-a`, "Alpha Property") looking
+ * after one community (`cm-a`): the smallest district the alert and ranking tests build on.
+ */
+export async function embeddedDistrict(): Promise<{ db: Db; features: DbFeatures }> {
+  const db = await openDb({})
+  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
+  await createCommunity(db, 'cm-a', { name: 'cm-a', district: null, street: null, address: null, lat: null, lon: null })
+  await assignCommunity(db, 'cm-a', 'co-a', 'fixture', null)
+  return { db, features }
 }

@@ -7,14 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
 import { buildApp, type App } from '../../api/app.ts'
 import { DEFAULT_WEIGHTS } from '../../api/evaluation/score.ts'
-import { openDb, type Db } from '../../core/db/client.ts'
-import { migrate } from '../../core/db/migrate.ts'
+import type { Db } from '../../core/db/client.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createMetrics } from '../../core/metrics.ts'
 import { provisionDevices } from '../../core/provision.ts'
-import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
+import { embeddedDistrict } from '../helpers/api.ts'
 
 const S = 1000
 const M = 60 * S
@@ -31,11 +30,9 @@ const h = {} as Record<'admin' | 'service' | 'crew', Record<string, string>>
 const CREW = 'wu-crew'
 
 beforeAll(async () => {
-  db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
-  await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
-  await createCommunity(db, 'cm-a', { name: 'cm-a', district: null, street: null, address: null, lat: null, lon: null })
-  await assignCommunity(db, 'cm-a', 'co-a', 'fixture', null)
+  const district = await embeddedDistrict()
+  db = district.db
+  const features = district.features
   await provisionDevices(db, Array.from({ length: 7 }, (_, i) => ({ id: `ft-${i + 1}`, kind: 'fire_tank' as const, communityId: 'cm-a' })))
   await upsertRule(db, { id: 'leak', type: 'threshold', severity: 'major', enabled: true, definition: { id: 'leak', name: 'Leak', description: 'water where it should not be', severity: 'major', autoResolve: true } })
   const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, () => new Date(now))

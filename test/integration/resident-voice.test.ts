@@ -3,23 +3,18 @@
 // with real resident, crew and office tokens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
-import { openDb, type Db } from '../../core/db/client.ts'
-import { migrate } from '../../core/db/migrate.ts'
-import { silentLogger } from '../../core/log.ts'
-import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
+import type { Db } from '../../core/db/client.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
-import { apiFor } from '../helpers/api.ts'
+import { apiFor, embeddedDistrict } from '../helpers/api.ts'
 
 let db: Db
 let app: App
 const h = {} as Record<'admin' | 'crew' | 'li' | 'zhou' | 'sun', Record<string, string>>
 
 beforeAll(async () => {
-  db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
-  await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
-  await createCommunity(db, 'cm-a', { name: 'cm-a', district: null, street: null, address: null, lat: null, lon: null })
-  await assignCommunity(db, 'cm-a', 'co-a', 'fixture', null)
+  const district = await embeddedDistrict()
+  db = district.db
+  const features = district.features
   const api = await apiFor(db, features)
   app = api.app
   h.admin = { authorization: `Bearer ${api.token}` }
