@@ -16,6 +16,8 @@ import { AlertHistoryRetention } from '../api/alerts/retention.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
+import { loadSecretKey } from '../core/crypto.ts'
+import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
 import { Ingest } from '../ingest/service.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
@@ -130,7 +132,9 @@ export class ApiServer implements Unit {
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE'
     > &
-      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'>,
+      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
+      NotifyConfig &
+      Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'>,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {
@@ -146,7 +150,9 @@ export class ApiServer implements Unit {
   private readonly retention: AlertHistoryRetention
 
   async start(): Promise<void> {
-    const app = await buildApp({ ...this.deps, alerts: this.alerts }, this.log.child({ module: 'api' }), {
+    const key = await loadSecretKey(this.cfg.NOTIFY_SECRET_KEY, this.cfg.dataDir)
+    const notifications = new Notifications(this.deps.db, this.alerts, key, notifySettings(this.cfg), this.log.child({ module: 'notify' }))
+    const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
@@ -160,7 +166,7 @@ export class ApiServer implements Unit {
     }
     const addr = app.server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.HTTP_PORT
-    await this.background.start([this.escalator, this.dispatcher, this.retention])
+    await this.background.start([this.escalator, this.dispatcher, notifications, this.retention])
   }
 
   async stop(): Promise<void> {
