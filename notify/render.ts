@@ -32,15 +32,16 @@ function cut(s: string, max: number): string {
   return max <= 0 ? '' : s.slice(0, max - 1) + '…'
 }
 
-/** Fits `place` and `what` into what the fixed parts leave; the title keeps at least a few characters. */
+/**
+ * Fits `place` and `what` into what the fixed parts leave: the title keeps at least half of the
+ * room, the place gets the rest. With no room at all (a very long link base URL) both go.
+ */
 function fit(parts: (place: string, what: string) => string, place: string, what: string): string {
   const full = parts(place, what)
-  let over = full.length - SMS_MAX
-  if (over <= 0) return full
-  const p = cut(place, Math.max(2, place.length - over))
-  over -= place.length - p.length
-  const w = over > 0 ? cut(what, Math.max(4, what.length - over)) : what
-  return parts(p, w)
+  if (full.length <= SMS_MAX) return full
+  const room = Math.max(0, SMS_MAX - parts('', '').length)
+  const forWhat = Math.min(what.length, Math.max(room - place.length, Math.ceil(room / 2)))
+  return parts(cut(place, room - forWhat), cut(what, forWhat))
 }
 
 export function render(locale: Locale, r: RenderInput): Message {
