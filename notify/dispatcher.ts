@@ -6,14 +6,16 @@
 // documented limit (ChannelLimits.perMinute) and the per-company limit delay the page — it
 // waits in the queue, it is never dropped; a failure the vendor may get over (connection
 // refused, 5xx, 429) is retried with capped exponential backoff, or after the vendor's
-// Retry-After when that is longer. Every attempt and every wait is in the delivery log.
+// Retry-After when that is longer; one it cannot get over (or too many attempts) moves the page
+// to the person's next contact point. Every attempt and every wait is in the delivery log.
 // Phone numbers appear masked in the process log; secrets never do.
 import type { Db } from '../core/db/client.ts'
 import { unseal } from '../core/crypto.ts'
 import type { Logger } from '../core/log.ts'
 import { backoffMs, Pump } from '../core/pump.ts'
 import { getAlert } from '../core/repos/alerts.ts'
-import { claimDueNotifications, recordNotifyAttempt, sentSince, type AttemptRecord, type DueNotification } from '../core/repos/notify-deliveries.ts'
+import { claimDueNotifications, insertDelivery, recordNotifyAttempt, sentSince, type AttemptRecord, type DueNotification } from '../core/repos/notify-deliveries.ts'
+import { reachableContacts } from '../core/repos/notify-setup.ts'
 import { getCommunity } from '../core/repos/registry.ts'
 import type { Unit } from '../core/units.ts'
 import type { AlertBus } from '../api/alerts/service.ts'
@@ -180,5 +182,30 @@ export class NotificationDispatcher implements Unit {
     const retryAt = retry ? new Date(done.getTime() + Math.max(backoffMs(attempt, this.opts.retryBaseMs, this.opts.retryMaxMs), outcome.retryAfterMs ?? 0)) : null
     await this.record(d, { at: done, sent: true, ok: false, status: outcome.status, detail: outcome.detail, outcome: retry ? 'retry' : 'failed', retryAt })
     this.log.warn({ delivery: d.id, alert: d.alertId, channel: d.channelKind, to, status: outcome.status, attempt, retryAt }, retry ? 'notification failed; will retry' : 'notification failed')
+    if (!retry) await this.fallBack(d, done)
+  }
+
+  /** A page that cannot reach a person's preferred contact point goes to their next one. */
+  private async fallBack(d: DueNotification, now: Date): Promise<void> {
+    if (!d.userId) return
+    const contacts = await reachableContacts(this.db, d.userId)
+    const at = contacts.findIndex((c) => c.channelId === d.channelId && c.address === d.address)
+    const next = at < 0 ? undefined : contacts[at + 1]
+    if (!next) return
+    await insertDelivery(this.db, {
+      alertId: d.alertId,
+      eventId: d.eventId,
+      step: d.step,
+      companyId: d.companyId,
+      channelId: next.channelId,
+      userId: d.userId,
+      address: next.address,
+      locale: next.locale,
+      dueAt: now,
+      heldUntil: null,
+      createdAt: now,
+      linkExpiresAt: d.linkExpiresAt,
+    })
+    this.pump.kick()
   }
 }

@@ -10,7 +10,7 @@ export interface ReceivedSms {
   authorization: string | undefined
 }
 
-export type GatewayMode = { status: 200 } | { status: 500 } | { status: 429; retryAfterS: number } | { hold: true }
+export type GatewayMode = { status: 200 } | { status: 500 } | { status: 400 } | { status: 429; retryAfterS: number } | { hold: true }
 
 export class SmsGateway {
   readonly received: ReceivedSms[] = []
@@ -36,6 +36,8 @@ export class SmsGateway {
             res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":0}')
           } else if (mode.status === 429) {
             res.writeHead(429, { 'retry-after': String(mode.retryAfterS) }).end('slow down')
+          } else if (mode.status === 400) {
+            res.writeHead(400).end('no such number')
           } else {
             res.writeHead(500).end('gateway broken')
           }

@@ -215,6 +215,43 @@ describe.skipIf(!pg)('notifications end to end', () => {
     expect(gateway.received.filter((s) => s.text.includes(`/n/${done.id.toString(36)}.`))).toHaveLength(1)
   })
 
+  it("a number the gateway refuses for good moves the page to the person's next contact point", async () => {
+    now = T0 + 3 * 60 * M + 15 * M
+    await insertContact(db, { userId: user.a1, kind: 'phone', address: '13800000009', locale: 'zh-CN', position: 1 })
+    gateway.script.push({ status: 400 })
+    const id = await raise('entrapment')
+    await eventually(() => (gateway.to('13800000009').length ? true : undefined), 10_000, 'the page to the second number')
+    const log = await deliveriesOfAlert(db, id, 5)
+    expect(log.map((d) => [d.address, d.status, d.log.map((l) => l.status)])).toEqual([
+      [PHONE.a1, 'failed', ['http 400']],
+      ['13800000009', 'delivered', ['http 200']],
+    ])
+    await alerts.act(id, 'acknowledge', 'a1', undefined)
+  })
+
+  it("a channel's documented limit queues pages beyond it and drops none", async () => {
+    now = T0 + 3 * 60 * M + 30 * M
+    const key = notifications.context.secretKey
+    // Company B's own gateway account, documented at 2 messages a minute: preferred to the office's.
+    await createChannel(db, key, { companyId: 'co-b', kind: 'sms_http', name: 'B SMS', settings: { url: gateway.url(), perMinute: 2 }, createdBy: 'fixture' })
+    const before = gateway.to(PHONE.b1).length
+    const ids = [await raise('entrapment', 'b'), await raise('entrapment', 'b'), await raise('entrapment', 'b')]
+    await eventually(() => (gateway.to(PHONE.b1).length - before >= 2 ? true : undefined), 10_000, 'two pages')
+    const waiting = await eventually(async () => {
+      const rows = (await Promise.all(ids.map((id) => deliveriesOfAlert(db, id, 1)))).flat()
+      return rows.find((d) => d.log.some((l) => l.status === 'rate limited'))
+    }, 10_000, 'a page waiting for the limit')
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0 })
+    expect(waiting.log.at(-1)?.detail).toBe('channel limit of 2 a minute reached; queued')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(gateway.to(PHONE.b1).length - before).toBe(2)
+    now += 61_000
+    notifications.dispatcher.kick()
+    await eventually(() => (gateway.to(PHONE.b1).length - before >= 3 ? true : undefined), 10_000, 'the third page')
+    for (const id of ids) expect((await deliveriesOfAlert(db, id, 1))[0]?.status).toBe('delivered')
+    await db.query(`UPDATE notify_channels SET enabled = false WHERE company_id = 'co-b'`)
+  })
+
   it('a restart in the middle, and two dispatchers at once, lose and duplicate nothing', async () => {
     now = T0 + 4 * 60 * M
     await notifications.stop()
