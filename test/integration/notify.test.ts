@@ -9,7 +9,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { provisionDevices } from '../../core/provision.ts'
-import { deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
+import { claimDueNotifications, deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
 import { insertContact, insertOverride, upsertRota } from '../../core/repos/notify-setup.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
@@ -283,5 +283,24 @@ describe.skipIf(!pg)('notifications end to end', () => {
       await third.stop()
       await notifications.start()
     }
+  })
+
+  it('pages claimed by a process that died are sent once when its lease ends', async () => {
+    now = T0 + 5 * 60 * M
+    await notifications.stop()
+    const before = gateway.received.length
+    const id = await raise('entrapment')
+    // A process claims the page and dies before sending it (kill -9: no stop, no record).
+    expect(await claimDueNotifications(db, clock(), SETTINGS.leaseMs, 10)).toHaveLength(1)
+    await notifications.start()
+    notifications.dispatcher.kick()
+    await new Promise((r) => setTimeout(r, 300))
+    expect(gateway.received.length).toBe(before)
+    now += SETTINGS.leaseMs
+    notifications.dispatcher.kick()
+    await eventually(() => (gateway.received.length > before ? true : undefined), 10_000, 'the page after the lease')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(gateway.received.length).toBe(before + 1)
+    expect((await deliveriesOfAlert(db, id, 5)).map((d) => d.status)).toEqual(['delivered'])
   })
 })
