@@ -49,7 +49,7 @@ export const DEFAULT_NOTIFY_DISPATCH: NotifyDispatchOptions = {
 }
 
 /** Rows claimed per pass; bounds the sends in flight. */
-const BATCH = 20
+const BATCH = 50
 /** Adapters kept built (they may hold pooled connections); the oldest is closed beyond this. */
 const ADAPTER_CACHE = 100
 const MINUTE = 60_000
@@ -95,13 +95,29 @@ export class NotificationDispatcher implements Unit {
     for (;;) {
       if (this.pump.isStopped) return
       const due = await claimDueNotifications(this.db, this.clock(), this.opts.leaseMs, BATCH)
-      // One channel's sends in order (its rate limit is counted between them); channels in parallel.
+      // A rate-limited channel's sends go one after the other (its limit is counted between them);
+      // everything else in parallel, at most a batch at once.
       const byChannel = new Map<string, DueNotification[]>()
       for (const d of due) byChannel.set(d.channelId, [...(byChannel.get(d.channelId) ?? []), d])
-      await Promise.all([...byChannel.values()].map(async (rows) => {
-        for (const d of rows) await this.deliver(d).catch((err: unknown) => this.log.error({ err, delivery: d.id }, 'notification delivery failed'))
-      }))
+      const one = (d: DueNotification) => this.deliver(d).catch((err: unknown) => this.log.error({ err, delivery: d.id }, 'notification delivery failed'))
+      await Promise.all(
+        [...byChannel.values()].map(async (rows) => {
+          const first = rows[0]
+          const limited = first !== undefined && this.limitOf(first) !== undefined
+          if (!limited) return Promise.all(rows.map(one))
+          for (const d of rows) await one(d)
+        }),
+      )
       if (due.length < BATCH) return
+    }
+  }
+
+  /** The channel's documented per-minute limit; undefined when it has none (or cannot be built). */
+  private limitOf(d: DueNotification): number | undefined {
+    try {
+      return this.adapterFor(d)?.limits.perMinute
+    } catch {
+      return undefined
     }
   }
 
