@@ -466,3 +466,4 @@ CREATE INDEX notify_attempts_company_idx ON notify_attempts (company_id, at) WHE
 `,
   },
 ]
+
