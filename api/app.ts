@@ -33,6 +33,10 @@ import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import devices from './routes/devices.ts'
 import health from './routes/health.ts'
+import type { NotifyContext } from '../notify/notifications.ts'
+import notify from './routes/notify.ts'
+import notifyLinks from './routes/notify-links.ts'
+import rotas from './routes/rotas.ts'
 
 export interface AppDeps {
   db: Db
@@ -41,6 +45,8 @@ export interface AppDeps {
   alerts: AlertService
   /** Checks of other units in this process (the ingest in `up`); each names what is wrong, or undefined. */
   probes?: readonly (() => string | undefined)[]
+  /** The notification core (channels, rotas, policies, links); its routes are registered when present. */
+  notify?: NotifyContext | undefined
 }
 
 export interface AppOptions {
@@ -126,5 +132,8 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(residents, { service: deps.alerts })
   await app.register(evaluation, { db: deps.db, weights: opts.weights ?? DEFAULT_WEIGHTS })
   await app.register(webhooks, { db: deps.db, destinations: opts.webhookDestinations })
+  if (deps.notify) await app.register(notify, { service: deps.alerts, notify: deps.notify })
+  if (deps.notify) await app.register(rotas, { db: deps.db, clock: deps.notify.clock })
+  if (deps.notify) await app.register(notifyLinks, { notify: deps.notify })
   return app
 }

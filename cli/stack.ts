@@ -17,6 +17,8 @@ import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
 import { destinationPolicy, type DestinationPolicy } from '../api/webhooks/destination.ts'
+import { loadSecretKey } from '../core/crypto.ts'
+import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
 import { Ingest } from '../ingest/service.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
@@ -136,7 +138,9 @@ export class ApiServer implements Unit {
       | 'ALERT_STREAM_RECHECK'
       | 'METRICS_TOKEN'
     > &
-      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'>,
+      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
+      NotifyConfig &
+      Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'>,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {
@@ -154,7 +158,9 @@ export class ApiServer implements Unit {
   private readonly destinations: DestinationPolicy
 
   async start(): Promise<void> {
-    const app = await buildApp({ ...this.deps, alerts: this.alerts }, this.log.child({ module: 'api' }), {
+    const key = await loadSecretKey(this.cfg.NOTIFY_SECRET_KEY, this.cfg.dataDir)
+    const notifications = new Notifications(this.deps.db, this.alerts, key, notifySettings(this.cfg), this.log.child({ module: 'notify' }))
+    const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
@@ -177,7 +183,7 @@ export class ApiServer implements Unit {
     }
     const addr = app.server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.HTTP_PORT
-    await this.background.start([this.escalator, this.dispatcher, this.retention])
+    await this.background.start([this.escalator, this.dispatcher, notifications, this.retention])
   }
 
   async stop(): Promise<void> {

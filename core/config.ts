@@ -172,6 +172,22 @@ export const envSchema = z.object({
   MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS: positiveInt.default(8),
   /** How often the tokens of connected services are rechecked (a revocation in this process or seen by NOTIFY acts at once). */
   MQTT_TOKEN_RECHECK: durationMs.prefault('30s'),
+  // Notifications (issue 9).
+  /** Key (base64 of 32 bytes) sealing channel credentials (AES-256-GCM) and signing message links; unset: generated once into DATA_DIR/notify-secret.key (mode 0600). */
+  NOTIFY_SECRET_KEY: optionalString,
+  /** Base URL the links in messages point to (this API as people's phones reach it). */
+  NOTIFY_LINK_BASE_URL: z.url().default('http://127.0.0.1:3000'),
+  /** How long a message's link opens (and may acknowledge) the alert. */
+  NOTIFY_LINK_TTL: durationMs.prefault('24h'),
+  /** First retry of a failed page; each further retry waits twice as long, up to NOTIFY_RETRY_MAX. */
+  NOTIFY_RETRY_BASE: durationMs.prefault('5s'),
+  NOTIFY_RETRY_MAX: durationMs.prefault('10m'),
+  /** Attempts before a page is given up as failed. */
+  NOTIFY_MAX_ATTEMPTS: positiveInt.default(12),
+  /** Pages a minute for one company over all its channels; beyond, they wait in the queue (0 = no limit). */
+  NOTIFY_COMPANY_PER_MINUTE: z.coerce.number().int().min(0).default(120),
+  /** Time zone of the deadlines in messages and of the delivery log's times. */
+  NOTIFY_TIMEZONE: z.string().default('Asia/Shanghai'),
 })
 
 export type Config = z.infer<typeof envSchema> & {

@@ -14,6 +14,8 @@ export const ERRORS = {
   too_many_streams: { status: 429, message: 'Too many open alert streams for this token' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
+  // Notifications (issue 9).
+  link_expired: { status: 410, message: 'This link has expired or has been used; open the alert in the console' },
   rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },
   internal: { status: 500, message: 'Internal error; it has been logged' },
   unavailable: { status: 503, message: 'A dependency is unavailable; retry later' },

@@ -2,27 +2,29 @@
 // path first (their deadlines start then), then a missed acknowledge deadline escalates and
 // reminds until someone acknowledges; a missed resolve deadline escalates once.
 import type { Logger } from '../../core/log.ts'
-import { Periodic, type Unit } from '../../core/units.ts'
+import { Pump } from '../../core/pump.ts'
+import type { Unit } from '../../core/units.ts'
 import type { AlertService } from './service.ts'
 
 export class Escalator implements Unit {
   readonly name = 'escalator'
-  private readonly periodic: Periodic
+  private readonly pump: Pump
 
   constructor(
     private readonly service: AlertService,
     private readonly opts: { checkEveryMs: number; remindEveryMs: number },
     private readonly log: Logger,
   ) {
-    this.periodic = new Periodic(this.name, opts.checkEveryMs, () => this.check(new Date()), log)
+    this.pump = new Pump(() => this.check(new Date()), opts.checkEveryMs, log, 'deadline check')
   }
 
   start(): Promise<void> {
-    return this.periodic.start()
+    this.pump.start()
+    return Promise.resolve()
   }
 
   stop(): Promise<void> {
-    return this.periodic.stop()
+    return this.pump.stop()
   }
 
   /** One pass as of `now`; a failure of one step is logged and does not keep the other from running. */

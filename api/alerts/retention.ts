@@ -7,7 +7,8 @@
 import { deleteResolvedHistory } from '../../core/repos/alerts.ts'
 import type { Db } from '../../core/db/client.ts'
 import type { Logger } from '../../core/log.ts'
-import { Periodic, type Unit } from '../../core/units.ts'
+import { Pump } from '../../core/pump.ts'
+import type { Unit } from '../../core/units.ts'
 
 const DAY_MS = 86_400_000
 const EVERY_MS = 3_600_000
@@ -18,22 +19,25 @@ const MAX_BATCHES = 200
 
 export class AlertHistoryRetention implements Unit {
   readonly name = 'alert-history-retention'
-  private readonly periodic: Periodic
+  private readonly pump: Pump
 
   constructor(
     private readonly db: Db,
     private readonly retentionDays: number,
     private readonly log: Logger,
   ) {
-    this.periodic = new Periodic(this.name, EVERY_MS, () => this.prune(), log, { runAtStart: true })
+    this.pump = new Pump(async () => {
+      await this.prune()
+    }, EVERY_MS, log, 'alert history pruning')
   }
 
   start(): Promise<void> {
-    return this.periodic.start()
+    this.pump.start()
+    return Promise.resolve()
   }
 
   stop(): Promise<void> {
-    return this.periodic.stop()
+    return this.pump.stop()
   }
 
   /** Deletes the expired history as of `now`; returns how many events went. */

@@ -90,8 +90,16 @@ const UNIQUE_VIOLATION = '23505'
 /** Alerts taken out of their ended maintenance windows per pass (the next pass takes the rest). */
 const RELEASE_BATCH = 500
 
+/**
+ * Work queued in the transaction of each recorded event (besides webhook deliveries): the
+ * notification outbox (notify/outbox.ts). `now` is this service's clock.
+ */
+export type EventOutbox = (tx: Queryable, committed: CommittedEvent, now: Date) => Promise<unknown>
+
 export class AlertService {
   readonly bus = new AlertBus()
+  /** Outboxes written with every event, in its transaction; registered once at wiring. */
+  readonly outboxes: EventOutbox[] = []
 
   constructor(
     readonly db: Db,
@@ -326,6 +334,8 @@ export class AlertService {
         if (alert.silenced) continue
         await enqueueDeliveries(tx, { eventId: event.id, eventType: event.type, severity: alert.severity, communityId: alert.communityId })
       }
+      const now = this.clock()
+      for (const outbox of this.outboxes) for (const e of events) await outbox(tx, e, now)
       return value
     })
     for (const e of events) {

@@ -9,6 +9,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { Db } from '../../core/db/client.ts'
 import type { Logger } from '../../core/log.ts'
+import { backoffMs, Pump } from '../../core/pump.ts'
 import { claimDueDeliveries, deliveryEvent, recordAttempt, type DueDelivery } from '../../core/repos/webhooks.ts'
 import type { Unit } from '../../core/units.ts'
 import type { AlertBus } from '../alerts/service.ts'
@@ -75,10 +76,7 @@ const BATCH = 50
 
 export class WebhookDispatcher implements Unit {
   readonly name = 'webhooks'
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
-  private again = false
-  private stopped = true
+  private readonly pump: Pump
   private readonly onEvent = () => this.kick()
 
   constructor(
@@ -86,44 +84,29 @@ export class WebhookDispatcher implements Unit {
     private readonly bus: AlertBus,
     private readonly opts: DispatcherOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.pump = new Pump(() => this.drain(), opts.pollMs, log, 'webhook dispatch')
+  }
 
   start(): Promise<void> {
-    this.stopped = false
     this.bus.on('event', this.onEvent)
-    this.timer = setInterval(() => this.kick(), this.opts.pollMs)
-    this.kick()
+    this.pump.start()
     return Promise.resolve()
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
     this.bus.off('event', this.onEvent)
-    clearInterval(this.timer)
-    await this.running
+    await this.pump.stop()
   }
 
   /** Runs a pass now, or once more after the current one. */
   kick(): void {
-    if (this.stopped) return
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = this.drain()
-      .catch((err: unknown) => this.log.error({ err }, 'webhook dispatch pass failed'))
-      .finally(() => {
-        this.running = undefined
-        if (this.again) {
-          this.again = false
-          this.kick()
-        }
-      })
+    this.pump.kick()
   }
 
   private async drain(): Promise<void> {
     for (;;) {
-      if (this.stopped) return
+      if (this.pump.isStopped) return
       const due = await claimDueDeliveries(this.db, new Date(), this.opts.timeoutMs * 2, BATCH)
       await Promise.all(due.map((d) => this.deliver(d)))
       if (due.length < BATCH) return
@@ -159,7 +142,7 @@ export class WebhookDispatcher implements Unit {
       this.log.debug({ err, delivery: d.id }, 'webhook attempt failed')
     }
     const delivered = error === null
-    const retryIn = Math.min(this.opts.retryBaseMs * 2 ** (attempt - 1), this.opts.retryMaxMs)
+    const retryIn = backoffMs(attempt, this.opts.retryBaseMs, this.opts.retryMaxMs)
     const nextAttemptAt = delivered || !retry || attempt >= this.opts.maxAttempts ? null : new Date(Date.now() + retryIn)
     await recordAttempt(this.db, { deliveryId: d.id, statusCode, error, durationMs: Date.now() - started, delivered, nextAttemptAt })
     if (!delivered) {
