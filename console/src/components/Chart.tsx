@@ -44,7 +44,7 @@ export function Chart({ label, data, thresholds, periods, fmt }: Props) {
       axes: [{}, { values: (_u, vals) => vals.map((v) => fmt(v)), size: 70 }],
       series: [
         {},
-        { label, stroke: '#0b4f6c', width: 2, value: (_u, v) => fmt(v) },
+        { label, stroke: '#0b4f6c', width: 2, value: (_u, v: number | null) => (v === null ? '' : fmt(v)) },
         ...thresholds.map((v) => ({ label: `${t('device.threshold')} ${fmt(v)}`, stroke: '#c62828', dash: [6, 4], width: 1.5, points: { show: false } })),
       ],
       hooks: { drawClear: [shade] },

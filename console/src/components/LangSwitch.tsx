@@ -5,7 +5,7 @@ import { useStore } from '../lib/store.ts'
 export function LangSwitch() {
   const current = useStore(lang)
   return (
-    <button type="button" class="ghost" id="lang" aria-label={t('lang.label')} onClick={() => setLang(current === 'en' ? 'zh-CN' : 'en')}>
+    <button type="button" class="ghost" id="lang" title={t('lang.label')} lang={current === 'en' ? 'zh-CN' : 'en'} onClick={() => setLang(current === 'en' ? 'zh-CN' : 'en')}>
       {t('lang.switch')}
     </button>
   )
