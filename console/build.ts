@@ -2,8 +2,9 @@
 // (the `prepare` script), before the console tests, and from `up` when the output is missing, so
 // the README's two commands give a served console on a fresh clone. A production install without
 // dev dependencies (no Vite) skips the build with a note instead of failing the install.
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { gzipSync } from 'node:zlib'
 
 export const CONSOLE_ROOT = import.meta.dirname
 export const CONSOLE_DIST = path.join(CONSOLE_ROOT, 'dist')
@@ -39,9 +40,17 @@ export async function ensureConsoleBuilt(force = false): Promise<'built' | 'fres
   return 'built'
 }
 
+/** What the first page load transfers: the scripts and styles index.html names, gzipped (level 9). */
+export function initialSize(): string {
+  const html = readFileSync(path.join(CONSOLE_DIST, 'index.html'), 'utf8')
+  const files = [...html.matchAll(/\/console\/(assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1] ?? '')
+  const bytes = files.reduce((sum, f) => sum + gzipSync(readFileSync(path.join(CONSOLE_DIST, f)), { level: 9 }).length, 0)
+  return `first load ${(bytes / 1024).toFixed(1)} KB of JS and CSS gzipped (${files.length} files)`
+}
+
 // `node --import tsx console/build.ts [--force]`
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.join(CONSOLE_ROOT, 'build.ts')) {
   const outcome = await ensureConsoleBuilt(process.argv.includes('--force'))
   if (outcome === 'no-vite') console.warn('console: Vite is not installed (production install); serving the console needs a prior build')
-  else console.log(`console: ${outcome === 'built' ? 'built into' : 'up to date in'} ${path.relative(process.cwd(), CONSOLE_DIST)}`)
+  else console.log(`console: ${outcome === 'built' ? 'built into' : 'up to date in'} ${path.relative(process.cwd(), CONSOLE_DIST)}; ${initialSize()}`)
 }
