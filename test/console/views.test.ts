@@ -57,6 +57,20 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     }
   }
 
+  it('takes the language from the browser and remembers the switch across a reload', async () => {
+    const { page, context, problems } = await h.open(PHONE, 'zh-CN')
+    await h.signIn(page, h.tokens.operator)
+    expect(await page.textContent('nav a[data-view=board]')).toBe(TEXT['zh-CN']['nav.board'])
+    await page.click('#lang')
+    expect(await page.textContent('nav a[data-view=board]')).toBe(TEXT.en['nav.board'])
+    expect(await page.getAttribute('html', 'lang')).toBe('en')
+    await page.reload()
+    await page.waitForSelector('header.top')
+    expect(await page.textContent('nav a[data-view=board]')).toBe(TEXT.en['nav.board'])
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
   it('draws a metric chart with the rule threshold line on the device page', async () => {
     const { page, context, problems } = await h.open(DESK, 'zh-CN')
     await h.signIn(page, h.tokens.operator)
