@@ -13,7 +13,7 @@ const OFFICE_VIEWS: [string, string][] = [
   ['map', '#map path.community'],
   ['devices', '#devices tbody tr'],
   ['device/ft-1', '.metric-chart canvas'],
-  ['ranking', 'section.ranking h1'],
+  ['ranking', '#score-history canvas'],
 ]
 
 describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {

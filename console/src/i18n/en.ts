@@ -131,6 +131,7 @@ export const en = {
   'ranking.ttr': 'Median time to resolve',
   'ranking.slowest': 'Slowest alerts',
   'ranking.communities': 'Communities',
+  'ranking.history': 'Scores over the last six 30-day periods',
   'ranking.empty': 'No companies to rank in this period.',
   'component.ack': 'Acknowledged on time',
   'component.resolve': 'Resolved on time',

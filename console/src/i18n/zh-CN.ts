@@ -133,6 +133,7 @@ export const zhCN: Record<Key, string> = {
   'ranking.ttr': '解决时长中位数',
   'ranking.slowest': '处理最慢的告警',
   'ranking.communities': '小区',
+  'ranking.history': '近六个考核期（每期 30 天）得分走势',
   'ranking.empty': '本期没有可排名的物业公司。',
   'component.ack': '按时确认',
   'component.resolve': '按时解决',

@@ -1,7 +1,8 @@
 // The companies ranked for the last 30 days: score, each component, the change against the 30
 // days before (arrows), the CSV download, and a drill-down per company.
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
+import { ScoreHistory } from '../components/ScoreHistory.tsx'
 import { dateTime, duration, num, t } from '../i18n/index.ts'
 import { api, authHeaders } from '../lib/api.ts'
 import { communityName } from '../lib/registry.ts'
@@ -81,6 +82,7 @@ function CompanyDrill({ id }: { id: string }) {
 
 export function Ranking({ companyId }: { companyId?: string | undefined }) {
   const [rows, setRows] = useState<Row[] | null>(null)
+  const names = useMemo(() => new Map((rows ?? []).map((r) => [r.companyId, r.name])), [rows])
   useEffect(() => void api<{ items: Row[] }>('/api/v1/evaluation/ranking').then((r) => setRows(r.items)), [])
   return (
     <section class="ranking">
@@ -133,6 +135,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
           </tbody>
         </table>
       )}
+      {rows !== null && rows.length > 0 && <ScoreHistory names={names} />}
       {companyId && (
         <>
           <h2>
