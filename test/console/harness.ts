@@ -1,4 +1,4 @@
-// The console under test: the built bundle served by a real API on an in-memory database with a
+// The console under test: the built bundle (test/console/global-setup.ts builds it) served by a real API on an in-memory database with a
 // seeded community (with coordinates), the default rules, readings for a chart, and one user per
 // role; headless Debian Chromium, with every page's errors collected.
 import { existsSync } from 'node:fs'
@@ -8,7 +8,6 @@ import axe from 'axe-core'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { AlertService } from '../../api/alerts/service.ts'
 import type { App } from '../../api/app.ts'
-import { ensureConsoleBuilt } from '../../console/build.ts'
 import { en } from '../../console/src/i18n/en.ts'
 import { zhCN } from '../../console/src/i18n/zh-CN.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
@@ -53,7 +52,6 @@ export interface Harness {
 }
 
 export async function startHarness(): Promise<Harness> {
-  await ensureConsoleBuilt()
   const db = await openDb({})
   const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
   await seed(db, [...TEST_DEVICES, ...ELEVATORS.map((id) => ({ id, kind: 'elevator' as const, communityId: COMMUNITY }))])
