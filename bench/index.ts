@@ -5,7 +5,10 @@ import { ingestBench, type IngestBenchOptions } from './ingest.ts'
 import type { ScenarioName } from './protocol.ts'
 import { formatReport } from './report.ts'
 
-const USAGE = `housing-brain bench ingest|alerts [options]
+const USAGE = `housing-brain bench ingest|alerts|console [options]
+
+  console  the console's budgets in Chromium: first-load size, one live event on a board of 5,000
+           alerts, a 43,200-point chart (see bench/console.ts)
 
   alerts   device publish → rules engine → alert on the live stream, under background telemetry
            (see bench/alerts.ts: --rate --devices --faults --warmup --json)
@@ -112,6 +115,7 @@ const BENCHMARKS: Record<string, (ctx: CommandContext, args: string[]) => Promis
     const { alertsBench, parseAlertsOptions } = await import('./alerts.ts')
     await alertsBench(ctx, parseAlertsOptions(args))
   },
+  console: async (ctx) => (await import('./console.ts')).consoleBench(ctx),
 }
 
 export async function bench(ctx: CommandContext): Promise<void> {

@@ -18,17 +18,23 @@ const MAX_ROWS = 300
 const SEV_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]))
 
 function Counts({ list }: { list: Alert[] }) {
-  const open = list.filter((a) => a.state !== 'resolved')
+  // One pass over the list (it can hold thousands).
+  const n = new Map<string, number>()
+  for (const a of list) {
+    if (a.state === 'resolved') continue
+    n.set(a.severity, (n.get(a.severity) ?? 0) + 1)
+    n.set(a.state, (n.get(a.state) ?? 0) + 1)
+  }
   return (
     <div class="counts" id="counts">
       {SEVERITIES.map((s) => (
         <div key={s} class={`count sev-${s}`} data-severity={s}>
-          <b>{open.filter((a) => a.severity === s).length}</b> {t(`severity.${s}`)}
+          <b>{n.get(s) ?? 0}</b> {t(`severity.${s}`)}
         </div>
       ))}
       {STATES.filter((s) => s !== 'resolved').map((s) => (
         <div key={s} class="count" data-state={s}>
-          <b>{open.filter((a) => a.state === s).length}</b> {t(`state.${s}`)}
+          <b>{n.get(s) ?? 0}</b> {t(`state.${s}`)}
         </div>
       ))}
     </div>
@@ -77,8 +83,10 @@ export function Board({ openId }: { openId?: number | undefined }) {
     () =>
       all
         .filter((a) => matches(filter, a))
-        // Most severe first, then the nearest deadline.
-        .sort((a, b) => (SEV_RANK[a.severity] ?? 0) - (SEV_RANK[b.severity] ?? 0) || (dueOf(a)?.at ?? Infinity) - (dueOf(b)?.at ?? Infinity) || b.id - a.id),
+        // Most severe first, then the nearest deadline; keys computed once per alert, not per comparison.
+        .map((a) => ({ a, sev: SEV_RANK[a.severity] ?? 0, due: dueOf(a)?.at ?? Infinity }))
+        .sort((x, y) => x.sev - y.sev || x.due - y.due || y.a.id - x.a.id)
+        .map((x) => x.a),
     [all, filter],
   )
   const selected = shown.filter((a) => checked.has(a.id) && a.state === 'open').map((a) => a.id)
