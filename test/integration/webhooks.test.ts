@@ -134,7 +134,7 @@ describe('webhooks', () => {
     received.length = 0
     failNext = 2
     const r = await alerts.report({ ruleId: 'entrapment', deviceId: 'ft-1', condition: 'active' }, 'rules')
-    await eventually(() => (received.length >= 3 ? true : undefined), 5000, 'three attempts')
+    await eventually(() => (received.length >= 3 ? true : undefined), 10_000, 'three attempts')
     expect(received.map((x) => [x.event, x.attempt, x.valid])).toEqual([
       ['raised', '1', true],
       ['raised', '2', true],
@@ -144,8 +144,12 @@ describe('webhooks', () => {
     expect(new Set(received.map((x) => x.delivery)).size).toBe(1)
     expect(new Set(received.map((x) => x.eventId)).size).toBe(1)
     const hooks = (await app.inject({ url: '/api/v1/webhooks', headers: admin })).json<{ items: { id: string }[] }>()
-    const log = await app.inject({ url: `/api/v1/webhooks/${hooks.items[0]?.id ?? ''}/deliveries`, headers: admin })
-    const entry = log.json<{ items: { eventId: number; status: string; attempts: number; lastStatusCode: number }[] }>().items.find((d) => d.eventId === Number(received[0]?.eventId))
+    // The receiver has the third attempt a moment before the dispatcher records its answer: wait for the record.
+    const entry = await eventually(async () => {
+      const log = await app.inject({ url: `/api/v1/webhooks/${hooks.items[0]?.id ?? ''}/deliveries`, headers: admin })
+      const found = log.json<{ items: { eventId: number; status: string; attempts: number; lastStatusCode: number }[] }>().items.find((d) => d.eventId === Number(received[0]?.eventId))
+      return found?.status === 'delivered' ? found : undefined
+    }, 10_000, 'the delivery recorded as delivered')
     expect(entry).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 204 })
     expect(r.outcome).toBe('raised')
   })
