@@ -38,6 +38,8 @@ export interface AppDeps {
   features: DbFeatures
   metrics: Metrics
   alerts: AlertService
+  /** Checks of other units in this process (the ingest in `up`); each names what is wrong, or undefined. */
+  probes?: readonly (() => string | undefined)[]
 }
 
 export interface AppOptions {
@@ -90,7 +92,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       timeWindow: 60_000,
       // Per token when there is one (several users behind one address), else per address.
       keyGenerator: (req) => (req.headers.authorization ? sha256(req.headers.authorization) : req.ip),
-      allowList: (req) => req.url === '/health' || req.url === '/metrics',
+      allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics',
       errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'rate_limited', message: `Too many requests: at most ${ctx.max} per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
     })
   }

@@ -39,8 +39,8 @@ export async function ingest(ctx: CommandContext): Promise<void> {
   )
   await runUnits(ctx, [
     databaseUnit(database),
-    { name: 'ingest-writer', start: () => Promise.resolve(core.start()), stop: () => core.stop() },
-    { name: 'mqtt-subscriber', start: () => subscriber.start(), stop: () => subscriber.stop() },
+    core,
+    subscriber,
   ])
 }
 

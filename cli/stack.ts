@@ -1,7 +1,7 @@
 // Composition: how the services are built from the configuration. Each command of the CLI picks
 // the pieces it runs; tests build the same pieces directly.
 import path from 'node:path'
-import { buildApp, type App } from '../api/app.ts'
+import { buildApp, type App, type AppDeps } from '../api/app.ts'
 import { Broker, type BrokerAddress } from '../broker/broker.ts'
 import type { Config } from '../core/config.ts'
 import { openDb, type Db } from '../core/db/client.ts'
@@ -30,7 +30,7 @@ export interface Database {
 /** Opens the configured database (server or embedded) and brings its schema up to date. */
 export async function openDatabase(cfg: Config, log: Logger, applicationName: string): Promise<Database> {
   const url = cfg.DATABASE_URL
-  const db = await openDb({ url, dataDir: url ? undefined : path.join(cfg.dataDir, 'pgdata'), applicationName })
+  const db = await openDb({ url, dataDir: url ? undefined : path.join(cfg.dataDir, 'pgdata'), applicationName, log: log.child({ module: 'db' }) })
   try {
     const features = await migrate(db, {
       log: log.child({ module: 'migrate' }),
@@ -82,7 +82,7 @@ export class BrokerWithIngest implements Unit {
   private unlisten: (() => Promise<void>) | undefined
 
   async start(): Promise<void> {
-    this.ingest.start()
+    await this.ingest.start()
     this.address = await this.broker.start()
     // A device disabled or given a new secret (by the API, maybe in another process) loses its
     // live connections at once; any other change only refreshes the cached registry entry.
@@ -114,7 +114,7 @@ export class ApiServer implements Unit {
   private readonly background: Controller
 
   constructor(
-    private readonly deps: Database & { metrics: Metrics },
+    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'>,
     private readonly cfg: Pick<
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE'

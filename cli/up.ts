@@ -53,7 +53,8 @@ export async function up(ctx: CommandContext): Promise<void> {
 
   const metrics = createMetrics()
   const broker = new BrokerWithIngest(database.db, cfg, log, metrics)
-  const api = new ApiServer({ ...database, metrics }, cfg, log)
+  // In one process the API's health check also watches the ingest (a stalled writer is unhealthy).
+  const api = new ApiServer({ ...database, metrics, probes: [() => broker.ingest.stallReason()] }, cfg, log)
   const controller = new Controller(log)
   ctx.onShutdown(() => controller.stop())
   await controller.start([databaseUnit(database), broker, api])

@@ -86,6 +86,17 @@ export const envSchema = z.object({
   INGEST_LATEST_FLUSH_MS: z.coerce.number().int().min(0).default(1000),
   INGEST_QUEUE_MAX_ROWS: positiveInt.default(100_000),
   INGEST_MAX_FUTURE_SKEW_S: positiveInt.default(300),
+  // ---- Ingest hardening (issue 7: items 1, 5, 13) ----
+  /** Oldest a reading's timestamp may be (e.g. 7d); older ones are dead-lettered as too_old. */
+  INGEST_MAX_PAST_AGE: durationMs.prefault('7d'),
+  /** /health and /ready turn unhealthy when the oldest unacknowledged message has waited this long. */
+  INGEST_STALL_AFTER: durationMs.prefault('30s'),
+  /** Most entries one message may carry per device (per child in a gateway message); more = one dead letter for the whole message. */
+  INGEST_MAX_ENTRIES: positiveInt.default(10_000),
+  /** Most metric values one entry may carry. */
+  INGEST_MAX_VALUES_PER_ENTRY: positiveInt.default(64),
+  /** Most dead letters one message may create; the rest are summed up in one more row. */
+  INGEST_MAX_DEAD_LETTERS_PER_MESSAGE: positiveInt.default(100),
   RETENTION_DAYS: positiveInt.default(400),
   COMPRESS_AFTER_DAYS: positiveInt.default(7),
   DEAD_LETTER_RETENTION_DAYS: positiveInt.default(30),
@@ -130,6 +141,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose whole value is a secret: named so by convention. */
+const SECRET_NAME = /_(PASSWORD|TOKEN|HASH|SECRET|KEY)$/
+
+/**
+ * How a rejected value is quoted in a ConfigError: error output ends up in terminals, CI logs and
+ * bug reports, so a secret variable's value is never shown and a URL's password is masked (a
+ * mistyped DATABASE_URL would otherwise print its password).
+ */
+export function shownValue(name: string, value: string): string {
+  if (SECRET_NAME.test(name)) return '(value hidden)'
+  // scheme://user:password@host — mask whatever sits between the first ':' after '//' and '@'.
+  return `"${value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')}"`
+}
+
 /** Parses the environment (or an override map in tests). Throws ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env)
@@ -138,7 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       parsed.error.issues.map((issue) => {
         const name = issue.path.join('.')
         const got = env[name]
-        return `${name}: ${issue.message}${got === undefined ? '' : ` (got "${got}")`}`
+        return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${shownValue(name, got)})`}`
       }),
     )
   }

@@ -132,5 +132,10 @@ export const REJECT_REASONS = {
   invalid_timestamp: 'timestamp is not a valid time',
   payload_too_large: 'payload exceeds the size limit',
   unknown_topic: 'topic is not part of the contract',
+  too_old: 'timestamp is older than the past limit',
+  too_deep: 'payload is nested deeper than the limit',
+  too_many_entries: 'message holds more entries or values than the limit',
+  rejected_by_database: 'the database refused to store this message',
+  internal_error: 'the message could not be processed',
 } as const
 export type RejectReason = keyof typeof REJECT_REASONS

@@ -1,5 +1,11 @@
 // One message in, readings committed and rejections dead-lettered; the promise settles after commit.
 // Shared by the broker-embedded ingest (PUBACK after commit) and the standalone MQTT subscriber.
+//
+// Every message ends recorded: stored, dead-lettered, or — only when the ingest is stopping —
+// left unacknowledged for redelivery. An exception while handling one (a bug, or input nobody
+// foresaw) dead-letters it as `internal_error` and is logged at error: a message that failed
+// silently once made the broker drop the connection, and a persistent session resent it forever
+// (issue 7, item 15).
 import { DEVICE_STATUS, parseTopic, type DeviceStatus } from '../core/contract.ts'
 import type { Db } from '../core/db/client.ts'
 import type { DeviceDirectory, DeviceInfo } from '../core/device-directory.ts'
@@ -8,8 +14,8 @@ import type { Metrics } from '../core/metrics.ts'
 import type { DeadLetter } from '../core/repos/dead-letters.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { setDeviceStatus } from '../core/repos/devices.ts'
-import { checkReadings, excerpt, idsOf, parseMessage, type ParsedMessage, type Rejection } from './validate.ts'
-import type { IngestWriter } from './writer.ts'
+import { checkReadings, excerpt, idsOf, parseMessage, payloadExcerpt, Rejections, type ParsedMessage, type Reading, type Rejection, type TelemetryLimits } from '../core/telemetry.ts'
+import type { IngestWriter, JobOrigin } from './writer.ts'
 
 export interface IncomingMessage {
   topic: string
@@ -23,15 +29,16 @@ export interface IngestResult {
   rejected: number
 }
 
-/** Dead letters kept per message; the rest are summed up in one row so none goes unrecorded. */
-const MAX_DEAD_LETTERS_PER_MESSAGE = 100
+function originOf(msg: IncomingMessage, deviceId: string | null, receivedAt: number): JobOrigin {
+  return { topic: msg.topic, clientId: msg.clientId, deviceId, receivedAt: new Date(receivedAt) }
+}
 
 export class IngestPipeline {
   constructor(
     private readonly db: Db,
     private readonly devices: DeviceDirectory,
     private readonly writer: IngestWriter,
-    private readonly opts: { maxFutureSkewMs: number; signal: AbortSignal },
+    private readonly opts: { limits: TelemetryLimits; signal: AbortSignal },
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {}
@@ -46,23 +53,44 @@ export class IngestPipeline {
    */
   begin(msg: IncomingMessage): { rows: number; done: Promise<IngestResult> } {
     const receivedAt = msg.receivedAt ?? Date.now()
-    const topic = parseTopic(msg.topic)
-    if (topic?.type === 'device-status') return { rows: 1, done: this.handleStatus(msg, topic.deviceId, receivedAt) }
-    const parsed = parseMessage(msg.topic, msg.payload)
-    let rows = parsed.rejects.length
+    let parsed: ParsedMessage
+    try {
+      const topic = parseTopic(msg.topic)
+      if (topic?.type === 'device-status') return { rows: 1, done: this.handleStatus(msg, topic.deviceId, receivedAt) }
+      parsed = parseMessage(msg.topic, msg.payload, this.opts.limits)
+    } catch (err) {
+      return { rows: 1, done: this.failed(msg, receivedAt, err) }
+    }
+    let rows = parsed.rejects.count
     for (const e of parsed.entries) rows += Object.keys(e.entry.values).length
     return { rows: Math.max(rows, 1), done: this.complete(msg, parsed, receivedAt) }
   }
 
   private async complete(msg: IncomingMessage, parsed: ParsedMessage, receivedAt: number): Promise<IngestResult> {
+    // Waiting out the database (lookup) is not a failure of the message: that error propagates.
     const devices = parsed.entries.length > 0 ? await this.lookup(idsOf(parsed)) : new Map<string, DeviceInfo>()
-    const { readings, rejects } = checkReadings(parsed, devices, { receivedAt, maxFutureSkewMs: this.opts.maxFutureSkewMs })
-    const deadLetters = this.toDeadLetters(msg, receivedAt, rejects)
-    if (rejects.length > 0) {
-      this.log.debug({ topic: msg.topic, clientId: msg.clientId, rejected: rejects.length, first: rejects[0]?.reason }, 'rejected telemetry')
+    let prepared: { readings: Reading[]; deadLetters: DeadLetter[]; rejected: number }
+    try {
+      const { readings, rejects } = checkReadings(parsed, devices, { receivedAt, ...this.opts.limits })
+      prepared = { readings, deadLetters: this.toDeadLetters(msg, receivedAt, rejects), rejected: rejects.count }
+      if (rejects.count > 0) {
+        this.log.debug({ topic: msg.topic, clientId: msg.clientId, rejected: rejects.count, first: rejects.kept[0]?.reason }, 'rejected telemetry')
+      }
+    } catch (err) {
+      return this.failed(msg, receivedAt, err)
     }
-    const stored = await this.writer.submit(readings, deadLetters)
-    return { stored, rejected: rejects.length }
+    const stored = await this.writer.submit(prepared.readings, prepared.deadLetters, originOf(msg, parsed.sourceId, receivedAt))
+    return { stored, rejected: prepared.rejected }
+  }
+
+  /** A message whose handling threw: recorded as a dead letter, so it is acknowledged, not resent forever. */
+  private async failed(msg: IncomingMessage, receivedAt: number, err: unknown): Promise<IngestResult> {
+    this.log.error({ err, topic: msg.topic, clientId: msg.clientId, bytes: msg.payload.length }, 'could not process a message; dead-lettered')
+    const rejects = new Rejections(1)
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+    rejects.add(null, 'internal_error', () => text, payloadExcerpt(msg.payload))
+    await this.writer.submit([], this.toDeadLetters(msg, receivedAt, rejects), originOf(msg, null, receivedAt))
+    return { stored: 0, rejected: 1 }
   }
 
   /**
@@ -90,40 +118,33 @@ export class IngestPipeline {
   private async handleStatus(msg: IncomingMessage, deviceId: string, receivedAt: number): Promise<IngestResult> {
     const text = msg.payload.toString('utf8').trim()
     const known = (await this.lookup([deviceId])).get(deviceId)
-    let problem: Rejection | undefined
+    const problem = new Rejections(1)
     if (!known) {
-      problem = { deviceId, reasonCode: 'unknown_device', reason: `no device "${deviceId}" is registered`, excerpt: excerpt(text) }
+      problem.add(deviceId, 'unknown_device', () => `no device "${deviceId}" is registered`, excerpt(text))
     } else if (!(DEVICE_STATUS as readonly string[]).includes(text)) {
-      problem = { deviceId, reasonCode: 'schema_violation', reason: 'status payload must be "online" or "offline"', excerpt: excerpt(text) }
+      problem.add(deviceId, 'schema_violation', () => 'status payload must be "online" or "offline"', excerpt(text))
     }
-    if (problem) {
-      await this.writer.submit([], this.toDeadLetters(msg, receivedAt, [problem]))
+    if (problem.count > 0) {
+      await this.writer.submit([], this.toDeadLetters(msg, receivedAt, problem), originOf(msg, deviceId, receivedAt))
       return { stored: 0, rejected: 1 }
     }
     await retryUntilAborted(() => setDeviceStatus(this.db, deviceId, text as DeviceStatus), { signal: this.opts.signal })
     return { stored: 0, rejected: 0 }
   }
 
-  private toDeadLetters(msg: IncomingMessage, receivedAt: number, rejects: Rejection[]): DeadLetter[] {
+  private toDeadLetters(msg: IncomingMessage, receivedAt: number, rejects: Rejections): DeadLetter[] {
     const at = new Date(receivedAt)
-    const row = (r: Rejection): DeadLetter => ({
-      receivedAt: at,
-      clientId: msg.clientId,
-      topic: msg.topic,
-      deviceId: r.deviceId,
-      reasonCode: r.reasonCode,
-      reason: r.reason,
-      payloadExcerpt: r.excerpt,
-    })
-    for (const r of rejects) this.metrics.rejected.inc({ reason: r.reasonCode })
-    if (rejects.length <= MAX_DEAD_LETTERS_PER_MESSAGE) return rejects.map(row)
-    const kept = rejects.slice(0, MAX_DEAD_LETTERS_PER_MESSAGE - 1).map(row)
-    const rest = rejects.slice(MAX_DEAD_LETTERS_PER_MESSAGE - 1)
-    const codes = [...new Set(rest.map((r) => r.reasonCode))].join(', ')
-    const first = rest[0]
-    if (first) {
-      kept.push({ ...row(first), reason: `${rest.length} more rejections in this message (${codes}); first: ${first.reason}` })
-    }
-    return kept
+    for (const [reason, n] of rejects.byReason()) this.metrics.rejected.inc({ reason }, n)
+    return rejects.rows().map(
+      (r: Rejection): DeadLetter => ({
+        receivedAt: at,
+        clientId: msg.clientId,
+        topic: msg.topic,
+        deviceId: r.deviceId,
+        reasonCode: r.reasonCode,
+        reason: r.reason,
+        payloadExcerpt: r.excerpt,
+      }),
+    )
   }
 }

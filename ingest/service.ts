@@ -1,10 +1,12 @@
 // The ingest unit: device cache, validation pipeline and group-commit writer, wired together.
+// It also tells whether ingestion is keeping up (`stallReason`), for the health endpoints.
 import type { Config } from '../core/config.ts'
 import type { Db } from '../core/db/client.ts'
 import { DeviceDirectory } from '../core/device-directory.ts'
 import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { pruneDeadLetters } from '../core/repos/dead-letters.ts'
+import type { Unit } from '../core/units.ts'
 import { IngestPipeline } from './pipeline.ts'
 import { IngestWriter } from './writer.ts'
 
@@ -16,12 +18,18 @@ export type IngestSettings = Pick<
   | 'INGEST_MAX_IN_FLIGHT'
   | 'INGEST_LATEST_FLUSH_MS'
   | 'INGEST_MAX_FUTURE_SKEW_S'
+  | 'INGEST_MAX_PAST_AGE'
+  | 'INGEST_STALL_AFTER'
+  | 'INGEST_MAX_ENTRIES'
+  | 'INGEST_MAX_VALUES_PER_ENTRY'
+  | 'INGEST_MAX_DEAD_LETTERS_PER_MESSAGE'
   | 'DEAD_LETTER_RETENTION_DAYS'
 >
 
 const PRUNE_EVERY_MS = 60 * 60_000
 
-export class Ingest {
+export class Ingest implements Unit {
+  readonly name = 'ingest'
   readonly directory: DeviceDirectory
   readonly writer: IngestWriter
   readonly pipeline: IngestPipeline
@@ -54,18 +62,39 @@ export class Ingest {
       db,
       this.directory,
       this.writer,
-      { maxFutureSkewMs: settings.INGEST_MAX_FUTURE_SKEW_S * 1000, signal: this.stopping.signal },
+      {
+        limits: {
+          maxEntries: settings.INGEST_MAX_ENTRIES,
+          maxValuesPerEntry: settings.INGEST_MAX_VALUES_PER_ENTRY,
+          maxRejections: settings.INGEST_MAX_DEAD_LETTERS_PER_MESSAGE,
+          maxFutureSkewMs: settings.INGEST_MAX_FUTURE_SKEW_S * 1000,
+          maxPastAgeMs: settings.INGEST_MAX_PAST_AGE,
+        },
+        signal: this.stopping.signal,
+      },
       metrics,
       log.child({ module: 'ingest' }),
     )
   }
 
-  start(): void {
+  start(): Promise<void> {
     this.writer.start()
     // Dead letters are bounded in time; pruning runs now and every hour.
     void this.pruneDeadLetters()
     this.pruneTimer = setInterval(() => void this.pruneDeadLetters(), PRUNE_EVERY_MS)
     this.pruneTimer.unref()
+    return Promise.resolve()
+  }
+
+  /**
+   * Why ingestion counts as stalled, or undefined: the oldest message not yet committed (so not
+   * yet acknowledged) has waited longer than INGEST_STALL_AFTER — the database is down or slow,
+   * or the writer is stuck. Devices see it as missing PUBACKs; the health check says it aloud.
+   */
+  stallReason(now = Date.now()): string | undefined {
+    const waited = this.writer.oldestPendingMs(now)
+    if (waited <= this.settings.INGEST_STALL_AFTER) return undefined
+    return `ingest stalled: the oldest unacknowledged message has waited ${Math.round(waited / 1000)} s (limit ${Math.round(this.settings.INGEST_STALL_AFTER / 1000)} s), ${this.writer.pendingRows} rows pending`
   }
 
   async pruneDeadLetters(): Promise<number> {

@@ -11,6 +11,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { topics } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
+import type { Unit } from '../core/units.ts'
 import type { Ingest } from './service.ts'
 
 export interface StandaloneOptions {
@@ -24,7 +25,8 @@ export interface StandaloneOptions {
   sharedGroup?: string | undefined
 }
 
-export class StandaloneIngest {
+export class StandaloneIngest implements Unit {
+  readonly name = 'mqtt-subscriber'
   private client: MqttClient | undefined
   /** Rows of messages acknowledged before their commit; never above `ackWindow`. */
   private exposed = 0
@@ -55,10 +57,15 @@ export class StandaloneIngest {
       })
       if (packet.qos > 0 && this.exposed + rows > this.opts.ackWindow) {
         // Beyond the window: PUBACK only after the commit. On failure (shutdown) no PUBACK is
-        // sent, and the broker redelivers the message to the persistent session.
+        // sent, and the broker redelivers the message to the persistent session. MQTT.js is
+        // still called back (with the error, which skips the PUBACK): it handles inbound packets
+        // one at a time, so a callback never made stalls the connection for good.
         pending.then(
           () => done(),
-          (err: unknown) => this.log.warn({ err, topic: packet.topic }, 'message not stored; the broker will redeliver it'),
+          (err: unknown) => {
+            this.log.warn({ err, topic: packet.topic }, 'message not stored; the broker will redeliver it')
+            done(err instanceof Error ? err : new Error(String(err)))
+          },
         )
       } else {
         this.exposed += rows

@@ -6,18 +6,26 @@
 //   `maxBatchRows`); an idle writer waits `maxWaitMs` for company before writing a lone message.
 // - The queue is bounded in rows; a full queue makes `submit` wait, which (inside the broker)
 //   stops reading that client's socket: backpressure instead of unbounded memory.
-// - A failing database is retried with capped exponential backoff until it comes back; nothing
-//   queued is dropped.
+// - A transient failure (connection lost, server restarting, deadlock, … — core/db/errors.ts) is
+//   retried with capped exponential backoff until the database comes back; nothing queued is
+//   dropped. A data error (the same rows would fail every time) is never retried as a whole:
+//   the batch is split in halves until the message that fails is alone; the others commit, and
+//   that message is recorded as a dead letter `rejected_by_database` instead of its rows. One
+//   poisonous message once stopped every device's acknowledgements (issue 7, item 1).
+// - `oldestPendingMs` tells how long the oldest unacknowledged submission has waited; the health
+//   check turns unhealthy when it grows past INGEST_STALL_AFTER.
 // - `latest` (newest value per device and metric) is derived data: it is coalesced in memory and
 //   written at most every `latestFlushMs` in its own transaction, off the acknowledgement path
 //   (bench/ingest.ts measured the per-batch upsert at a third of the commit time). So it may lag
 //   the readings by up to that long, and a crash can leave it behind until the next reading.
 import type { Db } from '../core/db/client.ts'
+import { classifyDbError, errorCode } from '../core/db/errors.ts'
 import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { insertDeadLetters, type DeadLetter } from '../core/repos/dead-letters.ts'
 import { emptyColumns, upsertLatest, writeReadings, type ReadingColumns } from '../core/repos/readings.ts'
-import type { Reading } from './validate.ts'
+import { REJECT_REASONS } from '../core/contract.ts'
+import type { Reading } from '../core/telemetry.ts'
 
 export interface WriterOptions {
   /** Most readings in one transaction. */
@@ -41,12 +49,24 @@ export class WriterStoppedError extends Error {
   }
 }
 
+/** Where a submission came from, for the dead letter written if the database refuses its rows. */
+export interface JobOrigin {
+  topic: string
+  clientId: string | null
+  deviceId: string | null
+  receivedAt: Date
+}
+
 interface Job {
   readings: readonly Reading[]
   deadLetters: readonly DeadLetter[]
+  origin: JobOrigin | undefined
+  queuedAt: number
   resolve: (stored: number) => void
   reject: (err: Error) => void
 }
+
+const rowsOf = (jobs: readonly Job[]) => jobs.reduce((n, j) => n + j.readings.length + j.deadLetters.length, 0)
 
 /** Series (device × metric) whose newest value waits for the next `latest` write; beyond it, write now. */
 const MAX_PENDING_LATEST = 200_000
@@ -61,6 +81,8 @@ export class IngestWriter {
   private retryDelay = 0
   private lastFailureLog = 0
   private readonly spaceWaiters: (() => void)[] = []
+  /** Every submission not yet settled, oldest first (a Set keeps insertion order). */
+  private readonly unsettled = new Set<Job>()
   private running = false
   private readonly latestPending = new Map<string, { deviceId: string; metric: string; ts: number; value: number }>()
   private latestTimer: NodeJS.Timeout | undefined
@@ -94,11 +116,17 @@ export class IngestWriter {
     return this.queuedRows + this.inFlightRows
   }
 
+  /** How long the oldest submission not yet committed has waited (0 when none waits). */
+  oldestPendingMs(now = Date.now()): number {
+    for (const job of this.unsettled) return now - job.queuedAt
+    return 0
+  }
+
   /**
    * Queues readings and dead letters; resolves with the number of readings once they are
    * committed. Waits while the queue is full. Rejects with WriterStoppedError after `stop()`.
    */
-  async submit(readings: readonly Reading[], deadLetters: readonly DeadLetter[] = []): Promise<number> {
+  async submit(readings: readonly Reading[], deadLetters: readonly DeadLetter[] = [], origin?: JobOrigin): Promise<number> {
     if (readings.length === 0 && deadLetters.length === 0) return 0
     const rows = readings.length + deadLetters.length
     // A single oversized job is let through when the queue is empty, or it could never enter.
@@ -107,7 +135,22 @@ export class IngestWriter {
     }
     if (!this.running) throw new WriterStoppedError()
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ readings, deadLetters, resolve, reject })
+      const job: Job = {
+        readings,
+        deadLetters,
+        origin,
+        queuedAt: Date.now(),
+        resolve: (n) => {
+          this.unsettled.delete(job)
+          resolve(n)
+        },
+        reject: (err) => {
+          this.unsettled.delete(job)
+          reject(err)
+        },
+      }
+      this.unsettled.add(job)
+      this.queue.push(job)
       this.queuedRows += rows
       this.metrics.queueRows.set(this.pendingRows)
       this.schedule()
@@ -170,6 +213,20 @@ export class IngestWriter {
   }
 
   private async commit(jobs: Job[], rows: number): Promise<void> {
+    const err = await this.tryCommit(jobs)
+    if (err === undefined) return
+    if (classifyDbError(err) === 'transient') {
+      this.onFailure(err, jobs, rows)
+      return
+    }
+    const retry: Job[] = []
+    const transient = await this.isolate(jobs, err, retry)
+    // Requeued at once and in their order, so the queue never counts a job twice meanwhile.
+    if (transient !== undefined) this.onFailure(transient, retry, rowsOf(retry))
+  }
+
+  /** Commits the jobs in one transaction and settles them; returns the error instead of throwing. */
+  private async tryCommit(jobs: readonly Job[]): Promise<unknown> {
     const cols = emptyColumns()
     const deadLetters: DeadLetter[] = []
     for (const job of jobs) {
@@ -191,10 +248,9 @@ export class IngestWriter {
         return n
       })
     } catch (err) {
-      this.onFailure(err, jobs, rows)
-      return
+      return err
     }
-    if (this.retryDelay > 0) this.log.info({ rows }, 'database writes recovered')
+    if (this.retryDelay > 0) this.log.info({ rows: cols.ts.length + deadLetters.length }, 'database writes recovered')
     this.retryDelay = 0
     this.metrics.commitSeconds.observe((performance.now() - started) / 1000)
     this.metrics.batchRows.observe(cols.ts.length)
@@ -204,6 +260,64 @@ export class IngestWriter {
     // Per job, "stored" is reported as the job's own reading count: the batch-wide
     // duplicate count cannot be attributed to a job, and a duplicate is stored too.
     for (const job of jobs) job.resolve(job.readings.length)
+    return undefined
+  }
+
+  /**
+   * A data error: commits the halves apart until the failing job is alone, so the others are not
+   * held back by it. A transient error on the way stops the search: what is left goes to `retry`,
+   * and the error is returned for the caller to requeue them.
+   */
+  private async isolate(jobs: Job[], err: unknown, retry: Job[]): Promise<unknown> {
+    const [only] = jobs
+    if (jobs.length === 1 && only) return this.refuse(only, err, retry)
+    const mid = Math.ceil(jobs.length / 2)
+    const halves = [jobs.slice(0, mid), jobs.slice(mid)]
+    for (let h = 0; h < halves.length; h++) {
+      const half = halves[h] ?? []
+      const failure = await this.tryCommit(half)
+      if (failure === undefined) continue
+      const transient = classifyDbError(failure) === 'transient' ? failure : await this.isolate(half, failure, retry)
+      if (transient !== undefined) {
+        if (classifyDbError(failure) === 'transient') retry.push(...half)
+        retry.push(...halves.slice(h + 1).flat())
+        return transient
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * One message whose rows the database refuses: its readings and dead letters are replaced by one
+   * dead letter saying so, and the message is acknowledged. If even that row cannot be stored the
+   * database itself is failing, not the message: it is retried like a transient error, so nothing
+   * is ever acknowledged without a record of it.
+   */
+  private async refuse(job: Job, err: unknown, retry: Job[]): Promise<unknown> {
+    const code = errorCode(err) ?? 'none'
+    const message = err instanceof Error ? err.message : String(err)
+    this.metrics.rejected.inc({ reason: 'rejected_by_database' })
+    this.log.warn({ err, topic: job.origin?.topic, clientId: job.origin?.clientId, rows: job.readings.length }, 'the database refused a message; dead-lettered')
+    const replacement: Job = {
+      ...job,
+      readings: [],
+      deadLetters: [
+        {
+          receivedAt: job.origin?.receivedAt ?? new Date(job.queuedAt),
+          clientId: job.origin?.clientId ?? null,
+          topic: job.origin?.topic ?? '',
+          deviceId: job.origin?.deviceId ?? job.readings[0]?.deviceId ?? null,
+          reasonCode: 'rejected_by_database',
+          reason: `${REJECT_REASONS.rejected_by_database} (SQLSTATE ${code}): ${message}`,
+          payloadExcerpt: null,
+        },
+      ],
+      resolve: () => job.resolve(0),
+    }
+    const failure = await this.tryCommit([replacement])
+    if (failure === undefined) return undefined
+    retry.push(job)
+    return failure
   }
 
   /** Keeps the newest committed value per series for the next `latest` write. */

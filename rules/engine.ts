@@ -18,7 +18,7 @@ import { allDevices, allStatuses } from '../core/repos/devices.ts'
 import { lastReportPerDevice, recentReadings } from '../core/repos/readings.ts'
 import { listRules } from '../core/repos/rules.ts'
 import type { Unit } from '../core/units.ts'
-import { checkReadings, parseMessage } from '../ingest/validate.ts'
+import { checkReadings, parseMessage } from '../core/telemetry.ts'
 import { ruleAppliesTo, ruleDefinitionSchema, ruleMetrics, type RuleDefinition } from './definitions.ts'
 import { createEvaluator, type Evaluator, type Outcome, type Sample } from './evaluators/index.ts'
 import type { ApiReporter } from './reporter.ts'
@@ -239,7 +239,7 @@ export class RulesEngine implements Unit {
       if (d) known.set(d.id, { id: d.id, kind: d.kind, gatewayId: d.gatewayId, enabled: true })
     }
     // Readings the ingest refused (and dead-lettered) never reach the rules.
-    const { readings } = checkReadings(parsed, known, { receivedAt: at, maxFutureSkewMs: 300_000 })
+    const { readings } = checkReadings(parsed, known, { receivedAt: at })
     for (const r of readings) this.sample(r.deviceId, { metric: r.metric, ts: r.ts, value: r.value })
   }
 

@@ -1,11 +1,20 @@
 // One database interface over two engines: a PostgreSQL/TimescaleDB server through `pg`, and the
 // embedded PGlite (Postgres compiled to WASM) for the all-in-one mode and in-process tests.
+//
+// A server can go away at any moment (restart, failover, a cut network path). `pg` reports a lost
+// connection as an 'error' event on the Client, and an 'error' event nobody listens to is an
+// uncaught exception that ends the process (issue 7, item 0). So every Client this module creates
+// has a listener for the whole of its life: in the pool while idle (`pool.on('error')`), while
+// checked out for a transaction, and on LISTEN connections. A lost connection fails the statement
+// that was running; callers treat that as transient (see core/db/errors.ts) and retry.
 import { mkdir } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { PGliteInterface } from '@electric-sql/pglite'
+import { silentLogger, type Logger } from '../log.ts'
+import { DbConnectError } from './errors.ts'
 
 export interface Queryable {
   /** Runs one parameterised statement and returns its rows. */
@@ -49,7 +58,10 @@ pgTypes.setTypeParser(pg.types.builtins.NUMERIC, Number)
 
 class PostgresDb implements Db {
   readonly engine = 'postgres'
-  constructor(readonly pool: pg.Pool) {}
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly log: Logger,
+  ) {}
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     const res = await this.pool.query(sql, params as unknown[])
@@ -61,7 +73,15 @@ class PostgresDb implements Db {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw new DbConnectError(err)
+    })
+    // Checked out, the client has no pool listener: a connection lost now would be uncaught.
+    let lost: Error | undefined
+    const onError = (err: Error) => {
+      lost ??= err
+    }
+    client.on('error', onError)
     try {
       await client.query('BEGIN')
       const result = await fn({
@@ -77,10 +97,14 @@ class PostgresDb implements Db {
       await client.query('COMMIT')
       return result
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
+      // A failed ROLLBACK leaves the session in an unknown state: it is discarded, not pooled.
+      if (!lost) await client.query('ROLLBACK').catch((rollbackErr: unknown) => (lost = rollbackErr as Error))
+      if (lost) this.log.warn({ err: lost }, 'database connection lost during a transaction')
       throw err
     } finally {
-      client.release()
+      client.off('error', onError)
+      // Released with an error, the client is closed instead of returning to the pool.
+      client.release(lost)
     }
   }
 
@@ -94,25 +118,55 @@ class PostgresDb implements Db {
     let client: pg.Client | undefined
     let stopped = false
     let delay = 200
+    let timer: NodeJS.Timeout | undefined
+    // Retries until connected again, however long the database stays away.
+    const reconnect = () => {
+      if (stopped || timer) return
+      timer = setTimeout(() => {
+        timer = undefined
+        connect().catch((err: unknown) => {
+          this.log.debug({ err, channel: name }, 'LISTEN connection not back yet; retrying')
+          reconnect()
+        })
+      }, delay)
+      timer.unref()
+      delay = Math.min(delay * 2, 10_000)
+    }
     const connect = async (): Promise<void> => {
       const c = new pg.Client(this.pool.options)
+      let failed = false
       c.on('notification', (n) => {
         if (n.channel === name) handler(n.payload ?? '')
       })
-      c.on('error', () => {
-        if (stopped) return
+      // Attached before connecting and never removed: a Client may emit 'error' more than once.
+      c.on('error', (err) => {
+        if (failed || stopped) return
+        failed = true
+        if (client === c) client = undefined
+        this.log.warn({ err, channel: name }, 'LISTEN connection lost; reconnecting (notifications meanwhile are missed)')
         void c.end().catch(() => undefined)
-        setTimeout(() => void connect().catch(() => undefined), delay).unref()
-        delay = Math.min(delay * 2, 10_000)
+        reconnect()
       })
-      await c.connect()
-      await c.query(`LISTEN ${name}`)
+      try {
+        await c.connect()
+        await c.query(`LISTEN ${name}`)
+      } catch (err) {
+        failed = true
+        void c.end().catch(() => undefined)
+        throw err
+      }
+      if (stopped) {
+        await c.end().catch(() => undefined)
+        return
+      }
+      if (delay > 200) this.log.info({ channel: name }, 'LISTEN connection restored')
       delay = 200
       client = c
     }
     await connect()
     return async () => {
       stopped = true
+      clearTimeout(timer)
       await client?.end().catch(() => undefined)
     }
   }
@@ -174,6 +228,8 @@ export interface OpenDbOptions {
   poolSize?: number
   /** Shown in pg_stat_activity, to tell the services apart. */
   applicationName?: string
+  /** Where lost connections are reported; silent when absent. */
+  log?: Logger
 }
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
@@ -185,10 +241,14 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       types: pgTypes,
       application_name: opts.applicationName ?? 'housing-brain',
       connectionTimeoutMillis: 10_000,
+      // A path that silently drops packets (no reset) is noticed by keepalive, not after hours.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     })
-    // An idle client losing its server is reported here; the next query reconnects.
-    pool.on('error', () => undefined)
-    const db = new PostgresDb(pool)
+    const log = opts.log ?? silentLogger
+    // An idle client losing its server is reported here; the next query opens a new connection.
+    pool.on('error', (err) => log.warn({ err }, 'idle database connection lost'))
+    const db = new PostgresDb(pool, log)
     await db.query('SELECT 1')
     return db
   }

@@ -1,6 +1,15 @@
 // SQL for the dead-letter store: every rejected message or reading, with why.
+// Every text column comes (in part) from a device, so each is made storable and bounded here, the
+// one place all of them pass: a row the database refuses would stop ingestion (issue 7, item 1).
 import type { RejectReason } from '../contract.ts'
 import type { Queryable } from '../db/client.ts'
+import { storableText } from '../text.ts'
+
+/** Most characters kept per column; a contract topic or id is far shorter, an excerpt is cut at 512. */
+export const DEAD_LETTER_LIMITS = { clientId: 256, topic: 256, deviceId: 128, reason: 1000, payloadExcerpt: 1024 } as const
+
+const bounded = (text: string, column: keyof typeof DEAD_LETTER_LIMITS) => storableText(text, DEAD_LETTER_LIMITS[column])
+const boundedOrNull = (text: string | null, column: keyof typeof DEAD_LETTER_LIMITS) => (text === null ? null : bounded(text, column))
 
 export interface DeadLetter {
   receivedAt: Date
@@ -24,12 +33,12 @@ export async function insertDeadLetters(db: Queryable, rows: readonly DeadLetter
      SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
     [
       rows.map((r) => r.receivedAt),
-      rows.map((r) => r.clientId),
-      rows.map((r) => r.topic),
-      rows.map((r) => r.deviceId),
+      rows.map((r) => boundedOrNull(r.clientId, 'clientId')),
+      rows.map((r) => bounded(r.topic, 'topic')),
+      rows.map((r) => boundedOrNull(r.deviceId, 'deviceId')),
       rows.map((r) => r.reasonCode),
-      rows.map((r) => r.reason),
-      rows.map((r) => r.payloadExcerpt),
+      rows.map((r) => bounded(r.reason, 'reason')),
+      rows.map((r) => boundedOrNull(r.payloadExcerpt, 'payloadExcerpt')),
     ],
   )
 }

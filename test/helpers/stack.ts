@@ -11,6 +11,9 @@ import { freePort } from './services.ts'
 
 export const COMMUNITY = 'cm-test'
 
+/** A past limit wide enough for the fixed dates the fixtures publish at. */
+export const FIXTURE_PAST_AGE = '36500d'
+
 export const TEST_DEVICES: DeviceSpec[] = [
   { id: 'gw-1', kind: 'gateway', communityId: COMMUNITY },
   { id: 'mh-1', kind: 'manhole', communityId: COMMUNITY },
@@ -42,7 +45,9 @@ export async function startStack(dbUrl: string | undefined, env: Record<string, 
   await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
   const creds = await seed(db)
   const port = await freePort()
-  const cfg = loadConfig({ MQTT_PORT: String(port), HOST: '127.0.0.1', ...env })
+  // The fixtures publish at fixed dates of 2026; the past limit (INGEST_MAX_PAST_AGE, 7 days by
+  // default) would dead-letter them as too_old, so tests widen it unless they test it.
+  const cfg = loadConfig({ MQTT_PORT: String(port), HOST: '127.0.0.1', INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE, ...env })
   const metrics = createMetrics({ defaults: false })
   const unit = new BrokerWithIngest(db, cfg, silentLogger, metrics)
   await unit.start()

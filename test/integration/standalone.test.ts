@@ -11,7 +11,12 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { MOSQUITTO, createTestDatabase, eventually, hasMosquitto, hasPostgres } from '../helpers/services.ts'
-import { seed } from '../helpers/stack.ts'
+import { pino } from 'pino'
+import { loadConfig } from '../../core/config.ts'
+import { createMetrics } from '../../core/metrics.ts'
+import { Ingest } from '../../ingest/service.ts'
+import { StandaloneIngest } from '../../ingest/standalone.ts'
+import { FIXTURE_PAST_AGE, seed } from '../helpers/stack.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
 const ready = (await hasPostgres()) && (await hasMosquitto())
@@ -50,6 +55,7 @@ describe.skipIf(!ready)('standalone ingest on Mosquitto', () => {
         MQTT_URL: MOSQUITTO_URL,
         INGEST_CLIENT_ID: clientId,
         INGEST_ACK_WINDOW: String(ackWindow),
+        INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE,
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,6 +94,27 @@ describe.skipIf(!ready)('standalone ingest on Mosquitto', () => {
       last = now
     }
   }
+
+  it('keeps handling messages after one beyond the ack window fails (no PUBACK, but MQTT.js is called back)', async () => {
+    // In process, to see each failure: the writer is stopped, so every message fails after parsing.
+    const lines: string[] = []
+    const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) })
+    const ingest = new Ingest(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), log, createMetrics({ defaults: false }))
+    const clientId = `hb-test-ingest-${randomBytes(4).toString('hex')}`
+    sessions.push(clientId)
+    const subscriber = new StandaloneIngest(ingest, { url: MOSQUITTO_URL, clientId, ackWindow: 0 }, log)
+    await ingest.start()
+    await subscriber.start()
+    await ingest.stop()
+    // A device id of this test alone, so other traffic on the shared broker does not count.
+    const topic = topics.deviceTelemetry(`cb-${randomBytes(4).toString('hex')}`)
+    const pub = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: `pub-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0 })
+    for (let i = 0; i < 3; i++) await pub.publishAsync(topic, JSON.stringify({ values: { battery_pct: i } }), { qos: 1 })
+    await pub.endAsync()
+    const failed = () => lines.filter((l) => l.includes(topic) && l.includes('message not stored')).length
+    await eventually(() => (failed() === 3 ? true : undefined), 10_000, `three failed messages logged (saw ${failed()})`)
+    await subscriber.stop()
+  })
 
   it('stores what is published to Mosquitto, and dead-letters what is bad', async () => {
     const clientId = `hb-test-ingest-${randomBytes(4).toString('hex')}`

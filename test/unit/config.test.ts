@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../core/config.ts'
+import { ConfigError, loadConfig, shownValue } from '../../core/config.ts'
 
 describe('configuration', () => {
   it('has working defaults: embedded database under ./data, standard ports', () => {
@@ -31,5 +31,38 @@ describe('configuration', () => {
 
   it('treats an empty optional variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', MQTT_WS_PORT: '' }).DATABASE_URL).toBeUndefined()
+  })
+})
+
+describe('configuration errors keep secrets out of the message', () => {
+  function messageOf(env: Record<string, string>): string {
+    try {
+      loadConfig(env)
+    } catch (err) {
+      if (err instanceof ConfigError) return err.message
+      throw err
+    }
+    throw new Error('expected a ConfigError')
+  }
+
+  it('hides the password of a mistyped database URL but names the variable', () => {
+    const message = messageOf({ DATABASE_URL: 'postgress://hb:s3cr3t-pw@db.internal:5432/hb' })
+    expect(message).toMatch(/DATABASE_URL: expected a postgres:\/\//)
+    expect(message).not.toContain('s3cr3t-pw')
+    expect(message).toContain('db.internal')
+  })
+
+  it('hides the password of a mistyped Redis URL', () => {
+    const message = messageOf({ REDIS_URL: 'http://:redis-pw@cache:6379' })
+    expect(message).toMatch(/REDIS_URL:/)
+    expect(message).not.toContain('redis-pw')
+  })
+
+  it('never echoes a value of a *_PASSWORD, *_TOKEN, *_HASH, *_SECRET or *_KEY variable', () => {
+    for (const name of ['MQTT_PASSWORD', 'API_TOKEN', 'NODE_RED_ADMIN_HASH', 'WEBHOOK_SECRET', 'SOME_API_KEY']) {
+      expect(shownValue(name, 'hunter2')).not.toContain('hunter2')
+    }
+    expect(shownValue('MQTT_PORT', 'eighteen')).toBe('"eighteen"')
+    expect(shownValue('MQTT_URL', 'mqtt://u:pw@host:1883')).not.toContain('pw@')
   })
 })

@@ -7,7 +7,7 @@ import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createMetrics, type Metrics } from '../../core/metrics.ts'
 import { IngestWriter, WriterStoppedError, type WriterOptions } from '../../ingest/writer.ts'
-import type { Reading } from '../../ingest/validate.ts'
+import type { Reading } from '../../core/telemetry.ts'
 
 let db: Db
 let metrics: Metrics
@@ -84,5 +84,49 @@ describe('ingest writer', () => {
     expect(await count()).toBe(60)
     await w.stop()
     await expect(w.submit([reading('bp', 5000)])).rejects.toBeInstanceOf(WriterStoppedError)
+  })
+})
+
+describe('ingest writer: a message the database refuses', () => {
+  /** Settles with the values, or with 'stalled' when they have not settled within a generous bound. */
+  const settled = <T>(p: Promise<T>) => Promise.race([p, new Promise<'stalled'>((r) => setTimeout(() => r('stalled'), 10_000))])
+
+  it('commits every other message of the batch and dead-letters the refused one instead of retrying it forever', async () => {
+    const w = writer({ maxWaitMs: 5 })
+    const origin = { topic: 'hb/v1/devices/bad/telemetry', clientId: 'bad\u0000client', deviceId: 'bad', receivedAt: new Date(T0) }
+    // U+0000 reaches the writer only through a bug upstream; PostgreSQL refuses it (22021) every time.
+    const poison = w.submit([{ deviceId: 'bad', metric: 'a\u0000b', ts: T0, value: 1 }], [], origin)
+    const good = Array.from({ length: 40 }, (_, i) => w.submit([reading(`g${i % 4}`, i)]))
+    const results = await settled(Promise.all([poison, ...good]))
+    expect(results).not.toBe('stalled')
+    expect(results).toEqual([0, ...good.map(() => 1)])
+    expect(await count()).toBe(40)
+    const rows = await db.query<{ reason_code: string; reason: string; client_id: string }>('SELECT reason_code, reason, client_id FROM dead_letters')
+    expect(rows).toHaveLength(1)
+    expect(rows[0]?.reason_code).toBe('rejected_by_database')
+    expect(rows[0]?.reason).toMatch(/SQLSTATE 22021/)
+    expect(rows[0]?.client_id).toBe('bad\\u0000client')
+    // The writer keeps serving afterwards.
+    expect(await settled(w.submit([reading('after', 1)]))).toBe(1)
+    await w.stop()
+  })
+
+  it('stores dead letters whose device-supplied text holds NUL or lone surrogates, escaped and bounded', async () => {
+    const w = writer()
+    const letter = {
+      receivedAt: new Date(T0),
+      clientId: 'c\u0000',
+      topic: 'hb/v1/devices/x/telemetry',
+      deviceId: 'x',
+      reasonCode: 'unknown_metric' as const,
+      reason: `"a\u0000b\ud800" ${'x'.repeat(100_000)}`,
+      payloadExcerpt: '{"a\u0000b":1}',
+    }
+    expect(await settled(w.submit([], [letter]))).toBe(0)
+    const [row] = await db.query<{ reason: string; payload_excerpt: string }>('SELECT reason, payload_excerpt FROM dead_letters')
+    expect(row?.reason.startsWith('"a\\u0000b\\ud800"')).toBe(true)
+    expect(row?.reason.length).toBeLessThanOrEqual(1000)
+    expect(row?.payload_excerpt).toBe('{"a\\u0000b":1}')
+    await w.stop()
   })
 })

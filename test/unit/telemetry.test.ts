@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { DeviceInfo } from '../../core/device-directory.ts'
-import { checkReadings, parseMessage } from '../../ingest/validate.ts'
+import { checkReadings, parseMessage } from '../../core/telemetry.ts'
 
 const NOW = Date.UTC(2026, 5, 1, 12)
 const devices = new Map<string, DeviceInfo>([
@@ -12,7 +12,8 @@ const devices = new Map<string, DeviceInfo>([
 
 function run(topic: string, payload: unknown) {
   const raw = typeof payload === 'string' ? payload : JSON.stringify(payload)
-  return checkReadings(parseMessage(topic, Buffer.from(raw)), devices, { receivedAt: NOW, maxFutureSkewMs: 300_000 })
+  const { readings, rejects } = checkReadings(parseMessage(topic, Buffer.from(raw)), devices, { receivedAt: NOW, maxFutureSkewMs: 300_000 })
+  return { readings, rejects: rejects.rows() }
 }
 
 describe('telemetry validation', () => {
@@ -110,19 +111,81 @@ describe('the hand-checked fast path', () => {
     return e
   }
 
-  it('accepts nothing the schema refuses, and gives the same entry', async () => {
+  it('accepts exactly what the schema accepts (with at least one value), and gives the same entry', async () => {
     const { telemetryEntrySchema } = await import('../../core/contract.ts')
-    const { plainEntry } = await import('../../ingest/validate.ts')
+    const { checkEntry } = await import('../../core/telemetry.ts')
     let accepted = 0
     for (let i = 0; i < 20_000; i++) {
       const e = JSON.parse(JSON.stringify(entry())) as unknown
-      const fast = plainEntry(e)
-      if (fast === undefined) continue
-      accepted++
+      const fast = checkEntry(e)
       const slow = telemetryEntrySchema.safeParse(e)
-      expect(slow.success, JSON.stringify(e)).toBe(true)
+      // The one rule beyond the schema: an entry must carry at least one value.
+      expect(typeof fast !== 'string', JSON.stringify(e)).toBe(slow.success && Object.keys(slow.data.values).length > 0)
+      if (typeof fast === 'string') continue
+      accepted++
       expect(fast).toEqual(slow.data)
     }
     expect(accepted).toBeGreaterThan(100)
+  })
+})
+
+describe('bounded cost of one message', () => {
+  const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`
+
+  it('refuses a payload nested 10,000 levels deep as too_deep, with one rejection and no exception', () => {
+    const r = run('hb/v1/devices/el-1/telemetry', deep(10_000))
+    expect(r.readings).toEqual([])
+    expect(r.rejects.map((x) => x.reasonCode)).toEqual(['too_deep'])
+    expect(r.rejects[0]?.excerpt?.length).toBeLessThanOrEqual(520)
+  })
+
+  it('counts only real nesting: brackets inside strings are text', () => {
+    const r = run('hb/v1/devices/el-1/telemetry', `{"values":{"speed_mps":1},"x":"${'['.repeat(100)}\\"${'{'.repeat(100)}"}`)
+    expect(r.rejects.map((x) => x.reasonCode)).toEqual(['schema_violation'])
+    expect(r.rejects[0]?.reason).toContain('unexpected key "x"')
+  })
+
+  it('refuses a gateway message over the entry limit with one summary rejection, before looking at any entry', () => {
+    const entries = Array.from({ length: 10_001 }, () => ({ values: { nope: 'x' } }))
+    const r = run('hb/v1/gateways/gw-1/telemetry', { 'mh-1': entries })
+    expect(r.rejects).toHaveLength(1)
+    expect(r.rejects[0]?.reasonCode).toBe('too_many_entries')
+    expect(r.rejects[0]?.reason).toContain('10001 entries')
+  })
+
+  it('refuses an entry with more values than the limit as one rejection for the message', () => {
+    const values = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`m${i}`, 1]))
+    const r = run('hb/v1/devices/el-1/telemetry', [{ values: { speed_mps: 1 } }, { values }])
+    expect(r.readings).toEqual([])
+    expect(r.rejects.map((x) => x.reasonCode)).toEqual(['too_many_entries'])
+  })
+
+  it('words at most 100 rejections per message and sums up the rest in the last one', () => {
+    const entries = Array.from({ length: 5000 }, (_, i) => (i % 2 ? { values: { speed_mps: 'x' } } : { ts: NOW, values: { nope: 1 } }))
+    const r = run('hb/v1/devices/el-1/telemetry', entries)
+    expect(r.rejects).toHaveLength(100)
+    expect(r.rejects[99]?.reason).toMatch(/^4901 more rejections in this message \((schema_violation, unknown_metric|unknown_metric, schema_violation)\); first: /)
+  })
+})
+
+describe('timestamp window', () => {
+  const DAY = 24 * 3_600_000
+  const check = (ts: number, maxPastAgeMs?: number) =>
+    checkReadings(parseMessage('hb/v1/devices/el-1/telemetry', Buffer.from(JSON.stringify({ ts, values: { speed_mps: 1 } }))), devices, {
+      receivedAt: NOW,
+      ...(maxPastAgeMs === undefined ? {} : { maxPastAgeMs }),
+    })
+
+  it('refuses a reading older than the past limit (7 days by default) as too_old', () => {
+    expect(check(NOW - 6 * DAY).readings).toHaveLength(1)
+    const old = check(NOW - 8 * DAY)
+    expect(old.readings).toEqual([])
+    expect(old.rejects.rows().map((x) => x.reasonCode)).toEqual(['too_old'])
+    expect(check(Date.UTC(2000, 0, 2)).rejects.rows()[0]?.reasonCode).toBe('too_old')
+  })
+
+  it('takes the past limit from the options', () => {
+    expect(check(NOW - 2 * 3_600_000, 3_600_000).rejects.rows()[0]?.reasonCode).toBe('too_old')
+    expect(check(NOW - 30 * DAY, 60 * DAY).readings).toHaveLength(1)
   })
 })
