@@ -20,7 +20,7 @@ export interface Fleet {
  * ten minutes in the past, one millisecond per sequence number, so they are neither too old nor
  * ahead of the server clock.
  */
-export async function startFleet(up: UpProcess, prefix: string, size: number, pace: { intervalMs: number; window: number }): Promise<Fleet> {
+export async function startFleet(up: UpProcess, prefix: string, size: number, pace: { intervalMs: number; window: number; padding?: number }): Promise<Fleet> {
   const ids = Array.from({ length: size }, (_, i) => `${prefix}-${i + 1}`)
   const secrets = await registerElevators(up, ids)
   const baseTs = Date.now() - 10 * 60_000

@@ -3,6 +3,8 @@
 // small outbound queue does; `Infinity` for a firehose), and records which sequence numbers were
 // PUBACKed and how long each PUBACK took. Sequence n carries `ts = baseTs + n` (epoch ms), so a
 // stored row names the message it came from and "stored exactly once" can be checked per number.
+// It never writes into a socket that is backed up (it waits for the kernel to take more), so a
+// firehose offers the server as much as the server reads, and nothing piles up in the test.
 import type { MqttClient } from 'mqtt'
 import { topics } from '../../core/contract.ts'
 
@@ -17,6 +19,8 @@ export interface SeqPublisherOptions {
   window: number
   /** The value sent with sequence number n (must be in the metric's range). */
   value?: (seq: number) => number
+  /** Bytes of whitespace after the JSON (still valid JSON): big messages that carry one reading. */
+  padding?: number
 }
 
 export class SeqPublisher {
@@ -51,13 +55,18 @@ export class SeqPublisher {
   private async run(): Promise<void> {
     const { deviceId, metric, baseTs, intervalMs, window } = this.opts
     const valueOf = this.opts.value ?? ((n: number) => n % 1000)
+    const padding = ' '.repeat(this.opts.padding ?? 0)
     while (this.running && !this.closed) {
       if (this.pending.size >= window) {
         await Promise.race(this.pending)
         continue
       }
+      if (this.client.stream.writableNeedDrain) {
+        await new Promise((r) => setTimeout(r, 10))
+        continue
+      }
       const seq = this.sent++
-      const payload = JSON.stringify({ ts: baseTs + seq, seq, values: { [metric]: valueOf(seq) } })
+      const payload = JSON.stringify({ ts: baseTs + seq, seq, values: { [metric]: valueOf(seq) } }) + padding
       const started = performance.now()
       const p = this.client.publishAsync(topics.deviceTelemetry(deviceId), payload, { qos: 1 }).then(
         () => {
