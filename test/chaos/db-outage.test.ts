@@ -20,9 +20,9 @@ afterAll(async () => {
 
 /** The outage the issue describes. */
 const OUTAGE_MS = 20_000
-const QUEUE_MAX_ROWS = 500
+const QUEUE_MAX_ROWS = 100
 /** The firehose's messages carry one reading and this much whitespace: big, so growth shows. */
-const FIREHOSE_PADDING = 32 * 1024
+const FIREHOSE_PADDING = 256 * 1024
 /**
  * What one queued reading may cost in memory at most: its message's payload (kept until the
  * commit answers it), the parsed entry and the promise waiting for the commit (a few hundred

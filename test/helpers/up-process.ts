@@ -116,7 +116,8 @@ export async function startUp(dataDir: string, env: Record<string, string> = {})
         username: deviceId,
         password: secret,
         reconnectPeriod: 0,
-        connectTimeout: 10_000,
+        // A busy machine and a database catching up after a restart can make a login slow.
+        connectTimeout: 30_000,
       })
       // A dead server is an expected end in this suite; the publisher notices the close.
       client.on('error', () => undefined)
