@@ -81,7 +81,7 @@ export async function alertsBench(ctx: CommandContext, o: AlertsBenchOptions): P
     await api.start()
     cleanup.add('api', () => api.stop())
     const mqttUrl = `mqtt://127.0.0.1:${broker.address?.port ?? 0}`
-    const engine = rulesUnit(db, cfg, silentLogger, { mqttUrl, apiUrl: `http://127.0.0.1:${api.port ?? 0}`, token: serviceToken })
+    const engine = await rulesUnit(db, cfg, silentLogger, { mqttUrl, apiUrl: `http://127.0.0.1:${api.port ?? 0}`, token: serviceToken })
     await engine.start()
     cleanup.add('rules', () => engine.stop())
     const stream = await openStream(api.port ?? 0, token)

@@ -46,8 +46,10 @@ export async function openBenchDatabase(url: string | undefined, log: Logger): P
 }
 
 /** Runs one statement on the server's maintenance connection (CREATE / DROP DATABASE cannot run in a transaction). */
-async function admin(url: string, sql: string): Promise<void> {
+async function admin(url: string, sql: string, log: Logger): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'housing-brain bench', connectionTimeoutMillis: 10_000 })
+  // A lost connection fails the running statement; its 'error' event, unheard, would end the process.
+  client.on('error', (err) => log.warn({ err }, 'bench maintenance connection lost'))
   await client.connect()
   try {
     await client.query(sql)
@@ -63,7 +65,7 @@ async function openScratchDatabase(url: string, log: Logger): Promise<BenchDatab
   scratch.pathname = `/${name}`
   const scratchUrl = scratch.toString()
   try {
-    await admin(url, `CREATE DATABASE ${name}`)
+    await admin(url, `CREATE DATABASE ${name}`, log)
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
     throw new Error(`bench: cannot create a scratch database on ${scratch.host} (${reason}); the DATABASE_URL user needs CREATEDB`, { cause: err })
@@ -75,7 +77,7 @@ async function openScratchDatabase(url: string, log: Logger): Promise<BenchDatab
     dropped = true
     await db?.close()
     // FORCE (PostgreSQL 13+) ends any connection left behind, e.g. by a killed COPY.
-    await admin(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, log)
   }
   try {
     db = await openDb({ url: scratchUrl, applicationName: 'housing-brain bench', poolSize: 10 })
@@ -91,6 +93,7 @@ async function openScratchDatabase(url: string, log: Logger): Promise<BenchDatab
       local: ['127.0.0.1', 'localhost', '[::1]', ''].includes(scratch.hostname),
       copyIn: async (table, columns, chunks) => {
         const client = new pg.Client({ connectionString: scratchUrl, application_name: 'housing-brain bench copy' })
+        client.on('error', (err) => log.warn({ err }, 'bench COPY connection lost'))
         await client.connect()
         try {
           const stream = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`))

@@ -105,6 +105,8 @@ function send(msg: FromGenerator): void {
   process.send?.(msg)
 }
 
+const LOGINS_AT_ONCE = 8
+
 function connect(url: string, c: LoadClient): Promise<MqttClient> {
   return mqtt.connectAsync(url, {
     clientId: c.id,
@@ -133,7 +135,12 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
 
 async function run(cfg: LoadgenConfig, started: Promise<Window>): Promise<LoadgenResult> {
   const stats = new Stats()
-  const clients = await Promise.all(cfg.clients.map((c) => connect(cfg.url, c)))
+  // A few logins at a time: the broker refuses ("server unavailable") a login beyond its bound on
+  // concurrent password checks (MQTT_AUTH_MAX_CONCURRENT) rather than queueing it.
+  const clients: MqttClient[] = []
+  for (let i = 0; i < cfg.clients.length; i += LOGINS_AT_ONCE) {
+    clients.push(...(await Promise.all(cfg.clients.slice(i, i + LOGINS_AT_ONCE).map((c) => connect(cfg.url, c)))))
+  }
   for (const client of clients) client.on('error', (err) => stats.error(err))
   send({ type: 'ready', clients: clients.length })
 

@@ -1,6 +1,7 @@
-// Topic policy, as pure functions: who may publish and subscribe where.
-// Devices see only their own topics; gateways also publish for their registered children;
-// services (rules engine, standalone ingest, Node-RED) read everything and publish nothing.
+// Topic and client-id policy, as pure functions: who may connect under which client id, and
+// publish, subscribe and receive where. Devices see only their own topics; gateways also publish
+// for their registered children; services (rules engine, standalone ingest, Node-RED) read
+// everything and publish nothing.
 import { TOPIC_ROOT, parseTopic } from '../core/contract.ts'
 import type { DeviceKind } from '../core/contract.ts'
 
@@ -42,6 +43,58 @@ export async function decidePublish(
 }
 
 /**
+ * Marks a service's client id. Device ids match ID_PATTERN, which has no `@`, so no device's
+ * client id (`{deviceId}` or `{deviceId}/…`) can ever fall in a service's namespace, whatever
+ * names devices and users are given.
+ */
+export const SERVICE_CLIENT_PREFIX = 'svc@'
+
+/** The client id a service user's program uses: `svc@{userName}`, or `svc@{userName}/{role}`. */
+export function serviceClientId(userName: string, role?: string): string {
+  return `${SERVICE_CLIENT_PREFIX}${userName}${role === undefined ? '' : `/${role}`}`
+}
+
+/**
+ * Whether `identity` may connect under `clientId`. MQTT lets a new connection take over any
+ * session with the same client id (MQTT 3.1.1 §3.1.4, [MQTT-3.1.4-2]): the old connection is
+ * closed, its Last Will fires and its persistent session (with queued messages) is resumed. So a
+ * client id is tied to one identity: a device's is its id or starts with `{deviceId}/`, a
+ * service's is `svc@{userName}` or starts with `svc@{userName}/`.
+ */
+export function decideClientId(
+  identity: { type: 'device'; deviceId: string } | { type: 'service'; name: string },
+  clientId: string,
+): { ok: true } | { ok: false; reason: string } {
+  const base = identity.type === 'device' ? identity.deviceId : serviceClientId(identity.name)
+  if (clientId === base || clientId.startsWith(`${base}/`)) return { ok: true }
+  return { ok: false, reason: `client id must be "${base}" or start with "${base}/"` }
+}
+
+/** Topic prefixes a device may subscribe under and receive from. */
+function devicePrefixes(identity: Identity & { type: 'device' }): string[] {
+  const prefixes = [`${TOPIC_ROOT}/devices/${identity.deviceId}/`]
+  if (identity.kind === 'gateway') prefixes.push(`${TOPIC_ROOT}/gateways/${identity.deviceId}/`)
+  return prefixes
+}
+
+/** Telemetry is a measurement at one moment: nothing of it may be kept and replayed as new. */
+export function isTelemetryTopic(topic: string): boolean {
+  const type = parseTopic(topic)?.type
+  return type === 'device-telemetry' || type === 'gateway-telemetry'
+}
+
+/**
+ * Whether a message on `topic` may be delivered to `identity`, checked for every delivery
+ * (live, queued in a persistent session, retained), so a subscription that was stored under
+ * other rules never widens what a client receives. Retained telemetry is never delivered.
+ */
+export function decideForward(identity: Identity, topic: string, retain: boolean): boolean {
+  if (retain && isTelemetryTopic(topic)) return false
+  if (identity.type === 'service') return topic.startsWith(`${TOPIC_ROOT}/`)
+  return devicePrefixes(identity).some((p) => topic.startsWith(p))
+}
+
+/**
  * Whether `identity` may subscribe to `filter`. A device may subscribe only to filters under its
  * own topic prefix with no wildcard above its id, so no filter of a device can match another
  * device's data.
@@ -53,8 +106,7 @@ export function decideSubscribe(identity: Identity, filter: string): { ok: true 
     if (real === `${TOPIC_ROOT}/#` || real.startsWith(`${TOPIC_ROOT}/`)) return { ok: true }
     return { ok: false, reason: `services subscribe under ${TOPIC_ROOT}/` }
   }
-  const prefixes = [`${TOPIC_ROOT}/devices/${identity.deviceId}/`]
-  if (identity.kind === 'gateway') prefixes.push(`${TOPIC_ROOT}/gateways/${identity.deviceId}/`)
+  const prefixes = devicePrefixes(identity)
   if (prefixes.some((p) => filter.startsWith(p))) return { ok: true }
   return { ok: false, reason: `device "${identity.deviceId}" may subscribe only under ${prefixes.join(' or ')}` }
 }

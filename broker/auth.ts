@@ -1,6 +1,6 @@
 // Who is connecting: a device (id + secret) or a service (API token of an admin/service user).
-// Repeated failures from one address or for one username are slowed down, and nothing secret
-// is logged.
+// Repeated failures from one address are slowed down, for that address only; password checks
+// (scrypt, ~50 ms of a thread-pool thread each) are bounded in number; nothing secret is logged.
 import type { Db } from '../core/db/client.ts'
 import { getCredentials } from '../core/repos/devices.ts'
 import { resolveToken } from '../core/repos/tokens.ts'
@@ -10,7 +10,9 @@ import type { Identity } from './acl.ts'
 /** MQTT username that marks a service login; the password is then an API token. */
 export const SERVICE_USERNAME = 'token'
 
-export type AuthResult = { ok: true; identity: Identity } | { ok: false; reason: 'unknown' | 'disabled' | 'bad_secret' | 'missing' | 'role' }
+export type AuthResult =
+  | { ok: true; identity: Identity; /** The API token a service logged in with. */ tokenId?: string }
+  | { ok: false; reason: 'unknown' | 'disabled' | 'bad_secret' | 'missing' | 'role' }
 
 export async function authenticate(db: Db, username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
   if (!username || !password || password.length === 0) return { ok: false, reason: 'missing' }
@@ -19,7 +21,7 @@ export async function authenticate(db: Db, username: string | undefined, passwor
     const principal = await resolveToken(db, secret)
     if (!principal) return { ok: false, reason: 'bad_secret' }
     if (principal.role !== 'service' && principal.role !== 'admin') return { ok: false, reason: 'role' }
-    return { ok: true, identity: { type: 'service', name: principal.name } }
+    return { ok: true, identity: { type: 'service', name: principal.name }, tokenId: principal.tokenId }
   }
   const creds = await getCredentials(db, username)
   if (!creds) {
@@ -36,7 +38,58 @@ export async function authenticate(db: Db, username: string | undefined, passwor
 const DUMMY_HASH = 'scrypt$16384$8$1$FwtNPe3n-a4JbFrBeuFGBw$XHwzkqjyJW5SUQ8HGFJ6EJw0NDPVXT2-2rd4VLYN1_o'
 
 /**
- * Counts recent failures per key (remote address, username) and tells how long to hold the
+ * The throttle keys of a login attempt. Both name the remote address: failures from one address
+ * slow down that address only, so nobody can aim the throttle at a device by failing logins
+ * with its id from elsewhere (issue 7, item 3). The per-(username, address) key is the one a
+ * success clears; the address key is not, so a valid login does not reset a guesser's count.
+ */
+export function throttleKeys(username: string | undefined, address: string): { all: string[]; onSuccess: string[] } {
+  const pair = `user:${username ?? ''}@${address}`
+  return { all: [`ip:${address}`, pair], onSuccess: [pair] }
+}
+
+/**
+ * Bounds how many password verifications run at once, in total and per remote address. Each
+ * scrypt holds a libuv thread-pool thread (4 by default) for tens of milliseconds; unbounded,
+ * 300 concurrent bad logins made a legitimate login wait 26 s. When full the caller refuses at
+ * once ("server unavailable", the client retries) instead of queueing: a queue would only move
+ * the wait, and its length would be the attacker's to choose.
+ */
+export class ConcurrencyLimit {
+  private total = 0
+  private readonly perKey = new Map<string, number>()
+
+  constructor(private readonly opts: { max: number; maxPerKey: number }) {}
+
+  /**
+   * A release function when a slot was free, undefined when full; release it once. Without a
+   * key only the total bound applies.
+   */
+  tryAcquire(key: string | undefined): (() => void) | undefined {
+    const mine = key === undefined ? 0 : (this.perKey.get(key) ?? 0)
+    if (this.total >= this.opts.max || mine >= this.opts.maxPerKey) return undefined
+    this.total++
+    if (key !== undefined) this.perKey.set(key, mine + 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.total--
+      if (key === undefined) return
+      const left = (this.perKey.get(key) ?? 1) - 1
+      // Only keys with a check in flight are kept, so the map is bounded by `max`.
+      if (left === 0) this.perKey.delete(key)
+      else this.perKey.set(key, left)
+    }
+  }
+
+  get inFlight(): number {
+    return this.total
+  }
+}
+
+/**
+ * Counts recent failures per key (see throttleKeys) and tells how long to hold the
  * answer to the next attempt: nothing for the first few, then doubling up to `maxDelayMs`.
  * Bounded: the oldest keys are forgotten first.
  */

@@ -1,6 +1,8 @@
 // The MQTT broker (Aedes) on TCP, WebSocket and optionally TLS, with housing-brain's policy:
 // devices authenticate, publish and subscribe only where the ACL allows, and every telemetry or
-// status message is handed to the ingest before the device receives its PUBACK.
+// status message is handed to the ingest before the device receives its PUBACK. Each client id
+// belongs to one identity (broker/acl.ts), every delivery is rechecked against the receiver's
+// identity, and a service is disconnected when its API token is revoked or expires.
 import { readFile } from 'node:fs/promises'
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import { createServer as createNetServer, type Server, type Socket } from 'node:net'
@@ -14,8 +16,9 @@ import type { Db } from '../core/db/client.ts'
 import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { closeServer, listen } from '../core/net.ts'
-import { decidePublish, decideSubscribe, type Identity } from './acl.ts'
-import { FailureThrottle, authenticate } from './auth.ts'
+import { decideClientId, decideForward, decidePublish, decideSubscribe, isTelemetryTopic, type Identity } from './acl.ts'
+import { ConcurrencyLimit, FailureThrottle, SERVICE_USERNAME, authenticate, throttleKeys } from './auth.ts'
+import { ServiceSessions } from './services.ts'
 import { limitPacketSize } from './packet-limit.ts'
 
 export interface BrokerOptions {
@@ -27,6 +30,11 @@ export interface BrokerOptions {
   tlsKeyFile?: string | undefined
   /** Shares sessions, retained messages and routing with other Aedes instances through Redis. */
   redisUrl?: string | undefined
+  /** Password checks at once, in total and per remote address (see ConcurrencyLimit). */
+  authMaxConcurrent: number
+  authMaxConcurrentPerAddress: number
+  /** How often connected services' tokens are rechecked, in ms. */
+  tokenRecheckMs: number
 }
 
 /** Where accepted publications go. The PUBACK is sent when the returned promise resolves. */
@@ -41,7 +49,10 @@ export interface BrokerAddress {
 /** The largest packet accepted: the ingest's payload limit plus room for the topic and header. */
 const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 64 * 1024
 
-// Aedes' CONNACK return codes for MQTT 3.1.1 (§3.2.2.3).
+// Aedes' CONNACK return codes for MQTT 3.1.1 (§3.2.2.3). Aedes speaks 3.1 and 3.1.1 only, so
+// there are no MQTT 5 reason codes to send.
+const IDENTIFIER_REJECTED = 2
+const SERVER_UNAVAILABLE = 3
 const BAD_USERNAME_OR_PASSWORD = 4
 const NOT_AUTHORIZED = 5
 
@@ -60,7 +71,11 @@ export class Broker {
   private wss: WebSocketServer | undefined
   private readonly identities = new WeakMap<Client, Identity>()
   private readonly deviceClients = new Map<string, Set<Client>>()
+  /** The registered connection of each client id, to see a takeover coming. */
+  private readonly byClientId = new Map<string, Client>()
   private readonly throttle = new FailureThrottle()
+  private readonly verifying: ConcurrencyLimit
+  private readonly services: ServiceSessions
   private closeRedis: (() => Promise<void>) | undefined
 
   constructor(
@@ -70,7 +85,10 @@ export class Broker {
     private readonly sink: MessageSink,
     private readonly log: Logger,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.verifying = new ConcurrencyLimit({ max: opts.authMaxConcurrent, maxPerKey: opts.authMaxConcurrentPerAddress })
+    this.services = new ServiceSessions(db, { recheckMs: opts.tokenRecheckMs }, log, metrics)
+  }
 
   async start(): Promise<BrokerAddress> {
     const aedesOpts: AedesOptions = {
@@ -79,15 +97,17 @@ export class Broker {
           (err) => done(err, err === null),
           (err: unknown) => {
             this.log.error({ err }, 'authentication failed with an internal error')
-            done(authError(3, 'server unavailable'), false)
+            done(authError(SERVER_UNAVAILABLE, 'server unavailable'), false)
           },
         )
       },
       authorizePublish: (client, packet, done) => {
+        if (client && !this.services.stillValid(client)) return done(new Error('token revoked or expired'))
+        if (packet.retain && isTelemetryTopic(packet.topic)) this.stripRetain(client, packet)
         this.onPublish(client, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)).then(() => done(null), done)
       },
       authorizeSubscribe: (client, sub, done) => {
-        const identity = this.identities.get(client)
+        const identity = this.services.stillValid(client) ? this.identities.get(client) : undefined
         const decision = identity ? decideSubscribe(identity, sub.topic) : { ok: false as const, reason: 'not authenticated' }
         if (decision.ok) return done(null, sub)
         this.metrics.authFailures.inc({ reason: 'subscribe_acl' })
@@ -95,17 +115,28 @@ export class Broker {
         // A null subscription is answered with SUBACK return code 0x80 (MQTT 3.1.1 §3.9.3).
         done(null, null)
       },
+      // Checked for every delivery, live, queued or retained: a resumed session or a stored
+      // subscription never lets a client receive outside what its identity may read now.
+      authorizeForward: (client, packet) => {
+        const identity = this.services.stillValid(client) ? this.identities.get(client) : undefined
+        if (identity && decideForward(identity, packet.topic, packet.retain)) return packet
+        if (!(packet.retain && isTelemetryTopic(packet.topic))) this.metrics.authFailures.inc({ reason: 'forward_acl' })
+        return null
+      },
     }
     if (this.opts.redisUrl) await this.useRedis(aedesOpts, this.opts.redisUrl)
     const aedes = await Aedes.createBroker(aedesOpts)
     this.aedes = aedes
 
+    aedes.on('client', (client) => this.byClientId.set(client.id, client))
     aedes.on('clientReady', (client) => {
       this.metrics.mqttClients.set(aedes.connectedClients)
       this.log.debug({ clientId: client.id }, 'client connected')
     })
     aedes.on('clientDisconnect', (client) => {
       this.metrics.mqttClients.set(aedes.connectedClients)
+      this.services.remove(client)
+      if (this.byClientId.get(client.id) === client) this.byClientId.delete(client.id)
       const identity = this.identities.get(client)
       if (identity?.type === 'device') this.deviceClients.get(identity.deviceId)?.delete(client)
     })
@@ -130,7 +161,10 @@ export class Broker {
     let wsPort: number | undefined
     if (this.opts.wsPort !== undefined) {
       const http: HttpServer = createHttpServer()
-      this.wss = new WebSocketServer({ server: http })
+      // The packet limit applies to WebSocket frames too: without maxPayload `ws` buffers a frame
+      // of up to 100 MiB (its default) before the stream, and so limitPacketSize, sees a byte.
+      // With it, a frame announcing more is refused from its header (close code 1009).
+      this.wss = new WebSocketServer({ server: http, maxPayload: MAX_PACKET_BYTES })
       this.wss.on('connection', (socket, req) => accept(createWebSocketStream(socket), req))
       this.servers.push(http)
       wsPort = await listen(http, this.opts.wsPort, this.opts.host, 'MQTT_WS_PORT')
@@ -143,7 +177,27 @@ export class Broker {
       this.servers.push(tls)
       tlsPort = await listen(tls, this.opts.tlsPort ?? 8883, this.opts.host, 'MQTT_TLS_PORT')
     }
+    this.services.start()
     return { port, wsPort, tlsPort }
+  }
+
+  /** Rechecks the tokens of connected services now (a revocation was announced). */
+  recheckServices(): Promise<void> {
+    return this.services.recheck()
+  }
+
+  /**
+   * Telemetry is never retained: accepted as it is, with the flag cleared. The reading is as
+   * fresh as any other when it arrives; only keeping it would make it stale (the broker would
+   * replay it as new to every subscriber, the rules engine included, issue 7 item 9). Storing it
+   * loses nothing and keeps PUBACK-after-commit; refusing would close the connection (MQTT 3.1.1
+   * has no negative PUBACK) and a persistent session would resend it forever; dead-lettering
+   * would drop a valid reading for a transport flag.
+   */
+  private stripRetain(client: Client | null, packet: { topic: string; retain: boolean }): void {
+    packet.retain = false
+    this.metrics.retainStripped.inc()
+    this.log.debug({ clientId: client?.id, topic: packet.topic }, 'retain flag cleared on telemetry')
   }
 
   /** Closes every live connection of a device (disabled, deleted or its secret rotated). */
@@ -158,13 +212,30 @@ export class Broker {
   /** Resolves to null when the client may connect, or the error to refuse it with. */
   private async onAuthenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
     const address = remoteAddress(client)
-    const keys = [`ip:${address}`, `user:${username ?? ''}`]
-    const delay = this.throttle.delayFor(keys)
-    // Hold the answer, not the event loop: slows down guessing without costing the broker.
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay))
-    const result = await authenticate(this.db, username, password)
+    // A device's client id is known to be wrong before its secret is checked: no scrypt spent.
+    if (username !== undefined && username !== SERVICE_USERNAME) {
+      const refused = this.checkClientId(client, { type: 'device', deviceId: username }, address)
+      if (refused) return refused
+    }
+    const keys = throttleKeys(username, address)
+    const delay = this.throttle.delayFor(keys.all)
+    if (delay > 0) {
+      this.metrics.loginsHeld.inc()
+      // Hold the answer, not the event loop: slows down guessing without costing the broker.
+      await new Promise((r) => setTimeout(r, delay))
+    }
+    // Only device logins cost a scrypt; a service token is checked by one SHA-256.
+    // Loopback (the all-in-one's simulators, a local proxy) shares one address among many
+    // clients, so it counts against the total bound only.
+    const release = username === SERVICE_USERNAME ? () => undefined : this.verifying.tryAcquire(isLoopback(address) ? undefined : address)
+    if (!release) {
+      this.metrics.authFailures.inc({ reason: 'busy' })
+      this.log.warn({ clientId: client.id, address, inFlight: this.verifying.inFlight }, 'MQTT login refused: too many password checks at once')
+      return authError(SERVER_UNAVAILABLE, 'server unavailable')
+    }
+    const result = await authenticate(this.db, username, password).finally(release)
     if (!result.ok) {
-      this.throttle.fail(keys)
+      this.throttle.fail(keys.all)
       this.metrics.authFailures.inc({ reason: result.reason })
       // The password is never logged, not even its length.
       this.log.warn({ clientId: client.id, username, address, reason: result.reason }, 'MQTT login refused')
@@ -172,7 +243,19 @@ export class Broker {
         ? authError(NOT_AUTHORIZED, 'not authorized')
         : authError(BAD_USERNAME_OR_PASSWORD, 'bad username or password')
     }
-    this.throttle.succeed([`user:${username ?? ''}`])
+    this.throttle.succeed(keys.onSuccess)
+    const refused = this.checkClientId(client, result.identity, address)
+    if (refused) return refused
+    if (result.tokenId !== undefined && !(await this.services.add(client, result.tokenId))) {
+      return authError(BAD_USERNAME_OR_PASSWORD, 'bad username or password')
+    }
+    const previous = this.byClientId.get(client.id)
+    if (previous && previous !== client) {
+      // Legitimate after a half-open connection (the device reconnects before the broker noticed),
+      // suspicious when frequent: counted and logged with both addresses.
+      this.metrics.takeovers.inc()
+      this.log.warn({ clientId: client.id, address, previousAddress: remoteAddress(previous) }, 'a new connection takes over this client id')
+    }
     this.identities.set(client, result.identity)
     if (result.identity.type === 'device') {
       const set = this.deviceClients.get(result.identity.deviceId) ?? new Set()
@@ -180,6 +263,15 @@ export class Broker {
       this.deviceClients.set(result.identity.deviceId, set)
     }
     return null
+  }
+
+  /** The CONNACK error when `identity` may not use the client's id, else undefined. */
+  private checkClientId(client: Client, identity: Parameters<typeof decideClientId>[0], address: string): AuthenticateError | undefined {
+    const decision = decideClientId(identity, client.id)
+    if (decision.ok) return undefined
+    this.metrics.authFailures.inc({ reason: 'client_id' })
+    this.log.warn({ clientId: client.id, address, reason: decision.reason }, 'MQTT login refused: client id of another identity')
+    return authError(IDENTIFIER_REJECTED, 'identifier rejected')
   }
 
   /** Throws to refuse the publication (Aedes then closes the connection, MQTT 3.1.1 has no PUBACK error code). */
@@ -220,6 +312,7 @@ export class Broker {
   async stop(): Promise<void> {
     const aedes = this.aedes
     this.aedes = undefined
+    this.services.stop()
     for (const client of this.wss?.clients ?? []) client.terminate()
     this.wss?.close()
     const closing = this.servers.splice(0).map((s) => closeServer(s))
@@ -227,6 +320,10 @@ export class Broker {
     await Promise.all(closing)
     await this.closeRedis?.()
   }
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.')
 }
 
 function remoteAddress(client: Client): string {

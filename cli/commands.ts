@@ -5,7 +5,8 @@ import { Controller, type Unit } from '../core/units.ts'
 import { Ingest } from '../ingest/service.ts'
 import { StandaloneIngest } from '../ingest/standalone.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
+import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
+import { SERVICE_USERNAME } from '../broker/auth.ts'
 
 async function runUnits(ctx: CommandContext, units: Unit[]): Promise<void> {
   const controller = new Controller(ctx.log)
@@ -25,11 +26,18 @@ export async function ingest(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain ingest')
   const metrics = createMetrics()
   const core = new Ingest(database.db, ctx.cfg, ctx.log, metrics)
+  const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
+  // Logged in with a token (our broker): the client id must be the service's; on another broker
+  // (Mosquitto, EMQX), whatever it accepts.
+  const clientId =
+    username === SERVICE_USERNAME && password !== undefined
+      ? await serviceMqttClientId(database.db, password, 'ingest', ctx.cfg.INGEST_CLIENT_ID)
+      : (ctx.cfg.INGEST_CLIENT_ID ?? 'housing-brain-ingest')
   const subscriber = new StandaloneIngest(
     core,
     {
       url: ctx.cfg.MQTT_URL,
-      clientId: ctx.cfg.INGEST_CLIENT_ID,
+      clientId,
       username: ctx.cfg.MQTT_USERNAME,
       password: ctx.cfg.MQTT_PASSWORD,
       ackWindow: ctx.cfg.INGEST_ACK_WINDOW,
@@ -56,7 +64,7 @@ export async function rules(ctx: CommandContext): Promise<void> {
   // Without API_TOKEN the engine, which reads the database anyway, makes its own service token
   // and keeps it in DATA_DIR for the next start.
   const token = ctx.cfg.API_TOKEN ?? (await ensureServiceToken(database.db, ctx.cfg.dataDir, 'rules-engine'))
-  await runUnits(ctx, [databaseUnit(database), rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token })])
+  await runUnits(ctx, [databaseUnit(database), await rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token })])
 }
 
 export async function migrateCommand(ctx: CommandContext): Promise<void> {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { ensureServiceToken } from '../core/provision.ts'
 import type { CommandContext } from './main.ts'
-import { openDatabase } from './stack.ts'
+import { openDatabase, serviceMqttClientId } from './stack.ts'
 
 const SHIPPED = path.resolve(import.meta.dirname, '../node-red')
 
@@ -25,8 +25,11 @@ export async function nodeRed(ctx: CommandContext): Promise<void> {
   const { cfg, log } = ctx
   const database = await openDatabase(cfg, log, 'housing-brain node-red')
   let token: string
+  let clientId: string
   try {
     token = cfg.API_TOKEN ?? (await ensureServiceToken(database.db, cfg.dataDir, 'node-red'))
+    // The broker accepts a service only under its own client id (svc@{userName}/…).
+    clientId = await serviceMqttClientId(database.db, token, 'node-red', undefined)
   } finally {
     await database.db.close()
   }
@@ -45,6 +48,7 @@ export async function nodeRed(ctx: CommandContext): Promise<void> {
       HB_NODE_RED_LOG_LEVEL: cfg.LOG_LEVEL === 'silent' ? 'off' : cfg.LOG_LEVEL,
       HB_MQTT_HOST: broker.hostname,
       HB_MQTT_PORT: broker.port || '1883',
+      HB_MQTT_CLIENT_ID: clientId,
       HB_API_URL: cfg.API_URL,
       HB_API_TOKEN: token,
       ...(cfg.NODE_RED_ADMIN_HASH ? { HB_NODE_RED_ADMIN_HASH: cfg.NODE_RED_ADMIN_HASH } : {}),

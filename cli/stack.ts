@@ -9,6 +9,7 @@ import { migrate, type DbFeatures } from '../core/db/migrate.ts'
 import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { PortInUseError } from '../core/net.ts'
+import { UsageError } from '../core/errors.ts'
 import { Controller, type Unit } from '../core/units.ts'
 import { Escalator } from '../api/alerts/escalator.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
@@ -21,6 +22,8 @@ import { DEFAULT_RULES } from '../rules/catalogue.ts'
 import { RulesEngine } from '../rules/engine.ts'
 import { ApiReporter } from '../rules/reporter.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
+import { serviceClientId } from '../broker/acl.ts'
+import { TOKEN_REVOKED_CHANNEL, resolveToken } from '../core/repos/tokens.ts'
 
 export interface Database {
   db: Db
@@ -72,6 +75,9 @@ export class BrokerWithIngest implements Unit {
         tlsCertFile: cfg.TLS_CERT_FILE,
         tlsKeyFile: cfg.TLS_KEY_FILE,
         redisUrl: cfg.REDIS_URL,
+        authMaxConcurrent: cfg.MQTT_AUTH_MAX_CONCURRENT,
+        authMaxConcurrentPerAddress: cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS,
+        tokenRecheckMs: cfg.MQTT_TOKEN_RECHECK,
       },
       (msg) => this.ingest.pipeline.handle(msg),
       log.child({ module: 'broker' }),
@@ -80,6 +86,7 @@ export class BrokerWithIngest implements Unit {
   }
 
   private unlisten: (() => Promise<void>) | undefined
+  private unlistenTokens: (() => Promise<void>) | undefined
 
   async start(): Promise<void> {
     await this.ingest.start()
@@ -95,10 +102,13 @@ export class BrokerWithIngest implements Unit {
         // Not one of ours; nothing to do.
       }
     })
+    // A revoked API token (by the API, maybe in another process) ends its service sessions now.
+    this.unlistenTokens = await this.db.listen(TOKEN_REVOKED_CHANNEL, () => void this.broker.recheckServices())
   }
 
   async stop(): Promise<void> {
     await this.unlisten?.()
+    await this.unlistenTokens?.()
     // Connections first, so no new work arrives; then commit what is queued.
     await this.broker.stop()
     await this.ingest.stop()
@@ -164,8 +174,20 @@ export function databaseUnit(database: Database): Unit {
   }
 }
 
+/**
+ * The MQTT client id of a program that logs in with an API token: the configured one, else
+ * `svc@{userName}/{role}` from the token's user, the only form the broker accepts for it.
+ */
+export async function serviceMqttClientId(db: Db, token: string, role: string, configured: string | undefined): Promise<string> {
+  if (configured !== undefined) return configured
+  const principal = await resolveToken(db, token)
+  if (!principal) throw new UsageError('the API token for MQTT is unknown, revoked or expired')
+  return serviceClientId(principal.name, role)
+}
+
 /** The rules engine with its reporter to the API. */
-export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { mqttUrl: string; apiUrl: string; token: string }): RulesEngine {
+export async function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { mqttUrl: string; apiUrl: string; token: string }): Promise<RulesEngine> {
+  const clientId = await serviceMqttClientId(db, conn.token, 'rules', cfg.RULES_CLIENT_ID)
   const rlog = log.child({ module: 'rules' })
   const reporter = new ApiReporter({ apiUrl: conn.apiUrl, token: conn.token, maxQueued: 10_000 }, rlog)
   return new RulesEngine(
@@ -175,7 +197,7 @@ export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { mqttUrl: str
       mqttUrl: conn.mqttUrl,
       mqttUsername: SERVICE_USERNAME,
       mqttPassword: conn.token,
-      clientId: cfg.RULES_CLIENT_ID,
+      clientId,
       tickMs: cfg.RULES_TICK,
       repeatEveryMs: cfg.RULES_REPEAT_EVERY,
       reloadEveryMs: cfg.RULES_RELOAD_EVERY,

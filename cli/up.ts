@@ -61,7 +61,7 @@ export async function up(ctx: CommandContext): Promise<void> {
   const mqttPort = broker.address?.port ?? cfg.MQTT_PORT
   const rulesToken = await ensureServiceToken(database.db, cfg.dataDir, 'rules-engine')
   await controller.start([
-    rulesUnit(database.db, cfg, log, { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken }),
+    await rulesUnit(database.db, cfg, log, { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken }),
   ])
   const fleet = new Fleet({
     devices: demo.credentials,

@@ -73,7 +73,12 @@ export const envSchema = z.object({
   MQTT_URL: z.string().default('mqtt://127.0.0.1:1883'),
   MQTT_USERNAME: optionalString,
   MQTT_PASSWORD: optionalString,
-  INGEST_CLIENT_ID: z.string().min(1).default('housing-brain-ingest'),
+  /**
+   * Standalone ingest's MQTT client id. Unset: `svc@{userName}/ingest` when it logs in with a
+   * token (MQTT_USERNAME=token; our broker accepts only such ids for services), else
+   * `housing-brain-ingest`.
+   */
+  INGEST_CLIENT_ID: optionalString,
   /** Subscribe through an MQTT 5 shared subscription group so several ingest workers split the load. */
   INGEST_SHARED_GROUP: optionalString,
   /** Standalone ingest: readings acknowledged before their commit, the most a kill -9 can lose (0 = none). */
@@ -114,7 +119,8 @@ export const envSchema = z.object({
   RULES_TICK: durationMs.prefault('1s'),
   RULES_REPEAT_EVERY: durationMs.prefault('30s'),
   RULES_RELOAD_EVERY: durationMs.prefault('1m'),
-  RULES_CLIENT_ID: z.string().min(1).default('housing-brain-rules'),
+  /** Rules engine's MQTT client id; unset: `svc@{userName}/rules`, from its token's user (see README, "Security"). */
+  RULES_CLIENT_ID: optionalString,
   /** Weights of the evaluation score's components (see the README, "Evaluation"). */
   EVAL_WEIGHTS: weights.prefault(''),
   /** Origins allowed to call the API from a browser, comma-separated; unset = none (same origin only). */
@@ -125,6 +131,13 @@ export const envSchema = z.object({
   /** bcrypt hash of the Node-RED editor's "admin" password; unset = no login (it listens on HOST only). */
   NODE_RED_ADMIN_HASH: optionalString,
   LOG_LEVEL: logLevel.default('info'),
+  // Broker edge (issue 7).
+  /** Password checks (scrypt) the broker runs at once; a login beyond is refused with "server unavailable". */
+  MQTT_AUTH_MAX_CONCURRENT: positiveInt.default(32),
+  /** The same bound per remote address (loopback counts against the total only). */
+  MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS: positiveInt.default(8),
+  /** How often the tokens of connected services are rechecked (a revocation in this process or seen by NOTIFY acts at once). */
+  MQTT_TOKEN_RECHECK: durationMs.prefault('30s'),
 })
 
 export type Config = z.infer<typeof envSchema> & {

@@ -48,6 +48,27 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       labelNames: ['reason'] as const,
       registers,
     }),
+    // Broker edge (issue 7): takeovers, held logins, dropped deliveries, stripped retain flags.
+    takeovers: new Counter({
+      name: 'hb_broker_takeovers_total',
+      help: 'Connections that replaced a live connection with the same client id (MQTT 3.1.1 §3.1.4)',
+      registers,
+    }),
+    loginsHeld: new Counter({
+      name: 'hb_broker_logins_held_total',
+      help: 'Login answers held back by the failed-login throttle',
+      registers,
+    }),
+    retainStripped: new Counter({
+      name: 'hb_broker_retain_stripped_total',
+      help: 'Telemetry publications whose retain flag was cleared (telemetry is never retained)',
+      registers,
+    }),
+    servicesDropped: new Counter({
+      name: 'hb_broker_services_dropped_total',
+      help: 'Service sessions closed because their API token was revoked or expired, or its user lost the role',
+      registers,
+    }),
   }
 }
 

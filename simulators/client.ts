@@ -61,6 +61,8 @@ export class DeviceConnection {
       clean: true,
       keepalive: this.opts.keepaliveS,
       reconnectPeriod: this.opts.reconnectPeriodMs,
+      // As firmware does: a refused login ("server unavailable" while the broker is busy) is retried.
+      reconnectOnConnackError: true,
       connectTimeout: this.opts.connectTimeoutMs,
       // The broker publishes this when the connection dies without a DISCONNECT [MQTT-3.1.2-8].
       will: { topic: statusTopic, payload: Buffer.from('offline' satisfies DeviceStatus), qos: 1, retain: true },

@@ -98,7 +98,13 @@ export async function getToken(db: Queryable, id: string): Promise<TokenInfo | u
   return row
 }
 
-/** Revokes one token, or every token of a user; returns how many were revoked now. */
+/** The channel on which revocations are announced (the broker closes the sessions at once). */
+export const TOKEN_REVOKED_CHANNEL = 'hb_token_revoked'
+
+/**
+ * Revokes one token, or every token of a user; returns how many were revoked now. Announced on
+ * TOKEN_REVOKED_CHANNEL (delivered on commit); listeners treat it as a hint to recheck.
+ */
 export async function revokeTokens(db: Queryable, by: { tokenId: string } | { userId: string }): Promise<number> {
   const rows = await db.query(
     'tokenId' in by
@@ -106,7 +112,19 @@ export async function revokeTokens(db: Queryable, by: { tokenId: string } | { us
       : 'UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING 1',
     ['tokenId' in by ? by.tokenId : by.userId],
   )
+  if (rows.length > 0) await db.query('SELECT pg_notify($1, $2)', [TOKEN_REVOKED_CHANNEL, String(rows.length)])
   return rows.length
+}
+
+/** Of `ids`, the tokens still unrevoked and unexpired, with their user's current role. */
+export async function liveTokens(db: Queryable, ids: readonly string[]): Promise<Map<string, Role>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db.query<{ id: string; role: Role }>(
+    `SELECT t.id, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
+     WHERE t.id = ANY($1::text[]) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
+    [ids],
+  )
+  return new Map(rows.map((r) => [r.id, r.role]))
 }
 
 /** The principal a bearer token stands for, if it is known, unrevoked and unexpired. */

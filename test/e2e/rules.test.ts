@@ -44,7 +44,7 @@ describe.skipIf(!pgUp)('rules engine end to end', () => {
   const mqttUrl = () => `mqtt://127.0.0.1:${broker.address?.port ?? 0}`
   const apiUrl = () => `http://127.0.0.1:${api.port ?? 0}`
   const startEngine = async () => {
-    engine = rulesUnit(database.db, cfg, silentLogger, { mqttUrl: mqttUrl(), apiUrl: apiUrl(), token: serviceToken })
+    engine = await rulesUnit(database.db, cfg, silentLogger, { mqttUrl: mqttUrl(), apiUrl: apiUrl(), token: serviceToken })
     await engine.start()
   }
 
@@ -60,7 +60,6 @@ describe.skipIf(!pgUp)('rules engine end to end', () => {
       RULES_TICK: '200ms',
       RULES_REPEAT_EVERY: '1s',
       RULES_RELOAD_EVERY: '1m',
-      RULES_CLIENT_ID: 'rules-e2e',
     })
     database = await openDatabase(cfg, silentLogger, 'e2e')
     const db = database.db

@@ -163,7 +163,7 @@ describe.skipIf(!pgUp)('broker + ingest on PostgreSQL', () => {
 
   it('records the retained status and the Last Will', async () => {
     const client = await stack.connect('el-1', {
-      clientId: 'el-1-will',
+      clientId: 'el-1/will',
       will: { topic: topics.deviceStatus('el-1'), payload: Buffer.from('offline'), qos: 1, retain: true },
     })
     await client.publishAsync(topics.deviceStatus('el-1'), 'online', { qos: 1, retain: true })
@@ -175,14 +175,14 @@ describe.skipIf(!pgUp)('broker + ingest on PostgreSQL', () => {
   })
 
   it('refuses a wrong secret and an unknown device', async () => {
-    const wrong = mqtt.connectAsync(stack.url, { clientId: 'x1', username: 'mh-1', password: 'not-the-secret', reconnectPeriod: 0 })
+    const wrong = mqtt.connectAsync(stack.url, { clientId: 'mh-1/x1', username: 'mh-1', password: 'not-the-secret', reconnectPeriod: 0 })
     await expect(wrong).rejects.toThrow(/Bad username or password/i)
-    const unknown = mqtt.connectAsync(stack.url, { clientId: 'x2', username: 'ghost', password: 'whatever', reconnectPeriod: 0 })
+    const unknown = mqtt.connectAsync(stack.url, { clientId: 'ghost/x2', username: 'ghost', password: 'whatever', reconnectPeriod: 0 })
     await expect(unknown).rejects.toThrow(/Bad username or password/i)
   })
 
   it("refuses publishing outside one's own topics (connection closed, nothing stored)", async () => {
-    const client = await stack.connect('mh-1', { clientId: 'mh-1-acl' })
+    const client = await stack.connect('mh-1', { clientId: 'mh-1/acl' })
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
     client.publish(topics.deviceTelemetry('ft-1'), JSON.stringify({ ts: Date.UTC(2026, 0, 3), values: { water_level_m: 9 } }), { qos: 1 })
     await closed
@@ -191,7 +191,7 @@ describe.skipIf(!pgUp)('broker + ingest on PostgreSQL', () => {
   })
 
   it("refuses subscribing to another device's data", async () => {
-    const client = await stack.connect('mh-1', { clientId: 'mh-1-sub' })
+    const client = await stack.connect('mh-1', { clientId: 'mh-1/sub' })
     // SUBACK return code 0x80 = failure (MQTT 3.1.1 §3.9.3); MQTT.js rejects with the packet.
     await expect(client.subscribeAsync(topics.deviceTelemetry('ft-1'), { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128] } })
     await expect(client.subscribeAsync('hb/v1/devices/+/telemetry', { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128] } })
@@ -201,7 +201,7 @@ describe.skipIf(!pgUp)('broker + ingest on PostgreSQL', () => {
   })
 
   it('takes a large batch, and cuts a connection that announces an oversized packet', async () => {
-    const client = await stack.connect('ft-1', { clientId: 'ft-1-big' })
+    const client = await stack.connect('ft-1', { clientId: 'ft-1/big' })
     const start = Date.UTC(2026, 0, 5)
     // About 0.5 MB: 8,000 entries, under the 1 MiB payload limit.
     const batch = Array.from({ length: 8000 }, (_, i) => ({ ts: start + i * 1000, values: { outlet_pressure_kpa: 300 + (i % 50) } }))
@@ -221,7 +221,7 @@ describe.skipIf(!pgUp)('broker + ingest on PostgreSQL', () => {
     const ts = Date.UTC(2026, 0, 4)
     await run('mosquitto_pub', [
       '-h', '127.0.0.1', '-p', String(stack.unit.address?.port), '-q', '1',
-      '-i', 'ft-1-cli', '-u', 'ft-1', '-P', cred?.secret ?? '',
+      '-i', 'ft-1/cli', '-u', 'ft-1', '-P', cred?.secret ?? '',
       '-t', topics.deviceTelemetry('ft-1'), '-m', JSON.stringify({ ts, values: { water_temp_c: 7.5 } }),
     ])
     const rows = await readings('ft-1')

@@ -91,8 +91,8 @@ describe.skipIf(!pgUp)('broker transports and shared state', () => {
     const url = `mqtt://127.0.0.1:${unit.address?.port}`
     const service = await issueToken(db, await insertUser(db, { name: 'rules-engine', role: 'service' }))
     const operator = await issueToken(db, await insertUser(db, { name: 'watcher', role: 'operator' }))
-    await expect(mqtt.connectAsync(url, { username: 'token', password: operator.token, reconnectPeriod: 0 })).rejects.toThrow(/Not authorized/i)
-    const reader = await mqtt.connectAsync(url, { username: 'token', password: service.token, reconnectPeriod: 0 })
+    await expect(mqtt.connectAsync(url, { clientId: 'svc@watcher', username: 'token', password: operator.token, reconnectPeriod: 0 })).rejects.toThrow(/Not authorized/i)
+    const reader = await mqtt.connectAsync(url, { clientId: 'svc@rules-engine/reader', username: 'token', password: service.token, reconnectPeriod: 0 })
     await reader.subscribeAsync(topics.allTelemetry.map((t) => t), { qos: 1 })
     const got = new Promise<string>((resolve) => reader.once('message', (topic) => resolve(topic)))
     const device = await mqtt.connectAsync(url, { clientId: 'mh-1', username: 'mh-1', password: secret('mh-1'), reconnectPeriod: 0 })
@@ -111,7 +111,7 @@ describe.skipIf(!pgUp)('broker transports and shared state', () => {
     const url = `mqtt://127.0.0.1:${unit.address?.port}`
     const attempt = async () => {
       const started = Date.now()
-      await mqtt.connectAsync(url, { clientId: 'guess', username: 'mh-1', password: 'guess', reconnectPeriod: 0 }).catch(() => undefined)
+      await mqtt.connectAsync(url, { clientId: 'mh-1/guess', username: 'mh-1', password: 'guess', reconnectPeriod: 0 }).catch(() => undefined)
       return Date.now() - started
     }
     for (let i = 0; i < 4; i++) await attempt()
@@ -125,16 +125,16 @@ describe.skipIf(!pgUp)('broker transports and shared state', () => {
     const b = await startBroker(prefix)
     const service = await issueToken(db, await insertUser(db, { name: 'redis-reader', role: 'service' }))
     // A subscriber on broker B sees what a device publishes on broker A.
-    const reader = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.address?.port}`, { username: 'token', password: service.token, reconnectPeriod: 0 })
+    const reader = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.address?.port}`, { clientId: 'svc@redis-reader/1', username: 'token', password: service.token, reconnectPeriod: 0 })
     await reader.subscribeAsync(topics.deviceTelemetry('el-1'), { qos: 1 })
     const got = new Promise<string>((resolve) => reader.once('message', (_t, payload) => resolve(payload.toString())))
-    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.address?.port}`, { clientId: 'el-1-redis', username: 'el-1', password: secret('el-1'), reconnectPeriod: 0 })
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.address?.port}`, { clientId: 'el-1/redis', username: 'el-1', password: secret('el-1'), reconnectPeriod: 0 })
     const payload = JSON.stringify({ values: { machine_room_temp_c: 31 } })
     await device.publishAsync(topics.deviceTelemetry('el-1'), payload, { qos: 1 })
     expect(await got).toBe(payload)
     // A retained status published on A is there for a new subscriber on B.
     await device.publishAsync(topics.deviceStatus('el-1'), 'online', { qos: 1, retain: true })
-    const late = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.address?.port}`, { username: 'token', password: service.token, reconnectPeriod: 0 })
+    const late = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.address?.port}`, { clientId: 'svc@redis-reader/2', username: 'token', password: service.token, reconnectPeriod: 0 })
     const retained = new Promise<string>((resolve) => late.once('message', (_t, p, packet) => packet.retain && resolve(p.toString())))
     await late.subscribeAsync(topics.deviceStatus('el-1'), { qos: 1 })
     expect(await retained).toBe('online')

@@ -31,7 +31,7 @@ describe.skipIf(!pgUp)('device administration', () => {
     await tdb.drop()
   })
 
-  const connect = (id: string, password: string) => mqtt.connectAsync(stack.url, { clientId: `${id}-${Math.random()}`, username: id, password, reconnectPeriod: 0 })
+  const connect = (id: string, password: string) => mqtt.connectAsync(stack.url, { clientId: `${id}/${Math.random()}`, username: id, password, reconnectPeriod: 0 })
 
   it('creates a device whose secret is shown once and works at once', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/devices', headers: admin, payload: { id: 'el-new', kind: 'elevator', communityId: 'cm-test', name: 'Lift B2' } })
@@ -49,7 +49,7 @@ describe.skipIf(!pgUp)('device administration', () => {
   })
 
   it('disabling a device disconnects it within 1 s and refuses its reconnection', async () => {
-    const client = await stack.connect('mh-1', { clientId: 'mh-1-disable' })
+    const client = await stack.connect('mh-1', { clientId: 'mh-1/disable' })
     const closed = new Promise<number>((resolve) => client.once('close', () => resolve(Date.now())))
     const started = Date.now()
     const res = await app.inject({ method: 'PATCH', url: '/api/v1/devices/mh-1', headers: admin, payload: { enabled: false } })
@@ -63,7 +63,7 @@ describe.skipIf(!pgUp)('device administration', () => {
 
   it('rotating a secret refuses the old one and accepts the new one', async () => {
     const old = stack.creds.get('ft-1')?.secret ?? ''
-    const live = await stack.connect('ft-1', { clientId: 'ft-1-rotate' })
+    const live = await stack.connect('ft-1', { clientId: 'ft-1/rotate' })
     const closed = new Promise<void>((resolve) => live.once('close', () => resolve()))
     const res = await app.inject({ method: 'POST', url: '/api/v1/devices/ft-1/secret', headers: admin })
     const { secret } = res.json<{ secret: string }>()

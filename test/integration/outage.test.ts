@@ -78,7 +78,7 @@ describe.skipIf(!pgUp)('database outage', () => {
   })
 
   it('serves normally after the outage', async () => {
-    const client = await stack.connect('mh-1', { clientId: 'mh-1-after' })
+    const client = await stack.connect('mh-1', { clientId: 'mh-1/after' })
     await client.publishAsync(topics.deviceTelemetry('mh-1'), JSON.stringify({ values: { gas_lel_pct: 3 } }), { qos: 1 })
     await eventually(async () => {
       const rows = await stack.db.query("SELECT 1 FROM latest WHERE device_id = 'mh-1' AND metric = 'gas_lel_pct'")

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { decidePublish, decideSubscribe, type Identity } from '../../broker/acl.ts'
+import { decideClientId, decideForward, decidePublish, decideSubscribe, serviceClientId, type Identity } from '../../broker/acl.ts'
+import { ID_PATTERN } from '../../core/contract.ts'
 
 const manhole: Identity = { type: 'device', deviceId: 'mh-1', kind: 'manhole' }
 const gateway: Identity = { type: 'device', deviceId: 'gw-1', kind: 'gateway' }
@@ -40,5 +41,40 @@ describe('subscribe policy', () => {
     expect(decideSubscribe(service, 'hb/v1/devices/+/telemetry')).toEqual({ ok: true })
     expect(decideSubscribe(service, '$share/ingest/hb/v1/gateways/+/telemetry')).toEqual({ ok: true })
     expect(decideSubscribe(service, '#')).toMatchObject({ ok: false })
+  })
+})
+
+describe('client id policy', () => {
+  it("ties a device's client id to its id and a service's to its user", () => {
+    expect(decideClientId(manhole, 'mh-1')).toEqual({ ok: true })
+    expect(decideClientId(manhole, 'mh-1/boot-2')).toEqual({ ok: true })
+    for (const other of ['mh-2', 'mh-10', 'mh-1-x', 'mh-1x/y', '', 'housing-brain-rules', 'svc@rules', 'svc@mh-1']) {
+      expect(decideClientId(manhole, other)).toMatchObject({ ok: false })
+    }
+    expect(decideClientId(service, serviceClientId('rules'))).toEqual({ ok: true })
+    expect(decideClientId(service, serviceClientId('rules', 'engine'))).toEqual({ ok: true })
+    for (const other of ['rules', 'svc@rules-2', 'svc@rulesx/y', 'mh-1']) expect(decideClientId(service, other)).toMatchObject({ ok: false })
+  })
+
+  it('keeps service ids out of every possible device id', () => {
+    // A device could be registered under any id ID_PATTERN allows, but never one with an "@".
+    expect(ID_PATTERN.test(serviceClientId('rules').split('/')[0] ?? '')).toBe(false)
+  })
+})
+
+describe('forward policy', () => {
+  it('delivers to a device only its own topics, to a service only the contract tree', () => {
+    expect(decideForward(manhole, 'hb/v1/devices/mh-1/config', false)).toBe(true)
+    expect(decideForward(manhole, 'hb/v1/devices/mh-2/telemetry', false)).toBe(false)
+    expect(decideForward(gateway, 'hb/v1/gateways/gw-1/config', false)).toBe(true)
+    expect(decideForward(service, 'hb/v1/devices/mh-2/telemetry', false)).toBe(true)
+    expect(decideForward(service, '$SYS/broker/clients', false)).toBe(false)
+  })
+
+  it('never delivers retained telemetry; retained status is fine', () => {
+    expect(decideForward(service, 'hb/v1/devices/mh-2/telemetry', true)).toBe(false)
+    expect(decideForward(service, 'hb/v1/gateways/gw-1/telemetry', true)).toBe(false)
+    expect(decideForward(manhole, 'hb/v1/devices/mh-1/telemetry', true)).toBe(false)
+    expect(decideForward(service, 'hb/v1/devices/mh-2/status', true)).toBe(true)
   })
 })
