@@ -95,8 +95,21 @@ describe.skipIf(!pgUp)('MQTT fuzz: generated and mutated payloads through the re
     await drop()
   })
 
+  /**
+   * Connects as `deviceId` (client id = device id). A login the broker answers with "server
+   * unavailable" (its bound on concurrent logins) is tried again a few times, as firmware does.
+   */
   async function connect(deviceId: string): Promise<MqttClient> {
-    const client = await mqtt.connectAsync(stack.url, { clientId: deviceId, username: deviceId, password: secrets.get(deviceId) ?? '', reconnectPeriod: 0 })
+    const opts = { clientId: deviceId, username: deviceId, password: secrets.get(deviceId) ?? '', reconnectPeriod: 0 }
+    let client: MqttClient | undefined
+    for (let attempt = 1; client === undefined; attempt++) {
+      try {
+        client = await mqtt.connectAsync(stack.url, opts)
+      } catch (err) {
+        if (attempt >= 5 || !/unavailable/i.test(String(err))) throw err
+        await new Promise((r) => setTimeout(r, 500 * attempt))
+      }
+    }
     // A refused publication ends the connection; the lane notices the close and reconnects.
     client.on('error', () => undefined)
     clients.push(client)
@@ -143,8 +156,12 @@ describe.skipIf(!pgUp)('MQTT fuzz: generated and mutated payloads through the re
     const good = new SeqPublisher(await connect(GOOD), { deviceId: GOOD, metric: 'car_load_kg', baseTs: goodBaseTs, intervalMs: 20, window: 50 })
     good.start()
 
+    // One login at a time, then every lane at once.
+    const connected = new Map<string, MqttClient>()
+    for (const { lane } of lanes) connected.set(lane.deviceId, await connect(lane.deviceId))
+
     const runLane = async ({ lane, cases }: { lane: Lane; cases: FuzzCase[] }) => {
-      let client = await connect(lane.deviceId)
+      let client = connected.get(lane.deviceId) ?? (await connect(lane.deviceId))
       let lastDeadLetter = 0
       for (const [index, c] of cases.entries()) {
         if (stalled !== undefined) return
