@@ -21,7 +21,7 @@ import { extremeCases, generatedCases, type FuzzCase, type Lane } from './payloa
 
 const pgUp = await hasPostgres()
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128)
-const RUNS = Number(process.env.FUZZ_RUNS ?? 2500)
+const RUNS = Number(process.env.FUZZ_RUNS ?? 4000)
 /** A publication not answered within this long means the server stalled (not a latency bound). */
 const ANSWER_WITHIN_MS = 30_000
 
