@@ -13,7 +13,9 @@ import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import type { AlertService } from './alerts/service.ts'
 import auth from './plugins/auth.ts'
-import alertStream from './routes/alert-stream.ts'
+import metricsToken from './plugins/metrics-token.ts'
+import rateLimits from './plugins/rate-limit.ts'
+import alertStream, { type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
 import deviceAdmin from './routes/device-admin.ts'
@@ -24,14 +26,17 @@ import users from './routes/users.ts'
 import { DEFAULT_WEIGHTS, type Weights } from './evaluation/score.ts'
 import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
-import rateLimit from '@fastify/rate-limit'
-import { sha256 } from '../core/secrets.ts'
 import silences from './routes/silences.ts'
 import webhooks from './routes/webhooks.ts'
-import errors from './plugins/errors.ts'
+import type { DestinationPolicy } from './webhooks/destination.ts'
+import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import devices from './routes/devices.ts'
 import health from './routes/health.ts'
+import type { NotifyContext } from '../notify/notifications.ts'
+import notify from './routes/notify.ts'
+import notifyLinks from './routes/notify-links.ts'
+import rotas from './routes/rotas.ts'
 
 export interface AppDeps {
   db: Db
@@ -40,6 +45,8 @@ export interface AppDeps {
   alerts: AlertService
   /** Checks of other units in this process (the ingest in `up`); each names what is wrong, or undefined. */
   probes?: readonly (() => string | undefined)[]
+  /** The notification core (channels, rotas, policies, links); its routes are registered when present. */
+  notify?: NotifyContext | undefined
 }
 
 export interface AppOptions {
@@ -47,6 +54,14 @@ export interface AppOptions {
   corsOrigins?: string[] | undefined
   /** Requests per minute per token or address; 0 = off. */
   rateLimitPerMinute?: number
+  /** Failed authentications per minute per address before 429; 0 = off. */
+  authFailuresPerMinute?: number
+  /** When set, GET /metrics needs `Authorization: Bearer <it>` (METRICS_TOKEN). */
+  metricsToken?: string | undefined
+  /** Bounds of the live alert stream (backfill size and age, streams per token, token recheck). */
+  alertStream?: Partial<StreamLimits>
+  /** Special-range webhook destinations allowed (WEBHOOK_ALLOW_DESTINATIONS); default none. */
+  webhookDestinations?: DestinationPolicy
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -63,6 +78,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     bodyLimit: 1024 * 1024,
     // One line per request is noise at info level; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
@@ -86,16 +102,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   if (opts.corsOrigins && opts.corsOrigins.length > 0) {
     await app.register(cors, { origin: opts.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'last-event-id'], maxAge: 600 })
   }
-  if ((opts.rateLimitPerMinute ?? 0) > 0) {
-    await app.register(rateLimit, {
-      max: opts.rateLimitPerMinute,
-      timeWindow: 60_000,
-      // Per token when there is one (several users behind one address), else per address.
-      keyGenerator: (req) => (req.headers.authorization ? sha256(req.headers.authorization) : req.ip),
-      allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics',
-      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'rate_limited', message: `Too many requests: at most ${ctx.max} per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
-    })
-  }
+  await app.register(rateLimits, { perMinute: opts.rateLimitPerMinute ?? 0, authFailuresPerMinute: opts.authFailuresPerMinute ?? 0 })
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -110,11 +117,12 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', decorateReply: false })
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'))
   await app.register(auth, { db: deps.db })
+  await app.register(metricsToken, { token: opts.metricsToken })
 
   await app.register(health, deps)
   await app.register(devices, deps)
   await app.register(deadLetters, deps)
-  await app.register(alertStream, { service: deps.alerts })
+  await app.register(alertStream, { service: deps.alerts, db: deps.db, limits: opts.alertStream })
   await app.register(alerts, { service: deps.alerts })
   await app.register(silences, { db: deps.db })
   await app.register(rules, { db: deps.db })
@@ -123,6 +131,9 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(users, { db: deps.db })
   await app.register(residents, { service: deps.alerts })
   await app.register(evaluation, { db: deps.db, weights: opts.weights ?? DEFAULT_WEIGHTS })
-  await app.register(webhooks, { db: deps.db })
+  await app.register(webhooks, { db: deps.db, destinations: opts.webhookDestinations })
+  if (deps.notify) await app.register(notify, { service: deps.alerts, notify: deps.notify })
+  if (deps.notify) await app.register(rotas, { db: deps.db, clock: deps.notify.clock })
+  if (deps.notify) await app.register(notifyLinks, { notify: deps.notify })
   return app
 }

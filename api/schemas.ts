@@ -9,6 +9,26 @@ export const timestamp = z.codec(z.iso.datetime({ offset: true }), z.date(), {
   encode: (d) => d.toISOString(),
 })
 
+/**
+ * The earliest and latest time a request may name. Outside them a date is a mistake, and an
+ * unbounded one reaches arithmetic (a previous period, a bucket count) and the database's own
+ * range (SQLSTATE 22008) as a 500. Responses use `timestamp`, which stays unbounded.
+ */
+export const TIME_MIN = '1970-01-01T00:00:00Z'
+export const TIME_MAX = '3000-01-01T00:00:00Z'
+const TIME_MIN_MS = Date.parse(TIME_MIN)
+const TIME_MAX_MS = Date.parse(TIME_MAX)
+
+/** A time sent by the caller (query or body): RFC 3339, between TIME_MIN and TIME_MAX. */
+export const requestTime = z.codec(
+  z.iso.datetime({ offset: true }).refine((s) => {
+    const ms = Date.parse(s)
+    return ms >= TIME_MIN_MS && ms < TIME_MAX_MS
+  }, `expected a time from ${TIME_MIN} to before ${TIME_MAX}`),
+  z.date(),
+  { decode: (s) => new Date(s), encode: (d) => d.toISOString() },
+)
+
 export const errorBody = z
   .object({
     code: z.string().describe('Stable machine-readable error code (see the error catalogue)'),
@@ -26,12 +46,16 @@ export const errorResponses = {
 
 export const limitParam = z.coerce.number().int().min(1).max(1000).default(100)
 
-/** "500ms", "30s", "5m", "1h", "1d" → milliseconds. */
+/** The longest duration a request may give (ten years): beyond it, date arithmetic overflows. */
+export const DURATION_MAX_MS = 3650 * 86_400_000
+
+/** "500ms", "30s", "5m", "1h", "1d" → milliseconds, at most DURATION_MAX_MS. */
 export const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 5m, 1h or 1d')
   .transform((s, ctx) => {
     const ms = parseDuration(s) ?? 0
     if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'duration must be positive' })
+    if (ms > DURATION_MAX_MS) ctx.addIssue({ code: 'custom', message: 'duration must be at most 3650d' })
     return ms
   })

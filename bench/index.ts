@@ -5,7 +5,10 @@ import { ingestBench, type IngestBenchOptions } from './ingest.ts'
 import type { ScenarioName } from './protocol.ts'
 import { formatReport } from './report.ts'
 
-const USAGE = `housing-brain bench ingest|alerts [options]
+const USAGE = `housing-brain bench ingest|alerts|notify [options]
+
+  notify   alert raised → notification outbox → SMS accepted by a local HTTP sink: pages per second
+           and latency (see bench/notify.ts: --alerts --concurrency --json)
 
   alerts   device publish → rules engine → alert on the live stream, under background telemetry
            (see bench/alerts.ts: --rate --devices --faults --warmup --json)
@@ -111,6 +114,10 @@ const BENCHMARKS: Record<string, (ctx: CommandContext, args: string[]) => Promis
   alerts: async (ctx, args) => {
     const { alertsBench, parseAlertsOptions } = await import('./alerts.ts')
     await alertsBench(ctx, parseAlertsOptions(args))
+  },
+  notify: async (ctx, args) => {
+    const { notifyBench, parseNotifyOptions } = await import('./notify.ts')
+    await notifyBench(ctx, parseNotifyOptions(args))
   },
 }
 

@@ -2,15 +2,43 @@
 // flows read telemetry from the broker with a service token and raise alerts through the API.
 // The shipped flows (node-red/) are copied into DATA_DIR/node-red on first start; edits made in
 // the editor are kept there.
+//
+// The editor can deploy flows that run code, so it always asks for a login (issue 7, item 17):
+// user "admin" with the password whose bcrypt hash is NODE_RED_ADMIN_HASH, or, when that is
+// unset, a password generated on first start, printed once, and kept only as its bcrypt hash in
+// DATA_DIR/node-red-admin-hash (mode 0600), as `up` does with the admin token.
 import { spawn } from 'node:child_process'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { ensureServiceToken } from '../core/provision.ts'
+import type { Config } from '../core/config.ts'
+import { ensureServiceToken, readIfExists, writePrivateFile } from '../core/provision.ts'
+import { generateSecret } from '../core/secrets.ts'
 import type { CommandContext } from './main.ts'
 import { openDatabase, serviceMqttClientId } from './stack.ts'
 
 const SHIPPED = path.resolve(import.meta.dirname, '../node-red')
+const RED = createRequire(import.meta.url).resolve('node-red/red.js')
+/** bcrypt cost 10, Node-RED's own default (`node-red admin hash-pw`). */
+const BCRYPT_ROUNDS = 10
+
+/** The bcrypt hash the editor's login checks; a new password is printed once when one is made. */
+async function editorAdminHash(cfg: Config): Promise<string> {
+  if (cfg.NODE_RED_ADMIN_HASH) return cfg.NODE_RED_ADMIN_HASH
+  const file = path.join(cfg.dataDir, 'node-red-admin-hash')
+  const existing = (await readIfExists(file))?.trim()
+  if (existing) return existing
+  // Node-RED's own bcrypt (bcryptjs), resolved from Node-RED, so the hash is one it can check.
+  const bcrypt = createRequire(RED)('bcryptjs') as { hash(password: string, rounds: number): Promise<string> }
+  const password = generateSecret(18)
+  const hash = await bcrypt.hash(password, BCRYPT_ROUNDS)
+  await writePrivateFile(file, `${hash}\n`)
+  process.stdout.write(
+    `\nNode-RED editor login: user "admin", password ${password}\n` +
+      `  (shown this once; only its bcrypt hash is kept, in ${file}. Delete that file to get a new password, or set NODE_RED_ADMIN_HASH.)\n\n`,
+  )
+  return hash
+}
 
 async function copyIfMissing(from: string, to: string): Promise<void> {
   try {
@@ -38,9 +66,9 @@ export async function nodeRed(ctx: CommandContext): Promise<void> {
   await copyIfMissing(path.join(SHIPPED, 'flows.json'), path.join(userDir, 'flows.json'))
   await copyIfMissing(path.join(SHIPPED, 'flows_cred.json'), path.join(userDir, 'flows_cred.json'))
 
+  const adminHash = await editorAdminHash(cfg)
   const broker = new URL(cfg.MQTT_URL)
-  const red = createRequire(import.meta.url).resolve('node-red/red.js')
-  const child = spawn(process.execPath, [red, '--settings', path.join(SHIPPED, 'settings.cjs'), '--userDir', userDir], {
+  const child = spawn(process.execPath, [RED, '--settings', path.join(SHIPPED, 'settings.cjs'), '--userDir', userDir], {
     env: {
       PATH: process.env.PATH ?? '',
       HB_NODE_RED_HOST: cfg.HOST,
@@ -51,7 +79,7 @@ export async function nodeRed(ctx: CommandContext): Promise<void> {
       HB_MQTT_CLIENT_ID: clientId,
       HB_API_URL: cfg.API_URL,
       HB_API_TOKEN: token,
-      ...(cfg.NODE_RED_ADMIN_HASH ? { HB_NODE_RED_ADMIN_HASH: cfg.NODE_RED_ADMIN_HASH } : {}),
+      HB_NODE_RED_ADMIN_HASH: adminHash,
     },
     stdio: 'inherit',
   })

@@ -12,9 +12,13 @@ import { PortInUseError } from '../core/net.ts'
 import { UsageError } from '../core/errors.ts'
 import { Controller, type Unit } from '../core/units.ts'
 import { Escalator } from '../api/alerts/escalator.ts'
+import { AlertHistoryRetention } from '../api/alerts/retention.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
+import { destinationPolicy, type DestinationPolicy } from '../api/webhooks/destination.ts'
+import { loadSecretKey } from '../core/crypto.ts'
+import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
 import { Ingest } from '../ingest/service.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
@@ -127,25 +131,48 @@ export class ApiServer implements Unit {
     private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'>,
     private readonly cfg: Pick<
       Config,
-      'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE'
-    >,
+      'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
+      | 'ALERT_STREAM_BACKFILL_MAX'
+      | 'ALERT_STREAM_BACKFILL_MAX_AGE'
+      | 'ALERT_STREAMS_PER_TOKEN'
+      | 'ALERT_STREAM_RECHECK'
+      | 'METRICS_TOKEN'
+    > &
+      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
+      NotifyConfig &
+      Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'>,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {
     this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
     this.background = new Controller(log)
     this.escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
-    this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, dispatch, log.child({ module: 'webhooks' }))
+    this.destinations = destinationPolicy(cfg.WEBHOOK_ALLOW_DESTINATIONS)
+    this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, { ...dispatch, destinations: this.destinations }, log.child({ module: 'webhooks' }))
+    this.retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }))
   }
 
   private readonly escalator: Escalator
   private readonly dispatcher: WebhookDispatcher
+  private readonly retention: AlertHistoryRetention
+  private readonly destinations: DestinationPolicy
 
   async start(): Promise<void> {
-    const app = await buildApp({ ...this.deps, alerts: this.alerts }, this.log.child({ module: 'api' }), {
+    const key = await loadSecretKey(this.cfg.NOTIFY_SECRET_KEY, this.cfg.dataDir)
+    const notifications = new Notifications(this.deps.db, this.alerts, key, notifySettings(this.cfg), this.log.child({ module: 'notify' }))
+    const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
+      authFailuresPerMinute: this.cfg.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+      webhookDestinations: this.destinations,
+      metricsToken: this.cfg.METRICS_TOKEN,
+      alertStream: {
+        backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
+        backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,
+        perToken: this.cfg.ALERT_STREAMS_PER_TOKEN,
+        recheckMs: this.cfg.ALERT_STREAM_RECHECK,
+      },
     })
     this.app = app
     try {
@@ -156,7 +183,7 @@ export class ApiServer implements Unit {
     }
     const addr = app.server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.HTTP_PORT
-    await this.background.start([this.escalator, this.dispatcher])
+    await this.background.start([this.escalator, this.dispatcher, notifications, this.retention])
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 // Configuration: one zod schema over the environment, parsed once at start-up.
 // This is the only module that reads `process.env`; everything else receives a `Config`.
 import path from 'node:path'
+import ipaddr from 'ipaddr.js'
 import { z } from 'zod'
 import { parseDuration } from './duration.ts'
 
@@ -111,6 +112,8 @@ export const envSchema = z.object({
   ALERT_REMIND_EVERY: durationMs.prefault('10m'),
   /** How often deadlines are checked. */
   ALERT_CHECK_EVERY: durationMs.prefault('5s'),
+  /** Days the history (alert_events) of a resolved alert is kept after its resolve (default 400); alert rows, which the ranking reads, stay. */
+  ALERT_HISTORY_RETENTION_DAYS: positiveInt.default(400),
   /** Base URL of the API the rules engine reports to (standalone `rules`). */
   API_URL: z.url().default('http://127.0.0.1:3000'),
   /** API token the rules engine uses (role service); `up` creates one. */
@@ -127,8 +130,39 @@ export const envSchema = z.object({
   CORS_ORIGINS: optionalString,
   /** Requests per minute per token (or per address without one); 0 = no limit. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  /** Failed API authentications per minute per client address before answers turn 429; 0 = no limit. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset = open (listen on HOST only). */
+  METRICS_TOKEN: optionalString,
+  /** Live alert stream: most events a resume (Last-Event-ID) sends, the newest first kept. */
+  ALERT_STREAM_BACKFILL_MAX: positiveInt.default(1000),
+  /** Live alert stream: oldest event a resume sends, as an age. */
+  ALERT_STREAM_BACKFILL_MAX_AGE: durationMs.prefault('24h'),
+  /** Open live alert streams one API token may hold; more get 429 too_many_streams. */
+  ALERT_STREAMS_PER_TOKEN: positiveInt.default(5),
+  /** How often an open alert stream rechecks its token (revoked elsewhere, expired). */
+  ALERT_STREAM_RECHECK: durationMs.prefault('30s'),
+  /**
+   * Webhook destinations allowed despite being loopback, private, link-local, multicast or
+   * otherwise special: comma-separated addresses, CIDR networks or host names, e.g.
+   * `127.0.0.1,10.20.0.0/16,hooks.internal`. Unset = public addresses only.
+   */
+  WEBHOOK_ALLOW_DESTINATIONS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const entries = text.split(',').map((e) => e.trim()).filter(Boolean)
+      for (const e of entries) {
+        const valid = e.includes('/') ? ipaddr.isValidCIDR(e) : ipaddr.isValid(e) || /^[a-zA-Z0-9.-]+$/.test(e)
+        if (!valid) {
+          ctx.addIssue({ code: 'custom', message: `"${e}": expected an address, a CIDR network or a host name` })
+          return z.NEVER
+        }
+      }
+      return entries
+    }),
   NODE_RED_PORT: port.default(1880),
-  /** bcrypt hash of the Node-RED editor's "admin" password; unset = no login (it listens on HOST only). */
+  /** bcrypt hash of the Node-RED editor's "admin" password; unset = one generated on first start, printed once (hash in DATA_DIR/node-red-admin-hash). */
   NODE_RED_ADMIN_HASH: optionalString,
   LOG_LEVEL: logLevel.default('info'),
   // Broker edge (issue 7).
@@ -138,6 +172,22 @@ export const envSchema = z.object({
   MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS: positiveInt.default(8),
   /** How often the tokens of connected services are rechecked (a revocation in this process or seen by NOTIFY acts at once). */
   MQTT_TOKEN_RECHECK: durationMs.prefault('30s'),
+  // Notifications (issue 9).
+  /** Key (base64 of 32 bytes) sealing channel credentials (AES-256-GCM) and signing message links; unset: generated once into DATA_DIR/notify-secret.key (mode 0600). */
+  NOTIFY_SECRET_KEY: optionalString,
+  /** Base URL the links in messages point to (this API as people's phones reach it). */
+  NOTIFY_LINK_BASE_URL: z.url().default('http://127.0.0.1:3000'),
+  /** How long a message's link opens (and may acknowledge) the alert. */
+  NOTIFY_LINK_TTL: durationMs.prefault('24h'),
+  /** First retry of a failed page; each further retry waits twice as long, up to NOTIFY_RETRY_MAX. */
+  NOTIFY_RETRY_BASE: durationMs.prefault('5s'),
+  NOTIFY_RETRY_MAX: durationMs.prefault('10m'),
+  /** Attempts before a page is given up as failed. */
+  NOTIFY_MAX_ATTEMPTS: positiveInt.default(12),
+  /** Pages a minute for one company over all its channels; beyond, they wait in the queue (0 = no limit). */
+  NOTIFY_COMPANY_PER_MINUTE: z.coerce.number().int().min(0).default(120),
+  /** Time zone of the deadlines in messages and of the delivery log's times. */
+  NOTIFY_TIMEZONE: z.string().default('Asia/Shanghai'),
 })
 
 export type Config = z.infer<typeof envSchema> & {

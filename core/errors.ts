@@ -10,8 +10,12 @@ export const ERRORS = {
   route_not_found: { status: 404, message: 'No such route' },
   conflict: { status: 409, message: 'The resource already exists' },
   invalid_transition: { status: 409, message: 'The alert is not in a state that allows this action' },
+  destination_denied: { status: 400, message: 'Webhooks may not target loopback, private, link-local or multicast addresses' },
+  too_many_streams: { status: 429, message: 'Too many open alert streams for this token' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
+  // Notifications (issue 9).
+  link_expired: { status: 410, message: 'This link has expired or has been used; open the alert in the console' },
   rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },
   internal: { status: 500, message: 'Internal error; it has been logged' },
   unavailable: { status: 503, message: 'A dependency is unavailable; retry later' },

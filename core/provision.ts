@@ -101,7 +101,7 @@ export async function writePrivateFile(file: string, content: string): Promise<v
   await chmod(file, 0o600)
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
+export async function readIfExists(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8')
   } catch (err) {

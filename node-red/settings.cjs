@@ -8,11 +8,14 @@ module.exports = {
   // secrets, so they need no encryption key; the token itself lives in DATA_DIR (mode 0600).
   credentialSecret: false,
   flowFilePretty: true,
-  // The editor can change and deploy flows: with HB_NODE_RED_ADMIN_HASH (a bcrypt hash, e.g. from
-  // `npx node-red admin hash-pw`) it asks for user "admin" and that password.
-  adminAuth: process.env.HB_NODE_RED_ADMIN_HASH
-    ? { type: 'credentials', users: [{ username: 'admin', password: process.env.HB_NODE_RED_ADMIN_HASH, permissions: '*' }] }
-    : undefined,
+  // The editor can change and deploy flows: it asks for user "admin" and the password whose bcrypt
+  // hash is HB_NODE_RED_ADMIN_HASH (NODE_RED_ADMIN_HASH, or generated on first start by
+  // cli/node-red.ts). Without a hash it refuses to start rather than run an open editor.
+  adminAuth: (() => {
+    const hash = process.env.HB_NODE_RED_ADMIN_HASH
+    if (!hash) throw new Error('HB_NODE_RED_ADMIN_HASH is not set: start Node-RED with `housing-brain node-red`')
+    return { type: 'credentials', users: [{ username: 'admin', password: hash, permissions: '*' }] }
+  })(),
   diagnostics: { enabled: false },
   telemetry: { enabled: false },
   runtimeState: { enabled: false },

@@ -6,8 +6,12 @@
 // applied, and the API's unresolved alerts say which conditions are already raised. So a
 // "for 60 s" that was 40 s in when the engine stopped raises 20 s after it started again, once.
 //
-// Storm control: a child of a gateway that goes silent together with its gateway is held back
-// under the gateway's alert; it is reported only if it stays silent after the gateway returns.
+// Time: evaluators run on the server's clock (rules/server-time.ts); a reading's device timestamp
+// is kept in storage but does not decide when a duration completes or a device counts as silent.
+//
+// Storm control (rules/storm.ts): a child of a gateway that goes silent together with its gateway
+// is held back under the gateway's alert; it is reported only if it stays silent after the gateway
+// returns.
 import mqtt, { type MqttClient } from 'mqtt'
 import { parseTopic, topics } from '../core/contract.ts'
 import type { Db } from '../core/db/client.ts'
@@ -22,6 +26,8 @@ import { checkReadings, parseMessage } from '../core/telemetry.ts'
 import { ruleAppliesTo, ruleDefinitionSchema, ruleMetrics, type RuleDefinition } from './definitions.ts'
 import { createEvaluator, type Evaluator, type Outcome, type Sample } from './evaluators/index.ts'
 import type { ApiReporter } from './reporter.ts'
+import { onServerTime, replayedTime } from './server-time.ts'
+import { StormControl, evaluatorKey as key } from './storm.ts'
 import { replayWindowMs } from './windows.ts'
 
 export interface EngineOptions {
@@ -48,7 +54,6 @@ interface Device {
   status: 'online' | 'offline' | undefined
 }
 
-const key = (ruleId: string, deviceId: string) => `${ruleId}|${deviceId}`
 /** Most readings replayed at start-up; beyond it the oldest part of the window is not rebuilt. */
 const REPLAY_LIMIT = 500_000
 
@@ -59,13 +64,13 @@ export class RulesEngine implements Unit {
   private readonly byDevice = new Map<string, Evaluator[]>()
   private readonly byKey = new Map<string, Evaluator>()
   private readonly lastRepeat = new Map<string, number>()
-  /** Child no-data alerts held back under their gateway's. */
-  private readonly suppressed = new Set<string>()
-  /**
-   * Child no-data raises waiting for a decision: `quiet` — is their gateway going silent too?
-   * `back` — the gateway reports again; is the child still silent after a grace period?
-   */
-  private readonly held = new Map<string, { outcome: Outcome; since: number; why: 'quiet' | 'back' }>()
+  private readonly storm = new StormControl({
+    device: (id) => this.devices.get(id),
+    evaluatorsOf: (deviceId) => this.byDevice.get(deviceId) ?? [],
+    evaluator: (k) => this.byKey.get(k),
+    now: () => this.now(),
+    report: (ev, o) => this.report(ev, o),
+  })
   private client: MqttClient | undefined
   private tickTimer: NodeJS.Timeout | undefined
   private reloadTimer: NodeJS.Timeout | undefined
@@ -198,12 +203,12 @@ export class RulesEngine implements Unit {
     for (const r of lastReports) {
       const device = this.devices.get(r.deviceId)
       if (!device) continue
-      device.lastSeen = r.ts.getTime()
+      device.lastSeen = replayedTime(r.ts.getTime(), now)
       for (const ev of this.byDevice.get(r.deviceId) ?? []) if (ev.type === 'nodata') ev.onSample({ metric: '*', ts: device.lastSeen, value: 0 })
     }
     for (const r of readings) {
       for (const ev of this.byDevice.get(r.deviceId) ?? []) {
-        if (ev.type !== 'nodata') ev.onSample({ metric: r.metric, ts: r.ts.getTime(), value: r.value })
+        if (ev.type !== 'nodata') ev.onSample({ metric: r.metric, ts: replayedTime(r.ts.getTime(), now), value: r.value })
       }
     }
     for (const s of statuses) {
@@ -240,7 +245,7 @@ export class RulesEngine implements Unit {
     }
     // Readings the ingest refused (and dead-lettered) never reach the rules.
     const { readings } = checkReadings(parsed, known, { receivedAt: at })
-    for (const r of readings) this.sample(r.deviceId, { metric: r.metric, ts: r.ts, value: r.value })
+    for (const r of onServerTime(readings, at)) this.sample(r.deviceId, { metric: r.metric, ts: r.ts, value: r.value })
   }
 
   private sample(deviceId: string, s: Sample): void {
@@ -259,36 +264,16 @@ export class RulesEngine implements Unit {
         if (due !== undefined && due <= now) this.handle(ev, ev.onTick(now))
       }
     }
-    this.releaseHeld(now)
+    this.storm.tick(now)
   }
 
   // ---- Outcomes ----------------------------------------------------------------------------------
 
   private handle(ev: Evaluator, outcomes: Outcome[]): void {
     for (const o of outcomes) {
-      const device = this.devices.get(ev.deviceId)
-      const k = key(ev.ruleId, ev.deviceId)
-      if (ev.type === 'nodata' && device?.gatewayId) {
-        if (o.type === 'raise') {
-          if (this.gatewayDown(device.gatewayId)) {
-            this.suppressed.add(k)
-            continue
-          }
-          if (this.gatewayQuiet(device.gatewayId)) {
-            this.held.set(k, { outcome: o, since: this.now(), why: 'quiet' })
-            continue
-          }
-        } else if (this.suppressed.has(k) || this.held.has(k)) {
-          // The API never heard of this child's raise: its repeats and clear stay here too.
-          if (o.type === 'clear') {
-            this.suppressed.delete(k)
-            this.held.delete(k)
-          }
-          continue
-        }
-      }
+      if (!this.storm.admit(ev, o)) continue
       this.report(ev, o)
-      if (ev.type === 'nodata' && device?.kind === 'gateway' && o.type === 'clear') this.gatewayBack(device.id)
+      this.storm.reported(ev, o)
     }
   }
 
@@ -319,54 +304,6 @@ export class RulesEngine implements Unit {
         this.reporter.enqueue({ ...base, condition: 'active', repeat: o.flapping === undefined })
         return
       }
-    }
-  }
-
-  /** The gateway's own no-data alert is raised, or its Last Will said offline. */
-  private gatewayDown(gatewayId: string): boolean {
-    const gw = this.devices.get(gatewayId)
-    if (gw?.status === 'offline') return true
-    return (this.byDevice.get(gatewayId) ?? []).some((ev) => ev.type === 'nodata' && ev.active)
-  }
-
-  /** The gateway has not reported for longer than its own interval: it may be going down. */
-  private gatewayQuiet(gatewayId: string): boolean {
-    const gw = this.devices.get(gatewayId)
-    return gw !== undefined && this.now() - gw.lastSeen > gw.expectedIntervalMs
-  }
-
-  /** Decides held child raises: under a down gateway they are suppressed, otherwise reported. */
-  private releaseHeld(now: number): void {
-    for (const [k, h] of this.held) {
-      const device = this.devices.get(k.slice(k.indexOf('|') + 1))
-      const gateway = device?.gatewayId ? this.devices.get(device.gatewayId) : undefined
-      const ev = this.byKey.get(k)
-      if (!device || !gateway || !ev?.active) {
-        this.held.delete(k)
-        continue
-      }
-      const grace = 2 * Math.max(gateway.expectedIntervalMs, device.expectedIntervalMs)
-      if (this.gatewayDown(gateway.id)) {
-        this.held.delete(k)
-        this.suppressed.add(k)
-      } else if (h.why === 'quiet' ? !this.gatewayQuiet(gateway.id) || now - h.since > grace : now - h.since > grace) {
-        this.held.delete(k)
-        this.report(ev, h.outcome)
-      }
-    }
-  }
-
-  /**
-   * The gateway reports again. Its children's readings follow in its next batch, so a child is
-   * reported only if it is still silent after a grace period.
-   */
-  private gatewayBack(gatewayId: string): void {
-    for (const k of [...this.suppressed]) {
-      const ev = this.byKey.get(k)
-      if (!ev || this.devices.get(ev.deviceId)?.gatewayId !== gatewayId) continue
-      this.suppressed.delete(k)
-      const outcome: Outcome = { type: 'raise', at: this.now(), value: null, reason: 'still silent after its gateway came back' }
-      this.held.set(k, { outcome, since: this.now(), why: 'back' })
     }
   }
 }

@@ -12,7 +12,7 @@ export const alertSchema = z.object({
   source: z.enum(ALERT_SOURCES),
   severity: z.enum(SEVERITIES),
   title: z.string(),
-  reason: z.string().nullable(),
+  reason: z.string().nullable().describe("Why it was raised; a resident's hazard description is shown to other residents as null"),
   state: z.enum(ALERT_STATES),
   condition: z.enum(['active', 'cleared']),
   autoResolve: z.boolean(),
@@ -22,7 +22,10 @@ export const alertSchema = z.object({
   firstValue: z.number().nullable(),
   lastValue: z.number().nullable(),
   predictedAt: timestamp.nullable().describe('Forecast rules: when the threshold is expected to be crossed'),
-  raisedAt: timestamp,
+  raisedAt: timestamp.describe('When the condition was observed (never later than the server received the report)'),
+  notifiedAt: timestamp
+    .nullable()
+    .describe("When people were asked to respond, by the server's clock: when the report arrived, or when the maintenance window it was raised in ended; null while silenced. Deadlines count from here"),
   lastSeenAt: timestamp,
   clearedAt: timestamp.nullable(),
   acknowledgedAt: timestamp.nullable(),
@@ -35,15 +38,17 @@ export const alertSchema = z.object({
   escalationLevel: z.number().int(),
   escalatedAt: timestamp.nullable(),
   reraiseOf: z.number().int().nullable(),
-  location: z.string().nullable().describe('Resident hazard reports: where'),
-  photoUrl: z.string().nullable(),
-  reportedBy: z.string().nullable(),
+  location: z.string().nullable().describe('Resident hazard reports: where (a resident sees it only on their own report)'),
+  photoUrl: z.string().nullable().describe('Resident hazard reports: a picture (a resident sees it only on their own report)'),
+  reportedBy: z.string().nullable().describe('Resident hazard reports: who reported it (a resident sees it only on their own report)'),
 })
 
 export const alertEventSchema = z.object({
   id: z.number().int(),
   at: timestamp,
-  type: z.string().describe('raised, updated, cleared, acknowledged, started, resolved, commented, escalated, reminded'),
+  type: z
+    .string()
+    .describe('raised, updated, cleared, acknowledged, started, resolved, commented, escalated, reminded, unsilenced (its maintenance window ended; residents are not shown comments, escalations or reminders, nor notes other than their own)'),
   actor: z.string(),
   note: z.string().nullable(),
   data: z.record(z.string(), z.unknown()).nullable(),

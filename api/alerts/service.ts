@@ -2,6 +2,15 @@
 // alert per (rule, device); people acknowledge, start and resolve it; missed deadlines escalate.
 // Every change is one transaction that also writes the history row; the live stream and the
 // webhooks hear of it only after the commit.
+//
+// Time: deadlines, maintenance windows and people's actions run on this server's clock (`clock`),
+// never on a producer's: a report's `at` is kept as when the condition was observed, but a time
+// ahead of the server is taken as now, and deadlines count from when the report arrived. An alert
+// raised inside a maintenance window notifies nobody; if it is still unresolved when the window
+// ends it enters the normal path then, its deadlines counted from the window's end.
+//
+// Credit: `resolvedAuto` marks a resolve done by the producer because the condition cleared, so
+// the ranking can tell it from a person's (api/evaluation, core/repos/evaluation.ts).
 import { EventEmitter } from 'node:events'
 import type { Db, Queryable } from '../../core/db/client.ts'
 import { formatDuration } from '../../core/duration.ts'
@@ -16,13 +25,17 @@ import {
   insertEvent,
   isSilenced,
   lastResolved,
+  lastUpdateAt,
+  silencedPastWindow,
   updateAlert,
   type Alert,
   type AlertEvent,
+  type AlertEventType,
   type AlertPatch,
   type AlertSource,
   type Severity,
 } from '../../core/repos/alerts.ts'
+import { getCommunity } from '../../core/repos/registry.ts'
 import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'
 import { enqueueDeliveries } from '../../core/repos/webhooks.ts'
 
@@ -74,14 +87,26 @@ export type Action = 'acknowledge' | 'start' | 'resolve' | 'comment'
 /** Repeats within this time of the last `updated` event only bump the counters, without an event. */
 const UPDATE_EVENT_EVERY_MS = 60_000
 const UNIQUE_VIOLATION = '23505'
+/** Alerts taken out of their ended maintenance windows per pass (the next pass takes the rest). */
+const RELEASE_BATCH = 500
+
+/**
+ * Work queued in the transaction of each recorded event (besides webhook deliveries): the
+ * notification outbox (notify/outbox.ts). `now` is this service's clock.
+ */
+export type EventOutbox = (tx: Queryable, committed: CommittedEvent, now: Date) => Promise<unknown>
 
 export class AlertService {
   readonly bus = new AlertBus()
+  /** Outboxes written with every event, in its transaction; registered once at wiring. */
+  readonly outboxes: EventOutbox[] = []
 
   constructor(
     readonly db: Db,
     private readonly deadlines: Record<Severity, DeadlinePolicy>,
     private readonly log: Logger,
+    /** The server's clock (tests pass a controllable one). */
+    private readonly clock: () => Date = () => new Date(),
   ) {
     // A listener that throws must not break the producer that committed the event.
     this.bus.setMaxListeners(1000)
@@ -101,7 +126,9 @@ export class AlertService {
   }
 
   private async applyReport(tx: Queryable, events: CommittedEvent[], r: AlertReport, actor: string): Promise<{ outcome: ReportOutcome; alert: Alert | null }> {
-    const at = r.at ?? new Date()
+    const now = this.clock()
+    // A producer's clock may run ahead: nothing is observed later than it arrives.
+    const at = r.at !== undefined && r.at < now ? r.at : now
     const value = r.value ?? null
     const open = await findUnresolved(tx, r.ruleId, r.deviceId)
 
@@ -110,7 +137,7 @@ export class AlertService {
       let alert = await updateAlert(tx, open.id, { condition: 'cleared', clearedAt: at, lastValue: value ?? open.lastValue, flapping: r.flapping ?? open.flapping })
       events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'cleared', actor, note: r.reason ?? null, at }), alert })
       if (!alert.autoResolve) return { outcome: 'cleared', alert }
-      alert = await updateAlert(tx, alert.id, { state: 'resolved', resolvedAt: at, resolvedBy: actor, resolvedActive: false })
+      alert = await updateAlert(tx, alert.id, { state: 'resolved', resolvedAt: at, resolvedBy: actor, resolvedActive: false, resolvedAuto: true })
       events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'resolved', actor, note: 'condition cleared (auto-resolve)', at }), alert })
       return { outcome: 'resolved', alert }
     }
@@ -126,11 +153,7 @@ export class AlertService {
       }
       const alert = await updateAlert(tx, open.id, patch)
       const changed = reactivated || alert.flapping !== open.flapping
-      const lastUpdate = await tx.query<{ at: Date }>(
-        "SELECT at FROM alert_events WHERE alert_id = $1 AND type IN ('raised', 'updated') ORDER BY id DESC LIMIT 1",
-        [alert.id],
-      )
-      const quiet = (lastUpdate[0]?.at.getTime() ?? 0) + UPDATE_EVENT_EVERY_MS <= at.getTime()
+      const quiet = ((await lastUpdateAt(tx, alert.id))?.getTime() ?? 0) + UPDATE_EVENT_EVERY_MS <= at.getTime()
       if (changed || quiet) {
         const note = reactivated ? 'condition active again' : alert.flapping && !open.flapping ? 'flapping' : null
         events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'updated', actor, note, at, data: { count: alert.count, value } }), alert })
@@ -147,7 +170,7 @@ export class AlertService {
     if (previous?.resolvedActive && previous.resolvedAt && previous.resolvedAt.getTime() + previous.rearmMs > at.getTime()) {
       return { outcome: 'rearm_pending', alert: null }
     }
-    const alert = await this.raise(tx, r, meta, at, value, previous?.resolvedActive ? previous.id : null)
+    const alert = await this.raise(tx, r, meta, { at, now }, value, previous?.resolvedActive ? previous.id : null)
     events.push({
       event: await insertEvent(tx, { alertId: alert.id, type: 'raised', actor, note: r.reason ?? null, at, data: alert.reraiseOf ? { reraiseOf: alert.reraiseOf } : null }),
       alert,
@@ -155,7 +178,7 @@ export class AlertService {
     return { outcome: 'raised', alert }
   }
 
-  private async raise(tx: Queryable, r: AlertReport, meta: RuleMeta | undefined, at: Date, value: number | null, reraiseOf: number | null): Promise<Alert> {
+  private async raise(tx: Queryable, r: AlertReport, meta: RuleMeta | undefined, t: { at: Date; now: Date }, value: number | null, reraiseOf: number | null): Promise<Alert> {
     const severity = meta?.severity ?? r.severity
     const title = meta?.name ?? r.title
     if (!severity || !title) throw new AppError('validation_failed', 'body: severity and title are required when the alert has no stored rule')
@@ -164,13 +187,12 @@ export class AlertService {
     const communityId = target?.communityId ?? r.communityId ?? null
     let companyId = target?.companyId ?? null
     if (!target && communityId) {
-      const [c] = await tx.query<{ companyId: string | null }>('SELECT company_id AS "companyId" FROM communities WHERE id = $1', [communityId])
+      const c = await getCommunity(tx, communityId)
       if (!c) throw new AppError('not_found', `No community "${communityId}"`)
       companyId = c.companyId
     }
-    const policy = this.deadlines[severity]
-    const ackMs = meta?.ackDeadlineMs ?? policy.ackMs
-    const resolveMs = meta?.resolveDeadlineMs ?? policy.resolveMs
+    const { ackMs, resolveMs } = this.deadlinesOf(severity, meta)
+    const silenced = await isSilenced(tx, t.now, { deviceId: r.deviceId, communityId, ruleId: r.ruleId })
     return insertAlert(tx, {
       ruleId: r.ruleId,
       deviceId: r.deviceId,
@@ -181,14 +203,16 @@ export class AlertService {
       title,
       reason: r.reason ?? meta?.description ?? null,
       autoResolve: meta?.autoResolve ?? false,
-      silenced: await isSilenced(tx, at, { deviceId: r.deviceId, communityId, ruleId: r.ruleId }),
+      silenced,
       flapping: r.flapping ?? false,
       value,
       predictedAt: r.predictedAt ?? null,
-      raisedAt: at,
+      raisedAt: t.at,
+      notifiedAt: silenced ? null : t.now,
       rearmMs: meta?.rearmAfterMs ?? 10 * 60_000,
-      ackDeadline: new Date(at.getTime() + ackMs),
-      resolveDeadline: new Date(at.getTime() + resolveMs),
+      // Provisional while silenced: counted again from the window's end (releaseSilenced).
+      ackDeadline: new Date(t.now.getTime() + ackMs),
+      resolveDeadline: new Date(t.now.getTime() + resolveMs),
       reraiseOf,
       location: r.location ?? null,
       photoUrl: r.photoUrl ?? null,
@@ -196,13 +220,46 @@ export class AlertService {
     })
   }
 
+  private deadlinesOf(severity: Severity, meta: RuleMeta | undefined): DeadlinePolicy {
+    const policy = this.deadlines[severity]
+    return { ackMs: meta?.ackDeadlineMs ?? policy.ackMs, resolveMs: meta?.resolveDeadlineMs ?? policy.resolveMs }
+  }
+
+  /**
+   * Alerts raised in a maintenance window that are still unresolved when no window covers them
+   * any more enter the normal path: unsilenced, their deadlines counted from the window's end, and
+   * an `unsilenced` event that the live stream and the webhooks hear of.
+   */
+  async releaseSilenced(now: Date): Promise<number> {
+    let released = 0
+    for (const { id, windowEnd } of await silencedPastWindow(this.db, now, RELEASE_BATCH)) {
+      await this.inTx(async (tx, events) => {
+        const a = await getAlert(tx, id, true)
+        if (!a?.silenced || a.state === 'resolved') return
+        const from = windowEnd ?? now
+        const meta = a.source === 'rules' ? await getRuleMeta(tx, a.ruleId) : undefined
+        const { ackMs, resolveMs } = this.deadlinesOf(a.severity, meta)
+        const alert = await updateAlert(tx, id, {
+          silenced: false,
+          notifiedAt: from,
+          ackDeadline: new Date(from.getTime() + ackMs),
+          resolveDeadline: new Date(from.getTime() + resolveMs),
+        })
+        const note = 'maintenance window ended with the alert unresolved; deadlines count from its end'
+        events.push({ event: await insertEvent(tx, { alertId: id, type: 'unsilenced', actor: 'system', note, at: now, data: { windowEnd: from.toISOString() } }), alert })
+        released++
+      })
+    }
+    return released
+  }
+
   /** A person's action on an alert they may see (the caller has checked visibility). */
   async act(id: number, action: Action, actor: string, note: string | undefined): Promise<Alert> {
     return this.inTx(async (tx, events) => {
       const current = await getAlert(tx, id, true)
       if (!current) throw new AppError('not_found', `No alert ${id}`)
-      const now = new Date()
-      const record = async (alert: Alert, type: string, n: string | null = note ?? null) => {
+      const now = this.clock()
+      const record = async (alert: Alert, type: AlertEventType, n: string | null = note ?? null) => {
         events.push({ event: await insertEvent(tx, { alertId: id, type, actor, note: n, at: now }), alert })
         return alert
       }
@@ -246,7 +303,7 @@ export class AlertService {
         const a = await getAlert(tx, candidate.id, true)
         if (!a || a.state === 'resolved') return
         if (a.state === 'open' && a.ackDeadline <= now) {
-          const late = formatDuration(Math.round((a.ackDeadline.getTime() - a.raisedAt.getTime()) / 1000) * 1000)
+          const late = formatDuration(Math.round((a.ackDeadline.getTime() - (a.notifiedAt ?? a.raisedAt).getTime()) / 1000) * 1000)
           if (!a.escalatedAt) {
             const alert = await updateAlert(tx, a.id, { escalationLevel: a.escalationLevel + 1, escalatedAt: now })
             events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'escalated', actor: 'system', note: `not acknowledged within ${late}`, at: now, data: { deadline: 'acknowledge', level: alert.escalationLevel } }), alert })
@@ -277,6 +334,8 @@ export class AlertService {
         if (alert.silenced) continue
         await enqueueDeliveries(tx, { eventId: event.id, eventType: event.type, severity: alert.severity, communityId: alert.communityId })
       }
+      const now = this.clock()
+      for (const outbox of this.outboxes) for (const e of events) await outbox(tx, e, now)
       return value
     })
     for (const e of events) {

@@ -12,13 +12,13 @@ export const DEFAULT_WEIGHTS: Weights = { ack: 0.25, resolve: 0.25, speed: 0.15,
 
 export function components(f: CompanyFigures): Record<Component, number | null> {
   return {
-    /** Acknowledged within the deadline, of those whose deadline has come. */
+    /** Acknowledged by a person within the deadline, of those due (see core/repos/evaluation.ts). */
     ack: f.ackDue > 0 ? f.ackMet / f.ackDue : null,
-    /** Resolved within the deadline, of those whose deadline has come. */
+    /** Resolved by a person within the deadline, of those due. */
     resolve: f.resolveDue > 0 ? f.resolveMet / f.resolveDue : null,
     /** 1 − the median share of the resolve window used (resolving at once scores 1, at the deadline 0). */
     speed: f.resolveWindowUsedMedian === null ? null : Math.max(0, 1 - Math.min(1, f.resolveWindowUsedMedian)),
-    /** 1 − the share of resolved alerts that had to be raised again. */
+    /** 1 − the share of alerts a person resolved that had to be raised again. */
     quality: f.resolved > 0 ? 1 - f.reopened / f.resolved : null,
     /** Mean rating mapped from 1..5 to 0..1. */
     satisfaction: f.satisfactionMean === null ? null : (f.satisfactionMean - 1) / 4,

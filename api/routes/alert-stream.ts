@@ -1,17 +1,48 @@
 // Live alerts over Server-Sent Events. Each event carries the id of its history row; a client
 // that reconnects with Last-Event-ID (or ?after=) first receives what it missed, from the
-// database, then the live events. A client that cannot keep up is disconnected (it resumes from
-// its last id) rather than buffered without bound.
+// database, then the live events.
+//
+// Bounded (issue 7, item 8): the backfill is at most the newest `backfillMax` events no older
+// than `backfillMaxAgeMs` (an `event: truncated` says when older ones were left out; the history
+// is in GET /api/v1/alerts), and it waits for `drain` whenever the socket's buffer is full, so a
+// client that never reads holds one page of rows and one frame in memory, not the history. A live client that cannot
+// keep up is disconnected (it resumes from its last id), and so is one whose buffer stays full
+// from one heartbeat to the next (15-30 s). A token has at most `perToken` streams.
+//
+// A stream lives no longer than its token (item 7): revoking the token through the API ends it
+// at once (an in-process event); a revocation elsewhere (the CLI, another instance) or the
+// token's expiry ends it at the next recheck, every `recheckMs`, or at the expiry itself.
+import { once } from 'node:events'
+import type { ServerResponse } from 'node:http'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { eventsAfter } from '../../core/repos/alerts.ts'
+import type { Db } from '../../core/db/client.ts'
+import { AppError } from '../../core/errors.ts'
+import { backfillStart, eventsAfter } from '../../core/repos/alerts.ts'
+import { tokenValidity } from '../../core/repos/tokens.ts'
 import type { AlertService, CommittedEvent } from '../alerts/service.ts'
 import { companyScope, requireRole } from '../plugins/auth.ts'
 
-const BACKFILL_PAGE = 500
+export interface StreamLimits {
+  /** Most events one backfill sends (ALERT_STREAM_BACKFILL_MAX). */
+  backfillMax: number
+  /** Oldest event a backfill sends, as an age (ALERT_STREAM_BACKFILL_MAX_AGE). */
+  backfillMaxAgeMs: number
+  /** Open streams per token (ALERT_STREAMS_PER_TOKEN). */
+  perToken: number
+  /** How often a stream rechecks that its token still works (ALERT_STREAM_RECHECK). */
+  recheckMs: number
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { backfillMax: 1000, backfillMaxAgeMs: 86_400_000, perToken: 5, recheckMs: 30_000 }
+
+/** Rows read per backfill query: what a stream waiting for `drain` holds in memory at most. */
+const BACKFILL_PAGE = 100
 /** Events queued for one slow client before it is cut off. */
 const MAX_QUEUED = 2000
 const HEARTBEAT_MS = 15_000
+/** setTimeout's longest delay; a later expiry is caught by the periodic recheck. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 interface Wire {
   id: number
@@ -28,7 +59,17 @@ function frame(e: Wire): string {
   return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`
 }
 
-const stream: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { service }) => {
+/** Writes, and when the buffer is full waits until it drains or the client is gone. */
+async function write(raw: ServerResponse, text: string): Promise<void> {
+  if (raw.write(text) || raw.destroyed) return
+  await Promise.race([once(raw, 'drain'), once(raw, 'close')])
+}
+
+const stream: FastifyPluginAsyncZod<{ service: AlertService; db: Db; limits?: Partial<StreamLimits> | undefined }> = async (app, { service, db, limits: given }) => {
+  const limits = { ...DEFAULT_STREAM_LIMITS, ...given }
+  /** Open streams per token id; an entry goes when its last stream closes (bounded by open sockets). */
+  const open = new Map<string, number>()
+
   app.get(
     '/api/v1/alerts/stream',
     {
@@ -38,13 +79,21 @@ const stream: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
         description:
           'text/event-stream. Each event: `id` (history row id), `event` (raised, updated, cleared, acknowledged, started, ' +
           'resolved, commented, escalated, reminded) and `data` (JSON: the history row and the alert after it). ' +
-          'Without Last-Event-ID or `after`, only new events are sent.',
+          'Without Last-Event-ID or `after`, only new events are sent. A resume sends at most the newest ' +
+          `ALERT_STREAM_BACKFILL_MAX events (default ${DEFAULT_STREAM_LIMITS.backfillMax}) no older than ALERT_STREAM_BACKFILL_MAX_AGE ` +
+          '(default 24h); `event: truncated` says when older ones were left out. A token may hold ALERT_STREAMS_PER_TOKEN ' +
+          `streams (default ${DEFAULT_STREAM_LIMITS.perToken}; 429 too_many_streams beyond). The stream ends when its token is revoked or expires.`,
         querystring: z.object({ after: z.coerce.number().int().min(0).optional().describe('Resume after this event id') }),
         headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }),
       },
     },
     async (req, reply) => {
-      const scope = companyScope(requireRole(req, 'admin', 'operator', 'crew', 'service')) ?? null
+      const principal = requireRole(req, 'admin', 'operator', 'crew', 'service')
+      const scope = companyScope(principal) ?? null
+      const tokenId = principal.tokenId
+      const streams = open.get(tokenId) ?? 0
+      if (streams >= limits.perToken) throw new AppError('too_many_streams', `This token already has ${streams} open alert streams (at most ${limits.perToken}); close one first`)
+      open.set(tokenId, streams + 1)
       const resumeFrom = req.headers['last-event-id'] ?? req.query.after
       const raw = reply.raw
       reply.hijack()
@@ -60,19 +109,31 @@ const stream: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
       let live = false
       const queued: CommittedEvent[] = []
       let closed = false
+      /** Read after an await, where the compiler cannot see that `close` may have run. */
+      const ended = () => closed || raw.destroyed
+      let expiry: NodeJS.Timeout | undefined
       const close = () => {
         if (closed) return
         closed = true
+        const left = (open.get(tokenId) ?? 1) - 1
+        if (left > 0) open.set(tokenId, left)
+        else open.delete(tokenId)
         service.bus.off('event', onEvent)
+        app.revocations.off('revoked', onRevoked)
         clearInterval(heartbeat)
+        clearInterval(recheck)
+        clearTimeout(expiry)
         raw.end()
       }
-      const send = (e: Wire) => {
-        if (e.id <= lastSent) return
+      const send = (e: Wire): string | undefined => {
+        if (e.id <= lastSent) return undefined
         lastSent = e.id
-        raw.write(frame(e))
+        return frame(e)
       }
-      const sendLive = (e: CommittedEvent) => send({ ...e.event, alert: e.alert })
+      const sendLive = (e: CommittedEvent) => {
+        const text = send({ ...e.event, alert: e.alert })
+        if (text !== undefined) raw.write(text)
+      }
       function onEvent(e: CommittedEvent): void {
         if (scope !== null && e.alert.companyId !== scope) return
         if (!live) {
@@ -83,21 +144,52 @@ const stream: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
         if (raw.writableNeedDrain && raw.writableLength > 1024 * 1024) return close()
         sendLive(e)
       }
+      function onRevoked(r: { tokenId?: string; userId?: string }): void {
+        if (r.tokenId === tokenId || r.userId === principal.userId) close()
+      }
+      const checkToken = async () => {
+        const { valid, expiresAt } = await tokenValidity(db, tokenId)
+        if (!valid) return close()
+        clearTimeout(expiry)
+        if (expiresAt) expiry = setTimeout(close, Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS))
+      }
+      const recheckNow = () => {
+        checkToken().catch((err: unknown) => req.log.warn({ err }, 'alert stream token recheck failed'))
+      }
       // Listen first, so nothing committed during the backfill falls between the two.
       service.bus.on('event', onEvent)
-      const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS)
+      app.revocations.on('revoked', onRevoked)
+      // A client whose buffer stayed full from one heartbeat to the next has stopped reading: cut it off.
+      let stalled = false
+      const heartbeat = setInterval(() => {
+        if (raw.writableNeedDrain && stalled) return close()
+        stalled = raw.writableNeedDrain
+        raw.write(': ping\n\n')
+      }, HEARTBEAT_MS)
+      const recheck = setInterval(recheckNow, limits.recheckMs)
       req.raw.on('close', close)
 
       try {
+        await checkToken()
         // A fresh client gets only what is committed from its subscription on (queued below).
-        if (resumeFrom !== undefined) {
-          for (;;) {
-            const page = await eventsAfter(service.db, lastSent, BACKFILL_PAGE, scope)
-            for (const e of page) send(e)
-            if (page.length < BACKFILL_PAGE || raw.destroyed) break
+        if (resumeFrom !== undefined && !ended()) {
+          const start = await backfillStart(db, resumeFrom, new Date(Date.now() - limits.backfillMaxAgeMs), limits.backfillMax, scope)
+          if (start > resumeFrom) await write(raw, `event: truncated\ndata: ${JSON.stringify({ after: resumeFrom, resumedAfter: start })}\n\n`)
+          lastSent = start
+          let sent = 0
+          while (!ended() && sent < limits.backfillMax) {
+            const page = await eventsAfter(db, lastSent, Math.min(BACKFILL_PAGE, limits.backfillMax - sent), scope)
+            for (const e of page) {
+              const text = send(e)
+              if (text === undefined) continue
+              await write(raw, text)
+              sent++
+              if (ended()) break
+            }
+            if (page.length < BACKFILL_PAGE) break
           }
         }
-        for (const e of queued.splice(0)) sendLive(e)
+        if (!ended()) for (const e of queued.splice(0)) sendLive(e)
         live = true
       } catch (err) {
         req.log.error({ err }, 'alert stream backfill failed')

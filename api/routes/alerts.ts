@@ -5,10 +5,11 @@ import { DEVICE_KINDS } from '../../core/contract.ts'
 import { AppError } from '../../core/errors.ts'
 import { ALERT_SOURCES, ALERT_STATES, SEVERITIES, eventsOf, getAlert, listAlerts, type Alert } from '../../core/repos/alerts.ts'
 import type { Principal } from '../../core/repos/tokens.ts'
+import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { alertEventSchema, alertSchema } from '../alerts/schemas.ts'
 import type { Action, AlertService } from '../alerts/service.ts'
 import { companyScope, principalOf, requireRole } from '../plugins/auth.ts'
-import { errorBody, errorResponses, limitParam, timestamp } from '../schemas.ts'
+import { errorBody, errorResponses, limitParam, requestTime } from '../schemas.ts'
 
 const idParams = z.object({ id: z.coerce.number().int().positive() })
 const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).default({})
@@ -23,9 +24,9 @@ const reportBody = z.object({
   deviceId: z.string().min(1).max(64).nullable(),
   condition: z.enum(['active', 'cleared']),
   value: z.number().nullable().optional(),
-  at: timestamp.optional().describe('When the condition was observed; default now'),
+  at: requestTime.optional().describe('When the condition was observed; default now'),
   reason: z.string().max(500).optional(),
-  predictedAt: timestamp.nullable().optional(),
+  predictedAt: requestTime.nullable().optional(),
   flapping: z.boolean().optional(),
   source: z.enum(ALERT_SOURCES).optional().describe('Default rules; other sources need severity and title'),
   severity: z.enum(SEVERITIES).optional(),
@@ -81,8 +82,8 @@ const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
           company: z.string().optional(),
           device: z.string().optional(),
           rule: z.string().optional(),
-          from: timestamp.optional().describe('Raised at or after'),
-          to: timestamp.optional().describe('Raised before'),
+          from: requestTime.optional().describe('Raised at or after'),
+          to: requestTime.optional().describe('Raised before'),
           limit: limitParam,
           cursor: z.coerce.number().int().positive().optional().describe('The nextCursor of the previous page'),
         }),
@@ -108,7 +109,7 @@ const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
         before: q.cursor,
         limit: q.limit,
       })
-      return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
+      return { items: items.map((a) => alertFor(p, a)), nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
     },
   )
 
@@ -123,8 +124,9 @@ const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
       },
     },
     async (req) => {
-      const alert = visible(principalOf(req), await getAlert(db, req.params.id), req.params.id)
-      return { ...alert, history: await eventsOf(db, alert.id) }
+      const p = principalOf(req)
+      const alert = visible(p, await getAlert(db, req.params.id), req.params.id)
+      return { ...alertFor(p, alert), history: historyFor(p, alert, await eventsOf(db, alert.id)) }
     },
   )
 

@@ -5,7 +5,7 @@ import { REJECT_REASONS, type RejectReason } from '../../core/contract.ts'
 import { listDeadLetters } from '../../core/repos/dead-letters.ts'
 import type { AppDeps } from '../app.ts'
 import { requireRole } from '../plugins/auth.ts'
-import { errorResponses, limitParam, timestamp } from '../schemas.ts'
+import { errorResponses, limitParam, requestTime, timestamp } from '../schemas.ts'
 
 const reasonCodes = Object.keys(REJECT_REASONS) as [RejectReason, ...RejectReason[]]
 
@@ -30,8 +30,8 @@ const deadLetters: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         querystring: z.object({
           device: z.string().optional(),
           reason: z.enum(reasonCodes).optional(),
-          from: timestamp.optional(),
-          to: timestamp.optional(),
+          from: requestTime.optional(),
+          to: requestTime.optional(),
           limit: limitParam,
           cursor: z.coerce.number().int().positive().optional().describe('The nextCursor of the previous page'),
         }),

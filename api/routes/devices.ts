@@ -8,7 +8,7 @@ import { getDevice, getDeviceStatus, listDevices } from '../../core/repos/device
 import { AGGREGATES, bucketedReadings, latestFor, rawReadings } from '../../core/repos/readings.ts'
 import type { AppDeps } from '../app.ts'
 import { companyScope, mustSeeCompany, principalOf, requireRole } from '../plugins/auth.ts'
-import { duration, errorResponses, limitParam, timestamp } from '../schemas.ts'
+import { duration, errorResponses, limitParam, requestTime, timestamp } from '../schemas.ts'
 
 export const device = z.object({
   id: z.string(),
@@ -117,8 +117,8 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         params: idParams,
         querystring: z.object({
           metric: z.string().min(1),
-          from: timestamp.optional().describe('Inclusive; default 24 h before `to`'),
-          to: timestamp.optional().describe('Exclusive; default now'),
+          from: requestTime.optional().describe('Inclusive; default 24 h before `to`'),
+          to: requestTime.optional().describe('Exclusive; default now'),
           bucket: duration.optional(),
           agg: z.enum(AGGREGATES).default('avg'),
           limit: z.coerce.number().int().min(1).max(MAX_BUCKETS).default(1000),

@@ -7,20 +7,43 @@ import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../evaluation/score.ts'
 import { requireRole } from '../plugins/auth.ts'
-import { errorResponses, timestamp } from '../schemas.ts'
+import { errorResponses, requestTime, timestamp } from '../schemas.ts'
 
 const DAY_MS = 86_400_000
 const share = z.number().nullable()
+const PERCENTILES = 'Percentiles by linear interpolation (PostgreSQL percentile_cont: the value at position p × (n − 1) of the sorted times, between its two neighbours); null without data.'
 const figures = z.object({
   companyId: z.string(),
   name: z.string(),
-  alerts: z.number().int(),
+  alerts: z.number().int().describe('Alerts raised in the period and dispatched to the company, except those raised in a maintenance window and resolved within it; self-cleared ones included'),
   bySeverity: z.object({ critical: z.number().int(), major: z.number().int(), minor: z.number().int(), warning: z.number().int() }),
-  timeToAcknowledge: z.object({ medianS: z.number().nullable(), p90S: z.number().nullable() }),
-  timeToResolve: z.object({ medianS: z.number().nullable(), p90S: z.number().nullable() }),
-  deadlineCompliance: z.object({ acknowledge: share, resolve: share }),
-  reopenedShare: share,
-  satisfaction: z.object({ mean: z.number().nullable(), count: z.number().int() }),
+  selfCleared: z
+    .number()
+    .int()
+    .describe('Alerts resolved automatically when their condition cleared, before both deadlines, with nobody acting: left out of every acknowledge and resolve figure'),
+  timeToAcknowledge: z
+    .object({ medianS: z.number().nullable(), p90S: z.number().nullable() })
+    .describe(`Seconds from notification (the raise, or the end of its maintenance window) to a person's acknowledgement (starting work acknowledges; a person's resolve without one counts as it), over the alerts a person acknowledged. ${PERCENTILES}`),
+  timeToResolve: z
+    .object({ medianS: z.number().nullable(), p90S: z.number().nullable() })
+    .describe(`Seconds from notification to a person's resolve, over the alerts a person resolved (automatic resolves are not counted). ${PERCENTILES}`),
+  deadlineCompliance: z
+    .object({
+      acknowledge: share.describe(
+        'Acknowledged by a person by the deadline ÷ alerts (not self-cleared) that a person acknowledged or whose acknowledge deadline has passed; an alert nobody acknowledged in time is missed, whatever resolved it later',
+      ),
+      resolve: share.describe(
+        'Resolved by a person by the deadline ÷ alerts (not self-cleared) that a person resolved or whose resolve deadline passed before anything resolved them; one resolved automatically before its resolve deadline is in neither count',
+      ),
+    })
+    .describe('Shares 0–1; null when nothing is due'),
+  reopenedShare: share.describe('Of the alerts a person resolved, the share that had to be raised again because the fault persisted'),
+  satisfaction: z
+    .object({
+      mean: z.number().nullable().describe('Mean of residents\' community feedback (one per resident, community and month) and ratings of resolved alerts (one per resident and alert) given in the period'),
+      count: z.number().int().describe('Ratings behind the mean'),
+      raters: z.number().int().describe('Distinct people behind those ratings: how many voices the figure rests on'),
+    }),
   components: z.object(Object.fromEntries(COMPONENTS.map((c) => [c, share])) as Record<(typeof COMPONENTS)[number], typeof share>),
   score: z.number().nullable().describe('0–100; see the README "Evaluation" for the formula'),
   rank: z.number().int().nullable(),
@@ -30,8 +53,8 @@ const figures = z.object({
 type Row = z.infer<typeof figures>
 
 const period = z.object({
-  from: timestamp.optional().describe('Default: 30 days before `to`'),
-  to: timestamp.optional().describe('Default: now'),
+  from: requestTime.optional().describe('Default: 30 days before `to`'),
+  to: requestTime.optional().describe('Default: now'),
 })
 
 function resolvePeriod(q: { from?: Date | undefined; to?: Date | undefined }): { from: Date; to: Date; previousFrom: Date } {
@@ -51,7 +74,8 @@ function shape(f: CompanyFigures, weights: Weights): Omit<Row, 'rank' | 'previou
     timeToResolve: { medianS: f.ttrMedianS, p90S: f.ttrP90S },
     deadlineCompliance: { acknowledge: f.ackDue > 0 ? f.ackMet / f.ackDue : null, resolve: f.resolveDue > 0 ? f.resolveMet / f.resolveDue : null },
     reopenedShare: f.resolved > 0 ? f.reopened / f.resolved : null,
-    satisfaction: { mean: f.satisfactionMean, count: f.satisfactionCount },
+    selfCleared: f.selfCleared,
+    satisfaction: { mean: f.satisfactionMean, count: f.satisfactionCount, raters: f.satisfactionRaters },
     components: components(f),
     score: score(f, weights),
   }
@@ -94,16 +118,22 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
   ['reopened_share', (r) => r.reopenedShare],
   ['satisfaction_mean', (r) => r.satisfaction.mean],
   ['satisfaction_count', (r) => r.satisfaction.count],
+  ['satisfaction_raters', (r) => r.satisfaction.raters],
+  ['self_cleared', (r) => r.selfCleared],
   ['previous_score', (r) => r.previous.score],
   ['previous_rank', (r) => r.previous.rank],
   ['score_change', (r) => r.change.score],
   ['rank_change', (r) => r.change.rank],
 ]
 
-/** RFC 4180: quote fields holding a comma, quote or line break; double inner quotes. */
-function csvField(v: string | number | null): string {
+/**
+ * RFC 4180: quote fields holding a comma, quote or line break; double inner quotes. A text that
+ * a spreadsheet would run as a formula (starting with = + - @, tab or carriage return; OWASP,
+ * "CSV Injection") gets a leading apostrophe, so a company named `=HYPERLINK(...)` stays text.
+ */
+export function csvField(v: string | number | null): string {
   if (v === null) return ''
-  const s = String(v)
+  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v)
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
@@ -168,7 +198,16 @@ const evaluation: FastifyPluginAsyncZod<{ db: Db; weights: Weights }> = async (a
             to: timestamp,
             company: figures,
             communities: z.array(
-              z.object({ communityId: z.string(), name: z.string(), alerts: z.number().int(), resolved: z.number().int(), ttrMedianS: z.number().nullable(), satisfactionMean: z.number().nullable(), satisfactionCount: z.number().int() }),
+              z.object({
+                communityId: z.string(),
+                name: z.string(),
+                alerts: z.number().int(),
+                resolved: z.number().int().describe('Resolved by a person'),
+                ttrMedianS: z.number().nullable(),
+                satisfactionMean: z.number().nullable(),
+                satisfactionCount: z.number().int(),
+                satisfactionRaters: z.number().int().describe('Distinct residents behind the feedback'),
+              }),
             ),
             slowest: z.array(z.object({ id: z.number().int(), title: z.string(), severity: z.string(), deviceId: z.string().nullable(), raisedAt: timestamp, resolvedAt: timestamp.nullable(), ttrS: z.number().nullable() })),
           }),

@@ -7,7 +7,7 @@ import { AppError } from '../../core/errors.ts'
 import { getDevice } from '../../core/repos/devices.ts'
 import { deleteRule, getRule, listRules, ruleRow, upsertRule, type StoredRule } from '../../core/repos/rules.ts'
 import { describeIssues, ruleDefinitionSchema, ruleProblems, type RuleDefinition } from '../../rules/definitions.ts'
-import { requireRole } from '../plugins/auth.ts'
+import { companyScope, requireRole } from '../plugins/auth.ts'
 import { errorResponses, timestamp } from '../schemas.ts'
 
 const ruleResponse = z.object({
@@ -38,14 +38,15 @@ const rules: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
     '/api/v1/rules',
     { schema: { tags: ['rules'], summary: 'All rules', response: { 200: z.object({ items: z.array(ruleResponse) }), ...errorResponses } } },
     async (req) => {
-      requireRole(req, 'admin', 'operator', 'crew', 'service')
-      return { items: await listRules(db) }
+      // A crew member sees the district-wide rules and their own company's, not another's.
+      const p = requireRole(req, 'admin', 'operator', 'crew', 'service')
+      return { items: await listRules(db, companyScope(p)) }
     },
   )
 
   const idParams = z.object({ id: z.string().min(1).max(64) })
-  const mustGet = async (id: string): Promise<StoredRule> => {
-    const rule = await getRule(db, id)
+  const mustGet = async (id: string, companyId?: string): Promise<StoredRule> => {
+    const rule = await getRule(db, id, companyId)
     if (!rule) throw new AppError('not_found', `No rule "${id}"`)
     return rule
   }
@@ -54,8 +55,7 @@ const rules: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
     '/api/v1/rules/:id',
     { schema: { tags: ['rules'], summary: 'One rule', params: idParams, response: { 200: ruleResponse, ...errorResponses } } },
     async (req) => {
-      requireRole(req, 'admin', 'operator', 'crew', 'service')
-      return mustGet(req.params.id)
+      return mustGet(req.params.id, companyScope(requireRole(req, 'admin', 'operator', 'crew', 'service')))
     },
   )
 

@@ -131,6 +131,7 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
       const t = await getToken(db, req.params.id)
       if (!t || (p.role !== 'admin' && t.userId !== p.userId)) throw new AppError('not_found', `No token ${req.params.id}`)
       await revokeTokens(db, { tokenId: t.id })
+      app.revocations.emit('revoked', { tokenId: t.id })
       return reply.code(204).send(null)
     },
   )

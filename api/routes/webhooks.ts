@@ -4,13 +4,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
-import { SEVERITIES } from '../../core/repos/alerts.ts'
+import { ALERT_EVENT_TYPES, SEVERITIES } from '../../core/repos/alerts.ts'
 import { deleteWebhook, getWebhook, insertWebhook, listDeliveries, listWebhooks } from '../../core/repos/webhooks.ts'
 import { generateSecret } from '../../core/secrets.ts'
 import { requireRole } from '../plugins/auth.ts'
+import { DENY_ALL_SPECIAL, literalDenial, type DestinationPolicy } from '../webhooks/destination.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
 
-const EVENT_TYPES = ['raised', 'updated', 'cleared', 'acknowledged', 'started', 'resolved', 'commented', 'escalated', 'reminded'] as const
 
 const webhook = z.object({
   id: z.string(),
@@ -23,7 +23,7 @@ const webhook = z.object({
   createdAt: timestamp,
 })
 
-const webhooks: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+const webhooks: FastifyPluginAsyncZod<{ db: Db; destinations?: DestinationPolicy | undefined }> = async (app, { db, destinations = DENY_ALL_SPECIAL }) => {
   app.post(
     '/api/v1/webhooks',
     {
@@ -33,19 +33,23 @@ const webhooks: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
         description:
           'Each matching alert event is POSTed as JSON with headers X-HB-Event, X-HB-Event-Id, X-HB-Delivery, X-HB-Attempt and ' +
           'X-HB-Signature: t=<epoch ms>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>. Non-2xx answers are retried with ' +
-          'exponential backoff. Alerts raised in a maintenance window notify nobody.',
+          'exponential backoff; redirects are not followed. Alerts raised in a maintenance window notify nobody. Loopback, ' +
+          'private, link-local, multicast and other special-purpose addresses are refused (400 destination_denied) unless ' +
+          'WEBHOOK_ALLOW_DESTINATIONS allows them; names are checked again, after DNS resolution, at every delivery.',
         body: z.object({
           url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
           secret: z.string().min(16, 'a secret needs at least 16 characters').max(200).optional().describe('Default: generated'),
           severities: z.array(z.enum(SEVERITIES)).min(1).optional().describe('Default: all'),
           communityIds: z.array(z.string()).min(1).optional().describe('Default: all'),
-          events: z.array(z.enum(EVENT_TYPES)).min(1).optional().describe('Default: all'),
+          events: z.array(z.enum(ALERT_EVENT_TYPES)).min(1).optional().describe('Default: all'),
         }),
         response: { 201: z.object({ webhook, secret: z.string() }), ...errorResponses },
       },
     },
     async (req, reply) => {
       const p = requireRole(req, 'admin', 'operator')
+      const denied = literalDenial(new URL(req.body.url), destinations)
+      if (denied !== undefined) throw new AppError('destination_denied', `body.url: the address is ${denied}; webhooks may only reach public addresses unless WEBHOOK_ALLOW_DESTINATIONS allows it`)
       const secret = req.body.secret ?? generateSecret(32)
       const row = await insertWebhook(db, {
         id: randomUUID(),

@@ -1,13 +1,19 @@
 // Delivers queued webhook notifications: POST of the event as JSON, signed with HMAC-SHA256,
 // retried with exponential backoff, every attempt logged. Deliveries are queued in the database
 // in the same transaction as the alert event (api/alerts/service.ts), so a restart loses none.
+// Destinations are checked at every attempt (destination.ts). The delivery log records the
+// status code and a fixed category of failure, never the error text or the response body: the
+// log of a webhook aimed at an allow-listed internal address must not map its ports.
 import { createHmac } from 'node:crypto'
+import http from 'node:http'
+import https from 'node:https'
 import type { Db } from '../../core/db/client.ts'
 import type { Logger } from '../../core/log.ts'
-import { ALERT_COLUMNS } from '../../core/repos/alerts.ts'
-import { claimDueDeliveries, recordAttempt, type DueDelivery } from '../../core/repos/webhooks.ts'
+import { backoffMs, Pump } from '../../core/pump.ts'
+import { claimDueDeliveries, deliveryEvent, recordAttempt, type DueDelivery } from '../../core/repos/webhooks.ts'
 import type { Unit } from '../../core/units.ts'
 import type { AlertBus } from '../alerts/service.ts'
+import { DENY_ALL_SPECIAL, DestinationDenied, guardedLookup, literalDenial, type DestinationPolicy } from './destination.ts'
 
 export interface DispatcherOptions {
   /** First retry after this long; each further retry waits twice as long. */
@@ -17,9 +23,45 @@ export interface DispatcherOptions {
   timeoutMs: number
   /** How often the queue is polled for due retries (new events wake it at once). */
   pollMs: number
+  /** Which special-range destinations are allowed (default: none). */
+  destinations?: DestinationPolicy
 }
 
 export const DEFAULT_DISPATCH: DispatcherOptions = { retryBaseMs: 1000, retryMaxMs: 3_600_000, maxAttempts: 10, timeoutMs: 10_000, pollMs: 1000 }
+
+/** POSTs the body; resolves with the status code. Never follows a redirect; never reads the body. */
+function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, policy: DestinationPolicy): Promise<number> {
+  // Node connects to an IP literal without calling `lookup`: check it here.
+  const literal = literalDenial(url, policy)
+  if (literal !== undefined) return Promise.reject(new DestinationDenied(literal))
+  const client = url.protocol === 'https:' ? https : http
+  return new Promise((resolve, reject) => {
+    const req = client.request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup: guardedLookup(policy),
+        // A fresh connection per attempt, so every attempt resolves (and is checked) again.
+        agent: false,
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res) => {
+        resolve(res.statusCode ?? 0)
+        res.destroy()
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** The delivery log's words for a failed attempt: a fixed set, so it cannot echo internals. */
+function failureOf(err: unknown): { error: string; retry: boolean } {
+  if (err instanceof DestinationDenied) return { error: `destination denied (${err.range})`, retry: false }
+  // Refused, reset, unreachable and timed out alike: telling them apart would map closed and filtered ports.
+  return { error: 'no response', retry: true }
+}
 
 /**
  * `X-HB-Signature: t=<epoch ms>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. The timestamp is
@@ -34,10 +76,7 @@ const BATCH = 50
 
 export class WebhookDispatcher implements Unit {
   readonly name = 'webhooks'
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
-  private again = false
-  private stopped = true
+  private readonly pump: Pump
   private readonly onEvent = () => this.kick()
 
   constructor(
@@ -45,44 +84,29 @@ export class WebhookDispatcher implements Unit {
     private readonly bus: AlertBus,
     private readonly opts: DispatcherOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.pump = new Pump(() => this.drain(), opts.pollMs, log, 'webhook dispatch')
+  }
 
   start(): Promise<void> {
-    this.stopped = false
     this.bus.on('event', this.onEvent)
-    this.timer = setInterval(() => this.kick(), this.opts.pollMs)
-    this.kick()
+    this.pump.start()
     return Promise.resolve()
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
     this.bus.off('event', this.onEvent)
-    clearInterval(this.timer)
-    await this.running
+    await this.pump.stop()
   }
 
   /** Runs a pass now, or once more after the current one. */
   kick(): void {
-    if (this.stopped) return
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = this.drain()
-      .catch((err: unknown) => this.log.error({ err }, 'webhook dispatch pass failed'))
-      .finally(() => {
-        this.running = undefined
-        if (this.again) {
-          this.again = false
-          this.kick()
-        }
-      })
+    this.pump.kick()
   }
 
   private async drain(): Promise<void> {
     for (;;) {
-      if (this.stopped) return
+      if (this.pump.isStopped) return
       const due = await claimDueDeliveries(this.db, new Date(), this.opts.timeoutMs * 2, BATCH)
       await Promise.all(due.map((d) => this.deliver(d)))
       if (due.length < BATCH) return
@@ -90,21 +114,16 @@ export class WebhookDispatcher implements Unit {
   }
 
   private async deliver(d: DueDelivery): Promise<void> {
-    const [event] = await this.db.query(
-      `SELECT e.id, e.type, e.at, e.actor, e.note, e.data,
-              (SELECT row_to_json(x) FROM (SELECT ${ALERT_COLUMNS} FROM alerts a WHERE a.id = e.alert_id) x) AS alert
-       FROM alert_events e WHERE e.id = $1`,
-      [d.eventId],
-    )
-    const body = JSON.stringify(event)
+    const body = JSON.stringify(await deliveryEvent(this.db, d.eventId))
     const attempt = d.attempts + 1
     const started = Date.now()
     let statusCode: number | null = null
     let error: string | null = null
+    let retry = true
     try {
-      const res = await fetch(d.url, {
-        method: 'POST',
-        headers: {
+      statusCode = await post(
+        new URL(d.url),
+        {
           'content-type': 'application/json',
           'user-agent': 'housing-brain-webhooks',
           'x-hb-event': d.eventType,
@@ -114,18 +133,17 @@ export class WebhookDispatcher implements Unit {
           'x-hb-signature': signature(d.secret, started, body),
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-      })
-      statusCode = res.status
-      await res.body?.cancel()
-      if (!res.ok) error = `HTTP ${res.status}`
+        this.opts.timeoutMs,
+        this.opts.destinations ?? DENY_ALL_SPECIAL,
+      )
+      if (statusCode < 200 || statusCode > 299) error = statusCode >= 300 && statusCode < 400 ? 'redirect not followed' : `HTTP ${Math.floor(statusCode / 100)}xx`
     } catch (err) {
-      error = err instanceof Error ? err.message : String(err)
+      ;({ error, retry } = failureOf(err))
+      this.log.debug({ err, delivery: d.id }, 'webhook attempt failed')
     }
     const delivered = error === null
-    const retryIn = Math.min(this.opts.retryBaseMs * 2 ** (attempt - 1), this.opts.retryMaxMs)
-    const nextAttemptAt = delivered || attempt >= this.opts.maxAttempts ? null : new Date(Date.now() + retryIn)
+    const retryIn = backoffMs(attempt, this.opts.retryBaseMs, this.opts.retryMaxMs)
+    const nextAttemptAt = delivered || !retry || attempt >= this.opts.maxAttempts ? null : new Date(Date.now() + retryIn)
     await recordAttempt(this.db, { deliveryId: d.id, statusCode, error, durationMs: Date.now() - started, delivered, nextAttemptAt })
     if (!delivered) {
       // The URL may carry credentials in its query; log the host only.

@@ -299,5 +299,171 @@ ALTER TABLE alerts ADD COLUMN photo_url text;
 ALTER TABLE alerts ADD COLUMN reported_by text;
 `,
   },
+  {
+    version: 4,
+    name: 'alerts on server time, person-only credit, community-level guard, one voice per resident',
+    sql: `
+-- When people were first asked to respond: the raise, or the end of the maintenance window the
+-- alert was raised in. Deadlines and the ranking's response times count from here.
+ALTER TABLE alerts ADD COLUMN notified_at timestamptz;
+UPDATE alerts SET notified_at = raised_at WHERE NOT silenced;
+-- Resolved by the producer because the condition cleared (auto-resolve), not by a person: the
+-- ranking gives no resolve credit for it.
+ALTER TABLE alerts ADD COLUMN resolved_auto boolean NOT NULL DEFAULT false;
+UPDATE alerts a SET resolved_auto = true
+  WHERE a.state = 'resolved' AND EXISTS (
+    SELECT 1 FROM alert_events e WHERE e.alert_id = a.id AND e.type = 'resolved' AND e.note = 'condition cleared (auto-resolve)');
+
+-- One unresolved alert per (rule, device) also when there is no device: NULLs are distinct in a
+-- unique index, so the old index let two community-level raises race through. COALESCE works on
+-- every PostgreSQL version (NULLS NOT DISTINCT needs 15). Duplicates already there are resolved
+-- first, keeping the newest.
+UPDATE alerts a SET state = 'resolved', resolved_at = now(), resolved_by = 'migration', resolved_active = false
+  WHERE a.state <> 'resolved' AND a.device_id IS NULL
+    AND EXISTS (SELECT 1 FROM alerts b WHERE b.rule_id = a.rule_id AND b.device_id IS NULL AND b.state <> 'resolved' AND b.id > a.id);
+DROP INDEX alerts_one_unresolved_idx;
+CREATE UNIQUE INDEX alerts_one_unresolved_idx ON alerts (rule_id, COALESCE(device_id, '')) WHERE state <> 'resolved';
+CREATE INDEX alerts_resolved_idx ON alerts (resolved_at) WHERE state = 'resolved';
+
+-- One feedback per author, community and calendar month (UTC): a newer one replaces it. Older
+-- duplicates are dropped, keeping the newest.
+ALTER TABLE feedback ADD COLUMN period date;
+UPDATE feedback SET period = date_trunc('month', created_at AT TIME ZONE 'UTC')::date;
+ALTER TABLE feedback ALTER COLUMN period SET NOT NULL;
+DELETE FROM feedback f USING feedback g
+  WHERE g.community_id = f.community_id AND g.author = f.author AND g.period = f.period AND g.id > f.id;
+CREATE UNIQUE INDEX feedback_one_per_period_idx ON feedback (community_id, author, period);
+
+-- One rating per rater and alert: a resident replaces their own rating, never someone else's.
+ALTER TABLE alert_ratings DROP CONSTRAINT alert_ratings_pkey;
+ALTER TABLE alert_ratings ADD PRIMARY KEY (alert_id, rated_by);
+`,
+  },
+  {
+    version: 5,
+    name: 'notifications: channels, contact points, rotas, escalation policies, the outbox',
+    sql: `
+-- A way to reach people: an SMS gateway account, a mail server, a group bot. Owned by a company
+-- or, with company_id NULL, by the housing office. Credentials are sealed with AES-256-GCM
+-- (core/crypto.ts) and never leave the server.
+CREATE TABLE notify_channels (
+  id          text PRIMARY KEY,
+  company_id  text REFERENCES property_companies(id) ON DELETE CASCADE,
+  kind        text NOT NULL,
+  name        text NOT NULL,
+  settings    jsonb NOT NULL DEFAULT '{}',
+  secrets     text,
+  enabled     boolean NOT NULL DEFAULT true,
+  created_by  text NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- How one person is reached, in their order of preference (position 0 first).
+CREATE TABLE contact_points (
+  id          bigserial PRIMARY KEY,
+  user_id     text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind        text NOT NULL CHECK (kind IN ('phone', 'email', 'wecom', 'dingtalk', 'feishu', 'webpush')),
+  address     text NOT NULL,
+  locale      text NOT NULL DEFAULT 'zh-CN' CHECK (locale IN ('zh-CN', 'en')),
+  position    integer NOT NULL DEFAULT 0,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (user_id, kind, address)
+);
+
+-- Weekly rotations: members[k mod n] is on call from the k-th hand-over after starts_on.
+-- role: crew (first responders), manager (the company's), duty (the housing office's officer).
+CREATE TABLE rotas (
+  id            text PRIMARY KEY,
+  company_id    text REFERENCES property_companies(id) ON DELETE CASCADE,
+  role          text NOT NULL CHECK (role IN ('crew', 'manager', 'duty')),
+  name          text NOT NULL,
+  timezone      text NOT NULL DEFAULT 'Asia/Shanghai',
+  starts_on     date NOT NULL,
+  handover_time text NOT NULL DEFAULT '09:00' CHECK (handover_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'),
+  members       text[] NOT NULL CHECK (cardinality(members) > 0),
+  created_by    text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  CHECK ((role = 'duty') = (company_id IS NULL))
+);
+CREATE UNIQUE INDEX rotas_owner_role_idx ON rotas (COALESCE(company_id, ''), role);
+
+-- A swap or a cover: user_id is on call instead of the scheduled member for [starts_at, ends_at).
+CREATE TABLE rota_overrides (
+  id          bigserial PRIMARY KEY,
+  rota_id     text NOT NULL REFERENCES rotas(id) ON DELETE CASCADE,
+  user_id     text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind        text NOT NULL CHECK (kind IN ('swap', 'cover')),
+  starts_at   timestamptz NOT NULL,
+  ends_at     timestamptz NOT NULL,
+  note        text,
+  created_by  text NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  CHECK (ends_at > starts_at)
+);
+CREATE INDEX rota_overrides_rota_idx ON rota_overrides (rota_id, starts_at);
+
+-- The shift hand-over register.
+CREATE TABLE rota_handovers (
+  id          bigserial PRIMARY KEY,
+  rota_id     text NOT NULL REFERENCES rotas(id) ON DELETE CASCADE,
+  at          timestamptz NOT NULL DEFAULT now(),
+  author      text NOT NULL,
+  note        text NOT NULL
+);
+CREATE INDEX rota_handovers_rota_idx ON rota_handovers (rota_id, at DESC);
+
+-- Escalation policies per severity (notify/policy.ts); a missing row means the built-in default.
+CREATE TABLE escalation_policies (
+  severity    text PRIMARY KEY CHECK (severity IN ('critical', 'major', 'minor', 'warning')),
+  definition  jsonb NOT NULL,
+  updated_by  text NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- The outbox: one row per alert event, recipient and channel, written in the transaction of the
+-- event. The unique key is the deduplication: the same event never pages the same address twice.
+CREATE TABLE notify_deliveries (
+  id               bigserial PRIMARY KEY,
+  alert_id         bigint NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  event_id         bigint NOT NULL REFERENCES alert_events(id) ON DELETE CASCADE,
+  step             integer NOT NULL,
+  company_id       text,
+  channel_id       text NOT NULL REFERENCES notify_channels(id) ON DELETE CASCADE,
+  user_id          text REFERENCES users(id) ON DELETE SET NULL,
+  address          text NOT NULL DEFAULT '',
+  locale           text NOT NULL DEFAULT 'zh-CN',
+  status           text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed', 'cancelled')),
+  held_until       timestamptz,
+  attempts         integer NOT NULL DEFAULT 0,
+  next_attempt_at  timestamptz NOT NULL,
+  last_status      text,
+  last_detail      text,
+  created_at       timestamptz NOT NULL,
+  delivered_at     timestamptz,
+  link_expires_at  timestamptz NOT NULL,
+  link_used_at     timestamptz,
+  UNIQUE (event_id, channel_id, address)
+);
+CREATE INDEX notify_deliveries_due_idx ON notify_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX notify_deliveries_alert_idx ON notify_deliveries (alert_id, id);
+
+-- Every attempt (and every wait for a rate limit): the delivery log.
+CREATE TABLE notify_attempts (
+  id           bigserial PRIMARY KEY,
+  delivery_id  bigint NOT NULL REFERENCES notify_deliveries(id) ON DELETE CASCADE,
+  channel_id   text NOT NULL,
+  company_id   text,
+  at           timestamptz NOT NULL,
+  sent         boolean NOT NULL,
+  ok           boolean NOT NULL,
+  status       text NOT NULL,
+  detail       text NOT NULL,
+  retry_at     timestamptz
+);
+CREATE INDEX notify_attempts_delivery_idx ON notify_attempts (delivery_id, id);
+CREATE INDEX notify_attempts_channel_idx ON notify_attempts (channel_id, at) WHERE sent;
+CREATE INDEX notify_attempts_company_idx ON notify_attempts (company_id, at) WHERE sent;
+`,
+  },
 ]
 

@@ -2,6 +2,9 @@
 import type { Queryable } from '../db/client.ts'
 
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const
+/** Every kind of row in an alert's history; webhooks and the live stream filter on these. */
+export const ALERT_EVENT_TYPES = ['raised', 'updated', 'cleared', 'acknowledged', 'started', 'resolved', 'commented', 'escalated', 'reminded', 'unsilenced'] as const
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number]
 export type Severity = (typeof SEVERITIES)[number]
 export const ALERT_STATES = ['open', 'acknowledged', 'in_progress', 'resolved'] as const
 export type AlertState = (typeof ALERT_STATES)[number]
@@ -28,6 +31,8 @@ export interface Alert {
   lastValue: number | null
   predictedAt: Date | null
   raisedAt: Date
+  /** When people were asked to respond (the raise, or the end of its maintenance window); null while silenced. */
+  notifiedAt: Date | null
   lastSeenAt: Date
   clearedAt: Date | null
   acknowledgedAt: Date | null
@@ -36,6 +41,8 @@ export interface Alert {
   resolvedAt: Date | null
   resolvedBy: string | null
   resolvedActive: boolean | null
+  /** Resolved by its producer when the condition cleared (auto-resolve), not by a person. */
+  resolvedAuto: boolean
   rearmMs: number
   ackDeadline: Date
   resolveDeadline: Date
@@ -52,10 +59,10 @@ export interface Alert {
 export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "deviceId", a.community_id AS "communityId",
   a.company_id AS "companyId", a.source, a.severity, a.title, a.reason, a.state, a.condition,
   a.auto_resolve AS "autoResolve", a.silenced, a.flapping, a.count, a.first_value AS "firstValue",
-  a.last_value AS "lastValue", a.predicted_at AS "predictedAt", a.raised_at AS "raisedAt",
+  a.last_value AS "lastValue", a.predicted_at AS "predictedAt", a.raised_at AS "raisedAt", a.notified_at AS "notifiedAt",
   a.last_seen_at AS "lastSeenAt", a.cleared_at AS "clearedAt", a.acknowledged_at AS "acknowledgedAt",
   a.acknowledged_by AS "acknowledgedBy", a.started_at AS "startedAt", a.resolved_at AS "resolvedAt",
-  a.resolved_by AS "resolvedBy", a.resolved_active AS "resolvedActive", a.rearm_ms AS "rearmMs",
+  a.resolved_by AS "resolvedBy", a.resolved_active AS "resolvedActive", a.resolved_auto AS "resolvedAuto", a.rearm_ms AS "rearmMs",
   a.ack_deadline AS "ackDeadline", a.resolve_deadline AS "resolveDeadline",
   a.escalation_level AS "escalationLevel", a.escalated_at AS "escalatedAt",
   a.last_reminded_at AS "lastRemindedAt", a.resolve_overdue_at AS "resolveOverdueAt", a.reraise_of AS "reraiseOf",
@@ -112,6 +119,7 @@ export interface NewAlert {
   value: number | null
   predictedAt: Date | null
   raisedAt: Date
+  notifiedAt: Date | null
   rearmMs: number
   ackDeadline: Date
   resolveDeadline: Date
@@ -125,13 +133,13 @@ export async function insertAlert(db: Queryable, a: NewAlert): Promise<Alert> {
   const [row] = await db.query<Alert>(
     `INSERT INTO alerts AS a (rule_id, device_id, community_id, company_id, source, severity, title, reason, auto_resolve,
        silenced, flapping, first_value, last_value, predicted_at, raised_at, last_seen_at, rearm_ms, ack_deadline,
-       resolve_deadline, reraise_of, location, photo_url, reported_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21)
+       resolve_deadline, reraise_of, location, photo_url, reported_by, notified_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21, $22)
      RETURNING ${ALERT_COLUMNS}`,
     [
       a.ruleId, a.deviceId, a.communityId, a.companyId, a.source, a.severity, a.title, a.reason, a.autoResolve,
       a.silenced, a.flapping, a.value, a.predictedAt, a.raisedAt, a.rearmMs, a.ackDeadline, a.resolveDeadline, a.reraiseOf,
-      a.location ?? null, a.photoUrl ?? null, a.reportedBy ?? null,
+      a.location ?? null, a.photoUrl ?? null, a.reportedBy ?? null, a.notifiedAt,
     ],
   )
   if (!row) throw new Error('insert returned no alert')
@@ -154,6 +162,11 @@ export interface AlertPatch {
   resolvedAt?: Date
   resolvedBy?: string
   resolvedActive?: boolean
+  resolvedAuto?: boolean
+  silenced?: boolean
+  notifiedAt?: Date
+  ackDeadline?: Date
+  resolveDeadline?: Date
   escalationLevel?: number
   escalatedAt?: Date
   lastRemindedAt?: Date
@@ -176,6 +189,11 @@ const PATCH_COLUMNS: Record<keyof AlertPatch, string> = {
   resolvedAt: 'resolved_at',
   resolvedBy: 'resolved_by',
   resolvedActive: 'resolved_active',
+  resolvedAuto: 'resolved_auto',
+  silenced: 'silenced',
+  notifiedAt: 'notified_at',
+  ackDeadline: 'ack_deadline',
+  resolveDeadline: 'resolve_deadline',
   escalationLevel: 'escalation_level',
   escalatedAt: 'escalated_at',
   lastRemindedAt: 'last_reminded_at',
@@ -199,7 +217,7 @@ export async function updateAlert(db: Queryable, id: number, patch: AlertPatch):
 
 export async function insertEvent(
   db: Queryable,
-  e: { alertId: number; type: string; actor: string; note?: string | null; data?: Record<string, unknown> | null; at?: Date },
+  e: { alertId: number; type: AlertEventType; actor: string; note?: string | null; data?: Record<string, unknown> | null; at?: Date },
 ): Promise<AlertEvent> {
   const [row] = await db.query<AlertEvent>(
     `INSERT INTO alert_events (alert_id, type, actor, note, data, at) VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()))
@@ -230,6 +248,22 @@ export async function eventsAfter(
     [afterId, companyId, limit],
   )
   return rows
+}
+
+/**
+ * Where a capped backfill starts: the id after which the newest `maxCount` events (after
+ * `afterId`, at or after `since`, of the company if given) follow.
+ */
+export async function backfillStart(db: Queryable, afterId: number, since: Date, maxCount: number, companyId: string | null): Promise<number> {
+  // None qualifies: start after the newest event there is, so nothing older is read at all.
+  const [row] = await db.query<{ start: string | number | null }>(
+    `SELECT COALESCE(MIN(id) - 1, (SELECT MAX(id) FROM alert_events)) AS start FROM (
+       SELECT e.id FROM alert_events e JOIN alerts al ON al.id = e.alert_id
+       WHERE e.id > $1 AND e.at >= $2 AND ($3::text IS NULL OR al.company_id = $3)
+       ORDER BY e.id DESC LIMIT $4) newest`,
+    [afterId, since, companyId, maxCount],
+  )
+  return row?.start === null || row?.start === undefined ? afterId : Math.max(afterId, Number(row.start))
 }
 
 export interface AlertFilter {
@@ -291,18 +325,61 @@ export async function dispatchTarget(db: Queryable, deviceId: string): Promise<{
   return row
 }
 
+/** A silence `s` names the alert `a` (every field it sets matches). */
+const SILENCE_MATCHES = `(s.device_id IS NULL OR s.device_id = a.device_id)
+       AND (s.community_id IS NULL OR s.community_id = a.community_id)
+       AND (s.rule_id IS NULL OR s.rule_id = a.rule_id)`
+
 /** Whether a maintenance window covers this device, community or rule at `at`. */
 export async function isSilenced(db: Queryable, at: Date, ids: { deviceId: string | null; communityId: string | null; ruleId: string }): Promise<boolean> {
   const rows = await db.query(
-    `SELECT 1 FROM silences
-     WHERE starts_at <= $1 AND ends_at > $1
-       AND (device_id IS NULL OR device_id = $2)
-       AND (community_id IS NULL OR community_id = $3)
-       AND (rule_id IS NULL OR rule_id = $4)
+    `SELECT 1 FROM silences s, (SELECT $2::text AS device_id, $3::text AS community_id, $4::text AS rule_id) a
+     WHERE s.starts_at <= $1 AND s.ends_at > $1 AND ${SILENCE_MATCHES}
      LIMIT 1`,
     [at, ids.deviceId, ids.communityId, ids.ruleId],
   )
   return rows.length > 0
+}
+
+/**
+ * Silenced, unresolved alerts that no maintenance window covers at `now` any more, with the end of
+ * the last window that covered them (null when the window was removed altogether).
+ */
+export async function silencedPastWindow(db: Queryable, now: Date, limit: number): Promise<{ id: number; windowEnd: Date | null }[]> {
+  return db.query(
+    `SELECT a.id,
+       (SELECT max(s.ends_at) FROM silences s WHERE s.ends_at > a.raised_at AND s.ends_at <= $1 AND ${SILENCE_MATCHES}) AS "windowEnd"
+     FROM alerts a
+     WHERE a.silenced AND a.state <> 'resolved'
+       AND NOT EXISTS (SELECT 1 FROM silences s WHERE s.starts_at <= $1 AND s.ends_at > $1 AND ${SILENCE_MATCHES})
+     ORDER BY a.id LIMIT $2`,
+    [now, limit],
+  )
+}
+
+/** When the alert last recorded a `raised` or `updated` event (repeats are thinned against it). */
+export async function lastUpdateAt(db: Queryable, alertId: number): Promise<Date | undefined> {
+  const [row] = await db.query<{ at: Date }>(
+    "SELECT at FROM alert_events WHERE alert_id = $1 AND type IN ('raised', 'updated') ORDER BY id DESC LIMIT 1",
+    [alertId],
+  )
+  return row?.at
+}
+
+/**
+ * Deletes, at most `limit` at a time, the history of alerts resolved before `before`. The alert rows
+ * stay: the ranking is computed from them, not from their events.
+ */
+export async function deleteResolvedHistory(db: Queryable, before: Date, limit: number): Promise<number> {
+  const rows = await db.query(
+    `DELETE FROM alert_events WHERE id IN (
+       SELECT e.id FROM alerts a JOIN alert_events e ON e.alert_id = a.id
+       WHERE a.state = 'resolved' AND a.resolved_at < $1
+       LIMIT $2)
+     RETURNING 1`,
+    [before, limit],
+  )
+  return rows.length
 }
 
 /** The rules engine's unresolved alerts: what it must not raise again after a restart. */

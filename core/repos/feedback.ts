@@ -13,11 +13,18 @@ export interface Feedback {
 
 const FEEDBACK_COLUMNS = `id, community_id AS "communityId", company_id AS "companyId", rating, comment, author, created_at AS "createdAt"`
 
-/** Feedback counts for the company looking after the community when it is given. */
+/**
+ * Feedback counts for the company looking after the community when it is given. One per author,
+ * community and calendar month (UTC): a newer one replaces the author's earlier one, so a resident
+ * cannot move the ranking by posting again.
+ */
 export async function insertFeedback(db: Queryable, f: { communityId: string; rating: number; comment: string | null; author: string; at?: Date }): Promise<Feedback> {
   const [row] = await db.query<Feedback>(
-    `INSERT INTO feedback (community_id, company_id, rating, comment, author, created_at)
-     SELECT id, company_id, $2, $3, $4, COALESCE($5, now()) FROM communities WHERE id = $1
+    `INSERT INTO feedback (community_id, company_id, rating, comment, author, created_at, period)
+     SELECT id, company_id, $2, $3, $4, t.at, date_trunc('month', t.at AT TIME ZONE 'UTC')::date
+     FROM communities, (SELECT COALESCE($5::timestamptz, now()) AS at) t WHERE id = $1
+     ON CONFLICT (community_id, author, period) DO UPDATE
+       SET company_id = EXCLUDED.company_id, rating = EXCLUDED.rating, comment = EXCLUDED.comment, created_at = EXCLUDED.created_at
      RETURNING ${FEEDBACK_COLUMNS}`,
     [f.communityId, f.rating, f.comment, f.author, f.at ?? null],
   )
@@ -46,11 +53,11 @@ export interface AlertRating {
   createdAt: Date
 }
 
-/** One rating per alert; a second one replaces the first (the latest judgement counts). */
+/** One rating per rater and alert; a rater's second one replaces their first, never another's. */
 export async function rateAlert(db: Queryable, r: { alertId: number; rating: number; comment: string | null; ratedBy: string; at?: Date }): Promise<AlertRating> {
   const [row] = await db.query<AlertRating>(
     `INSERT INTO alert_ratings (alert_id, rating, comment, rated_by, created_at) VALUES ($1, $2, $3, $4, COALESCE($5, now()))
-     ON CONFLICT (alert_id) DO UPDATE SET rating = EXCLUDED.rating, comment = EXCLUDED.comment, rated_by = EXCLUDED.rated_by, created_at = EXCLUDED.created_at
+     ON CONFLICT (alert_id, rated_by) DO UPDATE SET rating = EXCLUDED.rating, comment = EXCLUDED.comment, created_at = EXCLUDED.created_at
      RETURNING alert_id AS "alertId", rating, comment, rated_by AS "ratedBy", created_at AS "createdAt"`,
     [r.alertId, r.rating, r.comment, r.ratedBy, r.at ?? null],
   )

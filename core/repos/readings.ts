@@ -204,7 +204,10 @@ export async function recentReadings(
   )
 }
 
-/** When each device last reported anything, from the latest-value table. */
+/**
+ * When each device was last heard from, by the server's clock (the latest-value table's receive
+ * time, not the device's own timestamp: the rules engine's no-data rules run on server time).
+ */
 export async function lastReportPerDevice(db: Queryable): Promise<{ deviceId: string; ts: Date }[]> {
-  return db.query('SELECT device_id AS "deviceId", max(ts) AS ts FROM latest GROUP BY device_id')
+  return db.query('SELECT device_id AS "deviceId", max(received_at) AS ts FROM latest GROUP BY device_id')
 }

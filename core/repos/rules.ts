@@ -25,12 +25,25 @@ export interface RuleMeta {
 
 const COLUMNS = `id, definition, enabled, builtin, created_at AS "createdAt", updated_at AS "updatedAt"`
 
-export async function listRules(db: Queryable): Promise<StoredRule[]> {
-  return db.query<StoredRule>(`SELECT ${COLUMNS} FROM rules ORDER BY id`)
+/**
+ * A rule a company may see (`$1` is its id, NULL for everyone): one for every community (scoped
+ * by kind only), or scoped to a community or device of that company. Rules watching another
+ * company's community or device are that company's business (issue 7, item 17).
+ */
+const VISIBLE_TO_COMPANY = `($1::text IS NULL OR (
+    (definition->'scope'->>'communityId' IS NULL OR EXISTS (
+       SELECT 1 FROM communities c WHERE c.id = definition->'scope'->>'communityId' AND c.company_id = $1))
+    AND (definition->'scope'->>'deviceId' IS NULL OR EXISTS (
+       SELECT 1 FROM devices d JOIN communities c ON c.id = d.community_id
+       WHERE d.id = definition->'scope'->>'deviceId' AND c.company_id = $1))))`
+
+/** Every rule, or (with `companyId`) those that company may see. */
+export async function listRules(db: Queryable, companyId?: string): Promise<StoredRule[]> {
+  return db.query<StoredRule>(`SELECT ${COLUMNS} FROM rules WHERE ${VISIBLE_TO_COMPANY} ORDER BY id`, [companyId ?? null])
 }
 
-export async function getRule(db: Queryable, id: string): Promise<StoredRule | undefined> {
-  const [row] = await db.query<StoredRule>(`SELECT ${COLUMNS} FROM rules WHERE id = $1`, [id])
+export async function getRule(db: Queryable, id: string, companyId?: string): Promise<StoredRule | undefined> {
+  const [row] = await db.query<StoredRule>(`SELECT ${COLUMNS} FROM rules WHERE id = $2 AND ${VISIBLE_TO_COMPANY}`, [companyId ?? null, id])
   return row
 }
 

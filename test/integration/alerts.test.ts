@@ -20,6 +20,8 @@ let alerts: AlertService
 let admin: Record<string, string>
 let service: Record<string, string>
 let crew: Record<string, string>
+/** When set, the alert service's clock stands still at this epoch ms (tests that need exact intervals). */
+let frozenAt: number | undefined
 let otherCrew: Record<string, string>
 
 interface AlertBody {
@@ -49,7 +51,7 @@ beforeAll(async () => {
   await rule('entrapment', 'critical', { autoResolve: false, rearmAfter: 200, ackDeadline: 300_000, resolveDeadline: 1_800_000 })
   await rule('offline', 'major', { autoResolve: true })
   await rule('overspeed', 'critical')
-  const api = await apiFor(db, features)
+  const api = await apiFor(db, features, {}, undefined, () => new Date(frozenAt ?? Date.now()))
   app = api.app
   alerts = api.alerts
   admin = { authorization: `Bearer ${api.token}` }
@@ -143,11 +145,18 @@ describe('people working an alert', () => {
   it('re-raises a manually resolved alert whose condition persists, after the re-arm delay', async () => {
     const { body } = await report({ ruleId: 'entrapment', deviceId: 'el-1', condition: 'active' })
     const id = body.alert?.id ?? 0
-    await act(id, 'resolve', crew, 'looked fine')
-    expect((await report({ ruleId: 'entrapment', deviceId: 'el-1', condition: 'active' })).body.outcome).toBe('rearm_pending')
-    await new Promise((r) => setTimeout(r, 250)) // the rule's rearmAfter is 200 ms
-    const again = await report({ ruleId: 'entrapment', deviceId: 'el-1', condition: 'active' })
-    expect(again.body).toMatchObject({ outcome: 'raised', alert: { reraiseOf: id, state: 'open' } })
+    // The server's clock stands still, so "within the re-arm delay" does not depend on how busy the machine is.
+    frozenAt = Date.now()
+    try {
+      await act(id, 'resolve', crew, 'looked fine')
+      frozenAt += 150 // the rule's rearmAfter is 200 ms
+      expect((await report({ ruleId: 'entrapment', deviceId: 'el-1', condition: 'active' })).body.outcome).toBe('rearm_pending')
+      frozenAt += 100
+      const again = await report({ ruleId: 'entrapment', deviceId: 'el-1', condition: 'active' })
+      expect(again.body).toMatchObject({ outcome: 'raised', alert: { reraiseOf: id, state: 'open' } })
+    } finally {
+      frozenAt = undefined
+    }
   })
 
   it('acknowledges in bulk and says which were skipped and why', async () => {
@@ -176,16 +185,18 @@ describe('silences and escalation', () => {
   })
 
   it('escalates a missed acknowledge deadline, then reminds until acknowledged', async () => {
+    // Deadlines count from when the report arrived (server time), whatever `at` it carries.
     const { body } = await report({ ruleId: 'overspeed', deviceId: 'el-9', condition: 'active', at: new Date(Date.now() - 6 * 60_000).toISOString() })
     const id = body.alert?.id ?? 0
-    await alerts.escalate(new Date(), 1000)
+    const later = (ms: number) => new Date(Date.now() + ms)
+    await alerts.escalate(later(0), 1000)
+    expect(await detail(id)).toMatchObject({ escalationLevel: 0 })
+    await alerts.escalate(later(6 * 60_000), 1000)
     expect(await detail(id)).toMatchObject({ escalationLevel: 1 })
-    await alerts.escalate(new Date(), 1000) // the reminder is not due yet
-    await new Promise((r) => setTimeout(r, 1100))
-    await alerts.escalate(new Date(), 1000)
+    await alerts.escalate(later(6 * 60_000), 1000) // the reminder is not due yet
+    await alerts.escalate(later(6 * 60_000 + 1100), 1000)
     await act(id, 'ack', otherCrew)
-    await new Promise((r) => setTimeout(r, 1100))
-    await alerts.escalate(new Date(), 1000)
+    await alerts.escalate(later(6 * 60_000 + 2200), 1000)
     const h = await detail(id)
     expect(h.history.map((e) => e.type)).toEqual(['raised', 'escalated', 'reminded', 'acknowledged'])
     expect(h.history[1]?.note).toBe('not acknowledged within 5m')

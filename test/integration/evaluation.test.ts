@@ -81,8 +81,10 @@ beforeAll(async () => {
   await alert({ company: 'co-a', raisedAt: P1 + 2 * H, ackAfter: 30, resolveAfter: 120 })
   await alert({ company: 'co-b', raisedAt: P1 + H, ackAfter: 20, resolveAfter: 100 })
   await alert({ company: 'co-b', raisedAt: P1 + 2 * H, ackAfter: 90, resolveAfter: 300 })
-  await insertFeedback(db, { communityId: 'cm-a', rating: 4, comment: null, author: 'r1', at: new Date(P1 + 3 * H) })
-  await insertFeedback(db, { communityId: 'cm-b', rating: 3, comment: null, author: 'r2', at: new Date(P1 + 3 * H) })
+  // Other residents than in period 2: both periods fall in one calendar month, and a resident's
+  // newer feedback of the same month replaces their earlier one.
+  await insertFeedback(db, { communityId: 'cm-a', rating: 4, comment: null, author: 'r3', at: new Date(P1 + 3 * H) })
+  await insertFeedback(db, { communityId: 'cm-b', rating: 3, comment: null, author: 'r4', at: new Date(P1 + 3 * H) })
 
   // Period 2. Alpha: 4 alerts (one critical, one reopened, one never acknowledged, one silenced and
   // left out). Beta: 1 alert, quick.
@@ -109,7 +111,7 @@ interface Ranked {
   timeToResolve: { medianS: number | null; p90S: number | null }
   deadlineCompliance: { acknowledge: number | null; resolve: number | null }
   reopenedShare: number | null
-  satisfaction: { mean: number | null; count: number }
+  satisfaction: { mean: number | null; count: number; raters: number }
   components: Record<string, number | null>
   score: number | null
   rank: number | null
@@ -158,7 +160,8 @@ describe('evaluation ranking', () => {
     // One of two resolved alerts was re-raised.
     expect(a?.reopenedShare).toBe(0.5)
     // Satisfaction pools community feedback (2) and the alert rating (5): mean 3.5 over 2.
-    expect(a?.satisfaction).toEqual({ mean: 3.5, count: 2 })
+    // One resident's feedback and rating: two ratings, one voice.
+    expect(a?.satisfaction).toEqual({ mean: 3.5, count: 2, raters: 1 })
     // Window used 30/240 = 0.125 and 200/240 = 0.8333 → median 0.479167 → speed 0.520833.
     // 100 × (0.25 × 2/3 + 0.25 × 2/3 + 0.15 × 0.520833 + 0.15 × 0.5 + 0.2 × 0.625) = 61.146 → 61.1
     expect(a?.score).toBe(61.1)

@@ -1,7 +1,7 @@
 // Node-RED started for real with the shipped flow: it reads telemetry from the broker with a
 // service token and raises (and clears) an alert through the API, as a second alert producer.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,6 +22,7 @@ describe.skipIf(!pgUp)('Node-RED as an alert producer', () => {
   let child: ChildProcess
   let dataDir: string
   let output = ''
+  let editor = ''
 
   beforeAll(async () => {
     tdb = await createTestDatabase()
@@ -30,6 +31,7 @@ describe.skipIf(!pgUp)('Node-RED as an alert producer', () => {
     await api.start()
     dataDir = await mkdtemp(path.join(tmpdir(), 'hb-nodered-'))
     const nodeRedPort = await freePort()
+    editor = `http://127.0.0.1:${nodeRedPort}`
     const proc = spawn(process.execPath, [BIN, 'node-red'], {
       env: {
         PATH: process.env.PATH ?? '',
@@ -83,5 +85,27 @@ describe.skipIf(!pgUp)('Node-RED as an alert producer', () => {
     expect(alert).toMatchObject({ source: 'node-red', severity: 'major', condition: 'active', last_value: 1850, title: 'Elevator overloaded (Node-RED)' })
     await device.publishAsync(topics.deviceTelemetry('el-1'), JSON.stringify({ values: { car_load_kg: 420 } }), { qos: 1 })
     await eventually(async () => ((await overloadAlert())?.condition === 'cleared' ? true : undefined), 10_000, 'the cleared condition')
+  })
+
+  it('asks for a login to the editor by default: a generated password, printed once, kept only as a bcrypt hash', async () => {
+    // The admin API the editor deploys through refuses without a login.
+    const anonymous = await fetch(`${editor}/flows`)
+    expect(anonymous.status).toBe(401)
+    const password = /password (\S+)/.exec(output)?.[1] ?? ''
+    expect(password).not.toBe('')
+    const stored = await readFile(path.join(dataDir, 'node-red-admin-hash'), 'utf8')
+    expect(stored).toMatch(/^\$2[aby]\$10\$/)
+    expect(stored).not.toContain(password)
+    const login = async (pw: string) =>
+      fetch(`${editor}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: 'admin', password: pw }),
+      })
+    expect((await login('wrong-password')).status).toBe(403)
+    const granted = await login(password)
+    expect(granted.status).toBe(200)
+    const { access_token: token } = (await granted.json()) as { access_token: string }
+    expect((await fetch(`${editor}/flows`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
   })
 })

@@ -173,7 +173,7 @@ describe.skipIf(!pgUp)('database outage while devices publish', () => {
   it('reports a stalled ingest on /health and /ready, with the reason, until the backlog drains', async () => {
     // The API reads its own database (up); only the ingest's path is cut.
     const { app } = await apiFor(direct, { timescale: undefined }, {}, [() => stack.unit.ingest.stallReason()])
-    const client = await stack.connect('ft-1', { clientId: 'ft-1-stall' })
+    const client = await stack.connect('ft-1', { clientId: 'ft-1/stall' })
     expect((await app.inject({ url: '/ready' })).statusCode).toBe(200)
     proxy.cut()
     const publish = client.publishAsync(topics.deviceTelemetry('ft-1'), JSON.stringify({ ts: Date.now(), values: { battery_pct: 5 } }), { qos: 1 })

@@ -38,14 +38,14 @@ afterAll(async () => {
 
 const satisfaction = async () => {
   const res = await app.inject({ url: '/api/v1/evaluation/companies/co-a', headers: h.admin })
-  return res.json<{ company: { satisfaction: { mean: number | null; count: number } } }>().company.satisfaction
+  return res.json<{ company: { satisfaction: { mean: number | null; count: number; raters: number } } }>().company.satisfaction
 }
 
 describe('resident hazard report', () => {
   it('is reported, dispatched, acknowledged, resolved and rated, and the rating moves satisfaction', async () => {
     // Feedback first: the baseline of the company's satisfaction.
     expect((await app.inject({ method: 'POST', url: '/api/v1/communities/cm-a/feedback', headers: h.resident, payload: { rating: 2, comment: 'slow to answer' } })).statusCode).toBe(201)
-    expect(await satisfaction()).toEqual({ mean: 2, count: 1 })
+    expect(await satisfaction()).toEqual({ mean: 2, count: 1, raters: 1 })
 
     const report = await app.inject({
       method: 'POST',
@@ -72,7 +72,7 @@ describe('resident hazard report', () => {
     expect(bad.json<{ message: string }>().message).toMatch(/rating must be 1 to 5/)
     expect((await app.inject({ method: 'POST', url: `/api/v1/alerts/${alert.id}/rating`, headers: h.resident, payload: { rating: 5, comment: 'fixed the same day' } })).statusCode).toBe(201)
 
-    expect(await satisfaction()).toEqual({ mean: 3.5, count: 2 })
+    expect(await satisfaction()).toEqual({ mean: 3.5, count: 2, raters: 1 })
     const history = (await app.inject({ url: `/api/v1/alerts/${alert.id}`, headers: h.resident })).json<{ history: { type: string; actor: string }[] }>().history
     expect(history.map((e) => [e.type, e.actor])).toEqual([
       ['raised', 'li-resident'],

@@ -106,7 +106,7 @@ const MATRIX: Row[] = [
     },
     expect: office(200),
   },
-  { route: 'POST /api/v1/webhooks', req: () => ({ method: 'POST', url: '/api/v1/webhooks', body: { url: 'http://127.0.0.1:9/hook' } }), expect: office(201) },
+  { route: 'POST /api/v1/webhooks', req: () => ({ method: 'POST', url: '/api/v1/webhooks', body: { url: 'https://hooks.example.com/hook' } }), expect: office(201) },
   { route: 'GET /api/v1/webhooks', req: () => ({ method: 'GET', url: '/api/v1/webhooks' }), expect: office(200) },
   {
     route: 'GET /api/v1/webhooks/:id/deliveries',

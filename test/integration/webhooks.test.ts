@@ -1,15 +1,19 @@
 // Webhooks against a real HTTP receiver: it verifies each signature, sees every event once per
 // delivery attempt, and gets retries after answering 500. Silenced alerts notify nobody.
+// The receiver listens on 127.0.0.1, which webhooks may only reach because the allow-list says
+// so; without it, loopback, private, link-local and multicast destinations are refused.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import type { AlertService } from '../../api/alerts/service.ts'
-import { WebhookDispatcher } from '../../api/webhooks/dispatcher.ts'
+import { destinationPolicy } from '../../api/webhooks/destination.ts'
+import { WebhookDispatcher, type DispatcherOptions } from '../../api/webhooks/dispatcher.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
+import { insertWebhook } from '../../core/repos/webhooks.ts'
 import { apiFor } from '../helpers/api.ts'
 import { eventually } from '../helpers/services.ts'
 import { seed } from '../helpers/stack.ts'
@@ -33,6 +37,10 @@ let secret = ''
 let failNext = 0
 let receiver: http.Server
 let receiverUrl = ''
+let receiverPort = 0
+let strictApp: App
+const ALLOW_LOOPBACK = destinationPolicy(['127.0.0.1'])
+const DISPATCH: DispatcherOptions = { retryBaseMs: 200, retryMaxMs: 1000, maxAttempts: 4, timeoutMs: 2000, pollMs: 50, destinations: ALLOW_LOOPBACK }
 
 function verify(header: string, body: string): boolean {
   const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header)
@@ -47,7 +55,9 @@ beforeAll(async () => {
   await seed(db)
   await upsertRule(db, { id: 'entrapment', type: 'threshold', severity: 'critical', enabled: true, definition: { name: 'Passenger trapped', severity: 'critical' } })
   await upsertRule(db, { id: 'low-battery', type: 'threshold', severity: 'minor', enabled: true, definition: { name: 'Low battery', severity: 'minor' } })
-  const api = await apiFor(db, features)
+  const api = await apiFor(db, features, { webhookDestinations: ALLOW_LOOPBACK })
+  // The same database through an API with the default policy (no special destinations).
+  strictApp = (await apiFor(db, features)).app
   app = api.app
   alerts = api.alerts
   admin = { authorization: `Bearer ${api.token}` }
@@ -73,14 +83,16 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
   const addr = receiver.address()
-  receiverUrl = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}/hooks/housing`
-  dispatcher = new WebhookDispatcher(db, alerts.bus, { retryBaseMs: 200, retryMaxMs: 1000, maxAttempts: 4, timeoutMs: 2000, pollMs: 50 }, silentLogger)
+  receiverPort = typeof addr === 'object' && addr !== null ? addr.port : 0
+  receiverUrl = `http://127.0.0.1:${receiverPort}/hooks/housing`
+  dispatcher = new WebhookDispatcher(db, alerts.bus, DISPATCH, silentLogger)
   await dispatcher.start()
 })
 
 afterAll(async () => {
   await dispatcher.stop()
   receiver.close()
+  await strictApp.close()
   await app.close()
   await db.close()
 })
@@ -136,6 +148,55 @@ describe('webhooks', () => {
     const entry = log.json<{ items: { eventId: number; status: string; attempts: number; lastStatusCode: number }[] }>().items.find((d) => d.eventId === Number(received[0]?.eventId))
     expect(entry).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 204 })
     expect(r.outcome).toBe('raised')
+  })
+
+  it.each([
+    'http://127.0.0.1:9/x',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[::1]:8080/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://10.0.0.5/',
+    'http://192.168.1.1/',
+    'http://224.0.0.1/',
+    'http://0.0.0.0:3000/',
+    'http://localhost:3000/',
+    'http://100.64.0.1/',
+  ])('refuses to register a webhook to %s without an allow-list entry', async (url) => {
+    const res = await strictApp.inject({ method: 'POST', url: '/api/v1/webhooks', headers: admin, payload: { url } })
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ code: 'destination_denied' })
+  })
+
+  it('refuses at delivery, after DNS resolution, what resolves to a denied address, and logs no oracle', async () => {
+    // Registered when the name still pointed elsewhere (or through the repository): a name that
+    // now resolves to loopback, and a literal loopback address.
+    await dispatcher.stop()
+    const strict = new WebhookDispatcher(db, alerts.bus, { ...DISPATCH, destinations: destinationPolicy([]) }, silentLogger)
+    try {
+      for (const url of [`http://localhost:${receiverPort}/hooks/rebound`, `http://127.0.0.1:${receiverPort}/hooks/literal`]) {
+        await insertWebhook(db, { id: crypto.randomUUID(), url, secret: 'x'.repeat(32), severities: null, communityIds: null, eventTypes: null, createdBy: 'test' })
+      }
+      received.length = 0
+      await strict.start()
+      await alerts.report({ ruleId: 'entrapment', deviceId: 'mh-3', condition: 'active' }, 'rules')
+      const hooks = (await app.inject({ url: '/api/v1/webhooks', headers: admin })).json<{ items: { id: string; url: string }[] }>().items
+      const logs = async () =>
+        Promise.all(
+          hooks
+            .filter((h) => h.url.includes('/hooks/rebound') || h.url.includes('/hooks/literal'))
+            .map(async (h) => (await app.inject({ url: `/api/v1/webhooks/${h.id}/deliveries`, headers: admin })).json<{ items: { status: string; attempts: number; lastStatusCode: number | null; lastError: string | null }[] }>().items),
+        )
+      const entries = await eventually(async () => {
+        const all = (await logs()).flat()
+        return all.length === 2 && all.every((e) => e.status === 'failed') ? all : undefined
+      }, 5000, 'both deliveries failed')
+      // Refused once, not retried; the log names the policy, not what is listening there.
+      for (const e of entries) expect(e).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: null, lastError: 'destination denied (loopback)' })
+      expect(received.filter((r) => r.body.alert.deviceId === 'mh-3')).toEqual([])
+    } finally {
+      await strict.stop()
+      await dispatcher.start()
+    }
   })
 
   it('notifies nobody of an alert raised in a maintenance window', async () => {

@@ -6,9 +6,9 @@
 // cleared). While flapping, transitions are swallowed and updates marked. After a whole `window`
 // without a transition it ends: with the pending clear if the condition is clear, else with an
 // update carrying `flapping: false`.
-import type { DeviceStatus } from '../core/contract.ts'
-import { formatDuration } from './definitions.ts'
-import type { Evaluator, Outcome, Sample } from './evaluators/shared.ts'
+import type { DeviceStatus } from '../../core/contract.ts'
+import { formatDuration } from '../definitions.ts'
+import type { Evaluator, Outcome, Sample } from './shared.ts'
 
 export interface FlappingOptions {
   maxTransitions: number

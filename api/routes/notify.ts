@@ -1,0 +1,311 @@
+// Notification setup: channels (credentials write-only), people's contact points, escalation
+// policies per severity, and the delivery log of an alert.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { AppError } from '../../core/errors.ts'
+import { getAlert, SEVERITIES } from '../../core/repos/alerts.ts'
+import { deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
+import {
+  CONTACT_KINDS,
+  deleteChannel,
+  deleteContact,
+  deletePolicy,
+  getChannel,
+  insertContact,
+  listChannels,
+  listContacts,
+  setChannelEnabled,
+  storedPolicy,
+  upsertPolicy,
+} from '../../core/repos/notify-setup.ts'
+import { getUser } from '../../core/repos/tokens.ts'
+import { CHANNEL_KINDS } from '../../notify/channel.ts'
+import type { NotifyContext } from '../../notify/notifications.ts'
+import { policyFor } from '../../notify/outbox.ts'
+import { parsePolicy, policySchema } from '../../notify/policy.ts'
+import { maskAddress } from '../../notify/render.ts'
+import { createChannel } from '../../notify/setup.ts'
+import type { AlertService } from '../alerts/service.ts'
+import { mustManage, mustRead } from '../notify-access.ts'
+import { principalOf, requireRole } from '../plugins/auth.ts'
+import { errorResponses, limitParam, timestamp } from '../schemas.ts'
+import { visible } from './alerts.ts'
+
+const channelSchema = z.object({
+  id: z.string(),
+  companyId: z.string().nullable().describe('null: the housing office'),
+  kind: z.string(),
+  name: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+  enabled: z.boolean(),
+  hasSecrets: z.boolean().describe('Credentials are stored sealed and never returned'),
+  createdBy: z.string(),
+  createdAt: timestamp,
+})
+
+const contactSchema = z.object({
+  id: z.number().int(),
+  userId: z.string(),
+  kind: z.enum(CONTACT_KINDS),
+  address: z.string().describe('Phone numbers masked: 138****1234'),
+  locale: z.enum(['zh-CN', 'en']),
+  position: z.number().int(),
+})
+
+const deliverySchema = z.object({
+  id: z.number().int(),
+  eventId: z.number().int(),
+  eventType: z.string(),
+  step: z.number().int(),
+  channel: z.object({ id: z.string(), kind: z.string(), name: z.string() }),
+  user: z.string().nullable(),
+  to: z.string().describe('Phone numbers masked'),
+  status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
+  heldUntil: timestamp.nullable().describe('Held by quiet hours until then'),
+  attempts: z.number().int(),
+  createdAt: timestamp,
+  deliveredAt: timestamp.nullable(),
+  nextAttemptAt: timestamp,
+  summary: z.string().describe('e.g. "SMS to 138****1234: http 500 → retried, delivered 12:03:04"'),
+  log: z.array(z.object({ at: timestamp, sent: z.boolean(), ok: z.boolean(), status: z.string(), detail: z.string(), retryAt: timestamp.nullable() })),
+})
+
+const KIND_LABEL: Record<string, string> = { sms_http: 'SMS', sms_aliyun: 'SMS', sms_tencent: 'SMS', email: 'e-mail', wecom: 'WeCom bot', dingtalk: 'DingTalk bot', feishu: 'Feishu bot', webpush: 'push' }
+
+const localTime = (at: Date, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(at)
+
+const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyContext }> = async (app, { service, notify: ctx }) => {
+  const db = service.db
+
+  app.post(
+    '/api/v1/notify/channels',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: "Configure a channel of a company (companyId) or of the housing office (no companyId); credentials are sealed and never returned",
+        body: z.object({
+          companyId: z.string().nullable().default(null),
+          kind: z.enum(CHANNEL_KINDS),
+          name: z.string().trim().min(1).max(100),
+          settings: z.record(z.string(), z.unknown()).default({}),
+          secrets: z.record(z.string(), z.string().max(4000)).optional(),
+        }),
+        response: { 201: channelSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req)
+      await mustManage(db, p, req.body.companyId, 'channels')
+      const row = await createChannel(db, ctx.secretKey, { ...req.body, createdBy: p.name })
+      return reply.code(201).send(row)
+    },
+  )
+
+  app.get(
+    '/api/v1/notify/channels',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Channels of one owner (companyId, or none for the housing office); the office sees all with all=true',
+        querystring: z.object({ companyId: z.string().optional(), all: z.coerce.boolean().default(false) }),
+        response: { 200: z.object({ items: z.array(channelSchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      const owner = req.query.companyId ?? null
+      if (req.query.all) requireRole(req, 'admin', 'operator')
+      else mustRead(p, owner, 'channels')
+      const rows = await listChannels(db, req.query.all ? undefined : owner)
+      return { items: rows }
+    },
+  )
+
+  const channelParams = z.object({ id: z.uuid() })
+
+  app.patch(
+    '/api/v1/notify/channels/:id',
+    { schema: { tags: ['notifications'], summary: 'Enable or disable a channel', params: channelParams, body: z.object({ enabled: z.boolean() }), response: { 200: channelSchema, ...errorResponses } } },
+    async (req) => {
+      const existing = await getChannel(db, req.params.id)
+      if (!existing) throw new AppError('not_found', `No channel ${req.params.id}`)
+      await mustManage(db, principalOf(req), existing.companyId, 'channels')
+      const row = await setChannelEnabled(db, req.params.id, req.body.enabled)
+      if (!row) throw new AppError('not_found', `No channel ${req.params.id}`)
+      return row
+    },
+  )
+
+  app.delete(
+    '/api/v1/notify/channels/:id',
+    { schema: { tags: ['notifications'], summary: 'Remove a channel (its queued deliveries go with it)', params: channelParams, response: { 204: z.null(), ...errorResponses } } },
+    async (req, reply) => {
+      const existing = await getChannel(db, req.params.id)
+      if (!existing) throw new AppError('not_found', `No channel ${req.params.id}`)
+      await mustManage(db, principalOf(req), existing.companyId, 'channels')
+      await deleteChannel(db, req.params.id)
+      return reply.code(204).send(null)
+    },
+  )
+
+  // ---- Contact points: one's own, or (office, company manager) of the people one manages ----
+
+  const userParams = z.object({ userId: z.string().min(1) })
+  async function mayEditContacts(req: Parameters<typeof principalOf>[0], userId: string): Promise<void> {
+    const p = principalOf(req)
+    if (p.userId === userId) return
+    const u = await getUser(db, userId)
+    if (!u) throw new AppError('not_found', `No user ${userId}`)
+    await mustManage(db, p, u.companyId, 'contact points')
+  }
+  const contactView = (c: z.infer<typeof contactSchema>) => ({ ...c, address: c.kind === 'phone' ? maskAddress(c.address) : c.address })
+
+  app.get(
+    '/api/v1/users/:userId/contact-points',
+    { schema: { tags: ['notifications'], summary: "A person's contact points in order of preference (phone numbers masked)", params: userParams, response: { 200: z.object({ items: z.array(contactSchema) }), ...errorResponses } } },
+    async (req) => {
+      await mayEditContacts(req, req.params.userId)
+      return { items: (await listContacts(db, req.params.userId)).map(contactView) }
+    },
+  )
+
+  app.post(
+    '/api/v1/users/:userId/contact-points',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Add a contact point: a phone (E.164 or 11-digit mainland number), an e-mail address, a WeCom/DingTalk/Feishu user id, a Web Push subscription',
+        params: userParams,
+        body: z.object({
+          kind: z.enum(CONTACT_KINDS),
+          address: z.string().trim().min(1).max(4000),
+          locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
+          position: z.number().int().min(0).max(100).default(0).describe('0 = most preferred'),
+        }),
+        response: { 201: contactSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      await mayEditContacts(req, req.params.userId)
+      const { kind, address } = req.body
+      if (kind === 'phone' && !/^\+?\d{7,15}$/.test(address)) throw new AppError('validation_failed', 'body.address: expected a phone number such as 13812341234 or +8613812341234')
+      if (kind === 'email' && !z.email().safeParse(address).success) throw new AppError('validation_failed', 'body.address: expected an e-mail address')
+      const row = await insertContact(db, { userId: req.params.userId, ...req.body }).catch((err: unknown) => {
+        if ((err as { code?: string }).code === '23505') throw new AppError('conflict', 'This contact point exists already')
+        throw err
+      })
+      return reply.code(201).send(contactView(row))
+    },
+  )
+
+  app.delete(
+    '/api/v1/users/:userId/contact-points/:id',
+    { schema: { tags: ['notifications'], summary: 'Remove a contact point', params: userParams.extend({ id: z.coerce.number().int().positive() }), response: { 204: z.null(), ...errorResponses } } },
+    async (req, reply) => {
+      await mayEditContacts(req, req.params.userId)
+      if (!(await deleteContact(db, req.params.userId, req.params.id))) throw new AppError('not_found', `No contact point ${req.params.id}`)
+      return reply.code(204).send(null)
+    },
+  )
+
+  // ---- Escalation policies ----
+
+  const policyView = z.object({ severity: z.enum(SEVERITIES), stored: z.boolean(), policy: policySchema })
+
+  app.get(
+    '/api/v1/notify/policies',
+    { schema: { tags: ['notifications'], summary: 'The escalation policy in force per severity (stored, or the default)', response: { 200: z.object({ items: z.array(policyView) }), ...errorResponses } } },
+    async (req) => {
+      mustRead(principalOf(req), null, 'policies')
+      const items = []
+      for (const severity of SEVERITIES) items.push({ severity, stored: (await storedPolicy(db, severity)) !== undefined, policy: await policyFor(db, severity) })
+      return { items }
+    },
+  )
+
+  const severityParams = z.object({ severity: z.enum(SEVERITIES) })
+
+  app.put(
+    '/api/v1/notify/policies/:severity',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Set the escalation policy of a severity: steps (crew, manager, duty rota; bots) and quiet hours (never for critical)',
+        params: severityParams,
+        body: z.unknown(),
+        response: { 200: policyView, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator')
+      const parsed = (() => {
+        try {
+          return parsePolicy(req.params.severity, req.body)
+        } catch (err) {
+          const issue = err instanceof z.ZodError ? err.issues[0] : undefined
+          throw new AppError('validation_failed', `body.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid policy'}`)
+        }
+      })()
+      await upsertPolicy(db, req.params.severity, parsed, p.name)
+      return { severity: req.params.severity, stored: true, policy: parsed }
+    },
+  )
+
+  app.delete(
+    '/api/v1/notify/policies/:severity',
+    { schema: { tags: ['notifications'], summary: 'Return a severity to the default policy', params: severityParams, response: { 204: z.null(), ...errorResponses } } },
+    async (req, reply) => {
+      requireRole(req, 'admin', 'operator')
+      await deletePolicy(db, req.params.severity)
+      return reply.code(204).send(null)
+    },
+  )
+
+  // ---- The delivery log of an alert ----
+
+  app.get(
+    '/api/v1/alerts/:id/deliveries',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Who was paged for this alert, over which channel, and how each attempt went (phone numbers masked)',
+        params: z.object({ id: z.coerce.number().int().positive() }),
+        querystring: z.object({ limit: limitParam }),
+        response: { 200: z.object({ items: z.array(deliverySchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      if (p.role === 'resident') throw new AppError('forbidden', 'The delivery log is for the office and the crews')
+      visible(p, await getAlert(db, req.params.id), req.params.id)
+      const rows = await deliveriesOfAlert(db, req.params.id, req.query.limit)
+      return {
+        items: rows.map((d) => {
+          const to = maskAddress(d.address)
+          const label = `${KIND_LABEL[d.channelKind] ?? d.channelKind}${to ? ` to ${to}` : ` "${d.channelName}"`}`
+          const tries = d.log.filter((l) => l.sent && !l.ok).map((l) => `${l.status} → ${l.retryAt ? 'retried' : 'gave up'}`)
+          const end = d.status === 'delivered' && d.deliveredAt ? `delivered ${localTime(d.deliveredAt, ctx.timezone)}` : d.heldUntil && d.status === 'pending' ? `held by quiet hours until ${localTime(d.heldUntil, ctx.timezone)}` : d.status
+          return {
+            id: d.id,
+            eventId: d.eventId,
+            eventType: d.eventType,
+            step: d.step,
+            channel: { id: d.channelId, kind: d.channelKind, name: d.channelName },
+            user: d.userName,
+            to,
+            status: d.status,
+            heldUntil: d.heldUntil,
+            attempts: d.attempts,
+            createdAt: d.createdAt,
+            deliveredAt: d.deliveredAt,
+            nextAttemptAt: d.nextAttemptAt,
+            summary: `${label}: ${[...tries, end].join(', ')}`,
+            log: d.log,
+          }
+        }),
+      }
+    },
+  )
+}
+
+export default notify

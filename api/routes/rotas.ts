@@ -1,0 +1,206 @@
+// On-call rotas of the companies (crew, manager) and of the housing office (duty): the weekly
+// schedule, who is on call now or at a time, swaps and covers, and the shift hand-over register.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Db } from '../../core/db/client.ts'
+import { AppError } from '../../core/errors.ts'
+import { getRota, insertHandover, insertOverride, deleteOverride, listHandovers, listRotas, overridesBetween, upsertRota, type Rota } from '../../core/repos/notify-setup.ts'
+import { getUser } from '../../core/repos/tokens.ts'
+import { ROTA_ROLES } from '../../notify/policy.ts'
+import { isTimezone, onCallAt } from '../../notify/rota.ts'
+import { mustManage, mustRead } from '../notify-access.ts'
+import { principalOf } from '../plugins/auth.ts'
+import { errorResponses, limitParam, timestamp } from '../schemas.ts'
+
+const rotaSchema = z.object({
+  id: z.string(),
+  companyId: z.string().nullable(),
+  role: z.enum(ROTA_ROLES),
+  name: z.string(),
+  timezone: z.string(),
+  startsOn: z.string(),
+  handoverTime: z.string(),
+  members: z.array(z.string()),
+  createdBy: z.string(),
+  createdAt: timestamp,
+})
+const overrideSchema = z.object({
+  id: z.number().int(),
+  rotaId: z.string(),
+  userId: z.string(),
+  kind: z.enum(['swap', 'cover']),
+  startsAt: timestamp,
+  endsAt: timestamp,
+  note: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: timestamp,
+})
+const shiftSchema = z.object({ userId: z.string(), userName: z.string().nullable(), from: timestamp, to: timestamp, override: z.boolean() })
+const idParams = z.object({ id: z.string().min(1).max(100) })
+/** The longest an override may run: a rota is weekly, a longer change belongs in the schedule. */
+const MAX_OVERRIDE_MS = 31 * 86_400_000
+
+const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app, { db, clock = () => new Date() }) => {
+  async function rotaFor(id: string, read: boolean, p: ReturnType<typeof principalOf>): Promise<Rota> {
+    const rota = await getRota(db, id)
+    if (!rota) throw new AppError('not_found', `No rota ${id}`)
+    if (read) mustRead(p, rota.companyId, 'rota')
+    else await mustManage(db, p, rota.companyId, 'rotas')
+    return rota
+  }
+
+  app.put(
+    '/api/v1/rotas/:id',
+    {
+      schema: {
+        tags: ['on-call'],
+        summary: "Create or replace a rota: a company's crew or manager rota, or the housing office's duty rota (no companyId)",
+        description: 'members[k mod n] is on call from the k-th weekly hand-over at handoverTime (local, timezone) counted from startsOn.',
+        params: idParams,
+        body: z.object({
+          companyId: z.string().nullable().default(null),
+          role: z.enum(ROTA_ROLES),
+          name: z.string().trim().min(1).max(100),
+          timezone: z.string().refine(isTimezone, 'expected an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+          startsOn: z.iso.date(),
+          handoverTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)').default('09:00'),
+          members: z.array(z.string().min(1)).min(1).max(100),
+        }),
+        response: { 200: rotaSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      const { companyId, role } = req.body
+      if ((role === 'duty') !== (companyId === null)) throw new AppError('validation_failed', 'body.role: the housing office has a duty rota, a company crew and manager rotas')
+      await mustManage(db, p, companyId, 'rotas')
+      const existing = await getRota(db, req.params.id)
+      if (existing) await mustManage(db, p, existing.companyId, 'rotas')
+      for (const m of req.body.members) {
+        const u = await getUser(db, m)
+        if (!u || (companyId !== null && u.companyId !== companyId)) throw new AppError('validation_failed', `body.members: ${m} is not a user of ${companyId ?? 'the housing office'}`)
+      }
+      return upsertRota(db, { id: req.params.id, ...req.body, createdBy: p.name }).catch((err: unknown) => {
+        if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `This owner has a ${role} rota already`)
+        throw err
+      })
+    },
+  )
+
+  app.get(
+    '/api/v1/rotas',
+    { schema: { tags: ['on-call'], summary: 'Rotas you may see', response: { 200: z.object({ items: z.array(rotaSchema) }), ...errorResponses } } },
+    async (req) => {
+      const p = principalOf(req)
+      mustRead(p, null, 'rotas')
+      const all = await listRotas(db)
+      return { items: p.role === 'crew' ? all.filter((r) => r.companyId === null || r.companyId === p.companyId) : all }
+    },
+  )
+
+  app.get(
+    '/api/v1/rotas/:id/on-call',
+    {
+      schema: {
+        tags: ['on-call'],
+        summary: 'Who is on call now, or at a time (overrides included)',
+        params: idParams,
+        querystring: z.object({ at: timestamp.optional() }),
+        response: { 200: z.object({ at: timestamp, shift: shiftSchema.nullable() }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const rota = await rotaFor(req.params.id, true, principalOf(req))
+      const at = req.query.at ?? clock()
+      const shift = onCallAt(rota, await overridesBetween(db, rota.id, at, new Date(at.getTime() + 1)), at)
+      if (!shift) return { at, shift: null }
+      return { at, shift: { ...shift, userName: (await getUser(db, shift.userId))?.name ?? null } }
+    },
+  )
+
+  app.post(
+    '/api/v1/rotas/:id/overrides',
+    {
+      schema: {
+        tags: ['on-call'],
+        summary: 'A swap or a cover: userId is on call instead of the scheduled member from startsAt to endsAt (the newest override wins)',
+        params: idParams,
+        body: z.object({ userId: z.string().min(1), kind: z.enum(['swap', 'cover']), startsAt: timestamp, endsAt: timestamp, note: z.string().max(500).optional() }),
+        response: { 201: overrideSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req)
+      const rota = await rotaFor(req.params.id, false, p)
+      const { startsAt, endsAt } = req.body
+      if (endsAt <= startsAt || endsAt.getTime() - startsAt.getTime() > MAX_OVERRIDE_MS) throw new AppError('validation_failed', 'body.endsAt: after startsAt and at most 31 days later')
+      const u = await getUser(db, req.body.userId)
+      if (!u || (rota.companyId !== null && u.companyId !== rota.companyId)) throw new AppError('validation_failed', `body.userId: not a user of ${rota.companyId ?? 'the housing office'}`)
+      const row = await insertOverride(db, { rotaId: rota.id, userId: u.id, kind: req.body.kind, startsAt, endsAt, note: req.body.note ?? null, createdBy: p.name })
+      return reply.code(201).send(row)
+    },
+  )
+
+  app.get(
+    '/api/v1/rotas/:id/overrides',
+    {
+      schema: {
+        tags: ['on-call'],
+        summary: 'Overrides overlapping a period (default: the next 31 days)',
+        params: idParams,
+        querystring: z.object({ from: timestamp.optional(), to: timestamp.optional() }),
+        response: { 200: z.object({ items: z.array(overrideSchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const rota = await rotaFor(req.params.id, true, principalOf(req))
+      const from = req.query.from ?? clock()
+      return { items: await overridesBetween(db, rota.id, from, req.query.to ?? new Date(from.getTime() + MAX_OVERRIDE_MS)) }
+    },
+  )
+
+  app.delete(
+    '/api/v1/rotas/:id/overrides/:overrideId',
+    { schema: { tags: ['on-call'], summary: 'Withdraw an override', params: idParams.extend({ overrideId: z.coerce.number().int().positive() }), response: { 204: z.null(), ...errorResponses } } },
+    async (req, reply) => {
+      const rota = await rotaFor(req.params.id, false, principalOf(req))
+      if (!(await deleteOverride(db, rota.id, req.params.overrideId))) throw new AppError('not_found', `No override ${req.params.overrideId}`)
+      return reply.code(204).send(null)
+    },
+  )
+
+  const handoverSchema = z.object({ id: z.number().int(), rotaId: z.string(), at: timestamp, author: z.string(), note: z.string() })
+
+  app.post(
+    '/api/v1/rotas/:id/handovers',
+    {
+      schema: {
+        tags: ['on-call'],
+        summary: 'Write a shift hand-over note (the hand-over register): any member of the rota, or its managers',
+        params: idParams,
+        body: z.object({ note: z.string().trim().min(1).max(4000) }),
+        response: { 201: handoverSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req)
+      const rota = await getRota(db, req.params.id)
+      if (!rota) throw new AppError('not_found', `No rota ${req.params.id}`)
+      if (!rota.members.includes(p.userId)) await mustManage(db, p, rota.companyId, 'rotas')
+      return reply.code(201).send(await insertHandover(db, { rotaId: rota.id, at: clock(), author: p.name, note: req.body.note }))
+    },
+  )
+
+  app.get(
+    '/api/v1/rotas/:id/handovers',
+    {
+      schema: { tags: ['on-call'], summary: 'The hand-over register, newest first', params: idParams, querystring: z.object({ limit: limitParam }), response: { 200: z.object({ items: z.array(handoverSchema) }), ...errorResponses } },
+    },
+    async (req) => {
+      const rota = await rotaFor(req.params.id, true, principalOf(req))
+      return { items: await listHandovers(db, rota.id, req.query.limit) }
+    },
+  )
+}
+
+export default rotas

@@ -1,0 +1,188 @@
+// SQL for the notification outbox: deliveries queued in the alert event's transaction, claimed
+// by any number of dispatcher processes (FOR UPDATE SKIP LOCKED plus a lease, as webhook
+// deliveries are), every attempt and every wait for a rate limit logged.
+import type { Queryable } from '../db/client.ts'
+
+export interface NewDelivery {
+  alertId: number
+  eventId: number
+  step: number
+  companyId: string | null
+  channelId: string
+  userId: string | null
+  address: string
+  locale: 'zh-CN' | 'en'
+  /** When the first attempt is due: now, or the end of quiet hours. */
+  dueAt: Date
+  heldUntil: Date | null
+  createdAt: Date
+  linkExpiresAt: Date
+}
+
+/** Queues one delivery; the same event to the same address over the same channel only once. */
+export async function insertDelivery(db: Queryable, d: NewDelivery): Promise<boolean> {
+  const rows = await db.query(
+    `INSERT INTO notify_deliveries (alert_id, event_id, step, company_id, channel_id, user_id, address, locale, next_attempt_at, held_until, created_at, link_expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (event_id, channel_id, address) DO NOTHING RETURNING 1`,
+    [d.alertId, d.eventId, d.step, d.companyId, d.channelId, d.userId, d.address, d.locale, d.dueAt, d.heldUntil, d.createdAt, d.linkExpiresAt],
+  )
+  return rows.length > 0
+}
+
+/** Acknowledging stops the chain: what is still queued for the alert is not sent. */
+export async function cancelPending(db: Queryable, alertId: number, why: string): Promise<number> {
+  const rows = await db.query(
+    `UPDATE notify_deliveries SET status = 'cancelled', last_status = 'cancelled', last_detail = $2
+     WHERE alert_id = $1 AND status = 'pending' RETURNING 1`,
+    [alertId, why],
+  )
+  return rows.length
+}
+
+/** 'reminded' events of the alert up to this one: the first reminder is 1. */
+export async function reminderOrdinal(db: Queryable, alertId: number, eventId: number): Promise<number> {
+  const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM alert_events WHERE alert_id = $1 AND type = 'reminded' AND id <= $2`, [alertId, eventId])
+  return row?.n ?? 0
+}
+
+export interface DueNotification {
+  id: number
+  alertId: number
+  eventId: number
+  step: number
+  attempts: number
+  companyId: string | null
+  channelId: string
+  channelKind: string
+  settings: Record<string, unknown>
+  /** Sealed; opened only to build the adapter. */
+  secrets: string | null
+  userId: string | null
+  address: string
+  locale: 'zh-CN' | 'en'
+  alertState: string
+  linkExpiresAt: Date
+}
+
+/** Claims due deliveries; their next attempt is pushed out by `leaseMs` so another process skips them. */
+export async function claimDueNotifications(db: Queryable, now: Date, leaseMs: number, limit: number): Promise<DueNotification[]> {
+  return db.query<DueNotification>(
+    `UPDATE notify_deliveries d SET next_attempt_at = $1::timestamptz + make_interval(secs => $2::float8 / 1000)
+     FROM notify_channels c, alerts a
+     WHERE d.id IN (SELECT id FROM notify_deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+                    ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+       AND c.id = d.channel_id AND a.id = d.alert_id
+     RETURNING d.id::int AS id, d.alert_id::int AS "alertId", d.event_id::int AS "eventId", d.step, d.attempts, d.company_id AS "companyId",
+       c.id AS "channelId", c.kind AS "channelKind", c.settings, c.secrets, d.user_id AS "userId", d.address, d.locale,
+       a.state AS "alertState", d.link_expires_at AS "linkExpiresAt"`,
+    [now, leaseMs, limit],
+  )
+}
+
+/** Sends over a channel, or for a company, since `since` (the rate-limit window). */
+export async function sentSince(db: Queryable, by: { channelId: string } | { companyId: string }, since: Date): Promise<{ count: number; oldest: Date | null }> {
+  const [row] =
+    'channelId' in by
+      ? await db.query<{ count: number; oldest: Date | null }>(`SELECT count(*)::int AS count, min(at) AS oldest FROM notify_attempts WHERE sent AND channel_id = $1 AND at > $2`, [by.channelId, since])
+      : await db.query<{ count: number; oldest: Date | null }>(`SELECT count(*)::int AS count, min(at) AS oldest FROM notify_attempts WHERE sent AND company_id = $1 AND at > $2`, [by.companyId, since])
+  return row ?? { count: 0, oldest: null }
+}
+
+export interface AttemptRecord {
+  deliveryId: number
+  channelId: string
+  companyId: string | null
+  at: Date
+  /** False for a wait (rate limit) or a cancellation: nothing went out. */
+  sent: boolean
+  ok: boolean
+  status: string
+  detail: string
+  outcome: 'delivered' | 'retry' | 'failed' | 'cancelled'
+  /** The next attempt, for `retry`. */
+  retryAt: Date | null
+}
+
+/** Logs one attempt and moves the delivery on, in one transaction (the caller's). */
+export async function recordNotifyAttempt(db: Queryable, a: AttemptRecord): Promise<void> {
+  await db.query(
+    `INSERT INTO notify_attempts (delivery_id, channel_id, company_id, at, sent, ok, status, detail, retry_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [a.deliveryId, a.channelId, a.companyId, a.at, a.sent, a.ok, a.status, a.detail, a.retryAt],
+  )
+  await db.query(
+    `UPDATE notify_deliveries SET attempts = attempts + $2::int, last_status = $3, last_detail = $4,
+       status = CASE $5 WHEN 'retry' THEN 'pending' ELSE $5 END,
+       delivered_at = CASE WHEN $5 = 'delivered' THEN $6 ELSE delivered_at END,
+       next_attempt_at = COALESCE($7, next_attempt_at)
+     WHERE id = $1`,
+    [a.deliveryId, a.sent ? 1 : 0, a.status, a.detail, a.outcome, a.at, a.retryAt],
+  )
+}
+
+export interface DeliveryView {
+  id: number
+  eventId: number
+  eventType: string
+  step: number
+  channelId: string
+  channelKind: string
+  channelName: string
+  userId: string | null
+  userName: string | null
+  address: string
+  status: 'pending' | 'delivered' | 'failed' | 'cancelled'
+  heldUntil: Date | null
+  attempts: number
+  lastStatus: string | null
+  createdAt: Date
+  deliveredAt: Date | null
+  nextAttemptAt: Date
+  log: { at: Date; sent: boolean; ok: boolean; status: string; detail: string; retryAt: Date | null }[]
+}
+
+/** Deliveries of one alert with their attempts, oldest first (bounded by `limit` deliveries). */
+export async function deliveriesOfAlert(db: Queryable, alertId: number, limit: number): Promise<DeliveryView[]> {
+  const rows = await db.query<DeliveryView>(
+    `SELECT d.id::int AS id, d.event_id::int AS "eventId", e.type AS "eventType", d.step, c.id AS "channelId", c.kind AS "channelKind", c.name AS "channelName",
+       d.user_id AS "userId", u.name AS "userName", d.address, d.status, d.held_until AS "heldUntil", d.attempts, d.last_status AS "lastStatus",
+       d.created_at AS "createdAt", d.delivered_at AS "deliveredAt", d.next_attempt_at AS "nextAttemptAt",
+       COALESCE((SELECT json_agg(json_build_object('at', t.at, 'sent', t.sent, 'ok', t.ok, 'status', t.status, 'detail', t.detail, 'retryAt', t.retry_at) ORDER BY t.id)
+                 FROM (SELECT * FROM notify_attempts WHERE delivery_id = d.id ORDER BY id DESC LIMIT 50) t), '[]') AS log
+     FROM notify_deliveries d JOIN notify_channels c ON c.id = d.channel_id JOIN alert_events e ON e.id = d.event_id
+     LEFT JOIN users u ON u.id = d.user_id
+     WHERE d.alert_id = $1 ORDER BY d.id LIMIT $2`,
+    [alertId, limit],
+  )
+  // json_agg hands timestamps back as text.
+  for (const r of rows) for (const l of r.log) Object.assign(l, { at: new Date(l.at), retryAt: l.retryAt === null ? null : new Date(l.retryAt) })
+  return rows
+}
+
+export interface LinkTarget {
+  deliveryId: number
+  alertId: number
+  userId: string | null
+  userName: string | null
+  expiresAt: Date
+  usedAt: Date | null
+}
+
+export async function linkTarget(db: Queryable, deliveryId: number): Promise<LinkTarget | undefined> {
+  const [row] = await db.query<LinkTarget>(
+    `SELECT d.id::int AS "deliveryId", d.alert_id::int AS "alertId", d.user_id AS "userId", u.name AS "userName",
+       d.link_expires_at AS "expiresAt", d.link_used_at AS "usedAt"
+     FROM notify_deliveries d LEFT JOIN users u ON u.id = d.user_id WHERE d.id = $1`,
+    [deliveryId],
+  )
+  return row
+}
+
+/** Spends a link: true for the one caller that used it first, before it expired. */
+export async function useLink(db: Queryable, deliveryId: number, now: Date): Promise<boolean> {
+  const rows = await db.query(
+    'UPDATE notify_deliveries SET link_used_at = $2 WHERE id = $1 AND link_used_at IS NULL AND link_expires_at > $2 RETURNING 1',
+    [deliveryId, now],
+  )
+  return rows.length > 0
+}

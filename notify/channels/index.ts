@@ -1,0 +1,87 @@
+// One place that knows every channel kind: the zod schema a channel's configuration is validated
+// with (the API stores `settings` in clear and `secrets` encrypted, and never returns the latter),
+// and the factory that turns a validated configuration into an adapter. Adding a vendor is one
+// file under notify/channels/ plus one member here.
+import { randomUUID } from 'node:crypto'
+import { z } from 'zod'
+import type { ChannelAdapter } from '../channel.ts'
+import { dingtalkSecretsSchema, dingtalkSettingsSchema, createDingtalkChannel } from './dingtalk.ts'
+import { createEmailChannel, emailSecretsSchema, emailSettingsSchema } from './email.ts'
+import { createFeishuChannel, feishuSecretsSchema, feishuSettingsSchema } from './feishu.ts'
+import type { ChannelDeps } from './http.ts'
+import { aliyunSmsSecretsSchema, aliyunSmsSettingsSchema, createAliyunSmsChannel } from './sms-aliyun.ts'
+import { createTencentSmsChannel, tencentSmsSecretsSchema, tencentSmsSettingsSchema } from './sms-tencent.ts'
+import { createWecomChannel, wecomSecretsSchema, wecomSettingsSchema } from './wecom.ts'
+import { createWebpushChannel, webpushSecretsSchema, webpushSettingsSchema } from './webpush.ts'
+
+/**
+ * Each vendor kind's settings (stored in clear, shown to administrators) and secrets (stored
+ * sealed, never returned), for whoever validates a channel apart from building it (the API).
+ */
+export const channelSchemas = {
+  email: { settings: emailSettingsSchema, secrets: emailSecretsSchema },
+  wecom: { settings: wecomSettingsSchema, secrets: wecomSecretsSchema },
+  dingtalk: { settings: dingtalkSettingsSchema, secrets: dingtalkSecretsSchema },
+  feishu: { settings: feishuSettingsSchema, secrets: feishuSecretsSchema },
+  sms_aliyun: { settings: aliyunSmsSettingsSchema, secrets: aliyunSmsSecretsSchema },
+  sms_tencent: { settings: tencentSmsSettingsSchema, secrets: tencentSmsSecretsSchema },
+  webpush: { settings: webpushSettingsSchema, secrets: webpushSecretsSchema },
+} as const
+
+const member = <K extends keyof typeof channelSchemas | 'sms_http', S extends z.ZodType, T extends z.ZodType>(kind: K, schemas: { settings: S; secrets: T }) =>
+  z.object({ kind: z.literal(kind), settings: schemas.settings, secrets: schemas.secrets })
+
+// ── sms_http ────────────────────────────────────────────────────────────────────────────────
+// The generic HTTP SMS gateway adapter lives in notify/channels/sms-http.ts (built on the outbox
+// branch). Until it is merged this member only reserves the kind: its settings and secrets are
+// opaque here and createChannel refuses it. When sms-http.ts lands, use its schemas here
+// (`httpSmsConfigSchema`, `httpSmsSecretsSchema`) and in the case below
+// `createHttpSmsChannel(config.settings, config.secrets, { fetch: d.fetch, now: () => new Date(d.now()) })`.
+const smsHttpConfigSchema = member('sms_http', { settings: z.record(z.string(), z.unknown()), secrets: z.record(z.string(), z.string()) })
+// ────────────────────────────────────────────────────────────────────────────────────────────
+
+export const channelConfigSchema = z.discriminatedUnion('kind', [
+  member('email', channelSchemas.email),
+  member('wecom', channelSchemas.wecom),
+  member('dingtalk', channelSchemas.dingtalk),
+  member('feishu', channelSchemas.feishu),
+  member('sms_aliyun', channelSchemas.sms_aliyun),
+  member('sms_tencent', channelSchemas.sms_tencent),
+  smsHttpConfigSchema,
+  member('webpush', channelSchemas.webpush),
+])
+export type ChannelConfig = z.infer<typeof channelConfigSchema>
+/** What a client sends: defaults not yet applied. */
+export type ChannelConfigInput = z.input<typeof channelConfigSchema>
+
+/** Ten seconds per request: long enough for a slow vendor, short enough not to hold the outbox. */
+export const DEFAULT_CHANNEL_TIMEOUT_MS = 10_000
+
+export function createChannel(config: ChannelConfig, deps: Partial<ChannelDeps> = {}): ChannelAdapter {
+  const d: ChannelDeps = {
+    fetch: deps.fetch ?? globalThis.fetch,
+    now: deps.now ?? Date.now,
+    nonce: deps.nonce ?? randomUUID,
+    timeoutMs: deps.timeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
+  }
+  switch (config.kind) {
+    case 'email':
+      return createEmailChannel(config.settings, config.secrets, d)
+    case 'wecom':
+      return createWecomChannel(config.settings, config.secrets, d)
+    case 'dingtalk':
+      return createDingtalkChannel(config.settings, config.secrets, d)
+    case 'feishu':
+      return createFeishuChannel(config.settings, config.secrets, d)
+    case 'sms_aliyun':
+      return createAliyunSmsChannel(config.settings, config.secrets, d)
+    case 'sms_tencent':
+      return createTencentSmsChannel(config.settings, config.secrets, d)
+    case 'sms_http':
+      throw new Error('the sms_http channel is built by notify/channels/sms-http.ts, which is not merged yet')
+    case 'webpush':
+      return createWebpushChannel(config.settings, config.secrets, d)
+  }
+}
+
+export type { ChannelDeps } from './http.ts'

@@ -1,0 +1,227 @@
+// Delivers the notification outbox (notify/outbox.ts queues it with the alert event). Any number
+// of processes may run this: each claims due rows with FOR UPDATE SKIP LOCKED and a lease, so a
+// page goes out once; a process that dies mid-send leaves its rows to be claimed again when the
+// lease ends (at least once — the one window for a repeat is between the vendor's answer and our
+// commit of it). Per row: an alert acknowledged in the meantime is not paged; a channel's
+// documented limit (ChannelLimits.perMinute) and the per-company limit delay the page — it
+// waits in the queue, it is never dropped; a failure the vendor may get over (connection
+// refused, 5xx, 429) is retried with capped exponential backoff, or after the vendor's
+// Retry-After when that is longer; one it cannot get over (or too many attempts) moves the page
+// to the person's next contact point. Every attempt and every wait is in the delivery log.
+// Phone numbers appear masked in the process log; secrets never do.
+import type { Db } from '../core/db/client.ts'
+import { unseal } from '../core/crypto.ts'
+import type { Logger } from '../core/log.ts'
+import { backoffMs, Pump } from '../core/pump.ts'
+import { getAlert } from '../core/repos/alerts.ts'
+import { claimDueNotifications, insertDelivery, recordNotifyAttempt, sentSince, type AttemptRecord, type DueNotification } from '../core/repos/notify-deliveries.ts'
+import { reachableContacts } from '../core/repos/notify-setup.ts'
+import { getCommunity } from '../core/repos/registry.ts'
+import type { Unit } from '../core/units.ts'
+import type { AlertBus } from '../api/alerts/service.ts'
+import type { ChannelAdapter, ChannelKind, DeliveryOutcome } from './channel.ts'
+import type { LinkSigner } from './links.ts'
+import { ADAPTERS, type AdapterEntry } from './registry.ts'
+import { maskAddress, render } from './render.ts'
+
+export interface NotifyDispatchOptions {
+  retryBaseMs: number
+  retryMaxMs: number
+  /** Attempts before a delivery is given up as failed (the log keeps every one). */
+  maxAttempts: number
+  pollMs: number
+  /** How long a claimed row is left alone by other processes; longer than the slowest send. */
+  leaseMs: number
+  /** Pages a minute for one company over all its channels (0 = no limit). */
+  companyPerMinute: number
+  /** Time zone of the deadlines printed in messages. */
+  timezone: string
+}
+
+export const DEFAULT_NOTIFY_DISPATCH: NotifyDispatchOptions = {
+  retryBaseMs: 5_000,
+  retryMaxMs: 600_000,
+  maxAttempts: 12,
+  pollMs: 1000,
+  leaseMs: 60_000,
+  companyPerMinute: 120,
+  timezone: 'Asia/Shanghai',
+}
+
+/** Rows claimed per pass; bounds the sends in flight. */
+const BATCH = 50
+/** Adapters kept built (they may hold pooled connections); the oldest is closed beyond this. */
+const ADAPTER_CACHE = 100
+const MINUTE = 60_000
+
+export class NotificationDispatcher implements Unit {
+  readonly name = 'notify-dispatcher'
+  private readonly pump: Pump
+  private readonly adapters = new Map<string, { key: string; adapter: ChannelAdapter }>()
+  private readonly onEvent = () => this.pump.kick()
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: AlertBus,
+    private readonly secretKey: Buffer,
+    private readonly links: LinkSigner,
+    private readonly opts: NotifyDispatchOptions,
+    private readonly log: Logger,
+    private readonly clock: () => Date = () => new Date(),
+    private readonly registry: Partial<Record<ChannelKind, AdapterEntry>> = ADAPTERS,
+  ) {
+    this.pump = new Pump(() => this.drain(), opts.pollMs, log, 'notification dispatch')
+  }
+
+  start(): Promise<void> {
+    this.bus.on('event', this.onEvent)
+    this.pump.start()
+    return Promise.resolve()
+  }
+
+  async stop(): Promise<void> {
+    this.bus.off('event', this.onEvent)
+    await this.pump.stop()
+    for (const { adapter } of this.adapters.values()) await adapter.close?.().catch((err: unknown) => this.log.warn({ err }, 'closing a channel failed'))
+    this.adapters.clear()
+  }
+
+  /** Runs a pass now (tests moving a controllable clock call this). */
+  kick(): void {
+    this.pump.kick()
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.pump.isStopped) return
+      const due = await claimDueNotifications(this.db, this.clock(), this.opts.leaseMs, BATCH)
+      // A rate-limited channel's sends go one after the other (its limit is counted between them);
+      // everything else in parallel, at most a batch at once.
+      const byChannel = new Map<string, DueNotification[]>()
+      for (const d of due) byChannel.set(d.channelId, [...(byChannel.get(d.channelId) ?? []), d])
+      const one = (d: DueNotification) => this.deliver(d).catch((err: unknown) => this.log.error({ err, delivery: d.id }, 'notification delivery failed'))
+      await Promise.all(
+        [...byChannel.values()].map(async (rows) => {
+          const first = rows[0]
+          const limited = first !== undefined && this.limitOf(first) !== undefined
+          if (!limited) return Promise.all(rows.map(one))
+          for (const d of rows) await one(d)
+        }),
+      )
+      if (due.length < BATCH) return
+    }
+  }
+
+  /** The channel's documented per-minute limit; undefined when it has none (or cannot be built). */
+  private limitOf(d: DueNotification): number | undefined {
+    try {
+      return this.adapterFor(d)?.limits.perMinute
+    } catch {
+      return undefined
+    }
+  }
+
+  private adapterFor(d: DueNotification): ChannelAdapter | undefined {
+    const entry = this.registry[d.channelKind as ChannelKind]
+    if (!entry) return undefined
+    const key = `${JSON.stringify(d.settings)}|${d.secrets ?? ''}`
+    const cached = this.adapters.get(d.channelId)
+    if (cached?.key === key) return cached.adapter
+    if (cached) void cached.adapter.close?.().catch(() => undefined)
+    const secrets: unknown = d.secrets ? JSON.parse(unseal(this.secretKey, d.secrets, d.channelId)) : {}
+    const adapter = entry.create(d.settings, secrets)
+    this.adapters.delete(d.channelId)
+    this.adapters.set(d.channelId, { key, adapter })
+    if (this.adapters.size > ADAPTER_CACHE) {
+      const [oldest] = this.adapters.entries()
+      if (oldest) {
+        this.adapters.delete(oldest[0])
+        void oldest[1].adapter.close?.().catch(() => undefined)
+      }
+    }
+    return adapter
+  }
+
+  private async record(d: DueNotification, r: Omit<AttemptRecord, 'deliveryId' | 'channelId' | 'companyId'>): Promise<void> {
+    await this.db.transaction((tx) => recordNotifyAttempt(tx, { ...r, deliveryId: d.id, channelId: d.channelId, companyId: d.companyId }))
+  }
+
+  /** When a limit of `perMinute` sends is reached, the time the oldest of them leaves the window. */
+  private async limitedUntil(by: { channelId: string } | { companyId: string }, perMinute: number, now: Date): Promise<Date | undefined> {
+    const { count, oldest } = await sentSince(this.db, by, new Date(now.getTime() - MINUTE))
+    return count >= perMinute && oldest ? new Date(oldest.getTime() + MINUTE + 1) : undefined
+  }
+
+  private async deliver(d: DueNotification): Promise<void> {
+    const now = this.clock()
+    const to = maskAddress(d.address)
+    if (d.alertState !== 'open') {
+      await this.record(d, { at: now, sent: false, ok: false, status: 'cancelled', detail: `alert ${d.alertState.replace('_', ' ')} before sending`, outcome: 'cancelled', retryAt: null })
+      return
+    }
+    const adapter = this.adapterFor(d)
+    if (!adapter) {
+      await this.record(d, { at: now, sent: false, ok: false, status: 'no adapter', detail: `no adapter for ${d.channelKind} in this build`, outcome: 'failed', retryAt: null })
+      return
+    }
+    const perMinute = adapter.limits.perMinute
+    const channelWait = perMinute ? await this.limitedUntil({ channelId: d.channelId }, perMinute, now) : undefined
+    const companyWait = !channelWait && d.companyId && this.opts.companyPerMinute > 0 ? await this.limitedUntil({ companyId: d.companyId }, this.opts.companyPerMinute, now) : undefined
+    const wait = channelWait ?? companyWait
+    if (wait) {
+      const detail = channelWait ? `channel limit of ${perMinute} a minute reached; queued` : `company limit of ${this.opts.companyPerMinute} a minute reached; queued`
+      await this.record(d, { at: now, sent: false, ok: false, status: 'rate limited', detail, outcome: 'retry', retryAt: wait })
+      return
+    }
+
+    const alert = await getAlert(this.db, d.alertId)
+    if (!alert) return
+    const community = alert.communityId ? await getCommunity(this.db, alert.communityId) : undefined
+    const place = [community?.name ?? alert.communityId ?? '', alert.location ?? ''].filter(Boolean).join(' ')
+    const message = render(d.locale, { alert, place, link: this.links.url(d.id), step: d.step, timezone: this.opts.timezone })
+    let outcome: DeliveryOutcome
+    try {
+      outcome = await adapter.send(message, d.address ? { address: d.address } : {})
+    } catch (err) {
+      // An adapter should answer with an outcome; one that throws is treated as a retryable failure.
+      this.log.error({ err, delivery: d.id, channel: d.channelKind }, 'channel adapter threw')
+      outcome = { ok: false, retryable: true, status: 'adapter error', detail: 'the channel adapter failed' }
+    }
+    const attempt = d.attempts + 1
+    const done = this.clock()
+    if (outcome.ok) {
+      await this.record(d, { at: done, sent: true, ok: true, status: outcome.status, detail: outcome.detail, outcome: 'delivered', retryAt: null })
+      this.log.info({ delivery: d.id, alert: d.alertId, channel: d.channelKind, to, status: outcome.status }, 'notification delivered')
+      return
+    }
+    const retry = outcome.retryable && attempt < this.opts.maxAttempts
+    const retryAt = retry ? new Date(done.getTime() + Math.max(backoffMs(attempt, this.opts.retryBaseMs, this.opts.retryMaxMs), outcome.retryAfterMs ?? 0)) : null
+    await this.record(d, { at: done, sent: true, ok: false, status: outcome.status, detail: outcome.detail, outcome: retry ? 'retry' : 'failed', retryAt })
+    this.log.warn({ delivery: d.id, alert: d.alertId, channel: d.channelKind, to, status: outcome.status, attempt, retryAt }, retry ? 'notification failed; will retry' : 'notification failed')
+    if (!retry) await this.fallBack(d, done)
+  }
+
+  /** A page that cannot reach a person's preferred contact point goes to their next one. */
+  private async fallBack(d: DueNotification, now: Date): Promise<void> {
+    if (!d.userId) return
+    const contacts = await reachableContacts(this.db, d.userId)
+    const at = contacts.findIndex((c) => c.channelId === d.channelId && c.address === d.address)
+    const next = at < 0 ? undefined : contacts[at + 1]
+    if (!next) return
+    await insertDelivery(this.db, {
+      alertId: d.alertId,
+      eventId: d.eventId,
+      step: d.step,
+      companyId: d.companyId,
+      channelId: next.channelId,
+      userId: d.userId,
+      address: next.address,
+      locale: next.locale,
+      dueAt: now,
+      heldUntil: null,
+      createdAt: now,
+      linkExpiresAt: d.linkExpiresAt,
+    })
+    this.pump.kick()
+  }
+}

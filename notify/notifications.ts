@@ -1,0 +1,67 @@
+// Wiring of the notification core for one process: the outbox registered with the alert
+// service (written in each event's transaction), the dispatcher unit, and what the API routes
+// need (the secret key to seal channel credentials, the link signer, the link lifetime).
+import type { Config } from '../core/config.ts'
+import type { Db } from '../core/db/client.ts'
+import type { Logger } from '../core/log.ts'
+import type { Unit } from '../core/units.ts'
+import type { AlertService } from '../api/alerts/service.ts'
+import { DEFAULT_NOTIFY_DISPATCH, NotificationDispatcher, type NotifyDispatchOptions } from './dispatcher.ts'
+import { LinkSigner } from './links.ts'
+import { enqueueNotifications } from './outbox.ts'
+
+export interface NotifySettings extends NotifyDispatchOptions {
+  /** Where the links in messages point: the API's public base URL. */
+  linkBaseUrl: string
+  linkTtlMs: number
+}
+
+export type NotifyConfig = Pick<
+  Config,
+  'NOTIFY_LINK_BASE_URL' | 'NOTIFY_LINK_TTL' | 'NOTIFY_RETRY_BASE' | 'NOTIFY_RETRY_MAX' | 'NOTIFY_MAX_ATTEMPTS' | 'NOTIFY_COMPANY_PER_MINUTE' | 'NOTIFY_TIMEZONE'
+>
+
+export function notifySettings(cfg: NotifyConfig): NotifySettings {
+  return {
+    ...DEFAULT_NOTIFY_DISPATCH,
+    retryBaseMs: cfg.NOTIFY_RETRY_BASE,
+    retryMaxMs: cfg.NOTIFY_RETRY_MAX,
+    maxAttempts: cfg.NOTIFY_MAX_ATTEMPTS,
+    companyPerMinute: cfg.NOTIFY_COMPANY_PER_MINUTE,
+    timezone: cfg.NOTIFY_TIMEZONE,
+    linkBaseUrl: cfg.NOTIFY_LINK_BASE_URL,
+    linkTtlMs: cfg.NOTIFY_LINK_TTL,
+  }
+}
+
+export interface NotifyContext {
+  secretKey: Buffer
+  links: LinkSigner
+  alerts: AlertService
+  linkTtlMs: number
+  /** Time zone the delivery log's times are shown in. */
+  timezone: string
+  /** The server's clock (the alert service's). */
+  clock: () => Date
+}
+
+export class Notifications implements Unit {
+  readonly name = 'notifications'
+  readonly context: NotifyContext
+  readonly dispatcher: NotificationDispatcher
+
+  constructor(db: Db, alerts: AlertService, secretKey: Buffer, settings: NotifySettings, log: Logger, clock: () => Date = () => new Date()) {
+    const links = new LinkSigner(secretKey, settings.linkBaseUrl)
+    this.context = { secretKey, links, alerts, linkTtlMs: settings.linkTtlMs, timezone: settings.timezone, clock }
+    alerts.outboxes.push((tx, { event, alert }, now) => enqueueNotifications(tx, event, alert, now, { linkTtlMs: settings.linkTtlMs }))
+    this.dispatcher = new NotificationDispatcher(db, alerts.bus, secretKey, links, settings, log, clock)
+  }
+
+  start(): Promise<void> {
+    return this.dispatcher.start()
+  }
+
+  stop(): Promise<void> {
+    return this.dispatcher.stop()
+  }
+}

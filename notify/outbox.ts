@@ -1,0 +1,78 @@
+// Deciding who is paged for an alert event, inside the transaction that records the event: the
+// rows written here are the outbox, so a crash after the commit loses no page and a rollback
+// sends none. Only raises, escalations and reminders page people; repeats and updates of an
+// alert never do (deduplication), and the same event reaches the same address once (unique key).
+// Acknowledging or resolving cancels what is still queued: the chain stops.
+import type { Queryable } from '../core/db/client.ts'
+import type { Alert, AlertEvent, Severity } from '../core/repos/alerts.ts'
+import { cancelPending, insertDelivery, reminderOrdinal } from '../core/repos/notify-deliveries.ts'
+import { botChannels, overridesBetween, reachableContacts, rotaOf, storedPolicy } from '../core/repos/notify-setup.ts'
+import { DEFAULT_POLICIES, parsePolicy, quietUntil, stepFor, type Policy } from './policy.ts'
+import { onCallAt } from './rota.ts'
+
+export interface OutboxOptions {
+  /** How long a message's link opens the alert. */
+  linkTtlMs: number
+}
+
+/** The policy in force for a severity: the stored one, or the default when none is stored. */
+export async function policyFor(db: Queryable, severity: Severity): Promise<Policy> {
+  const stored = await storedPolicy(db, severity)
+  // A stored policy was validated when it was saved; a row that no longer parses falls back.
+  if (stored === undefined) return DEFAULT_POLICIES[severity]
+  try {
+    return parsePolicy(severity, stored)
+  } catch {
+    return DEFAULT_POLICIES[severity]
+  }
+}
+
+/** Who of a rota is on call at `at`, with overrides. */
+export async function onCallUser(db: Queryable, owner: string | null, role: string, at: Date): Promise<string | undefined> {
+  const rota = await rotaOf(db, owner, role)
+  if (!rota) return undefined
+  const overrides = await overridesBetween(db, rota.id, at, new Date(at.getTime() + 1))
+  return onCallAt(rota, overrides, at)?.userId
+}
+
+/** Queues the pages an alert event calls for; returns how many deliveries were queued. */
+export async function enqueueNotifications(tx: Queryable, event: AlertEvent, alert: Alert, now: Date, opts: OutboxOptions): Promise<number> {
+  if (event.type === 'acknowledged' || event.type === 'resolved') {
+    await cancelPending(tx, alert.id, `alert ${event.type} by ${event.actor}`)
+    return 0
+  }
+  if (alert.silenced || alert.state !== 'open') return 0
+  const policy = await policyFor(tx, alert.severity)
+  const reminders = event.type === 'reminded' ? await reminderOrdinal(tx, alert.id, event.id) : 0
+  const index = stepFor(event.type, event.data?.deadline, reminders, policy.steps.length)
+  const step = index === undefined ? undefined : policy.steps[index]
+  if (index === undefined || !step) return 0
+
+  const owner = step.rota === 'duty' ? null : alert.companyId
+  if (step.rota !== 'duty' && owner === null) return 0
+  const held = quietUntil(policy, now) ?? null
+  const base = {
+    alertId: alert.id,
+    eventId: event.id,
+    step: index + 1,
+    companyId: alert.companyId,
+    dueAt: held ?? now,
+    heldUntil: held,
+    createdAt: now,
+    linkExpiresAt: new Date((held ?? now).getTime() + opts.linkTtlMs),
+  }
+  let queued = 0
+  const userId = await onCallUser(tx, owner, step.rota, now)
+  if (userId) {
+    // The most preferred contact point a channel reaches; the others are fall-backs for people
+    // who set them up, not extra pages.
+    const [first] = await reachableContacts(tx, userId)
+    if (first && (await insertDelivery(tx, { ...base, channelId: first.channelId, userId, address: first.address, locale: first.locale }))) queued++
+  }
+  if (step.bots) {
+    for (const bot of await botChannels(tx, owner)) {
+      if (await insertDelivery(tx, { ...base, channelId: bot.id, userId: null, address: '', locale: 'zh-CN' })) queued++
+    }
+  }
+  return queued
+}

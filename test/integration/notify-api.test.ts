@@ -1,0 +1,174 @@
+// The notification setup through the API (issue 9): channel credentials are write-only and sealed
+// at rest, a company manages only its own setup, rotas answer who is on call now or at a time,
+// policies refuse quiet hours for critical alerts, the delivery log masks phone numbers, and the
+// link in an SMS acknowledges once, as the person it was sent to.
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
+import { buildApp, type App } from '../../api/app.ts'
+import { openDb, type Db } from '../../core/db/client.ts'
+import { migrate } from '../../core/db/migrate.ts'
+import { silentLogger } from '../../core/log.ts'
+import { createMetrics } from '../../core/metrics.ts'
+import { provisionDevices } from '../../core/provision.ts'
+import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
+import { upsertRule } from '../../core/repos/rules.ts'
+import { insertUser, issueToken } from '../../core/repos/tokens.ts'
+import { Notifications } from '../../notify/notifications.ts'
+import { DEFAULT_NOTIFY_DISPATCH } from '../../notify/dispatcher.ts'
+import { createTestDatabase, eventually, hasPostgres } from '../helpers/services.ts'
+import { SmsGateway } from '../helpers/sms-gateway.ts'
+
+const T0 = Date.UTC(2026, 2, 4, 2, 0)
+const pg = await hasPostgres()
+let db: Db
+let drop: () => Promise<void>
+let app: App
+let now = T0
+let notifications: Notifications
+let alerts: AlertService
+const gateway = new SmsGateway()
+const auth: Record<'admin' | 'manager' | 'crew' | 'crewB', { authorization: string }> = {} as never
+const ids: Record<'manager' | 'a1' | 'a2' | 'b1', string> = {} as never
+
+describe.skipIf(!pg)('notification setup through the API', () => {
+  beforeAll(async () => {
+    const t = await createTestDatabase()
+    drop = t.drop
+    db = await openDb({ url: t.url })
+    const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await gateway.start()
+    for (const co of ['a', 'b']) {
+      await createCompany(db, { id: `co-${co}`, name: `Company ${co}`, contact: null })
+      await createCommunity(db, `cm-${co}`, { name: `Community ${co}`, district: null, street: null, address: null, lat: null, lon: null })
+      await assignCommunity(db, `cm-${co}`, `co-${co}`, 'fixture', null)
+    }
+    await provisionDevices(db, [{ id: 'el-1', kind: 'elevator', communityId: 'cm-a' }])
+    await upsertRule(db, { id: 'entrapment', type: 'threshold', severity: 'critical', enabled: true, definition: { id: 'entrapment', name: 'Entrapment', severity: 'critical' } })
+    const token = async (userId: string) => ({ authorization: `Bearer ${(await issueToken(db, userId)).token}` })
+    auth.admin = await token(await insertUser(db, { name: 'office', role: 'admin' }))
+    ids.manager = await insertUser(db, { name: 'manager-a', role: 'crew', companyId: 'co-a' })
+    ids.a1 = await insertUser(db, { name: 'a1', role: 'crew', companyId: 'co-a' })
+    ids.a2 = await insertUser(db, { name: 'a2', role: 'crew', companyId: 'co-a' })
+    ids.b1 = await insertUser(db, { name: 'b1', role: 'crew', companyId: 'co-b' })
+    auth.manager = await token(ids.manager)
+    auth.crew = await token(ids.a1)
+    auth.crewB = await token(ids.b1)
+    const clock = () => new Date(now)
+    alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, clock)
+    notifications = new Notifications(db, alerts, randomBytes(32), { ...DEFAULT_NOTIFY_DISPATCH, pollMs: 50, linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000 }, silentLogger, clock)
+    app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify: notifications.context }, silentLogger)
+    await app.ready()
+    await notifications.start()
+  })
+
+  afterAll(async () => {
+    await notifications.stop()
+    await app.close()
+    await gateway.stop()
+    await db.close()
+    await drop()
+  })
+
+  it('a company manager is whoever its manager rota lists; the office manages everything', async () => {
+    const rota = (id: string, body: object, headers = auth.admin) => app.inject({ method: 'PUT', url: `/api/v1/rotas/${id}`, headers, payload: body })
+    expect((await rota('a-manager', { companyId: 'co-a', role: 'manager', name: 'Managers', startsOn: '2026-03-02', members: [ids.manager] })).statusCode).toBe(200)
+    // A crew member not on the manager rota may not change the crew rota; the manager may.
+    const crewRota = { companyId: 'co-a', role: 'crew', name: 'Crew', startsOn: '2026-03-02', handoverTime: '09:00', members: [ids.a1, ids.a2] }
+    expect((await rota('a-crew', crewRota, auth.crew)).json()).toMatchObject({ code: 'forbidden' })
+    expect((await rota('a-crew', crewRota, auth.manager)).statusCode).toBe(200)
+    // Nor another company's, which it does not even see.
+    expect((await rota('b-crew', { ...crewRota, companyId: 'co-b', members: [ids.b1] }, auth.manager)).json()).toMatchObject({ code: 'not_found' })
+    // The office's duty rota has no company; a company has none.
+    expect((await rota('x', { companyId: 'co-a', role: 'duty', name: 'x', startsOn: '2026-03-02', members: [ids.a1] })).json()).toMatchObject({ code: 'validation_failed' })
+  })
+
+  it('who is on call now and at a time, with a swap, and the hand-over register', async () => {
+    const onCall = async (at?: string) => (await app.inject({ url: `/api/v1/rotas/a-crew/on-call${at ? `?at=${at}` : ''}`, headers: auth.crew })).json<{ shift: { userName: string; override: boolean } | null }>().shift
+    expect(await onCall()).toMatchObject({ userName: 'a1', override: false })
+    // The second week, from Monday 9 March 09:00 in Shanghai (01:00 UTC).
+    expect(await onCall('2026-03-09T00:59:00Z')).toMatchObject({ userName: 'a1' })
+    expect(await onCall('2026-03-09T01:00:00Z')).toMatchObject({ userName: 'a2' })
+    expect(await onCall('2026-03-01T00:00:00Z')).toBeNull()
+    const swap = await app.inject({ method: 'POST', url: '/api/v1/rotas/a-crew/overrides', headers: auth.manager, payload: { userId: ids.a2, kind: 'swap', startsAt: '2026-03-04T00:00:00Z', endsAt: '2026-03-04T12:00:00Z', note: 'a1 on leave' } })
+    expect(swap.statusCode).toBe(201)
+    expect(await onCall('2026-03-04T03:00:00Z')).toMatchObject({ userName: 'a2', override: true })
+    expect(await onCall('2026-03-04T12:00:00Z')).toMatchObject({ userName: 'a1', override: false })
+    // Another company's crew sees none of it.
+    expect((await app.inject({ url: '/api/v1/rotas/a-crew/on-call', headers: auth.crewB })).json()).toMatchObject({ code: 'not_found' })
+    await app.inject({ method: 'DELETE', url: `/api/v1/rotas/a-crew/overrides/${swap.json<{ id: number }>().id}`, headers: auth.manager })
+    const note = await app.inject({ method: 'POST', url: '/api/v1/rotas/a-crew/handovers', headers: auth.crew, payload: { note: '3号楼电梯门机异响，已报修' } })
+    expect(note.statusCode).toBe(201)
+    expect((await app.inject({ url: '/api/v1/rotas/a-crew/handovers', headers: auth.manager })).json()).toMatchObject({ items: [{ author: 'a1', note: '3号楼电梯门机异响，已报修' }] })
+  })
+
+  it('channel credentials are sealed at rest and never returned', async () => {
+    const body = {
+      kind: 'sms_http',
+      name: 'Company A SMS',
+      companyId: 'co-a',
+      settings: { url: gateway.url(), headers: { 'x-api-key': '{{secret.key}}' } },
+      secrets: { key: 'super-secret-key-42' },
+    }
+    expect((await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.crew, payload: body })).json()).toMatchObject({ code: 'forbidden' })
+    const res = await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.manager, payload: body })
+    expect(res.statusCode).toBe(201)
+    expect(res.body).not.toContain('super-secret-key-42')
+    expect(res.json()).toMatchObject({ hasSecrets: true, companyId: 'co-a', kind: 'sms_http' })
+    const [row] = await db.query<{ secrets: string }>('SELECT secrets FROM notify_channels')
+    expect(row?.secrets).toMatch(/^v1\./)
+    expect(row?.secrets).not.toContain('super-secret')
+    const list = await app.inject({ url: '/api/v1/notify/channels?companyId=co-a', headers: auth.crew })
+    expect(list.body).not.toContain('super-secret-key-42')
+    // A bad setting fails here, not at 3 a.m.
+    expect((await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.admin, payload: { ...body, settings: { url: 'ftp://x' } } })).json()).toMatchObject({ code: 'validation_failed' })
+  })
+
+  it('policies: quiet hours never hold a critical alert', async () => {
+    const put = (severity: string, payload: object) => app.inject({ method: 'PUT', url: `/api/v1/notify/policies/${severity}`, headers: auth.admin, payload })
+    const quiet = { from: '22:00', to: '07:00' }
+    expect((await put('critical', { steps: [{ rota: 'crew' }], quietHours: quiet })).json()).toMatchObject({ code: 'validation_failed' })
+    expect((await put('minor', { steps: [{ rota: 'crew' }, { rota: 'duty' }], quietHours: quiet })).statusCode).toBe(200)
+    expect((await put('minor', { steps: [] })).json()).toMatchObject({ code: 'validation_failed' })
+    const list = (await app.inject({ url: '/api/v1/notify/policies', headers: auth.crew })).json<{ items: { severity: string; stored: boolean; policy: { steps: unknown[] } }[] }>()
+    expect(list.items.find((p) => p.severity === 'minor')).toMatchObject({ stored: true, policy: { steps: [{ rota: 'crew' }, { rota: 'duty' }], quietHours: { timezone: 'Asia/Shanghai' } } })
+    expect(list.items.find((p) => p.severity === 'critical')).toMatchObject({ stored: false, policy: { quietHours: null } })
+    expect((await put('minor', {})).statusCode).toBe(400)
+    expect((await app.inject({ method: 'PUT', url: '/api/v1/notify/policies/minor', headers: auth.manager, payload: { steps: [{ rota: 'crew' }] } })).json()).toMatchObject({ code: 'forbidden' })
+  })
+
+  it('the SMS link acknowledges once, as its recipient; the delivery log masks the number', async () => {
+    const phone = await app.inject({ method: 'POST', url: `/api/v1/users/${ids.a1}/contact-points`, headers: auth.crew, payload: { kind: 'phone', address: '13812341234' } })
+    expect(phone.json()).toMatchObject({ address: '138****1234', kind: 'phone' })
+    const { alert } = await alerts.report({ ruleId: 'entrapment', deviceId: 'el-1', condition: 'active' }, 'rules-engine')
+    const sms = await eventually(() => gateway.to('13812341234')[0], 10_000, 'the SMS')
+    const link = /https:\/\/hb\.example(\/n\/\S+)$/.exec(sms.text)?.[1] ?? ''
+    expect(link).not.toBe('')
+    // Opening it changes nothing (link previews); a forged token opens nothing.
+    const open = await app.inject({ url: link })
+    expect(open.statusCode).toBe(200)
+    expect(open.body).toContain('<form method="post">')
+    expect((await app.inject({ url: `${link.slice(0, -1)}${link.endsWith('A') ? 'B' : 'A'}` })).json()).toMatchObject({ code: 'not_found' })
+    const ack = await app.inject({ method: 'POST', url: link })
+    expect(ack.statusCode).toBe(200)
+    const seen = (await app.inject({ url: `/api/v1/alerts/${alert?.id}`, headers: auth.crew })).json<{ state: string; acknowledgedBy: string }>()
+    expect(seen).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'a1' })
+    expect((await app.inject({ method: 'POST', url: link })).json()).toMatchObject({ code: 'link_expired' })
+    const log = await eventually(async () => {
+      const items = (await app.inject({ url: `/api/v1/alerts/${alert?.id}/deliveries`, headers: auth.manager })).json<{ items: { to: string; summary: string; status: string }[] }>().items
+      return items[0]?.status === 'delivered' ? items : undefined
+    }, 10_000, 'the delivery log')
+    expect(log[0]).toMatchObject({ to: '138****1234', summary: 'SMS to 138****1234: delivered 10:00:00' })
+    expect(JSON.stringify(log)).not.toContain('13812341234')
+    expect((await app.inject({ url: `/api/v1/alerts/${alert?.id}/deliveries`, headers: auth.crewB })).json()).toMatchObject({ code: 'not_found' })
+  })
+
+  it('a link expires', async () => {
+    now = T0 + 2 * 3_600_000
+    const res = await app.inject({ method: 'POST', url: '/n/1.AAAAAAAAAAAA' })
+    expect(res.json()).toMatchObject({ code: 'not_found' })
+    const [d] = await db.query<{ id: string }>('SELECT id FROM notify_deliveries ORDER BY id LIMIT 1')
+    const token = notifications.context.links.token(Number(d?.id))
+    expect((await app.inject({ url: `/n/${token}` })).json()).toMatchObject({ code: 'link_expired' })
+  })
+})
