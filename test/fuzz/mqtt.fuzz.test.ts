@@ -9,10 +9,11 @@
 // - the dead letters stored match the ingest's counter (hb_ingest_rejected_total);
 // - the good device's PUBACKed readings are all stored, once.
 // Seeded: FUZZ_SEED picks the seed (printed either way), FUZZ_RUNS the number of generated cases.
-import mqtt, { type MqttClient } from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DeviceKind } from '../../core/contract.ts'
 import { provisionDevices, type DeviceSpec } from '../../core/provision.ts'
+import { loginDevice } from '../helpers/mqtt-login.ts'
 import { percentile, SeqPublisher, checkStored } from '../helpers/seq-publisher.ts'
 import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
 import { COMMUNITY, startStack, type TestStack } from '../helpers/stack.ts'
@@ -95,21 +96,8 @@ describe.skipIf(!pgUp)('MQTT fuzz: generated and mutated payloads through the re
     await drop()
   })
 
-  /**
-   * Connects as `deviceId` (client id = device id). A login the broker answers with "server
-   * unavailable" (its bound on concurrent logins) is tried again a few times, as firmware does.
-   */
   async function connect(deviceId: string): Promise<MqttClient> {
-    const opts = { clientId: deviceId, username: deviceId, password: secrets.get(deviceId) ?? '', reconnectPeriod: 0 }
-    let client: MqttClient | undefined
-    for (let attempt = 1; client === undefined; attempt++) {
-      try {
-        client = await mqtt.connectAsync(stack.url, opts)
-      } catch (err) {
-        if (attempt >= 5 || !/unavailable/i.test(String(err))) throw err
-        await new Promise((r) => setTimeout(r, 500 * attempt))
-      }
-    }
+    const client = await loginDevice(stack.url, deviceId, secrets.get(deviceId) ?? '')
     // A refused publication ends the connection; the lane notices the close and reconnects.
     client.on('error', () => undefined)
     clients.push(client)

@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import mqtt, { type MqttClient } from 'mqtt'
+import type { MqttClient } from 'mqtt'
+import { loginDevice } from './mqtt-login.ts'
 import { eventually, freePort } from './services.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
@@ -111,14 +112,8 @@ export async function startUp(dataDir: string, env: Record<string, string> = {})
       return sum
     },
     async connect(deviceId: string, secret: string) {
-      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
-        clientId: deviceId,
-        username: deviceId,
-        password: secret,
-        reconnectPeriod: 0,
-        // A busy machine and a database catching up after a restart can make a login slow.
-        connectTimeout: 30_000,
-      })
+      // A busy machine and a database catching up after a restart can make a login slow.
+      const client = await loginDevice(`mqtt://127.0.0.1:${mqttPort}`, deviceId, secret, { connectTimeout: 30_000 })
       // A dead server is an expected end in this suite; the publisher notices the close.
       client.on('error', () => undefined)
       clients.push(client)
