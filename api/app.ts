@@ -66,7 +66,8 @@ export interface AppOptions {
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
 
-const CONSOLE_DIR = path.resolve(import.meta.dirname, '../console')
+/** The built console (console/build.ts writes it on `npm install`, before tests, and from `up`). */
+const CONSOLE_DIR = path.resolve(import.meta.dirname, '../console/dist')
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
 
@@ -113,7 +114,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     transform: jsonSchemaTransform,
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  // The console: static files, no build step (console/).
+  // The console: the built single-page app (console/src), no CDN, nothing fetched at run time.
   await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', decorateReply: false })
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'))
   await app.register(auth, { db: deps.db })

@@ -5,10 +5,13 @@ import { ingestBench, type IngestBenchOptions } from './ingest.ts'
 import type { ScenarioName } from './protocol.ts'
 import { formatReport } from './report.ts'
 
-const USAGE = `housing-brain bench ingest|alerts|notify [options]
+const USAGE = `housing-brain bench ingest|alerts|notify|console [options]
 
   notify   alert raised → notification outbox → SMS accepted by a local HTTP sink: pages per second
            and latency (see bench/notify.ts: --alerts --concurrency --json)
+
+  console  the console's budgets in Chromium: first-load size, one live event on a board of 5,000
+           alerts, a 43,200-point chart (see bench/console.ts)
 
   alerts   device publish → rules engine → alert on the live stream, under background telemetry
            (see bench/alerts.ts: --rate --devices --faults --warmup --json)
@@ -119,6 +122,7 @@ const BENCHMARKS: Record<string, (ctx: CommandContext, args: string[]) => Promis
     const { notifyBench, parseNotifyOptions } = await import('./notify.ts')
     await notifyBench(ctx, parseNotifyOptions(args))
   },
+  console: async (ctx) => (await import('./console.ts')).consoleBench(ctx),
 }
 
 export async function bench(ctx: CommandContext): Promise<void> {

@@ -20,7 +20,7 @@ Commands:
              [--credentials FILE] [--duration SECONDS]
   migrate    apply database migrations and exit
   users      add|token|list|revoke users and API tokens (see housing-brain users)
-  bench      benchmarks: bench ingest | bench alerts (bench ingest --help for options)
+  bench      benchmarks: bench ingest | bench alerts | bench console (bench ingest --help for options)
 
 Configuration is read from the environment; see the README's configuration table.`
 

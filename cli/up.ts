@@ -3,6 +3,7 @@
 // admin token; Ctrl-C stops everything in order and exits 0.
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { ensureConsoleBuilt } from '../console/build.ts'
 import { UsageError } from '../core/errors.ts'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
@@ -47,6 +48,8 @@ export async function up(ctx: CommandContext): Promise<void> {
 
   const cfg = await demoPorts(ctx.cfg, ctx.log)
   const log = ctx.log
+  // `npm install` builds it; this covers a clone whose install skipped scripts, or edited sources.
+  if ((await ensureConsoleBuilt()) === 'no-vite') log.warn('the console is not built and Vite is not installed: install the dev dependencies or copy a build into console/dist')
   const database = await openDatabase(cfg, log, 'housing-brain up')
   const admin = await ensureAdminToken(database.db, cfg.dataDir)
   const demo = await ensureDemo(database.db, cfg.dataDir, log)

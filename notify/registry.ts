@@ -1,9 +1,10 @@
 // Which adapter serves which channel kind, with the schemas of its settings and secrets (checked
 // when a channel is configured through the API, so a bad setting fails there, not at 3 a.m.).
-// Each vendor adapter adds one line here.
+// The kinds themselves are listed once, in notify/channels/index.ts; this is the outbox's view of
+// them (tests hand the dispatcher a registry of their own).
 import type { z } from 'zod'
 import type { ChannelAdapter, ChannelKind } from './channel.ts'
-import { createHttpSmsChannel, httpSmsConfigSchema, httpSmsSecretsSchema } from './channels/sms-http.ts'
+import { channelConfigSchema, channelSchemas, createChannel } from './channels/index.ts'
 
 export interface AdapterEntry {
   settings: z.ZodType
@@ -11,6 +12,20 @@ export interface AdapterEntry {
   create(settings: unknown, secrets: unknown): ChannelAdapter
 }
 
-export const ADAPTERS: Partial<Record<ChannelKind, AdapterEntry>> = {
-  sms_http: { settings: httpSmsConfigSchema, secrets: httpSmsSecretsSchema, create: (s, k) => createHttpSmsChannel(s, k) },
+function entry(kind: ChannelKind): AdapterEntry {
+  return {
+    ...channelSchemas[kind],
+    create: (settings, secrets) => createChannel(channelConfigSchema.parse({ kind, settings, secrets })),
+  }
+}
+
+export const ADAPTERS: Record<ChannelKind, AdapterEntry> = {
+  email: entry('email'),
+  wecom: entry('wecom'),
+  dingtalk: entry('dingtalk'),
+  feishu: entry('feishu'),
+  sms_aliyun: entry('sms_aliyun'),
+  sms_tencent: entry('sms_tencent'),
+  sms_http: entry('sms_http'),
+  webpush: entry('webpush'),
 }

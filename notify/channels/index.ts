@@ -9,6 +9,7 @@ import { dingtalkSecretsSchema, dingtalkSettingsSchema, createDingtalkChannel } 
 import { createEmailChannel, emailSecretsSchema, emailSettingsSchema } from './email.ts'
 import { createFeishuChannel, feishuSecretsSchema, feishuSettingsSchema } from './feishu.ts'
 import type { ChannelDeps } from './http.ts'
+import { createHttpSmsChannel, httpSmsConfigSchema, httpSmsSecretsSchema } from './sms-http.ts'
 import { aliyunSmsSecretsSchema, aliyunSmsSettingsSchema, createAliyunSmsChannel } from './sms-aliyun.ts'
 import { createTencentSmsChannel, tencentSmsSecretsSchema, tencentSmsSettingsSchema } from './sms-tencent.ts'
 import { createWecomChannel, wecomSecretsSchema, wecomSettingsSchema } from './wecom.ts'
@@ -26,19 +27,11 @@ export const channelSchemas = {
   sms_aliyun: { settings: aliyunSmsSettingsSchema, secrets: aliyunSmsSecretsSchema },
   sms_tencent: { settings: tencentSmsSettingsSchema, secrets: tencentSmsSecretsSchema },
   webpush: { settings: webpushSettingsSchema, secrets: webpushSecretsSchema },
+  sms_http: { settings: httpSmsConfigSchema, secrets: httpSmsSecretsSchema },
 } as const
 
-const member = <K extends keyof typeof channelSchemas | 'sms_http', S extends z.ZodType, T extends z.ZodType>(kind: K, schemas: { settings: S; secrets: T }) =>
+const member = <K extends keyof typeof channelSchemas, S extends z.ZodType, T extends z.ZodType>(kind: K, schemas: { settings: S; secrets: T }) =>
   z.object({ kind: z.literal(kind), settings: schemas.settings, secrets: schemas.secrets })
-
-// ── sms_http ────────────────────────────────────────────────────────────────────────────────
-// The generic HTTP SMS gateway adapter lives in notify/channels/sms-http.ts (built on the outbox
-// branch). Until it is merged this member only reserves the kind: its settings and secrets are
-// opaque here and createChannel refuses it. When sms-http.ts lands, use its schemas here
-// (`httpSmsConfigSchema`, `httpSmsSecretsSchema`) and in the case below
-// `createHttpSmsChannel(config.settings, config.secrets, { fetch: d.fetch, now: () => new Date(d.now()) })`.
-const smsHttpConfigSchema = member('sms_http', { settings: z.record(z.string(), z.unknown()), secrets: z.record(z.string(), z.string()) })
-// ────────────────────────────────────────────────────────────────────────────────────────────
 
 export const channelConfigSchema = z.discriminatedUnion('kind', [
   member('email', channelSchemas.email),
@@ -47,7 +40,7 @@ export const channelConfigSchema = z.discriminatedUnion('kind', [
   member('feishu', channelSchemas.feishu),
   member('sms_aliyun', channelSchemas.sms_aliyun),
   member('sms_tencent', channelSchemas.sms_tencent),
-  smsHttpConfigSchema,
+  member('sms_http', channelSchemas.sms_http),
   member('webpush', channelSchemas.webpush),
 ])
 export type ChannelConfig = z.infer<typeof channelConfigSchema>
@@ -78,7 +71,7 @@ export function createChannel(config: ChannelConfig, deps: Partial<ChannelDeps> 
     case 'sms_tencent':
       return createTencentSmsChannel(config.settings, config.secrets, d)
     case 'sms_http':
-      throw new Error('the sms_http channel is built by notify/channels/sms-http.ts, which is not merged yet')
+      return createHttpSmsChannel(config.settings, config.secrets, { fetch: d.fetch, now: () => new Date(d.now()) })
     case 'webpush':
       return createWebpushChannel(config.settings, config.secrets, d)
   }

@@ -41,6 +41,11 @@ async function checkLoop(run: Awaited<ReturnType<typeof runUp>>) {
   const token = (await readFile(path.join(run.dataDir, 'admin-token'), 'utf8')).trim()
   expect(run.out()).toContain(token) // printed once, on first start
   expect((await stat(path.join(run.dataDir, 'admin-token'))).mode & 0o777).toBe(0o600)
+  // The built console is served: its page and the script it loads.
+  const page = await (await fetch(`http://127.0.0.1:${run.httpPort}/console/`)).text()
+  const script = /src="(\/console\/assets\/index-[^"]+\.js)"/.exec(page)?.[1]
+  expect(script).toBeDefined()
+  expect((await fetch(`http://127.0.0.1:${run.httpPort}${script ?? ''}`)).status).toBe(200)
   const creds = JSON.parse(await readFile(path.join(run.dataDir, 'demo-devices.json'), 'utf8')) as { id: string; kind: string }[]
   expect(creds.filter((c) => c.kind === 'elevator').length).toBeGreaterThanOrEqual(12)
   const elevator = creds.find((c) => c.kind === 'elevator')?.id ?? ''

@@ -1,0 +1,101 @@
+// `housing-brain bench console`: the console's budgets in real Chromium (Debian's /usr/bin/chromium,
+// dev dependency playwright-core), on the embedded database:
+// - first load of the operator desk: JS + CSS gzipped (target ≤ 250 KB);
+// - one live event applied to a board holding 5,000 unresolved alerts, measured in the page from
+//   the operator's POST of a new critical alert to its row on screen, so it is an upper bound that
+//   also holds the HTTP round trip and the database commit (target ≤ 50 ms for the apply alone);
+// - uPlot drawing 30 days at 1-minute buckets (43,200 points) as the device chart does (≤ 300 ms).
+// Figures are printed, not asserted: they depend on the machine.
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { chromium } from 'playwright-core'
+import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
+import { buildApp } from '../api/app.ts'
+import { ensureConsoleBuilt, initialSize } from '../console/build.ts'
+import type { CommandContext } from '../cli/main.ts'
+import { openDb } from '../core/db/client.ts'
+import { migrate } from '../core/db/migrate.ts'
+import { silentLogger } from '../core/log.ts'
+import { createMetrics } from '../core/metrics.ts'
+import { provisionCommunity, provisionDevices } from '../core/provision.ts'
+import { insertUser, issueToken } from '../core/repos/tokens.ts'
+
+const ALERTS = 5000
+const POINTS = 43_200
+const RUNS = 5
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+
+export async function consoleBench(_ctx: CommandContext): Promise<void> {
+  await ensureConsoleBuilt()
+  console.log(`console: ${initialSize()}`)
+  const db = await openDb({})
+  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  await provisionCommunity(db, { id: 'co-bench', name: 'Bench Property Co.' }, { id: 'cm-bench', name: 'Bench Community', lat: 31.11, lon: 121.38 })
+  await provisionDevices(db, [{ id: 'el-bench', kind: 'elevator', communityId: 'cm-bench' }])
+  const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger)
+  for (let i = 0; i < ALERTS; i++) {
+    await alerts.report({ ruleId: `bench-${i}`, deviceId: null, communityId: 'cm-bench', condition: 'active', source: 'operator', severity: 'warning', title: `Bench alert ${i}` }, 'bench')
+  }
+  const app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts }, silentLogger)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const addr = app.server.address()
+  const base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`
+  const token = (await issueToken(db, await insertUser(db, { name: 'bench-operator', role: 'operator' }))).token
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    await page.goto(`${base}/`)
+    await page.fill('#token', token)
+    await page.click('#login-form button[type=submit]')
+    await page.waitForSelector('#live.on')
+    await page.waitForFunction(`document.querySelector('#counts [data-state=open] b')?.textContent === '${ALERTS}'`, undefined, { timeout: 120_000 })
+    const live: number[] = []
+    const afterPost: number[] = []
+    for (let i = 0; i < RUNS; i++) {
+      const [total, tail] = await page.evaluate<[number, number]>(
+          `(async (title) => {
+            const t0 = performance.now()
+            const seen = new Promise((resolve) => {
+              const check = () => [...document.querySelectorAll('tr.alert-row td.title')].some((td) => td.textContent === title)
+              const obs = new MutationObserver(() => { if (check()) { obs.disconnect(); resolve(undefined) } })
+              obs.observe(document.body, { childList: true, subtree: true, characterData: true })
+            })
+            const posted = fetch('/api/v1/alerts', { method: 'POST', headers: { authorization: 'Bearer ${token}', 'content-type': 'application/json' },
+              body: JSON.stringify({ ruleId: title, deviceId: null, communityId: 'cm-bench', condition: 'active', source: 'operator', severity: 'critical', title }) })
+              .then(() => performance.now())
+            await seen
+            const t1 = performance.now()
+            return [t1 - t0, Math.max(0, t1 - (await posted))]
+          })` + `(${JSON.stringify(`Live ${i}`)})`,
+      )
+      live.push(total)
+      afterPost.push(tail)
+    }
+    console.log(`console: live event on a board of ${ALERTS} alerts, POST → row on screen: median ${median(live).toFixed(1)} ms, max ${Math.max(...live).toFixed(1)} ms (${RUNS} runs); after the POST's answer: median ${median(afterPost).toFixed(1)} ms`)
+
+    // uPlot as the device chart uses it, on the same page (the library's browser build).
+    const uplot = readFileSync(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'), 'utf8')
+    await page.evaluate(uplot)
+    const draws: number[] = []
+    for (let i = 0; i < RUNS; i++) {
+      draws.push(
+        await page.evaluate<number>(`(() => {
+          const n = ${POINTS}, now = Date.now() / 1000, xs = new Array(n), ys = new Array(n)
+          for (let i = 0; i < n; i++) { xs[i] = now - (n - i) * 60; ys[i] = 3 + Math.sin(i / 500) + Math.random() * 0.05 }
+          const el = document.createElement('div'); document.body.append(el)
+          const t0 = performance.now()
+          const u = new uPlot({ width: 1200, height: 260, scales: { x: { time: true } }, series: [{}, { stroke: '#0b4f6c' }, { stroke: '#c62828', dash: [6, 4] }] }, [xs, ys, xs.map(() => 1.5)], el)
+          const ms = performance.now() - t0
+          u.destroy(); el.remove()
+          return ms
+        })()`),
+      )
+    }
+    console.log(`console: uPlot chart of ${POINTS} points with a threshold line: median ${median(draws).toFixed(1)} ms, max ${Math.max(...draws).toFixed(1)} ms (${RUNS} runs)`)
+  } finally {
+    await browser.close()
+    await app.close()
+    await db.close()
+  }
+}

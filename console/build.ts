@@ -1,0 +1,56 @@
+// Builds the console when its output is missing or older than its sources. Runs from `npm install`
+// (the `prepare` script), before the console tests, and from `up` when the output is missing, so
+// the README's two commands give a served console on a fresh clone. A production install without
+// dev dependencies (no Vite) skips the build with a note instead of failing the install.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { gzipSync } from 'node:zlib'
+
+export const CONSOLE_ROOT = import.meta.dirname
+export const CONSOLE_DIST = path.join(CONSOLE_ROOT, 'dist')
+const SOURCES = ['src', 'public', 'index.html', 'vite.config.ts']
+
+function newest(p: string): number {
+  if (!existsSync(p)) return 0
+  const s = statSync(p)
+  if (!s.isDirectory()) return s.mtimeMs
+  return Math.max(s.mtimeMs, ...readdirSync(p).map((f) => newest(path.join(p, f))))
+}
+
+/** True when dist/index.html is missing or any source changed after it was written. */
+export function consoleStale(): boolean {
+  const built = path.join(CONSOLE_DIST, 'index.html')
+  if (!existsSync(built)) return true
+  const at = statSync(built).mtimeMs
+  return SOURCES.some((s) => newest(path.join(CONSOLE_ROOT, s)) > at)
+}
+
+/** Builds when stale; returns what happened. Never throws for a missing Vite (production install). */
+export async function ensureConsoleBuilt(force = false): Promise<'built' | 'fresh' | 'no-vite'> {
+  if (!force && !consoleStale()) return 'fresh'
+  // Named through a variable so the server's type-check does not load Vite's (DOM-flavoured) types.
+  const viteModule: string = 'vite'
+  let vite: { build(opts: { configFile: string }): Promise<unknown> }
+  try {
+    vite = (await import(viteModule)) as typeof vite
+  } catch {
+    return 'no-vite'
+  }
+  await vite.build({ configFile: path.join(CONSOLE_ROOT, 'vite.config.ts') })
+  return 'built'
+}
+
+/** What the first page load transfers: the scripts and styles index.html names, gzipped (level 9). */
+export function initialSize(): string {
+  const html = readFileSync(path.join(CONSOLE_DIST, 'index.html'), 'utf8')
+  const files = [...html.matchAll(/\/console\/(assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1] ?? '')
+  const bytes = files.reduce((sum, f) => sum + gzipSync(readFileSync(path.join(CONSOLE_DIST, f)), { level: 9 }).length, 0)
+  return `first load ${(bytes / 1024).toFixed(1)} KB of JS and CSS gzipped (${files.length} files)`
+}
+
+// `node --import tsx console/build.ts [--force]`
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.join(CONSOLE_ROOT, 'build.ts')) {
+  const outcome = await ensureConsoleBuilt(process.argv.includes('--force'))
+  if (outcome === 'no-vite') console.warn('console: Vite is not installed (production install); serving the console needs a prior build')
+  else console.log(`console: ${outcome === 'built' ? 'built into' : 'up to date in'} ${path.relative(process.cwd(), CONSOLE_DIST)}; ${initialSize()}`)
+}

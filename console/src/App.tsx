@@ -1,0 +1,64 @@
+// The shell: sign-in until there is a user, then the header and the view the route names, limited
+// to the views the user's role may open.
+import { useEffect, useState } from 'preact/hooks'
+import { Header } from './components/Header.tsx'
+import { SignIn } from './components/SignIn.tsx'
+import { lang, t } from './i18n/index.ts'
+import { token } from './lib/api.ts'
+import { route } from './lib/router.ts'
+import { me, NAV, signIn, type View } from './lib/session.ts'
+import { useStore } from './lib/store.ts'
+import { Board } from './views/Board.tsx'
+import { Crew } from './views/Crew.tsx'
+import { Devices } from './views/Devices.tsx'
+import { lazy } from './components/Lazy.tsx'
+
+const MapView = lazy(() => import('./views/MapView.tsx').then((m) => m.MapView))
+const DevicePage = lazy(() => import('./views/DevicePage.tsx').then((m) => m.DevicePage))
+const Ranking = lazy(() => import('./views/Ranking.tsx').then((m) => m.Ranking))
+const Resident = lazy(() => import('./views/Resident.tsx').then((m) => m.Resident))
+
+function Main({ views }: { views: View[] }) {
+  const [name, arg] = useStore(route)
+  const wanted = (name === 'alert' ? 'board' : name === 'device' ? 'devices' : name) as View
+  const view = views.includes(wanted) ? wanted : views[0]
+  switch (view) {
+    case 'board':
+      return <Board openId={name === 'alert' && arg ? Number(arg) : undefined} />
+    case 'map':
+      return <MapView />
+    case 'devices':
+      return name === 'device' && arg ? <DevicePage id={arg} /> : <Devices />
+    case 'ranking':
+      return <Ranking companyId={arg} />
+    case 'crew':
+      return <Crew />
+    case 'resident':
+      return <Resident />
+    case undefined:
+      return <p class="empty">{t('common.none')}</p>
+  }
+}
+
+export function App() {
+  const user = useStore(me)
+  const saved = useStore(token)
+  useStore(lang)
+  const [restoring, setRestoring] = useState(saved !== null && user === null)
+  useEffect(() => {
+    document.documentElement.lang = lang.get()
+    if (saved !== null && user === null) void signIn(saved).catch(() => undefined).finally(() => setRestoring(false))
+    // Only on first load: a later sign-in goes through the form.
+  }, [])
+  if (restoring) return <p class="empty">{t('common.loading')}</p>
+  if (!user) return <SignIn />
+  const views = NAV[user.role]
+  return (
+    <>
+      <Header user={user} views={views} />
+      <main>
+        <Main views={views} />
+      </main>
+    </>
+  )
+}

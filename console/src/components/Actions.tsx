@@ -1,0 +1,62 @@
+// The lifecycle buttons of one alert with a note; big on a phone. Resolving asks for a note when
+// `noteToResolve` is set (the crew view), so the history says what was done.
+import { useState } from 'preact/hooks'
+import { t } from '../i18n/index.ts'
+import { act } from '../lib/alerts.ts'
+import { ApiError } from '../lib/api.ts'
+import type { Alert } from '../lib/types.ts'
+
+export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert; noteToResolve?: boolean; onDone?: () => void }) {
+  const [note, setNote] = useState('')
+  const [error, setError] = useState('')
+  const [busy, setBusy] = useState(false)
+  const run = async (action: 'ack' | 'start' | 'resolve' | 'comment') => {
+    if ((action === 'comment' || (action === 'resolve' && noteToResolve)) && !note.trim()) return setError(t('crew.noteNeeded'))
+    setBusy(true)
+    setError('')
+    try {
+      await act(alert.id, action, note.trim() || undefined)
+      setNote('')
+      onDone?.()
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+  const open = alert.state === 'open'
+  const resolved = alert.state === 'resolved'
+  return (
+    <div class="actions">
+      <label>
+        <span>{noteToResolve ? t('crew.resolveNote') : t('alert.note')}</span>
+        <textarea class="note" rows={2} placeholder={t('alert.noteHint')} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+      </label>
+      <div class="buttons">
+        {open && (
+          <button type="button" class="primary big" data-action="ack" disabled={busy} onClick={() => void run('ack')}>
+            {t('alert.ack')}
+          </button>
+        )}
+        {alert.state === 'acknowledged' && (
+          <button type="button" class="primary big" data-action="start" disabled={busy} onClick={() => void run('start')}>
+            {t('alert.start')}
+          </button>
+        )}
+        {!resolved && (
+          <button type="button" class="big" data-action="resolve" disabled={busy} onClick={() => void run('resolve')}>
+            {t('alert.resolve')}
+          </button>
+        )}
+        <button type="button" class="ghost big" data-action="comment" disabled={busy} onClick={() => void run('comment')}>
+          {t('alert.comment')}
+        </button>
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  )
+}

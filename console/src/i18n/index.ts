@@ -1,0 +1,73 @@
+// Language: from the browser on first visit, then the user's remembered choice. Strings, numbers,
+// dates, durations and metric units all go through here so nothing visible stays in one language.
+import { store } from '../lib/store.ts'
+import { en, type Key } from './en.ts'
+import { zhCN } from './zh-CN.ts'
+
+export type Lang = 'en' | 'zh-CN'
+export const LANGS: Record<Lang, Record<Key, string>> = { en, 'zh-CN': zhCN }
+const LANG_KEY = 'hb-lang'
+
+function initialLang(): Lang {
+  // Also imported by unit tests under Node, where neither exists.
+  const { localStorage: storage, navigator: nav } = globalThis as { localStorage?: Storage; navigator?: Navigator }
+  const saved = storage?.getItem(LANG_KEY)
+  if (saved === 'en' || saved === 'zh-CN') return saved
+  const wanted = nav?.languages ?? []
+  return wanted.some((l) => l.toLowerCase().startsWith('zh')) ? 'zh-CN' : 'en'
+}
+
+export const lang = store<Lang>(initialLang())
+
+export function setLang(l: Lang): void {
+  localStorage.setItem(LANG_KEY, l)
+  document.documentElement.lang = l
+  lang.set(l)
+}
+
+export function t(key: Key, vars: Record<string, string | number> = {}): string {
+  const text = LANGS[lang.get()][key]
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m))
+}
+
+/** A key built at run time (metric, rule, unit); undefined when the catalogue has none. */
+export function tMaybe(key: string): string | undefined {
+  const table: Record<string, string> = LANGS[lang.get()]
+  return Object.hasOwn(table, key) ? table[key] : undefined
+}
+
+export function num(v: number, digits = 2): string {
+  return new Intl.NumberFormat(lang.get(), { maximumFractionDigits: digits }).format(v)
+}
+
+export function dateTime(iso: string | number | Date): string {
+  return new Intl.DateTimeFormat(lang.get(), { dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso))
+}
+
+/** "3 min", "2 h 5 min", "4 d" in the current language. */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(Math.abs(ms) / 1000))
+  const unit = (n: number, u: 'second' | 'minute' | 'hour' | 'day') =>
+    new Intl.NumberFormat(lang.get(), { style: 'unit', unit: u, unitDisplay: 'short' }).format(n)
+  if (s < 60) return unit(s, 'second')
+  if (s < 3600) return unit(Math.floor(s / 60), 'minute')
+  if (s < 86_400) return `${unit(Math.floor(s / 3600), 'hour')} ${unit(Math.floor((s % 3600) / 60), 'minute')}`
+  return unit(Math.floor(s / 86_400), 'day')
+}
+
+export function metricName(metric: string): string {
+  return tMaybe(`metric.${metric}`) ?? metric
+}
+
+export function unitLabel(unit: string): string {
+  return tMaybe(`unit.${unit}`) ?? unit
+}
+
+/** Alert titles from the rule catalogue and residents' reports, in the current language. */
+export function alertTitle(a: { ruleId: string; title: string; source: string }): string {
+  const known = tMaybe(`rule.${a.ruleId}`)
+  if (known !== undefined) return known
+  const report = /^Resident report: (.*)$/s.exec(a.title)
+  if (a.source === 'resident' && report?.[1] !== undefined) return t('rule.resident', { title: report[1] })
+  return a.title
+}

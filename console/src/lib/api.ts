@@ -1,0 +1,54 @@
+// The API client: the signed-in user's bearer token on every request; API errors keep their code
+// and message so forms can show them next to the field they concern.
+import { store } from './store.ts'
+
+const TOKEN_KEY = 'hb-token'
+export const token = store<string | null>(localStorage.getItem(TOKEN_KEY))
+
+export function setToken(t: string | null): void {
+  if (t === null) localStorage.removeItem(TOKEN_KEY)
+  else localStorage.setItem(TOKEN_KEY, t)
+  token.set(t)
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export function authHeaders(): Record<string, string> {
+  const t = token.get()
+  return t ? { authorization: `Bearer ${t}` } : {}
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(path, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: { ...authHeaders(), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: init.body === undefined ? null : JSON.stringify(init.body),
+  })
+  const body = (res.status === 204 ? null : await res.json().catch(() => null)) as { code?: string; message?: string } | null
+  if (!res.ok) {
+    if (res.status === 401) setToken(null)
+    throw new ApiError(res.status, body?.code ?? 'http_error', body?.message ?? `HTTP ${res.status}`)
+  }
+  return body as T
+}
+
+/** Every page of a cursor-paginated list, up to `max` items. */
+export async function all<T>(path: string, max = 5000): Promise<T[]> {
+  const out: T[] = []
+  let cursor: string | number | null = null
+  const sep = path.includes('?') ? '&' : '?'
+  do {
+    const page: { items: T[]; nextCursor: string | number | null } = await api(`${path}${sep}limit=1000${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`)
+    out.push(...page.items)
+    cursor = page.nextCursor
+  } while (cursor !== null && out.length < max)
+  return out
+}

@@ -1,0 +1,37 @@
+// Names instead of ids: the companies, communities and devices the user may see, loaded once per
+// sign-in (a few thousand rows at most in a district) and looked up by id everywhere.
+import { all, api } from './api.ts'
+import { store } from './store.ts'
+import type { Community, Company, Device, Me, Rule } from './types.ts'
+
+export interface Registry {
+  companies: Map<string, Company>
+  communities: Map<string, Community>
+  devices: Map<string, Device>
+  rules: Map<string, Rule>
+}
+
+const empty = (): Registry => ({ companies: new Map(), communities: new Map(), devices: new Map(), rules: new Map() })
+export const registry = store<Registry>(empty())
+
+const byId = <T extends { id: string }>(items: T[]) => new Map(items.map((x) => [x.id, x]))
+const orEmpty = async <T>(p: Promise<T[]>): Promise<T[]> => p.catch(() => [])
+
+export async function loadRegistry(me: Me): Promise<void> {
+  const office = me.role === 'admin' || me.role === 'operator' || me.role === 'crew'
+  const [companies, communities, devices, rules] = await Promise.all([
+    office ? orEmpty(api<{ items: Company[] }>('/api/v1/companies').then((r) => r.items)) : [],
+    orEmpty(api<{ items: Community[] }>('/api/v1/communities').then((r) => r.items)),
+    office ? orEmpty(all<Device>('/api/v1/devices')) : [],
+    office ? orEmpty(api<{ items: Rule[] }>('/api/v1/rules').then((r) => r.items)) : [],
+  ])
+  registry.set({ companies: byId(companies), communities: byId(communities), devices: byId(devices), rules: byId(rules) })
+}
+
+export function clearRegistry(): void {
+  registry.set(empty())
+}
+
+export const companyName = (id: string | null): string => (id === null ? '' : (registry.get().companies.get(id)?.name ?? id))
+export const communityName = (id: string | null): string => (id === null ? '' : (registry.get().communities.get(id)?.name ?? id))
+export const deviceName = (id: string | null): string => (id === null ? '' : (registry.get().devices.get(id)?.name ?? id))

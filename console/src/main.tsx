@@ -1,0 +1,12 @@
+// Entry point: mounts the app and registers the service worker (the crew's phone installs the
+// console as an app and opens it without a network round-trip for the shell).
+import { render } from 'preact'
+import { App } from './App.tsx'
+import './style.css'
+
+const root = document.getElementById('app')
+if (root) render(<App />, root)
+
+if ('serviceWorker' in navigator) {
+  void navigator.serviceWorker.register('/console/sw.js', { scope: '/console/' }).catch(() => undefined)
+}

@@ -1,0 +1,100 @@
+// One alert: what, where, deadlines, the lifecycle actions and the history. It reloads the
+// history whenever the live stream changes the alert.
+import { useEffect, useState } from 'preact/hooks'
+import { Actions } from '../components/Actions.tsx'
+import { Sev, State } from '../components/Badges.tsx'
+import { Deadline } from '../components/Deadline.tsx'
+import { History } from '../components/History.tsx'
+import { alertTitle, dateTime, t } from '../i18n/index.ts'
+import { alerts } from '../lib/alerts.ts'
+import { api } from '../lib/api.ts'
+import { formatValue } from '../lib/metrics.ts'
+import { communityName, companyName, deviceName, registry } from '../lib/registry.ts'
+import { href } from '../lib/router.ts'
+import { useStore } from '../lib/store.ts'
+import type { Alert, AlertEvent } from '../lib/types.ts'
+
+type Detail = Alert & { history: AlertEvent[] }
+
+export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }) {
+  const live = useStore(alerts).get(id)
+  const [detail, setDetail] = useState<Detail | null>(null)
+  const [error, setError] = useState('')
+  useEffect(() => {
+    api<Detail>(`/api/v1/alerts/${id}`).then(setDetail, (err: unknown) => setError(String(err)))
+  }, [id, live])
+  const a = detail
+  const device = a?.deviceId ? registry.get().devices.get(a.deviceId) : undefined
+  const metric = a ? registry.get().rules.get(a.ruleId)?.definition.params?.metric : undefined
+  return (
+    <aside id="detail" class="detail" aria-labelledby="detail-title">
+      <button type="button" class="ghost close" onClick={onClose} aria-label={t('alert.close')}>
+        ×
+      </button>
+      {error && <p class="error">{t('common.error', { message: error })}</p>}
+      {!a ? (
+        <p>{t('common.loading')}</p>
+      ) : (
+        <>
+          <h2 id="detail-title">{alertTitle(a)}</h2>
+          <p>
+            <Sev s={a.severity} /> <State s={a.state} /> <Deadline alert={a} />
+          </p>
+          <dl class="facts">
+            <dt>{t('col.where')}</dt>
+            <dd>{[communityName(a.communityId), a.location].filter(Boolean).join(' · ')}</dd>
+            <dt>{t('col.company')}</dt>
+            <dd>{companyName(a.companyId) || t('common.none')}</dd>
+            <dt>{t('col.raised')}</dt>
+            <dd>{dateTime(a.raisedAt)}</dd>
+            {a.deviceId && (
+              <>
+                <dt>{t('alert.device')}</dt>
+                <dd>
+                  <a href={href('device', a.deviceId)}>{deviceName(a.deviceId)}</a>
+                </dd>
+              </>
+            )}
+            {a.reason && (
+              <>
+                <dt>{t('alert.reason')}</dt>
+                <dd>{a.reason}</dd>
+              </>
+            )}
+            {a.predictedAt && (
+              <>
+                <dt>{t('alert.predicted')}</dt>
+                <dd>{dateTime(a.predictedAt)}</dd>
+              </>
+            )}
+            {a.reportedBy && (
+              <>
+                <dt>{t('alert.reportedBy')}</dt>
+                <dd>{a.reportedBy}</dd>
+              </>
+            )}
+            {a.photoUrl && (
+              <>
+                <dt>{t('alert.photo')}</dt>
+                <dd>
+                  <a href={a.photoUrl} target="_blank" rel="noopener noreferrer">
+                    {a.photoUrl}
+                  </a>
+                </dd>
+              </>
+            )}
+            {device && metric && a.lastValue !== null && (
+              <>
+                <dt>{t('alert.value')}</dt>
+                <dd>{formatValue(device.kind, metric, a.lastValue)}</dd>
+              </>
+            )}
+          </dl>
+          <Actions alert={a} />
+          <h3>{t('alert.history')}</h3>
+          <History events={a.history} />
+        </>
+      )}
+    </aside>
+  )
+}

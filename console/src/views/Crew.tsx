@@ -1,0 +1,39 @@
+// The crew's phone view: their company's unresolved alerts, nearest deadline first, each a card
+// with big buttons for the next step. Made for one thumb on a 390 px screen.
+import { useState } from 'preact/hooks'
+import { Actions } from '../components/Actions.tsx'
+import { Sev, State } from '../components/Badges.tsx'
+import { Deadline, dueOf } from '../components/Deadline.tsx'
+import { alertTitle, t } from '../i18n/index.ts'
+import { alerts, unresolved } from '../lib/alerts.ts'
+import { communityName, deviceName } from '../lib/registry.ts'
+import { useStore } from '../lib/store.ts'
+
+export function Crew() {
+  const list = [...useStore(alerts).values()].filter(unresolved).sort((a, b) => (dueOf(a)?.at ?? 0) - (dueOf(b)?.at ?? 0))
+  const [open, setOpen] = useState<number | null>(null)
+  return (
+    <section class="crew">
+      <h1>{t('crew.title')}</h1>
+      {list.length === 0 && <p class="empty">{t('crew.empty')}</p>}
+      <ul id="jobs" class="jobs">
+        {list.map((a) => (
+          <li key={a.id} class={`job sev-${a.severity}`} data-id={a.id}>
+            <button type="button" class="job-head" aria-expanded={open === a.id} onClick={() => setOpen(open === a.id ? null : a.id)}>
+              <span class="job-title">{alertTitle(a)}</span>
+              <span class="job-where">
+                {communityName(a.communityId)}
+                {a.deviceId ? ` · ${deviceName(a.deviceId)}` : ''}
+                {a.location ? ` · ${a.location}` : ''}
+              </span>
+              <span class="job-meta">
+                <Sev s={a.severity} /> <State s={a.state} /> <Deadline alert={a} />
+              </span>
+            </button>
+            {open === a.id && <Actions alert={a} noteToResolve />}
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}

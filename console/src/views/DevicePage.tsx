@@ -1,0 +1,127 @@
+// A device: status, newest values with units, and a chart of each metric's history over a chosen
+// range (bucketed by the readings API), with its rule thresholds and alert periods.
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import { Sev, State } from '../components/Badges.tsx'
+import { Chart, type Series } from '../components/Chart.tsx'
+import { alertTitle, dateTime, t } from '../i18n/index.ts'
+import { api } from '../lib/api.ts'
+import { formatValue, metricLabel } from '../lib/metrics.ts'
+import { communityName, registry } from '../lib/registry.ts'
+import { href } from '../lib/router.ts'
+import { useStore } from '../lib/store.ts'
+import type { Alert, Device, Rule } from '../lib/types.ts'
+
+/** Range → bucket: a few hundred points per chart whatever the range. */
+export const RANGES = { '1h': ['1h', '1m'], '6h': ['6h', '1m'], '24h': ['24h', '5m'], '7d': ['7d', '30m'], '30d': ['30d', '2h'], '90d': ['90d', '6h'] } as const
+type Range = keyof typeof RANGES
+const MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 }
+const toMs = (d: string) => Number(d.slice(0, -1)) * (MS[d.slice(-1)] ?? 0)
+
+interface Latest {
+  metric: string
+  ts: string
+  value: number
+}
+type DeviceDetail = Device & { status: 'online' | 'offline' | null; statusChangedAt: string | null }
+
+/** Threshold levels of the rules watching this metric of this device (per-device overrides win). */
+export function thresholdsFor(rules: Iterable<Rule>, device: Device, metric: string): number[] {
+  const out = new Set<number>()
+  for (const r of rules) {
+    const d = r.definition
+    if (!r.enabled || (d.type !== 'threshold' && d.type !== 'forecast') || d.params?.metric !== metric) continue
+    if (d.scope?.kind !== undefined ? d.scope.kind !== device.kind : d.scope?.deviceId !== device.id) continue
+    const v = d.overrides?.[device.id]?.value ?? d.params.value
+    if (typeof v === 'number') out.add(v)
+  }
+  return [...out]
+}
+
+function MetricChart({ device, metric, range, periods }: { device: Device; metric: string; range: Range; periods: [number, number][] }) {
+  const reg = useStore(registry)
+  const [data, setData] = useState<Series | null>(null)
+  useEffect(() => {
+    const [span, bucket] = RANGES[range]
+    const from = new Date(Date.now() - toMs(span)).toISOString()
+    const q = new URLSearchParams({ metric, from, bucket, agg: 'avg', limit: '10000' })
+    void api<{ points: { ts: string; value: number }[] }>(`/api/v1/devices/${encodeURIComponent(device.id)}/readings?${q.toString()}`).then((r) =>
+      setData({ ts: r.points.map((p) => Date.parse(p.ts)), values: r.points.map((p) => p.value) }),
+    )
+  }, [device.id, metric, range])
+  const thresholds = useMemo(() => thresholdsFor(reg.rules.values(), device, metric), [reg, device, metric])
+  const fmt = useMemo(() => (v: number) => formatValue(device.kind, metric, v), [device.kind, metric])
+  return (
+    <figure class="metric-chart" data-metric={metric}>
+      <figcaption>{metricLabel(device.kind, metric)}</figcaption>
+      {data === null ? <p>{t('common.loading')}</p> : data.ts.length === 0 ? <p class="muted">{t('device.noData')}</p> : <Chart label={metricLabel(device.kind, metric)} data={data} thresholds={thresholds} periods={periods} fmt={fmt} />}
+    </figure>
+  )
+}
+
+export function DevicePage({ id }: { id: string }) {
+  const [device, setDevice] = useState<DeviceDetail | null>(null)
+  const [latest, setLatest] = useState<Latest[]>([])
+  const [history, setHistory] = useState<Alert[]>([])
+  const [range, setRange] = useState<Range>('24h')
+  const [error, setError] = useState('')
+  useEffect(() => {
+    const path = `/api/v1/devices/${encodeURIComponent(id)}`
+    Promise.all([api<DeviceDetail>(path), api<{ values: Latest[] }>(`${path}/latest`), api<{ items: Alert[] }>(`/api/v1/alerts?device=${encodeURIComponent(id)}&limit=50`)]).then(
+      ([d, l, a]) => {
+        setDevice(d)
+        setLatest(l.values)
+        setHistory(a.items)
+      },
+      (err: unknown) => setError(String(err)),
+    )
+  }, [id])
+  const periods = useMemo(() => history.map((a): [number, number] => [Date.parse(a.raisedAt), Date.parse(a.resolvedAt ?? a.clearedAt ?? new Date().toISOString())]), [history])
+  if (error) return <p class="error">{t('common.error', { message: error })}</p>
+  if (!device) return <p>{t('common.loading')}</p>
+  const status = device.status === null ? t('device.unknown') : t(`device.${device.status}`)
+  return (
+    <section class="device">
+      <h1 id="device-title">
+        {device.name ?? device.id} <span class="muted">· {t(`kind.${device.kind}`)}</span>
+      </h1>
+      <p>
+        {communityName(device.communityId)} · {t('device.status')}: <b class={`status ${device.status ?? 'unknown'}`}>{status}</b>
+        {device.statusChangedAt && <span class="muted"> ({dateTime(device.statusChangedAt)})</span>}
+      </p>
+      <h2>{t('device.latest')}</h2>
+      {latest.length === 0 ? (
+        <p class="muted">{t('device.noValues')}</p>
+      ) : (
+        <dl id="latest" class="latest">
+          {latest.map((v) => (
+            <div key={v.metric}>
+              <dt>{metricLabel(device.kind, v.metric)}</dt>
+              <dd>
+                <b>{formatValue(device.kind, v.metric, v.value)}</b> <span class="muted small">{dateTime(v.ts)}</span>
+              </dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      <h2>{t('device.chart')}</h2>
+      <div class="ranges" role="group" aria-label={t('device.range')}>
+        {(Object.keys(RANGES) as Range[]).map((r) => (
+          <button key={r} type="button" class={r === range ? 'primary' : ''} aria-pressed={r === range} data-range={r} onClick={() => setRange(r)}>
+            {t(`range.${r}`)}
+          </button>
+        ))}
+      </div>
+      {latest.map((v) => (
+        <MetricChart key={v.metric} device={device} metric={v.metric} range={range} periods={periods} />
+      ))}
+      <h2>{t('device.alerts')}</h2>
+      <ul class="plain">
+        {history.map((a) => (
+          <li key={a.id}>
+            <Sev s={a.severity} /> <State s={a.state} /> <a href={href('alert', a.id)}>{alertTitle(a)}</a> <span class="muted small">{dateTime(a.raisedAt)}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}

@@ -1,0 +1,111 @@
+// The district map: communities at their registered coordinates and their devices around them,
+// each coloured by its worst unresolved alert, offline devices grey and dashed. Vector drawing
+// only, so it works with no network; a base tile URL is an optional, remembered setting.
+import L from 'leaflet'
+import 'leaflet/dist/leaflet.css'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { t } from '../i18n/index.ts'
+import { alerts } from '../lib/alerts.ts'
+import { registry } from '../lib/registry.ts'
+import { go } from '../lib/router.ts'
+import { useStore } from '../lib/store.ts'
+import { health, SEV_COLOUR } from '../lib/worst.ts'
+
+const TILES_KEY = 'hb-tiles'
+/** Devices have no coordinates of their own: they are drawn on a ring this far around their community. */
+const RING_M = 60
+const M_PER_DEG_LAT = 111_320
+
+export const markerClass = (id: string) => id.replace(/[^A-Za-z0-9_-]/g, '_')
+
+export function MapView() {
+  const box = useRef<HTMLDivElement>(null)
+  const map = useRef<L.Map | null>(null)
+  const layer = useRef<L.LayerGroup | null>(null)
+  const [tiles, setTiles] = useState(localStorage.getItem(TILES_KEY) ?? '')
+  const reg = useStore(registry)
+  const list = useStore(alerts)
+  const h = useMemo(() => health(list.values()), [list])
+  const placed = [...reg.communities.values()].filter((c) => c.lat !== null && c.lon !== null)
+  const unplaced = [...reg.communities.values()].filter((c) => c.lat === null || c.lon === null)
+
+  useEffect(() => {
+    if (!box.current) return
+    map.current = L.map(box.current, { attributionControl: false, preferCanvas: false }).setView([31.11, 121.38], 12)
+    layer.current = L.layerGroup().addTo(map.current)
+    return () => map.current?.remove()
+  }, [])
+
+  useEffect(() => {
+    const m = map.current
+    if (!m || !tiles) return
+    const tileLayer = L.tileLayer(tiles, { maxZoom: 19 }).addTo(m)
+    return () => tileLayer.remove()
+  }, [tiles])
+
+  useEffect(() => {
+    const group = layer.current
+    const m = map.current
+    if (!group || !m) return
+    group.clearLayers()
+    const bounds: L.LatLngExpression[] = []
+    for (const c of placed) {
+      const at: [number, number] = [c.lat ?? 0, c.lon ?? 0]
+      bounds.push(at)
+      const devices = [...reg.devices.values()].filter((d) => d.communityId === c.id)
+      devices.forEach((d, i) => {
+        const angle = (2 * Math.PI * i) / devices.length
+        const pos: [number, number] = [at[0] + (RING_M * Math.sin(angle)) / M_PER_DEG_LAT, at[1] + (RING_M * Math.cos(angle)) / (M_PER_DEG_LAT * Math.cos((at[0] * Math.PI) / 180))]
+        const offline = h.devices.offline.has(d.id)
+        const sev = h.devices.worst.get(d.id)
+        const colour = offline ? SEV_COLOUR.offline : SEV_COLOUR[sev ?? 'ok']
+        const alert = h.devices.alertOf.get(d.id)
+        L.circleMarker(pos, { radius: 7, color: '#fff', weight: 2, fillColor: colour, fillOpacity: 1, dashArray: offline ? '3 3' : '', className: `marker device m-${markerClass(d.id)}${sev ? ` sev-${sev}` : ''}${offline ? ' offline' : ''}` })
+          .bindTooltip(`${d.name ?? d.id} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
+          .on('click', () => (alert ? go('alert', alert.id) : go('device', d.id)))
+          .addTo(group)
+      })
+      const sev = h.communities.worst.get(c.id)
+      L.circleMarker(at, { radius: 14, color: '#fff', weight: 3, fillColor: SEV_COLOUR[sev ?? 'ok'], fillOpacity: 0.9, className: `marker community m-${markerClass(c.id)}${sev ? ` sev-${sev}` : ''}` })
+        .bindTooltip(c.name, { permanent: true, direction: 'top', offset: [0, -14] })
+        .bindPopup(`${c.name} · ${t('map.devices', { n: devices.length })}`)
+        .addTo(group)
+    }
+    if (bounds.length > 0) m.fitBounds(L.latLngBounds(bounds).pad(0.3), { maxZoom: 17 })
+  }, [reg, h])
+
+  return (
+    <section class="map-view">
+      <div class="legend" aria-label={t('map.legend')}>
+        <span>{t('map.legend')}:</span>
+        {(['critical', 'major', 'minor', 'warning'] as const).map((s) => (
+          <span key={s}>
+            <i style={{ background: SEV_COLOUR[s] }} /> {t(`severity.${s}`)}
+          </span>
+        ))}
+        <span>
+          <i style={{ background: SEV_COLOUR.ok }} /> {t('map.ok')}
+        </span>
+        <span>
+          <i style={{ background: SEV_COLOUR.offline }} /> {t('map.offline')}
+        </span>
+      </div>
+      <div ref={box} id="map" class="map" role="region" aria-label={t('map.title')} />
+      {unplaced.length > 0 && <p class="muted">{t('map.noCoords', { names: unplaced.map((c) => c.name).join(', ') })}</p>}
+      <details class="tiles">
+        <summary>{t('map.tiles')}</summary>
+        <input
+          type="url"
+          aria-label={t('map.tiles')}
+          placeholder={t('map.tilesHint')}
+          value={tiles}
+          onChange={(e) => {
+            const v = e.currentTarget.value.trim()
+            localStorage.setItem(TILES_KEY, v)
+            setTiles(v)
+          }}
+        />
+      </details>
+    </section>
+  )
+}

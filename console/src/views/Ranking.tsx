@@ -1,0 +1,149 @@
+// The companies ranked for the last 30 days: score, each component, the change against the 30
+// days before (arrows), the CSV download, and a drill-down per company.
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import { Sev } from '../components/Badges.tsx'
+import { ScoreHistory } from '../components/ScoreHistory.tsx'
+import { dateTime, duration, num, t } from '../i18n/index.ts'
+import { api, authHeaders } from '../lib/api.ts'
+import { communityName } from '../lib/registry.ts'
+import { href } from '../lib/router.ts'
+import type { Severity } from '../lib/types.ts'
+
+const COMPONENTS = ['ack', 'resolve', 'speed', 'quality', 'satisfaction'] as const
+
+interface Row {
+  companyId: string
+  name: string
+  alerts: number
+  components: Record<(typeof COMPONENTS)[number], number | null>
+  score: number | null
+  rank: number | null
+  change: { score: number | null; rank: number | null }
+}
+interface Drill {
+  communities: { communityId: string; name: string; alerts: number; resolved: number; ttrMedianS: number | null }[]
+  slowest: { id: number; title: string; severity: Severity; raisedAt: string; ttrS: number | null }[]
+}
+
+const pct = (v: number | null) => (v === null ? t('common.none') : `${num(v * 100, 0)}%`)
+
+function Change({ score, rank }: { score: number | null; rank: number | null }) {
+  if (score === null) return <span class="muted">{t('common.none')}</span>
+  const dir = score > 0 ? 'up' : score < 0 ? 'down' : 'flat'
+  const arrow = dir === 'up' ? '▲' : dir === 'down' ? '▼' : '▬'
+  return (
+    <span class={`change ${dir}`}>
+      {arrow} {num(score, 1)}
+      {rank ? ` (${rank > 0 ? '+' : ''}${rank})` : ''}
+    </span>
+  )
+}
+
+async function downloadCsv(): Promise<void> {
+  // The CSV needs the bearer token, so it is fetched and handed to the browser as a file.
+  const res = await fetch('/api/v1/evaluation/ranking.csv', { headers: authHeaders() })
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'ranking.csv'
+  const a = document.createElement('a')
+  a.href = URL.createObjectURL(await res.blob())
+  a.download = name
+  a.click()
+  URL.revokeObjectURL(a.href)
+}
+
+function CompanyDrill({ id }: { id: string }) {
+  const [d, setD] = useState<Drill | null>(null)
+  useEffect(() => void api<Drill>(`/api/v1/evaluation/companies/${encodeURIComponent(id)}`).then(setD), [id])
+  if (!d) return <p>{t('common.loading')}</p>
+  return (
+    <div class="drill" id="drill">
+      <h3>{t('ranking.communities')}</h3>
+      <table class="alerts">
+        <tbody>
+          {d.communities.map((c) => (
+            <tr key={c.communityId}>
+              <td data-label={t('filter.community')}>{c.name || communityName(c.communityId)}</td>
+              <td data-label={t('ranking.alerts')}>{c.alerts}</td>
+              <td data-label={t('ranking.ttr')}>{c.ttrMedianS === null ? t('common.none') : duration(c.ttrMedianS * 1000)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3>{t('ranking.slowest')}</h3>
+      <ul class="plain">
+        {d.slowest.map((a) => (
+          <li key={a.id}>
+            <Sev s={a.severity} /> <a href={href('alert', a.id)}>{a.title}</a> <span class="muted small">{dateTime(a.raisedAt)} · {a.ttrS === null ? t('common.none') : duration(a.ttrS * 1000)}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  )
+}
+
+export function Ranking({ companyId }: { companyId?: string | undefined }) {
+  const [rows, setRows] = useState<Row[] | null>(null)
+  const names = useMemo(() => new Map((rows ?? []).map((r) => [r.companyId, r.name])), [rows])
+  useEffect(() => void api<{ items: Row[] }>('/api/v1/evaluation/ranking').then((r) => setRows(r.items)), [])
+  return (
+    <section class="ranking">
+      <h1>{t('ranking.title')}</h1>
+      <p class="muted">
+        {t('ranking.period')} ·{' '}
+        <button type="button" class="link" id="csv" onClick={() => void downloadCsv()}>
+          {t('ranking.csv')}
+        </button>
+      </p>
+      {rows === null ? (
+        <p>{t('common.loading')}</p>
+      ) : rows.length === 0 ? (
+        <p class="empty">{t('ranking.empty')}</p>
+      ) : (
+        <table id="ranking" class="alerts">
+          <thead>
+            <tr>
+              <th>{t('ranking.rank')}</th>
+              <th>{t('ranking.company')}</th>
+              <th>{t('ranking.score')}</th>
+              <th>{t('ranking.change')}</th>
+              {COMPONENTS.map((c) => (
+                <th key={c}>{t(`component.${c}`)}</th>
+              ))}
+              <th>{t('ranking.alerts')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.companyId} class={r.companyId === companyId ? 'selected' : ''}>
+                <td data-label={t('ranking.rank')}>{r.rank ?? t('common.none')}</td>
+                <td data-label={t('ranking.company')}>
+                  <a href={href('ranking', r.companyId)}>{r.name}</a>
+                </td>
+                <td data-label={t('ranking.score')}>
+                  <b>{r.score === null ? t('common.none') : num(r.score, 1)}</b>
+                </td>
+                <td data-label={t('ranking.change')}>
+                  <Change score={r.change.score} rank={r.change.rank} />
+                </td>
+                {COMPONENTS.map((c) => (
+                  <td key={c} data-label={t(`component.${c}`)}>
+                    {pct(r.components[c])}
+                  </td>
+                ))}
+                <td data-label={t('ranking.alerts')}>{r.alerts}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {rows !== null && rows.length > 0 && <ScoreHistory names={names} />}
+      {companyId && (
+        <>
+          <h2>
+            {rows?.find((r) => r.companyId === companyId)?.name ?? companyId} · {t('ranking.drill')}
+          </h2>
+          <CompanyDrill id={companyId} />
+        </>
+      )}
+    </section>
+  )
+}

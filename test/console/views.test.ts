@@ -1,0 +1,107 @@
+// Every main view as each role sees it, on a phone (390×844) and at a desk (1440×900), in both
+// languages: no sideways scrolling, no serious or critical accessibility violation (axe-core),
+// no console error. Plus the device chart with its threshold line, and a resident's hazard report
+// arriving live on the operator's board.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { axeViolations, DESK, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
+
+const haveChromium = requireChromium()
+
+/** Route → what must be on screen before it is judged. */
+const OFFICE_VIEWS: [string, string][] = [
+  ['board', 'section.board'],
+  ['map', '#map path.community'],
+  ['devices', '#devices tbody tr'],
+  ['device/ft-1', '.metric-chart canvas'],
+  ['ranking', '#score-history canvas'],
+]
+
+describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness()
+    // Something on the board and in the crew's list.
+    await h.alerts.report({ ruleId: 'fire-tank-low-pressure', deviceId: 'ft-1', condition: 'active', value: 40 }, 'rules-engine')
+  })
+  afterAll(async () => h.close())
+
+  for (const [name, viewport] of [['phone', PHONE], ['desk', DESK]] as const) {
+    for (const lang of LANGS) {
+      it(`${name} ${lang}: office, crew and resident views fit, pass axe and log no error`, { timeout: 120_000 }, async () => {
+        const checked: string[] = []
+        const check = async (page: Parameters<typeof shot>[0], view: string) => {
+          expect(await horizontalOverflow(page), `${view}: sideways overflow`).toBeLessThanOrEqual(0)
+          expect(await axeViolations(page), `${view}: axe`).toEqual([])
+          await shot(page, `${view.replace('/', '-')}-${name}-${lang}`)
+          checked.push(view)
+        }
+        const op = await h.open(viewport, lang)
+        await h.signIn(op.page, h.tokens.operator)
+        for (const [route, ready] of OFFICE_VIEWS) {
+          await op.page.goto(`${h.base}/console/#/${route}`)
+          await op.page.waitForSelector(ready)
+          await check(op.page, route)
+        }
+        const crew = await h.open(viewport, lang)
+        await h.signIn(crew.page, h.tokens.crew)
+        await crew.page.waitForSelector('#jobs li')
+        await check(crew.page, 'crew')
+        const resident = await h.open(viewport, lang)
+        await h.signIn(resident.page, h.tokens.resident)
+        await resident.page.waitForSelector('#hazard-form')
+        await check(resident.page, 'resident')
+        expect(checked).toHaveLength(OFFICE_VIEWS.length + 2)
+        expect([...op.problems, ...crew.problems, ...resident.problems]).toEqual([])
+        await Promise.all([op.context.close(), crew.context.close(), resident.context.close()])
+      })
+    }
+  }
+
+  it('takes the language from the browser and remembers the switch across a reload', async () => {
+    const { page, context, problems } = await h.open(PHONE, 'zh-CN')
+    await h.signIn(page, h.tokens.operator)
+    expect(await page.textContent('nav a[data-view=board]')).toBe(TEXT['zh-CN']['nav.board'])
+    await page.click('#lang')
+    expect(await page.textContent('nav a[data-view=board]')).toBe(TEXT.en['nav.board'])
+    expect(await page.getAttribute('html', 'lang')).toBe('en')
+    await page.reload()
+    await page.waitForSelector('header.top')
+    expect(await page.textContent('nav a[data-view=board]')).toBe(TEXT.en['nav.board'])
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('draws a metric chart with the rule threshold line on the device page', async () => {
+    const { page, context, problems } = await h.open(DESK, 'zh-CN')
+    await h.signIn(page, h.tokens.operator)
+    await page.goto(`${h.base}/console/#/device/ft-1`)
+    const chart = page.locator('.metric-chart[data-metric=water_level_m]')
+    await chart.locator('canvas').waitFor()
+    // The fire reserve (1.5 m) is drawn as its own dashed series, named in the legend.
+    expect(await chart.locator('.chart').getAttribute('data-thresholds')).toBe('1.5')
+    expect(await chart.locator('figcaption').textContent()).toBe(`${TEXT['zh-CN']['metric.water_level_m']} (m)`)
+    expect(await chart.locator('.u-legend').textContent()).toContain(TEXT['zh-CN']['device.threshold'])
+    await page.click('[data-range="7d"]')
+    await chart.locator('canvas').waitFor()
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it("shows a resident's hazard report live on the operator's board", async () => {
+    const op = await h.open(DESK, 'en')
+    await h.signIn(op.page, h.tokens.operator)
+    await op.page.waitForSelector('#live.on')
+    const resident = await h.open(PHONE, 'zh-CN')
+    await h.signIn(resident.page, h.tokens.resident)
+    await resident.page.fill('#hazard-title', '三号楼井盖松动')
+    await resident.page.fill('#hazard-location', '3号楼2单元门口')
+    await resident.page.click('#hazard-form button[type=submit]')
+    await expect.poll(() => resident.page.textContent('#hazard-form [role=status]')).toBe(TEXT['zh-CN']['resident.sent'])
+    const row = op.page.locator('tr.alert-row', { hasText: '三号楼井盖松动' })
+    await row.waitFor()
+    expect(await row.textContent()).toContain('3号楼2单元门口')
+    expect(await resident.page.locator('#reports').textContent()).toContain('三号楼井盖松动')
+    expect([...op.problems, ...resident.problems]).toEqual([])
+    await Promise.all([op.context.close(), resident.context.close()])
+  })
+})
