@@ -113,7 +113,7 @@ export async function startUp(dataDir: string, env: Record<string, string> = {})
     },
     async connect(deviceId: string, secret: string) {
       // A busy machine and a database catching up after a restart can make a login slow.
-      const client = await loginDevice(`mqtt://127.0.0.1:${mqttPort}`, deviceId, secret, { connectTimeout: 30_000 })
+      const client = await loginDevice(`mqtt://127.0.0.1:${mqttPort}`, deviceId, secret, { connectTimeout: 60_000 })
       // A dead server is an expected end in this suite; the publisher notices the close.
       client.on('error', () => undefined)
       clients.push(client)
