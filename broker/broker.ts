@@ -19,6 +19,7 @@ import { closeServer, listen } from '../core/net.ts'
 import { decideClientId, decideForward, decidePublish, decideSubscribe, isTelemetryTopic, type Identity } from './acl.ts'
 import { ConcurrencyLimit, FailureThrottle, SERVICE_USERNAME, authenticate, throttleKeys } from './auth.ts'
 import { ServiceSessions } from './services.ts'
+import { gateReads } from './read-gate.ts'
 import { limitPacketSize } from './packet-limit.ts'
 
 export interface BrokerOptions {
@@ -152,7 +153,8 @@ export class Broker {
         this.metrics.authFailures.inc({ reason: 'packet_too_large' })
         this.log.warn({ announced, limit: MAX_PACKET_BYTES }, 'closed a connection announcing an oversized or malformed packet')
       })
-      aedes.handle(stream, req)
+      stream.on('data', (chunk: Buffer) => this.metrics.receivedBytes.inc(chunk.length))
+      gateReads(stream, aedes.handle(stream, req))
     }
     const tcp = createNetServer((socket) => accept(socket))
     this.servers.push(tcp)

@@ -64,6 +64,11 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       help: 'Telemetry publications whose retain flag was cleared (telemetry is never retained)',
       registers,
     }),
+    receivedBytes: new Counter({
+      name: 'hb_broker_received_bytes_total',
+      help: 'Bytes the broker has read from MQTT connections (TCP, TLS and WebSocket)',
+      registers,
+    }),
     servicesDropped: new Counter({
       name: 'hb_broker_services_dropped_total',
       help: 'Service sessions closed because their API token was revoked or expired, or its user lost the role',
