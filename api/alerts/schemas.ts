@@ -30,6 +30,8 @@ export const alertSchema = z.object({
   clearedAt: timestamp.nullable(),
   acknowledgedAt: timestamp.nullable(),
   acknowledgedBy: z.string().nullable(),
+  enRouteAt: timestamp.nullable().describe('A person\'s first "on my way"'),
+  arrivedAt: timestamp.nullable().describe('A person\'s first "arrived on site" (later arrivals are in the history only)'),
   startedAt: timestamp.nullable(),
   resolvedAt: timestamp.nullable(),
   resolvedBy: z.string().nullable(),
@@ -48,7 +50,7 @@ export const alertEventSchema = z.object({
   at: timestamp,
   type: z
     .string()
-    .describe('raised, updated, cleared, acknowledged, started, resolved, commented, escalated, reminded, unsilenced (its maintenance window ended; residents are not shown comments, escalations or reminders, nor notes other than their own)'),
+    .describe('raised, updated, cleared, acknowledged, en_route (on my way), arrived (on site), started, resolved, commented, escalated, reminded, unsilenced (its maintenance window ended; residents are not shown comments, escalations or reminders, nor notes other than their own)'),
   actor: z.string(),
   note: z.string().nullable(),
   data: z.record(z.string(), z.unknown()).nullable(),

@@ -1,5 +1,9 @@
 // The alert lifecycle: reports from producers (rules engine, Node-RED, residents) become one
 // alert per (rule, device); people acknowledge, start and resolve it; missed deadlines escalate.
+// Between acknowledging and resolving, the crew records "on my way" (`en_route`) and "arrived on
+// site" (`arrived`): history events, the first of each also kept on the alert (`enRouteAt`,
+// `arrivedAt`) for the ranking's time to arrive. Either acknowledges an open alert; arriving also
+// puts it in progress. Repeats (a second trip) are history only: the first arrival counts.
 // Every change is one transaction that also writes the history row; the live stream and the
 // webhooks hear of it only after the commit.
 //
@@ -82,7 +86,7 @@ export interface CommittedEvent {
 /** Committed alert events, in commit order, for the live stream and the webhooks. */
 export class AlertBus extends EventEmitter<{ event: [CommittedEvent] }> {}
 
-export type Action = 'acknowledge' | 'start' | 'resolve' | 'comment'
+export type Action = 'acknowledge' | 'en_route' | 'arrive' | 'start' | 'resolve' | 'comment'
 
 /** Repeats within this time of the last `updated` event only bump the counters, without an event. */
 const UPDATE_EVENT_EVERY_MS = 60_000
@@ -266,6 +270,9 @@ export class AlertService {
       const refuse = (what: string) => {
         throw new AppError('invalid_transition', `Alert ${id} is ${current.state.replace('_', ' ')}; it cannot be ${what}`)
       }
+      // A later step without a separate acknowledgement acknowledges too.
+      const acknowledgeBy = async (how: string) =>
+        current.state === 'open' ? record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged', `acknowledged by ${how}`) : current
       switch (action) {
         case 'comment':
           if (!note) throw new AppError('validation_failed', 'body.note: a comment needs a note')
@@ -275,11 +282,25 @@ export class AlertService {
           return record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged')
         case 'start': {
           if (current.state !== 'open' && current.state !== 'acknowledged') refuse('started')
-          if (current.state === 'open') {
-            // On site without a separate acknowledgement: the start acknowledges too.
-            await record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged', 'acknowledged by starting work')
-          }
+          await acknowledgeBy('starting work')
           return record(await updateAlert(tx, id, { state: 'in_progress', startedAt: now }), 'started')
+        }
+        case 'en_route': {
+          if (current.state === 'resolved') refuse('set on the way')
+          const acked = await acknowledgeBy('setting off')
+          return record(acked.enRouteAt ? acked : await updateAlert(tx, id, { enRouteAt: now }), 'en_route')
+        }
+        case 'arrive': {
+          if (current.state === 'resolved') refuse('arrived at')
+          const acked = await acknowledgeBy('arriving on site')
+          const patch: AlertPatch = {}
+          if (!acked.arrivedAt) patch.arrivedAt = now
+          // On site is work in progress; an alert already in progress keeps its start time.
+          if (acked.state === 'acknowledged') {
+            patch.state = 'in_progress'
+            patch.startedAt = now
+          }
+          return record(Object.keys(patch).length > 0 ? await updateAlert(tx, id, patch) : acked, 'arrived')
         }
         case 'resolve': {
           if (current.state === 'resolved') refuse('resolved again')

@@ -77,7 +77,7 @@ const stream: FastifyPluginAsyncZod<{ service: AlertService; db: Db; limits?: Pa
         tags: ['alerts'],
         summary: 'Live alert events (Server-Sent Events), resumable with Last-Event-ID',
         description:
-          'text/event-stream. Each event: `id` (history row id), `event` (raised, updated, cleared, acknowledged, started, ' +
+          'text/event-stream. Each event: `id` (history row id), `event` (raised, updated, cleared, acknowledged, en_route, arrived, started, ' +
           'resolved, commented, escalated, reminded) and `data` (JSON: the history row and the alert after it). ' +
           'Without Last-Event-ID or `after`, only new events are sent. A resume sends at most the newest ' +
           `ALERT_STREAM_BACKFILL_MAX events (default ${DEFAULT_STREAM_LIMITS.backfillMax}) no older than ALERT_STREAM_BACKFILL_MAX_AGE ` +

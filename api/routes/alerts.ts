@@ -132,7 +132,9 @@ const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
 
   const actions: [string, Action, string][] = [
     ['ack', 'acknowledge', 'Acknowledge: someone has seen it and owns it'],
-    ['start', 'start', 'Work started / crew on site'],
+    ['en-route', 'en_route', 'The crew is on its way (acknowledges an open alert; the first one is kept as enRouteAt)'],
+    ['arrive', 'arrive', 'The crew arrived on site: in progress (acknowledges an open alert; the first arrival is kept as arrivedAt, the ranking\'s time to arrive)'],
+    ['start', 'start', 'Work started'],
     ['resolve', 'resolve', 'Resolved (while the condition persists it is raised again after the re-arm delay)'],
     ['comment', 'comment', 'Add a note to the history'],
   ]

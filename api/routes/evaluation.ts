@@ -27,6 +27,11 @@ const figures = z.object({
   timeToResolve: z
     .object({ medianS: z.number().nullable(), p90S: z.number().nullable() })
     .describe(`Seconds from notification to a person's resolve, over the alerts a person resolved (automatic resolves are not counted). ${PERCENTILES}`),
+  timeToArrive: z
+    .object({ medianS: z.number().nullable(), p90S: z.number().nullable() })
+    .describe(
+      `Seconds from notification to a person's first "arrived on site", over the alerts someone recorded arriving at. Reported for comparison (elevator rescue practice in China expects arrival within 30 min), not part of the score. ${PERCENTILES}`,
+    ),
   deadlineCompliance: z
     .object({
       acknowledge: share.describe(
@@ -72,6 +77,7 @@ function shape(f: CompanyFigures, weights: Weights): Omit<Row, 'rank' | 'previou
     bySeverity: f.bySeverity,
     timeToAcknowledge: { medianS: f.ttaMedianS, p90S: f.ttaP90S },
     timeToResolve: { medianS: f.ttrMedianS, p90S: f.ttrP90S },
+    timeToArrive: { medianS: f.ttArriveMedianS, p90S: f.ttArriveP90S },
     deadlineCompliance: { acknowledge: f.ackDue > 0 ? f.ackMet / f.ackDue : null, resolve: f.resolveDue > 0 ? f.resolveMet / f.resolveDue : null },
     reopenedShare: f.resolved > 0 ? f.reopened / f.resolved : null,
     selfCleared: f.selfCleared,
@@ -113,6 +119,8 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
   ['tta_p90_s', (r) => r.timeToAcknowledge.p90S],
   ['ttr_median_s', (r) => r.timeToResolve.medianS],
   ['ttr_p90_s', (r) => r.timeToResolve.p90S],
+  ['tt_arrive_median_s', (r) => r.timeToArrive.medianS],
+  ['tt_arrive_p90_s', (r) => r.timeToArrive.p90S],
   ['ack_compliance', (r) => r.deadlineCompliance.acknowledge],
   ['resolve_compliance', (r) => r.deadlineCompliance.resolve],
   ['reopened_share', (r) => r.reopenedShare],

@@ -465,5 +465,15 @@ CREATE INDEX notify_attempts_channel_idx ON notify_attempts (channel_id, at) WHE
 CREATE INDEX notify_attempts_company_idx ON notify_attempts (company_id, at) WHERE sent;
 `,
   },
+  {
+    version: 6,
+    name: 'alerts: the crew on its way and on site',
+    sql: `
+-- The crew's steps between acknowledging and resolving (api/alerts/service.ts): the first
+-- "on my way" and the first "arrived on site"; the ranking's time to arrive counts from the latter.
+ALTER TABLE alerts ADD COLUMN en_route_at timestamptz;
+ALTER TABLE alerts ADD COLUMN arrived_at timestamptz;
+`,
+  },
 ]
 

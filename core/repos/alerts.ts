@@ -3,7 +3,7 @@ import type { Queryable } from '../db/client.ts'
 
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const
 /** Every kind of row in an alert's history; webhooks and the live stream filter on these. */
-export const ALERT_EVENT_TYPES = ['raised', 'updated', 'cleared', 'acknowledged', 'started', 'resolved', 'commented', 'escalated', 'reminded', 'unsilenced'] as const
+export const ALERT_EVENT_TYPES = ['raised', 'updated', 'cleared', 'acknowledged', 'en_route', 'arrived', 'started', 'resolved', 'commented', 'escalated', 'reminded', 'unsilenced'] as const
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number]
 export type Severity = (typeof SEVERITIES)[number]
 export const ALERT_STATES = ['open', 'acknowledged', 'in_progress', 'resolved'] as const
@@ -37,6 +37,9 @@ export interface Alert {
   clearedAt: Date | null
   acknowledgedAt: Date | null
   acknowledgedBy: string | null
+  /** A person's first "on my way" / "arrived on site" (later ones are history only). */
+  enRouteAt: Date | null
+  arrivedAt: Date | null
   startedAt: Date | null
   resolvedAt: Date | null
   resolvedBy: string | null
@@ -61,7 +64,8 @@ export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "devic
   a.auto_resolve AS "autoResolve", a.silenced, a.flapping, a.count, a.first_value AS "firstValue",
   a.last_value AS "lastValue", a.predicted_at AS "predictedAt", a.raised_at AS "raisedAt", a.notified_at AS "notifiedAt",
   a.last_seen_at AS "lastSeenAt", a.cleared_at AS "clearedAt", a.acknowledged_at AS "acknowledgedAt",
-  a.acknowledged_by AS "acknowledgedBy", a.started_at AS "startedAt", a.resolved_at AS "resolvedAt",
+  a.acknowledged_by AS "acknowledgedBy", a.started_at AS "startedAt",
+  a.en_route_at AS "enRouteAt", a.arrived_at AS "arrivedAt", a.resolved_at AS "resolvedAt",
   a.resolved_by AS "resolvedBy", a.resolved_active AS "resolvedActive", a.resolved_auto AS "resolvedAuto", a.rearm_ms AS "rearmMs",
   a.ack_deadline AS "ackDeadline", a.resolve_deadline AS "resolveDeadline",
   a.escalation_level AS "escalationLevel", a.escalated_at AS "escalatedAt",
@@ -159,6 +163,8 @@ export interface AlertPatch {
   acknowledgedAt?: Date
   acknowledgedBy?: string
   startedAt?: Date
+  enRouteAt?: Date
+  arrivedAt?: Date
   resolvedAt?: Date
   resolvedBy?: string
   resolvedActive?: boolean
@@ -186,6 +192,8 @@ const PATCH_COLUMNS: Record<keyof AlertPatch, string> = {
   acknowledgedAt: 'acknowledged_at',
   acknowledgedBy: 'acknowledged_by',
   startedAt: 'started_at',
+  enRouteAt: 'en_route_at',
+  arrivedAt: 'arrived_at',
   resolvedAt: 'resolved_at',
   resolvedBy: 'resolved_by',
   resolvedActive: 'resolved_active',

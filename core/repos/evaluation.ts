@@ -17,6 +17,9 @@ export interface CompanyFigures {
   /** Seconds from notification to a person's resolve. */
   ttrMedianS: number | null
   ttrP90S: number | null
+  /** Seconds from notification to a person's first "arrived on site"; reported, not scored. */
+  ttArriveMedianS: number | null
+  ttArriveP90S: number | null
   /** Median of (time to a person's resolve ÷ resolve window): how deep into its window it was resolved. */
   resolveWindowUsedMedian: number | null
   ackDue: number
@@ -58,7 +61,9 @@ const ALERT_FACTS = `
     -- Seconds from t0; a step taken inside the maintenance window (before t0) counts as 0.
     SELECT f2.*,
       CASE WHEN f2.ack_at < f2.t0 THEN 0 ELSE EXTRACT(EPOCH FROM f2.ack_at - f2.t0)::float8 END AS tta_s,
-      CASE WHEN f2.person_resolved_at < f2.t0 THEN 0 ELSE EXTRACT(EPOCH FROM f2.person_resolved_at - f2.t0)::float8 END AS ttr_s
+      CASE WHEN f2.person_resolved_at < f2.t0 THEN 0 ELSE EXTRACT(EPOCH FROM f2.person_resolved_at - f2.t0)::float8 END AS ttr_s,
+      -- Only people record an arrival (the API's arrive step): no producer's action is in it.
+      CASE WHEN f2.arrived_at < f2.t0 THEN 0 ELSE EXTRACT(EPOCH FROM f2.arrived_at - f2.t0)::float8 END AS arrive_s
     FROM f2
   )`
 
@@ -72,8 +77,8 @@ const ALERT_FACTS = `
  *   resolve deadline passed (by `asOf`) before anything resolved it; met = a person resolved it
  *   by the deadline. An auto-resolve after the acknowledge deadline but before the resolve deadline
  *   is in neither resolve count (nobody resolved it, and its deadline did not pass).
- * - times to acknowledge / resolve are measured from `t0` over the alerts a person acknowledged /
- *   resolved; percentiles by linear interpolation (PostgreSQL percentile_cont: the value at
+ * - times to acknowledge / resolve / arrive are measured from `t0` over the alerts a person
+ *   acknowledged / resolved / recorded arriving at (the first arrival); percentiles by linear interpolation (PostgreSQL percentile_cont: the value at
  *   position p × (n − 1) of the sorted times, interpolated between its neighbours).
  * Alerts raised in a maintenance window and resolved within it (still silenced) are left out:
  * nobody was asked to respond. Satisfaction pools residents' community feedback (one per resident,
@@ -93,6 +98,8 @@ export async function companyFigures(db: Queryable, from: Date, to: Date, asOf: 
          percentile_cont(0.9) WITHIN GROUP (ORDER BY tta_s) AS tta_p90,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY ttr_s) AS ttr_median,
          percentile_cont(0.9) WITHIN GROUP (ORDER BY ttr_s) AS ttr_p90,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY arrive_s) AS arrive_median,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY arrive_s) AS arrive_p90,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY ttr_s / NULLIF(EXTRACT(EPOCH FROM resolve_deadline - t0), 0)) AS window_used,
          count(*) FILTER (WHERE NOT self_cleared AND (ack_at IS NOT NULL OR ack_deadline <= $3))::int AS ack_due,
          count(*) FILTER (WHERE ack_at <= ack_deadline)::int AS ack_met,
@@ -117,6 +124,7 @@ export async function companyFigures(db: Queryable, from: Date, to: Date, asOf: 
        COALESCE(p.self_cleared, 0) AS "selfCleared",
        p.tta_median AS "ttaMedianS", p.tta_p90 AS "ttaP90S",
        p.ttr_median AS "ttrMedianS", p.ttr_p90 AS "ttrP90S",
+       p.arrive_median AS "ttArriveMedianS", p.arrive_p90 AS "ttArriveP90S",
        p.window_used AS "resolveWindowUsedMedian",
        COALESCE(p.ack_due, 0) AS "ackDue", COALESCE(p.ack_met, 0) AS "ackMet",
        COALESCE(p.resolve_due, 0) AS "resolveDue", COALESCE(p.resolve_met, 0) AS "resolveMet",

@@ -1,7 +1,8 @@
 // The console in headless Chromium as its users work in it, at a desk (1440×900) and on a phone
 // (390×844), in both languages (taken from the browser's locale): an operator sees an entrapment
 // arrive live on the board and the map, opens it from the map and acknowledges it with a note,
-// while the crew's phone list follows without a reload; the crew then works it to resolved.
+// while the crew's phone list follows without a reload; the crew then marks on my way and arrived
+// on site (which the operator sees in the history) and works it to resolved.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DESK, ELEVATORS, horizontalOverflow, PHONE, requireChromium, shot, startHarness, TEXT, type Harness, type Lang } from './harness.ts'
 
@@ -55,10 +56,18 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
       await expect.poll(() => job.textContent()).toContain(text['state.acknowledged'])
       await shot(op.page, `board-${where}-${lang}`)
 
-      // The crew works it from the phone: start, then resolve, which needs a note.
+      // The crew works it from the phone: on my way, arrived on site (in progress; the operator sees
+      // both in the history and the arrival time), then resolve, which needs a note.
       await job.locator('button.job-head').click()
-      await job.locator('[data-action=start]').click()
+      await job.locator('[data-action=en-route]').click()
+      await expect.poll(() => op.page.textContent('#history li[data-type=en_route]')).toContain(text['event.en_route'])
+      expect(await job.locator('[data-action=en-route]').count()).toBe(0)
+      await job.locator('[data-action=arrive]').click()
       await expect.poll(() => job.textContent()).toContain(text['state.in_progress'])
+      expect(await job.locator('[data-action=arrive]').count()).toBe(0)
+      await expect.poll(() => op.page.textContent('#history li[data-type=arrived]')).toContain(text['event.arrived'])
+      expect(await op.page.textContent('#detail .facts')).toContain(text['alert.arrivedAt'])
+      await op.page.locator('#arrived-at').waitFor()
       await job.locator('[data-action=resolve]').click()
       expect(await job.locator('[role=alert]').textContent()).toBe(text['crew.noteNeeded'])
       await job.locator('textarea.note').fill('passengers freed, door reset')
@@ -66,6 +75,11 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
       await job.locator('[data-action=resolve]').click()
       await job.waitFor({ state: 'detached' })
       await expect.poll(() => op.page.textContent('#history')).toContain('passengers freed, door reset')
+      // The ranking reports the time to arrive (median / p90) beside the score.
+      await op.page.goto(`${h.base}/console/#/ranking`)
+      const arrive = op.page.locator('#ranking td.arrive').first()
+      await arrive.waitFor()
+      expect(await arrive.textContent()).not.toContain(text['common.none'])
 
       expect(await horizontalOverflow(op.page)).toBeLessThanOrEqual(0)
       expect(await horizontalOverflow(crew.page)).toBeLessThanOrEqual(0)

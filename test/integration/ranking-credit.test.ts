@@ -33,7 +33,7 @@ beforeAll(async () => {
   const district = await embeddedDistrict()
   db = district.db
   const features = district.features
-  await provisionDevices(db, Array.from({ length: 7 }, (_, i) => ({ id: `ft-${i + 1}`, kind: 'fire_tank' as const, communityId: 'cm-a' })))
+  await provisionDevices(db, Array.from({ length: 12 }, (_, i) => ({ id: `ft-${i + 1}`, kind: 'fire_tank' as const, communityId: 'cm-a' })))
   await upsertRule(db, { id: 'leak', type: 'threshold', severity: 'major', enabled: true, definition: { id: 'leak', name: 'Leak', description: 'water where it should not be', severity: 'major', autoResolve: true } })
   const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, () => new Date(now))
   app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts }, silentLogger)
@@ -73,8 +73,18 @@ async function condition(c: 'active' | 'cleared'): Promise<number | undefined> {
   return res.json<{ alert: { id: number } | null }>().alert?.id
 }
 
-async function crew(id: number, action: 'ack' | 'start' | 'resolve'): Promise<void> {
-  expect((await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/${action}`, headers: h.crew, payload: {} })).statusCode).toBe(200)
+interface Step {
+  state: string
+  acknowledgedAt: string | null
+  enRouteAt: string | null
+  arrivedAt: string | null
+  startedAt: string | null
+}
+
+async function crew(id: number, action: 'ack' | 'en-route' | 'arrive' | 'start' | 'resolve'): Promise<Step> {
+  const res = await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/${action}`, headers: h.crew, payload: {} })
+  expect(res.statusCode).toBe(200)
+  return res.json<Step>()
 }
 
 async function build(): Promise<void> {
@@ -239,5 +249,88 @@ describe('ranking credit', () => {
     close(r.timeToResolve.medianS, 3600)
     close(r.timeToResolve.p90S, 15120)
     expect([ACK_MS, RESOLVE_MS]).toEqual([DEFAULT_DEADLINES.major.ackMs, DEFAULT_DEADLINES.major.resolveMs])
+  })
+
+  it('times the first arrival on site from notification: median and p90 from the raw histories, not in the score', async () => {
+    const iso = (ms: number) => new Date(ms).toISOString()
+    // B1: on my way after 4 min (that acknowledges), arrived after 25 min, arrived again after 50 min
+    // (a second trip: history only), resolved after 60 min.
+    let at = scenario()
+    const from = iso(base)
+    at(0)
+    const b1 = (await condition('active')) ?? 0
+    at(4 * M)
+    expect(await crew(b1, 'en-route')).toMatchObject({ state: 'acknowledged', acknowledgedAt: iso(now), enRouteAt: iso(now), arrivedAt: null })
+    at(25 * M)
+    const arrived = iso(now)
+    expect(await crew(b1, 'arrive')).toMatchObject({ state: 'in_progress', arrivedAt: arrived, startedAt: arrived })
+    at(50 * M)
+    expect(await crew(b1, 'arrive')).toMatchObject({ state: 'in_progress', arrivedAt: arrived, startedAt: arrived })
+    at(60 * M)
+    await crew(b1, 'resolve')
+    const late = await app.inject({ method: 'POST', url: `/api/v1/alerts/${b1}/arrive`, headers: h.crew, payload: {} })
+    expect([late.statusCode, late.json<{ code: string }>().code]).toEqual([409, 'invalid_transition'])
+
+    // B2: arrived after 40 min without acknowledging first (the arrival acknowledges), resolved after 50 min.
+    at = scenario()
+    at(0)
+    const b2 = (await condition('active')) ?? 0
+    at(40 * M)
+    expect(await crew(b2, 'arrive')).toMatchObject({ state: 'in_progress', acknowledgedAt: iso(now), arrivedAt: iso(now) })
+    at(50 * M)
+    await crew(b2, 'resolve')
+
+    // B3: acknowledged after 2 min, work started after 3 min, arrived after 10 min: the start stands.
+    at = scenario()
+    at(0)
+    const b3 = (await condition('active')) ?? 0
+    at(2 * M)
+    await crew(b3, 'ack')
+    at(3 * M)
+    const started = (await crew(b3, 'start')).startedAt
+    at(10 * M)
+    expect(await crew(b3, 'arrive')).toMatchObject({ state: 'in_progress', startedAt: started, arrivedAt: iso(now) })
+    at(20 * M)
+    await crew(b3, 'resolve')
+
+    // B4: resolved after 30 min with nobody recording an arrival; B5: cleared by itself: neither is timed.
+    at = scenario()
+    at(0)
+    const b4 = (await condition('active')) ?? 0
+    at(30 * M)
+    await crew(b4, 'resolve')
+    at = scenario()
+    at(0)
+    await condition('active')
+    at(2 * M)
+    await condition('cleared')
+    const to = iso(base + 24 * H)
+
+    const list = await app.inject({ url: `/api/v1/alerts?from=${from}&to=${to}&limit=100`, headers: h.admin })
+    const ids = list.json<{ items: { id: number }[] }>().items.map((a) => a.id)
+    expect(ids).toHaveLength(5)
+    const details = await Promise.all(ids.map(async (id) => (await app.inject({ url: `/api/v1/alerts/${id}`, headers: h.admin })).json<Detail>()))
+    expect(details.find((d) => d.id === b1)?.history.map((e) => e.type)).toEqual(['raised', 'acknowledged', 'en_route', 'arrived', 'arrived', 'resolved'])
+    // From the raw histories: the first arrival a person recorded, from the raise.
+    const arrive = details.flatMap((d) => {
+      const first = d.history.find((e) => e.type === 'arrived' && e.actor === CREW)
+      return first ? [(new Date(first.at).getTime() - new Date(d.raisedAt).getTime()) / 1000] : []
+    })
+
+    const res = await app.inject({ url: `/api/v1/evaluation/ranking?from=${from}&to=${to}`, headers: h.admin })
+    const row = res.json<{ items: { companyId: string; score: number; timeToArrive: { medianS: number; p90S: number } }[] }>().items.find((r) => r.companyId === 'co-a')
+    const close = (x: unknown, y: number | null) => expect(x as number).toBeCloseTo(y ?? NaN, 6)
+    close(row?.timeToArrive.medianS, percentile(arrive, 0.5))
+    close(row?.timeToArrive.p90S, percentile(arrive, 0.9))
+    // By hand: 600, 1500, 2400 s → median 1500, p90 1500 + 0.8 × 900 = 2220.
+    close(row?.timeToArrive.medianS, 1500)
+    close(row?.timeToArrive.p90S, 2220)
+    // The score is the acknowledge, resolve, speed and quality figures alone.
+    expect(row?.score).toBe(recompute(details, Date.now()).score)
+
+    const csv = (await app.inject({ url: `/api/v1/evaluation/ranking.csv?from=${from}&to=${to}`, headers: h.admin })).body.split('\r\n')
+    const header = csv[0]?.split(',') ?? []
+    const cells = csv.find((l) => l.includes(',co-a,'))?.split(',') ?? []
+    expect([cells[header.indexOf('tt_arrive_median_s')], cells[header.indexOf('tt_arrive_p90_s')]]).toEqual(['1500', '2220'])
   })
 })

@@ -85,7 +85,7 @@ const MATRIX: Row[] = [
   { route: 'POST /api/v1/alerts', req: (s) => ({ method: 'POST', url: '/api/v1/alerts', body: { ruleId: next('report'), deviceId: device(s), condition: 'active', source: 'node-red', severity: 'minor', title: 'x' } }), expect: { ...office(200), service: [200, 200] } },
   { route: 'GET /api/v1/alerts', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts' : '/api/v1/alerts?company=co-b' }), expect: all(200) },
   { route: 'GET /api/v1/alerts/:id', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [200, 404] } },
-  ...(['ack', 'start', 'resolve', 'comment'] as const).map(
+  ...(['ack', 'en-route', 'arrive', 'start', 'resolve', 'comment'] as const).map(
     (action): Row => ({
       route: `POST /api/v1/alerts/:id/${action}`,
       req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/${action}`, body: { note: 'matrix' } }),

@@ -1,4 +1,5 @@
-// The lifecycle buttons of one alert with a note; big on a phone. Resolving asks for a note when
+// The lifecycle buttons of one alert with a note; big on a phone. "On my way" and "Arrived on
+// site" are offered until the crew has arrived (each acknowledges an open alert). Resolving asks for a note when
 // `noteToResolve` is set (the crew view), so the history says what was done.
 import { useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
@@ -10,7 +11,7 @@ export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert
   const [note, setNote] = useState('')
   const [error, setError] = useState('')
   const [busy, setBusy] = useState(false)
-  const run = async (action: 'ack' | 'start' | 'resolve' | 'comment') => {
+  const run = async (action: 'ack' | 'en-route' | 'arrive' | 'start' | 'resolve' | 'comment') => {
     if ((action === 'comment' || (action === 'resolve' && noteToResolve)) && !note.trim()) return setError(t('crew.noteNeeded'))
     setBusy(true)
     setError('')
@@ -38,8 +39,18 @@ export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert
             {t('alert.ack')}
           </button>
         )}
+        {!resolved && !alert.enRouteAt && !alert.arrivedAt && (
+          <button type="button" class="primary big" data-action="en-route" disabled={busy} onClick={() => void run('en-route')}>
+            {t('alert.enRoute')}
+          </button>
+        )}
+        {!resolved && !alert.arrivedAt && (
+          <button type="button" class="primary big" data-action="arrive" disabled={busy} onClick={() => void run('arrive')}>
+            {t('alert.arrive')}
+          </button>
+        )}
         {alert.state === 'acknowledged' && (
-          <button type="button" class="primary big" data-action="start" disabled={busy} onClick={() => void run('start')}>
+          <button type="button" class="big" data-action="start" disabled={busy} onClick={() => void run('start')}>
             {t('alert.start')}
           </button>
         )}

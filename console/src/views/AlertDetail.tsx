@@ -47,6 +47,12 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
             <dd>{companyName(a.companyId) || t('common.none')}</dd>
             <dt>{t('col.raised')}</dt>
             <dd>{dateTime(a.raisedAt)}</dd>
+            {a.arrivedAt && (
+              <>
+                <dt>{t('alert.arrivedAt')}</dt>
+                <dd id="arrived-at">{dateTime(a.arrivedAt)}</dd>
+              </>
+            )}
             {a.deviceId && (
               <>
                 <dt>{t('alert.device')}</dt>

@@ -15,6 +15,7 @@ interface Row {
   companyId: string
   name: string
   alerts: number
+  timeToArrive: { medianS: number | null; p90S: number | null }
   components: Record<(typeof COMPONENTS)[number], number | null>
   score: number | null
   rank: number | null
@@ -26,6 +27,7 @@ interface Drill {
 }
 
 const pct = (v: number | null) => (v === null ? t('common.none') : `${num(v * 100, 0)}%`)
+const secs = (v: number | null) => (v === null ? t('common.none') : duration(v * 1000))
 
 function Change({ score, rank }: { score: number | null; rank: number | null }) {
   if (score === null) return <span class="muted">{t('common.none')}</span>
@@ -63,7 +65,7 @@ function CompanyDrill({ id }: { id: string }) {
             <tr key={c.communityId}>
               <td data-label={t('filter.community')}>{c.name || communityName(c.communityId)}</td>
               <td data-label={t('ranking.alerts')}>{c.alerts}</td>
-              <td data-label={t('ranking.ttr')}>{c.ttrMedianS === null ? t('common.none') : duration(c.ttrMedianS * 1000)}</td>
+              <td data-label={t('ranking.ttr')}>{secs(c.ttrMedianS)}</td>
             </tr>
           ))}
         </tbody>
@@ -109,6 +111,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
                 <th key={c}>{t(`component.${c}`)}</th>
               ))}
               <th>{t('ranking.alerts')}</th>
+              <th title={t('ranking.arriveHint')}>{t('ranking.arrive')}</th>
             </tr>
           </thead>
           <tbody>
@@ -130,6 +133,9 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
                   </td>
                 ))}
                 <td data-label={t('ranking.alerts')}>{r.alerts}</td>
+                <td class="arrive" data-label={t('ranking.arrive')} title={t('ranking.arriveHint')}>
+                  {secs(r.timeToArrive.medianS)} / {secs(r.timeToArrive.p90S)}
+                </td>
               </tr>
             ))}
           </tbody>
