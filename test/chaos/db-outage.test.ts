@@ -126,8 +126,10 @@ describe.skipIf(!pgUp)('chaos: a 20 s database outage under housing-brain up whi
   })
 
   it('keeps its memory within what INGEST_QUEUE_MAX_ROWS allows, against a firehose of 256 KiB messages', () => {
-    // The firehose alone could have pushed memory past the bound had nothing held it back.
-    expect((o.hoseBytesPerSecond * OUTAGE_MS) / 1000).toBeGreaterThan(ALLOWANCE)
+    // Whether the firehose alone could have pushed memory past the bound depends on how fast this
+    // machine commits (the broker now paces it by its commits even while the database is there),
+    // so that figure is printed, not asserted; test/integration/broker-backpressure.test.ts shows
+    // that the broker holds a connection back however much it offers.
     expect(o.rssPeak).toBeLessThanOrEqual(o.rssBefore + ALLOWANCE)
   })
 
