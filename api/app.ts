@@ -124,7 +124,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(devices, deps)
   await app.register(deadLetters, deps)
   await app.register(alertStream, { service: deps.alerts, db: deps.db, limits: opts.alertStream })
-  await app.register(alerts, { service: deps.alerts })
+  await app.register(alerts, { service: deps.alerts, notifyTimezone: deps.notify?.timezone })
   await app.register(silences, { db: deps.db })
   await app.register(rules, { db: deps.db })
   await app.register(deviceAdmin, { db: deps.db })

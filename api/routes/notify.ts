@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { getAlert, SEVERITIES } from '../../core/repos/alerts.ts'
-import { deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
 import {
   CONTACT_KINDS,
   deleteChannel,
@@ -25,6 +24,7 @@ import { policyFor } from '../../notify/outbox.ts'
 import { parsePolicy, policySchema } from '../../notify/policy.ts'
 import { maskAddress } from '../../notify/render.ts'
 import { createChannel } from '../../notify/setup.ts'
+import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
 import type { AlertService } from '../alerts/service.ts'
 import { mustManage, mustRead } from '../notify-access.ts'
 import { principalOf, requireRole } from '../plugins/auth.ts'
@@ -51,28 +51,6 @@ const contactSchema = z.object({
   locale: z.enum(['zh-CN', 'en']),
   position: z.number().int(),
 })
-
-const deliverySchema = z.object({
-  id: z.number().int(),
-  eventId: z.number().int(),
-  eventType: z.string(),
-  step: z.number().int(),
-  channel: z.object({ id: z.string(), kind: z.string(), name: z.string() }),
-  user: z.string().nullable(),
-  to: z.string().describe('Phone numbers masked'),
-  status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
-  heldUntil: timestamp.nullable().describe('Held by quiet hours until then'),
-  attempts: z.number().int(),
-  createdAt: timestamp,
-  deliveredAt: timestamp.nullable(),
-  nextAttemptAt: timestamp,
-  summary: z.string().describe('e.g. "SMS to 138****1234: http 500 → retried, delivered 12:03:04"'),
-  log: z.array(z.object({ at: timestamp, sent: z.boolean(), ok: z.boolean(), status: z.string(), detail: z.string(), retryAt: timestamp.nullable() })),
-})
-
-const KIND_LABEL: Record<string, string> = { sms_http: 'SMS', sms_aliyun: 'SMS', sms_tencent: 'SMS', email: 'e-mail', wecom: 'WeCom bot', dingtalk: 'DingTalk bot', feishu: 'Feishu bot', webpush: 'push' }
-
-const localTime = (at: Date, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(at)
 
 const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyContext }> = async (app, { service, notify: ctx }) => {
   const db = service.db
@@ -276,34 +254,9 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
     },
     async (req) => {
       const p = principalOf(req)
-      if (p.role === 'resident') throw new AppError('forbidden', 'The delivery log is for the office and the crews')
+      if (!seesDeliveries(p)) throw new AppError('forbidden', 'The delivery log is for the office and the crews')
       visible(p, await getAlert(db, req.params.id), req.params.id)
-      const rows = await deliveriesOfAlert(db, req.params.id, req.query.limit)
-      return {
-        items: rows.map((d) => {
-          const to = maskAddress(d.address)
-          const label = `${KIND_LABEL[d.channelKind] ?? d.channelKind}${to ? ` to ${to}` : ` "${d.channelName}"`}`
-          const tries = d.log.filter((l) => l.sent && !l.ok).map((l) => `${l.status} → ${l.retryAt ? 'retried' : 'gave up'}`)
-          const end = d.status === 'delivered' && d.deliveredAt ? `delivered ${localTime(d.deliveredAt, ctx.timezone)}` : d.heldUntil && d.status === 'pending' ? `held by quiet hours until ${localTime(d.heldUntil, ctx.timezone)}` : d.status
-          return {
-            id: d.id,
-            eventId: d.eventId,
-            eventType: d.eventType,
-            step: d.step,
-            channel: { id: d.channelId, kind: d.channelKind, name: d.channelName },
-            user: d.userName,
-            to,
-            status: d.status,
-            heldUntil: d.heldUntil,
-            attempts: d.attempts,
-            createdAt: d.createdAt,
-            deliveredAt: d.deliveredAt,
-            nextAttemptAt: d.nextAttemptAt,
-            summary: `${label}: ${[...tries, end].join(', ')}`,
-            log: d.log,
-          }
-        }),
-      }
+      return { items: await deliveryLog(db, req.params.id, req.query.limit, ctx.timezone) }
     },
   )
 }
