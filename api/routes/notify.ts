@@ -23,10 +23,13 @@ import type { NotifyContext } from '../../notify/notifications.ts'
 import { policyFor } from '../../notify/outbox.ts'
 import { parsePolicy, policySchema } from '../../notify/policy.ts'
 import { maskAddress } from '../../notify/render.ts'
+import { parseJson } from '../../notify/channels/http.ts'
+import { subscriptionSchema } from '../../notify/channels/webpush.ts'
 import { createChannel } from '../../notify/setup.ts'
 import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
 import type { AlertService } from '../alerts/service.ts'
 import { mustManage, mustRead } from '../notify-access.ts'
+import { DENY_ALL_SPECIAL, literalDenial, type DestinationPolicy } from '../webhooks/destination.ts'
 import { principalOf, requireRole } from '../plugins/auth.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
 import { visible } from './alerts.ts'
@@ -52,7 +55,24 @@ const contactSchema = z.object({
   position: z.number().int(),
 })
 
-const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyContext }> = async (app, { service, notify: ctx }) => {
+/**
+ * A Web Push subscription comes from a user's browser, and the dispatcher POSTs to its endpoint:
+ * like a webhook, it may only name an https endpoint that is not a loopback, private, link-local
+ * or multicast address (WEBHOOK_ALLOW_DESTINATIONS allows exceptions, as for webhooks).
+ */
+function checkSubscription(address: string, destinations: DestinationPolicy): void {
+  const parsed = subscriptionSchema.safeParse(parseJson(address))
+  if (!parsed.success) throw new AppError('validation_failed', 'body.address: expected a Web Push subscription, the JSON of PushSubscription.toJSON() with endpoint and keys.p256dh, keys.auth')
+  const url = new URL(parsed.data.endpoint)
+  if (url.protocol !== 'https:') throw new AppError('validation_failed', `body.address: the subscription endpoint must be an https: URL, not ${url.protocol}`)
+  const denied = literalDenial(url, destinations)
+  if (denied !== undefined) throw new AppError('destination_denied', `body.address: the subscription endpoint's address is ${denied}; push endpoints may only be public addresses unless WEBHOOK_ALLOW_DESTINATIONS allows it`)
+}
+
+const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyContext; destinations?: DestinationPolicy | undefined }> = async (
+  app,
+  { service, notify: ctx, destinations = DENY_ALL_SPECIAL },
+) => {
   const db = service.db
 
   app.post(
@@ -168,6 +188,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
       const { kind, address } = req.body
       if (kind === 'phone' && !/^\+?\d{7,15}$/.test(address)) throw new AppError('validation_failed', 'body.address: expected a phone number such as 13812341234 or +8613812341234')
       if (kind === 'email' && !z.email().safeParse(address).success) throw new AppError('validation_failed', 'body.address: expected an e-mail address')
+      if (kind === 'webpush') checkSubscription(address, destinations)
       const row = await insertContact(db, { userId: req.params.userId, ...req.body }).catch((err: unknown) => {
         if ((err as { code?: string }).code === '23505') throw new AppError('conflict', 'This contact point exists already')
         throw err

@@ -23,7 +23,8 @@ export const webpushSecretsSchema = z.object({
   vapidPrivateKey: z.string().min(1),
 })
 
-const subscriptionSchema = z.object({
+/** A PushSubscription as the browser's `toJSON()` gives it: what a `webpush` contact point holds. */
+export const subscriptionSchema = z.object({
   endpoint: z.url(),
   keys: z.object({ p256dh: z.string().min(1), auth: z.string().min(1) }),
 })

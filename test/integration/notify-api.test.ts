@@ -180,6 +180,24 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     expect(resident.body).not.toContain('138****1234')
   })
 
+  it('a Web Push subscription must name a public https endpoint', async () => {
+    const add = (endpoint: string) =>
+      app.inject({ method: 'POST', url: `/api/v1/users/${ids.a2}/contact-points`, headers: auth.admin, payload: { kind: 'webpush', address: JSON.stringify({ endpoint, keys: { p256dh: 'BPk', auth: 'x1' } }) } })
+    for (const endpoint of ['https://127.0.0.1/push', 'https://[::1]/push', 'https://localhost/push', 'https://10.1.2.3/push', 'https://169.254.169.254/latest', 'https://224.0.0.1/push']) {
+      const res = await add(endpoint)
+      expect(res.statusCode, endpoint).toBe(400)
+      expect(res.json<{ code: string; message: string }>(), endpoint).toMatchObject({ code: 'destination_denied' })
+      expect(res.json<{ message: string }>().message).toContain('body.address')
+    }
+    const plain = (await add('http://push.example.com/x')).json<{ code: string; message: string }>()
+    expect(plain.code).toBe('validation_failed')
+    expect(plain.message).toContain('https:')
+    const notJson = await app.inject({ method: 'POST', url: `/api/v1/users/${ids.a2}/contact-points`, headers: auth.admin, payload: { kind: 'webpush', address: 'https://push.example.com/x' } })
+    expect(notJson.json<{ code: string }>().code).toBe('validation_failed')
+    expect(notJson.json<{ message: string }>().message).toContain('PushSubscription')
+    expect((await add('https://fcm.googleapis.com/fcm/send/abc')).statusCode).toBe(201)
+  })
+
   it('a link expires', async () => {
     now = T0 + 2 * 3_600_000
     const res = await app.inject({ method: 'POST', url: '/n/1.AAAAAAAAAAAA' })
