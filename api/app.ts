@@ -124,7 +124,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(devices, deps)
   await app.register(deadLetters, deps)
   await app.register(alertStream, { service: deps.alerts, db: deps.db, limits: opts.alertStream })
-  await app.register(alerts, { service: deps.alerts })
+  await app.register(alerts, { service: deps.alerts, notifyTimezone: deps.notify?.timezone })
   await app.register(silences, { db: deps.db })
   await app.register(rules, { db: deps.db })
   await app.register(deviceAdmin, { db: deps.db })
@@ -133,7 +133,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(residents, { service: deps.alerts })
   await app.register(evaluation, { db: deps.db, weights: opts.weights ?? DEFAULT_WEIGHTS })
   await app.register(webhooks, { db: deps.db, destinations: opts.webhookDestinations })
-  if (deps.notify) await app.register(notify, { service: deps.alerts, notify: deps.notify })
+  if (deps.notify) await app.register(notify, { service: deps.alerts, notify: deps.notify, destinations: opts.webhookDestinations })
   if (deps.notify) await app.register(rotas, { db: deps.db, clock: deps.notify.clock })
   if (deps.notify) await app.register(notifyLinks, { notify: deps.notify })
   return app

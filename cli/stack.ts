@@ -159,7 +159,7 @@ export class ApiServer implements Unit {
 
   async start(): Promise<void> {
     const key = await loadSecretKey(this.cfg.NOTIFY_SECRET_KEY, this.cfg.dataDir)
-    const notifications = new Notifications(this.deps.db, this.alerts, key, notifySettings(this.cfg), this.log.child({ module: 'notify' }))
+    const notifications = new Notifications(this.deps.db, this.alerts, key, { ...notifySettings(this.cfg), destinations: this.destinations }, this.log.child({ module: 'notify' }))
     const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),

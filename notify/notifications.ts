@@ -45,16 +45,20 @@ export interface NotifyContext {
   clock: () => Date
 }
 
+/** What the API routes need of notifications; the dispatcher is not part of it. */
+export function notifyContext(alerts: AlertService, secretKey: Buffer, settings: Pick<NotifySettings, 'linkBaseUrl' | 'linkTtlMs' | 'timezone'>, clock: () => Date = () => new Date()): NotifyContext {
+  return { secretKey, links: new LinkSigner(secretKey, settings.linkBaseUrl), alerts, linkTtlMs: settings.linkTtlMs, timezone: settings.timezone, clock }
+}
+
 export class Notifications implements Unit {
   readonly name = 'notifications'
   readonly context: NotifyContext
   readonly dispatcher: NotificationDispatcher
 
   constructor(db: Db, alerts: AlertService, secretKey: Buffer, settings: NotifySettings, log: Logger, clock: () => Date = () => new Date()) {
-    const links = new LinkSigner(secretKey, settings.linkBaseUrl)
-    this.context = { secretKey, links, alerts, linkTtlMs: settings.linkTtlMs, timezone: settings.timezone, clock }
+    this.context = notifyContext(alerts, secretKey, settings, clock)
     alerts.outboxes.push((tx, { event, alert }, now) => enqueueNotifications(tx, event, alert, now, { linkTtlMs: settings.linkTtlMs }))
-    this.dispatcher = new NotificationDispatcher(db, alerts.bus, secretKey, links, settings, log, clock)
+    this.dispatcher = new NotificationDispatcher(db, alerts.bus, secretKey, this.context.links, settings, log, clock)
   }
 
   start(): Promise<void> {

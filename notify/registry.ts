@@ -4,18 +4,18 @@
 // them (tests hand the dispatcher a registry of their own).
 import type { z } from 'zod'
 import type { ChannelAdapter, ChannelKind } from './channel.ts'
-import { channelConfigSchema, channelSchemas, createChannel } from './channels/index.ts'
+import { channelConfigSchema, channelSchemas, createChannel, type ChannelDeps } from './channels/index.ts'
 
 export interface AdapterEntry {
   settings: z.ZodType
   secrets: z.ZodType
-  create(settings: unknown, secrets: unknown): ChannelAdapter
+  create(settings: unknown, secrets: unknown, deps?: Partial<ChannelDeps>): ChannelAdapter
 }
 
 function entry(kind: ChannelKind): AdapterEntry {
   return {
     ...channelSchemas[kind],
-    create: (settings, secrets) => createChannel(channelConfigSchema.parse({ kind, settings, secrets })),
+    create: (settings, secrets, deps) => createChannel(channelConfigSchema.parse({ kind, settings, secrets }), deps),
   }
 }
 

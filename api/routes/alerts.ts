@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.ts'
 import { ALERT_SOURCES, ALERT_STATES, SEVERITIES, eventsOf, getAlert, listAlerts, type Alert } from '../../core/repos/alerts.ts'
 import type { Principal } from '../../core/repos/tokens.ts'
 import { alertFor, historyFor } from '../alerts/resident-view.ts'
+import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
 import { alertEventSchema, alertSchema } from '../alerts/schemas.ts'
 import type { Action, AlertService } from '../alerts/service.ts'
 import { companyScope, principalOf, requireRole } from '../plugins/auth.ts'
@@ -46,7 +47,14 @@ export function visible(p: Principal, alert: Alert | undefined, id: number): Ale
   return alert
 }
 
-const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { service }) => {
+/** Deliveries shown with an alert's history; the full log is GET /api/v1/alerts/:id/deliveries. */
+const HISTORY_DELIVERIES = 100
+
+const alerts: FastifyPluginAsyncZod<{
+  service: AlertService
+  /** Where notifications are on: the time zone their delivery log is shown in. */
+  notifyTimezone?: string | undefined
+}> = async (app, { service, notifyTimezone }) => {
   const db = service.db
 
   app.post(
@@ -118,15 +126,23 @@ const alerts: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { s
     {
       schema: {
         tags: ['alerts'],
-        summary: 'One alert with its full history',
+        summary: 'One alert with its full history, and (not for residents) who was paged for it and how each delivery went',
         params: idParams,
-        response: { 200: alertSchema.extend({ history: z.array(alertEventSchema) }), ...errorResponses },
+        response: {
+          200: alertSchema.extend({
+            history: z.array(alertEventSchema),
+            notifications: z.array(deliverySchema).optional().describe('The delivery log (first 100; phone numbers masked); absent for residents and where notifications are off'),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (req) => {
       const p = principalOf(req)
       const alert = visible(p, await getAlert(db, req.params.id), req.params.id)
-      return { ...alertFor(p, alert), history: historyFor(p, alert, await eventsOf(db, alert.id)) }
+      const history = historyFor(p, alert, await eventsOf(db, alert.id))
+      if (notifyTimezone === undefined || !seesDeliveries(p)) return { ...alertFor(p, alert), history }
+      return { ...alertFor(p, alert), history, notifications: await deliveryLog(db, alert.id, HISTORY_DELIVERIES, notifyTimezone) }
     },
   )
 

@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { getAlert, SEVERITIES } from '../../core/repos/alerts.ts'
-import { deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
 import {
   CONTACT_KINDS,
   deleteChannel,
@@ -24,9 +23,13 @@ import type { NotifyContext } from '../../notify/notifications.ts'
 import { policyFor } from '../../notify/outbox.ts'
 import { parsePolicy, policySchema } from '../../notify/policy.ts'
 import { maskAddress } from '../../notify/render.ts'
+import { parseJson } from '../../notify/channels/http.ts'
+import { subscriptionSchema } from '../../notify/channels/webpush.ts'
 import { createChannel } from '../../notify/setup.ts'
+import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
 import type { AlertService } from '../alerts/service.ts'
 import { mustManage, mustRead } from '../notify-access.ts'
+import { DENY_ALL_SPECIAL, literalDenial, type DestinationPolicy } from '../webhooks/destination.ts'
 import { principalOf, requireRole } from '../plugins/auth.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
 import { visible } from './alerts.ts'
@@ -52,29 +55,24 @@ const contactSchema = z.object({
   position: z.number().int(),
 })
 
-const deliverySchema = z.object({
-  id: z.number().int(),
-  eventId: z.number().int(),
-  eventType: z.string(),
-  step: z.number().int(),
-  channel: z.object({ id: z.string(), kind: z.string(), name: z.string() }),
-  user: z.string().nullable(),
-  to: z.string().describe('Phone numbers masked'),
-  status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
-  heldUntil: timestamp.nullable().describe('Held by quiet hours until then'),
-  attempts: z.number().int(),
-  createdAt: timestamp,
-  deliveredAt: timestamp.nullable(),
-  nextAttemptAt: timestamp,
-  summary: z.string().describe('e.g. "SMS to 138****1234: http 500 → retried, delivered 12:03:04"'),
-  log: z.array(z.object({ at: timestamp, sent: z.boolean(), ok: z.boolean(), status: z.string(), detail: z.string(), retryAt: timestamp.nullable() })),
-})
+/**
+ * A Web Push subscription comes from a user's browser, and the dispatcher POSTs to its endpoint:
+ * like a webhook, it may only name an https endpoint that is not a loopback, private, link-local
+ * or multicast address (WEBHOOK_ALLOW_DESTINATIONS allows exceptions, as for webhooks).
+ */
+function checkSubscription(address: string, destinations: DestinationPolicy): void {
+  const parsed = subscriptionSchema.safeParse(parseJson(address))
+  if (!parsed.success) throw new AppError('validation_failed', 'body.address: expected a Web Push subscription, the JSON of PushSubscription.toJSON() with endpoint and keys.p256dh, keys.auth')
+  const url = new URL(parsed.data.endpoint)
+  if (url.protocol !== 'https:') throw new AppError('validation_failed', `body.address: the subscription endpoint must be an https: URL, not ${url.protocol}`)
+  const denied = literalDenial(url, destinations)
+  if (denied !== undefined) throw new AppError('destination_denied', `body.address: the subscription endpoint's address is ${denied}; push endpoints may only be public addresses unless WEBHOOK_ALLOW_DESTINATIONS allows it`)
+}
 
-const KIND_LABEL: Record<string, string> = { sms_http: 'SMS', sms_aliyun: 'SMS', sms_tencent: 'SMS', email: 'e-mail', wecom: 'WeCom bot', dingtalk: 'DingTalk bot', feishu: 'Feishu bot', webpush: 'push' }
-
-const localTime = (at: Date, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(at)
-
-const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyContext }> = async (app, { service, notify: ctx }) => {
+const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyContext; destinations?: DestinationPolicy | undefined }> = async (
+  app,
+  { service, notify: ctx, destinations = DENY_ALL_SPECIAL },
+) => {
   const db = service.db
 
   app.post(
@@ -190,6 +188,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
       const { kind, address } = req.body
       if (kind === 'phone' && !/^\+?\d{7,15}$/.test(address)) throw new AppError('validation_failed', 'body.address: expected a phone number such as 13812341234 or +8613812341234')
       if (kind === 'email' && !z.email().safeParse(address).success) throw new AppError('validation_failed', 'body.address: expected an e-mail address')
+      if (kind === 'webpush') checkSubscription(address, destinations)
       const row = await insertContact(db, { userId: req.params.userId, ...req.body }).catch((err: unknown) => {
         if ((err as { code?: string }).code === '23505') throw new AppError('conflict', 'This contact point exists already')
         throw err
@@ -276,34 +275,9 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
     },
     async (req) => {
       const p = principalOf(req)
-      if (p.role === 'resident') throw new AppError('forbidden', 'The delivery log is for the office and the crews')
+      if (!seesDeliveries(p)) throw new AppError('forbidden', 'The delivery log is for the office and the crews')
       visible(p, await getAlert(db, req.params.id), req.params.id)
-      const rows = await deliveriesOfAlert(db, req.params.id, req.query.limit)
-      return {
-        items: rows.map((d) => {
-          const to = maskAddress(d.address)
-          const label = `${KIND_LABEL[d.channelKind] ?? d.channelKind}${to ? ` to ${to}` : ` "${d.channelName}"`}`
-          const tries = d.log.filter((l) => l.sent && !l.ok).map((l) => `${l.status} → ${l.retryAt ? 'retried' : 'gave up'}`)
-          const end = d.status === 'delivered' && d.deliveredAt ? `delivered ${localTime(d.deliveredAt, ctx.timezone)}` : d.heldUntil && d.status === 'pending' ? `held by quiet hours until ${localTime(d.heldUntil, ctx.timezone)}` : d.status
-          return {
-            id: d.id,
-            eventId: d.eventId,
-            eventType: d.eventType,
-            step: d.step,
-            channel: { id: d.channelId, kind: d.channelKind, name: d.channelName },
-            user: d.userName,
-            to,
-            status: d.status,
-            heldUntil: d.heldUntil,
-            attempts: d.attempts,
-            createdAt: d.createdAt,
-            deliveredAt: d.deliveredAt,
-            nextAttemptAt: d.nextAttemptAt,
-            summary: `${label}: ${[...tries, end].join(', ')}`,
-            log: d.log,
-          }
-        }),
-      }
+      return { items: await deliveryLog(db, req.params.id, req.query.limit, ctx.timezone) }
     },
   )
 }

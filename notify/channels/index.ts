@@ -56,6 +56,7 @@ export function createChannel(config: ChannelConfig, deps: Partial<ChannelDeps> 
     now: deps.now ?? Date.now,
     nonce: deps.nonce ?? randomUUID,
     timeoutMs: deps.timeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
+    destinations: deps.destinations,
   }
   switch (config.kind) {
     case 'email':

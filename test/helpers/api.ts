@@ -1,4 +1,7 @@
-// An API instance over a given database, with an admin token, for inject() tests.
+// An API instance over a given database, with an admin token, for inject() tests. It serves the
+// notification routes too (their context, not the dispatcher: nothing is sent), so the route-wide
+// tests (OpenAPI, roles, fuzz) reach every route a deployment has.
+import { randomBytes } from 'node:crypto'
 import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
 import { buildApp, type App, type AppDeps, type AppOptions } from '../../api/app.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
@@ -7,6 +10,8 @@ import { silentLogger } from '../../core/log.ts'
 import { createMetrics } from '../../core/metrics.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { insertUser, issueToken, type Role } from '../../core/repos/tokens.ts'
+import { DEFAULT_NOTIFY_DISPATCH } from '../../notify/dispatcher.ts'
+import { notifyContext } from '../../notify/notifications.ts'
 import { createTestDatabase } from './services.ts'
 import { seed } from './stack.ts'
 
@@ -19,7 +24,8 @@ export async function apiFor(
   clock?: () => Date,
 ): Promise<{ app: App; alerts: AlertService; token: string; tokenFor: (role: Role) => Promise<string> }> {
   const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, clock)
-  const app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, ...(probes ? { probes } : {}) }, silentLogger, opts)
+  const notify = notifyContext(alerts, randomBytes(32), { linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000, timezone: DEFAULT_NOTIFY_DISPATCH.timezone }, clock)
+  const app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify, ...(probes ? { probes } : {}) }, silentLogger, opts)
   await app.ready()
   const tokenFor = async (role: Role) => {
     const userId = await insertUser(db, { name: `${role}-${Math.random().toString(36).slice(2)}`, role })

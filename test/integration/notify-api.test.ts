@@ -28,7 +28,7 @@ let now = T0
 let notifications: Notifications
 let alerts: AlertService
 const gateway = new SmsGateway()
-const auth: Record<'admin' | 'manager' | 'crew' | 'crewB', { authorization: string }> = {} as never
+const auth: Record<'admin' | 'manager' | 'crew' | 'crewB' | 'resident', { authorization: string }> = {} as never
 const ids: Record<'manager' | 'a1' | 'a2' | 'b1', string> = {} as never
 
 describe.skipIf(!pg)('notification setup through the API', () => {
@@ -54,6 +54,7 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     auth.manager = await token(ids.manager)
     auth.crew = await token(ids.a1)
     auth.crewB = await token(ids.b1)
+    auth.resident = await token(await insertUser(db, { name: 'resident-a', role: 'resident', communityId: 'cm-a' }))
     const clock = () => new Date(now)
     alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, clock)
     notifications = new Notifications(db, alerts, randomBytes(32), { ...DEFAULT_NOTIFY_DISPATCH, pollMs: 50, linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000 }, silentLogger, clock)
@@ -161,6 +162,40 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     expect(log[0]).toMatchObject({ to: '138****1234', summary: 'SMS to 138****1234: delivered 10:00:00' })
     expect(JSON.stringify(log)).not.toContain('13812341234')
     expect((await app.inject({ url: `/api/v1/alerts/${alert?.id}/deliveries`, headers: auth.crewB })).json()).toMatchObject({ code: 'not_found' })
+  })
+
+  it("the alert's history shows the delivery log to the office and its company's crew, not to residents", async () => {
+    const [row] = await db.query<{ id: number }>("SELECT id::int AS id FROM alerts WHERE rule_id = 'entrapment' ORDER BY id LIMIT 1")
+    const view = async (headers: { authorization: string }) => (await app.inject({ url: `/api/v1/alerts/${row?.id}`, headers })).json<{ history: unknown[]; notifications?: unknown[] }>()
+    const fromLog = (await app.inject({ url: `/api/v1/alerts/${row?.id}/deliveries`, headers: auth.admin })).json<{ items: unknown[] }>().items
+    expect(fromLog).toHaveLength(1)
+    for (const who of [auth.admin, auth.manager, auth.crew]) {
+      const seen = await view(who)
+      expect(seen.notifications).toEqual(fromLog)
+      expect(seen.notifications?.[0]).toMatchObject({ channel: { kind: 'sms_http' }, to: '138****1234', status: 'delivered', summary: 'SMS to 138****1234: delivered 10:00:00' })
+    }
+    const resident = await app.inject({ url: `/api/v1/alerts/${row?.id}`, headers: auth.resident })
+    expect(resident.statusCode).toBe(200)
+    expect(resident.json()).not.toHaveProperty('notifications')
+    expect(resident.body).not.toContain('138****1234')
+  })
+
+  it('a Web Push subscription must name a public https endpoint', async () => {
+    const add = (endpoint: string) =>
+      app.inject({ method: 'POST', url: `/api/v1/users/${ids.a2}/contact-points`, headers: auth.admin, payload: { kind: 'webpush', address: JSON.stringify({ endpoint, keys: { p256dh: 'BPk', auth: 'x1' } }) } })
+    for (const endpoint of ['https://127.0.0.1/push', 'https://[::1]/push', 'https://localhost/push', 'https://10.1.2.3/push', 'https://169.254.169.254/latest', 'https://224.0.0.1/push']) {
+      const res = await add(endpoint)
+      expect(res.statusCode, endpoint).toBe(400)
+      expect(res.json<{ code: string; message: string }>(), endpoint).toMatchObject({ code: 'destination_denied' })
+      expect(res.json<{ message: string }>().message).toContain('body.address')
+    }
+    const plain = (await add('http://push.example.com/x')).json<{ code: string; message: string }>()
+    expect(plain.code).toBe('validation_failed')
+    expect(plain.message).toContain('https:')
+    const notJson = await app.inject({ method: 'POST', url: `/api/v1/users/${ids.a2}/contact-points`, headers: auth.admin, payload: { kind: 'webpush', address: 'https://push.example.com/x' } })
+    expect(notJson.json<{ code: string }>().code).toBe('validation_failed')
+    expect(notJson.json<{ message: string }>().message).toContain('PushSubscription')
+    expect((await add('https://fcm.googleapis.com/fcm/send/abc')).statusCode).toBe(201)
   })
 
   it('a link expires', async () => {

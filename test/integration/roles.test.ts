@@ -1,6 +1,7 @@
 // Role isolation over every API route: each role × {own company, other company} gets exactly the
 // status it should, and no other company's data appears in anything a crew member or a resident
 // is shown. The matrix must name every registered /api route, so a new route cannot skip it.
+import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
@@ -12,8 +13,10 @@ import { provisionDevices } from '../../core/provision.ts'
 import { insertDeadLetters } from '../../core/repos/dead-letters.ts'
 import { insertFeedback } from '../../core/repos/feedback.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
+import { insertContact, insertOverride } from '../../core/repos/notify-setup.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
 import { insertUser, issueToken, type Role } from '../../core/repos/tokens.ts'
+import { createChannel } from '../../notify/setup.ts'
 import { apiFor } from '../helpers/api.ts'
 
 type Side = 'own' | 'other'
@@ -181,7 +184,58 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/evaluation/ranking', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/ranking.csv', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking.csv' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/companies/:id', req: (s) => ({ method: 'GET', url: `/api/v1/evaluation/companies/${company(s)}` }), expect: { ...office(200), crew: [200, 404] } },
+  // Notifications: the crew user is no manager of its company, so it reads its company's setup but changes none of it
+  { route: 'POST /api/v1/notify/channels', req: (s) => ({ method: 'POST', url: '/api/v1/notify/channels', body: { companyId: company(s), kind: 'wecom', name: next('bot'), secrets: { key: 'k-1' } } }), expect: { ...office(201), crew: [403, 404] } },
+  { route: 'GET /api/v1/notify/channels', req: (s) => ({ method: 'GET', url: `/api/v1/notify/channels?companyId=${company(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
+  { route: 'PATCH /api/v1/notify/channels/:id', req: async (s) => ({ method: 'PATCH', url: `/api/v1/notify/channels/${await freshChannel(s)}`, body: { enabled: false } }), expect: { ...office(200), crew: [403, 404] } },
+  { route: 'DELETE /api/v1/notify/channels/:id', req: async (s) => ({ method: 'DELETE', url: `/api/v1/notify/channels/${await freshChannel(s)}` }), expect: { ...office(204), crew: [403, 404] } },
+  // Contact points: own, anyone's own; other, a co-b crew member's
+  { route: 'GET /api/v1/users/:userId/contact-points', req: (s, role) => ({ method: 'GET', url: `/api/v1/users/${contactOwner(s, role)}/contact-points` }), expect: { ...all(200), crew: [200, 404], service: [200, 403], resident: [200, 403] } },
+  {
+    route: 'POST /api/v1/users/:userId/contact-points',
+    req: (s, role) => ({ method: 'POST', url: `/api/v1/users/${contactOwner(s, role)}/contact-points`, body: { kind: 'email', address: `${next('someone')}@example.com` } }),
+    expect: { ...all(201), crew: [201, 404], service: [201, 403], resident: [201, 403] },
+  },
+  {
+    route: 'DELETE /api/v1/users/:userId/contact-points/:id',
+    req: async (s, role) => {
+      const userId = contactOwner(s, role)
+      const c = await insertContact(db, { userId, kind: 'email', address: `${next('gone')}@example.com`, locale: 'en', position: 0 })
+      return { method: 'DELETE', url: `/api/v1/users/${userId}/contact-points/${c.id}` }
+    },
+    expect: { ...all(204), crew: [204, 404], service: [204, 403], resident: [204, 403] },
+  },
+  { route: 'GET /api/v1/notify/policies', req: () => ({ method: 'GET', url: '/api/v1/notify/policies' }), expect: { ...all(200), resident: [403, 403] } },
+  { route: 'PUT /api/v1/notify/policies/:severity', req: () => ({ method: 'PUT', url: '/api/v1/notify/policies/minor', body: { steps: [{ rota: 'crew' }] } }), expect: office(200) },
+  { route: 'DELETE /api/v1/notify/policies/:severity', req: () => ({ method: 'DELETE', url: '/api/v1/notify/policies/minor' }), expect: office(204) },
+  { route: 'GET /api/v1/alerts/:id/deliveries', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}/deliveries` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
+  // Rotas: rota-own is co-a's crew rota, rota-other co-b's
+  { route: 'PUT /api/v1/rotas/:id', req: (s) => ({ method: 'PUT', url: `/api/v1/rotas/rota-${s}`, body: rotaBody(s) }), expect: { ...office(200), crew: [403, 404] } },
+  { route: 'GET /api/v1/rotas', req: () => ({ method: 'GET', url: '/api/v1/rotas' }), expect: { ...all(200), resident: [403, 403] } },
+  { route: 'GET /api/v1/rotas/:id/on-call', req: (s) => ({ method: 'GET', url: `/api/v1/rotas/rota-${s}/on-call` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
+  { route: 'POST /api/v1/rotas/:id/overrides', req: (s) => ({ method: 'POST', url: `/api/v1/rotas/rota-${s}/overrides`, body: overrideBody(s) }), expect: { ...office(201), crew: [403, 404] } },
+  { route: 'GET /api/v1/rotas/:id/overrides', req: (s) => ({ method: 'GET', url: `/api/v1/rotas/rota-${s}/overrides` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
+  {
+    route: 'DELETE /api/v1/rotas/:id/overrides/:overrideId',
+    req: async (s) => {
+      const o = await insertOverride(db, { rotaId: `rota-${s}`, userId: members[s], kind: 'cover', startsAt: new Date(), endsAt: new Date(Date.now() + 3_600_000), note: null, createdBy: 'fixture' })
+      return { method: 'DELETE', url: `/api/v1/rotas/rota-${s}/overrides/${o.id}` }
+    },
+    expect: { ...office(204), crew: [403, 404] },
+  },
+  { route: 'POST /api/v1/rotas/:id/handovers', req: (s) => ({ method: 'POST', url: `/api/v1/rotas/rota-${s}/handovers`, body: { note: 'pump 2 noisy' } }), expect: { ...office(201), crew: [403, 404] } },
+  { route: 'GET /api/v1/rotas/:id/handovers', req: (s) => ({ method: 'GET', url: `/api/v1/rotas/rota-${s}/handovers` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
 ]
+
+/** A crew member of each company, on its crew rota. */
+const members = {} as Record<Side, string>
+const contactOwner = (side: Side, role: Role) => (side === 'own' ? userIds[role] : members.other)
+const rotaBody = (side: Side) => ({ companyId: company(side), role: 'crew', name: 'Crew', startsOn: '2026-03-02', members: [members[side]] })
+const overrideBody = (side: Side) => ({ userId: members[side], kind: 'swap', startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString() })
+
+async function freshChannel(side: Side): Promise<string> {
+  return (await createChannel(db, randomBytes(32), { companyId: company(side), kind: 'wecom', name: next('bot'), settings: {}, secrets: { key: 'k-1' }, createdBy: 'fixture' })).id
+}
 
 function ruleBody(id: string): Record<string, unknown> {
   return {
@@ -217,6 +271,11 @@ beforeAll(async () => {
   for (const role of ROLES_UNDER_TEST) {
     userIds[role] = await insertUser(db, { name: `${role}-user`, role, ...bindings[role] })
     tokens[role] = (await issueToken(db, userIds[role])).token
+  }
+  for (const side of ['own', 'other'] as const) {
+    members[side] = await insertUser(db, { name: `member-${side}`, role: 'crew', companyId: company(side) })
+    const res = await app.inject({ method: 'PUT', url: `/api/v1/rotas/rota-${side}`, headers: { authorization: `Bearer ${tokens.admin}` }, payload: rotaBody(side) })
+    if (res.statusCode !== 200) throw new Error(`rota fixture: ${res.body}`)
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
   const addr = app.server.address()

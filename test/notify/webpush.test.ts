@@ -4,7 +4,10 @@
 // JWT (RFC 8292, ES256) with the application server's public key. Then the endpoint answers as
 // push services do: 201, 404/410 gone, 429 with Retry-After, 5xx.
 import { createDecipheriv, createECDH, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, verify } from 'node:crypto'
+import { lookup } from 'node:dns/promises'
+import { hostname } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deniedRange, destinationPolicy } from '../../api/webhooks/destination.ts'
 import { channelConfigSchema, createChannel, type ChannelConfigInput } from '../../notify/channels/index.ts'
 import { closedBase, expectOutcomes, message, NOW, vendorServer, type OutcomeCase, type VendorServer } from './vendor-server.ts'
 
@@ -120,5 +123,26 @@ describe('Web Push (VAPID, aes128gcm)', () => {
     expect(await strict.send(message, { address: subscription(endpoint) })).toMatchObject({ ok: false, retryable: false, status: 'insecure endpoint' })
     expect(await channel().send(message, { address: '{"endpoint":"nope"}' })).toMatchObject({ ok: false, retryable: false, status: 'no subscription' })
     expect(server.received.length).toBe(before)
+  })
+
+  it('sends only where the webhooks\' destination policy allows, on the addresses DNS returns', async () => {
+    const guarded = (allow: string[]) => createChannel(channelConfigSchema.parse(config), { now: () => NOW, destinations: destinationPolicy(allow) })
+    const before = server.received.length
+    const denied = { ok: false, retryable: false, status: 'destination denied' }
+    expect(await guarded([]).send(message, { address: subscription(endpoint) })).toMatchObject(denied)
+    // A name (not an address) that resolves to this host: refused at connect time, after DNS.
+    const name = hostname()
+    const resolved = await lookup(name).catch(() => undefined)
+    if (resolved && deniedRange(resolved.address, destinationPolicy([])) !== undefined) {
+      const byName = new URL(endpoint)
+      byName.hostname = name
+      expect(await guarded([]).send(message, { address: subscription(byName.toString()) })).toMatchObject(denied)
+    }
+    expect(server.received.length).toBe(before)
+    // WEBHOOK_ALLOW_DESTINATIONS lets it through, and the guarded request is the same request.
+    server.answer({ status: 201 })
+    expect(await guarded(['127.0.0.1']).send(message, { address: subscription(endpoint) })).toMatchObject({ ok: true, status: 'http 201' })
+    expect(server.received.length).toBe(before + 1)
+    expect(JSON.parse(decrypt(server.received[before]?.body ?? Buffer.alloc(0))) as unknown).toMatchObject({ alertId: message.alertId })
   })
 })

@@ -1,0 +1,65 @@
+// The notification delivery log of an alert, in one shape for both places it is shown: its own
+// route (GET /api/v1/alerts/:id/deliveries) and the alert's history (GET /api/v1/alerts/:id).
+// Addresses are masked here, so no view can hand out a full phone number; residents are never
+// shown it (who was paged, and how, is the office's and the crews' business).
+import { z } from 'zod'
+import type { Queryable } from '../../core/db/client.ts'
+import { deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
+import type { Principal } from '../../core/repos/tokens.ts'
+import { maskAddress } from '../../notify/render.ts'
+import { timestamp } from '../schemas.ts'
+
+export const deliverySchema = z.object({
+  id: z.number().int(),
+  eventId: z.number().int(),
+  eventType: z.string(),
+  step: z.number().int(),
+  channel: z.object({ id: z.string(), kind: z.string(), name: z.string() }),
+  user: z.string().nullable(),
+  to: z.string().describe('Phone numbers masked'),
+  status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
+  heldUntil: timestamp.nullable().describe('Held by quiet hours until then'),
+  attempts: z.number().int(),
+  createdAt: timestamp,
+  deliveredAt: timestamp.nullable(),
+  nextAttemptAt: timestamp,
+  summary: z.string().describe('e.g. "SMS to 138****1234: http 500 → retried, delivered 12:03:04"'),
+  log: z.array(z.object({ at: timestamp, sent: z.boolean(), ok: z.boolean(), status: z.string(), detail: z.string(), retryAt: timestamp.nullable() })),
+})
+
+export type DeliveryEntry = z.infer<typeof deliverySchema>
+
+const KIND_LABEL: Record<string, string> = { sms_http: 'SMS', sms_aliyun: 'SMS', sms_tencent: 'SMS', email: 'e-mail', wecom: 'WeCom bot', dingtalk: 'DingTalk bot', feishu: 'Feishu bot', webpush: 'push' }
+
+const localTime = (at: Date, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(at)
+
+/** Whether `p` may see who was paged for an alert it can see: everyone but residents. */
+export const seesDeliveries = (p: Principal): boolean => p.role !== 'resident'
+
+/** The deliveries of one alert, oldest first, with a one-line summary each; times shown in `timezone`. */
+export async function deliveryLog(db: Queryable, alertId: number, limit: number, timezone: string): Promise<DeliveryEntry[]> {
+  const rows = await deliveriesOfAlert(db, alertId, limit)
+  return rows.map((d) => {
+    const to = maskAddress(d.address)
+    const label = `${KIND_LABEL[d.channelKind] ?? d.channelKind}${to ? ` to ${to}` : ` "${d.channelName}"`}`
+    const tries = d.log.filter((l) => l.sent && !l.ok).map((l) => `${l.status} → ${l.retryAt ? 'retried' : 'gave up'}`)
+    const end = d.status === 'delivered' && d.deliveredAt ? `delivered ${localTime(d.deliveredAt, timezone)}` : d.heldUntil && d.status === 'pending' ? `held by quiet hours until ${localTime(d.heldUntil, timezone)}` : d.status
+    return {
+      id: d.id,
+      eventId: d.eventId,
+      eventType: d.eventType,
+      step: d.step,
+      channel: { id: d.channelId, kind: d.channelKind, name: d.channelName },
+      user: d.userName,
+      to,
+      status: d.status,
+      heldUntil: d.heldUntil,
+      attempts: d.attempts,
+      createdAt: d.createdAt,
+      deliveredAt: d.deliveredAt,
+      nextAttemptAt: d.nextAttemptAt,
+      summary: `${label}: ${[...tries, end].join(', ')}`,
+      log: d.log,
+    }
+  })
+}
