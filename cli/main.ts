@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     log,
     args: argv.slice(1),
     onShutdown(fn) {
-      closeWithGrace({ delay: 10_000, logger: { error: (m: string) => log.error(m) } }, async ({ signal, err }) => {
+      closeWithGrace({ delay: 15_000, logger: { error: (m: string) => log.error(m) } }, async ({ signal, err }) => {
         if (err) log.error({ err }, 'shutting down after an error')
         else log.info({ signal }, 'shutting down')
         await fn()

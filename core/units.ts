@@ -3,6 +3,9 @@
 // so are the ones already started, and the error names it.
 import type { Logger } from './log.ts'
 
+/** The longest one unit's stop() is waited for before the next unit is stopped. */
+export const UNIT_STOP_MS = 4000
+
 export interface Unit {
   readonly name: string
   start(): Promise<void>
@@ -39,14 +42,25 @@ export class Controller {
     }
   }
 
-  /** Stops every started unit, newest first; one unit failing to stop does not keep the others running. */
+  /**
+   * Stops every started unit, newest first; one unit failing to stop, or taking longer than
+   * `UNIT_STOP_MS`, does not keep the others (the database last of all) from stopping, and the
+   * log names it.
+   */
   async stop(): Promise<void> {
     for (const unit of this.started.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), UNIT_STOP_MS)
+      })
       try {
-        await unit.stop()
-        this.log.debug({ unit: unit.name }, 'stopped')
+        const outcome = await Promise.race([unit.stop().then(() => 'stopped' as const), late])
+        if (outcome === 'late') this.log.error({ unit: unit.name, waitedMs: UNIT_STOP_MS }, 'did not stop in time; stopping the rest')
+        else this.log.debug({ unit: unit.name }, 'stopped')
       } catch (err) {
         this.log.error({ err, unit: unit.name }, 'failed to stop cleanly')
+      } finally {
+        clearTimeout(timer)
       }
     }
   }

@@ -62,7 +62,9 @@ async function checkLoop(run: Awaited<ReturnType<typeof runUp>>) {
   // Readings of this run, not left over: stamped after the process was started.
   for (const v of values) expect(Date.parse(v.ts)).toBeGreaterThanOrEqual(started - 1000)
   run.child.kill('SIGINT')
-  expect(await run.exited).toBe(0)
+  const code = await run.exited
+  // On failure, the end of the log says which unit did not stop or what was thrown.
+  expect(code, `exit code; log tail:\n${run.out().split('\n').slice(-25).join('\n')}\nstderr:\n${run.err()}`).toBe(0)
 }
 
 describe('housing-brain up', () => {

@@ -194,7 +194,7 @@ describe.skipIf(!pgUp)('database outage while devices publish', () => {
 
 describe.skipIf(!pgUp)('SIGTERM while the database is away', () => {
   // The real CLI process: an uncaught error there ends it (close-with-grace), and its shutdown has a
-  // grace time of 10 s after which it is killed with exit code 1.
+  // grace time of 15 s after which it is killed with exit code 1.
   const proxy = tcpProxy()
   let tdb: Awaited<ReturnType<typeof createTestDatabase>>
   let direct: Db

@@ -160,11 +160,12 @@ describe.skipIf(!ready)('standalone ingest on Mosquitto', () => {
     const window = 50
     let child = await startIngest(clientId, window)
     const base = Date.UTC(2026, 8, 3)
-    // Mosquitto keeps at most max_queued_messages (default 1000) for an offline session and
-    // drops the rest, so the test stays well below that after the kill.
-    const total = 1300
+    // Mosquitto queues at most max_queued_messages (default 1000) per client, online or offline,
+    // and drops the rest: a busy machine can leave the ingest hundreds behind the publisher, so
+    // the whole run stays below that bound, whatever the lag.
+    const total = 900
     await publish('mh-1', base, total, (i) => {
-      if (i === 1000) child.kill('SIGKILL')
+      if (i === 600) child.kill('SIGKILL')
     })
     child = await startIngest(clientId, window)
     const n = await settle('mh-1', base)
