@@ -62,7 +62,14 @@ function frame(e: Wire): string {
 /** Writes, and when the buffer is full waits until it drains or the client is gone. */
 async function write(raw: ServerResponse, text: string): Promise<void> {
   if (raw.write(text) || raw.destroyed) return
-  await Promise.race([once(raw, 'drain'), once(raw, 'close')])
+  // The waiter that loses the race must go too: `once` keeps its listeners ('close' and 'error')
+  // until its event comes, so a slow reader would pile up two per wait.
+  const done = new AbortController()
+  try {
+    await Promise.race([once(raw, 'drain', { signal: done.signal }), once(raw, 'close', { signal: done.signal })])
+  } finally {
+    done.abort()
+  }
 }
 
 const stream: FastifyPluginAsyncZod<{ service: AlertService; db: Db; limits?: Partial<StreamLimits> | undefined }> = async (app, { service, db, limits: given }) => {

@@ -25,6 +25,9 @@ let wide: { app: App; port: number; admin: string }
 /** Small backfill and fast token rechecks. */
 let narrow: { app: App; port: number; admin: string }
 let alertId = 0
+/** Process warnings while the streams run: waiting for a slow reader must not pile up listeners. */
+const warnings: string[] = []
+const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`)
 
 async function listening(app: App): Promise<number> {
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -33,6 +36,7 @@ async function listening(app: App): Promise<number> {
 }
 
 beforeAll(async () => {
+  process.on('warning', onWarning)
   db = await openDb({})
   const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
   await seed(db)
@@ -49,6 +53,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  process.off('warning', onWarning)
   await wide.app.close()
   await narrow.app.close()
   await db.close()
@@ -115,6 +120,11 @@ describe('alert stream bounds', () => {
       wide.app.server.off('connection', onConnection)
       client.destroy()
     }
+  })
+
+  it('leaves no listeners behind while it waits for a slow reader (no MaxListenersExceededWarning)', () => {
+    // Runs after the slow-reader test above, which waits for 'drain' many times on one response.
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([])
   })
 
   it('resumes with at most the newest capped events, none older than the age limit, and says so', async () => {
