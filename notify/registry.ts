@@ -3,7 +3,7 @@
 // The kinds themselves are listed once, in notify/channels/index.ts; this is the outbox's view of
 // them (tests hand the dispatcher a registry of their own).
 import type { z } from 'zod'
-import type { ChannelAdapter, ChannelKind } from './channel.ts'
+import { CHANNEL_KINDS, type ChannelAdapter, type ChannelKind } from './channel.ts'
 import { channelConfigSchema, channelSchemas, createChannel, type ChannelDeps } from './channels/index.ts'
 
 export interface AdapterEntry {
@@ -19,13 +19,5 @@ function entry(kind: ChannelKind): AdapterEntry {
   }
 }
 
-export const ADAPTERS: Record<ChannelKind, AdapterEntry> = {
-  email: entry('email'),
-  wecom: entry('wecom'),
-  dingtalk: entry('dingtalk'),
-  feishu: entry('feishu'),
-  sms_aliyun: entry('sms_aliyun'),
-  sms_tencent: entry('sms_tencent'),
-  sms_http: entry('sms_http'),
-  webpush: entry('webpush'),
-}
+/** Every kind the contract names, each served through the one factory. */
+export const ADAPTERS = Object.fromEntries(CHANNEL_KINDS.map((kind) => [kind, entry(kind)])) as Record<ChannelKind, AdapterEntry>
