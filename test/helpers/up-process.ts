@@ -39,9 +39,9 @@ export interface UpProcess {
 }
 
 /** Starts `up` and resolves once it printed its banner; fails with its output if it exits first. */
-export async function startUp(dataDir: string, env: Record<string, string> = {}): Promise<UpProcess> {
+export async function startUp(dataDir: string, env: Record<string, string> = {}, args: readonly string[] = ['--rate', '0.2']): Promise<UpProcess> {
   const [httpPort, mqttPort] = [await freePort(), await freePort()]
-  const child = spawn(process.execPath, [BIN, 'up', '--rate', '0.2'], {
+  const child = spawn(process.execPath, [BIN, 'up', ...args], {
     env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

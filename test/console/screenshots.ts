@@ -1,0 +1,75 @@
+// `npm run screenshots`: the README's pictures, taken from the real demo rather than a fixture.
+// Starts `housing-brain up` (embedded database, the "mixed" scenario so there is something to see)
+// on a data directory of its own, lets it run until alerts are up, walks a few of them through the
+// lifecycle as a crew would so the ranking has figures, then photographs each main view in
+// Debian's Chromium. Output: docs/screenshots/*.png (small: one viewport, device scale 1).
+// Not part of `npm test`: pictures are looked at by people, not asserted.
+import { mkdtemp, mkdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { chromium } from 'playwright-core'
+import { eventually } from '../helpers/services.ts'
+import { startUp } from '../helpers/up-process.ts'
+import { CHROMIUM, DESK, PHONE } from './harness.ts'
+
+const OUT = path.resolve(import.meta.dirname, '../../docs/screenshots')
+
+interface Alert {
+  id: number
+  state: string
+  severity: string
+  deviceId: string
+  companyId: string | null
+}
+
+const dataDir = await mkdtemp(path.join(tmpdir(), 'hb-shots-'))
+const up = await startUp(dataDir, { LOG_LEVEL: 'error' }, ['--scenario', 'mixed', '--rate', '1'])
+try {
+  const alerts = await eventually(async () => {
+    const res = await up.api('GET', '/api/v1/alerts?limit=100')
+    const items = (res.body as { items: Alert[] }).items
+    return items.length >= 4 ? items : undefined
+  }, 180_000, 'four alerts from the mixed scenario')
+  // Half of them walked through the lifecycle, so the ranking and the history have times in them.
+  for (const a of alerts.slice(0, Math.ceil(alerts.length / 2))) {
+    for (const step of ['ack', 'en-route', 'arrive', 'resolve']) {
+      await up.api('POST', `/api/v1/alerts/${a.id}/${step}`, { note: step === 'resolve' ? 'Replaced the seal; checked on site.' : 'On it' })
+    }
+  }
+  const companyId = alerts.find((a) => a.companyId)?.companyId
+  const crew = await up.api('POST', '/api/v1/users', { name: 'wang.qiang', role: 'crew', companyId })
+  const crewToken = (crew.body as { token: { token: string } }).token.token
+  const someDevice = alerts.find((a) => a.deviceId.startsWith('ft-'))?.deviceId ?? alerts[0]?.deviceId ?? ''
+
+  await rm(OUT, { recursive: true, force: true })
+  await mkdir(OUT, { recursive: true })
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  const base = `http://127.0.0.1:${up.httpPort}`
+  const shoot = async (file: string, view: string, ready: string, token: string, size: { width: number; height: number }, locale: string) => {
+    const context = await browser.newContext({ viewport: size, locale, deviceScaleFactor: 1, serviceWorkers: 'block' })
+    const page = await context.newPage()
+    await page.goto(`${base}/`)
+    await page.fill('#token', token)
+    await page.click('#login-form button[type=submit]')
+    await page.waitForSelector('header.top')
+    if (view) await page.goto(`${base}/console/#/${view}`)
+    await page.waitForSelector(ready, { timeout: 30_000 })
+    // Let charts and the map finish drawing.
+    await page.waitForTimeout(1500)
+    await page.screenshot({ path: path.join(OUT, file) })
+    await context.close()
+    console.log(`  ${path.relative(process.cwd(), path.join(OUT, file))}`)
+  }
+  await shoot('desk.png', 'board', 'section.board tbody tr', up.token, DESK, 'zh-CN')
+  await shoot('map.png', 'map', '#map path.community', up.token, DESK, 'zh-CN')
+  await shoot('device.png', `device/${someDevice}`, '.metric-chart canvas', up.token, DESK, 'en')
+  await shoot('ranking.png', 'ranking', '#score-history canvas', up.token, DESK, 'zh-CN')
+  await shoot('phone.png', '', '#jobs li', crewToken, PHONE, 'zh-CN')
+  await browser.close()
+} finally {
+  await up.interrupt()
+  await rm(dataDir, { recursive: true, force: true })
+}
