@@ -138,6 +138,40 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     expect((await app.inject({ method: 'PUT', url: '/api/v1/notify/policies/minor', headers: auth.manager, payload: { steps: [{ rota: 'crew' }] } })).json()).toMatchObject({ code: 'forbidden' })
   })
 
+  it("a company's own policy: its managers or the office set it, and it must keep the duty step", async () => {
+    type View = { items: { severity: string; companyId: string | null; source: string; policy: { steps: { rota: string }[] } }[] }
+    const put = (severity: string, companyId: string, payload: object, headers = auth.manager) =>
+      app.inject({ method: 'PUT', url: `/api/v1/notify/policies/${severity}?companyId=${companyId}`, headers, payload })
+    const get = async (query: string, headers = auth.crew) => (await app.inject({ url: `/api/v1/notify/policies${query}`, headers })).json<View>()
+    const skipManager = { steps: [{ rota: 'crew', bots: true }, { rota: 'duty' }] }
+    const mine = await put('critical', 'co-a', skipManager)
+    expect(mine.statusCode).toBe(200)
+    expect(mine.json()).toMatchObject({ severity: 'critical', companyId: 'co-a', source: 'company', policy: { steps: [{ rota: 'crew' }, { rota: 'duty' }] } })
+    // A company may not keep an unacknowledged alert from the housing office.
+    const closed = (await put('critical', 'co-a', { steps: [{ rota: 'crew' }, { rota: 'manager' }] })).json<{ code: string; message: string }>()
+    expect(closed).toMatchObject({ code: 'validation_failed' })
+    expect(closed.message).toContain('"duty"')
+    // Quiet hours are refused for critical alerts, whoever's policy it is.
+    expect((await put('critical', 'co-a', { ...skipManager, quietHours: { from: '22:00', to: '07:00' } })).json()).toMatchObject({ code: 'validation_failed' })
+    // Not another company's; not a crew member who is not a manager; the office any company's.
+    expect((await put('critical', 'co-b', skipManager)).json()).toMatchObject({ code: 'not_found' })
+    expect((await put('critical', 'co-a', skipManager, auth.crew)).json()).toMatchObject({ code: 'forbidden' })
+    expect((await put('major', 'co-b', skipManager, auth.admin)).statusCode).toBe(200)
+    expect((await put('major', 'co-nowhere', skipManager, auth.admin)).json()).toMatchObject({ code: 'not_found' })
+
+    // In force for company A: its own critical, the office's minor (stored above), the default major.
+    const a = await get('?companyId=co-a')
+    expect(a.items.map((i) => [i.severity, i.source])).toEqual([['critical', 'company'], ['major', 'default'], ['minor', 'office'], ['warning', 'default']])
+    expect(a.items[0]?.policy.steps.map((st) => st.rota)).toEqual(['crew', 'duty'])
+    expect((await get('')).items.find((i) => i.severity === 'critical')).toMatchObject({ companyId: null, source: 'default' })
+    expect((await app.inject({ url: '/api/v1/notify/policies?companyId=co-a', headers: auth.crewB })).json()).toMatchObject({ code: 'not_found' })
+
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/notify/policies/major?companyId=co-b', headers: auth.manager })).json()).toMatchObject({ code: 'not_found' })
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/notify/policies/major?companyId=co-b', headers: auth.admin })).statusCode).toBe(204)
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/notify/policies/critical?companyId=co-a', headers: auth.manager })).statusCode).toBe(204)
+    expect((await get('?companyId=co-a')).items[0]).toMatchObject({ severity: 'critical', source: 'default' })
+  })
+
   it('the SMS link acknowledges once, as its recipient; the delivery log masks the number', async () => {
     const phone = await app.inject({ method: 'POST', url: `/api/v1/users/${ids.a1}/contact-points`, headers: auth.crew, payload: { kind: 'phone', address: '13812341234' } })
     expect(phone.json()).toMatchObject({ address: '138****1234', kind: 'phone' })
