@@ -18,6 +18,7 @@ import { Notifications } from '../../notify/notifications.ts'
 import { DEFAULT_NOTIFY_DISPATCH } from '../../notify/dispatcher.ts'
 import { createTestDatabase, eventually, hasPostgres } from '../helpers/services.ts'
 import { SmsGateway } from '../helpers/sms-gateway.ts'
+import { vendorServer } from '../notify/vendor-server.ts'
 
 const T0 = Date.UTC(2026, 2, 4, 2, 0)
 const pg = await hasPostgres()
@@ -196,6 +197,39 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     expect(log[0]).toMatchObject({ to: '138****1234', summary: 'SMS to 138****1234: delivered 10:00:00' })
     expect(JSON.stringify(log)).not.toContain('13812341234')
     expect((await app.inject({ url: `/api/v1/alerts/${alert?.id}/deliveries`, headers: auth.crewB })).json()).toMatchObject({ code: 'not_found' })
+  })
+
+  it("a group robot's link opens the alert and leads to the console: acknowledging there needs a sign-in", async () => {
+    const robot = await vendorServer()
+    try {
+      robot.answer({ status: 200, body: { errcode: 0, errmsg: 'ok' } })
+      const payload = { companyId: 'co-a', kind: 'wecom', name: '维修群', settings: { baseUrl: robot.base }, secrets: { key: 'group-key-1' } }
+      const channel = await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.manager, payload })
+      expect(channel.statusCode).toBe(201)
+      await provisionDevices(db, [{ id: 'el-2', kind: 'elevator', communityId: 'cm-a' }])
+      const { alert } = await alerts.report({ ruleId: 'entrapment', deviceId: 'el-2', condition: 'active' }, 'rules-engine')
+      const consoleUrl = `/console/#/alerts/${alert?.id}`
+      const message = await eventually(() => robot.received[0], 10_000, 'the robot message')
+      const link = /\]\(https:\/\/hb\.example(\/n\/[^)]+)\)/.exec(message.body.toString('utf8'))?.[1] ?? 'no link'
+      const open = await app.inject({ url: link })
+      expect(open.statusCode).toBe(200)
+      expect(open.body).not.toContain('<form')
+      expect(open.body).toContain(`href="${consoleUrl}"`)
+      // The link names nobody: posting it does not acknowledge, it sends the reader to sign in.
+      const post = await app.inject({ method: 'POST', url: link })
+      expect(post.statusCode).toBe(303)
+      expect(post.headers.location).toBe(consoleUrl)
+      expect((await app.inject({ url: `/api/v1/alerts/${alert?.id}`, headers: auth.crew })).json()).toMatchObject({ state: 'open' })
+      const log = await eventually(async () => {
+        const items = (await app.inject({ url: `/api/v1/alerts/${alert?.id}/deliveries`, headers: auth.crew })).json<{ items: { channel: { kind: string }; status: string; summary: string }[] }>().items
+        const entry = items.find((d) => d.channel.kind === 'wecom')
+        return entry?.status === 'delivered' ? entry : undefined
+      }, 10_000, "the robot's delivery log")
+      expect(log.summary).toBe('WeCom bot "维修群": delivered 10:00:00')
+      expect((await app.inject({ method: 'PATCH', url: `/api/v1/notify/channels/${channel.json<{ id: string }>().id}`, headers: auth.manager, payload: { enabled: false } })).statusCode).toBe(200)
+    } finally {
+      await robot.close()
+    }
   })
 
   it("the alert's history shows the delivery log to the office and its company's crew, not to residents", async () => {

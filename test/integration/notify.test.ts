@@ -422,6 +422,26 @@ describe.skipIf(!pg)('notifications end to end', () => {
     }
   })
 
+  it("the pages are written in the transaction of the alert's event: a raise that fails pages nobody", async () => {
+    now = T0 + 5 * 60 * M - 10 * M
+    const [{ n: queuedBefore } = { n: -1 }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notify_deliveries')
+    const sentBefore = gateway.received.length
+    // Something later in the same transaction fails (here a further outbox; in life the database).
+    const failing = () => Promise.reject(new Error('the transaction fails after the pages were queued'))
+    alerts.outboxes.push(failing)
+    try {
+      await expect(raise('entrapment')).rejects.toThrow(/the transaction fails/)
+    } finally {
+      alerts.outboxes.splice(alerts.outboxes.indexOf(failing), 1)
+    }
+    expect(await db.query('SELECT 1 FROM alerts WHERE device_id = $1', [`el-a-${device}`])).toHaveLength(0)
+    const [{ n: queuedAfter } = { n: -2 }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notify_deliveries')
+    expect(queuedAfter).toBe(queuedBefore)
+    notifications.dispatcher.kick()
+    await settle()
+    expect(gateway.received.length).toBe(sentBefore)
+  })
+
   it('pages claimed by a process that died are sent once when its lease ends', async () => {
     now = T0 + 5 * 60 * M
     await notifications.stop()
