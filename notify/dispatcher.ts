@@ -23,7 +23,8 @@ import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../api/webhooks/destin
 import type { ChannelAdapter, ChannelKind, DeliveryOutcome } from './channel.ts'
 import type { LinkSigner } from './links.ts'
 import { ADAPTERS, type AdapterEntry } from './registry.ts'
-import { maskAddress, render } from './render.ts'
+import { maskAddress } from './mask.ts'
+import { render } from './render.ts'
 
 export interface NotifyDispatchOptions {
   retryBaseMs: number
