@@ -363,6 +363,33 @@ describe.skipIf(!pg)('notifications end to end', () => {
     for (const id of ids) await alerts.act(id, 'acknowledge', 'b1', undefined)
   })
 
+  it("a Feishu robot's 5 messages a second: the sixth waits for the next second, and is not dropped", async () => {
+    now = T0 + 3 * 60 * M + 47 * M
+    const feishu = await vendorServer()
+    feishu.answer({ status: 200, body: { code: 0, msg: 'success', data: {} } })
+    const secrets = { hookId: 'feishu-hook-b', secret: 'feishu-secret-b' }
+    const channel = await createChannel(db, notifications.context.secretKey, { companyId: 'co-b', kind: 'feishu', name: 'b 飞书群', settings: { baseUrl: feishu.base }, secrets, createdBy: 'fixture' })
+    try {
+      const ids: number[] = []
+      for (let i = 0; i < 6; i++) ids.push(await raise('entrapment', 'b'))
+      await eventually(() => (feishu.received.length >= 5 ? true : undefined), 10_000, 'five robot messages')
+      await queuedByLimit(ids, 'channel limit of 5 a second reached; queued', 'feishu')
+      await settle()
+      expect(feishu.received).toHaveLength(5)
+      now += 1100
+      notifications.dispatcher.kick()
+      await eventually(async () => {
+        const rows = (await Promise.all(ids.map((id) => deliveriesOfAlert(db, id, 5)))).flat().filter((d) => d.channelKind === 'feishu')
+        return rows.length === 6 && rows.every((d) => d.status === 'delivered') ? true : undefined
+      }, 10_000, 'six robot pages delivered')
+      expect(feishu.received).toHaveLength(6)
+      for (const id of ids) await alerts.act(id, 'acknowledge', 'b1', undefined)
+    } finally {
+      await setChannelEnabled(db, channel.id, false)
+      await feishu.close()
+    }
+  })
+
   it("a company's limit of pages a minute queues those beyond it and drops none", async () => {
     // Later than every page sent so far (the quiet-hours test's clock ran into the next morning):
     // the limit counts the pages of the minute before.
