@@ -8,7 +8,8 @@ import { formatReport } from './report.ts'
 const USAGE = `housing-brain bench ingest|alerts|notify|console [options]
 
   notify   alert raised → notification outbox → SMS accepted by a local HTTP sink: pages per second
-           and latency (see bench/notify.ts: --alerts --concurrency --json)
+           (live, and draining a backlog) and raised → delivered p50/p99, next to the sink alone and
+           the outbox's claim alone (see bench/notify.ts: --alerts --concurrency --json)
 
   console  the console's budgets in Chromium: first-load size, one live event on a board of 5,000
            alerts, a 43,200-point chart (see bench/console.ts)

@@ -21,11 +21,11 @@ export const TARGETS = {
 /** CPU taken by unrelated processes during a measurement above which its figures are not trustworthy. */
 const DISTURBED_PCT = 25
 
-const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–')
-const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : Math.round(n).toString()) : '–')
+export const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–')
+export const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : Math.round(n).toString()) : '–')
 const pct = (n: number) => `${Math.round(n)} %`
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   // First column left-aligned (labels), the rest right-aligned (numbers).
   const line = (cells: string[]) =>

@@ -3,8 +3,8 @@
 // page goes out once; a process that dies mid-send leaves its rows to be claimed again when the
 // lease ends (at least once — the one window for a repeat is between the vendor's answer and our
 // commit of it). Per row: an alert acknowledged in the meantime is not paged; a channel's
-// documented limit (ChannelLimits.perMinute) and the per-company limit delay the page — it
-// waits in the queue, it is never dropped; a failure the vendor may get over (connection
+// documented limits (ChannelLimits: a minute's, and a second's where the vendor has one — Feishu)
+// and the per-company limit delay the page — it waits in the queue, it is never dropped; a failure the vendor may get over (connection
 // refused, 5xx, 429) is retried with capped exponential backoff, or after the vendor's
 // Retry-After when that is longer; one it cannot get over (or too many attempts) moves the page
 // to the person's next contact point. Every attempt and every wait is in the delivery log.
@@ -23,7 +23,8 @@ import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../api/webhooks/destin
 import type { ChannelAdapter, ChannelKind, DeliveryOutcome } from './channel.ts'
 import type { LinkSigner } from './links.ts'
 import { ADAPTERS, type AdapterEntry } from './registry.ts'
-import { maskAddress, render } from './render.ts'
+import { maskAddress } from './mask.ts'
+import { render } from './render.ts'
 
 export interface NotifyDispatchOptions {
   retryBaseMs: number
@@ -55,6 +56,7 @@ export const DEFAULT_NOTIFY_DISPATCH: NotifyDispatchOptions = {
 const BATCH = 50
 /** Adapters kept built (they may hold pooled connections); the oldest is closed beyond this. */
 const ADAPTER_CACHE = 100
+const SECOND = 1000
 const MINUTE = 60_000
 
 export class NotificationDispatcher implements Unit {
@@ -106,8 +108,7 @@ export class NotificationDispatcher implements Unit {
       await Promise.all(
         [...byChannel.values()].map(async (rows) => {
           const first = rows[0]
-          const limited = first !== undefined && this.limitOf(first) !== undefined
-          if (!limited) return Promise.all(rows.map(one))
+          if (first === undefined || !this.isLimited(first)) return Promise.all(rows.map(one))
           for (const d of rows) await one(d)
         }),
       )
@@ -115,12 +116,13 @@ export class NotificationDispatcher implements Unit {
     }
   }
 
-  /** The channel's documented per-minute limit; undefined when it has none (or cannot be built). */
-  private limitOf(d: DueNotification): number | undefined {
+  /** Whether the channel has a documented sending limit (false when it cannot be built). */
+  private isLimited(d: DueNotification): boolean {
     try {
-      return this.adapterFor(d)?.limits.perMinute
+      const limits = this.adapterFor(d)?.limits
+      return limits?.perMinute !== undefined || limits?.perSecond !== undefined
     } catch {
-      return undefined
+      return false
     }
   }
 
@@ -149,10 +151,25 @@ export class NotificationDispatcher implements Unit {
     await this.db.transaction((tx) => recordNotifyAttempt(tx, { ...r, deliveryId: d.id, channelId: d.channelId, companyId: d.companyId }))
   }
 
-  /** When a limit of `perMinute` sends is reached, the time the oldest of them leaves the window. */
-  private async limitedUntil(by: { channelId: string } | { companyId: string }, perMinute: number, now: Date): Promise<Date | undefined> {
-    const { count, oldest } = await sentSince(this.db, by, new Date(now.getTime() - MINUTE))
-    return count >= perMinute && oldest ? new Date(oldest.getTime() + MINUTE + 1) : undefined
+  /** When a limit of `max` sends a `windowMs` is reached, the time the oldest of them leaves the window. */
+  private async limitedUntil(by: { channelId: string } | { companyId: string }, max: number, windowMs: number, now: Date): Promise<Date | undefined> {
+    const { count, oldest } = await sentSince(this.db, by, new Date(now.getTime() - windowMs))
+    return count >= max && oldest ? new Date(oldest.getTime() + windowMs + 1) : undefined
+  }
+
+  /** Until when a limit holds this page back, and the delivery log's words for it; undefined: send now. */
+  private async heldByLimit(d: DueNotification, adapter: ChannelAdapter, now: Date): Promise<{ until: Date; detail: string } | undefined> {
+    const channel: [number | undefined, number, string][] = [
+      [adapter.limits.perSecond, SECOND, 'second'],
+      [adapter.limits.perMinute, MINUTE, 'minute'],
+    ]
+    for (const [max, windowMs, unit] of channel) {
+      const until = max ? await this.limitedUntil({ channelId: d.channelId }, max, windowMs, now) : undefined
+      if (until) return { until, detail: `channel limit of ${max} a ${unit} reached; queued` }
+    }
+    const perMinute = this.opts.companyPerMinute
+    const until = d.companyId && perMinute > 0 ? await this.limitedUntil({ companyId: d.companyId }, perMinute, MINUTE, now) : undefined
+    return until ? { until, detail: `company limit of ${perMinute} a minute reached; queued` } : undefined
   }
 
   private async deliver(d: DueNotification): Promise<void> {
@@ -167,13 +184,9 @@ export class NotificationDispatcher implements Unit {
       await this.record(d, { at: now, sent: false, ok: false, status: 'no adapter', detail: `no adapter for ${d.channelKind} in this build`, outcome: 'failed', retryAt: null })
       return
     }
-    const perMinute = adapter.limits.perMinute
-    const channelWait = perMinute ? await this.limitedUntil({ channelId: d.channelId }, perMinute, now) : undefined
-    const companyWait = !channelWait && d.companyId && this.opts.companyPerMinute > 0 ? await this.limitedUntil({ companyId: d.companyId }, this.opts.companyPerMinute, now) : undefined
-    const wait = channelWait ?? companyWait
+    const wait = await this.heldByLimit(d, adapter, now)
     if (wait) {
-      const detail = channelWait ? `channel limit of ${perMinute} a minute reached; queued` : `company limit of ${this.opts.companyPerMinute} a minute reached; queued`
-      await this.record(d, { at: now, sent: false, ok: false, status: 'rate limited', detail, outcome: 'retry', retryAt: wait })
+      await this.record(d, { at: now, sent: false, ok: false, status: 'rate limited', detail: wait.detail, outcome: 'retry', retryAt: wait.until })
       return
     }
 

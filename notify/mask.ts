@@ -15,3 +15,8 @@ export function maskPhone(phone: string): string {
   if (digits.length < 8) return '****'
   return `${keepPlus ? '+' : ''}${digits.slice(0, 3)}****${digits.slice(-4)}`
 }
+
+/** A contact address as views and logs show it: a phone number masked, any other address as it is. */
+export function maskAddress(address: string): string {
+  return /^\+?\d{7,15}$/.test(address.replace(/[\s()-]/g, '')) ? maskPhone(address) : address
+}

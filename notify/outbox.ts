@@ -6,7 +6,7 @@
 import type { Queryable } from '../core/db/client.ts'
 import type { Alert, AlertEvent, Severity } from '../core/repos/alerts.ts'
 import { cancelPending, insertDelivery, reminderOrdinal } from '../core/repos/notify-deliveries.ts'
-import { botChannels, overridesBetween, reachableContacts, rotaOf, storedPolicy } from '../core/repos/notify-setup.ts'
+import { botChannels, overridesBetween, reachableContacts, rotaOf, storedPolicies } from '../core/repos/notify-setup.ts'
 import { DEFAULT_POLICIES, parsePolicy, quietUntil, stepFor, type Policy } from './policy.ts'
 import { onCallAt } from './rota.ts'
 
@@ -15,16 +15,22 @@ export interface OutboxOptions {
   linkTtlMs: number
 }
 
-/** The policy in force for a severity: the stored one, or the default when none is stored. */
-export async function policyFor(db: Queryable, severity: Severity): Promise<Policy> {
-  const stored = await storedPolicy(db, severity)
-  // A stored policy was validated when it was saved; a row that no longer parses falls back.
-  if (stored === undefined) return DEFAULT_POLICIES[severity]
-  try {
-    return parsePolicy(severity, stored)
-  } catch {
-    return DEFAULT_POLICIES[severity]
+export type PolicySource = 'company' | 'office' | 'default'
+
+/**
+ * The policy in force for a company's alert of a severity: the company's own, else the housing
+ * office's, else the default. `companyId` null (an alert of no company) asks for the office's.
+ */
+export async function policyFor(db: Queryable, severity: Severity, companyId: string | null): Promise<{ policy: Policy; source: PolicySource }> {
+  for (const stored of await storedPolicies(db, severity, companyId)) {
+    // A stored policy was validated when it was saved; a row that no longer parses is passed over.
+    try {
+      return { policy: parsePolicy(severity, stored.definition, stored.companyId), source: stored.companyId === null ? 'office' : 'company' }
+    } catch {
+      continue
+    }
   }
+  return { policy: DEFAULT_POLICIES[severity], source: 'default' }
 }
 
 /** Who of a rota is on call at `at`, with overrides. */
@@ -42,7 +48,7 @@ export async function enqueueNotifications(tx: Queryable, event: AlertEvent, ale
     return 0
   }
   if (alert.silenced || alert.state !== 'open') return 0
-  const policy = await policyFor(tx, alert.severity)
+  const { policy } = await policyFor(tx, alert.severity, alert.companyId)
   const reminders = event.type === 'reminded' ? await reminderOrdinal(tx, alert.id, event.id) : 0
   const index = stepFor(event.type, event.data?.deadline, reminders, policy.steps.length)
   const step = index === undefined ? undefined : policy.steps[index]

@@ -1,4 +1,5 @@
-// Escalation policies as data, one per severity, validated like rules are. A policy's steps are
+// Escalation policies as data, one per severity — the housing office's, and a company's own where
+// it set one (that wins for its alerts) — validated like rules are. A policy's steps are
 // paged in turn: step 1 when the alert is raised (or leaves a maintenance window), step 2 when its
 // acknowledge deadline passes, step 3 at the next escalation (the first reminder), and every
 // further reminder pages the last step again until someone acknowledges — acknowledging stops
@@ -30,10 +31,18 @@ export const policySchema = z.object({
 })
 export type Policy = z.infer<typeof policySchema>
 
-export function parsePolicy(severity: Severity, definition: unknown): Policy {
+/**
+ * Validates a policy for a severity. `owner` is the company whose own policy it is, or null for the
+ * housing office's. A company's policy may reorder or drop its own steps and move its quiet hours,
+ * but must still reach the housing office's duty officer: the office supervises the companies, and
+ * an alert nobody acknowledges must not stay inside the company that is not acknowledging it.
+ */
+export function parsePolicy(severity: Severity, definition: unknown, owner: string | null = null): Policy {
   const policy = policySchema.parse(definition)
-  if (severity === 'critical' && policy.quietHours) {
-    throw new z.ZodError([{ code: 'custom', path: ['quietHours'], message: 'a critical alert is never held back: quiet hours are not allowed', input: policy.quietHours }])
+  const refuse = (path: string, message: string, input: unknown) => new z.ZodError([{ code: 'custom', path: [path], message, input }])
+  if (severity === 'critical' && policy.quietHours) throw refuse('quietHours', 'a critical alert is never held back: quiet hours are not allowed', policy.quietHours)
+  if (owner !== null && !policy.steps.some((s) => s.rota === 'duty')) {
+    throw refuse('steps', "a company's policy must keep a step with rota \"duty\" (the housing office's duty officer)", policy.steps)
   }
   return policy
 }

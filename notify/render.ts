@@ -60,11 +60,3 @@ export function render(locale: Locale, r: RenderInput): Message {
   const text = [`${sev} alert: ${alert.title}`, `Place: ${place}`, alert.reason ? `Reason: ${alert.reason}` : '', `Acknowledge by ${due}`, `Open: ${link}`].filter(Boolean).join('\n')
   return { locale, alertId: String(alert.id), severity: alert.severity, subject, text, short, link, params: { severity: sev, place, what: alert.title, deadline: due, link } }
 }
-
-/** `138****1234`: a phone number as views and logs show it (country code dropped); other addresses as they are. */
-export function maskAddress(address: string): string {
-  const compact = address.replace(/[\s()-]/g, '')
-  if (!/^\+?\d{7,15}$/.test(compact)) return address
-  const national = compact.replace(/^(\+|00)86/, '').replace(/^\+\d{1,3}(?=\d{9,})/, '')
-  return `${national.slice(0, 3)}****${national.slice(-4)}`
-}

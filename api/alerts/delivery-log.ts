@@ -6,7 +6,7 @@ import { z } from 'zod'
 import type { Queryable } from '../../core/db/client.ts'
 import { deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
 import type { Principal } from '../../core/repos/tokens.ts'
-import { maskAddress } from '../../notify/render.ts'
+import { maskAddress } from '../../notify/mask.ts'
 import { timestamp } from '../schemas.ts'
 
 export const deliverySchema = z.object({

@@ -1,5 +1,5 @@
 // Notification setup: channels (credentials write-only), people's contact points, escalation
-// policies per severity, and the delivery log of an alert.
+// policies per severity (the office's and a company's own), and the delivery log of an alert.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
@@ -14,15 +14,15 @@ import {
   listChannels,
   listContacts,
   setChannelEnabled,
-  storedPolicy,
   upsertPolicy,
 } from '../../core/repos/notify-setup.ts'
+import { getCompany } from '../../core/repos/registry.ts'
 import { getUser } from '../../core/repos/tokens.ts'
 import { CHANNEL_KINDS } from '../../notify/channel.ts'
 import type { NotifyContext } from '../../notify/notifications.ts'
 import { policyFor } from '../../notify/outbox.ts'
 import { parsePolicy, policySchema } from '../../notify/policy.ts'
-import { maskAddress } from '../../notify/render.ts'
+import { maskAddress } from '../../notify/mask.ts'
 import { parseJson } from '../../notify/channels/http.ts'
 import { subscriptionSchema } from '../../notify/channels/webpush.ts'
 import { createChannel } from '../../notify/setup.ts'
@@ -207,17 +207,44 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
     },
   )
 
-  // ---- Escalation policies ----
+  // ---- Escalation policies: the office's, and a company's own (which wins for its alerts) ----
 
-  const policyView = z.object({ severity: z.enum(SEVERITIES), stored: z.boolean(), policy: policySchema })
+  const policyView = z.object({
+    severity: z.enum(SEVERITIES),
+    companyId: z.string().nullable().describe('Whose alerts this answer is for; null: the housing office'),
+    source: z.enum(['company', 'office', 'default']).describe("Where the policy in force comes from: the company's own, the housing office's, or the built-in default"),
+    stored: z.boolean().describe('A stored policy (the company\'s or the office\'s), not the default'),
+    policy: policySchema,
+  })
+  const ownerQuery = z.object({ companyId: z.string().min(1).optional().describe("A company's own policy; none: the housing office's") })
+
+  /** The owner a policy request is about, once `req`'s principal may change it. */
+  async function policyOwner(req: Parameters<typeof principalOf>[0], companyId: string | undefined): Promise<{ owner: string | null; by: string }> {
+    if (companyId === undefined) return { owner: null, by: requireRole(req, 'admin', 'operator').name }
+    const p = principalOf(req)
+    await mustManage(db, p, companyId, 'policies')
+    if (!(await getCompany(db, companyId))) throw new AppError('not_found', `No company ${companyId}`)
+    return { owner: companyId, by: p.name }
+  }
 
   app.get(
     '/api/v1/notify/policies',
-    { schema: { tags: ['notifications'], summary: 'The escalation policy in force per severity (stored, or the default)', response: { 200: z.object({ items: z.array(policyView) }), ...errorResponses } } },
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: "The escalation policy in force per severity for a company's alerts (companyId), or the housing office's: stored, or the default",
+        querystring: ownerQuery,
+        response: { 200: z.object({ items: z.array(policyView) }), ...errorResponses },
+      },
+    },
     async (req) => {
-      mustRead(principalOf(req), null, 'policies')
+      const owner = req.query.companyId ?? null
+      mustRead(principalOf(req), owner, 'policies')
       const items = []
-      for (const severity of SEVERITIES) items.push({ severity, stored: (await storedPolicy(db, severity)) !== undefined, policy: await policyFor(db, severity) })
+      for (const severity of SEVERITIES) {
+        const { policy, source } = await policyFor(db, severity, owner)
+        items.push({ severity, companyId: owner, source, stored: source !== 'default', policy })
+      }
       return { items }
     },
   )
@@ -229,33 +256,43 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
     {
       schema: {
         tags: ['notifications'],
-        summary: 'Set the escalation policy of a severity: steps (crew, manager, duty rota; bots) and quiet hours (never for critical)',
+        summary:
+          "Set the escalation policy of a severity: steps (crew, manager, duty rota; bots) and quiet hours (never for critical). With companyId, that company's own (its managers or the office; it must keep a duty step)",
         params: severityParams,
+        querystring: ownerQuery,
         body: z.unknown(),
         response: { 200: policyView, ...errorResponses },
       },
     },
     async (req) => {
-      const p = requireRole(req, 'admin', 'operator')
+      const { owner, by } = await policyOwner(req, req.query.companyId)
       const parsed = (() => {
         try {
-          return parsePolicy(req.params.severity, req.body)
+          return parsePolicy(req.params.severity, req.body, owner)
         } catch (err) {
           const issue = err instanceof z.ZodError ? err.issues[0] : undefined
           throw new AppError('validation_failed', `body.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid policy'}`)
         }
       })()
-      await upsertPolicy(db, req.params.severity, parsed, p.name)
-      return { severity: req.params.severity, stored: true, policy: parsed }
+      await upsertPolicy(db, owner, req.params.severity, parsed, by)
+      return { severity: req.params.severity, companyId: owner, source: owner === null ? ('office' as const) : ('company' as const), stored: true, policy: parsed }
     },
   )
 
   app.delete(
     '/api/v1/notify/policies/:severity',
-    { schema: { tags: ['notifications'], summary: 'Return a severity to the default policy', params: severityParams, response: { 204: z.null(), ...errorResponses } } },
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: "Remove a stored policy: a company's own (companyId; the office's then applies), or the office's (the default then applies)",
+        params: severityParams,
+        querystring: ownerQuery,
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      requireRole(req, 'admin', 'operator')
-      await deletePolicy(db, req.params.severity)
+      const { owner } = await policyOwner(req, req.query.companyId)
+      await deletePolicy(db, owner, req.params.severity)
       return reply.code(204).send(null)
     },
   )

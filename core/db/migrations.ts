@@ -475,5 +475,16 @@ ALTER TABLE alerts ADD COLUMN en_route_at timestamptz;
 ALTER TABLE alerts ADD COLUMN arrived_at timestamptz;
 `,
   },
+  {
+    version: 7,
+    name: 'notifications: a company\'s own escalation policies',
+    sql: `
+-- A company may have its own policy for a severity (notify/policy.ts); for its alerts it wins over
+-- the housing office's (company_id NULL), which wins over the built-in default.
+ALTER TABLE escalation_policies ADD COLUMN company_id text REFERENCES property_companies(id) ON DELETE CASCADE;
+ALTER TABLE escalation_policies DROP CONSTRAINT escalation_policies_pkey;
+CREATE UNIQUE INDEX escalation_policies_owner_idx ON escalation_policies (COALESCE(company_id, ''), severity);
+`,
+  },
 ]
 

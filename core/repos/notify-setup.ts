@@ -1,6 +1,7 @@
 // SQL for who is told and how: notification channels (credentials sealed, never selected for
 // views), people's contact points, on-call rotas with overrides and hand-over notes, and the
-// escalation policy per severity. The delivery queue itself is in notify-deliveries.ts.
+// escalation policies per severity (the office's, and a company's own). The delivery queue itself
+// is in notify-deliveries.ts.
 import type { Queryable } from '../db/client.ts'
 
 // ---- Channels ----------------------------------------------------------------------------------
@@ -228,21 +229,34 @@ export async function listHandovers(db: Queryable, rotaId: string, limit: number
 
 // ---- Escalation policies -----------------------------------------------------------------------
 
-export async function storedPolicy(db: Queryable, severity: string): Promise<unknown> {
-  const [row] = await db.query<{ definition: unknown }>('SELECT definition FROM escalation_policies WHERE severity = $1', [severity])
-  return row?.definition
+export interface StoredPolicy {
+  /** null: the housing office's policy, the one every company without its own follows. */
+  companyId: string | null
+  definition: unknown
 }
 
-export async function upsertPolicy(db: Queryable, severity: string, definition: unknown, by: string): Promise<void> {
-  await db.query(
-    `INSERT INTO escalation_policies (severity, definition, updated_by) VALUES ($1, $2, $3)
-     ON CONFLICT (severity) DO UPDATE SET definition = $2, updated_by = $3, updated_at = now()`,
-    [severity, JSON.stringify(definition), by],
+/**
+ * The stored policies that may apply to a company's alert of `severity`: the company's own first,
+ * then the housing office's. `companyId` null asks for the office's alone.
+ */
+export async function storedPolicies(db: Queryable, severity: string, companyId: string | null): Promise<StoredPolicy[]> {
+  return db.query<StoredPolicy>(
+    `SELECT company_id AS "companyId", definition FROM escalation_policies
+     WHERE severity = $1 AND (company_id IS NULL OR company_id = $2) ORDER BY company_id NULLS LAST`,
+    [severity, companyId],
   )
 }
 
-export async function deletePolicy(db: Queryable, severity: string): Promise<boolean> {
-  return (await db.query('DELETE FROM escalation_policies WHERE severity = $1 RETURNING 1', [severity])).length > 0
+export async function upsertPolicy(db: Queryable, owner: string | null, severity: string, definition: unknown, by: string): Promise<void> {
+  await db.query(
+    `INSERT INTO escalation_policies (company_id, severity, definition, updated_by) VALUES ($1, $2, $3, $4)
+     ON CONFLICT ((COALESCE(company_id, '')), severity) DO UPDATE SET definition = $3, updated_by = $4, updated_at = now()`,
+    [owner, severity, JSON.stringify(definition), by],
+  )
+}
+
+export async function deletePolicy(db: Queryable, owner: string | null, severity: string): Promise<boolean> {
+  return (await db.query('DELETE FROM escalation_policies WHERE company_id IS NOT DISTINCT FROM $1 AND severity = $2 RETURNING 1', [owner, severity])).length > 0
 }
 
 /** A company's manager is whoever its manager rota lists (the notification setup's own notion). */

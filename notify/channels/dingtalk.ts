@@ -7,9 +7,11 @@
 //   {"msgtype":"markdown","markdown":{"title":"...","text":"..."}} or {"msgtype":"text","text":{"content":"..."}}
 // Answer: HTTP 200 `{"errcode":0,"errmsg":"ok"}`. Documented limit: 20 messages a minute per robot;
 // beyond it the robot is throttled for 10 minutes (errcode 130101, 410100 in the newer table).
+// A page to a person whose contact point is their DingTalk userId goes to the group and @-mentions
+// them: `"at":{"atUserIds":[...]}`, with `@userId` in the text, which is where the mention shows.
 import { createHmac } from 'node:crypto'
 import { z } from 'zod'
-import type { ChannelAdapter, DeliveryOutcome, Message } from '../channel.ts'
+import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
 import { codeOutcome, delivered, httpFailure, isReply, linkLabel, parseJson, request, trimBase, type ChannelDeps, type CodeMeaning } from './http.ts'
 
 export const dingtalkSettingsSchema = z.object({
@@ -46,12 +48,14 @@ export function dingtalkSign(timestamp: number, secret: string): string {
   return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64')
 }
 
-export function dingtalkBody(message: Message, msgtype: 'markdown' | 'text'): string {
+export function dingtalkBody(message: Message, msgtype: 'markdown' | 'text', to: Recipient = {}): string {
+  const mention = to.address ? `\n\n@${to.address}` : ''
+  const at = to.address ? { at: { atUserIds: [to.address], isAtAll: false } } : {}
   if (msgtype === 'markdown') {
-    const text = `#### ${message.subject}\n\n${message.text}\n\n[${linkLabel(message.locale)}](${message.link})`
-    return JSON.stringify({ msgtype, markdown: { title: message.subject, text } })
+    const text = `#### ${message.subject}\n\n${message.text}\n\n[${linkLabel(message.locale)}](${message.link})${mention}`
+    return JSON.stringify({ msgtype, markdown: { title: message.subject, text }, ...at })
   }
-  return JSON.stringify({ msgtype, text: { content: `${message.subject}\n${message.text}\n${message.link}` } })
+  return JSON.stringify({ msgtype, text: { content: `${message.subject}\n${message.text}\n${message.link}${mention}` }, ...at })
 }
 
 export function createDingtalkChannel(settings: z.infer<typeof dingtalkSettingsSchema>, secrets: z.infer<typeof dingtalkSecretsSchema>, deps: ChannelDeps): ChannelAdapter {
@@ -59,7 +63,7 @@ export function createDingtalkChannel(settings: z.infer<typeof dingtalkSettingsS
   return {
     kind: 'dingtalk',
     limits: { perMinute: 20 },
-    async send(message: Message): Promise<DeliveryOutcome> {
+    async send(message: Message, to: Recipient): Promise<DeliveryOutcome> {
       let url = base
       if (secrets.secret !== undefined) {
         const timestamp = deps.now()
@@ -68,7 +72,7 @@ export function createDingtalkChannel(settings: z.infer<typeof dingtalkSettingsS
       const reply = await request(deps, 'DingTalk robot', url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: dingtalkBody(message, settings.msgtype),
+        body: dingtalkBody(message, settings.msgtype, to),
       })
       if (!isReply(reply)) return reply
       if (reply.status < 200 || reply.status > 299) return httpFailure(reply, 'DingTalk robot', deps.now())

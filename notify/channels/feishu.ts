@@ -7,9 +7,11 @@
 // Answer: `{"code":0,"msg":"success","data":{}}`. Documented limits: 100 requests a minute and 5 a
 // second per bot, body ≤ 20 KB; over the limit code 9499 ("too many request") or 11232.
 // Lark (the international edition) is the same API on https://open.larksuite.com: set baseUrl.
+// A page to a person whose contact point is their Feishu open_id goes to the group and @-mentions
+// them with the post's `{"tag":"at","user_id":"ou_…"}` element (custom bots mention by open_id).
 import { createHmac } from 'node:crypto'
 import { z } from 'zod'
-import type { ChannelAdapter, DeliveryOutcome, Message } from '../channel.ts'
+import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
 import { codeOutcome, delivered, httpFailure, isReply, linkLabel, parseJson, request, trimBase, truncateBytes, type ChannelDeps, type CodeMeaning } from './http.ts'
 
 export const feishuSettingsSchema = z.object({
@@ -41,9 +43,12 @@ export function feishuSign(timestamp: number, secret: string): string {
 const TEXT_BYTES = 16 * 1024
 
 /** Rich text (`post`): the title, one paragraph per line of text, and the acknowledge link. */
-export function feishuContent(message: Message): unknown {
-  const paragraphs: { tag: string; text: string; href?: string }[][] = truncateBytes(message.text, TEXT_BYTES).split('\n').map((line) => [{ tag: 'text', text: line }])
+export function feishuContent(message: Message, to: Recipient = {}): unknown {
+  const paragraphs: ({ tag: string; text: string; href?: string } | { tag: 'at'; user_id: string })[][] = truncateBytes(message.text, TEXT_BYTES)
+    .split('\n')
+    .map((line) => [{ tag: 'text', text: line }])
   paragraphs.push([{ tag: 'a', text: linkLabel(message.locale), href: message.link }])
+  if (to.address) paragraphs.push([{ tag: 'at', user_id: to.address }])
   const lang = message.locale === 'zh-CN' ? 'zh_cn' : 'en_us'
   return { post: { [lang]: { title: message.subject, content: paragraphs } } }
 }
@@ -53,7 +58,7 @@ export function createFeishuChannel(settings: z.infer<typeof feishuSettingsSchem
   return {
     kind: 'feishu',
     limits: { perMinute: 100, perSecond: 5 },
-    async send(message: Message): Promise<DeliveryOutcome> {
+    async send(message: Message, to: Recipient): Promise<DeliveryOutcome> {
       const signed: Record<string, string> = {}
       if (secrets.secret !== undefined) {
         const timestamp = Math.floor(deps.now() / 1000)
@@ -63,7 +68,7 @@ export function createFeishuChannel(settings: z.infer<typeof feishuSettingsSchem
       const reply = await request(deps, 'Feishu bot', url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...signed, msg_type: 'post', content: feishuContent(message) }),
+        body: JSON.stringify({ ...signed, msg_type: 'post', content: feishuContent(message, to) }),
       })
       if (!isReply(reply)) return reply
       // Feishu answers some refusals (rate limit, bad sign) with HTTP 400 and a code in the body.

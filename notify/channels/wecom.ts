@@ -5,8 +5,10 @@
 // Answer: HTTP 200 `{"errcode":0,"errmsg":"ok"}`. Documented limit: 20 messages a minute per robot;
 // beyond it errcode 45009 (api freq out of limit), which we retry after the minute window. The key
 // is the whole credential, so it lives in secrets and never leaves this file.
+// A page to a person whose contact point is their WeCom userid goes to the group and @-mentions
+// them, as the same document describes: `<@userid>` in markdown, `mentioned_list` in text.
 import { z } from 'zod'
-import type { ChannelAdapter, DeliveryOutcome, Message } from '../channel.ts'
+import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
 import { codeOutcome, delivered, httpFailure, isReply, linkLabel, parseJson, request, trimBase, truncateBytes, type ChannelDeps, type CodeMeaning } from './http.ts'
 
 export const wecomSettingsSchema = z.object({
@@ -30,13 +32,14 @@ const CODES: Record<string, CodeMeaning> = {
   '40058': { retryable: false, meaning: 'invalid parameter' },
 }
 
-export function wecomBody(message: Message, msgtype: 'markdown' | 'text'): string {
+export function wecomBody(message: Message, msgtype: 'markdown' | 'text', to: Recipient = {}): string {
   if (msgtype === 'markdown') {
+    const mention = to.address ? `\n<@${to.address}>` : ''
     const content = `**${message.subject}**\n${message.text}\n[${linkLabel(message.locale)}](${message.link})`
-    return JSON.stringify({ msgtype, markdown: { content: truncateBytes(content, 4096) } })
+    return JSON.stringify({ msgtype, markdown: { content: truncateBytes(content, 4096 - Buffer.byteLength(mention)) + mention } })
   }
-  const content = `${message.subject}\n${message.text}\n${message.link}`
-  return JSON.stringify({ msgtype, text: { content: truncateBytes(content, 2048) } })
+  const content = truncateBytes(`${message.subject}\n${message.text}\n${message.link}`, 2048)
+  return JSON.stringify({ msgtype, text: to.address ? { content, mentioned_list: [to.address] } : { content } })
 }
 
 export function createWecomChannel(settings: z.infer<typeof wecomSettingsSchema>, secrets: z.infer<typeof wecomSecretsSchema>, deps: ChannelDeps): ChannelAdapter {
@@ -44,11 +47,11 @@ export function createWecomChannel(settings: z.infer<typeof wecomSettingsSchema>
   return {
     kind: 'wecom',
     limits: { perMinute: 20 },
-    async send(message: Message): Promise<DeliveryOutcome> {
+    async send(message: Message, to: Recipient): Promise<DeliveryOutcome> {
       const reply = await request(deps, 'WeCom robot', url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: wecomBody(message, settings.msgtype),
+        body: wecomBody(message, settings.msgtype, to),
       })
       if (!isReply(reply)) return reply
       if (reply.status < 200 || reply.status > 299) return httpFailure(reply, 'WeCom robot', deps.now())

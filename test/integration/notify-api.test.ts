@@ -18,6 +18,7 @@ import { Notifications } from '../../notify/notifications.ts'
 import { DEFAULT_NOTIFY_DISPATCH } from '../../notify/dispatcher.ts'
 import { createTestDatabase, eventually, hasPostgres } from '../helpers/services.ts'
 import { SmsGateway } from '../helpers/sms-gateway.ts'
+import { vendorServer } from '../notify/vendor-server.ts'
 
 const T0 = Date.UTC(2026, 2, 4, 2, 0)
 const pg = await hasPostgres()
@@ -138,6 +139,40 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     expect((await app.inject({ method: 'PUT', url: '/api/v1/notify/policies/minor', headers: auth.manager, payload: { steps: [{ rota: 'crew' }] } })).json()).toMatchObject({ code: 'forbidden' })
   })
 
+  it("a company's own policy: its managers or the office set it, and it must keep the duty step", async () => {
+    type View = { items: { severity: string; companyId: string | null; source: string; policy: { steps: { rota: string }[] } }[] }
+    const put = (severity: string, companyId: string, payload: object, headers = auth.manager) =>
+      app.inject({ method: 'PUT', url: `/api/v1/notify/policies/${severity}?companyId=${companyId}`, headers, payload })
+    const get = async (query: string, headers = auth.crew) => (await app.inject({ url: `/api/v1/notify/policies${query}`, headers })).json<View>()
+    const skipManager = { steps: [{ rota: 'crew', bots: true }, { rota: 'duty' }] }
+    const mine = await put('critical', 'co-a', skipManager)
+    expect(mine.statusCode).toBe(200)
+    expect(mine.json()).toMatchObject({ severity: 'critical', companyId: 'co-a', source: 'company', policy: { steps: [{ rota: 'crew' }, { rota: 'duty' }] } })
+    // A company may not keep an unacknowledged alert from the housing office.
+    const closed = (await put('critical', 'co-a', { steps: [{ rota: 'crew' }, { rota: 'manager' }] })).json<{ code: string; message: string }>()
+    expect(closed).toMatchObject({ code: 'validation_failed' })
+    expect(closed.message).toContain('"duty"')
+    // Quiet hours are refused for critical alerts, whoever's policy it is.
+    expect((await put('critical', 'co-a', { ...skipManager, quietHours: { from: '22:00', to: '07:00' } })).json()).toMatchObject({ code: 'validation_failed' })
+    // Not another company's; not a crew member who is not a manager; the office any company's.
+    expect((await put('critical', 'co-b', skipManager)).json()).toMatchObject({ code: 'not_found' })
+    expect((await put('critical', 'co-a', skipManager, auth.crew)).json()).toMatchObject({ code: 'forbidden' })
+    expect((await put('major', 'co-b', skipManager, auth.admin)).statusCode).toBe(200)
+    expect((await put('major', 'co-nowhere', skipManager, auth.admin)).json()).toMatchObject({ code: 'not_found' })
+
+    // In force for company A: its own critical, the office's minor (stored above), the default major.
+    const a = await get('?companyId=co-a')
+    expect(a.items.map((i) => [i.severity, i.source])).toEqual([['critical', 'company'], ['major', 'default'], ['minor', 'office'], ['warning', 'default']])
+    expect(a.items[0]?.policy.steps.map((st) => st.rota)).toEqual(['crew', 'duty'])
+    expect((await get('')).items.find((i) => i.severity === 'critical')).toMatchObject({ companyId: null, source: 'default' })
+    expect((await app.inject({ url: '/api/v1/notify/policies?companyId=co-a', headers: auth.crewB })).json()).toMatchObject({ code: 'not_found' })
+
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/notify/policies/major?companyId=co-b', headers: auth.manager })).json()).toMatchObject({ code: 'not_found' })
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/notify/policies/major?companyId=co-b', headers: auth.admin })).statusCode).toBe(204)
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/notify/policies/critical?companyId=co-a', headers: auth.manager })).statusCode).toBe(204)
+    expect((await get('?companyId=co-a')).items[0]).toMatchObject({ severity: 'critical', source: 'default' })
+  })
+
   it('the SMS link acknowledges once, as its recipient; the delivery log masks the number', async () => {
     const phone = await app.inject({ method: 'POST', url: `/api/v1/users/${ids.a1}/contact-points`, headers: auth.crew, payload: { kind: 'phone', address: '13812341234' } })
     expect(phone.json()).toMatchObject({ address: '138****1234', kind: 'phone' })
@@ -162,6 +197,39 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     expect(log[0]).toMatchObject({ to: '138****1234', summary: 'SMS to 138****1234: delivered 10:00:00' })
     expect(JSON.stringify(log)).not.toContain('13812341234')
     expect((await app.inject({ url: `/api/v1/alerts/${alert?.id}/deliveries`, headers: auth.crewB })).json()).toMatchObject({ code: 'not_found' })
+  })
+
+  it("a group robot's link opens the alert and leads to the console: acknowledging there needs a sign-in", async () => {
+    const robot = await vendorServer()
+    try {
+      robot.answer({ status: 200, body: { errcode: 0, errmsg: 'ok' } })
+      const payload = { companyId: 'co-a', kind: 'wecom', name: '维修群', settings: { baseUrl: robot.base }, secrets: { key: 'group-key-1' } }
+      const channel = await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.manager, payload })
+      expect(channel.statusCode).toBe(201)
+      await provisionDevices(db, [{ id: 'el-2', kind: 'elevator', communityId: 'cm-a' }])
+      const { alert } = await alerts.report({ ruleId: 'entrapment', deviceId: 'el-2', condition: 'active' }, 'rules-engine')
+      const consoleUrl = `/console/#/alerts/${alert?.id}`
+      const message = await eventually(() => robot.received[0], 10_000, 'the robot message')
+      const link = /\]\(https:\/\/hb\.example(\/n\/[^)]+)\)/.exec(message.body.toString('utf8'))?.[1] ?? 'no link'
+      const open = await app.inject({ url: link })
+      expect(open.statusCode).toBe(200)
+      expect(open.body).not.toContain('<form')
+      expect(open.body).toContain(`href="${consoleUrl}"`)
+      // The link names nobody: posting it does not acknowledge, it sends the reader to sign in.
+      const post = await app.inject({ method: 'POST', url: link })
+      expect(post.statusCode).toBe(303)
+      expect(post.headers.location).toBe(consoleUrl)
+      expect((await app.inject({ url: `/api/v1/alerts/${alert?.id}`, headers: auth.crew })).json()).toMatchObject({ state: 'open' })
+      const log = await eventually(async () => {
+        const items = (await app.inject({ url: `/api/v1/alerts/${alert?.id}/deliveries`, headers: auth.crew })).json<{ items: { channel: { kind: string }; status: string; summary: string }[] }>().items
+        const entry = items.find((d) => d.channel.kind === 'wecom')
+        return entry?.status === 'delivered' ? entry : undefined
+      }, 10_000, "the robot's delivery log")
+      expect(log.summary).toBe('WeCom bot "维修群": delivered 10:00:00')
+      expect((await app.inject({ method: 'PATCH', url: `/api/v1/notify/channels/${channel.json<{ id: string }>().id}`, headers: auth.manager, payload: { enabled: false } })).statusCode).toBe(200)
+    } finally {
+      await robot.close()
+    }
   })
 
   it("the alert's history shows the delivery log to the office and its company's crew, not to residents", async () => {

@@ -49,6 +49,16 @@ describe('WeCom group robot (群机器人)', () => {
     expect(server.received[before]?.body.toString('utf8')).toBe(expected)
   })
 
+  it("@-mentions the person a page is for (their WeCom userid): <@userid> in markdown, mentioned_list in text", async () => {
+    server.answer({ status: 200, body: { errcode: 0, errmsg: 'ok' } })
+    const before = server.received.length
+    await channel(config(server.base)).send(message, { address: 'ZhangSan' })
+    await channel({ kind: 'wecom', settings: { baseUrl: server.base, msgtype: 'text' }, secrets: { key: KEY } }).send(message, { address: 'ZhangSan' })
+    const markdown = `{"msgtype":"markdown","markdown":{"content":"**${message.subject}**\\n3号楼 2号电梯 有人被困\\n请在 15:30 前确认\\n[查看并确认](${message.link})\\n<@ZhangSan>"}}`
+    const text = `{"msgtype":"text","text":{"content":"${message.subject}\\n3号楼 2号电梯 有人被困\\n请在 15:30 前确认\\n${message.link}","mentioned_list":["ZhangSan"]}}`
+    expect(server.received.slice(before).map((r) => r.body.toString('utf8'))).toEqual([markdown, text])
+  })
+
   it('declares the documented 20 messages a minute', () => {
     expect(channel(config(server.base)).limits.perMinute).toBe(20)
   })
@@ -90,6 +100,14 @@ describe('DingTalk custom robot (自定义机器人, 加签)', () => {
     expect(req?.body.equals(Buffer.from(expected, 'utf8'))).toBe(true)
   })
 
+  it('@-mentions the person a page is for (their DingTalk userId): at.atUserIds, and @userId in the text', async () => {
+    server.answer({ status: 200, body: { errcode: 0, errmsg: 'ok' } })
+    const before = server.received.length
+    await channel(config(server.base)).send(message, { address: 'manager4220' })
+    const expected = `{"msgtype":"markdown","markdown":{"title":"${message.subject}","text":"#### ${message.subject}\\n\\n3号楼 2号电梯 有人被困\\n请在 15:30 前确认\\n\\n[查看并确认](${message.link})\\n\\n@manager4220"},"at":{"atUserIds":["manager4220"],"isAtAll":false}}`
+    expect(server.received[before]?.body.toString('utf8')).toBe(expected)
+  })
+
   it('declares the documented 20 messages a minute', () => {
     expect(channel(config(server.base)).limits.perMinute).toBe(20)
   })
@@ -128,6 +146,15 @@ describe('Feishu custom bot (自定义机器人, 签名校验)', () => {
       content: { post: { zh_cn: { title: message.subject, content: [[{ tag: 'text', text: '3号楼 2号电梯 有人被困' }], [{ tag: 'text', text: '请在 15:30 前确认' }], [{ tag: 'a', text: '查看并确认', href: message.link }]] } } },
     })
     expect(req?.body.equals(Buffer.from(expected, 'utf8'))).toBe(true)
+  })
+
+  it('@-mentions the person a page is for (their open_id) with an at element after the link', async () => {
+    server.answer({ status: 200, body: { code: 0, msg: 'success', data: {} } })
+    const before = server.received.length
+    await channel(config(server.base)).send(message, { address: 'ou_7d8a6e6df7621556ce0d21922b676706' })
+    const body = JSON.parse(server.received[before]?.body.toString('utf8') ?? '{}') as { content: { post: { zh_cn: { content: unknown[][] } } } }
+    expect(body.content.post.zh_cn.content.at(-1)).toEqual([{ tag: 'at', user_id: 'ou_7d8a6e6df7621556ce0d21922b676706' }])
+    expect(server.received[before]?.body.toString('utf8')).toContain(`{"tag":"a","text":"查看并确认","href":"${message.link}"}],[{"tag":"at","user_id":"ou_7d8a6e6df7621556ce0d21922b676706"}]]`)
   })
 
   it('declares the documented 100 a minute and 5 a second', () => {

@@ -8,7 +8,8 @@ import { loadSecretKey, seal, unseal } from '../../core/crypto.ts'
 import type { Alert } from '../../core/repos/alerts.ts'
 import { LinkSigner } from '../../notify/links.ts'
 import { DEFAULT_POLICIES, parsePolicy, quietUntil, stepFor } from '../../notify/policy.ts'
-import { maskAddress, render, SMS_MAX } from '../../notify/render.ts'
+import { maskAddress } from '../../notify/mask.ts'
+import { render, SMS_MAX } from '../../notify/render.ts'
 import { onCallAt } from '../../notify/rota.ts'
 
 const rota = { timezone: 'Asia/Shanghai', startsOn: '2026-03-02', handoverTime: '09:00', members: ['a', 'b', 'c'] }
@@ -73,6 +74,7 @@ describe('messages', () => {
   it('masks phone numbers, not other addresses', () => {
     expect(maskAddress('13812341234')).toBe('138****1234')
     expect(maskAddress('+86 138 1234 1234')).toBe('138****1234')
+    expect(maskAddress('+4915112345678')).toBe('+491****5678')
     expect(maskAddress('ops@example.com')).toBe('ops@example.com')
   })
 })

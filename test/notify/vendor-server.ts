@@ -11,6 +11,8 @@ export interface Received {
   url: string
   headers: http.IncomingHttpHeaders
   body: Buffer
+  /** performance.now() when the request had arrived whole (for latencies measured in tests). */
+  at: number
 }
 
 export interface Answer {
@@ -34,7 +36,7 @@ export async function vendorServer(): Promise<VendorServer> {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) })
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks), at: performance.now() })
       const next = script.length > 1 ? script.shift() : script[0]
       const a = next ?? { status: 200 }
       res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers })
