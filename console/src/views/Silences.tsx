@@ -1,0 +1,188 @@
+// Maintenance windows (admin/operator): alerts raised inside one are recorded but nobody is
+// notified. The list shows each window's scope, time and state; a window is created for a device,
+// a community, a rule or a combination, ended early, or changed — the API keeps windows as a
+// record, so a change starts the changed window and ends the old one.
+import { useEffect, useState } from 'preact/hooks'
+import { Buttons, Confirm, Field, General, Panel } from '../components/Form.tsx'
+import { dateTime, t } from '../i18n/index.ts'
+import { api, ApiError } from '../lib/api.ts'
+import { opt, useSubmit } from '../lib/forms.ts'
+import { now } from '../lib/clock.ts'
+import { communityName, deviceName, registry } from '../lib/registry.ts'
+import { useStore } from '../lib/store.ts'
+import type { Silence } from '../lib/types.ts'
+import { ruleTitle } from './rules-form.ts'
+
+const FIELDS = ['deviceId', 'communityId', 'ruleId', 'startsAt', 'endsAt', 'duration', 'reason'] as const
+type Form = Record<(typeof FIELDS)[number], string>
+
+/** `<input type=datetime-local>` speaks local time without a zone. */
+const local = (iso: string): string => {
+  const d = new Date(iso)
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16)
+}
+const iso = (localValue: string): string | undefined => (localValue ? new Date(localValue).toISOString() : undefined)
+
+function SilenceForm({ editing, onDone }: { editing: Silence | null; onDone: () => void }) {
+  const reg = useStore(registry)
+  const [f, setF] = useState<Form>({
+    deviceId: editing?.deviceId ?? '',
+    communityId: editing?.communityId ?? '',
+    ruleId: editing?.ruleId ?? '',
+    startsAt: editing && Date.parse(editing.startsAt) > Date.now() ? local(editing.startsAt) : '',
+    endsAt: editing ? local(editing.endsAt) : '',
+    duration: editing ? '' : '2h',
+    reason: editing?.reason ?? '',
+  })
+  const { problems, busy, run } = useSubmit(FIELDS)
+  const submit = async (e: Event) => {
+    e.preventDefault()
+    const ok = await run(async () => {
+      const body = {
+        ...(f.deviceId ? { deviceId: f.deviceId } : {}),
+        ...(f.communityId ? { communityId: f.communityId } : {}),
+        ...(f.ruleId ? { ruleId: f.ruleId } : {}),
+        ...(iso(f.startsAt) ? { startsAt: iso(f.startsAt) } : {}),
+        ...(iso(f.endsAt) ? { endsAt: iso(f.endsAt) } : {}),
+        ...(opt(f.duration) ? { duration: opt(f.duration) } : {}),
+        reason: f.reason,
+      }
+      await api('/api/v1/silences', { body })
+      if (editing) await api(`/api/v1/silences/${editing.id}`, { method: 'DELETE' })
+    })
+    if (ok) onDone()
+  }
+  const set = (k: keyof Form) => (e: Event) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value })
+  const select = (k: 'deviceId' | 'communityId' | 'ruleId', label: string, options: [string, string][]) => (
+    <Field id={`silence-${k}`} label={label} error={problems.fields[k]}>
+      {(a) => (
+        <select {...a} value={f[k]} onChange={set(k)}>
+          <option value="">{t('silences.any')}</option>
+          {options.map(([v, text]) => (
+            <option key={v} value={v}>
+              {text}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  )
+  return (
+    <Panel title={editing ? t('silences.edit') : t('silences.new')} id="silence-form">
+      {editing && <p class="muted small">{t('silences.editNote')}</p>}
+      <form class="grid-form" onSubmit={(e) => void submit(e)}>
+        {select('communityId', t('filter.community'), [...reg.communities.values()].map((c) => [c.id, c.name]))}
+        {select('deviceId', t('alert.device'), [...reg.devices.values()].filter((d) => !f.communityId || d.communityId === f.communityId).slice(0, 1000).map((d) => [d.id, d.name ?? d.id]))}
+        {select('ruleId', t('silences.rule'), [...reg.rules.values()].map((r) => [r.id, ruleTitle(r)]))}
+        <Field id="silence-startsAt" label={t('silences.starts')} error={problems.fields.startsAt} hint={t('silences.startsHint')}>
+          {(a) => <input {...a} type="datetime-local" value={f.startsAt} onInput={set('startsAt')} />}
+        </Field>
+        <Field id="silence-duration" label={t('silences.duration')} error={problems.fields.duration} hint={t('silences.durationHint')}>
+          {(a) => <input {...a} value={f.duration} onInput={(e) => setF({ ...f, duration: e.currentTarget.value, endsAt: e.currentTarget.value ? '' : f.endsAt })} />}
+        </Field>
+        <Field id="silence-endsAt" label={t('silences.ends')} error={problems.fields.endsAt}>
+          {(a) => <input {...a} type="datetime-local" value={f.endsAt} onInput={(e) => setF({ ...f, endsAt: e.currentTarget.value, duration: e.currentTarget.value ? '' : f.duration })} />}
+        </Field>
+        <Field id="silence-reason" label={t('silences.reason')} error={problems.fields.reason}>
+          {(a) => <input {...a} required value={f.reason} onInput={set('reason')} />}
+        </Field>
+        <General problems={problems} />
+        <Buttons busy={busy} submit={editing ? t('form.save') : t('form.create')} onCancel={onDone} />
+      </form>
+    </Panel>
+  )
+}
+
+type Phase = 'active' | 'scheduled' | 'ended'
+const phaseOf = (s: Silence, at: number): Phase => (Date.parse(s.endsAt) <= at ? 'ended' : Date.parse(s.startsAt) > at ? 'scheduled' : 'active')
+
+export function Silences() {
+  useStore(registry)
+  const at = useStore(now)
+  const [list, setList] = useState<Silence[]>([])
+  const [editing, setEditing] = useState<Silence | 'new' | null>(null)
+  const [error, setError] = useState('')
+  const [activeOnly, setActiveOnly] = useState(false)
+  const load = () =>
+    void api<{ items: Silence[] }>(`/api/v1/silences${activeOnly ? '?active=true' : ''}`).then(
+      (r) => setList(r.items),
+      (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)),
+    )
+  useEffect(load, [activeOnly])
+  const end = async (s: Silence) => {
+    setError('')
+    await api(`/api/v1/silences/${s.id}`, { method: 'DELETE' }).then(load, (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)))
+  }
+  const rules = useStore(registry).rules
+  return (
+    <section class="silences">
+      <h1>{t('silences.title')}</h1>
+      <p class="muted">{t('silences.about')}</p>
+      <div class="bar">
+        <button type="button" class="primary" id="silence-new" onClick={() => setEditing('new')}>
+          {t('silences.new')}
+        </button>
+        <label class="check">
+          <input type="checkbox" id="silence-active" checked={activeOnly} onChange={(e) => setActiveOnly(e.currentTarget.checked)} /> {t('silences.activeOnly')}
+        </label>
+      </div>
+      {editing !== null && (
+        <SilenceForm
+          key={editing === 'new' ? '' : editing.id}
+          editing={editing === 'new' ? null : editing}
+          onDone={() => {
+            setEditing(null)
+            load()
+          }}
+        />
+      )}
+      <p class="error" role="alert">
+        {error}
+      </p>
+      <table class="alerts" id="silences">
+        <thead>
+          <tr>
+            <th>{t('rules.scope')}</th>
+            <th>{t('silences.starts')}</th>
+            <th>{t('silences.ends')}</th>
+            <th>{t('silences.reason')}</th>
+            <th>{t('device.state')}</th>
+            <th>
+              <span class="sr-only">{t('form.actions')}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((s) => {
+            const phase = phaseOf(s, at)
+            const rule = s.ruleId ? rules.get(s.ruleId) : undefined
+            return (
+              <tr key={s.id} data-silence={s.id} class={phase === 'ended' ? 'resolved' : ''}>
+                <td data-label={t('rules.scope')}>
+                  {[s.communityId ? communityName(s.communityId) : '', s.deviceId ? deviceName(s.deviceId) : '', s.ruleId ? (rule ? ruleTitle(rule) : s.ruleId) : ''].filter(Boolean).join(' · ')}
+                </td>
+                <td data-label={t('silences.starts')}>{dateTime(s.startsAt)}</td>
+                <td data-label={t('silences.ends')}>{dateTime(s.endsAt)}</td>
+                <td data-label={t('silences.reason')}>
+                  {s.reason} <span class="muted small">{t('event.by', { actor: s.createdBy })}</span>
+                </td>
+                <td data-label={t('device.state')}>{t(`silences.${phase}`)}</td>
+                <td class="row-actions">
+                  {phase !== 'ended' && (
+                    <>
+                      <button type="button" onClick={() => setEditing(s)} aria-label={t('form.editOf', { name: s.reason })}>
+                        {t('form.edit')}
+                      </button>
+                      <Confirm label={t('silences.end')} confirm={t('form.confirm')} onConfirm={() => void end(s)} />
+                    </>
+                  )}
+                </td>
+              </tr>
+            )
+          })}
+        </tbody>
+      </table>
+      {list.length === 0 && <p class="empty">{t('silences.none')}</p>}
+    </section>
+  )
+}

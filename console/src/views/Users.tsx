@@ -1,0 +1,236 @@
+// Users and their tokens (admin only; the API refuses everyone else). Creating a user issues their
+// first token, shown once; each user's tokens can be listed, revoked, and another issued (shown
+// once). The API has no "disabled" flag on a user: disabling revokes every token they hold, which
+// signs them out at once (a new token brings them back).
+import { useEffect, useState } from 'preact/hooks'
+import { Buttons, Confirm, Field, General, Panel, SecretOnce } from '../components/Form.tsx'
+import { dateTime, t } from '../i18n/index.ts'
+import { api, ApiError } from '../lib/api.ts'
+import { opt, useSubmit } from '../lib/forms.ts'
+import { communityName, companyName, registry } from '../lib/registry.ts'
+import { useStore } from '../lib/store.ts'
+import type { Issued, Role, TokenInfo, User } from '../lib/types.ts'
+
+const ROLES: readonly Role[] = ['admin', 'operator', 'crew', 'resident', 'service']
+const FIELDS = ['name', 'role', 'companyId', 'communityId', 'label', 'expiresIn'] as const
+type Form = Record<(typeof FIELDS)[number], string>
+
+interface Shown {
+  name: string
+  token: string
+}
+
+function UserForm({ onDone, onToken }: { onDone: () => void; onToken: (s: Shown) => void }) {
+  const reg = useStore(registry)
+  const [f, setF] = useState<Form>({ name: '', role: 'crew', companyId: '', communityId: '', label: '', expiresIn: '' })
+  const { problems, busy, run } = useSubmit(FIELDS)
+  const set = (k: keyof Form) => (e: Event) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value })
+  const submit = async (e: Event) => {
+    e.preventDefault()
+    const ok = await run(async () => {
+      const r = await api<{ user: User; token: Issued }>('/api/v1/users', {
+        body: {
+          name: f.name,
+          role: f.role,
+          ...(f.role === 'crew' && f.companyId ? { companyId: f.companyId } : {}),
+          ...(f.role === 'resident' && f.communityId ? { communityId: f.communityId } : {}),
+          ...(opt(f.label) ? { label: opt(f.label) } : {}),
+          ...(opt(f.expiresIn) ? { expiresIn: opt(f.expiresIn) } : {}),
+        },
+      })
+      onToken({ name: r.user.name, token: r.token.token })
+    })
+    if (ok) onDone()
+  }
+  return (
+    <Panel title={t('users.new')} id="user-form">
+      <form class="grid-form" onSubmit={(e) => void submit(e)}>
+        <Field id="user-name" label={t('form.name')} error={problems.fields.name}>
+          {(a) => <input {...a} required autocomplete="off" value={f.name} onInput={set('name')} />}
+        </Field>
+        <Field id="user-role" label={t('users.role')} error={problems.fields.role}>
+          {(a) => (
+            <select {...a} value={f.role} onChange={set('role')}>
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {t(`role.${r}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {f.role === 'crew' && (
+          <Field id="user-companyId" label={t('filter.company')} error={problems.fields.companyId} hint={t('users.companyHint')}>
+            {(a) => (
+              <select {...a} required value={f.companyId} onChange={set('companyId')}>
+                <option value="">{t('form.choose')}</option>
+                {[...reg.companies.values()].map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+        {f.role === 'resident' && (
+          <Field id="user-communityId" label={t('filter.community')} error={problems.fields.communityId} hint={t('users.communityHint')}>
+            {(a) => (
+              <select {...a} required value={f.communityId} onChange={set('communityId')}>
+                <option value="">{t('form.choose')}</option>
+                {[...reg.communities.values()].map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+        <Field id="user-label" label={t('users.tokenLabel')} error={problems.fields.label}>
+          {(a) => <input {...a} value={f.label} onInput={set('label')} />}
+        </Field>
+        <Field id="user-expiresIn" label={t('users.expiresIn')} error={problems.fields.expiresIn} hint={t('users.expiresHint')}>
+          {(a) => <input {...a} value={f.expiresIn} onInput={set('expiresIn')} />}
+        </Field>
+        <General problems={problems} />
+        <Buttons busy={busy} submit={t('form.create')} onCancel={onDone} />
+      </form>
+    </Panel>
+  )
+}
+
+type TokenState = 'active' | 'revoked' | 'expired'
+const tokenState = (k: TokenInfo): TokenState => (k.revokedAt ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= Date.now() ? 'expired' : 'active')
+
+/** One user's tokens: revoke each, issue another (shown once), or revoke all (disable). */
+function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) {
+  const [list, setList] = useState<TokenInfo[]>([])
+  const [f, setF] = useState({ label: '', expiresIn: '' })
+  const { problems, busy, run } = useSubmit(['label', 'expiresIn'])
+  const [error, setError] = useState('')
+  const path = `/api/v1/users/${encodeURIComponent(user.id)}/tokens`
+  const load = () => void api<{ items: TokenInfo[] }>(path).then((r) => setList(r.items), (err: unknown) => setError(String(err)))
+  useEffect(load, [user.id])
+  const revoke = async (ids: string[]) => {
+    setError('')
+    try {
+      for (const id of ids) await api(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' })
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err))
+    }
+    load()
+  }
+  const issue = async (e: Event) => {
+    e.preventDefault()
+    const ok = await run(async () => {
+      const r = await api<Issued>(path, { body: { ...(opt(f.label) ? { label: opt(f.label) } : {}), ...(opt(f.expiresIn) ? { expiresIn: opt(f.expiresIn) } : {}) } })
+      onToken({ name: user.name, token: r.token })
+    })
+    if (ok) {
+      setF({ label: '', expiresIn: '' })
+      load()
+    }
+  }
+  const active = list.filter((k) => tokenState(k) === 'active')
+  return (
+    <Panel title={t('users.tokensOf', { name: user.name })} id="tokens">
+      <ul class="plain" id="token-list">
+        {list.map((k) => {
+          const state = tokenState(k)
+          return (
+            <li key={k.id} class="token-row">
+              <span>
+                <b>{k.label ?? k.id}</b> · {t(`users.token.${state}`)}
+                <span class="muted small">
+                  {' '}
+                  · {t('users.created', { time: dateTime(k.createdAt) })}
+                  {k.lastUsedAt ? ` · ${t('users.lastUsed', { time: dateTime(k.lastUsedAt) })}` : ''}
+                  {k.expiresAt ? ` · ${t('users.expires', { time: dateTime(k.expiresAt) })}` : ''}
+                </span>
+              </span>
+              {state === 'active' && <Confirm label={t('users.revoke')} confirm={t('form.confirm')} onConfirm={() => void revoke([k.id])} />}
+            </li>
+          )
+        })}
+      </ul>
+      {active.length > 0 && <Confirm class="disable-user" label={t('users.disable', { n: active.length })} confirm={t('form.confirm')} onConfirm={() => void revoke(active.map((k) => k.id))} />}
+      <p class="error" role="alert">
+        {error}
+      </p>
+      <form class="grid-form" id="token-form" onSubmit={(e) => void issue(e)}>
+        <Field id="token-label" label={t('users.tokenLabel')} error={problems.fields.label}>
+          {(a) => <input {...a} value={f.label} onInput={(e) => setF({ ...f, label: e.currentTarget.value })} />}
+        </Field>
+        <Field id="token-expiresIn" label={t('users.expiresIn')} error={problems.fields.expiresIn} hint={t('users.expiresHint')}>
+          {(a) => <input {...a} value={f.expiresIn} onInput={(e) => setF({ ...f, expiresIn: e.currentTarget.value })} />}
+        </Field>
+        <General problems={problems} />
+        <Buttons busy={busy} submit={t('users.issue')} />
+      </form>
+    </Panel>
+  )
+}
+
+export function Users() {
+  useStore(registry)
+  const [list, setList] = useState<User[]>([])
+  const [creating, setCreating] = useState(false)
+  const [open, setOpen] = useState<User | null>(null)
+  const [shown, setShown] = useState<Shown | null>(null)
+  const [error, setError] = useState('')
+  const load = () => void api<{ items: User[] }>('/api/v1/users').then((r) => setList(r.items), (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)))
+  useEffect(load, [])
+  return (
+    <section class="users">
+      <h1>{t('users.title')}</h1>
+      {shown && <SecretOnce label={t('users.tokenOf', { name: shown.name })} value={shown.token} onDone={() => setShown(null)} />}
+      <div class="bar">
+        <button type="button" class="primary" id="user-new" onClick={() => setCreating(true)}>
+          {t('users.new')}
+        </button>
+      </div>
+      {creating && (
+        <UserForm
+          onDone={() => {
+            setCreating(false)
+            load()
+          }}
+          onToken={setShown}
+        />
+      )}
+      {open && <Tokens key={open.id} user={open} onToken={setShown} />}
+      <p class="error" role="alert">
+        {error}
+      </p>
+      <table class="alerts" id="users">
+        <thead>
+          <tr>
+            <th>{t('form.name')}</th>
+            <th>{t('users.role')}</th>
+            <th>{t('users.belongs')}</th>
+            <th>{t('users.since')}</th>
+            <th>
+              <span class="sr-only">{t('form.actions')}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((u) => (
+            <tr key={u.id} data-user={u.name}>
+              <td data-label={t('form.name')}>{u.name}</td>
+              <td data-label={t('users.role')}>{t(`role.${u.role}`)}</td>
+              <td data-label={t('users.belongs')}>{u.companyId ? companyName(u.companyId) : u.communityId ? communityName(u.communityId) : ''}</td>
+              <td data-label={t('users.since')}>{dateTime(u.createdAt)}</td>
+              <td>
+                <button type="button" aria-expanded={open?.id === u.id} onClick={() => setOpen(open?.id === u.id ? null : u)} aria-label={t('users.tokensOf', { name: u.name })}>
+                  {t('users.tokens')}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  )
+}
