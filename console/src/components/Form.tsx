@@ -116,3 +116,114 @@ export function Confirm({ label, confirm, onConfirm, class: cls }: { label: stri
     </button>
   )
 }
+
+type Aria = { id: string; 'aria-invalid'?: true; 'aria-describedby'?: string }
+
+/** A select of `[value, text]` pairs with a first empty choice; `onPick` gets the chosen value. */
+export function Choice({ a, value, onPick, empty, options, required, disabled }: { a: Aria; value: string; onPick: (v: string) => void; empty?: string; options: readonly (readonly [string, string])[]; required?: boolean; disabled?: boolean }) {
+  return (
+    <select {...a} required={required} disabled={disabled} value={value} onChange={(e) => onPick(e.currentTarget.value)}>
+      {empty !== undefined && <option value="">{empty}</option>}
+      {options.map(([v, text]) => (
+        <option key={v} value={v}>
+          {text}
+        </option>
+      ))}
+    </select>
+  )
+}
+
+/** A list table (cards on a phone) whose last column holds each row's buttons. */
+export function ListTable({ id, heads, children }: { id: string; heads: string[]; children: ComponentChildren }) {
+  return (
+    <table class="alerts" id={id}>
+      <thead>
+        <tr>
+          {heads.map((h) => (
+            <th key={h}>{h}</th>
+          ))}
+          <th>
+            <span class="sr-only">{t('form.actions')}</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  )
+}
+
+/** The row's "Edit" button, named after the row for a screen reader. */
+export const EditButton = ({ name, onClick }: { name: string; onClick: () => void }) => (
+  <button type="button" onClick={onClick} aria-label={t('form.editOf', { name })}>
+    {t('form.edit')}
+  </button>
+)
+
+/** The screen's "New …" button above its list. */
+export const NewButton = ({ id, label, onClick, children }: { id: string; label: string; onClick: () => void; children?: ComponentChildren }) => (
+  <div class="bar">
+    <button type="button" class="primary" id={id} onClick={onClick}>
+      {label}
+    </button>
+    {children}
+  </div>
+)
+
+/** A failed action's message (empty: nothing shown). */
+export const ErrorLine = ({ text }: { text: string }) => (
+  <p class="error" role="alert">
+    {text}
+  </p>
+)
+
+interface TextFieldProps<F extends Record<string, string>> {
+  /** The form's name: ids are `${form}-${name}`. */
+  form: string
+  name: keyof F & string
+  label: string
+  f: F
+  setF: (next: F) => void
+  problems: Problems
+  readOnly?: boolean
+  required?: boolean
+  inputMode?: 'decimal' | 'numeric'
+  hint?: string
+}
+
+/** A text input bound to one field of a form's state, with the API's message for that field. */
+export function TextField<F extends Record<string, string>>({ form, name, label, f, setF, problems, hint, ...extra }: TextFieldProps<F>) {
+  return (
+    <Field id={`${form}-${name}`} label={label} error={problems.fields[name]} hint={hint}>
+      {(a) => <input {...a} {...extra} value={f[name]} onInput={(e) => setF({ ...f, [name]: e.currentTarget.value })} />}
+    </Field>
+  )
+}
+
+interface FormPanelProps {
+  title: string
+  id: string
+  problems: Problems
+  busy: boolean
+  submit: string
+  onSubmit: (e: Event) => void
+  onCancel?: () => void
+  /** Shown between the heading and the fields. */
+  note?: string
+  head?: ComponentChildren
+  children: ComponentChildren
+}
+
+/** A create or edit form in its panel: the fields, the general problems, save and cancel. */
+export function FormPanel({ title, id, problems, busy, submit, onSubmit, onCancel, note, head, children }: FormPanelProps) {
+  return (
+    <Panel title={title} id={id}>
+      {note && <p class="muted small">{note}</p>}
+      {head}
+      <form class="grid-form" onSubmit={onSubmit} noValidate>
+        {children}
+        <General problems={problems} />
+        <Buttons busy={busy} submit={submit} onCancel={onCancel} />
+      </form>
+    </Panel>
+  )
+}

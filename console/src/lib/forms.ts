@@ -62,3 +62,21 @@ export function useSubmit(known: readonly string[]): { problems: Problems; busy:
 export const opt = (s: string): string | undefined => (s.trim() === '' ? undefined : s.trim())
 /** A number from an input, or undefined when empty; NaN stays so the API names the field. */
 export const optNum = (s: string): number | undefined => (s.trim() === '' ? undefined : Number(s))
+
+/** `set('name')` → an input/select handler writing that field of the form state. */
+export function setter<F extends Record<string, string>>(f: F, setF: (next: F) => void): (k: keyof F) => (e: Event) => void {
+  return (k) => (e) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value })
+}
+
+/** The message of a failed request, for a line above the list. */
+export const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+/** A create/edit form's submit: runs `save`, and on success calls `onDone`. */
+export function useSave(known: readonly string[], save: () => Promise<void>, onDone: () => void): { problems: Problems; busy: boolean; submit: (e: Event) => void } {
+  const { problems, busy, run } = useSubmit(known)
+  const submit = (e: Event) => {
+    e.preventDefault()
+    void run(save).then((ok) => ok && onDone())
+  }
+  return { problems, busy, submit }
+}

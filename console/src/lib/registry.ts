@@ -35,3 +35,7 @@ export function clearRegistry(): void {
 export const companyName = (id: string | null): string => (id === null ? '' : (registry.get().companies.get(id)?.name ?? id))
 export const communityName = (id: string | null): string => (id === null ? '' : (registry.get().communities.get(id)?.name ?? id))
 export const deviceName = (id: string | null): string => (id === null ? '' : (registry.get().devices.get(id)?.name ?? id))
+
+/** `[id, name]` pairs for a select, by name. */
+export const choices = (m: Map<string, { id: string; name: string | null }>): [string, string][] =>
+  [...m.values()].map((x): [string, string] => [x.id, x.name ?? x.id]).sort((a, b) => a[1].localeCompare(b[1]))

@@ -5,6 +5,7 @@ import type { alertSchema } from '../../../api/alerts/schemas.ts'
 export type Role = 'admin' | 'operator' | 'crew' | 'service' | 'resident'
 import type { AlertState, Severity } from '../../../core/repos/alerts.ts'
 import type { DeviceKind as Kind } from '../../../core/metric-catalogue.ts'
+import type { User as StoredUser } from '../../../core/repos/tokens.ts'
 
 export type { AlertState, Kind, Severity }
 
@@ -107,14 +108,8 @@ export interface DeadLetter {
   payloadExcerpt: string | null
 }
 
-export interface User {
-  id: string
-  name: string
-  role: Role
-  companyId: string | null
-  communityId: string | null
-  createdAt: string
-}
+/** A user as the API sends them (times as RFC 3339 strings). */
+export type User = Omit<StoredUser, 'createdAt'> & { createdAt: string }
 
 export interface TokenInfo {
   id: string

@@ -5,7 +5,9 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { RejectReason } from '../../../core/contract.ts'
 import { dateTime, t } from '../i18n/index.ts'
-import { api, ApiError } from '../lib/api.ts'
+import { api } from '../lib/api.ts'
+import { messageOf } from '../lib/forms.ts'
+import { ErrorLine } from '../components/Form.tsx'
 import { deviceName, registry } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
 import { useStore } from '../lib/store.ts'
@@ -71,7 +73,7 @@ export function DeadLetters() {
       setItems(next.slice(0, MAX_ROWS))
       setCursor(next.length >= MAX_ROWS ? null : page.nextCursor)
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err))
+      setError(messageOf(err))
     } finally {
       setLoading(false)
     }
@@ -106,9 +108,7 @@ export function DeadLetters() {
         </label>
         <button type="submit">{t('dead.apply')}</button>
       </form>
-      <p class="error" role="alert">
-        {error}
-      </p>
+      <ErrorLine text={error} />
       <table class="alerts" id="dead-letters">
         <thead>
           <tr>

@@ -4,35 +4,32 @@
 // is disabled instead, so a restart does not bring it back).
 import { useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
-import { Buttons, Confirm, Field, General, Panel } from '../components/Form.tsx'
+import { Choice, Confirm, EditButton, ErrorLine, Field, FormPanel, ListTable, NewButton } from '../components/Form.tsx'
 import { t } from '../i18n/index.ts'
-import { api, ApiError } from '../lib/api.ts'
-import { useSubmit } from '../lib/forms.ts'
+import { api } from '../lib/api.ts'
+import { messageOf, useSave } from '../lib/forms.ts'
 import { metricLabel, metricsOf } from '../lib/metrics.ts'
 import { refreshRegistry } from '../lib/refresh.ts'
-import { communityName, deviceName, registry } from '../lib/registry.ts'
+import { choices, communityName, deviceName, registry } from '../lib/registry.ts'
 import { useStore } from '../lib/store.ts'
 import { KINDS, SEVERITIES, type Kind, type Rule } from '../lib/types.ts'
 import { definitionOf, formOf, KNOWN, PARAM_KIND, PARAMS, RULE_TYPES, ruleTitle, type RuleForm, type RuleType } from './rules-form.ts'
 
+const MODES = ['occurrences', 'sum'] as const
 const OPS: Record<string, readonly string[]> = { threshold: ['>', '>=', '<', '<='], count: ['>', '>=', '<', '<='], forecast: ['<', '>'] }
 
 function Editor({ editing, onDone }: { editing: Rule | null; onDone: () => void }) {
   const reg = useStore(registry)
   const [f, setF] = useState<RuleForm>(() => formOf(editing))
-  const { problems, busy, run } = useSubmit(KNOWN)
+  const save = async () => {
+    const body = definitionOf(f, editing)
+    if (editing) await api(`/api/v1/rules/${encodeURIComponent(editing.id)}`, { method: 'PUT', body })
+    else await api('/api/v1/rules', { body })
+    await refreshRegistry()
+  }
+  const { problems, busy, submit } = useSave(KNOWN, save, onDone)
   const err = (k: string) => problems.fields[k]
   const kind = (f.kind || (f.deviceId ? reg.devices.get(f.deviceId.trim())?.kind : '') || '') as Kind | ''
-  const submit = async (e: Event) => {
-    e.preventDefault()
-    const body = definitionOf(f, editing)
-    const ok = await run(async () => {
-      if (editing) await api(`/api/v1/rules/${encodeURIComponent(editing.id)}`, { method: 'PUT', body })
-      else await api('/api/v1/rules', { body })
-      await refreshRegistry()
-    })
-    if (ok) onDone()
-  }
   const set = <K extends keyof RuleForm>(k: K, v: RuleForm[K]) => setF({ ...f, [k]: v })
   const setParam = (p: string, v: string) => setF({ ...f, params: { ...f.params, [p]: v } })
   const textField = (k: 'id' | 'name' | 'description' | 'ackDeadline' | 'resolveDeadline', label: string, extra: { hint?: string; readOnly?: boolean; required?: boolean } = {}) => (
@@ -43,92 +40,55 @@ function Editor({ editing, onDone }: { editing: Rule | null; onDone: () => void 
   const param = (p: string) => {
     const id = `rule-param-${p}`
     const value = f.params[p] ?? ''
-    const onInput = (e: Event) => setParam(p, (e.currentTarget as HTMLInputElement | HTMLSelectElement).value)
+    const pick = (v: string) => setParam(p, v)
     const kindOf = PARAM_KIND[p]
     return (
       <Field key={p} id={id} label={t(`rules.param.${p}` as 'rules.param.metric')} error={err(`params.${p}`)} hint={kindOf === 'duration' ? t('rules.durationHint') : undefined}>
         {(a) =>
           kindOf === 'metric' && kind ? (
-            <select {...a} value={value} onChange={onInput}>
-              <option value="">{t('form.choose')}</option>
-              {metricsOf(kind).map((m) => (
-                <option key={m} value={m}>
-                  {metricLabel(kind, m)}
-                </option>
-              ))}
-            </select>
+            <Choice a={a} value={value} onPick={pick} empty={t('form.choose')} options={metricsOf(kind).map((m) => [m, metricLabel(kind, m)])} />
           ) : kindOf === 'op' ? (
-            <select {...a} value={value} onChange={onInput}>
-              <option value="">{t('form.none')}</option>
-              {(OPS[f.type] ?? []).map((o) => (
-                <option key={o} value={o}>
-                  {o}
-                </option>
-              ))}
-            </select>
+            <Choice a={a} value={value} onPick={pick} empty={t('form.none')} options={(OPS[f.type] ?? []).map((o) => [o, o])} />
           ) : kindOf === 'mode' ? (
-            <select {...a} value={value} onChange={onInput}>
-              <option value="occurrences">{t('rules.mode.occurrences')}</option>
-              <option value="sum">{t('rules.mode.sum')}</option>
-            </select>
+            <Choice a={a} value={value || 'occurrences'} onPick={pick} options={MODES.map((m) => [m, t(`rules.mode.${m}`)])} />
           ) : (
-            <input {...a} inputMode={kindOf === 'number' ? 'decimal' : undefined} value={value} onInput={onInput} />
+            <input {...a} inputMode={kindOf === 'number' ? 'decimal' : undefined} value={value} onInput={(e) => pick(e.currentTarget.value)} />
           )
         }
       </Field>
     )
   }
   return (
-    <Panel title={editing ? t('rules.edit', { name: ruleTitle(editing) }) : t('rules.new')} id="rule-form">
-      <form class="grid-form" onSubmit={(e) => void submit(e)} noValidate>
+    <FormPanel
+      title={editing ? t('rules.edit', { name: ruleTitle(editing) }) : t('rules.new')}
+      id="rule-form"
+      problems={problems}
+      busy={busy}
+      submit={editing ? t('form.save') : t('form.create')}
+      onSubmit={submit}
+      onCancel={onDone}
+    >
         {textField('id', t('form.id'), editing ? { readOnly: true } : { hint: t('rules.idHint') })}
         {textField('name', t('form.name'))}
         {textField('description', t('rules.description'))}
         <Field id="rule-type" label={t('rules.type')} error={err('type')}>
           {(a) => (
-            <select {...a} value={f.type} onChange={(e) => setF({ ...f, type: e.currentTarget.value as RuleType, params: Object.fromEntries(PARAMS[e.currentTarget.value as RuleType].map((p) => [p, f.params[p] ?? ''])) })}>
-              {RULE_TYPES.map((x) => (
-                <option key={x} value={x}>
-                  {t(`rules.type.${x}`)}
-                </option>
-              ))}
-            </select>
+            <Choice
+              a={a}
+              value={f.type}
+              onPick={(v) => setF({ ...f, type: v as RuleType, params: Object.fromEntries(PARAMS[v as RuleType].map((p) => [p, f.params[p] ?? ''])) })}
+              options={RULE_TYPES.map((x) => [x, t(`rules.type.${x}`)])}
+            />
           )}
         </Field>
         <Field id="rule-severity" label={t('filter.severity')} error={err('severity')}>
-          {(a) => (
-            <select {...a} value={f.severity} onChange={(e) => set('severity', e.currentTarget.value)}>
-              {SEVERITIES.map((s) => (
-                <option key={s} value={s}>
-                  {t(`severity.${s}`)}
-                </option>
-              ))}
-            </select>
-          )}
+          {(a) => <Choice a={a} value={f.severity} onPick={(v) => set('severity', v)} options={SEVERITIES.map((s) => [s, t(`severity.${s}`)])} />}
         </Field>
         <Field id="rule-kind" label={t('filter.kind')} error={err('scope.kind') ?? err('scope')}>
-          {(a) => (
-            <select {...a} value={f.kind} onChange={(e) => set('kind', e.currentTarget.value)}>
-              <option value="">{t('rules.anyKind')}</option>
-              {KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {t(`kind.${k}`)}
-                </option>
-              ))}
-            </select>
-          )}
+          {(a) => <Choice a={a} value={f.kind} onPick={(v) => set('kind', v)} empty={t('rules.anyKind')} options={KINDS.map((k) => [k, t(`kind.${k}`)])} />}
         </Field>
         <Field id="rule-communityId" label={t('filter.community')} error={err('scope.communityId')}>
-          {(a) => (
-            <select {...a} value={f.communityId} onChange={(e) => set('communityId', e.currentTarget.value)}>
-              <option value="">{t('filter.all')}</option>
-              {[...reg.communities.values()].map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          )}
+          {(a) => <Choice a={a} value={f.communityId} onPick={(v) => set('communityId', v)} empty={t('filter.all')} options={choices(reg.communities)} />}
         </Field>
         <Field id="rule-deviceId" label={t('rules.device')} error={err('scope.deviceId')} hint={t('rules.deviceHint')}>
           {(a) => <input {...a} list="rule-devices" value={f.deviceId} onInput={(e) => set('deviceId', e.currentTarget.value)} />}
@@ -154,10 +114,7 @@ function Editor({ editing, onDone }: { editing: Rule | null; onDone: () => void 
             <input type="checkbox" id="rule-autoResolve" checked={f.autoResolve} onChange={(e) => set('autoResolve', e.currentTarget.checked)} /> {t('rules.autoResolve')}
           </label>
         </div>
-        <General problems={problems} />
-        <Buttons busy={busy} submit={editing ? t('form.save') : t('form.create')} onCancel={onDone} />
-      </form>
-    </Panel>
+    </FormPanel>
   )
 }
 
@@ -179,39 +136,21 @@ export function Rules() {
       await api(`/api/v1/rules/${encodeURIComponent(r.id)}`, { method: 'DELETE' })
       await refreshRegistry()
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err))
+      setError(messageOf(err))
     }
   }
   return (
     <section class="rules">
       <h1>{t('rules.title')}</h1>
-      <div class="bar">
-        <button type="button" class="primary" id="rule-new" onClick={() => setEditing('new')}>
-          {t('rules.new')}
-        </button>
+      <NewButton id="rule-new" label={t('rules.new')} onClick={() => setEditing('new')}>
         <label class="grow">
           <span>{t('filter.text')}</span>
           <input id="rule-filter" type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} />
         </label>
-      </div>
+      </NewButton>
       {editing !== null && <Editor key={editing === 'new' ? '' : editing.id} editing={editing === 'new' ? null : editing} onDone={() => setEditing(null)} />}
-      <p class="error" role="alert">
-        {error}
-      </p>
-      <table class="alerts" id="rules">
-        <thead>
-          <tr>
-            <th>{t('col.title')}</th>
-            <th>{t('rules.type')}</th>
-            <th>{t('filter.severity')}</th>
-            <th>{t('rules.scope')}</th>
-            <th>{t('device.state')}</th>
-            <th>
-              <span class="sr-only">{t('form.actions')}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
+      <ErrorLine text={error} />
+      <ListTable id="rules" heads={[t('col.title'), t('rules.type'), t('filter.severity'), t('rules.scope'), t('device.state')]}>
           {list.map((r) => (
             <tr key={r.id} data-rule={r.id} class={r.enabled ? '' : 'resolved'}>
               <td data-label={t('col.title')}>
@@ -225,17 +164,14 @@ export function Rules() {
                 {r.builtin ? ` · ${t('rules.builtin')}` : ''}
               </td>
               <td class="row-actions">
-                <button type="button" onClick={() => setEditing(r)} aria-label={t('form.editOf', { name: ruleTitle(r) })}>
-                  {t('form.edit')}
-                </button>
+                <EditButton name={ruleTitle(r)} onClick={() => setEditing(r)} />
                 {(!r.builtin || r.enabled) && (
                   <Confirm label={r.builtin ? t('device.disable') : t('form.delete')} confirm={t('form.confirm')} onConfirm={() => void remove(r)} />
                 )}
               </td>
             </tr>
           ))}
-        </tbody>
-      </table>
+      </ListTable>
     </section>
   )
 }

@@ -3,12 +3,12 @@
 // a community, a rule or a combination, ended early, or changed — the API keeps windows as a
 // record, so a change starts the changed window and ends the old one.
 import { useEffect, useState } from 'preact/hooks'
-import { Buttons, Confirm, Field, General, Panel } from '../components/Form.tsx'
+import { Choice, Confirm, EditButton, ErrorLine, Field, FormPanel, ListTable, NewButton } from '../components/Form.tsx'
 import { dateTime, t } from '../i18n/index.ts'
-import { api, ApiError } from '../lib/api.ts'
-import { opt, useSubmit } from '../lib/forms.ts'
+import { api } from '../lib/api.ts'
+import { messageOf, opt, setter, useSave } from '../lib/forms.ts'
 import { now } from '../lib/clock.ts'
-import { communityName, deviceName, registry } from '../lib/registry.ts'
+import { choices, communityName, deviceName, registry } from '../lib/registry.ts'
 import { useStore } from '../lib/store.ts'
 import type { Silence } from '../lib/types.ts'
 import { ruleTitle } from './rules-form.ts'
@@ -34,11 +34,8 @@ function SilenceForm({ editing, onDone }: { editing: Silence | null; onDone: () 
     duration: editing ? '' : '2h',
     reason: editing?.reason ?? '',
   })
-  const { problems, busy, run } = useSubmit(FIELDS)
-  const submit = async (e: Event) => {
-    e.preventDefault()
-    const ok = await run(async () => {
-      const body = {
+  const save = async () => {
+    const body = {
         ...(f.deviceId ? { deviceId: f.deviceId } : {}),
         ...(f.communityId ? { communityId: f.communityId } : {}),
         ...(f.ruleId ? { ruleId: f.ruleId } : {}),
@@ -47,31 +44,28 @@ function SilenceForm({ editing, onDone }: { editing: Silence | null; onDone: () 
         ...(opt(f.duration) ? { duration: opt(f.duration) } : {}),
         reason: f.reason,
       }
-      await api('/api/v1/silences', { body })
-      if (editing) await api(`/api/v1/silences/${editing.id}`, { method: 'DELETE' })
-    })
-    if (ok) onDone()
+    await api('/api/v1/silences', { body })
+    if (editing) await api(`/api/v1/silences/${editing.id}`, { method: 'DELETE' })
   }
-  const set = (k: keyof Form) => (e: Event) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value })
+  const { problems, busy, submit } = useSave(FIELDS, save, onDone)
+  const set = setter(f, setF)
   const select = (k: 'deviceId' | 'communityId' | 'ruleId', label: string, options: [string, string][]) => (
     <Field id={`silence-${k}`} label={label} error={problems.fields[k]}>
-      {(a) => (
-        <select {...a} value={f[k]} onChange={set(k)}>
-          <option value="">{t('silences.any')}</option>
-          {options.map(([v, text]) => (
-            <option key={v} value={v}>
-              {text}
-            </option>
-          ))}
-        </select>
-      )}
+      {(a) => <Choice a={a} value={f[k]} onPick={(v) => setF({ ...f, [k]: v })} empty={t('silences.any')} options={options} />}
     </Field>
   )
   return (
-    <Panel title={editing ? t('silences.edit') : t('silences.new')} id="silence-form">
-      {editing && <p class="muted small">{t('silences.editNote')}</p>}
-      <form class="grid-form" onSubmit={(e) => void submit(e)}>
-        {select('communityId', t('filter.community'), [...reg.communities.values()].map((c) => [c.id, c.name]))}
+    <FormPanel
+      title={editing ? t('silences.edit') : t('silences.new')}
+      id="silence-form"
+      note={editing ? t('silences.editNote') : undefined}
+      problems={problems}
+      busy={busy}
+      submit={editing ? t('form.save') : t('form.create')}
+      onSubmit={submit}
+      onCancel={onDone}
+    >
+        {select('communityId', t('filter.community'), choices(reg.communities))}
         {select('deviceId', t('alert.device'), [...reg.devices.values()].filter((d) => !f.communityId || d.communityId === f.communityId).slice(0, 1000).map((d) => [d.id, d.name ?? d.id]))}
         {select('ruleId', t('silences.rule'), [...reg.rules.values()].map((r) => [r.id, ruleTitle(r)]))}
         <Field id="silence-startsAt" label={t('silences.starts')} error={problems.fields.startsAt} hint={t('silences.startsHint')}>
@@ -86,10 +80,7 @@ function SilenceForm({ editing, onDone }: { editing: Silence | null; onDone: () 
         <Field id="silence-reason" label={t('silences.reason')} error={problems.fields.reason}>
           {(a) => <input {...a} required value={f.reason} onInput={set('reason')} />}
         </Field>
-        <General problems={problems} />
-        <Buttons busy={busy} submit={editing ? t('form.save') : t('form.create')} onCancel={onDone} />
-      </form>
-    </Panel>
+    </FormPanel>
   )
 }
 
@@ -106,26 +97,23 @@ export function Silences() {
   const load = () =>
     void api<{ items: Silence[] }>(`/api/v1/silences${activeOnly ? '?active=true' : ''}`).then(
       (r) => setList(r.items),
-      (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)),
+      (err: unknown) => setError(messageOf(err)),
     )
   useEffect(load, [activeOnly])
   const end = async (s: Silence) => {
     setError('')
-    await api(`/api/v1/silences/${s.id}`, { method: 'DELETE' }).then(load, (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)))
+    await api(`/api/v1/silences/${s.id}`, { method: 'DELETE' }).then(load, (err: unknown) => setError(messageOf(err)))
   }
   const rules = useStore(registry).rules
   return (
     <section class="silences">
       <h1>{t('silences.title')}</h1>
       <p class="muted">{t('silences.about')}</p>
-      <div class="bar">
-        <button type="button" class="primary" id="silence-new" onClick={() => setEditing('new')}>
-          {t('silences.new')}
-        </button>
+      <NewButton id="silence-new" label={t('silences.new')} onClick={() => setEditing('new')}>
         <label class="check">
           <input type="checkbox" id="silence-active" checked={activeOnly} onChange={(e) => setActiveOnly(e.currentTarget.checked)} /> {t('silences.activeOnly')}
         </label>
-      </div>
+      </NewButton>
       {editing !== null && (
         <SilenceForm
           key={editing === 'new' ? '' : editing.id}
@@ -136,23 +124,8 @@ export function Silences() {
           }}
         />
       )}
-      <p class="error" role="alert">
-        {error}
-      </p>
-      <table class="alerts" id="silences">
-        <thead>
-          <tr>
-            <th>{t('rules.scope')}</th>
-            <th>{t('silences.starts')}</th>
-            <th>{t('silences.ends')}</th>
-            <th>{t('silences.reason')}</th>
-            <th>{t('device.state')}</th>
-            <th>
-              <span class="sr-only">{t('form.actions')}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
+      <ErrorLine text={error} />
+      <ListTable id="silences" heads={[t('rules.scope'), t('silences.starts'), t('silences.ends'), t('silences.reason'), t('device.state')]}>
           {list.map((s) => {
             const phase = phaseOf(s, at)
             const rule = s.ruleId ? rules.get(s.ruleId) : undefined
@@ -170,9 +143,7 @@ export function Silences() {
                 <td class="row-actions">
                   {phase !== 'ended' && (
                     <>
-                      <button type="button" onClick={() => setEditing(s)} aria-label={t('form.editOf', { name: s.reason })}>
-                        {t('form.edit')}
-                      </button>
+                      <EditButton name={s.reason} onClick={() => setEditing(s)} />
                       <Confirm label={t('silences.end')} confirm={t('form.confirm')} onConfirm={() => void end(s)} />
                     </>
                   )}
@@ -180,8 +151,7 @@ export function Silences() {
               </tr>
             )
           })}
-        </tbody>
-      </table>
+      </ListTable>
       {list.length === 0 && <p class="empty">{t('silences.none')}</p>}
     </section>
   )

@@ -3,11 +3,11 @@
 // once). The API has no "disabled" flag on a user: disabling revokes every token they hold, which
 // signs them out at once (a new token brings them back).
 import { useEffect, useState } from 'preact/hooks'
-import { Buttons, Confirm, Field, General, Panel, SecretOnce } from '../components/Form.tsx'
+import { Choice, Confirm, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce, TextField } from '../components/Form.tsx'
 import { dateTime, t } from '../i18n/index.ts'
-import { api, ApiError } from '../lib/api.ts'
-import { opt, useSubmit } from '../lib/forms.ts'
-import { communityName, companyName, registry } from '../lib/registry.ts'
+import { api } from '../lib/api.ts'
+import { messageOf, opt, setter, useSave } from '../lib/forms.ts'
+import { choices, communityName, companyName, registry } from '../lib/registry.ts'
 import { useStore } from '../lib/store.ts'
 import type { Issued, Role, TokenInfo, User } from '../lib/types.ts'
 
@@ -23,11 +23,9 @@ interface Shown {
 function UserForm({ onDone, onToken }: { onDone: () => void; onToken: (s: Shown) => void }) {
   const reg = useStore(registry)
   const [f, setF] = useState<Form>({ name: '', role: 'crew', companyId: '', communityId: '', label: '', expiresIn: '' })
-  const { problems, busy, run } = useSubmit(FIELDS)
-  const set = (k: keyof Form) => (e: Event) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value })
-  const submit = async (e: Event) => {
-    e.preventDefault()
-    const ok = await run(async () => {
+  const set = setter(f, setF)
+  const pick = (k: keyof Form) => (v: string) => setF({ ...f, [k]: v })
+  const save = async () => {
       const r = await api<{ user: User; token: Issued }>('/api/v1/users', {
         body: {
           name: f.name,
@@ -39,52 +37,24 @@ function UserForm({ onDone, onToken }: { onDone: () => void; onToken: (s: Shown)
         },
       })
       onToken({ name: r.user.name, token: r.token.token })
-    })
-    if (ok) onDone()
   }
+  const { problems, busy, submit } = useSave(FIELDS, save, onDone)
   return (
-    <Panel title={t('users.new')} id="user-form">
-      <form class="grid-form" onSubmit={(e) => void submit(e)}>
+    <FormPanel title={t('users.new')} id="user-form" problems={problems} busy={busy} submit={t('form.create')} onSubmit={submit} onCancel={onDone}>
         <Field id="user-name" label={t('form.name')} error={problems.fields.name}>
           {(a) => <input {...a} required autocomplete="off" value={f.name} onInput={set('name')} />}
         </Field>
         <Field id="user-role" label={t('users.role')} error={problems.fields.role}>
-          {(a) => (
-            <select {...a} value={f.role} onChange={set('role')}>
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {t(`role.${r}`)}
-                </option>
-              ))}
-            </select>
-          )}
+          {(a) => <Choice a={a} value={f.role} onPick={pick('role')} options={ROLES.map((r) => [r, t(`role.${r}`)])} />}
         </Field>
         {f.role === 'crew' && (
           <Field id="user-companyId" label={t('filter.company')} error={problems.fields.companyId} hint={t('users.companyHint')}>
-            {(a) => (
-              <select {...a} required value={f.companyId} onChange={set('companyId')}>
-                <option value="">{t('form.choose')}</option>
-                {[...reg.companies.values()].map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                  </option>
-                ))}
-              </select>
-            )}
+            {(a) => <Choice a={a} required value={f.companyId} onPick={pick('companyId')} empty={t('form.choose')} options={choices(reg.companies)} />}
           </Field>
         )}
         {f.role === 'resident' && (
           <Field id="user-communityId" label={t('filter.community')} error={problems.fields.communityId} hint={t('users.communityHint')}>
-            {(a) => (
-              <select {...a} required value={f.communityId} onChange={set('communityId')}>
-                <option value="">{t('form.choose')}</option>
-                {[...reg.communities.values()].map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                  </option>
-                ))}
-              </select>
-            )}
+            {(a) => <Choice a={a} required value={f.communityId} onPick={pick('communityId')} empty={t('form.choose')} options={choices(reg.communities)} />}
           </Field>
         )}
         <Field id="user-label" label={t('users.tokenLabel')} error={problems.fields.label}>
@@ -93,10 +63,7 @@ function UserForm({ onDone, onToken }: { onDone: () => void; onToken: (s: Shown)
         <Field id="user-expiresIn" label={t('users.expiresIn')} error={problems.fields.expiresIn} hint={t('users.expiresHint')}>
           {(a) => <input {...a} value={f.expiresIn} onInput={set('expiresIn')} />}
         </Field>
-        <General problems={problems} />
-        <Buttons busy={busy} submit={t('form.create')} onCancel={onDone} />
-      </form>
-    </Panel>
+    </FormPanel>
   )
 }
 
@@ -107,7 +74,6 @@ const tokenState = (k: TokenInfo): TokenState => (k.revokedAt ? 'revoked' : k.ex
 function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) {
   const [list, setList] = useState<TokenInfo[]>([])
   const [f, setF] = useState({ label: '', expiresIn: '' })
-  const { problems, busy, run } = useSubmit(['label', 'expiresIn'])
   const [error, setError] = useState('')
   const path = `/api/v1/users/${encodeURIComponent(user.id)}/tokens`
   const load = () => void api<{ items: TokenInfo[] }>(path).then((r) => setList(r.items), (err: unknown) => setError(String(err)))
@@ -117,24 +83,23 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
     try {
       for (const id of ids) await api(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' })
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err))
+      setError(messageOf(err))
     }
     load()
   }
-  const issue = async (e: Event) => {
-    e.preventDefault()
-    const ok = await run(async () => {
-      const r = await api<Issued>(path, { body: { ...(opt(f.label) ? { label: opt(f.label) } : {}), ...(opt(f.expiresIn) ? { expiresIn: opt(f.expiresIn) } : {}) } })
-      onToken({ name: user.name, token: r.token })
-    })
-    if (ok) {
-      setF({ label: '', expiresIn: '' })
-      load()
-    }
+  const issue = async () => {
+    const r = await api<Issued>(path, { body: { ...(opt(f.label) ? { label: opt(f.label) } : {}), ...(opt(f.expiresIn) ? { expiresIn: opt(f.expiresIn) } : {}) } })
+    onToken({ name: user.name, token: r.token })
   }
+  const issued = () => {
+    setF({ label: '', expiresIn: '' })
+    load()
+  }
+  const { problems, busy, submit } = useSave(['label', 'expiresIn'], issue, issued)
+  const bound = { form: 'token', f, setF, problems }
   const active = list.filter((k) => tokenState(k) === 'active')
-  return (
-    <Panel title={t('users.tokensOf', { name: user.name })} id="tokens">
+  const head = (
+    <>
       <ul class="plain" id="token-list">
         {list.map((k) => {
           const state = tokenState(k)
@@ -155,20 +120,14 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
         })}
       </ul>
       {active.length > 0 && <Confirm class="disable-user" label={t('users.disable', { n: active.length })} confirm={t('form.confirm')} onConfirm={() => void revoke(active.map((k) => k.id))} />}
-      <p class="error" role="alert">
-        {error}
-      </p>
-      <form class="grid-form" id="token-form" onSubmit={(e) => void issue(e)}>
-        <Field id="token-label" label={t('users.tokenLabel')} error={problems.fields.label}>
-          {(a) => <input {...a} value={f.label} onInput={(e) => setF({ ...f, label: e.currentTarget.value })} />}
-        </Field>
-        <Field id="token-expiresIn" label={t('users.expiresIn')} error={problems.fields.expiresIn} hint={t('users.expiresHint')}>
-          {(a) => <input {...a} value={f.expiresIn} onInput={(e) => setF({ ...f, expiresIn: e.currentTarget.value })} />}
-        </Field>
-        <General problems={problems} />
-        <Buttons busy={busy} submit={t('users.issue')} />
-      </form>
-    </Panel>
+      <ErrorLine text={error} />
+    </>
+  )
+  return (
+    <FormPanel title={t('users.tokensOf', { name: user.name })} id="tokens" problems={problems} busy={busy} submit={t('users.issue')} onSubmit={submit} head={head}>
+      <TextField {...bound} name="label" label={t('users.tokenLabel')} />
+      <TextField {...bound} name="expiresIn" label={t('users.expiresIn')} hint={t('users.expiresHint')} />
+    </FormPanel>
   )
 }
 
@@ -179,17 +138,13 @@ export function Users() {
   const [open, setOpen] = useState<User | null>(null)
   const [shown, setShown] = useState<Shown | null>(null)
   const [error, setError] = useState('')
-  const load = () => void api<{ items: User[] }>('/api/v1/users').then((r) => setList(r.items), (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)))
+  const load = () => void api<{ items: User[] }>('/api/v1/users').then((r) => setList(r.items), (err: unknown) => setError(messageOf(err)))
   useEffect(load, [])
   return (
     <section class="users">
       <h1>{t('users.title')}</h1>
       {shown && <SecretOnce label={t('users.tokenOf', { name: shown.name })} value={shown.token} onDone={() => setShown(null)} />}
-      <div class="bar">
-        <button type="button" class="primary" id="user-new" onClick={() => setCreating(true)}>
-          {t('users.new')}
-        </button>
-      </div>
+      <NewButton id="user-new" label={t('users.new')} onClick={() => setCreating(true)} />
       {creating && (
         <UserForm
           onDone={() => {
@@ -200,22 +155,8 @@ export function Users() {
         />
       )}
       {open && <Tokens key={open.id} user={open} onToken={setShown} />}
-      <p class="error" role="alert">
-        {error}
-      </p>
-      <table class="alerts" id="users">
-        <thead>
-          <tr>
-            <th>{t('form.name')}</th>
-            <th>{t('users.role')}</th>
-            <th>{t('users.belongs')}</th>
-            <th>{t('users.since')}</th>
-            <th>
-              <span class="sr-only">{t('form.actions')}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
+      <ErrorLine text={error} />
+      <ListTable id="users" heads={[t('form.name'), t('users.role'), t('users.belongs'), t('users.since')]}>
           {list.map((u) => (
             <tr key={u.id} data-user={u.name}>
               <td data-label={t('form.name')}>{u.name}</td>
@@ -229,8 +170,7 @@ export function Users() {
               </td>
             </tr>
           ))}
-        </tbody>
-      </table>
+      </ListTable>
     </section>
   )
 }

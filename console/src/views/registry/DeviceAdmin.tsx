@@ -3,12 +3,12 @@
 // community of a device is fixed at registration (the API offers no move); its position on the
 // map is its community's coordinates.
 import { useState } from 'preact/hooks'
-import { Buttons, Confirm, Field, General, Panel, SecretOnce } from '../../components/Form.tsx'
+import { Choice, Confirm, EditButton, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce } from '../../components/Form.tsx'
 import { t } from '../../i18n/index.ts'
 import { api } from '../../lib/api.ts'
-import { opt, optNum, useSubmit } from '../../lib/forms.ts'
+import { messageOf, opt, optNum, setter, useSave } from '../../lib/forms.ts'
 import { refreshRegistry } from '../../lib/refresh.ts'
-import { communityName, deviceName, registry } from '../../lib/registry.ts'
+import { choices, communityName, deviceName, registry } from '../../lib/registry.ts'
 import { href } from '../../lib/router.ts'
 import { useStore } from '../../lib/store.ts'
 import { KINDS, type Device } from '../../lib/types.ts'
@@ -33,65 +33,36 @@ function DeviceForm({ editing, onDone, onSecret }: { editing: Device | null; onD
     name: editing?.name ?? '',
     expectedIntervalS: editing ? String(editing.expectedIntervalS) : '',
   })
-  const { problems, busy, run } = useSubmit(FIELDS)
   const gateways = [...reg.devices.values()].filter((d) => d.kind === 'gateway' && d.id !== f.id && (!f.communityId || d.communityId === f.communityId))
-  const submit = async (e: Event) => {
-    e.preventDefault()
+  const save = async () => {
     const interval = optNum(f.expectedIntervalS)
-    const ok = await run(async () => {
-      if (editing) {
-        await api(`/api/v1/devices/${encodeURIComponent(editing.id)}`, { method: 'PATCH', body: { name: opt(f.name) ?? null, gatewayId: opt(f.gatewayId) ?? null, ...(interval === undefined ? {} : { expectedIntervalS: interval }) } })
-      } else {
-        const r = await api<{ device: Device; secret: string }>('/api/v1/devices', {
-          body: { id: f.id.trim(), kind: f.kind, communityId: f.communityId, ...(opt(f.gatewayId) ? { gatewayId: opt(f.gatewayId) } : {}), ...(opt(f.name) ? { name: opt(f.name) } : {}), ...(interval === undefined ? {} : { expectedIntervalS: interval }) },
-        })
-        onSecret({ deviceId: r.device.id, secret: r.secret })
-      }
-      await refreshRegistry()
-    })
-    if (ok) onDone()
+    if (editing) {
+      await api(`/api/v1/devices/${encodeURIComponent(editing.id)}`, { method: 'PATCH', body: { name: opt(f.name) ?? null, gatewayId: opt(f.gatewayId) ?? null, ...(interval === undefined ? {} : { expectedIntervalS: interval }) } })
+    } else {
+      const r = await api<{ device: Device; secret: string }>('/api/v1/devices', {
+        body: { id: f.id.trim(), kind: f.kind, communityId: f.communityId, ...(opt(f.gatewayId) ? { gatewayId: opt(f.gatewayId) } : {}), ...(opt(f.name) ? { name: opt(f.name) } : {}), ...(interval === undefined ? {} : { expectedIntervalS: interval }) },
+      })
+      onSecret({ deviceId: r.device.id, secret: r.secret })
+    }
+    await refreshRegistry()
   }
-  const set = (k: keyof Form) => (e: Event) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value })
+  const { problems, busy, submit } = useSave(FIELDS, save, onDone)
+  const set = setter(f, setF)
+  const pick = (k: keyof Form) => (v: string) => setF({ ...f, [k]: v })
+  const title = editing ? t('device.edit', { name: editing.name ?? editing.id }) : t('device.new')
   return (
-    <Panel title={editing ? t('device.edit', { name: editing.name ?? editing.id }) : t('device.new')} id="device-form">
-      <form class="grid-form" onSubmit={(e) => void submit(e)}>
+    <FormPanel title={title} id="device-form" problems={problems} busy={busy} submit={editing ? t('form.save') : t('form.create')} onSubmit={submit} onCancel={onDone}>
         <Field id="device-id" label={t('form.id')} error={problems.fields.id}>
           {(a) => <input {...a} required readOnly={editing !== null} value={f.id} onInput={set('id')} />}
         </Field>
         <Field id="device-kind" label={t('filter.kind')} error={problems.fields.kind}>
-          {(a) => (
-            <select {...a} disabled={editing !== null} value={f.kind} onChange={set('kind')}>
-              {KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {t(`kind.${k}`)}
-                </option>
-              ))}
-            </select>
-          )}
+          {(a) => <Choice a={a} disabled={editing !== null} value={f.kind} onPick={pick('kind')} options={KINDS.map((k) => [k, t(`kind.${k}`)])} />}
         </Field>
         <Field id="device-communityId" label={t('filter.community')} error={problems.fields.communityId} hint={editing ? t('device.communityFixed') : undefined}>
-          {(a) => (
-            <select {...a} required disabled={editing !== null} value={f.communityId} onChange={set('communityId')}>
-              <option value="">{t('form.choose')}</option>
-              {[...reg.communities.values()].map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          )}
+          {(a) => <Choice a={a} required disabled={editing !== null} value={f.communityId} onPick={pick('communityId')} empty={t('form.choose')} options={choices(reg.communities)} />}
         </Field>
         <Field id="device-gatewayId" label={t('device.gateway')} error={problems.fields.gatewayId}>
-          {(a) => (
-            <select {...a} disabled={f.kind === 'gateway'} value={f.gatewayId} onChange={set('gatewayId')}>
-              <option value="">{t('device.direct')}</option>
-              {gateways.map((g) => (
-                <option key={g.id} value={g.id}>
-                  {g.name ?? g.id}
-                </option>
-              ))}
-            </select>
-          )}
+          {(a) => <Choice a={a} disabled={f.kind === 'gateway'} value={f.gatewayId} onPick={pick('gatewayId')} empty={t('device.direct')} options={gateways.map((g) => [g.id, g.name ?? g.id])} />}
         </Field>
         <Field id="device-name" label={t('form.name')} error={problems.fields.name}>
           {(a) => <input {...a} value={f.name} onInput={set('name')} />}
@@ -99,10 +70,7 @@ function DeviceForm({ editing, onDone, onSecret }: { editing: Device | null; onD
         <Field id="device-expectedIntervalS" label={t('device.interval')} error={problems.fields.expectedIntervalS} hint={t('device.intervalHint')}>
           {(a) => <input {...a} type="number" min={1} max={86400} inputMode="numeric" value={f.expectedIntervalS} onInput={set('expectedIntervalS')} />}
         </Field>
-        <General problems={problems} />
-        <Buttons busy={busy} submit={editing ? t('form.save') : t('form.create')} onCancel={onDone} />
-      </form>
-    </Panel>
+    </FormPanel>
   )
 }
 
@@ -126,7 +94,7 @@ export function DeviceAdmin() {
       await fn()
       await refreshRegistry()
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err))
+      setError(messageOf(err))
     }
   }
   const rotate = (d: Device) =>
@@ -135,70 +103,42 @@ export function DeviceAdmin() {
       setShown({ deviceId: d.id, secret: r.secret })
     })
   const toggle = (d: Device) => act(() => api(`/api/v1/devices/${encodeURIComponent(d.id)}`, { method: 'PATCH', body: { enabled: !d.enabled } }))
-  const set = (k: keyof typeof filter) => (e: Event) => setFilter({ ...filter, [k]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value })
+  const set = setter(filter, setFilter)
   return (
     <>
       {shown && <SecretOnce label={t('device.secretOf', { id: shown.deviceId })} value={shown.secret} onDone={() => setShown(null)} />}
-      <div class="bar">
-        <button type="button" class="primary" id="device-new" onClick={() => setEditing('new')}>
-          {t('device.new')}
-        </button>
-      </div>
+      <NewButton id="device-new" label={t('device.new')} onClick={() => setEditing('new')} />
       {editing !== null && <DeviceForm key={editing === 'new' ? '' : editing.id} editing={editing === 'new' ? null : editing} onDone={() => setEditing(null)} onSecret={setShown} />}
       <div class="filters">
         <label>
           <span>{t('filter.community')}</span>
-          <select id="devfilter-community" value={filter.community} onChange={set('community')}>
-            <option value="">{t('filter.all')}</option>
-            {[...reg.communities.values()].map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
+          <Choice a={{ id: 'devfilter-community' }} value={filter.community} onPick={(v) => setFilter({ ...filter, community: v })} empty={t('filter.all')} options={choices(reg.communities)} />
         </label>
         <label>
           <span>{t('filter.kind')}</span>
-          <select id="devfilter-kind" value={filter.kind} onChange={set('kind')}>
-            <option value="">{t('filter.all')}</option>
-            {KINDS.map((k) => (
-              <option key={k} value={k}>
-                {t(`kind.${k}`)}
-              </option>
-            ))}
-          </select>
+          <Choice a={{ id: 'devfilter-kind' }} value={filter.kind} onPick={(v) => setFilter({ ...filter, kind: v })} empty={t('filter.all')} options={KINDS.map((k) => [k, t(`kind.${k}`)])} />
         </label>
         <label>
           <span>{t('device.state')}</span>
-          <select id="devfilter-enabled" value={filter.enabled} onChange={set('enabled')}>
-            <option value="">{t('filter.all')}</option>
-            <option value="true">{t('device.enabled')}</option>
-            <option value="false">{t('device.disabled')}</option>
-          </select>
+          <Choice
+            a={{ id: 'devfilter-enabled' }}
+            value={filter.enabled}
+            onPick={(v) => setFilter({ ...filter, enabled: v })}
+            empty={t('filter.all')}
+            options={[
+              ['true', t('device.enabled')],
+              ['false', t('device.disabled')],
+            ]}
+          />
         </label>
         <label class="grow">
           <span>{t('filter.text')}</span>
           <input id="devfilter-text" type="search" value={filter.text} onInput={set('text')} />
         </label>
       </div>
-      <p class="error" role="alert">
-        {error}
-      </p>
+      <ErrorLine text={error} />
       <p class="muted small">{list.length > SHOWN ? t('form.firstOf', { shown: SHOWN, n: list.length }) : t('board.count', { n: list.length })}</p>
-      <table class="alerts" id="device-admin">
-        <thead>
-          <tr>
-            <th>{t('alert.device')}</th>
-            <th>{t('filter.kind')}</th>
-            <th>{t('filter.community')}</th>
-            <th>{t('device.gateway')}</th>
-            <th>{t('device.state')}</th>
-            <th>
-              <span class="sr-only">{t('form.actions')}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
+      <ListTable id="device-admin" heads={[t('alert.device'), t('filter.kind'), t('filter.community'), t('device.gateway'), t('device.state')]}>
           {list.slice(0, SHOWN).map((d) => (
             <tr key={d.id} data-device={d.id} class={d.enabled ? '' : 'resolved'}>
               <td data-label={t('alert.device')}>
@@ -209,9 +149,7 @@ export function DeviceAdmin() {
               <td data-label={t('device.gateway')}>{d.gatewayId ? deviceName(d.gatewayId) : t('device.direct')}</td>
               <td data-label={t('device.state')}>{d.enabled ? t('device.enabled') : t('device.disabled')}</td>
               <td class="row-actions">
-                <button type="button" onClick={() => setEditing(d)} aria-label={t('form.editOf', { name: d.name ?? d.id })}>
-                  {t('form.edit')}
-                </button>
+                <EditButton name={d.name ?? d.id} onClick={() => setEditing(d)} />
                 <Confirm label={t('device.rotate')} confirm={t('device.rotateConfirm')} onConfirm={() => void rotate(d)} />
                 <button type="button" onClick={() => void toggle(d)}>
                   {d.enabled ? t('device.disable') : t('device.enable')}
@@ -219,8 +157,7 @@ export function DeviceAdmin() {
               </td>
             </tr>
           ))}
-        </tbody>
-      </table>
+      </ListTable>
     </>
   )
 }
