@@ -89,7 +89,9 @@ const phaseOf = (s: Silence, at: number): Phase => (Date.parse(s.endsAt) <= at ?
 
 export function Silences() {
   useStore(registry)
-  const at = useStore(now)
+  // Re-rendered by the shared clock; read at render so a window that starts now is in force.
+  useStore(now)
+  const at = Date.now()
   const [list, setList] = useState<Silence[]>([])
   const [editing, setEditing] = useState<Silence | 'new' | null>(null)
   const [error, setError] = useState('')
