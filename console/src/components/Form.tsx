@@ -1,7 +1,7 @@
 // Form pieces shared by the registry, rules, maintenance and users screens: a labelled field with
 // its API message under it, the form's general message, and a secret shown once.
 import type { ComponentChildren, JSX } from 'preact'
-import { useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
 import type { Problems } from '../lib/forms.ts'
 
@@ -60,8 +60,11 @@ export function Buttons({ busy, submit, onCancel }: { busy: boolean; submit: str
 
 /** A panel with a heading: the create and edit forms. */
 export function Panel({ title, children, id }: { title: string; children: ComponentChildren; id?: string }) {
+  const ref = useRef<HTMLElement>(null)
+  // Opened from a row far down a list (or on a phone), the form would otherwise be off screen.
+  useEffect(() => ref.current?.scrollIntoView({ block: 'nearest' }), [])
   return (
-    <section class="card panel" id={id} aria-label={title}>
+    <section class="card panel" id={id} aria-label={title} ref={ref}>
       <h2>{title}</h2>
       {children}
     </section>
@@ -74,24 +77,27 @@ export function Panel({ title, children, id }: { title: string; children: Compon
  */
 export function SecretOnce({ label, value, onDone }: { label: string; value: string; onDone: () => void }) {
   const [copied, setCopied] = useState(false)
+  const box = useRef<HTMLDivElement>(null)
+  // A rotation is pressed in a row far down the list: bring the secret to the user.
+  useEffect(() => box.current?.scrollIntoView({ block: 'nearest' }), [value])
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(value)
       setCopied(true)
     } catch {
       // No clipboard permission (plain http): select it so Ctrl+C / long-press copies it.
-      const input = document.getElementById('secret-value') as HTMLInputElement | null
+      const input = document.getElementById('secret-value') as HTMLTextAreaElement | null
       input?.select()
     }
   }
   return (
-    <div class="secret card" role="alert" id="secret">
+    <div class="secret card" role="alert" id="secret" ref={box}>
       <p class="warn">
         <strong>{t('secret.once')}</strong> {t('secret.warning')}
       </p>
       <label for="secret-value">{label}</label>
       <div class="secret-row">
-        <input id="secret-value" readOnly value={value} onFocus={(e) => e.currentTarget.select()} />
+        <textarea id="secret-value" readOnly rows={2} value={value} onFocus={(e) => e.currentTarget.select()} />
         <button type="button" id="secret-copy" onClick={() => void copy()}>
           {copied ? t('secret.copied') : t('secret.copy')}
         </button>

@@ -106,7 +106,7 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
           return (
             <li key={k.id} class="token-row">
               <span>
-                <b>{k.label ?? k.id}</b> · {t(`users.token.${state}`)}
+                <b>{k.label ?? `${t('users.tokens')} ${k.id.slice(0, 8)}`}</b> · {t(`users.token.${state}`)}
                 <span class="muted small">
                   {' '}
                   · {t('users.created', { time: dateTime(k.createdAt) })}
@@ -119,7 +119,11 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
           )
         })}
       </ul>
-      {active.length > 0 && <Confirm class="disable-user" label={t('users.disable', { n: active.length })} confirm={t('form.confirm')} onConfirm={() => void revoke(active.map((k) => k.id))} />}
+      {active.length > 0 && (
+        <div class="buttons">
+          <Confirm class="disable-user" label={t('users.disable', { n: active.length })} confirm={t('form.confirm')} onConfirm={() => void revoke(active.map((k) => k.id))} />
+        </div>
+      )}
       <ErrorLine text={error} />
     </>
   )
@@ -161,7 +165,7 @@ export function Users() {
             <tr key={u.id} data-user={u.name}>
               <td data-label={t('form.name')}>{u.name}</td>
               <td data-label={t('users.role')}>{t(`role.${u.role}`)}</td>
-              <td data-label={t('users.belongs')}>{u.companyId ? companyName(u.companyId) : u.communityId ? communityName(u.communityId) : ''}</td>
+              <td data-label={t('users.belongs')}>{u.companyId ? companyName(u.companyId) : u.communityId ? communityName(u.communityId) : t('form.none')}</td>
               <td data-label={t('users.since')}>{dateTime(u.createdAt)}</td>
               <td>
                 <button type="button" aria-expanded={open?.id === u.id} onClick={() => setOpen(open?.id === u.id ? null : u)} aria-label={t('users.tokensOf', { name: u.name })}>

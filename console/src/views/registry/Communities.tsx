@@ -112,13 +112,13 @@ export function Communities() {
     <>
       <NewButton id="community-new" label={t('community.new')} onClick={() => setEditing('new')} />
       {open !== null && <CommunityForm key={open === 'new' ? '' : open.id} editing={open === 'new' ? null : open} onDone={() => setEditing(null)} />}
-      <ListTable id="communities" heads={[t('form.name'), t('community.district'), t('community.company'), t('community.coords'), t('registry.devices')]}>
+      <ListTable id="communities" heads={[t('form.name'), t('community.area'), t('community.company'), t('community.coords'), t('registry.devices')]}>
           {list.map((c) => (
             <tr key={c.id}>
               <td data-label={t('form.name')}>
                 {c.name} <code class="muted small">{c.id}</code>
               </td>
-              <td data-label={t('community.district')}>{[c.district, c.street].filter(Boolean).join(' · ')}</td>
+              <td data-label={t('community.area')}>{[c.district, c.street].filter(Boolean).join(' · ')}</td>
               <td data-label={t('community.company')}>{companyName(c.companyId) || t('form.none')}</td>
               <td data-label={t('community.coords')}>{c.lat !== null && c.lon !== null ? `${num(c.lat, 5)}, ${num(c.lon, 5)}` : t('form.none')}</td>
               <td data-label={t('registry.devices')}>{devices.filter((d) => d.communityId === c.id).length}</td>
