@@ -233,3 +233,13 @@ export function FormPanel({ title, id, problems, busy, submit, onSubmit, onCance
     </Panel>
   )
 }
+
+/** The id (fixed once registered) and the name every registry row has. */
+export function IdAndName<F extends Record<string, string> & { id: string; name: string }>({ bound, editing }: { bound: Omit<TextFieldProps<F>, 'name' | 'label'>; editing: boolean }) {
+  return (
+    <>
+      <TextField {...bound} name="id" label={t('form.id')} readOnly={editing} required />
+      <TextField {...bound} name="name" label={t('form.name')} required />
+    </>
+  )
+}

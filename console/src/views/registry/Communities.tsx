@@ -2,12 +2,12 @@
 // map draws), and for an existing one the history of which company looked after it when, with a
 // form to hand it to another company.
 import { useEffect, useState } from 'preact/hooks'
-import { Choice, EditButton, Field, FormPanel, ListTable, NewButton, TextField } from '../../components/Form.tsx'
+import { Choice, EditButton, Field, FormPanel, IdAndName, ListTable, NewButton, TextField } from '../../components/Form.tsx'
 import { dateTime, num, t } from '../../i18n/index.ts'
 import { api } from '../../lib/api.ts'
 import { opt, optNum, useSave } from '../../lib/forms.ts'
 import { refreshRegistry, saveRow } from '../../lib/refresh.ts'
-import { choices, companyName, registry } from '../../lib/registry.ts'
+import { byName, choices, companyName, registry } from '../../lib/registry.ts'
 import { useStore } from '../../lib/store.ts'
 import type { Assignment, Community } from '../../lib/types.ts'
 
@@ -39,8 +39,7 @@ function CommunityForm({ editing, onDone }: { editing: Community | null; onDone:
   return (
     <>
       <FormPanel title={title} id="community-form" problems={problems} busy={busy} submit={editing ? t('form.save') : t('form.create')} onSubmit={submit} onCancel={onDone}>
-        <TextField {...bound} name="id" label={t('form.id')} readOnly={editing !== null} required />
-        <TextField {...bound} name="name" label={t('form.name')} required />
+        <IdAndName bound={bound} editing={editing !== null} />
         <TextField {...bound} name="district" label={t('community.district')} />
         <TextField {...bound} name="street" label={t('community.street')} />
         <TextField {...bound} name="address" label={t('community.address')} />
@@ -104,7 +103,7 @@ function Assignments({ community }: { community: Community }) {
 export function Communities() {
   const reg = useStore(registry)
   const [editing, setEditing] = useState<Community | 'new' | null>(null)
-  const list = [...reg.communities.values()].sort((a, b) => a.name.localeCompare(b.name))
+  const list = byName(reg.communities)
   const devices = [...reg.devices.values()]
   // The form edits a snapshot; after a save the list shows the reloaded row.
   const open = editing === 'new' || editing === null ? editing : (reg.communities.get(editing.id) ?? editing)

@@ -1,10 +1,10 @@
 // Property companies: the list, and one form for registering a company or changing one.
 import { useState } from 'preact/hooks'
-import { EditButton, FormPanel, ListTable, NewButton, TextField } from '../../components/Form.tsx'
+import { EditButton, FormPanel, IdAndName, ListTable, NewButton, TextField } from '../../components/Form.tsx'
 import { t } from '../../i18n/index.ts'
 import { opt, useSave } from '../../lib/forms.ts'
 import { saveRow } from '../../lib/refresh.ts'
-import { registry } from '../../lib/registry.ts'
+import { byName, registry } from '../../lib/registry.ts'
 import { useStore } from '../../lib/store.ts'
 import type { Company } from '../../lib/types.ts'
 
@@ -18,8 +18,7 @@ function CompanyForm({ editing, onDone }: { editing: Company | null; onDone: () 
   const title = editing ? t('company.edit', { name: editing.name }) : t('company.new')
   return (
     <FormPanel title={title} id="company-form" problems={problems} busy={busy} submit={editing ? t('form.save') : t('form.create')} onSubmit={submit} onCancel={onDone}>
-      <TextField {...bound} name="id" label={t('form.id')} readOnly={editing !== null} required />
-      <TextField {...bound} name="name" label={t('form.name')} required />
+      <IdAndName bound={bound} editing={editing !== null} />
       <TextField {...bound} name="contact" label={t('company.contact')} />
     </FormPanel>
   )
@@ -28,7 +27,7 @@ function CompanyForm({ editing, onDone }: { editing: Company | null; onDone: () 
 export function Companies() {
   const reg = useStore(registry)
   const [editing, setEditing] = useState<Company | 'new' | null>(null)
-  const list = [...reg.companies.values()].sort((a, b) => a.name.localeCompare(b.name))
+  const list = byName(reg.companies)
   const communities = [...reg.communities.values()]
   return (
     <>
