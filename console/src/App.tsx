@@ -17,6 +17,11 @@ const MapView = lazy(() => import('./views/MapView.tsx').then((m) => m.MapView))
 const DevicePage = lazy(() => import('./views/DevicePage.tsx').then((m) => m.DevicePage))
 const Ranking = lazy(() => import('./views/Ranking.tsx').then((m) => m.Ranking))
 const Resident = lazy(() => import('./views/Resident.tsx').then((m) => m.Resident))
+const Registry = lazy(() => import('./views/Registry.tsx').then((m) => m.Registry))
+const Rules = lazy(() => import('./views/Rules.tsx').then((m) => m.Rules))
+const Silences = lazy(() => import('./views/Silences.tsx').then((m) => m.Silences))
+const DeadLetters = lazy(() => import('./views/DeadLetters.tsx').then((m) => m.DeadLetters))
+const Users = lazy(() => import('./views/Users.tsx').then((m) => m.Users))
 
 function Main({ views }: { views: View[] }) {
   const [name, arg] = useStore(route)
@@ -31,6 +36,16 @@ function Main({ views }: { views: View[] }) {
       return name === 'device' && arg ? <DevicePage id={arg} /> : <Devices />
     case 'ranking':
       return <Ranking companyId={arg} />
+    case 'registry':
+      return <Registry tab={arg} />
+    case 'rules':
+      return <Rules />
+    case 'silences':
+      return <Silences />
+    case 'deadletters':
+      return <DeadLetters />
+    case 'users':
+      return <Users />
     case 'crew':
       return <Crew />
     case 'resident':

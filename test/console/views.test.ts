@@ -3,17 +3,25 @@
 // no console error. Plus the device chart with its threshold line, and a resident's hazard report
 // arriving live on the operator's board.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { insertDeadLetters } from '../../core/repos/dead-letters.ts'
+import { insertSilence } from '../../core/repos/silences.ts'
 import { axeViolations, DESK, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
 
 const haveChromium = requireChromium()
 
-/** Route → what must be on screen before it is judged. */
-const OFFICE_VIEWS: [string, string][] = [
+/** Route → what must be on screen before it is judged, and what to press first to open a form. */
+const OFFICE_VIEWS: [string, string, string?][] = [
   ['board', 'section.board'],
   ['map', '#map path.community'],
   ['devices', '#devices tbody tr'],
   ['device/ft-1', '.metric-chart canvas'],
   ['ranking', '#score-history canvas'],
+  ['registry/companies', '#companies tbody tr', '#company-new'],
+  ['registry/communities', '#assignments li', '#communities tbody tr button'],
+  ['registry/devices', '#device-admin tbody tr', '#device-new'],
+  ['rules', '#rules tbody tr', '#rules tbody tr button'],
+  ['silences', '#silences tbody tr', '#silence-new'],
+  ['deadletters', '#dead-letters tbody tr'],
 ]
 
 describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
@@ -22,12 +30,18 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     h = await startHarness()
     // Something on the board and in the crew's list.
     await h.alerts.report({ ruleId: 'fire-tank-low-pressure', deviceId: 'ft-1', condition: 'active', value: 40 }, 'rules-engine')
+    // Something in the maintenance and dead-letter lists.
+    const now = Date.now()
+    await insertSilence(h.db, { deviceId: 'el-1', communityId: null, ruleId: null, startsAt: new Date(now), endsAt: new Date(now + 7_200_000), reason: 'Annual elevator inspection', createdBy: 'operator' })
+    await insertDeadLetters(h.db, [
+      { receivedAt: new Date(now), clientId: 'mh-1', topic: 'hb/v1/devices/mh-1/telemetry', deviceId: 'mh-1', reasonCode: 'out_of_range', reason: 'cover_tilt_deg 900 is outside 0–90', payloadExcerpt: `{"ts":${now},"metrics":{"cover_tilt_deg":900},"pad":"${'x'.repeat(400)}"}` },
+    ])
   })
   afterAll(async () => h.close())
 
   for (const [name, viewport] of [['phone', PHONE], ['desk', DESK]] as const) {
     for (const lang of LANGS) {
-      it(`${name} ${lang}: office, crew and resident views fit, pass axe and log no error`, { timeout: 120_000 }, async () => {
+      it(`${name} ${lang}: office, crew and resident views fit, pass axe and log no error`, { timeout: 300_000 }, async () => {
         const checked: string[] = []
         const check = async (page: Parameters<typeof shot>[0], view: string) => {
           expect(await horizontalOverflow(page), `${view}: sideways overflow`).toBeLessThanOrEqual(0)
@@ -37,11 +51,21 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
         }
         const op = await h.open(viewport, lang)
         await h.signIn(op.page, h.tokens.operator)
-        for (const [route, ready] of OFFICE_VIEWS) {
+        for (const [route, ready, open] of OFFICE_VIEWS) {
           await op.page.goto(`${h.base}/console/#/${route}`)
+          if (open !== undefined) await op.page.locator(open).first().click()
           await op.page.waitForSelector(ready)
           await check(op.page, route)
         }
+        // Users and tokens are the administrator's.
+        expect(await op.page.locator('nav a[data-view=users]').count()).toBe(0)
+        const admin = await h.open(viewport, lang)
+        await h.signIn(admin.page, h.tokens.admin)
+        await admin.page.goto(`${h.base}/console/#/users`)
+        await admin.page.locator('#users tbody tr button').first().click()
+        await admin.page.click('#user-new')
+        await admin.page.waitForSelector('#token-list li')
+        await check(admin.page, 'users')
         const crew = await h.open(viewport, lang)
         await h.signIn(crew.page, h.tokens.crew)
         await crew.page.waitForSelector('#jobs li')
@@ -50,9 +74,9 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
         await h.signIn(resident.page, h.tokens.resident)
         await resident.page.waitForSelector('#hazard-form')
         await check(resident.page, 'resident')
-        expect(checked).toHaveLength(OFFICE_VIEWS.length + 2)
-        expect([...op.problems, ...crew.problems, ...resident.problems]).toEqual([])
-        await Promise.all([op.context.close(), crew.context.close(), resident.context.close()])
+        expect(checked).toHaveLength(OFFICE_VIEWS.length + 3)
+        expect([...op.problems, ...admin.problems, ...crew.problems, ...resident.problems]).toEqual([])
+        await Promise.all([op.context.close(), admin.context.close(), crew.context.close(), resident.context.close()])
       })
     }
   }

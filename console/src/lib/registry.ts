@@ -35,3 +35,9 @@ export function clearRegistry(): void {
 export const companyName = (id: string | null): string => (id === null ? '' : (registry.get().companies.get(id)?.name ?? id))
 export const communityName = (id: string | null): string => (id === null ? '' : (registry.get().communities.get(id)?.name ?? id))
 export const deviceName = (id: string | null): string => (id === null ? '' : (registry.get().devices.get(id)?.name ?? id))
+
+/** `[id, name]` pairs for a select, by name. */
+export const choices = (m: Map<string, { id: string; name: string | null }>): [string, string][] => byName(m).map((x) => [x.id, x.name ?? x.id])
+
+/** The rows of a name table, by name in the current language's order. */
+export const byName = <T extends { id: string; name: string | null }>(m: Map<string, T>): T[] => [...m.values()].sort((a, b) => (a.name ?? a.id).localeCompare(b.name ?? b.id))

@@ -5,11 +5,14 @@ import { clearRegistry, loadRegistry } from './registry.ts'
 import { store } from './store.ts'
 import type { Me, Role } from './types.ts'
 
-export type View = 'board' | 'map' | 'devices' | 'ranking' | 'crew' | 'resident'
+export type View = 'board' | 'map' | 'devices' | 'ranking' | 'registry' | 'rules' | 'silences' | 'deadletters' | 'users' | 'crew' | 'resident'
+
+/** The office's desk; users and tokens are the administrator's alone (the API refuses others). */
+const DESK: View[] = ['board', 'map', 'devices', 'ranking', 'registry', 'rules', 'silences', 'deadletters']
 
 export const NAV: Record<Role, View[]> = {
-  admin: ['board', 'map', 'devices', 'ranking'],
-  operator: ['board', 'map', 'devices', 'ranking'],
+  admin: [...DESK, 'users'],
+  operator: DESK,
   crew: ['crew', 'board', 'map'],
   resident: ['resident'],
   service: [],

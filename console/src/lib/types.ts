@@ -5,6 +5,7 @@ import type { alertSchema } from '../../../api/alerts/schemas.ts'
 export type Role = 'admin' | 'operator' | 'crew' | 'service' | 'resident'
 import type { AlertState, Severity } from '../../../core/repos/alerts.ts'
 import type { DeviceKind as Kind } from '../../../core/metric-catalogue.ts'
+import type { User as StoredUser } from '../../../core/repos/tokens.ts'
 
 export type { AlertState, Kind, Severity }
 
@@ -37,8 +38,10 @@ export interface Device {
   name: string | null
   communityId: string
   companyId: string | null
+  gatewayId: string | null
   enabled: boolean
   expectedIntervalS: number
+  createdAt: string
 }
 
 export interface Community {
@@ -46,6 +49,7 @@ export interface Community {
   name: string
   district: string | null
   street: string | null
+  address: string | null
   lat: number | null
   lon: number | null
   companyId: string | null
@@ -54,15 +58,71 @@ export interface Community {
 export interface Company {
   id: string
   name: string
+  contact: string | null
+}
+
+/** Which company looked after a community from when to when. */
+export interface Assignment {
+  id: number
+  communityId: string
+  companyId: string
+  startsAt: string
+  endsAt: string | null
+  assignedBy: string
+  note: string | null
 }
 
 export interface Rule {
   id: string
   enabled: boolean
+  builtin: boolean
   definition: {
     type?: string
-    scope?: { kind?: Kind; deviceId?: string }
+    name?: string
+    severity?: Severity
+    scope?: { kind?: Kind; deviceId?: string; communityId?: string }
     params?: { metric?: string; op?: string; value?: number }
     overrides?: Record<string, { value?: number }>
-  }
+  } & Record<string, unknown>
+}
+
+export interface Silence {
+  id: number
+  deviceId: string | null
+  communityId: string | null
+  ruleId: string | null
+  startsAt: string
+  endsAt: string
+  reason: string
+  createdBy: string
+}
+
+export interface DeadLetter {
+  id: number
+  receivedAt: string
+  clientId: string | null
+  topic: string
+  deviceId: string | null
+  reasonCode: string
+  reason: string
+  payloadExcerpt: string | null
+}
+
+/** A user as the API sends them (times as RFC 3339 strings). */
+export type User = Omit<StoredUser, 'createdAt'> & { createdAt: string }
+
+export interface TokenInfo {
+  id: string
+  label: string | null
+  createdAt: string
+  expiresAt: string | null
+  revokedAt: string | null
+  lastUsedAt: string | null
+}
+
+/** A token as issued: the secret is in this answer only. */
+export interface Issued {
+  id: string
+  token: string
+  expiresAt: string | null
 }

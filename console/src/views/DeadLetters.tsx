@@ -1,0 +1,148 @@
+// Dead letters (admin/operator): every message or reading ingest refused, newest first, with the
+// reason, the device, the time and the start of the payload. The payload is the device's bytes:
+// it is shown as text (never as markup), cut to a preview that opens to the stored excerpt (the
+// store keeps at most 1 KB of it). Pages of 100 load on demand, up to MAX_ROWS in the page.
+import { useEffect, useState } from 'preact/hooks'
+import type { RejectReason } from '../../../core/contract.ts'
+import { dateTime, t } from '../i18n/index.ts'
+import { api } from '../lib/api.ts'
+import { messageOf } from '../lib/forms.ts'
+import { ErrorLine } from '../components/Form.tsx'
+import { deviceName, registry } from '../lib/registry.ts'
+import { href } from '../lib/router.ts'
+import { useStore } from '../lib/store.ts'
+import type { DeadLetter } from '../lib/types.ts'
+
+const PAGE = 100
+const MAX_ROWS = 2000
+const PREVIEW = 160
+
+/** Every reason code of the contract (a new one fails the type-check until it is named here). */
+const REASONS: Record<RejectReason, true> = {
+  malformed_json: true,
+  schema_violation: true,
+  unknown_device: true,
+  not_a_child: true,
+  unknown_metric: true,
+  out_of_range: true,
+  future_timestamp: true,
+  invalid_timestamp: true,
+  payload_too_large: true,
+  unknown_topic: true,
+  too_old: true,
+  too_deep: true,
+  too_many_entries: true,
+  rejected_by_database: true,
+  internal_error: true,
+}
+const reasonLabel = (code: string): string => (Object.hasOwn(REASONS, code) ? t(`reason.${code as RejectReason}`) : code)
+
+function Payload({ text }: { text: string | null }) {
+  if (text === null) return <span class="muted">{t('form.none')}</span>
+  if (text.length <= PREVIEW) return <code class="payload">{text}</code>
+  return (
+    <details class="payload">
+      <summary>
+        <code class="payload">{`${text.slice(0, PREVIEW)}…`}</code>
+      </summary>
+      <code class="payload">{text}</code>
+    </details>
+  )
+}
+
+export function DeadLetters() {
+  useStore(registry)
+  const [filter, setFilter] = useState({ reason: '', device: '' })
+  const [items, setItems] = useState<DeadLetter[]>([])
+  const [cursor, setCursor] = useState<number | null>(null)
+  const [error, setError] = useState('')
+  const [loading, setLoading] = useState(false)
+  const query = (after: number | null) => {
+    const q = new URLSearchParams({ limit: String(PAGE) })
+    if (filter.reason) q.set('reason', filter.reason)
+    if (filter.device.trim()) q.set('device', filter.device.trim())
+    if (after !== null) q.set('cursor', String(after))
+    return `/api/v1/dead-letters?${q.toString()}`
+  }
+  const load = async (more: boolean) => {
+    setError('')
+    setLoading(true)
+    try {
+      const page = await api<{ items: DeadLetter[]; nextCursor: number | null }>(query(more ? cursor : null))
+      const next = more ? [...items, ...page.items] : page.items
+      setItems(next.slice(0, MAX_ROWS))
+      setCursor(next.length >= MAX_ROWS ? null : page.nextCursor)
+    } catch (err) {
+      setError(messageOf(err))
+    } finally {
+      setLoading(false)
+    }
+  }
+  // The device filter applies on Enter or leaving the field, not on every key.
+  useEffect(() => void load(false), [filter.reason])
+  return (
+    <section class="dead-letters">
+      <h1>{t('dead.title')}</h1>
+      <p class="muted">{t('dead.about')}</p>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault()
+          void load(false)
+        }}
+      >
+        <label>
+          <span>{t('dead.reason')}</span>
+          <select id="dead-reason" value={filter.reason} onChange={(e) => setFilter({ ...filter, reason: e.currentTarget.value })}>
+            <option value="">{t('filter.all')}</option>
+            {Object.keys(REASONS).map((r) => (
+              <option key={r} value={r}>
+                {reasonLabel(r)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="grow">
+          <span>{t('alert.device')}</span>
+          <input id="dead-device" type="search" value={filter.device} placeholder={t('dead.deviceHint')} onInput={(e) => setFilter({ ...filter, device: e.currentTarget.value })} />
+        </label>
+        <button type="submit">{t('dead.apply')}</button>
+      </form>
+      <ErrorLine text={error} />
+      <table class="alerts" id="dead-letters">
+        <thead>
+          <tr>
+            <th>{t('dead.time')}</th>
+            <th>{t('alert.device')}</th>
+            <th>{t('dead.reason')}</th>
+            <th>{t('dead.payload')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((d) => (
+            <tr key={d.id} data-dead={d.id}>
+              <td data-label={t('dead.time')}>{dateTime(d.receivedAt)}</td>
+              <td data-label={t('alert.device')}>
+                {d.deviceId ? <a href={href('device', d.deviceId)}>{deviceName(d.deviceId)}</a> : <span class="muted">{t('dead.noDevice')}</span>}
+                <div class="muted small topic">{d.topic}</div>
+              </td>
+              <td data-label={t('dead.reason')}>
+                <b>{reasonLabel(d.reasonCode)}</b>
+                <div class="small">{d.reason}</div>
+              </td>
+              <td data-label={t('dead.payload')} class="payload-cell">
+                <Payload text={d.payloadExcerpt} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {!loading && items.length === 0 && <p class="empty">{t('dead.none')}</p>}
+      {cursor !== null && (
+        <button type="button" id="dead-more" disabled={loading} onClick={() => void load(true)}>
+          {t('dead.more')}
+        </button>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,180 @@
+// Users and their tokens (admin only; the API refuses everyone else). Creating a user issues their
+// first token, shown once; each user's tokens can be listed, revoked, and another issued (shown
+// once). The API has no "disabled" flag on a user: disabling revokes every token they hold, which
+// signs them out at once (a new token brings them back).
+import { useEffect, useState } from 'preact/hooks'
+import { Choice, Confirm, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce, TextField } from '../components/Form.tsx'
+import { dateTime, t } from '../i18n/index.ts'
+import { api } from '../lib/api.ts'
+import { messageOf, opt, setter, useSave } from '../lib/forms.ts'
+import { choices, communityName, companyName, registry } from '../lib/registry.ts'
+import { useStore } from '../lib/store.ts'
+import type { Issued, Role, TokenInfo, User } from '../lib/types.ts'
+
+const ROLES: readonly Role[] = ['admin', 'operator', 'crew', 'resident', 'service']
+const FIELDS = ['name', 'role', 'companyId', 'communityId', 'label', 'expiresIn'] as const
+type Form = Record<(typeof FIELDS)[number], string>
+
+interface Shown {
+  name: string
+  token: string
+}
+
+function UserForm({ onDone, onToken }: { onDone: () => void; onToken: (s: Shown) => void }) {
+  const reg = useStore(registry)
+  const [f, setF] = useState<Form>({ name: '', role: 'crew', companyId: '', communityId: '', label: '', expiresIn: '' })
+  const set = setter(f, setF)
+  const pick = (k: keyof Form) => (v: string) => setF({ ...f, [k]: v })
+  const save = async () => {
+      const r = await api<{ user: User; token: Issued }>('/api/v1/users', {
+        body: {
+          name: f.name,
+          role: f.role,
+          ...(f.role === 'crew' && f.companyId ? { companyId: f.companyId } : {}),
+          ...(f.role === 'resident' && f.communityId ? { communityId: f.communityId } : {}),
+          ...(opt(f.label) ? { label: opt(f.label) } : {}),
+          ...(opt(f.expiresIn) ? { expiresIn: opt(f.expiresIn) } : {}),
+        },
+      })
+      onToken({ name: r.user.name, token: r.token.token })
+  }
+  const { problems, busy, submit } = useSave(FIELDS, save, onDone)
+  return (
+    <FormPanel title={t('users.new')} id="user-form" problems={problems} busy={busy} submit={t('form.create')} onSubmit={submit} onCancel={onDone}>
+        <Field id="user-name" label={t('form.name')} error={problems.fields.name}>
+          {(a) => <input {...a} required autocomplete="off" value={f.name} onInput={set('name')} />}
+        </Field>
+        <Field id="user-role" label={t('users.role')} error={problems.fields.role}>
+          {(a) => <Choice a={a} value={f.role} onPick={pick('role')} options={ROLES.map((r) => [r, t(`role.${r}`)])} />}
+        </Field>
+        {f.role === 'crew' && (
+          <Field id="user-companyId" label={t('filter.company')} error={problems.fields.companyId} hint={t('users.companyHint')}>
+            {(a) => <Choice a={a} required value={f.companyId} onPick={pick('companyId')} empty={t('form.choose')} options={choices(reg.companies)} />}
+          </Field>
+        )}
+        {f.role === 'resident' && (
+          <Field id="user-communityId" label={t('filter.community')} error={problems.fields.communityId} hint={t('users.communityHint')}>
+            {(a) => <Choice a={a} required value={f.communityId} onPick={pick('communityId')} empty={t('form.choose')} options={choices(reg.communities)} />}
+          </Field>
+        )}
+        <Field id="user-label" label={t('users.tokenLabel')} error={problems.fields.label}>
+          {(a) => <input {...a} value={f.label} onInput={set('label')} />}
+        </Field>
+        <Field id="user-expiresIn" label={t('users.expiresIn')} error={problems.fields.expiresIn} hint={t('users.expiresHint')}>
+          {(a) => <input {...a} value={f.expiresIn} onInput={set('expiresIn')} />}
+        </Field>
+    </FormPanel>
+  )
+}
+
+type TokenState = 'active' | 'revoked' | 'expired'
+const tokenState = (k: TokenInfo): TokenState => (k.revokedAt ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= Date.now() ? 'expired' : 'active')
+
+/** One user's tokens: revoke each, issue another (shown once), or revoke all (disable). */
+function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) {
+  const [list, setList] = useState<TokenInfo[]>([])
+  const [f, setF] = useState({ label: '', expiresIn: '' })
+  const [error, setError] = useState('')
+  const path = `/api/v1/users/${encodeURIComponent(user.id)}/tokens`
+  const load = () => void api<{ items: TokenInfo[] }>(path).then((r) => setList(r.items), (err: unknown) => setError(String(err)))
+  useEffect(load, [user.id])
+  const revoke = async (ids: string[]) => {
+    setError('')
+    try {
+      for (const id of ids) await api(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' })
+    } catch (err) {
+      setError(messageOf(err))
+    }
+    load()
+  }
+  const issue = async () => {
+    const r = await api<Issued>(path, { body: { ...(opt(f.label) ? { label: opt(f.label) } : {}), ...(opt(f.expiresIn) ? { expiresIn: opt(f.expiresIn) } : {}) } })
+    onToken({ name: user.name, token: r.token })
+  }
+  const issued = () => {
+    setF({ label: '', expiresIn: '' })
+    load()
+  }
+  const { problems, busy, submit } = useSave(['label', 'expiresIn'], issue, issued)
+  const bound = { form: 'token', f, setF, problems }
+  const active = list.filter((k) => tokenState(k) === 'active')
+  const head = (
+    <>
+      <ul class="plain" id="token-list">
+        {list.map((k) => {
+          const state = tokenState(k)
+          return (
+            <li key={k.id} class="token-row">
+              <span>
+                <b>{k.label ?? `${t('users.tokens')} ${k.id.slice(0, 8)}`}</b> · {t(`users.token.${state}`)}
+                <span class="muted small">
+                  {' '}
+                  · {t('users.created', { time: dateTime(k.createdAt) })}
+                  {k.lastUsedAt ? ` · ${t('users.lastUsed', { time: dateTime(k.lastUsedAt) })}` : ''}
+                  {k.expiresAt ? ` · ${t('users.expires', { time: dateTime(k.expiresAt) })}` : ''}
+                </span>
+              </span>
+              {state === 'active' && <Confirm label={t('users.revoke')} confirm={t('form.confirm')} onConfirm={() => void revoke([k.id])} />}
+            </li>
+          )
+        })}
+      </ul>
+      {active.length > 0 && (
+        <div class="buttons">
+          <Confirm class="disable-user" label={t('users.disable', { n: active.length })} confirm={t('form.confirm')} onConfirm={() => void revoke(active.map((k) => k.id))} />
+        </div>
+      )}
+      <ErrorLine text={error} />
+    </>
+  )
+  return (
+    <FormPanel title={t('users.tokensOf', { name: user.name })} id="tokens" problems={problems} busy={busy} submit={t('users.issue')} onSubmit={submit} head={head}>
+      <TextField {...bound} name="label" label={t('users.tokenLabel')} />
+      <TextField {...bound} name="expiresIn" label={t('users.expiresIn')} hint={t('users.expiresHint')} />
+    </FormPanel>
+  )
+}
+
+export function Users() {
+  useStore(registry)
+  const [list, setList] = useState<User[]>([])
+  const [creating, setCreating] = useState(false)
+  const [open, setOpen] = useState<User | null>(null)
+  const [shown, setShown] = useState<Shown | null>(null)
+  const [error, setError] = useState('')
+  const load = () => void api<{ items: User[] }>('/api/v1/users').then((r) => setList(r.items), (err: unknown) => setError(messageOf(err)))
+  useEffect(load, [])
+  return (
+    <section class="users">
+      <h1>{t('users.title')}</h1>
+      {shown && <SecretOnce label={t('users.tokenOf', { name: shown.name })} value={shown.token} onDone={() => setShown(null)} />}
+      <NewButton id="user-new" label={t('users.new')} onClick={() => setCreating(true)} />
+      {creating && (
+        <UserForm
+          onDone={() => {
+            setCreating(false)
+            load()
+          }}
+          onToken={setShown}
+        />
+      )}
+      {open && <Tokens key={open.id} user={open} onToken={setShown} />}
+      <ErrorLine text={error} />
+      <ListTable id="users" heads={[t('form.name'), t('users.role'), t('users.belongs'), t('users.since')]}>
+          {list.map((u) => (
+            <tr key={u.id} data-user={u.name}>
+              <td data-label={t('form.name')}>{u.name}</td>
+              <td data-label={t('users.role')}>{t(`role.${u.role}`)}</td>
+              <td data-label={t('users.belongs')}>{u.companyId ? companyName(u.companyId) : u.communityId ? communityName(u.communityId) : t('form.none')}</td>
+              <td data-label={t('users.since')}>{dateTime(u.createdAt)}</td>
+              <td>
+                <button type="button" aria-expanded={open?.id === u.id} onClick={() => setOpen(open?.id === u.id ? null : u)} aria-label={t('users.tokensOf', { name: u.name })}>
+                  {t('users.tokens')}
+                </button>
+              </td>
+            </tr>
+          ))}
+      </ListTable>
+    </section>
+  )
+}
