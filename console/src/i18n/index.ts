@@ -1,10 +1,12 @@
 // Language: from the browser on first visit, then the user's remembered choice. Strings, numbers,
 // dates, durations and metric units all go through here so nothing visible stays in one language.
+import { ruleText, type TextLang } from '../../../rules/catalogue-text.ts'
 import { store } from '../lib/store.ts'
 import { en, type Key } from './en.ts'
 import { zhCN } from './zh-CN.ts'
 
-export type Lang = 'en' | 'zh-CN'
+/** The console's languages are the catalogue text's: a rule title cannot be missing in one. */
+export type Lang = TextLang
 export const LANGS: Record<Lang, Record<Key, string>> = { en, 'zh-CN': zhCN }
 const LANG_KEY = 'hb-lang'
 
@@ -63,11 +65,16 @@ export function unitLabel(unit: string): string {
   return tMaybe(`unit.${unit}`) ?? unit
 }
 
-/** Alert titles from the rule catalogue and residents' reports, in the current language. */
+/** Alert titles from the rule catalogue's text and residents' reports, in the current language. */
 export function alertTitle(a: { ruleId: string; title: string; source: string }): string {
-  const known = tMaybe(`rule.${a.ruleId}`)
+  const known = ruleText(a.ruleId, lang.get())?.title
   if (known !== undefined) return known
   const report = /^Resident report: (.*)$/s.exec(a.title)
   if (a.source === 'resident' && report?.[1] !== undefined) return t('rule.resident', { title: report[1] })
   return a.title
+}
+
+/** Why a default rule's alert matters, in the current language; undefined for other alerts. */
+export function alertWhy(a: { ruleId: string }): string | undefined {
+  return ruleText(a.ruleId, lang.get())?.why
 }
