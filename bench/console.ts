@@ -55,37 +55,42 @@ export async function consoleBench(_ctx: CommandContext): Promise<void> {
     const total: number[] = []
     const delivery: number[] = []
     const apply: number[] = []
+    const scripted: number[] = []
     for (let i = 0; i < RUNS; i++) {
-      const [all, sse, rendered] = await page.evaluate<[number, number, number]>(
+      const [all, sse, rendered, script] = await page.evaluate<[number, number, number, number]>(
         `(async (title) => {
             performance.clearMarks('hb:live-event')
             const t0 = performance.now()
             const seen = new Promise((resolve) => {
-              const check = () => [...document.querySelectorAll('tr.alert-row td.title')].some((td) => td.textContent === title)
-              const obs = new MutationObserver(() => {
-                if (!check()) return
+              // Only the added rows are looked at: the observer's own work falls inside the measure.
+              const isRow = (n) => n instanceof HTMLTableRowElement && n.matches('tr.alert-row') && n.querySelector('td.title')?.textContent === title
+              const obs = new MutationObserver((records) => {
+                if (!records.some((r) => [...r.addedNodes].some(isRow))) return
                 obs.disconnect()
+                const inDom = performance.now()
                 // Style and layout of the changed board are part of putting the row on screen.
                 void document.body.offsetHeight
-                resolve(performance.now())
+                resolve([inDom, performance.now()])
               })
-              obs.observe(document.body, { childList: true, subtree: true, characterData: true })
+              obs.observe(document.body, { childList: true, subtree: true })
             })
             void fetch('/api/v1/alerts', { method: 'POST', headers: { authorization: 'Bearer ${token}', 'content-type': 'application/json' },
               body: JSON.stringify({ ruleId: title, deviceId: null, communityId: 'cm-bench', condition: 'active', source: 'operator', severity: 'critical', title }) })
-            const t1 = await seen
+            const [inDom, t1] = await seen
             // Set by the console when the stream hands it the event (console/src/lib/alerts.ts).
             const arrived = performance.getEntriesByName('hb:live-event').at(-1)?.startTime ?? NaN
-            return [t1 - t0, arrived - t0, t1 - arrived]
+            return [t1 - t0, arrived - t0, t1 - arrived, inDom - arrived]
           })` + `(${JSON.stringify(`Live ${i}`)})`,
       )
       total.push(all)
       delivery.push(sse)
       apply.push(rendered)
+      scripted.push(script)
     }
     const figure = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`
     console.log(`console: live event on a board of ${ALERTS} alerts (${RUNS} runs):`)
     console.log(`  applied and laid out, event in the page → row on screen: ${figure(apply)} (target ≤ 50 ms)`)
+    console.log(`    of which script (store, list, Preact) until the row is in the DOM: ${figure(scripted)}`)
     console.log(`  delivery, POST → event in the page (HTTP, database commit, SSE): ${figure(delivery)}`)
     console.log(`  total, POST → row on screen: ${figure(total)}`)
 

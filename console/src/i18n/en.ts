@@ -53,6 +53,7 @@ export const en = {
   'board.bulkAck': 'Acknowledge selected ({n})',
   'board.newCritical': 'New critical alert: {title}',
   'board.count': '{n} shown',
+  'board.more': 'Show {n} more',
   'col.severity': 'Severity',
   'col.title': 'Alert',
   'col.where': 'Where',

@@ -38,19 +38,36 @@ export function tMaybe(key: string): string | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined
 }
 
+// Building an Intl formatter costs far more than formatting with one, and a board row needs three:
+// one per language and style, kept. The styles are the few written below, so the map stays small.
+const FORMATS = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>()
+
+function numberFormat(opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `n ${lang.get()} ${JSON.stringify(opts)}`
+  let f = FORMATS.get(key)
+  if (!(f instanceof Intl.NumberFormat)) FORMATS.set(key, (f = new Intl.NumberFormat(lang.get(), opts)))
+  return f
+}
+
+function dateFormat(): Intl.DateTimeFormat {
+  const key = `d ${lang.get()}`
+  let f = FORMATS.get(key)
+  if (!(f instanceof Intl.DateTimeFormat)) FORMATS.set(key, (f = new Intl.DateTimeFormat(lang.get(), { dateStyle: 'short', timeStyle: 'short' })))
+  return f
+}
+
 export function num(v: number, digits = 2): string {
-  return new Intl.NumberFormat(lang.get(), { maximumFractionDigits: digits }).format(v)
+  return numberFormat({ maximumFractionDigits: digits }).format(v)
 }
 
 export function dateTime(iso: string | number | Date): string {
-  return new Intl.DateTimeFormat(lang.get(), { dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso))
+  return dateFormat().format(new Date(iso))
 }
 
 /** "3 min", "2 h 5 min", "4 d" in the current language. */
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(Math.abs(ms) / 1000))
-  const unit = (n: number, u: 'second' | 'minute' | 'hour' | 'day') =>
-    new Intl.NumberFormat(lang.get(), { style: 'unit', unit: u, unitDisplay: 'short' }).format(n)
+  const unit = (n: number, u: 'second' | 'minute' | 'hour' | 'day') => numberFormat({ style: 'unit', unit: u, unitDisplay: 'short' }).format(n)
   if (s < 60) return unit(s, 'second')
   if (s < 3600) return unit(Math.floor(s / 60), 'minute')
   if (s < 86_400) return `${unit(Math.floor(s / 3600), 'hour')} ${unit(Math.floor((s % 3600) / 60), 'minute')}`

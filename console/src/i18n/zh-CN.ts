@@ -55,6 +55,7 @@ export const zhCN: Record<Key, string> = {
   'board.bulkAck': '批量确认（{n}）',
   'board.newCritical': '新的紧急告警：{title}',
   'board.count': '共 {n} 条',
+  'board.more': '再显示 {n} 条',
   'col.severity': '级别',
   'col.title': '告警',
   'col.where': '位置',
