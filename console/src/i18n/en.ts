@@ -117,6 +117,8 @@ export const en = {
   'device.chart': 'History',
   'device.range': 'Range',
   'device.threshold': 'Threshold',
+  'device.forecast': 'Forecast trend',
+  'device.forecastAt': 'Forecast: reaches it {time}',
   'device.noData': 'No readings in this range.',
   'device.alerts': 'Alerts of this device',
   'device.at': 'at {time}',

@@ -119,6 +119,8 @@ export const zhCN: Record<Key, string> = {
   'device.chart': '历史曲线',
   'device.range': '时间范围',
   'device.threshold': '阈值',
+  'device.forecast': '趋势预测',
+  'device.forecastAt': '趋势预测：{time} 到达',
   'device.noData': '该时间范围内没有读数。',
   'device.alerts': '该设备的告警',
   'device.at': '{time}',

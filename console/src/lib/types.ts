@@ -62,7 +62,8 @@ export interface Rule {
   definition: {
     type?: string
     scope?: { kind?: Kind; deviceId?: string }
-    params?: { metric?: string; op?: string; value?: number }
-    overrides?: Record<string, { value?: number }>
+    /** Durations in milliseconds, as the API stores them. */
+    params?: { metric?: string; op?: string; value?: number; window?: number; horizon?: number; minSamples?: number }
+    overrides?: Record<string, { value?: number; window?: number; horizon?: number; minSamples?: number }>
   }
 }
