@@ -1,9 +1,10 @@
 // `housing-brain bench console`: the console's budgets in real Chromium (Debian's /usr/bin/chromium,
 // dev dependency playwright-core), on the embedded database:
 // - first load of the operator desk: JS + CSS gzipped (target ≤ 250 KB);
-// - one live event applied to a board holding 5,000 unresolved alerts, measured in the page from
-//   the operator's POST of a new critical alert to its row on screen, so it is an upper bound that
-//   also holds the HTTP round trip and the database commit (target ≤ 50 ms for the apply alone);
+// - one live event applied to a board holding 5,000 unresolved alerts (target ≤ 50 ms): from the
+//   moment the stream hands the console the event (a performance mark the console sets) to the new
+//   row in the laid-out page; printed apart from the delivery (the operator's POST of a new critical
+//   alert, the database commit and the SSE frame) and from the total;
 // - uPlot drawing 30 days at 1-minute buckets (43,200 points) as the device chart does (≤ 300 ms).
 // Figures are printed, not asserted: they depend on the machine.
 import { readFileSync } from 'node:fs'
@@ -49,30 +50,49 @@ export async function consoleBench(_ctx: CommandContext): Promise<void> {
     await page.fill('#token', token)
     await page.click('#login-form button[type=submit]')
     await page.waitForSelector('#live.on')
-    await page.waitForFunction(`document.querySelector('#counts [data-state=open] b')?.textContent === '${ALERTS}'`, undefined, { timeout: 120_000 })
-    const live: number[] = []
-    const afterPost: number[] = []
+    // A locator, not a string predicate: the console's Content-Security-Policy forbids eval.
+    await page.locator('#counts [data-state=open] b', { hasText: new RegExp(`^${ALERTS}$`) }).waitFor({ timeout: 120_000 })
+    const total: number[] = []
+    const delivery: number[] = []
+    const apply: number[] = []
+    const scripted: number[] = []
     for (let i = 0; i < RUNS; i++) {
-      const [total, tail] = await page.evaluate<[number, number]>(
-          `(async (title) => {
+      const [all, sse, rendered, script] = await page.evaluate<[number, number, number, number]>(
+        `(async (title) => {
+            performance.clearMarks('hb:live-event')
             const t0 = performance.now()
             const seen = new Promise((resolve) => {
-              const check = () => [...document.querySelectorAll('tr.alert-row td.title')].some((td) => td.textContent === title)
-              const obs = new MutationObserver(() => { if (check()) { obs.disconnect(); resolve(undefined) } })
-              obs.observe(document.body, { childList: true, subtree: true, characterData: true })
+              // Only the added rows are looked at: the observer's own work falls inside the measure.
+              const isRow = (n) => n instanceof HTMLTableRowElement && n.matches('tr.alert-row') && n.querySelector('td.title')?.textContent === title
+              const obs = new MutationObserver((records) => {
+                if (!records.some((r) => [...r.addedNodes].some(isRow))) return
+                obs.disconnect()
+                const inDom = performance.now()
+                // Style and layout of the changed board are part of putting the row on screen.
+                void document.body.offsetHeight
+                resolve([inDom, performance.now()])
+              })
+              obs.observe(document.body, { childList: true, subtree: true })
             })
-            const posted = fetch('/api/v1/alerts', { method: 'POST', headers: { authorization: 'Bearer ${token}', 'content-type': 'application/json' },
+            void fetch('/api/v1/alerts', { method: 'POST', headers: { authorization: 'Bearer ${token}', 'content-type': 'application/json' },
               body: JSON.stringify({ ruleId: title, deviceId: null, communityId: 'cm-bench', condition: 'active', source: 'operator', severity: 'critical', title }) })
-              .then(() => performance.now())
-            await seen
-            const t1 = performance.now()
-            return [t1 - t0, Math.max(0, t1 - (await posted))]
+            const [inDom, t1] = await seen
+            // Set by the console when the stream hands it the event (console/src/lib/alerts.ts).
+            const arrived = performance.getEntriesByName('hb:live-event').at(-1)?.startTime ?? NaN
+            return [t1 - t0, arrived - t0, t1 - arrived, inDom - arrived]
           })` + `(${JSON.stringify(`Live ${i}`)})`,
       )
-      live.push(total)
-      afterPost.push(tail)
+      total.push(all)
+      delivery.push(sse)
+      apply.push(rendered)
+      scripted.push(script)
     }
-    console.log(`console: live event on a board of ${ALERTS} alerts, POST → row on screen: median ${median(live).toFixed(1)} ms, max ${Math.max(...live).toFixed(1)} ms (${RUNS} runs); after the POST's answer: median ${median(afterPost).toFixed(1)} ms`)
+    const figure = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`
+    console.log(`console: live event on a board of ${ALERTS} alerts (${RUNS} runs):`)
+    console.log(`  applied and laid out, event in the page → row on screen: ${figure(apply)} (target ≤ 50 ms)`)
+    console.log(`    of which script (store, list, Preact) until the row is in the DOM: ${figure(scripted)}`)
+    console.log(`  delivery, POST → event in the page (HTTP, database commit, SSE): ${figure(delivery)}`)
+    console.log(`  total, POST → row on screen: ${figure(total)}`)
 
     // uPlot as the device chart uses it, on the same page (the library's browser build).
     const uplot = readFileSync(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'), 'utf8')

@@ -8,7 +8,9 @@ import { gzipSync } from 'node:zlib'
 
 export const CONSOLE_ROOT = import.meta.dirname
 export const CONSOLE_DIST = path.join(CONSOLE_ROOT, 'dist')
-const SOURCES = ['src', 'public', 'index.html', 'vite.config.ts']
+// The server-side modules the console bundles too (plain TS that imports nothing Node-only).
+const SHARED = ['../core/metric-catalogue.ts', '../rules/catalogue-text.ts', '../rules/evaluators/trend.ts']
+const SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', ...SHARED]
 
 function newest(p: string): number {
   if (!existsSync(p)) return 0

@@ -17,120 +17,103 @@
 // A real site tunes its levels per device through `overrides` (a tank's reserve depends on its
 // design, a well's overflow level on its depth).
 import { z } from 'zod'
-import { metricSpec, type DeviceKind } from '../core/contract.ts'
+import { metricSpec } from '../core/contract.ts'
+import { RULE_TEXT, type CatalogueRuleId } from './catalogue-text.ts'
 import { formatDuration, ruleDefinitionSchema, type RuleDefinition, type RuleDefinitionInput } from './definitions.ts'
 
 /** Two cycles of raise and clear within half an hour make one alert marked flapping. */
 const FLAPPING = { maxTransitions: 3, window: '30m' } as const
 
-const KIND_NAMES: Record<DeviceKind, string> = { manhole: 'Manhole sensor', fire_tank: 'Fire tank sensor', elevator: 'Elevator monitor', gateway: 'Gateway' }
+/** A rule's id with its English name and description, from the one copy of the catalogue's text. */
+const named = (id: CatalogueRuleId) => ({ id, name: RULE_TEXT[id].en.title, description: RULE_TEXT[id].en.why })
 
 const RAW: RuleDefinitionInput[] = [
   // ---- Manhole covers
   {
-    id: 'manhole-cover-displaced', name: 'Manhole cover displaced', type: 'threshold', severity: 'critical', autoResolve: false,
-    description: 'An open or tilted cover is a fall hazard for pedestrians and vehicles; someone must inspect and reseat it.',
+    ...named('manhole-cover-displaced'), type: 'threshold', severity: 'critical', autoResolve: false,
     scope: { kind: 'manhole' },
     params: { metric: 'cover_tilt_deg', op: '>', value: 30, clear: { value: 10 }, or: [{ metric: 'cover_open', op: '>=', value: 1 }] },
   },
   {
-    id: 'manhole-sewer-overflow', name: 'Sewer overflow risk', type: 'threshold', severity: 'major', autoResolve: true,
-    description: 'Water high in the well for 2 min: the sewer is backing up and may overflow into the street.',
+    ...named('manhole-sewer-overflow'), type: 'threshold', severity: 'major', autoResolve: true,
     scope: { kind: 'manhole' },
     params: { metric: 'water_level_cm', op: '>', value: 120, for: '2m', clear: { value: 100, for: '1m' } },
   },
   {
-    id: 'manhole-water-rising', name: 'Well water rising fast', type: 'rate', severity: 'warning', autoResolve: true,
-    description: 'Water rising faster than heavy rain fills a well: a blockage downstream or a burst main, overflow to come.',
+    ...named('manhole-water-rising'), type: 'rate', severity: 'warning', autoResolve: true,
     scope: { kind: 'manhole' },
     params: { metric: 'water_level_cm', window: '5m', per: '10m', rise: 40 },
   },
   {
-    id: 'manhole-gas-danger', name: 'Combustible gas in the well', type: 'threshold', severity: 'critical', autoResolve: false,
-    description: 'Gas at 25 % of its lower explosive limit (a common high-alarm set point) for 30 s: explosion risk; keep people and sparks away.',
+    ...named('manhole-gas-danger'), type: 'threshold', severity: 'critical', autoResolve: false,
     scope: { kind: 'manhole' },
     params: { metric: 'gas_lel_pct', op: '>=', value: 25, for: '30s', clear: { value: 20 } },
   },
   {
-    id: 'manhole-gas-persistent', name: 'Gas not airing out', type: 'threshold', severity: 'minor', autoResolve: true,
-    description: 'Gas at 10 % LEL (the confined-space hazard limit, OSHA 1910.146) for 20 min: a leak, not a pocket airing out; no entry without ventilation.',
+    ...named('manhole-gas-persistent'), type: 'threshold', severity: 'minor', autoResolve: true,
     scope: { kind: 'manhole' },
     params: { metric: 'gas_lel_pct', op: '>=', value: 10, for: '20m', clear: { value: 8 } },
   },
   {
-    id: 'manhole-low-battery', name: 'Manhole sensor battery low', type: 'threshold', severity: 'minor', autoResolve: true,
-    description: 'Battery below 15 %: replace it before the cover goes unmonitored.',
+    ...named('manhole-low-battery'), type: 'threshold', severity: 'minor', autoResolve: true,
     scope: { kind: 'manhole' },
     params: { metric: 'battery_pct', op: '<', value: 15, for: '10m', clear: { value: 20 } },
   },
   // ---- Fire-fighting water tanks
   {
-    id: 'fire-tank-below-reserve', name: 'Fire tank below reserve', type: 'threshold', severity: 'critical', autoResolve: false,
-    description: 'Water below the fire reserve for 60 s: hydrants and sprinklers may run dry in a fire; find the leak or failed pump.',
+    ...named('fire-tank-below-reserve'), type: 'threshold', severity: 'critical', autoResolve: false,
     scope: { kind: 'fire_tank' },
     params: { metric: 'water_level_m', op: '<', value: 1.5, for: '60s', clear: { value: 1.6 } },
   },
   {
-    id: 'fire-tank-reserve-forecast', name: 'Fire tank predicted below reserve', type: 'forecast', severity: 'warning', autoResolve: true,
-    description: 'The level trend reaches the fire reserve within 2 h: act before the tank is short.',
+    ...named('fire-tank-reserve-forecast'), type: 'forecast', severity: 'warning', autoResolve: true,
     scope: { kind: 'fire_tank' },
     params: { metric: 'water_level_m', op: '<', value: 1.5, window: '10m', horizon: '2h', minSamples: 5 },
   },
   {
-    id: 'fire-tank-freezing', name: 'Fire tank water near freezing', type: 'threshold', severity: 'major', autoResolve: true,
-    description: 'Water below 2 °C for 5 min: ice can block the outlet and burst pipes; check the heating and insulation.',
+    ...named('fire-tank-freezing'), type: 'threshold', severity: 'major', autoResolve: true,
     scope: { kind: 'fire_tank' },
     params: { metric: 'water_temp_c', op: '<', value: 2, for: '5m', clear: { value: 3 } },
   },
   {
-    id: 'fire-tank-low-pressure', name: 'Fire main pressure low', type: 'threshold', severity: 'major', autoResolve: true,
-    description: 'Outlet pressure below 60 kPa for 60 s: a closed valve, burst pipe or empty tank; hydrants would not deliver.',
+    ...named('fire-tank-low-pressure'), type: 'threshold', severity: 'major', autoResolve: true,
     scope: { kind: 'fire_tank' },
     params: { metric: 'outlet_pressure_kpa', op: '<', value: 60, for: '60s', clear: { value: 65 } },
   },
   {
-    id: 'fire-tank-low-battery', name: 'Fire tank sensor battery low', type: 'threshold', severity: 'minor', autoResolve: true,
-    description: 'Battery below 15 %: replace it before the tank goes unmonitored.',
+    ...named('fire-tank-low-battery'), type: 'threshold', severity: 'minor', autoResolve: true,
     scope: { kind: 'fire_tank' },
     params: { metric: 'battery_pct', op: '<', value: 15, for: '10m', clear: { value: 20 } },
   },
   // ---- Elevators
   {
-    id: 'elevator-entrapment', name: 'Passengers trapped', type: 'threshold', severity: 'critical', autoResolve: false, ackDeadline: '5m', resolveDeadline: '30m',
-    description: 'People trapped in the car: acknowledge within 5 min and free them within 30 min.',
+    ...named('elevator-entrapment'), type: 'threshold', severity: 'critical', autoResolve: false, ackDeadline: '5m', resolveDeadline: '30m',
     scope: { kind: 'elevator' },
     params: { metric: 'trapped', op: '>=', value: 1 },
   },
   {
-    id: 'elevator-overspeed', name: 'Elevator overspeed', type: 'threshold', severity: 'critical', autoResolve: false,
-    description: 'Car faster than 3.5 m/s for 5 s: the speed governor or brake may have failed; take it out of service.',
+    ...named('elevator-overspeed'), type: 'threshold', severity: 'critical', autoResolve: false,
     scope: { kind: 'elevator' },
     params: { metric: 'speed_mps', op: '>', value: 3.5, for: '5s', clear: { value: 3 } },
   },
   {
-    id: 'elevator-vibration', name: 'Abnormal elevator vibration', type: 'threshold', severity: 'major', autoResolve: false,
-    description: 'Vibration above 1500 mg for 60 s: worn guide rails, rollers or bearings; needs an inspection.',
+    ...named('elevator-vibration'), type: 'threshold', severity: 'major', autoResolve: false,
     scope: { kind: 'elevator' },
     params: { metric: 'vibration_mg', op: '>', value: 1500, for: '60s', clear: { value: 1000 } },
   },
   {
-    id: 'elevator-door-faults', name: 'Repeated door faults', type: 'count', severity: 'minor', autoResolve: true,
-    description: '3 or more door faults within 10 min: a failing door operator or a blocked sill; doors trap and injure.',
+    ...named('elevator-door-faults'), type: 'count', severity: 'minor', autoResolve: true,
     scope: { kind: 'elevator' },
     params: { metric: 'door_faults', mode: 'sum', count: 3, window: '10m' },
   },
   {
-    id: 'elevator-machine-room-hot', name: 'Machine room overheating', type: 'threshold', severity: 'major', autoResolve: true,
-    description: 'Machine room above 40 °C for 5 min: drives and controllers shut down or age fast; check the ventilation.',
+    ...named('elevator-machine-room-hot'), type: 'threshold', severity: 'major', autoResolve: true,
     scope: { kind: 'elevator' },
     params: { metric: 'machine_room_temp_c', op: '>', value: 40, for: '5m', clear: { value: 37 } },
   },
   // ---- Any device offline
   ...(['manhole', 'fire_tank', 'elevator', 'gateway'] as const).map((kind): RuleDefinitionInput => ({
-    id: `${kind.replace('_', '-')}-offline`, name: `${KIND_NAMES[kind]} offline`, type: 'nodata', severity: 'major', autoResolve: true,
-    description: kind === 'gateway'
-      ? 'Gateway silent for 3 expected intervals or disconnected: all its devices are unmonitored (their own offline alerts are held back under it).'
-      : 'Device silent for 3 expected intervals or disconnected (Last Will): its hazards go unseen.',
+    ...named(`${kind === 'fire_tank' ? 'fire-tank' : kind}-offline`), type: 'nodata', severity: 'major', autoResolve: true,
     scope: { kind },
     params: { factor: 3 },
   })),

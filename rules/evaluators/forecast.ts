@@ -5,7 +5,8 @@
 // otherwise flap. A reading already past `value` keeps it raised with `predictedAt` = when the line
 // crossed; the separate threshold rule raises the critical alert for the crossing itself.
 import { formatDuration, type ForecastParams } from '../definitions.ts'
-import { BaseEvaluator, SampleWindow, fitLine, fmt, type Line, type Outcome, type Sample } from './shared.ts'
+import { BaseEvaluator, SampleWindow, fmt, type Outcome, type Sample } from './shared.ts'
+import { fitLine, predictCrossing, type Line } from './trend.ts'
 
 /** Hysteresis on the horizon: clear when the predicted crossing is beyond horizon × this. */
 export const CLEAR_FACTOR = 1.2
@@ -61,14 +62,9 @@ export class ForecastEvaluator extends BaseEvaluator {
   private verdict(now: number): Verdict | undefined {
     if (this.fit === undefined) return undefined
     const { line, last } = this.fit
-    const below = this.p.op === '<'
-    const crossed = below ? last.value < this.p.value : last.value > this.p.value
-    const toward = below ? line.slope < 0 : line.slope > 0
-    const lineCrosses = toward ? line.tMean + (this.p.value - line.vMean) / line.slope : undefined
-    if (crossed) return { raise: true, clear: false, predictedAt: Math.min(lineCrosses ?? last.ts, last.ts), crossed }
-    if (lineCrosses === undefined) return { raise: false, clear: true, predictedAt: undefined, crossed }
-    // Not crossed yet although the line says it has: the crossing is imminent, not in the past.
-    const predictedAt = Math.max(lineCrosses, last.ts)
+    const { crossed, predictedAt } = predictCrossing(line, last, this.p.op, this.p.value)
+    if (crossed) return { raise: true, clear: false, predictedAt, crossed }
+    if (predictedAt === undefined) return { raise: false, clear: true, predictedAt, crossed }
     const lead = predictedAt - now
     return { raise: lead <= this.p.horizon, clear: lead > this.p.horizon * CLEAR_FACTOR, predictedAt, crossed }
   }

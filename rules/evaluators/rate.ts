@@ -5,7 +5,8 @@
 // Judged at each reading, over the window ending at the newest reading: when readings stop, the
 // verdict stands (silence is the nodata rule's business) instead of drifting as the window empties.
 import { formatDuration, type RateParams } from '../definitions.ts'
-import { BaseEvaluator, SampleWindow, fitLine, fmt, type Outcome, type Sample } from './shared.ts'
+import { BaseEvaluator, SampleWindow, fmt, type Outcome, type Sample } from './shared.ts'
+import { fitLine } from './trend.ts'
 
 export class RateEvaluator extends BaseEvaluator {
   readonly type = 'rate'

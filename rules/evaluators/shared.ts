@@ -1,5 +1,5 @@
 // What every evaluator shares: the reading and outcome shapes, the interface a scheduler drives,
-// comparisons, a bounded sorted window of readings and a least-squares line fit.
+// comparisons and a bounded sorted window of readings (the least-squares line is in trend.ts).
 //
 // Evaluators are pure state machines: no timers, no clock, no I/O. Time comes in with each call
 // (epoch ms) and `nextDeadline()` tells the caller when to call `onTick` next, so a scheduler (or
@@ -146,41 +146,6 @@ export class SampleWindow {
     this.items = this.items.slice(this.head)
     this.head = 0
   }
-}
-
-export interface Line {
-  /** Units per ms. */
-  slope: number
-  /** The line passes through (tMean, vMean). */
-  tMean: number
-  vMean: number
-}
-
-/**
- * Least-squares line through the readings, or undefined when they do not span any time.
- * Times are taken relative to their mean: squared epoch milliseconds (~1e24) would lose the
- * precision the fit needs.
- */
-export function fitLine(samples: readonly Sample[]): Line | undefined {
-  const n = samples.length
-  if (n < 2) return undefined
-  let tSum = 0
-  let vSum = 0
-  for (const s of samples) {
-    tSum += s.ts
-    vSum += s.value
-  }
-  const tMean = tSum / n
-  const vMean = vSum / n
-  let sxx = 0
-  let sxy = 0
-  for (const s of samples) {
-    const dt = s.ts - tMean
-    sxx += dt * dt
-    sxy += dt * (s.value - vMean)
-  }
-  if (sxx === 0) return undefined
-  return { slope: sxy / sxx, tMean, vMean }
 }
 
 /** A number for a reason text: no float noise, no trailing zeros. */

@@ -4,6 +4,7 @@
 // while the crew's phone list follows without a reload; the crew then marks on my way and arrived
 // on site (which the operator sees in the history) and works it to resolved.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RULE_TEXT } from '../../rules/catalogue-text.ts'
 import { DESK, ELEVATORS, horizontalOverflow, PHONE, requireChromium, shot, startHarness, TEXT, type Harness, type Lang } from './harness.ts'
 
 const haveChromium = requireChromium()
@@ -25,6 +26,7 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
     const elevator = ELEVATORS[i] ?? ''
     it(`${where} ${viewport.width}×${viewport.height}, ${lang}: entrapment live on board and map, acknowledged from the map, crew list follows`, { timeout: 60_000 }, async () => {
       const text = TEXT[lang]
+      const trapped = RULE_TEXT['elevator-entrapment'][lang].title
       const op = await h.open(viewport, lang)
       const crew = await h.open(PHONE, lang)
       await h.signIn(op.page, h.tokens.operator)
@@ -37,9 +39,9 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
       const id = alert?.id ?? 0
       const row = op.page.locator(`tr.alert-row[data-id="${id}"]`)
       await row.waitFor()
-      expect(await row.locator('td.title').textContent()).toBe(text['rule.elevator-entrapment'])
+      expect(await row.locator('td.title').textContent()).toBe(trapped)
       expect(await row.textContent()).toContain('Test Community') // the name, not cm-test
-      expect(await op.page.locator('#cue').textContent()).toContain(text['rule.elevator-entrapment'])
+      expect(await op.page.locator('#cue').textContent()).toContain(trapped)
       const job = crew.page.locator(`#jobs li[data-id="${id}"]`)
       await job.waitFor()
       expect(await job.textContent()).toContain(text['state.open'])
@@ -49,7 +51,7 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
       await marker.waitFor()
       await shot(op.page, `map-${where}-${lang}`)
       await marker.click()
-      await expect.poll(() => op.page.textContent('#detail-title')).toBe(text['rule.elevator-entrapment'])
+      await expect.poll(() => op.page.textContent('#detail-title')).toBe(trapped)
       await op.page.fill('#detail textarea.note', 'crew on the way')
       await op.page.click('#detail [data-action=ack]')
       await expect.poll(() => op.page.textContent('#history li[data-type=acknowledged]')).toContain('crew on the way')

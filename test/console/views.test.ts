@@ -1,10 +1,15 @@
 // Every main view as each role sees it, on a phone (390×844) and at a desk (1440×900), in both
 // languages: no sideways scrolling, no serious or critical accessibility violation (axe-core),
-// no console error. Plus the device chart with its threshold line, and a resident's hazard report
-// arriving live on the operator's board.
+// no console error. Plus the device chart with its threshold line and a forecast rule's trend, and a
+// resident's hazard report arriving live on the operator's board.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertDeadLetters } from '../../core/repos/dead-letters.ts'
 import { insertSilence } from '../../core/repos/silences.ts'
+import { insertReadings, upsertLatest } from '../../core/repos/readings.ts'
+import { provisionDevices } from '../../core/provision.ts'
+import { DEFAULT_RULES } from '../../rules/catalogue.ts'
+import { createEvaluator } from '../../rules/evaluators/index.ts'
+import { COMMUNITY } from '../helpers/stack.ts'
 import { axeViolations, DESK, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
 
 const haveChromium = requireChromium()
@@ -107,6 +112,38 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     expect(await chart.locator('.u-legend').textContent()).toContain(TEXT['zh-CN']['device.threshold'])
     await page.click('[data-range="7d"]')
     await chart.locator('canvas').waitFor()
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it("draws a forecast rule's trend on a falling tank, ending on the reserve where the engine predicts the crossing", async () => {
+    // A tank losing 1 cm a minute, read every minute for 15 min: the default forecast rule (reserve
+    // 1.5 m, fitted over 10 min, 2 h ahead) predicts the crossing 35 min after the newest reading.
+    await provisionDevices(h.db, [{ id: 'ft-leak', kind: 'fire_tank', communityId: COMMUNITY }])
+    const newest = Date.now()
+    const ts = Array.from({ length: 16 }, (_, i) => newest - (15 - i) * 60_000)
+    const cols = { deviceIds: ts.map(() => 'ft-leak'), metrics: ts.map(() => 'water_level_m'), ts, values: ts.map((_, i) => 2 - 0.01 * i) }
+    await insertReadings(h.db, cols)
+    await upsertLatest(h.db, cols)
+    // What the engine makes of the same readings.
+    const rule = DEFAULT_RULES.find((r) => r.id === 'fire-tank-reserve-forecast')
+    if (rule === undefined) throw new Error('the catalogue lost its forecast rule')
+    const engine = createEvaluator(rule, 'ft-leak', { expectedIntervalMs: 60_000 })
+    const raised = ts.flatMap((t, i) => engine.onSample({ metric: 'water_level_m', ts: t, value: cols.values[i] ?? NaN })).find((o) => o.type === 'raise')
+    expect(raised?.predictedAt).toBeCloseTo(newest + 35 * 60_000, -3)
+
+    const { page, context, problems } = await h.open(DESK, 'en')
+    await h.signIn(page, h.tokens.operator)
+    await page.goto(`${h.base}/console/#/device/ft-leak`)
+    const chart = page.locator('.metric-chart[data-metric=water_level_m]')
+    await chart.locator('canvas').waitFor()
+    // The legend names the forecast with the time it reaches the reserve...
+    await expect.poll(() => chart.locator('.u-legend').textContent()).toContain(TEXT.en['device.forecastAt'].replace(' {time}', ''))
+    // ...and the line ends on the reserve at the engine's predicted time.
+    const [endAt, endValue] = ((await chart.locator('.chart').getAttribute('data-forecast-end')) ?? '').split(',')
+    expect(Number(endValue)).toBeCloseTo(1.5, 9)
+    expect(Date.parse(endAt ?? '')).toBeCloseTo(raised?.predictedAt ?? NaN, -1)
+    await shot(page, 'device-forecast-desk-en')
     expect(problems).toEqual([])
     await context.close()
   })

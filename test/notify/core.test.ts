@@ -71,6 +71,14 @@ describe('messages', () => {
     }
   })
 
+  it("titles a default rule's alert in the recipient's language, an operator's own rule as raised", () => {
+    const trapped: Alert = { ...alert, ruleId: 'elevator-entrapment', title: 'Passengers trapped' }
+    expect(render('zh-CN', { alert: trapped, place: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai' }).text).toMatch(/^紧急告警：电梯困人\n/)
+    expect(render('en', { alert: trapped, place: 'Meilong 1', link, step: 1, timezone: 'Asia/Shanghai' }).text).toMatch(/^CRITICAL alert: Passengers trapped\n/)
+    const own: Alert = { ...alert, ruleId: 'pump-room-door', title: 'Pump room door open' }
+    expect(render('zh-CN', { alert: own, place: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai' }).params.what).toBe('Pump room door open')
+  })
+
   it('masks phone numbers, not other addresses', () => {
     expect(maskAddress('13812341234')).toBe('138****1234')
     expect(maskAddress('+86 138 1234 1234')).toBe('138****1234')

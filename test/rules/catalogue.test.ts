@@ -3,6 +3,7 @@
 // no timers), one reading of every metric each 30 s, the provisioned expected interval.
 import { describe, expect, it } from 'vitest'
 import type { DeviceKind } from '../../core/contract.ts'
+import { RULE_TEXT, TEXT_LANGS, ruleText } from '../../rules/catalogue-text.ts'
 import { DEFAULT_RULES, catalogueTable, describeCondition } from '../../rules/catalogue.ts'
 import { ruleDefinitionSchema } from '../../rules/definitions.ts'
 import { createEvaluator, type Outcome } from '../../rules/evaluators/index.ts'
@@ -47,6 +48,25 @@ describe('default catalogue', () => {
       expect(r.description.length).toBeGreaterThan(20)
       expect(ruleDefinitionSchema.parse(r)).toEqual(r)
     }
+  })
+
+  it('has a title and a reason in every language for each rule, and no text without a rule', () => {
+    const ids = DEFAULT_RULES.map((r) => r.id)
+    const missing: string[] = []
+    for (const id of ids) {
+      for (const lang of TEXT_LANGS) {
+        const text = ruleText(id, lang)
+        if (!text?.title.trim()) missing.push(`${id} ${lang} title`)
+        if (!text?.why.trim()) missing.push(`${id} ${lang} reason`)
+      }
+    }
+    expect(missing).toEqual([])
+    expect(Object.keys(RULE_TEXT).sort()).toEqual([...ids].sort())
+    // The catalogue's English is the text's, not a second copy.
+    const tank = DEFAULT_RULES.find((r) => r.id === 'fire-tank-reserve-forecast')
+    expect([tank?.name, tank?.description]).toEqual([RULE_TEXT['fire-tank-reserve-forecast'].en.title, RULE_TEXT['fire-tank-reserve-forecast'].en.why])
+    expect(ruleText('elevator-entrapment', 'zh-CN')?.title).toBe('电梯困人')
+    expect(ruleText('an-operators-own-rule', 'zh-CN')).toBeUndefined()
   })
 
   it('covers every device kind with an offline rule', () => {

@@ -1,9 +1,11 @@
 // Every visible string of the console exists in both languages, and every metric and unit of the
-// catalogue has a name people use, so a new metric or key cannot ship half-translated.
+// catalogue has a name people use, so a new metric or key cannot ship half-translated. Rule titles
+// come from the catalogue's own text (rules/catalogue-text.ts, tested in test/rules/catalogue.test.ts).
 import { describe, expect, it } from 'vitest'
 import { en } from '../../console/src/i18n/en.ts'
 import { zhCN } from '../../console/src/i18n/zh-CN.ts'
 import { METRICS, type MetricSpec } from '../../core/metric-catalogue.ts'
+import { ruleText, type TextLang } from '../../rules/catalogue-text.ts'
 import { DEFAULT_RULES } from '../../rules/catalogue.ts'
 
 const tables = { en: en as Record<string, string>, 'zh-CN': zhCN as Record<string, string> }
@@ -22,7 +24,7 @@ describe('console languages', () => {
     for (const [key, text] of Object.entries(tables.en)) expect(placeholders(tables['zh-CN'][key] ?? ''), key).toEqual(placeholders(text))
   })
 
-  it('name every metric and unit of the catalogue, and every default rule', () => {
+  it('name every metric and unit of the catalogue', () => {
     const wanted = new Set<string>()
     for (const specs of Object.values(METRICS)) {
       for (const [metric, spec] of Object.entries<MetricSpec>(specs)) {
@@ -30,7 +32,6 @@ describe('console languages', () => {
         wanted.add(`unit.${spec.unit}`)
       }
     }
-    for (const rule of DEFAULT_RULES) wanted.add(`rule.${rule.id}`)
     for (const [lang, table] of Object.entries(tables)) {
       expect([...wanted].filter((k) => !Object.hasOwn(table, k)), `${lang}: missing`).toEqual([])
     }
@@ -39,5 +40,13 @@ describe('console languages', () => {
     expect(zhCN['unit.deg']).toBe('°')
     expect(zhCN['metric.water_level_m']).toBe('水位')
     expect(zhCN['metric.trapped']).toBe('困人')
+  })
+
+  it('title every default rule in each console language from the catalogue text, with no copy of its own', () => {
+    for (const lang of Object.keys(tables) as TextLang[]) {
+      const untitled = DEFAULT_RULES.filter((r) => !ruleText(r.id, lang)?.title.trim()).map((r) => r.id)
+      expect(untitled, `${lang}: rules without a title`).toEqual([])
+      expect(Object.keys(tables[lang]).filter((k) => k.startsWith('rule.') && k !== 'rule.resident'), `${lang}: a second copy`).toEqual([])
+    }
   })
 })

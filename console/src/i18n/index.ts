@@ -1,10 +1,12 @@
 // Language: from the browser on first visit, then the user's remembered choice. Strings, numbers,
 // dates, durations and metric units all go through here so nothing visible stays in one language.
+import { ruleText, type TextLang } from '../../../rules/catalogue-text.ts'
 import { store } from '../lib/store.ts'
 import { en, type Key } from './en.ts'
 import { zhCN } from './zh-CN.ts'
 
-export type Lang = 'en' | 'zh-CN'
+/** The console's languages are the catalogue text's: a rule title cannot be missing in one. */
+export type Lang = TextLang
 export const LANGS: Record<Lang, Record<Key, string>> = { en, 'zh-CN': zhCN }
 const LANG_KEY = 'hb-lang'
 
@@ -36,19 +38,36 @@ export function tMaybe(key: string): string | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined
 }
 
+// Building an Intl formatter costs far more than formatting with one, and a board row needs three:
+// one per language and style, kept. The styles are the few written below, so the map stays small.
+const FORMATS = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>()
+
+function numberFormat(opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `n ${lang.get()} ${JSON.stringify(opts)}`
+  let f = FORMATS.get(key)
+  if (!(f instanceof Intl.NumberFormat)) FORMATS.set(key, (f = new Intl.NumberFormat(lang.get(), opts)))
+  return f
+}
+
+function dateFormat(): Intl.DateTimeFormat {
+  const key = `d ${lang.get()}`
+  let f = FORMATS.get(key)
+  if (!(f instanceof Intl.DateTimeFormat)) FORMATS.set(key, (f = new Intl.DateTimeFormat(lang.get(), { dateStyle: 'short', timeStyle: 'short' })))
+  return f
+}
+
 export function num(v: number, digits = 2): string {
-  return new Intl.NumberFormat(lang.get(), { maximumFractionDigits: digits }).format(v)
+  return numberFormat({ maximumFractionDigits: digits }).format(v)
 }
 
 export function dateTime(iso: string | number | Date): string {
-  return new Intl.DateTimeFormat(lang.get(), { dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso))
+  return dateFormat().format(new Date(iso))
 }
 
 /** "3 min", "2 h 5 min", "4 d" in the current language. */
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(Math.abs(ms) / 1000))
-  const unit = (n: number, u: 'second' | 'minute' | 'hour' | 'day') =>
-    new Intl.NumberFormat(lang.get(), { style: 'unit', unit: u, unitDisplay: 'short' }).format(n)
+  const unit = (n: number, u: 'second' | 'minute' | 'hour' | 'day') => numberFormat({ style: 'unit', unit: u, unitDisplay: 'short' }).format(n)
   if (s < 60) return unit(s, 'second')
   if (s < 3600) return unit(Math.floor(s / 60), 'minute')
   if (s < 86_400) return `${unit(Math.floor(s / 3600), 'hour')} ${unit(Math.floor((s % 3600) / 60), 'minute')}`
@@ -63,11 +82,16 @@ export function unitLabel(unit: string): string {
   return tMaybe(`unit.${unit}`) ?? unit
 }
 
-/** Alert titles from the rule catalogue and residents' reports, in the current language. */
+/** Alert titles from the rule catalogue's text and residents' reports, in the current language. */
 export function alertTitle(a: { ruleId: string; title: string; source: string }): string {
-  const known = tMaybe(`rule.${a.ruleId}`)
+  const known = ruleText(a.ruleId, lang.get())?.title
   if (known !== undefined) return known
   const report = /^Resident report: (.*)$/s.exec(a.title)
   if (a.source === 'resident' && report?.[1] !== undefined) return t('rule.resident', { title: report[1] })
   return a.title
+}
+
+/** Why a default rule's alert matters, in the current language; undefined for other alerts. */
+export function alertWhy(a: { ruleId: string }): string | undefined {
+  return ruleText(a.ruleId, lang.get())?.why
 }

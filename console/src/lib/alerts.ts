@@ -19,7 +19,12 @@ function upsert(list: Alert[]): void {
   alerts.set(next)
 }
 
+/** Marks each live event's arrival, so the console bench can tell delivery from rendering; one mark is kept. */
+const EVENT_MARK = 'hb:live-event'
+
 function onEvent(e: LiveEvent): void {
+  performance.clearMarks(EVENT_MARK)
+  performance.mark(EVENT_MARK)
   upsert([e.alert])
   if (e.type === 'raised' && e.alert.severity === 'critical') newCritical.set(e.alert)
 }

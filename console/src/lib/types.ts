@@ -81,8 +81,9 @@ export interface Rule {
     name?: string
     severity?: Severity
     scope?: { kind?: Kind; deviceId?: string; communityId?: string }
-    params?: { metric?: string; op?: string; value?: number }
-    overrides?: Record<string, { value?: number }>
+    /** Durations in milliseconds, as the API stores them. */
+    params?: { metric?: string; op?: string; value?: number; window?: number; horizon?: number; minSamples?: number }
+    overrides?: Record<string, { value?: number; window?: number; horizon?: number; minSamples?: number }>
   } & Record<string, unknown>
 }
 

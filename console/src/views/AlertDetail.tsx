@@ -5,7 +5,7 @@ import { Actions } from '../components/Actions.tsx'
 import { Sev, State } from '../components/Badges.tsx'
 import { Deadline } from '../components/Deadline.tsx'
 import { History } from '../components/History.tsx'
-import { alertTitle, dateTime, t } from '../i18n/index.ts'
+import { alertTitle, alertWhy, dateTime, t } from '../i18n/index.ts'
 import { alerts } from '../lib/alerts.ts'
 import { api } from '../lib/api.ts'
 import { formatValue } from '../lib/metrics.ts'
@@ -59,6 +59,12 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
                 <dd>
                   <a href={href('device', a.deviceId)}>{deviceName(a.deviceId)}</a>
                 </dd>
+              </>
+            )}
+            {alertWhy(a) !== undefined && (
+              <>
+                <dt>{t('alert.why')}</dt>
+                <dd>{alertWhy(a)}</dd>
               </>
             )}
             {a.reason && (

@@ -1,10 +1,12 @@
 // A device: status, newest values with units, and a chart of each metric's history over a chosen
-// range (bucketed by the readings API), with its rule thresholds and alert periods.
+// range (bucketed by the readings API), with its rule thresholds, alert periods and the line of a
+// forecast rule.
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev, State } from '../components/Badges.tsx'
 import { Chart, type Series } from '../components/Chart.tsx'
 import { alertTitle, dateTime, t } from '../i18n/index.ts'
 import { api } from '../lib/api.ts'
+import { forecastLine, type ForecastLine, type ForecastParams } from '../lib/forecast.ts'
 import { formatValue, metricLabel } from '../lib/metrics.ts'
 import { communityName, registry } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
@@ -24,20 +26,49 @@ interface Latest {
 }
 type DeviceDetail = Device & { status: 'online' | 'offline' | null; statusChangedAt: string | null }
 
-/** Threshold levels of the rules watching this metric of this device (per-device overrides win). */
-export function thresholdsFor(rules: Iterable<Rule>, device: Device, metric: string): number[] {
-  const out = new Set<number>()
+type Params = NonNullable<Rule['definition']['params']>
+
+/** The parameters (per-device overrides applied) of the enabled rules of `types` watching this metric of this device. */
+function paramsOn(rules: Iterable<Rule>, device: Device, metric: string, types: readonly string[]): Params[] {
+  const out: Params[] = []
   for (const r of rules) {
     const d = r.definition
-    if (!r.enabled || (d.type !== 'threshold' && d.type !== 'forecast') || d.params?.metric !== metric) continue
+    if (!r.enabled || !types.includes(d.type ?? '') || d.params?.metric !== metric) continue
     if (d.scope?.kind !== undefined ? d.scope.kind !== device.kind : d.scope?.deviceId !== device.id) continue
-    const v = d.overrides?.[device.id]?.value ?? d.params.value
-    if (typeof v === 'number') out.add(v)
+    out.push({ ...d.params, ...d.overrides?.[device.id] })
   }
-  return [...out]
+  return out
 }
 
-function MetricChart({ device, metric, range, periods }: { device: Device; metric: string; range: Range; periods: [number, number][] }) {
+/** Threshold levels of the rules watching this metric of this device (per-device overrides win). */
+export function thresholdsFor(rules: Iterable<Rule>, device: Device, metric: string): number[] {
+  const levels = paramsOn(rules, device, metric, ['threshold', 'forecast']).map((p) => p.value)
+  return [...new Set(levels.filter((v): v is number => typeof v === 'number'))]
+}
+
+/** The forecast rule watching this metric of this device, if any (the first, should there be more). */
+function forecastFor(rules: Iterable<Rule>, device: Device, metric: string): ForecastParams | undefined {
+  const p = paramsOn(rules, device, metric, ['forecast'])[0]
+  if (p === undefined || (p.op !== '<' && p.op !== '>') || p.value === undefined || p.window === undefined || p.horizon === undefined) return undefined
+  return { op: p.op, value: p.value, window: p.window, horizon: p.horizon, minSamples: p.minSamples ?? 5 }
+}
+
+/** The readings of a forecast rule's window (ending at the newest reading), raw, and the line through them. */
+function useForecast(device: Device, metric: string, rule: ForecastParams | undefined, newest: number): ForecastLine | undefined {
+  const [line, setLine] = useState<ForecastLine | undefined>(undefined)
+  useEffect(() => {
+    setLine(undefined)
+    if (rule === undefined) return
+    // The window is (newest − window, newest]: `from` is inclusive, `to` exclusive.
+    const q = new URLSearchParams({ metric, from: new Date(newest - rule.window + 1).toISOString(), to: new Date(newest + 1).toISOString(), limit: '10000' })
+    void api<{ points: { ts: string; value: number }[] }>(`/api/v1/devices/${encodeURIComponent(device.id)}/readings?${q.toString()}`).then((r) =>
+      setLine(forecastLine(r.points.map((p) => ({ ts: Date.parse(p.ts), value: p.value })), rule)),
+    )
+  }, [device.id, metric, rule, newest])
+  return line
+}
+
+function MetricChart({ device, metric, newest, range, periods }: { device: Device; metric: string; newest: number; range: Range; periods: [number, number][] }) {
   const reg = useStore(registry)
   const [data, setData] = useState<Series | null>(null)
   useEffect(() => {
@@ -49,11 +80,13 @@ function MetricChart({ device, metric, range, periods }: { device: Device; metri
     )
   }, [device.id, metric, range])
   const thresholds = useMemo(() => thresholdsFor(reg.rules.values(), device, metric), [reg, device, metric])
+  const rule = useMemo(() => forecastFor(reg.rules.values(), device, metric), [reg, device, metric])
+  const forecast = useForecast(device, metric, rule, newest)
   const fmt = useMemo(() => (v: number) => formatValue(device.kind, metric, v), [device.kind, metric])
   return (
     <figure class="metric-chart" data-metric={metric}>
       <figcaption>{metricLabel(device.kind, metric)}</figcaption>
-      {data === null ? <p>{t('common.loading')}</p> : data.ts.length === 0 ? <p class="muted">{t('device.noData')}</p> : <Chart label={metricLabel(device.kind, metric)} data={data} thresholds={thresholds} periods={periods} fmt={fmt} />}
+      {data === null ? <p>{t('common.loading')}</p> : data.ts.length === 0 ? <p class="muted">{t('device.noData')}</p> : <Chart label={metricLabel(device.kind, metric)} data={data} thresholds={thresholds} forecast={forecast} periods={periods} fmt={fmt} />}
     </figure>
   )
 }
@@ -112,7 +145,7 @@ export function DevicePage({ id }: { id: string }) {
         ))}
       </div>
       {latest.map((v) => (
-        <MetricChart key={v.metric} device={device} metric={v.metric} range={range} periods={periods} />
+        <MetricChart key={v.metric} device={device} metric={v.metric} newest={Date.parse(v.ts)} range={range} periods={periods} />
       ))}
       <h2>{t('device.alerts')}</h2>
       <ul class="plain">
