@@ -6,8 +6,7 @@ import { DEVICE_KINDS, DEVICE_STATUS, idSchema } from '../../core/contract.ts'
 import { AppError } from '../../core/errors.ts'
 import { getDevice, getDeviceStatus, listDevices } from '../../core/repos/devices.ts'
 import { AGGREGATES, bucketedReadings, latestFor, rawReadings } from '../../core/repos/readings.ts'
-import type { AppDeps } from '../app.ts'
-import { companyScope, mustSeeCompany, principalOf, requireRole } from '../plugins/auth.ts'
+import { companyScope, mustSeeDevice, principalOf, requireRole } from '../access.ts'
 import { duration, errorResponses, limitParam, requestTime, timestamp } from '../schemas.ts'
 
 export const device = z.object({
@@ -33,11 +32,12 @@ const idParams = z.object({ id: idSchema })
 const MAX_BUCKETS = 10_000
 const DAY_MS = 86_400_000
 
-const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+const devices: FastifyPluginAsyncZod = async (app) => {
+  const deps = app.deps
   const db = deps.db
 
   app.get(
-    '/api/v1/devices',
+    '',
     {
       schema: {
         tags: ['devices'],
@@ -60,18 +60,11 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
   )
 
-  /** The device, if the caller may see it; another company's device is "not found" to a crew member. */
-  async function mustExist(req: FastifyRequest, id: string) {
-    const p = principalOf(req)
-    const d = await getDevice(db, id)
-    const notFound = new AppError('device_not_found', `No device "${id}"`)
-    if (!d) throw notFound
-    mustSeeCompany(p, d.companyId, notFound)
-    return d
-  }
+  /** The device, if the caller may see it (access.ts). */
+  const mustExist = async (req: FastifyRequest, id: string) => mustSeeDevice(principalOf(req), await getDevice(db, id), id)
 
   app.get(
-    '/api/v1/devices/:id',
+    '/:id',
     {
       schema: { tags: ['devices'], summary: 'One device with its connectivity status', params: idParams, response: { 200: deviceDetail, ...errorResponses } },
     },
@@ -83,7 +76,7 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   )
 
   app.get(
-    '/api/v1/devices/:id/latest',
+    '/:id/latest',
     {
       schema: {
         tags: ['devices'],
@@ -105,7 +98,7 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   )
 
   app.get(
-    '/api/v1/devices/:id/readings',
+    '/:id/readings',
     {
       schema: {
         tags: ['devices'],

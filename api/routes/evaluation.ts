@@ -6,8 +6,8 @@ import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../evaluation/score.ts'
-import { requireRole } from '../plugins/auth.ts'
-import { errorResponses, requestTime, timestamp } from '../schemas.ts'
+import { requireRole } from '../access.ts'
+import { errorResponses, keyParams, requestTime, timestamp } from '../schemas.ts'
 
 const DAY_MS = 86_400_000
 const share = z.number().nullable()
@@ -145,9 +145,10 @@ export function csvField(v: string | number | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
-const evaluation: FastifyPluginAsyncZod<{ db: Db; weights: Weights }> = async (app, { db, weights }) => {
+const evaluation: FastifyPluginAsyncZod = async (app) => {
+  const { db, settings: { weights } } = app.deps
   app.get(
-    '/api/v1/evaluation/ranking',
+    '/ranking',
     {
       schema: {
         tags: ['evaluation'],
@@ -168,7 +169,7 @@ const evaluation: FastifyPluginAsyncZod<{ db: Db; weights: Weights }> = async (a
   )
 
   app.get(
-    '/api/v1/evaluation/ranking.csv',
+    '/ranking.csv',
     {
       schema: {
         tags: ['evaluation'],
@@ -193,12 +194,12 @@ const evaluation: FastifyPluginAsyncZod<{ db: Db; weights: Weights }> = async (a
   )
 
   app.get(
-    '/api/v1/evaluation/companies/:id',
+    '/companies/:id',
     {
       schema: {
         tags: ['evaluation'],
         summary: "One company's figures for a period, per community, and its slowest alerts",
-        params: z.object({ id: z.string() }),
+        params: keyParams,
         querystring: period,
         response: {
           200: z.object({
