@@ -30,6 +30,8 @@ import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import devices from './routes/devices.ts'
 import health from './routes/health.ts'
+import map from './routes/map.ts'
+import photos from './routes/photos.ts'
 import notify from './routes/notify.ts'
 import notifyLinks from './routes/notify-links.ts'
 import rotas from './routes/rotas.ts'
@@ -125,9 +127,11 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   const v1 = '/api/v1'
   await app.register(devices, { prefix: `${v1}/devices` })
   await app.register(deviceAdmin, { prefix: `${v1}/devices` })
+  await app.register(map, { prefix: `${v1}/map` })
   await app.register(deadLetters, { prefix: `${v1}/dead-letters` })
   await app.register(alertStream, { prefix: `${v1}/alerts` })
   await app.register(alerts, { prefix: `${v1}/alerts` })
+  await app.register(photos, { prefix: `${v1}/alerts` })
   await app.register(silences, { prefix: `${v1}/silences` })
   await app.register(rules, { prefix: `${v1}/rules` })
   await app.register(registry, { prefix: v1 })

@@ -35,6 +35,7 @@ export function historyFor(p: Principal, a: Alert, events: AlertEvent[]): AlertE
       actor: !own && a.reportedBy !== null && e.actor === a.reportedBy ? ANOTHER_RESIDENT : e.actor,
       // Notes are the crews' (or another resident's); only the resident's own words come back.
       note: e.actor === p.name ? e.note : null,
-      data: null,
+      // A photo added to their own report is theirs to see (api/access.ts mustSeePhotos).
+      data: own && e.type === 'attachment' ? e.data : null,
     }))
 }

@@ -1,5 +1,7 @@
 // Devices: registry view, newest values and bucketed history.
 import type { FastifyRequest } from 'fastify'
+import { deviceConnectivity } from '../../core/repos/map.ts'
+import { connectivityOf, connectivitySchema } from '../devices/connectivity.ts'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS, DEVICE_STATUS, idSchema } from '../../core/contract.ts'
@@ -72,6 +74,24 @@ const devices: FastifyPluginAsyncZod = async (app) => {
       const d = await mustExist(req, req.params.id)
       const status = await getDeviceStatus(db, d.id)
       return { ...d, status: status?.status ?? null, statusChangedAt: status?.changedAt ?? null }
+    },
+  )
+
+  app.get(
+    '/:id/status',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Is the device online: its status message, an offline alert, or (without either) the age of its newest reading; when it was last seen',
+        params: idParams,
+        response: { 200: connectivitySchema.extend({ deviceId: z.string(), statusChangedAt: timestamp.nullable().describe('When its status message last changed') }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const d = await mustExist(req, req.params.id)
+      const [row] = await deviceConnectivity(db, { deviceId: d.id, limit: 1 })
+      if (!row) throw new AppError('device_not_found', `No device "${d.id}"`)
+      return { deviceId: d.id, statusChangedAt: row.statusChangedAt, ...connectivityOf(row, new Date()) }
     },
   )
 

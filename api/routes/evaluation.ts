@@ -7,9 +7,13 @@ import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../evaluation/score.ts'
 import { requireRole } from '../access.ts'
-import { errorResponses, keyParams, requestTime, timestamp } from '../schemas.ts'
+import { duration, errorResponses, keyParams, requestTime, TIME_MIN, timestamp } from '../schemas.ts'
+
+const TIME_MIN_MS = Date.parse(TIME_MIN)
 
 const DAY_MS = 86_400_000
+/** Most periods one history request scores (each is one figures query). */
+const MAX_HISTORY = 24
 const share = z.number().nullable()
 const PERCENTILES = 'Percentiles by linear interpolation (PostgreSQL percentile_cont: the value at position p × (n − 1) of the sorted times, between its two neighbours); null without data.'
 const figures = z.object({
@@ -165,6 +169,51 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
       requireRole(req, 'admin', 'operator')
       const { from, to, previousFrom } = resolvePeriod(req.query)
       return { from, to, previousFrom, weights, items: await ranking(db, from, to, previousFrom, weights) }
+    },
+  )
+
+  app.get(
+    '/history',
+    {
+      schema: {
+        tags: ['evaluation'],
+        summary: 'Scores and ranks of every company over the last periods, oldest first (the ranking board\'s chart, in one request)',
+        description: `Consecutive periods of length \`period\` ending at \`to\`; each is scored as GET /api/v1/evaluation/ranking scores it. At most ${MAX_HISTORY} periods.`,
+        querystring: z.object({
+          periods: z.coerce.number().int().min(1).max(MAX_HISTORY).default(6),
+          period: duration.default(30 * DAY_MS).describe('Length of each period, e.g. 7d or 30d (default 30d)'),
+          to: requestTime.optional().describe('End of the newest period; default now'),
+        }),
+        response: {
+          200: z.object({
+            periodMs: z.number().int(),
+            periods: z.array(
+              z.object({
+                from: timestamp,
+                to: timestamp,
+                items: z.array(z.object({ companyId: z.string(), name: z.string(), score: z.number().nullable(), rank: z.number().int().nullable(), alerts: z.number().int() })),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const q = req.query
+      const to = (q.to ?? new Date()).getTime()
+      if (to - q.periods * q.period < TIME_MIN_MS) throw new AppError('validation_failed', 'querystring: the periods reach before 1970; ask for fewer or shorter periods')
+      const now = new Date()
+      const ends = Array.from({ length: q.periods }, (_, i) => to - (q.periods - 1 - i) * q.period)
+      const periods = await Promise.all(
+        ends.map(async (end) => {
+          const from = new Date(end - q.period)
+          const rows = rank((await companyFigures(db, from, new Date(end), now)).map((f) => ({ companyId: f.companyId, name: f.name, alerts: f.alerts, score: score(f, weights) })))
+          return { from, to: new Date(end), items: rows }
+        }),
+      )
+      return { periodMs: q.period, periods }
     },
   )
 
