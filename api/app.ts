@@ -85,9 +85,10 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
-        // Swagger UI styles itself inline and shows the validator badge as an image.
+        // Swagger UI styles itself inline and shows the validator badge as an image; the console
+        // shows alert photos through object URLs (blob:), fetched with the bearer token.
         'style-src': ["'self'", "'unsafe-inline'"],
-        'img-src': ["'self'", 'data:'],
+        'img-src': ["'self'", 'data:', 'blob:'],
       },
     },
   })
