@@ -1,5 +1,6 @@
 // A photo of an alert: a thumbnail that opens full size over the page. The image is fetched with
 // the token (lib/photos.ts); its object URL is revoked when the thumbnail goes.
+import { createPortal } from 'preact/compat'
 import { useEffect, useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
 import { photoObjectUrl } from '../lib/photos.ts'
@@ -31,14 +32,17 @@ export function PhotoThumb({ url, actor }: { url: string; actor: string }) {
       <button type="button" class="photo-thumb" aria-label={t('photo.open')} onClick={() => setBig(true)}>
         <img src={src} alt={alt} />
       </button>
-      {big && (
-        <div class="photo-full" role="dialog" aria-modal="true" aria-label={alt} onClick={() => setBig(false)}>
-          <img src={src} alt={alt} />
-          <button type="button" class="primary" onClick={() => setBig(false)}>
-            {t('photo.close')}
-          </button>
-        </div>
-      )}
+      {big &&
+        // On the body, above everything (the alert detail is a fixed panel of its own).
+        createPortal(
+          <div class="photo-full" role="dialog" aria-modal="true" aria-label={alt} onClick={() => setBig(false)}>
+            <img src={src} alt={alt} />
+            <button type="button" class="primary" onClick={() => setBig(false)}>
+              {t('photo.close')}
+            </button>
+          </div>,
+          document.body,
+        )}
     </>
   )
 }
