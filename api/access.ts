@@ -74,6 +74,18 @@ export function mustSeePhotos(p: Principal, alert: Alert | undefined, id: number
   return a
 }
 
+/** A property company's own record: the office sees every company, a crew member only their own. */
+export function mustSeeCompanyRecord<C>(p: Principal, c: C | undefined, id: string): C {
+  if (!c || (p.role === 'crew' && p.companyId !== id)) throw new AppError('not_found', `No company "${id}"`)
+  return c
+}
+
+/** A community a resident speaks for (feedback, a hazard report): their own; the office any. */
+export function mustSpeakFor<C extends { id: string }>(p: Principal, c: C | undefined, id: string): C {
+  if (!c || (p.role === 'resident' && c.id !== p.communityId)) throw new AppError('not_found', `No community "${id}"`)
+  return c
+}
+
 /** Who may see a community: the office, a crew of the company looking after it, a resident of it. */
 export function mustSeeCommunity<C extends { id: string; companyId: string | null }>(p: Principal, c: C | undefined, id: string): C {
   const notFound = new AppError('not_found', `No community "${id}"`)

@@ -6,7 +6,7 @@ import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../evaluation/score.ts'
-import { requireRole } from '../access.ts'
+import { mustSeeCompanyRecord, requireRole } from '../access.ts'
 import { duration, errorResponses, keyParams, requestTime, TIME_MIN, timestamp } from '../schemas.ts'
 
 const TIME_MIN_MS = Date.parse(TIME_MIN)
@@ -275,8 +275,8 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const p = requireRole(req, 'admin', 'operator', 'crew')
+      mustSeeCompanyRecord(p, {}, req.params.id)
       const notFound = new AppError('not_found', `No company "${req.params.id}"`)
-      if (p.role === 'crew' && p.companyId !== req.params.id) throw notFound
       const { from, to, previousFrom } = resolvePeriod(req.query)
       const row = (await ranking(db, from, to, previousFrom, weights)).find((r) => r.companyId === req.params.id)
       if (!row) throw notFound

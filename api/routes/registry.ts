@@ -15,7 +15,7 @@ import {
   updateCommunity,
   updateCompany,
 } from '../../core/repos/registry.ts'
-import { companyScope, mustSeeCommunity, principalOf, requireRole } from '../access.ts'
+import { companyScope, mustSeeCommunity, mustSeeCompanyRecord, principalOf, requireRole } from '../access.ts'
 import { errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
 
 const company = z.object({ id: z.string(), name: z.string(), contact: z.string().nullable(), createdAt: timestamp })
@@ -68,9 +68,7 @@ const registry: FastifyPluginAsyncZod = async (app) => {
     { schema: { tags: ['registry'], summary: 'One property company', params: keyParams, response: { 200: company, ...errorResponses } } },
     async (req) => {
       const p = requireRole(req, 'admin', 'operator', 'crew')
-      const c = await getCompany(db, req.params.id)
-      if (!c || (p.role === 'crew' && p.companyId !== c.id)) throw new AppError('not_found', `No company "${req.params.id}"`)
-      return c
+      return mustSeeCompanyRecord(p, await getCompany(db, req.params.id), req.params.id)
     },
   )
 

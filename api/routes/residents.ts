@@ -8,7 +8,7 @@ import { getAlert } from '../../core/repos/alerts.ts'
 import { insertFeedback, listFeedback, rateAlert } from '../../core/repos/feedback.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { alertSchema } from '../alerts/schemas.ts'
-import { companyScope, mustSeeAlert, requireRole } from '../access.ts'
+import { companyScope, mustSeeAlert, mustSpeakFor, requireRole } from '../access.ts'
 import { errorBody, errorResponses, keyParams, limitParam, serialParams, timestamp } from '../schemas.ts'
 
 const feedback = z.object({
@@ -39,8 +39,7 @@ const residents: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const p = requireRole(req, 'admin', 'operator', 'resident')
-      const c = await getCommunity(db, req.params.id)
-      if (!c || (p.role === 'resident' && c.id !== p.communityId)) throw new AppError('not_found', `No community "${req.params.id}"`)
+      const c = mustSpeakFor(p, await getCommunity(db, req.params.id), req.params.id)
       return reply.code(201).send(await insertFeedback(db, { communityId: c.id, rating: req.body.rating, comment: req.body.comment ?? null, author: p.name }))
     },
   )
@@ -85,8 +84,7 @@ const residents: FastifyPluginAsyncZod = async (app) => {
       const b = req.body
       const communityId = p.role === 'resident' ? (b.communityId ?? p.communityId ?? '') : b.communityId
       if (!communityId) throw new AppError('validation_failed', 'body.communityId: which community is the hazard in?')
-      const c = await getCommunity(db, communityId)
-      if (!c || (p.role === 'resident' && c.id !== p.communityId)) throw new AppError('not_found', `No community "${communityId}"`)
+      const c = mustSpeakFor(p, await getCommunity(db, communityId), communityId)
       const { alert } = await service.report(
         {
           // Each report is its own alert: residents' reports are not repeats of one another.
