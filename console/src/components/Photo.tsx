@@ -1,7 +1,7 @@
 // A photo of an alert: a thumbnail that opens full size over the page. The image is fetched with
 // the token (lib/photos.ts); its object URL is revoked when the thumbnail goes.
 import { createPortal } from 'preact/compat'
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
 import { photoObjectUrl } from '../lib/photos.ts'
 
@@ -49,10 +49,15 @@ export function PhotoThumb({ url, actor }: { url: string; actor: string }) {
 
 /** A camera button for phones (`capture="environment"`: the back camera), several photos at once. */
 export function PhotoInput({ id, label, files, onChange }: { id: string; label: string; files: File[]; onChange: (files: File[]) => void }) {
+  const input = useRef<HTMLInputElement>(null)
+  // Once the photos are sent (the list emptied), the input forgets them too.
+  useEffect(() => {
+    if (files.length === 0 && input.current) input.current.value = ''
+  }, [files])
   return (
     <label class="photo-input">
       <span>{label}</span>
-      <input id={id} type="file" accept="image/*" capture="environment" multiple onChange={(e) => onChange([...(e.currentTarget.files ?? [])])} />
+      <input ref={input} id={id} type="file" accept="image/*" capture="environment" multiple onChange={(e) => onChange([...(e.currentTarget.files ?? [])])} />
       {files.length > 0 && <span class="small">{t('photo.selected', { n: files.length })}</span>}
     </label>
   )
