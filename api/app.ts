@@ -7,15 +7,12 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
-import type { Db } from '../core/db/client.ts'
-import type { DbFeatures } from '../core/db/migrate.ts'
 import type { Logger } from '../core/log.ts'
-import type { Metrics } from '../core/metrics.ts'
-import type { AlertService } from './alerts/service.ts'
 import auth from './plugins/auth.ts'
+import appDeps, { DEFAULT_PHOTO_LIMITS, type AppDeps, type PhotoLimits } from './plugins/deps.ts'
 import metricsToken from './plugins/metrics-token.ts'
 import rateLimits from './plugins/rate-limit.ts'
-import alertStream, { type StreamLimits } from './routes/alert-stream.ts'
+import alertStream, { DEFAULT_STREAM_LIMITS, type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
 import deviceAdmin from './routes/device-admin.ts'
@@ -28,26 +25,18 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import silences from './routes/silences.ts'
 import webhooks from './routes/webhooks.ts'
-import type { DestinationPolicy } from './webhooks/destination.ts'
+import { DENY_ALL_SPECIAL, type DestinationPolicy } from './webhooks/destination.ts'
 import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import devices from './routes/devices.ts'
 import health from './routes/health.ts'
-import type { NotifyContext } from '../notify/notifications.ts'
+import map from './routes/map.ts'
+import photos from './routes/photos.ts'
 import notify from './routes/notify.ts'
 import notifyLinks from './routes/notify-links.ts'
 import rotas from './routes/rotas.ts'
 
-export interface AppDeps {
-  db: Db
-  features: DbFeatures
-  metrics: Metrics
-  alerts: AlertService
-  /** Checks of other units in this process (the ingest in `up`); each names what is wrong, or undefined. */
-  probes?: readonly (() => string | undefined)[]
-  /** The notification core (channels, rotas, policies, links); its routes are registered when present. */
-  notify?: NotifyContext | undefined
-}
+export type { AppDeps } from './plugins/deps.ts'
 
 export interface AppOptions {
   weights?: Weights
@@ -62,6 +51,8 @@ export interface AppOptions {
   alertStream?: Partial<StreamLimits>
   /** Special-range webhook destinations allowed (WEBHOOK_ALLOW_DESTINATIONS); default none. */
   webhookDestinations?: DestinationPolicy
+  /** Photo size and count limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
+  photos?: Partial<PhotoLimits>
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -94,9 +85,10 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
-        // Swagger UI styles itself inline and shows the validator badge as an image.
+        // Swagger UI styles itself inline and shows the validator badge as an image; the console
+        // shows alert photos through object URLs (blob:), fetched with the bearer token.
         'style-src': ["'self'", "'unsafe-inline'"],
-        'img-src': ["'self'", 'data:'],
+        'img-src': ["'self'", 'data:', 'blob:'],
       },
     },
   })
@@ -120,21 +112,38 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(auth, { db: deps.db })
   await app.register(metricsToken, { token: opts.metricsToken })
 
-  await app.register(health, deps)
-  await app.register(devices, deps)
-  await app.register(deadLetters, deps)
-  await app.register(alertStream, { service: deps.alerts, db: deps.db, limits: opts.alertStream })
-  await app.register(alerts, { service: deps.alerts, notifyTimezone: deps.notify?.timezone })
-  await app.register(silences, { db: deps.db })
-  await app.register(rules, { db: deps.db })
-  await app.register(deviceAdmin, { db: deps.db })
-  await app.register(registry, { db: deps.db })
-  await app.register(users, { db: deps.db })
-  await app.register(residents, { service: deps.alerts })
-  await app.register(evaluation, { db: deps.db, weights: opts.weights ?? DEFAULT_WEIGHTS })
-  await app.register(webhooks, { db: deps.db, destinations: opts.webhookDestinations })
-  if (deps.notify) await app.register(notify, { service: deps.alerts, notify: deps.notify, destinations: opts.webhookDestinations })
-  if (deps.notify) await app.register(rotas, { db: deps.db, clock: deps.notify.clock })
-  if (deps.notify) await app.register(notifyLinks, { notify: deps.notify })
+  await app.register(appDeps, {
+    ...deps,
+    settings: {
+      weights: opts.weights ?? DEFAULT_WEIGHTS,
+      streamLimits: { ...DEFAULT_STREAM_LIMITS, ...opts.alertStream },
+      webhookDestinations: opts.webhookDestinations ?? DENY_ALL_SPECIAL,
+      photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
+    },
+  })
+
+  // One plugin per resource, each under its prefix; its routes name only their relative path.
+  // Plugins that serve several resources (residents' voice, notifications) sit under /api/v1.
+  await app.register(health)
+  const v1 = '/api/v1'
+  await app.register(devices, { prefix: `${v1}/devices` })
+  await app.register(deviceAdmin, { prefix: `${v1}/devices` })
+  await app.register(map, { prefix: `${v1}/map` })
+  await app.register(deadLetters, { prefix: `${v1}/dead-letters` })
+  await app.register(alertStream, { prefix: `${v1}/alerts` })
+  await app.register(alerts, { prefix: `${v1}/alerts` })
+  await app.register(photos, { prefix: `${v1}/alerts` })
+  await app.register(silences, { prefix: `${v1}/silences` })
+  await app.register(rules, { prefix: `${v1}/rules` })
+  await app.register(registry, { prefix: v1 })
+  await app.register(users, { prefix: v1 })
+  await app.register(residents, { prefix: v1 })
+  await app.register(evaluation, { prefix: `${v1}/evaluation` })
+  await app.register(webhooks, { prefix: `${v1}/webhooks` })
+  if (deps.notify) {
+    await app.register(notify, { prefix: v1 })
+    await app.register(rotas, { prefix: `${v1}/rotas` })
+    await app.register(notifyLinks)
+  }
   return app
 }

@@ -59,3 +59,12 @@ export const duration = z
     if (ms > DURATION_MAX_MS) ctx.addIssue({ code: 'custom', message: 'duration must be at most 3650d' })
     return ms
   })
+
+/** `:id` of a row the database numbers (an alert, a silence). */
+export const serialParams = z.object({ id: z.coerce.number().int().positive() })
+
+/** `:id` of a record named by people (a company, a community, a user). */
+export const keyParams = z.object({ id: z.string() })
+
+/** The cursor of a page numbered by serial ids: the previous page's nextCursor. */
+export const serialCursor = z.coerce.number().int().positive().optional().describe('The nextCursor of the previous page')

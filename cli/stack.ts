@@ -137,6 +137,8 @@ export class ApiServer implements Unit {
       | 'ALERT_STREAMS_PER_TOKEN'
       | 'ALERT_STREAM_RECHECK'
       | 'METRICS_TOKEN'
+      | 'PHOTO_MAX_BYTES'
+      | 'PHOTOS_PER_ALERT'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
       NotifyConfig &
@@ -167,6 +169,7 @@ export class ApiServer implements Unit {
       authFailuresPerMinute: this.cfg.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
       webhookDestinations: this.destinations,
       metricsToken: this.cfg.METRICS_TOKEN,
+      photos: { maxBytes: this.cfg.PHOTO_MAX_BYTES, perAlert: this.cfg.PHOTOS_PER_ALERT },
       alertStream: {
         backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
         backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,

@@ -140,6 +140,10 @@ export const envSchema = z.object({
   ALERT_STREAM_BACKFILL_MAX_AGE: durationMs.prefault('24h'),
   /** Open live alert streams one API token may hold; more get 429 too_many_streams. */
   ALERT_STREAMS_PER_TOKEN: positiveInt.default(5),
+  /** Largest photo one upload may carry, in bytes (413 photo_too_large beyond). Default 5 MB: a phone camera's JPEG. */
+  PHOTO_MAX_BYTES: positiveInt.max(64 * 1024 * 1024, 'at most 67108864 (64 MB)').default(5 * 1024 * 1024),
+  /** Most photos one alert may carry (409 too_many_photos beyond). */
+  PHOTOS_PER_ALERT: positiveInt.max(100, 'at most 100').default(10),
   /** How often an open alert stream rechecks its token (revoked elsewhere, expired). */
   ALERT_STREAM_RECHECK: durationMs.prefault('30s'),
   /**

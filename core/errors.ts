@@ -12,6 +12,10 @@ export const ERRORS = {
   invalid_transition: { status: 409, message: 'The alert is not in a state that allows this action' },
   destination_denied: { status: 400, message: 'Webhooks may not target loopback, private, link-local or multicast addresses' },
   too_many_streams: { status: 429, message: 'Too many open alert streams for this token' },
+  // Photos of an alert (api/routes/photos.ts).
+  photo_too_large: { status: 413, message: 'The photo is larger than PHOTO_MAX_BYTES allows' },
+  unsupported_photo_type: { status: 415, message: 'Send a JPEG, PNG or WebP image' },
+  too_many_photos: { status: 409, message: 'The alert has as many photos as PHOTOS_PER_ALERT allows' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   // Notifications (issue 9).

@@ -5,13 +5,13 @@
 // Everyone else gets the alert as it is (their visibility is decided in routes/alerts.ts).
 import type { Alert, AlertEvent } from '../../core/repos/alerts.ts'
 import type { Principal } from '../../core/repos/tokens.ts'
+import { ownReport } from '../access.ts'
 
 /** History entries that are the service's internal business. */
 const INTERNAL_EVENTS = new Set(['commented', 'escalated', 'reminded'])
 /** Stands in for another resident's name. */
 const ANOTHER_RESIDENT = 'resident'
 
-const ownReport = (p: Principal, a: Alert) => a.reportedBy !== null && a.reportedBy === p.name
 
 export function alertFor(p: Principal, a: Alert): Alert {
   if (p.role !== 'resident' || ownReport(p, a)) return a
@@ -35,6 +35,7 @@ export function historyFor(p: Principal, a: Alert, events: AlertEvent[]): AlertE
       actor: !own && a.reportedBy !== null && e.actor === a.reportedBy ? ANOTHER_RESIDENT : e.actor,
       // Notes are the crews' (or another resident's); only the resident's own words come back.
       note: e.actor === p.name ? e.note : null,
-      data: null,
+      // A photo added to their own report is theirs to see (api/access.ts mustSeePhotos).
+      data: own && e.type === 'attachment' ? e.data : null,
     }))
 }

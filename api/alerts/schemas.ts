@@ -50,7 +50,7 @@ export const alertEventSchema = z.object({
   at: timestamp,
   type: z
     .string()
-    .describe('raised, updated, cleared, acknowledged, en_route (on my way), arrived (on site), started, resolved, commented, escalated, reminded, unsilenced (its maintenance window ended; residents are not shown comments, escalations or reminders, nor notes other than their own)'),
+    .describe('raised, updated, cleared, acknowledged, en_route (on my way), arrived (on site), started, resolved, commented, escalated, reminded, unsilenced (its maintenance window ended), attachment (a photo was added: data.photoId, served at /api/v1/alerts/{id}/photos/{photoId}; residents are not shown comments, escalations or reminders, nor notes other than their own)'),
   actor: z.string(),
   note: z.string().nullable(),
   data: z.record(z.string(), z.unknown()).nullable(),

@@ -39,6 +39,7 @@ import {
   type AlertSource,
   type Severity,
 } from '../../core/repos/alerts.ts'
+import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../../core/repos/photos.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'
 import { enqueueDeliveries } from '../../core/repos/webhooks.ts'
@@ -308,6 +309,24 @@ export class AlertService {
           return record(alert, 'resolved')
         }
       }
+    })
+  }
+
+  /**
+   * Attaches a photo (already checked: type, size, the caller's visibility) and records an
+   * `attachment` event; the alert row is locked, so two uploads cannot both pass `perAlert`.
+   */
+  async attachPhoto(id: number, actor: string, photo: { contentType: PhotoType; bytes: Buffer }, perAlert: number): Promise<PhotoInfo> {
+    return this.inTx(async (tx, events) => {
+      const alert = await getAlert(tx, id, true)
+      if (!alert) throw new AppError('not_found', `No alert ${id}`)
+      const n = await countPhotos(tx, id)
+      if (n >= perAlert) throw new AppError('too_many_photos', `Alert ${id} has ${n} photos, the most one alert may carry (PHOTOS_PER_ALERT); add the note without another photo`)
+      const at = this.clock()
+      const info = await insertPhoto(tx, { alertId: id, contentType: photo.contentType, bytes: photo.bytes, uploadedBy: actor, at })
+      const data = { photoId: info.id, contentType: info.contentType, size: info.size }
+      events.push({ event: await insertEvent(tx, { alertId: id, type: 'attachment', actor, note: null, at, data }), alert })
+      return info
     })
   }
 

@@ -2,11 +2,11 @@
 // Revocations made through the API are announced on `app.revocations`, so that what outlives a
 // request (an open alert stream) ends with its token.
 import { EventEmitter } from 'node:events'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
-import { resolveToken, touchToken, type Principal, type Role } from '../../core/repos/tokens.ts'
+import { resolveToken, touchToken, type Principal } from '../../core/repos/tokens.ts'
 
 /** A token revoked, or every token of a user. */
 export type Revocation = { tokenId: string; userId?: undefined } | { userId: string; tokenId?: undefined }
@@ -18,19 +18,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     revocations: EventEmitter<{ revoked: [Revocation] }>
   }
-}
-
-/** The principal of an authenticated request (the auth hook guarantees one under /api). */
-export function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal) throw new AppError('unauthorized')
-  return req.principal
-}
-
-/** Throws `forbidden` unless the caller has one of the roles. */
-export function requireRole(req: FastifyRequest, ...roles: Role[]): Principal {
-  const p = principalOf(req)
-  if (!roles.includes(p.role)) throw new AppError('forbidden', `This action needs the role ${roles.join(' or ')}; you are ${p.role}`)
-  return p
 }
 
 export default fp(
@@ -58,21 +45,3 @@ export default fp(
   },
   { name: 'auth' },
 )
-
-/** The company a caller is confined to: a crew member's own; undefined for everyone else. */
-export function companyScope(p: Principal): string | undefined {
-  return p.role === 'crew' ? (p.companyId ?? '') : undefined
-}
-
-/** Roles that see the whole district (everything, every company). */
-export const OFFICE: readonly Role[] = ['admin', 'operator']
-
-/**
- * Visibility of something that belongs to a company: the office and services see everything, a
- * crew member only their own company's; anyone else's is reported as not found (no leak of its
- * existence), a role that has no business here gets 403.
- */
-export function mustSeeCompany(p: Principal, companyId: string | null, notFound: AppError, roles: readonly Role[] = ['admin', 'operator', 'crew', 'service']): void {
-  if (!roles.includes(p.role)) throw new AppError('forbidden', `This needs the role ${roles.join(' or ')}; you are ${p.role}`)
-  if (p.role === 'crew' && companyId !== p.companyId) throw notFound
-}

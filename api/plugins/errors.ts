@@ -33,7 +33,8 @@ export function findNul(parts: Record<string, unknown>): string | undefined {
     const [value, where] = stack.pop() ?? [undefined, '']
     if (typeof value === 'string') {
       if (value.includes('\u0000')) return where
-    } else if (value !== null && typeof value === 'object') {
+    } else if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+      // A binary body (a photo) is bytes, not text: a NUL byte in it is no mistake.
       for (const [k, v] of Object.entries(value)) {
         if (k.includes('\u0000')) return where
         stack.push([v, `${where}.${k}`])

@@ -16,12 +16,11 @@ import { once } from 'node:events'
 import type { ServerResponse } from 'node:http'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { backfillStart, eventsAfter } from '../../core/repos/alerts.ts'
 import { tokenValidity } from '../../core/repos/tokens.ts'
-import type { AlertService, CommittedEvent } from '../alerts/service.ts'
-import { companyScope, requireRole } from '../plugins/auth.ts'
+import type { CommittedEvent } from '../alerts/service.ts'
+import { companyScope, requireRole } from '../access.ts'
 
 export interface StreamLimits {
   /** Most events one backfill sends (ALERT_STREAM_BACKFILL_MAX). */
@@ -72,13 +71,14 @@ async function write(raw: ServerResponse, text: string): Promise<void> {
   }
 }
 
-const stream: FastifyPluginAsyncZod<{ service: AlertService; db: Db; limits?: Partial<StreamLimits> | undefined }> = async (app, { service, db, limits: given }) => {
-  const limits = { ...DEFAULT_STREAM_LIMITS, ...given }
+const stream: FastifyPluginAsyncZod = async (app) => {
+  const { alerts: service, db, settings } = app.deps
+  const limits = settings.streamLimits
   /** Open streams per token id; an entry goes when its last stream closes (bounded by open sockets). */
   const open = new Map<string, number>()
 
   app.get(
-    '/api/v1/alerts/stream',
+    '/stream',
     {
       schema: {
         tags: ['alerts'],

@@ -3,16 +3,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS } from '../../core/contract.ts'
 import { AppError } from '../../core/errors.ts'
-import { ALERT_SOURCES, ALERT_STATES, SEVERITIES, eventsOf, getAlert, listAlerts, type Alert } from '../../core/repos/alerts.ts'
-import type { Principal } from '../../core/repos/tokens.ts'
+import { ALERT_SOURCES, ALERT_STATES, SEVERITIES, eventsOf, getAlert, listAlerts } from '../../core/repos/alerts.ts'
 import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
 import { alertEventSchema, alertSchema } from '../alerts/schemas.ts'
-import type { Action, AlertService } from '../alerts/service.ts'
-import { companyScope, principalOf, requireRole } from '../plugins/auth.ts'
-import { errorBody, errorResponses, limitParam, requestTime } from '../schemas.ts'
+import type { Action } from '../alerts/service.ts'
+import { companyScope, mustSeeAlert, principalOf, requireRole } from '../access.ts'
+import { errorBody, errorResponses, limitParam, requestTime, serialCursor, serialParams } from '../schemas.ts'
 
-const idParams = z.object({ id: z.coerce.number().int().positive() })
 const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).default({})
 const csv = <T extends string>(values: readonly [T, ...T[]]) =>
   z
@@ -35,30 +33,16 @@ const reportBody = z.object({
   communityId: z.string().optional().describe('For alerts without a device'),
 })
 
-/**
- * Crew members see their own company's alerts, residents their own community's; anyone else's is
- * "not found", not "forbidden", so its existence does not leak.
- */
-export function visible(p: Principal, alert: Alert | undefined, id: number): Alert {
-  const scope = companyScope(p)
-  if (!alert || (scope !== undefined && alert.companyId !== scope) || (p.role === 'resident' && alert.communityId !== p.communityId)) {
-    throw new AppError('not_found', `No alert ${id}`)
-  }
-  return alert
-}
-
 /** Deliveries shown with an alert's history; the full log is GET /api/v1/alerts/:id/deliveries. */
 const HISTORY_DELIVERIES = 100
 
-const alerts: FastifyPluginAsyncZod<{
-  service: AlertService
+const alerts: FastifyPluginAsyncZod = async (app) => {
+  const { alerts: service, db } = app.deps
   /** Where notifications are on: the time zone their delivery log is shown in. */
-  notifyTimezone?: string | undefined
-}> = async (app, { service, notifyTimezone }) => {
-  const db = service.db
+  const notifyTimezone = app.deps.notify?.timezone
 
   app.post(
-    '/api/v1/alerts',
+    '',
     {
       schema: {
         tags: ['alerts'],
@@ -77,7 +61,7 @@ const alerts: FastifyPluginAsyncZod<{
   )
 
   app.get(
-    '/api/v1/alerts',
+    '',
     {
       schema: {
         tags: ['alerts'],
@@ -93,7 +77,7 @@ const alerts: FastifyPluginAsyncZod<{
           from: requestTime.optional().describe('Raised at or after'),
           to: requestTime.optional().describe('Raised before'),
           limit: limitParam,
-          cursor: z.coerce.number().int().positive().optional().describe('The nextCursor of the previous page'),
+          cursor: serialCursor,
         }),
         response: { 200: z.object({ items: z.array(alertSchema), nextCursor: z.number().nullable() }), ...errorResponses },
       },
@@ -122,12 +106,12 @@ const alerts: FastifyPluginAsyncZod<{
   )
 
   app.get(
-    '/api/v1/alerts/:id',
+    '/:id',
     {
       schema: {
         tags: ['alerts'],
         summary: 'One alert with its full history, and (not for residents) who was paged for it and how each delivery went',
-        params: idParams,
+        params: serialParams,
         response: {
           200: alertSchema.extend({
             history: z.array(alertEventSchema),
@@ -139,7 +123,7 @@ const alerts: FastifyPluginAsyncZod<{
     },
     async (req) => {
       const p = principalOf(req)
-      const alert = visible(p, await getAlert(db, req.params.id), req.params.id)
+      const alert = mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
       const history = historyFor(p, alert, await eventsOf(db, alert.id))
       if (notifyTimezone === undefined || !seesDeliveries(p)) return { ...alertFor(p, alert), history }
       return { ...alertFor(p, alert), history, notifications: await deliveryLog(db, alert.id, HISTORY_DELIVERIES, notifyTimezone) }
@@ -156,26 +140,26 @@ const alerts: FastifyPluginAsyncZod<{
   ]
   for (const [path, action, summary] of actions) {
     app.post(
-      `/api/v1/alerts/:id/${path}`,
+      `/:id/${path}`,
       {
         schema: {
           tags: ['alerts'],
           summary,
-          params: idParams,
+          params: serialParams,
           body: noteBody,
           response: { 200: alertSchema, 409: errorBody, ...errorResponses },
         },
       },
       async (req) => {
         const p = requireRole(req, 'admin', 'operator', 'crew')
-        visible(p, await getAlert(db, req.params.id), req.params.id)
+        mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
         return service.act(req.params.id, action, p.name, req.body.note)
       },
     )
   }
 
   app.post(
-    '/api/v1/alerts/ack',
+    '/ack',
     {
       schema: {
         tags: ['alerts'],
@@ -196,7 +180,7 @@ const alerts: FastifyPluginAsyncZod<{
       const skipped: { id: number; code: string; message: string }[] = []
       for (const id of new Set(req.body.ids)) {
         try {
-          visible(p, await getAlert(db, id), id)
+          mustSeeAlert(p, await getAlert(db, id), id)
           await service.act(id, 'acknowledge', p.name, req.body.note)
           acknowledged.push(id)
         } catch (err) {

@@ -3,9 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { REJECT_REASONS, type RejectReason } from '../../core/contract.ts'
 import { listDeadLetters } from '../../core/repos/dead-letters.ts'
-import type { AppDeps } from '../app.ts'
-import { requireRole } from '../plugins/auth.ts'
-import { errorResponses, limitParam, requestTime, timestamp } from '../schemas.ts'
+import { requireRole } from '../access.ts'
+import { errorResponses, limitParam, requestTime, serialCursor, timestamp } from '../schemas.ts'
 
 const reasonCodes = Object.keys(REJECT_REASONS) as [RejectReason, ...RejectReason[]]
 
@@ -20,9 +19,10 @@ const deadLetter = z.object({
   payloadExcerpt: z.string().nullable(),
 })
 
-const deadLetters: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+const deadLetters: FastifyPluginAsyncZod = async (app) => {
+  const deps = app.deps
   app.get(
-    '/api/v1/dead-letters',
+    '',
     {
       schema: {
         tags: ['ingest'],
@@ -33,7 +33,7 @@ const deadLetters: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
           from: requestTime.optional(),
           to: requestTime.optional(),
           limit: limitParam,
-          cursor: z.coerce.number().int().positive().optional().describe('The nextCursor of the previous page'),
+          cursor: serialCursor,
         }),
         response: { 200: z.object({ items: z.array(deadLetter), nextCursor: z.number().nullable() }), ...errorResponses },
       },

@@ -4,13 +4,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS, idSchema } from '../../core/contract.ts'
-import type { Db, Queryable } from '../../core/db/client.ts'
+import type { Queryable } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { provisionDevices } from '../../core/provision.ts'
 import { getDevice, updateDevice } from '../../core/repos/devices.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { generateSecret, hashSecret } from '../../core/secrets.ts'
-import { requireRole } from '../plugins/auth.ts'
+import { requireRole } from '../access.ts'
 import { errorBody, errorResponses } from '../schemas.ts'
 import { device } from './devices.ts'
 
@@ -31,7 +31,8 @@ async function checkGateway(db: Queryable, deviceId: string, gatewayId: string |
   if (gw.kind !== 'gateway') throw new AppError('validation_failed', `body.gatewayId: "${gatewayId}" is not a gateway (it is a ${gw.kind} device)`)
 }
 
-const deviceAdmin: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app.deps
   const fetchDevice = async (id: string) => {
     const d = await getDevice(db, id)
     if (!d) throw new AppError('device_not_found', `No device "${id}"`)
@@ -39,7 +40,7 @@ const deviceAdmin: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   }
 
   app.post(
-    '/api/v1/devices',
+    '',
     {
       schema: {
         tags: ['devices'],
@@ -79,7 +80,7 @@ const deviceAdmin: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   const idParams = z.object({ id: idSchema })
 
   app.patch(
-    '/api/v1/devices/:id',
+    '/:id',
     {
       schema: {
         tags: ['devices'],
@@ -107,7 +108,7 @@ const deviceAdmin: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.post(
-    '/api/v1/devices/:id/secret',
+    '/:id/secret',
     {
       schema: {
         tags: ['devices'],
@@ -127,7 +128,7 @@ const deviceAdmin: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.delete(
-    '/api/v1/devices/:id',
+    '/:id',
     {
       schema: {
         tags: ['devices'],

@@ -1,13 +1,14 @@
 // Devices: registry view, newest values and bucketed history.
 import type { FastifyRequest } from 'fastify'
+import { deviceConnectivity } from '../../core/repos/map.ts'
+import { connectivityOf, connectivitySchema } from '../devices/connectivity.ts'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS, DEVICE_STATUS, idSchema } from '../../core/contract.ts'
 import { AppError } from '../../core/errors.ts'
 import { getDevice, getDeviceStatus, listDevices } from '../../core/repos/devices.ts'
 import { AGGREGATES, bucketedReadings, latestFor, rawReadings } from '../../core/repos/readings.ts'
-import type { AppDeps } from '../app.ts'
-import { companyScope, mustSeeCompany, principalOf, requireRole } from '../plugins/auth.ts'
+import { companyScope, mustSeeDevice, principalOf, requireRole } from '../access.ts'
 import { duration, errorResponses, limitParam, requestTime, timestamp } from '../schemas.ts'
 
 export const device = z.object({
@@ -33,11 +34,12 @@ const idParams = z.object({ id: idSchema })
 const MAX_BUCKETS = 10_000
 const DAY_MS = 86_400_000
 
-const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+const devices: FastifyPluginAsyncZod = async (app) => {
+  const deps = app.deps
   const db = deps.db
 
   app.get(
-    '/api/v1/devices',
+    '',
     {
       schema: {
         tags: ['devices'],
@@ -60,18 +62,11 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
   )
 
-  /** The device, if the caller may see it; another company's device is "not found" to a crew member. */
-  async function mustExist(req: FastifyRequest, id: string) {
-    const p = principalOf(req)
-    const d = await getDevice(db, id)
-    const notFound = new AppError('device_not_found', `No device "${id}"`)
-    if (!d) throw notFound
-    mustSeeCompany(p, d.companyId, notFound)
-    return d
-  }
+  /** The device, if the caller may see it (access.ts). */
+  const mustExist = async (req: FastifyRequest, id: string) => mustSeeDevice(principalOf(req), await getDevice(db, id), id)
 
   app.get(
-    '/api/v1/devices/:id',
+    '/:id',
     {
       schema: { tags: ['devices'], summary: 'One device with its connectivity status', params: idParams, response: { 200: deviceDetail, ...errorResponses } },
     },
@@ -83,7 +78,25 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   )
 
   app.get(
-    '/api/v1/devices/:id/latest',
+    '/:id/status',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Is the device online: its status message, an offline alert, or (without either) the age of its newest reading; when it was last seen',
+        params: idParams,
+        response: { 200: connectivitySchema.extend({ deviceId: z.string(), statusChangedAt: timestamp.nullable().describe('When its status message last changed') }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const d = await mustExist(req, req.params.id)
+      const [row] = await deviceConnectivity(db, { deviceId: d.id, limit: 1 })
+      if (!row) throw new AppError('device_not_found', `No device "${d.id}"`)
+      return { deviceId: d.id, statusChangedAt: row.statusChangedAt, ...connectivityOf(row, new Date()) }
+    },
+  )
+
+  app.get(
+    '/:id/latest',
     {
       schema: {
         tags: ['devices'],
@@ -105,7 +118,7 @@ const devices: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   )
 
   app.get(
-    '/api/v1/devices/:id/readings',
+    '/:id/readings',
     {
       schema: {
         tags: ['devices'],

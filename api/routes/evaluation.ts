@@ -6,10 +6,14 @@ import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../evaluation/score.ts'
-import { requireRole } from '../plugins/auth.ts'
-import { errorResponses, requestTime, timestamp } from '../schemas.ts'
+import { mustSeeCompanyRecord, requireRole } from '../access.ts'
+import { duration, errorResponses, keyParams, requestTime, TIME_MIN, timestamp } from '../schemas.ts'
+
+const TIME_MIN_MS = Date.parse(TIME_MIN)
 
 const DAY_MS = 86_400_000
+/** Most periods one history request scores (each is one figures query). */
+const MAX_HISTORY = 24
 const share = z.number().nullable()
 const PERCENTILES = 'Percentiles by linear interpolation (PostgreSQL percentile_cont: the value at position p × (n − 1) of the sorted times, between its two neighbours); null without data.'
 const figures = z.object({
@@ -145,9 +149,10 @@ export function csvField(v: string | number | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
-const evaluation: FastifyPluginAsyncZod<{ db: Db; weights: Weights }> = async (app, { db, weights }) => {
+const evaluation: FastifyPluginAsyncZod = async (app) => {
+  const { db, settings: { weights } } = app.deps
   app.get(
-    '/api/v1/evaluation/ranking',
+    '/ranking',
     {
       schema: {
         tags: ['evaluation'],
@@ -168,7 +173,52 @@ const evaluation: FastifyPluginAsyncZod<{ db: Db; weights: Weights }> = async (a
   )
 
   app.get(
-    '/api/v1/evaluation/ranking.csv',
+    '/history',
+    {
+      schema: {
+        tags: ['evaluation'],
+        summary: 'Scores and ranks of every company over the last periods, oldest first (the ranking board\'s chart, in one request)',
+        description: `Consecutive periods of length \`period\` ending at \`to\`; each is scored as GET /api/v1/evaluation/ranking scores it. At most ${MAX_HISTORY} periods.`,
+        querystring: z.object({
+          periods: z.coerce.number().int().min(1).max(MAX_HISTORY).default(6),
+          period: duration.default(30 * DAY_MS).describe('Length of each period, e.g. 7d or 30d (default 30d)'),
+          to: requestTime.optional().describe('End of the newest period; default now'),
+        }),
+        response: {
+          200: z.object({
+            periodMs: z.number().int(),
+            periods: z.array(
+              z.object({
+                from: timestamp,
+                to: timestamp,
+                items: z.array(z.object({ companyId: z.string(), name: z.string(), score: z.number().nullable(), rank: z.number().int().nullable(), alerts: z.number().int() })),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const q = req.query
+      const to = (q.to ?? new Date()).getTime()
+      if (to - q.periods * q.period < TIME_MIN_MS) throw new AppError('validation_failed', 'querystring: the periods reach before 1970; ask for fewer or shorter periods')
+      const now = new Date()
+      const ends = Array.from({ length: q.periods }, (_, i) => to - (q.periods - 1 - i) * q.period)
+      const periods = await Promise.all(
+        ends.map(async (end) => {
+          const from = new Date(end - q.period)
+          const rows = rank((await companyFigures(db, from, new Date(end), now)).map((f) => ({ companyId: f.companyId, name: f.name, alerts: f.alerts, score: score(f, weights) })))
+          return { from, to: new Date(end), items: rows }
+        }),
+      )
+      return { periodMs: q.period, periods }
+    },
+  )
+
+  app.get(
+    '/ranking.csv',
     {
       schema: {
         tags: ['evaluation'],
@@ -193,12 +243,12 @@ const evaluation: FastifyPluginAsyncZod<{ db: Db; weights: Weights }> = async (a
   )
 
   app.get(
-    '/api/v1/evaluation/companies/:id',
+    '/companies/:id',
     {
       schema: {
         tags: ['evaluation'],
         summary: "One company's figures for a period, per community, and its slowest alerts",
-        params: z.object({ id: z.string() }),
+        params: keyParams,
         querystring: period,
         response: {
           200: z.object({
@@ -225,8 +275,8 @@ const evaluation: FastifyPluginAsyncZod<{ db: Db; weights: Weights }> = async (a
     },
     async (req) => {
       const p = requireRole(req, 'admin', 'operator', 'crew')
+      mustSeeCompanyRecord(p, {}, req.params.id)
       const notFound = new AppError('not_found', `No company "${req.params.id}"`)
-      if (p.role === 'crew' && p.companyId !== req.params.id) throw notFound
       const { from, to, previousFrom } = resolvePeriod(req.query)
       const row = (await ranking(db, from, to, previousFrom, weights)).find((r) => r.companyId === req.params.id)
       if (!row) throw notFound

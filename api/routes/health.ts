@@ -3,7 +3,6 @@
 // /health and /ready answer the same checks; /ready is the name orchestrators probe for.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { AppDeps } from '../app.ts'
 
 const healthBody = z.object({
   status: z.enum(['ok', 'degraded']),
@@ -14,7 +13,8 @@ const healthBody = z.object({
   problems: z.array(z.string()).describe('Why the status is degraded; empty when ok'),
 })
 
-const health: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+const health: FastifyPluginAsyncZod = async (app) => {
+  const deps = app.deps
   const started = Date.now()
   for (const [url, summary] of [
     ['/health', 'Service health'],

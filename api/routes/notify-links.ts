@@ -6,10 +6,10 @@
 // credential, no bearer token is involved.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { notifyOf } from '../plugins/deps.ts'
 import { AppError } from '../../core/errors.ts'
 import { getAlert, type Alert } from '../../core/repos/alerts.ts'
 import { linkTarget, useLink, type LinkTarget } from '../../core/repos/notify-deliveries.ts'
-import type { NotifyContext } from '../../notify/notifications.ts'
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -21,7 +21,8 @@ function page(title: string, body: string): string {
 const tokenParams = z.object({ token: z.string().max(40) })
 const CONSOLE = (alertId: number) => `/console/#/alerts/${alertId}`
 
-const notifyLinks: FastifyPluginAsyncZod<{ notify: NotifyContext }> = async (app, { notify: ctx }) => {
+const notifyLinks: FastifyPluginAsyncZod = async (app) => {
+  const ctx = notifyOf(app)
   const db = ctx.alerts.db
   const clock = ctx.clock
 

@@ -2,6 +2,7 @@
 // policies per severity (the office's and a company's own), and the delivery log of an alert.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { notifyOf } from '../plugins/deps.ts'
 import { AppError } from '../../core/errors.ts'
 import { getAlert, SEVERITIES } from '../../core/repos/alerts.ts'
 import {
@@ -19,7 +20,6 @@ import {
 import { getCompany } from '../../core/repos/registry.ts'
 import { getUser } from '../../core/repos/tokens.ts'
 import { CHANNEL_KINDS } from '../../notify/channel.ts'
-import type { NotifyContext } from '../../notify/notifications.ts'
 import { policyFor } from '../../notify/outbox.ts'
 import { parsePolicy, policySchema } from '../../notify/policy.ts'
 import { maskAddress } from '../../notify/mask.ts'
@@ -27,12 +27,9 @@ import { parseJson } from '../../notify/channels/http.ts'
 import { subscriptionSchema } from '../../notify/channels/webpush.ts'
 import { createChannel } from '../../notify/setup.ts'
 import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
-import type { AlertService } from '../alerts/service.ts'
-import { mustManage, mustRead } from '../notify-access.ts'
-import { DENY_ALL_SPECIAL, literalDenial, type DestinationPolicy } from '../webhooks/destination.ts'
-import { principalOf, requireRole } from '../plugins/auth.ts'
-import { errorResponses, limitParam, timestamp } from '../schemas.ts'
-import { visible } from './alerts.ts'
+import { mustManage, mustRead, mustSeeAlert, principalOf, requireRole } from '../access.ts'
+import { literalDenial, type DestinationPolicy } from '../webhooks/destination.ts'
+import { errorResponses, limitParam, serialParams, timestamp } from '../schemas.ts'
 
 const channelSchema = z.object({
   id: z.string(),
@@ -69,14 +66,12 @@ function checkSubscription(address: string, destinations: DestinationPolicy): vo
   if (denied !== undefined) throw new AppError('destination_denied', `body.address: the subscription endpoint's address is ${denied}; push endpoints may only be public addresses unless WEBHOOK_ALLOW_DESTINATIONS allows it`)
 }
 
-const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyContext; destinations?: DestinationPolicy | undefined }> = async (
-  app,
-  { service, notify: ctx, destinations = DENY_ALL_SPECIAL },
-) => {
-  const db = service.db
+const notify: FastifyPluginAsyncZod = async (app) => {
+  const { db, settings: { webhookDestinations: destinations } } = app.deps
+  const ctx = notifyOf(app)
 
   app.post(
-    '/api/v1/notify/channels',
+    '/notify/channels',
     {
       schema: {
         tags: ['notifications'],
@@ -100,7 +95,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   )
 
   app.get(
-    '/api/v1/notify/channels',
+    '/notify/channels',
     {
       schema: {
         tags: ['notifications'],
@@ -122,7 +117,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   const channelParams = z.object({ id: z.uuid() })
 
   app.patch(
-    '/api/v1/notify/channels/:id',
+    '/notify/channels/:id',
     { schema: { tags: ['notifications'], summary: 'Enable or disable a channel', params: channelParams, body: z.object({ enabled: z.boolean() }), response: { 200: channelSchema, ...errorResponses } } },
     async (req) => {
       const existing = await getChannel(db, req.params.id)
@@ -135,7 +130,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   )
 
   app.delete(
-    '/api/v1/notify/channels/:id',
+    '/notify/channels/:id',
     { schema: { tags: ['notifications'], summary: 'Remove a channel (its queued deliveries go with it)', params: channelParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       const existing = await getChannel(db, req.params.id)
@@ -159,7 +154,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   const contactView = (c: z.infer<typeof contactSchema>) => ({ ...c, address: c.kind === 'phone' ? maskAddress(c.address) : c.address })
 
   app.get(
-    '/api/v1/users/:userId/contact-points',
+    '/users/:userId/contact-points',
     { schema: { tags: ['notifications'], summary: "A person's contact points in order of preference (phone numbers masked)", params: userParams, response: { 200: z.object({ items: z.array(contactSchema) }), ...errorResponses } } },
     async (req) => {
       await mayEditContacts(req, req.params.userId)
@@ -168,7 +163,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   )
 
   app.post(
-    '/api/v1/users/:userId/contact-points',
+    '/users/:userId/contact-points',
     {
       schema: {
         tags: ['notifications'],
@@ -198,7 +193,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   )
 
   app.delete(
-    '/api/v1/users/:userId/contact-points/:id',
+    '/users/:userId/contact-points/:id',
     { schema: { tags: ['notifications'], summary: 'Remove a contact point', params: userParams.extend({ id: z.coerce.number().int().positive() }), response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await mayEditContacts(req, req.params.userId)
@@ -228,7 +223,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   }
 
   app.get(
-    '/api/v1/notify/policies',
+    '/notify/policies',
     {
       schema: {
         tags: ['notifications'],
@@ -252,7 +247,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   const severityParams = z.object({ severity: z.enum(SEVERITIES) })
 
   app.put(
-    '/api/v1/notify/policies/:severity',
+    '/notify/policies/:severity',
     {
       schema: {
         tags: ['notifications'],
@@ -280,7 +275,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   )
 
   app.delete(
-    '/api/v1/notify/policies/:severity',
+    '/notify/policies/:severity',
     {
       schema: {
         tags: ['notifications'],
@@ -300,12 +295,12 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
   // ---- The delivery log of an alert ----
 
   app.get(
-    '/api/v1/alerts/:id/deliveries',
+    '/alerts/:id/deliveries',
     {
       schema: {
         tags: ['alerts'],
         summary: 'Who was paged for this alert, over which channel, and how each attempt went (phone numbers masked)',
-        params: z.object({ id: z.coerce.number().int().positive() }),
+        params: serialParams,
         querystring: z.object({ limit: limitParam }),
         response: { 200: z.object({ items: z.array(deliverySchema) }), ...errorResponses },
       },
@@ -313,7 +308,7 @@ const notify: FastifyPluginAsyncZod<{ service: AlertService; notify: NotifyConte
     async (req) => {
       const p = principalOf(req)
       if (!seesDeliveries(p)) throw new AppError('forbidden', 'The delivery log is for the office and the crews')
-      visible(p, await getAlert(db, req.params.id), req.params.id)
+      mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
       return { items: await deliveryLog(db, req.params.id, req.query.limit, ctx.timezone) }
     },
   )

@@ -2,7 +2,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { idSchema } from '../../core/contract.ts'
-import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import {
   assignCommunity,
@@ -16,9 +15,8 @@ import {
   updateCommunity,
   updateCompany,
 } from '../../core/repos/registry.ts'
-import type { Principal } from '../../core/repos/tokens.ts'
-import { companyScope, principalOf, requireRole } from '../plugins/auth.ts'
-import { errorBody, errorResponses, timestamp } from '../schemas.ts'
+import { companyScope, mustSeeCommunity, mustSeeCompanyRecord, principalOf, requireRole } from '../access.ts'
+import { errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
 
 const company = z.object({ id: z.string(), name: z.string(), contact: z.string().nullable(), createdAt: timestamp })
 const community = z.object({
@@ -52,20 +50,12 @@ const communityFields = {
   lon: z.number().min(-180, 'lon must be between -180 and 180').max(180, 'lon must be between -180 and 180').nullable().optional(),
 }
 
-/** Who may see a community: the office, a crew of the company looking after it, a resident of it. */
-function mustSeeCommunity<C extends { id: string; companyId: string | null }>(p: Principal, c: C | undefined, id: string): C {
-  const notFound = new AppError('not_found', `No community "${id}"`)
-  if (!c) throw notFound
-  if (p.role === 'service') throw new AppError('forbidden', 'Services do not read the registry')
-  if ((p.role === 'crew' && c.companyId !== p.companyId) || (p.role === 'resident' && c.id !== p.communityId)) throw notFound
-  return c
-}
-
-const registry: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+const registry: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app.deps
   // ---- Companies ------------------------------------------------------------------------------
 
   app.get(
-    '/api/v1/companies',
+    '/companies',
     { schema: { tags: ['registry'], summary: 'Property companies', response: { 200: z.object({ items: z.array(company) }), ...errorResponses } } },
     async (req) => {
       const p = requireRole(req, 'admin', 'operator', 'crew')
@@ -74,18 +64,16 @@ const registry: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.get(
-    '/api/v1/companies/:id',
-    { schema: { tags: ['registry'], summary: 'One property company', params: z.object({ id: z.string() }), response: { 200: company, ...errorResponses } } },
+    '/companies/:id',
+    { schema: { tags: ['registry'], summary: 'One property company', params: keyParams, response: { 200: company, ...errorResponses } } },
     async (req) => {
       const p = requireRole(req, 'admin', 'operator', 'crew')
-      const c = await getCompany(db, req.params.id)
-      if (!c || (p.role === 'crew' && p.companyId !== c.id)) throw new AppError('not_found', `No company "${req.params.id}"`)
-      return c
+      return mustSeeCompanyRecord(p, await getCompany(db, req.params.id), req.params.id)
     },
   )
 
   app.post(
-    '/api/v1/companies',
+    '/companies',
     {
       schema: {
         tags: ['registry'],
@@ -102,12 +90,12 @@ const registry: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.patch(
-    '/api/v1/companies/:id',
+    '/companies/:id',
     {
       schema: {
         tags: ['registry'],
         summary: 'Change a property company',
-        params: z.object({ id: z.string() }),
+        params: keyParams,
         body: z.object({ name: text(120).optional(), contact: text(200).nullable().optional() }),
         response: { 200: company, ...errorResponses },
       },
@@ -123,7 +111,7 @@ const registry: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   // ---- Communities ----------------------------------------------------------------------------
 
   app.get(
-    '/api/v1/communities',
+    '/communities',
     {
       schema: {
         tags: ['registry'],
@@ -142,13 +130,13 @@ const registry: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.get(
-    '/api/v1/communities/:id',
-    { schema: { tags: ['registry'], summary: 'One community', params: z.object({ id: z.string() }), response: { 200: community, ...errorResponses } } },
+    '/communities/:id',
+    { schema: { tags: ['registry'], summary: 'One community', params: keyParams, response: { 200: community, ...errorResponses } } },
     async (req) => mustSeeCommunity(principalOf(req), await getCommunity(db, req.params.id), req.params.id),
   )
 
   app.post(
-    '/api/v1/communities',
+    '/communities',
     {
       schema: {
         tags: ['registry'],
@@ -171,12 +159,12 @@ const registry: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.patch(
-    '/api/v1/communities/:id',
+    '/communities/:id',
     {
       schema: {
         tags: ['registry'],
         summary: 'Change a community (its company changes through /assignment)',
-        params: z.object({ id: z.string() }),
+        params: keyParams,
         body: z.object({ ...communityFields, name: communityFields.name.optional() }),
         response: { 200: community, ...errorResponses },
       },
@@ -190,12 +178,12 @@ const registry: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.post(
-    '/api/v1/communities/:id/assignment',
+    '/communities/:id/assignment',
     {
       schema: {
         tags: ['registry'],
         summary: 'Hand the community to a property company from now on (past alerts stay with their company)',
-        params: z.object({ id: z.string() }),
+        params: keyParams,
         body: z.object({ companyId: z.string().min(1), note: text(500).optional() }),
         response: { 200: assignment, ...errorResponses },
       },
@@ -211,9 +199,9 @@ const registry: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.get(
-    '/api/v1/communities/:id/assignments',
+    '/communities/:id/assignments',
     {
-      schema: { tags: ['registry'], summary: 'Which company looked after the community when', params: z.object({ id: z.string() }), response: { 200: z.object({ items: z.array(assignment) }), ...errorResponses } },
+      schema: { tags: ['registry'], summary: 'Which company looked after the community when', params: keyParams, response: { 200: z.object({ items: z.array(assignment) }), ...errorResponses } },
     },
     async (req) => {
       const p = requireRole(req, 'admin', 'operator', 'crew')

@@ -8,10 +8,8 @@ import { getAlert } from '../../core/repos/alerts.ts'
 import { insertFeedback, listFeedback, rateAlert } from '../../core/repos/feedback.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { alertSchema } from '../alerts/schemas.ts'
-import type { AlertService } from '../alerts/service.ts'
-import { companyScope, requireRole } from '../plugins/auth.ts'
-import { errorBody, errorResponses, limitParam, timestamp } from '../schemas.ts'
-import { visible } from './alerts.ts'
+import { companyScope, mustSeeAlert, mustSpeakFor, requireRole } from '../access.ts'
+import { errorBody, errorResponses, keyParams, limitParam, serialParams, timestamp } from '../schemas.ts'
 
 const feedback = z.object({
   id: z.number().int(),
@@ -25,30 +23,29 @@ const feedback = z.object({
 const rating = z.number().int().min(1, 'rating must be 1 to 5').max(5, 'rating must be 1 to 5')
 const comment = z.string().trim().min(1).max(2000)
 
-const residents: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, { service }) => {
-  const db = service.db
+const residents: FastifyPluginAsyncZod = async (app) => {
+  const { alerts: service, db } = app.deps
 
   app.post(
-    '/api/v1/communities/:id/feedback',
+    '/communities/:id/feedback',
     {
       schema: {
         tags: ['residents'],
         summary: "Rate the property service in a community (1–5); residents rate their own community",
-        params: z.object({ id: z.string() }),
+        params: keyParams,
         body: z.object({ rating, comment: comment.optional() }),
         response: { 201: feedback, ...errorResponses },
       },
     },
     async (req, reply) => {
       const p = requireRole(req, 'admin', 'operator', 'resident')
-      const c = await getCommunity(db, req.params.id)
-      if (!c || (p.role === 'resident' && c.id !== p.communityId)) throw new AppError('not_found', `No community "${req.params.id}"`)
+      const c = mustSpeakFor(p, await getCommunity(db, req.params.id), req.params.id)
       return reply.code(201).send(await insertFeedback(db, { communityId: c.id, rating: req.body.rating, comment: req.body.comment ?? null, author: p.name }))
     },
   )
 
   app.get(
-    '/api/v1/feedback',
+    '/feedback',
     {
       schema: {
         tags: ['residents'],
@@ -67,7 +64,7 @@ const residents: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, 
   )
 
   app.post(
-    '/api/v1/hazards',
+    '/hazards',
     {
       schema: {
         tags: ['residents'],
@@ -87,8 +84,7 @@ const residents: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, 
       const b = req.body
       const communityId = p.role === 'resident' ? (b.communityId ?? p.communityId ?? '') : b.communityId
       if (!communityId) throw new AppError('validation_failed', 'body.communityId: which community is the hazard in?')
-      const c = await getCommunity(db, communityId)
-      if (!c || (p.role === 'resident' && c.id !== p.communityId)) throw new AppError('not_found', `No community "${communityId}"`)
+      const c = mustSpeakFor(p, await getCommunity(db, communityId), communityId)
       const { alert } = await service.report(
         {
           // Each report is its own alert: residents' reports are not repeats of one another.
@@ -112,12 +108,12 @@ const residents: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, 
   )
 
   app.post(
-    '/api/v1/alerts/:id/rating',
+    '/alerts/:id/rating',
     {
       schema: {
         tags: ['residents'],
         summary: 'Rate how a resolved alert was handled (the resident or operator who confirmed it); counts towards satisfaction',
-        params: z.object({ id: z.coerce.number().int().positive() }),
+        params: serialParams,
         body: z.object({ rating, comment: comment.optional() }),
         response: {
           201: z.object({ alertId: z.number().int(), rating: z.number().int(), comment: z.string().nullable(), ratedBy: z.string(), createdAt: timestamp }),
@@ -128,7 +124,7 @@ const residents: FastifyPluginAsyncZod<{ service: AlertService }> = async (app, 
     },
     async (req, reply) => {
       const p = requireRole(req, 'admin', 'operator', 'resident')
-      const alert = visible(p, await getAlert(db, req.params.id), req.params.id)
+      const alert = mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
       if (alert.state !== 'resolved') throw new AppError('invalid_transition', `Alert ${alert.id} is ${alert.state.replace('_', ' ')}; rate it once it is resolved`)
       return reply.code(201).send(await rateAlert(db, { alertId: alert.id, rating: req.body.rating, comment: req.body.comment ?? null, ratedBy: p.name }))
     },

@@ -2,14 +2,12 @@
 // schedule, who is on call now or at a time, swaps and covers, and the shift hand-over register.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { getRota, insertHandover, insertOverride, deleteOverride, listHandovers, listRotas, overridesBetween, upsertRota, type Rota } from '../../core/repos/notify-setup.ts'
 import { getUser } from '../../core/repos/tokens.ts'
 import { ROTA_ROLES } from '../../notify/policy.ts'
 import { isTimezone, onCallAt } from '../../notify/rota.ts'
-import { mustManage, mustRead } from '../notify-access.ts'
-import { principalOf } from '../plugins/auth.ts'
+import { mustManage, mustRead, principalOf } from '../access.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
 
 const rotaSchema = z.object({
@@ -40,7 +38,9 @@ const idParams = z.object({ id: z.string().min(1).max(100) })
 /** The longest an override may run: a rota is weekly, a longer change belongs in the schedule. */
 const MAX_OVERRIDE_MS = 31 * 86_400_000
 
-const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app, { db, clock = () => new Date() }) => {
+const rotas: FastifyPluginAsyncZod = async (app) => {
+  const { db, notify } = app.deps
+  const clock = notify?.clock ?? (() => new Date())
   async function rotaFor(id: string, read: boolean, p: ReturnType<typeof principalOf>): Promise<Rota> {
     const rota = await getRota(db, id)
     if (!rota) throw new AppError('not_found', `No rota ${id}`)
@@ -50,7 +50,7 @@ const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app,
   }
 
   app.put(
-    '/api/v1/rotas/:id',
+    '/:id',
     {
       schema: {
         tags: ['on-call'],
@@ -88,7 +88,7 @@ const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app,
   )
 
   app.get(
-    '/api/v1/rotas',
+    '',
     { schema: { tags: ['on-call'], summary: 'Rotas you may see', response: { 200: z.object({ items: z.array(rotaSchema) }), ...errorResponses } } },
     async (req) => {
       const p = principalOf(req)
@@ -99,7 +99,7 @@ const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app,
   )
 
   app.get(
-    '/api/v1/rotas/:id/on-call',
+    '/:id/on-call',
     {
       schema: {
         tags: ['on-call'],
@@ -119,7 +119,7 @@ const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app,
   )
 
   app.post(
-    '/api/v1/rotas/:id/overrides',
+    '/:id/overrides',
     {
       schema: {
         tags: ['on-call'],
@@ -142,7 +142,7 @@ const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app,
   )
 
   app.get(
-    '/api/v1/rotas/:id/overrides',
+    '/:id/overrides',
     {
       schema: {
         tags: ['on-call'],
@@ -160,7 +160,7 @@ const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app,
   )
 
   app.delete(
-    '/api/v1/rotas/:id/overrides/:overrideId',
+    '/:id/overrides/:overrideId',
     { schema: { tags: ['on-call'], summary: 'Withdraw an override', params: idParams.extend({ overrideId: z.coerce.number().int().positive() }), response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       const rota = await rotaFor(req.params.id, false, principalOf(req))
@@ -172,7 +172,7 @@ const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app,
   const handoverSchema = z.object({ id: z.number().int(), rotaId: z.string(), at: timestamp, author: z.string(), note: z.string() })
 
   app.post(
-    '/api/v1/rotas/:id/handovers',
+    '/:id/handovers',
     {
       schema: {
         tags: ['on-call'],
@@ -192,7 +192,7 @@ const rotas: FastifyPluginAsyncZod<{ db: Db; clock?: () => Date }> = async (app,
   )
 
   app.get(
-    '/api/v1/rotas/:id/handovers',
+    '/:id/handovers',
     {
       schema: { tags: ['on-call'], summary: 'The hand-over register, newest first', params: idParams, querystring: z.object({ limit: limitParam }), response: { 200: z.object({ items: z.array(handoverSchema) }), ...errorResponses } },
     },

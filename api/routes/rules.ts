@@ -7,7 +7,7 @@ import { AppError } from '../../core/errors.ts'
 import { getDevice } from '../../core/repos/devices.ts'
 import { deleteRule, getRule, listRules, ruleRow, upsertRule, type StoredRule } from '../../core/repos/rules.ts'
 import { describeIssues, ruleDefinitionSchema, ruleProblems, type RuleDefinition } from '../../rules/definitions.ts'
-import { companyScope, requireRole } from '../plugins/auth.ts'
+import { companyScope, requireRole } from '../access.ts'
 import { errorResponses, timestamp } from '../schemas.ts'
 
 const ruleResponse = z.object({
@@ -33,9 +33,10 @@ async function validate(db: Db, input: unknown): Promise<RuleDefinition> {
   return rule
 }
 
-const rules: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+const rules: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app.deps
   app.get(
-    '/api/v1/rules',
+    '',
     { schema: { tags: ['rules'], summary: 'All rules', response: { 200: z.object({ items: z.array(ruleResponse) }), ...errorResponses } } },
     async (req) => {
       // A crew member sees the district-wide rules and their own company's, not another's.
@@ -52,7 +53,7 @@ const rules: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   }
 
   app.get(
-    '/api/v1/rules/:id',
+    '/:id',
     { schema: { tags: ['rules'], summary: 'One rule', params: idParams, response: { 200: ruleResponse, ...errorResponses } } },
     async (req) => {
       return mustGet(req.params.id, companyScope(requireRole(req, 'admin', 'operator', 'crew', 'service')))
@@ -60,7 +61,7 @@ const rules: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.post(
-    '/api/v1/rules',
+    '',
     {
       schema: {
         tags: ['rules'],
@@ -80,7 +81,7 @@ const rules: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.put(
-    '/api/v1/rules/:id',
+    '/:id',
     {
       schema: {
         tags: ['rules'],
@@ -99,7 +100,7 @@ const rules: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.delete(
-    '/api/v1/rules/:id',
+    '/:id',
     {
       schema: {
         tags: ['rules'],

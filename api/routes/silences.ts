@@ -1,11 +1,10 @@
 // Maintenance windows: alerts raised inside one are recorded but silenced (no notifications).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { endSilence, insertSilence, listSilences } from '../../core/repos/silences.ts'
-import { requireRole } from '../plugins/auth.ts'
-import { duration, errorResponses, timestamp } from '../schemas.ts'
+import { requireRole } from '../access.ts'
+import { duration, errorResponses, serialParams, timestamp } from '../schemas.ts'
 
 const silence = z.object({
   id: z.number().int(),
@@ -18,9 +17,10 @@ const silence = z.object({
   createdBy: z.string(),
 })
 
-const silences: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+const silences: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app.deps
   app.post(
-    '/api/v1/silences',
+    '',
     {
       schema: {
         tags: ['alerts'],
@@ -52,7 +52,7 @@ const silences: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.get(
-    '/api/v1/silences',
+    '',
     {
       schema: {
         tags: ['alerts'],
@@ -69,12 +69,12 @@ const silences: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.delete(
-    '/api/v1/silences/:id',
+    '/:id',
     {
       schema: {
         tags: ['alerts'],
         summary: 'End a maintenance window now',
-        params: z.object({ id: z.coerce.number().int().positive() }),
+        params: serialParams,
         response: { 200: silence, ...errorResponses },
       },
     },

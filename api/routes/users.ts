@@ -6,8 +6,8 @@ import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { getCommunity, getCompany } from '../../core/repos/registry.ts'
 import { ROLES, findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, type Role } from '../../core/repos/tokens.ts'
-import { principalOf, requireRole } from '../plugins/auth.ts'
-import { duration, errorBody, errorResponses, timestamp } from '../schemas.ts'
+import { principalOf, requireRole } from '../access.ts'
+import { duration, errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
 
 const user = z.object({
   id: z.string(),
@@ -38,7 +38,8 @@ async function checkBinding(db: Db, role: Role, companyId: string | undefined, c
   if (communityId && !(await getCommunity(db, communityId))) throw new AppError('validation_failed', `body.communityId: no community "${communityId}"`)
 }
 
-const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+const users: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app.deps
   const mustGetUser = async (id: string) => {
     const u = await getUser(db, id)
     if (!u) throw new AppError('not_found', `No user ${id}`)
@@ -46,7 +47,7 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   }
 
   app.get(
-    '/api/v1/me',
+    '/me',
     { schema: { tags: ['users'], summary: 'Who the token belongs to', response: { 200: user.extend({ tokenId: z.string() }), ...errorResponses } } },
     async (req) => {
       const p = principalOf(req)
@@ -57,7 +58,7 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.get(
-    '/api/v1/users',
+    '/users',
     { schema: { tags: ['users'], summary: 'All users', response: { 200: z.object({ items: z.array(user) }), ...errorResponses } } },
     async (req) => {
       requireRole(req, 'admin')
@@ -66,7 +67,7 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.post(
-    '/api/v1/users',
+    '/users',
     {
       schema: {
         tags: ['users'],
@@ -94,10 +95,10 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
     },
   )
 
-  const userParams = z.object({ id: z.string() })
+  const userParams = keyParams
 
   app.get(
-    '/api/v1/users/:id/tokens',
+    '/users/:id/tokens',
     { schema: { tags: ['users'], summary: "A user's tokens (never the tokens themselves)", params: userParams, response: { 200: z.object({ items: z.array(tokenInfo) }), ...errorResponses } } },
     async (req) => {
       requireRole(req, 'admin')
@@ -106,7 +107,7 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.post(
-    '/api/v1/users/:id/tokens',
+    '/users/:id/tokens',
     { schema: { tags: ['users'], summary: 'Issue another token for a user (shown once)', params: userParams, body: tokenBody, response: { 201: issued, ...errorResponses } } },
     async (req, reply) => {
       requireRole(req, 'admin')
@@ -117,12 +118,12 @@ const users: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   )
 
   app.delete(
-    '/api/v1/tokens/:id',
+    '/tokens/:id',
     {
       schema: {
         tags: ['users'],
         summary: 'Revoke a token (an admin any, everyone their own); it stops working at once',
-        params: z.object({ id: z.string() }),
+        params: keyParams,
         response: { 204: z.null(), ...errorResponses },
       },
     },

@@ -2,13 +2,12 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { ALERT_EVENT_TYPES, SEVERITIES } from '../../core/repos/alerts.ts'
 import { deleteWebhook, getWebhook, insertWebhook, listDeliveries, listWebhooks } from '../../core/repos/webhooks.ts'
 import { generateSecret } from '../../core/secrets.ts'
-import { requireRole } from '../plugins/auth.ts'
-import { DENY_ALL_SPECIAL, literalDenial, type DestinationPolicy } from '../webhooks/destination.ts'
+import { requireRole } from '../access.ts'
+import { literalDenial } from '../webhooks/destination.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
 
 
@@ -23,9 +22,10 @@ const webhook = z.object({
   createdAt: timestamp,
 })
 
-const webhooks: FastifyPluginAsyncZod<{ db: Db; destinations?: DestinationPolicy | undefined }> = async (app, { db, destinations = DENY_ALL_SPECIAL }) => {
+const webhooks: FastifyPluginAsyncZod = async (app) => {
+  const { db, settings: { webhookDestinations: destinations } } = app.deps
   app.post(
-    '/api/v1/webhooks',
+    '',
     {
       schema: {
         tags: ['notifications'],
@@ -65,7 +65,7 @@ const webhooks: FastifyPluginAsyncZod<{ db: Db; destinations?: DestinationPolicy
   )
 
   app.get(
-    '/api/v1/webhooks',
+    '',
     { schema: { tags: ['notifications'], summary: 'Registered webhooks', response: { 200: z.object({ items: z.array(webhook) }), ...errorResponses } } },
     async (req) => {
       requireRole(req, 'admin', 'operator')
@@ -76,7 +76,7 @@ const webhooks: FastifyPluginAsyncZod<{ db: Db; destinations?: DestinationPolicy
   const idParams = z.object({ id: z.uuid() })
 
   app.get(
-    '/api/v1/webhooks/:id/deliveries',
+    '/:id/deliveries',
     {
       schema: {
         tags: ['notifications'],
@@ -112,7 +112,7 @@ const webhooks: FastifyPluginAsyncZod<{ db: Db; destinations?: DestinationPolicy
   )
 
   app.delete(
-    '/api/v1/webhooks/:id',
+    '/:id',
     { schema: { tags: ['notifications'], summary: 'Remove a webhook', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       requireRole(req, 'admin', 'operator')

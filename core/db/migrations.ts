@@ -486,5 +486,26 @@ ALTER TABLE escalation_policies DROP CONSTRAINT escalation_policies_pkey;
 CREATE UNIQUE INDEX escalation_policies_owner_idx ON escalation_policies (COALESCE(company_id, ''), severity);
 `,
   },
+  {
+    version: 8,
+    name: 'alerts: photos',
+    sql: `
+-- Photos attached to an alert: a crew's proof of the repair, a resident's picture of the hazard
+-- (api/routes/photos.ts). In the database, not on a local disk, so every API process behind a load
+-- balancer serves every photo and a backup of the database holds them; each is at most
+-- PHOTO_MAX_BYTES (5 MB by default) and an alert has at most PHOTOS_PER_ALERT of them. They go
+-- with their alert.
+CREATE TABLE alert_photos (
+  id            bigserial PRIMARY KEY,
+  alert_id      bigint NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  content_type  text NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png', 'image/webp')),
+  size          integer NOT NULL,
+  bytes         bytea NOT NULL,
+  uploaded_by   text NOT NULL,
+  uploaded_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX alert_photos_alert_idx ON alert_photos (alert_id, id);
+`,
+  },
 ]
 

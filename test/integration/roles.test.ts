@@ -18,6 +18,7 @@ import { upsertRule } from '../../core/repos/rules.ts'
 import { insertUser, issueToken, type Role } from '../../core/repos/tokens.ts'
 import { createChannel } from '../../notify/setup.ts'
 import { apiFor } from '../helpers/api.ts'
+import { tinyPng } from '../helpers/images.ts'
 
 type Side = 'own' | 'other'
 interface Req {
@@ -63,6 +64,10 @@ async function freshAlert(side: Side, resolved = false): Promise<number> {
   return alert.id
 }
 
+async function freshPhoto(side: Side): Promise<{ alertId: number; id: number }> {
+  return alerts.attachPhoto(await freshAlert(side), 'fixture', { contentType: 'image/png', bytes: tinyPng() }, 10)
+}
+
 async function freshDevice(side: Side): Promise<string> {
   const id = next(side === 'own' ? 'dev-a' : 'dev-b')
   await provisionDevices(db, [{ id, kind: 'manhole', communityId: side === 'own' ? 'cm-a' : 'cm-b' }])
@@ -77,6 +82,9 @@ const MATRIX: Row[] = [
   // Devices
   { route: 'GET /api/v1/devices', req: (s) => ({ method: 'GET', url: `/api/v1/devices?community=${community(s)}` }), expect: { ...all(200), resident: [403, 403] } },
   { route: 'GET /api/v1/devices/:id', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
+  { route: 'GET /api/v1/devices/:id/status', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}/status` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
+  // The map: the crew member's shows only their company's (no co-b marker in it)
+  { route: 'GET /api/v1/map', req: () => ({ method: 'GET', url: '/api/v1/map' }), expect: { ...office(200), crew: [200, 200] } },
   { route: 'GET /api/v1/devices/:id/latest', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}/latest` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   { route: 'GET /api/v1/devices/:id/readings', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}/readings?metric=speed_mps` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   { route: 'POST /api/v1/devices', req: (s) => ({ method: 'POST', url: '/api/v1/devices', body: { id: next('new'), kind: 'elevator', communityId: community(s) } }), expect: office(201) },
@@ -88,6 +96,17 @@ const MATRIX: Row[] = [
   { route: 'POST /api/v1/alerts', req: (s) => ({ method: 'POST', url: '/api/v1/alerts', body: { ruleId: next('report'), deviceId: device(s), condition: 'active', source: 'node-red', severity: 'minor', title: 'x' } }), expect: { ...office(200), service: [200, 200] } },
   { route: 'GET /api/v1/alerts', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts' : '/api/v1/alerts?company=co-b' }), expect: all(200) },
   { route: 'GET /api/v1/alerts/:id', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [200, 404] } },
+  // Photos: residents only of their own report (these fixtures are nobody's report)
+  { route: 'POST /api/v1/alerts/:id/photos', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/photos`, body: tinyPng() }), expect: { ...office(201), crew: [201, 404], resident: [404, 404] } },
+  { route: 'GET /api/v1/alerts/:id/photos', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${(await freshPhoto(s)).alertId}/photos` }), expect: { ...office(200), crew: [200, 404], resident: [404, 404] } },
+  {
+    route: 'GET /api/v1/alerts/:id/photos/:photoId',
+    req: async (s) => {
+      const p = await freshPhoto(s)
+      return { method: 'GET', url: `/api/v1/alerts/${p.alertId}/photos/${p.id}` }
+    },
+    expect: { ...office(200), crew: [200, 404], resident: [404, 404] },
+  },
   ...(['ack', 'en-route', 'arrive', 'start', 'resolve', 'comment'] as const).map(
     (action): Row => ({
       route: `POST /api/v1/alerts/:id/${action}`,
@@ -182,6 +201,7 @@ const MATRIX: Row[] = [
   { route: 'POST /api/v1/hazards', req: (s) => ({ method: 'POST', url: '/api/v1/hazards', body: { communityId: community(s), title: 'Broken railing', location: 'Building 2' } }), expect: { ...office(201), resident: [201, 404] } },
   // Evaluation
   { route: 'GET /api/v1/evaluation/ranking', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking' }), expect: office(200) },
+  { route: 'GET /api/v1/evaluation/history', req: () => ({ method: 'GET', url: '/api/v1/evaluation/history?periods=2' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/ranking.csv', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking.csv' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/companies/:id', req: (s) => ({ method: 'GET', url: `/api/v1/evaluation/companies/${company(s)}` }), expect: { ...office(200), crew: [200, 404] } },
   // Notifications: the crew user is no manager of its company, so it reads its company's setup but changes none of it

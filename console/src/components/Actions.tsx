@@ -1,21 +1,30 @@
 // The lifecycle buttons of one alert with a note; big on a phone. "On my way" and "Arrived on
 // site" are offered until the crew has arrived (each acknowledges an open alert). Resolving asks for a note when
-// `noteToResolve` is set (the crew view), so the history says what was done.
+// `noteToResolve` is set (the crew view), so the history says what was done, and there the crew
+// can add photos from the phone camera: they are uploaded first, then the alert is resolved, so a
+// refused photo (too big, not an image) stops the resolve with the API's message.
 import { useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
 import { act } from '../lib/alerts.ts'
 import { ApiError } from '../lib/api.ts'
+import { uploadPhotos } from '../lib/photos.ts'
 import type { Alert } from '../lib/types.ts'
+import { PhotoInput } from './Photo.tsx'
 
 export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert; noteToResolve?: boolean; onDone?: () => void }) {
   const [note, setNote] = useState('')
   const [error, setError] = useState('')
   const [busy, setBusy] = useState(false)
+  const [photos, setPhotos] = useState<File[]>([])
   const run = async (action: 'ack' | 'en-route' | 'arrive' | 'start' | 'resolve' | 'comment') => {
     if ((action === 'comment' || (action === 'resolve' && noteToResolve)) && !note.trim()) return setError(t('crew.noteNeeded'))
     setBusy(true)
     setError('')
     try {
+      if (action === 'resolve' && photos.length > 0) {
+        await uploadPhotos(alert.id, photos)
+        setPhotos([])
+      }
       await act(alert.id, action, note.trim() || undefined)
       setNote('')
       onDone?.()
@@ -33,6 +42,7 @@ export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert
         <span>{noteToResolve ? t('crew.resolveNote') : t('alert.note')}</span>
         <textarea class="note" rows={2} placeholder={t('alert.noteHint')} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
       </label>
+      {noteToResolve && !resolved && <PhotoInput id={`photos-${alert.id}`} label={t('photo.input')} files={photos} onChange={setPhotos} />}
       <div class="buttons">
         {open && (
           <button type="button" class="primary big" data-action="ack" disabled={busy} onClick={() => void run('ack')}>

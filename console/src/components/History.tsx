@@ -1,16 +1,23 @@
-// An alert's history, oldest first: what happened, when, by whom, with the note.
+// An alert's history, oldest first: what happened, when, by whom, with the note; a photo added
+// (an `attachment` event) shows as a thumbnail that opens full size.
 import { dateTime, t, tMaybe } from '../i18n/index.ts'
+import { photoUrl } from '../lib/photos.ts'
 import type { AlertEvent } from '../lib/types.ts'
+import { PhotoThumb } from './Photo.tsx'
 
-export function History({ events }: { events: AlertEvent[] }) {
+export function History({ alertId, events }: { alertId: number; events: AlertEvent[] }) {
   return (
     <ol id="history" class="history">
-      {events.map((e) => (
-        <li key={e.id} data-type={e.type}>
-          <time>{dateTime(e.at)}</time> <b>{tMaybe(`event.${e.type}`) ?? e.type}</b> <span class="muted">{t('event.by', { actor: e.actor })}</span>
-          {e.note && <q>{e.note}</q>}
-        </li>
-      ))}
+      {events.map((e) => {
+        const photoId = e.type === 'attachment' ? e.data?.photoId : undefined
+        return (
+          <li key={e.id} data-type={e.type}>
+            <time>{dateTime(e.at)}</time> <b>{tMaybe(`event.${e.type}`) ?? e.type}</b> <span class="muted">{t('event.by', { actor: e.actor })}</span>
+            {e.note && <q>{e.note}</q>}
+            {typeof photoId === 'number' && <PhotoThumb url={photoUrl(alertId, photoId)} actor={e.actor} />}
+          </li>
+        )
+      })}
     </ol>
   )
 }

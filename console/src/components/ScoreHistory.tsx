@@ -1,5 +1,5 @@
-// Each company's score over the last periods. The API has no score-history read yet, so this asks
-// the ranking for each of the last PERIODS 30-day windows (a handful of requests) and plots them.
+// Each company's score over the last PERIODS 30-day periods, from one request to the score
+// history (GET /api/v1/evaluation/history), plotted one line per company.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
@@ -7,7 +7,6 @@ import { dateTime, num, t } from '../i18n/index.ts'
 import { api } from '../lib/api.ts'
 
 const PERIODS = 6
-const PERIOD_MS = 30 * 86_400_000
 const COLOURS = ['#0b4f6c', '#c62828', '#2e7d32', '#ef6c00', '#6a1b9a', '#00838f', '#5d4037', '#ad1457']
 
 interface Point {
@@ -19,15 +18,10 @@ export function ScoreHistory({ names }: { names: Map<string, string> }) {
   const box = useRef<HTMLDivElement>(null)
   const [points, setPoints] = useState<Point[] | null>(null)
   useEffect(() => {
-    const now = Date.now()
-    const ends = Array.from({ length: PERIODS }, (_, i) => now - (PERIODS - 1 - i) * PERIOD_MS)
-    void Promise.all(
-      ends.map(async (to) => {
-        const q = new URLSearchParams({ from: new Date(to - PERIOD_MS).toISOString(), to: new Date(to).toISOString() })
-        const r = await api<{ items: { companyId: string; score: number | null }[] }>(`/api/v1/evaluation/ranking?${q.toString()}`)
-        return { to, scores: new Map(r.items.map((x) => [x.companyId, x.score])) }
-      }),
-    ).then(setPoints)
+    const q = new URLSearchParams({ periods: String(PERIODS), period: '30d' })
+    void api<{ periods: { to: string; items: { companyId: string; score: number | null }[] }[] }>(`/api/v1/evaluation/history?${q.toString()}`).then((r) =>
+      setPoints(r.periods.map((p) => ({ to: Date.parse(p.to), scores: new Map(p.items.map((x) => [x.companyId, x.score])) }))),
+    )
   }, [])
   useEffect(() => {
     const el = box.current

@@ -30,6 +30,8 @@ export interface AlertEvent {
   type: string
   actor: string
   note: string | null
+  /** attachment: { photoId }; null for residents except on their own report. */
+  data?: Record<string, unknown> | null
 }
 
 export interface Device {

@@ -47,6 +47,12 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
             <dd>{companyName(a.companyId) || t('common.none')}</dd>
             <dt>{t('col.raised')}</dt>
             <dd>{dateTime(a.raisedAt)}</dd>
+            {a.enRouteAt && (
+              <>
+                <dt>{t('alert.enRouteAt')}</dt>
+                <dd id="en-route-at">{dateTime(a.enRouteAt)}</dd>
+              </>
+            )}
             {a.arrivedAt && (
               <>
                 <dt>{t('alert.arrivedAt')}</dt>
@@ -104,7 +110,7 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
           </dl>
           <Actions alert={a} />
           <h3>{t('alert.history')}</h3>
-          <History events={a.history} />
+          <History alertId={a.id} events={a.history} />
         </>
       )}
     </aside>

@@ -25,6 +25,12 @@ interface Latest {
   value: number
 }
 type DeviceDetail = Device & { status: 'online' | 'offline' | null; statusChangedAt: string | null }
+/** GET /api/v1/devices/:id/status: online/offline from the status message, an offline alert or the newest reading. */
+interface Status {
+  connectivity: 'online' | 'offline' | 'unknown'
+  basis: 'status' | 'alert' | 'readings' | null
+  lastSeenAt: string | null
+}
 
 type Params = NonNullable<Rule['definition']['params']>
 
@@ -93,15 +99,17 @@ function MetricChart({ device, metric, newest, range, periods }: { device: Devic
 
 export function DevicePage({ id }: { id: string }) {
   const [device, setDevice] = useState<DeviceDetail | null>(null)
+  const [conn, setConn] = useState<Status | null>(null)
   const [latest, setLatest] = useState<Latest[]>([])
   const [history, setHistory] = useState<Alert[]>([])
   const [range, setRange] = useState<Range>('24h')
   const [error, setError] = useState('')
   useEffect(() => {
     const path = `/api/v1/devices/${encodeURIComponent(id)}`
-    Promise.all([api<DeviceDetail>(path), api<{ values: Latest[] }>(`${path}/latest`), api<{ items: Alert[] }>(`/api/v1/alerts?device=${encodeURIComponent(id)}&limit=50`)]).then(
-      ([d, l, a]) => {
+    Promise.all([api<DeviceDetail>(path), api<Status>(`${path}/status`), api<{ values: Latest[] }>(`${path}/latest`), api<{ items: Alert[] }>(`/api/v1/alerts?device=${encodeURIComponent(id)}&limit=50`)]).then(
+      ([d, s, l, a]) => {
         setDevice(d)
+        setConn(s)
         setLatest(l.values)
         setHistory(a.items)
       },
@@ -111,15 +119,26 @@ export function DevicePage({ id }: { id: string }) {
   const periods = useMemo(() => history.map((a): [number, number] => [Date.parse(a.raisedAt), Date.parse(a.resolvedAt ?? a.clearedAt ?? new Date().toISOString())]), [history])
   if (error) return <p class="error">{t('common.error', { message: error })}</p>
   if (!device) return <p>{t('common.loading')}</p>
-  const status = device.status === null ? t('device.unknown') : t(`device.${device.status}`)
+  const state = conn?.connectivity ?? device.status ?? 'unknown'
+  const status = t(`device.${state}`)
   return (
     <section class="device">
       <h1 id="device-title">
         {device.name ?? device.id} <span class="muted">· {t(`kind.${device.kind}`)}</span>
       </h1>
       <p>
-        {communityName(device.communityId)} · {t('device.status')}: <b class={`status ${device.status ?? 'unknown'}`}>{status}</b>
-        {device.statusChangedAt && <span class="muted"> ({dateTime(device.statusChangedAt)})</span>}
+        {communityName(device.communityId)} · {t('device.status')}:{' '}
+        <b id="device-status" class={`status ${state}`}>
+          {status}
+        </b>
+        {conn?.basis === 'readings' && <span class="muted small"> {t('device.byReadings')}</span>}
+        {conn?.basis === 'alert' && <span class="muted small"> {t('device.byAlert')}</span>}
+        {conn?.lastSeenAt && (
+          <span class="muted" id="last-seen">
+            {' '}
+            · {t('device.lastSeen')}: {dateTime(conn.lastSeenAt)}
+          </span>
+        )}
       </p>
       <h2>{t('device.latest')}</h2>
       {latest.length === 0 ? (

@@ -1,20 +1,31 @@
 // The district map: communities at their registered coordinates and their devices around them,
 // each coloured by its worst unresolved alert, offline devices grey and dashed. Vector drawing
 // only, so it works with no network; a base tile URL is an optional, remembered setting.
+// One read (GET /api/v1/map, scoped by role) draws it; it is read again shortly after the live
+// stream changes an alert, so the colours follow the board without a reload.
 import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
 import { alerts } from '../lib/alerts.ts'
-import { registry } from '../lib/registry.ts'
+import { api } from '../lib/api.ts'
 import { go } from '../lib/router.ts'
 import { useStore } from '../lib/store.ts'
-import { health, SEV_COLOUR } from '../lib/worst.ts'
+import type { Kind, Severity } from '../lib/types.ts'
+import { SEV_COLOUR } from '../lib/worst.ts'
 
 const TILES_KEY = 'hb-tiles'
 /** Devices have no coordinates of their own: they are drawn on a ring this far around their community. */
 const RING_M = 60
 const M_PER_DEG_LAT = 111_320
+/** Wait this long after a live change before reading the map again (a burst of events is one read). */
+const REREAD_MS = 400
+
+type Worst = { severity: Severity; alertId: number; unresolved: number } | null
+interface MapData {
+  communities: { id: string; name: string; lat: number | null; lon: number | null; worst: Worst }[]
+  devices: { id: string; kind: Kind; name: string | null; communityId: string; connectivity: 'online' | 'offline' | 'unknown'; worst: Worst }[]
+}
 
 export const markerClass = (id: string) => id.replace(/[^A-Za-z0-9_-]/g, '_')
 
@@ -23,11 +34,22 @@ export function MapView() {
   const map = useRef<L.Map | null>(null)
   const layer = useRef<L.LayerGroup | null>(null)
   const [tiles, setTiles] = useState(localStorage.getItem(TILES_KEY) ?? '')
-  const reg = useStore(registry)
   const list = useStore(alerts)
-  const h = useMemo(() => health(list.values()), [list])
-  const placed = [...reg.communities.values()].filter((c) => c.lat !== null && c.lon !== null)
-  const unplaced = [...reg.communities.values()].filter((c) => c.lat === null || c.lon === null)
+  const [data, setData] = useState<MapData | null>(null)
+  const loaded = useRef(false)
+  useEffect(() => {
+    const timer = setTimeout(
+      () =>
+        void api<MapData>('/api/v1/map').then((d) => {
+          loaded.current = true
+          setData(d)
+        }, () => undefined),
+      loaded.current ? REREAD_MS : 0,
+    )
+    return () => clearTimeout(timer)
+  }, [list])
+  const placed = useMemo(() => (data?.communities ?? []).filter((c) => c.lat !== null && c.lon !== null), [data])
+  const unplaced = (data?.communities ?? []).filter((c) => c.lat === null || c.lon === null)
 
   useEffect(() => {
     if (!box.current) return
@@ -52,27 +74,27 @@ export function MapView() {
     for (const c of placed) {
       const at: [number, number] = [c.lat ?? 0, c.lon ?? 0]
       bounds.push(at)
-      const devices = [...reg.devices.values()].filter((d) => d.communityId === c.id)
+      const devices = (data?.devices ?? []).filter((d) => d.communityId === c.id)
       devices.forEach((d, i) => {
         const angle = (2 * Math.PI * i) / devices.length
         const pos: [number, number] = [at[0] + (RING_M * Math.sin(angle)) / M_PER_DEG_LAT, at[1] + (RING_M * Math.cos(angle)) / (M_PER_DEG_LAT * Math.cos((at[0] * Math.PI) / 180))]
-        const offline = h.devices.offline.has(d.id)
-        const sev = h.devices.worst.get(d.id)
+        const offline = d.connectivity === 'offline'
+        const sev = d.worst?.severity
         const colour = offline ? SEV_COLOUR.offline : SEV_COLOUR[sev ?? 'ok']
-        const alert = h.devices.alertOf.get(d.id)
+        const alertId = d.worst?.alertId
         L.circleMarker(pos, { radius: 7, color: '#fff', weight: 2, fillColor: colour, fillOpacity: 1, dashArray: offline ? '3 3' : '', className: `marker device m-${markerClass(d.id)}${sev ? ` sev-${sev}` : ''}${offline ? ' offline' : ''}` })
           .bindTooltip(`${d.name ?? d.id} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
-          .on('click', () => (alert ? go('alert', alert.id) : go('device', d.id)))
+          .on('click', () => (alertId !== undefined ? go('alert', alertId) : go('device', d.id)))
           .addTo(group)
       })
-      const sev = h.communities.worst.get(c.id)
+      const sev = c.worst?.severity
       L.circleMarker(at, { radius: 14, color: '#fff', weight: 3, fillColor: SEV_COLOUR[sev ?? 'ok'], fillOpacity: 0.9, className: `marker community m-${markerClass(c.id)}${sev ? ` sev-${sev}` : ''}` })
         .bindTooltip(c.name, { permanent: true, direction: 'top', offset: [0, -14] })
         .bindPopup(`${c.name} · ${t('map.devices', { n: devices.length })}`)
         .addTo(group)
     }
     if (bounds.length > 0) m.fitBounds(L.latLngBounds(bounds).pad(0.3), { maxZoom: 17 })
-  }, [reg, h])
+  }, [data, placed])
 
   return (
     <section class="map-view">

@@ -4,7 +4,9 @@ import { useEffect, useState } from 'preact/hooks'
 import { State } from '../components/Badges.tsx'
 import { Stars } from '../components/Stars.tsx'
 import { alertTitle, dateTime, t } from '../i18n/index.ts'
+import { PhotoInput } from '../components/Photo.tsx'
 import { api, ApiError } from '../lib/api.ts'
+import { uploadPhotos } from '../lib/photos.ts'
 import { communityName } from '../lib/registry.ts'
 import { me } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
@@ -16,10 +18,14 @@ const message = (err: unknown) => (err instanceof ApiError ? err.message : Strin
 function Report({ onSent }: { onSent: () => void }) {
   const [f, setF] = useState({ title: '', location: '', description: '' })
   const [note, setNote] = useState('')
+  const [photos, setPhotos] = useState<File[]>([])
   const send = async (e: Event) => {
     e.preventDefault()
     try {
-      await api('/api/v1/hazards', { body: { title: f.title, location: f.location, ...(f.description ? { description: f.description } : {}) } })
+      const created = await api<Alert>('/api/v1/hazards', { body: { title: f.title, location: f.location, ...(f.description ? { description: f.description } : {}) } })
+      // The report stands even if a photo is refused; the message says why.
+      await uploadPhotos(created.id, photos)
+      setPhotos([])
       setF({ title: '', location: '', description: '' })
       setNote(t('resident.sent'))
       onSent()
@@ -43,6 +49,7 @@ function Report({ onSent }: { onSent: () => void }) {
       {field('title', t('resident.what'))}
       {field('location', t('resident.where'))}
       {field('description', t('resident.details'), true)}
+      <PhotoInput id="hazard-photo" label={t('resident.photo')} files={photos} onChange={setPhotos} />
       <button type="submit" class="primary big">
         {t('resident.send')}
       </button>

@@ -1,0 +1,117 @@
+// Who may see and do what: every visibility and role check of the API, in one place.
+//
+// The rule throughout: the office (admin, operator) sees the whole district; a crew member sees
+// their own company's things; a resident their own community's (and of a hazard report, only
+// their own); a service (the rules engine, Node-RED) reports and reads telemetry. Something the
+// caller may not see is reported as not found, not forbidden, so its existence does not leak; a
+// role that has no business with a route at all gets 403.
+import type { FastifyRequest } from 'fastify'
+import type { Queryable } from '../core/db/client.ts'
+import { AppError } from '../core/errors.ts'
+import type { Alert } from '../core/repos/alerts.ts'
+import { isCompanyManager } from '../core/repos/notify-setup.ts'
+import type { Principal, Role } from '../core/repos/tokens.ts'
+
+/** Roles that see the whole district (everything, every company). */
+export const OFFICE: readonly Role[] = ['admin', 'operator']
+
+/** The principal of an authenticated request (the auth hook guarantees one under /api). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new AppError('unauthorized')
+  return req.principal
+}
+
+/** Throws `forbidden` unless the caller has one of the roles. */
+export function requireRole(req: FastifyRequest, ...roles: Role[]): Principal {
+  const p = principalOf(req)
+  if (!roles.includes(p.role)) throw new AppError('forbidden', `This action needs the role ${roles.join(' or ')}; you are ${p.role}`)
+  return p
+}
+
+/** The company a caller is confined to: a crew member's own; undefined for everyone else. */
+export function companyScope(p: Principal): string | undefined {
+  return p.role === 'crew' ? (p.companyId ?? '') : undefined
+}
+
+/**
+ * Visibility of something that belongs to a company: the office and services see everything, a
+ * crew member only their own company's; anyone else's is `notFound`, a role not in `roles` 403.
+ */
+export function mustSeeCompany(p: Principal, companyId: string | null, notFound: AppError, roles: readonly Role[] = ['admin', 'operator', 'crew', 'service']): void {
+  if (!roles.includes(p.role)) throw new AppError('forbidden', `This needs the role ${roles.join(' or ')}; you are ${p.role}`)
+  if (p.role === 'crew' && companyId !== p.companyId) throw notFound
+}
+
+/** A device, if the caller may see it; another company's device is "not found" to a crew member. */
+export function mustSeeDevice<D extends { companyId: string | null }>(p: Principal, d: D | undefined, id: string): D {
+  const notFound = new AppError('device_not_found', `No device "${id}"`)
+  if (!d) throw notFound
+  mustSeeCompany(p, d.companyId, notFound)
+  return d
+}
+
+/** An alert, if the caller may see it: a crew member their company's, a resident their community's. */
+export function mustSeeAlert(p: Principal, alert: Alert | undefined, id: number): Alert {
+  const scope = companyScope(p)
+  if (!alert || (scope !== undefined && alert.companyId !== scope) || (p.role === 'resident' && alert.communityId !== p.communityId)) {
+    throw new AppError('not_found', `No alert ${id}`)
+  }
+  return alert
+}
+
+/** A resident's own hazard report: the one alert whose private parts (where, photos) are theirs. */
+export function ownReport(p: Principal, a: Alert): boolean {
+  return a.reportedBy !== null && a.reportedBy === p.name
+}
+
+/**
+ * The photos of an alert: whoever sees the alert, except that a resident sees only those of
+ * their own report (another resident's picture is theirs).
+ */
+export function mustSeePhotos(p: Principal, alert: Alert | undefined, id: number): Alert {
+  const a = mustSeeAlert(p, alert, id)
+  if (p.role === 'resident' && !ownReport(p, a)) throw new AppError('not_found', `No photos of alert ${id}`)
+  return a
+}
+
+/** A property company's own record: the office sees every company, a crew member only their own. */
+export function mustSeeCompanyRecord<C>(p: Principal, c: C | undefined, id: string): C {
+  if (!c || (p.role === 'crew' && p.companyId !== id)) throw new AppError('not_found', `No company "${id}"`)
+  return c
+}
+
+/** A community a resident speaks for (feedback, a hazard report): their own; the office any. */
+export function mustSpeakFor<C extends { id: string }>(p: Principal, c: C | undefined, id: string): C {
+  if (!c || (p.role === 'resident' && c.id !== p.communityId)) throw new AppError('not_found', `No community "${id}"`)
+  return c
+}
+
+/** Who may see a community: the office, a crew of the company looking after it, a resident of it. */
+export function mustSeeCommunity<C extends { id: string; companyId: string | null }>(p: Principal, c: C | undefined, id: string): C {
+  const notFound = new AppError('not_found', `No community "${id}"`)
+  if (!c) throw notFound
+  if (p.role === 'service') throw new AppError('forbidden', 'Services do not read the registry')
+  if ((p.role === 'crew' && c.companyId !== p.companyId) || (p.role === 'resident' && c.id !== p.communityId)) throw notFound
+  return c
+}
+
+// ---- Notification setup ----------------------------------------------------------------------
+// The office changes any owner's; a company's manager — a crew member on that company's manager
+// rota — only their own company's.
+
+/** Throws unless `p` manages `owner` (a company id, or null for the housing office). */
+export async function mustManage(db: Queryable, p: Principal, owner: string | null, what: string): Promise<void> {
+  if (OFFICE.includes(p.role)) return
+  if (p.role !== 'crew') throw new AppError('forbidden', `Managing ${what} needs the role admin or operator, or a company manager; you are ${p.role}`)
+  if (owner !== p.companyId) throw new AppError('not_found', `No ${what} here`)
+  if (!p.companyId || !(await isCompanyManager(db, p.userId, p.companyId))) {
+    throw new AppError('forbidden', `Only your company's managers (its manager rota) manage its ${what}`)
+  }
+}
+
+/** Throws unless `p` may read what belongs to `owner`: the office everything, crew their own company's and the office's. */
+export function mustRead(p: Principal, owner: string | null, what: string): void {
+  if (OFFICE.includes(p.role) || p.role === 'service') return
+  if (p.role !== 'crew') throw new AppError('forbidden', `Reading ${what} needs the role admin, operator or crew; you are ${p.role}`)
+  if (owner !== null && owner !== p.companyId) throw new AppError('not_found', `No ${what} here`)
+}

@@ -1,0 +1,67 @@
+// What the resource plugins work with, as one typed decoration (`app.deps`), as fastify/demo
+// does with its infrastructure plugins: every plugin under routes/ takes no options and reads
+// its database, services and settings from here, so adding a route never adds a new shape.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Db } from '../../core/db/client.ts'
+import type { DbFeatures } from '../../core/db/migrate.ts'
+import type { Metrics } from '../../core/metrics.ts'
+import type { NotifyContext } from '../../notify/notifications.ts'
+import type { AlertService } from '../alerts/service.ts'
+import type { Weights } from '../evaluation/score.ts'
+import type { StreamLimits } from '../routes/alert-stream.ts'
+import type { DestinationPolicy } from '../webhooks/destination.ts'
+
+/** The services the API is built over (cli/stack.ts wires them; tests build their own). */
+export interface AppDeps {
+  db: Db
+  features: DbFeatures
+  metrics: Metrics
+  alerts: AlertService
+  /** Checks of other units in this process (the ingest in `up`); each names what is wrong, or undefined. */
+  probes?: readonly (() => string | undefined)[]
+  /** The notification core (channels, rotas, policies, links); its routes are registered when present. */
+  notify?: NotifyContext | undefined
+}
+
+/** Photo limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
+export interface PhotoLimits {
+  /** Largest image accepted, in bytes. */
+  maxBytes: number
+  /** Most photos one alert may carry (crews' and the reporting resident's together). */
+  perAlert: number
+}
+
+export const DEFAULT_PHOTO_LIMITS: PhotoLimits = { maxBytes: 5 * 1024 * 1024, perAlert: 10 }
+
+/** Settings of the resource plugins, resolved (defaults filled in) by buildApp. */
+export interface ApiSettings {
+  weights: Weights
+  streamLimits: StreamLimits
+  webhookDestinations: DestinationPolicy
+  photos: PhotoLimits
+}
+
+export interface ApiDeps extends AppDeps {
+  settings: ApiSettings
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: ApiDeps
+  }
+}
+
+export default fp(
+  (app: FastifyInstance, deps: ApiDeps) => {
+    app.decorate('deps', deps)
+  },
+  { name: 'deps' },
+)
+
+/** The notification context, for the plugins app.ts registers only where notifications are on. */
+export function notifyOf(app: FastifyInstance): NotifyContext {
+  const ctx = app.deps.notify
+  if (!ctx) throw new Error('these routes need the notification context (register them only where notifications are on)')
+  return ctx
+}

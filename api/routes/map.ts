@@ -1,0 +1,81 @@
+// The district map in one read: communities at their coordinates and their devices, each with its
+// worst unresolved alert and each device with its connectivity — what the console's map draws,
+// scoped as everything else is (a crew member: their own company's communities and alerts).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { DEVICE_KINDS } from '../../core/contract.ts'
+import { SEVERITIES } from '../../core/repos/alerts.ts'
+import { deviceConnectivity, worstUnresolved, type Worst } from '../../core/repos/map.ts'
+import { listCommunities } from '../../core/repos/registry.ts'
+import { companyScope, requireRole } from '../access.ts'
+import { connectivityOf, connectivitySchema } from '../devices/connectivity.ts'
+import { errorResponses } from '../schemas.ts'
+
+/** Most devices one map carries; a larger district is `truncated` (the device list pages through all). */
+export const MAP_MAX_DEVICES = 20_000
+
+const worst = z
+  .object({ severity: z.enum(SEVERITIES), alertId: z.number().int().describe('The worst unresolved alert (the newest of that severity)'), unresolved: z.number().int() })
+  .nullable()
+  .describe('Its worst unresolved alert and how many are unresolved; null when none is')
+
+const mapSchema = z.object({
+  communities: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      lat: z.number().nullable(),
+      lon: z.number().nullable().describe('null: no coordinates registered; the console lists it under the map'),
+      companyId: z.string().nullable(),
+      worst,
+    }),
+  ),
+  devices: z.array(
+    connectivitySchema.extend({
+      id: z.string(),
+      kind: z.enum(DEVICE_KINDS),
+      name: z.string().nullable(),
+      communityId: z.string().describe('Devices have no coordinates of their own: they are drawn around their community'),
+      worst,
+    }),
+  ),
+  truncated: z.boolean().describe(`More than ${MAP_MAX_DEVICES} devices: the rest are left out`),
+})
+
+const worstOf = (rows: Worst[]) => {
+  const m = new Map(rows.map((w) => [w.key, { severity: w.severity, alertId: w.alertId, unresolved: w.unresolved }]))
+  return (key: string) => m.get(key) ?? null
+}
+
+const map: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app.deps
+
+  app.get(
+    '',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'The map: communities with coordinates and devices, each with its worst unresolved alert, devices with online/offline (a crew member: their company\'s)',
+        response: { 200: mapSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew')
+      const scope = companyScope(p)
+      const [communities, devices, byDevice, byCommunity] = await Promise.all([
+        listCommunities(db, { companyId: scope }),
+        deviceConnectivity(db, { companyId: scope, limit: MAP_MAX_DEVICES + 1 }),
+        worstUnresolved(db, 'device', scope).then(worstOf),
+        worstUnresolved(db, 'community', scope).then(worstOf),
+      ])
+      const now = new Date()
+      return {
+        communities: communities.map((c) => ({ id: c.id, name: c.name, lat: c.lat, lon: c.lon, companyId: c.companyId, worst: byCommunity(c.id) })),
+        devices: devices.slice(0, MAP_MAX_DEVICES).map((d) => ({ id: d.id, kind: d.kind, name: d.name, communityId: d.communityId, ...connectivityOf(d, now), worst: byDevice(d.id) })),
+        truncated: devices.length > MAP_MAX_DEVICES,
+      }
+    },
+  )
+}
+
+export default map
