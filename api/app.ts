@@ -18,6 +18,7 @@ import rateLimits from './plugins/rate-limit.ts'
 import alertStream, { type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
+import profiles from './routes/profiles.ts'
 import deviceAdmin from './routes/device-admin.ts'
 import evaluation from './routes/evaluation.ts'
 import registry from './routes/registry.ts'
@@ -127,6 +128,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(alerts, { service: deps.alerts, notifyTimezone: deps.notify?.timezone })
   await app.register(silences, { db: deps.db })
   await app.register(rules, { db: deps.db })
+  await app.register(profiles, { db: deps.db })
   await app.register(deviceAdmin, { db: deps.db })
   await app.register(registry, { db: deps.db })
   await app.register(users, { db: deps.db })

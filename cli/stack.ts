@@ -22,6 +22,9 @@ import { Notifications, notifySettings, type NotifyConfig } from '../notify/noti
 import { Ingest } from '../ingest/service.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
+import { seedProfiles } from '../core/repos/profiles.ts'
+import { profileSchema } from '../core/profiles/schema.ts'
+import { SHIPPED_PROFILES } from '../core/profiles/catalogue.ts'
 import { DEFAULT_RULES } from '../rules/catalogue.ts'
 import { RulesEngine } from '../rules/engine.ts'
 import { ApiReporter } from '../rules/reporter.ts'
@@ -47,6 +50,10 @@ export async function openDatabase(cfg: Config, log: Logger, applicationName: st
     // The default rule catalogue: rules that are missing are added; edited ones stay as edited.
     const added = await seedRules(db, DEFAULT_RULES.map(ruleRow))
     if (added > 0) log.info({ added }, 'added default rules')
+    // The shipped device profiles, likewise: missing ones are added, edited ones stay as edited.
+    const profiles = SHIPPED_PROFILES.map((p) => profileSchema.parse(p))
+    const addedProfiles = await seedProfiles(db, profiles.map((p) => ({ id: p.id, kind: p.kind, definition: p })))
+    if (addedProfiles > 0) log.info({ added: addedProfiles }, 'added shipped device profiles')
     return { db, features }
   } catch (err) {
     await db.close()
