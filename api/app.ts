@@ -19,6 +19,8 @@ import alertStream, { type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
 import profiles from './routes/profiles.ts'
+import deviceTelemetry from './routes/device-telemetry.ts'
+import type { Intake } from '../core/intake.ts'
 import deviceAdmin from './routes/device-admin.ts'
 import evaluation from './routes/evaluation.ts'
 import registry from './routes/registry.ts'
@@ -48,6 +50,8 @@ export interface AppDeps {
   probes?: readonly (() => string | undefined)[]
   /** The notification core (channels, rotas, policies, links); its routes are registered when present. */
   notify?: NotifyContext | undefined
+  /** The ingest this process feeds the HTTP device API into; without it that API answers 503. */
+  intake?: Intake | undefined
 }
 
 export interface AppOptions {
@@ -109,7 +113,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     openapi: {
       openapi: '3.0.3',
       info: { title: 'housing-brain API', version: '1', description: 'Property supervision and evaluation API' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -129,6 +133,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(silences, { db: deps.db })
   await app.register(rules, { db: deps.db })
   await app.register(profiles, { db: deps.db })
+  await app.register(deviceTelemetry, { db: deps.db, intake: deps.intake })
   await app.register(deviceAdmin, { db: deps.db })
   await app.register(registry, { db: deps.db })
   await app.register(users, { db: deps.db })
