@@ -20,6 +20,7 @@ import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
 import profiles from './routes/profiles.ts'
 import deviceTelemetry from './routes/device-telemetry.ts'
+import onenet from './routes/onenet.ts'
 import type { Intake } from '../core/intake.ts'
 import deviceAdmin from './routes/device-admin.ts'
 import evaluation from './routes/evaluation.ts'
@@ -67,6 +68,8 @@ export interface AppOptions {
   alertStream?: Partial<StreamLimits>
   /** Special-range webhook destinations allowed (WEBHOOK_ALLOW_DESTINATIONS); default none. */
   webhookDestinations?: DestinationPolicy
+  /** The token of OneNET's HTTP push (ONENET_PUSH_TOKEN); without it the OneNET receiver refuses pushes. */
+  onenetPushToken?: string | undefined
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -134,6 +137,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(rules, { db: deps.db })
   await app.register(profiles, { db: deps.db })
   await app.register(deviceTelemetry, { db: deps.db, intake: deps.intake })
+  await app.register(onenet, { db: deps.db, intake: deps.intake, token: opts.onenetPushToken })
   await app.register(deviceAdmin, { db: deps.db })
   await app.register(registry, { db: deps.db })
   await app.register(users, { db: deps.db })

@@ -146,6 +146,7 @@ export class ApiServer implements Unit {
       | 'ALERT_STREAMS_PER_TOKEN'
       | 'ALERT_STREAM_RECHECK'
       | 'METRICS_TOKEN'
+      | 'ONENET_PUSH_TOKEN'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
       NotifyConfig &
@@ -188,6 +189,7 @@ export class ApiServer implements Unit {
       authFailuresPerMinute: this.cfg.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
       webhookDestinations: this.destinations,
       metricsToken: this.cfg.METRICS_TOKEN,
+      onenetPushToken: this.cfg.ONENET_PUSH_TOKEN,
       alertStream: {
         backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
         backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,

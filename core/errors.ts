@@ -13,6 +13,7 @@ export const ERRORS = {
   destination_denied: { status: 400, message: 'Webhooks may not target loopback, private, link-local or multicast addresses' },
   too_many_streams: { status: 429, message: 'Too many open alert streams for this token' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
+  bad_signature: { status: 401, message: 'The push is unsigned or its signature does not match the configured token' },
   telemetry_rejected: { status: 422, message: 'Nothing in the payload could be stored; every part is recorded as a dead letter (do not resend it unchanged)' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   // Notifications (issue 9).

@@ -25,20 +25,30 @@ export interface DevicePayload {
   json?: unknown
   fPort?: number | undefined
   receivedAt: number
+  /** The time the platform gives the payload (ms); decoded entries without their own time take it. */
+  ts?: number | undefined
+  /** What the payload is in the telemetry contract, for a device without a decoder (a platform's data point as `{ ts, values }`). */
+  contract?: unknown
 }
 
 export async function submitDevicePayload(intake: Intake, p: DevicePayload): Promise<IngestResult> {
   return intake.sink.submit({ deviceId: p.deviceId, source: p.source, clientId: p.clientId ?? null, receivedAt: p.receivedAt, body: await bodyOf(intake, p) })
 }
 
+function undecoded(p: DevicePayload): SubmissionBody {
+  if (p.contract !== undefined) return { kind: 'entries', json: p.contract }
+  return p.json === undefined ? { kind: 'raw', payload: p.bytes } : { kind: 'entries', json: p.json }
+}
+
 async function bodyOf(intake: Intake, p: DevicePayload): Promise<SubmissionBody> {
   const stored = await profileOfDevice(intake.db, p.deviceId)
-  if (!stored) return p.json === undefined ? { kind: 'raw', payload: p.bytes } : { kind: 'entries', json: p.json }
+  if (!stored) return undecoded(p)
   const profile = profileSchema.safeParse(stored.definition)
   if (!profile.success) return { kind: 'rejected', code: 'decoder_failed', detail: `the device profile "${stored.id}" no longer validates; fix it with PUT /api/v1/profiles/${stored.id}`, excerpt: null }
   const { decoder, variables } = profile.data
-  if (!decoder) return p.json === undefined ? { kind: 'raw', payload: p.bytes } : { kind: 'entries', json: p.json }
+  if (!decoder) return undecoded(p)
   const decoded = await decodePayload({ decoder, variables }, p, intake.sandbox)
   if (!decoded.ok) return { kind: 'rejected', code: 'decoder_failed', detail: `profile "${stored.id}": ${decoded.reason}`, excerpt: decoded.excerpt }
-  return { kind: 'entries', json: decoded.entries }
+  const ts = p.ts
+  return { kind: 'entries', json: ts === undefined ? decoded.entries : decoded.entries.map((e) => ({ ts, ...e })) }
 }

@@ -2,7 +2,7 @@
 // receivers hand over once they know which device a payload is for. The MQTT path reaches the
 // same checks, dead letters, group commit and metrics through the topic (ingest/pipeline.ts);
 // this interface lets an entry point above `ingest/` (the API) use them without importing it.
-import type { RejectReason } from './contract.ts'
+import type { DeviceStatus, RejectReason } from './contract.ts'
 import type { Rejection } from './telemetry.ts'
 
 /** Telemetry for one device whose identity the entry point has already established. */
@@ -36,4 +36,6 @@ export interface IngestResult {
 export interface TelemetrySink {
   /** Resolves once the readings and dead letters are committed. */
   submit(sub: DeviceSubmission): Promise<IngestResult>
+  /** A device came online or went offline, as a platform reports it (MQTT: its status topic / Last Will). */
+  setStatus(deviceId: string, status: DeviceStatus): Promise<void>
 }

@@ -75,6 +75,10 @@ export class IngestPipeline implements TelemetrySink {
     return this.complete(src, parsed, receivedAt)
   }
 
+  setStatus(deviceId: string, status: DeviceStatus): Promise<void> {
+    return retryUntilAborted(() => setDeviceStatus(this.db, deviceId, status), { signal: this.opts.signal })
+  }
+
   /**
    * Parses the message at once and tells how many readings it can at most store (also 1 for a
    * status or a rejected message, whose record is written too); `done` settles after the commit.
@@ -158,7 +162,7 @@ export class IngestPipeline implements TelemetrySink {
       problem.add(deviceId, 'schema_violation', () => 'status payload must be "online" or "offline"', excerpt(text))
     }
     if (problem.count > 0) return this.record(sourceOf(msg), deviceId, receivedAt, problem)
-    await retryUntilAborted(() => setDeviceStatus(this.db, deviceId, text as DeviceStatus), { signal: this.opts.signal })
+    await this.setStatus(deviceId, text as DeviceStatus)
     return { stored: 0, rejected: 0, rejections: [] }
   }
 
