@@ -21,6 +21,7 @@ import rules from './routes/rules.ts'
 import profiles from './routes/profiles.ts'
 import deviceTelemetry from './routes/device-telemetry.ts'
 import onenet from './routes/onenet.ts'
+import ctwing from './routes/ctwing.ts'
 import type { Intake } from '../core/intake.ts'
 import deviceAdmin from './routes/device-admin.ts'
 import evaluation from './routes/evaluation.ts'
@@ -70,6 +71,8 @@ export interface AppOptions {
   webhookDestinations?: DestinationPolicy
   /** The token of OneNET's HTTP push (ONENET_PUSH_TOKEN); without it the OneNET receiver refuses pushes. */
   onenetPushToken?: string | undefined
+  /** The token of the CTWing subscription URL (CTWING_PUSH_TOKEN); without it the CTWing receiver refuses pushes. */
+  ctwingPushToken?: string | undefined
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -138,6 +141,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(profiles, { db: deps.db })
   await app.register(deviceTelemetry, { db: deps.db, intake: deps.intake })
   await app.register(onenet, { db: deps.db, intake: deps.intake, token: opts.onenetPushToken })
+  await app.register(ctwing, { db: deps.db, intake: deps.intake, token: opts.ctwingPushToken })
   await app.register(deviceAdmin, { db: deps.db })
   await app.register(registry, { db: deps.db })
   await app.register(users, { db: deps.db })

@@ -147,6 +147,7 @@ export class ApiServer implements Unit {
       | 'ALERT_STREAM_RECHECK'
       | 'METRICS_TOKEN'
       | 'ONENET_PUSH_TOKEN'
+      | 'CTWING_PUSH_TOKEN'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
       NotifyConfig &
@@ -190,6 +191,7 @@ export class ApiServer implements Unit {
       webhookDestinations: this.destinations,
       metricsToken: this.cfg.METRICS_TOKEN,
       onenetPushToken: this.cfg.ONENET_PUSH_TOKEN,
+      ctwingPushToken: this.cfg.CTWING_PUSH_TOKEN,
       alertStream: {
         backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
         backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,

@@ -136,6 +136,8 @@ export const envSchema = z.object({
   METRICS_TOKEN: optionalString,
   /** The token set on OneNET's HTTP push (数据推送) page; unset = the OneNET receiver refuses every push. */
   ONENET_PUSH_TOKEN: optionalString,
+  /** The token the CTWing subscription URL carries (?token=); unset = the CTWing receiver refuses every push. */
+  CTWING_PUSH_TOKEN: optionalString,
   /** Live alert stream: most events a resume (Last-Event-ID) sends, the newest first kept. */
   ALERT_STREAM_BACKFILL_MAX: positiveInt.default(1000),
   /** Live alert stream: oldest event a resume sends, as an age. */

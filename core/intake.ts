@@ -7,6 +7,7 @@ import { decodePayload } from './decoders/decode.ts'
 import type { DecoderSandbox } from './decoders/sandbox.ts'
 import { profileSchema } from './profiles/schema.ts'
 import { profileOfDevice } from './repos/profiles.ts'
+import { deviceByExternalId, getDevice, type DeviceRecord } from './repos/devices.ts'
 import type { IngestResult, SubmissionBody, TelemetrySink } from './telemetry-sink.ts'
 
 export interface Intake {
@@ -51,4 +52,14 @@ async function bodyOf(intake: Intake, p: DevicePayload): Promise<SubmissionBody>
   if (!decoded.ok) return { kind: 'rejected', code: 'decoder_failed', detail: `profile "${stored.id}": ${decoded.reason}`, excerpt: decoded.excerpt }
   const ts = p.ts
   return { kind: 'entries', json: ts === undefined ? decoded.entries : decoded.entries.map((e) => ({ ts, ...e })) }
+}
+
+/**
+ * The device an NB-IoT platform's message is about: the one registered with its IMEI, else the one
+ * whose id is the platform's device id. `deviceId` names it for the pipeline either way, so an
+ * unregistered one is dead-lettered as `unknown_device` under a recognisable id.
+ */
+export async function platformDevice(db: Queryable, imei: string | undefined, platformId: string): Promise<{ device: DeviceRecord | undefined; deviceId: string }> {
+  const device = imei !== undefined && imei !== '' ? await deviceByExternalId(db, { imei }) : platformId !== '' ? await getDevice(db, platformId) : undefined
+  return { device, deviceId: device?.id ?? (imei !== undefined && imei !== '' ? `imei:${imei}` : platformId) }
 }

@@ -21,8 +21,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
-import { submitDevicePayload, type Intake } from '../../core/intake.ts'
-import { deviceByExternalId, getDevice } from '../../core/repos/devices.ts'
+import { platformDevice, submitDevicePayload, type Intake } from '../../core/intake.ts'
 import type { IngestResult } from '../../core/telemetry-sink.ts'
 import { errorResponses } from '../schemas.ts'
 import { ingestAnswer, RawBody, rawBodies } from './device-telemetry.ts'
@@ -34,7 +33,7 @@ export function onenetSignature(token: string, nonce: string, msg: string): stri
   return createHash('md5').update(token + nonce + msg, 'utf8').digest('base64')
 }
 
-function sameSignature(expected: string, given: string): boolean {
+export function sameSignature(expected: string, given: string): boolean {
   const a = Buffer.from(expected)
   const b = Buffer.from(given)
   return a.length === b.length && timingSafeEqual(a, b)
@@ -162,8 +161,7 @@ async function handle(db: Db, intake: Intake, item: unknown, receivedAt: number)
   const m = item as OneNetMessage
   const imei = typeof m.imei === 'string' ? m.imei : undefined
   const devId = typeof m.dev_id === 'number' || typeof m.dev_id === 'string' ? String(m.dev_id) : ''
-  const device = imei !== undefined ? await deviceByExternalId(db, { imei }) : devId !== '' ? await getDevice(db, devId) : undefined
-  const deviceId = device?.id ?? (imei !== undefined ? `imei:${imei}` : devId)
+  const { device, deviceId } = await platformDevice(db, imei, devId)
   const source = `onenet/${devId}`
   if (m.type === 2) {
     if (device?.enabled && (m.status === 0 || m.status === 1)) await intake.sink.setStatus(device.id, m.status === 1 ? 'online' : 'offline')

@@ -2,34 +2,27 @@
 // is answered after the commit; the contract, or its vendor payload decoded by its profile; the
 // same dead letters as MQTT; a hostile decoder is stopped while other devices keep posting.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App } from '../../api/app.ts'
-import { DEFAULT_SANDBOX_LIMITS, DecoderSandbox } from '../../core/decoders/sandbox.ts'
+import { DEFAULT_SANDBOX_LIMITS } from '../../core/decoders/sandbox.ts'
 import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
 import { profileSchema } from '../../core/profiles/schema.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'
 import { updateDevice } from '../../core/repos/devices.ts'
-import { apiFor } from '../helpers/api.ts'
-import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
-import { startStack, type TestStack } from '../helpers/stack.ts'
+import { startReceivers, type ReceiverStack } from '../helpers/receivers.ts'
+import { hasPostgres } from '../helpers/services.ts'
+import type { TestStack } from '../helpers/stack.ts'
 
 const pgUp = await hasPostgres()
 
 describe.skipIf(!pgUp)('HTTP device API', () => {
-  let tdb: Awaited<ReturnType<typeof createTestDatabase>>
+  let receivers: ReceiverStack
   let stack: TestStack
-  let app: App
   let base: string
-  // A limit no good decoder reaches on a busy machine; what is tested is that a bad one stops.
-  const sandbox = new DecoderSandbox({ ...DEFAULT_SANDBOX_LIMITS, timeLimitMs: 1000, killAfterMs: 1000 })
 
   beforeAll(async () => {
-    tdb = await createTestDatabase()
-    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
-    await sandbox.start()
-    app = (await apiFor(stack.db, { timescale: undefined }, {}, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox })).app
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    const addr = app.server.address()
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
+    // A decoder time limit no good decoder reaches on a busy machine; a bad one is what stops.
+    receivers = await startReceivers({}, { ...DEFAULT_SANDBOX_LIMITS, timeLimitMs: 1000, killAfterMs: 1000 })
+    stack = receivers.stack
+    base = receivers.base
     const tilt = profileSchema.parse(SHIPPED_PROFILES.find((p) => p.id === 'milesight-em320-tilt'))
     await upsertProfile(stack.db, { id: tilt.id, kind: tilt.kind, definition: tilt })
     await upsertProfile(stack.db, { id: 'looping', kind: 'manhole', definition: { id: 'looping', name: 'Broken codec', kind: 'manhole', decoder: { script: 'function decodeUplink() { for (;;) {} }' } } })
@@ -37,12 +30,7 @@ describe.skipIf(!pgUp)('HTTP device API', () => {
     await updateDevice(stack.db, 'mh-3', { profileId: 'looping' })
   })
 
-  afterAll(async () => {
-    await app.close()
-    await sandbox.stop()
-    await stack.stop()
-    await tdb.drop()
-  })
+  afterAll(() => receivers.stop())
 
   const basic = (id: string, secret = stack.creds.get(id)?.secret ?? '') => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
   const post = (id: string, body: string | Buffer, headers: Record<string, string> = {}, query = '') =>

@@ -4,15 +4,13 @@
 // pushes refused with 401 bad_signature.
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App } from '../../api/app.ts'
 import { onenetSignature, rawMember } from '../../api/routes/onenet.ts'
-import { DecoderSandbox } from '../../core/decoders/sandbox.ts'
 import { provisionDevices } from '../../core/provision.ts'
 import { updateDevice } from '../../core/repos/devices.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'
-import { apiFor } from '../helpers/api.ts'
-import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
-import { COMMUNITY, startStack, type TestStack } from '../helpers/stack.ts'
+import { startReceivers, type ReceiverStack } from '../helpers/receivers.ts'
+import { hasPostgres } from '../helpers/services.ts'
+import { COMMUNITY, type TestStack } from '../helpers/stack.ts'
 
 const pgUp = await hasPostgres()
 const TOKEN = 'hb-test-push-token'
@@ -33,20 +31,14 @@ describe('rawMember', () => {
 })
 
 describe.skipIf(!pgUp)('OneNET HTTP push receiver', () => {
-  let tdb: Awaited<ReturnType<typeof createTestDatabase>>
+  let receivers: ReceiverStack
   let stack: TestStack
-  let app: App
   let base: string
-  const sandbox = new DecoderSandbox()
 
   beforeAll(async () => {
-    tdb = await createTestDatabase()
-    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
-    await sandbox.start()
-    app = (await apiFor(stack.db, { timescale: undefined }, { onenetPushToken: TOKEN }, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox })).app
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    const addr = app.server.address()
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
+    receivers = await startReceivers({ onenetPushToken: TOKEN })
+    stack = receivers.stack
+    base = receivers.base
     // The manual's device 2016617 reports "temperature": a profile maps it to the catalogue.
     await provisionDevices(stack.db, [
       { id: '2016617', kind: 'fire_tank', communityId: COMMUNITY },
@@ -58,12 +50,7 @@ describe.skipIf(!pgUp)('OneNET HTTP push receiver', () => {
     await updateDevice(stack.db, 'ft-nb', { imei: '869975030012345' })
   })
 
-  afterAll(async () => {
-    await app.close()
-    await sandbox.stop()
-    await stack.stop()
-    await tdb.drop()
-  })
+  afterAll(() => receivers.stop())
 
   const post = (body: string) => fetch(`${base}/ingest/v1/onenet`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
   const readings = (id: string) => stack.db.query<{ metric: string; value: number; ts: Date }>('SELECT metric, value, ts FROM readings WHERE device_id = $1 ORDER BY metric', [id])
