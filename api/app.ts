@@ -69,9 +69,9 @@ export interface AppOptions {
   alertStream?: Partial<StreamLimits>
   /** Special-range webhook destinations allowed (WEBHOOK_ALLOW_DESTINATIONS); default none. */
   webhookDestinations?: DestinationPolicy
-  /** The token of OneNET's HTTP push (ONENET_PUSH_TOKEN); without it the OneNET receiver refuses pushes. */
+  /** The token of OneNET's HTTP push (ONENET_PUSH_TOKEN); the OneNET receiver exists only with it. */
   onenetPushToken?: string | undefined
-  /** The token of the CTWing subscription URL (CTWING_PUSH_TOKEN); without it the CTWing receiver refuses pushes. */
+  /** The token of the CTWing subscription URL (CTWING_PUSH_TOKEN); the CTWing receiver exists only with it. */
   ctwingPushToken?: string | undefined
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
@@ -140,8 +140,9 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(rules, { db: deps.db })
   await app.register(profiles, { db: deps.db })
   await app.register(deviceTelemetry, { db: deps.db, intake: deps.intake })
-  await app.register(onenet, { db: deps.db, intake: deps.intake, token: opts.onenetPushToken })
-  await app.register(ctwing, { db: deps.db, intake: deps.intake, token: opts.ctwingPushToken })
+  // A receiver exists once its token is set: without one it could only refuse every push.
+  if (opts.onenetPushToken !== undefined) await app.register(onenet, { db: deps.db, intake: deps.intake, token: opts.onenetPushToken })
+  if (opts.ctwingPushToken !== undefined) await app.register(ctwing, { db: deps.db, intake: deps.intake, token: opts.ctwingPushToken })
   await app.register(deviceAdmin, { db: deps.db })
   await app.register(registry, { db: deps.db })
   await app.register(users, { db: deps.db })

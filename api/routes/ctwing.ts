@@ -30,7 +30,7 @@ interface CtwingMessage {
   eventType?: unknown
 }
 
-const ctwing: FastifyPluginAsyncZod<{ db: Db; intake: Intake | undefined; token: string | undefined }> = async (app, { db, intake, token }) => {
+const ctwing: FastifyPluginAsyncZod<{ db: Db; intake: Intake | undefined; token: string }> = async (app, { db, intake, token }) => {
   rawBodies(app)
 
   app.post(
@@ -45,7 +45,6 @@ const ctwing: FastifyPluginAsyncZod<{ db: Db; intake: Intake | undefined; token:
     },
     async (req) => {
       const receivedAt = Date.now()
-      if (token === undefined) throw new AppError('unavailable', 'The CTWing receiver is not configured: set CTWING_PUSH_TOKEN and put it in the subscription URL as ?token=')
       if (req.query.token === undefined || !sameSignature(token, req.query.token)) throw new AppError('bad_signature', 'the push URL must carry ?token= with the configured CTWING_PUSH_TOKEN')
       if (!intake) throw new AppError('unavailable', 'This API process does not ingest telemetry')
       let parsed: unknown
