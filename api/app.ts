@@ -15,6 +15,10 @@ import rateLimits from './plugins/rate-limit.ts'
 import alertStream, { DEFAULT_STREAM_LIMITS, type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
+import profiles from './routes/profiles.ts'
+import deviceTelemetry from './routes/device-telemetry.ts'
+import onenet from './routes/onenet.ts'
+import ctwing from './routes/ctwing.ts'
 import deviceAdmin from './routes/device-admin.ts'
 import evaluation from './routes/evaluation.ts'
 import registry from './routes/registry.ts'
@@ -53,6 +57,10 @@ export interface AppOptions {
   webhookDestinations?: DestinationPolicy
   /** Photo size and count limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
   photos?: Partial<PhotoLimits>
+  /** The token of OneNET's HTTP push (ONENET_PUSH_TOKEN); the OneNET receiver exists only with it. */
+  onenetPushToken?: string | undefined
+  /** The token of the CTWing subscription URL (CTWING_PUSH_TOKEN); the CTWing receiver exists only with it. */
+  ctwingPushToken?: string | undefined
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -100,7 +108,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     openapi: {
       openapi: '3.0.3',
       info: { title: 'housing-brain API', version: '1', description: 'Property supervision and evaluation API' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -119,6 +127,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       streamLimits: { ...DEFAULT_STREAM_LIMITS, ...opts.alertStream },
       webhookDestinations: opts.webhookDestinations ?? DENY_ALL_SPECIAL,
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
+      receiverTokens: { onenet: opts.onenetPushToken, ctwing: opts.ctwingPushToken },
     },
   })
 
@@ -135,6 +144,12 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(photos, { prefix: `${v1}/alerts` })
   await app.register(silences, { prefix: `${v1}/silences` })
   await app.register(rules, { prefix: `${v1}/rules` })
+  await app.register(profiles, { prefix: `${v1}/profiles` })
+  // What devices and their networks send: outside /api, with the devices' own credentials or a receiver token.
+  await app.register(deviceTelemetry, { prefix: '/ingest/v1/devices' })
+  // A receiver exists once its token is set: without one it could only refuse every push.
+  if (opts.onenetPushToken !== undefined) await app.register(onenet, { prefix: '/ingest/v1/onenet' })
+  if (opts.ctwingPushToken !== undefined) await app.register(ctwing, { prefix: '/ingest/v1/ctwing' })
   await app.register(registry, { prefix: v1 })
   await app.register(users, { prefix: v1 })
   await app.register(residents, { prefix: v1 })

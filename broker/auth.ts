@@ -2,9 +2,8 @@
 // Repeated failures from one address are slowed down, for that address only; password checks
 // (scrypt, ~50 ms of a thread-pool thread each) are bounded in number; nothing secret is logged.
 import type { Db } from '../core/db/client.ts'
-import { getCredentials } from '../core/repos/devices.ts'
+import { checkDeviceSecret } from '../core/device-auth.ts'
 import { resolveToken } from '../core/repos/tokens.ts'
-import { verifySecret } from '../core/secrets.ts'
 import type { Identity } from './acl.ts'
 
 /** MQTT username that marks a service login; the password is then an API token. */
@@ -23,19 +22,10 @@ export async function authenticate(db: Db, username: string | undefined, passwor
     if (principal.role !== 'service' && principal.role !== 'admin') return { ok: false, reason: 'role' }
     return { ok: true, identity: { type: 'service', name: principal.name }, tokenId: principal.tokenId }
   }
-  const creds = await getCredentials(db, username)
-  if (!creds) {
-    // Same cost as a real check, so response time does not reveal which device ids exist.
-    await verifySecret(secret, DUMMY_HASH)
-    return { ok: false, reason: 'unknown' }
-  }
-  if (!(await verifySecret(secret, creds.secretHash))) return { ok: false, reason: 'bad_secret' }
-  if (!creds.enabled) return { ok: false, reason: 'disabled' }
-  return { ok: true, identity: { type: 'device', deviceId: creds.id, kind: creds.kind } }
+  const device = await checkDeviceSecret(db, username, secret)
+  if (!device.ok) return device
+  return { ok: true, identity: { type: 'device', deviceId: device.deviceId, kind: device.kind } }
 }
-
-/** A valid scrypt hash of a random string nobody knows. */
-const DUMMY_HASH = 'scrypt$16384$8$1$FwtNPe3n-a4JbFrBeuFGBw$XHwzkqjyJW5SUQ8HGFJ6EJw0NDPVXT2-2rd4VLYN1_o'
 
 /**
  * The throttle keys of a login attempt. Both name the remote address: failures from one address

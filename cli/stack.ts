@@ -19,9 +19,13 @@ import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../
 import { destinationPolicy, type DestinationPolicy } from '../api/webhooks/destination.ts'
 import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
-import { Ingest } from '../ingest/service.ts'
+import { Ingest, type IngestSettings } from '../ingest/service.ts'
+import { DecoderSandbox } from '../core/decoders/sandbox.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
+import { seedProfiles } from '../core/repos/profiles.ts'
+import { profileSchema } from '../core/profiles/schema.ts'
+import { SHIPPED_PROFILES } from '../core/profiles/catalogue.ts'
 import { DEFAULT_RULES } from '../rules/catalogue.ts'
 import { RulesEngine } from '../rules/engine.ts'
 import { ApiReporter } from '../rules/reporter.ts'
@@ -47,6 +51,10 @@ export async function openDatabase(cfg: Config, log: Logger, applicationName: st
     // The default rule catalogue: rules that are missing are added; edited ones stay as edited.
     const added = await seedRules(db, DEFAULT_RULES.map(ruleRow))
     if (added > 0) log.info({ added }, 'added default rules')
+    // The shipped device profiles, likewise: missing ones are added, edited ones stay as edited.
+    const profiles = SHIPPED_PROFILES.map((p) => profileSchema.parse(p))
+    const addedProfiles = await seedProfiles(db, profiles.map((p) => ({ id: p.id, kind: p.kind, definition: p })))
+    if (addedProfiles > 0) log.info({ added: addedProfiles }, 'added shipped device profiles')
     return { db, features }
   } catch (err) {
     await db.close()
@@ -128,7 +136,8 @@ export class ApiServer implements Unit {
   private readonly background: Controller
 
   constructor(
-    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'>,
+    /** `ingest`: the one to feed the HTTP device API into (the broker's, in one process); else the API runs its own. */
+    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined },
     private readonly cfg: Pick<
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
@@ -139,10 +148,13 @@ export class ApiServer implements Unit {
       | 'METRICS_TOKEN'
       | 'PHOTO_MAX_BYTES'
       | 'PHOTOS_PER_ALERT'
+      | 'ONENET_PUSH_TOKEN'
+      | 'CTWING_PUSH_TOKEN'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
       NotifyConfig &
-      Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'>,
+      Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'> &
+      IngestSettings,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {
@@ -155,6 +167,9 @@ export class ApiServer implements Unit {
   }
 
   private readonly escalator: Escalator
+  private readonly sandbox = new DecoderSandbox()
+  /** The API's own ingest, when no other was given. */
+  private ownIngest: Ingest | undefined
   private readonly dispatcher: WebhookDispatcher
   private readonly retention: AlertHistoryRetention
   private readonly destinations: DestinationPolicy
@@ -162,7 +177,15 @@ export class ApiServer implements Unit {
   async start(): Promise<void> {
     const key = await loadSecretKey(this.cfg.NOTIFY_SECRET_KEY, this.cfg.dataDir)
     const notifications = new Notifications(this.deps.db, this.alerts, key, { ...notifySettings(this.cfg), destinations: this.destinations }, this.log.child({ module: 'notify' }))
-    const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context }, this.log.child({ module: 'api' }), {
+    // The HTTP device API's way into the one telemetry pipeline (core/telemetry-sink.ts).
+    let ingest = this.deps.ingest
+    if (!ingest) {
+      ingest = this.ownIngest = new Ingest(this.deps.db, this.cfg, this.log, this.deps.metrics)
+      await ingest.start()
+    }
+    await this.sandbox.start()
+    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox }
+    const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
@@ -170,6 +193,8 @@ export class ApiServer implements Unit {
       webhookDestinations: this.destinations,
       metricsToken: this.cfg.METRICS_TOKEN,
       photos: { maxBytes: this.cfg.PHOTO_MAX_BYTES, perAlert: this.cfg.PHOTOS_PER_ALERT },
+      onenetPushToken: this.cfg.ONENET_PUSH_TOKEN,
+      ctwingPushToken: this.cfg.CTWING_PUSH_TOKEN,
       alertStream: {
         backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
         backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,
@@ -191,7 +216,10 @@ export class ApiServer implements Unit {
 
   async stop(): Promise<void> {
     await this.background.stop()
+    // Requests first (each answered after its commit), then the ingest they fed.
     await this.app?.close()
+    await this.ownIngest?.stop()
+    await this.sandbox.stop()
   }
 }
 

@@ -134,6 +134,10 @@ export const envSchema = z.object({
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
   /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset = open (listen on HOST only). */
   METRICS_TOKEN: optionalString,
+  /** The token set on OneNET's HTTP push (数据推送) page; unset = no OneNET receiver. */
+  ONENET_PUSH_TOKEN: optionalString,
+  /** The token the CTWing subscription URL carries (?token=); unset = no CTWing receiver. */
+  CTWING_PUSH_TOKEN: optionalString,
   /** Live alert stream: most events a resume (Last-Event-ID) sends, the newest first kept. */
   ALERT_STREAM_BACKFILL_MAX: positiveInt.default(1000),
   /** Live alert stream: oldest event a resume sends, as an age. */

@@ -85,5 +85,7 @@ export const REJECT_REASONS = {
   too_many_entries: 'message holds more entries or values than the limit',
   rejected_by_database: 'the database refused to store this message',
   internal_error: 'the message could not be processed',
+  decoder_failed: "the device profile's decoder could not decode the payload",
+  no_decoder: 'the payload is not in the telemetry contract and the device has no profile with a decoder',
 } as const
 export type RejectReason = keyof typeof REJECT_REASONS

@@ -17,6 +17,8 @@ export const ERRORS = {
   unsupported_photo_type: { status: 415, message: 'Send a JPEG, PNG or WebP image' },
   too_many_photos: { status: 409, message: 'The alert has as many photos as PHOTOS_PER_ALERT allows' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
+  bad_signature: { status: 401, message: 'The push is unsigned or its signature does not match the configured token' },
+  telemetry_rejected: { status: 422, message: 'Nothing in the payload could be stored; every part is recorded as a dead letter (do not resend it unchanged)' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   // Notifications (issue 9).
   link_expired: { status: 410, message: 'This link has expired or has been used; open the alert in the console' },

@@ -133,17 +133,28 @@ export interface ParsedMessage {
 
 /** Step 1: topic and shape. */
 export function parseMessage(topic: string, payload: Buffer, limits: Partial<TelemetryLimits> = {}): ParsedMessage {
-  const lim = { ...DEFAULT_TELEMETRY_LIMITS, ...limits }
   const parsedTopic = parseTopic(topic)
-  const out: ParsedMessage = { sourceId: null, gateway: false, entries: [], rejects: new Rejections(Math.max(1, lim.maxRejections - 1)) }
-  const rejects = out.rejects
   if (parsedTopic === undefined || parsedTopic.type === 'device-status') {
-    rejects.add(null, 'unknown_topic', () => topic, undefined)
+    const out = emptyMessage(null, false, limits)
+    out.rejects.add(null, 'unknown_topic', () => topic, undefined)
     return out
   }
-  const sourceId = parsedTopic.type === 'device-telemetry' ? parsedTopic.deviceId : parsedTopic.gatewayId
-  out.sourceId = sourceId
-  out.gateway = parsedTopic.type === 'gateway-telemetry'
+  const gateway = parsedTopic.type === 'gateway-telemetry'
+  return parsePayload(gateway ? parsedTopic.gatewayId : parsedTopic.deviceId, gateway, payload, limits)
+}
+
+function emptyMessage(sourceId: string | null, gateway: boolean, limits: Partial<TelemetryLimits>): ParsedMessage {
+  const cap = limits.maxRejections ?? DEFAULT_TELEMETRY_LIMITS.maxRejections
+  return { sourceId, gateway, entries: [], rejects: new Rejections(Math.max(1, cap - 1)) }
+}
+
+/**
+ * Step 1 for a payload whose device (or gateway) is already known — from the MQTT topic, or from
+ * the credentials of another entry point (the HTTP device API): size, depth, JSON, shape.
+ */
+export function parsePayload(sourceId: string, gateway: boolean, payload: Buffer, limits: Partial<TelemetryLimits> = {}): ParsedMessage {
+  const out = emptyMessage(sourceId, gateway, limits)
+  const rejects = out.rejects
   if (payload.length > MAX_PAYLOAD_BYTES) {
     rejects.add(sourceId, 'payload_too_large', () => `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}`, payloadExcerpt(payload))
     return out
@@ -159,7 +170,24 @@ export function parseMessage(topic: string, payload: Buffer, limits: Partial<Tel
     rejects.add(sourceId, 'malformed_json', () => (err as Error).message, payloadExcerpt(payload))
     return out
   }
+  collectEntries(out, json, { ...DEFAULT_TELEMETRY_LIMITS, ...limits })
+  return out
+}
 
+/**
+ * Step 1 for entries already in memory — what a device profile's decoder made of a vendor
+ * payload: one entry or an array of entries of the contract, for one device.
+ */
+export function parseEntries(deviceId: string, json: unknown, limits: Partial<TelemetryLimits> = {}): ParsedMessage {
+  const out = emptyMessage(deviceId, false, limits)
+  collectEntries(out, json, { ...DEFAULT_TELEMETRY_LIMITS, ...limits })
+  return out
+}
+
+/** The entries of a parsed JSON payload, per device, into `out` (shape checked, rejections added). */
+function collectEntries(out: ParsedMessage, json: unknown, lim: TelemetryLimits): void {
+  const { rejects } = out
+  const sourceId = out.sourceId ?? ''
   // The lists of entries per device, before looking at any entry.
   const lists: { deviceId: string; list: unknown[]; prefix: string; batch: boolean }[] = []
   if (!out.gateway) {
@@ -167,7 +195,7 @@ export function parseMessage(topic: string, payload: Buffer, limits: Partial<Tel
   } else if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     // Gateway: { childId: [entries] }.
     rejects.add(sourceId, 'schema_violation', () => '(root): expected an object of child id → array of entries', json)
-    return out
+    return
   } else {
     for (const [childId, list] of Object.entries(json as Record<string, unknown>)) {
       if (!ID_PATTERN.test(childId)) {
@@ -182,7 +210,7 @@ export function parseMessage(topic: string, payload: Buffer, limits: Partial<Tel
   const over = overLimit(lists, lim)
   if (over !== undefined) {
     rejects.add(sourceId, 'too_many_entries', () => over, undefined)
-    return out
+    return
   }
   for (const { deviceId, list, prefix, batch } of lists) {
     for (let i = 0; i < list.length; i++) {
@@ -193,7 +221,6 @@ export function parseMessage(topic: string, payload: Buffer, limits: Partial<Tel
       else out.entries.push({ deviceId, entry: checked, path })
     }
   }
-  return out
 }
 
 /** Why the message is over its limits, or undefined; costs at most one pass over the entries. */

@@ -1,5 +1,7 @@
 // One message in, readings committed and rejections dead-lettered; the promise settles after commit.
-// Shared by the broker-embedded ingest (PUBACK after commit) and the standalone MQTT subscriber.
+// Shared by the broker-embedded ingest (PUBACK after commit), the standalone MQTT subscriber and,
+// through `submit` (core/telemetry-sink.ts), the HTTP entry points: one set of checks, dead
+// letters, group commit and metrics whatever the way in.
 //
 // Every message ends recorded: stored, dead-lettered, or — only when the ingest is stopping —
 // left unacknowledged for redelivery. An exception while handling one (a bug, or input nobody
@@ -14,7 +16,8 @@ import type { Metrics } from '../core/metrics.ts'
 import type { DeadLetter } from '../core/repos/dead-letters.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { setDeviceStatus } from '../core/repos/devices.ts'
-import { checkReadings, excerpt, idsOf, parseMessage, payloadExcerpt, Rejections, type ParsedMessage, type Reading, type Rejection, type TelemetryLimits } from '../core/telemetry.ts'
+import { checkReadings, excerpt, idsOf, parseEntries, parseMessage, parsePayload, payloadExcerpt, Rejections, type ParsedMessage, type Reading, type Rejection, type TelemetryLimits } from '../core/telemetry.ts'
+import type { DeviceSubmission, IngestResult, TelemetrySink } from '../core/telemetry-sink.ts'
 import type { IngestWriter, JobOrigin } from './writer.ts'
 
 export interface IncomingMessage {
@@ -24,16 +27,21 @@ export interface IncomingMessage {
   receivedAt?: number
 }
 
-export interface IngestResult {
-  stored: number
-  rejected: number
+export type { IngestResult }
+
+/** What a dead letter records of where a message came from: its topic (or entry point) and client. */
+interface Source {
+  topic: string
+  clientId: string | null
+  /** The raw payload, for the excerpt and the log when handling throws. */
+  payload?: Buffer | undefined
 }
 
-function originOf(msg: IncomingMessage, deviceId: string | null, receivedAt: number): JobOrigin {
+function originOf(msg: Source, deviceId: string | null, receivedAt: number): JobOrigin {
   return { topic: msg.topic, clientId: msg.clientId, deviceId, receivedAt: new Date(receivedAt) }
 }
 
-export class IngestPipeline {
+export class IngestPipeline implements TelemetrySink {
   constructor(
     private readonly db: Db,
     private readonly devices: DeviceDirectory,
@@ -45,6 +53,30 @@ export class IngestPipeline {
 
   handle(msg: IncomingMessage): Promise<IngestResult> {
     return this.begin(msg).done
+  }
+
+  /** Telemetry for a device an entry point other than MQTT has identified; settles after commit. */
+  submit(sub: DeviceSubmission): Promise<IngestResult> {
+    const receivedAt = sub.receivedAt ?? Date.now()
+    const src: Source = { topic: sub.source, clientId: sub.clientId ?? null }
+    const body = sub.body
+    let parsed: ParsedMessage
+    try {
+      if (body.kind === 'rejected') {
+        const rejects = new Rejections(1)
+        rejects.add(sub.deviceId, body.code, () => body.detail, body.excerpt ?? undefined)
+        return this.record(src, sub.deviceId, receivedAt, rejects)
+      }
+      if (body.kind === 'raw') src.payload = body.payload
+      parsed = body.kind === 'raw' ? parsePayload(sub.deviceId, false, body.payload, this.opts.limits) : parseEntries(sub.deviceId, body.json, this.opts.limits)
+    } catch (err) {
+      return this.failed(src, receivedAt, err)
+    }
+    return this.complete(src, parsed, receivedAt)
+  }
+
+  setStatus(deviceId: string, status: DeviceStatus): Promise<void> {
+    return retryUntilAborted(() => setDeviceStatus(this.db, deviceId, status), { signal: this.opts.signal })
   }
 
   /**
@@ -59,20 +91,20 @@ export class IngestPipeline {
       if (topic?.type === 'device-status') return { rows: 1, done: this.handleStatus(msg, topic.deviceId, receivedAt) }
       parsed = parseMessage(msg.topic, msg.payload, this.opts.limits)
     } catch (err) {
-      return { rows: 1, done: this.failed(msg, receivedAt, err) }
+      return { rows: 1, done: this.failed(sourceOf(msg), receivedAt, err) }
     }
     let rows = parsed.rejects.count
     for (const e of parsed.entries) rows += Object.keys(e.entry.values).length
-    return { rows: Math.max(rows, 1), done: this.complete(msg, parsed, receivedAt) }
+    return { rows: Math.max(rows, 1), done: this.complete(sourceOf(msg), parsed, receivedAt) }
   }
 
-  private async complete(msg: IncomingMessage, parsed: ParsedMessage, receivedAt: number): Promise<IngestResult> {
+  private async complete(msg: Source, parsed: ParsedMessage, receivedAt: number): Promise<IngestResult> {
     // Waiting out the database (lookup) is not a failure of the message: that error propagates.
     const devices = parsed.entries.length > 0 ? await this.lookup(idsOf(parsed)) : new Map<string, DeviceInfo>()
-    let prepared: { readings: Reading[]; deadLetters: DeadLetter[]; rejected: number }
+    let prepared: { readings: Reading[]; deadLetters: DeadLetter[]; rejected: number; kept: Rejection[] }
     try {
       const { readings, rejects } = checkReadings(parsed, devices, { receivedAt, ...this.opts.limits })
-      prepared = { readings, deadLetters: this.toDeadLetters(msg, receivedAt, rejects), rejected: rejects.count }
+      prepared = { readings, deadLetters: this.toDeadLetters(msg, receivedAt, rejects), rejected: rejects.count, kept: rejects.kept }
       if (rejects.count > 0) {
         this.log.debug({ topic: msg.topic, clientId: msg.clientId, rejected: rejects.count, first: rejects.kept[0]?.reason }, 'rejected telemetry')
       }
@@ -80,17 +112,22 @@ export class IngestPipeline {
       return this.failed(msg, receivedAt, err)
     }
     const stored = await this.writer.submit(prepared.readings, prepared.deadLetters, originOf(msg, parsed.sourceId, receivedAt))
-    return { stored, rejected: prepared.rejected }
+    return { stored, rejected: prepared.rejected, rejections: prepared.kept }
   }
 
   /** A message whose handling threw: recorded as a dead letter, so it is acknowledged, not resent forever. */
-  private async failed(msg: IncomingMessage, receivedAt: number, err: unknown): Promise<IngestResult> {
-    this.log.error({ err, topic: msg.topic, clientId: msg.clientId, bytes: msg.payload.length }, 'could not process a message; dead-lettered')
+  private failed(msg: Source, receivedAt: number, err: unknown): Promise<IngestResult> {
+    this.log.error({ err, topic: msg.topic, clientId: msg.clientId, bytes: msg.payload?.length }, 'could not process a message; dead-lettered')
     const rejects = new Rejections(1)
     const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-    rejects.add(null, 'internal_error', () => text, payloadExcerpt(msg.payload))
-    await this.writer.submit([], this.toDeadLetters(msg, receivedAt, rejects), originOf(msg, null, receivedAt))
-    return { stored: 0, rejected: 1 }
+    rejects.add(null, 'internal_error', () => text, msg.payload ? payloadExcerpt(msg.payload) : undefined)
+    return this.record(msg, null, receivedAt, rejects)
+  }
+
+  /** A message refused whole: its dead letters committed, nothing stored. */
+  private async record(msg: Source, deviceId: string | null, receivedAt: number, rejects: Rejections): Promise<IngestResult> {
+    await this.writer.submit([], this.toDeadLetters(msg, receivedAt, rejects), originOf(msg, deviceId, receivedAt))
+    return { stored: 0, rejected: rejects.count, rejections: rejects.kept }
   }
 
   /**
@@ -124,15 +161,12 @@ export class IngestPipeline {
     } else if (!(DEVICE_STATUS as readonly string[]).includes(text)) {
       problem.add(deviceId, 'schema_violation', () => 'status payload must be "online" or "offline"', excerpt(text))
     }
-    if (problem.count > 0) {
-      await this.writer.submit([], this.toDeadLetters(msg, receivedAt, problem), originOf(msg, deviceId, receivedAt))
-      return { stored: 0, rejected: 1 }
-    }
-    await retryUntilAborted(() => setDeviceStatus(this.db, deviceId, text as DeviceStatus), { signal: this.opts.signal })
-    return { stored: 0, rejected: 0 }
+    if (problem.count > 0) return this.record(sourceOf(msg), deviceId, receivedAt, problem)
+    await this.setStatus(deviceId, text as DeviceStatus)
+    return { stored: 0, rejected: 0, rejections: [] }
   }
 
-  private toDeadLetters(msg: IncomingMessage, receivedAt: number, rejects: Rejections): DeadLetter[] {
+  private toDeadLetters(msg: Source, receivedAt: number, rejects: Rejections): DeadLetter[] {
     const at = new Date(receivedAt)
     for (const [reason, n] of rejects.byReason()) this.metrics.rejected.inc({ reason }, n)
     return rejects.rows().map(
@@ -147,4 +181,8 @@ export class IngestPipeline {
       }),
     )
   }
+}
+
+function sourceOf(msg: IncomingMessage): Source {
+  return { topic: msg.topic, clientId: msg.clientId, payload: msg.payload }
 }

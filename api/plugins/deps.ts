@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Db } from '../../core/db/client.ts'
+import type { Intake } from '../../core/intake.ts'
 import type { DbFeatures } from '../../core/db/migrate.ts'
 import type { Metrics } from '../../core/metrics.ts'
 import type { NotifyContext } from '../../notify/notifications.ts'
@@ -22,6 +23,8 @@ export interface AppDeps {
   probes?: readonly (() => string | undefined)[]
   /** The notification core (channels, rotas, policies, links); its routes are registered when present. */
   notify?: NotifyContext | undefined
+  /** The ingest this process feeds the HTTP device API and the receivers into; without it they answer 503. */
+  intake?: Intake | undefined
 }
 
 /** Photo limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
@@ -40,6 +43,8 @@ export interface ApiSettings {
   streamLimits: StreamLimits
   webhookDestinations: DestinationPolicy
   photos: PhotoLimits
+  /** The tokens of the OneNET push and the CTWing subscription (ONENET_PUSH_TOKEN, CTWING_PUSH_TOKEN). */
+  receiverTokens: { onenet?: string | undefined; ctwing?: string | undefined }
 }
 
 export interface ApiDeps extends AppDeps {

@@ -7,7 +7,10 @@ import { DEVICE_KINDS, idSchema } from '../../core/contract.ts'
 import type { Queryable } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { provisionDevices } from '../../core/provision.ts'
-import { getDevice, updateDevice } from '../../core/repos/devices.ts'
+import { externalIdTaken, getDevice, updateDevice, type DevicePatch } from '../../core/repos/devices.ts'
+import { getProfile } from '../../core/repos/profiles.ts'
+import { profileSchema } from '../../core/profiles/schema.ts'
+import type { DeviceKind } from '../../core/contract.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { generateSecret, hashSecret } from '../../core/secrets.ts'
 import { requireRole } from '../access.ts'
@@ -31,6 +34,51 @@ async function checkGateway(db: Queryable, deviceId: string, gatewayId: string |
   if (gw.kind !== 'gateway') throw new AppError('validation_failed', `body.gatewayId: "${gatewayId}" is not a gateway (it is a ${gw.kind} device)`)
 }
 
+const links = {
+  profileId: idSchema.nullable().optional().describe('A device profile (GET /api/v1/profiles) of the same kind; its report interval becomes the expected interval unless expectedIntervalS is sent too'),
+  devEui: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{16}$/, 'expected a DevEUI of 16 hexadecimal digits')
+    .transform((v) => v.toLowerCase())
+    .nullable()
+    .optional()
+    .describe('LoRaWAN DevEUI, how ChirpStack names the device'),
+  imei: z.string().regex(/^\d{15}$/, 'expected an IMEI of 15 digits').nullable().optional().describe('IMEI of the NB-IoT / Cat.1 module, how OneNET and CTWing name the device'),
+}
+
+/**
+ * Checks the profile and external ids a request sets for a device: the profile must exist and be
+ * for the device's kind, an id may name one device only. Returns the patch to apply.
+ */
+async function checkLinks(
+  db: Queryable,
+  deviceId: string,
+  kind: DeviceKind,
+  b: { profileId?: string | null | undefined; devEui?: string | null | undefined; imei?: string | null | undefined; expectedIntervalS?: number | undefined },
+): Promise<DevicePatch> {
+  const patch: DevicePatch = {}
+  if (b.profileId !== undefined) {
+    patch.profileId = b.profileId
+    if (b.profileId !== null) {
+      const profile = await getProfile(db, b.profileId)
+      if (!profile) throw new AppError('validation_failed', `body.profileId: no device profile "${b.profileId}"`)
+      if (profile.kind !== kind) throw new AppError('validation_failed', `body.profileId: "${b.profileId}" is a profile for ${profile.kind} devices, this is a ${kind} device`)
+      const parsed = profileSchema.safeParse(profile.definition)
+      const every = parsed.success ? parsed.data.reportInterval : undefined
+      if (every !== undefined && b.expectedIntervalS === undefined) patch.expectedIntervalS = Math.min(86_400, Math.max(1, Math.round(every / 1000)))
+    }
+  }
+  for (const column of ['devEui', 'imei'] as const) {
+    const value = b[column]
+    if (value === undefined) continue
+    patch[column] = value
+    if (value === null) continue
+    const other = await externalIdTaken(db, deviceId, column, value)
+    if (other !== undefined) throw new AppError('conflict', `body.${column}: ${value} already names device "${other}"`)
+  }
+  return patch
+}
+
 const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.deps
   const fetchDevice = async (id: string) => {
@@ -52,6 +100,7 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
           gatewayId: idSchema.nullable().optional().describe('The gateway that publishes for this device, if any'),
           name: z.string().trim().min(1).max(120).optional(),
           expectedIntervalS: interval.optional().describe('How often the device reports (no-data rules count in these)'),
+          ...links,
         }),
         response: { 201: withSecret, 409: errorBody, ...errorResponses },
       },
@@ -63,6 +112,7 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
       if (!(await getCommunity(db, b.communityId))) throw new AppError('validation_failed', `body.communityId: no community "${b.communityId}"`)
       if (b.kind === 'gateway' && b.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
       await checkGateway(db, b.id, b.gatewayId)
+      const linked = await checkLinks(db, b.id, b.kind, b)
       const [created] = await provisionDevices(db, [
         {
           id: b.id,
@@ -73,6 +123,7 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
           ...(b.expectedIntervalS === undefined ? {} : { expectedIntervalS: b.expectedIntervalS }),
         },
       ])
+      if (Object.keys(linked).length > 0) await db.transaction((tx) => updateDevice(tx, b.id, linked))
       return reply.code(201).send({ device: await fetchDevice(b.id), secret: created?.secret ?? '' })
     },
   )
@@ -92,8 +143,9 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
             enabled: z.boolean().optional(),
             gatewayId: idSchema.nullable().optional(),
             expectedIntervalS: interval.optional(),
+            ...links,
           })
-          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS' }),
+          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, profileId, devEui, imei' }),
         response: { 200: device, ...errorResponses },
       },
     },
@@ -102,7 +154,8 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
       const current = await fetchDevice(req.params.id)
       if (current.kind === 'gateway' && req.body.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
       await checkGateway(db, current.id, req.body.gatewayId)
-      await db.transaction((tx) => updateDevice(tx, current.id, req.body))
+      const linked = await checkLinks(db, current.id, current.kind, req.body)
+      await db.transaction((tx) => updateDevice(tx, current.id, { ...req.body, ...linked }))
       return fetchDevice(current.id)
     },
   )

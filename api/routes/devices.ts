@@ -20,6 +20,9 @@ export const device = z.object({
   gatewayId: z.string().nullable(),
   enabled: z.boolean(),
   expectedIntervalS: z.number().int(),
+  profileId: z.string().nullable().describe('The device profile that decodes its payloads'),
+  devEui: z.string().nullable().describe('LoRaWAN DevEUI (lower-case hex)'),
+  imei: z.string().nullable().describe('IMEI of its NB-IoT / Cat.1 module'),
   createdAt: timestamp,
 })
 

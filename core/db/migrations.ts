@@ -507,5 +507,30 @@ CREATE TABLE alert_photos (
 CREATE INDEX alert_photos_alert_idx ON alert_photos (alert_id, id);
 `,
   },
+  {
+    version: 9,
+    name: 'device profiles and external device ids',
+    sql: `
+-- Device profiles (core/profiles/schema.ts): the definition is stored whole, as validated; kind is
+-- copied out to check that a device and its profile agree.
+CREATE TABLE device_profiles (
+  id          text PRIMARY KEY,
+  kind        text NOT NULL,
+  definition  jsonb NOT NULL,
+  builtin     boolean NOT NULL DEFAULT false,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+-- A profile in use cannot be deleted (RESTRICT): the devices would lose their decoder.
+ALTER TABLE devices ADD COLUMN profile_id text REFERENCES device_profiles(id) ON DELETE RESTRICT;
+-- The ids other networks know a device by: LoRaWAN DevEUI (16 hex digits, stored lower-case) and
+-- the IMEI of an NB-IoT or Cat.1 module (15 digits). Each names at most one device.
+ALTER TABLE devices ADD COLUMN dev_eui text;
+ALTER TABLE devices ADD COLUMN imei text;
+CREATE UNIQUE INDEX devices_dev_eui_key ON devices (dev_eui) WHERE dev_eui IS NOT NULL;
+CREATE UNIQUE INDEX devices_imei_key ON devices (imei) WHERE imei IS NOT NULL;
+CREATE INDEX devices_profile_idx ON devices (profile_id) WHERE profile_id IS NOT NULL;
+`,
+  },
 ]
 

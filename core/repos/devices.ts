@@ -12,6 +12,12 @@ export interface DeviceRecord {
   gatewayId: string | null
   enabled: boolean
   expectedIntervalS: number
+  /** The device profile that decodes its payloads, if any. */
+  profileId: string | null
+  /** LoRaWAN DevEUI, lower-case hex. */
+  devEui: string | null
+  /** IMEI of its NB-IoT / Cat.1 module. */
+  imei: string | null
   createdAt: Date
 }
 
@@ -25,12 +31,29 @@ export interface DeviceCredentials {
 }
 
 const DEVICE_COLUMNS = `d.id, d.kind, d.name, d.community_id AS "communityId", c.company_id AS "companyId",
-  d.gateway_id AS "gatewayId", d.enabled, d.expected_interval_s AS "expectedIntervalS", d.created_at AS "createdAt"`
+  d.gateway_id AS "gatewayId", d.enabled, d.expected_interval_s AS "expectedIntervalS",
+  d.profile_id AS "profileId", d.dev_eui AS "devEui", d.imei, d.created_at AS "createdAt"`
 const DEVICE_FROM = 'devices d JOIN communities c ON c.id = d.community_id'
 
 export async function getDevice(db: Queryable, id: string): Promise<DeviceRecord | undefined> {
   const [row] = await db.query<DeviceRecord>(`SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE d.id = $1`, [id])
   return row
+}
+
+/** The device another network knows by this DevEUI or IMEI. */
+export async function deviceByExternalId(db: Queryable, by: { devEui: string } | { imei: string }): Promise<DeviceRecord | undefined> {
+  const [row] =
+    'devEui' in by
+      ? await db.query<DeviceRecord>(`SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE d.dev_eui = $1`, [by.devEui.toLowerCase()])
+      : await db.query<DeviceRecord>(`SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE d.imei = $1`, [by.imei])
+  return row
+}
+
+/** Whether another device already carries this DevEUI or IMEI. */
+export async function externalIdTaken(db: Queryable, deviceId: string, column: 'devEui' | 'imei', value: string): Promise<string | undefined> {
+  const sql = column === 'devEui' ? 'SELECT id FROM devices WHERE dev_eui = $1 AND id <> $2' : 'SELECT id FROM devices WHERE imei = $1 AND id <> $2'
+  const [row] = await db.query<{ id: string }>(sql, [value, deviceId])
+  return row?.id
 }
 
 export async function getCredentials(db: Queryable, id: string): Promise<DeviceCredentials | undefined> {
@@ -131,6 +154,9 @@ export interface DevicePatch {
   gatewayId?: string | null | undefined
   expectedIntervalS?: number | undefined
   secretHash?: string | undefined
+  profileId?: string | null | undefined
+  devEui?: string | null | undefined
+  imei?: string | null | undefined
 }
 
 /**
@@ -145,9 +171,27 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
        gateway_id = CASE WHEN $5 THEN $6 ELSE gateway_id END,
        expected_interval_s = COALESCE($7, expected_interval_s),
        secret_hash = COALESCE($8, secret_hash),
+       profile_id = CASE WHEN $9 THEN $10 ELSE profile_id END,
+       dev_eui = CASE WHEN $11 THEN $12 ELSE dev_eui END,
+       imei = CASE WHEN $13 THEN $14 ELSE imei END,
        updated_at = now()
      WHERE id = $1 RETURNING 1`,
-    [id, p.name !== undefined, p.name ?? null, p.enabled ?? null, p.gatewayId !== undefined, p.gatewayId ?? null, p.expectedIntervalS ?? null, p.secretHash ?? null],
+    [
+      id,
+      p.name !== undefined,
+      p.name ?? null,
+      p.enabled ?? null,
+      p.gatewayId !== undefined,
+      p.gatewayId ?? null,
+      p.expectedIntervalS ?? null,
+      p.secretHash ?? null,
+      p.profileId !== undefined,
+      p.profileId ?? null,
+      p.devEui !== undefined,
+      p.devEui ?? null,
+      p.imei !== undefined,
+      p.imei ?? null,
+    ],
   )
   if (rows.length === 0) return false
   // Credentials changed (disabled, secret rotated): live connections must go, not just the cache.

@@ -22,10 +22,12 @@ export async function apiFor(
   probes?: AppDeps['probes'],
   /** The alert service's clock (default: the real one). */
   clock?: () => Date,
+  /** Where the HTTP device API submits telemetry (default: nowhere, it answers 503). */
+  intake?: AppDeps['intake'],
 ): Promise<{ app: App; alerts: AlertService; token: string; tokenFor: (role: Role) => Promise<string> }> {
   const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, clock)
   const notify = notifyContext(alerts, randomBytes(32), { linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000, timezone: DEFAULT_NOTIFY_DISPATCH.timezone }, clock)
-  const app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify, ...(probes ? { probes } : {}) }, silentLogger, opts)
+  const app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify, ...(probes ? { probes } : {}), intake }, silentLogger, opts)
   await app.ready()
   const tokenFor = async (role: Role) => {
     const userId = await insertUser(db, { name: `${role}-${Math.random().toString(36).slice(2)}`, role })

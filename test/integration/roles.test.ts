@@ -15,6 +15,7 @@ import { insertFeedback } from '../../core/repos/feedback.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { insertContact, insertOverride } from '../../core/repos/notify-setup.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
+import { upsertProfile } from '../../core/repos/profiles.ts'
 import { insertUser, issueToken, type Role } from '../../core/repos/tokens.ts'
 import { createChannel } from '../../notify/setup.ts'
 import { apiFor } from '../helpers/api.ts'
@@ -73,6 +74,8 @@ async function freshDevice(side: Side): Promise<string> {
   await provisionDevices(db, [{ id, kind: 'manhole', communityId: side === 'own' ? 'cm-a' : 'cm-b' }])
   return id
 }
+
+const profileBody = (id: string) => ({ id, name: 'Lift DTU', kind: 'elevator', decoder: { fields: [{ metric: 'running', path: 'run' }] } })
 
 const community = (side: Side) => (side === 'own' ? 'cm-a' : 'cm-b')
 const company = (side: Side) => (side === 'own' ? 'co-a' : 'co-b')
@@ -157,6 +160,20 @@ const MATRIX: Row[] = [
       const id = next('rule')
       await upsertRule(db, { id, type: 'threshold', severity: 'minor', enabled: true, definition: ruleBody(id) })
       return { method: 'DELETE', url: `/api/v1/rules/${id}` }
+    },
+    expect: office(204),
+  },
+  // Device profiles
+  { route: 'GET /api/v1/profiles', req: () => ({ method: 'GET', url: '/api/v1/profiles' }), expect: { ...office(200), service: [200, 200] } },
+  { route: 'GET /api/v1/profiles/:id', req: () => ({ method: 'GET', url: '/api/v1/profiles/profile-a' }), expect: { ...office(200), service: [200, 200] } },
+  { route: 'POST /api/v1/profiles', req: () => ({ method: 'POST', url: '/api/v1/profiles', body: profileBody(next('profile')) }), expect: office(201) },
+  { route: 'PUT /api/v1/profiles/:id', req: () => ({ method: 'PUT', url: '/api/v1/profiles/profile-a', body: profileBody('profile-a') }), expect: office(200) },
+  {
+    route: 'DELETE /api/v1/profiles/:id',
+    req: async () => {
+      const id = next('profile')
+      await upsertProfile(db, { id, kind: 'elevator', definition: profileBody(id) })
+      return { method: 'DELETE', url: `/api/v1/profiles/${id}` }
     },
     expect: office(204),
   },
@@ -284,6 +301,7 @@ beforeAll(async () => {
     await insertDeadLetters(db, [{ receivedAt: new Date(), clientId: null, topic: `hb/v1/devices/${device(side)}/telemetry`, deviceId: device(side), reasonCode: 'malformed_json', reason: 'x', payloadExcerpt: null }])
   }
   await upsertRule(db, { id: 'rule-a', type: 'threshold', severity: 'minor', enabled: true, definition: ruleBody('rule-a') })
+  await upsertProfile(db, { id: 'profile-a', kind: 'elevator', definition: profileBody('profile-a') })
   const api = await apiFor(db, features, { onRoute: (r) => registered.push(r) })
   app = api.app
   alerts = api.alerts

@@ -361,6 +361,8 @@ export const en = {
   'reason.too_deep': 'Nested too deep',
   'reason.too_many_entries': 'Too many entries',
   'reason.rejected_by_database': 'Refused by the database',
+  'reason.decoder_failed': 'Decoder failed',
+  'reason.no_decoder': 'No decoder for this payload',
   'reason.internal_error': 'Internal error',
   'users.title': 'Users and tokens',
   'users.new': 'New user',

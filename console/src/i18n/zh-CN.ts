@@ -363,6 +363,8 @@ export const zhCN: Record<Key, string> = {
   'reason.too_deep': '嵌套过深',
   'reason.too_many_entries': '条目过多',
   'reason.rejected_by_database': '数据库拒绝写入',
+  'reason.decoder_failed': '解码失败',
+  'reason.no_decoder': '无可用解码器',
   'reason.internal_error': '内部错误',
   'users.title': '用户与令牌',
   'users.new': '新增用户',

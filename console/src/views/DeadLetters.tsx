@@ -34,6 +34,8 @@ const REASONS: Record<RejectReason, true> = {
   too_many_entries: true,
   rejected_by_database: true,
   internal_error: true,
+  decoder_failed: true,
+  no_decoder: true,
 }
 const reasonLabel = (code: string): string => (Object.hasOwn(REASONS, code) ? t(`reason.${code as RejectReason}`) : code)
 

@@ -1,0 +1,86 @@
+// The China Telecom CTWing (AEP) subscription push receiver. CTWing POSTs each message of a
+// product-level subscription as JSON: `dataReport` (payload: the service fields of a product with a
+// profile, or `{ APPdata: base64 }` for transparent products), `deviceOnlineOfflineReport`
+// (eventType 1 online, 0 offline) and others (command results, device added…), which carry no
+// telemetry and are acknowledged.
+//
+// CTWing retries a push three times and then puts a slow or failing receiver in a cool-down in
+// which messages are lost, so the answer must be quick: readings go through the group-commit
+// writer (no transaction of their own) and the answer is 200 once they are committed. A resend
+// stores nothing twice: a reading's key is (device, metric, the message's `timestamp`).
+//
+// CTWing does not sign its pushes; the subscription URL carries a shared token
+// (`/ingest/v1/ctwing?token=…`, CTWING_PUSH_TOKEN), compared in constant time. A push without it,
+// or with another, is refused with 401 `bad_signature`.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { AppError } from '../../core/errors.ts'
+import { platformDevice, submitDevicePayload } from '../../core/intake.ts'
+import { errorResponses } from '../schemas.ts'
+import { ingestAnswer, RawBody, rawBodies } from './device-telemetry.ts'
+import { sameSignature } from './onenet.ts'
+
+interface CtwingMessage {
+  messageType?: unknown
+  deviceId?: unknown
+  IMEI?: unknown
+  timestamp?: unknown
+  payload?: unknown
+  eventType?: unknown
+}
+
+const ctwing: FastifyPluginAsyncZod = async (app) => {
+  const { db, intake } = app.deps
+  const token = app.deps.settings.receiverTokens.ctwing
+  if (token === undefined) throw new Error('the CTWing receiver needs CTWING_PUSH_TOKEN (register it only when set)')
+  rawBodies(app)
+
+  app.post(
+    '',
+    {
+      schema: {
+        tags: ['receivers'],
+        summary: "CTWing's subscription push: data reports and online/offline reports, answered 200 after commit",
+        querystring: z.object({ token: z.string().max(500).optional() }),
+        response: { 200: ingestAnswer, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const receivedAt = Date.now()
+      if (req.query.token === undefined || !sameSignature(token, req.query.token)) throw new AppError('bad_signature', 'the push URL must carry ?token= with the configured CTWING_PUSH_TOKEN')
+      if (!intake) throw new AppError('unavailable', 'This API process does not ingest telemetry')
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(req.body instanceof RawBody ? req.body.bytes.toString('utf8') : '')
+      } catch {
+        parsed = undefined
+      }
+      if (typeof parsed !== 'object' || parsed === null) throw new AppError('validation_failed', 'body: expected the JSON object of a CTWing push { messageType, deviceId, IMEI, timestamp, payload }')
+      const m = parsed as CtwingMessage
+      const imei = typeof m.IMEI === 'string' && /^\d{15}$/.test(m.IMEI) ? m.IMEI : undefined
+      const { device, deviceId } = await platformDevice(db, imei, typeof m.deviceId === 'string' ? m.deviceId : '')
+      const at = typeof m.timestamp === 'number' ? m.timestamp : undefined
+      if (m.messageType === 'deviceOnlineOfflineReport') {
+        if (device?.enabled && (m.eventType === 0 || m.eventType === 1)) await intake.sink.setStatus(device.id, m.eventType === 1 ? 'online' : 'offline')
+        return { stored: 0, rejected: 0, rejections: [] }
+      }
+      if (m.messageType !== 'dataReport' || typeof m.payload !== 'object' || m.payload === null) return { stored: 0, rejected: 0, rejections: [] }
+      const payload = m.payload as Record<string, unknown>
+      // Transparent products carry the device's bytes as base64; others the service's fields.
+      const appData = typeof payload.APPdata === 'string' ? Buffer.from(payload.APPdata, 'base64') : undefined
+      const fields = typeof payload.serviceData === 'object' && payload.serviceData !== null ? payload.serviceData : payload
+      const result = await submitDevicePayload(intake, {
+        deviceId,
+        source: `ctwing/${typeof m.deviceId === 'string' ? m.deviceId : ''}`,
+        clientId: 'ctwing',
+        bytes: appData ?? Buffer.from(JSON.stringify(fields)),
+        ...(appData === undefined ? { json: fields, contract: { ...(at === undefined ? {} : { ts: at }), values: fields } } : {}),
+        ts: at,
+        receivedAt,
+      })
+      return { stored: result.stored, rejected: result.rejected, rejections: result.rejections.slice(0, 10).map((r) => ({ reasonCode: r.reasonCode, reason: r.reason })) }
+    },
+  )
+}
+
+export default ctwing

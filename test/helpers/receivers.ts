@@ -1,0 +1,36 @@
+// A broker with its ingest and an API listening on a free port whose HTTP entry points (device
+// API, OneNET and CTWing receivers) feed that ingest: for tests through real HTTP requests.
+import type { App, AppOptions } from '../../api/app.ts'
+import { DEFAULT_SANDBOX_LIMITS, DecoderSandbox, type SandboxLimits } from '../../core/decoders/sandbox.ts'
+import { apiFor } from './api.ts'
+import { createTestDatabase } from './services.ts'
+import { startStack, type TestStack } from './stack.ts'
+
+export interface ReceiverStack {
+  stack: TestStack
+  app: App
+  /** http://127.0.0.1:port */
+  base: string
+  stop(): Promise<void>
+}
+
+export async function startReceivers(opts: AppOptions = {}, limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS): Promise<ReceiverStack> {
+  const tdb = await createTestDatabase()
+  const stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
+  const sandbox = new DecoderSandbox(limits)
+  await sandbox.start()
+  const { app } = await apiFor(stack.db, { timescale: undefined }, opts, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const addr = app.server.address()
+  return {
+    stack,
+    app,
+    base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
+    async stop() {
+      await app.close()
+      await sandbox.stop()
+      await stack.stop()
+      await tdb.drop()
+    },
+  }
+}
