@@ -35,6 +35,7 @@ import photos from './routes/photos.ts'
 import notify from './routes/notify.ts'
 import notifyLinks from './routes/notify-links.ts'
 import rotas from './routes/rotas.ts'
+import rabbitmqAuth, { type RabbitAuthSettings } from './routes/rabbitmq-auth.ts'
 
 export type { AppDeps } from './plugins/deps.ts'
 
@@ -53,6 +54,8 @@ export interface AppOptions {
   webhookDestinations?: DestinationPolicy
   /** Photo size and count limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
   photos?: Partial<PhotoLimits>
+  /** Answer RabbitMQ's HTTP auth backend under /rabbitmq/auth/{key}/… (RABBITMQ_AUTH_KEY). */
+  rabbitmqAuth?: RabbitAuthSettings | undefined
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -118,6 +121,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       streamLimits: { ...DEFAULT_STREAM_LIMITS, ...opts.alertStream },
       webhookDestinations: opts.webhookDestinations ?? DENY_ALL_SPECIAL,
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
+      rabbitmqAuth: opts.rabbitmqAuth,
     },
   })
 
@@ -144,5 +148,6 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     await app.register(rotas, { prefix: `${v1}/rotas` })
     await app.register(notifyLinks)
   }
+  if (opts.rabbitmqAuth) await app.register(rabbitmqAuth, { prefix: '/rabbitmq/auth' })
   return app
 }

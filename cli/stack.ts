@@ -141,6 +141,7 @@ export class ApiServer implements Unit {
       | 'PHOTOS_PER_ALERT'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
+      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT'> &
       NotifyConfig &
       Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'>,
     private readonly log: Logger,
@@ -170,6 +171,10 @@ export class ApiServer implements Unit {
       webhookDestinations: this.destinations,
       metricsToken: this.cfg.METRICS_TOKEN,
       photos: { maxBytes: this.cfg.PHOTO_MAX_BYTES, perAlert: this.cfg.PHOTOS_PER_ALERT },
+      rabbitmqAuth:
+        this.cfg.RABBITMQ_AUTH_KEY === undefined
+          ? undefined
+          : { key: this.cfg.RABBITMQ_AUTH_KEY, vhost: this.cfg.RABBITMQ_MQTT_VHOST, exchange: this.cfg.RABBITMQ_MQTT_EXCHANGE, maxConcurrent: this.cfg.MQTT_AUTH_MAX_CONCURRENT },
       alertStream: {
         backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
         backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,
