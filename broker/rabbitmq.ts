@@ -4,6 +4,7 @@
 // and `+` written `*` (rabbit_mqtt_util); a subscription is a queue named
 // `mqtt-subscription-{clientId}qos{0|1}` bound to that exchange with the filter as binding key,
 // which RabbitMQ's topic authorisation checks as a `read` of the binding key.
+import { topicOfRoutingKey } from '../core/contract.ts'
 import { decideClientId, decidePublish, decideSubscribe } from './acl.ts'
 import type { Identity } from './acl.ts'
 
@@ -16,16 +17,6 @@ export interface RabbitScope {
 export type Decision = { ok: true } | { ok: false; reason: string }
 
 type Device = Identity & { type: 'device' }
-
-/**
- * The MQTT topic (or filter) of a RabbitMQ routing (or binding) key: the MQTT plugin swaps `/`
- * and `.` both ways, so a `.` in a device id survives the round trip, and writes `+` as `*`.
- */
-export function mqttTopicOf(routingKey: string): string {
-  let out = ''
-  for (const ch of routingKey) out += ch === '.' ? '/' : ch === '/' ? '.' : ch === '*' ? '+' : ch
-  return out
-}
 
 /** The client id of an MQTT subscription queue, or undefined for any other queue name. */
 export function subscriptionClientId(queue: string): string | undefined {
@@ -77,7 +68,7 @@ export async function decideTopic(
     const client = decideClientId(identity, req.clientId)
     if (!client.ok) return client
   }
-  const topic = mqttTopicOf(req.routingKey)
+  const topic = topicOfRoutingKey(req.routingKey)
   if (req.permission === 'write') {
     const decision = await decidePublish(identity, topic, isChild)
     return decision.ok ? { ok: true } : decision

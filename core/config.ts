@@ -183,6 +183,10 @@ export const envSchema = z.object({
   RABBITMQ_MQTT_VHOST: z.string().min(1).default('/'),
   /** The exchange RabbitMQ's MQTT plugin publishes to (mqtt.exchange). */
   RABBITMQ_MQTT_EXCHANGE: z.string().min(1).default('amq.topic'),
+  /** `ingest --from amqp://…`: the durable (quorum) queue the workers share, bound to RABBITMQ_MQTT_EXCHANGE. */
+  INGEST_AMQP_QUEUE: z.string().min(1).max(255).default('hb.telemetry'),
+  /** `ingest --from amqp://…`: messages in flight per worker, unacknowledged until their commit. */
+  INGEST_AMQP_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(1000),
   // Notifications (issue 9).
   /** Key (base64 of 32 bytes) sealing channel credentials (AES-256-GCM) and signing message links; unset: generated once into DATA_DIR/notify-secret.key (mode 0600). */
   NOTIFY_SECRET_KEY: optionalString,

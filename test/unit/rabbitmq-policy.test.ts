@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { mqttTopicOf, subscriptionClientId } from '../../broker/rabbitmq.ts'
+import { subscriptionClientId } from '../../broker/rabbitmq.ts'
+import { routingKeyOf, topicOfRoutingKey } from '../../core/contract.ts'
 
 describe('RabbitMQ routing keys and queue names', () => {
   it('turns a routing key back into the MQTT topic: `.` and `/` swapped, `*` as `+`', () => {
-    expect(mqttTopicOf('hb.v1.devices.mh-1.telemetry')).toBe('hb/v1/devices/mh-1/telemetry')
+    expect(topicOfRoutingKey('hb.v1.devices.mh-1.telemetry')).toBe('hb/v1/devices/mh-1/telemetry')
     // A `.` in a device id arrives as `/` and goes back to `.`.
-    expect(mqttTopicOf('hb.v1.devices.a/b.telemetry')).toBe('hb/v1/devices/a.b/telemetry')
-    expect(mqttTopicOf('hb.v1.devices.*.#')).toBe('hb/v1/devices/+/#')
+    expect(topicOfRoutingKey('hb.v1.devices.a/b.telemetry')).toBe('hb/v1/devices/a.b/telemetry')
+    expect(topicOfRoutingKey('hb.v1.devices.*.#')).toBe('hb/v1/devices/+/#')
+    expect(routingKeyOf('hb/v1/devices/+/telemetry')).toBe('hb.v1.devices.*.telemetry')
+    expect(topicOfRoutingKey(routingKeyOf('hb/v1/devices/a.b:c/status'))).toBe('hb/v1/devices/a.b:c/status')
   })
 
   it('reads the client id out of an MQTT subscription queue name only', () => {
