@@ -18,6 +18,8 @@ import { loginDevice } from '../helpers/mqtt-login.ts'
 import { rabbitTier } from '../helpers/rabbitmq.ts'
 import { RABBITMQ, eventually, hasRabbitMq, hasPostgres } from '../helpers/services.ts'
 import { FIXTURE_PAST_AGE } from '../helpers/stack.ts'
+import { AmqpIngest } from '../../ingest/amqp.ts'
+import { silentLogger } from '../../core/log.ts'
 import { routingKeyOf, topics } from '../../core/contract.ts'
 
 const ready = (await hasPostgres()) && (await hasRabbitMq())
@@ -190,5 +192,30 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
     console.log(`amqp ingest: ${atKill} of ${total} stored when the worker was killed, ${n} after the restart`)
     expect(n).toBe(total)
     await eventually(async () => ((await ch.checkQueue(queue)).messageCount === 0 ? true : undefined), 10_000, 'the queue drained')
+  })
+
+  it('returns a message whose commit failed to the queue, and acknowledges it once a commit succeeds', async () => {
+    const q = `hb.test.nack.${randomBytes(4).toString('hex')}`
+    const seen: string[] = []
+    const consumer = new AmqpIngest(
+      (msg) => {
+        seen.push(msg.topic)
+        // The first commit fails (as when the ingest stops while the database is down).
+        return seen.length === 1 ? Promise.reject(new Error('database unavailable')) : Promise.resolve({ stored: 1, rejected: 0 })
+      },
+      { url: RABBITMQ.amqpUrl, queue: q, exchange: 'amq.topic', prefetch: 10 },
+      silentLogger,
+    )
+    await consumer.start()
+    try {
+      ch.publish('amq.topic', routingKeyOf(topics.deviceTelemetry('mh-3')), Buffer.from('{}'), { persistent: true })
+      await eventually(() => (seen.length === 2 ? true : undefined), 10_000, 'the message delivered again')
+      expect(seen).toEqual([topics.deviceTelemetry('mh-3'), topics.deviceTelemetry('mh-3')])
+    } finally {
+      await consumer.stop()
+    }
+    // Stopped: anything unacknowledged would be back in the queue; the second delivery was acknowledged.
+    expect((await ch.checkQueue(q)).messageCount).toBe(0)
+    await ch.deleteQueue(q)
   })
 })
