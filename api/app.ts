@@ -39,6 +39,7 @@ import photos from './routes/photos.ts'
 import notify from './routes/notify.ts'
 import notifyLinks from './routes/notify-links.ts'
 import rotas from './routes/rotas.ts'
+import rabbitmqAuth, { type RabbitAuthSettings } from './routes/rabbitmq-auth.ts'
 
 export type { AppDeps } from './plugins/deps.ts'
 
@@ -61,6 +62,8 @@ export interface AppOptions {
   onenetPushToken?: string | undefined
   /** The token of the CTWing subscription URL (CTWING_PUSH_TOKEN); the CTWing receiver exists only with it. */
   ctwingPushToken?: string | undefined
+  /** Answer RabbitMQ's HTTP auth backend under /rabbitmq/auth/{key}/… (RABBITMQ_AUTH_KEY). */
+  rabbitmqAuth?: RabbitAuthSettings | undefined
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -128,6 +131,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       webhookDestinations: opts.webhookDestinations ?? DENY_ALL_SPECIAL,
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
       receiverTokens: { onenet: opts.onenetPushToken, ctwing: opts.ctwingPushToken },
+      rabbitmqAuth: opts.rabbitmqAuth,
     },
   })
 
@@ -160,5 +164,6 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     await app.register(rotas, { prefix: `${v1}/rotas` })
     await app.register(notifyLinks)
   }
+  if (opts.rabbitmqAuth) await app.register(rabbitmqAuth, { prefix: '/rabbitmq/auth' })
   return app
 }

@@ -33,9 +33,68 @@ export async function authenticate(db: Db, username: string | undefined, passwor
  * with its id from elsewhere (issue 7, item 3). The per-(username, address) key is the one a
  * success clears; the address key is not, so a valid login does not reset a guesser's count.
  */
-export function throttleKeys(username: string | undefined, address: string): { all: string[]; onSuccess: string[] } {
-  const pair = `user:${username ?? ''}@${address}`
+export function throttleKeys(username: string | undefined, address: string | undefined): { all: string[]; onSuccess: string[] } {
+  const pair = `user:${username ?? ''}@${address ?? '?'}`
+  // Without the address (RabbitMQ's HTTP backend does not send it to the login check) only the
+  // per-username key is kept: an address key shared by every device would let one guesser slow
+  // down all logins. The price: failures with a device's id hold (never refuse) its own logins.
+  if (address === undefined) return { all: [pair], onSuccess: [pair] }
   return { all: [`ip:${address}`, pair], onSuccess: [pair] }
+}
+
+/** Where a login comes from, as far as the broker in front knows. */
+export interface LoginOrigin {
+  /** The client's address; undefined when the broker does not tell it. */
+  address: string | undefined
+  /**
+   * Many clients share this address (loopback: the all-in-one's simulators, a local proxy), so
+   * it counts against the total bound of password checks only, not the per-address one.
+   */
+  shared: boolean
+}
+
+export type LoginResult = AuthResult | { ok: false; reason: 'busy' }
+
+/**
+ * The one device and service login check of every broker front (Aedes here, RabbitMQ through
+ * its HTTP auth backend): failures slow down the next attempts (FailureThrottle), password
+ * checks are bounded in number (ConcurrencyLimit, 'busy' when full), then `authenticate`.
+ */
+export class LoginGate {
+  private readonly throttle: FailureThrottle
+  private readonly verifying: ConcurrencyLimit
+
+  constructor(
+    private readonly db: Db,
+    limits: { max: number; maxPerKey: number },
+    private readonly hooks: { onHeld?: (ms: number) => void } = {},
+    throttle = new FailureThrottle(),
+  ) {
+    this.verifying = new ConcurrencyLimit(limits)
+    this.throttle = throttle
+  }
+
+  async login(username: string | undefined, password: Buffer | undefined, origin: LoginOrigin): Promise<LoginResult> {
+    const keys = throttleKeys(username, origin.address)
+    const delay = this.throttle.delayFor(keys.all)
+    if (delay > 0) {
+      this.hooks.onHeld?.(delay)
+      // Hold the answer, not the event loop: slows down guessing without costing the broker.
+      await new Promise((r) => setTimeout(r, delay))
+    }
+    // Only device logins cost a scrypt; a service token is checked by one SHA-256.
+    const release =
+      username === SERVICE_USERNAME ? () => undefined : this.verifying.tryAcquire(origin.shared ? undefined : origin.address)
+    if (!release) return { ok: false, reason: 'busy' }
+    const result = await authenticate(this.db, username, password).finally(release)
+    if (result.ok) this.throttle.succeed(keys.onSuccess)
+    else this.throttle.fail(keys.all)
+    return result
+  }
+
+  get inFlight(): number {
+    return this.verifying.inFlight
+  }
 }
 
 /**

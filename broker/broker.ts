@@ -17,7 +17,7 @@ import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { closeServer, listen } from '../core/net.ts'
 import { decideClientId, decideForward, decidePublish, decideSubscribe, isTelemetryTopic, type Identity } from './acl.ts'
-import { ConcurrencyLimit, FailureThrottle, SERVICE_USERNAME, authenticate, throttleKeys } from './auth.ts'
+import { LoginGate, SERVICE_USERNAME } from './auth.ts'
 import { ServiceSessions } from './services.ts'
 import { gateReads } from './read-gate.ts'
 import { limitPacketSize } from './packet-limit.ts'
@@ -74,8 +74,7 @@ export class Broker {
   private readonly deviceClients = new Map<string, Set<Client>>()
   /** The registered connection of each client id, to see a takeover coming. */
   private readonly byClientId = new Map<string, Client>()
-  private readonly throttle = new FailureThrottle()
-  private readonly verifying: ConcurrencyLimit
+  private readonly logins: LoginGate
   private readonly services: ServiceSessions
   private closeRedis: (() => Promise<void>) | undefined
 
@@ -87,7 +86,7 @@ export class Broker {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.verifying = new ConcurrencyLimit({ max: opts.authMaxConcurrent, maxPerKey: opts.authMaxConcurrentPerAddress })
+    this.logins = new LoginGate(db, { max: opts.authMaxConcurrent, maxPerKey: opts.authMaxConcurrentPerAddress }, { onHeld: () => metrics.loginsHeld.inc() })
     this.services = new ServiceSessions(db, { recheckMs: opts.tokenRecheckMs }, log, metrics)
   }
 
@@ -219,33 +218,19 @@ export class Broker {
       const refused = this.checkClientId(client, { type: 'device', deviceId: username }, address)
       if (refused) return refused
     }
-    const keys = throttleKeys(username, address)
-    const delay = this.throttle.delayFor(keys.all)
-    if (delay > 0) {
-      this.metrics.loginsHeld.inc()
-      // Hold the answer, not the event loop: slows down guessing without costing the broker.
-      await new Promise((r) => setTimeout(r, delay))
-    }
-    // Only device logins cost a scrypt; a service token is checked by one SHA-256.
-    // Loopback (the all-in-one's simulators, a local proxy) shares one address among many
-    // clients, so it counts against the total bound only.
-    const release = username === SERVICE_USERNAME ? () => undefined : this.verifying.tryAcquire(isLoopback(address) ? undefined : address)
-    if (!release) {
-      this.metrics.authFailures.inc({ reason: 'busy' })
-      this.log.warn({ clientId: client.id, address, inFlight: this.verifying.inFlight }, 'MQTT login refused: too many password checks at once')
-      return authError(SERVER_UNAVAILABLE, 'server unavailable')
-    }
-    const result = await authenticate(this.db, username, password).finally(release)
+    const result = await this.logins.login(username, password, { address, shared: isLoopback(address) })
     if (!result.ok) {
-      this.throttle.fail(keys.all)
       this.metrics.authFailures.inc({ reason: result.reason })
+      if (result.reason === 'busy') {
+        this.log.warn({ clientId: client.id, address, inFlight: this.logins.inFlight }, 'MQTT login refused: too many password checks at once')
+        return authError(SERVER_UNAVAILABLE, 'server unavailable')
+      }
       // The password is never logged, not even its length.
       this.log.warn({ clientId: client.id, username, address, reason: result.reason }, 'MQTT login refused')
       return result.reason === 'role' || result.reason === 'disabled'
         ? authError(NOT_AUTHORIZED, 'not authorized')
         : authError(BAD_USERNAME_OR_PASSWORD, 'bad username or password')
     }
-    this.throttle.succeed(keys.onSuccess)
     const refused = this.checkClientId(client, result.identity, address)
     if (refused) return refused
     if (result.tokenId !== undefined && !(await this.services.add(client, result.tokenId))) {

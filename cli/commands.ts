@@ -1,9 +1,12 @@
 // The long-running commands: each builds its units, starts them, and registers their shutdown.
+import { parseArgs } from 'node:util'
 import { ensureServiceToken } from '../core/provision.ts'
 import { createMetrics } from '../core/metrics.ts'
 import { Controller, type Unit } from '../core/units.ts'
 import { Ingest } from '../ingest/service.ts'
 import { StandaloneIngest } from '../ingest/standalone.ts'
+import { AmqpIngest } from '../ingest/amqp.ts'
+import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './main.ts'
 import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
@@ -23,9 +26,22 @@ export async function broker(ctx: CommandContext): Promise<void> {
 }
 
 export async function ingest(ctx: CommandContext): Promise<void> {
+  const { values } = parseArgs({ args: ctx.args, options: { from: { type: 'string' } }, strict: true })
+  const from = values.from
+  if (from !== undefined && !/^amqps?:\/\//.test(from)) throw new UsageError('--from: expected an amqp:// or amqps:// URL (RabbitMQ), e.g. amqp://user:pass@rabbit:5672')
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain ingest')
   const metrics = createMetrics()
   const core = new Ingest(database.db, ctx.cfg, ctx.log, metrics)
+  if (from !== undefined) {
+    // The RabbitMQ tier: consume the durable telemetry queue, acknowledge after commit.
+    const consumer = new AmqpIngest(
+      (msg) => core.pipeline.handle(msg),
+      { url: from, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
+      ctx.log.child({ module: 'amqp-ingest' }),
+    )
+    await runUnits(ctx, [databaseUnit(database), core, consumer])
+    return
+  }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
   // Logged in with a token (our broker): the client id must be the service's; on another broker
   // (Mosquitto, EMQX), whatever it accepts.

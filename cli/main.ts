@@ -12,7 +12,8 @@ const USAGE = `housing-brain <command> [options]
 Commands:
   up         everything in one process: broker + ingest, API, console and a simulated community
   broker     the MQTT broker with the ingest inside (PUBACK after commit)
-  ingest     standalone ingest subscribed to an external broker (MQTT_URL)
+  ingest     standalone ingest subscribed to an external broker (MQTT_URL);
+             ingest --from amqp://… consumes RabbitMQ's telemetry queue instead
   api        the HTTP API (alerts, escalation, webhooks, live stream)
   rules      the rules engine: reads MQTT_URL, reports to API_URL with API_TOKEN
   node-red   Node-RED with the example flow: telemetry from MQTT_URL, alerts to API_URL

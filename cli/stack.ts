@@ -152,6 +152,7 @@ export class ApiServer implements Unit {
       | 'CTWING_PUSH_TOKEN'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
+      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT'> &
       NotifyConfig &
       Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'> &
       IngestSettings,
@@ -195,6 +196,10 @@ export class ApiServer implements Unit {
       photos: { maxBytes: this.cfg.PHOTO_MAX_BYTES, perAlert: this.cfg.PHOTOS_PER_ALERT },
       onenetPushToken: this.cfg.ONENET_PUSH_TOKEN,
       ctwingPushToken: this.cfg.CTWING_PUSH_TOKEN,
+      rabbitmqAuth:
+        this.cfg.RABBITMQ_AUTH_KEY === undefined
+          ? undefined
+          : { key: this.cfg.RABBITMQ_AUTH_KEY, vhost: this.cfg.RABBITMQ_MQTT_VHOST, exchange: this.cfg.RABBITMQ_MQTT_EXCHANGE, maxConcurrent: this.cfg.MQTT_AUTH_MAX_CONCURRENT },
       alertStream: {
         backfillMax: this.cfg.ALERT_STREAM_BACKFILL_MAX,
         backfillMaxAgeMs: this.cfg.ALERT_STREAM_BACKFILL_MAX_AGE,

@@ -180,6 +180,17 @@ export const envSchema = z.object({
   MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS: positiveInt.default(8),
   /** How often the tokens of connected services are rechecked (a revocation in this process or seen by NOTIFY acts at once). */
   MQTT_TOKEN_RECHECK: durationMs.prefault('30s'),
+  // RabbitMQ broker tier (issue 11): RabbitMQ's HTTP auth backend asks the API.
+  /** Shared key in RabbitMQ's auth_http.*_path URLs (/rabbitmq/auth/{key}/user …); unset: the routes are not served. */
+  RABBITMQ_AUTH_KEY: optionalString.refine((v) => v === undefined || v.length >= 24, { message: 'expected at least 24 characters (a random key)' }),
+  /** The vhost devices use (RabbitMQ's mqtt.vhost). */
+  RABBITMQ_MQTT_VHOST: z.string().min(1).default('/'),
+  /** The exchange RabbitMQ's MQTT plugin publishes to (mqtt.exchange). */
+  RABBITMQ_MQTT_EXCHANGE: z.string().min(1).default('amq.topic'),
+  /** `ingest --from amqp://…`: the durable (quorum) queue the workers share, bound to RABBITMQ_MQTT_EXCHANGE. */
+  INGEST_AMQP_QUEUE: z.string().min(1).max(255).default('hb.telemetry'),
+  /** `ingest --from amqp://…`: messages in flight per worker, unacknowledged until their commit. */
+  INGEST_AMQP_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(1000),
   // Notifications (issue 9).
   /** Key (base64 of 32 bytes) sealing channel credentials (AES-256-GCM) and signing message links; unset: generated once into DATA_DIR/notify-secret.key (mode 0600). */
   NOTIFY_SECRET_KEY: optionalString,

@@ -20,6 +20,26 @@ export const topics = {
   allStatus: `${TOPIC_ROOT}/devices/+/status`,
 } as const
 
+/**
+ * The same topics on an AMQP topic exchange, as RabbitMQ's MQTT plugin routes them
+ * (rabbit_mqtt_util): `/` and `.` swapped both ways (so a `.` in a device id survives the round
+ * trip) and the single-level wildcard `+` written `*`. The mapping is its own inverse.
+ */
+export function routingKeyOf(topic: string): string {
+  return swapTopicForm(topic, '+', '*')
+}
+
+/** The MQTT topic (or filter) of a routing (or binding) key; see routingKeyOf. */
+export function topicOfRoutingKey(routingKey: string): string {
+  return swapTopicForm(routingKey, '*', '+')
+}
+
+function swapTopicForm(text: string, wildcard: string, into: string): string {
+  let out = ''
+  for (const ch of text) out += ch === '.' ? '/' : ch === '/' ? '.' : ch === wildcard ? into : ch
+  return out
+}
+
 export type ParsedTopic =
   | { type: 'device-telemetry'; deviceId: string }
   | { type: 'device-status'; deviceId: string }

@@ -11,6 +11,7 @@ import type { NotifyContext } from '../../notify/notifications.ts'
 import type { AlertService } from '../alerts/service.ts'
 import type { Weights } from '../evaluation/score.ts'
 import type { StreamLimits } from '../routes/alert-stream.ts'
+import type { RabbitAuthSettings } from '../routes/rabbitmq-auth.ts'
 import type { DestinationPolicy } from '../webhooks/destination.ts'
 
 /** The services the API is built over (cli/stack.ts wires them; tests build their own). */
@@ -45,6 +46,8 @@ export interface ApiSettings {
   photos: PhotoLimits
   /** The tokens of the OneNET push and the CTWing subscription (ONENET_PUSH_TOKEN, CTWING_PUSH_TOKEN). */
   receiverTokens: { onenet?: string | undefined; ctwing?: string | undefined }
+  /** RabbitMQ's HTTP auth backend (RABBITMQ_AUTH_KEY); its routes are served only when set. */
+  rabbitmqAuth: RabbitAuthSettings | undefined
 }
 
 export interface ApiDeps extends AppDeps {

@@ -1,6 +1,7 @@
 // Real services for the integration tests: PostgreSQL on 127.0.0.1:5432, Mosquitto on
-// 127.0.0.1:1883, Redis on 127.0.0.1:6379. With HB_REQUIRE_SERVICES=1 (set by .ci/run) a missing
-// service fails the run; elsewhere the tests that need it are skipped with a visible line.
+// 127.0.0.1:1883, Redis on 127.0.0.1:6379, RabbitMQ on 127.0.0.1:5672 with MQTT on 11883. With
+// HB_REQUIRE_SERVICES=1 (set by .ci/run) a missing service fails the run; elsewhere the tests
+// that need it are skipped with a visible line.
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import pg from 'pg'
@@ -39,6 +40,10 @@ export async function serviceAvailable(name: string, host: string, port: number)
 export const hasPostgres = () => serviceAvailable('PostgreSQL', '127.0.0.1', 5432)
 export const hasMosquitto = () => serviceAvailable('Mosquitto', MOSQUITTO.host, MOSQUITTO.port)
 export const hasRedis = () => serviceAvailable('Redis', '127.0.0.1', 6379)
+/** RabbitMQ's AMQP port and its MQTT plugin's listener (.ci/rabbitmq moves it to 11883, off Mosquitto's port). */
+export const RABBITMQ = { amqpUrl: 'amqp://guest:guest@127.0.0.1:5672', mqttUrl: 'mqtt://127.0.0.1:11883' }
+export const hasRabbitMq = async () =>
+  (await serviceAvailable('RabbitMQ', '127.0.0.1', 5672)) && (await serviceAvailable('RabbitMQ MQTT (run .ci/rabbitmq)', '127.0.0.1', 11883))
 
 /** A database of its own for one test file on the real server; `drop()` removes it. */
 export async function createTestDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {

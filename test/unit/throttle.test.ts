@@ -44,6 +44,13 @@ describe('failed-login throttle', () => {
     t.succeed(throttleKeys('other', '10.0.0.66').onSuccess)
     expect(t.delayFor(throttleKeys('other', '10.0.0.66').all)).toBe(8000)
   })
+
+  it('without an address (RabbitMQ does not send it) counts per username only, so one guesser cannot slow everyone', () => {
+    const t = new FailureThrottle(opts, () => 0)
+    for (let i = 0; i < 10; i++) t.fail(throttleKeys('mh-1', undefined).all)
+    expect(t.delayFor(throttleKeys('mh-1', undefined).all)).toBe(8000)
+    expect(t.delayFor(throttleKeys('mh-2', undefined).all)).toBe(0)
+  })
 })
 
 describe('password-check concurrency limit', () => {

@@ -1,0 +1,133 @@
+// AMQP ingest: a consumer of the durable telemetry queue that RabbitMQ's MQTT plugin fills
+// (`housing-brain ingest --from amqp://…`), for the clustered broker tier (issue 11).
+//
+// Acknowledgement after commit, always. Up to `prefetch` messages are handed to the pipeline at
+// once, so the group-commit writer batches them; each is acknowledged only when the batch that
+// holds its readings has committed. So, unlike the MQTT subscriber's ack window, nothing
+// acknowledged is ever lost: a killed worker leaves its unacknowledged messages to RabbitMQ,
+// which delivers them again (to this worker after a restart, or to another). A message whose
+// commit fails (the ingest is stopping; the writer itself waits out a database outage) is
+// returned to the queue (nack, requeue). A bad payload is not a failure: the pipeline writes a
+// dead letter for it, and the message is acknowledged after that commit. Delivered twice, a
+// reading is stored once (readings' unique key, ON CONFLICT DO NOTHING).
+//
+// Several workers may consume the same queue; RabbitMQ spreads the messages between them.
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib'
+import { routingKeyOf, topicOfRoutingKey, topics } from '../core/contract.ts'
+import type { Logger } from '../core/log.ts'
+import type { Unit } from '../core/units.ts'
+import type { IncomingMessage, IngestResult } from './pipeline.ts'
+
+export interface AmqpIngestOptions {
+  url: string
+  /** The durable queue to consume; declared (quorum) and bound to `exchange` if missing. */
+  queue: string
+  /** The topic exchange RabbitMQ's MQTT plugin publishes to (mqtt.exchange). */
+  exchange: string
+  /** Messages in flight per worker: the most the writer can batch from this worker at once. */
+  prefetch: number
+}
+
+/** What the consumer needs of the ingest: one message in, settled after its commit. */
+export type Submit = (msg: IncomingMessage) => Promise<IngestResult>
+
+const RECONNECT_MIN_MS = 1000
+const RECONNECT_MAX_MS = 30_000
+
+export class AmqpIngest implements Unit {
+  readonly name = 'amqp-consumer'
+  private conn: ChannelModel | undefined
+  private channel: Channel | undefined
+  private consumerTag: string | undefined
+  private stopping = false
+  private reconnectTimer: NodeJS.Timeout | undefined
+  /** Messages handed to the pipeline and not yet acknowledged or returned. */
+  private readonly inFlight = new Set<Promise<void>>()
+
+  constructor(
+    private readonly submit: Submit,
+    private readonly opts: AmqpIngestOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopping = false
+    await this.connect()
+  }
+
+  /** Declares the queue (a quorum queue: replicated, always durable) and its bindings, then consumes. */
+  private async connect(): Promise<void> {
+    const conn = await amqp.connect(this.opts.url)
+    const channel = await conn.createChannel()
+    this.conn = conn
+    this.channel = channel
+    conn.on('error', (err: unknown) => this.log.warn({ err }, 'AMQP connection error'))
+    conn.on('close', () => this.onLost(conn))
+    await channel.assertQueue(this.opts.queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
+    for (const filter of [...topics.allTelemetry, topics.allStatus]) {
+      await channel.bindQueue(this.opts.queue, this.opts.exchange, routingKeyOf(filter))
+    }
+    await channel.prefetch(this.opts.prefetch)
+    const { consumerTag } = await channel.consume(this.opts.queue, (msg) => {
+      if (msg) this.onMessage(channel, msg)
+    })
+    this.consumerTag = consumerTag
+    this.log.info({ queue: this.opts.queue, prefetch: this.opts.prefetch }, 'consuming telemetry from RabbitMQ')
+  }
+
+  private onMessage(channel: Channel, msg: ConsumeMessage): void {
+    const topic = topicOfRoutingKey(msg.fields.routingKey)
+    const done = this.submit({ topic, payload: msg.content, clientId: null }).then(
+      () => settle(() => channel.ack(msg)),
+      (err: unknown) => {
+        this.log.warn({ err, topic }, 'message not stored; returned to the queue')
+        settle(() => channel.nack(msg, false, true))
+      },
+    )
+    this.inFlight.add(done)
+    void done.finally(() => this.inFlight.delete(done))
+  }
+
+  /** The connection went away: RabbitMQ redelivers what was unacknowledged; connect again. */
+  private onLost(conn: ChannelModel): void {
+    if (this.conn !== conn) return
+    this.conn = undefined
+    this.channel = undefined
+    if (this.stopping) return
+    this.log.warn({ queue: this.opts.queue }, 'AMQP connection lost; reconnecting')
+    this.scheduleReconnect(RECONNECT_MIN_MS)
+  }
+
+  private scheduleReconnect(delayMs: number): void {
+    this.reconnectTimer = setTimeout(() => {
+      this.connect().catch((err: unknown) => {
+        this.log.warn({ err, retryInMs: delayMs }, 'AMQP reconnect failed')
+        if (!this.stopping) this.scheduleReconnect(Math.min(delayMs * 2, RECONNECT_MAX_MS))
+      })
+    }, delayMs)
+  }
+
+  /** Stops taking messages, lets those in flight commit and be acknowledged, then closes. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    clearTimeout(this.reconnectTimer)
+    const { channel, conn, consumerTag } = this
+    if (channel && consumerTag !== undefined) await channel.cancel(consumerTag).catch(() => undefined)
+    await Promise.allSettled([...this.inFlight])
+    this.conn = undefined
+    this.channel = undefined
+    await conn?.close().catch(() => undefined)
+  }
+}
+
+/**
+ * Acknowledges or returns a message on its channel; if the channel has closed meanwhile, RabbitMQ
+ * has already put the message back, and the ack has nothing left to do.
+ */
+function settle(action: () => void): void {
+  try {
+    action()
+  } catch {
+    // The channel is closed: the message is redelivered; its readings, if committed, are kept once.
+  }
+}

@@ -1,0 +1,221 @@
+// The RabbitMQ broker tier against the real RabbitMQ 3.10 (MQTT plugin on 11883, HTTP auth
+// backend pointed at this test's API): a device logs in with its housing-brain secret, is
+// refused with a wrong one, cannot publish or subscribe outside its topics, and its QoS 1
+// telemetry lands in a durable quorum queue bound to amq.topic; `housing-brain ingest --from
+// amqp://…` stores it, acknowledging after commit, and a worker killed mid-stream loses nothing.
+// One file for the whole tier: RabbitMQ's auth backend settings are node-wide, so two files
+// pointing it at their own API at once would answer each other's devices.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import amqp, { type Channel, type ChannelModel } from 'amqplib'
+import type { MqttClient } from 'mqtt'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DeviceCredential } from '../../core/provision.ts'
+import { loginDevice } from '../helpers/mqtt-login.ts'
+import { rabbitTier } from '../helpers/rabbitmq.ts'
+import { RABBITMQ, eventually, hasRabbitMq, hasPostgres } from '../helpers/services.ts'
+import { FIXTURE_PAST_AGE } from '../helpers/stack.ts'
+import { AmqpIngest } from '../../ingest/amqp.ts'
+import { silentLogger } from '../../core/log.ts'
+import { routingKeyOf, topics } from '../../core/contract.ts'
+
+const ready = (await hasPostgres()) && (await hasRabbitMq())
+const QUEUE = `hb.test.telemetry.${randomBytes(4).toString('hex')}`
+
+let tier: Awaited<ReturnType<typeof rabbitTier>>
+let creds: Map<string, DeviceCredential>
+let amqpConn: ChannelModel
+let ch: Channel
+const clients: MqttClient[] = []
+
+function secretOf(id: string): string {
+  const c = creds.get(id)
+  if (!c) throw new Error(`no device ${id}`)
+  return c.secret
+}
+
+async function connect(id: string, secret = secretOf(id), clientId = id): Promise<MqttClient> {
+  const c = await loginDevice(RABBITMQ.mqttUrl, id, secret, { clientId, protocolVersion: 4 })
+  clients.push(c)
+  return c
+}
+
+/** Resolves when the broker closes the connection (RabbitMQ 3.10's answer to a refused publish). */
+const closed = (c: MqttClient) => new Promise<void>((resolve) => c.once('close', () => resolve()))
+
+beforeAll(async () => {
+  if (!ready) return
+  tier = await rabbitTier()
+  creds = tier.creds
+  amqpConn = await amqp.connect(RABBITMQ.amqpUrl)
+  ch = await amqpConn.createChannel()
+})
+
+afterAll(async () => {
+  if (!ready) return
+  for (const c of clients) await c.endAsync(true).catch(() => undefined)
+  await amqpConn.close()
+  await tier.close()
+})
+
+describe.skipIf(!ready)('RabbitMQ broker tier', () => {
+  beforeAll(async () => {
+    // A quorum queue (RabbitMQ ≥ 3.8): replicated by Raft in a cluster, always durable.
+    await ch.assertQueue(QUEUE, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
+    await ch.bindQueue(QUEUE, 'amq.topic', 'hb.v1.devices.*.telemetry')
+  })
+
+  afterAll(async () => {
+    await ch.deleteQueue(QUEUE).catch(() => undefined)
+  })
+
+  it('accepts a device with its housing-brain secret and refuses a wrong one', async () => {
+    const ok = await connect('mh-1')
+    expect(ok.connected).toBe(true)
+    await expect(connect('el-1', 'not-the-secret')).rejects.toThrow(/bad username or password|not authorized/i)
+  })
+
+  it('refuses a login under another device’s client id', async () => {
+    await expect(connect('ft-1', secretOf('ft-1'), 'mh-1')).rejects.toThrow(/not authorized|bad username|identifier/i)
+  })
+
+  it('delivers a QoS 1 reading to the durable queue bound to amq.topic under the telemetry routing key', async () => {
+    const c = await connect('mh-2')
+    const payload = JSON.stringify({ ts: Date.now(), values: { level: 0.5 } })
+    await c.publishAsync('hb/v1/devices/mh-2/telemetry', payload, { qos: 1 })
+    const msg = await eventually(async () => (await ch.get(QUEUE, { noAck: false })) || undefined, 10_000, 'the reading in the queue')
+    expect(msg.fields.routingKey).toBe('hb.v1.devices.mh-2.telemetry')
+    expect(msg.content.toString()).toBe(payload)
+    // The MQTT plugin marks QoS 1 publications persistent (delivery mode 2).
+    expect(msg.properties.deliveryMode).toBe(2)
+    ch.ack(msg)
+  })
+
+  it('closes a device that publishes another device’s telemetry; nothing reaches the queue', async () => {
+    const c = await connect('mh-3')
+    const gone = closed(c)
+    c.publish('hb/v1/devices/el-1/telemetry', JSON.stringify({ values: { x: 1 } }), { qos: 1 })
+    await gone
+    // What a refused publish would have left is nothing: the queue holds no message for el-1.
+    const left = await ch.checkQueue(QUEUE)
+    expect(left.messageCount).toBe(0)
+  })
+
+  it('refuses a subscription outside the device’s own topics', async () => {
+    const c = await connect('gw-1')
+    const gone = closed(c)
+    // RabbitMQ 3.10 answers a refused binding by closing the connection (or a SUBACK failure).
+    const granted = await c.subscribeAsync('hb/v1/devices/mh-1/#', { qos: 1 }).catch(() => undefined)
+    if (granted !== undefined) expect(granted[0]?.qos).toBe(128)
+    else await gone
+  })
+
+  it('lets a device subscribe under its own prefix', async () => {
+    const c = await connect('ft-1')
+    const granted = await c.subscribeAsync('hb/v1/devices/ft-1/#', { qos: 1 })
+    expect(granted[0]?.qos).toBe(1)
+  })
+})
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
+
+describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
+  const queue = `hb.test.ingest.${randomBytes(4).toString('hex')}`
+  const workers: ChildProcess[] = []
+  let dataDir: string
+
+  /** A real worker process, so that a kill is a kill -9 and not a shutdown. */
+  async function startWorker(): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [BIN, 'ingest', '--from', RABBITMQ.amqpUrl], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: tier.dbUrl, DATA_DIR: dataDir, INGEST_AMQP_QUEUE: queue, INGEST_AMQP_PREFETCH: '50', INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    })
+    workers.push(child)
+    await eventually(async () => ((await ch.checkQueue(queue)).consumerCount > 0 ? true : undefined), 30_000, 'the worker consuming')
+    return child
+  }
+
+  const stored = async (deviceId: string): Promise<number> =>
+    (await tier.db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings WHERE device_id = $1', [deviceId]))[0]?.n ?? 0
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'hb-amqp-'))
+    // Declared as the worker declares it, so the test can watch it before the worker starts.
+    await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
+  })
+
+  afterAll(async () => {
+    for (const w of workers) w.kill('SIGKILL')
+    await ch.deleteQueue(queue).catch(() => undefined)
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it('stores a reading a device published through RabbitMQ, and acknowledges it after the commit', async () => {
+    await startWorker()
+    const c = await connect('mh-1')
+    await c.publishAsync(topics.deviceTelemetry('mh-1'), JSON.stringify({ ts: Date.now(), values: { water_level_cm: 12 } }), { qos: 1 })
+    await eventually(async () => ((await stored('mh-1')) === 1 ? true : undefined), 20_000, 'the reading stored')
+    await eventually(async () => ((await ch.checkQueue(queue)).messageCount === 0 ? true : undefined), 10_000, 'the queue drained')
+  })
+
+  it('dead-letters a bad payload and acknowledges it', async () => {
+    const c = await connect('ft-1')
+    await c.publishAsync(topics.deviceTelemetry('ft-1'), 'not json', { qos: 1 })
+    const rows = await eventually(async () => {
+      const r = await tier.db.query<{ reason_code: string }>("SELECT reason_code FROM dead_letters WHERE device_id = 'ft-1' OR topic = $1", [topics.deviceTelemetry('ft-1')])
+      return r.length > 0 ? r : undefined
+    }, 20_000, 'the dead letter')
+    expect(rows.length).toBe(1)
+    await eventually(async () => ((await ch.checkQueue(queue)).messageCount === 0 ? true : undefined), 10_000, 'the queue drained')
+  })
+
+  it('loses nothing when a worker is killed mid-stream, and stores each reading once after redelivery', async () => {
+    const [first] = workers
+    const total = 2000
+    const start = Date.UTC(2026, 0, 1)
+    // Published as RabbitMQ's MQTT plugin routes a device's QoS 1 telemetry: persistent, to amq.topic.
+    for (let i = 0; i < total; i++) {
+      ch.publish('amq.topic', routingKeyOf(topics.deviceTelemetry('el-1')), Buffer.from(JSON.stringify({ ts: start + i * 1000, seq: i, values: { speed_mps: i % 20 } })), { persistent: true })
+    }
+    await eventually(async () => ((await stored('el-1')) > 0 ? true : undefined), 30_000, 'some readings stored')
+    first?.kill('SIGKILL')
+    await new Promise((r) => first?.once('exit', r))
+    const atKill = await stored('el-1')
+    await startWorker()
+    const n = await eventually(async () => {
+      const now = await stored('el-1')
+      return now === total ? now : undefined
+    }, 60_000, `all ${total} readings stored`)
+    console.log(`amqp ingest: ${atKill} of ${total} stored when the worker was killed, ${n} after the restart`)
+    expect(n).toBe(total)
+    await eventually(async () => ((await ch.checkQueue(queue)).messageCount === 0 ? true : undefined), 10_000, 'the queue drained')
+  })
+
+  it('returns a message whose commit failed to the queue, and acknowledges it once a commit succeeds', async () => {
+    const q = `hb.test.nack.${randomBytes(4).toString('hex')}`
+    const seen: string[] = []
+    const consumer = new AmqpIngest(
+      (msg) => {
+        seen.push(msg.topic)
+        // The first commit fails (as when the ingest stops while the database is down).
+        return seen.length === 1 ? Promise.reject(new Error('database unavailable')) : Promise.resolve({ stored: 1, rejected: 0, rejections: [] })
+      },
+      { url: RABBITMQ.amqpUrl, queue: q, exchange: 'amq.topic', prefetch: 10 },
+      silentLogger,
+    )
+    await consumer.start()
+    try {
+      ch.publish('amq.topic', routingKeyOf(topics.deviceTelemetry('mh-3')), Buffer.from('{}'), { persistent: true })
+      await eventually(() => (seen.length === 2 ? true : undefined), 10_000, 'the message delivered again')
+      expect(seen).toEqual([topics.deviceTelemetry('mh-3'), topics.deviceTelemetry('mh-3')])
+    } finally {
+      await consumer.stop()
+    }
+    // Stopped: anything unacknowledged would be back in the queue; the second delivery was acknowledged.
+    expect((await ch.checkQueue(q)).messageCount).toBe(0)
+    await ch.deleteQueue(q)
+  })
+})
