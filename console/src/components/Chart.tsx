@@ -21,24 +21,49 @@ interface Props {
   /** [from, to] in ms: shaded. */
   periods: [number, number][]
   fmt: (v: number) => string
+  /** The range picked, [from, to] in ms: the x axis spans it whatever the readings cover. */
+  span?: [number, number] | undefined
 }
 
-/** The x values (ms) with the forecast's two ends added, and each series on them (null where it has no point). */
-function aligned(data: Series, forecast: ForecastLine | undefined): { ts: number[]; values: (number | null)[]; trend: (number | null)[] } | undefined {
-  if (forecast === undefined) return undefined
-  const { from, to } = forecast
-  const byTs = new Map<number, number | null>(data.ts.map((ts, i) => [ts, data.values[i] ?? null]))
-  const ts = byTs.has(from.ts) && byTs.has(to.ts) ? data.ts : [...new Set([...data.ts, from.ts, to.ts])].sort((a, b) => a - b)
-  return { ts, values: ts.map((x) => byTs.get(x) ?? null), trend: ts.map((x) => (x === from.ts ? from.value : x === to.ts ? to.value : null)) }
+/**
+ * The x values (ms) with the chosen range's ends and the forecast's two ends merged in, and each
+ * series on them (null where it has no point). The range's ends make the axis span the range the
+ * user picked (uPlot pads a lone reading into years otherwise) and carry the threshold lines across
+ * it. Readings come sorted, so the few extra points are merged in one pass.
+ */
+function aligned(data: Series, span: [number, number] | undefined, forecast: ForecastLine | undefined): { ts: number[]; values: (number | null)[]; trend: (number | null)[] | undefined } {
+  const extra = [...(span ?? []), ...(forecast ? [forecast.from.ts, forecast.to.ts] : [])].sort((a, b) => a - b)
+  const ts: number[] = []
+  const values: (number | null)[] = []
+  let e = 0
+  const addExtra = (upTo: number) => {
+    for (; e < extra.length && (extra[e] ?? Infinity) <= upTo; e++) {
+      const x = extra[e] ?? 0
+      if (ts.at(-1) === x) continue
+      ts.push(x)
+      values.push(null)
+    }
+  }
+  data.ts.forEach((x, i) => {
+    addExtra(x - 1)
+    if (ts.at(-1) === x) values[values.length - 1] = data.values[i] ?? null
+    else {
+      ts.push(x)
+      values.push(data.values[i] ?? null)
+    }
+  })
+  addExtra(Infinity)
+  const trend = forecast === undefined ? undefined : ts.map((x) => (x === forecast.from.ts ? forecast.from.value : x === forecast.to.ts ? forecast.to.value : null))
+  return { ts, values, trend }
 }
 
-export function Chart({ label, data, thresholds, forecast, periods, fmt }: Props) {
+export function Chart({ label, data, thresholds, forecast, periods, fmt, span }: Props) {
   const box = useRef<HTMLDivElement>(null)
   useEffect(() => {
     const el = box.current
     if (!el) return
-    const withTrend = aligned(data, forecast)
-    const xs = (withTrend?.ts ?? data.ts).map((ms) => ms / 1000)
+    const line = aligned(data, span, forecast)
+    const xs = line.ts.map((ms) => ms / 1000)
     const shade = (u: uPlot) => {
       const ctx = u.ctx
       ctx.save()
@@ -58,7 +83,7 @@ export function Chart({ label, data, thresholds, forecast, periods, fmt }: Props
       axes: [{}, { values: (_u, vals) => vals.map((v) => fmt(v)), size: 70 }],
       series: [
         {},
-        // Gaps only where the forecast's ends were added: the readings themselves have none.
+        // Gaps only where the range's and the forecast's ends were added: the readings have none.
         { label, stroke: '#0b4f6c', width: 2, spanGaps: true, value: (_u, v: number | null) => (v === null ? '' : fmt(v)) },
         ...thresholds.map((v) => ({ label: `${t('device.threshold')} ${fmt(v)}`, stroke: '#c62828', dash: [6, 4], width: 1.5, points: { show: false } })),
         ...(forecast === undefined
@@ -67,7 +92,7 @@ export function Chart({ label, data, thresholds, forecast, periods, fmt }: Props
       ],
       hooks: { drawClear: [shade] },
     }
-    const series = [withTrend?.values ?? data.values, ...thresholds.map((v) => xs.map(() => v)), ...(withTrend === undefined ? [] : [withTrend.trend])]
+    const series = [line.values, ...thresholds.map((v) => xs.map(() => v)), ...(line.trend === undefined ? [] : [line.trend])]
     const plot = new uPlot(opts, [xs, ...series], el)
     const resize = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height: 260 }))
     resize.observe(el)
@@ -75,7 +100,7 @@ export function Chart({ label, data, thresholds, forecast, periods, fmt }: Props
       resize.disconnect()
       plot.destroy()
     }
-  }, [data, thresholds, forecast, periods, label, fmt])
+  }, [data, thresholds, forecast, periods, label, fmt, span])
   // The forecast's end (time and value) for tests and scripts; on screen it is the legend's entry.
   const trendEnd = forecast === undefined ? undefined : `${new Date(forecast.to.ts).toISOString()},${forecast.to.value}`
   return <div ref={box} class="chart" data-thresholds={thresholds.join(',')} data-forecast-end={trendEnd} />

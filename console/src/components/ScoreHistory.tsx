@@ -32,7 +32,8 @@ export function ScoreHistory({ names }: { names: Map<string, string> }) {
         width: el.clientWidth,
         height: 220,
         scales: { x: { time: true }, y: { range: [0, 100] } },
-        axes: [{ values: (_u, vals) => vals.map((v) => dateTime(v * 1000).split(' ')[0] ?? '') }, {}],
+        // One tick per period end: uPlot's own daily ticks crowd a 150-day axis with overlapping dates.
+        axes: [{ splits: () => points.map((p) => p.to / 1000), values: (_u, vals) => vals.map((v) => dateTime(v * 1000).split(' ')[0] ?? '') }, {}],
         series: [{}, ...ids.map((id, i) => ({ label: names.get(id) ?? id, stroke: COLOURS[i % COLOURS.length] ?? '#000', width: 2, value: (_u: uPlot, v: number | null) => (v === null ? t('common.none') : num(v, 1)) }))],
       },
       [points.map((p) => p.to / 1000), ...ids.map((id) => points.map((p) => p.scores.get(id) ?? null))],

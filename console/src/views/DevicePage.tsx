@@ -76,13 +76,14 @@ function useForecast(device: Device, metric: string, rule: ForecastParams | unde
 
 function MetricChart({ device, metric, newest, range, periods }: { device: Device; metric: string; newest: number; range: Range; periods: [number, number][] }) {
   const reg = useStore(registry)
-  const [data, setData] = useState<Series | null>(null)
+  const [data, setData] = useState<{ series: Series; span: [number, number] } | null>(null)
   useEffect(() => {
     const [span, bucket] = RANGES[range]
-    const from = new Date(Date.now() - toMs(span)).toISOString()
-    const q = new URLSearchParams({ metric, from, bucket, agg: 'avg', limit: '10000' })
+    const to = Date.now()
+    const from = to - toMs(span)
+    const q = new URLSearchParams({ metric, from: new Date(from).toISOString(), bucket, agg: 'avg', limit: '10000' })
     void api<{ points: { ts: string; value: number }[] }>(`/api/v1/devices/${encodeURIComponent(device.id)}/readings?${q.toString()}`).then((r) =>
-      setData({ ts: r.points.map((p) => Date.parse(p.ts)), values: r.points.map((p) => p.value) }),
+      setData({ series: { ts: r.points.map((p) => Date.parse(p.ts)), values: r.points.map((p) => p.value) }, span: [from, to] }),
     )
   }, [device.id, metric, range])
   const thresholds = useMemo(() => thresholdsFor(reg.rules.values(), device, metric), [reg, device, metric])
@@ -92,7 +93,7 @@ function MetricChart({ device, metric, newest, range, periods }: { device: Devic
   return (
     <figure class="metric-chart" data-metric={metric}>
       <figcaption>{metricLabel(device.kind, metric)}</figcaption>
-      {data === null ? <p>{t('common.loading')}</p> : data.ts.length === 0 ? <p class="muted">{t('device.noData')}</p> : <Chart label={metricLabel(device.kind, metric)} data={data} thresholds={thresholds} forecast={forecast} periods={periods} fmt={fmt} />}
+      {data === null ? <p>{t('common.loading')}</p> : data.series.ts.length === 0 ? <p class="muted">{t('device.noData')}</p> : <Chart label={metricLabel(device.kind, metric)} data={data.series} span={data.span} thresholds={thresholds} forecast={forecast} periods={periods} fmt={fmt} />}
     </figure>
   )
 }
