@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
 import { eventually } from '../helpers/services.ts'
-import { startUp } from '../helpers/up-process.ts'
+import { DEMO_COMMUNITY, startUp } from '../helpers/up-process.ts'
 import { CHROMIUM, DESK, PHONE } from './harness.ts'
 
 const OUT = path.resolve(import.meta.dirname, '../../docs/screenshots')
@@ -39,7 +39,23 @@ try {
   const companyId = alerts.find((a) => a.companyId)?.companyId
   const crew = await up.api('POST', '/api/v1/users', { name: 'wang.qiang', role: 'crew', companyId })
   const crewToken = (crew.body as { token: { token: string } }).token.token
-  const someDevice = alerts.find((a) => a.deviceId.startsWith('ft-'))?.deviceId ?? alerts[0]?.deviceId ?? ''
+  // A tank whose level has been falling for six hours, faster in the last one, sent through the
+  // HTTP device API as a DTU would: the chart shows the reserve line and the forecast to it.
+  const tank = 'ft-readme'
+  const reg = await up.api('POST', '/api/v1/devices', { id: tank, kind: 'fire_tank', communityId: DEMO_COMMUNITY, name: 'Fire water tank, block 5' })
+  const secret = (reg.body as { secret: string }).secret
+  const now = Date.now()
+  const entries = Array.from({ length: 360 }, (_, i) => {
+    const hoursAgo = (360 - i) / 60
+    const level = hoursAgo > 1 ? 3.0 - 0.1 * (6 - hoursAgo) : 2.5 - 0.4 * (1 - hoursAgo)
+    return { ts: now - (360 - i) * 60_000, values: { water_level_m: Math.round((level + 0.01 * Math.sin(i)) * 1000) / 1000 } }
+  })
+  const posted = await fetch(`http://127.0.0.1:${up.httpPort}/ingest/v1/devices/${tank}/telemetry`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${tank}:${secret}`).toString('base64')}`, 'content-type': 'application/json' },
+    body: JSON.stringify(entries),
+  })
+  if (!posted.ok) throw new Error(`posting the tank's history: HTTP ${posted.status} ${await posted.text()}`)
 
   await rm(OUT, { recursive: true, force: true })
   await mkdir(OUT, { recursive: true })
@@ -48,7 +64,7 @@ try {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
   const base = `http://127.0.0.1:${up.httpPort}`
-  const shoot = async (file: string, view: string, ready: string, token: string, size: { width: number; height: number }, locale: string) => {
+  const shoot = async (file: string, view: string, ready: string, token: string, size: { width: number; height: number }, locale: string, press?: string) => {
     const context = await browser.newContext({ viewport: size, locale, deviceScaleFactor: 1, serviceWorkers: 'block' })
     const page = await context.newPage()
     await page.goto(`${base}/`)
@@ -57,6 +73,7 @@ try {
     await page.waitForSelector('header.top')
     if (view) await page.goto(`${base}/console/#/${view}`)
     await page.waitForSelector(ready, { timeout: 30_000 })
+    if (press) await page.click(press)
     // Let charts and the map finish drawing.
     await page.waitForTimeout(1500)
     await page.screenshot({ path: path.join(OUT, file) })
@@ -65,7 +82,7 @@ try {
   }
   await shoot('desk.png', 'board', 'section.board tbody tr', up.token, DESK, 'zh-CN')
   await shoot('map.png', 'map', '#map path.community', up.token, DESK, 'zh-CN')
-  await shoot('device.png', `device/${someDevice}`, '.metric-chart canvas', up.token, DESK, 'en')
+  await shoot('device.png', `device/${tank}`, '.metric-chart[data-metric="water_level_m"] canvas', up.token, DESK, 'en', '[data-range="6h"]')
   await shoot('ranking.png', 'ranking', '#score-history canvas', up.token, DESK, 'zh-CN')
   await shoot('phone.png', '', '#jobs li', crewToken, PHONE, 'zh-CN')
   await browser.close()
