@@ -34,6 +34,10 @@ async function checkGateway(db: Queryable, deviceId: string, gatewayId: string |
   if (gw.kind !== 'gateway') throw new AppError('validation_failed', `body.gatewayId: "${gatewayId}" is not a gateway (it is a ${gw.kind} device)`)
 }
 
+async function checkCommunity(db: Queryable, communityId: string | undefined): Promise<void> {
+  if (communityId !== undefined && !(await getCommunity(db, communityId))) throw new AppError('validation_failed', `body.communityId: no community "${communityId}"`)
+}
+
 const links = {
   profileId: idSchema.nullable().optional().describe('A device profile (GET /api/v1/profiles) of the same kind; its report interval becomes the expected interval unless expectedIntervalS is sent too'),
   devEui: z
@@ -109,7 +113,7 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
       requireRole(req, 'admin', 'operator')
       const b = req.body
       if (await getDevice(db, b.id)) throw new AppError('conflict', `A device "${b.id}" exists; rotate its secret with POST /api/v1/devices/${b.id}/secret`)
-      if (!(await getCommunity(db, b.communityId))) throw new AppError('validation_failed', `body.communityId: no community "${b.communityId}"`)
+      await checkCommunity(db, b.communityId)
       if (b.kind === 'gateway' && b.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
       await checkGateway(db, b.id, b.gatewayId)
       const linked = await checkLinks(db, b.id, b.kind, b)
@@ -143,9 +147,14 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
             enabled: z.boolean().optional(),
             gatewayId: idSchema.nullable().optional(),
             expectedIntervalS: interval.optional(),
+            communityId: z
+              .string()
+              .min(1)
+              .optional()
+              .describe("Move the device to another community: alerts raised from now on go to that community's company; open ones stay with the company they were dispatched to"),
             ...links,
           })
-          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, profileId, devEui, imei' }),
+          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, communityId, profileId, devEui, imei' }),
         response: { 200: device, ...errorResponses },
       },
     },
@@ -154,6 +163,7 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
       const current = await fetchDevice(req.params.id)
       if (current.kind === 'gateway' && req.body.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
       await checkGateway(db, current.id, req.body.gatewayId)
+      await checkCommunity(db, req.body.communityId)
       const linked = await checkLinks(db, current.id, current.kind, req.body)
       await db.transaction((tx) => updateDevice(tx, current.id, { ...req.body, ...linked }))
       return fetchDevice(current.id)

@@ -157,6 +157,8 @@ export interface DevicePatch {
   profileId?: string | null | undefined
   devEui?: string | null | undefined
   imei?: string | null | undefined
+  /** Moves the device: its future alerts go to the company looking after the new community. */
+  communityId?: string | undefined
 }
 
 /**
@@ -174,6 +176,7 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
        profile_id = CASE WHEN $9 THEN $10 ELSE profile_id END,
        dev_eui = CASE WHEN $11 THEN $12 ELSE dev_eui END,
        imei = CASE WHEN $13 THEN $14 ELSE imei END,
+       community_id = COALESCE($15, community_id),
        updated_at = now()
      WHERE id = $1 RETURNING 1`,
     [
@@ -191,6 +194,7 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
       p.devEui ?? null,
       p.imei !== undefined,
       p.imei ?? null,
+      p.communityId ?? null,
     ],
   )
   if (rows.length === 0) return false

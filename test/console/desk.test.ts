@@ -1,5 +1,5 @@
 // The operator desk's office screens, each by what a user would notice: a new device's secret is
-// shown once and the device is listed; a rule with an impossible value shows the API's message
+// shown once and the device is listed, moved to another community and disabled; a rule with an impossible value shows the API's message
 // next to that field; a maintenance window is created and listed; a message the ingest pipeline
 // refused appears in the dead letters, its payload shown as text; an administrator creates a crew
 // member whose token signs in to the crew's phone view. One stack and one browser for the file.
@@ -8,6 +8,7 @@ import { loadConfig } from '../../core/config.ts'
 import { topics } from '../../core/contract.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createMetrics } from '../../core/metrics.ts'
+import { provisionCommunity } from '../../core/provision.ts'
 import { getCredentials, getDevice } from '../../core/repos/devices.ts'
 import { verifySecret } from '../../core/secrets.ts'
 import { Ingest } from '../../ingest/service.ts'
@@ -56,6 +57,15 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
     const now = (await getCredentials(h.db, 'el-lobby'))?.secretHash ?? ''
     expect(await verifySecret(rotated, now)).toBe(true)
     expect(await verifySecret(secret, now)).toBe(false)
+    // Moving it to another community: chosen in its form, and the list says so.
+    await provisionCommunity(h.db, { id: 'co-east', name: 'East Property Co.' }, { id: 'cm-east', name: 'East Garden' })
+    await page.reload()
+    await page.waitForSelector('#device-admin tr[data-device=el-lobby]')
+    await row.getByRole('button', { name: TEXT.en['form.editOf'].replace('{name}', 'Lobby elevator') }).click()
+    await page.selectOption('#device-communityId', 'cm-east')
+    await page.click('#device-form button[type=submit]')
+    await expect.poll(() => row.textContent()).toContain('East Garden')
+    expect((await getDevice(h.db, 'el-lobby'))?.communityId).toBe('cm-east')
     // Disabling it is one press, and the list says so.
     await row.getByRole('button', { name: TEXT.en['device.disable'] }).click()
     await expect.poll(() => row.textContent()).toContain(TEXT.en['device.disabled'])

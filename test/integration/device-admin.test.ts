@@ -48,6 +48,29 @@ describe.skipIf(!pgUp)('device administration', () => {
     expect(bad.json()).toEqual({ code: 'validation_failed', message: 'body.gatewayId: "el-1" is not a gateway (it is a elevator device)' })
   })
 
+  it("moves a device to another community: its next alert goes to that community's company", async () => {
+    const post = (url: string, payload: Record<string, unknown>) => app.inject({ method: 'POST', url, headers: admin, payload })
+    expect((await post('/api/v1/companies', { id: 'co-moved', name: 'Moved-to Property Co.' })).statusCode).toBe(201)
+    expect((await post('/api/v1/communities', { id: 'cm-moved', name: 'Moved-to Garden', companyId: 'co-moved' })).statusCode).toBe(201)
+    expect((await post('/api/v1/devices', { id: 'el-moving', kind: 'elevator', communityId: 'cm-test' })).statusCode).toBe(201)
+    const raise = async (ruleId: string) => {
+      const res = await post('/api/v1/alerts', { ruleId, source: 'operator', severity: 'critical', title: 'Lift stuck', deviceId: 'el-moving', condition: 'active' })
+      expect(res.statusCode, res.body).toBeLessThan(300)
+      const alert = res.json<{ alert: { id: number; companyId: string | null } | null }>().alert
+      if (!alert) throw new Error(`no alert raised: ${res.body}`)
+      return alert
+    }
+    const before = await raise('lift-stuck')
+    expect(before.companyId).toBe('co-test')
+    const unknown = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-moving', headers: admin, payload: { communityId: 'cm-nowhere' } })
+    expect(unknown.json()).toEqual({ code: 'validation_failed', message: 'body.communityId: no community "cm-nowhere"' })
+    const moved = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-moving', headers: admin, payload: { communityId: 'cm-moved' } })
+    expect(moved.json()).toMatchObject({ id: 'el-moving', communityId: 'cm-moved' })
+    // The open alert stays with the company it was dispatched to; the next one goes to the new one.
+    expect((await app.inject({ method: 'GET', url: `/api/v1/alerts/${before.id}`, headers: admin })).json()).toMatchObject({ companyId: 'co-test' })
+    expect((await raise('lift-door-stuck')).companyId).toBe('co-moved')
+  })
+
   it('disabling a device disconnects it within 1 s and refuses its reconnection', async () => {
     const client = await stack.connect('mh-1', { clientId: 'mh-1/disable' })
     const closed = new Promise<number>((resolve) => client.once('close', () => resolve(Date.now())))

@@ -265,7 +265,7 @@ export const en = {
   'community.assign': 'Reassign',
   'device.new': 'New device',
   'device.edit': 'Edit device: {name}',
-  'device.communityFixed': 'Set at registration; the map places the device at its community.',
+  'device.communityMove': 'Moving it sends its future alerts to the new community\'s company; open ones stay where they were dispatched. The map places the device at its community.',
   'device.gateway': 'Gateway',
   'device.direct': 'Direct (no gateway)',
   'device.interval': 'Reporting interval (s)',

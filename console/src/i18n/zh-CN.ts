@@ -267,7 +267,7 @@ export const zhCN: Record<Key, string> = {
   'community.assign': '移交',
   'device.new': '新增设备',
   'device.edit': '编辑设备：{name}',
-  'device.communityFixed': '登记时确定；地图按所属小区的坐标显示设备。',
+  'device.communityMove': '迁移后，新告警派给新小区的物业公司，未结告警仍归原派单公司；地图按所属小区的坐标显示设备。',
   'device.gateway': '网关',
   'device.direct': '直连（无网关）',
   'device.interval': '上报间隔（秒）',

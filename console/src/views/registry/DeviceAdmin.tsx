@@ -1,7 +1,7 @@
 // Devices as the registry keeps them: filter, register (the MQTT secret is shown once), change the
 // name, gateway or reporting interval, rotate the secret (shown once), disable and enable. The
-// community of a device is fixed at registration (the API offers no move); its position on the
-// map is its community's coordinates.
+// device moves to another community by choosing it (its future alerts go to that community's
+// company); its position on the map is its community's coordinates.
 import { useState } from 'preact/hooks'
 import { Choice, Confirm, EditButton, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce } from '../../components/Form.tsx'
 import { t } from '../../i18n/index.ts'
@@ -37,7 +37,7 @@ function DeviceForm({ editing, onDone, onSecret }: { editing: Device | null; onD
   const save = async () => {
     const interval = optNum(f.expectedIntervalS)
     if (editing) {
-      await api(`/api/v1/devices/${encodeURIComponent(editing.id)}`, { method: 'PATCH', body: { name: opt(f.name) ?? null, gatewayId: opt(f.gatewayId) ?? null, ...(interval === undefined ? {} : { expectedIntervalS: interval }) } })
+      await api(`/api/v1/devices/${encodeURIComponent(editing.id)}`, { method: 'PATCH', body: { name: opt(f.name) ?? null, gatewayId: opt(f.gatewayId) ?? null, ...(f.communityId !== editing.communityId ? { communityId: f.communityId } : {}), ...(interval === undefined ? {} : { expectedIntervalS: interval }) } })
     } else {
       const r = await api<{ device: Device; secret: string }>('/api/v1/devices', {
         body: { id: f.id.trim(), kind: f.kind, communityId: f.communityId, ...(opt(f.gatewayId) ? { gatewayId: opt(f.gatewayId) } : {}), ...(opt(f.name) ? { name: opt(f.name) } : {}), ...(interval === undefined ? {} : { expectedIntervalS: interval }) },
@@ -58,8 +58,8 @@ function DeviceForm({ editing, onDone, onSecret }: { editing: Device | null; onD
         <Field id="device-kind" label={t('filter.kind')} error={problems.fields.kind}>
           {(a) => <Choice a={a} disabled={editing !== null} value={f.kind} onPick={pick('kind')} options={KINDS.map((k) => [k, t(`kind.${k}`)])} />}
         </Field>
-        <Field id="device-communityId" label={t('filter.community')} error={problems.fields.communityId} hint={editing ? t('device.communityFixed') : undefined}>
-          {(a) => <Choice a={a} required disabled={editing !== null} value={f.communityId} onPick={pick('communityId')} empty={t('form.choose')} options={choices(reg.communities)} />}
+        <Field id="device-communityId" label={t('filter.community')} error={problems.fields.communityId} hint={editing ? t('device.communityMove') : undefined}>
+          {(a) => <Choice a={a} required value={f.communityId} onPick={pick('communityId')} empty={t('form.choose')} options={choices(reg.communities)} />}
         </Field>
         <Field id="device-gatewayId" label={t('device.gateway')} error={problems.fields.gatewayId}>
           {(a) => <Choice a={a} disabled={f.kind === 'gateway'} value={f.gatewayId} onPick={pick('gatewayId')} empty={t('device.direct')} options={gateways.map((g) => [g.id, g.name ?? g.id])} />}
