@@ -87,6 +87,7 @@ export class BrokerWithIngest implements Unit {
         tlsCertFile: cfg.TLS_CERT_FILE,
         tlsKeyFile: cfg.TLS_KEY_FILE,
         redisUrl: cfg.REDIS_URL,
+        clusterHeartbeatMs: cfg.MQTT_CLUSTER_HEARTBEAT,
         authMaxConcurrent: cfg.MQTT_AUTH_MAX_CONCURRENT,
         authMaxConcurrentPerAddress: cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS,
         tokenRecheckMs: cfg.MQTT_TOKEN_RECHECK,

@@ -180,6 +180,11 @@ export const envSchema = z.object({
   MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS: positiveInt.default(8),
   /** How often the tokens of connected services are rechecked (a revocation in this process or seen by NOTIFY acts at once). */
   MQTT_TOKEN_RECHECK: durationMs.prefault('30s'),
+  /**
+   * With REDIS_URL: how often each broker announces itself to the others. A broker silent for
+   * three intervals is dead; its devices' Last Wills are published 3–7 intervals after it died.
+   */
+  MQTT_CLUSTER_HEARTBEAT: durationMs.prefault('5s'),
   // RabbitMQ broker tier (issue 11): RabbitMQ's HTTP auth backend asks the API.
   /** Shared key in RabbitMQ's auth_http.*_path URLs (/rabbitmq/auth/{key}/user …); unset: the routes are not served. */
   RABBITMQ_AUTH_KEY: optionalString.refine((v) => v === undefined || v.length >= 24, { message: 'expected at least 24 characters (a random key)' }),

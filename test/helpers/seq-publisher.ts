@@ -21,6 +21,12 @@ export interface SeqPublisherOptions {
   value?: (seq: number) => number
   /** Bytes of whitespace after the JSON (still valid JSON): big messages that carry one reading. */
   padding?: number
+  /**
+   * The client reconnects by itself (another broker of a cluster): keep publishing through a
+   * closed connection — MQTT.js queues QoS 1 messages meanwhile and resends what was not
+   * acknowledged once it is back (clean: false).
+   */
+  reconnects?: boolean
 }
 
 export class SeqPublisher {
@@ -39,7 +45,7 @@ export class SeqPublisher {
     private readonly opts: SeqPublisherOptions,
   ) {
     client.on('close', () => {
-      this.closed = true
+      if (!opts.reconnects) this.closed = true
     })
   }
 
