@@ -35,6 +35,9 @@ Ingest tuning comes from the environment: INGEST_BATCH_MAX_ROWS, INGEST_BATCH_MA
   --device-inflight N              … for single devices                      (4)
   --gateway-inflight N             … for gateways                            (4)
   --no-ceilings                    skip the COPY and insertReadings ceilings
+  --no-cluster                     skip the scale-out scenarios: two broker processes sharing Redis
+                                   (REDIS_URL, else the local one), and RabbitMQ's MQTT plugin with two
+                                   AMQP ingest workers (needs rabbitmqctl on this machine; PostgreSQL only)
   --json                           print the results as JSON on stdout (the table goes to stderr)`
 
 /** A bad option: printed as one line with the usage, not as a stack trace. */
@@ -67,6 +70,7 @@ export function parseIngestOptions(args: string[]): IngestBenchOptions & { json:
       'device-inflight': { type: 'string' },
       'gateway-inflight': { type: 'string' },
       'no-ceilings': { type: 'boolean' },
+      'no-cluster': { type: 'boolean' },
       json: { type: 'boolean' },
     },
   })
@@ -88,6 +92,7 @@ export function parseIngestOptions(args: string[]): IngestBenchOptions & { json:
     deviceInflight: positive('device-inflight', values['device-inflight'], inflight),
     gatewayInflight: positive('gateway-inflight', values['gateway-inflight'], inflight),
     ceilings: values['no-ceilings'] !== true,
+    cluster: values['no-cluster'] !== true,
     json: values.json === true,
   }
 }

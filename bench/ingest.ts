@@ -17,6 +17,7 @@ import { GATEWAY_READINGS } from './payloads.ts'
 import type { ScenarioName } from './protocol.ts'
 import type { IngestBenchReport } from './report.ts'
 import { runScenario, type ScenarioResult } from './scenario.ts'
+import { scaleOutScenarios } from './ingest-cluster.ts'
 
 export interface IngestBenchOptions extends FleetSize {
   scenarios: ScenarioName[]
@@ -26,6 +27,8 @@ export interface IngestBenchOptions extends FleetSize {
   deviceInflight: number
   gatewayInflight: number
   ceilings: boolean
+  /** The scale-out scenarios too (two brokers on Redis; RabbitMQ with two AMQP workers). */
+  cluster: boolean
 }
 
 /** Progress goes to stderr, so that stdout carries only the report (or the JSON with --json). */
@@ -115,6 +118,7 @@ export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions)
     }
     // The ceilings run with the broker gone, so they have the machine to themselves.
     await stopBroker()
+    if (opts.cluster) scenarios.push(...(await scaleOutScenarios({ database, fleet, runs, opts, timing, cfg: { ...cfg, REDIS_URL: ctx.cfg.REDIS_URL }, notes, progress, cleanup })))
 
     let copy: IngestBenchReport['copy']
     let statement: IngestBenchReport['statement']

@@ -47,7 +47,7 @@ export function formatReport(r: IngestBenchReport): string {
   const rows = r.scenarios.map((s) => {
     const t = TARGETS[s.name]
     return [
-      s.name,
+      s.label ?? s.name,
       int(s.readingsPerS),
       int(s.messagesPerS),
       ms(s.p50Ms),
@@ -76,7 +76,7 @@ export function formatReport(r: IngestBenchReport): string {
     table(
       ['', 'committed', 'batch rows', 'commit ms', 'CPU broker', 'CPU loadgen', 'CPU postgres', 'CPU other', 'RSS broker', 'RSS loadgen', 'errors'],
       r.scenarios.map((s) => [
-        s.name,
+        s.label ?? s.name,
         int(s.committed),
         int(s.avgBatchRows),
         ms(s.avgCommitMs),
@@ -98,9 +98,9 @@ export function formatReport(r: IngestBenchReport): string {
     'RSS: peak resident set of the broker process (since start) and of the largest load generator.',
   )
   for (const s of r.scenarios) {
-    if (s.firstError) out.push(`${s.name}: first error: ${s.firstError}`)
+    if (s.firstError) out.push(`${s.label ?? s.name}: first error: ${s.firstError}`)
     if (s.cpu.other > DISTURBED_PCT) {
-      out.push(`${s.name}: other processes used ${Math.round(s.cpu.other)} % of a core during the measured interval: a disturbed run, figures too low`)
+      out.push(`${s.label ?? s.name}: other processes used ${Math.round(s.cpu.other)} % of a core during the measured interval: a disturbed run, figures too low`)
     }
   }
   for (const n of r.notes) out.push(`note: ${n}`)

@@ -31,6 +31,7 @@ import { RulesEngine } from '../rules/engine.ts'
 import { ApiReporter } from '../rules/reporter.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
 import { serviceClientId } from '../broker/acl.ts'
+import { RabbitDeviceConnections } from '../broker/rabbitmq-connections.ts'
 import { TOKEN_REVOKED_CHANNEL, resolveToken } from '../core/repos/tokens.ts'
 
 export interface Database {
@@ -153,7 +154,7 @@ export class ApiServer implements Unit {
       | 'CTWING_PUSH_TOKEN'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
-      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT'> &
+      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT' | 'RABBITMQ_MANAGEMENT_URL'> &
       NotifyConfig &
       Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'> &
       IngestSettings,
@@ -217,7 +218,10 @@ export class ApiServer implements Unit {
     }
     const addr = app.server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.HTTP_PORT
-    await this.background.start([this.escalator, this.dispatcher, notifications, this.retention])
+    const rabbit = this.cfg.RABBITMQ_MANAGEMENT_URL
+    // The RabbitMQ tier: a device disabled or re-keyed loses its live RabbitMQ connections too.
+    const closer = rabbit === undefined ? [] : [new RabbitDeviceConnections(this.deps.db, { managementUrl: rabbit }, this.log.child({ module: 'rabbitmq' }))]
+    await this.background.start([this.escalator, this.dispatcher, notifications, this.retention, ...closer])
   }
 
   async stop(): Promise<void> {

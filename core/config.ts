@@ -190,6 +190,12 @@ export const envSchema = z.object({
   RABBITMQ_AUTH_KEY: optionalString.refine((v) => v === undefined || v.length >= 24, { message: 'expected at least 24 characters (a random key)' }),
   /** The vhost devices use (RabbitMQ's mqtt.vhost). */
   RABBITMQ_MQTT_VHOST: z.string().min(1).default('/'),
+  /**
+   * RabbitMQ's management API (http://user:pass@rabbit:15672): with it, the API closes a device's
+   * RabbitMQ connections when the device is disabled or its secret changes. Unset: they stay open
+   * until the device reconnects (its next login is refused).
+   */
+  RABBITMQ_MANAGEMENT_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), { message: 'expected an http:// or https:// URL' }),
   /** The exchange RabbitMQ's MQTT plugin publishes to (mqtt.exchange). */
   RABBITMQ_MQTT_EXCHANGE: z.string().min(1).default('amq.topic'),
   /** `ingest --from amqp://…`: the durable (quorum) queue the workers share, bound to RABBITMQ_MQTT_EXCHANGE. */

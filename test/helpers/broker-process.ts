@@ -1,6 +1,6 @@
 // `housing-brain broker` as a child process for the cluster suite: a real process on a free port,
 // on a test database and a Redis of the test's choosing, killed for real (SIGKILL: no Will sent,
-// no session closed, nothing flushed — as when a machine is lost).
+// no session closed, nothing flushed — as when a machine is lost). Started by test/helpers/child.ts.
 import type { ChildProcess } from 'node:child_process'
 import { startCommand } from './child.ts'
 import { freePort } from './services.ts'

@@ -2,7 +2,7 @@
 // directory of the test's own, killed for real (`kill -9` is SIGKILL to the process itself, not a
 // shutdown), restarted on the same directory. The API is reached with the admin token `up` writes
 // to `$DATA_DIR/admin-token`; fleet devices are registered through it, so the demo simulator that
-// `up` runs never publishes on them.
+// `up` runs never publishes on them. Started through child.ts.
 import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
