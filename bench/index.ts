@@ -22,7 +22,7 @@ housing-brain bench ingest [options]
 End-to-end MQTT → broker-embedded ingest → database throughput and PUBACK latency, with the COPY and
 insertReadings ceilings of the same database. Uses a scratch database on DATABASE_URL's server
 (created and dropped), or the embedded PGlite when DATABASE_URL is unset (figures not comparable).
-Ingest tuning comes from the environment: INGEST_BATCH_MAX_ROWS, INGEST_BATCH_MAX_WAIT_MS, INGEST_QUEUE_MAX_ROWS.
+Ingest tuning comes from the environment: INGEST_BATCH_MAX_ROWS, INGEST_BATCH_MAX_WAIT_MS, INGEST_QUEUE_MAX_ROWS, INGEST_MAX_IN_FLIGHT.
 
   --scenario all|devices|gateways  which scenarios to run                    (all)
   --devices N                      single devices                            (300)

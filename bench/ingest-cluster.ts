@@ -44,7 +44,7 @@ export interface ClusterBenchSettings {
   inflight: Record<ScenarioName, number>
   timing: RunTiming
   /** The ingest tuning of the single-process run, passed on to every child process. */
-  cfg: Pick<Config, 'INGEST_BATCH_MAX_ROWS' | 'INGEST_BATCH_MAX_WAIT_MS' | 'INGEST_QUEUE_MAX_ROWS' | 'INGEST_MAX_FUTURE_SKEW_S'>
+  cfg: Pick<Config, 'INGEST_BATCH_MAX_ROWS' | 'INGEST_BATCH_MAX_WAIT_MS' | 'INGEST_QUEUE_MAX_ROWS' | 'INGEST_MAX_FUTURE_SKEW_S' | 'INGEST_MAX_IN_FLIGHT'>
   redisUrl: string
   amqpUrl: string
   rabbitMqtt: { host: string; port: number }
@@ -92,6 +92,7 @@ function start(s: ClusterBenchSettings, args: string[], env: Record<string, stri
       INGEST_BATCH_MAX_WAIT_MS: String(s.cfg.INGEST_BATCH_MAX_WAIT_MS),
       INGEST_QUEUE_MAX_ROWS: String(s.cfg.INGEST_QUEUE_MAX_ROWS),
       INGEST_MAX_FUTURE_SKEW_S: String(s.cfg.INGEST_MAX_FUTURE_SKEW_S),
+      INGEST_MAX_IN_FLIGHT: String(s.cfg.INGEST_MAX_IN_FLIGHT),
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

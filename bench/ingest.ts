@@ -65,6 +65,7 @@ export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions)
       INGEST_BATCH_MAX_ROWS: String(ctx.cfg.INGEST_BATCH_MAX_ROWS),
       INGEST_BATCH_MAX_WAIT_MS: String(ctx.cfg.INGEST_BATCH_MAX_WAIT_MS),
       INGEST_QUEUE_MAX_ROWS: String(ctx.cfg.INGEST_QUEUE_MAX_ROWS),
+      INGEST_MAX_IN_FLIGHT: String(ctx.cfg.INGEST_MAX_IN_FLIGHT),
       INGEST_MAX_FUTURE_SKEW_S: String(ctx.cfg.INGEST_MAX_FUTURE_SKEW_S),
     })
     const metrics = createMetrics({ defaults: false })
@@ -141,7 +142,7 @@ export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions)
         devices: `${opts.devices} single devices, 1 entry of 4–6 metrics per message (5 on average), in-flight ${opts.deviceInflight}/client`,
         gateways: `${opts.gateways} gateways × ${opts.children} children, ${GATEWAY_READINGS} readings per message, in-flight ${opts.gatewayInflight}/client`,
         run: `${opts.warmupSeconds} s warm-up + ${opts.seconds} s measured per scenario, ${opts.generators} load-generator processes, QoS 1`,
-        ingest: `INGEST_BATCH_MAX_ROWS=${cfg.INGEST_BATCH_MAX_ROWS}, INGEST_BATCH_MAX_WAIT_MS=${cfg.INGEST_BATCH_MAX_WAIT_MS}, INGEST_QUEUE_MAX_ROWS=${cfg.INGEST_QUEUE_MAX_ROWS}`,
+        ingest: `INGEST_BATCH_MAX_ROWS=${cfg.INGEST_BATCH_MAX_ROWS}, INGEST_BATCH_MAX_WAIT_MS=${cfg.INGEST_BATCH_MAX_WAIT_MS}, INGEST_QUEUE_MAX_ROWS=${cfg.INGEST_QUEUE_MAX_ROWS}, INGEST_MAX_IN_FLIGHT=${cfg.INGEST_MAX_IN_FLIGHT}`,
       },
       scenarios,
       copy,
