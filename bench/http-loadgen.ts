@@ -39,15 +39,23 @@ async function run(cfg: HttpLoadConfig): Promise<HttpLoadResult> {
   const devices: Device[] = cfg.clients.map((client) => ({ client, entry: new EntryBuilder(shapeOf(client.kind)), clock: new DeviceClock() }))
   const latency = new LatencyHistogram()
   const result: HttpLoadResult = { firstPassMs: 0, requests: 0, readings: 0, errors: 0, firstError: undefined, latency: latency.toJSON() }
-  /** Pushes one entry of device `d`; resolves with the readings stored (0 on an error, counted). */
-  const push = async (d: Device): Promise<number> => {
+  /**
+   * Pushes one entry of device `d`; resolves with the readings stored (0 on an error, counted).
+   * `patient`: a 503 is retried after its Retry-After, as a device does when it first logs in.
+   */
+  const push = async (d: Device, patient = false): Promise<number> => {
     const entry = JSON.parse(d.entry.json(d.clock.next())) as { ts: number; values: Record<string, number | boolean> }
     let stored = 0
     for (const req of pushRequests(cfg.target, d.client.id, d.client.secret, [entry])) {
       try {
-        const res = await fetch(req.url, { method: 'POST', body: req.body, headers: req.headers })
+        let res = await fetch(req.url, { method: 'POST', body: req.body, headers: req.headers })
+        for (let tries = 0; patient && res.status === 503 && tries < 30; tries++) {
+          await res.arrayBuffer()
+          await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000))
+          res = await fetch(req.url, { method: 'POST', body: req.body, headers: req.headers })
+        }
         const body = (await res.json()) as { stored?: number; message?: string }
-        if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${body.message ?? ''}`)
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${(body.message ?? '').slice(0, 60)}`)
         stored += body.stored ?? 0
       } catch (err) {
         result.errors++
@@ -61,7 +69,7 @@ async function run(cfg: HttpLoadConfig): Promise<HttpLoadResult> {
   await workers(async (k) => {
     for (let i = k; i < devices.length; i += cfg.concurrency) {
       const d = devices[i]
-      if (d) await push(d)
+      if (d) await push(d, true)
     }
   })
   result.firstPassMs = performance.now() - firstPass

@@ -16,7 +16,7 @@ import type { CommandContext } from '../cli/main.ts'
 import { BrokerWithIngest } from '../cli/stack.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
 import { createMetrics } from '../core/metrics.ts'
-import { ProfileCache } from '../core/profiles/cache.ts'
+import { intakeCaches } from '../core/intake.ts'
 import type { DeviceKind } from '../core/contract.ts'
 import type { TelemetrySink } from '../core/telemetry-sink.ts'
 import type { HttpVia } from '../simulators/http.ts'
@@ -136,7 +136,7 @@ export async function integrationsBench(ctx: CommandContext, opts: IntegrationsO
     const sandbox = new DecoderSandbox()
     await sandbox.start()
     cleanup.add('sandbox', () => sandbox.stop())
-    const intake = { db: database.db, sink: unit.ingest.pipeline, sandbox, profiles: new ProfileCache() }
+    const intake = { db: database.db, sink: unit.ingest.pipeline, sandbox, ...intakeCaches() }
     const app = await buildApp({ db: database.db, features: database.features, metrics, alerts: new AlertService(database.db, DEFAULT_DEADLINES, log), intake }, log, {
       onenetPushToken: ONENET_TOKEN,
       ctwingPushToken: CTWING_TOKEN,

@@ -21,7 +21,7 @@ import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
 import { Ingest, type IngestSettings } from '../ingest/service.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
-import { ProfileCache } from '../core/profiles/cache.ts'
+import { intakeCaches } from '../core/intake.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
@@ -186,7 +186,7 @@ export class ApiServer implements Unit {
       await ingest.start()
     }
     await this.sandbox.start()
-    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, profiles: new ProfileCache() }
+    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, ...intakeCaches() }
     const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),

@@ -5,7 +5,7 @@
 //   `maxConcurrent` scrypt checks at once (`maxConcurrentPerAddress` per address), 'busy' beyond —
 //   with `verified` (core/verified-secrets.ts) so a secret proven right is not checked again
 //   within its TTL.
-// - The intake's profile cache (core/profiles/cache.ts), when the intake has one.
+// - The intake's profile cache (core/profiles/cache.ts) and platform-device cache, when it has them.
 //
 // Both caches are dropped per device on DEVICE_CHANGED_CHANNEL (secret rotated, disabled, profile
 // link changed — by this process or another) and the profile cache on PROFILE_CHANGED_CHANNEL;
@@ -43,6 +43,7 @@ export default fp(
   async (app: FastifyInstance, limits: DeviceLoginLimits) => {
     const { db, metrics } = app.deps
     const profiles = app.deps.intake?.profiles
+    const platformDevices = app.deps.intake?.platformDevices
     const verified = new VerifiedSecrets(limits.cache ?? DEFAULT_VERIFIED_SECRETS)
     const gate = new LoginGate(db, { max: limits.maxConcurrent, maxPerKey: limits.maxConcurrentPerAddress }, { onHeld: () => metrics.loginsHeld.inc() }, undefined, verified)
     app.decorate('deviceLogins', { gate, verified })
@@ -53,6 +54,8 @@ export default fp(
       } catch {
         id = undefined
       }
+      // An IMEI may have moved from one device to another: the platform lookups start afresh.
+      platformDevices?.clear()
       if (typeof id === 'string') {
         verified.forget(id)
         profiles?.forgetDevice(id)

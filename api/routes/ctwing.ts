@@ -60,7 +60,7 @@ const ctwing: FastifyPluginAsyncZod = async (app) => {
       if (typeof parsed !== 'object' || parsed === null) throw new AppError('validation_failed', 'body: expected the JSON object of a CTWing push { messageType, deviceId, IMEI, timestamp, payload }')
       const m = parsed as CtwingMessage
       const imei = typeof m.IMEI === 'string' && /^\d{15}$/.test(m.IMEI) ? m.IMEI : undefined
-      const { device, deviceId } = await platformDevice(db, imei, typeof m.deviceId === 'string' ? m.deviceId : '')
+      const { device, deviceId } = await platformDevice(db, imei, typeof m.deviceId === 'string' ? m.deviceId : '', intake.platformDevices)
       const at = typeof m.timestamp === 'number' ? m.timestamp : undefined
       if (m.messageType === 'deviceOnlineOfflineReport') {
         if (device?.enabled && (m.eventType === 0 || m.eventType === 1)) await intake.sink.setStatus(device.id, m.eventType === 1 ? 'online' : 'offline')

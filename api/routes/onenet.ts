@@ -170,7 +170,7 @@ async function handle(db: Db, intake: Intake, item: unknown, receivedAt: number)
   const m = item as OneNetMessage
   const imei = typeof m.imei === 'string' ? m.imei : undefined
   const devId = typeof m.dev_id === 'number' || typeof m.dev_id === 'string' ? String(m.dev_id) : ''
-  const { device, deviceId } = await platformDevice(db, imei, devId)
+  const { device, deviceId } = await platformDevice(db, imei, devId, intake.platformDevices)
   const source = `onenet/${devId}`
   if (m.type === 2) {
     if (device?.enabled && (m.status === 0 || m.status === 1)) await intake.sink.setStatus(device.id, m.status === 1 ? 'online' : 'offline')

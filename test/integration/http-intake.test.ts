@@ -86,7 +86,8 @@ describe.skipIf(!pgUp)('HTTP entry points: credential and profile caches, bounde
     let ts = t0
     await eventually(async () => {
       ts++
-      expect((await post('ft-2', JSON.stringify({ level: 250, t: ts }))).status).toBe(200)
+      // Until the edit is announced the old scale makes this 250 m, refused (422): not stored.
+      await post('ft-2', JSON.stringify({ level: 250, t: ts }))
       return (await level('ft-2', ts)) === 2.5 ? true : undefined
     }, 10_000, 'the edited profile applied')
   })
@@ -99,6 +100,25 @@ describe.skipIf(!pgUp)('HTTP entry points: credential and profile caches, bounde
     expect(await letters('onenet-ghost')).toEqual([{ reason_code: 'unknown_device' }])
     expect((await push(sign('{"at":1764403260000,"type":1,"ds_id":"water_level_m","value":1,"dev_id":"onenet-ghost"}'))).status).toBe(200)
     expect(await letters('onenet-ghost')).toHaveLength(2)
+  })
+
+  it('follows an IMEI moved to another device, though platform devices are cached', async () => {
+    const sign = (msg: string) => `{"msg":${msg},"msg_signature":"${onenetSignature(ONENET, 'n0nce', msg)}","nonce":"n0nce"}`
+    const push = (at: number) =>
+      fetch(`${base}/ingest/v1/onenet`, { method: 'POST', body: sign(`{"at":${at},"imei":"869975030099999","type":1,"ds_id":"battery_pct","value":60,"dev_id":1}`), headers: { 'content-type': 'application/json' } })
+    const batteries = (id: string) => stack.db.query('SELECT 1 FROM readings WHERE device_id = $1 AND metric = $2', [id, 'battery_pct'])
+    await updateDevice(stack.db, 'ft-3', { imei: '869975030099999' })
+    const t = Date.now() - 30_000
+    expect((await push(t)).status).toBe(200)
+    expect(await batteries('ft-3')).toHaveLength(1)
+    // The module is fitted to another tank.
+    await updateDevice(stack.db, 'ft-3', { imei: null })
+    await updateDevice(stack.db, 'ft-4', { imei: '869975030099999' })
+    let at = t
+    await eventually(async () => {
+      await push(++at)
+      return (await batteries('ft-4')).length > 0 ? true : undefined
+    }, 10_000, 'the push to reach the tank the IMEI moved to')
   })
 
   it('records a dead letter once when CTWing retries a rejected push three times', async () => {
