@@ -18,6 +18,8 @@ import { COMMUNITY, type TestStack } from '../helpers/stack.ts'
 const pgUp = await hasPostgres()
 const ONENET = 'hb-intake-onenet'
 const CTWING = 'hb-intake-ctwing'
+/** A OneNET push of `msg`, signed as OneNET signs it. */
+const sign = (msg: string) => `{"msg":${msg},"msg_signature":"${onenetSignature(ONENET, 'n0nce', msg)}","nonce":"n0nce"}`
 const ctwingFixture = (name: string) => readFileSync(new URL(`../fixtures/ctwing/${name}`, import.meta.url), 'utf8').trim()
 
 describe.skipIf(!pgUp)('HTTP entry points: credential and profile caches, bounded checks, idempotent dead letters', () => {
@@ -93,7 +95,6 @@ describe.skipIf(!pgUp)('HTTP entry points: credential and profile caches, bounde
   })
 
   it('records a dead letter once when OneNET resends a rejected push, and once per distinct bad message', async () => {
-    const sign = (msg: string) => `{"msg":${msg},"msg_signature":"${onenetSignature(ONENET, 'n0nce', msg)}","nonce":"n0nce"}`
     const push = (body: string) => fetch(`${base}/ingest/v1/onenet`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
     const first = sign('{"at":1764403200000,"type":1,"ds_id":"water_level_m","value":1,"dev_id":"onenet-ghost"}')
     for (let i = 0; i < 3; i++) expect((await push(first)).status).toBe(200)
@@ -103,7 +104,6 @@ describe.skipIf(!pgUp)('HTTP entry points: credential and profile caches, bounde
   })
 
   it('follows an IMEI moved to another device, though platform devices are cached', async () => {
-    const sign = (msg: string) => `{"msg":${msg},"msg_signature":"${onenetSignature(ONENET, 'n0nce', msg)}","nonce":"n0nce"}`
     const push = (at: number) =>
       fetch(`${base}/ingest/v1/onenet`, { method: 'POST', body: sign(`{"at":${at},"imei":"869975030099999","type":1,"ds_id":"battery_pct","value":60,"dev_id":1}`), headers: { 'content-type': 'application/json' } })
     const batteries = (id: string) => stack.db.query('SELECT 1 FROM readings WHERE device_id = $1 AND metric = $2', [id, 'battery_pct'])
