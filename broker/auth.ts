@@ -59,7 +59,8 @@ export function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.')
 }
 
-export type LoginResult = AuthResult | { ok: false; reason: 'busy' }
+/** `cached`: accepted from the verified-secret cache, without a scrypt. */
+export type LoginResult = (AuthResult & { cached?: true }) | { ok: false; reason: 'busy' }
 
 /**
  * The one device and service login check of every broker front (Aedes here, RabbitMQ through
@@ -87,7 +88,7 @@ export class LoginGate {
   async login(username: string | undefined, password: Buffer | undefined, origin: LoginOrigin): Promise<LoginResult> {
     const device = this.verified && username !== undefined && username !== SERVICE_USERNAME && password ? { id: username, secret: password.toString('utf8') } : undefined
     const kind = device && this.verified?.check(device.id, device.secret)
-    if (device && kind) return { ok: true, identity: { type: 'device', deviceId: device.id, kind } }
+    if (device && kind) return { ok: true, identity: { type: 'device', deviceId: device.id, kind }, cached: true }
     const keys = throttleKeys(username, origin.address)
     const delay = this.throttle.delayFor(keys.all)
     if (delay > 0) {

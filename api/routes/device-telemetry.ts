@@ -70,7 +70,7 @@ export function rawBodies(app: Parameters<FastifyPluginAsyncZod>[0]): void {
 const BUSY_RETRY_AFTER_S = 1
 
 const deviceTelemetry: FastifyPluginAsyncZod = async (app) => {
-  const { intake } = app.deps
+  const { intake, metrics } = app.deps
   const logins = app.deviceLogins.gate
   rawBodies(app)
 
@@ -101,6 +101,7 @@ const deviceTelemetry: FastifyPluginAsyncZod = async (app) => {
       if (!creds) return refuse(req, reply, 'Send the device id and secret: Authorization: Basic base64(id:secret)')
       if (creds.id !== req.params.id) return refuse(req, reply, `These credentials are not those of device "${req.params.id}"`)
       const auth = await logins.login(creds.id, Buffer.from(creds.secret, 'utf8'), { address: req.ip, shared: isLoopback(req.ip) })
+      metrics.httpDeviceAuth.inc({ outcome: auth.ok ? (auth.cached ? 'cached' : 'verified') : auth.reason === 'busy' ? 'busy' : 'refused' })
       if (!auth.ok && auth.reason === 'busy') {
         void reply.header('retry-after', String(BUSY_RETRY_AFTER_S))
         throw new AppError('auth_busy', `Too many credential checks in progress; retry in ${BUSY_RETRY_AFTER_S} s (a device whose secret was accepted in the last minute is not held back)`)

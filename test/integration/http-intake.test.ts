@@ -53,6 +53,9 @@ describe.skipIf(!pgUp)('HTTP entry points: credential and profile caches, bounde
     for (let i = 0; i < 10; i++) expect((await post('ft-1', JSON.stringify({ values: { battery_pct: 50 + i } }))).status).toBe(200)
     expect(verified.misses - before).toBe(1)
     expect(verified.hits).toBeGreaterThanOrEqual(9)
+    // What an operator sees on /metrics.
+    const text = await (await fetch(`${base}/metrics`)).text()
+    expect(Number(/^hb_http_device_auth_total\{outcome="cached"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(9)
   })
 
   it('refuses a flood of wrong secrets beyond the bound with 503 auth_busy and Retry-After, while a verified device keeps posting', async () => {
@@ -64,6 +67,7 @@ describe.skipIf(!pgUp)('HTTP entry points: credential and profile caches, bounde
     expect(busy.length).toBeGreaterThan(0)
     expect(answers.every((r) => r.status === 503 || r.status === 401)).toBe(true)
     expect(busy[0]?.headers.get('retry-after')).toBe('1')
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^hb_http_device_auth_total\{outcome="busy"\} [1-9]/m)
     expect(await busy[0]?.json()).toMatchObject({ code: 'auth_busy' })
     expect((await Promise.all(mine)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200])
   })
