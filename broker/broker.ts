@@ -17,7 +17,7 @@ import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { closeServer, listen } from '../core/net.ts'
 import { decideClientId, decideForward, decidePublish, decideSubscribe, isTelemetryTopic, type Identity } from './acl.ts'
-import { LoginGate, SERVICE_USERNAME } from './auth.ts'
+import { isLoopback, LoginGate, SERVICE_USERNAME } from './auth.ts'
 import { ServiceSessions } from './services.ts'
 import { gateReads } from './read-gate.ts'
 import { limitPacketSize } from './packet-limit.ts'
@@ -307,10 +307,6 @@ export class Broker {
     await Promise.all(closing)
     await this.closeRedis?.()
   }
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.')
 }
 
 function remoteAddress(client: Client): string {

@@ -1,12 +1,15 @@
 // `housing-brain simulate`: a fleet of simulated devices publishing to MQTT_URL with real
 // credentials, either the demo's (written by `up`) or freshly provisioned ones (--provision).
+// `--via http|onenet|ctwing` pushes to API_URL instead: through the HTTP device API, or as the
+// OneNET / CTWing platforms push (signed with ONENET_PUSH_TOKEN, or ?token=CTWING_PUSH_TOKEN);
+// gateways and their children stay on MQTT, so they are left out.
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { UsageError } from '../core/errors.ts'
 import { DEVICE_KINDS, type DeviceKind } from '../core/contract.ts'
 import { provisionCommunity, provisionDevices, writePrivateFile, type DeviceCredential, type DeviceSpec } from '../core/provision.ts'
-import { Fleet, isScenario } from '../simulators/index.ts'
+import { Fleet, isHttpVia, isScenario, type HttpTarget } from '../simulators/index.ts'
 import type { CommandContext } from './main.ts'
 import { openDatabase } from './stack.ts'
 
@@ -39,8 +42,14 @@ export async function simulate(ctx: CommandContext): Promise<void> {
       credentials: { type: 'string' },
       provision: { type: 'boolean', default: false },
       duration: { type: 'string' },
+      via: { type: 'string', default: 'mqtt' },
     },
   })
+  const via = values.via
+  if (via !== 'mqtt' && !isHttpVia(via)) throw new UsageError(`--via: expected mqtt, http, onenet or ctwing, got "${via}"`)
+  if (via === 'onenet' && ctx.cfg.ONENET_PUSH_TOKEN === undefined) throw new UsageError('--via onenet: set ONENET_PUSH_TOKEN to the token the API is configured with')
+  if (via === 'ctwing' && ctx.cfg.CTWING_PUSH_TOKEN === undefined) throw new UsageError('--via ctwing: set CTWING_PUSH_TOKEN to the token the API is configured with')
+  const http: HttpTarget | undefined = via === 'mqtt' ? undefined : { via, baseUrl: ctx.cfg.API_URL.replace(/\/$/, ''), onenetToken: ctx.cfg.ONENET_PUSH_TOKEN, ctwingToken: ctx.cfg.CTWING_PUSH_TOKEN }
   const scenario = values.scenario
   if (!isScenario(scenario)) throw new UsageError(`--scenario: unknown scenario "${scenario}"`)
   const rate = Number(values.rate)
@@ -61,9 +70,9 @@ export async function simulate(ctx: CommandContext): Promise<void> {
   // Children travel with their gateway: take whole gateways when cutting the list.
   const chosen = wanted === undefined ? credentials : credentials.slice(0, wanted)
   const ids = new Set(chosen.map((c) => c.id))
-  const devices = chosen.filter((c) => !c.gatewayId || ids.has(c.gatewayId))
+  const devices = chosen.filter((c) => (http ? c.kind !== 'gateway' && !c.gatewayId : !c.gatewayId || ids.has(c.gatewayId)))
 
-  const fleet = new Fleet({ devices, brokerUrl: ctx.cfg.MQTT_URL, rate, scenario, log: ctx.log })
+  const fleet = new Fleet({ devices, brokerUrl: ctx.cfg.MQTT_URL, rate, scenario, log: ctx.log, http })
   await fleet.start()
   const report = setInterval(() => {
     const p = fleet.progress()

@@ -21,6 +21,7 @@ import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
 import { Ingest, type IngestSettings } from '../ingest/service.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
+import { intakeCaches } from '../core/intake.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
@@ -152,7 +153,7 @@ export class ApiServer implements Unit {
       | 'CTWING_PUSH_TOKEN'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
-      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT'> &
+      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT' | 'MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS'> &
       NotifyConfig &
       Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'> &
       IngestSettings,
@@ -185,7 +186,7 @@ export class ApiServer implements Unit {
       await ingest.start()
     }
     await this.sandbox.start()
-    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox }
+    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, ...intakeCaches() }
     const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
@@ -196,6 +197,7 @@ export class ApiServer implements Unit {
       photos: { maxBytes: this.cfg.PHOTO_MAX_BYTES, perAlert: this.cfg.PHOTOS_PER_ALERT },
       onenetPushToken: this.cfg.ONENET_PUSH_TOKEN,
       ctwingPushToken: this.cfg.CTWING_PUSH_TOKEN,
+      deviceLogins: { maxConcurrent: this.cfg.MQTT_AUTH_MAX_CONCURRENT, maxConcurrentPerAddress: this.cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS },
       rabbitmqAuth:
         this.cfg.RABBITMQ_AUTH_KEY === undefined
           ? undefined

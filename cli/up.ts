@@ -66,14 +66,23 @@ export async function up(ctx: CommandContext): Promise<void> {
   await controller.start([
     await rulesUnit(database.db, cfg, log, { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken }),
   ])
-  const fleet = new Fleet({
-    devices: demo.credentials,
-    brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
-    rate,
-    scenario,
-    log,
-  })
-  await controller.start([fleet])
+  // A mixed fleet, as a district has: a few fire tanks post through the HTTP device API (a DTU),
+  // and through the OneNET / CTWing receivers when their tokens are set; the rest speak MQTT.
+  const apiUrl = `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`
+  const tanks = demo.credentials.filter((c) => c.kind === 'fire_tank' && !c.gatewayId)
+  const httpFleets = [
+    { via: 'http' as const, devices: tanks.slice(0, 2) },
+    ...(cfg.ONENET_PUSH_TOKEN === undefined ? [] : [{ via: 'onenet' as const, devices: tanks.slice(2, 4) }]),
+    ...(cfg.CTWING_PUSH_TOKEN === undefined ? [] : [{ via: 'ctwing' as const, devices: tanks.slice(4, 6) }]),
+  ].filter((f) => f.devices.length > 0)
+  const overHttp = new Set(httpFleets.flatMap((f) => f.devices.map((d) => d.id)))
+  const fleets = [
+    new Fleet({ devices: demo.credentials.filter((c) => !overHttp.has(c.id)), brokerUrl: `mqtt://127.0.0.1:${mqttPort}`, rate, scenario, log }),
+    ...httpFleets.map(
+      (f) => new Fleet({ devices: f.devices, brokerUrl: '', rate, scenario, log, http: { via: f.via, baseUrl: apiUrl, onenetToken: cfg.ONENET_PUSH_TOKEN, ctwingToken: cfg.CTWING_PUSH_TOKEN } }),
+    ),
+  ]
+  await controller.start(fleets)
 
   const host = cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST
   const http = `http://${host}:${api.port ?? cfg.HTTP_PORT}`
@@ -88,7 +97,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
     `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded PGlite in ${rel(path.join(cfg.dataDir, 'pgdata'))}`}` +
       (database.features.timescale ? ` (TimescaleDB ${database.features.timescale})` : ''),
-    `  simulator  ${demo.credentials.length} devices, scenario "${scenario}", credentials in ${rel(demo.file)}`,
+    `  simulator  ${demo.credentials.length} devices (${httpFleets.map((f) => `${f.devices.length} via ${f.via}`).concat('the rest via MQTT').join(', ')}), scenario "${scenario}", credentials in ${rel(demo.file)}`,
     admin.created
       ? `  admin token (shown once; also in ${rel(admin.file)}):\n    ${admin.token}`
       : `  admin token in ${rel(admin.file)}`,

@@ -1,12 +1,13 @@
 // A payload for a known device, from an entry point other than our MQTT topics (the HTTP device
 // API, the OneNET and CTWing receivers): decoded by the device's profile when it has one with a
 // decoder, else read as the telemetry contract; then submitted to the one pipeline
-// (core/telemetry-sink.ts), which settles after the commit.
+// (core/telemetry-sink.ts), which settles after the commit. The device's decoder comes from the
+// profile cache when the intake has one (core/profiles/cache.ts), else from the database.
 import type { Queryable } from './db/client.ts'
 import { decodePayload } from './decoders/decode.ts'
 import type { DecoderSandbox } from './decoders/sandbox.ts'
-import { profileSchema } from './profiles/schema.ts'
-import { profileOfDevice } from './repos/profiles.ts'
+import { DEFAULT_PROFILE_CACHE, ProfileCache, readDecoding } from './profiles/cache.ts'
+import { TtlCache } from './ttl-cache.ts'
 import { deviceByExternalId, getDevice, type DeviceRecord } from './repos/devices.ts'
 import type { IngestResult, SubmissionBody, TelemetrySink } from './telemetry-sink.ts'
 
@@ -14,6 +15,15 @@ export interface Intake {
   db: Queryable
   sink: TelemetrySink
   sandbox: DecoderSandbox
+  /** Decoders by device, invalidated by whoever owns it (api/plugins/device-logins.ts listens). */
+  profiles?: ProfileCache | undefined
+  /** Devices by platform id (`imei:…`, `id:…`), for platformDevice; dropped whole on any device change. */
+  platformDevices?: TtlCache<DeviceRecord> | undefined
+}
+
+/** The caches of an intake, sized as the profile cache (60 s, 50,000 devices). */
+export function intakeCaches(): Pick<Intake, 'profiles' | 'platformDevices'> {
+  return { profiles: new ProfileCache(), platformDevices: new TtlCache<DeviceRecord>(DEFAULT_PROFILE_CACHE) }
 }
 
 export interface DevicePayload {
@@ -30,10 +40,13 @@ export interface DevicePayload {
   ts?: number | undefined
   /** What the payload is in the telemetry contract, for a device without a decoder (a platform's data point as `{ ts, values }`). */
   contract?: unknown
+  /** The message's identity when the sender may resend it (a platform's retry): its dead letters are then recorded once. */
+  messageKey?: string | undefined
 }
 
 export async function submitDevicePayload(intake: Intake, p: DevicePayload): Promise<IngestResult> {
-  return intake.sink.submit({ deviceId: p.deviceId, source: p.source, clientId: p.clientId ?? null, receivedAt: p.receivedAt, body: await bodyOf(intake, p) })
+  const body = await bodyOf(intake, p)
+  return intake.sink.submit({ deviceId: p.deviceId, source: p.source, clientId: p.clientId ?? null, receivedAt: p.receivedAt, body, ...(p.messageKey === undefined ? {} : { messageKey: p.messageKey }) })
 }
 
 function undecoded(p: DevicePayload): SubmissionBody {
@@ -42,14 +55,13 @@ function undecoded(p: DevicePayload): SubmissionBody {
 }
 
 async function bodyOf(intake: Intake, p: DevicePayload): Promise<SubmissionBody> {
-  const stored = await profileOfDevice(intake.db, p.deviceId)
-  if (!stored) return undecoded(p)
-  const profile = profileSchema.safeParse(stored.definition)
-  if (!profile.success) return { kind: 'rejected', code: 'decoder_failed', detail: `the device profile "${stored.id}" no longer validates; fix it with PUT /api/v1/profiles/${stored.id}`, excerpt: null }
-  const { decoder, variables } = profile.data
-  if (!decoder) return undecoded(p)
-  const decoded = await decodePayload({ decoder, variables }, p, intake.sandbox)
-  if (!decoded.ok) return { kind: 'rejected', code: 'decoder_failed', detail: `profile "${stored.id}": ${decoded.reason}`, excerpt: decoded.excerpt }
+  const decoding = intake.profiles ? await intake.profiles.get(intake.db, p.deviceId) : await readDecoding(intake.db, p.deviceId)
+  if (!decoding || decoding.profileId === null) return undecoded(p)
+  const id = decoding.profileId
+  if ('invalid' in decoding) return { kind: 'rejected', code: 'decoder_failed', detail: `the device profile "${id}" no longer validates; fix it with PUT /api/v1/profiles/${id}`, excerpt: null }
+  if (!decoding.decoder) return undecoded(p)
+  const decoded = await decodePayload(decoding.decoder, p, intake.sandbox)
+  if (!decoded.ok) return { kind: 'rejected', code: 'decoder_failed', detail: `profile "${id}": ${decoded.reason}`, excerpt: decoded.excerpt }
   const ts = p.ts
   return { kind: 'entries', json: ts === undefined ? decoded.entries : decoded.entries.map((e) => ({ ts, ...e })) }
 }
@@ -58,8 +70,21 @@ async function bodyOf(intake: Intake, p: DevicePayload): Promise<SubmissionBody>
  * The device an NB-IoT platform's message is about: the one registered with its IMEI, else the one
  * whose id is the platform's device id. `deviceId` names it for the pipeline either way, so an
  * unregistered one is dead-lettered as `unknown_device` under a recognisable id.
+ * With `cache`, a device found is remembered (a OneNET push of five data points read it five
+ * times); an unknown one is not, so a device registered a moment later is found at once.
  */
-export async function platformDevice(db: Queryable, imei: string | undefined, platformId: string): Promise<{ device: DeviceRecord | undefined; deviceId: string }> {
-  const device = imei !== undefined && imei !== '' ? await deviceByExternalId(db, { imei }) : platformId !== '' ? await getDevice(db, platformId) : undefined
-  return { device, deviceId: device?.id ?? (imei !== undefined && imei !== '' ? `imei:${imei}` : platformId) }
+export async function platformDevice(
+  db: Queryable,
+  imei: string | undefined,
+  platformId: string,
+  cache?: TtlCache<DeviceRecord>,
+): Promise<{ device: DeviceRecord | undefined; deviceId: string }> {
+  const byImei = imei !== undefined && imei !== ''
+  const key = byImei ? `imei:${imei}` : `id:${platformId}`
+  let device = cache?.get(key)
+  if (!device) {
+    device = byImei ? await deviceByExternalId(db, { imei }) : platformId !== '' ? await getDevice(db, platformId) : undefined
+    if (device) cache?.set(key, device)
+  }
+  return { device, deviceId: device?.id ?? (byImei ? `imei:${imei}` : platformId) }
 }

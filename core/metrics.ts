@@ -69,6 +69,14 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       help: 'Bytes the broker has read from MQTT connections (TCP, TLS and WebSocket)',
       registers,
     }),
+    // The HTTP device API's credential checks (api/routes/device-telemetry.ts): `cached` cost no
+    // scrypt, `verified` one, `refused` a wrong or unknown secret, `busy` the bound was full (503).
+    httpDeviceAuth: new Counter({
+      name: 'hb_http_device_auth_total',
+      help: 'HTTP device API credential checks, by outcome (cached, verified, refused, busy)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     servicesDropped: new Counter({
       name: 'hb_broker_services_dropped_total',
       help: 'Service sessions closed because their API token was revoked or expired, or its user lost the role',

@@ -13,7 +13,7 @@ import type { Db } from '../core/db/client.ts'
 import type { DeviceDirectory, DeviceInfo } from '../core/device-directory.ts'
 import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
-import type { DeadLetter } from '../core/repos/dead-letters.ts'
+import { deadLetterKey, type DeadLetter } from '../core/repos/dead-letters.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { setDeviceStatus } from '../core/repos/devices.ts'
 import { checkReadings, excerpt, idsOf, parseEntries, parseMessage, parsePayload, payloadExcerpt, Rejections, type ParsedMessage, type Reading, type Rejection, type TelemetryLimits } from '../core/telemetry.ts'
@@ -35,6 +35,8 @@ interface Source {
   clientId: string | null
   /** The raw payload, for the excerpt and the log when handling throws. */
   payload?: Buffer | undefined
+  /** The message's identity when its sender may resend it (DeviceSubmission.messageKey). */
+  messageKey?: string | undefined
 }
 
 function originOf(msg: Source, deviceId: string | null, receivedAt: number): JobOrigin {
@@ -58,7 +60,7 @@ export class IngestPipeline implements TelemetrySink {
   /** Telemetry for a device an entry point other than MQTT has identified; settles after commit. */
   submit(sub: DeviceSubmission): Promise<IngestResult> {
     const receivedAt = sub.receivedAt ?? Date.now()
-    const src: Source = { topic: sub.source, clientId: sub.clientId ?? null }
+    const src: Source = { topic: sub.source, clientId: sub.clientId ?? null, messageKey: sub.messageKey }
     const body = sub.body
     let parsed: ParsedMessage
     try {
@@ -169,8 +171,9 @@ export class IngestPipeline implements TelemetrySink {
   private toDeadLetters(msg: Source, receivedAt: number, rejects: Rejections): DeadLetter[] {
     const at = new Date(receivedAt)
     for (const [reason, n] of rejects.byReason()) this.metrics.rejected.inc({ reason }, n)
+    const key = msg.messageKey
     return rejects.rows().map(
-      (r: Rejection): DeadLetter => ({
+      (r: Rejection, index): DeadLetter => ({
         receivedAt: at,
         clientId: msg.clientId,
         topic: msg.topic,
@@ -178,6 +181,7 @@ export class IngestPipeline implements TelemetrySink {
         reasonCode: r.reasonCode,
         reason: r.reason,
         payloadExcerpt: r.excerpt,
+        dedupKey: key === undefined ? null : deadLetterKey({ source: msg.topic, messageKey: key, index, deviceId: r.deviceId, reasonCode: r.reasonCode }),
       }),
     )
   }
