@@ -5,10 +5,14 @@
 // publish nor read the bus; a device reporting only over HTTP shows online; a profile's rule
 // override moves the alarm angle of its devices only.
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { onenetSignature } from '../../api/routes/onenet.ts'
-import { rulesUnit } from '../../cli/stack.ts'
+import { ApiServer, apiReadingsBus, rulesUnit } from '../../cli/stack.ts'
+import { createMetrics } from '../../core/metrics.ts'
 import { loadConfig } from '../../core/config.ts'
 import { topics } from '../../core/contract.ts'
 import { silentLogger } from '../../core/log.ts'
@@ -24,8 +28,9 @@ import { DEFAULT_RULES } from '../../rules/catalogue.ts'
 import { ruleDefinitionSchema } from '../../rules/definitions.ts'
 import type { RulesEngine } from '../../rules/engine.ts'
 import { startReceivers, type ReceiverStack } from '../helpers/receivers.ts'
-import { eventually, hasPostgres } from '../helpers/services.ts'
-import { COMMUNITY, type TestStack } from '../helpers/stack.ts'
+import { eventually, freePort, hasPostgres } from '../helpers/services.ts'
+import { tcpProxy } from '../helpers/tcp-proxy.ts'
+import { COMMUNITY, FIXTURE_PAST_AGE, type TestStack } from '../helpers/stack.ts'
 
 const pgUp = await hasPostgres()
 const PUSH_TOKEN = 'hb-bus-test-push-token'
@@ -43,6 +48,7 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
   let admin: string
   const engines: RulesEngine[] = []
   let startEngines: () => Promise<void>
+  let serviceToken: string
   const devices: MqttClient[] = []
 
   beforeAll(async () => {
@@ -57,6 +63,8 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     const added = await provisionDevices(db, [
       manhole('mh-http'),
       manhole('mh-mqtt'),
+      manhole('mh-api'),
+      manhole('mh-gap'),
       manhole('mh-live', { expectedIntervalS: 1 }),
       manhole('mh-tilt'),
       manhole('mh-plain'),
@@ -77,7 +85,7 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     await updateDevice(db, 'mh-tilt', { profileId: tilt.id })
 
     admin = (await issueToken(db, await insertUser(db, { name: 'bus-admin', role: 'admin' }))).token
-    const service = (await issueToken(db, await insertUser(db, { name: 'bus-rules', role: 'service' }))).token
+    const service = (serviceToken = (await issueToken(db, await insertUser(db, { name: 'bus-rules', role: 'service' }))).token)
     startEngines = async () => {
       for (const partition of ['0/2', '1/2']) {
         const cfg = loadConfig({ RULES_TICK: '200ms', RULES_REPEAT_EVERY: '1s', RULES_RELOAD_EVERY: '1m', RULES_PARTITION: partition })
@@ -137,6 +145,27 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     const res = await fetch(`${base}/ingest/v1/onenet`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
     expect(res.status).toBe(200)
     await raised('test-tank-hot', '2016617')
+  })
+
+  it('a reading POSTed to an API process with its own ingest reaches the engines over MQTT', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'hb-bus-api-'))
+    const cfg = loadConfig({ HOST: '127.0.0.1', HTTP_PORT: String(await freePort()), MQTT_URL: stack.url, DATA_DIR: dataDir, INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE })
+    // As `housing-brain api` wires it: a service login of its own (a token it keeps in DATA_DIR).
+    const bus = await apiReadingsBus(stack.db, cfg, silentLogger)
+    if (!bus) throw new Error('MQTT_URL is set: the API should publish')
+    const api = new ApiServer({ db: stack.db, features: { timescale: undefined }, metrics: createMetrics({ defaults: false }), bus: bus.publisher }, cfg, silentLogger)
+    await bus.start()
+    await api.start()
+    try {
+      const res = await fetch(`http://127.0.0.1:${api.port ?? 0}/ingest/v1/devices/mh-api/telemetry`, { method: 'POST', body: JSON.stringify({ values: { cover_tilt_deg: 40 } }), headers: { 'content-type': 'application/json', authorization: basic('mh-api') } })
+      expect(res.status).toBe(200)
+      await raised('manhole-cover-displaced', 'mh-api')
+      expect(await alerts('manhole-cover-displaced', 'mh-api')).toBe(1)
+    } finally {
+      await api.stop()
+      await bus.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 
   it('MQTT telemetry still raises one', async () => {
@@ -208,5 +237,28 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     await closed
     await sleep(1000)
     expect(await alerts('manhole-cover-displaced', 'mh-2')).toBe(0)
+  })
+
+  it('an engine whose broker connection drops rebuilds when it is back: a fault committed meanwhile raises once', async () => {
+    for (const e of engines.splice(0)) await e.stop()
+    const proxy = tcpProxy({ host: '127.0.0.1', port: Number(new URL(stack.url).port) })
+    const port = await proxy.start()
+    const cfg = loadConfig({ RULES_TICK: '200ms', RULES_REPEAT_EVERY: '1s', RULES_RELOAD_EVERY: '1m' })
+    const engine = await rulesUnit(stack.db, cfg, silentLogger, { mqttUrl: `mqtt://127.0.0.1:${port}`, apiUrl: base, token: serviceToken })
+    await engine.start()
+    engines.push(engine)
+    try {
+      proxy.cut()
+      expect((await postTelemetry('mh-gap', { values: { cover_tilt_deg: 70 } })).status).toBe(200)
+      await sleep(1500)
+      expect(await alerts('manhole-cover-displaced', 'mh-gap')).toBe(0)
+      proxy.restore()
+      await raised('manhole-cover-displaced', 'mh-gap', 15_000)
+      // The alerts raised before the drop stay raised once: the rebuild knows them from the API.
+      await sleep(1500)
+      for (const id of ['mh-gap', 'mh-http', 'mh-mqtt']) expect(await alerts('manhole-cover-displaced', id)).toBe(1)
+    } finally {
+      await proxy.stop()
+    }
   })
 })
