@@ -75,6 +75,8 @@ interface Device {
 const REPLAY_LIMIT = 500_000
 /** Bus messages held while the state is rebuilt; beyond, the oldest are dropped (the rebuild read them from the database). */
 const MAX_BUFFERED = 20_000
+/** A rebuild after a reconnect that failed (database away) is tried again after this long. */
+const RESYNC_RETRY_MS = 5000
 
 export class RulesEngine implements Unit {
   readonly name = 'rules'
@@ -91,6 +93,9 @@ export class RulesEngine implements Unit {
   private reloadTimer: NodeJS.Timeout | undefined
   private live = false
   private catchingUp: Promise<void> | undefined
+  /** The connection came back while a rebuild ran: what it missed meanwhile needs another. */
+  private reconnectedMeanwhile = false
+  private retryTimer: NodeJS.Timeout | undefined
   private readonly buffered: { topic: string; payload: Buffer }[] = []
   private readonly buckets: ReadonlySet<number>
   private readonly profiles: ProfileOverrides
@@ -134,12 +139,14 @@ export class RulesEngine implements Unit {
     // A reconnect (clean session, resubscribed by MQTT.js): what was published meanwhile is in the database only.
     this.client.on('connect', () => {
       if (this.live) void this.resync()
+      else this.reconnectedMeanwhile = true
     })
     const granted = await this.client.subscribeAsync(filters, { qos: 1 })
     const refused = granted.filter((g) => g.qos === 128)
     if (refused.length > 0) throw new Error(`subscription refused: ${refused.map((g) => g.topic).join(', ')}`)
 
     await this.catchUp()
+    this.resyncIfMissed()
     this.tickTimer = setInterval(() => this.tick(), this.opts.tickMs)
     this.reloadTimer = setInterval(() => {
       this.load().catch((err: unknown) => this.log.error({ err }, 'reloading devices and rules failed'))
@@ -150,6 +157,7 @@ export class RulesEngine implements Unit {
   async stop(): Promise<void> {
     clearInterval(this.tickTimer)
     clearInterval(this.reloadTimer)
+    clearTimeout(this.retryTimer)
     await this.client?.endAsync()
     this.client = undefined
     await this.catchingUp?.catch(() => undefined)
@@ -190,12 +198,26 @@ export class RulesEngine implements Unit {
       try {
         await this.catchUp()
       } catch (err) {
-        this.log.error({ err }, 'rebuilding after a reconnect failed; going on with live messages only')
+        // The database is away too: go on with live messages and try the rebuild again shortly.
+        this.log.error({ err }, 'rebuilding after a reconnect failed; live messages only until it succeeds')
         this.live = true
         this.applyBuffered([])
+        this.retryTimer = setTimeout(() => {
+          this.reconnectedMeanwhile = true
+          this.resyncIfMissed()
+        }, RESYNC_RETRY_MS)
       }
-    })().finally(() => (this.catchingUp = undefined))
+    })().finally(() => {
+      this.catchingUp = undefined
+      this.resyncIfMissed()
+    })
     return this.catchingUp
+  }
+
+  private resyncIfMissed(): void {
+    if (!this.reconnectedMeanwhile || !this.client) return
+    this.reconnectedMeanwhile = false
+    void this.resync()
   }
 
   /**
