@@ -168,6 +168,15 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     }
   })
 
+  it("a OneNET offline message reaches the engine as the device's status", async () => {
+    const msg = fixture('status.json') // device 2016617 offline (status 0)
+    const nonce = 'ijklmnop'
+    const body = `{"msg":${msg},"msg_signature":"${onenetSignature(PUSH_TOKEN, nonce, msg)}","nonce":"${nonce}"}`
+    const res = await fetch(`${base}/ingest/v1/onenet`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+    expect(res.status).toBe(200)
+    await raised('fire-tank-offline', '2016617')
+  })
+
   it('MQTT telemetry still raises one', async () => {
     await publish('mh-mqtt', { cover_tilt_deg: 50 })
     await raised('manhole-cover-displaced', 'mh-mqtt')
