@@ -98,6 +98,7 @@ export class RulesEngine implements Unit {
   private retryTimer: NodeJS.Timeout | undefined
   private readonly buffered: { topic: string; payload: Buffer }[] = []
   private readonly buckets: ReadonlySet<number>
+  private readonly partitioned: boolean
   private readonly profiles: ProfileOverrides
   private readonly now: () => number
 
@@ -109,6 +110,7 @@ export class RulesEngine implements Unit {
   ) {
     this.now = opts.now ?? Date.now
     this.buckets = new Set(partitionBuckets(opts.partition ?? ALL_BUCKETS))
+    this.partitioned = (opts.partition?.count ?? 1) > 1
     this.profiles = new ProfileOverrides(log)
   }
 
@@ -316,7 +318,8 @@ export class RulesEngine implements Unit {
       if (m !== 'any') for (const x of m) metrics.add(x)
     }
     const [readings, lastReports, statuses, open] = await Promise.all([
-      windowMs > 0 && metrics.size > 0 ? recentReadings(this.db, [...metrics], new Date(now - windowMs), REPLAY_LIMIT) : Promise.resolve([]),
+      // A partition replays its own devices only, so the limit is spent on them.
+      windowMs > 0 && metrics.size > 0 ? recentReadings(this.db, [...metrics], new Date(now - windowMs), REPLAY_LIMIT, this.partitioned ? [...this.devices.keys()] : undefined) : Promise.resolve([]),
       lastReportPerDevice(this.db),
       allStatuses(this.db),
       unresolvedRuleAlerts(this.db),
