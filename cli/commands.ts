@@ -41,7 +41,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       ctx.log.child({ module: 'amqp-ingest' }),
     )
     // Committed readings go back on the exchange, where RabbitMQ's MQTT plugin hands them to the rules engine.
-    core.pipeline.bus = new BusPublisher((topic, payload) => consumer.publish(topic, payload), ctx.log.child({ module: 'readings-bus' }))
+    core.pipeline.bus = new BusPublisher((topic, payload) => consumer.publish(topic, payload), ctx.log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
     await runUnits(ctx, [databaseUnit(database), core, consumer])
     return
   }
@@ -61,6 +61,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       password: ctx.cfg.MQTT_PASSWORD,
       ackWindow: ctx.cfg.INGEST_ACK_WINDOW,
       sharedGroup: ctx.cfg.INGEST_SHARED_GROUP,
+      onBusDropped: (n) => metrics.busDropped.inc(n),
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
@@ -73,8 +74,9 @@ export async function ingest(ctx: CommandContext): Promise<void> {
 
 export async function api(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain api')
-  const bus = await apiReadingsBus(database.db, ctx.cfg, ctx.log)
-  const server = new ApiServer({ ...database, metrics: createMetrics(), bus: bus?.publisher }, ctx.cfg, ctx.log)
+  const metrics = createMetrics()
+  const bus = await apiReadingsBus(database.db, ctx.cfg, ctx.log, metrics)
+  const server = new ApiServer({ ...database, metrics, bus: bus?.publisher }, ctx.cfg, ctx.log)
   await runUnits(ctx, [databaseUnit(database), ...(bus ? [bus] : []), server])
   ctx.log.info({ port: server.port }, 'API listening')
 }

@@ -100,7 +100,7 @@ export class BrokerWithIngest implements Unit {
       log.child({ module: 'broker' }),
       metrics,
     )
-    this.bus = new BusPublisher((topic, payload) => this.broker.publish(topic, payload), log.child({ module: 'readings-bus' }))
+    this.bus = new BusPublisher((topic, payload) => this.broker.publish(topic, payload), log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
     this.ingest.pipeline.bus = this.bus
   }
 
@@ -266,14 +266,14 @@ export async function serviceMqttClientId(db: Db, token: string, role: string, c
  * MQTT_URL when it is set (logged in with MQTT_USERNAME/MQTT_PASSWORD, else as a service with
  * API_TOKEN or a token of its own kept in DATA_DIR); undefined when MQTT_URL is not set.
  */
-export async function apiReadingsBus(db: Db, cfg: Config, log: Logger): Promise<MqttReadingsBus | undefined> {
+export async function apiReadingsBus(db: Db, cfg: Config, log: Logger, metrics: Metrics): Promise<MqttReadingsBus | undefined> {
   if (!cfg.explicit.has('MQTT_URL')) return undefined
   const own = cfg.MQTT_USERNAME !== undefined && cfg.MQTT_USERNAME !== SERVICE_USERNAME
   const password = own ? (cfg.MQTT_PASSWORD ?? '') : (cfg.MQTT_PASSWORD ?? cfg.API_TOKEN ?? (await ensureServiceToken(db, cfg.dataDir, 'api-ingest')))
   // One connection per API process: a client id of its own, so two processes never take over each other's.
   const role = `api-ingest/${randomBytes(4).toString('hex')}`
   const clientId = own ? `housing-brain-${role}` : await serviceMqttClientId(db, password, role, undefined)
-  return new MqttReadingsBus({ url: cfg.MQTT_URL, clientId, username: own ? (cfg.MQTT_USERNAME ?? '') : SERVICE_USERNAME, password }, log.child({ module: 'readings-bus' }))
+  return new MqttReadingsBus({ url: cfg.MQTT_URL, clientId, username: own ? (cfg.MQTT_USERNAME ?? '') : SERVICE_USERNAME, password }, log.child({ module: 'readings-bus' }), metrics)
 }
 
 /** The rules engine with its reporter to the API; `login` replaces the token login (a RabbitMQ user). */

@@ -112,11 +112,15 @@ export class BusPublisher implements ReadingsBus {
   private dropped = 0
   private lastLog = 0
 
+  private readonly maxQueued: number
+
   constructor(
     private readonly send: BusTransport,
     private readonly log: Logger,
-    private readonly maxQueued = BUS_MAX_QUEUED,
-  ) {}
+    private readonly opts: { maxQueued?: number; /** Counts drops (hb_readings_bus_dropped_total). */ onDropped?: (n: number) => void } = {},
+  ) {
+    this.maxQueued = opts.maxQueued ?? BUS_MAX_QUEUED
+  }
 
   readings(readings: readonly { deviceId: string; metric: string; ts: number; value: number }[], receivedAt: number, gatewayOf: (deviceId: string) => string | null): void {
     if (readings.length === 0) return
@@ -219,6 +223,7 @@ export class BusPublisher implements ReadingsBus {
 
   private noteDropped(n: number, why: string): void {
     this.dropped += n
+    this.opts.onDropped?.(n)
     this.noteProblem(`${n} items dropped (${why}); they are stored, and reach the rules engine at its next rebuild`)
   }
 

@@ -8,6 +8,7 @@
 // publisher keeps the items in its own bounded queue and tries again.
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Logger } from '../core/log.ts'
+import type { Metrics } from '../core/metrics.ts'
 import { BusPublisher, type BusTransport } from '../core/readings-bus.ts'
 import type { Unit } from '../core/units.ts'
 
@@ -35,8 +36,9 @@ export class MqttReadingsBus implements Unit {
   constructor(
     private readonly opts: MqttBusOptions,
     private readonly log: Logger,
+    metrics: Metrics,
   ) {
-    this.publisher = new BusPublisher(mqttTransport(() => this.client), log)
+    this.publisher = new BusPublisher(mqttTransport(() => this.client), log, { onDropped: (n) => metrics.busDropped.inc(n) })
   }
 
   /** Connects in the background: a broker down at start-up holds nothing up (the publisher retries). */

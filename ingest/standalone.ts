@@ -28,6 +28,8 @@ export interface StandaloneOptions {
   ackWindow: number
   /** MQTT 5 shared-subscription group, so several ingest workers split the stream. */
   sharedGroup?: string | undefined
+  /** Counts committed readings the bus dropped (core/readings-bus.ts). */
+  onBusDropped?: (n: number) => void
 }
 
 export class StandaloneIngest implements Unit {
@@ -42,7 +44,7 @@ export class StandaloneIngest implements Unit {
     private readonly opts: StandaloneOptions,
     private readonly log: Logger,
   ) {
-    this.bus = new BusPublisher(mqttTransport(() => this.client), log)
+    this.bus = new BusPublisher(mqttTransport(() => this.client), log, { onDropped: opts.onBusDropped })
   }
 
   async start(): Promise<void> {

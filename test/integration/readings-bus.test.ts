@@ -151,9 +151,10 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'hb-bus-api-'))
     const cfg = loadConfig({ HOST: '127.0.0.1', HTTP_PORT: String(await freePort()), MQTT_URL: stack.url, DATA_DIR: dataDir, INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE })
     // As `housing-brain api` wires it: a service login of its own (a token it keeps in DATA_DIR).
-    const bus = await apiReadingsBus(stack.db, cfg, silentLogger)
+    const metrics = createMetrics({ defaults: false })
+    const bus = await apiReadingsBus(stack.db, cfg, silentLogger, metrics)
     if (!bus) throw new Error('MQTT_URL is set: the API should publish')
-    const api = new ApiServer({ db: stack.db, features: { timescale: undefined }, metrics: createMetrics({ defaults: false }), bus: bus.publisher }, cfg, silentLogger)
+    const api = new ApiServer({ db: stack.db, features: { timescale: undefined }, metrics, bus: bus.publisher }, cfg, silentLogger)
     await bus.start()
     await api.start()
     try {

@@ -76,11 +76,13 @@ describe('BusPublisher', () => {
   })
 
   it('holds at most its bound while the broker is away, dropping the oldest', async () => {
-    const bus = new BusPublisher(() => Promise.reject(new Error('not connected')), silentLogger, 10)
+    let counted = 0
+    const bus = new BusPublisher(() => Promise.reject(new Error('not connected')), silentLogger, { maxQueued: 10, onDropped: (n) => (counted += n) })
     bus.readings(Array.from({ length: 25 }, (_, i) => reading('mh-1', i)), 10, () => null)
     await bus.drain()
     expect(bus.droppedCount).toBe(15)
     bus.stop()
     expect(bus.droppedCount).toBe(25)
+    expect(counted).toBe(25)
   })
 })
