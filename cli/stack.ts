@@ -33,6 +33,10 @@ import { ApiReporter } from '../rules/reporter.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
 import { serviceClientId } from '../broker/acl.ts'
 import { TOKEN_REVOKED_CHANNEL, resolveToken } from '../core/repos/tokens.ts'
+import { BusPublisher, type ReadingsBus } from '../core/readings-bus.ts'
+import { MqttReadingsBus } from '../ingest/bus-mqtt.ts'
+import { ensureServiceToken } from '../core/provision.ts'
+import { randomBytes } from 'node:crypto'
 
 export interface Database {
   db: Db
@@ -63,11 +67,12 @@ export async function openDatabase(cfg: Config, log: Logger, applicationName: st
   }
 }
 
-/** The broker with the ingest inside it: PUBACK after commit (DESIGN §7). */
+/** The broker with the ingest inside it: PUBACK after commit (DESIGN §7); committed readings published in-process. */
 export class BrokerWithIngest implements Unit {
   readonly name = 'broker'
   readonly ingest: Ingest
   readonly broker: Broker
+  readonly bus: BusPublisher
   address: BrokerAddress | undefined
 
   constructor(
@@ -96,6 +101,8 @@ export class BrokerWithIngest implements Unit {
       log.child({ module: 'broker' }),
       metrics,
     )
+    this.bus = new BusPublisher((topic, payload) => this.broker.publish(topic, payload), log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
+    this.ingest.pipeline.bus = this.bus
   }
 
   private unlisten: (() => Promise<void>) | undefined
@@ -125,6 +132,7 @@ export class BrokerWithIngest implements Unit {
     // Connections first, so no new work arrives; then commit what is queued.
     await this.broker.stop()
     await this.ingest.stop()
+    this.bus.stop()
   }
 }
 
@@ -137,8 +145,11 @@ export class ApiServer implements Unit {
   private readonly background: Controller
 
   constructor(
-    /** `ingest`: the one to feed the HTTP device API into (the broker's, in one process); else the API runs its own. */
-    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined },
+    /**
+     * `ingest`: the one to feed the HTTP device API into (the broker's, in one process); else the
+     * API runs its own, whose committed readings go to `bus` (apiReadingsBus) for the rules engine.
+     */
+    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined; bus?: ReadingsBus | undefined },
     private readonly cfg: Pick<
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
@@ -183,6 +194,8 @@ export class ApiServer implements Unit {
     let ingest = this.deps.ingest
     if (!ingest) {
       ingest = this.ownIngest = new Ingest(this.deps.db, this.cfg, this.log, this.deps.metrics)
+      ingest.pipeline.bus = this.deps.bus
+      if (!this.deps.bus) this.log.warn('no MQTT_URL: readings posted to this API (HTTP device API, OneNET, CTWing) are stored but do not reach the rules engine; set MQTT_URL to the broker (README, "Readings bus")')
       await ingest.start()
     }
     await this.sandbox.start()
@@ -250,9 +263,32 @@ export async function serviceMqttClientId(db: Db, token: string, role: string, c
   return serviceClientId(principal.name, role)
 }
 
-/** The rules engine with its reporter to the API. */
-export async function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { mqttUrl: string; apiUrl: string; token: string }): Promise<RulesEngine> {
-  const clientId = await serviceMqttClientId(db, conn.token, 'rules', cfg.RULES_CLIENT_ID)
+/**
+ * The committed-readings bus of an API process that runs its own ingest: an MQTT connection to
+ * MQTT_URL when it is set (logged in with MQTT_USERNAME/MQTT_PASSWORD, else as a service with
+ * API_TOKEN or a token of its own kept in DATA_DIR); undefined when MQTT_URL is not set.
+ */
+export async function apiReadingsBus(db: Db, cfg: Config, log: Logger, metrics: Metrics): Promise<MqttReadingsBus | undefined> {
+  if (!cfg.explicit.has('MQTT_URL')) return undefined
+  const own = cfg.MQTT_USERNAME !== undefined && cfg.MQTT_USERNAME !== SERVICE_USERNAME
+  const password = own ? (cfg.MQTT_PASSWORD ?? '') : (cfg.MQTT_PASSWORD ?? cfg.API_TOKEN ?? (await ensureServiceToken(db, cfg.dataDir, 'api-ingest')))
+  // One connection per API process: a client id of its own, so two processes never take over each other's.
+  const role = `api-ingest/${randomBytes(4).toString('hex')}`
+  const clientId = own ? `housing-brain-${role}` : await serviceMqttClientId(db, password, role, undefined)
+  return new MqttReadingsBus({ url: cfg.MQTT_URL, clientId, username: own ? (cfg.MQTT_USERNAME ?? '') : SERVICE_USERNAME, password }, log.child({ module: 'readings-bus' }), metrics)
+}
+
+/** The rules engine with its reporter to the API; `login` replaces the token login (a RabbitMQ user). */
+export async function rulesUnit(
+  db: Db,
+  cfg: Config,
+  log: Logger,
+  conn: { mqttUrl: string; apiUrl: string; token: string; login?: { username: string; password: string } | undefined },
+): Promise<RulesEngine> {
+  // Partitions get client ids of their own: with one, a second process would take over the first's connection.
+  const { index, count } = cfg.RULES_PARTITION
+  const role = count === 1 ? 'rules' : `rules/${index}-of-${count}`
+  const clientId = conn.login ? (cfg.RULES_CLIENT_ID ?? `housing-brain-${role.replace('/', '-')}`) : await serviceMqttClientId(db, conn.token, role, cfg.RULES_CLIENT_ID)
   const rlog = log.child({ module: 'rules' })
   const reporter = new ApiReporter({ apiUrl: conn.apiUrl, token: conn.token, maxQueued: 10_000 }, rlog)
   return new RulesEngine(
@@ -260,9 +296,10 @@ export async function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { mqttUr
     reporter,
     {
       mqttUrl: conn.mqttUrl,
-      mqttUsername: SERVICE_USERNAME,
-      mqttPassword: conn.token,
+      mqttUsername: conn.login?.username ?? SERVICE_USERNAME,
+      mqttPassword: conn.login?.password ?? conn.token,
       clientId,
+      partition: cfg.RULES_PARTITION,
       tickMs: cfg.RULES_TICK,
       repeatEveryMs: cfg.RULES_REPEAT_EVERY,
       reloadEveryMs: cfg.RULES_RELOAD_EVERY,

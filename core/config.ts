@@ -124,6 +124,20 @@ export const envSchema = z.object({
   RULES_RELOAD_EVERY: durationMs.prefault('1m'),
   /** Rules engine's MQTT client id; unset: `svc@{userName}/rules`, from its token's user (see README, "Security"). */
   RULES_CLIENT_ID: optionalString,
+  /** Rules engine's share of the committed-readings buckets, `index/count` (`1/2`: the buckets b with b % 2 == 1); default all. */
+  RULES_PARTITION: z
+    .string()
+    .default('0/1')
+    .transform((text, ctx) => {
+      const m = /^(\d+)\/(\d+)$/.exec(text.trim())
+      const index = Number(m?.[1])
+      const count = Number(m?.[2])
+      if (!m || count < 1 || count > 64 || index >= count) {
+        ctx.addIssue({ code: 'custom', message: 'expected index/count with 0 <= index < count <= 64, e.g. 0/2 and 1/2 for two processes' })
+        return z.NEVER
+      }
+      return { index, count }
+    }),
   /** Weights of the evaluation score's components (see the README, "Evaluation"). */
   EVAL_WEIGHTS: weights.prefault(''),
   /** Origins allowed to call the API from a browser, comma-separated; unset = none (same origin only). */

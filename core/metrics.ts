@@ -77,6 +77,11 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    busDropped: new Counter({
+      name: 'hb_readings_bus_dropped_total',
+      help: 'Committed readings and statuses not published to the rules engine (publisher queue full or stopping); they are stored and reach it at its next rebuild',
+      registers,
+    }),
     servicesDropped: new Counter({
       name: 'hb_broker_services_dropped_total',
       help: 'Service sessions closed because their API token was revoked or expired, or its user lost the role',

@@ -8,10 +8,15 @@
 // commit beyond that. So a `kill -9` can lose at most `ackWindow` readings that were acknowledged but not yet
 // committed (plus the dead letters of the same messages); `ackWindow: 0` loses nothing and trades
 // throughput for it (one commit per message). See the README, "Standalone ingest".
+//
+// Committed readings go back to the broker on the same connection, on the readings bus
+// (core/readings-bus.ts), for the rules engine.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { topics } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
+import { BusPublisher } from '../core/readings-bus.ts'
 import type { Unit } from '../core/units.ts'
+import { mqttTransport } from './bus-mqtt.ts'
 import type { Ingest } from './service.ts'
 
 export interface StandaloneOptions {
@@ -23,11 +28,14 @@ export interface StandaloneOptions {
   ackWindow: number
   /** MQTT 5 shared-subscription group, so several ingest workers split the stream. */
   sharedGroup?: string | undefined
+  /** Counts committed readings the bus dropped (core/readings-bus.ts). */
+  onBusDropped?: (n: number) => void
 }
 
 export class StandaloneIngest implements Unit {
   readonly name = 'mqtt-subscriber'
   private client: MqttClient | undefined
+  private readonly bus: BusPublisher
   /** Rows of messages acknowledged before their commit; never above `ackWindow`. */
   private exposed = 0
 
@@ -35,9 +43,12 @@ export class StandaloneIngest implements Unit {
     private readonly ingest: Ingest,
     private readonly opts: StandaloneOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.bus = new BusPublisher(mqttTransport(() => this.client), log, { onDropped: opts.onBusDropped })
+  }
 
   async start(): Promise<void> {
+    this.ingest.pipeline.bus = this.bus
     const options: IClientOptions = {
       clientId: this.opts.clientId,
       clean: false,
@@ -104,6 +115,8 @@ export class StandaloneIngest implements Unit {
   }
 
   async stop(): Promise<void> {
+    await this.bus.drain()
+    this.bus.stop()
     const client = this.client
     this.client = undefined
     if (!client) return

@@ -25,6 +25,12 @@ describe('configuration', () => {
     expect(message).toMatch(/LOG_LEVEL: .*\(got "loud"\)/)
   })
 
+  it("reads the rules engine's partition, all buckets by default", () => {
+    expect(loadConfig({}).RULES_PARTITION).toEqual({ index: 0, count: 1 })
+    expect(loadConfig({ RULES_PARTITION: '1/2' }).RULES_PARTITION).toEqual({ index: 1, count: 2 })
+    for (const bad of ['2/2', '0/0', '1', 'a/b', '0/65']) expect(() => loadConfig({ RULES_PARTITION: bad })).toThrow(/RULES_PARTITION: expected index\/count/)
+  })
+
   it('refuses half a TLS configuration', () => {
     expect(() => loadConfig({ TLS_CERT_FILE: '/x/cert.pem' })).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE/)
   })
