@@ -8,8 +8,10 @@ import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
+import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
+
+const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
 
 async function runUnits(ctx: CommandContext, units: Unit[]): Promise<void> {
   const controller = new Controller(ctx.log)
@@ -39,7 +41,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       { url: from, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
       ctx.log.child({ module: 'amqp-ingest' }),
     )
-    await runUnits(ctx, [databaseUnit(database), core, consumer])
+    await runUnits(ctx, [databaseUnit(database), core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))])
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
@@ -61,11 +63,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
-  await runUnits(ctx, [
-    databaseUnit(database),
-    core,
-    subscriber,
-  ])
+  await runUnits(ctx, [databaseUnit(database), core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))])
 }
 
 export async function api(ctx: CommandContext): Promise<void> {

@@ -13,7 +13,7 @@ import { ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provis
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
+import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
 
 /**
  * A defaulted port that is taken moves to the next free one, so the demo starts beside another
@@ -61,6 +61,9 @@ export async function up(ctx: CommandContext): Promise<void> {
   const controller = new Controller(log)
   ctx.onShutdown(() => controller.stop())
   await controller.start([databaseUnit(database), broker, api])
+  // LoRaWAN devices through ChirpStack, into the broker's ingest (README, "ChirpStack v4").
+  const chirpstack = chirpstackUnit(database.db, broker.ingest, cfg, log, metrics)
+  if (chirpstack) await controller.start([chirpstack])
   const mqttPort = broker.address?.port ?? cfg.MQTT_PORT
   const rulesToken = await ensureServiceToken(database.db, cfg.dataDir, 'rules-engine')
   await controller.start([
@@ -88,6 +91,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
     `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded PGlite in ${rel(path.join(cfg.dataDir, 'pgdata'))}`}` +
       (database.features.timescale ? ` (TimescaleDB ${database.features.timescale})` : ''),
+    ...(cfg.CHIRPSTACK_MQTT_URL ? [`  ChirpStack ${redactUrl(cfg.CHIRPSTACK_MQTT_URL)}, application ${cfg.CHIRPSTACK_APPLICATION_ID}`] : []),
     `  simulator  ${demo.credentials.length} devices, scenario "${scenario}", credentials in ${rel(demo.file)}`,
     admin.created
       ? `  admin token (shown once; also in ${rel(admin.file)}):\n    ${admin.token}`

@@ -1,5 +1,5 @@
 // A payload for a known device, from an entry point other than our MQTT topics (the HTTP device
-// API, the OneNET and CTWing receivers): decoded by the device's profile when it has one with a
+// API, the OneNET and CTWing receivers, the ChirpStack integration): decoded by the device's profile when it has one with a
 // decoder, else read as the telemetry contract; then submitted to the one pipeline
 // (core/telemetry-sink.ts), which settles after the commit.
 import type { Queryable } from './db/client.ts'
@@ -30,6 +30,14 @@ export interface DevicePayload {
   ts?: number | undefined
   /** What the payload is in the telemetry contract, for a device without a decoder (a platform's data point as `{ ts, values }`). */
   contract?: unknown
+  /**
+   * What a network server's own codec made of the payload (ChirpStack's `object`): it stands in
+   * for the profile script's `data`, so only the profile's `fields` (and `time`) still apply;
+   * without `fields` its keys are the metrics.
+   */
+  decoded?: Record<string, unknown> | undefined
+  /** The bytes are a device's own binary frame (a LoRaWAN FRMPayload), never the telemetry contract. */
+  binary?: boolean
 }
 
 export async function submitDevicePayload(intake: Intake, p: DevicePayload): Promise<IngestResult> {
@@ -37,18 +45,31 @@ export async function submitDevicePayload(intake: Intake, p: DevicePayload): Pro
 }
 
 function undecoded(p: DevicePayload): SubmissionBody {
+  if (p.binary) {
+    const detail = 'the payload is binary and the device has no profile with a decoder: give the device a profile (profileId) whose decoder reads it'
+    return { kind: 'rejected', code: 'no_decoder', detail, excerpt: p.bytes.toString('base64').slice(0, 200) }
+  }
   if (p.contract !== undefined) return { kind: 'entries', json: p.contract }
   return p.json === undefined ? { kind: 'raw', payload: p.bytes } : { kind: 'entries', json: p.json }
 }
 
+function alreadyDecoded(p: DevicePayload, values: Record<string, unknown>): SubmissionBody {
+  return { kind: 'entries', json: p.ts === undefined ? { values } : { ts: p.ts, values } }
+}
+
 async function bodyOf(intake: Intake, p: DevicePayload): Promise<SubmissionBody> {
   const stored = await profileOfDevice(intake.db, p.deviceId)
-  if (!stored) return undecoded(p)
+  if (!stored) return p.decoded ? alreadyDecoded(p, p.decoded) : undecoded(p)
   const profile = profileSchema.safeParse(stored.definition)
   if (!profile.success) return { kind: 'rejected', code: 'decoder_failed', detail: `the device profile "${stored.id}" no longer validates; fix it with PUT /api/v1/profiles/${stored.id}`, excerpt: null }
-  const { decoder, variables } = profile.data
+  const { variables } = profile.data
+  let decoder = profile.data.decoder
+  if (p.decoded) {
+    if (decoder?.fields === undefined) return alreadyDecoded(p, p.decoded)
+    decoder = { fields: decoder.fields, ...(decoder.time ? { time: decoder.time } : {}) }
+  }
   if (!decoder) return undecoded(p)
-  const decoded = await decodePayload({ decoder, variables }, p, intake.sandbox)
+  const decoded = await decodePayload({ decoder, variables }, p.decoded ? { ...p, json: p.decoded } : p, intake.sandbox)
   if (!decoded.ok) return { kind: 'rejected', code: 'decoder_failed', detail: `profile "${stored.id}": ${decoded.reason}`, excerpt: decoded.excerpt }
   const ts = p.ts
   return { kind: 'entries', json: ts === undefined ? decoded.entries : decoded.entries.map((e) => ({ ts, ...e })) }
