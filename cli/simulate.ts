@@ -1,16 +1,55 @@
 // `housing-brain simulate`: a fleet of simulated devices publishing to MQTT_URL with real
 // credentials, either the demo's (written by `up`) or freshly provisioned ones (--provision).
+// With `--via chirpstack` the devices are LoRaWAN sensors behind a ChirpStack network server
+// instead: provisioned with DevEUIs and the shipped profiles of the sensors they imitate, and
+// published as ChirpStack's `up` events on the broker at --chirpstack-url.
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { UsageError } from '../core/errors.ts'
 import { DEVICE_KINDS, type DeviceKind } from '../core/contract.ts'
 import { provisionCommunity, provisionDevices, writePrivateFile, type DeviceCredential, type DeviceSpec } from '../core/provision.ts'
-import { Fleet, isScenario } from '../simulators/index.ts'
+import { updateDevice } from '../core/repos/devices.ts'
+import { ChirpStackSimulator, Fleet, isScenario, simulatedDevEui, type LoraDevice } from '../simulators/index.ts'
 import type { CommandContext } from './main.ts'
 import { openDatabase } from './stack.ts'
 
 const SENSOR_KINDS = DEVICE_KINDS.filter((k): k is Exclude<DeviceKind, 'gateway'> => k !== 'gateway')
+
+/** The shipped profile whose sensor the ChirpStack simulator imitates, per kind (simulators/chirpstack.ts). */
+const LORA_PROFILES: Partial<Record<DeviceKind, string>> = { manhole: 'milesight-em320-tilt', fire_tank: 'dragino-ldds75-tank' }
+
+/** An application id for the simulated ChirpStack when CHIRPSTACK_APPLICATION_ID is `+`. */
+const SIM_APPLICATION_ID = '7d1c0ab0-5e1f-4c6b-9d57-3a1e6f0b5e01'
+
+/** LoRaWAN devices registered with a DevEUI and the profile of the sensor they imitate. */
+async function provisionLora(ctx: CommandContext, count: number): Promise<LoraDevice[]> {
+  const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain simulate')
+  try {
+    await provisionCommunity(db, { id: 'co-sim', name: 'Simulated Property Co.' }, { id: 'cm-sim', name: 'Simulated Community', district: 'Minhang' })
+    const specs: DeviceSpec[] = Array.from({ length: count }, (_, i) => {
+      const kind = SENSOR_KINDS[i % SENSOR_KINDS.length] ?? 'manhole'
+      return { id: `lora-${kind}-${String(i + 1).padStart(5, '0')}`, kind, communityId: 'cm-sim' }
+    })
+    await provisionDevices(db, specs)
+    const devices = specs.map((s) => ({ id: s.id, kind: s.kind, devEui: simulatedDevEui(s.id) }))
+    for (const d of devices) await updateDevice(db, d.id, { devEui: d.devEui, profileId: LORA_PROFILES[d.kind] ?? null })
+    return devices
+  } finally {
+    await db.close()
+  }
+}
+
+async function simulateChirpstack(ctx: CommandContext, o: { url: string | undefined; applicationId: string | undefined; devices: number; rate: number }): Promise<ChirpStackSimulator> {
+  const url = o.url ?? ctx.cfg.CHIRPSTACK_MQTT_URL
+  if (url === undefined) throw new UsageError('--via chirpstack: give --chirpstack-url mqtt://… (the broker ChirpStack publishes to) or set CHIRPSTACK_MQTT_URL')
+  const applicationId = o.applicationId ?? (ctx.cfg.CHIRPSTACK_APPLICATION_ID === '+' ? SIM_APPLICATION_ID : ctx.cfg.CHIRPSTACK_APPLICATION_ID)
+  const devices = await provisionLora(ctx, o.devices)
+  const sim = new ChirpStackSimulator({ url, username: ctx.cfg.CHIRPSTACK_MQTT_USERNAME, password: ctx.cfg.CHIRPSTACK_MQTT_PASSWORD, applicationId, devices, rate: o.rate, log: ctx.log })
+  await sim.start()
+  ctx.log.info({ devices: devices.length, applicationId, url }, 'publishing ChirpStack up events')
+  return sim
+}
 
 async function provision(ctx: CommandContext, count: number): Promise<{ file: string; credentials: DeviceCredential[] }> {
   const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain simulate')
@@ -39,6 +78,9 @@ export async function simulate(ctx: CommandContext): Promise<void> {
       credentials: { type: 'string' },
       provision: { type: 'boolean', default: false },
       duration: { type: 'string' },
+      via: { type: 'string', default: 'mqtt' },
+      'chirpstack-url': { type: 'string' },
+      'application-id': { type: 'string' },
     },
   })
   const scenario = values.scenario
@@ -47,6 +89,19 @@ export async function simulate(ctx: CommandContext): Promise<void> {
   if (!(rate > 0)) throw new UsageError('--rate: expected messages per second per device, above 0')
   const wanted = values.devices === undefined ? undefined : Number(values.devices)
   if (wanted !== undefined && !(Number.isInteger(wanted) && wanted > 0)) throw new UsageError('--devices: expected a whole number above 0')
+
+  if (values.via !== 'mqtt' && values.via !== 'chirpstack') throw new UsageError('--via: expected mqtt (our broker, the default) or chirpstack (ChirpStack up events)')
+  if (values.via === 'chirpstack') {
+    const sim = await simulateChirpstack(ctx, { url: values['chirpstack-url'], applicationId: values['application-id'], devices: wanted ?? 30, rate })
+    const report = setInterval(() => ctx.log.info({ published: sim.published, acked: sim.acked, skipped: sim.skipped }, 'simulating ChirpStack'), 5000)
+    const stop = async () => {
+      clearInterval(report)
+      await sim.stop()
+    }
+    ctx.onShutdown(stop)
+    if (values.duration !== undefined) setTimeout(() => void stop(), Number(values.duration) * 1000)
+    return
+  }
 
   let credentials: DeviceCredential[]
   if (values.provision) {
