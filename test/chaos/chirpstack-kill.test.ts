@@ -26,6 +26,14 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c()
 })
 
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined
+  const promise = new Promise<void>((r) => {
+    resolve = r
+  })
+  return { promise, resolve }
+}
+
 /** Events each device has stored before the kill, so it lands on a busy integration. */
 const STORED_BEFORE_KILL = 40
 
@@ -80,19 +88,17 @@ describe.skipIf(!ready)('chaos: kill -9 of housing-brain up while ChirpStack eve
     }, 60_000, 'the integration to store events')
     // Hold the readings table, so at the kill events are waiting for their commit: an
     // integration that acknowledged before the commit would lose them.
-    let release = () => undefined as void
-    const held = new Promise<void>((resolve) => (release = resolve))
-    let locked = () => undefined as void
-    const isLocked = new Promise<void>((resolve) => (locked = resolve))
+    const held = deferred()
+    const isLocked = deferred()
     const lock = db.transaction(async (tx) => {
       await tx.query('LOCK TABLE readings IN SHARE ROW EXCLUSIVE MODE')
-      locked()
-      await held
+      isLocked.resolve()
+      await held.promise
     })
-    await isLocked
+    await isLocked.promise
     await new Promise((r) => setTimeout(r, 1500))
     await first.kill9()
-    release()
+    held.resolve()
     await lock
     const storedAtKill = [...(await storedPer()).values()].reduce((a, b) => a + b, 0)
     // The stream goes on into the broker while housing-brain is down; the session keeps it.
