@@ -146,6 +146,13 @@ describe.skipIf(!ready)('ChirpStack v4 integration on Mosquitto', () => {
     expect(await deadLetters('mh-2')).toEqual([])
   })
 
+  it('dead-letters an event larger than CHIRPSTACK_MAX_EVENT_BYTES', async () => {
+    const big = { ...withEui(fixture('up-object.json'), '0202020202020202'), padding: 'x'.repeat(70 * 1024) }
+    await publish(big, 'up')
+    const [letter] = await until(() => deadLetters('deveui:0202020202020202'), 1, 'the payload_too_large dead letter')
+    expect(letter?.reason_code).toBe('payload_too_large')
+  })
+
   it('dead-letters an event that is not JSON (a ChirpStack set to Protobuf)', async () => {
     await pub.publishAsync(chirpstackTopic(app, '0101010101010101', 'up'), Buffer.from([0x0a, 0x24, 0x33, 0x61]), { qos: 1 })
     const [letter] = await until(() => deadLetters('deveui:0101010101010101'), 1, 'the malformed_json dead letter')
