@@ -11,6 +11,7 @@ const USAGE = `housing-brain <command> [options]
 
 Commands:
   up         everything in one process: broker + ingest, API, console and a simulated community
+             (--chirpstack-sim: plus LoRaWAN sensors through CHIRPSTACK_MQTT_URL as ChirpStack events)
   broker     the MQTT broker with the ingest inside (PUBACK after commit)
   ingest     standalone ingest subscribed to an external broker (MQTT_URL);
              ingest --from amqp://… consumes RabbitMQ's telemetry queue instead

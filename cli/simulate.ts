@@ -11,6 +11,9 @@ import { DEVICE_KINDS, type DeviceKind } from '../core/contract.ts'
 import { provisionCommunity, provisionDevices, writePrivateFile, type DeviceCredential, type DeviceSpec } from '../core/provision.ts'
 import { updateDevice } from '../core/repos/devices.ts'
 import { ChirpStackSimulator, Fleet, isScenario, simulatedDevEui, type LoraDevice } from '../simulators/index.ts'
+import type { Config } from '../core/config.ts'
+import type { Db } from '../core/db/client.ts'
+import type { Logger } from '../core/log.ts'
 import type { CommandContext } from './main.ts'
 import { openDatabase } from './stack.ts'
 
@@ -22,32 +25,41 @@ const LORA_PROFILES: Partial<Record<DeviceKind, string>> = { manhole: 'milesight
 /** An application id for the simulated ChirpStack when CHIRPSTACK_APPLICATION_ID is `+`. */
 const SIM_APPLICATION_ID = '7d1c0ab0-5e1f-4c6b-9d57-3a1e6f0b5e01'
 
-/** LoRaWAN devices registered with a DevEUI and the profile of the sensor they imitate. */
-async function provisionLora(ctx: CommandContext, count: number): Promise<LoraDevice[]> {
-  const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain simulate')
-  try {
-    await provisionCommunity(db, { id: 'co-sim', name: 'Simulated Property Co.' }, { id: 'cm-sim', name: 'Simulated Community', district: 'Minhang' })
-    const specs: DeviceSpec[] = Array.from({ length: count }, (_, i) => {
-      const kind = SENSOR_KINDS[i % SENSOR_KINDS.length] ?? 'manhole'
-      return { id: `lora-${kind}-${String(i + 1).padStart(5, '0')}`, kind, communityId: 'cm-sim' }
-    })
-    await provisionDevices(db, specs)
-    const devices = specs.map((s) => ({ id: s.id, kind: s.kind, devEui: simulatedDevEui(s.id) }))
-    for (const d of devices) await updateDevice(db, d.id, { devEui: d.devEui, profileId: LORA_PROFILES[d.kind] ?? null })
-    return devices
-  } finally {
-    await db.close()
-  }
+/**
+ * LoRaWAN devices `{prefix}-{kind}-{n}` in `communityId`, registered with a DevEUI and the profile
+ * of the sensor they imitate (elevators, which have no LoRaWAN profile, without one).
+ */
+export async function provisionLoraDevices(db: Db, count: number, communityId: string, prefix = 'lora'): Promise<LoraDevice[]> {
+  const specs: DeviceSpec[] = Array.from({ length: count }, (_, i) => {
+    const kind = SENSOR_KINDS[i % SENSOR_KINDS.length] ?? 'manhole'
+    return { id: `${prefix}-${kind}-${String(i + 1).padStart(5, '0')}`, kind, communityId }
+  })
+  await provisionDevices(db, specs)
+  const devices = specs.map((s) => ({ id: s.id, kind: s.kind, devEui: simulatedDevEui(s.id) }))
+  for (const d of devices) await updateDevice(db, d.id, { devEui: d.devEui, profileId: LORA_PROFILES[d.kind] ?? null })
+  return devices
+}
+
+/** A ChirpStack publisher for `devices` on `url` (default CHIRPSTACK_MQTT_URL), as application CHIRPSTACK_APPLICATION_ID. */
+export function chirpstackSimulator(cfg: Config, log: Logger, devices: readonly LoraDevice[], rate: number, o: { url?: string | undefined; applicationId?: string | undefined } = {}): ChirpStackSimulator {
+  const url = o.url ?? cfg.CHIRPSTACK_MQTT_URL
+  if (url === undefined) throw new UsageError('ChirpStack simulator: give --chirpstack-url mqtt://… (the broker ChirpStack publishes to) or set CHIRPSTACK_MQTT_URL')
+  const applicationId = o.applicationId ?? (cfg.CHIRPSTACK_APPLICATION_ID === '+' ? SIM_APPLICATION_ID : cfg.CHIRPSTACK_APPLICATION_ID)
+  return new ChirpStackSimulator({ url, username: cfg.CHIRPSTACK_MQTT_USERNAME, password: cfg.CHIRPSTACK_MQTT_PASSWORD, applicationId, devices, rate, log })
 }
 
 async function simulateChirpstack(ctx: CommandContext, o: { url: string | undefined; applicationId: string | undefined; devices: number; rate: number }): Promise<ChirpStackSimulator> {
-  const url = o.url ?? ctx.cfg.CHIRPSTACK_MQTT_URL
-  if (url === undefined) throw new UsageError('--via chirpstack: give --chirpstack-url mqtt://… (the broker ChirpStack publishes to) or set CHIRPSTACK_MQTT_URL')
-  const applicationId = o.applicationId ?? (ctx.cfg.CHIRPSTACK_APPLICATION_ID === '+' ? SIM_APPLICATION_ID : ctx.cfg.CHIRPSTACK_APPLICATION_ID)
-  const devices = await provisionLora(ctx, o.devices)
-  const sim = new ChirpStackSimulator({ url, username: ctx.cfg.CHIRPSTACK_MQTT_USERNAME, password: ctx.cfg.CHIRPSTACK_MQTT_PASSWORD, applicationId, devices, rate: o.rate, log: ctx.log })
+  const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain simulate')
+  let devices: LoraDevice[]
+  try {
+    await provisionCommunity(db, { id: 'co-sim', name: 'Simulated Property Co.' }, { id: 'cm-sim', name: 'Simulated Community', district: 'Minhang' })
+    devices = await provisionLoraDevices(db, o.devices, 'cm-sim')
+  } finally {
+    await db.close()
+  }
+  const sim = chirpstackSimulator(ctx.cfg, ctx.log, devices, o.rate, o)
   await sim.start()
-  ctx.log.info({ devices: devices.length, applicationId, url }, 'publishing ChirpStack up events')
+  ctx.log.info({ devices: devices.length }, 'publishing ChirpStack up events')
   return sim
 }
 
