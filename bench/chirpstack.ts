@@ -90,13 +90,16 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
     }
     const app = randomUUID()
     const clientId = `hb-bench-chirpstack-${randomBytes(4).toString('hex')}`
-    const unit = new ChirpStackIntegration(db, sink, { url, clientId, applicationId: app, ackWindow: cfg.CHIRPSTACK_ACK_WINDOW, maxEventBytes: cfg.CHIRPSTACK_MAX_EVENT_BYTES }, silentLogger)
+    const unit = new ChirpStackIntegration(db, sink, { url, clientId, applicationId: app, ackWindow: cfg.CHIRPSTACK_ACK_WINDOW, maxEventBytes: cfg.CHIRPSTACK_MAX_EVENT_BYTES, sessions: cfg.CHIRPSTACK_SESSIONS }, silentLogger)
     await unit.start()
     cleanup.add('integration', async () => {
       await unit.stop()
-      // Drop the persistent session (a clean connect discards it).
-      const c = await mqtt.connectAsync(url, { clientId, clean: true, reconnectPeriod: 0 })
-      await c.endAsync()
+      // Drop the persistent sessions (a clean connect discards one).
+      const n = cfg.CHIRPSTACK_SESSIONS
+      for (const id of n === 1 ? [clientId] : Array.from({ length: n }, (_, i) => `${clientId}-${i + 1}`)) {
+        const c = await mqtt.connectAsync(url, { clientId: id, clean: true, reconnectPeriod: 0 })
+        await c.endAsync()
+      }
     })
 
     const pub = await mqtt.connectAsync(url, { clientId: `${clientId}-pub`, reconnectPeriod: 0 })
@@ -123,11 +126,12 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
       void pub.publishAsync(chirpstackTopic(app, d.devEui, 'up'), JSON.stringify(event), { qos: 1 }).catch(() => undefined)
     }
     const window = cfg.CHIRPSTACK_ACK_WINDOW
+    const sessions = cfg.CHIRPSTACK_SESSIONS
     return {
       path: 'ChirpStack MQTT (Mosquitto) → integration → commit',
       readingsPerSec: Math.round(stored / opts.seconds),
       p99Ms: Math.round(latency.quantile(0.99) * 10) / 10,
-      note: `${opts.devices} EM320-TILT devices, ${READINGS_PER_EVENT} readings per up event, ≤ ${OUTSTANDING} events between publish and commit, ack window ${window}${window === 0 ? ' (PUBACK after commit)' : ''}; ${bench.engine}`,
+      note: `${opts.devices} EM320-TILT devices, ${READINGS_PER_EVENT} readings per up event, ≤ ${OUTSTANDING} events between publish and commit, ${sessions} session${sessions === 1 ? '' : 's'}, ack window ${window}${window === 0 ? ' (PUBACK after commit)' : ''}; ${bench.engine}`,
     }
   } finally {
     await cleanup.run()

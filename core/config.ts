@@ -207,6 +207,8 @@ export const envSchema = z.object({
     .default('+'),
   /** ChirpStack events acknowledged before their commit, the most a kill -9 can lose (0 = PUBACK after commit only). */
   CHIRPSTACK_ACK_WINDOW: z.coerce.number().int().min(0).default(0),
+  /** Sessions splitting the events (MQTT 5 shared subscription); more commit together, each still acknowledged after its commit. */
+  CHIRPSTACK_SESSIONS: z.coerce.number().int().min(1).max(32).default(1),
   /** Largest event payload taken; a bigger one is dead-lettered as payload_too_large. */
   CHIRPSTACK_MAX_EVENT_BYTES: positiveInt.max(1024 * 1024, 'at most 1048576 (1 MB)').default(64 * 1024),
   // Notifications (issue 9).

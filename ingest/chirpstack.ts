@@ -17,7 +17,9 @@
 //
 // Durability: PUBACK only after the commit of what the event carries, unless CHIRPSTACK_ACK_WINDOW
 // allows some events to be acknowledged sooner (the README, "ChirpStack v4", states the window).
-// An event the pipeline refuses is a committed dead letter, so it is acknowledged too.
+// An event the pipeline refuses is a committed dead letter, so it is acknowledged too. With
+// CHIRPSTACK_SESSIONS > 1, several sessions share the subscription, so several events are in
+// flight (and commit together) while each is still acknowledged after its own commit.
 import type { Queryable } from '../core/db/client.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
 import { submitDevicePayload, type Intake } from '../core/intake.ts'
@@ -38,9 +40,15 @@ export interface ChirpStackOptions {
   clientId: string
   /** One application's id, or `+` for every application on the broker. */
   applicationId: string
-  /** Events that may be acknowledged before their commit (0: none). */
+  /** Events that may be acknowledged before their commit (0: none), per session. */
   ackWindow: number
   maxEventBytes: number
+  /**
+   * Persistent sessions splitting the events through an MQTT 5 shared subscription (client ids
+   * `{clientId}-1` … `-n`); 1 = one plain session `{clientId}`. Each takes one event at a time,
+   * so n events commit together while each is still acknowledged only after its commit.
+   */
+  sessions?: number
 }
 
 /** The event types of ChirpStack v4 (integration.proto); anything else is counted as `other`. */
@@ -78,11 +86,11 @@ class Refused extends Error {
 
 export class ChirpStackIntegration implements Unit {
   readonly name = 'chirpstack'
-  private readonly session: PersistentSession
+  private readonly sessions: PersistentSession[]
   private readonly sandbox = new DecoderSandbox()
   private readonly intake: Intake
   private stopping = new AbortController()
-  /** Events being stored; bounded by the ack window plus the one MQTT.js waits on. */
+  /** Events being stored; bounded per session by the ack window plus the one MQTT.js waits on. */
   private readonly inFlight = new Set<Promise<unknown>>()
 
   constructor(
@@ -93,31 +101,39 @@ export class ChirpStackIntegration implements Unit {
     private readonly metrics?: Metrics,
   ) {
     this.intake = { db, sink, sandbox: this.sandbox }
-    this.session = new PersistentSession(
-      this.name,
-      {
-        url: opts.url,
-        clientId: opts.clientId,
-        username: opts.username,
-        password: opts.password,
-        filters: [chirpstackTopic(opts.applicationId, '+', '+')],
-        ackWindow: opts.ackWindow,
-      },
-      (packet) => this.onEvent(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload),
-      log,
+    const n = opts.sessions ?? 1
+    const filter = chirpstackTopic(opts.applicationId, '+', '+')
+    this.sessions = Array.from(
+      { length: n },
+      (_, i) =>
+        new PersistentSession(
+          this.name,
+          {
+            url: opts.url,
+            clientId: n === 1 ? opts.clientId : `${opts.clientId}-${i + 1}`,
+            username: opts.username,
+            password: opts.password,
+            // [MQTT-4.8.2] a shared subscription delivers each message to one session of the group.
+            filters: [n === 1 ? filter : `$share/${opts.clientId}/${filter}`],
+            ackWindow: opts.ackWindow,
+            mqtt5: n > 1,
+          },
+          (packet) => this.onEvent(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload),
+          log,
+        ),
     )
   }
 
   async start(): Promise<void> {
     this.stopping = new AbortController()
     await this.sandbox.start()
-    await this.session.start()
-    this.log.info({ url: this.opts.url, clientId: this.opts.clientId, applicationId: this.opts.applicationId }, 'ChirpStack integration subscribed')
+    for (const session of this.sessions) await session.start()
+    this.log.info({ url: this.opts.url, clientId: this.opts.clientId, sessions: this.sessions.length, applicationId: this.opts.applicationId }, 'ChirpStack integration subscribed')
   }
 
   /** No new events; those in flight commit (or, when the database is away, give up unacknowledged); then the sandbox. */
   async stop(): Promise<void> {
-    await this.session.stop()
+    await Promise.all(this.sessions.map((session) => session.stop()))
     this.stopping.abort()
     await Promise.allSettled([...this.inFlight])
     await this.sandbox.stop()
@@ -129,7 +145,14 @@ export class ChirpStackIntegration implements Unit {
     const known = (CHIRPSTACK_EVENTS as readonly string[]).includes(event) ? (event as EventType) : undefined
     this.metrics?.chirpstackEvents.inc({ event: known ?? 'other' })
     if (known !== 'up' && known !== 'join' && known !== 'status') return { weight: 0, done: Promise.resolve() }
-    const done = this.store(known, topic, parts[3] ?? '', payload)
+    // A failure that is not the event's fault (the database, mid-query) is retried: MQTT.js would
+    // not PUBACK it, but the broker resends only on a new connection, so it would wait until then.
+    const done = retryUntilAborted(() => this.store(known, topic, parts[3] ?? '', payload), {
+      signal: this.stopping.signal,
+      onError: (err, attempt) => {
+        if (attempt === 1) this.log.warn({ err, topic }, 'could not store a ChirpStack event; retrying')
+      },
+    })
     this.inFlight.add(done)
     void done.finally(() => this.inFlight.delete(done)).catch(() => undefined)
     return { weight: 1, done }
