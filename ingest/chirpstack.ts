@@ -21,6 +21,7 @@
 // CHIRPSTACK_SESSIONS > 1, several sessions share the subscription, so several events are in
 // flight (and commit together) while each is still acknowledged after its own commit.
 import type { Queryable } from '../core/db/client.ts'
+import { classifyDbError } from '../core/db/errors.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
 import { submitDevicePayload, type Intake } from '../core/intake.ts'
 import type { Logger } from '../core/log.ts'
@@ -145,8 +146,8 @@ export class ChirpStackIntegration implements Unit {
     const known = (CHIRPSTACK_EVENTS as readonly string[]).includes(event) ? (event as EventType) : undefined
     this.metrics?.chirpstackEvents.inc({ event: known ?? 'other' })
     if (known !== 'up' && known !== 'join' && known !== 'status') return { weight: 0, done: Promise.resolve() }
-    // A failure that is not the event's fault (the database, mid-query) is retried: MQTT.js would
-    // not PUBACK it, but the broker resends only on a new connection, so it would wait until then.
+    // A transient failure (the database, mid-query) is retried: MQTT.js would not PUBACK the event,
+    // but the broker resends only on a new connection, so it would wait until then.
     const done = retryUntilAborted(() => this.store(known, topic, parts[3] ?? '', payload), {
       signal: this.stopping.signal,
       onError: (err, attempt) => {
@@ -175,8 +176,12 @@ export class ChirpStackIntegration implements Unit {
       if (event === 'status') return await this.status(device, topic, ev, ts, receivedAt)
       return await this.uplink(device, topic, ev, ts, receivedAt)
     } catch (err) {
-      if (!(err instanceof Refused)) throw err
-      return this.sink.submit({ deviceId, source: topic, clientId: CLIENT_ID, receivedAt, body: { kind: 'rejected', code: err.code, detail: err.detail, excerpt: payloadExcerpt(payload) } })
+      // Stopping, or the database away: not the event's fault; it stays unacknowledged (retried).
+      if (this.stopping.signal.aborted || (!(err instanceof Refused) && classifyDbError(err) === 'transient')) throw err
+      // Anything else is recorded, as the pipeline records what it cannot process: never resent forever.
+      if (!(err instanceof Refused)) this.log.error({ err, topic }, 'could not process a ChirpStack event; dead-lettered')
+      const [code, detail] = err instanceof Refused ? [err.code, err.detail] : (['internal_error', err instanceof Error ? `${err.name}: ${err.message}` : String(err)] as const)
+      return this.sink.submit({ deviceId, source: topic, clientId: CLIENT_ID, receivedAt, body: { kind: 'rejected', code, detail, excerpt: payloadExcerpt(payload) } })
     }
   }
 

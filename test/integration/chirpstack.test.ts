@@ -2,7 +2,8 @@
 // broker, with the events of ChirpStack's documentation and real sensor uplinks
 // (test/fixtures/chirpstack, with their sources): `up` with ChirpStack's `object` or with only
 // base64 `data` decoded by the device's profile, unknown DevEUIs and failing decoders
-// dead-lettered while other devices keep flowing, `join` / `status` as online and battery.
+// dead-lettered while other devices keep flowing, `join` / `status` as online and battery, and
+// events held (unacknowledged) while the database is unreachable.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -20,6 +21,7 @@ import { ChirpStackIntegration, chirpstackTopic } from '../../ingest/chirpstack.
 import { Ingest } from '../../ingest/service.ts'
 import { MOSQUITTO, createTestDatabase, eventually, hasMosquitto, hasPostgres } from '../helpers/services.ts'
 import { FIXTURE_PAST_AGE, seed } from '../helpers/stack.ts'
+import { tcpProxy } from '../helpers/tcp-proxy.ts'
 
 const ready = (await hasPostgres()) && (await hasMosquitto())
 const MOSQUITTO_URL = `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`
@@ -151,6 +153,41 @@ describe.skipIf(!ready)('ChirpStack v4 integration on Mosquitto', () => {
     await publish(big, 'up')
     const [letter] = await until(() => deadLetters('deveui:0202020202020202'), 1, 'the payload_too_large dead letter')
     expect(letter?.reason_code).toBe('payload_too_large')
+  })
+
+  it('holds events while the database is unreachable and stores them when it is back', async () => {
+    // A second integration whose database connections run through a proxy that can cut them.
+    const proxy = tcpProxy()
+    const port = await proxy.start()
+    const db2 = await openDb({ url: `postgres://postgres@127.0.0.1:${port}/${tdb.name}` })
+    const ingest2 = new Ingest(db2, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), silentLogger, createMetrics({ defaults: false }))
+    const app2 = randomUUID()
+    const clientId2 = `hb-test-chirpstack-${randomBytes(4).toString('hex')}`
+    const unit2 = new ChirpStackIntegration(db2, ingest2.pipeline, { url: MOSQUITTO_URL, clientId: clientId2, applicationId: app2, ackWindow: 0, maxEventBytes: 64 * 1024 }, silentLogger)
+    await ingest2.start()
+    await unit2.start()
+    try {
+      proxy.cut()
+      const times = ['2022-07-19T01:00:00.000Z', '2022-07-19T01:00:01.000Z', '2022-07-19T01:00:02.000Z']
+      for (const time of times) {
+        const event = { ...fixture('up-em320-tilt.json'), time }
+        await pub.publishAsync(chirpstackTopic(app2, '24e124710b423527', 'up'), JSON.stringify(event), { qos: 1 })
+      }
+      const held = async () => (await readings('mh-1')).filter((r) => r.ts >= new Date(times[0] ?? ''))
+      await new Promise((r) => setTimeout(r, 1500))
+      expect(await held()).toEqual([])
+      proxy.restore()
+      // Two readings per event, all three events, once the database answers again.
+      expect(await until(held, 6, 'the held events to be stored')).toHaveLength(6)
+    } finally {
+      proxy.restore()
+      await unit2.stop()
+      await ingest2.stop()
+      await db2.close()
+      await proxy.stop()
+      const c = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: clientId2, clean: true, reconnectPeriod: 0 })
+      await c.endAsync()
+    }
   })
 
   it('dead-letters an event that is not JSON (a ChirpStack set to Protobuf)', async () => {
