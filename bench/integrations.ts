@@ -2,9 +2,8 @@
 // database — committed readings per second and p99 from push to acknowledgement — so the paths
 // can be compared: MQTT (PUBACK after commit, the ingest bench's load generators), the HTTP device
 // API, the OneNET and CTWing receivers (200 after commit; bench/http-loadgen.ts in a child process,
-// many concurrent keep-alive clients), and the ChirpStack unit once it is wired in (see
-// CHIRPSTACK below). The ceiling printed with them, measured in the same run, is the pipeline's
-// own: `submit` called in-process with no transport at all, so the distance from it is what each
+// many concurrent keep-alive clients), and the ChirpStack unit (bench/chirpstack.ts, through
+// Mosquitto). The ceiling printed with them, measured in the same run, is the pipeline's own: `submit` called in-process with no transport at all, so the distance from it is what each
 // transport costs. Scratch database on DATABASE_URL's server, or the embedded PGlite without it.
 import { spawn } from 'node:child_process'
 import os from 'node:os'
@@ -22,6 +21,7 @@ import type { TelemetrySink } from '../core/telemetry-sink.ts'
 import type { HttpVia } from '../simulators/http.ts'
 import { Cleanup } from './cleanup.ts'
 import { openBenchDatabase } from './database.ts'
+import { benchChirpstack, type BenchFigure } from './chirpstack.ts'
 import { provisionFleet } from './fleet.ts'
 import { benchBrokerConfig } from './ingest.ts'
 import { LatencyHistogram } from './histogram.ts'
@@ -30,23 +30,9 @@ import { DeviceClock, EntryBuilder, shapeOf } from './payloads.ts'
 import { ms, int, table } from './report.ts'
 import { runScenario } from './scenario.ts'
 
-/** One line of the comparison. */
-export interface BenchFigure {
-  path: string
-  readingsPerSec: number
-  p99Ms: number
-  note?: string
-}
+/** One line of the comparison (bench/chirpstack.ts measures the ChirpStack unit's). */
+export type { BenchFigure }
 
-/**
- * The ChirpStack v4 unit's scenario lives in bench/chirpstack.ts (written with the unit); the
- * merge wires it here:
- *   import { benchChirpstack } from './chirpstack.ts'
- *   const CHIRPSTACK: ChirpstackBench | undefined = benchChirpstack
- * It runs after this bench's own stack has stopped, on its own scratch database.
- */
-type ChirpstackBench = (opts: { databaseUrl: string | undefined; seconds: number; devices: number }) => Promise<BenchFigure>
-const CHIRPSTACK: ChirpstackBench | undefined = undefined
 
 export interface IntegrationsOptions {
   devices: number
@@ -185,12 +171,9 @@ export async function integrationsBench(ctx: CommandContext, opts: IntegrationsO
     await closeApi()
     await stopBroker()
 
-    if (CHIRPSTACK) {
-      progress('ChirpStack unit')
-      figures.push(await CHIRPSTACK({ databaseUrl: ctx.cfg.DATABASE_URL, seconds: opts.seconds, devices: opts.devices }))
-    } else {
-      notes.push('ChirpStack: not measured here yet (bench/chirpstack.ts is wired into CHIRPSTACK in bench/integrations.ts)')
-    }
+    // The ChirpStack unit runs after this bench's own stack has stopped, on its own scratch database.
+    progress('ChirpStack unit')
+    figures.push(await benchChirpstack({ databaseUrl: ctx.cfg.DATABASE_URL, seconds: opts.seconds, devices: opts.devices }))
     return {
       settings: {
         database: `${database.engine}; ${database.where}`,

@@ -8,9 +8,11 @@ import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, apiReadingsBus, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
+import { ApiServer, BrokerWithIngest, apiReadingsBus, chirpstackUnit, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
 import { BusPublisher } from '../core/readings-bus.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
+
+const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
 
 async function runUnits(ctx: CommandContext, units: Unit[]): Promise<void> {
   const controller = new Controller(ctx.log)
@@ -42,7 +44,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
     )
     // Committed readings go back on the exchange, where RabbitMQ's MQTT plugin hands them to the rules engine.
     core.pipeline.bus = new BusPublisher((topic, payload) => consumer.publish(topic, payload), ctx.log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
-    await runUnits(ctx, [databaseUnit(database), core, consumer])
+    await runUnits(ctx, [databaseUnit(database), core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))])
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
@@ -65,11 +67,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
-  await runUnits(ctx, [
-    databaseUnit(database),
-    core,
-    subscriber,
-  ])
+  await runUnits(ctx, [databaseUnit(database), core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))])
 }
 
 export async function api(ctx: CommandContext): Promise<void> {

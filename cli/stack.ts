@@ -20,6 +20,7 @@ import { destinationPolicy, type DestinationPolicy } from '../api/webhooks/desti
 import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
 import { Ingest, type IngestSettings } from '../ingest/service.ts'
+import { ChirpStackIntegration } from '../ingest/chirpstack.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
 import { intakeCaches } from '../core/intake.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
@@ -305,5 +306,30 @@ export async function rulesUnit(
       reloadEveryMs: cfg.RULES_RELOAD_EVERY,
     },
     rlog,
+  )
+}
+
+/**
+ * The ChirpStack v4 integration feeding `ingest`, when CHIRPSTACK_MQTT_URL is set: it runs inside
+ * the process that already holds an ingest (`up`, `ingest`), so its events share that group
+ * commit, and nothing more has to be deployed for a LoRaWAN fleet.
+ */
+export function chirpstackUnit(db: Db, ingest: Ingest, cfg: Config, log: Logger, metrics: Metrics): ChirpStackIntegration | undefined {
+  if (cfg.CHIRPSTACK_MQTT_URL === undefined) return undefined
+  return new ChirpStackIntegration(
+    db,
+    ingest.pipeline,
+    {
+      url: cfg.CHIRPSTACK_MQTT_URL,
+      username: cfg.CHIRPSTACK_MQTT_USERNAME,
+      password: cfg.CHIRPSTACK_MQTT_PASSWORD,
+      clientId: cfg.CHIRPSTACK_CLIENT_ID,
+      applicationId: cfg.CHIRPSTACK_APPLICATION_ID,
+      ackWindow: cfg.CHIRPSTACK_ACK_WINDOW,
+      maxEventBytes: cfg.CHIRPSTACK_MAX_EVENT_BYTES,
+      sessions: cfg.CHIRPSTACK_SESSIONS,
+    },
+    log.child({ module: 'chirpstack' }),
+    metrics,
   )
 }

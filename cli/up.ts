@@ -13,7 +13,8 @@ import { ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provis
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
+import { chirpstackSimulator, provisionLoraDevices } from './simulate.ts'
+import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
 
 /**
  * A defaulted port that is taken moves to the next free one, so the demo starts beside another
@@ -39,12 +40,14 @@ function redactUrl(url: string): string {
 export async function up(ctx: CommandContext): Promise<void> {
   const { values } = parseArgs({
     args: ctx.args,
-    options: { scenario: { type: 'string', default: 'normal' }, rate: { type: 'string', default: '0.2' } },
+    options: { scenario: { type: 'string', default: 'normal' }, rate: { type: 'string', default: '0.2' }, 'chirpstack-sim': { type: 'boolean', default: false } },
   })
   const scenario = values.scenario
   if (!isScenario(scenario)) throw new UsageError(`--scenario: unknown scenario "${scenario}"`)
   const rate = Number(values.rate)
   if (!(rate > 0)) throw new UsageError('--rate: expected messages per second per device, above 0')
+
+  if (values['chirpstack-sim'] && ctx.cfg.CHIRPSTACK_MQTT_URL === undefined) throw new UsageError('--chirpstack-sim: set CHIRPSTACK_MQTT_URL to the broker the simulated ChirpStack should publish to')
 
   const cfg = await demoPorts(ctx.cfg, ctx.log)
   const log = ctx.log
@@ -61,6 +64,14 @@ export async function up(ctx: CommandContext): Promise<void> {
   const controller = new Controller(log)
   ctx.onShutdown(() => controller.stop())
   await controller.start([databaseUnit(database), broker, api])
+  // LoRaWAN devices through ChirpStack, into the broker's ingest (README, "ChirpStack v4").
+  const chirpstack = chirpstackUnit(database.db, broker.ingest, cfg, log, metrics)
+  if (chirpstack) await controller.start([chirpstack])
+  // A mixed demo fleet: a few LoRaWAN sensors of the demo community, published as ChirpStack would.
+  if (values['chirpstack-sim']) {
+    const lora = await provisionLoraDevices(database.db, 6, 'cm-gumei', 'lora-gumei')
+    await controller.start([chirpstackSimulator(cfg, log, lora, rate)])
+  }
   const mqttPort = broker.address?.port ?? cfg.MQTT_PORT
   const rulesToken = await ensureServiceToken(database.db, cfg.dataDir, 'rules-engine')
   await controller.start([
@@ -97,6 +108,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
     `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded PGlite in ${rel(path.join(cfg.dataDir, 'pgdata'))}`}` +
       (database.features.timescale ? ` (TimescaleDB ${database.features.timescale})` : ''),
+    ...(cfg.CHIRPSTACK_MQTT_URL ? [`  ChirpStack ${redactUrl(cfg.CHIRPSTACK_MQTT_URL)}, application ${cfg.CHIRPSTACK_APPLICATION_ID}`] : []),
     `  simulator  ${demo.credentials.length} devices (${httpFleets.map((f) => `${f.devices.length} via ${f.via}`).concat('the rest via MQTT').join(', ')}), scenario "${scenario}", credentials in ${rel(demo.file)}`,
     admin.created
       ? `  admin token (shown once; also in ${rel(admin.file)}):\n    ${admin.token}`

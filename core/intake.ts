@@ -1,5 +1,5 @@
 // A payload for a known device, from an entry point other than our MQTT topics (the HTTP device
-// API, the OneNET and CTWing receivers): decoded by the device's profile when it has one with a
+// API, the OneNET and CTWing receivers, the ChirpStack integration): decoded by the device's profile when it has one with a
 // decoder, else read as the telemetry contract; then submitted to the one pipeline
 // (core/telemetry-sink.ts), which settles after the commit. The device's decoder comes from the
 // profile cache when the intake has one (core/profiles/cache.ts), else from the database.
@@ -42,6 +42,14 @@ export interface DevicePayload {
   contract?: unknown
   /** The message's identity when the sender may resend it (a platform's retry): its dead letters are then recorded once. */
   messageKey?: string | undefined
+  /**
+   * What a network server's own codec made of the payload (ChirpStack's `object`): it stands in
+   * for the profile script's `data`, so only the profile's `fields` (and `time`) still apply;
+   * without `fields` its keys are the metrics.
+   */
+  decoded?: Record<string, unknown> | undefined
+  /** The bytes are a device's own binary frame (a LoRaWAN FRMPayload), never the telemetry contract. */
+  binary?: boolean
 }
 
 export async function submitDevicePayload(intake: Intake, p: DevicePayload): Promise<IngestResult> {
@@ -50,17 +58,33 @@ export async function submitDevicePayload(intake: Intake, p: DevicePayload): Pro
 }
 
 function undecoded(p: DevicePayload): SubmissionBody {
+  if (p.binary) {
+    const detail = 'the payload is binary and the device has no profile with a decoder: give the device a profile (profileId) whose decoder reads it'
+    return { kind: 'rejected', code: 'no_decoder', detail, excerpt: p.bytes.toString('base64').slice(0, 200) }
+  }
   if (p.contract !== undefined) return { kind: 'entries', json: p.contract }
   return p.json === undefined ? { kind: 'raw', payload: p.bytes } : { kind: 'entries', json: p.json }
 }
 
+function alreadyDecoded(p: DevicePayload, values: Record<string, unknown>): SubmissionBody {
+  return { kind: 'entries', json: p.ts === undefined ? { values } : { ts: p.ts, values } }
+}
+
 async function bodyOf(intake: Intake, p: DevicePayload): Promise<SubmissionBody> {
   const decoding = intake.profiles ? await intake.profiles.get(intake.db, p.deviceId) : await readDecoding(intake.db, p.deviceId)
-  if (!decoding || decoding.profileId === null) return undecoded(p)
+  if (!decoding || decoding.profileId === null) return p.decoded ? alreadyDecoded(p, p.decoded) : undecoded(p)
   const id = decoding.profileId
   if ('invalid' in decoding) return { kind: 'rejected', code: 'decoder_failed', detail: `the device profile "${id}" no longer validates; fix it with PUT /api/v1/profiles/${id}`, excerpt: null }
-  if (!decoding.decoder) return undecoded(p)
-  const decoded = await decodePayload(decoding.decoder, p, intake.sandbox)
+  let profile = decoding.decoder
+  if (p.decoded) {
+    // The network server's codec stands in for the script: only the profile's mapping still applies.
+    const fields = profile?.decoder.fields
+    if (!profile || fields === undefined) return alreadyDecoded(p, p.decoded)
+    const time = profile.decoder.time
+    profile = { ...profile, decoder: { fields, ...(time ? { time } : {}) } }
+  }
+  if (!profile) return undecoded(p)
+  const decoded = await decodePayload(profile, p.decoded ? { ...p, json: p.decoded } : p, intake.sandbox)
   if (!decoded.ok) return { kind: 'rejected', code: 'decoder_failed', detail: `profile "${id}": ${decoded.reason}`, excerpt: decoded.excerpt }
   const ts = p.ts
   return { kind: 'entries', json: ts === undefined ? decoded.entries : decoded.entries.map((e) => ({ ts, ...e })) }

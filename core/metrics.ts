@@ -41,6 +41,12 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       help: 'Failed batch commits (each is retried with backoff)',
       registers,
     }),
+    chirpstackEvents: new Counter({
+      name: 'hb_chirpstack_events_total',
+      help: 'ChirpStack events received, by type (up, join and status are stored; the others are skipped)',
+      labelNames: ['event'] as const,
+      registers,
+    }),
     mqttClients: new Gauge({ name: 'hb_broker_clients', help: 'Connected MQTT clients', registers }),
     authFailures: new Counter({
       name: 'hb_broker_auth_failures_total',

@@ -38,6 +38,16 @@ describe('configuration', () => {
   it('treats an empty optional variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', MQTT_WS_PORT: '' }).DATABASE_URL).toBeUndefined()
   })
+
+  it('runs no ChirpStack integration by default, and refuses a wildcard or a path as its application', () => {
+    const cfg = loadConfig({})
+    expect(cfg.CHIRPSTACK_MQTT_URL).toBeUndefined()
+    expect(cfg.CHIRPSTACK_APPLICATION_ID).toBe('+')
+    expect(cfg.CHIRPSTACK_ACK_WINDOW).toBe(0)
+    expect(() => loadConfig({ CHIRPSTACK_APPLICATION_ID: '#' })).toThrow(/CHIRPSTACK_APPLICATION_ID: expected \+ or one application id/)
+    expect(() => loadConfig({ CHIRPSTACK_APPLICATION_ID: 'a/b' })).toThrow(/CHIRPSTACK_APPLICATION_ID/)
+    expect(() => loadConfig({ CHIRPSTACK_MQTT_URL: 'http://broker:1883' })).toThrow(/CHIRPSTACK_MQTT_URL: expected an mqtt:\/\//)
+  })
 })
 
 describe('configuration errors keep secrets out of the message', () => {
