@@ -11,6 +11,7 @@ import type { Logger } from '../core/log.ts'
 import auth from './plugins/auth.ts'
 import appDeps, { DEFAULT_PHOTO_LIMITS, type AppDeps, type PhotoLimits } from './plugins/deps.ts'
 import metricsToken from './plugins/metrics-token.ts'
+import deviceLogins, { DEFAULT_DEVICE_LOGIN_LIMITS, type DeviceLoginLimits } from './plugins/device-logins.ts'
 import rateLimits from './plugins/rate-limit.ts'
 import alertStream, { DEFAULT_STREAM_LIMITS, type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
@@ -64,6 +65,8 @@ export interface AppOptions {
   ctwingPushToken?: string | undefined
   /** Answer RabbitMQ's HTTP auth backend under /rabbitmq/auth/{key}/… (RABBITMQ_AUTH_KEY). */
   rabbitmqAuth?: RabbitAuthSettings | undefined
+  /** Bounds of the device secret checks of the HTTP entry points, and their cache (MQTT_AUTH_MAX_CONCURRENT…). */
+  deviceLogins?: DeviceLoginLimits
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -134,6 +137,8 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       rabbitmqAuth: opts.rabbitmqAuth,
     },
   })
+
+  await app.register(deviceLogins, opts.deviceLogins ?? DEFAULT_DEVICE_LOGIN_LIMITS)
 
   // One plugin per resource, each under its prefix; its routes name only their relative path.
   // Plugins that serve several resources (residents' voice, notifications) sit under /api/v1.

@@ -5,7 +5,12 @@ import { ingestBench, type IngestBenchOptions } from './ingest.ts'
 import type { ScenarioName } from './protocol.ts'
 import { formatReport } from './report.ts'
 
-const USAGE = `housing-brain bench ingest|alerts|notify|console [options]
+const USAGE = `housing-brain bench ingest|integrations|alerts|notify|console [options]
+
+  integrations  every way in, in one run on one database: readings/s and p99 (push → acknowledgement)
+           for MQTT (PUBACK), the HTTP device API, the OneNET and CTWing receivers (200 after
+           commit), next to the pipeline's own ceiling (see bench/integrations.ts: --devices
+           --seconds --warmup --concurrency --generators --json)
 
   notify   alert raised → notification outbox → SMS accepted by a local HTTP sink: pages per second
            (live, and draining a backlog) and raised → delivered p50/p99, next to the sink alone and
@@ -129,6 +134,7 @@ const BENCHMARKS: Record<string, (ctx: CommandContext, args: string[]) => Promis
     await notifyBench(ctx, parseNotifyOptions(args))
   },
   console: async (ctx) => (await import('./console.ts')).consoleBench(ctx),
+  integrations: async (ctx, args) => (await import('./integrations.ts')).runIntegrations(ctx, args),
 }
 
 export async function bench(ctx: CommandContext): Promise<void> {

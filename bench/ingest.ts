@@ -37,6 +37,19 @@ const progress = (line: string) => console.error(`bench: ${line}`)
 /** Rows for the ceilings when no gateway run happened (or it committed too few to time well). */
 const MIN_CEILING_ROWS = 100_000
 
+/** The benched broker's settings: a free port on loopback only, ingest tuning from the environment. */
+export function benchBrokerConfig(ctx: CommandContext): ReturnType<typeof loadConfig> {
+  return loadConfig({
+    HOST: '127.0.0.1',
+    MQTT_PORT: '0',
+    INGEST_BATCH_MAX_ROWS: String(ctx.cfg.INGEST_BATCH_MAX_ROWS),
+    INGEST_BATCH_MAX_WAIT_MS: String(ctx.cfg.INGEST_BATCH_MAX_WAIT_MS),
+    INGEST_QUEUE_MAX_ROWS: String(ctx.cfg.INGEST_QUEUE_MAX_ROWS),
+    INGEST_MAX_IN_FLIGHT: String(ctx.cfg.INGEST_MAX_IN_FLIGHT),
+    INGEST_MAX_FUTURE_SKEW_S: String(ctx.cfg.INGEST_MAX_FUTURE_SKEW_S),
+  })
+}
+
 export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions): Promise<IngestBenchReport> {
   // Warnings and errors only: info lines (migrations, connections) would drown the report.
   const log = ctx.log.child({ module: 'bench' }, { level: 'warn' })
@@ -59,15 +72,7 @@ export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions)
     }
 
     // The broker's own settings: a free port on loopback only, ingest tuning from the environment.
-    const cfg = loadConfig({
-      HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      INGEST_BATCH_MAX_ROWS: String(ctx.cfg.INGEST_BATCH_MAX_ROWS),
-      INGEST_BATCH_MAX_WAIT_MS: String(ctx.cfg.INGEST_BATCH_MAX_WAIT_MS),
-      INGEST_QUEUE_MAX_ROWS: String(ctx.cfg.INGEST_QUEUE_MAX_ROWS),
-      INGEST_MAX_IN_FLIGHT: String(ctx.cfg.INGEST_MAX_IN_FLIGHT),
-      INGEST_MAX_FUTURE_SKEW_S: String(ctx.cfg.INGEST_MAX_FUTURE_SKEW_S),
-    })
+    const cfg = benchBrokerConfig(ctx)
     const metrics = createMetrics({ defaults: false })
 
     const runs = opts.scenarios

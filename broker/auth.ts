@@ -4,6 +4,7 @@
 import type { Db } from '../core/db/client.ts'
 import { checkDeviceSecret } from '../core/device-auth.ts'
 import { resolveToken } from '../core/repos/tokens.ts'
+import type { VerifiedSecrets } from '../core/verified-secrets.ts'
 import type { Identity } from './acl.ts'
 
 /** MQTT username that marks a service login; the password is then an API token. */
@@ -53,12 +54,21 @@ export interface LoginOrigin {
   shared: boolean
 }
 
-export type LoginResult = AuthResult | { ok: false; reason: 'busy' }
+/** Loopback clients share one address (see LoginOrigin.shared). */
+export function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.')
+}
+
+/** `cached`: accepted from the verified-secret cache, without a scrypt. */
+export type LoginResult = (AuthResult & { cached?: true }) | { ok: false; reason: 'busy' }
 
 /**
  * The one device and service login check of every broker front (Aedes here, RabbitMQ through
- * its HTTP auth backend): failures slow down the next attempts (FailureThrottle), password
- * checks are bounded in number (ConcurrencyLimit, 'busy' when full), then `authenticate`.
+ * its HTTP auth backend) and of the HTTP device API: failures slow down the next attempts
+ * (FailureThrottle), password checks are bounded in number (ConcurrencyLimit, 'busy' when full),
+ * then `authenticate`. With `verified` (core/verified-secrets.ts), a device secret proven right
+ * within its TTL is accepted without a new scrypt, and so without taking a slot: a device that
+ * authenticates on every request is not refused because strangers are guessing.
  */
 export class LoginGate {
   private readonly throttle: FailureThrottle
@@ -69,12 +79,16 @@ export class LoginGate {
     limits: { max: number; maxPerKey: number },
     private readonly hooks: { onHeld?: (ms: number) => void } = {},
     throttle = new FailureThrottle(),
+    private readonly verified?: VerifiedSecrets,
   ) {
     this.verifying = new ConcurrencyLimit(limits)
     this.throttle = throttle
   }
 
   async login(username: string | undefined, password: Buffer | undefined, origin: LoginOrigin): Promise<LoginResult> {
+    const device = this.verified && username !== undefined && username !== SERVICE_USERNAME && password ? { id: username, secret: password.toString('utf8') } : undefined
+    const kind = device && this.verified?.check(device.id, device.secret)
+    if (device && kind) return { ok: true, identity: { type: 'device', deviceId: device.id, kind }, cached: true }
     const keys = throttleKeys(username, origin.address)
     const delay = this.throttle.delayFor(keys.all)
     if (delay > 0) {
@@ -87,8 +101,10 @@ export class LoginGate {
       username === SERVICE_USERNAME ? () => undefined : this.verifying.tryAcquire(origin.shared ? undefined : origin.address)
     if (!release) return { ok: false, reason: 'busy' }
     const result = await authenticate(this.db, username, password).finally(release)
-    if (result.ok) this.throttle.succeed(keys.onSuccess)
-    else this.throttle.fail(keys.all)
+    if (result.ok) {
+      this.throttle.succeed(keys.onSuccess)
+      if (device && result.identity.type === 'device') this.verified?.remember(device.id, device.secret, result.identity.kind)
+    } else this.throttle.fail(keys.all)
     return result
   }
 

@@ -8,8 +8,11 @@ import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
+import { ApiServer, BrokerWithIngest, apiReadingsBus, chirpstackUnit, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
+import { BusPublisher } from '../core/readings-bus.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
+
+const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
 
 async function runUnits(ctx: CommandContext, units: Unit[]): Promise<void> {
   const controller = new Controller(ctx.log)
@@ -39,7 +42,9 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       { url: from, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
       ctx.log.child({ module: 'amqp-ingest' }),
     )
-    await runUnits(ctx, [databaseUnit(database), core, consumer])
+    // Committed readings go back on the exchange, where RabbitMQ's MQTT plugin hands them to the rules engine.
+    core.pipeline.bus = new BusPublisher((topic, payload) => consumer.publish(topic, payload), ctx.log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
+    await runUnits(ctx, [databaseUnit(database), core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))])
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
@@ -58,20 +63,19 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       password: ctx.cfg.MQTT_PASSWORD,
       ackWindow: ctx.cfg.INGEST_ACK_WINDOW,
       sharedGroup: ctx.cfg.INGEST_SHARED_GROUP,
+      onBusDropped: (n) => metrics.busDropped.inc(n),
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
-  await runUnits(ctx, [
-    databaseUnit(database),
-    core,
-    subscriber,
-  ])
+  await runUnits(ctx, [databaseUnit(database), core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))])
 }
 
 export async function api(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain api')
-  const server = new ApiServer({ ...database, metrics: createMetrics() }, ctx.cfg, ctx.log)
-  await runUnits(ctx, [databaseUnit(database), server])
+  const metrics = createMetrics()
+  const bus = await apiReadingsBus(database.db, ctx.cfg, ctx.log, metrics)
+  const server = new ApiServer({ ...database, metrics, bus: bus?.publisher }, ctx.cfg, ctx.log)
+  await runUnits(ctx, [databaseUnit(database), ...(bus ? [bus] : []), server])
   ctx.log.info({ port: server.port }, 'API listening')
 }
 
@@ -80,7 +84,10 @@ export async function rules(ctx: CommandContext): Promise<void> {
   // Without API_TOKEN the engine, which reads the database anyway, makes its own service token
   // and keeps it in DATA_DIR for the next start.
   const token = ctx.cfg.API_TOKEN ?? (await ensureServiceToken(database.db, ctx.cfg.dataDir, 'rules-engine'))
-  await runUnits(ctx, [databaseUnit(database), await rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token })])
+  // On a broker that is not ours (RabbitMQ's MQTT listener, Mosquitto) the engine logs in as MQTT_USERNAME.
+  const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
+  const login = username !== undefined && username !== SERVICE_USERNAME ? { username, password: password ?? '' } : undefined
+  await runUnits(ctx, [databaseUnit(database), await rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token, login })])
 }
 
 export async function migrateCommand(ctx: CommandContext): Promise<void> {

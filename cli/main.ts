@@ -11,6 +11,7 @@ const USAGE = `housing-brain <command> [options]
 
 Commands:
   up         everything in one process: broker + ingest, API, console and a simulated community
+             (--chirpstack-sim: plus LoRaWAN sensors through CHIRPSTACK_MQTT_URL as ChirpStack events)
   broker     the MQTT broker with the ingest inside (PUBACK after commit)
   ingest     standalone ingest subscribed to an external broker (MQTT_URL);
              ingest --from amqp://… consumes RabbitMQ's telemetry queue instead
@@ -19,6 +20,8 @@ Commands:
   node-red   Node-RED with the example flow: telemetry from MQTT_URL, alerts to API_URL
   simulate   a simulated fleet publishing to MQTT_URL   [--devices N] [--rate R] [--scenario NAME]
              [--credentials FILE] [--duration SECONDS]
+             simulate --via chirpstack --chirpstack-url mqtt://… [--application-id ID]: LoRaWAN
+             sensors as ChirpStack up events (provisions them with DevEUIs and profiles)
   migrate    apply database migrations and exit
   users      add|token|list|revoke users and API tokens (see housing-brain users)
   bench      benchmarks: bench ingest | bench alerts | bench console (bench ingest --help for options)

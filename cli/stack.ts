@@ -20,7 +20,9 @@ import { destinationPolicy, type DestinationPolicy } from '../api/webhooks/desti
 import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
 import { Ingest, type IngestSettings } from '../ingest/service.ts'
+import { ChirpStackIntegration } from '../ingest/chirpstack.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
+import { intakeCaches } from '../core/intake.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
@@ -33,6 +35,10 @@ import { SERVICE_USERNAME } from '../broker/auth.ts'
 import { serviceClientId } from '../broker/acl.ts'
 import { RabbitDeviceConnections } from '../broker/rabbitmq-connections.ts'
 import { TOKEN_REVOKED_CHANNEL, resolveToken } from '../core/repos/tokens.ts'
+import { BusPublisher, type ReadingsBus } from '../core/readings-bus.ts'
+import { MqttReadingsBus } from '../ingest/bus-mqtt.ts'
+import { ensureServiceToken } from '../core/provision.ts'
+import { randomBytes } from 'node:crypto'
 
 export interface Database {
   db: Db
@@ -63,11 +69,12 @@ export async function openDatabase(cfg: Config, log: Logger, applicationName: st
   }
 }
 
-/** The broker with the ingest inside it: PUBACK after commit (DESIGN §7). */
+/** The broker with the ingest inside it: PUBACK after commit (DESIGN §7); committed readings published in-process. */
 export class BrokerWithIngest implements Unit {
   readonly name = 'broker'
   readonly ingest: Ingest
   readonly broker: Broker
+  readonly bus: BusPublisher
   address: BrokerAddress | undefined
 
   constructor(
@@ -97,6 +104,8 @@ export class BrokerWithIngest implements Unit {
       log.child({ module: 'broker' }),
       metrics,
     )
+    this.bus = new BusPublisher((topic, payload) => this.broker.publish(topic, payload), log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
+    this.ingest.pipeline.bus = this.bus
   }
 
   private unlisten: (() => Promise<void>) | undefined
@@ -126,6 +135,7 @@ export class BrokerWithIngest implements Unit {
     // Connections first, so no new work arrives; then commit what is queued.
     await this.broker.stop()
     await this.ingest.stop()
+    this.bus.stop()
   }
 }
 
@@ -138,8 +148,11 @@ export class ApiServer implements Unit {
   private readonly background: Controller
 
   constructor(
-    /** `ingest`: the one to feed the HTTP device API into (the broker's, in one process); else the API runs its own. */
-    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined },
+    /**
+     * `ingest`: the one to feed the HTTP device API into (the broker's, in one process); else the
+     * API runs its own, whose committed readings go to `bus` (apiReadingsBus) for the rules engine.
+     */
+    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined; bus?: ReadingsBus | undefined },
     private readonly cfg: Pick<
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
@@ -154,7 +167,7 @@ export class ApiServer implements Unit {
       | 'CTWING_PUSH_TOKEN'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
-      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT' | 'RABBITMQ_MANAGEMENT_URL'> &
+      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT' | 'MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS' | 'RABBITMQ_MANAGEMENT_URL'> &
       NotifyConfig &
       Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'> &
       IngestSettings,
@@ -184,10 +197,12 @@ export class ApiServer implements Unit {
     let ingest = this.deps.ingest
     if (!ingest) {
       ingest = this.ownIngest = new Ingest(this.deps.db, this.cfg, this.log, this.deps.metrics)
+      ingest.pipeline.bus = this.deps.bus
+      if (!this.deps.bus) this.log.warn('no MQTT_URL: readings posted to this API (HTTP device API, OneNET, CTWing) are stored but do not reach the rules engine; set MQTT_URL to the broker (README, "Readings bus")')
       await ingest.start()
     }
     await this.sandbox.start()
-    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox }
+    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, ...intakeCaches() }
     const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
@@ -198,6 +213,7 @@ export class ApiServer implements Unit {
       photos: { maxBytes: this.cfg.PHOTO_MAX_BYTES, perAlert: this.cfg.PHOTOS_PER_ALERT },
       onenetPushToken: this.cfg.ONENET_PUSH_TOKEN,
       ctwingPushToken: this.cfg.CTWING_PUSH_TOKEN,
+      deviceLogins: { maxConcurrent: this.cfg.MQTT_AUTH_MAX_CONCURRENT, maxConcurrentPerAddress: this.cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS },
       rabbitmqAuth:
         this.cfg.RABBITMQ_AUTH_KEY === undefined
           ? undefined
@@ -253,9 +269,32 @@ export async function serviceMqttClientId(db: Db, token: string, role: string, c
   return serviceClientId(principal.name, role)
 }
 
-/** The rules engine with its reporter to the API. */
-export async function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { mqttUrl: string; apiUrl: string; token: string }): Promise<RulesEngine> {
-  const clientId = await serviceMqttClientId(db, conn.token, 'rules', cfg.RULES_CLIENT_ID)
+/**
+ * The committed-readings bus of an API process that runs its own ingest: an MQTT connection to
+ * MQTT_URL when it is set (logged in with MQTT_USERNAME/MQTT_PASSWORD, else as a service with
+ * API_TOKEN or a token of its own kept in DATA_DIR); undefined when MQTT_URL is not set.
+ */
+export async function apiReadingsBus(db: Db, cfg: Config, log: Logger, metrics: Metrics): Promise<MqttReadingsBus | undefined> {
+  if (!cfg.explicit.has('MQTT_URL')) return undefined
+  const own = cfg.MQTT_USERNAME !== undefined && cfg.MQTT_USERNAME !== SERVICE_USERNAME
+  const password = own ? (cfg.MQTT_PASSWORD ?? '') : (cfg.MQTT_PASSWORD ?? cfg.API_TOKEN ?? (await ensureServiceToken(db, cfg.dataDir, 'api-ingest')))
+  // One connection per API process: a client id of its own, so two processes never take over each other's.
+  const role = `api-ingest/${randomBytes(4).toString('hex')}`
+  const clientId = own ? `housing-brain-${role}` : await serviceMqttClientId(db, password, role, undefined)
+  return new MqttReadingsBus({ url: cfg.MQTT_URL, clientId, username: own ? (cfg.MQTT_USERNAME ?? '') : SERVICE_USERNAME, password }, log.child({ module: 'readings-bus' }), metrics)
+}
+
+/** The rules engine with its reporter to the API; `login` replaces the token login (a RabbitMQ user). */
+export async function rulesUnit(
+  db: Db,
+  cfg: Config,
+  log: Logger,
+  conn: { mqttUrl: string; apiUrl: string; token: string; login?: { username: string; password: string } | undefined },
+): Promise<RulesEngine> {
+  // Partitions get client ids of their own: with one, a second process would take over the first's connection.
+  const { index, count } = cfg.RULES_PARTITION
+  const role = count === 1 ? 'rules' : `rules/${index}-of-${count}`
+  const clientId = conn.login ? (cfg.RULES_CLIENT_ID ?? `housing-brain-${role.replace('/', '-')}`) : await serviceMqttClientId(db, conn.token, role, cfg.RULES_CLIENT_ID)
   const rlog = log.child({ module: 'rules' })
   const reporter = new ApiReporter({ apiUrl: conn.apiUrl, token: conn.token, maxQueued: 10_000 }, rlog)
   return new RulesEngine(
@@ -263,13 +302,39 @@ export async function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { mqttUr
     reporter,
     {
       mqttUrl: conn.mqttUrl,
-      mqttUsername: SERVICE_USERNAME,
-      mqttPassword: conn.token,
+      mqttUsername: conn.login?.username ?? SERVICE_USERNAME,
+      mqttPassword: conn.login?.password ?? conn.token,
       clientId,
+      partition: cfg.RULES_PARTITION,
       tickMs: cfg.RULES_TICK,
       repeatEveryMs: cfg.RULES_REPEAT_EVERY,
       reloadEveryMs: cfg.RULES_RELOAD_EVERY,
     },
     rlog,
+  )
+}
+
+/**
+ * The ChirpStack v4 integration feeding `ingest`, when CHIRPSTACK_MQTT_URL is set: it runs inside
+ * the process that already holds an ingest (`up`, `ingest`), so its events share that group
+ * commit, and nothing more has to be deployed for a LoRaWAN fleet.
+ */
+export function chirpstackUnit(db: Db, ingest: Ingest, cfg: Config, log: Logger, metrics: Metrics): ChirpStackIntegration | undefined {
+  if (cfg.CHIRPSTACK_MQTT_URL === undefined) return undefined
+  return new ChirpStackIntegration(
+    db,
+    ingest.pipeline,
+    {
+      url: cfg.CHIRPSTACK_MQTT_URL,
+      username: cfg.CHIRPSTACK_MQTT_USERNAME,
+      password: cfg.CHIRPSTACK_MQTT_PASSWORD,
+      clientId: cfg.CHIRPSTACK_CLIENT_ID,
+      applicationId: cfg.CHIRPSTACK_APPLICATION_ID,
+      ackWindow: cfg.CHIRPSTACK_ACK_WINDOW,
+      maxEventBytes: cfg.CHIRPSTACK_MAX_EVENT_BYTES,
+      sessions: cfg.CHIRPSTACK_SESSIONS,
+    },
+    log.child({ module: 'chirpstack' }),
+    metrics,
   )
 }

@@ -13,7 +13,8 @@ import { ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provis
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
+import { chirpstackSimulator, provisionLoraDevices } from './simulate.ts'
+import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
 
 /**
  * A defaulted port that is taken moves to the next free one, so the demo starts beside another
@@ -39,12 +40,14 @@ function redactUrl(url: string): string {
 export async function up(ctx: CommandContext): Promise<void> {
   const { values } = parseArgs({
     args: ctx.args,
-    options: { scenario: { type: 'string', default: 'normal' }, rate: { type: 'string', default: '0.2' } },
+    options: { scenario: { type: 'string', default: 'normal' }, rate: { type: 'string', default: '0.2' }, 'chirpstack-sim': { type: 'boolean', default: false } },
   })
   const scenario = values.scenario
   if (!isScenario(scenario)) throw new UsageError(`--scenario: unknown scenario "${scenario}"`)
   const rate = Number(values.rate)
   if (!(rate > 0)) throw new UsageError('--rate: expected messages per second per device, above 0')
+
+  if (values['chirpstack-sim'] && ctx.cfg.CHIRPSTACK_MQTT_URL === undefined) throw new UsageError('--chirpstack-sim: set CHIRPSTACK_MQTT_URL to the broker the simulated ChirpStack should publish to')
 
   const cfg = await demoPorts(ctx.cfg, ctx.log)
   const log = ctx.log
@@ -61,19 +64,36 @@ export async function up(ctx: CommandContext): Promise<void> {
   const controller = new Controller(log)
   ctx.onShutdown(() => controller.stop())
   await controller.start([databaseUnit(database), broker, api])
+  // LoRaWAN devices through ChirpStack, into the broker's ingest (README, "ChirpStack v4").
+  const chirpstack = chirpstackUnit(database.db, broker.ingest, cfg, log, metrics)
+  if (chirpstack) await controller.start([chirpstack])
+  // A mixed demo fleet: a few LoRaWAN sensors of the demo community, published as ChirpStack would.
+  if (values['chirpstack-sim']) {
+    const lora = await provisionLoraDevices(database.db, 6, 'cm-gumei', 'lora-gumei')
+    await controller.start([chirpstackSimulator(cfg, log, lora, rate)])
+  }
   const mqttPort = broker.address?.port ?? cfg.MQTT_PORT
   const rulesToken = await ensureServiceToken(database.db, cfg.dataDir, 'rules-engine')
   await controller.start([
     await rulesUnit(database.db, cfg, log, { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken }),
   ])
-  const fleet = new Fleet({
-    devices: demo.credentials,
-    brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
-    rate,
-    scenario,
-    log,
-  })
-  await controller.start([fleet])
+  // A mixed fleet, as a district has: a few fire tanks post through the HTTP device API (a DTU),
+  // and through the OneNET / CTWing receivers when their tokens are set; the rest speak MQTT.
+  const apiUrl = `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`
+  const tanks = demo.credentials.filter((c) => c.kind === 'fire_tank' && !c.gatewayId)
+  const httpFleets = [
+    { via: 'http' as const, devices: tanks.slice(0, 2) },
+    ...(cfg.ONENET_PUSH_TOKEN === undefined ? [] : [{ via: 'onenet' as const, devices: tanks.slice(2, 4) }]),
+    ...(cfg.CTWING_PUSH_TOKEN === undefined ? [] : [{ via: 'ctwing' as const, devices: tanks.slice(4, 6) }]),
+  ].filter((f) => f.devices.length > 0)
+  const overHttp = new Set(httpFleets.flatMap((f) => f.devices.map((d) => d.id)))
+  const fleets = [
+    new Fleet({ devices: demo.credentials.filter((c) => !overHttp.has(c.id)), brokerUrl: `mqtt://127.0.0.1:${mqttPort}`, rate, scenario, log }),
+    ...httpFleets.map(
+      (f) => new Fleet({ devices: f.devices, brokerUrl: '', rate, scenario, log, http: { via: f.via, baseUrl: apiUrl, onenetToken: cfg.ONENET_PUSH_TOKEN, ctwingToken: cfg.CTWING_PUSH_TOKEN } }),
+    ),
+  ]
+  await controller.start(fleets)
 
   const host = cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST
   const http = `http://${host}:${api.port ?? cfg.HTTP_PORT}`
@@ -88,7 +108,8 @@ export async function up(ctx: CommandContext): Promise<void> {
     `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
     `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded PGlite in ${rel(path.join(cfg.dataDir, 'pgdata'))}`}` +
       (database.features.timescale ? ` (TimescaleDB ${database.features.timescale})` : ''),
-    `  simulator  ${demo.credentials.length} devices, scenario "${scenario}", credentials in ${rel(demo.file)}`,
+    ...(cfg.CHIRPSTACK_MQTT_URL ? [`  ChirpStack ${redactUrl(cfg.CHIRPSTACK_MQTT_URL)}, application ${cfg.CHIRPSTACK_APPLICATION_ID}`] : []),
+    `  simulator  ${demo.credentials.length} devices (${httpFleets.map((f) => `${f.devices.length} via ${f.via}`).concat('the rest via MQTT').join(', ')}), scenario "${scenario}", credentials in ${rel(demo.file)}`,
     admin.created
       ? `  admin token (shown once; also in ${rel(admin.file)}):\n    ${admin.token}`
       : `  admin token in ${rel(admin.file)}`,

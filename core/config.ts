@@ -124,6 +124,20 @@ export const envSchema = z.object({
   RULES_RELOAD_EVERY: durationMs.prefault('1m'),
   /** Rules engine's MQTT client id; unset: `svc@{userName}/rules`, from its token's user (see README, "Security"). */
   RULES_CLIENT_ID: optionalString,
+  /** Rules engine's share of the committed-readings buckets, `index/count` (`1/2`: the buckets b with b % 2 == 1); default all. */
+  RULES_PARTITION: z
+    .string()
+    .default('0/1')
+    .transform((text, ctx) => {
+      const m = /^(\d+)\/(\d+)$/.exec(text.trim())
+      const index = Number(m?.[1])
+      const count = Number(m?.[2])
+      if (!m || count < 1 || count > 64 || index >= count) {
+        ctx.addIssue({ code: 'custom', message: 'expected index/count with 0 <= index < count <= 64, e.g. 0/2 and 1/2 for two processes' })
+        return z.NEVER
+      }
+      return { index, count }
+    }),
   /** Weights of the evaluation score's components (see the README, "Evaluation"). */
   EVAL_WEIGHTS: weights.prefault(''),
   /** Origins allowed to call the API from a browser, comma-separated; unset = none (same origin only). */
@@ -202,6 +216,26 @@ export const envSchema = z.object({
   INGEST_AMQP_QUEUE: z.string().min(1).max(255).default('hb.telemetry'),
   /** `ingest --from amqp://…`: messages in flight per worker, unacknowledged until their commit. */
   INGEST_AMQP_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(1000),
+  // ChirpStack v4 MQTT integration (issue 10; README, "ChirpStack v4").
+  /** The broker ChirpStack's MQTT integration publishes to; set = `up` and `ingest` run the integration. */
+  CHIRPSTACK_MQTT_URL: optionalString.refine((v) => v === undefined || /^(mqtts?|wss?|tcp|ssl):\/\//.test(v), {
+    message: 'expected an mqtt://, mqtts://, ws:// or wss:// URL',
+  }),
+  CHIRPSTACK_MQTT_USERNAME: optionalString,
+  CHIRPSTACK_MQTT_PASSWORD: optionalString,
+  /** Fixed client id of the integration's persistent session (one per running integration). */
+  CHIRPSTACK_CLIENT_ID: z.string().min(1).max(128).default('housing-brain-chirpstack'),
+  /** The ChirpStack application (UUID) whose events are taken; `+` = every application on the broker. */
+  CHIRPSTACK_APPLICATION_ID: z
+    .string()
+    .regex(/^(\+|[^/#+]{1,128})$/, 'expected + or one application id (no /, # or +)')
+    .default('+'),
+  /** ChirpStack events acknowledged before their commit, the most a kill -9 can lose (0 = PUBACK after commit only). */
+  CHIRPSTACK_ACK_WINDOW: z.coerce.number().int().min(0).default(0),
+  /** Sessions splitting the events (MQTT 5 shared subscription); more commit together, each still acknowledged after its commit. */
+  CHIRPSTACK_SESSIONS: z.coerce.number().int().min(1).max(32).default(1),
+  /** Largest event payload taken; a bigger one is dead-lettered as payload_too_large. */
+  CHIRPSTACK_MAX_EVENT_BYTES: positiveInt.max(1024 * 1024, 'at most 1048576 (1 MB)').default(64 * 1024),
   // Notifications (issue 9).
   /** Key (base64 of 32 bytes) sealing channel credentials (AES-256-GCM) and signing message links; unset: generated once into DATA_DIR/notify-secret.key (mode 0600). */
   NOTIFY_SECRET_KEY: optionalString,

@@ -25,6 +25,8 @@ export const ERRORS = {
   rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },
   internal: { status: 500, message: 'Internal error; it has been logged' },
   unavailable: { status: 503, message: 'A dependency is unavailable; retry later' },
+  // The bound on concurrent secret checks (scrypt) of the HTTP device API is reached.
+  auth_busy: { status: 503, message: 'Too many credential checks in progress; retry after the Retry-After delay' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -41,6 +41,12 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       help: 'Failed batch commits (each is retried with backoff)',
       registers,
     }),
+    chirpstackEvents: new Counter({
+      name: 'hb_chirpstack_events_total',
+      help: 'ChirpStack events received, by type (up, join and status are stored; the others are skipped)',
+      labelNames: ['event'] as const,
+      registers,
+    }),
     mqttClients: new Gauge({ name: 'hb_broker_clients', help: 'Connected MQTT clients', registers }),
     authFailures: new Counter({
       name: 'hb_broker_auth_failures_total',
@@ -67,6 +73,19 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
     receivedBytes: new Counter({
       name: 'hb_broker_received_bytes_total',
       help: 'Bytes the broker has read from MQTT connections (TCP, TLS and WebSocket)',
+      registers,
+    }),
+    // The HTTP device API's credential checks (api/routes/device-telemetry.ts): `cached` cost no
+    // scrypt, `verified` one, `refused` a wrong or unknown secret, `busy` the bound was full (503).
+    httpDeviceAuth: new Counter({
+      name: 'hb_http_device_auth_total',
+      help: 'HTTP device API credential checks, by outcome (cached, verified, refused, busy)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    busDropped: new Counter({
+      name: 'hb_readings_bus_dropped_total',
+      help: 'Committed readings and statuses not published to the rules engine (publisher queue full or stopping); they are stored and reach it at its next rebuild',
       registers,
     }),
     servicesDropped: new Counter({

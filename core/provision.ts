@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { DeviceKind } from './contract.ts'
 import type { Db } from './db/client.ts'
 import type { Logger } from './log.ts'
-import { insertDevice } from './repos/devices.ts'
+import { DEVICE_CHANGED_CHANNEL, insertDevice } from './repos/devices.ts'
 import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany } from './repos/registry.ts'
 import { findUserByName, insertUser, issueToken, resolveToken } from './repos/tokens.ts'
 import { generateSecret, hashSecret } from './secrets.ts'
@@ -42,6 +42,8 @@ export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Pr
       const existing = await tx.query('SELECT 1 FROM devices WHERE id = $1', [d.id])
       if (existing.length > 0) {
         await tx.query('UPDATE devices SET secret_hash = $2, updated_at = now() WHERE id = $1', [d.id, secretHash])
+        // A new secret: caches of the old one (core/verified-secrets.ts) and live sessions must go.
+        await tx.query('SELECT pg_notify($1, $2)', [DEVICE_CHANGED_CHANNEL, JSON.stringify({ id: d.id, credentials: true })])
       } else {
         await insertDevice(tx, {
           id: d.id,

@@ -14,6 +14,12 @@ export interface DeviceSubmission {
   clientId?: string | null
   receivedAt?: number
   body: SubmissionBody
+  /**
+   * The identity of a message its sender may resend unchanged (a platform's retry, a request's
+   * Idempotency-Key), payload hash included: its dead letters are then recorded once however
+   * often it comes (core/repos/dead-letters.ts). Absent: every arrival is a message of its own.
+   */
+  messageKey?: string
 }
 
 export type SubmissionBody =

@@ -3,6 +3,9 @@
 // through `submit` (core/telemetry-sink.ts), the HTTP entry points: one set of checks, dead
 // letters, group commit and metrics whatever the way in.
 //
+// After the commit, the readings (and any status change) go to the committed-readings bus
+// (core/readings-bus.ts), which is how the rules engine hears of them, whatever the way in.
+//
 // Every message ends recorded: stored, dead-lettered, or — only when the ingest is stopping —
 // left unacknowledged for redelivery. An exception while handling one (a bug, or input nobody
 // foresaw) dead-letters it as `internal_error` and is logged at error: a message that failed
@@ -13,11 +16,12 @@ import type { Db } from '../core/db/client.ts'
 import type { DeviceDirectory, DeviceInfo } from '../core/device-directory.ts'
 import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
-import type { DeadLetter } from '../core/repos/dead-letters.ts'
+import { deadLetterKey, type DeadLetter } from '../core/repos/dead-letters.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { setDeviceStatus } from '../core/repos/devices.ts'
 import { checkReadings, excerpt, idsOf, parseEntries, parseMessage, parsePayload, payloadExcerpt, Rejections, type ParsedMessage, type Reading, type Rejection, type TelemetryLimits } from '../core/telemetry.ts'
 import type { DeviceSubmission, IngestResult, TelemetrySink } from '../core/telemetry-sink.ts'
+import type { ReadingsBus } from '../core/readings-bus.ts'
 import type { IngestWriter, JobOrigin } from './writer.ts'
 
 export interface IncomingMessage {
@@ -35,6 +39,8 @@ interface Source {
   clientId: string | null
   /** The raw payload, for the excerpt and the log when handling throws. */
   payload?: Buffer | undefined
+  /** The message's identity when its sender may resend it (DeviceSubmission.messageKey). */
+  messageKey?: string | undefined
 }
 
 function originOf(msg: Source, deviceId: string | null, receivedAt: number): JobOrigin {
@@ -42,6 +48,9 @@ function originOf(msg: Source, deviceId: string | null, receivedAt: number): Job
 }
 
 export class IngestPipeline implements TelemetrySink {
+  /** Where committed readings and status changes are announced (set by whoever wires the ingest). */
+  bus: ReadingsBus | undefined
+
   constructor(
     private readonly db: Db,
     private readonly devices: DeviceDirectory,
@@ -58,7 +67,7 @@ export class IngestPipeline implements TelemetrySink {
   /** Telemetry for a device an entry point other than MQTT has identified; settles after commit. */
   submit(sub: DeviceSubmission): Promise<IngestResult> {
     const receivedAt = sub.receivedAt ?? Date.now()
-    const src: Source = { topic: sub.source, clientId: sub.clientId ?? null }
+    const src: Source = { topic: sub.source, clientId: sub.clientId ?? null, messageKey: sub.messageKey }
     const body = sub.body
     let parsed: ParsedMessage
     try {
@@ -75,8 +84,12 @@ export class IngestPipeline implements TelemetrySink {
     return this.complete(src, parsed, receivedAt)
   }
 
-  setStatus(deviceId: string, status: DeviceStatus): Promise<void> {
-    return retryUntilAborted(() => setDeviceStatus(this.db, deviceId, status), { signal: this.opts.signal })
+  async setStatus(deviceId: string, status: DeviceStatus): Promise<void> {
+    const at = Date.now()
+    await retryUntilAborted(() => setDeviceStatus(this.db, deviceId, status), { signal: this.opts.signal })
+    if (!this.bus) return
+    const device = (await this.lookup([deviceId])).get(deviceId)
+    if (device) this.bus.status(device, status, at)
   }
 
   /**
@@ -112,6 +125,8 @@ export class IngestPipeline implements TelemetrySink {
       return this.failed(msg, receivedAt, err)
     }
     const stored = await this.writer.submit(prepared.readings, prepared.deadLetters, originOf(msg, parsed.sourceId, receivedAt))
+    // 0 with readings: the database refused the message, and a dead letter took its place.
+    if (stored > 0) this.bus?.readings(prepared.readings, receivedAt, (id) => devices.get(id)?.gatewayId ?? null)
     return { stored, rejected: prepared.rejected, rejections: prepared.kept }
   }
 
@@ -169,8 +184,9 @@ export class IngestPipeline implements TelemetrySink {
   private toDeadLetters(msg: Source, receivedAt: number, rejects: Rejections): DeadLetter[] {
     const at = new Date(receivedAt)
     for (const [reason, n] of rejects.byReason()) this.metrics.rejected.inc({ reason }, n)
+    const key = msg.messageKey
     return rejects.rows().map(
-      (r: Rejection): DeadLetter => ({
+      (r: Rejection, index): DeadLetter => ({
         receivedAt: at,
         clientId: msg.clientId,
         topic: msg.topic,
@@ -178,6 +194,7 @@ export class IngestPipeline implements TelemetrySink {
         reasonCode: r.reasonCode,
         reason: r.reason,
         payloadExcerpt: r.excerpt,
+        dedupKey: key === undefined ? null : deadLetterKey({ source: msg.topic, messageKey: key, index, deviceId: r.deviceId, reasonCode: r.reasonCode }),
       }),
     )
   }

@@ -1,10 +1,20 @@
-// The rules engine: an MQTT client that reads all telemetry and device status, keeps one
-// evaluator per (rule, device), and reports raises, repeats and clears to the API.
+// The rules engine: an MQTT client of the committed-readings bus (core/readings-bus.ts) — the
+// readings and status changes every ingest publishes after its commit, whatever the way in (MQTT,
+// HTTP device API, OneNET, CTWing, AMQP workers) — that keeps one evaluator per (rule, device) and
+// reports raises, repeats and clears to the API. It never reads the raw device topics: what it
+// evaluates was checked and stored already.
 //
-// Restart: the evaluators are rebuilt from the database before the first live message counts —
-// recent readings are replayed in time order, each device's last report and broker status are
-// applied, and the API's unresolved alerts say which conditions are already raised. So a
-// "for 60 s" that was 40 s in when the engine stopped raises 20 s after it started again, once.
+// Partitions (RULES_PARTITION index/count): this process subscribes to the buckets b with
+// b % count == index and holds only the devices of those buckets — a gateway and its children
+// share one (core/readings-bus.ts), so storm control sees both. Another process takes the rest.
+//
+// Restart and reconnect: the evaluators are rebuilt from the database before the first live
+// message counts — recent readings are replayed in time order, each device's last report and
+// status are applied, and the API's unresolved alerts say which conditions are already raised. So
+// a "for 60 s" that was 40 s in when the engine stopped raises 20 s after it started again, once.
+// The subscription is a clean session: when the broker connection drops and comes back, the
+// engine rebuilds the same way (messages published meanwhile were lost to it, but not to the
+// database), so a disconnect costs a rebuild, and a dead engine leaves no queue growing in the broker.
 //
 // Time: evaluators run on the server's clock (rules/server-time.ts); a reading's device timestamp
 // is kept in storage but does not decide when a duration completes or a device counts as silent.
@@ -12,19 +22,23 @@
 // Storm control (rules/storm.ts): a child of a gateway that goes silent together with its gateway
 // is held back under the gateway's alert; it is reported only if it stays silent after the gateway
 // returns.
+//
+// Device profiles: a profile's `ruleOverrides` apply to every device of that profile, under the
+// device's own overrides in the rule (rules/profile-overrides.ts).
 import mqtt, { type MqttClient } from 'mqtt'
-import { parseTopic, topics } from '../core/contract.ts'
 import type { Db } from '../core/db/client.ts'
-import type { DeviceInfo } from '../core/device-directory.ts'
+import { topics, type DeviceKind } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
+import { ALL_BUCKETS, bucketOf, bucketOfTopic, decodeBusMessage, partitionBuckets, readingsTopic, type BusItem, type Partition } from '../core/readings-bus.ts'
 import { unresolvedRuleAlerts } from '../core/repos/alerts.ts'
 import { allDevices, allStatuses } from '../core/repos/devices.ts'
+import { listProfiles } from '../core/repos/profiles.ts'
 import { lastReportPerDevice, recentReadings } from '../core/repos/readings.ts'
 import { listRules } from '../core/repos/rules.ts'
 import type { Unit } from '../core/units.ts'
-import { checkReadings, parseMessage } from '../core/telemetry.ts'
 import { ruleAppliesTo, ruleDefinitionSchema, ruleMetrics, type RuleDefinition } from './definitions.ts'
 import { createEvaluator, type Evaluator, type Outcome, type Sample } from './evaluators/index.ts'
+import { ProfileOverrides } from './profile-overrides.ts'
 import type { ApiReporter } from './reporter.ts'
 import { onServerTime, replayedTime } from './server-time.ts'
 import { StormControl, evaluatorKey as key } from './storm.ts'
@@ -41,14 +55,17 @@ export interface EngineOptions {
   repeatEveryMs: number
   /** How often devices and rules are re-read (new devices, edited rules). */
   reloadEveryMs: number
+  /** This process's share of the buckets (default: all). */
+  partition?: Partition
   now?: () => number
 }
 
 interface Device {
   id: string
-  kind: DeviceInfo['kind']
+  kind: DeviceKind
   communityId: string
   gatewayId: string | null
+  profileId: string | null
   expectedIntervalMs: number
   lastSeen: number
   status: 'online' | 'offline' | undefined
@@ -56,6 +73,10 @@ interface Device {
 
 /** Most readings replayed at start-up; beyond it the oldest part of the window is not rebuilt. */
 const REPLAY_LIMIT = 500_000
+/** Bus messages held while the state is rebuilt; beyond, the oldest are dropped (the rebuild read them from the database). */
+const MAX_BUFFERED = 20_000
+/** A rebuild after a reconnect that failed (database away) is tried again after this long. */
+const RESYNC_RETRY_MS = 5000
 
 export class RulesEngine implements Unit {
   readonly name = 'rules'
@@ -63,19 +84,22 @@ export class RulesEngine implements Unit {
   private rules: RuleDefinition[] = []
   private readonly byDevice = new Map<string, Evaluator[]>()
   private readonly byKey = new Map<string, Evaluator>()
+  /** What each evaluator was built from (rule, profile override, interval): rebuilt when it changes. */
+  private readonly builtFrom = new Map<string, string>()
   private readonly lastRepeat = new Map<string, number>()
-  private readonly storm = new StormControl({
-    device: (id) => this.devices.get(id),
-    evaluatorsOf: (deviceId) => this.byDevice.get(deviceId) ?? [],
-    evaluator: (k) => this.byKey.get(k),
-    now: () => this.now(),
-    report: (ev, o) => this.report(ev, o),
-  })
+  private storm = this.newStormControl()
   private client: MqttClient | undefined
   private tickTimer: NodeJS.Timeout | undefined
   private reloadTimer: NodeJS.Timeout | undefined
   private live = false
-  private readonly buffered: { topic: string; payload: Buffer; at: number }[] = []
+  private catchingUp: Promise<void> | undefined
+  /** The connection came back while a rebuild ran: what it missed meanwhile needs another. */
+  private reconnectedMeanwhile = false
+  private retryTimer: NodeJS.Timeout | undefined
+  private readonly buffered: { topic: string; payload: Buffer }[] = []
+  private readonly buckets: ReadonlySet<number>
+  private readonly partitioned: boolean
+  private readonly profiles: ProfileOverrides
   private readonly now: () => number
 
   constructor(
@@ -85,10 +109,25 @@ export class RulesEngine implements Unit {
     private readonly log: Logger,
   ) {
     this.now = opts.now ?? Date.now
+    this.buckets = new Set(partitionBuckets(opts.partition ?? ALL_BUCKETS))
+    this.partitioned = (opts.partition?.count ?? 1) > 1
+    this.profiles = new ProfileOverrides(log)
+  }
+
+  private newStormControl(): StormControl {
+    return new StormControl({
+      device: (id) => this.devices.get(id),
+      evaluatorsOf: (deviceId) => this.byDevice.get(deviceId) ?? [],
+      evaluator: (k) => this.byKey.get(k),
+      now: () => this.now(),
+      report: (ev, o) => this.report(ev, o),
+    })
   }
 
   async start(): Promise<void> {
     // Subscribe first and hold live messages, so nothing falls between the replay and live data.
+    const partition = this.opts.partition ?? ALL_BUCKETS
+    const filters = partition.count === 1 ? [topics.allReadings] : [...this.buckets].map(readingsTopic)
     this.client = await mqtt.connectAsync(this.opts.mqttUrl, {
       clientId: this.opts.clientId,
       username: this.opts.mqttUsername,
@@ -96,27 +135,34 @@ export class RulesEngine implements Unit {
       clean: true,
       reconnectPeriod: 1000,
     })
-    this.client.on('message', (topic, payload) => this.onMessage(topic, payload, this.now()))
-    this.client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT client error'))
-    await this.client.subscribeAsync([...topics.allTelemetry, topics.allStatus], { qos: 1 })
+    this.client.on('message', (topic, payload) => this.onMessage(topic, payload))
+    this.client.on('error', (err) => this.log.warn({ err }, 'MQTT client error'))
+    this.client.on('offline', () => this.log.warn('rules engine lost the broker; it rebuilds its state when it is back'))
+    // A reconnect (clean session, resubscribed by MQTT.js): what was published meanwhile is in the database only.
+    this.client.on('connect', () => {
+      if (this.live) void this.resync()
+      else this.reconnectedMeanwhile = true
+    })
+    const granted = await this.client.subscribeAsync(filters, { qos: 1 })
+    const refused = granted.filter((g) => g.qos === 128)
+    if (refused.length > 0) throw new Error(`subscription refused: ${refused.map((g) => g.topic).join(', ')}`)
 
-    await this.load()
-    await this.rebuild()
-    this.live = true
-    for (const m of this.buffered.splice(0)) this.onMessage(m.topic, m.payload, m.at)
-    this.tick()
+    await this.catchUp()
+    this.resyncIfMissed()
     this.tickTimer = setInterval(() => this.tick(), this.opts.tickMs)
     this.reloadTimer = setInterval(() => {
       this.load().catch((err: unknown) => this.log.error({ err }, 'reloading devices and rules failed'))
     }, this.opts.reloadEveryMs)
-    this.log.info({ devices: this.devices.size, rules: this.rules.length, evaluators: this.byKey.size }, 'rules engine running')
+    this.log.info({ devices: this.devices.size, rules: this.rules.length, evaluators: this.byKey.size, partition: `${partition.index}/${partition.count}` }, 'rules engine running')
   }
 
   async stop(): Promise<void> {
     clearInterval(this.tickTimer)
     clearInterval(this.reloadTimer)
+    clearTimeout(this.retryTimer)
     await this.client?.endAsync()
     this.client = undefined
+    await this.catchingUp?.catch(() => undefined)
     await this.reporter.stop()
   }
 
@@ -125,10 +171,75 @@ export class RulesEngine implements Unit {
     return this.byKey.size
   }
 
+  /** Devices of this process's partition. */
+  get deviceCount(): number {
+    return this.devices.size
+  }
+
+  // ---- Catching up: at start-up and after a reconnect ------------------------------------------
+
+  /** Rebuilds the state from the database while live messages wait, then applies them. */
+  private async catchUp(): Promise<void> {
+    this.live = false
+    await this.load()
+    const replayed = await this.rebuild()
+    this.live = true
+    this.applyBuffered(replayed)
+    this.tick()
+  }
+
+  /** After a reconnect: evaluators are made anew and rebuilt, as at start-up. */
+  private resync(): Promise<void> {
+    this.catchingUp ??= (async () => {
+      this.log.info('broker connection back; rebuilding rule state from the database')
+      this.live = false
+      this.byKey.clear()
+      this.byDevice.clear()
+      this.builtFrom.clear()
+      this.storm = this.newStormControl()
+      try {
+        await this.catchUp()
+      } catch (err) {
+        // The database is away too: go on with live messages and try the rebuild again shortly.
+        this.log.error({ err }, 'rebuilding after a reconnect failed; live messages only until it succeeds')
+        this.live = true
+        this.applyBuffered([])
+        this.retryTimer = setTimeout(() => {
+          this.reconnectedMeanwhile = true
+          this.resyncIfMissed()
+        }, RESYNC_RETRY_MS)
+      }
+    })().finally(() => {
+      this.catchingUp = undefined
+      this.resyncIfMissed()
+    })
+    return this.catchingUp
+  }
+
+  private resyncIfMissed(): void {
+    if (!this.reconnectedMeanwhile || !this.client) return
+    this.reconnectedMeanwhile = false
+    void this.resync()
+  }
+
+  /**
+   * Applies the messages that arrived during a rebuild, leaving out readings the rebuild replayed
+   * already (committed before its query, published after the subscription).
+   */
+  private applyBuffered(replayed: readonly { deviceId: string; metric: string; ts: Date }[]): void {
+    const held = this.buffered.splice(0)
+    if (held.length === 0) return
+    const decoded = held.map((m) => this.itemsOf(m.topic, m.payload))
+    const touched = new Set(decoded.flat().map((i) => i.d))
+    const seen = new Set<string>()
+    for (const r of replayed) if (touched.has(r.deviceId)) seen.add(`${r.deviceId}\u0000${r.metric}\u0000${r.ts.getTime()}`)
+    for (const items of decoded) this.apply(items.filter((i) => !('m' in i) || !seen.has(`${i.d}\u0000${i.m}\u0000${i.ts}`)))
+  }
+
   // ---- Devices and rules ---------------------------------------------------------------------
 
   private async load(): Promise<void> {
-    const [deviceRows, ruleRows] = await Promise.all([allDevices(this.db), listRules(this.db)])
+    const [deviceRows, ruleRows, profileRows] = await Promise.all([allDevices(this.db), listRules(this.db), listProfiles(this.db)])
     const rules: RuleDefinition[] = []
     for (const row of ruleRows) {
       if (!row.enabled) continue
@@ -138,35 +249,46 @@ export class RulesEngine implements Unit {
     }
     const devices = new Map<string, Device>()
     for (const d of deviceRows) {
-      if (!d.enabled) continue
+      if (!d.enabled || !this.buckets.has(bucketOf(d))) continue
       const known = this.devices.get(d.id)
       devices.set(d.id, {
         id: d.id,
         kind: d.kind,
         communityId: d.communityId,
         gatewayId: d.gatewayId,
+        profileId: d.profileId,
         expectedIntervalMs: d.expectedIntervalS * 1000,
         lastSeen: known?.lastSeen ?? 0,
         status: known?.status,
       })
     }
+    this.profiles.load(profileRows, rules)
     this.devices = devices
     this.rules = rules
     this.syncEvaluators()
   }
 
-  /** Creates evaluators for new (rule, device) pairs and retires those whose rule or device is gone. */
+  /**
+   * Creates evaluators for new (rule, device) pairs, makes anew those whose rule, profile
+   * override or interval changed (keeping whether the condition is raised), and retires those
+   * whose rule or device is gone.
+   */
   private syncEvaluators(): void {
     const wanted = new Set<string>()
+    const ruleText = new Map(this.rules.map((r) => [r.id, JSON.stringify(r)]))
     for (const device of this.devices.values()) {
       for (const rule of this.rules) {
         if (!ruleAppliesTo(rule, device)) continue
         const k = key(rule.id, device.id)
         wanted.add(k)
-        if (this.byKey.has(k)) continue
-        const ev = createEvaluator(rule, device.id, { expectedIntervalMs: device.expectedIntervalMs })
+        const source = `${ruleText.get(rule.id) ?? ''}|${this.profiles.signature(device.profileId, rule.id)}|${device.expectedIntervalMs}`
+        const old = this.byKey.get(k)
+        if (old && this.builtFrom.get(k) === source) continue
+        const ev = createEvaluator(this.profiles.apply(rule, device), device.id, { expectedIntervalMs: device.expectedIntervalMs })
+        if (old) ev.restoreActive(old.active)
         this.byKey.set(k, ev)
-        const list = this.byDevice.get(device.id) ?? []
+        this.builtFrom.set(k, source)
+        const list = (this.byDevice.get(device.id) ?? []).filter((e) => e !== old)
         list.push(ev)
         this.byDevice.set(device.id, list)
       }
@@ -177,6 +299,7 @@ export class RulesEngine implements Unit {
         this.reporter.enqueue({ ruleId: ev.ruleId, deviceId: ev.deviceId, condition: 'cleared', value: null, at: new Date(this.now()).toISOString(), reason: 'rule or device removed or disabled', repeat: false })
       }
       this.byKey.delete(k)
+      this.builtFrom.delete(k)
       const list = this.byDevice.get(ev.deviceId)?.filter((e) => e !== ev) ?? []
       if (list.length > 0) this.byDevice.set(ev.deviceId, list)
       else this.byDevice.delete(ev.deviceId)
@@ -185,7 +308,8 @@ export class RulesEngine implements Unit {
 
   // ---- Rebuild after a restart -----------------------------------------------------------------
 
-  private async rebuild(): Promise<void> {
+  /** Returns the readings it replayed (for the live messages held meanwhile). */
+  private async rebuild(): Promise<{ deviceId: string; metric: string; ts: Date }[]> {
     const now = this.now()
     const windowMs = Math.max(0, ...this.rules.map(replayWindowMs))
     const metrics = new Set<string>()
@@ -194,7 +318,8 @@ export class RulesEngine implements Unit {
       if (m !== 'any') for (const x of m) metrics.add(x)
     }
     const [readings, lastReports, statuses, open] = await Promise.all([
-      windowMs > 0 && metrics.size > 0 ? recentReadings(this.db, [...metrics], new Date(now - windowMs), REPLAY_LIMIT) : Promise.resolve([]),
+      // A partition replays its own devices only, so the limit is spent on them.
+      windowMs > 0 && metrics.size > 0 ? recentReadings(this.db, [...metrics], new Date(now - windowMs), REPLAY_LIMIT, this.partitioned ? [...this.devices.keys()] : undefined) : Promise.resolve([]),
       lastReportPerDevice(this.db),
       allStatuses(this.db),
       unresolvedRuleAlerts(this.db),
@@ -218,34 +343,49 @@ export class RulesEngine implements Unit {
     }
     const active = new Set(open.filter((a) => a.condition === 'active').map((a) => key(a.ruleId, a.deviceId)))
     for (const [k, ev] of this.byKey) ev.restoreActive(active.has(k))
-    this.log.info({ replayed: readings.length, windowMs, openAlerts: open.length }, 'rebuilt rule state from the database')
+    this.log.info({ replayed: readings.length, windowMs, openAlerts: open.length, devices: this.devices.size }, 'rebuilt rule state from the database')
+    return readings
   }
 
   // ---- Live input --------------------------------------------------------------------------------
 
-  private onMessage(topic: string, payload: Buffer, at: number): void {
+  private onMessage(topic: string, payload: Buffer): void {
     if (!this.live) {
-      this.buffered.push({ topic, payload, at })
+      this.buffered.push({ topic, payload })
+      if (this.buffered.length > MAX_BUFFERED) this.buffered.shift()
       return
     }
-    const t = parseTopic(topic)
-    if (t?.type === 'device-status') {
-      const status = payload.toString().trim()
-      const device = this.devices.get(t.deviceId)
-      if ((status !== 'online' && status !== 'offline') || !device) return
-      device.status = status
-      for (const ev of this.byDevice.get(t.deviceId) ?? []) this.handle(ev, ev.onStatus(status, at))
-      return
+    this.apply(this.itemsOf(topic, payload))
+  }
+
+  /** The items of a bus message of this partition's buckets. */
+  private itemsOf(topic: string, payload: Buffer): BusItem[] {
+    const bucket = bucketOfTopic(topic)
+    return bucket !== undefined && this.buckets.has(bucket) ? decodeBusMessage(payload) : []
+  }
+
+  /** Readings received together (same receive time) are placed on the server's clock together. */
+  private apply(items: readonly BusItem[]): void {
+    let group: { deviceId: string; metric: string; ts: number; value: number }[] = []
+    let groupAt = 0
+    const flush = () => {
+      for (const r of onServerTime(group, groupAt)) this.sample(r.deviceId, { metric: r.metric, ts: r.ts, value: r.value })
+      group = []
     }
-    const parsed = parseMessage(topic, payload)
-    const known = new Map<string, DeviceInfo>()
-    for (const id of [parsed.sourceId, ...parsed.entries.map((e) => e.deviceId)]) {
-      const d = id === null ? undefined : this.devices.get(id)
-      if (d) known.set(d.id, { id: d.id, kind: d.kind, gatewayId: d.gatewayId, enabled: true })
+    for (const item of items) {
+      if ('s' in item) {
+        flush()
+        const device = this.devices.get(item.d)
+        if (!device) continue
+        device.status = item.s
+        for (const ev of this.byDevice.get(item.d) ?? []) this.handle(ev, ev.onStatus(item.s, item.at))
+        continue
+      }
+      if (item.at !== groupAt) flush()
+      groupAt = item.at
+      group.push({ deviceId: item.d, metric: item.m, ts: item.ts, value: item.v })
     }
-    // Readings the ingest refused (and dead-lettered) never reach the rules.
-    const { readings } = checkReadings(parsed, known, { receivedAt: at })
-    for (const r of onServerTime(readings, at)) this.sample(r.deviceId, { metric: r.metric, ts: r.ts, value: r.value })
+    flush()
   }
 
   private sample(deviceId: string, s: Sample): void {
@@ -255,6 +395,7 @@ export class RulesEngine implements Unit {
   }
 
   private tick(): void {
+    if (!this.live) return
     const now = this.now()
     // Gateways first, so a child going silent with its gateway finds the gateway already down.
     const order = [...this.byDevice.entries()].sort(([a], [b]) => Number(this.devices.get(b)?.kind === 'gateway') - Number(this.devices.get(a)?.kind === 'gateway'))

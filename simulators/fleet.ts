@@ -7,6 +7,7 @@ import { DeviceConnection, zeroCounters, type FleetCounters } from './client.ts'
 import { DeviceUnit, type SimUnit } from './device.ts'
 import type { Fault } from './faults.ts'
 import { Gateway, type GatewayChild } from './gateway.ts'
+import { HttpConnection, type HttpTarget } from './http.ts'
 import { createModel, type AnyModel, type ModelOptions } from './models/index.ts'
 import { Rng, hashSeed } from './rng.ts'
 import { planScenario, type FaultAssignment, type ScenarioName } from './scenarios.ts'
@@ -43,6 +44,8 @@ export interface FleetOptions {
   mqtt?: { keepaliveS?: number; reconnectPeriodMs?: number; connectTimeoutMs?: number }
   /** The models' clock (default `Date.now`); timers still run in real time. */
   now?: () => number
+  /** Push over HTTP (the device API, as OneNET or as CTWing) instead of MQTT; no gateways then. */
+  http?: HttpTarget | undefined
 }
 
 export interface FleetProgress extends FleetCounters {
@@ -57,9 +60,12 @@ export interface FleetProgress extends FleetCounters {
   publishRate: number
 }
 
+/** What the fleet drives per device: an MQTT connection or an HTTP pusher. */
+type Connection = Pick<DeviceConnection, 'connected' | 'ready' | 'connect' | 'skip' | 'publish' | 'close'>
+
 interface Runner {
   unit: SimUnit
-  conn: DeviceConnection
+  conn: Connection
 }
 
 export class Fleet implements Unit {
@@ -109,7 +115,9 @@ export class Fleet implements Unit {
         model.kind === 'gateway'
           ? new Gateway(d.id, model, this.childrenOf(d.id), rng, o.gatewayBatch ?? 1)
           : new DeviceUnit(d.id, model, rng)
-      const conn = new DeviceConnection({
+      const conn: Connection = o.http
+        ? new HttpConnection({ target: o.http, id: d.id, secret: d.secret, counters: this.counters })
+        : new DeviceConnection({
         url: o.brokerUrl,
         id: d.id,
         secret: d.secret,
@@ -247,6 +255,7 @@ function validate(o: FleetOptions): void {
     if (byId.has(d.id)) throw new Error(`device "${d.id}" is listed twice`)
     byId.set(d.id, d)
   }
+  if (o.http && o.devices.some((d) => d.kind === 'gateway' || d.gatewayId != null)) throw new Error(`gateways and their children speak MQTT only; leave them out of a fleet that pushes via ${o.http.via}`)
   for (const d of o.devices) {
     if (d.gatewayId == null) continue
     if (d.kind === 'gateway') throw new Error(`gateway "${d.id}" cannot be the child of another gateway`)

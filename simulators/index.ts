@@ -1,6 +1,8 @@
 // The simulators' public surface: device models, the gateway, scenarios and the fleet runner.
 export { Fleet, type FleetDevice, type FleetOptions, type FleetProgress } from './fleet.ts'
+export { ChirpStackSimulator, simulatedDevEui, upEvent, uplinkOf, em320TiltFrame, ldds75Frame, type LoraDevice } from './chirpstack.ts'
 export type { FleetCounters } from './client.ts'
+export { HTTP_VIAS, HttpConnection, isHttpVia, onlineRequest, pushRequests, sendPush, type HttpTarget, type HttpVia, type PushRequest } from './http.ts'
 export { FAULTS, isFault, faultAppliesTo, FaultNotApplicableError, type Fault } from './faults.ts'
 export { SCENARIOS, isScenario, planScenario, type ScenarioName, type FaultAssignment, type ScenarioOptions } from './scenarios.ts'
 export { DeviceUnit, type OutgoingMessage, type SimUnit } from './device.ts'

@@ -7,7 +7,9 @@
 // CTWing retries a push three times and then puts a slow or failing receiver in a cool-down in
 // which messages are lost, so the answer must be quick: readings go through the group-commit
 // writer (no transaction of their own) and the answer is 200 once they are committed. A resend
-// stores nothing twice: a reading's key is (device, metric, the message's `timestamp`).
+// stores nothing twice: a reading's key is (device, metric, the message's `timestamp`), and a
+// rejected message's dead letter is recorded once — its identity is the hash of the whole push
+// (deviceId, timestamp, upPacketSN, payload), which CTWing repeats on a retry.
 //
 // CTWing does not sign its pushes; the subscription URL carries a shared token
 // (`/ingest/v1/ctwing?token=…`, CTWING_PUSH_TOKEN), compared in constant time. A push without it,
@@ -18,7 +20,7 @@ import { AppError } from '../../core/errors.ts'
 import { platformDevice, submitDevicePayload } from '../../core/intake.ts'
 import { errorResponses } from '../schemas.ts'
 import { ingestAnswer, RawBody, rawBodies } from './device-telemetry.ts'
-import { sameSignature } from './onenet.ts'
+import { messageKeyOf, sameSignature } from './onenet.ts'
 
 interface CtwingMessage {
   messageType?: unknown
@@ -58,7 +60,7 @@ const ctwing: FastifyPluginAsyncZod = async (app) => {
       if (typeof parsed !== 'object' || parsed === null) throw new AppError('validation_failed', 'body: expected the JSON object of a CTWing push { messageType, deviceId, IMEI, timestamp, payload }')
       const m = parsed as CtwingMessage
       const imei = typeof m.IMEI === 'string' && /^\d{15}$/.test(m.IMEI) ? m.IMEI : undefined
-      const { device, deviceId } = await platformDevice(db, imei, typeof m.deviceId === 'string' ? m.deviceId : '')
+      const { device, deviceId } = await platformDevice(db, imei, typeof m.deviceId === 'string' ? m.deviceId : '', intake.platformDevices)
       const at = typeof m.timestamp === 'number' ? m.timestamp : undefined
       if (m.messageType === 'deviceOnlineOfflineReport') {
         if (device?.enabled && (m.eventType === 0 || m.eventType === 1)) await intake.sink.setStatus(device.id, m.eventType === 1 ? 'online' : 'offline')
@@ -73,6 +75,7 @@ const ctwing: FastifyPluginAsyncZod = async (app) => {
         deviceId,
         source: `ctwing/${typeof m.deviceId === 'string' ? m.deviceId : ''}`,
         clientId: 'ctwing',
+        messageKey: messageKeyOf(m),
         bytes: appData ?? Buffer.from(JSON.stringify(fields)),
         ...(appData === undefined ? { json: fields, contract: { ...(at === undefined ? {} : { ts: at }), values: fields } } : {}),
         ts: at,

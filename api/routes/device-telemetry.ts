@@ -7,11 +7,20 @@
 // The body is read as bytes whatever its content type: a device with a decoding profile sends its
 // vendor payload (JSON or binary, `?fPort=` for a LoRaWAN-style codec), any other device the
 // telemetry contract (one entry or an array).
+//
+// The secret is checked by the broker's LoginGate (app.deviceLogins, api/plugins/device-logins.ts):
+// a secret verified in the last minute is accepted from the cache without a new scrypt; other
+// checks are bounded in number (MQTT_AUTH_MAX_CONCURRENT, …_PER_ADDRESS) and, beyond, refused at
+// once with 503 `auth_busy` and Retry-After — never queued; failures from an address slow its
+// next answers and count against RATE_LIMIT_AUTH_FAILURES_PER_MINUTE (429).
+// A request with an `Idempotency-Key` header is a message the device may resend: its dead letters
+// are recorded once per key and payload (core/repos/dead-letters.ts deadLetterKey).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { idSchema, MAX_PAYLOAD_BYTES } from '../../core/contract.ts'
-import { checkDeviceSecret } from '../../core/device-auth.ts'
+import { createHash } from 'node:crypto'
+import { isLoopback } from '../../broker/auth.ts'
 import { AppError } from '../../core/errors.ts'
 import { submitDevicePayload } from '../../core/intake.ts'
 import type { IngestResult } from '../../core/telemetry-sink.ts'
@@ -57,8 +66,12 @@ export function rawBodies(app: Parameters<FastifyPluginAsyncZod>[0]): void {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_PAYLOAD_BYTES }, (_req, body, done) => done(null, new RawBody(body as Buffer)))
 }
 
+/** Seconds a device is told to wait when the secret checks are saturated: a few scrypt durations. */
+const BUSY_RETRY_AFTER_S = 1
+
 const deviceTelemetry: FastifyPluginAsyncZod = async (app) => {
-  const { db, intake } = app.deps
+  const { intake, metrics } = app.deps
+  const logins = app.deviceLogins.gate
   rawBodies(app)
 
   const refuse = async (req: FastifyRequest, reply: FastifyReply, message: string): Promise<never> => {
@@ -75,11 +88,11 @@ const deviceTelemetry: FastifyPluginAsyncZod = async (app) => {
         tags: ['device API'],
         summary: 'Telemetry from a device, with its own credentials (HTTP Basic id:secret); answered after the commit',
         description:
-          'The body is the telemetry contract (one entry or an array of entries), or — for a device with a decoding profile — its vendor payload (`?fPort=` for a LoRaWAN-style codec). 200 after commit; 422 when every part was dead-lettered; 401 for missing or wrong credentials.',
+          'The body is the telemetry contract (one entry or an array of entries), or — for a device with a decoding profile — its vendor payload (`?fPort=` for a LoRaWAN-style codec). 200 after commit; 422 when every part was dead-lettered; 401 for missing or wrong credentials; 503 `auth_busy` with Retry-After when too many secret checks are in progress. With `Idempotency-Key`, a resend of the same body leaves no second dead letter.',
         security: [{ basic: [] }],
         params: z.object({ id: idSchema }),
         querystring: z.object({ fPort: z.coerce.number().int().min(0).max(255).optional() }),
-        response: { 200: ingestAnswer, 422: errorBody, ...errorResponses },
+        response: { 200: ingestAnswer, 422: errorBody, 503: errorBody, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -87,11 +100,19 @@ const deviceTelemetry: FastifyPluginAsyncZod = async (app) => {
       const creds = deviceCredentials(req.headers.authorization)
       if (!creds) return refuse(req, reply, 'Send the device id and secret: Authorization: Basic base64(id:secret)')
       if (creds.id !== req.params.id) return refuse(req, reply, `These credentials are not those of device "${req.params.id}"`)
-      const auth = await checkDeviceSecret(db, creds.id, creds.secret)
-      if (!auth.ok) return refuse(req, reply, auth.reason === 'disabled' ? 'The device is disabled' : 'Unknown device or wrong secret')
+      const auth = await logins.login(creds.id, Buffer.from(creds.secret, 'utf8'), { address: req.ip, shared: isLoopback(req.ip) })
+      metrics.httpDeviceAuth.inc({ outcome: auth.ok ? (auth.cached ? 'cached' : 'verified') : auth.reason === 'busy' ? 'busy' : 'refused' })
+      if (!auth.ok && auth.reason === 'busy') {
+        void reply.header('retry-after', String(BUSY_RETRY_AFTER_S))
+        throw new AppError('auth_busy', `Too many credential checks in progress; retry in ${BUSY_RETRY_AFTER_S} s (a device whose secret was accepted in the last minute is not held back)`)
+      }
+      if (!auth.ok || auth.identity.type !== 'device') return refuse(req, reply, !auth.ok && auth.reason === 'disabled' ? 'The device is disabled' : 'Unknown device or wrong secret')
       if (!intake) throw new AppError('unavailable', 'This API process does not ingest telemetry')
+      const deviceId = auth.identity.deviceId
       const bytes = req.body instanceof RawBody ? req.body.bytes : Buffer.alloc(0)
-      const result = await submitDevicePayload(intake, { deviceId: auth.deviceId, source: `http/devices/${auth.deviceId}`, bytes, fPort: req.query.fPort, receivedAt })
+      const key = req.headers['idempotency-key']
+      const messageKey = typeof key === 'string' && key !== '' ? `${key.slice(0, 200)}:${createHash('sha256').update(bytes).digest('base64url')}` : undefined
+      const result = await submitDevicePayload(intake, { deviceId, source: `http/devices/${deviceId}`, bytes, fPort: req.query.fPort, receivedAt, messageKey })
       return answer(result)
     },
   )

@@ -16,11 +16,15 @@
 // - 200 only after every reading and dead letter is committed: OneNET resends what is not
 //   answered 200, and a reading's unique key (device, metric, `at`) makes a resend store nothing
 //   twice. An unsigned or badly signed push is refused with 401 `bad_signature`.
+// - A resent message leaves no second dead letter either: each message's identity is the hash of
+//   the message as OneNET sent it (dev_id, ds_id, `at` in ms, value — see messageKeyOf), which a
+//   resend repeats and two distinct data points never share.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
+import { onenetSignature } from '../../core/onenet-signature.ts'
 import { platformDevice, submitDevicePayload, type Intake } from '../../core/intake.ts'
 import type { IngestResult } from '../../core/telemetry-sink.ts'
 import { errorResponses } from '../schemas.ts'
@@ -29,9 +33,7 @@ import { ingestAnswer, RawBody, rawBodies } from './device-telemetry.ts'
 /** Messages one push may carry; OneNET's batching stays far below. */
 const MAX_MESSAGES = 1000
 
-export function onenetSignature(token: string, nonce: string, msg: string): string {
-  return createHash('md5').update(token + nonce + msg, 'utf8').digest('base64')
-}
+export { onenetSignature }
 
 export function sameSignature(expected: string, given: string): boolean {
   const a = Buffer.from(expected)
@@ -152,6 +154,15 @@ const onenet: FastifyPluginAsyncZod = async (app) => {
   )
 }
 
+/**
+ * A platform message's identity for its dead letters (core/repos/dead-letters.ts deadLetterKey):
+ * the SHA-256 of the message as parsed from the platform's JSON — device, time, data stream and
+ * value together — so a resend gives the same key and a distinct message another.
+ */
+export function messageKeyOf(message: unknown): string {
+  return createHash('sha256').update(JSON.stringify(message)).digest('base64url')
+}
+
 const NOTHING: IngestResult = { stored: 0, rejected: 0, rejections: [] }
 
 async function handle(db: Db, intake: Intake, item: unknown, receivedAt: number): Promise<IngestResult> {
@@ -159,7 +170,7 @@ async function handle(db: Db, intake: Intake, item: unknown, receivedAt: number)
   const m = item as OneNetMessage
   const imei = typeof m.imei === 'string' ? m.imei : undefined
   const devId = typeof m.dev_id === 'number' || typeof m.dev_id === 'string' ? String(m.dev_id) : ''
-  const { device, deviceId } = await platformDevice(db, imei, devId)
+  const { device, deviceId } = await platformDevice(db, imei, devId, intake.platformDevices)
   const source = `onenet/${devId}`
   if (m.type === 2) {
     if (device?.enabled && (m.status === 0 || m.status === 1)) await intake.sink.setStatus(device.id, m.status === 1 ? 'online' : 'offline')
@@ -176,6 +187,7 @@ async function handle(db: Db, intake: Intake, item: unknown, receivedAt: number)
     deviceId,
     source,
     clientId: 'onenet',
+    messageKey: messageKeyOf(m),
     bytes: hex ? Buffer.from(value, 'hex') : Buffer.from(JSON.stringify(m)),
     json: { ds_id: m.ds_id, value, at, dev_id: m.dev_id, imei, datapoints: { [m.ds_id]: value } },
     contract: { ...(at === undefined ? {} : { ts: at }), values: { [m.ds_id]: number } },

@@ -45,7 +45,9 @@ const rabbitmqAuth: FastifyPluginAsync = async (app) => {
   const scope = { vhost: settings.vhost, exchange: settings.exchange }
   const keyDigest = digest(settings.key)
   const metrics = app.deps.metrics
-  const logins = new LoginGate(app.deps.db, { max: settings.maxConcurrent, maxPerKey: settings.maxConcurrent }, { onHeld: () => metrics.loginsHeld.inc() })
+  // Its own bound (RabbitMQ does not tell the address), the API's verified-secret cache: a device
+  // reconnecting is not checked by scrypt again, and a rotated secret is forgotten at once.
+  const logins = new LoginGate(app.deps.db, { max: settings.maxConcurrent, maxPerKey: settings.maxConcurrent }, { onHeld: () => metrics.loginsHeld.inc() }, undefined, app.deviceLogins.verified)
   // A short life, so a device disabled in the registry loses its topics within seconds.
   const directory = new DeviceDirectory(app.deps.db, { ttlMs: 10_000, negativeTtlMs: 5_000 })
   const log = app.log.child({ module: 'rabbitmq-auth' })

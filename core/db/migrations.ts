@@ -532,5 +532,15 @@ CREATE UNIQUE INDEX devices_imei_key ON devices (imei) WHERE imei IS NOT NULL;
 CREATE INDEX devices_profile_idx ON devices (profile_id) WHERE profile_id IS NOT NULL;
 `,
   },
+  {
+    version: 10,
+    name: 'dead letters recorded once per resent message',
+    sql: `
+-- The identity of a rejection whose message its sender may resend (core/repos/dead-letters.ts
+-- deadLetterKey): a platform's retry of a rejected push adds no second row. NULL for messages
+-- without one (MQTT), which keep a row per arrival.
+ALTER TABLE dead_letters ADD COLUMN dedup_key text;
+CREATE UNIQUE INDEX dead_letters_dedup_key ON dead_letters (dedup_key) WHERE dedup_key IS NOT NULL;
+`,
+  },
 ]
-

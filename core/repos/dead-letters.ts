@@ -1,6 +1,7 @@
 // SQL for the dead-letter store: every rejected message or reading, with why.
 // Every text column comes (in part) from a device, so each is made storable and bounded here, the
 // one place all of them pass: a row the database refuses would stop ingestion (issue 7, item 1).
+import { createHash } from 'node:crypto'
 import type { RejectReason } from '../contract.ts'
 import type { Queryable } from '../db/client.ts'
 import { storableText } from '../text.ts'
@@ -20,17 +21,39 @@ export interface DeadLetter {
   reason: string
   /** The offending part of the payload, cut to a bounded length. */
   payloadExcerpt: string | null
+  /** The rejection's identity (deadLetterKey) when its message may be resent; null: always a row of its own. */
+  dedupKey?: string | null
 }
 
 export interface StoredDeadLetter extends DeadLetter {
   id: number
 }
 
+/**
+ * The identity of one rejection of a message that may be resent, so a resend leaves no second
+ * dead letter: CTWing retries a push three times, OneNET until it is answered 200, a DTU after a
+ * timeout — and a push that was rejected is answered 200 (the rejection is recorded), but one
+ * whose answer was lost comes again.
+ *
+ * Identity = SHA-256 of: the entry point (`source`: platform and its device id), the message key
+ * (which the entry point builds from the whole platform message: its device, its time and the
+ * hash of its payload — see api/routes/onenet.ts, ctwing.ts, device-telemetry.ts), the rejected
+ * device, the reason code and the rejection's position in the message. A resend is the same
+ * message, so it yields the same rejections in the same order and the same keys; two distinct bad
+ * messages differ in time or payload, so each keeps its row. Messages without a key (MQTT: QoS 1
+ * redelivery is rare and the broker says nothing of identity) are recorded on every arrival.
+ */
+export function deadLetterKey(r: { source: string; messageKey: string; index: number; deviceId: string | null; reasonCode: RejectReason }): string {
+  return createHash('sha256').update(JSON.stringify([r.source, r.messageKey, r.index, r.deviceId, r.reasonCode])).digest('base64url')
+}
+
 export async function insertDeadLetters(db: Queryable, rows: readonly DeadLetter[]): Promise<void> {
   if (rows.length === 0) return
+  // A row whose identity is already stored (a resend, or twice in this batch) is skipped.
   await db.query(
-    `INSERT INTO dead_letters (received_at, client_id, topic, device_id, reason_code, reason, payload_excerpt)
-     SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+    `INSERT INTO dead_letters (received_at, client_id, topic, device_id, reason_code, reason, payload_excerpt, dedup_key)
+     SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+     ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING`,
     [
       rows.map((r) => r.receivedAt),
       rows.map((r) => boundedOrNull(r.clientId, 'clientId')),
@@ -39,6 +62,7 @@ export async function insertDeadLetters(db: Queryable, rows: readonly DeadLetter
       rows.map((r) => r.reasonCode),
       rows.map((r) => bounded(r.reason, 'reason')),
       rows.map((r) => boundedOrNull(r.payloadExcerpt, 'payloadExcerpt')),
+      rows.map((r) => r.dedupKey ?? null),
     ],
   )
 }

@@ -25,7 +25,13 @@ export async function getProfile(db: Queryable, id: string): Promise<StoredProfi
   return row
 }
 
-/** Creates or replaces a profile; returns whether it was new. */
+/**
+ * The channel on which a changed profile is announced (payload: its id), so every process drops
+ * the decoders it cached (core/profiles/cache.ts). Delivered at commit, like DEVICE_CHANGED_CHANNEL.
+ */
+export const PROFILE_CHANGED_CHANNEL = 'hb_profile_changed'
+
+/** Creates or replaces a profile, announcing it on PROFILE_CHANGED_CHANNEL; returns whether it was new. */
 export async function upsertProfile(db: Queryable, p: { id: string; kind: DeviceKind; definition: object }): Promise<boolean> {
   const [row] = await db.query<{ inserted: boolean }>(
     `INSERT INTO device_profiles (id, kind, definition) VALUES ($1, $2, $3)
@@ -33,6 +39,7 @@ export async function upsertProfile(db: Queryable, p: { id: string; kind: Device
      RETURNING (xmax = 0) AS inserted`,
     [p.id, p.kind, JSON.stringify(p.definition)],
   )
+  await db.query('SELECT pg_notify($1, $2)', [PROFILE_CHANGED_CHANNEL, p.id])
   return row?.inserted ?? false
 }
 
@@ -66,6 +73,18 @@ export async function deleteProfile(db: Queryable, id: string): Promise<boolean 
 export async function profileOfDevice(db: Queryable, deviceId: string): Promise<{ id: string; definition: Record<string, unknown> } | undefined> {
   const [row] = await db.query<{ id: string; definition: Record<string, unknown> }>(
     `SELECT p.id, p.definition FROM devices d JOIN device_profiles p ON p.id = d.profile_id WHERE d.id = $1`,
+    [deviceId],
+  )
+  return row
+}
+
+/**
+ * A device's profile link and its definition: `profileId` null for a device without a profile;
+ * undefined when no such device exists.
+ */
+export async function decodingOfDevice(db: Queryable, deviceId: string): Promise<{ profileId: string | null; definition: Record<string, unknown> | null } | undefined> {
+  const [row] = await db.query<{ profileId: string | null; definition: Record<string, unknown> | null }>(
+    `SELECT d.profile_id AS "profileId", p.definition FROM devices d LEFT JOIN device_profiles p ON p.id = d.profile_id WHERE d.id = $1`,
     [deviceId],
   )
   return row

@@ -195,12 +195,14 @@ export async function recentReadings(
   metrics: readonly string[] | 'any',
   since: Date,
   limit: number,
+  /** Only these devices (a rules engine's partition); undefined = all. */
+  deviceIds?: readonly string[],
 ): Promise<{ deviceId: string; metric: string; ts: Date; value: number }[]> {
   return db.query(
     `SELECT device_id AS "deviceId", metric, ts, value FROM readings
-     WHERE ts >= $1 AND ($2::text[] IS NULL OR metric = ANY($2))
+     WHERE ts >= $1 AND ($2::text[] IS NULL OR metric = ANY($2)) AND ($4::text[] IS NULL OR device_id = ANY($4))
      ORDER BY ts LIMIT $3`,
-    [since, metrics === 'any' ? null : metrics, limit],
+    [since, metrics === 'any' ? null : metrics, limit, deviceIds ?? null],
   )
 }
 

@@ -2,6 +2,7 @@
 // API, OneNET and CTWing receivers) feed that ingest: for tests through real HTTP requests.
 import type { App, AppOptions } from '../../api/app.ts'
 import { DEFAULT_SANDBOX_LIMITS, DecoderSandbox, type SandboxLimits } from '../../core/decoders/sandbox.ts'
+import { intakeCaches } from '../../core/intake.ts'
 import { apiFor } from './api.ts'
 import { createTestDatabase } from './services.ts'
 import { startStack, type TestStack } from './stack.ts'
@@ -19,7 +20,7 @@ export async function startReceivers(opts: AppOptions = {}, limits: SandboxLimit
   const stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
   const sandbox = new DecoderSandbox(limits)
   await sandbox.start()
-  const { app } = await apiFor(stack.db, { timescale: undefined }, opts, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox })
+  const { app } = await apiFor(stack.db, { timescale: undefined }, opts, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox, ...intakeCaches() })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const addr = app.server.address()
   return {

@@ -27,6 +27,11 @@ export interface SeqPublisherOptions {
    * acknowledged once it is back (clean: false).
    */
   reconnects?: boolean
+  /**
+   * Another entry point's message for sequence number n (a ChirpStack `up` event), in place of
+   * the contract's telemetry; it must store one reading of `metric` at `baseTs + n`.
+   */
+  message?: (seq: number) => { topic: string; payload: string }
 }
 
 export class SeqPublisher {
@@ -72,9 +77,12 @@ export class SeqPublisher {
         continue
       }
       const seq = this.sent++
-      const payload = JSON.stringify({ ts: baseTs + seq, seq, values: { [metric]: valueOf(seq) } }) + padding
+      const { topic, payload } = this.opts.message?.(seq) ?? {
+        topic: topics.deviceTelemetry(deviceId),
+        payload: JSON.stringify({ ts: baseTs + seq, seq, values: { [metric]: valueOf(seq) } }) + padding,
+      }
       const started = performance.now()
-      const p = this.client.publishAsync(topics.deviceTelemetry(deviceId), payload, { qos: 1 }).then(
+      const p = this.client.publishAsync(topic, payload, { qos: 1 }).then(
         () => {
           this.acked.set(seq, performance.now() - started)
         },

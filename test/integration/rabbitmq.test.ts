@@ -2,7 +2,10 @@
 // backend pointed at this test's API): a device logs in with its housing-brain secret, is
 // refused with a wrong one, cannot publish or subscribe outside its topics, and its QoS 1
 // telemetry lands in a durable quorum queue bound to amq.topic; `housing-brain ingest --from
-// amqp://…` stores it, acknowledging after commit, and a worker killed mid-stream loses nothing.
+// amqp://…` stores it, acknowledging after commit, and a worker killed mid-stream loses nothing;
+// the worker publishes the committed readings back on amq.topic (the readings bus), where a rules
+// engine logged in to RabbitMQ's MQTT listener receives them and raises the alert. Devices may
+// neither publish nor subscribe on the bus.
 // One file for the whole tier: RabbitMQ's auth backend settings are node-wide, so two files
 // pointing it at their own API at once would answer each other's devices.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -24,6 +27,11 @@ import { updateDevice } from '../../core/repos/devices.ts'
 import { hashSecret } from '../../core/secrets.ts'
 import { silentLogger } from '../../core/log.ts'
 import { routingKeyOf, topics } from '../../core/contract.ts'
+import { rulesUnit } from '../../cli/stack.ts'
+import { loadConfig } from '../../core/config.ts'
+import { ruleRow, seedRules } from '../../core/repos/rules.ts'
+import { insertUser, issueToken } from '../../core/repos/tokens.ts'
+import { DEFAULT_RULES } from '../../rules/catalogue.ts'
 
 const ready = (await hasPostgres()) && (await hasRabbitMq())
 const QUEUE = `hb.test.telemetry.${randomBytes(4).toString('hex')}`
@@ -116,6 +124,18 @@ describe.skipIf(!ready)('RabbitMQ broker tier', () => {
     else await gone
   })
 
+  it('closes a device that publishes on the readings bus, and refuses it a subscription there', async () => {
+    const publisher = await connect('mh-3')
+    const gone = closed(publisher)
+    publisher.publish('hb/v1/readings/0', JSON.stringify([{ d: 'mh-3', m: 'cover_tilt_deg', ts: Date.now(), v: 80, at: Date.now() }]), { qos: 1 })
+    await gone
+    const reader = await connect('ft-1')
+    const dropped = closed(reader)
+    const granted = await reader.subscribeAsync('hb/v1/readings/#', { qos: 1 }).catch(() => undefined)
+    if (granted !== undefined) expect(granted[0]?.qos).toBe(128)
+    else await dropped
+  })
+
   it('lets a device subscribe under its own prefix', async () => {
     const c = await connect('ft-1')
     const granted = await c.subscribeAsync('hb/v1/devices/ft-1/#', { qos: 1 })
@@ -195,6 +215,28 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
     console.log(`amqp ingest: ${atKill} of ${total} stored when the worker was killed, ${n} after the restart`)
     expect(n).toBe(total)
     await eventually(async () => ((await ch.checkQueue(queue)).messageCount === 0 ? true : undefined), 10_000, 'the queue drained')
+  })
+
+  it('raises an alert for a reading through RabbitMQ, via the worker and a rules engine on the MQTT listener', async () => {
+    await seedRules(tier.db, DEFAULT_RULES.map(ruleRow))
+    const token = (await issueToken(tier.db, await insertUser(tier.db, { name: 'rabbit-rules', role: 'service' }))).token
+    const address = tier.app.server.address()
+    const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+    const cfg = loadConfig({ RULES_TICK: '200ms', RULES_CLIENT_ID: `hb-test-rules-${randomBytes(4).toString('hex')}` })
+    // A RabbitMQ user (internal backend), as `housing-brain rules` logs in with MQTT_USERNAME.
+    const engine = await rulesUnit(tier.db, cfg, silentLogger, { mqttUrl: RABBITMQ.mqttUrl, apiUrl, token, login: { username: 'guest', password: 'guest' } })
+    await engine.start()
+    try {
+      const c = await connect('mh-2')
+      await c.publishAsync(topics.deviceTelemetry('mh-2'), JSON.stringify({ values: { cover_tilt_deg: 45 } }), { qos: 1 })
+      await eventually(
+        async () => ((await tier.db.query("SELECT 1 FROM alerts WHERE rule_id = 'manhole-cover-displaced' AND device_id = 'mh-2'")).length > 0 ? true : undefined),
+        20_000,
+        'the cover alert',
+      )
+    } finally {
+      await engine.stop()
+    }
   })
 
   it('returns a message whose commit failed to the queue, and acknowledges it once a commit succeeds', async () => {

@@ -134,6 +134,23 @@ describe.skipIf(!ready)('standalone ingest on Mosquitto', () => {
     await new Promise((r) => child.once('exit', r))
   })
 
+  it('publishes what it committed on the readings bus, on its own connection to Mosquitto', async () => {
+    const clientId = `hb-test-ingest-${randomBytes(4).toString('hex')}`
+    sessions.push(clientId)
+    const child = await startIngest(clientId, 1000)
+    const watcher = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: `bus-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0 })
+    const items: unknown[] = []
+    watcher.on('message', (_topic, payload) => items.push(...(JSON.parse(payload.toString()) as unknown[])))
+    await watcher.subscribeAsync(topics.allReadings, { qos: 1 })
+    // A timestamp of this test alone: other traffic on the shared broker does not match it.
+    const base = Date.UTC(2026, 9, 1) + Math.floor(Math.random() * 1_000_000) * 1000
+    await publish('ft-1', base, 1)
+    const seen = await eventually(() => items.find((i) => (i as { d?: string; ts?: number }).d === 'ft-1' && (i as { ts?: number }).ts === base), 10_000, 'the reading on the bus')
+    expect(seen).toMatchObject({ d: 'ft-1', m: 'battery_pct', ts: base, v: 0 })
+    await watcher.endAsync()
+    child.kill('SIGTERM')
+  })
+
   it('with INGEST_ACK_WINDOW=0 loses nothing to kill -9: the persistent session redelivers', { timeout: 120_000 }, async () => {
     const clientId = `hb-test-ingest-${randomBytes(4).toString('hex')}`
     sessions.push(clientId)

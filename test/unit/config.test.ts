@@ -25,12 +25,28 @@ describe('configuration', () => {
     expect(message).toMatch(/LOG_LEVEL: .*\(got "loud"\)/)
   })
 
+  it("reads the rules engine's partition, all buckets by default", () => {
+    expect(loadConfig({}).RULES_PARTITION).toEqual({ index: 0, count: 1 })
+    expect(loadConfig({ RULES_PARTITION: '1/2' }).RULES_PARTITION).toEqual({ index: 1, count: 2 })
+    for (const bad of ['2/2', '0/0', '1', 'a/b', '0/65']) expect(() => loadConfig({ RULES_PARTITION: bad })).toThrow(/RULES_PARTITION: expected index\/count/)
+  })
+
   it('refuses half a TLS configuration', () => {
     expect(() => loadConfig({ TLS_CERT_FILE: '/x/cert.pem' })).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE/)
   })
 
   it('treats an empty optional variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', MQTT_WS_PORT: '' }).DATABASE_URL).toBeUndefined()
+  })
+
+  it('runs no ChirpStack integration by default, and refuses a wildcard or a path as its application', () => {
+    const cfg = loadConfig({})
+    expect(cfg.CHIRPSTACK_MQTT_URL).toBeUndefined()
+    expect(cfg.CHIRPSTACK_APPLICATION_ID).toBe('+')
+    expect(cfg.CHIRPSTACK_ACK_WINDOW).toBe(0)
+    expect(() => loadConfig({ CHIRPSTACK_APPLICATION_ID: '#' })).toThrow(/CHIRPSTACK_APPLICATION_ID: expected \+ or one application id/)
+    expect(() => loadConfig({ CHIRPSTACK_APPLICATION_ID: 'a/b' })).toThrow(/CHIRPSTACK_APPLICATION_ID/)
+    expect(() => loadConfig({ CHIRPSTACK_MQTT_URL: 'http://broker:1883' })).toThrow(/CHIRPSTACK_MQTT_URL: expected an mqtt:\/\//)
   })
 })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { subscriptionClientId } from '../../broker/rabbitmq.ts'
-import { routingKeyOf, topicOfRoutingKey } from '../../core/contract.ts'
+import { decideTopic, subscriptionClientId } from '../../broker/rabbitmq.ts'
+import { routingKeyOf, topicOfRoutingKey, topics } from '../../core/contract.ts'
 
 describe('RabbitMQ routing keys and queue names', () => {
   it('turns a routing key back into the MQTT topic: `.` and `/` swapped, `*` as `+`', () => {
@@ -16,5 +16,18 @@ describe('RabbitMQ routing keys and queue names', () => {
     expect(subscriptionClientId('mqtt-subscription-mh-1qos1')).toBe('mh-1')
     expect(subscriptionClientId('mqtt-subscription-mh-1/aqos0')).toBe('mh-1/a')
     expect(subscriptionClientId('hb.telemetry')).toBeUndefined()
+  })
+})
+
+describe('RabbitMQ topic policy for the readings bus', () => {
+  const scope = { vhost: '/', exchange: 'amq.topic' }
+  const gateway = { type: 'device' as const, deviceId: 'gw-1', kind: 'gateway' as const }
+  const isChild = () => Promise.resolve(true)
+  const ask = (permission: string, topic: string) => decideTopic(gateway, scope, { vhost: '/', name: 'amq.topic', permission, routingKey: routingKeyOf(topic), clientId: 'gw-1' }, isChild)
+
+  it('refuses a device publishing or binding on hb/v1/readings/…, whatever it may do elsewhere', async () => {
+    expect(await ask('write', topics.gatewayTelemetry('gw-1'))).toEqual({ ok: true })
+    expect(await ask('write', topics.readings(3))).toMatchObject({ ok: false })
+    for (const filter of [topics.allReadings, 'hb/v1/readings/+', topics.readings(3)]) expect(await ask('read', filter)).toMatchObject({ ok: false })
   })
 })
