@@ -112,7 +112,9 @@ export class ClusterWills {
     if (reason === undefined) return { kind: 'deliver', clientId }
     // Deleted here, so that Aedes, which keeps a Will it could not publish, does not retry it.
     await this.store.delWill({ id: clientId, brokerId: will.brokerId })
-    this.log.warn({ clientId, topic: will.topic, deadBroker: will.brokerId, reason }, 'dropped the Last Will of a connection on a dead broker')
+    // A device that came back is the expected case; anything else is a Will nobody should have set.
+    const level = client !== null ? 'info' : 'warn'
+    this.log[level]({ clientId, topic: will.topic, deadBroker: will.brokerId, reason }, 'dropped the Last Will of a connection on a dead broker')
     return { kind: 'drop', reason }
   }
 }
