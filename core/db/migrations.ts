@@ -532,5 +532,15 @@ CREATE UNIQUE INDEX devices_imei_key ON devices (imei) WHERE imei IS NOT NULL;
 CREATE INDEX devices_profile_idx ON devices (profile_id) WHERE profile_id IS NOT NULL;
 `,
   },
+  {
+    version: 10,
+    name: 'device coordinates',
+    sql: `
+-- Where a device itself is (WGS 84 degrees), as a bulk import (POST /api/v1/devices/import) gives
+-- it. Kept and returned with the device; the map still places devices at their community's point.
+ALTER TABLE devices ADD COLUMN latitude double precision CHECK (latitude BETWEEN -90 AND 90);
+ALTER TABLE devices ADD COLUMN longitude double precision CHECK (longitude BETWEEN -180 AND 180);
+`,
+  },
 ]
 
