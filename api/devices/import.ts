@@ -7,8 +7,11 @@
 // spreadsheet numbers them too.
 //
 // Bounds: IMPORT_MAX_ROWS devices and IMPORT_MAX_BYTES of text a file. Each new device costs one
-// scrypt hash of its secret (about 13 ms on two cores, measured with core/secrets.ts newSecrets),
-// so 2,000 devices are about half a minute of hashing; a larger fleet goes in several files.
+// scrypt hash of its secret (core/secrets.ts newSecrets: about 13 ms on two idle cores), and the
+// secrets come back in the response: 1,000 devices are about 13 s idle, but 2,000 took 180 s on
+// the project's machine under a load average of 25 — past the 60 s a reverse proxy commonly waits
+// (nginx's proxy_read_timeout), after which the answer carrying the secrets would be lost. So
+// 1,000 a file; a larger fleet goes in several files.
 import { parse, type CsvError } from 'csv-parse/sync'
 import { DEVICE_KINDS, ID_PATTERN, type DeviceKind } from '../../core/contract.ts'
 import type { Queryable } from '../../core/db/client.ts'
@@ -17,7 +20,7 @@ import { devicesAmong, externalIdsTaken } from '../../core/repos/devices.ts'
 import { listProfiles } from '../../core/repos/profiles.ts'
 import { listCommunities } from '../../core/repos/registry.ts'
 
-export const IMPORT_MAX_ROWS = 2000
+export const IMPORT_MAX_ROWS = 1000
 export const IMPORT_MAX_BYTES = 1024 * 1024
 /** Problems listed in one answer; past it the message says how many more there are. */
 export const IMPORT_MAX_REPORTED = 1000

@@ -111,6 +111,12 @@ const deviceImport: FastifyPluginAsyncZod = async (app) => {
 
       // Hashed before the transaction, so it is not held open for the seconds scrypt takes.
       const issued = await newSecrets(devices.length)
+      // A client that gave up meanwhile (a proxy's timeout) would never see the secrets: then
+      // nothing is written, and the same file can simply be sent again.
+      if (req.raw.socket.destroyed) {
+        req.log.warn({ devices: devices.length }, 'device import abandoned: the client left before it was written')
+        throw new AppError('validation_failed', 'The connection closed before the import was written; nothing was imported')
+      }
       // Gateways first: the devices behind one may stand before it in the file.
       const order = devices.map((d, i) => ({ d, i })).sort((a, b) => Number(b.d.kind === 'gateway') - Number(a.d.kind === 'gateway'))
       try {

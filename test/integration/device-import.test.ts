@@ -83,8 +83,9 @@ describe.skipIf(!pgUp)('device import from CSV', () => {
       await client.endAsync()
     }
     await expect(loginDevice(stack.url, 'el-imp-1', 'not-the-secret')).rejects.toThrow()
-    const latest = await app.inject({ method: 'GET', url: '/api/v1/devices/el-imp-1/latest', headers: admin })
-    expect(JSON.stringify(latest.json())).toContain('speed_mps')
+    // Acknowledged only after the commit, so the reading is there now.
+    const stored = await app.inject({ method: 'GET', url: '/api/v1/devices/el-imp-1/readings?metric=speed_mps', headers: admin })
+    expect(stored.body).toContain('1.5')
     // Shown once: nothing the API serves afterwards carries it.
     const listed = await app.inject({ method: 'GET', url: '/api/v1/devices/mh-imp-1', headers: admin })
     expect(listed.body).not.toContain(rows.find((r) => r.id === 'mh-imp-1')?.secret)

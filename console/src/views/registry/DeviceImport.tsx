@@ -14,7 +14,7 @@ import { useStore } from '../../lib/store.ts'
 const URL_IMPORT = '/api/v1/devices/import'
 const COLUMNS = 'id, name, kind, profile, community, gateway, latitude, longitude, dev_eui, imei'
 /** As the API bounds a file (api/devices/import.ts). */
-const MAX_ROWS = 2000
+const MAX_ROWS = 1000
 
 interface Problem {
   row: number
