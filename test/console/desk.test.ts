@@ -184,14 +184,14 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
     await Promise.all([context.close(), crew.context.close()])
   })
 
-  for (const [screen, viewport, lang, tag] of [['phone', PHONE, 'zh-CN', 'p'], ['desk', DESK, 'en', 'd']] as const) {
+  for (const [screen, viewport, lang, tag] of [['phone', PHONE, 'zh-CN', 'p'], ['desk', DESK, 'en', 'd'], ['phone', PHONE, 'en', 'q'], ['desk', DESK, 'zh-CN', 'e']] as const) {
     it(`imports devices from CSV (${screen} ${lang}): a bad row is shown by row and column, the fixed file imports and offers the secrets once`, async () => {
       const { page, context, problems } = await h.open(viewport, lang)
       await h.signIn(page, h.tokens.operator)
       await page.goto(`${h.base}/console/#/registry/devices`)
       await page.click('#device-import-open')
       const head = 'id,name,kind,profile,community,gateway,latitude,longitude,dev_eui,imei'
-      const imei = tag === 'p' ? '861234567890123' : '861234567890124'
+      const imei = `86123456789012${'pdqe'.indexOf(tag)}`
       const good = `el-csv${tag}1,电梯 1 号,elevator,,${COMMUNITY},,31.1,121.4,,${imei}`
       const file = (text: string) => ({ name: 'fleet.csv', mimeType: 'text/csv', buffer: Buffer.from(text) })
       await page.setInputFiles('#import-file', file([head, good, `mh-csv${tag}2,井盖 2,manhole,,cm-nowhere,,,,,`].join('\n')))
@@ -213,6 +213,10 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
       await page.locator('#import-secrets').waitFor()
       expect(await page.textContent('#import-secrets')).toContain(TEXT[lang]['import.secretsWarning'])
       await shot(page, `device-import-secrets-${screen}-${lang}`)
+      // Closing before the download asks first: the secrets cannot be had again.
+      const secretsBox = page.locator('#import-secrets')
+      await secretsBox.getByRole('button', { name: TEXT[lang]['secret.done'] }).click()
+      expect(await secretsBox.getByRole('button', { name: TEXT[lang]['import.discard'] }).count()).toBe(1)
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#import-secrets-download')])
       const rows = parse<{ id: string; secret: string }>(await readFile(await download.path()), { columns: true })
       expect(rows.map((r) => r.id).sort()).toEqual([`el-csv${tag}1`, `mh-csv${tag}2`])

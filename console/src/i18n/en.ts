@@ -264,6 +264,7 @@ export const en = {
   'import.done': '{n} devices imported.',
   'import.secrets': 'Download the secrets (CSV)',
   'import.secretsWarning': "The file holds every new device's MQTT password. Download it now and keep it safe for the installers: the server stores only hashes and cannot produce it again.",
+  'import.discard': 'Not downloaded yet: close and lose the secrets',
   'profile.new': 'New profile',
   'profile.edit': 'Profile {id}',
   'profile.open': 'Open',

@@ -266,6 +266,7 @@ export const zhCN: Record<Key, string> = {
   'import.done': '已导入 {n} 台设备。',
   'import.secrets': '下载设备密钥（CSV）',
   'import.secretsWarning': '该文件包含每台新设备的 MQTT 密码。请立即下载并妥善交给安装人员保管：服务器只保存哈希值，无法再次提供。',
+  'import.discard': '尚未下载：关闭后这些密钥将无法找回',
   'profile.new': '新建配置文件',
   'profile.edit': '配置文件 {id}',
   'profile.open': '打开',

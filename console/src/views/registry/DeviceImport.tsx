@@ -3,7 +3,7 @@
 // imports them all and offers the new secrets as a CSV download, once. The file goes to the API as
 // it is, so the server judges its encoding (an Excel "CSV" in GBK is refused with what to do).
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { Panel } from '../../components/Form.tsx'
+import { Confirm, Panel } from '../../components/Form.tsx'
 import { num, t } from '../../i18n/index.ts'
 import { ApiError, sendFile } from '../../lib/api.ts'
 import { messageOf } from '../../lib/forms.ts'
@@ -68,9 +68,13 @@ function Problems({ list, total }: { list: Problem[]; total: number }) {
   )
 }
 
-/** The secrets file, offered once: the link dies (its object URL is revoked) when dismissed. */
+/**
+ * The secrets file, offered once: the link dies (its object URL is revoked) when dismissed, which
+ * asks again while the file has not been downloaded.
+ */
 function SecretsOnce({ url, name, count, onDone }: { url: string; name: string; count: number; onDone: () => void }) {
   const box = useRef<HTMLDivElement>(null)
+  const [downloaded, setDownloaded] = useState(false)
   useEffect(() => box.current?.scrollIntoView({ block: 'nearest' }), [url])
   return (
     <div class="secret card" role="alert" id="import-secrets" ref={box}>
@@ -79,12 +83,16 @@ function SecretsOnce({ url, name, count, onDone }: { url: string; name: string; 
         <strong>{t('secret.once')}</strong> {t('import.secretsWarning')}
       </p>
       <div class="bar">
-        <a class="button primary" id="import-secrets-download" href={url} download={name}>
+        <a class="button primary" id="import-secrets-download" href={url} download={name} onClick={() => setDownloaded(true)}>
           {t('import.secrets')}
         </a>
-        <button type="button" id="import-secrets-done" onClick={onDone}>
-          {t('secret.done')}
-        </button>
+        {downloaded ? (
+          <button type="button" id="import-secrets-done" onClick={onDone}>
+            {t('secret.done')}
+          </button>
+        ) : (
+          <Confirm label={t('secret.done')} confirm={t('import.discard')} onConfirm={onDone} />
+        )}
       </div>
     </div>
   )
