@@ -110,6 +110,7 @@ const deviceImport: FastifyPluginAsyncZod = async (app) => {
       if (req.query.dryRun) return reply.code(200).send({ dryRun: true as const, devices: devices.length, gateways })
 
       // Hashed before the transaction, so it is not held open for the seconds scrypt takes.
+      req.log.info({ devices: devices.length }, 'device import checked; hashing the new secrets')
       const issued = await newSecrets(devices.length)
       // A client that gave up meanwhile (a proxy's timeout) would never see the secrets: then
       // nothing is written, and the same file can simply be sent again.

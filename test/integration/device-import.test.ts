@@ -1,13 +1,19 @@
 // Bulk onboarding from CSV against PostgreSQL and the real broker: a good file registers every
 // device and its secrets log in over MQTT; a file with bad rows reports every problem (row,
 // column, message) and registers nothing; duplicates in the file and against the registry; the
-// row bound; a dry run writes nothing; a crew member is refused. Plus "try the decoder" on a
+// row bound; a dry run writes nothing; a client that hangs up while the secrets are hashed gets
+// nothing registered; a crew member is refused. Plus "try the decoder" on a
 // shipped profile's documented payload and on a decoder that throws.
+import http from 'node:http'
+import { Writable } from 'node:stream'
 import { parse } from 'csv-parse/sync'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App } from '../../api/app.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
+import { buildApp, type App } from '../../api/app.ts'
 import { IMPORT_MAX_ROWS } from '../../api/devices/import.ts'
 import { topics } from '../../core/contract.ts'
+import { createMetrics } from '../../core/metrics.ts'
 import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
 import { getDevice } from '../../core/repos/devices.ts'
 import { seedProfiles } from '../../core/repos/profiles.ts'
@@ -171,6 +177,39 @@ describe.skipIf(!pgUp)('device import from CSV', () => {
     expect(await exists('mh-dry')).toBe(false)
     const bad = await send(`${csv}mh-dry,manhole,cm-test,\n`, '?dryRun=true')
     expect(problemsOf(bad.body)).toEqual([{ row: 4, column: 'id', message: '"mh-dry" is already on row 3; each device once' }])
+  })
+
+  it('registers nothing when the client leaves before the devices are written (a proxy gave up)', async () => {
+    // An API of its own whose log the test reads: the client hangs up once the route says it is
+    // hashing the secrets, and the route must then write nothing.
+    const client: { req?: http.ClientRequest } = {}
+    let heard: (() => void) | undefined
+    const abandoned = new Promise<void>((resolve) => (heard = resolve))
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          const line = chunk.toString()
+          if (line.includes('hashing the new secrets')) client.req?.destroy()
+          // Either way the route is done: abandoned (right) or imported (wrong, and the checks below say so).
+          if (line.includes('device import abandoned') || line.includes('devices imported from CSV')) heard?.()
+          done()
+        },
+      }),
+    )
+    const own = await buildApp({ db: stack.db, features: { timescale: undefined }, metrics: createMetrics({ defaults: false }), alerts: new AlertService(stack.db, DEFAULT_DEADLINES, log) }, log)
+    await own.listen({ port: 0, host: '127.0.0.1' })
+    const addr = own.server.address()
+    const port = typeof addr === 'object' && addr !== null ? addr.port : 0
+    const csv = ['id,kind,community', ...Array.from({ length: 50 }, (_, i) => `mh-gone-${i},manhole,cm-test`)].join('\n')
+    const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/devices/import', method: 'POST', headers: { ...admin, 'content-type': 'text/csv' } })
+    client.req = req
+    req.on('error', () => undefined)
+    req.end(csv)
+    await abandoned
+    expect(await exists('mh-gone-0')).toBe(false)
+    expect(await exists('mh-gone-49')).toBe(false)
+    await own.close()
   })
 
   it('is the office’s: a crew member is refused and nothing is registered', async () => {
