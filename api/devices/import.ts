@@ -8,10 +8,10 @@
 //
 // Bounds: IMPORT_MAX_ROWS devices and IMPORT_MAX_BYTES of text a file. Each new device costs one
 // scrypt hash of its secret (core/secrets.ts newSecrets: about 13 ms on two idle cores), and the
-// secrets come back in the response: 1,000 devices are about 13 s idle, but 2,000 took 180 s on
-// the project's machine under a load average of 25 — past the 60 s a reverse proxy commonly waits
-// (nginx's proxy_read_timeout), after which the answer carrying the secrets would be lost. So
-// 1,000 a file; a larger fleet goes in several files.
+// secrets come back in the response: 1,000 devices are about 13 s idle, but on the project's
+// two-core machine under a load average of 20–25, 1,000 took 123 s and 2,000 180 s — past the 60 s
+// a reverse proxy commonly waits (nginx's proxy_read_timeout). So 1,000 a file, and a client gone
+// before the write gets nothing registered (api/routes/device-import.ts) rather than lost secrets.
 import { parse, type CsvError } from 'csv-parse/sync'
 import { DEVICE_KINDS, ID_PATTERN, type DeviceKind } from '../../core/contract.ts'
 import type { Queryable } from '../../core/db/client.ts'
