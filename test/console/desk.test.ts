@@ -14,6 +14,7 @@ import { provisionCommunity } from '../../core/provision.ts'
 import { parse } from 'csv-parse/sync'
 import { readFile } from 'node:fs/promises'
 import { getCredentials, getDevice } from '../../core/repos/devices.ts'
+import { getCommunity } from '../../core/repos/registry.ts'
 import { verifySecret } from '../../core/secrets.ts'
 import { Ingest } from '../../ingest/service.ts'
 import { COMMUNITY } from '../helpers/stack.ts'
@@ -190,6 +191,11 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
       await h.signIn(page, h.tokens.operator)
       await page.goto(`${h.base}/console/#/registry/devices`)
       await page.click('#device-import-open')
+      // The template names every column and uses a community of this registry.
+      const [template] = await Promise.all([page.waitForEvent('download'), page.click('#import-template')])
+      const templateRows = parse<{ community: string }>(await readFile(await template.path()), { columns: true, bom: true })
+      expect(Object.keys(templateRows[0] ?? {})).toEqual(['id', 'name', 'kind', 'profile', 'community', 'gateway', 'latitude', 'longitude', 'dev_eui', 'imei'])
+      expect(await getCommunity(h.db, templateRows[0]?.community ?? '')).toBeDefined()
       const head = 'id,name,kind,profile,community,gateway,latitude,longitude,dev_eui,imei'
       const imei = `86123456789012${'pdqe'.indexOf(tag)}`
       const good = `el-csv${tag}1,电梯 1 号,elevator,,${COMMUNITY},,31.1,121.4,,${imei}`
