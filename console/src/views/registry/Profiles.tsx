@@ -195,7 +195,7 @@ function ProfileEditor({ profile, onDone }: { profile: Profile | null; onDone: (
           {(a) => <textarea {...a} class="code" rows={14} spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} />}
         </Field>
         <Field id="profile-script" label={t('profile.script')} hint={t('profile.scriptHint')}>
-          {(a) => <textarea {...a} class="code" rows={script ? 14 : 3} spellcheck={false} value={script} onInput={(e) => setScript(e.currentTarget.value)} placeholder="function decodeUplink(input) { … }" />}
+          {(a) => <textarea {...a} class="code" rows={script ? 14 : 3} spellcheck={false} wrap="off" value={script} onInput={(e) => setScript(e.currentTarget.value)} placeholder="function decodeUplink(input) { … }" />}
         </Field>
         <div class="buttons">
           <button type="submit" class="primary" disabled={busy}>
