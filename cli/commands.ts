@@ -8,20 +8,43 @@ import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
+import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
+import { HealthServer, type ReadinessCheck } from '../core/health-server.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
 
-async function runUnits(ctx: CommandContext, units: Unit[]): Promise<void> {
+/**
+ * Starts a service's units behind its health endpoints (HEALTH_PORT) and registers its drain:
+ * readiness turns false first, then the units stop newest first (the listener before the work
+ * behind it, the database last). The database was migrated before any of this (openDatabase),
+ * so a ready process never runs on an old schema.
+ */
+async function runUnits(ctx: CommandContext, service: string, database: Database, units: Unit[], checks: ReadinessCheck[] = []): Promise<void> {
+  const health = new HealthServer({ host: ctx.cfg.HOST, port: ctx.cfg.HEALTH_PORT, service }, [databaseCheck(database), ...checks], ctx.log.child({ module: 'health' }))
   const controller = new Controller(ctx.log)
-  await controller.start(units)
-  ctx.onShutdown(() => controller.stop())
+  await controller.start([health, databaseUnit(database), ...units])
+  ctx.onShutdown(
+    async () => {
+      health.drain()
+      await controller.stop()
+    },
+    () => controller.pending(),
+  )
 }
+
+function databaseCheck(database: Database): ReadinessCheck {
+  return () => database.db.query('SELECT 1').then(
+    () => undefined,
+    () => 'database is not answering',
+  )
+}
+
+const connectedCheck = (what: string, unit: { connected: boolean }): ReadinessCheck => () => (unit.connected ? undefined : `not connected to ${what}`)
 
 export async function broker(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain broker')
   const metrics = createMetrics()
   const unit = new BrokerWithIngest(database.db, ctx.cfg, ctx.log, metrics)
-  await runUnits(ctx, [databaseUnit(database), unit])
+  await runUnits(ctx, 'broker', database, [unit], [() => unit.ingest.stallReason(), () => (unit.address ? undefined : 'the MQTT listener is not open')])
   ctx.log.info({ mqtt: unit.address }, 'broker listening')
 }
 
@@ -39,7 +62,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       { url: from, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
       ctx.log.child({ module: 'amqp-ingest' }),
     )
-    await runUnits(ctx, [databaseUnit(database), core, consumer])
+    await runUnits(ctx, 'ingest', database, [core, consumer], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)])
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
@@ -61,17 +84,13 @@ export async function ingest(ctx: CommandContext): Promise<void> {
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
-  await runUnits(ctx, [
-    databaseUnit(database),
-    core,
-    subscriber,
-  ])
+  await runUnits(ctx, 'ingest', database, [core, subscriber], [() => core.stallReason(), connectedCheck('the MQTT broker', subscriber)])
 }
 
 export async function api(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain api')
   const server = new ApiServer({ ...database, metrics: createMetrics() }, ctx.cfg, ctx.log)
-  await runUnits(ctx, [databaseUnit(database), server])
+  await runUnits(ctx, 'api', database, [server])
   ctx.log.info({ port: server.port }, 'API listening')
 }
 
@@ -80,7 +99,8 @@ export async function rules(ctx: CommandContext): Promise<void> {
   // Without API_TOKEN the engine, which reads the database anyway, makes its own service token
   // and keeps it in DATA_DIR for the next start.
   const token = ctx.cfg.API_TOKEN ?? (await ensureServiceToken(database.db, ctx.cfg.dataDir, 'rules-engine'))
-  await runUnits(ctx, [databaseUnit(database), await rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token })])
+  const engine = await rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token })
+  await runUnits(ctx, 'rules', database, [engine], [connectedCheck('the MQTT broker', engine)])
 }
 
 export async function migrateCommand(ctx: CommandContext): Promise<void> {

@@ -12,6 +12,7 @@ import { PortInUseError } from '../core/net.ts'
 import { UsageError } from '../core/errors.ts'
 import { Controller, type Unit } from '../core/units.ts'
 import { Escalator } from '../api/alerts/escalator.ts'
+import { Leader, LEADER_KEYS } from '../core/leader.ts'
 import { AlertHistoryRetention } from '../api/alerts/retention.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
@@ -145,6 +146,7 @@ export class ApiServer implements Unit {
       | 'ALERT_STREAM_BACKFILL_MAX_AGE'
       | 'ALERT_STREAMS_PER_TOKEN'
       | 'ALERT_STREAM_RECHECK'
+      | 'LEADER_RETRY'
       | 'METRICS_TOKEN'
       | 'PHOTO_MAX_BYTES'
       | 'PHOTOS_PER_ALERT'
@@ -161,18 +163,23 @@ export class ApiServer implements Unit {
   ) {
     this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
     this.background = new Controller(log)
-    this.escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
     this.destinations = destinationPolicy(cfg.WEBHOOK_ALLOW_DESTINATIONS)
     this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, { ...dispatch, destinations: this.destinations }, log.child({ module: 'webhooks' }))
-    this.retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }))
+    // Timed scans run in one API process at a time (the advisory-lock leader); the queues
+    // (webhooks, notifications) in every one, each row claimed with FOR UPDATE SKIP LOCKED.
+    const escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
+    const retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }))
+    this.leader = new Leader(deps.db, LEADER_KEYS.apiTimers, [escalator, retention], cfg.LEADER_RETRY, log.child({ module: 'leader' }))
   }
 
-  private readonly escalator: Escalator
+  /** Runs the deadline checker, reminders and history retention while this process holds the lock. */
+  readonly leader: Leader
+  /** Set when shutdown begins: readiness turns false before the listener closes. */
+  private draining = false
   private readonly sandbox = new DecoderSandbox()
   /** The API's own ingest, when no other was given. */
   private ownIngest: Ingest | undefined
   private readonly dispatcher: WebhookDispatcher
-  private readonly retention: AlertHistoryRetention
   private readonly destinations: DestinationPolicy
 
   async start(): Promise<void> {
@@ -185,8 +192,12 @@ export class ApiServer implements Unit {
       await ingest.start()
     }
     await this.sandbox.start()
+    // Other API processes' alert events, for the live stream and the dispatchers here.
+    await this.alerts.feed.start()
     const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox }
-    const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {
+    const probes = [...(this.deps.probes ?? []), () => (this.draining ? 'shutting down (draining)' : undefined)]
+    const leading = () => this.leader.leading
+    const app = await buildApp({ ...this.deps, probes, leading, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
@@ -216,13 +227,19 @@ export class ApiServer implements Unit {
     }
     const addr = app.server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.HTTP_PORT
-    await this.background.start([this.escalator, this.dispatcher, notifications, this.retention])
+    await this.background.start([this.leader, this.dispatcher, notifications])
   }
 
+  /**
+   * Drain: readiness turns false (a load balancer stops sending), open live streams end (their
+   * clients resume on another process with Last-Event-ID), the listener closes after answering
+   * the requests in flight (each after its commit), then the background work and the ingest.
+   */
   async stop(): Promise<void> {
-    await this.background.stop()
-    // Requests first (each answered after its commit), then the ingest they fed.
+    this.draining = true
     await this.app?.close()
+    await this.background.stop()
+    await this.alerts.feed.stop()
     await this.ownIngest?.stop()
     await this.sandbox.stop()
   }

@@ -24,6 +24,8 @@ export class UnitStartError extends Error {
 
 export class Controller {
   private readonly started: Unit[] = []
+  /** Units whose stop has not finished yet, during stop(): what a forced exit abandons. */
+  private stopping: Unit[] = []
 
   constructor(private readonly log: Logger) {}
 
@@ -47,8 +49,14 @@ export class Controller {
    * `UNIT_STOP_MS`, does not keep the others (the database last of all) from stopping, and the
    * log names it.
    */
+  /** The units not stopped yet (all started ones before stop(), the rest during it), newest first. */
+  pending(): string[] {
+    return [...this.stopping, ...this.started.slice().reverse()].map((u) => u.name)
+  }
+
   async stop(): Promise<void> {
-    for (const unit of this.started.splice(0).reverse()) {
+    this.stopping = this.started.splice(0).reverse()
+    for (const unit of [...this.stopping]) {
       let timer: NodeJS.Timeout | undefined
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), UNIT_STOP_MS)
@@ -61,6 +69,7 @@ export class Controller {
         this.log.error({ err, unit: unit.name }, 'failed to stop cleanly')
       } finally {
         clearTimeout(timer)
+        this.stopping = this.stopping.filter((u) => u !== unit)
       }
     }
   }

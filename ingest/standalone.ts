@@ -37,6 +37,11 @@ export class StandaloneIngest implements Unit {
     private readonly log: Logger,
   ) {}
 
+  /** For readiness: connected to the broker now. */
+  get connected(): boolean {
+    return this.client?.connected === true
+  }
+
   async start(): Promise<void> {
     const options: IClientOptions = {
       clientId: this.opts.clientId,

@@ -112,6 +112,11 @@ export class RulesEngine implements Unit {
     this.log.info({ devices: this.devices.size, rules: this.rules.length, evaluators: this.byKey.size }, 'rules engine running')
   }
 
+  /** For readiness: connected to the broker now. */
+  get connected(): boolean {
+    return this.client?.connected === true
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.tickTimer)
     clearInterval(this.reloadTimer)

@@ -76,6 +76,11 @@ const stream: FastifyPluginAsyncZod = async (app) => {
   const limits = settings.streamLimits
   /** Open streams per token id; an entry goes when its last stream closes (bounded by open sockets). */
   const open = new Map<string, number>()
+  /** Every open stream's close: a shutting-down server ends them (the clients resume elsewhere with Last-Event-ID). */
+  const closers = new Set<() => void>()
+  app.addHook('preClose', async () => {
+    for (const close of [...closers]) close()
+  })
 
   app.get(
     '/stream',
@@ -122,6 +127,7 @@ const stream: FastifyPluginAsyncZod = async (app) => {
       const close = () => {
         if (closed) return
         closed = true
+        closers.delete(close)
         const left = (open.get(tokenId) ?? 1) - 1
         if (left > 0) open.set(tokenId, left)
         else open.delete(tokenId)
@@ -163,6 +169,7 @@ const stream: FastifyPluginAsyncZod = async (app) => {
       const recheckNow = () => {
         checkToken().catch((err: unknown) => req.log.warn({ err }, 'alert stream token recheck failed'))
       }
+      closers.add(close)
       // Listen first, so nothing committed during the backfill falls between the two.
       service.bus.on('event', onEvent)
       app.revocations.on('revoked', onRevoked)
