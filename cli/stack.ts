@@ -235,6 +235,10 @@ export class ApiServer implements Unit {
    * clients resume on another process with Last-Event-ID), the listener closes after answering
    * the requests in flight (each after its commit), then the background work and the ingest.
    */
+  pending(): string[] {
+    return this.background.pending()
+  }
+
   async stop(): Promise<void> {
     this.draining = true
     await this.app?.close()

@@ -10,6 +10,8 @@ export interface Unit {
   readonly name: string
   start(): Promise<void>
   stop(): Promise<void>
+  /** A unit that runs units of its own: those not stopped yet (for the log of a forced exit). */
+  pending?(): string[]
 }
 
 export class UnitStartError extends Error {
@@ -51,7 +53,10 @@ export class Controller {
    */
   /** The units not stopped yet (all started ones before stop(), the rest during it), newest first. */
   pending(): string[] {
-    return [...this.stopping, ...this.started.slice().reverse()].map((u) => u.name)
+    return [...this.stopping, ...this.started.slice().reverse()].map((u) => {
+      const inner = u.pending?.() ?? []
+      return inner.length > 0 ? `${u.name} (${inner.join(', ')})` : u.name
+    })
   }
 
   async stop(): Promise<void> {
