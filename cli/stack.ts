@@ -147,6 +147,7 @@ export class ApiServer implements Unit {
       | 'ALERT_STREAMS_PER_TOKEN'
       | 'ALERT_STREAM_RECHECK'
       | 'LEADER_RETRY'
+      | 'SHUTDOWN_READY_DELAY'
       | 'METRICS_TOKEN'
       | 'PHOTO_MAX_BYTES'
       | 'PHOTOS_PER_ALERT'
@@ -231,7 +232,8 @@ export class ApiServer implements Unit {
   }
 
   /**
-   * Drain: readiness turns false (a load balancer stops sending), open live streams end (their
+   * Drain: readiness turns false (a load balancer stops sending; SHUTDOWN_READY_DELAY gives it
+   * time to notice while requests are still answered), open live streams end (their
    * clients resume on another process with Last-Event-ID), the listener closes after answering
    * the requests in flight (each after its commit), then the background work and the ingest.
    */
@@ -241,6 +243,8 @@ export class ApiServer implements Unit {
 
   async stop(): Promise<void> {
     this.draining = true
+    // Unready but still serving, for as long as a load balancer takes to notice.
+    if (this.app && this.cfg.SHUTDOWN_READY_DELAY > 0) await new Promise((resolve) => setTimeout(resolve, this.cfg.SHUTDOWN_READY_DELAY))
     await this.app?.close()
     await this.background.stop()
     await this.alerts.feed.stop()

@@ -10,6 +10,16 @@ const optionalPort = z.preprocess((v) => (v === '' ? undefined : v), port.option
 const positiveInt = z.coerce.number().int().positive()
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
 
+/** A duration that may be zero ("0s": off). */
+const optionalDurationMs = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s)
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 0s, 5s or 1m' })
+    return z.NEVER
+  }
+  return ms
+})
+
 const durationMs = z.string().transform((s, ctx) => {
   const ms = parseDuration(s)
   if (ms === undefined || ms <= 0) {
@@ -178,6 +188,8 @@ export const envSchema = z.object({
   LEADER_RETRY: durationMs.prefault('5s'),
   /** On SIGTERM/SIGINT: the longest a process drains (stops accepting, finishes in-flight commits) before it exits anyway; a second signal exits at once. */
   SHUTDOWN_TIMEOUT: durationMs.prefault('15s'),
+  /** API: how long /readyz answers 503 before the listener closes on SIGTERM, so a load balancer stops sending first (0s = close at once). */
+  SHUTDOWN_READY_DELAY: optionalDurationMs.prefault('0s'),
   /** broker, ingest and rules: port of the /livez and /readyz endpoints (on HOST); unset = none (the API serves its own). */
   HEALTH_PORT: optionalPort,
   // Broker edge (issue 7).

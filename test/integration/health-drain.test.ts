@@ -106,6 +106,28 @@ describe.skipIf(!pgUp)('health endpoints and drain of the service processes', ()
     }
   }, 120_000)
 
+  it('answers /readyz with 503 while still serving for SHUTDOWN_READY_DELAY, then exits 0', async () => {
+    const port = await freePort()
+    const api = await startService('api', { DATABASE_URL: tdb.url, HTTP_PORT: String(port), DATA_DIR: dataDir, SHUTDOWN_READY_DELAY: '10s', SHUTDOWN_TIMEOUT: '30s' }, 'API listening')
+    try {
+      expect((await probe(port, '/readyz')).status).toBe(200)
+      api.child.kill('SIGTERM')
+      const draining = await eventually(async () => {
+        const r = await probe(port, '/readyz')
+        return r.status === 503 ? r : undefined
+      }, 10_000, '/readyz to turn 503 on SIGTERM')
+      expect(draining.body.problems).toContain('shutting down (draining)')
+      // Unready, yet still answering: liveness and requests are served until the listener closes.
+      expect((await probe(port, '/livez')).status).toBe(200)
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/alerts`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) })
+      expect(res.status).toBe(200)
+      const ended = await api.exited
+      expect(ended.code, api.output().slice(-3000)).toBe(0)
+    } finally {
+      await api.kill9()
+    }
+  }, 90_000)
+
   describe('a drain that cannot finish', () => {
     // A webhook receiver that takes the request and never answers: the dispatcher's pass stays in flight.
     const hanging = http.createServer(() => undefined)
