@@ -1,7 +1,8 @@
 // Leader election for timed jobs that scan the database (issue 11): of all the processes running
 // a Leader with the same key, the one holding PostgreSQL's session-level advisory lock runs the
-// units; the others try again every `retryMs`. The lock lives on a connection of its own
-// (Db.tryAdvisoryLock), so a leader that dies — kill -9, a crash, its machine gone — loses it when
+// units; the others try again every `retryMs` (each on one standby connection it keeps). The lock
+// lives on a connection of its own (Db.tryAdvisoryLock), so a leader that dies — kill -9, a
+// crash, its machine gone — loses it when
 // PostgreSQL sees the connection close (at once for a dead process, whose kernel closes the
 // socket; after TCP keepalive for a vanished machine), and another process takes over within
 // `retryMs`. The leader also asks its lock connection every `retryMs`; one that does not answer is

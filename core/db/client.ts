@@ -185,26 +185,46 @@ class PostgresDb implements Db {
     }
   }
 
+  /** Per lock key, the connection a standby keeps asking on (rather than one connection per try). */
+  private readonly lockSessions = new Map<number, { c: pg.Client; lost: Promise<void>; markLost: () => void }>()
+
   async tryAdvisoryLock(key: number): Promise<AdvisoryLock | undefined> {
-    const c = new pg.Client({ ...this.pool.options, keepAlive: true, keepAliveInitialDelayMillis: 5000 })
-    let markLost: () => void = () => undefined
-    const lost = new Promise<void>((resolve) => (markLost = resolve))
-    c.on('error', (err) => {
-      this.log.warn({ err, key }, 'advisory lock connection lost')
-      markLost()
-    })
-    c.on('end', () => markLost())
-    try {
-      await c.connect()
-      const [row] = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key])).rows
-      if (row?.ok !== true) {
-        await c.end()
-        return undefined
+    let session = this.lockSessions.get(key)
+    if (!session) {
+      const c = new pg.Client({ ...this.pool.options, keepAlive: true, keepAliveInitialDelayMillis: 5000 })
+      let markLost: () => void = () => undefined
+      const lost = new Promise<void>((resolve) => (markLost = resolve))
+      const gone = () => {
+        markLost()
+        if (this.lockSessions.get(key)?.c === c) this.lockSessions.delete(key)
       }
+      c.on('error', (err) => {
+        this.log.warn({ err, key }, 'advisory lock connection lost')
+        gone()
+      })
+      c.on('end', gone)
+      try {
+        await c.connect()
+      } catch (err) {
+        void c.end().catch(() => undefined)
+        throw err
+      }
+      session = { c, lost, markLost }
+      this.lockSessions.set(key, session)
+    }
+    const { c, lost, markLost } = session
+    let ok: boolean
+    try {
+      ok = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key])).rows[0]?.ok === true
     } catch (err) {
+      // A broken standby connection: the next try opens a new one.
+      this.lockSessions.delete(key)
       void c.end().catch(() => undefined)
       throw err
     }
+    if (!ok) return undefined
+    // The holder's connection from now on: no longer the standby's.
+    this.lockSessions.delete(key)
     return {
       lost,
       check: async (timeoutMs) => {
@@ -224,6 +244,8 @@ class PostgresDb implements Db {
   }
 
   async close(): Promise<void> {
+    for (const { c } of this.lockSessions.values()) await c.end().catch(() => undefined)
+    this.lockSessions.clear()
     await this.pool.end()
   }
 }
