@@ -68,7 +68,7 @@ describe.skipIf(!pgUp)('alert event feed across processes', () => {
     try {
       // The second writer waits on the ordering lock, not merely on being slow.
       await eventually(
-        async () => ((await dbA.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).length > 0 ? true : undefined),
+        async () => ((await dbA.query(`SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = current_database() AND l.locktype = 'advisory' AND NOT l.granted`)).length > 0 ? true : undefined),
         10_000,
         'the second writer to wait for the lock',
       )
