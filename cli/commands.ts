@@ -21,7 +21,7 @@ import { SERVICE_USERNAME } from '../broker/auth.ts'
 async function runUnits(ctx: CommandContext, service: string, database: Database, units: Unit[], checks: ReadinessCheck[] = []): Promise<void> {
   const health = new HealthServer({ host: ctx.cfg.HOST, port: ctx.cfg.HEALTH_PORT, service }, [databaseCheck(database), ...checks], ctx.log.child({ module: 'health' }))
   const controller = new Controller(ctx.log)
-  await controller.start([health, databaseUnit(database), ...units])
+  await controller.start([...(ctx.cfg.HEALTH_PORT === undefined ? [] : [health]), databaseUnit(database), ...units])
   ctx.onShutdown(
     async () => {
       health.drain()
