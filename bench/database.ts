@@ -22,6 +22,8 @@ export interface BenchDatabase {
   where: string
   /** The server runs on this machine (its processes' CPU can be read from /proc). */
   local: boolean
+  /** The scratch database's URL, for benches that open more connection pools (undefined on PGlite). */
+  url?: string | undefined
   /** Streams `chunks` into `COPY <table> (<columns>) FROM STDIN` (text format); returns rows written. */
   copyIn(table: string, columns: string, chunks: readonly Buffer[]): Promise<number>
   /** Closes every connection and drops the scratch database. Safe to call twice. */
@@ -91,6 +93,7 @@ async function openScratchDatabase(url: string, log: Logger): Promise<BenchDatab
       settings: await readSettings(db),
       where: `scratch database ${name} on ${host} (dropped at the end)`,
       local: ['127.0.0.1', 'localhost', '[::1]', ''].includes(scratch.hostname),
+      url: scratchUrl,
       copyIn: async (table, columns, chunks) => {
         const client = new pg.Client({ connectionString: scratchUrl, application_name: 'housing-brain bench copy' })
         client.on('error', (err) => log.warn({ err }, 'bench COPY connection lost'))

@@ -5,12 +5,16 @@ import { ingestBench, type IngestBenchOptions } from './ingest.ts'
 import type { ScenarioName } from './protocol.ts'
 import { formatReport } from './report.ts'
 
-const USAGE = `housing-brain bench ingest|integrations|alerts|notify|console [options]
+const USAGE = `housing-brain bench ingest|integrations|alerts|notify|feed|console [options]
 
   integrations  every way in, in one run on one database: readings/s and p99 (push → acknowledgement)
            for MQTT (PUBACK), the HTTP device API, the OneNET and CTWing receivers (200 after
-           commit), next to the pipeline's own ceiling (see bench/integrations.ts: --devices
+           commit) and the ChirpStack unit (through Mosquitto), next to the pipeline's own ceiling (see bench/integrations.ts: --devices
            --seconds --warmup --concurrency --generators --json)
+
+  feed     alert events between two API processes' connection pools on one database: reports/s
+           with writers on both (event ids drawn in commit order) and how long an event written
+           on one takes to reach the other's bus (see bench/feed.ts: --reports --concurrency --json)
 
   notify   alert raised → notification outbox → SMS accepted by a local HTTP sink: pages per second
            (live, and draining a backlog) and raised → delivered p50/p99, next to the sink alone and
@@ -123,6 +127,10 @@ const BENCHMARKS: Record<string, (ctx: CommandContext, args: string[]) => Promis
   alerts: async (ctx, args) => {
     const { alertsBench, parseAlertsOptions } = await import('./alerts.ts')
     await alertsBench(ctx, parseAlertsOptions(args))
+  },
+  feed: async (ctx, args) => {
+    const { feedBench, parseFeedOptions } = await import('./feed.ts')
+    await feedBench(ctx, parseFeedOptions(args))
   },
   notify: async (ctx, args) => {
     const { notifyBench, parseNotifyOptions } = await import('./notify.ts')

@@ -62,7 +62,7 @@ export async function up(ctx: CommandContext): Promise<void> {
   // In one process the API's health check also watches the ingest (a stalled writer is unhealthy).
   const api = new ApiServer({ ...database, metrics, probes: [() => broker.ingest.stallReason()], ingest: broker.ingest }, cfg, log)
   const controller = new Controller(log)
-  ctx.onShutdown(() => controller.stop())
+  ctx.onShutdown(() => controller.stop(), () => controller.pending())
   await controller.start([databaseUnit(database), broker, api])
   // LoRaWAN devices through ChirpStack, into the broker's ingest (README, "ChirpStack v4").
   const chirpstack = chirpstackUnit(database.db, broker.ingest, cfg, log, metrics)

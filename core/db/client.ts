@@ -41,7 +41,21 @@ export interface Db extends Queryable {
    * server); resolves with a function that stops listening.
    */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>
+  /**
+   * Takes the session-level advisory lock `key` on a connection of its own, or resolves undefined
+   * when another session holds it. The lock lives as long as that connection: a process that dies
+   * loses it when PostgreSQL sees the connection close (core/leader.ts).
+   */
+  tryAdvisoryLock(key: number): Promise<AdvisoryLock | undefined>
   close(): Promise<void>
+}
+
+export interface AdvisoryLock {
+  /** Settles when the lock's connection is gone (and with it the lock). */
+  readonly lost: Promise<void>
+  /** Asks the connection; false (and `lost` settles) when it does not answer within `timeoutMs`. */
+  check(timeoutMs: number): Promise<boolean>
+  release(): Promise<void>
 }
 
 /** Channel names are identifiers in LISTEN; only these characters are accepted. */
@@ -171,7 +185,67 @@ class PostgresDb implements Db {
     }
   }
 
+  /** Per lock key, the connection a standby keeps asking on (rather than one connection per try). */
+  private readonly lockSessions = new Map<number, { c: pg.Client; lost: Promise<void>; markLost: () => void }>()
+
+  async tryAdvisoryLock(key: number): Promise<AdvisoryLock | undefined> {
+    let session = this.lockSessions.get(key)
+    if (!session) {
+      const c = new pg.Client({ ...this.pool.options, keepAlive: true, keepAliveInitialDelayMillis: 5000 })
+      let markLost: () => void = () => undefined
+      const lost = new Promise<void>((resolve) => (markLost = resolve))
+      const gone = () => {
+        markLost()
+        if (this.lockSessions.get(key)?.c === c) this.lockSessions.delete(key)
+      }
+      c.on('error', (err) => {
+        this.log.warn({ err, key }, 'advisory lock connection lost')
+        gone()
+      })
+      c.on('end', gone)
+      try {
+        await c.connect()
+      } catch (err) {
+        void c.end().catch(() => undefined)
+        throw err
+      }
+      session = { c, lost, markLost }
+      this.lockSessions.set(key, session)
+    }
+    const { c, lost, markLost } = session
+    let ok: boolean
+    try {
+      ok = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key])).rows[0]?.ok === true
+    } catch (err) {
+      // A broken standby connection: the next try opens a new one.
+      this.lockSessions.delete(key)
+      void c.end().catch(() => undefined)
+      throw err
+    }
+    if (!ok) return undefined
+    // The holder's connection from now on: no longer the standby's.
+    this.lockSessions.delete(key)
+    return {
+      lost,
+      check: async (timeoutMs) => {
+        let timer: NodeJS.Timeout | undefined
+        const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+        const ok = await Promise.race([c.query('SELECT 1').then(() => true, () => false), late])
+        clearTimeout(timer)
+        if (!ok) {
+          markLost()
+          void c.end().catch(() => undefined)
+        }
+        return ok
+      },
+      // Ending the session releases every advisory lock it holds.
+      release: () => c.end().catch(() => undefined),
+    }
+  }
+
   async close(): Promise<void> {
+    for (const { c } of this.lockSessions.values()) await c.end().catch(() => undefined)
+    this.lockSessions.clear()
     await this.pool.end()
   }
 }
@@ -211,6 +285,11 @@ class PgliteDb implements Db {
     return async () => {
       if (!this.lite.closed) await unlisten()
     }
+  }
+
+  /** One process owns an embedded database: it always leads, and never loses the lock. */
+  tryAdvisoryLock(): Promise<AdvisoryLock | undefined> {
+    return Promise.resolve({ lost: new Promise<void>(() => undefined), check: () => Promise.resolve(true), release: () => Promise.resolve() })
   }
 
   async close(): Promise<void> {

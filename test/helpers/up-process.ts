@@ -3,14 +3,13 @@
 // shutdown), restarted on the same directory. The API is reached with the admin token `up` writes
 // to `$DATA_DIR/admin-token`; fleet devices are registered through it, so the demo simulator that
 // `up` runs never publishes on them.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { loginDevice } from './mqtt-login.ts'
 import { eventually, freePort } from './services.ts'
-
-const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
+import { spawnCli } from './service-process.ts'
 
 /** The demo community `up` provisions; fleet devices are registered into it. */
 export const DEMO_COMMUNITY = 'cm-gumei'
@@ -41,20 +40,7 @@ export interface UpProcess {
 /** Starts `up` and resolves once it printed its banner; fails with its output if it exits first. */
 export async function startUp(dataDir: string, env: Record<string, string> = {}, args: readonly string[] = ['--rate', '0.2']): Promise<UpProcess> {
   const [httpPort, mqttPort] = [await freePort(), await freePort()]
-  const child = spawn(process.execPath, [BIN, 'up', ...args], {
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  // Bounded: the tail is what explains a failure.
-  let out = ''
-  const keep = (d: Buffer) => {
-    out = (out + d.toString()).slice(-200_000)
-  }
-  child.stdout.on('data', keep)
-  child.stderr.on('data', keep)
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }))
-  })
+  const { child, exited, output } = spawnCli(['up', ...args], { DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ...env })
   const pid = child.pid ?? 0
   const clients: MqttClient[] = []
   let gone = false
@@ -64,8 +50,8 @@ export async function startUp(dataDir: string, env: Record<string, string> = {},
   })
   try {
     await eventually(() => {
-      if (gone) throw new Error(`housing-brain up exited before it was up:\n${out.slice(-4000)}`)
-      return out.includes('housing-brain is up') ? true : undefined
+      if (gone) throw new Error(`housing-brain up exited before it was up:\n${output().slice(-4000)}`)
+      return output().includes('housing-brain is up') ? true : undefined
     }, 90_000, 'the banner of housing-brain up')
   } catch (err) {
     child.kill('SIGKILL')
@@ -81,7 +67,7 @@ export async function startUp(dataDir: string, env: Record<string, string> = {},
     mqttPort,
     token,
     exited,
-    output: () => out,
+    output,
     async rss() {
       if (gone) return undefined
       try {
