@@ -13,7 +13,7 @@ import { ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provis
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
+import { ApiServer, BrokerWithIngest, databaseUnit, embeddedDir, openDatabase, rulesUnit } from './stack.ts'
 
 /**
  * A defaulted port that is taken moves to the next free one, so the demo starts beside another
@@ -86,7 +86,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     `  console    ${http}/   (sign in with the admin token below)`,
     `  API        ${http}/api/v1   (OpenAPI docs: ${http}/docs)`,
     `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
-    `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded PGlite in ${rel(path.join(cfg.dataDir, 'pgdata'))}`}` +
+    `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded ${cfg.EMBEDDED_DB === 'postgres' ? 'PostgreSQL' : 'PGlite'} in ${rel(embeddedDir(cfg))}`}` +
       (database.features.timescale ? ` (TimescaleDB ${database.features.timescale})` : ''),
     `  simulator  ${demo.credentials.length} devices, scenario "${scenario}", credentials in ${rel(demo.file)}`,
     admin.created
