@@ -1,8 +1,9 @@
 // `housing-brain up` without DATABASE_URL runs on the embedded PostgreSQL, a server child process
 // with its cluster in DATA_DIR (core/db/embedded-postgres.ts). A `kill -9` of `up` gives it no
 // chance to stop that server: the next `up` on the same directory must find it, stop it, start
-// its own and hold every reading acknowledged before; a clean stop leaves no server behind; and
-// a second `up` while the first still runs must not take its database away.
+// its own and hold every reading acknowledged before; a clean stop leaves no server behind;
+// a second `up` while the first still runs must not take its database away; and a DATA_DIR with
+// the PGlite database of an earlier version starts anew beside it, with an admin token that works.
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -84,5 +85,23 @@ describe('housing-brain up on the embedded PostgreSQL', () => {
     expect(await third.interrupt()).toBe(0)
     // The server stopped with it (the check before the exit code returns may still see it exiting).
     await eventually(async () => ((await serversOn(cluster)).length === 0 ? true : undefined), 10_000, 'the embedded server to stop')
+  })
+
+  it('a DATA_DIR whose PGlite data predates the embedded server: it starts anew beside it, says so, and issues an admin token that works', { timeout: 240_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'hb-embedded-'))
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
+    const old = await startUp(dataDir, { EMBEDDED_DB: 'pglite' })
+    cleanups.push(() => old.kill9())
+    const oldToken = old.token
+    expect(await old.interrupt()).toBe(0)
+
+    const now = await startUp(dataDir)
+    cleanups.push(() => now.kill9())
+    expect(now.output()).toContain('holds the PGlite database of an earlier version')
+    // The old token names a user of the other database: a new one is issued, shown, and works.
+    expect(now.token).not.toBe(oldToken)
+    expect(now.output()).toContain(now.token)
+    expect((await now.api('GET', '/api/v1/devices?limit=1')).status).toBe(200)
+    expect(await now.interrupt()).toBe(0)
   })
 })
