@@ -140,10 +140,27 @@ async function postmasterPid(dir: string): Promise<{ pid: number; status: string
   return Number.isInteger(pid) && pid > 0 ? { pid, status: (lines[7] ?? '').trim() } : undefined
 }
 
+/**
+ * Is `pid` a PostgreSQL server on `dir`? After a reboot the pid in a stale `postmaster.pid` may
+ * belong to any process, which must not be signalled.
+ */
+async function isServerOn(pid: number, dir: string): Promise<boolean> {
+  let argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined))?.split('\0')
+  // No /proc (macOS): ps prints the command line, arguments split on spaces.
+  argv ??= (await run('ps', ['-o', 'command=', '-p', String(pid)]).catch(() => ({ stdout: '' }))).stdout.trim().split(' ')
+  return (argv[0] ?? '').endsWith('postgres') && argv[argv.indexOf('-D') + 1] === dir
+}
+
 /** Stops a server a killed parent left running on this cluster; refuses when its owner is alive. */
 async function stopStale(dir: string, log: Logger): Promise<void> {
   const running = await postmasterPid(dir)
   if (!running || !alive(running.pid)) return
+  if (!(await isServerOn(running.pid, dir))) {
+    // PostgreSQL would refuse to start while the pid it names lives, whatever that process is.
+    log.warn({ pid: running.pid }, 'the embedded PostgreSQL lock file names a process that is not its server (left from before a reboot); removing it')
+    await rm(path.join(dir, 'postmaster.pid'), { force: true })
+    return
+  }
   const owner = Number((await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => '')).trim())
   if (owner > 0 && owner !== process.pid && alive(owner) && (await parentOf(running.pid)) === owner) {
     throw new EmbeddedPostgresError(`the embedded database in ${dir} is in use by process ${owner}; stop it first, or give this one its own DATA_DIR`)
