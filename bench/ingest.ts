@@ -15,6 +15,7 @@ import { Cleanup } from './cleanup.ts'
 import { backgroundCpuPct } from './cpu.ts'
 import { openBenchDatabase, type BenchDatabase, type DatabaseKind } from './database.ts'
 import { samplePgCpu } from './pgcpu.ts'
+import { resetPeakRss } from './rss.ts'
 import { provisionFleet, type FleetSize } from './fleet.ts'
 import { GATEWAY_READINGS } from './payloads.ts'
 import type { ScenarioName } from './protocol.ts'
@@ -74,6 +75,7 @@ async function onDatabase(ctx: CommandContext, opts: IngestBenchOptions, kind: D
   const perScenarioS = opts.warmupSeconds + opts.seconds + 60
   const cancelDeadline = cleanup.deadline((600 + opts.scenarios.length * perScenarioS) * 1000)
   try {
+    resetPeakRss()
     const database = await openBenchDatabase(kind, ctx.cfg.DATABASE_URL, log)
     cleanup.add('database', () => database.close())
     progress(`database: ${database.engine}, ${database.where}`)

@@ -112,7 +112,7 @@ export function formatReport(r: IngestBenchReport): string {
     'published in it; health p99: GET /health of the API running in the broker\'s process, asked every 20 ms meanwhile.',
     'CPU in % of one core over the interval; "other" is the rest of the machine (other processes, and PostgreSQL',
     'itself when its processes are not visible from here; PGlite counts as the broker); a large "other" means a disturbed run.',
-    'RSS: peak resident set of the broker process (since start) and of the largest load generator.',
+    'RSS: peak resident set of the broker process (PGlite included) during each database\'s run, and of the largest load generator.',
   )
   for (const run of r.runs) {
     for (const s of run.scenarios) {
