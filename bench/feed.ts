@@ -30,10 +30,12 @@ export function parseFeedOptions(args: string[]): FeedBenchOptions {
 }
 
 export async function feedBench(ctx: CommandContext, opts: FeedBenchOptions): Promise<void> {
-  const bench = await openBenchDatabase(ctx.cfg.DATABASE_URL, ctx.log)
+  // Two pools of one server, as two API processes have: a PostgreSQL server on DATABASE_URL.
+  if (!ctx.cfg.DATABASE_URL) throw new Error('bench feed: set DATABASE_URL to a PostgreSQL server')
+  const bench = await openBenchDatabase('postgres', ctx.cfg.DATABASE_URL, ctx.log)
   if (bench.url === undefined) {
     await bench.close()
-    throw new Error('bench feed: set DATABASE_URL to a PostgreSQL server (the embedded database is one process)')
+    throw new Error('bench feed: the scratch database has no URL for a second pool')
   }
   const other = await openDb({ url: bench.url, applicationName: 'housing-brain bench feed' })
   const a = new AlertService(bench.db, DEFAULT_DEADLINES, silentLogger)

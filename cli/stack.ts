@@ -1,5 +1,6 @@
 // Composition: how the services are built from the configuration. Each command of the CLI picks
 // the pieces it runs; tests build the same pieces directly.
+import { access } from 'node:fs/promises'
 import path from 'node:path'
 import { buildApp, type App, type AppDeps } from '../api/app.ts'
 import { Broker, type BrokerAddress } from '../broker/broker.ts'
@@ -45,10 +46,27 @@ export interface Database {
   features: DbFeatures
 }
 
+/**
+ * Where the embedded database lives. The two engines' files differ (a PostgreSQL 18 cluster, a
+ * PGlite 17 one), so each has its own directory: switching EMBEDDED_DB never opens one with the
+ * other. `pgdata` is PGlite's, where it lived when it was the default.
+ */
+export function embeddedDir(cfg: Pick<Config, 'dataDir' | 'EMBEDDED_DB'>): string {
+  return path.join(cfg.dataDir, cfg.EMBEDDED_DB === 'postgres' ? 'postgres' : 'pgdata')
+}
+
+const hasPgliteData = (dataDir: string) => access(path.join(dataDir, 'pgdata', 'PG_VERSION')).then(
+  () => true,
+  () => false,
+)
+
 /** Opens the configured database (server or embedded) and brings its schema up to date. */
 export async function openDatabase(cfg: Config, log: Logger, applicationName: string): Promise<Database> {
   const url = cfg.DATABASE_URL
-  const db = await openDb({ url, dataDir: url ? undefined : path.join(cfg.dataDir, 'pgdata'), applicationName, log: log.child({ module: 'db' }) })
+  if (!url && cfg.EMBEDDED_DB === 'postgres' && (await hasPgliteData(cfg.dataDir))) {
+    log.warn(`${path.join(cfg.dataDir, 'pgdata')} holds the PGlite database of an earlier version; the embedded PostgreSQL starts anew in ${embeddedDir(cfg)} (EMBEDDED_DB=pglite opens the old one)`)
+  }
+  const db = await openDb({ url, dataDir: url ? undefined : embeddedDir(cfg), embedded: cfg.EMBEDDED_DB, applicationName, log: log.child({ module: 'db' }) })
   try {
     const features = await migrate(db, {
       log: log.child({ module: 'migrate' }),

@@ -70,6 +70,8 @@ export const envSchema = z.object({
     message: 'expected a postgres:// or postgresql:// URL (or leave unset for the embedded database)',
   }),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Without DATABASE_URL: the embedded PostgreSQL server (child process, data in DATA_DIR/pgdata) or PGlite (WASM, in-process, DATA_DIR/pglite). */
+  EMBEDDED_DB: z.enum(['postgres', 'pglite']).default('postgres'),
   HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(3000),
   MQTT_PORT: port.default(1883),

@@ -117,7 +117,8 @@ export async function readIfExists(file: string): Promise<string | undefined> {
 export async function ensureAdminToken(db: Db, dataDir: string): Promise<{ token: string; created: boolean; file: string }> {
   const file = path.join(dataDir, 'admin-token')
   const existing = (await readIfExists(file))?.trim()
-  if (existing) return { token: existing, created: false, file }
+  // A token of another database (the embedded one started anew) is replaced, and shown again.
+  if (existing && (await resolveToken(db, existing))) return { token: existing, created: false, file }
   const userId = (await findUserByName(db, 'admin'))?.id ?? (await insertUser(db, { name: 'admin', role: 'admin' }))
   const { token } = await issueToken(db, userId, { label: 'created at first start' })
   await writePrivateFile(file, `${token}\n`)

@@ -1,5 +1,6 @@
-// One database interface over two engines: a PostgreSQL/TimescaleDB server through `pg`, and the
-// embedded PGlite (Postgres compiled to WASM) for the all-in-one mode and in-process tests.
+// One database interface over two engines: a PostgreSQL/TimescaleDB server through `pg` (also the
+// all-in-one mode's embedded server, core/db/embedded-postgres.ts), and PGlite (Postgres compiled
+// to WASM) for in-process tests and as the embedded fallback where no server binaries exist.
 //
 // A server can go away at any moment (restart, failover, a cut network path). `pg` reports a lost
 // connection as an 'error' event on the Client, and an 'error' event nobody listens to is an
@@ -15,6 +16,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import type { PGliteInterface } from '@electric-sql/pglite'
 import { silentLogger, type Logger } from '../log.ts'
 import { DbConnectError } from './errors.ts'
+import { EmbeddedPostgres } from './embedded-postgres.ts'
 
 export interface Queryable {
   /** Runs one parameterised statement and returns its rows. */
@@ -58,6 +60,11 @@ export interface AdvisoryLock {
   release(): Promise<void>
 }
 
+/** One process owns a PGlite database: it always leads, and never loses the lock. */
+export function soleOwnerLock(): AdvisoryLock {
+  return { lost: new Promise<void>(() => undefined), check: () => Promise.resolve(true), release: () => Promise.resolve() }
+}
+
 /** Channel names are identifiers in LISTEN; only these characters are accepted. */
 function checkChannel(channel: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`invalid channel name "${channel}"`)
@@ -75,6 +82,8 @@ class PostgresDb implements Db {
   constructor(
     readonly pool: pg.Pool,
     private readonly log: Logger,
+    /** Runs after the pool has closed: the embedded server stops there. */
+    private readonly afterClose: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -243,10 +252,15 @@ class PostgresDb implements Db {
     }
   }
 
-  async close(): Promise<void> {
-    for (const { c } of this.lockSessions.values()) await c.end().catch(() => undefined)
-    this.lockSessions.clear()
-    await this.pool.end()
+  private closed: Promise<void> | undefined
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      for (const { c } of this.lockSessions.values()) await c.end().catch(() => undefined)
+      this.lockSessions.clear()
+      await this.pool.end()
+    })().finally(this.afterClose)
+    return this.closed
   }
 }
 
@@ -287,9 +301,8 @@ class PgliteDb implements Db {
     }
   }
 
-  /** One process owns an embedded database: it always leads, and never loses the lock. */
   tryAdvisoryLock(): Promise<AdvisoryLock | undefined> {
-    return Promise.resolve({ lost: new Promise<void>(() => undefined), check: () => Promise.resolve(true), release: () => Promise.resolve() })
+    return Promise.resolve(soleOwnerLock())
   }
 
   async close(): Promise<void> {
@@ -298,10 +311,12 @@ class PgliteDb implements Db {
 }
 
 export interface OpenDbOptions {
-  /** A postgres:// URL; when absent the embedded PGlite is used. */
+  /** A postgres:// URL; when absent an embedded database is used. */
   url?: string | undefined
-  /** Where the embedded database keeps its files; in memory when absent. */
+  /** Where the embedded database keeps its files; an in-memory PGlite when absent. */
   dataDir?: string | undefined
+  /** The engine of an embedded database on disk: a PostgreSQL server child process (default), or PGlite. */
+  embedded?: 'postgres' | 'pglite'
   /** An already-open PGlite (for example the TimescaleDB build in tests); not closed by `close()`. */
   pglite?: PGliteInterface
   poolSize?: number
@@ -313,27 +328,39 @@ export interface OpenDbOptions {
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (opts.pglite) return new PgliteDb(opts.pglite, false)
-  if (opts.url) {
-    const pool = new pg.Pool({
-      connectionString: opts.url,
-      max: opts.poolSize ?? 10,
-      types: pgTypes,
-      application_name: opts.applicationName ?? 'housing-brain',
-      connectionTimeoutMillis: 10_000,
-      // A path that silently drops packets (no reset) is noticed by keepalive, not after hours.
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
-    })
+  if (opts.url) return openPool(opts.url, opts)
+  if (opts.dataDir && (opts.embedded ?? 'postgres') === 'postgres') {
     const log = opts.log ?? silentLogger
-    // An idle client losing its server is reported here; the next query opens a new connection.
-    pool.on('error', (err) => log.warn({ err }, 'idle database connection lost'))
-    const db = new PostgresDb(pool, log)
-    await db.query('SELECT 1')
-    return db
+    const server = await EmbeddedPostgres.start({ dir: opts.dataDir, log })
+    try {
+      return await openPool(server.url, opts, () => server.stop())
+    } catch (err) {
+      await server.stop()
+      throw err
+    }
   }
-  // Loaded only in embedded mode, so the server path never pays for the WASM module.
+  // Loaded only when used, so the server paths never pay for the WASM module.
   const { PGlite } = await import('@electric-sql/pglite')
   if (opts.dataDir) await mkdir(opts.dataDir, { recursive: true })
   const lite = await PGlite.create(opts.dataDir)
   return new PgliteDb(lite, true)
+}
+
+async function openPool(url: string, opts: OpenDbOptions, afterClose?: () => Promise<void>): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    types: pgTypes,
+    application_name: opts.applicationName ?? 'housing-brain',
+    connectionTimeoutMillis: 10_000,
+    // A path that silently drops packets (no reset) is noticed by keepalive, not after hours.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  })
+  const log = opts.log ?? silentLogger
+  // An idle client losing its server is reported here; the next query opens a new connection.
+  pool.on('error', (err) => log.warn({ err }, 'idle database connection lost'))
+  const db = new PostgresDb(pool, log, afterClose)
+  await db.query('SELECT 1')
+  return db
 }
