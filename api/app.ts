@@ -17,10 +17,12 @@ import alertStream, { DEFAULT_STREAM_LIMITS, type StreamLimits } from './routes/
 import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
 import profiles from './routes/profiles.ts'
+import profileDecode from './routes/profile-decode.ts'
 import deviceTelemetry from './routes/device-telemetry.ts'
 import onenet from './routes/onenet.ts'
 import ctwing from './routes/ctwing.ts'
 import deviceAdmin from './routes/device-admin.ts'
+import deviceImport from './routes/device-import.ts'
 import evaluation from './routes/evaluation.ts'
 import registry from './routes/registry.ts'
 import residents from './routes/residents.ts'
@@ -146,6 +148,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   const v1 = '/api/v1'
   await app.register(devices, { prefix: `${v1}/devices` })
   await app.register(deviceAdmin, { prefix: `${v1}/devices` })
+  await app.register(deviceImport, { prefix: `${v1}/devices` })
   await app.register(map, { prefix: `${v1}/map` })
   await app.register(deadLetters, { prefix: `${v1}/dead-letters` })
   await app.register(alertStream, { prefix: `${v1}/alerts` })
@@ -154,6 +157,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(silences, { prefix: `${v1}/silences` })
   await app.register(rules, { prefix: `${v1}/rules` })
   await app.register(profiles, { prefix: `${v1}/profiles` })
+  await app.register(profileDecode, { prefix: `${v1}/profiles` })
   // What devices and their networks send: outside /api, with the devices' own credentials or a receiver token.
   await app.register(deviceTelemetry, { prefix: '/ingest/v1/devices' })
   // A receiver exists once its token is set: without one it could only refuse every push.

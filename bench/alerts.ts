@@ -61,7 +61,7 @@ export async function alertsBench(ctx: CommandContext, o: AlertsBenchOptions): P
   const untrap = cleanup.trapSignals()
   const cancel = cleanup.deadline((o.warmupSeconds + o.faults + 120) * 1000)
   try {
-    const database = await openBenchDatabase(ctx.cfg.DATABASE_URL, silentLogger)
+    const database = await openBenchDatabase(ctx.cfg.DATABASE_URL ? 'postgres' : 'embedded', ctx.cfg.DATABASE_URL, silentLogger)
     cleanup.add('database', () => database.close())
     const db = database.db
     await seedRules(db, DEFAULT_RULES.map(ruleRow))

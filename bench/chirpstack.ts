@@ -53,7 +53,7 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
   const url = cfg.CHIRPSTACK_MQTT_URL ?? 'mqtt://127.0.0.1:1883'
   const cleanup = new Cleanup()
   try {
-    const bench = await openBenchDatabase(opts.databaseUrl, silentLogger)
+    const bench = await openBenchDatabase(opts.databaseUrl ? 'postgres' : 'embedded', opts.databaseUrl, silentLogger)
     cleanup.add('database', () => bench.close())
     const { db } = bench
     await seedProfiles(db, SHIPPED_PROFILES.map((p) => profileSchema.parse(p)).map((p) => ({ id: p.id, kind: p.kind, definition: p })))

@@ -1,17 +1,30 @@
-// The bench's own database: a scratch database created on the configured server and dropped at
-// the end, so a benchmark never writes into real data; or an in-memory PGlite when no server is
-// configured. Also the one engine-specific operation the bench needs: COPY FROM STDIN.
+// The bench's own databases, one per engine the bench compares, each dropped at the end so a
+// benchmark never writes into real data:
+// - postgres: a scratch database created on DATABASE_URL's server;
+// - embedded: the all-in-one default, an embedded PostgreSQL server in a temporary directory;
+// - pglite: PGlite on disk in this process (EMBEDDED_DB=pglite, the default before issue 11);
+// - pglite-worker: PGlite on disk in a worker thread (option (a) of issue 11, bench/pglite-worker.ts).
+// Also the one engine-specific operation the bench needs: COPY FROM STDIN.
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { openDb, type Db } from '../core/db/client.ts'
+import { EmbeddedPostgres } from '../core/db/embedded-postgres.ts'
 import { migrate, type DbFeatures } from '../core/db/migrate.ts'
 import type { Logger } from '../core/log.ts'
+import { PgliteWorkerDb } from './pglite-worker.ts'
+
+export const DATABASE_KINDS = ['embedded', 'pglite-worker', 'pglite', 'postgres'] as const
+export type DatabaseKind = (typeof DATABASE_KINDS)[number]
 
 export interface BenchDatabase {
+  kind: DatabaseKind
   db: Db
   features: DbFeatures
   /** e.g. "PostgreSQL 15.20" or "PGlite 0.3.14 (PostgreSQL 17.5, WASM, in memory)". */
@@ -22,8 +35,8 @@ export interface BenchDatabase {
   where: string
   /** The server runs on this machine (its processes' CPU can be read from /proc). */
   local: boolean
-  /** The scratch database's URL, for child processes (unset for the in-process PGlite). */
-  url?: string
+  /** The scratch database's URL, for benches that open more connection pools (undefined on PGlite). */
+  url?: string | undefined
   /** Streams `chunks` into `COPY <table> (<columns>) FROM STDIN` (text format); returns rows written. */
   copyIn(table: string, columns: string, chunks: readonly Buffer[]): Promise<number>
   /** Closes every connection and drops the scratch database. Safe to call twice. */
@@ -43,8 +56,44 @@ async function readSettings(db: Db): Promise<Record<string, string>> {
 
 const migrateOptions = (log: Logger) => ({ log, retentionDays: 400, compressAfterDays: 7 })
 
-export async function openBenchDatabase(url: string | undefined, log: Logger): Promise<BenchDatabase> {
-  return url ? openScratchDatabase(url, log) : openPglite(log)
+export async function openBenchDatabase(kind: DatabaseKind, url: string | undefined, log: Logger): Promise<BenchDatabase> {
+  switch (kind) {
+    case 'postgres':
+      if (!url) throw new Error('bench: the postgres database needs DATABASE_URL')
+      return openScratchDatabase(url, log)
+    case 'embedded':
+      return openEmbedded(log)
+    case 'pglite':
+    case 'pglite-worker':
+      return openPglite(kind, log)
+  }
+}
+
+/** The embedded PostgreSQL of `up`, in a directory of its own, with the scratch database on it. */
+async function openEmbedded(log: Logger): Promise<BenchDatabase> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'hb-bench-embedded-'))
+  let server: EmbeddedPostgres | undefined
+  const remove = async () => {
+    await server?.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    server = await EmbeddedPostgres.start({ dir: path.join(dir, 'postgres'), log })
+    const scratch = await openScratchDatabase(server.url, log)
+    return {
+      ...scratch,
+      kind: 'embedded',
+      engine: `embedded ${scratch.engine} (child process)`,
+      where: `embedded server in a temporary directory (removed at the end), ${scratch.where}`,
+      close: async () => {
+        await scratch.close()
+        await remove()
+      },
+    }
+  } catch (err) {
+    await remove()
+    throw err
+  }
 }
 
 /** Runs one statement on the server's maintenance connection (CREATE / DROP DATABASE cannot run in a transaction). */
@@ -87,6 +136,7 @@ async function openScratchDatabase(url: string, log: Logger): Promise<BenchDatab
     const [row] = await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")
     const host = `${scratch.hostname}:${scratch.port || '5432'}`
     return {
+      kind: 'postgres',
       db,
       features,
       engine: `PostgreSQL ${row?.v ?? '?'}${features.timescale ? ` + TimescaleDB ${features.timescale}` : ''}`,
@@ -114,32 +164,46 @@ async function openScratchDatabase(url: string, log: Logger): Promise<BenchDatab
   }
 }
 
-async function openPglite(log: Logger): Promise<BenchDatabase> {
-  const { PGlite } = await import('@electric-sql/pglite')
-  const lite: PGlite = await PGlite.create()
-  const db = await openDb({ pglite: lite })
+async function openPglite(kind: 'pglite' | 'pglite-worker', log: Logger): Promise<BenchDatabase> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'hb-bench-pglite-'))
+  let lite: PGlite | undefined
+  let worker: PgliteWorkerDb | undefined
+  const close = async () => {
+    if (lite && !lite.closed) await lite.close()
+    await worker?.close()
+    await rm(dir, { recursive: true, force: true })
+  }
   try {
+    let db: Db
+    if (kind === 'pglite') {
+      const { PGlite } = await import('@electric-sql/pglite')
+      lite = await PGlite.create(dir)
+      db = await openDb({ pglite: lite })
+    } else {
+      db = worker = await PgliteWorkerDb.open(dir)
+    }
     const features = await migrate(db, migrateOptions(log))
     const [row] = await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")
     return {
+      kind,
       db,
       features,
-      engine: `PGlite (PostgreSQL ${row?.v ?? '?'} in WASM, in memory, on the broker's own thread)`,
+      engine: `PGlite (PostgreSQL ${row?.v ?? '?'} in WASM, on disk, ${kind === 'pglite' ? "on the broker's own thread" : 'in a worker thread'})`,
       settings: await readSettings(db),
-      where: 'embedded PGlite in memory (DATABASE_URL unset)',
+      where: `PGlite in a temporary directory (removed at the end)`,
       // PGlite runs inside this process: its CPU is counted as the broker's.
       local: false,
       copyIn: async (table, columns, chunks) => {
+        const sql = `COPY ${table} (${columns}) FROM '/dev/blob'`
+        if (worker) return worker.copyIn(sql, Buffer.concat(chunks).toString())
         // PGlite has no COPY protocol stream; it reads COPY input from a Blob at /dev/blob.
-        const res = await lite.query(`COPY ${table} (${columns}) FROM '/dev/blob'`, [], { blob: new Blob([...chunks]) })
+        const res = await (lite as PGlite).query(sql, [], { blob: new Blob([...chunks]) })
         return res.affectedRows ?? 0
       },
-      close: async () => {
-        if (!lite.closed) await lite.close()
-      },
+      close,
     }
   } catch (err) {
-    await lite.close()
+    await close()
     throw err
   }
 }

@@ -1,16 +1,21 @@
 // `housing-brain bench <name> [options]`: benchmarks run from the command line.
 import { parseArgs } from 'node:util'
 import type { CommandContext } from '../cli/main.ts'
+import { DATABASE_KINDS, type DatabaseKind } from './database.ts'
 import { ingestBench, type IngestBenchOptions } from './ingest.ts'
 import type { ScenarioName } from './protocol.ts'
 import { formatReport } from './report.ts'
 
-const USAGE = `housing-brain bench ingest|integrations|alerts|notify|console [options]
+const USAGE = `housing-brain bench ingest|integrations|alerts|notify|feed|console [options]
 
   integrations  every way in, in one run on one database: readings/s and p99 (push → acknowledgement)
            for MQTT (PUBACK), the HTTP device API, the OneNET and CTWing receivers (200 after
-           commit), next to the pipeline's own ceiling (see bench/integrations.ts: --devices
+           commit) and the ChirpStack unit (through Mosquitto), next to the pipeline's own ceiling (see bench/integrations.ts: --devices
            --seconds --warmup --concurrency --generators --json)
+
+  feed     alert events between two API processes' connection pools on one database: reports/s
+           with writers on both (event ids drawn in commit order) and how long an event written
+           on one takes to reach the other's bus (see bench/feed.ts: --reports --concurrency --json)
 
   notify   alert raised → notification outbox → SMS accepted by a local HTTP sink: pages per second
            (live, and draining a backlog) and raised → delivered p50/p99, next to the sink alone and
@@ -24,11 +29,15 @@ const USAGE = `housing-brain bench ingest|integrations|alerts|notify|console [op
 
 housing-brain bench ingest [options]
 
-End-to-end MQTT → broker-embedded ingest → database throughput and PUBACK latency, with the COPY and
-insertReadings ceilings of the same database. Uses a scratch database on DATABASE_URL's server
-(created and dropped), or the embedded PGlite when DATABASE_URL is unset (figures not comparable).
+End-to-end MQTT → broker-embedded ingest → database throughput and PUBACK latency, with GET /health
+latency of the API in the same process meanwhile and the COPY and insertReadings ceilings of the same
+database, on each database in turn: embedded (the embedded PostgreSQL of \`up\`, in a temporary
+directory), pglite-worker (PGlite on disk in a worker thread), pglite (PGlite on disk on the broker's
+thread) and postgres (a scratch database on DATABASE_URL's server, created and dropped).
 Ingest tuning comes from the environment: INGEST_BATCH_MAX_ROWS, INGEST_BATCH_MAX_WAIT_MS, INGEST_QUEUE_MAX_ROWS, INGEST_MAX_IN_FLIGHT.
 
+  --databases LIST                 comma-separated, in order       (embedded,pglite-worker,pglite,
+                                                                    and postgres with DATABASE_URL)
   --scenario all|devices|gateways  which scenarios to run                    (all)
   --devices N                      single devices                            (300)
   --gateways N                     gateways                                  (20)
@@ -60,10 +69,21 @@ function positive(name: string, raw: string | undefined, fallback: number, min =
   return n
 }
 
-export function parseIngestOptions(args: string[]): IngestBenchOptions & { json: boolean } {
+function databases(raw: string | undefined, hasUrl: boolean): DatabaseKind[] {
+  if (raw === undefined) return DATABASE_KINDS.filter((k) => k !== 'postgres' || hasUrl)
+  const list = raw.split(',').map((d) => d.trim())
+  for (const d of list) {
+    if (!(DATABASE_KINDS as readonly string[]).includes(d)) throw new UsageError(`bench: --databases expects a list of ${DATABASE_KINDS.join(', ')} (got "${d}")`)
+    if (d === 'postgres' && !hasUrl) throw new UsageError('bench: --databases postgres needs DATABASE_URL')
+  }
+  return list as DatabaseKind[]
+}
+
+export function parseIngestOptions(args: string[], hasDatabaseUrl: boolean): IngestBenchOptions & { json: boolean } {
   const { values } = parseArgs({
     args,
     options: {
+      databases: { type: 'string' },
       scenario: { type: 'string' },
       devices: { type: 'string' },
       gateways: { type: 'string' },
@@ -87,6 +107,7 @@ export function parseIngestOptions(args: string[]): IngestBenchOptions & { json:
   // writer commits in 100–150 ms on a 2-core machine: more raises throughput a little and p99 a lot.
   const inflight = positive('inflight', values.inflight, 4)
   return {
+    databases: databases(values.databases, hasDatabaseUrl),
     scenarios,
     devices: positive('devices', values.devices, 300),
     gateways: positive('gateways', values.gateways, 20),
@@ -105,7 +126,7 @@ export function parseIngestOptions(args: string[]): IngestBenchOptions & { json:
 async function ingest(ctx: CommandContext, args: string[]): Promise<void> {
   let opts: ReturnType<typeof parseIngestOptions>
   try {
-    opts = parseIngestOptions(args)
+    opts = parseIngestOptions(args, ctx.cfg.DATABASE_URL !== undefined)
   } catch (err) {
     if (!isUsageError(err)) throw err
     console.error(`${err.message}\n\n${USAGE}`)
@@ -128,6 +149,10 @@ const BENCHMARKS: Record<string, (ctx: CommandContext, args: string[]) => Promis
   alerts: async (ctx, args) => {
     const { alertsBench, parseAlertsOptions } = await import('./alerts.ts')
     await alertsBench(ctx, parseAlertsOptions(args))
+  },
+  feed: async (ctx, args) => {
+    const { feedBench, parseFeedOptions } = await import('./feed.ts')
+    await feedBench(ctx, parseFeedOptions(args))
   },
   notify: async (ctx, args) => {
     const { notifyBench, parseNotifyOptions } = await import('./notify.ts')

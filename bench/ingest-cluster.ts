@@ -221,6 +221,8 @@ function summarise(name: ScenarioName, label: string, a: Snapshot, b: Snapshot, 
       machine: pct(machineMs),
     },
     brokerMaxRssMiB: 0,
+    // No API beside these brokers to ask.
+    health: undefined,
     generatorMaxRssMiB: Math.max(0, ...results.map((r) => r.maxRssKiB)) / 1024,
   }
 }

@@ -1,25 +1,30 @@
-// The ingest benchmark: the broker with its embedded ingest in this process, load generators in
-// child processes, a scratch database; end-to-end committed readings/s and PUBACK latency for
-// single devices and for gateway batches, then the COPY and insertReadings ceilings on the same
-// database for the rows the gateway run committed.
+// The ingest benchmark: the broker with its embedded ingest and the API in this process, as `up`
+// runs them, load generators in child processes, a scratch database; end-to-end committed
+// readings/s, PUBACK latency and GET /health latency for single devices and for gateway batches,
+// then the COPY and insertReadings ceilings on the same database for the rows the gateway run
+// committed. The same run on each database compared (issue 11): the embedded PostgreSQL of `up`,
+// PGlite in a worker thread and in-process, and DATABASE_URL's server.
 import os from 'node:os'
-import { BrokerWithIngest } from '../cli/stack.ts'
+import { randomBytes } from 'node:crypto'
+import { ApiServer, BrokerWithIngest } from '../cli/stack.ts'
 import type { CommandContext } from '../cli/main.ts'
 import { loadConfig } from '../core/config.ts'
 import { createMetrics } from '../core/metrics.ts'
 import { MAX_CEILING_ROWS, copyCeiling, statementCeiling } from './ceilings.ts'
 import { Cleanup } from './cleanup.ts'
 import { backgroundCpuPct } from './cpu.ts'
-import { openBenchDatabase } from './database.ts'
+import { openBenchDatabase, type BenchDatabase, type DatabaseKind } from './database.ts'
 import { samplePgCpu } from './pgcpu.ts'
+import { resetPeakRss } from './rss.ts'
 import { provisionFleet, type FleetSize } from './fleet.ts'
 import { GATEWAY_READINGS } from './payloads.ts'
 import type { ScenarioName } from './protocol.ts'
-import type { IngestBenchReport } from './report.ts'
+import type { DatabaseRun, IngestBenchReport } from './report.ts'
 import { runScenario, type ScenarioResult } from './scenario.ts'
 import { scaleOutScenarios } from './ingest-cluster.ts'
 
 export interface IngestBenchOptions extends FleetSize {
+  databases: DatabaseKind[]
   scenarios: ScenarioName[]
   seconds: number
   warmupSeconds: number
@@ -42,6 +47,9 @@ export function benchBrokerConfig(ctx: CommandContext): ReturnType<typeof loadCo
   return loadConfig({
     HOST: '127.0.0.1',
     MQTT_PORT: '0',
+    HTTP_PORT: '0',
+    RATE_LIMIT_PER_MINUTE: '0',
+    NOTIFY_SECRET_KEY: randomBytes(32).toString('base64'),
     INGEST_BATCH_MAX_ROWS: String(ctx.cfg.INGEST_BATCH_MAX_ROWS),
     INGEST_BATCH_MAX_WAIT_MS: String(ctx.cfg.INGEST_BATCH_MAX_WAIT_MS),
     INGEST_QUEUE_MAX_ROWS: String(ctx.cfg.INGEST_QUEUE_MAX_ROWS),
@@ -53,43 +61,69 @@ export function benchBrokerConfig(ctx: CommandContext): ReturnType<typeof loadCo
 export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions): Promise<IngestBenchReport> {
   // Warnings and errors only: info lines (migrations, connections) would drown the report.
   const log = ctx.log.child({ module: 'bench' }, { level: 'warn' })
+  const notes: string[] = []
+  // Other work on the machine takes CPU from the broker and the database alike: measure it
+  // while the bench is idle and say so, rather than publish figures that silently undersell.
+  const background = await backgroundCpuPct()
+  if (background > 20) {
+    notes.push(`other processes used ${Math.round(background)} % of a core just before the run; figures are lower than on an idle machine`)
+  }
+  const runs: DatabaseRun[] = []
+  for (const kind of opts.databases) {
+    progress(`=== database: ${kind}`)
+    runs.push(await onDatabase(ctx, opts, kind, log, notes))
+  }
+  return {
+    settings: {
+      machine: `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; background load before the run ${Math.round(background)} % of a core`,
+      devices: `${opts.devices} single devices, 1 entry of 4–6 metrics per message (5 on average), in-flight ${opts.deviceInflight}/client`,
+      gateways: `${opts.gateways} gateways × ${opts.children} children, ${GATEWAY_READINGS} readings per message, in-flight ${opts.gatewayInflight}/client`,
+      run: `${opts.warmupSeconds} s warm-up + ${opts.seconds} s measured per scenario, ${opts.generators} load-generator processes, QoS 1; GET /health every 20 ms from a worker thread`,
+      ingest: `INGEST_BATCH_MAX_ROWS=${ctx.cfg.INGEST_BATCH_MAX_ROWS}, INGEST_BATCH_MAX_WAIT_MS=${ctx.cfg.INGEST_BATCH_MAX_WAIT_MS}, INGEST_QUEUE_MAX_ROWS=${ctx.cfg.INGEST_QUEUE_MAX_ROWS}`,
+    },
+    runs,
+    notes,
+  }
+}
+
+/** Every scenario and the ceilings on one database, which is dropped afterwards. */
+async function onDatabase(ctx: CommandContext, opts: IngestBenchOptions, kind: DatabaseKind, log: CommandContext['log'], notes: string[]): Promise<DatabaseRun> {
   const cleanup = new Cleanup()
   const untrap = cleanup.trapSignals()
   // Generous: provisioning and connecting scale with the fleet; each load run is capped on its own.
   const perScenarioS = opts.warmupSeconds + opts.seconds + 60
   const cancelDeadline = cleanup.deadline((600 + opts.scenarios.length * perScenarioS) * 1000)
-  const notes: string[] = []
   try {
-    const database = await openBenchDatabase(ctx.cfg.DATABASE_URL, log)
+    resetPeakRss()
+    const database = await openBenchDatabase(kind, ctx.cfg.DATABASE_URL, log)
     cleanup.add('database', () => database.close())
     progress(`database: ${database.engine}, ${database.where}`)
-    if (database.db.engine === 'pglite') {
-      const line =
-        'DATABASE_URL is unset, so this runs on the embedded PGlite (WASM, single-threaded, in this process): ' +
-        'its figures are NOT comparable with a PostgreSQL server. Set DATABASE_URL for real figures.'
-      progress(line)
-      notes.push(line)
-    }
 
-    // The broker's own settings: a free port on loopback only, ingest tuning from the environment.
+    // The broker's and the API's own settings: free ports on loopback only, ingest tuning from the environment.
     const cfg = benchBrokerConfig(ctx)
     const metrics = createMetrics({ defaults: false })
 
-    const runs = opts.scenarios
-    progress(`provisioning ${runs.includes('devices') ? opts.devices : 0} devices and ${runs.includes('gateways') ? opts.gateways : 0} gateways × ${opts.children} children (scrypt hashing takes a while)`)
+    const scenarios = opts.scenarios
+    progress(`provisioning ${scenarios.includes('devices') ? opts.devices : 0} devices and ${scenarios.includes('gateways') ? opts.gateways : 0} gateways × ${opts.children} children (scrypt hashing takes a while)`)
     const fleet = await provisionFleet(database.db, {
-      devices: runs.includes('devices') ? opts.devices : 0,
-      gateways: runs.includes('gateways') ? opts.gateways : 0,
+      devices: scenarios.includes('devices') ? opts.devices : 0,
+      gateways: scenarios.includes('gateways') ? opts.gateways : 0,
       children: opts.children,
     })
 
+    // As `up` runs them: the API on the broker's event loop, feeding the broker's ingest.
     const unit = new BrokerWithIngest(database.db, cfg, log, metrics)
-    let brokerStopped: Promise<void> | undefined
-    const stopBroker = () => (brokerStopped ??= unit.stop())
-    cleanup.add('broker', stopBroker)
+    const api = new ApiServer({ db: database.db, features: database.features, metrics, probes: [() => unit.ingest.stallReason()], ingest: unit.ingest }, cfg, log)
+    let stopped: Promise<void> | undefined
+    const stopServices = () => (stopped ??= (async () => {
+      await api.stop()
+      await unit.stop()
+    })())
+    cleanup.add('broker and API', stopServices)
     await unit.start()
+    await api.start()
     const port = unit.address?.port
-    if (port === undefined) throw new Error('bench: the broker did not report its port')
+    if (port === undefined || api.port === undefined) throw new Error('bench: the broker or the API did not report its port')
     const url = `mqtt://127.0.0.1:${port}`
 
     const timing = {
@@ -99,17 +133,11 @@ export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions)
       // The hard cap: generators still running 30 s after the measured interval are killed.
       graceMs: 30_000,
     }
-    // Other work on the machine takes CPU from the broker and the database alike: measure it
-    // while the bench is idle and say so, rather than publish figures that silently undersell.
-    const background = await backgroundCpuPct()
-    if (background > 20) {
-      notes.push(`other processes used ${Math.round(background)} % of a core just before the run; figures are lower than on an idle machine`)
-    }
-    const scenarios: ScenarioResult[] = []
-    for (const name of runs) {
+    const results: ScenarioResult[] = []
+    for (const name of scenarios) {
       const clients = name === 'devices' ? fleet.devices : fleet.gateways
       const inflight = name === 'devices' ? opts.deviceInflight : opts.gatewayInflight
-      progress(`${name}: ${clients.length} clients, ${opts.generators} generators, in-flight ${inflight}/client, ${opts.warmupSeconds} s warm-up + ${opts.seconds} s measured`)
+      progress(`${kind} ${name}: ${clients.length} clients, ${opts.generators} generators, in-flight ${inflight}/client, ${opts.warmupSeconds} s warm-up + ${opts.seconds} s measured`)
       const result = await runScenario(unit, metrics, {
         name,
         url,
@@ -118,41 +146,22 @@ export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions)
         inflight,
         timing,
         sampleDbCpu: () => samplePgCpu(database.db, database.local),
+        healthUrl: `http://127.0.0.1:${api.port}/health`,
       })
-      progress(`${name}: ${Math.round(result.readingsPerS).toLocaleString('en-US')} readings/s committed, p99 ${result.p99Ms.toFixed(1)} ms`)
-      scenarios.push(result)
+      progress(`${kind} ${name}: ${Math.round(result.readingsPerS).toLocaleString('en-US')} readings/s committed, p99 ${result.p99Ms.toFixed(1)} ms, GET /health p99 ${result.health?.p99Ms.toFixed(1) ?? '–'} ms`)
+      results.push(result)
     }
-    // The ceilings run with the broker gone, so they have the machine to themselves.
-    await stopBroker()
-    if (opts.cluster) scenarios.push(...(await scaleOutScenarios({ database, fleet, runs, opts, timing, cfg: { ...cfg, REDIS_URL: ctx.cfg.REDIS_URL }, notes, progress, cleanup })))
-
-    let copy: IngestBenchReport['copy']
-    let statement: IngestBenchReport['statement']
-    if (opts.ceilings) {
-      const gatewayRows = scenarios.find((s) => s.name === 'gateways')?.committed ?? 0
-      const rows = Math.min(MAX_CEILING_ROWS, Math.max(gatewayRows, MIN_CEILING_ROWS))
-      if (rows !== gatewayRows) notes.push(`ceilings wrote ${rows.toLocaleString('en-US')} rows (the gateway run committed ${gatewayRows.toLocaleString('en-US')}; bounds ${MIN_CEILING_ROWS.toLocaleString('en-US')}–${MAX_CEILING_ROWS.toLocaleString('en-US')})`)
-      progress(`COPY ceiling: ${rows.toLocaleString('en-US')} rows`)
-      copy = await copyCeiling(database, rows)
-      const batchRows = cfg.INGEST_BATCH_MAX_ROWS
-      progress(`insertReadings ceiling: ${rows.toLocaleString('en-US')} rows in ${batchRows}-row transactions`)
-      statement = { ...(await statementCeiling(database, rows, batchRows)), batchRows }
-    }
-
+    // The ceilings run with the broker and the API gone, so they have the machine to themselves.
+    await stopServices()
+    if (opts.cluster && kind === 'postgres') results.push(...(await scaleOutScenarios({ database, fleet, runs: scenarios, opts, timing, cfg: { ...cfg, REDIS_URL: ctx.cfg.REDIS_URL }, notes, progress, cleanup })))
+    const ceilings = opts.ceilings ? await runCeilings(database, results, cfg.INGEST_BATCH_MAX_ROWS, notes) : {}
     return {
-      settings: {
-        database: `${database.engine}; ${database.where}`,
-        'server settings': Object.entries(database.settings).map(([k, v]) => `${k}=${v}`).join(', '),
-        machine: `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; background load before the run ${Math.round(background)} % of a core`,
-        devices: `${opts.devices} single devices, 1 entry of 4–6 metrics per message (5 on average), in-flight ${opts.deviceInflight}/client`,
-        gateways: `${opts.gateways} gateways × ${opts.children} children, ${GATEWAY_READINGS} readings per message, in-flight ${opts.gatewayInflight}/client`,
-        run: `${opts.warmupSeconds} s warm-up + ${opts.seconds} s measured per scenario, ${opts.generators} load-generator processes, QoS 1`,
-        ingest: `INGEST_BATCH_MAX_ROWS=${cfg.INGEST_BATCH_MAX_ROWS}, INGEST_BATCH_MAX_WAIT_MS=${cfg.INGEST_BATCH_MAX_WAIT_MS}, INGEST_QUEUE_MAX_ROWS=${cfg.INGEST_QUEUE_MAX_ROWS}, INGEST_MAX_IN_FLIGHT=${cfg.INGEST_MAX_IN_FLIGHT}`,
-      },
-      scenarios,
-      copy,
-      statement,
-      notes,
+      database: kind,
+      engine: database.engine,
+      where: database.where,
+      serverSettings: Object.entries(database.settings).map(([k, v]) => `${k}=${v}`).join(', '),
+      scenarios: results,
+      ...ceilings,
     }
   } finally {
     progress('cleaning up')
@@ -160,4 +169,15 @@ export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions)
     cancelDeadline()
     untrap()
   }
+}
+
+async function runCeilings(database: BenchDatabase, results: ScenarioResult[], batchRows: number, notes: string[]): Promise<Pick<DatabaseRun, 'copy' | 'statement'>> {
+  const gatewayRows = results.find((s) => s.name === 'gateways')?.committed ?? 0
+  const rows = Math.min(MAX_CEILING_ROWS, Math.max(gatewayRows, MIN_CEILING_ROWS))
+  if (rows !== gatewayRows) notes.push(`${database.kind}: ceilings wrote ${rows.toLocaleString('en-US')} rows (the gateway run committed ${gatewayRows.toLocaleString('en-US')}; bounds ${MIN_CEILING_ROWS.toLocaleString('en-US')}–${MAX_CEILING_ROWS.toLocaleString('en-US')})`)
+  progress(`COPY ceiling: ${rows.toLocaleString('en-US')} rows`)
+  const copy = await copyCeiling(database, rows)
+  progress(`insertReadings ceiling: ${rows.toLocaleString('en-US')} rows in ${batchRows}-row transactions`)
+  const statement = { ...(await statementCeiling(database, rows, batchRows)), batchRows }
+  return { copy, statement }
 }

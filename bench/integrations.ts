@@ -104,7 +104,7 @@ export async function integrationsBench(ctx: CommandContext, opts: IntegrationsO
   const cancelDeadline = cleanup.deadline((600 + 6 * (opts.warmupSeconds + opts.seconds + 60)) * 1000)
   const notes: string[] = []
   try {
-    const database = await openBenchDatabase(ctx.cfg.DATABASE_URL, log)
+    const database = await openBenchDatabase(ctx.cfg.DATABASE_URL ? 'postgres' : 'embedded', ctx.cfg.DATABASE_URL, log)
     cleanup.add('database', () => database.close())
     progress(`database: ${database.engine}, ${database.where}`)
     if (database.db.engine === 'pglite') notes.push('DATABASE_URL is unset: the embedded PGlite (WASM, single-threaded, in this process) — not comparable with a PostgreSQL server')

@@ -7,6 +7,7 @@ import { machineBusyMs } from './cpu.ts'
 import { peakRssKiB } from './rss.ts'
 import { pgCpuMsBetween, type PgCpuSample } from './pgcpu.ts'
 import { runGenerators, type RunTiming } from './generators.ts'
+import { HealthProbe, type HealthResult } from './health-probe.ts'
 import { LatencyHistogram } from './histogram.ts'
 import type { LoadClient, LoadgenResult, ScenarioName } from './protocol.ts'
 import { split } from './fleet.ts'
@@ -20,6 +21,8 @@ export interface ScenarioSettings {
   timing: RunTiming
   /** CPU of the database server's processes, when they are visible from here. */
   sampleDbCpu: () => Promise<PgCpuSample | undefined>
+  /** The API's GET /health in this process, asked throughout the measured interval. */
+  healthUrl?: string | undefined
 }
 
 export interface ScenarioResult {
@@ -51,6 +54,8 @@ export interface ScenarioResult {
   cpu: { broker: number; generators: number; postgres: number | undefined; other: number; machine: number }
   brokerMaxRssMiB: number
   generatorMaxRssMiB: number
+  /** GET /health latency during the measured interval, when an API ran beside the broker. */
+  health: HealthResult | undefined
 }
 
 interface Snapshot {
@@ -102,17 +107,26 @@ export async function runScenario(unit: BrokerWithIngest, metrics: Metrics, s: S
     inflight: s.inflight,
     drainMs: Math.max(0, s.timing.graceMs - 10_000),
   }))
-  const results = await runGenerators(configs, s.timing, {
-    onMeasureStart: async () => {
-      start = await snapshot(metrics, s.sampleDbCpu)
-    },
-    onMeasureEnd: async () => {
-      end = await snapshot(metrics, s.sampleDbCpu)
-    },
-  })
-  await drained(unit, 30_000)
-  if (!start || !end) throw new Error('bench: the measured interval was not observed')
-  return summarise(s, start, end, results)
+  let probe: HealthProbe | undefined
+  let health: HealthResult | undefined
+  try {
+    const results = await runGenerators(configs, s.timing, {
+      onMeasureStart: async () => {
+        start = await snapshot(metrics, s.sampleDbCpu)
+        if (s.healthUrl) probe = HealthProbe.start(s.healthUrl)
+      },
+      onMeasureEnd: async () => {
+        end = await snapshot(metrics, s.sampleDbCpu)
+        health = await probe?.stop()
+        probe = undefined
+      },
+    })
+    await drained(unit, 30_000)
+    if (!start || !end) throw new Error('bench: the measured interval was not observed')
+    return { ...summarise(s, start, end, results), health }
+  } finally {
+    await probe?.stop()
+  }
 }
 
 /** What the load generators saw over `seconds`: acknowledged messages/s, PUBACK latency, errors. */
@@ -130,7 +144,7 @@ export function generatorTotals(results: LoadgenResult[], seconds: number): Pick
   }
 }
 
-function summarise(s: ScenarioSettings, start: Snapshot, end: Snapshot, results: LoadgenResult[]): ScenarioResult {
+function summarise(s: ScenarioSettings, start: Snapshot, end: Snapshot, results: LoadgenResult[]): Omit<ScenarioResult, 'health'> {
   const seconds = (end.at - start.at) / 1000
   const wallMs = end.at - start.at
   const committed = end.stored - start.stored

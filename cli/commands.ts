@@ -8,23 +8,46 @@ import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, apiReadingsBus, chirpstackUnit, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId } from './stack.ts'
+import { ApiServer, BrokerWithIngest, apiReadingsBus, chirpstackUnit, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
 import { BusPublisher } from '../core/readings-bus.ts'
+import { HealthServer, type ReadinessCheck } from '../core/health-server.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
 
 const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
 
-async function runUnits(ctx: CommandContext, units: Unit[]): Promise<void> {
+/**
+ * Starts a service's units behind its health endpoints (HEALTH_PORT) and registers its drain:
+ * readiness turns false first, then the units stop newest first (the listener before the work
+ * behind it, the database last). The database was migrated before any of this (openDatabase),
+ * so a ready process never runs on an old schema.
+ */
+async function runUnits(ctx: CommandContext, service: string, database: Database, units: Unit[], checks: ReadinessCheck[] = []): Promise<void> {
+  const health = new HealthServer({ host: ctx.cfg.HOST, port: ctx.cfg.HEALTH_PORT, service }, [databaseCheck(database), ...checks], ctx.log.child({ module: 'health' }))
   const controller = new Controller(ctx.log)
-  await controller.start(units)
-  ctx.onShutdown(() => controller.stop())
+  await controller.start([...(ctx.cfg.HEALTH_PORT === undefined ? [] : [health]), databaseUnit(database), ...units])
+  ctx.onShutdown(
+    async () => {
+      health.drain()
+      await controller.stop()
+    },
+    () => controller.pending(),
+  )
 }
+
+function databaseCheck(database: Database): ReadinessCheck {
+  return () => database.db.query('SELECT 1').then(
+    () => undefined,
+    () => 'database is not answering',
+  )
+}
+
+const connectedCheck = (what: string, unit: { connected: boolean }): ReadinessCheck => () => (unit.connected ? undefined : `not connected to ${what}`)
 
 export async function broker(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain broker')
   const metrics = createMetrics()
   const unit = new BrokerWithIngest(database.db, ctx.cfg, ctx.log, metrics)
-  await runUnits(ctx, [databaseUnit(database), unit])
+  await runUnits(ctx, 'broker', database, [unit], [() => unit.ingest.stallReason(), () => (unit.address ? undefined : 'the MQTT listener is not open')])
   ctx.log.info({ mqtt: unit.address }, 'broker listening')
 }
 
@@ -44,7 +67,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
     )
     // Committed readings go back on the exchange, where RabbitMQ's MQTT plugin hands them to the rules engine.
     core.pipeline.bus = new BusPublisher((topic, payload) => consumer.publish(topic, payload), ctx.log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
-    await runUnits(ctx, [databaseUnit(database), core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))])
+    await runUnits(ctx, 'ingest', database, [core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)])
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
@@ -67,7 +90,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
-  await runUnits(ctx, [databaseUnit(database), core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))])
+  await runUnits(ctx, 'ingest', database, [core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('the MQTT broker', subscriber)])
 }
 
 export async function api(ctx: CommandContext): Promise<void> {
@@ -75,7 +98,7 @@ export async function api(ctx: CommandContext): Promise<void> {
   const metrics = createMetrics()
   const bus = await apiReadingsBus(database.db, ctx.cfg, ctx.log, metrics)
   const server = new ApiServer({ ...database, metrics, bus: bus?.publisher }, ctx.cfg, ctx.log)
-  await runUnits(ctx, [databaseUnit(database), ...(bus ? [bus] : []), server])
+  await runUnits(ctx, 'api', database, [...optional(bus), server])
   ctx.log.info({ port: server.port }, 'API listening')
 }
 
@@ -87,7 +110,8 @@ export async function rules(ctx: CommandContext): Promise<void> {
   // On a broker that is not ours (RabbitMQ's MQTT listener, Mosquitto) the engine logs in as MQTT_USERNAME.
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
   const login = username !== undefined && username !== SERVICE_USERNAME ? { username, password: password ?? '' } : undefined
-  await runUnits(ctx, [databaseUnit(database), await rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token, login })])
+  const engine = await rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token, login })
+  await runUnits(ctx, 'rules', database, [engine], [connectedCheck('the MQTT broker', engine)])
 }
 
 export async function migrateCommand(ctx: CommandContext): Promise<void> {

@@ -32,8 +32,11 @@ export interface CommandContext {
   cfg: Config
   log: Logger
   args: string[]
-  /** Registers the graceful shutdown of a long-running command (Ctrl-C, SIGTERM). */
-  onShutdown(fn: () => Promise<void>): void
+  /**
+   * Registers the graceful shutdown of a long-running command (Ctrl-C, SIGTERM): `fn` drains and
+   * stops; `pending` names what is not stopped yet, for the log line of a forced exit.
+   */
+  onShutdown(fn: () => Promise<void>, pending?: () => string[]): void
 }
 
 type Command = (ctx: CommandContext) => Promise<void>
@@ -75,19 +78,39 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger(cfg.LOG_LEVEL)
   const command = await load()
-  await command({
-    cfg,
-    log,
-    args: argv.slice(1),
-    onShutdown(fn) {
-      closeWithGrace({ delay: 15_000, logger: { error: (m: string) => log.error(m) } }, async ({ signal, err }) => {
-        if (err) log.error({ err }, 'shutting down after an error')
-        else log.info({ signal }, 'shutting down')
-        await fn()
-      })
-    },
-  })
+  await command({ cfg, log, args: argv.slice(1), onShutdown: shutdownHandler(cfg, log) })
   return 0
+}
+
+/**
+ * The one shutdown mechanism of every command (issue 11): the first SIGTERM/SIGINT (or an
+ * uncaught error) runs the registered drains in reverse order of registration; SHUTDOWN_TIMEOUT
+ * after it, or at a second signal, the process exits with code 1 and a log line naming what it
+ * abandoned.
+ */
+function shutdownHandler(cfg: Config, log: Logger): CommandContext['onShutdown'] {
+  const drains: { fn: () => Promise<void>; pending: (() => string[]) | undefined }[] = []
+  const abandoned = () => drains.flatMap((d) => d.pending?.() ?? [])
+  let installed = false
+  return (fn, pending) => {
+    drains.unshift({ fn, pending })
+    if (installed) return
+    installed = true
+    closeWithGrace(
+      {
+        delay: cfg.SHUTDOWN_TIMEOUT,
+        logger: { error: (m: string) => log.error(m) },
+        onTimeout: (ms: number) => log.error({ waitedMs: ms, abandoned: abandoned() }, 'shutdown timed out (SHUTDOWN_TIMEOUT); exiting with these units not stopped'),
+        onSecondSignal: (signal: string) => log.error({ signal, abandoned: abandoned() }, 'second signal; exiting at once with these units not stopped'),
+      },
+      async ({ signal, err }) => {
+        if (err) log.error({ err }, 'shutting down after an error')
+        else log.info({ signal, timeoutMs: cfg.SHUTDOWN_TIMEOUT }, 'shutting down: draining')
+        for (const d of drains) await d.fn()
+        log.info('stopped')
+      },
+    )
+  }
 }
 
 main(process.argv.slice(2)).then(

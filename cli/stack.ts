@@ -1,5 +1,6 @@
 // Composition: how the services are built from the configuration. Each command of the CLI picks
 // the pieces it runs; tests build the same pieces directly.
+import { access } from 'node:fs/promises'
 import path from 'node:path'
 import { buildApp, type App, type AppDeps } from '../api/app.ts'
 import { Broker, type BrokerAddress } from '../broker/broker.ts'
@@ -12,6 +13,7 @@ import { PortInUseError } from '../core/net.ts'
 import { UsageError } from '../core/errors.ts'
 import { Controller, type Unit } from '../core/units.ts'
 import { Escalator } from '../api/alerts/escalator.ts'
+import { Leader, LEADER_KEYS } from '../core/leader.ts'
 import { AlertHistoryRetention } from '../api/alerts/retention.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
@@ -45,10 +47,27 @@ export interface Database {
   features: DbFeatures
 }
 
+/**
+ * Where the embedded database lives. The two engines' files differ (a PostgreSQL 18 cluster, a
+ * PGlite 17 one), so each has its own directory: switching EMBEDDED_DB never opens one with the
+ * other. `pgdata` is PGlite's, where it lived when it was the default.
+ */
+export function embeddedDir(cfg: Pick<Config, 'dataDir' | 'EMBEDDED_DB'>): string {
+  return path.join(cfg.dataDir, cfg.EMBEDDED_DB === 'postgres' ? 'postgres' : 'pgdata')
+}
+
+const hasPgliteData = (dataDir: string) => access(path.join(dataDir, 'pgdata', 'PG_VERSION')).then(
+  () => true,
+  () => false,
+)
+
 /** Opens the configured database (server or embedded) and brings its schema up to date. */
 export async function openDatabase(cfg: Config, log: Logger, applicationName: string): Promise<Database> {
   const url = cfg.DATABASE_URL
-  const db = await openDb({ url, dataDir: url ? undefined : path.join(cfg.dataDir, 'pgdata'), applicationName, log: log.child({ module: 'db' }) })
+  if (!url && cfg.EMBEDDED_DB === 'postgres' && (await hasPgliteData(cfg.dataDir))) {
+    log.warn(`${path.join(cfg.dataDir, 'pgdata')} holds the PGlite database of an earlier version; the embedded PostgreSQL starts anew in ${embeddedDir(cfg)} (EMBEDDED_DB=pglite opens the old one)`)
+  }
+  const db = await openDb({ url, dataDir: url ? undefined : embeddedDir(cfg), embedded: cfg.EMBEDDED_DB, applicationName, log: log.child({ module: 'db' }) })
   try {
     const features = await migrate(db, {
       log: log.child({ module: 'migrate' }),
@@ -160,6 +179,8 @@ export class ApiServer implements Unit {
       | 'ALERT_STREAM_BACKFILL_MAX_AGE'
       | 'ALERT_STREAMS_PER_TOKEN'
       | 'ALERT_STREAM_RECHECK'
+      | 'LEADER_RETRY'
+      | 'SHUTDOWN_READY_DELAY'
       | 'METRICS_TOKEN'
       | 'PHOTO_MAX_BYTES'
       | 'PHOTOS_PER_ALERT'
@@ -176,18 +197,23 @@ export class ApiServer implements Unit {
   ) {
     this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
     this.background = new Controller(log)
-    this.escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
     this.destinations = destinationPolicy(cfg.WEBHOOK_ALLOW_DESTINATIONS)
     this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, { ...dispatch, destinations: this.destinations }, log.child({ module: 'webhooks' }))
-    this.retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }))
+    // Timed scans run in one API process at a time (the advisory-lock leader); the queues
+    // (webhooks, notifications) in every one, each row claimed with FOR UPDATE SKIP LOCKED.
+    const escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
+    const retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }))
+    this.leader = new Leader(deps.db, LEADER_KEYS.apiTimers, [escalator, retention], cfg.LEADER_RETRY, log.child({ module: 'leader' }))
   }
 
-  private readonly escalator: Escalator
+  /** Runs the deadline checker, reminders and history retention while this process holds the lock. */
+  readonly leader: Leader
+  /** Set when shutdown begins: readiness turns false before the listener closes. */
+  private draining = false
   private readonly sandbox = new DecoderSandbox()
   /** The API's own ingest, when no other was given. */
   private ownIngest: Ingest | undefined
   private readonly dispatcher: WebhookDispatcher
-  private readonly retention: AlertHistoryRetention
   private readonly destinations: DestinationPolicy
 
   async start(): Promise<void> {
@@ -202,8 +228,12 @@ export class ApiServer implements Unit {
       await ingest.start()
     }
     await this.sandbox.start()
+    // Other API processes' alert events, for the live stream and the dispatchers here.
+    await this.alerts.feed.start()
     const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, ...intakeCaches() }
-    const app = await buildApp({ ...this.deps, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {
+    const probes = [...(this.deps.probes ?? []), () => (this.draining ? 'shutting down (draining)' : undefined)]
+    const leading = () => this.leader.leading
+    const app = await buildApp({ ...this.deps, probes, leading, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {
       weights: { ...DEFAULT_WEIGHTS, ...this.cfg.EVAL_WEIGHTS },
       corsOrigins: this.cfg.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
@@ -237,13 +267,26 @@ export class ApiServer implements Unit {
     const rabbit = this.cfg.RABBITMQ_MANAGEMENT_URL
     // The RabbitMQ tier: a device disabled or re-keyed loses its live RabbitMQ connections too.
     const closer = rabbit === undefined ? [] : [new RabbitDeviceConnections(this.deps.db, { managementUrl: rabbit }, this.log.child({ module: 'rabbitmq' }))]
-    await this.background.start([this.escalator, this.dispatcher, notifications, this.retention, ...closer])
+    await this.background.start([this.leader, this.dispatcher, notifications, ...closer])
+  }
+
+  /**
+   * Drain: readiness turns false (a load balancer stops sending; SHUTDOWN_READY_DELAY gives it
+   * time to notice while requests are still answered), open live streams end (their
+   * clients resume on another process with Last-Event-ID), the listener closes after answering
+   * the requests in flight (each after its commit), then the background work and the ingest.
+   */
+  pending(): string[] {
+    return this.background.pending()
   }
 
   async stop(): Promise<void> {
-    await this.background.stop()
-    // Requests first (each answered after its commit), then the ingest they fed.
+    this.draining = true
+    // Unready but still serving, for as long as a load balancer takes to notice.
+    if (this.app && this.cfg.SHUTDOWN_READY_DELAY > 0) await new Promise((resolve) => setTimeout(resolve, this.cfg.SHUTDOWN_READY_DELAY))
     await this.app?.close()
+    await this.background.stop()
+    await this.alerts.feed.stop()
     await this.ownIngest?.stop()
     await this.sandbox.stop()
   }

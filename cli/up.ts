@@ -14,7 +14,7 @@ import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './main.ts'
 import { chirpstackSimulator, provisionLoraDevices } from './simulate.ts'
-import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, rulesUnit } from './stack.ts'
+import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, embeddedDir, openDatabase, rulesUnit } from './stack.ts'
 
 /**
  * A defaulted port that is taken moves to the next free one, so the demo starts beside another
@@ -62,7 +62,7 @@ export async function up(ctx: CommandContext): Promise<void> {
   // In one process the API's health check also watches the ingest (a stalled writer is unhealthy).
   const api = new ApiServer({ ...database, metrics, probes: [() => broker.ingest.stallReason()], ingest: broker.ingest }, cfg, log)
   const controller = new Controller(log)
-  ctx.onShutdown(() => controller.stop())
+  ctx.onShutdown(() => controller.stop(), () => controller.pending())
   await controller.start([databaseUnit(database), broker, api])
   // LoRaWAN devices through ChirpStack, into the broker's ingest (README, "ChirpStack v4").
   const chirpstack = chirpstackUnit(database.db, broker.ingest, cfg, log, metrics)
@@ -106,7 +106,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     `  console    ${http}/   (sign in with the admin token below)`,
     `  API        ${http}/api/v1   (OpenAPI docs: ${http}/docs)`,
     `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
-    `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded PGlite in ${rel(path.join(cfg.dataDir, 'pgdata'))}`}` +
+    `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded ${cfg.EMBEDDED_DB === 'postgres' ? 'PostgreSQL' : 'PGlite'} in ${rel(embeddedDir(cfg))}`}` +
       (database.features.timescale ? ` (TimescaleDB ${database.features.timescale})` : ''),
     ...(cfg.CHIRPSTACK_MQTT_URL ? [`  ChirpStack ${redactUrl(cfg.CHIRPSTACK_MQTT_URL)}, application ${cfg.CHIRPSTACK_APPLICATION_ID}`] : []),
     `  simulator  ${demo.credentials.length} devices (${httpFleets.map((f) => `${f.devices.length} via ${f.via}`).concat('the rest via MQTT').join(', ')}), scenario "${scenario}", credentials in ${rel(demo.file)}`,

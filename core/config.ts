@@ -10,6 +10,16 @@ const optionalPort = z.preprocess((v) => (v === '' ? undefined : v), port.option
 const positiveInt = z.coerce.number().int().positive()
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
 
+/** A duration that may be zero ("0s": off). */
+const optionalDurationMs = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s)
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 0s, 5s or 1m' })
+    return z.NEVER
+  }
+  return ms
+})
+
 const durationMs = z.string().transform((s, ctx) => {
   const ms = parseDuration(s)
   if (ms === undefined || ms <= 0) {
@@ -60,6 +70,8 @@ export const envSchema = z.object({
     message: 'expected a postgres:// or postgresql:// URL (or leave unset for the embedded database)',
   }),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Without DATABASE_URL: the embedded PostgreSQL server (child process, data in DATA_DIR/pgdata) or PGlite (WASM, in-process, DATA_DIR/pglite). */
+  EMBEDDED_DB: z.enum(['postgres', 'pglite']).default('postgres'),
   HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(3000),
   MQTT_PORT: port.default(1883),
@@ -187,6 +199,15 @@ export const envSchema = z.object({
   /** bcrypt hash of the Node-RED editor's "admin" password; unset = one generated on first start, printed once (hash in DATA_DIR/node-red-admin-hash). */
   NODE_RED_ADMIN_HASH: optionalString,
   LOG_LEVEL: logLevel.default('info'),
+  // Several processes, health and shutdown (issue 11).
+  /** How often a standby API process tries to take over the timed jobs (deadlines, reminders, retention), and how often the leader checks its lock. */
+  LEADER_RETRY: durationMs.prefault('5s'),
+  /** On SIGTERM/SIGINT: the longest a process drains (stops accepting, finishes in-flight commits) before it exits anyway; a second signal exits at once. */
+  SHUTDOWN_TIMEOUT: durationMs.prefault('15s'),
+  /** API: how long /readyz answers 503 before the listener closes on SIGTERM, so a load balancer stops sending first (0s = close at once). */
+  SHUTDOWN_READY_DELAY: optionalDurationMs.prefault('0s'),
+  /** broker, ingest and rules: port of the /livez and /readyz endpoints (on HOST); unset = none (the API serves its own). */
+  HEALTH_PORT: optionalPort,
   // Broker edge (issue 7).
   /** Password checks (scrypt) the broker runs at once; a login beyond is refused with "server unavailable". */
   MQTT_AUTH_MAX_CONCURRENT: positiveInt.default(32),

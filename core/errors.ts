@@ -20,6 +20,8 @@ export const ERRORS = {
   bad_signature: { status: 401, message: 'The push is unsigned or its signature does not match the configured token' },
   telemetry_rejected: { status: 422, message: 'Nothing in the payload could be stored; every part is recorded as a dead letter (do not resend it unchanged)' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
+  // Bulk onboarding (api/routes/device-import.ts): every problem of the file, in details.problems.
+  import_rejected: { status: 422, message: 'The file has problems (listed in details.problems); nothing was imported' },
   // Notifications (issue 9).
   link_expired: { status: 410, message: 'This link has expired or has been used; open the alert in the console' },
   rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },

@@ -8,7 +8,7 @@ import type { Logger } from './log.ts'
 import { DEVICE_CHANGED_CHANNEL, insertDevice } from './repos/devices.ts'
 import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany } from './repos/registry.ts'
 import { findUserByName, insertUser, issueToken, resolveToken } from './repos/tokens.ts'
-import { generateSecret, hashSecret } from './secrets.ts'
+import { newSecrets } from './secrets.ts'
 
 export interface DeviceCredential {
   id: string
@@ -33,12 +33,10 @@ export interface DeviceSpec {
  */
 export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Promise<DeviceCredential[]> {
   const ordered = [...specs].sort((a, b) => Number(b.kind === 'gateway') - Number(a.kind === 'gateway'))
-  const secrets = ordered.map(() => generateSecret())
-  // scrypt runs on libuv's thread pool; hashing in parallel uses all of it.
-  const hashes = await Promise.all(secrets.map((s) => hashSecret(s)))
+  const issued = await newSecrets(ordered.length)
   await db.transaction(async (tx) => {
     for (const [i, d] of ordered.entries()) {
-      const secretHash = hashes[i] ?? ''
+      const secretHash = issued[i]?.secretHash ?? ''
       const existing = await tx.query('SELECT 1 FROM devices WHERE id = $1', [d.id])
       if (existing.length > 0) {
         await tx.query('UPDATE devices SET secret_hash = $2, updated_at = now() WHERE id = $1', [d.id, secretHash])
@@ -60,7 +58,7 @@ export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Pr
   return ordered.map((d, i) => ({
     id: d.id,
     kind: d.kind,
-    secret: secrets[i] ?? '',
+    secret: issued[i]?.secret ?? '',
     gatewayId: d.gatewayId ?? null,
     communityId: d.communityId,
   }))
@@ -119,7 +117,8 @@ export async function readIfExists(file: string): Promise<string | undefined> {
 export async function ensureAdminToken(db: Db, dataDir: string): Promise<{ token: string; created: boolean; file: string }> {
   const file = path.join(dataDir, 'admin-token')
   const existing = (await readIfExists(file))?.trim()
-  if (existing) return { token: existing, created: false, file }
+  // A token of another database (the embedded one started anew) is replaced, and shown again.
+  if (existing && (await resolveToken(db, existing))) return { token: existing, created: false, file }
   const userId = (await findUserByName(db, 'admin'))?.id ?? (await insertUser(db, { name: 'admin', role: 'admin' }))
   const { token } = await issueToken(db, userId, { label: 'created at first start' })
   await writePrivateFile(file, `${token}\n`)

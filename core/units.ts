@@ -10,6 +10,8 @@ export interface Unit {
   readonly name: string
   start(): Promise<void>
   stop(): Promise<void>
+  /** A unit that runs units of its own: those not stopped yet (for the log of a forced exit). */
+  pending?(): string[]
 }
 
 export class UnitStartError extends Error {
@@ -24,6 +26,8 @@ export class UnitStartError extends Error {
 
 export class Controller {
   private readonly started: Unit[] = []
+  /** Units whose stop has not finished yet, during stop(): what a forced exit abandons. */
+  private stopping: Unit[] = []
 
   constructor(private readonly log: Logger) {}
 
@@ -47,8 +51,17 @@ export class Controller {
    * `UNIT_STOP_MS`, does not keep the others (the database last of all) from stopping, and the
    * log names it.
    */
+  /** The units not stopped yet (all started ones before stop(), the rest during it), newest first. */
+  pending(): string[] {
+    return [...this.stopping, ...this.started.slice().reverse()].map((u) => {
+      const inner = u.pending?.() ?? []
+      return inner.length > 0 ? `${u.name} (${inner.join(', ')})` : u.name
+    })
+  }
+
   async stop(): Promise<void> {
-    for (const unit of this.started.splice(0).reverse()) {
+    this.stopping = this.started.splice(0).reverse()
+    for (const unit of [...this.stopping]) {
       let timer: NodeJS.Timeout | undefined
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), UNIT_STOP_MS)
@@ -61,6 +74,7 @@ export class Controller {
         this.log.error({ err, unit: unit.name }, 'failed to stop cleanly')
       } finally {
         clearTimeout(timer)
+        this.stopping = this.stopping.filter((u) => u !== unit)
       }
     }
   }

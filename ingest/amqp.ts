@@ -54,6 +54,11 @@ export class AmqpIngest implements Unit {
     private readonly log: Logger,
   ) {}
 
+  /** For readiness: consuming from RabbitMQ now. */
+  get connected(): boolean {
+    return this.channel !== undefined
+  }
+
   async start(): Promise<void> {
     this.stopping = false
     await this.connect()

@@ -58,6 +58,11 @@ export class StandaloneIngest implements Unit {
     this.bus = new BusPublisher(mqttTransport(() => this.session.connection), log, { onDropped: opts.onBusDropped })
   }
 
+  /** For readiness: connected to the broker now. */
+  get connected(): boolean {
+    return this.session.connection?.connected === true
+  }
+
   async start(): Promise<void> {
     this.ingest.pipeline.bus = this.bus
     await this.session.start()

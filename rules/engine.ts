@@ -156,6 +156,11 @@ export class RulesEngine implements Unit {
     this.log.info({ devices: this.devices.size, rules: this.rules.length, evaluators: this.byKey.size, partition: `${partition.index}/${partition.count}` }, 'rules engine running')
   }
 
+  /** For readiness: connected to the broker now. */
+  get connected(): boolean {
+    return this.client?.connected === true
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.tickTimer)
     clearInterval(this.reloadTimer)

@@ -1,6 +1,8 @@
 // Checks alert deadlines on a timer: alerts whose maintenance window has ended enter the normal
 // path first (their deadlines start then), then a missed acknowledge deadline escalates and
-// reminds until someone acknowledges; a missed resolve deadline escalates once.
+// reminds until someone acknowledges; a missed resolve deadline escalates once. With several API
+// processes it runs in the advisory-lock leader only (core/leader.ts, cli/stack.ts); each alert is
+// still escalated in a transaction that locks and rechecks its row, so a take-over cannot repeat one.
 import type { Logger } from '../../core/log.ts'
 import { Pump } from '../../core/pump.ts'
 import type { Unit } from '../../core/units.ts'

@@ -1,6 +1,6 @@
 // Alert history retention: the events (alert_events) of an alert resolved more than
 // ALERT_HISTORY_RETENTION_DAYS ago are deleted, once at start and then every hour, in bounded
-// batches. Unresolved alerts keep their whole history. The alert rows themselves stay: the
+// batches (in the leader among API processes: core/leader.ts). Unresolved alerts keep their whole history. The alert rows themselves stay: the
 // ranking (core/repos/evaluation.ts) is computed from their columns, never from their events, so
 // every period and its previous period can still be ranked; what goes is the audit trail
 // (who acknowledged with which note, repeats, escalations) and the live stream's replay of it.

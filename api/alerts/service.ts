@@ -30,6 +30,8 @@ import {
   isSilenced,
   lastResolved,
   lastUpdateAt,
+  notifyAlertEvents,
+  previousEventId,
   silencedPastWindow,
   updateAlert,
   type Alert,
@@ -43,6 +45,7 @@ import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../../
 import { getCommunity } from '../../core/repos/registry.ts'
 import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'
 import { enqueueDeliveries } from '../../core/repos/webhooks.ts'
+import { AlertFeed, feedPayload, type FeedMessage } from './feed.ts'
 
 export interface DeadlinePolicy {
   ackMs: number
@@ -84,7 +87,7 @@ export interface CommittedEvent {
   alert: Alert
 }
 
-/** Committed alert events, in commit order, for the live stream and the webhooks. */
+/** Committed alert events of every API process, in id (= commit) order, for the live stream and the dispatchers. */
 export class AlertBus extends EventEmitter<{ event: [CommittedEvent] }> {}
 
 export type Action = 'acknowledge' | 'en_route' | 'arrive' | 'start' | 'resolve' | 'comment'
@@ -106,6 +109,12 @@ export class AlertService {
   /** Outboxes written with every event, in its transaction; registered once at wiring. */
   readonly outboxes: EventOutbox[] = []
 
+  /**
+   * Every committed alert event of every API process on this database, in id order, onto `bus`
+   * (feed.ts); started (LISTEN) by the API server, it also hands on this service's own without it.
+   */
+  readonly feed: AlertFeed
+
   constructor(
     readonly db: Db,
     private readonly deadlines: Record<Severity, DeadlinePolicy>,
@@ -115,6 +124,7 @@ export class AlertService {
   ) {
     // A listener that throws must not break the producer that committed the event.
     this.bus.setMaxListeners(1000)
+    this.feed = new AlertFeed(db, (e) => this.bus.emit('event', e), log.child({ module: 'alert-feed' }))
   }
 
   /** Applies a producer's report; idempotent per (rule, device). */
@@ -367,6 +377,7 @@ export class AlertService {
   /** Runs `fn` in a transaction and publishes the events it recorded once it has committed. */
   private async inTx<T>(fn: (tx: Queryable, events: CommittedEvent[]) => Promise<T>): Promise<T> {
     const events: CommittedEvent[] = []
+    let message: FeedMessage | undefined
     const result = await this.db.transaction(async (tx) => {
       const value = await fn(tx, events)
       // Webhook deliveries are queued in the same transaction as the event: none is lost to a crash.
@@ -376,15 +387,17 @@ export class AlertService {
       }
       const now = this.clock()
       for (const outbox of this.outboxes) for (const e of events) await outbox(tx, e, now)
+      const first = events[0]
+      const last = events.at(-1)
+      if (first && last) {
+        // Every API process hears of the events at commit (feed.ts), this one included.
+        message = { p: await previousEventId(tx, first.event.id), t: last.event.id, e: events }
+        await notifyAlertEvents(tx, feedPayload(message))
+      }
       return value
     })
-    for (const e of events) {
-      try {
-        this.bus.emit('event', e)
-      } catch (err) {
-        this.log.error({ err, eventId: e.event.id }, 'alert event listener failed')
-      }
-    }
+    // Handed on here at once, rather than when the NOTIFY comes back; the feed drops the echo.
+    if (message) await this.feed.accept(message)
     return result
   }
 }

@@ -31,6 +31,8 @@ export function openStream(port: number, token: string, lastEventId?: number): P
         return
       }
       let buf = ''
+      // A server that dies ends the stream; the events so far stay readable.
+      res.on('error', () => undefined)
       res.on('data', (d: Buffer) => {
         buf += d.toString()
         const frames = buf.split('\n\n')

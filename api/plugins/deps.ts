@@ -22,6 +22,8 @@ export interface AppDeps {
   alerts: AlertService
   /** Checks of other units in this process (the ingest in `up`); each names what is wrong, or undefined. */
   probes?: readonly (() => string | undefined)[]
+  /** Whether this process runs the timed jobs now (the leader among API processes; core/leader.ts). */
+  leading?: (() => boolean) | undefined
   /** The notification core (channels, rotas, policies, links); its routes are registered when present. */
   notify?: NotifyContext | undefined
   /** The ingest this process feeds the HTTP device API and the receivers into; without it they answer 503. */

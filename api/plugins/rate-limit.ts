@@ -57,7 +57,7 @@ export default fp(
       // that reaches a route is counted, whether or not it then turns out to be invalid.
       hook: 'preParsing',
       keyGenerator: (req) => (req.principal ? `token:${req.principal.tokenId}` : addressKey(req.ip)),
-      allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics',
+      allowList: (req) => ['/health', '/ready', '/readyz', '/livez', '/metrics'].includes(req.url),
       errorResponseBuilder: (_req, ctx) => tooMany(ctx.max, ctx.ttl),
     })
     if (opts.authFailuresPerMinute > 0) {

@@ -1,6 +1,8 @@
 // Live alerts over Server-Sent Events. Each event carries the id of its history row; a client
 // that reconnects with Last-Event-ID (or ?after=) first receives what it missed, from the
-// database, then the live events.
+// database, then the live events — those of every API process on the database, in id order
+// (api/alerts/feed.ts), so a client may reconnect to any process. A server shutting down ends its
+// streams first (its clients resume elsewhere).
 //
 // Bounded (issue 7, item 8): the backfill is at most the newest `backfillMax` events no older
 // than `backfillMaxAgeMs` (an `event: truncated` says when older ones were left out; the history
@@ -76,6 +78,11 @@ const stream: FastifyPluginAsyncZod = async (app) => {
   const limits = settings.streamLimits
   /** Open streams per token id; an entry goes when its last stream closes (bounded by open sockets). */
   const open = new Map<string, number>()
+  /** Every open stream's close: a shutting-down server ends them (the clients resume elsewhere with Last-Event-ID). */
+  const closers = new Set<() => void>()
+  app.addHook('preClose', async () => {
+    for (const close of [...closers]) close()
+  })
 
   app.get(
     '/stream',
@@ -122,6 +129,7 @@ const stream: FastifyPluginAsyncZod = async (app) => {
       const close = () => {
         if (closed) return
         closed = true
+        closers.delete(close)
         const left = (open.get(tokenId) ?? 1) - 1
         if (left > 0) open.set(tokenId, left)
         else open.delete(tokenId)
@@ -163,6 +171,7 @@ const stream: FastifyPluginAsyncZod = async (app) => {
       const recheckNow = () => {
         checkToken().catch((err: unknown) => req.log.warn({ err }, 'alert stream token recheck failed'))
       }
+      closers.add(close)
       // Listen first, so nothing committed during the backfill falls between the two.
       service.bus.on('event', onEvent)
       app.revocations.on('revoked', onRevoked)

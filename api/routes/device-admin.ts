@@ -9,7 +9,7 @@ import { AppError } from '../../core/errors.ts'
 import { provisionDevices } from '../../core/provision.ts'
 import { externalIdTaken, getDevice, updateDevice, type DevicePatch } from '../../core/repos/devices.ts'
 import { getProfile } from '../../core/repos/profiles.ts'
-import { profileSchema } from '../../core/profiles/schema.ts'
+import { expectedIntervalOf } from '../../core/profiles/schema.ts'
 import type { DeviceKind } from '../../core/contract.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { generateSecret, hashSecret } from '../../core/secrets.ts'
@@ -67,9 +67,8 @@ async function checkLinks(
       const profile = await getProfile(db, b.profileId)
       if (!profile) throw new AppError('validation_failed', `body.profileId: no device profile "${b.profileId}"`)
       if (profile.kind !== kind) throw new AppError('validation_failed', `body.profileId: "${b.profileId}" is a profile for ${profile.kind} devices, this is a ${kind} device`)
-      const parsed = profileSchema.safeParse(profile.definition)
-      const every = parsed.success ? parsed.data.reportInterval : undefined
-      if (every !== undefined && b.expectedIntervalS === undefined) patch.expectedIntervalS = Math.min(86_400, Math.max(1, Math.round(every / 1000)))
+      const every = expectedIntervalOf(profile.definition)
+      if (every !== undefined && b.expectedIntervalS === undefined) patch.expectedIntervalS = every
     }
   }
   for (const column of ['devEui', 'imei'] as const) {

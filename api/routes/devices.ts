@@ -23,6 +23,8 @@ export const device = z.object({
   profileId: z.string().nullable().describe('The device profile that decodes its payloads'),
   devEui: z.string().nullable().describe('LoRaWAN DevEUI (lower-case hex)'),
   imei: z.string().nullable().describe('IMEI of its NB-IoT / Cat.1 module'),
+  latitude: z.number().nullable().describe('Where the device is (WGS 84), when known'),
+  longitude: z.number().nullable(),
   createdAt: timestamp,
 })
 

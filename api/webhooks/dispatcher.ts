@@ -1,6 +1,10 @@
 // Delivers queued webhook notifications: POST of the event as JSON, signed with HMAC-SHA256,
 // retried with exponential backoff, every attempt logged. Deliveries are queued in the database
 // in the same transaction as the alert event (api/alerts/service.ts), so a restart loses none.
+// Every API process runs a dispatcher: each claims due rows with FOR UPDATE SKIP LOCKED and a
+// lease (core/repos/webhooks.ts), so a delivery is attempted by one process at a time; one that
+// dies mid-attempt leaves the row to be claimed again when the lease ends (at least once: the
+// one window for a repeat is between the receiver's answer and our commit of it).
 // Destinations are checked at every attempt (destination.ts). The delivery log records the
 // status code and a fixed category of failure, never the error text or the response body: the
 // log of a webhook aimed at an allow-listed internal address must not map its ports.
@@ -144,7 +148,9 @@ export class WebhookDispatcher implements Unit {
     const delivered = error === null
     const retryIn = backoffMs(attempt, this.opts.retryBaseMs, this.opts.retryMaxMs)
     const nextAttemptAt = delivered || !retry || attempt >= this.opts.maxAttempts ? null : new Date(Date.now() + retryIn)
-    await recordAttempt(this.db, { deliveryId: d.id, statusCode, error, durationMs: Date.now() - started, delivered, nextAttemptAt })
+    // The attempt and the delivery's new state in one transaction: a process that dies here
+    // leaves the delivery as claimed, to be tried again when its lease ends, never half-recorded.
+    await this.db.transaction((tx) => recordAttempt(tx, { deliveryId: d.id, statusCode, error, durationMs: Date.now() - started, delivered, nextAttemptAt }))
     if (!delivered) {
       // The URL may carry credentials in its query; log the host only.
       const host = URL.canParse(d.url) ? new URL(d.url).host : 'invalid url'

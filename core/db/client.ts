@@ -1,5 +1,6 @@
-// One database interface over two engines: a PostgreSQL/TimescaleDB server through `pg`, and the
-// embedded PGlite (Postgres compiled to WASM) for the all-in-one mode and in-process tests.
+// One database interface over two engines: a PostgreSQL/TimescaleDB server through `pg` (also the
+// all-in-one mode's embedded server, core/db/embedded-postgres.ts), and PGlite (Postgres compiled
+// to WASM) for in-process tests and as the embedded fallback where no server binaries exist.
 //
 // A server can go away at any moment (restart, failover, a cut network path). `pg` reports a lost
 // connection as an 'error' event on the Client, and an 'error' event nobody listens to is an
@@ -15,6 +16,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import type { PGliteInterface } from '@electric-sql/pglite'
 import { silentLogger, type Logger } from '../log.ts'
 import { DbConnectError } from './errors.ts'
+import { EmbeddedPostgres } from './embedded-postgres.ts'
 
 export interface Queryable {
   /** Runs one parameterised statement and returns its rows. */
@@ -41,7 +43,26 @@ export interface Db extends Queryable {
    * server); resolves with a function that stops listening.
    */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>
+  /**
+   * Takes the session-level advisory lock `key` on a connection of its own, or resolves undefined
+   * when another session holds it. The lock lives as long as that connection: a process that dies
+   * loses it when PostgreSQL sees the connection close (core/leader.ts).
+   */
+  tryAdvisoryLock(key: number): Promise<AdvisoryLock | undefined>
   close(): Promise<void>
+}
+
+export interface AdvisoryLock {
+  /** Settles when the lock's connection is gone (and with it the lock). */
+  readonly lost: Promise<void>
+  /** Asks the connection; false (and `lost` settles) when it does not answer within `timeoutMs`. */
+  check(timeoutMs: number): Promise<boolean>
+  release(): Promise<void>
+}
+
+/** One process owns a PGlite database: it always leads, and never loses the lock. */
+export function soleOwnerLock(): AdvisoryLock {
+  return { lost: new Promise<void>(() => undefined), check: () => Promise.resolve(true), release: () => Promise.resolve() }
 }
 
 /** Channel names are identifiers in LISTEN; only these characters are accepted. */
@@ -61,6 +82,8 @@ class PostgresDb implements Db {
   constructor(
     readonly pool: pg.Pool,
     private readonly log: Logger,
+    /** Runs after the pool has closed: the embedded server stops there. */
+    private readonly afterClose: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -171,8 +194,73 @@ class PostgresDb implements Db {
     }
   }
 
-  async close(): Promise<void> {
-    await this.pool.end()
+  /** Per lock key, the connection a standby keeps asking on (rather than one connection per try). */
+  private readonly lockSessions = new Map<number, { c: pg.Client; lost: Promise<void>; markLost: () => void }>()
+
+  async tryAdvisoryLock(key: number): Promise<AdvisoryLock | undefined> {
+    let session = this.lockSessions.get(key)
+    if (!session) {
+      const c = new pg.Client({ ...this.pool.options, keepAlive: true, keepAliveInitialDelayMillis: 5000 })
+      let markLost: () => void = () => undefined
+      const lost = new Promise<void>((resolve) => (markLost = resolve))
+      const gone = () => {
+        markLost()
+        if (this.lockSessions.get(key)?.c === c) this.lockSessions.delete(key)
+      }
+      c.on('error', (err) => {
+        this.log.warn({ err, key }, 'advisory lock connection lost')
+        gone()
+      })
+      c.on('end', gone)
+      try {
+        await c.connect()
+      } catch (err) {
+        void c.end().catch(() => undefined)
+        throw err
+      }
+      session = { c, lost, markLost }
+      this.lockSessions.set(key, session)
+    }
+    const { c, lost, markLost } = session
+    let ok: boolean
+    try {
+      ok = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key])).rows[0]?.ok === true
+    } catch (err) {
+      // A broken standby connection: the next try opens a new one.
+      this.lockSessions.delete(key)
+      void c.end().catch(() => undefined)
+      throw err
+    }
+    if (!ok) return undefined
+    // The holder's connection from now on: no longer the standby's.
+    this.lockSessions.delete(key)
+    return {
+      lost,
+      check: async (timeoutMs) => {
+        let timer: NodeJS.Timeout | undefined
+        const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+        const ok = await Promise.race([c.query('SELECT 1').then(() => true, () => false), late])
+        clearTimeout(timer)
+        if (!ok) {
+          markLost()
+          void c.end().catch(() => undefined)
+        }
+        return ok
+      },
+      // Ending the session releases every advisory lock it holds.
+      release: () => c.end().catch(() => undefined),
+    }
+  }
+
+  private closed: Promise<void> | undefined
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      for (const { c } of this.lockSessions.values()) await c.end().catch(() => undefined)
+      this.lockSessions.clear()
+      await this.pool.end()
+    })().finally(this.afterClose)
+    return this.closed
   }
 }
 
@@ -213,16 +301,22 @@ class PgliteDb implements Db {
     }
   }
 
+  tryAdvisoryLock(): Promise<AdvisoryLock | undefined> {
+    return Promise.resolve(soleOwnerLock())
+  }
+
   async close(): Promise<void> {
     if (this.owned && !this.lite.closed) await this.lite.close()
   }
 }
 
 export interface OpenDbOptions {
-  /** A postgres:// URL; when absent the embedded PGlite is used. */
+  /** A postgres:// URL; when absent an embedded database is used. */
   url?: string | undefined
-  /** Where the embedded database keeps its files; in memory when absent. */
+  /** Where the embedded database keeps its files; an in-memory PGlite when absent. */
   dataDir?: string | undefined
+  /** The engine of an embedded database on disk: a PostgreSQL server child process (default), or PGlite. */
+  embedded?: 'postgres' | 'pglite'
   /** An already-open PGlite (for example the TimescaleDB build in tests); not closed by `close()`. */
   pglite?: PGliteInterface
   poolSize?: number
@@ -234,27 +328,39 @@ export interface OpenDbOptions {
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (opts.pglite) return new PgliteDb(opts.pglite, false)
-  if (opts.url) {
-    const pool = new pg.Pool({
-      connectionString: opts.url,
-      max: opts.poolSize ?? 10,
-      types: pgTypes,
-      application_name: opts.applicationName ?? 'housing-brain',
-      connectionTimeoutMillis: 10_000,
-      // A path that silently drops packets (no reset) is noticed by keepalive, not after hours.
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
-    })
+  if (opts.url) return openPool(opts.url, opts)
+  if (opts.dataDir && (opts.embedded ?? 'postgres') === 'postgres') {
     const log = opts.log ?? silentLogger
-    // An idle client losing its server is reported here; the next query opens a new connection.
-    pool.on('error', (err) => log.warn({ err }, 'idle database connection lost'))
-    const db = new PostgresDb(pool, log)
-    await db.query('SELECT 1')
-    return db
+    const server = await EmbeddedPostgres.start({ dir: opts.dataDir, log })
+    try {
+      return await openPool(server.url, opts, () => server.stop())
+    } catch (err) {
+      await server.stop()
+      throw err
+    }
   }
-  // Loaded only in embedded mode, so the server path never pays for the WASM module.
+  // Loaded only when used, so the server paths never pay for the WASM module.
   const { PGlite } = await import('@electric-sql/pglite')
   if (opts.dataDir) await mkdir(opts.dataDir, { recursive: true })
   const lite = await PGlite.create(opts.dataDir)
   return new PgliteDb(lite, true)
+}
+
+async function openPool(url: string, opts: OpenDbOptions, afterClose?: () => Promise<void>): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    types: pgTypes,
+    application_name: opts.applicationName ?? 'housing-brain',
+    connectionTimeoutMillis: 10_000,
+    // A path that silently drops packets (no reset) is noticed by keepalive, not after hours.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  })
+  const log = opts.log ?? silentLogger
+  // An idle client losing its server is reported here; the next query opens a new connection.
+  pool.on('error', (err) => log.warn({ err }, 'idle database connection lost'))
+  const db = new PostgresDb(pool, log, afterClose)
+  await db.query('SELECT 1')
+  return db
 }

@@ -543,4 +543,14 @@ ALTER TABLE dead_letters ADD COLUMN dedup_key text;
 CREATE UNIQUE INDEX dead_letters_dedup_key ON dead_letters (dedup_key) WHERE dedup_key IS NOT NULL;
 `,
   },
+  {
+    version: 11,
+    name: 'device coordinates',
+    sql: `
+-- Where a device itself is (WGS 84 degrees), as a bulk import (POST /api/v1/devices/import) gives
+-- it. Kept and returned with the device; the map still places devices at their community's point.
+ALTER TABLE devices ADD COLUMN latitude double precision CHECK (latitude BETWEEN -90 AND 90);
+ALTER TABLE devices ADD COLUMN longitude double precision CHECK (longitude BETWEEN -180 AND 180);
+`,
+  },
 ]

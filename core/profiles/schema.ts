@@ -93,3 +93,13 @@ export const profileSchema = z
 export type DeviceProfile = z.output<typeof profileSchema>
 export type DeviceProfileInput = z.input<typeof profileSchema>
 
+
+/**
+ * The expected report interval (whole seconds, 1 s to a day) a device takes from its profile's
+ * `reportInterval`; undefined when the stored definition has none or no longer validates.
+ */
+export function expectedIntervalOf(definition: unknown): number | undefined {
+  const parsed = profileSchema.safeParse(definition)
+  const every = parsed.success ? parsed.data.reportInterval : undefined
+  return every === undefined ? undefined : Math.min(86_400, Math.max(1, Math.round(every / 1000)))
+}

@@ -227,13 +227,52 @@ export async function insertEvent(
   db: Queryable,
   e: { alertId: number; type: AlertEventType; actor: string; note?: string | null; data?: Record<string, unknown> | null; at?: Date },
 ): Promise<AlertEvent> {
+  // The id is drawn after the transaction-level lock of EVENT_ORDER_LOCK is taken, and the lock is
+  // held until commit: so event ids increase in commit order, across every process (the live
+  // feed and Last-Event-ID rely on it; api/alerts/feed.ts). Retaken by later events of the same
+  // transaction at no cost (advisory locks stack within a session).
   const [row] = await db.query<AlertEvent>(
-    `INSERT INTO alert_events (alert_id, type, actor, note, data, at) VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()))
+    `INSERT INTO alert_events (alert_id, type, actor, note, data, at)
+     SELECT $1, $2, $3, $4, $5, COALESCE($6, now()) FROM (SELECT pg_advisory_xact_lock($7)) ordered
      RETURNING ${EVENT_COLUMNS}`,
-    [e.alertId, e.type, e.actor, e.note ?? null, e.data ? JSON.stringify(e.data) : null, e.at ?? null],
+    [e.alertId, e.type, e.actor, e.note ?? null, e.data ? JSON.stringify(e.data) : null, e.at ?? null, EVENT_ORDER_LOCK],
   )
   if (!row) throw new Error('insert returned no event')
   return row
+}
+
+/** Advisory lock key that orders alert event writers (the bytes of "hb-evt"). */
+const EVENT_ORDER_LOCK = 0x68622d657674
+/** NOTIFY channel on which every committed transaction with alert events announces them. */
+export const ALERT_EVENTS_CHANNEL = 'hb_alert_events'
+
+/** The newest event id below `id` (0 if none): what a reader must have seen before `id`'s transaction. */
+export async function previousEventId(tx: Queryable, id: number): Promise<number> {
+  const [row] = await tx.query<{ prev: number | null }>('SELECT max(id) AS prev FROM alert_events WHERE id < $1', [id])
+  return row?.prev ?? 0
+}
+
+/** The newest committed event id (0 if none). */
+export async function lastEventId(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ last: number | null }>('SELECT max(id) AS last FROM alert_events')
+  return row?.last ?? 0
+}
+
+/** Queues a NOTIFY on ALERT_EVENTS_CHANNEL, sent by PostgreSQL when (and only if) `tx` commits. */
+export async function notifyAlertEvents(tx: Queryable, payload: string): Promise<void> {
+  await tx.query('SELECT pg_notify($1, $2)', [ALERT_EVENTS_CHANNEL, payload])
+}
+
+/** Events with after < id <= upTo, oldest first, each with its alert as it is now. */
+export async function eventsBetween(db: Queryable, after: number, upTo: number, limit: number): Promise<{ event: AlertEvent; alert: Alert }[]> {
+  const events = await db.query<AlertEvent>(`SELECT ${EVENT_COLUMNS} FROM alert_events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`, [after, upTo, limit])
+  if (events.length === 0) return []
+  const alerts = await db.query<Alert>(`SELECT ${ALERT_COLUMNS} FROM alerts a WHERE a.id = ANY($1::bigint[])`, [[...new Set(events.map((e) => e.alertId))]])
+  const byId = new Map(alerts.map((a) => [a.id, a]))
+  return events.flatMap((event) => {
+    const alert = byId.get(event.alertId)
+    return alert ? [{ event, alert }] : []
+  })
 }
 
 export async function eventsOf(db: Queryable, alertId: number): Promise<AlertEvent[]> {

@@ -18,6 +18,9 @@ export interface DeviceRecord {
   devEui: string | null
   /** IMEI of its NB-IoT / Cat.1 module. */
   imei: string | null
+  /** Where the device is (WGS 84), when known. */
+  latitude: number | null
+  longitude: number | null
   createdAt: Date
 }
 
@@ -32,7 +35,7 @@ export interface DeviceCredentials {
 
 const DEVICE_COLUMNS = `d.id, d.kind, d.name, d.community_id AS "communityId", c.company_id AS "companyId",
   d.gateway_id AS "gatewayId", d.enabled, d.expected_interval_s AS "expectedIntervalS",
-  d.profile_id AS "profileId", d.dev_eui AS "devEui", d.imei, d.created_at AS "createdAt"`
+  d.profile_id AS "profileId", d.dev_eui AS "devEui", d.imei, d.latitude, d.longitude, d.created_at AS "createdAt"`
 const DEVICE_FROM = 'devices d JOIN communities c ON c.id = d.community_id'
 
 export async function getDevice(db: Queryable, id: string): Promise<DeviceRecord | undefined> {
@@ -106,13 +109,48 @@ export interface NewDevice {
   gatewayId?: string | null
   secretHash: string
   expectedIntervalS?: number
+  profileId?: string | null
+  /** Lower-case hex. */
+  devEui?: string | null
+  imei?: string | null
+  latitude?: number | null
+  longitude?: number | null
 }
 
 export async function insertDevice(db: Queryable, d: NewDevice): Promise<void> {
   await db.query(
-    `INSERT INTO devices (id, kind, name, community_id, gateway_id, secret_hash, expected_interval_s)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [d.id, d.kind, d.name ?? null, d.communityId, d.gatewayId ?? null, d.secretHash, d.expectedIntervalS ?? 60],
+    `INSERT INTO devices (id, kind, name, community_id, gateway_id, secret_hash, expected_interval_s, profile_id, dev_eui, imei, latitude, longitude)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [
+      d.id,
+      d.kind,
+      d.name ?? null,
+      d.communityId,
+      d.gatewayId ?? null,
+      d.secretHash,
+      d.expectedIntervalS ?? 60,
+      d.profileId ?? null,
+      d.devEui ?? null,
+      d.imei ?? null,
+      d.latitude ?? null,
+      d.longitude ?? null,
+    ],
+  )
+}
+
+/** Of these ids, the devices that exist, with their kind (a bulk import checks ids and gateways at once). */
+export async function devicesAmong(db: Queryable, ids: readonly string[]): Promise<{ id: string; kind: DeviceKind }[]> {
+  if (ids.length === 0) return []
+  return db.query('SELECT id, kind FROM devices WHERE id = ANY($1::text[])', [ids])
+}
+
+/** Of these DevEUIs (lower-case) and IMEIs, the ones a device already carries, and which device. */
+export async function externalIdsTaken(db: Queryable, devEuis: readonly string[], imeis: readonly string[]): Promise<{ column: 'devEui' | 'imei'; value: string; id: string }[]> {
+  if (devEuis.length === 0 && imeis.length === 0) return []
+  return db.query(
+    `SELECT 'devEui' AS "column", dev_eui AS value, id FROM devices WHERE dev_eui = ANY($1::text[])
+     UNION ALL SELECT 'imei', imei, id FROM devices WHERE imei = ANY($2::text[])`,
+    [devEuis, imeis],
   )
 }
 

@@ -1,7 +1,8 @@
 // Chaos: `kill -9` of the all-in-one process (`housing-brain up`) while a fleet publishes QoS 1
-// with sequence numbers, on the PostgreSQL server and on the embedded PGlite database. A PUBACK
-// is sent only after the commit (DESIGN §7), so whatever the fleet saw acknowledged must be
-// stored — exactly once — when `up` is started again on the same data directory; the embedded
+// with sequence numbers, on the PostgreSQL server and on both embedded databases (the embedded
+// PostgreSQL server, whose process outlives its killed parent, and PGlite, EMBEDDED_DB=pglite). A
+// PUBACK is sent only after the commit (DESIGN §7), so whatever the fleet saw acknowledged must
+// be stored — exactly once — when `up` is started again on the same data directory; the embedded
 // database must open again after being killed mid-write.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -59,7 +60,11 @@ describe('chaos: kill -9 of housing-brain up while a fleet publishes', () => {
     await killWhilePublishing('postgres', { DATABASE_URL: tdb.url })
   })
 
-  it('on the embedded database: it opens again and holds every PUBACKed reading exactly once', { timeout: 180_000 }, async () => {
-    await killWhilePublishing('pglite', {})
+  it('on the embedded PostgreSQL: it opens again and holds every PUBACKed reading exactly once', { timeout: 180_000 }, async () => {
+    await killWhilePublishing('embedded-postgres', {})
+  })
+
+  it('on the embedded PGlite: it opens again and holds every PUBACKed reading exactly once', { timeout: 180_000 }, async () => {
+    await killWhilePublishing('pglite', { EMBEDDED_DB: 'pglite' })
   })
 })

@@ -2,23 +2,29 @@
 // shown once and the device is listed, moved to another community and disabled; a rule with an impossible value shows the API's message
 // next to that field; a maintenance window is created and listed; a message the ingest pipeline
 // refused appears in the dead letters, its payload shown as text; an administrator creates a crew
-// member whose token signs in to the crew's phone view. One stack and one browser for the file.
+// member whose token signs in to the crew's phone view; a CSV import shows its bad row, then
+// imports the fixed file and offers the secrets once; the profiles screen shows a shipped profile
+// and what its decoder makes of a payload. One stack and one browser for the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { topics } from '../../core/contract.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createMetrics } from '../../core/metrics.ts'
 import { provisionCommunity } from '../../core/provision.ts'
+import { parse } from 'csv-parse/sync'
+import { readFile } from 'node:fs/promises'
 import { getCredentials, getDevice } from '../../core/repos/devices.ts'
+import { getCommunity } from '../../core/repos/registry.ts'
 import { verifySecret } from '../../core/secrets.ts'
 import { Ingest } from '../../ingest/service.ts'
 import { COMMUNITY } from '../helpers/stack.ts'
-import { DESK, PHONE, requireChromium, startHarness, TEXT, type Harness } from './harness.ts'
+import { axeViolations, DESK, horizontalOverflow, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
 
 const haveChromium = requireChromium()
 
 /** The browser logs every refused request; a test that provokes a 400 on purpose leaves those out. */
 const besides400 = (problems: string[]) => problems.filter((p) => !p.includes('status of 400 (Bad Request)'))
+const besides422 = (problems: string[]) => problems.filter((p) => !p.includes('status of 422 (Unprocessable'))
 
 describe.skipIf(!haveChromium)('console: the office screens', () => {
   let h: Harness
@@ -177,5 +183,92 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
     expect(await Promise.all(views.map((a) => a.getAttribute('data-view')))).toEqual(['crew', 'board', 'map'])
     expect(besides400([...problems, ...crew.problems])).toEqual([])
     await Promise.all([context.close(), crew.context.close()])
+  })
+
+  for (const [screen, viewport, lang, tag] of [['phone', PHONE, 'zh-CN', 'p'], ['desk', DESK, 'en', 'd'], ['phone', PHONE, 'en', 'q'], ['desk', DESK, 'zh-CN', 'e']] as const) {
+    it(`imports devices from CSV (${screen} ${lang}): a bad row is shown by row and column, the fixed file imports and offers the secrets once`, async () => {
+      const { page, context, problems } = await h.open(viewport, lang)
+      await h.signIn(page, h.tokens.operator)
+      await page.goto(`${h.base}/console/#/registry/devices`)
+      await page.click('#device-import-open')
+      // The template names every column and uses a community of this registry.
+      const [template] = await Promise.all([page.waitForEvent('download'), page.click('#import-template')])
+      const templateRows = parse<{ community: string }>(await readFile(await template.path()), { columns: true, bom: true })
+      expect(Object.keys(templateRows[0] ?? {})).toEqual(['id', 'name', 'kind', 'profile', 'community', 'gateway', 'latitude', 'longitude', 'dev_eui', 'imei'])
+      expect(await getCommunity(h.db, templateRows[0]?.community ?? '')).toBeDefined()
+      const head = 'id,name,kind,profile,community,gateway,latitude,longitude,dev_eui,imei'
+      const imei = `86123456789012${'pdqe'.indexOf(tag)}`
+      const good = `el-csv${tag}1,电梯 1 号,elevator,,${COMMUNITY},,31.1,121.4,,${imei}`
+      const file = (text: string) => ({ name: 'fleet.csv', mimeType: 'text/csv', buffer: Buffer.from(text) })
+      await page.setInputFiles('#import-file', file([head, good, `mh-csv${tag}2,井盖 2,manhole,,cm-nowhere,,,,,`].join('\n')))
+      const bad = page.locator('#import-problems tbody tr[data-row="3"][data-column=community]')
+      await bad.waitFor()
+      expect(await bad.textContent()).toContain('no community "cm-nowhere"')
+      expect(await page.locator('#import-problems tbody tr').count()).toBe(1)
+      expect(await page.isDisabled('#import-run')).toBe(true)
+      // The layout with the problems table: no sideways scrolling, nothing axe finds serious.
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
+      expect(await axeViolations(page)).toEqual([])
+      await shot(page, `device-import-problems-${screen}-${lang}`)
+      expect(await getDevice(h.db, `el-csv${tag}1`)).toBeUndefined()
+
+      // Fixed and chosen again: checked, then imported in one press.
+      await page.setInputFiles('#import-file', file([head, good, `mh-csv${tag}2,井盖 2,manhole,,${COMMUNITY},,,,,`].join('\n')))
+      await expect.poll(() => page.textContent('#import-ready')).toBe(TEXT[lang]['import.ready'].replace('{n}', '2').replace('{gateways}', '0'))
+      await page.click('#import-run')
+      await page.locator('#import-secrets').waitFor()
+      expect(await page.textContent('#import-secrets')).toContain(TEXT[lang]['import.secretsWarning'])
+      await shot(page, `device-import-secrets-${screen}-${lang}`)
+      // Closing before the download asks first: the secrets cannot be had again.
+      const secretsBox = page.locator('#import-secrets')
+      await secretsBox.getByRole('button', { name: TEXT[lang]['secret.done'] }).click()
+      expect(await secretsBox.getByRole('button', { name: TEXT[lang]['import.discard'] }).count()).toBe(1)
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#import-secrets-download')])
+      const rows = parse<{ id: string; secret: string }>(await readFile(await download.path()), { columns: true })
+      expect(rows.map((r) => r.id).sort()).toEqual([`el-csv${tag}1`, `mh-csv${tag}2`])
+      for (const r of rows) {
+        const stored = await getCredentials(h.db, r.id)
+        expect(stored && (await verifySecret(r.secret, stored.secretHash))).toBe(true)
+      }
+      expect(await getDevice(h.db, `el-csv${tag}1`)).toMatchObject({ name: '电梯 1 号', imei, latitude: 31.1 })
+      // Dismissed, the secrets are gone from the page; the devices are listed.
+      await page.click('#import-secrets-done')
+      expect(await page.locator('#import-secrets').count()).toBe(0)
+      await page.locator(`#device-admin tr[data-device=mh-csv${tag}2]`).waitFor()
+      expect(await page.content()).not.toContain(rows[0]?.secret ?? 'none')
+      expect(besides422(problems)).toEqual([])
+      await context.close()
+    })
+  }
+
+  it('shows a shipped profile and what its decoder makes of a payload, or why it fails', async () => {
+    const { page, context, problems } = await h.open(DESK, 'en')
+    await h.signIn(page, h.tokens.operator)
+    await page.goto(`${h.base}/console/#/registry/profiles`)
+    const row = page.locator('#profiles tr[data-profile=milesight-em320-tilt]')
+    await row.waitFor()
+    expect(await row.textContent()).toContain(TEXT.en['profile.shipped'])
+    await row.getByRole('button').click()
+    expect(await page.inputValue('#profile-script')).toContain('function decodeUplink')
+    expect(await page.inputValue('#profile-definition')).toContain('"reportInterval": "20m"')
+    // Milesight's documented uplink: battery 100 %, lying flat.
+    await page.fill('#profile-payload', '01 75 64 03 D4 00 00 01 00 50 46')
+    await page.fill('#profile-fport', '85')
+    await page.click('#profile-decode')
+    const battery = page.locator('#profile-readings tr[data-metric=battery_pct]')
+    await battery.waitFor()
+    expect(await battery.textContent()).toContain('100')
+    expect(await page.textContent('#profile-readings tr[data-metric=cover_tilt_deg]')).toContain(TEXT.en['metric.cover_tilt_deg'])
+    // The editor's text is what is tried, saved or not: a decoder that throws says why.
+    await page.fill('#profile-script', 'function decodeUplink(input) { throw new Error("channel 0x07 is unknown") }')
+    await page.click('#profile-decode')
+    await expect.poll(() => page.textContent('#profile-output')).toContain('channel 0x07 is unknown')
+    // Saving an invalid one shows the API's message under the editor.
+    await page.fill('#profile-definition', (await page.inputValue('#profile-definition')).replace('"kind": "manhole"', '"kind": "lamp"'))
+    await page.click('#profile-form button[type=submit]')
+    await expect.poll(() => page.textContent('[data-field-error=profile-definition]')).toContain('body.kind')
+    await shot(page, 'profiles-try-desk-en')
+    expect(besides400(problems)).toEqual([])
+    await context.close()
   })
 })

@@ -1,5 +1,5 @@
 // The console under test: the built bundle (test/console/global-setup.ts builds it) served by a real API on an in-memory database with a
-// seeded community (with coordinates), the default rules, readings for a chart, and one user per
+// seeded community (with coordinates), the default rules and shipped device profiles, readings for a chart, and one user per
 // role; headless Debian Chromium, with every page's errors collected.
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,6 +16,9 @@ import { silentLogger } from '../../core/log.ts'
 import { insertReadings, upsertLatest } from '../../core/repos/readings.ts'
 import { updateCommunity } from '../../core/repos/registry.ts'
 import { ruleRow, seedRules } from '../../core/repos/rules.ts'
+import { seedProfiles } from '../../core/repos/profiles.ts'
+import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
+import { profileSchema } from '../../core/profiles/schema.ts'
 import { insertUser, issueToken, type Role } from '../../core/repos/tokens.ts'
 import { DEFAULT_RULES } from '../../rules/catalogue.ts'
 import { apiFor } from '../helpers/api.ts'
@@ -57,6 +60,8 @@ export async function startHarness(): Promise<Harness> {
   await seed(db, [...TEST_DEVICES, ...ELEVATORS.map((id) => ({ id, kind: 'elevator' as const, communityId: COMMUNITY }))])
   await updateCommunity(db, COMMUNITY, { lat: 31.112, lon: 121.381 })
   await seedRules(db, DEFAULT_RULES.map(ruleRow))
+  // The shipped device profiles, as `up` seeds them.
+  await seedProfiles(db, SHIPPED_PROFILES.map((p) => profileSchema.parse(p)).map((p) => ({ id: p.id, kind: p.kind, definition: p })))
   // A day of fire-tank level, every 10 minutes, above its 1.5 m reserve.
   const now = Date.now()
   const ts = Array.from({ length: 144 }, (_, i) => now - (144 - i) * 600_000)

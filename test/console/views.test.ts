@@ -24,6 +24,7 @@ const OFFICE_VIEWS: [string, string, string?][] = [
   ['registry/companies', '#companies tbody tr', '#company-new'],
   ['registry/communities', '#assignments li', '#communities tbody tr button'],
   ['registry/devices', '#device-admin tbody tr', '#device-new'],
+  ['registry/profiles', '#profile-form #profile-decode', '#profiles tbody tr button'],
   ['rules', '#rules tbody tr', '#rules tbody tr button'],
   ['silences', '#silences tbody tr', '#silence-new'],
   ['deadletters', '#dead-letters tbody tr'],

@@ -1,8 +1,8 @@
 // `housing-brain broker` as a child process for the cluster suite: a real process on a free port,
 // on a test database and a Redis of the test's choosing, killed for real (SIGKILL: no Will sent,
-// no session closed, nothing flushed — as when a machine is lost). Started by test/helpers/child.ts.
+// no session closed, nothing flushed — as when a machine is lost).
 import type { ChildProcess } from 'node:child_process'
-import { startCommand } from './child.ts'
+import { startService } from './service-process.ts'
 import { freePort } from './services.ts'
 
 export interface BrokerProcess {
@@ -17,17 +17,15 @@ export interface BrokerProcess {
 
 export async function startBrokerProcess(env: { DATABASE_URL: string; REDIS_URL: string } & Record<string, string>): Promise<BrokerProcess> {
   const port = await freePort()
-  const p = await startCommand(['broker'], { HOST: '127.0.0.1', MQTT_PORT: String(port), LOG_LEVEL: 'info', ...env }, 'broker listening', 60_000)
-  const end = async (signal: NodeJS.Signals) => {
-    if (!p.gone()) p.child.kill(signal)
-    await p.exited
-  }
+  const p = await startService('broker', { MQTT_PORT: String(port), ...env }, 'broker listening')
   return {
     child: p.child,
     port,
     url: `mqtt://127.0.0.1:${port}`,
-    output: p.output,
-    kill9: () => end('SIGKILL'),
-    stop: () => end('SIGTERM'),
+    output: () => p.output(),
+    kill9: () => p.kill9(),
+    stop: async () => {
+      await p.terminate()
+    },
   }
 }

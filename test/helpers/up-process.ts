@@ -2,14 +2,14 @@
 // directory of the test's own, killed for real (`kill -9` is SIGKILL to the process itself, not a
 // shutdown), restarted on the same directory. The API is reached with the admin token `up` writes
 // to `$DATA_DIR/admin-token`; fleet devices are registered through it, so the demo simulator that
-// `up` runs never publishes on them. Started through child.ts.
+// `up` runs never publishes on them.
 import type { ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { loginDevice } from './mqtt-login.ts'
-import { startCommand } from './child.ts'
-import { freePort } from './services.ts'
+import { eventually, freePort } from './services.ts'
+import { spawnCli } from './service-process.ts'
 
 /** The demo community `up` provisions; fleet devices are registered into it. */
 export const DEMO_COMMUNITY = 'cm-gumei'
@@ -40,18 +40,24 @@ export interface UpProcess {
 /** Starts `up` and resolves once it printed its banner; fails with its output if it exits first. */
 export async function startUp(dataDir: string, env: Record<string, string> = {}, args: readonly string[] = ['--rate', '0.2']): Promise<UpProcess> {
   const [httpPort, mqttPort] = [await freePort(), await freePort()]
-  const started = await startCommand(
-    ['up', ...args],
-    { DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ...env },
-    'housing-brain is up',
-    90_000,
-  )
-  const { child, pid, exited } = started
+  const { child, exited, output } = spawnCli(['up', ...args], { DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ...env })
+  const pid = child.pid ?? 0
   const clients: MqttClient[] = []
-  const gone = started.gone
+  let gone = false
   void exited.then(() => {
+    gone = true
     for (const c of clients) c.end(true)
   })
+  try {
+    await eventually(() => {
+      if (gone) throw new Error(`housing-brain up exited before it was up:\n${output().slice(-4000)}`)
+      return output().includes('housing-brain is up') ? true : undefined
+    }, 90_000, 'the banner of housing-brain up')
+  } catch (err) {
+    child.kill('SIGKILL')
+    await exited
+    throw err
+  }
   const token = (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim()
   const base = `http://127.0.0.1:${httpPort}`
   const proc: UpProcess = {
@@ -61,9 +67,9 @@ export async function startUp(dataDir: string, env: Record<string, string> = {},
     mqttPort,
     token,
     exited,
-    output: started.output,
+    output,
     async rss() {
-      if (gone()) return undefined
+      if (gone) return undefined
       try {
         const status = await readFile(`/proc/${pid}/status`, 'utf8')
         const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]
@@ -100,11 +106,11 @@ export async function startUp(dataDir: string, env: Record<string, string> = {},
       return client
     },
     async kill9() {
-      if (!gone()) child.kill('SIGKILL')
+      if (!gone) child.kill('SIGKILL')
       await exited
     },
     async interrupt() {
-      if (!gone()) child.kill('SIGINT')
+      if (!gone) child.kill('SIGINT')
       return (await exited).code
     },
   }

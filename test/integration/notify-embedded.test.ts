@@ -1,5 +1,5 @@
-// The all-in-one mode runs on the embedded PGlite: the outbox, its claim (FOR UPDATE SKIP LOCKED)
-// and the delivery log work there too.
+// The all-in-one mode can run on PGlite (EMBEDDED_DB=pglite, where no PostgreSQL binaries exist):
+// the outbox, its claim (FOR UPDATE SKIP LOCKED) and the delivery log work there too.
 import { randomBytes } from 'node:crypto'
 import { afterAll, expect, it } from 'vitest'
 import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'

@@ -26,6 +26,8 @@ interface Req {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   url: string
   body?: unknown
+  /** A body that is not JSON (a CSV file) names its type. */
+  contentType?: string
 }
 interface Row {
   route: string
@@ -91,6 +93,11 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/devices/:id/latest', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}/latest` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   { route: 'GET /api/v1/devices/:id/readings', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}/readings?metric=speed_mps` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   { route: 'POST /api/v1/devices', req: (s) => ({ method: 'POST', url: '/api/v1/devices', body: { id: next('new'), kind: 'elevator', communityId: community(s) } }), expect: office(201) },
+  {
+    route: 'POST /api/v1/devices/import',
+    req: (s) => ({ method: 'POST', url: '/api/v1/devices/import', contentType: 'text/csv', body: `id,kind,community\n${next('imported')},elevator,${community(s)}\n` }),
+    expect: office(201),
+  },
   { route: 'PATCH /api/v1/devices/:id', req: async (s) => ({ method: 'PATCH', url: `/api/v1/devices/${await freshDevice(s)}`, body: { name: 'renamed' } }), expect: office(200) },
   { route: 'POST /api/v1/devices/:id/secret', req: async (s) => ({ method: 'POST', url: `/api/v1/devices/${await freshDevice(s)}/secret` }), expect: office(200) },
   { route: 'DELETE /api/v1/devices/:id', req: async (s) => ({ method: 'DELETE', url: `/api/v1/devices/${await freshDevice(s)}` }), expect: office(200) },
@@ -168,6 +175,8 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/profiles/:id', req: () => ({ method: 'GET', url: '/api/v1/profiles/profile-a' }), expect: { ...office(200), service: [200, 200] } },
   { route: 'POST /api/v1/profiles', req: () => ({ method: 'POST', url: '/api/v1/profiles', body: profileBody(next('profile')) }), expect: office(201) },
   { route: 'PUT /api/v1/profiles/:id', req: () => ({ method: 'PUT', url: '/api/v1/profiles/profile-a', body: profileBody('profile-a') }), expect: office(200) },
+  { route: 'POST /api/v1/profiles/:id/decode', req: () => ({ method: 'POST', url: '/api/v1/profiles/profile-a/decode', body: { payload: '{"run":1}', encoding: 'json' } }), expect: office(200) },
+  { route: 'POST /api/v1/profiles/decode', req: () => ({ method: 'POST', url: '/api/v1/profiles/decode', body: { payload: '{"run":1}', encoding: 'json', definition: profileBody('unsaved') } }), expect: office(200) },
   {
     route: 'DELETE /api/v1/profiles/:id',
     req: async () => {
@@ -355,7 +364,8 @@ describe('role isolation', () => {
             continue
           }
           const r = await row.req(side, role)
-          const res = await app.inject({ method: r.method, url: r.url, headers: { authorization: `Bearer ${tokens[role]}` }, ...(r.body === undefined ? {} : { payload: r.body as object }) })
+          const headers = { authorization: `Bearer ${tokens[role]}`, ...(r.contentType === undefined ? {} : { 'content-type': r.contentType }) }
+          const res = await app.inject({ method: r.method, url: r.url, headers, ...(r.body === undefined ? {} : { payload: r.body as object }) })
           seen.push(`${role}/${side}: ${res.statusCode} (want ${expected})`)
           if (res.statusCode >= 400) {
             // Refusals carry a code from the catalogue and a message.

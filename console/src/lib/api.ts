@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What the API adds to some refusals (an import's list of problems). */
+    readonly details?: unknown,
   ) {
     super(message)
   }
@@ -51,4 +53,21 @@ export async function all<T>(path: string, max = 5000): Promise<T[]> {
     cursor = page.nextCursor
   } while (cursor !== null && out.length < max)
   return out
+}
+
+/**
+ * Sends a file as it is (a CSV import), so the server judges its encoding; answers the response
+ * text (a CSV download) or, for JSON answers, the parsed body.
+ */
+export async function sendFile(path: string, file: Blob, type: string): Promise<{ status: number; text: string; json: unknown; disposition: string }> {
+  const res = await fetch(path, { method: 'POST', headers: { ...authHeaders(), 'content-type': type }, body: file })
+  const text = await res.text()
+  let json: unknown = null
+  if ((res.headers.get('content-type') ?? '').includes('json')) json = JSON.parse(text) as unknown
+  if (!res.ok) {
+    if (res.status === 401) setToken(null)
+    const body = json as { code?: string; message?: string; details?: unknown } | null
+    throw new ApiError(res.status, body?.code ?? 'http_error', body?.message ?? `HTTP ${res.status}`, body?.details)
+  }
+  return { status: res.status, text, json, disposition: res.headers.get('content-disposition') ?? '' }
 }

@@ -1,13 +1,14 @@
 // The registry (admin/operator): property companies, communities with the history of who looked
-// after them, and devices with their secrets. One tab per resource, each its own route
+// after them, devices with their secrets (one by one or imported from CSV), and device profiles. One tab per resource, each its own route
 // (#/registry/companies …) so a link opens the same tab.
 import { t } from '../i18n/index.ts'
 import { href } from '../lib/router.ts'
 import { Communities } from './registry/Communities.tsx'
 import { Companies } from './registry/Companies.tsx'
 import { DeviceAdmin } from './registry/DeviceAdmin.tsx'
+import { Profiles } from './registry/Profiles.tsx'
 
-const TABS = ['companies', 'communities', 'devices'] as const
+const TABS = ['companies', 'communities', 'devices', 'profiles'] as const
 type Tab = (typeof TABS)[number]
 
 export function Registry({ tab }: { tab: string | undefined }) {
@@ -22,7 +23,7 @@ export function Registry({ tab }: { tab: string | undefined }) {
           </a>
         ))}
       </nav>
-      {current === 'companies' ? <Companies /> : current === 'communities' ? <Communities /> : <DeviceAdmin />}
+      {current === 'companies' ? <Companies /> : current === 'communities' ? <Communities /> : current === 'devices' ? <DeviceAdmin /> : <Profiles />}
     </section>
   )
 }

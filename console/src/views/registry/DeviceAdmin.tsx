@@ -1,4 +1,5 @@
-// Devices as the registry keeps them: filter, register (the MQTT secret is shown once), change the
+// Devices as the registry keeps them: filter, register (the MQTT secret is shown once) or import a
+// fleet from CSV (DeviceImport.tsx), change the
 // name, gateway or reporting interval, rotate the secret (shown once), disable and enable. The
 // device moves to another community by choosing it (its future alerts go to that community's
 // company); its position on the map is its community's coordinates.
@@ -12,6 +13,7 @@ import { choices, communityName, deviceName, registry } from '../../lib/registry
 import { href } from '../../lib/router.ts'
 import { useStore } from '../../lib/store.ts'
 import { KINDS, type Device } from '../../lib/types.ts'
+import { DeviceImport } from './DeviceImport.tsx'
 
 const FIELDS = ['id', 'kind', 'communityId', 'gatewayId', 'name', 'expectedIntervalS'] as const
 type Form = Record<(typeof FIELDS)[number], string>
@@ -77,6 +79,7 @@ function DeviceForm({ editing, onDone, onSecret }: { editing: Device | null; onD
 export function DeviceAdmin() {
   const reg = useStore(registry)
   const [editing, setEditing] = useState<Device | 'new' | null>(null)
+  const [importing, setImporting] = useState(false)
   const [shown, setShown] = useState<Shown | null>(null)
   const [filter, setFilter] = useState({ community: '', kind: '', enabled: '', text: '' })
   const [error, setError] = useState('')
@@ -107,7 +110,12 @@ export function DeviceAdmin() {
   return (
     <>
       {shown && <SecretOnce label={t('device.secretOf', { id: shown.deviceId })} value={shown.secret} onDone={() => setShown(null)} />}
-      <NewButton id="device-new" label={t('device.new')} onClick={() => setEditing('new')} />
+      <NewButton id="device-new" label={t('device.new')} onClick={() => setEditing('new')}>
+        <button type="button" id="device-import-open" onClick={() => setImporting(true)}>
+          {t('import.open')}
+        </button>
+      </NewButton>
+      {importing && <DeviceImport onClose={() => setImporting(false)} />}
       {editing !== null && <DeviceForm key={editing === 'new' ? '' : editing.id} editing={editing === 'new' ? null : editing} onDone={() => setEditing(null)} onSecret={setShown} />}
       <div class="filters">
         <label>

@@ -1,0 +1,152 @@
+// POST /api/v1/devices/import: a fleet registered from a CSV file (api/devices/import.ts), all or
+// nothing. Every problem of the file comes back at once (422 import_rejected, a list of row,
+// column, message), so one round of fixing is enough; `?dryRun=true` checks and writes nothing.
+// On success the new devices' secrets come back once, as a CSV attachment, and are stored only as
+// scrypt hashes (core/secrets.ts newSecrets, as every device registration).
+//
+// Who: the office (admin, operator), as for registering one device.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { topics } from '../../core/contract.ts'
+import { AppError } from '../../core/errors.ts'
+import { insertDevice } from '../../core/repos/devices.ts'
+import { newSecrets } from '../../core/secrets.ts'
+import { requireRole } from '../access.ts'
+import { checkRows, IMPORT_COLUMNS, IMPORT_MAX_BYTES, IMPORT_MAX_REPORTED, IMPORT_MAX_ROWS, readCsv, type RowProblem } from '../devices/import.ts'
+import { errorBody, errorResponses } from '../schemas.ts'
+import { csvField } from './evaluation.ts'
+
+const kb = (n: number) => `${Math.round(n / 1024)} KB`
+const CSV_TYPE = 'Send the file itself as the body with Content-Type: text/csv (UTF-8)'
+
+const rowProblem = z.object({
+  row: z.number().int().describe('Line of the file; the header is row 1'),
+  column: z.string().describe('The column, or empty for the whole row'),
+  message: z.string().describe('What is wrong and what to change'),
+})
+
+const rejected = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.object({ problems: z.array(rowProblem), total: z.number().int().describe('Problems found; at most 1,000 are listed') }).optional(),
+})
+
+/** 422 with every problem (up to IMPORT_MAX_REPORTED), sorted by row. */
+function refuse(problems: RowProblem[]): AppError {
+  const sorted = [...problems].sort((a, b) => a.row - b.row)
+  const rows = new Set(sorted.map((p) => p.row)).size
+  const shown = sorted.slice(0, IMPORT_MAX_REPORTED)
+  const more = sorted.length > shown.length ? ` (the first ${shown.length} are listed)` : ''
+  return new AppError('import_rejected', `${sorted.length} problem${sorted.length === 1 ? '' : 's'} in ${rows} row${rows === 1 ? '' : 's'}${more}; nothing was imported. Fix them and send the file again`, {
+    problems: shown,
+    total: sorted.length,
+  })
+}
+
+/** Someone registered one of the ids (or DevEUI, IMEI) between our check and our insert. */
+const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === '23505'
+
+const deviceImport: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app.deps
+  // In this plugin only: the body is CSV text, decoded strictly as UTF-8.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: IMPORT_MAX_BYTES }, (_req, body: Buffer, done) => {
+    try {
+      done(null, new TextDecoder('utf-8', { fatal: true }).decode(body))
+    } catch {
+      done(new AppError('validation_failed', 'The file is not UTF-8 text. In Excel choose Save As → "CSV UTF-8 (Comma delimited)"; other programs: save as CSV with the UTF-8 encoding'))
+    }
+  })
+
+  app.post(
+    '/import',
+    {
+      bodyLimit: IMPORT_MAX_BYTES,
+      onRequest: async (req) => {
+        // Refuse a wrong type or an announced oversize body before reading it, saying what to send.
+        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+        if (type !== 'text/csv') throw new AppError('unsupported_media_type', CSV_TYPE)
+        const length = Number(req.headers['content-length'] ?? 0)
+        if (length > IMPORT_MAX_BYTES) throw new AppError('payload_too_large', `The file is ${kb(length)}; at most ${kb(IMPORT_MAX_BYTES)} and ${IMPORT_MAX_ROWS} devices go in one import — split it into several files`)
+      },
+      schema: {
+        tags: ['devices'],
+        summary: 'Register many devices from a CSV file, all or nothing; their secrets are returned once, as CSV',
+        description:
+          `The body is a CSV file (Content-Type text/csv, UTF-8) whose first row names the columns, in any order: ${IMPORT_COLUMNS.join(', ')} ` +
+          `(id, kind and community required). At most ${IMPORT_MAX_ROWS} devices and ${kb(IMPORT_MAX_BYTES)}. Every problem is answered at once ` +
+          `(422 import_rejected; details.problems lists row, column and message) and nothing is written. With dryRun=true the file is ` +
+          `only checked (200 with the count). Otherwise 201 with a CSV attachment: id, secret, mqtt_username, telemetry_topic — the ` +
+          `secrets are shown this once and stored only hashed.`,
+        consumes: ['text/csv'],
+        querystring: z.object({
+          dryRun: z
+            .enum(['true', 'false'])
+            .default('false')
+            .transform((v) => v === 'true')
+            .describe('true: check the file and report, write nothing'),
+        }),
+        body: z.string().describe('The CSV file'),
+        response: {
+          200: z.object({ dryRun: z.literal(true), devices: z.number().int().describe('Devices the file would register'), gateways: z.number().int() }),
+          201: z.string().describe('text/csv: id,secret,mqtt_username,telemetry_topic — one row per new device'),
+          409: errorBody,
+          413: errorBody,
+          415: errorBody,
+          422: rejected,
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin', 'operator')
+      const read = readCsv(req.body)
+      if (read.problems.length > 0 && read.rows.length === 0) throw refuse(read.problems)
+      const checked = await checkRows(db, read.rows)
+      const problems = [...read.problems, ...checked.problems]
+      if (problems.length > 0) throw refuse(problems)
+      const devices = checked.devices
+      const gateways = devices.filter((d) => d.kind === 'gateway').length
+      if (req.query.dryRun) return reply.code(200).send({ dryRun: true as const, devices: devices.length, gateways })
+
+      // Hashed before the transaction, so it is not held open for the seconds scrypt takes.
+      req.log.info({ devices: devices.length }, 'device import checked; hashing the new secrets')
+      const issued = await newSecrets(devices.length)
+      // A client that gave up meanwhile (a proxy's timeout) would never see the secrets: then
+      // nothing is written, and the same file can simply be sent again.
+      if (req.raw.socket.destroyed) {
+        req.log.warn({ devices: devices.length }, 'device import abandoned: the client left before it was written')
+        throw new AppError('validation_failed', 'The connection closed before the import was written; nothing was imported')
+      }
+      // Gateways first: the devices behind one may stand before it in the file.
+      const order = devices.map((d, i) => ({ d, i })).sort((a, b) => Number(b.d.kind === 'gateway') - Number(a.d.kind === 'gateway'))
+      try {
+        await db.transaction(async (tx) => {
+          for (const { d, i } of order) {
+            const { expectedIntervalS, ...fields } = d
+            await insertDevice(tx, { ...fields, secretHash: issued[i]?.secretHash ?? '', ...(expectedIntervalS === undefined ? {} : { expectedIntervalS }) })
+          }
+        })
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('conflict', 'A device id, DevEUI or IMEI of the file was registered by someone else meanwhile; nothing was imported. Check the file again (dryRun=true) and resend it')
+        throw err
+      }
+      req.log.info({ devices: devices.length, gateways, by: req.principal?.name }, 'devices imported from CSV')
+      const lines = [
+        ['id', 'secret', 'mqtt_username', 'telemetry_topic'].join(','),
+        ...devices.map((d, i) => [d.id, issued[i]?.secret ?? '', d.id, topics.deviceTelemetry(d.id)].map(csvField).join(',')),
+      ]
+      const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')
+      // CSV, not JSON: the text goes out as it is. no-store: it holds passwords.
+      return reply
+        .code(201)
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="device-secrets-${stamp}.csv"`)
+        .header('cache-control', 'no-store')
+        .serializer((s: string) => s)
+        .send(`${lines.join('\r\n')}\r\n`)
+    },
+  )
+}
+
+export default deviceImport

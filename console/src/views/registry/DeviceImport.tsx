@@ -1,0 +1,203 @@
+// Import devices from a CSV file: choosing the file checks it at once (a dry run, nothing written)
+// and lists every problem by row and column, or says how many devices are ready; then one press
+// imports them all and offers the new secrets as a CSV download, once. The file goes to the API as
+// it is, so the server judges its encoding (an Excel "CSV" in GBK is refused with what to do).
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { Confirm, Panel } from '../../components/Form.tsx'
+import { num, t } from '../../i18n/index.ts'
+import { ApiError, sendFile } from '../../lib/api.ts'
+import { messageOf } from '../../lib/forms.ts'
+import { refreshRegistry } from '../../lib/refresh.ts'
+import { registry } from '../../lib/registry.ts'
+import { useStore } from '../../lib/store.ts'
+
+const URL_IMPORT = '/api/v1/devices/import'
+const COLUMNS = 'id, name, kind, profile, community, gateway, latitude, longitude, dev_eui, imei'
+/** As the API bounds a file (api/devices/import.ts). */
+const MAX_ROWS = 1000
+
+interface Problem {
+  row: number
+  column: string
+  message: string
+}
+
+type Outcome = { kind: 'ready'; devices: number; gateways: number } | { kind: 'problems'; list: Problem[]; total: number } | { kind: 'error'; message: string }
+
+/** A file to start from: a gateway and a device behind it, the BOM so Excel reads it as UTF-8. */
+function template(community: string): string {
+  const rows = [
+    'id,name,kind,profile,community,gateway,latitude,longitude,dev_eui,imei',
+    `gw-north-01,North gate LoRa gateway,gateway,,${community},,31.1520,121.4040,,`,
+    `mh-north-001,Manhole cover 1,manhole,milesight-em320-tilt,${community},gw-north-01,31.1521,121.4042,A84041000181C5E1,`,
+    `el-north-001,Elevator building 1,elevator,,${community},,,,,861234567890123`,
+  ]
+  return `\uFEFF${rows.join('\r\n')}\r\n`
+}
+
+/** The name the API gives the secrets file (Content-Disposition), or a plain one. */
+function fileName(text: string): string {
+  return /filename="([^"]+)"/.exec(text)?.[1] ?? 'device-secrets.csv'
+}
+
+function Problems({ list, total }: { list: Problem[]; total: number }) {
+  return (
+    <>
+      <p class="error" role="alert" id="import-summary">
+        {total === 1 ? t('import.problemOne') : t('import.problemCount', { n: num(total, 0) })}
+      </p>
+      <table class="alerts" id="import-problems">
+        <thead>
+          <tr>
+            <th>{t('import.row')}</th>
+            <th>{t('import.column')}</th>
+            <th>{t('import.message')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((p, i) => (
+            <tr key={i} data-row={p.row} data-column={p.column}>
+              <td data-label={t('import.row')}>{p.row}</td>
+              <td data-label={t('import.column')}>{p.column ? <code>{p.column}</code> : t('import.whole')}</td>
+              <td data-label={t('import.message')}>{p.message}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  )
+}
+
+/**
+ * The secrets file, offered once: the link dies (its object URL is revoked) when dismissed, which
+ * asks again while the file has not been downloaded.
+ */
+function SecretsOnce({ url, name, count, onDone }: { url: string; name: string; count: number; onDone: () => void }) {
+  const box = useRef<HTMLDivElement>(null)
+  const [downloaded, setDownloaded] = useState(false)
+  useEffect(() => box.current?.scrollIntoView({ block: 'nearest' }), [url])
+  return (
+    <div class="secret card" role="alert" id="import-secrets" ref={box}>
+      <p>{t('import.done', { n: count })}</p>
+      <p class="warn">
+        <strong>{t('secret.once')}</strong> {t('import.secretsWarning')}
+      </p>
+      <div class="bar">
+        <a class="button primary" id="import-secrets-download" href={url} download={name} onClick={() => setDownloaded(true)}>
+          {t('import.secrets')}
+        </a>
+        {downloaded ? (
+          <button type="button" id="import-secrets-done" onClick={onDone}>
+            {t('secret.done')}
+          </button>
+        ) : (
+          <Confirm label={t('secret.done')} confirm={t('import.discard')} onConfirm={onDone} />
+        )}
+      </div>
+    </div>
+  )
+}
+
+export function DeviceImport({ onClose }: { onClose: () => void }) {
+  const reg = useStore(registry)
+  const [file, setFile] = useState<File | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [outcome, setOutcome] = useState<Outcome | null>(null)
+  const [secrets, setSecrets] = useState<{ url: string; name: string; count: number } | null>(null)
+  const community = [...reg.communities.keys()][0] ?? 'cm-example'
+  const templateHref = `data:text/csv;charset=utf-8,${encodeURIComponent(template(community))}`
+
+  const request = async (chosen: File, dryRun: boolean) => {
+    setBusy(true)
+    try {
+      return await sendFile(`${URL_IMPORT}${dryRun ? '?dryRun=true' : ''}`, chosen, 'text/csv')
+    } catch (err) {
+      const details = err instanceof ApiError ? (err.details as { problems?: Problem[]; total?: number } | undefined) : undefined
+      if (details?.problems) setOutcome({ kind: 'problems', list: details.problems, total: details.total ?? details.problems.length })
+      else setOutcome({ kind: 'error', message: messageOf(err) })
+      return undefined
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const check = async (chosen: File) => {
+    setFile(chosen)
+    setOutcome(null)
+    const res = await request(chosen, true)
+    const body = res?.json as { devices: number; gateways: number } | undefined
+    if (body) setOutcome({ kind: 'ready', devices: body.devices, gateways: body.gateways })
+  }
+
+  const run = async () => {
+    if (!file || outcome?.kind !== 'ready') return
+    const res = await request(file, false)
+    if (!res) return
+    const url = URL.createObjectURL(new Blob([res.text], { type: 'text/csv' }))
+    setSecrets({ url, name: fileName(res.disposition), count: outcome.devices })
+    setOutcome(null)
+    setFile(null)
+    await refreshRegistry()
+  }
+
+  const dismiss = () => {
+    if (secrets) URL.revokeObjectURL(secrets.url)
+    setSecrets(null)
+    onClose()
+  }
+
+  return (
+    <Panel title={t('import.title')} id="device-import">
+      <p class="muted small">{t('import.note', { columns: COLUMNS, rows: num(MAX_ROWS, 0) })}</p>
+      {secrets ? (
+        <SecretsOnce {...secrets} onDone={dismiss} />
+      ) : (
+        <>
+          <div class="bar">
+            <label class="field">
+              <span>{t('import.file')}</span>
+              <input
+                id="import-file"
+                type="file"
+                accept=".csv,text/csv"
+                disabled={busy}
+                onChange={(e) => {
+                  const chosen = e.currentTarget.files?.[0]
+                  // Cleared so choosing the same (fixed) file again is a change too.
+                  e.currentTarget.value = ''
+                  if (chosen) void check(chosen)
+                }}
+              />
+            </label>
+            <a id="import-template" href={templateHref} download="devices-template.csv">
+              {t('import.template')}
+            </a>
+          </div>
+          <div aria-live="polite">
+            {busy && <p class="muted">{t('import.checking')}</p>}
+            {file && !busy && <p class="muted small">{t('import.checked', { name: file.name })}</p>}
+            {outcome?.kind === 'ready' && (
+              <p class="ok" id="import-ready">
+                {t('import.ready', { n: outcome.devices, gateways: outcome.gateways })}
+              </p>
+            )}
+          </div>
+          {outcome?.kind === 'problems' && <Problems list={outcome.list} total={outcome.total} />}
+          {outcome?.kind === 'error' && (
+            <p class="error" role="alert" id="import-error">
+              {outcome.message}
+            </p>
+          )}
+          <div class="buttons">
+            <button type="button" class="primary" id="import-run" disabled={busy || outcome?.kind !== 'ready'} onClick={() => void run()}>
+              {outcome?.kind === 'ready' ? t('import.run', { n: outcome.devices }) : t('import.runNone')}
+            </button>
+            <button type="button" onClick={onClose}>
+              {t('form.cancel')}
+            </button>
+          </div>
+        </>
+      )}
+    </Panel>
+  )
+}
