@@ -34,7 +34,7 @@ latency of the API in the same process meanwhile and the COPY and insertReadings
 database, on each database in turn: embedded (the embedded PostgreSQL of \`up\`, in a temporary
 directory), pglite-worker (PGlite on disk in a worker thread), pglite (PGlite on disk on the broker's
 thread) and postgres (a scratch database on DATABASE_URL's server, created and dropped).
-Ingest tuning comes from the environment: INGEST_BATCH_MAX_ROWS, INGEST_BATCH_MAX_WAIT_MS, INGEST_QUEUE_MAX_ROWS.
+Ingest tuning comes from the environment: INGEST_BATCH_MAX_ROWS, INGEST_BATCH_MAX_WAIT_MS, INGEST_QUEUE_MAX_ROWS, INGEST_MAX_IN_FLIGHT.
 
   --databases LIST                 comma-separated, in order       (embedded,pglite-worker,pglite,
                                                                     and postgres with DATABASE_URL)
@@ -49,6 +49,9 @@ Ingest tuning comes from the environment: INGEST_BATCH_MAX_ROWS, INGEST_BATCH_MA
   --device-inflight N              … for single devices                      (4)
   --gateway-inflight N             … for gateways                            (4)
   --no-ceilings                    skip the COPY and insertReadings ceilings
+  --no-cluster                     skip the scale-out scenarios: two broker processes sharing Redis
+                                   (REDIS_URL, else the local one), and RabbitMQ's MQTT plugin with two
+                                   AMQP ingest workers (needs rabbitmqctl on this machine; PostgreSQL only)
   --json                           print the results as JSON on stdout (the table goes to stderr)`
 
 /** A bad option: printed as one line with the usage, not as a stack trace. */
@@ -92,6 +95,7 @@ export function parseIngestOptions(args: string[], hasDatabaseUrl: boolean): Ing
       'device-inflight': { type: 'string' },
       'gateway-inflight': { type: 'string' },
       'no-ceilings': { type: 'boolean' },
+      'no-cluster': { type: 'boolean' },
       json: { type: 'boolean' },
     },
   })
@@ -114,6 +118,7 @@ export function parseIngestOptions(args: string[], hasDatabaseUrl: boolean): Ing
     deviceInflight: positive('device-inflight', values['device-inflight'], inflight),
     gatewayInflight: positive('gateway-inflight', values['gateway-inflight'], inflight),
     ceilings: values['no-ceilings'] !== true,
+    cluster: values['no-cluster'] !== true,
     json: values.json === true,
   }
 }

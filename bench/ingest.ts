@@ -21,6 +21,7 @@ import { GATEWAY_READINGS } from './payloads.ts'
 import type { ScenarioName } from './protocol.ts'
 import type { DatabaseRun, IngestBenchReport } from './report.ts'
 import { runScenario, type ScenarioResult } from './scenario.ts'
+import { scaleOutScenarios } from './ingest-cluster.ts'
 
 export interface IngestBenchOptions extends FleetSize {
   databases: DatabaseKind[]
@@ -31,6 +32,8 @@ export interface IngestBenchOptions extends FleetSize {
   deviceInflight: number
   gatewayInflight: number
   ceilings: boolean
+  /** The scale-out scenarios too (two brokers on Redis; RabbitMQ with two AMQP workers). */
+  cluster: boolean
 }
 
 /** Progress goes to stderr, so that stdout carries only the report (or the JSON with --json). */
@@ -50,6 +53,7 @@ export function benchBrokerConfig(ctx: CommandContext): ReturnType<typeof loadCo
     INGEST_BATCH_MAX_ROWS: String(ctx.cfg.INGEST_BATCH_MAX_ROWS),
     INGEST_BATCH_MAX_WAIT_MS: String(ctx.cfg.INGEST_BATCH_MAX_WAIT_MS),
     INGEST_QUEUE_MAX_ROWS: String(ctx.cfg.INGEST_QUEUE_MAX_ROWS),
+    INGEST_MAX_IN_FLIGHT: String(ctx.cfg.INGEST_MAX_IN_FLIGHT),
     INGEST_MAX_FUTURE_SKEW_S: String(ctx.cfg.INGEST_MAX_FUTURE_SKEW_S),
   })
 }
@@ -149,6 +153,7 @@ async function onDatabase(ctx: CommandContext, opts: IngestBenchOptions, kind: D
     }
     // The ceilings run with the broker and the API gone, so they have the machine to themselves.
     await stopServices()
+    if (opts.cluster && kind === 'postgres') results.push(...(await scaleOutScenarios({ database, fleet, runs: scenarios, opts, timing, cfg: { ...cfg, REDIS_URL: ctx.cfg.REDIS_URL }, notes, progress, cleanup })))
     const ceilings = opts.ceilings ? await runCeilings(database, results, cfg.INGEST_BATCH_MAX_ROWS, notes) : {}
     return {
       database: kind,

@@ -76,7 +76,7 @@ export function formatReport(r: IngestBenchReport): string {
     const copy = run.copy?.rowsPerS
     for (const s of run.scenarios) {
       const health = s.health ? `${ms(s.health.p99Ms)}${s.health.failures > 0 ? ` (${s.health.failures} failed)` : ''}` : '–'
-      rows.push([`${run.database} ${s.name}`, int(s.readingsPerS), int(s.messagesPerS), ms(s.p50Ms), ms(s.p99Ms), ms(s.maxMs), health, copy ? (s.readingsPerS / copy).toFixed(2) : '–', targetText(run.database, s)])
+      rows.push([`${run.database} ${s.label ?? s.name}`, int(s.readingsPerS), int(s.messagesPerS), ms(s.p50Ms), ms(s.p99Ms), ms(s.maxMs), health, copy ? (s.readingsPerS / copy).toFixed(2) : '–', targetText(run.database, s)])
     }
     if (run.copy) rows.push([`${run.database} COPY ceiling`, int(run.copy.rowsPerS), '', '', '', '', '', '1.00', `${int(run.copy.rows)} rows in ${run.copy.seconds.toFixed(2)} s`])
     if (run.statement) {
@@ -91,7 +91,7 @@ export function formatReport(r: IngestBenchReport): string {
       ['', 'committed', 'batch rows', 'commit ms', 'CPU broker', 'CPU loadgen', 'CPU postgres', 'CPU other', 'RSS broker', 'RSS loadgen', 'errors'],
       r.runs.flatMap((run) =>
         run.scenarios.map((s) => [
-          `${run.database} ${s.name}`,
+          `${run.database} ${s.label ?? s.name}`,
           int(s.committed),
           int(s.avgBatchRows),
           ms(s.avgCommitMs),
@@ -116,9 +116,9 @@ export function formatReport(r: IngestBenchReport): string {
   )
   for (const run of r.runs) {
     for (const s of run.scenarios) {
-      if (s.firstError) out.push(`${run.database} ${s.name}: first error: ${s.firstError}`)
+      if (s.firstError) out.push(`${run.database} ${s.label ?? s.name}: first error: ${s.firstError}`)
       if (s.cpu.other > DISTURBED_PCT) {
-        out.push(`${run.database} ${s.name}: other processes used ${Math.round(s.cpu.other)} % of a core during the measured interval: a disturbed run, figures too low`)
+        out.push(`${run.database} ${s.label ?? s.name}: other processes used ${Math.round(s.cpu.other)} % of a core during the measured interval: a disturbed run, figures too low`)
       }
     }
   }

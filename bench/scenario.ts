@@ -27,6 +27,8 @@ export interface ScenarioSettings {
 
 export interface ScenarioResult {
   name: ScenarioName
+  /** How it ran, when not the single broker process (bench/ingest-cluster.ts). */
+  label?: string
   clients: number
   inflight: number
   generators: number
@@ -127,11 +129,24 @@ export async function runScenario(unit: BrokerWithIngest, metrics: Metrics, s: S
   }
 }
 
+/** What the load generators saw over `seconds`: acknowledged messages/s, PUBACK latency, errors. */
+export function generatorTotals(results: LoadgenResult[], seconds: number): Pick<ScenarioResult, 'messagesPerS' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'errors' | 'firstError' | 'unacked'> {
+  const latency = new LatencyHistogram()
+  for (const r of results) latency.merge(r.latency)
+  return {
+    messagesPerS: results.reduce((n, r) => n + r.acked, 0) / seconds,
+    p50Ms: latency.quantile(0.5),
+    p99Ms: latency.quantile(0.99),
+    maxMs: latency.maxMs,
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    firstError: results.find((r) => r.firstError !== undefined)?.firstError,
+    unacked: results.reduce((n, r) => n + r.unacked, 0),
+  }
+}
+
 function summarise(s: ScenarioSettings, start: Snapshot, end: Snapshot, results: LoadgenResult[]): Omit<ScenarioResult, 'health'> {
   const seconds = (end.at - start.at) / 1000
   const wallMs = end.at - start.at
-  const latency = new LatencyHistogram()
-  for (const r of results) latency.merge(r.latency)
   const committed = end.stored - start.stored
   const batches = end.batches - start.batches
   const brokerCpuMs = (end.cpu.user - start.cpu.user + end.cpu.system - start.cpu.system) / 1000
@@ -147,13 +162,7 @@ function summarise(s: ScenarioSettings, start: Snapshot, end: Snapshot, results:
     measuredS: seconds,
     committed,
     readingsPerS: committed / seconds,
-    messagesPerS: results.reduce((n, r) => n + r.acked, 0) / seconds,
-    p50Ms: latency.quantile(0.5),
-    p99Ms: latency.quantile(0.99),
-    maxMs: latency.maxMs,
-    errors: results.reduce((n, r) => n + r.errors, 0),
-    firstError: results.find((r) => r.firstError !== undefined)?.firstError,
-    unacked: results.reduce((n, r) => n + r.unacked, 0),
+    ...generatorTotals(results, seconds),
     avgBatchRows: batches > 0 ? (end.batchRowsSum - start.batchRowsSum) / batches : 0,
     avgCommitMs: batches > 0 ? ((end.commitSecondsSum - start.commitSecondsSum) / batches) * 1000 : 0,
     cpu: {

@@ -3,6 +3,7 @@
 // status message is handed to the ingest before the device receives its PUBACK. Each client id
 // belongs to one identity (broker/acl.ts), every delivery is rechecked against the receiver's
 // identity, and a service is disconnected when its API token is revoked or expires.
+import type { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import { createServer as createNetServer, type Server, type Socket } from 'node:net'
@@ -18,6 +19,7 @@ import type { Metrics } from '../core/metrics.ts'
 import { closeServer, listen } from '../core/net.ts'
 import { decideClientId, decideForward, decidePublish, decideSubscribe, isTelemetryTopic, type Identity } from './acl.ts'
 import { isLoopback, LoginGate, SERVICE_USERNAME } from './auth.ts'
+import { ClusterWills, type WillStore } from './cluster.ts'
 import { ServiceSessions } from './services.ts'
 import { gateReads } from './read-gate.ts'
 import { limitPacketSize } from './packet-limit.ts'
@@ -31,6 +33,8 @@ export interface BrokerOptions {
   tlsKeyFile?: string | undefined
   /** Shares sessions, retained messages and routing with other Aedes instances through Redis. */
   redisUrl?: string | undefined
+  /** With Redis: how often this broker tells the others it is alive; a dead one's Wills follow after 3–7 intervals. */
+  clusterHeartbeatMs?: number | undefined
   /** Password checks at once, in total and per remote address (see ConcurrencyLimit). */
   authMaxConcurrent: number
   authMaxConcurrentPerAddress: number
@@ -77,6 +81,8 @@ export class Broker {
   private readonly logins: LoginGate
   private readonly services: ServiceSessions
   private closeRedis: (() => Promise<void>) | undefined
+  /** With Redis: the Wills' handling across brokers. */
+  private wills: ClusterWills | undefined
 
   constructor(
     private readonly db: Db,
@@ -104,7 +110,10 @@ export class Broker {
       authorizePublish: (client, packet, done) => {
         if (client && !this.services.stillValid(client)) return done(new Error('token revoked or expired'))
         if (packet.retain && isTelemetryTopic(packet.topic)) this.stripRetain(client, packet)
-        this.onPublish(client, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)).then(() => done(null), done)
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+        // Only a stored Will carries a broker id (aedes-persistence stamps it): the hot path stays as it is.
+        const publishing = this.wills && 'brokerId' in packet ? this.onWill(this.wills, client, packet, payload) : this.onPublish(client, packet.topic, payload)
+        publishing.then(() => done(null), done)
       },
       authorizeSubscribe: (client, sub, done) => {
         const identity = this.services.stillValid(client) ? this.identities.get(client) : undefined
@@ -127,6 +136,15 @@ export class Broker {
     if (this.opts.redisUrl) await this.useRedis(aedesOpts, this.opts.redisUrl)
     const aedes = await Aedes.createBroker(aedesOpts)
     this.aedes = aedes
+    // Aedes reports a failed offline enqueue or Will check (Redis unreachable) as an 'error'
+    // event, which would end the process without a listener.
+    const events: EventEmitter = aedes
+    events.on('error', (err: unknown) => this.log.error({ err }, 'broker error'))
+    const wills = this.wills
+    if (wills) {
+      wills.attach(aedes)
+      aedes.on('clientReady', (client) => wills.connected(client.id))
+    }
 
     aedes.on('client', (client) => this.byClientId.set(client.id, client))
     aedes.on('clientReady', (client) => {
@@ -293,6 +311,14 @@ export class Broker {
     await this.sink({ topic, payload, clientId: client.id, receivedAt: Date.now() })
   }
 
+  /** A Will stamped with a broker id: ours at a disconnect, or a dead broker's (broker/cluster.ts). */
+  private async onWill(wills: ClusterWills, client: Client | null, packet: object & { topic: string }, payload: Buffer): Promise<void> {
+    const decision = await wills.decide(client, packet)
+    if (decision.kind === 'drop') throw new Error(decision.reason)
+    if (decision.kind === 'ordinary') return this.onPublish(client, packet.topic, payload)
+    await this.sink({ topic: packet.topic, payload, clientId: decision.clientId, receivedAt: Date.now() })
+  }
+
   private async useRedis(opts: AedesOptions, url: string): Promise<void> {
     const [{ Redis }, persistence, mqemitter] = await Promise.all([
       import('ioredis'),
@@ -301,8 +327,16 @@ export class Broker {
     ])
     const conn = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 })
     const mq = mqemitter.default({ connectionString: url })
-    opts.persistence = persistence.default({ conn })
+    const store = persistence.default({ conn })
+    opts.persistence = store
     opts.mq = mq
+    if (this.opts.clusterHeartbeatMs !== undefined) opts.heartbeatInterval = this.opts.clusterHeartbeatMs
+    // A lost Redis connection is reported on the emitter's state, which would end the process
+    // without a listener; ioredis reconnects by itself.
+    const { state } = mq as unknown as { state: EventEmitter } // untyped in mqemitter-redis 7
+    state.on('error', (err: unknown) => this.log.error({ err }, 'Redis bus error'))
+    // The persistence is untyped; delWill is part of Aedes' persistence interface (aedes-persistence).
+    this.wills = new ClusterWills(store as WillStore, mq, (clientId) => this.byClientId.get(clientId), this.log)
     this.closeRedis = async () => {
       await new Promise<void>((resolve) => {
         mq.close(() => resolve())

@@ -35,6 +35,7 @@ import { RulesEngine } from '../rules/engine.ts'
 import { ApiReporter } from '../rules/reporter.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
 import { serviceClientId } from '../broker/acl.ts'
+import { RabbitDeviceConnections } from '../broker/rabbitmq-connections.ts'
 import { TOKEN_REVOKED_CHANNEL, resolveToken } from '../core/repos/tokens.ts'
 import { BusPublisher, type ReadingsBus } from '../core/readings-bus.ts'
 import { MqttReadingsBus } from '../ingest/bus-mqtt.ts'
@@ -113,6 +114,7 @@ export class BrokerWithIngest implements Unit {
         tlsCertFile: cfg.TLS_CERT_FILE,
         tlsKeyFile: cfg.TLS_KEY_FILE,
         redisUrl: cfg.REDIS_URL,
+        clusterHeartbeatMs: cfg.MQTT_CLUSTER_HEARTBEAT,
         authMaxConcurrent: cfg.MQTT_AUTH_MAX_CONCURRENT,
         authMaxConcurrentPerAddress: cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS,
         tokenRecheckMs: cfg.MQTT_TOKEN_RECHECK,
@@ -186,7 +188,7 @@ export class ApiServer implements Unit {
       | 'CTWING_PUSH_TOKEN'
     > &
       Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
-      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT' | 'MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS'> &
+      Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT' | 'MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS' | 'RABBITMQ_MANAGEMENT_URL'> &
       NotifyConfig &
       Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'> &
       IngestSettings,
@@ -262,7 +264,10 @@ export class ApiServer implements Unit {
     }
     const addr = app.server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.cfg.HTTP_PORT
-    await this.background.start([this.leader, this.dispatcher, notifications])
+    const rabbit = this.cfg.RABBITMQ_MANAGEMENT_URL
+    // The RabbitMQ tier: a device disabled or re-keyed loses its live RabbitMQ connections too.
+    const closer = rabbit === undefined ? [] : [new RabbitDeviceConnections(this.deps.db, { managementUrl: rabbit }, this.log.child({ module: 'rabbitmq' }))]
+    await this.background.start([this.leader, this.dispatcher, notifications, ...closer])
   }
 
   /**

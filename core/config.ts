@@ -215,11 +215,22 @@ export const envSchema = z.object({
   MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS: positiveInt.default(8),
   /** How often the tokens of connected services are rechecked (a revocation in this process or seen by NOTIFY acts at once). */
   MQTT_TOKEN_RECHECK: durationMs.prefault('30s'),
+  /**
+   * With REDIS_URL: how often each broker announces itself to the others. A broker silent for
+   * three intervals is dead; its devices' Last Wills are published 3–7 intervals after it died.
+   */
+  MQTT_CLUSTER_HEARTBEAT: durationMs.prefault('5s'),
   // RabbitMQ broker tier (issue 11): RabbitMQ's HTTP auth backend asks the API.
   /** Shared key in RabbitMQ's auth_http.*_path URLs (/rabbitmq/auth/{key}/user …); unset: the routes are not served. */
   RABBITMQ_AUTH_KEY: optionalString.refine((v) => v === undefined || v.length >= 24, { message: 'expected at least 24 characters (a random key)' }),
   /** The vhost devices use (RabbitMQ's mqtt.vhost). */
   RABBITMQ_MQTT_VHOST: z.string().min(1).default('/'),
+  /**
+   * RabbitMQ's management API (http://user:pass@rabbit:15672): with it, the API closes a device's
+   * RabbitMQ connections when the device is disabled or its secret changes. Unset: they stay open
+   * until the device reconnects (its next login is refused).
+   */
+  RABBITMQ_MANAGEMENT_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), { message: 'expected an http:// or https:// URL' }),
   /** The exchange RabbitMQ's MQTT plugin publishes to (mqtt.exchange). */
   RABBITMQ_MQTT_EXCHANGE: z.string().min(1).default('amq.topic'),
   /** `ingest --from amqp://…`: the durable (quorum) queue the workers share, bound to RABBITMQ_MQTT_EXCHANGE. */

@@ -1,5 +1,5 @@
 // Listening on ports, with the errors a person can act on.
-import type { Server } from 'node:net'
+import { createConnection, type Server } from 'node:net'
 
 export class PortInUseError extends Error {
   constructor(
@@ -39,6 +39,23 @@ export function closeServer(server: Server, timeoutMs = 2000): Promise<void> {
     server.close(() => {
       clearTimeout(timer)
       resolve()
+    })
+  })
+}
+
+/** Whether something accepts TCP connections on host:port within `timeoutMs`. */
+export function isReachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port })
+    socket.setTimeout(timeoutMs)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+    socket.once('timeout', () => {
+      socket.destroy()
+      resolve(false)
     })
   })
 }

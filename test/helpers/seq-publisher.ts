@@ -22,6 +22,12 @@ export interface SeqPublisherOptions {
   /** Bytes of whitespace after the JSON (still valid JSON): big messages that carry one reading. */
   padding?: number
   /**
+   * The client reconnects by itself (another broker of a cluster): keep publishing through a
+   * closed connection — MQTT.js queues QoS 1 messages meanwhile and resends what was not
+   * acknowledged once it is back (clean: false).
+   */
+  reconnects?: boolean
+  /**
    * Another entry point's message for sequence number n (a ChirpStack `up` event), in place of
    * the contract's telemetry; it must store one reading of `metric` at `baseTs + n`.
    */
@@ -44,7 +50,7 @@ export class SeqPublisher {
     private readonly opts: SeqPublisherOptions,
   ) {
     client.on('close', () => {
-      this.closed = true
+      if (!opts.reconnects) this.closed = true
     })
   }
 

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import pg from 'pg'
+import { isReachable } from '../../core/net.ts'
 
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test'
 export const MOSQUITTO = { host: '127.0.0.1', port: 1883 }
@@ -12,21 +13,7 @@ export const REDIS_URL = 'redis://127.0.0.1:6379'
 
 const required = process.env.HB_REQUIRE_SERVICES === '1'
 
-function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port })
-    socket.setTimeout(1000)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
-  })
-}
+const reachable = (host: string, port: number) => isReachable(host, port)
 
 /** True when the service answers; false (with a printed line) when it may be skipped; throws in CI. */
 export async function serviceAvailable(name: string, host: string, port: number): Promise<boolean> {
@@ -41,7 +28,7 @@ export const hasPostgres = () => serviceAvailable('PostgreSQL', '127.0.0.1', 543
 export const hasMosquitto = () => serviceAvailable('Mosquitto', MOSQUITTO.host, MOSQUITTO.port)
 export const hasRedis = () => serviceAvailable('Redis', '127.0.0.1', 6379)
 /** RabbitMQ's AMQP port and its MQTT plugin's listener (.ci/rabbitmq moves it to 11883, off Mosquitto's port). */
-export const RABBITMQ = { amqpUrl: 'amqp://guest:guest@127.0.0.1:5672', mqttUrl: 'mqtt://127.0.0.1:11883' }
+export const RABBITMQ = { amqpUrl: 'amqp://guest:guest@127.0.0.1:5672', mqttUrl: 'mqtt://127.0.0.1:11883', managementUrl: 'http://guest:guest@127.0.0.1:15672' }
 export const hasRabbitMq = async () =>
   (await serviceAvailable('RabbitMQ', '127.0.0.1', 5672)) && (await serviceAvailable('RabbitMQ MQTT (run .ci/rabbitmq)', '127.0.0.1', 11883))
 

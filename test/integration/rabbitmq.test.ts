@@ -22,6 +22,9 @@ import { rabbitTier } from '../helpers/rabbitmq.ts'
 import { RABBITMQ, eventually, hasRabbitMq, hasPostgres } from '../helpers/services.ts'
 import { FIXTURE_PAST_AGE } from '../helpers/stack.ts'
 import { AmqpIngest } from '../../ingest/amqp.ts'
+import { RabbitDeviceConnections } from '../../broker/rabbitmq-connections.ts'
+import { updateDevice } from '../../core/repos/devices.ts'
+import { hashSecret } from '../../core/secrets.ts'
 import { silentLogger } from '../../core/log.ts'
 import { routingKeyOf, topics } from '../../core/contract.ts'
 import { rulesUnit } from '../../cli/stack.ts'
@@ -259,5 +262,37 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
     // Stopped: anything unacknowledged would be back in the queue; the second delivery was acknowledged.
     expect((await ch.checkQueue(q)).messageCount).toBe(0)
     await ch.deleteQueue(q)
+  })
+})
+
+describe.skipIf(!ready)('a device whose credentials change loses its RabbitMQ connection', () => {
+  // RabbitMQ asks the auth backend at login only (and caches topic checks per connection), so a
+  // live connection outlives a disabled device unless it is closed through the management API
+  // (.ci/rabbitmq enables rabbitmq_management on 127.0.0.1:15672).
+  let closer: RabbitDeviceConnections
+
+  beforeAll(async () => {
+    closer = new RabbitDeviceConnections(tier.db, { managementUrl: RABBITMQ.managementUrl }, silentLogger)
+    await closer.start()
+  })
+
+  afterAll(async () => {
+    await closer.stop()
+  })
+
+  it('closes the connection of a device that is disabled, and refuses its next login', async () => {
+    const c = await connect('el-1')
+    const gone = closed(c)
+    await updateDevice(tier.db, 'el-1', { enabled: false })
+    await gone
+    await expect(loginDevice(RABBITMQ.mqttUrl, 'el-1', secretOf('el-1'), { protocolVersion: 4 })).rejects.toThrow(/not authori[sz]ed|bad user/i)
+    await updateDevice(tier.db, 'el-1', { enabled: true })
+  })
+
+  it('closes the connection of a device whose secret is rotated', async () => {
+    const c = await connect('gw-1')
+    const gone = closed(c)
+    await updateDevice(tier.db, 'gw-1', { secretHash: await hashSecret('a-new-secret-for-gw-1') })
+    await gone
   })
 })

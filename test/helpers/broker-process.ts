@@ -1,0 +1,31 @@
+// `housing-brain broker` as a child process for the cluster suite: a real process on a free port,
+// on a test database and a Redis of the test's choosing, killed for real (SIGKILL: no Will sent,
+// no session closed, nothing flushed — as when a machine is lost).
+import type { ChildProcess } from 'node:child_process'
+import { startService } from './service-process.ts'
+import { freePort } from './services.ts'
+
+export interface BrokerProcess {
+  child: ChildProcess
+  port: number
+  url: string
+  output(): string
+  kill9(): Promise<void>
+  /** SIGTERM and waits for the exit. */
+  stop(): Promise<void>
+}
+
+export async function startBrokerProcess(env: { DATABASE_URL: string; REDIS_URL: string } & Record<string, string>): Promise<BrokerProcess> {
+  const port = await freePort()
+  const p = await startService('broker', { MQTT_PORT: String(port), ...env }, 'broker listening')
+  return {
+    child: p.child,
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    output: () => p.output(),
+    kill9: () => p.kill9(),
+    stop: async () => {
+      await p.terminate()
+    },
+  }
+}
