@@ -16,7 +16,7 @@ export const SILENT_INTERVALS = 3
 export const CONNECTIVITY = ['online', 'offline', 'unknown'] as const
 
 export const connectivitySchema = z.object({
-  connectivity: z.enum(CONNECTIVITY).describe(`online / offline; unknown when the device never reported a status or a reading. Without a status message, online means a reading within ${SILENT_INTERVALS} expected intervals`),
+  connectivity: z.enum(CONNECTIVITY).describe(`online / offline; unknown when the device never reported a status or a reading. Without a status message, or with readings newer than an offline one, online means a reading within ${SILENT_INTERVALS} expected intervals`),
   basis: z.enum(['status', 'alert', 'readings']).nullable().describe('What decided it: the status message, an unresolved offline alert, or the age of the newest reading'),
   lastSeenAt: timestamp.nullable().describe('The newest reading or status change, whichever is later'),
 })
