@@ -113,7 +113,7 @@ async function onDatabase(ctx: CommandContext, opts: IngestBenchOptions, kind: D
 
     // As `up` runs them: the API on the broker's event loop, feeding the broker's ingest.
     const unit = new BrokerWithIngest(database.db, cfg, log, metrics)
-    const api = new ApiServer({ db: database.db, features: database.features, metrics, probes: [() => unit.ingest.stallReason()], ingest: unit.ingest }, cfg, log)
+    const api = new ApiServer({ db: database.db, features: database.features, metrics, probes: [() => unit.ingest.stallReason()], ingest: unit.ingest, logins: unit.logins }, cfg, log)
     let stopped: Promise<void> | undefined
     const stopServices = () => (stopped ??= (async () => {
       await api.stop()

@@ -126,7 +126,7 @@ export async function integrationsBench(ctx: CommandContext, opts: IntegrationsO
     const app = await buildApp({ db: database.db, features: database.features, metrics, alerts: new AlertService(database.db, DEFAULT_DEADLINES, log), intake }, log, {
       onenetPushToken: ONENET_TOKEN,
       ctwingPushToken: CTWING_TOKEN,
-      deviceLogins: { maxConcurrent: cfg.MQTT_AUTH_MAX_CONCURRENT, maxConcurrentPerAddress: cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS },
+      deviceLogins: { maxConcurrent: cfg.MQTT_AUTH_MAX_CONCURRENT, maxConcurrentPerAddress: cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS, shared: unit.logins },
     })
     let apiClosed: Promise<void> | undefined
     const closeApi = () => (apiClosed ??= app.close())

@@ -40,6 +40,11 @@ export interface BrokerOptions {
   authMaxConcurrentPerAddress: number
   /** How often connected services' tokens are rechecked, in ms. */
   tokenRecheckMs: number
+  /**
+   * The process's one login gate, when something else checks device secrets in it too (the HTTP
+   * device API in `up`): then the bound above is theirs together. Else the broker makes its own.
+   */
+  logins?: LoginGate | undefined
 }
 
 /** Where accepted publications go. The PUBACK is sent when the returned promise resolves. */
@@ -92,7 +97,7 @@ export class Broker {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.logins = new LoginGate(db, { max: opts.authMaxConcurrent, maxPerKey: opts.authMaxConcurrentPerAddress }, { onHeld: () => metrics.loginsHeld.inc() })
+    this.logins = opts.logins ?? new LoginGate(db, { max: opts.authMaxConcurrent, maxPerKey: opts.authMaxConcurrentPerAddress }, { onHeld: () => metrics.loginsHeld.inc() })
     this.services = new ServiceSessions(db, { recheckMs: opts.tokenRecheckMs }, log, metrics)
   }
 

@@ -25,7 +25,9 @@ import { Ingest, type IngestSettings } from '../ingest/service.ts'
 import { ChirpStackIntegration } from '../ingest/chirpstack.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
 import { intakeCaches } from '../core/intake.ts'
-import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
+import { watchDeviceChanges } from '../core/device-caches.ts'
+import { VerifiedSecrets } from '../core/verified-secrets.ts'
+import { newDeviceLoginGate, type DeviceLogins } from '../api/plugins/device-logins.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
 import { profileSchema } from '../core/profiles/schema.ts'
@@ -94,6 +96,8 @@ export class BrokerWithIngest implements Unit {
   readonly ingest: Ingest
   readonly broker: Broker
   readonly bus: BusPublisher
+  /** The process's device login gate and verified-secret cache, for the API in the same process (`up`). */
+  readonly logins: DeviceLogins
   address: BrokerAddress | undefined
 
   constructor(
@@ -103,6 +107,9 @@ export class BrokerWithIngest implements Unit {
     metrics: Metrics,
   ) {
     this.ingest = new Ingest(db, cfg, log, metrics)
+    const verified = new VerifiedSecrets()
+    const limits = { maxConcurrent: cfg.MQTT_AUTH_MAX_CONCURRENT, maxConcurrentPerAddress: cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS }
+    this.logins = { gate: newDeviceLoginGate(db, limits, () => metrics.loginsHeld.inc(), verified), verified }
     this.broker = new Broker(
       db,
       this.ingest.directory,
@@ -118,6 +125,7 @@ export class BrokerWithIngest implements Unit {
         authMaxConcurrent: cfg.MQTT_AUTH_MAX_CONCURRENT,
         authMaxConcurrentPerAddress: cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS,
         tokenRecheckMs: cfg.MQTT_TOKEN_RECHECK,
+        logins: this.logins.gate,
       },
       (msg) => this.ingest.pipeline.handle(msg),
       log.child({ module: 'broker' }),
@@ -134,15 +142,11 @@ export class BrokerWithIngest implements Unit {
     await this.ingest.start()
     this.address = await this.broker.start()
     // A device disabled or given a new secret (by the API, maybe in another process) loses its
-    // live connections at once; any other change only refreshes the cached registry entry.
-    this.unlisten = await this.db.listen(DEVICE_CHANGED_CHANNEL, (payload) => {
-      try {
-        const change = JSON.parse(payload) as { id: string; credentials: boolean }
-        if (change.credentials) this.broker.disconnectDevice(change.id)
-        else this.ingest.directory.invalidate(change.id)
-      } catch {
-        // Not one of ours; nothing to do.
-      }
+    // live connections at once and its verified secret; any other change only refreshes the
+    // cached registry entry.
+    this.unlisten = await watchDeviceChanges(this.db, { verified: this.logins.verified }, (change) => {
+      if (change?.credentials) this.broker.disconnectDevice(change.id)
+      else if (change) this.ingest.directory.invalidate(change.id)
     })
     // A revoked API token (by the API, maybe in another process) ends its service sessions now.
     this.unlistenTokens = await this.db.listen(TOKEN_REVOKED_CHANNEL, () => void this.broker.recheckServices())
@@ -171,7 +175,7 @@ export class ApiServer implements Unit {
      * `ingest`: the one to feed the HTTP device API into (the broker's, in one process); else the
      * API runs its own, whose committed readings go to `bus` (apiReadingsBus) for the rules engine.
      */
-    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined; bus?: ReadingsBus | undefined },
+    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined; bus?: ReadingsBus | undefined; logins?: DeviceLogins | undefined },
     private readonly cfg: Pick<
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
@@ -243,7 +247,8 @@ export class ApiServer implements Unit {
       photos: { maxBytes: this.cfg.PHOTO_MAX_BYTES, perAlert: this.cfg.PHOTOS_PER_ALERT },
       onenetPushToken: this.cfg.ONENET_PUSH_TOKEN,
       ctwingPushToken: this.cfg.CTWING_PUSH_TOKEN,
-      deviceLogins: { maxConcurrent: this.cfg.MQTT_AUTH_MAX_CONCURRENT, maxConcurrentPerAddress: this.cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS },
+      // In one process with the broker, its gate and cache: one bound for MQTT and HTTP together.
+      deviceLogins: { maxConcurrent: this.cfg.MQTT_AUTH_MAX_CONCURRENT, maxConcurrentPerAddress: this.cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS, shared: this.deps.logins },
       rabbitmqAuth:
         this.cfg.RABBITMQ_AUTH_KEY === undefined
           ? undefined

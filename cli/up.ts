@@ -60,7 +60,7 @@ export async function up(ctx: CommandContext): Promise<void> {
   const metrics = createMetrics()
   const broker = new BrokerWithIngest(database.db, cfg, log, metrics)
   // In one process the API's health check also watches the ingest (a stalled writer is unhealthy).
-  const api = new ApiServer({ ...database, metrics, probes: [() => broker.ingest.stallReason()], ingest: broker.ingest }, cfg, log)
+  const api = new ApiServer({ ...database, metrics, probes: [() => broker.ingest.stallReason()], ingest: broker.ingest, logins: broker.logins }, cfg, log)
   const controller = new Controller(log)
   ctx.onShutdown(() => controller.stop(), () => controller.pending())
   await controller.start([databaseUnit(database), broker, api])

@@ -17,7 +17,7 @@ export interface Intake {
   sandbox: DecoderSandbox
   /** Decoders by device, invalidated by whoever owns it (api/plugins/device-logins.ts listens). */
   profiles?: ProfileCache | undefined
-  /** Devices by platform id (`imei:…`, `id:…`), for platformDevice; dropped whole on any device change. */
+  /** Devices by platform id (`imei:…`, `id:…`, `deveui:…`), for platformDevice; dropped whole on any device change. */
   platformDevices?: TtlCache<DeviceRecord> | undefined
 }
 

@@ -7,14 +7,18 @@
 //   within its TTL.
 // - The intake's profile cache (core/profiles/cache.ts) and platform-device cache, when it has them.
 //
-// Both caches are dropped per device on DEVICE_CHANGED_CHANNEL (secret rotated, disabled, profile
-// link changed — by this process or another) and the profile cache on PROFILE_CHANGED_CHANNEL;
-// the listeners end when the app closes.
+// In one process with the broker (`housing-brain up`) the broker's gate and cache are given
+// (`shared`): one bound on scrypt checks for MQTT and HTTP together, and a secret proven on one
+// front is not checked again on the other.
+//
+// The caches are dropped per device on DEVICE_CHANGED_CHANNEL (secret rotated, disabled, profile
+// link changed — by this process or another) and the profile cache on PROFILE_CHANGED_CHANNEL,
+// through core/device-caches.ts; the listeners end when the app closes.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { LoginGate } from '../../broker/auth.ts'
-import { DEVICE_CHANGED_CHANNEL } from '../../core/repos/devices.ts'
-import { PROFILE_CHANGED_CHANNEL } from '../../core/repos/profiles.ts'
+import type { Db } from '../../core/db/client.ts'
+import { watchDeviceChanges } from '../../core/device-caches.ts'
 import { DEFAULT_VERIFIED_SECRETS, VerifiedSecrets, type VerifiedSecretsOptions } from '../../core/verified-secrets.ts'
 
 export interface DeviceLoginLimits {
@@ -24,9 +28,16 @@ export interface DeviceLoginLimits {
   maxConcurrentPerAddress: number
   /** The verified-secret cache. */
   cache?: VerifiedSecretsOptions
+  /** The broker's gate and cache, in one process with it: the limits above are then the broker's. */
+  shared?: DeviceLogins | undefined
 }
 
 export const DEFAULT_DEVICE_LOGIN_LIMITS: DeviceLoginLimits = { maxConcurrent: 32, maxConcurrentPerAddress: 8 }
+
+/** The gate of one process's device logins (MQTT_AUTH_MAX_CONCURRENT…), with its verified-secret cache. */
+export function newDeviceLoginGate(db: Db, limits: Pick<DeviceLoginLimits, 'maxConcurrent' | 'maxConcurrentPerAddress'>, onHeld: () => void, verified: VerifiedSecrets): LoginGate {
+  return new LoginGate(db, { max: limits.maxConcurrent, maxPerKey: limits.maxConcurrentPerAddress }, { onHeld }, undefined, verified)
+}
 
 export interface DeviceLogins {
   gate: LoginGate
@@ -44,32 +55,11 @@ export default fp(
     const { db, metrics } = app.deps
     const profiles = app.deps.intake?.profiles
     const platformDevices = app.deps.intake?.platformDevices
-    const verified = new VerifiedSecrets(limits.cache ?? DEFAULT_VERIFIED_SECRETS)
-    const gate = new LoginGate(db, { max: limits.maxConcurrent, maxPerKey: limits.maxConcurrentPerAddress }, { onHeld: () => metrics.loginsHeld.inc() }, undefined, verified)
+    const verified = limits.shared?.verified ?? new VerifiedSecrets(limits.cache ?? DEFAULT_VERIFIED_SECRETS)
+    const gate = limits.shared?.gate ?? newDeviceLoginGate(db, limits, () => metrics.loginsHeld.inc(), verified)
     app.decorate('deviceLogins', { gate, verified })
-    const unlistenDevices = await db.listen(DEVICE_CHANGED_CHANNEL, (payload) => {
-      let id: unknown
-      try {
-        id = (JSON.parse(payload) as { id?: unknown }).id
-      } catch {
-        id = undefined
-      }
-      // An IMEI may have moved from one device to another: the platform lookups start afresh.
-      platformDevices?.clear()
-      if (typeof id === 'string') {
-        verified.forget(id)
-        profiles?.forgetDevice(id)
-      } else {
-        // Not a payload we know: forget everything rather than trust a stale entry.
-        verified.clear()
-        profiles?.clear()
-      }
-    })
-    const unlistenProfiles = await db.listen(PROFILE_CHANGED_CHANNEL, () => profiles?.clear())
-    app.addHook('onClose', async () => {
-      await unlistenDevices()
-      await unlistenProfiles()
-    })
+    const unlisten = await watchDeviceChanges(db, { verified, profiles, platformDevices })
+    app.addHook('onClose', unlisten)
   },
   { name: 'device-logins', dependencies: ['deps'] },
 )

@@ -1,4 +1,5 @@
-// The district map in one read: communities at their coordinates and their devices, each with its
+// The district map in one read: communities at their coordinates and their devices (at their own
+// coordinates when they have them), each with its
 // worst unresolved alert and each device with its connectivity — what the console's map draws,
 // scoped as everything else is (a crew member: their own company's communities and alerts).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
@@ -35,7 +36,9 @@ const mapSchema = z.object({
       id: z.string(),
       kind: z.enum(DEVICE_KINDS),
       name: z.string().nullable(),
-      communityId: z.string().describe('Devices have no coordinates of their own: they are drawn around their community'),
+      communityId: z.string(),
+      lat: z.number().nullable(),
+      lon: z.number().nullable().describe('The device\'s own coordinates (registered or imported); null: it is drawn around its community'),
       worst,
     }),
   ),
@@ -71,7 +74,7 @@ const map: FastifyPluginAsyncZod = async (app) => {
       const now = new Date()
       return {
         communities: communities.map((c) => ({ id: c.id, name: c.name, lat: c.lat, lon: c.lon, companyId: c.companyId, worst: byCommunity(c.id) })),
-        devices: devices.slice(0, MAP_MAX_DEVICES).map((d) => ({ id: d.id, kind: d.kind, name: d.name, communityId: d.communityId, ...connectivityOf(d, now), worst: byDevice(d.id) })),
+        devices: devices.slice(0, MAP_MAX_DEVICES).map((d) => ({ id: d.id, kind: d.kind, name: d.name, communityId: d.communityId, lat: d.latitude, lon: d.longitude, ...connectivityOf(d, now), worst: byDevice(d.id) })),
         truncated: devices.length > MAP_MAX_DEVICES,
       }
     },

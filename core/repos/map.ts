@@ -10,6 +10,9 @@ export interface DeviceConnectivity {
   name: string | null
   communityId: string
   companyId: string | null
+  /** The device's own coordinates (CSV onboarding); null when only its community is placed. */
+  latitude: number | null
+  longitude: number | null
   expectedIntervalS: number
   /** What the device (or its Last Will) last said; null when it never said anything. */
   status: 'online' | 'offline' | null
@@ -24,7 +27,7 @@ export interface DeviceConnectivity {
 export async function deviceConnectivity(db: Queryable, f: { deviceId?: string | undefined; companyId?: string | undefined; limit: number }): Promise<DeviceConnectivity[]> {
   return db.query<DeviceConnectivity>(
     `SELECT d.id, d.kind, d.name, d.community_id AS "communityId", c.company_id AS "companyId",
-       d.expected_interval_s AS "expectedIntervalS", s.status, s.changed_at AS "statusChangedAt",
+       d.latitude, d.longitude, d.expected_interval_s AS "expectedIntervalS", s.status, s.changed_at AS "statusChangedAt",
        (SELECT max(l.received_at) FROM latest l WHERE l.device_id = d.id) AS "lastReadingAt",
        EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = d.id AND a.state <> 'resolved' AND a.rule_id LIKE '%-offline') AS "offlineAlert"
      FROM devices d JOIN communities c ON c.id = d.community_id

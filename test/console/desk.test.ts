@@ -4,7 +4,8 @@
 // refused appears in the dead letters, its payload shown as text; an administrator creates a crew
 // member whose token signs in to the crew's phone view; a CSV import shows its bad row, then
 // imports the fixed file and offers the secrets once; the profiles screen shows a shipped profile
-// and what its decoder makes of a payload. One stack and one browser for the file.
+// and what its decoder makes of a payload; the map draws a device with coordinates of its own
+// there, not on the ring around its community. One stack and one browser for the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { topics } from '../../core/contract.ts'
@@ -13,7 +14,7 @@ import { createMetrics } from '../../core/metrics.ts'
 import { provisionCommunity } from '../../core/provision.ts'
 import { parse } from 'csv-parse/sync'
 import { readFile } from 'node:fs/promises'
-import { getCredentials, getDevice } from '../../core/repos/devices.ts'
+import { getCredentials, getDevice, insertDevice } from '../../core/repos/devices.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { verifySecret } from '../../core/secrets.ts'
 import { Ingest } from '../../ingest/service.ts'
@@ -130,6 +131,32 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
     await page.click('#silence-form button[type=submit]')
     await page.locator('[data-field-error=silence-reason]').waitFor()
     expect(besides400(problems)).toEqual([])
+    await context.close()
+  })
+
+  it('draws a device with coordinates of its own (imported from CSV) there, not on the ring around its community', async () => {
+    // About 1.1 km north of the community (31.112, 121.381); the ring is 60 m.
+    await insertDevice(h.db, { id: 'ft-geo', kind: 'fire_tank', communityId: COMMUNITY, secretHash: 'x', latitude: 31.122, longitude: 121.381 })
+    const { page, context, problems } = await h.open(DESK, 'en')
+    await h.signIn(page, h.tokens.operator)
+    await page.goto(`${h.base}/console/#/map`)
+    const centre = async (selector: string) => {
+      const box = await page.locator(selector).boundingBox()
+      if (!box) throw new Error(`${selector} is not drawn`)
+      return { x: box.x + box.width / 2, y: box.y + box.height / 2 }
+    }
+    await page.locator('#map path.m-ft-geo').waitFor()
+    // Measured once the map has settled (fitting the bounds animates the zoom).
+    const where = async () => {
+      const community = await centre(`#map path.community.m-${COMMUNITY}`)
+      const own = await centre('#map path.device.m-ft-geo')
+      const ringed = await centre('#map path.device.m-mh-1')
+      const away = (p: { x: number; y: number }) => Math.hypot(p.x - community.x, p.y - community.y)
+      return { north: own.y < community.y, ringRadii: away(own) / away(ringed) }
+    }
+    // North is up: the device stands above its community, many ring radii away (1.1 km / 60 m ≈ 18).
+    await expect.poll(where, { timeout: 10_000 }).toMatchObject({ north: true, ringRadii: expect.closeTo(18.5, -1) as number })
+    expect(problems).toEqual([])
     await context.close()
   })
 

@@ -130,6 +130,28 @@ describe.skipIf(!ready)('ChirpStack v4 integration on Mosquitto', () => {
     expect(letter?.reason_code).toBe('no_decoder')
   })
 
+  it("follows a device given a profile, and the profile edited, from the next uplink (the unit's caches are dropped on the change)", async () => {
+    // mh-3 meets the unit's caches without a profile first; ChirpStack's example frame is the one byte 0xAA (170).
+    await updateDevice(db, 'mh-3', { devEui: '0303030303030303', profileId: null })
+    const before = (await deadLetters('mh-3')).length
+    await publish({ ...withEui(fixture('up.json'), '0303030303030303'), time: '2025-12-31T00:00:00Z' }, 'up')
+    await until(() => deadLetters('mh-3'), before + 1, 'the no_decoder dead letter before the change')
+    const batteryFrom = (offset: number) => ({ id: 'byte-battery', name: 'Battery in byte 0', kind: 'manhole', decoder: { script: `function decodeUplink(input) { return { data: { battery_pct: input.bytes[0] - ${offset} } } }` } })
+    await upsertProfile(db, { id: 'byte-battery', kind: 'manhole', definition: batteryFrom(100) })
+    await updateDevice(db, 'mh-3', { profileId: 'byte-battery' })
+    const battery = async (value: number) => (await readings('mh-3')).some((r) => r.metric === 'battery_pct' && r.value === value)
+    let t = Date.parse('2026-01-01T00:00:00Z')
+    // Each attempt is a new uplink (its own time): the first after the change is decoded by the new profile.
+    const uplinkUntil = (value: number, what: string) =>
+      eventually(async () => {
+        await publish({ ...withEui(fixture('up.json'), '0303030303030303'), time: new Date((t += 1000)).toISOString() }, 'up')
+        return (await battery(value)) ? true : undefined
+      }, 15_000, what)
+    await uplinkUntil(70, 'the uplink decoded by the profile the device was given')
+    await upsertProfile(db, { id: 'byte-battery', kind: 'manhole', definition: batteryFrom(120) })
+    await uplinkUntil(50, 'the uplink decoded by the edited profile')
+  })
+
   it('turns join into online, status into online and battery, and skips txack and log', async () => {
     await db.query("DELETE FROM device_status WHERE device_id IN ('mh-2', 'mh-1')")
     await publish(withEui(fixture('join.json'), '24e124710b423527'), 'join')

@@ -9,7 +9,7 @@ import { openDb } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { provisionDevices } from '../../core/provision.ts'
-import { setDeviceStatus } from '../../core/repos/devices.ts'
+import { insertDevice, setDeviceStatus } from '../../core/repos/devices.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { apiFor } from '../helpers/api.ts'
@@ -22,7 +22,7 @@ let crewA: Record<string, string>
 
 interface MapBody {
   communities: { id: string; lat: number | null; worst: { severity: string; alertId: number; unresolved: number } | null }[]
-  devices: { id: string; connectivity: string; basis: string | null; lastSeenAt: string | null; worst: { severity: string; alertId: number } | null }[]
+  devices: { id: string; lat: number | null; lon: number | null; connectivity: string; basis: string | null; lastSeenAt: string | null; worst: { severity: string; alertId: number } | null }[]
   truncated: boolean
 }
 
@@ -83,6 +83,12 @@ describe('the map', () => {
     expect(body.communities.find((c) => c.id === 'cm-a')?.worst).toMatchObject({ severity: 'major', alertId: major, unresolved: 2 })
     expect(body.truncated).toBe(false)
   })
+  it('places a device at its own coordinates when it has them (imported from CSV), else leaves it to its community', async () => {
+    await insertDevice(db, { id: 'ft-a3', kind: 'fire_tank', communityId: 'cm-a', secretHash: 'x', latitude: 31.1234, longitude: 121.4321 })
+    const body = (await app.inject({ url: '/api/v1/map', headers: crewA })).json<MapBody>()
+    expect(body.devices.find((d) => d.id === 'ft-a3')).toMatchObject({ lat: 31.1234, lon: 121.4321 })
+    expect(body.devices.find((d) => d.id === 'el-a1')).toMatchObject({ lat: null, lon: null })
+  })
 })
 
 describe('device status', () => {
@@ -99,6 +105,19 @@ describe('device status', () => {
     // The map says the same.
     const onMap = (await app.inject({ url: '/api/v1/map', headers: crewA })).json<MapBody>().devices.find((d) => d.id === 'mh-a2')
     expect(onMap).toMatchObject({ connectivity: 'online', basis: 'status' })
+  })
+
+  it('is online when readings arrive after an offline status (a device posting over HTTP after its MQTT link dropped), offline by its status before', async () => {
+    const status = async () => (await app.inject({ url: '/api/v1/devices/el-a1/status', headers: crewA })).json<{ connectivity: string; basis: string | null }>()
+    await db.query('INSERT INTO latest (device_id, metric, ts, value, received_at) VALUES ($1, $2, $3, $4, $3)', ['el-a1', 'running', new Date(Date.now() - 60_000), 1])
+    await setDeviceStatus(db, 'el-a1', 'offline')
+    expect(await status()).toMatchObject({ connectivity: 'offline', basis: 'status' })
+    // A reading received after the Last Will: the device is heard, whatever its MQTT session said.
+    const heard = new Date(Date.now() + 1000)
+    await db.query('UPDATE latest SET received_at = $2, ts = $2 WHERE device_id = $1', ['el-a1', heard])
+    expect(await status()).toMatchObject({ connectivity: 'online', basis: 'readings' })
+    const onMap = (await app.inject({ url: '/api/v1/map', headers: crewA })).json<MapBody>().devices.find((d) => d.id === 'el-a1')
+    expect(onMap).toMatchObject({ connectivity: 'online', basis: 'readings' })
   })
 
   it("is not found for another company's device", async () => {

@@ -7,9 +7,10 @@ import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
 import { profileSchema } from '../../core/profiles/schema.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'
 import { updateDevice } from '../../core/repos/devices.ts'
+import { provisionDevices } from '../../core/provision.ts'
 import { startReceivers, type ReceiverStack } from '../helpers/receivers.ts'
 import { hasPostgres } from '../helpers/services.ts'
-import type { TestStack } from '../helpers/stack.ts'
+import { COMMUNITY, type TestStack } from '../helpers/stack.ts'
 
 const pgUp = await hasPostgres()
 
@@ -89,5 +90,33 @@ describe.skipIf(!pgUp)('HTTP device API', () => {
     const [letter] = await letters('mh-3')
     expect(letter).toMatchObject({ topic: 'http/devices/mh-3', reason_code: 'decoder_failed' })
     expect(letter?.reason).toContain('profile "looping": the decoder ran longer than 1000 ms and was stopped')
+  })
+
+  // The issue's sandbox list, each through the real path: stopped, dead-lettered with its reason,
+  // while a device with a good decoder posts alongside and is stored.
+  const HOSTILE = [
+    ['allocates', 'var hoard = []; for (;;) hoard.push(new Array(100000).fill(input.bytes[0]))', /out of memory|ran longer than 1000 ms and was stopped/],
+    ['reads-process', 'return { data: { cover_tilt_deg: process.memoryUsage().rss } }', /ReferenceError: 'process' is not defined/],
+    ['calls-require', "var fs = require('fs'); return { data: { cover_tilt_deg: fs.readFileSync('/etc/passwd').length } }", /ReferenceError: 'require' is not defined/],
+    ['returns-garbage', "return { data: { cover_tilt_deg: 'tilted', battery_pct: { pct: 3 } } }", /returned "tilted" for "cover_tilt_deg", not a number or boolean/],
+  ] as const
+
+  it('dead-letters the payloads of decoders that allocate without end, reach for process or require, or return non-numbers, while another device keeps posting', async () => {
+    const ids = HOSTILE.map(([name]) => `mh-${name}`)
+    for (const c of await provisionDevices(stack.db, ids.map((id) => ({ id, kind: 'manhole' as const, communityId: COMMUNITY })))) stack.creds.set(c.id, c)
+    for (const [name, body] of HOSTILE) {
+      await upsertProfile(stack.db, { id: name, kind: 'manhole', definition: { id: name, name, kind: 'manhole', decoder: { script: `function decodeUplink(input) { ${body} }` } } })
+      await updateDevice(stack.db, `mh-${name}`, { profileId: name })
+    }
+    const bytes = Buffer.from([1, 2, 3])
+    const hostile = ids.map((id) => post(id, bytes, { 'content-type': 'application/octet-stream' }))
+    const good = post('mh-2', Buffer.from('01756403D4000001005046', 'hex'), { 'content-type': 'application/octet-stream' }, '?fPort=85')
+    expect((await good).status).toBe(200)
+    expect((await Promise.all(hostile)).map((r) => r.status)).toEqual(ids.map(() => 422))
+    for (const [name, , reason] of HOSTILE) {
+      const [letter] = await letters(`mh-${name}`)
+      expect(letter).toMatchObject({ topic: `http/devices/mh-${name}`, reason_code: 'decoder_failed' })
+      expect(letter?.reason).toMatch(reason)
+    }
   })
 })

@@ -1,4 +1,5 @@
-// The district map: communities at their registered coordinates and their devices around them,
+// The district map: communities at their registered coordinates and their devices at their own
+// (registered or imported from CSV), or on a ring around their community when they have none,
 // each coloured by its worst unresolved alert, offline devices grey and dashed. Vector drawing
 // only, so it works with no network; a base tile URL is an optional, remembered setting.
 // One read (GET /api/v1/map, scoped by role) draws it; it is read again shortly after the live
@@ -15,7 +16,7 @@ import type { Kind, Severity } from '../lib/types.ts'
 import { SEV_COLOUR } from '../lib/worst.ts'
 
 const TILES_KEY = 'hb-tiles'
-/** Devices have no coordinates of their own: they are drawn on a ring this far around their community. */
+/** Devices without coordinates of their own are drawn on a ring this far around their community. */
 const RING_M = 60
 const M_PER_DEG_LAT = 111_320
 /** Wait this long after a live change before reading the map again (a burst of events is one read). */
@@ -24,7 +25,7 @@ const REREAD_MS = 400
 type Worst = { severity: Severity; alertId: number; unresolved: number } | null
 interface MapData {
   communities: { id: string; name: string; lat: number | null; lon: number | null; worst: Worst }[]
-  devices: { id: string; kind: Kind; name: string | null; communityId: string; connectivity: 'online' | 'offline' | 'unknown'; worst: Worst }[]
+  devices: { id: string; kind: Kind; name: string | null; communityId: string; lat: number | null; lon: number | null; connectivity: 'online' | 'offline' | 'unknown'; worst: Worst }[]
 }
 
 export const markerClass = (id: string) => id.replace(/[^A-Za-z0-9_-]/g, '_')
@@ -71,21 +72,30 @@ export function MapView() {
     if (!group || !m) return
     group.clearLayers()
     const bounds: L.LatLngExpression[] = []
+    const drawDevice = (d: MapData['devices'][number], pos: [number, number]) => {
+      const offline = d.connectivity === 'offline'
+      const sev = d.worst?.severity
+      const colour = offline ? SEV_COLOUR.offline : SEV_COLOUR[sev ?? 'ok']
+      const alertId = d.worst?.alertId
+      L.circleMarker(pos, { radius: 7, color: '#fff', weight: 2, fillColor: colour, fillOpacity: 1, dashArray: offline ? '3 3' : '', className: `marker device m-${markerClass(d.id)}${sev ? ` sev-${sev}` : ''}${offline ? ' offline' : ''}` })
+        .bindTooltip(`${d.name ?? d.id} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
+        .on('click', () => (alertId !== undefined ? go('alert', alertId) : go('device', d.id)))
+        .addTo(group)
+    }
+    // Devices with coordinates of their own stand there, whether or not their community is placed.
+    for (const d of data?.devices ?? []) {
+      if (d.lat === null || d.lon === null) continue
+      bounds.push([d.lat, d.lon])
+      drawDevice(d, [d.lat, d.lon])
+    }
     for (const c of placed) {
       const at: [number, number] = [c.lat ?? 0, c.lon ?? 0]
       bounds.push(at)
       const devices = (data?.devices ?? []).filter((d) => d.communityId === c.id)
-      devices.forEach((d, i) => {
-        const angle = (2 * Math.PI * i) / devices.length
-        const pos: [number, number] = [at[0] + (RING_M * Math.sin(angle)) / M_PER_DEG_LAT, at[1] + (RING_M * Math.cos(angle)) / (M_PER_DEG_LAT * Math.cos((at[0] * Math.PI) / 180))]
-        const offline = d.connectivity === 'offline'
-        const sev = d.worst?.severity
-        const colour = offline ? SEV_COLOUR.offline : SEV_COLOUR[sev ?? 'ok']
-        const alertId = d.worst?.alertId
-        L.circleMarker(pos, { radius: 7, color: '#fff', weight: 2, fillColor: colour, fillOpacity: 1, dashArray: offline ? '3 3' : '', className: `marker device m-${markerClass(d.id)}${sev ? ` sev-${sev}` : ''}${offline ? ' offline' : ''}` })
-          .bindTooltip(`${d.name ?? d.id} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
-          .on('click', () => (alertId !== undefined ? go('alert', alertId) : go('device', d.id)))
-          .addTo(group)
+      const ringed = devices.filter((d) => d.lat === null || d.lon === null)
+      ringed.forEach((d, i) => {
+        const angle = (2 * Math.PI * i) / ringed.length
+        drawDevice(d, [at[0] + (RING_M * Math.sin(angle)) / M_PER_DEG_LAT, at[1] + (RING_M * Math.cos(angle)) / (M_PER_DEG_LAT * Math.cos((at[0] * Math.PI) / 180))])
       })
       const sev = c.worst?.severity
       L.circleMarker(at, { radius: 14, color: '#fff', weight: 3, fillColor: SEV_COLOUR[sev ?? 'ok'], fillOpacity: 0.9, className: `marker community m-${markerClass(c.id)}${sev ? ` sev-${sev}` : ''}` })
