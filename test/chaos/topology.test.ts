@@ -7,8 +7,9 @@
 // rules engines listen, so faults on either tier reach the engine of their partition.
 //
 // While the fleet publishes, one process of each kind is killed with kill -9, one at a time:
-// a broker (its devices reconnect through the balancer to the other), an AMQP worker (RabbitMQ
-// redelivers what it had not acknowledged), the API that leads the deadline checker (its SSE
+// a broker (its devices reconnect through the balancer to the other and resend), an AMQP worker
+// (RabbitMQ redelivers what it had not acknowledged) — these two frozen for a second before the
+// kill, so that it surely leaves work unacknowledged — the API that leads the deadline checker (its SSE
 // subscriber resumes on the other with Last-Event-ID; the other takes the timed jobs over), and a
 // rules process (faults of its partition happen while it is dead; it is restarted with the same
 // partition and raises them after its rebuild). Faults (a cover tilted past 30°) are injected on
@@ -160,6 +161,17 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
     new Map((await db.query<{ device_id: string; n: number }>('SELECT device_id, count(*)::int AS n FROM alerts WHERE rule_id = $1 GROUP BY device_id', [FAULT_RULE])).map((r) => [r.device_id, r.n]))
   const allEventIds = async () => (await db.query<{ id: number }>('SELECT id FROM alert_events ORDER BY id')).map((r) => r.id)
 
+  /** The queue's statistics from RabbitMQ's management API: `redeliver` counts the killed worker's unacknowledged messages delivered again. */
+  async function queueStats(): Promise<{ publish?: number; deliver?: number; redeliver?: number } | undefined> {
+    const u = new URL(RABBITMQ.managementUrl)
+    const res = await fetch(`${u.origin}/api/queues/%2F/${encodeURIComponent(QUEUE)}`, {
+      headers: { authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` },
+      signal: AbortSignal.timeout(5000),
+    }).catch(() => undefined)
+    if (!res?.ok) return undefined
+    return ((await res.json()) as { message_stats?: { publish?: number; deliver?: number; redeliver?: number } }).message_stats
+  }
+
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
@@ -286,19 +298,28 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
     await fault('rabbit', 1)
     await alertsRaised('before any kill')
 
-    // ---- 1. A broker: its devices reconnect through the balancer to the other.
+    // ---- 1. A broker: its devices reconnect through the balancer to the other and resend what
+    // was not PUBACKed. Frozen (SIGSTOP) for a second first, as a machine that hangs before it
+    // dies, so that its devices surely have publications waiting for a PUBACK when it goes.
     let before = ackedNow()
+    brokerA.child.kill('SIGSTOP')
+    await new Promise((r) => setTimeout(r, 1000))
+    const awaitingAtBrokerKill = devices.filter((d) => d.tier === 'aedes').reduce((n, d) => n + d.pub.inFlight, 0)
     await brokerA.kill9()
-    step('kill -9 broker A')
+    step(`kill -9 broker A (frozen for 1 s before; ${awaitingAtBrokerKill} publications awaiting their PUBACK)`)
     await progress(before, 20, 'the Aedes devices acknowledged again after the broker kill', (d) => d.tier === 'aedes')
     await fault('aedes', 1)
     await fault('rabbit', 0)
     await alertsRaised('after the broker kill')
 
-    // ---- 2. An AMQP worker: RabbitMQ redelivers what it had not acknowledged to the other.
+    // ---- 2. An AMQP worker: RabbitMQ redelivers what it had not acknowledged to the other. The
+    // worker is frozen (SIGSTOP) for a second first, as a machine that hangs before it dies: RabbitMQ
+    // keeps handing it messages up to its prefetch, so the kill surely leaves some unacknowledged.
     before = ackedNow()
+    worker1.child.kill('SIGSTOP')
+    await new Promise((r) => setTimeout(r, 1000))
     await worker1.kill9()
-    step('kill -9 AMQP worker 1')
+    step('kill -9 AMQP worker 1 (frozen for 1 s before)')
     await progress(before, 20, 'the fleet acknowledged after the worker kill')
     await fault('aedes', 0)
     await fault('rabbit', 1)
@@ -360,6 +381,11 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
     const events = await allEventIds()
     await eventually(() => ([apiA.port, apiB.port].every((p) => seenBy(p).length >= events.length) ? true : undefined), 30_000, 'both subscribers to see every event')
     const alerts = await faultAlerts()
+    // The management statistics are sampled every few seconds (collect_statistics_interval).
+    const stats = await eventually(async () => {
+      const q = await queueStats()
+      return (q?.redeliver ?? 0) > 0 ? q : undefined
+    }, 30_000, "the killed worker's messages delivered again, in RabbitMQ's statistics")
 
     // ---- The counts.
     const sum = (tier: Tier, f: (r: (typeof checks)[number]) => number) => checks.filter((r) => r.d.tier === tier).reduce((a, r) => a + f(r), 0)
@@ -381,6 +407,7 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
           const r = row(t)
           return `  ${t.padEnd(14)}${String(r.sent).padStart(6)}${String(r.acked).padStart(10)}${String(r.stored).padStart(8)}${String(r.missing).padStart(19)}${String(r.twice).padStart(14)}`
         }),
+        `  RabbitMQ queue: ${stats.publish ?? '?'} messages in, ${stats.deliver ?? '?'} deliveries, ${stats.redeliver ?? '?'} of them again after the worker's kill (management statistics, sampled)`,
         `  faults ${faulted.length}, alerts ${alertRows.length} (${FAULT_RULE}), alert events ${events.length}`,
         `  SSE subscriber on API A saw ${seenBy(apiA.port).length}, on API B ${seenBy(apiB.port).length} (the killed one's resumed on the other)`,
         `  escalation webhooks: ${escalations.length} received (${escalations.length - escalatedBeforeLeaderKill} after the leader's kill), ${received.size} distinct events, ${[...received.values()].filter((n) => n > 1).length} received twice`,
