@@ -8,7 +8,7 @@ import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './main.ts'
-import { ApiServer, BrokerWithIngest, apiReadingsBus, chirpstackUnit, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
+import { ApiServer, BrokerWithIngest, apiReadingsBus, chirpstackUnit, databaseUnit, mqttReadingsBus, openDatabase, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
 import { BusPublisher } from '../core/readings-bus.ts'
 import { HealthServer, type ReadinessCheck } from '../core/health-server.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
@@ -65,9 +65,13 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       { url: from, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
       ctx.log.child({ module: 'amqp-ingest' }),
     )
-    // Committed readings go back on the exchange, where RabbitMQ's MQTT plugin hands them to the rules engine.
-    core.pipeline.bus = new BusPublisher((topic, payload) => consumer.publish(topic, payload), ctx.log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
-    await runUnits(ctx, 'ingest', database, [core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)])
+    // Committed readings go back on the exchange, where RabbitMQ's MQTT plugin hands them to a rules
+    // engine listening on RabbitMQ; with READINGS_BUS_URL, to that MQTT broker instead — the Aedes
+    // tier, when a deployment runs both tiers and its rules engines listen there (README, Deployment).
+    const busUrl = ctx.cfg.READINGS_BUS_URL
+    const mqttBus = busUrl === undefined ? undefined : await mqttReadingsBus(database.db, ctx.cfg, ctx.log, metrics, busUrl, 'amqp-ingest')
+    core.pipeline.bus = mqttBus?.publisher ?? new BusPublisher((topic, payload) => consumer.publish(topic, payload), ctx.log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
+    await runUnits(ctx, 'ingest', database, [...optional(mqttBus), core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)])
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg

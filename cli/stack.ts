@@ -324,12 +324,21 @@ export async function serviceMqttClientId(db: Db, token: string, role: string, c
  */
 export async function apiReadingsBus(db: Db, cfg: Config, log: Logger, metrics: Metrics): Promise<MqttReadingsBus | undefined> {
   if (!cfg.explicit.has('MQTT_URL')) return undefined
+  return mqttReadingsBus(db, cfg, log, metrics, cfg.MQTT_URL, 'api-ingest')
+}
+
+/**
+ * The committed-readings bus on a connection of its own to the MQTT broker at `url`, logged in
+ * with MQTT_USERNAME/MQTT_PASSWORD, else as a service with API_TOKEN or a token of its own kept
+ * in DATA_DIR (`role` names it): an API process's ingest, or an AMQP worker with READINGS_BUS_URL.
+ */
+export async function mqttReadingsBus(db: Db, cfg: Config, log: Logger, metrics: Metrics, url: string, role: string): Promise<MqttReadingsBus> {
   const own = cfg.MQTT_USERNAME !== undefined && cfg.MQTT_USERNAME !== SERVICE_USERNAME
-  const password = own ? (cfg.MQTT_PASSWORD ?? '') : (cfg.MQTT_PASSWORD ?? cfg.API_TOKEN ?? (await ensureServiceToken(db, cfg.dataDir, 'api-ingest')))
-  // One connection per API process: a client id of its own, so two processes never take over each other's.
-  const role = `api-ingest/${randomBytes(4).toString('hex')}`
-  const clientId = own ? `housing-brain-${role}` : await serviceMqttClientId(db, password, role, undefined)
-  return new MqttReadingsBus({ url: cfg.MQTT_URL, clientId, username: own ? (cfg.MQTT_USERNAME ?? '') : SERVICE_USERNAME, password }, log.child({ module: 'readings-bus' }), metrics)
+  const password = own ? (cfg.MQTT_PASSWORD ?? '') : (cfg.MQTT_PASSWORD ?? cfg.API_TOKEN ?? (await ensureServiceToken(db, cfg.dataDir, role)))
+  // One connection per process: a client id of its own, so two processes never take over each other's.
+  const connection = `${role}/${randomBytes(4).toString('hex')}`
+  const clientId = own ? `housing-brain-${connection}` : await serviceMqttClientId(db, password, connection, undefined)
+  return new MqttReadingsBus({ url, clientId, username: own ? (cfg.MQTT_USERNAME ?? '') : SERVICE_USERNAME, password }, log.child({ module: 'readings-bus' }), metrics)
 }
 
 /** The rules engine with its reporter to the API; `login` replaces the token login (a RabbitMQ user). */

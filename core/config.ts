@@ -235,6 +235,14 @@ export const envSchema = z.object({
   RABBITMQ_MQTT_EXCHANGE: z.string().min(1).default('amq.topic'),
   /** `ingest --from amqp://…`: the durable (quorum) queue the workers share, bound to RABBITMQ_MQTT_EXCHANGE. */
   INGEST_AMQP_QUEUE: z.string().min(1).max(255).default('hb.telemetry'),
+  /**
+   * `ingest --from amqp://…`: publish the committed-readings bus to this MQTT broker (the Aedes
+   * tier where the rules engines listen) instead of on RABBITMQ_MQTT_EXCHANGE; logged in as the
+   * API's bus is (MQTT_USERNAME/MQTT_PASSWORD, else a service token). Unset = on the exchange.
+   */
+  READINGS_BUS_URL: optionalString.refine((v) => v === undefined || /^(mqtts?|wss?|tcp|ssl):\/\//.test(v), {
+    message: 'expected an MQTT URL, e.g. mqtt://broker:1883',
+  }),
   /** `ingest --from amqp://…`: messages in flight per worker, unacknowledged until their commit. */
   INGEST_AMQP_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(1000),
   // ChirpStack v4 MQTT integration (issue 10; README, "ChirpStack v4").

@@ -36,9 +36,11 @@ export function spawnCli(
   return { child, exited, output: () => out }
 }
 
-/** Starts `housing-brain <command>` and waits for `ready` in its output (its log line). */
-export async function startService(command: string, env: Record<string, string>, ready: string): Promise<ServiceProcess> {
-  const { child, exited, output } = spawnCli([command], { HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env })
+/** Starts `housing-brain <command> [args…]` and waits for `ready` in its output (its log line). */
+export async function startService(commandLine: string | readonly string[], env: Record<string, string>, ready: string): Promise<ServiceProcess> {
+  const args = typeof commandLine === 'string' ? [commandLine] : commandLine
+  const command = args.join(' ')
+  const { child, exited, output } = spawnCli(args, { HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env })
   let gone = false
   void exited.then(() => (gone = true))
   try {

@@ -6,7 +6,6 @@
 // broker's Last Wills are published (and stored) by a survivor, except for a device that has
 // already come back. The counts are printed.
 import { randomBytes } from 'node:crypto'
-import { Redis } from 'ioredis'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { topics } from '../../core/contract.ts'
@@ -16,7 +15,7 @@ import { silentLogger } from '../../core/log.ts'
 import { provisionCommunity, provisionDevices } from '../../core/provision.ts'
 import { getDeviceStatus } from '../../core/repos/devices.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
-import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.ts'
+import { clearRedisTag, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.ts'
 import { SeqPublisher, checkStored } from '../helpers/seq-publisher.ts'
 import { REDIS_URL, createTestDatabase, eventually, hasPostgres, hasRedis } from '../helpers/services.ts'
 
@@ -98,17 +97,7 @@ describe.skipIf(!up)('two broker processes sharing Redis', () => {
     await db.close()
     await tdb.drop()
     // What this run left in Redis: its sessions, Wills and retained statuses.
-    const redis = new Redis(REDIS_URL)
-    try {
-      for (const pattern of [`*${TAG}*`]) {
-        const keys = await redis.keys(pattern)
-        if (keys.length > 0) await redis.del(...keys)
-      }
-      const retained = (await redis.hkeys('retained')).filter((t) => t.includes(TAG))
-      if (retained.length > 0) await redis.hdel('retained', ...retained)
-    } finally {
-      redis.disconnect()
-    }
+    await clearRedisTag(TAG)
   }, 60_000)
 
   it('routes and retains across brokers, and a client id moves from one to the other without going offline', async () => {

@@ -5,7 +5,6 @@
 // webhook delivered to a real receiver — once, also after the leader is killed.
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -15,6 +14,7 @@ import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { createTestDatabase, eventually, freePort, hasPostgres } from '../helpers/services.ts'
+import { startEscalationReceiver } from '../helpers/escalation-receiver.ts'
 import { startService, type ServiceProcess } from '../helpers/service-process.ts'
 import { seed } from '../helpers/stack.ts'
 
@@ -139,22 +139,8 @@ describe.skipIf(!pgUp)('several API processes on one database', () => {
     expect(live).toHaveLength(2)
     const [b, c] = live as [Api, Api]
 
-    const received = new Map<string, number>()
-    const escalations: { alertId: number; deadline: unknown }[] = []
-    const receiver = http.createServer((req, res) => {
-      let body = ''
-      req.on('data', (d: Buffer) => (body += d.toString()))
-      req.on('end', () => {
-        const id = String(req.headers['x-hb-event-id'])
-        received.set(id, (received.get(id) ?? 0) + 1)
-        const event = JSON.parse(body) as { data: { deadline?: unknown } | null; alert: { id: number } }
-        escalations.push({ alertId: event.alert.id, deadline: event.data?.deadline })
-        res.writeHead(204).end()
-      })
-    })
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-    const addr = receiver.address()
-    const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`
+    const hooks = await startEscalationReceiver()
+    const { url, received, escalations } = hooks
     try {
       const hook = await call(b, 'POST', '/api/v1/webhooks', { url, severities: ['major'], events: ['escalated'] })
       expect(hook.status, JSON.stringify(hook.body)).toBe(201)
@@ -187,7 +173,7 @@ describe.skipIf(!pgUp)('several API processes on one database', () => {
       expect([...received.values()].every((n) => n === 1)).toBe(true)
       expect(received.size).toBe(4)
     } finally {
-      receiver.close()
+      hooks.close()
     }
   }, 120_000)
 })

@@ -48,6 +48,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ CHIRPSTACK_APPLICATION_ID: 'a/b' })).toThrow(/CHIRPSTACK_APPLICATION_ID/)
     expect(() => loadConfig({ CHIRPSTACK_MQTT_URL: 'http://broker:1883' })).toThrow(/CHIRPSTACK_MQTT_URL: expected an mqtt:\/\//)
   })
+
+  it('publishes an AMQP worker\'s readings bus on the exchange unless READINGS_BUS_URL names an MQTT broker', () => {
+    expect(loadConfig({}).READINGS_BUS_URL).toBeUndefined()
+    expect(loadConfig({ READINGS_BUS_URL: 'mqtt://brokers:1883' }).READINGS_BUS_URL).toBe('mqtt://brokers:1883')
+    expect(() => loadConfig({ READINGS_BUS_URL: 'amqp://rabbit:5672' })).toThrow(/READINGS_BUS_URL: expected an MQTT URL/)
+  })
 })
 
 describe('configuration errors keep secrets out of the message', () => {
