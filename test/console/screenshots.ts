@@ -7,7 +7,7 @@
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { chromium } from 'playwright-core'
+import { chromium, type Page } from 'playwright-core'
 import { eventually } from '../helpers/services.ts'
 import { DEMO_COMMUNITY, startUp } from '../helpers/up-process.ts'
 import { CHROMIUM, DESK, PHONE } from './harness.ts'
@@ -64,7 +64,7 @@ try {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
   const base = `http://127.0.0.1:${up.httpPort}`
-  const shoot = async (file: string, view: string, ready: string, token: string, size: { width: number; height: number }, locale: string, press?: string) => {
+  const shoot = async (file: string, view: string, ready: string, token: string, size: { width: number; height: number }, locale: string, act?: (page: Page) => Promise<void>) => {
     const context = await browser.newContext({ viewport: size, locale, deviceScaleFactor: 1, serviceWorkers: 'block' })
     const page = await context.newPage()
     await page.goto(`${base}/`)
@@ -73,7 +73,7 @@ try {
     await page.waitForSelector('header.top')
     if (view) await page.goto(`${base}/console/#/${view}`)
     await page.waitForSelector(ready, { timeout: 30_000 })
-    if (press) await page.click(press)
+    if (act) await act(page)
     // Let charts and the map finish drawing.
     await page.waitForTimeout(1500)
     await page.screenshot({ path: path.join(OUT, file) })
@@ -82,8 +82,16 @@ try {
   }
   await shoot('desk.png', 'board', 'section.board tbody tr', up.token, DESK, 'zh-CN')
   await shoot('map.png', 'map', '#map path.community', up.token, DESK, 'zh-CN')
-  await shoot('device.png', `device/${tank}`, '.metric-chart[data-metric="water_level_m"] canvas', up.token, DESK, 'en', '[data-range="6h"]')
+  await shoot('device.png', `device/${tank}`, '.metric-chart[data-metric="water_level_m"] canvas', up.token, DESK, 'en', (p) => p.click('[data-range="6h"]'))
   await shoot('ranking.png', 'ranking', '#score-history canvas', up.token, DESK, 'zh-CN')
+  // A shipped profile's decoder tried on the vendor's documented uplink (Milesight EM320-TILT).
+  await shoot('profiles.png', 'registry/profiles', '#profiles tr[data-profile=milesight-em320-tilt]', up.token, DESK, 'zh-CN', async (p) => {
+    await p.locator('#profiles tr[data-profile=milesight-em320-tilt]').getByRole('button').click()
+    await p.fill('#profile-payload', '01 75 64 03 D4 00 00 01 00 50 46')
+    await p.fill('#profile-fport', '85')
+    await p.click('#profile-decode')
+    await p.waitForSelector('#profile-readings tr[data-metric=cover_tilt_deg]')
+  })
   await shoot('phone.png', '', '#jobs li', crewToken, PHONE, 'zh-CN')
   await browser.close()
 } finally {
