@@ -39,7 +39,7 @@ const edit = fields
     ruleId: z.string().nullable().optional(),
   })
   .refine((b) => b.endsAt === undefined || b.duration === undefined, { message: ONE_END })
-  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'give at least one field to change' })
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field to change' })
 
 const silences: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.deps

@@ -132,9 +132,9 @@ describe('changing a maintenance window', () => {
     const w = await open({ deviceId: 'el-3', duration: '2h', reason: 'range' })
     const before = await patch(w.id, { endsAt: new Date(Date.parse(w.startsAt) - 60_000).toISOString() })
     expect(before.statusCode).toBe(400)
-    expect(before.json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('body.endsAt') })
-    expect((await patch(w.id, { reason: '  ' })).json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('reason') })
-    expect((await patch(w.id, { deviceId: null })).json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('deviceId, communityId or ruleId') })
+    expect(before.json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('body.endsAt') as string })
+    expect((await patch(w.id, { reason: '  ' })).json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('reason') as string })
+    expect((await patch(w.id, { deviceId: null })).json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('deviceId, communityId or ruleId') as string })
     expect((await patch(w.id, {})).statusCode).toBe(400)
     // Nothing was changed by the refused edits.
     const listed = (await app.inject({ url: '/api/v1/silences', headers: admin })).json<{ items: Window[] }>().items.find((s) => s.id === w.id)
