@@ -9,6 +9,8 @@ export const ERRORS = {
   device_not_found: { status: 404, message: 'No device with this id' },
   route_not_found: { status: 404, message: 'No such route' },
   conflict: { status: 409, message: 'The resource already exists' },
+  // A maintenance window that has ended is kept as the record of what was silenced (api/routes/silences.ts).
+  silence_ended: { status: 409, message: 'The maintenance window has ended and is kept as a record; start a new one' },
   invalid_transition: { status: 409, message: 'The alert is not in a state that allows this action' },
   destination_denied: { status: 400, message: 'Webhooks may not target loopback, private, link-local or multicast addresses' },
   too_many_streams: { status: 429, message: 'Too many open alert streams for this token' },

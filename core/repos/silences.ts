@@ -40,3 +40,22 @@ export async function endSilence(db: Queryable, id: number): Promise<Silence | u
   )
   return row
 }
+
+/**
+ * A window, locked until the transaction ends, and whether it has ended by the database's clock
+ * (the clock `endSilence` ends windows by).
+ */
+export async function lockSilence(tx: Queryable, id: number): Promise<(Silence & { ended: boolean }) | undefined> {
+  const [row] = await tx.query<Silence & { ended: boolean }>(`SELECT ${COLUMNS}, ends_at <= now() AS ended FROM silences WHERE id = $1 FOR UPDATE`, [id])
+  return row
+}
+
+/** Rewrites a window in place (its author stays the one who started it). */
+export async function updateSilence(tx: Queryable, id: number, s: Omit<Silence, 'id' | 'createdBy'>): Promise<Silence | undefined> {
+  const [row] = await tx.query<Silence>(
+    `UPDATE silences SET device_id = $2, community_id = $3, rule_id = $4, starts_at = $5, ends_at = $6, reason = $7
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, s.deviceId, s.communityId, s.ruleId, s.startsAt, s.endsAt, s.reason],
+  )
+  return row
+}

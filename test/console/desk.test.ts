@@ -111,7 +111,7 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
     await context.close()
   })
 
-  it('creates a maintenance window and lists it as in force', async () => {
+  it('creates a maintenance window, lists it as in force and changes it in place', async () => {
     const { page, context, problems } = await h.open(PHONE, 'en')
     await h.signIn(page, h.tokens.operator)
     await page.goto(`${h.base}/console/#/silences`)
@@ -125,6 +125,17 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
     await row.waitFor()
     expect(await row.textContent()).toContain(TEXT.en['silences.active'])
     expect(await row.textContent()).toContain('el-1')
+    const id = await row.getAttribute('data-silence')
+    // Changed: the same window, rewritten in place — no second window started, none ended.
+    await row.locator('button', { hasText: TEXT.en['form.edit'] }).click()
+    expect(await page.locator('#silence-form').textContent()).toContain(TEXT.en['silences.editNote'])
+    await page.fill('#silence-reason', 'Replacing the traction rope and sheave')
+    await page.click('#silence-form button[type=submit]')
+    const changed = page.locator(`#silences tr[data-silence="${id}"]`, { hasText: 'Replacing the traction rope and sheave' })
+    await changed.waitFor()
+    expect(await changed.textContent()).toContain(TEXT.en['silences.active'])
+    const windows = await h.db.query<{ id: number; reason: string }>("SELECT id, reason FROM silences WHERE reason LIKE 'Replacing the traction rope%'")
+    expect(windows).toEqual([{ id: Number(id), reason: 'Replacing the traction rope and sheave' }])
     // A window without a reason is refused, and the message stands under the reason field.
     await page.click('#silence-new')
     await page.selectOption('#silence-deviceId', 'el-1')

@@ -138,6 +138,14 @@ const MATRIX: Row[] = [
     },
     expect: office(200),
   },
+  {
+    route: 'PATCH /api/v1/silences/:id',
+    req: async (s) => {
+      const [row] = await db.query<{ id: number }>("INSERT INTO silences (community_id, starts_at, ends_at, reason, created_by) VALUES ($1, now(), now() + INTERVAL '1 hour', 'x', 'x') RETURNING id", [community(s)])
+      return { method: 'PATCH', url: `/api/v1/silences/${row?.id ?? 0}`, body: { reason: 'matrix edit' } }
+    },
+    expect: office(200),
+  },
   { route: 'POST /api/v1/webhooks', req: () => ({ method: 'POST', url: '/api/v1/webhooks', body: { url: 'https://hooks.example.com/hook' } }), expect: office(201) },
   { route: 'GET /api/v1/webhooks', req: () => ({ method: 'GET', url: '/api/v1/webhooks' }), expect: office(200) },
   {

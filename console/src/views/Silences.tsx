@@ -1,7 +1,7 @@
 // Maintenance windows (admin/operator): alerts raised inside one are recorded but nobody is
 // notified. The list shows each window's scope, time and state; a window is created for a device,
-// a community, a rule or a combination, ended early, or changed — the API keeps windows as a
-// record, so a change starts the changed window and ends the old one.
+// a community, a rule or a combination, ended early, or changed in place (PATCH; alerts follow
+// the changed window). An ended window is a record and offers neither.
 import { useEffect, useState } from 'preact/hooks'
 import { Choice, Confirm, EditButton, ErrorLine, Field, FormPanel, ListTable, NewButton } from '../components/Form.tsx'
 import { dateTime, t } from '../i18n/index.ts'
@@ -35,17 +35,18 @@ function SilenceForm({ editing, onDone }: { editing: Silence | null; onDone: () 
     reason: editing?.reason ?? '',
   })
   const save = async () => {
+    const scope = (k: 'deviceId' | 'communityId' | 'ruleId') => (f[k] ? { [k]: f[k] } : editing ? { [k]: null } : {})
     const body = {
-        ...(f.deviceId ? { deviceId: f.deviceId } : {}),
-        ...(f.communityId ? { communityId: f.communityId } : {}),
-        ...(f.ruleId ? { ruleId: f.ruleId } : {}),
-        ...(iso(f.startsAt) ? { startsAt: iso(f.startsAt) } : {}),
-        ...(iso(f.endsAt) ? { endsAt: iso(f.endsAt) } : {}),
-        ...(opt(f.duration) ? { duration: opt(f.duration) } : {}),
-        reason: f.reason,
-      }
-    await api('/api/v1/silences', { body })
-    if (editing) await api(`/api/v1/silences/${editing.id}`, { method: 'DELETE' })
+      ...scope('deviceId'),
+      ...scope('communityId'),
+      ...scope('ruleId'),
+      // Empty: now for a new window, unchanged for an edit.
+      ...(iso(f.startsAt) ? { startsAt: iso(f.startsAt) } : {}),
+      ...(iso(f.endsAt) ? { endsAt: iso(f.endsAt) } : {}),
+      ...(opt(f.duration) ? { duration: opt(f.duration) } : {}),
+      reason: f.reason,
+    }
+    await (editing ? api(`/api/v1/silences/${editing.id}`, { method: 'PATCH', body }) : api('/api/v1/silences', { body }))
   }
   const { problems, busy, submit } = useSave(FIELDS, save, onDone)
   const set = setter(f, setF)
@@ -68,7 +69,7 @@ function SilenceForm({ editing, onDone }: { editing: Silence | null; onDone: () 
         {select('communityId', t('filter.community'), choices(reg.communities))}
         {select('deviceId', t('alert.device'), [...reg.devices.values()].filter((d) => !f.communityId || d.communityId === f.communityId).slice(0, 1000).map((d) => [d.id, d.name ?? d.id]))}
         {select('ruleId', t('silences.rule'), [...reg.rules.values()].map((r) => [r.id, ruleTitle(r)]))}
-        <Field id="silence-startsAt" label={t('silences.starts')} error={problems.fields.startsAt} hint={t('silences.startsHint')}>
+        <Field id="silence-startsAt" label={t('silences.starts')} error={problems.fields.startsAt} hint={editing ? t('silences.startsKeep') : t('silences.startsHint')}>
           {(a) => <input {...a} type="datetime-local" value={f.startsAt} onInput={set('startsAt')} />}
         </Field>
         <Field id="silence-duration" label={t('silences.duration')} error={problems.fields.duration} hint={t('silences.durationHint')}>
