@@ -11,6 +11,9 @@ export const ERRORS = {
   conflict: { status: 409, message: 'The resource already exists' },
   // A maintenance window that has ended is kept as the record of what was silenced (api/routes/silences.ts).
   silence_ended: { status: 409, message: 'The maintenance window has ended and is kept as a record; start a new one' },
+  // Disabled users (PATCH /api/v1/users/:id).
+  user_disabled: { status: 401, message: 'The user of this token is disabled; an admin can enable them again' },
+  cannot_disable_self: { status: 409, message: 'An admin cannot disable themselves; ask another admin' },
   invalid_transition: { status: 409, message: 'The alert is not in a state that allows this action' },
   destination_denied: { status: 400, message: 'Webhooks may not target loopback, private, link-local or multicast addresses' },
   too_many_streams: { status: 429, message: 'Too many open alert streams for this token' },

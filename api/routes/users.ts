@@ -5,7 +5,7 @@ import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { getCommunity, getCompany } from '../../core/repos/registry.ts'
-import { ROLES, findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, type Role } from '../../core/repos/tokens.ts'
+import { ROLES, findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, setUserDisabled, type Role } from '../../core/repos/tokens.ts'
 import { principalOf, requireRole } from '../access.ts'
 import { duration, errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
 
@@ -16,6 +16,7 @@ const user = z.object({
   companyId: z.string().nullable(),
   communityId: z.string().nullable(),
   createdAt: timestamp,
+  disabled: z.boolean().describe("A disabled user's tokens are refused (401 user_disabled) until an admin enables them"),
 })
 const tokenInfo = z.object({
   id: z.string(),
@@ -96,6 +97,29 @@ const users: FastifyPluginAsyncZod = async (app) => {
   )
 
   const userParams = keyParams
+
+  app.patch(
+    '/users/:id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: "Disable or enable a user: a disabled user's tokens stop working at once; enabling makes the unexpired, unrevoked ones work again",
+        params: userParams,
+        body: z.object({ disabled: z.boolean() }).strict(),
+        response: { 200: user, 409: errorBody, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin')
+      const u = await mustGetUser(req.params.id)
+      // An admin who disabled themselves could lock the district out of its own users.
+      if (req.body.disabled && u.id === p.userId) throw new AppError('cannot_disable_self')
+      await setUserDisabled(db, u.id, req.body.disabled)
+      // Open alert streams of this user end now, not at their next recheck.
+      if (req.body.disabled) app.revocations.emit('revoked', { userId: u.id })
+      return mustGetUser(u.id)
+    },
+  )
 
   app.get(
     '/users/:id/tokens',

@@ -553,4 +553,14 @@ ALTER TABLE devices ADD COLUMN latitude double precision CHECK (latitude BETWEEN
 ALTER TABLE devices ADD COLUMN longitude double precision CHECK (longitude BETWEEN -180 AND 180);
 `,
   },
+  {
+    version: 12,
+    name: 'disabled users',
+    sql: `
+-- When an admin disabled the user (PATCH /api/v1/users/:id); NULL while enabled. Every token check
+-- (core/repos/tokens.ts) refuses a disabled user's tokens; they are not revoked, so enabling the
+-- user again makes the unexpired, unrevoked ones work.
+ALTER TABLE users ADD COLUMN disabled_at timestamptz;
+`,
+  },
 ]

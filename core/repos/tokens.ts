@@ -27,9 +27,12 @@ export interface User {
   companyId: string | null
   communityId: string | null
   createdAt: Date
+  /** A disabled user's tokens are refused everywhere until an admin enables the user again. */
+  disabled: boolean
 }
 
-const USER_COLUMNS = `id, name, role, company_id AS "companyId", community_id AS "communityId", created_at AS "createdAt"`
+const USER_COLUMNS = `id, name, role, company_id AS "companyId", community_id AS "communityId", created_at AS "createdAt",
+  disabled_at IS NOT NULL AS disabled`
 
 export async function insertUser(
   db: Queryable,
@@ -116,36 +119,68 @@ export async function revokeTokens(db: Queryable, by: { tokenId: string } | { us
   return rows.length
 }
 
-/** Of `ids`, the tokens still unrevoked and unexpired, with their user's current role. */
+/**
+ * Disables or enables a user; returns false if there is no such user. Disabling is announced on
+ * TOKEN_REVOKED_CHANNEL like a revocation (the user's MQTT sessions end); the tokens themselves
+ * are left as they are, so enabling makes the unexpired, unrevoked ones work again.
+ */
+export async function setUserDisabled(db: Queryable, userId: string, disabled: boolean): Promise<boolean> {
+  const rows = await db.query(
+    // COALESCE keeps the moment of the first disabling when it is repeated.
+    'UPDATE users SET disabled_at = CASE WHEN $2::boolean THEN COALESCE(disabled_at, now()) END WHERE id = $1 RETURNING 1',
+    [userId, disabled],
+  )
+  if (rows.length > 0 && disabled) await db.query('SELECT pg_notify($1, $2)', [TOKEN_REVOKED_CHANNEL, 'user'])
+  return rows.length > 0
+}
+
+/** Of `ids`, the tokens still unrevoked and unexpired, of enabled users, with their user's current role. */
 export async function liveTokens(db: Queryable, ids: readonly string[]): Promise<Map<string, Role>> {
   if (ids.length === 0) return new Map()
   const rows = await db.query<{ id: string; role: Role }>(
     `SELECT t.id, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
-     WHERE t.id = ANY($1::text[]) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
+     WHERE t.id = ANY($1::text[]) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+       AND u.disabled_at IS NULL`,
     [ids],
   )
   return new Map(rows.map((r) => [r.id, r.role]))
 }
 
-/** The principal a bearer token stands for, if it is known, unrevoked and unexpired. */
+/** The principal a bearer token stands for, if it is known, unrevoked, unexpired and its user enabled. */
 export async function resolveToken(db: Queryable, token: string): Promise<Principal | undefined> {
   const [row] = await db.query<Principal>(
     `SELECT u.id AS "userId", u.name, u.role, u.company_id AS "companyId", u.community_id AS "communityId", t.id AS "tokenId"
      FROM api_tokens t JOIN users u ON u.id = t.user_id
-     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
+     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+       AND u.disabled_at IS NULL`,
     [sha256(token)],
   )
   return row
 }
 
 /**
- * Whether a token still works (unrevoked, unexpired) and when it expires: what an open stream
+ * Whether a refused token is a working token of a disabled user: asked only after resolveToken
+ * failed, so that the caller can be told why (the user, not the token, is the problem).
+ */
+export async function isTokenOfDisabledUser(db: Queryable, token: string): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
+     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+       AND u.disabled_at IS NOT NULL`,
+    [sha256(token)],
+  )
+  return rows.length > 0
+}
+
+/**
+ * Whether a token still works (unrevoked, unexpired, user enabled) and when it expires: what an open stream
  * rechecks, so that a revocation from another process or an expiry ends it.
  */
 export async function tokenValidity(db: Queryable, tokenId: string): Promise<{ valid: boolean; expiresAt: Date | null }> {
   const [row] = await db.query<{ valid: boolean; expiresAt: Date | null }>(
-    `SELECT (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())) AS valid, expires_at AS "expiresAt"
-     FROM api_tokens WHERE id = $1`,
+    `SELECT (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL) AS valid,
+       t.expires_at AS "expiresAt"
+     FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1`,
     [tokenId],
   )
   return row ?? { valid: false, expiresAt: null }

@@ -2,7 +2,8 @@
 // shown once and the device is listed, moved to another community and disabled; a rule with an impossible value shows the API's message
 // next to that field; a maintenance window is created and listed; a message the ingest pipeline
 // refused appears in the dead letters, its payload shown as text; an administrator creates a crew
-// member whose token signs in to the crew's phone view; a CSV import shows its bad row, then
+// member whose token signs in to the crew's phone view, disables them (their token is refused) and
+// enables them again; a CSV import shows its bad row, then
 // imports the fixed file and offers the secrets once; the profiles screen shows a shipped profile
 // and what its decoder makes of a payload; the map draws a device with coordinates of its own
 // there, not on the ring around its community. One stack and one browser for the file.
@@ -16,6 +17,7 @@ import { parse } from 'csv-parse/sync'
 import { readFile } from 'node:fs/promises'
 import { getCredentials, getDevice, insertDevice } from '../../core/repos/devices.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
+import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { verifySecret } from '../../core/secrets.ts'
 import { Ingest } from '../../ingest/service.ts'
 import { COMMUNITY } from '../helpers/stack.ts'
@@ -221,6 +223,28 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
     expect(await Promise.all(views.map((a) => a.getAttribute('data-view')))).toEqual(['crew', 'board', 'map'])
     expect(besides400([...problems, ...crew.problems])).toEqual([])
     await Promise.all([context.close(), crew.context.close()])
+  })
+
+  it("disables a user, whose token is refused at once, shows them disabled, and enables them again", async () => {
+    const { page, context, problems } = await h.open(DESK, 'en')
+    const t = await issueToken(h.db, await insertUser(h.db, { name: 'desk-li', role: 'operator' }))
+    const me = async () => (await fetch(`${h.base}/api/v1/me`, { headers: { authorization: `Bearer ${t.token}` } })).json() as Promise<{ code?: string; name?: string }>
+    await h.signIn(page, h.tokens.admin)
+    await page.goto(`${h.base}/console/#/users`)
+    const row = page.locator('#users tr[data-user=desk-li]')
+    await row.waitFor()
+    expect(await row.locator('.user-state').textContent()).toBe(TEXT.en['users.enabled'])
+    await row.getByRole('button', { name: TEXT.en['users.disable'] }).click()
+    await row.getByRole('button', { name: TEXT.en['form.confirm'] }).click()
+    await row.getByRole('button', { name: TEXT.en['users.enable'] }).waitFor()
+    expect(await row.locator('.user-state').textContent()).toBe(TEXT.en['users.disabled'])
+    expect(await me()).toMatchObject({ code: 'user_disabled' })
+    await row.getByRole('button', { name: TEXT.en['users.enable'] }).click()
+    await row.getByRole('button', { name: TEXT.en['users.disable'] }).waitFor()
+    expect(await row.locator('.user-state').textContent()).toBe(TEXT.en['users.enabled'])
+    expect(await me()).toMatchObject({ name: 'desk-li' })
+    expect(problems).toEqual([])
+    await context.close()
   })
 
   for (const [screen, viewport, lang, tag] of [['phone', PHONE, 'zh-CN', 'p'], ['desk', DESK, 'en', 'd'], ['phone', PHONE, 'en', 'q'], ['desk', DESK, 'zh-CN', 'e']] as const) {

@@ -10,7 +10,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
-import { insertUser, issueToken, revokeTokens } from '../../core/repos/tokens.ts'
+import { insertUser, issueToken, revokeTokens, setUserDisabled } from '../../core/repos/tokens.ts'
 import { apiFor } from '../helpers/api.ts'
 import { eventually } from '../helpers/services.ts'
 import { seed } from '../helpers/stack.ts'
@@ -174,6 +174,22 @@ describe('alert stream bounds', () => {
     const res = await wide.app.inject({ method: 'DELETE', url: `/api/v1/tokens/${t.id}`, headers: { authorization: `Bearer ${wide.admin}` } })
     expect(res.statusCode).toBe(204)
     await eventually(() => endedYet(s), 2000, 'the stream to end')
+  })
+
+  it('ends a stream when its user is disabled through the API, at once, and elsewhere at the next recheck', async () => {
+    const userId = await insertUser(db, { name: 'op-disabled', role: 'operator' })
+    const t = await issueToken(db, userId)
+    const s = await open(wide.port, t.token)
+    expect(s.status).toBe(200)
+    const res = await wide.app.inject({ method: 'PATCH', url: `/api/v1/users/${userId}`, headers: { authorization: `Bearer ${wide.admin}` }, payload: { disabled: true } })
+    expect(res.statusCode).toBe(200)
+    await eventually(() => endedYet(s), 2000, 'the stream to end')
+    // Disabled in another process (no event here): the narrow app's recheck ends it.
+    await setUserDisabled(db, userId, false)
+    const n = await open(narrow.port, t.token)
+    expect(n.status).toBe(200)
+    await setUserDisabled(db, userId, true)
+    await eventually(() => endedYet(n), 3000, 'the rechecked stream to end')
   })
 
   it('ends a stream when its token is revoked elsewhere or expires', async () => {

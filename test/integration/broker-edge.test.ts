@@ -7,7 +7,7 @@ import net from 'node:net'
 import mqtt, { MqttClient, type IClientOptions } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { topics } from '../../core/contract.ts'
-import { insertUser, issueToken, revokeTokens } from '../../core/repos/tokens.ts'
+import { insertUser, issueToken, revokeTokens, setUserDisabled } from '../../core/repos/tokens.ts'
 import { createTestDatabase, eventually, freePort, hasPostgres } from '../helpers/services.ts'
 import { startStack, type TestStack } from '../helpers/stack.ts'
 
@@ -248,6 +248,17 @@ describe.skipIf(!pgUp)('broker edge', () => {
       expect(await revokeTokens(stack.db, { tokenId })).toBe(1)
       await closedSoon(client)
       expect((await login(stack.url, { clientId: 'svc@revoked-svc', username: 'token', password: token })).code).toBe(BAD_USERNAME_OR_PASSWORD)
+    })
+
+    it('closes the session when its user is disabled, at once, and accepts it again once enabled', async () => {
+      const token = await service(stack, 'disabled-svc')
+      const client = await accepted(stack, { clientId: 'svc@disabled-svc', username: 'token', password: token })
+      const userId = (await stack.db.query<{ id: string }>("SELECT id FROM users WHERE name = 'disabled-svc'"))[0]?.id ?? ''
+      expect(await setUserDisabled(stack.db, userId, true)).toBe(true)
+      await closedSoon(client)
+      expect((await login(stack.url, { clientId: 'svc@disabled-svc', username: 'token', password: token })).code).toBe(BAD_USERNAME_OR_PASSWORD)
+      await setUserDisabled(stack.db, userId, false)
+      await accepted(stack, { clientId: 'svc@disabled-svc', username: 'token', password: token })
     })
 
     it('closes the session when the token expires', async () => {

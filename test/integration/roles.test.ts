@@ -218,6 +218,12 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/me', req: () => ({ method: 'GET', url: '/api/v1/me' }), expect: all(200) },
   { route: 'GET /api/v1/users', req: () => ({ method: 'GET', url: '/api/v1/users' }), expect: adminOnly(200) },
   { route: 'POST /api/v1/users', req: () => ({ method: 'POST', url: '/api/v1/users', body: { name: next('user'), role: 'operator' } }), expect: adminOnly(201) },
+  {
+    route: 'PATCH /api/v1/users/:id',
+    // A fresh user each time: disabling one of the matrix's own users would break the rows after it.
+    req: async () => ({ method: 'PATCH', url: `/api/v1/users/${await insertUser(db, { name: next('user'), role: 'operator' })}`, body: { disabled: true } }),
+    expect: adminOnly(200),
+  },
   { route: 'GET /api/v1/users/:id/tokens', req: () => ({ method: 'GET', url: `/api/v1/users/${userIds.operator}/tokens` }), expect: adminOnly(200) },
   { route: 'POST /api/v1/users/:id/tokens', req: () => ({ method: 'POST', url: `/api/v1/users/${userIds.operator}/tokens`, body: {} }), expect: adminOnly(201) },
   {

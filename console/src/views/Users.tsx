@@ -1,7 +1,7 @@
 // Users and their tokens (admin only; the API refuses everyone else). Creating a user issues their
 // first token, shown once; each user's tokens can be listed, revoked, and another issued (shown
-// once). The API has no "disabled" flag on a user: disabling revokes every token they hold, which
-// signs them out at once (a new token brings them back).
+// once). A user can be disabled (PATCH /api/v1/users/:id), which signs them out at once without
+// touching their tokens, and enabled again, which makes their unexpired, unrevoked tokens work.
 import { useEffect, useState } from 'preact/hooks'
 import { Choice, Confirm, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce, TextField } from '../components/Form.tsx'
 import { dateTime, t } from '../i18n/index.ts'
@@ -70,7 +70,7 @@ function UserForm({ onDone, onToken }: { onDone: () => void; onToken: (s: Shown)
 type TokenState = 'active' | 'revoked' | 'expired'
 const tokenState = (k: TokenInfo): TokenState => (k.revokedAt ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= Date.now() ? 'expired' : 'active')
 
-/** One user's tokens: revoke each, issue another (shown once), or revoke all (disable). */
+/** One user's tokens: revoke each, or issue another (shown once). */
 function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) {
   const [list, setList] = useState<TokenInfo[]>([])
   const [f, setF] = useState({ label: '', expiresIn: '' })
@@ -78,10 +78,10 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
   const path = `/api/v1/users/${encodeURIComponent(user.id)}/tokens`
   const load = () => void api<{ items: TokenInfo[] }>(path).then((r) => setList(r.items), (err: unknown) => setError(String(err)))
   useEffect(load, [user.id])
-  const revoke = async (ids: string[]) => {
+  const revoke = async (id: string) => {
     setError('')
     try {
-      for (const id of ids) await api(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' })
+      await api(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' })
     } catch (err) {
       setError(messageOf(err))
     }
@@ -97,7 +97,6 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
   }
   const { problems, busy, submit } = useSave(['label', 'expiresIn'], issue, issued)
   const bound = { form: 'token', f, setF, problems }
-  const active = list.filter((k) => tokenState(k) === 'active')
   const head = (
     <>
       <ul class="plain" id="token-list">
@@ -114,16 +113,11 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
                   {k.expiresAt ? ` · ${t('users.expires', { time: dateTime(k.expiresAt) })}` : ''}
                 </span>
               </span>
-              {state === 'active' && <Confirm label={t('users.revoke')} confirm={t('form.confirm')} onConfirm={() => void revoke([k.id])} />}
+              {state === 'active' && <Confirm label={t('users.revoke')} confirm={t('form.confirm')} onConfirm={() => void revoke(k.id)} />}
             </li>
           )
         })}
       </ul>
-      {active.length > 0 && (
-        <div class="buttons">
-          <Confirm class="disable-user" label={t('users.disable', { n: active.length })} confirm={t('form.confirm')} onConfirm={() => void revoke(active.map((k) => k.id))} />
-        </div>
-      )}
       <ErrorLine text={error} />
     </>
   )
@@ -144,6 +138,15 @@ export function Users() {
   const [error, setError] = useState('')
   const load = () => void api<{ items: User[] }>('/api/v1/users').then((r) => setList(r.items), (err: unknown) => setError(messageOf(err)))
   useEffect(load, [])
+  const setDisabled = async (u: User, disabled: boolean) => {
+    setError('')
+    try {
+      await api(`/api/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body: { disabled } })
+    } catch (err) {
+      setError(messageOf(err))
+    }
+    load()
+  }
   return (
     <section class="users">
       <h1>{t('users.title')}</h1>
@@ -160,14 +163,24 @@ export function Users() {
       )}
       {open && <Tokens key={open.id} user={open} onToken={setShown} />}
       <ErrorLine text={error} />
-      <ListTable id="users" heads={[t('form.name'), t('users.role'), t('users.belongs'), t('users.since')]}>
+      <ListTable id="users" heads={[t('form.name'), t('users.role'), t('users.belongs'), t('users.since'), t('users.state')]}>
           {list.map((u) => (
             <tr key={u.id} data-user={u.name}>
               <td data-label={t('form.name')}>{u.name}</td>
               <td data-label={t('users.role')}>{t(`role.${u.role}`)}</td>
               <td data-label={t('users.belongs')}>{u.companyId ? companyName(u.companyId) : u.communityId ? communityName(u.communityId) : t('form.none')}</td>
               <td data-label={t('users.since')}>{dateTime(u.createdAt)}</td>
+              <td data-label={t('users.state')} class="user-state">
+                {u.disabled ? t('users.disabled') : t('users.enabled')}
+              </td>
               <td>
+                {u.disabled ? (
+                  <button type="button" class="enable-user" onClick={() => void setDisabled(u, false)}>
+                    {t('users.enable')}
+                  </button>
+                ) : (
+                  <Confirm class="disable-user" label={t('users.disable')} confirm={t('form.confirm')} onConfirm={() => void setDisabled(u, true)} />
+                )}{' '}
                 <button type="button" aria-expanded={open?.id === u.id} onClick={() => setOpen(open?.id === u.id ? null : u)} aria-label={t('users.tokensOf', { name: u.name })}>
                   {t('users.tokens')}
                 </button>
