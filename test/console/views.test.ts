@@ -68,7 +68,7 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
         const admin = await h.open(viewport, lang)
         await h.signIn(admin.page, h.tokens.admin)
         await admin.page.goto(`${h.base}/console/#/users`)
-        await admin.page.locator('#users tbody tr button').first().click()
+        await admin.page.locator('#users tbody tr button.user-tokens').first().click()
         await admin.page.click('#user-new')
         await admin.page.waitForSelector('#token-list li')
         await check(admin.page, 'users')

@@ -181,7 +181,7 @@ export function Users() {
                 ) : (
                   <Confirm class="disable-user" label={t('users.disable')} confirm={t('form.confirm')} onConfirm={() => void setDisabled(u, true)} />
                 )}{' '}
-                <button type="button" aria-expanded={open?.id === u.id} onClick={() => setOpen(open?.id === u.id ? null : u)} aria-label={t('users.tokensOf', { name: u.name })}>
+                <button type="button" class="user-tokens" aria-expanded={open?.id === u.id} onClick={() => setOpen(open?.id === u.id ? null : u)} aria-label={t('users.tokensOf', { name: u.name })}>
                   {t('users.tokens')}
                 </button>
               </td>
