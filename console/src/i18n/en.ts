@@ -434,6 +434,7 @@ export const en = {
   'users.disabled': 'disabled',
   'users.issue': 'Issue a new token',
   'users.tokenOf': 'Access token for {name}',
+  'users.tokenNamed': 'Token {id}',
   'users.tokens': 'Tokens',
   'users.belongs': 'Company / community',
   'users.since': 'Created',

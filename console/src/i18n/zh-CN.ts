@@ -436,6 +436,7 @@ export const zhCN: Record<Key, string> = {
   'users.disabled': '已停用',
   'users.issue': '签发新令牌',
   'users.tokenOf': '{name} 的访问令牌',
+  'users.tokenNamed': '令牌 {id}',
   'users.tokens': '令牌',
   'users.belongs': '公司 / 小区',
   'users.since': '创建时间',

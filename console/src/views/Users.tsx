@@ -8,6 +8,7 @@ import { dateTime, t } from '../i18n/index.ts'
 import { api } from '../lib/api.ts'
 import { messageOf, opt, setter, useSave } from '../lib/forms.ts'
 import { choices, communityName, companyName, registry } from '../lib/registry.ts'
+import { me } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
 import type { Issued, Role, TokenInfo, User } from '../lib/types.ts'
 
@@ -105,7 +106,7 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
           return (
             <li key={k.id} class="token-row">
               <span>
-                <b>{k.label ?? `${t('users.tokens')} ${k.id.slice(0, 8)}`}</b> · {t(`users.token.${state}`)}
+                <b>{k.label ?? t('users.tokenNamed', { id: k.id.slice(0, 8) })}</b> · {t(`users.token.${state}`)}
                 <span class="muted small">
                   {' '}
                   · {t('users.created', { time: dateTime(k.createdAt) })}
@@ -131,6 +132,8 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
 
 export function Users() {
   useStore(registry)
+  // The API refuses an admin disabling themselves (cannot_disable_self): their own row offers no "disable".
+  const self = useStore(me)?.id
   const [list, setList] = useState<User[]>([])
   const [creating, setCreating] = useState(false)
   const [open, setOpen] = useState<User | null>(null)
@@ -174,7 +177,7 @@ export function Users() {
                 {u.disabled ? t('users.disabled') : t('users.enabled')}
               </td>
               <td>
-                {u.disabled ? (
+                {u.id === self ? null : u.disabled ? (
                   <button type="button" class="enable-user" onClick={() => void setDisabled(u, false)}>
                     {t('users.enable')}
                   </button>
