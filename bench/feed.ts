@@ -6,7 +6,7 @@
 // to reaching the other service's bus (the NOTIFY, or a catch-up read), p50/p99.
 import { parseArgs } from 'node:util'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
-import type { CommandContext } from '../cli/main.ts'
+import type { CommandContext } from '../cli/context.ts'
 import { openDb } from '../core/db/client.ts'
 import { silentLogger } from '../core/log.ts'
 import { provisionCommunity, provisionDevices } from '../core/provision.ts'

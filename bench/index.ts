@@ -1,6 +1,6 @@
 // `housing-brain bench <name> [options]`: benchmarks run from the command line.
 import { parseArgs } from 'node:util'
-import type { CommandContext } from '../cli/main.ts'
+import type { CommandContext } from '../cli/context.ts'
 import { DATABASE_KINDS, type DatabaseKind } from './database.ts'
 import { ingestBench, type IngestBenchOptions } from './ingest.ts'
 import type { ScenarioName } from './protocol.ts'

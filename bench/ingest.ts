@@ -7,7 +7,7 @@
 import os from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { ApiServer, BrokerWithIngest } from '../cli/stack.ts'
-import type { CommandContext } from '../cli/main.ts'
+import type { CommandContext } from '../cli/context.ts'
 import { loadConfig } from '../core/config.ts'
 import { createMetrics } from '../core/metrics.ts'
 import { MAX_CEILING_ROWS, copyCeiling, statementCeiling } from './ceilings.ts'

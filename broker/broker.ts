@@ -164,10 +164,10 @@ export class Broker {
       if (identity?.type === 'device') this.deviceClients.get(identity.deviceId)?.delete(client)
     })
     aedes.on('clientError', (client, err) => {
-      this.log.debug({ clientId: client.id, err: err.message }, 'client error')
+      this.log.debug({ clientId: client.id, err }, 'client error')
     })
     aedes.on('connectionError', (_client, err) => {
-      this.log.debug({ err: err.message }, 'connection error before CONNECT')
+      this.log.debug({ err }, 'connection error before CONNECT')
     })
 
     const accept = (stream: Duplex, req?: IncomingMessage) => {

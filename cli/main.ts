@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../core/log.ts'
 import { UsageError } from '../core/errors.ts'
 import { PortInUseError } from '../core/net.ts'
 import { UnitStartError } from '../core/units.ts'
+import type { Command, CommandContext } from './context.ts'
 
 const USAGE = `housing-brain <command> [options]
 
@@ -28,18 +29,6 @@ Commands:
 
 Configuration is read from the environment; see the README's configuration table.`
 
-export interface CommandContext {
-  cfg: Config
-  log: Logger
-  args: string[]
-  /**
-   * Registers the graceful shutdown of a long-running command (Ctrl-C, SIGTERM): `fn` drains and
-   * stops; `pending` names what is not stopped yet, for the log line of a forced exit.
-   */
-  onShutdown(fn: () => Promise<void>, pending?: () => string[]): void
-}
-
-type Command = (ctx: CommandContext) => Promise<void>
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   up: async () => (await import('./commands.ts')).up,

@@ -14,7 +14,7 @@ import path from 'node:path'
 import type { Config } from '../core/config.ts'
 import { ensureServiceToken, readIfExists, writePrivateFile } from '../core/provision.ts'
 import { generateSecret } from '../core/secrets.ts'
-import type { CommandContext } from './main.ts'
+import type { CommandContext } from './context.ts'
 import { openDatabase, serviceMqttClientId } from './stack.ts'
 
 const SHIPPED = path.resolve(import.meta.dirname, '../node-red')

@@ -17,7 +17,7 @@ import { ChirpStackSimulator, Fleet, isHttpVia, isScenario, simulatedDevEui, typ
 import type { Config } from '../core/config.ts'
 import type { Db } from '../core/db/client.ts'
 import type { Logger } from '../core/log.ts'
-import type { CommandContext } from './main.ts'
+import type { CommandContext } from './context.ts'
 import { openDatabase } from './stack.ts'
 
 const SENSOR_KINDS = DEVICE_KINDS.filter((k): k is Exclude<DeviceKind, 'gateway'> => k !== 'gateway')

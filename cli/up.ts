@@ -12,7 +12,7 @@ import { firstFreePort } from '../core/ports.ts'
 import { ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provision.ts'
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
-import type { CommandContext } from './main.ts'
+import type { CommandContext } from './context.ts'
 import { chirpstackSimulator, provisionLoraDevices } from './simulate.ts'
 import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, embeddedDir, openDatabase, rulesUnit } from './stack.ts'
 

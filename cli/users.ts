@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { parseDuration } from '../core/duration.ts'
 import { UsageError } from '../core/errors.ts'
 import { ROLES, findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens, type Role } from '../core/repos/tokens.ts'
-import type { CommandContext } from './main.ts'
+import type { CommandContext } from './context.ts'
 import { openDatabase } from './stack.ts'
 
 const USAGE = `housing-brain users add --name NAME --role ${ROLES.join('|')} [--company ID] [--community ID] [--expires 90d]

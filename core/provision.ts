@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { DeviceKind } from './contract.ts'
 import type { Db } from './db/client.ts'
 import type { Logger } from './log.ts'
-import { DEVICE_CHANGED_CHANNEL, insertDevice } from './repos/devices.ts'
+import { devicesAmong, insertDevice, updateDevice } from './repos/devices.ts'
 import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany } from './repos/registry.ts'
 import { findUserByName, insertUser, issueToken, resolveToken } from './repos/tokens.ts'
 import { newSecrets } from './secrets.ts'
@@ -37,12 +37,9 @@ export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Pr
   await db.transaction(async (tx) => {
     for (const [i, d] of ordered.entries()) {
       const secretHash = issued[i]?.secretHash ?? ''
-      const existing = await tx.query('SELECT 1 FROM devices WHERE id = $1', [d.id])
-      if (existing.length > 0) {
-        await tx.query('UPDATE devices SET secret_hash = $2, updated_at = now() WHERE id = $1', [d.id, secretHash])
-        // A new secret: caches of the old one (core/verified-secrets.ts) and live sessions must go.
-        await tx.query('SELECT pg_notify($1, $2)', [DEVICE_CHANGED_CHANNEL, JSON.stringify({ id: d.id, credentials: true })])
-      } else {
+      // An existing device gets a new secret; updateDevice announces it, so caches of the old one
+      // (core/verified-secrets.ts) and live sessions go.
+      if (!(await updateDevice(tx, d.id, { secretHash }))) {
         await insertDevice(tx, {
           id: d.id,
           kind: d.kind,
@@ -176,8 +173,7 @@ export async function ensureDemo(db: Db, dataDir: string, log: Logger): Promise<
   if (existing) {
     const credentials = JSON.parse(existing) as DeviceCredential[]
     const ids = credentials.map((c) => c.id)
-    const known = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE id = ANY($1::text[])', [ids])
-    if (known[0]?.n === ids.length) return { file, credentials }
+    if ((await devicesAmong(db, ids)).length === ids.length) return { file, credentials }
   }
   const layout = demoLayout()
   for (const c of layout.communities) {

@@ -74,7 +74,7 @@ export class PersistentSession implements Unit {
     const client = mqtt.connect(this.opts.url, options)
     this.client = client
     client.handleMessage = (packet, done) => this.onMessage(packet, done)
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT client error'))
+    client.on('error', (err) => this.log.warn({ err }, 'MQTT client error'))
     client.on('offline', () => this.log.warn({ url: this.opts.url }, 'MQTT broker unreachable; reconnecting'))
 
     await new Promise<void>((resolve, reject) => {

@@ -116,7 +116,7 @@ export class ApiReporter {
       this.dropped++
       return 'dropped'
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, ruleId: r.ruleId }, 'API unreachable; retrying')
+      this.log.warn({ err, ruleId: r.ruleId }, 'API unreachable; retrying')
       return 'retry'
     }
   }

@@ -141,7 +141,7 @@ export class ChirpStackSimulator implements Unit {
       reconnectPeriod: 2000,
       ...(o.username ? { username: o.username, password: o.password ?? '' } : {}),
     })
-    this.client.on('error', (err) => o.log.warn({ err: err.message }, 'ChirpStack simulator: MQTT error'))
+    this.client.on('error', (err) => o.log.warn({ err }, 'ChirpStack simulator: MQTT error'))
     if (sensors.length === 0) return
     // One uplink at a time, round robin, so the stream is steady rather than in bursts.
     const everyMs = 1000 / (o.rate * sensors.length)

@@ -116,7 +116,7 @@ export class AlertService {
   readonly feed: AlertFeed
 
   constructor(
-    readonly db: Db,
+    private readonly db: Db,
     private readonly deadlines: Record<Severity, DeadlinePolicy>,
     private readonly log: Logger,
     /** The server's clock (tests pass a controllable one). */

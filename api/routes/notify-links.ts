@@ -23,7 +23,7 @@ const CONSOLE = (alertId: number) => `/console/#/alerts/${alertId}`
 
 const notifyLinks: FastifyPluginAsyncZod = async (app) => {
   const ctx = notifyOf(app)
-  const db = ctx.alerts.db
+  const db = app.deps.db
   const clock = ctx.clock
 
   async function resolve(token: string): Promise<{ target: LinkTarget; alert: Alert }> {
