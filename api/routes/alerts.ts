@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS } from '../../core/contract.ts'
 import { AppError } from '../../core/errors.ts'
+import { reasonDetailSchema } from '../../core/reason-detail.ts'
 import { ALERT_SOURCES, ALERT_STATES, SEVERITIES, eventsOf, getAlert, listAlerts } from '../../core/repos/alerts.ts'
 import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
@@ -25,6 +26,7 @@ const reportBody = z.object({
   value: z.number().nullable().optional(),
   at: requestTime.optional().describe('When the condition was observed; default now'),
   reason: z.string().max(500).optional(),
+  reasonDetail: reasonDetailSchema.optional().describe('The reason as data, so readers can show it in their language; without `reason`, its English rendering is the reason'),
   predictedAt: requestTime.nullable().optional(),
   flapping: z.boolean().optional(),
   source: z.enum(ALERT_SOURCES).optional().describe('Default rules; other sources need severity and title'),
