@@ -6,8 +6,11 @@
 // reader renders it in its own language. It is optional end to end: older rules processes and
 // alerts raised by people or flows have none, and readers fall back to the stored text.
 //
-// Objects are not strict: a parameter added later is dropped by an older API instead of failing
-// the report. An unknown key is refused (400) — the text could not be rendered.
+// Tolerant of a newer rules engine, strict about this one's: objects are not strict (a parameter
+// added later is dropped by an older API), and a key this API does not know is not an error — the
+// report keeps its `reason` text and the detail is left out (acceptReasonDetail), so a rolling
+// upgrade that starts with the rules engine loses no alert. A known key with parameters that do
+// not fit is refused (400, naming the field): that is a sender's bug, not a newer version.
 import { z } from 'zod'
 
 const metric = z.string().min(1).max(64)
@@ -58,3 +61,18 @@ export const reasonDetailSchema = z
 export type ReasonDetail = z.infer<typeof reasonDetailSchema>
 export type ReasonKey = ReasonDetail['key']
 export type ReasonOf<K extends ReasonKey> = Extract<ReasonDetail, { key: K }>
+
+/** The keys this version renders. */
+export const REASON_KEYS: ReadonlySet<string> = new Set(reasonDetailSchema.options.map((o) => o.shape.key.value))
+
+/** What a report may carry: any key (a newer rules engine may know more than this API). */
+export const reportedReasonDetailSchema = z
+  .object({ key: z.string().min(1).max(64) })
+  .loose()
+  .describe(`The reason as data, so readers can show it in their language. Keys of this version: ${[...REASON_KEYS].join(', ')}; their fields are checked (a misfit is a 400 naming it). A key this version does not know is left out and the report stands on its \`reason\``)
+
+/** A known key's detail, checked; undefined for a key of a newer version. Throws the first misfit as a ZodError. */
+export function acceptReasonDetail(reported: { key: string } | undefined): ReasonDetail | undefined {
+  if (reported === undefined || !REASON_KEYS.has(reported.key)) return undefined
+  return reasonDetailSchema.parse(reported)
+}

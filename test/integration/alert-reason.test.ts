@@ -105,17 +105,21 @@ describe.skipIf(!pgUp)('alert reason as data', () => {
     })
   })
 
-  it('refuses a report whose reason detail is not one it can render, naming the field; one without is fine', async () => {
+  it("refuses a known reason key whose fields do not fit, naming the field; a newer engine's key or none keeps the alert on its text", async () => {
     const report = { ruleId: 'elevator-vibration', deviceId: 'el-1', condition: 'active' }
-    const unknownKey = await api('/api/v1/alerts', { method: 'POST', body: JSON.stringify({ ...report, reasonDetail: { key: 'threshold.guess' } }) })
-    expect(unknownKey.status).toBe(400)
-    expect(unknownKey.body).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('body.reasonDetail.key') as unknown })
-    const missing = await api('/api/v1/alerts', { method: 'POST', body: JSON.stringify({ ...report, reasonDetail: { key: 'nodata.silent', afterMs: 'ten minutes' } }) })
-    expect(missing.status).toBe(400)
-    expect(missing.body).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('body.reasonDetail.afterMs') as unknown })
+    const misfit = await api('/api/v1/alerts', { method: 'POST', body: JSON.stringify({ ...report, reasonDetail: { key: 'nodata.silent', afterMs: 'ten minutes' } }) })
+    expect(misfit.status).toBe(400)
+    expect(misfit.body).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('body.reasonDetail.afterMs') as unknown })
+    const shapeless = await api('/api/v1/alerts', { method: 'POST', body: JSON.stringify({ ...report, reasonDetail: 'too hot' }) })
+    expect(shapeless.status).toBe(400)
+
+    // A rules engine upgraded before this API sends a key it does not know: the alert is raised on
+    // its text, without the detail, rather than lost.
+    const newer = await api('/api/v1/alerts', { method: 'POST', body: JSON.stringify({ ...report, reason: 'vibration_mg 1600 above its seasonal band', reasonDetail: { key: 'seasonal.raise', band: 2 } }) })
+    expect(newer).toMatchObject({ status: 200, body: { outcome: 'raised', alert: { reason: 'vibration_mg 1600 above its seasonal band', reasonDetail: null } } })
 
     // Without one (an older rules process, a flow): the alert keeps its text and has no detail.
-    const older = await api('/api/v1/alerts', { method: 'POST', body: JSON.stringify({ ...report, reason: 'vibration_mg 1600 > 1500 for 1m' }) })
-    expect(older).toMatchObject({ status: 200, body: { outcome: 'raised', alert: { reason: 'vibration_mg 1600 > 1500 for 1m', reasonDetail: null } } })
+    const older = await api('/api/v1/alerts', { method: 'POST', body: JSON.stringify({ ...report, ruleId: 'elevator-machine-room-hot', reason: 'machine_room_temp_c 45 > 40 for 5m' }) })
+    expect(older).toMatchObject({ status: 200, body: { outcome: 'raised', alert: { reason: 'machine_room_temp_c 45 > 40 for 5m', reasonDetail: null } } })
   })
 })
