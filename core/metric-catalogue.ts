@@ -55,3 +55,37 @@ export function metricSpec(kind: DeviceKind, metric: string): MetricSpec | undef
   const specs: Record<string, MetricSpec> = METRICS[kind]
   return Object.hasOwn(specs, metric) ? specs[metric] : undefined
 }
+
+/** Every metric name of the catalogue, whatever the kind. */
+export type MetricId = { [K in DeviceKind]: keyof (typeof METRICS)[K] & string }[DeviceKind]
+
+/**
+ * What each metric is called, in each language people read: the console's `metric.*` strings and
+ * the alert reasons in Chinese (rules/reason-text.ts) both take them from here, so a screen and a
+ * text message name a metric the same way. The English reason text keeps the metric id.
+ */
+export const METRIC_LABELS = {
+  cover_tilt_deg: { en: 'Cover tilt', 'zh-CN': '井盖倾角' },
+  cover_open: { en: 'Cover open', 'zh-CN': '井盖开启' },
+  water_level_cm: { en: 'Water level in well', 'zh-CN': '井内水位' },
+  gas_lel_pct: { en: 'Combustible gas', 'zh-CN': '可燃气体浓度' },
+  battery_pct: { en: 'Battery', 'zh-CN': '电池电量' },
+  rssi_dbm: { en: 'Signal strength', 'zh-CN': '信号强度' },
+  water_level_m: { en: 'Water level', 'zh-CN': '水位' },
+  water_temp_c: { en: 'Water temperature', 'zh-CN': '水温' },
+  outlet_pressure_kpa: { en: 'Outlet pressure', 'zh-CN': '出水压力' },
+  running: { en: 'Running', 'zh-CN': '运行中' },
+  speed_mps: { en: 'Speed', 'zh-CN': '运行速度' },
+  car_load_kg: { en: 'Car load', 'zh-CN': '轿厢载重' },
+  vibration_mg: { en: 'Vibration', 'zh-CN': '振动' },
+  door_faults: { en: 'Door faults', 'zh-CN': '门故障次数' },
+  trapped: { en: 'Passengers trapped', 'zh-CN': '困人' },
+  machine_room_temp_c: { en: 'Machine room temperature', 'zh-CN': '机房温度' },
+  children_online: { en: 'Devices online', 'zh-CN': '在线子设备' },
+} as const satisfies Record<MetricId, Record<'en' | 'zh-CN', string>>
+
+/** A metric's name in `lang`; undefined for a metric the catalogue does not have. */
+export function metricLabel(metric: string, lang: 'en' | 'zh-CN'): string | undefined {
+  const labels: Record<string, Record<'en' | 'zh-CN', string>> = METRIC_LABELS
+  return Object.hasOwn(labels, metric) ? labels[metric]?.[lang] : undefined
+}

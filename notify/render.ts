@@ -2,9 +2,11 @@
 // acknowledge deadline and the link in at most 70 characters — one segment in Chinese (UCS-2,
 // 70 code units, as the carriers count it) — shortening the place and then the title when it
 // must, never the deadline or the link. A default rule's title comes from the catalogue's text
-// (rules/catalogue-text.ts) in the recipient's language.
+// (rules/catalogue-text.ts) in the recipient's language, and so does the reason when the rules
+// engine sent it as data (rules/reason-text.ts); otherwise the stored text stands.
 import type { Alert } from '../core/repos/alerts.ts'
 import { ruleText } from '../rules/catalogue-text.ts'
+import { reasonIn } from '../rules/reason-text.ts'
 import type { Locale, Message } from './channel.ts'
 
 export const SMS_MAX = 70
@@ -53,14 +55,15 @@ export function render(locale: Locale, r: RenderInput): Message {
   const escalated = r.step > 1
   // A default rule's alert is titled in the recipient's language; an operator's own rule keeps its title.
   const title = ruleText(alert.ruleId, locale)?.title ?? alert.title
+  const reason = reasonIn(locale, alert.reasonDetail, alert.reason, { timeZone: r.timezone })
   if (locale === 'zh-CN') {
     const short = fit((p, w) => `【${sev}】${p}${w}，${due}前确认 ${link}`, place, title)
     const subject = `${escalated ? '【升级】' : ''}【${sev}】${place} ${title}`
-    const text = [`${sev}告警：${title}`, `地点：${place}`, alert.reason ? `原因：${alert.reason}` : '', `请于 ${due} 前确认`, `打开：${link}`].filter(Boolean).join('\n')
+    const text = [`${sev}告警：${title}`, `地点：${place}`, reason ? `原因：${reason}` : '', `请于 ${due} 前确认`, `打开：${link}`].filter(Boolean).join('\n')
     return { locale, alertId: String(alert.id), severity: alert.severity, subject, text, short, link, params: { severity: sev, place, what: title, deadline: due, link } }
   }
   const short = fit((p, w) => `[${sev}] ${p}: ${w}, ack by ${due} ${link}`, place, title)
   const subject = `${escalated ? '[ESCALATED] ' : ''}[${sev}] ${place}: ${title}`
-  const text = [`${sev} alert: ${title}`, `Place: ${place}`, alert.reason ? `Reason: ${alert.reason}` : '', `Acknowledge by ${due}`, `Open: ${link}`].filter(Boolean).join('\n')
+  const text = [`${sev} alert: ${title}`, `Place: ${place}`, reason ? `Reason: ${reason}` : '', `Acknowledge by ${due}`, `Open: ${link}`].filter(Boolean).join('\n')
   return { locale, alertId: String(alert.id), severity: alert.severity, subject, text, short, link, params: { severity: sev, place, what: title, deadline: due, link } }
 }

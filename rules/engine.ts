@@ -39,6 +39,7 @@ import type { Unit } from '../core/units.ts'
 import { ruleAppliesTo, ruleDefinitionSchema, ruleMetrics, type RuleDefinition } from './definitions.ts'
 import { createEvaluator, type Evaluator, type Outcome, type Sample } from './evaluators/index.ts'
 import { ProfileOverrides } from './profile-overrides.ts'
+import { because } from './reason-text.ts'
 import type { ApiReporter } from './reporter.ts'
 import { onServerTime, replayedTime } from './server-time.ts'
 import { StormControl, evaluatorKey as key } from './storm.ts'
@@ -301,7 +302,7 @@ export class RulesEngine implements Unit {
     for (const [k, ev] of this.byKey) {
       if (wanted.has(k)) continue
       if (ev.active && this.live) {
-        this.reporter.enqueue({ ruleId: ev.ruleId, deviceId: ev.deviceId, condition: 'cleared', value: null, at: new Date(this.now()).toISOString(), reason: 'rule or device removed or disabled', repeat: false })
+        this.reporter.enqueue({ ruleId: ev.ruleId, deviceId: ev.deviceId, condition: 'cleared', value: null, at: new Date(this.now()).toISOString(), ...because({ key: 'rule.removed' }), repeat: false })
       }
       this.byKey.delete(k)
       this.builtFrom.delete(k)
@@ -436,11 +437,11 @@ export class RulesEngine implements Unit {
     switch (o.type) {
       case 'raise':
         this.lastRepeat.set(k, this.now())
-        this.reporter.enqueue({ ...base, condition: 'active', reason: o.reason, repeat: false })
+        this.reporter.enqueue({ ...base, condition: 'active', reason: o.reason, reasonDetail: o.reasonDetail, repeat: false })
         return
       case 'clear':
         this.lastRepeat.delete(k)
-        this.reporter.enqueue({ ...base, condition: 'cleared', reason: o.reason, repeat: false })
+        this.reporter.enqueue({ ...base, condition: 'cleared', reason: o.reason, reasonDetail: o.reasonDetail, repeat: false })
         return
       case 'update': {
         // Repeats are throttled; a change of the flapping mark always goes through.

@@ -3,6 +3,7 @@
 // (rule, device) replaces a queued one (it carries the newer value), raises and clears are never
 // dropped, and beyond the bound the oldest repeat reports go first.
 import type { Logger } from '../core/log.ts'
+import type { ReasonDetail } from './reason-text.ts'
 
 export interface Report {
   ruleId: string
@@ -11,6 +12,8 @@ export interface Report {
   value: number | null
   at: string
   reason?: string
+  /** The reason as data (core/reason-detail.ts), for readers in other languages. */
+  reasonDetail?: ReasonDetail
   predictedAt?: string | null
   flapping?: boolean
   /** A repeat of an active condition (may be merged or dropped), as opposed to a raise or clear. */

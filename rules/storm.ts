@@ -9,6 +9,7 @@
 //   gateway's next batch) and reported only if it is still silent then.
 // The grace period is twice the longer of the two reporting intervals.
 import type { Evaluator, Outcome } from './evaluators/index.ts'
+import { because } from './reason-text.ts'
 
 export interface StormDevice {
   id: string
@@ -110,7 +111,7 @@ export class StormControl {
       const ev = this.ctx.evaluator(k)
       if (!ev || this.ctx.device(ev.deviceId)?.gatewayId !== gatewayId) continue
       this.suppressed.delete(k)
-      const outcome: Outcome = { type: 'raise', at: this.ctx.now(), value: null, reason: 'still silent after its gateway came back' }
+      const outcome: Outcome = { type: 'raise', at: this.ctx.now(), value: null, ...because({ key: 'gateway.back-silent' }) }
       this.held.set(k, { outcome, since: this.ctx.now(), why: 'back' })
     }
   }

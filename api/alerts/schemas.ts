@@ -1,5 +1,6 @@
 // Wire shapes of alerts and their history.
 import { z } from 'zod'
+import { reasonDetailSchema } from '../../core/reason-detail.ts'
 import { ALERT_SOURCES, ALERT_STATES, SEVERITIES } from '../../core/repos/alerts.ts'
 import { timestamp } from '../schemas.ts'
 
@@ -13,6 +14,9 @@ export const alertSchema = z.object({
   severity: z.enum(SEVERITIES),
   title: z.string(),
   reason: z.string().nullable().describe("Why it was raised; a resident's hazard description is shown to other residents as null"),
+  reasonDetail: reasonDetailSchema
+    .nullable()
+    .describe('Why it was raised, as data (a key and its parameters) for rendering `reason` in the reader\'s language; null when the producer sent none (older rules processes, flows, residents, operators)'),
   state: z.enum(ALERT_STATES),
   condition: z.enum(['active', 'cleared']),
   autoResolve: z.boolean(),
@@ -53,5 +57,5 @@ export const alertEventSchema = z.object({
     .describe('raised, updated, cleared, acknowledged, en_route (on my way), arrived (on site), started, resolved, commented, escalated, reminded, unsilenced (its maintenance window ended), attachment (a photo was added: data.photoId, served at /api/v1/alerts/{id}/photos/{photoId}; residents are not shown comments, escalations or reminders, nor notes other than their own)'),
   actor: z.string(),
   note: z.string().nullable(),
-  data: z.record(z.string(), z.unknown()).nullable(),
+  data: z.record(z.string(), z.unknown()).nullable().describe('raised and cleared events of the rules engine: reasonDetail, the note as data (see the alert\'s reasonDetail)'),
 })

@@ -20,6 +20,7 @@ import type { Db, Queryable } from '../../core/db/client.ts'
 import { formatDuration } from '../../core/duration.ts'
 import { AppError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
+import type { ReasonDetail } from '../../core/reason-detail.ts'
 import {
   alertsNeedingEscalation,
   dispatchTarget,
@@ -45,6 +46,7 @@ import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../../
 import { getCommunity } from '../../core/repos/registry.ts'
 import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'
 import { enqueueDeliveries } from '../../core/repos/webhooks.ts'
+import { renderReason } from '../../rules/reason-text.ts'
 import { AlertFeed, feedPayload, type FeedMessage } from './feed.ts'
 
 export interface DeadlinePolicy {
@@ -67,6 +69,8 @@ export interface AlertReport {
   value?: number | null | undefined
   at?: Date | undefined
   reason?: string | undefined
+  /** The reason as data; its English rendering stands in for a missing `reason`. */
+  reasonDetail?: ReasonDetail | undefined
   predictedAt?: Date | null | undefined
   flapping?: boolean | undefined
   /** For producers without a stored rule (Node-RED flows, residents): how to raise it. */
@@ -97,6 +101,16 @@ const UPDATE_EVENT_EVERY_MS = 60_000
 const UNIQUE_VIOLATION = '23505'
 /** Alerts taken out of their ended maintenance windows per pass (the next pass takes the rest). */
 const RELEASE_BATCH = 500
+
+/** The report's reason text; a producer that sent only the detail gets its English rendering. */
+function reasonText(r: AlertReport): string | undefined {
+  return r.reason ?? (r.reasonDetail ? renderReason(r.reasonDetail, 'en') : undefined)
+}
+
+/** A raised or cleared event keeps the reason as data too, so its note reads in any language. */
+function reasonData(r: AlertReport): { reasonDetail: ReasonDetail } | null {
+  return r.reasonDetail ? { reasonDetail: r.reasonDetail } : null
+}
 
 /**
  * Work queued in the transaction of each recorded event (besides webhook deliveries): the
@@ -150,7 +164,7 @@ export class AlertService {
     if (r.condition === 'cleared') {
       if (!open || open.condition === 'cleared') return { outcome: 'ignored', alert: open ?? null }
       let alert = await updateAlert(tx, open.id, { condition: 'cleared', clearedAt: at, lastValue: value ?? open.lastValue, flapping: r.flapping ?? open.flapping })
-      events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'cleared', actor, note: r.reason ?? null, at }), alert })
+      events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'cleared', actor, note: reasonText(r) ?? null, at, data: reasonData(r) }), alert })
       if (!alert.autoResolve) return { outcome: 'cleared', alert }
       alert = await updateAlert(tx, alert.id, { state: 'resolved', resolvedAt: at, resolvedBy: actor, resolvedActive: false, resolvedAuto: true })
       events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'resolved', actor, note: 'condition cleared (auto-resolve)', at }), alert })
@@ -187,7 +201,14 @@ export class AlertService {
     }
     const alert = await this.raise(tx, r, meta, { at, now }, value, previous?.resolvedActive ? previous.id : null)
     events.push({
-      event: await insertEvent(tx, { alertId: alert.id, type: 'raised', actor, note: r.reason ?? null, at, data: alert.reraiseOf ? { reraiseOf: alert.reraiseOf } : null }),
+      event: await insertEvent(tx, {
+        alertId: alert.id,
+        type: 'raised',
+        actor,
+        note: reasonText(r) ?? null,
+        at,
+        data: alert.reraiseOf || r.reasonDetail ? { ...(alert.reraiseOf ? { reraiseOf: alert.reraiseOf } : {}), ...reasonData(r) } : null,
+      }),
       alert,
     })
     return { outcome: 'raised', alert }
@@ -216,7 +237,8 @@ export class AlertService {
       source: r.source ?? 'rules',
       severity,
       title,
-      reason: r.reason ?? meta?.description ?? null,
+      reason: reasonText(r) ?? meta?.description ?? null,
+      reasonDetail: r.reasonDetail ?? null,
       autoResolve: meta?.autoResolve ?? false,
       silenced,
       flapping: r.flapping ?? false,

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS } from '../../core/contract.ts'
 import { AppError } from '../../core/errors.ts'
+import { acceptReasonDetail, reportedReasonDetailSchema } from '../../core/reason-detail.ts'
 import { ALERT_SOURCES, ALERT_STATES, SEVERITIES, eventsOf, getAlert, listAlerts } from '../../core/repos/alerts.ts'
 import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
@@ -25,6 +26,7 @@ const reportBody = z.object({
   value: z.number().nullable().optional(),
   at: requestTime.optional().describe('When the condition was observed; default now'),
   reason: z.string().max(500).optional(),
+  reasonDetail: reportedReasonDetailSchema.optional(),
   predictedAt: requestTime.nullable().optional(),
   flapping: z.boolean().optional(),
   source: z.enum(ALERT_SOURCES).optional().describe('Default rules; other sources need severity and title'),
@@ -56,7 +58,15 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const p = requireRole(req, 'service', 'admin', 'operator')
-      return service.report(req.body, p.name)
+      let reasonDetail
+      try {
+        reasonDetail = acceptReasonDetail(req.body.reasonDetail)
+      } catch (err) {
+        const issue = err instanceof z.ZodError ? err.issues[0] : undefined
+        throw new AppError('validation_failed', `body.reasonDetail.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'does not fit its key'}`)
+      }
+      if (req.body.reasonDetail && !reasonDetail) req.log.warn({ key: req.body.reasonDetail.key }, 'a reason key this version does not know; the report keeps its text')
+      return service.report({ ...req.body, reasonDetail }, p.name)
     },
   )
 

@@ -563,4 +563,14 @@ ALTER TABLE devices ADD COLUMN longitude double precision CHECK (longitude BETWE
 ALTER TABLE users ADD COLUMN disabled_at timestamptz;
 `,
   },
+  {
+    version: 13,
+    name: 'alert reason as data',
+    sql: `
+-- Why the rules engine raised the alert, as a key and its parameters (core/reason-detail.ts), so
+-- each reader renders it in its own language; the reason column keeps the English text. NULL for alerts
+-- of older rules processes, flows, residents and operators.
+ALTER TABLE alerts ADD COLUMN reason_detail jsonb;
+`,
+  },
 ]

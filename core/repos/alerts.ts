@@ -1,5 +1,6 @@
 // SQL for alerts and their history.
 import type { Queryable } from '../db/client.ts'
+import type { ReasonDetail } from '../reason-detail.ts'
 
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const
 /** Every kind of row in an alert's history; webhooks and the live stream filter on these. */
@@ -21,6 +22,8 @@ export interface Alert {
   severity: Severity
   title: string
   reason: string | null
+  /** The reason as data, for readers in other languages (core/reason-detail.ts); null when the producer sent none. */
+  reasonDetail: ReasonDetail | null
   state: AlertState
   condition: 'active' | 'cleared'
   autoResolve: boolean
@@ -60,7 +63,7 @@ export interface Alert {
 }
 
 export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "deviceId", a.community_id AS "communityId",
-  a.company_id AS "companyId", a.source, a.severity, a.title, a.reason, a.state, a.condition,
+  a.company_id AS "companyId", a.source, a.severity, a.title, a.reason, a.reason_detail AS "reasonDetail", a.state, a.condition,
   a.auto_resolve AS "autoResolve", a.silenced, a.flapping, a.count, a.first_value AS "firstValue",
   a.last_value AS "lastValue", a.predicted_at AS "predictedAt", a.raised_at AS "raisedAt", a.notified_at AS "notifiedAt",
   a.last_seen_at AS "lastSeenAt", a.cleared_at AS "clearedAt", a.acknowledged_at AS "acknowledgedAt",
@@ -117,6 +120,7 @@ export interface NewAlert {
   severity: Severity
   title: string
   reason: string | null
+  reasonDetail?: ReasonDetail | null
   autoResolve: boolean
   silenced: boolean
   flapping: boolean
@@ -137,13 +141,14 @@ export async function insertAlert(db: Queryable, a: NewAlert): Promise<Alert> {
   const [row] = await db.query<Alert>(
     `INSERT INTO alerts AS a (rule_id, device_id, community_id, company_id, source, severity, title, reason, auto_resolve,
        silenced, flapping, first_value, last_value, predicted_at, raised_at, last_seen_at, rearm_ms, ack_deadline,
-       resolve_deadline, reraise_of, location, photo_url, reported_by, notified_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+       resolve_deadline, reraise_of, location, photo_url, reported_by, notified_at, reason_detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
      RETURNING ${ALERT_COLUMNS}`,
     [
       a.ruleId, a.deviceId, a.communityId, a.companyId, a.source, a.severity, a.title, a.reason, a.autoResolve,
       a.silenced, a.flapping, a.value, a.predictedAt, a.raisedAt, a.rearmMs, a.ackDeadline, a.resolveDeadline, a.reraiseOf,
       a.location ?? null, a.photoUrl ?? null, a.reportedBy ?? null, a.notifiedAt,
+      a.reasonDetail ? JSON.stringify(a.reasonDetail) : null,
     ],
   )
   if (!row) throw new Error('insert returned no alert')

@@ -1,8 +1,9 @@
 // Count in a sliding window: "door_faults summed over the last 10 min ≥ 3", or "readings meeting
 // op/value within the window ≥ count". A reading at `ts` is inside the window until `ts + window`,
 // so the alert clears at the exact moment the reading that kept the total high slides out.
-import { formatDuration, type CountParams } from '../definitions.ts'
-import { BaseEvaluator, SampleWindow, fmt, holds, type Outcome, type Sample } from './shared.ts'
+import type { CountParams } from '../definitions.ts'
+import type { ReasonDetail } from '../reason-text.ts'
+import { BaseEvaluator, SampleWindow, holds, type Outcome, type Sample } from './shared.ts'
 
 export class CountEvaluator extends BaseEvaluator {
   readonly type = 'count'
@@ -29,7 +30,7 @@ export class CountEvaluator extends BaseEvaluator {
       this.total += this.weight(s) - (dropped === undefined ? 0 : this.weight(dropped))
     }
     const at = this.clock
-    if (!this.raised && this.total >= this.p.count) out.push(this.raise(at, this.total, this.describe()))
+    if (!this.raised && this.total >= this.p.count) out.push(this.raise(at, this.total, this.describe('count.raise')))
     else if (this.raised) out.push(this.update(at, this.total))
     return out
   }
@@ -56,10 +57,10 @@ export class CountEvaluator extends BaseEvaluator {
       this.total -= this.weight(first)
       // Float sums drift: an empty window is exactly zero.
       if (this.window.size === 0) this.total = 0
-      if (this.raised && this.total < this.p.count) out.push(this.clear(first.ts + this.p.window, this.total, this.describeClear()))
+      if (this.raised && this.total < this.p.count) out.push(this.clear(first.ts + this.p.window, this.total, this.describe('count.clear')))
       first = this.window.first
     }
-    if (this.raised && this.total < this.p.count) out.push(this.clear(this.clock, this.total, this.describeClear()))
+    if (this.raised && this.total < this.p.count) out.push(this.clear(this.clock, this.total, this.describe('count.clear')))
     return out
   }
 
@@ -67,16 +68,9 @@ export class CountEvaluator extends BaseEvaluator {
     return this.p.mode === 'sum' ? s.value : 1
   }
 
-  private what(): string {
-    const filter = this.p.op === undefined || this.p.value === undefined ? '' : ` ${this.p.op} ${fmt(this.p.value)}`
-    return this.p.mode === 'sum' ? `sum of ${this.p.metric}${filter ? ` readings${filter}` : ''}` : `${this.p.metric}${filter} readings`
-  }
-
-  private describe(): string {
-    return `${this.what()}: ${fmt(this.total)} within ${formatDuration(this.p.window)} (limit ${fmt(this.p.count)})`
-  }
-
-  private describeClear(): string {
-    return `${this.what()}: ${fmt(this.total)} within ${formatDuration(this.p.window)}, below ${fmt(this.p.count)}`
+  private describe(key: 'count.raise' | 'count.clear'): ReasonDetail {
+    const { metric, mode, op, value, window, count } = this.p
+    const filter = op === undefined || value === undefined ? null : { op, value }
+    return { key, metric, mode, filter, total: this.total, windowMs: window, limit: count }
   }
 }

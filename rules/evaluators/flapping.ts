@@ -7,7 +7,7 @@
 // without a transition it ends: with the pending clear if the condition is clear, else with an
 // update carrying `flapping: false`.
 import type { DeviceStatus } from '../../core/contract.ts'
-import { formatDuration } from '../definitions.ts'
+import { because } from '../reason-text.ts'
 import type { Evaluator, Outcome, Sample } from './shared.ts'
 
 export interface FlappingOptions {
@@ -124,6 +124,6 @@ class FlappingEvaluator implements Evaluator {
     this.transitions = []
     if (this.innerActive) return [{ type: 'update', at: quiet, value: this.lastValue, flapping: false }]
     this.shownActive = false
-    return [{ type: 'clear', at: quiet, value: this.lastValue, reason: `stopped flapping: condition clear for ${formatDuration(this.opts.window)}`, flapping: false }]
+    return [{ type: 'clear', at: quiet, value: this.lastValue, ...because({ key: 'flapping.stopped', windowMs: this.opts.window }), flapping: false }]
   }
 }

@@ -4,8 +4,9 @@
 // horizon × CLEAR_FACTOR, or the trend turns away: a prediction hovering at the horizon's edge would
 // otherwise flap. A reading already past `value` keeps it raised with `predictedAt` = when the line
 // crossed; the separate threshold rule raises the critical alert for the crossing itself.
-import { formatDuration, type ForecastParams } from '../definitions.ts'
-import { BaseEvaluator, SampleWindow, fmt, type Outcome, type Sample } from './shared.ts'
+import type { ForecastParams } from '../definitions.ts'
+import type { ReasonDetail } from '../reason-text.ts'
+import { BaseEvaluator, SampleWindow, type Outcome, type Sample } from './shared.ts'
 import { fitLine, predictCrossing, type Line } from './trend.ts'
 
 /** Hysteresis on the horizon: clear when the predicted crossing is beyond horizon × this. */
@@ -74,18 +75,16 @@ export class ForecastEvaluator extends BaseEvaluator {
     if (v === undefined || this.fit === undefined) return []
     const value = this.fit.last.value
     const detail = { slopePerHour: this.fit.line.slope * HOUR_MS, ...(v.predictedAt === undefined ? {} : { predictedAt: v.predictedAt }) }
-    if (!this.raised && v.raise) return [this.raise(now, value, this.describe(v, now), detail)]
-    if (this.raised && v.clear) return [this.clear(now, value, this.describe(v, now), detail)]
+    if (!this.raised && v.raise) return [this.raise(now, value, this.describe(v, now, value, detail.slopePerHour), detail)]
+    if (this.raised && v.clear) return [this.clear(now, value, this.describe(v, now, value, detail.slopePerHour), detail)]
     return this.raised && onReading ? [this.update(now, value, detail)] : []
   }
 
-  private describe(v: Verdict, now: number): string {
-    const target = `${this.p.metric} ${this.p.op} ${fmt(this.p.value)}`
-    const slope = `trend ${fmt((this.fit?.line.slope ?? 0) * HOUR_MS)} per hour over ${formatDuration(this.p.window)}`
-    if (v.crossed) return `${target} already (${fmt(this.fit?.last.value ?? NaN)}); ${slope}`
-    if (v.predictedAt === undefined) return `no crossing of ${target} ahead: ${slope}`
-    const minutes = Math.round((v.predictedAt - now) / 60_000)
-    const when = `${new Date(v.predictedAt).toISOString()}, in ${minutes} min`
-    return v.raise ? `${target} predicted at ${when}; ${slope}` : `${target} no longer predicted within ${formatDuration(this.p.horizon)} (${when}); ${slope}`
+  private describe(v: Verdict, now: number, observed: number, slopePerHour: number): ReasonDetail {
+    const about = { metric: this.p.metric, op: this.p.op, limit: this.p.value, slopePerHour, windowMs: this.p.window }
+    if (v.crossed) return { key: 'forecast.crossed', ...about, observed }
+    if (v.predictedAt === undefined) return { key: 'forecast.none', ...about }
+    const when = { crossing: new Date(v.predictedAt).toISOString(), leadMs: v.predictedAt - now }
+    return v.raise ? { key: 'forecast.predicted', ...about, ...when } : { key: 'forecast.receded', ...about, ...when, horizonMs: this.p.horizon }
   }
 }

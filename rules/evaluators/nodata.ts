@@ -3,8 +3,9 @@
 // `offline`. A reading, or an `online` status, clears. Each outcome says which of the two raised it
 // (`connectivity`), so the caller can hold back the children of an offline gateway: storm control
 // needs the device tree, which is not this module's to know.
-import { formatDuration, type NodataParams } from '../definitions.ts'
+import type { NodataParams } from '../definitions.ts'
 import type { DeviceStatus } from '../../core/contract.ts'
+import type { ReasonDetail } from '../reason-text.ts'
 import { BaseEvaluator, type EvaluatorContext, type Outcome, type Sample } from './shared.ts'
 
 /** Without `after` or `factor`, silence for this many expected intervals raises. */
@@ -33,7 +34,7 @@ export class NodataEvaluator extends BaseEvaluator {
     this.lastHeard = Math.max(this.lastHeard ?? -Infinity, s.ts)
     // Data stamped after the Last Will means the device is back even if `online` got lost.
     if (this.offlineAt !== undefined && s.ts > this.offlineAt) this.offlineAt = undefined
-    out.push(...this.advance(s.ts, 'data received again'))
+    out.push(...this.advance(s.ts, { key: 'nodata.data' }))
     return out
   }
 
@@ -51,7 +52,7 @@ export class NodataEvaluator extends BaseEvaluator {
       if (this.offlineAt !== undefined && this.offlineAt <= at) this.offlineAt = undefined
       this.lastHeard = Math.max(this.lastHeard ?? -Infinity, at)
     }
-    out.push(...this.advance(at, status === 'online' ? 'device back online' : undefined))
+    out.push(...this.advance(at, status === 'online' ? { key: 'nodata.online' } : undefined))
     return out
   }
 
@@ -71,7 +72,7 @@ export class NodataEvaluator extends BaseEvaluator {
     return silentAt === undefined ? undefined : { at: silentAt, cause: 'nodata' }
   }
 
-  private advance(now: number, clearReason = 'device heard from'): Outcome[] {
+  private advance(now: number, clearReason: ReasonDetail = { key: 'nodata.heard' }): Outcome[] {
     this.clock = Math.max(this.clock, now)
     this.since ??= now
     const due = this.due()
@@ -81,8 +82,7 @@ export class NodataEvaluator extends BaseEvaluator {
     return []
   }
 
-  private describe(cause: 'nodata' | 'offline'): string {
-    if (cause === 'offline') return `device reported offline (Last Will)${this.graceMs > 0 ? ` and did not return within ${formatDuration(this.graceMs)}` : ''}`
-    return `no data for ${formatDuration(this.timeoutMs)}`
+  private describe(cause: 'nodata' | 'offline'): ReasonDetail {
+    return cause === 'offline' ? { key: 'nodata.offline', graceMs: this.graceMs } : { key: 'nodata.silent', afterMs: this.timeoutMs }
   }
 }

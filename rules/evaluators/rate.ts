@@ -4,8 +4,9 @@
 //
 // Judged at each reading, over the window ending at the newest reading: when readings stop, the
 // verdict stands (silence is the nodata rule's business) instead of drifting as the window empties.
-import { formatDuration, type RateParams } from '../definitions.ts'
-import { BaseEvaluator, SampleWindow, fmt, type Outcome, type Sample } from './shared.ts'
+import type { RateParams } from '../definitions.ts'
+import type { ReasonDetail } from '../reason-text.ts'
+import { BaseEvaluator, SampleWindow, type Outcome, type Sample } from './shared.ts'
 import { fitLine } from './trend.ts'
 
 export class RateEvaluator extends BaseEvaluator {
@@ -60,13 +61,13 @@ export class RateEvaluator extends BaseEvaluator {
     const rate = this.rate
     if (rate === undefined) return []
     const breach = this.breached(rate)
-    if (breach && !this.raised) return [this.raise(at, rate, this.describe(rate))]
-    if (!breach && this.raised) return [this.clear(at, rate, `${this.describe(rate)}: back within limits`)]
+    if (breach && !this.raised) return [this.raise(at, rate, this.describe('rate.raise', rate))]
+    if (!breach && this.raised) return [this.clear(at, rate, this.describe('rate.clear', rate))]
     return breach && onReading ? [this.update(at, rate)] : []
   }
 
-  private describe(rate: number): string {
-    const limit = rate >= 0 ? `rise limit ${fmt(this.p.rise ?? Infinity)}` : `fall limit ${fmt(this.p.fall ?? Infinity)}`
-    return `${this.p.metric} ${rate >= 0 ? 'rising' : 'falling'} ${fmt(Math.abs(rate))} per ${formatDuration(this.p.per)} (${limit}, over ${formatDuration(this.p.window)})`
+  private describe(key: 'rate.raise' | 'rate.clear', rate: number): ReasonDetail {
+    const { metric, per, rise, fall, window } = this.p
+    return { key, metric, rate, perMs: per, rise: rise ?? null, fall: fall ?? null, windowMs: window }
   }
 }

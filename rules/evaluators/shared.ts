@@ -8,6 +8,7 @@
 // than the time passed in.
 import type { DeviceStatus } from '../../core/contract.ts'
 import type { Op, RuleType } from '../definitions.ts'
+import { because, type ReasonDetail } from '../reason-text.ts'
 
 /** One reading; booleans arrive as 0/1, as ingest stores them. */
 export interface Sample {
@@ -28,11 +29,17 @@ export interface OutcomeDetail {
   flapping?: boolean
 }
 
+/** Why a raise or clear happened: as data, and as the English text rendered from it (reason-text.ts). */
+export interface Because {
+  reason: string
+  reasonDetail: ReasonDetail
+}
+
 export type Outcome =
-  | ({ type: 'raise'; at: number; value: number | null; reason: string } & OutcomeDetail)
+  | ({ type: 'raise'; at: number; value: number | null } & Because & OutcomeDetail)
   /** Still active and seen again: the API counts repeats and updates the last value and last seen. */
   | ({ type: 'update'; at: number; value: number | null } & OutcomeDetail)
-  | ({ type: 'clear'; at: number; value: number | null; reason: string } & OutcomeDetail)
+  | ({ type: 'clear'; at: number; value: number | null } & Because & OutcomeDetail)
 
 export interface EvaluatorContext {
   /** The device's expected reporting interval (nodata rules with `factor`). */
@@ -148,11 +155,6 @@ export class SampleWindow {
   }
 }
 
-/** A number for a reason text: no float noise, no trailing zeros. */
-export function fmt(x: number): string {
-  return String(Number(x.toPrecision(4)))
-}
-
 /** The bookkeeping every evaluator has: identity, the raised flag and outcome constructors. */
 export abstract class BaseEvaluator implements Evaluator {
   abstract readonly type: RuleType
@@ -181,14 +183,14 @@ export abstract class BaseEvaluator implements Evaluator {
     return []
   }
 
-  protected raise(at: number, value: number | null, reason: string, detail: OutcomeDetail = {}): Outcome {
+  protected raise(at: number, value: number | null, why: ReasonDetail, detail: OutcomeDetail = {}): Outcome {
     this.raised = true
-    return { type: 'raise', at, value, reason, ...detail }
+    return { type: 'raise', at, value, ...because(why), ...detail }
   }
 
-  protected clear(at: number, value: number | null, reason: string, detail: OutcomeDetail = {}): Outcome {
+  protected clear(at: number, value: number | null, why: ReasonDetail, detail: OutcomeDetail = {}): Outcome {
     this.raised = false
-    return { type: 'clear', at, value, reason, ...detail }
+    return { type: 'clear', at, value, ...because(why), ...detail }
   }
 
   protected update(at: number, value: number | null, detail: OutcomeDetail = {}): Outcome {

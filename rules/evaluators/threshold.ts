@@ -6,8 +6,9 @@
 // - `holdSince`: since when the raise condition has held without a break (a dip resets it);
 // - `safeSince`: since when every condition has been strictly past its clear level.
 // Between the two levels neither holds, so a value hovering at the threshold cannot flap.
-import { formatDuration, type Op, type ThresholdParams } from '../definitions.ts'
-import { BaseEvaluator, fmt, holds, isSafe, type Outcome, type Sample } from './shared.ts'
+import type { Op, ThresholdParams } from '../definitions.ts'
+import type { ReasonDetail } from '../reason-text.ts'
+import { BaseEvaluator, holds, isSafe, type Outcome, type Sample } from './shared.ts'
 
 interface Condition {
   metric: string
@@ -80,14 +81,14 @@ export class ThresholdEvaluator extends BaseEvaluator {
     return c?.last ?? null
   }
 
-  private describe(): string {
+  private describe(): ReasonDetail {
     const c = this.conditions.find((x) => x.last !== undefined && holds(x.op, x.last, x.value))
-    const what = c === undefined ? 'condition' : `${c.metric} ${fmt(c.last ?? NaN)} ${c.op} ${fmt(c.value)}`
-    return this.forMs > 0 ? `${what} for ${formatDuration(this.forMs)}` : what
+    if (c?.last === undefined) return { key: 'threshold.held', forMs: this.forMs }
+    return { key: 'threshold.raise', metric: c.metric, observed: c.last, op: c.op, limit: c.value, forMs: this.forMs }
   }
 
-  private describeClear(): string {
-    const what = this.conditions.map((c) => `${c.metric} ${c.op === '>' || c.op === '>=' ? '<' : '>'} ${fmt(c.clearValue)}`).join(' and ')
-    return this.clearForMs > 0 ? `back to ${what} for ${formatDuration(this.clearForMs)}` : `back to ${what}`
+  private describeClear(): ReasonDetail {
+    const conditions = this.conditions.map((c) => ({ metric: c.metric, op: c.op === '>' || c.op === '>=' ? ('<' as const) : ('>' as const), limit: c.clearValue }))
+    return { key: 'threshold.clear', conditions, forMs: this.clearForMs }
   }
 }

@@ -1,6 +1,7 @@
 // The console in headless Chromium as its users work in it, at a desk (1440×900) and on a phone
 // (390×844), in both languages (taken from the browser's locale): an operator sees an entrapment
-// arrive live on the board and the map, opens it from the map and acknowledges it with a note,
+// arrive live on the board and the map, opens it from the map (its reason in the reader's
+// language, in the facts and the history) and acknowledges it with a note,
 // while the crew's phone list follows without a reload; the crew then marks on my way and arrived
 // on site (which the operator sees in the history) and works it to resolved.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,6 +9,10 @@ import { RULE_TEXT } from '../../rules/catalogue-text.ts'
 import { DESK, ELEVATORS, horizontalOverflow, PHONE, requireChromium, shot, startHarness, TEXT, type Harness, type Lang } from './harness.ts'
 
 const haveChromium = requireChromium()
+
+/** The rules engine's reason for an entrapment, as data, and as each language reads it. */
+const TRAPPED_REASON = { key: 'threshold.raise', metric: 'trapped', observed: 1, op: '>=', limit: 1, forMs: 0 } as const
+const TRAPPED_TEXT: Record<Lang, string> = { en: 'trapped 1 >= 1', 'zh-CN': '困人 1 >= 1' }
 
 describe.skipIf(!haveChromium)('console: live alerts for the operator and the crew', () => {
   let h: Harness
@@ -35,7 +40,7 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
       await crew.page.waitForSelector('#live.on')
       await crew.page.waitForSelector('section.crew')
 
-      const { alert } = await h.alerts.report({ ruleId: 'elevator-entrapment', deviceId: elevator, condition: 'active', value: 1, reason: 'trapped = 1' }, 'rules-engine')
+      const { alert } = await h.alerts.report({ ruleId: 'elevator-entrapment', deviceId: elevator, condition: 'active', value: 1, reason: TRAPPED_TEXT.en, reasonDetail: TRAPPED_REASON }, 'rules-engine')
       const id = alert?.id ?? 0
       const row = op.page.locator(`tr.alert-row[data-id="${id}"]`)
       await row.waitFor()
@@ -52,6 +57,8 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
       await shot(op.page, `map-${where}-${lang}`)
       await marker.click()
       await expect.poll(() => op.page.textContent('#detail-title')).toBe(trapped)
+      await expect.poll(() => op.page.textContent('#alert-reason')).toBe(TRAPPED_TEXT[lang])
+      await expect.poll(() => op.page.textContent('#history li[data-type=raised] q')).toBe(TRAPPED_TEXT[lang])
       await op.page.fill('#detail textarea.note', 'crew on the way')
       await op.page.click('#detail [data-action=ack]')
       await expect.poll(() => op.page.textContent('#history li[data-type=acknowledged]')).toContain('crew on the way')

@@ -79,6 +79,21 @@ describe('messages', () => {
     expect(render('zh-CN', { alert: own, place: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai' }).params.what).toBe('Pump room door open')
   })
 
+  it("states the reason in the recipient's language when the rules engine sent it as data, the stored text otherwise", () => {
+    const forecast: Alert = {
+      ...alert,
+      ruleId: 'fire-tank-reserve-forecast',
+      reason: 'water_level_m < 1.5 predicted at 2026-03-04T03:00:00.000Z, in 55 min; trend -0.3 per hour over 10m',
+      reasonDetail: { key: 'forecast.predicted', metric: 'water_level_m', op: '<', limit: 1.5, slopePerHour: -0.3, windowMs: 600_000, crossing: '2026-03-04T03:00:00.000Z', leadMs: 55 * 60_000 },
+    }
+    const text = (locale: 'zh-CN' | 'en', a: Alert) => render(locale, { alert: a, place: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai' }).text.split('\n')
+    // The predicted time on the recipient's clock (11:00 in Shanghai).
+    expect(text('zh-CN', forecast)[2]).toBe('原因：预计 3月4日 11:00，约 55 分钟后出现 水位 < 1.5；趋势每小时 -0.3（按 10 分钟数据拟合）')
+    expect(text('en', forecast)[2]).toBe(`Reason: ${forecast.reason ?? ''}`)
+    // An older rules process or a flow sent only the text: it stands in every language.
+    expect(text('zh-CN', { ...forecast, reasonDetail: null })[2]).toBe(`原因：${forecast.reason ?? ''}`)
+  })
+
   it('masks phone numbers, not other addresses', () => {
     expect(maskAddress('13812341234')).toBe('138****1234')
     expect(maskAddress('+86 138 1234 1234')).toBe('138****1234')

@@ -16,9 +16,9 @@ describe('count rule', () => {
     h.sample('door_faults', 1) // 8 min: 3 in the window
     vi.advanceTimersByTime(10 * MINUTE)
     expect(h.outcomes).toEqual([
-      { type: 'raise', at: T0 + 8 * MINUTE, value: 3, reason: 'sum of door_faults: 3 within 10m (limit 3)' },
+      { type: 'raise', at: T0 + 8 * MINUTE, value: 3, reason: 'sum of door_faults: 3 within 10m (limit 3)', reasonDetail: { key: 'count.raise', metric: 'door_faults', mode: 'sum', filter: null, total: 3, windowMs: 10 * MINUTE, limit: 3 } },
       // The fault from 0 min leaves the window at 10 min.
-      { type: 'clear', at: T0 + 10 * MINUTE, value: 2, reason: 'sum of door_faults: 2 within 10m, below 3' },
+      { type: 'clear', at: T0 + 10 * MINUTE, value: 2, reason: 'sum of door_faults: 2 within 10m, below 3', reasonDetail: { key: 'count.clear', metric: 'door_faults', mode: 'sum', filter: null, total: 2, windowMs: 10 * MINUTE, limit: 3 } },
     ])
   })
 

@@ -27,9 +27,9 @@ describe('flapping', () => {
     // The last toggle is the clear at 9 min 55 s: 2 quiet minutes later the spell ends.
     vi.advanceTimersByTime(5 * MINUTE)
     expect(h.outcomes).toEqual([
-      { type: 'raise', at: T0, value: 1, reason: 'trapped 1 >= 1' },
+      { type: 'raise', at: T0, value: 1, reason: 'trapped 1 >= 1', reasonDetail: { key: 'threshold.raise', metric: 'trapped', observed: 1, op: '>=', limit: 1, forMs: 0 } },
       { type: 'update', at: T0 + 5 * SECOND, value: 0, flapping: true },
-      { type: 'clear', at: T0 + 11 * MINUTE + 55 * SECOND, value: 0, reason: 'stopped flapping: condition clear for 2m', flapping: false },
+      { type: 'clear', at: T0 + 11 * MINUTE + 55 * SECOND, value: 0, reason: 'stopped flapping: condition clear for 2m', reasonDetail: { key: 'flapping.stopped', windowMs: 2 * MINUTE }, flapping: false },
     ])
     expect(h.ev.active).toBe(false)
   })

@@ -18,8 +18,8 @@ describe('nodata rule', () => {
     vi.advanceTimersByTime(30 * SECOND)
     h.sample('rssi_dbm', -90)
     expect(h.outcomes).toEqual([
-      { type: 'raise', at: T0 + 150 * SECOND, value: null, reason: 'no data for 90s', connectivity: 'nodata' },
-      { type: 'clear', at: T0 + 180 * SECOND, value: null, reason: 'data received again' },
+      { type: 'raise', at: T0 + 150 * SECOND, value: null, reason: 'no data for 90s', reasonDetail: { key: 'nodata.silent', afterMs: 90 * SECOND }, connectivity: 'nodata' },
+      { type: 'clear', at: T0 + 180 * SECOND, value: null, reason: 'data received again', reasonDetail: { key: 'nodata.data' } },
     ])
   })
 
@@ -35,8 +35,8 @@ describe('nodata rule', () => {
     vi.advanceTimersByTime(5 * MINUTE)
     h.status('online')
     expect(h.outcomes).toEqual([
-      { type: 'raise', at: T0 + 10 * SECOND, value: null, reason: 'device reported offline (Last Will)', connectivity: 'offline' },
-      { type: 'clear', at: T0 + 310 * SECOND, value: null, reason: 'device back online' },
+      { type: 'raise', at: T0 + 10 * SECOND, value: null, reason: 'device reported offline (Last Will)', reasonDetail: { key: 'nodata.offline', graceMs: 0 }, connectivity: 'offline' },
+      { type: 'clear', at: T0 + 310 * SECOND, value: null, reason: 'device back online', reasonDetail: { key: 'nodata.online' } },
     ])
   })
 

@@ -12,7 +12,7 @@ describe('threshold rule', () => {
     const h = Harness.for(tilt()).series('cover_tilt_deg', [35, 36, 37, 38], 30 * SECOND)
     expect(h.outcomes).toEqual([
       // The scheduler's tick at 60 s comes before that second's reading: the held value raised.
-      { type: 'raise', at: T0 + 60 * SECOND, value: 36, reason: 'cover_tilt_deg 36 > 30 for 1m' },
+      { type: 'raise', at: T0 + 60 * SECOND, value: 36, reason: 'cover_tilt_deg 36 > 30 for 1m', reasonDetail: { key: 'threshold.raise', metric: 'cover_tilt_deg', observed: 36, op: '>', limit: 30, forMs: MINUTE } },
       { type: 'update', at: T0 + 60 * SECOND, value: 37 },
       { type: 'update', at: T0 + 90 * SECOND, value: 38 },
     ])
@@ -71,9 +71,9 @@ describe('threshold rule', () => {
     const trapped = rule({ type: 'threshold', scope: { kind: 'elevator' }, params: { metric: 'trapped', op: '>=', value: 1 } })
     const h = Harness.for(trapped).series('trapped', [0, 1, 1, 0], 30 * SECOND)
     expect(h.outcomes).toEqual([
-      { type: 'raise', at: T0 + 30 * SECOND, value: 1, reason: 'trapped 1 >= 1' },
+      { type: 'raise', at: T0 + 30 * SECOND, value: 1, reason: 'trapped 1 >= 1', reasonDetail: { key: 'threshold.raise', metric: 'trapped', observed: 1, op: '>=', limit: 1, forMs: 0 } },
       { type: 'update', at: T0 + 60 * SECOND, value: 1 },
-      { type: 'clear', at: T0 + 90 * SECOND, value: 0, reason: 'back to trapped < 1' },
+      { type: 'clear', at: T0 + 90 * SECOND, value: 0, reason: 'back to trapped < 1', reasonDetail: { key: 'threshold.clear', conditions: [{ metric: 'trapped', op: '<', limit: 1 }], forMs: 0 } },
     ])
   })
 
@@ -84,9 +84,9 @@ describe('threshold rule', () => {
     vi.advanceTimersByTime(30 * SECOND)
     h.sample('cover_tilt_deg', 3).sample('cover_open', 0)
     expect(h.outcomes).toEqual([
-      { type: 'raise', at: T0, value: 1, reason: 'cover_open 1 >= 1' },
+      { type: 'raise', at: T0, value: 1, reason: 'cover_open 1 >= 1', reasonDetail: { key: 'threshold.raise', metric: 'cover_open', observed: 1, op: '>=', limit: 1, forMs: 0 } },
       { type: 'update', at: T0 + 30 * SECOND, value: 1 },
-      { type: 'clear', at: T0 + 30 * SECOND, value: 3, reason: 'back to cover_tilt_deg < 10 and cover_open < 1' },
+      { type: 'clear', at: T0 + 30 * SECOND, value: 3, reason: 'back to cover_tilt_deg < 10 and cover_open < 1', reasonDetail: { key: 'threshold.clear', conditions: [{ metric: 'cover_tilt_deg', op: '<', limit: 10 }, { metric: 'cover_open', op: '<', limit: 1 }], forMs: 0 } },
     ])
   })
 

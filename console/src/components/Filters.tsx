@@ -3,7 +3,7 @@ import { t } from '../i18n/index.ts'
 import { registry } from '../lib/registry.ts'
 import { useStore } from '../lib/store.ts'
 import { KINDS, SEVERITIES, STATES, type Alert } from '../lib/types.ts'
-import { alertTitle } from '../i18n/index.ts'
+import { alertReason, alertTitle } from '../i18n/index.ts'
 import { communityName, deviceName } from '../lib/registry.ts'
 
 export interface Filter {
@@ -24,7 +24,7 @@ export function matches(f: Filter, a: Alert): boolean {
   if (f.community && a.communityId !== f.community) return false
   if (f.kind && (a.deviceId === null || registry.get().devices.get(a.deviceId)?.kind !== f.kind)) return false
   if (f.text) {
-    const hay = [alertTitle(a), a.title, a.deviceId, deviceName(a.deviceId), communityName(a.communityId), a.location, a.reason].join(' ').toLowerCase()
+    const hay = [alertTitle(a), a.title, a.deviceId, deviceName(a.deviceId), communityName(a.communityId), a.location, a.reason, alertReason(a)].join(' ').toLowerCase()
     if (!hay.includes(f.text.toLowerCase())) return false
   }
   return true

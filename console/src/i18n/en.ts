@@ -1,5 +1,12 @@
 // English strings. Every visible string of the console has a key here and in zh-CN.ts; the unit
 // test test/unit/console-i18n.test.ts fails when either language lacks one.
+import { METRIC_LABELS, type MetricId } from '../../../core/metric-catalogue.ts'
+
+/** The `metric.*` strings of `lang`, from the catalogue's labels. */
+export function metricStrings(lang: 'en' | 'zh-CN'): Record<`metric.${MetricId}`, string> {
+  return Object.fromEntries(Object.entries(METRIC_LABELS).map(([m, l]) => [`metric.${m}`, l[lang]])) as Record<`metric.${MetricId}`, string>
+}
+
 export const en = {
   'app.name': 'Housing Brain',
   'app.tagline': 'District supervision console',
@@ -185,23 +192,8 @@ export const en = {
   'common.none': '—',
   'common.yes': 'yes',
   'common.no': 'no',
-  'metric.cover_tilt_deg': 'Cover tilt',
-  'metric.cover_open': 'Cover open',
-  'metric.water_level_cm': 'Water level in well',
-  'metric.gas_lel_pct': 'Combustible gas',
-  'metric.battery_pct': 'Battery',
-  'metric.rssi_dbm': 'Signal strength',
-  'metric.water_level_m': 'Water level',
-  'metric.water_temp_c': 'Water temperature',
-  'metric.outlet_pressure_kpa': 'Outlet pressure',
-  'metric.running': 'Running',
-  'metric.speed_mps': 'Speed',
-  'metric.car_load_kg': 'Car load',
-  'metric.vibration_mg': 'Vibration',
-  'metric.door_faults': 'Door faults',
-  'metric.trapped': 'Passengers trapped',
-  'metric.machine_room_temp_c': 'Machine room temperature',
-  'metric.children_online': 'Devices online',
+  // Metric names are the catalogue's (core/metric-catalogue.ts), shared with the alert reasons.
+  ...metricStrings('en'),
   'unit.deg': '°',
   'unit.bool': '',
   'unit.cm': 'cm',

@@ -1,6 +1,7 @@
 // Language: from the browser on first visit, then the user's remembered choice. Strings, numbers,
 // dates, durations and metric units all go through here so nothing visible stays in one language.
 import { ruleText, type TextLang } from '../../../rules/catalogue-text.ts'
+import { reasonIn } from '../../../rules/reason-text.ts'
 import { store } from '../lib/store.ts'
 import { en, type Key } from './en.ts'
 import { zhCN } from './zh-CN.ts'
@@ -89,6 +90,16 @@ export function alertTitle(a: { ruleId: string; title: string; source: string })
   const report = /^Resident report: (.*)$/s.exec(a.title)
   if (a.source === 'resident' && report?.[1] !== undefined) return t('rule.resident', { title: report[1] })
   return a.title
+}
+
+/** Why the alert was raised, in the current language when the rules engine sent it as data. */
+export function alertReason(a: { reason: string | null; reasonDetail?: unknown }): string | null {
+  return reasonIn(lang.get(), a.reasonDetail, a.reason)
+}
+
+/** A history entry's note; a rule's raise or clear reads in the current language (data.reasonDetail). */
+export function eventNote(e: { note: string | null; data?: Record<string, unknown> | null | undefined }): string | null {
+  return reasonIn(lang.get(), e.data?.reasonDetail, e.note)
 }
 
 /** Why a default rule's alert matters, in the current language; undefined for other alerts. */

@@ -1,6 +1,6 @@
 // 简体中文. Typed against the English keys: a missing or extra key fails the type-check and the
 // unit test test/unit/console-i18n.test.ts.
-import type { Key } from './en.ts'
+import { metricStrings, type Key } from './en.ts'
 
 export const zhCN: Record<Key, string> = {
   'app.name': '智慧住房监管',
@@ -187,23 +187,7 @@ export const zhCN: Record<Key, string> = {
   'common.none': '—',
   'common.yes': '是',
   'common.no': '否',
-  'metric.cover_tilt_deg': '井盖倾角',
-  'metric.cover_open': '井盖开启',
-  'metric.water_level_cm': '井内水位',
-  'metric.gas_lel_pct': '可燃气体浓度',
-  'metric.battery_pct': '电池电量',
-  'metric.rssi_dbm': '信号强度',
-  'metric.water_level_m': '水位',
-  'metric.water_temp_c': '水温',
-  'metric.outlet_pressure_kpa': '出水压力',
-  'metric.running': '运行中',
-  'metric.speed_mps': '运行速度',
-  'metric.car_load_kg': '轿厢载重',
-  'metric.vibration_mg': '振动',
-  'metric.door_faults': '门故障次数',
-  'metric.trapped': '困人',
-  'metric.machine_room_temp_c': '机房温度',
-  'metric.children_online': '在线子设备',
+  ...metricStrings('zh-CN'),
   'unit.deg': '°',
   'unit.bool': '',
   'unit.cm': 'cm',

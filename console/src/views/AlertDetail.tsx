@@ -5,7 +5,7 @@ import { Actions } from '../components/Actions.tsx'
 import { Sev, State } from '../components/Badges.tsx'
 import { Deadline } from '../components/Deadline.tsx'
 import { History } from '../components/History.tsx'
-import { alertTitle, alertWhy, dateTime, t } from '../i18n/index.ts'
+import { alertReason, alertTitle, alertWhy, dateTime, t } from '../i18n/index.ts'
 import { alerts } from '../lib/alerts.ts'
 import { api } from '../lib/api.ts'
 import { formatValue } from '../lib/metrics.ts'
@@ -26,6 +26,7 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
   const a = detail
   const device = a?.deviceId ? registry.get().devices.get(a.deviceId) : undefined
   const metric = a ? registry.get().rules.get(a.ruleId)?.definition.params?.metric : undefined
+  const reason = a ? alertReason(a) : null
   return (
     <aside id="detail" class="detail" aria-labelledby="detail-title">
       <button type="button" class="ghost close" onClick={onClose} aria-label={t('alert.close')}>
@@ -73,10 +74,10 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
                 <dd>{alertWhy(a)}</dd>
               </>
             )}
-            {a.reason && (
+            {reason && (
               <>
                 <dt>{t('alert.reason')}</dt>
-                <dd>{a.reason}</dd>
+                <dd id="alert-reason">{reason}</dd>
               </>
             )}
             {a.predictedAt && (
