@@ -111,6 +111,9 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     expect(await chart.locator('.chart').getAttribute('data-thresholds')).toBe('1.5')
     expect(await chart.locator('figcaption').textContent()).toBe(`${TEXT['zh-CN']['metric.water_level_m']} (m)`)
     expect(await chart.locator('.u-legend').textContent()).toContain(TEXT['zh-CN']['device.threshold'])
+    // The time column of the legend is named in the reader's language, not uPlot's English "Time".
+    expect(await chart.locator('.u-legend .u-series').first().textContent()).toContain(TEXT['zh-CN']['chart.time'])
+    expect(await chart.locator('.u-legend').textContent()).not.toContain('Time')
     await page.click('[data-range="7d"]')
     await chart.locator('canvas').waitFor()
     expect(problems).toEqual([])
@@ -145,6 +148,8 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     expect(Number(endValue)).toBeCloseTo(1.5, 9)
     expect(Date.parse(endAt ?? '')).toBeCloseTo(raised?.predictedAt ?? NaN, -1)
     await shot(page, 'device-forecast-desk-en')
+    // A device that never raised an alert says so, rather than leaving the section blank.
+    expect(await page.locator('section', { hasText: TEXT.en['device.alerts'] }).textContent()).toContain(TEXT.en['device.noAlerts'])
     expect(problems).toEqual([])
     await context.close()
   })

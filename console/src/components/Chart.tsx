@@ -4,7 +4,7 @@
 import { useEffect, useRef } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import { dateTime, t } from '../i18n/index.ts'
+import { dateTime, t, timeTicks } from '../i18n/index.ts'
 import type { ForecastLine } from '../lib/forecast.ts'
 
 export interface Series {
@@ -80,9 +80,9 @@ export function Chart({ label, data, thresholds, forecast, periods, fmt, span }:
       height: 260,
       legend: { show: true },
       scales: { x: { time: true } },
-      axes: [{}, { values: (_u, vals) => vals.map((v) => fmt(v)), size: 70 }],
+      axes: [{ values: (_u, splits, _axis, _space, increment) => timeTicks(splits, increment) }, { values: (_u, vals) => vals.map((v) => fmt(v)), size: 70 }],
       series: [
-        {},
+        { label: t('chart.time'), value: (_u, v: number | null) => (v === null ? '' : dateTime(v * 1000)) },
         // Gaps only where the range's and the forecast's ends were added: the readings have none.
         { label, stroke: '#0b4f6c', width: 2, spanGaps: true, value: (_u, v: number | null) => (v === null ? '' : fmt(v)) },
         ...thresholds.map((v) => ({ label: `${t('device.threshold')} ${fmt(v)}`, stroke: '#c62828', dash: [6, 4], width: 1.5, points: { show: false } })),

@@ -50,11 +50,36 @@ function numberFormat(opts: Intl.NumberFormatOptions): Intl.NumberFormat {
   return f
 }
 
-function dateFormat(): Intl.DateTimeFormat {
-  const key = `d ${lang.get()}`
+function dateFormat(opts: Intl.DateTimeFormatOptions = { dateStyle: 'short', timeStyle: 'short' }): Intl.DateTimeFormat {
+  const key = `d ${lang.get()} ${JSON.stringify(opts)}`
   let f = FORMATS.get(key)
-  if (!(f instanceof Intl.DateTimeFormat)) FORMATS.set(key, (f = new Intl.DateTimeFormat(lang.get(), { dateStyle: 'short', timeStyle: 'short' })))
+  if (!(f instanceof Intl.DateTimeFormat)) FORMATS.set(key, (f = new Intl.DateTimeFormat(lang.get(), opts)))
   return f
+}
+
+const DAY_S = 86_400
+
+/**
+ * The tick labels of a chart's time axis (uPlot's seconds) in the current language: the time of
+ * day when the ticks are less than a day apart, with the date under the first tick of each day;
+ * the date alone otherwise. uPlot's own labels are English whatever the language.
+ */
+export function timeTicks(splits: readonly number[], incrementS: number): string[] {
+  const day = dateFormat({ month: 'numeric', day: 'numeric' })
+  if (incrementS >= DAY_S) return splits.map((s) => day.format(s * 1000))
+  const time = dateFormat({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+  let shown = ''
+  return splits.map((s) => {
+    const date = day.format(s * 1000)
+    const label = date === shown ? time.format(s * 1000) : `${time.format(s * 1000)}\n${date}`
+    shown = date
+    return label
+  })
+}
+
+/** The date alone ("2026/11/29", "11/29/26"). */
+export function dateOnly(iso: string | number | Date): string {
+  return dateFormat({ dateStyle: 'short' }).format(new Date(iso))
 }
 
 export function num(v: number, digits = 2): string {

@@ -168,6 +168,7 @@ export function DevicePage({ id }: { id: string }) {
         <MetricChart key={v.metric} device={device} metric={v.metric} newest={Date.parse(v.ts)} range={range} periods={periods} />
       ))}
       <h2>{t('device.alerts')}</h2>
+      {history.length === 0 && <p class="muted">{t('device.noAlerts')}</p>}
       <ul class="plain">
         {history.map((a) => (
           <li key={a.id}>
