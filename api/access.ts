@@ -10,7 +10,8 @@ import type { Queryable } from '../core/db/client.ts'
 import { AppError } from '../core/errors.ts'
 import type { Alert } from '../core/repos/alerts.ts'
 import { isCompanyManager } from '../core/repos/notify-setup.ts'
-import type { Principal, Role } from '../core/repos/tokens.ts'
+import type { Role } from '../core/domain.ts'
+import type { Principal } from '../core/repos/tokens.ts'
 
 /** Roles that see the whole district (everything, every company). */
 export const OFFICE: readonly Role[] = ['admin', 'operator']

@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../core/duration.ts'
 import { UsageError } from '../core/errors.ts'
-import { ROLES, findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens, type Role } from '../core/repos/tokens.ts'
+import { ROLES, type Role } from '../core/domain.ts'
+import { findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens } from '../core/repos/tokens.ts'
 import type { CommandContext } from './context.ts'
 import { openDatabase } from './stack.ts'
 

@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import { DEVICE_KINDS, METRICS, idSchema, metricSpec, type DeviceKind, type MetricSpec } from '../core/contract.ts'
 import { UNIT_MS, formatDuration, parseDuration } from '../core/duration.ts'
-import { SEVERITIES, type Severity } from '../core/repos/alerts.ts'
+import { SEVERITIES, type Severity } from '../core/domain.ts'
 
 export { SEVERITIES, type Severity }
 

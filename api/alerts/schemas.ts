@@ -1,7 +1,7 @@
 // Wire shapes of alerts and their history.
 import { z } from 'zod'
 import { reasonDetailSchema } from '../../core/reason-detail.ts'
-import { ALERT_SOURCES, ALERT_STATES, SEVERITIES } from '../../core/repos/alerts.ts'
+import { ALERT_SOURCES, ALERT_STATES, SEVERITIES } from '../../core/domain.ts'
 import { timestamp } from '../schemas.ts'
 
 export const alertSchema = z.object({

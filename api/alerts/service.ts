@@ -21,27 +21,8 @@ import { formatDuration } from '../../core/duration.ts'
 import { AppError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
 import type { ReasonDetail } from '../../core/reason-detail.ts'
-import {
-  alertsNeedingEscalation,
-  dispatchTarget,
-  findUnresolved,
-  getAlert,
-  insertAlert,
-  insertEvent,
-  isSilenced,
-  lastResolved,
-  lastUpdateAt,
-  notifyAlertEvents,
-  previousEventId,
-  silencedPastWindow,
-  updateAlert,
-  type Alert,
-  type AlertEvent,
-  type AlertEventType,
-  type AlertPatch,
-  type AlertSource,
-  type Severity,
-} from '../../core/repos/alerts.ts'
+import { type AlertEventType, type AlertSource, type Severity } from '../../core/domain.ts'
+import { alertsNeedingEscalation, dispatchTarget, findUnresolved, getAlert, insertAlert, insertEvent, isSilenced, lastResolved, lastUpdateAt, notifyAlertEvents, previousEventId, silencedPastWindow, updateAlert, type Alert, type AlertEvent, type AlertPatch } from '../../core/repos/alerts.ts'
 import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../../core/repos/photos.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'

@@ -1,16 +1,7 @@
 // SQL for alerts and their history.
 import type { Queryable } from '../db/client.ts'
+import type { AlertEventType, AlertSource, AlertState, Severity } from '../domain.ts'
 import type { ReasonDetail } from '../reason-detail.ts'
-
-export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const
-/** Every kind of row in an alert's history; webhooks and the live stream filter on these. */
-export const ALERT_EVENT_TYPES = ['raised', 'updated', 'cleared', 'acknowledged', 'en_route', 'arrived', 'started', 'resolved', 'commented', 'escalated', 'reminded', 'unsilenced', 'attachment'] as const
-export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number]
-export type Severity = (typeof SEVERITIES)[number]
-export const ALERT_STATES = ['open', 'acknowledged', 'in_progress', 'resolved'] as const
-export type AlertState = (typeof ALERT_STATES)[number]
-export const ALERT_SOURCES = ['rules', 'node-red', 'resident', 'operator'] as const
-export type AlertSource = (typeof ALERT_SOURCES)[number]
 
 export interface Alert {
   id: number

@@ -1,15 +1,8 @@
 // SQL for users and their API tokens. Tokens are shown once and stored as SHA-256 hashes.
 import { randomUUID } from 'node:crypto'
 import type { Queryable } from '../db/client.ts'
+import type { Role } from '../domain.ts'
 import { generateSecret, sha256 } from '../secrets.ts'
-
-/**
- * admin: everything, users included. operator: the housing office, sees and works everything.
- * crew: one property company's communities, devices and alerts. service: the rules engine,
- * Node-RED (reports alerts, reads telemetry). resident: feedback and hazard reports for one community.
- */
-export const ROLES = ['admin', 'operator', 'crew', 'service', 'resident'] as const
-export type Role = (typeof ROLES)[number]
 
 export interface Principal {
   userId: string

@@ -3,7 +3,7 @@
 import type { z } from 'zod'
 import type { alertSchema } from '../../../api/alerts/schemas.ts'
 export type Role = 'admin' | 'operator' | 'crew' | 'service' | 'resident'
-import type { AlertState, Severity } from '../../../core/repos/alerts.ts'
+import type { AlertState, Severity } from '../../../core/domain.ts'
 import type { DeviceKind as Kind } from '../../../core/metric-catalogue.ts'
 import type { User as StoredUser } from '../../../core/repos/tokens.ts'
 
