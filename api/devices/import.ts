@@ -12,6 +12,9 @@
 // two-core machine under a load average of 20–25, 1,000 took 123 s and 2,000 180 s — past the 60 s
 // a reverse proxy commonly waits (nginx's proxy_read_timeout). So 1,000 a file, and a client gone
 // before the write gets nothing registered (api/routes/device-import.ts) rather than lost secrets.
+//
+// Each problem is a code and its params (api/devices/import-text.ts, which the console renders in
+// the operator's language) with the English text rendered from them, so there is one copy of it.
 import { parse, type CsvError } from 'csv-parse/sync'
 import { DEVICE_KINDS, ID_PATTERN, type DeviceKind } from '../../core/contract.ts'
 import type { Queryable } from '../../core/db/client.ts'
@@ -19,6 +22,7 @@ import { expectedIntervalOf } from '../../core/profiles/schema.ts'
 import { devicesAmong, externalIdsTaken } from '../../core/repos/devices.ts'
 import { listProfiles } from '../../core/repos/profiles.ts'
 import { listCommunities } from '../../core/repos/registry.ts'
+import { importMessage, type Coded, type ImportProblemCode } from './import-text.ts'
 
 export const IMPORT_MAX_ROWS = 1000
 export const IMPORT_MAX_BYTES = 1024 * 1024
@@ -28,13 +32,21 @@ export const IMPORT_MAX_REPORTED = 1000
 export const IMPORT_COLUMNS = ['id', 'name', 'kind', 'profile', 'community', 'gateway', 'latitude', 'longitude', 'dev_eui', 'imei'] as const
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number]
 const REQUIRED: readonly ImportColumn[] = ['id', 'kind', 'community']
+/** A device's name, in characters. */
+const NAME_MAX = 120
 
-export interface RowProblem {
+export type RowProblem = {
   /** Line of the file; the header is row 1. */
   row: number
   /** The column the problem is in, or empty for the whole row. */
   column: string
+  /** The English text of `code` with `params`. */
   message: string
+} & Coded<ImportProblemCode>
+
+/** A problem at `row`, `column` (empty: the whole row), its text rendered from its code. */
+export function rowProblem(row: number, column: string, coded: Coded<ImportProblemCode>): RowProblem {
+  return { row, column, ...coded, message: importMessage('en', coded) }
 }
 
 /** A device as the file describes it, checked and ready to insert. */
@@ -52,12 +64,15 @@ export interface ImportedDevice {
   expectedIntervalS: number | undefined
 }
 
+type Say = (row: Row, column: ImportColumn | '', coded: Coded<ImportProblemCode>) => void
+
 interface Row {
   line: number
   cells: Partial<Record<ImportColumn, string>>
 }
 
 const KINDS_TEXT = DEVICE_KINDS.join(', ')
+const COLUMNS_TEXT = IMPORT_COLUMNS.join(', ')
 
 /** The file's rows by column name, or the problems that stop it being read at all. */
 export function readCsv(text: string): { rows: Row[]; problems: RowProblem[] } {
@@ -67,29 +82,31 @@ export function readCsv(text: string): { rows: Row[]; problems: RowProblem[] } {
     records = parse(text, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 }) as unknown as typeof records
   } catch (err) {
     const e = err as CsvError & { lines?: number }
-    return { rows: [], problems: [{ row: e.lines ?? 0, column: '', message: `the file is not valid CSV: ${e.message}` }] }
+    // csv-parse's code (CSV_QUOTE_NOT_CLOSED …) lets a client explain the mistake in its own words.
+    const reason: unknown = e.code
+    return { rows: [], problems: [rowProblem(e.lines ?? 0, '', { code: 'csv_invalid', params: { detail: e.message, reason: typeof reason === 'string' ? reason : '' } })] }
   }
   const [head, ...body] = records
-  if (!head) return { rows: [], problems: [{ row: 1, column: '', message: `the file is empty; the first row must name the columns (${IMPORT_COLUMNS.join(', ')})` }] }
+  if (!head) return { rows: [], problems: [rowProblem(1, '', { code: 'file_empty', params: { columns: COLUMNS_TEXT } })] }
   const problems: RowProblem[] = []
   const names = head.record.map((h) => h.toLowerCase())
   const seen = new Set<string>()
   for (const name of names) {
-    if (!(IMPORT_COLUMNS as readonly string[]).includes(name)) problems.push({ row: 1, column: name, message: `unknown column "${name}"; the columns are ${IMPORT_COLUMNS.join(', ')}` })
-    else if (seen.has(name)) problems.push({ row: 1, column: name, message: `the column "${name}" is named twice` })
+    if (!(IMPORT_COLUMNS as readonly string[]).includes(name)) problems.push(rowProblem(1, name, { code: 'unknown_column', params: { column: name, columns: COLUMNS_TEXT } }))
+    else if (seen.has(name)) problems.push(rowProblem(1, name, { code: 'column_twice', params: { column: name } }))
     seen.add(name)
   }
-  for (const name of REQUIRED) if (!seen.has(name)) problems.push({ row: 1, column: name, message: `the header has no "${name}" column; ${REQUIRED.join(', ')} are required` })
+  for (const name of REQUIRED) if (!seen.has(name)) problems.push(rowProblem(1, name, { code: 'column_required', params: { column: name, required: REQUIRED.join(', ') } }))
   if (problems.length > 0) return { rows: [], problems }
-  if (body.length === 0) return { rows: [], problems: [{ row: 2, column: '', message: 'the file names the columns but lists no device' }] }
-  if (body.length > IMPORT_MAX_ROWS) return { rows: [], problems: [{ row: IMPORT_MAX_ROWS + 2, column: '', message: `the file lists ${body.length} devices; at most ${IMPORT_MAX_ROWS} go in one import — split it into several files` }] }
+  if (body.length === 0) return { rows: [], problems: [rowProblem(2, '', { code: 'no_devices', params: {} })] }
+  if (body.length > IMPORT_MAX_ROWS) return { rows: [], problems: [rowProblem(IMPORT_MAX_ROWS + 2, '', { code: 'too_many_rows', params: { rows: body.length, max: IMPORT_MAX_ROWS } })] }
   const rows = body.map(({ record, info }): Row => {
     const cells: Partial<Record<ImportColumn, string>> = {}
     names.forEach((name, i) => {
       const v = record[i]
       if (v !== undefined && v !== '') cells[name as ImportColumn] = v
     })
-    if (record.length > names.length) problems.push({ row: info.lines, column: '', message: `the row has ${record.length} cells, the header ${names.length} (a comma in a name needs the name in double quotes)` })
+    if (record.length > names.length) problems.push(rowProblem(info.lines, '', { code: 'cell_count', params: { cells: record.length, columns: names.length } }))
     return { line: info.lines, cells }
   })
   return { rows, problems }
@@ -102,7 +119,7 @@ export function readCsv(text: string): { rows: Row[]; problems: RowProblem[] } {
  */
 export async function checkRows(db: Queryable, rows: readonly Row[]): Promise<{ devices: ImportedDevice[]; problems: RowProblem[] }> {
   const problems: RowProblem[] = []
-  const say = (row: Row, column: ImportColumn | '', message: string) => problems.push({ row: row.line, column, message })
+  const say: Say = (row, column, coded) => problems.push(rowProblem(row.line, column, coded))
 
   const ids = rows.map((r) => r.cells.id ?? '')
   const gatewayRefs = rows.flatMap((r) => (r.cells.gateway ? [r.cells.gateway] : []))
@@ -121,47 +138,49 @@ export async function checkRows(db: Queryable, rows: readonly Row[]): Promise<{ 
   for (const row of rows) {
     const c = row.cells
     const before = problems.length
-    for (const [column, v] of Object.entries(c)) if (v.includes('\u0000')) say(row, column as ImportColumn, 'contains the NUL character; remove it')
+    for (const [column, v] of Object.entries(c)) if (v.includes('\u0000')) say(row, column as ImportColumn, { code: 'nul_character', params: {} })
 
     const id = c.id ?? ''
-    if (!id) say(row, 'id', 'missing; every device needs an id')
-    else if (!ID_PATTERN.test(id)) say(row, 'id', `"${id}" is not a valid id: 1–64 characters of A–Z, a–z, 0–9, _ . : - (not starting with a symbol)`)
-    else if (firstRow.has(`id:${id}`)) say(row, 'id', `"${id}" is already on row ${firstRow.get(`id:${id}`)}; each device once`)
-    else if (known.has(id)) say(row, 'id', `a device "${id}" is already registered; leave it out, or rotate its secret in the registry`)
-    if (id) firstRow.set(`id:${id}`, firstRow.get(`id:${id}`) ?? row.line)
+    const idFirst = firstRow.get(`id:${id}`)
+    if (!id) say(row, 'id', { code: 'id_missing', params: {} })
+    else if (!ID_PATTERN.test(id)) say(row, 'id', { code: 'id_invalid', params: { id } })
+    else if (idFirst !== undefined) say(row, 'id', { code: 'id_repeated', params: { id, first: idFirst } })
+    else if (known.has(id)) say(row, 'id', { code: 'id_registered', params: { id } })
+    if (id) firstRow.set(`id:${id}`, idFirst ?? row.line)
 
     const name = c.name ?? null
-    if (name !== null && name.length > 120) say(row, 'name', `${name.length} characters; at most 120`)
+    if (name !== null && name.length > NAME_MAX) say(row, 'name', { code: 'name_too_long', params: { length: name.length, max: NAME_MAX } })
 
     const kind = c.kind as DeviceKind | undefined
     const kindOk = kind !== undefined && (DEVICE_KINDS as readonly string[]).includes(kind)
-    if (!c.kind) say(row, 'kind', `missing; one of ${KINDS_TEXT}`)
-    else if (!kindOk) say(row, 'kind', `"${c.kind}" is not a kind; one of ${KINDS_TEXT}`)
+    if (!c.kind) say(row, 'kind', { code: 'kind_missing', params: { kinds: KINDS_TEXT } })
+    else if (!kindOk) say(row, 'kind', { code: 'kind_unknown', params: { kind: c.kind, kinds: KINDS_TEXT } })
 
     const communityId = c.community ?? ''
-    if (!communityId) say(row, 'community', 'missing; the id of the community the device is in')
-    else if (!communities.has(communityId)) say(row, 'community', `no community "${communityId}"; create it in the registry first, or fix the id`)
+    if (!communityId) say(row, 'community', { code: 'community_missing', params: {} })
+    else if (!communities.has(communityId)) say(row, 'community', { code: 'community_unknown', params: { community: communityId } })
 
     const profile = c.profile ? profiles.get(c.profile) : undefined
-    if (c.profile && !profile) say(row, 'profile', `no device profile "${c.profile}"; see GET /api/v1/profiles`)
-    else if (profile && kindOk && profile.kind !== kind) say(row, 'profile', `"${profile.id}" is a profile for ${profile.kind} devices, this row is a ${kind}`)
+    if (c.profile && !profile) say(row, 'profile', { code: 'profile_unknown', params: { profile: c.profile } })
+    else if (profile && kindOk && profile.kind !== kind) say(row, 'profile', { code: 'profile_kind', params: { profile: profile.id, profileKind: profile.kind, kind } })
 
     const gatewayId = c.gateway ?? null
     if (gatewayId !== null) {
-      if (kind === 'gateway') say(row, 'gateway', 'a gateway reports for itself; leave this empty')
-      else if (gatewayId === id) say(row, 'gateway', 'a device cannot be its own gateway')
+      const gatewayKind = known.get(gatewayId)
+      if (kind === 'gateway') say(row, 'gateway', { code: 'gateway_on_gateway', params: {} })
+      else if (gatewayId === id) say(row, 'gateway', { code: 'gateway_self', params: {} })
       else if (fileGateways.has(gatewayId)) {
         // Inserted before the devices behind it, wherever it stands in the file.
-      } else if (!known.has(gatewayId)) say(row, 'gateway', `no gateway "${gatewayId}" registered or in this file`)
-      else if (known.get(gatewayId) !== 'gateway') say(row, 'gateway', `"${gatewayId}" is not a gateway (it is a ${known.get(gatewayId)} device)`)
+      } else if (gatewayKind === undefined) say(row, 'gateway', { code: 'gateway_unknown', params: { gateway: gatewayId } })
+      else if (gatewayKind !== 'gateway') say(row, 'gateway', { code: 'gateway_not_gateway', params: { gateway: gatewayId, kind: gatewayKind } })
     }
 
     const latitude = coordinate(row, 'latitude', 90, say)
     const longitude = coordinate(row, 'longitude', 180, say)
-    if ((c.latitude === undefined) !== (c.longitude === undefined)) say(row, c.latitude === undefined ? 'latitude' : 'longitude', 'give latitude and longitude together, or neither')
+    if ((c.latitude === undefined) !== (c.longitude === undefined)) say(row, c.latitude === undefined ? 'latitude' : 'longitude', { code: 'coordinates_pair', params: {} })
 
-    const devEui = external(row, 'dev_eui', c.dev_eui?.toLowerCase(), /^[0-9a-f]{16}$/, 'a DevEUI is 16 hexadecimal digits', 'devEui', say)
-    const imei = external(row, 'imei', c.imei, /^\d{15}$/, 'an IMEI is 15 digits', 'imei', say)
+    const devEui = external(row, 'dev_eui', c.dev_eui?.toLowerCase(), /^[0-9a-f]{16}$/, 'devEui', say)
+    const imei = external(row, 'imei', c.imei, /^\d{15}$/, 'imei', say)
 
     if (problems.length === before && kind !== undefined) {
       devices.push({ id, name, kind, communityId, gatewayId, profileId: profile?.id ?? null, devEui, imei, latitude, longitude, expectedIntervalS: profile ? expectedIntervalOf(profile.definition) : undefined })
@@ -169,27 +188,27 @@ export async function checkRows(db: Queryable, rows: readonly Row[]): Promise<{ 
   }
   return { devices, problems }
 
-  function external(row: Row, column: 'dev_eui' | 'imei', v: string | undefined, pattern: RegExp, shape: string, key: 'devEui' | 'imei', sayIt: typeof say): string | null {
+  function external(row: Row, column: 'dev_eui' | 'imei', v: string | undefined, pattern: RegExp, key: 'devEui' | 'imei', sayIt: Say): string | null {
     if (v === undefined) return null
     if (!pattern.test(v)) {
-      sayIt(row, column, `"${v}" is not valid; ${shape}`)
+      sayIt(row, column, { code: `${column}_invalid`, params: { value: v } })
       return null
     }
     const first = firstRow.get(`${key}:${v}`)
-    if (first !== undefined) sayIt(row, column, `${v} is already on row ${first}; it names one device`)
+    if (first !== undefined) sayIt(row, column, { code: `${column}_repeated`, params: { value: v, first } })
     else firstRow.set(`${key}:${v}`, row.line)
     const owner = taken.get(`${key}:${v}`)
-    if (owner !== undefined) sayIt(row, column, `${v} already names the registered device "${owner}"`)
+    if (owner !== undefined) sayIt(row, column, { code: `${column}_taken`, params: { value: v, device: owner } })
     return v
   }
 }
 
-function coordinate(row: Row, column: 'latitude' | 'longitude', limit: number, say: (row: Row, column: ImportColumn, message: string) => void): number | null {
+function coordinate(row: Row, column: 'latitude' | 'longitude', limit: number, say: Say): number | null {
   const text = row.cells[column]
   if (text === undefined) return null
   const n = Number(text)
   if (!/^[+-]?\d+(\.\d+)?$/.test(text) || !Number.isFinite(n) || Math.abs(n) > limit) {
-    say(row, column, `"${text}" is not a ${column} in degrees from ${-limit} to ${limit} (decimal, like 31.1520)`)
+    say(row, column, { code: 'coordinate_invalid', params: { column, value: text, limit } })
     return null
   }
   return n

@@ -1,6 +1,9 @@
 // POST /api/v1/devices/import: a fleet registered from a CSV file (api/devices/import.ts), all or
 // nothing. Every problem of the file comes back at once (422 import_rejected, a list of row,
-// column, message), so one round of fixing is enough; `?dryRun=true` checks and writes nothing.
+// column, code, params, message), so one round of fixing is enough; `?dryRun=true` checks and
+// writes nothing. A file refused whole (not UTF-8, too large, a race with another registration)
+// answers the catalogue's error code with `details: { code, params }` from the same text
+// (api/devices/import-text.ts), so the console can say it in the operator's language too.
 // On success the new devices' secrets come back once, as a CSV attachment, and are stored only as
 // scrypt hashes (core/secrets.ts newSecrets, as every device registration).
 //
@@ -13,16 +16,21 @@ import { insertDevice } from '../../core/repos/devices.ts'
 import { newSecrets } from '../../core/secrets.ts'
 import { requireRole } from '../access.ts'
 import { checkRows, IMPORT_COLUMNS, IMPORT_MAX_BYTES, IMPORT_MAX_REPORTED, IMPORT_MAX_ROWS, readCsv, type RowProblem } from '../devices/import.ts'
+import { IMPORT_PROBLEM_CODES, IMPORT_REFUSAL_CODES, importMessage, type Coded, type ImportRefusalCode } from '../devices/import-text.ts'
 import { errorBody, errorResponses } from '../schemas.ts'
 import { csvField } from './evaluation.ts'
 
 const kb = (n: number) => `${Math.round(n / 1024)} KB`
 const CSV_TYPE = 'Send the file itself as the body with Content-Type: text/csv (UTF-8)'
 
+const params = z.record(z.string(), z.union([z.string(), z.number()])).describe('The values the text of the code interpolates, by name')
+
 const rowProblem = z.object({
   row: z.number().int().describe('Line of the file; the header is row 1'),
   column: z.string().describe('The column, or empty for the whole row'),
-  message: z.string().describe('What is wrong and what to change'),
+  code: z.enum(IMPORT_PROBLEM_CODES).describe('What is wrong, as a stable code: clients render their own text from it and params'),
+  params,
+  message: z.string().describe('What is wrong and what to change, in English (rendered from code and params)'),
 })
 
 const rejected = z.object({
@@ -30,6 +38,15 @@ const rejected = z.object({
   message: z.string(),
   details: z.object({ problems: z.array(rowProblem), total: z.number().int().describe('Problems found; at most 1,000 are listed') }).optional(),
 })
+
+/** A whole file refused: the catalogue's `code`, and the import's own in `details`. */
+const refused = errorBody.extend({
+  details: z.object({ code: z.enum(IMPORT_REFUSAL_CODES).describe('Why the file was refused, as a stable code'), params }).optional(),
+}).describe('Error; for a file refused whole, details say why as a code and params')
+
+function refuseFile(status: 'validation_failed' | 'payload_too_large' | 'conflict', coded: Coded<ImportRefusalCode>): AppError {
+  return new AppError(status, importMessage('en', coded), coded)
+}
 
 /** 422 with every problem (up to IMPORT_MAX_REPORTED), sorted by row. */
 function refuse(problems: RowProblem[]): AppError {
@@ -54,7 +71,7 @@ const deviceImport: FastifyPluginAsyncZod = async (app) => {
     try {
       done(null, new TextDecoder('utf-8', { fatal: true }).decode(body))
     } catch {
-      done(new AppError('validation_failed', 'The file is not UTF-8 text. In Excel choose Save As → "CSV UTF-8 (Comma delimited)"; other programs: save as CSV with the UTF-8 encoding'))
+      done(refuseFile('validation_failed', { code: 'not_utf8', params: {} }))
     }
   })
 
@@ -67,7 +84,7 @@ const deviceImport: FastifyPluginAsyncZod = async (app) => {
         const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
         if (type !== 'text/csv') throw new AppError('unsupported_media_type', CSV_TYPE)
         const length = Number(req.headers['content-length'] ?? 0)
-        if (length > IMPORT_MAX_BYTES) throw new AppError('payload_too_large', `The file is ${kb(length)}; at most ${kb(IMPORT_MAX_BYTES)} and ${IMPORT_MAX_ROWS} devices go in one import — split it into several files`)
+        if (length > IMPORT_MAX_BYTES) throw refuseFile('payload_too_large', { code: 'file_too_large', params: { size: kb(length), max: kb(IMPORT_MAX_BYTES), rows: IMPORT_MAX_ROWS } })
       },
       schema: {
         tags: ['devices'],
@@ -75,7 +92,7 @@ const deviceImport: FastifyPluginAsyncZod = async (app) => {
         description:
           `The body is a CSV file (Content-Type text/csv, UTF-8) whose first row names the columns, in any order: ${IMPORT_COLUMNS.join(', ')} ` +
           `(id, kind and community required). At most ${IMPORT_MAX_ROWS} devices and ${kb(IMPORT_MAX_BYTES)}. Every problem is answered at once ` +
-          `(422 import_rejected; details.problems lists row, column and message) and nothing is written. With dryRun=true the file is ` +
+          `(422 import_rejected; details.problems lists row, column, code, params and message) and nothing is written. With dryRun=true the file is ` +
           `only checked (200 with the count). Otherwise 201 with a CSV attachment: id, secret, mqtt_username, telemetry_topic — the ` +
           `secrets are shown this once and stored only hashed.`,
         consumes: ['text/csv'],
@@ -90,11 +107,12 @@ const deviceImport: FastifyPluginAsyncZod = async (app) => {
         response: {
           200: z.object({ dryRun: z.literal(true), devices: z.number().int().describe('Devices the file would register'), gateways: z.number().int() }),
           201: z.string().describe('text/csv: id,secret,mqtt_username,telemetry_topic — one row per new device'),
-          409: errorBody,
-          413: errorBody,
+          ...errorResponses,
+          400: refused,
+          409: refused,
+          413: refused,
           415: errorBody,
           422: rejected,
-          ...errorResponses,
         },
       },
     },
@@ -116,7 +134,7 @@ const deviceImport: FastifyPluginAsyncZod = async (app) => {
       // nothing is written, and the same file can simply be sent again.
       if (req.raw.socket.destroyed) {
         req.log.warn({ devices: devices.length }, 'device import abandoned: the client left before it was written')
-        throw new AppError('validation_failed', 'The connection closed before the import was written; nothing was imported')
+        throw refuseFile('validation_failed', { code: 'import_abandoned', params: {} })
       }
       // Gateways first: the devices behind one may stand before it in the file.
       const order = devices.map((d, i) => ({ d, i })).sort((a, b) => Number(b.d.kind === 'gateway') - Number(a.d.kind === 'gateway'))
@@ -128,7 +146,7 @@ const deviceImport: FastifyPluginAsyncZod = async (app) => {
           }
         })
       } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('conflict', 'A device id, DevEUI or IMEI of the file was registered by someone else meanwhile; nothing was imported. Check the file again (dryRun=true) and resend it')
+        if (isUniqueViolation(err)) throw refuseFile('conflict', { code: 'import_conflict', params: {} })
         throw err
       }
       req.log.info({ devices: devices.length, gateways, by: req.principal?.name }, 'devices imported from CSV')

@@ -3,8 +3,8 @@
 // next to that field; a maintenance window is created and listed; a message the ingest pipeline
 // refused appears in the dead letters, its payload shown as text; an administrator creates a crew
 // member whose token signs in to the crew's phone view, disables them (their token is refused) and
-// enables them again; a CSV import shows its bad row, then
-// imports the fixed file and offers the secrets once; the profiles screen shows a shipped profile
+// enables them again; a CSV import refuses a file that is not UTF-8 and shows its bad row, both in
+// the operator's language, then imports the fixed file and offers the secrets once; the profiles screen shows a shipped profile
 // and what its decoder makes of a payload; the map draws a device with coordinates of its own
 // there, not on the ring around its community. One stack and one browser for the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -17,6 +17,7 @@ import { parse } from 'csv-parse/sync'
 import { readFile } from 'node:fs/promises'
 import { getCredentials, getDevice, insertDevice } from '../../core/repos/devices.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
+import { importText } from '../../api/devices/import-text.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { verifySecret } from '../../core/secrets.ts'
 import { Ingest } from '../../ingest/service.ts'
@@ -261,11 +262,17 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
       const head = 'id,name,kind,profile,community,gateway,latitude,longitude,dev_eui,imei'
       const imei = `86123456789012${'pdqe'.indexOf(tag)}`
       const good = `el-csv${tag}1,电梯 1 号,elevator,,${COMMUNITY},,31.1,121.4,,${imei}`
-      const file = (text: string) => ({ name: 'fleet.csv', mimeType: 'text/csv', buffer: Buffer.from(text) })
+      const file = (text: string | Buffer) => ({ name: 'fleet.csv', mimeType: 'text/csv', buffer: Buffer.from(text) })
+      // Saved by a Chinese Excel as plain "CSV" (GBK: "井盖"): refused whole, saying how to save it.
+      await page.setInputFiles('#import-file', file(Buffer.concat([Buffer.from(`${head}\nmh-gbk,`), Buffer.from([0xbe, 0xae, 0xb8, 0xc7]), Buffer.from(',manhole,,cm-x,,,,,')])))
+      await expect.poll(() => page.textContent('#import-error')).toBe(importText(lang, 'not_utf8', {}))
       await page.setInputFiles('#import-file', file([head, good, `mh-csv${tag}2,井盖 2,manhole,,cm-nowhere,,,,,`].join('\n')))
       const bad = page.locator('#import-problems tbody tr[data-row="3"][data-column=community]')
       await bad.waitFor()
-      expect(await bad.textContent()).toContain('no community "cm-nowhere"')
+      // In the operator's language, from the problem's code: 小区 "cm-nowhere" 不存在 …
+      const said = importText(lang, 'community_unknown', { community: 'cm-nowhere' }) ?? 'missing'
+      expect(await bad.locator('td').last().textContent()).toBe(said)
+      expect(said).toContain(lang === 'zh-CN' ? '小区 "cm-nowhere" 不存在' : 'no community "cm-nowhere"')
       expect(await page.locator('#import-problems tbody tr').count()).toBe(1)
       expect(await page.isDisabled('#import-run')).toBe(true)
       // The layout with the problems table: no sideways scrolling, nothing axe finds serious.
@@ -298,7 +305,7 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
       expect(await page.locator('#import-secrets').count()).toBe(0)
       await page.locator(`#device-admin tr[data-device=mh-csv${tag}2]`).waitFor()
       expect(await page.content()).not.toContain(rows[0]?.secret ?? 'none')
-      expect(besides422(problems)).toEqual([])
+      expect(besides400(besides422(problems))).toEqual([])
       await context.close()
     })
   }

@@ -1,6 +1,6 @@
 // Bulk onboarding from CSV against PostgreSQL and the real broker: a good file registers every
 // device and its secrets log in over MQTT; a file with bad rows reports every problem (row,
-// column, message) and registers nothing; duplicates in the file and against the registry; the
+// column, code, params, message) and registers nothing; a file refused whole says why by code too; duplicates in the file and against the registry; the
 // row bound; a dry run writes nothing; a client that hangs up while the secrets are hashed gets
 // nothing registered; a crew member is refused. Plus "try the decoder" on a
 // shipped profile's documented payload and on a decoder that throws.
@@ -29,6 +29,8 @@ const pgUp = await hasPostgres()
 interface Problem {
   row: number
   column: string
+  code: string
+  params: Record<string, string | number>
   message: string
 }
 
@@ -118,6 +120,12 @@ describe.skipIf(!pgUp)('device import from CSV', () => {
     expect(messages).toContain('"milesight-em320-tilt" is a profile for manhole devices, this row is a elevator')
     expect(messages).toContain('"el-1" is not a gateway (it is a elevator device)')
     expect(messages).toContain('no gateway "gw-none" registered or in this file')
+    // Each with its code and the values its text interpolates, for a client to say it its own way.
+    expect(problemsOf(res.body).map((p) => `${p.row}:${p.code}`)).toEqual([
+      '3:kind_unknown', '4:community_unknown', '4:profile_kind', '5:gateway_not_gateway', '5:coordinate_invalid', '5:dev_eui_invalid', '5:imei_invalid', '6:gateway_unknown', '6:coordinates_pair', '7:id_invalid',
+    ])
+    expect(problemsOf(res.body).find((p) => p.code === 'community_unknown')).toEqual({ row: 4, column: 'community', code: 'community_unknown', params: { community: 'cm-nowhere' }, message: 'no community "cm-nowhere"; create it in the registry first, or fix the id' })
+    expect(problemsOf(res.body).find((p) => p.code === 'coordinate_invalid')?.params).toEqual({ column: 'latitude', value: '95', limit: 90 })
     expect(await exists('mh-bad-ok')).toBe(false)
   })
 
@@ -133,11 +141,11 @@ describe.skipIf(!pgUp)('device import from CSV', () => {
     const res = await send(csv)
     expect(res.statusCode).toBe(422)
     expect(problemsOf(res.body)).toEqual([
-      { row: 3, column: 'id', message: '"mh-dup-1" is already on row 2; each device once' },
-      { row: 4, column: 'dev_eui', message: '0011223344556677 is already on row 2; it names one device' },
-      { row: 5, column: 'id', message: 'a device "mh-1" is already registered; leave it out, or rotate its secret in the registry' },
-      { row: 6, column: 'dev_eui', message: 'a84041000181c5e1 already names the registered device "mh-imp-1"' },
-      { row: 6, column: 'imei', message: '861234567890123 already names the registered device "el-imp-1"' },
+      { row: 3, column: 'id', code: 'id_repeated', params: { id: 'mh-dup-1', first: 2 }, message: '"mh-dup-1" is already on row 2; each device once' },
+      { row: 4, column: 'dev_eui', code: 'dev_eui_repeated', params: { value: '0011223344556677', first: 2 }, message: '0011223344556677 is already on row 2; it names one device' },
+      { row: 5, column: 'id', code: 'id_registered', params: { id: 'mh-1' }, message: 'a device "mh-1" is already registered; leave it out, or rotate its secret in the registry' },
+      { row: 6, column: 'dev_eui', code: 'dev_eui_taken', params: { value: 'a84041000181c5e1', device: 'mh-imp-1' }, message: 'a84041000181c5e1 already names the registered device "mh-imp-1"' },
+      { row: 6, column: 'imei', code: 'imei_taken', params: { value: '861234567890123', device: 'el-imp-1' }, message: '861234567890123 already names the registered device "el-imp-1"' },
     ])
     expect(await exists('mh-dup-2')).toBe(false)
   })
@@ -147,10 +155,11 @@ describe.skipIf(!pgUp)('device import from CSV', () => {
     const tooMany = await send(many)
     expect(tooMany.statusCode).toBe(422)
     expect(problemsOf(tooMany.body)[0]?.message).toBe(`the file lists ${IMPORT_MAX_ROWS + 1} devices; at most ${IMPORT_MAX_ROWS} go in one import — split it into several files`)
+    expect(problemsOf(tooMany.body)[0]).toMatchObject({ code: 'too_many_rows', params: { rows: IMPORT_MAX_ROWS + 1, max: IMPORT_MAX_ROWS } })
     expect(await exists('mh-many-0')).toBe(false)
 
     const header = await send('id,kind,colour\nmh-x,manhole,red')
-    expect(problemsOf(header.body).map((p) => `${p.row}:${p.column}`)).toEqual(['1:colour', '1:community'])
+    expect(problemsOf(header.body).map((p) => `${p.row}:${p.column}:${p.code}`)).toEqual(['1:colour:unknown_column', '1:community:column_required'])
 
     const json = await app.inject({ method: 'POST', url: '/api/v1/devices/import', headers: admin, payload: { id: 'x' } })
     expect(json.statusCode).toBe(415)
@@ -162,10 +171,13 @@ describe.skipIf(!pgUp)('device import from CSV', () => {
     const notUtf8 = await app.inject({ method: 'POST', url: '/api/v1/devices/import', headers: { ...admin, 'content-type': 'text/csv' }, payload: gbk })
     expect(notUtf8.statusCode).toBe(400)
     expect(notUtf8.json<{ message: string }>().message).toContain('CSV UTF-8')
+    // The catalogue's code, and the import's own reason for a client to word.
+    expect(notUtf8.json()).toMatchObject({ code: 'validation_failed', details: { code: 'not_utf8', params: {} } })
 
     const big = await app.inject({ method: 'POST', url: '/api/v1/devices/import', headers: { ...admin, 'content-type': 'text/csv' }, payload: `id,kind,community\n${'x'.repeat(1_100_000)}` })
     expect(big.statusCode).toBe(413)
     expect(big.json<{ message: string }>().message).toContain('split it into several files')
+    expect(big.json()).toMatchObject({ code: 'payload_too_large', details: { code: 'file_too_large', params: { max: '1024 KB', rows: IMPORT_MAX_ROWS } } })
   })
 
   it('checks a file without writing anything on a dry run', async () => {
@@ -176,7 +188,7 @@ describe.skipIf(!pgUp)('device import from CSV', () => {
     expect(await exists('gw-dry')).toBe(false)
     expect(await exists('mh-dry')).toBe(false)
     const bad = await send(`${csv}mh-dry,manhole,cm-test,\n`, '?dryRun=true')
-    expect(problemsOf(bad.body)).toEqual([{ row: 4, column: 'id', message: '"mh-dry" is already on row 3; each device once' }])
+    expect(problemsOf(bad.body)).toEqual([{ row: 4, column: 'id', code: 'id_repeated', params: { id: 'mh-dry', first: 3 }, message: '"mh-dry" is already on row 3; each device once' }])
   })
 
   it('registers nothing when the client leaves before the devices are written (a proxy gave up)', async () => {

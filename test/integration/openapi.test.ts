@@ -1,4 +1,5 @@
-// The OpenAPI document: valid OpenAPI 3, served with a browsable UI at /docs, listing every route.
+// The OpenAPI document: valid OpenAPI 3, served with a browsable UI at /docs, listing every route
+// (and, for the CSV import, the codes its problems carry).
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
@@ -42,6 +43,19 @@ describe('OpenAPI', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) expect(Object.keys(op.responses ?? {}), `${method} ${path}`).not.toEqual([])
     }
+  })
+
+  it('documents the code and params of each problem of a CSV import, for clients to word them', async () => {
+    type Schema = { properties?: Record<string, Schema>; items?: Schema; enum?: string[]; required?: string[] }
+    type Op = { responses: Record<string, { content: Record<string, { schema: Schema }> }> }
+    const doc = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, Op>> }>()
+    const op = doc.paths['/api/v1/devices/import']?.post
+    const schema = (status: string) => op?.responses[status]?.content['application/json']?.schema
+    const problem = schema('422')?.properties?.details?.properties?.problems?.items
+    expect(problem?.required).toEqual(expect.arrayContaining(['row', 'column', 'code', 'params', 'message']))
+    expect(problem?.properties?.code?.enum).toEqual(expect.arrayContaining(['unknown_column', 'community_missing', 'community_unknown', 'imei_taken']))
+    expect(schema('400')?.properties?.details?.properties?.code?.enum).toContain('not_utf8')
+    expect(schema('413')?.properties?.details?.properties?.code?.enum).toContain('file_too_large')
   })
 
   it('serves the browsable UI at /docs with security headers', async () => {

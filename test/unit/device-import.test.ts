@@ -18,15 +18,15 @@ describe('reading a device import file', () => {
 
   it('names the row of an unclosed quote and of a row with more cells than the header', () => {
     // The row where the quote opens.
-    expect(readCsv('id,kind,community\nmh-1,manhole,"cm-a\n').problems).toEqual([{ row: 2, column: '', message: expect.stringContaining('the file is not valid CSV') as string }])
+    expect(readCsv('id,kind,community\nmh-1,manhole,"cm-a\n').problems).toEqual([{ row: 2, column: '', code: 'csv_invalid', params: expect.anything() as object, message: expect.stringContaining('the file is not valid CSV') as string }])
     expect(readCsv('id,kind,community,name\nmh-1,manhole,cm-a,Cover 1, east gate\n').problems).toEqual([
-      { row: 2, column: '', message: 'the row has 5 cells, the header 4 (a comma in a name needs the name in double quotes)' },
+      { row: 2, column: '', code: 'cell_count', params: { cells: 5, columns: 4 }, message: 'the row has 5 cells, the header 4 (a comma in a name needs the name in double quotes)' },
     ])
   })
 
   it('refuses an empty file and a header without a device', () => {
     expect(readCsv('').problems[0]?.message).toContain('the file is empty')
-    expect(readCsv('id,kind,community\n').problems).toEqual([{ row: 2, column: '', message: 'the file names the columns but lists no device' }])
+    expect(readCsv('id,kind,community\n').problems).toEqual([{ row: 2, column: '', code: 'no_devices', params: {}, message: 'the file names the columns but lists no device' }])
   })
 })
 

@@ -2,9 +2,12 @@
 // and lists every problem by row and column, or says how many devices are ready; then one press
 // imports them all and offers the new secrets as a CSV download, once. The file goes to the API as
 // it is, so the server judges its encoding (an Excel "CSV" in GBK is refused with what to do).
+// Problems and refusals come with a code and params, worded here in the operator's language
+// (api/devices/import-text.ts); the server's English is kept for a code this console does not know.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { Confirm, Panel } from '../../components/Form.tsx'
-import { num, t } from '../../i18n/index.ts'
+import { importText } from '../../../../api/devices/import-text.ts'
+import { lang, num, t } from '../../i18n/index.ts'
 import { ApiError, sendFile } from '../../lib/api.ts'
 import { messageOf } from '../../lib/forms.ts'
 import { refreshRegistry } from '../../lib/refresh.ts'
@@ -16,13 +19,26 @@ const COLUMNS = 'id, name, kind, profile, community, gateway, latitude, longitud
 /** As the API bounds a file (api/devices/import.ts). */
 const MAX_ROWS = 1000
 
-interface Problem {
-  row: number
-  column: string
+/** What the server says is wrong: a code and its params, and its English text. */
+interface Said {
+  code?: string
+  params?: Record<string, string | number>
   message: string
 }
 
-type Outcome = { kind: 'ready'; devices: number; gateways: number } | { kind: 'problems'; list: Problem[]; total: number } | { kind: 'error'; message: string }
+interface Problem extends Said {
+  row: number
+  column: string
+}
+
+/**
+ * A problem or refusal in the current language, from its code and params; the server's English
+ * `message` for a code this console does not know (a newer server). The text comes with this
+ * (lazily loaded) screen, not the first page load.
+ */
+const worded = (s: Said): string => importText(lang.get(), s.code, s.params) ?? s.message
+
+type Outcome = { kind: 'ready'; devices: number; gateways: number } | { kind: 'problems'; list: Problem[]; total: number } | ({ kind: 'error' } & Said)
 
 /** A file to start from: a gateway and a device behind it, the BOM so Excel reads it as UTF-8. */
 function template(community: string): string {
@@ -59,7 +75,7 @@ function Problems({ list, total }: { list: Problem[]; total: number }) {
             <tr key={i} data-row={p.row} data-column={p.column}>
               <td data-label={t('import.row')}>{p.row}</td>
               <td data-label={t('import.column')}>{p.column ? <code>{p.column}</code> : t('import.whole')}</td>
-              <td data-label={t('import.message')}>{p.message}</td>
+              <td data-label={t('import.message')}>{worded(p)}</td>
             </tr>
           ))}
         </tbody>
@@ -112,9 +128,10 @@ export function DeviceImport({ onClose }: { onClose: () => void }) {
     try {
       return await sendFile(`${URL_IMPORT}${dryRun ? '?dryRun=true' : ''}`, chosen, 'text/csv')
     } catch (err) {
-      const details = err instanceof ApiError ? (err.details as { problems?: Problem[]; total?: number } | undefined) : undefined
+      const details = err instanceof ApiError ? (err.details as { problems?: Problem[]; total?: number; code?: string; params?: Said['params'] } | undefined) : undefined
       if (details?.problems) setOutcome({ kind: 'problems', list: details.problems, total: details.total ?? details.problems.length })
-      else setOutcome({ kind: 'error', message: messageOf(err) })
+      // A file refused whole (not UTF-8, too large) says why in details; other failures keep their message.
+      else setOutcome({ kind: 'error', message: messageOf(err), code: details?.code, params: details?.params })
       return undefined
     } finally {
       setBusy(false)
@@ -185,7 +202,7 @@ export function DeviceImport({ onClose }: { onClose: () => void }) {
           {outcome?.kind === 'problems' && <Problems list={outcome.list} total={outcome.total} />}
           {outcome?.kind === 'error' && (
             <p class="error" role="alert" id="import-error">
-              {outcome.message}
+              {worded(outcome)}
             </p>
           )}
           <div class="buttons">
