@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Logger } from '../core/log.ts'
 import auth from './plugins/auth.ts'
+import audit from './plugins/audit.ts'
 import appDeps, { DEFAULT_PHOTO_LIMITS, type AppDeps, type PhotoLimits } from './plugins/deps.ts'
 import metricsToken from './plugins/metrics-token.ts'
 import deviceLogins, { DEFAULT_DEVICE_LOGIN_LIMITS, type DeviceLoginLimits } from './plugins/device-logins.ts'
@@ -35,6 +36,7 @@ import webhooks from './routes/webhooks.ts'
 import { DENY_ALL_SPECIAL, type DestinationPolicy } from './webhooks/destination.ts'
 import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
+import auditLog from './routes/audit.ts'
 import devices from './routes/devices.ts'
 import health from './routes/health.ts'
 import map from './routes/map.ts'
@@ -141,6 +143,8 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   })
 
   await app.register(deviceLogins, opts.deviceLogins ?? DEFAULT_DEVICE_LOGIN_LIMITS)
+  // Before any route: every change a person makes through /api/v1 is recorded (plugins/audit.ts).
+  await app.register(audit)
 
   // One plugin per resource, each under its prefix; its routes name only their relative path.
   // Plugins that serve several resources (residents' voice, notifications) sit under /api/v1.
@@ -151,6 +155,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(deviceImport, { prefix: `${v1}/devices` })
   await app.register(map, { prefix: `${v1}/map` })
   await app.register(deadLetters, { prefix: `${v1}/dead-letters` })
+  await app.register(auditLog, { prefix: `${v1}/audit` })
   await app.register(alertStream, { prefix: `${v1}/alerts` })
   await app.register(alerts, { prefix: `${v1}/alerts` })
   await app.register(photos, { prefix: `${v1}/alerts` })

@@ -191,7 +191,7 @@ export class ApiServer implements Unit {
       | 'ONENET_PUSH_TOKEN'
       | 'CTWING_PUSH_TOKEN'
     > &
-      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS'> &
+      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS' | 'AUDIT_RETENTION_DAYS'> &
       Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT' | 'MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS' | 'RABBITMQ_MANAGEMENT_URL'> &
       NotifyConfig &
       Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'> &
@@ -206,7 +206,7 @@ export class ApiServer implements Unit {
     // Timed scans run in one API process at a time (the advisory-lock leader); the queues
     // (webhooks, notifications) in every one, each row claimed with FOR UPDATE SKIP LOCKED.
     const escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
-    const retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }))
+    const retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }), cfg.AUDIT_RETENTION_DAYS)
     this.leader = new Leader(deps.db, LEADER_KEYS.apiTimers, [escalator, retention], cfg.LEADER_RETRY, log.child({ module: 'leader' }))
   }
 

@@ -126,6 +126,8 @@ export const envSchema = z.object({
   ALERT_CHECK_EVERY: durationMs.prefault('5s'),
   /** Days the history (alert_events) of a resolved alert is kept after its resolve (default 400); alert rows, which the ranking reads, stay. */
   ALERT_HISTORY_RETENTION_DAYS: positiveInt.default(400),
+  /** Days an audit log entry (who changed what through the API) is kept (default 400, longer than a yearly review). */
+  AUDIT_RETENTION_DAYS: positiveInt.default(400),
   /** Base URL of the API the rules engine reports to (standalone `rules`). */
   API_URL: z.url().default('http://127.0.0.1:3000'),
   /** API token the rules engine uses (role service); `up` creates one. */

@@ -19,7 +19,7 @@ import { Controller, type Unit } from './units.ts'
 
 /** Advisory lock keys of the leader-run job groups (bytes of a short name, far from other keys). */
 export const LEADER_KEYS = {
-  /** The API's deadline checker, reminders and alert history retention. */
+  /** The API's deadline checker, reminders, and alert history and audit log retention. */
   apiTimers: 0x68622d746d72,
 } as const
 

@@ -88,6 +88,12 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       help: 'Committed readings and statuses not published to the rules engine (publisher queue full or stopping); they are stored and reach it at its next rebuild',
       registers,
     }),
+    // The audit log (api/plugins/audit.ts): a change made but not recorded is logged and counted here.
+    auditWriteFailures: new Counter({
+      name: 'hb_audit_write_failures_total',
+      help: 'Changes made through the API whose audit log row could not be written (failed or timed out)',
+      registers,
+    }),
     servicesDropped: new Counter({
       name: 'hb_broker_services_dropped_total',
       help: 'Service sessions closed because their API token was revoked or expired, or its user lost the role',

@@ -1,10 +1,14 @@
-// Alert history retention: the events (alert_events) of an alert resolved more than
-// ALERT_HISTORY_RETENTION_DAYS ago are deleted, once at start and then every hour, in bounded
-// batches (in the leader among API processes: core/leader.ts). Unresolved alerts keep their whole history. The alert rows themselves stay: the
-// ranking (core/repos/evaluation.ts) is computed from their columns, never from their events, so
-// every period and its previous period can still be ranked; what goes is the audit trail
-// (who acknowledged with which note, repeats, escalations) and the live stream's replay of it.
+// History retention, once at start and then every hour, in bounded batches (in the leader among
+// API processes: core/leader.ts):
+// - alert history: the events (alert_events) of an alert resolved more than
+//   ALERT_HISTORY_RETENTION_DAYS ago are deleted. Unresolved alerts keep their whole history. The
+//   alert rows themselves stay: the ranking (core/repos/evaluation.ts) is computed from their
+//   columns, never from their events, so every period and its previous period can still be
+//   ranked; what goes is the trail (who acknowledged with which note, repeats, escalations) and
+//   the live stream's replay of it.
+// - the audit log (api/plugins/audit.ts): entries older than AUDIT_RETENTION_DAYS, when given.
 import { deleteResolvedHistory } from '../../core/repos/alerts.ts'
+import { pruneAudit } from '../../core/repos/audit.ts'
 import type { Db } from '../../core/db/client.ts'
 import type { Logger } from '../../core/log.ts'
 import { Pump } from '../../core/pump.ts'
@@ -12,10 +16,21 @@ import type { Unit } from '../../core/units.ts'
 
 const DAY_MS = 86_400_000
 const EVERY_MS = 3_600_000
-/** Events deleted per statement: keeps each transaction and its locks short. */
+/** Rows deleted per statement: keeps each transaction and its locks short. */
 const BATCH = 5000
-/** Batches per pass: a pass stays bounded; what remains goes in the next one. */
+/** Batches per pass and table: a pass stays bounded; what remains goes in the next one. */
 const MAX_BATCHES = 200
+
+/** Runs `step` (deleting at most BATCH rows) until it deletes fewer, at most MAX_BATCHES times. */
+async function inBatches(step: (limit: number) => Promise<number>): Promise<number> {
+  let removed = 0
+  for (let i = 0; i < MAX_BATCHES; i++) {
+    const n = await step(BATCH)
+    removed += n
+    if (n < BATCH) break
+  }
+  return removed
+}
 
 export class AlertHistoryRetention implements Unit {
   readonly name = 'alert-history-retention'
@@ -25,10 +40,13 @@ export class AlertHistoryRetention implements Unit {
     private readonly db: Db,
     private readonly retentionDays: number,
     private readonly log: Logger,
+    /** AUDIT_RETENTION_DAYS; undefined leaves the audit log alone. */
+    private readonly auditRetentionDays?: number,
   ) {
     this.pump = new Pump(async () => {
       await this.prune()
-    }, EVERY_MS, log, 'alert history pruning')
+      await this.pruneAudit()
+    }, EVERY_MS, log, 'history pruning')
   }
 
   start(): Promise<void> {
@@ -40,16 +58,21 @@ export class AlertHistoryRetention implements Unit {
     return this.pump.stop()
   }
 
-  /** Deletes the expired history as of `now`; returns how many events went. */
+  /** Deletes the expired alert history as of `now`; returns how many events went. */
   async prune(now = new Date()): Promise<number> {
     const before = new Date(now.getTime() - this.retentionDays * DAY_MS)
-    let removed = 0
-    for (let i = 0; i < MAX_BATCHES; i++) {
-      const n = await deleteResolvedHistory(this.db, before, BATCH)
-      removed += n
-      if (n < BATCH) break
-    }
+    const removed = await inBatches((limit) => deleteResolvedHistory(this.db, before, limit))
     if (removed > 0) this.log.info({ removed, olderThanDays: this.retentionDays }, 'pruned alert history')
+    return removed
+  }
+
+  /** Deletes the audit log entries expired as of `now`; returns how many went. */
+  async pruneAudit(now = new Date()): Promise<number> {
+    const days = this.auditRetentionDays
+    if (days === undefined) return 0
+    const before = new Date(now.getTime() - days * DAY_MS)
+    const removed = await inBatches((limit) => pruneAudit(this.db, before, limit))
+    if (removed > 0) this.log.info({ removed, olderThanDays: days }, 'pruned audit log')
     return removed
   }
 }

@@ -21,6 +21,7 @@ const Registry = lazy(() => import('./views/Registry.tsx').then((m) => m.Registr
 const Rules = lazy(() => import('./views/Rules.tsx').then((m) => m.Rules))
 const Silences = lazy(() => import('./views/Silences.tsx').then((m) => m.Silences))
 const DeadLetters = lazy(() => import('./views/DeadLetters.tsx').then((m) => m.DeadLetters))
+const Audit = lazy(() => import('./views/Audit.tsx').then((m) => m.Audit))
 const Users = lazy(() => import('./views/Users.tsx').then((m) => m.Users))
 
 function Main({ views }: { views: View[] }) {
@@ -44,6 +45,8 @@ function Main({ views }: { views: View[] }) {
       return <Silences />
     case 'deadletters':
       return <DeadLetters />
+    case 'audit':
+      return <Audit />
     case 'users':
       return <Users />
     case 'crew':

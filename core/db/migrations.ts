@@ -573,4 +573,40 @@ ALTER TABLE users ADD COLUMN disabled_at timestamptz;
 ALTER TABLE alerts ADD COLUMN reason_detail jsonb;
 `,
   },
+  {
+    version: 14,
+    name: 'audit log',
+    sql: `
+-- Who changed the configuration (api/plugins/audit.ts): one row per successful change made
+-- through /api/v1 by a person, and per refusal (403) of one. No foreign keys: the record outlives
+-- the user, the rule or the device it names. Pruned by age (AUDIT_RETENTION_DAYS, by at).
+CREATE TABLE audit_log (
+  id          bigserial PRIMARY KEY,
+  at          timestamptz NOT NULL DEFAULT now(),
+  actor_id    text NOT NULL,
+  actor_name  text NOT NULL,
+  actor_role  text NOT NULL,
+  -- The company the change concerns where known: the actor's own (a crew member), else one the
+  -- request names (companyId, or the company in the path).
+  company_id  text,
+  action      text NOT NULL,
+  method      text NOT NULL,
+  route       text NOT NULL,
+  -- The path parameters, plus the id of what a create made; target_ids holds their values for lookups.
+  target      jsonb NOT NULL DEFAULT '{}',
+  target_ids  text[] NOT NULL DEFAULT '{}',
+  query       jsonb,
+  -- The request body with secrets redacted, cut to a few KB; a non-JSON body as its type and size.
+  body        jsonb,
+  status      smallint NOT NULL,
+  request_id  text NOT NULL,
+  ip          text
+);
+CREATE INDEX audit_log_at_idx ON audit_log (at);
+CREATE INDEX audit_log_actor_id_idx ON audit_log (actor_id, id);
+CREATE INDEX audit_log_actor_name_idx ON audit_log (actor_name, id);
+CREATE INDEX audit_log_action_idx ON audit_log (action, id);
+CREATE INDEX audit_log_target_idx ON audit_log USING gin (target_ids);
+`,
+  },
 ]

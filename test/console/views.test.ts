@@ -1,7 +1,8 @@
 // Every main view as each role sees it, on a phone (390×844) and at a desk (1440×900), in both
 // languages: no sideways scrolling, no serious or critical accessibility violation (axe-core),
-// no console error. Plus the device chart with its threshold line and a forecast rule's trend, and a
-// resident's hazard report arriving live on the operator's board.
+// no console error. Plus the audit log showing a change with its secret redacted, the device chart
+// with its threshold line and a forecast rule's trend, and a resident's hazard report arriving live
+// on the operator's board.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertDeadLetters } from '../../core/repos/dead-letters.ts'
 import { insertSilence } from '../../core/repos/silences.ts'
@@ -28,7 +29,11 @@ const OFFICE_VIEWS: [string, string, string?][] = [
   ['rules', '#rules tbody tr', '#rules tbody tr button'],
   ['silences', '#silences tbody tr', '#silence-new'],
   ['deadletters', '#dead-letters tbody tr'],
+  ['audit', '#audit-log tbody tr'],
 ]
+
+/** A secret the operator sends when registering a webhook: the audit screen must never show it. */
+const WEBHOOK_SECRET = 'whsec-console-0123456789'
 
 describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
   let h: Harness
@@ -42,6 +47,9 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     await insertDeadLetters(h.db, [
       { receivedAt: new Date(now), clientId: 'mh-1', topic: 'hb/v1/devices/mh-1/telemetry', deviceId: 'mh-1', reasonCode: 'out_of_range', reason: 'cover_tilt_deg 900 is outside 0–90', payloadExcerpt: `{"ts":${now},"metrics":{"cover_tilt_deg":900},"pad":"${'x'.repeat(400)}"}` },
     ])
+    // Something in the audit log: a change made through the API.
+    const hook = await h.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: { authorization: `Bearer ${h.tokens.operator}` }, payload: { url: 'https://hooks.example.com/duty', secret: WEBHOOK_SECRET } })
+    if (hook.statusCode !== 201) throw new Error(`webhook fixture: ${hook.body}`)
   })
   afterAll(async () => h.close())
 
@@ -152,6 +160,31 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     expect(await page.locator('section', { hasText: TEXT.en['device.alerts'] }).textContent()).toContain(TEXT.en['device.noAlerts'])
     expect(problems).toEqual([])
     await context.close()
+  })
+
+  it('shows who changed what in the audit log, in the reader\'s language, with the secret redacted', async () => {
+    const { page, context, problems } = await h.open(DESK, 'zh-CN')
+    await h.signIn(page, h.tokens.operator)
+    await page.click('nav a[data-view=audit]')
+    const row = page.locator('#audit-log tr[data-action="webhooks.create"]')
+    await row.waitFor()
+    expect(await row.locator('.audit-action').textContent()).toBe(TEXT['zh-CN']['audit.action.webhooks.create'])
+    expect(await row.textContent()).toContain(TEXT['zh-CN']['role.operator'])
+    await row.locator('details summary').click()
+    const body = (await row.locator('details').textContent()) ?? ''
+    expect(body).toContain('"secret": "[redacted]"')
+    expect(body).toContain('https://hooks.example.com/duty')
+    expect(await page.locator('#audit-log').textContent()).not.toContain(WEBHOOK_SECRET)
+    // Filtering by action asks the server for that action only.
+    await page.selectOption('#audit-action', 'rules.delete')
+    await page.waitForSelector('#audit-log tbody tr', { state: 'detached' })
+    expect(await page.textContent('.audit .empty')).toBe(TEXT['zh-CN']['audit.none'])
+    // A crew member has no audit screen.
+    const crew = await h.open(DESK, 'zh-CN')
+    await h.signIn(crew.page, h.tokens.crew)
+    expect(await crew.page.locator('nav a[data-view=audit]').count()).toBe(0)
+    expect([...problems, ...crew.problems]).toEqual([])
+    await Promise.all([context.close(), crew.context.close()])
   })
 
   it("shows a resident's hazard report live on the operator's board", async () => {

@@ -103,6 +103,8 @@ const MATRIX: Row[] = [
   { route: 'POST /api/v1/devices/:id/secret', req: async (s) => ({ method: 'POST', url: `/api/v1/devices/${await freshDevice(s)}/secret` }), expect: office(200) },
   { route: 'DELETE /api/v1/devices/:id', req: async (s) => ({ method: 'DELETE', url: `/api/v1/devices/${await freshDevice(s)}` }), expect: office(200) },
   { route: 'GET /api/v1/dead-letters', req: (s) => ({ method: 'GET', url: `/api/v1/dead-letters?device=${device(s)}` }), expect: office(200) },
+  // The audit log names every company's changes: the office's
+  { route: 'GET /api/v1/audit', req: (s) => ({ method: 'GET', url: `/api/v1/audit?company=${company(s)}` }), expect: office(200) },
   // Alerts
   { route: 'POST /api/v1/alerts', req: (s) => ({ method: 'POST', url: '/api/v1/alerts', body: { ruleId: next('report'), deviceId: device(s), condition: 'active', source: 'node-red', severity: 'minor', title: 'x' } }), expect: { ...office(200), service: [200, 200] } },
   { route: 'GET /api/v1/alerts', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts' : '/api/v1/alerts?company=co-b' }), expect: all(200) },

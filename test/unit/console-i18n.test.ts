@@ -2,6 +2,7 @@
 // catalogue has a name people use, so a new metric or key cannot ship half-translated. Rule titles
 // come from the catalogue's own text (rules/catalogue-text.ts, tested in test/rules/catalogue.test.ts).
 import { describe, expect, it } from 'vitest'
+import { AUDIT_ACTIONS } from '../../api/audit/actions.ts'
 import { en } from '../../console/src/i18n/en.ts'
 import { zhCN } from '../../console/src/i18n/zh-CN.ts'
 import { METRICS, type MetricSpec } from '../../core/metric-catalogue.ts'
@@ -17,6 +18,12 @@ describe('console languages', () => {
     for (const [lang, table] of Object.entries(tables)) {
       const empty = Object.entries(table).filter(([k, v]) => v.trim() === '' && !k.startsWith('unit.')).map(([k]) => k)
       expect(empty, `${lang}: empty strings`).toEqual([])
+    }
+  })
+
+  it('name every action of the audit log', () => {
+    for (const [lang, table] of Object.entries(tables)) {
+      expect(Object.values(AUDIT_ACTIONS).filter((a) => !Object.hasOwn(table, `audit.action.${a}`)), `${lang}: missing`).toEqual([])
     }
   })
 

@@ -6,6 +6,7 @@ export type Role = 'admin' | 'operator' | 'crew' | 'service' | 'resident'
 import type { AlertState, Severity } from '../../../core/domain.ts'
 import type { DeviceKind as Kind } from '../../../core/metric-catalogue.ts'
 import type { User as StoredUser } from '../../../core/repos/tokens.ts'
+import type { StoredAuditEntry } from '../../../core/repos/audit.ts'
 
 export type { AlertState, Kind, Severity }
 
@@ -110,6 +111,9 @@ export interface DeadLetter {
   reason: string
   payloadExcerpt: string | null
 }
+
+/** An audit log entry as the API sends it (its time as an RFC 3339 string). */
+export type AuditEntry = Omit<StoredAuditEntry, 'at'> & { at: string }
 
 /** A user as the API sends them (times as RFC 3339 strings). */
 export type User = Omit<StoredUser, 'createdAt'> & { createdAt: string }

@@ -5,10 +5,10 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { RejectReason } from '../../../core/contract.ts'
 import { dateTime, t } from '../i18n/index.ts'
-import { api } from '../lib/api.ts'
-import { messageOf } from '../lib/forms.ts'
 import { ErrorLine } from '../components/Form.tsx'
+import { PageEnd } from '../components/PageEnd.tsx'
 import { deviceName, registry } from '../lib/registry.ts'
+import { usePages } from '../lib/pages.ts'
 import { href } from '../lib/router.ts'
 import { useStore } from '../lib/store.ts'
 import type { DeadLetter } from '../lib/types.ts'
@@ -55,10 +55,6 @@ function Payload({ text }: { text: string | null }) {
 export function DeadLetters() {
   useStore(registry)
   const [filter, setFilter] = useState({ reason: '', device: '' })
-  const [items, setItems] = useState<DeadLetter[]>([])
-  const [cursor, setCursor] = useState<number | null>(null)
-  const [error, setError] = useState('')
-  const [loading, setLoading] = useState(false)
   const query = (after: number | null) => {
     const q = new URLSearchParams({ limit: String(PAGE) })
     if (filter.reason) q.set('reason', filter.reason)
@@ -66,20 +62,8 @@ export function DeadLetters() {
     if (after !== null) q.set('cursor', String(after))
     return `/api/v1/dead-letters?${q.toString()}`
   }
-  const load = async (more: boolean) => {
-    setError('')
-    setLoading(true)
-    try {
-      const page = await api<{ items: DeadLetter[]; nextCursor: number | null }>(query(more ? cursor : null))
-      const next = more ? [...items, ...page.items] : page.items
-      setItems(next.slice(0, MAX_ROWS))
-      setCursor(next.length >= MAX_ROWS ? null : page.nextCursor)
-    } catch (err) {
-      setError(messageOf(err))
-    } finally {
-      setLoading(false)
-    }
-  }
+  const pages = usePages<DeadLetter>(query, MAX_ROWS)
+  const { items, error, load } = pages
   // The device filter applies on Enter or leaving the field, not on every key.
   useEffect(() => void load(false), [filter.reason])
   return (
@@ -139,12 +123,7 @@ export function DeadLetters() {
           ))}
         </tbody>
       </table>
-      {!loading && items.length === 0 && <p class="empty">{t('dead.none')}</p>}
-      {cursor !== null && (
-        <button type="button" id="dead-more" disabled={loading} onClick={() => void load(true)}>
-          {t('dead.more')}
-        </button>
-      )}
+      <PageEnd pages={pages} id="dead-more" empty={t('dead.none')} />
     </section>
   )
 }

@@ -1,0 +1,141 @@
+// Audit log (admin/operator): who changed what through the API, newest first — a rule's threshold,
+// a maintenance window, a user disabled, a device secret rotated, a community handed to another
+// company — and attempts refused with 403. Each row opens to what was sent, secrets already
+// replaced by "[redacted]" on the server (api/audit/redact.ts). The action reads as a label in the
+// reader's language, or as its stable name when the console has none (an API newer than the
+// console). Filters by person, action and target id; pages of 100 load on demand, as dead letters do.
+import { useEffect, useState } from 'preact/hooks'
+import { AUDIT_ACTIONS } from '../../../api/audit/actions.ts'
+import { dateTime, t, tMaybe } from '../i18n/index.ts'
+import { usePages } from '../lib/pages.ts'
+import { ErrorLine } from '../components/Form.tsx'
+import { PageEnd } from '../components/PageEnd.tsx'
+import type { AuditEntry } from '../lib/types.ts'
+
+const PAGE = 100
+const MAX_ROWS = 2000
+const ACTIONS = [...new Set(Object.values(AUDIT_ACTIONS))]
+
+const actionLabel = (action: string): string => tMaybe(`audit.action.${action}`) ?? action
+
+/** The path parameters and created id, as `id: rule-7`. */
+function Target({ target }: { target: Record<string, string> }) {
+  const parts = Object.entries(target)
+  if (parts.length === 0) return <span class="muted">{t('form.none')}</span>
+  return (
+    <>
+      {parts.map(([k, v]) => (
+        <div key={k}>
+          <span class="muted small">{k}: </span>
+          <code>{v}</code>
+        </div>
+      ))}
+    </>
+  )
+}
+
+/** What was sent (redacted), the query, and where it came from; opened on demand. */
+function Details({ e }: { e: AuditEntry }) {
+  const sent = e.body === null ? t('audit.noBody') : JSON.stringify(e.body, null, 2)
+  return (
+    <details class="payload">
+      <summary>{t('audit.show')}</summary>
+      {e.query !== null && (
+        <>
+          <div class="muted small">{t('audit.query')}</div>
+          <code class="payload">{JSON.stringify(e.query)}</code>
+        </>
+      )}
+      <div class="muted small">{t('audit.body')}</div>
+      <code class="payload">{sent}</code>
+      <div class="muted small">{t('audit.origin', { ip: e.ip ?? '—', request: e.requestId })}</div>
+    </details>
+  )
+}
+
+export function Audit() {
+  const [filter, setFilter] = useState({ actor: '', action: '', target: '' })
+  const query = (after: number | null) => {
+    const q = new URLSearchParams({ limit: String(PAGE) })
+    if (filter.actor.trim()) q.set('actor', filter.actor.trim())
+    if (filter.action) q.set('action', filter.action)
+    if (filter.target.trim()) q.set('target', filter.target.trim())
+    if (after !== null) q.set('cursor', String(after))
+    return `/api/v1/audit?${q.toString()}`
+  }
+  const pages = usePages<AuditEntry>(query, MAX_ROWS)
+  const { items, error, load } = pages
+  // The text filters apply on Enter or the button, not on every key.
+  useEffect(() => void load(false), [filter.action])
+  return (
+    <section class="audit">
+      <h1>{t('audit.title')}</h1>
+      <p class="muted">{t('audit.about')}</p>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault()
+          void load(false)
+        }}
+      >
+        <label>
+          <span>{t('audit.action')}</span>
+          <select id="audit-action" value={filter.action} onChange={(e) => setFilter({ ...filter, action: e.currentTarget.value })}>
+            <option value="">{t('filter.all')}</option>
+            {ACTIONS.map((a) => (
+              <option key={a} value={a}>
+                {actionLabel(a)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="grow">
+          <span>{t('audit.who')}</span>
+          <input id="audit-actor" type="search" value={filter.actor} placeholder={t('audit.whoHint')} onInput={(e) => setFilter({ ...filter, actor: e.currentTarget.value })} />
+        </label>
+        <label class="grow">
+          <span>{t('audit.target')}</span>
+          <input id="audit-target" type="search" value={filter.target} placeholder={t('audit.targetHint')} onInput={(e) => setFilter({ ...filter, target: e.currentTarget.value })} />
+        </label>
+        <button type="submit">{t('dead.apply')}</button>
+      </form>
+      <ErrorLine text={error} />
+      <table class="alerts" id="audit-log">
+        <thead>
+          <tr>
+            <th>{t('audit.time')}</th>
+            <th>{t('audit.who')}</th>
+            <th>{t('audit.action')}</th>
+            <th>{t('audit.target')}</th>
+            <th>{t('audit.details')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((e) => (
+            <tr key={e.id} data-audit={e.id} data-action={e.action}>
+              <td data-label={t('audit.time')}>{dateTime(e.at)}</td>
+              <td data-label={t('audit.who')}>
+                <b>{e.actorName}</b>
+                <div class="muted small">{t(`role.${e.actorRole}`)}</div>
+              </td>
+              <td data-label={t('audit.action')}>
+                <span class="audit-action">{actionLabel(e.action)}</span>
+                {e.status === 403 && <span class="badge refused">{t('audit.refused')}</span>}
+                <div class="muted small">
+                  <code>{e.action}</code>
+                </div>
+              </td>
+              <td data-label={t('audit.target')}>
+                <Target target={e.target} />
+              </td>
+              <td data-label={t('audit.details')} class="payload-cell">
+                <Details e={e} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <PageEnd pages={pages} id="audit-more" empty={t('audit.none')} />
+    </section>
+  )
+}
