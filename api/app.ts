@@ -51,6 +51,8 @@ export type { AppDeps } from './plugins/deps.ts'
 export interface AppOptions {
   weights?: Weights
   corsOrigins?: string[] | undefined
+  /** Proxies whose X-Forwarded-For names the client (TRUST_PROXY); default none. */
+  trustProxy?: boolean | number | string[]
   /** Requests per minute per token or address; 0 = off. */
   rateLimitPerMinute?: number
   /** Failed authentications per minute per address before 429; 0 = off. */
@@ -80,12 +82,18 @@ const CONSOLE_DIR = path.resolve(import.meta.dirname, '../console/dist')
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops
+}
+
 export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}): Promise<App> {
   // Typed as Fastify's logger so the instance type stays the plain App type.
   const loggerInstance: FastifyBaseLogger = log
   const app = Fastify({
     loggerInstance,
     bodyLimit: 1024 * 1024,
+    // A hop count as proxy-addr's trust function (Fastify's types name only the other forms).
+    trustProxy: typeof opts.trustProxy === 'number' ? trustHops(opts.trustProxy) : (opts.trustProxy ?? false),
     // One line per request is noise at info level; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,

@@ -156,6 +156,25 @@ export const envSchema = z.object({
   EVAL_WEIGHTS: weights.prefault(''),
   /** Origins allowed to call the API from a browser, comma-separated; unset = none (same origin only). */
   CORS_ORIGINS: optionalString,
+  /**
+   * The reverse proxies in front of the API whose X-Forwarded-For is believed: unset = none (the
+   * socket's address is the client's; a forged header changes nothing), `true` = any, a number =
+   * that many hops, else addresses or CIDRs, comma-separated. The client address counts failed
+   * logins (RATE_LIMIT_AUTH_FAILURES_PER_MINUTE) and is written in the audit log: behind a proxy
+   * not named here every client is the proxy, and one guesser locks everyone out.
+   */
+  TRUST_PROXY: optionalString.transform((v, ctx): boolean | number | string[] => {
+    if (v === undefined || v === 'false') return false
+    if (v === 'true') return true
+    if (/^\d+$/.test(v)) return Number(v)
+    const list = v.split(',').map((x) => x.trim()).filter(Boolean)
+    const bad = list.find((x) => !ipaddr.isValid(x) && !ipaddr.isValidCIDR(x))
+    if (bad !== undefined || list.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `expected true, a hop count, or addresses/CIDRs comma-separated, e.g. 10.0.0.0/8,127.0.0.1${bad === undefined ? '' : ` ("${bad}" is neither)`}` })
+      return z.NEVER
+    }
+    return list
+  }),
   /** Requests per minute per token (or per address without one); 0 = no limit. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   /** Failed API authentications per minute per client address before answers turn 429; 0 = no limit. */

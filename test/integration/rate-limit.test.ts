@@ -51,6 +51,36 @@ describe('rate limits', () => {
     expect((await get('198.51.100.1', 'Bearer hb_nope')).statusCode).toBe(401)
   })
 
+  it('ignores a forged X-Forwarded-For when no proxy is trusted (TRUST_PROXY unset)', async () => {
+    const guesser = '203.0.113.60'
+    const statuses: number[] = []
+    for (let i = 0; i < FAILURES + 1; i++) {
+      const res = await app.inject({ url: '/api/v1/me', remoteAddress: guesser, headers: { authorization: 'Bearer hb_nope', 'x-forwarded-for': `198.51.100.${i + 10}` } })
+      statuses.push(res.statusCode)
+    }
+    expect(statuses).toEqual([...Array<number>(FAILURES).fill(401), 429])
+  })
+
+  it("behind a trusted proxy, counts each client by the proxy's X-Forwarded-For, and nobody else's header", async () => {
+    const proxied = await apiFor(db, await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 }), { authFailuresPerMinute: FAILURES, trustProxy: ['10.0.0.0/8'] })
+    try {
+      const via = (remoteAddress: string, client: string) =>
+        proxied.app.inject({ url: '/api/v1/me', remoteAddress, headers: { authorization: 'Bearer hb_nope', 'x-forwarded-for': client } })
+      // One guesser behind the proxy spends its own budget...
+      const guesses: number[] = []
+      for (let i = 0; i < FAILURES + 1; i++) guesses.push((await via('10.0.0.2', '203.0.113.77')).statusCode)
+      expect(guesses).toEqual([...Array<number>(FAILURES).fill(401), 429])
+      // ...and a colleague behind the same proxy is not locked out with it.
+      expect((await via('10.0.0.2', '198.51.100.77')).statusCode).toBe(401)
+      // A client outside the trusted range cannot pass itself off as another by the header.
+      const outside: number[] = []
+      for (let i = 0; i < FAILURES + 1; i++) outside.push((await via('192.0.2.77', `198.51.100.${i + 100}`)).statusCode)
+      expect(outside.at(-1)).toBe(429)
+    } finally {
+      await proxied.app.close()
+    }
+  })
+
   it('counts IPv6 clients by their /64', () => {
     expect(addressKey('2001:db8:1:2::1')).toBe(addressKey('2001:db8:1:2:ffff::9'))
     expect(addressKey('2001:db8:1:3::1')).not.toBe(addressKey('2001:db8:1:2::1'))

@@ -25,6 +25,14 @@ describe('configuration', () => {
     expect(message).toMatch(/LOG_LEVEL: .*\(got "loud"\)/)
   })
 
+  it('believes no proxy by default; TRUST_PROXY names them by address or CIDR, a hop count or true, and refuses anything else', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false)
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1', '::1'])
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2)
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true)
+    for (const bad of ['yes', '10.0.0.0/33', 'nginx', '10.0.0.1/8/2']) expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY: expected true, a hop count, or addresses/)
+  })
+
   it("reads the rules engine's partition, all buckets by default", () => {
     expect(loadConfig({}).RULES_PARTITION).toEqual({ index: 0, count: 1 })
     expect(loadConfig({ RULES_PARTITION: '1/2' }).RULES_PARTITION).toEqual({ index: 1, count: 2 })
