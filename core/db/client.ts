@@ -77,6 +77,24 @@ const pgTypes = new pg.TypeOverrides()
 pgTypes.setTypeParser(pg.types.builtins.INT8, Number)
 pgTypes.setTypeParser(pg.types.builtins.NUMERIC, Number)
 
+/** What a DBA sees in pg_stat_activity.application_name for the connection that holds a leader's lock. */
+export const LOCK_SESSION_NAME = 'housing-brain leader'
+
+/**
+ * The advisory lock's own connection. A leader whose machine vanishes (power, network, a VM host)
+ * never closes its socket, and PostgreSQL keeps the session — and the lock — until it notices:
+ * with the kernel's keepalive defaults, two hours. The session therefore asks PostgreSQL to probe
+ * a silent client after 10 s, every 5 s, 3 times, and to give up on unacknowledged data after
+ * 30 s (tcp_user_timeout), so another process takes over within about half a minute. Our side
+ * keeps TCP keepalive too, and the leader's own check (core/leader.ts) stops a leader cut off.
+ * Over a Unix socket (the embedded server) these settings read 0 and do not apply: the kernel
+ * closes a dead local peer's socket at once.
+ */
+export function lockSessionConfig(base: pg.ClientConfig): pg.ClientConfig {
+  const probes = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 -c tcp_user_timeout=30000'
+  return { ...base, keepAlive: true, keepAliveInitialDelayMillis: 5000, application_name: LOCK_SESSION_NAME, options: [base.options, probes].filter(Boolean).join(' ') }
+}
+
 class PostgresDb implements Db {
   readonly engine = 'postgres'
   constructor(
@@ -200,7 +218,7 @@ class PostgresDb implements Db {
   async tryAdvisoryLock(key: number): Promise<AdvisoryLock | undefined> {
     let session = this.lockSessions.get(key)
     if (!session) {
-      const c = new pg.Client({ ...this.pool.options, keepAlive: true, keepAliveInitialDelayMillis: 5000 })
+      const c = new pg.Client(lockSessionConfig(this.pool.options))
       let markLost: () => void = () => undefined
       const lost = new Promise<void>((resolve) => (markLost = resolve))
       const gone = () => {

@@ -2,7 +2,8 @@
 // runs the jobs; a leader whose database path is cut stops them and the other takes over; a
 // leader that stops hands over too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDb, type Db } from '../../core/db/client.ts'
+import pg from 'pg'
+import { LOCK_SESSION_NAME, lockSessionConfig, openDb, type Db } from '../../core/db/client.ts'
 import { Leader } from '../../core/leader.ts'
 import { silentLogger } from '../../core/log.ts'
 import type { Unit } from '../../core/units.ts'
@@ -85,4 +86,27 @@ describe.skipIf(!pgUp)('advisory-lock leader', () => {
       await b.stop()
     }
   }, 60_000)
+
+  it("names the lock's session for the DBA, and has PostgreSQL give up on a vanished leader within half a minute, not the kernel's two hours", async () => {
+    const lock = await direct.tryAdvisoryLock(KEY + 1)
+    expect(lock).toBeDefined()
+    try {
+      const [holder] = await direct.query<{ application_name: string }>(
+        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()",
+      )
+      expect(holder?.application_name).toBe(LOCK_SESSION_NAME)
+      // The settings that session runs with, read back from the server over TCP.
+      const c = new pg.Client(lockSessionConfig({ connectionString: tdb.url }))
+      await c.connect()
+      try {
+        // pg_settings gives each in its base unit: seconds for the keepalives, ms for the user timeout.
+        const { rows } = await c.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name LIKE 'tcp\\_%' ORDER BY name")
+        expect(Object.fromEntries(rows.map((r) => [r.name, r.setting]))).toEqual({ tcp_keepalives_count: '3', tcp_keepalives_idle: '10', tcp_keepalives_interval: '5', tcp_user_timeout: '30000' })
+      } finally {
+        await c.end()
+      }
+    } finally {
+      await lock?.release()
+    }
+  })
 })
