@@ -81,6 +81,11 @@ try {
     console.log(`  ${path.relative(process.cwd(), path.join(OUT, file))}`)
   }
   await shoot('desk.png', 'board', 'section.board tbody tr', up.token, DESK, 'zh-CN')
+  // An alert of the simulated community opened from the board: its reason in Chinese, from the rules engine's data.
+  await shoot('alert.png', 'board', 'section.board tbody tr', up.token, DESK, 'zh-CN', async (p) => {
+    await p.locator('section.board tbody tr.alert-row a').first().click()
+    await p.waitForSelector('#alert-reason')
+  })
   await shoot('map.png', 'map', '#map path.community', up.token, DESK, 'zh-CN')
   await shoot('device.png', `device/${tank}`, '.metric-chart[data-metric="water_level_m"] canvas', up.token, DESK, 'en', (p) => p.click('[data-range="6h"]'))
   await shoot('ranking.png', 'ranking', '#score-history canvas', up.token, DESK, 'zh-CN')
@@ -92,6 +97,8 @@ try {
     await p.click('#profile-decode')
     await p.waitForSelector('#profile-readings tr[data-metric=cover_tilt_deg]')
   })
+  // The changes made above (a crew member, a tank) as the office's audit log records them.
+  await shoot('audit.png', 'audit', '#audit-log tbody tr', up.token, DESK, 'zh-CN')
   await shoot('phone.png', '', '#jobs li', crewToken, PHONE, 'zh-CN')
   await browser.close()
 } finally {
