@@ -16,6 +16,7 @@
 //   only counted, never worded, so a message costs at most that many excerpts.
 import { REJECT_REASONS, MAX_ENTRIES, MAX_PAYLOAD_BYTES, ID_PATTERN, metricSpec, parseTopic, timestampSchema, type RejectReason, type TelemetryEntry } from './contract.ts'
 import type { DeviceInfo } from './device-directory.ts'
+import { withArticle } from './text.ts'
 
 export interface Reading {
   deviceId: string
@@ -359,7 +360,7 @@ export function checkReadings(msg: ParsedMessage, devices: ReadonlyMap<string, D
       const raw = entry.values[metric] ?? 0
       const spec = metricSpec(device.kind, metric)
       if (spec === undefined) {
-        rejects.add(deviceId, 'unknown_metric', () => `"${metric}" for a ${device.kind}`, { [metric]: raw })
+        rejects.add(deviceId, 'unknown_metric', () => `"${metric}" for ${withArticle(device.kind)}`, { [metric]: raw })
         continue
       }
       if (typeof raw === 'boolean' && !spec.boolean) {

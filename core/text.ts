@@ -26,3 +26,8 @@ export function storableText(text: string, maxChars: number): string {
   if (last >= 0xd800 && last <= 0xdbff) end--
   return `${out.slice(0, end)}…`
 }
+
+/** English's indefinite article before a word we write: "an elevator", "a manhole", "a fire_tank". */
+export function withArticle(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`
+}

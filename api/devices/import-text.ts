@@ -6,8 +6,9 @@
 // rules/catalogue-text.ts it imports nothing, so Vite bundles it for the browser as it is.
 //
 // Column names (id, kind, community …), kinds and ids stay as the CSV spells them in both
-// languages: they are what the operator searches for in the spreadsheet. The English is today's
-// text to the letter ("this row is a elevator" included): clients may have matched on it.
+// languages: they are what the operator searches for in the spreadsheet. The English is the text
+// the API has always sent, but for the article before a kind ("an elevator"; it said "a elevator").
+import { withArticle } from '../../core/text.ts'
 import type { TextLang } from '../../rules/catalogue-text.ts'
 
 /** A parameter's value as it travels in JSON. */
@@ -156,7 +157,7 @@ export const IMPORT_PROBLEM_TEXT = {
   ),
   profile_kind: entry(
     ['profile', 'profileKind', 'kind'],
-    (p) => `"${p.profile}" is a profile for ${p.profileKind} devices, this row is a ${p.kind}`,
+    (p) => `"${p.profile}" is a profile for ${p.profileKind} devices, this row is ${withArticle(String(p.kind))}`,
     (p) => `"${p.profile}" 是 ${p.profileKind} 设备的配置文件，而这一行是 ${p.kind}`,
   ),
   gateway_on_gateway: entry(
@@ -176,7 +177,7 @@ export const IMPORT_PROBLEM_TEXT = {
   ),
   gateway_not_gateway: entry(
     ['gateway', 'kind'],
-    (p) => `"${p.gateway}" is not a gateway (it is a ${p.kind} device)`,
+    (p) => `"${p.gateway}" is not a gateway (it is ${withArticle(String(p.kind))} device)`,
     (p) => `"${p.gateway}" 不是网关（它是 ${p.kind} 设备）`,
   ),
   coordinate_invalid: entry(

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS, idSchema } from '../../core/contract.ts'
+import { withArticle } from '../../core/text.ts'
 import type { Queryable } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { provisionDevices } from '../../core/provision.ts'
@@ -31,7 +32,7 @@ async function checkGateway(db: Queryable, deviceId: string, gatewayId: string |
   if (gatewayId === deviceId) throw new AppError('validation_failed', 'body.gatewayId: a device cannot be its own gateway')
   const gw = await getDevice(db, gatewayId)
   if (!gw) throw new AppError('validation_failed', `body.gatewayId: no device "${gatewayId}"`)
-  if (gw.kind !== 'gateway') throw new AppError('validation_failed', `body.gatewayId: "${gatewayId}" is not a gateway (it is a ${gw.kind} device)`)
+  if (gw.kind !== 'gateway') throw new AppError('validation_failed', `body.gatewayId: "${gatewayId}" is not a gateway (it is ${withArticle(gw.kind)} device)`)
 }
 
 async function checkCommunity(db: Queryable, communityId: string | undefined): Promise<void> {
@@ -66,7 +67,7 @@ async function checkLinks(
     if (b.profileId !== null) {
       const profile = await getProfile(db, b.profileId)
       if (!profile) throw new AppError('validation_failed', `body.profileId: no device profile "${b.profileId}"`)
-      if (profile.kind !== kind) throw new AppError('validation_failed', `body.profileId: "${b.profileId}" is a profile for ${profile.kind} devices, this is a ${kind} device`)
+      if (profile.kind !== kind) throw new AppError('validation_failed', `body.profileId: "${b.profileId}" is a profile for ${profile.kind} devices, this is ${withArticle(kind)} device`)
       const every = expectedIntervalOf(profile.definition)
       if (every !== undefined && b.expectedIntervalS === undefined) patch.expectedIntervalS = every
     }

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS } from '../../core/contract.ts'
+import { withArticle } from '../../core/text.ts'
 import { AppError } from '../../core/errors.ts'
 import { profileSchema, type DeviceProfile } from '../../core/profiles/schema.ts'
 import { deleteProfile, getProfile, listProfiles, upsertProfile, type StoredProfile } from '../../core/repos/profiles.ts'
@@ -90,7 +91,7 @@ const profiles: FastifyPluginAsyncZod = async (app) => {
       const p = validate({ ...req.body, id: req.params.id })
       const existing = await getProfile(db, p.id)
       if (existing && existing.devices > 0 && existing.kind !== p.kind) {
-        throw new AppError('validation_failed', `body.kind: ${existing.devices} ${existing.kind} devices use this profile; it cannot become a ${p.kind} profile`)
+        throw new AppError('validation_failed', `body.kind: ${existing.devices} ${existing.kind} devices use this profile; it cannot become ${withArticle(p.kind)} profile`)
       }
       await upsertProfile(db, { id: p.id, kind: p.kind, definition: p })
       return mustGet(p.id)

@@ -12,6 +12,7 @@
 import { z } from 'zod'
 import { DEVICE_KINDS, idSchema, metricSpec } from '../contract.ts'
 import { parseDuration } from '../duration.ts'
+import { withArticle } from '../text.ts'
 
 /** Unit conversions a mapping may ask for; each turns the vendor's unit into the catalogue's. */
 export const CONVERSIONS = {
@@ -86,7 +87,7 @@ export const profileSchema = z
   .superRefine((p, ctx) => {
     for (const [i, f] of (p.decoder?.fields ?? []).entries()) {
       if (metricSpec(p.kind, f.metric) === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['decoder', 'fields', i, 'metric'], message: `"${f.metric}" is not a metric of a ${p.kind} device` })
+        ctx.addIssue({ code: 'custom', path: ['decoder', 'fields', i, 'metric'], message: `"${f.metric}" is not a metric of ${withArticle(p.kind)} device` })
       }
     }
   })

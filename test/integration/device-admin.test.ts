@@ -45,7 +45,7 @@ describe.skipIf(!pgUp)('device administration', () => {
     const dup = await app.inject({ method: 'POST', url: '/api/v1/devices', headers: admin, payload: { id: 'el-new', kind: 'elevator', communityId: 'cm-test' } })
     expect(dup.statusCode).toBe(409)
     const bad = await app.inject({ method: 'POST', url: '/api/v1/devices', headers: admin, payload: { id: 'x-1', kind: 'manhole', communityId: 'cm-test', gatewayId: 'el-1' } })
-    expect(bad.json()).toEqual({ code: 'validation_failed', message: 'body.gatewayId: "el-1" is not a gateway (it is a elevator device)' })
+    expect(bad.json()).toEqual({ code: 'validation_failed', message: 'body.gatewayId: "el-1" is not a gateway (it is an elevator device)' })
   })
 
   it("moves a device to another community: its next alert goes to that community's company", async () => {

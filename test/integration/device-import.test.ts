@@ -117,8 +117,8 @@ describe.skipIf(!pgUp)('device import from CSV', () => {
     expect(where).toEqual(['3:kind', '4:community', '4:profile', '5:gateway', '5:latitude', '5:dev_eui', '5:imei', '6:gateway', '6:longitude', '7:id'])
     const messages = problemsOf(res.body).map((p) => p.message)
     expect(messages).toContain('"lamp" is not a kind; one of manhole, fire_tank, elevator, gateway')
-    expect(messages).toContain('"milesight-em320-tilt" is a profile for manhole devices, this row is a elevator')
-    expect(messages).toContain('"el-1" is not a gateway (it is a elevator device)')
+    expect(messages).toContain('"milesight-em320-tilt" is a profile for manhole devices, this row is an elevator')
+    expect(messages).toContain('"el-1" is not a gateway (it is an elevator device)')
     expect(messages).toContain('no gateway "gw-none" registered or in this file')
     // Each with its code and the values its text interpolates, for a client to say it its own way.
     expect(problemsOf(res.body).map((p) => `${p.row}:${p.code}`)).toEqual([

@@ -67,7 +67,7 @@ describe.skipIf(!pgUp)('device profiles API', () => {
     expect(res.statusCode).toBe(200)
     expect(res.json()).toMatchObject({ profileId: 'dtu-tank', expectedIntervalS: 600, imei: '861234567890123' })
     const wrongKind = await request('PATCH', '/api/v1/devices/el-1', { profileId: 'dtu-tank' })
-    expect(wrongKind.json()).toEqual({ code: 'validation_failed', message: 'body.profileId: "dtu-tank" is a profile for fire_tank devices, this is a elevator device' })
+    expect(wrongKind.json()).toEqual({ code: 'validation_failed', message: 'body.profileId: "dtu-tank" is a profile for fire_tank devices, this is an elevator device' })
     expect((await request('PATCH', '/api/v1/devices/ft-1', { profileId: 'nope' })).json()).toMatchObject({ code: 'validation_failed' })
   })
 

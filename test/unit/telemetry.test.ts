@@ -49,7 +49,7 @@ describe('telemetry validation', () => {
   it.each([
     ['malformed JSON', '{"values":', 'malformed_json', 'not valid JSON'],
     ['an empty values object', { values: {} }, 'schema_violation', 'holds no metric'],
-    ['a metric of another kind', { values: { water_level_m: 3 } }, 'unknown_metric', '"water_level_m" for a elevator'],
+    ['a metric of another kind', { values: { water_level_m: 3 } }, 'unknown_metric', '"water_level_m" for an elevator'],
     ['a value out of physical range', { values: { speed_mps: 42 } }, 'out_of_range', 'speed_mps = 42, expected 0..20 m/s'],
     ['a boolean metric sent as 2', { values: { trapped: 2 } }, 'out_of_range', 'true/false or 0/1'],
     ['a boolean for a numeric metric', { values: { speed_mps: true } }, 'schema_violation', 'expected a number'],

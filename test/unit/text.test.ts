@@ -1,6 +1,6 @@
 // Device text made storable: the characters PostgreSQL refuses are escaped, and size is bounded.
 import { describe, expect, it } from 'vitest'
-import { storableText } from '../../core/text.ts'
+import { storableText, withArticle } from '../../core/text.ts'
 
 describe('storable text', () => {
   it('escapes NUL and lone surrogates, keeps valid pairs', () => {
@@ -16,5 +16,9 @@ describe('storable text', () => {
     expect(cut).not.toMatch(/[\ud800-\udbff]…$/)
     expect(storableText('x'.repeat(1_000_000), 1000).length).toBe(1000)
     expect(storableText('\u0000'.repeat(1000), 50).length).toBeLessThanOrEqual(50)
+  })
+
+  it('puts the right article before the kinds the messages name', () => {
+    expect(['elevator', 'manhole', 'fire_tank', 'gateway'].map(withArticle)).toEqual(['an elevator', 'a manhole', 'a fire_tank', 'a gateway'])
   })
 })
