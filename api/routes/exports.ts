@@ -60,11 +60,6 @@ function tooLarge(maxRows: number): AppError {
   return new AppError('export_too_large', `More than ${maxRows} rows match; one export holds at most ${maxRows}. Narrow the date range (from, to) or the filters, e.g. one month at a time.`, { maxRows })
 }
 
-/** The name of the file: what it holds and the period asked for (ASCII). */
-function fileName(what: string, q: { from?: Date | undefined; to?: Date | undefined }, now: Date): string {
-  const day = (d: Date) => d.toISOString().slice(0, 10)
-  return `${what}-${q.from ? day(q.from) : 'start'}-${day(q.to ?? now)}.csv`
-}
 
 const exportsPlugin: FastifyPluginAsyncZod = async (app) => {
   const { db, settings } = app.deps
@@ -72,6 +67,11 @@ const exportsPlugin: FastifyPluginAsyncZod = async (app) => {
   const timeZone = app.deps.notify?.timezone
   const at = (d: Date | null) => isoTime(d, timeZone)
   const zoneNote = timeZone === undefined ? 'UTC' : `the office's time zone (${timeZone})`
+  /** The name of the file: what it holds and the period asked for, as dates of the office's calendar. */
+  const fileName = (what: string, q: { from?: Date | undefined; to?: Date | undefined }) => {
+    const day = (d: Date) => (at(d) ?? '').slice(0, 10)
+    return `${what}-${q.from ? day(q.from) : 'start'}-${day(q.to ?? new Date())}.csv`
+  }
   const capNote = `At most ${maxRows} rows: past that, 422 export_too_large and no file (narrow the date range).`
 
   const alertColumns: Column<NamedAlert>[] = [
@@ -150,7 +150,7 @@ const exportsPlugin: FastifyPluginAsyncZod = async (app) => {
       const { count, newestId } = scope === null ? { count: 0, newestId: null } : await countAlerts(db, filter, maxRows)
       if (count > maxRows) throw tooLarge(maxRows)
       const rows = newestId === null ? [] : rowsOf(alertColumns, q.lang, newestId, (before) => listNamedAlerts(db, { ...filter, before, limit: PAGE }))
-      return sendCsv(reply, fileName('alerts', q, new Date()), header(alertColumns, q.lang), rows)
+      return sendCsv(reply, fileName('alerts', q), header(alertColumns, q.lang), rows)
     },
   )
 
@@ -174,7 +174,7 @@ const exportsPlugin: FastifyPluginAsyncZod = async (app) => {
       const { count, newestId } = await countAudit(db, filter, maxRows)
       if (count > maxRows) throw tooLarge(maxRows)
       const rows = newestId === null ? [] : rowsOf(auditColumns, q.lang, newestId, (before) => listAudit(db, { ...filter, before, limit: PAGE }))
-      return sendCsv(reply, fileName('audit', q, new Date()), header(auditColumns, q.lang), rows)
+      return sendCsv(reply, fileName('audit', q), header(auditColumns, q.lang), rows)
     },
   )
 }
