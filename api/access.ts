@@ -60,6 +60,18 @@ export function mustSeeAlert(p: Principal, alert: Alert | undefined, id: number)
   return alert
 }
 
+/**
+ * What an alert list is confined to: a crew member's company, a resident's community (the office
+ * and services: what the query names). Null when the query names another company or community
+ * than the caller's own: nothing there is theirs to see, so the list is empty.
+ */
+export function alertListScope(p: Principal, q: { company?: string | undefined; community?: string | undefined }): { companyId: string | undefined; communityId: string | undefined } | null {
+  const scope = companyScope(p)
+  if (scope !== undefined && q.company !== undefined && q.company !== scope) return null
+  if (p.role === 'resident' && q.community !== undefined && q.community !== p.communityId) return null
+  return { companyId: scope ?? q.company, communityId: p.role === 'resident' ? (p.communityId ?? '') : q.community }
+}
+
 /** A resident's own hazard report: the one alert whose private parts (where, photos) are theirs. */
 export function ownReport(p: Principal, a: Alert): boolean {
   return a.reportedBy !== null && a.reportedBy === p.name

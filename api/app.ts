@@ -37,6 +37,7 @@ import { DENY_ALL_SPECIAL, type DestinationPolicy } from './webhooks/destination
 import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import auditLog from './routes/audit.ts'
+import csvExports, { EXPORT_MAX_ROWS } from './routes/exports.ts'
 import devices from './routes/devices.ts'
 import health from './routes/health.ts'
 import map from './routes/map.ts'
@@ -73,6 +74,8 @@ export interface AppOptions {
   rabbitmqAuth?: RabbitAuthSettings | undefined
   /** Bounds of the device secret checks of the HTTP entry points, and their cache (MQTT_AUTH_MAX_CONCURRENT…). */
   deviceLogins?: DeviceLoginLimits
+  /** Most rows one CSV export (alerts.csv, audit.csv) holds; default EXPORT_MAX_ROWS (50,000). */
+  exportMaxRows?: number
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -147,6 +150,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
       receiverTokens: { onenet: opts.onenetPushToken, ctwing: opts.ctwingPushToken },
       rabbitmqAuth: opts.rabbitmqAuth,
+      exports: { maxRows: opts.exportMaxRows ?? EXPORT_MAX_ROWS },
     },
   })
 
@@ -164,6 +168,8 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(map, { prefix: `${v1}/map` })
   await app.register(deadLetters, { prefix: `${v1}/dead-letters` })
   await app.register(auditLog, { prefix: `${v1}/audit` })
+  // GET /api/v1/alerts.csv and /api/v1/audit.csv: beside their lists, not under them.
+  await app.register(csvExports, { prefix: v1 })
   await app.register(alertStream, { prefix: `${v1}/alerts` })
   await app.register(alerts, { prefix: `${v1}/alerts` })
   await app.register(photos, { prefix: `${v1}/alerts` })

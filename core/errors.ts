@@ -27,6 +27,8 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   // Bulk onboarding (api/routes/device-import.ts): every problem of the file, in details.problems.
   import_rejected: { status: 422, message: 'The file has problems (listed in details.problems); nothing was imported' },
+  // CSV exports (api/routes/exports.ts): more rows than one file holds; nothing is sent.
+  export_too_large: { status: 422, message: 'More rows match than one export holds; narrow the date range (from, to) or the filters' },
   // Notifications (issue 9).
   link_expired: { status: 410, message: 'This link has expired or has been used; open the alert in the console' },
   rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },

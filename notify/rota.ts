@@ -30,23 +30,27 @@ export interface Shift {
 
 const WEEK = 7 * 86_400_000
 
+// Building an Intl formatter costs far more than using one, and an export converts every time of
+// 50,000 rows: one formatter per zone, kept (there are only a few; the map is capped).
+const FORMATS = new Map<string, Intl.DateTimeFormat>()
+
+function formatIn(timezone: string): Intl.DateTimeFormat {
+  let f = FORMATS.get(timezone)
+  if (f === undefined) {
+    if (FORMATS.size >= 16) FORMATS.clear()
+    f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    FORMATS.set(timezone, f)
+  }
+  return f
+}
+
 /** Milliseconds the zone's wall clock is ahead of UTC at `t`. */
 function offsetMs(timezone: string, t: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(t))
+  const parts = formatIn(timezone).formatToParts(new Date(t))
   const n = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
   return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(t / 1000) * 1000
 }
 
-/** The UTC instant of a local wall-clock time (given as if it were UTC) in `timezone`. */
 export function fromLocal(timezone: string, wallMs: number): number {
   const first = wallMs - offsetMs(timezone, wallMs)
   // A second pass settles the offset on the right side of a DST change.

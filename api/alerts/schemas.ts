@@ -1,8 +1,9 @@
 // Wire shapes of alerts and their history.
 import { z } from 'zod'
 import { reasonDetailSchema } from '../../core/reason-detail.ts'
+import { DEVICE_KINDS } from '../../core/contract.ts'
 import { ALERT_SOURCES, ALERT_STATES, SEVERITIES } from '../../core/domain.ts'
-import { timestamp } from '../schemas.ts'
+import { requestTime, timestamp } from '../schemas.ts'
 
 export const alertSchema = z.object({
   id: z.number().int(),
@@ -58,4 +59,23 @@ export const alertEventSchema = z.object({
   actor: z.string(),
   note: z.string().nullable(),
   data: z.record(z.string(), z.unknown()).nullable().describe('raised and cleared events of the rules engine: reasonDetail, the note as data (see the alert\'s reasonDetail)'),
+})
+
+const commaSeparated = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(z.enum(values)))
+
+/** The filters of an alert list: GET /api/v1/alerts and its CSV export take the same. */
+export const alertFilterQuery = z.object({
+  state: commaSeparated(ALERT_STATES).optional().describe('Comma-separated, e.g. open,acknowledged'),
+  severity: commaSeparated(SEVERITIES).optional(),
+  kind: z.enum(DEVICE_KINDS).optional(),
+  community: z.string().optional(),
+  company: z.string().optional(),
+  device: z.string().optional(),
+  rule: z.string().optional(),
+  from: requestTime.optional().describe('Raised at or after'),
+  to: requestTime.optional().describe('Raised before'),
 })

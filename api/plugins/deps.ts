@@ -50,6 +50,8 @@ export interface ApiSettings {
   receiverTokens: { onenet?: string | undefined; ctwing?: string | undefined }
   /** RabbitMQ's HTTP auth backend (RABBITMQ_AUTH_KEY); its routes are served only when set. */
   rabbitmqAuth: RabbitAuthSettings | undefined
+  /** The CSV exports (api/routes/exports.ts): most rows one file holds. */
+  exports: { maxRows: number }
 }
 
 export interface ApiDeps extends AppDeps {

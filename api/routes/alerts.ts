@@ -1,25 +1,18 @@
 // Alerts: producers report conditions; people list, inspect and work them.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { DEVICE_KINDS } from '../../core/contract.ts'
 import { AppError } from '../../core/errors.ts'
 import { acceptReasonDetail, reportedReasonDetailSchema } from '../../core/reason-detail.ts'
-import { ALERT_SOURCES, ALERT_STATES, SEVERITIES } from '../../core/domain.ts'
+import { ALERT_SOURCES, SEVERITIES } from '../../core/domain.ts'
 import { eventsOf, getAlert, listAlerts } from '../../core/repos/alerts.ts'
 import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
-import { alertEventSchema, alertSchema } from '../alerts/schemas.ts'
+import { alertEventSchema, alertFilterQuery, alertSchema } from '../alerts/schemas.ts'
 import type { Action } from '../alerts/service.ts'
-import { companyScope, mustSeeAlert, principalOf, requireRole } from '../access.ts'
+import { alertListScope, mustSeeAlert, principalOf, requireRole } from '../access.ts'
 import { errorBody, errorResponses, limitParam, requestTime, serialCursor, serialParams } from '../schemas.ts'
 
 const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).default({})
-const csv = <T extends string>(values: readonly [T, ...T[]]) =>
-  z
-    .string()
-    .transform((s) => s.split(',').map((x) => x.trim()))
-    .pipe(z.array(z.enum(values)))
-
 const reportBody = z.object({
   ruleId: z.string().min(1).max(128),
   deviceId: z.string().min(1).max(64).nullable(),
@@ -77,34 +70,21 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['alerts'],
         summary: 'List alerts, newest first',
-        querystring: z.object({
-          state: csv(ALERT_STATES).optional().describe('Comma-separated, e.g. open,acknowledged'),
-          severity: csv(SEVERITIES).optional(),
-          kind: z.enum(DEVICE_KINDS).optional(),
-          community: z.string().optional(),
-          company: z.string().optional(),
-          device: z.string().optional(),
-          rule: z.string().optional(),
-          from: requestTime.optional().describe('Raised at or after'),
-          to: requestTime.optional().describe('Raised before'),
-          limit: limitParam,
-          cursor: serialCursor,
-        }),
+        description: 'The same as a spreadsheet: GET /api/v1/alerts.csv.',
+        querystring: alertFilterQuery.extend({ limit: limitParam, cursor: serialCursor }),
         response: { 200: z.object({ items: z.array(alertSchema), nextCursor: z.number().nullable() }), ...errorResponses },
       },
     },
     async (req) => {
       const p = principalOf(req)
       const q = req.query
-      const scope = companyScope(p)
-      if (scope !== undefined && q.company !== undefined && q.company !== scope) return { items: [], nextCursor: null }
-      if (p.role === 'resident' && q.community !== undefined && q.community !== p.communityId) return { items: [], nextCursor: null }
+      const scope = alertListScope(p, q)
+      if (scope === null) return { items: [], nextCursor: null }
       const items = await listAlerts(db, {
         states: q.state,
         severities: q.severity,
         kind: q.kind,
-        communityId: p.role === 'resident' ? (p.communityId ?? '') : q.community,
-        companyId: scope ?? q.company,
+        ...scope,
         deviceId: q.device,
         ruleId: q.rule,
         from: q.from,

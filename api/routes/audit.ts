@@ -6,7 +6,8 @@ import { z } from 'zod'
 import { ROLES } from '../../core/domain.ts'
 import { listAudit } from '../../core/repos/audit.ts'
 import { requireRole } from '../access.ts'
-import { errorResponses, limitParam, requestTime, serialCursor, timestamp } from '../schemas.ts'
+import { auditFilterQuery } from '../audit/schemas.ts'
+import { errorResponses, limitParam, serialCursor, timestamp } from '../schemas.ts'
 
 const entry = z.object({
   id: z.number().int(),
@@ -38,17 +39,8 @@ const audit: FastifyPluginAsyncZod = async (app) => {
         summary: 'Who changed what: every change people made through the API (and every 403-refused attempt), newest first',
         description:
           'Recorded for every successful POST, PUT, PATCH and DELETE under /api/v1 by a person; not for services (rules engine, ' +
-          'Node-RED) nor for alert actions (acknowledge, resolve, comments, photos, hazard reports), which are in each alert\'s history.',
-        querystring: z.object({
-          actor: z.string().min(1).optional().describe('A user id or user name'),
-          action: z.string().min(1).optional().describe('An action name, e.g. rules.update'),
-          target: z.string().min(1).optional().describe('An id the change names (a rule, device, user, silence…)'),
-          company: z.string().min(1).optional().describe('The company the change concerns'),
-          from: requestTime.optional().describe('At or after'),
-          to: requestTime.optional().describe('Before'),
-          limit: limitParam,
-          cursor: serialCursor,
-        }),
+          'Node-RED) nor for alert actions (acknowledge, resolve, comments, photos, hazard reports), which are in each alert\'s history. The same as a spreadsheet: GET /api/v1/audit.csv.',
+        querystring: auditFilterQuery.extend({ limit: limitParam, cursor: serialCursor }),
         response: { 200: z.object({ items: z.array(entry), nextCursor: z.number().nullable() }), ...errorResponses },
       },
     },

@@ -18,7 +18,7 @@ import { requireRole } from '../access.ts'
 import { checkRows, IMPORT_COLUMNS, IMPORT_MAX_BYTES, IMPORT_MAX_REPORTED, IMPORT_MAX_ROWS, readCsv, type RowProblem } from '../devices/import.ts'
 import { IMPORT_PROBLEM_CODES, IMPORT_REFUSAL_CODES, importMessage, type Coded, type ImportRefusalCode } from '../devices/import-text.ts'
 import { errorBody, errorResponses } from '../schemas.ts'
-import { csvField } from './evaluation.ts'
+import { sendCsv } from '../csv.ts'
 
 const kb = (n: number) => `${Math.round(n / 1024)} KB`
 const CSV_TYPE = 'Send the file itself as the body with Content-Type: text/csv (UTF-8)'
@@ -150,19 +150,10 @@ const deviceImport: FastifyPluginAsyncZod = async (app) => {
         throw err
       }
       req.log.info({ devices: devices.length, gateways, by: req.principal?.name }, 'devices imported from CSV')
-      const lines = [
-        ['id', 'secret', 'mqtt_username', 'telemetry_topic'].join(','),
-        ...devices.map((d, i) => [d.id, issued[i]?.secret ?? '', d.id, topics.deviceTelemetry(d.id)].map(csvField).join(',')),
-      ]
       const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')
-      // CSV, not JSON: the text goes out as it is. no-store: it holds passwords.
-      return reply
-        .code(201)
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="device-secrets-${stamp}.csv"`)
-        .header('cache-control', 'no-store')
-        .serializer((s: string) => s)
-        .send(`${lines.join('\r\n')}\r\n`)
+      const rows = devices.map((d, i) => [d.id, issued[i]?.secret ?? '', d.id, topics.deviceTelemetry(d.id)])
+      // no-store: it holds passwords.
+      return sendCsv(reply, `device-secrets-${stamp}.csv`, ['id', 'secret', 'mqtt_username', 'telemetry_topic'], rows, { status: 201, noStore: true })
     },
   )
 }

@@ -7,6 +7,7 @@ import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../evaluation/score.ts'
 import { mustSeeCompanyRecord, requireRole } from '../access.ts'
+import { sendCsv } from '../csv.ts'
 import { duration, errorResponses, keyParams, requestTime, TIME_MIN, timestamp } from '../schemas.ts'
 
 const TIME_MIN_MS = Date.parse(TIME_MIN)
@@ -138,17 +139,6 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
   ['rank_change', (r) => r.change.rank],
 ]
 
-/**
- * RFC 4180: quote fields holding a comma, quote or line break; double inner quotes. A text that
- * a spreadsheet would run as a formula (starting with = + - @, tab or carriage return; OWASP,
- * "CSV Injection") gets a leading apostrophe, so a company named `=HYPERLINK(...)` stays text.
- */
-export function csvField(v: string | number | null): string {
-  if (v === null) return ''
-  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v)
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
-}
-
 const evaluation: FastifyPluginAsyncZod = async (app) => {
   const { db, settings: { weights } } = app.deps
   app.get(
@@ -222,7 +212,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['evaluation'],
-        summary: 'The ranking as CSV (RFC 4180, one row per company)',
+        summary: 'The ranking as CSV (RFC 4180, UTF-8 with a byte-order mark, one row per company)',
         querystring: period,
         response: { 200: z.string().describe('text/csv'), ...errorResponses },
       },
@@ -231,14 +221,8 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
       requireRole(req, 'admin', 'operator')
       const { from, to, previousFrom } = resolvePeriod(req.query)
       const items = await ranking(db, from, to, previousFrom, weights)
-      const lines = [CSV_COLUMNS.map(([h]) => h).join(','), ...items.map((r) => CSV_COLUMNS.map(([, get]) => csvField(get(r))).join(','))]
       const name = `ranking-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`
-      // CSV, not JSON: the text goes out as it is.
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${name}"`)
-        .serializer((s: string) => s)
-        .send(`${lines.join('\r\n')}\r\n`)
+      return sendCsv(reply, name, CSV_COLUMNS.map(([h]) => h), items.map((r) => CSV_COLUMNS.map(([, get]) => get(r))))
     },
   )
 

@@ -324,10 +324,8 @@ export interface AlertFilter {
   limit: number
 }
 
-export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]> {
-  return db.query<Alert>(
-    `SELECT ${ALERT_COLUMNS} FROM alerts a LEFT JOIN devices d ON d.id = a.device_id
-     WHERE ($1::text[] IS NULL OR a.state = ANY($1))
+/** The conditions of an AlertFilter over `alerts a LEFT JOIN devices d`, parameters $1–$9. */
+const ALERT_FILTER = `($1::text[] IS NULL OR a.state = ANY($1))
        AND ($2::text[] IS NULL OR a.severity = ANY($2))
        AND ($3::text IS NULL OR d.kind = $3)
        AND ($4::text IS NULL OR a.community_id = $4)
@@ -335,13 +333,53 @@ export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]
        AND ($6::text IS NULL OR a.device_id = $6)
        AND ($7::text IS NULL OR a.rule_id = $7)
        AND ($8::timestamptz IS NULL OR a.raised_at >= $8)
-       AND ($9::timestamptz IS NULL OR a.raised_at < $9)
-       AND ($10::bigint IS NULL OR a.id < $10)
+       AND ($9::timestamptz IS NULL OR a.raised_at < $9)`
+
+const filterParams = (f: Omit<AlertFilter, 'before' | 'limit'>): unknown[] => [
+  f.states ?? null, f.severities ?? null, f.kind ?? null, f.communityId ?? null, f.companyId ?? null,
+  f.deviceId ?? null, f.ruleId ?? null, f.from ?? null, f.to ?? null,
+]
+
+export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]> {
+  return db.query<Alert>(
+    `SELECT ${ALERT_COLUMNS} FROM alerts a LEFT JOIN devices d ON d.id = a.device_id
+     WHERE ${ALERT_FILTER} AND ($10::bigint IS NULL OR a.id < $10)
      ORDER BY a.id DESC LIMIT $11`,
-    [
-      f.states ?? null, f.severities ?? null, f.kind ?? null, f.communityId ?? null, f.companyId ?? null,
-      f.deviceId ?? null, f.ruleId ?? null, f.from ?? null, f.to ?? null, f.before ?? null, f.limit,
-    ],
+    [...filterParams(f), f.before ?? null, f.limit],
+  )
+}
+
+/**
+ * How many alerts match, counting no further than `max` + 1 (an export's cap: past it, the exact
+ * number does not matter), and the newest one's id: an export pages below it, so alerts raised
+ * while it runs do not join a file whose size was checked without them.
+ */
+export async function countAlerts(db: Queryable, f: Omit<AlertFilter, 'before' | 'limit'>, max: number): Promise<{ count: number; newestId: number | null }> {
+  const [row] = await db.query<{ count: number; newestId: number | null }>(
+    `SELECT count(*)::int AS count, max(id) AS "newestId" FROM (
+       SELECT a.id FROM alerts a LEFT JOIN devices d ON d.id = a.device_id WHERE ${ALERT_FILTER} LIMIT $10) m`,
+    [...filterParams(f), max + 1],
+  )
+  return { count: row?.count ?? 0, newestId: row?.newestId ?? null }
+}
+
+/** An alert with the names of its company, community and device, as a report shows them. */
+export interface NamedAlert extends Alert {
+  companyName: string | null
+  communityName: string | null
+  deviceName: string | null
+}
+
+/** listAlerts with the names a report needs, joined in the same query. */
+export async function listNamedAlerts(db: Queryable, f: AlertFilter): Promise<NamedAlert[]> {
+  return db.query<NamedAlert>(
+    `SELECT ${ALERT_COLUMNS}, pc.name AS "companyName", cm.name AS "communityName", d.name AS "deviceName"
+     FROM alerts a LEFT JOIN devices d ON d.id = a.device_id
+       LEFT JOIN property_companies pc ON pc.id = a.company_id
+       LEFT JOIN communities cm ON cm.id = a.community_id
+     WHERE ${ALERT_FILTER} AND ($10::bigint IS NULL OR a.id < $10)
+     ORDER BY a.id DESC LIMIT $11`,
+    [...filterParams(f), f.before ?? null, f.limit],
   )
 }
 

@@ -73,19 +73,32 @@ export interface AuditFilter {
   limit: number
 }
 
-export async function listAudit(db: Queryable, f: AuditFilter): Promise<StoredAuditEntry[]> {
-  return db.query<StoredAuditEntry>(
-    `SELECT ${COLUMNS} FROM audit_log
-     WHERE ($1::text IS NULL OR actor_id = $1 OR actor_name = $1)
+/** The conditions of an AuditFilter, parameters $1–$6. */
+const AUDIT_FILTER = `($1::text IS NULL OR actor_id = $1 OR actor_name = $1)
        AND ($2::text IS NULL OR action = $2)
        AND ($3::text IS NULL OR target_ids @> ARRAY[$3::text])
        AND ($4::text IS NULL OR company_id = $4)
        AND ($5::timestamptz IS NULL OR at >= $5)
-       AND ($6::timestamptz IS NULL OR at < $6)
-       AND ($7::bigint IS NULL OR id < $7)
+       AND ($6::timestamptz IS NULL OR at < $6)`
+
+const filterParams = (f: Omit<AuditFilter, 'before' | 'limit'>): unknown[] => [f.actor ?? null, f.action ?? null, f.target ?? null, f.companyId ?? null, f.from ?? null, f.to ?? null]
+
+export async function listAudit(db: Queryable, f: AuditFilter): Promise<StoredAuditEntry[]> {
+  return db.query<StoredAuditEntry>(
+    `SELECT ${COLUMNS} FROM audit_log
+     WHERE ${AUDIT_FILTER} AND ($7::bigint IS NULL OR id < $7)
      ORDER BY id DESC LIMIT $8`,
-    [f.actor ?? null, f.action ?? null, f.target ?? null, f.companyId ?? null, f.from ?? null, f.to ?? null, f.before ?? null, f.limit],
+    [...filterParams(f), f.before ?? null, f.limit],
   )
+}
+
+/** How many entries match, counting no further than `max` + 1, and the newest one's id (as countAlerts). */
+export async function countAudit(db: Queryable, f: Omit<AuditFilter, 'before' | 'limit'>, max: number): Promise<{ count: number; newestId: number | null }> {
+  const [row] = await db.query<{ count: number; newestId: number | null }>(
+    `SELECT count(*)::int AS count, max(id) AS "newestId" FROM (SELECT id FROM audit_log WHERE ${AUDIT_FILTER} LIMIT $7) m`,
+    [...filterParams(f), max + 1],
+  )
+  return { count: row?.count ?? 0, newestId: row?.newestId ?? null }
 }
 
 /** Deletes at most `limit` entries recorded before `before`; returns how many went. */

@@ -293,7 +293,10 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
       await secretsBox.getByRole('button', { name: TEXT[lang]['secret.done'] }).click()
       expect(await secretsBox.getByRole('button', { name: TEXT[lang]['import.discard'] }).count()).toBe(1)
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#import-secrets-download')])
-      const rows = parse<{ id: string; secret: string }>(await readFile(await download.path()), { columns: true })
+      const saved = await readFile(await download.path())
+      // The file keeps the byte-order mark the API sent (Excel on a Chinese Windows reads it as UTF-8).
+      expect(saved.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]))
+      const rows = parse<{ id: string; secret: string }>(saved, { columns: true, bom: true })
       expect(rows.map((r) => r.id).sort()).toEqual([`el-csv${tag}1`, `mh-csv${tag}2`])
       for (const r of rows) {
         const stored = await getCredentials(h.db, r.id)

@@ -1,8 +1,11 @@
 // Every main view as each role sees it, on a phone (390×844) and at a desk (1440×900), in both
 // languages: no sideways scrolling, no serious or critical accessibility violation (axe-core),
 // no console error. Plus the audit log showing a change with its secret redacted, the device chart
-// with its threshold line and a forecast rule's trend, and a resident's hazard report arriving live
-// on the operator's board.
+// with its threshold line and a forecast rule's trend, a resident's hazard report arriving live
+// on the operator's board, and the board's and the audit log's CSV exports following their filters.
+import { readFile } from 'node:fs/promises'
+import { parse } from 'csv-parse/sync'
+import type { Download } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertDeadLetters } from '../../core/repos/dead-letters.ts'
 import { insertSilence } from '../../core/repos/silences.ts'
@@ -185,6 +188,50 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     expect(await crew.page.locator('nav a[data-view=audit]').count()).toBe(0)
     expect([...problems, ...crew.problems]).toEqual([])
     await Promise.all([context.close(), crew.context.close()])
+  })
+
+  /** A downloaded CSV: whether it starts with the byte-order mark, and its rows by header. */
+  const csvOf = async (download: Download) => {
+    const bytes = await readFile(await download.path())
+    return { bom: bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])), rows: parse<Record<string, string>>(bytes, { columns: true, bom: true }), text: bytes.toString('utf8') }
+  }
+
+  it("exports the board's alerts as CSV with the board's filters and language, the audit log with its own, and the ranking", async () => {
+    await h.alerts.report({ ruleId: 'manhole-cover-displaced', deviceId: 'mh-1', condition: 'active', value: 40 }, 'rules-engine')
+    const { page, context, problems } = await h.open(DESK, 'zh-CN')
+    await h.signIn(page, h.tokens.operator)
+    await page.locator('tr.alert-row').first().waitFor()
+    await page.selectOption('#filter-kind', 'manhole')
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-alerts')])
+    expect(download.suggestedFilename()).toMatch(/^alerts-.*\.csv$/)
+    const file = await csvOf(download)
+    expect(file.bom).toBe(true)
+    // The kind filter applied: the manhole's alert, not the fire tank's; Chinese as the console is.
+    expect(file.rows.map((r) => [r['设备编号'], r['告警']])).toEqual([['mh-1', '井盖移位']])
+    expect(file.rows[0]?.['状态']).toBe('open')
+    // A month without alerts: the header row alone.
+    await page.fill('#export-alerts-month', '2020-01')
+    const [empty] = await Promise.all([page.waitForEvent('download'), page.click('#export-alerts')])
+    expect((await csvOf(empty)).rows).toEqual([])
+
+    await page.click('nav a[data-view=audit]')
+    await page.selectOption('#audit-action', 'webhooks.create')
+    await page.locator('#audit-log tr[data-action="webhooks.create"]').waitFor()
+    const [audit] = await Promise.all([page.waitForEvent('download'), page.click('#export-audit')])
+    const log = await csvOf(audit)
+    expect(log.bom).toBe(true)
+    expect(log.rows.length).toBeGreaterThan(0)
+    expect(new Set(log.rows.map((r) => r['操作']))).toEqual(new Set(['webhooks.create']))
+    expect(log.text).toContain('https://hooks.example.com/duty')
+    expect(log.text).not.toContain(WEBHOOK_SECRET)
+    // The ranking's CSV comes the same way, byte-order mark included.
+    await page.click('nav a[data-view=ranking]')
+    const [ranking] = await Promise.all([page.waitForEvent('download'), page.click('#csv')])
+    const ranked = await csvOf(ranking)
+    expect(ranked.bom).toBe(true)
+    expect(ranked.rows.map((r) => r.company_id)).toContain('co-test')
+    expect(problems).toEqual([])
+    await context.close()
   })
 
   it("shows a resident's hazard report live on the operator's board", async () => {

@@ -1,5 +1,6 @@
 // The ranking on a fixture of alerts and ratings, against figures computed by hand, for two
 // consecutive periods and the change between them.
+import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
@@ -177,11 +178,18 @@ describe('evaluation ranking', () => {
   it('exports the ranking as CSV and drills down into one company', async () => {
     const q = `from=${new Date(P2).toISOString()}&to=${new Date(END).toISOString()}`
     const csv = await app.inject({ url: `/api/v1/evaluation/ranking.csv?${q}`, headers: auth })
-    expect(csv.headers['content-type']).toMatch(/text\/csv/)
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8')
+    // The byte-order mark first, so Excel on a Chinese Windows reads UTF-8, not GBK.
+    expect(csv.body.startsWith('\uFEFFrank,company_id,company,score,alerts,')).toBe(true)
     const lines = csv.body.trim().split('\r\n')
-    expect(lines[0]).toMatch(/^rank,company_id,company,score,alerts,/)
     expect(lines[1]).toMatch(/^1,co-b,Beta Property,98.5,1,/)
     expect(lines[2]).toMatch(/^2,co-a,Alpha Property,61.1,3,/)
+    // Read back as our own import reads a file (csv-parse, bom: true), every column is where it was.
+    const rows = parse<Record<string, string>>(csv.body, { columns: true, bom: true })
+    expect(rows.map((r) => [r.rank, r.company_id, r.company, r.score])).toEqual([
+      ['1', 'co-b', 'Beta Property', '98.5'],
+      ['2', 'co-a', 'Alpha Property', '61.1'],
+    ])
     const drill = await app.inject({ url: `/api/v1/evaluation/companies/co-a?${q}`, headers: auth })
     const body = drill.json<{ company: { score: number }; communities: { communityId: string; alerts: number }[]; slowest: { title: string }[] }>()
     expect(body.company.score).toBe(61.1)

@@ -105,9 +105,12 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/dead-letters', req: (s) => ({ method: 'GET', url: `/api/v1/dead-letters?device=${device(s)}` }), expect: office(200) },
   // The audit log names every company's changes: the office's
   { route: 'GET /api/v1/audit', req: (s) => ({ method: 'GET', url: `/api/v1/audit?company=${company(s)}` }), expect: office(200) },
+  { route: 'GET /api/v1/audit.csv', req: (s) => ({ method: 'GET', url: `/api/v1/audit.csv?company=${company(s)}` }), expect: office(200) },
   // Alerts
   { route: 'POST /api/v1/alerts', req: (s) => ({ method: 'POST', url: '/api/v1/alerts', body: { ruleId: next('report'), deviceId: device(s), condition: 'active', source: 'node-red', severity: 'minor', title: 'x' } }), expect: { ...office(200), service: [200, 200] } },
   { route: 'GET /api/v1/alerts', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts' : '/api/v1/alerts?company=co-b' }), expect: all(200) },
+  // The spreadsheet of the same list: the office and crews (a crew member's holds their company's alerts only)
+  { route: 'GET /api/v1/alerts.csv', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts.csv' : '/api/v1/alerts.csv?company=co-b' }), expect: { ...office(200), crew: [200, 200] } },
   { route: 'GET /api/v1/alerts/:id', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [200, 404] } },
   // Photos: residents only of their own report (these fixtures are nobody's report)
   { route: 'POST /api/v1/alerts/:id/photos', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/photos`, body: tinyPng() }), expect: { ...office(201), crew: [201, 404], resident: [404, 404] } },

@@ -30,6 +30,22 @@ export function matches(f: Filter, a: Alert): boolean {
   return true
 }
 
+/** The states "unresolved" stands for. */
+const UNRESOLVED = STATES.filter((s) => s !== 'resolved')
+
+/**
+ * The filter as the API's alert list takes it (GET /api/v1/alerts, its CSV export), added to `q`.
+ * The text search has no API counterpart: it matches the names and texts as shown in the UI language.
+ */
+export function toQuery(f: Filter, q: URLSearchParams): URLSearchParams {
+  if (f.severity) q.set('severity', f.severity)
+  if (f.state) q.set('state', f.state === 'unresolved' ? UNRESOLVED.join(',') : f.state)
+  if (f.company) q.set('company', f.company)
+  if (f.community) q.set('community', f.community)
+  if (f.kind) q.set('kind', f.kind)
+  return q
+}
+
 interface Props {
   value: Filter
   onChange: (f: Filter) => void

@@ -55,19 +55,45 @@ export async function all<T>(path: string, max = 5000): Promise<T[]> {
   return out
 }
 
+/** The file name a response's Content-Disposition gives. */
+const fileName = (res: Response): string | undefined => /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1]
+
 /**
  * Sends a file as it is (a CSV import), so the server judges its encoding; answers the response
- * text (a CSV download) or, for JSON answers, the parsed body.
+ * text, the response itself as a file (a CSV download: its bytes as sent, byte-order mark
+ * included, which the text drops) and, for JSON answers, the parsed body.
  */
-export async function sendFile(path: string, file: Blob, type: string): Promise<{ status: number; text: string; json: unknown; disposition: string }> {
+export async function sendFile(path: string, file: Blob, type: string): Promise<{ status: number; text: string; json: unknown; file: Blob; name: string | undefined }> {
   const res = await fetch(path, { method: 'POST', headers: { ...authHeaders(), 'content-type': type }, body: file })
-  const text = await res.text()
+  const bytes = await res.arrayBuffer()
+  // TextDecoder drops a leading byte-order mark, as res.text() would.
+  const text = new TextDecoder().decode(bytes)
+  const contentType = res.headers.get('content-type') ?? ''
   let json: unknown = null
-  if ((res.headers.get('content-type') ?? '').includes('json')) json = JSON.parse(text) as unknown
+  if (contentType.includes('json')) json = JSON.parse(text) as unknown
   if (!res.ok) {
     if (res.status === 401) setToken(null)
     const body = json as { code?: string; message?: string; details?: unknown } | null
     throw new ApiError(res.status, body?.code ?? 'http_error', body?.message ?? `HTTP ${res.status}`, body?.details)
   }
-  return { status: res.status, text, json, disposition: res.headers.get('content-disposition') ?? '' }
+  return { status: res.status, text, json, file: new Blob([bytes], { type: contentType }), name: fileName(res) }
+}
+
+/**
+ * Downloads what `path` answers as a file (a CSV export). A link cannot carry the bearer token,
+ * so the file is fetched with it and handed to the browser; a refusal (an export too large)
+ * throws with the API's code, for the caller to say why.
+ */
+export async function download(path: string, fallbackName: string): Promise<void> {
+  const res = await fetch(path, { headers: authHeaders() })
+  if (!res.ok) {
+    if (res.status === 401) setToken(null)
+    const body = (await res.json().catch(() => null)) as { code?: string; message?: string; details?: unknown } | null
+    throw new ApiError(res.status, body?.code ?? 'http_error', body?.message ?? `HTTP ${res.status}`, body?.details)
+  }
+  const a = document.createElement('a')
+  a.href = URL.createObjectURL(await res.blob())
+  a.download = fileName(res) ?? fallbackName
+  a.click()
+  URL.revokeObjectURL(a.href)
 }

@@ -4,10 +4,12 @@
 // replaced by "[redacted]" on the server (api/audit/redact.ts). The action reads as a label in the
 // reader's language, or as its stable name when the console has none (an API newer than the
 // console). Filters by person, action and target id; pages of 100 load on demand, as dead letters do.
+// The filtered log exports as CSV (components/ExportCsv.tsx), a month at a time if need be.
 import { useEffect, useState } from 'preact/hooks'
 import { AUDIT_ACTIONS } from '../../../api/audit/actions.ts'
 import { dateTime, t, tMaybe } from '../i18n/index.ts'
 import { usePages } from '../lib/pages.ts'
+import { ExportCsv } from '../components/ExportCsv.tsx'
 import { ErrorLine } from '../components/Form.tsx'
 import { PageEnd } from '../components/PageEnd.tsx'
 import type { AuditEntry } from '../lib/types.ts'
@@ -55,11 +57,15 @@ function Details({ e }: { e: AuditEntry }) {
 
 export function Audit() {
   const [filter, setFilter] = useState({ actor: '', action: '', target: '' })
-  const query = (after: number | null) => {
-    const q = new URLSearchParams({ limit: String(PAGE) })
+  /** The filters as the API takes them, added to `q`: the list and its CSV export share them. */
+  const filtered = (q: URLSearchParams) => {
     if (filter.actor.trim()) q.set('actor', filter.actor.trim())
     if (filter.action) q.set('action', filter.action)
     if (filter.target.trim()) q.set('target', filter.target.trim())
+    return q
+  }
+  const query = (after: number | null) => {
+    const q = filtered(new URLSearchParams({ limit: String(PAGE) }))
     if (after !== null) q.set('cursor', String(after))
     return `/api/v1/audit?${q.toString()}`
   }
@@ -99,6 +105,7 @@ export function Audit() {
         </label>
         <button type="submit">{t('dead.apply')}</button>
       </form>
+      <ExportCsv id="export-audit" fallbackName="audit.csv" path={(q) => `/api/v1/audit.csv?${filtered(q).toString()}`} />
       <ErrorLine text={error} />
       <table class="alerts" id="audit-log">
         <thead>

@@ -1,10 +1,12 @@
 // The operator's live alert board: counts, filters, the list (a table on a desk, cards on a
-// phone), bulk acknowledge, a cue for each new critical alert, and the detail of the opened one.
+// phone), bulk acknowledge, a cue for each new critical alert, the detail of the opened one, and
+// the export of the filtered alerts as CSV (components/ExportCsv.tsx).
 import { Component } from 'preact'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Sev, State } from '../components/Badges.tsx'
 import { Deadline, dueOf } from '../components/Deadline.tsx'
-import { Filters, matches, NO_FILTER, type Filter } from '../components/Filters.tsx'
+import { ExportCsv } from '../components/ExportCsv.tsx'
+import { Filters, matches, NO_FILTER, toQuery, type Filter } from '../components/Filters.tsx'
 import { alertTitle, dateTime, lang, t, type Lang } from '../i18n/index.ts'
 import { alerts, bulkAck, newCritical } from '../lib/alerts.ts'
 import { beep } from '../lib/cue.ts'
@@ -204,6 +206,12 @@ export function Board({ openId }: { openId?: number | undefined }) {
       )}
       <Counts map={map} />
       <Filters value={filter} onChange={refilter} />
+      <ExportCsv
+        id="export-alerts"
+        fallbackName="alerts.csv"
+        path={(q) => `/api/v1/alerts.csv?${toQuery(filter, q).toString()}`}
+        note={filter.text ? t('export.noText') : undefined}
+      />
       <div class="bulk">
         <label>
           <input type="checkbox" onChange={(e) => setChecked(e.currentTarget.checked ? new Set(shown.filter((a) => a.state === 'open').map((a) => a.id)) : new Set())} />{' '}

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
 import { ScoreHistory } from '../components/ScoreHistory.tsx'
 import { dateTime, duration, num, t } from '../i18n/index.ts'
-import { api, authHeaders } from '../lib/api.ts'
+import { api, download } from '../lib/api.ts'
 import { communityName } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
 import type { Severity } from '../lib/types.ts'
@@ -39,17 +39,6 @@ function Change({ score, rank }: { score: number | null; rank: number | null }) 
       {rank ? ` (${rank > 0 ? '+' : ''}${rank})` : ''}
     </span>
   )
-}
-
-async function downloadCsv(): Promise<void> {
-  // The CSV needs the bearer token, so it is fetched and handed to the browser as a file.
-  const res = await fetch('/api/v1/evaluation/ranking.csv', { headers: authHeaders() })
-  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'ranking.csv'
-  const a = document.createElement('a')
-  a.href = URL.createObjectURL(await res.blob())
-  a.download = name
-  a.click()
-  URL.revokeObjectURL(a.href)
 }
 
 function CompanyDrill({ id }: { id: string }) {
@@ -91,7 +80,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
       <h1>{t('ranking.title')}</h1>
       <p class="muted">
         {t('ranking.period')} ·{' '}
-        <button type="button" class="link" id="csv" onClick={() => void downloadCsv()}>
+        <button type="button" class="link" id="csv" onClick={() => void download('/api/v1/evaluation/ranking.csv', 'ranking.csv')}>
           {t('ranking.csv')}
         </button>
       </p>

@@ -51,11 +51,6 @@ function template(community: string): string {
   return `\uFEFF${rows.join('\r\n')}\r\n`
 }
 
-/** The name the API gives the secrets file (Content-Disposition), or a plain one. */
-function fileName(text: string): string {
-  return /filename="([^"]+)"/.exec(text)?.[1] ?? 'device-secrets.csv'
-}
-
 function Problems({ list, total }: { list: Problem[]; total: number }) {
   return (
     <>
@@ -150,8 +145,9 @@ export function DeviceImport({ onClose }: { onClose: () => void }) {
     if (!file || outcome?.kind !== 'ready') return
     const res = await request(file, false)
     if (!res) return
-    const url = URL.createObjectURL(new Blob([res.text], { type: 'text/csv' }))
-    setSecrets({ url, name: fileName(res.disposition), count: outcome.devices })
+    // The bytes as the API sent them: its byte-order mark keeps Excel on a Chinese Windows in UTF-8.
+    const url = URL.createObjectURL(res.file)
+    setSecrets({ url, name: res.name ?? 'device-secrets.csv', count: outcome.devices })
     setOutcome(null)
     setFile(null)
     await refreshRegistry()
