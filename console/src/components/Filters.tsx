@@ -5,6 +5,7 @@ import { useStore } from '../lib/store.ts'
 import { KINDS, SEVERITIES, STATES, type Alert } from '../lib/types.ts'
 import { alertReason, alertTitle } from '../i18n/index.ts'
 import { communityName, deviceName } from '../lib/registry.ts'
+import { Choice } from './Form.tsx'
 
 export interface Filter {
   severity: string
@@ -46,6 +47,26 @@ export function toQuery(f: Filter, q: URLSearchParams): URLSearchParams {
   return q
 }
 
+/** A filter of a list screen: one of `options` (`[value, text]`), or all of them (""). */
+export function ChoiceFilter({ id, label, value, options, onPick }: { id: string; label: string; value: string; options: readonly (readonly [string, string])[]; onPick: (v: string) => void }) {
+  return (
+    <label>
+      <span>{label}</span>
+      <Choice a={{ id }} value={value} onPick={onPick} empty={t('filter.all')} options={options} />
+    </label>
+  )
+}
+
+/** A free-text filter of a list screen, taking the rest of the row. */
+export function TextFilter({ id, label, value, hint, onText }: { id: string; label: string; value: string; hint?: string; onText: (v: string) => void }) {
+  return (
+    <label class="grow">
+      <span>{label}</span>
+      <input id={id} type="search" value={value} placeholder={hint} onInput={(e) => onText(e.currentTarget.value)} />
+    </label>
+  )
+}
+
 interface Props {
   value: Filter
   onChange: (f: Filter) => void
@@ -53,20 +74,8 @@ interface Props {
 
 export function Filters({ value, onChange }: Props) {
   const reg = useStore(registry)
-  const set = (k: keyof Filter) => (e: Event) => onChange({ ...value, [k]: (e.currentTarget as HTMLSelectElement | HTMLInputElement).value })
-  const select = (k: keyof Filter, label: string, options: [string, string][]) => (
-    <label>
-      <span>{label}</span>
-      <select id={`filter-${k}`} value={value[k]} onChange={set(k)}>
-        <option value="">{t('filter.all')}</option>
-        {options.map(([v, text]) => (
-          <option key={v} value={v}>
-            {text}
-          </option>
-        ))}
-      </select>
-    </label>
-  )
+  const set = (k: keyof Filter) => (v: string) => onChange({ ...value, [k]: v })
+  const select = (k: keyof Filter, label: string, options: [string, string][]) => <ChoiceFilter id={`filter-${k}`} label={label} value={value[k]} options={options} onPick={set(k)} />
   return (
     <div class="filters">
       {select('severity', t('filter.severity'), SEVERITIES.map((s) => [s, t(`severity.${s}`)]))}
@@ -74,10 +83,7 @@ export function Filters({ value, onChange }: Props) {
       {reg.companies.size > 1 && select('company', t('filter.company'), [...reg.companies.values()].map((c) => [c.id, c.name]))}
       {select('community', t('filter.community'), [...reg.communities.values()].map((c) => [c.id, c.name]))}
       {select('kind', t('filter.kind'), KINDS.map((k) => [k, t(`kind.${k}`)]))}
-      <label class="grow">
-        <span>{t('filter.text')}</span>
-        <input id="filter-text" type="search" placeholder={t('filter.textHint')} value={value.text} onInput={set('text')} />
-      </label>
+      <TextFilter id="filter-text" label={t('filter.text')} hint={t('filter.textHint')} value={value.text} onText={set('text')} />
     </div>
   )
 }

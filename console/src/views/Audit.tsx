@@ -10,6 +10,7 @@ import { AUDIT_ACTIONS } from '../../../api/audit/actions.ts'
 import { dateTime, t, tMaybe } from '../i18n/index.ts'
 import { usePages } from '../lib/pages.ts'
 import { ExportCsv } from '../components/ExportCsv.tsx'
+import { ChoiceFilter, TextFilter } from '../components/Filters.tsx'
 import { ErrorLine } from '../components/Form.tsx'
 import { PageEnd } from '../components/PageEnd.tsx'
 import type { AuditEntry } from '../lib/types.ts'
@@ -84,25 +85,9 @@ export function Audit() {
           void load(false)
         }}
       >
-        <label>
-          <span>{t('audit.action')}</span>
-          <select id="audit-action" value={filter.action} onChange={(e) => setFilter({ ...filter, action: e.currentTarget.value })}>
-            <option value="">{t('filter.all')}</option>
-            {ACTIONS.map((a) => (
-              <option key={a} value={a}>
-                {actionLabel(a)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="grow">
-          <span>{t('audit.who')}</span>
-          <input id="audit-actor" type="search" value={filter.actor} placeholder={t('audit.whoHint')} onInput={(e) => setFilter({ ...filter, actor: e.currentTarget.value })} />
-        </label>
-        <label class="grow">
-          <span>{t('audit.target')}</span>
-          <input id="audit-target" type="search" value={filter.target} placeholder={t('audit.targetHint')} onInput={(e) => setFilter({ ...filter, target: e.currentTarget.value })} />
-        </label>
+        <ChoiceFilter id="audit-action" label={t('audit.action')} value={filter.action} options={ACTIONS.map((a) => [a, actionLabel(a)] as const)} onPick={(action) => setFilter({ ...filter, action })} />
+        <TextFilter id="audit-actor" label={t('audit.who')} hint={t('audit.whoHint')} value={filter.actor} onText={(actor) => setFilter({ ...filter, actor })} />
+        <TextFilter id="audit-target" label={t('audit.target')} hint={t('audit.targetHint')} value={filter.target} onText={(target) => setFilter({ ...filter, target })} />
         <button type="submit">{t('dead.apply')}</button>
       </form>
       <ExportCsv id="export-audit" fallbackName="audit.csv" path={(q) => `/api/v1/audit.csv?${filtered(q).toString()}`} />

@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { RejectReason } from '../../../core/contract.ts'
 import { dateTime, t } from '../i18n/index.ts'
+import { ChoiceFilter, TextFilter } from '../components/Filters.tsx'
 import { ErrorLine } from '../components/Form.tsx'
 import { PageEnd } from '../components/PageEnd.tsx'
 import { deviceName, registry } from '../lib/registry.ts'
@@ -77,21 +78,8 @@ export function DeadLetters() {
           void load(false)
         }}
       >
-        <label>
-          <span>{t('dead.reason')}</span>
-          <select id="dead-reason" value={filter.reason} onChange={(e) => setFilter({ ...filter, reason: e.currentTarget.value })}>
-            <option value="">{t('filter.all')}</option>
-            {Object.keys(REASONS).map((r) => (
-              <option key={r} value={r}>
-                {reasonLabel(r)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="grow">
-          <span>{t('alert.device')}</span>
-          <input id="dead-device" type="search" value={filter.device} placeholder={t('dead.deviceHint')} onInput={(e) => setFilter({ ...filter, device: e.currentTarget.value })} />
-        </label>
+        <ChoiceFilter id="dead-reason" label={t('dead.reason')} value={filter.reason} options={Object.keys(REASONS).map((r) => [r, reasonLabel(r)] as const)} onPick={(reason) => setFilter({ ...filter, reason })} />
+        <TextFilter id="dead-device" label={t('alert.device')} hint={t('dead.deviceHint')} value={filter.device} onText={(device) => setFilter({ ...filter, device })} />
         <button type="submit">{t('dead.apply')}</button>
       </form>
       <ErrorLine text={error} />
