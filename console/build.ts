@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib'
 export const CONSOLE_ROOT = import.meta.dirname
 export const CONSOLE_DIST = path.join(CONSOLE_ROOT, 'dist')
 // The server-side modules the console bundles too (plain TS that imports nothing Node-only).
-const SHARED = ['../core/metric-catalogue.ts', '../core/text.ts', '../rules/catalogue-text.ts', '../rules/evaluators/trend.ts', '../api/devices/import-text.ts']
+const SHARED = ['../core/domain.ts', '../core/metric-catalogue.ts', '../core/text.ts', '../rules/catalogue-text.ts', '../rules/evaluators/trend.ts', '../api/devices/import-text.ts']
 const SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', ...SHARED]
 
 function newest(p: string): number {

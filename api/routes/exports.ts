@@ -15,12 +15,14 @@
 //   the delivery log shows them; UTC ("…Z") where they are not.
 // - lang=en|zh-CN (default en): the header row, the title of a default rule's alert
 //   (rules/catalogue-text.ts) and the reason (rules/reason-text.ts, from the alert's reasonDetail;
-//   the stored text when it has none). Other alerts keep their stored title; codes (severity,
-//   state, action) stay codes, for filtering in the spreadsheet.
+//   the stored text when it has none), and the severity, state and role as the console shows them
+//   (core/domain.ts labels: 紧急, 已解决, 值班员). Other alerts keep their stored title; an audit
+//   action stays its name (`rules.update`).
 // - Minutes to acknowledge and to resolve run from the raise (the times in the same row), to one
 //   decimal; the ranking's figures run from the notification and leave self-cleared alerts out.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS } from '../../core/domain.ts'
 import { AppError } from '../../core/errors.ts'
 import { countAlerts, listNamedAlerts, type AlertFilter, type NamedAlert } from '../../core/repos/alerts.ts'
 import { countAudit, listAudit, type AuditFilter, type StoredAuditEntry } from '../../core/repos/audit.ts'
@@ -77,13 +79,13 @@ const exportsPlugin: FastifyPluginAsyncZod = async (app) => {
   const alertColumns: Column<NamedAlert>[] = [
     [{ en: 'ID', 'zh-CN': '编号' }, (a) => a.id],
     [{ en: 'Raised at', 'zh-CN': '发生时间' }, (a) => at(a.raisedAt)],
-    [{ en: 'Severity', 'zh-CN': '级别' }, (a) => a.severity],
+    [{ en: 'Severity', 'zh-CN': '级别' }, (a, lang) => SEVERITY_LABELS[a.severity][lang]],
     [{ en: 'Alert', 'zh-CN': '告警' }, (a, lang) => ruleText(a.ruleId, lang)?.title ?? a.title],
     [{ en: 'Company', 'zh-CN': '物业公司' }, (a) => a.companyName ?? a.companyId],
     [{ en: 'Community', 'zh-CN': '小区' }, (a) => a.communityName ?? a.communityId],
     [{ en: 'Device ID', 'zh-CN': '设备编号' }, (a) => a.deviceId],
     [{ en: 'Device', 'zh-CN': '设备名称' }, (a) => a.deviceName],
-    [{ en: 'State', 'zh-CN': '状态' }, (a) => a.state],
+    [{ en: 'State', 'zh-CN': '状态' }, (a, lang) => STATE_LABELS[a.state][lang]],
     [{ en: 'Acknowledged at', 'zh-CN': '确认时间' }, (a) => at(a.acknowledgedAt)],
     [{ en: 'Acknowledged by', 'zh-CN': '确认人' }, (a) => a.acknowledgedBy],
     [{ en: 'Resolved at', 'zh-CN': '解决时间' }, (a) => at(a.resolvedAt)],
@@ -99,7 +101,7 @@ const exportsPlugin: FastifyPluginAsyncZod = async (app) => {
     [{ en: 'At', 'zh-CN': '时间' }, (e) => at(e.at)],
     [{ en: 'User ID', 'zh-CN': '操作人编号' }, (e) => e.actorId],
     [{ en: 'User', 'zh-CN': '操作人' }, (e) => e.actorName],
-    [{ en: 'Role', 'zh-CN': '角色' }, (e) => e.actorRole],
+    [{ en: 'Role', 'zh-CN': '角色' }, (e, lang) => ROLE_LABELS[e.actorRole][lang]],
     [{ en: 'Company', 'zh-CN': '物业公司' }, (e) => e.companyId],
     [{ en: 'Action', 'zh-CN': '操作' }, (e) => e.action],
     [{ en: 'Method', 'zh-CN': '方法' }, (e) => e.method],

@@ -208,7 +208,7 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     expect(file.bom).toBe(true)
     // The kind filter applied: the manhole's alert, not the fire tank's; Chinese as the console is.
     expect(file.rows.map((r) => [r['设备编号'], r['告警']])).toEqual([['mh-1', '井盖移位']])
-    expect(file.rows[0]?.['状态']).toBe('open')
+    expect(file.rows[0]?.['状态']).toBe('待确认')
     // A month without alerts: the header row alone.
     await page.fill('#export-alerts-month', '2020-01')
     const [empty] = await Promise.all([page.waitForEvent('download'), page.click('#export-alerts')])

@@ -4,6 +4,7 @@
 // times carry the office's offset, a file past the cap is refused with its code, a long export
 // pages through the repository without losing or repeating a row; audit.csv likewise.
 import { parse } from 'csv-parse/sync'
+import { SEVERITY_LABELS, STATE_LABELS, type AlertState, type Severity } from '../../core/domain.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import { provisionCommunity, provisionDevices } from '../../core/provision.ts'
@@ -78,14 +79,14 @@ describe.skipIf(!pgUp)('CSV exports', () => {
     expect(res.body.split('\r\n')[0]).toBe(
       '\uFEFFID,Raised at,Severity,Alert,Company,Community,Device ID,Device,State,Acknowledged at,Acknowledged by,Resolved at,Resolved by,Minutes to acknowledge,Minutes to resolve,Reason',
     )
-    const list = (await app.inject({ url: `/api/v1/alerts?${filters}`, headers: headers.admin })).json<{ items: { id: number; state: string; severity: string; title: string }[] }>().items
+    const list = (await app.inject({ url: `/api/v1/alerts?${filters}`, headers: headers.admin })).json<{ items: { id: number; state: AlertState; severity: Severity; title: string }[] }>().items
     const rows = rowsOf(res.body)
     expect(list.length).toBe(3)
     expect(rows.map((r) => Number(r.ID))).toEqual(list.map((a) => a.id))
-    expect(rows.map((r) => [r.State, r.Severity, r.Company, r.Community])).toEqual(list.map((a) => [a.state, a.severity, 'Test Property Co.', 'Test Community']))
+    expect(rows.map((r) => [r.State, r.Severity, r.Company, r.Community])).toEqual(list.map((a) => [STATE_LABELS[a.state].en, SEVERITY_LABELS[a.severity].en, 'Test Property Co.', 'Test Community']))
 
     const tilt = rows.find((r) => Number(r.ID) === ids.tilt)
-    expect(tilt).toMatchObject({ Alert: 'Manhole cover displaced', 'Device ID': 'mh-1', State: 'acknowledged', Reason: 'cover_tilt_deg 36 > 30 for 1m', 'Resolved at': '', 'Minutes to resolve': '' })
+    expect(tilt).toMatchObject({ Alert: 'Manhole cover displaced', 'Device ID': 'mh-1', State: 'Acknowledged', Reason: 'cover_tilt_deg 36 > 30 for 1m', 'Resolved at': '', 'Minutes to resolve': '' })
     // The office's wall clock (NOTIFY_TIMEZONE, Asia/Shanghai) with its offset: the same instant.
     expect(tilt?.['Raised at']).toBe('2026-10-03T14:05:09+08:00')
     expect(Date.parse(tilt?.['Acknowledged at'] ?? '')).toBeGreaterThan(RAISED.getTime())
@@ -93,7 +94,7 @@ describe.skipIf(!pgUp)('CSV exports', () => {
     expect(tilt?.['Acknowledged by']).toMatch(/^admin-export/)
     const flow = rows.find((r) => Number(r.ID) === ids.flow)
     // A title a spreadsheet would run as a formula stays text.
-    expect(flow).toMatchObject({ Alert: "'=1+1 pump check", State: 'resolved', Reason: 'pump stopped' })
+    expect(flow).toMatchObject({ Alert: "'=1+1 pump check", State: 'Resolved', Reason: 'pump stopped' })
     expect(flow?.['Resolved by']).toMatch(/^admin-export/)
   })
 
@@ -120,6 +121,8 @@ describe.skipIf(!pgUp)('CSV exports', () => {
     expect(Object.keys(rows[0] ?? {})).toEqual(['编号', '发生时间', '级别', '告警', '物业公司', '小区', '设备编号', '设备名称', '状态', '确认时间', '确认人', '解决时间', '解决人', '确认用时（分钟）', '解决用时（分钟）', '原因'])
     const tilt = rows.find((r) => Number(r['编号']) === ids.other)
     expect(tilt).toMatchObject({
+      // As the console shows them, not as codes.
+      级别: '重要',
       告警: '井盖移位',
       原因: renderReason(TILT, 'zh-CN'),
       物业公司: `'=HYPERLINK("http://evil.example")`,
@@ -178,7 +181,7 @@ describe.skipIf(!pgUp)('CSV exports', () => {
     expect(rows[0]).toMatchObject({ At: '2026-10-04T08:00:00+08:00', User: '王工', 'Body (secrets redacted)': '{"note":"@SUM(A1)"}' })
 
     const zh = rowsOf((await csv(`/api/v1/audit.csv?${filters}&lang=zh-CN`)).body)
-    expect(zh[0]).toMatchObject({ 操作人: '王工', 操作: 'rules.update', 结果状态码: '200' })
+    expect(zh[0]).toMatchObject({ 操作人: '王工', 角色: '值班员', 操作: 'rules.update', 结果状态码: '200' })
     expect((await csv('/api/v1/audit.csv', 'crew')).statusCode).toBe(403)
     const all = await csv('/api/v1/audit.csv')
     expect(all.statusCode).toBe(422)

@@ -1,10 +1,27 @@
 // English strings. Every visible string of the console has a key here and in zh-CN.ts; the unit
 // test test/unit/console-i18n.test.ts fails when either language lacks one.
+import { ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS, type Labels } from '../../../core/domain.ts'
 import { METRIC_LABELS, type MetricId } from '../../../core/metric-catalogue.ts'
 
-/** The `metric.*` strings of `lang`, from the catalogue's labels. */
-export function metricStrings(lang: 'en' | 'zh-CN'): Record<`metric.${MetricId}`, string> {
-  return Object.fromEntries(Object.entries(METRIC_LABELS).map(([m, l]) => [`metric.${m}`, l[lang]])) as Record<`metric.${MetricId}`, string>
+type Lang = 'en' | 'zh-CN'
+
+/** `{prefix}.{key}` strings of `lang` from a table of labels kept beside the server's code. */
+function labelStrings<P extends string, K extends string>(prefix: P, labels: Labels<K>, lang: Lang): Record<`${P}.${K}`, string> {
+  return Object.fromEntries(Object.entries<Labels<K>[K]>(labels).map(([k, l]) => [`${prefix}.${k}`, l[lang]])) as Record<`${P}.${K}`, string>
+}
+
+/**
+ * The strings whose text lives with the server's code, shared so the console, notifications and
+ * exports name things alike: metrics (core/metric-catalogue.ts), severities, states and roles
+ * (core/domain.ts).
+ */
+export function sharedStrings(lang: Lang) {
+  return {
+    ...labelStrings<'metric', MetricId>('metric', METRIC_LABELS, lang),
+    ...labelStrings('severity', SEVERITY_LABELS, lang),
+    ...labelStrings('state', STATE_LABELS, lang),
+    ...labelStrings('role', ROLE_LABELS, lang),
+  }
 }
 
 export const en = {
@@ -24,23 +41,10 @@ export const en = {
   'nav.ranking': 'Ranking',
   'nav.crew': 'My jobs',
   'nav.resident': 'My community',
-  'role.admin': 'Administrator',
-  'role.operator': 'Operator',
-  'role.crew': 'Crew',
-  'role.service': 'Service',
-  'role.resident': 'Resident',
   'live.on': 'Live',
   'live.off': 'Reconnecting…',
   'sound.on': 'Sound on',
   'sound.off': 'Sound off',
-  'severity.critical': 'Critical',
-  'severity.major': 'Major',
-  'severity.minor': 'Minor',
-  'severity.warning': 'Warning',
-  'state.open': 'Open',
-  'state.acknowledged': 'Acknowledged',
-  'state.in_progress': 'In progress',
-  'state.resolved': 'Resolved',
   'kind.manhole': 'Manhole cover',
   'kind.fire_tank': 'Fire water tank',
   'kind.elevator': 'Elevator',
@@ -201,7 +205,7 @@ export const en = {
   'common.yes': 'yes',
   'common.no': 'no',
   // Metric names are the catalogue's (core/metric-catalogue.ts), shared with the alert reasons.
-  ...metricStrings('en'),
+  ...sharedStrings('en'),
   'unit.deg': '°',
   'unit.bool': '',
   'unit.cm': 'cm',

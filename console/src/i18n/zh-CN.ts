@@ -1,6 +1,6 @@
 // 简体中文. Typed against the English keys: a missing or extra key fails the type-check and the
 // unit test test/unit/console-i18n.test.ts.
-import { metricStrings, type Key } from './en.ts'
+import { sharedStrings, type Key } from './en.ts'
 
 export const zhCN: Record<Key, string> = {
   'app.name': '智慧住房监管',
@@ -19,23 +19,10 @@ export const zhCN: Record<Key, string> = {
   'nav.ranking': '考核排名',
   'nav.crew': '我的工单',
   'nav.resident': '我的小区',
-  'role.admin': '管理员',
-  'role.operator': '值班员',
-  'role.crew': '维修人员',
-  'role.service': '服务账号',
-  'role.resident': '居民',
   'live.on': '实时',
   'live.off': '正在重连…',
   'sound.on': '声音开',
   'sound.off': '声音关',
-  'severity.critical': '紧急',
-  'severity.major': '重要',
-  'severity.minor': '次要',
-  'severity.warning': '预警',
-  'state.open': '待确认',
-  'state.acknowledged': '已确认',
-  'state.in_progress': '处理中',
-  'state.resolved': '已解决',
   'kind.manhole': '井盖',
   'kind.fire_tank': '消防水箱',
   'kind.elevator': '电梯',
@@ -195,7 +182,7 @@ export const zhCN: Record<Key, string> = {
   'common.none': '—',
   'common.yes': '是',
   'common.no': '否',
-  ...metricStrings('zh-CN'),
+  ...sharedStrings('zh-CN'),
   'unit.deg': '°',
   'unit.bool': '',
   'unit.cm': 'cm',
