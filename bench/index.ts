@@ -1,5 +1,6 @@
 // `housing-brain bench <name> [options]`: benchmarks run from the command line.
 import { parseArgs } from 'node:util'
+import { createLogger } from '../core/log.ts'
 import type { CommandContext } from '../cli/context.ts'
 import { DATABASE_KINDS, type DatabaseKind } from './database.ts'
 import { ingestBench, type IngestBenchOptions } from './ingest.ts'
@@ -175,5 +176,6 @@ export async function bench(ctx: CommandContext): Promise<void> {
     console.log(USAGE)
     return
   }
-  await run(ctx, rest)
+  // With --json, stdout is the result alone: the log goes to stderr.
+  await run(rest.includes('--json') ? { ...ctx, log: createLogger(ctx.cfg.LOG_LEVEL, { stderr: true }) } : ctx, rest)
 }

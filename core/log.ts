@@ -15,11 +15,13 @@ const REDACT = [
   'headers.authorization',
 ]
 
-export function createLogger(level: LevelWithSilent, opts: { pretty?: boolean } = {}): Logger {
+export function createLogger(level: LevelWithSilent, opts: { pretty?: boolean; stderr?: boolean } = {}): Logger {
   const pretty = opts.pretty ?? process.stdout.isTTY
+  const options = { level, redact: { paths: REDACT, censor: '[redacted]' } }
+  // stderr: for a command whose stdout is data (a benchmark's --json), the log must not mix in.
+  if (opts.stderr) return pino(options, pino.destination(2))
   return pino({
-    level,
-    redact: { paths: REDACT, censor: '[redacted]' },
+    ...options,
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } }
       : {}),
