@@ -30,4 +30,9 @@ describe.skipIf(!pgUp)('benchmarks, small', () => {
     const result = await benchJson(['feed', '--reports', '40', '--concurrency', '4'])
     expect(result).toMatchObject({ reports: 40, seenByBoth: 40 })
   })
+
+  it('bench notify: every page of every raised alert is delivered, live and from a backlog', { timeout: 120_000 }, async () => {
+    const result = await benchJson(['notify', '--alerts', '20', '--concurrency', '2'])
+    expect(result).toMatchObject({ alerts: 20, live: { delivered: { count: 20 } }, backlog: { drained: { count: 20 } } })
+  })
 })
