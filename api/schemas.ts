@@ -1,6 +1,7 @@
 // Schema pieces shared by the routes. Request and response shapes are zod; the OpenAPI document
 // is generated from them.
 import { z } from 'zod'
+import { AppError } from '../core/errors.ts'
 import { parseDuration } from '../core/duration.ts'
 
 /** An RFC 3339 time on the wire, a Date in the handler (decoded in requests, encoded in responses). */
@@ -68,3 +69,19 @@ export const keyParams = z.object({ id: z.string() })
 
 /** The cursor of a page numbered by serial ids: the previous page's nextCursor. */
 export const serialCursor = z.coerce.number().int().positive().optional().describe('The nextCursor of the previous page')
+
+/**
+ * A route's own check past its schema (a policy, a reason detail): `check` runs, and the first
+ * misfit of a ZodError it throws becomes 400 validation_failed naming the field under `where`
+ * ("body.reasonDetail.afterMs: …"), as a schema error would.
+ */
+export function checked<T>(where: string, check: () => T, fallback = 'not valid'): T {
+  try {
+    return check()
+  } catch (err) {
+    if (!(err instanceof z.ZodError)) throw err
+    const issue = err.issues[0]
+    const path = [where, ...(issue?.path ?? [])].join('.')
+    throw new AppError('validation_failed', `${path}: ${issue?.message ?? fallback}`)
+  }
+}

@@ -10,7 +10,7 @@ import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-
 import { alertEventSchema, alertFilterQuery, alertSchema } from '../alerts/schemas.ts'
 import type { Action } from '../alerts/service.ts'
 import { alertListScope, mustSeeAlert, principalOf, requireRole } from '../access.ts'
-import { errorBody, errorResponses, limitParam, requestTime, serialCursor, serialParams } from '../schemas.ts'
+import { checked, errorBody, errorResponses, limitParam, requestTime, serialCursor, serialParams } from '../schemas.ts'
 
 const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).default({})
 const reportBody = z.object({
@@ -52,13 +52,7 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const p = requireRole(req, 'service', 'admin', 'operator')
-      let reasonDetail
-      try {
-        reasonDetail = acceptReasonDetail(req.body.reasonDetail)
-      } catch (err) {
-        const issue = err instanceof z.ZodError ? err.issues[0] : undefined
-        throw new AppError('validation_failed', `body.reasonDetail.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'does not fit its key'}`)
-      }
+      const reasonDetail = checked('body.reasonDetail', () => acceptReasonDetail(req.body.reasonDetail), 'does not fit its key')
       if (req.body.reasonDetail && !reasonDetail) req.log.warn({ key: req.body.reasonDetail.key }, 'a reason key this version does not know; the report keeps its text')
       return service.report({ ...req.body, reasonDetail }, p.name)
     },

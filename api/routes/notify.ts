@@ -30,7 +30,7 @@ import { createChannel } from '../../notify/setup.ts'
 import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
 import { mustManage, mustRead, mustSeeAlert, principalOf, requireRole } from '../access.ts'
 import { literalDenial, type DestinationPolicy } from '../webhooks/destination.ts'
-import { errorResponses, limitParam, serialParams, timestamp } from '../schemas.ts'
+import { checked, errorResponses, limitParam, serialParams, timestamp } from '../schemas.ts'
 
 const channelSchema = z.object({
   id: z.string(),
@@ -262,14 +262,7 @@ const notify: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const { owner, by } = await policyOwner(req, req.query.companyId)
-      const parsed = (() => {
-        try {
-          return parsePolicy(req.params.severity, req.body, owner)
-        } catch (err) {
-          const issue = err instanceof z.ZodError ? err.issues[0] : undefined
-          throw new AppError('validation_failed', `body.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid policy'}`)
-        }
-      })()
+      const parsed = checked('body', () => parsePolicy(req.params.severity, req.body, owner), 'invalid policy')
       await upsertPolicy(db, owner, req.params.severity, parsed, by)
       return { severity: req.params.severity, companyId: owner, source: owner === null ? ('office' as const) : ('company' as const), stored: true, policy: parsed }
     },
