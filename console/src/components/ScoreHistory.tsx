@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import { dateOnly, num, t } from '../i18n/index.ts'
+import { dateOnly, monthDay, num, t } from '../i18n/index.ts'
 import { api } from '../lib/api.ts'
 
 const PERIODS = 6
@@ -33,7 +33,7 @@ export function ScoreHistory({ names }: { names: Map<string, string> }) {
         height: 220,
         scales: { x: { time: true }, y: { range: [0, 100] } },
         // One tick per period end: uPlot's own daily ticks crowd a 150-day axis with overlapping dates.
-        axes: [{ splits: () => points.map((p) => p.to / 1000), values: (_u, vals) => vals.map((v) => dateOnly(v * 1000)) }, {}],
+        axes: [{ splits: () => points.map((p) => p.to / 1000), values: (_u, vals) => vals.map((v) => monthDay(v * 1000)) }, {}],
         series: [{ label: t('ranking.periodEnd'), value: (_u: uPlot, v: number | null) => (v === null ? '' : dateOnly(v * 1000)) }, ...ids.map((id, i) => ({ label: names.get(id) ?? id, stroke: COLOURS[i % COLOURS.length] ?? '#000', width: 2, value: (_u: uPlot, v: number | null) => (v === null ? t('common.none') : num(v, 1)) }))],
       },
       [points.map((p) => p.to / 1000), ...ids.map((id) => points.map((p) => p.scores.get(id) ?? null))],

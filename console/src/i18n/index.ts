@@ -65,16 +65,20 @@ const DAY_S = 86_400
  * the date alone otherwise. uPlot's own labels are English whatever the language.
  */
 export function timeTicks(splits: readonly number[], incrementS: number): string[] {
-  const day = dateFormat({ month: 'numeric', day: 'numeric' })
-  if (incrementS >= DAY_S) return splits.map((s) => day.format(s * 1000))
+  if (incrementS >= DAY_S) return splits.map((s) => monthDay(s * 1000))
   const time = dateFormat({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
   let shown = ''
   return splits.map((s) => {
-    const date = day.format(s * 1000)
+    const date = monthDay(s * 1000)
     const label = date === shown ? time.format(s * 1000) : `${time.format(s * 1000)}\n${date}`
     shown = date
     return label
   })
+}
+
+/** Month and day ("11/29"): a chart's tick, short enough for six of them on a phone. */
+export function monthDay(ms: number): string {
+  return dateFormat({ month: 'numeric', day: 'numeric' }).format(ms)
 }
 
 /** The date alone ("2026/11/29", "11/29/26"). */
