@@ -81,8 +81,9 @@ export async function alertsBench(ctx: CommandContext, o: AlertsBenchOptions): P
     await api.start()
     cleanup.add('api', () => api.stop())
     const mqttUrl = `mqtt://127.0.0.1:${broker.address?.port ?? 0}`
-    const engine = await rulesUnit(db, cfg, silentLogger, { mqttUrl, apiUrl: `http://127.0.0.1:${api.port ?? 0}`, token: serviceToken })
+    const engine = rulesUnit(db, cfg, silentLogger, { apiUrl: `http://127.0.0.1:${api.port ?? 0}`, token: serviceToken })
     await engine.start()
+    await engine.whenRunning()
     cleanup.add('rules', () => engine.stop())
     const stream = await openStream(api.port ?? 0, token)
     cleanup.add('stream', () => Promise.resolve(stream.close()))

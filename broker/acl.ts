@@ -1,10 +1,8 @@
 // Topic and client-id policy, as pure functions: who may connect under which client id, and
 // publish, subscribe and receive where. Devices see only their own topics; gateways also publish
-// for their registered children; services (rules engine, standalone ingest, Node-RED) read
-// everything and publish only committed readings (hb/v1/readings/…, core/readings-bus.ts), which
-// no device may publish or read.
+// for their registered children; services (standalone ingest, Node-RED) read everything and
+// publish nothing (what commits reaches the rules engine through the feed, core/feed.ts).
 import { TOPIC_ROOT, parseTopic } from '../core/contract.ts'
-import { bucketOfTopic } from '../core/readings-bus.ts'
 import type { DeviceKind } from '../core/contract.ts'
 
 export type Identity =
@@ -13,7 +11,6 @@ export type Identity =
 
 export type PublishDecision =
   | { ok: true; topic: 'telemetry' | 'status' | 'gateway-telemetry'; deviceId: string }
-  | { ok: true; topic: 'readings' }
   | { ok: false; reason: string }
 
 /**
@@ -26,11 +23,8 @@ export async function decidePublish(
   isChild: (gatewayId: string, deviceId: string) => Promise<boolean>,
 ): Promise<PublishDecision> {
   if (identity.type === 'service') {
-    // Every service token is trusted alike (admin or service role); the ingest is the one that publishes here.
-    if (bucketOfTopic(topic) !== undefined) return { ok: true, topic: 'readings' }
     return { ok: false, reason: 'services may not publish device data' }
   }
-  if (topic.startsWith(`${TOPIC_ROOT}/readings/`)) return { ok: false, reason: 'devices may not publish committed readings' }
   const parsed = parseTopic(topic)
   if (parsed === undefined) return { ok: false, reason: `topic "${topic}" is not part of the contract` }
   const self = identity.deviceId

@@ -205,19 +205,6 @@ export class Broker {
     return { port, wsPort, tlsPort }
   }
 
-  /**
-   * Publishes from the broker itself, to its subscribers (and, with Redis, those of the other
-   * brokers): the embedded ingest's committed-readings bus, no network hop. Not an Aedes
-   * client's publication, so authorizePublish is not asked; authorizeForward still is.
-   */
-  publish(topic: string, payload: Buffer): Promise<void> {
-    const aedes = this.aedes
-    if (!aedes) return Promise.reject(new Error('broker is stopped'))
-    return new Promise((resolve, reject) => {
-      aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()))
-    })
-  }
-
   /** Rechecks the tokens of connected services now (a revocation was announced). */
   recheckServices(): Promise<void> {
     return this.services.recheck()
@@ -311,8 +298,6 @@ export class Broker {
       this.log.warn({ clientId: client.id, topic, reason: decision.reason }, 'publication refused')
       throw new Error(decision.reason)
     }
-    // A service's committed readings (a standalone ingest, an API's own): routed, not ingested again.
-    if (decision.topic === 'readings') return
     await this.sink({ topic, payload, clientId: client.id, receivedAt: Date.now() })
   }
 

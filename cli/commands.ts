@@ -8,8 +8,7 @@ import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './context.ts'
-import { ApiServer, BrokerWithIngest, apiReadingsBus, chirpstackUnit, databaseUnit, mqttReadingsBus, openDatabase, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
-import { BusPublisher } from '../core/readings-bus.ts'
+import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
 import { HealthServer, type ReadinessCheck } from '../core/health-server.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
 
@@ -65,13 +64,8 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       { url: from, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
       ctx.log.child({ module: 'amqp-ingest' }),
     )
-    // Committed readings go back on the exchange, where RabbitMQ's MQTT plugin hands them to a rules
-    // engine listening on RabbitMQ; with READINGS_BUS_URL, to that MQTT broker instead — the Aedes
-    // tier, when a deployment runs both tiers and its rules engines listen there (README, Deployment).
-    const busUrl = ctx.cfg.READINGS_BUS_URL
-    const mqttBus = busUrl === undefined ? undefined : await mqttReadingsBus(database.db, ctx.cfg, ctx.log, metrics, busUrl, 'amqp-ingest')
-    core.pipeline.bus = mqttBus?.publisher ?? new BusPublisher((topic, payload) => consumer.publish(topic, payload), ctx.log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
-    await runUnits(ctx, 'ingest', database, [...optional(mqttBus), core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)])
+    // What the workers commit reaches the rules engine through the feed (core/feed.ts): nothing is published back.
+    await runUnits(ctx, 'ingest', database, [core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)])
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
@@ -90,7 +84,6 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       password: ctx.cfg.MQTT_PASSWORD,
       ackWindow: ctx.cfg.INGEST_ACK_WINDOW,
       sharedGroup: ctx.cfg.INGEST_SHARED_GROUP,
-      onBusDropped: (n) => metrics.busDropped.inc(n),
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
@@ -100,9 +93,8 @@ export async function ingest(ctx: CommandContext): Promise<void> {
 export async function api(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain api')
   const metrics = createMetrics()
-  const bus = await apiReadingsBus(database.db, ctx.cfg, ctx.log, metrics)
-  const server = new ApiServer({ ...database, metrics, bus: bus?.publisher }, ctx.cfg, ctx.log)
-  await runUnits(ctx, 'api', database, [...optional(bus), server])
+  const server = new ApiServer({ ...database, metrics }, ctx.cfg, ctx.log)
+  await runUnits(ctx, 'api', database, [server])
   ctx.log.info({ port: server.port }, 'API listening')
 }
 
@@ -111,11 +103,9 @@ export async function rules(ctx: CommandContext): Promise<void> {
   // Without API_TOKEN the engine, which reads the database anyway, makes its own service token
   // and keeps it in DATA_DIR for the next start.
   const token = ctx.cfg.API_TOKEN ?? (await ensureServiceToken(database.db, ctx.cfg.dataDir, 'rules-engine'))
-  // On a broker that is not ours (RabbitMQ's MQTT listener, Mosquitto) the engine logs in as MQTT_USERNAME.
-  const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
-  const login = username !== undefined && username !== SERVICE_USERNAME ? { username, password: password ?? '' } : undefined
-  const engine = await rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token, login })
-  await runUnits(ctx, 'rules', database, [engine], [connectedCheck('the MQTT broker', engine)])
+  // The engine reads the feed from the database: it needs no broker (core/feed.ts).
+  const engine = rulesUnit(database.db, ctx.cfg, ctx.log, { apiUrl: ctx.cfg.API_URL, token })
+  await runUnits(ctx, 'rules', database, [engine], [() => engine.problem()])
 }
 
 export async function migrateCommand(ctx: CommandContext): Promise<void> {

@@ -33,16 +33,11 @@ import { seedProfiles } from '../core/repos/profiles.ts'
 import { profileSchema } from '../core/profiles/schema.ts'
 import { SHIPPED_PROFILES } from '../core/profiles/catalogue.ts'
 import { DEFAULT_RULES } from '../rules/catalogue.ts'
-import { RulesEngine } from '../rules/engine.ts'
+import { RulesEngine, type RulesEngineMetrics } from '../rules/engine.ts'
 import { ApiReporter } from '../rules/reporter.ts'
-import { SERVICE_USERNAME } from '../broker/auth.ts'
 import { serviceClientId } from '../broker/acl.ts'
 import { RabbitDeviceConnections } from '../broker/rabbitmq-connections.ts'
 import { TOKEN_REVOKED_CHANNEL, resolveToken } from '../core/repos/tokens.ts'
-import { BusPublisher, type ReadingsBus } from '../core/readings-bus.ts'
-import { MqttReadingsBus } from '../ingest/bus-mqtt.ts'
-import { ensureServiceToken } from '../core/provision.ts'
-import { randomBytes } from 'node:crypto'
 
 export interface Database {
   db: Db
@@ -90,12 +85,11 @@ export async function openDatabase(cfg: Config, log: Logger, applicationName: st
   }
 }
 
-/** The broker with the ingest inside it: PUBACK after commit (DESIGN §7); committed readings published in-process. */
+/** The broker with the ingest inside it: PUBACK after commit (DESIGN §7); what commits goes on the feed (core/feed.ts). */
 export class BrokerWithIngest implements Unit {
   readonly name = 'broker'
   readonly ingest: Ingest
   readonly broker: Broker
-  readonly bus: BusPublisher
   /** The process's device login gate and verified-secret cache, for the API in the same process (`up`). */
   readonly logins: DeviceLogins
   address: BrokerAddress | undefined
@@ -131,8 +125,6 @@ export class BrokerWithIngest implements Unit {
       log.child({ module: 'broker' }),
       metrics,
     )
-    this.bus = new BusPublisher((topic, payload) => this.broker.publish(topic, payload), log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
-    this.ingest.pipeline.bus = this.bus
   }
 
   private unlisten: (() => Promise<void>) | undefined
@@ -158,7 +150,6 @@ export class BrokerWithIngest implements Unit {
     // Connections first, so no new work arrives; then commit what is queued.
     await this.broker.stop()
     await this.ingest.stop()
-    this.bus.stop()
   }
 }
 
@@ -173,9 +164,9 @@ export class ApiServer implements Unit {
   constructor(
     /**
      * `ingest`: the one to feed the HTTP device API into (the broker's, in one process); else the
-     * API runs its own, whose committed readings go to `bus` (apiReadingsBus) for the rules engine.
+     * API runs its own (what it commits reaches the rules engine through the feed, like any ingest's).
      */
-    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined; bus?: ReadingsBus | undefined; logins?: DeviceLogins | undefined },
+    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined; logins?: DeviceLogins | undefined },
     private readonly cfg: Pick<
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'TRUST_PROXY' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
@@ -191,7 +182,7 @@ export class ApiServer implements Unit {
       | 'ONENET_PUSH_TOKEN'
       | 'CTWING_PUSH_TOKEN'
     > &
-      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS' | 'AUDIT_RETENTION_DAYS'> &
+      Pick<Config, 'ALERT_HISTORY_RETENTION_DAYS' | 'AUDIT_RETENTION_DAYS' | 'FEED_RETENTION'> &
       Pick<Config, 'RABBITMQ_AUTH_KEY' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'MQTT_AUTH_MAX_CONCURRENT' | 'MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS' | 'RABBITMQ_MANAGEMENT_URL'> &
       NotifyConfig &
       Pick<Config, 'NOTIFY_SECRET_KEY' | 'dataDir'> &
@@ -206,7 +197,7 @@ export class ApiServer implements Unit {
     // Timed scans run in one API process at a time (the advisory-lock leader); the queues
     // (webhooks, notifications) in every one, each row claimed with FOR UPDATE SKIP LOCKED.
     const escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
-    const retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }), cfg.AUDIT_RETENTION_DAYS)
+    const retention = new AlertHistoryRetention(deps.db, cfg.ALERT_HISTORY_RETENTION_DAYS, log.child({ module: 'alert-retention' }), cfg.AUDIT_RETENTION_DAYS, cfg.FEED_RETENTION)
     this.leader = new Leader(deps.db, LEADER_KEYS.apiTimers, [escalator, retention], cfg.LEADER_RETRY, log.child({ module: 'leader' }))
   }
 
@@ -227,8 +218,6 @@ export class ApiServer implements Unit {
     let ingest = this.deps.ingest
     if (!ingest) {
       ingest = this.ownIngest = new Ingest(this.deps.db, this.cfg, this.log, this.deps.metrics)
-      ingest.pipeline.bus = this.deps.bus
-      if (!this.deps.bus) this.log.warn('no MQTT_URL: readings posted to this API (HTTP device API, OneNET, CTWing) are stored but do not reach the rules engine; set MQTT_URL to the broker (README, "Readings bus")')
       await ingest.start()
     }
     await this.sandbox.start()
@@ -318,55 +307,19 @@ export async function serviceMqttClientId(db: Db, token: string, role: string, c
   return serviceClientId(principal.name, role)
 }
 
-/**
- * The committed-readings bus of an API process that runs its own ingest: an MQTT connection to
- * MQTT_URL when it is set (logged in with MQTT_USERNAME/MQTT_PASSWORD, else as a service with
- * API_TOKEN or a token of its own kept in DATA_DIR); undefined when MQTT_URL is not set.
- */
-export async function apiReadingsBus(db: Db, cfg: Config, log: Logger, metrics: Metrics): Promise<MqttReadingsBus | undefined> {
-  if (!cfg.explicit.has('MQTT_URL')) return undefined
-  return mqttReadingsBus(db, cfg, log, metrics, cfg.MQTT_URL, 'api-ingest')
-}
-
-/**
- * The committed-readings bus on a connection of its own to the MQTT broker at `url`, logged in
- * with MQTT_USERNAME/MQTT_PASSWORD, else as a service with API_TOKEN or a token of its own kept
- * in DATA_DIR (`role` names it): an API process's ingest, or an AMQP worker with READINGS_BUS_URL.
- */
-export async function mqttReadingsBus(db: Db, cfg: Config, log: Logger, metrics: Metrics, url: string, role: string): Promise<MqttReadingsBus> {
-  const own = cfg.MQTT_USERNAME !== undefined && cfg.MQTT_USERNAME !== SERVICE_USERNAME
-  const password = own ? (cfg.MQTT_PASSWORD ?? '') : (cfg.MQTT_PASSWORD ?? cfg.API_TOKEN ?? (await ensureServiceToken(db, cfg.dataDir, role)))
-  // One connection per process: a client id of its own, so two processes never take over each other's.
-  const connection = `${role}/${randomBytes(4).toString('hex')}`
-  const clientId = own ? `housing-brain-${connection}` : await serviceMqttClientId(db, password, connection, undefined)
-  return new MqttReadingsBus({ url, clientId, username: own ? (cfg.MQTT_USERNAME ?? '') : SERVICE_USERNAME, password }, log.child({ module: 'readings-bus' }), metrics)
-}
-
-/** The rules engine with its reporter to the API; `login` replaces the token login (a RabbitMQ user). */
-export async function rulesUnit(
-  db: Db,
-  cfg: Config,
-  log: Logger,
-  conn: { mqttUrl: string; apiUrl: string; token: string; login?: { username: string; password: string } | undefined },
-): Promise<RulesEngine> {
-  // Partitions get client ids of their own: with one, a second process would take over the first's connection.
-  const { index, count } = cfg.RULES_PARTITION
-  const role = count === 1 ? 'rules' : `rules/${index}-of-${count}`
-  const clientId = conn.login ? (cfg.RULES_CLIENT_ID ?? `housing-brain-${role.replace('/', '-')}`) : await serviceMqttClientId(db, conn.token, role, cfg.RULES_CLIENT_ID)
+/** The rules engine with its reporter to the API: it reads the feed from the database (core/feed.ts). */
+export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { apiUrl: string; token: string; metrics?: RulesEngineMetrics | undefined }): RulesEngine {
   const rlog = log.child({ module: 'rules' })
   const reporter = new ApiReporter({ apiUrl: conn.apiUrl, token: conn.token, maxQueued: 10_000 }, rlog)
   return new RulesEngine(
     db,
     reporter,
     {
-      mqttUrl: conn.mqttUrl,
-      mqttUsername: conn.login?.username ?? SERVICE_USERNAME,
-      mqttPassword: conn.login?.password ?? conn.token,
-      clientId,
       partition: cfg.RULES_PARTITION,
       tickMs: cfg.RULES_TICK,
       repeatEveryMs: cfg.RULES_REPEAT_EVERY,
-      reloadEveryMs: cfg.RULES_RELOAD_EVERY,
+      latenessMs: cfg.RULES_LATENESS,
+      metrics: conn.metrics,
     },
     rlog,
   )

@@ -75,7 +75,7 @@ export async function up(ctx: CommandContext): Promise<void> {
   const mqttPort = broker.address?.port ?? cfg.MQTT_PORT
   const rulesToken = await ensureServiceToken(database.db, cfg.dataDir, 'rules-engine')
   await controller.start([
-    await rulesUnit(database.db, cfg, log, { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken }),
+    rulesUnit(database.db, cfg, log, { apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken }),
   ])
   // A mixed fleet, as a district has: a few fire tanks post through the HTTP device API (a DTU),
   // and through the OneNET / CTWing receivers when their tokens are set; the rest speak MQTT.

@@ -132,12 +132,16 @@ export const envSchema = z.object({
   API_URL: z.url().default('http://127.0.0.1:3000'),
   /** API token the rules engine uses (role service); `up` creates one. */
   API_TOKEN: optionalString,
-  /** Rules engine: how often evaluators get the time, how often a still-active condition is re-reported, and how often rules and devices are re-read. */
+  /** Rules engine: how often evaluators get the time, and how often a still-active condition is re-reported. */
   RULES_TICK: durationMs.prefault('1s'),
   RULES_REPEAT_EVERY: durationMs.prefault('30s'),
-  RULES_RELOAD_EVERY: durationMs.prefault('1m'),
-  /** Rules engine's MQTT client id; unset: `svc@{userName}/rules`, from its token's user (see README, "Security"). */
-  RULES_CLIENT_ID: optionalString,
+  /**
+   * Rules engine: how far back in device time a reading that arrives out of order is placed and
+   * re-evaluated (issue 17); an older one is counted and logged as beyond the bound, not evaluated.
+   */
+  RULES_LATENESS: durationMs.prefault('2m'),
+  /** How long the commit-ordered feed keeps its rows (core/feed.ts): a rules engine away longer than this misses what was pruned. */
+  FEED_RETENTION: durationMs.prefault('24h'),
   /** Rules engine's share of the committed-readings buckets, `index/count` (`1/2`: the buckets b with b % 2 == 1); default all. */
   RULES_PARTITION: z
     .string()
@@ -256,14 +260,6 @@ export const envSchema = z.object({
   RABBITMQ_MQTT_EXCHANGE: z.string().min(1).default('amq.topic'),
   /** `ingest --from amqp://…`: the durable (quorum) queue the workers share, bound to RABBITMQ_MQTT_EXCHANGE. */
   INGEST_AMQP_QUEUE: z.string().min(1).max(255).default('hb.telemetry'),
-  /**
-   * `ingest --from amqp://…`: publish the committed-readings bus to this MQTT broker (the Aedes
-   * tier where the rules engines listen) instead of on RABBITMQ_MQTT_EXCHANGE; logged in as the
-   * API's bus is (MQTT_USERNAME/MQTT_PASSWORD, else a service token). Unset = on the exchange.
-   */
-  READINGS_BUS_URL: optionalString.refine((v) => v === undefined || /^(mqtts?|wss?|tcp|ssl):\/\//.test(v), {
-    message: 'expected an MQTT URL, e.g. mqtt://broker:1883',
-  }),
   /** `ingest --from amqp://…`: messages in flight per worker, unacknowledged until their commit. */
   INGEST_AMQP_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(1000),
   // ChirpStack v4 MQTT integration (issue 10; README, "ChirpStack v4").
@@ -309,6 +305,15 @@ export type Config = z.infer<typeof envSchema> & {
   dataDir: string
   /** The variables that were set, as opposed to defaulted (the demo may move a defaulted port). */
   explicit: ReadonlySet<string>
+  /** Settings of earlier versions that are set but no longer read, each with what to do instead. */
+  retired: string[]
+}
+
+/** Settings that were removed, with what replaced them: a deployment that still sets one is told at start. */
+const RETIRED: Record<string, string> = {
+  READINGS_BUS_URL: 'the readings bus is gone: every ingest writes the commit-ordered feed in the database, which the rules engine reads (README, "Alerting guarantee"); remove it',
+  RULES_CLIENT_ID: 'the rules engine no longer connects to a broker; remove it',
+  RULES_RELOAD_EVERY: 'registry changes reach the rules engine through the feed before the next reading; remove it',
 }
 
 export class ConfigError extends Error {
@@ -349,5 +354,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(['TLS_CERT_FILE and TLS_KEY_FILE: set both to enable MQTT over TLS, or neither'])
   }
   const explicit = new Set(Object.keys(envSchema.shape).filter((k) => env[k] !== undefined && env[k] !== ''))
-  return { ...cfg, dataDir: path.resolve(cfg.DATA_DIR), explicit }
+  const retired = Object.entries(RETIRED)
+    .filter(([name]) => env[name] !== undefined && env[name] !== '')
+    .map(([name, what]) => `${name} is no longer read: ${what}`)
+  return { ...cfg, dataDir: path.resolve(cfg.DATA_DIR), explicit, retired }
 }

@@ -18,9 +18,6 @@ export const topics = {
   /** Filters a consumer (ingest, rules) subscribes to. */
   allTelemetry: [`${TOPIC_ROOT}/devices/+/telemetry`, `${TOPIC_ROOT}/gateways/+/telemetry`],
   allStatus: `${TOPIC_ROOT}/devices/+/status`,
-  /** Committed readings and status changes, per bucket (core/readings-bus.ts): services only. */
-  readings: (bucket: number) => `${TOPIC_ROOT}/readings/${bucket}`,
-  allReadings: `${TOPIC_ROOT}/readings/#`,
 } as const
 
 /**

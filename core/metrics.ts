@@ -83,11 +83,6 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       labelNames: ['outcome'] as const,
       registers,
     }),
-    busDropped: new Counter({
-      name: 'hb_readings_bus_dropped_total',
-      help: 'Committed readings and statuses not published to the rules engine (publisher queue full or stopping); they are stored and reach it at its next rebuild',
-      registers,
-    }),
     // The audit log (api/plugins/audit.ts): a change made but not recorded is logged and counted here.
     auditWriteFailures: new Counter({
       name: 'hb_audit_write_failures_total',

@@ -13,9 +13,7 @@
 //
 // Several workers may consume the same queue; RabbitMQ spreads the messages between them.
 //
-// Committed readings go back on the same topic exchange (`publish`, the readings bus of
-// core/readings-bus.ts) with the routing key RabbitMQ's MQTT plugin uses for the topic, so a rules
-// engine subscribed over MQTT to RabbitMQ receives them like any MQTT publication.
+// Nothing is published back: what commits reaches the rules engine through the feed (core/feed.ts).
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib'
 import { routingKeyOf, topicOfRoutingKey, topics } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
@@ -95,15 +93,6 @@ export class AmqpIngest implements Unit {
     )
     this.inFlight.add(done)
     void done.finally(() => this.inFlight.delete(done))
-  }
-
-  /** Publishes on the exchange under the topic's routing key; rejects while not connected (the bus retries). */
-  publish(topic: string, payload: Buffer): Promise<void> {
-    const channel = this.channel
-    if (!channel) return Promise.reject(new Error('not connected to RabbitMQ'))
-    // false means the channel's write buffer is full: the message is still buffered and sent.
-    channel.publish(this.opts.exchange, routingKeyOf(topic), payload)
-    return Promise.resolve()
   }
 
   /** The connection went away: RabbitMQ redelivers what was unacknowledged; connect again. */

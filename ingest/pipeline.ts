@@ -3,8 +3,8 @@
 // through `submit` (core/telemetry-sink.ts), the HTTP entry points: one set of checks, dead
 // letters, group commit and metrics whatever the way in.
 //
-// After the commit, the readings (and any status change) go to the committed-readings bus
-// (core/readings-bus.ts), which is how the rules engine hears of them, whatever the way in.
+// The readings a batch stores, and a status change, go on the commit-ordered feed in the same
+// transaction (core/feed.ts): that is how the rules engine hears of them, whatever the way in.
 //
 // Every message ends recorded: stored, dead-lettered, or — only when the ingest is stopping —
 // left unacknowledged for redelivery. An exception while handling one (a bug, or input nobody
@@ -21,7 +21,7 @@ import { retryUntilAborted } from '../core/retry.ts'
 import { setDeviceStatus } from '../core/repos/devices.ts'
 import { checkReadings, excerpt, idsOf, parseEntries, parseMessage, parsePayload, payloadExcerpt, Rejections, type ParsedMessage, type Reading, type Rejection, type TelemetryLimits } from '../core/telemetry.ts'
 import type { DeviceSubmission, IngestResult, TelemetrySink } from '../core/telemetry-sink.ts'
-import type { ReadingsBus } from '../core/readings-bus.ts'
+import { bucketOf } from '../core/feed.ts'
 import type { IngestWriter, JobOrigin } from './writer.ts'
 
 export interface IncomingMessage {
@@ -48,9 +48,6 @@ function originOf(msg: Source, deviceId: string | null, receivedAt: number): Job
 }
 
 export class IngestPipeline implements TelemetrySink {
-  /** Where committed readings and status changes are announced (set by whoever wires the ingest). */
-  bus: ReadingsBus | undefined
-
   constructor(
     private readonly db: Db,
     private readonly devices: DeviceDirectory,
@@ -84,12 +81,11 @@ export class IngestPipeline implements TelemetrySink {
     return this.complete(src, parsed, receivedAt)
   }
 
+  /** Stores a status change (and puts it on the feed, when it changed anything). */
   async setStatus(deviceId: string, status: DeviceStatus): Promise<void> {
-    const at = Date.now()
-    await retryUntilAborted(() => setDeviceStatus(this.db, deviceId, status), { signal: this.opts.signal })
-    if (!this.bus) return
-    const device = (await this.lookup([deviceId])).get(deviceId)
-    if (device) this.bus.status(device, status, at)
+    const at = new Date()
+    const gatewayId = (await this.lookup([deviceId])).get(deviceId)?.gatewayId ?? null
+    await retryUntilAborted(() => setDeviceStatus(this.db, { id: deviceId, bucket: bucketOf({ id: deviceId, gatewayId }) }, status, at), { signal: this.opts.signal })
   }
 
   /**
@@ -124,9 +120,9 @@ export class IngestPipeline implements TelemetrySink {
     } catch (err) {
       return this.failed(msg, receivedAt, err)
     }
-    const stored = await this.writer.submit(prepared.readings, prepared.deadLetters, originOf(msg, parsed.sourceId, receivedAt))
+    const origin = { ...originOf(msg, parsed.sourceId, receivedAt), bucketOf: (id: string) => bucketOf({ id, gatewayId: devices.get(id)?.gatewayId ?? null }) }
     // 0 with readings: the database refused the message, and a dead letter took its place.
-    if (stored > 0) this.bus?.readings(prepared.readings, receivedAt, (id) => devices.get(id)?.gatewayId ?? null)
+    const stored = await this.writer.submit(prepared.readings, prepared.deadLetters, origin)
     return { stored, rejected: prepared.rejected, rejections: prepared.kept }
   }
 

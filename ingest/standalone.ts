@@ -8,13 +8,11 @@
 // messages); `ackWindow: 0` loses nothing and trades throughput for it (one commit per message).
 // See the README, "Standalone ingest".
 //
-// Committed readings go back to the broker on the same connection, on the readings bus
-// (core/readings-bus.ts), for the rules engine.
+// Nothing is published back: what commits reaches the rules engine through the feed (core/feed.ts),
+// so a third party's broker (ChirpStack's Mosquitto) never sees the readings again.
 import { topics } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
-import { BusPublisher } from '../core/readings-bus.ts'
 import type { Unit } from '../core/units.ts'
-import { mqttTransport } from './bus-mqtt.ts'
 import { PersistentSession } from './mqtt-session.ts'
 import type { Ingest } from './service.ts'
 
@@ -27,14 +25,11 @@ export interface StandaloneOptions {
   ackWindow: number
   /** MQTT 5 shared-subscription group, so several ingest workers split the stream. */
   sharedGroup?: string | undefined
-  /** Counts committed readings the bus dropped (core/readings-bus.ts). */
-  onBusDropped?: (n: number) => void
 }
 
 export class StandaloneIngest implements Unit {
   readonly name = 'mqtt-subscriber'
   private readonly session: PersistentSession
-  private readonly bus: BusPublisher
 
   constructor(
     private readonly ingest: Ingest,
@@ -55,7 +50,6 @@ export class StandaloneIngest implements Unit {
       },
       log,
     )
-    this.bus = new BusPublisher(mqttTransport(() => this.session.connection), log, { onDropped: opts.onBusDropped })
   }
 
   /** For readiness: connected to the broker now. */
@@ -64,14 +58,11 @@ export class StandaloneIngest implements Unit {
   }
 
   async start(): Promise<void> {
-    this.ingest.pipeline.bus = this.bus
     await this.session.start()
     this.log.info({ url: this.opts.url, clientId: this.opts.clientId }, 'standalone ingest subscribed')
   }
 
   async stop(): Promise<void> {
-    await this.bus.drain()
-    this.bus.stop()
     await this.session.stop()
   }
 }

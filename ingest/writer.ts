@@ -18,12 +18,17 @@
 //   written at most every `latestFlushMs` in its own transaction, off the acknowledgement path
 //   (bench/ingest.ts measured the per-batch upsert at a third of the commit time). So it may lag
 //   the readings by up to that long, and a crash can leave it behind until the next reading.
+// - The readings a batch stores new (not a redelivery's duplicates) go on the commit-ordered feed
+//   in the same transaction, one row per batch (core/feed.ts): the rules engine evaluates exactly
+//   what committed, and a rolled-back batch never reaches it.
 import type { Db } from '../core/db/client.ts'
 import { classifyDbError, errorCode } from '../core/db/errors.ts'
 import type { Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { insertDeadLetters, type DeadLetter } from '../core/repos/dead-letters.ts'
 import { emptyColumns, upsertLatest, writeReadings, type ReadingColumns } from '../core/repos/readings.ts'
+import { bucketOf, FeedBatch } from '../core/feed.ts'
+import { appendFeed } from '../core/repos/feed.ts'
 import { REJECT_REASONS } from '../core/contract.ts'
 import type { Reading } from '../core/telemetry.ts'
 
@@ -55,6 +60,8 @@ export interface JobOrigin {
   clientId: string | null
   deviceId: string | null
   receivedAt: Date
+  /** The feed bucket of each reading's device (core/feed.ts): its gateway's, or its own. */
+  bucketOf?: (deviceId: string) => number
 }
 
 interface Job {
@@ -64,6 +71,24 @@ interface Job {
   queuedAt: number
   resolve: (stored: number) => void
   reject: (err: Error) => void
+}
+
+/** The feed row of a batch: its new readings per device, in the order they were submitted. */
+function feedOf(jobs: readonly Job[], isNew: (i: number) => boolean): FeedBatch {
+  const feed = new FeedBatch()
+  let i = 0
+  for (const job of jobs) {
+    const at = job.origin?.receivedAt.getTime() ?? job.queuedAt
+    const bucket = job.origin?.bucketOf ?? ((id: string) => bucketOf({ id, gatewayId: null }))
+    let device = { id: '', bucket: 0 }
+    for (const r of job.readings) {
+      if (isNew(i++)) {
+        if (r.deviceId !== device.id) device = { id: r.deviceId, bucket: bucket(r.deviceId) }
+        feed.reading(device, at, r.metric, r.ts, r.value)
+      }
+    }
+  }
+  return feed
 }
 
 const rowsOf = (jobs: readonly Job[]) => jobs.reduce((n, j) => n + j.readings.length + j.deadLetters.length, 0)
@@ -242,10 +267,14 @@ export class IngestWriter {
     let inserted: number
     try {
       inserted = await this.db.transaction(async (tx) => {
-        const n = await writeReadings(tx, cols)
+        const written = await writeReadings(tx, cols)
+        // What this transaction stored goes on the feed in the same transaction (core/feed.ts):
+        // the rules engine evaluates exactly what committed, a redelivered duplicate not again.
+        const feed = feedOf(jobs, written.isNew)
+        if (!feed.empty) await appendFeed(tx, feed.row())
         await insertDeadLetters(tx, deadLetters)
         if (this.latestFlushMs === 0) await upsertLatest(tx, cols)
-        return n
+        return written.inserted
       })
     } catch (err) {
       return err

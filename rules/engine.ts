@@ -1,63 +1,79 @@
-// The rules engine: an MQTT client of the committed-readings bus (core/readings-bus.ts) — the
-// readings and status changes every ingest publishes after its commit, whatever the way in (MQTT,
-// HTTP device API, OneNET, CTWing, AMQP workers) — that keeps one evaluator per (rule, device) and
-// reports raises, repeats and clears to the API. It never reads the raw device topics: what it
-// evaluates was checked and stored already.
+// The rules engine: a reader of the commit-ordered feed (core/feed.ts) — the readings and status
+// changes every ingest commits, whatever the way in (MQTT, HTTP device API, OneNET, CTWing,
+// ChirpStack, the AMQP workers) and whichever process committed them, and every registry change —
+// that keeps one evaluator per (rule, device) and reports raises, repeats and clears to the API.
 //
-// Partitions (RULES_PARTITION index/count): this process subscribes to the buckets b with
-// b % count == index and holds only the devices of those buckets — a gateway and its children
-// share one (core/readings-bus.ts), so storm control sees both. Another process takes the rest.
+// The guarantee (README, "Alerting guarantee"). Every committed reading of a device of this
+// partition is evaluated once, in the device's time order within RULES_LATENESS
+// (rules/evaluators/in-order.ts), and every raise and clear it causes is reported with the device
+// time it happened, whatever happens to the engine:
+// - Position. The engine keeps its place in the feed (feed_cursors, `rules:{index}/{count}`) and
+//   saves it only once every raise and clear caused up to there has been delivered to the API. A
+//   restart resumes from there: the state is rebuilt by re-reading the feed before that place
+//   without reporting (as far back as the rules' windows need), the API's open alerts say which
+//   conditions are raised, and then everything after is evaluated and reported. A report sent
+//   twice (delivered, but the place not yet saved) carries the same fault time and the API drops it.
+// - Registry changes are rows of the feed: the engine reloads devices, rules and profiles when it
+//   reads one, so a device imported a second before its first reading is known to it, and a
+//   profile change that leaves a rule unchanged keeps that rule's pending `for`.
+// - Partitions (RULES_PARTITION index/count) take the buckets b with b % count == index; each is
+//   run by one process at a time (an advisory lock, core/leader.ts), another process of the same
+//   partition waits and takes over from the saved place.
 //
-// Restart and reconnect: the evaluators are rebuilt from the database before the first live
-// message counts — recent readings are replayed in time order, each device's last report and
-// status are applied, and the API's unresolved alerts say which conditions are already raised. So
-// a "for 60 s" that was 40 s in when the engine stopped raises 20 s after it started again, once.
-// The subscription is a clean session: when the broker connection drops and comes back, the
-// engine rebuilds the same way (messages published meanwhile were lost to it, but not to the
-// database), so a disconnect costs a rebuild, and a dead engine leaves no queue growing in the broker.
-//
-// Time: evaluators run on the server's clock (rules/server-time.ts); a reading's device timestamp
-// is kept in storage but does not decide when a duration completes or a device counts as silent.
+// Time. Evaluators run on device time: a reading's own timestamp, capped at when it was received
+// (a clock running ahead cannot push a "for 60 s" into the future). Ticks (durations, no-data) run
+// on each device's clock: the engine's clock minus how far behind that device's newest reading
+// arrived, so a device whose clock lags, or whose backlog drains, does not look silent. The engine's
+// clock is the server's when it has read everything, and the feed's own time while it catches up,
+// so five minutes of backlog do not make every device look silent for five minutes.
 //
 // Storm control (rules/storm.ts): a child of a gateway that goes silent together with its gateway
 // is held back under the gateway's alert; it is reported only if it stays silent after the gateway
-// returns.
-//
-// Device profiles: a profile's `ruleOverrides` apply to every device of that profile, under the
-// device's own overrides in the rule (rules/profile-overrides.ts).
-import mqtt, { type MqttClient } from 'mqtt'
+// returns. Device profiles' `ruleOverrides` apply under the device's own overrides.
 import type { Db } from '../core/db/client.ts'
-import { topics, type DeviceKind } from '../core/contract.ts'
+import type { DeviceKind, DeviceStatus } from '../core/contract.ts'
+import { ALL_BUCKETS, bucketMask, bucketOf, comparePositions, decodeEntries, partitionBuckets, type FeedPosition, type Partition } from '../core/feed.ts'
+import { Leader } from '../core/leader.ts'
 import type { Logger } from '../core/log.ts'
-import { ALL_BUCKETS, bucketOf, bucketOfTopic, decodeBusMessage, partitionBuckets, readingsTopic, type BusItem, type Partition } from '../core/readings-bus.ts'
 import { unresolvedRuleAlerts } from '../core/repos/alerts.ts'
 import { allDevices, allStatuses } from '../core/repos/devices.ts'
+import { cursorsLike, FEED_CHANNEL, feedHead, feedPositionBefore, feedTail, getCursor, readFeed, saveCursor, type FeedRow } from '../core/repos/feed.ts'
 import { listProfiles } from '../core/repos/profiles.ts'
-import { lastReportPerDevice, recentReadings } from '../core/repos/readings.ts'
+import { lastReportPerDevice } from '../core/repos/readings.ts'
 import { listRules } from '../core/repos/rules.ts'
 import type { Unit } from '../core/units.ts'
-import { ruleAppliesTo, ruleDefinitionSchema, ruleMetrics, type RuleDefinition } from './definitions.ts'
+import { ruleAppliesTo, ruleDefinitionSchema, type RuleDefinition } from './definitions.ts'
 import { createEvaluator, type Evaluator, type Outcome, type Sample } from './evaluators/index.ts'
+import { InOrderEvaluator, type LatenessEvents } from './evaluators/in-order.ts'
 import { ProfileOverrides } from './profile-overrides.ts'
 import { because } from './reason-text.ts'
 import type { ApiReporter } from './reporter.ts'
-import { onServerTime, replayedTime } from './server-time.ts'
 import { StormControl, evaluatorKey as key } from './storm.ts'
 import { replayWindowMs } from './windows.ts'
 
+/** What the engine counts, for whoever serves metrics (core/metrics.ts wires them to Prometheus). */
+export interface RulesEngineMetrics {
+  evaluated(samples: number): void
+  reported(kind: 'raise' | 'clear'): void
+  late(outcome: 'placed' | 'beyond_bound'): void
+  /** After each read: the newest row dealt with and how far behind the newest commit it is. */
+  position(row: number, lagSeconds: number): void
+}
+
 export interface EngineOptions {
-  mqttUrl: string
-  mqttUsername: string
-  mqttPassword: string
-  clientId: string
   /** How often evaluators are given the time (durations, no-data). */
   tickMs: number
   /** A still-active condition is re-reported at most this often (the API counts repeats). */
   repeatEveryMs: number
-  /** How often devices and rules are re-read (new devices, edited rules). */
-  reloadEveryMs: number
+  /** How far back in device time a late reading is placed (RULES_LATENESS). */
+  latenessMs: number
   /** This process's share of the buckets (default: all). */
-  partition?: Partition
+  partition?: Partition | undefined
+  metrics?: RulesEngineMetrics | undefined
+  /** Rows read at once. */
+  readRows?: number
+  /** How often a standby process tries to take the partition over. */
+  takeoverMs?: number
   now?: () => number
 }
 
@@ -68,19 +84,79 @@ interface Device {
   gatewayId: string | null
   profileId: string | null
   expectedIntervalMs: number
+  status: DeviceStatus | undefined
+  /** How far behind the engine's clock this device's newest reading arrived (device time = clock − lag). */
+  lagMs: number
+  /** The newest device time evaluated. */
+  lastTs: number
+  /** When its newest reading arrived (engine clock; storm control asks whether a gateway is quiet). */
   lastSeen: number
-  status: 'online' | 'offline' | undefined
 }
 
-/** Most readings replayed at start-up; beyond it the oldest part of the window is not rebuilt. */
-const REPLAY_LIMIT = 500_000
-/** Bus messages held while the state is rebuilt; beyond, the oldest are dropped (the rebuild read them from the database). */
-const MAX_BUFFERED = 20_000
-/** A rebuild after a reconnect that failed (database away) is tried again after this long. */
-const RESYNC_RETRY_MS = 5000
+/** Advisory lock keys of the rules partitions: a base far from other keys, plus count and index. */
+const PARTITION_LOCK_BASE = 0x68622d72 * 0x10000
+/** How often the saved place is brought forward. */
+const SAVE_EVERY_MS = 1000
+/** Places remembered while their reports are on their way (one per read); beyond, the oldest go. */
+const MAX_MARKS = 10_000
+/** After a wake-up that found nothing yet (a transaction below it still open), look again this soon. */
+const RETRY_READ_MS = 20
 
 export class RulesEngine implements Unit {
   readonly name = 'rules'
+  private readonly leader: Leader
+  private readonly worker: PartitionWorker
+
+  constructor(db: Db, reporter: ApiReporter, opts: EngineOptions, log: Logger) {
+    const partition = opts.partition ?? ALL_BUCKETS
+    this.worker = new PartitionWorker(db, reporter, { ...opts, partition }, log)
+    this.leader = new Leader(db, PARTITION_LOCK_BASE + partition.count * 0x100 + partition.index, [this.worker], opts.takeoverMs ?? 2000, log.child({ module: 'rules-partition' }))
+  }
+
+  start(): Promise<void> {
+    return this.leader.start()
+  }
+
+  stop(): Promise<void> {
+    return this.leader.stop()
+  }
+
+  /** For readiness: what is wrong, if anything (a standby process is ready: it takes over when needed). */
+  problem(): string | undefined {
+    return this.leader.leading ? this.worker.problem() : undefined
+  }
+
+  /** Whether this process runs its partition now. */
+  get running(): boolean {
+    return this.leader.leading && this.worker.running
+  }
+
+  /** Resolves once this process runs its partition (it may wait behind another process holding it). */
+  async whenRunning(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.running) {
+      if (Date.now() > deadline) throw new Error('the rules partition did not start in time (another process holds it?)')
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+
+  /** Has read everything committed so far (tests, bench). */
+  get caughtUp(): boolean {
+    return this.worker.caughtUp
+  }
+
+  get evaluatorCount(): number {
+    return this.worker.evaluatorCount
+  }
+
+  get deviceCount(): number {
+    return this.worker.deviceCount
+  }
+}
+
+/** One partition's reader and evaluators; started when this process holds the partition's lock. */
+class PartitionWorker implements Unit {
+  readonly name = 'rules-partition'
   private devices = new Map<string, Device>()
   private rules: RuleDefinition[] = []
   private readonly byDevice = new Map<string, Evaluator[]>()
@@ -89,30 +165,53 @@ export class RulesEngine implements Unit {
   private readonly builtFrom = new Map<string, string>()
   private readonly lastRepeat = new Map<string, number>()
   private storm = this.newStormControl()
-  private client: MqttClient | undefined
-  private tickTimer: NodeJS.Timeout | undefined
-  private reloadTimer: NodeJS.Timeout | undefined
-  private live = false
-  private catchingUp: Promise<void> | undefined
-  /** The connection came back while a rebuild ran: what it missed meanwhile needs another. */
-  private reconnectedMeanwhile = false
-  private retryTimer: NodeJS.Timeout | undefined
-  private readonly buffered: { topic: string; payload: Buffer }[] = []
-  private readonly buckets: ReadonlySet<number>
-  private readonly partitioned: boolean
   private readonly profiles: ProfileOverrides
+  private readonly buckets: ReadonlySet<number>
+  private readonly mask: bigint
+  private readonly consumer: string
   private readonly now: () => number
+  private readonly lateness: LatenessEvents
+
+  private position: FeedPosition = { xid: '0', id: 0 }
+  /** The feed's time of the newest row read (the engine's clock while it catches up). */
+  private feedTime = 0
+  private lastTickAt = -Infinity
+  /** While the state is rebuilt from rows already evaluated before: nothing is reported. */
+  private muted = false
+  caughtUp = false
+  running = false
+  private stopping = false
+  private loop: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  private woken = false
+  private unlisten: (() => Promise<void>) | undefined
+  private readonly marks: { pos: FeedPosition; at: Date; seq: number }[] = []
+  private lastSaved = 0
+  private failing: string | undefined
+  private beyondLogged = 0
 
   constructor(
     private readonly db: Db,
     private readonly reporter: ApiReporter,
-    private readonly opts: EngineOptions,
+    private readonly opts: EngineOptions & { partition: Partition },
     private readonly log: Logger,
   ) {
     this.now = opts.now ?? Date.now
-    this.buckets = new Set(partitionBuckets(opts.partition ?? ALL_BUCKETS))
-    this.partitioned = (opts.partition?.count ?? 1) > 1
+    const mine = partitionBuckets(opts.partition)
+    this.buckets = new Set(mine)
+    this.mask = bucketMask(mine)
+    this.consumer = `rules:${opts.partition.index}/${opts.partition.count}`
     this.profiles = new ProfileOverrides(log)
+    this.lateness = {
+      placed: () => opts.metrics?.late('placed'),
+      beyondBound: (ev, s, clock) => {
+        opts.metrics?.late('beyond_bound')
+        // Logged at most once a minute: a device with a badly wrong clock would otherwise fill the log.
+        if (this.now() - this.beyondLogged < 60_000) return
+        this.beyondLogged = this.now()
+        this.log.warn({ deviceId: ev.deviceId, ruleId: ev.ruleId, metric: s.metric, ts: new Date(s.ts).toISOString(), behindMs: clock - s.ts, boundMs: opts.latenessMs }, 'a reading arrived later than RULES_LATENESS; not evaluated (hb_rules_late_samples_total{outcome="beyond_bound"})')
+      },
+    }
   }
 
   private newStormControl(): StormControl {
@@ -120,126 +219,165 @@ export class RulesEngine implements Unit {
       device: (id) => this.devices.get(id),
       evaluatorsOf: (deviceId) => this.byDevice.get(deviceId) ?? [],
       evaluator: (k) => this.byKey.get(k),
-      now: () => this.now(),
+      now: () => this.clock(),
       report: (ev, o) => this.report(ev, o),
     })
   }
 
-  async start(): Promise<void> {
-    // Subscribe first and hold live messages, so nothing falls between the replay and live data.
-    const partition = this.opts.partition ?? ALL_BUCKETS
-    const filters = partition.count === 1 ? [topics.allReadings] : [...this.buckets].map(readingsTopic)
-    this.client = await mqtt.connectAsync(this.opts.mqttUrl, {
-      clientId: this.opts.clientId,
-      username: this.opts.mqttUsername,
-      password: this.opts.mqttPassword,
-      clean: true,
-      reconnectPeriod: 1000,
-    })
-    this.client.on('message', (topic, payload) => this.onMessage(topic, payload))
-    this.client.on('error', (err) => this.log.warn({ err }, 'MQTT client error'))
-    this.client.on('offline', () => this.log.warn('rules engine lost the broker; it rebuilds its state when it is back'))
-    // A reconnect (clean session, resubscribed by MQTT.js): what was published meanwhile is in the database only.
-    this.client.on('connect', () => {
-      if (this.live) void this.resync()
-      else this.reconnectedMeanwhile = true
-    })
-    const granted = await this.client.subscribeAsync(filters, { qos: 1 })
-    const refused = granted.filter((g) => g.qos === 128)
-    if (refused.length > 0) throw new Error(`subscription refused: ${refused.map((g) => g.topic).join(', ')}`)
-
-    await this.catchUp()
-    this.resyncIfMissed()
-    this.tickTimer = setInterval(() => this.tick(), this.opts.tickMs)
-    this.reloadTimer = setInterval(() => {
-      this.load().catch((err: unknown) => this.log.error({ err }, 'reloading devices and rules failed'))
-    }, this.opts.reloadEveryMs)
-    this.log.info({ devices: this.devices.size, rules: this.rules.length, evaluators: this.byKey.size, partition: `${partition.index}/${partition.count}` }, 'rules engine running')
-  }
-
-  /** For readiness: connected to the broker now. */
-  get connected(): boolean {
-    return this.client?.connected === true
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.tickTimer)
-    clearInterval(this.reloadTimer)
-    clearTimeout(this.retryTimer)
-    await this.client?.endAsync()
-    this.client = undefined
-    await this.catchingUp?.catch(() => undefined)
-    await this.reporter.stop()
-  }
-
-  /** Faults to inject in tests and the stats line. */
   get evaluatorCount(): number {
     return this.byKey.size
   }
 
-  /** Devices of this process's partition. */
   get deviceCount(): number {
     return this.devices.size
   }
 
-  // ---- Catching up: at start-up and after a reconnect ------------------------------------------
-
-  /** Rebuilds the state from the database while live messages wait, then applies them. */
-  private async catchUp(): Promise<void> {
-    this.live = false
-    await this.load()
-    const replayed = await this.rebuild()
-    this.live = true
-    this.applyBuffered(replayed)
-    this.tick()
+  problem(): string | undefined {
+    return this.failing
   }
 
-  /** After a reconnect: evaluators are made anew and rebuilt, as at start-up. */
-  private resync(): Promise<void> {
-    this.catchingUp ??= (async () => {
-      this.log.info('broker connection back; rebuilding rule state from the database')
-      this.live = false
-      this.byKey.clear()
-      this.byDevice.clear()
-      this.builtFrom.clear()
-      this.storm = this.newStormControl()
+  async start(): Promise<void> {
+    this.stopping = false
+    this.caughtUp = false
+    this.reporter.resume()
+    this.unlisten = await this.db.listen(FEED_CHANNEL, (payload) => {
+      // Rows of other partitions' buckets only do not wake this one.
+      let m: bigint
       try {
-        await this.catchUp()
-      } catch (err) {
-        // The database is away too: go on with live messages and try the rebuild again shortly.
-        this.log.error({ err }, 'rebuilding after a reconnect failed; live messages only until it succeeds')
-        this.live = true
-        this.applyBuffered([])
-        this.retryTimer = setTimeout(() => {
-          this.reconnectedMeanwhile = true
-          this.resyncIfMissed()
-        }, RESYNC_RETRY_MS)
+        m = BigInt(payload)
+      } catch {
+        m = -1n
       }
-    })().finally(() => {
-      this.catchingUp = undefined
-      this.resyncIfMissed()
+      if ((m & this.mask) !== 0n) this.poke()
     })
-    return this.catchingUp
+    await this.rebuild()
+    this.running = true
+    this.loop = this.run()
+    this.log.info({ devices: this.devices.size, rules: this.rules.length, evaluators: this.byKey.size, partition: this.consumer, position: this.position }, 'rules engine evaluating the feed')
   }
 
-  private resyncIfMissed(): void {
-    if (!this.reconnectedMeanwhile || !this.client) return
-    this.reconnectedMeanwhile = false
-    void this.resync()
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.poke()
+    await this.loop
+    this.running = false
+    await this.unlisten?.()
+    await this.reporter.stop()
+    await this.saveSettled(true).catch((err: unknown) => this.log.warn({ err }, 'could not save the feed position at shutdown; the next start re-evaluates from the last saved one'))
+    // Everything is made anew when the partition is won again.
+    this.byKey.clear()
+    this.byDevice.clear()
+    this.builtFrom.clear()
+    this.lastRepeat.clear()
+    this.storm = this.newStormControl()
+    this.marks.length = 0
   }
 
-  /**
-   * Applies the messages that arrived during a rebuild, leaving out readings the rebuild replayed
-   * already (committed before its query, published after the subscription).
-   */
-  private applyBuffered(replayed: readonly { deviceId: string; metric: string; ts: Date }[]): void {
-    const held = this.buffered.splice(0)
-    if (held.length === 0) return
-    const decoded = held.map((m) => this.itemsOf(m.topic, m.payload))
-    const touched = new Set(decoded.flat().map((i) => i.d))
-    const seen = new Set<string>()
-    for (const r of replayed) if (touched.has(r.deviceId)) seen.add(`${r.deviceId}\u0000${r.metric}\u0000${r.ts.getTime()}`)
-    for (const items of decoded) this.apply(items.filter((i) => !('m' in i) || !seen.has(`${i.d}\u0000${i.m}\u0000${i.ts}`)))
+  private poke(): void {
+    this.woken = true
+    this.wake?.()
+  }
+
+  // ---- The clock -----------------------------------------------------------------------------
+
+  /** The server's time once everything is read; the feed's own while catching up. */
+  private clock(): number {
+    return this.caughtUp ? this.now() : this.feedTime
+  }
+
+  // ---- Reading the feed ----------------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    let delay = 200
+    while (!this.stopping) {
+      try {
+        const rows = this.reporter.full ? [] : await readFeed(this.db, this.position, this.opts.readRows ?? 500)
+        this.failing = undefined
+        delay = 200
+        if (rows.length > 0) {
+          await this.apply(rows)
+          this.opts.metrics?.position(this.position.id, Math.max(0, (this.now() - this.feedTime) / 1000))
+        } else {
+          if (!this.caughtUp) {
+            this.caughtUp = true
+            this.log.info({ position: this.position }, 'rules engine has read the whole feed; on the server clock now')
+          }
+          this.opts.metrics?.position(this.position.id, 0)
+          this.tick(this.now())
+        }
+        await this.saveSettled(false)
+        if (rows.length === 0 || this.reporter.full) await this.idle(this.woken ? RETRY_READ_MS : this.opts.tickMs)
+      } catch (err) {
+        // The database is away: keep the place and try again; nothing read is lost.
+        this.failing = 'cannot read the feed from the database'
+        this.log.warn({ err, retryMs: delay }, 'reading the feed failed; retrying')
+        await this.idle(delay)
+        delay = Math.min(delay * 2, 10_000)
+      }
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    this.woken = false
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms)
+      function done(): void {
+        clearTimeout(t)
+        resolve()
+      }
+      this.wake = () => {
+        this.wake = undefined
+        done()
+      }
+    })
+  }
+
+  /** Applies rows in feed order; registry changes reload before the rows after them. */
+  private async apply(rows: readonly FeedRow[]): Promise<void> {
+    let evaluated = 0
+    for (const row of rows) {
+      this.position = { xid: row.xid, id: row.id }
+      this.feedTime = Math.max(this.feedTime, row.at.getTime())
+      if ((row.buckets & this.mask) === 0n) continue
+      const entries = decodeEntries(row.entries, this.buckets)
+      if (entries.some((e) => 'reg' in e)) await this.load()
+      // Durations and silences that completed before this row's commit, on the feed's clock.
+      if (!this.caughtUp && this.feedTime - this.lastTickAt >= this.opts.tickMs) this.tick(this.feedTime)
+      for (const e of entries) {
+        if ('reg' in e) continue
+        const device = this.devices.get(e.d)
+        if (!device) continue
+        if ('s' in e) {
+          device.status = e.s
+          for (const ev of this.byDevice.get(e.d) ?? []) this.handle(ev, ev.onStatus(e.s, e.at - device.lagMs))
+          continue
+        }
+        for (const [metric, ts, value] of e.r) {
+          // Device time, never later than when it arrived.
+          const t = Math.min(ts, e.at)
+          device.lastSeen = Math.max(device.lastSeen, e.at)
+          if (t >= device.lastTs) {
+            device.lastTs = t
+            device.lagMs = Math.max(0, Math.max(e.at, this.feedTime) - t)
+          }
+          this.sample(device, { metric, ts: t, value })
+          evaluated++
+        }
+      }
+    }
+    this.opts.metrics?.evaluated(evaluated)
+    if (this.marks.length >= MAX_MARKS) this.marks.shift()
+    this.marks.push({ pos: this.position, at: new Date(this.feedTime), seq: this.reporter.lastSeq })
+  }
+
+  /** Saves the newest place whose reports have all been delivered. */
+  private async saveSettled(force: boolean): Promise<void> {
+    if (this.muted || (!force && this.now() - this.lastSaved < SAVE_EVERY_MS)) return
+    this.lastSaved = this.now()
+    const settled = this.reporter.settledThrough()
+    let best: (typeof this.marks)[number] | undefined
+    while (this.marks.length > 0 && (this.marks[0]?.seq ?? Infinity) <= settled) best = this.marks.shift()
+    if (best) await saveCursor(this.db, this.consumer, best.pos, best.at)
   }
 
   // ---- Devices and rules ---------------------------------------------------------------------
@@ -264,8 +402,10 @@ export class RulesEngine implements Unit {
         gatewayId: d.gatewayId,
         profileId: d.profileId,
         expectedIntervalMs: d.expectedIntervalS * 1000,
-        lastSeen: known?.lastSeen ?? 0,
         status: known?.status,
+        lagMs: known?.lagMs ?? 0,
+        lastTs: known?.lastTs ?? -Infinity,
+        lastSeen: known?.lastSeen ?? 0,
       })
     }
     this.profiles.load(profileRows, rules)
@@ -277,7 +417,8 @@ export class RulesEngine implements Unit {
   /**
    * Creates evaluators for new (rule, device) pairs, makes anew those whose rule, profile
    * override or interval changed (keeping whether the condition is raised), and retires those
-   * whose rule or device is gone.
+   * whose rule or device is gone. One whose inputs did not change is kept as it is, with its
+   * pending durations.
    */
   private syncEvaluators(): void {
     const wanted = new Set<string>()
@@ -290,8 +431,9 @@ export class RulesEngine implements Unit {
         const source = `${ruleText.get(rule.id) ?? ''}|${this.profiles.signature(device.profileId, rule.id)}|${device.expectedIntervalMs}`
         const old = this.byKey.get(k)
         if (old && this.builtFrom.get(k) === source) continue
-        const ev = createEvaluator(this.profiles.apply(rule, device), device.id, { expectedIntervalMs: device.expectedIntervalMs })
-        if (old) ev.restoreActive(old.active)
+        const inner = createEvaluator(this.profiles.apply(rule, device), device.id, { expectedIntervalMs: device.expectedIntervalMs })
+        if (old) inner.restoreActive(old.active)
+        const ev = new InOrderEvaluator(inner, this.opts.latenessMs, this.lateness)
         this.byKey.set(k, ev)
         this.builtFrom.set(k, source)
         const list = (this.byDevice.get(device.id) ?? []).filter((e) => e !== old)
@@ -301,8 +443,8 @@ export class RulesEngine implements Unit {
     }
     for (const [k, ev] of this.byKey) {
       if (wanted.has(k)) continue
-      if (ev.active && this.live) {
-        this.reporter.enqueue({ ruleId: ev.ruleId, deviceId: ev.deviceId, condition: 'cleared', value: null, at: new Date(this.now()).toISOString(), ...because({ key: 'rule.removed' }), repeat: false })
+      if (ev.active && !this.muted) {
+        this.reporter.enqueue({ ruleId: ev.ruleId, deviceId: ev.deviceId, condition: 'cleared', value: null, at: new Date(this.clock()).toISOString(), ...because({ key: 'rule.removed' }), repeat: false })
       }
       this.byKey.delete(k)
       this.builtFrom.delete(k)
@@ -312,111 +454,91 @@ export class RulesEngine implements Unit {
     }
   }
 
-  // ---- Rebuild after a restart -----------------------------------------------------------------
+  // ---- Rebuild at start ----------------------------------------------------------------------
 
-  /** Returns the readings it replayed (for the live messages held meanwhile). */
-  private async rebuild(): Promise<{ deviceId: string; metric: string; ts: Date }[]> {
-    const now = this.now()
-    const windowMs = Math.max(0, ...this.rules.map(replayWindowMs))
-    const metrics = new Set<string>()
-    for (const r of this.rules) {
-      const m = ruleMetrics(r)
-      if (m !== 'any') for (const x of m) metrics.add(x)
+  /**
+   * The state at the saved place: the feed before it is read again without reporting (as far
+   * back as the rules' windows and the lateness bound need), each device's last report before
+   * that seeds the no-data rules, the API's open alerts say which conditions are raised.
+   */
+  private async rebuild(): Promise<void> {
+    await this.load()
+    const own = await getCursor(this.db, this.consumer)
+    // A new partitioning (count changed) starts where the oldest earlier partition stopped: nothing is skipped.
+    const from = own ?? (await cursorsLike(this.db, 'rules:'))[0]
+    const head = await feedHead(this.db)
+    const through: FeedPosition = from ?? head
+    const throughAt = from?.at.getTime() ?? this.now()
+    const keepMs = Math.max(this.opts.latenessMs, ...this.rules.map(replayWindowMs))
+    const replayFrom = await feedPositionBefore(this.db, new Date(throughAt - keepMs))
+    const tail = await feedTail(this.db)
+    if (from && tail && comparePositions(tail, from) > 0 && comparePositions(from, { xid: '0', id: 0 }) > 0) {
+      this.log.error({ saved: from, oldestKept: tail }, 'the feed was pruned past this partition\'s saved place (away longer than FEED_RETENTION): readings in between are not evaluated')
     }
-    const [readings, lastReports, statuses, open] = await Promise.all([
-      // A partition replays its own devices only, so the limit is spent on them.
-      windowMs > 0 && metrics.size > 0 ? recentReadings(this.db, [...metrics], new Date(now - windowMs), REPLAY_LIMIT, this.partitioned ? [...this.devices.keys()] : undefined) : Promise.resolve([]),
-      lastReportPerDevice(this.db),
-      allStatuses(this.db),
-      unresolvedRuleAlerts(this.db),
-    ])
-    // Each device's last report feeds the no-data rules (whatever its metric).
-    for (const r of lastReports) {
-      const device = this.devices.get(r.deviceId)
-      if (!device) continue
-      device.lastSeen = replayedTime(r.ts.getTime(), now)
-      for (const ev of this.byDevice.get(r.deviceId) ?? []) if (ev.type === 'nodata') ev.onSample({ metric: '*', ts: device.lastSeen, value: 0 })
-    }
-    for (const r of readings) {
-      for (const ev of this.byDevice.get(r.deviceId) ?? []) {
-        if (ev.type !== 'nodata') ev.onSample({ metric: r.metric, ts: replayedTime(r.ts.getTime(), now), value: r.value })
+    const [statuses, lastReports, open] = await Promise.all([allStatuses(this.db), lastReportPerDevice(this.db), unresolvedRuleAlerts(this.db)])
+    this.muted = true
+    try {
+      const replayStart = throughAt - keepMs
+      for (const r of lastReports) {
+        const device = this.devices.get(r.deviceId)
+        const ts = r.ts.getTime()
+        // Devices that reported within the replayed span get their readings from the replay.
+        if (!device || ts >= replayStart) continue
+        device.lastTs = ts
+        device.lastSeen = ts
+        for (const ev of this.byDevice.get(r.deviceId) ?? []) if (ev.type === 'nodata') ev.onSample({ metric: '*', ts, value: 0 })
       }
-    }
-    for (const s of statuses) {
-      const device = this.devices.get(s.deviceId)
-      if (device) device.status = s.status
-      for (const ev of this.byDevice.get(s.deviceId) ?? []) ev.onStatus(s.status, s.changedAt.getTime())
-    }
-    const active = new Set(open.filter((a) => a.condition === 'active').map((a) => key(a.ruleId, a.deviceId)))
-    for (const [k, ev] of this.byKey) ev.restoreActive(active.has(k))
-    this.log.info({ replayed: readings.length, windowMs, openAlerts: open.length, devices: this.devices.size }, 'rebuilt rule state from the database')
-    return readings
-  }
-
-  // ---- Live input --------------------------------------------------------------------------------
-
-  private onMessage(topic: string, payload: Buffer): void {
-    if (!this.live) {
-      this.buffered.push({ topic, payload })
-      if (this.buffered.length > MAX_BUFFERED) this.buffered.shift()
-      return
-    }
-    this.apply(this.itemsOf(topic, payload))
-  }
-
-  /** The items of a bus message of this partition's buckets. */
-  private itemsOf(topic: string, payload: Buffer): BusItem[] {
-    const bucket = bucketOfTopic(topic)
-    return bucket !== undefined && this.buckets.has(bucket) ? decodeBusMessage(payload) : []
-  }
-
-  /** Readings received together (same receive time) are placed on the server's clock together. */
-  private apply(items: readonly BusItem[]): void {
-    let group: { deviceId: string; metric: string; ts: number; value: number }[] = []
-    let groupAt = 0
-    const flush = () => {
-      for (const r of onServerTime(group, groupAt)) this.sample(r.deviceId, { metric: r.metric, ts: r.ts, value: r.value })
-      group = []
-    }
-    for (const item of items) {
-      if ('s' in item) {
-        flush()
-        const device = this.devices.get(item.d)
+      for (const s of statuses) {
+        const device = this.devices.get(s.deviceId)
         if (!device) continue
-        device.status = item.s
-        for (const ev of this.byDevice.get(item.d) ?? []) this.handle(ev, ev.onStatus(item.s, item.at))
-        continue
+        device.status = s.status
+        for (const ev of this.byDevice.get(s.deviceId) ?? []) ev.onStatus(s.status, s.changedAt.getTime())
       }
-      if (item.at !== groupAt) flush()
-      groupAt = item.at
-      group.push({ deviceId: item.d, metric: item.m, ts: item.ts, value: item.v })
+      this.position = replayFrom
+      this.feedTime = replayStart
+      let replayed = 0
+      for (;;) {
+        const rows = await readFeed(this.db, this.position, this.opts.readRows ?? 500, through)
+        if (rows.length === 0) break
+        await this.apply(rows)
+        replayed += rows.length
+      }
+      this.position = through
+      this.feedTime = Math.max(this.feedTime, throughAt)
+      const active = new Set(open.filter((a) => a.condition === 'active').map((a) => key(a.ruleId, a.deviceId)))
+      for (const [k, ev] of this.byKey) ev.restoreActive(active.has(k))
+      this.marks.length = 0
+      this.log.info({ resumeAt: through, savedAt: from ? new Date(throughAt).toISOString() : null, replayedRows: replayed, openAlerts: open.length, devices: this.devices.size }, 'rebuilt rule state from the feed')
+    } finally {
+      this.muted = false
     }
-    flush()
+    if (!from) await saveCursor(this.db, this.consumer, through, new Date(throughAt))
   }
 
-  private sample(deviceId: string, s: Sample): void {
-    const device = this.devices.get(deviceId)
-    if (device) device.lastSeen = Math.max(device.lastSeen, s.ts)
-    for (const ev of this.byDevice.get(deviceId) ?? []) this.handle(ev, ev.onSample(s))
+  // ---- Evaluation ----------------------------------------------------------------------------
+
+  private sample(device: Device, s: Sample): void {
+    for (const ev of this.byDevice.get(device.id) ?? []) this.handle(ev, ev.onSample(s))
   }
 
-  private tick(): void {
-    if (!this.live) return
-    const now = this.now()
+  private tick(now: number): void {
+    this.lastTickAt = now
     // Gateways first, so a child going silent with its gateway finds the gateway already down.
     const order = [...this.byDevice.entries()].sort(([a], [b]) => Number(this.devices.get(b)?.kind === 'gateway') - Number(this.devices.get(a)?.kind === 'gateway'))
-    for (const [, evs] of order) {
+    for (const [id, evs] of order) {
+      const deviceNow = now - (this.devices.get(id)?.lagMs ?? 0)
       for (const ev of evs) {
         const due = ev.nextDeadline()
-        if (due !== undefined && due <= now) this.handle(ev, ev.onTick(now))
+        if (due !== undefined && due <= deviceNow) this.handle(ev, ev.onTick(deviceNow))
       }
     }
-    this.storm.tick(now)
+    if (!this.muted) this.storm.tick(now)
   }
 
-  // ---- Outcomes ----------------------------------------------------------------------------------
+  // ---- Outcomes ------------------------------------------------------------------------------
 
   private handle(ev: Evaluator, outcomes: Outcome[]): void {
+    if (this.muted) return
     for (const o of outcomes) {
       if (!this.storm.admit(ev, o)) continue
       this.report(ev, o)
@@ -434,20 +556,23 @@ export class RulesEngine implements Unit {
       ...(o.predictedAt !== undefined ? { predictedAt: new Date(o.predictedAt).toISOString() } : {}),
       ...(o.flapping !== undefined ? { flapping: o.flapping } : {}),
     }
+    const now = this.clock()
     switch (o.type) {
       case 'raise':
-        this.lastRepeat.set(k, this.now())
-        this.reporter.enqueue({ ...base, condition: 'active', reason: o.reason, reasonDetail: o.reasonDetail, repeat: false })
+        this.lastRepeat.set(k, now)
+        this.opts.metrics?.reported('raise')
+        this.reporter.enqueue({ ...base, condition: 'active', reason: o.reason, reasonDetail: o.reasonDetail, faultAt: base.at, repeat: false })
         return
       case 'clear':
         this.lastRepeat.delete(k)
-        this.reporter.enqueue({ ...base, condition: 'cleared', reason: o.reason, reasonDetail: o.reasonDetail, repeat: false })
+        this.opts.metrics?.reported('clear')
+        this.reporter.enqueue({ ...base, condition: 'cleared', reason: o.reason, reasonDetail: o.reasonDetail, faultAt: base.at, repeat: false })
         return
       case 'update': {
         // Repeats are throttled; a change of the flapping mark always goes through.
         const last = this.lastRepeat.get(k) ?? 0
-        if (o.flapping === undefined && this.now() - last < this.opts.repeatEveryMs) return
-        this.lastRepeat.set(k, this.now())
+        if (o.flapping === undefined && now - last < this.opts.repeatEveryMs) return
+        this.lastRepeat.set(k, now)
         this.reporter.enqueue({ ...base, condition: 'active', repeat: o.flapping === undefined })
         return
       }

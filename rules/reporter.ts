@@ -16,9 +16,16 @@ export interface Report {
   reasonDetail?: ReasonDetail
   predictedAt?: string | null
   flapping?: boolean
+  /**
+   * The device time of the raise or clear: sent again after a restart (the engine re-evaluates what
+   * it had not seen confirmed), the API recognises it and does not raise the fault twice.
+   */
+  faultAt?: string
   /** A repeat of an active condition (may be merged or dropped), as opposed to a raise or clear. */
   repeat: boolean
 }
+
+type Queued = Report & { seq: number }
 
 export interface ReporterOptions {
   apiUrl: string
@@ -30,7 +37,8 @@ export interface ReporterOptions {
 }
 
 export class ApiReporter {
-  private readonly queue: Report[] = []
+  private readonly queue: Queued[] = []
+  private seq = 0
   private sending: Promise<void> | undefined
   private stopped = false
   private wake: (() => void) | undefined
@@ -42,7 +50,25 @@ export class ApiReporter {
     private readonly log: Logger,
   ) {}
 
-  enqueue(r: Report): void {
+  /** The number of the newest report enqueued (reports are numbered in order). */
+  get lastSeq(): number {
+    return this.seq
+  }
+
+  /** Every raise and clear numbered up to this has been delivered (or refused for good by the API). */
+  settledThrough(): number {
+    let first = Infinity
+    for (const q of this.queue) if (!q.repeat && q.seq < first) first = q.seq
+    return first === Infinity ? this.seq : first - 1
+  }
+
+  /** The queue is at its bound: the engine waits before reading more of the feed. */
+  get full(): boolean {
+    return this.queue.length >= this.opts.maxQueued
+  }
+
+  enqueue(report: Report): void {
+    const r: Queued = { ...report, seq: ++this.seq }
     if (r.repeat) {
       const i = this.queue.findIndex((q) => q.repeat && q.ruleId === r.ruleId && q.deviceId === r.deviceId)
       if (i >= 0) {
@@ -96,8 +122,8 @@ export class ApiReporter {
     }
   }
 
-  private async post(r: Report): Promise<'ok' | 'retry' | 'dropped'> {
-    const { repeat: _repeat, ...body } = r
+  private async post(r: Report | Queued): Promise<'ok' | 'retry' | 'dropped'> {
+    const { repeat: _repeat, seq: _seq, ...body } = r as Queued
     try {
       const res = await fetch(`${this.opts.apiUrl}/api/v1/alerts`, {
         method: 'POST',
@@ -132,5 +158,11 @@ export class ApiReporter {
     this.wake?.()
     await this.sending
     if (this.queue.length > 0) this.log.warn({ unsent: this.queue.length }, 'alert reports not sent before shutdown; the engine re-derives them after a restart')
+    this.queue.length = 0
+  }
+
+  /** Sends again after `stop` (a partition won back after a take-over). */
+  resume(): void {
+    this.stopped = false
   }
 }

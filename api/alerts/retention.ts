@@ -6,9 +6,12 @@
 //   columns, never from their events, so every period and its previous period can still be
 //   ranked; what goes is the trail (who acknowledged with which note, repeats, escalations) and
 //   the live stream's replay of it.
-// - the audit log (api/plugins/audit.ts): entries older than AUDIT_RETENTION_DAYS, when given.
+// - the audit log (api/plugins/audit.ts): entries older than AUDIT_RETENTION_DAYS, when given;
+// - the commit-ordered feed (core/feed.ts): rows older than FEED_RETENTION, when given. A rules
+//   partition away longer than that misses what was pruned, and says so when it starts.
 import { deleteResolvedHistory } from '../../core/repos/alerts.ts'
 import { pruneAudit } from '../../core/repos/audit.ts'
+import { pruneFeed } from '../../core/repos/feed.ts'
 import type { Db } from '../../core/db/client.ts'
 import type { Logger } from '../../core/log.ts'
 import { Pump } from '../../core/pump.ts'
@@ -42,10 +45,13 @@ export class AlertHistoryRetention implements Unit {
     private readonly log: Logger,
     /** AUDIT_RETENTION_DAYS; undefined leaves the audit log alone. */
     private readonly auditRetentionDays?: number,
+    /** FEED_RETENTION; undefined leaves the feed alone. */
+    private readonly feedRetentionMs?: number,
   ) {
     this.pump = new Pump(async () => {
       await this.prune()
       await this.pruneAudit()
+      await this.pruneFeed()
     }, EVERY_MS, log, 'history pruning')
   }
 
@@ -73,6 +79,15 @@ export class AlertHistoryRetention implements Unit {
     const before = new Date(now.getTime() - days * DAY_MS)
     const removed = await inBatches((limit) => pruneAudit(this.db, before, limit))
     if (removed > 0) this.log.info({ removed, olderThanDays: days }, 'pruned audit log')
+    return removed
+  }
+
+  /** Deletes the feed rows older than FEED_RETENTION as of `now`; returns how many went. */
+  async pruneFeed(now = new Date()): Promise<number> {
+    if (this.feedRetentionMs === undefined) return 0
+    const before = new Date(now.getTime() - this.feedRetentionMs)
+    const removed = await inBatches((limit) => pruneFeed(this.db, before, limit))
+    if (removed > 0) this.log.info({ removed, olderThan: before.toISOString() }, 'pruned the feed')
     return removed
   }
 }

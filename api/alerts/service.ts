@@ -22,7 +22,7 @@ import { AppError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
 import type { ReasonDetail } from '../../core/reason-detail.ts'
 import { type AlertEventType, type AlertSource, type Severity } from '../../core/domain.ts'
-import { alertsNeedingEscalation, dispatchTarget, findUnresolved, getAlert, insertAlert, insertEvent, isSilenced, lastResolved, lastUpdateAt, notifyAlertEvents, previousEventId, silencedPastWindow, updateAlert, type Alert, type AlertEvent, type AlertPatch } from '../../core/repos/alerts.ts'
+import { alertsNeedingEscalation, dispatchTarget, faultRecorded, findUnresolved, getAlert, insertAlert, insertEvent, isSilenced, lastResolved, lastUpdateAt, notifyAlertEvents, previousEventId, silencedPastWindow, updateAlert, type Alert, type AlertEvent, type AlertPatch } from '../../core/repos/alerts.ts'
 import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../../core/repos/photos.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'
@@ -54,6 +54,8 @@ export interface AlertReport {
   reasonDetail?: ReasonDetail | undefined
   predictedAt?: Date | null | undefined
   flapping?: boolean | undefined
+  /** The device time of a rules engine's raise or clear: the same one twice is one fault (a re-send after a restart). */
+  faultAt?: Date | undefined
   /** For producers without a stored rule (Node-RED flows, residents): how to raise it. */
   source?: AlertSource | undefined
   severity?: Severity | undefined
@@ -141,10 +143,11 @@ export class AlertService {
     const at = r.at !== undefined && r.at < now ? r.at : now
     const value = r.value ?? null
     const open = await findUnresolved(tx, r.ruleId, r.deviceId)
+    if (r.faultAt !== undefined && (await faultRecorded(tx, r.ruleId, r.deviceId, r.condition, r.faultAt))) return { outcome: 'ignored', alert: open ?? null }
 
     if (r.condition === 'cleared') {
       if (!open || open.condition === 'cleared') return { outcome: 'ignored', alert: open ?? null }
-      let alert = await updateAlert(tx, open.id, { condition: 'cleared', clearedAt: at, lastValue: value ?? open.lastValue, flapping: r.flapping ?? open.flapping })
+      let alert = await updateAlert(tx, open.id, { condition: 'cleared', clearedAt: at, lastValue: value ?? open.lastValue, flapping: r.flapping ?? open.flapping, ...(r.faultAt ? { faultClearedAt: r.faultAt } : {}) })
       events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'cleared', actor, note: reasonText(r) ?? null, at, data: reasonData(r) }), alert })
       if (!alert.autoResolve) return { outcome: 'cleared', alert }
       alert = await updateAlert(tx, alert.id, { state: 'resolved', resolvedAt: at, resolvedBy: actor, resolvedActive: false, resolvedAuto: true })
@@ -161,6 +164,7 @@ export class AlertService {
         patch.condition = 'active'
         patch.clearedAt = null
       }
+      if (r.faultAt && reactivated) patch.faultAt = r.faultAt
       const alert = await updateAlert(tx, open.id, patch)
       const changed = reactivated || alert.flapping !== open.flapping
       const quiet = ((await lastUpdateAt(tx, alert.id))?.getTime() ?? 0) + UPDATE_EVENT_EVERY_MS <= at.getTime()
@@ -235,6 +239,7 @@ export class AlertService {
       location: r.location ?? null,
       photoUrl: r.photoUrl ?? null,
       reportedBy: r.reportedBy ?? null,
+      faultAt: r.faultAt ?? null,
     })
   }
 

@@ -23,6 +23,7 @@ const reportBody = z.object({
   reasonDetail: reportedReasonDetailSchema.optional(),
   predictedAt: requestTime.nullable().optional(),
   flapping: z.boolean().optional(),
+  faultAt: requestTime.optional().describe('Device time of the raise or clear (rules engine): a report whose faultAt was recorded already for this rule and device is ignored, so a producer may send again what it is unsure was delivered'),
   source: z.enum(ALERT_SOURCES).optional().describe('Default rules; other sources need severity and title'),
   severity: z.enum(SEVERITIES).optional(),
   title: z.string().min(1).max(200).optional(),

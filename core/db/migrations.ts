@@ -609,4 +609,54 @@ CREATE INDEX audit_log_action_idx ON audit_log (action, id);
 CREATE INDEX audit_log_target_idx ON audit_log USING gin (target_ids);
 `,
   },
+  {
+    version: 15,
+    name: 'commit-ordered feed',
+    sql: `
+-- The commit-ordered feed (core/feed.ts): one row per transaction that committed readings or a
+-- status change, written in that transaction, plus one per statement that changed the registry.
+-- Read in (xid, id) order below the oldest running transaction (core/repos/feed.ts), so a reader
+-- that keeps its position never skips a committed row. Pruned by age (FEED_RETENTION).
+CREATE TABLE feed (
+  xid      xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  id       bigint GENERATED ALWAYS AS IDENTITY,
+  at       timestamptz NOT NULL DEFAULT now(),
+  -- Bit b set: the row holds entries of bucket b (core/feed.ts); -1 = all (registry changes).
+  buckets  bigint NOT NULL,
+  entries  text NOT NULL,
+  PRIMARY KEY (xid, id)
+);
+CREATE INDEX feed_at_idx ON feed (at);
+
+-- Each reader's position: the last row it has dealt with (rules: every report it made up to
+-- there is delivered). One row per consumer, e.g. 'rules:0/2'.
+CREATE TABLE feed_cursors (
+  consumer    text PRIMARY KEY,
+  xid         xid8 NOT NULL,
+  id          bigint NOT NULL,
+  at          timestamptz NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- A registry change reaches every partition before any later reading (issue 17): the rules
+-- engine reloads devices, rules and profiles when it reads one of these.
+CREATE FUNCTION feed_registry_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO feed (buckets, entries) VALUES (-1, json_build_array(json_build_object('reg', TG_TABLE_NAME))::text);
+  PERFORM pg_notify('hb_feed', '-1');
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER devices_feed AFTER INSERT OR DELETE OR UPDATE OF kind, community_id, gateway_id, enabled, expected_interval_s, profile_id
+  ON devices FOR EACH STATEMENT EXECUTE FUNCTION feed_registry_change();
+CREATE TRIGGER rules_feed AFTER INSERT OR UPDATE OR DELETE ON rules FOR EACH STATEMENT EXECUTE FUNCTION feed_registry_change();
+CREATE TRIGGER device_profiles_feed AFTER INSERT OR UPDATE OR DELETE ON device_profiles FOR EACH STATEMENT EXECUTE FUNCTION feed_registry_change();
+
+-- The device time of the transition a rules engine reported (raise) and of the clear: a report
+-- re-sent after a restart (the engine re-evaluates what it had not confirmed) is recognised and
+-- ignored instead of raising the fault twice.
+ALTER TABLE alerts ADD COLUMN fault_at timestamptz;
+ALTER TABLE alerts ADD COLUMN fault_cleared_at timestamptz;
+`,
+  },
 ]

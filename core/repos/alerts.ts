@@ -126,20 +126,23 @@ export interface NewAlert {
   location?: string | null
   photoUrl?: string | null
   reportedBy?: string | null
+  /** The device time of the raise, as the rules engine reported it (a re-sent raise is recognised by it). */
+  faultAt?: Date | null
 }
 
 export async function insertAlert(db: Queryable, a: NewAlert): Promise<Alert> {
   const [row] = await db.query<Alert>(
     `INSERT INTO alerts AS a (rule_id, device_id, community_id, company_id, source, severity, title, reason, auto_resolve,
        silenced, flapping, first_value, last_value, predicted_at, raised_at, last_seen_at, rearm_ms, ack_deadline,
-       resolve_deadline, reraise_of, location, photo_url, reported_by, notified_at, reason_detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+       resolve_deadline, reraise_of, location, photo_url, reported_by, notified_at, reason_detail, fault_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
      RETURNING ${ALERT_COLUMNS}`,
     [
       a.ruleId, a.deviceId, a.communityId, a.companyId, a.source, a.severity, a.title, a.reason, a.autoResolve,
       a.silenced, a.flapping, a.value, a.predictedAt, a.raisedAt, a.rearmMs, a.ackDeadline, a.resolveDeadline, a.reraiseOf,
       a.location ?? null, a.photoUrl ?? null, a.reportedBy ?? null, a.notifiedAt,
       a.reasonDetail ? JSON.stringify(a.reasonDetail) : null,
+      a.faultAt ?? null,
     ],
   )
   if (!row) throw new Error('insert returned no alert')
@@ -174,6 +177,8 @@ export interface AlertPatch {
   lastRemindedAt?: Date
   resolveOverdueAt?: Date
   reason?: string | null
+  faultAt?: Date | null
+  faultClearedAt?: Date | null
 }
 
 const PATCH_COLUMNS: Record<keyof AlertPatch, string> = {
@@ -203,6 +208,8 @@ const PATCH_COLUMNS: Record<keyof AlertPatch, string> = {
   lastRemindedAt: 'last_reminded_at',
   resolveOverdueAt: 'resolve_overdue_at',
   reason: 'reason',
+  faultAt: 'fault_at',
+  faultClearedAt: 'fault_cleared_at',
 }
 
 export async function updateAlert(db: Queryable, id: number, patch: AlertPatch): Promise<Alert> {
@@ -469,4 +476,17 @@ export async function unresolvedRuleAlerts(db: Queryable): Promise<{ ruleId: str
     `SELECT rule_id AS "ruleId", device_id AS "deviceId", condition FROM alerts
      WHERE state <> 'resolved' AND source = 'rules' AND device_id IS NOT NULL`,
   )
+}
+
+/**
+ * Whether a rules engine's raise (or clear) of this device time was recorded already for this
+ * rule and device: a report sent again after the engine restarted, not a new fault.
+ */
+export async function faultRecorded(db: Queryable, ruleId: string, deviceId: string | null, condition: 'active' | 'cleared', faultAt: Date): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM alerts WHERE rule_id = $1 AND device_id IS NOT DISTINCT FROM $2
+       AND (CASE WHEN $3 THEN fault_at ELSE fault_cleared_at END) = $4 LIMIT 1`,
+    [ruleId, deviceId, condition === 'active', faultAt],
+  )
+  return rows.length > 0
 }

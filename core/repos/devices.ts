@@ -1,6 +1,8 @@
 // SQL for devices, communities and property companies.
 import type { DeviceKind } from '../contract.ts'
-import type { Queryable } from '../db/client.ts'
+import type { Db, Queryable } from '../db/client.ts'
+import { FeedBatch } from '../feed.ts'
+import { appendFeed } from './feed.ts'
 
 export interface DeviceRecord {
   id: string
@@ -154,13 +156,24 @@ export async function externalIdsTaken(db: Queryable, devEuis: readonly string[]
   )
 }
 
-export async function setDeviceStatus(db: Queryable, deviceId: string, status: 'online' | 'offline'): Promise<void> {
-  await db.query(
-    `INSERT INTO device_status (device_id, status, changed_at) VALUES ($1, $2, now())
-     ON CONFLICT (device_id) DO UPDATE SET status = EXCLUDED.status, changed_at = EXCLUDED.changed_at
-     WHERE device_status.status <> EXCLUDED.status`,
-    [deviceId, status],
-  )
+/**
+ * Stores a device's broker status; when it changed, the change goes on the feed in the same
+ * transaction (core/feed.ts), so the rules engine hears of it in commit order.
+ */
+export async function setDeviceStatus(db: Db, device: { id: string; bucket: number }, status: 'online' | 'offline', at: Date = new Date()): Promise<void> {
+  await db.transaction(async (tx) => {
+    const changed = await tx.query(
+      `INSERT INTO device_status (device_id, status, changed_at) VALUES ($1, $2, $3)
+       ON CONFLICT (device_id) DO UPDATE SET status = EXCLUDED.status, changed_at = EXCLUDED.changed_at
+       WHERE device_status.status <> EXCLUDED.status
+       RETURNING 1`,
+      [device.id, status, at],
+    )
+    if (changed.length === 0) return
+    const feed = new FeedBatch()
+    feed.status(device, at.getTime(), status)
+    await appendFeed(tx, feed.row())
+  })
 }
 
 export async function getDeviceStatus(

@@ -23,19 +23,42 @@ export function emptyColumns(): ReadingColumns {
  * when the batch holds a reading that is already stored (SQLSTATE 23505, a redelivery), the
  * savepoint is rolled back and the batch is written again with INSERT … ON CONFLICT DO NOTHING.
  */
-export async function writeReadings(tx: Transaction, cols: ReadingColumns): Promise<number> {
+export interface Written {
+  inserted: number
+  /** Whether the i-th reading was stored now (false: the same device, metric and time was there already). */
+  isNew: (i: number) => boolean
+}
+
+const allNew = (n: number): Written => ({ inserted: n, isNew: () => true })
+
+export async function writeReadings(tx: Transaction, cols: ReadingColumns): Promise<Written> {
   const n = cols.ts.length
-  if (n === 0) return 0
+  if (n === 0) return allNew(0)
   await tx.exec('SAVEPOINT readings_copy')
   try {
     await tx.copyFrom('readings (device_id, metric, ts, value)', copyText(cols))
     await tx.exec('RELEASE SAVEPOINT readings_copy')
-    return n
+    return allNew(n)
   } catch (err) {
     if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err
     await tx.exec('ROLLBACK TO SAVEPOINT readings_copy')
-    return insertReadings(tx, cols)
+    return insertNewReadings(tx, cols)
   }
+}
+
+/** INSERT … ON CONFLICT DO NOTHING that tells which readings were new (a redelivery's are not; a reading twice in one batch counts once). */
+export async function insertNewReadings(db: Queryable, cols: ReadingColumns): Promise<Written> {
+  const rows = await db.query<{ d: string; m: string; t: number }>(
+    `INSERT INTO readings (device_id, metric, ts, value)
+     SELECT d, m, 'epoch'::timestamptz + t * INTERVAL '1 millisecond', v
+     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[]) AS u(d, m, t, v)
+     ON CONFLICT (device_id, metric, ts) DO NOTHING
+     RETURNING device_id AS d, metric AS m, (extract(epoch FROM ts) * 1000)::bigint AS t`,
+    [cols.deviceIds, cols.metrics, cols.ts, cols.values],
+  )
+  const fresh = new Set(rows.map((r) => `${r.d}\u0000${r.m}\u0000${r.t}`))
+  const marks = cols.ts.map((t, i) => fresh.delete(`${cols.deviceIds[i] ?? ''}\u0000${cols.metrics[i] ?? ''}\u0000${t}`))
+  return { inserted: rows.length, isNew: (i) => marks[i] === true }
 }
 
 const UNIQUE_VIOLATION = '23505'

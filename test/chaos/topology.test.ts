@@ -2,9 +2,9 @@
 // Redis and RabbitMQ: two Aedes `broker` processes sharing Redis, two `api` processes, two
 // `ingest --from amqp://` workers behind RabbitMQ's MQTT plugin, two `rules` processes (0/2, 1/2),
 // a TCP load balancer in front of the brokers and one in front of the APIs. A fleet of manholes
-// publishes QoS 1 with sequence numbers, two thirds on the Aedes tier and a third on RabbitMQ; the
-// AMQP workers publish their committed readings to the Aedes tier (READINGS_BUS_URL), where both
-// rules engines listen, so faults on either tier reach the engine of their partition.
+// publishes QoS 1 with sequence numbers, two thirds on the Aedes tier and a third on RabbitMQ;
+// whatever commits them, the readings reach the rules engine of their partition through the
+// commit-ordered feed in the database (core/feed.ts), so faults on either tier are evaluated.
 //
 // While the fleet publishes, one process of each kind is killed with kill -9, one at a time:
 // a broker (its devices reconnect through the balancer to the other and resend), an AMQP worker
@@ -32,7 +32,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { provisionCommunity, provisionDevices } from '../../core/provision.ts'
-import { bucketOf } from '../../core/readings-bus.ts'
+import { bucketOf } from '../../core/feed.ts'
 import { ruleRow, seedRules } from '../../core/repos/rules.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { DEFAULT_RULES } from '../../rules/catalogue.ts'
@@ -129,21 +129,21 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
     return { proc: track(proc), port }
   }
 
-  const startWorker = async (busUrl: string) =>
+  const startWorker = async () =>
     track(
       await startService(
         ['ingest', '--from', RABBITMQ.amqpUrl],
-        { ...env(), LOG_LEVEL: 'info', INGEST_AMQP_QUEUE: QUEUE, INGEST_AMQP_PREFETCH: '50', READINGS_BUS_URL: busUrl, API_TOKEN: service },
+        { ...env(), LOG_LEVEL: 'info', INGEST_AMQP_QUEUE: QUEUE, INGEST_AMQP_PREFETCH: '50', API_TOKEN: service },
         'consuming telemetry from RabbitMQ',
       ),
     )
 
-  const startRules = async (partition: string, mqttUrl: string, apiUrl: string) =>
+  const startRules = async (partition: string, apiUrl: string) =>
     track(
       await startService(
         'rules',
-        { ...env(), LOG_LEVEL: 'info', MQTT_URL: mqttUrl, API_URL: apiUrl, API_TOKEN: service, RULES_PARTITION: partition, RULES_TICK: '200ms', RULES_RELOAD_EVERY: '1m' },
-        'rules engine running',
+        { ...env(), LOG_LEVEL: 'info', API_URL: apiUrl, API_TOKEN: service, RULES_PARTITION: partition, RULES_TICK: '200ms' },
+        'rules engine evaluating the feed',
       ),
     )
 
@@ -226,9 +226,9 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
     const mqttLb = await tcpBalancer([brokerA.port, brokerB.port])
     balancers.push(mqttLb)
     const mqttUrl = `mqtt://127.0.0.1:${mqttLb.port}`
-    const [worker1] = await Promise.all([startWorker(mqttUrl), startWorker(mqttUrl)])
+    const [worker1] = await Promise.all([startWorker(), startWorker()])
     const rules = new Map<string, ServiceProcess>()
-    for (const partition of ['0/2', '1/2']) rules.set(partition, await startRules(partition, mqttUrl, apiUrl))
+    for (const partition of ['0/2', '1/2']) rules.set(partition, await startRules(partition, apiUrl))
     step('2 brokers, 2 APIs, 2 AMQP workers, 2 rules processes up')
 
     // ---- The webhook receiver, for the deadline escalations.
@@ -356,7 +356,7 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
     )
     const noAlertWhileDead = await faultAlerts()
     expect(whileDead.map((d) => noAlertWhileDead.get(d.id) ?? 0)).toEqual([0, 0])
-    rules.set('0/2', await startRules('0/2', mqttUrl, apiUrl))
+    rules.set('0/2', await startRules('0/2', apiUrl))
     step('rules 0/2 restarted')
     await alertsRaised('after the rules kill and restart')
 

@@ -56,8 +56,9 @@ describe.skipIf(!pgUp)('device clocks', () => {
     await broker.start()
     api = new ApiServer({ ...database, metrics }, cfg, silentLogger)
     await api.start()
-    engine = await rulesUnit(db, cfg, silentLogger, { mqttUrl: mqttUrl(), apiUrl: `http://127.0.0.1:${api.port ?? 0}`, token: serviceToken })
+    engine = rulesUnit(db, cfg, silentLogger, { apiUrl: `http://127.0.0.1:${api.port ?? 0}`, token: serviceToken })
     await engine.start()
+    await engine.whenRunning()
   })
 
   afterAll(async () => {

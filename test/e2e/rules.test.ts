@@ -44,8 +44,9 @@ describe.skipIf(!pgUp)('rules engine end to end', () => {
   const mqttUrl = () => `mqtt://127.0.0.1:${broker.address?.port ?? 0}`
   const apiUrl = () => `http://127.0.0.1:${api.port ?? 0}`
   const startEngine = async () => {
-    engine = await rulesUnit(database.db, cfg, silentLogger, { mqttUrl: mqttUrl(), apiUrl: apiUrl(), token: serviceToken })
+    engine = rulesUnit(database.db, cfg, silentLogger, { apiUrl: apiUrl(), token: serviceToken })
     await engine.start()
+    await engine.whenRunning()
   }
 
   beforeAll(async () => {
@@ -59,7 +60,6 @@ describe.skipIf(!pgUp)('rules engine end to end', () => {
       ALERT_REMIND_EVERY: '1s',
       RULES_TICK: '200ms',
       RULES_REPEAT_EVERY: '1s',
-      RULES_RELOAD_EVERY: '1m',
     })
     database = await openDatabase(cfg, silentLogger, 'e2e')
     const db = database.db

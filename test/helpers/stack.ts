@@ -36,6 +36,8 @@ export interface TestStack {
   unit: BrokerWithIngest
   creds: Map<string, DeviceCredential>
   url: string
+  /** The database's connection URL (undefined: the default, e.g. PGlite). */
+  dbUrl: string | undefined
   connect(deviceId: string, extra?: IClientOptions): Promise<MqttClient>
   stop(): Promise<void>
 }
@@ -60,6 +62,7 @@ export async function startStack(dbUrl: string | undefined, env: Record<string, 
     unit,
     creds,
     url,
+    dbUrl,
     async connect(deviceId, extra = {}) {
       const cred = creds.get(deviceId)
       const client = await mqtt.connectAsync(url, {

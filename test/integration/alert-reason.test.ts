@@ -55,9 +55,10 @@ describe.skipIf(!pgUp)('alert reason as data', () => {
     const alerts = receivers.app.deps.alerts
     notifications = new Notifications(db, alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, pollMs: 50, linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000 }, silentLogger)
     await notifications.start()
-    const cfg = loadConfig({ RULES_TICK: '200ms', RULES_REPEAT_EVERY: '1s', RULES_RELOAD_EVERY: '1m' })
-    engine = await rulesUnit(db, cfg, silentLogger, { mqttUrl: stack.url, apiUrl: base, token: service })
+    const cfg = loadConfig({ RULES_TICK: '200ms', RULES_REPEAT_EVERY: '1s' })
+    engine = rulesUnit(db, cfg, silentLogger, { apiUrl: base, token: service })
     await engine.start()
+    await engine.whenRunning()
     device = await stack.connect('el-1')
   })
 

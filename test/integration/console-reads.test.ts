@@ -100,7 +100,7 @@ describe('device status', () => {
     expect(await status()).toEqual({ deviceId: 'mh-a2', statusChangedAt: null, connectivity: 'online', basis: 'readings', lastSeenAt: heard.toISOString() })
     await db.query('UPDATE latest SET received_at = $2 WHERE device_id = $1', ['mh-a2', new Date(Date.now() - 86_400_000)])
     expect(await status()).toMatchObject({ connectivity: 'offline', basis: 'readings' })
-    await setDeviceStatus(db, 'mh-a2', 'online')
+    await setDeviceStatus(db, { id: 'mh-a2', bucket: 0 }, 'online')
     expect(await status()).toMatchObject({ connectivity: 'online', basis: 'status' })
     // The map says the same.
     const onMap = (await app.inject({ url: '/api/v1/map', headers: crewA })).json<MapBody>().devices.find((d) => d.id === 'mh-a2')
@@ -110,7 +110,7 @@ describe('device status', () => {
   it('is online when readings arrive after an offline status (a device posting over HTTP after its MQTT link dropped), offline by its status before', async () => {
     const status = async () => (await app.inject({ url: '/api/v1/devices/el-a1/status', headers: crewA })).json<{ connectivity: string; basis: string | null }>()
     await db.query('INSERT INTO latest (device_id, metric, ts, value, received_at) VALUES ($1, $2, $3, $4, $3)', ['el-a1', 'running', new Date(Date.now() - 60_000), 1])
-    await setDeviceStatus(db, 'el-a1', 'offline')
+    await setDeviceStatus(db, { id: 'el-a1', bucket: 0 }, 'offline')
     expect(await status()).toMatchObject({ connectivity: 'offline', basis: 'status' })
     // A reading received after the Last Will: the device is heard, whatever its MQTT session said.
     const heard = new Date(Date.now() + 1000)

@@ -224,8 +224,9 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
     const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
     const cfg = loadConfig({ RULES_TICK: '200ms', RULES_CLIENT_ID: `hb-test-rules-${randomBytes(4).toString('hex')}` })
     // A RabbitMQ user (internal backend), as `housing-brain rules` logs in with MQTT_USERNAME.
-    const engine = await rulesUnit(tier.db, cfg, silentLogger, { mqttUrl: RABBITMQ.mqttUrl, apiUrl, token, login: { username: 'guest', password: 'guest' } })
+    const engine = rulesUnit(tier.db, cfg, silentLogger, { apiUrl, token })
     await engine.start()
+    await engine.whenRunning()
     try {
       const c = await connect('mh-2')
       await c.publishAsync(topics.deviceTelemetry('mh-2'), JSON.stringify({ values: { cover_tilt_deg: 45 } }), { qos: 1 })

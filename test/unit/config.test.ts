@@ -57,10 +57,18 @@ describe('configuration', () => {
     expect(() => loadConfig({ CHIRPSTACK_MQTT_URL: 'http://broker:1883' })).toThrow(/CHIRPSTACK_MQTT_URL: expected an mqtt:\/\//)
   })
 
-  it('publishes an AMQP worker\'s readings bus on the exchange unless READINGS_BUS_URL names an MQTT broker', () => {
-    expect(loadConfig({}).READINGS_BUS_URL).toBeUndefined()
-    expect(loadConfig({ READINGS_BUS_URL: 'mqtt://brokers:1883' }).READINGS_BUS_URL).toBe('mqtt://brokers:1883')
-    expect(() => loadConfig({ READINGS_BUS_URL: 'amqp://rabbit:5672' })).toThrow(/READINGS_BUS_URL: expected an MQTT URL/)
+  it('tells a deployment that still sets a removed setting what replaced it, instead of ignoring it silently', () => {
+    expect(loadConfig({}).retired).toEqual([])
+    const retired = loadConfig({ READINGS_BUS_URL: 'mqtt://brokers:1883' }).retired
+    expect(retired).toHaveLength(2)
+    expect(retired[0]).toMatch(/^READINGS_BUS_URL is no longer read: .*commit-ordered feed/)
+    expect(retired[1]).toMatch(/^RULES_RELOAD_EVERY is no longer read/)
+  })
+
+  it('bounds late readings and keeps the feed a day by default', () => {
+    expect(loadConfig({}).RULES_LATENESS).toBe(120_000)
+    expect(loadConfig({}).FEED_RETENTION).toBe(86_400_000)
+    expect(loadConfig({ RULES_LATENESS: '30s' }).RULES_LATENESS).toBe(30_000)
   })
 })
 

@@ -1,9 +1,10 @@
-// The committed-readings bus end to end (issues 10 and 11): readings from every entry point — the
-// HTTP device API, a OneNET push, MQTT — reach the rules engine and raise alerts; two rules
-// engines splitting the buckets (RULES_PARTITION 0/2 and 1/2) raise each fault exactly once, and a
-// gateway going silent with its children still gives one gateway alert; devices can neither
-// publish nor read the bus; a device reporting only over HTTP shows online; a profile's rule
-// override moves the alarm angle of its devices only.
+// The commit-ordered feed end to end (issues 10, 11 and 17): readings from every entry point — the
+// HTTP device API, a OneNET push, MQTT, an API process with its own ingest — reach the rules engine
+// and raise alerts; two rules engines splitting the buckets (RULES_PARTITION 0/2 and 1/2) raise
+// each fault exactly once, and a gateway going silent with its children still gives one gateway
+// alert; devices cannot inject readings; a device reporting only over HTTP shows online; a
+// profile's rule override moves the alarm angle of its devices only; an engine cut off from the
+// database raises what committed meanwhile once it is back.
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,7 +12,7 @@ import path from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { onenetSignature } from '../../api/routes/onenet.ts'
-import { ApiServer, apiReadingsBus, rulesUnit } from '../../cli/stack.ts'
+import { ApiServer, rulesUnit } from '../../cli/stack.ts'
 import { createMetrics } from '../../core/metrics.ts'
 import { loadConfig } from '../../core/config.ts'
 import { topics } from '../../core/contract.ts'
@@ -19,7 +20,8 @@ import { silentLogger } from '../../core/log.ts'
 import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
 import { profileSchema } from '../../core/profiles/schema.ts'
 import { provisionDevices } from '../../core/provision.ts'
-import { bucketOf } from '../../core/readings-bus.ts'
+import { bucketOf } from '../../core/feed.ts'
+import { openDb } from '../../core/db/client.ts'
 import { updateDevice } from '../../core/repos/devices.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'
 import { ruleRow, seedRules, upsertRule } from '../../core/repos/rules.ts'
@@ -41,7 +43,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const SPREAD = Array.from({ length: 8 }, (_, i) => `pa-${i}`)
 const inPartition = (index: number) => SPREAD.filter((id) => bucketOf({ id, gatewayId: null }) % 2 === index)
 
-describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
+describe.skipIf(!pgUp)('commit-ordered feed → rules engine', () => {
   let receivers: ReceiverStack
   let stack: TestStack
   let base: string
@@ -88,9 +90,10 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     const service = (serviceToken = (await issueToken(db, await insertUser(db, { name: 'bus-rules', role: 'service' }))).token)
     startEngines = async () => {
       for (const partition of ['0/2', '1/2']) {
-        const cfg = loadConfig({ RULES_TICK: '200ms', RULES_REPEAT_EVERY: '1s', RULES_RELOAD_EVERY: '1m', RULES_PARTITION: partition })
-        const engine = await rulesUnit(db, cfg, silentLogger, { mqttUrl: stack.url, apiUrl: base, token: service })
+        const cfg = loadConfig({ RULES_TICK: '200ms', RULES_REPEAT_EVERY: '1s', RULES_PARTITION: partition })
+        const engine = rulesUnit(db, cfg, silentLogger, { apiUrl: base, token: service })
         await engine.start()
+        await engine.whenRunning()
         engines.push(engine)
       }
     }
@@ -147,15 +150,11 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     await raised('test-tank-hot', '2016617')
   })
 
-  it('a reading POSTed to an API process with its own ingest reaches the engines over MQTT', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'hb-bus-api-'))
-    const cfg = loadConfig({ HOST: '127.0.0.1', HTTP_PORT: String(await freePort()), MQTT_URL: stack.url, DATA_DIR: dataDir, INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE })
-    // As `housing-brain api` wires it: a service login of its own (a token it keeps in DATA_DIR).
+  it('a reading POSTed to an API process with its own ingest (no broker anywhere in its settings) raises an alert', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'hb-feed-api-'))
+    const cfg = loadConfig({ HOST: '127.0.0.1', HTTP_PORT: String(await freePort()), DATA_DIR: dataDir, INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE })
     const metrics = createMetrics({ defaults: false })
-    const bus = await apiReadingsBus(stack.db, cfg, silentLogger, metrics)
-    if (!bus) throw new Error('MQTT_URL is set: the API should publish')
-    const api = new ApiServer({ db: stack.db, features: { timescale: undefined }, metrics, bus: bus.publisher }, cfg, silentLogger)
-    await bus.start()
+    const api = new ApiServer({ db: stack.db, features: { timescale: undefined }, metrics }, cfg, silentLogger)
     await api.start()
     try {
       const res = await fetch(`http://127.0.0.1:${api.port ?? 0}/ingest/v1/devices/mh-api/telemetry`, { method: 'POST', body: JSON.stringify({ values: { cover_tilt_deg: 40 } }), headers: { 'content-type': 'application/json', authorization: basic('mh-api') } })
@@ -164,7 +163,6 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
       expect(await alerts('manhole-cover-displaced', 'mh-api')).toBe(1)
     } finally {
       await api.stop()
-      await bus.stop()
       await rm(dataDir, { recursive: true, force: true })
     }
   })
@@ -238,7 +236,7 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     await raised('manhole-cover-displaced', 'mh-plain')
   })
 
-  it('a device may neither subscribe to nor publish on the bus', async () => {
+  it('a device cannot inject readings for another device on a topic outside the contract', async () => {
     const spy = await device('mh-1')
     await expect(spy.subscribeAsync(['hb/v1/readings/#', 'hb/v1/readings/3'], { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128, 128] } })
     // A refused publication closes the connection (MQTT 3.1.1 has no negative PUBACK), and no alert follows.
@@ -249,25 +247,30 @@ describe.skipIf(!pgUp)('committed-readings bus → rules engine', () => {
     expect(await alerts('manhole-cover-displaced', 'mh-2')).toBe(0)
   })
 
-  it('an engine whose broker connection drops rebuilds when it is back: a fault committed meanwhile raises once', async () => {
+  it('an engine cut off from the database raises what committed meanwhile once it is back, and nothing twice', async () => {
     for (const e of engines.splice(0)) await e.stop()
-    const proxy = tcpProxy({ host: '127.0.0.1', port: Number(new URL(stack.url).port) })
+    const proxy = tcpProxy({ host: '127.0.0.1', port: Number(new URL(stack.dbUrl ?? '').port) })
     const port = await proxy.start()
-    const cfg = loadConfig({ RULES_TICK: '200ms', RULES_REPEAT_EVERY: '1s', RULES_RELOAD_EVERY: '1m' })
-    const engine = await rulesUnit(stack.db, cfg, silentLogger, { mqttUrl: `mqtt://127.0.0.1:${port}`, apiUrl: base, token: serviceToken })
+    const url = new URL(stack.dbUrl ?? '')
+    url.port = String(port)
+    const db = await openDb({ url: url.toString() })
+    const cfg = loadConfig({ RULES_TICK: '200ms', RULES_REPEAT_EVERY: '1s' })
+    const engine = rulesUnit(db, cfg, silentLogger, { apiUrl: base, token: serviceToken })
     await engine.start()
-    engines.push(engine)
+    await engine.whenRunning()
     try {
       proxy.cut()
       expect((await postTelemetry('mh-gap', { values: { cover_tilt_deg: 70 } })).status).toBe(200)
       await sleep(1500)
       expect(await alerts('manhole-cover-displaced', 'mh-gap')).toBe(0)
       proxy.restore()
-      await raised('manhole-cover-displaced', 'mh-gap', 15_000)
-      // The alerts raised before the drop stay raised once: the rebuild knows them from the API.
+      await raised('manhole-cover-displaced', 'mh-gap', 20_000)
+      // The alerts raised before the cut stay raised once.
       await sleep(1500)
       for (const id of ['mh-gap', 'mh-http', 'mh-mqtt']) expect(await alerts('manhole-cover-displaced', id)).toBe(1)
     } finally {
+      await engine.stop()
+      await db.close()
       await proxy.stop()
     }
   })

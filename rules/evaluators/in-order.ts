@@ -1,0 +1,165 @@
+// Late samples are placed, not dropped (issue 17). Readings of one device can reach the engine out
+// of device-time order: two AMQP workers commit a device's messages in either order, a gateway
+// splits a buffered batch over messages. An evaluator alone ignores a sample older than its clock.
+// This wrapper keeps the evaluator's state as of `bound` ago (the base) and the inputs since; a
+// sample that arrives late but within the bound is inserted in its place, the inputs are run again
+// from a copy of the base, and what that run finds that was never reported — a raise, or a raise
+// and its clear that the late reading reveals — is returned to be reported, with its own time.
+//
+// What the API was told stands: a transition already reported is not taken back by a late sample
+// (the alert exists, people may be on their way), and a newly found transition before one already
+// reported is not sent (the API's alert already moved past it). A sample older than the bound is
+// not evaluated; `onBeyondBound` counts it (metric and log by the engine).
+import type { DeviceStatus } from '../../core/contract.ts'
+import { cloneState } from './clone.ts'
+import type { Evaluator, Outcome, Sample } from './shared.ts'
+
+type Input = { t: number; sample: Sample } | { t: number; status: DeviceStatus }
+
+/** Inputs kept per evaluator within the bound; a chattier device folds earlier (a shorter bound for it). */
+const MAX_INPUTS = 512
+
+export interface LatenessEvents {
+  /** A late sample was placed and re-evaluated. */
+  placed(ev: Evaluator): void
+  /** A sample older than the bound was left out. */
+  beyondBound(ev: Evaluator, sample: Sample, clock: number): void
+}
+
+export class InOrderEvaluator implements Evaluator {
+  private base: Evaluator
+  private inputs: Input[] = []
+  /** The base's time: inputs before it are folded in. */
+  private baseTime = -Infinity
+  /** The newest input or tick seen (device time). */
+  private clock = -Infinity
+  private lastTick = -Infinity
+  /** Raises and clears reported since the base (by type and time), to tell what a re-run finds anew. */
+  private reported: { type: 'raise' | 'clear'; at: number }[] = []
+
+  constructor(
+    private live: Evaluator,
+    private readonly boundMs: number,
+    private readonly events: LatenessEvents,
+  ) {
+    this.base = cloneState(live)
+  }
+
+  get ruleId(): string {
+    return this.live.ruleId
+  }
+
+  get deviceId(): string {
+    return this.live.deviceId
+  }
+
+  get type(): Evaluator['type'] {
+    return this.live.type
+  }
+
+  get active(): boolean {
+    return this.live.active
+  }
+
+  restoreActive(active: boolean): void {
+    this.live.restoreActive(active)
+    this.base.restoreActive(active)
+  }
+
+  nextDeadline(): number | undefined {
+    return this.live.nextDeadline()
+  }
+
+  onTick(now: number): Outcome[] {
+    this.lastTick = Math.max(this.lastTick, now)
+    this.clock = Math.max(this.clock, now)
+    const out = this.note(this.live.onTick(now))
+    this.fold()
+    return out
+  }
+
+  onStatus(status: DeviceStatus, at: number): Outcome[] {
+    // A status is placed on arrival: it says what the broker or platform saw then.
+    const t = Math.max(at, this.clock)
+    this.inputs.push({ t, status })
+    this.clock = t
+    const out = this.note(this.live.onStatus(status, t))
+    this.fold()
+    return out
+  }
+
+  onSample(s: Sample): Outcome[] {
+    if (s.ts >= this.clock) {
+      this.inputs.push({ t: s.ts, sample: s })
+      this.clock = s.ts
+      const out = this.note(this.live.onSample(s))
+      this.fold()
+      return out
+    }
+    if (s.ts < this.baseTime || s.ts < this.clock - this.boundMs) {
+      this.events.beyondBound(this, s, this.clock)
+      return []
+    }
+    return this.place(s)
+  }
+
+  /** Runs the inputs again from the base with `s` in its place; returns what is new to report. */
+  private place(s: Sample): Outcome[] {
+    let i = this.inputs.length
+    while (i > 0 && (this.inputs[i - 1]?.t ?? -Infinity) > s.ts) i--
+    this.inputs.splice(i, 0, { t: s.ts, sample: s })
+    const run = cloneState(this.base)
+    const found: Outcome[] = []
+    for (const input of this.inputs) {
+      const due = run.nextDeadline()
+      if (due !== undefined && due <= input.t) found.push(...run.onTick(input.t))
+      found.push(...('sample' in input ? run.onSample(input.sample) : run.onStatus(input.status, input.t)))
+    }
+    if (this.lastTick > -Infinity) found.push(...run.onTick(Math.max(this.lastTick, this.clock)))
+    this.events.placed(this)
+    // What the API was told stands: only transitions after the last reported one are new.
+    const lastReported = this.reported.reduce((m, r) => Math.max(m, r.at), this.baseTime)
+    const fresh = found.filter((o) => o.type !== 'update' && o.at > lastReported && !this.reported.some((r) => r.type === o.type && r.at === o.at))
+    const shown = fresh.length > 0 ? fresh[fresh.length - 1]?.type === 'raise' : this.live.active
+    run.restoreActive(shown)
+    this.live = run
+    return this.note(fresh)
+  }
+
+  /**
+   * Records the raises and clears reported. One is never dated before the last one reported: after
+   * a late reading undid a reported raise, the state kept for it may find the clear "due" earlier.
+   */
+  private note(out: Outcome[]): Outcome[] {
+    let last = this.reported.reduce((m, r) => Math.max(m, r.at), -Infinity)
+    for (const o of out) {
+      if (o.type === 'update') continue
+      if (o.at < last) o.at = last
+      last = o.at
+      this.reported.push({ type: o.type, at: o.at })
+    }
+    return out
+  }
+
+  /** Moves the inputs older than the bound into the base. */
+  private fold(): void {
+    const horizon = this.inputs.length > MAX_INPUTS ? (this.inputs[this.inputs.length - MAX_INPUTS]?.t ?? this.clock) : this.clock - this.boundMs
+    if (horizon <= this.baseTime) return
+    let n = 0
+    while (n < this.inputs.length && (this.inputs[n]?.t ?? Infinity) < horizon) {
+      const input = this.inputs[n]
+      if (!input) break
+      const due = this.base.nextDeadline()
+      if (due !== undefined && due <= input.t) this.base.onTick(input.t)
+      if ('sample' in input) this.base.onSample(input.sample)
+      else this.base.onStatus(input.status, input.t)
+      n++
+    }
+    if (n === 0 && this.inputs.length > 0) return
+    const due = this.base.nextDeadline()
+    if (due !== undefined && due < horizon) this.base.onTick(horizon)
+    this.inputs = n > 0 ? this.inputs.slice(n) : this.inputs
+    this.baseTime = horizon
+    if (this.reported.length > 0) this.reported = this.reported.filter((r) => r.at >= horizon)
+  }
+}
