@@ -1,14 +1,15 @@
 // The long-running commands: each builds its units, starts them, and registers their shutdown.
 import { parseArgs } from 'node:util'
 import { ensureServiceToken } from '../core/provision.ts'
-import { createMetrics } from '../core/metrics.ts'
+import { createAmqpMetrics, createMetrics, createRegistry, createRulesMetrics } from '../core/metrics.ts'
+import type { Registry } from 'prom-client'
 import { Controller, type Unit } from '../core/units.ts'
 import { Ingest } from '../ingest/service.ts'
 import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './context.ts'
-import { ApiServer, BrokerWithIngest, apiReadingsBus, chirpstackUnit, databaseUnit, mqttReadingsBus, openDatabase, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
+import { ApiServer, BrokerWithIngest, apiReadingsBus, chirpstackUnit, databaseUnit, mqttReadingsBus, openDatabase, outboxMetrics, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
 import { BusPublisher } from '../core/readings-bus.ts'
 import { HealthServer, type ReadinessCheck } from '../core/health-server.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
@@ -16,13 +17,17 @@ import { SERVICE_USERNAME } from '../broker/auth.ts'
 const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
 
 /**
- * Starts a service's units behind its health endpoints (HEALTH_PORT) and registers its drain:
- * readiness turns false first, then the units stop newest first (the listener before the work
- * behind it, the database last). The database was migrated before any of this (openDatabase),
- * so a ready process never runs on an old schema.
+ * Starts a service's units behind its health endpoints and its metrics (HEALTH_PORT) and
+ * registers its drain: readiness turns false first, then the units stop newest first (the
+ * listener before the work behind it, the database last). The database was migrated before any
+ * of this (openDatabase), so a ready process never runs on an old schema.
  */
-async function runUnits(ctx: CommandContext, service: string, database: Database, units: Unit[], checks: ReadinessCheck[] = []): Promise<void> {
-  const health = new HealthServer({ host: ctx.cfg.HOST, port: ctx.cfg.HEALTH_PORT, service }, [databaseCheck(database), ...checks], ctx.log.child({ module: 'health' }))
+async function runUnits(ctx: CommandContext, service: string, database: Database, units: Unit[], checks: ReadinessCheck[], registry: Registry): Promise<void> {
+  const health = new HealthServer(
+    { host: ctx.cfg.HOST, port: ctx.cfg.HEALTH_PORT, service, registry, metricsToken: ctx.cfg.METRICS_TOKEN },
+    [databaseCheck(database), ...checks],
+    ctx.log.child({ module: 'health' }),
+  )
   const controller = new Controller(ctx.log)
   await controller.start([...(ctx.cfg.HEALTH_PORT === undefined ? [] : [health]), databaseUnit(database), ...units])
   ctx.onShutdown(
@@ -47,7 +52,7 @@ export async function broker(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain broker')
   const metrics = createMetrics()
   const unit = new BrokerWithIngest(database.db, ctx.cfg, ctx.log, metrics)
-  await runUnits(ctx, 'broker', database, [unit], [() => unit.ingest.stallReason(), () => (unit.address ? undefined : 'the MQTT listener is not open')])
+  await runUnits(ctx, 'broker', database, [unit], [() => unit.ingest.stallReason(), () => (unit.address ? undefined : 'the MQTT listener is not open')], metrics.registry)
   ctx.log.info({ mqtt: unit.address }, 'broker listening')
 }
 
@@ -65,13 +70,14 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       { url: from, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
       ctx.log.child({ module: 'amqp-ingest' }),
     )
+    createAmqpMetrics(metrics.registry, ctx.cfg.INGEST_AMQP_QUEUE, () => consumer.messageCount())
     // Committed readings go back on the exchange, where RabbitMQ's MQTT plugin hands them to a rules
     // engine listening on RabbitMQ; with READINGS_BUS_URL, to that MQTT broker instead — the Aedes
     // tier, when a deployment runs both tiers and its rules engines listen there (README, Deployment).
     const busUrl = ctx.cfg.READINGS_BUS_URL
     const mqttBus = busUrl === undefined ? undefined : await mqttReadingsBus(database.db, ctx.cfg, ctx.log, metrics, busUrl, 'amqp-ingest')
     core.pipeline.bus = mqttBus?.publisher ?? new BusPublisher((topic, payload) => consumer.publish(topic, payload), ctx.log.child({ module: 'readings-bus' }), { onDropped: (n) => metrics.busDropped.inc(n) })
-    await runUnits(ctx, 'ingest', database, [...optional(mqttBus), core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)])
+    await runUnits(ctx, 'ingest', database, [...optional(mqttBus), core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)], metrics.registry)
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
@@ -94,15 +100,17 @@ export async function ingest(ctx: CommandContext): Promise<void> {
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
-  await runUnits(ctx, 'ingest', database, [core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('the MQTT broker', subscriber)])
+  await runUnits(ctx, 'ingest', database, [core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('the MQTT broker', subscriber)], metrics.registry)
 }
 
 export async function api(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain api')
   const metrics = createMetrics()
+  outboxMetrics(database.db, metrics.registry)
   const bus = await apiReadingsBus(database.db, ctx.cfg, ctx.log, metrics)
   const server = new ApiServer({ ...database, metrics, bus: bus?.publisher }, ctx.cfg, ctx.log)
-  await runUnits(ctx, 'api', database, [...optional(bus), server])
+  // On HTTP_PORT, and on HEALTH_PORT too when it is set.
+  await runUnits(ctx, 'api', database, [...optional(bus), server], [], metrics.registry)
   ctx.log.info({ port: server.port }, 'API listening')
 }
 
@@ -114,8 +122,12 @@ export async function rules(ctx: CommandContext): Promise<void> {
   // On a broker that is not ours (RabbitMQ's MQTT listener, Mosquitto) the engine logs in as MQTT_USERNAME.
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
   const login = username !== undefined && username !== SERVICE_USERNAME ? { username, password: password ?? '' } : undefined
+  // The rules catalogue alone: this process stores no readings, so no ingest figures read 0 here.
+  // The engine counts into these once it is handed them (issue 17, the engine's part).
+  const registry = createRegistry()
+  createRulesMetrics(registry)
   const engine = await rulesUnit(database.db, ctx.cfg, ctx.log, { mqttUrl: ctx.cfg.MQTT_URL, apiUrl: ctx.cfg.API_URL, token, login })
-  await runUnits(ctx, 'rules', database, [engine], [connectedCheck('the MQTT broker', engine)])
+  await runUnits(ctx, 'rules', database, [engine], [connectedCheck('the MQTT broker', engine)], registry)
 }
 
 export async function migrateCommand(ctx: CommandContext): Promise<void> {

@@ -8,7 +8,10 @@ import type { Config } from '../core/config.ts'
 import { openDb, type Db } from '../core/db/client.ts'
 import { migrate, type DbFeatures } from '../core/db/migrate.ts'
 import type { Logger } from '../core/log.ts'
-import type { Metrics } from '../core/metrics.ts'
+import { createOutboxMetrics, type Metrics } from '../core/metrics.ts'
+import type { Registry } from 'prom-client'
+import { notifyOutboxFigures } from '../core/repos/notify-deliveries.ts'
+import { webhookOutboxFigures } from '../core/repos/webhooks.ts'
 import { PortInUseError } from '../core/net.ts'
 import { UsageError } from '../core/errors.ts'
 import { Controller, type Unit } from '../core/units.ts'
@@ -202,7 +205,12 @@ export class ApiServer implements Unit {
     this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
     this.background = new Controller(log)
     this.destinations = destinationPolicy(cfg.WEBHOOK_ALLOW_DESTINATIONS)
-    this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, { ...dispatch, destinations: this.destinations }, log.child({ module: 'webhooks' }))
+    this.dispatcher = new WebhookDispatcher(
+      deps.db,
+      this.alerts.bus,
+      { ...dispatch, destinations: this.destinations, onAttempt: (outcome) => deps.metrics.webhookDeliveries.inc({ outcome }) },
+      log.child({ module: 'webhooks' }),
+    )
     // Timed scans run in one API process at a time (the advisory-lock leader); the queues
     // (webhooks, notifications) in every one, each row claimed with FOR UPDATE SKIP LOCKED.
     const escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
@@ -222,7 +230,8 @@ export class ApiServer implements Unit {
 
   async start(): Promise<void> {
     const key = await loadSecretKey(this.cfg.NOTIFY_SECRET_KEY, this.cfg.dataDir)
-    const notifications = new Notifications(this.deps.db, this.alerts, key, { ...notifySettings(this.cfg), destinations: this.destinations }, this.log.child({ module: 'notify' }))
+    const onAttempt = (channel: string, outcome: string) => this.deps.metrics.notifyDeliveries.inc({ channel, outcome })
+    const notifications = new Notifications(this.deps.db, this.alerts, key, { ...notifySettings(this.cfg), destinations: this.destinations, onAttempt }, this.log.child({ module: 'notify' }))
     // The HTTP device API's way into the one telemetry pipeline (core/telemetry-sink.ts).
     let ingest = this.deps.ingest
     if (!ingest) {
@@ -296,6 +305,11 @@ export class ApiServer implements Unit {
     await this.ownIngest?.stop()
     await this.sandbox.stop()
   }
+}
+
+/** The gauges of the notification outbox and the webhook queue, read from the database on each scrape (an API process, `up`). */
+export function outboxMetrics(db: Db, registry: Registry): void {
+  createOutboxMetrics(registry, { notify: () => notifyOutboxFigures(db, new Date()), webhooks: () => webhookOutboxFigures(db) })
 }
 
 /** The database as a unit, so it closes after everything that uses it. */

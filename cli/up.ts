@@ -7,14 +7,14 @@ import { ensureConsoleBuilt } from '../console/build.ts'
 import { UsageError } from '../core/errors.ts'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
-import { createMetrics } from '../core/metrics.ts'
+import { createMetrics, createRulesMetrics } from '../core/metrics.ts'
 import { firstFreePort } from '../core/ports.ts'
 import { ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provision.ts'
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './context.ts'
 import { chirpstackSimulator, provisionLoraDevices } from './simulate.ts'
-import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, embeddedDir, openDatabase, rulesUnit } from './stack.ts'
+import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, embeddedDir, openDatabase, outboxMetrics, rulesUnit } from './stack.ts'
 
 /**
  * A defaulted port that is taken moves to the next free one, so the demo starts beside another
@@ -57,7 +57,10 @@ export async function up(ctx: CommandContext): Promise<void> {
   const admin = await ensureAdminToken(database.db, cfg.dataDir)
   const demo = await ensureDemo(database.db, cfg.dataDir, log)
 
+  // One process, one registry, served on the API's port: every figure of every part.
   const metrics = createMetrics()
+  outboxMetrics(database.db, metrics.registry)
+  createRulesMetrics(metrics.registry)
   const broker = new BrokerWithIngest(database.db, cfg, log, metrics)
   // In one process the API's health check also watches the ingest (a stalled writer is unhealthy).
   const api = new ApiServer({ ...database, metrics, probes: [() => broker.ingest.stallReason()], ingest: broker.ingest, logins: broker.logins }, cfg, log)
