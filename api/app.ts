@@ -12,6 +12,7 @@ import auth from './plugins/auth.ts'
 import audit from './plugins/audit.ts'
 import appDeps, { DEFAULT_PHOTO_LIMITS, type AppDeps, type PhotoLimits } from './plugins/deps.ts'
 import metricsToken from './plugins/metrics-token.ts'
+import httpMetrics from './plugins/http-metrics.ts'
 import deviceLogins, { DEFAULT_DEVICE_LOGIN_LIMITS, type DeviceLoginLimits } from './plugins/device-logins.ts'
 import rateLimits from './plugins/rate-limit.ts'
 import alertStream, { DEFAULT_STREAM_LIMITS, type StreamLimits } from './routes/alert-stream.ts'
@@ -111,6 +112,8 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   }
 
   await app.register(errors)
+  // First, so that every answer is counted, whichever plugin gives it.
+  await app.register(httpMetrics, { metrics: deps.metrics })
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {

@@ -1,27 +1,32 @@
 // The long-running commands: each builds its units, starts them, and registers their shutdown.
 import { parseArgs } from 'node:util'
 import { ensureServiceToken } from '../core/provision.ts'
-import { createMetrics } from '../core/metrics.ts'
+import { createAmqpMetrics, createMetrics, createRegistry, createRulesMetrics } from '../core/metrics.ts'
+import type { Registry } from 'prom-client'
 import { Controller, type Unit } from '../core/units.ts'
 import { Ingest } from '../ingest/service.ts'
 import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './context.ts'
-import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
+import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, outboxMetrics, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
 import { HealthServer, type ReadinessCheck } from '../core/health-server.ts'
 import { SERVICE_USERNAME } from '../broker/auth.ts'
 
 const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
 
 /**
- * Starts a service's units behind its health endpoints (HEALTH_PORT) and registers its drain:
- * readiness turns false first, then the units stop newest first (the listener before the work
- * behind it, the database last). The database was migrated before any of this (openDatabase),
- * so a ready process never runs on an old schema.
+ * Starts a service's units behind its health endpoints and its metrics (HEALTH_PORT) and
+ * registers its drain: readiness turns false first, then the units stop newest first (the
+ * listener before the work behind it, the database last). The database was migrated before any
+ * of this (openDatabase), so a ready process never runs on an old schema.
  */
-async function runUnits(ctx: CommandContext, service: string, database: Database, units: Unit[], checks: ReadinessCheck[] = []): Promise<void> {
-  const health = new HealthServer({ host: ctx.cfg.HOST, port: ctx.cfg.HEALTH_PORT, service }, [databaseCheck(database), ...checks], ctx.log.child({ module: 'health' }))
+async function runUnits(ctx: CommandContext, service: string, database: Database, units: Unit[], checks: ReadinessCheck[], registry: Registry): Promise<void> {
+  const health = new HealthServer(
+    { host: ctx.cfg.HOST, port: ctx.cfg.HEALTH_PORT, service, registry, metricsToken: ctx.cfg.METRICS_TOKEN },
+    [databaseCheck(database), ...checks],
+    ctx.log.child({ module: 'health' }),
+  )
   const controller = new Controller(ctx.log)
   await controller.start([...(ctx.cfg.HEALTH_PORT === undefined ? [] : [health]), databaseUnit(database), ...units])
   ctx.onShutdown(
@@ -46,7 +51,7 @@ export async function broker(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain broker')
   const metrics = createMetrics()
   const unit = new BrokerWithIngest(database.db, ctx.cfg, ctx.log, metrics)
-  await runUnits(ctx, 'broker', database, [unit], [() => unit.ingest.stallReason(), () => (unit.address ? undefined : 'the MQTT listener is not open')])
+  await runUnits(ctx, 'broker', database, [unit], [() => unit.ingest.stallReason(), () => (unit.address ? undefined : 'the MQTT listener is not open')], metrics.registry)
   ctx.log.info({ mqtt: unit.address }, 'broker listening')
 }
 
@@ -64,8 +69,9 @@ export async function ingest(ctx: CommandContext): Promise<void> {
       { url: from, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
       ctx.log.child({ module: 'amqp-ingest' }),
     )
+    createAmqpMetrics(metrics.registry, ctx.cfg.INGEST_AMQP_QUEUE, () => consumer.messageCount())
     // What the workers commit reaches the rules engine through the feed (core/feed.ts): nothing is published back.
-    await runUnits(ctx, 'ingest', database, [core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)])
+    await runUnits(ctx, 'ingest', database, [core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)], metrics.registry)
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
@@ -87,14 +93,16 @@ export async function ingest(ctx: CommandContext): Promise<void> {
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
-  await runUnits(ctx, 'ingest', database, [core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('the MQTT broker', subscriber)])
+  await runUnits(ctx, 'ingest', database, [core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('the MQTT broker', subscriber)], metrics.registry)
 }
 
 export async function api(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain api')
   const metrics = createMetrics()
+  outboxMetrics(database.db, metrics.registry)
   const server = new ApiServer({ ...database, metrics }, ctx.cfg, ctx.log)
-  await runUnits(ctx, 'api', database, [server])
+  // On HTTP_PORT, and on HEALTH_PORT too when it is set.
+  await runUnits(ctx, 'api', database, [server], [], metrics.registry)
   ctx.log.info({ port: server.port }, 'API listening')
 }
 
@@ -103,9 +111,11 @@ export async function rules(ctx: CommandContext): Promise<void> {
   // Without API_TOKEN the engine, which reads the database anyway, makes its own service token
   // and keeps it in DATA_DIR for the next start.
   const token = ctx.cfg.API_TOKEN ?? (await ensureServiceToken(database.db, ctx.cfg.dataDir, 'rules-engine'))
-  // The engine reads the feed from the database: it needs no broker (core/feed.ts).
-  const engine = rulesUnit(database.db, ctx.cfg, ctx.log, { apiUrl: ctx.cfg.API_URL, token })
-  await runUnits(ctx, 'rules', database, [engine], [() => engine.problem()])
+  // The engine reads the feed from the database: it needs no broker (core/feed.ts). Its own
+  // figures only: this process stores no readings, so no ingest counters read 0 here.
+  const registry = createRegistry()
+  const engine = rulesUnit(database.db, ctx.cfg, ctx.log, { apiUrl: ctx.cfg.API_URL, token, metrics: createRulesMetrics(registry) })
+  await runUnits(ctx, 'rules', database, [engine], [() => engine.problem()], registry)
 }
 
 export async function migrateCommand(ctx: CommandContext): Promise<void> {

@@ -8,7 +8,10 @@ import type { Config } from '../core/config.ts'
 import { openDb, type Db } from '../core/db/client.ts'
 import { migrate, type DbFeatures } from '../core/db/migrate.ts'
 import type { Logger } from '../core/log.ts'
-import type { Metrics } from '../core/metrics.ts'
+import { createOutboxMetrics, type Metrics, type RulesMetrics } from '../core/metrics.ts'
+import type { Registry } from 'prom-client'
+import { notifyOutboxFigures } from '../core/repos/notify-deliveries.ts'
+import { webhookOutboxFigures } from '../core/repos/webhooks.ts'
 import { PortInUseError } from '../core/net.ts'
 import { UsageError } from '../core/errors.ts'
 import { Controller, type Unit } from '../core/units.ts'
@@ -193,7 +196,12 @@ export class ApiServer implements Unit {
     this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
     this.background = new Controller(log)
     this.destinations = destinationPolicy(cfg.WEBHOOK_ALLOW_DESTINATIONS)
-    this.dispatcher = new WebhookDispatcher(deps.db, this.alerts.bus, { ...dispatch, destinations: this.destinations }, log.child({ module: 'webhooks' }))
+    this.dispatcher = new WebhookDispatcher(
+      deps.db,
+      this.alerts.bus,
+      { ...dispatch, destinations: this.destinations, onAttempt: (outcome) => deps.metrics.webhookDeliveries.inc({ outcome }) },
+      log.child({ module: 'webhooks' }),
+    )
     // Timed scans run in one API process at a time (the advisory-lock leader); the queues
     // (webhooks, notifications) in every one, each row claimed with FOR UPDATE SKIP LOCKED.
     const escalator = new Escalator(this.alerts, { checkEveryMs: cfg.ALERT_CHECK_EVERY, remindEveryMs: cfg.ALERT_REMIND_EVERY }, log.child({ module: 'escalator' }))
@@ -213,7 +221,8 @@ export class ApiServer implements Unit {
 
   async start(): Promise<void> {
     const key = await loadSecretKey(this.cfg.NOTIFY_SECRET_KEY, this.cfg.dataDir)
-    const notifications = new Notifications(this.deps.db, this.alerts, key, { ...notifySettings(this.cfg), destinations: this.destinations }, this.log.child({ module: 'notify' }))
+    const onAttempt = (channel: string, outcome: string) => this.deps.metrics.notifyDeliveries.inc({ channel, outcome })
+    const notifications = new Notifications(this.deps.db, this.alerts, key, { ...notifySettings(this.cfg), destinations: this.destinations, onAttempt }, this.log.child({ module: 'notify' }))
     // The HTTP device API's way into the one telemetry pipeline (core/telemetry-sink.ts).
     let ingest = this.deps.ingest
     if (!ingest) {
@@ -287,6 +296,11 @@ export class ApiServer implements Unit {
   }
 }
 
+/** The gauges of the notification outbox and the webhook queue, read from the database on each scrape (an API process, `up`). */
+export function outboxMetrics(db: Db, registry: Registry): void {
+  createOutboxMetrics(registry, { notify: () => notifyOutboxFigures(db, new Date()), webhooks: () => webhookOutboxFigures(db) })
+}
+
 /** The database as a unit, so it closes after everything that uses it. */
 export function databaseUnit(database: Database): Unit {
   return {
@@ -308,8 +322,19 @@ export async function serviceMqttClientId(db: Db, token: string, role: string, c
 }
 
 /** The rules engine with its reporter to the API: it reads the feed from the database (core/feed.ts). */
-export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { apiUrl: string; token: string; metrics?: RulesEngineMetrics | undefined }): RulesEngine {
+export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { apiUrl: string; token: string; metrics?: RulesMetrics | undefined }): RulesEngine {
   const rlog = log.child({ module: 'rules' })
+  const partition = `${cfg.RULES_PARTITION.index}/${cfg.RULES_PARTITION.count}`
+  const m = conn.metrics
+  const metrics: RulesEngineMetrics | undefined = m && {
+    evaluated: (n) => m.samplesEvaluated.inc(n),
+    reported: (kind) => (kind === 'raise' ? m.alertsRaised : m.alertsCleared).inc(),
+    late: (outcome) => m.lateSamples.inc({ outcome }),
+    position: (row, lagSeconds) => {
+      m.feedPosition.set({ partition }, row)
+      m.feedLagSeconds.set({ partition }, lagSeconds)
+    },
+  }
   const reporter = new ApiReporter({ apiUrl: conn.apiUrl, token: conn.token, maxQueued: 10_000 }, rlog)
   return new RulesEngine(
     db,
@@ -319,7 +344,7 @@ export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { apiUrl: stri
       tickMs: cfg.RULES_TICK,
       repeatEveryMs: cfg.RULES_REPEAT_EVERY,
       latenessMs: cfg.RULES_LATENESS,
-      metrics: conn.metrics,
+      metrics,
     },
     rlog,
   )

@@ -7,14 +7,14 @@ import { ensureConsoleBuilt } from '../console/build.ts'
 import { UsageError } from '../core/errors.ts'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
-import { createMetrics } from '../core/metrics.ts'
+import { createMetrics, createRulesMetrics } from '../core/metrics.ts'
 import { firstFreePort } from '../core/ports.ts'
 import { ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provision.ts'
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './context.ts'
 import { chirpstackSimulator, provisionLoraDevices } from './simulate.ts'
-import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, embeddedDir, openDatabase, rulesUnit } from './stack.ts'
+import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, embeddedDir, openDatabase, outboxMetrics, rulesUnit } from './stack.ts'
 
 /**
  * A defaulted port that is taken moves to the next free one, so the demo starts beside another
@@ -57,7 +57,10 @@ export async function up(ctx: CommandContext): Promise<void> {
   const admin = await ensureAdminToken(database.db, cfg.dataDir)
   const demo = await ensureDemo(database.db, cfg.dataDir, log)
 
+  // One process, one registry, served on the API's port: every figure of every part.
   const metrics = createMetrics()
+  outboxMetrics(database.db, metrics.registry)
+  const rulesMetrics = createRulesMetrics(metrics.registry)
   const broker = new BrokerWithIngest(database.db, cfg, log, metrics)
   // In one process the API's health check also watches the ingest (a stalled writer is unhealthy).
   const api = new ApiServer({ ...database, metrics, probes: [() => broker.ingest.stallReason()], ingest: broker.ingest, logins: broker.logins }, cfg, log)
@@ -75,7 +78,7 @@ export async function up(ctx: CommandContext): Promise<void> {
   const mqttPort = broker.address?.port ?? cfg.MQTT_PORT
   const rulesToken = await ensureServiceToken(database.db, cfg.dataDir, 'rules-engine')
   await controller.start([
-    rulesUnit(database.db, cfg, log, { apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken }),
+    rulesUnit(database.db, cfg, log, { apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken, metrics: rulesMetrics }),
   ])
   // A mixed fleet, as a district has: a few fire tanks post through the HTTP device API (a DTU),
   // and through the OneNET / CTWing receivers when their tokens are set; the rest speak MQTT.

@@ -183,7 +183,7 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   /** Failed API authentications per minute per client address before answers turn 429; 0 = no limit. */
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
-  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset = open (listen on HOST only). */
+  /** When set, GET /metrics (API port and HEALTH_PORT) needs `Authorization: Bearer <METRICS_TOKEN>`; unset = open (listen on HOST only). */
   METRICS_TOKEN: optionalString,
   /** The token set on OneNET's HTTP push (数据推送) page; unset = no OneNET receiver. */
   ONENET_PUSH_TOKEN: optionalString,
@@ -231,7 +231,7 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT: durationMs.prefault('15s'),
   /** API: how long /readyz answers 503 before the listener closes on SIGTERM, so a load balancer stops sending first (0s = close at once). */
   SHUTDOWN_READY_DELAY: optionalDurationMs.prefault('0s'),
-  /** broker, ingest and rules: port of the /livez and /readyz endpoints (on HOST); unset = none (the API serves its own). */
+  /** broker, ingest and rules: port of the /livez, /readyz and /metrics endpoints (on HOST); unset = none (the API serves its own). */
   HEALTH_PORT: optionalPort,
   // Broker edge (issue 7).
   /** Password checks (scrypt) the broker runs at once; a login beyond is refused with "server unavailable". */

@@ -3,10 +3,14 @@
 // database outage never gets a process restarted for nothing. Readiness: every check passes
 // (database reachable, broker connected, ingest not stalled, not shutting down); the body lists
 // what is wrong. Started before the service's units and stopped after them, so a draining process
-// still answers "not ready" rather than refusing the connection.
+// still answers "not ready" rather than refusing the connection. /metrics serves the process's
+// own registry (issue 17), behind METRICS_TOKEN when it is set, as the API's does.
 import http from 'node:http'
+import type { Registry } from 'prom-client'
+import { ERRORS } from './errors.ts'
 import type { Logger } from './log.ts'
 import { PortInUseError } from './net.ts'
+import { bearerCheck } from './secrets.ts'
 import type { Unit } from './units.ts'
 
 /** One readiness check: what is wrong, or undefined when all is well. */
@@ -31,13 +35,17 @@ export class HealthServer implements Unit {
   private server: http.Server | undefined
   private draining = false
   private readonly started = Date.now()
+  private readonly metricsAllowed: (authorization: string | undefined) => boolean
   port: number | undefined
 
   constructor(
-    private readonly opts: { host: string; port: number | undefined; service: string },
+    private readonly opts: { host: string; port: number | undefined; service: string; registry?: Registry | undefined; metricsToken?: string | undefined },
     private readonly checks: readonly ReadinessCheck[],
     private readonly log: Logger,
-  ) {}
+  ) {
+    const token = opts.metricsToken
+    this.metricsAllowed = token === undefined ? () => true : bearerCheck(token)
+  }
 
   /** Readiness turns false from now on (the first step of a graceful shutdown). */
   drain(): void {
@@ -60,7 +68,7 @@ export class HealthServer implements Unit {
     this.server = server
     const addr = server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.opts.port
-    this.log.info({ port: this.port }, 'health endpoints listening (/livez, /readyz)')
+    this.log.info({ port: this.port }, `health endpoints listening (${this.paths()})`)
   }
 
   async stop(): Promise<void> {
@@ -69,6 +77,10 @@ export class HealthServer implements Unit {
     if (!server) return
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  private paths(): string {
+    return this.opts.registry ? '/livez, /readyz, /metrics' : '/livez, /readyz'
   }
 
   private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -84,6 +96,20 @@ export class HealthServer implements Unit {
       const problems = await this.problems()
       return send(problems.length === 0 ? 200 : 503, { status: problems.length === 0 ? 'ok' : 'degraded', service: this.opts.service, uptimeS, problems })
     }
-    send(404, { error: 'not found: /livez or /readyz' })
+    const registry = this.opts.registry
+    if (path === '/metrics' && registry) {
+      // The API's answer and code (api/plugins/metrics-token.ts), so a scraper sees one behaviour.
+      if (!this.metricsAllowed(req.headers.authorization)) return send(ERRORS.unauthorized.status, { code: 'unauthorized', message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>' })
+      let text: string
+      try {
+        text = await registry.metrics()
+      } catch (err) {
+        this.log.error({ err }, 'collecting the metrics failed')
+        return send(ERRORS.internal.status, { code: 'internal', message: ERRORS.internal.message })
+      }
+      res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' })
+      return void res.end(text)
+    }
+    send(404, { error: `not found: ${this.paths()}` })
   }
 }

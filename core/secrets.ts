@@ -70,3 +70,17 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex')
 }
+
+/**
+ * A check of `Authorization: Bearer <token>` against one configured token (METRICS_TOKEN). Only
+ * the token's SHA-256 is kept, and the comparison of digests of equal length takes the same time
+ * whatever matches, so it leaks neither the token nor its length.
+ */
+export function bearerCheck(token: string): (authorization: string | undefined) => boolean {
+  const expected = Buffer.from(sha256(token), 'hex')
+  return (authorization) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')
+    const same = timingSafeEqual(Buffer.from(sha256(match?.[1] ?? ''), 'hex'), expected)
+    return match !== null && same
+  }
+}

@@ -95,6 +95,23 @@ export class AmqpIngest implements Unit {
     void done.finally(() => this.inFlight.delete(done))
   }
 
+  /**
+   * Messages ready in the queue (hb_amqp_queue_messages), undefined while not connected. Asked on a
+   * channel of its own: a failed check makes RabbitMQ close the channel it was asked on, and that
+   * must never be the consumer's.
+   */
+  async messageCount(): Promise<number | undefined> {
+    const conn = this.conn
+    if (!conn) return undefined
+    const channel = await conn.createChannel()
+    channel.on('error', () => undefined)
+    try {
+      return (await channel.checkQueue(this.opts.queue)).messageCount
+    } finally {
+      await channel.close().catch(() => undefined)
+    }
+  }
+
   /** The connection went away: RabbitMQ redelivers what was unacknowledged; connect again. */
   private onLost(conn: ChannelModel): void {
     if (this.conn !== conn) return

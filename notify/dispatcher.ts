@@ -40,7 +40,11 @@ export interface NotifyDispatchOptions {
   timezone: string
   /** Where Web Push endpoints may point (WEBHOOK_ALLOW_DESTINATIONS); default: public addresses only. */
   destinations?: DestinationPolicy
+  /** Told of every recorded attempt (hb_notify_deliveries_total); a wait for a rate limit is `rate_limited`. */
+  onAttempt?: (channelKind: string, outcome: AttemptOutcome) => void
 }
+
+export type AttemptOutcome = AttemptRecord['outcome'] | 'rate_limited'
 
 export const DEFAULT_NOTIFY_DISPATCH: NotifyDispatchOptions = {
   retryBaseMs: 5_000,
@@ -149,6 +153,7 @@ export class NotificationDispatcher implements Unit {
 
   private async record(d: DueNotification, r: Omit<AttemptRecord, 'deliveryId' | 'channelId' | 'companyId'>): Promise<void> {
     await this.db.transaction((tx) => recordNotifyAttempt(tx, { ...r, deliveryId: d.id, channelId: d.channelId, companyId: d.companyId }))
+    this.opts.onAttempt?.(d.channelKind, !r.sent && r.outcome === 'retry' ? 'rate_limited' : r.outcome)
   }
 
   /** When a limit of `max` sends a `windowMs` is reached, the time the oldest of them leaves the window. */

@@ -29,6 +29,8 @@ export interface DispatcherOptions {
   pollMs: number
   /** Which special-range destinations are allowed (default: none). */
   destinations?: DestinationPolicy
+  /** Told of every recorded attempt (hb_webhook_deliveries_total). */
+  onAttempt?: (outcome: 'delivered' | 'retry' | 'failed') => void
 }
 
 export const DEFAULT_DISPATCH: DispatcherOptions = { retryBaseMs: 1000, retryMaxMs: 3_600_000, maxAttempts: 10, timeoutMs: 10_000, pollMs: 1000 }
@@ -151,6 +153,7 @@ export class WebhookDispatcher implements Unit {
     // The attempt and the delivery's new state in one transaction: a process that dies here
     // leaves the delivery as claimed, to be tried again when its lease ends, never half-recorded.
     await this.db.transaction((tx) => recordAttempt(tx, { deliveryId: d.id, statusCode, error, durationMs: Date.now() - started, delivered, nextAttemptAt }))
+    this.opts.onAttempt?.(delivered ? 'delivered' : nextAttemptAt ? 'retry' : 'failed')
     if (!delivered) {
       // The URL may carry credentials in its query; log the host only.
       const host = URL.canParse(d.url) ? new URL(d.url).host : 'invalid url'

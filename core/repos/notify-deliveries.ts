@@ -2,6 +2,7 @@
 // by any number of dispatcher processes (FOR UPDATE SKIP LOCKED plus a lease, as webhook
 // deliveries are), every attempt and every wait for a rate limit logged.
 import type { Queryable } from '../db/client.ts'
+import type { OutboxFigures } from '../metrics.ts'
 
 export interface NewDelivery {
   alertId: number
@@ -78,6 +79,20 @@ export async function claimDueNotifications(db: Queryable, now: Date, leaseMs: n
        a.state AS "alertState", d.link_expires_at AS "linkExpiresAt"`,
     [now, leaseMs, limit],
   )
+}
+
+/**
+ * The outbox's backlog for /metrics: pending deliveries (the partial due index holds just these)
+ * and when the oldest of them fell due. A page held by quiet hours falls due when they end, so
+ * a night's held pages do not read as a stuck queue.
+ */
+export async function notifyOutboxFigures(db: Queryable, now: Date): Promise<OutboxFigures> {
+  const [row] = await db.query<OutboxFigures>(
+    `SELECT count(*)::int AS depth, min(COALESCE(held_until, created_at)) FILTER (WHERE COALESCE(held_until, created_at) <= $1) AS "oldestDueAt"
+     FROM notify_deliveries WHERE status = 'pending'`,
+    [now],
+  )
+  return row ?? { depth: 0, oldestDueAt: null }
 }
 
 /** Sends over a channel, or for a company, since `since` (the rate-limit window). */

@@ -1,5 +1,6 @@
 // SQL for webhooks, their queued deliveries and the log of every attempt.
 import type { Queryable } from '../db/client.ts'
+import type { OutboxFigures } from '../metrics.ts'
 import { ALERT_COLUMNS } from './alerts.ts'
 
 export interface Webhook {
@@ -81,6 +82,12 @@ export async function claimDueDeliveries(db: Queryable, now: Date, leaseMs: numb
      RETURNING d.id, d.attempts, w.url, w.secret, d.event_id AS "eventId", e.type AS "eventType"`,
     [now, leaseMs, limit],
   )
+}
+
+/** The queue's backlog for /metrics: pending deliveries (the partial due index holds just these) and the oldest one's queueing time. */
+export async function webhookOutboxFigures(db: Queryable): Promise<OutboxFigures> {
+  const [row] = await db.query<OutboxFigures>(`SELECT count(*)::int AS depth, min(created_at) AS "oldestDueAt" FROM webhook_deliveries WHERE status = 'pending'`)
+  return row ?? { depth: 0, oldestDueAt: null }
 }
 
 /** The alert event a delivery carries, with the alert as it is now (the webhook's JSON body). */

@@ -61,6 +61,11 @@ async function checkLoop(run: Awaited<ReturnType<typeof runUp>>) {
   expect(values.map((v) => v.metric)).toContain('speed_mps')
   // Readings of this run, not left over: stamped after the process was started.
   for (const v of values) expect(Date.parse(v.ts)).toBeGreaterThanOrEqual(started - 1000)
+  // One process, one registry on the API's port: the ingest's, the API's and the engine's figures.
+  const metrics = await (await fetch(`http://127.0.0.1:${run.httpPort}/metrics`)).text()
+  expect(Number(/^hb_ingest_readings_stored_total (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0)
+  expect(metrics).toMatch(/^hb_http_requests_total\{method="GET",route="\/api\/v1\/devices\/:id\/latest",status="200"\} [1-9]/m)
+  for (const name of ['hb_notify_outbox_depth', 'hb_webhook_outbox_depth', 'hb_rules_samples_evaluated_total', 'hb_rules_feed_lag_seconds']) expect(metrics).toContain(`# TYPE ${name} `)
   run.child.kill('SIGINT')
   const code = await run.exited
   // On failure, the end of the log says which unit did not stop or what was thrown.
