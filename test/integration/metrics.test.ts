@@ -87,8 +87,8 @@ describe.skipIf(!ready)('/metrics of every process of the split deployment', () 
     procs.push(
       await startService(
         'rules',
-        { ...env, MQTT_URL: `mqtt://127.0.0.1:${ports.mqtt}`, API_URL: `http://127.0.0.1:${ports.http}`, API_TOKEN: service, HEALTH_PORT: String(ports.rules), METRICS_TOKEN },
-        'rules engine running',
+        { ...env, API_URL: `http://127.0.0.1:${ports.http}`, API_TOKEN: service, HEALTH_PORT: String(ports.rules), METRICS_TOKEN },
+        'rules engine evaluating the feed',
       ),
     )
   }, 120_000)
@@ -126,8 +126,11 @@ describe.skipIf(!ready)('/metrics of every process of the split deployment', () 
     await eventually(async () => (sum(await metric(ports.ingest, stored)) === 2 ? true : undefined), 20_000, 'the ingest process to count its two readings')
     expect(sum(await metric(ports.broker, stored))).toBe(3)
     expect(sum(await metric(ports.http, stored))).toBe(1)
-    // The device and the rules engine.
-    expect(sum(await metric(ports.broker, 'hb_broker_clients'))).toBe(2)
+    // The device alone: the rules engine reads the feed from the database, not the broker.
+    expect(sum(await metric(ports.broker, 'hb_broker_clients'))).toBe(1)
+    // Whichever process stored them, the rules process evaluated all six readings.
+    await eventually(async () => (sum(await metric(ports.rules, 'hb_rules_samples_evaluated_total', METRICS_TOKEN)) >= 6 ? true : undefined), 20_000, 'the rules process to evaluate the six readings')
+    expect((await metric(ports.rules, 'hb_rules_feed_position', METRICS_TOKEN)).get('{partition="0/1"}')).toBeGreaterThan(0)
     await device.endAsync()
   })
 
