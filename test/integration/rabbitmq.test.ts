@@ -145,24 +145,38 @@ describe.skipIf(!ready)('RabbitMQ broker tier', () => {
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
 
+const workers: ChildProcess[] = []
+let dataDir: string
+
+/** A real worker process on `queue`, so that a kill is a kill -9 and not a shutdown. */
+async function startWorker(queue: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'ingest', '--from', RABBITMQ.amqpUrl], {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: tier.dbUrl, DATA_DIR: dataDir, INGEST_AMQP_QUEUE: queue, INGEST_AMQP_PREFETCH: '50', INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  workers.push(child)
+  await eventually(async () => ((await consumersOf(queue)) > 0 ? true : undefined), 30_000, 'the worker consuming')
+  return child
+}
+
+/** The queue's consumers, 0 while it does not exist (asked on a channel of its own: a failed check closes it). */
+async function consumersOf(queue: string): Promise<number> {
+  const probe = await amqpConn.createChannel()
+  probe.on('error', () => undefined)
+  try {
+    return (await probe.checkQueue(queue)).consumerCount
+  } catch {
+    return 0
+  } finally {
+    await probe.close().catch(() => undefined)
+  }
+}
+
+const stored = async (deviceId: string): Promise<number> =>
+  (await tier.db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings WHERE device_id = $1', [deviceId]))[0]?.n ?? 0
+
 describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
   const queue = `hb.test.ingest.${randomBytes(4).toString('hex')}`
-  const workers: ChildProcess[] = []
-  let dataDir: string
-
-  /** A real worker process, so that a kill is a kill -9 and not a shutdown. */
-  async function startWorker(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [BIN, 'ingest', '--from', RABBITMQ.amqpUrl], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: tier.dbUrl, DATA_DIR: dataDir, INGEST_AMQP_QUEUE: queue, INGEST_AMQP_PREFETCH: '50', INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    })
-    workers.push(child)
-    await eventually(async () => ((await ch.checkQueue(queue)).consumerCount > 0 ? true : undefined), 30_000, 'the worker consuming')
-    return child
-  }
-
-  const stored = async (deviceId: string): Promise<number> =>
-    (await tier.db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings WHERE device_id = $1', [deviceId]))[0]?.n ?? 0
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'hb-amqp-'))
@@ -171,13 +185,12 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
   })
 
   afterAll(async () => {
-    for (const w of workers) w.kill('SIGKILL')
+    for (const w of workers.splice(0)) w.kill('SIGKILL')
     await ch.deleteQueue(queue).catch(() => undefined)
-    await rm(dataDir, { recursive: true, force: true })
   })
 
   it('stores a reading a device published through RabbitMQ, and acknowledges it after the commit', async () => {
-    await startWorker()
+    await startWorker(queue)
     const c = await connect('mh-1')
     await c.publishAsync(topics.deviceTelemetry('mh-1'), JSON.stringify({ ts: Date.now(), values: { water_level_cm: 12 } }), { qos: 1 })
     await eventually(async () => ((await stored('mh-1')) === 1 ? true : undefined), 20_000, 'the reading stored')
@@ -207,7 +220,7 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
     first?.kill('SIGKILL')
     await new Promise((r) => first?.once('exit', r))
     const atKill = await stored('el-1')
-    await startWorker()
+    await startWorker(queue)
     const n = await eventually(async () => {
       const now = await stored('el-1')
       return now === total ? now : undefined
@@ -262,6 +275,26 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
     // Stopped: anything unacknowledged would be back in the queue; the second delivery was acknowledged.
     expect((await ch.checkQueue(q)).messageCount).toBe(0)
     await ch.deleteQueue(q)
+  })
+})
+
+describe.skipIf(!ready)('a reading RabbitMQ acknowledged before any worker ever ran (issue 17, loss 5)', () => {
+  // A fresh deployment: RabbitMQ and its MQTT plugin are up, devices connect, no ingest worker has
+  // started yet. Whatever RabbitMQ acknowledges with a PUBACK must be waiting for the first worker.
+  const queue = `hb.test.first.${randomBytes(4).toString('hex')}`
+
+  afterAll(async () => {
+    for (const w of workers.splice(0)) w.kill('SIGKILL')
+    await ch.deleteQueue(queue).catch(() => undefined)
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it('is stored once the first worker starts', async () => {
+    const c = await connect('ft-1')
+    // publishAsync resolves on the PUBACK: RabbitMQ has confirmed the reading.
+    await c.publishAsync(topics.deviceTelemetry('ft-1'), JSON.stringify({ ts: Date.now(), values: { water_level_m: 3.2 } }), { qos: 1 })
+    await startWorker(queue)
+    await eventually(async () => ((await stored('ft-1')) === 1 ? true : undefined), 20_000, 'the acknowledged reading stored')
   })
 })
 
