@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url'
 import amqp from 'amqplib'
 import type { Config } from '../core/config.ts'
 import { isReachable } from '../core/net.ts'
+import { rabbitTopology } from '../ingest/rabbitmq-setup.ts'
 import type { BenchDatabase } from './database.ts'
 import { machineBusyMs } from './cpu.ts'
 import type { Fleet } from './fleet.ts'
@@ -47,6 +48,8 @@ export interface ClusterBenchSettings {
   cfg: Pick<Config, 'INGEST_BATCH_MAX_ROWS' | 'INGEST_BATCH_MAX_WAIT_MS' | 'INGEST_QUEUE_MAX_ROWS' | 'INGEST_MAX_FUTURE_SKEW_S' | 'INGEST_MAX_IN_FLIGHT'>
   redisUrl: string
   amqpUrl: string
+  /** RabbitMQ's management API: `housing-brain rabbitmq setup` declares the bench's queues through it. */
+  rabbitManagementUrl: string
   rabbitMqtt: { host: string; port: number }
   progress: (line: string) => void
   notes: string[]
@@ -260,6 +263,7 @@ async function rabbitTier(s: ClusterBenchSettings): Promise<ScenarioResult[]> {
   const queue = `bench.telemetry.${randomBytes(4).toString('hex')}`
   const api = start(s, ['api'], { HTTP_PORT: String(httpPort), RABBITMQ_AUTH_KEY: key, DATA_DIR: dataDir })
   const workers: Proc[] = []
+  let setUp = false
   try {
     await until(() => reachable('127.0.0.1', httpPort), 60_000, 'the API to listen')
     // The node's auth backend paths, read per request (rabbit_auth_backend_http): node-wide, so
@@ -272,7 +276,16 @@ async function rabbitTier(s: ClusterBenchSettings): Promise<ScenarioResult[]> {
       s.notes.push(`RabbitMQ + 2 workers: skipped, rabbitmqctl could not point the HTTP auth backend at the bench API (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`)
       return []
     }
-    for (let i = 0; i < 2; i++) workers.push(start(s, ['ingest', '--from', s.amqpUrl], { INGEST_AMQP_QUEUE: queue }))
+    // The queues first, as a deployment does: the workers refuse to start without them.
+    const rabbitEnv = { INGEST_AMQP_QUEUE: queue, RABBITMQ_MANAGEMENT_URL: s.rabbitManagementUrl }
+    try {
+      await run(process.execPath, [BIN, 'rabbitmq', 'setup'], { env: { PATH: process.env.PATH ?? '', ...rabbitEnv } })
+    } catch (err) {
+      s.notes.push(`RabbitMQ + 2 workers: skipped, housing-brain rabbitmq setup failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`)
+      return []
+    }
+    setUp = true
+    for (let i = 0; i < 2; i++) workers.push(start(s, ['ingest', '--from', s.amqpUrl], rabbitEnv))
     const conn = await amqp.connect(s.amqpUrl)
     // A refused checkQueue closes its channel with an error event: expected here, not fatal.
     conn.on('error', () => undefined)
@@ -282,7 +295,7 @@ async function rabbitTier(s: ClusterBenchSettings): Promise<ScenarioResult[]> {
       return ch
     }
     try {
-      // checkQueue fails (and closes the channel) while the queue does not exist yet.
+      // A failed checkQueue closes the channel: a new one is opened for the next try.
       let channel = await open()
       await until(async () => {
         try {
@@ -310,8 +323,8 @@ async function rabbitTier(s: ClusterBenchSettings): Promise<ScenarioResult[]> {
     await Promise.all(workers.map((w) => w.stop()))
     await api.stop()
     await rm(dataDir, { recursive: true, force: true })
-    // The queue is bound to every device's telemetry on the node: left behind it would fill forever.
-    if (workers.length > 0) await deleteQueue(s.amqpUrl, queue)
+    // The queues are bound to every device's telemetry on the node: left behind they would fill forever.
+    if (setUp) for (const q of [queue, rabbitTopology({ vhost: '/', exchange: 'amq.topic', queue }).unroutableQueue]) await deleteQueue(s.amqpUrl, q)
   }
 }
 
@@ -360,6 +373,7 @@ export async function scaleOutScenarios(c: {
     redisUrl: c.cfg.REDIS_URL ?? 'redis://127.0.0.1:6379',
     // The machine's own RabbitMQ, as .ci/rabbitmq sets it up (MQTT moved off Mosquitto's 1883).
     amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+    rabbitManagementUrl: 'http://guest:guest@127.0.0.1:15672',
     rabbitMqtt: { host: '127.0.0.1', port: 11883 },
     progress: c.progress,
     notes: c.notes,

@@ -9,6 +9,7 @@
 // in front of it: with one, a refusal could take up to its TTL).
 import type { Db } from '../core/db/client.ts'
 import type { Logger } from '../core/log.ts'
+import { RabbitManagement, segment } from '../core/rabbitmq-management.ts'
 import { DEVICE_CHANGED_CHANNEL } from '../core/repos/devices.ts'
 import type { Unit } from '../core/units.ts'
 
@@ -17,25 +18,17 @@ export interface RabbitConnectionsOptions {
   managementUrl: string
 }
 
-const REQUEST_TIMEOUT_MS = 10_000
-
 export class RabbitDeviceConnections implements Unit {
   readonly name = 'rabbitmq-connections'
   private unlisten: (() => Promise<void>) | undefined
-  private readonly base: string
-  private readonly authorization: string | undefined
+  private readonly api: RabbitManagement
 
   constructor(
     private readonly db: Db,
     opts: RabbitConnectionsOptions,
     private readonly log: Logger,
   ) {
-    // fetch refuses URLs with credentials: they travel as a Basic header instead.
-    const url = new URL(opts.managementUrl)
-    this.authorization = url.username ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}` : undefined
-    url.username = ''
-    url.password = ''
-    this.base = url.toString().replace(/\/+$/, '')
+    this.api = new RabbitManagement(opts.managementUrl)
   }
 
   async start(): Promise<void> {
@@ -53,12 +46,7 @@ export class RabbitDeviceConnections implements Unit {
   /** Closes every RabbitMQ connection of the device (its MQTT username is its id). */
   async close(deviceId: string): Promise<void> {
     try {
-      const res = await fetch(`${this.base}/api/connections/username/${encodeURIComponent(deviceId)}`, {
-        method: 'DELETE',
-        headers: { 'x-reason': 'device disabled or its secret changed', ...(this.authorization ? { authorization: this.authorization } : {}) },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      })
-      if (!res.ok) throw new Error(`HTTP ${res.status}`)
+      await this.api.send('DELETE', `/connections/username/${segment(deviceId)}`, undefined, { 'x-reason': 'device disabled or its secret changed' })
       this.log.info({ deviceId }, 'closed the device\'s RabbitMQ connections')
     } catch (err) {
       // The device keeps its connection until it reconnects (then its login is refused).

@@ -7,6 +7,9 @@ import { Controller, type Unit } from '../core/units.ts'
 import { Ingest } from '../ingest/service.ts'
 import { StandaloneIngest } from '../ingest/standalone.ts'
 import { AmqpIngest } from '../ingest/amqp.ts'
+import { deadLetterUnroutable } from '../ingest/amqp-unroutable.ts'
+import { checkRabbit, type RabbitTopology } from '../ingest/rabbitmq-setup.ts'
+import { rabbitSettings } from './rabbitmq.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './context.ts'
 import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, outboxMetrics, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
@@ -59,19 +62,23 @@ export async function ingest(ctx: CommandContext): Promise<void> {
   const { values } = parseArgs({ args: ctx.args, options: { from: { type: 'string' } }, strict: true })
   const from = values.from
   if (from !== undefined && !/^amqps?:\/\//.test(from)) throw new UsageError('--from: expected an amqp:// or amqps:// URL (RabbitMQ), e.g. amqp://user:pass@rabbit:5672')
+  // The RabbitMQ tier: the queues, bindings and alternate exchange must be set up already (issue 17).
+  const rabbit = from === undefined ? undefined : { url: from, ...rabbitSettings(ctx.cfg, 'ingest --from amqp://… (to check the RabbitMQ setup at start)') }
+  if (rabbit) await checkRabbit(rabbit.api, rabbit.topology)
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain ingest')
   const metrics = createMetrics()
   const core = new Ingest(database.db, ctx.cfg, ctx.log, metrics)
-  if (from !== undefined) {
+  if (rabbit) {
     // The RabbitMQ tier: consume the durable telemetry queue, acknowledge after commit.
     const consumer = new AmqpIngest(
       (msg) => core.pipeline.handle(msg),
-      { url: from, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
+      { url: rabbit.url, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
       ctx.log.child({ module: 'amqp-ingest' }),
     )
     createAmqpMetrics(metrics.registry, ctx.cfg.INGEST_AMQP_QUEUE, () => consumer.messageCount())
     // What the workers commit reaches the rules engine through the feed (core/feed.ts): nothing is published back.
-    await runUnits(ctx, 'ingest', database, [core, consumer, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer)], metrics.registry)
+    const unroutable = unroutableConsumer(rabbit, core, ctx)
+    await runUnits(ctx, 'ingest', database, [core, consumer, unroutable, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer), connectedCheck('RabbitMQ', unroutable)], metrics.registry)
     return
   }
   const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
@@ -94,6 +101,13 @@ export async function ingest(ctx: CommandContext): Promise<void> {
     ctx.log.child({ module: 'standalone-ingest' }),
   )
   await runUnits(ctx, 'ingest', database, [core, subscriber, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('the MQTT broker', subscriber)], metrics.registry)
+}
+
+/** The alternate exchange's queue: device messages RabbitMQ acknowledged but no queue took, dead-lettered after commit. */
+function unroutableConsumer(rabbit: { url: string; topology: RabbitTopology }, core: Ingest, ctx: CommandContext): AmqpIngest {
+  const t = rabbit.topology
+  const opts = { url: rabbit.url, queue: t.unroutableQueue, exchange: t.alternateExchange, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH }
+  return new AmqpIngest(deadLetterUnroutable(core.pipeline, t.alternateExchange), opts, ctx.log.child({ module: 'amqp-unroutable' }))
 }
 
 export async function api(ctx: CommandContext): Promise<void> {

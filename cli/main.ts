@@ -25,6 +25,8 @@ Commands:
              sensors as ChirpStack up events (provisions them with DevEUIs and profiles)
   migrate    apply database migrations and exit
   users      add|token|list|revoke users and API tokens (see housing-brain users)
+  rabbitmq   setup|check the RabbitMQ tier's queues, bindings and alternate exchange (before devices
+             connect; RABBITMQ_MANAGEMENT_URL)
   bench      benchmarks: bench ingest | bench alerts | bench console (bench ingest --help for options)
 
 Configuration is read from the environment; see the README's configuration table.`
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./commands.ts')).simulate,
   migrate: async () => (await import('./commands.ts')).migrateCommand,
   users: async () => (await import('./users.ts')).usersCommand,
+  rabbitmq: async () => (await import('./rabbitmq.ts')).rabbitmqCommand,
   bench: async () => (await import('../bench/index.ts')).bench,
 }
 

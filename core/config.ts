@@ -251,14 +251,15 @@ export const envSchema = z.object({
   /** The vhost devices use (RabbitMQ's mqtt.vhost). */
   RABBITMQ_MQTT_VHOST: z.string().min(1).default('/'),
   /**
-   * RabbitMQ's management API (http://user:pass@rabbit:15672): with it, the API closes a device's
-   * RabbitMQ connections when the device is disabled or its secret changes. Unset: they stay open
-   * until the device reconnects (its next login is refused).
+   * RabbitMQ's management API (http://user:pass@rabbit:15672). Required by `rabbitmq setup`, which
+   * declares the queues and the alternate-exchange policy through it, and by `ingest --from amqp://…`,
+   * which checks them at start. On the API: it closes a device's RabbitMQ connections when the
+   * device is disabled or its secret changes; unset there, they stay open until the device reconnects.
    */
   RABBITMQ_MANAGEMENT_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), { message: 'expected an http:// or https:// URL' }),
   /** The exchange RabbitMQ's MQTT plugin publishes to (mqtt.exchange). */
   RABBITMQ_MQTT_EXCHANGE: z.string().min(1).default('amq.topic'),
-  /** `ingest --from amqp://…`: the durable (quorum) queue the workers share, bound to RABBITMQ_MQTT_EXCHANGE. */
+  /** `rabbitmq setup` and `ingest --from amqp://…`: the quorum queue the workers share, bound to RABBITMQ_MQTT_EXCHANGE (and `{queue}.unroutable`). */
   INGEST_AMQP_QUEUE: z.string().min(1).max(255).default('hb.telemetry'),
   /** `ingest --from amqp://…`: messages in flight per worker, unacknowledged until their commit. */
   INGEST_AMQP_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(1000),

@@ -107,5 +107,6 @@ export const REJECT_REASONS = {
   internal_error: 'the message could not be processed',
   decoder_failed: "the device profile's decoder could not decode the payload",
   no_decoder: 'the payload is not in the telemetry contract and the device has no profile with a decoder',
+  unroutable: 'RabbitMQ acknowledged the message but routed it to no telemetry queue',
 } as const
 export type RejectReason = keyof typeof REJECT_REASONS

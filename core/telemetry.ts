@@ -1,7 +1,7 @@
 // Turns one MQTT telemetry message into accepted readings and precise rejections — the contract
 // (core/contract.ts) applied, for every entry point of the ingest (MQTT, the HTTP device API, the
 // vendor push receivers, the AMQP workers). The rules engine does not parse telemetry: it
-// evaluates what the ingest committed, from the readings bus (core/readings-bus.ts).
+// evaluates what the ingest committed, from the commit-ordered feed (core/feed.ts).
 //
 // Three steps: parse the payload's shape (pure), resolve the device ids it names (async, cached,
 // by the caller), then check every value against the metric catalogue (pure). A bad entry or

@@ -13,16 +13,21 @@
 //
 // Several workers may consume the same queue; RabbitMQ spreads the messages between them.
 //
+// The worker does not declare the queue: `housing-brain rabbitmq setup` does, before any device
+// publishes, and the worker's command checks it at start (ingest/rabbitmq-setup.ts). A queue that
+// came into being with the first worker dropped every reading RabbitMQ had acknowledged before
+// (issue 17, loss 5); a missing queue now fails the consume, loudly.
+//
 // Nothing is published back: what commits reaches the rules engine through the feed (core/feed.ts).
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib'
-import { routingKeyOf, topicOfRoutingKey, topics } from '../core/contract.ts'
+import { topicOfRoutingKey } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
 import type { Unit } from '../core/units.ts'
 import type { IncomingMessage, IngestResult } from './pipeline.ts'
 
 export interface AmqpIngestOptions {
   url: string
-  /** The durable queue to consume; declared (quorum) and bound to `exchange` if missing. */
+  /** The durable queue to consume (declared by `housing-brain rabbitmq setup`). */
   queue: string
   /** The topic exchange RabbitMQ's MQTT plugin publishes to (mqtt.exchange). */
   exchange: string
@@ -37,7 +42,6 @@ const RECONNECT_MIN_MS = 1000
 const RECONNECT_MAX_MS = 30_000
 
 export class AmqpIngest implements Unit {
-  readonly name = 'amqp-consumer'
   private conn: ChannelModel | undefined
   private channel: Channel | undefined
   private consumerTag: string | undefined
@@ -52,6 +56,11 @@ export class AmqpIngest implements Unit {
     private readonly log: Logger,
   ) {}
 
+  /** Two per worker (the telemetry queue, the unroutable one): named by queue in the logs. */
+  get name(): string {
+    return `amqp-consumer ${this.opts.queue}`
+  }
+
   /** For readiness: consuming from RabbitMQ now. */
   get connected(): boolean {
     return this.channel !== undefined
@@ -62,24 +71,33 @@ export class AmqpIngest implements Unit {
     await this.connect()
   }
 
-  /** Declares the queue (a quorum queue: replicated, always durable) and its bindings, then consumes. */
+  /** Consumes the queue; it must exist (RabbitMQ closes the connection on a missing one, and this rejects). */
   private async connect(): Promise<void> {
     const conn = await amqp.connect(this.opts.url)
-    const channel = await conn.createChannel()
-    this.conn = conn
-    this.channel = channel
     conn.on('error', (err: unknown) => this.log.warn({ err }, 'AMQP connection error'))
     conn.on('close', () => this.onLost(conn))
-    await channel.assertQueue(this.opts.queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
-    for (const filter of [...topics.allTelemetry, topics.allStatus]) {
-      await channel.bindQueue(this.opts.queue, this.opts.exchange, routingKeyOf(filter))
+    try {
+      const channel = await conn.createChannel()
+      await channel.prefetch(this.opts.prefetch)
+      const { consumerTag } = await channel.consume(this.opts.queue, (msg) => {
+        if (msg) this.onMessage(channel, msg)
+        else this.onCancelled(conn)
+      })
+      // Only now is it ours: a connection that failed half-way is closed here, not reconnected by onLost.
+      this.conn = conn
+      this.channel = channel
+      this.consumerTag = consumerTag
+    } catch (err) {
+      await conn.close().catch(() => undefined)
+      throw err
     }
-    await channel.prefetch(this.opts.prefetch)
-    const { consumerTag } = await channel.consume(this.opts.queue, (msg) => {
-      if (msg) this.onMessage(channel, msg)
-    })
-    this.consumerTag = consumerTag
     this.log.info({ queue: this.opts.queue, prefetch: this.opts.prefetch }, 'consuming telemetry from RabbitMQ')
+  }
+
+  /** RabbitMQ cancelled the consumer (the queue was deleted): reconnect, which retries until the queue is back. */
+  private onCancelled(conn: ChannelModel): void {
+    this.log.error({ queue: this.opts.queue }, 'RabbitMQ cancelled the consumer (was the queue deleted? housing-brain rabbitmq setup declares it again)')
+    void conn.close().catch(() => undefined)
   }
 
   private onMessage(channel: Channel, msg: ConsumeMessage): void {

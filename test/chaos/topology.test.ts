@@ -23,7 +23,6 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import amqp from 'amqplib'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStream, type StreamClient, type StreamEvent } from '../../api/alerts/stream-client.ts'
@@ -39,7 +38,7 @@ import { DEFAULT_RULES } from '../../rules/catalogue.ts'
 import { clearRedisTag, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.ts'
 import { startEscalationReceiver, type EscalationReceiver } from '../helpers/escalation-receiver.ts'
 import { loginDevice } from '../helpers/mqtt-login.ts'
-import { pointRabbitAuthAt } from '../helpers/rabbitmq.ts'
+import { pointRabbitAuthAt, rabbitManagement, setUpRabbitQueue } from '../helpers/rabbitmq.ts'
 import { SeqPublisher, checkStored } from '../helpers/seq-publisher.ts'
 import { startService, type ServiceProcess } from '../helpers/service-process.ts'
 import { RABBITMQ, REDIS_URL, createTestDatabase, eventually, freePort, hasPostgres, hasRabbitMq, hasRedis } from '../helpers/services.ts'
@@ -86,6 +85,7 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
   let admin: string
   let service: string
   const rabbitKey = randomBytes(24).toString('hex')
+  let rabbitQueues: Awaited<ReturnType<typeof setUpRabbitQueue>> | undefined
   const notifyKey = randomBytes(32).toString('base64')
   const procs: ServiceProcess[] = []
   const brokers: BrokerProcess[] = []
@@ -133,7 +133,7 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
     track(
       await startService(
         ['ingest', '--from', RABBITMQ.amqpUrl],
-        { ...env(), LOG_LEVEL: 'info', INGEST_AMQP_QUEUE: QUEUE, INGEST_AMQP_PREFETCH: '50', API_TOKEN: service },
+        { ...env(), LOG_LEVEL: 'info', INGEST_AMQP_QUEUE: QUEUE, INGEST_AMQP_PREFETCH: '50', API_TOKEN: service, RABBITMQ_MANAGEMENT_URL: RABBITMQ.managementUrl },
         'consuming telemetry from RabbitMQ',
       ),
     )
@@ -163,13 +163,10 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
 
   /** The queue's statistics from RabbitMQ's management API: `redeliver` counts the killed worker's unacknowledged messages delivered again. */
   async function queueStats(): Promise<{ publish?: number; deliver?: number; redeliver?: number } | undefined> {
-    const u = new URL(RABBITMQ.managementUrl)
-    const res = await fetch(`${u.origin}/api/queues/%2F/${encodeURIComponent(QUEUE)}`, {
-      headers: { authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` },
-      signal: AbortSignal.timeout(5000),
-    }).catch(() => undefined)
-    if (!res?.ok) return undefined
-    return ((await res.json()) as { message_stats?: { publish?: number; deliver?: number; redeliver?: number } }).message_stats
+    const q = await rabbitManagement()
+      .get<{ message_stats?: { publish?: number; deliver?: number; redeliver?: number } }>(`/queues/%2F/${encodeURIComponent(QUEUE)}`)
+      .catch(() => undefined)
+    return q?.message_stats
   }
 
   beforeAll(async () => {
@@ -183,6 +180,8 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
     // Registered before the rules engines start, which read the registry at start-up.
     for (const c of await provisionDevices(db, specs.map((d) => ({ id: d.id, kind: 'manhole' as const, communityId: 'cm-topology' })))) creds.set(c.id, c.secret)
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'hb-topology-'))
+    // `housing-brain rabbitmq setup` for this run's queue: the workers check it at start.
+    rabbitQueues = await setUpRabbitQueue(QUEUE)
   }, 60_000)
 
   afterAll(async () => {
@@ -195,13 +194,7 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
     await db.close()
     await tdb.drop()
     if (dataDir) await rm(dataDir, { recursive: true, force: true })
-    const conn = await amqp.connect(RABBITMQ.amqpUrl)
-    try {
-      const ch = await conn.createChannel()
-      await ch.deleteQueue(QUEUE).catch(() => undefined)
-    } finally {
-      await conn.close()
-    }
+    await rabbitQueues?.remove()
     // What this run left in Redis: sessions, Wills and retained messages under its tag.
     await clearRedisTag(TAG)
   }, 60_000)

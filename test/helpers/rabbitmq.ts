@@ -10,8 +10,10 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import type { DeviceCredential } from '../../core/provision.ts'
+import { RabbitManagement, segment } from '../../core/rabbitmq-management.ts'
+import { rabbitTopology, setupRabbit, type RabbitTopology } from '../../ingest/rabbitmq-setup.ts'
 import { apiFor } from './api.ts'
-import { createTestDatabase } from './services.ts'
+import { RABBITMQ, createTestDatabase } from './services.ts'
 import { seed } from './stack.ts'
 
 const run = promisify(execFile)
@@ -45,6 +47,27 @@ export async function rabbitTier(): Promise<{ db: Db; app: App; creds: Map<strin
       await app.close()
       await db.close()
       await tdb.drop()
+    },
+  }
+}
+
+/** The local RabbitMQ's management API, as RABBITMQ_MANAGEMENT_URL gives it to housing-brain. */
+export const rabbitManagement = () => new RabbitManagement(RABBITMQ.managementUrl)
+
+/**
+ * What `housing-brain rabbitmq setup` declares, for a test's own queue on amq.topic (the same
+ * code, in-process); `remove()` deletes the queue and its unroutable queue, which are bound to
+ * every device's topics on the node and would otherwise fill forever. The alternate exchange and
+ * its policy stay: shared by every queue on amq.topic, and harmless without a queue bound.
+ */
+export async function setUpRabbitQueue(queue: string): Promise<{ topology: RabbitTopology; remove: () => Promise<void> }> {
+  const api = rabbitManagement()
+  const topology = rabbitTopology({ vhost: '/', exchange: 'amq.topic', queue })
+  await setupRabbit(api, topology)
+  return {
+    topology,
+    remove: async () => {
+      for (const q of [topology.queue, topology.unroutableQueue]) await api.send('DELETE', `/queues/${segment('/')}/${segment(q)}`).catch(() => undefined)
     },
   }
 }

@@ -27,10 +27,15 @@ export async function serviceAvailable(name: string, host: string, port: number)
 export const hasPostgres = () => serviceAvailable('PostgreSQL', '127.0.0.1', 5432)
 export const hasMosquitto = () => serviceAvailable('Mosquitto', MOSQUITTO.host, MOSQUITTO.port)
 export const hasRedis = () => serviceAvailable('Redis', '127.0.0.1', 6379)
-/** RabbitMQ's AMQP port and its MQTT plugin's listener (.ci/rabbitmq moves it to 11883, off Mosquitto's port). */
+/**
+ * RabbitMQ's AMQP port, its MQTT plugin's listener (.ci/rabbitmq moves it to 11883, off Mosquitto's
+ * port) and its management API (which declares and checks the queues: `housing-brain rabbitmq setup`).
+ */
 export const RABBITMQ = { amqpUrl: 'amqp://guest:guest@127.0.0.1:5672', mqttUrl: 'mqtt://127.0.0.1:11883', managementUrl: 'http://guest:guest@127.0.0.1:15672' }
 export const hasRabbitMq = async () =>
-  (await serviceAvailable('RabbitMQ', '127.0.0.1', 5672)) && (await serviceAvailable('RabbitMQ MQTT (run .ci/rabbitmq)', '127.0.0.1', 11883))
+  (await serviceAvailable('RabbitMQ', '127.0.0.1', 5672)) &&
+  (await serviceAvailable('RabbitMQ MQTT (run .ci/rabbitmq)', '127.0.0.1', 11883)) &&
+  (await serviceAvailable('RabbitMQ management API (run .ci/rabbitmq)', '127.0.0.1', 15672))
 
 /** A database of its own for one test file on the real server; `drop()` removes it. */
 export async function createTestDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {

@@ -5,7 +5,9 @@
 // amqp://…` stores it, acknowledging after commit, and a worker killed mid-stream loses nothing;
 // the worker publishes the committed readings back on amq.topic (the readings bus), where a rules
 // engine logged in to RabbitMQ's MQTT listener receives them and raises the alert. Devices may
-// neither publish nor subscribe on the bus.
+// neither publish nor subscribe on the bus. `housing-brain rabbitmq setup` declares the queues
+// before any worker runs, so a reading RabbitMQ acknowledged first is stored by the first worker;
+// a worker refuses to start without it; a reading no queue took is dead-lettered `unroutable`.
 // One file for the whole tier: RabbitMQ's auth backend settings are node-wide, so two files
 // pointing it at their own API at once would answer each other's devices.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -18,7 +20,8 @@ import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DeviceCredential } from '../../core/provision.ts'
 import { loginDevice } from '../helpers/mqtt-login.ts'
-import { rabbitTier } from '../helpers/rabbitmq.ts'
+import { rabbitManagement, rabbitTier, setUpRabbitQueue } from '../helpers/rabbitmq.ts'
+import { spawnCli } from '../helpers/service-process.ts'
 import { RABBITMQ, eventually, hasRabbitMq, hasPostgres } from '../helpers/services.ts'
 import { FIXTURE_PAST_AGE } from '../helpers/stack.ts'
 import { AmqpIngest } from '../../ingest/amqp.ts'
@@ -32,6 +35,8 @@ import { loadConfig } from '../../core/config.ts'
 import { ruleRow, seedRules } from '../../core/repos/rules.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { DEFAULT_RULES } from '../../rules/catalogue.ts'
+import { segment } from '../../core/rabbitmq-management.ts'
+import { rabbitTopology } from '../../ingest/rabbitmq-setup.ts'
 
 const ready = (await hasPostgres()) && (await hasRabbitMq())
 const QUEUE = `hb.test.telemetry.${randomBytes(4).toString('hex')}`
@@ -39,6 +44,9 @@ const QUEUE = `hb.test.telemetry.${randomBytes(4).toString('hex')}`
 let tier: Awaited<ReturnType<typeof rabbitTier>>
 let creds: Map<string, DeviceCredential>
 let amqpConn: ChannelModel
+/** The worker processes of a describe block, killed at its end. */
+const workers: ChildProcess[] = []
+let dataDir: string
 let ch: Channel
 const clients: MqttClient[] = []
 
@@ -63,6 +71,7 @@ beforeAll(async () => {
   creds = tier.creds
   amqpConn = await amqp.connect(RABBITMQ.amqpUrl)
   ch = await amqpConn.createChannel()
+  dataDir = await mkdtemp(path.join(tmpdir(), 'hb-amqp-'))
 })
 
 afterAll(async () => {
@@ -70,6 +79,7 @@ afterAll(async () => {
   for (const c of clients) await c.endAsync(true).catch(() => undefined)
   await amqpConn.close()
   await tier.close()
+  await rm(dataDir, { recursive: true, force: true })
 })
 
 describe.skipIf(!ready)('RabbitMQ broker tier', () => {
@@ -145,39 +155,65 @@ describe.skipIf(!ready)('RabbitMQ broker tier', () => {
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
 
+/** What a worker on `queue` is started with (the management API: it checks the setup at start). */
+const workerEnv = (queue: string) => ({
+  DATABASE_URL: tier.dbUrl,
+  DATA_DIR: dataDir,
+  INGEST_AMQP_QUEUE: queue,
+  INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE,
+  RABBITMQ_MANAGEMENT_URL: RABBITMQ.managementUrl,
+})
+
+/** `housing-brain <args>` to its end: exit code and output. */
+async function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const run = spawnCli(args, env)
+  const { code } = await run.exited
+  return { code, output: run.output() }
+}
+
+/** A real worker process on `queue`, so that a kill is a kill -9 and not a shutdown. */
+async function startWorker(queue: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'ingest', '--from', RABBITMQ.amqpUrl], {
+    env: { PATH: process.env.PATH ?? '', ...workerEnv(queue), INGEST_AMQP_PREFETCH: '50', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  workers.push(child)
+  await eventually(async () => ((await consumersOf(queue)) > 0 ? true : undefined), 30_000, 'the worker consuming')
+  return child
+}
+
+/** The queue's consumers, 0 while it does not exist (asked on a channel of its own: a failed check closes it). */
+async function consumersOf(queue: string): Promise<number> {
+  const probe = await amqpConn.createChannel()
+  probe.on('error', () => undefined)
+  try {
+    return (await probe.checkQueue(queue)).consumerCount
+  } catch {
+    return 0
+  } finally {
+    await probe.close().catch(() => undefined)
+  }
+}
+
+const stored = async (deviceId: string): Promise<number> =>
+  (await tier.db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings WHERE device_id = $1', [deviceId]))[0]?.n ?? 0
+
 describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
   const queue = `hb.test.ingest.${randomBytes(4).toString('hex')}`
-  const workers: ChildProcess[] = []
-  let dataDir: string
 
-  /** A real worker process, so that a kill is a kill -9 and not a shutdown. */
-  async function startWorker(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [BIN, 'ingest', '--from', RABBITMQ.amqpUrl], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: tier.dbUrl, DATA_DIR: dataDir, INGEST_AMQP_QUEUE: queue, INGEST_AMQP_PREFETCH: '50', INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    })
-    workers.push(child)
-    await eventually(async () => ((await ch.checkQueue(queue)).consumerCount > 0 ? true : undefined), 30_000, 'the worker consuming')
-    return child
-  }
-
-  const stored = async (deviceId: string): Promise<number> =>
-    (await tier.db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings WHERE device_id = $1', [deviceId]))[0]?.n ?? 0
+  let remove: () => Promise<void>
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'hb-amqp-'))
-    // Declared as the worker declares it, so the test can watch it before the worker starts.
-    await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })
+    ;({ remove } = await setUpRabbitQueue(queue))
   })
 
   afterAll(async () => {
-    for (const w of workers) w.kill('SIGKILL')
-    await ch.deleteQueue(queue).catch(() => undefined)
-    await rm(dataDir, { recursive: true, force: true })
+    for (const w of workers.splice(0)) w.kill('SIGKILL')
+    await remove()
   })
 
   it('stores a reading a device published through RabbitMQ, and acknowledges it after the commit', async () => {
-    await startWorker()
+    await startWorker(queue)
     const c = await connect('mh-1')
     await c.publishAsync(topics.deviceTelemetry('mh-1'), JSON.stringify({ ts: Date.now(), values: { water_level_cm: 12 } }), { qos: 1 })
     await eventually(async () => ((await stored('mh-1')) === 1 ? true : undefined), 20_000, 'the reading stored')
@@ -207,7 +243,7 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
     first?.kill('SIGKILL')
     await new Promise((r) => first?.once('exit', r))
     const atKill = await stored('el-1')
-    await startWorker()
+    await startWorker(queue)
     const n = await eventually(async () => {
       const now = await stored('el-1')
       return now === total ? now : undefined
@@ -242,6 +278,7 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
 
   it('returns a message whose commit failed to the queue, and acknowledges it once a commit succeeds', async () => {
     const q = `hb.test.nack.${randomBytes(4).toString('hex')}`
+    const { remove: removeQ } = await setUpRabbitQueue(q)
     const seen: string[] = []
     const consumer = new AmqpIngest(
       (msg) => {
@@ -262,7 +299,95 @@ describe.skipIf(!ready)('housing-brain ingest --from amqp://…', () => {
     }
     // Stopped: anything unacknowledged would be back in the queue; the second delivery was acknowledged.
     expect((await ch.checkQueue(q)).messageCount).toBe(0)
-    await ch.deleteQueue(q)
+    await removeQ()
+  })
+})
+
+describe.skipIf(!ready)('a reading RabbitMQ acknowledged before any worker ever ran (issue 17, loss 5)', () => {
+  // A fresh deployment: RabbitMQ and its MQTT plugin are up, devices connect, no ingest worker has
+  // started yet. Whatever RabbitMQ acknowledges with a PUBACK must be waiting for the first worker.
+  const queue = `hb.test.first.${randomBytes(4).toString('hex')}`
+  const t = rabbitTopology({ vhost: '/', exchange: 'amq.topic', queue })
+  const env = () => ({ RABBITMQ_MANAGEMENT_URL: RABBITMQ.managementUrl, INGEST_AMQP_QUEUE: queue })
+  const api = rabbitManagement()
+  const v = segment('/')
+
+  afterAll(async () => {
+    for (const w of workers.splice(0)) w.kill('SIGKILL')
+    for (const q of [t.queue, t.unroutableQueue]) await api.send('DELETE', `/queues/${v}/${segment(q)}`).catch(() => undefined)
+  })
+
+  it('refuses to start a worker before `housing-brain rabbitmq setup`, and names the command', async () => {
+    const worker = await cli(['ingest', '--from', RABBITMQ.amqpUrl], workerEnv(queue))
+    expect(worker.code).toBe(1)
+    expect(worker.output).toContain('housing-brain rabbitmq setup')
+    expect(worker.output).toContain(`the queue ${queue} does not exist`)
+    const check = await cli(['rabbitmq', 'check'], env())
+    expect(check.code).toBe(1)
+    expect(check.output).toContain(`the queue ${t.unroutableQueue} does not exist`)
+    // Checking declared nothing.
+    expect(await api.get(`/queues/${v}/${segment(queue)}`)).toBeUndefined()
+  })
+
+  it('is stored once the first worker starts, setup having declared the queue before', async () => {
+    const setup = await cli(['rabbitmq', 'setup'], env())
+    expect(setup.code, setup.output).toBe(0)
+    expect(setup.output).toContain(`declared the quorum queue ${queue}`)
+    const c = await connect('ft-1')
+    // publishAsync resolves on the PUBACK: RabbitMQ has confirmed the reading.
+    await c.publishAsync(topics.deviceTelemetry('ft-1'), JSON.stringify({ ts: Date.now(), values: { water_level_m: 3.2 } }), { qos: 1 })
+    await startWorker(queue)
+    await eventually(async () => ((await stored('ft-1')) === 1 ? true : undefined), 20_000, 'the acknowledged reading stored')
+  })
+
+  it('changes nothing when run again, and says so; what it declared is what a worker checks', async () => {
+    const again = await cli(['rabbitmq', 'setup'], env())
+    expect(again.code, again.output).toBe(0)
+    expect(again.output).toContain('nothing changed')
+    expect((await cli(['rabbitmq', 'check'], env())).code).toBe(0)
+    const queueInfo = await api.get<{ type: string; durable: boolean }>(`/queues/${v}/${segment(queue)}`)
+    expect(queueInfo).toMatchObject({ type: 'quorum', durable: true })
+    const bindings = await api.get<{ routing_key: string }[]>(`/bindings/${v}/e/amq.topic/q/${segment(queue)}`)
+    expect(bindings?.map((b) => b.routing_key).sort()).toEqual(['hb.v1.devices.*.status', 'hb.v1.devices.*.telemetry', 'hb.v1.gateways.*.telemetry'])
+    // amq.topic cannot take arguments: the alternate exchange is RabbitMQ's policy on it.
+    expect((await api.get<{ policy?: string }>('/exchanges/%2F/amq.topic'))?.policy).toBe(t.alternateExchange)
+  })
+
+  it('dead-letters a reading RabbitMQ acknowledged but no queue took (`unroutable`), after the commit; setup binds the queue again', async () => {
+    // An operator removes a binding by hand while the devices publish.
+    await ch.unbindQueue(queue, 'amq.topic', routingKeyOf(topics.deviceTelemetry('+')))
+    try {
+      const c = await connect('el-1')
+      const payload = JSON.stringify({ ts: Date.now(), values: { speed_mps: 1.5 } })
+      await c.publishAsync(topics.deviceTelemetry('el-1'), payload, { qos: 1 })
+      const rows = await eventually(async () => {
+        const r = await tier.db.query<{ device_id: string; topic: string; reason: string; payload_excerpt: string }>("SELECT device_id, topic, reason, payload_excerpt FROM dead_letters WHERE reason_code = 'unroutable'")
+        return r.length > 0 ? r : undefined
+      }, 20_000, 'the unroutable dead letter')
+      expect(rows).toEqual([{ device_id: 'el-1', topic: topics.deviceTelemetry('el-1'), reason: expect.stringContaining(t.alternateExchange) as unknown, payload_excerpt: payload }])
+      // Acknowledged once its dead letter committed.
+      await eventually(async () => ((await ch.checkQueue(t.unroutableQueue)).messageCount === 0 ? true : undefined), 10_000, 'the unroutable queue drained')
+    } finally {
+      const mend = await cli(['rabbitmq', 'setup'], env())
+      expect(mend.output).toContain(`bound ${queue} to amq.topic for hb.v1.devices.*.telemetry`)
+      expect(mend.output).toContain('1 change(s)')
+    }
+  })
+
+  it('names a policy that takes precedence over the alternate exchange on amq.topic', async () => {
+    const shadow = `hb-test-shadow-${randomBytes(3).toString('hex')}`
+    await api.send('PUT', `/policies/${v}/${shadow}`, { pattern: '^amq\\.topic$', 'apply-to': 'exchanges', definition: { 'alternate-exchange': 'elsewhere' }, priority: 9 })
+    try {
+      const check = await cli(['rabbitmq', 'check'], env())
+      expect(check.code).toBe(1)
+      expect(check.output).toContain(`the policy ${shadow} applies to amq.topic instead of ${t.alternateExchange}`)
+      // Setup cannot mend that alone: it says so and changes nothing.
+      const setup = await cli(['rabbitmq', 'setup'], env())
+      expect(setup.code).toBe(1)
+      expect(setup.output).toContain('nothing was changed')
+    } finally {
+      await api.send('DELETE', `/policies/${v}/${shadow}`)
+    }
   })
 })
 

@@ -414,6 +414,7 @@ export const en = {
   'reason.rejected_by_database': 'Refused by the database',
   'reason.decoder_failed': 'Decoder failed',
   'reason.no_decoder': 'No decoder for this payload',
+  'reason.unroutable': 'Acknowledged by RabbitMQ, routed to no queue',
   'reason.internal_error': 'Internal error',
   'users.title': 'Users and tokens',
   'users.new': 'New user',

@@ -391,6 +391,7 @@ export const zhCN: Record<Key, string> = {
   'reason.rejected_by_database': '数据库拒绝写入',
   'reason.decoder_failed': '解码失败',
   'reason.no_decoder': '无可用解码器',
+  'reason.unroutable': 'RabbitMQ 已确认但未路由到队列',
   'reason.internal_error': '内部错误',
   'users.title': '用户与令牌',
   'users.new': '新增用户',

@@ -37,6 +37,7 @@ const REASONS: Record<RejectReason, true> = {
   internal_error: true,
   decoder_failed: true,
   no_decoder: true,
+  unroutable: true,
 }
 const reasonLabel = (code: string): string => (Object.hasOwn(REASONS, code) ? t(`reason.${code as RejectReason}`) : code)
 
