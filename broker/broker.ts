@@ -14,7 +14,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws'
 import { MAX_PAYLOAD_BYTES } from '../core/contract.ts'
 import type { DeviceDirectory } from '../core/device-directory.ts'
 import type { Db } from '../core/db/client.ts'
-import type { Logger } from '../core/log.ts'
+import { CountedLog, type Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { closeServer, listen } from '../core/net.ts'
 import { decideClientId, decideForward, decidePublish, decideSubscribe, isTelemetryTopic, type Identity } from './acl.ts'
@@ -88,6 +88,8 @@ export class Broker {
   private closeRedis: (() => Promise<void>) | undefined
   /** With Redis: the Wills' handling across brokers. */
   private wills: ClusterWills | undefined
+  /** Logins refused while the password checks are all busy: expected, the devices retry; counted per interval. */
+  private readonly busyRefusals: CountedLog
 
   constructor(
     private readonly db: Db,
@@ -99,6 +101,7 @@ export class Broker {
   ) {
     this.logins = opts.logins ?? new LoginGate(db, { max: opts.authMaxConcurrent, maxPerKey: opts.authMaxConcurrentPerAddress }, { onHeld: () => metrics.loginsHeld.inc() })
     this.services = new ServiceSessions(db, { recheckMs: opts.tokenRecheckMs }, log, metrics)
+    this.busyRefusals = new CountedLog(log, { level: 'warn', intervalMs: 10_000 })
   }
 
   async start(): Promise<BrokerAddress> {
@@ -245,7 +248,7 @@ export class Broker {
     if (!result.ok) {
       this.metrics.authFailures.inc({ reason: result.reason })
       if (result.reason === 'busy') {
-        this.log.warn({ clientId: client.id, address, inFlight: this.logins.inFlight }, 'MQTT login refused: too many password checks at once')
+        this.busyRefusals.note('MQTT logins refused: too many password checks at once (the devices retry)', { clientId: client.id, address, inFlight: this.logins.inFlight })
         return authError(SERVER_UNAVAILABLE, 'server unavailable')
       }
       // The password is never logged, not even its length.
@@ -339,6 +342,7 @@ export class Broker {
     const aedes = this.aedes
     this.aedes = undefined
     this.services.stop()
+    this.busyRefusals.flush()
     for (const client of this.wss?.clients ?? []) client.terminate()
     this.wss?.close()
     const closing = this.servers.splice(0).map((s) => closeServer(s))

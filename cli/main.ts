@@ -76,6 +76,16 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
+ * A launcher forwards a terminal's Ctrl-C to its child although the terminal sent it to the child
+ * too (the whole foreground process group gets it): npm does (`@npmcli/run-script`'s
+ * signal-manager forwards SIGINT and SIGTERM), so `npm start` and Ctrl-C delivered it twice within
+ * a few milliseconds, and the copy counted as a second signal (exit 1, the drain cut). One copy of
+ * the first signal within this time is that same Ctrl-C.
+ */
+const SAME_SIGNAL_MS = 1000
+const FORWARDED = ['SIGINT', 'SIGTERM'] as const
+
+/**
  * The one shutdown mechanism of every command (issue 11): the first SIGTERM/SIGINT (or an
  * uncaught error) runs the registered drains in reverse order of registration; SHUTDOWN_TIMEOUT
  * after it, or at a second signal, the process exits with code 1 and a log line naming what it
@@ -84,25 +94,45 @@ async function main(argv: string[]): Promise<number> {
 function shutdownHandler(cfg: Config, log: Logger): CommandContext['onShutdown'] {
   const drains: { fn: () => Promise<void>; pending: (() => string[]) | undefined }[] = []
   const abandoned = () => drains.flatMap((d) => d.pending?.() ?? [])
+  const secondSignal = (signal: string) => log.error({ signal, abandoned: abandoned() }, 'second signal; exiting at once with these units not stopped')
   let installed = false
   return (fn, pending) => {
     drains.unshift({ fn, pending })
     if (installed) return
     installed = true
-    closeWithGrace(
+    /** The signal that began the shutdown; `echoed` once its forwarded copy has been seen (or none is awaited). */
+    let first: { signal: string; at: number; echoed: boolean } | undefined
+    const grace = closeWithGrace(
       {
         delay: cfg.SHUTDOWN_TIMEOUT,
         logger: { error: (m: string) => log.error(m) },
+        // SIGINT and SIGTERM are ours (below), for their forwarded copies.
+        skip: [...FORWARDED],
         onTimeout: (ms: number) => log.error({ waitedMs: ms, abandoned: abandoned() }, 'shutdown timed out (SHUTDOWN_TIMEOUT); exiting with these units not stopped'),
-        onSecondSignal: (signal: string) => log.error({ signal, abandoned: abandoned() }, 'second signal; exiting at once with these units not stopped'),
+        onSecondSignal: secondSignal,
       },
       async ({ signal, err }) => {
+        first ??= { signal: signal ?? 'error', at: Date.now(), echoed: true }
         if (err) log.error({ err }, 'shutting down after an error')
-        else log.info({ signal, timeoutMs: cfg.SHUTDOWN_TIMEOUT }, 'shutting down: draining')
+        else log.info({ signal: first.signal, timeoutMs: cfg.SHUTDOWN_TIMEOUT }, 'shutting down: draining')
         for (const d of drains) await d.fn()
         log.info('stopped')
       },
     )
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (!first) {
+        first = { signal, at: Date.now(), echoed: false }
+        grace.close()
+        return
+      }
+      if (!first.echoed && signal === first.signal && Date.now() - first.at < SAME_SIGNAL_MS) {
+        first.echoed = true
+        return
+      }
+      secondSignal(signal)
+      process.exit(1)
+    }
+    for (const signal of FORWARDED) process.on(signal, onSignal)
   }
 }
 

@@ -90,8 +90,11 @@ export async function up(ctx: CommandContext): Promise<void> {
     ...(cfg.CTWING_PUSH_TOKEN === undefined ? [] : [{ via: 'ctwing' as const, devices: tanks.slice(4, 6) }]),
   ].filter((f) => f.devices.length > 0)
   const overHttp = new Set(httpFleets.flatMap((f) => f.devices.map((d) => d.id)))
+  // A quarter of the broker's bound on concurrent password checks for the demo's first logins:
+  // it must not trip its own gate, and real devices and the HTTP fleet keep the rest.
+  const maxLoggingIn = Math.max(1, Math.floor(cfg.MQTT_AUTH_MAX_CONCURRENT / 4))
   const fleets = [
-    new Fleet({ devices: demo.credentials.filter((c) => !overHttp.has(c.id)), brokerUrl: `mqtt://127.0.0.1:${mqttPort}`, rate, scenario, log }),
+    new Fleet({ devices: demo.credentials.filter((c) => !overHttp.has(c.id)), brokerUrl: `mqtt://127.0.0.1:${mqttPort}`, rate, scenario, log, maxLoggingIn }),
     ...httpFleets.map(
       (f) => new Fleet({ devices: f.devices, brokerUrl: '', rate, scenario, log, http: { via: f.via, baseUrl: apiUrl, onenetToken: cfg.ONENET_PUSH_TOKEN, ctwingToken: cfg.CTWING_PUSH_TOKEN } }),
     ),

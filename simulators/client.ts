@@ -2,7 +2,7 @@
 // itself online (retained) and leaving `offline` as its Last Will.
 import mqtt, { type MqttClient } from 'mqtt'
 import { topics, type DeviceStatus } from '../core/contract.ts'
-import type { Logger } from '../core/log.ts'
+import type { CountedLog, Logger } from '../core/log.ts'
 import type { OutgoingMessage } from './device.ts'
 
 export interface FleetCounters {
@@ -31,6 +31,8 @@ export interface ConnectionOptions {
   secret: string
   counters: FleetCounters
   log: Logger
+  /** Where refused logins and lost connections, which the client retries, are counted (one line per interval). */
+  retries: CountedLog
   /** Unacknowledged publishes allowed before new telemetry is skipped (keeps memory bounded). */
   maxInflight: number
   keepaliveS: number
@@ -50,8 +52,12 @@ export class DeviceConnection {
     return this.client?.connected ?? false
   }
 
-  /** Connects (and keeps reconnecting); `onConnect` runs after every successful connect. */
-  connect(onConnect: () => void = () => undefined): void {
+  /**
+   * Connects (and keeps reconnecting); `onConnect` runs after every successful connect. Resolves
+   * once the first attempt has its answer (connected, refused or failed), so a fleet can bound
+   * how many first logins are outstanding.
+   */
+  connect(onConnect: () => void = () => undefined): Promise<void> {
     const { id, secret } = this.opts
     const statusTopic = topics.deviceStatus(id)
     const client = mqtt.connect(this.opts.url, {
@@ -80,7 +86,13 @@ export class DeviceConnection {
     })
     client.on('error', (err) => {
       this.opts.counters.errors++
-      this.opts.log.warn({ err, deviceId: id }, 'mqtt client error')
+      // A refused CONNACK (the broker busy or not knowing the device) or a network error: what a
+      // device meets and retries, counted without a stack. Anything else is unexpected.
+      if (retried(err)) this.opts.retries.note(`simulated devices retrying after: ${err.message}`, { deviceId: id })
+      else this.opts.log.warn({ err, deviceId: id }, 'mqtt client error')
+    })
+    return new Promise((resolve) => {
+      for (const answer of ['connect', 'error', 'close'] as const) client.once(answer, () => resolve())
     })
   }
 
@@ -142,6 +154,12 @@ export class DeviceConnection {
       }
     })
   }
+}
+
+/** MQTT.js's CONNACK refusals carry a numeric return code; socket errors an errno code (ECONNREFUSED, …). */
+function retried(err: Error): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'number' || (typeof code === 'string' && /^E[A-Z]+$/.test(code))
 }
 
 function withTimeout(promise: Promise<void>, ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 // A simulated fleet: every standalone device and every gateway gets its own MQTT connection and
 // a timer; children of a gateway are sampled and published by their gateway.
 import { ID_PATTERN, type DeviceKind } from '../core/contract.ts'
-import type { Logger } from '../core/log.ts'
+import { CountedLog, type Logger } from '../core/log.ts'
 import type { Unit } from '../core/units.ts'
 import { DeviceConnection, zeroCounters, type FleetCounters } from './client.ts'
 import { DeviceUnit, type SimUnit } from './device.ts'
@@ -34,6 +34,12 @@ export interface FleetOptions {
   scenarioShare?: number
   /** New connections per second, so a thousand devices do not log in in the same millisecond (default 200). */
   connectsPerSec?: number
+  /**
+   * First logins outstanding at once (default 8): the next device connects when one has its
+   * answer. The broker refuses logins beyond its bound on concurrent password checks
+   * (MQTT_AUTH_MAX_CONCURRENT), so a fleet must stay under it not to trip it (issue 16).
+   */
+  maxLoggingIn?: number
   /** Child samples a gateway collects before publishing them as one batch (default 1). */
   gatewayBatch?: number
   /** Unacknowledged publishes per connection before telemetry is skipped (default 100). */
@@ -77,6 +83,10 @@ export class Fleet implements Unit {
   private readonly intervals = new Set<NodeJS.Timeout>()
   private running = false
   private startedAt = 0
+  /** Devices waiting for a free first-login slot, and the slots in use. */
+  private readonly waiting: (() => void)[] = []
+  private loggingIn = 0
+  private retries: CountedLog | undefined
 
   constructor(private readonly opts: FleetOptions) {}
 
@@ -98,6 +108,8 @@ export class Fleet implements Unit {
     const o = this.opts
     validate(o)
     const log = o.log.child({ module: 'simulator' })
+    const retries = new CountedLog(log, { level: 'warn', intervalMs: 10_000 })
+    this.retries = retries
     const seed = o.seed ?? 1
     const now = o.now ?? Date.now
     this.models.clear()
@@ -123,6 +135,7 @@ export class Fleet implements Unit {
         secret: d.secret,
         counters: this.counters,
         log,
+        retries,
         maxInflight: o.maxInflight ?? 100,
         keepaliveS: o.mqtt?.keepaliveS ?? 30,
         reconnectPeriodMs: o.mqtt?.reconnectPeriodMs ?? 2000,
@@ -143,14 +156,16 @@ export class Fleet implements Unit {
       const offset = phase.uniform(0, intervalMs)
       let sampling = false
       this.after(i * connectGapMs, () =>
-        runner.conn.connect(() => {
-          if (sampling || !this.running) return
-          sampling = true
-          this.after(offset, () => {
-            this.tick(runner, now)
-            this.intervals.add(setInterval(() => this.tick(runner, now), intervalMs))
-          })
-        }),
+        this.loginSlot(() =>
+          runner.conn.connect(() => {
+            if (sampling || !this.running) return
+            sampling = true
+            this.after(offset, () => {
+              this.tick(runner, now)
+              this.intervals.add(setInterval(() => this.tick(runner, now), intervalMs))
+            })
+          }),
+        ),
       )
     }
     // Counts at info (a big fleet has hundreds of faulty devices); the full list at debug.
@@ -171,8 +186,10 @@ export class Fleet implements Unit {
     for (const t of this.intervals) clearInterval(t)
     this.timeouts.clear()
     this.intervals.clear()
+    this.waiting.length = 0
     const graceMs = this.opts.stopGraceMs ?? 2000
     await Promise.all(this.runners.map((r) => r.conn.close(graceMs)))
+    this.retries?.flush()
     this.opts.log.child({ module: 'simulator' }).info(this.progress(), 'simulator stopped')
   }
 
@@ -222,6 +239,20 @@ export class Fleet implements Unit {
     for (const msg of runner.unit.tick(now())) runner.conn.publish(msg)
   }
 
+  /** Runs `login` when fewer than `maxLoggingIn` first logins are outstanding, else when one has its answer. */
+  private loginSlot(login: () => Promise<void>): void {
+    if (!this.running) return
+    if (this.loggingIn >= (this.opts.maxLoggingIn ?? 8)) {
+      this.waiting.push(() => this.loginSlot(login))
+      return
+    }
+    this.loggingIn++
+    void login().finally(() => {
+      this.loggingIn--
+      this.waiting.shift()?.()
+    })
+  }
+
   private after(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
       this.timeouts.delete(t)
@@ -246,6 +277,7 @@ function validate(o: FleetOptions): void {
   if (!(Number.isFinite(o.rate) && o.rate > 0 && o.rate <= 1000)) throw new Error(`rate: expected messages per second in (0, 1000], got ${o.rate}`)
   if (o.connectsPerSec !== undefined && !(o.connectsPerSec > 0)) throw new Error('connectsPerSec: expected a positive number')
   if (o.maxInflight !== undefined && !(Number.isInteger(o.maxInflight) && o.maxInflight >= 1)) throw new Error('maxInflight: expected a positive integer')
+  if (o.maxLoggingIn !== undefined && !(Number.isInteger(o.maxLoggingIn) && o.maxLoggingIn >= 1)) throw new Error('maxLoggingIn: expected a positive integer')
   if (o.gatewayBatch !== undefined && !(Number.isInteger(o.gatewayBatch) && o.gatewayBatch >= 1 && o.gatewayBatch <= 1000)) {
     throw new Error('gatewayBatch: expected an integer in [1, 1000]')
   }

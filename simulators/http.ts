@@ -115,7 +115,7 @@ export class HttpConnection {
     return this.connected && !this.busy
   }
 
-  connect(onConnect: () => void = () => undefined): void {
+  connect(onConnect: () => void = () => undefined): Promise<void> {
     this.started = true
     this.opts.counters.connects++
     const online = onlineRequest(this.opts.target, this.opts.id)
@@ -126,6 +126,8 @@ export class HttpConnection {
       })
     }
     onConnect()
+    // No login of its own: each push carries the credentials.
+    return Promise.resolve()
   }
 
   skip(): void {

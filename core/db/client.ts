@@ -95,14 +95,23 @@ export function lockSessionConfig(base: pg.ClientConfig): pg.ClientConfig {
   return { ...base, keepAlive: true, keepAliveInitialDelayMillis: 5000, application_name: LOCK_SESSION_NAME, options: [base.options, probes].filter(Boolean).join(' ') }
 }
 
+/** How long close() waits for the pool's connections to end before the embedded server stops anyway. */
+const CLOSE_WAIT_MS = 5000
+
 class PostgresDb implements Db {
   readonly engine = 'postgres'
+  /** The pool's connections until each has ended (pg-pool's 'remove' comes once its socket closed). */
+  private readonly connections = new Set<pg.PoolClient>()
+
   constructor(
     readonly pool: pg.Pool,
     private readonly log: Logger,
     /** Runs after the pool has closed: the embedded server stops there. */
     private readonly afterClose: () => Promise<void> = () => Promise.resolve(),
-  ) {}
+  ) {
+    pool.on('connect', (c) => this.connections.add(c))
+    pool.on('remove', (c) => this.connections.delete(c))
+  }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     const res = await this.pool.query(sql, params as unknown[])
@@ -277,8 +286,28 @@ class PostgresDb implements Db {
       for (const { c } of this.lockSessions.values()) await c.end().catch(() => undefined)
       this.lockSessions.clear()
       await this.pool.end()
+      // pool.end() resolves once it has asked each client to end, not once they have: a server
+      // stopped now terminates backends that have not read their Terminate yet, and each client
+      // reports it as a lost connection with a stack trace (issue 16). So wait for them, bounded.
+      await this.ended(CLOSE_WAIT_MS)
     })().finally(this.afterClose)
     return this.closed
+  }
+
+  private ended(ms: number): Promise<void> {
+    if (this.connections.size === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.pool.off('remove', check)
+        resolve()
+      }
+      const check = () => {
+        if (this.connections.size === 0) done()
+      }
+      const timer = setTimeout(done, ms)
+      this.pool.on('remove', check)
+    })
   }
 }
 

