@@ -37,6 +37,7 @@ import webhooks from './routes/webhooks.ts'
 import { DENY_ALL_SPECIAL, type DestinationPolicy } from './webhooks/destination.ts'
 import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
+import feed from './routes/feed.ts'
 import auditLog from './routes/audit.ts'
 import csvExports, { EXPORT_MAX_ROWS } from './routes/exports.ts'
 import devices from './routes/devices.ts'
@@ -170,6 +171,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(deviceImport, { prefix: `${v1}/devices` })
   await app.register(map, { prefix: `${v1}/map` })
   await app.register(deadLetters, { prefix: `${v1}/dead-letters` })
+  await app.register(feed, { prefix: `${v1}/feed` })
   await app.register(auditLog, { prefix: `${v1}/audit` })
   // GET /api/v1/alerts.csv and /api/v1/audit.csv: beside their lists, not under them.
   await app.register(csvExports, { prefix: v1 })

@@ -25,8 +25,9 @@ const USAGE = `housing-brain bench ingest|integrations|alerts|notify|feed|consol
   console  the console's budgets in Chromium: first-load size, one live event on a board of 5,000
            alerts, a 43,200-point chart (see bench/console.ts)
 
-  alerts   device publish → rules engine → alert on the live stream, under background telemetry
-           (see bench/alerts.ts: --rate --devices --faults --warmup --json)
+  alerts   device publish → rules engine → alert on the live stream, under background telemetry;
+           commit → evaluation lag, and the catch-up after the engine was down --down seconds
+           (see bench/alerts.ts: --rate --devices --faults --warmup --down --json)
 
 housing-brain bench ingest [options]
 

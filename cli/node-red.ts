@@ -1,5 +1,7 @@
-// `housing-brain node-red`: Node-RED beside the rules engine, as a second alert producer. Its
-// flows read telemetry from the broker with a service token and raise alerts through the API.
+// `housing-brain node-red`: Node-RED beside the rules engine, as a second alert producer. The
+// example flow reads the commit-ordered feed (GET /api/v1/feed) with a service token — every
+// committed reading, whatever the way in — and raises alerts through the API. The broker settings
+// (HB_MQTT_*) are still given, for flows of older versions that read device topics.
 // The shipped flows (node-red/) are copied into DATA_DIR/node-red on first start; edits made in
 // the editor are kept there.
 //

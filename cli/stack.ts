@@ -322,11 +322,11 @@ export async function serviceMqttClientId(db: Db, token: string, role: string, c
 }
 
 /** The rules engine with its reporter to the API: it reads the feed from the database (core/feed.ts). */
-export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { apiUrl: string; token: string; metrics?: RulesMetrics | undefined }): RulesEngine {
+export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { apiUrl: string; token: string; metrics?: RulesMetrics | undefined; observe?: RulesEngineMetrics | undefined }): RulesEngine {
   const rlog = log.child({ module: 'rules' })
   const partition = `${cfg.RULES_PARTITION.index}/${cfg.RULES_PARTITION.count}`
   const m = conn.metrics
-  const metrics: RulesEngineMetrics | undefined = m && {
+  const metrics: RulesEngineMetrics | undefined = conn.observe ?? (m && {
     evaluated: (n) => m.samplesEvaluated.inc(n),
     reported: (kind) => (kind === 'raise' ? m.alertsRaised : m.alertsCleared).inc(),
     late: (outcome) => m.lateSamples.inc({ outcome }),
@@ -334,7 +334,7 @@ export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { apiUrl: stri
       m.feedPosition.set({ partition }, row)
       m.feedLagSeconds.set({ partition }, lagSeconds)
     },
-  }
+  })
   const reporter = new ApiReporter({ apiUrl: conn.apiUrl, token: conn.token, maxQueued: 10_000 }, rlog)
   return new RulesEngine(
     db,

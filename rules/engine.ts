@@ -58,6 +58,8 @@ export interface RulesEngineMetrics {
   late(outcome: 'placed' | 'beyond_bound'): void
   /** After each read: the newest row dealt with and how far behind the newest commit it is. */
   position(row: number, lagSeconds: number): void
+  /** Per row of readings evaluated: milliseconds from its transaction to its evaluation (bench). */
+  rowEvaluated?: (lagMs: number, readings: number) => void
 }
 
 export interface EngineOptions {
@@ -335,7 +337,9 @@ class PartitionWorker implements Unit {
   /** Applies rows in feed order; registry changes reload before the rows after them. */
   private async apply(rows: readonly FeedRow[]): Promise<void> {
     let evaluated = 0
+    const observe = this.muted ? undefined : this.opts.metrics?.rowEvaluated
     for (const row of rows) {
+      const before = evaluated
       this.position = { xid: row.xid, id: row.id }
       this.feedTime = Math.max(this.feedTime, row.at.getTime())
       if ((row.buckets & this.mask) === 0n) continue
@@ -364,6 +368,7 @@ class PartitionWorker implements Unit {
           evaluated++
         }
       }
+      if (observe && evaluated > before) observe(this.now() - row.at.getTime(), evaluated - before)
     }
     this.opts.metrics?.evaluated(evaluated)
     if (this.marks.length >= MAX_MARKS) this.marks.shift()

@@ -21,9 +21,14 @@ async function benchJson(args: string[]): Promise<Record<string, unknown>> {
 
 describe.skipIf(!pgUp)('benchmarks, small', () => {
   it('bench alerts: every injected fault reaches the live stream as an alert, under background telemetry', { timeout: 120_000 }, async () => {
-    const result = await benchJson(['alerts', '--devices', '10', '--rate', '100', '--faults', '3', '--warmup', '1'])
+    const result = await benchJson(['alerts', '--devices', '10', '--rate', '100', '--faults', '3', '--warmup', '1', '--down', '2'])
     expect(result).toMatchObject({ faults: 3, missed: 0 })
     expect(result.backgroundReadingsPerSecond).toBeGreaterThan(0)
+    // The engine evaluated the load from the feed, and read again what committed while it was down.
+    expect((result.commitToEvaluationMs as { rows: number }).rows).toBeGreaterThan(0)
+    const catchUp = result.catchUp as { backlogReadings: number; readingsPerSecond: number }
+    expect(catchUp.backlogReadings).toBeGreaterThan(0)
+    expect(catchUp.readingsPerSecond).toBeGreaterThan(0)
   })
 
   it('bench feed: every report is seen by both API processes', { timeout: 120_000 }, async () => {

@@ -19,13 +19,17 @@ afterAll(async () => {
 
 /** Pids of PostgreSQL servers (postmasters) running on `dir`, from /proc. */
 async function serversOn(dir: string): Promise<number[]> {
-  const pids: number[] = []
+  const pids = new Map<number, number>()
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')
-    if (argv[0]?.endsWith('/postgres') && argv[argv.indexOf('-D') + 1] === dir) pids.push(Number(entry))
+    if (!argv[0]?.endsWith('/postgres') || argv[argv.indexOf('-D') + 1] !== dir) continue
+    // The parent's pid (field 4 of stat, after the parenthesised name).
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
+    pids.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
   }
-  return pids
+  // A backend just forked keeps the server's command line until it renames itself: count servers only.
+  return [...pids.keys()].filter((pid) => !pids.has(pids.get(pid) ?? 0))
 }
 
 const METRIC = 'car_load_kg'

@@ -59,7 +59,7 @@ describe('configuration', () => {
 
   it('tells a deployment that still sets a removed setting what replaced it, instead of ignoring it silently', () => {
     expect(loadConfig({}).retired).toEqual([])
-    const retired = loadConfig({ READINGS_BUS_URL: 'mqtt://brokers:1883' }).retired
+    const retired = loadConfig({ READINGS_BUS_URL: 'mqtt://brokers:1883', RULES_RELOAD_EVERY: '1m' }).retired
     expect(retired).toHaveLength(2)
     expect(retired[0]).toMatch(/^READINGS_BUS_URL is no longer read: .*commit-ordered feed/)
     expect(retired[1]).toMatch(/^RULES_RELOAD_EVERY is no longer read/)
