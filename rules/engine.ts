@@ -42,7 +42,7 @@ import { listProfiles } from '../core/repos/profiles.ts'
 import { lastReportPerDevice } from '../core/repos/readings.ts'
 import { listRules } from '../core/repos/rules.ts'
 import type { Unit } from '../core/units.ts'
-import { ruleAppliesTo, ruleDefinitionSchema, type RuleDefinition } from './definitions.ts'
+import { ruleAppliesTo, ruleDefinitionSchema, ruleMetrics, type RuleDefinition } from './definitions.ts'
 import { createEvaluator, type Evaluator, type Outcome, type Sample } from './evaluators/index.ts'
 import { InOrderEvaluator, type LatenessEvents } from './evaluators/in-order.ts'
 import { ProfileOverrides } from './profile-overrides.ts'
@@ -436,9 +436,13 @@ class PartitionWorker implements Unit {
         const source = `${ruleText.get(rule.id) ?? ''}|${this.profiles.signature(device.profileId, rule.id)}|${device.expectedIntervalMs}`
         const old = this.byKey.get(k)
         if (old && this.builtFrom.get(k) === source) continue
-        const inner = createEvaluator(this.profiles.apply(rule, device), device.id, { expectedIntervalMs: device.expectedIntervalMs })
+        const applied = this.profiles.apply(rule, device)
+        const inner = createEvaluator(applied, device.id, { expectedIntervalMs: device.expectedIntervalMs })
         if (old) inner.restoreActive(old.active)
-        const ev = new InOrderEvaluator(inner, this.opts.latenessMs, this.lateness)
+        // No-data rules take any reading as a sign of life, whenever it was taken: a late one changes
+        // nothing there, so they need no placing (and would keep every reading of the device).
+        const metrics = ruleMetrics(applied, device.id)
+        const ev = metrics === 'any' ? inner : new InOrderEvaluator(inner, this.opts.latenessMs, this.lateness, metrics)
         this.byKey.set(k, ev)
         this.builtFrom.set(k, source)
         const list = (this.byDevice.get(device.id) ?? []).filter((e) => e !== old)

@@ -37,12 +37,17 @@ export class InOrderEvaluator implements Evaluator {
   /** Raises and clears reported since the base (by type and time), to tell what a re-run finds anew. */
   private reported: { type: 'raise' | 'clear'; at: number }[] = []
 
+  /** The metrics the rule reads: a sample of another metric changes nothing, so it is not kept. */
+  private readonly metrics: ReadonlySet<string>
+
   constructor(
     private live: Evaluator,
     private readonly boundMs: number,
     private readonly events: LatenessEvents,
+    metrics: readonly string[],
   ) {
     this.base = cloneState(live)
+    this.metrics = new Set(metrics)
   }
 
   get ruleId(): string {
@@ -89,6 +94,7 @@ export class InOrderEvaluator implements Evaluator {
   }
 
   onSample(s: Sample): Outcome[] {
+    if (!this.metrics.has(s.metric)) return []
     if (s.ts >= this.clock) {
       this.inputs.push({ t: s.ts, sample: s })
       this.clock = s.ts

@@ -15,7 +15,7 @@ function wrapped(def = tilt()) {
   const ev = new InOrderEvaluator(createEvaluator(def, 'mh-1', { expectedIntervalMs: 60_000 }), BOUND, {
     placed: () => counts.placed++,
     beyondBound: () => counts.beyond++,
-  })
+  }, ['cover_tilt_deg', 'cover_open'])
   const out: Outcome[] = []
   const at = (ts: number, value: number) => {
     out.push(...ev.onSample({ metric: 'cover_tilt_deg', ts, value }))
