@@ -102,6 +102,8 @@ const MATRIX: Row[] = [
   { route: 'PATCH /api/v1/devices/:id', req: async (s) => ({ method: 'PATCH', url: `/api/v1/devices/${await freshDevice(s)}`, body: { name: 'renamed' } }), expect: office(200) },
   { route: 'POST /api/v1/devices/:id/secret', req: async (s) => ({ method: 'POST', url: `/api/v1/devices/${await freshDevice(s)}/secret` }), expect: office(200) },
   { route: 'DELETE /api/v1/devices/:id', req: async (s) => ({ method: 'DELETE', url: `/api/v1/devices/${await freshDevice(s)}` }), expect: office(200) },
+  // Every device's committed readings: the office's admins and machine consumers (Node-RED), not people of a company.
+  { route: 'GET /api/v1/feed', req: () => ({ method: 'GET', url: '/api/v1/feed?limit=10' }), expect: { ...adminOnly(200), service: [200, 200] } },
   { route: 'GET /api/v1/dead-letters', req: (s) => ({ method: 'GET', url: `/api/v1/dead-letters?device=${device(s)}` }), expect: office(200) },
   // The audit log names every company's changes: the office's
   { route: 'GET /api/v1/audit', req: (s) => ({ method: 'GET', url: `/api/v1/audit?company=${company(s)}` }), expect: office(200) },
