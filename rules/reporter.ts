@@ -157,12 +157,17 @@ export class ApiReporter {
     this.stopped = true
     this.wake?.()
     await this.sending
+    // What is unsent stays queued until `resume`: it is not settled, so the engine's saved place
+    // stays before it and the next start reports it again.
     if (this.queue.length > 0) this.log.warn({ unsent: this.queue.length }, 'alert reports not sent before shutdown; the engine re-derives them after a restart')
-    this.queue.length = 0
   }
 
-  /** Sends again after `stop` (a partition won back after a take-over). */
+  /**
+   * Sends again after `stop` (a partition won back after a take-over). What was left unsent is
+   * dropped: the engine rebuilt from its saved place, which is before it, and reports it anew.
+   */
   resume(): void {
+    this.queue.length = 0
     this.stopped = false
   }
 }
