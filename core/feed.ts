@@ -60,8 +60,6 @@ export function bucketMask(buckets: Iterable<number>): bigint {
   return BigInt.asIntN(64, mask)
 }
 
-export const ALL_MASK = bucketMask(partitionBuckets(ALL_BUCKETS))
-
 export type ReadingsEntry = { d: string; b: number; at: number; r: [metric: string, ts: number, value: number][] }
 export type StatusEntry = { d: string; b: number; at: number; s: DeviceStatus }
 export type RegistryEntry = { reg: string }
@@ -72,8 +70,6 @@ export interface FeedPosition {
   xid: string
   id: number
 }
-
-export const FEED_START: FeedPosition = { xid: '0', id: 0 }
 
 export function comparePositions(a: FeedPosition, b: FeedPosition): number {
   const x = BigInt(a.xid) - BigInt(b.xid)

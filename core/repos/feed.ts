@@ -49,15 +49,6 @@ export async function feedPositionBefore(db: Queryable, at: Date): Promise<FeedP
   return row ?? { xid: '0', id: 0 }
 }
 
-/** How many rows lie between two positions (bounded): the engine's backlog, for its log and metrics. */
-export async function feedRowsBetween(db: Queryable, after: FeedPosition, through: FeedPosition, cap: number): Promise<number> {
-  const [row] = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (SELECT 1 FROM feed WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND (xid, id) <= ($3::text::xid8, $4::bigint) LIMIT $5) s`,
-    [after.xid, after.id, through.xid, through.id, cap],
-  )
-  return row?.n ?? 0
-}
-
 export interface FeedCursor extends FeedPosition {
   consumer: string
   at: Date
