@@ -1,7 +1,6 @@
 // The commit-ordered feed (issue 17): every transaction that commits readings or a device status
-// change also appends one `feed` row holding what it committed, and every change to the registry
-// (devices, rules, profiles) appends a row by trigger (core/db/migrations.ts, version 15). The
-// rules engine reads the feed from a durable position (core/repos/feed.ts, rules/engine.ts), so
+// change also appends one `feed` row holding what it committed (core/db/migrations.ts, version
+// 15). The rules engine reads the feed from a durable position (core/repos/feed.ts, rules/engine.ts), so
 // what is evaluated is exactly what was committed, whatever the way in and whichever process
 // committed it; a reader that was away resumes where it stopped.
 //
@@ -10,19 +9,25 @@
 // server and any PostgreSQL without `wal_level=logical` or replication rights, a dead reader pins
 // no WAL, and partitions skip rows by a bucket mask. The README's design section has the figures.
 //
-// Order. Rows are read in (xid, id) order, and only below the oldest transaction still running
-// (pg_snapshot_xmin): every row there is final, and a row that commits later always has a larger
-// xid than everything read before it, so a reader that advances its position never skips one.
+// Order. Rows are read in (xid, id) order, and only below the oldest feed writer still running:
+// every row there is final, and a row that commits later always has a larger xid than everything
+// read before it, so a reader that advances its position never skips one. A writer announces
+// itself (a shared advisory lock, core/repos/feed.ts) before its transaction has an id; other
+// transactions — on other databases of the server, a long import here, a psql session left open —
+// hold nothing back.
+//
+// Registry changes (devices, rules, profiles) bump a version in their own transaction; every read
+// of the feed returns the version its rows were read with, so a reader reloads the registry before
+// it evaluates a row that committed after a change.
 //
 // Partitions. bucket = FNV-1a(partition key) mod 64, partition key = the device's gateway id, or its
 // own id: a gateway and its children always share a bucket, so one rules process holds both (storm
 // control needs them together). A rules process takes the buckets b with b % count == index
-// (RULES_PARTITION index/count). A row's `buckets` is the bit mask of the buckets it holds
-// (registry rows: all of them).
+// (RULES_PARTITION index/count). A row's `buckets` is the bit mask of the buckets it holds.
 //
 // Entries (the row's `entries`, a JSON array): `{d, b, at, r: [[metric, ts, value], …]}` for the
 // readings of one device committed together (ts = device time, at = when they were received), `{d, b,
-// at, s}` for a status change, `{reg: table}` for a registry change.
+// at, s}` for a status change.
 import type { DeviceStatus } from './contract.ts'
 
 export const FEED_BUCKETS = 64
@@ -62,8 +67,7 @@ export function bucketMask(buckets: Iterable<number>): bigint {
 
 export type ReadingsEntry = { d: string; b: number; at: number; r: [metric: string, ts: number, value: number][] }
 export type StatusEntry = { d: string; b: number; at: number; s: DeviceStatus }
-export type RegistryEntry = { reg: string }
-export type FeedEntry = ReadingsEntry | StatusEntry | RegistryEntry
+export type FeedEntry = ReadingsEntry | StatusEntry
 
 /** A reader's place in the feed: the last row it has dealt with (xid as text: xid8 is 64-bit). */
 export interface FeedPosition {
@@ -109,7 +113,7 @@ export class FeedBatch {
   }
 }
 
-/** The entries of a stored row that concern `buckets` (registry entries always do); malformed items are left out. */
+/** The entries of a stored row that concern `buckets`; malformed items are left out. */
 export function decodeEntries(text: string, buckets: ReadonlySet<number>): FeedEntry[] {
   let parsed: unknown
   try {
@@ -122,10 +126,6 @@ export function decodeEntries(text: string, buckets: ReadonlySet<number>): FeedE
   for (const x of parsed as unknown[]) {
     if (typeof x !== 'object' || x === null) continue
     const e = x as Record<string, unknown>
-    if (typeof e.reg === 'string') {
-      out.push({ reg: e.reg })
-      continue
-    }
     if (typeof e.d !== 'string' || typeof e.b !== 'number' || typeof e.at !== 'number' || !buckets.has(e.b)) continue
     if (Array.isArray(e.r)) out.push(e as ReadingsEntry)
     else if (e.s === 'online' || e.s === 'offline') out.push({ d: e.d, b: e.b, at: e.at, s: e.s })

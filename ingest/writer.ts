@@ -28,7 +28,7 @@ import type { Metrics } from '../core/metrics.ts'
 import { insertDeadLetters, type DeadLetter } from '../core/repos/dead-letters.ts'
 import { emptyColumns, upsertLatest, writeReadings, type ReadingColumns } from '../core/repos/readings.ts'
 import { bucketOf, FeedBatch } from '../core/feed.ts'
-import { appendFeed } from '../core/repos/feed.ts'
+import { appendFeed, beginFeedWrite } from '../core/repos/feed.ts'
 import { REJECT_REASONS } from '../core/contract.ts'
 import type { Reading } from '../core/telemetry.ts'
 
@@ -267,6 +267,7 @@ export class IngestWriter {
     let inserted: number
     try {
       inserted = await this.db.transaction(async (tx) => {
+        await beginFeedWrite(tx)
         const written = await writeReadings(tx, cols)
         // What this transaction stored goes on the feed in the same transaction (core/feed.ts):
         // the rules engine evaluates exactly what committed, a redelivered duplicate not again.

@@ -37,7 +37,7 @@ import { Leader } from '../core/leader.ts'
 import type { Logger } from '../core/log.ts'
 import { unresolvedRuleAlerts } from '../core/repos/alerts.ts'
 import { allDevices, allStatuses } from '../core/repos/devices.ts'
-import { cursorsLike, FEED_CHANNEL, feedHead, feedPositionBefore, feedTail, getCursor, readFeed, saveCursor, type FeedRow } from '../core/repos/feed.ts'
+import { cursorsLike, FEED_CHANNEL, feedHead, feedPositionBefore, feedTail, getCursor, readFeed, registryVersion, saveCursor, type FeedRow } from '../core/repos/feed.ts'
 import { listProfiles } from '../core/repos/profiles.ts'
 import { lastReportPerDevice } from '../core/repos/readings.ts'
 import { listRules } from '../core/repos/rules.ts'
@@ -175,6 +175,8 @@ class PartitionWorker implements Unit {
   private readonly lateness: LatenessEvents
 
   private position: FeedPosition = { xid: '0', id: 0 }
+  /** The registry version the loaded devices, rules and profiles are at least as new as. */
+  private registry = '-'
   /** The feed's time of the newest row read (the engine's clock while it catches up). */
   private feedTime = 0
   private lastTickAt = -Infinity
@@ -293,7 +295,7 @@ class PartitionWorker implements Unit {
     let delay = 200
     while (!this.stopping) {
       try {
-        const rows = this.reporter.full ? [] : await readFeed(this.db, this.position, this.opts.readRows ?? 500)
+        const rows = this.reporter.full ? [] : await this.read()
         this.failing = undefined
         delay = 200
         if (rows.length > 0) {
@@ -334,7 +336,17 @@ class PartitionWorker implements Unit {
     })
   }
 
-  /** Applies rows in feed order; registry changes reload before the rows after them. */
+  /** The next rows; a registry change committed before any of them is loaded first. */
+  private async read(through?: FeedPosition): Promise<readonly FeedRow[]> {
+    const { rows, registry } = await readFeed(this.db, this.position, this.opts.readRows ?? 500, through)
+    if (registry !== this.registry) {
+      this.registry = registry
+      await this.load()
+    }
+    return rows
+  }
+
+  /** Applies rows in feed order. */
   private async apply(rows: readonly FeedRow[]): Promise<void> {
     let evaluated = 0
     const observe = this.muted ? undefined : this.opts.metrics?.rowEvaluated
@@ -344,11 +356,9 @@ class PartitionWorker implements Unit {
       this.feedTime = Math.max(this.feedTime, row.at.getTime())
       if ((row.buckets & this.mask) === 0n) continue
       const entries = decodeEntries(row.entries, this.buckets)
-      if (entries.some((e) => 'reg' in e)) await this.load()
       // Durations and silences that completed before this row's commit, on the feed's clock.
       if (!this.caughtUp && this.feedTime - this.lastTickAt >= this.opts.tickMs) this.tick(this.feedTime)
       for (const e of entries) {
-        if ('reg' in e) continue
         const device = this.devices.get(e.d)
         if (!device) continue
         if ('s' in e) {
@@ -471,6 +481,8 @@ class PartitionWorker implements Unit {
    * that seeds the no-data rules, the API's open alerts say which conditions are raised.
    */
   private async rebuild(): Promise<void> {
+    // The version first: a change committed after it is seen by the first read, and loaded again.
+    this.registry = await registryVersion(this.db)
     await this.load()
     const own = await getCursor(this.db, this.consumer)
     // A new partitioning (count changed) starts where the oldest earlier partition stopped: nothing is skipped.
@@ -507,7 +519,7 @@ class PartitionWorker implements Unit {
       this.feedTime = replayStart
       let replayed = 0
       for (;;) {
-        const rows = await readFeed(this.db, this.position, this.opts.readRows ?? 500, through)
+        const rows = await this.read(through)
         if (rows.length === 0) break
         await this.apply(rows)
         replayed += rows.length

@@ -49,12 +49,11 @@ const feed: FastifyPluginAsyncZod = async (app) => {
       let pos: FeedPosition = q.after === undefined ? await feedHead(db) : parseCursor(q.after)
       const deadline = Date.now() + q.wait * 1000
       for (;;) {
-        const rows = await readFeed(db, pos, q.limit)
+        const { rows } = await readFeed(db, pos, q.limit)
         const items: z.infer<typeof item>[] = []
         for (const row of rows) {
           pos = row
           for (const e of decodeEntries(row.entries, ALL)) {
-            if ('reg' in e) continue
             if ('s' in e) items.push({ type: 'status', deviceId: e.d, status: e.s, at: new Date(e.at) })
             else for (const [metric, ts, value] of e.r) items.push({ type: 'reading', deviceId: e.d, metric, ts: new Date(ts), value, receivedAt: new Date(e.at) })
           }

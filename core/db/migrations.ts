@@ -614,14 +614,14 @@ CREATE INDEX audit_log_target_idx ON audit_log USING gin (target_ids);
     name: 'commit-ordered feed',
     sql: `
 -- The commit-ordered feed (core/feed.ts): one row per transaction that committed readings or a
--- status change, written in that transaction, plus one per statement that changed the registry.
--- Read in (xid, id) order below the oldest running transaction (core/repos/feed.ts), so a reader
--- that keeps its position never skips a committed row. Pruned by age (FEED_RETENTION).
+-- status change, written in that transaction. Read in (xid, id) order below the oldest feed writer
+-- still running (core/repos/feed.ts), so a reader that keeps its position never skips a committed
+-- row. Pruned by age (FEED_RETENTION).
 CREATE TABLE feed (
   xid      xid8 NOT NULL DEFAULT pg_current_xact_id(),
   id       bigint GENERATED ALWAYS AS IDENTITY,
   at       timestamptz NOT NULL DEFAULT now(),
-  -- Bit b set: the row holds entries of bucket b (core/feed.ts); -1 = all (registry changes).
+  -- Bit b set: the row holds entries of bucket b (core/feed.ts).
   buckets  bigint NOT NULL,
   entries  text NOT NULL,
   PRIMARY KEY (xid, id)
@@ -638,19 +638,26 @@ CREATE TABLE feed_cursors (
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
 
--- A registry change reaches every partition before any later reading (issue 17): the rules
--- engine reloads devices, rules and profiles when it reads one of these.
-CREATE FUNCTION feed_registry_change() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A registry change reaches every partition before any later reading (issue 17): it bumps this
+-- version in its own transaction, every read of the feed returns the version it read under, and
+-- the rules engine reloads devices, rules and profiles when it changed. Registry writers hold this
+-- row's lock to their commit (they are rare: an edit, an import); feed writers never touch it.
+CREATE TABLE registry_version (
+  one      boolean PRIMARY KEY DEFAULT true CHECK (one),
+  version  bigint NOT NULL
+);
+INSERT INTO registry_version (one, version) VALUES (true, 0);
+CREATE FUNCTION registry_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO feed (buckets, entries) VALUES (-1, json_build_array(json_build_object('reg', TG_TABLE_NAME))::text);
+  UPDATE registry_version SET version = version + 1;
   PERFORM pg_notify('hb_feed', '-1');
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER devices_feed AFTER INSERT OR DELETE OR UPDATE OF kind, community_id, gateway_id, enabled, expected_interval_s, profile_id
-  ON devices FOR EACH STATEMENT EXECUTE FUNCTION feed_registry_change();
-CREATE TRIGGER rules_feed AFTER INSERT OR UPDATE OR DELETE ON rules FOR EACH STATEMENT EXECUTE FUNCTION feed_registry_change();
-CREATE TRIGGER device_profiles_feed AFTER INSERT OR UPDATE OR DELETE ON device_profiles FOR EACH STATEMENT EXECUTE FUNCTION feed_registry_change();
+CREATE TRIGGER devices_registry AFTER INSERT OR DELETE OR UPDATE OF kind, community_id, gateway_id, enabled, expected_interval_s, profile_id
+  ON devices FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER rules_registry AFTER INSERT OR UPDATE OR DELETE ON rules FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER device_profiles_registry AFTER INSERT OR UPDATE OR DELETE ON device_profiles FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
 
 -- The device time of the transition a rules engine reported (raise) and of the clear: a report
 -- re-sent after a restart (the engine re-evaluates what it had not confirmed) is recognised and

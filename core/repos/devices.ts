@@ -2,7 +2,7 @@
 import type { DeviceKind } from '../contract.ts'
 import type { Db, Queryable } from '../db/client.ts'
 import { FeedBatch } from '../feed.ts'
-import { appendFeed } from './feed.ts'
+import { appendFeed, beginFeedWrite } from './feed.ts'
 
 export interface DeviceRecord {
   id: string
@@ -162,6 +162,7 @@ export async function externalIdsTaken(db: Queryable, devEuis: readonly string[]
  */
 export async function setDeviceStatus(db: Db, device: { id: string; bucket: number }, status: 'online' | 'offline', at: Date = new Date()): Promise<void> {
   await db.transaction(async (tx) => {
+    await beginFeedWrite(tx)
     const changed = await tx.query(
       `INSERT INTO device_status (device_id, status, changed_at) VALUES ($1, $2, $3)
        ON CONFLICT (device_id) DO UPDATE SET status = EXCLUDED.status, changed_at = EXCLUDED.changed_at
