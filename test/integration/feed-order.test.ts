@@ -35,10 +35,17 @@ describe.skipIf(!pgUp)('the commit-ordered feed', () => {
     await c.connect()
     return c
   }
+  /** A pg.Client as the repos' Queryable. */
+  const queryable = (c: pg.Client) => ({
+    query: async <T,>(text: string, params?: readonly unknown[]): Promise<T[]> => (await c.query(text, params as unknown[] | undefined)).rows as T[],
+    exec: async (text: string): Promise<void> => {
+      await c.query(text)
+    },
+  })
   const insert = (c: pg.Client, tag: string) => c.query(`INSERT INTO feed (buckets, entries) VALUES (1, $1)`, [JSON.stringify([{ d: tag, b: 0, at: 1, s: 'online' }])])
   /** As a writer does it: the feed's writer lock first, in a transaction the caller opened. */
   const append = async (c: pg.Client, tag: string) => {
-    await beginFeedWrite({ query: async (text, params) => (await c.query(text, params as unknown[])).rows, exec: async (text) => void (await c.query(text)) })
+    await beginFeedWrite(queryable(c))
     await insert(c, tag)
   }
   /** One whole transaction that appends a row. */
@@ -105,12 +112,12 @@ describe.skipIf(!pgUp)('the commit-ordered feed', () => {
     const pause = () => new Promise((r) => setTimeout(r, Math.floor(rand() * 6)))
     const writers = await Promise.all(Array.from({ length: 6 }, () => client()))
     const committed = new Set<string>()
-    let writing = true
+    const state = { writing: true }
     const got: string[] = []
     const reader = (async () => {
       let pos = start
       for (;;) {
-        const done = !writing
+        const done = !state.writing
         const r = await readAll(pos)
         got.push(...r.tags)
         pos = r.pos
@@ -124,7 +131,7 @@ describe.skipIf(!pgUp)('the commit-ordered feed', () => {
           for (let i = 0; i < 40; i++) {
             const tag = `w${w}-${i}`
             await c.query('BEGIN')
-            await beginFeedWrite({ query: async (text, params) => (await c.query(text, params as unknown[])).rows, exec: async () => undefined })
+            await beginFeedWrite(queryable(c))
             await pause()
             await insert(c, tag)
             await pause()
@@ -138,7 +145,7 @@ describe.skipIf(!pgUp)('the commit-ordered feed', () => {
         }),
       )
     } finally {
-      writing = false
+      state.writing = false
       await reader
       await Promise.all(writers.map((c) => c.end()))
     }
