@@ -55,8 +55,9 @@ describe.skipIf(!pgUp)('every committed fault raises its alert', () => {
     await seedProfiles(db, SHIPPED_PROFILES.map((p) => profileSchema.parse(p)).map((p) => ({ id: p.id, kind: p.kind, definition: p })))
     // A fire tank whose level must stay low for 4 s: a `for` that is pending while the profile changes.
     await upsertRule(db, ruleRow(ruleDefinitionSchema.parse({ id: 'test-tank-low', name: 'Tank low', description: 'test rule', severity: 'major', type: 'threshold', scope: { deviceId: 'ft-hold' }, params: { metric: 'water_level_m', op: '<', value: 1, for: '4s' } })))
+    await upsertRule(db, ruleRow(ruleDefinitionSchema.parse({ id: 'test-quiet', name: 'Quiet', description: 'test rule', severity: 'major', type: 'nodata', scope: { deviceId: 'el-quiet' }, autoResolve: false, params: { after: '2s' } })))
     const manhole = (id: string) => ({ id, kind: 'manhole' as const, communityId: COMMUNITY })
-    const added = await provisionDevices(db, [manhole('mh-burst'), manhole('mh-late'), manhole('mh-away'), manhole('mh-stays'), manhole('mh-before'), { id: 'ft-hold', kind: 'fire_tank' as const, communityId: COMMUNITY }])
+    const added = await provisionDevices(db, [manhole('mh-burst'), manhole('mh-late'), manhole('mh-away'), manhole('mh-stays'), manhole('mh-before'), { id: 'ft-hold', kind: 'fire_tank' as const, communityId: COMMUNITY }, { id: 'el-quiet', kind: 'elevator' as const, communityId: COMMUNITY }])
     for (const c of added) receivers.stack.creds.set(c.id, c)
     token = (await issueToken(db, await insertUser(db, { name: 'fault-rules', role: 'service' }))).token
     engine = await startRulesEngine(db, receivers.base, token)
@@ -150,6 +151,15 @@ describe.skipIf(!pgUp)('every committed fault raises its alert', () => {
     const alerts = await settled('test-tank-low', 'ft-hold', 10_000)
     expect(alerts).toHaveLength(1)
     expect(alerts[0]?.raised_at.getTime()).toBe(t + 4000)
+  })
+
+  it('a device silent past its no-data bound raises once, and clears when it is heard from again', async () => {
+    await send('el-quiet', [{ ts: Date.now(), values: { running: 1 } }])
+    const raised = await settled('test-quiet', 'el-quiet', 10_000)
+    expect(raised.map((a) => a.condition)).toEqual(['active'])
+    await send('el-quiet', [{ ts: Date.now(), values: { running: 1 } }])
+    await eventually(async () => ((await alertsOf('test-quiet', 'el-quiet'))[0]?.condition === 'cleared' ? true : undefined), 10_000, 'the clear once heard from')
+    expect(await alertsOf('test-quiet', 'el-quiet')).toHaveLength(1)
   })
 
   it.skipIf(!mosquittoUp)('a LoRaWAN fault through ChirpStack and the standalone ingest raises its alert', async () => {

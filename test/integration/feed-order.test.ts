@@ -115,7 +115,7 @@ describe.skipIf(!pgUp)('the commit-ordered feed', () => {
     const state = { writing: true }
     const got: string[] = []
     const reader = (async () => {
-      let pos = start
+      let pos: FeedPosition = start
       for (;;) {
         const done = !state.writing
         const r = await readAll(pos)
