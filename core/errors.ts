@@ -21,6 +21,9 @@ export const ERRORS = {
   photo_too_large: { status: 413, message: 'The photo is larger than PHOTO_MAX_BYTES allows' },
   unsupported_photo_type: { status: 415, message: 'Send a JPEG, PNG or WebP image' },
   too_many_photos: { status: 409, message: 'The alert has as many photos as PHOTOS_PER_ALERT allows' },
+  // Residents' limits (issue 18; api/alerts/resident-limits.ts): the message says when, Retry-After in seconds.
+  report_limit: { status: 429, message: 'You have sent as many hazard reports as residents may for now; report again later' },
+  photo_quota: { status: 429, message: 'You have sent as many photo bytes as residents may per day; add photos again later' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   bad_signature: { status: 401, message: 'The push is unsigned or its signature does not match the configured token' },
   telemetry_rejected: { status: 422, message: 'Nothing in the payload could be stored; every part is recorded as a dead letter (do not resend it unchanged)' },
