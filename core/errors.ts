@@ -34,6 +34,8 @@ export const ERRORS = {
   export_too_large: { status: 422, message: 'More rows match than one export holds; narrow the date range (from, to) or the filters' },
   // Notifications (issue 9).
   link_expired: { status: 410, message: 'This link has expired or has been used; open the alert in the console' },
+  // Checked at every use: a disabled recipient, or one no longer responsible for the alert (issue 18).
+  link_revoked: { status: 403, message: "This link no longer works: its recipient is disabled or no longer responsible for this alert" },
   rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },
   internal: { status: 500, message: 'Internal error; it has been logged' },
   unavailable: { status: 503, message: 'A dependency is unavailable; retry later' },
