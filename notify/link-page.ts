@@ -3,8 +3,10 @@
 // button when there is something to do and a plain sentence when there is not. Pure: HTML from
 // what the route found, so every case is rendered the same way in both languages. No script: the
 // button is a plain form post, which works on any phone browser and under the API's CSP.
+import type { DeviceKind } from '../core/metric-catalogue.ts'
 import type { Alert } from '../core/repos/alerts.ts'
 import { ruleText } from '../rules/catalogue-text.ts'
+import { reasonIn } from '../rules/reason-text.ts'
 import type { Locale } from './channel.ts'
 
 /** What the page tells its reader besides the alert. */
@@ -27,7 +29,7 @@ export type LinkRefusal = 'not_found' | 'expired' | 'revoked'
 export interface LinkPageAlert {
   alert: Alert
   community: string | null
-  device: string | null
+  device: { id: string; name: string | null; kind: DeviceKind } | null
   /** The console's view of the alert. */
   consoleUrl: string
 }
@@ -36,9 +38,13 @@ const TEXT = {
   'zh-CN': {
     severity: { critical: '紧急', major: '重要', minor: '一般', warning: '提示' },
     state: { open: '待确认', acknowledged: '已确认', in_progress: '处理中', resolved: '已解决' },
+    brand: '住房管理大脑 · 告警',
+    kind: { manhole: '井盖', fire_tank: '消防水箱', elevator: '电梯', gateway: '网关' },
     place: '地点',
     device: '设备',
+    reason: '原因',
     deadline: '确认期限',
+    resolveBy: '解决期限',
     state_label: '状态',
     left: (m: string) => `还剩 ${m}`,
     late: (m: string) => `已超时 ${m}`,
@@ -61,9 +67,13 @@ const TEXT = {
   en: {
     severity: { critical: 'Critical', major: 'Major', minor: 'Minor', warning: 'Warning' },
     state: { open: 'Open', acknowledged: 'Acknowledged', in_progress: 'In progress', resolved: 'Resolved' },
+    brand: 'housing-brain · alert',
+    kind: { manhole: 'Manhole', fire_tank: 'Fire tank', elevator: 'Elevator', gateway: 'Gateway' },
     place: 'Place',
     device: 'Device',
+    reason: 'Reason',
     deadline: 'Acknowledge by',
+    resolveBy: 'Resolve by',
     state_label: 'State',
     left: (m: string) => `${m} left`,
     late: (m: string) => `${m} overdue`,
@@ -105,8 +115,12 @@ export function pageLocale(acceptLanguage: string | undefined, linkLocale: Local
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-function when(locale: Locale, at: Date, timezone: string): string {
-  return new Intl.DateTimeFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-GB', { timeZone: timezone, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at)
+/** A time as the reader's clock shows it: "22:28" today, with the date on another day. */
+function when(locale: Locale, at: Date, timezone: string, now?: Date): string {
+  const day = (d: Date) => d.toLocaleDateString('en-CA', { timeZone: timezone })
+  const sameDay = now !== undefined && day(at) === day(now)
+  const opts: Intl.DateTimeFormatOptions = { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(sameDay ? {} : { month: 'short', day: 'numeric' }) }
+  return new Intl.DateTimeFormat(locale === 'zh-CN' ? 'zh-CN' : 'en-GB', opts).format(at)
 }
 
 const STYLE = `
@@ -118,7 +132,8 @@ main{max-width:32rem;margin:0 auto;padding:1rem}
 .badge.sev{color:#fff;background:#6b7280}.sev-critical .badge.sev{background:#b91c1c}.sev-major .badge.sev{background:#c2410c}.sev-minor .badge.sev{background:#a16207}.sev-warning .badge.sev{background:#1d4ed8}
 h1{font-size:1.35rem;line-height:1.3;margin:.5rem 0 .75rem;overflow-wrap:anywhere}
 dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:.35rem .8rem}dt{color:#4b5563}dd{margin:0;font-weight:600;overflow-wrap:anywhere}
-.late{color:#b91c1c}.left{color:#4b5563;font-weight:400}
+.late,.left{display:block;font-size:.95rem}.late{color:#b91c1c}.left{color:#15803d}
+.brand{margin:0 0 .6rem;font-size:.85rem;color:#4b5563;letter-spacing:.02em}
 form{margin:1.25rem 0 .25rem}
 button{width:100%;min-height:3.5rem;font:inherit;font-size:1.25rem;font-weight:700;color:#fff;background:#15803d;border:0;border-radius:10px;cursor:pointer}
 button:active{background:#166534}
@@ -130,7 +145,7 @@ button:active{background:#166534}
 
 function page(locale: Locale, title: string, body: string): string {
   return `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>${esc(title)}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`
+<meta name="robots" content="noindex"><link rel="icon" href="/console/icon.svg"><title>${esc(title)}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`
 }
 
 /** The alert, what its reader may do about it, and the way to the console. */
@@ -139,18 +154,24 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
   const a = view.alert
   const title = ruleText(a.ruleId, locale)?.title ?? a.title
   const place = [view.community, a.location].filter(Boolean).join(' · ')
-  const minutes = Math.round((a.ackDeadline.getTime() - now.getTime()) / 60_000)
+  // The deadline that matters now: to acknowledge while open, to resolve once someone has it.
+  const [dueLabel, due] = a.state === 'open' ? [T.deadline, a.ackDeadline] : [T.resolveBy, a.resolveDeadline]
+  const minutes = Math.round((due.getTime() - now.getTime()) / 60_000)
   const deadline =
-    a.state === 'open'
-      ? `${when(locale, a.ackDeadline, timezone)} <span class="${minutes < 0 ? 'late' : 'left'}">(${minutes < 0 ? T.late(T.minutes(-minutes)) : T.left(T.minutes(minutes))})</span>`
-      : esc(when(locale, a.ackDeadline, timezone))
+    a.state === 'resolved'
+      ? esc(when(locale, due, timezone, now))
+      : `${esc(when(locale, due, timezone, now))} <span class="${minutes < 0 ? 'late' : 'left'}">${minutes < 0 ? T.late(T.minutes(-minutes)) : T.left(T.minutes(minutes))}</span>`
+  const d = view.device
+  const device = d && `${T.kind[d.kind]} ${d.name ?? d.id}${d.name ? ` (${d.id})` : ''}`
+  const reason = reasonIn(locale, a.reasonDetail, a.reason, { timeZone: timezone })
   const rows = [
     place && `<dt>${T.place}</dt><dd id="place">${esc(place)}</dd>`,
-    view.device && `<dt>${T.device}</dt><dd id="device">${esc(view.device)}</dd>`,
-    `<dt>${T.deadline}</dt><dd id="deadline">${deadline}</dd>`,
+    device && `<dt>${T.device}</dt><dd id="device">${esc(device)}</dd>`,
+    reason && `<dt>${T.reason}</dt><dd id="reason">${esc(reason)}</dd>`,
+    `<dt>${dueLabel}</dt><dd id="deadline">${deadline}</dd>`,
     `<dt>${T.state_label}</dt><dd id="state">${T.state[a.state]}</dd>`,
   ].filter(Boolean)
-  const at = (d: Date | null) => (d ? when(locale, d, timezone) : '')
+  const at = (t: Date | null) => (t ? when(locale, t, timezone, now) : '')
   let action: string
   switch (notice.kind) {
     case 'ack':
@@ -172,7 +193,7 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
       action = `<p class="notice info" id="notice" role="status">${esc(T.used)}</p>`
       break
   }
-  const body = `<article class="card sev-${a.severity}"><span class="badge sev">${T.severity[a.severity]}</span><span class="badge">#${a.id}</span>
+  const body = `<p class="brand">${T.brand}</p><article class="card sev-${a.severity}"><span class="badge sev">${T.severity[a.severity]}</span><span class="badge">#${a.id}</span>
 <h1>${esc(title)}</h1><dl>${rows.join('')}</dl>${action}</article>
 <a class="console" href="${esc(view.consoleUrl)}">${T.console}</a>`
   return page(locale, title, body)
@@ -181,6 +202,6 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
 /** A link that leads nowhere: why, in a sentence, and the console. */
 export function refusalPage(locale: Locale, why: LinkRefusal, consoleUrl: string): string {
   const [title, text] = TEXT[locale].refused[why]
-  return page(locale, title, `<article class="card"><h1>${esc(title)}</h1><p class="notice warn" id="notice" role="alert">${esc(text)}</p></article>
+  return page(locale, title, `<p class="brand">${TEXT[locale].brand}</p><article class="card"><h1>${esc(title)}</h1><p class="notice warn" id="notice" role="alert">${esc(text)}</p></article>
 <a class="console" href="${esc(consoleUrl)}">${TEXT[locale].consoleHome}</a>`)
 }
