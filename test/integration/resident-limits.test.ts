@@ -4,14 +4,10 @@
 // their report (item 7). Through the real API on the real PostgreSQL server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
-import { openDb, type Db } from '../../core/db/client.ts'
-import { migrate } from '../../core/db/migrate.ts'
-import { silentLogger } from '../../core/log.ts'
-import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
-import { insertUser, issueToken } from '../../core/repos/tokens.ts'
-import { apiFor } from '../helpers/api.ts'
+import type { Db } from '../../core/db/client.ts'
+import { apiFor, districtPeople, postgresDistrict } from '../helpers/api.ts'
 import { tinyPng } from '../helpers/images.ts'
-import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
+import { hasPostgres } from '../helpers/services.ts'
 
 const pg = await hasPostgres()
 const T0 = Date.UTC(2026, 2, 4, 2, 0)
@@ -31,22 +27,12 @@ const pngOf = (bytes: number) => Buffer.concat([tinyPng(), Buffer.alloc(bytes - 
 
 describe.skipIf(!pg)('residents are bounded', () => {
   beforeAll(async () => {
-    const t = await createTestDatabase()
-    drop = t.drop
-    db = await openDb({ url: t.url })
-    const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
-    await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
-    await createCommunity(db, 'cm-a', { name: 'Plum Village', district: 'Minhang', street: null, address: null, lat: null, lon: null })
-    await assignCommunity(db, 'cm-a', 'co-a', 'fixture', null)
-    const api = await apiFor(db, features, { photos: { maxBytes: 4096, perAlert: 10 }, residents: { reportsPerHour: 5, reportsPerDay: 8, photoBytesPerDay: 10_000 } }, undefined, () => new Date(now))
+    const district = await postgresDistrict()
+    db = district.db
+    drop = district.drop
+    const api = await apiFor(db, district.features, { photos: { maxBytes: 4096, perAlert: 10 }, residents: { reportsPerHour: 5, reportsPerDay: 8, photoBytesPerDay: 10_000 } }, undefined, () => new Date(now))
     app = api.app
-    h.admin = { authorization: `Bearer ${api.token}` }
-    const token = async (name: string, binding: { role: 'crew'; companyId: string } | { role: 'resident'; communityId: string }) =>
-      ({ authorization: `Bearer ${(await issueToken(db, await insertUser(db, { name, ...binding }))).token}` })
-    h.crew = await token('wang-crew', { role: 'crew', companyId: 'co-a' })
-    h.li = await token('li-resident', { role: 'resident', communityId: 'cm-a' })
-    h.zhou = await token('zhou-resident', { role: 'resident', communityId: 'cm-a' })
-    h.sun = await token('sun-resident', { role: 'resident', communityId: 'cm-a' })
+    Object.assign(h, { admin: { authorization: `Bearer ${api.token}` } }, await districtPeople(db))
   })
 
   afterAll(async () => {

@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import type { Db } from '../../core/db/client.ts'
-import { insertUser, issueToken } from '../../core/repos/tokens.ts'
-import { apiFor, embeddedDistrict } from '../helpers/api.ts'
+import { apiFor, districtPeople, embeddedDistrict } from '../helpers/api.ts'
 
 let db: Db
 let app: App
@@ -17,13 +16,7 @@ beforeAll(async () => {
   const features = district.features
   const api = await apiFor(db, features)
   app = api.app
-  h.admin = { authorization: `Bearer ${api.token}` }
-  const token = async (name: string, binding: { role: 'crew'; companyId: string } | { role: 'resident'; communityId: string }) =>
-    ({ authorization: `Bearer ${(await issueToken(db, await insertUser(db, { name, ...binding }))).token}` })
-  h.crew = await token('wang-crew', { role: 'crew', companyId: 'co-a' })
-  h.li = await token('li-resident', { role: 'resident', communityId: 'cm-a' })
-  h.zhou = await token('zhou-resident', { role: 'resident', communityId: 'cm-a' })
-  h.sun = await token('sun-resident', { role: 'resident', communityId: 'cm-a' })
+  Object.assign(h, { admin: { authorization: `Bearer ${api.token}` } }, await districtPeople(db))
 })
 
 afterAll(async () => {
