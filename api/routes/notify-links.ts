@@ -54,7 +54,11 @@ function noticeFor(target: LinkTarget, alert: Alert): LinkNotice {
   return { kind: 'ack' }
 }
 
-const wantsHtml = (req: FastifyRequest) => (req.headers.accept ?? '').includes('text/html')
+/** A browser (or anything that takes any type), rather than a client asking for JSON or naming no type. */
+function wantsHtml(req: FastifyRequest): boolean {
+  const accept = req.headers.accept ?? ''
+  return accept.includes('text/html') || (accept.includes('*/*') && !accept.includes('application/json'))
+}
 
 const notifyLinks: FastifyPluginAsyncZod = async (app) => {
   const ctx = notifyOf(app)

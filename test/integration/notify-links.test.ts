@@ -146,6 +146,8 @@ describe.skipIf(!pg)('the acknowledge link in a browser', () => {
     expect(post.statusCode).toBe(403)
     expect(post.headers['content-type']).toMatch(/^text\/html/)
     expect(post.body).toContain('此链接已失效')
+    // A phone's in-app browser that accepts anything gets the page too.
+    expect((await app.inject({ url: link, headers: { accept: '*/*' } })).headers['content-type']).toMatch(/^text\/html/)
     expect((await app.inject({ method: 'POST', url: link })).json()).toMatchObject({ code: 'link_revoked' })
     expect(await history(id)).toMatchObject({ state: 'open', acknowledgedBy: null })
     // Enabled again, the link works again: it was never spent.
