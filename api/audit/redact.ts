@@ -1,27 +1,13 @@
-// What of a request the audit log keeps: the body and query as sent, with every secret taken out,
-// bounded. Pure functions, tested without a server (test/unit/audit-redact.test.ts, audit-redact-corpus.test.ts).
-//
-// The lists (issue 18: `pwd=`, `sig=`, `X-Auth`, `Cookie`, `credentials`… were stored in clear):
-// - A **key names a secret** when, lower-cased with everything but letters and digits dropped,
-//   it contains one of SECRET_FRAGMENTS (password, passwd, passphrase, secret, token, key, hash,
-//   authorization, credential, signature, cookie: `apiKey`, `X-Api-Key`, `refresh_token`,
-//   `Set-Cookie`, `client_secret`), or one of its words (split at case changes and punctuation)
-//   is in SECRET_WORDS (pwd, pw, pass, auth, sig, sign, otp: `X-Auth`, `x-auth-token`, `sig`;
-//   not `author`, `signal`, `passengers`). Such a key keeps its name and loses its whole value,
-//   object or array too: "[redacted]". At any depth.
-// - **Header names** are keys like any other (`{ headers: { Cookie: … } }`); so is the name in a
-//   `{ name | key | header: "X-Auth", value }` entry or a `["X-Auth", value]` pair, whose value
-//   goes; and in text, a line `Name: value` with a secret name, and the credentials after
-//   `Bearer`, `Basic` or `Digest`.
-// - **URLs** anywhere in a string (also inside a sentence, and paths such as `/x?token=`) lose
-//   the password of their userinfo, the values of query and fragment parameters whose names name
-//   a secret (`?pwd=`, `?sig=`, `?sign=`, `?access_token=`, `?key=`, `X-Amz-Signature`), and
-//   every path segment after a `hook`/`hooks`/`webhooks` segment (a Feishu or Discord bot's token).
-// - A non-JSON body (a CSV file, an image) is summed up as its content type and size.
-// - Bounded: nesting past MAX_DEPTH becomes "[too deep]", each string is cut to MAX_STRING
-//   characters (NUL and lone surrogates escaped: jsonb refuses them), and a body whose JSON is
-//   longer than MAX_BODY_CHARS is stored as { truncated: true, chars, excerpt }, the excerpt cut
-//   from the already-redacted JSON, so no cut can expose what redaction removed.
+// What of a request the audit log keeps: the body and query as sent, every secret taken out,
+// bounded. Pure functions, tested without a server (test/unit/audit-redact*.test.ts).
+// Secrets go by documented lists (README, "Audit log"; issue 18 found `pwd=`, `sig=`, `X-Auth`,
+// `Cookie`, `credentials` kept in clear): a key or header name naming a secret (SECRET_FRAGMENTS
+// in its letters, or SECRET_WORDS among its words) loses its whole value, wherever it is a key,
+// the name of a `{ name, value }` entry or `[name, value]` pair, or a `Name: value` line; URLs
+// anywhere in text lose their userinfo password, secret-named query and fragment parameters and
+// the path after a `hook(s)` segment; `Bearer …` credentials go. A non-JSON body is kept as its
+// type and size. Bounds: MAX_DEPTH, MAX_STRING (NUL and lone surrogates escaped for jsonb), and a
+// body past MAX_BODY_CHARS becomes { truncated, chars, excerpt } cut from the redacted JSON.
 
 import { storableText } from '../../core/text.ts'
 

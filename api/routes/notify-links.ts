@@ -1,18 +1,14 @@
-// The link in a message: `/n/<token>` (notify/links.ts). Opening it shows the alert — nothing
-// changes on a GET, because chat apps and mail scanners fetch links to preview them. The page's
-// button POSTs back: a link sent to a person acknowledges as that person, once, before it
-// expires, and only while that person may still act on the alert (not disabled, still of the
-// alert's company or the office: checked at every use, not only when the message was sent). A
-// link posted to a group chat names nobody, so it only leads to the console's view of the alert
-// (`#/alert/<id>`), where acknowledging needs a sign-in.
-//
-// A browser gets pages (notify/link-page.ts) in its language or the message's; any other client
-// gets the usual `{ code, message }` errors and JSON. The pages are outside /api: no bearer token.
+// The link in a message: `/n/<token>` (notify/links.ts; README, "The acknowledge link"). A GET
+// only shows the alert (chat apps and mail scanners fetch links to preview them); the page's
+// button POSTs back and acknowledges as the person paged, once, before it expires, and only while
+// that person may still act on the alert — checked at every use, not only when it was sent. A
+// group-chat link names nobody and leads to the console's `#/alert/<id>`. Browsers get pages
+// (notify/link-page.ts), other clients `{ code, message }` and JSON.
 //
 // Why no CSRF token: the signed token in the URL is the whole credential. No cookie or other
 // ambient authority is involved, so a page elsewhere can only post a link it already knows — and
-// whoever knows it may act anyway. The POST's body is ignored (any content type: the page's form
-// posts application/x-www-form-urlencoded, which the JSON-only API refused with 415).
+// whoever knows it may act anyway. The body is ignored, whatever its type (the form posts
+// application/x-www-form-urlencoded, which the JSON-only API used to refuse with 415).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -27,7 +23,7 @@ import { OFFICE } from '../access.ts'
 
 const tokenParams = z.object({ token: z.string().max(40) })
 /** The console's view of one alert (console/src/lib/router.ts: `#/alert/<id>`). */
-export const consoleAlertUrl = (alertId: number) => `/console/#/alert/${alertId}`
+const consoleAlertUrl = (alertId: number) => `/console/#/alert/${alertId}`
 
 const REFUSAL: Record<LinkRefusal, AppError> = {
   not_found: new AppError('not_found', 'This link is not valid'),
