@@ -50,7 +50,7 @@ const TEXT = {
     late: (m: string) => `已超时 ${m}`,
     minutes: (n: number) => (n < 120 ? `${n} 分钟` : `${Math.floor(n / 60)} 小时 ${n % 60} 分钟`),
     ack: '确认接单',
-    ackHint: '确认后，系统记录由你负责，停止继续呼叫其他人。',
+    ackHint: '确认后由你负责，系统不再呼叫其他人。',
     done: (at: string) => `你已于 ${at} 确认此告警。请尽快赶往现场。`,
     taken: (by: string, at: string) => `此告警已由 ${by}${at ? ` 于 ${at}` : ''} 确认，无需再次确认。`,
     resolved: (by: string, at: string) => `此告警已${at ? `于 ${at} ` : ''}解决${by ? `（${by}）` : ''}，无需处理。`,

@@ -62,8 +62,9 @@ describe.skipIf(!haveChromium)('the acknowledge link on a phone', () => {
     const { page, context, problems } = await h.open(PHONE, 'zh-CN')
     await h.signIn(page, h.tokens.crew)
     await page.goto(`${h.base}/console/#/alert/${id}`)
-    await page.locator('#detail').waitFor()
-    expect(await page.locator('#detail').textContent()).toContain(`${id}`)
+    // The catalogue rule's title in the reader's language, once the alert has loaded.
+    await page.locator('#detail-title').waitFor()
+    expect(await page.locator('#detail-title').textContent()).toBe('电梯困人')
     expect(problems).toEqual([])
     await context.close()
   })
