@@ -11,6 +11,7 @@ import type { Logger } from '../core/log.ts'
 import auth from './plugins/auth.ts'
 import audit from './plugins/audit.ts'
 import appDeps, { DEFAULT_PHOTO_LIMITS, type AppDeps, type PhotoLimits } from './plugins/deps.ts'
+import { DEFAULT_RESIDENT_LIMITS, type ResidentLimits } from './alerts/resident-limits.ts'
 import metricsToken from './plugins/metrics-token.ts'
 import httpMetrics from './plugins/http-metrics.ts'
 import deviceLogins, { DEFAULT_DEVICE_LOGIN_LIMITS, type DeviceLoginLimits } from './plugins/device-logins.ts'
@@ -68,6 +69,8 @@ export interface AppOptions {
   webhookDestinations?: DestinationPolicy
   /** Photo size and count limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
   photos?: Partial<PhotoLimits>
+  /** Residents' limits (RESIDENT_REPORTS_PER_HOUR, RESIDENT_REPORTS_PER_DAY, RESIDENT_PHOTO_BYTES_PER_DAY). */
+  residents?: Partial<ResidentLimits>
   /** The token of OneNET's HTTP push (ONENET_PUSH_TOKEN); the OneNET receiver exists only with it. */
   onenetPushToken?: string | undefined
   /** The token of the CTWing subscription URL (CTWING_PUSH_TOKEN); the CTWing receiver exists only with it. */
@@ -152,6 +155,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       streamLimits: { ...DEFAULT_STREAM_LIMITS, ...opts.alertStream },
       webhookDestinations: opts.webhookDestinations ?? DENY_ALL_SPECIAL,
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
+      residents: { ...DEFAULT_RESIDENT_LIMITS, ...opts.residents },
       receiverTokens: { onenet: opts.onenetPushToken, ctwing: opts.ctwingPushToken },
       rabbitmqAuth: opts.rabbitmqAuth,
       exports: { maxRows: opts.exportMaxRows ?? EXPORT_MAX_ROWS },

@@ -182,6 +182,9 @@ export class ApiServer implements Unit {
       | 'METRICS_TOKEN'
       | 'PHOTO_MAX_BYTES'
       | 'PHOTOS_PER_ALERT'
+      | 'RESIDENT_REPORTS_PER_HOUR'
+      | 'RESIDENT_REPORTS_PER_DAY'
+      | 'RESIDENT_PHOTO_BYTES_PER_DAY'
       | 'ONENET_PUSH_TOKEN'
       | 'CTWING_PUSH_TOKEN'
     > &
@@ -244,6 +247,7 @@ export class ApiServer implements Unit {
       webhookDestinations: this.destinations,
       metricsToken: this.cfg.METRICS_TOKEN,
       photos: { maxBytes: this.cfg.PHOTO_MAX_BYTES, perAlert: this.cfg.PHOTOS_PER_ALERT },
+      residents: { reportsPerHour: this.cfg.RESIDENT_REPORTS_PER_HOUR, reportsPerDay: this.cfg.RESIDENT_REPORTS_PER_DAY, photoBytesPerDay: this.cfg.RESIDENT_PHOTO_BYTES_PER_DAY },
       onenetPushToken: this.cfg.ONENET_PUSH_TOKEN,
       ctwingPushToken: this.cfg.CTWING_PUSH_TOKEN,
       // In one process with the broker, its gate and cache: one bound for MQTT and HTTP together.

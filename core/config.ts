@@ -199,6 +199,12 @@ export const envSchema = z.object({
   PHOTO_MAX_BYTES: positiveInt.max(64 * 1024 * 1024, 'at most 67108864 (64 MB)').default(5 * 1024 * 1024),
   /** Most photos one alert may carry (409 too_many_photos beyond). */
   PHOTOS_PER_ALERT: positiveInt.max(100, 'at most 100').default(10),
+  /** Hazard reports one resident may file in any hour (429 report_limit beyond; each is a `major` alert paged to the on-call crew). */
+  RESIDENT_REPORTS_PER_HOUR: positiveInt.max(1000, 'at most 1000').default(5),
+  /** Hazard reports one resident may file in any 24 hours. */
+  RESIDENT_REPORTS_PER_DAY: positiveInt.max(10_000, 'at most 10000').default(20),
+  /** Photo bytes one resident may upload in any 24 hours (429 photo_quota beyond). Default 25 MB: five full-size phone photos. */
+  RESIDENT_PHOTO_BYTES_PER_DAY: positiveInt.max(1024 * 1024 * 1024, 'at most 1073741824 (1 GB)').default(25 * 1024 * 1024),
   /** How often an open alert stream rechecks its token (revoked elsewhere, expired). */
   ALERT_STREAM_RECHECK: durationMs.prefault('30s'),
   /**

@@ -21,6 +21,9 @@ export const ERRORS = {
   photo_too_large: { status: 413, message: 'The photo is larger than PHOTO_MAX_BYTES allows' },
   unsupported_photo_type: { status: 415, message: 'Send a JPEG, PNG or WebP image' },
   too_many_photos: { status: 409, message: 'The alert has as many photos as PHOTOS_PER_ALERT allows' },
+  // Residents' limits (issue 18; api/alerts/resident-limits.ts): the message says when, Retry-After in seconds.
+  report_limit: { status: 429, message: 'You have sent as many hazard reports as residents may for now; report again later' },
+  photo_quota: { status: 429, message: 'You have sent as many photo bytes as residents may per day; add photos again later' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   bad_signature: { status: 401, message: 'The push is unsigned or its signature does not match the configured token' },
   telemetry_rejected: { status: 422, message: 'Nothing in the payload could be stored; every part is recorded as a dead letter (do not resend it unchanged)' },
@@ -31,6 +34,8 @@ export const ERRORS = {
   export_too_large: { status: 422, message: 'More rows match than one export holds; narrow the date range (from, to) or the filters' },
   // Notifications (issue 9).
   link_expired: { status: 410, message: 'This link has expired or has been used; open the alert in the console' },
+  // Checked at every use: a disabled recipient, or one no longer responsible for the alert (issue 18).
+  link_revoked: { status: 403, message: "This link no longer works: its recipient is disabled or no longer responsible for this alert" },
   rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },
   internal: { status: 500, message: 'Internal error; it has been logged' },
   unavailable: { status: 503, message: 'A dependency is unavailable; retry later' },

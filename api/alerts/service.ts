@@ -117,7 +117,7 @@ export class AlertService {
     private readonly deadlines: Record<Severity, DeadlinePolicy>,
     private readonly log: Logger,
     /** The server's clock (tests pass a controllable one). */
-    private readonly clock: () => Date = () => new Date(),
+    readonly clock: () => Date = () => new Date(),
   ) {
     // A listener that throws must not break the producer that committed the event.
     this.bus.setMaxListeners(1000)

@@ -8,6 +8,7 @@ import type { Intake } from '../../core/intake.ts'
 import type { DbFeatures } from '../../core/db/migrate.ts'
 import type { Metrics } from '../../core/metrics.ts'
 import type { NotifyContext } from '../../notify/notifications.ts'
+import type { ResidentLimits } from '../alerts/resident-limits.ts'
 import type { AlertService } from '../alerts/service.ts'
 import type { Weights } from '../evaluation/score.ts'
 import type { StreamLimits } from '../routes/alert-stream.ts'
@@ -46,6 +47,8 @@ export interface ApiSettings {
   streamLimits: StreamLimits
   webhookDestinations: DestinationPolicy
   photos: PhotoLimits
+  /** Residents' hazard reports and photo bytes (RESIDENT_REPORTS_PER_HOUR, _PER_DAY, RESIDENT_PHOTO_BYTES_PER_DAY). */
+  residents: ResidentLimits
   /** The tokens of the OneNET push and the CTWing subscription (ONENET_PUSH_TOKEN, CTWING_PUSH_TOKEN). */
   receiverTokens: { onenet?: string | undefined; ctwing?: string | undefined }
   /** RabbitMQ's HTTP auth backend (RABBITMQ_AUTH_KEY); its routes are served only when set. */

@@ -23,6 +23,7 @@ import { AppError } from '../../core/errors.ts'
 import { getAlert } from '../../core/repos/alerts.ts'
 import { getPhoto, listPhotos, PHOTO_TYPES, type PhotoType } from '../../core/repos/photos.ts'
 import { mustSeePhotos, requireRole } from '../access.ts'
+import { withinResidentLimits } from '../alerts/resident-limits.ts'
 import { errorBody, errorResponses, serialParams, timestamp } from '../schemas.ts'
 
 /** The image type of `b` by its first bytes; undefined when it is none of the accepted ones. */
@@ -75,9 +76,9 @@ const photos: FastifyPluginAsyncZod = async (app) => {
         description:
           `The body is one JPEG, PNG or WebP image (Content-Type image/jpeg, image/png or image/webp; the type is read from the bytes), ` +
           `at most PHOTO_MAX_BYTES (default 5 MB; 413 photo_too_large). Other types: 415 unsupported_photo_type. An alert carries at most ` +
-          `PHOTOS_PER_ALERT photos (default 10; 409 too_many_photos). Recorded in the history as an \`attachment\` event.`,
+          `PHOTOS_PER_ALERT photos (default 10; 409 too_many_photos). A resident sends at most RESIDENT_PHOTO_BYTES_PER_DAY bytes of photos in any 24 hours (default 25 MB; 429 photo_quota with Retry-After). Recorded in the history as an \`attachment\` event.`,
         params: serialParams,
-        response: { 201: photoSchema, 409: errorBody, 413: errorBody, 415: errorBody, ...errorResponses },
+        response: { 201: photoSchema, 409: errorBody, 413: errorBody, 415: errorBody, 429: errorBody, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -88,7 +89,9 @@ const photos: FastifyPluginAsyncZod = async (app) => {
       if (body.length > maxBytes) throw new AppError('photo_too_large', `The photo is ${mb(body.length)}; at most ${mb(maxBytes)} (PHOTO_MAX_BYTES)`)
       const contentType = sniffImage(body)
       if (!contentType) throw new AppError('unsupported_photo_type', 'This file is not a JPEG, PNG or WebP image (judged by its content, not its name); take the photo with the camera or convert it')
-      const info = await service.attachPhoto(alert.id, p.name, { contentType, bytes: body }, perAlert)
+      const info = await withinResidentLimits(db, p, reply, 'photo_bytes', body.length, settings.residents, service.clock(), () =>
+        service.attachPhoto(alert.id, p.name, { contentType, bytes: body }, perAlert),
+      )
       return reply.code(201).send({ ...info, url: photoUrl(info.alertId, info.id) })
     },
   )
@@ -129,7 +132,11 @@ const photos: FastifyPluginAsyncZod = async (app) => {
         .type(photo.contentType)
         // Private: it goes with a token; immutable: a photo never changes under its id.
         .header('cache-control', 'private, max-age=86400, immutable')
-        .header('content-disposition', `inline; filename="alert-${alert.id}-photo-${photo.id}"`)
+        // An attachment, never rendered in place by a browser that navigates to it; the console
+        // fetches the bytes with its token and shows them through a blob: URL, which an <img>
+        // displays whatever the disposition. nosniff (also helmet's) stated here for this route.
+        .header('content-disposition', `attachment; filename="alert-${alert.id}-photo-${photo.id}.${photo.contentType.slice(6)}"`)
+        .header('x-content-type-options', 'nosniff')
         .send(Buffer.from(photo.bytes))
     },
   )

@@ -5,10 +5,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { getAlert } from '../../core/repos/alerts.ts'
+import { withinResidentLimits } from '../alerts/resident-limits.ts'
 import { insertFeedback, listFeedback, rateAlert } from '../../core/repos/feedback.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { alertSchema } from '../alerts/schemas.ts'
-import { companyScope, mustSeeAlert, mustSpeakFor, requireRole } from '../access.ts'
+import { companyScope, mustSeeAlert, mustSpeakFor, ownReport, requireRole } from '../access.ts'
 import { errorBody, errorResponses, keyParams, limitParam, serialParams, timestamp } from '../schemas.ts'
 
 const feedback = z.object({
@@ -24,7 +25,7 @@ const rating = z.number().int().min(1, 'rating must be 1 to 5').max(5, 'rating m
 const comment = z.string().trim().min(1).max(2000)
 
 const residents: FastifyPluginAsyncZod = async (app) => {
-  const { alerts: service, db } = app.deps
+  const { alerts: service, db, settings } = app.deps
 
   app.post(
     '/communities/:id/feedback',
@@ -69,6 +70,9 @@ const residents: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['residents'],
         summary: 'Report a hazard (a missing cover, a leak, a stuck lift): it becomes an alert dispatched to the community\'s company',
+        description:
+          'A resident may file RESIDENT_REPORTS_PER_HOUR reports in any hour (default 5) and RESIDENT_REPORTS_PER_DAY in any 24 hours (default 20); ' +
+          'beyond, 429 report_limit with Retry-After and a message saying when they may report again.',
         body: z.object({
           communityId: z.string().optional().describe("Residents: default and only choice is their own community"),
           title: z.string().trim().min(3, 'title: say in a few words what is wrong').max(120),
@@ -76,7 +80,7 @@ const residents: FastifyPluginAsyncZod = async (app) => {
           location: z.string().trim().min(1, 'location: where is it (building, entrance, spot)?').max(200),
           photoUrl: z.url({ protocol: /^https?$/, error: 'photoUrl must be an http(s) URL' }).optional(),
         }),
-        response: { 201: alertSchema, ...errorResponses },
+        response: { 201: alertSchema, 429: errorBody, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -85,7 +89,7 @@ const residents: FastifyPluginAsyncZod = async (app) => {
       const communityId = p.role === 'resident' ? (b.communityId ?? p.communityId ?? '') : b.communityId
       if (!communityId) throw new AppError('validation_failed', 'body.communityId: which community is the hazard in?')
       const c = mustSpeakFor(p, await getCommunity(db, communityId), communityId)
-      const { alert } = await service.report(
+      const { alert } = await withinResidentLimits(db, p, reply, 'report', 1, settings.residents, service.clock(), () => service.report(
         {
           // Each report is its own alert: residents' reports are not repeats of one another.
           ruleId: `resident:hazard:${randomUUID()}`,
@@ -101,7 +105,7 @@ const residents: FastifyPluginAsyncZod = async (app) => {
           reportedBy: p.name,
         },
         p.name,
-      )
+      ))
       if (!alert) throw new Error('a fresh hazard report raised no alert')
       return reply.code(201).send(alert)
     },
@@ -112,7 +116,8 @@ const residents: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['residents'],
-        summary: 'Rate how a resolved alert was handled (the resident or operator who confirmed it); counts towards satisfaction',
+        summary: 'Rate how a resolved alert was handled: the resident who reported it, or the office; counts towards satisfaction',
+        description: 'A resident rates only their own hazard report (403 forbidden for any other alert of the community): there are no confirmations by other residents to stand for.',
         params: serialParams,
         body: z.object({ rating, comment: comment.optional() }),
         response: {
@@ -125,6 +130,9 @@ const residents: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const p = requireRole(req, 'admin', 'operator', 'resident')
       const alert = mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
+      // Only the reporter speaks for how their report was handled; any neighbour could otherwise
+      // rate every resolved alert of the community and move the company's satisfaction.
+      if (p.role === 'resident' && !ownReport(p, alert)) throw new AppError('forbidden', `Only the resident who reported alert ${alert.id} may rate it`)
       if (alert.state !== 'resolved') throw new AppError('invalid_transition', `Alert ${alert.id} is ${alert.state.replace('_', ' ')}; rate it once it is resolved`)
       return reply.code(201).send(await rateAlert(db, { alertId: alert.id, rating: req.body.rating, comment: req.body.comment ?? null, ratedBy: p.name }))
     },

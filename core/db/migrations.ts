@@ -666,4 +666,22 @@ ALTER TABLE alerts ADD COLUMN fault_at timestamptz;
 ALTER TABLE alerts ADD COLUMN fault_cleared_at timestamptz;
 `,
   },
+  {
+    version: 17,
+    name: 'residents usage ledger',
+    sql: `
+-- What each resident has used of their limits (issue 18): one row per hazard report and per photo
+-- a resident sent, written before the report or photo is stored, under a per-user advisory lock
+-- (core/repos/resident-usage.ts), so fifty concurrent requests cannot all pass the check. Rows
+-- older than the longest window (a day) are pruned by the next request of that user.
+CREATE TABLE resident_usage (
+  id       bigserial PRIMARY KEY,
+  user_id  text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind     text NOT NULL CHECK (kind IN ('report', 'photo_bytes')),
+  amount   bigint NOT NULL CHECK (amount > 0),
+  at       timestamptz NOT NULL
+);
+CREATE INDEX resident_usage_user_idx ON resident_usage (user_id, kind, at);
+`,
+  },
 ]

@@ -2,6 +2,7 @@
 // by any number of dispatcher processes (FOR UPDATE SKIP LOCKED plus a lease, as webhook
 // deliveries are), every attempt and every wait for a rate limit logged.
 import type { Queryable } from '../db/client.ts'
+import type { Role } from '../domain.ts'
 import type { OutboxFigures } from '../metrics.ts'
 
 export interface NewDelivery {
@@ -179,13 +180,18 @@ export interface LinkTarget {
   alertId: number
   userId: string | null
   userName: string | null
+  /** The recipient as they are now (null for a group link, or a user since deleted): checked at every use. */
+  user: { role: Role; companyId: string | null; disabled: boolean } | null
+  /** The language the message was written in. */
+  locale: 'zh-CN' | 'en'
   expiresAt: Date
   usedAt: Date | null
 }
 
 export async function linkTarget(db: Queryable, deliveryId: number): Promise<LinkTarget | undefined> {
   const [row] = await db.query<LinkTarget>(
-    `SELECT d.id::int AS "deliveryId", d.alert_id::int AS "alertId", d.user_id AS "userId", u.name AS "userName",
+    `SELECT d.id::int AS "deliveryId", d.alert_id::int AS "alertId", d.user_id AS "userId", u.name AS "userName", d.locale,
+       CASE WHEN u.id IS NULL THEN NULL ELSE json_build_object('role', u.role, 'companyId', u.company_id, 'disabled', u.disabled_at IS NOT NULL) END AS "user",
        d.link_expires_at AS "expiresAt", d.link_used_at AS "usedAt"
      FROM notify_deliveries d LEFT JOIN users u ON u.id = d.user_id WHERE d.id = $1`,
     [deliveryId],

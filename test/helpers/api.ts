@@ -61,9 +61,32 @@ export async function apiOnPostgres(opts: AppOptions = {}): Promise<Awaited<Retu
  */
 export async function embeddedDistrict(): Promise<{ db: Db; features: DbFeatures }> {
   const db = await openDb({})
+  return { db, features: await district(db) }
+}
+
+/** The same district on a PostgreSQL database of its own; `drop()` removes the database. */
+export async function postgresDistrict(): Promise<{ db: Db; features: DbFeatures; drop: () => Promise<void> }> {
+  const tdb = await createTestDatabase()
+  const db = await openDb({ url: tdb.url })
+  return { db, features: await district(db), drop: tdb.drop }
+}
+
+async function district(db: Db): Promise<DbFeatures> {
   const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
   await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
   await createCommunity(db, 'cm-a', { name: 'cm-a', district: null, street: null, address: null, lat: null, lon: null })
   await assignCommunity(db, 'cm-a', 'co-a', 'fixture', null)
-  return { db, features }
+  return features
+}
+
+/** The district's people, as bearer headers: Wang of co-a's crew and three residents of cm-a. */
+export async function districtPeople(db: Db): Promise<Record<'crew' | 'li' | 'zhou' | 'sun', Record<string, string>>> {
+  const token = async (name: string, binding: { role: 'crew'; companyId: string } | { role: 'resident'; communityId: string }) =>
+    ({ authorization: `Bearer ${(await issueToken(db, await insertUser(db, { name, ...binding }))).token}` })
+  return {
+    crew: await token('wang-crew', { role: 'crew', companyId: 'co-a' }),
+    li: await token('li-resident', { role: 'resident', communityId: 'cm-a' }),
+    zhou: await token('zhou-resident', { role: 'resident', communityId: 'cm-a' }),
+    sun: await token('sun-resident', { role: 'resident', communityId: 'cm-a' }),
+  }
 }

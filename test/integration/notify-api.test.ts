@@ -208,7 +208,7 @@ describe.skipIf(!pg)('notification setup through the API', () => {
       expect(channel.statusCode).toBe(201)
       await provisionDevices(db, [{ id: 'el-2', kind: 'elevator', communityId: 'cm-a' }])
       const { alert } = await alerts.report({ ruleId: 'entrapment', deviceId: 'el-2', condition: 'active' }, 'rules-engine')
-      const consoleUrl = `/console/#/alerts/${alert?.id}`
+      const consoleUrl = `/console/#/alert/${alert?.id}`
       const message = await eventually(() => robot.received[0], 10_000, 'the robot message')
       const link = /\]\(https:\/\/hb\.example(\/n\/[^)]+)\)/.exec(message.body.toString('utf8'))?.[1] ?? 'no link'
       const open = await app.inject({ url: link })

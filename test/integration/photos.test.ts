@@ -69,6 +69,9 @@ describe('photos', () => {
     const got = await app.inject({ url: photo.url, headers: who.admin })
     expect(got.statusCode).toBe(200)
     expect(got.headers['content-type']).toBe('image/png')
+    // Issue 18: never rendered in place by a browser that navigates to it.
+    expect(got.headers['content-disposition']).toBe(`attachment; filename="alert-${id}-photo-${photo.id}.png"`)
+    expect(got.headers['x-content-type-options']).toBe('nosniff')
     expect(got.rawPayload.equals(png)).toBe(true)
     const resolved = await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/resolve`, headers: who.crewA, payload: { note: 'replaced the door sensor' } })
     expect(resolved.statusCode).toBe(200)

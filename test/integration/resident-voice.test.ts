@@ -1,11 +1,10 @@
-// Residents cannot move the ranking by repetition, cannot overwrite one another's ratings, and see
+// Residents cannot move the ranking by repetition, rate only their own reports, and see
 // of their community's alerts only what is theirs or public (issue 7, item 11). Through the API,
 // with real resident, crew and office tokens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import type { Db } from '../../core/db/client.ts'
-import { insertUser, issueToken } from '../../core/repos/tokens.ts'
-import { apiFor, embeddedDistrict } from '../helpers/api.ts'
+import { apiFor, districtPeople, embeddedDistrict } from '../helpers/api.ts'
 
 let db: Db
 let app: App
@@ -17,13 +16,7 @@ beforeAll(async () => {
   const features = district.features
   const api = await apiFor(db, features)
   app = api.app
-  h.admin = { authorization: `Bearer ${api.token}` }
-  const token = async (name: string, binding: { role: 'crew'; companyId: string } | { role: 'resident'; communityId: string }) =>
-    ({ authorization: `Bearer ${(await issueToken(db, await insertUser(db, { name, ...binding }))).token}` })
-  h.crew = await token('wang-crew', { role: 'crew', companyId: 'co-a' })
-  h.li = await token('li-resident', { role: 'resident', communityId: 'cm-a' })
-  h.zhou = await token('zhou-resident', { role: 'resident', communityId: 'cm-a' })
-  h.sun = await token('sun-resident', { role: 'resident', communityId: 'cm-a' })
+  Object.assign(h, { admin: { authorization: `Bearer ${api.token}` } }, await districtPeople(db))
 })
 
 afterAll(async () => {
@@ -45,16 +38,17 @@ describe("residents' voice", () => {
     expect(listed.map((f) => [f.author, f.rating]).sort()).toEqual([['li-resident', 4], ['zhou-resident', 1]])
   })
 
-  it('keeps one rating per resident and alert: nobody overwrites another resident', async () => {
+  it('keeps one rating per alert, the reporter\'s: a neighbour may not rate it (issue 18)', async () => {
     const report = await post('/api/v1/hazards', h.li, { title: 'Lift stuck', location: 'Building 3', description: 'my neighbour Mr Qian is inside' })
     const id = report.json<{ id: number }>().id
     expect((await post(`/api/v1/alerts/${id}/resolve`, h.crew, { note: 'door sensor replaced' })).statusCode).toBe(200)
     expect((await post(`/api/v1/alerts/${id}/rating`, h.li, { rating: 5 })).statusCode).toBe(201)
-    expect((await post(`/api/v1/alerts/${id}/rating`, h.zhou, { rating: 1 })).statusCode).toBe(201)
-    // Zhou changes his mind: his own rating is replaced, Li's stays.
-    expect((await post(`/api/v1/alerts/${id}/rating`, h.zhou, { rating: 3 })).statusCode).toBe(201)
-    // Feedback 4 and 1, ratings 5 and 3, from two residents.
-    expect(await satisfaction()).toEqual({ mean: 3.25, count: 4, raters: 2 })
+    expect((await post(`/api/v1/alerts/${id}/rating`, h.zhou, { rating: 1 })).json()).toMatchObject({ code: 'forbidden' })
+    // Li changes her mind: her own rating is replaced.
+    expect((await post(`/api/v1/alerts/${id}/rating`, h.li, { rating: 3 })).statusCode).toBe(201)
+    // Feedback 4 and 1, rating 3, from two residents.
+    expect(await satisfaction()).toMatchObject({ count: 3, raters: 2 })
+    expect((await satisfaction()).mean).toBeCloseTo(8 / 3, 2)
   })
 
   it("shows a resident another resident's report without its where, picture, description or name, and no crew notes", async () => {
