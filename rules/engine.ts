@@ -237,7 +237,8 @@ class PartitionWorker implements Unit {
   }
 
   problem(): string | undefined {
-    return this.failing
+    if (this.failing) return this.failing
+    return this.reporter.full ? `reports to the API are not delivered (${this.reporter.pending} waiting): the feed is not read meanwhile` : undefined
   }
 
   async start(): Promise<void> {
@@ -295,13 +296,16 @@ class PartitionWorker implements Unit {
     let delay = 200
     while (!this.stopping) {
       try {
-        const rows = this.reporter.full ? [] : await this.read()
+        // A full queue of reports (the API away): neither read nor tick. The rows behind hold
+        // the devices' time; the server's clock would make every device behind them look silent.
+        const waiting = this.reporter.full
+        const rows = waiting ? [] : await this.read()
         this.failing = undefined
         delay = 200
         if (rows.length > 0) {
           await this.apply(rows)
           this.opts.metrics?.position(this.position.id, Math.max(0, (this.now() - this.feedTime) / 1000))
-        } else {
+        } else if (!waiting) {
           if (!this.caughtUp) {
             this.caughtUp = true
             this.log.info({ position: this.position }, 'rules engine has read the whole feed; on the server clock now')
@@ -310,7 +314,7 @@ class PartitionWorker implements Unit {
           this.tick(this.now())
         }
         await this.saveSettled(false)
-        if (rows.length === 0 || this.reporter.full) await this.idle(this.woken ? RETRY_READ_MS : this.opts.tickMs)
+        if (rows.length === 0 || waiting) await this.idle(this.woken ? RETRY_READ_MS : this.opts.tickMs)
       } catch (err) {
         // The database is away: keep the place and try again; nothing read is lost.
         this.failing = 'cannot read the feed from the database'
