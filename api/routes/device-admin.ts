@@ -153,8 +153,12 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
               .optional()
               .describe("Move the device to another community: alerts raised from now on go to that community's company; open ones stay with the company they were dispatched to"),
             ...links,
+            platformIdFallback: z
+              .boolean()
+              .optional()
+              .describe('Let OneNET and CTWing pushes without an IMEI name this device by its id (their dev_id / deviceId); off by default, so a platform token cannot write to an MQTT-only device'),
           })
-          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, communityId, profileId, devEui, imei' }),
+          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, communityId, profileId, devEui, imei, platformIdFallback' }),
         response: { 200: device, ...errorResponses },
       },
     },

@@ -78,6 +78,8 @@ describe('chaos: kill -9 of housing-brain up while devices push over HTTP', () =
         const res = await first.api('POST', '/api/v1/devices', { id, kind: 'fire_tank', communityId: DEMO_COMMUNITY })
         const secret = (res.body as { secret?: string }).secret
         if (res.status !== 201 || !secret) throw new Error(`registering ${id}: HTTP ${res.status} ${JSON.stringify(res.body)}`)
+        // The simulated platforms name the device by id (no IMEI), which it must allow.
+        if (via !== 'http' && (await first.api('PATCH', `/api/v1/devices/${id}`, { platformIdFallback: true })).status !== 200) throw new Error(`opting ${id} in to platform pushes`)
         pushers.push(new Pusher(via, id, secret, target(via), baseTs))
       }
     }
