@@ -331,9 +331,12 @@ export function checkReadings(msg: ParsedMessage, devices: ReadonlyMap<string, D
   const maxPastAgeMs = opts.maxPastAgeMs ?? DEFAULT_TELEMETRY_LIMITS.maxPastAgeMs
   const readings: Reading[] = []
   const rejects = msg.rejects
-  // (device, metric, ts) already taken in this message: the unique key would keep one of them and
-  // drop the rest unrecorded (1,000 entries with one `ts` once stored 1 and answered 1,000).
-  const taken = new Set<string>()
+  // A (device, metric, ts) given twice in the message: the unique key would keep one and drop the
+  // rest unrecorded (1,000 entries with one `ts` once stored 1 and answered 1,000). The times of
+  // each device's entries are tracked as numbers; only once one repeats are the readings keyed
+  // by text (a text key per value from the start made 10,000 entries of 3 values 5× slower).
+  const times = new Map<string, Set<number>>()
+  let taken: Set<string> | undefined
   if (msg.gateway && msg.sourceId !== null) {
     const gw = devices.get(msg.sourceId)
     if (!gw?.enabled || gw.kind !== 'gateway') {
@@ -367,6 +370,10 @@ export function checkReadings(msg: ParsedMessage, devices: ReadonlyMap<string, D
       rejects.add(deviceId, 'future_timestamp', () => `${path}.ts is ${ahead} s ahead of the server clock (limit ${maxFutureSkewMs / 1000} s)`, entry)
       continue
     }
+    let seen = times.get(deviceId)
+    if (!seen) times.set(deviceId, (seen = new Set()))
+    if (seen.has(ts)) taken ??= new Set(readings.map((r) => readingKey(r.deviceId, r.metric, r.ts)))
+    else seen.add(ts)
     for (const metric in entry.values) {
       const raw = entry.values[metric] ?? 0
       const spec = metricSpec(device.kind, metric)
@@ -384,18 +391,20 @@ export function checkReadings(msg: ParsedMessage, devices: ReadonlyMap<string, D
         rejects.add(deviceId, 'out_of_range', () => `${metric} = ${value}, expected ${range}`, { [metric]: raw })
         continue
       }
-      const key = `${deviceId}\u0000${metric}\u0000${ts}`
-      if (taken.has(key)) {
+      const key = taken && readingKey(deviceId, metric, ts)
+      if (key !== undefined && taken?.has(key)) {
         const when = entry.ts === undefined ? 'the receive time (this entry has no ts)' : new Date(ts).toISOString()
         rejects.add(deviceId, 'duplicate_reading', () => `${path}.values.${metric} at ${when}: one reading per metric and time; give each entry its own ts`, { [metric]: raw })
         continue
       }
-      taken.add(key)
+      if (key !== undefined) taken?.add(key)
       readings.push({ deviceId, metric, ts, value })
     }
   }
   return { readings, rejects }
 }
+
+const readingKey = (deviceId: string, metric: string, ts: number) => `${deviceId}\u0000${metric}\u0000${ts}`
 
 /** Every device id a parsed message needs looked up. */
 export function idsOf(msg: ParsedMessage): Set<string> {

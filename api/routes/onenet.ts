@@ -124,6 +124,7 @@ const onenet: FastifyPluginAsyncZod = async (app) => {
       if (await nonces.seen(nonce, receivedAt)) throw new AppError('replayed_push', `nonce "${nonce}" was already processed; nothing was done again`)
       // The messages are read from the very text the signature covers.
       const msg = JSON.parse(rawMsg) as unknown
+      if (typeof msg === 'string') throw new AppError('validation_failed', 'body.msg: a string, as the AES 安全模式 sends it; only 明文模式 (plaintext) is supported — switch the push to it')
       const messages: unknown[] = Array.isArray(msg) ? msg : [msg]
       if (messages.length === 0) throw new AppError('validation_failed', 'body.msg: an empty array; a push carries at least one message')
       if (messages.length > MAX_MESSAGES) throw new AppError('validation_failed', `body.msg: at most ${MAX_MESSAGES} messages per push`)
