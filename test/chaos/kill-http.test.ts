@@ -75,11 +75,10 @@ describe('chaos: kill -9 of housing-brain up while devices push over HTTP', () =
     for (const via of ['http', 'onenet', 'ctwing'] as const) {
       for (let n = 1; n <= 2; n++) {
         const id = `chaos-${via}-${n}`
-        const res = await first.api('POST', '/api/v1/devices', { id, kind: 'fire_tank', communityId: DEMO_COMMUNITY })
+        // The simulated platforms name the device by id (no IMEI), which it must allow.
+        const res = await first.api('POST', '/api/v1/devices', { id, kind: 'fire_tank', communityId: DEMO_COMMUNITY, platformIdFallback: via !== 'http' })
         const secret = (res.body as { secret?: string }).secret
         if (res.status !== 201 || !secret) throw new Error(`registering ${id}: HTTP ${res.status} ${JSON.stringify(res.body)}`)
-        // The simulated platforms name the device by id (no IMEI), which it must allow.
-        if (via !== 'http' && (await first.api('PATCH', `/api/v1/devices/${id}`, { platformIdFallback: true })).status !== 200) throw new Error(`opting ${id} in to platform pushes`)
         pushers.push(new Pusher(via, id, secret, target(via), baseTs))
       }
     }

@@ -108,6 +108,9 @@ describe.skipIf(!pgUp)('receivers: signatures, replays, platform devices, hostil
       const accepted = await onenet(signedPush(`{"at":${at},"type":1,"ds_id":"cover_tilt_deg","value":12,"dev_id":"mh-1"}`))
       expect(await accepted.json()).toEqual({ stored: 1, rejected: 0, rejections: [] })
       expect(await readings('mh-1', 'cover_tilt_deg')).toEqual([{ value: 12 }])
+      // A device registered for platform pushes from the start.
+      const created = await fetch(`${base}/api/v1/devices`, { method: 'POST', body: JSON.stringify({ id: 'mh-onenet', kind: 'manhole', communityId: COMMUNITY, platformIdFallback: true }), headers: { 'content-type': 'application/json', authorization: `Bearer ${receivers.token}` } })
+      expect(await created.json()).toMatchObject({ device: { id: 'mh-onenet', platformIdFallback: true } })
     })
   })
 
