@@ -22,6 +22,7 @@ import type { HttpVia } from '../simulators/http.ts'
 import { Cleanup } from './cleanup.ts'
 import { openBenchDatabase } from './database.ts'
 import { benchChirpstack, type BenchFigure } from './chirpstack.ts'
+import { allowPlatformIdPushes } from '../core/provision.ts'
 import { provisionFleet } from './fleet.ts'
 import { benchBrokerConfig } from './ingest.ts'
 import { LatencyHistogram } from './histogram.ts'
@@ -112,6 +113,8 @@ export async function integrationsBench(ctx: CommandContext, opts: IntegrationsO
     const metrics = createMetrics({ defaults: false })
     progress(`provisioning ${opts.devices} devices (scrypt hashing takes a while)`)
     const fleet = await provisionFleet(database.db, { devices: opts.devices, gateways: 0, children: 0 })
+    // The OneNET and CTWing loads name devices by id (no IMEI), which each device must allow.
+    await allowPlatformIdPushes(database.db, fleet.devices.map((d) => d.id))
 
     // `up`'s arrangement: the broker with its ingest, and the API feeding the same ingest.
     const unit = new BrokerWithIngest(database.db, cfg, log, metrics)

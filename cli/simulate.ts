@@ -11,7 +11,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { UsageError } from '../core/errors.ts'
 import { DEVICE_KINDS, type DeviceKind } from '../core/contract.ts'
-import { provisionCommunity, provisionDevices, writePrivateFile, type DeviceCredential, type DeviceSpec } from '../core/provision.ts'
+import { allowPlatformIdPushes, provisionCommunity, provisionDevices, writePrivateFile, type DeviceCredential, type DeviceSpec } from '../core/provision.ts'
 import { updateDevice } from '../core/repos/devices.ts'
 import { ChirpStackSimulator, Fleet, isHttpVia, isScenario, simulatedDevEui, type HttpTarget, type LoraDevice } from '../simulators/index.ts'
 import type { Config } from '../core/config.ts'
@@ -136,6 +136,16 @@ export async function simulate(ctx: CommandContext): Promise<void> {
   const chosen = wanted === undefined ? credentials : credentials.slice(0, wanted)
   const ids = new Set(chosen.map((c) => c.id))
   const devices = chosen.filter((c) => (http ? c.kind !== 'gateway' && !c.gatewayId : !c.gatewayId || ids.has(c.gatewayId)))
+  if (via === 'onenet' || via === 'ctwing') {
+    // The simulated platform names devices by id (no IMEI), which each device must allow (issue 18).
+    const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain simulate')
+    try {
+      await allowPlatformIdPushes(db, devices.map((d) => d.id))
+    } finally {
+      await db.close()
+    }
+    ctx.log.info({ devices: devices.length, via }, 'devices accept platform pushes naming them by id (platformIdFallback)')
+  }
 
   const fleet = new Fleet({ devices, brokerUrl: ctx.cfg.MQTT_URL, rate, scenario, log: ctx.log, http })
   await fleet.start()

@@ -9,7 +9,7 @@ import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import { createMetrics, createRulesMetrics } from '../core/metrics.ts'
 import { firstFreePort } from '../core/ports.ts'
-import { ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provision.ts'
+import { allowPlatformIdPushes, ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provision.ts'
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './context.ts'
@@ -90,6 +90,8 @@ export async function up(ctx: CommandContext): Promise<void> {
     ...(cfg.CTWING_PUSH_TOKEN === undefined ? [] : [{ via: 'ctwing' as const, devices: tanks.slice(4, 6) }]),
   ].filter((f) => f.devices.length > 0)
   const overHttp = new Set(httpFleets.flatMap((f) => f.devices.map((d) => d.id)))
+  // The simulated platforms name the tanks by id (no IMEI), which a device must allow (issue 18).
+  await allowPlatformIdPushes(database.db, httpFleets.flatMap((f) => (f.via === 'http' ? [] : f.devices.map((d) => d.id))))
   // A quarter of the broker's bound on concurrent password checks for the demo's first logins:
   // it must not trip its own gate, and real devices and the HTTP fleet keep the rest.
   const maxLoggingIn = Math.max(1, Math.floor(cfg.MQTT_AUTH_MAX_CONCURRENT / 4))

@@ -108,5 +108,7 @@ export const REJECT_REASONS = {
   decoder_failed: "the device profile's decoder could not decode the payload",
   no_decoder: 'the payload is not in the telemetry contract and the device has no profile with a decoder',
   unroutable: 'RabbitMQ acknowledged the message but routed it to no telemetry queue',
+  empty_message: 'message holds no entries',
+  duplicate_reading: 'a reading for this metric and time came earlier in the same message',
 } as const
 export type RejectReason = keyof typeof REJECT_REASONS

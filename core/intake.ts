@@ -91,9 +91,12 @@ async function bodyOf(intake: Intake, p: DevicePayload): Promise<SubmissionBody>
 }
 
 /**
- * The device an NB-IoT platform's message is about: the one registered with its IMEI, else the one
- * whose id is the platform's device id. `deviceId` names it for the pipeline either way, so an
- * unregistered one is dead-lettered as `unknown_device` under a recognisable id.
+ * The device an NB-IoT platform's message is about: the one registered with its IMEI, else — only
+ * if that device opted in (`platformIdFallback`) — the one whose id is the platform's device id.
+ * A platform token once reached every registered device this way, MQTT-only ones included
+ * (issue 18); a device found by id without the opt-in comes back as `refused`, with what to do.
+ * `deviceId` names the device for the pipeline either way, so an unregistered or refused one is
+ * dead-lettered as `unknown_device` under a recognisable id.
  * With `cache`, a device found is remembered (a OneNET push of five data points read it five
  * times); an unknown one is not, so a device registered a moment later is found at once.
  */
@@ -102,7 +105,7 @@ export async function platformDevice(
   imei: string | undefined,
   platformId: string,
   cache?: TtlCache<DeviceRecord>,
-): Promise<{ device: DeviceRecord | undefined; deviceId: string }> {
+): Promise<{ device: DeviceRecord | undefined; deviceId: string; refused?: string }> {
   const byImei = imei !== undefined && imei !== ''
   const key = byImei ? `imei:${imei}` : `id:${platformId}`
   let device = cache?.get(key)
@@ -110,5 +113,21 @@ export async function platformDevice(
     device = byImei ? await deviceByExternalId(db, { imei }) : platformId !== '' ? await getDevice(db, platformId) : undefined
     if (device) cache?.set(key, device)
   }
+  if (device && !byImei && !device.platformIdFallback) {
+    const refused = `device "${device.id}" is not registered for platform pushes: register its IMEI (PATCH /api/v1/devices/${device.id} {"imei": "…"}), or let pushes name it by id ({"platformIdFallback": true})`
+    return { device: undefined, deviceId: device.id, refused }
+  }
   return { device, deviceId: device?.id ?? (byImei ? `imei:${imei}` : platformId) }
+}
+
+/** A platform message for a device it may not write to (platformDevice's `refused`): one dead letter. */
+export function submitRefused(intake: Intake, p: Pick<DevicePayload, 'deviceId' | 'source' | 'clientId' | 'receivedAt' | 'messageKey'>, detail: string, excerpt: string | null): Promise<IngestResult> {
+  return intake.sink.submit({
+    deviceId: p.deviceId,
+    source: p.source,
+    clientId: p.clientId ?? null,
+    receivedAt: p.receivedAt,
+    body: { kind: 'rejected', code: 'unknown_device', detail, excerpt },
+    ...(p.messageKey === undefined ? {} : { messageKey: p.messageKey }),
+  })
 }

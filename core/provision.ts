@@ -25,6 +25,8 @@ export interface DeviceSpec {
   gatewayId?: string | null
   name?: string
   expectedIntervalS?: number
+  /** OneNET / CTWing pushes may name it by its id (DeviceRecord.platformIdFallback): the simulated platforms do. */
+  platformIdFallback?: boolean
 }
 
 /**
@@ -39,7 +41,7 @@ export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Pr
       const secretHash = issued[i]?.secretHash ?? ''
       // An existing device gets a new secret; updateDevice announces it, so caches of the old one
       // (core/verified-secrets.ts) and live sessions go.
-      if (!(await updateDevice(tx, d.id, { secretHash }))) {
+      if (!(await updateDevice(tx, d.id, { secretHash, platformIdFallback: d.platformIdFallback }))) {
         await insertDevice(tx, {
           id: d.id,
           kind: d.kind,
@@ -48,6 +50,7 @@ export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Pr
           gatewayId: d.gatewayId ?? null,
           secretHash,
           expectedIntervalS: d.expectedIntervalS ?? 60,
+          platformIdFallback: d.platformIdFallback ?? false,
         })
       }
     }
@@ -59,6 +62,16 @@ export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Pr
     gatewayId: d.gatewayId ?? null,
     communityId: d.communityId,
   }))
+}
+
+/**
+ * Lets OneNET / CTWing pushes name these devices by their ids (DeviceRecord.platformIdFallback):
+ * for the simulated platforms of the demo, the simulator and the benchmark, which send no IMEI.
+ */
+export async function allowPlatformIdPushes(db: Db, ids: readonly string[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const id of ids) await updateDevice(tx, id, { platformIdFallback: true })
+  })
 }
 
 export interface CommunitySpec {

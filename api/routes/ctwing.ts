@@ -13,13 +13,18 @@
 //
 // CTWing does not sign its pushes; the subscription URL carries a shared token
 // (`/ingest/v1/ctwing?token=…`, CTWING_PUSH_TOKEN), compared in constant time. A push without it,
-// or with another, is refused with 401 `bad_signature`.
+// or with another, is refused with 401 `bad_signature`. With no signature and no nonce there is
+// nothing to bind a body to, so the token is the whole check: serve it over HTTPS only. The body
+// must be one JSON object, nested at most 32 levels (400 otherwise), and the device is found by
+// IMEI, or by CTWing's deviceId only where the device opted in (platformIdFallback, issue 18).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
-import { platformDevice, submitDevicePayload } from '../../core/intake.ts'
+import { platformDevice, submitDevicePayload, submitRefused } from '../../core/intake.ts'
+import { parseJsonObject } from '../../core/json-members.ts'
+import { excerpt } from '../../core/telemetry.ts'
 import { errorResponses } from '../schemas.ts'
-import { ingestAnswer, RawBody, rawBodies } from './device-telemetry.ts'
+import { ingestAnswer, RawBody, rawBodies, summary } from './device-telemetry.ts'
 import { messageKeyOf, sameSignature } from './onenet.ts'
 
 interface CtwingMessage {
@@ -51,37 +56,40 @@ const ctwing: FastifyPluginAsyncZod = async (app) => {
       const receivedAt = Date.now()
       if (req.query.token === undefined || !sameSignature(token, req.query.token)) throw new AppError('bad_signature', 'the push URL must carry ?token= with the configured CTWING_PUSH_TOKEN')
       if (!intake) throw new AppError('unavailable', 'This API process does not ingest telemetry')
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(req.body instanceof RawBody ? req.body.bytes.toString('utf8') : '')
-      } catch {
-        parsed = undefined
-      }
-      if (typeof parsed !== 'object' || parsed === null) throw new AppError('validation_failed', 'body: expected the JSON object of a CTWing push { messageType, deviceId, IMEI, timestamp, payload }')
-      const m = parsed as CtwingMessage
+      const parsed = parseJsonObject(req.body instanceof RawBody ? req.body.bytes : Buffer.alloc(0), 'the JSON object of a CTWing push { messageType, deviceId, IMEI, timestamp, payload }')
+      if (!parsed.ok) throw new AppError('validation_failed', parsed.message)
+      const m = parsed.value as CtwingMessage
       const imei = typeof m.IMEI === 'string' && /^\d{15}$/.test(m.IMEI) ? m.IMEI : undefined
-      const { device, deviceId } = await platformDevice(db, imei, typeof m.deviceId === 'string' ? m.deviceId : '', intake.platformDevices)
+      const platformId = typeof m.deviceId === 'string' ? m.deviceId : ''
+      const { device, deviceId, refused } = await platformDevice(db, imei, platformId, intake.platformDevices)
       const at = typeof m.timestamp === 'number' ? m.timestamp : undefined
       if (m.messageType === 'deviceOnlineOfflineReport') {
         if (device?.enabled && (m.eventType === 0 || m.eventType === 1)) await intake.sink.setStatus(device.id, m.eventType === 1 ? 'online' : 'offline')
         return { stored: 0, rejected: 0, rejections: [] }
       }
-      if (m.messageType !== 'dataReport' || typeof m.payload !== 'object' || m.payload === null) return { stored: 0, rejected: 0, rejections: [] }
+      if (m.messageType !== 'dataReport') return { stored: 0, rejected: 0, rejections: [] }
+      const source = `ctwing/${platformId}`
+      const messageKey = messageKeyOf(m)
+      if (refused !== undefined) return summary(await submitRefused(intake, { deviceId, source, clientId: 'ctwing', receivedAt, messageKey }, refused, excerpt(m)))
+      if (typeof m.payload !== 'object' || m.payload === null || Array.isArray(m.payload)) {
+        const detail = 'a dataReport carries its data as an object payload ({ serviceData } or { APPdata })'
+        return summary(await intake.sink.submit({ deviceId, source, clientId: 'ctwing', receivedAt, messageKey, body: { kind: 'rejected', code: 'schema_violation', detail, excerpt: excerpt(m) } }))
+      }
       const payload = m.payload as Record<string, unknown>
       // Transparent products carry the device's bytes as base64; others the service's fields.
       const appData = typeof payload.APPdata === 'string' ? Buffer.from(payload.APPdata, 'base64') : undefined
       const fields = typeof payload.serviceData === 'object' && payload.serviceData !== null ? payload.serviceData : payload
       const result = await submitDevicePayload(intake, {
         deviceId,
-        source: `ctwing/${typeof m.deviceId === 'string' ? m.deviceId : ''}`,
+        source,
         clientId: 'ctwing',
-        messageKey: messageKeyOf(m),
+        messageKey,
         bytes: appData ?? Buffer.from(JSON.stringify(fields)),
         ...(appData === undefined ? { json: fields, contract: { ...(at === undefined ? {} : { ts: at }), values: fields } } : {}),
         ts: at,
         receivedAt,
       })
-      return { stored: result.stored, rejected: result.rejected, rejections: result.rejections.slice(0, 10).map((r) => ({ reasonCode: r.reasonCode, reason: r.reason })) }
+      return summary(result)
     },
   )
 }

@@ -51,6 +51,12 @@ const links = {
   imei: z.string().regex(/^\d{15}$/, 'expected an IMEI of 15 digits').nullable().optional().describe('IMEI of the NB-IoT / Cat.1 module, how OneNET and CTWing name the device'),
 }
 
+/** The opt-in of issue 18: without it a platform token cannot write to an MQTT-only device. */
+const platformIdFallback = z
+  .boolean()
+  .optional()
+  .describe('Let OneNET and CTWing pushes without an IMEI name this device by its id (their dev_id / deviceId); off by default')
+
 /**
  * Checks the profile and external ids a request sets for a device: the profile must exist and be
  * for the device's kind, an id may name one device only. Returns the patch to apply.
@@ -105,6 +111,7 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
           name: z.string().trim().min(1).max(120).optional(),
           expectedIntervalS: interval.optional().describe('How often the device reports (no-data rules count in these)'),
           ...links,
+          platformIdFallback,
         }),
         response: { 201: withSecret, 409: errorBody, ...errorResponses },
       },
@@ -125,6 +132,7 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
           gatewayId: b.gatewayId ?? null,
           ...(b.name === undefined ? {} : { name: b.name }),
           ...(b.expectedIntervalS === undefined ? {} : { expectedIntervalS: b.expectedIntervalS }),
+          ...(b.platformIdFallback === undefined ? {} : { platformIdFallback: b.platformIdFallback }),
         },
       ])
       if (Object.keys(linked).length > 0) await db.transaction((tx) => updateDevice(tx, b.id, linked))
@@ -153,8 +161,9 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
               .optional()
               .describe("Move the device to another community: alerts raised from now on go to that community's company; open ones stay with the company they were dispatched to"),
             ...links,
+            platformIdFallback,
           })
-          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, communityId, profileId, devEui, imei' }),
+          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, communityId, profileId, devEui, imei, platformIdFallback' }),
         response: { 200: device, ...errorResponses },
       },
     },

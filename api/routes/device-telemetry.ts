@@ -53,9 +53,14 @@ export function deviceCredentials(header: string | undefined): { id: string; sec
   return { id: text.slice(0, colon), secret: text.slice(colon + 1) }
 }
 
+/** What an answer tells of an ingest: readings committed, parts refused, and why for the first ten. */
+export function summary(result: IngestResult): z.infer<typeof ingestAnswer> {
+  return { stored: result.stored, rejected: result.rejected, rejections: result.rejections.slice(0, 10).map((r) => ({ reasonCode: r.reasonCode, reason: r.reason })) }
+}
+
 /** 200 once something is stored (or nothing was refused); 422 when all of it went to dead letters. */
 export function answer(result: IngestResult): z.infer<typeof ingestAnswer> {
-  const body = { stored: result.stored, rejected: result.rejected, rejections: result.rejections.slice(0, 10).map((r) => ({ reasonCode: r.reasonCode, reason: r.reason })) }
+  const body = summary(result)
   if (result.stored === 0 && result.rejected > 0) throw new AppError('telemetry_rejected', body.rejections[0]?.reason, body)
   return body
 }

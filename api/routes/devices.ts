@@ -23,6 +23,7 @@ export const device = z.object({
   profileId: z.string().nullable().describe('The device profile that decodes its payloads'),
   devEui: z.string().nullable().describe('LoRaWAN DevEUI (lower-case hex)'),
   imei: z.string().nullable().describe('IMEI of its NB-IoT / Cat.1 module'),
+  platformIdFallback: z.boolean().describe('OneNET and CTWing pushes without an IMEI may name it by its id'),
   latitude: z.number().nullable().describe('Where the device is (WGS 84), when known'),
   longitude: z.number().nullable(),
   createdAt: timestamp,

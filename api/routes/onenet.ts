@@ -9,8 +9,15 @@
 //   nonce + msg)) where msg is the JSON text of the `msg` member as sent (taken from the raw body,
 //   not re-serialised). `msg` is one message or, with batching, an array of them: type 1 a data
 //   point { dev_id, ds_id, at, value }, type 2 online/offline { dev_id, status 0|1, at }.
-// - The device is the one registered with the message's `imei` (NB-IoT), else the one whose id is
-//   the OneNET dev_id. Without a decoding profile, `ds_id` is the metric and `value` its value; with
+// - What is processed is what was signed (issue 18): a body naming a member twice is refused
+//   (JSON.parse keeps the last `msg`, the signed text was the first: a forged second `msg` once
+//   rode on a captured signature), and the messages are parsed from the verified text itself.
+//   Refusing is chosen over "verify whichever is processed" because no real push repeats a key.
+// - A nonce is taken once within NONCE_WINDOW_MS, in every API process (core/nonce-ledger.ts):
+//   a replay is refused with 409 `replayed_push`. It is recorded after the commit, so a push that
+//   failed half-way is taken when OneNET retries it.
+// - The device is the one registered with the message's `imei` (NB-IoT), else — if that device
+//   opted in (platformIdFallback) — the one whose id is the OneNET dev_id. Without a decoding profile, `ds_id` is the metric and `value` its value; with
 //   one, its decoder reads { ds_id, value, at, dev_id, imei, datapoints: { <ds_id>: value } } (a
 //   script gets `value` as bytes when it is hex).
 // - 200 only after every reading and dead letter is committed: OneNET resends what is not
@@ -25,13 +32,22 @@ import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { onenetSignature } from '../../core/onenet-signature.ts'
-import { platformDevice, submitDevicePayload, type Intake } from '../../core/intake.ts'
+import { platformDevice, submitDevicePayload, submitRefused, type Intake } from '../../core/intake.ts'
+import { duplicateNames, parseJsonObject, topLevelMembers } from '../../core/json-members.ts'
+import { NonceLedger } from '../../core/nonce-ledger.ts'
+import { excerpt } from '../../core/telemetry.ts'
 import type { IngestResult } from '../../core/telemetry-sink.ts'
 import { errorResponses } from '../schemas.ts'
-import { ingestAnswer, RawBody, rawBodies } from './device-telemetry.ts'
+import { ingestAnswer, RawBody, rawBodies, summary } from './device-telemetry.ts'
 
 /** Messages one push may carry; OneNET's batching stays far below. */
 const MAX_MESSAGES = 1000
+
+/** How long a processed push's nonce is refused, across API processes; OneNET's retries end well within. */
+export const NONCE_WINDOW_MS = 24 * 3_600_000
+
+/** OneNET's nonces are a few characters; bounded so the nonce table stays small. */
+const MAX_NONCE_LENGTH = 128
 
 export { onenetSignature }
 
@@ -41,51 +57,9 @@ export function sameSignature(expected: string, given: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-/** The index of the quote that closes the string opening at `i`. */
-function stringEnd(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    if (text[j] === '\\') j++
-    else if (text[j] === '"') return j
-  }
-  return text.length
-}
-
-/**
- * The JSON text of the top-level member `name` of an object, exactly as it stands in `text`; the
- * signature covers those characters, which JSON.stringify of the parsed value might not reproduce.
- */
+/** The JSON text of the top-level member `name` of an object, exactly as sent (the first, if repeated). */
 export function rawMember(text: string, name: string): string | undefined {
-  let depth = 0
-  let key: string | undefined
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (c === '"') {
-      const end = stringEnd(text, i)
-      if (depth === 1) key = text.slice(i, end + 1)
-      i = end
-    } else if (c === '{' || c === '[') {
-      depth++
-    } else if (c === '}' || c === ']') {
-      depth--
-    } else if (c === ':' && depth === 1 && key !== undefined) {
-      if (JSON.parse(key) === name) return valueFrom(text, i + 1)
-      key = undefined
-    }
-  }
-  return undefined
-}
-
-/** The JSON value starting at `from`, up to the `,` or `}` that ends it. */
-function valueFrom(text: string, from: number): string {
-  let depth = 0
-  for (let i = from; i < text.length; i++) {
-    const c = text[i]
-    if (c === '"') i = stringEnd(text, i)
-    else if (c === '{' || c === '[') depth++
-    else if ((c === '}' || c === ']') && depth > 0) depth--
-    else if (depth === 0 && (c === ',' || c === '}')) return text.slice(from, i).trim()
-  }
-  return text.slice(from).trim()
+  return topLevelMembers(text).find((m) => m.name === name)?.raw
 }
 
 interface OneNetMessage {
@@ -103,6 +77,7 @@ const onenet: FastifyPluginAsyncZod = async (app) => {
   const token = app.deps.settings.receiverTokens.onenet
   if (token === undefined) throw new Error('the OneNET receiver needs ONENET_PUSH_TOKEN (register it only when set)')
   rawBodies(app)
+  const nonces = new NonceLedger(db, 'onenet', NONCE_WINDOW_MS)
 
   app.get(
     '',
@@ -132,24 +107,35 @@ const onenet: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const receivedAt = Date.now()
-      const text = req.body instanceof RawBody ? req.body.bytes.toString('utf8') : ''
-      let envelope: { msg?: unknown; msg_signature?: unknown; nonce?: unknown }
-      try {
-        envelope = JSON.parse(text) as typeof envelope
-      } catch {
-        throw new AppError('validation_failed', 'body: expected the JSON of a OneNET push { msg, msg_signature, nonce }')
-      }
-      const { msg_signature: signature, nonce } = envelope
+      const parsed = parseJsonObject(req.body instanceof RawBody ? req.body.bytes : Buffer.alloc(0), 'the JSON object of a OneNET push { msg, msg_signature, nonce }')
+      if (!parsed.ok) throw new AppError('validation_failed', parsed.message)
+      // Refuse rather than pick: JSON.parse keeps the last of two `msg` keys, a scan for the signed
+      // text the first, and a forged second `msg` once rode on a captured signature (issue 18).
+      const members = topLevelMembers(parsed.text)
+      const twice = duplicateNames(members)
+      if (twice.length > 0) throw new AppError('validation_failed', `body: ${twice.map((n) => JSON.stringify(n)).join(', ')} given more than once; a push names each of msg, msg_signature and nonce once`)
+      const { msg_signature: signature, nonce } = parsed.value
       if (typeof signature !== 'string' || typeof nonce !== 'string') throw new AppError('bad_signature', 'the push is unsigned: msg_signature and nonce are required (plaintext mode)')
-      const rawMsg = rawMember(text, 'msg')
+      if (nonce.length > MAX_NONCE_LENGTH) throw new AppError('validation_failed', `body.nonce: at most ${MAX_NONCE_LENGTH} characters`)
+      const rawMsg = members.find((m) => m.name === 'msg')?.raw
       if (rawMsg === undefined) throw new AppError('validation_failed', 'body.msg: required')
       if (!sameSignature(onenetSignature(token, nonce, rawMsg), signature)) throw new AppError('bad_signature', 'msg_signature does not match Base64(MD5(token + nonce + msg)) for the configured ONENET_PUSH_TOKEN')
       if (!intake) throw new AppError('unavailable', 'This API process does not ingest telemetry')
-      const messages: unknown[] = Array.isArray(envelope.msg) ? envelope.msg : [envelope.msg]
+      if (await nonces.seen(nonce, receivedAt)) throw new AppError('replayed_push', `nonce "${nonce}" was already processed; nothing was done again`)
+      // The messages are read from the very text the signature covers.
+      const msg = JSON.parse(rawMsg) as unknown
+      if (typeof msg === 'string') throw new AppError('validation_failed', 'body.msg: a string, as the AES 安全模式 sends it; only 明文模式 (plaintext) is supported — switch the push to it')
+      const messages: unknown[] = Array.isArray(msg) ? msg : [msg]
+      if (messages.length === 0) throw new AppError('validation_failed', 'body.msg: an empty array; a push carries at least one message')
       if (messages.length > MAX_MESSAGES) throw new AppError('validation_failed', `body.msg: at most ${MAX_MESSAGES} messages per push`)
-      const results = await Promise.all(messages.map((m) => handle(db, intake, m, receivedAt)))
-      const rejections = results.flatMap((r) => r.rejections).slice(0, 10)
-      return { stored: results.reduce((n, r) => n + r.stored, 0), rejected: results.reduce((n, r) => n + r.rejected, 0), rejections: rejections.map((r) => ({ reasonCode: r.reasonCode, reason: r.reason })) }
+      const notObject = messages.findIndex((m) => typeof m !== 'object' || m === null || Array.isArray(m))
+      if (notObject >= 0) throw new AppError('validation_failed', `body.msg${Array.isArray(msg) ? `[${notObject}]` : ''}: expected a message object { type, dev_id, … }`)
+      const results = await Promise.all(messages.map((m) => handle(db, intake, m as OneNetMessage, receivedAt)))
+      // Recorded once everything is committed: a push that failed half-way is retried by OneNET
+      // and must then be taken. Two copies racing each other are both taken, which stores nothing
+      // twice (readings keyed by `at`, dead letters by message); a later replay is refused.
+      await nonces.record(nonce, receivedAt)
+      return summary({ stored: results.reduce((n, r) => n + r.stored, 0), rejected: results.reduce((n, r) => n + r.rejected, 0), rejections: results.flatMap((r) => r.rejections) })
     },
   )
 }
@@ -165,19 +151,22 @@ export function messageKeyOf(message: unknown): string {
 
 const NOTHING: IngestResult = { stored: 0, rejected: 0, rejections: [] }
 
-async function handle(db: Db, intake: Intake, item: unknown, receivedAt: number): Promise<IngestResult> {
-  if (typeof item !== 'object' || item === null) return NOTHING
-  const m = item as OneNetMessage
+async function handle(db: Db, intake: Intake, m: OneNetMessage, receivedAt: number): Promise<IngestResult> {
   const imei = typeof m.imei === 'string' ? m.imei : undefined
   const devId = typeof m.dev_id === 'number' || typeof m.dev_id === 'string' ? String(m.dev_id) : ''
-  const { device, deviceId } = await platformDevice(db, imei, devId, intake.platformDevices)
+  const { device, deviceId, refused } = await platformDevice(db, imei, devId, intake.platformDevices)
   const source = `onenet/${devId}`
   if (m.type === 2) {
     if (device?.enabled && (m.status === 0 || m.status === 1)) await intake.sink.setStatus(device.id, m.status === 1 ? 'online' : 'offline')
     return NOTHING
   }
   // Type 7 (command results) and anything newer carry no telemetry.
-  if (m.type !== 1 || typeof m.ds_id !== 'string') return NOTHING
+  if (m.type !== 1) return NOTHING
+  const messageKey = messageKeyOf(m)
+  if (refused !== undefined) return submitRefused(intake, { deviceId, source, clientId: 'onenet', receivedAt, messageKey }, refused, excerpt(m))
+  if (typeof m.ds_id !== 'string') {
+    return intake.sink.submit({ deviceId, source, clientId: 'onenet', receivedAt, messageKey, body: { kind: 'rejected', code: 'schema_violation', detail: 'a data point (type 1) needs its data stream name as a string ds_id', excerpt: excerpt(m) } })
+  }
   const at = typeof m.at === 'number' ? m.at : undefined
   const value = m.value
   // Platforms pass numbers through as text ("81") as often as not.
@@ -187,7 +176,7 @@ async function handle(db: Db, intake: Intake, item: unknown, receivedAt: number)
     deviceId,
     source,
     clientId: 'onenet',
-    messageKey: messageKeyOf(m),
+    messageKey,
     bytes: hex ? Buffer.from(value, 'hex') : Buffer.from(JSON.stringify(m)),
     json: { ds_id: m.ds_id, value, at, dev_id: m.dev_id, imei, datapoints: { [m.ds_id]: value } },
     contract: { ...(at === undefined ? {} : { ts: at }), values: { [m.ds_id]: number } },

@@ -667,6 +667,26 @@ ALTER TABLE alerts ADD COLUMN fault_cleared_at timestamptz;
 `,
   },
   {
+    version: 16,
+    name: 'platform pushes: device opt-in and seen nonces',
+    sql: `
+-- A OneNET / CTWing push without an IMEI may name a device by its id only where the device opted
+-- in (issue 18): a platform token otherwise reached every device, MQTT-only ones included.
+ALTER TABLE devices ADD COLUMN platform_id_fallback boolean NOT NULL DEFAULT false;
+
+-- Nonces of signed pushes already processed (core/repos/receiver-nonces.ts), shared by every API
+-- process, so a captured push replayed to any of them is refused. Kept until expires_at (the
+-- receiver's window), then pruned.
+CREATE TABLE receiver_nonces (
+  platform    text NOT NULL,
+  nonce       text NOT NULL,
+  expires_at  timestamptz NOT NULL,
+  PRIMARY KEY (platform, nonce)
+);
+CREATE INDEX receiver_nonces_expires_idx ON receiver_nonces (expires_at);
+`,
+  },
+  {
     version: 17,
     name: 'residents usage ledger',
     sql: `

@@ -20,6 +20,11 @@ export interface DeviceRecord {
   devEui: string | null
   /** IMEI of its NB-IoT / Cat.1 module. */
   imei: string | null
+  /**
+   * OneNET and CTWing pushes without an IMEI may name this device by its id (their dev_id /
+   * deviceId). Off by default: a platform token must not write to an MQTT-only device (issue 18).
+   */
+  platformIdFallback: boolean
   /** Where the device is (WGS 84), when known. */
   latitude: number | null
   longitude: number | null
@@ -37,7 +42,8 @@ export interface DeviceCredentials {
 
 const DEVICE_COLUMNS = `d.id, d.kind, d.name, d.community_id AS "communityId", c.company_id AS "companyId",
   d.gateway_id AS "gatewayId", d.enabled, d.expected_interval_s AS "expectedIntervalS",
-  d.profile_id AS "profileId", d.dev_eui AS "devEui", d.imei, d.latitude, d.longitude, d.created_at AS "createdAt"`
+  d.profile_id AS "profileId", d.dev_eui AS "devEui", d.imei, d.platform_id_fallback AS "platformIdFallback",
+  d.latitude, d.longitude, d.created_at AS "createdAt"`
 const DEVICE_FROM = 'devices d JOIN communities c ON c.id = d.community_id'
 
 export async function getDevice(db: Queryable, id: string): Promise<DeviceRecord | undefined> {
@@ -117,12 +123,13 @@ export interface NewDevice {
   imei?: string | null
   latitude?: number | null
   longitude?: number | null
+  platformIdFallback?: boolean
 }
 
 export async function insertDevice(db: Queryable, d: NewDevice): Promise<void> {
   await db.query(
-    `INSERT INTO devices (id, kind, name, community_id, gateway_id, secret_hash, expected_interval_s, profile_id, dev_eui, imei, latitude, longitude)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    `INSERT INTO devices (id, kind, name, community_id, gateway_id, secret_hash, expected_interval_s, profile_id, dev_eui, imei, latitude, longitude, platform_id_fallback)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
     [
       d.id,
       d.kind,
@@ -136,6 +143,7 @@ export async function insertDevice(db: Queryable, d: NewDevice): Promise<void> {
       d.imei ?? null,
       d.latitude ?? null,
       d.longitude ?? null,
+      d.platformIdFallback ?? false,
     ],
   )
 }
@@ -209,6 +217,7 @@ export interface DevicePatch {
   profileId?: string | null | undefined
   devEui?: string | null | undefined
   imei?: string | null | undefined
+  platformIdFallback?: boolean | undefined
   /** Moves the device: its future alerts go to the company looking after the new community. */
   communityId?: string | undefined
 }
@@ -229,6 +238,7 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
        dev_eui = CASE WHEN $11 THEN $12 ELSE dev_eui END,
        imei = CASE WHEN $13 THEN $14 ELSE imei END,
        community_id = COALESCE($15, community_id),
+       platform_id_fallback = COALESCE($16, platform_id_fallback),
        updated_at = now()
      WHERE id = $1 RETURNING 1`,
     [
@@ -247,6 +257,7 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
       p.imei !== undefined,
       p.imei ?? null,
       p.communityId ?? null,
+      p.platformIdFallback ?? null,
     ],
   )
   if (rows.length === 0) return false

@@ -75,7 +75,8 @@ describe('chaos: kill -9 of housing-brain up while devices push over HTTP', () =
     for (const via of ['http', 'onenet', 'ctwing'] as const) {
       for (let n = 1; n <= 2; n++) {
         const id = `chaos-${via}-${n}`
-        const res = await first.api('POST', '/api/v1/devices', { id, kind: 'fire_tank', communityId: DEMO_COMMUNITY })
+        // The simulated platforms name the device by id (no IMEI), which it must allow.
+        const res = await first.api('POST', '/api/v1/devices', { id, kind: 'fire_tank', communityId: DEMO_COMMUNITY, platformIdFallback: via !== 'http' })
         const secret = (res.body as { secret?: string }).secret
         if (res.status !== 201 || !secret) throw new Error(`registering ${id}: HTTP ${res.status} ${JSON.stringify(res.body)}`)
         pushers.push(new Pusher(via, id, secret, target(via), baseTs))

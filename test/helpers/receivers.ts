@@ -10,6 +10,8 @@ import { startStack, type TestStack } from './stack.ts'
 export interface ReceiverStack {
   stack: TestStack
   app: App
+  /** An admin's bearer token for the API. */
+  token: string
   /** http://127.0.0.1:port */
   base: string
   stop(): Promise<void>
@@ -20,12 +22,13 @@ export async function startReceivers(opts: AppOptions = {}, limits: SandboxLimit
   const stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
   const sandbox = new DecoderSandbox(limits)
   await sandbox.start()
-  const { app } = await apiFor(stack.db, { timescale: undefined }, opts, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox, ...intakeCaches() })
+  const { app, token } = await apiFor(stack.db, { timescale: undefined }, opts, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox, ...intakeCaches() })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const addr = app.server.address()
   return {
     stack,
     app,
+    token,
     base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
     async stop() {
       await app.close()

@@ -33,6 +33,8 @@ describe.skipIf(!pgUp)('CTWing subscription push receiver', () => {
     await upsertProfile(stack.db, { id: profile.id, kind: 'manhole', definition: profile })
     await updateDevice(stack.db, 'mh-nb-1', { imei: '860374051096202', profileId: 'ctwing-lwm2m' })
     await updateDevice(stack.db, 'mh-nb-2', { imei: '862592051651472' })
+    // The documented online report names the device by CTWing's deviceId only: this one opted in.
+    await updateDevice(stack.db, 'd01308047f864601a821e02dc328eab4', { platformIdFallback: true })
   })
 
   afterAll(() => receivers.stop())

@@ -79,7 +79,7 @@ describe.skipIf(!pgUp)('commit-ordered feed → rules engine', () => {
     for (const c of added) stack.creds.set(c.id, c)
     const onenet = { id: 'onenet-tank', name: 'Tank on OneNET', kind: 'fire_tank', decoder: { fields: [{ metric: 'water_temp_c', path: 'datapoints.temperature', optional: true }] } }
     await upsertProfile(db, { id: onenet.id, kind: 'fire_tank', definition: onenet })
-    await updateDevice(db, '2016617', { profileId: 'onenet-tank' })
+    await updateDevice(db, '2016617', { profileId: 'onenet-tank', platformIdFallback: true })
     // The Milesight tilt sensor's profile alarms at 20° (the rule's own angle is 30°).
     const tilt = profileSchema.parse(SHIPPED_PROFILES.find((p) => p.id === 'milesight-em320-tilt'))
     expect(tilt.ruleOverrides).toEqual({ 'manhole-cover-displaced': { value: 20 } })

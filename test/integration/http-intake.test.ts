@@ -18,8 +18,9 @@ import { COMMUNITY, type TestStack } from '../helpers/stack.ts'
 const pgUp = await hasPostgres()
 const ONENET = 'hb-intake-onenet'
 const CTWING = 'hb-intake-ctwing'
-/** A OneNET push of `msg`, signed as OneNET signs it. */
-const sign = (msg: string) => `{"msg":${msg},"msg_signature":"${onenetSignature(ONENET, 'n0nce', msg)}","nonce":"n0nce"}`
+/** A OneNET push of `msg`, signed as OneNET signs it, each with a nonce of its own (a nonce is taken once). */
+let pushes = 0
+const sign = (msg: string, nonce = `n0nce${pushes++}`) => `{"msg":${msg},"msg_signature":"${onenetSignature(ONENET, nonce, msg)}","nonce":"${nonce}"}`
 const ctwingFixture = (name: string) => readFileSync(new URL(`../fixtures/ctwing/${name}`, import.meta.url), 'utf8').trim()
 
 describe.skipIf(!pgUp)('HTTP entry points: credential and profile caches, bounded checks, idempotent dead letters', () => {
@@ -100,8 +101,9 @@ describe.skipIf(!pgUp)('HTTP entry points: credential and profile caches, bounde
 
   it('records a dead letter once when OneNET resends a rejected push, and once per distinct bad message', async () => {
     const push = (body: string) => fetch(`${base}/ingest/v1/onenet`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
-    const first = sign('{"at":1764403200000,"type":1,"ds_id":"water_level_m","value":1,"dev_id":"onenet-ghost"}')
-    for (let i = 0; i < 3; i++) expect((await push(first)).status).toBe(200)
+    const msg = '{"at":1764403200000,"type":1,"ds_id":"water_level_m","value":1,"dev_id":"onenet-ghost"}'
+    // Resent signed anew (a nonce is taken once; the very same push again is refused as a replay).
+    for (let i = 0; i < 3; i++) expect((await push(sign(msg))).status).toBe(200)
     expect(await letters('onenet-ghost')).toEqual([{ reason_code: 'unknown_device' }])
     expect((await push(sign('{"at":1764403260000,"type":1,"ds_id":"water_level_m","value":1,"dev_id":"onenet-ghost"}'))).status).toBe(200)
     expect(await letters('onenet-ghost')).toHaveLength(2)

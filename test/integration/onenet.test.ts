@@ -16,8 +16,9 @@ const pgUp = await hasPostgres()
 const TOKEN = 'hb-test-push-token'
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/onenet/${name}`, import.meta.url), 'utf8').trim()
 
-/** A push as OneNET sends it in plaintext mode, signed with `token`. */
-function push(msg: string, token = TOKEN, nonce = 'abcdefgh'): string {
+let pushes = 0
+/** A push as OneNET sends it in plaintext mode, signed with `token`; each push has a nonce of its own. */
+function push(msg: string, token = TOKEN, nonce = `abcdefgh${pushes++}`): string {
   return `{"msg":${msg},"msg_signature":"${onenetSignature(token, nonce, msg)}","nonce":"${nonce}"}`
 }
 
@@ -46,7 +47,8 @@ describe.skipIf(!pgUp)('OneNET HTTP push receiver', () => {
     ])
     const profile = { id: 'onenet-tank', name: 'Tank on OneNET', kind: 'fire_tank', decoder: { fields: [{ metric: 'water_temp_c', path: 'datapoints.temperature', optional: true }] } }
     await upsertProfile(stack.db, { id: profile.id, kind: 'fire_tank', definition: profile })
-    await updateDevice(stack.db, '2016617', { profileId: 'onenet-tank' })
+    // The manual's messages carry no IMEI: the device accepts pushes naming it by its OneNET dev_id.
+    await updateDevice(stack.db, '2016617', { profileId: 'onenet-tank', platformIdFallback: true })
     await updateDevice(stack.db, 'ft-nb', { imei: '869975030012345' })
   })
 
@@ -73,9 +75,11 @@ describe.skipIf(!pgUp)('OneNET HTTP push receiver', () => {
     expect(first.status).toBe(200)
     expect(await first.json()).toEqual({ stored: 1, rejected: 0, rejections: [] })
     expect(await readings('2016617')).toEqual([{ metric: 'water_temp_c', value: 42, ts: new Date(1466133706841) }])
-    // OneNET resends what it did not see answered 200: the reading's key makes it a no-op.
-    expect((await post(body)).status).toBe(200)
+    // OneNET resends what it did not see answered 200, signed anew: the reading's key makes it a no-op.
+    expect((await post(push(fixture('datapoint.json')))).status).toBe(200)
     expect(await readings('2016617')).toHaveLength(1)
+    // The very same push again (its nonce taken) is a replay: refused, nothing done.
+    expect(await (await post(body)).json()).toMatchObject({ code: 'replayed_push' })
   })
 
   it('takes a batch of NB-IoT messages mapped by IMEI, numbers sent as text included, and the online message', async () => {

@@ -25,8 +25,9 @@ describe.skipIf(!pgUp)('simulated fleet over HTTP', () => {
     it(`stores the readings of tanks and elevators pushing via ${via}`, async () => {
       const db = receivers.stack.db
       const devices = await provisionDevices(db, [
-        { id: `sim-${via}-ft`, kind: 'fire_tank', communityId: COMMUNITY },
-        { id: `sim-${via}-el`, kind: 'elevator', communityId: COMMUNITY },
+        // The simulated platforms name devices by id (no IMEI): the devices opt in to that.
+        { id: `sim-${via}-ft`, kind: 'fire_tank', communityId: COMMUNITY, platformIdFallback: via !== 'http' },
+        { id: `sim-${via}-el`, kind: 'elevator', communityId: COMMUNITY, platformIdFallback: via !== 'http' },
       ])
       const fleet = new Fleet({ devices, brokerUrl: 'mqtt://unused', rate: 5, scenario: 'normal', log: silentLogger, http: { via, baseUrl: receivers.base, onenetToken: ONENET, ctwingToken: CTWING } })
       await fleet.start()

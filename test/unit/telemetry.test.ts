@@ -96,6 +96,30 @@ describe('telemetry validation', () => {
   })
 })
 
+describe('nothing vanishes (issue 18)', () => {
+  it('dead-letters an empty batch and a gateway message without entries as empty_message', () => {
+    expect(run('hb/v1/devices/el-1/telemetry', []).rejects.map((r) => r.reasonCode)).toEqual(['empty_message'])
+    expect(run('hb/v1/gateways/gw-1/telemetry', {}).rejects.map((r) => r.reasonCode)).toEqual(['empty_message'])
+    expect(run('hb/v1/gateways/gw-1/telemetry', { 'mh-1': [] }).rejects.map((r) => r.reasonCode)).toEqual(['empty_message'])
+  })
+
+  it('keeps the first reading of a (device, metric, ts) and dead-letters the others as duplicate_reading, entries without ts included', () => {
+    const r = run('hb/v1/devices/el-1/telemetry', [
+      { ts: NOW - 1000, values: { speed_mps: 1, car_load_kg: 10 } },
+      { ts: NOW - 1000, values: { speed_mps: 2 } },
+      { ts: NOW - 999, values: { speed_mps: 3 } },
+      { values: { speed_mps: 4 } },
+      { values: { speed_mps: 5 } },
+    ])
+    expect(r.readings.map((x) => x.value)).toEqual([1, 10, 3, 4])
+    expect(r.rejects.map((x) => [x.reasonCode, x.reason.includes('[1].values.speed_mps') || x.reason.includes('[4].values.speed_mps')])).toEqual([
+      ['duplicate_reading', true],
+      ['duplicate_reading', true],
+    ])
+    expect(r.rejects[1]?.reason).toContain('no ts')
+  })
+})
+
 describe('the hand-checked fast path', () => {
   // A small deterministic generator of JSON-like values, biased towards almost-valid entries.
   let seed = 42

@@ -415,6 +415,8 @@ export const en = {
   'reason.decoder_failed': 'Decoder failed',
   'reason.no_decoder': 'No decoder for this payload',
   'reason.unroutable': 'Acknowledged by RabbitMQ, routed to no queue',
+  'reason.empty_message': 'Empty message',
+  'reason.duplicate_reading': 'Same metric and time twice in one message',
   'reason.internal_error': 'Internal error',
   'users.title': 'Users and tokens',
   'users.new': 'New user',

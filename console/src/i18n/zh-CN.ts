@@ -392,6 +392,8 @@ export const zhCN: Record<Key, string> = {
   'reason.decoder_failed': '解码失败',
   'reason.no_decoder': '无可用解码器',
   'reason.unroutable': 'RabbitMQ 已确认但未路由到队列',
+  'reason.empty_message': '空消息',
+  'reason.duplicate_reading': '同一消息内同一指标同一时间重复',
   'reason.internal_error': '内部错误',
   'users.title': '用户与令牌',
   'users.new': '新增用户',

@@ -38,6 +38,8 @@ const REASONS: Record<RejectReason, true> = {
   decoder_failed: true,
   no_decoder: true,
   unroutable: true,
+  empty_message: true,
+  duplicate_reading: true,
 }
 const reasonLabel = (code: string): string => (Object.hasOwn(REASONS, code) ? t(`reason.${code as RejectReason}`) : code)
 
