@@ -34,7 +34,7 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import silences from './routes/silences.ts'
 import webhooks from './routes/webhooks.ts'
-import { DENY_ALL_SPECIAL, type DestinationPolicy } from './webhooks/destination.ts'
+import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../core/egress.ts'
 import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import feed from './routes/feed.ts'
@@ -64,8 +64,8 @@ export interface AppOptions {
   metricsToken?: string | undefined
   /** Bounds of the live alert stream (backfill size and age, streams per token, token recheck). */
   alertStream?: Partial<StreamLimits>
-  /** Special-range webhook destinations allowed (WEBHOOK_ALLOW_DESTINATIONS); default none. */
-  webhookDestinations?: DestinationPolicy
+  /** Special-range destinations every outgoing connection may reach (EGRESS_ALLOW); default none. */
+  egress?: DestinationPolicy
   /** Photo size and count limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
   photos?: Partial<PhotoLimits>
   /** The token of OneNET's HTTP push (ONENET_PUSH_TOKEN); the OneNET receiver exists only with it. */
@@ -150,7 +150,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     settings: {
       weights: opts.weights ?? DEFAULT_WEIGHTS,
       streamLimits: { ...DEFAULT_STREAM_LIMITS, ...opts.alertStream },
-      webhookDestinations: opts.webhookDestinations ?? DENY_ALL_SPECIAL,
+      egress: opts.egress ?? DENY_ALL_SPECIAL,
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
       receiverTokens: { onenet: opts.onenetPushToken, ctwing: opts.ctwingPushToken },
       rabbitmqAuth: opts.rabbitmqAuth,

@@ -12,7 +12,7 @@ import type { AlertService } from '../alerts/service.ts'
 import type { Weights } from '../evaluation/score.ts'
 import type { StreamLimits } from '../routes/alert-stream.ts'
 import type { RabbitAuthSettings } from '../routes/rabbitmq-auth.ts'
-import type { DestinationPolicy } from '../webhooks/destination.ts'
+import type { DestinationPolicy } from '../../core/egress.ts'
 
 /** The services the API is built over (cli/stack.ts wires them; tests build their own). */
 export interface AppDeps {
@@ -44,7 +44,7 @@ export const DEFAULT_PHOTO_LIMITS: PhotoLimits = { maxBytes: 5 * 1024 * 1024, pe
 export interface ApiSettings {
   weights: Weights
   streamLimits: StreamLimits
-  webhookDestinations: DestinationPolicy
+  egress: DestinationPolicy
   photos: PhotoLimits
   /** The tokens of the OneNET push and the CTWing subscription (ONENET_PUSH_TOKEN, CTWING_PUSH_TOKEN). */
   receiverTokens: { onenet?: string | undefined; ctwing?: string | undefined }
