@@ -43,6 +43,8 @@ export interface TargetAccess {
 export async function checkChannelTarget(kind: ChannelKind, settings: Record<string, unknown>, access: TargetAccess): Promise<void> {
   const target = channelTarget(kind, settings)
   if (target === undefined) return
+  // A {{placeholder}} in the host would name the destination only at sending time, past this check.
+  if (/[{}]/.test(target.host)) throw new AppError('validation_failed', `body.${target.field}: the host may not contain a {{placeholder}}; name the gateway's host itself`)
   if (isVendor(kind) && !access.mayOverrideVendorHost && target.origin !== new URL(VENDOR_BASE[kind]).origin) {
     throw new AppError('forbidden', `body.${target.field}: only an admin may point a ${kind} channel at another host than ${VENDOR_BASE[kind]}; leave it out`)
   }

@@ -286,6 +286,19 @@ describe.skipIf(!pg)('the egress guard at registration, and what the delivery lo
     expect((await register(auth.manager, 'email', '2130706433')).json()).toMatchObject({ code: 'destination_denied' })
   })
 
+  it('a host written as a placeholder is refused, and a stored channel aimed at loopback cannot be enabled again', async () => {
+    const placeholder = await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.manager, payload: { companyId: 'co-a', kind: 'sms_http', name: 'sms', settings: { url: 'http://{{secret.host}}/sms' }, secrets: { host: '127.0.0.1' } } })
+    expect(placeholder.json<{ code: string; message: string }>()).toMatchObject({ code: 'validation_failed' })
+    expect(placeholder.json<{ message: string }>().message).toContain('body.settings.url')
+    const id = crypto.randomUUID()
+    await insertChannel(db, { id, companyId: 'co-a', kind: 'sms_http', name: 'old sms', settings: { url: `http://127.1:${trapPort}/sms` }, secrets: null, createdBy: 'fixture' })
+    expect((await app.inject({ method: 'PATCH', url: `/api/v1/notify/channels/${id}`, headers: auth.manager, payload: { enabled: false } })).statusCode).toBe(200)
+    const again = await app.inject({ method: 'PATCH', url: `/api/v1/notify/channels/${id}`, headers: auth.manager, payload: { enabled: true } })
+    expect(again.statusCode).toBe(400)
+    expect(again.json<{ code: string; message: string }>()).toMatchObject({ code: 'destination_denied' })
+    expect(again.json<{ message: string }>().message).toContain('body.settings.url')
+  })
+
   it("webhooks at delivery: each destination of the table, and the allow-listed redirect, fails without a connection to loopback", async () => {
     const dispatcher = new WebhookDispatcher(db, alerts.bus, { retryBaseMs: 60_000, retryMaxMs: 60_000, maxAttempts: 1, timeoutMs: 2000, pollMs: 50, destinations: ALLOW_GATEWAY }, silentLogger)
     const urls = [...TARGETS.map(([host]) => `http://${host}:${trapPort}/hook`), `http://${GATEWAY_HOST}:${redirectorPort}/hook`]
