@@ -162,6 +162,9 @@ export function guardedFetch(policy: DestinationPolicy): typeof fetch {
           res.on('error', (err) => reject(new TypeError('fetch failed', { cause: err })))
           res.on('end', () => {
             const status = res.statusCode ?? 0
+            // `new Response` throws on a status outside 200–599, and a throw here would end the
+            // process: a server that answers `HTTP/1.1 999` is a failed attempt, nothing more.
+            if (status < 200 || status > 599) return reject(new TypeError('fetch failed', { cause: Object.assign(new Error(`HTTP status ${status}`), { code: 'EBADSTATUS' }) }))
             const headers = new Headers()
             for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v)
             const body = [204, 205, 304].includes(status) ? null : Buffer.concat(chunks).subarray(0, GUARDED_BODY_MAX)

@@ -2,9 +2,10 @@
 // the lookup that checks exactly the addresses the socket will use (so DNS rebinding cannot slip
 // past), and the check at registration, which resolves names.
 import type dns from 'node:dns'
+import net from 'node:net'
 import type { LookupAddress } from 'node:dns'
 import { describe, expect, it } from 'vitest'
-import { deniedRange, destinationDenial, destinationPolicy, guardedLookup, hostDenial, literalDenial } from '../../core/egress.ts'
+import { deniedRange, destinationDenial, destinationPolicy, guardedFetch, guardedLookup, hostDenial, literalDenial } from '../../core/egress.ts'
 
 const none = destinationPolicy([])
 
@@ -90,5 +91,16 @@ describe('the egress guard', () => {
     const failing = ((_h: string, _o: unknown, cb: (err: Error) => void) => cb(Object.assign(new Error('nope'), { code: 'ENOTFOUND' }))) as unknown as typeof dns.lookup
     expect(await destinationDenial('nowhere.example', none, failing)).toBeUndefined()
     expect(await destinationDenial('[::1]', none)).toBe('loopback')
+  })
+
+  it('a server answering a status fetch cannot represent (999) fails the request and leaves the process standing', async () => {
+    const server = net.createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 999 Odd\r\ncontent-length: 0\r\n\r\n')))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as net.AddressInfo
+    try {
+      await expect(guardedFetch(destinationPolicy(['127.0.0.1']))(`http://127.0.0.1:${port}/`)).rejects.toMatchObject({ cause: { code: 'EBADSTATUS' } })
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })
