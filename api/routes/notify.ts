@@ -126,7 +126,7 @@ const notify: FastifyPluginAsyncZod = async (app) => {
       if (!existing) throw new AppError('not_found', `No channel ${req.params.id}`)
       await mustManage(db, principalOf(req), existing.companyId, 'channels')
       // A channel enabled again must still pass the egress guard (the allow-list or DNS may have changed).
-      if (req.body.enabled) await checkChannelTarget(existing.kind as ChannelKind, existing.settings, { egress: destinations, mayOverrideVendorHost: true })
+      if (req.body.enabled) await checkChannelTarget(existing.kind as ChannelKind, existing.settings, { egress: destinations, mayOverrideVendorHost: true }, '')
       const row = await setChannelEnabled(db, req.params.id, req.body.enabled)
       if (!row) throw new AppError('not_found', `No channel ${req.params.id}`)
       return row

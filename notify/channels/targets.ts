@@ -38,18 +38,19 @@ export interface TargetAccess {
 /**
  * Refuses a channel (its settings already validated, defaults applied) that another host than the
  * vendor's is forced on by someone who may not (403), or whose destination the egress guard
- * refuses, now or after DNS (400 destination_denied), naming the field.
+ * refuses, now or after DNS (400 destination_denied), naming the field (under `at`: `body.` when the
+ * request carries the settings).
  */
-export async function checkChannelTarget(kind: ChannelKind, settings: Record<string, unknown>, access: TargetAccess): Promise<void> {
+export async function checkChannelTarget(kind: ChannelKind, settings: Record<string, unknown>, access: TargetAccess, at = 'body.'): Promise<void> {
   const target = channelTarget(kind, settings)
   if (target === undefined) return
   // A {{placeholder}} in the host would name the destination only at sending time, past this check.
-  if (/[{}]/.test(target.host)) throw new AppError('validation_failed', `body.${target.field}: the host may not contain a {{placeholder}}; name the gateway's host itself`)
+  if (/[{}]/.test(target.host)) throw new AppError('validation_failed', `${at}${target.field}: the host may not contain a {{placeholder}}; name the gateway's host itself`)
   if (isVendor(kind) && !access.mayOverrideVendorHost && target.origin !== new URL(VENDOR_BASE[kind]).origin) {
-    throw new AppError('forbidden', `body.${target.field}: only an admin may point a ${kind} channel at another host than ${VENDOR_BASE[kind]}; leave it out`)
+    throw new AppError('forbidden', `${at}${target.field}: only an admin may point a ${kind} channel at another host than ${VENDOR_BASE[kind]}; leave it out`)
   }
   const denied = await destinationDenial(target.host, access.egress)
   if (denied !== undefined) {
-    throw new AppError('destination_denied', `body.${target.field}: "${target.host}" is a ${denied} address; channels may only reach public addresses unless EGRESS_ALLOW allows it`)
+    throw new AppError('destination_denied', `${at}${target.field}: the address of "${target.host}" is ${denied}; channels may only reach public addresses unless EGRESS_ALLOW allows it`)
   }
 }

@@ -124,8 +124,8 @@ const FIELD: Record<ChannelKind, string> = {
   webpush: 'body.address',
 }
 
-/** Words that would tell a company's people what is on the wire. */
-const NETWORK_DETAIL = /destination|denied|loopback|127\.|::1|localhost|http \d|\bhttp\b|ECONN|errcode|302|EDNS|ETIMEDOUT|timeout|unreachable|smtp/i
+/** Words that would tell a company's people what is on the wire (whole words: an id may hold the digits 302). */
+const NETWORK_DETAIL = /destination|denied|loopback|127\.|::1|localhost|\bhttp\b|ECONN|errcode|\b302\b|EDNS|ETIMEDOUT|timeout|unreachable|smtp/i
 
 let trap: net.Server
 let trap6: net.Server | undefined
@@ -296,7 +296,7 @@ describe.skipIf(!pg)('the egress guard at registration, and what the delivery lo
     const again = await app.inject({ method: 'PATCH', url: `/api/v1/notify/channels/${id}`, headers: auth.manager, payload: { enabled: true } })
     expect(again.statusCode).toBe(400)
     expect(again.json<{ code: string; message: string }>()).toMatchObject({ code: 'destination_denied' })
-    expect(again.json<{ message: string }>().message).toContain('body.settings.url')
+    expect(again.json<{ message: string }>().message).toMatch(/^settings\.url: .*loopback/)
   })
 
   it("webhooks at delivery: each destination of the table, and the allow-listed redirect, fails without a connection to loopback", async () => {
