@@ -9,6 +9,8 @@ import { z } from 'zod'
 import type { Queryable } from '../../core/db/client.ts'
 import { deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
 import type { Principal } from '../../core/repos/tokens.ts'
+import { parseJson } from '../../notify/channels/http.ts'
+import { subscriptionSchema } from '../../notify/channels/webpush.ts'
 import { maskAddress } from '../../notify/mask.ts'
 import { timestamp } from '../schemas.ts'
 
@@ -19,7 +21,7 @@ export const deliverySchema = z.object({
   step: z.number().int(),
   channel: z.object({ id: z.string(), kind: z.string(), name: z.string() }),
   user: z.string().nullable(),
-  to: z.string().describe('Phone numbers masked'),
+  to: z.string().describe('Phone numbers masked; a Web Push subscription as its push service\'s host (the office) or "browser"'),
   status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
   heldUntil: timestamp.nullable().describe('Held by quiet hours until then'),
   attempts: z.number().int(),
@@ -44,6 +46,17 @@ export const seesDeliveryDetail = (p: Principal): boolean => p.role === 'admin' 
 
 type LogEntry = DeliveryEntry['log'][number]
 
+/**
+ * Whom a page went to as the log shows it: a phone number masked; a Web Push subscription (an
+ * endpoint and its keys, the `auth` secret among them) as the push service's host to the office and
+ * as "browser" to a company — never the subscription itself.
+ */
+function shownRecipient(kind: string, address: string, detail: boolean): string {
+  if (kind !== 'webpush') return maskAddress(address)
+  const parsed = subscriptionSchema.safeParse(parseJson(address))
+  return detail && parsed.success ? new URL(parsed.data.endpoint).host : 'browser'
+}
+
 /** An attempt in a company's words: delivered, retrying or failed; waits and cancellations are ours already. */
 function plain(l: LogEntry): LogEntry {
   if (!l.sent) return l
@@ -59,7 +72,7 @@ function plain(l: LogEntry): LogEntry {
 export async function deliveryLog(db: Queryable, alertId: number, limit: number, timezone: string, detail: boolean): Promise<DeliveryEntry[]> {
   const rows = await deliveriesOfAlert(db, alertId, limit)
   return rows.map((d) => {
-    const to = maskAddress(d.address)
+    const to = shownRecipient(d.channelKind, d.address, detail)
     const label = `${KIND_LABEL[d.channelKind] ?? d.channelKind}${to ? ` to ${to}` : ` "${d.channelName}"`}`
     const log = detail ? d.log : d.log.map(plain)
     const failures = log.filter((l) => l.sent && !l.ok)
