@@ -1,19 +1,11 @@
-// The one egress guard (issue 7 item 12, issue 18 item 1): every connection this process opens to a
-// destination someone configured — webhooks, every notification channel (bots, SMS, e-mail's SMTP
-// host, Web Push) — goes through here. Whoever configures a destination makes this server connect;
-// without a policy that reaches loopback, the private network and the cloud metadata service from
-// inside, and the delivery log becomes a port scanner. So only public unicast addresses are allowed:
-// everything ipaddr.js does not classify as `unicast` (loopback, private, link-local, CGNAT,
-// multicast, broadcast, unspecified, documentation, 6to4/Teredo…), plus IPv4-compatible IPv6
-// (::/96), is denied unless the allow-list (EGRESS_ALLOW) names the address, its network or the host
-// name. NAT64 (64:ff9b::/96) is judged by the IPv4 address it carries. Every IPv4 spelling (decimal
-// 2130706433, octal 0177.0.0.1, hex 0x7f.1, short 127.1, IPv4-mapped IPv6) is normalised by
-// ipaddr.js, or by the resolver, before it is judged.
-//
-// The check runs where the address is final: in the socket's `lookup`, on the addresses DNS
-// returned, and the connection goes to the address that was checked — one resolution, so DNS
-// rebinding between check and connect gets nowhere. IP literals (which Node connects to without a
-// lookup) are checked before connecting. Redirects are never followed: a 3xx is a failed attempt.
+// The one egress guard (issue 7 item 12, issue 18 item 1): every connection to a destination
+// someone configured — webhooks, every notification channel, e-mail's SMTP host, Web Push — opens
+// here. Without it whoever configures a destination reaches loopback, the private network and the
+// metadata service from inside, and the delivery log becomes a port scanner. Only public unicast
+// addresses pass (any spelling, judged after ipaddr.js or the resolver normalises it), unless
+// EGRESS_ALLOW names them; the check runs in the socket's `lookup` on the address connected to
+// (one resolution: no DNS rebinding), literals before connecting, and redirects are never followed.
+// README "What leaves the process" has the ranges and the tests.
 import dns from 'node:dns'
 import http from 'node:http'
 import https from 'node:https'
