@@ -35,7 +35,7 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import silences from './routes/silences.ts'
 import webhooks from './routes/webhooks.ts'
-import { DENY_ALL_SPECIAL, type DestinationPolicy } from './webhooks/destination.ts'
+import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../core/egress.ts'
 import errors, { frameworkErrors } from './plugins/errors.ts'
 import deadLetters from './routes/dead-letters.ts'
 import feed from './routes/feed.ts'
@@ -65,8 +65,8 @@ export interface AppOptions {
   metricsToken?: string | undefined
   /** Bounds of the live alert stream (backfill size and age, streams per token, token recheck). */
   alertStream?: Partial<StreamLimits>
-  /** Special-range webhook destinations allowed (WEBHOOK_ALLOW_DESTINATIONS); default none. */
-  webhookDestinations?: DestinationPolicy
+  /** Special-range destinations every outgoing connection may reach (EGRESS_ALLOW); default none. */
+  egress?: DestinationPolicy
   /** Photo size and count limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
   photos?: Partial<PhotoLimits>
   /** Residents' limits (RESIDENT_REPORTS_PER_HOUR, RESIDENT_REPORTS_PER_DAY, RESIDENT_PHOTO_BYTES_PER_DAY). */
@@ -153,7 +153,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     settings: {
       weights: opts.weights ?? DEFAULT_WEIGHTS,
       streamLimits: { ...DEFAULT_STREAM_LIMITS, ...opts.alertStream },
-      webhookDestinations: opts.webhookDestinations ?? DENY_ALL_SPECIAL,
+      egress: opts.egress ?? DENY_ALL_SPECIAL,
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
       residents: { ...DEFAULT_RESIDENT_LIMITS, ...opts.residents },
       receiverTokens: { onenet: opts.onenetPushToken, ctwing: opts.ctwingPushToken },

@@ -27,6 +27,7 @@ import { insertContact, upsertRota } from '../core/repos/notify-setup.ts'
 import { upsertRule } from '../core/repos/rules.ts'
 import { insertUser } from '../core/repos/tokens.ts'
 import { DEFAULT_NOTIFY_DISPATCH } from '../notify/dispatcher.ts'
+import { destinationPolicy } from '../core/egress.ts'
 import { Notifications } from '../notify/notifications.ts'
 import { createChannel } from '../notify/setup.ts'
 import { Cleanup } from './cleanup.ts'
@@ -44,6 +45,8 @@ export interface NotifyBenchOptions {
 
 /** Rows the dispatcher claims per pass (notify/dispatcher.ts), and so its sends in flight. */
 const DISPATCH_BATCH = 50
+/** The sink listens on 127.0.0.1: allowed the way a deployment allows an intranet gateway (EGRESS_ALLOW). */
+const LOCAL_SINK = { egress: destinationPolicy(['127.0.0.1']), mayOverrideVendorHost: false }
 
 export function parseNotifyOptions(args: string[]): NotifyBenchOptions {
   const { values } = parseArgs({ args, options: { alerts: { type: 'string' }, concurrency: { type: 'string' }, json: { type: 'boolean' } } })
@@ -188,9 +191,9 @@ export async function notifyBench(ctx: CommandContext, o: NotifyBenchOptions): P
       name: 'sink',
       settings: { url: sink.url, body: '{"to":"{{phone}}","text":"{{text}}","alert":"{{alert}}"}' },
       createdBy: 'bench',
-    })
+    }, LOCAL_SINK)
     const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger)
-    const notifications = new Notifications(db, alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, companyPerMinute: 0, linkBaseUrl: 'https://hb.example', linkTtlMs: 86_400_000 }, silentLogger)
+    const notifications = new Notifications(db, alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, destinations: LOCAL_SINK.egress, companyPerMinute: 0, linkBaseUrl: 'https://hb.example', linkTtlMs: 86_400_000 }, silentLogger)
     cleanup.add('notifications', () => notifications.stop())
 
     /** Raises alerts on devices [from, from + n), `o.concurrency` at a time; when each was raised. */

@@ -21,7 +21,7 @@ import { AlertHistoryRetention } from '../api/alerts/retention.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../api/evaluation/score.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../api/webhooks/dispatcher.ts'
-import { destinationPolicy, type DestinationPolicy } from '../api/webhooks/destination.ts'
+import { destinationPolicy, type DestinationPolicy } from '../core/egress.ts'
 import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
 import { Ingest, type IngestSettings } from '../ingest/service.ts'
@@ -172,7 +172,7 @@ export class ApiServer implements Unit {
     private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined; logins?: DeviceLogins | undefined },
     private readonly cfg: Pick<
       Config,
-      'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'TRUST_PROXY' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'WEBHOOK_ALLOW_DESTINATIONS'
+      'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'TRUST_PROXY' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'EGRESS_ALLOW' | 'WEBHOOK_ALLOW_DESTINATIONS'
       | 'ALERT_STREAM_BACKFILL_MAX'
       | 'ALERT_STREAM_BACKFILL_MAX_AGE'
       | 'ALERT_STREAMS_PER_TOKEN'
@@ -198,7 +198,7 @@ export class ApiServer implements Unit {
   ) {
     this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
     this.background = new Controller(log)
-    this.destinations = destinationPolicy(cfg.WEBHOOK_ALLOW_DESTINATIONS)
+    this.destinations = destinationPolicy([...cfg.EGRESS_ALLOW, ...cfg.WEBHOOK_ALLOW_DESTINATIONS])
     this.dispatcher = new WebhookDispatcher(
       deps.db,
       this.alerts.bus,
@@ -244,7 +244,7 @@ export class ApiServer implements Unit {
       trustProxy: this.cfg.TRUST_PROXY,
       rateLimitPerMinute: this.cfg.RATE_LIMIT_PER_MINUTE,
       authFailuresPerMinute: this.cfg.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
-      webhookDestinations: this.destinations,
+      egress: this.destinations,
       metricsToken: this.cfg.METRICS_TOKEN,
       photos: { maxBytes: this.cfg.PHOTO_MAX_BYTES, perAlert: this.cfg.PHOTOS_PER_ALERT },
       residents: { reportsPerHour: this.cfg.RESIDENT_REPORTS_PER_HOUR, reportsPerDay: this.cfg.RESIDENT_REPORTS_PER_DAY, photoBytesPerDay: this.cfg.RESIDENT_PHOTO_BYTES_PER_DAY },

@@ -45,6 +45,22 @@ const deadlines = z.string().transform((text, ctx) => {
   return out
 })
 
+/** Egress allow-list entries: addresses, CIDR networks or host names, comma-separated. */
+const egressAllow = z
+  .string()
+  .default('')
+  .transform((text, ctx) => {
+    const entries = text.split(',').map((e) => e.trim()).filter(Boolean)
+    for (const e of entries) {
+      const valid = e.includes('/') ? ipaddr.isValidCIDR(e) : ipaddr.isValid(e) || /^[a-zA-Z0-9.-]+$/.test(e)
+      if (!valid) {
+        ctx.addIssue({ code: 'custom', message: `"${e}": expected an address, a CIDR network or a host name` })
+        return z.NEVER
+      }
+    }
+    return entries
+  })
+
 const WEIGHT_KEYS = ['ack', 'resolve', 'speed', 'quality', 'satisfaction'] as const
 
 /** Evaluation weights, e.g. `ack=0.3,satisfaction=0.3`; unnamed components keep their default. */
@@ -208,24 +224,14 @@ export const envSchema = z.object({
   /** How often an open alert stream rechecks its token (revoked elsewhere, expired). */
   ALERT_STREAM_RECHECK: durationMs.prefault('30s'),
   /**
-   * Webhook destinations allowed despite being loopback, private, link-local, multicast or
-   * otherwise special: comma-separated addresses, CIDR networks or host names, e.g.
-   * `127.0.0.1,10.20.0.0/16,hooks.internal`. Unset = public addresses only.
+   * Destinations every outgoing connection (webhooks, notification channels, e-mail's SMTP host,
+   * Web Push) may reach although they are loopback, private, link-local, multicast or otherwise
+   * special: comma-separated addresses, CIDR networks or host names, e.g.
+   * `10.0.0.5,192.168.1.0/24,smtp.internal`. Unset = public addresses only (core/egress.ts).
    */
-  WEBHOOK_ALLOW_DESTINATIONS: z
-    .string()
-    .default('')
-    .transform((text, ctx) => {
-      const entries = text.split(',').map((e) => e.trim()).filter(Boolean)
-      for (const e of entries) {
-        const valid = e.includes('/') ? ipaddr.isValidCIDR(e) : ipaddr.isValid(e) || /^[a-zA-Z0-9.-]+$/.test(e)
-        if (!valid) {
-          ctx.addIssue({ code: 'custom', message: `"${e}": expected an address, a CIDR network or a host name` })
-          return z.NEVER
-        }
-      }
-      return entries
-    }),
+  EGRESS_ALLOW: egressAllow,
+  /** The former name of EGRESS_ALLOW (webhooks only, before issue 18); its entries are added to it. */
+  WEBHOOK_ALLOW_DESTINATIONS: egressAllow,
   NODE_RED_PORT: port.default(1880),
   /** bcrypt hash of the Node-RED editor's "admin" password; unset = one generated on first start, printed once (hash in DATA_DIR/node-red-admin-hash). */
   NODE_RED_ADMIN_HASH: optionalString,

@@ -15,7 +15,7 @@ export const ERRORS = {
   user_disabled: { status: 401, message: 'The user of this token is disabled; an admin can enable them again' },
   cannot_disable_self: { status: 409, message: 'An admin cannot disable themselves; ask another admin' },
   invalid_transition: { status: 409, message: 'The alert is not in a state that allows this action' },
-  destination_denied: { status: 400, message: 'Webhooks may not target loopback, private, link-local or multicast addresses' },
+  destination_denied: { status: 400, message: 'Nothing this server sends may target loopback, private, link-local, multicast or other special addresses unless EGRESS_ALLOW allows them' },
   too_many_streams: { status: 429, message: 'Too many open alert streams for this token' },
   // Photos of an alert (api/routes/photos.ts).
   photo_too_large: { status: 413, message: 'The photo is larger than PHOTO_MAX_BYTES allows' },

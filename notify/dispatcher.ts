@@ -19,7 +19,7 @@ import { reachableContacts } from '../core/repos/notify-setup.ts'
 import { getCommunity } from '../core/repos/registry.ts'
 import type { Unit } from '../core/units.ts'
 import type { AlertBus } from '../api/alerts/service.ts'
-import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../api/webhooks/destination.ts'
+import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../core/egress.ts'
 import type { ChannelAdapter, ChannelKind, DeliveryOutcome } from './channel.ts'
 import type { LinkSigner } from './links.ts'
 import { ADAPTERS, type AdapterEntry } from './registry.ts'
@@ -38,7 +38,7 @@ export interface NotifyDispatchOptions {
   companyPerMinute: number
   /** Time zone of the deadlines printed in messages. */
   timezone: string
-  /** Where Web Push endpoints may point (WEBHOOK_ALLOW_DESTINATIONS); default: public addresses only. */
+  /** Where every channel may connect (EGRESS_ALLOW); default: public addresses only. */
   destinations?: DestinationPolicy
   /** Told of every recorded attempt (hb_notify_deliveries_total); a wait for a rate limit is `rate_limited`. */
   onAttempt?: (channelKind: string, outcome: AttemptOutcome) => void
@@ -138,7 +138,7 @@ export class NotificationDispatcher implements Unit {
     if (cached?.key === key) return cached.adapter
     if (cached) void cached.adapter.close?.().catch(() => undefined)
     const secrets: unknown = d.secrets ? JSON.parse(unseal(this.secretKey, d.secrets, d.channelId)) : {}
-    const adapter = entry.create(d.settings, secrets, { destinations: this.opts.destinations ?? DENY_ALL_SPECIAL })
+    const adapter = entry.create(d.settings, secrets, { egress: this.opts.destinations ?? DENY_ALL_SPECIAL })
     this.adapters.delete(d.channelId)
     this.adapters.set(d.channelId, { key, adapter })
     if (this.adapters.size > ADAPTER_CACHE) {

@@ -1,6 +1,7 @@
 // Configuring a channel: settings checked against the adapter's schema, credentials checked and
 // sealed (AES-256-GCM, bound to the channel id) before they reach the database. The API routes
-// and the tests both come through here.
+// and the tests both come through here; so does the check of where the channel will connect
+// (channels/targets.ts: the vendor's host unless an admin overrides it, and the egress guard).
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { seal } from '../core/crypto.ts'
@@ -8,6 +9,7 @@ import type { Queryable } from '../core/db/client.ts'
 import { AppError } from '../core/errors.ts'
 import { insertChannel, type NotifyChannel } from '../core/repos/notify-setup.ts'
 import type { ChannelKind } from './channel.ts'
+import { checkChannelTarget, type TargetAccess } from './channels/targets.ts'
 import { ADAPTERS } from './registry.ts'
 
 export interface ChannelInput {
@@ -28,9 +30,10 @@ function check(schema: z.ZodType, value: unknown, field: string): unknown {
   return parsed.data
 }
 
-export async function createChannel(db: Queryable, key: Buffer, c: ChannelInput): Promise<NotifyChannel> {
+export async function createChannel(db: Queryable, key: Buffer, c: ChannelInput, access: TargetAccess): Promise<NotifyChannel> {
   const entry = ADAPTERS[c.kind]
   const settings = check(entry.settings, c.settings, 'settings')
+  await checkChannelTarget(c.kind, settings as Record<string, unknown>, access)
   const secrets = check(entry.secrets, c.secrets ?? {}, 'secrets')
   const id = randomUUID()
   const sealed = c.secrets && Object.keys(c.secrets).length > 0 ? seal(key, JSON.stringify(secrets), id) : null

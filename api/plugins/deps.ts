@@ -13,7 +13,7 @@ import type { AlertService } from '../alerts/service.ts'
 import type { Weights } from '../evaluation/score.ts'
 import type { StreamLimits } from '../routes/alert-stream.ts'
 import type { RabbitAuthSettings } from '../routes/rabbitmq-auth.ts'
-import type { DestinationPolicy } from '../webhooks/destination.ts'
+import type { DestinationPolicy } from '../../core/egress.ts'
 
 /** The services the API is built over (cli/stack.ts wires them; tests build their own). */
 export interface AppDeps {
@@ -45,7 +45,7 @@ export const DEFAULT_PHOTO_LIMITS: PhotoLimits = { maxBytes: 5 * 1024 * 1024, pe
 export interface ApiSettings {
   weights: Weights
   streamLimits: StreamLimits
-  webhookDestinations: DestinationPolicy
+  egress: DestinationPolicy
   photos: PhotoLimits
   /** Residents' hazard reports and photo bytes (RESIDENT_REPORTS_PER_HOUR, _PER_DAY, RESIDENT_PHOTO_BYTES_PER_DAY). */
   residents: ResidentLimits

@@ -6,7 +6,7 @@ import { acceptReasonDetail, reportedReasonDetailSchema } from '../../core/reaso
 import { ALERT_SOURCES, SEVERITIES } from '../../core/domain.ts'
 import { eventsOf, getAlert, listAlerts } from '../../core/repos/alerts.ts'
 import { alertFor, historyFor } from '../alerts/resident-view.ts'
-import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
+import { deliveryLog, deliverySchema, seesDeliveries, seesDeliveryDetail } from '../alerts/delivery-log.ts'
 import { alertEventSchema, alertFilterQuery, alertSchema } from '../alerts/schemas.ts'
 import type { Action } from '../alerts/service.ts'
 import { alertListScope, mustSeeAlert, principalOf, requireRole } from '../access.ts'
@@ -112,7 +112,7 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
       const alert = mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
       const history = historyFor(p, alert, await eventsOf(db, alert.id))
       if (notifyTimezone === undefined || !seesDeliveries(p)) return { ...alertFor(p, alert), history }
-      return { ...alertFor(p, alert), history, notifications: await deliveryLog(db, alert.id, HISTORY_DELIVERIES, notifyTimezone) }
+      return { ...alertFor(p, alert), history, notifications: await deliveryLog(db, alert.id, HISTORY_DELIVERIES, notifyTimezone, seesDeliveryDetail(p)) }
     },
   )
 

@@ -20,16 +20,17 @@ import {
 } from '../../core/repos/notify-setup.ts'
 import { getCompany } from '../../core/repos/registry.ts'
 import { getUser } from '../../core/repos/tokens.ts'
-import { CHANNEL_KINDS } from '../../notify/channel.ts'
+import { CHANNEL_KINDS, type ChannelKind } from '../../notify/channel.ts'
+import { checkChannelTarget } from '../../notify/channels/targets.ts'
 import { policyFor } from '../../notify/outbox.ts'
 import { parsePolicy, policySchema } from '../../notify/policy.ts'
 import { maskAddress } from '../../notify/mask.ts'
 import { parseJson } from '../../notify/channels/http.ts'
 import { subscriptionSchema } from '../../notify/channels/webpush.ts'
 import { createChannel } from '../../notify/setup.ts'
-import { deliveryLog, deliverySchema, seesDeliveries } from '../alerts/delivery-log.ts'
+import { deliveryLog, deliverySchema, seesDeliveries, seesDeliveryDetail } from '../alerts/delivery-log.ts'
 import { mustManage, mustRead, mustSeeAlert, principalOf, requireRole } from '../access.ts'
-import { literalDenial, type DestinationPolicy } from '../webhooks/destination.ts'
+import { destinationDenial, type DestinationPolicy } from '../../core/egress.ts'
 import { checked, errorResponses, limitParam, serialParams, timestamp } from '../schemas.ts'
 
 const channelSchema = z.object({
@@ -56,19 +57,19 @@ const contactSchema = z.object({
 /**
  * A Web Push subscription comes from a user's browser, and the dispatcher POSTs to its endpoint:
  * like a webhook, it may only name an https endpoint that is not a loopback, private, link-local
- * or multicast address (WEBHOOK_ALLOW_DESTINATIONS allows exceptions, as for webhooks).
+ * or multicast address, nor a name resolving to one (EGRESS_ALLOW allows exceptions).
  */
-function checkSubscription(address: string, destinations: DestinationPolicy): void {
+async function checkSubscription(address: string, destinations: DestinationPolicy): Promise<void> {
   const parsed = subscriptionSchema.safeParse(parseJson(address))
   if (!parsed.success) throw new AppError('validation_failed', 'body.address: expected a Web Push subscription, the JSON of PushSubscription.toJSON() with endpoint and keys.p256dh, keys.auth')
   const url = new URL(parsed.data.endpoint)
   if (url.protocol !== 'https:') throw new AppError('validation_failed', `body.address: the subscription endpoint must be an https: URL, not ${url.protocol}`)
-  const denied = literalDenial(url, destinations)
-  if (denied !== undefined) throw new AppError('destination_denied', `body.address: the subscription endpoint's address is ${denied}; push endpoints may only be public addresses unless WEBHOOK_ALLOW_DESTINATIONS allows it`)
+  const denied = await destinationDenial(url.hostname, destinations)
+  if (denied !== undefined) throw new AppError('destination_denied', `body.address: the subscription endpoint's address is ${denied}; push endpoints may only be public addresses unless EGRESS_ALLOW allows it`)
 }
 
 const notify: FastifyPluginAsyncZod = async (app) => {
-  const { db, settings: { webhookDestinations: destinations } } = app.deps
+  const { db, settings: { egress: destinations } } = app.deps
   const ctx = notifyOf(app)
 
   app.post(
@@ -90,7 +91,7 @@ const notify: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       const p = principalOf(req)
       await mustManage(db, p, req.body.companyId, 'channels')
-      const row = await createChannel(db, ctx.secretKey, { ...req.body, createdBy: p.name })
+      const row = await createChannel(db, ctx.secretKey, { ...req.body, createdBy: p.name }, { egress: destinations, mayOverrideVendorHost: p.role === 'admin' })
       return reply.code(201).send(row)
     },
   )
@@ -124,6 +125,8 @@ const notify: FastifyPluginAsyncZod = async (app) => {
       const existing = await getChannel(db, req.params.id)
       if (!existing) throw new AppError('not_found', `No channel ${req.params.id}`)
       await mustManage(db, principalOf(req), existing.companyId, 'channels')
+      // A channel enabled again must still pass the egress guard (the allow-list or DNS may have changed).
+      if (req.body.enabled) await checkChannelTarget(existing.kind as ChannelKind, existing.settings, { egress: destinations, mayOverrideVendorHost: true }, '')
       const row = await setChannelEnabled(db, req.params.id, req.body.enabled)
       if (!row) throw new AppError('not_found', `No channel ${req.params.id}`)
       return row
@@ -184,7 +187,7 @@ const notify: FastifyPluginAsyncZod = async (app) => {
       const { kind, address } = req.body
       if (kind === 'phone' && !/^\+?\d{7,15}$/.test(address)) throw new AppError('validation_failed', 'body.address: expected a phone number such as 13812341234 or +8613812341234')
       if (kind === 'email' && !z.email().safeParse(address).success) throw new AppError('validation_failed', 'body.address: expected an e-mail address')
-      if (kind === 'webpush') checkSubscription(address, destinations)
+      if (kind === 'webpush') await checkSubscription(address, destinations)
       const row = await insertContact(db, { userId: req.params.userId, ...req.body }).catch((err: unknown) => {
         if ((err as { code?: string }).code === '23505') throw new AppError('conflict', 'This contact point exists already')
         throw err
@@ -293,7 +296,7 @@ const notify: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Who was paged for this alert, over which channel, and how each attempt went (phone numbers masked)',
+        summary: 'Who was paged for this alert, over which channel, and how each attempt went (phone numbers masked; what the vendor answered for the office only)',
         params: serialParams,
         querystring: z.object({ limit: limitParam }),
         response: { 200: z.object({ items: z.array(deliverySchema) }), ...errorResponses },
@@ -303,7 +306,7 @@ const notify: FastifyPluginAsyncZod = async (app) => {
       const p = principalOf(req)
       if (!seesDeliveries(p)) throw new AppError('forbidden', 'The delivery log is for the office and the crews')
       mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
-      return { items: await deliveryLog(db, req.params.id, req.query.limit, ctx.timezone) }
+      return { items: await deliveryLog(db, req.params.id, req.query.limit, ctx.timezone, seesDeliveryDetail(p)) }
     },
   )
 }

@@ -7,7 +7,7 @@ import { ALERT_EVENT_TYPES, SEVERITIES } from '../../core/domain.ts'
 import { deleteWebhook, getWebhook, insertWebhook, listDeliveries, listWebhooks } from '../../core/repos/webhooks.ts'
 import { generateSecret } from '../../core/secrets.ts'
 import { requireRole } from '../access.ts'
-import { literalDenial } from '../webhooks/destination.ts'
+import { destinationDenial } from '../../core/egress.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
 
 
@@ -23,7 +23,7 @@ const webhook = z.object({
 })
 
 const webhooks: FastifyPluginAsyncZod = async (app) => {
-  const { db, settings: { webhookDestinations: destinations } } = app.deps
+  const { db, settings: { egress: destinations } } = app.deps
   app.post(
     '',
     {
@@ -35,7 +35,7 @@ const webhooks: FastifyPluginAsyncZod = async (app) => {
           'X-HB-Signature: t=<epoch ms>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>. Non-2xx answers are retried with ' +
           'exponential backoff; redirects are not followed. Alerts raised in a maintenance window notify nobody. Loopback, ' +
           'private, link-local, multicast and other special-purpose addresses are refused (400 destination_denied) unless ' +
-          'WEBHOOK_ALLOW_DESTINATIONS allows them; names are checked again, after DNS resolution, at every delivery.',
+          'EGRESS_ALLOW allows them; a name is resolved and checked now, and again at every delivery.',
         body: z.object({
           url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
           secret: z.string().min(16, 'a secret needs at least 16 characters').max(200).optional().describe('Default: generated'),
@@ -48,8 +48,8 @@ const webhooks: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const p = requireRole(req, 'admin', 'operator')
-      const denied = literalDenial(new URL(req.body.url), destinations)
-      if (denied !== undefined) throw new AppError('destination_denied', `body.url: the address is ${denied}; webhooks may only reach public addresses unless WEBHOOK_ALLOW_DESTINATIONS allows it`)
+      const denied = await destinationDenial(new URL(req.body.url).hostname, destinations)
+      if (denied !== undefined) throw new AppError('destination_denied', `body.url: the address is ${denied}; webhooks may only reach public addresses unless EGRESS_ALLOW allows it`)
       const secret = req.body.secret ?? generateSecret(32)
       const row = await insertWebhook(db, {
         id: randomUUID(),

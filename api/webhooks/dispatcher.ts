@@ -5,7 +5,7 @@
 // lease (core/repos/webhooks.ts), so a delivery is attempted by one process at a time; one that
 // dies mid-attempt leaves the row to be claimed again when the lease ends (at least once: the
 // one window for a repeat is between the receiver's answer and our commit of it).
-// Destinations are checked at every attempt (destination.ts). The delivery log records the
+// Destinations are checked at every attempt (core/egress.ts). The delivery log records the
 // status code and a fixed category of failure, never the error text or the response body: the
 // log of a webhook aimed at an allow-listed internal address must not map its ports.
 import { createHmac } from 'node:crypto'
@@ -17,7 +17,7 @@ import { backoffMs, Pump } from '../../core/pump.ts'
 import { claimDueDeliveries, deliveryEvent, recordAttempt, type DueDelivery } from '../../core/repos/webhooks.ts'
 import type { Unit } from '../../core/units.ts'
 import type { AlertBus } from '../alerts/service.ts'
-import { DENY_ALL_SPECIAL, DestinationDenied, guardedLookup, literalDenial, type DestinationPolicy } from './destination.ts'
+import { DENY_ALL_SPECIAL, DestinationDenied, guardedLookup, literalDenial, type DestinationPolicy } from '../../core/egress.ts'
 
 export interface DispatcherOptions {
   /** First retry after this long; each further retry waits twice as long. */

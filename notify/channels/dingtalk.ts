@@ -13,10 +13,11 @@ import { createHmac } from 'node:crypto'
 import { z } from 'zod'
 import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
 import { codeOutcome, delivered, httpFailure, isReply, linkLabel, parseJson, request, trimBase, type ChannelDeps, type CodeMeaning } from './http.ts'
+import { VENDOR_BASE } from './targets.ts'
 
 export const dingtalkSettingsSchema = z.object({
-  /** Overrides https://oapi.dingtalk.com (a private deployment, a test server). */
-  baseUrl: z.url().default('https://oapi.dingtalk.com'),
+  /** Overrides (admins only) https://oapi.dingtalk.com (a private deployment, a test server). */
+  baseUrl: z.url().default(VENDOR_BASE.dingtalk),
   msgtype: z.enum(['markdown', 'text']).default('markdown'),
 })
 export const dingtalkSecretsSchema = z.object({

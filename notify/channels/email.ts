@@ -4,10 +4,13 @@
 // clear text. A private CA can be given for an internal relay. SMTP reply codes decide retrying as
 // RFC 5321 §4.2.1 defines them: 4yz transient (retry), 5yz permanent; a connection that fails
 // before any reply is transient too. Authentication and certificate failures are permanent: the
-// same request would fail the same way.
+// same request would fail the same way. The connection to the SMTP host is opened by the egress
+// guard (core/egress.ts, through nodemailer's getSocket), so the host must be a public address
+// unless EGRESS_ALLOW names it, checked on the address connected to at every send.
 import nodemailer from 'nodemailer'
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js'
 import { z } from 'zod'
+import { DestinationDenied, guardedSocket } from '../../core/egress.ts'
 import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
 import { delivered, failed, linkLabel, type ChannelDeps } from './http.ts'
 
@@ -47,6 +50,7 @@ interface SmtpError {
 }
 
 export function smtpFailure(err: unknown): DeliveryOutcome {
+  if (err instanceof DestinationDenied) return failed(false, 'destination denied', `mail server: the address is ${err.range}; not allowed by EGRESS_ALLOW`)
   const e = (typeof err === 'object' && err !== null ? err : {}) as SmtpError
   // A refused STARTTLS comes with the server's 5xx, but what the operator must hear is "no TLS".
   if (e.code === 'ETLS') return failed(false, e.code, 'mail server offered no usable TLS (STARTTLS required, or certificate refused)')
@@ -60,7 +64,7 @@ export function smtpFailure(err: unknown): DeliveryOutcome {
   return failed(true, code, `mail server unreachable (${code})`)
 }
 
-export function createEmailChannel(settings: z.infer<typeof emailSettingsSchema>, secrets: z.infer<typeof emailSecretsSchema>, deps: Pick<ChannelDeps, 'timeoutMs'>): ChannelAdapter {
+export function createEmailChannel(settings: z.infer<typeof emailSettingsSchema>, secrets: z.infer<typeof emailSecretsSchema>, deps: Pick<ChannelDeps, 'timeoutMs' | 'egress'>): ChannelAdapter {
   const options: SMTPTransport.Options = {
     host: settings.host,
     port: settings.port,
@@ -71,6 +75,13 @@ export function createEmailChannel(settings: z.infer<typeof emailSettingsSchema>
     greetingTimeout: deps.timeoutMs,
     socketTimeout: deps.timeoutMs,
     ...(settings.username === undefined ? {} : { auth: { user: settings.username, pass: secrets.password ?? '' } }),
+    // Every connection is opened by the guard; nodemailer then speaks SMTP (and TLS) over it.
+    getSocket: (_options, callback) => {
+      guardedSocket(deps.egress, settings.host, settings.port, deps.timeoutMs).then(
+        (connection) => callback(null, { connection }),
+        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), {}),
+      )
+    },
   }
   const transport = nodemailer.createTransport(options)
   return {

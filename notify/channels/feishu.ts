@@ -13,10 +13,11 @@ import { createHmac } from 'node:crypto'
 import { z } from 'zod'
 import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
 import { codeOutcome, delivered, httpFailure, isReply, linkLabel, parseJson, request, trimBase, truncateBytes, type ChannelDeps, type CodeMeaning } from './http.ts'
+import { VENDOR_BASE } from './targets.ts'
 
 export const feishuSettingsSchema = z.object({
-  /** Overrides https://open.feishu.cn (Lark: https://open.larksuite.com; a test server). */
-  baseUrl: z.url().default('https://open.feishu.cn'),
+  /** Overrides (admins only) https://open.feishu.cn (Lark: https://open.larksuite.com; a test server). */
+  baseUrl: z.url().default(VENDOR_BASE.feishu),
 })
 export const feishuSecretsSchema = z.object({
   /** The last path segment of the bot's webhook 地址 (…/bot/v2/hook/<hookId>). */

@@ -1,26 +1,20 @@
 // What every HTTP channel shares: one request with a deadline, and one mapping from an HTTP
 // failure to a DeliveryOutcome, so that a 429 from DingTalk and a 429 from Tencent are retried the
 // same way. The outcome never carries the URL (WeCom and DingTalk put their key in the query), a
-// header or a response body: only the status and a sentence we wrote.
-import http from 'node:http'
-import https from 'node:https'
-import { DestinationDenied, guardedLookup, literalDenial, type DestinationPolicy } from '../../api/webhooks/destination.ts'
+// header or a response body: only the status and a sentence we wrote. Every request goes through the
+// egress guard (core/egress.ts): there is no other way out of this module.
+import { DestinationDenied, guardedFetch, type DestinationPolicy } from '../../core/egress.ts'
 import type { DeliveryOutcome } from '../channel.ts'
 
 export interface ChannelDeps {
-  fetch: typeof fetch
   /** Epoch milliseconds; signatures and timestamps use it, so tests pin it. */
   now: () => number
   /** Per-request random value (Aliyun SignatureNonce); tests pin it. */
   nonce: () => string
   /** Abort one request after this long; a hung vendor must not hold the outbox. */
   timeoutMs: number
-  /**
-   * Where user-given endpoints (Web Push subscriptions) may point: the webhooks' policy, checked on
-   * the addresses DNS returns at every send. Vendor channels are configured by the office and
-   * do not use it.
-   */
-  destinations?: DestinationPolicy | undefined
+  /** Where requests may go (EGRESS_ALLOW), checked on the address of every connection. */
+  egress: DestinationPolicy
 }
 
 export interface HttpReply {
@@ -38,57 +32,16 @@ export function failed(retryable: boolean, status: string, detail: string, retry
 }
 
 /** One request; a network error or a timeout comes back as a retryable outcome, never a throw. */
-export async function request(deps: ChannelDeps, what: string, url: string, init: RequestInit): Promise<HttpReply | DeliveryOutcome> {
+export async function request(deps: Pick<ChannelDeps, 'egress' | 'timeoutMs'>, what: string, url: string, init: RequestInit): Promise<HttpReply | DeliveryOutcome> {
   try {
-    const res = await deps.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(deps.timeoutMs) })
+    const res = await guardedFetch(deps.egress)(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(deps.timeoutMs) })
     return { status: res.status, headers: res.headers, text: await res.text() }
   } catch (err) {
     const cause = err instanceof Error ? err.cause : undefined
-    if (cause instanceof DestinationDenied) return failed(false, 'destination denied', `${what}: the address is ${cause.range}; not allowed by WEBHOOK_ALLOW_DESTINATIONS`)
+    if (cause instanceof DestinationDenied) return failed(false, 'destination denied', `${what}: the address is ${cause.range}; not allowed by EGRESS_ALLOW`)
     // The error's message may quote the URL (and so the key): only its code is kept.
     const code = networkCode(err)
     return failed(true, code, `${what} unreachable (${code})`)
-  }
-}
-
-/** Bytes of an answer kept; push services answer with a few words at most. */
-const GUARDED_BODY_MAX = 64 * 1024
-
-/**
- * A fetch that connects only where `policy` allows, with the webhooks' guard: IP literals checked
- * before connecting, names checked on every address DNS returned, and the connection made to the
- * address that was checked (no second resolution to rebind). Never follows a redirect.
- */
-export function guardedFetch(policy: DestinationPolicy): typeof fetch {
-  return (input, init = {}) => {
-    const url = new URL(input instanceof Request ? input.url : String(input))
-    const literal = literalDenial(url, policy)
-    if (literal !== undefined) return Promise.reject(new TypeError('fetch failed', { cause: new DestinationDenied(literal) }))
-    const client = url.protocol === 'https:' ? https : http
-    return new Promise((resolve, reject) => {
-      const req = client.request(
-        url,
-        { method: init.method ?? 'GET', headers: init.headers as Record<string, string>, lookup: guardedLookup(policy), agent: false, ...(init.signal ? { signal: init.signal } : {}) },
-        (res) => {
-          const chunks: Buffer[] = []
-          let size = 0
-          res.on('data', (chunk: Buffer) => {
-            if (size < GUARDED_BODY_MAX) chunks.push(chunk)
-            size += chunk.length
-          })
-          res.on('error', (err) => reject(new TypeError('fetch failed', { cause: err })))
-          res.on('end', () => {
-            const status = res.statusCode ?? 0
-            const headers = new Headers()
-            for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v)
-            const body = [204, 205, 304].includes(status) ? null : Buffer.concat(chunks).subarray(0, GUARDED_BODY_MAX)
-            resolve(new Response(body, { status, headers }))
-          })
-        },
-      )
-      req.on('error', (err) => reject(err.name === 'TimeoutError' || err.name === 'AbortError' ? err : new TypeError('fetch failed', { cause: err })))
-      req.end(init.body as string | Buffer | undefined)
-    })
   }
 }
 

@@ -4,6 +4,7 @@
 // file under notify/channels/ plus one member here.
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
+import { DENY_ALL_SPECIAL } from '../../core/egress.ts'
 import type { ChannelAdapter } from '../channel.ts'
 import { dingtalkSecretsSchema, dingtalkSettingsSchema, createDingtalkChannel } from './dingtalk.ts'
 import { createEmailChannel, emailSecretsSchema, emailSettingsSchema } from './email.ts'
@@ -52,11 +53,11 @@ export const DEFAULT_CHANNEL_TIMEOUT_MS = 10_000
 
 export function createChannel(config: ChannelConfig, deps: Partial<ChannelDeps> = {}): ChannelAdapter {
   const d: ChannelDeps = {
-    fetch: deps.fetch ?? globalThis.fetch,
     now: deps.now ?? Date.now,
     nonce: deps.nonce ?? randomUUID,
     timeoutMs: deps.timeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
-    destinations: deps.destinations,
+    // Public addresses only unless the caller passes the allow-list (EGRESS_ALLOW).
+    egress: deps.egress ?? DENY_ALL_SPECIAL,
   }
   switch (config.kind) {
     case 'email':
@@ -72,7 +73,7 @@ export function createChannel(config: ChannelConfig, deps: Partial<ChannelDeps> 
     case 'sms_tencent':
       return createTencentSmsChannel(config.settings, config.secrets, d)
     case 'sms_http':
-      return createHttpSmsChannel(config.settings, config.secrets, { fetch: d.fetch, now: () => new Date(d.now()) })
+      return createHttpSmsChannel(config.settings, config.secrets, { egress: d.egress, now: () => new Date(d.now()) })
     case 'webpush':
       return createWebpushChannel(config.settings, config.secrets, d)
   }

@@ -14,10 +14,11 @@ import { z } from 'zod'
 import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
 import { maskPhone } from '../mask.ts'
 import { delivered, failed, httpFailure, isReply, parseJson, request, trimBase, type ChannelDeps } from './http.ts'
+import { VENDOR_BASE } from './targets.ts'
 
 export const aliyunSmsSettingsSchema = z.object({
-  /** Overrides https://dysmsapi.aliyuncs.com (a test server, a regional endpoint). */
-  baseUrl: z.url().default('https://dysmsapi.aliyuncs.com'),
+  /** Overrides (admins only) https://dysmsapi.aliyuncs.com (a test server, a regional endpoint). */
+  baseUrl: z.url().default(VENDOR_BASE.sms_aliyun),
   regionId: z.string().default('cn-hangzhou'),
   /** The AccessKey ID (an identifier, shown to administrators; its secret is in secrets). */
   accessKeyId: z.string().min(1),

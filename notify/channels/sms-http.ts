@@ -9,7 +9,9 @@
 // Failures map onto the outbox's retry rules: connection errors, timeouts, 408, 429 and 5xx are
 // retryable (429 honours Retry-After); other 4xx are not — retrying a refused key only annoys.
 import { z } from 'zod'
+import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../../core/egress.ts'
 import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
+import { isReply, request, retryAfterMs } from './http.ts'
 
 export const httpSmsConfigSchema = z.object({
   url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).describe('May contain {{phone}}, {{text}}, {{secret.NAME}} (percent-encoded)'),
@@ -35,7 +37,8 @@ export type HttpSmsConfig = z.infer<typeof httpSmsConfigSchema>
 export const httpSmsSecretsSchema = z.record(z.string().regex(/^\w+$/), z.string())
 
 export interface HttpSmsDeps {
-  fetch?: typeof fetch
+  /** Where the gateway may be (EGRESS_ALLOW); default public addresses only. */
+  egress?: DestinationPolicy
   now?: () => Date
 }
 
@@ -55,20 +58,11 @@ function fill(template: string, values: Record<string, string>, escape: Escape):
   })
 }
 
-/** `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterMs(header: string | null, now: Date): number | undefined {
-  if (!header) return undefined
-  const secs = Number(header)
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000)
-  const at = Date.parse(header)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime())
-}
-
 export function createHttpSmsChannel(settings: unknown, secrets: unknown, deps: HttpSmsDeps = {}): ChannelAdapter {
   const cfg = httpSmsConfigSchema.parse(settings)
   const secret = httpSmsSecretsSchema.parse(secrets ?? {})
-  const doFetch = deps.fetch ?? fetch
   const now = deps.now ?? (() => new Date())
+  const requestDeps = { egress: deps.egress ?? DENY_ALL_SPECIAL, timeoutMs: cfg.timeoutMs }
   const secretValues = Object.fromEntries(Object.entries(secret).map(([k, v]) => [`secret.${k}`, v]))
 
   return {
@@ -82,32 +76,24 @@ export function createHttpSmsChannel(settings: unknown, secrets: unknown, deps: 
       if (cfg.method !== 'GET' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
         headers['content-type'] = { json: 'application/json', form: 'application/x-www-form-urlencoded', text: 'text/plain; charset=utf-8' }[cfg.bodyFormat]
       }
-      let res: Response
-      try {
-        res = await doFetch(url, {
-          method: cfg.method,
-          headers,
-          ...(cfg.method === 'GET' ? {} : { body: fill(cfg.body, values, ESCAPES[cfg.bodyFormat]) }),
-          redirect: 'manual',
-          signal: AbortSignal.timeout(cfg.timeoutMs),
-        })
-      } catch (err) {
-        // The cause names the socket error (ECONNREFUSED); the URL, which may hold a key, is not logged.
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.name : 'error')
-        return { ok: false, retryable: true, status: cause, detail: `gateway unreachable (${cause})` }
-      }
-      const text = await res.text().catch(() => '')
-      const statusOk = cfg.success.statuses ? cfg.success.statuses.includes(res.status) : res.ok
-      const bodyOk = cfg.success.bodyContains === undefined || text.includes(cfg.success.bodyContains)
-      if (statusOk && bodyOk) return { ok: true, retryable: false, status: `http ${res.status}`, detail: 'accepted by the gateway' }
-      const retryable = res.status === 408 || res.status === 429 || res.status >= 500 || (statusOk && !bodyOk)
-      const wait = retryAfterMs(res.headers.get('retry-after'), now())
+      // The URL, which may hold a key, is never in the outcome: only the socket error's code.
+      const reply = await request(requestDeps, 'SMS gateway', url, {
+        method: cfg.method,
+        headers,
+        ...(cfg.method === 'GET' ? {} : { body: fill(cfg.body, values, ESCAPES[cfg.bodyFormat]) }),
+      })
+      if (!isReply(reply)) return reply
+      const statusOk = cfg.success.statuses ? cfg.success.statuses.includes(reply.status) : reply.status >= 200 && reply.status < 300
+      const bodyOk = cfg.success.bodyContains === undefined || reply.text.includes(cfg.success.bodyContains)
+      if (statusOk && bodyOk) return { ok: true, retryable: false, status: `http ${reply.status}`, detail: 'accepted by the gateway' }
+      const retryable = reply.status === 408 || reply.status === 429 || reply.status >= 500 || (statusOk && !bodyOk)
+      const wait = retryAfterMs(reply.headers.get('retry-after'), now().getTime())
       return {
         ok: false,
         retryable,
         ...(wait === undefined ? {} : { retryAfterMs: wait }),
-        status: `http ${res.status}`,
-        detail: statusOk ? 'the gateway answered without the success marker' : `the gateway answered ${res.status}`,
+        status: `http ${reply.status}`,
+        detail: statusOk ? 'the gateway answered without the success marker' : `the gateway answered ${reply.status}`,
       }
     },
   }

@@ -15,10 +15,11 @@ import { z } from 'zod'
 import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
 import { maskPhone } from '../mask.ts'
 import { delivered, failed, httpFailure, isReply, parseJson, request, trimBase, type ChannelDeps } from './http.ts'
+import { VENDOR_BASE } from './targets.ts'
 
 export const tencentSmsSettingsSchema = z.object({
-  /** Overrides https://sms.tencentcloudapi.com (a test server, a regional endpoint). */
-  baseUrl: z.url().default('https://sms.tencentcloudapi.com'),
+  /** Overrides (admins only) https://sms.tencentcloudapi.com (a test server, a regional endpoint). */
+  baseUrl: z.url().default(VENDOR_BASE.sms_tencent),
   /** ap-guangzhou, ap-beijing or ap-nanjing. */
   region: z.string().default('ap-guangzhou'),
   /** The SecretId (an identifier; its SecretKey is in secrets). */

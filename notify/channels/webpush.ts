@@ -7,7 +7,7 @@
 import webpush from 'web-push'
 import { z } from 'zod'
 import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
-import { delivered, failed, guardedFetch, httpFailure, isReply, parseJson, request, type ChannelDeps } from './http.ts'
+import { delivered, failed, httpFailure, isReply, parseJson, request, type ChannelDeps } from './http.ts'
 
 export const webpushSettingsSchema = z.object({
   /** The VAPID public key (base64url, uncompressed P-256 point), also given to the PWA. */
@@ -34,9 +34,7 @@ export function webpushPayload(message: Message): string {
   return JSON.stringify({ title: message.subject, body: message.text, url: message.link, alertId: message.alertId, severity: message.severity, locale: message.locale })
 }
 
-export function createWebpushChannel(settings: z.infer<typeof webpushSettingsSchema>, secrets: z.infer<typeof webpushSecretsSchema>, channelDeps: ChannelDeps): ChannelAdapter {
-  // The endpoint comes from a user's browser: it may only reach where webhooks may.
-  const deps = channelDeps.destinations ? { ...channelDeps, fetch: guardedFetch(channelDeps.destinations) } : channelDeps
+export function createWebpushChannel(settings: z.infer<typeof webpushSettingsSchema>, secrets: z.infer<typeof webpushSecretsSchema>, deps: ChannelDeps): ChannelAdapter {
   return {
     kind: 'webpush',
     limits: {},

@@ -10,10 +10,11 @@
 import { z } from 'zod'
 import type { ChannelAdapter, DeliveryOutcome, Message, Recipient } from '../channel.ts'
 import { codeOutcome, delivered, httpFailure, isReply, linkLabel, parseJson, request, trimBase, truncateBytes, type ChannelDeps, type CodeMeaning } from './http.ts'
+import { VENDOR_BASE } from './targets.ts'
 
 export const wecomSettingsSchema = z.object({
-  /** Overrides https://qyapi.weixin.qq.com (a private deployment, a test server). */
-  baseUrl: z.url().default('https://qyapi.weixin.qq.com'),
+  /** Overrides (admins only) https://qyapi.weixin.qq.com (a private deployment, a test server). */
+  baseUrl: z.url().default(VENDOR_BASE.wecom),
   /** `markdown` renders bold and links in the WeCom client; `text` reaches the WeChat plug-in too. */
   msgtype: z.enum(['markdown', 'text']).default('markdown'),
 })

@@ -21,6 +21,9 @@ export class SmsGateway {
   private server: http.Server | undefined
   port = 0
 
+  /** `host`: another loopback address (127.0.0.2) lets a test allow-list the gateway alone. */
+  constructor(private readonly host = '127.0.0.1') {}
+
   async start(port?: number): Promise<void> {
     this.port = port ?? (await freePort())
     this.server = http.createServer((req, res) => {
@@ -47,7 +50,7 @@ export class SmsGateway {
       })
     })
     const server = this.server
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve))
+    await new Promise<void>((resolve) => server.listen(this.port, this.host, resolve))
   }
 
   /** Holds every answer until release(). */
@@ -74,7 +77,7 @@ export class SmsGateway {
   }
 
   url(): string {
-    return `http://127.0.0.1:${this.port}/sms`
+    return `http://${this.host}:${this.port}/sms`
   }
 
   to(phone: string): ReceivedSms[] {

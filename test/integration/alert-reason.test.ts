@@ -20,6 +20,7 @@ import type { RulesEngine } from '../../rules/engine.ts'
 import { vendorServer, type VendorServer } from '../notify/vendor-server.ts'
 import { startReceivers, type ReceiverStack } from '../helpers/receivers.ts'
 import { eventually, hasPostgres } from '../helpers/services.ts'
+import { ALLOW_LOOPBACK, LOCAL_TARGETS } from '../helpers/egress.ts'
 
 const pgUp = await hasPostgres()
 
@@ -50,10 +51,10 @@ describe.skipIf(!pgUp)('alert reason as data', () => {
     wecom = await vendorServer()
     wecom.answer({ status: 200, body: { errcode: 0, errmsg: 'ok' } })
     const key = randomBytes(32)
-    await createChannel(db, key, { companyId: 'co-test', kind: 'wecom', name: '维修群', settings: { baseUrl: wecom.base, msgtype: 'text' }, secrets: { key: 'wecom-key' }, createdBy: 'fixture' })
+    await createChannel(db, key, { companyId: 'co-test', kind: 'wecom', name: '维修群', settings: { baseUrl: wecom.base, msgtype: 'text' }, secrets: { key: 'wecom-key' }, createdBy: 'fixture' }, LOCAL_TARGETS)
     // The dispatcher on the API's own alert service: its outbox is written with each event.
     const alerts = receivers.app.deps.alerts
-    notifications = new Notifications(db, alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, pollMs: 50, linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000 }, silentLogger)
+    notifications = new Notifications(db, alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, destinations: ALLOW_LOOPBACK, pollMs: 50, linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000 }, silentLogger)
     await notifications.start()
     const cfg = loadConfig({ RULES_TICK: '200ms', RULES_REPEAT_EVERY: '1s' })
     engine = rulesUnit(db, cfg, silentLogger, { apiUrl: base, token: service })

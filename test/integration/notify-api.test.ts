@@ -18,6 +18,7 @@ import { Notifications } from '../../notify/notifications.ts'
 import { DEFAULT_NOTIFY_DISPATCH } from '../../notify/dispatcher.ts'
 import { createTestDatabase, eventually, hasPostgres } from '../helpers/services.ts'
 import { SmsGateway } from '../helpers/sms-gateway.ts'
+import { ALLOW_GATEWAY, GATEWAY_HOST } from '../helpers/egress.ts'
 import { vendorServer } from '../notify/vendor-server.ts'
 
 const T0 = Date.UTC(2026, 2, 4, 2, 0)
@@ -28,7 +29,7 @@ let app: App
 let now = T0
 let notifications: Notifications
 let alerts: AlertService
-const gateway = new SmsGateway()
+const gateway = new SmsGateway(GATEWAY_HOST)
 const auth: Record<'admin' | 'manager' | 'crew' | 'crewB' | 'resident', { authorization: string }> = {} as never
 const ids: Record<'manager' | 'a1' | 'a2' | 'b1', string> = {} as never
 
@@ -58,8 +59,8 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     auth.resident = await token(await insertUser(db, { name: 'resident-a', role: 'resident', communityId: 'cm-a' }))
     const clock = () => new Date(now)
     alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, clock)
-    notifications = new Notifications(db, alerts, randomBytes(32), { ...DEFAULT_NOTIFY_DISPATCH, pollMs: 50, linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000 }, silentLogger, clock)
-    app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify: notifications.context }, silentLogger)
+    notifications = new Notifications(db, alerts, randomBytes(32), { ...DEFAULT_NOTIFY_DISPATCH, destinations: ALLOW_GATEWAY, pollMs: 50, linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000 }, silentLogger, clock)
+    app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify: notifications.context }, silentLogger, { egress: ALLOW_GATEWAY })
     await app.ready()
     await notifications.start()
   })
@@ -200,11 +201,13 @@ describe.skipIf(!pg)('notification setup through the API', () => {
   })
 
   it("a group robot's link opens the alert and leads to the console: acknowledging there needs a sign-in", async () => {
-    const robot = await vendorServer()
+    const robot = await vendorServer(GATEWAY_HOST)
     try {
       robot.answer({ status: 200, body: { errcode: 0, errmsg: 'ok' } })
       const payload = { companyId: 'co-a', kind: 'wecom', name: '维修群', settings: { baseUrl: robot.base }, secrets: { key: 'group-key-1' } }
-      const channel = await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.manager, payload })
+      // Another host than WeCom's is the office's to set (a private deployment; here a stand-in).
+      expect((await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.manager, payload })).json()).toMatchObject({ code: 'forbidden' })
+      const channel = await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.admin, payload })
       expect(channel.statusCode).toBe(201)
       await provisionDevices(db, [{ id: 'el-2', kind: 'elevator', communityId: 'cm-a' }])
       const { alert } = await alerts.report({ ruleId: 'entrapment', deviceId: 'el-2', condition: 'active' }, 'rules-engine')
@@ -239,9 +242,12 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     expect(fromLog).toHaveLength(1)
     for (const who of [auth.admin, auth.manager, auth.crew]) {
       const seen = await view(who)
-      expect(seen.notifications).toEqual(fromLog)
+      expect(seen.notifications).toEqual((await app.inject({ url: `/api/v1/alerts/${row?.id}/deliveries`, headers: who })).json<{ items: unknown[] }>().items)
       expect(seen.notifications?.[0]).toMatchObject({ channel: { kind: 'sms_http' }, to: '138****1234', status: 'delivered', summary: 'SMS to 138****1234: delivered 10:00:00' })
     }
+    // What the gateway answered is the office's to see; the company sees that it was delivered.
+    expect(fromLog[0]).toMatchObject({ log: [{ status: 'http 200', detail: 'accepted by the gateway' }] })
+    expect((await view(auth.manager)).notifications?.[0]).toMatchObject({ log: [{ status: 'delivered', detail: 'delivered' }] })
     const resident = await app.inject({ url: `/api/v1/alerts/${row?.id}`, headers: auth.resident })
     expect(resident.statusCode).toBe(200)
     expect(resident.json()).not.toHaveProperty('notifications')

@@ -16,6 +16,7 @@ import { Notifications } from '../../notify/notifications.ts'
 import { createChannel } from '../../notify/setup.ts'
 import { eventually } from '../helpers/services.ts'
 import { SmsGateway } from '../helpers/sms-gateway.ts'
+import { ALLOW_LOOPBACK, LOCAL_TARGETS } from '../helpers/egress.ts'
 
 const gateway = new SmsGateway()
 const db = await openDb({})
@@ -37,9 +38,9 @@ it('pages the on-call crew on the embedded database', async () => {
   await insertContact(db, { userId: crew, kind: 'phone', address: '13812341234', locale: 'zh-CN', position: 0 })
   await upsertRota(db, { id: 'r', companyId: 'co-1', role: 'crew', name: 'r', timezone: 'Asia/Shanghai', startsOn: '2020-01-06', handoverTime: '09:00', members: [crew], createdBy: 't' })
   const key = randomBytes(32)
-  await createChannel(db, key, { companyId: null, kind: 'sms_http', name: 'sms', settings: { url: gateway.url() }, createdBy: 't' })
+  await createChannel(db, key, { companyId: null, kind: 'sms_http', name: 'sms', settings: { url: gateway.url() }, createdBy: 't' }, LOCAL_TARGETS)
   const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger)
-  notifications = new Notifications(db, alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, pollMs: 50, linkBaseUrl: 'http://127.0.0.1:3000', linkTtlMs: 3_600_000 }, silentLogger)
+  notifications = new Notifications(db, alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, destinations: ALLOW_LOOPBACK, pollMs: 50, linkBaseUrl: 'http://127.0.0.1:3000', linkTtlMs: 3_600_000 }, silentLogger)
   await notifications.start()
   const { alert } = await alerts.report({ ruleId: 'entrapment', deviceId: 'el-1', condition: 'active' }, 'rules')
   await eventually(() => gateway.to('13812341234')[0], 10_000, 'the SMS')

@@ -24,6 +24,7 @@ import { createChannel } from '../../notify/setup.ts'
 import { createTestDatabase, eventually, hasPostgres } from '../helpers/services.ts'
 import { SmsGateway } from '../helpers/sms-gateway.ts'
 import { vendorServer, type VendorServer } from '../notify/vendor-server.ts'
+import { ALLOW_LOOPBACK, LOCAL_TARGETS } from '../helpers/egress.ts'
 
 const M = 60_000
 const settle = () => new Promise((r) => setTimeout(r, 300))
@@ -56,6 +57,7 @@ const SETTINGS: NotifySettings = {
   timezone: 'Asia/Shanghai',
   linkBaseUrl: 'https://hb.example',
   linkTtlMs: 24 * 3_600_000,
+  destinations: ALLOW_LOOPBACK,
 }
 const user: Record<keyof typeof PHONE, string> = { a1: '', a2: '', b1: '', manager: '', duty: '' }
 let device = 0
@@ -119,10 +121,10 @@ describe.skipIf(!pg)('notifications end to end', () => {
       settings: { url: gateway.url(), headers: { authorization: 'Bearer {{secret.key}}' }, body: '{"to":"{{phone}}","text":"{{text}}"}' },
       secrets: { key: 'gateway-key-1' },
       createdBy: 'fixture',
-    })
+    }, LOCAL_TARGETS)
     // Each company's bot in its crew's group chat (a private deployment's base URL: the local server).
     for (const co of ['a', 'b'] as const) {
-      const channel = await createChannel(db, key, { companyId: `co-${co}`, kind: 'wecom', name: `${co} 维修群`, settings: { baseUrl: wecom.base }, secrets: { key: WECOM_KEY[co] }, createdBy: 'fixture' })
+      const channel = await createChannel(db, key, { companyId: `co-${co}`, kind: 'wecom', name: `${co} 维修群`, settings: { baseUrl: wecom.base }, secrets: { key: WECOM_KEY[co] }, createdBy: 'fixture' }, LOCAL_TARGETS)
       bot[co] = channel.id
     }
     await setChannelEnabled(db, bot.b, false)
@@ -316,7 +318,7 @@ describe.skipIf(!pg)('notifications end to end', () => {
     now = T0 + 3 * 60 * M + 30 * M
     const key = notifications.context.secretKey
     // Company B's own gateway account, documented at 2 messages a minute: preferred to the office's.
-    await createChannel(db, key, { companyId: 'co-b', kind: 'sms_http', name: 'B SMS', settings: { url: gateway.url(), perMinute: 2 }, createdBy: 'fixture' })
+    await createChannel(db, key, { companyId: 'co-b', kind: 'sms_http', name: 'B SMS', settings: { url: gateway.url(), perMinute: 2 }, createdBy: 'fixture' }, LOCAL_TARGETS)
     const before = gateway.to(PHONE.b1).length
     const ids = [await raise('entrapment', 'b'), await raise('entrapment', 'b'), await raise('entrapment', 'b')]
     await eventually(() => (gateway.to(PHONE.b1).length - before >= 2 ? true : undefined), 10_000, 'two pages')
@@ -357,8 +359,12 @@ describe.skipIf(!pg)('notifications end to end', () => {
     expect(new Set(requests.map((r) => r.body.toString('utf8'))).size).toBe(21)
     const refused = pages.findIndex((d) => d?.log[0]?.status === 'http 429')
     expect(pages[refused]?.log.map((l) => [l.status, l.ok])).toEqual([['http 429', false], ['errcode 0', true]])
-    const entry = (await deliveryLog(db, ids[refused] ?? 0, 10, 'Asia/Shanghai')).find((d) => d.channel.kind === 'wecom')
+    const entry = (await deliveryLog(db, ids[refused] ?? 0, 10, 'Asia/Shanghai', true)).find((d) => d.channel.kind === 'wecom')
     expect(entry?.summary).toMatch(/^WeCom bot "b 维修群": http 429 → retried, delivered \d\d:\d\d:\d\d$/)
+    // The company's people see the same attempts without what the vendor answered.
+    const plain = (await deliveryLog(db, ids[refused] ?? 0, 10, 'Asia/Shanghai', false)).find((d) => d.channel.kind === 'wecom')
+    expect(plain?.summary).toMatch(/^WeCom bot "b 维修群": retrying, delivered \d\d:\d\d:\d\d$/)
+    expect(plain?.log.map((l) => [l.status, l.detail])).toEqual([['retrying', 'not delivered; will retry'], ['delivered', 'delivered']])
     await setChannelEnabled(db, bot.b, false)
     for (const id of ids) await alerts.act(id, 'acknowledge', 'b1', undefined)
   })
@@ -368,7 +374,7 @@ describe.skipIf(!pg)('notifications end to end', () => {
     const feishu = await vendorServer()
     feishu.answer({ status: 200, body: { code: 0, msg: 'success', data: {} } })
     const secrets = { hookId: 'feishu-hook-b', secret: 'feishu-secret-b' }
-    const channel = await createChannel(db, notifications.context.secretKey, { companyId: 'co-b', kind: 'feishu', name: 'b 飞书群', settings: { baseUrl: feishu.base }, secrets, createdBy: 'fixture' })
+    const channel = await createChannel(db, notifications.context.secretKey, { companyId: 'co-b', kind: 'feishu', name: 'b 飞书群', settings: { baseUrl: feishu.base }, secrets, createdBy: 'fixture' }, LOCAL_TARGETS)
     try {
       const ids: number[] = []
       for (let i = 0; i < 6; i++) ids.push(await raise('entrapment', 'b'))

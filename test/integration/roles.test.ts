@@ -21,6 +21,7 @@ import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { createChannel } from '../../notify/setup.ts'
 import { apiFor } from '../helpers/api.ts'
 import { tinyPng } from '../helpers/images.ts'
+import { LOCAL_TARGETS } from '../helpers/egress.ts'
 
 type Side = 'own' | 'other'
 interface Req {
@@ -303,7 +304,7 @@ const rotaBody = (side: Side) => ({ companyId: company(side), role: 'crew', name
 const overrideBody = (side: Side) => ({ userId: members[side], kind: 'swap', startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString() })
 
 async function freshChannel(side: Side): Promise<string> {
-  return (await createChannel(db, randomBytes(32), { companyId: company(side), kind: 'wecom', name: next('bot'), settings: {}, secrets: { key: 'k-1' }, createdBy: 'fixture' })).id
+  return (await createChannel(db, randomBytes(32), { companyId: company(side), kind: 'wecom', name: next('bot'), settings: {}, secrets: { key: 'k-1' }, createdBy: 'fixture' }, LOCAL_TARGETS)).id
 }
 
 function ruleBody(id: string): Record<string, unknown> {

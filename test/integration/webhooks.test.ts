@@ -7,7 +7,7 @@ import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import type { AlertService } from '../../api/alerts/service.ts'
-import { destinationPolicy } from '../../api/webhooks/destination.ts'
+import { destinationPolicy } from '../../core/egress.ts'
 import { WebhookDispatcher, type DispatcherOptions } from '../../api/webhooks/dispatcher.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
@@ -55,7 +55,7 @@ beforeAll(async () => {
   await seed(db)
   await upsertRule(db, { id: 'entrapment', type: 'threshold', severity: 'critical', enabled: true, definition: { name: 'Passenger trapped', severity: 'critical' } })
   await upsertRule(db, { id: 'low-battery', type: 'threshold', severity: 'minor', enabled: true, definition: { name: 'Low battery', severity: 'minor' } })
-  const api = await apiFor(db, features, { webhookDestinations: ALLOW_LOOPBACK })
+  const api = await apiFor(db, features, { egress: ALLOW_LOOPBACK })
   // The same database through an API with the default policy (no special destinations).
   strictApp = (await apiFor(db, features)).app
   app = api.app

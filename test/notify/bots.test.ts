@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { channelConfigSchema, createChannel, type ChannelConfigInput } from '../../notify/channels/index.ts'
 import { dingtalkSign } from '../../notify/channels/dingtalk.ts'
 import { closedBase, expectClean, expectOutcomes, message, NOW, vendorServer, type OutcomeCase, type VendorServer } from './vendor-server.ts'
+import { ALLOW_LOOPBACK } from '../helpers/egress.ts'
 
 let server: VendorServer
 beforeAll(async () => {
@@ -16,7 +17,7 @@ afterAll(async () => {
   await server.close()
 })
 
-const channel = (config: ChannelConfigInput) => createChannel(channelConfigSchema.parse(config), { now: () => NOW })
+const channel = (config: ChannelConfigInput) => createChannel(channelConfigSchema.parse(config), { now: () => NOW, egress: ALLOW_LOOPBACK })
 
 async function outcomes(config: (base: string) => ChannelConfigInput, cases: (OutcomeCase & { name: string })[], secrets: string[]): Promise<void> {
   await expectOutcomes(server, () => channel(config(server.base)).send(message, {}), cases, secrets)

@@ -7,6 +7,7 @@ import { CHANNEL_KINDS } from '../../notify/channel.ts'
 import { channelConfigSchema, channelSchemas, createChannel } from '../../notify/channels/index.ts'
 import { freePort } from '../helpers/services.ts'
 import { message } from './vendor-server.ts'
+import { ALLOW_LOOPBACK } from '../helpers/egress.ts'
 
 const sockets: net.Socket[] = []
 const silent = net.createServer((s) => sockets.push(s))
@@ -40,7 +41,7 @@ describe('channel configuration', () => {
     const port = await freePort()
     await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve))
     const config = channelConfigSchema.parse({ kind: 'wecom', settings: { baseUrl: `http://127.0.0.1:${port}` }, secrets: { key: 'k' } })
-    const outcome = await createChannel(config, { timeoutMs: 300 }).send(message, {})
+    const outcome = await createChannel(config, { timeoutMs: 300, egress: ALLOW_LOOPBACK }).send(message, {})
     expect(outcome).toMatchObject({ ok: false, retryable: true, status: 'timeout' })
   })
 })

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { channelConfigSchema, createChannel, type ChannelConfigInput } from '../../notify/channels/index.ts'
 import { freePort } from '../helpers/services.ts'
 import { expectClean, message } from './vendor-server.ts'
+import { ALLOW_LOOPBACK } from '../helpers/egress.ts'
 
 const cert = readFileSync(new URL('fixtures/localhost-cert.pem', import.meta.url), 'utf8')
 const key = readFileSync(new URL('fixtures/localhost-key.pem', import.meta.url), 'utf8')
@@ -59,7 +60,7 @@ const config = (port: number, extra: Partial<{ username: string; password: strin
   settings: { host: '127.0.0.1', port, from: '"Housing Brain" <alerts@hb.example>', tlsCa: cert, username: extra.username ?? 'alerts' },
   secrets: { password: extra.password ?? PASSWORD },
 })
-const channel = (c: ChannelConfigInput) => createChannel(channelConfigSchema.parse(c), { timeoutMs: 5000 })
+const channel = (c: ChannelConfigInput) => createChannel(channelConfigSchema.parse(c), { timeoutMs: 5000, egress: ALLOW_LOOPBACK })
 
 describe('e-mail over SMTP', () => {
   it('delivers subject, text and HTML to the recipient over STARTTLS', async () => {

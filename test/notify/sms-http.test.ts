@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Message } from '../../notify/channel.ts'
 import { createHttpSmsChannel, httpSmsConfigSchema } from '../../notify/channels/sms-http.ts'
 import { freePort } from '../helpers/services.ts'
+import { ALLOW_LOOPBACK } from '../helpers/egress.ts'
+
+const LOCAL = { egress: ALLOW_LOOPBACK }
 
 interface Seen {
   method: string
@@ -51,7 +54,7 @@ afterAll(async () => {
 describe('HTTP template SMS adapter', () => {
   it('sends a JSON body with the text escaped and the secret in a header', async () => {
     answer = { status: 200, body: '{"code":0}' }
-    const sms = createHttpSmsChannel({ url: `${base}/send`, headers: { authorization: 'Bearer {{secret.token}}' }, success: { bodyContains: '"code":0' } }, { token: 'tk-1' })
+    const sms = createHttpSmsChannel({ url: `${base}/send`, headers: { authorization: 'Bearer {{secret.token}}' }, success: { bodyContains: '"code":0' } }, { token: 'tk-1' }, LOCAL)
     const out = await sms.send(message, { address: '+8613812341234' })
     expect(out).toMatchObject({ ok: true, status: 'http 200' })
     const req = seen.at(-1)
@@ -63,17 +66,17 @@ describe('HTTP template SMS adapter', () => {
 
   it('percent-encodes a form body and a GET query', async () => {
     answer = { status: 200 }
-    const form = createHttpSmsChannel({ url: `${base}/form`, bodyFormat: 'form', body: 'mobile={{phone}}&content={{text}}' }, {})
+    const form = createHttpSmsChannel({ url: `${base}/form`, bodyFormat: 'form', body: 'mobile={{phone}}&content={{text}}' }, {}, LOCAL)
     await form.send(message, { address: '13812341234' })
     expect(new URLSearchParams(seen.at(-1)?.body).get('content')).toBe(message.short)
-    const get = createHttpSmsChannel({ url: `${base}/get?to={{phone}}&msg={{text}}&key={{secret.k}}`, method: 'GET' }, { k: 'a&b' })
+    const get = createHttpSmsChannel({ url: `${base}/get?to={{phone}}&msg={{text}}&key={{secret.k}}`, method: 'GET' }, { k: 'a&b' }, LOCAL)
     await get.send(message, { address: '13812341234' })
     const url = new URL(`${base}${seen.at(-1)?.url ?? ''}`)
     expect([url.searchParams.get('msg'), url.searchParams.get('key')]).toEqual([message.short, 'a&b'])
   })
 
   it('maps answers onto retries: 5xx, 429 (with Retry-After) and a missing success marker retry; other 4xx do not', async () => {
-    const sms = createHttpSmsChannel({ url: `${base}/x`, success: { bodyContains: 'OK' } }, {}, { now: () => new Date(Date.UTC(2026, 0, 1)) })
+    const sms = createHttpSmsChannel({ url: `${base}/x`, success: { bodyContains: 'OK' } }, {}, { ...LOCAL, now: () => new Date(Date.UTC(2026, 0, 1)) })
     answer = { status: 503 }
     expect(await sms.send(message, { address: '1' })).toMatchObject({ ok: false, retryable: true, status: 'http 503' })
     answer = { status: 429, headers: { 'retry-after': '30' } }
@@ -88,7 +91,7 @@ describe('HTTP template SMS adapter', () => {
 
   it('a refused connection is retryable and names the socket error, not the URL', async () => {
     const port = await freePort()
-    const sms = createHttpSmsChannel({ url: `http://127.0.0.1:${port}/?key={{secret.k}}` }, { k: 'hidden' })
+    const sms = createHttpSmsChannel({ url: `http://127.0.0.1:${port}/?key={{secret.k}}` }, { k: 'hidden' }, LOCAL)
     const out = await sms.send(message, { address: '1' })
     expect(out).toMatchObject({ ok: false, retryable: true, status: 'ECONNREFUSED' })
     expect(JSON.stringify(out)).not.toContain('hidden')

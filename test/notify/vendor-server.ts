@@ -29,7 +29,8 @@ export interface VendorServer {
   close: () => Promise<void>
 }
 
-export async function vendorServer(): Promise<VendorServer> {
+/** `host`: another loopback address (127.0.0.2) lets a test allow-list this server alone. */
+export async function vendorServer(host = '127.0.0.1'): Promise<VendorServer> {
   const received: Received[] = []
   let script: Answer[] = [{ status: 200, body: {} }]
   const server = http.createServer((req, res) => {
@@ -44,9 +45,9 @@ export async function vendorServer(): Promise<VendorServer> {
     })
   })
   const port = await freePort()
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(port, host, resolve))
   return {
-    base: `http://127.0.0.1:${port}`,
+    base: `http://${host}:${port}`,
     received,
     answer: (...answers) => {
       script = answers

@@ -7,9 +7,10 @@ import { createDecipheriv, createECDH, createPublicKey, generateKeyPairSync, hkd
 import { lookup } from 'node:dns/promises'
 import { hostname } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { deniedRange, destinationPolicy } from '../../api/webhooks/destination.ts'
+import { deniedRange, destinationPolicy } from '../../core/egress.ts'
 import { channelConfigSchema, createChannel, type ChannelConfigInput } from '../../notify/channels/index.ts'
 import { closedBase, expectOutcomes, message, NOW, vendorServer, type OutcomeCase, type VendorServer } from './vendor-server.ts'
+import { ALLOW_LOOPBACK } from '../helpers/egress.ts'
 
 const b64url = (b: Buffer) => b.toString('base64url')
 
@@ -40,7 +41,7 @@ const config: ChannelConfigInput = {
   settings: { vapidPublicKey: b64url(vapidPublic), subject: 'mailto:ops@hb.example', ttlSeconds: 3600, allowHttp: true },
   secrets: { vapidPrivateKey: vapidPrivate },
 }
-const channel = () => createChannel(channelConfigSchema.parse(config), { now: () => NOW })
+const channel = () => createChannel(channelConfigSchema.parse(config), { now: () => NOW, egress: ALLOW_LOOPBACK })
 
 /** RFC 8291 §3.3–3.4 and RFC 8188 §2: one aes128gcm record, decrypted as the browser does. */
 function decrypt(body: Buffer): string {
@@ -126,7 +127,7 @@ describe('Web Push (VAPID, aes128gcm)', () => {
   })
 
   it('sends only where the webhooks\' destination policy allows, on the addresses DNS returns', async () => {
-    const guarded = (allow: string[]) => createChannel(channelConfigSchema.parse(config), { now: () => NOW, destinations: destinationPolicy(allow) })
+    const guarded = (allow: string[]) => createChannel(channelConfigSchema.parse(config), { now: () => NOW, egress: destinationPolicy(allow) })
     const before = server.received.length
     const denied = { ok: false, retryable: false, status: 'destination denied' }
     expect(await guarded([]).send(message, { address: subscription(endpoint) })).toMatchObject(denied)
@@ -139,7 +140,7 @@ describe('Web Push (VAPID, aes128gcm)', () => {
       expect(await guarded([]).send(message, { address: subscription(byName.toString()) })).toMatchObject(denied)
     }
     expect(server.received.length).toBe(before)
-    // WEBHOOK_ALLOW_DESTINATIONS lets it through, and the guarded request is the same request.
+    // EGRESS_ALLOW lets it through, and the guarded request is the same request.
     server.answer({ status: 201 })
     expect(await guarded(['127.0.0.1']).send(message, { address: subscription(endpoint) })).toMatchObject({ ok: true, status: 'http 201' })
     expect(server.received.length).toBe(before + 1)

@@ -33,6 +33,13 @@ describe('configuration', () => {
     for (const bad of ['yes', '10.0.0.0/33', 'nginx', '10.0.0.1/8/2']) expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY: expected true, a hop count, or addresses/)
   })
 
+  it('allows no special egress destination by default; EGRESS_ALLOW (and its former name) lists addresses, networks and host names', () => {
+    expect(loadConfig({}).EGRESS_ALLOW).toEqual([])
+    expect(loadConfig({ EGRESS_ALLOW: '10.0.0.5, 192.168.1.0/24,smtp.internal' }).EGRESS_ALLOW).toEqual(['10.0.0.5', '192.168.1.0/24', 'smtp.internal'])
+    expect(loadConfig({ WEBHOOK_ALLOW_DESTINATIONS: '127.0.0.1' }).WEBHOOK_ALLOW_DESTINATIONS).toEqual(['127.0.0.1'])
+    for (const bad of ['10.0.0.0/33', 'http://gw.internal', '[::1]']) expect(() => loadConfig({ EGRESS_ALLOW: bad })).toThrow(/EGRESS_ALLOW: .*expected an address, a CIDR network or a host name/)
+  })
+
   it("reads the rules engine's partition, all buckets by default", () => {
     expect(loadConfig({}).RULES_PARTITION).toEqual({ index: 0, count: 1 })
     expect(loadConfig({ RULES_PARTITION: '1/2' }).RULES_PARTITION).toEqual({ index: 1, count: 2 })

@@ -1,9 +1,11 @@
-// The webhook destination policy (issue 7, item 12): ranges, the allow-list, and the lookup that
-// checks exactly the addresses the socket will use (so DNS rebinding cannot slip past).
+// The egress guard (issue 7 item 12, issue 18 item 1): ranges in every spelling, the allow-list,
+// the lookup that checks exactly the addresses the socket will use (so DNS rebinding cannot slip
+// past), and the check at registration, which resolves names.
 import type dns from 'node:dns'
+import net from 'node:net'
 import type { LookupAddress } from 'node:dns'
 import { describe, expect, it } from 'vitest'
-import { deniedRange, destinationPolicy, guardedLookup, literalDenial } from '../../api/webhooks/destination.ts'
+import { deniedRange, destinationDenial, destinationPolicy, guardedFetch, guardedLookup, hostDenial, literalDenial } from '../../core/egress.ts'
 
 const none = destinationPolicy([])
 
@@ -21,7 +23,7 @@ function lookup(policy: ReturnType<typeof destinationPolicy>, host: string, answ
   })
 }
 
-describe('webhook destinations', () => {
+describe('the egress guard', () => {
   it('denies every special range and allows public unicast', () => {
     for (const [ip, range] of [
       ['127.0.0.1', 'loopback'],
@@ -57,5 +59,48 @@ describe('webhook destinations', () => {
     await expect(lookup(none, 'meta.example', ['169.254.169.254'])).rejects.toMatchObject({ range: 'linkLocal' })
     await expect(lookup(none, 'public.example', ['93.184.216.34'])).resolves.toBe('93.184.216.34')
     await expect(lookup(destinationPolicy(['hooks.internal']), 'hooks.internal', ['10.0.0.7'])).resolves.toBe('10.0.0.7')
+  })
+
+  it('judges every spelling of an address by the address it is', () => {
+    for (const [host, range] of [
+      ['2130706433', 'loopback'],
+      ['0177.0.0.1', 'loopback'],
+      ['0x7f.0.0.1', 'loopback'],
+      ['0x7f000001', 'loopback'],
+      ['127.1', 'loopback'],
+      ['[::ffff:7f00:1]', 'loopback'],
+      ['::ffff:127.0.0.1', 'loopback'],
+      ['::7f00:1', 'ipv4Compatible'],
+      ['64:ff9b::7f00:1', 'loopback'],
+      ['64:ff9b::a9fe:a9fe', 'linkLocal'],
+      ['100.64.0.1', 'carrierGradeNat'],
+      ['255.255.255.255', 'broadcast'],
+      ['240.0.0.1', 'reserved'],
+      ['LOCALHOST.', 'loopback'],
+      ['api.localhost', 'loopback'],
+    ]) expect(hostDenial(host ?? '', none), host).toBe(range)
+    // NAT64 of a public address is that public address (an IPv6-only network reaching a vendor).
+    expect(deniedRange('64:ff9b::5db8:d822', none)).toBeUndefined()
+    expect(hostDenial('qyapi.weixin.qq.com', none)).toBeUndefined()
+  })
+
+  it('at registration resolves a name and refuses one that resolves to a denied address; an unresolvable name waits for delivery', async () => {
+    expect(await destinationDenial('rebind.example', none, resolverOf(['93.184.216.34', '10.0.0.1']))).toBe('private')
+    expect(await destinationDenial('public.example', none, resolverOf(['93.184.216.34']))).toBeUndefined()
+    expect(await destinationDenial('hooks.internal', destinationPolicy(['hooks.internal']), resolverOf(['10.0.0.7']))).toBeUndefined()
+    const failing = ((_h: string, _o: unknown, cb: (err: Error) => void) => cb(Object.assign(new Error('nope'), { code: 'ENOTFOUND' }))) as unknown as typeof dns.lookup
+    expect(await destinationDenial('nowhere.example', none, failing)).toBeUndefined()
+    expect(await destinationDenial('[::1]', none)).toBe('loopback')
+  })
+
+  it('a server answering a status fetch cannot represent (999) fails the request and leaves the process standing', async () => {
+    const server = net.createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 999 Odd\r\ncontent-length: 0\r\n\r\n')))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as net.AddressInfo
+    try {
+      await expect(guardedFetch(destinationPolicy(['127.0.0.1']))(`http://127.0.0.1:${port}/`)).rejects.toMatchObject({ cause: { code: 'EBADSTATUS' } })
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })
