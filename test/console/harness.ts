@@ -7,7 +7,7 @@ import path from 'node:path'
 import axe from 'axe-core'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { AlertService } from '../../api/alerts/service.ts'
-import type { App } from '../../api/app.ts'
+import type { App, AppOptions } from '../../api/app.ts'
 import { en } from '../../console/src/i18n/en.ts'
 import { zhCN } from '../../console/src/i18n/zh-CN.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
@@ -55,7 +55,7 @@ export interface Harness {
   close(): Promise<void>
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: AppOptions = {}): Promise<Harness> {
   const db = await openDb({})
   const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
   await seed(db, [...TEST_DEVICES, ...ELEVATORS.map((id) => ({ id, kind: 'elevator' as const, communityId: COMMUNITY }))])
@@ -69,7 +69,7 @@ export async function startHarness(): Promise<Harness> {
   const cols = { deviceIds: ts.map(() => 'ft-1'), metrics: ts.map(() => 'water_level_m'), ts, values: ts.map((_, i) => 3 + Math.sin(i / 10)) }
   await insertReadings(db, cols)
   await upsertLatest(db, cols)
-  const api = await apiFor(db, features)
+  const api = await apiFor(db, features, opts)
   const user = async (role: Role, binding: { companyId?: string; communityId?: string } = {}) =>
     (await issueToken(db, await insertUser(db, { name: `${role}-${Math.random().toString(36).slice(2, 7)}`, role, ...binding }))).token
   const tokens = { admin: api.token, operator: await user('operator'), crew: await user('crew', { companyId: 'co-test' }), resident: await user('resident', { communityId: COMMUNITY }) }

@@ -4,6 +4,7 @@
 // the alert. Both languages, with screenshots (hb-console-link-*.png in the temp directory).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertUser } from '../../core/repos/tokens.ts'
+import { ALLOW_GATEWAY } from '../helpers/egress.ts'
 import { startPaging, type Paging } from '../helpers/paging.ts'
 import { axeViolations, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, type Harness } from './harness.ts'
 
@@ -25,7 +26,7 @@ describe.skipIf(!haveChromium)('the acknowledge link on a phone', () => {
     (await h.app.inject({ url: `/api/v1/alerts/${id}`, headers: admin() })).json<{ state: string; acknowledgedBy: string | null; history: { type: string; actor: string }[] }>()
 
   beforeAll(async () => {
-    h = await startHarness()
+    h = await startHarness({ egress: ALLOW_GATEWAY })
     crewId = await insertUser(h.db, { name: '张伟', role: 'crew', companyId: 'co-test' })
     paging = await startPaging(h.db, h.app, h.alerts, admin(), { companyId: 'co-test', member: crewId, phone: MOBILE, linkBaseUrl: h.base })
   })

@@ -1,7 +1,9 @@
 // Paging a company's on-call crew member by SMS, the real way: an sms_http channel to a local
 // gateway, a crew rota and a phone set up through the API, and the notification dispatcher
 // running with the API's own link key, so the link in the SMS opens on that API. For the tests of
-// the link page (test/integration/notify-links.test.ts, test/console/link-page.test.ts).
+// the link page (test/integration/notify-links.test.ts, test/console/link-page.test.ts). The
+// gateway is on 127.0.0.2, the allow-list of a deployment with one intranet gateway: the app under
+// test is built with ALLOW_GATEWAY (test/helpers/egress.ts).
 import type { AlertService } from '../../api/alerts/service.ts'
 import type { App } from '../../api/app.ts'
 import type { Db } from '../../core/db/client.ts'
@@ -9,6 +11,7 @@ import { silentLogger } from '../../core/log.ts'
 import { DEFAULT_NOTIFY_DISPATCH } from '../../notify/dispatcher.ts'
 import { Notifications } from '../../notify/notifications.ts'
 import { eventually } from './services.ts'
+import { ALLOW_GATEWAY, GATEWAY_HOST } from './egress.ts'
 import { SmsGateway } from './sms-gateway.ts'
 
 export interface Paging {
@@ -27,7 +30,7 @@ export async function startPaging(
   on: { companyId: string; member: string; phone: string; linkBaseUrl: string },
   clock: () => Date = () => new Date(),
 ): Promise<Paging> {
-  const gateway = new SmsGateway()
+  const gateway = new SmsGateway(GATEWAY_HOST)
   await gateway.start()
   const ok = async (res: Promise<{ statusCode: number; body: string }>) => {
     const r = await res
@@ -39,7 +42,7 @@ export async function startPaging(
   await ok(app.inject({ method: 'POST', url: `/api/v1/users/${on.member}/contact-points`, headers: admin, payload: { kind: 'phone', address: on.phone } }))
   const key = app.deps.notify?.secretKey
   if (!key) throw new Error('the API has no notification context')
-  const notifications = new Notifications(db, alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, pollMs: 50, linkBaseUrl: on.linkBaseUrl, linkTtlMs: 86_400_000 }, silentLogger, clock)
+  const notifications = new Notifications(db, alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, destinations: ALLOW_GATEWAY, pollMs: 50, linkBaseUrl: on.linkBaseUrl, linkTtlMs: 86_400_000 }, silentLogger, clock)
   await notifications.start()
   const base = on.linkBaseUrl.replace(/\/+$/, '')
   return {

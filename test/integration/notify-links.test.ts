@@ -15,6 +15,7 @@ import { assignCommunity, createCommunity, createCompany } from '../../core/repo
 import { upsertRule } from '../../core/repos/rules.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { notifyContext } from '../../notify/notifications.ts'
+import { ALLOW_GATEWAY } from '../helpers/egress.ts'
 import { startPaging, type Paging } from '../helpers/paging.ts'
 import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
 
@@ -58,7 +59,7 @@ describe.skipIf(!pg)('the acknowledge link in a browser', () => {
     const clock = () => new Date(now)
     alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, clock)
     const notify = notifyContext(alerts, randomBytes(32), { linkBaseUrl: 'https://hb.example', linkTtlMs: 86_400_000, timezone: 'Asia/Shanghai' }, clock)
-    app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify }, silentLogger)
+    app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify }, silentLogger, { egress: ALLOW_GATEWAY })
     await app.ready()
     admin = { authorization: `Bearer ${(await issueToken(db, await insertUser(db, { name: 'office', role: 'admin' }))).token}` }
     crewId = await insertUser(db, { name: 'zhang-wei', role: 'crew', companyId: 'co-a' })
