@@ -1,6 +1,7 @@
 // Who is connecting: a device (id + secret) or a service (API token of an admin/service user).
-// Repeated failures from one address are slowed down, for that address only; password checks
-// (scrypt, ~50 ms of a thread-pool thread each) are bounded in number; nothing secret is logged.
+// Repeated failures slow down wrong secrets from their address, never a right secret for others'
+// failures; password checks (scrypt, ~50 ms of a thread-pool thread each) are bounded in number;
+// nothing secret is logged. README "At the MQTT edge" states the holds.
 import type { Db } from '../core/db/client.ts'
 import { checkDeviceSecret } from '../core/device-auth.ts'
 import { resolveToken } from '../core/repos/tokens.ts'
@@ -28,19 +29,24 @@ export async function authenticate(db: Db, username: string | undefined, passwor
   return { ok: true, identity: { type: 'device', deviceId: device.deviceId, kind: device.kind } }
 }
 
+/** The throttle keys of a login attempt (see throttleKeys). */
+export interface ThrottleKeys {
+  /** The username from this address: holds its attempts before the check; a success wipes it. */
+  identity: string
+  /** Every failure from the address: holds only the answer to a wrong secret. */
+  address?: string | undefined
+}
+
 /**
- * The throttle keys of a login attempt. Both name the remote address: failures from one address
- * slow down that address only, so nobody can aim the throttle at a device by failing logins
- * with its id from elsewhere (issue 7, item 3). The per-(username, address) key is the one a
- * success clears; the address key is not, so a valid login does not reset a guesser's count.
+ * Both keys name the remote address, so nobody can aim the throttle at a device by failing logins
+ * with its id from elsewhere (issue 7, item 3). Without the address (RabbitMQ's HTTP backend does
+ * not send it to the login check) only the identity key is kept: an address key shared by every
+ * device would let one guesser slow down all logins. The price: failures with a device's id hold
+ * its own logins.
  */
-export function throttleKeys(username: string | undefined, address: string | undefined): { all: string[]; onSuccess: string[] } {
-  const pair = `user:${username ?? ''}@${address ?? '?'}`
-  // Without the address (RabbitMQ's HTTP backend does not send it to the login check) only the
-  // per-username key is kept: an address key shared by every device would let one guesser slow
-  // down all logins. The price: failures with a device's id hold (never refuse) its own logins.
-  if (address === undefined) return { all: [pair], onSuccess: [pair] }
-  return { all: [`ip:${address}`, pair], onSuccess: [pair] }
+export function throttleKeys(username: string | undefined, address: string | undefined): ThrottleKeys {
+  const identity = `user:${username ?? ''}@${address ?? '?'}`
+  return address === undefined ? { identity } : { identity, address: `ip:${address}` }
 }
 
 /** Where a login comes from, as far as the broker in front knows. */
@@ -59,16 +65,19 @@ export function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.')
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
 /** `cached`: accepted from the verified-secret cache, without a scrypt. */
 export type LoginResult = (AuthResult & { cached?: true }) | { ok: false; reason: 'busy' }
 
 /**
  * The one device and service login check of every broker front (Aedes here, RabbitMQ through
  * its HTTP auth backend) and of the HTTP device API: failures slow down the next attempts
- * (FailureThrottle), password checks are bounded in number (ConcurrencyLimit, 'busy' when full),
- * then `authenticate`. With `verified` (core/verified-secrets.ts), a device secret proven right
- * within its TTL is accepted without a new scrypt, and so without taking a slot: a device that
- * authenticates on every request is not refused because strangers are guessing.
+ * (FailureThrottle: an identity's own before its check, its address's on a wrong answer only),
+ * password checks are bounded in number (ConcurrencyLimit, 'busy' when full), then `authenticate`.
+ * With `verified` (core/verified-secrets.ts), a device secret proven right within its TTL is
+ * accepted without a new scrypt, and so without taking a slot: a device that authenticates on
+ * every request is not refused because strangers are guessing.
  */
 export class LoginGate {
   private readonly throttle: FailureThrottle
@@ -86,15 +95,23 @@ export class LoginGate {
   }
 
   async login(username: string | undefined, password: Buffer | undefined, origin: LoginOrigin): Promise<LoginResult> {
+    const keys = throttleKeys(username, origin.address)
     const device = this.verified && username !== undefined && username !== SERVICE_USERNAME && password ? { id: username, secret: password.toString('utf8') } : undefined
     const kind = device && this.verified?.check(device.id, device.secret)
-    if (device && kind) return { ok: true, identity: { type: 'device', deviceId: device.id, kind }, cached: true }
-    const keys = throttleKeys(username, origin.address)
-    const delay = this.throttle.delayFor(keys.all)
-    if (delay > 0) {
-      this.hooks.onHeld?.(delay)
-      // Hold the answer, not the event loop: slows down guessing without costing the broker.
-      await new Promise((r) => setTimeout(r, delay))
+    if (device && kind) {
+      this.throttle.succeed(keys)
+      return { ok: true, identity: { type: 'device', deviceId: device.id, kind }, cached: true }
+    }
+    const started = Date.now()
+    // Only this identity's own failures hold the check (a guesser repeating one id); the
+    // address's failures hold the answer to a wrong secret only, so a device behind a shared
+    // address (NAT, 4G gateway) whose secret is right is answered once its check is done
+    // (issue 18, item 7). Holding the answer, not the event loop, costs the broker nothing.
+    const beforeCheck = this.throttle.delayFor(keys.identity)
+    const wrongSecret = Math.max(beforeCheck, this.throttle.delayFor(keys.address))
+    if (beforeCheck > 0) {
+      this.hooks.onHeld?.(beforeCheck)
+      await sleep(beforeCheck)
     }
     // Only device logins cost a scrypt; a service token is checked by one SHA-256.
     const release =
@@ -102,9 +119,17 @@ export class LoginGate {
     if (!release) return { ok: false, reason: 'busy' }
     const result = await authenticate(this.db, username, password).finally(release)
     if (result.ok) {
-      this.throttle.succeed(keys.onSuccess)
+      this.throttle.succeed(keys)
       if (device && result.identity.type === 'device') this.verified?.remember(device.id, device.secret, result.identity.kind)
-    } else this.throttle.fail(keys.all)
+      return result
+    }
+    this.throttle.fail(keys)
+    // A wrong secret is answered no sooner than the address's hold: a flood is slowed as before.
+    const rest = wrongSecret - (Date.now() - started)
+    if (rest > 0) {
+      if (beforeCheck === 0) this.hooks.onHeld?.(rest)
+      await sleep(rest)
+    }
     return result
   }
 
@@ -166,23 +191,16 @@ export class FailureThrottle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  delayFor(keys: readonly string[]): number {
-    const now = this.now()
-    let worst = 0
-    for (const key of keys) {
-      const f = this.failures.get(key)
-      if (!f || now - f.last > this.opts.forgetAfterMs) continue
-      worst = Math.max(worst, f.count)
-    }
-    if (worst < this.opts.freeAttempts) return 0
-    return Math.min(this.opts.baseDelayMs * 2 ** (worst - this.opts.freeAttempts), this.opts.maxDelayMs)
+  delayFor(key: string | undefined): number {
+    const count = (key !== undefined && this.recent(key)?.count) || 0
+    if (count < this.opts.freeAttempts) return 0
+    return Math.min(this.opts.baseDelayMs * 2 ** (count - this.opts.freeAttempts), this.opts.maxDelayMs)
   }
 
-  fail(keys: readonly string[]): void {
+  fail(keys: ThrottleKeys): void {
     const now = this.now()
-    for (const key of keys) {
-      const f = this.failures.get(key)
-      const count = f && now - f.last <= this.opts.forgetAfterMs ? f.count + 1 : 1
+    for (const key of keys.address === undefined ? [keys.identity] : [keys.identity, keys.address]) {
+      const count = (this.recent(key)?.count ?? 0) + 1
       this.failures.delete(key)
       if (this.failures.size >= this.opts.maxKeys) {
         const oldest = this.failures.keys().next()
@@ -192,7 +210,23 @@ export class FailureThrottle {
     }
   }
 
-  succeed(keys: readonly string[]): void {
-    for (const key of keys) this.failures.delete(key)
+  /**
+   * The identity logged in: its failures are forgotten, and taken off its address's count (they
+   * were its own), so its next typo starts from nothing. Others' failures at the address stay: a
+   * guesser cannot wipe its address's count by logging in with a secret it holds.
+   */
+  succeed(keys: ThrottleKeys): void {
+    const own = this.recent(keys.identity)?.count ?? 0
+    this.failures.delete(keys.identity)
+    if (own === 0 || keys.address === undefined) return
+    const at = this.recent(keys.address)
+    if (!at) return
+    if (at.count <= own) this.failures.delete(keys.address)
+    else at.count -= own
+  }
+
+  private recent(key: string): { count: number; last: number } | undefined {
+    const f = this.failures.get(key)
+    return f && this.now() - f.last <= this.opts.forgetAfterMs ? f : undefined
   }
 }

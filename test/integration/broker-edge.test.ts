@@ -8,41 +8,11 @@ import mqtt, { MqttClient, type IClientOptions } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { topics } from '../../core/contract.ts'
 import { insertUser, issueToken, revokeTokens, setUserDisabled } from '../../core/repos/tokens.ts'
+import { ACCEPTED, BAD_USERNAME_OR_PASSWORD, IDENTIFIER_REJECTED, loginFrom as login, SERVER_UNAVAILABLE } from '../helpers/mqtt-login.ts'
 import { createTestDatabase, eventually, freePort, hasPostgres } from '../helpers/services.ts'
 import { startStack, type TestStack } from '../helpers/stack.ts'
 
 const pgUp = await hasPostgres()
-
-// CONNACK return codes, MQTT 3.1.1 §3.2.2.3.
-const ACCEPTED = 0
-const IDENTIFIER_REJECTED = 2
-const SERVER_UNAVAILABLE = 3
-const BAD_USERNAME_OR_PASSWORD = 4
-
-interface Login {
-  code: number
-  client?: MqttClient
-}
-
-/** Logs in from `from` (a loopback address) and tells the CONNACK code; the client when accepted. */
-function login(url: string, opts: IClientOptions, from = '127.0.0.1'): Promise<Login> {
-  const port = Number(new URL(url).port)
-  return new Promise((resolve) => {
-    let settled = false
-    const settle = (result: Login) => {
-      if (settled) return
-      settled = true
-      resolve(result)
-    }
-    const client = new MqttClient(() => net.createConnection({ host: '127.0.0.1', port, localAddress: from }), { reconnectPeriod: 0, ...opts })
-    client.once('connect', () => settle({ code: ACCEPTED, client }))
-    client.once('error', (err) => {
-      client.end(true)
-      settle({ code: (err as { code?: number }).code ?? -1 })
-    })
-    client.once('close', () => settle({ code: -1 }))
-  })
-}
 
 const counter = async (c: { get(): Promise<{ values: { value: number }[] }> }) => (await c.get()).values[0]?.value ?? 0
 
