@@ -4,19 +4,17 @@
 // sandbox, real PostgreSQL; the bound is generous (2 × the budget) and the measured delay printed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_SANDBOX_LIMITS } from '../../core/decoders/sandbox.ts'
-import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
-import { profileSchema } from '../../core/profiles/schema.ts'
-import { updateDevice } from '../../core/repos/devices.ts'
-import { upsertProfile } from '../../core/repos/profiles.ts'
-import { startReceivers, type ReceiverStack } from '../helpers/receivers.ts'
+import { provisionDevices } from '../../core/provision.ts'
+import { assignProfile, startReceivers, testProfile, type ReceiverStack } from '../helpers/receivers.ts'
 import { hasPostgres } from '../helpers/services.ts'
-import type { TestStack } from '../helpers/stack.ts'
+import { COMMUNITY, type TestStack } from '../helpers/stack.ts'
 
 const pgUp = await hasPostgres()
 
 /** A time limit no good decoder reaches on a busy machine; the looping one always does. */
 const BUDGET_MS = 1000
 const BURST = 20
+const LOOPS = 'function decodeUplink() { for (;;) {} }'
 
 describe.skipIf(!pgUp)('decoders of different profiles (issue 18, item 7)', () => {
   let receivers: ReceiverStack
@@ -25,11 +23,8 @@ describe.skipIf(!pgUp)('decoders of different profiles (issue 18, item 7)', () =
   beforeAll(async () => {
     receivers = await startReceivers({}, { ...DEFAULT_SANDBOX_LIMITS, timeLimitMs: BUDGET_MS, killAfterMs: BUDGET_MS })
     stack = receivers.stack
-    const tilt = profileSchema.parse(SHIPPED_PROFILES.find((p) => p.id === 'milesight-em320-tilt'))
-    await upsertProfile(stack.db, { id: tilt.id, kind: tilt.kind, definition: tilt })
-    await upsertProfile(stack.db, { id: 'looping', kind: 'manhole', definition: { id: 'looping', name: 'Broken codec', kind: 'manhole', decoder: { script: 'function decodeUplink() { for (;;) {} }' } } })
-    await updateDevice(stack.db, 'mh-2', { profileId: tilt.id })
-    await updateDevice(stack.db, 'mh-3', { profileId: 'looping' })
+    await assignProfile(stack.db, testProfile('milesight-em320-tilt'), 'mh-2')
+    await assignProfile(stack.db, testProfile('looping', LOOPS), 'mh-3')
   })
 
   afterAll(() => receivers.stop())
@@ -64,9 +59,30 @@ describe.skipIf(!pgUp)('decoders of different profiles (issue 18, item 7)', () =
     expect(letters).toHaveLength(BURST + 1)
     for (const l of letters) {
       expect(l.reason_code).toBe('decoder_failed')
-      expect(l.reason).toMatch(/^profile "looping": (the decoder ran longer than 1000 ms and was stopped|decoder suspended until \d{4}-\d\d-\d\dT[\d:.]+Z)/)
+      expect(l.reason).toMatch(/profile "looping": (the decoder ran longer than 1000 ms and was stopped|decoder suspended until \d{4}-\d\d-\d\dT[\d:.]+Z)/)
     }
-    const stored = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM readings WHERE device_id = 'mh-2'`)
-    expect(stored[0]?.n).toBeGreaterThan(0)
+    // The breaker: three runs used their whole budget (the warm-up's and two of the burst's), then
+    // the profile was suspended and the rest failed at once.
+    expect(letters.filter((l) => l.reason.includes('ran longer than'))).toHaveLength(DEFAULT_SANDBOX_LIMITS.suspendAfter)
+  }, 120_000)
+
+  it('keeps the bound when more profiles loop at once than there are workers', async () => {
+    const ids = ['mh-loop-a', 'mh-loop-b', 'mh-loop-c']
+    expect(ids.length).toBeGreaterThan(DEFAULT_SANDBOX_LIMITS.workers)
+    for (const c of await provisionDevices(stack.db, ids.map((id) => ({ id, kind: 'manhole' as const, communityId: COMMUNITY })))) stack.creds.set(c.id, c)
+    for (const id of ids) await assignProfile(stack.db, testProfile(id, LOOPS), id)
+    // Secrets checked once (each device's first payload is dead-lettered like the rest).
+    await Promise.all(ids.map((id) => post(id, Buffer.from([0]))))
+    const burst = ids.flatMap((id) => Array.from({ length: 10 }, (_, i) => post(id, Buffer.from([i + 1]))))
+    await new Promise((r) => setTimeout(r, 200))
+    const sentAt = performance.now()
+    const good = await post('mh-2', TILT_UPLINK, '?fPort=85')
+    const delayMs = Math.round(performance.now() - sentAt)
+    console.log(`[decoder fairness] another profile's payload decoded and stored in ${delayMs} ms while ${ids.length} looping decoders' devices sent 10 each (budget ${BUDGET_MS} ms, ${DEFAULT_SANDBOX_LIMITS.workers} workers)`)
+    expect(good.status).toBe(200)
+    expect(delayMs).toBeLessThan(2 * BUDGET_MS)
+    expect((await Promise.all(burst)).every((r) => r.status === 422)).toBe(true)
+    const letters = await stack.db.query<{ device_id: string; n: number }>('SELECT device_id, count(*)::int AS n FROM dead_letters WHERE device_id = ANY($1) AND reason_code = $2 GROUP BY device_id ORDER BY device_id', [ids, 'decoder_failed'])
+    expect(letters).toEqual(ids.map((id) => ({ device_id: id, n: 11 })))
   }, 120_000)
 })
