@@ -82,7 +82,12 @@ describe.skipIf(!pgUp)('decoders of different profiles (issue 18, item 7)', () =
     expect(good.status).toBe(200)
     expect(delayMs).toBeLessThan(2 * BUDGET_MS)
     expect((await Promise.all(burst)).every((r) => r.status === 422)).toBe(true)
-    const letters = await stack.db.query<{ device_id: string; n: number }>('SELECT device_id, count(*)::int AS n FROM dead_letters WHERE device_id = ANY($1) AND reason_code = $2 GROUP BY device_id ORDER BY device_id', [ids, 'decoder_failed'])
-    expect(letters).toEqual(ids.map((id) => ({ device_id: id, n: 11 })))
+    // Each device's 11 dead-lettered: 3 stopped at the limit, then suspended.
+    const letters = await stack.db.query<{ device_id: string; n: number; stopped: number }>(
+      `SELECT device_id, count(*)::int AS n, count(*) FILTER (WHERE reason LIKE '%ran longer than%')::int AS stopped
+         FROM dead_letters WHERE device_id = ANY($1) AND reason_code = 'decoder_failed' GROUP BY device_id ORDER BY device_id`,
+      [ids],
+    )
+    expect(letters).toEqual(ids.map((id) => ({ device_id: id, n: 11, stopped: DEFAULT_SANDBOX_LIMITS.suspendAfter })))
   }, 120_000)
 })
