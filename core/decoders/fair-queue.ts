@@ -1,15 +1,14 @@
-// Which decoder run goes next, so one profile's looping decoder cannot hold the others' payloads
-// for more than one time budget (issue 18, item 7: with one FIFO, 20 looping payloads at a 1 s
-// budget kept another profile's payload waiting 19.9 s). Chosen over either alone, measured in
-// test/integration/decoder-fairness.test.ts (figures in the README, "Real devices"):
-// - per-key queues taken round-robin, a key (the profile) running on at most `maxRunningPerKey`
-//   of the workers, so a looping profile leaves a worker to everyone else (the pool alone);
+// Which decoder run goes next, so one profile's looping decoder holds the others' payloads for one
+// time budget at most (issue 18, item 7: with one FIFO, another profile's payload waited 19.9 s
+// behind 20 looping ones; figures: README "Real devices", test/integration/decoder-fairness.test.ts).
+// Both options of the issue, as either alone falls short — a breaker on one worker still puts
+// `suspendAfter` budgets ahead of the others; a pool gives its workers to as many profiles as loop:
+// - per-key (profile) queues taken in turn, a key on at most `maxRunningPerKey` of the workers;
 // - keys whose last run used its whole budget served only when no other key waits;
-// - a breaker per key: `suspendAfter` runs in a row over the time budget suspend the key for
-//   `suspendForMs`, its waiting and new payloads failing at once — so several looping profiles,
-//   more than the workers, each cost a few budgets, not one per payload they send.
-// Every queue is bounded (`maxQueued` in all, `maxQueuedPerKey` a key) and so is the breaker's
-// memory. Pure state handed the time; core/decoders/sandbox.ts owns the workers.
+// - a breaker: `suspendAfter` such runs in a row suspend the key for `suspendForMs`, its waiting
+//   and new payloads failing at once with the reason.
+// Every queue is bounded, and so is the breaker's memory. Pure state handed the time;
+// core/decoders/sandbox.ts owns the workers.
 
 export interface FairQueueLimits {
   maxQueued: number
