@@ -84,7 +84,7 @@ async function bodyOf(intake: Intake, p: DevicePayload): Promise<SubmissionBody>
     profile = { ...profile, decoder: { fields, ...(time ? { time } : {}) } }
   }
   if (!profile) return undecoded(p)
-  const decoded = await decodePayload(profile, p.decoded ? { ...p, json: p.decoded } : p, intake.sandbox)
+  const decoded = await decodePayload(profile, p.decoded ? { ...p, json: p.decoded } : p, intake.sandbox, `profile:${id}`)
   if (!decoded.ok) return { kind: 'rejected', code: 'decoder_failed', detail: `profile "${id}": ${decoded.reason}`, excerpt: decoded.excerpt }
   const ts = p.ts
   return { kind: 'entries', json: ts === undefined ? decoded.entries : decoded.entries.map((e) => ({ ts, ...e })) }

@@ -44,17 +44,14 @@ export function valueAt(root: unknown, path: string): unknown {
 
 const failed = (reason: string, payload: VendorPayload): DecodeResult => ({ ok: false, reason, excerpt: excerpt(payload.json ?? payload.bytes.toString('base64')) })
 
-export async function decodePayload(profile: DecoderProfile, payload: VendorPayload, sandbox: DecoderSandbox): Promise<DecodeResult> {
+/** `key` names whose decoder this is for the sandbox's fairness and breaker: the profile's id. */
+export async function decodePayload(profile: DecoderProfile, payload: VendorPayload, sandbox: DecoderSandbox, key?: string): Promise<DecodeResult> {
   const spec = profile.decoder
   let source: unknown
   const warnings: string[] = []
   if (spec.script !== undefined) {
-    const outcome = await sandbox.run(spec.script, {
-      bytes: [...payload.bytes],
-      fPort: payload.fPort ?? 1,
-      recvTime: new Date(payload.receivedAt).toISOString(),
-      variables: profile.variables,
-    })
+    const input = { bytes: [...payload.bytes], fPort: payload.fPort ?? 1, recvTime: new Date(payload.receivedAt).toISOString(), variables: profile.variables }
+    const outcome = await sandbox.run(spec.script, input, key)
     if (!outcome.ok) return failed(outcome.reason, payload)
     const out = outcome.output
     if (typeof out !== 'object' || out === null || Array.isArray(out)) return failed('decodeUplink must return an object { data, warnings, errors }', payload)

@@ -2,7 +2,7 @@
 // JavaScript, so it starts without a TypeScript loader in the worker.
 //
 // Runs each job in a fresh QuickJS runtime (WebAssembly) with the job's memory, stack and time
-// limits, and answers with `{ id, ok, output }` or `{ id, ok: false, reason }`. Input enters as a
+// limits, and answers with `{ id, ok, output }` or `{ id, ok: false, reason, timedOut? }`. Input enters as a
 // JSON string and output leaves as one: nothing of the host is reachable from the decoder.
 import { parentPort } from 'node:worker_threads'
 import { newQuickJSWASMModule, RELEASE_SYNC, shouldInterruptAfterDeadline } from 'quickjs-emscripten'
@@ -33,7 +33,8 @@ function run({ source, input, limits }) {
     runtime.setInterruptHandler((rt) => (interrupted = overDeadline(rt) === true))
     const ctx = runtime.newContext()
     try {
-      const stopped = () => ({ ok: false, reason: `the decoder ran longer than ${limits.timeLimitMs} ms and was stopped` })
+      // `timedOut` tells the host the run used its whole budget (its breaker counts those).
+      const stopped = () => ({ ok: false, timedOut: true, reason: `the decoder ran longer than ${limits.timeLimitMs} ms and was stopped` })
       const defined = ctx.evalCode(source, 'decoder.js')
       if (defined.error) {
         const why = describe(ctx.dump(defined.error))

@@ -2,7 +2,12 @@
 // API, OneNET and CTWing receivers) feed that ingest: for tests through real HTTP requests.
 import type { App, AppOptions } from '../../api/app.ts'
 import { DEFAULT_SANDBOX_LIMITS, DecoderSandbox, type SandboxLimits } from '../../core/decoders/sandbox.ts'
+import type { Queryable } from '../../core/db/client.ts'
 import { intakeCaches } from '../../core/intake.ts'
+import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
+import { profileSchema, type DeviceProfile } from '../../core/profiles/schema.ts'
+import { updateDevice } from '../../core/repos/devices.ts'
+import { upsertProfile } from '../../core/repos/profiles.ts'
 import { apiFor } from './api.ts'
 import { createTestDatabase } from './services.ts'
 import { startStack, type TestStack } from './stack.ts'
@@ -37,4 +42,15 @@ export async function startReceivers(opts: AppOptions = {}, limits: SandboxLimit
       await tdb.drop()
     },
   }
+}
+
+/** A device profile: a shipped one (`milesight-em320-tilt`), or a manhole one whose decoder is `script`. */
+export function testProfile(id: string, script?: string): DeviceProfile {
+  return profileSchema.parse(script === undefined ? SHIPPED_PROFILES.find((p) => p.id === id) : { id, name: id, kind: 'manhole', decoder: { script } })
+}
+
+/** Stores the profile and gives it to the devices. */
+export async function assignProfile(db: Queryable, profile: DeviceProfile, ...deviceIds: string[]): Promise<void> {
+  await upsertProfile(db, { id: profile.id, kind: profile.kind, definition: profile })
+  for (const id of deviceIds) await updateDevice(db, id, { profileId: profile.id })
 }

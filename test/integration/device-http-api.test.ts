@@ -3,12 +3,8 @@
 // same dead letters as MQTT; a hostile decoder is stopped while other devices keep posting.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_SANDBOX_LIMITS } from '../../core/decoders/sandbox.ts'
-import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
-import { profileSchema } from '../../core/profiles/schema.ts'
-import { upsertProfile } from '../../core/repos/profiles.ts'
-import { updateDevice } from '../../core/repos/devices.ts'
 import { provisionDevices } from '../../core/provision.ts'
-import { startReceivers, type ReceiverStack } from '../helpers/receivers.ts'
+import { assignProfile, startReceivers, testProfile, type ReceiverStack } from '../helpers/receivers.ts'
 import { hasPostgres } from '../helpers/services.ts'
 import { COMMUNITY, type TestStack } from '../helpers/stack.ts'
 
@@ -24,11 +20,8 @@ describe.skipIf(!pgUp)('HTTP device API', () => {
     receivers = await startReceivers({}, { ...DEFAULT_SANDBOX_LIMITS, timeLimitMs: 1000, killAfterMs: 1000 })
     stack = receivers.stack
     base = receivers.base
-    const tilt = profileSchema.parse(SHIPPED_PROFILES.find((p) => p.id === 'milesight-em320-tilt'))
-    await upsertProfile(stack.db, { id: tilt.id, kind: tilt.kind, definition: tilt })
-    await upsertProfile(stack.db, { id: 'looping', kind: 'manhole', definition: { id: 'looping', name: 'Broken codec', kind: 'manhole', decoder: { script: 'function decodeUplink() { for (;;) {} }' } } })
-    await updateDevice(stack.db, 'mh-2', { profileId: tilt.id })
-    await updateDevice(stack.db, 'mh-3', { profileId: 'looping' })
+    await assignProfile(stack.db, testProfile('milesight-em320-tilt'), 'mh-2')
+    await assignProfile(stack.db, testProfile('looping', 'function decodeUplink() { for (;;) {} }'), 'mh-3')
   })
 
   afterAll(() => receivers.stop())
@@ -104,10 +97,7 @@ describe.skipIf(!pgUp)('HTTP device API', () => {
   it('dead-letters the payloads of decoders that allocate without end, reach for process or require, or return non-numbers, while another device keeps posting', async () => {
     const ids = HOSTILE.map(([name]) => `mh-${name}`)
     for (const c of await provisionDevices(stack.db, ids.map((id) => ({ id, kind: 'manhole' as const, communityId: COMMUNITY })))) stack.creds.set(c.id, c)
-    for (const [name, body] of HOSTILE) {
-      await upsertProfile(stack.db, { id: name, kind: 'manhole', definition: { id: name, name, kind: 'manhole', decoder: { script: `function decodeUplink(input) { ${body} }` } } })
-      await updateDevice(stack.db, `mh-${name}`, { profileId: name })
-    }
+    for (const [name, body] of HOSTILE) await assignProfile(stack.db, testProfile(name, `function decodeUplink(input) { ${body} }`), `mh-${name}`)
     const bytes = Buffer.from([1, 2, 3])
     const hostile = ids.map((id) => post(id, bytes, { 'content-type': 'application/octet-stream' }))
     const good = post('mh-2', Buffer.from('01756403D4000001005046', 'hex'), { 'content-type': 'application/octet-stream' }, '?fPort=85')

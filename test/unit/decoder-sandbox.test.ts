@@ -1,6 +1,7 @@
 // The decoder sandbox holds (issue 10): a decoder that throws, loops forever, allocates without
 // end, reaches for `process` or `require`, or returns non-numbers is stopped with a reason, and
-// the decoders after it run as before. Nothing here asserts how fast.
+// the decoders after it run as before; one profile's looping decoder does not keep another's
+// waiting behind its backlog, and is suspended (issue 18, item 7). Nothing here asserts how fast.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodePayload, type DecodeResult } from '../../core/decoders/decode.ts'
 import { DEFAULT_SANDBOX_LIMITS, DecoderSandbox } from '../../core/decoders/sandbox.ts'
@@ -59,3 +60,41 @@ describe('the decoder sandbox', () => {
     expect(r).toMatchObject({ ok: true, entries: [{ values: { battery_pct: 0 } }] })
   })
 })
+
+describe('the decoder sandbox with a looping profile among others (issue 18, item 7)', () => {
+  const LOOPS = HOSTILE.loops
+  const input = { bytes: [87, 10], fPort: 1, recvTime: new Date().toISOString(), variables: {} }
+
+  it("runs another profile's payload before the looping profile's backlog, on the same sandbox", async () => {
+    const sandbox = new DecoderSandbox({ ...DEFAULT_SANDBOX_LIMITS, timeLimitMs: 300, killAfterMs: 1000, suspendAfter: 100 })
+    await sandbox.start()
+    try {
+      let loopsDone = 0
+      const backlog = Array.from({ length: 6 }, () => sandbox.run(LOOPS, input, 'profile:loops').then((o) => (loopsDone++, o)))
+      const good = await sandbox.run(GOOD, input, 'profile:good')
+      expect(good).toMatchObject({ ok: true })
+      // Decoded while the looping profile's payloads still wait (one worker runs them in turn).
+      expect(loopsDone).toBeLessThan(backlog.length)
+      const outcomes = await Promise.all(backlog)
+      expect(outcomes.every((o) => !o.ok && /ran longer than 300 ms/.test(o.reason))).toBe(true)
+    } finally {
+      await sandbox.stop()
+    }
+  })
+
+  it('suspends a decoder that used its whole budget 3 times in a row: the rest of its payloads fail at once with the reason, other profiles go on', async () => {
+    const sandbox = new DecoderSandbox({ ...DEFAULT_SANDBOX_LIMITS, timeLimitMs: 300, killAfterMs: 1000 })
+    await sandbox.start()
+    try {
+      const outcomes = await Promise.all(Array.from({ length: 8 }, () => sandbox.run(LOOPS, input, 'profile:loops')))
+      const reasons = outcomes.map((o) => (o.ok ? 'ok' : o.reason))
+      expect(reasons.filter((r) => /ran longer than 300 ms/.test(r))).toHaveLength(DEFAULT_SANDBOX_LIMITS.suspendAfter)
+      expect(reasons.filter((r) => /^decoder suspended until \S+Z: it used its whole time budget 3 times in a row$/.test(r))).toHaveLength(8 - DEFAULT_SANDBOX_LIMITS.suspendAfter)
+      expect(await sandbox.run(LOOPS, input, 'profile:loops')).toMatchObject({ ok: false, reason: expect.stringMatching(/^decoder suspended until/) as string })
+      expect(await sandbox.run(GOOD, input, 'profile:good')).toMatchObject({ ok: true })
+    } finally {
+      await sandbox.stop()
+    }
+  })
+})
+
