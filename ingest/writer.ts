@@ -267,12 +267,12 @@ export class IngestWriter {
     let inserted: number
     try {
       inserted = await this.db.transaction(async (tx) => {
-        await beginFeedWrite(tx)
+        const writer = await beginFeedWrite(tx)
         const written = await writeReadings(tx, cols)
         // What this transaction stored goes on the feed in the same transaction (core/feed.ts):
         // the rules engine evaluates exactly what committed, a redelivered duplicate not again.
         const feed = feedOf(jobs, written.isNew)
-        if (!feed.empty) await appendFeed(tx, feed.row())
+        if (!feed.empty) await appendFeed(writer, feed.row())
         await insertDeadLetters(tx, deadLetters)
         if (this.latestFlushMs === 0) await upsertLatest(tx, cols)
         return written.inserted

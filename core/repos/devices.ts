@@ -170,7 +170,7 @@ export async function externalIdsTaken(db: Queryable, devEuis: readonly string[]
  */
 export async function setDeviceStatus(db: Db, device: { id: string; bucket: number }, status: 'online' | 'offline', at: Date = new Date()): Promise<void> {
   await db.transaction(async (tx) => {
-    await beginFeedWrite(tx)
+    const writer = await beginFeedWrite(tx)
     const changed = await tx.query(
       `INSERT INTO device_status (device_id, status, changed_at) VALUES ($1, $2, $3)
        ON CONFLICT (device_id) DO UPDATE SET status = EXCLUDED.status, changed_at = EXCLUDED.changed_at
@@ -181,7 +181,7 @@ export async function setDeviceStatus(db: Db, device: { id: string; bucket: numb
     if (changed.length === 0) return
     const feed = new FeedBatch()
     feed.status(device, at.getTime(), status)
-    await appendFeed(tx, feed.row())
+    await appendFeed(writer, feed.row())
   })
 }
 

@@ -16,17 +16,23 @@ export interface FeedRow extends FeedPosition {
   entries: string
 }
 
+/** A transaction that announced itself as a feed writer (beginFeedWrite): only it may append. */
+export interface FeedWriter {
+  readonly tx: Queryable
+}
+
 /**
  * Announces a feed writer: the first statement of a transaction that may append to the feed,
  * before it writes anything (a transaction gets its id at its first write, and a reader must see
  * the writer before that id can precede a row it gives). Shared: writers never wait for each other.
  */
-export async function beginFeedWrite(tx: Queryable): Promise<void> {
+export async function beginFeedWrite(tx: Queryable): Promise<FeedWriter> {
   await tx.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [...WRITER_LOCK])
+  return { tx }
 }
 
-/** Appends one row in the caller's transaction, which began with beginFeedWrite; readers are woken when it commits. */
-export async function appendFeed(tx: Queryable, row: { buckets: bigint; entries: string }): Promise<void> {
+/** Appends one row in the announced writer's transaction; readers are woken when it commits. */
+export async function appendFeed({ tx }: FeedWriter, row: { buckets: bigint; entries: string }): Promise<void> {
   await tx.query(`WITH r AS (INSERT INTO feed (buckets, entries) VALUES ($1::bigint, $2) RETURNING 1) SELECT pg_notify($3, $4) FROM r`, [row.buckets.toString(), row.entries, FEED_CHANNEL, row.buckets.toString()])
 }
 
