@@ -6,8 +6,9 @@
 // crossed; the separate threshold rule raises the critical alert for the crossing itself.
 import type { ForecastParams } from '../definitions.ts'
 import type { ReasonDetail } from '../reason-text.ts'
-import { BaseEvaluator, SampleWindow, type Outcome, type Sample } from './shared.ts'
-import { fitLine, predictCrossing, type Line } from './trend.ts'
+import { FitWindow } from './fit-window.ts'
+import { BaseEvaluator, type Outcome, type Sample } from './shared.ts'
+import { predictCrossing, type Line } from './trend.ts'
 
 /** Hysteresis on the horizon: clear when the predicted crossing is beyond horizon × this. */
 export const CLEAR_FACTOR = 1.2
@@ -22,7 +23,7 @@ interface Verdict {
 
 export class ForecastEvaluator extends BaseEvaluator {
   readonly type = 'forecast'
-  private readonly window = new SampleWindow()
+  private readonly window = new FitWindow()
   /** The current fit and the newest reading; undefined until the window holds minSamples. */
   private fit: { line: Line; last: Sample } | undefined
 
@@ -41,7 +42,7 @@ export class ForecastEvaluator extends BaseEvaluator {
     const last = this.window.last ?? s
     // The window ends at the newest reading, not at now: when readings stop the fit stands.
     this.window.dropThrough(last.ts - this.p.window)
-    const line = this.window.size >= this.p.minSamples ? fitLine(this.window.samples) : undefined
+    const line = this.window.size >= this.p.minSamples ? this.window.line() : undefined
     this.fit = line === undefined ? undefined : { line, last }
     return this.judge(this.clock, true)
   }

@@ -6,12 +6,12 @@
 // verdict stands (silence is the nodata rule's business) instead of drifting as the window empties.
 import type { RateParams } from '../definitions.ts'
 import type { ReasonDetail } from '../reason-text.ts'
-import { BaseEvaluator, SampleWindow, type Outcome, type Sample } from './shared.ts'
-import { fitLine } from './trend.ts'
+import { FitWindow } from './fit-window.ts'
+import { BaseEvaluator, type Outcome, type Sample } from './shared.ts'
 
 export class RateEvaluator extends BaseEvaluator {
   readonly type = 'rate'
-  private readonly window = new SampleWindow()
+  private readonly window = new FitWindow()
   /** The rate at the last verdict, per `per`; undefined until the window holds enough. */
   private rate: number | undefined
 
@@ -49,7 +49,7 @@ export class RateEvaluator extends BaseEvaluator {
   private measure(): number | undefined {
     const { first, last } = this.window
     if (first === undefined || last === undefined || last.ts - first.ts < this.p.window / 2) return undefined
-    const line = fitLine(this.window.samples)
+    const line = this.window.line()
     return line === undefined ? undefined : line.slope * this.p.per
   }
 
