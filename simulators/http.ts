@@ -73,7 +73,8 @@ export function onlineRequest(target: HttpTarget, id: string): PushRequest | und
   return undefined
 }
 
-function onenetPush(target: HttpTarget, msg: unknown): PushRequest {
+/** A OneNET push of `msg` (one message or an array of them) as the platform signs it, with a fresh nonce. */
+export function onenetPush(target: HttpTarget, msg: unknown): PushRequest {
   const text = JSON.stringify(msg)
   const nonce = randomBytes(6).toString('base64url')
   const signature = onenetSignature(target.onenetToken ?? '', nonce, text)

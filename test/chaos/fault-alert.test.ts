@@ -30,14 +30,13 @@ import { topics } from '../../core/contract.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
-import { onenetSignature } from '../../core/onenet-signature.ts'
 import { provisionCommunity } from '../../core/provision.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'
 import { ruleRow, upsertRule } from '../../core/repos/rules.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { chirpstackTopic } from '../../ingest/chirpstack.ts'
 import { ruleDefinitionSchema } from '../../rules/definitions.ts'
-import { deviceApiRequest, sendPush } from '../../simulators/http.ts'
+import { deviceApiRequest, onenetPush, sendPush } from '../../simulators/http.ts'
 import { upEvent } from '../../simulators/chirpstack.ts'
 import { clearRedisTag, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.ts'
 import { loginDevice } from '../helpers/mqtt-login.ts'
@@ -336,10 +335,8 @@ describe.skipIf(!up)('chaos: every committed fault raises exactly one alert, wha
       case 'http':
         return (await sendPush(deviceApiRequest({ via: 'http', baseUrl: apiUrl }, f.deviceId, f.secret, JSON.stringify(entries)), 10_000)) === 200
       case 'onenet': {
-        const msg = JSON.stringify(entries.flatMap((e) => Object.entries(e.values).map(([ds, value]) => ({ at: e.ts, type: 1, ds_id: ds, value, imei: f.imei, dev_id: 7_000_000 }))))
-        const nonce = randomBytes(6).toString('base64url')
-        const body = `{"msg":${msg},"msg_signature":"${onenetSignature(ONENET_TOKEN, nonce, msg)}","nonce":"${nonce}"}`
-        return (await sendPush({ url: `${apiUrl}/ingest/v1/onenet`, body, headers: { 'content-type': 'application/json' } }, 10_000)) === 200
+        const msgs = entries.flatMap((e) => Object.entries(e.values).map(([ds, value]) => ({ at: e.ts, type: 1, ds_id: ds, value, imei: f.imei, dev_id: 7_000_000 })))
+        return (await sendPush(onenetPush({ via: 'onenet', baseUrl: apiUrl, onenetToken: ONENET_TOKEN }, msgs), 10_000)) === 200
       }
       case 'chirpstack': {
         if (!publisher) throw new Error('no Mosquitto publisher')
