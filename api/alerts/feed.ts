@@ -48,10 +48,15 @@ const PAGE = 500
 /** Messages waiting to be applied before they are replaced by one catch-up read. */
 const MAX_QUEUED = 1000
 
-/** The NOTIFY payload for a transaction's events: with them if it fits, else ids only. */
-export function feedPayload(m: FeedMessage): string {
-  const full = JSON.stringify(m)
-  return Buffer.byteLength(full) < NOTIFY_MAX_BYTES ? full : JSON.stringify({ p: m.p, t: m.t })
+/**
+ * The NOTIFY payload for a transaction's events, without its opening `{"p":<id>,` (the database
+ * adds it, notifyAlertEvents): with the events if the whole fits, else ids only. `p` is below `t`,
+ * so `t`'s digits bound its length.
+ */
+export function feedPayloadRest(m: Omit<FeedMessage, 'p'>): string {
+  const full = JSON.stringify({ t: m.t, e: m.e }).slice(1)
+  const prefix = `{"p":${m.t},`.length
+  return prefix + Buffer.byteLength(full) < NOTIFY_MAX_BYTES ? full : JSON.stringify({ t: m.t }).slice(1)
 }
 
 /** Timestamps come back as Date: the alert's `…At` and `…Deadline` fields and the event's `at`. */

@@ -22,13 +22,12 @@ import { AppError } from '../../core/errors.ts'
 import type { Logger } from '../../core/log.ts'
 import type { ReasonDetail } from '../../core/reason-detail.ts'
 import { type AlertEventType, type AlertSource, type Severity } from '../../core/domain.ts'
-import { alertsNeedingEscalation, dispatchTarget, faultRecorded, findUnresolved, getAlert, insertAlert, insertEvent, isSilenced, lastResolved, lastUpdateAt, notifyAlertEvents, previousEventId, silencedPastWindow, updateAlert, type Alert, type AlertEvent, type AlertPatch } from '../../core/repos/alerts.ts'
+import { alertsNeedingEscalation, getAlert, insertAlert, insertEvent, lastUpdateAt, notifyAlertEvents, raiseContext, silencedPastWindow, unresolvedForReport, updateAlert, type Alert, type AlertEvent, type AlertPatch, type RaiseContext } from '../../core/repos/alerts.ts'
 import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../../core/repos/photos.ts'
-import { getCommunity } from '../../core/repos/registry.ts'
 import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'
 import { enqueueDeliveries } from '../../core/repos/webhooks.ts'
 import { renderReason } from '../../rules/reason-text.ts'
-import { AlertFeed, feedPayload, type FeedMessage } from './feed.ts'
+import { AlertFeed, feedPayloadRest, type FeedMessage } from './feed.ts'
 
 export interface DeadlinePolicy {
   ackMs: number
@@ -142,8 +141,8 @@ export class AlertService {
     // A producer's clock may run ahead: nothing is observed later than it arrives.
     const at = r.at !== undefined && r.at < now ? r.at : now
     const value = r.value ?? null
-    const open = await findUnresolved(tx, r.ruleId, r.deviceId)
-    if (r.faultAt !== undefined && (await faultRecorded(tx, r.ruleId, r.deviceId, r.condition, r.faultAt))) return { outcome: 'ignored', alert: open ?? null }
+    const { open, faultRecorded } = await unresolvedForReport(tx, { ruleId: r.ruleId, deviceId: r.deviceId, condition: r.condition, faultAt: r.faultAt })
+    if (faultRecorded) return { outcome: 'ignored', alert: open ?? null }
 
     if (r.condition === 'cleared') {
       if (!open || open.condition === 'cleared') return { outcome: 'ignored', alert: open ?? null }
@@ -175,16 +174,20 @@ export class AlertService {
       return { outcome: 'updated', alert }
     }
 
-    const meta = r.source === undefined || r.source === 'rules' ? await getRuleMeta(tx, r.ruleId) : undefined
-    if ((r.source === undefined || r.source === 'rules') && !meta) {
+    // What the raise needs, read in one round trip: on a loaded database each one costs (issue 17).
+    const context = await raiseContext(tx, { ruleId: r.ruleId, deviceId: r.deviceId, communityId: r.communityId ?? null, faultAt: r.faultAt, now })
+    if (context.faultRecorded) return { outcome: 'ignored', alert: null }
+    const fromRule = r.source === undefined || r.source === 'rules'
+    const meta = fromRule ? context.rule : undefined
+    if (fromRule && !meta) {
       throw new AppError('validation_failed', `body.ruleId: no rule "${r.ruleId}"; create it first or send source, severity and title`)
     }
     // A person resolved the previous alert while the fault persisted: raise again only after the re-arm delay.
-    const previous = await lastResolved(tx, r.ruleId, r.deviceId)
+    const previous = context.previous
     if (previous?.resolvedActive && previous.resolvedAt && previous.resolvedAt.getTime() + previous.rearmMs > at.getTime()) {
       return { outcome: 'rearm_pending', alert: null }
     }
-    const alert = await this.raise(tx, r, meta, { at, now }, value, previous?.resolvedActive ? previous.id : null)
+    const alert = await this.raise(tx, r, meta, context, { at, now }, value, previous?.resolvedActive ? previous.id : null)
     events.push({
       event: await insertEvent(tx, {
         alertId: alert.id,
@@ -199,21 +202,16 @@ export class AlertService {
     return { outcome: 'raised', alert }
   }
 
-  private async raise(tx: Queryable, r: AlertReport, meta: RuleMeta | undefined, t: { at: Date; now: Date }, value: number | null, reraiseOf: number | null): Promise<Alert> {
+  private async raise(tx: Queryable, r: AlertReport, meta: RuleMeta | undefined, context: RaiseContext, t: { at: Date; now: Date }, value: number | null, reraiseOf: number | null): Promise<Alert> {
     const severity = meta?.severity ?? r.severity
     const title = meta?.name ?? r.title
     if (!severity || !title) throw new AppError('validation_failed', 'body: severity and title are required when the alert has no stored rule')
-    const target = r.deviceId ? await dispatchTarget(tx, r.deviceId) : undefined
-    if (r.deviceId && !target) throw new AppError('device_not_found', `No device "${r.deviceId}"`)
-    const communityId = target?.communityId ?? r.communityId ?? null
-    let companyId = target?.companyId ?? null
-    if (!target && communityId) {
-      const c = await getCommunity(tx, communityId)
-      if (!c) throw new AppError('not_found', `No community "${communityId}"`)
-      companyId = c.companyId
-    }
+    if (r.deviceId && !context.deviceFound) throw new AppError('device_not_found', `No device "${r.deviceId}"`)
+    if (!r.deviceId && r.communityId && !context.community) throw new AppError('not_found', `No community "${r.communityId}"`)
+    const communityId = context.community?.id ?? null
+    const companyId = context.community?.companyId ?? null
     const { ackMs, resolveMs } = this.deadlinesOf(severity, meta)
-    const silenced = await isSilenced(tx, t.now, { deviceId: r.deviceId, communityId, ruleId: r.ruleId })
+    const silenced = context.silenced
     return insertAlert(tx, {
       ruleId: r.ruleId,
       deviceId: r.deviceId,
@@ -399,8 +397,8 @@ export class AlertService {
       const last = events.at(-1)
       if (first && last) {
         // Every API process hears of the events at commit (feed.ts), this one included.
-        message = { p: await previousEventId(tx, first.event.id), t: last.event.id, e: events }
-        await notifyAlertEvents(tx, feedPayload(message))
+        const rest = feedPayloadRest({ t: last.event.id, e: events })
+        message = { p: await notifyAlertEvents(tx, first.event.id, rest), t: last.event.id, e: events }
       }
       return value
     })

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
-import { isTokenOfDisabledUser, resolveToken, touchToken, type Principal } from '../../core/repos/tokens.ts'
+import { authenticate, isTokenOfDisabledUser, type Principal } from '../../core/repos/tokens.ts'
 
 /** A token revoked, or every token of a user. */
 export type Revocation = { tokenId: string; userId?: undefined } | { userId: string; tokenId?: undefined }
@@ -37,13 +37,12 @@ export default fp(
         throw err
       }
       if (!match?.[1]) return fail(new AppError('unauthorized'))
-      const principal = await resolveToken(opts.db, match[1])
+      const principal = await authenticate(opts.db, match[1])
       if (!principal) {
         if (await isTokenOfDisabledUser(opts.db, match[1])) return fail(new AppError('user_disabled'))
         return fail(new AppError('unauthorized', 'The bearer token is unknown, revoked or expired'))
       }
       req.principal = principal
-      await touchToken(opts.db, principal.tokenId)
     })
   },
   { name: 'auth' },

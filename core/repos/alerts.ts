@@ -2,6 +2,7 @@
 import type { Queryable } from '../db/client.ts'
 import type { AlertEventType, AlertSource, AlertState, Severity } from '../domain.ts'
 import type { ReasonDetail } from '../reason-detail.ts'
+import { RULE_META_COLUMNS, ruleMeta, type RuleMeta } from './rules.ts'
 
 export interface Alert {
   id: number
@@ -83,23 +84,90 @@ export async function getAlert(db: Queryable, id: number, forUpdate = false): Pr
   return row
 }
 
-export async function findUnresolved(db: Queryable, ruleId: string, deviceId: string | null): Promise<Alert | undefined> {
-  const [row] = await db.query<Alert>(
-    `SELECT ${ALERT_COLUMNS} FROM alerts a
+/**
+ * Whether a rules engine's raise ($3 true) or clear of the device time $4 was recorded already for
+ * rule $1 and device $2: a report sent again after the engine restarted, not a new fault.
+ */
+const FAULT_RECORDED = `($4::timestamptz IS NOT NULL AND EXISTS (
+    SELECT 1 FROM alerts f WHERE f.rule_id = $1 AND f.device_id IS NOT DISTINCT FROM $2
+      AND (CASE WHEN $3 THEN f.fault_at ELSE f.fault_cleared_at END) = $4))`
+
+/**
+ * The unresolved alert of (rule, device), locked for the report's transaction, and whether a fault
+ * with this device time (`faultAt`, of a raise or a clear as `condition` says) was recorded on any
+ * alert of (rule, device) before: one round trip for what every report reads first.
+ */
+export async function unresolvedForReport(
+  db: Queryable,
+  r: { ruleId: string; deviceId: string | null; condition: 'active' | 'cleared'; faultAt: Date | undefined },
+): Promise<{ open: Alert | undefined; faultRecorded: boolean }> {
+  const [row] = await db.query<Alert & { faultRecorded: boolean }>(
+    `SELECT ${ALERT_COLUMNS}, ${FAULT_RECORDED} AS "faultRecorded" FROM alerts a
      WHERE a.rule_id = $1 AND a.device_id IS NOT DISTINCT FROM $2 AND a.state <> 'resolved' FOR UPDATE`,
-    [ruleId, deviceId],
+    [r.ruleId, r.deviceId, r.condition === 'active', r.faultAt ?? null],
   )
-  return row
+  if (!row) return { open: undefined, faultRecorded: false }
+  const { faultRecorded, ...open } = row
+  return { open, faultRecorded }
 }
 
-export async function lastResolved(db: Queryable, ruleId: string, deviceId: string | null): Promise<Alert | undefined> {
-  const [row] = await db.query<Alert>(
-    `SELECT ${ALERT_COLUMNS} FROM alerts a
-     WHERE a.rule_id = $1 AND a.device_id IS NOT DISTINCT FROM $2 AND a.state = 'resolved'
-     ORDER BY a.resolved_at DESC LIMIT 1`,
-    [ruleId, deviceId],
+/** What a raise needs to know, read in one round trip (AlertService.applyReport). */
+export interface RaiseContext {
+  faultRecorded: boolean
+  /** The stored rule, when the report is a rule's. */
+  rule: RuleMeta | undefined
+  /** The last resolved alert of (rule, device): a person may have resolved it while the fault went on. */
+  previous: { id: number; resolvedActive: boolean | null; resolvedAt: Date | null; rearmMs: number } | undefined
+  deviceFound: boolean
+  /** The device's community, or the one the report names; undefined when it names none or one that does not exist. */
+  community: { id: string; companyId: string | null } | undefined
+  /** A maintenance window covers the device, the community or the rule at `now`. */
+  silenced: boolean
+}
+
+export async function raiseContext(
+  db: Queryable,
+  r: { ruleId: string; deviceId: string | null; communityId: string | null; faultAt: Date | undefined; now: Date },
+): Promise<RaiseContext> {
+  const [row] = await db.query<{
+    faultRecorded: boolean
+    rule: { [K in keyof RuleMeta]: RuleMeta[K] | null } | null
+    previousId: number | null
+    previousResolvedActive: boolean | null
+    previousResolvedAt: Date | null
+    previousRearmMs: number | null
+    deviceFound: boolean
+    communityId: string | null
+    companyId: string | null
+    silenced: boolean
+  }>(
+    `WITH target AS (SELECT d.community_id FROM devices d WHERE d.id = $2),
+     place AS (SELECT c.id, c.company_id FROM communities c WHERE c.id = COALESCE((SELECT community_id FROM target), $5::text)),
+     prev AS (SELECT p.id, p.resolved_active, p.resolved_at, p.rearm_ms FROM alerts p
+              WHERE p.rule_id = $1 AND p.device_id IS NOT DISTINCT FROM $2 AND p.state = 'resolved'
+              ORDER BY p.resolved_at DESC LIMIT 1),
+     a AS (SELECT $2::text AS device_id, COALESCE((SELECT community_id FROM target), $5::text) AS community_id, $1::text AS rule_id)
+     SELECT ${FAULT_RECORDED} AS "faultRecorded",
+       (SELECT row_to_json(m) FROM (SELECT ${RULE_META_COLUMNS} FROM rules WHERE id = $1) m) AS rule,
+       (SELECT id FROM prev) AS "previousId", (SELECT resolved_active FROM prev) AS "previousResolvedActive",
+       (SELECT resolved_at FROM prev) AS "previousResolvedAt", (SELECT rearm_ms FROM prev) AS "previousRearmMs",
+       EXISTS (SELECT 1 FROM target) AS "deviceFound",
+       (SELECT id FROM place) AS "communityId", (SELECT company_id FROM place) AS "companyId",
+       EXISTS (SELECT 1 FROM silences s, a WHERE s.starts_at <= $6 AND s.ends_at > $6 AND ${SILENCE_MATCHES}) AS silenced`,
+    [r.ruleId, r.deviceId, true, r.faultAt ?? null, r.communityId, r.now],
   )
-  return row
+  if (!row) throw new Error('raise context returned no row')
+  return {
+    faultRecorded: row.faultRecorded,
+    rule: row.rule ? ruleMeta(row.rule) : undefined,
+    previous:
+      row.previousId === null
+        ? undefined
+        : { id: row.previousId, resolvedActive: row.previousResolvedActive, resolvedAt: row.previousResolvedAt, rearmMs: Number(row.previousRearmMs) },
+    deviceFound: row.deviceFound,
+    community: row.communityId === null ? undefined : { id: row.communityId, companyId: row.companyId },
+    silenced: row.silenced,
+  }
 }
 
 export interface NewAlert {
@@ -249,21 +317,24 @@ const EVENT_ORDER_LOCK = 0x68622d657674
 /** NOTIFY channel on which every committed transaction with alert events announces them. */
 export const ALERT_EVENTS_CHANNEL = 'hb_alert_events'
 
-/** The newest event id below `id` (0 if none): what a reader must have seen before `id`'s transaction. */
-export async function previousEventId(tx: Queryable, id: number): Promise<number> {
-  const [row] = await tx.query<{ prev: number | null }>('SELECT max(id) AS prev FROM alert_events WHERE id < $1', [id])
-  return row?.prev ?? 0
-}
-
 /** The newest committed event id (0 if none). */
 export async function lastEventId(db: Queryable): Promise<number> {
   const [row] = await db.query<{ last: number | null }>('SELECT max(id) AS last FROM alert_events')
   return row?.last ?? 0
 }
 
-/** Queues a NOTIFY on ALERT_EVENTS_CHANNEL, sent by PostgreSQL when (and only if) `tx` commits. */
-export async function notifyAlertEvents(tx: Queryable, payload: string): Promise<void> {
-  await tx.query('SELECT pg_notify($1, $2)', [ALERT_EVENTS_CHANNEL, payload])
+/**
+ * Queues a NOTIFY on ALERT_EVENTS_CHANNEL, sent by PostgreSQL when (and only if) `tx` commits, and
+ * returns the newest event id below `firstId` (0 if none): what a reader must have seen before
+ * this transaction's events. The payload is `{"p":<that id>,` followed by `rest` (the message
+ * without its opening brace), so the id is read and sent in one round trip.
+ */
+export async function notifyAlertEvents(tx: Queryable, firstId: number, rest: string): Promise<number> {
+  const [row] = await tx.query<{ p: string }>(
+    `SELECT p, pg_notify($1, '{"p":' || p || ',' || $2) FROM (SELECT COALESCE(max(id), 0) AS p FROM alert_events WHERE id < $3) prev`,
+    [ALERT_EVENTS_CHANNEL, rest, firstId],
+  )
+  return Number(row?.p ?? 0)
 }
 
 /** Events with after < id <= upTo, oldest first, each with its alert as it is now. */
@@ -404,30 +475,10 @@ export async function alertsNeedingEscalation(db: Queryable, now: Date, remindEv
 }
 
 /** The community and responsible company of a device, for dispatch. */
-export async function dispatchTarget(db: Queryable, deviceId: string): Promise<{ communityId: string; companyId: string | null; kind: string } | undefined> {
-  const [row] = await db.query<{ communityId: string; companyId: string | null; kind: string }>(
-    `SELECT d.community_id AS "communityId", c.company_id AS "companyId", d.kind
-     FROM devices d JOIN communities c ON c.id = d.community_id WHERE d.id = $1`,
-    [deviceId],
-  )
-  return row
-}
-
 /** A silence `s` names the alert `a` (every field it sets matches). */
 const SILENCE_MATCHES = `(s.device_id IS NULL OR s.device_id = a.device_id)
        AND (s.community_id IS NULL OR s.community_id = a.community_id)
        AND (s.rule_id IS NULL OR s.rule_id = a.rule_id)`
-
-/** Whether a maintenance window covers this device, community or rule at `at`. */
-export async function isSilenced(db: Queryable, at: Date, ids: { deviceId: string | null; communityId: string | null; ruleId: string }): Promise<boolean> {
-  const rows = await db.query(
-    `SELECT 1 FROM silences s, (SELECT $2::text AS device_id, $3::text AS community_id, $4::text AS rule_id) a
-     WHERE s.starts_at <= $1 AND s.ends_at > $1 AND ${SILENCE_MATCHES}
-     LIMIT 1`,
-    [at, ids.deviceId, ids.communityId, ids.ruleId],
-  )
-  return rows.length > 0
-}
 
 /**
  * Silenced, unresolved alerts that no maintenance window covers at `now` any more, with the end of
@@ -476,17 +527,4 @@ export async function unresolvedRuleAlerts(db: Queryable): Promise<{ ruleId: str
     `SELECT rule_id AS "ruleId", device_id AS "deviceId", condition FROM alerts
      WHERE state <> 'resolved' AND source = 'rules' AND device_id IS NOT NULL`,
   )
-}
-
-/**
- * Whether a rules engine's raise (or clear) of this device time was recorded already for this
- * rule and device: a report sent again after the engine restarted, not a new fault.
- */
-export async function faultRecorded(db: Queryable, ruleId: string, deviceId: string | null, condition: 'active' | 'cleared', faultAt: Date): Promise<boolean> {
-  const rows = await db.query(
-    `SELECT 1 FROM alerts WHERE rule_id = $1 AND device_id IS NOT DISTINCT FROM $2
-       AND (CASE WHEN $3 THEN fault_at ELSE fault_cleared_at END) = $4 LIMIT 1`,
-    [ruleId, deviceId, condition === 'active', faultAt],
-  )
-  return rows.length > 0
 }

@@ -47,24 +47,29 @@ export async function getRule(db: Queryable, id: string, companyId?: string): Pr
   return row
 }
 
-export async function getRuleMeta(db: Queryable, id: string): Promise<RuleMeta | undefined> {
-  const [row] = await db.query<RuleMeta>(
-    `SELECT definition->>'name' AS name, definition->>'description' AS description, severity,
-            COALESCE((definition->>'autoResolve')::boolean, false) AS "autoResolve",
-            (definition->>'rearmAfter')::float8 AS "rearmAfterMs",
-            (definition->>'ackDeadline')::float8 AS "ackDeadlineMs",
-            (definition->>'resolveDeadline')::float8 AS "resolveDeadlineMs"
-     FROM rules WHERE id = $1`,
-    [id],
-  )
-  if (!row) return undefined
-  // NULL from SQL means "not set": the severity's default applies.
+/** The columns of RuleMeta, read from `rules` (NULL where a field is not set). */
+export const RULE_META_COLUMNS = `definition->>'name' AS name, definition->>'description' AS description, severity,
+  COALESCE((definition->>'autoResolve')::boolean, false) AS "autoResolve",
+  (definition->>'rearmAfter')::float8 AS "rearmAfterMs",
+  (definition->>'ackDeadline')::float8 AS "ackDeadlineMs",
+  (definition->>'resolveDeadline')::float8 AS "resolveDeadlineMs"`
+
+/** A row of RULE_META_COLUMNS as RuleMeta: NULL from SQL means "not set", the severity's default applies. */
+export function ruleMeta(row: { [K in keyof RuleMeta]: RuleMeta[K] | null }): RuleMeta {
   return {
-    ...row,
+    name: row.name ?? '',
+    description: row.description,
+    severity: row.severity as Severity,
+    autoResolve: row.autoResolve ?? false,
     rearmAfterMs: row.rearmAfterMs ?? undefined,
     ackDeadlineMs: row.ackDeadlineMs ?? undefined,
     resolveDeadlineMs: row.resolveDeadlineMs ?? undefined,
   }
+}
+
+export async function getRuleMeta(db: Queryable, id: string): Promise<RuleMeta | undefined> {
+  const [row] = await db.query<{ [K in keyof RuleMeta]: RuleMeta[K] | null }>(`SELECT ${RULE_META_COLUMNS} FROM rules WHERE id = $1`, [id])
+  return row ? ruleMeta(row) : undefined
 }
 
 export interface RuleRow {

@@ -96,3 +96,23 @@ describe('disabling a user', () => {
     expect(bad.json()).toMatchObject({ code: 'validation_failed' })
   })
 })
+
+describe("a token's last use", () => {
+  it('is shown to the admin after the first request, and not rewritten by every request within a minute', async () => {
+    const id = await insertUser(db, { name: 'desk-8', role: 'operator' })
+    const token = await issueToken(db, id)
+    const tokens = async () => (await app.inject({ method: 'GET', url: `/api/v1/users/${id}/tokens`, headers: bearer(admin) })).json<{ items: { id: string; lastUsedAt: string | null }[] }>().items
+    expect((await tokens()).find((t) => t.id === token.id)?.lastUsedAt).toBeNull()
+    expect((await me(token.token)).statusCode).toBe(200)
+    const first = (await tokens()).find((t) => t.id === token.id)?.lastUsedAt
+    expect(first).toEqual(expect.any(String))
+    await new Promise((r) => setTimeout(r, 20))
+    expect((await me(token.token)).statusCode).toBe(200)
+    expect((await tokens()).find((t) => t.id === token.id)?.lastUsedAt).toBe(first)
+    // A disabled user's request records nothing.
+    await patch(id, admin, { disabled: true })
+    await db.query(`UPDATE api_tokens SET last_used_at = NULL WHERE id = $1`, [token.id])
+    expect((await me(token.token)).json()).toMatchObject({ code: 'user_disabled' })
+    expect((await tokens()).find((t) => t.id === token.id)?.lastUsedAt).toBeNull()
+  })
+})
