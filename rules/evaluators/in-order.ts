@@ -12,9 +12,11 @@
 // not evaluated; `onBeyondBound` counts it (metric and log by the engine).
 import type { DeviceStatus } from '../../core/contract.ts'
 import { cloneState } from './clone.ts'
-import type { Evaluator, Outcome, Sample } from './shared.ts'
+import { TimeQueue, type Evaluator, type Outcome, type Sample } from './shared.ts'
 
-type Input = { t: number; sample: Sample } | { t: number; status: DeviceStatus }
+/** A sample is its own input (no wrapper per reading); a status carries its time. */
+type Input = Sample | { t: number; status: DeviceStatus }
+const inputTime = (i: Input) => ('status' in i ? i.t : i.ts)
 
 /** Inputs kept per evaluator within the bound; a chattier device folds earlier (a shorter bound for it). */
 const MAX_INPUTS = 512
@@ -28,7 +30,7 @@ export interface LatenessEvents {
 
 export class InOrderEvaluator implements Evaluator {
   private base: Evaluator
-  private inputs: Input[] = []
+  private readonly inputs = new TimeQueue<Input>(inputTime)
   /** The base's time: inputs before it are folded in. */
   private baseTime = -Infinity
   /** The newest input or tick seen (device time). */
@@ -96,7 +98,7 @@ export class InOrderEvaluator implements Evaluator {
   onSample(s: Sample): Outcome[] {
     if (!this.metrics.has(s.metric)) return []
     if (s.ts >= this.clock) {
-      this.inputs.push({ t: s.ts, sample: s })
+      this.inputs.push(s)
       this.clock = s.ts
       const out = this.note(this.live.onSample(s))
       this.fold()
@@ -111,15 +113,14 @@ export class InOrderEvaluator implements Evaluator {
 
   /** Runs the inputs again from the base with `s` in its place; returns what is new to report. */
   private place(s: Sample): Outcome[] {
-    let i = this.inputs.length
-    while (i > 0 && (this.inputs[i - 1]?.t ?? -Infinity) > s.ts) i--
-    this.inputs.splice(i, 0, { t: s.ts, sample: s })
+    this.inputs.push(s)
     const run = cloneState(this.base)
     const found: Outcome[] = []
-    for (const input of this.inputs) {
+    for (const input of this.inputs.all) {
+      const t = inputTime(input)
       const due = run.nextDeadline()
-      if (due !== undefined && due <= input.t) found.push(...run.onTick(input.t))
-      found.push(...('sample' in input ? run.onSample(input.sample) : run.onStatus(input.status, input.t)))
+      if (due !== undefined && due <= t) found.push(...run.onTick(t))
+      found.push(...('status' in input ? run.onStatus(input.status, t) : run.onSample(input)))
     }
     if (this.lastTick > -Infinity) found.push(...run.onTick(Math.max(this.lastTick, this.clock)))
     this.events.placed(this)
@@ -149,22 +150,22 @@ export class InOrderEvaluator implements Evaluator {
 
   /** Moves the inputs older than the bound into the base. */
   private fold(): void {
-    const horizon = this.inputs.length > MAX_INPUTS ? (this.inputs[this.inputs.length - MAX_INPUTS]?.t ?? this.clock) : this.clock - this.boundMs
+    const keptFrom = this.inputs.size > MAX_INPUTS ? this.inputs.at(this.inputs.size - MAX_INPUTS) : undefined
+    const horizon = keptFrom ? inputTime(keptFrom) : this.clock - this.boundMs
     if (horizon <= this.baseTime) return
     let n = 0
-    while (n < this.inputs.length && (this.inputs[n]?.t ?? Infinity) < horizon) {
-      const input = this.inputs[n]
-      if (!input) break
+    for (let input = this.inputs.first; input !== undefined && inputTime(input) < horizon; input = this.inputs.first) {
+      const t = inputTime(input)
       const due = this.base.nextDeadline()
-      if (due !== undefined && due <= input.t) this.base.onTick(input.t)
-      if ('sample' in input) this.base.onSample(input.sample)
-      else this.base.onStatus(input.status, input.t)
+      if (due !== undefined && due <= t) this.base.onTick(t)
+      if ('status' in input) this.base.onStatus(input.status, t)
+      else this.base.onSample(input)
+      this.inputs.shift()
       n++
     }
-    if (n === 0 && this.inputs.length > 0) return
+    if (n === 0 && this.inputs.size > 0) return
     const due = this.base.nextDeadline()
     if (due !== undefined && due < horizon) this.base.onTick(horizon)
-    this.inputs = n > 0 ? this.inputs.slice(n) : this.inputs
     this.baseTime = horizon
     if (this.reported.length > 0) this.reported = this.reported.filter((r) => r.at >= horizon)
   }

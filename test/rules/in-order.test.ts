@@ -109,4 +109,20 @@ describe('late samples in device time', () => {
     expect(w.transitions()).toEqual([{ type: 'raise', at: 0 }, { type: 'clear', at: 30 * SECOND }, { type: 'raise', at: 60 * SECOND }])
     expect(w.ev.active).toBe(true)
   })
+
+  it('a chatty device (more readings within the bound than the wrapper keeps) still has a late reading placed among its newest', () => {
+    const w = wrapped()
+    // 2,000 readings 50 ms apart: 100 s, inside the bound, four times the inputs kept.
+    for (let i = 0; i < 2000; i++) w.at(i * 50, 2)
+    w.at(99_000 + 25, 45)
+    expect(w.transitions()).toEqual([
+      { type: 'raise', at: 99_025 },
+      { type: 'clear', at: 99_050 },
+    ])
+    expect(w.counts).toEqual({ placed: 1, beyond: 0 })
+    // One from before the kept inputs is counted, not evaluated.
+    w.at(10_000 + 25, 45)
+    expect(w.counts).toEqual({ placed: 1, beyond: 1 })
+    expect(w.transitions()).toHaveLength(2)
+  })
 })
