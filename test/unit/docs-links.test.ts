@@ -42,12 +42,12 @@ function anchorsOf(markdown: string): Set<string> {
   for (const { line } of proseLines(markdown, false)) {
     const h = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)
     if (h) {
-      const slug = githubSlug(h[1])
+      const slug = githubSlug(h[1] ?? '')
       const n = seen.get(slug) ?? 0
       seen.set(slug, n + 1)
       anchors.add(n === 0 ? slug : `${slug}-${n}`)
     }
-    for (const a of line.matchAll(/<a\s[^>]*(?:id|name)="([^"]+)"/g)) anchors.add(a[1])
+    for (const a of line.matchAll(/<a\s[^>]*(?:id|name)="([^"]+)"/g)) anchors.add(a[1] ?? '')
   }
   return anchors
 }
@@ -56,8 +56,8 @@ function anchorsOf(markdown: string): Set<string> {
 function linksOf(markdown: string): { target: string; line: number }[] {
   const links: { target: string; line: number }[] = []
   for (const { line, no } of proseLines(markdown)) {
-    for (const m of line.matchAll(/\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)/g)) links.push({ target: m[1], line: no })
-    for (const m of line.matchAll(/\s(?:src|href)="([^"]*)"/g)) links.push({ target: m[1], line: no })
+    for (const m of line.matchAll(/\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)/g)) links.push({ target: m[1] ?? '', line: no })
+    for (const m of line.matchAll(/\s(?:src|href)="([^"]*)"/g)) links.push({ target: m[1] ?? '', line: no })
   }
   return links.filter((l) => !/^[a-z][a-z0-9+.-]*:/i.test(l.target))
 }
