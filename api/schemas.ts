@@ -1,6 +1,7 @@
 // Schema pieces shared by the routes. Request and response shapes are zod; the OpenAPI document
 // is generated from them.
 import { z } from 'zod'
+import { DEVICE_KINDS } from '../core/contract.ts'
 import { AppError } from '../core/errors.ts'
 import { parseDuration } from '../core/duration.ts'
 
@@ -85,3 +86,22 @@ export function checked<T>(where: string, check: () => T, fallback = 'not valid'
     throw new AppError('validation_failed', `${path}: ${issue?.message ?? fallback}`)
   }
 }
+
+/** A device as the registry shows it (GET /devices and the admin routes that return one). */
+export const device = z.object({
+  id: z.string(),
+  kind: z.enum(DEVICE_KINDS),
+  name: z.string().nullable(),
+  communityId: z.string(),
+  companyId: z.string().nullable(),
+  gatewayId: z.string().nullable(),
+  enabled: z.boolean(),
+  expectedIntervalS: z.number().int(),
+  profileId: z.string().nullable().describe('The device profile that decodes its payloads'),
+  devEui: z.string().nullable().describe('LoRaWAN DevEUI (lower-case hex)'),
+  imei: z.string().nullable().describe('IMEI of its NB-IoT / Cat.1 module'),
+  platformIdFallback: z.boolean().describe('OneNET and CTWing pushes without an IMEI may name it by its id'),
+  latitude: z.number().nullable().describe('Where the device is (WGS 84), when known'),
+  longitude: z.number().nullable(),
+  createdAt: timestamp,
+})

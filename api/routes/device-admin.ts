@@ -15,8 +15,7 @@ import type { DeviceKind } from '../../core/contract.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { generateSecret, hashSecret } from '../../core/secrets.ts'
 import { requireRole } from '../access.ts'
-import { errorBody, errorResponses } from '../schemas.ts'
-import { device } from './devices.ts'
+import { device, errorBody, errorResponses } from '../schemas.ts'
 
 
 const withSecret = z.object({

@@ -9,25 +9,7 @@ import { AppError } from '../../core/errors.ts'
 import { getDevice, getDeviceStatus, listDevices } from '../../core/repos/devices.ts'
 import { AGGREGATES, bucketedReadings, latestFor, rawReadings } from '../../core/repos/readings.ts'
 import { companyScope, mustSeeDevice, principalOf, requireRole } from '../access.ts'
-import { duration, errorResponses, limitParam, requestTime, timestamp } from '../schemas.ts'
-
-export const device = z.object({
-  id: z.string(),
-  kind: z.enum(DEVICE_KINDS),
-  name: z.string().nullable(),
-  communityId: z.string(),
-  companyId: z.string().nullable(),
-  gatewayId: z.string().nullable(),
-  enabled: z.boolean(),
-  expectedIntervalS: z.number().int(),
-  profileId: z.string().nullable().describe('The device profile that decodes its payloads'),
-  devEui: z.string().nullable().describe('LoRaWAN DevEUI (lower-case hex)'),
-  imei: z.string().nullable().describe('IMEI of its NB-IoT / Cat.1 module'),
-  platformIdFallback: z.boolean().describe('OneNET and CTWing pushes without an IMEI may name it by its id'),
-  latitude: z.number().nullable().describe('Where the device is (WGS 84), when known'),
-  longitude: z.number().nullable(),
-  createdAt: timestamp,
-})
+import { device, duration, errorResponses, limitParam, requestTime, timestamp } from '../schemas.ts'
 
 const deviceDetail = device.extend({
   status: z.enum(DEVICE_STATUS).nullable().describe('Last status the device (or its Last Will) reported'),
