@@ -14,19 +14,19 @@
 // ends it enters the normal path then, its deadlines counted from the window's end.
 //
 // Credit: `resolvedAuto` marks a resolve done by the producer because the condition cleared, so
-// the ranking can tell it from a person's (api/evaluation, core/repos/evaluation.ts).
+// the ranking can tell it from a person's (alerts/score.ts, core/repos/evaluation.ts).
 import { EventEmitter } from 'node:events'
-import type { Db, Queryable } from '../../core/db/client.ts'
-import { formatDuration } from '../../core/duration.ts'
-import { AppError } from '../../core/errors.ts'
-import type { Logger } from '../../core/log.ts'
-import type { ReasonDetail } from '../../core/reason-detail.ts'
-import { type AlertEventType, type AlertSource, type Severity } from '../../core/domain.ts'
-import { alertsNeedingEscalation, getAlert, insertAlert, insertEvent, lastUpdateAt, notifyAlertEvents, raiseContext, silencedPastWindow, unresolvedForReport, updateAlert, type Alert, type AlertEvent, type AlertPatch, type RaiseContext } from '../../core/repos/alerts.ts'
-import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../../core/repos/photos.ts'
-import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'
-import { enqueueDeliveries } from '../../core/repos/webhooks.ts'
-import { renderReason } from '../../rules/reason-text.ts'
+import type { Db, Queryable } from '../core/db/client.ts'
+import { formatDuration } from '../core/duration.ts'
+import { AppError } from '../core/errors.ts'
+import type { Logger } from '../core/log.ts'
+import type { ReasonDetail } from '../core/reason-detail.ts'
+import { type AlertEventType, type AlertSource, type Severity } from '../core/domain.ts'
+import { alertsNeedingEscalation, getAlert, insertAlert, insertEvent, lastUpdateAt, notifyAlertEvents, raiseContext, silencedPastWindow, unresolvedForReport, updateAlert, type Alert, type AlertEvent, type AlertPatch, type RaiseContext } from '../core/repos/alerts.ts'
+import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../core/repos/photos.ts'
+import { getRuleMeta, type RuleMeta } from '../core/repos/rules.ts'
+import { enqueueDeliveries } from '../core/repos/webhooks.ts'
+import { renderReason } from '../rules/reason-text.ts'
 import { AlertFeed, feedPayloadRest, type FeedMessage } from './feed.ts'
 
 export interface DeadlinePolicy {
