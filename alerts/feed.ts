@@ -28,7 +28,7 @@ import type { Db } from '../core/db/client.ts'
 import type { Logger } from '../core/log.ts'
 import { ALERT_EVENTS_CHANNEL, eventsBetween, lastEventId } from '../core/repos/alerts.ts'
 import type { Unit } from '../core/units.ts'
-import type { CommittedEvent } from './service.ts'
+import type { CommittedEvent } from './events.ts'
 
 /** One transaction's events, as NOTIFY carries them (and as the writer hands them on itself). */
 export interface FeedMessage {

@@ -16,7 +16,7 @@ import type { Logger } from '../core/log.ts'
 import { backoffMs, Pump } from '../core/pump.ts'
 import { claimDueDeliveries, deliveryEvent, recordAttempt, type DueDelivery } from '../core/repos/webhooks.ts'
 import type { Unit } from '../core/units.ts'
-import type { AlertBus } from '../alerts/service.ts'
+import type { AlertBus } from '../alerts/events.ts'
 import { DENY_ALL_SPECIAL, DestinationDenied, guardedLookup, literalDenial, type DestinationPolicy } from '../core/egress.ts'
 
 export interface DispatcherOptions {

@@ -21,7 +21,7 @@ import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { backfillStart, eventsAfter } from '../../core/repos/alerts.ts'
 import { tokenValidity } from '../../core/repos/tokens.ts'
-import type { CommittedEvent } from '../../alerts/service.ts'
+import type { CommittedEvent } from '../../alerts/events.ts'
 import { companyScope, requireRole } from '../access.ts'
 
 export interface StreamLimits {

@@ -4,7 +4,8 @@
 // alert as it was after the event; an event too big for a NOTIFY and one whose NOTIFY was never
 // sent still arrive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AlertService, DEFAULT_DEADLINES, type CommittedEvent } from '../../alerts/service.ts'
+import type { CommittedEvent } from '../../alerts/events.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../../alerts/service.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'

@@ -4,7 +4,7 @@
 // changed in place (PATCH), and alerts follow the changed window.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Escalator } from '../../alerts/escalator.ts'
-import type { CommittedEvent } from '../../alerts/service.ts'
+import type { CommittedEvent } from '../../alerts/events.ts'
 import type { AlertService } from '../../alerts/service.ts'
 import type { App } from '../../api/app.ts'
 import type { Db } from '../../core/db/client.ts'
