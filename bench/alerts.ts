@@ -22,7 +22,7 @@ import { provisionCommunity, provisionDevices, writePrivateFile, type DeviceSpec
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { insertUser, issueToken } from '../core/repos/tokens.ts'
 import { DEFAULT_RULES } from '../rules/catalogue.ts'
-import { openStream } from '../api/alerts/stream-client.ts'
+import { openStream } from '../alerts/stream-client.ts'
 import { Cleanup } from './cleanup.ts'
 import { openBenchDatabase } from './database.ts'
 import { LatencyHistogram } from './histogram.ts'

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { chromium } from 'playwright-core'
-import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../alerts/service.ts'
 import { buildApp } from '../api/app.ts'
 import { ensureConsoleBuilt, initialSize } from '../console/build.ts'
 import type { CommandContext } from '../cli/context.ts'

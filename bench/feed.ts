@@ -1,11 +1,11 @@
 // `housing-brain bench feed`: the cost of several API processes sharing one live feed (issue 11,
-// api/alerts/feed.ts). Two alert services on two connection pools of one scratch database stand
+// alerts/feed.ts). Two alert services on two connection pools of one scratch database stand
 // for two API processes; `--concurrency` writers, half on each, raise `--reports` alerts. Printed:
 // reports per second (event-writing transactions commit one at a time from their first event on,
 // so ids follow commit order), and the time from an event reaching its writer's bus (at commit)
 // to reaching the other service's bus (the NOTIFY, or a catch-up read), p50/p99.
 import { parseArgs } from 'node:util'
-import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../alerts/service.ts'
 import type { CommandContext } from '../cli/context.ts'
 import { openDb } from '../core/db/client.ts'
 import { silentLogger } from '../core/log.ts'

@@ -17,7 +17,7 @@
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { AlertService, DEFAULT_DEADLINES } from '../api/alerts/service.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../alerts/service.ts'
 import type { CommandContext } from '../cli/context.ts'
 import type { Db } from '../core/db/client.ts'
 import { silentLogger } from '../core/log.ts'

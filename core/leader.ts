@@ -11,7 +11,7 @@
 //
 // Leadership is for doing a scan once rather than N times; it is not what makes a job safe. The
 // jobs it runs change each item in a transaction that locks and rechecks the row (the escalator:
-// api/alerts/service.ts), so two leaders overlapping for a moment during a take-over cannot act
+// alerts/service.ts), so two leaders overlapping for a moment during a take-over cannot act
 // twice on one alert.
 import type { Db, AdvisoryLock } from './db/client.ts'
 import type { Logger } from './log.ts'

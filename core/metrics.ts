@@ -119,7 +119,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    // Attempts of the two delivery queues (notify/dispatcher.ts, api/webhooks/dispatcher.ts).
+    // Attempts of the two delivery queues (notify/dispatcher.ts, notify/webhook-dispatcher.ts).
     notifyDeliveries: new Counter({
       name: 'hb_notify_deliveries_total',
       help: 'Notification delivery attempts, by channel kind and outcome (delivered, retry, failed, cancelled, rate_limited)',

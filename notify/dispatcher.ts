@@ -18,7 +18,7 @@ import { claimDueNotifications, insertDelivery, recordNotifyAttempt, sentSince, 
 import { reachableContacts } from '../core/repos/notify-setup.ts'
 import { getCommunity } from '../core/repos/registry.ts'
 import type { Unit } from '../core/units.ts'
-import type { AlertBus } from '../api/alerts/service.ts'
+import type { AlertBus } from '../alerts/events.ts'
 import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../core/egress.ts'
 import type { ChannelAdapter, ChannelKind, DeliveryOutcome } from './channel.ts'
 import type { LinkSigner } from './links.ts'

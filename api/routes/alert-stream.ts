@@ -1,7 +1,7 @@
 // Live alerts over Server-Sent Events. Each event carries the id of its history row; a client
 // that reconnects with Last-Event-ID (or ?after=) first receives what it missed, from the
 // database, then the live events — those of every API process on the database, in id order
-// (api/alerts/feed.ts), so a client may reconnect to any process. A server shutting down ends its
+// (alerts/feed.ts), so a client may reconnect to any process. A server shutting down ends its
 // streams first (its clients resume elsewhere).
 //
 // Bounded (issue 7, item 8): the backfill is at most the newest `backfillMax` events no older
@@ -21,7 +21,7 @@ import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { backfillStart, eventsAfter } from '../../core/repos/alerts.ts'
 import { tokenValidity } from '../../core/repos/tokens.ts'
-import type { CommittedEvent } from '../alerts/service.ts'
+import type { CommittedEvent } from '../../alerts/events.ts'
 import { companyScope, requireRole } from '../access.ts'
 
 export interface StreamLimits {

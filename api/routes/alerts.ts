@@ -8,7 +8,7 @@ import { eventsOf, getAlert, listAlerts } from '../../core/repos/alerts.ts'
 import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { deliveryLog, deliverySchema, seesDeliveries, seesDeliveryDetail } from '../alerts/delivery-log.ts'
 import { alertEventSchema, alertFilterQuery, alertSchema } from '../alerts/schemas.ts'
-import type { Action } from '../alerts/service.ts'
+import type { Action } from '../../alerts/service.ts'
 import { alertListScope, mustSeeAlert, principalOf, requireRole } from '../access.ts'
 import { checked, errorBody, errorResponses, limitParam, requestTime, serialCursor, serialParams } from '../schemas.ts'
 

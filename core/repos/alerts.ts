@@ -300,7 +300,7 @@ export async function insertEvent(
 ): Promise<AlertEvent> {
   // The id is drawn after the transaction-level lock of EVENT_ORDER_LOCK is taken, and the lock is
   // held until commit: so event ids increase in commit order, across every process (the live
-  // feed and Last-Event-ID rely on it; api/alerts/feed.ts). Retaken by later events of the same
+  // feed and Last-Event-ID rely on it; alerts/feed.ts). Retaken by later events of the same
   // transaction at no cost (advisory locks stack within a session).
   const [row] = await db.query<AlertEvent>(
     `INSERT INTO alert_events (alert_id, type, actor, note, data, at)

@@ -1,6 +1,6 @@
 // SQL for evaluating property companies over a period: how many alerts, how fast and how well
 // they were handled, and how satisfied residents are. The score and the rank are computed from
-// these figures in api/evaluation/score.ts.
+// these figures in alerts/score.ts.
 import type { Queryable } from '../db/client.ts'
 
 export interface CompanyFigures {

@@ -16,7 +16,7 @@ import { ruleDefinitionSchema } from '../../rules/definitions.ts'
 import type { RulesEngine } from '../../rules/engine.ts'
 import { Fleet } from '../../simulators/index.ts'
 import { createTestDatabase, eventually, freePort, hasPostgres } from '../helpers/services.ts'
-import { openStream, type StreamClient, type StreamEvent } from '../../api/alerts/stream-client.ts'
+import { openStream, type StreamClient, type StreamEvent } from '../../alerts/stream-client.ts'
 
 const pgUp = await hasPostgres()
 

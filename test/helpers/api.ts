@@ -2,7 +2,7 @@
 // notification routes too (their context, not the dispatcher: nothing is sent), so the route-wide
 // tests (OpenAPI, roles, fuzz) reach every route a deployment has.
 import { randomBytes } from 'node:crypto'
-import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../../alerts/service.ts'
 import { buildApp, type App, type AppDeps, type AppOptions } from '../../api/app.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate, type DbFeatures } from '../../core/db/migrate.ts'

@@ -4,7 +4,7 @@
 // the link page (test/integration/notify-links.test.ts, test/console/link-page.test.ts). The
 // gateway is on 127.0.0.2, the allow-list of a deployment with one intranet gateway: the app under
 // test is built with ALLOW_GATEWAY (test/helpers/egress.ts).
-import type { AlertService } from '../../api/alerts/service.ts'
+import type { AlertService } from '../../alerts/service.ts'
 import type { App } from '../../api/app.ts'
 import type { Db } from '../../core/db/client.ts'
 import { silentLogger } from '../../core/log.ts'

@@ -1,10 +1,11 @@
-// The alert event feed between API processes (api/alerts/feed.ts), here as two alert services on
+// The alert event feed between API processes (alerts/feed.ts), here as two alert services on
 // two connection pools of one PostgreSQL database — what two processes are to the database: event
 // ids follow commit order; each service's bus gets every event of both once, in id order, with the
 // alert as it was after the event; an event too big for a NOTIFY and one whose NOTIFY was never
 // sent still arrive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AlertService, DEFAULT_DEADLINES, type CommittedEvent } from '../../api/alerts/service.ts'
+import type { CommittedEvent } from '../../alerts/events.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../../alerts/service.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'

@@ -2,8 +2,8 @@
 // rule even when raised concurrently, and the history of long-resolved alerts is pruned while the
 // alert rows the ranking reads stay.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AlertHistoryRetention } from '../../api/alerts/retention.ts'
-import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
+import { AlertHistoryRetention } from '../../alerts/retention.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../../alerts/service.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'

@@ -12,7 +12,7 @@ import { insertDevice } from '../../core/repos/devices.ts'
 import { provisionCommunity } from '../../core/provision.ts'
 import { apiFor } from '../helpers/api.ts'
 import { seed } from '../helpers/stack.ts'
-import type { AlertService } from '../../api/alerts/service.ts'
+import type { AlertService } from '../../alerts/service.ts'
 
 let db: Db
 let app: App

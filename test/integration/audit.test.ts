@@ -4,7 +4,7 @@
 // failed write leaves the change standing and is counted; old entries are pruned. And every
 // mutating /api/v1 route has an action name or a stated exclusion.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AlertHistoryRetention } from '../../api/alerts/retention.ts'
+import { AlertHistoryRetention } from '../../alerts/retention.ts'
 import { AUDIT_ACTIONS, AUDIT_EXCLUDED, routeKey } from '../../api/audit/actions.ts'
 import type { App } from '../../api/app.ts'
 import type { Db } from '../../core/db/client.ts'

@@ -3,7 +3,7 @@
 // the last periods in one request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
-import type { AlertService } from '../../api/alerts/service.ts'
+import type { AlertService } from '../../alerts/service.ts'
 import type { Db } from '../../core/db/client.ts'
 import { openDb } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'

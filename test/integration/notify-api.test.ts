@@ -4,7 +4,7 @@
 // link in an SMS acknowledges once, as the person it was sent to.
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../../alerts/service.ts'
 import { buildApp, type App } from '../../api/app.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'

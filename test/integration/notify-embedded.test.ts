@@ -2,7 +2,7 @@
 // the outbox, its claim (FOR UPDATE SKIP LOCKED) and the delivery log work there too.
 import { randomBytes } from 'node:crypto'
 import { afterAll, expect, it } from 'vitest'
-import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../../alerts/service.ts'
 import { openDb } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'

@@ -3,7 +3,7 @@
 // may see the alert (and of a resident's report, only to that resident among residents).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
-import type { AlertService } from '../../api/alerts/service.ts'
+import type { AlertService } from '../../alerts/service.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'

@@ -4,9 +4,9 @@
 // here from the raw histories and compared with the evaluation endpoint, and with numbers worked
 // out by hand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AlertService, DEFAULT_DEADLINES } from '../../api/alerts/service.ts'
+import { AlertService, DEFAULT_DEADLINES } from '../../alerts/service.ts'
 import { buildApp, type App } from '../../api/app.ts'
-import { DEFAULT_WEIGHTS } from '../../api/evaluation/score.ts'
+import { DEFAULT_WEIGHTS } from '../../alerts/score.ts'
 import type { Db } from '../../core/db/client.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createMetrics } from '../../core/metrics.ts'

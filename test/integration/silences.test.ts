@@ -3,9 +3,9 @@
 // moment; one resolved within the window stays silenced. A window that has not ended can be
 // changed in place (PATCH), and alerts follow the changed window.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Escalator } from '../../api/alerts/escalator.ts'
-import type { CommittedEvent } from '../../api/alerts/service.ts'
-import type { AlertService } from '../../api/alerts/service.ts'
+import { Escalator } from '../../alerts/escalator.ts'
+import type { CommittedEvent } from '../../alerts/events.ts'
+import type { AlertService } from '../../alerts/service.ts'
 import type { App } from '../../api/app.ts'
 import type { Db } from '../../core/db/client.ts'
 import { silentLogger } from '../../core/log.ts'

@@ -9,13 +9,13 @@
 // - the audit log (api/plugins/audit.ts): entries older than AUDIT_RETENTION_DAYS, when given;
 // - the commit-ordered feed (core/feed.ts): rows older than FEED_RETENTION, when given. A rules
 //   partition away longer than that misses what was pruned, and says so when it starts.
-import { deleteResolvedHistory } from '../../core/repos/alerts.ts'
-import { pruneAudit } from '../../core/repos/audit.ts'
-import { pruneFeed } from '../../core/repos/feed.ts'
-import type { Db } from '../../core/db/client.ts'
-import type { Logger } from '../../core/log.ts'
-import { Pump } from '../../core/pump.ts'
-import type { Unit } from '../../core/units.ts'
+import { deleteResolvedHistory } from '../core/repos/alerts.ts'
+import { pruneAudit } from '../core/repos/audit.ts'
+import { pruneFeed } from '../core/repos/feed.ts'
+import type { Db } from '../core/db/client.ts'
+import type { Logger } from '../core/log.ts'
+import { Pump } from '../core/pump.ts'
+import type { Unit } from '../core/units.ts'
 
 const DAY_MS = 86_400_000
 const EVERY_MS = 3_600_000

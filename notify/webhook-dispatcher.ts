@@ -1,6 +1,6 @@
 // Delivers queued webhook notifications: POST of the event as JSON, signed with HMAC-SHA256,
 // retried with exponential backoff, every attempt logged. Deliveries are queued in the database
-// in the same transaction as the alert event (api/alerts/service.ts), so a restart loses none.
+// in the same transaction as the alert event (alerts/service.ts), so a restart loses none.
 // Every API process runs a dispatcher: each claims due rows with FOR UPDATE SKIP LOCKED and a
 // lease (core/repos/webhooks.ts), so a delivery is attempted by one process at a time; one that
 // dies mid-attempt leaves the row to be claimed again when the lease ends (at least once: the
@@ -11,13 +11,13 @@
 import { createHmac } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
-import type { Db } from '../../core/db/client.ts'
-import type { Logger } from '../../core/log.ts'
-import { backoffMs, Pump } from '../../core/pump.ts'
-import { claimDueDeliveries, deliveryEvent, recordAttempt, type DueDelivery } from '../../core/repos/webhooks.ts'
-import type { Unit } from '../../core/units.ts'
-import type { AlertBus } from '../alerts/service.ts'
-import { DENY_ALL_SPECIAL, DestinationDenied, guardedLookup, literalDenial, type DestinationPolicy } from '../../core/egress.ts'
+import type { Db } from '../core/db/client.ts'
+import type { Logger } from '../core/log.ts'
+import { backoffMs, Pump } from '../core/pump.ts'
+import { claimDueDeliveries, deliveryEvent, recordAttempt, type DueDelivery } from '../core/repos/webhooks.ts'
+import type { Unit } from '../core/units.ts'
+import type { AlertBus } from '../alerts/events.ts'
+import { DENY_ALL_SPECIAL, DestinationDenied, guardedLookup, literalDenial, type DestinationPolicy } from '../core/egress.ts'
 
 export interface DispatcherOptions {
   /** First retry after this long; each further retry waits twice as long. */

@@ -24,11 +24,11 @@
 // every POLL_MS compares the cursor with the newest committed id, so a lost notification delays
 // an event by at most that long. Messages are applied one at a time; the queue is bounded, and
 // when it overflows it is replaced by one read up to the newest id (batching under load).
-import type { Db } from '../../core/db/client.ts'
-import type { Logger } from '../../core/log.ts'
-import { ALERT_EVENTS_CHANNEL, eventsBetween, lastEventId } from '../../core/repos/alerts.ts'
-import type { Unit } from '../../core/units.ts'
-import type { CommittedEvent } from './service.ts'
+import type { Db } from '../core/db/client.ts'
+import type { Logger } from '../core/log.ts'
+import { ALERT_EVENTS_CHANNEL, eventsBetween, lastEventId } from '../core/repos/alerts.ts'
+import type { Unit } from '../core/units.ts'
+import type { CommittedEvent } from './events.ts'
 
 /** One transaction's events, as NOTIFY carries them (and as the writer hands them on itself). */
 export interface FeedMessage {

@@ -2,7 +2,7 @@
 // score is 100 × the weighted mean of the components a company has data for (weights of missing
 // components are left out, so a company is not punished for a quiet period). See the README,
 // "Evaluation".
-import type { CompanyFigures } from '../../core/repos/evaluation.ts'
+import type { CompanyFigures } from '../core/repos/evaluation.ts'
 
 export const COMPONENTS = ['ack', 'resolve', 'speed', 'quality', 'satisfaction'] as const
 export type Component = (typeof COMPONENTS)[number]

@@ -14,19 +14,19 @@
 // ends it enters the normal path then, its deadlines counted from the window's end.
 //
 // Credit: `resolvedAuto` marks a resolve done by the producer because the condition cleared, so
-// the ranking can tell it from a person's (api/evaluation, core/repos/evaluation.ts).
-import { EventEmitter } from 'node:events'
-import type { Db, Queryable } from '../../core/db/client.ts'
-import { formatDuration } from '../../core/duration.ts'
-import { AppError } from '../../core/errors.ts'
-import type { Logger } from '../../core/log.ts'
-import type { ReasonDetail } from '../../core/reason-detail.ts'
-import { type AlertEventType, type AlertSource, type Severity } from '../../core/domain.ts'
-import { alertsNeedingEscalation, getAlert, insertAlert, insertEvent, lastUpdateAt, notifyAlertEvents, raiseContext, silencedPastWindow, unresolvedForReport, updateAlert, type Alert, type AlertEvent, type AlertPatch, type RaiseContext } from '../../core/repos/alerts.ts'
-import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../../core/repos/photos.ts'
-import { getRuleMeta, type RuleMeta } from '../../core/repos/rules.ts'
-import { enqueueDeliveries } from '../../core/repos/webhooks.ts'
-import { renderReason } from '../../rules/reason-text.ts'
+// the ranking can tell it from a person's (alerts/score.ts, core/repos/evaluation.ts).
+import type { Db, Queryable } from '../core/db/client.ts'
+import { formatDuration } from '../core/duration.ts'
+import { AppError } from '../core/errors.ts'
+import type { Logger } from '../core/log.ts'
+import type { ReasonDetail } from '../core/reason-detail.ts'
+import { type AlertEventType, type AlertSource, type Severity } from '../core/domain.ts'
+import { alertsNeedingEscalation, getAlert, insertAlert, insertEvent, lastUpdateAt, notifyAlertEvents, raiseContext, silencedPastWindow, unresolvedForReport, updateAlert, type Alert, type AlertPatch, type RaiseContext } from '../core/repos/alerts.ts'
+import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../core/repos/photos.ts'
+import { getRuleMeta, type RuleMeta } from '../core/repos/rules.ts'
+import { enqueueDeliveries } from '../core/repos/webhooks.ts'
+import { renderReason } from '../rules/reason-text.ts'
+import { AlertBus, type CommittedEvent, type EventOutbox } from './events.ts'
 import { AlertFeed, feedPayloadRest, type FeedMessage } from './feed.ts'
 
 export interface DeadlinePolicy {
@@ -68,14 +68,6 @@ export interface AlertReport {
 
 export type ReportOutcome = 'raised' | 'updated' | 'cleared' | 'resolved' | 'rearm_pending' | 'ignored'
 
-export interface CommittedEvent {
-  event: AlertEvent
-  alert: Alert
-}
-
-/** Committed alert events of every API process, in id (= commit) order, for the live stream and the dispatchers. */
-export class AlertBus extends EventEmitter<{ event: [CommittedEvent] }> {}
-
 export type Action = 'acknowledge' | 'en_route' | 'arrive' | 'start' | 'resolve' | 'comment'
 
 /** Repeats within this time of the last `updated` event only bump the counters, without an event. */
@@ -93,12 +85,6 @@ function reasonText(r: AlertReport): string | undefined {
 function reasonData(r: AlertReport): { reasonDetail: ReasonDetail } | null {
   return r.reasonDetail ? { reasonDetail: r.reasonDetail } : null
 }
-
-/**
- * Work queued in the transaction of each recorded event (besides webhook deliveries): the
- * notification outbox (notify/outbox.ts). `now` is this service's clock.
- */
-export type EventOutbox = (tx: Queryable, committed: CommittedEvent, now: Date) => Promise<unknown>
 
 export class AlertService {
   readonly bus = new AlertBus()

@@ -3,9 +3,9 @@
 // reminds until someone acknowledges; a missed resolve deadline escalates once. With several API
 // processes it runs in the advisory-lock leader only (core/leader.ts, cli/stack.ts); each alert is
 // still escalated in a transaction that locks and rechecks its row, so a take-over cannot repeat one.
-import type { Logger } from '../../core/log.ts'
-import { Pump } from '../../core/pump.ts'
-import type { Unit } from '../../core/units.ts'
+import type { Logger } from '../core/log.ts'
+import { Pump } from '../core/pump.ts'
+import type { Unit } from '../core/units.ts'
 import type { AlertService } from './service.ts'
 
 export class Escalator implements Unit {
