@@ -20,8 +20,8 @@ import { profileSchema } from '../core/profiles/schema.ts'
 import { provisionCommunity, provisionDevices } from '../core/provision.ts'
 import { updateDevice } from '../core/repos/devices.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
-import type { SubmissionBody, TelemetrySink } from '../core/telemetry-sink.ts'
-import { ChirpStackIntegration, chirpstackTopic } from '../ingest/chirpstack.ts'
+import type { SubmissionBody, TelemetrySink } from '../intake/telemetry-sink.ts'
+import { ChirpStackIntegration, chirpstackTopic } from '../intake/chirpstack.ts'
 import { Ingest } from '../ingest/service.ts'
 import { EM320_TILT_FPORT, em320TiltFrame, simulatedDevEui, upEvent } from '../simulators/chirpstack.ts'
 import { Cleanup } from './cleanup.ts'
@@ -87,6 +87,7 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
         return result
       },
       setStatus: (deviceId, status) => ingest.pipeline.setStatus(deviceId, status),
+      handle: (msg) => ingest.pipeline.handle(msg),
     }
     const app = randomUUID()
     const clientId = `hb-bench-chirpstack-${randomBytes(4).toString('hex')}`

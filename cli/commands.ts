@@ -6,15 +6,15 @@ import type { Registry } from 'prom-client'
 import { Controller, type Unit } from '../core/units.ts'
 import { Ingest } from '../ingest/service.ts'
 import { StandaloneIngest } from '../ingest/standalone.ts'
-import { AmqpIngest } from '../ingest/amqp.ts'
-import { deadLetterUnroutable } from '../ingest/amqp-unroutable.ts'
+import { AmqpIngest } from '../intake/amqp.ts'
+import { deadLetterUnroutable } from '../intake/amqp-unroutable.ts'
 import { checkRabbit, type RabbitTopology } from '../ingest/rabbitmq-setup.ts'
 import { rabbitSettings } from './rabbitmq.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './context.ts'
 import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, outboxMetrics, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
 import { HealthServer, type ReadinessCheck } from '../core/health-server.ts'
-import { SERVICE_USERNAME } from '../broker/auth.ts'
+import { SERVICE_USERNAME } from '../intake/device-login/gate.ts'
 
 const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
 

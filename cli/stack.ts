@@ -25,12 +25,12 @@ import { destinationPolicy, type DestinationPolicy } from '../core/egress.ts'
 import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
 import { Ingest, type IngestSettings } from '../ingest/service.ts'
-import { ChirpStackIntegration } from '../ingest/chirpstack.ts'
+import { ChirpStackIntegration } from '../intake/chirpstack.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
-import { intakeCaches } from '../core/intake.ts'
-import { watchDeviceChanges } from '../core/device-caches.ts'
-import { VerifiedSecrets } from '../core/verified-secrets.ts'
-import { newDeviceLoginGate, type DeviceLogins } from '../api/plugins/device-logins.ts'
+import { intakeCaches } from '../intake/device-payload.ts'
+import { watchDeviceChanges } from '../intake/device-caches.ts'
+import { VerifiedSecrets } from '../intake/device-login/verified-secrets.ts'
+import { newDeviceLoginGate, type DeviceLogins } from '../intake/device-login/logins.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
 import { profileSchema } from '../core/profiles/schema.ts'
@@ -38,7 +38,7 @@ import { SHIPPED_PROFILES } from '../core/profiles/catalogue.ts'
 import { DEFAULT_RULES } from '../rules/catalogue.ts'
 import { RulesEngine, type RulesEngineMetrics } from '../rules/engine.ts'
 import { ApiReporter } from '../rules/reporter.ts'
-import { serviceClientId } from '../broker/acl.ts'
+import { serviceClientId } from '../intake/acl.ts'
 import { RabbitDeviceConnections } from '../broker/rabbitmq-connections.ts'
 import { TOKEN_REVOKED_CHANNEL, resolveToken } from '../core/repos/tokens.ts'
 
@@ -226,7 +226,7 @@ export class ApiServer implements Unit {
     const key = await loadSecretKey(this.cfg.NOTIFY_SECRET_KEY, this.cfg.dataDir)
     const onAttempt = (channel: string, outcome: string) => this.deps.metrics.notifyDeliveries.inc({ channel, outcome })
     const notifications = new Notifications(this.deps.db, this.alerts, key, { ...notifySettings(this.cfg), destinations: this.destinations, onAttempt }, this.log.child({ module: 'notify' }))
-    // The HTTP device API's way into the one telemetry pipeline (core/telemetry-sink.ts).
+    // The HTTP device API's way into the one telemetry pipeline (intake/telemetry-sink.ts).
     let ingest = this.deps.ingest
     if (!ingest) {
       ingest = this.ownIngest = new Ingest(this.deps.db, this.cfg, this.log, this.deps.metrics)

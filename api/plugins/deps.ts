@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Db } from '../../core/db/client.ts'
-import type { Intake } from '../../core/intake.ts'
+import type { Intake } from '../../intake/device-payload.ts'
 import type { DbFeatures } from '../../core/db/migrate.ts'
 import type { Metrics } from '../../core/metrics.ts'
 import type { NotifyContext } from '../../notify/notifications.ts'
@@ -12,7 +12,7 @@ import type { ResidentLimits } from '../alerts/resident-limits.ts'
 import type { AlertService } from '../alerts/service.ts'
 import type { Weights } from '../evaluation/score.ts'
 import type { StreamLimits } from '../routes/alert-stream.ts'
-import type { RabbitAuthSettings } from '../routes/rabbitmq-auth.ts'
+import type { RabbitAuthSettings } from '../../intake/http/rabbitmq-auth.ts'
 import type { DestinationPolicy } from '../../core/egress.ts'
 
 /** The services the API is built over (cli/stack.ts wires them; tests build their own). */

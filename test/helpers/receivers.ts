@@ -3,7 +3,7 @@
 import type { App, AppOptions } from '../../api/app.ts'
 import { DEFAULT_SANDBOX_LIMITS, DecoderSandbox, type SandboxLimits } from '../../core/decoders/sandbox.ts'
 import type { Queryable } from '../../core/db/client.ts'
-import { intakeCaches } from '../../core/intake.ts'
+import { intakeCaches } from '../../intake/device-payload.ts'
 import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
 import { profileSchema, type DeviceProfile } from '../../core/profiles/schema.ts'
 import { updateDevice } from '../../core/repos/devices.ts'

@@ -1,9 +1,9 @@
 // The device credential check of the API's HTTP entry points (the device API, RabbitMQ's auth
 // backend), and the caches that keep it cheap, as one decoration (`app.deviceLogins`):
 //
-// - `gate`: the broker's LoginGate (broker/auth.ts) — failure throttle per address, at most
+// - `gate`: the broker's LoginGate (intake/device-login/gate.ts) — failure throttle per address, at most
 //   `maxConcurrent` scrypt checks at once (`maxConcurrentPerAddress` per address), 'busy' beyond —
-//   with `verified` (core/verified-secrets.ts) so a secret proven right is not checked again
+//   with `verified` (intake/device-login/verified-secrets.ts) so a secret proven right is not checked again
 //   within its TTL.
 // - The intake's profile cache (core/profiles/cache.ts) and platform-device cache, when it has them.
 //
@@ -13,13 +13,13 @@
 //
 // The caches are dropped per device on DEVICE_CHANGED_CHANNEL (secret rotated, disabled, profile
 // link changed — by this process or another) and the profile cache on PROFILE_CHANGED_CHANNEL,
-// through core/device-caches.ts; the listeners end when the app closes.
+// through intake/device-caches.ts; the listeners end when the app closes.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { LoginGate } from '../../broker/auth.ts'
+import { LoginGate } from './gate.ts'
 import type { Db } from '../../core/db/client.ts'
-import { watchDeviceChanges } from '../../core/device-caches.ts'
-import { DEFAULT_VERIFIED_SECRETS, VerifiedSecrets, type VerifiedSecretsOptions } from '../../core/verified-secrets.ts'
+import { watchDeviceChanges } from '../device-caches.ts'
+import { DEFAULT_VERIFIED_SECRETS, VerifiedSecrets, type VerifiedSecretsOptions } from './verified-secrets.ts'
 
 export interface DeviceLoginLimits {
   /** scrypt checks at once (MQTT_AUTH_MAX_CONCURRENT). */

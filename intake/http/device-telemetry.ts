@@ -1,14 +1,14 @@
 // The HTTP device API, for DTUs and gateways that cannot speak MQTT: a device posts its telemetry
 // with its own credentials — the same id and secret it would use on the broker — and is answered
 // only after the readings are committed, through the same checks and dead letters as MQTT
-// (core/intake.ts → core/telemetry-sink.ts).
+// (intake/device-payload.ts → intake/telemetry-sink.ts).
 //
 // Outside /api: these are the devices' endpoints, not the office's; user tokens mean nothing here.
 // The body is read as bytes whatever its content type: a device with a decoding profile sends its
 // vendor payload (JSON or binary, `?fPort=` for a LoRaWAN-style codec), any other device the
 // telemetry contract (one entry or an array).
 //
-// The secret is checked by the broker's LoginGate (app.deviceLogins, api/plugins/device-logins.ts):
+// The secret is checked by the broker's LoginGate (app.deviceLogins, intake/http/device-logins.ts):
 // a secret verified in the last minute is accepted from the cache without a new scrypt; other
 // checks are bounded in number (MQTT_AUTH_MAX_CONCURRENT, …_PER_ADDRESS) and, beyond, refused at
 // once with 503 `auth_busy` and Retry-After — never queued; failures from an address slow its
@@ -20,11 +20,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { idSchema, MAX_PAYLOAD_BYTES } from '../../core/contract.ts'
 import { createHash } from 'node:crypto'
-import { isLoopback } from '../../broker/auth.ts'
+import { isLoopback } from '../device-login/gate.ts'
 import { AppError } from '../../core/errors.ts'
-import { submitDevicePayload } from '../../core/intake.ts'
-import type { IngestResult } from '../../core/telemetry-sink.ts'
-import { errorBody, errorResponses } from '../schemas.ts'
+import { submitDevicePayload } from '../device-payload.ts'
+import type { IngestResult } from '../telemetry-sink.ts'
+import { errorBody, errorResponses } from '../../core/error-body.ts'
 
 /** A request body kept as bytes, with no enumerable properties for the generic body checks to walk. */
 export class RawBody {

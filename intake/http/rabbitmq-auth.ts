@@ -3,8 +3,8 @@
 // `allow` or `deny`. The questions arrive as a GET query (the plugin's default) or a form-encoded
 // POST (`auth_http.http_method = post`).
 //
-// The same login check as the Aedes broker (broker/auth.ts LoginGate: scrypt secrets, failure
-// throttle, bounded password checks) and the same ACL (broker/acl.ts through broker/rabbitmq.ts).
+// The same login check as the Aedes broker (intake/device-login/gate.ts LoginGate: scrypt secrets, failure
+// throttle, bounded password checks) and the same ACL (intake/acl.ts through intake/rabbitmq-acl.ts).
 // Only devices log in here: RabbitMQ lists its internal backend first, so its own users (the
 // AMQP ingest workers, operators) never reach this endpoint.
 //
@@ -15,9 +15,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { z } from 'zod'
-import { decideResource, decideTopic, decideVhost, type Decision } from '../../broker/rabbitmq.ts'
-import { decideClientId } from '../../broker/acl.ts'
-import { LoginGate, SERVICE_USERNAME } from '../../broker/auth.ts'
+import { decideResource, decideTopic, decideVhost, type Decision } from '../rabbitmq-acl.ts'
+import { decideClientId } from '../acl.ts'
+import { LoginGate, SERVICE_USERNAME } from '../device-login/gate.ts'
 import { DeviceDirectory } from '../../core/device-directory.ts'
 import { AppError } from '../../core/errors.ts'
 

@@ -20,10 +20,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
-import { platformDevice, submitDevicePayload, submitRefused } from '../../core/intake.ts'
+import { platformDevice, submitDevicePayload, submitRefused } from '../device-payload.ts'
 import { parseJsonObject } from '../../core/json-members.ts'
 import { excerpt } from '../../core/telemetry.ts'
-import { errorResponses } from '../schemas.ts'
+import { errorResponses } from '../../core/error-body.ts'
 import { ingestAnswer, RawBody, rawBodies, summary } from './device-telemetry.ts'
 import { messageKeyOf, sameSignature } from './onenet.ts'
 

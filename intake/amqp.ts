@@ -23,7 +23,7 @@ import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqp
 import { topicOfRoutingKey } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
 import type { Unit } from '../core/units.ts'
-import type { IncomingMessage, IngestResult } from './pipeline.ts'
+import type { TelemetrySink } from './telemetry-sink.ts'
 
 export interface AmqpIngestOptions {
   url: string
@@ -34,9 +34,6 @@ export interface AmqpIngestOptions {
   /** Messages in flight per worker: the most the writer can batch from this worker at once. */
   prefetch: number
 }
-
-/** What the consumer needs of the ingest: one message in, settled after its commit. */
-export type Submit = (msg: IncomingMessage) => Promise<IngestResult>
 
 const RECONNECT_MIN_MS = 1000
 const RECONNECT_MAX_MS = 30_000
@@ -51,7 +48,7 @@ export class AmqpIngest implements Unit {
   private readonly inFlight = new Set<Promise<void>>()
 
   constructor(
-    private readonly submit: Submit,
+    private readonly submit: TelemetrySink['handle'],
     private readonly opts: AmqpIngestOptions,
     private readonly log: Logger,
   ) {}

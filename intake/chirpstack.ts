@@ -1,8 +1,8 @@
 // The ChirpStack v4 MQTT integration: LoRaWAN devices arrive as the JSON events ChirpStack
 // publishes on `application/{applicationId}/device/{devEui}/event/{event}` (chirpstack-docs,
 // "Integrations > MQTT" and "Integrations > Event types"). The unit subscribes to that broker with
-// a persistent session of its own (ingest/mqtt-session.ts) and feeds each event to the one
-// telemetry pipeline through core/intake.ts, so checks, dead letters, group commit and metrics are
+// a persistent session of its own (intake/mqtt-session.ts) and feeds each event to the one
+// telemetry pipeline through intake/device-payload.ts, so checks, dead letters, group commit and metrics are
 // those of every other entry point:
 //
 // - `up`: the device is the one registered with `deviceInfo.devEui` (unknown → dead letter
@@ -21,17 +21,17 @@
 // CHIRPSTACK_SESSIONS > 1, several sessions share the subscription, so several events are in
 // flight (and commit together) while each is still acknowledged after its own commit.
 import type { Db } from '../core/db/client.ts'
-import { watchDeviceChanges } from '../core/device-caches.ts'
+import { watchDeviceChanges } from './device-caches.ts'
 import { classifyDbError } from '../core/db/errors.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
-import { intakeCaches, submitDevicePayload, type Intake } from '../core/intake.ts'
+import { intakeCaches, submitDevicePayload, type Intake } from './device-payload.ts'
 import type { Logger } from '../core/log.ts'
 import { metricSpec, type RejectReason } from '../core/contract.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { deviceByExternalId, type DeviceRecord } from '../core/repos/devices.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { payloadExcerpt } from '../core/telemetry.ts'
-import type { TelemetrySink } from '../core/telemetry-sink.ts'
+import type { TelemetrySink } from './telemetry-sink.ts'
 import type { Unit } from '../core/units.ts'
 import { PersistentSession, type Handled } from './mqtt-session.ts'
 
@@ -104,7 +104,7 @@ export class ChirpStackIntegration implements Unit {
     private readonly metrics?: Metrics,
   ) {
     // Decoders by device and devices by DevEUI, cached: without them each event cost three
-    // queries. Dropped on device and profile changes (core/device-caches.ts, from start to stop).
+    // queries. Dropped on device and profile changes (intake/device-caches.ts, from start to stop).
     this.intake = { db, sink, sandbox: this.sandbox, ...intakeCaches() }
     const n = opts.sessions ?? 1
     const filter = chirpstackTopic(opts.applicationId, '+', '+')

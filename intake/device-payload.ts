@@ -1,21 +1,21 @@
 // A payload for a known device, from an entry point other than our MQTT topics (the HTTP device
 // API, the OneNET and CTWing receivers, the ChirpStack integration): decoded by the device's profile when it has one with a
 // decoder, else read as the telemetry contract; then submitted to the one pipeline
-// (core/telemetry-sink.ts), which settles after the commit. The device's decoder comes from the
+// (intake/telemetry-sink.ts), which settles after the commit. The device's decoder comes from the
 // profile cache when the intake has one (core/profiles/cache.ts), else from the database.
-import type { Queryable } from './db/client.ts'
-import { decodePayload } from './decoders/decode.ts'
-import type { DecoderSandbox } from './decoders/sandbox.ts'
-import { DEFAULT_PROFILE_CACHE, ProfileCache, readDecoding } from './profiles/cache.ts'
-import { TtlCache } from './ttl-cache.ts'
-import { deviceByExternalId, getDevice, type DeviceRecord } from './repos/devices.ts'
+import type { Queryable } from '../core/db/client.ts'
+import { decodePayload } from '../core/decoders/decode.ts'
+import type { DecoderSandbox } from '../core/decoders/sandbox.ts'
+import { DEFAULT_PROFILE_CACHE, ProfileCache, readDecoding } from '../core/profiles/cache.ts'
+import { TtlCache } from '../core/ttl-cache.ts'
+import { deviceByExternalId, getDevice, type DeviceRecord } from '../core/repos/devices.ts'
 import type { IngestResult, SubmissionBody, TelemetrySink } from './telemetry-sink.ts'
 
 export interface Intake {
   db: Queryable
   sink: TelemetrySink
   sandbox: DecoderSandbox
-  /** Decoders by device, invalidated by whoever owns it (api/plugins/device-logins.ts listens). */
+  /** Decoders by device, invalidated by whoever owns it (intake/http/device-logins.ts listens). */
   profiles?: ProfileCache | undefined
   /** Devices by platform id (`imei:…`, `id:…`, `deveui:…`), for platformDevice; dropped whole on any device change. */
   platformDevices?: TtlCache<DeviceRecord> | undefined
