@@ -14,7 +14,7 @@ import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './context.ts'
 import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, outboxMetrics, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
 import { HealthServer, type ReadinessCheck } from '../core/health-server.ts'
-import { SERVICE_USERNAME } from '../intake/device-login/gate.ts'
+import { SERVICE_USERNAME } from '../intake/device-login/index.ts'
 
 const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
 

@@ -27,10 +27,9 @@ import { Notifications, notifySettings, type NotifyConfig } from '../notify/noti
 import { Ingest, type IngestSettings } from '../ingest/service.ts'
 import { ChirpStackIntegration } from '../intake/chirpstack.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
-import { intakeCaches } from '../intake/device-payload.ts'
+import { receiverCaches } from '../intake/receiver.ts'
 import { watchDeviceChanges } from '../intake/device-caches.ts'
-import { VerifiedSecrets } from '../intake/device-login/verified-secrets.ts'
-import { newDeviceLoginGate, type DeviceLogins } from '../intake/device-login/logins.ts'
+import { newDeviceLoginGate, VerifiedSecrets, type DeviceLogins } from '../intake/device-login/index.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
 import { profileSchema } from '../core/profiles/schema.ts'
@@ -235,7 +234,7 @@ export class ApiServer implements Unit {
     await this.sandbox.start()
     // Other API processes' alert events, for the live stream and the dispatchers here.
     await this.alerts.feed.start()
-    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, ...intakeCaches() }
+    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, ...receiverCaches() }
     const probes = [...(this.deps.probes ?? []), () => (this.draining ? 'shutting down (draining)' : undefined)]
     const leading = () => this.leader.leading
     const app = await buildApp({ ...this.deps, probes, leading, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {

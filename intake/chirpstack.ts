@@ -24,7 +24,8 @@ import type { Db } from '../core/db/client.ts'
 import { watchDeviceChanges } from './device-caches.ts'
 import { classifyDbError } from '../core/db/errors.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
-import { intakeCaches, submitDevicePayload, type Intake } from './device-payload.ts'
+import { submitDevicePayload } from './device-payload.ts'
+import { receiverCaches, type ReceiverDeps } from './receiver.ts'
 import type { Logger } from '../core/log.ts'
 import { metricSpec, type RejectReason } from '../core/contract.ts'
 import type { Metrics } from '../core/metrics.ts'
@@ -90,7 +91,7 @@ export class ChirpStackIntegration implements Unit {
   readonly name = 'chirpstack'
   private readonly sessions: PersistentSession[]
   private readonly sandbox = new DecoderSandbox()
-  private readonly intake: Intake
+  private readonly intake: ReceiverDeps
   private stopping = new AbortController()
   /** Events being stored; bounded per session by the ack window plus the one MQTT.js waits on. */
   private readonly inFlight = new Set<Promise<unknown>>()
@@ -105,7 +106,7 @@ export class ChirpStackIntegration implements Unit {
   ) {
     // Decoders by device and devices by DevEUI, cached: without them each event cost three
     // queries. Dropped on device and profile changes (intake/device-caches.ts, from start to stop).
-    this.intake = { db, sink, sandbox: this.sandbox, ...intakeCaches() }
+    this.intake = { db, sink, sandbox: this.sandbox, ...receiverCaches() }
     const n = opts.sessions ?? 1
     const filter = chirpstackTopic(opts.applicationId, '+', '+')
     this.sessions = Array.from(

@@ -1,24 +1,14 @@
-// The device credential check of the API's HTTP entry points (the device API, RabbitMQ's auth
-// backend), and the caches that keep it cheap, as one decoration (`app.deviceLogins`):
+// One process's device logins: the gate (intake/device-login/gate.ts — failure throttle per
+// address, at most `maxConcurrent` scrypt checks at once, `maxConcurrentPerAddress` per address,
+// 'busy' beyond) with its verified-secret cache (verified-secrets.ts), so a secret proven right is
+// not checked again within its TTL. The broker's authenticate hook, the HTTP device API and
+// RabbitMQ's HTTP auth backend all log devices in through it.
 //
-// - `gate`: the broker's LoginGate (intake/device-login/gate.ts) — failure throttle per address, at most
-//   `maxConcurrent` scrypt checks at once (`maxConcurrentPerAddress` per address), 'busy' beyond —
-//   with `verified` (intake/device-login/verified-secrets.ts) so a secret proven right is not checked again
-//   within its TTL.
-// - The intake's profile cache (core/profiles/cache.ts) and platform-device cache, when it has them.
-//
-// In one process with the broker (`housing-brain up`) the broker's gate and cache are given
-// (`shared`): one bound on scrypt checks for MQTT and HTTP together, and a secret proven on one
-// front is not checked again on the other.
-//
-// The caches are dropped per device on DEVICE_CHANGED_CHANNEL (secret rotated, disabled, profile
-// link changed — by this process or another) and the profile cache on PROFILE_CHANGED_CHANNEL,
-// through intake/device-caches.ts; the listeners end when the app closes.
-import type { FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
-import { LoginGate } from './gate.ts'
+// In one process with the broker (`housing-brain up`) the API is given the broker's (`shared`):
+// one bound on scrypt checks for MQTT and HTTP together, and a secret proven on one front is not
+// checked again on the other. The cache is dropped per device on a change (intake/device-caches.ts).
 import type { Db } from '../../core/db/client.ts'
-import { watchDeviceChanges } from '../device-caches.ts'
+import { LoginGate } from './gate.ts'
 import { DEFAULT_VERIFIED_SECRETS, VerifiedSecrets, type VerifiedSecretsOptions } from './verified-secrets.ts'
 
 export interface DeviceLoginLimits {
@@ -34,32 +24,19 @@ export interface DeviceLoginLimits {
 
 export const DEFAULT_DEVICE_LOGIN_LIMITS: DeviceLoginLimits = { maxConcurrent: 32, maxConcurrentPerAddress: 8 }
 
-/** The gate of one process's device logins (MQTT_AUTH_MAX_CONCURRENT…), with its verified-secret cache. */
-export function newDeviceLoginGate(db: Db, limits: Pick<DeviceLoginLimits, 'maxConcurrent' | 'maxConcurrentPerAddress'>, onHeld: () => void, verified: VerifiedSecrets): LoginGate {
-  return new LoginGate(db, { max: limits.maxConcurrent, maxPerKey: limits.maxConcurrentPerAddress }, { onHeld }, undefined, verified)
-}
-
 export interface DeviceLogins {
   gate: LoginGate
   verified: VerifiedSecrets
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    deviceLogins: DeviceLogins
-  }
+/** The gate of one process's device logins (MQTT_AUTH_MAX_CONCURRENT…), with its verified-secret cache. */
+export function newDeviceLoginGate(db: Db, limits: Pick<DeviceLoginLimits, 'maxConcurrent' | 'maxConcurrentPerAddress'>, onHeld: () => void, verified: VerifiedSecrets): LoginGate {
+  return new LoginGate(db, { max: limits.maxConcurrent, maxPerKey: limits.maxConcurrentPerAddress }, { onHeld }, undefined, verified)
 }
 
-export default fp(
-  async (app: FastifyInstance, limits: DeviceLoginLimits) => {
-    const { db, metrics } = app.deps
-    const profiles = app.deps.intake?.profiles
-    const platformDevices = app.deps.intake?.platformDevices
-    const verified = limits.shared?.verified ?? new VerifiedSecrets(limits.cache ?? DEFAULT_VERIFIED_SECRETS)
-    const gate = limits.shared?.gate ?? newDeviceLoginGate(db, limits, () => metrics.loginsHeld.inc(), verified)
-    app.decorate('deviceLogins', { gate, verified })
-    const unlisten = await watchDeviceChanges(db, { verified, profiles, platformDevices })
-    app.addHook('onClose', unlisten)
-  },
-  { name: 'device-logins', dependencies: ['deps'] },
-)
+/** The shared gate and cache when given, else a gate and cache of this process's own. */
+export function deviceLogins(db: Db, limits: DeviceLoginLimits, onHeld: () => void): DeviceLogins {
+  if (limits.shared) return limits.shared
+  const verified = new VerifiedSecrets(limits.cache ?? DEFAULT_VERIFIED_SECRETS)
+  return { gate: newDeviceLoginGate(db, limits, onHeld, verified), verified }
+}
