@@ -22,7 +22,7 @@ import { updateDevice } from '../core/repos/devices.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
 import type { SubmissionBody, TelemetrySink } from '../intake/telemetry-sink.ts'
 import { ChirpStackIntegration, chirpstackTopic } from '../intake/chirpstack.ts'
-import { Ingest } from '../ingest/service.ts'
+import { IngestService } from '../ingest/service.ts'
 import { EM320_TILT_FPORT, em320TiltFrame, simulatedDevEui, upEvent } from '../simulators/chirpstack.ts'
 import { Cleanup } from './cleanup.ts'
 import { openBenchDatabase } from './database.ts'
@@ -63,7 +63,7 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
     const devices = ids.map((id) => ({ id, devEui: simulatedDevEui(id) }))
     for (const d of devices) await updateDevice(db, d.id, { devEui: d.devEui, profileId: 'milesight-em320-tilt' })
 
-    const ingest = new Ingest(db, cfg, silentLogger, createMetrics({ defaults: false }))
+    const ingest = new IngestService(db, cfg, silentLogger, createMetrics({ defaults: false }))
     await ingest.start()
     cleanup.add('ingest', () => ingest.stop())
 

@@ -14,7 +14,7 @@ import { topics } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
 import type { Unit } from '../core/units.ts'
 import { PersistentSession } from '../intake/mqtt-session.ts'
-import type { Ingest } from './service.ts'
+import type { IngestService } from './service.ts'
 
 export interface StandaloneOptions {
   url: string
@@ -32,7 +32,7 @@ export class StandaloneIngest implements Unit {
   private readonly session: PersistentSession
 
   constructor(
-    private readonly ingest: Ingest,
+    private readonly ingest: IngestService,
     private readonly opts: StandaloneOptions,
     private readonly log: Logger,
   ) {

@@ -1,7 +1,8 @@
 // The China Mobile OneNET HTTP push receiver (数据推送). OneNET is the client: it verifies the URL
 // once with a GET, then POSTs every data point and online/offline event of the product's devices.
 // Source: OneNET "HTTP推送 开发指南", open.iot.10086.cn/doc/book/application-develop/httppush/develop-manual.html
-// (and the NB-IoT suite's page of the same name).
+// (and the NB-IoT suite's page of the same name). A receiver as intake/receiver.ts says; what it
+// shares with the other HTTP receivers (raw body, secret compare, answer) is intake/http/wire.ts.
 //
 // - URL verification: GET ?msg=&nonce=&signature= ; signature = Base64(MD5(token + nonce + msg)).
 //   On a match the body of the answer is `msg` itself.
