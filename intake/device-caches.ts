@@ -1,6 +1,7 @@
 // The one way a process drops what it cached about devices when a device or a profile changes,
-// here or in another process: the verified secrets (intake/device-login/verified-secrets.ts), the decoders by
-// device (core/profiles/cache.ts) and the devices by platform id (IMEI, DevEUI; intake/device-payload.ts).
+// here or in another process: the verified secrets (intake/device-login/verified-secrets.ts), the
+// decoders by device (core/profiles/cache.ts) and the devices by platform id (IMEI, DevEUI;
+// intake/device-payload.ts).
 // Every holder — the API's device logins, the broker, the ChirpStack unit — listens through
 // watchDeviceChanges, so none of them misses a kind of change the others react to.
 //

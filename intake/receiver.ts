@@ -1,20 +1,15 @@
-// The receiver contract: what every way in does, whatever its transport. One receiver per way
-// in, one file each — intake/http/{device-telemetry,onenet,ctwing}.ts, intake/chirpstack.ts,
-// intake/amqp.ts; MQTT on our own topics goes through the broker (broker/broker.ts) or the
-// standalone subscriber (ingest/standalone.ts) straight to the sink's `handle` (the model is
-// ChirpStack's src/integration/mod.rs: one trait, one file per integration). A receiver:
-//
-// 1. authenticates the sender and identifies the device: its own secret (intake/device-login/),
-//    a platform's token or signature plus the device registered with its IMEI/DevEUI, or the
-//    topic a broker already authorised;
-// 2. decodes the payload: the device's profile when it has a decoder, else the telemetry
-//    contract (intake/device-payload.ts);
-// 3. submits it to the TelemetrySink (intake/telemetry-sink.ts), the one pipeline: checks,
-//    group commit, feed, metrics;
-// 4. acknowledges the sender (200, PUBACK, AMQP ack) only after that commit; when nothing could
-//    be recorded (the sink stopping, the database away) it does not, and the sender resends;
-// 5. dead-letters what it rejects (unknown device, bad signature's payload, undecodable frame)
-//    through the same sink, so a refusal is a committed record and is acknowledged too.
+// The receiver contract, the model being ChirpStack's src/integration/mod.rs (one trait, one file
+// per integration). A receiver — intake/http/{device-telemetry,onenet,ctwing}.ts, chirpstack.ts,
+// amqp.ts; MQTT on our own topics reaches the sink's `handle` from broker/broker.ts and
+// ingest/standalone.ts — does, whatever its transport:
+// 1. authenticate the sender and identify the device (intake/device-login/, a platform's token or
+//    signature and the device registered with its IMEI/DevEUI, or the topic the broker authorised);
+// 2. decode (the device's profile, else the telemetry contract: intake/device-payload.ts);
+// 3. submit to the TelemetrySink (intake/telemetry-sink.ts), the one pipeline;
+// 4. acknowledge (200, PUBACK, AMQP ack) only after the commit, and never when nothing was recorded;
+// 5. dead-letter what it rejects through the same sink: a refusal is a committed record too.
+// A new vendor is one more file here (intake/http/<vendor>.ts for an HTTP push), registered in
+// api/app.ts (or, for a broker subscription, cli/stack.ts).
 import type { Queryable } from '../core/db/client.ts'
 import type { DecoderSandbox } from '../core/decoders/sandbox.ts'
 import { DEFAULT_PROFILE_CACHE, ProfileCache } from '../core/profiles/cache.ts'

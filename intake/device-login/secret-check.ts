@@ -1,5 +1,6 @@
 // A device's own credentials (id + secret, as set at registration or rotation), checked the same
-// way for every entry point that takes them: the MQTT broker and the HTTP device API.
+// way for every front that takes them: the MQTT broker, the HTTP device API and RabbitMQ's HTTP
+// auth backend (through the gate, gate.ts).
 import type { DeviceKind } from '../../core/contract.ts'
 import type { Queryable } from '../../core/db/client.ts'
 import { getCredentials } from '../../core/repos/devices.ts'

@@ -1,6 +1,7 @@
-// The China Telecom CTWing (AEP) subscription push receiver (intake/receiver.ts). CTWing POSTs each message of a
-// product-level subscription as JSON: `dataReport` (payload: the service fields of a product with a
-// profile, or `{ APPdata: base64 }` for transparent products), `deviceOnlineOfflineReport`
+// The China Telecom CTWing (AEP) subscription push receiver (intake/receiver.ts). CTWing POSTs
+// each message of a product-level subscription as JSON: `dataReport` (payload: the service
+// fields of a product with a profile, or `{ APPdata: base64 }` for transparent products),
+// `deviceOnlineOfflineReport`
 // (eventType 1 online, 0 offline) and others (command results, device added…), which carry no
 // telemetry and are acknowledged.
 //
