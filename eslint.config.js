@@ -24,6 +24,16 @@ export default tseslint.config(
     },
   },
   {
+    // The ways in (intake/) sit below the services that host them: they import core/ only.
+    files: ['intake/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+(api|broker|ingest|rules|notify|alerts|simulators|cli|bench)/', message: 'intake/ imports only core/ (and itself): the services import it, not the reverse' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -14,16 +14,17 @@ import appDeps, { DEFAULT_PHOTO_LIMITS, type AppDeps, type PhotoLimits } from '.
 import { DEFAULT_RESIDENT_LIMITS, type ResidentLimits } from './alerts/resident-limits.ts'
 import metricsToken from './plugins/metrics-token.ts'
 import httpMetrics from './plugins/http-metrics.ts'
-import deviceLogins, { DEFAULT_DEVICE_LOGIN_LIMITS, type DeviceLoginLimits } from './plugins/device-logins.ts'
+import { DEFAULT_DEVICE_LOGIN_LIMITS, type DeviceLoginLimits } from '../intake/device-login/index.ts'
+import deviceLogins from '../intake/http/device-logins.ts'
 import rateLimits from './plugins/rate-limit.ts'
 import alertStream, { DEFAULT_STREAM_LIMITS, type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
 import rules from './routes/rules.ts'
 import profiles from './routes/profiles.ts'
 import profileDecode from './routes/profile-decode.ts'
-import deviceTelemetry from './routes/device-telemetry.ts'
-import onenet from './routes/onenet.ts'
-import ctwing from './routes/ctwing.ts'
+import deviceTelemetry from '../intake/http/device-telemetry.ts'
+import onenet from '../intake/http/onenet.ts'
+import ctwing from '../intake/http/ctwing.ts'
 import deviceAdmin from './routes/device-admin.ts'
 import deviceImport from './routes/device-import.ts'
 import evaluation from './routes/evaluation.ts'
@@ -49,7 +50,7 @@ import photos from './routes/photos.ts'
 import notify from './routes/notify.ts'
 import notifyLinks from './routes/notify-links.ts'
 import rotas from './routes/rotas.ts'
-import rabbitmqAuth, { type RabbitAuthSettings } from './routes/rabbitmq-auth.ts'
+import rabbitmqAuth, { type RabbitAuthSettings } from '../intake/http/rabbitmq-auth.ts'
 
 export type { AppDeps } from './plugins/deps.ts'
 
@@ -157,13 +158,11 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       egress: opts.egress ?? DENY_ALL_SPECIAL,
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
       residents: { ...DEFAULT_RESIDENT_LIMITS, ...opts.residents },
-      receiverTokens: { onenet: opts.onenetPushToken, ctwing: opts.ctwingPushToken },
-      rabbitmqAuth: opts.rabbitmqAuth,
       exports: { maxRows: opts.exportMaxRows ?? EXPORT_MAX_ROWS },
     },
   })
 
-  await app.register(deviceLogins, opts.deviceLogins ?? DEFAULT_DEVICE_LOGIN_LIMITS)
+  await app.register(deviceLogins, { db: deps.db, metrics: deps.metrics, limits: opts.deviceLogins ?? DEFAULT_DEVICE_LOGIN_LIMITS, caches: deps.intake })
   // Before any route: every change a person makes through /api/v1 is recorded (plugins/audit.ts).
   await app.register(audit)
 
@@ -188,10 +187,11 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(profiles, { prefix: `${v1}/profiles` })
   await app.register(profileDecode, { prefix: `${v1}/profiles` })
   // What devices and their networks send: outside /api, with the devices' own credentials or a receiver token.
-  await app.register(deviceTelemetry, { prefix: '/ingest/v1/devices' })
+  const receiving = { db: deps.db, intake: deps.intake }
+  await app.register(deviceTelemetry, { prefix: '/ingest/v1/devices', intake: deps.intake, metrics: deps.metrics, onRefused: async (req) => app.authFailures?.(req) })
   // A receiver exists once its token is set: without one it could only refuse every push.
-  if (opts.onenetPushToken !== undefined) await app.register(onenet, { prefix: '/ingest/v1/onenet' })
-  if (opts.ctwingPushToken !== undefined) await app.register(ctwing, { prefix: '/ingest/v1/ctwing' })
+  if (opts.onenetPushToken !== undefined) await app.register(onenet, { prefix: '/ingest/v1/onenet', ...receiving, token: opts.onenetPushToken })
+  if (opts.ctwingPushToken !== undefined) await app.register(ctwing, { prefix: '/ingest/v1/ctwing', ...receiving, token: opts.ctwingPushToken })
   await app.register(registry, { prefix: v1 })
   await app.register(users, { prefix: v1 })
   await app.register(residents, { prefix: v1 })
@@ -202,6 +202,6 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     await app.register(rotas, { prefix: `${v1}/rotas` })
     await app.register(notifyLinks)
   }
-  if (opts.rabbitmqAuth) await app.register(rabbitmqAuth, { prefix: '/rabbitmq/auth' })
+  if (opts.rabbitmqAuth) await app.register(rabbitmqAuth, { prefix: '/rabbitmq/auth', db: deps.db, metrics: deps.metrics, settings: opts.rabbitmqAuth })
   return app
 }

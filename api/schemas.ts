@@ -31,20 +31,7 @@ export const requestTime = z.codec(
   { decode: (s) => new Date(s), encode: (d) => d.toISOString() },
 )
 
-export const errorBody = z
-  .object({
-    code: z.string().describe('Stable machine-readable error code (see the error catalogue)'),
-    message: z.string().describe('What went wrong and what to change'),
-    details: z.unknown().optional(),
-  })
-  .describe('Error')
-
-export const errorResponses = {
-  400: errorBody,
-  401: errorBody,
-  403: errorBody,
-  404: errorBody,
-} as const
+export { errorBody, errorResponses } from '../core/error-body.ts'
 
 export const limitParam = z.coerce.number().int().min(1).max(1000).default(100)
 

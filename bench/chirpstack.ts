@@ -20,9 +20,9 @@ import { profileSchema } from '../core/profiles/schema.ts'
 import { provisionCommunity, provisionDevices } from '../core/provision.ts'
 import { updateDevice } from '../core/repos/devices.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
-import type { SubmissionBody, TelemetrySink } from '../core/telemetry-sink.ts'
-import { ChirpStackIntegration, chirpstackTopic } from '../ingest/chirpstack.ts'
-import { Ingest } from '../ingest/service.ts'
+import type { SubmissionBody, TelemetrySink } from '../intake/telemetry-sink.ts'
+import { ChirpStackIntegration, chirpstackTopic } from '../intake/chirpstack.ts'
+import { IngestService } from '../ingest/service.ts'
 import { EM320_TILT_FPORT, em320TiltFrame, simulatedDevEui, upEvent } from '../simulators/chirpstack.ts'
 import { Cleanup } from './cleanup.ts'
 import { openBenchDatabase } from './database.ts'
@@ -63,7 +63,7 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
     const devices = ids.map((id) => ({ id, devEui: simulatedDevEui(id) }))
     for (const d of devices) await updateDevice(db, d.id, { devEui: d.devEui, profileId: 'milesight-em320-tilt' })
 
-    const ingest = new Ingest(db, cfg, silentLogger, createMetrics({ defaults: false }))
+    const ingest = new IngestService(db, cfg, silentLogger, createMetrics({ defaults: false }))
     await ingest.start()
     cleanup.add('ingest', () => ingest.stop())
 
@@ -87,6 +87,7 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
         return result
       },
       setStatus: (deviceId, status) => ingest.pipeline.setStatus(deviceId, status),
+      handle: (msg) => ingest.pipeline.handle(msg),
     }
     const app = randomUUID()
     const clientId = `hb-bench-chirpstack-${randomBytes(4).toString('hex')}`

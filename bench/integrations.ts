@@ -14,9 +14,9 @@ import type { CommandContext } from '../cli/context.ts'
 import { BrokerWithIngest } from '../cli/stack.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
 import { createMetrics } from '../core/metrics.ts'
-import { intakeCaches } from '../core/intake.ts'
+import { receiverCaches } from '../intake/receiver.ts'
 import type { DeviceKind } from '../core/contract.ts'
-import type { TelemetrySink } from '../core/telemetry-sink.ts'
+import type { TelemetrySink } from '../intake/telemetry-sink.ts'
 import type { HttpVia } from '../simulators/http.ts'
 import { Cleanup } from './cleanup.ts'
 import { openBenchDatabase } from './database.ts'
@@ -124,7 +124,7 @@ export async function integrationsBench(ctx: CommandContext, opts: IntegrationsO
     const sandbox = new DecoderSandbox()
     await sandbox.start()
     cleanup.add('sandbox', () => sandbox.stop())
-    const intake = { db: database.db, sink: unit.ingest.pipeline, sandbox, ...intakeCaches() }
+    const intake = { db: database.db, sink: unit.ingest.pipeline, sandbox, ...receiverCaches() }
     const app = await buildApp({ db: database.db, features: database.features, metrics, alerts: new AlertService(database.db, DEFAULT_DEADLINES, log), intake }, log, {
       onenetPushToken: ONENET_TOKEN,
       ctwingPushToken: CTWING_TOKEN,

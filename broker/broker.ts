@@ -1,7 +1,7 @@
 // The MQTT broker (Aedes) on TCP, WebSocket and optionally TLS, with housing-brain's policy:
 // devices authenticate, publish and subscribe only where the ACL allows, and every telemetry or
 // status message is handed to the ingest before the device receives its PUBACK. Each client id
-// belongs to one identity (broker/acl.ts), every delivery is rechecked against the receiver's
+// belongs to one identity (intake/acl.ts), every delivery is rechecked against the receiver's
 // identity, and a service is disconnected when its API token is revoked or expires.
 import type { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
@@ -17,8 +17,9 @@ import type { Db } from '../core/db/client.ts'
 import { CountedLog, type Logger } from '../core/log.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { closeServer, listen } from '../core/net.ts'
-import { decideClientId, decideForward, decidePublish, decideSubscribe, isTelemetryTopic, type Identity } from './acl.ts'
-import { isLoopback, LoginGate, SERVICE_USERNAME } from './auth.ts'
+import type { TelemetrySink } from '../intake/telemetry-sink.ts'
+import { decideClientId, decideForward, decidePublish, decideSubscribe, isTelemetryTopic, type Identity } from '../intake/acl.ts'
+import { isLoopback, LoginGate, SERVICE_USERNAME } from '../intake/device-login/index.ts'
 import { ClusterWills, type WillStore } from './cluster.ts'
 import { ServiceSessions } from './services.ts'
 import { gateReads } from './read-gate.ts'
@@ -46,9 +47,6 @@ export interface BrokerOptions {
    */
   logins?: LoginGate | undefined
 }
-
-/** Where accepted publications go. The PUBACK is sent when the returned promise resolves. */
-export type MessageSink = (msg: { topic: string; payload: Buffer; clientId: string; receivedAt: number }) => Promise<unknown>
 
 export interface BrokerAddress {
   port: number
@@ -95,7 +93,8 @@ export class Broker {
     private readonly db: Db,
     private readonly directory: DeviceDirectory,
     private readonly opts: BrokerOptions,
-    private readonly sink: MessageSink,
+    /** Where accepted publications go (the TelemetrySink's `handle`): the PUBACK is sent when it resolves. */
+    private readonly sink: TelemetrySink['handle'],
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {

@@ -25,7 +25,7 @@
 import type { Aedes, Client } from 'aedes'
 import { parseTopic } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
-import { decideClientId } from './acl.ts'
+import { decideClientId } from '../intake/acl.ts'
 
 /** The part of aedes-persistence-redis used here: a Will is keyed by (broker id, client id). */
 export interface WillStore {

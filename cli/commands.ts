@@ -4,17 +4,17 @@ import { ensureServiceToken } from '../core/provision.ts'
 import { createAmqpMetrics, createMetrics, createRegistry, createRulesMetrics } from '../core/metrics.ts'
 import type { Registry } from 'prom-client'
 import { Controller, type Unit } from '../core/units.ts'
-import { Ingest } from '../ingest/service.ts'
+import { IngestService } from '../ingest/service.ts'
 import { StandaloneIngest } from '../ingest/standalone.ts'
-import { AmqpIngest } from '../ingest/amqp.ts'
-import { deadLetterUnroutable } from '../ingest/amqp-unroutable.ts'
+import { AmqpIngest } from '../intake/amqp.ts'
+import { deadLetterUnroutable } from '../intake/amqp-unroutable.ts'
 import { checkRabbit, type RabbitTopology } from '../ingest/rabbitmq-setup.ts'
 import { rabbitSettings } from './rabbitmq.ts'
 import { UsageError } from '../core/errors.ts'
 import type { CommandContext } from './context.ts'
 import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, openDatabase, outboxMetrics, rulesUnit, serviceMqttClientId, type Database } from './stack.ts'
 import { HealthServer, type ReadinessCheck } from '../core/health-server.ts'
-import { SERVICE_USERNAME } from '../broker/auth.ts'
+import { SERVICE_USERNAME } from '../intake/device-login/index.ts'
 
 const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
 
@@ -67,7 +67,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
   if (rabbit) await checkRabbit(rabbit.api, rabbit.topology)
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain ingest')
   const metrics = createMetrics()
-  const core = new Ingest(database.db, ctx.cfg, ctx.log, metrics)
+  const core = new IngestService(database.db, ctx.cfg, ctx.log, metrics)
   if (rabbit) {
     // The RabbitMQ tier: consume the durable telemetry queue, acknowledge after commit.
     const consumer = new AmqpIngest(
@@ -104,7 +104,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
 }
 
 /** The alternate exchange's queue: device messages RabbitMQ acknowledged but no queue took, dead-lettered after commit. */
-function unroutableConsumer(rabbit: { url: string; topology: RabbitTopology }, core: Ingest, ctx: CommandContext): AmqpIngest {
+function unroutableConsumer(rabbit: { url: string; topology: RabbitTopology }, core: IngestService, ctx: CommandContext): AmqpIngest {
   const t = rabbit.topology
   const opts = { url: rabbit.url, queue: t.unroutableQueue, exchange: t.alternateExchange, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH }
   return new AmqpIngest(deadLetterUnroutable(core.pipeline, t.alternateExchange), opts, ctx.log.child({ module: 'amqp-unroutable' }))

@@ -24,13 +24,12 @@ import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../
 import { destinationPolicy, type DestinationPolicy } from '../core/egress.ts'
 import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
-import { Ingest, type IngestSettings } from '../ingest/service.ts'
-import { ChirpStackIntegration } from '../ingest/chirpstack.ts'
+import { IngestService, type IngestSettings } from '../ingest/service.ts'
+import { ChirpStackIntegration } from '../intake/chirpstack.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
-import { intakeCaches } from '../core/intake.ts'
-import { watchDeviceChanges } from '../core/device-caches.ts'
-import { VerifiedSecrets } from '../core/verified-secrets.ts'
-import { newDeviceLoginGate, type DeviceLogins } from '../api/plugins/device-logins.ts'
+import { receiverCaches } from '../intake/receiver.ts'
+import { watchDeviceChanges } from '../intake/device-caches.ts'
+import { newDeviceLoginGate, VerifiedSecrets, type DeviceLogins } from '../intake/device-login/index.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { seedProfiles } from '../core/repos/profiles.ts'
 import { profileSchema } from '../core/profiles/schema.ts'
@@ -38,7 +37,7 @@ import { SHIPPED_PROFILES } from '../core/profiles/catalogue.ts'
 import { DEFAULT_RULES } from '../rules/catalogue.ts'
 import { RulesEngine, type RulesEngineMetrics } from '../rules/engine.ts'
 import { ApiReporter } from '../rules/reporter.ts'
-import { serviceClientId } from '../broker/acl.ts'
+import { serviceClientId } from '../intake/acl.ts'
 import { RabbitDeviceConnections } from '../broker/rabbitmq-connections.ts'
 import { TOKEN_REVOKED_CHANNEL, resolveToken } from '../core/repos/tokens.ts'
 
@@ -91,7 +90,7 @@ export async function openDatabase(cfg: Config, log: Logger, applicationName: st
 /** The broker with the ingest inside it: PUBACK after commit (DESIGN §7); what commits goes on the feed (core/feed.ts). */
 export class BrokerWithIngest implements Unit {
   readonly name = 'broker'
-  readonly ingest: Ingest
+  readonly ingest: IngestService
   readonly broker: Broker
   /** The process's device login gate and verified-secret cache, for the API in the same process (`up`). */
   readonly logins: DeviceLogins
@@ -103,7 +102,7 @@ export class BrokerWithIngest implements Unit {
     log: Logger,
     metrics: Metrics,
   ) {
-    this.ingest = new Ingest(db, cfg, log, metrics)
+    this.ingest = new IngestService(db, cfg, log, metrics)
     const verified = new VerifiedSecrets()
     const limits = { maxConcurrent: cfg.MQTT_AUTH_MAX_CONCURRENT, maxConcurrentPerAddress: cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS }
     this.logins = { gate: newDeviceLoginGate(db, limits, () => metrics.loginsHeld.inc(), verified), verified }
@@ -169,7 +168,7 @@ export class ApiServer implements Unit {
      * `ingest`: the one to feed the HTTP device API into (the broker's, in one process); else the
      * API runs its own (what it commits reaches the rules engine through the feed, like any ingest's).
      */
-    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: Ingest | undefined; logins?: DeviceLogins | undefined },
+    private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: IngestService | undefined; logins?: DeviceLogins | undefined },
     private readonly cfg: Pick<
       Config,
       'HOST' | 'HTTP_PORT' | 'ALERT_DEADLINES' | 'ALERT_CHECK_EVERY' | 'ALERT_REMIND_EVERY' | 'EVAL_WEIGHTS' | 'CORS_ORIGINS' | 'TRUST_PROXY' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE' | 'EGRESS_ALLOW' | 'WEBHOOK_ALLOW_DESTINATIONS'
@@ -218,7 +217,7 @@ export class ApiServer implements Unit {
   private draining = false
   private readonly sandbox = new DecoderSandbox()
   /** The API's own ingest, when no other was given. */
-  private ownIngest: Ingest | undefined
+  private ownIngest: IngestService | undefined
   private readonly dispatcher: WebhookDispatcher
   private readonly destinations: DestinationPolicy
 
@@ -226,16 +225,16 @@ export class ApiServer implements Unit {
     const key = await loadSecretKey(this.cfg.NOTIFY_SECRET_KEY, this.cfg.dataDir)
     const onAttempt = (channel: string, outcome: string) => this.deps.metrics.notifyDeliveries.inc({ channel, outcome })
     const notifications = new Notifications(this.deps.db, this.alerts, key, { ...notifySettings(this.cfg), destinations: this.destinations, onAttempt }, this.log.child({ module: 'notify' }))
-    // The HTTP device API's way into the one telemetry pipeline (core/telemetry-sink.ts).
+    // The HTTP device API's way into the one telemetry pipeline (intake/telemetry-sink.ts).
     let ingest = this.deps.ingest
     if (!ingest) {
-      ingest = this.ownIngest = new Ingest(this.deps.db, this.cfg, this.log, this.deps.metrics)
+      ingest = this.ownIngest = new IngestService(this.deps.db, this.cfg, this.log, this.deps.metrics)
       await ingest.start()
     }
     await this.sandbox.start()
     // Other API processes' alert events, for the live stream and the dispatchers here.
     await this.alerts.feed.start()
-    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, ...intakeCaches() }
+    const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, ...receiverCaches() }
     const probes = [...(this.deps.probes ?? []), () => (this.draining ? 'shutting down (draining)' : undefined)]
     const leading = () => this.leader.leading
     const app = await buildApp({ ...this.deps, probes, leading, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), {
@@ -359,7 +358,7 @@ export function rulesUnit(db: Db, cfg: Config, log: Logger, conn: { apiUrl: stri
  * the process that already holds an ingest (`up`, `ingest`), so its events share that group
  * commit, and nothing more has to be deployed for a LoRaWAN fleet.
  */
-export function chirpstackUnit(db: Db, ingest: Ingest, cfg: Config, log: Logger, metrics: Metrics): ChirpStackIntegration | undefined {
+export function chirpstackUnit(db: Db, ingest: IngestService, cfg: Config, log: Logger, metrics: Metrics): ChirpStackIntegration | undefined {
   if (cfg.CHIRPSTACK_MQTT_URL === undefined) return undefined
   return new ChirpStackIntegration(
     db,

@@ -26,7 +26,7 @@ export const ERRORS = {
   photo_quota: { status: 429, message: 'You have sent as many photo bytes as residents may per day; add photos again later' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   bad_signature: { status: 401, message: 'The push is unsigned or its signature does not match the configured token' },
-  // A signed push whose nonce was processed already (api/routes/onenet.ts): a replay, or a resend of a push already stored.
+  // A signed push whose nonce was processed already (intake/http/onenet.ts): a replay, or a resend of a push already stored.
   replayed_push: { status: 409, message: 'This push was already processed (its nonce has been seen); nothing was done again' },
   telemetry_rejected: { status: 422, message: 'Nothing in the payload could be stored; every part is recorded as a dead letter (do not resend it unchanged)' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },

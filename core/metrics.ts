@@ -85,7 +85,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
       help: 'Bytes the broker has read from MQTT connections (TCP, TLS and WebSocket)',
       registers,
     }),
-    // The HTTP device API's credential checks (api/routes/device-telemetry.ts): `cached` cost no
+    // The HTTP device API's credential checks (intake/http/device-telemetry.ts): `cached` cost no
     // scrypt, `verified` one, `refused` a wrong or unknown secret, `busy` the bound was full (503).
     httpDeviceAuth: new Counter({
       name: 'hb_http_device_auth_total',

@@ -40,7 +40,7 @@ export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Pr
     for (const [i, d] of ordered.entries()) {
       const secretHash = issued[i]?.secretHash ?? ''
       // An existing device gets a new secret; updateDevice announces it, so caches of the old one
-      // (core/verified-secrets.ts) and live sessions go.
+      // (intake/device-login/verified-secrets.ts) and live sessions go.
       if (!(await updateDevice(tx, d.id, { secretHash, platformIdFallback: d.platformIdFallback }))) {
         await insertDevice(tx, {
           id: d.id,

@@ -1,6 +1,7 @@
 // One message in, readings committed and rejections dead-lettered; the promise settles after commit.
-// Shared by the broker-embedded ingest (PUBACK after commit), the standalone MQTT subscriber and,
-// through `submit` (core/telemetry-sink.ts), the HTTP entry points: one set of checks, dead
+// The TelemetrySink (intake/telemetry-sink.ts) of every receiver: the broker-embedded ingest (PUBACK
+// after commit), the standalone MQTT subscriber, the AMQP workers and, through `submit`, the HTTP
+// receivers and ChirpStack: one set of checks, dead
 // letters, group commit and metrics whatever the way in.
 //
 // The readings a batch stores, and a status change, go on the commit-ordered feed in the same
@@ -20,18 +21,9 @@ import { deadLetterKey, type DeadLetter } from '../core/repos/dead-letters.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { setDeviceStatus } from '../core/repos/devices.ts'
 import { checkReadings, excerpt, idsOf, parseEntries, parseMessage, parsePayload, payloadExcerpt, Rejections, type ParsedMessage, type Reading, type Rejection, type TelemetryLimits } from '../core/telemetry.ts'
-import type { DeviceSubmission, IngestResult, TelemetrySink } from '../core/telemetry-sink.ts'
+import type { DeviceSubmission, IncomingMessage, IngestResult, TelemetrySink } from '../intake/telemetry-sink.ts'
 import { bucketOf } from '../core/feed.ts'
 import type { IngestWriter, JobOrigin } from './writer.ts'
-
-export interface IncomingMessage {
-  topic: string
-  payload: Buffer
-  clientId: string | null
-  receivedAt?: number
-}
-
-export type { IngestResult }
 
 /** What a dead letter records of where a message came from: its topic (or entry point) and client. */
 interface Source {

@@ -1,4 +1,5 @@
-// The ingest unit: device cache, validation pipeline and group-commit writer, wired together.
+// The ingest service unit: device cache, the TelemetrySink (ingest/pipeline.ts, the one pipeline
+// behind every receiver; intake/telemetry-sink.ts) and the group-commit writer, wired together.
 // It also tells whether ingestion is keeping up (`stallReason`), for the health endpoints.
 import type { Config } from '../core/config.ts'
 import type { Db } from '../core/db/client.ts'
@@ -28,7 +29,7 @@ export type IngestSettings = Pick<
 
 const PRUNE_EVERY_MS = 60 * 60_000
 
-export class Ingest implements Unit {
+export class IngestService implements Unit {
   readonly name = 'ingest'
   readonly directory: DeviceDirectory
   readonly writer: IngestWriter

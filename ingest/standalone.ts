@@ -1,5 +1,5 @@
 // Standalone ingest: an MQTT client of an external broker (Mosquitto, EMQX, an Aedes cluster),
-// subscribed to the contract's topics through a persistent session (ingest/mqtt-session.ts).
+// subscribed to the contract's topics through a persistent session (intake/mqtt-session.ts).
 //
 // Durability. What arrives while the ingest is down waits in the broker. Readings may be
 // acknowledged before their commit while those acknowledged but not yet committed stay within
@@ -13,8 +13,8 @@
 import { topics } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
 import type { Unit } from '../core/units.ts'
-import { PersistentSession } from './mqtt-session.ts'
-import type { Ingest } from './service.ts'
+import { PersistentSession } from '../intake/mqtt-session.ts'
+import type { IngestService } from './service.ts'
 
 export interface StandaloneOptions {
   url: string
@@ -32,7 +32,7 @@ export class StandaloneIngest implements Unit {
   private readonly session: PersistentSession
 
   constructor(
-    private readonly ingest: Ingest,
+    private readonly ingest: IngestService,
     private readonly opts: StandaloneOptions,
     private readonly log: Logger,
   ) {

@@ -1,10 +1,11 @@
 // What the resource plugins work with, as one typed decoration (`app.deps`), as fastify/demo
 // does with its infrastructure plugins: every plugin under routes/ takes no options and reads
-// its database, services and settings from here, so adding a route never adds a new shape.
+// its database, services and settings from here, so adding a route never adds a new shape. (The
+// receivers of intake/http/ sit below the API and are registered with their options instead.)
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Db } from '../../core/db/client.ts'
-import type { Intake } from '../../core/intake.ts'
+import type { ReceiverDeps } from '../../intake/receiver.ts'
 import type { DbFeatures } from '../../core/db/migrate.ts'
 import type { Metrics } from '../../core/metrics.ts'
 import type { NotifyContext } from '../../notify/notifications.ts'
@@ -12,7 +13,6 @@ import type { ResidentLimits } from '../alerts/resident-limits.ts'
 import type { AlertService } from '../../alerts/service.ts'
 import type { Weights } from '../../alerts/score.ts'
 import type { StreamLimits } from '../routes/alert-stream.ts'
-import type { RabbitAuthSettings } from '../routes/rabbitmq-auth.ts'
 import type { DestinationPolicy } from '../../core/egress.ts'
 
 /** The services the API is built over (cli/stack.ts wires them; tests build their own). */
@@ -28,7 +28,7 @@ export interface AppDeps {
   /** The notification core (channels, rotas, policies, links); its routes are registered when present. */
   notify?: NotifyContext | undefined
   /** The ingest this process feeds the HTTP device API and the receivers into; without it they answer 503. */
-  intake?: Intake | undefined
+  intake?: ReceiverDeps | undefined
 }
 
 /** Photo limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
@@ -49,10 +49,6 @@ export interface ApiSettings {
   photos: PhotoLimits
   /** Residents' hazard reports and photo bytes (RESIDENT_REPORTS_PER_HOUR, _PER_DAY, RESIDENT_PHOTO_BYTES_PER_DAY). */
   residents: ResidentLimits
-  /** The tokens of the OneNET push and the CTWing subscription (ONENET_PUSH_TOKEN, CTWING_PUSH_TOKEN). */
-  receiverTokens: { onenet?: string | undefined; ctwing?: string | undefined }
-  /** RabbitMQ's HTTP auth backend (RABBITMQ_AUTH_KEY); its routes are served only when set. */
-  rabbitmqAuth: RabbitAuthSettings | undefined
   /** The CSV exports (api/routes/exports.ts): most rows one file holds. */
   exports: { maxRows: number }
 }

@@ -1,6 +1,6 @@
 // A vendor payload through a device profile's decoder (core/profiles/schema.ts) to entries of the
 // telemetry contract, or a reason for the dead letter. The entries then take the same path as any
-// other telemetry (core/telemetry-sink.ts): catalogue, ranges and timestamps are checked there.
+// other telemetry (intake/telemetry-sink.ts): catalogue, ranges and timestamps are checked there.
 import { excerpt } from '../telemetry.ts'
 import { CONVERSIONS, type DecoderSpec, type FieldMapping } from '../profiles/schema.ts'
 import type { DecoderSandbox } from './sandbox.ts'

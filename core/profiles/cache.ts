@@ -1,4 +1,4 @@
-// Which decoder a device's payloads go through, cached: core/intake.ts read the device's profile
+// Which decoder a device's payloads go through, cached: intake/device-payload.ts read the device's profile
 // from the database (and validated it again) for every payload of every HTTP entry point.
 //
 // Kept per device: no profile, the validated decoder, or "the stored profile no longer validates"

@@ -37,7 +37,7 @@ export interface StoredDeadLetter extends DeadLetter {
  *
  * Identity = SHA-256 of: the entry point (`source`: platform and its device id), the message key
  * (which the entry point builds from the whole platform message: its device, its time and the
- * hash of its payload — see api/routes/onenet.ts, ctwing.ts, device-telemetry.ts), the rejected
+ * hash of its payload — see intake/http/onenet.ts, ctwing.ts, device-telemetry.ts), the rejected
  * device, the reason code and the rejection's position in the message. A resend is the same
  * message, so it yields the same rejections in the same order and the same keys; two distinct bad
  * messages differ in time or payload, so each keeps its row. Messages without a key (MQTT: QoS 1

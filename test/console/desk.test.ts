@@ -20,7 +20,7 @@ import { getCommunity } from '../../core/repos/registry.ts'
 import { importText } from '../../api/devices/import-text.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { verifySecret } from '../../core/secrets.ts'
-import { Ingest } from '../../ingest/service.ts'
+import { IngestService } from '../../ingest/service.ts'
 import { COMMUNITY } from '../helpers/stack.ts'
 import { axeViolations, DESK, horizontalOverflow, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
 
@@ -175,7 +175,7 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
   })
 
   it('shows a message the ingest pipeline refused, with its payload as text', async () => {
-    const ingest = new Ingest(h.db, loadConfig({}), silentLogger, createMetrics({ defaults: false }))
+    const ingest = new IngestService(h.db, loadConfig({}), silentLogger, createMetrics({ defaults: false }))
     await ingest.start()
     const payload = '{"values": {"cover_tilt_deg": <b>oops</b>'
     const result = await ingest.pipeline.handle({ topic: topics.deviceTelemetry('mh-1'), payload: Buffer.from(payload), clientId: 'mh-1' })

@@ -3,7 +3,7 @@
 import type { App, AppOptions } from '../../api/app.ts'
 import { DEFAULT_SANDBOX_LIMITS, DecoderSandbox, type SandboxLimits } from '../../core/decoders/sandbox.ts'
 import type { Queryable } from '../../core/db/client.ts'
-import { intakeCaches } from '../../core/intake.ts'
+import { receiverCaches } from '../../intake/receiver.ts'
 import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
 import { profileSchema, type DeviceProfile } from '../../core/profiles/schema.ts'
 import { updateDevice } from '../../core/repos/devices.ts'
@@ -27,7 +27,7 @@ export async function startReceivers(opts: AppOptions = {}, limits: SandboxLimit
   const stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
   const sandbox = new DecoderSandbox(limits)
   await sandbox.start()
-  const { app, token } = await apiFor(stack.db, { timescale: undefined }, opts, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox, ...intakeCaches() })
+  const { app, token } = await apiFor(stack.db, { timescale: undefined }, opts, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox, ...receiverCaches() })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const addr = app.server.address()
   return {

@@ -17,8 +17,8 @@ import { SHIPPED_PROFILES } from '../../core/profiles/catalogue.ts'
 import { profileSchema } from '../../core/profiles/schema.ts'
 import { getDeviceStatus, updateDevice } from '../../core/repos/devices.ts'
 import { seedProfiles, upsertProfile } from '../../core/repos/profiles.ts'
-import { ChirpStackIntegration, chirpstackTopic } from '../../ingest/chirpstack.ts'
-import { Ingest } from '../../ingest/service.ts'
+import { ChirpStackIntegration, chirpstackTopic } from '../../intake/chirpstack.ts'
+import { IngestService } from '../../ingest/service.ts'
 import { MOSQUITTO, createTestDatabase, eventually, hasMosquitto, hasPostgres } from '../helpers/services.ts'
 import { FIXTURE_PAST_AGE, seed } from '../helpers/stack.ts'
 import { tcpProxy } from '../helpers/tcp-proxy.ts'
@@ -35,7 +35,7 @@ function withEui(event: ReturnType<typeof fixture>, devEui: string): ReturnType<
 describe.skipIf(!ready)('ChirpStack v4 integration on Mosquitto', () => {
   let tdb: Awaited<ReturnType<typeof createTestDatabase>>
   let db: Db
-  let ingest: Ingest
+  let ingest: IngestService
   let unit: ChirpStackIntegration
   let metrics: Metrics
   let pub: MqttClient
@@ -58,7 +58,7 @@ describe.skipIf(!ready)('ChirpStack v4 integration on Mosquitto', () => {
     await updateDevice(db, 'el-1', { devEui: 'e1e1e1e1e1e1e1e1', profileId: 'throws' })
 
     metrics = createMetrics({ defaults: false })
-    ingest = new Ingest(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), silentLogger, metrics)
+    ingest = new IngestService(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), silentLogger, metrics)
     unit = new ChirpStackIntegration(db, ingest.pipeline, { url: MOSQUITTO_URL, clientId, applicationId: app, ackWindow: 0, maxEventBytes: 64 * 1024 }, silentLogger, metrics)
     await ingest.start()
     await unit.start()
@@ -182,7 +182,7 @@ describe.skipIf(!ready)('ChirpStack v4 integration on Mosquitto', () => {
     const proxy = tcpProxy()
     const port = await proxy.start()
     const db2 = await openDb({ url: `postgres://postgres@127.0.0.1:${port}/${tdb.name}` })
-    const ingest2 = new Ingest(db2, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), silentLogger, createMetrics({ defaults: false }))
+    const ingest2 = new IngestService(db2, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), silentLogger, createMetrics({ defaults: false }))
     const app2 = randomUUID()
     const clientId2 = `hb-test-chirpstack-${randomBytes(4).toString('hex')}`
     const unit2 = new ChirpStackIntegration(db2, ingest2.pipeline, { url: MOSQUITTO_URL, clientId: clientId2, applicationId: app2, ackWindow: 0, maxEventBytes: 64 * 1024 }, silentLogger)

@@ -6,7 +6,7 @@
 // one dead letter, and distinct bad messages each keep theirs.
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { onenetSignature } from '../../api/routes/onenet.ts'
+import { onenetSignature } from '../../intake/http/onenet.ts'
 import { provisionDevices } from '../../core/provision.ts'
 import { updateDevice } from '../../core/repos/devices.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'

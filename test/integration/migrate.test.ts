@@ -5,7 +5,7 @@ import { migrate } from '../../core/db/migrate.ts'
 import { MIGRATIONS } from '../../core/db/migrations.ts'
 import { silentLogger } from '../../core/log.ts'
 import { insertDeadLetters } from '../../core/repos/dead-letters.ts'
-import { Ingest } from '../../ingest/service.ts'
+import { IngestService } from '../../ingest/service.ts'
 import { loadConfig } from '../../core/config.ts'
 import { createMetrics } from '../../core/metrics.ts'
 import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
@@ -50,7 +50,7 @@ describe.skipIf(!pgUp)('migrations', () => {
         payloadExcerpt: null,
       })
       await insertDeadLetters(db, [row(40), row(31), row(29), row(1)])
-      const ingest = new Ingest(db, loadConfig({ DEAD_LETTER_RETENTION_DAYS: '30' }), silentLogger, createMetrics({ defaults: false }))
+      const ingest = new IngestService(db, loadConfig({ DEAD_LETTER_RETENTION_DAYS: '30' }), silentLogger, createMetrics({ defaults: false }))
       expect(await ingest.pruneDeadLetters()).toBe(2)
       const left = await db.query<{ reason: string }>('SELECT reason FROM dead_letters ORDER BY received_at')
       expect(left.map((r) => r.reason)).toEqual(['29 days old', '1 days old'])

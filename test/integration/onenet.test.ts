@@ -4,7 +4,7 @@
 // pushes refused with 401 bad_signature.
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { onenetSignature, rawMember } from '../../api/routes/onenet.ts'
+import { onenetSignature, rawMember } from '../../intake/http/onenet.ts'
 import { provisionDevices } from '../../core/provision.ts'
 import { updateDevice } from '../../core/repos/devices.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'

@@ -24,7 +24,7 @@ import { rabbitManagement, rabbitTier, setUpRabbitQueue } from '../helpers/rabbi
 import { spawnCli } from '../helpers/service-process.ts'
 import { RABBITMQ, eventually, hasRabbitMq, hasPostgres } from '../helpers/services.ts'
 import { FIXTURE_PAST_AGE } from '../helpers/stack.ts'
-import { AmqpIngest } from '../../ingest/amqp.ts'
+import { AmqpIngest } from '../../intake/amqp.ts'
 import { RabbitDeviceConnections } from '../../broker/rabbitmq-connections.ts'
 import { updateDevice } from '../../core/repos/devices.ts'
 import { hashSecret } from '../../core/secrets.ts'

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import { topics } from '../../core/contract.ts'
 import { DEFAULT_SANDBOX_LIMITS, DecoderSandbox } from '../../core/decoders/sandbox.ts'
-import { intakeCaches } from '../../core/intake.ts'
+import { receiverCaches } from '../../intake/receiver.ts'
 import { provisionDevices } from '../../core/provision.ts'
 import { updateDevice } from '../../core/repos/devices.ts'
 import { apiFor } from '../helpers/api.ts'
@@ -46,7 +46,7 @@ describe.skipIf(!pgUp)('receivers: signatures, replays, platform devices, hostil
     // A second API process on the same database: what one saw, the other must know.
     sandbox = new DecoderSandbox(DEFAULT_SANDBOX_LIMITS)
     await sandbox.start()
-    second = (await apiFor(stack.db, { timescale: undefined }, { onenetPushToken: ONENET }, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox, ...intakeCaches() })).app
+    second = (await apiFor(stack.db, { timescale: undefined }, { onenetPushToken: ONENET }, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox, ...receiverCaches() })).app
   })
 
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { MOSQUITTO, createTestDatabase, eventually, hasMosquitto, hasPostgres } 
 import { pino } from 'pino'
 import { loadConfig } from '../../core/config.ts'
 import { createMetrics } from '../../core/metrics.ts'
-import { Ingest } from '../../ingest/service.ts'
+import { IngestService } from '../../ingest/service.ts'
 import { StandaloneIngest } from '../../ingest/standalone.ts'
 import { FIXTURE_PAST_AGE, seed } from '../helpers/stack.ts'
 
@@ -101,7 +101,7 @@ describe.skipIf(!ready)('standalone ingest on Mosquitto', () => {
     // In process, to see each failure: the writer is stopped, so every message fails after parsing.
     const lines: string[] = []
     const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) })
-    const ingest = new Ingest(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), log, createMetrics({ defaults: false }))
+    const ingest = new IngestService(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), log, createMetrics({ defaults: false }))
     const clientId = `hb-test-ingest-${randomBytes(4).toString('hex')}`
     sessions.push(clientId)
     const subscriber = new StandaloneIngest(ingest, { url: MOSQUITTO_URL, clientId, ackWindow: 0 }, log)

@@ -1,4 +1,4 @@
-// The entry-point-neutral ingest (core/telemetry-sink.ts): a submission from an HTTP entry point
+// The entry-point-neutral ingest (intake/telemetry-sink.ts): a submission from an HTTP entry point
 // goes through the same checks, dead letters, group commit and metrics as an MQTT message, and
 // settles only after its rows are committed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decideClientId, decideForward, decidePublish, decideSubscribe, serviceClientId, type Identity } from '../../broker/acl.ts'
+import { decideClientId, decideForward, decidePublish, decideSubscribe, serviceClientId, type Identity } from '../../intake/acl.ts'
 import { ID_PATTERN } from '../../core/contract.ts'
 
 const manhole: Identity = { type: 'device', deviceId: 'mh-1', kind: 'manhole' }

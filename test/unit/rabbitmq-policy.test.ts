@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decideTopic, subscriptionClientId } from '../../broker/rabbitmq.ts'
+import { decideTopic, subscriptionClientId } from '../../intake/rabbitmq-acl.ts'
 import { routingKeyOf, topicOfRoutingKey, topics } from '../../core/contract.ts'
 
 describe('RabbitMQ routing keys and queue names', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConcurrencyLimit, FailureThrottle, throttleKeys } from '../../broker/auth.ts'
+import { ConcurrencyLimit, FailureThrottle, throttleKeys } from '../../intake/device-login/gate.ts'
 
 describe('failed-login throttle', () => {
   const opts = { freeAttempts: 3, baseDelayMs: 250, maxDelayMs: 8000, forgetAfterMs: 60_000, maxKeys: 6 }

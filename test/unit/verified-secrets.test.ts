@@ -1,7 +1,7 @@
 // The verified-secret cache of the HTTP entry points: a secret proven right is trusted until its
 // TTL, for its own device only, never a wrong one; the cache stays within its size.
 import { describe, expect, it } from 'vitest'
-import { VerifiedSecrets } from '../../core/verified-secrets.ts'
+import { VerifiedSecrets } from '../../intake/device-login/verified-secrets.ts'
 
 describe('VerifiedSecrets', () => {
   const at = (clock: { now: number }) => ({ ttlMs: 60_000, maxEntries: 3, now: () => clock.now })

@@ -3,8 +3,9 @@
 // `allow` or `deny`. The questions arrive as a GET query (the plugin's default) or a form-encoded
 // POST (`auth_http.http_method = post`).
 //
-// The same login check as the Aedes broker (broker/auth.ts LoginGate: scrypt secrets, failure
-// throttle, bounded password checks) and the same ACL (broker/acl.ts through broker/rabbitmq.ts).
+// The same device login as the Aedes broker (intake/device-login/: scrypt secrets, failure
+// throttle, bounded password checks, the API's verified-secret cache) and the same ACL
+// (intake/acl.ts through intake/rabbitmq-acl.ts).
 // Only devices log in here: RabbitMQ lists its internal backend first, so its own users (the
 // AMQP ingest workers, operators) never reach this endpoint.
 //
@@ -12,14 +13,16 @@
 // RabbitMQ's `auth_http.*_path`), compared in constant time; a wrong key is "no such route". A
 // key in the URL rather than a source-address list, because the API may sit behind a proxy and
 // RabbitMQ nodes come and go; keep the URLs out of logs (RabbitMQ logs them at debug level only).
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { z } from 'zod'
-import { decideResource, decideTopic, decideVhost, type Decision } from '../../broker/rabbitmq.ts'
-import { decideClientId } from '../../broker/acl.ts'
-import { LoginGate, SERVICE_USERNAME } from '../../broker/auth.ts'
+import type { Db } from '../../core/db/client.ts'
 import { DeviceDirectory } from '../../core/device-directory.ts'
 import { AppError } from '../../core/errors.ts'
+import type { Metrics } from '../../core/metrics.ts'
+import { decideClientId } from '../acl.ts'
+import { newDeviceLoginGate, SERVICE_USERNAME } from '../device-login/index.ts'
+import { decideResource, decideTopic, decideVhost, type Decision } from '../rabbitmq-acl.ts'
+import { sameSecret } from './wire.ts'
 
 /** What both sides are configured with (RABBITMQ_AUTH_KEY, RABBITMQ_MQTT_VHOST, RABBITMQ_MQTT_EXCHANGE). */
 export interface RabbitAuthSettings {
@@ -37,19 +40,19 @@ const vhostForm = z.object({ username: text, vhost: text, ip: text.optional() })
 const resourceForm = z.object({ username: text, vhost: text, resource: text, name: text, permission: text })
 const topicForm = resourceForm.extend({ routing_key: text, 'variable_map.client_id': text.optional() })
 
-const digest = (s: string) => createHash('sha256').update(s).digest()
+export interface RabbitAuthOptions {
+  db: Db
+  metrics: Metrics
+  settings: RabbitAuthSettings
+}
 
-const rabbitmqAuth: FastifyPluginAsync = async (app) => {
-  const settings = app.deps.settings.rabbitmqAuth
-  if (!settings) throw new Error('the RabbitMQ auth routes need settings.rabbitmqAuth')
+const rabbitmqAuth: FastifyPluginAsync<RabbitAuthOptions> = async (app, { db, metrics, settings }) => {
   const scope = { vhost: settings.vhost, exchange: settings.exchange }
-  const keyDigest = digest(settings.key)
-  const metrics = app.deps.metrics
   // Its own bound (RabbitMQ does not tell the address), the API's verified-secret cache: a device
   // reconnecting is not checked by scrypt again, and a rotated secret is forgotten at once.
-  const logins = new LoginGate(app.deps.db, { max: settings.maxConcurrent, maxPerKey: settings.maxConcurrent }, { onHeld: () => metrics.loginsHeld.inc() }, undefined, app.deviceLogins.verified)
+  const logins = newDeviceLoginGate(db, { maxConcurrent: settings.maxConcurrent, maxConcurrentPerAddress: settings.maxConcurrent }, () => metrics.loginsHeld.inc(), app.deviceLogins.verified)
   // A short life, so a device disabled in the registry loses its topics within seconds.
-  const directory = new DeviceDirectory(app.deps.db, { ttlMs: 10_000, negativeTtlMs: 5_000 })
+  const directory = new DeviceDirectory(db, { ttlMs: 10_000, negativeTtlMs: 5_000 })
   const log = app.log.child({ module: 'rabbitmq-auth' })
 
   // Form bodies for these routes only (the rest of the API speaks JSON).
@@ -58,7 +61,7 @@ const rabbitmqAuth: FastifyPluginAsync = async (app) => {
   })
   app.addHook('onRequest', async (req) => {
     const key = (req.params as { key?: string }).key ?? ''
-    if (!timingSafeEqual(digest(key), keyDigest)) throw new AppError('route_not_found')
+    if (!sameSecret(settings.key, key)) throw new AppError('route_not_found')
   })
 
   /** The question's parameters, from the query (GET) or the form (POST); undefined when malformed. */

@@ -1,9 +1,10 @@
-// The entry-point-neutral side of the ingest: what the HTTP device API and the vendor push
-// receivers hand over once they know which device a payload is for. The MQTT path reaches the
-// same checks, dead letters, group commit and metrics through the topic (ingest/pipeline.ts);
-// this interface lets an entry point above `ingest/` (the API) use them without importing it.
-import type { DeviceStatus, RejectReason } from './contract.ts'
-import type { Rejection } from './telemetry.ts'
+// The TelemetrySink: the one pipeline behind every way in (ingest/pipeline.ts implements it). A
+// receiver hands it a device's telemetry once it knows the device (`submit`), a message on one of
+// our MQTT topics as it came (`handle`), or a status change; each promise settles after the commit
+// of its readings and dead letters. Declared here, below the services, so a receiver in `intake/`
+// reaches the same checks, dead letters, group commit and metrics without importing `ingest/`.
+import type { DeviceStatus, RejectReason } from '../core/contract.ts'
+import type { Rejection } from '../core/telemetry.ts'
 
 /** Telemetry for one device whose identity the entry point has already established. */
 export interface DeviceSubmission {
@@ -39,9 +40,19 @@ export interface IngestResult {
   rejections: readonly Rejection[]
 }
 
+/** A message on one of our MQTT topics (or their AMQP routing keys), as a broker delivered it. */
+export interface IncomingMessage {
+  topic: string
+  payload: Buffer
+  clientId: string | null
+  receivedAt?: number
+}
+
 export interface TelemetrySink {
   /** Resolves once the readings and dead letters are committed. */
   submit(sub: DeviceSubmission): Promise<IngestResult>
+  /** A topic message: the device is the topic's, checked against the registry; settles after the commit. */
+  handle(msg: IncomingMessage): Promise<IngestResult>
   /** A device came online or went offline, as a platform reports it (MQTT: its status topic / Last Will). */
   setStatus(deviceId: string, status: DeviceStatus): Promise<void>
 }

@@ -1,5 +1,7 @@
 // AMQP ingest: a consumer of the durable telemetry queue that RabbitMQ's MQTT plugin fills
-// (`housing-brain ingest --from amqp://…`), for the clustered broker tier (issue 11).
+// (`housing-brain ingest --from amqp://…`), for the clustered broker tier (issue 11). A receiver
+// (intake/receiver.ts) whose device is its message's topic, as RabbitMQ authorised the publish
+// through its HTTP auth backend (intake/http/rabbitmq-auth.ts).
 //
 // Acknowledgement after commit, always. Up to `prefetch` messages are handed to the pipeline at
 // once, so the group-commit writer batches them; each is acknowledged only when the batch that
@@ -23,7 +25,8 @@ import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqp
 import { topicOfRoutingKey } from '../core/contract.ts'
 import type { Logger } from '../core/log.ts'
 import type { Unit } from '../core/units.ts'
-import type { IncomingMessage, IngestResult } from './pipeline.ts'
+import type { Receiver } from './receiver.ts'
+import type { IngestResult, TelemetrySink } from './telemetry-sink.ts'
 
 export interface AmqpIngestOptions {
   url: string
@@ -35,13 +38,10 @@ export interface AmqpIngestOptions {
   prefetch: number
 }
 
-/** What the consumer needs of the ingest: one message in, settled after its commit. */
-export type Submit = (msg: IncomingMessage) => Promise<IngestResult>
-
 const RECONNECT_MIN_MS = 1000
 const RECONNECT_MAX_MS = 30_000
 
-export class AmqpIngest implements Unit {
+export class AmqpIngest implements Unit, Receiver<ConsumeMessage, IngestResult> {
   private conn: ChannelModel | undefined
   private channel: Channel | undefined
   private consumerTag: string | undefined
@@ -51,7 +51,7 @@ export class AmqpIngest implements Unit {
   private readonly inFlight = new Set<Promise<void>>()
 
   constructor(
-    private readonly submit: Submit,
+    private readonly submit: TelemetrySink['handle'],
     private readonly opts: AmqpIngestOptions,
     private readonly log: Logger,
   ) {}
@@ -100,9 +100,15 @@ export class AmqpIngest implements Unit {
     void conn.close().catch(() => undefined)
   }
 
+  /** One message to the sink: the device is its routing key's topic's; settles after the commit. */
+  receive(msg: ConsumeMessage): Promise<IngestResult> {
+    return this.submit({ topic: topicOfRoutingKey(msg.fields.routingKey), payload: msg.content, clientId: null })
+  }
+
+  /** Acknowledged after the commit; returned to the queue when nothing was recorded. */
   private onMessage(channel: Channel, msg: ConsumeMessage): void {
     const topic = topicOfRoutingKey(msg.fields.routingKey)
-    const done = this.submit({ topic, payload: msg.content, clientId: null }).then(
+    const done = this.receive(msg).then(
       () => settle(() => channel.ack(msg)),
       (err: unknown) => {
         this.log.warn({ err, topic }, 'message not stored; returned to the queue')

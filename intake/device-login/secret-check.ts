@@ -1,9 +1,10 @@
 // A device's own credentials (id + secret, as set at registration or rotation), checked the same
-// way for every entry point that takes them: the MQTT broker and the HTTP device API.
-import type { DeviceKind } from './contract.ts'
-import type { Queryable } from './db/client.ts'
-import { getCredentials } from './repos/devices.ts'
-import { verifySecret } from './secrets.ts'
+// way for every front that takes them: the MQTT broker, the HTTP device API and RabbitMQ's HTTP
+// auth backend (through the gate, gate.ts).
+import type { DeviceKind } from '../../core/contract.ts'
+import type { Queryable } from '../../core/db/client.ts'
+import { getCredentials } from '../../core/repos/devices.ts'
+import { verifySecret } from '../../core/secrets.ts'
 
 export type DeviceAuthResult = { ok: true; deviceId: string; kind: DeviceKind } | { ok: false; reason: 'unknown' | 'disabled' | 'bad_secret' }
 

@@ -1,6 +1,7 @@
-// The China Telecom CTWing (AEP) subscription push receiver. CTWing POSTs each message of a
-// product-level subscription as JSON: `dataReport` (payload: the service fields of a product with a
-// profile, or `{ APPdata: base64 }` for transparent products), `deviceOnlineOfflineReport`
+// The China Telecom CTWing (AEP) subscription push receiver (intake/receiver.ts). CTWing POSTs
+// each message of a product-level subscription as JSON: `dataReport` (payload: the service
+// fields of a product with a profile, or `{ APPdata: base64 }` for transparent products),
+// `deviceOnlineOfflineReport`
 // (eventType 1 online, 0 offline) and others (command results, device added…), which carry no
 // telemetry and are acknowledged.
 //
@@ -19,13 +20,11 @@
 // IMEI, or by CTWing's deviceId only where the device opted in (platformIdFallback, issue 18).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { errorResponses } from '../../core/error-body.ts'
 import { AppError } from '../../core/errors.ts'
-import { platformDevice, submitDevicePayload, submitRefused } from '../../core/intake.ts'
-import { parseJsonObject } from '../../core/json-members.ts'
 import { excerpt } from '../../core/telemetry.ts'
-import { errorResponses } from '../schemas.ts'
-import { ingestAnswer, RawBody, rawBodies, summary } from './device-telemetry.ts'
-import { messageKeyOf, sameSignature } from './onenet.ts'
+import { messageKeyOf, platformDevice, submitDevicePayload, submitRefused } from '../device-payload.ts'
+import { ingestAnswer, jsonObjectBody, NOTHING, rawBodies, receiving, sameSecret, summary, type PushReceiverOptions } from './wire.ts'
 
 interface CtwingMessage {
   messageType?: unknown
@@ -36,10 +35,7 @@ interface CtwingMessage {
   eventType?: unknown
 }
 
-const ctwing: FastifyPluginAsyncZod = async (app) => {
-  const { db, intake } = app.deps
-  const token = app.deps.settings.receiverTokens.ctwing
-  if (token === undefined) throw new Error('the CTWing receiver needs CTWING_PUSH_TOKEN (register it only when set)')
+const ctwing: FastifyPluginAsyncZod<PushReceiverOptions> = async (app, { db, intake: deps, token }) => {
   rawBodies(app)
 
   app.post(
@@ -54,10 +50,9 @@ const ctwing: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const receivedAt = Date.now()
-      if (req.query.token === undefined || !sameSignature(token, req.query.token)) throw new AppError('bad_signature', 'the push URL must carry ?token= with the configured CTWING_PUSH_TOKEN')
-      if (!intake) throw new AppError('unavailable', 'This API process does not ingest telemetry')
-      const parsed = parseJsonObject(req.body instanceof RawBody ? req.body.bytes : Buffer.alloc(0), 'the JSON object of a CTWing push { messageType, deviceId, IMEI, timestamp, payload }')
-      if (!parsed.ok) throw new AppError('validation_failed', parsed.message)
+      if (req.query.token === undefined || !sameSecret(token, req.query.token)) throw new AppError('bad_signature', 'the push URL must carry ?token= with the configured CTWING_PUSH_TOKEN')
+      const intake = receiving(deps)
+      const parsed = jsonObjectBody(req, 'the JSON object of a CTWing push { messageType, deviceId, IMEI, timestamp, payload }')
       const m = parsed.value as CtwingMessage
       const imei = typeof m.IMEI === 'string' && /^\d{15}$/.test(m.IMEI) ? m.IMEI : undefined
       const platformId = typeof m.deviceId === 'string' ? m.deviceId : ''
@@ -65,9 +60,9 @@ const ctwing: FastifyPluginAsyncZod = async (app) => {
       const at = typeof m.timestamp === 'number' ? m.timestamp : undefined
       if (m.messageType === 'deviceOnlineOfflineReport') {
         if (device?.enabled && (m.eventType === 0 || m.eventType === 1)) await intake.sink.setStatus(device.id, m.eventType === 1 ? 'online' : 'offline')
-        return { stored: 0, rejected: 0, rejections: [] }
+        return summary(NOTHING)
       }
-      if (m.messageType !== 'dataReport') return { stored: 0, rejected: 0, rejections: [] }
+      if (m.messageType !== 'dataReport') return summary(NOTHING)
       const source = `ctwing/${platformId}`
       const messageKey = messageKeyOf(m)
       if (refused !== undefined) return summary(await submitRefused(intake, { deviceId, source, clientId: 'ctwing', receivedAt, messageKey }, refused, excerpt(m)))

@@ -13,8 +13,8 @@
 // how long a missed notification (a listener reconnecting) can keep an old secret valid.
 // Only successes are cached: a wrong secret always pays the full, bounded check.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { DeviceKind } from './contract.ts'
-import { TtlCache, type TtlCacheOptions } from './ttl-cache.ts'
+import type { DeviceKind } from '../../core/contract.ts'
+import { TtlCache, type TtlCacheOptions } from '../../core/ttl-cache.ts'
 
 export type VerifiedSecretsOptions = TtlCacheOptions
 

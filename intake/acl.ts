@@ -2,6 +2,8 @@
 // publish, subscribe and receive where. Devices see only their own topics; gateways also publish
 // for their registered children; services (standalone ingest, Node-RED) read everything and
 // publish nothing (what commits reaches the rules engine through the feed, core/feed.ts).
+// In the intake wing, below the services, because both broker fronts ask it: Aedes
+// (broker/broker.ts) and RabbitMQ through its HTTP auth backend (intake/http/rabbitmq-auth.ts).
 import { TOPIC_ROOT, parseTopic } from '../core/contract.ts'
 import type { DeviceKind } from '../core/contract.ts'
 

@@ -1,7 +1,7 @@
 // RabbitMQ's questions (its HTTP auth backend, rabbitmq_auth_backend_http 3.10) answered with the
-// Aedes broker's policy (acl.ts), as pure functions: RabbitMQ's MQTT plugin publishes to one topic
-// exchange (`mqtt.exchange`, amq.topic) with the MQTT topic as routing key, `/` and `.` swapped
-// and `+` written `*` (rabbit_mqtt_util); a subscription is a queue named
+// Aedes broker's policy (intake/acl.ts), as pure functions: RabbitMQ's MQTT plugin publishes to
+// one topic exchange (`mqtt.exchange`, amq.topic) with the MQTT topic as routing key, `/` and `.`
+// swapped and `+` written `*` (rabbit_mqtt_util); a subscription is a queue named
 // `mqtt-subscription-{clientId}qos{0|1}` bound to that exchange with the filter as binding key,
 // which RabbitMQ's topic authorisation checks as a `read` of the binding key.
 import { topicOfRoutingKey } from '../core/contract.ts'

@@ -1,9 +1,10 @@
 // The ChirpStack v4 MQTT integration: LoRaWAN devices arrive as the JSON events ChirpStack
 // publishes on `application/{applicationId}/device/{devEui}/event/{event}` (chirpstack-docs,
 // "Integrations > MQTT" and "Integrations > Event types"). The unit subscribes to that broker with
-// a persistent session of its own (ingest/mqtt-session.ts) and feeds each event to the one
-// telemetry pipeline through core/intake.ts, so checks, dead letters, group commit and metrics are
-// those of every other entry point:
+// a persistent session of its own (intake/mqtt-session.ts) and receives each event as every
+// receiver does (intake/receiver.ts): the device by DevEUI, decoded through intake/device-payload.ts,
+// submitted to the TelemetrySink, so checks, dead letters, group commit and metrics are those of
+// every other way in:
 //
 // - `up`: the device is the one registered with `deviceInfo.devEui` (unknown → dead letter
 //   `unknown_device` naming the DevEUI). ChirpStack's decoded `object`, when its device profile
@@ -21,17 +22,18 @@
 // CHIRPSTACK_SESSIONS > 1, several sessions share the subscription, so several events are in
 // flight (and commit together) while each is still acknowledged after its own commit.
 import type { Db } from '../core/db/client.ts'
-import { watchDeviceChanges } from '../core/device-caches.ts'
+import { watchDeviceChanges } from './device-caches.ts'
 import { classifyDbError } from '../core/db/errors.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
-import { intakeCaches, submitDevicePayload, type Intake } from '../core/intake.ts'
+import { submitDevicePayload } from './device-payload.ts'
+import { receiverCaches, type Receiver, type ReceiverDeps } from './receiver.ts'
 import type { Logger } from '../core/log.ts'
 import { metricSpec, type RejectReason } from '../core/contract.ts'
 import type { Metrics } from '../core/metrics.ts'
 import { deviceByExternalId, type DeviceRecord } from '../core/repos/devices.ts'
 import { retryUntilAborted } from '../core/retry.ts'
 import { payloadExcerpt } from '../core/telemetry.ts'
-import type { TelemetrySink } from '../core/telemetry-sink.ts'
+import type { TelemetrySink } from './telemetry-sink.ts'
 import type { Unit } from '../core/units.ts'
 import { PersistentSession, type Handled } from './mqtt-session.ts'
 
@@ -86,11 +88,17 @@ class Refused extends Error {
   }
 }
 
-export class ChirpStackIntegration implements Unit {
+/** A ChirpStack event as its broker delivered it. */
+export interface ChirpStackArrival {
+  topic: string
+  payload: Buffer
+}
+
+export class ChirpStackIntegration implements Unit, Receiver<ChirpStackArrival> {
   readonly name = 'chirpstack'
   private readonly sessions: PersistentSession[]
   private readonly sandbox = new DecoderSandbox()
-  private readonly intake: Intake
+  private readonly intake: ReceiverDeps
   private stopping = new AbortController()
   /** Events being stored; bounded per session by the ack window plus the one MQTT.js waits on. */
   private readonly inFlight = new Set<Promise<unknown>>()
@@ -104,8 +112,8 @@ export class ChirpStackIntegration implements Unit {
     private readonly metrics?: Metrics,
   ) {
     // Decoders by device and devices by DevEUI, cached: without them each event cost three
-    // queries. Dropped on device and profile changes (core/device-caches.ts, from start to stop).
-    this.intake = { db, sink, sandbox: this.sandbox, ...intakeCaches() }
+    // queries. Dropped on device and profile changes (intake/device-caches.ts, from start to stop).
+    this.intake = { db, sink, sandbox: this.sandbox, ...receiverCaches() }
     const n = opts.sessions ?? 1
     const filter = chirpstackTopic(opts.applicationId, '+', '+')
     this.sessions = Array.from(
@@ -149,22 +157,30 @@ export class ChirpStackIntegration implements Unit {
   }
 
   private onEvent(topic: string, payload: Buffer): Handled {
-    const parts = topic.split('/')
-    const event = parts[5] ?? ''
-    const known = (CHIRPSTACK_EVENTS as readonly string[]).includes(event) ? (event as EventType) : undefined
-    this.metrics?.chirpstackEvents.inc({ event: known ?? 'other' })
-    if (known !== 'up' && known !== 'join' && known !== 'status') return { weight: 0, done: Promise.resolve() }
+    const event = eventOf(topic)
+    this.metrics?.chirpstackEvents.inc({ event: event ?? 'other' })
+    if (!stored(event)) return { weight: 0, done: Promise.resolve() }
+    const done = this.receive({ topic, payload })
+    this.inFlight.add(done)
+    void done.finally(() => this.inFlight.delete(done)).catch(() => undefined)
+    return { weight: 1, done }
+  }
+
+  /**
+   * One event, stored or dead-lettered; settles after the commit (the session's PUBACK waits on
+   * it). `ack`, `txack`, `log`, `location` and others carry nothing to store.
+   */
+  receive({ topic, payload }: ChirpStackArrival): Promise<unknown> {
+    const event = eventOf(topic)
+    if (!stored(event)) return Promise.resolve()
     // A transient failure (the database, mid-query) is retried: MQTT.js would not PUBACK the event,
     // but the broker resends only on a new connection, so it would wait until then.
-    const done = retryUntilAborted(() => this.store(known, topic, parts[3] ?? '', payload), {
+    return retryUntilAborted(() => this.store(event, topic, topic.split('/')[3] ?? '', payload), {
       signal: this.stopping.signal,
       onError: (err, attempt) => {
         if (attempt === 1) this.log.warn({ err, topic }, 'could not store a ChirpStack event; retrying')
       },
     })
-    this.inFlight.add(done)
-    void done.finally(() => this.inFlight.delete(done)).catch(() => undefined)
-    return { weight: 1, done }
   }
 
   private async store(event: 'up' | 'join' | 'status', topic: string, topicEui: string, payload: Buffer): Promise<unknown> {
@@ -232,6 +248,17 @@ export class ChirpStackIntegration implements Unit {
     const entry = { ...(ts === undefined ? {} : { ts }), values: { battery_pct: ev.batteryLevel } }
     return this.sink.submit({ deviceId: device.id, source: topic, clientId: CLIENT_ID, receivedAt, body: { kind: 'entries', json: entry } })
   }
+}
+
+/** The event type of a topic (chirpstackTopic), undefined when ChirpStack v4 has no such event. */
+function eventOf(topic: string): EventType | undefined {
+  const event = topic.split('/')[5] ?? ''
+  return (CHIRPSTACK_EVENTS as readonly string[]).includes(event) ? (event as EventType) : undefined
+}
+
+/** The events that carry something to store. */
+function stored(event: EventType | undefined): event is 'up' | 'join' | 'status' {
+  return event === 'up' || event === 'join' || event === 'status'
 }
 
 function parseEvent(payload: Buffer): ChirpStackEvent {

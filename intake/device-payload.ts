@@ -1,30 +1,16 @@
-// A payload for a known device, from an entry point other than our MQTT topics (the HTTP device
-// API, the OneNET and CTWing receivers, the ChirpStack integration): decoded by the device's profile when it has one with a
-// decoder, else read as the telemetry contract; then submitted to the one pipeline
-// (core/telemetry-sink.ts), which settles after the commit. The device's decoder comes from the
-// profile cache when the intake has one (core/profiles/cache.ts), else from the database.
-import type { Queryable } from './db/client.ts'
-import { decodePayload } from './decoders/decode.ts'
-import type { DecoderSandbox } from './decoders/sandbox.ts'
-import { DEFAULT_PROFILE_CACHE, ProfileCache, readDecoding } from './profiles/cache.ts'
-import { TtlCache } from './ttl-cache.ts'
-import { deviceByExternalId, getDevice, type DeviceRecord } from './repos/devices.ts'
-import type { IngestResult, SubmissionBody, TelemetrySink } from './telemetry-sink.ts'
-
-export interface Intake {
-  db: Queryable
-  sink: TelemetrySink
-  sandbox: DecoderSandbox
-  /** Decoders by device, invalidated by whoever owns it (api/plugins/device-logins.ts listens). */
-  profiles?: ProfileCache | undefined
-  /** Devices by platform id (`imei:…`, `id:…`, `deveui:…`), for platformDevice; dropped whole on any device change. */
-  platformDevices?: TtlCache<DeviceRecord> | undefined
-}
-
-/** The caches of an intake, sized as the profile cache (60 s, 50,000 devices). */
-export function intakeCaches(): Pick<Intake, 'profiles' | 'platformDevices'> {
-  return { profiles: new ProfileCache(), platformDevices: new TtlCache<DeviceRecord>(DEFAULT_PROFILE_CACHE) }
-}
+// Steps 2 and 3 of the receiver contract (intake/receiver.ts) for a payload of a known device from
+// a way in other than our MQTT topics (the HTTP device API, OneNET, CTWing, ChirpStack): decoded by
+// the device's profile when it has one with a decoder, else read as the telemetry contract; then
+// submitted to the TelemetrySink, which settles after the commit. The device's decoder comes from
+// the profile cache when the receiver has one (core/profiles/cache.ts), else from the database.
+import { createHash } from 'node:crypto'
+import type { Queryable } from '../core/db/client.ts'
+import { decodePayload } from '../core/decoders/decode.ts'
+import { readDecoding } from '../core/profiles/cache.ts'
+import type { TtlCache } from '../core/ttl-cache.ts'
+import { deviceByExternalId, getDevice, type DeviceRecord } from '../core/repos/devices.ts'
+import type { ReceiverDeps } from './receiver.ts'
+import type { IngestResult, SubmissionBody } from './telemetry-sink.ts'
 
 export interface DevicePayload {
   deviceId: string
@@ -52,7 +38,7 @@ export interface DevicePayload {
   binary?: boolean
 }
 
-export async function submitDevicePayload(intake: Intake, p: DevicePayload): Promise<IngestResult> {
+export async function submitDevicePayload(intake: ReceiverDeps, p: DevicePayload): Promise<IngestResult> {
   const body = await bodyOf(intake, p)
   return intake.sink.submit({ deviceId: p.deviceId, source: p.source, clientId: p.clientId ?? null, receivedAt: p.receivedAt, body, ...(p.messageKey === undefined ? {} : { messageKey: p.messageKey }) })
 }
@@ -70,7 +56,7 @@ function alreadyDecoded(p: DevicePayload, values: Record<string, unknown>): Subm
   return { kind: 'entries', json: p.ts === undefined ? { values } : { ts: p.ts, values } }
 }
 
-async function bodyOf(intake: Intake, p: DevicePayload): Promise<SubmissionBody> {
+async function bodyOf(intake: ReceiverDeps, p: DevicePayload): Promise<SubmissionBody> {
   const decoding = intake.profiles ? await intake.profiles.get(intake.db, p.deviceId) : await readDecoding(intake.db, p.deviceId)
   if (!decoding || decoding.profileId === null) return p.decoded ? alreadyDecoded(p, p.decoded) : undecoded(p)
   const id = decoding.profileId
@@ -121,7 +107,7 @@ export async function platformDevice(
 }
 
 /** A platform message for a device it may not write to (platformDevice's `refused`): one dead letter. */
-export function submitRefused(intake: Intake, p: Pick<DevicePayload, 'deviceId' | 'source' | 'clientId' | 'receivedAt' | 'messageKey'>, detail: string, excerpt: string | null): Promise<IngestResult> {
+export function submitRefused(intake: ReceiverDeps, p: Pick<DevicePayload, 'deviceId' | 'source' | 'clientId' | 'receivedAt' | 'messageKey'>, detail: string, excerpt: string | null): Promise<IngestResult> {
   return intake.sink.submit({
     deviceId: p.deviceId,
     source: p.source,
@@ -130,4 +116,13 @@ export function submitRefused(intake: Intake, p: Pick<DevicePayload, 'deviceId' 
     body: { kind: 'rejected', code: 'unknown_device', detail, excerpt },
     ...(p.messageKey === undefined ? {} : { messageKey: p.messageKey }),
   })
+}
+
+/**
+ * A platform message's identity for its dead letters (core/repos/dead-letters.ts deadLetterKey):
+ * the SHA-256 of the message as parsed from the platform's JSON — device, time, data stream and
+ * value together — so a resend gives the same key and a distinct message another.
+ */
+export function messageKeyOf(message: unknown): string {
+  return createHash('sha256').update(JSON.stringify(message)).digest('base64url')
 }

@@ -2,11 +2,11 @@
 // Repeated failures slow down wrong secrets from their address, never a right secret for others'
 // failures; password checks (scrypt, ~50 ms of a thread-pool thread each) are bounded in number;
 // nothing secret is logged. README "At the MQTT edge" states the holds.
-import type { Db } from '../core/db/client.ts'
-import { checkDeviceSecret } from '../core/device-auth.ts'
-import { resolveToken } from '../core/repos/tokens.ts'
-import type { VerifiedSecrets } from '../core/verified-secrets.ts'
-import type { Identity } from './acl.ts'
+import type { Db } from '../../core/db/client.ts'
+import { checkDeviceSecret } from './secret-check.ts'
+import { resolveToken } from '../../core/repos/tokens.ts'
+import type { VerifiedSecrets } from './verified-secrets.ts'
+import type { Identity } from '../acl.ts'
 
 /** MQTT username that marks a service login; the password is then an API token. */
 export const SERVICE_USERNAME = 'token'
@@ -75,7 +75,7 @@ export type LoginResult = (AuthResult & { cached?: true }) | { ok: false; reason
  * its HTTP auth backend) and of the HTTP device API: failures slow down the next attempts
  * (FailureThrottle: an identity's own before its check, its address's on a wrong answer only),
  * password checks are bounded in number (ConcurrencyLimit, 'busy' when full), then `authenticate`.
- * With `verified` (core/verified-secrets.ts), a device secret proven right within its TTL is
+ * With `verified` (intake/device-login/verified-secrets.ts), a device secret proven right within its TTL is
  * accepted without a new scrypt, and so without taking a slot: a device that authenticates on
  * every request is not refused because strangers are guessing.
  */

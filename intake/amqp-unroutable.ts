@@ -5,11 +5,10 @@
 // commit), acknowledging it after that commit: what RabbitMQ acknowledged is never dropped unseen,
 // and a broken setup shows on the dead-letter board instead of passing silently.
 import { parseTopic } from '../core/contract.ts'
-import type { TelemetrySink } from '../core/telemetry-sink.ts'
+import type { TelemetrySink } from './telemetry-sink.ts'
 import { payloadExcerpt } from '../core/telemetry.ts'
-import type { Submit } from './amqp.ts'
 
-export function deadLetterUnroutable(pipeline: TelemetrySink & { handle: Submit }, alternateExchange: string): Submit {
+export function deadLetterUnroutable(pipeline: TelemetrySink, alternateExchange: string): TelemetrySink['handle'] {
   return (msg) => {
     const topic = parseTopic(msg.topic)
     // Bound for the device topics only, so this is someone's hand-made binding: a message outside

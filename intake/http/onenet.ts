@@ -1,7 +1,8 @@
 // The China Mobile OneNET HTTP push receiver (数据推送). OneNET is the client: it verifies the URL
 // once with a GET, then POSTs every data point and online/offline event of the product's devices.
 // Source: OneNET "HTTP推送 开发指南", open.iot.10086.cn/doc/book/application-develop/httppush/develop-manual.html
-// (and the NB-IoT suite's page of the same name).
+// (and the NB-IoT suite's page of the same name). A receiver as intake/receiver.ts says; what it
+// shares with the other HTTP receivers (raw body, secret compare, answer) is intake/http/wire.ts.
 //
 // - URL verification: GET ?msg=&nonce=&signature= ; signature = Base64(MD5(token + nonce + msg)).
 //   On a match the body of the answer is `msg` itself.
@@ -26,19 +27,19 @@
 // - A resent message leaves no second dead letter either: each message's identity is the hash of
 //   the message as OneNET sent it (dev_id, ds_id, `at` in ms, value — see messageKeyOf), which a
 //   resend repeats and two distinct data points never share.
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
+import { errorResponses } from '../../core/error-body.ts'
 import { AppError } from '../../core/errors.ts'
-import { onenetSignature } from '../../core/onenet-signature.ts'
-import { platformDevice, submitDevicePayload, submitRefused, type Intake } from '../../core/intake.ts'
-import { duplicateNames, parseJsonObject, topLevelMembers } from '../../core/json-members.ts'
+import { duplicateNames, topLevelMembers } from '../../core/json-members.ts'
 import { NonceLedger } from '../../core/nonce-ledger.ts'
+import { onenetSignature } from '../../core/onenet-signature.ts'
 import { excerpt } from '../../core/telemetry.ts'
-import type { IngestResult } from '../../core/telemetry-sink.ts'
-import { errorResponses } from '../schemas.ts'
-import { ingestAnswer, RawBody, rawBodies, summary } from './device-telemetry.ts'
+import { messageKeyOf, platformDevice, submitDevicePayload, submitRefused } from '../device-payload.ts'
+import type { ReceiverDeps } from '../receiver.ts'
+import type { IngestResult } from '../telemetry-sink.ts'
+import { ingestAnswer, jsonObjectBody, NOTHING, rawBodies, receiving, sameSecret, summary, type PushReceiverOptions } from './wire.ts'
 
 /** Messages one push may carry; OneNET's batching stays far below. */
 const MAX_MESSAGES = 1000
@@ -50,12 +51,6 @@ export const NONCE_WINDOW_MS = 24 * 3_600_000
 const MAX_NONCE_LENGTH = 128
 
 export { onenetSignature }
-
-export function sameSignature(expected: string, given: string): boolean {
-  const a = Buffer.from(expected)
-  const b = Buffer.from(given)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
 
 /** The JSON text of the top-level member `name` of an object, exactly as sent (the first, if repeated). */
 export function rawMember(text: string, name: string): string | undefined {
@@ -72,10 +67,7 @@ interface OneNetMessage {
   status?: unknown
 }
 
-const onenet: FastifyPluginAsyncZod = async (app) => {
-  const { db, intake } = app.deps
-  const token = app.deps.settings.receiverTokens.onenet
-  if (token === undefined) throw new Error('the OneNET receiver needs ONENET_PUSH_TOKEN (register it only when set)')
+const onenet: FastifyPluginAsyncZod<PushReceiverOptions> = async (app, { db, intake, token }) => {
   rawBodies(app)
   const nonces = new NonceLedger(db, 'onenet', NONCE_WINDOW_MS)
 
@@ -91,7 +83,7 @@ const onenet: FastifyPluginAsyncZod = async (app) => {
     },
     async (req, reply) => {
       const { msg, nonce, signature } = req.query
-      if (!sameSignature(onenetSignature(token, nonce, msg), signature)) throw new AppError('bad_signature', 'signature does not match Base64(MD5(token + nonce + msg)) for the configured ONENET_PUSH_TOKEN')
+      if (!sameSecret(onenetSignature(token, nonce, msg), signature)) throw new AppError('bad_signature', 'signature does not match Base64(MD5(token + nonce + msg)) for the configured ONENET_PUSH_TOKEN')
       return reply.type('text/plain; charset=utf-8').send(msg)
     },
   )
@@ -107,8 +99,7 @@ const onenet: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const receivedAt = Date.now()
-      const parsed = parseJsonObject(req.body instanceof RawBody ? req.body.bytes : Buffer.alloc(0), 'the JSON object of a OneNET push { msg, msg_signature, nonce }')
-      if (!parsed.ok) throw new AppError('validation_failed', parsed.message)
+      const parsed = jsonObjectBody(req, 'the JSON object of a OneNET push { msg, msg_signature, nonce }')
       // Refuse rather than pick: JSON.parse keeps the last of two `msg` keys, a scan for the signed
       // text the first, and a forged second `msg` once rode on a captured signature (issue 18).
       const members = topLevelMembers(parsed.text)
@@ -119,8 +110,8 @@ const onenet: FastifyPluginAsyncZod = async (app) => {
       if (nonce.length > MAX_NONCE_LENGTH) throw new AppError('validation_failed', `body.nonce: at most ${MAX_NONCE_LENGTH} characters`)
       const rawMsg = members.find((m) => m.name === 'msg')?.raw
       if (rawMsg === undefined) throw new AppError('validation_failed', 'body.msg: required')
-      if (!sameSignature(onenetSignature(token, nonce, rawMsg), signature)) throw new AppError('bad_signature', 'msg_signature does not match Base64(MD5(token + nonce + msg)) for the configured ONENET_PUSH_TOKEN')
-      if (!intake) throw new AppError('unavailable', 'This API process does not ingest telemetry')
+      if (!sameSecret(onenetSignature(token, nonce, rawMsg), signature)) throw new AppError('bad_signature', 'msg_signature does not match Base64(MD5(token + nonce + msg)) for the configured ONENET_PUSH_TOKEN')
+      const deps = receiving(intake)
       if (await nonces.seen(nonce, receivedAt)) throw new AppError('replayed_push', `nonce "${nonce}" was already processed; nothing was done again`)
       // The messages are read from the very text the signature covers.
       const msg = JSON.parse(rawMsg) as unknown
@@ -130,7 +121,7 @@ const onenet: FastifyPluginAsyncZod = async (app) => {
       if (messages.length > MAX_MESSAGES) throw new AppError('validation_failed', `body.msg: at most ${MAX_MESSAGES} messages per push`)
       const notObject = messages.findIndex((m) => typeof m !== 'object' || m === null || Array.isArray(m))
       if (notObject >= 0) throw new AppError('validation_failed', `body.msg${Array.isArray(msg) ? `[${notObject}]` : ''}: expected a message object { type, dev_id, … }`)
-      const results = await Promise.all(messages.map((m) => handle(db, intake, m as OneNetMessage, receivedAt)))
+      const results = await Promise.all(messages.map((m) => receive(db, deps, m as OneNetMessage, receivedAt)))
       // Recorded once everything is committed: a push that failed half-way is retried by OneNET
       // and must then be taken. Two copies racing each other are both taken, which stores nothing
       // twice (readings keyed by `at`, dead letters by message); a later replay is refused.
@@ -140,18 +131,9 @@ const onenet: FastifyPluginAsyncZod = async (app) => {
   )
 }
 
-/**
- * A platform message's identity for its dead letters (core/repos/dead-letters.ts deadLetterKey):
- * the SHA-256 of the message as parsed from the platform's JSON — device, time, data stream and
- * value together — so a resend gives the same key and a distinct message another.
- */
-export function messageKeyOf(message: unknown): string {
-  return createHash('sha256').update(JSON.stringify(message)).digest('base64url')
-}
 
-const NOTHING: IngestResult = { stored: 0, rejected: 0, rejections: [] }
-
-async function handle(db: Db, intake: Intake, m: OneNetMessage, receivedAt: number): Promise<IngestResult> {
+/** One OneNET message (a data point or an online/offline event) to the sink: steps 1–3 and 5 of intake/receiver.ts. */
+async function receive(db: Db, intake: ReceiverDeps, m: OneNetMessage, receivedAt: number): Promise<IngestResult> {
   const imei = typeof m.imei === 'string' ? m.imei : undefined
   const devId = typeof m.dev_id === 'number' || typeof m.dev_id === 'string' ? String(m.dev_id) : ''
   const { device, deviceId, refused } = await platformDevice(db, imei, devId, intake.platformDevices)

@@ -1,47 +1,40 @@
 // The HTTP device API, for DTUs and gateways that cannot speak MQTT: a device posts its telemetry
 // with its own credentials — the same id and secret it would use on the broker — and is answered
 // only after the readings are committed, through the same checks and dead letters as MQTT
-// (core/intake.ts → core/telemetry-sink.ts).
+// (intake/device-payload.ts → intake/telemetry-sink.ts; the receiver contract, intake/receiver.ts).
 //
 // Outside /api: these are the devices' endpoints, not the office's; user tokens mean nothing here.
 // The body is read as bytes whatever its content type: a device with a decoding profile sends its
 // vendor payload (JSON or binary, `?fPort=` for a LoRaWAN-style codec), any other device the
 // telemetry contract (one entry or an array).
 //
-// The secret is checked by the broker's LoginGate (app.deviceLogins, api/plugins/device-logins.ts):
+// The secret is checked by the device login gate (app.deviceLogins, intake/device-login/):
 // a secret verified in the last minute is accepted from the cache without a new scrypt; other
 // checks are bounded in number (MQTT_AUTH_MAX_CONCURRENT, …_PER_ADDRESS) and, beyond, refused at
 // once with 503 `auth_busy` and Retry-After — never queued; failures from an address slow its
 // next answers and count against RATE_LIMIT_AUTH_FAILURES_PER_MINUTE (429).
 // A request with an `Idempotency-Key` header is a message the device may resend: its dead letters
 // are recorded once per key and payload (core/repos/dead-letters.ts deadLetterKey).
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import { z } from 'zod'
-import { idSchema, MAX_PAYLOAD_BYTES } from '../../core/contract.ts'
 import { createHash } from 'node:crypto'
-import { isLoopback } from '../../broker/auth.ts'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { idSchema } from '../../core/contract.ts'
+import { errorBody, errorResponses } from '../../core/error-body.ts'
 import { AppError } from '../../core/errors.ts'
-import { submitDevicePayload } from '../../core/intake.ts'
-import type { IngestResult } from '../../core/telemetry-sink.ts'
-import { errorBody, errorResponses } from '../schemas.ts'
+import type { Metrics } from '../../core/metrics.ts'
+import { isLoopback } from '../device-login/index.ts'
+import { submitDevicePayload } from '../device-payload.ts'
+import type { ReceiverDeps } from '../receiver.ts'
+import { answer, bodyBytes, ingestAnswer, rawBodies, receiving } from './wire.ts'
 
-/** A request body kept as bytes, with no enumerable properties for the generic body checks to walk. */
-export class RawBody {
-  readonly #bytes: Buffer
-  constructor(bytes: Buffer) {
-    this.#bytes = bytes
-  }
-  get bytes(): Buffer {
-    return this.#bytes
-  }
+export interface DeviceTelemetryOptions {
+  /** Undefined in an API process that does not ingest: 503 `unavailable`. */
+  intake: ReceiverDeps | undefined
+  metrics: Metrics
+  /** A refused login, counted against the address (the API's RATE_LIMIT_AUTH_FAILURES_PER_MINUTE). */
+  onRefused?: ((req: FastifyRequest) => Promise<void>) | undefined
 }
-
-export const ingestAnswer = z.object({
-  stored: z.number().int().describe('Readings committed'),
-  rejected: z.number().int().describe('Parts recorded as dead letters (GET /api/v1/dead-letters)'),
-  rejections: z.array(z.object({ reasonCode: z.string(), reason: z.string() })).describe('Why, for the first of them'),
-})
 
 /** The id and secret of `Authorization: Basic base64(id:secret)` or `Authorization: Bearer id:secret`. */
 export function deviceCredentials(header: string | undefined): { id: string; secret: string } | undefined {
@@ -53,35 +46,16 @@ export function deviceCredentials(header: string | undefined): { id: string; sec
   return { id: text.slice(0, colon), secret: text.slice(colon + 1) }
 }
 
-/** What an answer tells of an ingest: readings committed, parts refused, and why for the first ten. */
-export function summary(result: IngestResult): z.infer<typeof ingestAnswer> {
-  return { stored: result.stored, rejected: result.rejected, rejections: result.rejections.slice(0, 10).map((r) => ({ reasonCode: r.reasonCode, reason: r.reason })) }
-}
-
-/** 200 once something is stored (or nothing was refused); 422 when all of it went to dead letters. */
-export function answer(result: IngestResult): z.infer<typeof ingestAnswer> {
-  const body = summary(result)
-  if (result.stored === 0 && result.rejected > 0) throw new AppError('telemetry_rejected', body.rejections[0]?.reason, body)
-  return body
-}
-
-/** Bytes for every content type, up to the contract's payload limit. */
-export function rawBodies(app: Parameters<FastifyPluginAsyncZod>[0]): void {
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_PAYLOAD_BYTES }, (_req, body, done) => done(null, new RawBody(body as Buffer)))
-}
-
 /** Seconds a device is told to wait when the secret checks are saturated: a few scrypt durations. */
 const BUSY_RETRY_AFTER_S = 1
 
-const deviceTelemetry: FastifyPluginAsyncZod = async (app) => {
-  const { intake, metrics } = app.deps
+const deviceTelemetry: FastifyPluginAsyncZod<DeviceTelemetryOptions> = async (app, { intake, metrics, onRefused }) => {
   const logins = app.deviceLogins.gate
   rawBodies(app)
 
   const refuse = async (req: FastifyRequest, reply: FastifyReply, message: string): Promise<never> => {
     // Counted against the address like a bad token (429 once over RATE_LIMIT_AUTH_FAILURES_PER_MINUTE).
-    await app.authFailures?.(req)
+    await onRefused?.(req)
     void reply.header('www-authenticate', 'Basic realm="housing-brain devices", charset="UTF-8"')
     throw new AppError('unauthorized', message)
   }
@@ -112,12 +86,12 @@ const deviceTelemetry: FastifyPluginAsyncZod = async (app) => {
         throw new AppError('auth_busy', `Too many credential checks in progress; retry in ${BUSY_RETRY_AFTER_S} s (a device whose secret was accepted in the last minute is not held back)`)
       }
       if (!auth.ok || auth.identity.type !== 'device') return refuse(req, reply, !auth.ok && auth.reason === 'disabled' ? 'The device is disabled' : 'Unknown device or wrong secret')
-      if (!intake) throw new AppError('unavailable', 'This API process does not ingest telemetry')
+      const deps = receiving(intake)
       const deviceId = auth.identity.deviceId
-      const bytes = req.body instanceof RawBody ? req.body.bytes : Buffer.alloc(0)
+      const bytes = bodyBytes(req)
       const key = req.headers['idempotency-key']
       const messageKey = typeof key === 'string' && key !== '' ? `${key.slice(0, 200)}:${createHash('sha256').update(bytes).digest('base64url')}` : undefined
-      const result = await submitDevicePayload(intake, { deviceId, source: `http/devices/${deviceId}`, bytes, fPort: req.query.fPort, receivedAt, messageKey })
+      const result = await submitDevicePayload(deps, { deviceId, source: `http/devices/${deviceId}`, bytes, fPort: req.query.fPort, receivedAt, messageKey })
       return answer(result)
     },
   )

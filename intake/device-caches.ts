@@ -1,6 +1,7 @@
 // The one way a process drops what it cached about devices when a device or a profile changes,
-// here or in another process: the verified secrets (core/verified-secrets.ts), the decoders by
-// device (core/profiles/cache.ts) and the devices by platform id (IMEI, DevEUI; core/intake.ts).
+// here or in another process: the verified secrets (intake/device-login/verified-secrets.ts), the
+// decoders by device (core/profiles/cache.ts) and the devices by platform id (IMEI, DevEUI;
+// intake/device-payload.ts).
 // Every holder — the API's device logins, the broker, the ChirpStack unit — listens through
 // watchDeviceChanges, so none of them misses a kind of change the others react to.
 //
@@ -8,12 +9,12 @@
 // device's secret and decoder are forgotten, and the platform lookups start afresh (an IMEI may
 // have moved to another device). PROFILE_CHANGED_CHANNEL (a profile edited): every decoder goes.
 // A payload that cannot be read drops everything rather than trust a stale entry.
-import type { Db } from './db/client.ts'
-import type { ProfileCache } from './profiles/cache.ts'
-import { DEVICE_CHANGED_CHANNEL, type DeviceRecord } from './repos/devices.ts'
-import { PROFILE_CHANGED_CHANNEL } from './repos/profiles.ts'
-import type { TtlCache } from './ttl-cache.ts'
-import type { VerifiedSecrets } from './verified-secrets.ts'
+import type { Db } from '../core/db/client.ts'
+import type { ProfileCache } from '../core/profiles/cache.ts'
+import { DEVICE_CHANGED_CHANNEL, type DeviceRecord } from '../core/repos/devices.ts'
+import { PROFILE_CHANGED_CHANNEL } from '../core/repos/profiles.ts'
+import type { TtlCache } from '../core/ttl-cache.ts'
+import type { VerifiedSecrets } from './device-login/verified-secrets.ts'
 
 export interface DeviceCaches {
   verified?: VerifiedSecrets | undefined

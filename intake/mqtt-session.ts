@@ -1,5 +1,5 @@
 // A persistent MQTT subscription whose messages are acknowledged after their commit: what the
-// standalone ingest (ingest/standalone.ts) and the ChirpStack integration (ingest/chirpstack.ts)
+// standalone ingest (ingest/standalone.ts) and the ChirpStack integration (intake/chirpstack.ts)
 // share as clients of an external broker (Mosquitto, EMQX, an Aedes cluster).
 //
 // The session is persistent (clean: false, fixed client id, QoS 1 subscriptions), so what arrives
