@@ -157,7 +157,7 @@ export class BrokerWithIngest implements Unit {
   }
 }
 
-/** The API with the alert lifecycle's background work: deadline checks and webhook deliveries. */
+/** The API with the alert lifecycle's background work: deadline checks and the delivery pipeline (webhooks, notifications). */
 export class ApiServer implements Unit {
   readonly name = 'api'
   app: App | undefined
