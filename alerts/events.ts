@@ -15,7 +15,7 @@ export interface CommittedEvent {
 export class AlertBus extends EventEmitter<{ event: [CommittedEvent] }> {}
 
 /**
- * Work queued in the transaction of each recorded event (besides webhook deliveries): the
- * notification outbox (notify/outbox.ts). `now` is the alert service's clock.
+ * Work queued in the transaction of each recorded event: the webhook and notification outboxes
+ * (notify/webhook-outbox.ts, notify/outbox.ts). `now` is the alert service's clock.
  */
 export type EventOutbox = (tx: Queryable, committed: CommittedEvent, now: Date) => Promise<unknown>

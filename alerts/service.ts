@@ -4,8 +4,8 @@
 // site" (`arrived`): history events, the first of each also kept on the alert (`enRouteAt`,
 // `arrivedAt`) for the ranking's time to arrive. Either acknowledges an open alert; arriving also
 // puts it in progress. Repeats (a second trip) are history only: the first arrival counts.
-// Every change is one transaction that also writes the history row; the live stream and the
-// webhooks hear of it only after the commit.
+// Every change is one transaction that also writes the history row and the registered outboxes'
+// deliveries; the live stream and the dispatchers hear of it only after the commit.
 //
 // Time: deadlines, maintenance windows and people's actions run on this server's clock (`clock`),
 // never on a producer's: a report's `at` is kept as when the condition was observed, but a time
@@ -24,7 +24,6 @@ import { type AlertEventType, type AlertSource, type Severity } from '../core/do
 import { alertsNeedingEscalation, getAlert, insertAlert, insertEvent, lastUpdateAt, notifyAlertEvents, raiseContext, silencedPastWindow, unresolvedForReport, updateAlert, type Alert, type AlertPatch, type RaiseContext } from '../core/repos/alerts.ts'
 import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../core/repos/photos.ts'
 import { getRuleMeta, type RuleMeta } from '../core/repos/rules.ts'
-import { enqueueDeliveries } from '../core/repos/webhooks.ts'
 import { renderReason } from '../rules/reason-text.ts'
 import { AlertBus, type CommittedEvent, type EventOutbox } from './events.ts'
 import { AlertFeed, feedPayloadRest, type FeedMessage } from './feed.ts'
@@ -88,7 +87,7 @@ function reasonData(r: AlertReport): { reasonDetail: ReasonDetail } | null {
 
 export class AlertService {
   readonly bus = new AlertBus()
-  /** Outboxes written with every event, in its transaction; registered once at wiring. */
+  /** Outboxes written with every event, in its transaction, in the order registered (once, at wiring). */
   readonly outboxes: EventOutbox[] = []
 
   /**
@@ -372,11 +371,7 @@ export class AlertService {
     let message: FeedMessage | undefined
     const result = await this.db.transaction(async (tx) => {
       const value = await fn(tx, events)
-      // Webhook deliveries are queued in the same transaction as the event: none is lost to a crash.
-      for (const { event, alert } of events) {
-        if (alert.silenced) continue
-        await enqueueDeliveries(tx, { eventId: event.id, eventType: event.type, severity: alert.severity, communityId: alert.communityId })
-      }
+      // Deliveries (webhooks, notifications) are queued in the same transaction as the event: none is lost to a crash.
       const now = this.clock()
       for (const outbox of this.outboxes) for (const e of events) await outbox(tx, e, now)
       const first = events[0]

@@ -21,6 +21,7 @@ import { AlertHistoryRetention } from '../alerts/retention.ts'
 import { AlertService, DEFAULT_DEADLINES } from '../alerts/service.ts'
 import { DEFAULT_WEIGHTS } from '../alerts/score.ts'
 import { DEFAULT_DISPATCH, WebhookDispatcher, type DispatcherOptions } from '../notify/webhook-dispatcher.ts'
+import { webhookOutbox } from '../notify/webhook-outbox.ts'
 import { destinationPolicy, type DestinationPolicy } from '../core/egress.ts'
 import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings, type NotifyConfig } from '../notify/notifications.ts'
@@ -155,7 +156,7 @@ export class BrokerWithIngest implements Unit {
   }
 }
 
-/** The API with the alert lifecycle's background work: deadline checks and webhook deliveries. */
+/** The API with the alert lifecycle's background work: deadline checks and the delivery pipeline (webhooks, notifications). */
 export class ApiServer implements Unit {
   readonly name = 'api'
   app: App | undefined
@@ -196,6 +197,8 @@ export class ApiServer implements Unit {
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {
     this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.ALERT_DEADLINES }, log.child({ module: 'alerts' }))
+    // The webhook outbox first, then the notification outbox (registered by Notifications in start()).
+    this.alerts.outboxes.push(webhookOutbox)
     this.background = new Controller(log)
     this.destinations = destinationPolicy([...cfg.EGRESS_ALLOW, ...cfg.WEBHOOK_ALLOW_DESTINATIONS])
     this.dispatcher = new WebhookDispatcher(

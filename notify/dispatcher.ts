@@ -1,18 +1,15 @@
-// Delivers the notification outbox (notify/outbox.ts queues it with the alert event). Any number
-// of processes may run this: each claims due rows with FOR UPDATE SKIP LOCKED and a lease, so a
-// page goes out once; a process that dies mid-send leaves its rows to be claimed again when the
-// lease ends (at least once — the one window for a repeat is between the vendor's answer and our
-// commit of it). Per row: an alert acknowledged in the meantime is not paged; a channel's
-// documented limits (ChannelLimits: a minute's, and a second's where the vendor has one — Feishu)
-// and the per-company limit delay the page — it waits in the queue, it is never dropped; a failure the vendor may get over (connection
-// refused, 5xx, 429) is retried with capped exponential backoff, or after the vendor's
-// Retry-After when that is longer; one it cannot get over (or too many attempts) moves the page
-// to the person's next contact point. Every attempt and every wait is in the delivery log.
-// Phone numbers appear masked in the process log; secrets never do.
+// Notifications on the one delivery pipeline (pump.ts: claim with a lease, retry with backoff, the
+// loop, shared with webhooks); the outbox (outbox.ts) queues them with the alert event. Per row:
+// an alert acknowledged in the meantime is not paged; a channel's documented limits
+// (ChannelLimits: a minute's, and a second's where the vendor has one — Feishu) and the
+// per-company limit delay the page — it waits in the queue, it is never dropped; a failure the
+// vendor may get over (connection refused, 5xx, 429) is retried with capped exponential backoff,
+// or after the vendor's Retry-After when that is longer; one it cannot get over (or too many
+// attempts) moves the page to the person's next contact point. Every attempt and every wait is
+// in the delivery log. Phone numbers appear masked in the process log; secrets never do.
 import type { Db } from '../core/db/client.ts'
 import { unseal } from '../core/crypto.ts'
 import type { Logger } from '../core/log.ts'
-import { backoffMs, Pump } from '../core/pump.ts'
 import { getAlert } from '../core/repos/alerts.ts'
 import { claimDueNotifications, insertDelivery, recordNotifyAttempt, sentSince, type AttemptRecord, type DueNotification } from '../core/repos/notify-deliveries.ts'
 import { reachableContacts } from '../core/repos/notify-setup.ts'
@@ -24,13 +21,10 @@ import type { ChannelAdapter, ChannelKind, DeliveryOutcome } from './channel.ts'
 import type { LinkSigner } from './links.ts'
 import { ADAPTERS, type AdapterEntry } from './registry.ts'
 import { maskAddress } from './mask.ts'
+import { DeliveryPump, settle, type RetryPolicy } from './pump.ts'
 import { render } from './render.ts'
 
-export interface NotifyDispatchOptions {
-  retryBaseMs: number
-  retryMaxMs: number
-  /** Attempts before a delivery is given up as failed (the log keeps every one). */
-  maxAttempts: number
+export interface NotifyDispatchOptions extends RetryPolicy {
   pollMs: number
   /** How long a claimed row is left alone by other processes; longer than the slowest send. */
   leaseMs: number
@@ -56,8 +50,6 @@ export const DEFAULT_NOTIFY_DISPATCH: NotifyDispatchOptions = {
   timezone: 'Asia/Shanghai',
 }
 
-/** Rows claimed per pass; bounds the sends in flight. */
-const BATCH = 50
 /** Adapters kept built (they may hold pooled connections); the oldest is closed beyond this. */
 const ADAPTER_CACHE = 100
 const SECOND = 1000
@@ -65,13 +57,12 @@ const MINUTE = 60_000
 
 export class NotificationDispatcher implements Unit {
   readonly name = 'notify-dispatcher'
-  private readonly pump: Pump
+  private readonly pump: DeliveryPump<DueNotification>
   private readonly adapters = new Map<string, { key: string; adapter: ChannelAdapter }>()
-  private readonly onEvent = () => this.pump.kick()
 
   constructor(
     private readonly db: Db,
-    private readonly bus: AlertBus,
+    bus: AlertBus,
     private readonly secretKey: Buffer,
     private readonly links: LinkSigner,
     private readonly opts: NotifyDispatchOptions,
@@ -79,17 +70,20 @@ export class NotificationDispatcher implements Unit {
     private readonly clock: () => Date = () => new Date(),
     private readonly registry: Partial<Record<ChannelKind, AdapterEntry>> = ADAPTERS,
   ) {
-    this.pump = new Pump(() => this.drain(), opts.pollMs, log, 'notification dispatch')
+    const kind = {
+      claim: (now: Date, leaseMs: number, limit: number) => claimDueNotifications(db, now, leaseMs, limit),
+      deliver: (d: DueNotification) => this.deliver(d),
+      // A rate-limited channel's sends go one after the other (its limit is counted between them).
+      serialKey: (d: DueNotification) => (this.isLimited(d) ? d.channelId : undefined),
+    }
+    this.pump = new DeliveryPump(this.name, bus, kind, { pollMs: opts.pollMs, leaseMs: opts.leaseMs, what: 'notification dispatch' }, log, clock)
   }
 
   start(): Promise<void> {
-    this.bus.on('event', this.onEvent)
-    this.pump.start()
-    return Promise.resolve()
+    return this.pump.start()
   }
 
   async stop(): Promise<void> {
-    this.bus.off('event', this.onEvent)
     await this.pump.stop()
     for (const { adapter } of this.adapters.values()) await adapter.close?.().catch((err: unknown) => this.log.warn({ err }, 'closing a channel failed'))
     this.adapters.clear()
@@ -98,26 +92,6 @@ export class NotificationDispatcher implements Unit {
   /** Runs a pass now (tests moving a controllable clock call this). */
   kick(): void {
     this.pump.kick()
-  }
-
-  private async drain(): Promise<void> {
-    for (;;) {
-      if (this.pump.isStopped) return
-      const due = await claimDueNotifications(this.db, this.clock(), this.opts.leaseMs, BATCH)
-      // A rate-limited channel's sends go one after the other (its limit is counted between them);
-      // everything else in parallel, at most a batch at once.
-      const byChannel = new Map<string, DueNotification[]>()
-      for (const d of due) byChannel.set(d.channelId, [...(byChannel.get(d.channelId) ?? []), d])
-      const one = (d: DueNotification) => this.deliver(d).catch((err: unknown) => this.log.error({ err, delivery: d.id }, 'notification delivery failed'))
-      await Promise.all(
-        [...byChannel.values()].map(async (rows) => {
-          const first = rows[0]
-          if (first === undefined || !this.isLimited(first)) return Promise.all(rows.map(one))
-          for (const d of rows) await one(d)
-        }),
-      )
-      if (due.length < BATCH) return
-    }
   }
 
   /** Whether the channel has a documented sending limit (false when it cannot be built). */
@@ -215,9 +189,9 @@ export class NotificationDispatcher implements Unit {
       this.log.info({ delivery: d.id, alert: d.alertId, channel: d.channelKind, to, status: outcome.status }, 'notification delivered')
       return
     }
-    const retry = outcome.retryable && attempt < this.opts.maxAttempts
-    const retryAt = retry ? new Date(done.getTime() + Math.max(backoffMs(attempt, this.opts.retryBaseMs, this.opts.retryMaxMs), outcome.retryAfterMs ?? 0)) : null
-    await this.record(d, { at: done, sent: true, ok: false, status: outcome.status, detail: outcome.detail, outcome: retry ? 'retry' : 'failed', retryAt })
+    const { outcome: next, retryAt } = settle(this.opts, attempt, done, outcome)
+    const retry = next === 'retry'
+    await this.record(d, { at: done, sent: true, ok: false, status: outcome.status, detail: outcome.detail, outcome: next, retryAt })
     this.log.warn({ delivery: d.id, alert: d.alertId, channel: d.channelKind, to, status: outcome.status, attempt, retryAt }, retry ? 'notification failed; will retry' : 'notification failed')
     if (!retry) await this.fallBack(d, done)
   }

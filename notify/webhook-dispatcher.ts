@@ -1,10 +1,7 @@
-// Delivers queued webhook notifications: POST of the event as JSON, signed with HMAC-SHA256,
-// retried with exponential backoff, every attempt logged. Deliveries are queued in the database
-// in the same transaction as the alert event (alerts/service.ts), so a restart loses none.
-// Every API process runs a dispatcher: each claims due rows with FOR UPDATE SKIP LOCKED and a
-// lease (core/repos/webhooks.ts), so a delivery is attempted by one process at a time; one that
-// dies mid-attempt leaves the row to be claimed again when the lease ends (at least once: the
-// one window for a repeat is between the receiver's answer and our commit of it).
+// Webhooks on the one delivery pipeline (pump.ts: claim with a lease, retry with backoff, the
+// loop): what is theirs is the send — a POST of the event as JSON, signed with HMAC-SHA256 — and
+// the log of every attempt. Deliveries are queued in the alert event's transaction by the webhook
+// outbox (webhook-outbox.ts), so a restart loses none; every API process runs a dispatcher.
 // Destinations are checked at every attempt (core/egress.ts). The delivery log records the
 // status code and a fixed category of failure, never the error text or the response body: the
 // log of a webhook aimed at an allow-listed internal address must not map its ports.
@@ -13,17 +10,13 @@ import http from 'node:http'
 import https from 'node:https'
 import type { Db } from '../core/db/client.ts'
 import type { Logger } from '../core/log.ts'
-import { backoffMs, Pump } from '../core/pump.ts'
 import { claimDueDeliveries, deliveryEvent, recordAttempt, type DueDelivery } from '../core/repos/webhooks.ts'
 import type { Unit } from '../core/units.ts'
 import type { AlertBus } from '../alerts/events.ts'
 import { DENY_ALL_SPECIAL, DestinationDenied, guardedLookup, literalDenial, type DestinationPolicy } from '../core/egress.ts'
+import { DeliveryPump, settle, type RetryPolicy } from './pump.ts'
 
-export interface DispatcherOptions {
-  /** First retry after this long; each further retry waits twice as long. */
-  retryBaseMs: number
-  retryMaxMs: number
-  maxAttempts: number
+export interface DispatcherOptions extends RetryPolicy {
   timeoutMs: number
   /** How often the queue is polled for due retries (new events wake it at once). */
   pollMs: number
@@ -77,46 +70,32 @@ export function signature(secret: string, timestamp: number, body: string): stri
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
 }
 
-/** Batch of deliveries claimed per pass; bounds the work in flight. */
-const BATCH = 50
-
 export class WebhookDispatcher implements Unit {
   readonly name = 'webhooks'
-  private readonly pump: Pump
-  private readonly onEvent = () => this.kick()
+  private readonly pump: DeliveryPump<DueDelivery>
 
   constructor(
     private readonly db: Db,
-    private readonly bus: AlertBus,
+    bus: AlertBus,
     private readonly opts: DispatcherOptions,
     private readonly log: Logger,
   ) {
-    this.pump = new Pump(() => this.drain(), opts.pollMs, log, 'webhook dispatch')
+    const kind = { claim: (now: Date, leaseMs: number, limit: number) => claimDueDeliveries(db, now, leaseMs, limit), deliver: (d: DueDelivery) => this.deliver(d) }
+    // The lease outlasts an attempt: its timeout, twice over.
+    this.pump = new DeliveryPump(this.name, bus, kind, { pollMs: opts.pollMs, leaseMs: opts.timeoutMs * 2, what: 'webhook dispatch' }, log)
   }
 
   start(): Promise<void> {
-    this.bus.on('event', this.onEvent)
-    this.pump.start()
-    return Promise.resolve()
+    return this.pump.start()
   }
 
-  async stop(): Promise<void> {
-    this.bus.off('event', this.onEvent)
-    await this.pump.stop()
+  stop(): Promise<void> {
+    return this.pump.stop()
   }
 
   /** Runs a pass now, or once more after the current one. */
   kick(): void {
     this.pump.kick()
-  }
-
-  private async drain(): Promise<void> {
-    for (;;) {
-      if (this.pump.isStopped) return
-      const due = await claimDueDeliveries(this.db, new Date(), this.opts.timeoutMs * 2, BATCH)
-      await Promise.all(due.map((d) => this.deliver(d)))
-      if (due.length < BATCH) return
-    }
   }
 
   private async deliver(d: DueDelivery): Promise<void> {
@@ -125,7 +104,7 @@ export class WebhookDispatcher implements Unit {
     const started = Date.now()
     let statusCode: number | null = null
     let error: string | null = null
-    let retry = true
+    let retryable = true
     try {
       statusCode = await post(
         new URL(d.url),
@@ -144,20 +123,20 @@ export class WebhookDispatcher implements Unit {
       )
       if (statusCode < 200 || statusCode > 299) error = statusCode >= 300 && statusCode < 400 ? 'redirect not followed' : `HTTP ${Math.floor(statusCode / 100)}xx`
     } catch (err) {
-      ;({ error, retry } = failureOf(err))
+      ;({ error, retry: retryable } = failureOf(err))
       this.log.debug({ err, delivery: d.id }, 'webhook attempt failed')
     }
-    const delivered = error === null
-    const retryIn = backoffMs(attempt, this.opts.retryBaseMs, this.opts.retryMaxMs)
-    const nextAttemptAt = delivered || !retry || attempt >= this.opts.maxAttempts ? null : new Date(Date.now() + retryIn)
+    const done = new Date()
+    const { outcome, retryAt } = settle(this.opts, attempt, done, { ok: error === null, retryable })
     // The attempt and the delivery's new state in one transaction: a process that dies here
     // leaves the delivery as claimed, to be tried again when its lease ends, never half-recorded.
-    await this.db.transaction((tx) => recordAttempt(tx, { deliveryId: d.id, statusCode, error, durationMs: Date.now() - started, delivered, nextAttemptAt }))
-    this.opts.onAttempt?.(delivered ? 'delivered' : nextAttemptAt ? 'retry' : 'failed')
+    const delivered = outcome === 'delivered'
+    await this.db.transaction((tx) => recordAttempt(tx, { deliveryId: d.id, statusCode, error, durationMs: done.getTime() - started, delivered, nextAttemptAt: retryAt }))
+    this.opts.onAttempt?.(outcome)
     if (!delivered) {
       // The URL may carry credentials in its query; log the host only.
       const host = URL.canParse(d.url) ? new URL(d.url).host : 'invalid url'
-      this.log.warn({ delivery: d.id, host, attempt, error, retryInMs: nextAttemptAt ? retryIn : null }, 'webhook delivery failed')
+      this.log.warn({ delivery: d.id, host, attempt, error, retryInMs: retryAt ? retryAt.getTime() - done.getTime() : null }, 'webhook delivery failed')
     }
   }
 }

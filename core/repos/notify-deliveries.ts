@@ -1,7 +1,8 @@
 // SQL for the notification outbox: deliveries queued in the alert event's transaction, claimed
-// by any number of dispatcher processes (FOR UPDATE SKIP LOCKED plus a lease, as webhook
-// deliveries are), every attempt and every wait for a rate limit logged.
+// by any number of dispatcher processes (the lease claim of delivery-queue.ts, shared with
+// webhook deliveries), every attempt and every wait for a rate limit logged.
 import type { Queryable } from '../db/client.ts'
+import { claimDue, type DeliveryQueue } from './delivery-queue.ts'
 import type { Role } from '../domain.ts'
 import type { OutboxFigures } from '../metrics.ts'
 
@@ -67,19 +68,19 @@ export interface DueNotification {
   linkExpiresAt: Date
 }
 
-/** Claims due deliveries; their next attempt is pushed out by `leaseMs` so another process skips them. */
+const QUEUE: DeliveryQueue = {
+  table: 'notify_deliveries',
+  order: 'next_attempt_at, id',
+  joins: 'notify_channels c, alerts a',
+  on: 'c.id = d.channel_id AND a.id = d.alert_id',
+  returning: `d.id::int AS id, d.alert_id::int AS "alertId", d.event_id::int AS "eventId", d.step, d.attempts, d.company_id AS "companyId",
+    c.id AS "channelId", c.kind AS "channelKind", c.settings, c.secrets, d.user_id AS "userId", d.address, d.locale,
+    a.state AS "alertState", d.link_expires_at AS "linkExpiresAt"`,
+}
+
+/** Claims due deliveries for `leaseMs` (delivery-queue.ts). */
 export async function claimDueNotifications(db: Queryable, now: Date, leaseMs: number, limit: number): Promise<DueNotification[]> {
-  return db.query<DueNotification>(
-    `UPDATE notify_deliveries d SET next_attempt_at = $1::timestamptz + make_interval(secs => $2::float8 / 1000)
-     FROM notify_channels c, alerts a
-     WHERE d.id IN (SELECT id FROM notify_deliveries WHERE status = 'pending' AND next_attempt_at <= $1
-                    ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-       AND c.id = d.channel_id AND a.id = d.alert_id
-     RETURNING d.id::int AS id, d.alert_id::int AS "alertId", d.event_id::int AS "eventId", d.step, d.attempts, d.company_id AS "companyId",
-       c.id AS "channelId", c.kind AS "channelKind", c.settings, c.secrets, d.user_id AS "userId", d.address, d.locale,
-       a.state AS "alertState", d.link_expires_at AS "linkExpiresAt"`,
-    [now, leaseMs, limit],
-  )
+  return claimDue<DueNotification>(db, QUEUE, now, leaseMs, limit)
 }
 
 /**

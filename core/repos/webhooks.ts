@@ -2,6 +2,7 @@
 import type { Queryable } from '../db/client.ts'
 import type { OutboxFigures } from '../metrics.ts'
 import { ALERT_COLUMNS } from './alerts.ts'
+import { claimDue, type DeliveryQueue } from './delivery-queue.ts'
 
 export interface Webhook {
   id: string
@@ -71,17 +72,17 @@ export interface DueDelivery {
   eventType: string
 }
 
-/** Claims due deliveries: their next attempt is pushed out by `leaseMs` so a second worker skips them. */
+const QUEUE: DeliveryQueue = {
+  table: 'webhook_deliveries',
+  order: 'next_attempt_at',
+  joins: 'webhooks w, alert_events e',
+  on: 'w.id = d.webhook_id AND e.id = d.event_id',
+  returning: 'd.id, d.attempts, w.url, w.secret, d.event_id AS "eventId", e.type AS "eventType"',
+}
+
+/** Claims due deliveries for `leaseMs` (delivery-queue.ts). */
 export async function claimDueDeliveries(db: Queryable, now: Date, leaseMs: number, limit: number): Promise<DueDelivery[]> {
-  return db.query<DueDelivery>(
-    `UPDATE webhook_deliveries d SET next_attempt_at = $1::timestamptz + make_interval(secs => $2::float8 / 1000)
-     FROM webhooks w, alert_events e
-     WHERE d.id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1
-                    ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       AND w.id = d.webhook_id AND e.id = d.event_id
-     RETURNING d.id, d.attempts, w.url, w.secret, d.event_id AS "eventId", e.type AS "eventType"`,
-    [now, leaseMs, limit],
-  )
+  return claimDue<DueDelivery>(db, QUEUE, now, leaseMs, limit)
 }
 
 /** The queue's backlog for /metrics: pending deliveries (the partial due index holds just these) and the oldest one's queueing time. */

@@ -13,6 +13,7 @@ import { type Role } from '../../core/domain.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { DEFAULT_NOTIFY_DISPATCH } from '../../notify/dispatcher.ts'
 import { notifyContext } from '../../notify/notifications.ts'
+import { webhookOutbox } from '../../notify/webhook-outbox.ts'
 import { createTestDatabase } from './services.ts'
 import { seed } from './stack.ts'
 
@@ -27,6 +28,8 @@ export async function apiFor(
   intake?: AppDeps['intake'],
 ): Promise<{ app: App; alerts: AlertService; token: string; tokenFor: (role: Role) => Promise<string> }> {
   const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger, clock)
+  // As cli/stack.ts wires it: webhook deliveries are queued with each event.
+  alerts.outboxes.push(webhookOutbox)
   const notify = notifyContext(alerts, randomBytes(32), { linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000, timezone: DEFAULT_NOTIFY_DISPATCH.timezone }, clock)
   const app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify, ...(probes ? { probes } : {}), intake }, silentLogger, opts)
   await app.ready()

@@ -14,6 +14,7 @@ import webpush from 'web-push'
 import { AlertService, DEFAULT_DEADLINES } from '../../alerts/service.ts'
 import { buildApp, type App } from '../../api/app.ts'
 import { WebhookDispatcher } from '../../notify/webhook-dispatcher.ts'
+import { webhookOutbox } from '../../notify/webhook-outbox.ts'
 import { seal } from '../../core/crypto.ts'
 import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
@@ -225,6 +226,7 @@ describe.skipIf(!pg)('the egress guard at registration, and what the delivery lo
     await upsertRota(db, { id: 'a-manager', companyId: 'co-a', role: 'manager', name: 'managers', timezone: 'Asia/Shanghai', startsOn: '2026-01-05', handoverTime: '09:00', members: [manager], createdBy: 'fixture' })
     await upsertRota(db, { id: 'a-crew', companyId: 'co-a', role: 'crew', name: 'crew', timezone: 'Asia/Shanghai', startsOn: '2026-01-05', handoverTime: '09:00', members: [crew], createdBy: 'fixture' })
     alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger)
+    alerts.outboxes.push(webhookOutbox)
     notifications = new Notifications(db, alerts, secretKey, { ...DEFAULT_NOTIFY_DISPATCH, destinations: ALLOW_GATEWAY, retryBaseMs: 60_000, pollMs: 50, linkBaseUrl: 'https://hb.example', linkTtlMs: 3_600_000 }, silentLogger)
     app = await buildApp({ db, features, metrics: createMetrics({ defaults: false }), alerts, notify: notifications.context }, silentLogger, { egress: ALLOW_GATEWAY })
     await app.ready()
