@@ -5,8 +5,8 @@
 // (rules/catalogue-text.ts) in the recipient's language, and so does the reason when the rules
 // engine sent it as data (rules/reason-text.ts); otherwise the stored text stands.
 import type { Alert } from '../core/repos/alerts.ts'
-import { ruleText } from '../rules/catalogue-text.ts'
-import { reasonIn } from '../rules/reason-text.ts'
+import { ruleText } from '../shared/catalogue-text.ts'
+import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale, Message } from './channel.ts'
 
 export const SMS_MAX = 70

@@ -22,7 +22,7 @@ import { expectedIntervalOf } from '../../core/profiles/schema.ts'
 import { devicesAmong, externalIdsTaken } from '../../core/repos/devices.ts'
 import { listProfiles } from '../../core/repos/profiles.ts'
 import { listCommunities } from '../../core/repos/registry.ts'
-import { importMessage, type Coded, type ImportProblemCode } from './import-text.ts'
+import { importMessage, type Coded, type ImportProblemCode } from '../../shared/import-text.ts'
 
 export const IMPORT_MAX_ROWS = 1000
 export const IMPORT_MAX_BYTES = 1024 * 1024

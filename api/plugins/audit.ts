@@ -26,7 +26,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { insertAudit, type AuditEntry } from '../../core/repos/audit.ts'
-import { actionOf, AUDIT_EXCLUDED, routeKey } from '../audit/actions.ts'
+import { actionOf, AUDIT_EXCLUDED, routeKey } from '../../shared/audit-actions.ts'
 import { auditBody, auditQuery } from '../audit/redact.ts'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])

@@ -16,7 +16,7 @@ import { insertDevice } from '../../core/repos/devices.ts'
 import { newSecrets } from '../../core/secrets.ts'
 import { requireRole } from '../access.ts'
 import { checkRows, IMPORT_COLUMNS, IMPORT_MAX_BYTES, IMPORT_MAX_REPORTED, IMPORT_MAX_ROWS, readCsv, type RowProblem } from '../devices/import.ts'
-import { IMPORT_PROBLEM_CODES, IMPORT_REFUSAL_CODES, importMessage, type Coded, type ImportRefusalCode } from '../devices/import-text.ts'
+import { IMPORT_PROBLEM_CODES, IMPORT_REFUSAL_CODES, importMessage, type Coded, type ImportRefusalCode } from '../../shared/import-text.ts'
 import { errorBody, errorResponses } from '../schemas.ts'
 import { sendCsv } from '../csv.ts'
 

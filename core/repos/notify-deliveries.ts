@@ -2,7 +2,7 @@
 // by any number of dispatcher processes (FOR UPDATE SKIP LOCKED plus a lease, as webhook
 // deliveries are), every attempt and every wait for a rate limit logged.
 import type { Queryable } from '../db/client.ts'
-import type { Role } from '../domain.ts'
+import type { Role } from '../../shared/domain.ts'
 import type { OutboxFigures } from '../metrics.ts'
 
 export interface NewDelivery {

@@ -1,7 +1,7 @@
 // English strings. Every visible string of the console has a key here and in zh-CN.ts; the unit
 // test test/unit/console-i18n.test.ts fails when either language lacks one.
-import { ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS, type Labels } from '../../../core/domain.ts'
-import { METRIC_LABELS, type MetricId } from '../../../core/metric-catalogue.ts'
+import { ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS, type Labels } from '../../../shared/domain.ts'
+import { METRIC_LABELS, type MetricId } from '../../../shared/metric-catalogue.ts'
 
 type Lang = 'en' | 'zh-CN'
 

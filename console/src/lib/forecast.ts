@@ -2,7 +2,7 @@
 // rule's window (ending at the newest reading), extended to where it meets the rule's value. The
 // fit and the crossing come from the engine's own module (rules/evaluators/trend.ts), so the line
 // drawn is the one the engine judged, not a second regression.
-import { fitLine, lineAt, lineCrossing, predictCrossing, type Point } from '../../../rules/evaluators/trend.ts'
+import { fitLine, lineAt, lineCrossing, predictCrossing, type Point } from '../../../shared/trend.ts'
 
 export interface ForecastParams {
   op: '<' | '>'

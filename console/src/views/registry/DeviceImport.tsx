@@ -6,7 +6,7 @@
 // (api/devices/import-text.ts); the server's English is kept for a code this console does not know.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { Confirm, Panel } from '../../components/Form.tsx'
-import { importText } from '../../../../api/devices/import-text.ts'
+import { importText } from '../../../../shared/import-text.ts'
 import { lang, num, t } from '../../i18n/index.ts'
 import { ApiError, sendFile } from '../../lib/api.ts'
 import { messageOf } from '../../lib/forms.ts'

@@ -8,8 +8,8 @@
 // Column names (id, kind, community …), kinds and ids stay as the CSV spells them in both
 // languages: they are what the operator searches for in the spreadsheet. The English is the text
 // the API has always sent, but for the article before a kind ("an elevator"; it said "a elevator").
-import { withArticle } from '../../core/text.ts'
-import type { TextLang } from '../../rules/catalogue-text.ts'
+import { withArticle } from './text.ts'
+import type { TextLang } from './catalogue-text.ts'
 
 /** A parameter's value as it travels in JSON. */
 export type ParamValue = string | number
