@@ -33,6 +33,7 @@ import users from './routes/users.ts'
 import { DEFAULT_WEIGHTS, type Weights } from '../alerts/score.ts'
 import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
+import { PACKAGE_ROOT } from '../core/package-root.ts'
 import silences from './routes/silences.ts'
 import webhooks from './routes/webhooks.ts'
 import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../core/egress.ts'
@@ -86,7 +87,7 @@ export interface AppOptions {
 }
 
 /** The built console (console/build.ts writes it on `npm install`, before tests, and from `up`). */
-const CONSOLE_DIR = path.resolve(import.meta.dirname, '../console/dist')
+const CONSOLE_DIR = path.join(PACKAGE_ROOT, 'console', 'dist')
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
 

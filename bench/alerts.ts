@@ -18,6 +18,7 @@ import { loadConfig } from '../core/config.ts'
 import { topics } from '../core/contract.ts'
 import { silentLogger } from '../core/log.ts'
 import { createMetrics } from '../core/metrics.ts'
+import { CLI_ENTRY } from '../core/package-root.ts'
 import { provisionCommunity, provisionDevices, writePrivateFile, type DeviceSpec } from '../core/provision.ts'
 import { ruleRow, seedRules } from '../core/repos/rules.ts'
 import { insertUser, issueToken } from '../core/repos/tokens.ts'
@@ -28,7 +29,7 @@ import { openBenchDatabase } from './database.ts'
 import { LatencyHistogram } from './histogram.ts'
 import { peakRssKiB } from './rss.ts'
 
-const BIN = path.resolve(import.meta.dirname, '../bin/housing-brain.js')
+const BIN = CLI_ENTRY
 /** Metrics per simulated manhole message: the background load is sized from this. */
 const MANHOLE_METRICS = 6
 const TARGET_P99_MS = 100

@@ -2,7 +2,7 @@
 // connected, starts them together on a shared wall-clock window, and collects their results.
 // Every wait is bounded, and the processes are killed on any failure or when the hard cap passes.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { childModuleArgs } from '../core/package-root.ts'
 import type { FromGenerator, LoadgenConfig, LoadgenResult, ToGenerator } from './protocol.ts'
 
 export interface RunTiming {
@@ -20,9 +20,8 @@ export interface WindowHooks {
   onMeasureEnd(): Promise<void> | void
 }
 
-const LOADGEN = fileURLToPath(new URL('./loadgen.ts', import.meta.url))
-// The child loads TypeScript through tsx, resolved from here so the working directory does not matter.
-const TSX = import.meta.resolve('tsx')
+// From the sources the child loads TypeScript through tsx, resolved from here so the working directory does not matter.
+const LOADGEN = childModuleArgs(import.meta.url, 'loadgen')
 
 class Generator {
   readonly exited: Promise<void>
@@ -73,7 +72,7 @@ export async function runGenerators(configs: LoadgenConfig[], timing: RunTiming,
   const generators = configs.map(
     () =>
       new Generator(
-        spawn(process.execPath, ['--import', TSX, LOADGEN], {
+        spawn(process.execPath, LOADGEN, {
           // stdout/stderr inherited so a crash is visible; results travel over IPC only.
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
           serialization: 'advanced',

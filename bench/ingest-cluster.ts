@@ -19,11 +19,11 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import amqp from 'amqplib'
 import type { Config } from '../core/config.ts'
 import { isReachable } from '../core/net.ts'
 import { rabbitTopology } from '../ingest/rabbitmq-setup.ts'
+import { CLI_ENTRY } from '../core/package-root.ts'
 import type { BenchDatabase } from './database.ts'
 import { machineBusyMs } from './cpu.ts'
 import type { Fleet } from './fleet.ts'
@@ -34,7 +34,7 @@ import type { LoadClient, LoadgenResult, ScenarioName } from './protocol.ts'
 import { generatorTotals, type ScenarioResult } from './scenario.ts'
 
 const run = promisify(execFile)
-const BIN = fileURLToPath(new URL('../bin/housing-brain.js', import.meta.url))
+const BIN = CLI_ENTRY
 const TICK_MS = 10 // USER_HZ of /proc/<pid>/stat
 
 export interface ClusterBenchSettings {

@@ -7,7 +7,6 @@
 // transport costs. Scratch database on DATABASE_URL's server, or the embedded PGlite without it.
 import { spawn } from 'node:child_process'
 import os from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { AlertService, DEFAULT_DEADLINES } from '../alerts/service.ts'
 import { buildApp } from '../api/app.ts'
@@ -23,6 +22,7 @@ import { Cleanup } from './cleanup.ts'
 import { openBenchDatabase } from './database.ts'
 import { benchChirpstack, type BenchFigure } from './chirpstack.ts'
 import { allowPlatformIdPushes } from '../core/provision.ts'
+import { childModuleArgs } from '../core/package-root.ts'
 import { provisionFleet } from './fleet.ts'
 import { benchBrokerConfig } from './ingest.ts'
 import { LatencyHistogram } from './histogram.ts'
@@ -74,12 +74,11 @@ const HTTP_PATHS: { via: HttpVia; path: string }[] = [
   { via: 'onenet', path: 'OneNET push receiver (POST → 200)' },
   { via: 'ctwing', path: 'CTWing push receiver (POST → 200)' },
 ]
-const LOADGEN = fileURLToPath(new URL('./http-loadgen.ts', import.meta.url))
-const TSX = import.meta.resolve('tsx')
+const LOADGEN = childModuleArgs(import.meta.url, 'http-loadgen')
 
 /** Runs one HTTP load-generator process to the end of its window; bounded by a hard cap. */
 function runHttpLoad(cfg: HttpLoadConfig): Promise<HttpLoadResult> {
-  const child = spawn(process.execPath, ['--import', TSX, LOADGEN], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+  const child = spawn(process.execPath, LOADGEN, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
   return new Promise<HttpLoadResult>((resolve, reject) => {
     const cap = setTimeout(() => {
       child.kill('SIGKILL')

@@ -14,12 +14,13 @@ import { copyFile, mkdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { Config } from '../core/config.ts'
+import { PACKAGE_ROOT } from '../core/package-root.ts'
 import { ensureServiceToken, readIfExists, writePrivateFile } from '../core/provision.ts'
 import { generateSecret } from '../core/secrets.ts'
 import type { CommandContext } from './context.ts'
 import { openDatabase, serviceMqttClientId } from './stack.ts'
 
-const SHIPPED = path.resolve(import.meta.dirname, '../node-red')
+const SHIPPED = path.join(PACKAGE_ROOT, 'node-red')
 const RED = createRequire(import.meta.url).resolve('node-red/red.js')
 /** bcrypt cost 10, Node-RED's own default (`node-red admin hash-pw`). */
 const BCRYPT_ROUNDS = 10

@@ -6,7 +6,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 
-export const CONSOLE_ROOT = import.meta.dirname
+import { PACKAGE_ROOT } from '../core/package-root.ts'
+
+// From the package root, so the compiled build (dist/console/build.js) finds the same console.
+export const CONSOLE_ROOT = path.join(PACKAGE_ROOT, 'console')
 export const CONSOLE_DIST = path.join(CONSOLE_ROOT, 'dist')
 // The server-side modules the console bundles too (plain TS that imports nothing Node-only).
 const SHARED = ['../core/domain.ts', '../core/metric-catalogue.ts', '../core/text.ts', '../rules/catalogue-text.ts', '../rules/evaluators/trend.ts', '../api/devices/import-text.ts']
