@@ -15,8 +15,8 @@ const LAYERS = {
   simulators: ['shared', 'core'],
   broker: ['shared', 'core', 'intake'],
   ingest: ['shared', 'core', 'intake'],
-  alerts: ['shared', 'core', 'rules'],
-  notify: ['shared', 'core', 'alerts', 'rules'],
+  alerts: ['shared', 'core'],
+  notify: ['shared', 'core', 'alerts'],
   api: ['shared', 'core', 'intake', 'alerts', 'notify', 'rules'],
 }
 const TOP = [...Object.keys(LAYERS), 'cli', 'bench', 'test', 'console']

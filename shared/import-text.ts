@@ -3,7 +3,7 @@
 // interpolates, plus the English `message` rendered here (API clients and scripts read that,
 // unchanged); the console bundles this module and renders the same code in the operator's language,
 // falling back to `message` for a code it does not know (a newer server). Like
-// rules/catalogue-text.ts it imports nothing, so Vite bundles it for the browser as it is.
+// shared/catalogue-text.ts it imports nothing, so Vite bundles it for the browser as it is.
 //
 // Column names (id, kind, community …), kinds and ids stay as the CSV spells them in both
 // languages: they are what the operator searches for in the spreadsheet. The English is the text

@@ -1,6 +1,6 @@
 // Every visible string of the console exists in both languages, and every metric and unit of the
 // catalogue has a name people use, so a new metric or key cannot ship half-translated. Rule titles
-// come from the catalogue's own text (rules/catalogue-text.ts, tested in test/rules/catalogue.test.ts).
+// come from the catalogue's own text (shared/catalogue-text.ts, tested in test/rules/catalogue.test.ts).
 import { describe, expect, it } from 'vitest'
 import { AUDIT_ACTIONS } from '../../shared/audit-actions.ts'
 import { en } from '../../console/src/i18n/en.ts'

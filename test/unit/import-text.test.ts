@@ -1,4 +1,4 @@
-// The text of a CSV import's problems (api/devices/import-text.ts): every code reads whole in each
+// The text of a CSV import's problems (shared/import-text.ts): every code reads whole in each
 // console language, the English is the text the API has always sent (clients match on it), and a
 // code or params the console does not know fall back to the server's message.
 import { describe, expect, it } from 'vitest'
