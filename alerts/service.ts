@@ -16,15 +16,15 @@
 // Credit: `resolvedAuto` marks a resolve done by the producer because the condition cleared, so
 // the ranking can tell it from a person's (alerts/score.ts, core/repos/evaluation.ts).
 import type { Db, Queryable } from '../core/db/client.ts'
-import { formatDuration } from '../core/duration.ts'
+import { formatDuration } from '../shared/duration.ts'
 import { AppError } from '../core/errors.ts'
 import type { Logger } from '../core/log.ts'
 import type { ReasonDetail } from '../core/reason-detail.ts'
-import { type AlertEventType, type AlertSource, type Severity } from '../core/domain.ts'
+import { type AlertEventType, type AlertSource, type Severity } from '../shared/domain.ts'
 import { alertsNeedingEscalation, getAlert, insertAlert, insertEvent, lastUpdateAt, notifyAlertEvents, raiseContext, silencedPastWindow, unresolvedForReport, updateAlert, type Alert, type AlertPatch, type RaiseContext } from '../core/repos/alerts.ts'
 import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../core/repos/photos.ts'
 import { getRuleMeta, type RuleMeta } from '../core/repos/rules.ts'
-import { renderReason } from '../rules/reason-text.ts'
+import { renderReason } from '../shared/reason-text.ts'
 import { AlertBus, type CommittedEvent, type EventOutbox } from './events.ts'
 import { AlertFeed, feedPayloadRest, type FeedMessage } from './feed.ts'
 

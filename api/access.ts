@@ -10,7 +10,7 @@ import type { Queryable } from '../core/db/client.ts'
 import { AppError } from '../core/errors.ts'
 import type { Alert } from '../core/repos/alerts.ts'
 import { isCompanyManager } from '../core/repos/notify-setup.ts'
-import type { Role } from '../core/domain.ts'
+import type { Role } from '../shared/domain.ts'
 import type { Principal } from '../core/repos/tokens.ts'
 
 /** Roles that see the whole district (everything, every company). */

@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { DEVICE_KINDS } from '../core/contract.ts'
 import { AppError } from '../core/errors.ts'
-import { parseDuration } from '../core/duration.ts'
+import { parseDuration } from '../shared/duration.ts'
 
 /** An RFC 3339 time on the wire, a Date in the handler (decoded in requests, encoded in responses). */
 export const timestamp = z.codec(z.iso.datetime({ offset: true }), z.date(), {

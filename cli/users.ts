@@ -1,9 +1,9 @@
 // `housing-brain users add|list|revoke|token`: manage users and API tokens from the shell (the
 // same as the admin API routes). A token is printed once, to stdout only.
 import { parseArgs } from 'node:util'
-import { parseDuration } from '../core/duration.ts'
+import { parseDuration } from '../shared/duration.ts'
 import { UsageError } from '../core/errors.ts'
-import { ROLES, type Role } from '../core/domain.ts'
+import { ROLES, type Role } from '../shared/domain.ts'
 import { findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens } from '../core/repos/tokens.ts'
 import type { CommandContext } from './context.ts'
 import { openDatabase } from './stack.ts'

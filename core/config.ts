@@ -3,7 +3,7 @@
 import path from 'node:path'
 import ipaddr from 'ipaddr.js'
 import { z } from 'zod'
-import { parseDuration } from './duration.ts'
+import { parseDuration } from '../shared/duration.ts'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const optionalPort = z.preprocess((v) => (v === '' ? undefined : v), port.optional())

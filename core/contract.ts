@@ -2,7 +2,7 @@
 // Simulators, broker, ingest, rules and API all import these; nothing re-declares them.
 import { z } from 'zod'
 
-export { DEVICE_KINDS, METRICS, metricSpec, type DeviceKind, type MetricName, type MetricSpec } from './metric-catalogue.ts'
+export { DEVICE_KINDS, METRICS, metricSpec, type DeviceKind, type MetricName, type MetricSpec } from '../shared/metric-catalogue.ts'
 
 // ---- Topics ---------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 // Why an alert was raised or cleared, as data: a key from a closed set and its parameters (the
 // metric, the observed value, the operator, the limit, durations in ms). The rules engine sends it
 // with each raise and clear next to the English `reason` text, which is rendered from it
-// (rules/reason-text.ts), so the two cannot disagree; the API validates it with this schema, keeps
+// (shared/reason-text.ts), so the two cannot disagree; the API validates it with this schema, keeps
 // it on the alert (`reasonDetail`) and on the raised/cleared event (`data.reasonDetail`), and every
 // reader renders it in its own language. It is optional end to end: older rules processes and
 // alerts raised by people or flows have none, and readers fall back to the stored text.
@@ -56,7 +56,7 @@ export const reasonDetailSchema = z
     // The engine clears what it no longer evaluates.
     z.object({ key: z.literal('rule.removed') }),
   ])
-  .describe('The reason as data: `key` names the sentence, the other fields fill it in (rules/reason-text.ts renders it in each language)')
+  .describe('The reason as data: `key` names the sentence, the other fields fill it in (shared/reason-text.ts renders it in each language)')
 
 export type ReasonDetail = z.infer<typeof reasonDetailSchema>
 export type ReasonKey = ReasonDetail['key']

@@ -18,7 +18,7 @@
 // the message are dead-lettered (`empty_message`, `duplicate_reading`), on every way in.
 import { REJECT_REASONS, MAX_ENTRIES, MAX_PAYLOAD_BYTES, ID_PATTERN, metricSpec, parseTopic, timestampSchema, type RejectReason, type TelemetryEntry } from './contract.ts'
 import type { DeviceInfo } from './device-directory.ts'
-import { withArticle } from './text.ts'
+import { withArticle } from '../shared/text.ts'
 
 export interface Reading {
   deviceId: string

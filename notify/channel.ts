@@ -2,7 +2,7 @@
 // adapters (how one message reaches one recipient over one vendor's API). An adapter knows its
 // vendor's format, signature and documented limits; it never retries, queues or logs a secret —
 // the outbox does the retrying and keeps the delivery log, so every channel fails the same way.
-import type { Severity } from '../core/domain.ts'
+import type { Severity } from '../shared/domain.ts'
 
 export const CHANNEL_KINDS = ['email', 'wecom', 'dingtalk', 'feishu', 'sms_aliyun', 'sms_tencent', 'sms_http', 'webpush'] as const
 export type ChannelKind = (typeof CHANNEL_KINDS)[number]

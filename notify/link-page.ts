@@ -3,10 +3,10 @@
 // button when there is something to do and a plain sentence when there is not. Pure: HTML from
 // what the route found, so every case is rendered the same way in both languages. No script: the
 // button is a plain form post, which works on any phone browser and under the API's CSP.
-import type { DeviceKind } from '../core/metric-catalogue.ts'
+import type { DeviceKind } from '../shared/metric-catalogue.ts'
 import type { Alert } from '../core/repos/alerts.ts'
-import { ruleText } from '../rules/catalogue-text.ts'
-import { reasonIn } from '../rules/reason-text.ts'
+import { ruleText } from '../shared/catalogue-text.ts'
+import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale } from './channel.ts'
 
 /** What the page tells its reader besides the alert. */

@@ -4,7 +4,7 @@
 // alert never do (deduplication), and the same event reaches the same address once (unique key).
 // Acknowledging or resolving cancels what is still queued: the chain stops.
 import type { Queryable } from '../core/db/client.ts'
-import type { Severity } from '../core/domain.ts'
+import type { Severity } from '../shared/domain.ts'
 import type { Alert, AlertEvent } from '../core/repos/alerts.ts'
 import { cancelPending, insertDelivery, reminderOrdinal } from '../core/repos/notify-deliveries.ts'
 import { botChannels, overridesBetween, reachableContacts, rotaOf, storedPolicies } from '../core/repos/notify-setup.ts'

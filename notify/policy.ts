@@ -9,7 +9,7 @@
 // Quiet hours hold minor and warning pages until they end (held, never dropped); a critical
 // policy cannot have quiet hours at all — the schema refuses it.
 import { z } from 'zod'
-import type { Severity } from '../core/domain.ts'
+import type { Severity } from '../shared/domain.ts'
 import { fromLocal, isTimezone, toLocal } from './rota.ts'
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)')

@@ -2,11 +2,11 @@
 // acknowledge deadline and the link in at most 70 characters — one segment in Chinese (UCS-2,
 // 70 code units, as the carriers count it) — shortening the place and then the title when it
 // must, never the deadline or the link. A default rule's title comes from the catalogue's text
-// (rules/catalogue-text.ts) in the recipient's language, and so does the reason when the rules
-// engine sent it as data (rules/reason-text.ts); otherwise the stored text stands.
+// (shared/catalogue-text.ts) in the recipient's language, and so does the reason when the rules
+// engine sent it as data (shared/reason-text.ts); otherwise the stored text stands.
 import type { Alert } from '../core/repos/alerts.ts'
-import { ruleText } from '../rules/catalogue-text.ts'
-import { reasonIn } from '../rules/reason-text.ts'
+import { ruleText } from '../shared/catalogue-text.ts'
+import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale, Message } from './channel.ts'
 
 export const SMS_MAX = 70

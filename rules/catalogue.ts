@@ -18,7 +18,7 @@
 // design, a well's overflow level on its depth).
 import { z } from 'zod'
 import { metricSpec } from '../core/contract.ts'
-import { RULE_TEXT, type CatalogueRuleId } from './catalogue-text.ts'
+import { RULE_TEXT, type CatalogueRuleId } from '../shared/catalogue-text.ts'
 import { formatDuration, ruleDefinitionSchema, type RuleDefinition, type RuleDefinitionInput } from './definitions.ts'
 
 /** Two cycles of raise and clear within half an hour make one alert marked flapping. */

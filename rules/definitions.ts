@@ -3,8 +3,8 @@
 // one field run once the shape is right, and every message names the field and what to fix.
 import { z } from 'zod'
 import { DEVICE_KINDS, METRICS, idSchema, metricSpec, type DeviceKind, type MetricSpec } from '../core/contract.ts'
-import { UNIT_MS, formatDuration, parseDuration } from '../core/duration.ts'
-import { SEVERITIES, type Severity } from '../core/domain.ts'
+import { UNIT_MS, formatDuration, parseDuration } from '../shared/duration.ts'
+import { SEVERITIES, type Severity } from '../shared/domain.ts'
 
 export { SEVERITIES, type Severity }
 

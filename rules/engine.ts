@@ -46,7 +46,7 @@ import { ruleAppliesTo, ruleDefinitionSchema, ruleMetrics, type RuleDefinition }
 import { createEvaluator, type Evaluator, type Outcome, type Sample } from './evaluators/index.ts'
 import { InOrderEvaluator, type LatenessEvents } from './evaluators/in-order.ts'
 import { ProfileOverrides } from './profile-overrides.ts'
-import { because } from './reason-text.ts'
+import { because } from '../shared/reason-text.ts'
 import type { ApiReporter } from './reporter.ts'
 import { StormControl, evaluatorKey as key } from './storm.ts'
 import { replayWindowMs } from './windows.ts'

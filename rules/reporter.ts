@@ -3,7 +3,7 @@
 // (rule, device) replaces a queued one (it carries the newer value), raises and clears are never
 // dropped, and beyond the bound the oldest repeat reports go first.
 import type { Logger } from '../core/log.ts'
-import type { ReasonDetail } from './reason-text.ts'
+import type { ReasonDetail } from '../shared/reason-text.ts'
 
 export interface Report {
   ruleId: string

@@ -9,7 +9,7 @@
 //   gateway's next batch) and reported only if it is still silent then.
 // The grace period is twice the longer of the two reporting intervals.
 import type { Evaluator, Outcome } from './evaluators/index.ts'
-import { because } from './reason-text.ts'
+import { because } from '../shared/reason-text.ts'
 
 export interface StormDevice {
   id: string

@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import { reasonDetailSchema } from '../../core/reason-detail.ts'
 import { DEVICE_KINDS } from '../../core/contract.ts'
-import { ALERT_SOURCES, ALERT_STATES, SEVERITIES } from '../../core/domain.ts'
+import { ALERT_SOURCES, ALERT_STATES, SEVERITIES } from '../../shared/domain.ts'
 import { requestTime, timestamp } from '../schemas.ts'
 
 export const alertSchema = z.object({

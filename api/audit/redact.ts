@@ -9,7 +9,7 @@
 // type and size. Bounds: MAX_DEPTH, MAX_STRING (NUL and lone surrogates escaped for jsonb), and a
 // body past MAX_BODY_CHARS becomes { truncated, chars, excerpt } cut from the redacted JSON.
 
-import { storableText } from '../../core/text.ts'
+import { storableText } from '../../shared/text.ts'
 
 export const SECRET_FRAGMENTS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'key', 'hash', 'authorization', 'credential', 'signature', 'cookie'] as const
 export const SECRET_WORDS = ['pwd', 'pw', 'pass', 'auth', 'sig', 'sign', 'otp'] as const

@@ -13,7 +13,7 @@
 // a reverse proxy commonly waits (nginx's proxy_read_timeout). So 1,000 a file, and a client gone
 // before the write gets nothing registered (api/routes/device-import.ts) rather than lost secrets.
 //
-// Each problem is a code and its params (api/devices/import-text.ts, which the console renders in
+// Each problem is a code and its params (shared/import-text.ts, which the console renders in
 // the operator's language) with the English text rendered from them, so there is one copy of it.
 import { parse, type CsvError } from 'csv-parse/sync'
 import { DEVICE_KINDS, ID_PATTERN, type DeviceKind } from '../../core/contract.ts'
@@ -22,7 +22,7 @@ import { expectedIntervalOf } from '../../core/profiles/schema.ts'
 import { devicesAmong, externalIdsTaken } from '../../core/repos/devices.ts'
 import { listProfiles } from '../../core/repos/profiles.ts'
 import { listCommunities } from '../../core/repos/registry.ts'
-import { importMessage, type Coded, type ImportProblemCode } from './import-text.ts'
+import { importMessage, type Coded, type ImportProblemCode } from '../../shared/import-text.ts'
 
 export const IMPORT_MAX_ROWS = 1000
 export const IMPORT_MAX_BYTES = 1024 * 1024

@@ -7,12 +7,12 @@
 // Left out, on purpose:
 // - the `service` role (the rules engine, Node-RED): machine traffic, whose alert reports are in
 //   each alert's history;
-// - the routes in AUDIT_EXCLUDED (api/audit/actions.ts): the alert lifecycle, whose every action
+// - the routes in AUDIT_EXCLUDED (shared/audit-actions.ts): the alert lifecycle, whose every action
 //   is already an alert_events row naming its actor, and decoder try-outs, which store nothing;
 // - everything outside /api/v1/ (device telemetry, the OneNET and CTWing receivers, notification
 //   links, RabbitMQ's auth backend): devices and platforms, not people.
 //
-// Each row: time, actor (user id, name, role), action (by route: api/audit/actions.ts), target
+// Each row: time, actor (user id, name, role), action (by route: shared/audit-actions.ts), target
 // (path parameters and the id of what a create made), the company concerned where known, the
 // query and body redacted and bounded (api/audit/redact.ts), status, request id and client address.
 //
@@ -26,7 +26,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { insertAudit, type AuditEntry } from '../../core/repos/audit.ts'
-import { actionOf, AUDIT_EXCLUDED, routeKey } from '../audit/actions.ts'
+import { actionOf, AUDIT_EXCLUDED, routeKey } from '../../shared/audit-actions.ts'
 import { auditBody, auditQuery } from '../audit/redact.ts'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])

@@ -3,7 +3,7 @@
 // every user; crews, residents and services get 403.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { ROLES } from '../../core/domain.ts'
+import { ROLES } from '../../shared/domain.ts'
 import { listAudit } from '../../core/repos/audit.ts'
 import { requireRole } from '../access.ts'
 import { auditFilterQuery } from '../audit/schemas.ts'

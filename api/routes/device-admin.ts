@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS, idSchema } from '../../core/contract.ts'
-import { withArticle } from '../../core/text.ts'
+import { withArticle } from '../../shared/text.ts'
 import type { Queryable } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { provisionDevices } from '../../core/provision.ts'

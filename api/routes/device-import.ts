@@ -3,7 +3,7 @@
 // column, code, params, message), so one round of fixing is enough; `?dryRun=true` checks and
 // writes nothing. A file refused whole (not UTF-8, too large, a race with another registration)
 // answers the catalogue's error code with `details: { code, params }` from the same text
-// (api/devices/import-text.ts), so the console can say it in the operator's language too.
+// (shared/import-text.ts), so the console can say it in the operator's language too.
 // On success the new devices' secrets come back once, as a CSV attachment, and are stored only as
 // scrypt hashes (core/secrets.ts newSecrets, as every device registration).
 //
@@ -16,7 +16,7 @@ import { insertDevice } from '../../core/repos/devices.ts'
 import { newSecrets } from '../../core/secrets.ts'
 import { requireRole } from '../access.ts'
 import { checkRows, IMPORT_COLUMNS, IMPORT_MAX_BYTES, IMPORT_MAX_REPORTED, IMPORT_MAX_ROWS, readCsv, type RowProblem } from '../devices/import.ts'
-import { IMPORT_PROBLEM_CODES, IMPORT_REFUSAL_CODES, importMessage, type Coded, type ImportRefusalCode } from '../devices/import-text.ts'
+import { IMPORT_PROBLEM_CODES, IMPORT_REFUSAL_CODES, importMessage, type Coded, type ImportRefusalCode } from '../../shared/import-text.ts'
 import { errorBody, errorResponses } from '../schemas.ts'
 import { sendCsv } from '../csv.ts'
 

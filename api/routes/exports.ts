@@ -14,20 +14,20 @@
 //   default Asia/Shanghai: "2026-11-03T14:05:09+08:00") where notifications are configured, as
 //   the delivery log shows them; UTC ("…Z") where they are not.
 // - lang=en|zh-CN (default en): the header row, the title of a default rule's alert
-//   (rules/catalogue-text.ts) and the reason (rules/reason-text.ts, from the alert's reasonDetail;
+//   (shared/catalogue-text.ts) and the reason (shared/reason-text.ts, from the alert's reasonDetail;
 //   the stored text when it has none), and the severity, state and role as the console shows them
-//   (core/domain.ts labels: 紧急, 已解决, 值班员). Other alerts keep their stored title; an audit
+//   (shared/domain.ts labels: 紧急, 已解决, 值班员). Other alerts keep their stored title; an audit
 //   action stays its name (`rules.update`).
 // - Minutes to acknowledge and to resolve run from the raise (the times in the same row), to one
 //   decimal; the ranking's figures run from the notification and leave self-cleared alerts out.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS } from '../../core/domain.ts'
+import { ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS } from '../../shared/domain.ts'
 import { AppError } from '../../core/errors.ts'
 import { countAlerts, listNamedAlerts, type AlertFilter, type NamedAlert } from '../../core/repos/alerts.ts'
 import { countAudit, listAudit, type AuditFilter, type StoredAuditEntry } from '../../core/repos/audit.ts'
-import { ruleText, TEXT_LANGS, type TextLang } from '../../rules/catalogue-text.ts'
-import { reasonIn } from '../../rules/reason-text.ts'
+import { ruleText, TEXT_LANGS, type TextLang } from '../../shared/catalogue-text.ts'
+import { reasonIn } from '../../shared/reason-text.ts'
 import { alertListScope, requireRole } from '../access.ts'
 import { alertFilterQuery } from '../alerts/schemas.ts'
 import { auditFilterQuery } from '../audit/schemas.ts'

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS } from '../../core/contract.ts'
-import { SEVERITIES } from '../../core/domain.ts'
+import { SEVERITIES } from '../../shared/domain.ts'
 import { deviceConnectivity, worstUnresolved, type Worst } from '../../core/repos/map.ts'
 import { listCommunities } from '../../core/repos/registry.ts'
 import { companyScope, requireRole } from '../access.ts'

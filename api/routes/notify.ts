@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { notifyOf } from '../plugins/deps.ts'
 import { AppError } from '../../core/errors.ts'
-import { SEVERITIES } from '../../core/domain.ts'
+import { SEVERITIES } from '../../shared/domain.ts'
 import { getAlert } from '../../core/repos/alerts.ts'
 import {
   CONTACT_KINDS,

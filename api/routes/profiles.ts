@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS } from '../../core/contract.ts'
-import { withArticle } from '../../core/text.ts'
+import { withArticle } from '../../shared/text.ts'
 import { AppError } from '../../core/errors.ts'
 import { profileSchema, type DeviceProfile } from '../../core/profiles/schema.ts'
 import { deleteProfile, getProfile, listProfiles, upsertProfile, type StoredProfile } from '../../core/repos/profiles.ts'

@@ -11,8 +11,8 @@
 // With a script and no `fields`, the keys of `data` must be catalogue metrics already.
 import { z } from 'zod'
 import { DEVICE_KINDS, idSchema, metricSpec } from '../contract.ts'
-import { parseDuration } from '../duration.ts'
-import { withArticle } from '../text.ts'
+import { parseDuration } from '../../shared/duration.ts'
+import { withArticle } from '../../shared/text.ts'
 
 /** Unit conversions a mapping may ask for; each turns the vendor's unit into the catalogue's. */
 export const CONVERSIONS = {

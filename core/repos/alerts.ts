@@ -1,6 +1,6 @@
 // SQL for alerts and their history.
 import type { Queryable } from '../db/client.ts'
-import type { AlertEventType, AlertSource, AlertState, Severity } from '../domain.ts'
+import type { AlertEventType, AlertSource, AlertState, Severity } from '../../shared/domain.ts'
 import type { ReasonDetail } from '../reason-detail.ts'
 import { RULE_META_COLUMNS, ruleMeta, type RuleMeta } from './rules.ts'
 

@@ -2,7 +2,7 @@
 // (api/plugins/audit.ts decides what is recorded and redacts it; this module only stores and reads).
 // Listed newest first with keyset pagination on the id, as the dead letters and alerts are.
 import type { Queryable } from '../db/client.ts'
-import type { Role } from '../domain.ts'
+import type { Role } from '../../shared/domain.ts'
 
 export interface AuditEntry {
   actorId: string

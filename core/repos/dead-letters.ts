@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import type { RejectReason } from '../contract.ts'
 import type { Queryable } from '../db/client.ts'
-import { storableText } from '../text.ts'
+import { storableText } from '../../shared/text.ts'
 
 /** Most characters kept per column; a contract topic or id is far shorter, an excerpt is cut at 512. */
 export const DEAD_LETTER_LIMITS = { clientId: 256, topic: 256, deviceId: 128, reason: 1000, payloadExcerpt: 1024 } as const

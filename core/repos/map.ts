@@ -2,7 +2,7 @@
 // unresolved alert of each device and each community, in a few queries for the whole district.
 import type { DeviceKind } from '../contract.ts'
 import type { Queryable } from '../db/client.ts'
-import type { Severity } from '../domain.ts'
+import type { Severity } from '../../shared/domain.ts'
 
 export interface DeviceConnectivity {
   id: string

@@ -3,7 +3,7 @@
 // webhook deliveries), every attempt and every wait for a rate limit logged.
 import type { Queryable } from '../db/client.ts'
 import { claimDue, type DeliveryQueue } from './delivery-queue.ts'
-import type { Role } from '../domain.ts'
+import type { Role } from '../../shared/domain.ts'
 import type { OutboxFigures } from '../metrics.ts'
 
 export interface NewDelivery {

@@ -1,7 +1,7 @@
 // SQL for rule definitions. The definition is stored whole (as validated by
 // rules/definitions.ts, durations already in milliseconds); a few fields are copied out to filter on.
 import type { Queryable } from '../db/client.ts'
-import type { Severity } from '../domain.ts'
+import type { Severity } from '../../shared/domain.ts'
 
 export interface StoredRule {
   id: string

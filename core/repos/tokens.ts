@@ -1,7 +1,7 @@
 // SQL for users and their API tokens. Tokens are shown once and stored as SHA-256 hashes.
 import { randomUUID } from 'node:crypto'
 import type { Queryable } from '../db/client.ts'
-import type { Role } from '../domain.ts'
+import type { Role } from '../../shared/domain.ts'
 import { generateSecret, sha256 } from '../secrets.ts'
 
 export interface Principal {

@@ -2,7 +2,7 @@
 // op/value within the window ≥ count". A reading at `ts` is inside the window until `ts + window`,
 // so the alert clears at the exact moment the reading that kept the total high slides out.
 import type { CountParams } from '../definitions.ts'
-import type { ReasonDetail } from '../reason-text.ts'
+import type { ReasonDetail } from '../../shared/reason-text.ts'
 import { BaseEvaluator, SampleWindow, holds, type Outcome, type Sample } from './shared.ts'
 
 export class CountEvaluator extends BaseEvaluator {

@@ -10,7 +10,7 @@
 // been applied, so rounding cannot pile up: amortised, still O(1). The line is the one `fitLine`
 // (trend.ts) gives for the same readings, to rounding (test/rules/fit-window.test.ts).
 import { SampleWindow, type Sample } from './shared.ts'
-import type { Line } from './trend.ts'
+import type { Line } from '../../shared/trend.ts'
 
 export class FitWindow {
   private readonly window = new SampleWindow()

@@ -7,7 +7,7 @@
 // without a transition it ends: with the pending clear if the condition is clear, else with an
 // update carrying `flapping: false`.
 import type { DeviceStatus } from '../../core/contract.ts'
-import { because } from '../reason-text.ts'
+import { because } from '../../shared/reason-text.ts'
 import type { Evaluator, Outcome, Sample } from './shared.ts'
 
 export interface FlappingOptions {

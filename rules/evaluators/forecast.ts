@@ -5,10 +5,10 @@
 // otherwise flap. A reading already past `value` keeps it raised with `predictedAt` = when the line
 // crossed; the separate threshold rule raises the critical alert for the crossing itself.
 import type { ForecastParams } from '../definitions.ts'
-import type { ReasonDetail } from '../reason-text.ts'
+import type { ReasonDetail } from '../../shared/reason-text.ts'
 import { FitWindow } from './fit-window.ts'
 import { BaseEvaluator, type Outcome, type Sample } from './shared.ts'
-import { predictCrossing, type Line } from './trend.ts'
+import { predictCrossing, type Line } from '../../shared/trend.ts'
 
 /** Hysteresis on the horizon: clear when the predicted crossing is beyond horizon × this. */
 export const CLEAR_FACTOR = 1.2

@@ -5,7 +5,7 @@
 // needs the device tree, which is not this module's to know.
 import type { NodataParams } from '../definitions.ts'
 import type { DeviceStatus } from '../../core/contract.ts'
-import type { ReasonDetail } from '../reason-text.ts'
+import type { ReasonDetail } from '../../shared/reason-text.ts'
 import { BaseEvaluator, type EvaluatorContext, type Outcome, type Sample } from './shared.ts'
 
 /** Without `after` or `factor`, silence for this many expected intervals raises. */

@@ -5,7 +5,7 @@
 // Judged at each reading, over the window ending at the newest reading: when readings stop, the
 // verdict stands (silence is the nodata rule's business) instead of drifting as the window empties.
 import type { RateParams } from '../definitions.ts'
-import type { ReasonDetail } from '../reason-text.ts'
+import type { ReasonDetail } from '../../shared/reason-text.ts'
 import { FitWindow } from './fit-window.ts'
 import { BaseEvaluator, type Outcome, type Sample } from './shared.ts'
 

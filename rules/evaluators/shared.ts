@@ -8,7 +8,7 @@
 // than the time passed in.
 import type { DeviceStatus } from '../../core/contract.ts'
 import type { Op, RuleType } from '../definitions.ts'
-import { because, type ReasonDetail } from '../reason-text.ts'
+import { because, type ReasonDetail } from '../../shared/reason-text.ts'
 
 /** One reading; booleans arrive as 0/1, as ingest stores them. */
 export interface Sample {

@@ -7,7 +7,7 @@
 // - `safeSince`: since when every condition has been strictly past its clear level.
 // Between the two levels neither holds, so a value hovering at the threshold cannot flap.
 import type { Op, ThresholdParams } from '../definitions.ts'
-import type { ReasonDetail } from '../reason-text.ts'
+import type { ReasonDetail } from '../../shared/reason-text.ts'
 import { BaseEvaluator, holds, isSafe, type Outcome, type Sample } from './shared.ts'
 
 interface Condition {

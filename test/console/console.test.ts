@@ -5,7 +5,7 @@
 // while the crew's phone list follows without a reload; the crew then marks on my way and arrived
 // on site (which the operator sees in the history) and works it to resolved.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RULE_TEXT } from '../../rules/catalogue-text.ts'
+import { RULE_TEXT } from '../../shared/catalogue-text.ts'
 import { DESK, ELEVATORS, horizontalOverflow, PHONE, requireChromium, shot, startHarness, TEXT, type Harness, type Lang } from './harness.ts'
 
 const haveChromium = requireChromium()

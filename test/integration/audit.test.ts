@@ -5,7 +5,7 @@
 // mutating /api/v1 route has an action name or a stated exclusion.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AlertHistoryRetention } from '../../alerts/retention.ts'
-import { AUDIT_ACTIONS, AUDIT_EXCLUDED, routeKey } from '../../api/audit/actions.ts'
+import { AUDIT_ACTIONS, AUDIT_EXCLUDED, routeKey } from '../../shared/audit-actions.ts'
 import type { App } from '../../api/app.ts'
 import type { Db } from '../../core/db/client.ts'
 import { silentLogger } from '../../core/log.ts'

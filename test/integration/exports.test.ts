@@ -4,7 +4,7 @@
 // times carry the office's offset, a file past the cap is refused with its code, a long export
 // pages through the repository without losing or repeating a row; audit.csv likewise.
 import { parse } from 'csv-parse/sync'
-import { SEVERITY_LABELS, STATE_LABELS, type AlertState, type Severity } from '../../core/domain.ts'
+import { SEVERITY_LABELS, STATE_LABELS, type AlertState, type Severity } from '../../shared/domain.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import { provisionCommunity, provisionDevices } from '../../core/provision.ts'
@@ -12,7 +12,7 @@ import type { ReasonDetail } from '../../core/reason-detail.ts'
 import { insertAlert } from '../../core/repos/alerts.ts'
 import { insertAudit, type AuditEntry } from '../../core/repos/audit.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
-import { renderReason } from '../../rules/reason-text.ts'
+import { renderReason } from '../../shared/reason-text.ts'
 import { apiFor, apiOnPostgres } from '../helpers/api.ts'
 import { hasPostgres } from '../helpers/services.ts'
 import { COMMUNITY } from '../helpers/stack.ts'

@@ -16,7 +16,7 @@ import { assignCommunity, createCommunity, createCompany } from '../../core/repo
 import { insertContact, insertOverride } from '../../core/repos/notify-setup.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'
-import { type Role } from '../../core/domain.ts'
+import { type Role } from '../../shared/domain.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { createChannel } from '../../notify/setup.ts'
 import { apiFor } from '../helpers/api.ts'

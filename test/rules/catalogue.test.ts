@@ -3,7 +3,7 @@
 // no timers), one reading of every metric each 30 s, the provisioned expected interval.
 import { describe, expect, it } from 'vitest'
 import type { DeviceKind } from '../../core/contract.ts'
-import { RULE_TEXT, TEXT_LANGS, ruleText } from '../../rules/catalogue-text.ts'
+import { RULE_TEXT, TEXT_LANGS, ruleText } from '../../shared/catalogue-text.ts'
 import { DEFAULT_RULES, catalogueTable, describeCondition } from '../../rules/catalogue.ts'
 import { ruleDefinitionSchema } from '../../rules/definitions.ts'
 import { createEvaluator, type Outcome } from '../../rules/evaluators/index.ts'

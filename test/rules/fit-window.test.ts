@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { FitWindow } from '../../rules/evaluators/fit-window.ts'
 import type { Sample } from '../../rules/evaluators/shared.ts'
-import { fitLine, type Line } from '../../rules/evaluators/trend.ts'
+import { fitLine, type Line } from '../../shared/trend.ts'
 
 /** A seeded generator, so a failure is the same failure next time. */
 function rng(seed: number): () => number {

@@ -4,8 +4,8 @@
 // them. The samples are checked against the API's schema, so the renderer and the wire agree.
 import { describe, expect, it } from 'vitest'
 import { reasonDetailSchema, type ReasonKey, type ReasonOf } from '../../core/reason-detail.ts'
-import { TEXT_LANGS } from '../../rules/catalogue-text.ts'
-import { because, durationZh, isReasonDetail, reasonIn, renderReason } from '../../rules/reason-text.ts'
+import { TEXT_LANGS } from '../../shared/catalogue-text.ts'
+import { because, durationZh, isReasonDetail, reasonIn, renderReason } from '../../shared/reason-text.ts'
 
 const MINUTE = 60_000
 const forecast = { metric: 'water_level_m', op: '<', limit: 1.5, slopePerHour: -0.3, windowMs: 2 * 3_600_000 } as const

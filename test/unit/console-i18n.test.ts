@@ -1,12 +1,12 @@
 // Every visible string of the console exists in both languages, and every metric and unit of the
 // catalogue has a name people use, so a new metric or key cannot ship half-translated. Rule titles
-// come from the catalogue's own text (rules/catalogue-text.ts, tested in test/rules/catalogue.test.ts).
+// come from the catalogue's own text (shared/catalogue-text.ts, tested in test/rules/catalogue.test.ts).
 import { describe, expect, it } from 'vitest'
-import { AUDIT_ACTIONS } from '../../api/audit/actions.ts'
+import { AUDIT_ACTIONS } from '../../shared/audit-actions.ts'
 import { en } from '../../console/src/i18n/en.ts'
 import { zhCN } from '../../console/src/i18n/zh-CN.ts'
-import { METRICS, type MetricSpec } from '../../core/metric-catalogue.ts'
-import { ruleText, type TextLang } from '../../rules/catalogue-text.ts'
+import { METRICS, type MetricSpec } from '../../shared/metric-catalogue.ts'
+import { ruleText, type TextLang } from '../../shared/catalogue-text.ts'
 import { DEFAULT_RULES } from '../../rules/catalogue.ts'
 
 const tables = { en: en as Record<string, string>, 'zh-CN': zhCN as Record<string, string> }

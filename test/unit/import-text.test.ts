@@ -1,10 +1,10 @@
-// The text of a CSV import's problems (api/devices/import-text.ts): every code reads whole in each
+// The text of a CSV import's problems (shared/import-text.ts): every code reads whole in each
 // console language, the English is the text the API has always sent (clients match on it), and a
 // code or params the console does not know fall back to the server's message.
 import { describe, expect, it } from 'vitest'
-import { IMPORT_PROBLEM_TEXT, IMPORT_REFUSAL_TEXT, importMessage, importText } from '../../api/devices/import-text.ts'
+import { IMPORT_PROBLEM_TEXT, IMPORT_REFUSAL_TEXT, importMessage, importText } from '../../shared/import-text.ts'
 import { readCsv } from '../../api/devices/import.ts'
-import { TEXT_LANGS } from '../../rules/catalogue-text.ts'
+import { TEXT_LANGS } from '../../shared/catalogue-text.ts'
 
 const ALL = { ...IMPORT_PROBLEM_TEXT, ...IMPORT_REFUSAL_TEXT }
 const CJK = /[\u4e00-\u9fff]/

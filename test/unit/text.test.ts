@@ -1,6 +1,6 @@
 // Device text made storable: the characters PostgreSQL refuses are escaped, and size is bounded.
 import { describe, expect, it } from 'vitest'
-import { storableText, withArticle } from '../../core/text.ts'
+import { storableText, withArticle } from '../../shared/text.ts'
 
 describe('storable text', () => {
   it('escapes NUL and lone surrogates, keeps valid pairs', () => {

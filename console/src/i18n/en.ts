@@ -1,7 +1,7 @@
 // English strings. Every visible string of the console has a key here and in zh-CN.ts; the unit
 // test test/unit/console-i18n.test.ts fails when either language lacks one.
-import { ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS, type Labels } from '../../../core/domain.ts'
-import { METRIC_LABELS, type MetricId } from '../../../core/metric-catalogue.ts'
+import { ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS, type Labels } from '../../../shared/domain.ts'
+import { METRIC_LABELS, type MetricId } from '../../../shared/metric-catalogue.ts'
 
 type Lang = 'en' | 'zh-CN'
 
@@ -12,8 +12,8 @@ function labelStrings<P extends string, K extends string>(prefix: P, labels: Lab
 
 /**
  * The strings whose text lives with the server's code, shared so the console, notifications and
- * exports name things alike: metrics (core/metric-catalogue.ts), severities, states and roles
- * (core/domain.ts).
+ * exports name things alike: metrics (shared/metric-catalogue.ts), severities, states and roles
+ * (shared/domain.ts).
  */
 export function sharedStrings(lang: Lang) {
   return {
@@ -204,7 +204,7 @@ export const en = {
   'common.none': '—',
   'common.yes': 'yes',
   'common.no': 'no',
-  // Metric names are the catalogue's (core/metric-catalogue.ts), shared with the alert reasons.
+  // Metric names are the catalogue's (shared/metric-catalogue.ts), shared with the alert reasons.
   ...sharedStrings('en'),
   'unit.deg': '°',
   'unit.bool': '',

@@ -1,7 +1,7 @@
 // Language: from the browser on first visit, then the user's remembered choice. Strings, numbers,
 // dates, durations and metric units all go through here so nothing visible stays in one language.
-import { ruleText, type TextLang } from '../../../rules/catalogue-text.ts'
-import { reasonIn } from '../../../rules/reason-text.ts'
+import { ruleText, type TextLang } from '../../../shared/catalogue-text.ts'
+import { reasonIn } from '../../../shared/reason-text.ts'
 import { store } from '../lib/store.ts'
 import { en, type Key } from './en.ts'
 import { zhCN } from './zh-CN.ts'

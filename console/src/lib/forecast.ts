@@ -1,8 +1,8 @@
 // A forecast rule's line on the device chart: the least-squares trend the rules engine fits over the
 // rule's window (ending at the newest reading), extended to where it meets the rule's value. The
-// fit and the crossing come from the engine's own module (rules/evaluators/trend.ts), so the line
+// fit and the crossing come from the engine's own module (shared/trend.ts), so the line
 // drawn is the one the engine judged, not a second regression.
-import { fitLine, lineAt, lineCrossing, predictCrossing, type Point } from '../../../rules/evaluators/trend.ts'
+import { fitLine, lineAt, lineCrossing, predictCrossing, type Point } from '../../../shared/trend.ts'
 
 export interface ForecastParams {
   op: '<' | '>'

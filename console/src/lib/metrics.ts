@@ -1,6 +1,6 @@
 // Metric values as people read them: localised name, value with its unit, booleans as yes/no.
 // The catalogue (units, ranges, which metrics are booleans) is the one in core/contract.ts.
-import { METRICS, type DeviceKind } from '../../../core/metric-catalogue.ts'
+import { METRICS, type DeviceKind } from '../../../shared/metric-catalogue.ts'
 import { metricName, num, t, unitLabel } from '../i18n/index.ts'
 
 interface Spec {

@@ -1,18 +1,18 @@
 // Wire shapes the console reads (the API's OpenAPI document at /docs is the reference). Type-only
-// imports of the API's schemas bundle nothing; the rest are the few fields the screens use.
+// imports of the API's schemas bundle nothing; the words of the domain come from shared/ (bundled);
+// the rest are the few fields the screens use.
 import type { z } from 'zod'
 import type { alertSchema } from '../../../api/alerts/schemas.ts'
-export type Role = 'admin' | 'operator' | 'crew' | 'service' | 'resident'
-import type { AlertState, Severity } from '../../../core/domain.ts'
-import type { DeviceKind as Kind } from '../../../core/metric-catalogue.ts'
+import { ALERT_STATES, SEVERITIES, type AlertState, type Role, type Severity } from '../../../shared/domain.ts'
+import { DEVICE_KINDS, type DeviceKind as Kind } from '../../../shared/metric-catalogue.ts'
 import type { User as StoredUser } from '../../../core/repos/tokens.ts'
 import type { StoredAuditEntry } from '../../../core/repos/audit.ts'
 
-export type { AlertState, Kind, Severity }
+export type { AlertState, Kind, Role, Severity }
 
-export const SEVERITIES: readonly Severity[] = ['critical', 'major', 'minor', 'warning']
-export const STATES: readonly AlertState[] = ['open', 'acknowledged', 'in_progress', 'resolved']
-export const KINDS: readonly Kind[] = ['manhole', 'fire_tank', 'elevator', 'gateway']
+export { SEVERITIES }
+export const STATES: readonly AlertState[] = ALERT_STATES
+export const KINDS: readonly Kind[] = DEVICE_KINDS
 
 export interface Me {
   id: string

@@ -6,7 +6,7 @@
 // console). Filters by person, action and target id; pages of 100 load on demand, as dead letters do.
 // The filtered log exports as CSV (components/ExportCsv.tsx), a month at a time if need be.
 import { useEffect, useState } from 'preact/hooks'
-import { AUDIT_ACTIONS } from '../../../api/audit/actions.ts'
+import { AUDIT_ACTIONS } from '../../../shared/audit-actions.ts'
 import { dateTime, t, tMaybe } from '../i18n/index.ts'
 import { usePages } from '../lib/pages.ts'
 import { ExportCsv } from '../components/ExportCsv.tsx'

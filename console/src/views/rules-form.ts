@@ -1,7 +1,7 @@
 // The rule editor's model: which params each rule type has, how a stored definition becomes form
 // text and back. Fields the form does not show (overrides, flapping, clear, or, rearmAfter) are
 // kept from the stored definition when the type stays the same. Mirrors rules/definitions.ts.
-import { formatDuration } from '../../../core/duration.ts'
+import { formatDuration } from '../../../shared/duration.ts'
 import { tMaybe } from '../i18n/index.ts'
 import type { Rule } from '../lib/types.ts'
 

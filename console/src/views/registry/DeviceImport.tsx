@@ -3,10 +3,10 @@
 // imports them all and offers the new secrets as a CSV download, once. The file goes to the API as
 // it is, so the server judges its encoding (an Excel "CSV" in GBK is refused with what to do).
 // Problems and refusals come with a code and params, worded here in the operator's language
-// (api/devices/import-text.ts); the server's English is kept for a code this console does not know.
+// (shared/import-text.ts); the server's English is kept for a code this console does not know.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { Confirm, Panel } from '../../components/Form.tsx'
-import { importText } from '../../../../api/devices/import-text.ts'
+import { importText } from '../../../../shared/import-text.ts'
 import { lang, num, t } from '../../i18n/index.ts'
 import { ApiError, sendFile } from '../../lib/api.ts'
 import { messageOf } from '../../lib/forms.ts'

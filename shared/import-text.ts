@@ -3,13 +3,13 @@
 // interpolates, plus the English `message` rendered here (API clients and scripts read that,
 // unchanged); the console bundles this module and renders the same code in the operator's language,
 // falling back to `message` for a code it does not know (a newer server). Like
-// rules/catalogue-text.ts it imports nothing, so Vite bundles it for the browser as it is.
+// shared/catalogue-text.ts it imports nothing, so Vite bundles it for the browser as it is.
 //
 // Column names (id, kind, community …), kinds and ids stay as the CSV spells them in both
 // languages: they are what the operator searches for in the spreadsheet. The English is the text
 // the API has always sent, but for the article before a kind ("an elevator"; it said "a elevator").
-import { withArticle } from '../../core/text.ts'
-import type { TextLang } from '../../rules/catalogue-text.ts'
+import { withArticle } from './text.ts'
+import type { TextLang } from './catalogue-text.ts'
 
 /** A parameter's value as it travels in JSON. */
 export type ParamValue = string | number

@@ -61,7 +61,7 @@ export type MetricId = { [K in DeviceKind]: keyof (typeof METRICS)[K] & string }
 
 /**
  * What each metric is called, in each language people read: the console's `metric.*` strings and
- * the alert reasons in Chinese (rules/reason-text.ts) both take them from here, so a screen and a
+ * the alert reasons in Chinese (shared/reason-text.ts) both take them from here, so a screen and a
  * text message name a metric the same way. The English reason text keeps the metric id.
  */
 export const METRIC_LABELS = {

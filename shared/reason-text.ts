@@ -8,8 +8,8 @@
 // English keeps the metric id and the durations as rules are written ("cover_tilt_deg 36 > 30 for
 // 1m"); Chinese names the metric as the console does (井盖倾角) and spells durations out ("2 分钟").
 // Operators stay symbols in both. Numbers carry at most 4 significant digits, without float noise.
-import { UNIT_MS, formatDuration } from '../core/duration.ts'
-import { metricLabel } from '../core/metric-catalogue.ts'
+import { UNIT_MS, formatDuration } from './duration.ts'
+import { metricLabel } from './metric-catalogue.ts'
 import type { ReasonDetail, ReasonKey, ReasonOf } from '../core/reason-detail.ts'
 import type { TextLang } from './catalogue-text.ts'
 

@@ -23,7 +23,7 @@ export type AlertSource = (typeof ALERT_SOURCES)[number]
 export const ROLES = ['admin', 'operator', 'crew', 'service', 'resident'] as const
 export type Role = (typeof ROLES)[number]
 
-/** A label in each language people read (rules/catalogue-text.ts TEXT_LANGS). */
+/** A label in each language people read (shared/catalogue-text.ts TEXT_LANGS). */
 export type Labels<K extends string> = Record<K, { en: string; 'zh-CN': string }>
 
 export const SEVERITY_LABELS: Labels<Severity> = {
