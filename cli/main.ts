@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     throw err
   }
   const log = createLogger(cfg.LOG_LEVEL)
-  for (const line of cfg.retired) log.warn(line)
+  for (const line of [...cfg.retired, ...cfg.unknown]) log.warn(line)
   const command = await load()
   await command({ cfg, log, args: argv.slice(1), onShutdown: shutdownHandler(cfg, log) })
   return 0

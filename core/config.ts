@@ -320,6 +320,8 @@ export type Config = z.infer<typeof envSchema> & {
   explicit: ReadonlySet<string>
   /** Settings of earlier versions that are set but no longer read, each with what to do instead. */
   retired: string[]
+  /** Variables with one of this project's prefixes that no setting reads (a typo names its nearest match); warned about at start. */
+  unknown: string[]
 }
 
 /** Settings that were removed, with what replaced them: a deployment that still sets one is told at start. */
@@ -370,5 +372,52 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const retired = Object.entries(RETIRED)
     .filter(([name]) => env[name] !== undefined && env[name] !== '')
     .map(([name, what]) => `${name} is no longer read: ${what}`)
-  return { ...cfg, dataDir: path.resolve(cfg.DATA_DIR), explicit, retired }
+  return { ...cfg, dataDir: path.resolve(cfg.DATA_DIR), explicit, retired, unknown: unknownVariables(env) }
+}
+
+/**
+ * First words of the settings' names that other software does not use too (NODE_, HTTP_, HOST…
+ * do: NODE_ENV, HTTP_PROXY): a variable starting with one that no setting reads is most likely a
+ * typo, silently ignored until now.
+ */
+const SHARED_PREFIXES = new Set(['NODE', 'HTTP', 'HOST', 'DATA', 'LOG', 'API', 'TRUST'])
+const KNOWN = [...Object.keys(envSchema.shape), ...Object.keys(RETIRED)]
+const PREFIXES = new Set(KNOWN.map((k) => k.split('_')[0] ?? k).filter((p) => !SHARED_PREFIXES.has(p)))
+
+function unknownVariables(env: Record<string, string | undefined>): string[] {
+  const known = new Set(KNOWN)
+  return Object.keys(env)
+    .filter((name) => !known.has(name) && PREFIXES.has(name.split('_')[0] ?? name))
+    .sort()
+    .map((name) => {
+      const near = nearest(name, KNOWN)
+      return `${name} is not a setting and is ignored${near ? `; did you mean ${near}?` : ''} (the settings: docs/deployment.md#configuration)`
+    })
+}
+
+/** The known name closest to `name` by edit distance, if it is close (at most a third of its length). */
+function nearest(name: string, names: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Math.floor(name.length / 3) + 1
+  for (const candidate of names) {
+    const d = editDistance(name, candidate)
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = row
+  }
+  return previous[b.length] ?? 0
 }

@@ -72,6 +72,17 @@ describe('configuration', () => {
     expect(retired[1]).toMatch(/^RULES_RELOAD_EVERY is no longer read/)
   })
 
+  it('names a variable with one of its prefixes that no setting reads, with the nearest setting, and leaves other software\'s alone', () => {
+    expect(loadConfig({}).unknown).toEqual([])
+    const unknown = loadConfig({ MQTT_PROT: '1884', INGEST_BATCH_MAX_ROWZ: '100', RULES_FOO: 'x', NODE_ENV: 'production', HTTP_PROXY: 'http://proxy:3128', PATH: '/usr/bin', MQTT_PORT: '1883' }).unknown
+    expect(unknown).toHaveLength(3)
+    expect(unknown[0]).toMatch(/^INGEST_BATCH_MAX_ROWZ is not a setting and is ignored; did you mean INGEST_BATCH_MAX_ROWS\?/)
+    expect(unknown[1]).toMatch(/^MQTT_PROT is not a setting and is ignored; did you mean MQTT_PORT\?/)
+    expect(unknown[2]).toMatch(/^RULES_FOO is not a setting and is ignored \(the settings/)
+    // A retired one is said retired, not unknown.
+    expect(loadConfig({ READINGS_BUS_URL: 'mqtt://x' }).unknown).toEqual([])
+  })
+
   it('bounds late readings and keeps the feed a day by default', () => {
     expect(loadConfig({}).RULES_LATENESS).toBe(120_000)
     expect(loadConfig({}).FEED_RETENTION).toBe(86_400_000)
