@@ -118,7 +118,7 @@ describe.skipIf(!pgUp)('broker edge', () => {
   describe('item 3: logins cannot exhaust the CPU or lock a device out', () => {
     it('refuses a login with "server unavailable" when the password checks are all busy, instead of queueing it', async () => {
       // Ten logins at once, with two checks allowed at a time. (The per-address bound is not seen
-      // here: loopback counts against the total only; test/unit/throttle.test.ts covers it.)
+      // here: loopback counts against the total only; test/intake/device-login-throttle.test.ts covers it.)
       const ids = ['mh-1', 'mh-2', 'mh-3', 'ft-1', 'el-1', 'gw-1', 'mh-1', 'mh-2', 'mh-3', 'ft-1']
       const results = await Promise.all(
         ids.map((id, i) => login(tight.url, { clientId: `${id}/burst-${i}`, username: id, password: secret(tight, id) }, `127.0.1.${i + 1}`)),
