@@ -1,12 +1,12 @@
 // History retention, once at start and then every hour, in bounded batches (in the leader among
 // API processes: core/leader.ts):
 // - alert history: the events (alert_events) of an alert resolved more than
-//   ALERT_HISTORY_RETENTION_DAYS ago are deleted. Unresolved alerts keep their whole history. The
+//   ALERT_HISTORY_RETENTION ago are deleted. Unresolved alerts keep their whole history. The
 //   alert rows themselves stay: the ranking (core/repos/evaluation.ts) is computed from their
 //   columns, never from their events, so every period and its previous period can still be
 //   ranked; what goes is the trail (who acknowledged with which note, repeats, escalations) and
 //   the live stream's replay of it.
-// - the audit log (api/plugins/audit.ts): entries older than AUDIT_RETENTION_DAYS, when given;
+// - the audit log (api/plugins/audit.ts): entries older than AUDIT_RETENTION;
 // - the commit-ordered feed (core/feed.ts): rows older than FEED_RETENTION, when given. A rules
 //   partition away longer than that misses what was pruned, and says so when it starts.
 import { deleteResolvedHistory } from '../core/repos/alerts.ts'
@@ -17,7 +17,6 @@ import type { Logger } from '../core/log.ts'
 import { Pump } from '../core/pump.ts'
 import type { Unit } from '../core/units.ts'
 
-const DAY_MS = 86_400_000
 const EVERY_MS = 3_600_000
 /** Rows deleted per statement: keeps each transaction and its locks short. */
 const BATCH = 5000
@@ -41,12 +40,9 @@ export class AlertHistoryRetention implements Unit {
 
   constructor(
     private readonly db: Db,
-    private readonly retentionDays: number,
+    /** From the `retention` section: an age left undefined leaves that table alone. */
+    private readonly keep: { alertHistoryMs: number; auditMs?: number | undefined; feedMs?: number | undefined },
     private readonly log: Logger,
-    /** AUDIT_RETENTION_DAYS; undefined leaves the audit log alone. */
-    private readonly auditRetentionDays?: number,
-    /** FEED_RETENTION; undefined leaves the feed alone. */
-    private readonly feedRetentionMs?: number,
   ) {
     this.pump = new Pump(async () => {
       await this.prune()
@@ -66,26 +62,25 @@ export class AlertHistoryRetention implements Unit {
 
   /** Deletes the expired alert history as of `now`; returns how many events went. */
   async prune(now = new Date()): Promise<number> {
-    const before = new Date(now.getTime() - this.retentionDays * DAY_MS)
+    const before = new Date(now.getTime() - this.keep.alertHistoryMs)
     const removed = await inBatches((limit) => deleteResolvedHistory(this.db, before, limit))
-    if (removed > 0) this.log.info({ removed, olderThanDays: this.retentionDays }, 'pruned alert history')
+    if (removed > 0) this.log.info({ removed, olderThan: before.toISOString() }, 'pruned alert history')
     return removed
   }
 
   /** Deletes the audit log entries expired as of `now`; returns how many went. */
   async pruneAudit(now = new Date()): Promise<number> {
-    const days = this.auditRetentionDays
-    if (days === undefined) return 0
-    const before = new Date(now.getTime() - days * DAY_MS)
+    if (this.keep.auditMs === undefined) return 0
+    const before = new Date(now.getTime() - this.keep.auditMs)
     const removed = await inBatches((limit) => pruneAudit(this.db, before, limit))
-    if (removed > 0) this.log.info({ removed, olderThanDays: days }, 'pruned audit log')
+    if (removed > 0) this.log.info({ removed, olderThan: before.toISOString() }, 'pruned audit log')
     return removed
   }
 
   /** Deletes the feed rows older than FEED_RETENTION as of `now`; returns how many went. */
   async pruneFeed(now = new Date()): Promise<number> {
-    if (this.feedRetentionMs === undefined) return 0
-    const before = new Date(now.getTime() - this.feedRetentionMs)
+    if (this.keep.feedMs === undefined) return 0
+    const before = new Date(now.getTime() - this.keep.feedMs)
     const removed = await inBatches((limit) => pruneFeed(this.db, before, limit))
     if (removed > 0) this.log.info({ removed, olderThan: before.toISOString() }, 'pruned the feed')
     return removed

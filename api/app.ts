@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import auth from './plugins/auth.ts'
 import audit from './plugins/audit.ts'
@@ -85,6 +86,35 @@ export interface AppOptions {
   exportMaxRows?: number
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
+}
+
+/**
+ * The API's options from its sections of the configuration (core/settings.ts); `egress` and the
+ * device login gate are built once per process and shared with the delivery pipeline and the broker.
+ */
+export function appOptions(
+  cfg: Pick<Config, 'api' | 'alerts' | 'server' | 'onenet' | 'ctwing' | 'rabbitmq' | 'broker'>,
+  shared: { egress: DestinationPolicy; logins?: DeviceLoginLimits['shared'] },
+): AppOptions {
+  const { api, broker, rabbitmq } = cfg
+  return {
+    weights: { ...DEFAULT_WEIGHTS, ...cfg.alerts.weights },
+    corsOrigins: api.corsOrigins,
+    trustProxy: api.trustProxy,
+    rateLimitPerMinute: api.rateLimitPerMinute,
+    authFailuresPerMinute: api.authFailuresPerMinute,
+    egress: shared.egress,
+    metricsToken: cfg.server.metricsToken,
+    photos: { maxBytes: api.photoMaxBytes, perAlert: api.photosPerAlert },
+    residents: { reportsPerHour: api.residentReportsPerHour, reportsPerDay: api.residentReportsPerDay, photoBytesPerDay: api.residentPhotoBytesPerDay },
+    onenetPushToken: cfg.onenet.pushToken,
+    ctwingPushToken: cfg.ctwing.pushToken,
+    // In one process with the broker, its gate and cache: one bound for MQTT and HTTP together.
+    deviceLogins: { maxConcurrent: broker.authMaxConcurrent, maxConcurrentPerAddress: broker.authMaxConcurrentPerAddress, shared: shared.logins },
+    rabbitmqAuth:
+      rabbitmq.authKey === undefined ? undefined : { key: rabbitmq.authKey, vhost: rabbitmq.vhost, exchange: rabbitmq.exchange, maxConcurrent: broker.authMaxConcurrent },
+    alertStream: { backfillMax: api.streamBackfillMax, backfillMaxAgeMs: api.streamBackfillMaxAgeMs, perToken: api.streamsPerToken, recheckMs: api.streamRecheckMs },
+  }
 }
 
 /** The built console (console/build.ts writes it on `npm install`, before tests, and from `up`). */

@@ -71,7 +71,7 @@ export async function alertsBench(ctx: CommandContext, o: AlertsBenchOptions): P
   const untrap = cleanup.trapSignals()
   const cancel = cleanup.deadline((o.warmupSeconds + o.faults + o.downSeconds * 3 + 180) * 1000)
   try {
-    const database = await openBenchDatabase(ctx.cfg.DATABASE_URL ? 'postgres' : 'embedded', ctx.cfg.DATABASE_URL, silentLogger)
+    const database = await openBenchDatabase(ctx.cfg.database.url ? 'postgres' : 'embedded', ctx.cfg.database.url, silentLogger)
     cleanup.add('database', () => database.close())
     const db = database.db
     await seedRules(db, DEFAULT_RULES.map(ruleRow))

@@ -50,7 +50,7 @@ function timesOf(body: SubmissionBody): number[] {
 
 export async function benchChirpstack(opts: { databaseUrl: string | undefined; seconds: number; devices: number }): Promise<BenchFigure> {
   const cfg = loadConfig()
-  const url = cfg.CHIRPSTACK_MQTT_URL ?? 'mqtt://127.0.0.1:1883'
+  const url = cfg.chirpstack.url ?? 'mqtt://127.0.0.1:1883'
   const cleanup = new Cleanup()
   try {
     const bench = await openBenchDatabase(opts.databaseUrl ? 'postgres' : 'embedded', opts.databaseUrl, silentLogger)
@@ -63,7 +63,7 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
     const devices = ids.map((id) => ({ id, devEui: simulatedDevEui(id) }))
     for (const d of devices) await updateDevice(db, d.id, { devEui: d.devEui, profileId: 'milesight-em320-tilt' })
 
-    const ingest = new IngestService(db, cfg, silentLogger, createMetrics({ defaults: false }))
+    const ingest = new IngestService(db, cfg.ingest, silentLogger, createMetrics({ defaults: false }))
     await ingest.start()
     cleanup.add('ingest', () => ingest.stop())
 
@@ -91,12 +91,12 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
     }
     const app = randomUUID()
     const clientId = `hb-bench-chirpstack-${randomBytes(4).toString('hex')}`
-    const unit = new ChirpStackIntegration(db, sink, { url, clientId, applicationId: app, ackWindow: cfg.CHIRPSTACK_ACK_WINDOW, maxEventBytes: cfg.CHIRPSTACK_MAX_EVENT_BYTES, sessions: cfg.CHIRPSTACK_SESSIONS }, silentLogger)
+    const unit = new ChirpStackIntegration(db, sink, { url, clientId, applicationId: app, ackWindow: cfg.chirpstack.ackWindow, maxEventBytes: cfg.chirpstack.maxEventBytes, sessions: cfg.chirpstack.sessions }, silentLogger)
     await unit.start()
     cleanup.add('integration', async () => {
       await unit.stop()
       // Drop the persistent sessions (a clean connect discards one).
-      const n = cfg.CHIRPSTACK_SESSIONS
+      const n = cfg.chirpstack.sessions
       for (const id of n === 1 ? [clientId] : Array.from({ length: n }, (_, i) => `${clientId}-${i + 1}`)) {
         const c = await mqtt.connectAsync(url, { clientId: id, clean: true, reconnectPeriod: 0 })
         await c.endAsync()
@@ -126,8 +126,8 @@ export async function benchChirpstack(opts: { databaseUrl: string | undefined; s
       outstanding++
       void pub.publishAsync(chirpstackTopic(app, d.devEui, 'up'), JSON.stringify(event), { qos: 1 }).catch(() => undefined)
     }
-    const window = cfg.CHIRPSTACK_ACK_WINDOW
-    const sessions = cfg.CHIRPSTACK_SESSIONS
+    const window = cfg.chirpstack.ackWindow
+    const sessions = cfg.chirpstack.sessions
     return {
       path: 'ChirpStack MQTT (Mosquitto) → integration → commit',
       readingsPerSec: Math.round(stored / opts.seconds),

@@ -31,7 +31,7 @@ export async function consoleBench(_ctx: CommandContext): Promise<void> {
   await ensureConsoleBuilt()
   console.log(`console: ${initialSize()}`)
   const db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await provisionCommunity(db, { id: 'co-bench', name: 'Bench Property Co.' }, { id: 'cm-bench', name: 'Bench Community', lat: 31.11, lon: 121.38 })
   await provisionDevices(db, [{ id: 'el-bench', kind: 'elevator', communityId: 'cm-bench' }])
   const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger)

@@ -54,7 +54,7 @@ async function readSettings(db: Db): Promise<Record<string, string>> {
   return Object.fromEntries(rows.map((r) => [r.name, r.setting]))
 }
 
-const migrateOptions = (log: Logger) => ({ log, retentionDays: 400, compressAfterDays: 7 })
+const migrateOptions = (log: Logger) => ({ log })
 
 export async function openBenchDatabase(kind: DatabaseKind, url: string | undefined, log: Logger): Promise<BenchDatabase> {
   switch (kind) {

@@ -31,8 +31,8 @@ export function parseFeedOptions(args: string[]): FeedBenchOptions {
 
 export async function feedBench(ctx: CommandContext, opts: FeedBenchOptions): Promise<void> {
   // Two pools of one server, as two API processes have: a PostgreSQL server on DATABASE_URL.
-  if (!ctx.cfg.DATABASE_URL) throw new Error('bench feed: set DATABASE_URL to a PostgreSQL server')
-  const bench = await openBenchDatabase('postgres', ctx.cfg.DATABASE_URL, ctx.log)
+  if (!ctx.cfg.database.url) throw new Error('bench feed: set DATABASE_URL to a PostgreSQL server')
+  const bench = await openBenchDatabase('postgres', ctx.cfg.database.url, ctx.log)
   if (bench.url === undefined) {
     await bench.close()
     throw new Error('bench feed: the scratch database has no URL for a second pool')

@@ -128,7 +128,7 @@ export function parseIngestOptions(args: string[], hasDatabaseUrl: boolean): Ing
 async function ingest(ctx: CommandContext, args: string[]): Promise<void> {
   let opts: ReturnType<typeof parseIngestOptions>
   try {
-    opts = parseIngestOptions(args, ctx.cfg.DATABASE_URL !== undefined)
+    opts = parseIngestOptions(args, ctx.cfg.database.url !== undefined)
   } catch (err) {
     if (!isUsageError(err)) throw err
     console.error(`${err.message}\n\n${USAGE}`)
@@ -178,5 +178,5 @@ export async function bench(ctx: CommandContext): Promise<void> {
     return
   }
   // With --json, stdout is the result alone: the log goes to stderr.
-  await run(rest.includes('--json') ? { ...ctx, log: createLogger(ctx.cfg.LOG_LEVEL, { stderr: true }) } : ctx, rest)
+  await run(rest.includes('--json') ? { ...ctx, log: createLogger(ctx.cfg.server.logLevel, { stderr: true }) } : ctx, rest)
 }

@@ -45,7 +45,7 @@ export interface ClusterBenchSettings {
   inflight: Record<ScenarioName, number>
   timing: RunTiming
   /** The ingest tuning of the single-process run, passed on to every child process. */
-  cfg: Pick<Config, 'INGEST_BATCH_MAX_ROWS' | 'INGEST_BATCH_MAX_WAIT_MS' | 'INGEST_QUEUE_MAX_ROWS' | 'INGEST_MAX_FUTURE_SKEW_S' | 'INGEST_MAX_IN_FLIGHT'>
+  cfg: Pick<Config, 'ingest'>
   redisUrl: string
   amqpUrl: string
   /** RabbitMQ's management API: `housing-brain rabbitmq setup` declares the bench's queues through it. */
@@ -91,11 +91,11 @@ function start(s: ClusterBenchSettings, args: string[], env: Record<string, stri
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       DATABASE_URL: s.database.url,
-      INGEST_BATCH_MAX_ROWS: String(s.cfg.INGEST_BATCH_MAX_ROWS),
-      INGEST_BATCH_MAX_WAIT_MS: String(s.cfg.INGEST_BATCH_MAX_WAIT_MS),
-      INGEST_QUEUE_MAX_ROWS: String(s.cfg.INGEST_QUEUE_MAX_ROWS),
-      INGEST_MAX_FUTURE_SKEW_S: String(s.cfg.INGEST_MAX_FUTURE_SKEW_S),
-      INGEST_MAX_IN_FLIGHT: String(s.cfg.INGEST_MAX_IN_FLIGHT),
+      INGEST_BATCH_MAX_ROWS: String(s.cfg.ingest.batchMaxRows),
+      INGEST_BATCH_MAX_WAIT: `${s.cfg.ingest.batchMaxWaitMs}ms`,
+      INGEST_QUEUE_MAX_ROWS: String(s.cfg.ingest.queueMaxRows),
+      INGEST_MAX_FUTURE_SKEW: `${s.cfg.ingest.maxFutureSkewMs}ms`,
+      INGEST_MAX_IN_FLIGHT: String(s.cfg.ingest.maxInFlight),
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -352,7 +352,7 @@ export async function scaleOutScenarios(c: {
   runs: ScenarioName[]
   opts: { generators: number; deviceInflight: number; gatewayInflight: number }
   timing: RunTiming
-  cfg: ClusterBenchSettings['cfg'] & Pick<Config, 'REDIS_URL'>
+  cfg: ClusterBenchSettings['cfg'] & Pick<Config, 'broker'>
   notes: string[]
   progress: (line: string) => void
   cleanup: { add(name: string, fn: () => Promise<void>): void }
@@ -370,7 +370,7 @@ export async function scaleOutScenarios(c: {
     inflight: { devices: c.opts.deviceInflight, gateways: c.opts.gatewayInflight },
     timing: c.timing,
     cfg: c.cfg,
-    redisUrl: c.cfg.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl: c.cfg.broker.redisUrl ?? 'redis://127.0.0.1:6379',
     // The machine's own RabbitMQ, as .ci/rabbitmq sets it up (MQTT moved off Mosquitto's 1883).
     amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
     rabbitManagementUrl: 'http://guest:guest@127.0.0.1:15672',

@@ -50,11 +50,11 @@ export function benchBrokerConfig(ctx: CommandContext): ReturnType<typeof loadCo
     HTTP_PORT: '0',
     RATE_LIMIT_PER_MINUTE: '0',
     NOTIFY_SECRET_KEY: randomBytes(32).toString('base64'),
-    INGEST_BATCH_MAX_ROWS: String(ctx.cfg.INGEST_BATCH_MAX_ROWS),
-    INGEST_BATCH_MAX_WAIT_MS: String(ctx.cfg.INGEST_BATCH_MAX_WAIT_MS),
-    INGEST_QUEUE_MAX_ROWS: String(ctx.cfg.INGEST_QUEUE_MAX_ROWS),
-    INGEST_MAX_IN_FLIGHT: String(ctx.cfg.INGEST_MAX_IN_FLIGHT),
-    INGEST_MAX_FUTURE_SKEW_S: String(ctx.cfg.INGEST_MAX_FUTURE_SKEW_S),
+    INGEST_BATCH_MAX_ROWS: String(ctx.cfg.ingest.batchMaxRows),
+    INGEST_BATCH_MAX_WAIT_MS: String(ctx.cfg.ingest.batchMaxWaitMs),
+    INGEST_QUEUE_MAX_ROWS: String(ctx.cfg.ingest.queueMaxRows),
+    INGEST_MAX_IN_FLIGHT: String(ctx.cfg.ingest.maxInFlight),
+    INGEST_MAX_FUTURE_SKEW_S: String(ctx.cfg.ingest.maxFutureSkewMs),
   })
 }
 
@@ -79,7 +79,7 @@ export async function ingestBench(ctx: CommandContext, opts: IngestBenchOptions)
       devices: `${opts.devices} single devices, 1 entry of 4–6 metrics per message (5 on average), in-flight ${opts.deviceInflight}/client`,
       gateways: `${opts.gateways} gateways × ${opts.children} children, ${GATEWAY_READINGS} readings per message, in-flight ${opts.gatewayInflight}/client`,
       run: `${opts.warmupSeconds} s warm-up + ${opts.seconds} s measured per scenario, ${opts.generators} load-generator processes, QoS 1; GET /health every 20 ms from a worker thread`,
-      ingest: `INGEST_BATCH_MAX_ROWS=${ctx.cfg.INGEST_BATCH_MAX_ROWS}, INGEST_BATCH_MAX_WAIT_MS=${ctx.cfg.INGEST_BATCH_MAX_WAIT_MS}, INGEST_QUEUE_MAX_ROWS=${ctx.cfg.INGEST_QUEUE_MAX_ROWS}`,
+      ingest: `INGEST_BATCH_MAX_ROWS=${ctx.cfg.ingest.batchMaxRows}, INGEST_BATCH_MAX_WAIT_MS=${ctx.cfg.ingest.batchMaxWaitMs}, INGEST_QUEUE_MAX_ROWS=${ctx.cfg.ingest.queueMaxRows}`,
     },
     runs,
     notes,
@@ -95,7 +95,7 @@ async function onDatabase(ctx: CommandContext, opts: IngestBenchOptions, kind: D
   const cancelDeadline = cleanup.deadline((600 + opts.scenarios.length * perScenarioS) * 1000)
   try {
     resetPeakRss()
-    const database = await openBenchDatabase(kind, ctx.cfg.DATABASE_URL, log)
+    const database = await openBenchDatabase(kind, ctx.cfg.database.url, log)
     cleanup.add('database', () => database.close())
     progress(`database: ${database.engine}, ${database.where}`)
 
@@ -153,8 +153,8 @@ async function onDatabase(ctx: CommandContext, opts: IngestBenchOptions, kind: D
     }
     // The ceilings run with the broker and the API gone, so they have the machine to themselves.
     await stopServices()
-    if (opts.cluster && kind === 'postgres') results.push(...(await scaleOutScenarios({ database, fleet, runs: scenarios, opts, timing, cfg: { ...cfg, REDIS_URL: ctx.cfg.REDIS_URL }, notes, progress, cleanup })))
-    const ceilings = opts.ceilings ? await runCeilings(database, results, cfg.INGEST_BATCH_MAX_ROWS, notes) : {}
+    if (opts.cluster && kind === 'postgres') results.push(...(await scaleOutScenarios({ database, fleet, runs: scenarios, opts, timing, cfg: { ...cfg, broker: { ...cfg.broker, redisUrl: ctx.cfg.broker.redisUrl } }, notes, progress, cleanup })))
+    const ceilings = opts.ceilings ? await runCeilings(database, results, cfg.ingest.batchMaxRows, notes) : {}
     return {
       database: kind,
       engine: database.engine,

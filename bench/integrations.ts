@@ -104,7 +104,7 @@ export async function integrationsBench(ctx: CommandContext, opts: IntegrationsO
   const cancelDeadline = cleanup.deadline((600 + 6 * (opts.warmupSeconds + opts.seconds + 60)) * 1000)
   const notes: string[] = []
   try {
-    const database = await openBenchDatabase(ctx.cfg.DATABASE_URL ? 'postgres' : 'embedded', ctx.cfg.DATABASE_URL, log)
+    const database = await openBenchDatabase(ctx.cfg.database.url ? 'postgres' : 'embedded', ctx.cfg.database.url, log)
     cleanup.add('database', () => database.close())
     progress(`database: ${database.engine}, ${database.where}`)
     if (database.db.engine === 'pglite') notes.push('DATABASE_URL is unset: the embedded PGlite (WASM, single-threaded, in this process) — not comparable with a PostgreSQL server')
@@ -128,7 +128,7 @@ export async function integrationsBench(ctx: CommandContext, opts: IntegrationsO
     const app = await buildApp({ db: database.db, features: database.features, metrics, alerts: new AlertService(database.db, DEFAULT_DEADLINES, log), intake }, log, {
       onenetPushToken: ONENET_TOKEN,
       ctwingPushToken: CTWING_TOKEN,
-      deviceLogins: { maxConcurrent: cfg.MQTT_AUTH_MAX_CONCURRENT, maxConcurrentPerAddress: cfg.MQTT_AUTH_MAX_CONCURRENT_PER_ADDRESS, shared: unit.logins },
+      deviceLogins: { maxConcurrent: cfg.broker.authMaxConcurrent, maxConcurrentPerAddress: cfg.broker.authMaxConcurrentPerAddress, shared: unit.logins },
     })
     let apiClosed: Promise<void> | undefined
     const closeApi = () => (apiClosed ??= app.close())
@@ -175,12 +175,12 @@ export async function integrationsBench(ctx: CommandContext, opts: IntegrationsO
 
     // The ChirpStack unit runs after this bench's own stack has stopped, on its own scratch database.
     progress('ChirpStack unit')
-    figures.push(await benchChirpstack({ databaseUrl: ctx.cfg.DATABASE_URL, seconds: opts.seconds, devices: opts.devices }))
+    figures.push(await benchChirpstack({ databaseUrl: ctx.cfg.database.url, seconds: opts.seconds, devices: opts.devices }))
     return {
       settings: {
         database: `${database.engine}; ${database.where}`,
         machine: `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}), node ${process.version}`,
-        ingest: `INGEST_BATCH_MAX_ROWS=${cfg.INGEST_BATCH_MAX_ROWS}, INGEST_BATCH_MAX_WAIT_MS=${cfg.INGEST_BATCH_MAX_WAIT_MS}`,
+        ingest: `INGEST_BATCH_MAX_ROWS=${cfg.ingest.batchMaxRows}, INGEST_BATCH_MAX_WAIT_MS=${cfg.ingest.batchMaxWaitMs}`,
         run: `${opts.devices} devices, one entry of 4–6 metrics per push (5 on average), ${opts.warmupSeconds} s warm-up + ${opts.seconds} s measured per path; server and ingest in this process, load in child processes`,
       },
       figures,

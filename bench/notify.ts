@@ -170,7 +170,7 @@ export async function notifyBench(ctx: CommandContext, o: NotifyBenchOptions): P
   const untrap = cleanup.trapSignals()
   const cancel = cleanup.deadline(o.alerts * 300 + 120_000)
   try {
-    const database = await openBenchDatabase(ctx.cfg.DATABASE_URL ? 'postgres' : 'embedded', ctx.cfg.DATABASE_URL, silentLogger)
+    const database = await openBenchDatabase(ctx.cfg.database.url ? 'postgres' : 'embedded', ctx.cfg.database.url, silentLogger)
     cleanup.add('database', () => database.close())
     const db = database.db
     await provisionCommunity(db, { id: 'co-bench', name: 'Bench Property Co.' }, { id: 'cm-bench', name: '基准小区' })

@@ -226,6 +226,15 @@ export class Broker {
     this.log.debug({ clientId: client?.id, topic: packet.topic }, 'retain flag cleared on telemetry')
   }
 
+  /**
+   * A device changed (by the API, maybe in another process): one disabled or given a new secret
+   * loses its live connections at once; any other change only refreshes its cached registry entry.
+   */
+  deviceChanged(change: { id: string; credentials?: boolean | undefined }): void {
+    if (change.credentials) this.disconnectDevice(change.id)
+    else this.directory.invalidate(change.id)
+  }
+
   /** Closes every live connection of a device (disabled, deleted or its secret rotated). */
   disconnectDevice(deviceId: string): number {
     const clients = [...(this.deviceClients.get(deviceId) ?? [])]

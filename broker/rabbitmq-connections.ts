@@ -7,6 +7,7 @@
 // (`DELETE /api/connections/username/{name}`, rabbitmq_management ≥ 3.8): closing twice is
 // harmless. The device's next login is refused by the auth backend (no rabbitmq_auth_backend_cache
 // in front of it: with one, a refusal could take up to its TTL).
+import type { Config } from '../core/config.ts'
 import type { Db } from '../core/db/client.ts'
 import type { Logger } from '../core/log.ts'
 import { RabbitManagement, segment } from '../core/rabbitmq-management.ts'
@@ -16,6 +17,12 @@ import type { Unit } from '../core/units.ts'
 export interface RabbitConnectionsOptions {
   /** The management API, e.g. http://user:pass@rabbit:15672 (the user needs the `administrator` or `monitoring`+policy tag to close others' connections). */
   managementUrl: string
+}
+
+/** The unit for the `rabbitmq` section: none without RABBITMQ_MANAGEMENT_URL (connections then stay open until the device reconnects). */
+export function rabbitDeviceConnections(db: Db, cfg: Pick<Config['rabbitmq'], 'managementUrl'>, log: Logger): RabbitDeviceConnections[] {
+  const { managementUrl } = cfg
+  return managementUrl === undefined ? [] : [new RabbitDeviceConnections(db, { managementUrl }, log.child({ module: 'rabbitmq' }))]
 }
 
 export class RabbitDeviceConnections implements Unit {

@@ -26,12 +26,12 @@ const optional = (unit: Unit | undefined): Unit[] => (unit ? [unit] : [])
  */
 async function runUnits(ctx: CommandContext, service: string, database: Database, units: Unit[], checks: ReadinessCheck[], registry: Registry): Promise<void> {
   const health = new HealthServer(
-    { host: ctx.cfg.HOST, port: ctx.cfg.HEALTH_PORT, service, registry, metricsToken: ctx.cfg.METRICS_TOKEN },
+    { host: ctx.cfg.server.host, port: ctx.cfg.server.healthPort, service, registry, metricsToken: ctx.cfg.server.metricsToken },
     [databaseCheck(database), ...checks],
     ctx.log.child({ module: 'health' }),
   )
   const controller = new Controller(ctx.log)
-  await controller.start([...(ctx.cfg.HEALTH_PORT === undefined ? [] : [health]), databaseUnit(database), ...units])
+  await controller.start([...(ctx.cfg.server.healthPort === undefined ? [] : [health]), databaseUnit(database), ...units])
   ctx.onShutdown(
     async () => {
       health.drain()
@@ -67,36 +67,36 @@ export async function ingest(ctx: CommandContext): Promise<void> {
   if (rabbit) await checkRabbit(rabbit.api, rabbit.topology)
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain ingest')
   const metrics = createMetrics()
-  const core = new IngestService(database.db, ctx.cfg, ctx.log, metrics)
+  const core = new IngestService(database.db, ctx.cfg.ingest, ctx.log, metrics)
   if (rabbit) {
     // The RabbitMQ tier: consume the durable telemetry queue, acknowledge after commit.
     const consumer = new AmqpIngest(
       (msg) => core.pipeline.handle(msg),
-      { url: rabbit.url, queue: ctx.cfg.INGEST_AMQP_QUEUE, exchange: ctx.cfg.RABBITMQ_MQTT_EXCHANGE, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH },
+      { url: rabbit.url, queue: ctx.cfg.rabbitmq.queue, exchange: ctx.cfg.rabbitmq.exchange, prefetch: ctx.cfg.rabbitmq.prefetch },
       ctx.log.child({ module: 'amqp-ingest' }),
     )
-    createAmqpMetrics(metrics.registry, ctx.cfg.INGEST_AMQP_QUEUE, () => consumer.messageCount())
+    createAmqpMetrics(metrics.registry, ctx.cfg.rabbitmq.queue, () => consumer.messageCount())
     // What the workers commit reaches the rules engine through the feed (core/feed.ts): nothing is published back.
     const unroutable = unroutableConsumer(rabbit, core, ctx)
     await runUnits(ctx, 'ingest', database, [core, consumer, unroutable, ...optional(chirpstackUnit(database.db, core, ctx.cfg, ctx.log, metrics))], [() => core.stallReason(), connectedCheck('RabbitMQ', consumer), connectedCheck('RabbitMQ', unroutable)], metrics.registry)
     return
   }
-  const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = ctx.cfg
+  const { mqttUsername: username, mqttPassword: password } = ctx.cfg.connect
   // Logged in with a token (our broker): the client id must be the service's; on another broker
   // (Mosquitto, EMQX), whatever it accepts.
   const clientId =
     username === SERVICE_USERNAME && password !== undefined
-      ? await serviceMqttClientId(database.db, password, 'ingest', ctx.cfg.INGEST_CLIENT_ID)
-      : (ctx.cfg.INGEST_CLIENT_ID ?? 'housing-brain-ingest')
+      ? await serviceMqttClientId(database.db, password, 'ingest', ctx.cfg.ingest.clientId)
+      : (ctx.cfg.ingest.clientId ?? 'housing-brain-ingest')
   const subscriber = new StandaloneIngest(
     core,
     {
-      url: ctx.cfg.MQTT_URL,
+      url: ctx.cfg.connect.mqttUrl,
       clientId,
-      username: ctx.cfg.MQTT_USERNAME,
-      password: ctx.cfg.MQTT_PASSWORD,
-      ackWindow: ctx.cfg.INGEST_ACK_WINDOW,
-      sharedGroup: ctx.cfg.INGEST_SHARED_GROUP,
+      username: ctx.cfg.connect.mqttUsername,
+      password: ctx.cfg.connect.mqttPassword,
+      ackWindow: ctx.cfg.ingest.ackWindow,
+      sharedGroup: ctx.cfg.ingest.sharedGroup,
     },
     ctx.log.child({ module: 'standalone-ingest' }),
   )
@@ -106,7 +106,7 @@ export async function ingest(ctx: CommandContext): Promise<void> {
 /** The alternate exchange's queue: device messages RabbitMQ acknowledged but no queue took, dead-lettered after commit. */
 function unroutableConsumer(rabbit: { url: string; topology: RabbitTopology }, core: IngestService, ctx: CommandContext): AmqpIngest {
   const t = rabbit.topology
-  const opts = { url: rabbit.url, queue: t.unroutableQueue, exchange: t.alternateExchange, prefetch: ctx.cfg.INGEST_AMQP_PREFETCH }
+  const opts = { url: rabbit.url, queue: t.unroutableQueue, exchange: t.alternateExchange, prefetch: ctx.cfg.rabbitmq.prefetch }
   return new AmqpIngest(deadLetterUnroutable(core.pipeline, t.alternateExchange), opts, ctx.log.child({ module: 'amqp-unroutable' }))
 }
 
@@ -124,11 +124,11 @@ export async function rules(ctx: CommandContext): Promise<void> {
   const database = await openDatabase(ctx.cfg, ctx.log, 'housing-brain rules')
   // Without API_TOKEN the engine, which reads the database anyway, makes its own service token
   // and keeps it in DATA_DIR for the next start.
-  const token = ctx.cfg.API_TOKEN ?? (await ensureServiceToken(database.db, ctx.cfg.dataDir, 'rules-engine'))
+  const token = ctx.cfg.connect.apiToken ?? (await ensureServiceToken(database.db, ctx.cfg.server.dataDir, 'rules-engine'))
   // The engine reads the feed from the database: it needs no broker (core/feed.ts). Its own
   // figures only: this process stores no readings, so no ingest counters read 0 here.
   const registry = createRegistry()
-  const engine = rulesUnit(database.db, ctx.cfg, ctx.log, { apiUrl: ctx.cfg.API_URL, token, metrics: createRulesMetrics(registry) })
+  const engine = rulesUnit(database.db, ctx.cfg, ctx.log, { apiUrl: ctx.cfg.connect.apiUrl, token, metrics: createRulesMetrics(registry) })
   await runUnits(ctx, 'rules', database, [engine], [() => engine.problem()], registry)
 }
 

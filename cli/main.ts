@@ -1,7 +1,7 @@
 // housing-brain command line: reads the configuration once, runs one command, exits cleanly.
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
-import { ConfigError, loadConfig, type Config } from '../core/config.ts'
+import { ConfigError, environment, loadConfig, type Config } from '../core/config.ts'
 import { createLogger, type Logger } from '../core/log.ts'
 import { UsageError } from '../core/errors.ts'
 import { PortInUseError } from '../core/net.ts'
@@ -29,7 +29,7 @@ Commands:
              connect; RABBITMQ_MANAGEMENT_URL)
   bench      benchmarks: bench ingest | bench alerts | bench console (bench ingest --help for options)
 
-Configuration is read from the environment; see the README's configuration table.`
+Configuration is read from the environment and a .env file; every setting is in docs/configuration.md.`
 
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -59,8 +59,11 @@ async function main(argv: string[]): Promise<number> {
     return 1
   }
   let cfg: Config
+  let envFile: string | undefined
   try {
-    cfg = loadConfig()
+    const read = environment()
+    envFile = read.file
+    cfg = loadConfig(read.env)
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message)
@@ -68,7 +71,8 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err
   }
-  const log = createLogger(cfg.LOG_LEVEL)
+  const log = createLogger(cfg.server.logLevel)
+  if (envFile !== undefined) log.info({ file: envFile }, 'settings read from the environment and this file (the environment wins)')
   for (const line of [...cfg.retired, ...cfg.unknown]) log.warn(line)
   const command = await load()
   await command({ cfg, log, args: argv.slice(1), onShutdown: shutdownHandler(cfg, log) })
@@ -104,7 +108,7 @@ function shutdownHandler(cfg: Config, log: Logger): CommandContext['onShutdown']
     let first: { signal: string; at: number; echoed: boolean } | undefined
     const grace = closeWithGrace(
       {
-        delay: cfg.SHUTDOWN_TIMEOUT,
+        delay: cfg.server.shutdownTimeoutMs,
         logger: { error: (m: string) => log.error(m) },
         // SIGINT and SIGTERM are ours (below), for their forwarded copies.
         skip: [...FORWARDED],
@@ -114,7 +118,7 @@ function shutdownHandler(cfg: Config, log: Logger): CommandContext['onShutdown']
       async ({ signal, err }) => {
         first ??= { signal: signal ?? 'error', at: Date.now(), echoed: true }
         if (err) log.error({ err }, 'shutting down after an error')
-        else log.info({ signal: first.signal, timeoutMs: cfg.SHUTDOWN_TIMEOUT }, 'shutting down: draining')
+        else log.info({ signal: first.signal, timeoutMs: cfg.server.shutdownTimeoutMs }, 'shutting down: draining')
         for (const d of drains) await d.fn()
         log.info('stopped')
       },

@@ -27,8 +27,8 @@ const BCRYPT_ROUNDS = 10
 
 /** The bcrypt hash the editor's login checks; a new password is printed once when one is made. */
 async function editorAdminHash(cfg: Config): Promise<string> {
-  if (cfg.NODE_RED_ADMIN_HASH) return cfg.NODE_RED_ADMIN_HASH
-  const file = path.join(cfg.dataDir, 'node-red-admin-hash')
+  if (cfg.nodeRed.adminHash) return cfg.nodeRed.adminHash
+  const file = path.join(cfg.server.dataDir, 'node-red-admin-hash')
   const existing = (await readIfExists(file))?.trim()
   if (existing) return existing
   // Node-RED's own bcrypt (bcryptjs), resolved from Node-RED, so the hash is one it can check.
@@ -58,36 +58,36 @@ export async function nodeRed(ctx: CommandContext): Promise<void> {
   let token: string
   let clientId: string
   try {
-    token = cfg.API_TOKEN ?? (await ensureServiceToken(database.db, cfg.dataDir, 'node-red'))
+    token = cfg.connect.apiToken ?? (await ensureServiceToken(database.db, cfg.server.dataDir, 'node-red'))
     // The broker accepts a service only under its own client id (svc@{userName}/…).
     clientId = await serviceMqttClientId(database.db, token, 'node-red', undefined)
   } finally {
     await database.db.close()
   }
-  const userDir = path.join(cfg.dataDir, 'node-red')
+  const userDir = path.join(cfg.server.dataDir, 'node-red')
   await mkdir(userDir, { recursive: true, mode: 0o700 })
   await copyIfMissing(path.join(SHIPPED, 'flows.json'), path.join(userDir, 'flows.json'))
   await copyIfMissing(path.join(SHIPPED, 'flows_cred.json'), path.join(userDir, 'flows_cred.json'))
 
   const adminHash = await editorAdminHash(cfg)
-  const broker = new URL(cfg.MQTT_URL)
+  const broker = new URL(cfg.connect.mqttUrl)
   const child = spawn(process.execPath, [RED, '--settings', path.join(SHIPPED, 'settings.cjs'), '--userDir', userDir], {
     env: {
       PATH: process.env.PATH ?? '',
-      HB_NODE_RED_HOST: cfg.HOST,
-      HB_NODE_RED_PORT: String(cfg.NODE_RED_PORT),
-      HB_NODE_RED_LOG_LEVEL: cfg.LOG_LEVEL === 'silent' ? 'off' : cfg.LOG_LEVEL,
+      HB_NODE_RED_HOST: cfg.server.host,
+      HB_NODE_RED_PORT: String(cfg.nodeRed.port),
+      HB_NODE_RED_LOG_LEVEL: cfg.server.logLevel === 'silent' ? 'off' : cfg.server.logLevel,
       HB_MQTT_HOST: broker.hostname,
       HB_MQTT_PORT: broker.port || '1883',
       HB_MQTT_CLIENT_ID: clientId,
-      HB_API_URL: cfg.API_URL,
+      HB_API_URL: cfg.connect.apiUrl,
       HB_API_TOKEN: token,
       HB_NODE_RED_ADMIN_HASH: adminHash,
     },
     stdio: 'inherit',
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  log.info({ port: cfg.NODE_RED_PORT, userDir }, 'Node-RED starting')
+  log.info({ port: cfg.nodeRed.port, userDir }, 'Node-RED starting')
   let stopping = false
   ctx.onShutdown(async () => {
     stopping = true

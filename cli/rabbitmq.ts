@@ -13,10 +13,10 @@ const USAGE = `housing-brain rabbitmq setup    declare the telemetry queue, its 
 housing-brain rabbitmq check    exit 1 naming what is missing (what every AMQP ingest worker checks at start)`
 
 /** The management API and the names of the queues, from the configuration; the API is required. */
-export function rabbitSettings(cfg: Pick<Config, 'RABBITMQ_MANAGEMENT_URL' | 'RABBITMQ_MQTT_VHOST' | 'RABBITMQ_MQTT_EXCHANGE' | 'INGEST_AMQP_QUEUE'>, what: string) {
-  const url = cfg.RABBITMQ_MANAGEMENT_URL
+export function rabbitSettings(cfg: Pick<Config, 'rabbitmq'>, what: string) {
+  const url = cfg.rabbitmq.managementUrl
   if (url === undefined) throw new ConfigError([`RABBITMQ_MANAGEMENT_URL: required by ${what} (RabbitMQ's management API, e.g. http://user:pass@rabbit:15672)`])
-  return { api: new RabbitManagement(url), topology: rabbitTopology({ vhost: cfg.RABBITMQ_MQTT_VHOST, exchange: cfg.RABBITMQ_MQTT_EXCHANGE, queue: cfg.INGEST_AMQP_QUEUE }) }
+  return { api: new RabbitManagement(url), topology: rabbitTopology({ vhost: cfg.rabbitmq.vhost, exchange: cfg.rabbitmq.exchange, queue: cfg.rabbitmq.queue }) }
 }
 
 export async function rabbitmqCommand(ctx: CommandContext): Promise<void> {

@@ -45,10 +45,10 @@ export async function provisionLoraDevices(db: Db, count: number, communityId: s
 
 /** A ChirpStack publisher for `devices` on `url` (default CHIRPSTACK_MQTT_URL), as application CHIRPSTACK_APPLICATION_ID. */
 export function chirpstackSimulator(cfg: Config, log: Logger, devices: readonly LoraDevice[], rate: number, o: { url?: string | undefined; applicationId?: string | undefined } = {}): ChirpStackSimulator {
-  const url = o.url ?? cfg.CHIRPSTACK_MQTT_URL
+  const url = o.url ?? cfg.chirpstack.url
   if (url === undefined) throw new UsageError('ChirpStack simulator: give --chirpstack-url mqtt://… (the broker ChirpStack publishes to) or set CHIRPSTACK_MQTT_URL')
-  const applicationId = o.applicationId ?? (cfg.CHIRPSTACK_APPLICATION_ID === '+' ? SIM_APPLICATION_ID : cfg.CHIRPSTACK_APPLICATION_ID)
-  return new ChirpStackSimulator({ url, username: cfg.CHIRPSTACK_MQTT_USERNAME, password: cfg.CHIRPSTACK_MQTT_PASSWORD, applicationId, devices, rate, log })
+  const applicationId = o.applicationId ?? (cfg.chirpstack.applicationId === '+' ? SIM_APPLICATION_ID : cfg.chirpstack.applicationId)
+  return new ChirpStackSimulator({ url, username: cfg.chirpstack.username, password: cfg.chirpstack.password, applicationId, devices, rate, log })
 }
 
 async function simulateChirpstack(ctx: CommandContext, o: { url: string | undefined; applicationId: string | undefined; devices: number; rate: number }): Promise<ChirpStackSimulator> {
@@ -75,7 +75,7 @@ async function provision(ctx: CommandContext, count: number): Promise<{ file: st
       return { id: `sim-${kind}-${String(i + 1).padStart(5, '0')}`, kind, communityId: 'cm-sim' }
     })
     const credentials = await provisionDevices(db, specs)
-    const file = path.join(ctx.cfg.dataDir, 'sim-devices.json')
+    const file = path.join(ctx.cfg.server.dataDir, 'sim-devices.json')
     await writePrivateFile(file, `${JSON.stringify(credentials, null, 2)}\n`)
     return { file, credentials }
   } finally {
@@ -107,8 +107,8 @@ export async function simulate(ctx: CommandContext): Promise<void> {
 
   const via = values.via
   if (via !== 'mqtt' && via !== 'chirpstack' && !isHttpVia(via)) throw new UsageError(`--via: expected mqtt (our broker, the default), http, onenet, ctwing or chirpstack, got "${via}"`)
-  if (via === 'onenet' && ctx.cfg.ONENET_PUSH_TOKEN === undefined) throw new UsageError('--via onenet: set ONENET_PUSH_TOKEN to the token the API is configured with')
-  if (via === 'ctwing' && ctx.cfg.CTWING_PUSH_TOKEN === undefined) throw new UsageError('--via ctwing: set CTWING_PUSH_TOKEN to the token the API is configured with')
+  if (via === 'onenet' && ctx.cfg.onenet.pushToken === undefined) throw new UsageError('--via onenet: set ONENET_PUSH_TOKEN to the token the API is configured with')
+  if (via === 'ctwing' && ctx.cfg.ctwing.pushToken === undefined) throw new UsageError('--via ctwing: set CTWING_PUSH_TOKEN to the token the API is configured with')
   if (via === 'chirpstack') {
     const sim = await simulateChirpstack(ctx, { url: values['chirpstack-url'], applicationId: values['application-id'], devices: wanted ?? 30, rate })
     const report = setInterval(() => ctx.log.info({ published: sim.published, acked: sim.acked, skipped: sim.skipped }, 'simulating ChirpStack'), 5000)
@@ -121,12 +121,12 @@ export async function simulate(ctx: CommandContext): Promise<void> {
     return
   }
 
-  const http: HttpTarget | undefined = via === 'mqtt' ? undefined : { via, baseUrl: ctx.cfg.API_URL.replace(/\/$/, ''), onenetToken: ctx.cfg.ONENET_PUSH_TOKEN, ctwingToken: ctx.cfg.CTWING_PUSH_TOKEN }
+  const http: HttpTarget | undefined = via === 'mqtt' ? undefined : { via, baseUrl: ctx.cfg.connect.apiUrl.replace(/\/$/, ''), onenetToken: ctx.cfg.onenet.pushToken, ctwingToken: ctx.cfg.ctwing.pushToken }
   let credentials: DeviceCredential[]
   if (values.provision) {
     credentials = (await provision(ctx, wanted ?? 100)).credentials
   } else {
-    const file = values.credentials ?? path.join(ctx.cfg.dataDir, 'demo-devices.json')
+    const file = values.credentials ?? path.join(ctx.cfg.server.dataDir, 'demo-devices.json')
     credentials = JSON.parse(await readFile(file, 'utf8')) as DeviceCredential[]
     if (wanted !== undefined && wanted > credentials.length) {
       throw new UsageError(`--devices ${wanted}: ${file} holds ${credentials.length}; use --provision to create more`)
@@ -147,7 +147,7 @@ export async function simulate(ctx: CommandContext): Promise<void> {
     ctx.log.info({ devices: devices.length, via }, 'devices accept platform pushes naming them by id (platformIdFallback)')
   }
 
-  const fleet = new Fleet({ devices, brokerUrl: ctx.cfg.MQTT_URL, rate, scenario, log: ctx.log, http })
+  const fleet = new Fleet({ devices, brokerUrl: ctx.cfg.connect.mqttUrl, rate, scenario, log: ctx.log, http })
   await fleet.start()
   const report = setInterval(() => {
     const p = fleet.progress()

@@ -21,16 +21,16 @@ import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, embeddedDir,
  * broker on 1883; a port the user set is never moved (the start fails and says so).
  */
 async function demoPorts(cfg: Config, log: Logger): Promise<Config> {
-  const moved: Partial<Config> = {}
+  const ports = { MQTT_PORT: cfg.broker.port, HTTP_PORT: cfg.api.port }
   for (const key of ['MQTT_PORT', 'HTTP_PORT'] as const) {
     if (cfg.explicit.has(key)) continue
-    const port = await firstFreePort(cfg.HOST, cfg[key])
-    if (port !== undefined && port !== cfg[key]) {
-      log.warn(`${key} ${cfg[key]} is in use; the demo uses ${port} instead (set ${key} to choose)`)
-      moved[key] = port
+    const port = await firstFreePort(cfg.server.host, ports[key])
+    if (port !== undefined && port !== ports[key]) {
+      log.warn(`${key} ${ports[key]} is in use; the demo uses ${port} instead (set ${key} to choose)`)
+      ports[key] = port
     }
   }
-  return { ...cfg, ...moved }
+  return { ...cfg, broker: { ...cfg.broker, port: ports.MQTT_PORT }, api: { ...cfg.api, port: ports.HTTP_PORT } }
 }
 
 function redactUrl(url: string): string {
@@ -47,15 +47,15 @@ export async function up(ctx: CommandContext): Promise<void> {
   const rate = Number(values.rate)
   if (!(rate > 0)) throw new UsageError('--rate: expected messages per second per device, above 0')
 
-  if (values['chirpstack-sim'] && ctx.cfg.CHIRPSTACK_MQTT_URL === undefined) throw new UsageError('--chirpstack-sim: set CHIRPSTACK_MQTT_URL to the broker the simulated ChirpStack should publish to')
+  if (values['chirpstack-sim'] && ctx.cfg.chirpstack.url === undefined) throw new UsageError('--chirpstack-sim: set CHIRPSTACK_MQTT_URL to the broker the simulated ChirpStack should publish to')
 
   const cfg = await demoPorts(ctx.cfg, ctx.log)
   const log = ctx.log
   // `npm install` builds it; this covers a clone whose install skipped scripts, or edited sources.
   if ((await ensureConsoleBuilt()) === 'no-vite') log.warn('the console is not built and Vite is not installed: install the dev dependencies or copy a build into console/dist')
   const database = await openDatabase(cfg, log, 'housing-brain up')
-  const admin = await ensureAdminToken(database.db, cfg.dataDir)
-  const demo = await ensureDemo(database.db, cfg.dataDir, log)
+  const admin = await ensureAdminToken(database.db, cfg.server.dataDir)
+  const demo = await ensureDemo(database.db, cfg.server.dataDir, log)
 
   // One process, one registry, served on the API's port: every figure of every part.
   const metrics = createMetrics()
@@ -75,36 +75,36 @@ export async function up(ctx: CommandContext): Promise<void> {
     const lora = await provisionLoraDevices(database.db, 6, 'cm-gumei', 'lora-gumei')
     await controller.start([chirpstackSimulator(cfg, log, lora, rate)])
   }
-  const mqttPort = broker.address?.port ?? cfg.MQTT_PORT
-  const rulesToken = await ensureServiceToken(database.db, cfg.dataDir, 'rules-engine')
+  const mqttPort = broker.address?.port ?? cfg.broker.port
+  const rulesToken = await ensureServiceToken(database.db, cfg.server.dataDir, 'rules-engine')
   await controller.start([
-    rulesUnit(database.db, cfg, log, { apiUrl: `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`, token: rulesToken, metrics: rulesMetrics }),
+    rulesUnit(database.db, cfg, log, { apiUrl: `http://127.0.0.1:${api.port ?? cfg.api.port}`, token: rulesToken, metrics: rulesMetrics }),
   ])
   // A mixed fleet, as a district has: a few fire tanks post through the HTTP device API (a DTU),
   // and through the OneNET / CTWing receivers when their tokens are set; the rest speak MQTT.
-  const apiUrl = `http://127.0.0.1:${api.port ?? cfg.HTTP_PORT}`
+  const apiUrl = `http://127.0.0.1:${api.port ?? cfg.api.port}`
   const tanks = demo.credentials.filter((c) => c.kind === 'fire_tank' && !c.gatewayId)
   const httpFleets = [
     { via: 'http' as const, devices: tanks.slice(0, 2) },
-    ...(cfg.ONENET_PUSH_TOKEN === undefined ? [] : [{ via: 'onenet' as const, devices: tanks.slice(2, 4) }]),
-    ...(cfg.CTWING_PUSH_TOKEN === undefined ? [] : [{ via: 'ctwing' as const, devices: tanks.slice(4, 6) }]),
+    ...(cfg.onenet.pushToken === undefined ? [] : [{ via: 'onenet' as const, devices: tanks.slice(2, 4) }]),
+    ...(cfg.ctwing.pushToken === undefined ? [] : [{ via: 'ctwing' as const, devices: tanks.slice(4, 6) }]),
   ].filter((f) => f.devices.length > 0)
   const overHttp = new Set(httpFleets.flatMap((f) => f.devices.map((d) => d.id)))
   // The simulated platforms name the tanks by id (no IMEI), which a device must allow (issue 18).
   await allowPlatformIdPushes(database.db, httpFleets.flatMap((f) => (f.via === 'http' ? [] : f.devices.map((d) => d.id))))
   // A quarter of the broker's bound on concurrent password checks for the demo's first logins:
   // it must not trip its own gate, and real devices and the HTTP fleet keep the rest.
-  const maxLoggingIn = Math.max(1, Math.floor(cfg.MQTT_AUTH_MAX_CONCURRENT / 4))
+  const maxLoggingIn = Math.max(1, Math.floor(cfg.broker.authMaxConcurrent / 4))
   const fleets = [
     new Fleet({ devices: demo.credentials.filter((c) => !overHttp.has(c.id)), brokerUrl: `mqtt://127.0.0.1:${mqttPort}`, rate, scenario, log, maxLoggingIn }),
     ...httpFleets.map(
-      (f) => new Fleet({ devices: f.devices, brokerUrl: '', rate, scenario, log, http: { via: f.via, baseUrl: apiUrl, onenetToken: cfg.ONENET_PUSH_TOKEN, ctwingToken: cfg.CTWING_PUSH_TOKEN } }),
+      (f) => new Fleet({ devices: f.devices, brokerUrl: '', rate, scenario, log, http: { via: f.via, baseUrl: apiUrl, onenetToken: cfg.onenet.pushToken, ctwingToken: cfg.ctwing.pushToken } }),
     ),
   ]
   await controller.start(fleets)
 
-  const host = cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST
-  const http = `http://${host}:${api.port ?? cfg.HTTP_PORT}`
+  const host = cfg.server.host === '0.0.0.0' ? '127.0.0.1' : cfg.server.host
+  const http = `http://${host}:${api.port ?? cfg.api.port}`
   // Paths under the working directory are shown relative to it, others as they are.
   const rel = (p: string) => (p.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), p) : p)
   const sample = demo.credentials.find((c) => c.kind === 'elevator')?.id ?? demo.credentials[0]?.id ?? ''
@@ -114,9 +114,9 @@ export async function up(ctx: CommandContext): Promise<void> {
     `  console    ${http}/   (sign in with the admin token below)`,
     `  API        ${http}/api/v1   (OpenAPI docs: ${http}/docs)`,
     `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
-    `  database   ${cfg.DATABASE_URL ? redactUrl(cfg.DATABASE_URL) : `embedded ${cfg.EMBEDDED_DB === 'postgres' ? 'PostgreSQL' : 'PGlite'} in ${rel(embeddedDir(cfg))}`}` +
+    `  database   ${cfg.database.url ? redactUrl(cfg.database.url) : `embedded ${cfg.database.embedded === 'postgres' ? 'PostgreSQL' : 'PGlite'} in ${rel(embeddedDir(cfg))}`}` +
       (database.features.timescale ? ` (TimescaleDB ${database.features.timescale})` : ''),
-    ...(cfg.CHIRPSTACK_MQTT_URL ? [`  ChirpStack ${redactUrl(cfg.CHIRPSTACK_MQTT_URL)}, application ${cfg.CHIRPSTACK_APPLICATION_ID}`] : []),
+    ...(cfg.chirpstack.url ? [`  ChirpStack ${redactUrl(cfg.chirpstack.url)}, application ${cfg.chirpstack.applicationId}`] : []),
     `  simulator  ${demo.credentials.length} devices (${httpFleets.map((f) => `${f.devices.length} via ${f.via}`).concat('the rest via MQTT').join(', ')}), scenario "${scenario}", credentials in ${rel(demo.file)}`,
     admin.created
       ? `  admin token (shown once; also in ${rel(admin.file)}):\n    ${admin.token}`

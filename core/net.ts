@@ -59,3 +59,15 @@ export function isReachable(host: string, port: number, timeoutMs = 1000): Promi
     })
   })
 }
+
+/** `listen` for a Fastify app (its own listen runs the onReady hooks): the bound port, or the same errors. */
+export async function listenOn(app: { listen(opts: { port: number; host: string }): Promise<string>; server: Server }, variable: string, port: number, host: string): Promise<number> {
+  try {
+    await app.listen({ port, host })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(variable, port, host)
+    throw err
+  }
+  const addr = app.server.address()
+  return typeof addr === 'object' && addr !== null ? addr.port : port
+}

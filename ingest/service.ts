@@ -11,21 +11,8 @@ import type { Unit } from '../core/units.ts'
 import { IngestPipeline } from './pipeline.ts'
 import { IngestWriter } from './writer.ts'
 
-export type IngestSettings = Pick<
-  Config,
-  | 'INGEST_BATCH_MAX_ROWS'
-  | 'INGEST_BATCH_MAX_WAIT_MS'
-  | 'INGEST_QUEUE_MAX_ROWS'
-  | 'INGEST_MAX_IN_FLIGHT'
-  | 'INGEST_LATEST_FLUSH_MS'
-  | 'INGEST_MAX_FUTURE_SKEW_S'
-  | 'INGEST_MAX_PAST_AGE'
-  | 'INGEST_STALL_AFTER'
-  | 'INGEST_MAX_ENTRIES'
-  | 'INGEST_MAX_VALUES_PER_ENTRY'
-  | 'INGEST_MAX_DEAD_LETTERS_PER_MESSAGE'
-  | 'DEAD_LETTER_RETENTION_DAYS'
->
+/** The `ingest` section (core/settings.ts). */
+export type IngestSettings = Config['ingest']
 
 const PRUNE_EVERY_MS = 60 * 60_000
 
@@ -50,11 +37,11 @@ export class IngestService implements Unit {
     this.writer = new IngestWriter(
       db,
       {
-        maxBatchRows: settings.INGEST_BATCH_MAX_ROWS,
-        maxWaitMs: settings.INGEST_BATCH_MAX_WAIT_MS,
-        maxQueueRows: settings.INGEST_QUEUE_MAX_ROWS,
-        maxInFlight: settings.INGEST_MAX_IN_FLIGHT,
-        latestFlushMs: settings.INGEST_LATEST_FLUSH_MS,
+        maxBatchRows: settings.batchMaxRows,
+        maxWaitMs: settings.batchMaxWaitMs,
+        maxQueueRows: settings.queueMaxRows,
+        maxInFlight: settings.maxInFlight,
+        latestFlushMs: settings.latestFlushMs,
       },
       log.child({ module: 'ingest-writer' }),
       metrics,
@@ -65,11 +52,11 @@ export class IngestService implements Unit {
       this.writer,
       {
         limits: {
-          maxEntries: settings.INGEST_MAX_ENTRIES,
-          maxValuesPerEntry: settings.INGEST_MAX_VALUES_PER_ENTRY,
-          maxRejections: settings.INGEST_MAX_DEAD_LETTERS_PER_MESSAGE,
-          maxFutureSkewMs: settings.INGEST_MAX_FUTURE_SKEW_S * 1000,
-          maxPastAgeMs: settings.INGEST_MAX_PAST_AGE,
+          maxEntries: settings.maxEntries,
+          maxValuesPerEntry: settings.maxValuesPerEntry,
+          maxRejections: settings.maxDeadLettersPerMessage,
+          maxFutureSkewMs: settings.maxFutureSkewMs,
+          maxPastAgeMs: settings.maxPastAgeMs,
         },
         signal: this.stopping.signal,
       },
@@ -94,14 +81,15 @@ export class IngestService implements Unit {
    */
   stallReason(now = Date.now()): string | undefined {
     const waited = this.writer.oldestPendingMs(now)
-    if (waited <= this.settings.INGEST_STALL_AFTER) return undefined
-    return `ingest stalled: the oldest unacknowledged message has waited ${Math.round(waited / 1000)} s (limit ${Math.round(this.settings.INGEST_STALL_AFTER / 1000)} s), ${this.writer.pendingRows} rows pending`
+    if (waited <= this.settings.stallAfterMs) return undefined
+    return `ingest stalled: the oldest unacknowledged message has waited ${Math.round(waited / 1000)} s (limit ${Math.round(this.settings.stallAfterMs / 1000)} s), ${this.writer.pendingRows} rows pending`
   }
 
   async pruneDeadLetters(): Promise<number> {
     try {
-      const n = await pruneDeadLetters(this.db, this.settings.DEAD_LETTER_RETENTION_DAYS)
-      if (n > 0) this.log.info({ removed: n, olderThanDays: this.settings.DEAD_LETTER_RETENTION_DAYS }, 'pruned dead letters')
+      const before = new Date(Date.now() - this.settings.deadLetterRetentionMs)
+      const n = await pruneDeadLetters(this.db, before)
+      if (n > 0) this.log.info({ removed: n, olderThan: before.toISOString() }, 'pruned dead letters')
       return n
     } catch (err) {
       this.log.warn({ err }, 'could not prune dead letters; will try again')

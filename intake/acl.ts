@@ -6,6 +6,9 @@
 // (broker/broker.ts) and RabbitMQ through its HTTP auth backend (intake/http/rabbitmq-auth.ts).
 import { TOPIC_ROOT, parseTopic } from '../core/contract.ts'
 import type { DeviceKind } from '../core/contract.ts'
+import type { Db } from '../core/db/client.ts'
+import { UsageError } from '../core/errors.ts'
+import { resolveToken } from '../core/repos/tokens.ts'
 
 export type Identity =
   | { type: 'device'; deviceId: string; kind: DeviceKind }
@@ -113,4 +116,15 @@ export function decideSubscribe(identity: Identity, filter: string): { ok: true 
   const prefixes = devicePrefixes(identity)
   if (prefixes.some((p) => filter.startsWith(p))) return { ok: true }
   return { ok: false, reason: `device "${identity.deviceId}" may subscribe only under ${prefixes.join(' or ')}` }
+}
+
+/**
+ * The MQTT client id of a program that logs in with an API token: the configured one, else
+ * `svc@{userName}/{role}` from the token's user, the only form the broker accepts for it.
+ */
+export async function serviceMqttClientId(db: Db, token: string, role: string, configured: string | undefined): Promise<string> {
+  if (configured !== undefined) return configured
+  const principal = await resolveToken(db, token)
+  if (!principal) throw new UsageError('the API token for MQTT is unknown, revoked or expired')
+  return serviceClientId(principal.name, role)
 }

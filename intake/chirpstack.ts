@@ -21,6 +21,7 @@
 // An event the pipeline refuses is a committed dead letter, so it is acknowledged too. With
 // CHIRPSTACK_SESSIONS > 1, several sessions share the subscription, so several events are in
 // flight (and commit together) while each is still acknowledged after its own commit.
+import type { Config } from '../core/config.ts'
 import type { Db } from '../core/db/client.ts'
 import { watchDeviceChanges } from './device-caches.ts'
 import { classifyDbError } from '../core/db/errors.ts'
@@ -92,6 +93,16 @@ class Refused extends Error {
 export interface ChirpStackArrival {
   topic: string
   payload: Buffer
+}
+
+/**
+ * The integration the `chirpstack` section asks for, feeding `sink`: none while
+ * CHIRPSTACK_MQTT_URL is unset. It runs inside the process that already holds an ingest (`up`,
+ * `ingest`), so its events share that group commit, and nothing more is deployed for LoRaWAN.
+ */
+export function chirpstackIntegration(db: Db, sink: TelemetrySink, cfg: Config['chirpstack'], log: Logger, metrics?: Metrics): ChirpStackIntegration | undefined {
+  const { url, ...opts } = cfg
+  return url === undefined ? undefined : new ChirpStackIntegration(db, sink, { url, ...opts }, log.child({ module: 'chirpstack' }), metrics)
 }
 
 export class ChirpStackIntegration implements Unit, Receiver<ChirpStackArrival> {

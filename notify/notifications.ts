@@ -16,22 +16,10 @@ export interface NotifySettings extends NotifyDispatchOptions {
   linkTtlMs: number
 }
 
-export type NotifyConfig = Pick<
-  Config,
-  'NOTIFY_LINK_BASE_URL' | 'NOTIFY_LINK_TTL' | 'NOTIFY_RETRY_BASE' | 'NOTIFY_RETRY_MAX' | 'NOTIFY_MAX_ATTEMPTS' | 'NOTIFY_COMPANY_PER_MINUTE' | 'NOTIFY_TIMEZONE'
->
-
-export function notifySettings(cfg: NotifyConfig): NotifySettings {
-  return {
-    ...DEFAULT_NOTIFY_DISPATCH,
-    retryBaseMs: cfg.NOTIFY_RETRY_BASE,
-    retryMaxMs: cfg.NOTIFY_RETRY_MAX,
-    maxAttempts: cfg.NOTIFY_MAX_ATTEMPTS,
-    companyPerMinute: cfg.NOTIFY_COMPANY_PER_MINUTE,
-    timezone: cfg.NOTIFY_TIMEZONE,
-    linkBaseUrl: cfg.NOTIFY_LINK_BASE_URL,
-    linkTtlMs: cfg.NOTIFY_LINK_TTL,
-  }
+/** The `notify` section (core/settings.ts) over the dispatcher's fixed defaults (poll, lease). */
+export function notifySettings(cfg: Omit<Config['notify'], 'secretKey'>): NotifySettings {
+  const { linkBaseUrl, linkTtlMs, retryBaseMs, retryMaxMs, maxAttempts, companyPerMinute, timezone } = cfg
+  return { ...DEFAULT_NOTIFY_DISPATCH, linkBaseUrl, linkTtlMs, retryBaseMs, retryMaxMs, maxAttempts, companyPerMinute, timezone }
 }
 
 export interface NotifyContext {

@@ -15,10 +15,13 @@ export interface DbFeatures {
 
 export interface MigrateOptions {
   log: Logger
-  retentionDays: number
-  compressAfterDays: number
+  /** TimescaleDB's policies on readings (the `retention` section); default 400 days and 7 days. */
+  readings?: { retentionMs: number; compressAfterMs: number }
   migrations?: readonly Migration[]
 }
+
+const DAY_MS = 86_400_000
+const DEFAULT_READINGS = { retentionMs: 400 * DAY_MS, compressAfterMs: 7 * DAY_MS }
 
 export async function migrate(db: Db, opts: MigrateOptions): Promise<DbFeatures> {
   const migrations = opts.migrations ?? MIGRATIONS
@@ -68,7 +71,7 @@ async function enableTimescale(db: Db, opts: MigrateOptions): Promise<string | u
 
 /**
  * Hypertable, compression, retention and the 1-minute / 1-hour continuous aggregates.
- * Policies are removed and re-added so that a changed RETENTION_DAYS or COMPRESS_AFTER_DAYS takes effect.
+ * Policies are removed and re-added so that a changed READINGS_RETENTION or READINGS_COMPRESS_AFTER takes effect.
  * See https://docs.timescale.com/use-timescale/latest/ (hypertables, compression, data retention,
  * continuous aggregates, hierarchical continuous aggregates).
  */
@@ -85,9 +88,12 @@ async function applyTimescaleLayer(tx: Queryable, opts: MigrateOptions): Promise
       timescaledb.compress_segmentby = 'device_id, metric', timescaledb.compress_orderby = 'ts DESC')`)
   }
   await tx.query("SELECT remove_compression_policy('readings', if_exists => true)")
-  await tx.query("SELECT add_compression_policy('readings', make_interval(days => $1::int))", [opts.compressAfterDays])
+  // Milliseconds as an interval in days and hours ('30 days', not '720:00:00').
+  const interval = 'justify_hours(make_interval(secs => $1::double precision / 1000))'
+  const readings = opts.readings ?? DEFAULT_READINGS
+  await tx.query(`SELECT add_compression_policy('readings', ${interval})`, [readings.compressAfterMs])
   await tx.query("SELECT remove_retention_policy('readings', if_exists => true)")
-  await tx.query("SELECT add_retention_policy('readings', make_interval(days => $1::int))", [opts.retentionDays])
+  await tx.query(`SELECT add_retention_policy('readings', ${interval})`, [readings.retentionMs])
 
   // Real-time aggregation (materialized_only = false) so the newest, not yet materialised buckets
   // still appear. sum and n are kept so that coarser buckets can be averaged exactly.

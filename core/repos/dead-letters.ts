@@ -93,10 +93,10 @@ export async function listDeadLetters(db: Queryable, f: DeadLetterFilter): Promi
 }
 
 /** Dead letters are evidence for debugging, not history: they are kept for a bounded time. */
-export async function pruneDeadLetters(db: Queryable, olderThanDays: number): Promise<number> {
+export async function pruneDeadLetters(db: Queryable, before: Date): Promise<number> {
   const rows = await db.query(
-    `DELETE FROM dead_letters WHERE received_at < now() - make_interval(days => $1::int) RETURNING 1`,
-    [olderThanDays],
+    `DELETE FROM dead_letters WHERE received_at < $1 RETURNING 1`,
+    [before],
   )
   return rows.length
 }

@@ -239,7 +239,7 @@ describe.skipIf(!up)('chaos: every committed fault raises exactly one alert, wha
     })
     db = await openDb({ url: tdb.url })
     cleanups.push(() => db.close())
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     for (const k of KINDS) {
       await provisionCommunity(db, COMPANY, { id: communityOf(k), name: `Faults ${k.name}` })
       const definition = ruleDefinitionSchema.parse({ id: ruleId(k), name: `Chaos ${k.name}`, description: 'chaos suite rule', severity: 'major', scope: { kind: k.deviceKind, communityId: communityOf(k) }, autoResolve: false, ...k.rule })

@@ -116,7 +116,7 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
         HTTP_PORT: String(port),
         NOTIFY_SECRET_KEY: notifyKey,
         RABBITMQ_AUTH_KEY: rabbitKey,
-        WEBHOOK_ALLOW_DESTINATIONS: '127.0.0.1',
+        EGRESS_ALLOW: '127.0.0.1',
         RATE_LIMIT_PER_MINUTE: '0',
         ALERT_CHECK_EVERY: '200ms',
         LEADER_RETRY: '500ms',
@@ -172,7 +172,7 @@ describe.skipIf(!up)('the deployment topology under kill -9 of one process of ea
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     await seedRules(db, DEFAULT_RULES.map(ruleRow))
     await provisionCommunity(db, { id: 'co-topology', name: 'Topology Co.' }, { id: 'cm-topology', name: 'Topology Community' })
     admin = (await issueToken(db, await insertUser(db, { name: `topology-admin-${TAG}`, role: 'admin' }))).token

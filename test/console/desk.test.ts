@@ -175,7 +175,7 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
   })
 
   it('shows a message the ingest pipeline refused, with its payload as text', async () => {
-    const ingest = new IngestService(h.db, loadConfig({}), silentLogger, createMetrics({ defaults: false }))
+    const ingest = new IngestService(h.db, loadConfig({}).ingest, silentLogger, createMetrics({ defaults: false }))
     await ingest.start()
     const payload = '{"values": {"cover_tilt_deg": <b>oops</b>'
     const result = await ingest.pipeline.handle({ topic: topics.deviceTelemetry('mh-1'), payload: Buffer.from(payload), clientId: 'mh-1' })

@@ -57,7 +57,7 @@ export interface Harness {
 
 export async function startHarness(opts: AppOptions = {}): Promise<Harness> {
   const db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await seed(db, [...TEST_DEVICES, ...ELEVATORS.map((id) => ({ id, kind: 'elevator' as const, communityId: COMMUNITY }))])
   await updateCommunity(db, COMMUNITY, { lat: 31.112, lon: 121.381 })
   await seedRules(db, DEFAULT_RULES.map(ruleRow))

@@ -84,7 +84,7 @@ describe.skipIf(!pgUp)('MQTT fuzz: generated and mutated payloads through the re
   beforeAll(async () => {
     const tdb = await createTestDatabase()
     drop = tdb.drop
-    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
+    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT: '2ms' })
     const specs = fleetSpecs()
     for (const c of await provisionDevices(stack.db, specs)) secrets.set(c.id, c.secret)
     for (const s of specs) kinds.set(s.id, s.kind)

@@ -34,8 +34,8 @@ export interface FuzzCase {
 const DAY = 86_400_000
 /** Server-side limits the boundaries are drawn around: the defaults of core/config.ts (the stack runs with them). */
 const defaults = loadConfig({})
-const FUTURE_SKEW_MS = defaults.INGEST_MAX_FUTURE_SKEW_S * 1000
-const PAST_LIMIT_MS = defaults.INGEST_MAX_PAST_AGE
+const FUTURE_SKEW_MS = defaults.ingest.maxFutureSkewMs
+const PAST_LIMIT_MS = defaults.ingest.maxPastAgeMs
 const EARLIEST_MS = Date.UTC(2000, 0, 1)
 
 // ---- A tiny JSON writer that can also emit what JSON.stringify cannot ------------------------

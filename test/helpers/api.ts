@@ -44,7 +44,7 @@ export async function apiFor(
 export async function apiOnPostgres(opts: AppOptions = {}): Promise<Awaited<ReturnType<typeof apiFor>> & { db: Db; close: () => Promise<void> }> {
   const tdb = await createTestDatabase()
   const db = await openDb({ url: tdb.url })
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await seed(db)
   const api = await apiFor(db, features, opts)
   return {
@@ -75,7 +75,7 @@ export async function postgresDistrict(): Promise<{ db: Db; features: DbFeatures
 }
 
 async function district(db: Db): Promise<DbFeatures> {
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
   await createCommunity(db, 'cm-a', { name: 'cm-a', district: null, street: null, address: null, lat: null, lon: null })
   await assignCommunity(db, 'cm-a', 'co-a', 'fixture', null)

@@ -30,7 +30,7 @@ export async function pointRabbitAuthAt(baseUrl: string): Promise<void> {
 export async function rabbitTier(): Promise<{ db: Db; app: App; creds: Map<string, DeviceCredential>; dbUrl: string; close: () => Promise<void> }> {
   const tdb = await createTestDatabase()
   const db = await openDb({ url: tdb.url })
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   const creds = await seed(db)
   const key = randomBytes(24).toString('hex')
   const { app } = await apiFor(db, features, { rabbitmqAuth: { key, vhost: '/', exchange: 'amq.topic', maxConcurrent: 8 } })

@@ -24,7 +24,7 @@ export interface ReceiverStack {
 
 export async function startReceivers(opts: AppOptions = {}, limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS): Promise<ReceiverStack> {
   const tdb = await createTestDatabase()
-  const stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
+  const stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT: '2ms' })
   const sandbox = new DecoderSandbox(limits)
   await sandbox.start()
   const { app, token } = await apiFor(stack.db, { timescale: undefined }, opts, undefined, undefined, { db: stack.db, sink: stack.unit.ingest.pipeline, sandbox, ...receiverCaches() })

@@ -44,7 +44,7 @@ export interface TestStack {
 
 export async function startStack(dbUrl: string | undefined, env: Record<string, string> = {}): Promise<TestStack> {
   const db = await openDb({ url: dbUrl })
-  await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  await migrate(db, { log: silentLogger })
   const creds = await seed(db)
   const port = await freePort()
   // The fixtures publish at fixed dates of 2026; the past limit (INGEST_MAX_PAST_AGE, 7 days by

@@ -28,7 +28,7 @@ describe.skipIf(!pgUp)('alert event feed across processes', () => {
     tdb = await createTestDatabase()
     dbA = await openDb({ url: tdb.url })
     dbB = await openDb({ url: tdb.url })
-    await migrate(dbA, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(dbA, { log: silentLogger })
     await seed(dbA)
     a = new AlertService(dbA, DEFAULT_DEADLINES, silentLogger)
     b = new AlertService(dbB, DEFAULT_DEADLINES, silentLogger)

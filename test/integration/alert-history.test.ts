@@ -23,7 +23,7 @@ describe.skipIf(!pgUp)('alert history on PostgreSQL', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
     await createCommunity(db, 'cm-a', { name: 'cm-a', district: null, street: null, address: null, lat: null, lon: null })
     await assignCommunity(db, 'cm-a', 'co-a', 'fixture', null)
@@ -59,7 +59,7 @@ describe.skipIf(!pgUp)('alert history on PostgreSQL', () => {
     if (!recent) throw new Error('no alert raised')
     await service.act(recent.id, 'resolve', 'crew', 'fixed')
 
-    const retention = new AlertHistoryRetention(db, 400, silentLogger)
+    const retention = new AlertHistoryRetention(db, { alertHistoryMs: 400 * 86_400_000 }, silentLogger)
     expect(await retention.prune(new Date())).toBe(2)
     expect(await eventsOf(db, old.id)).toEqual([])
     expect((await eventsOf(db, open.id)).map((e) => e.type)).toEqual(['raised'])

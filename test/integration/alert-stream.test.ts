@@ -38,7 +38,7 @@ async function listening(app: App): Promise<number> {
 beforeAll(async () => {
   process.on('warning', onWarning)
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await seed(db)
   await upsertRule(db, { id: 'entrapment', type: 'threshold', severity: 'critical', enabled: true, definition: { name: 'Passenger trapped', severity: 'critical' } })
   const a = await apiFor(db, features, { alertStream: { backfillMax: 100_000, perToken: 2, recheckMs: 600_000 } })

@@ -41,7 +41,7 @@ interface AlertBody {
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await seed(db)
   // A second company with its own community and device, to check dispatch and isolation.
   await provisionCommunity(db, { id: 'co-other', name: 'Other Co.' }, { id: 'cm-other', name: 'Other Community' })

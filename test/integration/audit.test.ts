@@ -231,11 +231,11 @@ describe.skipIf(!pgUp)('audit log', () => {
     expect(await failures()).toBe(before + 1)
   })
 
-  it('prunes entries older than AUDIT_RETENTION_DAYS', async () => {
+  it('prunes entries older than AUDIT_RETENTION', async () => {
     const old = { actorId: 'u-old', actorName: 'old', actorRole: 'operator' as const, companyId: null, action: 'rules.update', method: 'PUT', route: '/api/v1/rules/:id', target: { id: 'r-old' }, query: null, body: null, status: 200, requestId: 'req-old', ip: null }
     await insertAudit(db, { ...old, at: new Date(Date.now() - 401 * 86_400_000) })
     await insertAudit(db, { ...old, target: { id: 'r-recent' }, at: new Date(Date.now() - 399 * 86_400_000) })
-    const retention = new AlertHistoryRetention(db, 400, silentLogger, 400)
+    const retention = new AlertHistoryRetention(db, { alertHistoryMs: 400 * 86_400_000, auditMs: 400 * 86_400_000 }, silentLogger)
     expect(await retention.pruneAudit()).toBe(1)
     expect(await entries('target=r-old')).toEqual([])
     expect(await entries('target=r-recent')).toHaveLength(1)

@@ -16,7 +16,7 @@ describe.skipIf(!pgUp)('backpressure on large publications', () => {
 
   beforeAll(async () => {
     tdb = await createTestDatabase()
-    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '1' })
+    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT: '1ms' })
   })
 
   afterAll(async () => {

@@ -84,7 +84,7 @@ describe.skipIf(!up)('two broker processes sharing Redis', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     await provisionCommunity(db, { id: 'co-cluster', name: 'Cluster Co.' }, { id: 'cm-cluster', name: 'Cluster Community' })
     for (const c of await provisionDevices(db, DEVICES.map((d) => ({ id: d, kind: 'elevator' as const, communityId: 'cm-cluster' })))) secrets.set(c.id, c.secret)
     serviceToken = (await issueToken(db, await insertUser(db, { name: `cluster-${TAG}`, role: 'service' }))).token

@@ -27,7 +27,7 @@ describe.skipIf(!pgUp)('broker + ingest on PostgreSQL', () => {
     const tdb = await createTestDatabase()
     dropDb = tdb.drop
     dbUrl = tdb.url
-    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
+    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT: '2ms' })
   })
 
   afterAll(async () => {
@@ -54,7 +54,7 @@ describe.skipIf(!pgUp)('broker + ingest on PostgreSQL', () => {
       ['cover_open', 0, ts],
       ['water_level_cm', 12.5, ts],
     ])
-    // latest is derived and written at most INGEST_LATEST_FLUSH_MS (1 s) after the commit.
+    // latest is derived and written at most INGEST_LATEST_FLUSH (1s) after the commit.
     const latest = () => stack.db.query<{ metric: string; value: number }>('SELECT metric, value FROM latest WHERE device_id = $1 ORDER BY metric', ['mh-1'])
     await expect.poll(latest, { timeout: 3000 }).toEqual([
       { metric: 'battery_pct', value: 88 },

@@ -33,7 +33,7 @@ describe.skipIf(!pgUp)('broker transports and shared state', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     creds = await seed(db)
     certDir = await mkdtemp(path.join(tmpdir(), 'hb-tls-'))
     await run('openssl', [

@@ -46,7 +46,7 @@ describe.skipIf(!ready)('ChirpStack v4 integration on Mosquitto', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     await seed(db)
     const profiles = SHIPPED_PROFILES.map((p) => profileSchema.parse(p))
     await seedProfiles(db, profiles.map((p) => ({ id: p.id, kind: p.kind, definition: p })))
@@ -58,7 +58,7 @@ describe.skipIf(!ready)('ChirpStack v4 integration on Mosquitto', () => {
     await updateDevice(db, 'el-1', { devEui: 'e1e1e1e1e1e1e1e1', profileId: 'throws' })
 
     metrics = createMetrics({ defaults: false })
-    ingest = new IngestService(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), silentLogger, metrics)
+    ingest = new IngestService(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }).ingest, silentLogger, metrics)
     unit = new ChirpStackIntegration(db, ingest.pipeline, { url: MOSQUITTO_URL, clientId, applicationId: app, ackWindow: 0, maxEventBytes: 64 * 1024 }, silentLogger, metrics)
     await ingest.start()
     await unit.start()
@@ -182,7 +182,7 @@ describe.skipIf(!ready)('ChirpStack v4 integration on Mosquitto', () => {
     const proxy = tcpProxy()
     const port = await proxy.start()
     const db2 = await openDb({ url: `postgres://postgres@127.0.0.1:${port}/${tdb.name}` })
-    const ingest2 = new IngestService(db2, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), silentLogger, createMetrics({ defaults: false }))
+    const ingest2 = new IngestService(db2, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }).ingest, silentLogger, createMetrics({ defaults: false }))
     const app2 = randomUUID()
     const clientId2 = `hb-test-chirpstack-${randomBytes(4).toString('hex')}`
     const unit2 = new ChirpStackIntegration(db2, ingest2.pipeline, { url: MOSQUITTO_URL, clientId: clientId2, applicationId: app2, ackWindow: 0, maxEventBytes: 64 * 1024 }, silentLogger)

@@ -34,7 +34,7 @@ async function raise(deviceId: string, severity: 'critical' | 'major' | 'minor',
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   for (const [co, cm, lat] of [['co-a', 'cm-a', 31.1], ['co-b', 'cm-b', 31.2]] as const) {
     await createCompany(db, { id: co, name: `${co} Property`, contact: null })
     await createCommunity(db, cm, { name: `${cm} Garden`, district: 'Minhang', street: null, address: null, lat, lon: 121.4 })

@@ -212,7 +212,7 @@ describe.skipIf(!pg)('the egress guard at registration, and what the delivery lo
     const t = await createTestDatabase()
     drop = t.drop
     db = await openDb({ url: t.url })
-    const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    const features = await migrate(db, { log: silentLogger })
     await createCompany(db, { id: 'co-a', name: 'Company a', contact: null })
     await createCommunity(db, 'cm-a', { name: 'Community a', district: null, street: null, address: null, lat: null, lon: null })
     await assignCommunity(db, 'cm-a', 'co-a', 'fixture', null)

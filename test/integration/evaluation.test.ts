@@ -67,7 +67,7 @@ async function alert(f: Fixture): Promise<number> {
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   for (const [co, cm, name] of [['co-a', 'cm-a', 'Alpha Property'], ['co-b', 'cm-b', 'Beta Property']] as const) {
     await createCompany(db, { id: co, name, contact: null })
     await createCommunity(db, cm, { name: cm, district: null, street: null, address: null, lat: null, lon: null })

@@ -170,7 +170,7 @@ describe.skipIf(!pgUp)('every committed fault raises its alert', () => {
     await updateDevice(db, added.id, { devEui })
     // `housing-brain ingest` with CHIRPSTACK_MQTT_URL: its own ingest, on ChirpStack's broker.
     const metrics = createMetrics({ defaults: false })
-    const ingest = new IngestService(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), silentLogger, metrics)
+    const ingest = new IngestService(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }).ingest, silentLogger, metrics)
     const app = randomUUID()
     const clientId = `hb-test-fault-cs-${randomBytes(4).toString('hex')}`
     const unit = new ChirpStackIntegration(db, ingest.pipeline, { url: MOSQUITTO_URL, clientId, applicationId: app, ackWindow: 0, maxEventBytes: 64 * 1024 }, silentLogger, metrics)

@@ -22,7 +22,7 @@ describe.skipIf(!pgUp)('the commit-ordered feed', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
   })
 
   afterAll(async () => {

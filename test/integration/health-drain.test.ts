@@ -38,7 +38,7 @@ describe.skipIf(!pgUp)('health endpoints and drain of the service processes', ()
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     creds = await seed(db)
     token = (await issueToken(db, await insertUser(db, { name: 'ops', role: 'admin' }))).token
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'hb-health-'))
@@ -148,7 +148,7 @@ describe.skipIf(!pgUp)('health endpoints and drain of the service processes', ()
 
     async function apiWithHangingDelivery(shutdownTimeout: string) {
       const port = await freePort()
-      const env = { DATABASE_URL: tdb.url, HTTP_PORT: String(port), DATA_DIR: dataDir, NOTIFY_SECRET_KEY: randomBytes(32).toString('base64'), WEBHOOK_ALLOW_DESTINATIONS: '127.0.0.1', SHUTDOWN_TIMEOUT: shutdownTimeout }
+      const env = { DATABASE_URL: tdb.url, HTTP_PORT: String(port), DATA_DIR: dataDir, NOTIFY_SECRET_KEY: randomBytes(32).toString('base64'), EGRESS_ALLOW: '127.0.0.1', SHUTDOWN_TIMEOUT: shutdownTimeout }
       const api = await startService('api', env, 'API listening')
       const call = (method: string, url: string, body: unknown) =>
         fetch(`http://127.0.0.1:${port}${url}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) })

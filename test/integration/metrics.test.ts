@@ -67,7 +67,7 @@ describe.skipIf(!ready)('/metrics of every process of the split deployment', () 
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     creds = await seed(db, [
       { id: ON_BROKER, kind: 'manhole', communityId: COMMUNITY },
       { id: ON_MOSQUITTO, kind: 'manhole', communityId: COMMUNITY },
@@ -79,7 +79,7 @@ describe.skipIf(!ready)('/metrics of every process of the split deployment', () 
     for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort()
     const env = { DATABASE_URL: tdb.url, DATA_DIR: dataDir }
     const started = await Promise.all([
-      startService('api', { ...env, HTTP_PORT: String(ports.http), NOTIFY_SECRET_KEY: randomBytes(32).toString('base64'), WEBHOOK_ALLOW_DESTINATIONS: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '0' }, 'API listening'),
+      startService('api', { ...env, HTTP_PORT: String(ports.http), NOTIFY_SECRET_KEY: randomBytes(32).toString('base64'), EGRESS_ALLOW: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '0' }, 'API listening'),
       startService('broker', { ...env, MQTT_PORT: String(ports.mqtt), HEALTH_PORT: String(ports.broker) }, 'broker listening'),
       startService('ingest', { ...env, MQTT_URL: MOSQUITTO_URL, INGEST_CLIENT_ID: ingestClientId, HEALTH_PORT: String(ports.ingest) }, 'standalone ingest subscribed'),
     ])

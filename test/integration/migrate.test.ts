@@ -24,20 +24,20 @@ describe.skipIf(!pgUp)('migrations', () => {
   it('apply once when four connections pools migrate at the same moment, and again is a no-op', async () => {
     const dbs = await Promise.all([1, 2, 3, 4].map(() => openDb({ url: tdb.url, poolSize: 2 })))
     try {
-      const results = await Promise.all(dbs.map((db) => migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })))
+      const results = await Promise.all(dbs.map((db) => migrate(db, { log: silentLogger })))
       expect(results.every((r) => r.timescale === undefined)).toBe(true)
       const [first] = dbs
       if (!first) throw new Error('no database')
       const applied = await first.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
       expect(applied.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version))
-      await migrate(first, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+      await migrate(first, { log: silentLogger })
       expect(await first.query('SELECT version FROM schema_migrations')).toHaveLength(MIGRATIONS.length)
     } finally {
       await Promise.all(dbs.map((db) => db.close()))
     }
   })
 
-  it('prunes dead letters older than DEAD_LETTER_RETENTION_DAYS when the ingest starts', async () => {
+  it('prunes dead letters older than DEAD_LETTER_RETENTION when the ingest starts', async () => {
     const db = await openDb({ url: tdb.url })
     try {
       const row = (days: number) => ({
@@ -50,7 +50,7 @@ describe.skipIf(!pgUp)('migrations', () => {
         payloadExcerpt: null,
       })
       await insertDeadLetters(db, [row(40), row(31), row(29), row(1)])
-      const ingest = new IngestService(db, loadConfig({ DEAD_LETTER_RETENTION_DAYS: '30' }), silentLogger, createMetrics({ defaults: false }))
+      const ingest = new IngestService(db, loadConfig({ DEAD_LETTER_RETENTION: '30d' }).ingest, silentLogger, createMetrics({ defaults: false }))
       expect(await ingest.pruneDeadLetters()).toBe(2)
       const left = await db.query<{ reason: string }>('SELECT reason FROM dead_letters ORDER BY received_at')
       expect(left.map((r) => r.reason)).toEqual(['29 days old', '1 days old'])

@@ -44,7 +44,7 @@ describe.skipIf(!pgUp)('several API processes on one database', () => {
         DATA_DIR: dataDir,
         // Every API process of a deployment shares the key that seals channel secrets and signs links.
         NOTIFY_SECRET_KEY: notifyKey,
-        WEBHOOK_ALLOW_DESTINATIONS: '127.0.0.1',
+        EGRESS_ALLOW: '127.0.0.1',
         RATE_LIMIT_PER_MINUTE: '0',
         ALERT_CHECK_EVERY: '200ms',
         LEADER_RETRY: '500ms',
@@ -80,7 +80,7 @@ describe.skipIf(!pgUp)('several API processes on one database', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     await seed(db)
     token = (await issueToken(db, await insertUser(db, { name: 'ops', role: 'admin' }))).token
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'hb-multiapi-'))

@@ -38,7 +38,7 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     const t = await createTestDatabase()
     drop = t.drop
     db = await openDb({ url: t.url })
-    const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    const features = await migrate(db, { log: silentLogger })
     await gateway.start()
     for (const co of ['a', 'b']) {
       await createCompany(db, { id: `co-${co}`, name: `Company ${co}`, contact: null })

@@ -29,7 +29,7 @@ afterAll(async () => {
 })
 
 it('pages the on-call crew on the embedded database', async () => {
-  await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  await migrate(db, { log: silentLogger })
   await gateway.start()
   await provisionCommunity(db, { id: 'co-1', name: 'Co' }, { id: 'cm-1', name: '梅陇一村' })
   await provisionDevices(db, [{ id: 'el-1', kind: 'elevator', communityId: 'cm-1' }])

@@ -48,7 +48,7 @@ describe.skipIf(!pg)('the acknowledge link in a browser', () => {
     const t = await createTestDatabase()
     drop = t.drop
     db = await openDb({ url: t.url })
-    const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    const features = await migrate(db, { log: silentLogger })
     for (const co of ['a', 'b']) {
       await createCompany(db, { id: `co-${co}`, name: `Company ${co}`, contact: null })
       await createCommunity(db, `cm-${co}`, { name: co === 'a' ? '梅陇一村' : 'Other', district: null, street: null, address: null, lat: null, lon: null })

@@ -87,7 +87,7 @@ describe.skipIf(!pg)('notifications end to end', () => {
     const t = await createTestDatabase()
     drop = t.drop
     db = await openDb({ url: t.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     await gateway.start()
     wecom = await vendorServer()
     wecom.answer({ status: 200, body: { errcode: 0, errmsg: 'ok' } })

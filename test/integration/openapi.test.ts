@@ -14,7 +14,7 @@ const registered: { method: string; url: string; hidden: boolean }[] = []
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   app = (await apiFor(db, features, { onRoute: (r) => registered.push(r) })).app
 })
 

@@ -26,7 +26,7 @@ describe.skipIf(!pgUp)('database outage', () => {
 
   beforeAll(async () => {
     tdb = await createTestDatabase()
-    stack = await startStack(tdb.url, { INGEST_QUEUE_MAX_ROWS: '20', INGEST_BATCH_MAX_WAIT_MS: '1' })
+    stack = await startStack(tdb.url, { INGEST_QUEUE_MAX_ROWS: '20', INGEST_BATCH_MAX_WAIT: '1ms' })
     await admin.connect()
   })
 
@@ -98,7 +98,7 @@ describe.skipIf(!pgUp)('database outage while devices publish', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     const port = await proxy.start()
-    stack = await startStack(`postgres://postgres@127.0.0.1:${port}/${tdb.name}`, { INGEST_BATCH_MAX_WAIT_MS: '1', INGEST_QUEUE_MAX_ROWS: '200', INGEST_STALL_AFTER: '1s' })
+    stack = await startStack(`postgres://postgres@127.0.0.1:${port}/${tdb.name}`, { INGEST_BATCH_MAX_WAIT: '1ms', INGEST_QUEUE_MAX_ROWS: '200', INGEST_STALL_AFTER: '1s' })
     direct = await openDb({ url: tdb.url })
   })
 
@@ -203,7 +203,7 @@ describe.skipIf(!pgUp)('SIGTERM while the database is away', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     direct = await openDb({ url: tdb.url })
-    await migrate(direct, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(direct, { log: silentLogger })
     creds = await seed(direct)
   })
 

@@ -36,7 +36,7 @@ const upload = (id: number, body: Buffer, headers: Record<string, string>, type 
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   for (const side of ['a', 'b']) {
     await createCompany(db, { id: `co-${side}`, name: `Company ${side}`, contact: null })
     await createCommunity(db, `cm-${side}`, { name: `Community ${side}`, district: null, street: null, address: null, lat: null, lon: null })

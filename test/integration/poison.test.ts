@@ -19,7 +19,7 @@ describe.skipIf(!pgUp)('poisonous messages', () => {
 
   beforeAll(async () => {
     tdb = await createTestDatabase()
-    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
+    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT: '2ms' })
   })
 
   afterAll(async () => {

@@ -18,7 +18,7 @@ let creds: Map<string, DeviceCredential>
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   creds = await seed(db)
   ;({ app } = await apiFor(db, features, { rabbitmqAuth: { key: KEY, vhost: '/', exchange: 'amq.topic', maxConcurrent: 4 } }))
 })

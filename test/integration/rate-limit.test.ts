@@ -18,7 +18,7 @@ const PER_TOKEN = 20
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   const api = await apiFor(db, features, { rateLimitPerMinute: PER_TOKEN, authFailuresPerMinute: FAILURES })
   app = api.app
   good = api.token
@@ -62,7 +62,7 @@ describe('rate limits', () => {
   })
 
   it("behind a trusted proxy, counts each client by the proxy's X-Forwarded-For, and nobody else's header", async () => {
-    const proxied = await apiFor(db, await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 }), { authFailuresPerMinute: FAILURES, trustProxy: ['10.0.0.0/8'] })
+    const proxied = await apiFor(db, await migrate(db, { log: silentLogger }), { authFailuresPerMinute: FAILURES, trustProxy: ['10.0.0.0/8'] })
     try {
       const via = (remoteAddress: string, client: string) =>
         proxied.app.inject({ url: '/api/v1/me', remoteAddress, headers: { authorization: 'Bearer hb_nope', 'x-forwarded-for': client } })

@@ -15,7 +15,7 @@ const h = {} as Record<'admin' | 'crew' | 'resident' | 'neighbour', Record<strin
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
   for (const cm of ['cm-a', 'cm-b']) {
     await createCommunity(db, cm, { name: cm, district: 'Minhang', street: null, address: null, lat: null, lon: null })

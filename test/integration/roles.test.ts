@@ -324,7 +324,7 @@ let port = 0
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   for (const side of ['own', 'other'] as const) {
     await createCompany(db, { id: company(side), name: side === 'own' ? 'A Property Co.' : 'B Property Co.', contact: null })
     await createCommunity(db, community(side), { name: `Community ${side}`, district: 'Minhang', street: null, address: null, lat: null, lon: null })

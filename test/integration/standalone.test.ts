@@ -31,7 +31,7 @@ describe.skipIf(!ready)('standalone ingest on Mosquitto', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase()
     db = await openDb({ url: tdb.url })
-    await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+    await migrate(db, { log: silentLogger })
     await seed(db)
   })
 
@@ -101,7 +101,7 @@ describe.skipIf(!ready)('standalone ingest on Mosquitto', () => {
     // In process, to see each failure: the writer is stopped, so every message fails after parsing.
     const lines: string[] = []
     const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) })
-    const ingest = new IngestService(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }), log, createMetrics({ defaults: false }))
+    const ingest = new IngestService(db, loadConfig({ INGEST_MAX_PAST_AGE: FIXTURE_PAST_AGE }).ingest, log, createMetrics({ defaults: false }))
     const clientId = `hb-test-ingest-${randomBytes(4).toString('hex')}`
     sessions.push(clientId)
     const subscriber = new StandaloneIngest(ingest, { url: MOSQUITTO_URL, clientId, ackWindow: 0 }, log)

@@ -13,7 +13,7 @@ describe.skipIf(!pgUp)('telemetry submitted by an entry point other than MQTT', 
 
   beforeAll(async () => {
     tdb = await createTestDatabase()
-    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT_MS: '2' })
+    stack = await startStack(tdb.url, { INGEST_BATCH_MAX_WAIT: '2ms' })
   })
 
   afterAll(async () => {

@@ -36,7 +36,7 @@ interface Side {
 }
 
 async function side(db: Db): Promise<Side> {
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger, readings: { retentionMs: 30 * 86_400_000, compressAfterMs: 7 * 86_400_000 } })
   await seed(db)
   await insertReadings(db, dataset())
   const api = await apiFor(db, features)
@@ -91,7 +91,7 @@ describe('TimescaleDB layer', () => {
   })
 
   it('is safe to migrate again (policies re-applied, nothing duplicated)', async () => {
-    await migrate(ts.db, { log: silentLogger, retentionDays: 60, compressAfterDays: 3 })
+    await migrate(ts.db, { log: silentLogger, readings: { retentionMs: 60 * 86_400_000, compressAfterMs: 3 * 86_400_000 } })
     const jobs = await ts.db.query<{ proc_name: string; config: Record<string, unknown> }>(
       "SELECT proc_name, config FROM timescaledb_information.jobs WHERE proc_name IN ('policy_retention', 'policy_compression')",
     )

@@ -51,7 +51,7 @@ function verify(header: string, body: string): boolean {
 
 beforeAll(async () => {
   db = await openDb({})
-  const features = await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  const features = await migrate(db, { log: silentLogger })
   await seed(db)
   await upsertRule(db, { id: 'entrapment', type: 'threshold', severity: 'critical', enabled: true, definition: { name: 'Passenger trapped', severity: 'critical' } })
   await upsertRule(db, { id: 'low-battery', type: 'threshold', severity: 'minor', enabled: true, definition: { name: 'Low battery', severity: 'minor' } })

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, shownValue } from '../../core/config.ts'
+import { ConfigError, environment, loadConfig, shownValue } from '../../core/config.ts'
 
 describe('configuration', () => {
   it('has working defaults: embedded database under ./data, standard ports', () => {
     const cfg = loadConfig({})
-    expect(cfg.DATABASE_URL).toBeUndefined()
-    expect(cfg.dataDir.endsWith('/data')).toBe(true)
-    expect(cfg.MQTT_PORT).toBe(1883)
-    expect(cfg.HTTP_PORT).toBe(3000)
-    expect(cfg.MQTT_WS_PORT).toBeUndefined()
+    expect(cfg.database.url).toBeUndefined()
+    expect(cfg.server.dataDir.endsWith('/data')).toBe(true)
+    expect(cfg.broker.port).toBe(1883)
+    expect(cfg.api.port).toBe(3000)
+    expect(cfg.broker.wsPort).toBeUndefined()
   })
 
   it('names each wrong variable and what it expected', () => {
@@ -26,23 +26,23 @@ describe('configuration', () => {
   })
 
   it('believes no proxy by default; TRUST_PROXY names them by address or CIDR, a hop count or true, and refuses anything else', () => {
-    expect(loadConfig({}).TRUST_PROXY).toBe(false)
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1', '::1'])
-    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2)
-    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true)
+    expect(loadConfig({}).api.trustProxy).toBe(false)
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).api.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1'])
+    expect(loadConfig({ TRUST_PROXY: '2' }).api.trustProxy).toBe(2)
+    expect(loadConfig({ TRUST_PROXY: 'true' }).api.trustProxy).toBe(true)
     for (const bad of ['yes', '10.0.0.0/33', 'nginx', '10.0.0.1/8/2']) expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY: expected true, a hop count, or addresses/)
   })
 
   it('allows no special egress destination by default; EGRESS_ALLOW (and its former name) lists addresses, networks and host names', () => {
-    expect(loadConfig({}).EGRESS_ALLOW).toEqual([])
-    expect(loadConfig({ EGRESS_ALLOW: '10.0.0.5, 192.168.1.0/24,smtp.internal' }).EGRESS_ALLOW).toEqual(['10.0.0.5', '192.168.1.0/24', 'smtp.internal'])
-    expect(loadConfig({ WEBHOOK_ALLOW_DESTINATIONS: '127.0.0.1' }).WEBHOOK_ALLOW_DESTINATIONS).toEqual(['127.0.0.1'])
+    expect(loadConfig({}).egress.allow).toEqual([])
+    expect(loadConfig({ EGRESS_ALLOW: '10.0.0.5, 192.168.1.0/24,smtp.internal' }).egress.allow).toEqual(['10.0.0.5', '192.168.1.0/24', 'smtp.internal'])
+    expect(loadConfig({ EGRESS_ALLOW: '127.0.0.1' }).egress.allow).toEqual(['127.0.0.1'])
     for (const bad of ['10.0.0.0/33', 'http://gw.internal', '[::1]']) expect(() => loadConfig({ EGRESS_ALLOW: bad })).toThrow(/EGRESS_ALLOW: .*expected an address, a CIDR network or a host name/)
   })
 
   it("reads the rules engine's partition, all buckets by default", () => {
-    expect(loadConfig({}).RULES_PARTITION).toEqual({ index: 0, count: 1 })
-    expect(loadConfig({ RULES_PARTITION: '1/2' }).RULES_PARTITION).toEqual({ index: 1, count: 2 })
+    expect(loadConfig({}).rules.partition).toEqual({ index: 0, count: 1 })
+    expect(loadConfig({ RULES_PARTITION: '1/2' }).rules.partition).toEqual({ index: 1, count: 2 })
     for (const bad of ['2/2', '0/0', '1', 'a/b', '0/65']) expect(() => loadConfig({ RULES_PARTITION: bad })).toThrow(/RULES_PARTITION: expected index\/count/)
   })
 
@@ -51,14 +51,14 @@ describe('configuration', () => {
   })
 
   it('treats an empty optional variable as unset', () => {
-    expect(loadConfig({ DATABASE_URL: '', MQTT_WS_PORT: '' }).DATABASE_URL).toBeUndefined()
+    expect(loadConfig({ DATABASE_URL: '', MQTT_WS_PORT: '' }).database.url).toBeUndefined()
   })
 
   it('runs no ChirpStack integration by default, and refuses a wildcard or a path as its application', () => {
     const cfg = loadConfig({})
-    expect(cfg.CHIRPSTACK_MQTT_URL).toBeUndefined()
-    expect(cfg.CHIRPSTACK_APPLICATION_ID).toBe('+')
-    expect(cfg.CHIRPSTACK_ACK_WINDOW).toBe(0)
+    expect(cfg.chirpstack.url).toBeUndefined()
+    expect(cfg.chirpstack.applicationId).toBe('+')
+    expect(cfg.chirpstack.ackWindow).toBe(0)
     expect(() => loadConfig({ CHIRPSTACK_APPLICATION_ID: '#' })).toThrow(/CHIRPSTACK_APPLICATION_ID: expected \+ or one application id/)
     expect(() => loadConfig({ CHIRPSTACK_APPLICATION_ID: 'a/b' })).toThrow(/CHIRPSTACK_APPLICATION_ID/)
     expect(() => loadConfig({ CHIRPSTACK_MQTT_URL: 'http://broker:1883' })).toThrow(/CHIRPSTACK_MQTT_URL: expected an mqtt:\/\//)
@@ -84,9 +84,9 @@ describe('configuration', () => {
   })
 
   it('bounds late readings and keeps the feed a day by default', () => {
-    expect(loadConfig({}).RULES_LATENESS).toBe(120_000)
-    expect(loadConfig({}).FEED_RETENTION).toBe(86_400_000)
-    expect(loadConfig({ RULES_LATENESS: '30s' }).RULES_LATENESS).toBe(30_000)
+    expect(loadConfig({}).rules.latenessMs).toBe(120_000)
+    expect(loadConfig({}).retention.feedMs).toBe(86_400_000)
+    expect(loadConfig({ RULES_LATENESS: '30s' }).rules.latenessMs).toBe(30_000)
   })
 })
 
@@ -120,5 +120,49 @@ describe('configuration errors keep secrets out of the message', () => {
     }
     expect(shownValue('MQTT_PORT', 'eighteen')).toBe('"eighteen"')
     expect(shownValue('MQTT_URL', 'mqtt://u:pw@host:1883')).not.toContain('pw@')
+  })
+})
+
+describe('configuration by section, one time convention, renamed settings and .env', () => {
+  it('hands each unit its section, every time in milliseconds written as a duration', () => {
+    const cfg = loadConfig({ INGEST_BATCH_MAX_WAIT: '5ms', READINGS_RETENTION: '90d', NOTIFY_LINK_TTL: '12h' })
+    expect(cfg.ingest.batchMaxWaitMs).toBe(5)
+    expect(cfg.ingest.maxFutureSkewMs).toBe(300_000)
+    expect(cfg.retention.readingsMs).toBe(90 * 86_400_000)
+    expect(cfg.notify.linkTtlMs).toBe(12 * 3_600_000)
+    expect(() => loadConfig({ READINGS_RETENTION: '90' })).toThrow(/READINGS_RETENTION: expected a duration such as 30s/)
+  })
+
+  it('still reads a renamed setting (a number in its old unit) under its new name, and says to rename it', () => {
+    const cfg = loadConfig({ RETENTION_DAYS: '30', INGEST_MAX_FUTURE_SKEW_S: '60', INGEST_LATEST_FLUSH_MS: '0', AUDIT_RETENTION_DAYS: '7' })
+    expect(cfg.retention.readingsMs).toBe(30 * 86_400_000)
+    expect(cfg.ingest.maxFutureSkewMs).toBe(60_000)
+    expect(cfg.ingest.latestFlushMs).toBe(0)
+    expect(cfg.retention.auditMs).toBe(7 * 86_400_000)
+    expect(cfg.retired).toContain('RETENTION_DAYS is read as READINGS_RETENTION=30d; rename it (the old name will stop being read in a later version)')
+    expect(cfg.unknown).toEqual([])
+    // The new name wins when both are set; an old value that is no number names the old variable.
+    const both = loadConfig({ RETENTION_DAYS: '30', READINGS_RETENTION: '60d' })
+    expect(both.retention.readingsMs).toBe(60 * 86_400_000)
+    expect(both.retired).toEqual(['RETENTION_DAYS is ignored: READINGS_RETENTION is set too; remove RETENTION_DAYS'])
+    expect(() => loadConfig({ RETENTION_DAYS: '30d' })).toThrow(/RETENTION_DAYS: expected a number of days \(got "30d"\); or set READINGS_RETENTION instead/)
+  })
+
+  it('reads a .env file (or ENV_FILE) under the environment, which wins; a named file that is missing is an error', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const path = await import('node:path')
+    const dir = await mkdtemp(path.join(tmpdir(), 'hb-env-'))
+    expect(environment({}, dir).file).toBeUndefined()
+    await writeFile(path.join(dir, '.env'), '# a comment\nMQTT_PORT=1884\nHTTP_PORT="3001"\nNOTIFY_TIMEZONE=Asia/Urumqi\n')
+    const read = environment({ HTTP_PORT: '3002' }, dir)
+    expect(read.file).toBe(path.join(dir, '.env'))
+    const cfg = loadConfig(read.env)
+    expect(cfg.broker.port).toBe(1884)
+    expect(cfg.api.port).toBe(3002)
+    expect(cfg.notify.timezone).toBe('Asia/Urumqi')
+    await writeFile(path.join(dir, 'prod.env'), 'MQTT_PORT=1885\n')
+    expect(loadConfig(environment({ ENV_FILE: 'prod.env' }, dir).env).broker.port).toBe(1885)
+    expect(() => environment({ ENV_FILE: 'missing.env' }, dir)).toThrow(/ENV_FILE: cannot read .*missing\.env \(ENOENT\)/)
   })
 })

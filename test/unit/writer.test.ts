@@ -15,7 +15,7 @@ const T0 = Date.UTC(2026, 1, 1)
 
 beforeAll(async () => {
   db = await openDb({})
-  await migrate(db, { log: silentLogger, retentionDays: 30, compressAfterDays: 7 })
+  await migrate(db, { log: silentLogger })
 })
 afterAll(async () => {
   await db.close()
