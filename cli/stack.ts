@@ -21,6 +21,7 @@ import { webhookOutbox } from '../notify/webhook-outbox.ts'
 import { destinationPolicy, type DestinationPolicy } from '../core/egress.ts'
 import { loadSecretKey } from '../core/crypto.ts'
 import { Notifications, notifySettings } from '../notify/notifications.ts'
+import { companyCoverage } from '../notify/coverage.ts'
 import { IngestService } from '../ingest/service.ts'
 import { chirpstackIntegration, type ChirpStackIntegration } from '../intake/chirpstack.ts'
 import { DecoderSandbox } from '../core/decoders/sandbox.ts'
@@ -176,9 +177,13 @@ export class ApiServer implements Unit {
   }
 }
 
-/** The gauges of the notification outbox and the webhook queue, read from the database on each scrape (an API process, `up`). */
+/** The gauges of the notification outbox, the webhook queue and the companies no rota covers, read from the database on each scrape (an API process, `up`). */
 export function outboxMetrics(db: Db, registry: Registry): void {
-  createOutboxMetrics(registry, { notify: () => notifyOutboxFigures(db, new Date()), webhooks: () => webhookOutboxFigures(db) })
+  createOutboxMetrics(registry, {
+    notify: () => notifyOutboxFigures(db, new Date()),
+    webhooks: () => webhookOutboxFigures(db),
+    uncovered: async () => (await companyCoverage(db, new Date())).filter((c) => c.uncovered).length,
+  })
 }
 
 /** The ChirpStack v4 integration feeding `ingest`'s group commit, when the `chirpstack` section names a broker. */

@@ -179,8 +179,17 @@ export interface OutboxFigures {
  * query per queue, over their partial index of pending rows): any API process shows the
  * whole backlog, which every process works on.
  */
-export function createOutboxMetrics(registry: Registry, read: { notify: () => Promise<OutboxFigures>; webhooks: () => Promise<OutboxFigures> }) {
+export function createOutboxMetrics(registry: Registry, read: { notify: () => Promise<OutboxFigures>; webhooks: () => Promise<OutboxFigures>; uncovered: () => Promise<number> }) {
   const registers = [registry]
+  const uncovered = scrapeRead(read.uncovered)
+  new Gauge({
+    name: 'hb_notify_uncovered_companies',
+    help: "Companies whose crew or manager rota reaches nobody now (no rota, nobody on call, no reachable contact): their pages go to the office's duty officer (NaN: the database did not answer)",
+    registers,
+    async collect() {
+      this.set((await uncovered()) ?? NaN)
+    },
+  })
   const gauges = (queue: 'notify' | 'webhook', source: () => Promise<OutboxFigures>, what: string) => {
     const figures = scrapeRead(source)
     return {

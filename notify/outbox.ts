@@ -7,9 +7,9 @@ import type { Queryable } from '../core/db/client.ts'
 import type { Severity } from '../shared/domain.ts'
 import type { Alert, AlertEvent } from '../core/repos/alerts.ts'
 import { cancelPending, insertDelivery, reminderOrdinal } from '../core/repos/notify-deliveries.ts'
-import { botChannels, overridesBetween, reachableContacts, rotaOf, storedPolicies } from '../core/repos/notify-setup.ts'
+import { botChannels, storedPolicies } from '../core/repos/notify-setup.ts'
+import { coverOf } from './coverage.ts'
 import { DEFAULT_POLICIES, parsePolicy, quietUntil, stepFor, type Policy } from './policy.ts'
-import { onCallAt } from './rota.ts'
 
 export interface OutboxOptions {
   /** How long a message's link opens the alert. */
@@ -34,14 +34,6 @@ export async function policyFor(db: Queryable, severity: Severity, companyId: st
   return { policy: DEFAULT_POLICIES[severity], source: 'default' }
 }
 
-/** Who of a rota is on call at `at`, with overrides. */
-export async function onCallUser(db: Queryable, owner: string | null, role: string, at: Date): Promise<string | undefined> {
-  const rota = await rotaOf(db, owner, role)
-  if (!rota) return undefined
-  const overrides = await overridesBetween(db, rota.id, at, new Date(at.getTime() + 1))
-  return onCallAt(rota, overrides, at)?.userId
-}
-
 /** Queues the pages an alert event calls for; returns how many deliveries were queued. */
 export async function enqueueNotifications(tx: Queryable, event: AlertEvent, alert: Alert, now: Date, opts: OutboxOptions): Promise<number> {
   if (event.type === 'acknowledged' || event.type === 'resolved') {
@@ -56,7 +48,6 @@ export async function enqueueNotifications(tx: Queryable, event: AlertEvent, ale
   if (index === undefined || !step) return 0
 
   const owner = step.rota === 'duty' ? null : alert.companyId
-  if (step.rota !== 'duty' && owner === null) return 0
   const held = quietUntil(policy, now) ?? null
   const base = {
     alertId: alert.id,
@@ -69,14 +60,15 @@ export async function enqueueNotifications(tx: Queryable, event: AlertEvent, ale
     linkExpiresAt: new Date((held ?? now).getTime() + opts.linkTtlMs),
   }
   let queued = 0
-  const userId = await onCallUser(tx, owner, step.rota, now)
-  if (userId) {
-    // The most preferred contact point a channel reaches; the others are fall-backs for people
-    // who set them up, not extra pages.
-    const [first] = await reachableContacts(tx, userId)
-    if (first && (await insertDelivery(tx, { ...base, channelId: first.channelId, userId, address: first.address, locale: first.locale }))) queued++
-  }
-  if (step.bots) {
+  // The on-call person's most preferred contact point a channel reaches (the others are fall-backs
+  // for people who set them up, not extra pages). A company step that would reach nobody — no
+  // rota, nobody on call, no reachable contact, or an alert of no company — pages the office's
+  // duty officer at once instead (notify/coverage.ts).
+  let cover = owner === null && step.rota !== 'duty' ? { gap: 'no_rota' as const } : await coverOf(tx, owner, step.rota, now)
+  if (cover.gap !== undefined && step.rota !== 'duty') cover = await coverOf(tx, null, 'duty', now)
+  const { userId, contact } = cover
+  if (userId && contact && (await insertDelivery(tx, { ...base, channelId: contact.channelId, userId, address: contact.address, locale: contact.locale }))) queued++
+  if (step.bots && (owner !== null || step.rota === 'duty')) {
     for (const bot of await botChannels(tx, owner)) {
       if (await insertDelivery(tx, { ...base, channelId: bot.id, userId: null, address: '', locale: 'zh-CN' })) queued++
     }

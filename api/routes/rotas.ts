@@ -7,7 +7,8 @@ import { getRota, insertHandover, insertOverride, deleteOverride, listHandovers,
 import { getUser } from '../../core/repos/tokens.ts'
 import { ROTA_ROLES } from '../../notify/policy.ts'
 import { isTimezone, onCallAt } from '../../notify/rota.ts'
-import { mustManage, mustRead, principalOf } from '../access.ts'
+import { companyCoverage, type Cover } from '../../notify/coverage.ts'
+import { companyScope, mustManage, mustRead, principalOf } from '../access.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
 
 const rotaSchema = z.object({
@@ -95,6 +96,46 @@ const rotas: FastifyPluginAsyncZod = async (app) => {
       mustRead(p, null, 'rotas')
       const all = await listRotas(db)
       return { items: p.role === 'crew' ? all.filter((r) => r.companyId === null || r.companyId === p.companyId) : all }
+    },
+  )
+
+  const coverSchema = z.object({
+    userId: z.string().nullable(),
+    userName: z.string().nullable(),
+    gap: z.enum(['no_rota', 'nobody_on_call', 'no_contact']).nullable().describe('why a page of this rota reaches nobody now; null: it reaches userId'),
+  })
+  app.get(
+    '/coverage',
+    {
+      schema: {
+        tags: ['on-call'],
+        summary: "Whether each company's crew and manager rotas reach a person now",
+        description:
+          "A company whose crew or manager rota has no rota, nobody on call, or an on-call person no enabled channel reaches is `uncovered`: pages of that rota go to the housing office's duty officer at once until it is covered. Uncovered companies come first; a company's own users see their company alone.",
+        querystring: z.object({ at: timestamp.optional() }),
+        response: {
+          200: z.object({
+            at: timestamp,
+            uncovered: z.number().int(),
+            companies: z.array(z.object({ companyId: z.string(), companyName: z.string(), uncovered: z.boolean(), crew: coverSchema, manager: coverSchema })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      mustRead(p, null, 'rotas')
+      const at = req.query.at ?? clock()
+      const rows = await companyCoverage(db, at, companyScope(p))
+      const names = new Map<string, string | null>()
+      const cover = async (c: Cover) => {
+        if (c.userId !== undefined && !names.has(c.userId)) names.set(c.userId, (await getUser(db, c.userId))?.name ?? null)
+        return { userId: c.userId ?? null, userName: c.userId === undefined ? null : (names.get(c.userId) ?? null), gap: c.gap ?? null }
+      }
+      const companies = []
+      for (const r of rows) companies.push({ companyId: r.companyId, companyName: r.companyName, uncovered: r.uncovered, crew: await cover(r.roles.crew), manager: await cover(r.roles.manager) })
+      return { at, uncovered: rows.filter((r) => r.uncovered).length, companies }
     },
   )
 

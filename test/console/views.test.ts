@@ -20,7 +20,8 @@ const haveChromium = requireChromium()
 
 /** Route → what must be on screen before it is judged, and what to press first to open a form. */
 const OFFICE_VIEWS: [string, string, string?][] = [
-  ['board', 'section.board'],
+  // The harness's company has no rota: the board names it (the coverage notice).
+  ['board', 'section.board #coverage'],
   ['map', '#map path.community'],
   ['devices', '#devices tbody tr'],
   ['device/ft-1', '.metric-chart canvas'],

@@ -169,6 +169,8 @@ describe.skipIf(!ready)('/metrics of every process of the split deployment', () 
     const depth = (name: string) => metric(ports.http, name).then(sum)
     expect(await depth('hb_notify_outbox_depth')).toBe(0)
     expect(await depth('hb_webhook_outbox_depth')).toBe(0)
+    // The test's company has no rota: its pages would go to the office's duty officer, and the gauge says so.
+    expect(await depth('hb_notify_uncovered_companies')).toBeGreaterThanOrEqual(1)
     // A company bot and a webhook, both at a port where nobody listens: every attempt fails and is retried.
     const deadEnd = `http://127.0.0.1:${ports.deadEnd}`
     expect((await api('POST', '/api/v1/notify/channels', { companyId: 'co-test', kind: 'wecom', name: 'crew bot', settings: { baseUrl: deadEnd }, secrets: { key: 'k' } })).status).toBe(201)

@@ -105,6 +105,18 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     expect((await app.inject({ url: '/api/v1/rotas/a-crew/handovers', headers: auth.manager })).json()).toMatchObject({ items: [{ author: 'a1', note: '3号楼电梯门机异响，已报修' }] })
   })
 
+  it("shows the office which companies' rotas reach nobody now, and why; a company's crew sees its own", async () => {
+    type Coverage = { uncovered: number; companies: { companyId: string; uncovered: boolean; crew: { userName: string | null; gap: string | null }; manager: { gap: string | null } }[] }
+    const coverage = async (headers: { authorization: string }) => (await app.inject({ url: '/api/v1/rotas/coverage?at=2026-03-04T03:00:00Z', headers })).json<Coverage>()
+    const office = await coverage(auth.admin)
+    // Company b has no rota; company a's on-call crew member has no contact point a channel reaches yet.
+    expect(office.uncovered).toBe(2)
+    expect(office.companies.find((c) => c.companyId === 'co-b')).toMatchObject({ uncovered: true, crew: { userName: null, gap: 'no_rota' }, manager: { gap: 'no_rota' } })
+    expect(office.companies.find((c) => c.companyId === 'co-a')).toMatchObject({ uncovered: true, crew: { userName: 'a1', gap: 'no_contact' } })
+    expect((await coverage(auth.crew)).companies.map((c) => c.companyId)).toEqual(['co-a'])
+    expect((await app.inject({ url: '/api/v1/rotas/coverage', headers: auth.resident })).statusCode).toBe(403)
+  })
+
   it('channel credentials are sealed at rest and never returned', async () => {
     const body = {
       kind: 'sms_http',

@@ -20,6 +20,7 @@ import { upsertRule } from '../../core/repos/rules.ts'
 import { insertUser } from '../../core/repos/tokens.ts'
 import { NotificationDispatcher } from '../../notify/dispatcher.ts'
 import { Notifications, type NotifySettings } from '../../notify/notifications.ts'
+import { companyCoverage } from '../../notify/coverage.ts'
 import { createChannel } from '../../notify/setup.ts'
 import { createTestDatabase, eventually, hasPostgres } from '../helpers/services.ts'
 import { SmsGateway } from '../helpers/sms-gateway.ts'
@@ -216,6 +217,38 @@ describe.skipIf(!pg)('notifications end to end', () => {
       ['reminded', 3, 'duty', 'delivered'],
       ['reminded', 3, 'duty', 'delivered'],
     ])
+  })
+
+  it("a company with no rota pages the office's duty officer at once (within 10 s of the raise), and one whose crew is on call again is covered", async () => {
+    await createCompany(db, { id: 'co-c', name: 'Company c', contact: null })
+    await createCommunity(db, 'cm-c', { name: '平阳小区', district: null, street: null, address: null, lat: null, lon: null })
+    await assignCommunity(db, 'cm-c', 'co-c', 'fixture', null)
+    now = T0 + 3 * 60 * M
+    expect((await companyCoverage(db, clock(), 'co-c'))[0]).toMatchObject({ uncovered: true, roles: { crew: { gap: 'no_rota' }, manager: { gap: 'no_rota' } } })
+    const before = gateway.to(PHONE.duty).length
+    const raisedAt = performance.now()
+    const id = await raise('entrapment', 'c')
+    const pages = await eventually(() => (gateway.to(PHONE.duty).length > before ? gateway.to(PHONE.duty) : undefined), 10_000, "the duty officer's page")
+    console.log(`issue 20 coverage: a company without a rota — raised → the office duty's SMS in ${Math.round(performance.now() - raisedAt)} ms`)
+    expect(pages.at(-1)?.text).toMatch(/^\[CRITICAL\] /)
+    const [log] = await deliveriesOfAlert(db, id, 10)
+    expect(log).toMatchObject({ eventType: 'raised', step: 1, userName: 'duty' })
+    await alerts.act(id, 'acknowledge', 'duty', undefined)
+
+    // A rota whose only member has no contact point a channel reaches is still a gap.
+    const c1 = await insertUser(db, { name: 'c1', role: 'crew', companyId: 'co-c' })
+    await upsertRota(db, { id: 'c-crew', companyId: 'co-c', role: 'crew', name: 'c-crew', timezone: 'Asia/Shanghai', startsOn: '2026-03-02', handoverTime: '09:00', members: [c1], createdBy: 'fixture' })
+    expect((await companyCoverage(db, clock(), 'co-c'))[0]?.roles.crew).toMatchObject({ userId: c1, gap: 'no_contact' })
+    await insertContact(db, { userId: c1, kind: 'phone', address: '13500000001', locale: 'zh-CN', position: 0 })
+    const covered = (await companyCoverage(db, clock(), 'co-c'))[0]
+    expect(covered?.roles.crew.gap).toBeUndefined()
+    expect(covered?.roles.crew).toMatchObject({ userId: c1, contact: { address: '13500000001' } })
+    // Covered for crew now: the next alert pages c1, not the office.
+    const dutyPages = gateway.to(PHONE.duty).length
+    const next = await raise('entrapment', 'c')
+    await eventually(() => (gateway.to('13500000001').length ? true : undefined), 10_000, "c1's page")
+    expect(gateway.to(PHONE.duty).length).toBe(dutyPages)
+    await alerts.act(next, 'acknowledge', 'c1', undefined)
   })
 
   it('a swap override changes who is paged', async () => {

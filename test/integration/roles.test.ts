@@ -282,6 +282,7 @@ const MATRIX: Row[] = [
   // Rotas: rota-own is co-a's crew rota, rota-other co-b's
   { route: 'PUT /api/v1/rotas/:id', req: (s) => ({ method: 'PUT', url: `/api/v1/rotas/rota-${s}`, body: rotaBody(s) }), expect: { ...office(200), crew: [403, 404] } },
   { route: 'GET /api/v1/rotas', req: () => ({ method: 'GET', url: '/api/v1/rotas' }), expect: { ...all(200), resident: [403, 403] } },
+  { route: 'GET /api/v1/rotas/coverage', req: () => ({ method: 'GET', url: '/api/v1/rotas/coverage' }), expect: { ...all(200), resident: [403, 403] } },
   { route: 'GET /api/v1/rotas/:id/on-call', req: (s) => ({ method: 'GET', url: `/api/v1/rotas/rota-${s}/on-call` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   { route: 'POST /api/v1/rotas/:id/overrides', req: (s) => ({ method: 'POST', url: `/api/v1/rotas/rota-${s}/overrides`, body: overrideBody(s) }), expect: { ...office(201), crew: [403, 404] } },
   { route: 'GET /api/v1/rotas/:id/overrides', req: (s) => ({ method: 'GET', url: `/api/v1/rotas/rota-${s}/overrides` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },

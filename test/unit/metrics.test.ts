@@ -56,13 +56,14 @@ describe('figures read at scrape time', () => {
       reads++
       return Promise.resolve({ depth: 3, oldestDueAt: new Date(Date.now() - 90_000) })
     }
-    createOutboxMetrics(registry, { notify, webhooks: () => Promise.resolve({ depth: 0, oldestDueAt: null }) })
+    createOutboxMetrics(registry, { notify, webhooks: () => Promise.resolve({ depth: 0, oldestDueAt: null }), uncovered: () => Promise.resolve(2) })
     const page = await registry.metrics()
     expect(reads).toBe(1)
     expect(page).toMatch(/^hb_notify_outbox_depth 3$/m)
     expect(page).toMatch(/^hb_notify_oldest_undelivered_seconds 90$/m)
     expect(page).toMatch(/^hb_webhook_outbox_depth 0$/m)
     expect(page).toMatch(/^hb_webhook_oldest_undelivered_seconds 0$/m)
+    expect(page).toMatch(/^hb_notify_uncovered_companies 2$/m)
   })
 })
 

@@ -63,6 +63,8 @@ export const en = {
   'board.selectAll': 'Select all shown',
   'board.bulkAck': 'Acknowledge selected ({n})',
   'board.newCritical': 'New critical alert: {title}',
+  'board.uncovered': "Nobody to page now at {names}: their alerts page the office's duty officer at once.",
+  'list.sep': ', ',
   'board.count': '{n} shown',
   'board.more': 'Show {n} more',
   'export.csv': 'Export CSV',

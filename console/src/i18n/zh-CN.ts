@@ -41,6 +41,8 @@ export const zhCN: Record<Key, string> = {
   'board.selectAll': '全选当前列表',
   'board.bulkAck': '批量确认（{n}）',
   'board.newCritical': '新的紧急告警：{title}',
+  'board.uncovered': '{names} 当前无人值班可呼叫：其告警将直接呼叫区房管办值班员。',
+  'list.sep': '、',
   'board.count': '共 {n} 条',
   'board.more': '再显示 {n} 条',
   'export.csv': '导出 CSV',

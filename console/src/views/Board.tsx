@@ -11,7 +11,9 @@ import { alertTitle, dateTime, lang, t, type Lang } from '../i18n/index.ts'
 import { alerts, bulkAck, newCritical } from '../lib/alerts.ts'
 import { beep } from '../lib/cue.ts'
 import { communityName, companyName, deviceName, registry, type Registry } from '../lib/registry.ts'
+import { api } from '../lib/api.ts'
 import { go } from '../lib/router.ts'
+import { me } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
 import { SEVERITIES, STATES, type Alert } from '../lib/types.ts'
 import { AlertDetail } from './AlertDetail.tsx'
@@ -161,8 +163,43 @@ function shownList(prev: Shown | undefined, next: Omit<Shown, 'list'>): Alert[] 
   return list
 }
 
+/** Re-read every minute: a rota's hand-over or a new contact point changes it without an event. */
+const COVERAGE_EVERY_MS = 60_000
+
+interface Coverage {
+  uncovered: number
+  companies: { companyId: string; companyName: string; uncovered: boolean }[]
+}
+
+/**
+ * The companies whose crew or manager rota reaches nobody now (API: GET /api/v1/rotas/coverage):
+ * their pages go to the office's duty officer, who should know before the first one arrives.
+ */
+function CoverageNotice() {
+  const [coverage, setCoverage] = useState<Coverage | null>(null)
+  useEffect(() => {
+    let live = true
+    const read = () => void api<Coverage>('/api/v1/rotas/coverage').then((c) => live && setCoverage(c), () => undefined)
+    read()
+    const timer = setInterval(read, COVERAGE_EVERY_MS)
+    return () => {
+      live = false
+      clearInterval(timer)
+    }
+  }, [])
+  useStore(lang)
+  if (!coverage || coverage.uncovered === 0) return null
+  const names = coverage.companies.filter((c) => c.uncovered).map((c) => c.companyName)
+  return (
+    <p class="notice" role="status" id="coverage">
+      {t('board.uncovered', { names: names.slice(0, 3).join(t('list.sep')) + (names.length > 3 ? '…' : '') })}
+    </p>
+  )
+}
+
 export function Board({ openId }: { openId?: number | undefined }) {
   const map = useStore(alerts)
+  const user = useStore(me)
   const critical = useStore(newCritical)
   const [filter, setFilter] = useState<Filter>(NO_FILTER)
   const [checked, setChecked] = useState<Set<number>>(new Set())
@@ -204,6 +241,7 @@ export function Board({ openId }: { openId?: number | undefined }) {
           </button>
         </div>
       )}
+      {user?.role !== 'crew' && <CoverageNotice />}
       <Counts map={map} />
       <Filters value={filter} onChange={refilter} />
       <ExportCsv
