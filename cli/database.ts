@@ -32,14 +32,17 @@ const hasPgliteData = (dataDir: string) => access(path.join(dataDir, 'pgdata', '
   () => false,
 )
 
-/** Opens the configured database (server or embedded) and brings its schema up to date. */
-export async function openDatabase(cfg: Pick<Config, 'server' | 'database' | 'retention'>, log: Logger, applicationName: string): Promise<Database> {
+/**
+ * Opens the configured database (server or embedded) and brings its schema up to date. `join`: a
+ * short command (`users`) uses the embedded server a running `up` holds instead of being refused.
+ */
+export async function openDatabase(cfg: Pick<Config, 'server' | 'database' | 'retention'>, log: Logger, applicationName: string, join = false): Promise<Database> {
   const { url, embedded } = cfg.database
   const { dataDir } = cfg.server
   if (!url && embedded === 'postgres' && (await hasPgliteData(dataDir))) {
     log.warn(`${path.join(dataDir, 'pgdata')} holds the PGlite database of an earlier version; the embedded PostgreSQL starts anew in ${embeddedDir(cfg)} (EMBEDDED_DB=pglite opens the old one)`)
   }
-  const db = await openDb({ url, dataDir: url ? undefined : embeddedDir(cfg), embedded, applicationName, log: log.child({ module: 'db' }) })
+  const db = await openDb({ url, dataDir: url ? undefined : embeddedDir(cfg), embedded, applicationName, log: log.child({ module: 'db' }), joinRunning: join })
   try {
     const { readingsMs, compressAfterMs } = cfg.retention
     const features = await migrate(db, { log: log.child({ module: 'migrate' }), readings: { retentionMs: readingsMs, compressAfterMs } })

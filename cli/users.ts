@@ -36,7 +36,7 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
     },
   })
   if (!action || !['add', 'token', 'list', 'revoke'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
-  const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain users')
+  const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain users', true)
   try {
     switch (action) {
       case 'add': {

@@ -371,6 +371,8 @@ export interface OpenDbOptions {
   applicationName?: string
   /** Where lost connections are reported; silent when absent. */
   log?: Logger
+  /** An embedded server another live process runs on `dataDir` is used, not refused (EmbeddedPostgresOptions.join). */
+  joinRunning?: boolean
 }
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
@@ -378,7 +380,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (opts.url) return openPool(opts.url, opts)
   if (opts.dataDir && (opts.embedded ?? 'postgres') === 'postgres') {
     const log = opts.log ?? silentLogger
-    const server = await EmbeddedPostgres.start({ dir: opts.dataDir, log })
+    const server = await EmbeddedPostgres.start({ dir: opts.dataDir, log, join: opts.joinRunning ?? false })
     try {
       return await openPool(server.url, opts, () => server.stop())
     } catch (err) {

@@ -113,13 +113,13 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   return true
 }
 
-/** The first line of `postmaster.pid` (the server's pid) and the eighth (its status, "ready" once up). */
-async function postmasterPid(dir: string): Promise<{ pid: number; status: string } | undefined> {
+/** The first line of `postmaster.pid` (the server's pid), the fourth (its port) and the eighth (its status, "ready" once up). */
+async function postmasterPid(dir: string): Promise<{ pid: number; port: number; status: string } | undefined> {
   const text = await readFile(path.join(dir, 'postmaster.pid'), 'utf8').catch(() => undefined)
   if (text === undefined) return undefined
   const lines = text.split('\n')
   const pid = Number(lines[0])
-  return Number.isInteger(pid) && pid > 0 ? { pid, status: (lines[7] ?? '').trim() } : undefined
+  return Number.isInteger(pid) && pid > 0 ? { pid, port: Number(lines[3]), status: (lines[7] ?? '').trim() } : undefined
 }
 
 /**
@@ -133,27 +133,32 @@ async function isServerOn(pid: number, dir: string): Promise<boolean> {
   return (argv[0] ?? '').endsWith('postgres') && argv[argv.indexOf('-D') + 1] === dir
 }
 
-/** Stops a server a killed parent left running on this cluster; refuses when its owner is alive. */
-async function stopStale(dir: string, log: Logger): Promise<void> {
+/**
+ * Stops a server a killed parent left running on this cluster. One whose owner is alive is
+ * another process's: refused, or with `join` its port is returned to connect to as a client.
+ */
+async function stopStale(dir: string, log: Logger, join: boolean): Promise<number | undefined> {
   const running = await postmasterPid(dir)
-  if (!running || !alive(running.pid)) return
+  if (!running || !alive(running.pid)) return undefined
   if (!(await isServerOn(running.pid, dir))) {
     // PostgreSQL would refuse to start while the pid it names lives, whatever that process is.
     log.warn({ pid: running.pid }, 'the embedded PostgreSQL lock file names a process that is not its server (left from before a reboot); removing it')
     await rm(path.join(dir, 'postmaster.pid'), { force: true })
-    return
+    return undefined
   }
   const owner = Number((await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => '')).trim())
   if (owner > 0 && owner !== process.pid && alive(owner) && (await parentOf(running.pid)) === owner) {
+    if (join && running.status === 'ready' && running.port > 0) return running.port
     throw new EmbeddedPostgresError(`the embedded database in ${dir} is in use by process ${owner}; stop it first, or give this one its own DATA_DIR`)
   }
   log.warn({ pid: running.pid }, 'stopping the embedded PostgreSQL an earlier run left behind (it was killed before it could stop it)')
   // SIGINT is PostgreSQL's fast shutdown: open transactions roll back (their devices had no
   // PUBACK), a checkpoint is written. SIGQUIT, the last resort, makes the next start replay WAL.
   process.kill(running.pid, 'SIGINT')
-  if (await waitGone(running.pid, STOP_TIMEOUT_MS)) return
+  if (await waitGone(running.pid, STOP_TIMEOUT_MS)) return undefined
   process.kill(running.pid, 'SIGQUIT')
   if (!(await waitGone(running.pid, 5000))) throw new EmbeddedPostgresError(`the PostgreSQL server ${running.pid} left on ${dir} does not stop`)
+  return undefined
 }
 
 function freeLoopbackPort(): Promise<number> {
@@ -171,6 +176,11 @@ export interface EmbeddedPostgresOptions {
   /** The cluster's directory (created by initdb on first start). */
   dir: string
   log: Logger
+  /**
+   * A server another live process runs on the cluster (`up`) is used as a client, not refused: for
+   * short commands (`users`) beside a running stack. Stopping then leaves it running.
+   */
+  join?: boolean
 }
 
 export class EmbeddedPostgres {
@@ -179,7 +189,8 @@ export class EmbeddedPostgres {
   private constructor(
     /** A postgres:// URL of the application database on the server. */
     readonly url: string,
-    private readonly child: ChildProcess,
+    /** The server this process started; undefined when it joined another process's. */
+    private readonly child: ChildProcess | undefined,
     private readonly dir: string,
     private readonly log: Logger,
   ) {}
@@ -194,10 +205,15 @@ export class EmbeddedPostgres {
     const bin = inNative(user ? await runnableNative(user, pkg.native, pkg.version) : pkg.native)
     const place = user ? await reachableCluster(user, opts.dir, log) : { dir: opts.dir, fresh: false }
     const dir = place.dir
-    await stopStale(dir, log)
+    const joined = await stopStale(dir, log, opts.join ?? false)
 
     // Beside the cluster's name in DATA_DIR (a link to it, when it lives elsewhere).
     const passwordFile = path.join(dataDir, `${path.basename(opts.dir)}.password`)
+    if (joined !== undefined) {
+      const secret = encodeURIComponent((await readFile(passwordFile, 'utf8')).trim())
+      log.info({ port: joined }, 'the embedded PostgreSQL is running in another process (housing-brain up): connecting to it')
+      return new EmbeddedPostgres(`postgres://${SUPERUSER}:${secret}@127.0.0.1:${joined}/${DATABASE}`, undefined, dir, log)
+    }
     if (place.fresh || !(await exists(path.join(dir, 'PG_VERSION')))) await initialise(bin, dir, passwordFile, user, log)
     const password = (await readFile(passwordFile, 'utf8')).trim()
 
@@ -225,12 +241,13 @@ export class EmbeddedPostgres {
 
   /** The server's pid (tests look for it after a stop). */
   get pid(): number | undefined {
-    return this.child.pid
+    return this.child?.pid
   }
 
   /** Fast shutdown (clients were closed before): a checkpoint, then the server exits. */
   async stop(): Promise<void> {
     const child = this.child
+    if (!child) return
     if (this.exitHook) process.off('exit', this.exitHook)
     this.exitHook = undefined
     if (child.exitCode === null && child.signalCode === null) {
@@ -246,8 +263,9 @@ export class EmbeddedPostgres {
 
   /** Should the process end without stop() (an uncaught error, a forced exit), the server is told to stop too. */
   private armExitHook(): void {
+    const child = this.child
     this.exitHook = () => {
-      if (this.child.exitCode === null) this.child.kill('SIGINT')
+      if (child && child.exitCode === null) child.kill('SIGINT')
     }
     process.once('exit', this.exitHook)
   }

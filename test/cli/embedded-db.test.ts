@@ -4,9 +4,11 @@
 // its own and hold every reading acknowledged before; a clean stop leaves no server behind;
 // a second `up` while the first still runs must not take its database away; and a DATA_DIR with
 // the PGlite database of an earlier version starts anew beside it, with an admin token that works.
+import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { topics } from '../../core/contract.ts'
 import { eventually } from '../helpers/services.ts'
@@ -33,6 +35,7 @@ async function serversOn(dir: string): Promise<number[]> {
 }
 
 const METRIC = 'car_load_kg'
+const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
 
 /** Publishes `count` readings (QoS 1: each PUBACK means committed) one millisecond apart from `fromTs`. */
 async function publish(up: UpProcess, id: string, secret: string, fromTs: number, count: number): Promise<void> {
@@ -69,6 +72,17 @@ describe('housing-brain up on the embedded PostgreSQL', () => {
     expect(second).toBeInstanceOf(Error)
     expect((second as Error).message).toContain('in use by process')
     expect((await first.api('GET', '/health')).body).toMatchObject({ status: 'ok', engine: 'postgres' })
+    // A short command beside it, as the README shows (`housing-brain users add`), uses its server
+    // instead of being refused; the token it prints works on the running API at once.
+    const added = await promisify(execFile)(process.execPath, [BIN, 'users', 'add', '--name', 'desk-2', '--role', 'operator'], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      timeout: 60_000,
+    })
+    const token = added.stdout.trim()
+    expect(token).toMatch(/^hb_/)
+    const me = await fetch(`http://127.0.0.1:${first.httpPort}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })
+    expect(await me.json()).toMatchObject({ name: 'desk-2', role: 'operator' })
+    expect(await serversOn(cluster)).toHaveLength(1)
 
     const [leftBehind] = await serversOn(cluster)
     expect(leftBehind).toBeDefined()
