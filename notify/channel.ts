@@ -61,6 +61,8 @@ export interface ChannelLimits {
 export interface ChannelAdapter {
   readonly kind: ChannelKind
   readonly limits: ChannelLimits
+  /** SMS: what the gateway puts before each message (its 【签名】), counted against the segment. */
+  readonly smsSignature?: string
   send(message: Message, to: Recipient): Promise<DeliveryOutcome>
   /** Releases pooled connections (SMTP). */
   close?(): Promise<void>

@@ -10,8 +10,9 @@
 import type { Db } from '../core/db/client.ts'
 import { unseal } from '../core/crypto.ts'
 import type { Logger } from '../core/log.ts'
-import { getAlert } from '../core/repos/alerts.ts'
-import { claimDueNotifications, insertDelivery, recordNotifyAttempt, sentSince, type AttemptRecord, type DueNotification } from '../core/repos/notify-deliveries.ts'
+import { getAlert, type Alert } from '../core/repos/alerts.ts'
+import { getDevice } from '../core/repos/devices.ts'
+import { claimDueNotifications, deliveriesOfAlert, insertDelivery, recordNotifyAttempt, sentSince, type AttemptRecord, type DueNotification } from '../core/repos/notify-deliveries.ts'
 import { reachableContacts } from '../core/repos/notify-setup.ts'
 import { getCommunity } from '../core/repos/registry.ts'
 import type { Unit } from '../core/units.ts'
@@ -22,7 +23,7 @@ import type { LinkSigner } from './links.ts'
 import { ADAPTERS, type AdapterEntry } from './registry.ts'
 import { maskAddress } from './mask.ts'
 import { DeliveryPump, settle, type RetryPolicy } from './pump.ts'
-import { render } from './render.ts'
+import { render, type RenderInput } from './render.ts'
 
 export interface NotifyDispatchOptions extends RetryPolicy {
   pollMs: number
@@ -54,6 +55,8 @@ export const DEFAULT_NOTIFY_DISPATCH: NotifyDispatchOptions = {
 const ADAPTER_CACHE = 100
 const SECOND = 1000
 const MINUTE = 60_000
+/** People named as "also paged" in a message, at most. */
+const OTHERS_LISTED = 5
 
 export class NotificationDispatcher implements Unit {
   readonly name = 'notify-dispatcher'
@@ -171,9 +174,15 @@ export class NotificationDispatcher implements Unit {
 
     const alert = await getAlert(this.db, d.alertId)
     if (!alert) return
-    const community = alert.communityId ? await getCommunity(this.db, alert.communityId) : undefined
-    const place = [community?.name ?? alert.communityId ?? '', alert.location ?? ''].filter(Boolean).join(' ')
-    const message = render(d.locale, { alert, place, link: this.links.url(d.id), step: d.step, timezone: this.opts.timezone })
+    const message = render(d.locale, {
+      ...(await this.whereAndWho(alert, d)),
+      alert,
+      link: this.links.url(d.id),
+      step: d.step,
+      timezone: this.opts.timezone,
+      now,
+      signature: adapter.smsSignature ?? '',
+    })
     let outcome: DeliveryOutcome
     try {
       outcome = await adapter.send(message, d.address ? { address: d.address } : {})
@@ -194,6 +203,23 @@ export class NotificationDispatcher implements Unit {
     await this.record(d, { at: done, sent: true, ok: false, status: outcome.status, detail: outcome.detail, outcome: next, retryAt })
     this.log.warn({ delivery: d.id, alert: d.alertId, channel: d.channelKind, to, status: outcome.status, attempt, retryAt }, retry ? 'notification failed; will retry' : 'notification failed')
     if (!retry) await this.fallBack(d, done)
+  }
+
+  /** Where the alert is (community, the spot within it, the device) and who else was paged, for the message. */
+  private async whereAndWho(alert: Alert, d: DueNotification): Promise<Pick<RenderInput, 'community' | 'spot' | 'device' | 'others'>> {
+    const community = alert.communityId ? await getCommunity(this.db, alert.communityId) : undefined
+    const device = alert.deviceId ? await getDevice(this.db, alert.deviceId) : undefined
+    const others = new Set<string>()
+    for (const row of await deliveriesOfAlert(this.db, alert.id, OTHERS_LISTED * 2)) {
+      if (row.id !== d.id && row.userName !== null && row.status !== 'cancelled') others.add(row.userName)
+    }
+    return {
+      community: community?.name ?? alert.communityId ?? '',
+      // A resident's report says where in its own words.
+      spot: alert.location ?? '',
+      device: device ? (device.name ?? device.id) : '',
+      others: [...others].slice(0, OTHERS_LISTED),
+    }
   }
 
   /** A page that cannot reach a person's preferred contact point goes to their next one. */

@@ -30,6 +30,11 @@ export const httpSmsConfigSchema = z.object({
     .default({}),
   /** The gateway's sending limit, when it documents one (the outbox queues beyond it). */
   perMinute: z.number().int().positive().optional(),
+  /**
+   * The signature the gateway puts before each message (【长宁房管】, the sign registered with the
+   * carrier): counted against the 70-character segment, so the text leaves room for it.
+   */
+  signature: z.string().max(20).default(''),
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
 })
 export type HttpSmsConfig = z.infer<typeof httpSmsConfigSchema>
@@ -68,6 +73,7 @@ export function createHttpSmsChannel(settings: unknown, secrets: unknown, deps: 
   return {
     kind: 'sms_http',
     limits: cfg.perMinute === undefined ? {} : { perMinute: cfg.perMinute },
+    smsSignature: cfg.signature,
     async send(message: Message, to: Recipient): Promise<DeliveryOutcome> {
       if (!to.address) return { ok: false, retryable: false, status: 'no address', detail: 'the recipient has no phone number' }
       const values = { ...secretValues, phone: to.address, text: message.short, alert: message.alertId }

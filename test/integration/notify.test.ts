@@ -158,12 +158,13 @@ describe.skipIf(!pg)('notifications end to end', () => {
     expect(robot.url).toBe(`/cgi-bin/webhook/send?key=${WECOM_KEY.a}`)
     expect(robot.headers['content-type']).toBe('application/json')
     const link = /\]\((https:\/\/hb\.example\/n\/[0-9a-z]+\.[\w-]{12})\)/.exec(robot.body.toString('utf8'))?.[1] ?? 'no link'
-    const content = `**【紧急】梅陇一村 电梯困人**\n紧急告警：电梯困人\n地点：梅陇一村\n请于 10:05 前确认\n打开：${link}\n[查看并确认](${link})`
+    // The place, the device, the deadline and who else was paged; the link once.
+    const content = `**【紧急】梅陇一村 电梯困人**\n紧急告警：电梯困人\n地点：梅陇一村\n设备：el-a-1\n请于 10:05 前确认\n已通知：a1\n[查看并确认](${link})`
     expect(robot.body.toString('utf8')).toBe(JSON.stringify({ msgtype: 'markdown', markdown: { content } }))
     expect(Buffer.byteLength(content)).toBeLessThanOrEqual(4096)
     // The group's link is not the crew member's: each page has its own.
     expect(sms?.text).not.toContain(link)
-    expect(sms?.text).toMatch(/^【紧急】梅陇一村电梯困人，10:05前确认 https:\/\/hb\.example\/n\/[0-9a-z]+\.[\w-]{12}$/)
+    expect(sms?.text).toMatch(/^【紧急】梅陇一村el-a-1电梯困人，10:05前确认 https:\/\/hb\.example\/n\/[0-9a-z]+\.[\w-]{12}$/)
     expect(sms?.text.length).toBeLessThanOrEqual(70)
     // The gateway key was sealed at rest and opened only to sign the request.
     expect(sms?.authorization).toBe('Bearer gateway-key-1')
@@ -197,8 +198,8 @@ describe.skipIf(!pg)('notifications end to end', () => {
     now += 10 * M
     await alerts.escalate(clock(), 10 * M)
     const [duty] = await eventually(() => (gateway.to(PHONE.duty).length ? gateway.to(PHONE.duty) : undefined), 10_000, 'the duty officer page')
-    // The duty officer reads English.
-    expect(duty?.text).toMatch(/^\[CRITICAL\] .*ack by 11:05 https:\/\/hb\.example\/n\//)
+    // The duty officer reads English, and is told how late it is, not a deadline that has passed.
+    expect(duty?.text).toMatch(/^\[CRITICAL\] .*el-a-\d+: 电梯困人, ack 10 min overdue https:\/\/hb\.example\/n\//)
     // Every further reminder pages the last step again, until someone acknowledges.
     now += 10 * M
     await alerts.escalate(clock(), 10 * M)

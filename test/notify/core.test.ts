@@ -9,7 +9,7 @@ import type { Alert } from '../../core/repos/alerts.ts'
 import { LinkSigner } from '../../notify/links.ts'
 import { DEFAULT_POLICIES, parsePolicy, quietUntil, stepFor } from '../../notify/policy.ts'
 import { maskAddress } from '../../notify/mask.ts'
-import { render, SMS_MAX } from '../../notify/render.ts'
+import { render, segmentMax, SMS_MAX } from '../../notify/render.ts'
 import { onCallAt } from '../../notify/rota.ts'
 
 const rota = { timezone: 'Asia/Shanghai', startsOn: '2026-03-02', handoverTime: '09:00', members: ['a', 'b', 'c'] }
@@ -59,24 +59,97 @@ describe('policy', () => {
 describe('messages', () => {
   const alert = { id: 7, severity: 'critical', title: '电梯困人（轿厢停在两层之间，乘客被困）', reason: null, ackDeadline: new Date('2026-03-04T02:05:00Z') } as Alert
   const link = 'https://hb.example.cn/n/3x.AbCdEfGhIjKl'
+  /** 10:00 in Shanghai, before the 10:05 deadline. */
+  const BEFORE = new Date('2026-03-04T02:00:00Z')
 
   it('the SMS form fits one segment and keeps the deadline and the link whole', () => {
     for (const place of ['梅陇一村', '上海市闵行区梅陇镇梅陇一村第三小区十二号楼东侧电梯厅']) {
-      const zh = render('zh-CN', { alert, place, link, step: 1, timezone: 'Asia/Shanghai' }).short
+      const zh = render('zh-CN', { alert, community: place, link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }).short
       expect(zh.length).toBeLessThanOrEqual(SMS_MAX)
       expect(zh).toMatch(/^【紧急】.*10:05前确认 https:\/\/hb\.example\.cn\/n\/3x\.AbCdEfGhIjKl$/)
-      const en = render('en', { alert, place, link, step: 2, timezone: 'Asia/Shanghai' })
-      expect(en.short.length).toBeLessThanOrEqual(SMS_MAX)
+      // English around Chinese names is UCS-2 too: the names give way, the deadline and link stay whole.
+      const en = render('en', { alert, community: place, link, step: 2, timezone: 'Asia/Shanghai', now: BEFORE })
+      expect(en.short).toMatch(/, ack by 10:05 https:\/\/hb\.example\.cn\/n\/3x\.AbCdEfGhIjKl$/)
       expect(en.subject).toMatch(/^\[ESCALATED\] \[CRITICAL\]/)
     }
   })
 
+  describe('a table of real-length cases: every SMS names the device, keeps its deadline and link, and fits one segment after a 6-character signature', () => {
+    // Links as a deployment prints them: its public host, /n/, an id in base 36, a 12-character signature.
+    const LINKS = ['https://hb.example.cn/n/3x.AbCdEfGhIjKl', 'https://hb.sh.cn/n/1a2b3c.AbCdEfGhIjKl']
+    const trapped: Alert = { ...alert, ruleId: 'elevator-entrapment', title: 'Passengers trapped' }
+    const cover: Alert = { ...alert, severity: 'major', ruleId: 'manhole-cover-displaced', title: 'Manhole cover displaced' }
+    const own: Alert = { ...alert, ruleId: 'own-rule', title: '地下车库集水井水位超过警戒线并持续上升' }
+    type Case = { alert: Alert; community: string; spot: string; device: string }
+    const CASES: Record<'zh-CN' | 'en', Case[]> = {
+      'zh-CN': [
+        { alert: trapped, community: '新庄花园', spot: '3号楼2单元', device: '3号楼2单元客梯' },
+        { alert: trapped, community: '上海市长宁区仙霞新村街道虹古路第二居民小区', spot: '12号楼1单元', device: '12号楼1单元东侧客梯（2号梯）' },
+        { alert: cover, community: '古美小区', spot: '7号楼', device: 'MH-0712 南门井盖' },
+        { alert: own, community: '虹桥锦绣苑', spot: '', device: '地下车库B2层集水井液位计' },
+      ],
+      // An English reader's deployment names its places in Latin letters (GSM-7: 160 a segment).
+      en: [
+        { alert: trapped, community: 'Xinzhuang Garden', spot: 'Bldg 3 Unit 2', device: 'Elevator 3-2 (passenger)' },
+        { alert: cover, community: 'Gumei Garden Phase II, Minhang District', spot: 'Bldg 7', device: 'Manhole cover MH-0712 by the south gate' },
+      ],
+    }
+    // A carrier-registered Chinese signature makes a message UCS-2 (70); a Latin one keeps GSM-7.
+    const SIGNATURES = { 'zh-CN': '【长宁房管】', en: 'CN-HB:' } as const
+    const LATE = new Date('2026-03-04T02:17:30Z')
+    for (const locale of ['zh-CN', 'en'] as const) {
+      const signature = SIGNATURES[locale]
+      for (const [i, c] of CASES[locale].entries()) {
+        for (const link of LINKS) {
+          it(`${locale} case ${i + 1}, a link of ${link.length}`, () => {
+            for (const now of [BEFORE, LATE]) {
+              const m = render(locale, { ...c, link, step: 1, timezone: 'Asia/Shanghai', now, signature })
+              const sent = signature + m.short
+              expect(sent.length, m.short).toBeLessThanOrEqual(segmentMax(sent))
+              if (locale === 'zh-CN') expect(sent.length, m.short).toBeLessThanOrEqual(SMS_MAX)
+              expect(m.short.endsWith(` ${link}`), m.short).toBe(true)
+              // The device is named: whole, or a stem of at least five characters and the cut mark.
+              const stems = Array.from({ length: c.device.length }, (_, n) => c.device.slice(0, n)).filter((stem) => stem.length >= 5)
+              expect(m.short.includes(c.device) || stems.some((stem) => m.short.includes(`${stem}${locale === 'zh-CN' ? '…' : '.'}`)), m.short).toBe(true)
+              // Past the deadline it says by how much, never a deadline that has passed.
+              if (now === BEFORE) expect(m.short).toContain(locale === 'zh-CN' ? '10:05前确认' : 'ack by 10:05')
+              else expect(m.short).toContain(locale === 'zh-CN' ? '已超时12分钟' : 'ack 12 min overdue')
+            }
+          })
+        }
+      }
+    }
+
+    it('reads as a person would write it, shortening the community first and the device last', () => {
+      const first = CASES['zh-CN'][0] as Case
+      const input = { ...first, link: LINKS[0] ?? '', step: 1, timezone: 'Asia/Shanghai', now: BEFORE }
+      // The device's name says the building already: the spot is not repeated.
+      expect(render('zh-CN', input).short).toBe('【紧急】新庄花园3号楼2单元客梯电梯困人，10:05前确认 https://hb.example.cn/n/3x.AbCdEfGhIjKl')
+      // With the signature's six characters the community goes first, then the device's tail.
+      expect(render('zh-CN', { ...input, signature: '【长宁房管】' }).short).toBe('【紧急】3号楼2单元…电梯困人，10:05前确认 https://hb.example.cn/n/3x.AbCdEfGhIjKl')
+      const en = CASES.en[0] as Case
+      expect(render('en', { ...input, ...en, signature: 'CN-HB:' }).short).toBe('[CRITICAL] Xinzhuang Garden Bldg 3 Unit 2 Elevator 3-2 (passenger): Passengers trapped, ack by 10:05 https://hb.example.cn/n/3x.AbCdEfGhIjKl')
+    })
+
+    it('a reminder after the deadline says how late it is in every form; the link is in none of the texts (each channel adds it once)', () => {
+      const late = new Date('2026-03-04T02:43:00Z')
+      const first = CASES['zh-CN'][0] as Case
+      const zh = render('zh-CN', { ...first, link: LINKS[0] ?? '', step: 3, timezone: 'Asia/Shanghai', now: late, others: ['王强', '李伟'] })
+      expect(zh.text.split('\n')).toEqual(['紧急告警：电梯困人', '地点：新庄花园3号楼2单元', '设备：3号楼2单元客梯', '确认已超时 38 分钟（时限 10:05）', '已通知：王强、李伟'])
+      expect(zh.subject).toBe('【升级】【紧急】新庄花园3号楼2单元 电梯困人')
+      const en = render('en', { ...first, link: LINKS[0] ?? '', step: 3, timezone: 'Asia/Shanghai', now: late, others: ['Wang Qiang'] })
+      expect(en.text).toContain('Acknowledgement 38 min overdue (due 10:05)')
+      expect(en.text).toContain('Also paged: Wang Qiang')
+      expect(zh.text).not.toContain(LINKS[0])
+    })
+  })
+
   it("titles a default rule's alert in the recipient's language, an operator's own rule as raised", () => {
     const trapped: Alert = { ...alert, ruleId: 'elevator-entrapment', title: 'Passengers trapped' }
-    expect(render('zh-CN', { alert: trapped, place: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai' }).text).toMatch(/^紧急告警：电梯困人\n/)
-    expect(render('en', { alert: trapped, place: 'Meilong 1', link, step: 1, timezone: 'Asia/Shanghai' }).text).toMatch(/^CRITICAL alert: Passengers trapped\n/)
+    expect(render('zh-CN', { alert: trapped, community: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }).text).toMatch(/^紧急告警：电梯困人\n/)
+    expect(render('en', { alert: trapped, community: 'Meilong 1', link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }).text).toMatch(/^CRITICAL alert: Passengers trapped\n/)
     const own: Alert = { ...alert, ruleId: 'pump-room-door', title: 'Pump room door open' }
-    expect(render('zh-CN', { alert: own, place: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai' }).params.what).toBe('Pump room door open')
+    expect(render('zh-CN', { alert: own, community: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }).params.what).toBe('Pump room door open')
   })
 
   it("states the reason in the recipient's language when the rules engine sent it as data, the stored text otherwise", () => {
@@ -86,7 +159,7 @@ describe('messages', () => {
       reason: 'water_level_m < 1.5 predicted at 2026-03-04T03:00:00.000Z, in 55 min; trend -0.3 per hour over 10m',
       reasonDetail: { key: 'forecast.predicted', metric: 'water_level_m', op: '<', limit: 1.5, slopePerHour: -0.3, windowMs: 600_000, crossing: '2026-03-04T03:00:00.000Z', leadMs: 55 * 60_000 },
     }
-    const text = (locale: 'zh-CN' | 'en', a: Alert) => render(locale, { alert: a, place: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai' }).text.split('\n')
+    const text = (locale: 'zh-CN' | 'en', a: Alert) => render(locale, { alert: a, community: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }).text.split('\n')
     // The predicted time on the recipient's clock (11:00 in Shanghai).
     expect(text('zh-CN', forecast)[2]).toBe('原因：预计 3月4日 11:00，约 55 分钟后出现 水位 < 1.5；趋势每小时 -0.3（按 10 分钟数据拟合）')
     expect(text('en', forecast)[2]).toBe(`Reason: ${forecast.reason ?? ''}`)
