@@ -314,6 +314,30 @@ export class AlertService {
   }
 
   /**
+   * Gives an unresolved alert to a person: a claim ("我来处理") when `assignee` is the actor, which
+   * also acknowledges an open alert; else an assignment or hand-over by the office or the
+   * company's manager (the caller has checked who may), which pages the assignee (notify/outbox.ts).
+   * The history keeps who had it before (`data.from`).
+   */
+  async assign(id: number, actor: string, assignee: string, note: string | undefined): Promise<Alert> {
+    return this.inTx(async (tx, events) => {
+      const current = await getAlert(tx, id, true)
+      if (!current) throw new AppError('not_found', `No alert ${id}`)
+      if (current.state === 'resolved') throw new AppError('invalid_transition', `Alert ${id} is resolved; it cannot be assigned`)
+      const now = this.clock()
+      let alert = current
+      if (assignee === actor && current.state === 'open') {
+        alert = await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor })
+        events.push({ event: await insertEvent(tx, { alertId: id, type: 'acknowledged', actor, note: 'acknowledged by claiming it', at: now }), alert })
+      }
+      alert = await updateAlert(tx, id, { assignedTo: assignee, assignedAt: now })
+      const data = { to: assignee, from: current.assignedTo }
+      events.push({ event: await insertEvent(tx, { alertId: id, type: 'assigned', actor, note: note ?? null, at: now, data }), alert })
+      return alert
+    })
+  }
+
+  /**
    * Attaches a photo (already checked: type, size, the caller's visibility) and records an
    * `attachment` event; the alert row is locked, so two uploads cannot both pass `perAlert`.
    */

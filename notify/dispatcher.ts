@@ -157,7 +157,9 @@ export class NotificationDispatcher implements Unit {
   private async deliver(d: DueNotification): Promise<void> {
     const now = this.clock()
     const to = maskAddress(d.address)
-    if (d.alertState !== 'open') {
+    // A page of the escalation is moot once someone acknowledged; a page to the person the alert
+    // was handed to (step 0) goes while it is unresolved.
+    if (d.step > 0 ? d.alertState !== 'open' : d.alertState === 'resolved') {
       await this.record(d, { at: now, sent: false, ok: false, status: 'cancelled', detail: `alert ${d.alertState.replace('_', ' ')} before sending`, outcome: 'cancelled', retryAt: null })
       return
     }

@@ -7,7 +7,8 @@ import type { Queryable } from '../core/db/client.ts'
 import type { Severity } from '../shared/domain.ts'
 import type { Alert, AlertEvent } from '../core/repos/alerts.ts'
 import { cancelPending, insertDelivery, reminderOrdinal } from '../core/repos/notify-deliveries.ts'
-import { botChannels, storedPolicies } from '../core/repos/notify-setup.ts'
+import { botChannels, reachableContacts, storedPolicies } from '../core/repos/notify-setup.ts'
+import { findUserByName } from '../core/repos/tokens.ts'
 import { coverOf } from './coverage.ts'
 import { DEFAULT_POLICIES, parsePolicy, quietUntil, stepFor, type Policy } from './policy.ts'
 
@@ -34,12 +35,28 @@ export async function policyFor(db: Queryable, severity: Severity, companyId: st
   return { policy: DEFAULT_POLICIES[severity], source: 'default' }
 }
 
+/**
+ * An alert handed to a person by someone else pages that person at once (a claim pages nobody):
+ * their most preferred reachable contact point, step 0 — a page to a person, sent while the
+ * alert is unresolved, acknowledged or not (notify/dispatcher.ts).
+ */
+async function pageAssignee(tx: Queryable, event: AlertEvent, alert: Alert, now: Date, opts: OutboxOptions): Promise<number> {
+  const to = typeof event.data?.to === 'string' ? event.data.to : undefined
+  if (!to || to === event.actor || alert.state === 'resolved') return 0
+  const user = await findUserByName(tx, to)
+  const [first] = user ? await reachableContacts(tx, user.id) : []
+  if (!user || !first) return 0
+  const base = { alertId: alert.id, eventId: event.id, step: 0, companyId: alert.companyId, dueAt: now, heldUntil: null, createdAt: now, linkExpiresAt: new Date(now.getTime() + opts.linkTtlMs) }
+  return (await insertDelivery(tx, { ...base, channelId: first.channelId, userId: user.id, address: first.address, locale: first.locale })) ? 1 : 0
+}
+
 /** Queues the pages an alert event calls for; returns how many deliveries were queued. */
 export async function enqueueNotifications(tx: Queryable, event: AlertEvent, alert: Alert, now: Date, opts: OutboxOptions): Promise<number> {
   if (event.type === 'acknowledged' || event.type === 'resolved') {
     await cancelPending(tx, alert.id, `alert ${event.type} by ${event.actor}`)
     return 0
   }
+  if (event.type === 'assigned') return pageAssignee(tx, event, alert, now, opts)
   if (alert.silenced || alert.state !== 'open') return 0
   const { policy } = await policyFor(tx, alert.severity, alert.companyId)
   const reminders = event.type === 'reminded' ? await reminderOrdinal(tx, alert.id, event.id) : 0

@@ -20,6 +20,7 @@ export function alertFor(p: Principal, a: Alert): Alert {
     location: null,
     photoUrl: null,
     reportedBy: null,
+    assignedTo: null,
     // A resident's description is theirs; a rule's reason is public.
     reason: a.source === 'resident' ? null : a.reason,
     reasonDetail: a.source === 'resident' ? null : a.reasonDetail,

@@ -35,6 +35,8 @@ export const alertSchema = z.object({
   clearedAt: timestamp.nullable(),
   acknowledgedAt: timestamp.nullable(),
   acknowledgedBy: z.string().nullable(),
+  assignedTo: z.string().nullable().describe('The person who has it (claimed, or assigned by the office or the company\'s manager), by user name; null: nobody yet'),
+  assignedAt: timestamp.nullable(),
   enRouteAt: timestamp.nullable().describe('A person\'s first "on my way"'),
   arrivedAt: timestamp.nullable().describe('A person\'s first "arrived on site" (later arrivals are in the history only)'),
   startedAt: timestamp.nullable(),

@@ -4,12 +4,13 @@ import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { acceptReasonDetail, reportedReasonDetailSchema } from '../../core/reason-detail.ts'
 import { ALERT_SOURCES, SEVERITIES } from '../../shared/domain.ts'
-import { eventsOf, getAlert, listAlerts } from '../../core/repos/alerts.ts'
+import { eventsOf, getAlert, listAlerts, type Alert } from '../../core/repos/alerts.ts'
 import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { deliveryLog, deliverySchema, seesDeliveries, seesDeliveryDetail } from '../alerts/delivery-log.ts'
 import { alertEventSchema, alertFilterQuery, alertSchema } from '../alerts/schemas.ts'
 import type { Action } from '../../alerts/service.ts'
-import { alertListScope, mustSeeAlert, principalOf, requireRole } from '../access.ts'
+import { alertListScope, mustManage, mustSeeAlert, principalOf, requireRole } from '../access.ts'
+import { findUserByName } from '../../core/repos/tokens.ts'
 import { checked, errorBody, errorResponses, limitParam, requestTime, serialCursor, serialParams } from '../schemas.ts'
 
 const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).default({})
@@ -116,15 +117,17 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
     },
   )
 
-  const actions: [string, Action, string][] = [
-    ['ack', 'acknowledge', 'Acknowledge: someone has seen it and owns it'],
-    ['en-route', 'en_route', 'The crew is on its way (acknowledges an open alert; the first one is kept as enRouteAt)'],
-    ['arrive', 'arrive', 'The crew arrived on site: in progress (acknowledges an open alert; the first arrival is kept as arrivedAt, the ranking\'s time to arrive)'],
-    ['start', 'start', 'Work started'],
-    ['resolve', 'resolve', 'Resolved (while the condition persists it is raised again after the re-arm delay)'],
-    ['comment', 'comment', 'Add a note to the history'],
+  const act = (action: Action) => (id: number, actor: string, note: string | undefined) => service.act(id, action, actor, note)
+  const actions: [string, string, (id: number, actor: string, note: string | undefined) => Promise<Alert>][] = [
+    ['ack', 'Acknowledge: someone has seen it and owns it', act('acknowledge')],
+    ['claim', 'Take the alert yourself ("我来处理"): it is yours, and acknowledged if it was open', (id, actor, note) => service.assign(id, actor, actor, note)],
+    ['en-route', 'The crew is on its way (acknowledges an open alert; the first one is kept as enRouteAt)', act('en_route')],
+    ['arrive', 'The crew arrived on site: in progress (acknowledges an open alert; the first arrival is kept as arrivedAt, the ranking\'s time to arrive)', act('arrive')],
+    ['start', 'Work started', act('start')],
+    ['resolve', 'Resolved (while the condition persists it is raised again after the re-arm delay)', act('resolve')],
+    ['comment', 'Add a note to the history', act('comment')],
   ]
-  for (const [path, action, summary] of actions) {
+  for (const [path, summary, run] of actions) {
     app.post(
       `/:id/${path}`,
       {
@@ -139,10 +142,34 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
       async (req) => {
         const p = requireRole(req, 'admin', 'operator', 'crew')
         mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
-        return service.act(req.params.id, action, p.name, req.body.note)
+        return run(req.params.id, p.name, req.body.note)
       },
     )
   }
+
+  app.post(
+    '/:id/assign',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: "Give the alert to a person, or hand it over, with a note; the person is paged",
+        description:
+          "By the housing office, or by a manager of the alert's company (its manager rota). The person is a crew member of that company, or of the office; disabled users cannot be given alerts.",
+        params: serialParams,
+        body: z.object({ to: z.string().trim().min(1).max(100).describe('The user name of the person'), note: z.string().trim().min(1).max(2000).optional() }),
+        response: { 200: alertSchema, 409: errorBody, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'crew')
+      const alert = mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
+      await mustManage(db, p, alert.companyId, 'alerts')
+      const to = await findUserByName(db, req.body.to)
+      const fits = to !== undefined && !to.disabled && (to.role === 'admin' || to.role === 'operator' || (to.role === 'crew' && to.companyId === alert.companyId))
+      if (!fits) throw new AppError('validation_failed', `body.to: "${req.body.to}" is no enabled crew member of this alert's company or of the office; name one who is`)
+      return service.assign(req.params.id, p.name, to.name, req.body.note)
+    },
+  )
 
   app.post(
     '/ack',

@@ -704,4 +704,15 @@ CREATE TABLE resident_usage (
 CREATE INDEX resident_usage_user_idx ON resident_usage (user_id, kind, at);
 `,
   },
+  {
+    version: 19,
+    name: 'alerts assigned to a person',
+    sql: `
+-- Who has an alert (issue 20): claimed by a crew member or assigned by the office or the company's
+-- manager, by user name like acknowledged_by and resolved_by; the history keeps every hand-over.
+ALTER TABLE alerts ADD COLUMN assigned_to text;
+ALTER TABLE alerts ADD COLUMN assigned_at timestamptz;
+CREATE INDEX alerts_assigned_open_idx ON alerts (assigned_to) WHERE state <> 'resolved';
+`,
+  },
 ]

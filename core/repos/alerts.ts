@@ -32,6 +32,9 @@ export interface Alert {
   clearedAt: Date | null
   acknowledgedAt: Date | null
   acknowledgedBy: string | null
+  /** The person who has it (claimed or assigned), by user name; null: nobody yet. */
+  assignedTo: string | null
+  assignedAt: Date | null
   /** A person's first "on my way" / "arrived on site" (later ones are history only). */
   enRouteAt: Date | null
   arrivedAt: Date | null
@@ -59,7 +62,7 @@ export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "devic
   a.auto_resolve AS "autoResolve", a.silenced, a.flapping, a.count, a.first_value AS "firstValue",
   a.last_value AS "lastValue", a.predicted_at AS "predictedAt", a.raised_at AS "raisedAt", a.notified_at AS "notifiedAt",
   a.last_seen_at AS "lastSeenAt", a.cleared_at AS "clearedAt", a.acknowledged_at AS "acknowledgedAt",
-  a.acknowledged_by AS "acknowledgedBy", a.started_at AS "startedAt",
+  a.acknowledged_by AS "acknowledgedBy", a.assigned_to AS "assignedTo", a.assigned_at AS "assignedAt", a.started_at AS "startedAt",
   a.en_route_at AS "enRouteAt", a.arrived_at AS "arrivedAt", a.resolved_at AS "resolvedAt",
   a.resolved_by AS "resolvedBy", a.resolved_active AS "resolvedActive", a.resolved_auto AS "resolvedAuto", a.rearm_ms AS "rearmMs",
   a.ack_deadline AS "ackDeadline", a.resolve_deadline AS "resolveDeadline",
@@ -229,6 +232,8 @@ export interface AlertPatch {
   clearedAt?: Date | null
   acknowledgedAt?: Date
   acknowledgedBy?: string
+  assignedTo?: string
+  assignedAt?: Date
   startedAt?: Date
   enRouteAt?: Date
   arrivedAt?: Date
@@ -260,6 +265,8 @@ const PATCH_COLUMNS: Record<keyof AlertPatch, string> = {
   clearedAt: 'cleared_at',
   acknowledgedAt: 'acknowledged_at',
   acknowledgedBy: 'acknowledged_by',
+  assignedTo: 'assigned_to',
+  assignedAt: 'assigned_at',
   startedAt: 'started_at',
   enRouteAt: 'en_route_at',
   arrivedAt: 'arrived_at',

@@ -14,6 +14,7 @@ import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { provisionDevices } from '../../core/provision.ts'
 import { claimDueNotifications, deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
+import { eventsOf } from '../../core/repos/alerts.ts'
 import { deletePolicy, insertContact, insertOverride, setChannelEnabled, upsertPolicy, upsertRota } from '../../core/repos/notify-setup.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
@@ -252,12 +253,35 @@ describe.skipIf(!pg)('notifications end to end', () => {
     await alerts.act(next, 'acknowledge', 'c1', undefined)
   })
 
+  it("an alert handed to a person pages them although it is acknowledged; a claim acknowledges and pages nobody; the history keeps who had it", async () => {
+    now = T0 + 4 * 60 * M
+    const id = await raise('entrapment')
+    // The crew's page of the raise first, so that nothing of this alert is in flight later.
+    await eventually(async () => (await deliveriesOfAlert(db, id, 10)).find((d) => d.step === 1 && d.status === 'delivered'), 10_000, 'the raise page')
+    const claimed = await alerts.assign(id, 'a1', 'a1', undefined)
+    expect(claimed).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'a1', assignedTo: 'a1' })
+    const handed = await alerts.assign(id, 'manager-a', 'a2', '我在外地，交给你')
+    expect(handed).toMatchObject({ state: 'acknowledged', assignedTo: 'a2' })
+    const page = await eventually(async () => (await deliveriesOfAlert(db, id, 10)).find((d) => d.step === 0 && d.status === 'delivered'), 10_000, "a2's page")
+    expect(page).toMatchObject({ userName: 'a2', eventType: 'assigned', address: PHONE.a2 })
+    // Nobody was paged for the claim: the only step-0 page is a2's.
+    expect((await deliveriesOfAlert(db, id, 10)).filter((d) => d.step === 0)).toHaveLength(1)
+    const assigned = (await eventsOf(db, id)).filter((e) => e.type === 'assigned').map((e) => [e.actor, e.data, e.note])
+    expect(assigned).toEqual([
+      ['a1', { to: 'a1', from: null }, null],
+      ['manager-a', { to: 'a2', from: 'a1' }, '我在外地，交给你'],
+    ])
+    await alerts.act(id, 'resolve', 'a2', undefined)
+    await expect(alerts.assign(id, 'manager-a', 'a1', undefined)).rejects.toThrow(/resolved; it cannot be assigned/)
+  })
+
   it('a swap override changes who is paged', async () => {
     now = T0 + 2 * 60 * M
     await insertOverride(db, { rotaId: 'a-crew', userId: user.a2, kind: 'swap', startsAt: new Date(now - M), endsAt: new Date(now + 60 * M), note: 'a1 at the dentist', createdBy: 'a1' })
     const a1Before = gateway.to(PHONE.a1).length
+    const a2Before = gateway.to(PHONE.a2).length
     await raise('entrapment')
-    await eventually(() => (gateway.to(PHONE.a2).length ? true : undefined), 10_000, 'the SMS to a2')
+    await eventually(() => (gateway.to(PHONE.a2).length > a2Before ? true : undefined), 10_000, 'the SMS to a2')
     expect(gateway.to(PHONE.a1).length).toBe(a1Before)
   })
 

@@ -8,6 +8,8 @@ import { t } from '../i18n/index.ts'
 import { act } from '../lib/alerts.ts'
 import { ApiError } from '../lib/api.ts'
 import { uploadPhotos } from '../lib/photos.ts'
+import { me } from '../lib/session.ts'
+import { useStore } from '../lib/store.ts'
 import type { Alert } from '../lib/types.ts'
 import { PhotoInput } from './Photo.tsx'
 
@@ -16,7 +18,7 @@ export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert
   const [error, setError] = useState('')
   const [busy, setBusy] = useState(false)
   const [photos, setPhotos] = useState<File[]>([])
-  const run = async (action: 'ack' | 'en-route' | 'arrive' | 'start' | 'resolve' | 'comment') => {
+  const run = async (action: 'ack' | 'claim' | 'en-route' | 'arrive' | 'start' | 'resolve' | 'comment') => {
     if ((action === 'comment' || (action === 'resolve' && noteToResolve)) && !note.trim()) return setError(t('crew.noteNeeded'))
     setBusy(true)
     setError('')
@@ -36,6 +38,8 @@ export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert
   }
   const open = alert.state === 'open'
   const resolved = alert.state === 'resolved'
+  const user = useStore(me)
+  const mine = user !== null && alert.assignedTo === user.name
   return (
     <div class="actions">
       <label>
@@ -44,6 +48,11 @@ export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert
       </label>
       {noteToResolve && !resolved && <PhotoInput id={`photos-${alert.id}`} label={t('photo.input')} files={photos} onChange={setPhotos} />}
       <div class="buttons">
+        {!resolved && !mine && (
+          <button type="button" class="primary big" data-action="claim" disabled={busy} onClick={() => void run('claim')}>
+            {t('alert.claim')}
+          </button>
+        )}
         {open && (
           <button type="button" class="primary big" data-action="ack" disabled={busy} onClick={() => void run('ack')}>
             {t('alert.ack')}

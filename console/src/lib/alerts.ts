@@ -50,7 +50,7 @@ export function stopAlerts(): void {
 }
 
 /** Acts on an alert and applies the answer at once (the stream brings the same change again). */
-export async function act(id: number, action: 'ack' | 'en-route' | 'arrive' | 'start' | 'resolve' | 'comment', note?: string): Promise<Alert> {
+export async function act(id: number, action: 'ack' | 'claim' | 'en-route' | 'arrive' | 'start' | 'resolve' | 'comment', note?: string): Promise<Alert> {
   const a = await api<Alert>(`/api/v1/alerts/${id}/${action}`, { body: note ? { note } : {} })
   upsert([a])
   return a

@@ -48,6 +48,8 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
             <dd>{companyName(a.companyId) || t('common.none')}</dd>
             <dt>{t('col.raised')}</dt>
             <dd>{dateTime(a.raisedAt)}</dd>
+            <dt>{t('alert.owner')}</dt>
+            <dd id="assigned-to">{a.assignedTo ?? t('alert.nobodyYet')}</dd>
             {a.enRouteAt && (
               <>
                 <dt>{t('alert.enRouteAt')}</dt>

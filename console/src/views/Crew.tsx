@@ -7,10 +7,18 @@ import { Deadline, dueOf } from '../components/Deadline.tsx'
 import { alertTitle, t } from '../i18n/index.ts'
 import { alerts, unresolved } from '../lib/alerts.ts'
 import { communityName, deviceName } from '../lib/registry.ts'
+import { me } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
+import type { Alert } from '../lib/types.ts'
+
+/** Mine first, then nobody's, then a colleague's; the nearest deadline first within each. */
+const rank = (a: Alert, name: string | undefined) => (a.assignedTo === name ? 0 : a.assignedTo ? 2 : 1)
 
 export function Crew() {
-  const list = [...useStore(alerts).values()].filter(unresolved).sort((a, b) => (dueOf(a)?.at ?? 0) - (dueOf(b)?.at ?? 0))
+  const user = useStore(me)
+  const list = [...useStore(alerts).values()]
+    .filter(unresolved)
+    .sort((a, b) => rank(a, user?.name) - rank(b, user?.name) || (dueOf(a)?.at ?? 0) - (dueOf(b)?.at ?? 0))
   const [open, setOpen] = useState<number | null>(null)
   return (
     <section class="crew">
@@ -29,6 +37,7 @@ export function Crew() {
               <span class="job-meta">
                 <Sev s={a.severity} /> <State s={a.state} /> <Deadline alert={a} />
               </span>
+              {a.assignedTo && <span class="job-owner">{a.assignedTo === user?.name ? t('alert.mine') : t('alert.assignedTo', { name: a.assignedTo })}</span>}
             </button>
             {open === a.id && <Actions alert={a} noteToResolve />}
           </li>
