@@ -5,32 +5,14 @@
 // each attempt as delivered, retrying or failed and nothing more: a vendor's status, an error code
 // or an address would let whoever configures a channel map what the server can reach (issue 18,
 // item 1). The office's staff (admin, operator), who run the channels, see what the vendor answered.
-import { z } from 'zod'
+import type { z } from 'zod'
 import type { Queryable } from '../../core/db/client.ts'
 import { deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
 import type { Principal } from '../../core/repos/tokens.ts'
 import { parseJson } from '../../notify/channels/http.ts'
 import { subscriptionSchema } from '../../notify/channels/webpush.ts'
 import { maskAddress } from '../../notify/mask.ts'
-import { timestamp } from '../schemas.ts'
-
-export const deliverySchema = z.object({
-  id: z.number().int(),
-  eventId: z.number().int(),
-  eventType: z.string(),
-  step: z.number().int(),
-  channel: z.object({ id: z.string(), kind: z.string(), name: z.string() }),
-  user: z.string().nullable(),
-  to: z.string().describe('Phone numbers masked; a Web Push subscription as its push service\'s host (the office) or "browser"'),
-  status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
-  heldUntil: timestamp.nullable().describe('Held by quiet hours until then'),
-  attempts: z.number().int(),
-  createdAt: timestamp,
-  deliveredAt: timestamp.nullable(),
-  nextAttemptAt: timestamp,
-  summary: z.string().describe('e.g. "SMS to 138****1234: http 500 → retried, delivered 12:03:04" (the office); "…: retrying, delivered 12:03:04" (a company)'),
-  log: z.array(z.object({ at: timestamp, sent: z.boolean(), ok: z.boolean(), status: z.string(), detail: z.string(), retryAt: timestamp.nullable() })),
-})
+import type { deliverySchema } from './schemas.ts'
 
 export type DeliveryEntry = z.infer<typeof deliverySchema>
 

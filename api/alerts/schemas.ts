@@ -81,3 +81,22 @@ export const alertFilterQuery = z.object({
   from: requestTime.optional().describe('Raised at or after'),
   to: requestTime.optional().describe('Raised before'),
 })
+
+/** One notification of an alert (api/alerts/delivery-log.ts builds it; the console reads it in the history). */
+export const deliverySchema = z.object({
+  id: z.number().int(),
+  eventId: z.number().int(),
+  eventType: z.string(),
+  step: z.number().int(),
+  channel: z.object({ id: z.string(), kind: z.string(), name: z.string() }),
+  user: z.string().nullable(),
+  to: z.string().describe('Phone numbers masked; a Web Push subscription as its push service\'s host (the office) or "browser"'),
+  status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
+  heldUntil: timestamp.nullable().describe('Held by quiet hours until then'),
+  attempts: z.number().int(),
+  createdAt: timestamp,
+  deliveredAt: timestamp.nullable(),
+  nextAttemptAt: timestamp,
+  summary: z.string().describe('e.g. "SMS to 138****1234: http 500 → retried, delivered 12:03:04" (the office); "…: retrying, delivered 12:03:04" (a company)'),
+  log: z.array(z.object({ at: timestamp, sent: z.boolean(), ok: z.boolean(), status: z.string(), detail: z.string(), retryAt: timestamp.nullable() })),
+})

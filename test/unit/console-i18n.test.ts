@@ -3,6 +3,7 @@
 // come from the catalogue's own text (shared/catalogue-text.ts, tested in test/rules/catalogue.test.ts).
 import { describe, expect, it } from 'vitest'
 import { AUDIT_ACTIONS } from '../../shared/audit-actions.ts'
+import { CHANNEL_KINDS } from '../../notify/channel.ts'
 import { en } from '../../console/src/i18n/en.ts'
 import { zhCN } from '../../console/src/i18n/zh-CN.ts'
 import { METRICS, type MetricSpec } from '../../shared/metric-catalogue.ts'
@@ -24,6 +25,12 @@ describe('console languages', () => {
   it('name every action of the audit log', () => {
     for (const [lang, table] of Object.entries(tables)) {
       expect(Object.values(AUDIT_ACTIONS).filter((a) => !Object.hasOwn(table, `audit.action.${a}`)), `${lang}: missing`).toEqual([])
+    }
+  })
+
+  it('name every notification channel kind, for the deliveries in an alert\'s history', () => {
+    for (const [lang, table] of Object.entries(tables)) {
+      expect(CHANNEL_KINDS.filter((k) => !Object.hasOwn(table, `channel.${k}`)), `${lang}: missing`).toEqual([])
     }
   })
 

@@ -2,7 +2,7 @@
 // imports of the API's schemas bundle nothing; the words of the domain come from shared/ (bundled);
 // the rest are the few fields the screens use.
 import type { z } from 'zod'
-import type { alertSchema } from '../../../api/alerts/schemas.ts'
+import type { alertSchema, deliverySchema } from '../../../api/alerts/schemas.ts'
 import { ALERT_STATES, SEVERITIES, type AlertState, type Role, type Severity } from '../../../shared/domain.ts'
 import { DEVICE_KINDS, type DeviceKind as Kind } from '../../../shared/metric-catalogue.ts'
 import type { User as StoredUser } from '../../../core/repos/tokens.ts'
@@ -34,6 +34,9 @@ export interface AlertEvent {
   /** attachment: { photoId }; null for residents except on their own report. */
   data?: Record<string, unknown> | null
 }
+
+/** One notification of an alert as GET /api/v1/alerts/:id lists it (`notifications`; addresses masked). */
+export type Delivery = z.input<typeof deliverySchema>
 
 export interface Device {
   id: string

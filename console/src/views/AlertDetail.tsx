@@ -5,16 +5,16 @@ import { Actions } from '../components/Actions.tsx'
 import { Sev, State } from '../components/Badges.tsx'
 import { Deadline } from '../components/Deadline.tsx'
 import { History } from '../components/History.tsx'
-import { alertReason, alertTitle, alertWhy, dateTime, t } from '../i18n/index.ts'
+import { alertReason, alertTitle, alertWhy, dateTime, num, t } from '../i18n/index.ts'
 import { alerts } from '../lib/alerts.ts'
 import { api } from '../lib/api.ts'
 import { formatValue } from '../lib/metrics.ts'
 import { communityName, companyName, deviceName, registry } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
 import { useStore } from '../lib/store.ts'
-import type { Alert, AlertEvent } from '../lib/types.ts'
+import type { Alert, AlertEvent, Delivery } from '../lib/types.ts'
 
-type Detail = Alert & { history: AlertEvent[] }
+type Detail = Alert & { history: AlertEvent[]; notifications?: Delivery[] }
 
 export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }) {
   const live = useStore(alerts).get(id)
@@ -113,7 +113,13 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
           </dl>
           <Actions alert={a} />
           <h3>{t('alert.history')}</h3>
-          <History alertId={a.id} events={a.history} />
+          <History
+            alertId={a.id}
+            raisedAt={a.raisedAt}
+            events={a.history}
+            deliveries={a.notifications}
+            value={(v) => (device && metric ? formatValue(device.kind, metric, v) : num(v))}
+          />
         </>
       )}
     </aside>
