@@ -47,6 +47,16 @@ describe.skipIf(!haveChromium)('console: claiming and assignment', () => {
       expect(await horizontalOverflow(crew.page)).toBeLessThanOrEqual(0)
       await shot(crew.page, `assignment-phone-${lang}`)
       expect(crew.problems).toEqual([])
+      // The office sees who has it, and the hand-over in the history.
+      const op = await h.open(PHONE, lang)
+      await h.signIn(op.page, h.tokens.operator)
+      await op.page.goto(`${h.base}/console/#/alert/${theirs}`)
+      await expect.poll(() => op.page.locator('#assigned-to').textContent()).toBe('colleague-wang')
+      expect(await op.page.locator('#history li[data-type=assigned] q').textContent()).toBe(lang === 'zh-CN' ? '交给 colleague-wang' : 'to colleague-wang')
+      expect(await horizontalOverflow(op.page)).toBeLessThanOrEqual(0)
+      await shot(op.page, `assignment-detail-phone-${lang}`)
+      expect(op.problems).toEqual([])
+      await op.context.close()
       // Resolved, so the next language starts from an empty list.
       for (const id of [free, theirs]) await h.alerts.act(id, 'resolve', 'operator', undefined)
       await crew.context.close()

@@ -94,6 +94,7 @@ export const en = {
   'alert.owner': 'Who has it',
   'alert.nobodyYet': 'Nobody yet',
   'event.assigned': 'assigned',
+  'event.assignedTo': 'to {name}',
   'alert.start': 'Start work',
   'alert.enRoute': 'On my way',
   'alert.arrive': 'Arrived on site',

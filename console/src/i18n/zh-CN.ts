@@ -72,6 +72,7 @@ export const zhCN: Record<Key, string> = {
   'alert.owner': '负责人',
   'alert.nobodyYet': '暂无',
   'event.assigned': '已指派',
+  'event.assignedTo': '交给 {name}',
   'alert.start': '开始处理',
   'alert.enRoute': '我已出发',
   'alert.arrive': '已到达现场',
