@@ -259,8 +259,11 @@ export class AlertService {
     return released
   }
 
-  /** A person's action on an alert they may see (the caller has checked visibility). */
-  async act(id: number, action: Action, actor: string, note: string | undefined): Promise<Alert> {
+  /**
+   * A person's action on an alert they may see (the caller has checked visibility). Resolving
+   * with `publicNote` gives the note to the community's residents too (`publicNote`).
+   */
+  async act(id: number, action: Action, actor: string, note: string | undefined, opts: { publicNote?: boolean } = {}): Promise<Alert> {
     return this.inTx(async (tx, events) => {
       const current = await getAlert(tx, id, true)
       if (!current) throw new AppError('not_found', `No alert ${id}`)
@@ -306,10 +309,23 @@ export class AlertService {
         }
         case 'resolve': {
           if (current.state === 'resolved') refuse('resolved again')
-          const alert = await updateAlert(tx, id, { state: 'resolved', resolvedAt: now, resolvedBy: actor, resolvedActive: current.condition === 'active' })
+          const told = opts.publicNote && note ? { publicNote: note } : {}
+          const alert = await updateAlert(tx, id, { state: 'resolved', resolvedAt: now, resolvedBy: actor, resolvedActive: current.condition === 'active', ...told })
           return record(alert, 'resolved')
         }
       }
+    })
+  }
+
+  /** The office shows an alert to the community's residents, or stops showing it; the history says so. */
+  async publish(id: number, actor: string, shown: boolean): Promise<Alert> {
+    return this.inTx(async (tx, events) => {
+      const current = await getAlert(tx, id, true)
+      if (!current) throw new AppError('not_found', `No alert ${id}`)
+      if (current.public === shown) return current
+      const alert = await updateAlert(tx, id, { public: shown })
+      events.push({ event: await insertEvent(tx, { alertId: id, type: 'published', actor, note: null, at: this.clock(), data: { public: shown } }), alert })
+      return alert
     })
   }
 

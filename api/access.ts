@@ -54,22 +54,28 @@ export function mustSeeDevice<D extends { companyId: string | null }>(p: Princip
 /** An alert, if the caller may see it: a crew member their company's, a resident their community's. */
 export function mustSeeAlert(p: Principal, alert: Alert | undefined, id: number): Alert {
   const scope = companyScope(p)
-  if (!alert || (scope !== undefined && alert.companyId !== scope) || (p.role === 'resident' && alert.communityId !== p.communityId)) {
+  // A resident sees their own reports and what the office made public for their community.
+  const hiddenFromResident = p.role === 'resident' && (alert?.communityId !== p.communityId || !(alert.public || ownReport(p, alert)))
+  if (!alert || (scope !== undefined && alert.companyId !== scope) || hiddenFromResident) {
     throw new AppError('not_found', `No alert ${id}`)
   }
   return alert
 }
 
 /**
- * What an alert list is confined to: a crew member's company, a resident's community (the office
- * and services: what the query names). Null when the query names another company or community
+ * What an alert list is confined to: a crew member's company, a resident's own reports and the
+ * public alerts of their community (the office and services: what the query names). Null when the query names another company or community
  * than the caller's own: nothing there is theirs to see, so the list is empty.
  */
-export function alertListScope(p: Principal, q: { company?: string | undefined; community?: string | undefined }): { companyId: string | undefined; communityId: string | undefined } | null {
+export function alertListScope(
+  p: Principal,
+  q: { company?: string | undefined; community?: string | undefined },
+): { companyId: string | undefined; communityId: string | undefined; residentView: string | undefined } | null {
   const scope = companyScope(p)
   if (scope !== undefined && q.company !== undefined && q.company !== scope) return null
   if (p.role === 'resident' && q.community !== undefined && q.community !== p.communityId) return null
-  return { companyId: scope ?? q.company, communityId: p.role === 'resident' ? (p.communityId ?? '') : q.community }
+  const resident = p.role === 'resident'
+  return { companyId: scope ?? q.company, communityId: resident ? (p.communityId ?? '') : q.community, residentView: resident ? p.name : undefined }
 }
 
 /** A resident's own hazard report: the one alert whose private parts (where, photos) are theirs. */

@@ -7,7 +7,7 @@
 
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const
 /** Every kind of row in an alert's history; webhooks and the live stream filter on these. */
-export const ALERT_EVENT_TYPES = ['raised', 'updated', 'cleared', 'acknowledged', 'en_route', 'arrived', 'started', 'resolved', 'commented', 'escalated', 'reminded', 'unsilenced', 'attachment', 'assigned'] as const
+export const ALERT_EVENT_TYPES = ['raised', 'updated', 'cleared', 'acknowledged', 'en_route', 'arrived', 'started', 'resolved', 'commented', 'escalated', 'reminded', 'unsilenced', 'attachment', 'assigned', 'published'] as const
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number]
 export type Severity = (typeof SEVERITIES)[number]
 export const ALERT_STATES = ['open', 'acknowledged', 'in_progress', 'resolved'] as const

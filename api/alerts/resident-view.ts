@@ -8,7 +8,7 @@ import type { Principal } from '../../core/repos/tokens.ts'
 import { ownReport } from '../access.ts'
 
 /** History entries that are the service's internal business. */
-const INTERNAL_EVENTS = new Set(['commented', 'escalated', 'reminded'])
+const INTERNAL_EVENTS = new Set(['commented', 'escalated', 'reminded', 'assigned', 'published'])
 /** Stands in for another resident's name. */
 const ANOTHER_RESIDENT = 'resident'
 

@@ -50,6 +50,13 @@ export const alertSchema = z.object({
   location: z.string().nullable().describe('Resident hazard reports: where (a resident sees it only on their own report)'),
   photoUrl: z.string().nullable().describe('Resident hazard reports: a picture (a resident sees it only on their own report)'),
   reportedBy: z.string().nullable().describe('Resident hazard reports: who reported it (a resident sees it only on their own report)'),
+  public: z.boolean().describe("Shown to the community's residents (the office decides); a resident also sees their own reports"),
+  publicNote: z.string().nullable().describe('What was done, as the resolver wrote it for the residents'),
+  myRating: z
+    .object({ rating: z.number().int(), comment: z.string().nullable() })
+    .nullable()
+    .optional()
+    .describe("A resident's list: the rating they gave this alert, if any"),
 })
 
 export const alertEventSchema = z.object({

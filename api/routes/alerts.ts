@@ -11,9 +11,15 @@ import { alertEventSchema, alertFilterQuery, alertSchema, deliverySchema } from 
 import type { Action } from '../../alerts/service.ts'
 import { alertListScope, mustManage, mustSeeAlert, principalOf, requireRole } from '../access.ts'
 import { findUserByName } from '../../core/repos/tokens.ts'
+import { ratingsBy } from '../../core/repos/feedback.ts'
 import { checked, errorBody, errorResponses, limitParam, requestTime, serialCursor, serialParams } from '../schemas.ts'
 
-const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).default({})
+const noteBody = z
+  .object({
+    note: z.string().trim().min(1).max(2000).optional(),
+    public: z.boolean().optional().describe("resolve: the note is for the community's residents too (the alert's publicNote)"),
+  })
+  .default({})
 const reportBody = z.object({
   ruleId: z.string().min(1).max(128),
   deviceId: z.string().min(1).max(64).nullable(),
@@ -88,7 +94,10 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
         before: q.cursor,
         limit: q.limit,
       })
-      return { items: items.map((a) => alertFor(p, a)), nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
+      // A resident's page shows the rating they gave (so a reload does not ask again).
+      const rated = p.role === 'resident' ? await ratingsBy(db, p.name, items.map((a) => a.id)) : undefined
+      const shown = items.map((a) => (rated ? { ...alertFor(p, a), myRating: rated.get(a.id) ?? null } : alertFor(p, a)))
+      return { items: shown, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
     },
   )
 
@@ -117,8 +126,9 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
     },
   )
 
-  const act = (action: Action) => (id: number, actor: string, note: string | undefined) => service.act(id, action, actor, note)
-  const actions: [string, string, (id: number, actor: string, note: string | undefined) => Promise<Alert>][] = [
+  type Run = (id: number, actor: string, note: string | undefined, body: { public?: boolean | undefined }) => Promise<Alert>
+  const act = (action: Action): Run => (id, actor, note, body) => service.act(id, action, actor, note, { publicNote: body.public ?? false })
+  const actions: [string, string, Run][] = [
     ['ack', 'Acknowledge: someone has seen it and owns it', act('acknowledge')],
     ['claim', 'Take the alert yourself ("我来处理"): it is yours, and acknowledged if it was open', (id, actor, note) => service.assign(id, actor, actor, note)],
     ['en-route', 'The crew is on its way (acknowledges an open alert; the first one is kept as enRouteAt)', act('en_route')],
@@ -142,10 +152,29 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
       async (req) => {
         const p = requireRole(req, 'admin', 'operator', 'crew')
         mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
-        return run(req.params.id, p.name, req.body.note)
+        return run(req.params.id, p.name, req.body.note, req.body)
       },
     )
   }
+
+  app.post(
+    '/:id/publish',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: "Show the alert to its community's residents, or stop showing it (the office)",
+        description: 'Residents see their own reports and the alerts made public here: a burst main, a lift out of service — not every sensor alert.',
+        params: serialParams,
+        body: z.object({ public: z.boolean() }),
+        response: { 200: alertSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator')
+      mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
+      return service.publish(req.params.id, p.name, req.body.public)
+    },
+  )
 
   app.post(
     '/:id/assign',

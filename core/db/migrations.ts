@@ -715,4 +715,16 @@ ALTER TABLE alerts ADD COLUMN assigned_at timestamptz;
 CREATE INDEX alerts_assigned_open_idx ON alerts (assigned_to) WHERE state <> 'resolved';
 `,
   },
+  {
+    version: 20,
+    name: 'alerts residents may see',
+    sql: `
+-- What residents see (issue 20): their own reports, and the alerts the office made public for
+-- their community (a burst main, a lift out of service) — not every sensor alert, which alarms
+-- and means nothing to them. The crew may give a public resolution note with the resolve.
+ALTER TABLE alerts ADD COLUMN public boolean NOT NULL DEFAULT false;
+ALTER TABLE alerts ADD COLUMN public_note text CHECK (char_length(public_note) <= 2000);
+CREATE INDEX alerts_public_community_idx ON alerts (community_id, id) WHERE public;
+`,
+  },
 ]

@@ -55,6 +55,10 @@ export interface Alert {
   location: string | null
   photoUrl: string | null
   reportedBy: string | null
+  /** Shown to the community's residents (besides the reporter of a resident's report). */
+  public: boolean
+  /** What was done, in the resolver's words, for residents to read. */
+  publicNote: string | null
 }
 
 export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "deviceId", a.community_id AS "communityId",
@@ -68,7 +72,7 @@ export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "devic
   a.ack_deadline AS "ackDeadline", a.resolve_deadline AS "resolveDeadline",
   a.escalation_level AS "escalationLevel", a.escalated_at AS "escalatedAt",
   a.last_reminded_at AS "lastRemindedAt", a.resolve_overdue_at AS "resolveOverdueAt", a.reraise_of AS "reraiseOf",
-  a.location, a.photo_url AS "photoUrl", a.reported_by AS "reportedBy"`
+  a.location, a.photo_url AS "photoUrl", a.reported_by AS "reportedBy", a.public, a.public_note AS "publicNote"`
 
 export interface AlertEvent {
   id: number
@@ -241,6 +245,8 @@ export interface AlertPatch {
   resolvedBy?: string
   resolvedActive?: boolean
   resolvedAuto?: boolean
+  public?: boolean
+  publicNote?: string | null
   silenced?: boolean
   notifiedAt?: Date
   ackDeadline?: Date
@@ -274,6 +280,8 @@ const PATCH_COLUMNS: Record<keyof AlertPatch, string> = {
   resolvedBy: 'resolved_by',
   resolvedActive: 'resolved_active',
   resolvedAuto: 'resolved_auto',
+  public: 'public',
+  publicNote: 'public_note',
   silenced: 'silenced',
   notifiedAt: 'notified_at',
   ackDeadline: 'ack_deadline',
@@ -407,9 +415,11 @@ export interface AlertFilter {
   /** Keyset pagination, newest first: ids strictly below this one. */
   before?: number | undefined
   limit: number
+  /** A resident's name: only their own reports and the public alerts. */
+  residentView?: string | undefined
 }
 
-/** The conditions of an AlertFilter over `alerts a LEFT JOIN devices d`, parameters $1–$9. */
+/** The conditions of an AlertFilter over `alerts a LEFT JOIN devices d`, parameters $1–$10. */
 const ALERT_FILTER = `($1::text[] IS NULL OR a.state = ANY($1))
        AND ($2::text[] IS NULL OR a.severity = ANY($2))
        AND ($3::text IS NULL OR d.kind = $3)
@@ -418,18 +428,19 @@ const ALERT_FILTER = `($1::text[] IS NULL OR a.state = ANY($1))
        AND ($6::text IS NULL OR a.device_id = $6)
        AND ($7::text IS NULL OR a.rule_id = $7)
        AND ($8::timestamptz IS NULL OR a.raised_at >= $8)
-       AND ($9::timestamptz IS NULL OR a.raised_at < $9)`
+       AND ($9::timestamptz IS NULL OR a.raised_at < $9)
+       AND ($10::text IS NULL OR a.reported_by = $10 OR a.public)`
 
 const filterParams = (f: Omit<AlertFilter, 'before' | 'limit'>): unknown[] => [
   f.states ?? null, f.severities ?? null, f.kind ?? null, f.communityId ?? null, f.companyId ?? null,
-  f.deviceId ?? null, f.ruleId ?? null, f.from ?? null, f.to ?? null,
+  f.deviceId ?? null, f.ruleId ?? null, f.from ?? null, f.to ?? null, f.residentView ?? null,
 ]
 
 export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]> {
   return db.query<Alert>(
     `SELECT ${ALERT_COLUMNS} FROM alerts a LEFT JOIN devices d ON d.id = a.device_id
-     WHERE ${ALERT_FILTER} AND ($10::bigint IS NULL OR a.id < $10)
-     ORDER BY a.id DESC LIMIT $11`,
+     WHERE ${ALERT_FILTER} AND ($11::bigint IS NULL OR a.id < $11)
+     ORDER BY a.id DESC LIMIT $12`,
     [...filterParams(f), f.before ?? null, f.limit],
   )
 }
@@ -442,7 +453,7 @@ export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]
 export async function countAlerts(db: Queryable, f: Omit<AlertFilter, 'before' | 'limit'>, max: number): Promise<{ count: number; newestId: number | null }> {
   const [row] = await db.query<{ count: number; newestId: number | null }>(
     `SELECT count(*)::int AS count, max(id) AS "newestId" FROM (
-       SELECT a.id FROM alerts a LEFT JOIN devices d ON d.id = a.device_id WHERE ${ALERT_FILTER} LIMIT $10) m`,
+       SELECT a.id FROM alerts a LEFT JOIN devices d ON d.id = a.device_id WHERE ${ALERT_FILTER} LIMIT $11) m`,
     [...filterParams(f), max + 1],
   )
   return { count: row?.count ?? 0, newestId: row?.newestId ?? null }
@@ -462,8 +473,8 @@ export async function listNamedAlerts(db: Queryable, f: AlertFilter): Promise<Na
      FROM alerts a LEFT JOIN devices d ON d.id = a.device_id
        LEFT JOIN property_companies pc ON pc.id = a.company_id
        LEFT JOIN communities cm ON cm.id = a.community_id
-     WHERE ${ALERT_FILTER} AND ($10::bigint IS NULL OR a.id < $10)
-     ORDER BY a.id DESC LIMIT $11`,
+     WHERE ${ALERT_FILTER} AND ($11::bigint IS NULL OR a.id < $11)
+     ORDER BY a.id DESC LIMIT $12`,
     [...filterParams(f), f.before ?? null, f.limit],
   )
 }

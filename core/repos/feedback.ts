@@ -53,6 +53,16 @@ export interface AlertRating {
   createdAt: Date
 }
 
+/** A rater's own ratings of some alerts, by alert id (a resident's page shows what they gave). */
+export async function ratingsBy(db: Queryable, ratedBy: string, alertIds: readonly number[]): Promise<Map<number, { rating: number; comment: string | null }>> {
+  if (alertIds.length === 0) return new Map()
+  const rows = await db.query<{ alertId: number; rating: number; comment: string | null }>(
+    'SELECT alert_id::int AS "alertId", rating, comment FROM alert_ratings WHERE rated_by = $1 AND alert_id = ANY($2::bigint[])',
+    [ratedBy, alertIds],
+  )
+  return new Map(rows.map((r) => [r.alertId, { rating: r.rating, comment: r.comment }]))
+}
+
 /** One rating per rater and alert; a rater's second one replaces their first, never another's. */
 export async function rateAlert(db: Queryable, r: { alertId: number; rating: number; comment: string | null; ratedBy: string; at?: Date }): Promise<AlertRating> {
   const [row] = await db.query<AlertRating>(

@@ -260,6 +260,8 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     // What the gateway answered is the office's to see; the company sees that it was delivered.
     expect(fromLog[0]).toMatchObject({ log: [{ status: 'http 200', detail: 'accepted by the gateway' }] })
     expect((await view(auth.manager)).notifications?.[0]).toMatchObject({ log: [{ status: 'delivered', detail: 'delivered' }] })
+    // A resident sees the alert once the office made it public for the community, and still no deliveries.
+    await app.inject({ method: 'POST', url: `/api/v1/alerts/${row?.id}/publish`, headers: auth.admin, payload: { public: true } })
     const resident = await app.inject({ url: `/api/v1/alerts/${row?.id}`, headers: auth.resident })
     expect(resident.statusCode).toBe(200)
     expect(resident.json()).not.toHaveProperty('notifications')

@@ -133,7 +133,13 @@ describe('photos', () => {
     // The reporter sees the attachment in their report's history; the neighbour does not see its photo id.
     const own = (await app.inject({ url: `/api/v1/alerts/${id}`, headers: who.residentA })).json<{ history: { type: string; data: unknown }[] }>()
     expect(own.history.find((e) => e.type === 'attachment')?.data).toMatchObject({ contentType: 'image/png' })
-    const theirs = (await app.inject({ url: `/api/v1/alerts/${id}`, headers: who.neighbourA })).json<{ history: { type: string; data: unknown }[] }>()
+    // A neighbour does not see another resident's report at all, until the office makes it public
+    // for the community; then still without its photo.
+    expect((await app.inject({ url: `/api/v1/alerts/${id}`, headers: who.neighbourA })).statusCode).toBe(404)
+    expect((await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/publish`, headers: who.admin, payload: { public: true } })).statusCode).toBe(200)
+    const theirs = (await app.inject({ url: `/api/v1/alerts/${id}`, headers: who.neighbourA })).json<{ history: { type: string; data: unknown }[]; location: string | null }>()
     expect(theirs.history.find((e) => e.type === 'attachment')?.data).toBeNull()
+    expect(theirs.location).toBeNull()
+    expect((await app.inject({ url, headers: who.neighbourA })).statusCode).toBe(404)
   })
 })

@@ -94,8 +94,11 @@ describe.skipIf(!pg)('residents are bounded', () => {
     const id = (await report(h.zhou, 'Water leaking in the lift shaft')).json<{ id: number }>().id
     expect((await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/resolve`, headers: h.crew, payload: { note: 'pipe sealed' } })).statusCode).toBe(200)
     const neighbour = await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/rating`, headers: h.sun, payload: { rating: 1 } })
-    expect(neighbour.statusCode).toBe(403)
-    expect(neighbour.json()).toMatchObject({ code: 'forbidden' })
+    // The neighbour does not even see the report (404); made public, it could be seen but still not rated.
+    expect(neighbour.statusCode).toBe(404)
+    await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/publish`, headers: h.admin, payload: { public: true } })
+    const seen = await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/rating`, headers: h.sun, payload: { rating: 1 } })
+    expect(seen.json()).toMatchObject({ code: 'forbidden' })
     expect((await app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/rating`, headers: h.zhou, payload: { rating: 5 } })).statusCode).toBe(201)
     const [row] = await db.query<{ raters: string[] }>('SELECT array_agg(rated_by) AS raters FROM alert_ratings WHERE alert_id = $1', [id])
     expect(row?.raters).toEqual(['zhou-resident'])

@@ -43,7 +43,8 @@ describe("residents' voice", () => {
     const id = report.json<{ id: number }>().id
     expect((await post(`/api/v1/alerts/${id}/resolve`, h.crew, { note: 'door sensor replaced' })).statusCode).toBe(200)
     expect((await post(`/api/v1/alerts/${id}/rating`, h.li, { rating: 5 })).statusCode).toBe(201)
-    expect((await post(`/api/v1/alerts/${id}/rating`, h.zhou, { rating: 1 })).json()).toMatchObject({ code: 'forbidden' })
+    // The neighbour does not see another resident's report (issue 20), let alone rate it.
+    expect((await post(`/api/v1/alerts/${id}/rating`, h.zhou, { rating: 1 })).json()).toMatchObject({ code: 'not_found' })
     // Li changes her mind: her own rating is replaced.
     expect((await post(`/api/v1/alerts/${id}/rating`, h.li, { rating: 3 })).statusCode).toBe(201)
     // Feedback 4 and 1, rating 3, from two residents.
@@ -58,6 +59,11 @@ describe("residents' voice", () => {
     expect((await post(`/api/v1/alerts/${id}/comment`, h.crew, { note: 'internal: bill the contractor' })).statusCode).toBe(200)
 
     const seen = async (who: Record<string, string>) => (await app.inject({ url: `/api/v1/alerts/${id}`, headers: who })).json<Record<string, unknown> & { history: { type: string; actor: string; note: string | null }[] }>()
+    // A neighbour sees it only once the office makes it public for the community (issue 20)…
+    expect((await app.inject({ url: `/api/v1/alerts/${id}`, headers: h.sun })).statusCode).toBe(404)
+    expect((await app.inject({ url: '/api/v1/alerts', headers: h.sun })).json<{ items: unknown[] }>().items).toEqual([])
+    expect((await post(`/api/v1/alerts/${id}/publish`, h.admin, { public: true })).statusCode).toBe(200)
+    // …and then without its where, picture, description or name.
     const bySun = await seen(h.sun)
     expect(bySun).toMatchObject({ id, title: 'Resident report: Cover missing', state: 'acknowledged', location: null, photoUrl: null, reportedBy: null, reason: null })
     expect(bySun.history).toEqual([
@@ -74,6 +80,7 @@ describe("residents' voice", () => {
     expect(JSON.stringify(byLi.history)).not.toContain('internal')
     // The crew and the office see everything.
     const byCrew = await seen(h.crew)
-    expect(byCrew.history.map((e) => e.note)).toEqual(['call me on 138…', 'internal: tenant in 402 is difficult', 'internal: bill the contractor'])
+    expect(byCrew.history.map((e) => e.note)).toEqual(['call me on 138…', 'internal: tenant in 402 is difficult', 'internal: bill the contractor', null])
+    expect(byCrew.history.at(-1)?.type).toBe('published')
   })
 })

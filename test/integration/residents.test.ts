@@ -81,6 +81,36 @@ describe('resident hazard report', () => {
     ])
   })
 
+  it("shows a resident their own reports and what the office made public, with the crew's public note and the rating they gave after a reload", async () => {
+    const { AlertService, DEFAULT_DEADLINES } = await import('../../alerts/service.ts')
+    const { provisionDevices } = await import('../../core/provision.ts')
+    const alerts = new AlertService(db, DEFAULT_DEADLINES, silentLogger)
+    // A sensor alert of the community: not for residents until the office says so.
+    await provisionDevices(db, [{ id: 'el-r1', kind: 'elevator', communityId: 'cm-a' }])
+    const { alert: sensor } = await alerts.report({ ruleId: 'lift-fault', deviceId: 'el-r1', condition: 'active', source: 'operator', severity: 'major', title: 'Lift out of service' }, 'operator')
+    if (!sensor) throw new Error('no sensor alert')
+    const mine = (await app.inject({ method: 'POST', url: '/api/v1/hazards', headers: h.resident, payload: { title: 'Stairwell light out', location: 'Building 2' } })).json<{ id: number }>().id
+    type Listed = { id: number; publicNote: string | null; myRating: { rating: number; comment: string | null } | null }
+    const listed = async () => (await app.inject({ url: '/api/v1/alerts?limit=50', headers: h.resident })).json<{ items: Listed[] }>().items
+    expect((await listed()).map((a) => a.id)).not.toContain(sensor.id)
+    expect((await app.inject({ url: `/api/v1/alerts/${sensor.id}`, headers: h.resident })).statusCode).toBe(404)
+    // The office makes the lift's alert public; the crew resolves it with a note for the residents.
+    expect((await app.inject({ method: 'POST', url: `/api/v1/alerts/${sensor.id}/publish`, headers: h.admin, payload: { public: true } })).json()).toMatchObject({ public: true })
+    expect((await app.inject({ method: 'POST', url: `/api/v1/alerts/${sensor.id}/publish`, headers: h.crew, payload: { public: true } })).statusCode).toBe(403)
+    await app.inject({ method: 'POST', url: `/api/v1/alerts/${sensor.id}/resolve`, headers: h.crew, payload: { note: '电梯已恢复运行，被困人员已安全撤离', public: true } })
+    await app.inject({ method: 'POST', url: `/api/v1/alerts/${mine}/resolve`, headers: h.crew, payload: { note: 'internal: replaced the ballast' } })
+    const now = await listed()
+    expect(now.find((a) => a.id === sensor.id)?.publicNote).toBe('电梯已恢复运行，被困人员已安全撤离')
+    // A note not marked public stays with the crew.
+    expect(now.find((a) => a.id === mine)?.publicNote).toBeNull()
+    // The rating the resident gave comes back with the list, comment included.
+    expect(now.find((a) => a.id === mine)?.myRating).toBeNull()
+    await app.inject({ method: 'POST', url: `/api/v1/alerts/${mine}/rating`, headers: h.resident, payload: { rating: 4, comment: '修得挺快' } })
+    expect((await listed()).find((a) => a.id === mine)?.myRating).toEqual({ rating: 4, comment: '修得挺快' })
+    // The other community's resident sees neither.
+    expect((await app.inject({ url: `/api/v1/alerts/${sensor.id}`, headers: h.neighbour })).statusCode).toBe(404)
+  })
+
   it('tells a resident what is missing from a report', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/hazards', headers: h.resident, payload: { title: 'x' } })
     expect(res.statusCode).toBe(400)

@@ -114,7 +114,8 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/alerts', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts' : '/api/v1/alerts?company=co-b' }), expect: all(200) },
   // The spreadsheet of the same list: the office and crews (a crew member's holds their company's alerts only)
   { route: 'GET /api/v1/alerts.csv', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts.csv' : '/api/v1/alerts.csv?company=co-b' }), expect: { ...office(200), crew: [200, 200] } },
-  { route: 'GET /api/v1/alerts/:id', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [200, 404] } },
+  // A resident sees their own reports and what the office made public (test/integration/residents.test.ts), not this operator's alert.
+  { route: 'GET /api/v1/alerts/:id', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [404, 404] } },
   // Photos: residents only of their own report (these fixtures are nobody's report)
   { route: 'POST /api/v1/alerts/:id/photos', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/photos`, body: tinyPng() }), expect: { ...office(201), crew: [201, 404], resident: [404, 404] } },
   { route: 'GET /api/v1/alerts/:id/photos', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${(await freshPhoto(s)).alertId}/photos` }), expect: { ...office(200), crew: [200, 404], resident: [404, 404] } },
@@ -139,7 +140,8 @@ const MATRIX: Row[] = [
   { route: 'POST /api/v1/alerts/ack', req: async (s) => ({ method: 'POST', url: '/api/v1/alerts/ack', body: { ids: [await freshAlert(s)] } }), expect: { ...office(200), crew: [200, 200] } },
   { route: 'GET /api/v1/alerts/stream', req: () => ({ method: 'GET', url: '/api/v1/alerts/stream' }), expect: { ...all(200), resident: [403, 403] } },
   // A resident rates only their own report (issue 18): this alert of their community is not one (test/integration/resident-limits.test.ts rates one).
-  { route: 'POST /api/v1/alerts/:id/rating', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s, true)}/rating`, body: { rating: 4 } }), expect: { ...office(201), resident: [403, 404] } },
+  { route: 'POST /api/v1/alerts/:id/rating', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s, true)}/rating`, body: { rating: 4 } }), expect: { ...office(201), resident: [404, 404] } },
+  { route: 'POST /api/v1/alerts/:id/publish', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/publish`, body: { public: true } }), expect: office(200) },
   // Silences and webhooks
   { route: 'POST /api/v1/silences', req: (s) => ({ method: 'POST', url: '/api/v1/silences', body: { communityId: community(s), duration: '1h', reason: 'matrix' } }), expect: office(201) },
   { route: 'GET /api/v1/silences', req: () => ({ method: 'GET', url: '/api/v1/silences' }), expect: office(200) },

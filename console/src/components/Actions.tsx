@@ -18,6 +18,8 @@ export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert
   const [error, setError] = useState('')
   const [busy, setBusy] = useState(false)
   const [photos, setPhotos] = useState<File[]>([])
+  // A resident's report, or an alert residents can see: the resolve note is for them too, unless unticked.
+  const [tellResidents, setTellResidents] = useState(alert.source === 'resident' || alert.public)
   const run = async (action: 'ack' | 'claim' | 'en-route' | 'arrive' | 'start' | 'resolve' | 'comment') => {
     if ((action === 'comment' || (action === 'resolve' && noteToResolve)) && !note.trim()) return setError(t('crew.noteNeeded'))
     setBusy(true)
@@ -27,7 +29,7 @@ export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert
         await uploadPhotos(alert.id, photos)
         setPhotos([])
       }
-      await act(alert.id, action, note.trim() || undefined)
+      await act(alert.id, action, note.trim() || undefined, { public: action === 'resolve' && noteToResolve && tellResidents })
       setNote('')
       onDone?.()
     } catch (err) {
@@ -47,6 +49,11 @@ export function Actions({ alert, noteToResolve = false, onDone }: { alert: Alert
         <textarea class="note" rows={2} placeholder={t('alert.noteHint')} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
       </label>
       {noteToResolve && !resolved && <PhotoInput id={`photos-${alert.id}`} label={t('photo.input')} files={photos} onChange={setPhotos} />}
+      {noteToResolve && !resolved && (
+        <label class="check">
+          <input type="checkbox" class="tell-residents" checked={tellResidents} onChange={(e) => setTellResidents(e.currentTarget.checked)} /> {t('crew.tellResidents')}
+        </label>
+      )}
       <div class="buttons">
         {!resolved && !mine && (
           <button type="button" class="primary big" data-action="claim" disabled={busy} onClick={() => void run('claim')}>

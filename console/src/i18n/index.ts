@@ -154,6 +154,7 @@ export function alertReason(a: { reason: string | null; reasonDetail?: unknown }
 /** A history entry's note; a rule's raise or clear reads in the current language (data.reasonDetail). */
 export function eventNote(e: { type?: string; note: string | null; data?: Record<string, unknown> | null | undefined }): string | null {
   // A hand-over says to whom (and the note given with it).
+  if (e.type === 'published' && e.data?.public === false) return t('event.unpublishedNote')
   if (e.type === 'assigned' && typeof e.data?.to === 'string') return [t('event.assignedTo', { name: e.data.to }), e.note].filter(Boolean).join(lang.get() === 'zh-CN' ? '：' : ': ')
   return reasonIn(lang.get(), e.data?.reasonDetail, e.note)
 }

@@ -50,8 +50,15 @@ export function stopAlerts(): void {
 }
 
 /** Acts on an alert and applies the answer at once (the stream brings the same change again). */
-export async function act(id: number, action: 'ack' | 'claim' | 'en-route' | 'arrive' | 'start' | 'resolve' | 'comment', note?: string): Promise<Alert> {
-  const a = await api<Alert>(`/api/v1/alerts/${id}/${action}`, { body: note ? { note } : {} })
+export async function act(id: number, action: 'ack' | 'claim' | 'en-route' | 'arrive' | 'start' | 'resolve' | 'comment', note?: string, opts: { public?: boolean } = {}): Promise<Alert> {
+  const a = await api<Alert>(`/api/v1/alerts/${id}/${action}`, { body: { ...(note ? { note } : {}), ...(opts.public ? { public: true } : {}) } })
+  upsert([a])
+  return a
+}
+
+/** The office shows an alert to its community's residents, or stops. */
+export async function publish(id: number, shown: boolean): Promise<Alert> {
+  const a = await api<Alert>(`/api/v1/alerts/${id}/publish`, { body: { public: shown } })
   upsert([a])
   return a
 }

@@ -6,11 +6,12 @@ import { Sev, State } from '../components/Badges.tsx'
 import { Deadline } from '../components/Deadline.tsx'
 import { History } from '../components/History.tsx'
 import { alertReason, alertTitle, alertWhy, dateTime, num, t } from '../i18n/index.ts'
-import { alerts } from '../lib/alerts.ts'
+import { alerts, publish } from '../lib/alerts.ts'
 import { api } from '../lib/api.ts'
 import { formatValue } from '../lib/metrics.ts'
 import { communityName, companyName, deviceName, registry } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
+import { me } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
 import type { Alert, AlertEvent, Delivery } from '../lib/types.ts'
 
@@ -18,6 +19,7 @@ type Detail = Alert & { history: AlertEvent[]; notifications?: Delivery[] }
 
 export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }) {
   const live = useStore(alerts).get(id)
+  const user = useStore(me)
   const [detail, setDetail] = useState<Detail | null>(null)
   const [error, setError] = useState('')
   useEffect(() => {
@@ -112,6 +114,14 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
             )}
           </dl>
           <Actions alert={a} />
+          {(user?.role === 'admin' || user?.role === 'operator') && (
+            <p class="small">
+              <button type="button" class="ghost" id="publish" aria-pressed={a.public} onClick={() => void publish(a.id, !a.public)}>
+                {a.public ? t('alert.unpublish') : t('alert.publish')}
+              </button>{' '}
+              <span class="muted">{a.public ? t('alert.publicNow') : t('alert.privateNow')}</span>
+            </p>
+          )}
           <h3>{t('alert.history')}</h3>
           <History
             alertId={a.id}

@@ -58,24 +58,31 @@ function Report({ onSent }: { onSent: () => void }) {
   )
 }
 
+/** The resident's rating of their resolved report: what they gave before (after a reload too), changeable, with a comment. */
 function Rate({ alert }: { alert: Alert }) {
-  const [stars, setStars] = useState(0)
-  const [note, setNote] = useState('')
-  const rate = async (n: number) => {
-    setStars(n)
-    await api(`/api/v1/alerts/${alert.id}/rating`, { body: { rating: n } }).then(
+  const given = alert.myRating ?? null
+  const [stars, setStars] = useState(given?.rating ?? 0)
+  const [comment, setComment] = useState(given?.comment ?? '')
+  const [note, setNote] = useState(given ? t('resident.ratedBefore') : '')
+  const send = async (e: Event) => {
+    e.preventDefault()
+    await api(`/api/v1/alerts/${alert.id}/rating`, { body: { rating: stars, ...(comment.trim() ? { comment: comment.trim() } : {}) } }).then(
       () => setNote(t('resident.rated')),
       (err: unknown) => setNote(message(err)),
     )
   }
   return (
-    <div>
+    <form class="rate stack" onSubmit={(e) => void send(e)}>
       <span class="small">{t('resident.rate')}</span>
-      <Stars name={`rate-${alert.id}`} value={stars} onChange={(n) => void rate(n)} />
+      <Stars name={`rate-${alert.id}`} value={stars} onChange={setStars} />
+      <textarea rows={2} class="rate-comment" aria-label={t('resident.rateComment')} placeholder={t('resident.rateComment')} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+      <button type="submit" class="big" disabled={stars === 0}>
+        {given ? t('resident.rateChange') : t('resident.rateSend')}
+      </button>
       <span role="status" class="small">
         {note}
       </span>
-    </div>
+    </form>
   )
 }
 
@@ -129,6 +136,11 @@ export function Resident() {
               {dateTime(a.raisedAt)}
               {a.location ? ` · ${a.location}` : ''}
             </div>
+            {a.publicNote && (
+              <p class="public-note">
+                <b>{t('resident.done')}</b> {a.publicNote}
+              </p>
+            )}
             {a.state === 'resolved' && a.reportedBy === user?.name && <Rate alert={a} />}
           </li>
         ))}
