@@ -4,7 +4,7 @@ import type { Db, Queryable } from '../db/client.ts'
 import { FeedBatch } from '../feed.ts'
 import { appendFeed, beginFeedWrite } from './feed.ts'
 
-export interface DeviceRecord {
+export interface DeviceRecord extends DevicePlace {
   id: string
   kind: DeviceKind
   name: string | null
@@ -31,6 +31,30 @@ export interface DeviceRecord {
   createdAt: Date
 }
 
+/** Where a device is (issue 20; shared/place.ts words and bounds it), and an elevator's codes. */
+export interface DevicePlace {
+  building: string | null
+  unit: string | null
+  floor: string | null
+  /** A free position text: "3号楼东侧消防通道井盖". */
+  location: string | null
+  /** 电梯注册代码: elevators only. */
+  registrationCode: string | null
+  /** 救援识别码: elevators only. */
+  rescueCode: string | null
+}
+
+/** The place fields and their columns; the names are ours, never a caller's. */
+const PLACE_COLUMNS: Record<keyof DevicePlace, string> = {
+  building: 'building',
+  unit: 'unit',
+  floor: 'floor',
+  location: 'location',
+  registrationCode: 'registration_code',
+  rescueCode: 'rescue_code',
+}
+const PLACE_KEYS = Object.keys(PLACE_COLUMNS) as (keyof DevicePlace)[]
+
 /** What the broker needs to authenticate a device; the hash never leaves the broker. */
 export interface DeviceCredentials {
   id: string
@@ -43,7 +67,8 @@ export interface DeviceCredentials {
 const DEVICE_COLUMNS = `d.id, d.kind, d.name, d.community_id AS "communityId", c.company_id AS "companyId",
   d.gateway_id AS "gatewayId", d.enabled, d.expected_interval_s AS "expectedIntervalS",
   d.profile_id AS "profileId", d.dev_eui AS "devEui", d.imei, d.platform_id_fallback AS "platformIdFallback",
-  d.latitude, d.longitude, d.created_at AS "createdAt"`
+  d.latitude, d.longitude, d.created_at AS "createdAt",
+  d.building, d.unit, d.floor, d.location, d.registration_code AS "registrationCode", d.rescue_code AS "rescueCode"`
 const DEVICE_FROM = 'devices d JOIN communities c ON c.id = d.community_id'
 
 export async function getDevice(db: Queryable, id: string): Promise<DeviceRecord | undefined> {
@@ -109,7 +134,7 @@ export async function listDevices(db: Queryable, f: DeviceFilter): Promise<Devic
   )
 }
 
-export interface NewDevice {
+export interface NewDevice extends Partial<DevicePlace> {
   id: string
   kind: DeviceKind
   name?: string | null
@@ -128,8 +153,9 @@ export interface NewDevice {
 
 export async function insertDevice(db: Queryable, d: NewDevice): Promise<void> {
   await db.query(
-    `INSERT INTO devices (id, kind, name, community_id, gateway_id, secret_hash, expected_interval_s, profile_id, dev_eui, imei, latitude, longitude, platform_id_fallback)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    `INSERT INTO devices (id, kind, name, community_id, gateway_id, secret_hash, expected_interval_s, profile_id, dev_eui, imei, latitude, longitude, platform_id_fallback,
+       ${PLACE_KEYS.map((k) => PLACE_COLUMNS[k]).join(', ')})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ${PLACE_KEYS.map((_, i) => `$${14 + i}`).join(', ')})`,
     [
       d.id,
       d.kind,
@@ -144,6 +170,7 @@ export async function insertDevice(db: Queryable, d: NewDevice): Promise<void> {
       d.latitude ?? null,
       d.longitude ?? null,
       d.platformIdFallback ?? false,
+      ...PLACE_KEYS.map((k) => d[k] ?? null),
     ],
   )
 }
@@ -208,7 +235,10 @@ export async function allStatuses(db: Queryable): Promise<{ deviceId: string; st
 /** The channel on which device changes are announced (the broker closes affected connections). */
 export const DEVICE_CHANGED_CHANNEL = 'hb_device_changed'
 
-export interface DevicePatch {
+/** A place field: a text sets it, null clears it, undefined leaves it. */
+type PlacePatch = { [K in keyof DevicePlace]?: string | null | undefined }
+
+export interface DevicePatch extends PlacePatch {
   name?: string | null | undefined
   enabled?: boolean | undefined
   gatewayId?: string | null | undefined
@@ -239,6 +269,7 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
        imei = CASE WHEN $13 THEN $14 ELSE imei END,
        community_id = COALESCE($15, community_id),
        platform_id_fallback = COALESCE($16, platform_id_fallback),
+       ${PLACE_KEYS.map((k, i) => `${PLACE_COLUMNS[k]} = CASE WHEN $${17 + 2 * i} THEN $${18 + 2 * i} ELSE ${PLACE_COLUMNS[k]} END,`).join('\n       ')}
        updated_at = now()
      WHERE id = $1 RETURNING 1`,
     [
@@ -258,6 +289,7 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
       p.imei ?? null,
       p.communityId ?? null,
       p.platformIdFallback ?? null,
+      ...PLACE_KEYS.flatMap((k) => [p[k] !== undefined, p[k] ?? null]),
     ],
   )
   if (rows.length === 0) return false
