@@ -20,6 +20,20 @@ export const ELEVATOR_CODE = {
 } as const
 export type ElevatorCodeField = keyof typeof ELEVATOR_CODE
 
+/** Where a device is, as the registry keeps it (core/repos/devices.ts) and the console reads it. */
+export interface DevicePlace {
+  building: string | null
+  unit: string | null
+  floor: string | null
+  /** A free position text: "3号楼东侧消防通道井盖". */
+  location: string | null
+  /** 电梯注册代码: elevators only. */
+  registrationCode: string | null
+  /** 救援识别码: elevators only. */
+  rescueCode: string | null
+}
+
+/** What placeText words: a device's place with its community's and its own name, each optional. */
 export interface Place {
   community?: string | null | undefined
   building?: string | null | undefined

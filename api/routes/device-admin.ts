@@ -81,6 +81,21 @@ const place = {
   rescueCode: elevatorCode('rescueCode', '救援识别码: the rescue code on the car'),
 }
 
+const coordinates = {
+  latitude: z.number().min(-90).max(90).nullable().optional().describe('Where the device is (WGS 84 degrees), with longitude; null clears both'),
+  longitude: z.number().min(-180).max(180).nullable().optional(),
+}
+
+/** Latitude and longitude go together: both set, both null (cleared) or both left out. */
+function coordinatesOf(b: { latitude?: number | null | undefined; longitude?: number | null | undefined }): DevicePatch['coordinates'] {
+  const { latitude, longitude } = b
+  if (latitude === undefined && longitude === undefined) return undefined
+  if (latitude === null && longitude === null) return null
+  if (typeof latitude === 'number' && typeof longitude === 'number') return { latitude, longitude }
+  const missing = typeof latitude === 'number' ? 'longitude' : 'latitude'
+  throw new AppError('validation_failed', `body.${missing}: give latitude and longitude together (both null clears them)`)
+}
+
 /** An elevator's codes on another kind of device are a mistake to name, not to store. */
 function checkElevatorCodes(deviceId: string, kind: DeviceKind, b: { registrationCode?: string | null | undefined; rescueCode?: string | null | undefined }): void {
   if (kind === 'elevator') return
@@ -162,6 +177,7 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
           ...links,
           platformIdFallback,
           ...place,
+          ...coordinates,
         }),
         response: { 201: withSecret, 409: errorBody, ...errorResponses },
       },
@@ -174,7 +190,8 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
       if (b.kind === 'gateway' && b.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
       await checkGateway(db, b.id, b.gatewayId)
       checkElevatorCodes(b.id, b.kind, b)
-      const linked: DevicePatch = { ...placeOf(b), ...(await checkLinks(db, b.id, b.kind, b)) }
+      const at = coordinatesOf(b)
+      const linked: DevicePatch = { ...placeOf(b), ...(at === undefined ? {} : { coordinates: at }), ...(await checkLinks(db, b.id, b.kind, b)) }
       const [created] = await provisionDevices(db, [
         {
           id: b.id,
@@ -214,9 +231,10 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
             ...links,
             platformIdFallback,
             ...place,
+            ...coordinates,
           })
           .refine((b) => Object.keys(b).length > 0, {
-            message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, communityId, profileId, devEui, imei, platformIdFallback, building, unit, floor, location, registrationCode, rescueCode',
+            message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, communityId, profileId, devEui, imei, platformIdFallback, building, unit, floor, location, registrationCode, rescueCode, latitude, longitude',
           }),
         response: { 200: device, ...errorResponses },
       },
@@ -228,8 +246,10 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
       await checkGateway(db, current.id, req.body.gatewayId)
       await checkCommunity(db, req.body.communityId)
       checkElevatorCodes(current.id, current.kind, req.body)
+      const { latitude, longitude, ...rest } = req.body
+      const at = coordinatesOf({ latitude, longitude })
       const linked = await checkLinks(db, current.id, current.kind, req.body)
-      await db.transaction((tx) => updateDevice(tx, current.id, { ...req.body, ...linked }))
+      await db.transaction((tx) => updateDevice(tx, current.id, { ...rest, ...(at === undefined ? {} : { coordinates: at }), ...linked }))
       return fetchDevice(current.id)
     },
   )

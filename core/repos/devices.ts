@@ -1,4 +1,5 @@
 // SQL for devices, communities and property companies.
+import type { DevicePlace } from '../../shared/place.ts'
 import type { DeviceKind } from '../contract.ts'
 import type { Db, Queryable } from '../db/client.ts'
 import { FeedBatch } from '../feed.ts'
@@ -31,18 +32,7 @@ export interface DeviceRecord extends DevicePlace {
   createdAt: Date
 }
 
-/** Where a device is (issue 20; shared/place.ts words and bounds it), and an elevator's codes. */
-export interface DevicePlace {
-  building: string | null
-  unit: string | null
-  floor: string | null
-  /** A free position text: "3号楼东侧消防通道井盖". */
-  location: string | null
-  /** 电梯注册代码: elevators only. */
-  registrationCode: string | null
-  /** 救援识别码: elevators only. */
-  rescueCode: string | null
-}
+export type { DevicePlace }
 
 /** The place fields and their columns; the names are ours, never a caller's. */
 const PLACE_COLUMNS: Record<keyof DevicePlace, string> = {
@@ -250,6 +240,8 @@ export interface DevicePatch extends PlacePatch {
   platformIdFallback?: boolean | undefined
   /** Moves the device: its future alerts go to the company looking after the new community. */
   communityId?: string | undefined
+  /** Where it is (WGS 84); both together, null clears. */
+  coordinates?: { latitude: number; longitude: number } | null | undefined
 }
 
 /**
@@ -269,6 +261,8 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
        imei = CASE WHEN $13 THEN $14 ELSE imei END,
        community_id = COALESCE($15, community_id),
        platform_id_fallback = COALESCE($16, platform_id_fallback),
+       latitude = CASE WHEN $29 THEN $30 ELSE latitude END,
+       longitude = CASE WHEN $29 THEN $31 ELSE longitude END,
        ${PLACE_KEYS.map((k, i) => `${PLACE_COLUMNS[k]} = CASE WHEN $${17 + 2 * i} THEN $${18 + 2 * i} ELSE ${PLACE_COLUMNS[k]} END,`).join('\n       ')}
        updated_at = now()
      WHERE id = $1 RETURNING 1`,
@@ -290,6 +284,9 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
       p.communityId ?? null,
       p.platformIdFallback ?? null,
       ...PLACE_KEYS.flatMap((k) => [p[k] !== undefined, p[k] ?? null]),
+      p.coordinates !== undefined,
+      p.coordinates?.latitude ?? null,
+      p.coordinates?.longitude ?? null,
     ],
   )
   if (rows.length === 0) return false

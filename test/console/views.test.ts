@@ -54,6 +54,14 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     // Something in the audit log: a change made through the API.
     const hook = await h.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: { authorization: `Bearer ${h.tokens.operator}` }, payload: { url: 'https://hooks.example.com/duty', secret: WEBHOOK_SECRET } })
     if (hook.statusCode !== 201) throw new Error(`webhook fixture: ${hook.body}`)
+    // Where the alerting tank is, so the crew card names the door and opens the map there.
+    const placed = await h.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/devices/ft-1',
+      headers: { authorization: `Bearer ${h.tokens.operator}` },
+      payload: { building: '3', unit: '2', floor: 'B1', location: '地下泵房东侧', latitude: 31.1521, longitude: 121.4042 },
+    })
+    if (placed.statusCode !== 200) throw new Error(`place fixture: ${placed.body}`)
   })
   afterAll(async () => h.close())
 
@@ -87,6 +95,9 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
         const crew = await h.open(viewport, lang)
         await h.signIn(crew.page, h.tokens.crew)
         await crew.page.waitForSelector('#jobs li')
+        // The card says where, in the crew member's language, and opens the map app at the device.
+        const card = crew.page.locator('#jobs li', { hasText: lang === 'zh-CN' ? '3号楼 2单元 B1层 · 地下泵房东侧' : 'Bldg 3, Unit 2, Floor B1 · 地下泵房东侧' })
+        expect(await card.locator('a.job-map').getAttribute('href')).toMatch(/^geo:31\.1521,121\.4042\?q=31\.1521,121\.4042\(/)
         await check(crew.page, 'crew')
         const resident = await h.open(viewport, lang)
         await h.signIn(resident.page, h.tokens.resident)

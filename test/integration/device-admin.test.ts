@@ -68,6 +68,14 @@ describe.skipIf(!pgUp)('device administration', () => {
     expect(long.json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('floor') as unknown })
     const badCode = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { registrationCode: '3110 3101' } })
     expect(badCode.json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('registrationCode') as unknown })
+
+    // The crew card's map link needs both coordinates: set together, cleared together.
+    const at = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { latitude: 31.1521, longitude: 121.4042 } })
+    expect(at.json()).toMatchObject({ latitude: 31.1521, longitude: 121.4042, floor: 'B1' })
+    const half = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { latitude: 31 } })
+    expect(half.json()).toEqual({ code: 'validation_failed', message: 'body.longitude: give latitude and longitude together (both null clears them)' })
+    const cleared = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { latitude: null, longitude: null } })
+    expect(cleared.json()).toMatchObject({ latitude: null, longitude: null })
   })
 
   it("refuses an elevator's codes on another kind of device, saying which field and why", async () => {

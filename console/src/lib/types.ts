@@ -5,6 +5,7 @@ import type { z } from 'zod'
 import type { alertSchema } from '../../../api/alerts/schemas.ts'
 import { ALERT_STATES, SEVERITIES, type AlertState, type Role, type Severity } from '../../../shared/domain.ts'
 import { DEVICE_KINDS, type DeviceKind as Kind } from '../../../shared/metric-catalogue.ts'
+import type { DevicePlace } from '../../../shared/place.ts'
 import type { User as StoredUser } from '../../../core/repos/tokens.ts'
 import type { StoredAuditEntry } from '../../../core/repos/audit.ts'
 
@@ -35,7 +36,8 @@ export interface AlertEvent {
   data?: Record<string, unknown> | null
 }
 
-export interface Device {
+/** A device with where it is in words (shared/place.ts). */
+export interface Device extends DevicePlace {
   id: string
   kind: Kind
   name: string | null
@@ -44,6 +46,9 @@ export interface Device {
   gatewayId: string | null
   enabled: boolean
   expectedIntervalS: number
+  /** Where it is (WGS 84), when known: the crew card's map link. */
+  latitude: number | null
+  longitude: number | null
   createdAt: string
 }
 
