@@ -160,7 +160,7 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
       return { x: box.x + box.width / 2, y: box.y + box.height / 2 }
     }
     await page.locator('#map path.m-ft-geo').waitFor()
-    // Measured once the map has settled (fitting the bounds animates the zoom).
+    // Measured once the map has settled.
     const where = async () => {
       const community = await centre(`#map path.community.m-${COMMUNITY}`)
       const own = await centre('#map path.device.m-ft-geo')

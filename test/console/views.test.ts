@@ -2,7 +2,8 @@
 // languages: no sideways scrolling, no serious or critical accessibility violation (axe-core),
 // no console error. Plus the audit log showing a change with its secret redacted, the device chart
 // with its threshold line and a forecast rule's trend, a resident's hazard report arriving live
-// on the operator's board, and the board's and the audit log's CSV exports following their filters.
+// on the operator's board, the board's and the audit log's CSV exports following their filters, and
+// where an alert's device is (building, unit, an elevator's codes) on the board and in its detail.
 import { readFile } from 'node:fs/promises'
 import { parse } from 'csv-parse/sync'
 import type { Download } from 'playwright-core'
@@ -262,5 +263,25 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     expect(await resident.page.locator('#reports').textContent()).toContain('三号楼井盖松动')
     expect([...op.problems, ...resident.problems]).toEqual([])
     await Promise.all([op.context.close(), resident.context.close()])
+  })
+
+  it("names where the alert's device is on the board and in the alert detail, with an elevator's codes", async () => {
+    const op = { authorization: `Bearer ${h.tokens.operator}` }
+    const placed = await h.app.inject({ method: 'PATCH', url: '/api/v1/devices/el-2', headers: op, payload: { building: '5', unit: '1', registrationCode: '31103101002012060001', rescueCode: 'SH-0451' } })
+    expect(placed.statusCode, placed.body).toBe(200)
+    const { alert } = await h.alerts.report({ ruleId: 'elevator-entrapment', deviceId: 'el-2', condition: 'active', value: 1 }, 'rules-engine')
+    if (!alert) throw new Error('no alert raised')
+    const { page, context, problems } = await h.open(DESK, 'zh-CN')
+    await h.signIn(page, h.tokens.operator)
+    const row = page.locator(`tr.alert-row[data-id="${alert.id}"]`)
+    await row.waitFor()
+    expect(await row.textContent()).toContain('Test Community · 5号楼 1单元 · el-2')
+    await page.goto(`${h.base}/console/#/alert/${alert.id}`)
+    await expect.poll(() => page.textContent('#alert-where')).toBe('Test Community · 5号楼 1单元 · el-2')
+    const facts = (await page.textContent('#detail .facts')) ?? ''
+    expect(facts).toContain(`${TEXT['zh-CN']['device.registrationCode']}31103101002012060001`)
+    expect(facts).toContain(`${TEXT['zh-CN']['device.rescueCode']}SH-0451`)
+    expect(problems).toEqual([])
+    await context.close()
   })
 })
