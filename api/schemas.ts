@@ -90,5 +90,11 @@ export const device = z.object({
   platformIdFallback: z.boolean().describe('OneNET and CTWing pushes without an IMEI may name it by its id'),
   latitude: z.number().nullable().describe('Where the device is (WGS 84), when known'),
   longitude: z.number().nullable(),
+  building: z.string().nullable().describe('楼号: the building, as written ("3", "A座")'),
+  unit: z.string().nullable().describe('单元: the stairway unit'),
+  floor: z.string().nullable().describe('The floor ("12", "B1")'),
+  location: z.string().nullable().describe('Where exactly, in words: "3号楼东侧消防通道井盖"'),
+  registrationCode: z.string().nullable().describe('电梯注册代码: the registration code of an elevator'),
+  rescueCode: z.string().nullable().describe('救援识别码: the rescue code of an elevator'),
   createdAt: timestamp,
 })

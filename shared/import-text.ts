@@ -11,6 +11,27 @@
 import { withArticle } from './text.ts'
 import type { TextLang } from './catalogue-text.ts'
 
+/** The columns a device import reads, in the order the console's template writes them. */
+export const IMPORT_COLUMNS = [
+  'id',
+  'name',
+  'kind',
+  'profile',
+  'community',
+  'gateway',
+  'latitude',
+  'longitude',
+  'dev_eui',
+  'imei',
+  'building',
+  'unit',
+  'floor',
+  'location',
+  'registration_code',
+  'rescue_code',
+] as const
+export type ImportColumn = (typeof IMPORT_COLUMNS)[number]
+
 /** A parameter's value as it travels in JSON. */
 export type ParamValue = string | number
 
@@ -204,6 +225,21 @@ export const IMPORT_PROBLEM_TEXT = {
   ),
   imei_repeated: onceInFile('IMEI'),
   imei_taken: TAKEN,
+  place_too_long: entry(
+    ['length', 'max'],
+    (p) => `${p.length} characters; at most ${p.max}, shorten it`,
+    (p) => `共 ${p.length} 个字符，最多 ${p.max} 个：请缩短`,
+  ),
+  elevator_code_invalid: entry(
+    ['value', 'max'],
+    (p) => `"${p.value}" is not valid; 1–${p.max} letters, digits or hyphens, as on the elevator's certificate`,
+    (p) => `"${p.value}" 无效：应为 1–${p.max} 位字母、数字或连字符，以电梯使用标志上的为准`,
+  ),
+  elevator_code_kind: entry(
+    ['kind'],
+    (p) => `only an elevator has this code; this row is ${withArticle(String(p.kind))}, leave it empty`,
+    (p) => `只有电梯才有此代码，这一行是 ${p.kind}：请留空`,
+  ),
 } as const
 
 /**

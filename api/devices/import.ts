@@ -19,18 +19,18 @@ import { parse, type CsvError } from 'csv-parse/sync'
 import { DEVICE_KINDS, ID_PATTERN, type DeviceKind } from '../../core/contract.ts'
 import type { Queryable } from '../../core/db/client.ts'
 import { expectedIntervalOf } from '../../core/profiles/schema.ts'
-import { devicesAmong, externalIdsTaken } from '../../core/repos/devices.ts'
+import { devicesAmong, externalIdsTaken, type DevicePlace } from '../../core/repos/devices.ts'
 import { listProfiles } from '../../core/repos/profiles.ts'
 import { listCommunities } from '../../core/repos/registry.ts'
-import { importMessage, type Coded, type ImportProblemCode } from '../../shared/import-text.ts'
+import { IMPORT_COLUMNS, importMessage, type Coded, type ImportColumn, type ImportProblemCode } from '../../shared/import-text.ts'
+import { ELEVATOR_CODE, PLACE_MAX } from '../../shared/place.ts'
 
 export const IMPORT_MAX_ROWS = 1000
 export const IMPORT_MAX_BYTES = 1024 * 1024
 /** Problems listed in one answer; past it the message says how many more there are. */
 export const IMPORT_MAX_REPORTED = 1000
 
-export const IMPORT_COLUMNS = ['id', 'name', 'kind', 'profile', 'community', 'gateway', 'latitude', 'longitude', 'dev_eui', 'imei'] as const
-export type ImportColumn = (typeof IMPORT_COLUMNS)[number]
+export { IMPORT_COLUMNS, type ImportColumn }
 const REQUIRED: readonly ImportColumn[] = ['id', 'kind', 'community']
 /** A device's name, in characters. */
 const NAME_MAX = 120
@@ -50,7 +50,7 @@ export function rowProblem(row: number, column: string, coded: Coded<ImportProbl
 }
 
 /** A device as the file describes it, checked and ready to insert. */
-export interface ImportedDevice {
+export interface ImportedDevice extends DevicePlace {
   id: string
   name: string | null
   kind: DeviceKind
@@ -115,7 +115,8 @@ export function readCsv(text: string): { rows: Row[]; problems: RowProblem[] } {
 /**
  * Checks every row against the others and the registry: ids new and unique, kind known, community
  * and profile existing (the profile for the row's kind), the gateway a gateway already registered
- * or in this file, DevEUI and IMEI well-formed and naming one device each, coordinates in range.
+ * or in this file, DevEUI and IMEI well-formed and naming one device each, coordinates in range,
+ * place texts within bounds and an elevator's codes on elevators only.
  */
 export async function checkRows(db: Queryable, rows: readonly Row[]): Promise<{ devices: ImportedDevice[]; problems: RowProblem[] }> {
   const problems: RowProblem[] = []
@@ -179,11 +180,13 @@ export async function checkRows(db: Queryable, rows: readonly Row[]): Promise<{ 
     const longitude = coordinate(row, 'longitude', 180, say)
     if ((c.latitude === undefined) !== (c.longitude === undefined)) say(row, c.latitude === undefined ? 'latitude' : 'longitude', { code: 'coordinates_pair', params: {} })
 
+    const where = placeCells(row, kindOk ? kind : undefined, say)
+
     const devEui = external(row, 'dev_eui', c.dev_eui?.toLowerCase(), /^[0-9a-f]{16}$/, 'devEui', say)
     const imei = external(row, 'imei', c.imei, /^\d{15}$/, 'imei', say)
 
     if (problems.length === before && kind !== undefined) {
-      devices.push({ id, name, kind, communityId, gatewayId, profileId: profile?.id ?? null, devEui, imei, latitude, longitude, expectedIntervalS: profile ? expectedIntervalOf(profile.definition) : undefined })
+      devices.push({ id, name, kind, communityId, gatewayId, profileId: profile?.id ?? null, devEui, imei, latitude, longitude, ...where, expectedIntervalS: profile ? expectedIntervalOf(profile.definition) : undefined })
     }
   }
   return { devices, problems }
@@ -212,4 +215,31 @@ function coordinate(row: Row, column: 'latitude' | 'longitude', limit: number, s
     return null
   }
   return n
+}
+
+/** Where the row's device is: place texts bounded, an elevator's codes well-formed and on an elevator only. */
+function placeCells(row: Row, kind: DeviceKind | undefined, say: Say): DevicePlace {
+  const c = row.cells
+  const text = (column: 'building' | 'unit' | 'floor' | 'location'): string | null => {
+    const v = c[column]
+    if (v === undefined) return null
+    if (v.length > PLACE_MAX[column]) say(row, column, { code: 'place_too_long', params: { length: v.length, max: PLACE_MAX[column] } })
+    return v
+  }
+  const code = (column: 'registration_code' | 'rescue_code', field: keyof typeof ELEVATOR_CODE): string | null => {
+    const v = c[column]
+    if (v === undefined) return null
+    const rule = ELEVATOR_CODE[field]
+    if (!rule.pattern.test(v)) say(row, column, { code: 'elevator_code_invalid', params: { value: v, max: rule.max } })
+    else if (kind !== undefined && kind !== 'elevator') say(row, column, { code: 'elevator_code_kind', params: { kind } })
+    return v
+  }
+  return {
+    building: text('building'),
+    unit: text('unit'),
+    floor: text('floor'),
+    location: text('location'),
+    registrationCode: code('registration_code', 'registrationCode'),
+    rescueCode: code('rescue_code', 'rescueCode'),
+  }
 }

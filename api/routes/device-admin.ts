@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS, idSchema } from '../../core/contract.ts'
 import { withArticle } from '../../shared/text.ts'
+import { ELEVATOR_CODE, PLACE_MAX, type ElevatorCodeField, type PlaceField } from '../../shared/place.ts'
 import type { Queryable } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { provisionDevices } from '../../core/provision.ts'
@@ -50,6 +51,63 @@ const links = {
   imei: z.string().regex(/^\d{15}$/, 'expected an IMEI of 15 digits').nullable().optional().describe('IMEI of the NB-IoT / Cat.1 module, how OneNET and CTWing name the device'),
 }
 
+/** Free text of a place field: trimmed, empty meaning none, bounded as shared/place.ts says. */
+const placeField = (field: PlaceField, what: string) =>
+  z
+    .string()
+    .trim()
+    .max(PLACE_MAX[field], `at most ${PLACE_MAX[field]} characters; shorten it`)
+    .transform((v) => (v === '' ? null : v))
+    .nullable()
+    .optional()
+    .describe(`${what}; empty or null clears it`)
+
+const elevatorCode = (field: ElevatorCodeField, what: string) =>
+  z
+    .string()
+    .trim()
+    .regex(ELEVATOR_CODE[field].pattern, `expected 1–${ELEVATOR_CODE[field].max} letters, digits or hyphens, as on the elevator's certificate`)
+    .nullable()
+    .optional()
+    .describe(`${what}; elevators only`)
+
+/** Where the device is (issue 20), so a crew member finds the door. */
+const place = {
+  building: placeField('building', '楼号: the building, as residents name it ("3", "A座")'),
+  unit: placeField('unit', '单元: the stairway unit'),
+  floor: placeField('floor', 'The floor ("12", "B1")'),
+  location: placeField('location', 'Where exactly, in words ("3号楼东侧消防通道井盖")'),
+  registrationCode: elevatorCode('registrationCode', '电梯注册代码: the registration code (20 digits in China)'),
+  rescueCode: elevatorCode('rescueCode', '救援识别码: the rescue code on the car'),
+}
+
+const coordinates = {
+  latitude: z.number().min(-90).max(90).nullable().optional().describe('Where the device is (WGS 84 degrees), with longitude; null clears both'),
+  longitude: z.number().min(-180).max(180).nullable().optional(),
+}
+
+/** Latitude and longitude go together: both set, both null (cleared) or both left out. */
+function coordinatesOf(b: { latitude?: number | null | undefined; longitude?: number | null | undefined }): DevicePatch['coordinates'] {
+  const { latitude, longitude } = b
+  if (latitude === undefined && longitude === undefined) return undefined
+  if (latitude === null && longitude === null) return null
+  if (typeof latitude === 'number' && typeof longitude === 'number') return { latitude, longitude }
+  const missing = typeof latitude === 'number' ? 'longitude' : 'latitude'
+  throw new AppError('validation_failed', `body.${missing}: give latitude and longitude together (both null clears them)`)
+}
+
+/** An elevator's codes on another kind of device are a mistake to name, not to store. */
+function checkElevatorCodes(deviceId: string, kind: DeviceKind, b: { registrationCode?: string | null | undefined; rescueCode?: string | null | undefined }): void {
+  if (kind === 'elevator') return
+  const names = { registrationCode: 'registration code', rescueCode: 'rescue code' } as const
+  for (const field of ['registrationCode', 'rescueCode'] as const) {
+    const v = b[field]
+    if (v !== undefined && v !== null) {
+      throw new AppError('validation_failed', `body.${field}: only an elevator has a ${names[field]}; "${deviceId}" is ${withArticle(kind)} device — leave ${field} out`)
+    }
+  }
+}
+
 /** The opt-in of issue 18: without it a platform token cannot write to an MQTT-only device. */
 const platformIdFallback = z
   .boolean()
@@ -88,6 +146,13 @@ async function checkLinks(
   return patch
 }
 
+/** The place fields a creation sent, to store with it. */
+function placeOf(b: DevicePatch): DevicePatch {
+  const out: DevicePatch = {}
+  for (const k of Object.keys(place) as (keyof typeof place)[]) if (b[k] !== undefined) out[k] = b[k]
+  return out
+}
+
 const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.deps
   const fetchDevice = async (id: string) => {
@@ -111,6 +176,8 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
           expectedIntervalS: interval.optional().describe('How often the device reports (no-data rules count in these)'),
           ...links,
           platformIdFallback,
+          ...place,
+          ...coordinates,
         }),
         response: { 201: withSecret, 409: errorBody, ...errorResponses },
       },
@@ -122,7 +189,9 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
       await checkCommunity(db, b.communityId)
       if (b.kind === 'gateway' && b.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
       await checkGateway(db, b.id, b.gatewayId)
-      const linked = await checkLinks(db, b.id, b.kind, b)
+      checkElevatorCodes(b.id, b.kind, b)
+      const at = coordinatesOf(b)
+      const linked: DevicePatch = { ...placeOf(b), ...(at === undefined ? {} : { coordinates: at }), ...(await checkLinks(db, b.id, b.kind, b)) }
       const [created] = await provisionDevices(db, [
         {
           id: b.id,
@@ -161,8 +230,12 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
               .describe("Move the device to another community: alerts raised from now on go to that community's company; open ones stay with the company they were dispatched to"),
             ...links,
             platformIdFallback,
+            ...place,
+            ...coordinates,
           })
-          .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, communityId, profileId, devEui, imei, platformIdFallback' }),
+          .refine((b) => Object.keys(b).length > 0, {
+            message: 'send at least one of name, enabled, gatewayId, expectedIntervalS, communityId, profileId, devEui, imei, platformIdFallback, building, unit, floor, location, registrationCode, rescueCode, latitude, longitude',
+          }),
         response: { 200: device, ...errorResponses },
       },
     },
@@ -172,8 +245,11 @@ const deviceAdmin: FastifyPluginAsyncZod = async (app) => {
       if (current.kind === 'gateway' && req.body.gatewayId) throw new AppError('validation_failed', 'body.gatewayId: a gateway reports for itself')
       await checkGateway(db, current.id, req.body.gatewayId)
       await checkCommunity(db, req.body.communityId)
+      checkElevatorCodes(current.id, current.kind, req.body)
+      const { latitude, longitude, ...rest } = req.body
+      const at = coordinatesOf({ latitude, longitude })
       const linked = await checkLinks(db, current.id, current.kind, req.body)
-      await db.transaction((tx) => updateDevice(tx, current.id, { ...req.body, ...linked }))
+      await db.transaction((tx) => updateDevice(tx, current.id, { ...rest, ...(at === undefined ? {} : { coordinates: at }), ...linked }))
       return fetchDevice(current.id)
     },
   )

@@ -705,6 +705,24 @@ CREATE INDEX resident_usage_user_idx ON resident_usage (user_id, kind, at);
 `,
   },
   {
+    version: 18,
+    name: 'device places',
+    sql: `
+-- Where a device is, so a crew member finds the door (issue 20): building, unit and floor as the
+-- residents write them ("3", "B1", "A座"), a free position text, and an elevator's registration
+-- code (电梯注册代码) and rescue code (救援识别码). Lengths as shared/place.ts PLACE_MAX and
+-- ELEVATOR_CODE; the API refuses the codes for other kinds with a message, the CHECK only backs it.
+ALTER TABLE devices
+  ADD COLUMN building text CHECK (char_length(building) <= 40),
+  ADD COLUMN unit text CHECK (char_length(unit) <= 40),
+  ADD COLUMN floor text CHECK (char_length(floor) <= 20),
+  ADD COLUMN location text CHECK (char_length(location) <= 200),
+  ADD COLUMN registration_code text CHECK (char_length(registration_code) <= 40),
+  ADD COLUMN rescue_code text CHECK (char_length(rescue_code) <= 20),
+  ADD CONSTRAINT devices_elevator_codes CHECK (kind = 'elevator' OR (registration_code IS NULL AND rescue_code IS NULL));
+`,
+  },
+  {
     version: 19,
     name: 'alerts assigned to a person',
     sql: `

@@ -1,10 +1,11 @@
 // SQL for devices, communities and property companies.
+import type { DevicePlace } from '../../shared/place.ts'
 import type { DeviceKind } from '../contract.ts'
 import type { Db, Queryable } from '../db/client.ts'
 import { FeedBatch } from '../feed.ts'
 import { appendFeed, beginFeedWrite } from './feed.ts'
 
-export interface DeviceRecord {
+export interface DeviceRecord extends DevicePlace {
   id: string
   kind: DeviceKind
   name: string | null
@@ -31,6 +32,19 @@ export interface DeviceRecord {
   createdAt: Date
 }
 
+export type { DevicePlace }
+
+/** The place fields and their columns; the names are ours, never a caller's. */
+const PLACE_COLUMNS: Record<keyof DevicePlace, string> = {
+  building: 'building',
+  unit: 'unit',
+  floor: 'floor',
+  location: 'location',
+  registrationCode: 'registration_code',
+  rescueCode: 'rescue_code',
+}
+const PLACE_KEYS = Object.keys(PLACE_COLUMNS) as (keyof DevicePlace)[]
+
 /** What the broker needs to authenticate a device; the hash never leaves the broker. */
 export interface DeviceCredentials {
   id: string
@@ -43,7 +57,8 @@ export interface DeviceCredentials {
 const DEVICE_COLUMNS = `d.id, d.kind, d.name, d.community_id AS "communityId", c.company_id AS "companyId",
   d.gateway_id AS "gatewayId", d.enabled, d.expected_interval_s AS "expectedIntervalS",
   d.profile_id AS "profileId", d.dev_eui AS "devEui", d.imei, d.platform_id_fallback AS "platformIdFallback",
-  d.latitude, d.longitude, d.created_at AS "createdAt"`
+  d.latitude, d.longitude, d.created_at AS "createdAt",
+  d.building, d.unit, d.floor, d.location, d.registration_code AS "registrationCode", d.rescue_code AS "rescueCode"`
 const DEVICE_FROM = 'devices d JOIN communities c ON c.id = d.community_id'
 
 export async function getDevice(db: Queryable, id: string): Promise<DeviceRecord | undefined> {
@@ -109,7 +124,7 @@ export async function listDevices(db: Queryable, f: DeviceFilter): Promise<Devic
   )
 }
 
-export interface NewDevice {
+export interface NewDevice extends Partial<DevicePlace> {
   id: string
   kind: DeviceKind
   name?: string | null
@@ -128,8 +143,9 @@ export interface NewDevice {
 
 export async function insertDevice(db: Queryable, d: NewDevice): Promise<void> {
   await db.query(
-    `INSERT INTO devices (id, kind, name, community_id, gateway_id, secret_hash, expected_interval_s, profile_id, dev_eui, imei, latitude, longitude, platform_id_fallback)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    `INSERT INTO devices (id, kind, name, community_id, gateway_id, secret_hash, expected_interval_s, profile_id, dev_eui, imei, latitude, longitude, platform_id_fallback,
+       ${PLACE_KEYS.map((k) => PLACE_COLUMNS[k]).join(', ')})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ${PLACE_KEYS.map((_, i) => `$${14 + i}`).join(', ')})`,
     [
       d.id,
       d.kind,
@@ -144,6 +160,7 @@ export async function insertDevice(db: Queryable, d: NewDevice): Promise<void> {
       d.latitude ?? null,
       d.longitude ?? null,
       d.platformIdFallback ?? false,
+      ...PLACE_KEYS.map((k) => d[k] ?? null),
     ],
   )
 }
@@ -208,7 +225,10 @@ export async function allStatuses(db: Queryable): Promise<{ deviceId: string; st
 /** The channel on which device changes are announced (the broker closes affected connections). */
 export const DEVICE_CHANGED_CHANNEL = 'hb_device_changed'
 
-export interface DevicePatch {
+/** A place field: a text sets it, null clears it, undefined leaves it. */
+type PlacePatch = { [K in keyof DevicePlace]?: string | null | undefined }
+
+export interface DevicePatch extends PlacePatch {
   name?: string | null | undefined
   enabled?: boolean | undefined
   gatewayId?: string | null | undefined
@@ -220,6 +240,8 @@ export interface DevicePatch {
   platformIdFallback?: boolean | undefined
   /** Moves the device: its future alerts go to the company looking after the new community. */
   communityId?: string | undefined
+  /** Where it is (WGS 84); both together, null clears. */
+  coordinates?: { latitude: number; longitude: number } | null | undefined
 }
 
 /**
@@ -239,6 +261,9 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
        imei = CASE WHEN $13 THEN $14 ELSE imei END,
        community_id = COALESCE($15, community_id),
        platform_id_fallback = COALESCE($16, platform_id_fallback),
+       latitude = CASE WHEN $29 THEN $30 ELSE latitude END,
+       longitude = CASE WHEN $29 THEN $31 ELSE longitude END,
+       ${PLACE_KEYS.map((k, i) => `${PLACE_COLUMNS[k]} = CASE WHEN $${17 + 2 * i} THEN $${18 + 2 * i} ELSE ${PLACE_COLUMNS[k]} END,`).join('\n       ')}
        updated_at = now()
      WHERE id = $1 RETURNING 1`,
     [
@@ -258,6 +283,10 @@ export async function updateDevice(db: Queryable, id: string, p: DevicePatch): P
       p.imei ?? null,
       p.communityId ?? null,
       p.platformIdFallback ?? null,
+      ...PLACE_KEYS.flatMap((k) => [p[k] !== undefined, p[k] ?? null]),
+      p.coordinates !== undefined,
+      p.coordinates?.latitude ?? null,
+      p.coordinates?.longitude ?? null,
     ],
   )
   if (rows.length === 0) return false

@@ -17,7 +17,7 @@ import { parse } from 'csv-parse/sync'
 import { readFile } from 'node:fs/promises'
 import { getCredentials, getDevice, insertDevice } from '../../core/repos/devices.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
-import { importText } from '../../shared/import-text.ts'
+import { IMPORT_COLUMNS, importText } from '../../shared/import-text.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { verifySecret } from '../../core/secrets.ts'
 import { IngestService } from '../../ingest/service.ts'
@@ -160,7 +160,7 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
       return { x: box.x + box.width / 2, y: box.y + box.height / 2 }
     }
     await page.locator('#map path.m-ft-geo').waitFor()
-    // Measured once the map has settled (fitting the bounds animates the zoom).
+    // Measured once the map has settled.
     const where = async () => {
       const community = await centre(`#map path.community.m-${COMMUNITY}`)
       const own = await centre('#map path.device.m-ft-geo')
@@ -257,7 +257,7 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
       // The template names every column and uses a community of this registry.
       const [template] = await Promise.all([page.waitForEvent('download'), page.click('#import-template')])
       const templateRows = parse<{ community: string }>(await readFile(await template.path()), { columns: true, bom: true })
-      expect(Object.keys(templateRows[0] ?? {})).toEqual(['id', 'name', 'kind', 'profile', 'community', 'gateway', 'latitude', 'longitude', 'dev_eui', 'imei'])
+      expect(Object.keys(templateRows[0] ?? {})).toEqual([...IMPORT_COLUMNS])
       expect(await getCommunity(h.db, templateRows[0]?.community ?? '')).toBeDefined()
       const head = 'id,name,kind,profile,community,gateway,latitude,longitude,dev_eui,imei'
       const imei = `86123456789012${'pdqe'.indexOf(tag)}`

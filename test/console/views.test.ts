@@ -2,7 +2,8 @@
 // languages: no sideways scrolling, no serious or critical accessibility violation (axe-core),
 // no console error. Plus the audit log showing a change with its secret redacted, the device chart
 // with its threshold line and a forecast rule's trend, a resident's hazard report arriving live
-// on the operator's board, and the board's and the audit log's CSV exports following their filters.
+// on the operator's board, the board's and the audit log's CSV exports following their filters, and
+// where an alert's device is (building, unit, an elevator's codes) on the board and in its detail.
 import { readFile } from 'node:fs/promises'
 import { parse } from 'csv-parse/sync'
 import type { Download } from 'playwright-core'
@@ -54,6 +55,14 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     // Something in the audit log: a change made through the API.
     const hook = await h.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: { authorization: `Bearer ${h.tokens.operator}` }, payload: { url: 'https://hooks.example.com/duty', secret: WEBHOOK_SECRET } })
     if (hook.statusCode !== 201) throw new Error(`webhook fixture: ${hook.body}`)
+    // Where the alerting tank is, so the crew card names the door and opens the map there.
+    const placed = await h.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/devices/ft-1',
+      headers: { authorization: `Bearer ${h.tokens.operator}` },
+      payload: { building: '3', unit: '2', floor: 'B1', location: '地下泵房东侧', latitude: 31.1521, longitude: 121.4042 },
+    })
+    if (placed.statusCode !== 200) throw new Error(`place fixture: ${placed.body}`)
   })
   afterAll(async () => h.close())
 
@@ -87,6 +96,9 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
         const crew = await h.open(viewport, lang)
         await h.signIn(crew.page, h.tokens.crew)
         await crew.page.waitForSelector('#jobs li')
+        // The card says where, in the crew member's language, and opens the map app at the device.
+        const card = crew.page.locator('#jobs li', { hasText: lang === 'zh-CN' ? '3号楼 2单元 B1层 · 地下泵房东侧' : 'Bldg 3, Unit 2, Floor B1 · 地下泵房东侧' })
+        expect(await card.locator('a.job-map').getAttribute('href')).toMatch(/^geo:31\.1521,121\.4042\?q=31\.1521,121\.4042\(/)
         await check(crew.page, 'crew')
         const resident = await h.open(viewport, lang)
         await h.signIn(resident.page, h.tokens.resident)
@@ -251,5 +263,25 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     expect(await resident.page.locator('#reports').textContent()).toContain('三号楼井盖松动')
     expect([...op.problems, ...resident.problems]).toEqual([])
     await Promise.all([op.context.close(), resident.context.close()])
+  })
+
+  it("names where the alert's device is on the board and in the alert detail, with an elevator's codes", async () => {
+    const op = { authorization: `Bearer ${h.tokens.operator}` }
+    const placed = await h.app.inject({ method: 'PATCH', url: '/api/v1/devices/el-2', headers: op, payload: { building: '5', unit: '1', registrationCode: '31103101002012060001', rescueCode: 'SH-0451' } })
+    expect(placed.statusCode, placed.body).toBe(200)
+    const { alert } = await h.alerts.report({ ruleId: 'elevator-entrapment', deviceId: 'el-2', condition: 'active', value: 1 }, 'rules-engine')
+    if (!alert) throw new Error('no alert raised')
+    const { page, context, problems } = await h.open(DESK, 'zh-CN')
+    await h.signIn(page, h.tokens.operator)
+    const row = page.locator(`tr.alert-row[data-id="${alert.id}"]`)
+    await row.waitFor()
+    expect(await row.textContent()).toContain('Test Community · 5号楼 1单元 · el-2')
+    await page.goto(`${h.base}/console/#/alert/${alert.id}`)
+    await expect.poll(() => page.textContent('#alert-where')).toBe('Test Community · 5号楼 1单元 · el-2')
+    const facts = (await page.textContent('#detail .facts')) ?? ''
+    expect(facts).toContain(`${TEXT['zh-CN']['device.registrationCode']}31103101002012060001`)
+    expect(facts).toContain(`${TEXT['zh-CN']['device.rescueCode']}SH-0451`)
+    expect(problems).toEqual([])
+    await context.close()
   })
 })

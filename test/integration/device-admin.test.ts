@@ -48,6 +48,49 @@ describe.skipIf(!pgUp)('device administration', () => {
     expect(bad.json()).toEqual({ code: 'validation_failed', message: 'body.gatewayId: "el-1" is not a gateway (it is an elevator device)' })
   })
 
+  it('keeps where a device is: created with a place, changed, cleared, read back', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/devices',
+      headers: admin,
+      payload: { id: 'el-placed', kind: 'elevator', communityId: 'cm-test', building: '3', unit: '2', floor: '12', location: '  东侧客梯 ', registrationCode: '31103101002012060001', rescueCode: 'SH-0451' },
+    })
+    expect(created.statusCode, created.body).toBe(201)
+    const place = { building: '3', unit: '2', floor: '12', location: '东侧客梯', registrationCode: '31103101002012060001', rescueCode: 'SH-0451' }
+    expect(created.json<{ device: unknown }>().device).toMatchObject(place)
+    const patched = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { floor: 'B1', location: '', rescueCode: null } })
+    expect(patched.statusCode, patched.body).toBe(200)
+    const read = await app.inject({ method: 'GET', url: '/api/v1/devices/el-placed', headers: admin })
+    expect(read.json()).toMatchObject({ ...place, floor: 'B1', location: null, rescueCode: null })
+
+    const long = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { floor: 'x'.repeat(21) } })
+    expect(long.statusCode).toBe(400)
+    expect(long.json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('floor') as unknown })
+    const badCode = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { registrationCode: '3110 3101' } })
+    expect(badCode.json()).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('registrationCode') as unknown })
+
+    // The crew card's map link needs both coordinates: set together, cleared together.
+    const at = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { latitude: 31.1521, longitude: 121.4042 } })
+    expect(at.json()).toMatchObject({ latitude: 31.1521, longitude: 121.4042, floor: 'B1' })
+    const half = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { latitude: 31 } })
+    expect(half.json()).toEqual({ code: 'validation_failed', message: 'body.longitude: give latitude and longitude together (both null clears them)' })
+    const cleared = await app.inject({ method: 'PATCH', url: '/api/v1/devices/el-placed', headers: admin, payload: { latitude: null, longitude: null } })
+    expect(cleared.json()).toMatchObject({ latitude: null, longitude: null })
+  })
+
+  it("refuses an elevator's codes on another kind of device, saying which field and why", async () => {
+    const created = await app.inject({ method: 'POST', url: '/api/v1/devices', headers: admin, payload: { id: 'mh-coded', kind: 'manhole', communityId: 'cm-test', registrationCode: '31103101002012060001' } })
+    expect(created.statusCode).toBe(400)
+    expect(created.json()).toEqual({ code: 'validation_failed', message: 'body.registrationCode: only an elevator has a registration code; "mh-coded" is a manhole device — leave registrationCode out' })
+    expect((await app.inject({ method: 'GET', url: '/api/v1/devices/mh-coded', headers: admin })).statusCode).toBe(404)
+    const patched = await app.inject({ method: 'PATCH', url: '/api/v1/devices/mh-1', headers: admin, payload: { building: '5', rescueCode: 'R-1' } })
+    expect(patched.statusCode).toBe(400)
+    expect(patched.json()).toEqual({ code: 'validation_failed', message: 'body.rescueCode: only an elevator has a rescue code; "mh-1" is a manhole device — leave rescueCode out' })
+    // Nothing of a refused change is kept; clearing a code is fine on any kind.
+    expect((await app.inject({ method: 'GET', url: '/api/v1/devices/mh-1', headers: admin })).json()).toMatchObject({ building: null, rescueCode: null })
+    expect((await app.inject({ method: 'PATCH', url: '/api/v1/devices/mh-1', headers: admin, payload: { building: '5', rescueCode: null } })).json()).toMatchObject({ building: '5' })
+  })
+
   it("moves a device to another community: its next alert goes to that community's company", async () => {
     const post = (url: string, payload: Record<string, unknown>) => app.inject({ method: 'POST', url, headers: admin, payload })
     expect((await post('/api/v1/companies', { id: 'co-moved', name: 'Moved-to Property Co.' })).statusCode).toBe(201)

@@ -131,6 +131,35 @@ describe.skipIf(!pgUp)('device import from CSV', () => {
     expect(await exists('mh-bad-ok')).toBe(false)
   })
 
+  it('keeps where each device is from the place columns, and reports a bad place per row', async () => {
+    const good = [
+      'id,kind,community,building,unit,floor,location,registration_code,rescue_code',
+      'el-where-1,elevator,cm-test,3,2,B1,东侧客梯,31103101002012060001,SH-0451',
+      'mh-where-1,manhole,cm-test,3号楼,,,3号楼东侧消防通道井盖,,',
+    ].join('\n')
+    const ok = await send(good)
+    expect(ok.statusCode, ok.body).toBe(201)
+    expect(await getDevice(stack.db, 'el-where-1')).toMatchObject({ building: '3', unit: '2', floor: 'B1', location: '东侧客梯', registrationCode: '31103101002012060001', rescueCode: 'SH-0451' })
+    expect(await getDevice(stack.db, 'mh-where-1')).toMatchObject({ building: '3号楼', unit: null, floor: null, location: '3号楼东侧消防通道井盖', registrationCode: null })
+
+    const bad = [
+      'id,kind,community,floor,location,registration_code,rescue_code',
+      'el-where-2,elevator,cm-test,12,,31103101002012060002,',
+      `mh-where-2,manhole,cm-test,${'1'.repeat(21)},,31103101002012060003,`,
+      `el-where-3,elevator,cm-test,,${'井'.repeat(201)},3110 3101,`,
+    ].join('\n')
+    const res = await send(bad)
+    expect(res.statusCode, res.body).toBe(422)
+    expect(problemsOf(res.body)).toEqual([
+      { row: 3, column: 'floor', code: 'place_too_long', params: { length: 21, max: 20 }, message: '21 characters; at most 20, shorten it' },
+      { row: 3, column: 'registration_code', code: 'elevator_code_kind', params: { kind: 'manhole' }, message: 'only an elevator has this code; this row is a manhole, leave it empty' },
+      { row: 4, column: 'location', code: 'place_too_long', params: { length: 201, max: 200 }, message: '201 characters; at most 200, shorten it' },
+      { row: 4, column: 'registration_code', code: 'elevator_code_invalid', params: { value: '3110 3101', max: 40 }, message: '"3110 3101" is not valid; 1–40 letters, digits or hyphens, as on the elevator\'s certificate' },
+    ])
+    // All or nothing: the good row is not registered either.
+    expect(await exists('el-where-2')).toBe(false)
+  })
+
   it('refuses ids, DevEUIs and IMEIs repeated in the file or already registered', async () => {
     const csv = [
       'id,kind,community,dev_eui,imei',

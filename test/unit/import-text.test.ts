@@ -37,7 +37,7 @@ describe('import problem text', () => {
     expect(importMessage('en', { code: 'not_utf8', params: {} })).toBe('The file is not UTF-8 text. In Excel choose Save As → "CSV UTF-8 (Comma delimited)"; other programs: save as CSV with the UTF-8 encoding')
     // As the reader makes them: the code, its params and the English together.
     expect(readCsv('id,kind,colour\nmh-x,manhole,red').problems).toEqual([
-      { row: 1, column: 'colour', code: 'unknown_column', params: { column: 'colour', columns: 'id, name, kind, profile, community, gateway, latitude, longitude, dev_eui, imei' }, message: 'unknown column "colour"; the columns are id, name, kind, profile, community, gateway, latitude, longitude, dev_eui, imei' },
+      { row: 1, column: 'colour', code: 'unknown_column', params: { column: 'colour', columns: 'id, name, kind, profile, community, gateway, latitude, longitude, dev_eui, imei, building, unit, floor, location, registration_code, rescue_code' }, message: 'unknown column "colour"; the columns are id, name, kind, profile, community, gateway, latitude, longitude, dev_eui, imei, building, unit, floor, location, registration_code, rescue_code' },
       { row: 1, column: 'community', code: 'column_required', params: { column: 'community', required: 'id, kind, community' }, message: 'the header has no "community" column; id, kind, community are required' },
     ])
   })

@@ -193,6 +193,7 @@ interface TextFieldProps<F extends Record<string, string>> {
   readOnly?: boolean
   required?: boolean
   inputMode?: 'decimal' | 'numeric'
+  maxLength?: number
   hint?: string
 }
 

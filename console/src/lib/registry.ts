@@ -1,5 +1,7 @@
 // Names instead of ids: the companies, communities and devices the user may see, loaded once per
 // sign-in (a few thousand rows at most in a district) and looked up by id everywhere.
+import { placeText } from '../../../shared/place.ts'
+import { lang } from '../i18n/index.ts'
 import { all, api } from './api.ts'
 import { store } from './store.ts'
 import type { Community, Company, Device, Me, Rule } from './types.ts'
@@ -35,6 +37,16 @@ export function clearRegistry(): void {
 export const companyName = (id: string | null): string => (id === null ? '' : (registry.get().companies.get(id)?.name ?? id))
 export const communityName = (id: string | null): string => (id === null ? '' : (registry.get().communities.get(id)?.name ?? id))
 export const deviceName = (id: string | null): string => (id === null ? '' : (registry.get().devices.get(id)?.name ?? id))
+
+/**
+ * Where a device is, from the registry, in the current language (shared/place.ts): "community ·
+ * 3号楼 2单元 12层 · position · device". A null community leaves it out, `named: false` the
+ * device's name (a list that shows it in a column of its own).
+ */
+export function placeOf(communityId: string | null, deviceId: string | null, { named = true } = {}): string {
+  const d = deviceId === null ? undefined : registry.get().devices.get(deviceId)
+  return placeText(lang.get(), { community: communityName(communityId), building: d?.building, unit: d?.unit, floor: d?.floor, location: d?.location, device: named ? deviceName(deviceId) : null })
+}
 
 /** `[id, name]` pairs for a select, by name. */
 export const choices = (m: Map<string, { id: string; name: string | null }>): [string, string][] => byName(m).map((x) => [x.id, x.name ?? x.id])

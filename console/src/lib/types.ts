@@ -5,6 +5,7 @@ import type { z } from 'zod'
 import type { alertSchema, deliverySchema } from '../../../api/alerts/schemas.ts'
 import { ALERT_STATES, SEVERITIES, type AlertState, type Role, type Severity } from '../../../shared/domain.ts'
 import { DEVICE_KINDS, type DeviceKind as Kind } from '../../../shared/metric-catalogue.ts'
+import type { DevicePlace } from '../../../shared/place.ts'
 import type { User as StoredUser } from '../../../core/repos/tokens.ts'
 import type { StoredAuditEntry } from '../../../core/repos/audit.ts'
 
@@ -38,7 +39,8 @@ export interface AlertEvent {
 /** One notification of an alert as GET /api/v1/alerts/:id lists it (`notifications`; addresses masked). */
 export type Delivery = z.input<typeof deliverySchema>
 
-export interface Device {
+/** A device with where it is in words (shared/place.ts). */
+export interface Device extends DevicePlace {
   id: string
   kind: Kind
   name: string | null
@@ -47,6 +49,9 @@ export interface Device {
   gatewayId: string | null
   enabled: boolean
   expectedIntervalS: number
+  /** Where it is (WGS 84), when known: the crew card's map link. */
+  latitude: number | null
+  longitude: number | null
   createdAt: string
 }
 

@@ -9,7 +9,7 @@ import { alertReason, alertTitle, alertWhy, dateTime, num, t } from '../i18n/ind
 import { alerts, publish } from '../lib/alerts.ts'
 import { api } from '../lib/api.ts'
 import { formatValue } from '../lib/metrics.ts'
-import { communityName, companyName, deviceName, registry } from '../lib/registry.ts'
+import { companyName, deviceName, placeOf, registry } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
 import { me } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
@@ -45,7 +45,7 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
           </p>
           <dl class="facts">
             <dt>{t('col.where')}</dt>
-            <dd>{[communityName(a.communityId), a.location].filter(Boolean).join(' · ')}</dd>
+            <dd id="alert-where">{[placeOf(a.communityId, a.deviceId), a.location].filter(Boolean).join(' · ')}</dd>
             <dt>{t('col.company')}</dt>
             <dd>{companyName(a.companyId) || t('common.none')}</dd>
             <dt>{t('col.raised')}</dt>
@@ -70,6 +70,18 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
                 <dd>
                   <a href={href('device', a.deviceId)}>{deviceName(a.deviceId)}</a>
                 </dd>
+              </>
+            )}
+            {device?.registrationCode && (
+              <>
+                <dt>{t('device.registrationCode')}</dt>
+                <dd>{device.registrationCode}</dd>
+              </>
+            )}
+            {device?.rescueCode && (
+              <>
+                <dt>{t('device.rescueCode')}</dt>
+                <dd>{device.rescueCode}</dd>
               </>
             )}
             {alertWhy(a) !== undefined && (

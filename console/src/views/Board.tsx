@@ -10,7 +10,7 @@ import { Filters, matches, NO_FILTER, toQuery, type Filter } from '../components
 import { alertTitle, dateTime, lang, t, type Lang } from '../i18n/index.ts'
 import { alerts, bulkAck, newCritical } from '../lib/alerts.ts'
 import { beep } from '../lib/cue.ts'
-import { communityName, companyName, deviceName, registry, type Registry } from '../lib/registry.ts'
+import { communityName, companyName, placeOf, registry, type Registry } from '../lib/registry.ts'
 import { api } from '../lib/api.ts'
 import { go } from '../lib/router.ts'
 import { me } from '../lib/session.ts'
@@ -84,7 +84,7 @@ class Row extends Component<RowProps> {
         </td>
         <td data-label={t('col.where')}>
           {communityName(a.communityId)}
-          {a.deviceId && <span class="muted"> · {deviceName(a.deviceId)}</span>}
+          {a.deviceId && <span class="muted"> · {placeOf(null, a.deviceId)}</span>}
           {a.location && <span class="muted"> · {a.location}</span>}
         </td>
         <td data-label={t('col.company')}>{companyName(a.companyId)}</td>

@@ -1,18 +1,31 @@
 // The crew's phone view: their company's unresolved alerts, nearest deadline first, each a card
-// with big buttons for the next step. Made for one thumb on a 390 px screen.
+// with big buttons for the next step. Made for one thumb on a 390 px screen. Each card says where
+// (community · building, unit, floor · position · device) and opens the map app at the device.
 import { useState } from 'preact/hooks'
 import { Actions } from '../components/Actions.tsx'
 import { Sev, State } from '../components/Badges.tsx'
 import { Deadline, dueOf } from '../components/Deadline.tsx'
 import { alertTitle, t } from '../i18n/index.ts'
 import { alerts, unresolved } from '../lib/alerts.ts'
-import { communityName, deviceName } from '../lib/registry.ts'
+import { geoLink } from '../../../shared/place.ts'
+import { placeOf, registry } from '../lib/registry.ts'
 import { me } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
 import type { Alert } from '../lib/types.ts'
 
 /** Mine first, then nobody's, then a colleague's; the nearest deadline first within each. */
 const rank = (a: Alert, name: string | undefined) => (a.assignedTo === name ? 0 : a.assignedTo ? 2 : 1)
+
+/** Opens the phone's map app at the device, when its coordinates are known. */
+function MapLink({ deviceId }: { deviceId: string | null | undefined }) {
+  const d = deviceId ? registry.get().devices.get(deviceId) : undefined
+  if (!d || d.latitude === null || d.longitude === null) return null
+  return (
+    <a class="job-map" href={geoLink(d.latitude, d.longitude, placeOf(null, d.id))}>
+      {t('crew.map')}
+    </a>
+  )
+}
 
 export function Crew() {
   const user = useStore(me)
@@ -30,8 +43,7 @@ export function Crew() {
             <button type="button" class="job-head" aria-expanded={open === a.id} onClick={() => setOpen(open === a.id ? null : a.id)}>
               <span class="job-title">{alertTitle(a)}</span>
               <span class="job-where">
-                {communityName(a.communityId)}
-                {a.deviceId ? ` · ${deviceName(a.deviceId)}` : ''}
+                {placeOf(a.communityId, a.deviceId)}
                 {a.location ? ` · ${a.location}` : ''}
               </span>
               <span class="job-meta">
@@ -39,6 +51,7 @@ export function Crew() {
               </span>
               {a.assignedTo && <span class="job-owner">{a.assignedTo === user?.name ? t('alert.mine') : t('alert.assignedTo', { name: a.assignedTo })}</span>}
             </button>
+            <MapLink deviceId={a.deviceId} />
             {open === a.id && <Actions alert={a} noteToResolve />}
           </li>
         ))}

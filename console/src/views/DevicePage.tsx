@@ -8,7 +8,7 @@ import { alertTitle, dateTime, t } from '../i18n/index.ts'
 import { api } from '../lib/api.ts'
 import { forecastLine, type ForecastLine, type ForecastParams } from '../lib/forecast.ts'
 import { formatValue, metricLabel } from '../lib/metrics.ts'
-import { communityName, registry } from '../lib/registry.ts'
+import { placeOf, registry } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
 import { useStore } from '../lib/store.ts'
 import type { Alert, Device, Rule } from '../lib/types.ts'
@@ -128,7 +128,7 @@ export function DevicePage({ id }: { id: string }) {
         {device.name ?? device.id} <span class="muted">· {t(`kind.${device.kind}`)}</span>
       </h1>
       <p>
-        {communityName(device.communityId)} · {t('device.status')}:{' '}
+        {placeOf(device.communityId, device.id, { named: false })} · {t('device.status')}:{' '}
         <b id="device-status" class={`status ${state}`}>
           {status}
         </b>

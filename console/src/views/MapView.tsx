@@ -103,7 +103,9 @@ export function MapView() {
         .bindPopup(`${c.name} · ${t('map.devices', { n: devices.length })}`)
         .addTo(group)
     }
-    if (bounds.length > 0) m.fitBounds(L.latLngBounds(bounds).pad(0.3), { maxZoom: 17 })
+    // Without animation: a map removed mid-zoom (the user moved on) throws Leaflet's
+    // "reading '_leaflet_pos'" from the transition's end (Leaflet/Leaflet issue 9575).
+    if (bounds.length > 0) m.fitBounds(L.latLngBounds(bounds).pad(0.3), { maxZoom: 17, animate: false })
   }, [data, placed])
 
   return (

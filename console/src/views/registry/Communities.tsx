@@ -116,6 +116,7 @@ export function Communities() {
             <tr key={c.id}>
               <td data-label={t('form.name')}>
                 {c.name} <code class="muted small">{c.id}</code>
+                {c.address && <div class="muted small">{c.address}</div>}
               </td>
               <td data-label={t('community.area')}>{[c.district, c.street].filter(Boolean).join(' · ')}</td>
               <td data-label={t('community.company')}>{companyName(c.companyId) || t('form.none')}</td>

@@ -2,20 +2,24 @@
 // fleet from CSV (DeviceImport.tsx), change the
 // name, gateway or reporting interval, rotate the secret (shown once), disable and enable. The
 // device moves to another community by choosing it (its future alerts go to that community's
-// company); its position on the map is its community's coordinates.
+// company); its position on the map is its community's coordinates. Where it is in words (building,
+// unit, floor, position; an elevator's registration and rescue codes) helps a crew find it.
 import { useState } from 'preact/hooks'
-import { Choice, Confirm, EditButton, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce } from '../../components/Form.tsx'
+import { ELEVATOR_CODE, PLACE_MAX } from '../../../../shared/place.ts'
+import { Choice, Confirm, EditButton, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce, TextField } from '../../components/Form.tsx'
 import { t } from '../../i18n/index.ts'
 import { api } from '../../lib/api.ts'
 import { messageOf, opt, optNum, setter, useSave } from '../../lib/forms.ts'
 import { refreshRegistry } from '../../lib/refresh.ts'
-import { choices, communityName, deviceName, registry } from '../../lib/registry.ts'
+import { choices, deviceName, placeOf, registry } from '../../lib/registry.ts'
 import { href } from '../../lib/router.ts'
 import { useStore } from '../../lib/store.ts'
 import { KINDS, type Device } from '../../lib/types.ts'
 import { DeviceImport } from './DeviceImport.tsx'
 
-const FIELDS = ['id', 'kind', 'communityId', 'gatewayId', 'name', 'expectedIntervalS'] as const
+/** Where the device is (issue 20); the last two for elevators only. */
+const PLACE = ['building', 'unit', 'floor', 'location', 'registrationCode', 'rescueCode'] as const
+const FIELDS = ['id', 'kind', 'communityId', 'gatewayId', 'name', 'expectedIntervalS', ...PLACE, 'latitude', 'longitude'] as const
 type Form = Record<(typeof FIELDS)[number], string>
 /** Rows drawn at once; the filters narrow a district's thousands. */
 const SHOWN = 300
@@ -34,15 +38,32 @@ function DeviceForm({ editing, onDone, onSecret }: { editing: Device | null; onD
     gatewayId: editing?.gatewayId ?? '',
     name: editing?.name ?? '',
     expectedIntervalS: editing ? String(editing.expectedIntervalS) : '',
+    building: editing?.building ?? '',
+    unit: editing?.unit ?? '',
+    floor: editing?.floor ?? '',
+    location: editing?.location ?? '',
+    registrationCode: editing?.registrationCode ?? '',
+    rescueCode: editing?.rescueCode ?? '',
+    latitude: String(editing?.latitude ?? ''),
+    longitude: String(editing?.longitude ?? ''),
   })
+  const elevator = f.kind === 'elevator'
   const gateways = [...reg.devices.values()].filter((d) => d.kind === 'gateway' && d.id !== f.id && (!f.communityId || d.communityId === f.communityId))
   const save = async () => {
     const interval = optNum(f.expectedIntervalS)
+    // Empty clears a field; an elevator's codes are sent for elevators only (the API refuses them on others).
+    const place: Record<string, string | number | null> = Object.fromEntries(PLACE.filter((k) => elevator || (k !== 'registrationCode' && k !== 'rescueCode')).map((k) => [k, opt(f[k]) ?? null]))
+    // Both or neither: the API names the one missing.
+    const at = { latitude: optNum(f.latitude) ?? null, longitude: optNum(f.longitude) ?? null }
+    if (editing || at.latitude !== null || at.longitude !== null) Object.assign(place, at)
     if (editing) {
-      await api(`/api/v1/devices/${encodeURIComponent(editing.id)}`, { method: 'PATCH', body: { name: opt(f.name) ?? null, gatewayId: opt(f.gatewayId) ?? null, ...(f.communityId !== editing.communityId ? { communityId: f.communityId } : {}), ...(interval === undefined ? {} : { expectedIntervalS: interval }) } })
+      await api(`/api/v1/devices/${encodeURIComponent(editing.id)}`, {
+        method: 'PATCH',
+        body: { name: opt(f.name) ?? null, gatewayId: opt(f.gatewayId) ?? null, ...place, ...(f.communityId !== editing.communityId ? { communityId: f.communityId } : {}), ...(interval === undefined ? {} : { expectedIntervalS: interval }) },
+      })
     } else {
       const r = await api<{ device: Device; secret: string }>('/api/v1/devices', {
-        body: { id: f.id.trim(), kind: f.kind, communityId: f.communityId, ...(opt(f.gatewayId) ? { gatewayId: opt(f.gatewayId) } : {}), ...(opt(f.name) ? { name: opt(f.name) } : {}), ...(interval === undefined ? {} : { expectedIntervalS: interval }) },
+        body: { id: f.id.trim(), kind: f.kind, communityId: f.communityId, ...place, ...(opt(f.gatewayId) ? { gatewayId: opt(f.gatewayId) } : {}), ...(opt(f.name) ? { name: opt(f.name) } : {}), ...(interval === undefined ? {} : { expectedIntervalS: interval }) },
       })
       onSecret({ deviceId: r.device.id, secret: r.secret })
     }
@@ -50,6 +71,7 @@ function DeviceForm({ editing, onDone, onSecret }: { editing: Device | null; onD
   }
   const { problems, busy, submit } = useSave(FIELDS, save, onDone)
   const set = setter(f, setF)
+  const bound = { form: 'device', f, setF, problems }
   const pick = (k: keyof Form) => (v: string) => setF({ ...f, [k]: v })
   const title = editing ? t('device.edit', { name: editing.name ?? editing.id }) : t('device.new')
   return (
@@ -72,6 +94,18 @@ function DeviceForm({ editing, onDone, onSecret }: { editing: Device | null; onD
         <Field id="device-expectedIntervalS" label={t('device.interval')} error={problems.fields.expectedIntervalS} hint={t('device.intervalHint')}>
           {(a) => <input {...a} type="number" min={1} max={86400} inputMode="numeric" value={f.expectedIntervalS} onInput={set('expectedIntervalS')} />}
         </Field>
+        <TextField {...bound} name="building" label={t('device.building')} maxLength={PLACE_MAX.building} />
+        <TextField {...bound} name="unit" label={t('device.unit')} maxLength={PLACE_MAX.unit} />
+        <TextField {...bound} name="floor" label={t('device.floor')} maxLength={PLACE_MAX.floor} />
+        <TextField {...bound} name="location" label={t('device.location')} hint={t('device.locationHint')} maxLength={PLACE_MAX.location} />
+        {elevator && (
+          <>
+            <TextField {...bound} name="registrationCode" label={t('device.registrationCode')} hint={t('device.registrationCodeHint')} maxLength={ELEVATOR_CODE.registrationCode.max} />
+            <TextField {...bound} name="rescueCode" label={t('device.rescueCode')} maxLength={ELEVATOR_CODE.rescueCode.max} />
+          </>
+        )}
+        <TextField {...bound} name="latitude" label={t('community.lat')} inputMode="decimal" hint={t('device.coordsHint')} />
+        <TextField {...bound} name="longitude" label={t('community.lon')} inputMode="decimal" />
     </FormPanel>
   )
 }
@@ -89,7 +123,7 @@ export function DeviceAdmin() {
       (!filter.community || d.communityId === filter.community) &&
       (!filter.kind || d.kind === filter.kind) &&
       (!filter.enabled || String(d.enabled) === filter.enabled) &&
-      (!q || `${d.id} ${d.name ?? ''}`.toLowerCase().includes(q)),
+      (!q || `${d.id} ${d.name ?? ''} ${d.building ?? ''} ${d.location ?? ''}`.toLowerCase().includes(q)),
   )
   const act = async (fn: () => Promise<unknown>) => {
     setError('')
@@ -153,7 +187,7 @@ export function DeviceAdmin() {
                 <a href={href('device', d.id)}>{d.name ?? d.id}</a> {d.name && <code class="muted small">{d.id}</code>}
               </td>
               <td data-label={t('filter.kind')}>{t(`kind.${d.kind}`)}</td>
-              <td data-label={t('filter.community')}>{communityName(d.communityId)}</td>
+              <td data-label={t('filter.community')}>{placeOf(d.communityId, d.id, { named: false })}</td>
               <td data-label={t('device.gateway')}>{d.gatewayId ? deviceName(d.gatewayId) : t('device.direct')}</td>
               <td data-label={t('device.state')}>{d.enabled ? t('device.enabled') : t('device.disabled')}</td>
               <td class="row-actions">

@@ -6,7 +6,7 @@
 // (shared/import-text.ts); the server's English is kept for a code this console does not know.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { Confirm, Panel } from '../../components/Form.tsx'
-import { importText } from '../../../../shared/import-text.ts'
+import { IMPORT_COLUMNS, importText, type ImportColumn } from '../../../../shared/import-text.ts'
 import { lang, num, t } from '../../i18n/index.ts'
 import { ApiError, sendFile } from '../../lib/api.ts'
 import { messageOf } from '../../lib/forms.ts'
@@ -15,7 +15,7 @@ import { registry } from '../../lib/registry.ts'
 import { useStore } from '../../lib/store.ts'
 
 const URL_IMPORT = '/api/v1/devices/import'
-const COLUMNS = 'id, name, kind, profile, community, gateway, latitude, longitude, dev_eui, imei'
+const COLUMNS = IMPORT_COLUMNS.join(', ')
 /** As the API bounds a file (api/devices/import.ts). */
 const MAX_ROWS = 1000
 
@@ -40,15 +40,15 @@ const worded = (s: Said): string => importText(lang.get(), s.code, s.params) ?? 
 
 type Outcome = { kind: 'ready'; devices: number; gateways: number } | { kind: 'problems'; list: Problem[]; total: number } | ({ kind: 'error' } & Said)
 
-/** A file to start from: a gateway and a device behind it, the BOM so Excel reads it as UTF-8. */
+/** A file to start from: a gateway, a device behind it, an elevator with its place; the BOM so Excel reads it as UTF-8. */
 function template(community: string): string {
-  const rows = [
-    'id,name,kind,profile,community,gateway,latitude,longitude,dev_eui,imei',
-    `gw-north-01,North gate LoRa gateway,gateway,,${community},,31.1520,121.4040,,`,
-    `mh-north-001,Manhole cover 1,manhole,milesight-em320-tilt,${community},gw-north-01,31.1521,121.4042,A84041000181C5E1,`,
-    `el-north-001,Elevator building 1,elevator,,${community},,,,,861234567890123`,
+  const rows: Partial<Record<ImportColumn, string>>[] = [
+    { id: 'gw-north-01', name: 'North gate LoRa gateway', kind: 'gateway', community, latitude: '31.1520', longitude: '121.4040' },
+    { id: 'mh-north-001', name: 'Manhole cover 1', kind: 'manhole', profile: 'milesight-em320-tilt', community, gateway: 'gw-north-01', latitude: '31.1521', longitude: '121.4042', dev_eui: 'A84041000181C5E1', location: 'North gate fire lane' },
+    { id: 'el-north-001', name: 'Elevator building 1', kind: 'elevator', community, imei: '861234567890123', building: '1', unit: '2', registration_code: '31103101002012060001', rescue_code: 'SH-0451' },
   ]
-  return `\uFEFF${rows.join('\r\n')}\r\n`
+  const lines = [IMPORT_COLUMNS.join(','), ...rows.map((r) => IMPORT_COLUMNS.map((c) => r[c] ?? '').join(','))]
+  return `\uFEFF${lines.join('\r\n')}\r\n`
 }
 
 function Problems({ list, total }: { list: Problem[]; total: number }) {
