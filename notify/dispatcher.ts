@@ -24,6 +24,7 @@ import { ADAPTERS, type AdapterEntry } from './registry.ts'
 import { maskAddress } from './mask.ts'
 import { DeliveryPump, settle, type RetryPolicy } from './pump.ts'
 import { render, type RenderInput } from './render.ts'
+import { placeText } from '../shared/place.ts'
 
 export interface NotifyDispatchOptions extends RetryPolicy {
   pollMs: number
@@ -215,10 +216,12 @@ export class NotificationDispatcher implements Unit {
     for (const row of await deliveriesOfAlert(this.db, alert.id, OTHERS_LISTED * 2)) {
       if (row.id !== d.id && row.userName !== null && row.status !== 'cancelled') others.add(row.userName)
     }
+    // Building, unit, floor and the position text as the registry has them (shared/place.ts); a
+    // resident's report says where in its own words.
+    const rooms = device ? placeText(d.locale, { building: device.building, unit: device.unit, floor: device.floor, location: device.location }) : ''
     return {
       community: community?.name ?? alert.communityId ?? '',
-      // A resident's report says where in its own words.
-      spot: alert.location ?? '',
+      spot: [rooms, alert.location ?? ''].filter(Boolean).join(' · '),
       device: device ? (device.name ?? device.id) : '',
       others: [...others].slice(0, OTHERS_LISTED),
     }

@@ -154,7 +154,8 @@ export function render(locale: Locale, r: RenderInput): Message {
   // six-character stem), the title (to four). The device is how the crew tells which one it is.
   const parts: Part[] = [
     { text: r.community, keep: 4, floor: 0 },
-    { text: spot, keep: 4, floor: 0 },
+    // In Chinese the spaces between building, unit and floor cost characters and say nothing.
+    { text: locale === 'zh-CN' ? spot.replace(/\s+/g, '') : spot, keep: 4, floor: 0 },
     { text: device, keep: 8, floor: 6 },
     { text: title, keep: 4, floor: 4 },
   ]

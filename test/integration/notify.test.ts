@@ -15,6 +15,7 @@ import { silentLogger } from '../../core/log.ts'
 import { provisionDevices } from '../../core/provision.ts'
 import { claimDueNotifications, deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
 import { eventsOf } from '../../core/repos/alerts.ts'
+import { updateDevice } from '../../core/repos/devices.ts'
 import { deletePolicy, insertContact, insertOverride, setChannelEnabled, upsertPolicy, upsertRota } from '../../core/repos/notify-setup.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
@@ -273,6 +274,18 @@ describe.skipIf(!pg)('notifications end to end', () => {
     ])
     await alerts.act(id, 'resolve', 'a2', undefined)
     await expect(alerts.assign(id, 'manager-a', 'a1', undefined)).rejects.toThrow(/resolved; it cannot be assigned/)
+  })
+
+  it('names where the device is: building, unit and floor as the registry has them, then the device', async () => {
+    now = T0 + 5 * 60 * M
+    device++
+    const id = `el-a-${device}`
+    await provisionDevices(db, [{ id, kind: 'elevator', communityId: 'cm-a' }])
+    await updateDevice(db, id, { name: '2号梯', building: '3', unit: '2', floor: 'B1' })
+    const { alert } = await alerts.report({ ruleId: 'entrapment', deviceId: id, condition: 'active', value: 1 }, 'rules-engine')
+    const sms = await eventually(() => [...gateway.to(PHONE.a1), ...gateway.to(PHONE.a2)].find((m) => m.text.includes('2号梯')), 10_000, 'the crew page')
+    expect(sms.text).toMatch(/^【紧急】梅陇一村3号楼2单元B1层2号梯电梯困人，\d\d:\d\d前确认 https:/)
+    if (alert) await alerts.act(alert.id, 'acknowledge', 'a1', undefined)
   })
 
   it('a swap override changes who is paged', async () => {
