@@ -209,7 +209,7 @@ export class NotificationDispatcher implements Unit {
   }
 
   /** Where the alert is (community, the spot within it, the device) and who else was paged, for the message. */
-  private async whereAndWho(alert: Alert, d: DueNotification): Promise<Pick<RenderInput, 'community' | 'spot' | 'device' | 'others'>> {
+  private async whereAndWho(alert: Alert, d: DueNotification): Promise<Pick<RenderInput, 'community' | 'spot' | 'device' | 'elevator' | 'others'>> {
     const community = alert.communityId ? await getCommunity(this.db, alert.communityId) : undefined
     const device = alert.deviceId ? await getDevice(this.db, alert.deviceId) : undefined
     const others = new Set<string>()
@@ -223,6 +223,7 @@ export class NotificationDispatcher implements Unit {
       community: community?.name ?? alert.communityId ?? '',
       spot: [rooms, alert.location ?? ''].filter(Boolean).join(' · '),
       device: device ? (device.name ?? device.id) : '',
+      ...(device?.kind === 'elevator' ? { elevator: { rescueCode: device.rescueCode, registrationCode: device.registrationCode } } : {}),
       others: [...others].slice(0, OTHERS_LISTED),
     }
   }

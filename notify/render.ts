@@ -29,6 +29,8 @@ export interface RenderInput {
   spot?: string
   /** The device's name, when the alert is a device's. */
   device?: string
+  /** An elevator's codes (救援识别码, 电梯注册代码) for the rescue call, in the longer forms. */
+  elevator?: { rescueCode: string | null; registrationCode: string | null }
   link: string
   /** Which step of the escalation this page is (1 = first responders). */
   step: number
@@ -115,6 +117,8 @@ const WORDS = {
     device: '设备',
     reason: '原因',
     others: '已通知',
+    rescueCode: '救援识别码',
+    registrationCode: '电梯注册代码',
     open: '打开',
     escalated: '【升级】',
     sep: '、',
@@ -129,6 +133,8 @@ const WORDS = {
     device: 'Device',
     reason: 'Reason',
     others: 'Also paged',
+    rescueCode: 'Rescue code',
+    registrationCode: 'Registration code',
     open: 'Open',
     escalated: '[ESCALATED] ',
     sep: ', ',
@@ -171,6 +177,8 @@ export function render(locale: Locale, r: RenderInput): Message {
     w.alert(sev, title),
     `${w.place}${locale === 'zh-CN' ? '：' : ': '}${where}`,
     device ? `${w.device}${locale === 'zh-CN' ? '：' : ': '}${device}` : '',
+    r.elevator?.rescueCode ? `${w.rescueCode}${locale === 'zh-CN' ? '：' : ': '}${r.elevator.rescueCode}` : '',
+    r.elevator?.registrationCode ? `${w.registrationCode}${locale === 'zh-CN' ? '：' : ': '}${r.elevator.registrationCode}` : '',
     reason ? `${w.reason}${locale === 'zh-CN' ? '：' : ': '}${reason}` : '',
     late === undefined ? w.dueLine(at) : w.overdueLine(late, at),
     others ? `${w.others}${locale === 'zh-CN' ? '：' : ': '}${others}` : '',

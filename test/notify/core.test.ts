@@ -141,6 +141,10 @@ describe('messages', () => {
       expect(en.text).toContain('Acknowledgement 38 min overdue (due 10:05)')
       expect(en.text).toContain('Also paged: Wang Qiang')
       expect(zh.text).not.toContain(LINKS[0])
+      // An elevator's codes, for the call to the rescue service, in the longer forms only.
+      const lift = render('zh-CN', { ...first, link: LINKS[0] ?? '', step: 1, timezone: 'Asia/Shanghai', now: BEFORE, elevator: { rescueCode: '31106', registrationCode: '31103101012017060001' } })
+      expect(lift.text.split('\n').slice(3, 5)).toEqual(['救援识别码：31106', '电梯注册代码：31103101012017060001'])
+      expect(lift.short).not.toContain('31106')
     })
   })
 
