@@ -39,6 +39,12 @@ try {
   const companyId = alerts.find((a) => a.companyId)?.companyId
   const crew = await up.api('POST', '/api/v1/users', { name: 'wang.qiang', role: 'crew', companyId })
   const crewToken = (crew.body as { token: { token: string } }).token.token
+  // An open alert of the crew's company given to them by the office: their phone shows it first, as theirs.
+  const open = await up.api('GET', `/api/v1/alerts?state=open&company=${companyId ?? ''}&limit=10`)
+  const handed = (open.body as { items: Alert[] }).items[0]
+  if (!handed) throw new Error(`no open alert of ${companyId ?? '(none)'} to give the crew member: ${JSON.stringify(open.body)}`)
+  const given = await up.api('POST', `/api/v1/alerts/${handed.id}/assign`, { to: 'wang.qiang', note: '请尽快到场处理' })
+  if (given.status !== 200) throw new Error(`assigning alert ${handed.id}: HTTP ${given.status} ${JSON.stringify(given.body)}`)
   // A tank whose level has been falling for six hours, faster in the last one, sent through the
   // HTTP device API as a DTU would: the chart shows the reserve line and the forecast to it.
   const tank = 'ft-readme'
