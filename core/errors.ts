@@ -23,6 +23,7 @@ export const ERRORS = {
   password_change_required: { status: 403, message: 'Change your password first: PUT /api/v1/me/password with {current, next}' },
   wrong_password: { status: 403, message: 'The current password is wrong' },
   weak_password: { status: 400, message: 'The new password does not meet the rules' },
+  password_unchanged: { status: 400, message: 'The new password must differ from the current one' },
   cannot_disable_self: { status: 409, message: 'An admin cannot disable themselves; ask another admin' },
   invalid_transition: { status: 409, message: 'The alert is not in a state that allows this action' },
   destination_denied: { status: 400, message: 'Nothing this server sends may target loopback, private, link-local, multicast or other special addresses unless EGRESS_ALLOW allows them' },

@@ -114,7 +114,7 @@ const session: FastifyPluginAsyncZod = async (app) => {
       }
       const problem = passwordProblem(p.name, req.body.next)
       if (problem) throw new AppError('weak_password', problem)
-      if (req.body.next === req.body.current) throw new AppError('weak_password', 'The new password must differ from the current one')
+      if (req.body.next === req.body.current) throw new AppError('password_unchanged')
       await setPasswordHash(db, p.userId, await hashPassword(req.body.next), false)
       ended(await endSessions(db, { userId: p.userId, except: p.sessionId }))
       return reply.code(204).send(null)

@@ -200,7 +200,7 @@ describe.skipIf(!pgUp)('signing in with a password (issue 20)', () => {
     }
     expect(PASSWORD_RULES).toContain('at least 10 characters')
     expect(PASSWORD_RULES).toContain('user name')
-    expect((await change(password, password)).json<{ message: string }>().message).toContain('differ')
+    expect((await change(password, password)).json()).toMatchObject({ code: 'password_unchanged', message: 'The new password must differ from the current one' })
     expect((await change('Wrong-current-1', 'Good-enough-22')).json()).toMatchObject({ code: 'wrong_password' })
 
     expect((await change(password, '平安-小区-2026年')).statusCode).toBe(204)
