@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import type { Db } from '../../core/db/client.ts'
 import { PASSWORD_RULES } from '../../core/passwords.ts'
+import { ensureAdminPassword } from '../../core/provision.ts'
+import { insertUser } from '../../core/repos/tokens.ts'
 import { apiOnPostgres } from '../helpers/api.ts'
 import { hasPostgres } from '../helpers/services.ts'
 
@@ -233,6 +235,15 @@ describe.skipIf(!pgUp)('signing in with a password (issue 20)', () => {
     // Not an admin's to give by anyone else.
     const crew = { cookie: again.cookie, 'x-hb-csrf': again.csrf }
     expect((await app.inject({ method: 'POST', url: `/api/v1/users/${id}/password`, headers: crew })).statusCode).toBe(403)
+  })
+
+  it('the admin gets a one-time password on the first start only (the banner of `up`)', async () => {
+    await insertUser(db, { name: 'admin', role: 'admin' })
+    const first = await ensureAdminPassword(db)
+    expect(first).toMatch(/^[a-km-zA-HJ-NP-Z2-9]{12}$/)
+    expect(await ensureAdminPassword(db)).toBeUndefined()
+    const s = await signIn('admin', first ?? '')
+    expect(s.res.json()).toMatchObject({ mustChangePassword: true })
   })
 
   it('no password or hash in any answer or in the audit log', async () => {
