@@ -52,18 +52,20 @@ const session: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      if (app.authBlocked?.(req)) {
-        await app.authFailures?.(req)
-      }
+      // An address over its failure budget is refused before the check (429, counted again):
+      // otherwise a guesser would still learn which guess was right.
+      if (app.authBlocked?.(req)) await app.authFailures?.(req)
       const user = await passwordOf(db, req.body.name)
-      if (!(await checkPassword(req.body.password, user?.passwordHash)) || !user) {
+      // An unknown name costs the same scrypt work as a wrong password (core/passwords.ts).
+      const right = await checkPassword(req.body.password, user?.passwordHash)
+      if (!user || !right) {
         await app.authFailures?.(req)
         throw new AppError('sign_in_failed')
       }
       // Told only to whoever knows the password, so a guesser learns nothing from it.
       if (user.disabled) throw new AppError('user_disabled', 'This user is disabled; an admin can enable them again')
       const { cookie } = await createSession(db, user.id, settings.now(), settings.limits)
-      reply.header('set-cookie', sessionCookie(req, cookie, Math.floor(settings.limits.maxAgeMs / 1000)))
+      reply.header('set-cookie', sessionCookie(req, cookie, Math.floor(settings.limits.maxAgeMs / 1000))).header('cache-control', 'no-store')
       return { csrf: csrfOf(cookie), mustChangePassword: user.mustChangePassword }
     },
   )

@@ -71,12 +71,12 @@ const users: FastifyPluginAsyncZod = async (app) => {
       const p = principalOf(req)
       const u = await getUser(db, p.userId)
       if (!u) throw new AppError('unauthorized')
-      const session = p.sessionId !== undefined && req.csrf !== null
+      // The auth hook sets req.csrf for a request made with the session cookie only.
       return {
         ...u,
         tokenId: p.tokenId,
-        signedInWith: session ? ('session' as const) : ('token' as const),
-        ...(session && req.csrf ? { csrf: req.csrf } : {}),
+        signedInWith: req.csrf === null ? ('token' as const) : ('session' as const),
+        ...(req.csrf === null ? {} : { csrf: req.csrf }),
         mustChangePassword: p.mustChangePassword ?? false,
       }
     },
@@ -175,11 +175,13 @@ const users: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.object({ password: z.string().describe('Shown this once; stored only as a hash'), mustChangePassword: z.literal(true) }), ...errorResponses },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       requireRole(req, 'admin')
       const u = await mustGetUser(req.params.id)
       const { password, endedSessions } = await resetPassword(db, u.id)
       for (const id of endedSessions) app.revocations.emit('revoked', { tokenId: `session:${id}` })
+      // A password in the body: no cache along the way may keep it.
+      reply.header('cache-control', 'no-store')
       return { password, mustChangePassword: true as const }
     },
   )

@@ -40,6 +40,7 @@ describe.skipIf(!pgUp)('signing in with a password (issue 20)', () => {
     const id = created.json<{ user: { id: string } }>().user.id
     const reset = await app.inject({ method: 'POST', url: `/api/v1/users/${id}/password`, headers: admin() })
     expect(reset.statusCode).toBe(200)
+    expect(reset.headers['cache-control']).toBe('no-store')
     return { id, password: reset.json<{ password: string }>().password }
   }
 
