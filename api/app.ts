@@ -9,7 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
-import auth from './plugins/auth.ts'
+import auth, { type SessionSettings } from './plugins/auth.ts'
 import audit from './plugins/audit.ts'
 import appDeps, { DEFAULT_PHOTO_LIMITS, type AppDeps, type PhotoLimits } from './plugins/deps.ts'
 import { DEFAULT_RESIDENT_LIMITS, type ResidentLimits } from './alerts/resident-limits.ts'
@@ -32,6 +32,7 @@ import evaluation from './routes/evaluation.ts'
 import registry from './routes/registry.ts'
 import residents from './routes/residents.ts'
 import users from './routes/users.ts'
+import session from './routes/session.ts'
 import { DEFAULT_WEIGHTS, type Weights } from '../alerts/score.ts'
 import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
@@ -84,6 +85,8 @@ export interface AppOptions {
   deviceLogins?: DeviceLoginLimits
   /** Most rows one CSV export (alerts.csv, audit.csv) holds; default EXPORT_MAX_ROWS (50,000). */
   exportMaxRows?: number
+  /** Console sessions' lifetime and idle time, and the clock they are timed by (tests move it). */
+  sessions?: Partial<SessionSettings>
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -161,7 +164,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     },
   })
   if (opts.corsOrigins && opts.corsOrigins.length > 0) {
-    await app.register(cors, { origin: opts.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'last-event-id'], maxAge: 600 })
+    await app.register(cors, { origin: opts.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'last-event-id', 'x-hb-csrf'], maxAge: 600 })
   }
   await app.register(rateLimits, { perMinute: opts.rateLimitPerMinute ?? 0, authFailuresPerMinute: opts.authFailuresPerMinute ?? 0 })
   await app.register(swagger, {
@@ -177,7 +180,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   // The console: the built single-page app (console/src), no CDN, nothing fetched at run time.
   await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', decorateReply: false })
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'))
-  await app.register(auth, { db: deps.db })
+  await app.register(auth, { db: deps.db, ...(opts.sessions ? { sessions: opts.sessions } : {}) })
   await app.register(metricsToken, { token: opts.metricsToken })
 
   await app.register(appDeps, {
@@ -224,6 +227,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   if (opts.ctwingPushToken !== undefined) await app.register(ctwing, { prefix: '/ingest/v1/ctwing', ...receiving, token: opts.ctwingPushToken })
   await app.register(registry, { prefix: v1 })
   await app.register(users, { prefix: v1 })
+  await app.register(session, { prefix: v1 })
   await app.register(residents, { prefix: v1 })
   await app.register(evaluation, { prefix: `${v1}/evaluation` })
   await app.register(webhooks, { prefix: `${v1}/webhooks` })

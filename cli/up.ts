@@ -1,6 +1,7 @@
 // `housing-brain up`: the whole loop in one process on the embedded database (or DATABASE_URL):
 // broker + ingest, API and a simulated demo district. First start provisions the demo and an
-// admin token; Ctrl-C stops everything in order and exits 0.
+// admin token and a one-time admin password (shown on the first start only); Ctrl-C stops
+// everything in order and exits 0.
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { ensureConsoleBuilt } from '../console/build.ts'
@@ -9,7 +10,7 @@ import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import { createMetrics, createRulesMetrics } from '../core/metrics.ts'
 import { firstFreePort } from '../core/ports.ts'
-import { allowPlatformIdPushes, ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provision.ts'
+import { allowPlatformIdPushes, ensureAdminPassword, ensureAdminToken, ensureDemo, ensureServiceToken } from '../core/provision.ts'
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './context.ts'
@@ -55,6 +56,7 @@ export async function up(ctx: CommandContext): Promise<void> {
   if ((await ensureConsoleBuilt()) === 'no-vite') log.warn('the console is not built and Vite is not installed: install the dev dependencies or copy a build into console/dist')
   const database = await openDatabase(cfg, log, 'housing-brain up')
   const admin = await ensureAdminToken(database.db, cfg.server.dataDir)
+  const adminPassword = await ensureAdminPassword(database.db)
   const demo = await ensureDemo(database.db, cfg.server.dataDir, log)
 
   // One process, one registry, served on the API's port: every figure of every part.
@@ -111,7 +113,7 @@ export async function up(ctx: CommandContext): Promise<void> {
   const lines = [
     '',
     'housing-brain is up',
-    `  console    ${http}/   (sign in with the admin token below)`,
+    `  console    ${http}/   (sign in as admin with the password or the token below)`,
     `  API        ${http}/api/v1   (OpenAPI docs: ${http}/docs)`,
     `  MQTT       mqtt://${host}:${mqttPort}${broker.address?.wsPort ? `   ws://${host}:${broker.address.wsPort}` : ''}`,
     `  database   ${cfg.database.url ? redactUrl(cfg.database.url) : `embedded ${cfg.database.embedded === 'postgres' ? 'PostgreSQL' : 'PGlite'} in ${rel(embeddedDir(cfg))}`}` +
@@ -121,6 +123,7 @@ export async function up(ctx: CommandContext): Promise<void> {
     admin.created
       ? `  admin token (shown once; also in ${rel(admin.file)}):\n    ${admin.token}`
       : `  admin token in ${rel(admin.file)}`,
+    ...(adminPassword ? [`  admin password (shown once; to be changed at the first sign-in):\n    ${adminPassword}`] : []),
     '',
     `  curl -H "Authorization: Bearer $(cat ${rel(admin.file)})" ${http}/api/v1/devices/${sample}/latest`,
     '',

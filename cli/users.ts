@@ -1,9 +1,11 @@
-// `housing-brain users add|list|revoke|token`: manage users and API tokens from the shell (the
-// same as the admin API routes). A token is printed once, to stdout only.
+// `housing-brain users add|list|revoke|token|password`: manage users, API tokens and one-time
+// passwords from the shell (the same as the admin API routes). A token or password is printed
+// once, to stdout only.
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../shared/duration.ts'
 import { UsageError } from '../core/errors.ts'
 import { ROLES, type Role } from '../shared/domain.ts'
+import { resetPassword } from '../core/passwords.ts'
 import { findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens } from '../core/repos/tokens.ts'
 import type { CommandContext } from './context.ts'
 import { openDatabase } from './stack.ts'
@@ -12,7 +14,8 @@ const USAGE = `housing-brain users add --name NAME --role ${ROLES.join('|')} [--
 housing-brain users token --name NAME [--expires 90d]     another token for a user
 housing-brain users list
 housing-brain users revoke --name NAME                    every token of the user
-housing-brain users revoke --token TOKEN_ID`
+housing-brain users revoke --token TOKEN_ID
+housing-brain users password --name NAME                  a one-time password (changed at the next sign-in)`
 
 
 function expiry(text: string | undefined): Date | null {
@@ -35,7 +38,7 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
       token: { type: 'string' },
     },
   })
-  if (!action || !['add', 'token', 'list', 'revoke'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
+  if (!action || !['add', 'token', 'list', 'revoke', 'password'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
   const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain users', true)
   try {
     switch (action) {
@@ -60,6 +63,12 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
           const live = tokens.filter((t) => !t.revokedAt && (!t.expiresAt || t.expiresAt > new Date())).length
           console.log([u.name, u.role, u.companyId ?? u.communityId ?? '-', `${live} active token(s)`].join('\t'))
         }
+        return
+      }
+      case 'password': {
+        const user = values.name ? await findUserByName(db, values.name) : undefined
+        if (!user) throw new UsageError(`no user "${values.name ?? ''}"`)
+        console.log((await resetPassword(db, user.id)).password)
         return
       }
       case 'revoke': {

@@ -3,7 +3,7 @@
 
 export const ERRORS = {
   validation_failed: { status: 400, message: 'The request is not valid' },
-  unauthorized: { status: 401, message: 'A valid bearer token is required (Authorization: Bearer <token>)' },
+  unauthorized: { status: 401, message: 'Sign in: a valid bearer token (Authorization: Bearer <token>) or the session cookie of POST /api/v1/session is required' },
   forbidden: { status: 403, message: 'Your role does not allow this action' },
   not_found: { status: 404, message: 'No such resource' },
   device_not_found: { status: 404, message: 'No device with this id' },
@@ -13,6 +13,17 @@ export const ERRORS = {
   silence_ended: { status: 409, message: 'The maintenance window has ended and is kept as a record; start a new one' },
   // Disabled users (PATCH /api/v1/users/:id).
   user_disabled: { status: 401, message: 'The user of this token is disabled; an admin can enable them again' },
+  // Signing in with a password (issue 20; api/routes/session.ts, api/plugins/auth.ts).
+  sign_in_failed: { status: 401, message: 'user name or password is wrong' },
+  session_ended: { status: 401, message: 'The session has ended (signed out, 30 minutes idle or 12 hours old); sign in again' },
+  csrf: {
+    status: 403,
+    message: 'A change made with the session cookie must carry the header x-hb-csrf with the csrf value that POST /api/v1/session and GET /api/v1/me return',
+  },
+  password_change_required: { status: 403, message: 'Change your password first: PUT /api/v1/me/password with {current, next}' },
+  wrong_password: { status: 403, message: 'The current password is wrong' },
+  weak_password: { status: 400, message: 'The new password does not meet the rules' },
+  password_unchanged: { status: 400, message: 'The new password must differ from the current one' },
   cannot_disable_self: { status: 409, message: 'An admin cannot disable themselves; ask another admin' },
   invalid_transition: { status: 409, message: 'The alert is not in a state that allows this action' },
   destination_denied: { status: 400, message: 'Nothing this server sends may target loopback, private, link-local, multicast or other special addresses unless EGRESS_ALLOW allows them' },

@@ -7,7 +7,8 @@ import type { Db } from './db/client.ts'
 import type { Logger } from './log.ts'
 import { devicesAmong, insertDevice, updateDevice } from './repos/devices.ts'
 import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany } from './repos/registry.ts'
-import { findUserByName, insertUser, issueToken, resolveToken } from './repos/tokens.ts'
+import { findUserByName, insertUser, issueToken, passwordHashOf, resolveToken } from './repos/tokens.ts'
+import { resetPassword } from './passwords.ts'
 import { newSecrets } from './secrets.ts'
 
 export interface DeviceCredential {
@@ -133,6 +134,16 @@ export async function ensureAdminToken(db: Db, dataDir: string): Promise<{ token
   const { token } = await issueToken(db, userId, { label: 'created at first start' })
   await writePrivateFile(file, `${token}\n`)
   return { token, created: true, file }
+}
+
+/**
+ * A one-time password for the `admin` user when it has none (the first start): shown once in the
+ * start banner, to be changed at the first sign-in to the console; undefined afterwards.
+ */
+export async function ensureAdminPassword(db: Db): Promise<string | undefined> {
+  const admin = await findUserByName(db, 'admin')
+  if (!admin || (await passwordHashOf(db, admin.id)) !== null) return undefined
+  return (await resetPassword(db, admin.id)).password
 }
 
 /**

@@ -34,6 +34,11 @@ export const AUDIT_ACTIONS = {
   'PATCH /api/v1/users/:id': 'users.update',
   'POST /api/v1/users/:id/tokens': 'tokens.issue',
   'DELETE /api/v1/tokens/:id': 'tokens.revoke',
+  // Passwords and sessions (the passwords themselves never: api/plugins/audit.ts keeps no body of these)
+  'POST /api/v1/users/:id/password': 'users.reset_password',
+  'PUT /api/v1/me/password': 'users.change_password',
+  'DELETE /api/v1/session': 'sessions.end',
+  'DELETE /api/v1/sessions': 'sessions.end_all',
   // Residents' voice: it counts towards the ranking
   'POST /api/v1/communities/:id/feedback': 'feedback.create',
   'POST /api/v1/alerts/:id/rating': 'ratings.create',
@@ -72,6 +77,7 @@ export const AUDIT_EXCLUDED: Record<string, string> = {
   'POST /api/v1/alerts/:id/publish': `${IN_ALERT_HISTORY} (a published event)`,
   'POST /api/v1/alerts/:id/photos': `${IN_ALERT_HISTORY} (an attachment event)`,
   'POST /api/v1/hazards': `${IN_ALERT_HISTORY}: a resident's report is an alert raised in their name`,
+  'POST /api/v1/session': 'a sign-in: nobody is signed in yet, and its body is a password',
   'POST /api/v1/profiles/decode': 'a try-out of a decoder: nothing is stored',
   'POST /api/v1/profiles/:id/decode': 'a try-out of a decoder: nothing is stored',
 }

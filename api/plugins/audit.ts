@@ -27,9 +27,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { insertAudit, type AuditEntry } from '../../core/repos/audit.ts'
 import { actionOf, AUDIT_EXCLUDED, routeKey } from '../../shared/audit-actions.ts'
-import { auditBody, auditQuery } from '../audit/redact.ts'
+import { auditBody, auditQuery, REDACTED } from '../audit/redact.ts'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** Routes whose body is passwords (issue 20): recorded as "[redacted]" whole. */
+const PASSWORD_BODIES = new Set(['PUT /api/v1/me/password', 'POST /api/v1/session'])
 /** The longest the response waits for its audit row; past it the row is counted as failed. */
 const WRITE_TIMEOUT_MS = 5000
 /** A created thing's id is read from responses up to this size (a created row, not a listing). */
@@ -88,8 +90,13 @@ export default fp(
     const { db, metrics } = app.deps
     app.decorateRequest('auditSnapshot', null)
 
+    const snapshotOf = (req: FastifyRequest) => ({
+      // A password's body is not kept at all: its names (current, next) say nothing of a secret.
+      body: PASSWORD_BODIES.has(routeKey(req.method, req.routeOptions.url ?? '')) ? REDACTED : auditBody(req.body, req.headers['content-type']),
+      query: auditQuery(req.query),
+    })
     app.addHook('preValidation', async (req) => {
-      if (audited(req)) req.auditSnapshot = { body: auditBody(req.body, req.headers['content-type']), query: auditQuery(req.query) }
+      if (audited(req)) req.auditSnapshot = snapshotOf(req)
     })
 
     app.addHook('onSend', async (req, reply, payload) => {
@@ -97,7 +104,7 @@ export default fp(
       if (!((status >= 200 && status < 300) || status === 403) || !audited(req) || !req.principal) return payload
       const p = req.principal
       const pattern = req.routeOptions.url ?? req.url
-      const snapshot = req.auditSnapshot ?? { body: auditBody(req.body, req.headers['content-type']), query: auditQuery(req.query) }
+      const snapshot = req.auditSnapshot ?? snapshotOf(req)
       const target = targetOf(req.params, status === 201 ? createdId(payload, reply.getHeader('content-type')) : undefined)
       const entry: AuditEntry = {
         actorId: p.userId,

@@ -1,34 +1,78 @@
-// Bearer-token authentication for /api: resolves the token to a principal (user, role, company).
-// Revocations made through the API are announced on `app.revocations`, so that what outlives a
-// request (an open alert stream) ends with its token.
+// Authentication for /api: a bearer token (services, scripts, and people who prefer one) or the
+// console's session cookie (issue 20; docs/security.md, "Signing in"). A request made with the
+// cookie that changes something must carry x-hb-csrf: another site can make the browser send the
+// cookie, not read the CSRF value. A session whose user must change their password reaches only
+// the routes that let them do it. Revocations made through the API are announced on
+// `app.revocations`, so that what outlives a request (an open alert stream) ends with its credential.
 import { EventEmitter } from 'node:events'
-import type { FastifyInstance } from 'fastify'
+import { timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
+import { csrfOf, DEFAULT_SESSION_LIMITS, sessionPrincipal, type SessionLimits } from '../../core/repos/sessions.ts'
 import { authenticate, isTokenOfDisabledUser, type Principal } from '../../core/repos/tokens.ts'
 
-/** A token revoked, or every token of a user. */
+/** A token revoked (a session's as `session:<id>`), or every token of a user. */
 export type Revocation = { tokenId: string; userId?: undefined } | { userId: string; tokenId?: undefined }
+
+export const SESSION_COOKIE = 'hb_session'
+export const CSRF_HEADER = 'x-hb-csrf'
+/** The one route open to anyone: signing in. */
+export const SIGN_IN_ROUTE = 'POST /api/v1/session'
+/** What a session that must change its password may still do. */
+const WHILE_MUST_CHANGE = new Set(['GET /api/v1/me', 'PUT /api/v1/me/password', 'DELETE /api/v1/session'])
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+export interface SessionSettings {
+  limits: SessionLimits
+  /** The clock sessions are timed by (tests move it). */
+  now: () => Date
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null
+    /** The session's CSRF value, when the request came with the session cookie. */
+    csrf: string | null
   }
   interface FastifyInstance {
     revocations: EventEmitter<{ revoked: [Revocation] }>
+    sessionSettings: SessionSettings
   }
 }
 
+/** The value of one cookie of the Cookie header (RFC 6265 §5.4: `name=value` pairs joined by `; `). */
+export function cookieOf(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=')
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+  }
+  return undefined
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+const routeOf = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? ''}`
+
 export default fp(
-  (app: FastifyInstance, opts: { db: Db }) => {
+  (app: FastifyInstance, opts: { db: Db; sessions?: Partial<SessionSettings> }) => {
     app.decorateRequest('principal', null)
+    app.decorateRequest('csrf', null)
     const revocations = new EventEmitter<{ revoked: [Revocation] }>()
     // One listener per open stream; the streams per token are capped, not the tokens.
     revocations.setMaxListeners(0)
     app.decorate('revocations', revocations)
+    const settings: SessionSettings = { limits: opts.sessions?.limits ?? DEFAULT_SESSION_LIMITS, now: opts.sessions?.now ?? (() => new Date()) }
+    app.decorate('sessionSettings', settings)
     app.addHook('onRequest', async (req) => {
       if (!req.url.startsWith('/api/')) return
+      // Signing in needs no credential (a stale cookie must not stand in its way).
+      if (routeOf(req) === SIGN_IN_ROUTE) return
       const header = req.headers.authorization
       const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null
       // Every failure counts against the address's budget (429 once over it; see rate-limit.ts).
@@ -36,6 +80,8 @@ export default fp(
         await app.authFailures?.(req)
         throw err
       }
+      const cookie = match ? undefined : cookieOf(req.headers.cookie, SESSION_COOKIE)
+      if (cookie) return bySession(req, cookie, fail)
       if (!match?.[1]) return fail(new AppError('unauthorized'))
       const principal = await authenticate(opts.db, match[1])
       if (!principal) {
@@ -44,6 +90,18 @@ export default fp(
       }
       req.principal = principal
     })
+
+    async function bySession(req: FastifyRequest, cookie: string, fail: (err: AppError) => Promise<never>): Promise<void> {
+      const principal = await sessionPrincipal(opts.db, cookie, settings.now(), settings.limits)
+      if (!principal) return fail(new AppError('session_ended'))
+      req.principal = principal
+      req.csrf = csrfOf(cookie)
+      if (UNSAFE.has(req.method)) {
+        const sent = req.headers[CSRF_HEADER]
+        if (typeof sent !== 'string' || !sameText(sent, req.csrf)) throw new AppError('csrf')
+      }
+      if (principal.mustChangePassword && !WHILE_MUST_CHANGE.has(routeOf(req))) throw new AppError('password_change_required')
+    }
   },
   { name: 'auth' },
 )

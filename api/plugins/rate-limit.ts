@@ -38,6 +38,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Set when failed authentications are limited (see RATE_LIMIT_AUTH_FAILURES_PER_MINUTE). */
     authFailures: FailureCounter | null
+    /**
+     * Whether the request's address is over its failure budget now, without counting: a password
+     * sign-in asks first, so that a guesser is refused even when the guess is right.
+     */
+    authBlocked: ((req: FastifyRequest) => boolean) | null
   }
 }
 
@@ -48,6 +53,7 @@ function tooMany(max: number, ttlMs: number): AppError {
 export default fp(
   async (app: FastifyInstance, opts: RateLimitOptions) => {
     app.decorate('authFailures', null)
+    app.decorate('authBlocked', null)
     if (opts.perMinute <= 0 && opts.authFailuresPerMinute <= 0) return
     await app.register(rateLimit, {
       global: opts.perMinute > 0,
@@ -62,9 +68,23 @@ export default fp(
     })
     if (opts.authFailuresPerMinute > 0) {
       const check = app.createRateLimit({ max: opts.authFailuresPerMinute, keyGenerator: (req) => `auth-failure:${addressKey(req.ip)}`, allowList: () => false })
+      // Addresses over the budget, until when (bounded like the limiter's own store).
+      const blocked = new Map<string, number>()
       app.authFailures = async (req) => {
         const limit = await check(req)
-        if (!limit.isAllowed && limit.isExceeded) throw tooMany(limit.max, limit.ttl)
+        if (!limit.isAllowed && limit.isExceeded) {
+          if (blocked.size >= 5000) blocked.clear()
+          blocked.set(addressKey(req.ip), Date.now() + limit.ttl)
+          throw tooMany(limit.max, limit.ttl)
+        }
+      }
+      app.authBlocked = (req) => {
+        const key = addressKey(req.ip)
+        const until = blocked.get(key)
+        if (until === undefined) return false
+        if (until > Date.now()) return true
+        blocked.delete(key)
+        return false
       }
     }
   },

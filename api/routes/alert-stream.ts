@@ -20,6 +20,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { backfillStart, eventsAfter } from '../../core/repos/alerts.ts'
+import { sessionValidity } from '../../core/repos/sessions.ts'
 import { tokenValidity } from '../../core/repos/tokens.ts'
 import type { CommittedEvent } from '../../alerts/events.ts'
 import { companyScope, requireRole } from '../access.ts'
@@ -163,7 +164,10 @@ const stream: FastifyPluginAsyncZod = async (app) => {
         if (r.tokenId === tokenId || r.userId === principal.userId) close()
       }
       const checkToken = async () => {
-        const { valid, expiresAt } = await tokenValidity(db, tokenId)
+        // A session ends at its idle time too: an open stream is not someone using the console.
+        const { valid, expiresAt } = principal.sessionId
+          ? await sessionValidity(db, principal.sessionId, app.sessionSettings.now(), app.sessionSettings.limits)
+          : await tokenValidity(db, tokenId)
         if (!valid) return close()
         clearTimeout(expiry)
         if (expiresAt) expiry = setTimeout(close, Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS))

@@ -1,11 +1,13 @@
 // Users and their API tokens (admin). Tokens are shown once, stored hashed, revocable, with an
-// optional expiry. Anyone may see who they are and revoke their own token.
+// optional expiry. Anyone may see who they are and revoke their own token. An admin may give a
+// user a one-time password (signing in: api/routes/session.ts).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { getCommunity, getCompany } from '../../core/repos/registry.ts'
 import { ROLES, type Role } from '../../shared/domain.ts'
+import { resetPassword } from '../../core/passwords.ts'
 import { findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, setUserDisabled } from '../../core/repos/tokens.ts'
 import { principalOf, requireRole } from '../access.ts'
 import { duration, errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
@@ -50,12 +52,33 @@ const users: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/me',
-    { schema: { tags: ['users'], summary: 'Who the token belongs to', response: { 200: user.extend({ tokenId: z.string() }), ...errorResponses } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Who the token or session belongs to',
+        response: {
+          200: user.extend({
+            tokenId: z.string().describe('The token\'s id; `session:<id>` when signed in with a password'),
+            signedInWith: z.enum(['token', 'session']),
+            csrf: z.string().optional().describe('Signed in with a password: send as x-hb-csrf with POST, PUT, PATCH and DELETE'),
+            mustChangePassword: z.boolean().describe('Only GET /me, PUT /me/password and DELETE /session work until the password is changed'),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
     async (req) => {
       const p = principalOf(req)
       const u = await getUser(db, p.userId)
       if (!u) throw new AppError('unauthorized')
-      return { ...u, tokenId: p.tokenId }
+      // The auth hook sets req.csrf for a request made with the session cookie only.
+      return {
+        ...u,
+        tokenId: p.tokenId,
+        signedInWith: req.csrf === null ? ('token' as const) : ('session' as const),
+        ...(req.csrf === null ? {} : { csrf: req.csrf }),
+        mustChangePassword: p.mustChangePassword ?? false,
+      }
     },
   )
 
@@ -139,6 +162,27 @@ const users: FastifyPluginAsyncZod = async (app) => {
       const u = await mustGetUser(req.params.id)
       const expiresAt = req.body.expiresIn ? new Date(Date.now() + req.body.expiresIn) : null
       return reply.code(201).send(await issueToken(db, u.id, { ...(req.body.label ? { label: req.body.label } : {}), expiresAt }))
+    },
+  )
+
+  app.post(
+    '/users/:id/password',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Give a user a one-time password (shown once): they must change it at their next sign-in; their sessions end',
+        params: userParams,
+        response: { 200: z.object({ password: z.string().describe('Shown this once; stored only as a hash'), mustChangePassword: z.literal(true) }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin')
+      const u = await mustGetUser(req.params.id)
+      const { password, endedSessions } = await resetPassword(db, u.id)
+      for (const id of endedSessions) app.revocations.emit('revoked', { tokenId: `session:${id}` })
+      // A password in the body: no cache along the way may keep it.
+      reply.header('cache-control', 'no-store')
+      return { password, mustChangePassword: true as const }
     },
   )
 

@@ -2,11 +2,13 @@
 // to the views the user's role may open.
 import { useEffect, useState } from 'preact/hooks'
 import { Header } from './components/Header.tsx'
+import { Account } from './components/Account.tsx'
+import { ChangePassword } from './components/ChangePassword.tsx'
 import { SignIn } from './components/SignIn.tsx'
 import { lang, t } from './i18n/index.ts'
-import { token } from './lib/api.ts'
+import { session, token } from './lib/api.ts'
 import { route } from './lib/router.ts'
-import { me, NAV, signIn, type View } from './lib/session.ts'
+import { accountOpen, me, NAV, resumeSession, signIn, type View } from './lib/session.ts'
 import { useStore } from './lib/store.ts'
 import { Board } from './views/Board.tsx'
 import { Crew } from './views/Crew.tsx'
@@ -61,20 +63,27 @@ function Main({ views }: { views: View[] }) {
 export function App() {
   const user = useStore(me)
   const saved = useStore(token)
+  const cookie = useStore(session)
+  const account = useStore(accountOpen)
   useStore(lang)
-  const [restoring, setRestoring] = useState(saved !== null && user === null)
+  const [restoring, setRestoring] = useState((saved !== null || cookie) && user === null)
   useEffect(() => {
     document.documentElement.lang = lang.get()
-    if (saved !== null && user === null) void signIn(saved).catch(() => undefined).finally(() => setRestoring(false))
+    if (user !== null) return
+    const resume = saved !== null ? signIn(saved) : resumeSession()
+    void resume.catch(() => undefined).finally(() => setRestoring(false))
     // Only on first load: a later sign-in goes through the form.
   }, [])
   if (restoring) return <p class="empty">{t('common.loading')}</p>
   if (!user) return <SignIn />
+  // A password an admin set is changed before anything else (the API refuses the rest).
+  if (user.mustChangePassword) return <ChangePassword forced />
   const views = NAV[user.role]
   return (
     <>
       <Header user={user} views={views} />
       <main>
+        {account && <Account user={user} />}
         <Main views={views} />
       </main>
     </>

@@ -745,4 +745,27 @@ ALTER TABLE alerts ADD COLUMN public_note text CHECK (char_length(public_note) <
 CREATE INDEX alerts_public_community_idx ON alerts (community_id, id) WHERE public;
 `,
   },
+  {
+    version: 21,
+    name: 'passwords and sessions',
+    sql: `
+-- Sign-in like a person (issue 20): a password per user, hashed with scrypt with its parameters in
+-- the text (core/passwords.ts), and console sessions whose cookie is kept only as its SHA-256.
+-- must_change_password is set when an admin or the CLI chose the password; the user's next
+-- sign-in can do nothing but change it.
+ALTER TABLE users ADD COLUMN password_hash text;
+ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
+ALTER TABLE users ADD COLUMN password_changed_at timestamptz;
+CREATE TABLE sessions (
+  id            text PRIMARY KEY,
+  user_id       text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  token_hash    text NOT NULL UNIQUE,
+  created_at    timestamptz NOT NULL,
+  last_seen_at  timestamptz NOT NULL,
+  expires_at    timestamptz NOT NULL,
+  ended_at      timestamptz
+);
+CREATE INDEX sessions_user_idx ON sessions (user_id) WHERE ended_at IS NULL;
+`,
+  },
 ]

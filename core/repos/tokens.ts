@@ -10,7 +10,12 @@ export interface Principal {
   role: Role
   companyId: string | null
   communityId: string | null
+  /** The token's id; a console session's principal has `session:<its id>` (one key for budgets and streams). */
   tokenId: string
+  /** Set when the request came with a session cookie rather than a bearer token. */
+  sessionId?: string | undefined
+  /** A session whose user must change their password first (only GET /me and the change itself work). */
+  mustChangePassword?: boolean | undefined
 }
 
 export interface User {
@@ -192,4 +197,33 @@ export async function authenticate(db: Queryable, token: string): Promise<Princi
     [sha256(token)],
   )
   return row
+}
+
+/** A user's password hash (null when none is set) and whether it must be changed, by user name. */
+export async function passwordOf(
+  db: Queryable,
+  name: string,
+): Promise<{ id: string; name: string; disabled: boolean; passwordHash: string | null; mustChangePassword: boolean } | undefined> {
+  const [row] = await db.query<{ id: string; name: string; disabled: boolean; passwordHash: string | null; mustChangePassword: boolean }>(
+    `SELECT id, name, disabled_at IS NOT NULL AS disabled, password_hash AS "passwordHash", must_change_password AS "mustChangePassword"
+     FROM users WHERE name = $1`,
+    [name],
+  )
+  return row
+}
+
+/** The password hash of a user by id (null when none is set). */
+export async function passwordHashOf(db: Queryable, userId: string): Promise<string | null> {
+  const [row] = await db.query<{ hash: string | null }>('SELECT password_hash AS hash FROM users WHERE id = $1', [userId])
+  return row?.hash ?? null
+}
+
+/** Stores a new password hash; `mustChange` when someone other than the user chose it. */
+export async function setPasswordHash(db: Queryable, userId: string, hash: string, mustChange: boolean): Promise<boolean> {
+  const rows = await db.query('UPDATE users SET password_hash = $2, must_change_password = $3, password_changed_at = now() WHERE id = $1 RETURNING 1', [
+    userId,
+    hash,
+    mustChange,
+  ])
+  return rows.length > 0
 }

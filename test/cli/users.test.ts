@@ -1,9 +1,12 @@
-// `housing-brain users`: tokens printed once, usable at once, revocable; mistakes explained.
+// `housing-brain users`: tokens and one-time passwords printed once, usable at once, revocable;
+// mistakes explained.
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDb, type Db } from '../../core/db/client.ts'
+import { checkPassword } from '../../core/passwords.ts'
+import { createSession, DEFAULT_SESSION_LIMITS, sessionPrincipal } from '../../core/repos/sessions.ts'
 import { resolveToken } from '../../core/repos/tokens.ts'
 import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
 
@@ -44,6 +47,21 @@ describe.skipIf(!pgUp)('housing-brain users', () => {
     expect((await run('list')).stdout).toMatch(/desk-1\toperator\t-\t1 active token\(s\)/)
     expect((await run('revoke', '--name', 'desk-1')).stdout).toMatch(/revoked 1 token\(s\) of desk-1/)
     expect(await resolveToken(db, token)).toBeUndefined()
+  })
+
+  it('prints a one-time password, to be changed at the next sign-in, and ends the user\'s sessions', async () => {
+    await run('add', '--name', 'desk-pw', '--role', 'operator')
+    const [user] = await db.query<{ id: string }>("SELECT id FROM users WHERE name = 'desk-pw'")
+    const session = await createSession(db, user?.id ?? '', new Date(), DEFAULT_SESSION_LIMITS)
+    const r = await run('password', '--name', 'desk-pw')
+    expect(r.code).toBe(0)
+    const password = r.stdout.trim()
+    expect(password).toMatch(/^[a-km-zA-HJ-NP-Z2-9]{12}$/)
+    const [row] = await db.query<{ hash: string; must: boolean }>("SELECT password_hash AS hash, must_change_password AS must FROM users WHERE name = 'desk-pw'")
+    expect(row?.must).toBe(true)
+    expect(await checkPassword(password, row?.hash)).toBe(true)
+    expect(await sessionPrincipal(db, session.cookie, new Date(), DEFAULT_SESSION_LIMITS)).toBeUndefined()
+    expect((await run('password', '--name', 'nobody')).stderr).toMatch(/no user "nobody"/)
   })
 
   it('explains a crew member without a company', async () => {

@@ -239,6 +239,18 @@ const MATRIX: Row[] = [
     req: async () => ({ method: 'PATCH', url: `/api/v1/users/${await insertUser(db, { name: next('user'), role: 'operator' })}`, body: { disabled: true } }),
     expect: adminOnly(200),
   },
+  // Passwords and sessions (test/integration/sign-in.test.ts signs in for real): anyone may try a
+  // sign-in (these users have no password: 401), sign out and change their own password (none
+  // set: 403 wrong_password); only an admin hands out one-time passwords.
+  { route: 'POST /api/v1/session', req: (_s, role) => ({ method: 'POST', url: '/api/v1/session', body: { name: `${role}-user`, password: 'Not-a-password-1' } }), expect: all(401) },
+  { route: 'DELETE /api/v1/session', req: () => ({ method: 'DELETE', url: '/api/v1/session' }), expect: all(204) },
+  { route: 'DELETE /api/v1/sessions', req: () => ({ method: 'DELETE', url: '/api/v1/sessions' }), expect: all(204) },
+  { route: 'PUT /api/v1/me/password', req: () => ({ method: 'PUT', url: '/api/v1/me/password', body: { current: 'Not-a-password-1', next: 'Another-one-22' } }), expect: all(403) },
+  {
+    route: 'POST /api/v1/users/:id/password',
+    req: async () => ({ method: 'POST', url: `/api/v1/users/${await insertUser(db, { name: next('user'), role: 'operator' })}/password` }),
+    expect: adminOnly(200),
+  },
   { route: 'GET /api/v1/users/:id/tokens', req: () => ({ method: 'GET', url: `/api/v1/users/${userIds.operator}/tokens` }), expect: adminOnly(200) },
   { route: 'POST /api/v1/users/:id/tokens', req: () => ({ method: 'POST', url: `/api/v1/users/${userIds.operator}/tokens`, body: {} }), expect: adminOnly(201) },
   {

@@ -1,40 +1,76 @@
-// Sign-in with the token an administrator issued (`housing-brain user add …` or the users API).
+// Sign-in: a user name and password (a session cookie), or, as the secondary way, the token an
+// administrator issued (`housing-brain users add …` or the users API), for whoever has one.
 import { useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
 import { ApiError } from '../lib/api.ts'
-import { signIn } from '../lib/session.ts'
+import { signIn, signInWithPassword } from '../lib/session.ts'
 import { LangSwitch } from './LangSwitch.tsx'
 
+/** What a refused sign-in says: the API's 401 and 429 in the page's language, anything else as it came. */
+function refusal(err: unknown, unauthorized: string): string {
+  if (err instanceof ApiError && err.status === 401) return err.code === 'user_disabled' ? t('signin.disabled') : unauthorized
+  if (err instanceof ApiError && err.status === 429) return t('signin.throttled')
+  return t('common.error', { message: String(err) })
+}
+
 export function SignIn() {
+  const [name, setName] = useState('')
+  const [password, setPassword] = useState('')
   const [value, setValue] = useState('')
   const [error, setError] = useState<string | null>(null)
-  const submit = async (e: Event) => {
+  const [tokenError, setTokenError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const submitPassword = async (e: Event) => {
     e.preventDefault()
     setError(null)
+    setBusy(true)
+    try {
+      await signInWithPassword(name.trim(), password)
+    } catch (err) {
+      setError(refusal(err, t('signin.wrong')))
+      setBusy(false)
+    }
+  }
+  const submitToken = async (e: Event) => {
+    e.preventDefault()
+    setTokenError(null)
     try {
       await signIn(value.trim())
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? t('signin.failed') : t('common.error', { message: String(err) }))
+      setTokenError(refusal(err, t('signin.failed')))
     }
   }
   return (
     <main class="signin">
-      <form id="login-form" class="card" onSubmit={(e) => void submit(e)}>
-        <div class="signin-head">
-          <h1>{t('app.name')}</h1>
-          <LangSwitch />
-        </div>
-        <p class="muted">{t('app.tagline')}</p>
-        <label for="token">{t('signin.token')}</label>
-        <input id="token" type="password" autocomplete="current-password" required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
-        <p class="muted small">{t('signin.help')}</p>
-        <p id="login-error" class="error" role="alert">
-          {error ?? ''}
-        </p>
-        <button type="submit" class="primary big">
-          {t('signin.submit')}
-        </button>
-      </form>
+      <div class="signin-stack">
+        <form id="password-form" class="card" onSubmit={(e) => void submitPassword(e)}>
+          <div class="signin-head">
+            <h1>{t('app.name')}</h1>
+            <LangSwitch />
+          </div>
+          <p class="muted">{t('app.tagline')}</p>
+          <label for="name">{t('signin.name')}</label>
+          <input id="name" class="big" autocomplete="username" autocapitalize="none" spellcheck={false} required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          <label for="password">{t('signin.password')}</label>
+          <input id="password" class="big" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <p id="password-error" class="error" role="alert">
+            {error ?? ''}
+          </p>
+          <button type="submit" class="primary big" disabled={busy}>
+            {t('signin.submit')}
+          </button>
+        </form>
+        <form id="login-form" class="card secondary" onSubmit={(e) => void submitToken(e)}>
+          <h2>{t('signin.useToken')}</h2>
+          <label for="token">{t('signin.token')}</label>
+          <input id="token" type="password" autocomplete="off" required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+          <p class="muted small">{t('signin.help')}</p>
+          <p id="login-error" class="error" role="alert">
+            {tokenError ?? ''}
+          </p>
+          <button type="submit">{t('signin.tokenSubmit')}</button>
+        </form>
+      </div>
     </main>
   )
 }

@@ -6,7 +6,7 @@ import { ApiError, authHeaders } from './api.ts'
 export async function uploadPhoto(alertId: number, file: Blob): Promise<void> {
   const res = await fetch(`/api/v1/alerts/${alertId}/photos`, {
     method: 'POST',
-    headers: { ...authHeaders(), 'content-type': file.type || 'application/octet-stream' },
+    headers: { ...authHeaders('POST'), 'content-type': file.type || 'application/octet-stream' },
     body: file,
   })
   if (!res.ok) {

@@ -1,6 +1,7 @@
-// Who is signed in: the token's user, and the views their role may open.
+// Who is signed in (with a token, or with a name and password: a session cookie), and the views
+// their role may open. A session whose password an admin set can only change it first.
 import { startAlerts, stopAlerts } from './alerts.ts'
-import { api, setToken } from './api.ts'
+import { api, session, setSession, setToken, token } from './api.ts'
 import { clearRegistry, loadRegistry } from './registry.ts'
 import { store } from './store.ts'
 import type { Me, Role } from './types.ts'
@@ -19,19 +20,68 @@ export const NAV: Record<Role, View[]> = {
 }
 
 export const me = store<Me | null>(null)
+/** The account panel (signed in with a password: change it, sign out here or everywhere) is open. */
+export const accountOpen = store(false)
 
-export async function signIn(token: string): Promise<Me> {
-  setToken(token)
+/** The signed-in user from GET /me; the console starts once no password change is owed. */
+async function enter(): Promise<Me> {
   const user = await api<Me>('/api/v1/me')
+  if (user.csrf !== undefined) setSession({ csrf: user.csrf })
+  if (user.mustChangePassword) {
+    me.set(user)
+    return user
+  }
   await loadRegistry(user)
   me.set(user)
   if (user.role !== 'resident' && user.role !== 'service') void startAlerts(true).catch(() => undefined)
   return user
 }
 
+export async function signIn(token: string): Promise<Me> {
+  setSession(null)
+  setToken(token)
+  return enter()
+}
+
+export async function signInWithPassword(name: string, password: string): Promise<Me> {
+  setToken(null)
+  setSession(await api<{ csrf: string }>('/api/v1/session', { body: { name, password } }))
+  return enter()
+}
+
+/** After a reload: the cookie's session, if it still works. */
+export async function resumeSession(): Promise<Me | null> {
+  return session.get() ? enter() : null
+}
+
+/** Changes the password; a change that was owed lets the console start. */
+export async function changePassword(current: string, next: string): Promise<void> {
+  await api('/api/v1/me/password', { method: 'PUT', body: { current, next } })
+  if (me.get()?.mustChangePassword) await enter()
+}
+
+/** Ends every session of the user (other phones, a forgotten office PC), this one too. */
+export async function signOutEverywhere(): Promise<void> {
+  await api('/api/v1/sessions', { method: 'DELETE' })
+  // Already ended on the server: forgetting the session signs out here (the subscriber below).
+  setSession(null)
+}
+
 export function signOut(): void {
+  // First, so that forgetting the session below does not sign out again (the subscriber at the end).
+  me.set(null)
+  // The session ends on the server too; the page is signed out whatever the answer. The request
+  // takes its CSRF header before its first await, so the session can be forgotten at once.
+  if (session.get()) void api('/api/v1/session', { method: 'DELETE' }).catch(() => undefined)
+  setSession(null)
+  accountOpen.set(false)
   stopAlerts()
   clearRegistry()
   setToken(null)
-  me.set(null)
 }
+
+// A session the server ended (idle, too old, signed out elsewhere: a 401, api.ts forgets it)
+// leaves the console for the sign-in form rather than a page of errors.
+session.subscribe((live) => {
+  if (!live && me.get() !== null && token.get() === null) signOut()
+})

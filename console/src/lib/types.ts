@@ -21,6 +21,10 @@ export interface Me {
   role: Role
   companyId: string | null
   communityId: string | null
+  /** Signed in with a password: the session's CSRF value. */
+  csrf?: string
+  /** A password an admin set: only changing it works until it is changed. */
+  mustChangePassword?: boolean
 }
 
 /** The alert as the API sends it (its zod schema's input side: times as RFC 3339 strings). */

@@ -1,0 +1,127 @@
+// Signing in with a user name and password (issue 20): a session cookie for the console, signing
+// out here or everywhere, and changing one's own password. The cookie and CSRF checks are in
+// api/plugins/auth.ts; the rules of a password and its hash in core/passwords.ts.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { AppError } from '../../core/errors.ts'
+import { checkPassword, hashPassword, PASSWORD_MAX, passwordProblem } from '../../core/passwords.ts'
+import { createSession, csrfOf, endSessions } from '../../core/repos/sessions.ts'
+import { passwordHashOf, passwordOf, setPasswordHash } from '../../core/repos/tokens.ts'
+import { principalOf } from '../access.ts'
+import { SESSION_COOKIE } from '../plugins/auth.ts'
+import { errorBody, errorResponses } from '../schemas.ts'
+
+/** `hb_session=…` with its attributes; Secure when the request came over HTTPS (req.protocol honours TRUST_PROXY). */
+function sessionCookie(req: FastifyRequest, value: string, maxAgeS: number): string {
+  const attrs = [`${SESSION_COOKIE}=${value}`, 'HttpOnly', 'SameSite=Lax', 'Path=/', `Max-Age=${maxAgeS}`]
+  if (req.protocol === 'https') attrs.push('Secure')
+  return attrs.join('; ')
+}
+
+const clearCookie = (req: FastifyRequest, reply: FastifyReply) => reply.header('set-cookie', sessionCookie(req, '', 0))
+
+// Long enough for any passphrase; the check itself reads at most PASSWORD_MAX characters.
+const password = z.string().min(1).max(PASSWORD_MAX * 4)
+
+const session: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app.deps
+  const settings = app.sessionSettings
+  const ended = (ids: string[]) => {
+    for (const id of ids) app.revocations.emit('revoked', { tokenId: `session:${id}` })
+  }
+
+  app.post(
+    '/session',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Sign in with a user name and password: sets the hb_session cookie (HttpOnly, SameSite=Lax)',
+        description:
+          'Open to anyone. A wrong name or password is 401 sign_in_failed and counts against the address\'s failed-authentication budget ' +
+          '(RATE_LIMIT_AUTH_FAILURES_PER_MINUTE; 429 beyond it, even for a right password). Requests made with the cookie that change ' +
+          'something must send the returned csrf value in the x-hb-csrf header. With mustChangePassword, only GET /me, PUT /me/password ' +
+          'and DELETE /session work until the password is changed.',
+        security: [],
+        body: z.object({ name: z.string().trim().min(1).max(80), password }),
+        response: {
+          200: z.object({ csrf: z.string().describe('Send as x-hb-csrf with POST, PUT, PATCH and DELETE'), mustChangePassword: z.boolean() }),
+          429: errorBody,
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      // An address over its failure budget is refused before the check (429, counted again):
+      // otherwise a guesser would still learn which guess was right.
+      if (app.authBlocked?.(req)) await app.authFailures?.(req)
+      const user = await passwordOf(db, req.body.name)
+      // An unknown name costs the same scrypt work as a wrong password (core/passwords.ts).
+      const right = await checkPassword(req.body.password, user?.passwordHash)
+      if (!user || !right) {
+        await app.authFailures?.(req)
+        throw new AppError('sign_in_failed')
+      }
+      // Told only to whoever knows the password, so a guesser learns nothing from it.
+      if (user.disabled) throw new AppError('user_disabled', 'This user is disabled; an admin can enable them again')
+      const { cookie } = await createSession(db, user.id, settings.now(), settings.limits)
+      reply.header('set-cookie', sessionCookie(req, cookie, Math.floor(settings.limits.maxAgeMs / 1000))).header('cache-control', 'no-store')
+      return { csrf: csrfOf(cookie), mustChangePassword: user.mustChangePassword }
+    },
+  )
+
+  app.delete(
+    '/session',
+    { schema: { tags: ['users'], summary: 'Sign out: ends the session of the cookie and clears it', response: { 204: z.null(), ...errorResponses } } },
+    async (req, reply) => {
+      const p = principalOf(req)
+      if (p.sessionId) ended(await endSessions(db, { sessionId: p.sessionId }))
+      return clearCookie(req, reply).code(204).send(null)
+    },
+  )
+
+  app.delete(
+    '/sessions',
+    {
+      schema: {
+        tags: ['users'],
+        summary: "Sign out everywhere: ends every session of the caller (API tokens are not touched; revoke them with DELETE /tokens/:id)",
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req)
+      ended(await endSessions(db, { userId: p.userId }))
+      if (p.sessionId) clearCookie(req, reply)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.put(
+    '/me/password',
+    {
+      schema: {
+        tags: ['users'],
+        summary: "Change one's own password: ends one's other sessions and clears mustChangePassword",
+        description: 'A wrong current password is 403 wrong_password and counts like a failed sign-in. The rules of a new one are in the 400 message.',
+        body: z.object({ current: password, next: password }),
+        response: { 204: z.null(), 429: errorBody, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req)
+      if (!(await checkPassword(req.body.current, await passwordHashOf(db, p.userId)))) {
+        await app.authFailures?.(req)
+        throw new AppError('wrong_password')
+      }
+      const problem = passwordProblem(p.name, req.body.next)
+      if (problem) throw new AppError('weak_password', problem)
+      if (req.body.next === req.body.current) throw new AppError('password_unchanged')
+      await setPasswordHash(db, p.userId, await hashPassword(req.body.next), false)
+      ended(await endSessions(db, { userId: p.userId, except: p.sessionId }))
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default session
