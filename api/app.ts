@@ -11,7 +11,7 @@ import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import auth, { type SessionSettings } from './plugins/auth.ts'
 import audit from './plugins/audit.ts'
-import appDeps, { DEFAULT_PHOTO_LIMITS, type AppDeps, type PhotoLimits } from './plugins/deps.ts'
+import appDeps, { DEFAULT_MAP_SETTINGS, DEFAULT_PHOTO_LIMITS, type AppDeps, type MapSettings, type PhotoLimits } from './plugins/deps.ts'
 import { DEFAULT_RESIDENT_LIMITS, type ResidentLimits } from './alerts/resident-limits.ts'
 import metricsToken from './plugins/metrics-token.ts'
 import httpMetrics from './plugins/http-metrics.ts'
@@ -49,6 +49,7 @@ import devices from './routes/devices.ts'
 import health from './routes/health.ts'
 import map from './routes/map.ts'
 import photos from './routes/photos.ts'
+import sitePlans from './routes/site-plans.ts'
 import notify from './routes/notify.ts'
 import notifyLinks from './routes/notify-links.ts'
 import rotas from './routes/rotas.ts'
@@ -73,6 +74,8 @@ export interface AppOptions {
   egress?: DestinationPolicy
   /** Photo size and count limits (PHOTO_MAX_BYTES, PHOTOS_PER_ALERT). */
   photos?: Partial<PhotoLimits>
+  /** The map's base layer and the site plans' size limit (MAP_TILE_URL …, SITE_PLAN_MAX_BYTES). */
+  map?: Partial<MapSettings>
   /** Residents' limits (RESIDENT_REPORTS_PER_HOUR, RESIDENT_REPORTS_PER_DAY, RESIDENT_PHOTO_BYTES_PER_DAY). */
   residents?: Partial<ResidentLimits>
   /** The token of OneNET's HTTP push (ONENET_PUSH_TOKEN); the OneNET receiver exists only with it. */
@@ -96,7 +99,7 @@ export interface AppOptions {
  * device login gate are built once per process and shared with the delivery pipeline and the broker.
  */
 export function appOptions(
-  cfg: Pick<Config, 'api' | 'alerts' | 'server' | 'onenet' | 'ctwing' | 'rabbitmq' | 'broker'>,
+  cfg: Pick<Config, 'api' | 'alerts' | 'server' | 'onenet' | 'ctwing' | 'rabbitmq' | 'broker' | 'map'>,
   shared: { egress: DestinationPolicy; logins?: DeviceLoginLimits['shared'] },
 ): AppOptions {
   const { api, broker, rabbitmq } = cfg
@@ -109,6 +112,7 @@ export function appOptions(
     egress: shared.egress,
     metricsToken: cfg.server.metricsToken,
     photos: { maxBytes: api.photoMaxBytes, perAlert: api.photosPerAlert },
+    map: cfg.map,
     residents: { reportsPerHour: api.residentReportsPerHour, reportsPerDay: api.residentReportsPerDay, photoBytesPerDay: api.residentPhotoBytesPerDay },
     onenetPushToken: cfg.onenet.pushToken,
     ctwingPushToken: cfg.ctwing.pushToken,
@@ -191,6 +195,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       egress: opts.egress ?? DENY_ALL_SPECIAL,
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
       residents: { ...DEFAULT_RESIDENT_LIMITS, ...opts.residents },
+      map: { ...DEFAULT_MAP_SETTINGS, ...opts.map },
       exports: { maxRows: opts.exportMaxRows ?? EXPORT_MAX_ROWS },
     },
   })
@@ -226,6 +231,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   if (opts.onenetPushToken !== undefined) await app.register(onenet, { prefix: '/ingest/v1/onenet', ...receiving, token: opts.onenetPushToken })
   if (opts.ctwingPushToken !== undefined) await app.register(ctwing, { prefix: '/ingest/v1/ctwing', ...receiving, token: opts.ctwingPushToken })
   await app.register(registry, { prefix: v1 })
+  await app.register(sitePlans, { prefix: v1 })
   await app.register(users, { prefix: v1 })
   await app.register(session, { prefix: v1 })
   await app.register(residents, { prefix: v1 })

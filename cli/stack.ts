@@ -100,7 +100,7 @@ export class ApiServer implements Unit {
      * API runs its own (what it commits reaches the rules engine through the feed, like any ingest's).
      */
     private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: IngestService | undefined; logins?: DeviceLogins | undefined },
-    private readonly cfg: Pick<Config, 'server' | 'api' | 'alerts' | 'retention' | 'egress' | 'notify' | 'onenet' | 'ctwing' | 'rabbitmq' | 'broker' | 'ingest'>,
+    private readonly cfg: Pick<Config, 'server' | 'api' | 'alerts' | 'retention' | 'egress' | 'notify' | 'onenet' | 'ctwing' | 'rabbitmq' | 'broker' | 'ingest' | 'map'>,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {

@@ -32,6 +32,11 @@ export const ERRORS = {
   photo_too_large: { status: 413, message: 'The photo is larger than PHOTO_MAX_BYTES allows' },
   unsupported_photo_type: { status: 415, message: 'Send a JPEG, PNG or WebP image' },
   too_many_photos: { status: 409, message: 'The alert has as many photos as PHOTOS_PER_ALERT allows' },
+  // Site plans of communities (api/routes/site-plans.ts).
+  site_plan_too_large: { status: 413, message: 'The site plan is larger than SITE_PLAN_MAX_BYTES allows' },
+  unsupported_site_plan_type: { status: 415, message: 'Send the site plan as a PNG, JPEG or WebP image' },
+  site_plan_unreadable: { status: 422, message: 'The image header gives no usable size (at most 16384 × 16384 pixels)' },
+  no_site_plan: { status: 409, message: "The device's community has no site plan yet; upload one first" },
   // Residents' limits (issue 18; api/alerts/resident-limits.ts): the message says when, Retry-After in seconds.
   report_limit: { status: 429, message: 'You have sent as many hazard reports as residents may for now; report again later' },
   photo_quota: { status: 429, message: 'You have sent as many photo bytes as residents may per day; add photos again later' },

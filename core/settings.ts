@@ -78,6 +78,9 @@ const durationOrZero = z.string().transform((s, ctx) => {
 /** Comma-separated, blanks dropped. */
 const list = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
 
+/** A tile URL template: http(s) or a path on the console's own host, with {z}, {x} and {y}. */
+const tileUrl = urlOf(/^(https?:\/\/|\/)[^\s]*\{z\}[^\s]*$/, 'expected an http(s):// URL or a /path with {z}, {x} and {y}, e.g. https://tiles.example.cn/{z}/{x}/{y}.png').refine((v) => v.includes('{x}') && v.includes('{y}'), { message: 'the template needs {x} and {y}' }).optional()
+
 /** Acknowledge and resolve deadlines per severity, e.g. `critical=5m/30m,major=15m/4h`. */
 const deadlines = z.string().transform((value, ctx) => {
   const out: Record<string, { ackMs: number; resolveMs: number }> = {}
@@ -218,6 +221,20 @@ export const SECTIONS = {
       "hazard reports one resident may file in any 24 hours; more: `429 report_limit`"),
     residentPhotoBytesPerDay: setting('RESIDENT_PHOTO_BYTES_PER_DAY', count(1, 1024 * 1024 * 1024, 'at most 1073741824 (1 GB)'), '26214400',
       "photo bytes one resident may upload in any 24 hours (25 MB, at most 1 GB); more: `429 photo_quota` with `Retry-After`"),
+  }),
+  map: section('Map', {
+    tileUrl: setting('MAP_TILE_URL', tileUrl, undefined,
+      "the district map's base layer: an XYZ tile URL template with `{z}`, `{x}`, `{y}` (and `{s}` for `MAP_TILE_SUBDOMAINS`), e.g. Tianditu's `vec_w` or an offline tile server on the office network ([The map](map.md)); unset = no base layer, a plain background with the communities and devices drawn on it, which works offline"),
+    tileAttribution: setting('MAP_TILE_ATTRIBUTION', optionalText, undefined,
+      "the attribution shown in the map's corner for the base layer (e.g. `天地图`); shown only with `MAP_TILE_URL`"),
+    tileMaxZoom: setting('MAP_TILE_MAX_ZOOM', count(1, 22), '18',
+      "the deepest zoom level the tile server has tiles for (Tianditu: 18)"),
+    tileSubdomains: setting('MAP_TILE_SUBDOMAINS', list, '',
+      "what `{s}` in `MAP_TILE_URL` takes, comma-separated (Tianditu: `0,1,2,3,4,5,6,7`); empty = Leaflet's `a,b,c`"),
+    labelUrl: setting('MAP_LABEL_URL', tileUrl, undefined,
+      "an optional second tile layer drawn over the base one, e.g. Tianditu's `cva_w` annotation (place names); same template rules as `MAP_TILE_URL`"),
+    sitePlanMaxBytes: setting('SITE_PLAN_MAX_BYTES', count(1, 32 * 1024 * 1024, 'at most 33554432 (32 MB)'), '5242880',
+      "largest site plan image (PNG, JPEG or WebP) one community may have, in bytes; larger: `413 site_plan_too_large`"),
   }),
   alerts: section('Alerts and evaluation', {
     deadlines: setting('ALERT_DEADLINES', deadlines, '',

@@ -29,6 +29,11 @@ export const AUDIT_ACTIONS = {
   'POST /api/v1/communities': 'communities.create',
   'PATCH /api/v1/communities/:id': 'communities.update',
   'POST /api/v1/communities/:id/assignment': 'communities.assign',
+  // Site plans and where devices stand on them (the image itself is recorded as its type and size)
+  'PUT /api/v1/communities/:id/site-plan': 'site_plans.set',
+  'DELETE /api/v1/communities/:id/site-plan': 'site_plans.delete',
+  'PUT /api/v1/devices/:id/plan-position': 'devices.place',
+  'DELETE /api/v1/devices/:id/plan-position': 'devices.unplace',
   // Users and tokens
   'POST /api/v1/users': 'users.create',
   'PATCH /api/v1/users/:id': 'users.update',

@@ -41,6 +41,19 @@ export interface PhotoLimits {
 
 export const DEFAULT_PHOTO_LIMITS: PhotoLimits = { maxBytes: 5 * 1024 * 1024, perAlert: 10 }
 
+/** The map's base layer (MAP_TILE_URL …) and the site plans' size limit (SITE_PLAN_MAX_BYTES). */
+export interface MapSettings {
+  tileUrl: string | undefined
+  tileAttribution: string | undefined
+  tileMaxZoom: number
+  tileSubdomains: string[]
+  labelUrl: string | undefined
+  sitePlanMaxBytes: number
+}
+
+/** No base layer (a plain background that works offline), plans up to 5 MB. */
+export const DEFAULT_MAP_SETTINGS: MapSettings = { tileUrl: undefined, tileAttribution: undefined, tileMaxZoom: 18, tileSubdomains: [], labelUrl: undefined, sitePlanMaxBytes: 5 * 1024 * 1024 }
+
 /** Settings of the resource plugins, resolved (defaults filled in) by buildApp. */
 export interface ApiSettings {
   weights: Weights
@@ -51,6 +64,7 @@ export interface ApiSettings {
   residents: ResidentLimits
   /** The CSV exports (api/routes/exports.ts): most rows one file holds. */
   exports: { maxRows: number }
+  map: MapSettings
 }
 
 export interface ApiDeps extends AppDeps {

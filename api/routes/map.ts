@@ -2,12 +2,15 @@
 // coordinates when they have them), each with its
 // worst unresolved alert and each device with its connectivity — what the console's map draws,
 // scoped as everything else is (a crew member: their own company's communities and alerts).
+// Each community carries its site plan's size and ETag and each device its place on it, so the
+// site plan view (docs/map.md) needs no other read; GET /map/base-layer gives the tile settings.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEVICE_KINDS } from '../../core/contract.ts'
 import { SEVERITIES } from '../../shared/domain.ts'
 import { deviceConnectivity, worstUnresolved, type Worst } from '../../core/repos/map.ts'
 import { listCommunities } from '../../core/repos/registry.ts'
+import { listSitePlans } from '../../core/repos/site-plans.ts'
 import { companyScope, requireRole } from '../access.ts'
 import { connectivityOf, connectivitySchema } from '../devices/connectivity.ts'
 import { errorResponses } from '../schemas.ts'
@@ -29,6 +32,10 @@ const mapSchema = z.object({
       lon: z.number().nullable().describe('null: no coordinates registered; the console lists it under the map'),
       companyId: z.string().nullable(),
       worst,
+      plan: z
+        .object({ width: z.number().int(), height: z.number().int(), etag: z.string(), url: z.string() })
+        .nullable()
+        .describe('Its site plan (pixel size, ETag, where the image is); null: none uploaded'),
     }),
   ),
   devices: z.array(
@@ -39,6 +46,8 @@ const mapSchema = z.object({
       communityId: z.string(),
       lat: z.number().nullable(),
       lon: z.number().nullable().describe('The device\'s own coordinates (registered or imported); null: it is drawn around its community'),
+      planX: z.number().nullable().describe('Where it stands on its community\'s site plan: a fraction of the width from the left (0..1); null: not placed'),
+      planY: z.number().nullable().describe('A fraction of the height from the top (0..1)'),
       worst,
     }),
   ),
@@ -65,18 +74,48 @@ const map: FastifyPluginAsyncZod = async (app) => {
     async (req) => {
       const p = requireRole(req, 'admin', 'operator', 'crew')
       const scope = companyScope(p)
-      const [communities, devices, byDevice, byCommunity] = await Promise.all([
+      const [communities, devices, byDevice, byCommunity, plans] = await Promise.all([
         listCommunities(db, { companyId: scope }),
         deviceConnectivity(db, { companyId: scope, limit: MAP_MAX_DEVICES + 1 }),
         worstUnresolved(db, 'device', scope).then(worstOf),
         worstUnresolved(db, 'community', scope).then(worstOf),
+        listSitePlans(db).then((rows) => new Map(rows.map((r) => [r.communityId, r]))),
       ])
+      const planOf = (id: string) => {
+        const r = plans.get(id)
+        return r ? { width: r.width, height: r.height, etag: `"${r.sha256}"`, url: `/api/v1/communities/${encodeURIComponent(id)}/site-plan` } : null
+      }
       const now = new Date()
       return {
-        communities: communities.map((c) => ({ id: c.id, name: c.name, lat: c.lat, lon: c.lon, companyId: c.companyId, worst: byCommunity(c.id) })),
-        devices: devices.slice(0, MAP_MAX_DEVICES).map((d) => ({ id: d.id, kind: d.kind, name: d.name, communityId: d.communityId, lat: d.latitude, lon: d.longitude, ...connectivityOf(d, now), worst: byDevice(d.id) })),
+        communities: communities.map((c) => ({ id: c.id, name: c.name, lat: c.lat, lon: c.lon, companyId: c.companyId, worst: byCommunity(c.id), plan: planOf(c.id) })),
+        devices: devices.slice(0, MAP_MAX_DEVICES).map((d) => ({ id: d.id, kind: d.kind, name: d.name, communityId: d.communityId, lat: d.latitude, lon: d.longitude, planX: d.planX, planY: d.planY, ...connectivityOf(d, now), worst: byDevice(d.id) })),
         truncated: devices.length > MAP_MAX_DEVICES,
       }
+    },
+  )
+
+  const { tileUrl, tileAttribution, tileMaxZoom, tileSubdomains, labelUrl } = app.deps.settings.map
+  app.get(
+    '/base-layer',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: "The district map's base layer (MAP_TILE_URL, MAP_TILE_ATTRIBUTION, MAP_TILE_MAX_ZOOM, MAP_TILE_SUBDOMAINS, MAP_LABEL_URL); url null: none, a plain background",
+        response: {
+          200: z.object({
+            url: z.string().nullable().describe('XYZ tile URL template; null: no base layer'),
+            labelUrl: z.string().nullable().describe('An annotation layer drawn over it (Tianditu cva_w); null: none'),
+            attribution: z.string().nullable(),
+            maxZoom: z.number().int(),
+            subdomains: z.array(z.string()).describe('What {s} takes; empty: Leaflet\'s a, b, c'),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator', 'crew')
+      return { url: tileUrl ?? null, labelUrl: labelUrl ?? null, attribution: tileAttribution ?? null, maxZoom: tileMaxZoom, subdomains: tileSubdomains }
     },
   )
 }

@@ -768,4 +768,30 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_user_idx ON sessions (user_id) WHERE ended_at IS NULL;
 `,
   },
+  {
+    version: 23,
+    name: 'site plans',
+    sql: `
+-- A community's site plan (issue 20): one image per community (PNG, JPEG or WebP, judged by its
+-- bytes; at most SITE_PLAN_MAX_BYTES), with its pixel size read from its header and its SHA-256 as
+-- the ETag. Devices stand on it at fractions of its width and height (0..1, from the top left), so a
+-- plan replaced by a scan of another resolution keeps every device where it was. Deleting the plan
+-- keeps the positions: uploading it again puts the devices back.
+CREATE TABLE site_plans (
+  community_id  text PRIMARY KEY REFERENCES communities(id) ON DELETE CASCADE,
+  content_type  text NOT NULL CHECK (content_type IN ('image/png', 'image/jpeg', 'image/webp')),
+  width         integer NOT NULL CHECK (width > 0),
+  height        integer NOT NULL CHECK (height > 0),
+  size          integer NOT NULL CHECK (size > 0),
+  sha256        text NOT NULL,
+  bytes         bytea NOT NULL,
+  uploaded_by   text NOT NULL,
+  uploaded_at   timestamptz NOT NULL
+);
+ALTER TABLE devices
+  ADD COLUMN plan_x double precision CHECK (plan_x >= 0 AND plan_x <= 1),
+  ADD COLUMN plan_y double precision CHECK (plan_y >= 0 AND plan_y <= 1),
+  ADD CONSTRAINT devices_plan_xy CHECK ((plan_x IS NULL) = (plan_y IS NULL));
+`,
+  },
 ]

@@ -13,6 +13,9 @@ export interface DeviceConnectivity {
   /** The device's own coordinates (CSV onboarding); null when only its community is placed. */
   latitude: number | null
   longitude: number | null
+  /** Where it stands on its community's site plan, as fractions of the image (0..1 from the top left); null: not placed. */
+  planX: number | null
+  planY: number | null
   expectedIntervalS: number
   /** What the device (or its Last Will) last said; null when it never said anything. */
   status: 'online' | 'offline' | null
@@ -27,7 +30,7 @@ export interface DeviceConnectivity {
 export async function deviceConnectivity(db: Queryable, f: { deviceId?: string | undefined; companyId?: string | undefined; limit: number }): Promise<DeviceConnectivity[]> {
   return db.query<DeviceConnectivity>(
     `SELECT d.id, d.kind, d.name, d.community_id AS "communityId", c.company_id AS "companyId",
-       d.latitude, d.longitude, d.expected_interval_s AS "expectedIntervalS", s.status, s.changed_at AS "statusChangedAt",
+       d.latitude, d.longitude, d.plan_x AS "planX", d.plan_y AS "planY", d.expected_interval_s AS "expectedIntervalS", s.status, s.changed_at AS "statusChangedAt",
        (SELECT max(l.received_at) FROM latest l WHERE l.device_id = d.id) AS "lastReadingAt",
        EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = d.id AND a.state <> 'resolved' AND a.rule_id LIKE '%-offline') AS "offlineAlert"
      FROM devices d JOIN communities c ON c.id = d.community_id

@@ -15,6 +15,7 @@ import { insertFeedback } from '../../core/repos/feedback.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { insertContact, insertOverride } from '../../core/repos/notify-setup.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
+import { putSitePlan } from '../../core/repos/site-plans.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'
 import { type Role } from '../../shared/domain.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
@@ -80,6 +81,12 @@ async function freshDevice(side: Side): Promise<string> {
 }
 
 const profileBody = (id: string) => ({ id, name: 'Lift DTU', kind: 'elevator', decoder: { fields: [{ metric: 'running', path: 'run' }] } })
+
+/** Gives community `id` a site plan (the upload's own row may have replaced or not yet made one). */
+async function withPlan(id: string): Promise<string> {
+  await putSitePlan(db, { communityId: id, contentType: 'image/png', width: 8, height: 8, sha256: 'fixture', bytes: tinyPng(), uploadedBy: 'fixture', uploadedAt: new Date() })
+  return id
+}
 
 const community = (side: Side) => (side === 'own' ? 'cm-a' : 'cm-b')
 const company = (side: Side) => (side === 'own' ? 'co-a' : 'co-b')
@@ -228,6 +235,22 @@ const MATRIX: Row[] = [
     },
     expect: office(200),
   },
+  // Site plans: the office changes them, a crew member sees their company's
+  { route: 'PUT /api/v1/communities/:id/site-plan', req: (s) => ({ method: 'PUT', url: `/api/v1/communities/${community(s)}/site-plan`, contentType: 'image/png', body: tinyPng() }), expect: office(200) },
+  { route: 'GET /api/v1/communities/:id/site-plan', req: async (s) => ({ method: 'GET', url: `/api/v1/communities/${await withPlan(community(s))}/site-plan` }), expect: { ...office(200), crew: [200, 404] } },
+  {
+    route: 'DELETE /api/v1/communities/:id/site-plan',
+    req: async (s) => {
+      const id = next('cm')
+      await createCommunity(db, id, { name: id, district: null, street: null, address: null, lat: null, lon: null })
+      await assignCommunity(db, id, company(s), 'fixture', null)
+      return { method: 'DELETE', url: `/api/v1/communities/${await withPlan(id)}/site-plan` }
+    },
+    expect: office(204),
+  },
+  { route: 'PUT /api/v1/devices/:id/plan-position', req: async (s) => (await withPlan(community(s)), { method: 'PUT', url: `/api/v1/devices/${device(s)}/plan-position`, body: { x: 0.25, y: 0.75 } }), expect: office(200) },
+  { route: 'DELETE /api/v1/devices/:id/plan-position', req: (s) => ({ method: 'DELETE', url: `/api/v1/devices/${device(s)}/plan-position` }), expect: office(204) },
+  { route: 'GET /api/v1/map/base-layer', req: () => ({ method: 'GET', url: '/api/v1/map/base-layer' }), expect: { ...office(200), crew: [200, 200] } },
   { route: 'GET /api/v1/communities/:id/assignments', req: (s) => ({ method: 'GET', url: `/api/v1/communities/${community(s)}/assignments` }), expect: { ...office(200), crew: [200, 404] } },
   // Users and tokens
   { route: 'GET /api/v1/me', req: () => ({ method: 'GET', url: '/api/v1/me' }), expect: all(200) },
