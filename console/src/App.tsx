@@ -16,6 +16,7 @@ import { Devices } from './views/Devices.tsx'
 import { lazy } from './components/Lazy.tsx'
 
 const MapView = lazy(() => import('./views/MapView.tsx').then((m) => m.MapView))
+const SitePlan = lazy(() => import('./views/SitePlan.tsx').then((m) => m.SitePlan))
 const DevicePage = lazy(() => import('./views/DevicePage.tsx').then((m) => m.DevicePage))
 const Ranking = lazy(() => import('./views/Ranking.tsx').then((m) => m.Ranking))
 const Resident = lazy(() => import('./views/Resident.tsx').then((m) => m.Resident))
@@ -34,7 +35,7 @@ function Main({ views }: { views: View[] }) {
     case 'board':
       return <Board openId={name === 'alert' && arg ? Number(arg) : undefined} />
     case 'map':
-      return <MapView />
+      return arg ? <SitePlan communityId={arg} key={arg} /> : <MapView />
     case 'devices':
       return name === 'device' && arg ? <DevicePage id={arg} /> : <Devices />
     case 'ranking':

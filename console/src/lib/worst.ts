@@ -32,11 +32,12 @@ export function health(list: Iterable<Alert>): { devices: Health; communities: H
   return { devices, communities }
 }
 
+/** The board's severity colours (style.css --critical … --ok), so a marker reads as its badge does. */
 export const SEV_COLOUR: Record<Severity | 'ok' | 'offline', string> = {
-  critical: '#c62828',
-  major: '#ef6c00',
-  minor: '#b08900',
-  warning: '#1565c0',
-  ok: '#2e7d32',
+  critical: '#b71c1c',
+  major: '#b34700',
+  minor: '#7a5d00',
+  warning: '#0d47a1',
+  ok: '#1b5e20',
   offline: '#616161',
 }

@@ -1,145 +1,170 @@
 // The district map: communities at their registered coordinates and their devices at their own
 // (registered or imported from CSV), or on a ring around their community when they have none,
-// each coloured by its worst unresolved alert, offline devices grey and dashed. Vector drawing
-// only, so it works with no network; a base tile URL is an optional, remembered setting.
-// One read (GET /api/v1/map, scoped by role) draws it; it is read again shortly after the live
-// stream changes an alert, so the colours follow the board without a reload.
+// each coloured by its worst unresolved alert (the board's colours), offline devices grey and dashed.
+// Zoomed out, each community is one marker with its device count and worst colour; zooming in or
+// clicking it shows its devices (a district's devices cluster by community, so no clustering
+// library is needed). The view fits everything once, and again only when what is placed changes,
+// so a live colour change never moves the map under the user. The base layer is the server's
+// (MAP_TILE_URL; docs/map.md); without one the map is a plain background and works offline.
 import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { MapLegend } from '../components/MapLegend.tsx'
 import { t } from '../i18n/index.ts'
-import { alerts } from '../lib/alerts.ts'
-import { api } from '../lib/api.ts'
-import { go } from '../lib/router.ts'
-import { useStore } from '../lib/store.ts'
-import type { Kind, Severity } from '../lib/types.ts'
-import { SEV_COLOUR } from '../lib/worst.ts'
+import { look, markerClass, useBaseLayer, useMapData, type MapCommunity, type MapDevice, type Worst } from '../lib/map-data.ts'
+import { go, href } from '../lib/router.ts'
+import { SEVERITIES } from '../lib/types.ts'
 
-const TILES_KEY = 'hb-tiles'
 /** Devices without coordinates of their own are drawn on a ring this far around their community. */
 const RING_M = 60
 const M_PER_DEG_LAT = 111_320
-/** Wait this long after a live change before reading the map again (a burst of events is one read). */
-const REREAD_MS = 400
+/** Below this zoom a community is one marker (about 600 m across the screen's width at 15). */
+const CLUSTER_BELOW = 15
+/** The most a first fit zooms in (one community fills the screen, not one doorway). */
+const FIT_MAX_ZOOM = 17
 
-type Worst = { severity: Severity; alertId: number; unresolved: number } | null
-interface MapData {
-  communities: { id: string; name: string; lat: number | null; lon: number | null; worst: Worst }[]
-  devices: { id: string; kind: Kind; name: string | null; communityId: string; lat: number | null; lon: number | null; connectivity: 'online' | 'offline' | 'unknown'; worst: Worst }[]
+export { markerClass }
+
+type Placed = { d: MapDevice; at: [number, number] }
+interface Group {
+  c: MapCommunity
+  at: [number, number] | null
+  devices: Placed[]
+  worst: Worst
 }
 
-export const markerClass = (id: string) => id.replace(/[^A-Za-z0-9_-]/g, '_')
+const worse = (a: Worst, b: Worst): Worst => (a === null ? b : b === null ? a : SEVERITIES.indexOf(b.severity) < SEVERITIES.indexOf(a.severity) ? b : a)
+
+/** Where each community and its devices stand (a device without coordinates on a ring around it). */
+function groups(communities: MapCommunity[], devices: MapDevice[]): Group[] {
+  return communities.map((c) => {
+    const own = devices.filter((d) => d.communityId === c.id)
+    const located = own.filter((d) => d.lat !== null && d.lon !== null).map((d) => ({ d, at: [d.lat ?? 0, d.lon ?? 0] as [number, number] }))
+    const mean = (i: 0 | 1) => located.reduce((s, p) => s + p.at[i], 0) / located.length
+    const at: [number, number] | null = c.lat !== null && c.lon !== null ? [c.lat, c.lon] : located.length > 0 ? [mean(0), mean(1)] : null
+    const ringed = own.filter((d) => d.lat === null || d.lon === null)
+    const ring = at
+      ? ringed.map((d, i) => {
+          const angle = (2 * Math.PI * i) / ringed.length
+          return { d, at: [at[0] + (RING_M * Math.sin(angle)) / M_PER_DEG_LAT, at[1] + (RING_M * Math.cos(angle)) / (M_PER_DEG_LAT * Math.cos((at[0] * Math.PI) / 180))] as [number, number] }
+        })
+      : []
+    return { c, at, devices: [...located, ...ring], worst: own.reduce((w, d) => worse(w, d.worst), c.worst) }
+  })
+}
+
+function popup(c: MapCommunity, n: number): HTMLElement {
+  const box = document.createElement('div')
+  box.textContent = `${c.name} · ${t('map.devices', { n })} `
+  const a = document.createElement('a')
+  a.href = href('map', c.id)
+  a.textContent = t('plan.open')
+  box.append(a)
+  return box
+}
 
 export function MapView() {
   const box = useRef<HTMLDivElement>(null)
   const map = useRef<L.Map | null>(null)
   const layer = useRef<L.LayerGroup | null>(null)
-  const [tiles, setTiles] = useState(localStorage.getItem(TILES_KEY) ?? '')
-  const list = useStore(alerts)
-  const [data, setData] = useState<MapData | null>(null)
-  const loaded = useRef(false)
-  useEffect(() => {
-    const timer = setTimeout(
-      () =>
-        void api<MapData>('/api/v1/map').then((d) => {
-          loaded.current = true
-          setData(d)
-        }, () => undefined),
-      loaded.current ? REREAD_MS : 0,
-    )
-    return () => clearTimeout(timer)
-  }, [list])
-  const placed = useMemo(() => (data?.communities ?? []).filter((c) => c.lat !== null && c.lon !== null), [data])
-  const unplaced = (data?.communities ?? []).filter((c) => c.lat === null || c.lon === null)
+  const fitted = useRef('')
+  const [zoom, setZoom] = useState(0)
+  const { data } = useMapData()
+  const base = useBaseLayer()
+  const all = useMemo(() => groups(data?.communities ?? [], data?.devices ?? []), [data])
+  const unplaced = all.filter((g) => g.at === null).map((g) => g.c)
 
   useEffect(() => {
     if (!box.current) return
-    map.current = L.map(box.current, { attributionControl: false, preferCanvas: false }).setView([31.11, 121.38], 12)
-    layer.current = L.layerGroup().addTo(map.current)
-    return () => map.current?.remove()
+    const m = L.map(box.current, { attributionControl: false, preferCanvas: false }).setView([31.11, 121.38], 12)
+    map.current = m
+    layer.current = L.layerGroup().addTo(m)
+    m.on('zoomend', () => setZoom(m.getZoom()))
+    return () => m.remove()
   }, [])
 
   useEffect(() => {
     const m = map.current
-    if (!m || !tiles) return
-    const tileLayer = L.tileLayer(tiles, { maxZoom: 19 }).addTo(m)
-    return () => tileLayer.remove()
-  }, [tiles])
+    if (!m || !base?.url) return
+    const opts = { maxZoom: base.maxZoom, ...(base.subdomains.length > 0 ? { subdomains: base.subdomains } : {}) }
+    const tiles = [L.tileLayer(base.url, { ...opts, ...(base.attribution ? { attribution: base.attribution } : {}) })]
+    if (base.labelUrl) tiles.push(L.tileLayer(base.labelUrl, opts))
+    for (const tl of tiles) tl.addTo(m)
+    m.setMaxZoom(base.maxZoom)
+    const credit = base.attribution ? L.control.attribution({ prefix: false }).addTo(m) : undefined
+    return () => {
+      for (const tl of tiles) tl.remove()
+      credit?.remove()
+    }
+  }, [base])
+
+  // Fit once, and again only when the set of things placed changes (not when a colour does).
+  useEffect(() => {
+    const m = map.current
+    const points = all.flatMap((g) => [...(g.at ? [g.at] : []), ...g.devices.map((p) => p.at)])
+    const key = all.map((g) => `${g.c.id}@${g.at?.join(',') ?? ''}:${g.devices.map((p) => `${p.d.id}@${p.at.join(',')}`).join(';')}`).join('|')
+    if (!m || points.length === 0 || key === fitted.current) return
+    fitted.current = key
+    // Without animation: a map removed mid-zoom (the user moved on) throws Leaflet's
+    // "reading '_leaflet_pos'" from the transition's end (Leaflet/Leaflet issue 9575).
+    m.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: FIT_MAX_ZOOM, animate: false })
+    setZoom(m.getZoom())
+  }, [all])
 
   useEffect(() => {
     const group = layer.current
     const m = map.current
     if (!group || !m) return
     group.clearLayers()
-    const bounds: L.LatLngExpression[] = []
-    const drawDevice = (d: MapData['devices'][number], pos: [number, number]) => {
-      const offline = d.connectivity === 'offline'
-      const sev = d.worst?.severity
-      const colour = offline ? SEV_COLOUR.offline : SEV_COLOUR[sev ?? 'ok']
-      const alertId = d.worst?.alertId
-      L.circleMarker(pos, { radius: 7, color: '#fff', weight: 2, fillColor: colour, fillOpacity: 1, dashArray: offline ? '3 3' : '', className: `marker device m-${markerClass(d.id)}${sev ? ` sev-${sev}` : ''}${offline ? ' offline' : ''}` })
-        .bindTooltip(`${d.name ?? d.id} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
-        .on('click', () => (alertId !== undefined ? go('alert', alertId) : go('device', d.id)))
+    const clustered = m.getZoom() < CLUSTER_BELOW
+    for (const g of all) {
+      if (!g.at) continue
+      const { colour, cls } = look(g.worst)
+      if (clustered) {
+        // One marker per community: its device count in its worst colour; a click zooms onto its devices.
+        const icon = L.divIcon({ className: `marker cluster community m-${markerClass(g.c.id)}${cls}`, html: `<span style="background:${colour}">${g.devices.length}</span>`, iconSize: [34, 34] })
+        L.marker(g.at, { icon, keyboard: true, title: `${g.c.name} · ${t('map.devices', { n: g.devices.length })}`, alt: g.c.name })
+          .bindTooltip(g.c.name, { permanent: true, direction: 'top', offset: [0, -16] })
+          .on('click', () => {
+            const points = [g.at as [number, number], ...g.devices.map((p) => p.at)]
+            m.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: FIT_MAX_ZOOM, animate: false })
+            if (m.getZoom() < CLUSTER_BELOW) m.setZoom(CLUSTER_BELOW, { animate: false })
+          })
+          .addTo(group)
+        continue
+      }
+      for (const { d, at } of g.devices) {
+        const offline = d.connectivity === 'offline'
+        const dl = look(d.worst, offline)
+        const alertId = d.worst?.alertId
+        L.circleMarker(at, { radius: 7, color: '#fff', weight: 2, fillColor: dl.colour, fillOpacity: 1, dashArray: offline ? '3 3' : '', className: `marker device m-${markerClass(d.id)}${dl.cls}` })
+          .bindTooltip(`${d.name ?? d.id} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
+          .on('click', () => (alertId !== undefined ? go('alert', alertId) : go('device', d.id)))
+          .addTo(group)
+      }
+      L.circleMarker(g.at, { radius: 14, color: '#fff', weight: 3, fillColor: colour, fillOpacity: 0.9, className: `marker community m-${markerClass(g.c.id)}${cls}` })
+        .bindTooltip(g.c.name, { permanent: true, direction: 'top', offset: [0, -14] })
+        .bindPopup(popup(g.c, g.devices.length))
         .addTo(group)
     }
-    // Devices with coordinates of their own stand there, whether or not their community is placed.
-    for (const d of data?.devices ?? []) {
-      if (d.lat === null || d.lon === null) continue
-      bounds.push([d.lat, d.lon])
-      drawDevice(d, [d.lat, d.lon])
-    }
-    for (const c of placed) {
-      const at: [number, number] = [c.lat ?? 0, c.lon ?? 0]
-      bounds.push(at)
-      const devices = (data?.devices ?? []).filter((d) => d.communityId === c.id)
-      const ringed = devices.filter((d) => d.lat === null || d.lon === null)
-      ringed.forEach((d, i) => {
-        const angle = (2 * Math.PI * i) / ringed.length
-        drawDevice(d, [at[0] + (RING_M * Math.sin(angle)) / M_PER_DEG_LAT, at[1] + (RING_M * Math.cos(angle)) / (M_PER_DEG_LAT * Math.cos((at[0] * Math.PI) / 180))])
-      })
-      const sev = c.worst?.severity
-      L.circleMarker(at, { radius: 14, color: '#fff', weight: 3, fillColor: SEV_COLOUR[sev ?? 'ok'], fillOpacity: 0.9, className: `marker community m-${markerClass(c.id)}${sev ? ` sev-${sev}` : ''}` })
-        .bindTooltip(c.name, { permanent: true, direction: 'top', offset: [0, -14] })
-        .bindPopup(`${c.name} · ${t('map.devices', { n: devices.length })}`)
-        .addTo(group)
-    }
-    // Without animation: a map removed mid-zoom (the user moved on) throws Leaflet's
-    // "reading '_leaflet_pos'" from the transition's end (Leaflet/Leaflet issue 9575).
-    if (bounds.length > 0) m.fitBounds(L.latLngBounds(bounds).pad(0.3), { maxZoom: 17, animate: false })
-  }, [data, placed])
+  }, [all, zoom])
 
   return (
     <section class="map-view">
-      <div class="legend" aria-label={t('map.legend')}>
-        <span>{t('map.legend')}:</span>
-        {(['critical', 'major', 'minor', 'warning'] as const).map((s) => (
-          <span key={s}>
-            <i style={{ background: SEV_COLOUR[s] }} /> {t(`severity.${s}`)}
-          </span>
-        ))}
-        <span>
-          <i style={{ background: SEV_COLOUR.ok }} /> {t('map.ok')}
-        </span>
-        <span>
-          <i style={{ background: SEV_COLOUR.offline }} /> {t('map.offline')}
-        </span>
-      </div>
+      <MapLegend />
       <div ref={box} id="map" class="map" role="region" aria-label={t('map.title')} />
       {unplaced.length > 0 && <p class="muted">{t('map.noCoords', { names: unplaced.map((c) => c.name).join(', ') })}</p>}
-      <details class="tiles">
-        <summary>{t('map.tiles')}</summary>
-        <input
-          type="url"
-          aria-label={t('map.tiles')}
-          placeholder={t('map.tilesHint')}
-          value={tiles}
-          onChange={(e) => {
-            const v = e.currentTarget.value.trim()
-            localStorage.setItem(TILES_KEY, v)
-            setTiles(v)
-          }}
-        />
-      </details>
+      {all.length > 0 && (
+        <nav class="plans" aria-label={t('plan.list')}>
+          <span>{t('plan.list')}:</span>
+          {all.map((g) => (
+            <a key={g.c.id} href={href('map', g.c.id)} data-community={g.c.id}>
+              {g.c.name}
+              {g.c.plan ? '' : ` (${t('plan.none')})`}
+            </a>
+          ))}
+        </nav>
+      )}
     </section>
   )
 }
