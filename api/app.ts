@@ -47,7 +47,7 @@ import auditLog from './routes/audit.ts'
 import csvExports, { EXPORT_MAX_ROWS } from './routes/exports.ts'
 import devices from './routes/devices.ts'
 import health from './routes/health.ts'
-import map from './routes/map.ts'
+import map, { tileOrigins } from './routes/map.ts'
 import photos from './routes/photos.ts'
 import sitePlans from './routes/site-plans.ts'
 import notify from './routes/notify.ts'
@@ -163,7 +163,8 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
         // Swagger UI styles itself inline and shows the validator badge as an image; the console
         // shows alert photos through object URLs (blob:), fetched with the bearer token.
         'style-src': ["'self'", "'unsafe-inline'"],
-        'img-src': ["'self'", 'data:', 'blob:'],
+        // The map's base layer (MAP_TILE_URL), when it is on another host: its tile servers too.
+        'img-src': ["'self'", 'data:', 'blob:', ...tileOrigins({ ...DEFAULT_MAP_SETTINGS, ...opts.map })],
       },
     },
   })

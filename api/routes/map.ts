@@ -13,6 +13,7 @@ import { listCommunities } from '../../core/repos/registry.ts'
 import { listSitePlans } from '../../core/repos/site-plans.ts'
 import { companyScope, requireRole } from '../access.ts'
 import { connectivityOf, connectivitySchema } from '../devices/connectivity.ts'
+import type { MapSettings } from '../plugins/deps.ts'
 import { errorResponses } from '../schemas.ts'
 
 /** Most devices one map carries; a larger district is `truncated` (the device list pages through all). */
@@ -53,6 +54,28 @@ const mapSchema = z.object({
   ),
   truncated: z.boolean().describe(`More than ${MAP_MAX_DEVICES} devices: the rest are left out`),
 })
+
+/**
+ * The origins the base layer's tiles come from, for the Content-Security-Policy's img-src (the
+ * console may show images only from origins named there): each of MAP_TILE_URL's and
+ * MAP_LABEL_URL's hosts with `{s}` expanded over MAP_TILE_SUBDOMAINS (Leaflet's a, b, c when empty).
+ * A template on the console's own host (`/tiles/{z}/{x}/{y}.png`) needs none.
+ */
+export function tileOrigins(m: Pick<MapSettings, 'tileUrl' | 'labelUrl' | 'tileSubdomains'>): string[] {
+  const subdomains = m.tileSubdomains.length > 0 ? m.tileSubdomains : ['a', 'b', 'c']
+  const origins = new Set<string>()
+  for (const template of [m.tileUrl, m.labelUrl]) {
+    if (template === undefined || !/^https?:\/\//.test(template)) continue
+    for (const s of template.includes('{s}') ? subdomains : ['']) {
+      try {
+        origins.add(new URL(template.replaceAll('{s}', s)).origin)
+      } catch {
+        // Not a URL once {s} is filled in: the setting's check lets only URLs through.
+      }
+    }
+  }
+  return [...origins]
+}
 
 const worstOf = (rows: Worst[]) => {
   const m = new Map(rows.map((w) => [w.key, { severity: w.severity, alertId: w.alertId, unresolved: w.unresolved }]))

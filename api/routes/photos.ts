@@ -9,7 +9,7 @@
 // bodyLimit while reading one without it), and needs no multipart parser or its temporary files.
 // Several photos are several requests, counted against PHOTOS_PER_ALERT under the alert's row lock.
 //
-// The type is decided by the file's magic bytes, never by the Content-Type header or a file name:
+// The type is decided by the file's magic bytes (core/images.ts), never by the Content-Type header or a file name:
 // JPEG (FF D8 FF, ISO/IEC 10918-1 SOI marker), PNG (the 8-byte signature, RFC 2083 §3.1) and WebP
 // (a RIFF container of form type "WEBP", RFC 9649 §2.5). Anything else is 415
 // unsupported_photo_type. Served back with that type, `nosniff` (helmet) and as an attachment of
@@ -21,20 +21,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { getAlert } from '../../core/repos/alerts.ts'
-import { getPhoto, listPhotos, PHOTO_TYPES, type PhotoType } from '../../core/repos/photos.ts'
+import { sniffImage } from '../../core/images.ts'
+import { getPhoto, listPhotos, PHOTO_TYPES } from '../../core/repos/photos.ts'
 import { mustSeePhotos, requireRole } from '../access.ts'
 import { withinResidentLimits } from '../alerts/resident-limits.ts'
 import { errorBody, errorResponses, serialParams, timestamp } from '../schemas.ts'
-
-/** The image type of `b` by its first bytes; undefined when it is none of the accepted ones. */
-export function sniffImage(b: Uint8Array): PhotoType | undefined {
-  const starts = (sig: number[], at = 0) => sig.every((x, i) => b[at + i] === x)
-  if (starts([0xff, 0xd8, 0xff])) return 'image/jpeg'
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png'
-  // "RIFF" <size> "WEBP"
-  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp'
-  return undefined
-}
 
 /** People take and look at photos; services (rules, Node-RED) have no business with them. */
 const PEOPLE = ['admin', 'operator', 'crew', 'resident'] as const

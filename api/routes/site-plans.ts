@@ -5,7 +5,7 @@
 //
 // The image is sent and validated like an alert photo (api/routes/photos.ts): the raw bytes as the
 // body, the type read from them (never the Content-Type header), the size limit checked from
-// Content-Length before anything is read. Its pixel size comes from its header (core/image-size.ts).
+// Content-Length before anything is read. Its pixel size comes from its header (core/images.ts).
 // Served with its SHA-256 as a strong ETag and `no-cache`, so a browser keeps it and asks only
 // whether it changed (304), and a replaced plan shows at once.
 //
@@ -15,14 +15,13 @@ import { createHash } from 'node:crypto'
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
-import { imageSize } from '../../core/image-size.ts'
+import { imageSize, sniffImage } from '../../core/images.ts'
 import { getDevice } from '../../core/repos/devices.ts'
 import { PHOTO_TYPES } from '../../core/repos/photos.ts'
 import { getCommunity } from '../../core/repos/registry.ts'
 import { deleteSitePlan, getSitePlan, listSitePlans, putSitePlan, setPlanPosition } from '../../core/repos/site-plans.ts'
 import { mustSeeCommunity, mustSeeDevice, OFFICE, requireRole } from '../access.ts'
 import { errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
-import { sniffImage } from './photos.ts'
 
 /** The largest plan side drawn: larger images are refused (a browser would struggle with them). */
 export const PLAN_MAX_SIDE = 16_384

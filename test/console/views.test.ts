@@ -23,7 +23,8 @@ const haveChromium = requireChromium()
 const OFFICE_VIEWS: [string, string, string?][] = [
   // The harness's company has no rota: the board names it (the coverage notice).
   ['board', 'section.board #coverage'],
-  ['map', '#map path.community'],
+  // Zoomed out to the district, a community is one marker (a cluster); zoomed in, a circle.
+  ['map', '#map .community'],
   ['devices', '#devices tbody tr'],
   ['device/ft-1', '.metric-chart canvas'],
   ['ranking', '#score-history canvas'],

@@ -190,5 +190,8 @@ describe('site plans', () => {
       maxZoom: 18,
       subdomains: ['0', '1'],
     })
+    // The console may load the tiles: the Content-Security-Policy names each tile host, no other.
+    const csp = res.headers['content-security-policy']
+    expect(csp).toMatch(/img-src 'self' data: blob: https:\/\/t0\.tianditu\.gov\.cn https:\/\/t1\.tianditu\.gov\.cn;/)
   })
 })

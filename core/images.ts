@@ -1,8 +1,22 @@
-// The pixel size of a PNG, JPEG or WebP image, read from its header without decoding it: a site
-// plan is drawn at its natural size, so its width and height are stored with it. An image whose
-// header cannot be read is refused at upload rather than drawn wrong.
-// Sources: PNG IHDR (RFC 2083 §4.1.1); JPEG SOFn segments (ITU T.81 §B.2.2); WebP's VP8, VP8L and
+// Uploaded images (alert photos, site plans): their type by their magic bytes, never by a header
+// or a file name — JPEG (FF D8 FF, ISO/IEC 10918-1 SOI marker), PNG (the 8-byte signature, RFC 2083
+// §3.1), WebP (a RIFF container of form type "WEBP", RFC 9649 §2.5) — and their pixel size read from
+// their header without decoding them: a site plan is drawn at its natural size, so its width and
+// height are stored with it, and one whose header gives none is refused rather than drawn wrong.
+// Sources of the sizes: PNG IHDR (RFC 2083 §4.1.1); JPEG SOFn segments (ITU T.81 §B.2.2); WebP's VP8, VP8L and
 // VP8X chunks (RFC 9649 §2.5–2.7, RFC 6386 §9.1 and the VP8L bitstream specification §3).
+
+import type { PhotoType } from './repos/photos.ts'
+
+/** The image type of `b` by its first bytes; undefined when it is none of the accepted ones. */
+export function sniffImage(b: Uint8Array): PhotoType | undefined {
+  const starts = (sig: number[], at = 0) => sig.every((x, i) => b[at + i] === x)
+  if (starts([0xff, 0xd8, 0xff])) return 'image/jpeg'
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png'
+  // "RIFF" <size> "WEBP"
+  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp'
+  return undefined
+}
 
 export interface ImageSize {
   width: number
@@ -54,7 +68,7 @@ function webp(b: Uint8Array): ImageSize | undefined {
 }
 
 /** The size of an image of `type` (as the bytes were sniffed); undefined when its header says none. */
-export function imageSize(type: 'image/png' | 'image/jpeg' | 'image/webp', b: Uint8Array): ImageSize | undefined {
+export function imageSize(type: PhotoType, b: Uint8Array): ImageSize | undefined {
   const size = type === 'image/png' ? png(b) : type === 'image/jpeg' ? jpeg(b) : webp(b)
   return size && size.width > 0 && size.height > 0 ? size : undefined
 }
