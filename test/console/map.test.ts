@@ -3,9 +3,12 @@
 // admin drags a marker and a listed device onto the plan and both stay there after a reload; a
 // marker turns the critical colour when its device raises a critical alert and back when it is
 // resolved, through the live stream. The district map lists the plan and clusters by community.
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { putSitePlan } from '../../core/repos/site-plans.ts'
-import { setPlanPosition } from '../../core/repos/site-plans.ts'
+import { provisionDevices } from '../../core/provision.ts'
+import { assignCommunity, createCommunity } from '../../core/repos/registry.ts'
+import { putSitePlan, setPlanPosition } from '../../core/repos/site-plans.ts'
 import { COMMUNITY } from '../helpers/stack.ts'
 import { tinyPng } from '../helpers/images.ts'
 import { axeViolations, DESK, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
@@ -36,17 +39,34 @@ const dbPosition = async (h: Harness, id: string) => (await h.db.query<{ x: numb
 
 describe.skipIf(!haveChromium)('console: site plan', () => {
   let h: Harness
+  /** A tile server on another origin (its own port), as an office's offline one: every tile one PNG. */
+  let tiles: http.Server
+  const tileRequests: string[] = []
   const place = async () => {
     for (const [id, p] of Object.entries(PLACED)) await setPlanPosition(h.db, id, p)
   }
   beforeAll(async () => {
-    h = await startHarness()
+    const tile = tinyPng(256, [205, 222, 238])
+    tiles = http.createServer((req, res) => {
+      tileRequests.push(req.url ?? '')
+      res.writeHead(/^\/\d+\/\d+\/\d+\.png$/.test(req.url ?? '') ? 200 : 404, { 'content-type': 'image/png' }).end(tile)
+    })
+    await new Promise<void>((resolve) => tiles.listen(0, '127.0.0.1', resolve))
+    const port = (tiles.address() as AddressInfo).port
+    h = await startHarness({ map: { tileUrl: `http://127.0.0.1:${port}/{z}/{x}/{y}.png`, tileAttribution: 'Office tiles', tileMaxZoom: 18 } })
+    // A second community with a device and no plan yet, for the upload.
+    await createCommunity(h.db, 'cm-new', { name: 'New Garden', district: null, street: null, address: null, lat: null, lon: null })
+    await assignCommunity(h.db, 'cm-new', 'co-test', 'fixture', null)
+    await provisionDevices(h.db, [{ id: 'el-new', kind: 'elevator', communityId: 'cm-new' }])
     // 600 × 600 pixels: drawn smaller than that on a phone, so the fractions are what is compared.
     const png = tinyPng(600, [235, 238, 230])
     await putSitePlan(h.db, { communityId: COMMUNITY, contentType: 'image/png', width: 600, height: 600, sha256: 'fixture-plan', bytes: png, uploadedBy: 'fixture', uploadedAt: new Date() })
     await place()
   })
-  afterAll(async () => h.close())
+  afterAll(async () => {
+    await h.close()
+    await new Promise((resolve) => tiles.close(resolve))
+  })
 
   for (const lang of LANGS) {
     for (const [size, viewport] of [['desk', DESK], ['phone', PHONE]] as const) {
@@ -136,13 +156,54 @@ describe.skipIf(!haveChromium)('console: site plan', () => {
     })
   }
 
+  it('an operator uploads a plan for a community that has none; a file that is not an image is refused with a message', { timeout: 60_000 }, async () => {
+    const { page, context, problems } = await h.open(PHONE, 'zh-CN')
+    const T = TEXT['zh-CN']
+    await h.signIn(page, h.tokens.operator)
+    await page.goto(`${h.base}/console/#/map/cm-new`)
+    await page.locator('.site-plan .empty', { hasText: T['plan.noneOffice'] }).waitFor()
+    await page.locator('#plan-file').setInputFiles({ name: 'plan.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7 not an image') })
+    await page.locator('.site-plan [role=alert]', { hasText: T['plan.badType'] }).waitFor()
+    await page.locator('#plan-file').setInputFiles({ name: 'plan.png', mimeType: 'image/png', buffer: tinyPng(300, [220, 230, 210]) })
+    await page.locator('#plan img.plan-image').waitFor()
+    expect(await page.locator('#unplaced li[data-device="el-new"]').count()).toBe(1)
+    const [stored] = await h.db.query<{ width: number; uploaded_by: string }>("SELECT width, uploaded_by FROM site_plans WHERE community_id = 'cm-new'")
+    expect(stored?.width).toBe(300)
+    // Chosen in the list, then a tap on the plan: the way to place on a touch screen.
+    await page.locator('#unplaced li[data-device="el-new"] button').click()
+    const img = await page.locator('#plan img.plan-image').boundingBox()
+    if (!img) throw new Error('no plan image')
+    await page.mouse.click(img.x + img.width * 0.3, img.y + img.height * 0.6)
+    await expect.poll(() => dbPosition(h, 'el-new')).toEqual(near({ x: 0.3, y: 0.6 }))
+    await page.locator('#plan .plan-device.m-el-new').waitFor()
+    expect(await horizontalOverflow(page)).toBe(0)
+    expect(await axeViolations(page)).toEqual([])
+    await shot(page, 'site-plan-uploaded-phone-zh-CN')
+    expect(problems.filter((p) => !p.includes('415'))).toEqual([])
+    await context.close()
+  })
+
   it('the district map links the plan and draws a community as one marker with its count when zoomed out', { timeout: 60_000 }, async () => {
     const { page, context, problems } = await h.open(DESK, 'en')
     await h.signIn(page, h.tokens.operator)
     await page.goto(`${h.base}/console/#/map`)
     await page.locator(`#map path.community.m-${COMMUNITY}`).waitFor()
     expect(await page.locator(`.plans a[data-community="${COMMUNITY}"]`).getAttribute('href')).toBe(`#/map/${COMMUNITY}`)
+    // The base layer of the settings, from the tile server's own origin (the CSP lets it in), credited.
+    await expect.poll(() => page.locator('#map img.leaflet-tile-loaded').count()).toBeGreaterThan(0)
+    expect(tileRequests.length).toBeGreaterThan(0)
+    expect(await page.locator('#map .leaflet-control-attribution').textContent()).toContain('Office tiles')
+    // The user zooms in; a live colour change then redraws the marker but leaves the view where it is.
+    await page.locator('.leaflet-control-zoom-in').click()
+    await page.waitForTimeout(400)
+    const before = await page.locator('#map path.device.m-el-5').boundingBox()
+    const { alert } = await h.alerts.report({ ruleId: 'district-colour', deviceId: 'el-5', condition: 'active', source: 'operator', severity: 'major', title: 'Door fault' }, 'operator')
+    if (!alert) throw new Error('no alert raised')
+    await page.locator('#map path.device.m-el-5.sev-major').waitFor()
+    expect(await page.locator('#map path.device.m-el-5').boundingBox()).toEqual(before)
+    await h.alerts.act(alert.id, 'resolve', 'operator', undefined)
     // Zoomed out past the community: one marker carrying its device count (10 seeded devices).
+    await page.locator('#map path.device.m-el-5:not(.sev-major)').waitFor()
     for (let i = 0; i < 4; i++) {
       await page.locator('.leaflet-control-zoom-out').click()
       await page.waitForTimeout(400)
