@@ -10,7 +10,7 @@ import { provisionDevices } from '../../core/provision.ts'
 import { assignCommunity, createCommunity } from '../../core/repos/registry.ts'
 import { putSitePlan, setPlanPosition } from '../../core/repos/site-plans.ts'
 import { COMMUNITY } from '../helpers/stack.ts'
-import { tinyPng } from '../helpers/images.ts'
+import { sitePlanPng, tinyPng } from '../helpers/images.ts'
 import { axeViolations, DESK, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
 import type { Page } from 'playwright-core'
 
@@ -58,9 +58,9 @@ describe.skipIf(!haveChromium)('console: site plan', () => {
     await createCommunity(h.db, 'cm-new', { name: 'New Garden', district: null, street: null, address: null, lat: null, lon: null })
     await assignCommunity(h.db, 'cm-new', 'co-test', 'fixture', null)
     await provisionDevices(h.db, [{ id: 'el-new', kind: 'elevator', communityId: 'cm-new' }])
-    // 600 × 600 pixels: drawn smaller than that on a phone, so the fractions are what is compared.
-    const png = tinyPng(600, [235, 238, 230])
-    await putSitePlan(h.db, { communityId: COMMUNITY, contentType: 'image/png', width: 600, height: 600, sha256: 'fixture-plan', bytes: png, uploadedBy: 'fixture', uploadedAt: new Date() })
+    // 900 × 560 pixels, wider than high: drawn smaller on a phone, so fractions are what is compared.
+    const png = sitePlanPng(900, 560)
+    await putSitePlan(h.db, { communityId: COMMUNITY, contentType: 'image/png', width: 900, height: 560, sha256: 'fixture-plan', bytes: png, uploadedBy: 'fixture', uploadedAt: new Date() })
     await place()
   })
   afterAll(async () => {
@@ -164,7 +164,7 @@ describe.skipIf(!haveChromium)('console: site plan', () => {
     await page.locator('.site-plan .empty', { hasText: T['plan.noneOffice'] }).waitFor()
     await page.locator('#plan-file').setInputFiles({ name: 'plan.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7 not an image') })
     await page.locator('.site-plan [role=alert]', { hasText: T['plan.badType'] }).waitFor()
-    await page.locator('#plan-file').setInputFiles({ name: 'plan.png', mimeType: 'image/png', buffer: tinyPng(300, [220, 230, 210]) })
+    await page.locator('#plan-file').setInputFiles({ name: 'plan.png', mimeType: 'image/png', buffer: sitePlanPng(300, 420) })
     await page.locator('#plan img.plan-image').waitFor()
     expect(await page.locator('#unplaced li[data-device="el-new"]').count()).toBe(1)
     const [stored] = await h.db.query<{ width: number; uploaded_by: string }>("SELECT width, uploaded_by FROM site_plans WHERE community_id = 'cm-new'")

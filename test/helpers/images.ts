@@ -23,13 +23,26 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([len, body, crc])
 }
 
-/** A `size`×`size` PNG of one colour (8-bit RGB). */
-export function tinyPng(size = 8, rgb: [number, number, number] = [200, 60, 40]): Buffer {
+type Rgb = [number, number, number]
+
+/** A `width`×`height` 8-bit RGB PNG whose pixel (x, y) has the colour `at` gives. */
+function png(width: number, height: number, at: (x: number, y: number) => Rgb): Buffer {
   const ihdr = Buffer.alloc(13)
-  ihdr.writeUInt32BE(size, 0)
-  ihdr.writeUInt32BE(size, 4)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
   ihdr.set([8, 2, 0, 0, 0], 8)
-  const row = Buffer.from([0, ...Array.from({ length: size }, () => rgb).flat()])
-  const raw = Buffer.concat(Array.from({ length: size }, () => row))
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
+  const rows = Array.from({ length: height }, (_, y) => Buffer.from([0, ...Array.from({ length: width }, (_, x) => at(x, y)).flat()]))
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))])
+}
+
+/** A `size`×`size` PNG of one colour (8-bit RGB). */
+export function tinyPng(size = 8, rgb: Rgb = [200, 60, 40]): Buffer {
+  return png(size, size, () => rgb)
+}
+
+/** A site plan to look at: lawn, a road across and round the edge, and rows of buildings. */
+export function sitePlanPng(width: number, height: number): Buffer {
+  const road = (x: number, y: number) => x < 12 || y < 12 || x >= width - 12 || y >= height - 12 || Math.abs(y - height / 2) < 10
+  const building = (x: number, y: number) => (x - 30) % 110 < 70 && x > 30 && x < width - 30 && ((y - 30) % (height / 2) < height / 2 - 70) && y > 30
+  return png(width, height, (x, y) => (road(x, y) ? [200, 200, 196] : building(x, y) ? [176, 190, 197] : [226, 236, 220]))
 }

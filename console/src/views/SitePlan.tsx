@@ -168,6 +168,8 @@ export function SitePlan({ communityId }: { communityId: string }) {
             ref={box}
             id="plan"
             class={placing ? 'map plan placing' : 'map plan'}
+            // As high as the plan is for the screen's width (a phone wastes no height), within the screen.
+            style={{ aspectRatio: `${plan.width} / ${plan.height}` }}
             role="region"
             aria-label={t('plan.title', { name: community?.name ?? communityId })}
             onDragOver={(e) => office && e.preventDefault()}
