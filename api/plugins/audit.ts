@@ -30,8 +30,8 @@ import { actionOf, AUDIT_EXCLUDED, routeKey } from '../../shared/audit-actions.t
 import { auditBody, auditQuery, REDACTED } from '../audit/redact.ts'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-/** Routes whose body is passwords (issue 20): recorded as "[redacted]" whole. */
-const PASSWORD_BODIES = new Set(['PUT /api/v1/me/password', 'POST /api/v1/session'])
+/** Routes whose body is passwords or one-time codes (issue 20): recorded as "[redacted]" whole. */
+const PASSWORD_BODIES = new Set(['PUT /api/v1/me/password', 'POST /api/v1/session', 'POST /api/v1/me/totp/confirm', 'DELETE /api/v1/me/totp'])
 /** The longest the response waits for its audit row; past it the row is counted as failed. */
 const WRITE_TIMEOUT_MS = 5000
 /** A created thing's id is read from responses up to this size (a created row, not a listing). */

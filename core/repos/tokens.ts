@@ -16,6 +16,8 @@ export interface Principal {
   sessionId?: string | undefined
   /** A session whose user must change their password first (only GET /me and the change itself work). */
   mustChangePassword?: boolean | undefined
+  /** A session's user signs in with a one-time code (TOTP_REQUIRED sends office roles without one to set it up). */
+  totpOn?: boolean | undefined
 }
 
 export interface User {
