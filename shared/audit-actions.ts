@@ -44,6 +44,9 @@ export const AUDIT_ACTIONS = {
   'POST /api/v1/me/totp/confirm': 'totp.enable',
   'DELETE /api/v1/me/totp': 'totp.disable',
   'DELETE /api/v1/users/:id/totp': 'users.reset_totp',
+  // The second step of a sign-in, by the user of its ticket: refused codes too (a right password
+  // with wrong codes means someone else may know the password)
+  'POST /api/v1/session/totp': 'sessions.sign_in_code',
   // Residents' voice: it counts towards the ranking
   'POST /api/v1/communities/:id/feedback': 'feedback.create',
   'POST /api/v1/alerts/:id/rating': 'ratings.create',
@@ -83,7 +86,6 @@ export const AUDIT_EXCLUDED: Record<string, string> = {
   'POST /api/v1/alerts/:id/photos': `${IN_ALERT_HISTORY} (an attachment event)`,
   'POST /api/v1/hazards': `${IN_ALERT_HISTORY}: a resident's report is an alert raised in their name`,
   'POST /api/v1/session': 'a sign-in: nobody is signed in yet, and its body is a password',
-  'POST /api/v1/session/totp': "a sign-in's second step: nobody is signed in yet, and its body is a code",
   'POST /api/v1/profiles/decode': 'a try-out of a decoder: nothing is stored',
   'POST /api/v1/profiles/:id/decode': 'a try-out of a decoder: nothing is stored',
 }

@@ -122,6 +122,10 @@ const session: FastifyPluginAsyncZod = async (app) => {
         await app.authFailures?.(req)
         throw new AppError('totp_ticket_invalid')
       }
+      const user = await getUser(db, userId)
+      if (!user || user.disabled) throw new AppError('user_disabled', 'This user is disabled; an admin can enable them again')
+      // The audit log names who this attempt was for, refused or not (api/plugins/audit.ts).
+      req.principal = { userId, name: user.name, role: user.role, companyId: user.companyId, communityId: user.communityId, tokenId: 'sign-in' }
       const used = await checkSecondFactor(db, totpKeyOf(app), userId, req.body.code, now)
       if (!used) {
         await ticketFailed(db, req.body.ticket, TICKET_MAX_FAILURES)
@@ -130,8 +134,6 @@ const session: FastifyPluginAsyncZod = async (app) => {
       }
       // Single use: of two requests with the same ticket, one signs in.
       if (!(await consumeTicket(db, req.body.ticket))) throw new AppError('totp_ticket_invalid')
-      const user = await getUser(db, userId)
-      if (!user || user.disabled) throw new AppError('user_disabled', 'This user is disabled; an admin can enable them again')
       const mustChange = (await passwordOf(db, user.name))?.mustChangePassword ?? false
       return startSession(req, reply, userId, mustChange)
     },

@@ -11,7 +11,6 @@ import { resetPassword } from '../../core/passwords.ts'
 import { findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, setUserDisabled } from '../../core/repos/tokens.ts'
 import { principalOf, requireRole } from '../access.ts'
 import { mustEnrol } from '../plugins/auth.ts'
-import { totpEnabled } from '../../core/repos/totp.ts'
 import { TOTP_ROLES } from '../../core/totp.ts'
 import { duration, errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
 
@@ -23,6 +22,7 @@ const user = z.object({
   communityId: z.string().nullable(),
   createdAt: timestamp,
   disabled: z.boolean().describe("A disabled user's tokens are refused (401 user_disabled) until an admin enables them"),
+  totpEnabled: z.boolean().describe('Signing in with the password asks for a one-time code too (an admin resets it with DELETE /users/:id/totp)'),
 })
 const tokenInfo = z.object({
   id: z.string(),
@@ -86,7 +86,7 @@ const users: FastifyPluginAsyncZod = async (app) => {
         signedInWith: req.csrf === null ? ('token' as const) : ('session' as const),
         ...(req.csrf === null ? {} : { csrf: req.csrf }),
         mustChangePassword: p.mustChangePassword ?? false,
-        totp: { offered: TOTP_ROLES.includes(u.role), enabled: await totpEnabled(db, u.id), mustEnrol: mustEnrol(p, app.sessionSettings) },
+        totp: { offered: TOTP_ROLES.includes(u.role), enabled: u.totpEnabled, mustEnrol: mustEnrol(p, app.sessionSettings) },
       }
     },
   )

@@ -29,10 +29,12 @@ export interface User {
   createdAt: Date
   /** A disabled user's tokens are refused everywhere until an admin enables the user again. */
   disabled: boolean
+  /** Signing in with the password asks for a one-time code too (core/totp.ts). */
+  totpEnabled: boolean
 }
 
 const USER_COLUMNS = `id, name, role, company_id AS "companyId", community_id AS "communityId", created_at AS "createdAt",
-  disabled_at IS NOT NULL AS disabled`
+  disabled_at IS NOT NULL AS disabled, totp_enabled_at IS NOT NULL AS "totpEnabled"`
 
 export async function insertUser(
   db: Queryable,

@@ -130,6 +130,13 @@ describe.skipIf(!pgUp)('one-time codes at sign-in (issue 20)', () => {
     const audit = (await api.db.query<{ t: string }>('SELECT audit_log::text AS t FROM audit_log')).map((r) => r.t).join('\n')
     expect(audit).toContain('totp.start')
     expect(audit).toContain('totp.enable')
+    // Each second step, refused or not, under the name of the ticket's user; no code kept.
+    const steps = await api.db.query<{ status: number; body: unknown }>(
+      "SELECT status, body FROM audit_log WHERE action = 'sessions.sign_in_code' AND actor_name = 'lin' ORDER BY id",
+    )
+    // (The used-up ticket names nobody: that attempt is not among them.)
+    expect(steps.map((r) => r.status)).toEqual([401, 200, 401, 200])
+    expect(new Set(steps.map((r) => JSON.stringify(r.body)))).toEqual(new Set(['"[redacted]"']))
     const me = (await api.app.inject({ url: '/api/v1/me', headers: done.headers })).body
     for (const text of [audit, me, second.res.body]) {
       expect(text).not.toContain(secret)
