@@ -2,7 +2,8 @@
 // operator sets up one-time codes from the account panel (the test reads the key off the page
 // and computes the codes as an authenticator app would), keeps the recovery codes, signs out,
 // and signs in with the password and a code — a wrong code told as such. On the desk, an admin
-// then resets the codes from the users screen. No sideways scrolling, no axe violations.
+// then resets the codes from the users screen. Where TOTP_REQUIRED is on, an operator without them
+// is sent to the set-up right after the password. No sideways scrolling, no axe violations.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashPassword } from '../../core/passwords.ts'
 import { insertUser, setPasswordHash } from '../../core/repos/tokens.ts'
@@ -109,5 +110,44 @@ describe.skipIf(!haveChromium)('console: two-step sign-in', () => {
         expect(problems).toHaveLength(1)
       })
     }
+  }
+})
+
+describe.skipIf(!haveChromium)('console: two-step sign-in required (TOTP_REQUIRED)', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ sessions: { totpRequired: true } })
+  })
+  afterAll(async () => h.close())
+
+  for (const lang of LANGS) {
+    it(`${lang}: an operator without codes sets them up before anything else, then lands on the board`, { timeout: 120_000 }, async () => {
+      const text = TEXT[lang]
+      const name = `ops-required-${lang}`
+      const id = await insertUser(h.db, { name, role: 'operator' })
+      await setPasswordHash(h.db, id, await hashPassword(PASSWORD), false)
+      const { page, context, problems } = await h.open(PHONE, lang)
+      await page.goto(`${h.base}/`)
+      await page.fill('#name', name)
+      await page.fill('#password', PASSWORD)
+      await page.click('#password-form button[type=submit]')
+      await page.waitForSelector('#totp-panel')
+      expect(await page.locator('#totp-panel .notice').textContent()).toBe(text['totp.forced'])
+      expect(await page.locator('header.top').count()).toBe(0)
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
+      expect(await axeViolations(page)).toEqual([])
+      await shot(page, `totp-required-phone-${lang}`)
+      await page.click('#totp-start')
+      const secret = ((await page.locator('#totp-secret').textContent()) ?? '').replace(/ /g, '')
+      await page.fill('#totp-new-code', codeOf(secret))
+      await page.click('#totp-confirm button[type=submit]')
+      await page.waitForSelector('#totp-recovery')
+      expect(await page.locator('#totp-recovery li').count()).toBe(10)
+      await page.click('#totp-done')
+      await page.waitForSelector('header.top #account')
+      expect(await page.locator('header.top a[aria-current=page]').getAttribute('data-view')).toBe('board')
+      expect(problems).toEqual([])
+      await context.close()
+    })
   }
 })
