@@ -4,6 +4,8 @@
 // and signs in with the password and a code — a wrong code told as such. On the desk, an admin
 // then resets the codes from the users screen. Where TOTP_REQUIRED is on, an operator without them
 // is sent to the set-up right after the password. No sideways scrolling, no axe violations.
+import { createRequire } from 'node:module'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashPassword } from '../../core/passwords.ts'
 import { insertUser, setPasswordHash } from '../../core/repos/tokens.ts'
@@ -11,6 +13,23 @@ import { base32Decode, stepOf, totpAt } from '../../core/totp.ts'
 import { axeViolations, DESK, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
 
 const haveChromium = requireChromium()
+
+// jsQR is a UMD bundle whose types declare an ES default export: required, it is the function.
+const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').default
+
+/** What a QR scanner reads from the image at `selector`: its pixels, drawn as shown, decoded by jsQR. */
+async function scanned(page: Page, selector: string): Promise<string | null> {
+  await page.waitForFunction(`document.querySelector(${JSON.stringify(selector)})?.complete`)
+  // Page code as a string: the server's type-check has no DOM types.
+  const { width, height, data } = await page.evaluate<{ width: number; height: number; data: number[] }>(`(() => {
+    const img = document.querySelector(${JSON.stringify(selector)})
+    const c = document.createElement('canvas')
+    c.width = img.naturalWidth; c.height = img.naturalHeight
+    const g = c.getContext('2d'); g.drawImage(img, 0, 0)
+    return { width: c.width, height: c.height, data: [...g.getImageData(0, 0, c.width, c.height).data] }
+  })()`)
+  return jsQR(Uint8ClampedArray.from(data), width, height)?.data ?? null
+}
 const PASSWORD = 'Harbour-lights-7'
 
 /** The code the app shows `steps` steps from now. */
@@ -49,7 +68,10 @@ describe.skipIf(!haveChromium)('console: two-step sign-in', () => {
         // In groups of four, as people copy it.
         expect(shownKey).toMatch(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/)
         const secret = shownKey.replace(/ /g, '')
-        expect(await page.locator('#totp-uri').getAttribute('href')).toBe(`otpauth://totp/housing-brain%3A${name}?secret=${secret}&issuer=housing-brain&algorithm=SHA1&digits=6&period=30`)
+        const uri = `otpauth://totp/housing-brain%3A${name}?secret=${secret}&issuer=housing-brain&algorithm=SHA1&digits=6&period=30`
+        expect(await page.locator('#totp-uri').getAttribute('href')).toBe(uri)
+        // The QR code on the screen scans to the same URI, as an authenticator app's camera reads it.
+        expect(await scanned(page, '#totp-qr')).toBe(uri)
         expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
         expect(await axeViolations(page)).toEqual([])
         await shot(page, `totp-setup-${where}-${lang}`)

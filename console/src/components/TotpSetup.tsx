@@ -1,7 +1,8 @@
 // Two-step sign-in (one-time codes, RFC 6238) from the account panel, or owed before anything else
-// where TOTP_REQUIRED is on: the key to type into an authenticator app (no QR code: no QR package
-// is installed; the otpauth:// link opens the app on the phone itself), a first code to turn it on,
+// where TOTP_REQUIRED is on: a QR code of the otpauth:// URI for an authenticator app to scan, the
+// key to type in instead (the link opens the app on the phone itself), a first code to turn it on,
 // the ten recovery codes shown this once, and turning it off with the password.
+import QRCode from 'qrcode'
 import { useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
 import { api, ApiError } from '../lib/api.ts'
@@ -13,7 +14,7 @@ import { LangSwitch } from './LangSwitch.tsx'
 /** The key as people copy it: groups of four. */
 const grouped = (secret: string) => secret.replace(/(.{4})(?=.)/g, '$1 ')
 
-type Step = { at: 'idle' } | { at: 'scan'; secret: string; uri: string } | { at: 'codes'; codes: string[] }
+type Step = { at: 'idle' } | { at: 'scan'; secret: string; uri: string; qr: string } | { at: 'codes'; codes: string[] }
 
 export function TotpSetup({ user, forced }: { user: Me; forced: boolean }) {
   const [step, setStep] = useState<Step>({ at: 'idle' })
@@ -46,8 +47,10 @@ export function TotpSetup({ user, forced }: { user: Me; forced: boolean }) {
   const start = () =>
     run(async () => {
       const { secret, uri } = await api<{ secret: string; uri: string }>('/api/v1/me/totp', { method: 'POST' })
+      // A data: URL (the CSP's img-src allows it); medium error correction scans off a screen well.
+      const qr = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 })
       setCode('')
-      setStep({ at: 'scan', secret, uri })
+      setStep({ at: 'scan', secret, uri, qr })
     })
   const confirm = (e: Event) => {
     e.preventDefault()
@@ -92,6 +95,7 @@ export function TotpSetup({ user, forced }: { user: Me; forced: boolean }) {
     body = (
       <form id="totp-confirm" onSubmit={confirm}>
         <p>{t('totp.step1')}</p>
+        <img id="totp-qr" class="totp-qr" src={step.qr} width={220} height={220} alt={t('totp.qr')} />
         <p class="muted small">{t('totp.secret')}</p>
         <p class="totp-secret">
           <code id="totp-secret">{grouped(step.secret)}</code>
@@ -99,7 +103,6 @@ export function TotpSetup({ user, forced }: { user: Me; forced: boolean }) {
         <p class="muted small">
           {t('totp.link')}: <a href={step.uri} id="totp-uri" class="totp-uri">{step.uri}</a>
         </p>
-        <p class="muted small">{t('totp.noQr')}</p>
         <p>{t('totp.step2')}</p>
         <Field id="totp-new-code" label={t('totp.code')}>
           {(a) => (
