@@ -33,6 +33,7 @@ import registry from './routes/registry.ts'
 import residents from './routes/residents.ts'
 import users from './routes/users.ts'
 import session from './routes/session.ts'
+import totp from './routes/totp.ts'
 import { DEFAULT_WEIGHTS, type Weights } from '../alerts/score.ts'
 import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
@@ -109,6 +110,7 @@ export function appOptions(
     trustProxy: api.trustProxy,
     rateLimitPerMinute: api.rateLimitPerMinute,
     authFailuresPerMinute: api.authFailuresPerMinute,
+    sessions: { totpRequired: api.totpRequired },
     egress: shared.egress,
     metricsToken: cfg.server.metricsToken,
     photos: { maxBytes: api.photoMaxBytes, perAlert: api.photosPerAlert },
@@ -235,6 +237,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(sitePlans, { prefix: v1 })
   await app.register(users, { prefix: v1 })
   await app.register(session, { prefix: v1 })
+  await app.register(totp, { prefix: v1 })
   await app.register(residents, { prefix: v1 })
   await app.register(evaluation, { prefix: `${v1}/evaluation` })
   await app.register(webhooks, { prefix: `${v1}/webhooks` })

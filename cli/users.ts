@@ -1,11 +1,12 @@
-// `housing-brain users add|list|revoke|token|password`: manage users, API tokens and one-time
-// passwords from the shell (the same as the admin API routes). A token or password is printed
+// `housing-brain users add|list|revoke|token|password|totp-reset`: manage users, API tokens, one-time
+// passwords and two-step sign-in from the shell (the same as the admin API routes). A token or password is printed
 // once, to stdout only.
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../shared/duration.ts'
 import { UsageError } from '../core/errors.ts'
 import { ROLES, type Role } from '../shared/domain.ts'
 import { resetPassword } from '../core/passwords.ts'
+import { clearTotp } from '../core/repos/totp.ts'
 import { findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens } from '../core/repos/tokens.ts'
 import type { CommandContext } from './context.ts'
 import { openDatabase } from './stack.ts'
@@ -15,7 +16,8 @@ housing-brain users token --name NAME [--expires 90d]     another token for a us
 housing-brain users list
 housing-brain users revoke --name NAME                    every token of the user
 housing-brain users revoke --token TOKEN_ID
-housing-brain users password --name NAME                  a one-time password (changed at the next sign-in)`
+housing-brain users password --name NAME                  a one-time password (changed at the next sign-in)
+housing-brain users totp-reset --name NAME                two-step sign-in off (a lost phone; the last admin's too)`
 
 
 function expiry(text: string | undefined): Date | null {
@@ -38,7 +40,7 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
       token: { type: 'string' },
     },
   })
-  if (!action || !['add', 'token', 'list', 'revoke', 'password'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
+  if (!action || !['add', 'token', 'list', 'revoke', 'password', 'totp-reset'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
   const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain users', true)
   try {
     switch (action) {
@@ -69,6 +71,12 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
         const user = values.name ? await findUserByName(db, values.name) : undefined
         if (!user) throw new UsageError(`no user "${values.name ?? ''}"`)
         console.log((await resetPassword(db, user.id)).password)
+        return
+      }
+      case 'totp-reset': {
+        const user = values.name ? await findUserByName(db, values.name) : undefined
+        if (!user) throw new UsageError(`no user "${values.name ?? ''}"`)
+        console.log(`${(await clearTotp(db, user.id)) ? 'two-step sign-in reset' : 'two-step sign-in was off'} for ${user.name}`)
         return
       }
       case 'revoke': {

@@ -36,6 +36,7 @@ const optionalText = z.string().optional()
 const port = z.coerce.number().int().min(0).max(65535)
 const optionalPort = port.optional()
 const directory = z.string().min(1).transform((p) => path.resolve(p))
+const onOff = z.enum(['true', 'false']).transform((v) => v === 'true')
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
 /** A whole number from `min`, up to `max` when given. */
@@ -203,6 +204,8 @@ export const SECTIONS = {
       "requests per minute per token (by its id), or per address (IPv6 by /64) without a valid one; `0` = no limit"),
     authFailuresPerMinute: setting('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', count(0), '30',
       "failed authentications per minute per address before `429 rate_limited`"),
+    totpRequired: setting('TOTP_REQUIRED', onOff, 'false',
+      "`true`: admins and operators who sign in with a password must use one-time codes (TOTP); one without them can only set them up after the password, and cannot turn them off (bearer tokens are not affected)"),
     streamBackfillMax: setting('ALERT_STREAM_BACKFILL_MAX', count(1), '1000',
       "events a resuming live stream is sent at most"),
     streamBackfillMaxAgeMs: setting('ALERT_STREAM_BACKFILL_MAX_AGE', duration, '24h',

@@ -6,6 +6,7 @@
 import type { DeviceKind } from '../shared/metric-catalogue.ts'
 import type { Alert } from '../core/repos/alerts.ts'
 import { ruleText } from '../shared/catalogue-text.ts'
+import { geoLink, placeText } from '../shared/place.ts'
 import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale } from './channel.ts'
 
@@ -26,10 +27,25 @@ export type LinkNotice =
 /** Why a link shows no alert at all. */
 export type LinkRefusal = 'not_found' | 'expired' | 'revoked'
 
+/** The device as the page names it: where it is, and an elevator's codes for the rescue call. */
+export interface LinkPageDevice {
+  id: string
+  name: string | null
+  kind: DeviceKind
+  building?: string | null
+  unit?: string | null
+  floor?: string | null
+  location?: string | null
+  registrationCode?: string | null
+  rescueCode?: string | null
+  latitude?: number | null
+  longitude?: number | null
+}
+
 export interface LinkPageAlert {
   alert: Alert
   community: string | null
-  device: { id: string; name: string | null; kind: DeviceKind } | null
+  device: LinkPageDevice | null
   /** The console's view of the alert. */
   consoleUrl: string
 }
@@ -42,6 +58,9 @@ const TEXT = {
     kind: { manhole: '井盖', fire_tank: '消防水箱', elevator: '电梯', gateway: '网关' },
     place: '地点',
     device: '设备',
+    rescueCode: '救援识别码',
+    registrationCode: '电梯注册代码',
+    navigate: '在地图中打开',
     reason: '原因',
     deadline: '确认期限',
     resolveBy: '解决期限',
@@ -71,6 +90,9 @@ const TEXT = {
     kind: { manhole: 'Manhole', fire_tank: 'Fire tank', elevator: 'Elevator', gateway: 'Gateway' },
     place: 'Place',
     device: 'Device',
+    rescueCode: 'Rescue code',
+    registrationCode: 'Registration code',
+    navigate: 'Open in maps',
     reason: 'Reason',
     deadline: 'Acknowledge by',
     resolveBy: 'Resolve by',
@@ -153,7 +175,10 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
   const T = TEXT[locale]
   const a = view.alert
   const title = ruleText(a.ruleId, locale)?.title ?? a.title
-  const place = [view.community, a.location].filter(Boolean).join(' · ')
+  const d = view.device
+  // Building, unit and floor as the messages word them; the device's own position, else the alert's
+  // (a resident's report names where the hazard is).
+  const place = placeText(locale, { community: view.community, building: d?.building, unit: d?.unit, floor: d?.floor, location: d?.location ?? a.location })
   // The deadline that matters now: to acknowledge while open, to resolve once someone has it.
   const [dueLabel, due] = a.state === 'open' ? [T.deadline, a.ackDeadline] : [T.resolveBy, a.resolveDeadline]
   const minutes = Math.round((due.getTime() - now.getTime()) / 60_000)
@@ -161,12 +186,13 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
     a.state === 'resolved'
       ? esc(when(locale, due, timezone, now))
       : `${esc(when(locale, due, timezone, now))} <span class="${minutes < 0 ? 'late' : 'left'}">${minutes < 0 ? T.late(T.minutes(-minutes)) : T.left(T.minutes(minutes))}</span>`
-  const d = view.device
   const device = d && `${T.kind[d.kind]} ${d.name ?? d.id}${d.name ? ` (${d.id})` : ''}`
   const reason = reasonIn(locale, a.reasonDetail, a.reason, { timeZone: timezone })
   const rows = [
     place && `<dt>${T.place}</dt><dd id="place">${esc(place)}</dd>`,
     device && `<dt>${T.device}</dt><dd id="device">${esc(device)}</dd>`,
+    d?.rescueCode && `<dt>${T.rescueCode}</dt><dd id="rescue-code">${esc(d.rescueCode)}</dd>`,
+    d?.registrationCode && `<dt>${T.registrationCode}</dt><dd id="registration-code">${esc(d.registrationCode)}</dd>`,
     reason && `<dt>${T.reason}</dt><dd id="reason">${esc(reason)}</dd>`,
     `<dt>${dueLabel}</dt><dd id="deadline">${deadline}</dd>`,
     `<dt>${T.state_label}</dt><dd id="state">${T.state[a.state]}</dd>`,
@@ -193,9 +219,11 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
       action = `<p class="notice info" id="notice" role="status">${esc(T.used)}</p>`
       break
   }
+  // The phone's map app at the device (RFC 5870 geo URI), for the way to the door.
+  const map = d?.latitude != null && d.longitude != null ? `<a class="console" id="navigate" href="${esc(geoLink(d.latitude, d.longitude, place || d.id))}">${T.navigate}</a>` : ''
   const body = `<p class="brand">${T.brand}</p><article class="card sev-${a.severity}"><span class="badge sev">${T.severity[a.severity]}</span><span class="badge">#${a.id}</span>
 <h1>${esc(title)}</h1><dl>${rows.join('')}</dl>${action}</article>
-<a class="console" href="${esc(view.consoleUrl)}">${T.console}</a>`
+${map}<a class="console" href="${esc(view.consoleUrl)}">${T.console}</a>`
   return page(locale, title, body)
 }
 

@@ -44,6 +44,14 @@ export const AUDIT_ACTIONS = {
   'PUT /api/v1/me/password': 'users.change_password',
   'DELETE /api/v1/session': 'sessions.end',
   'DELETE /api/v1/sessions': 'sessions.end_all',
+  // One-time codes (neither the secret nor a code is kept: api/plugins/audit.ts)
+  'POST /api/v1/me/totp': 'totp.start',
+  'POST /api/v1/me/totp/confirm': 'totp.enable',
+  'DELETE /api/v1/me/totp': 'totp.disable',
+  'DELETE /api/v1/users/:id/totp': 'users.reset_totp',
+  // The second step of a sign-in, by the user of its ticket: refused codes too (a right password
+  // with wrong codes means someone else may know the password)
+  'POST /api/v1/session/totp': 'sessions.sign_in_code',
   // Residents' voice: it counts towards the ranking
   'POST /api/v1/communities/:id/feedback': 'feedback.create',
   'POST /api/v1/alerts/:id/rating': 'ratings.create',

@@ -59,6 +59,11 @@ export function metricSpec(kind: DeviceKind, metric: string): MetricSpec | undef
 /** Every metric name of the catalogue, whatever the kind. */
 export type MetricId = { [K in DeviceKind]: keyof (typeof METRICS)[K] & string }[DeviceKind]
 
+/** Whether `metric` is a yes/no reading (stored as 0/1) of any kind. */
+export function isBooleanMetric(metric: string): boolean {
+  return DEVICE_KINDS.some((kind) => metricSpec(kind, metric)?.boolean === true)
+}
+
 /**
  * What each metric is called, in each language people read: the console's `metric.*` strings and
  * the alert reasons in Chinese (shared/reason-text.ts) both take them from here, so a screen and a

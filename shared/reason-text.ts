@@ -9,7 +9,7 @@
 // 1m"); Chinese names the metric as the console does (井盖倾角) and spells durations out ("2 分钟").
 // Operators stay symbols in both. Numbers carry at most 4 significant digits, without float noise.
 import { UNIT_MS, formatDuration } from './duration.ts'
-import { metricLabel } from './metric-catalogue.ts'
+import { isBooleanMetric, metricLabel } from './metric-catalogue.ts'
 import type { ReasonDetail, ReasonKey, ReasonOf } from '../core/reason-detail.ts'
 import type { TextLang } from './catalogue-text.ts'
 
@@ -129,10 +129,33 @@ const trendZh = (d: Forecast, w: Words) => `趋势每小时 ${fmt(d.slopePerHour
 const targetZh = (d: Forecast, w: Words) => `${w.metric(d.metric)} ${d.op} ${fmt(d.limit)}`
 const whenZh = (d: ReasonOf<'forecast.predicted' | 'forecast.receded'>, w: Words) => `${w.time(d.crossing)}，约 ${Math.round(d.leadMs / 60_000)} 分钟后`
 
+const OPS: Record<string, (a: number, b: number) => boolean> = {
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+}
+
+/**
+ * A yes/no metric's condition in words — "检测到困人" rather than "困人 1 >= 1" (issue 20: people
+ * read the reason in an SMS) — or null when the metric is a measurement or the condition holds for
+ * both or neither of 0 and 1.
+ */
+function yesNoZh(metric: string, op: string, limit: number, w: Words, raise: boolean): string | null {
+  const holds = OPS[op]
+  if (!holds || !isBooleanMetric(metric)) return null
+  const [at1, at0] = [holds(1, limit), holds(0, limit)]
+  if (at1 === at0) return null
+  if (raise) return at1 ? `检测到${w.metric(metric)}` : `${w.metric(metric)}：否`
+  return `${w.metric(metric)}：${at1 ? '是' : '否'}`
+}
+
 const ZH_TEXT: Table = {
-  'threshold.raise': (d, w) => `${w.metric(d.metric)} ${fmt(d.observed)} ${d.op} ${fmt(d.limit)}${lasting(d.forMs, w)}`,
+  'threshold.raise': (d, w) => `${yesNoZh(d.metric, d.op, d.limit, w, true) ?? `${w.metric(d.metric)} ${fmt(d.observed)} ${d.op} ${fmt(d.limit)}`}${lasting(d.forMs, w)}`,
   'threshold.held': (d, w) => `条件成立${lasting(d.forMs, w)}`,
-  'threshold.clear': (d, w) => `已恢复到 ${d.conditions.map((c) => `${w.metric(c.metric)} ${c.op} ${fmt(c.limit)}`).join(' 且 ')}${lasting(d.forMs, w)}`,
+  'threshold.clear': (d, w) => `已恢复到 ${d.conditions.map((c) => yesNoZh(c.metric, c.op, c.limit, w, false) ?? `${w.metric(c.metric)} ${c.op} ${fmt(c.limit)}`).join(' 且 ')}${lasting(d.forMs, w)}`,
   'rate.raise': rateZh,
   'rate.clear': (d, w) => `${rateZh(d, w)}：已回到限值内`,
   'count.raise': (d, w) => `${countWhatZh(d, w)}：${w.duration(d.windowMs)}内 ${fmt(d.total)}（限值 ${fmt(d.limit)}）`,

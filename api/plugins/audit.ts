@@ -30,8 +30,13 @@ import { actionOf, AUDIT_EXCLUDED, routeKey } from '../../shared/audit-actions.t
 import { auditBody, auditQuery, REDACTED } from '../audit/redact.ts'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-/** Routes whose body is passwords (issue 20): recorded as "[redacted]" whole. */
-const PASSWORD_BODIES = new Set(['PUT /api/v1/me/password', 'POST /api/v1/session'])
+/** Routes whose body is passwords or one-time codes (issue 20): recorded as "[redacted]" whole. */
+const PASSWORD_BODIES = new Set(['PUT /api/v1/me/password', 'POST /api/v1/session', 'POST /api/v1/me/totp/confirm', 'DELETE /api/v1/me/totp', 'POST /api/v1/session/totp'])
+/**
+ * Refusals kept too: a wrong one-time code after a right password (the route names the ticket's
+ * user as the principal before checking the code).
+ */
+const REFUSALS_KEPT = new Set(['POST /api/v1/session/totp'])
 /** The longest the response waits for its audit row; past it the row is counted as failed. */
 const WRITE_TIMEOUT_MS = 5000
 /** A created thing's id is read from responses up to this size (a created row, not a listing). */
@@ -101,7 +106,8 @@ export default fp(
 
     app.addHook('onSend', async (req, reply, payload) => {
       const status = reply.statusCode
-      if (!((status >= 200 && status < 300) || status === 403) || !audited(req) || !req.principal) return payload
+      const kept = (status >= 200 && status < 300) || status === 403 || (status === 401 && REFUSALS_KEPT.has(routeKey(req.method, req.routeOptions.url ?? '')))
+      if (!kept || !audited(req) || !req.principal) return payload
       const p = req.principal
       const pattern = req.routeOptions.url ?? req.url
       const snapshot = req.auditSnapshot ?? snapshotOf(req)

@@ -2,8 +2,9 @@
 // console's session cookie (issue 20; docs/security.md, "Signing in"). A request made with the
 // cookie that changes something must carry x-hb-csrf: another site can make the browser send the
 // cookie, not read the CSRF value. A session whose user must change their password reaches only
-// the routes that let them do it. Revocations made through the API are announced on
-// `app.revocations`, so that what outlives a request (an open alert stream) ends with its credential.
+// the routes that let them do it; so does an office session owing a one-time code set-up
+// (TOTP_REQUIRED). Revocations made through the API are announced on `app.revocations`, so that
+// what outlives a request (an open alert stream) ends with its credential.
 import { EventEmitter } from 'node:events'
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -11,6 +12,7 @@ import fp from 'fastify-plugin'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { csrfOf, DEFAULT_SESSION_LIMITS, sessionPrincipal, type SessionLimits } from '../../core/repos/sessions.ts'
+import { TOTP_REQUIRED_ROLES } from '../../core/totp.ts'
 import { authenticate, isTokenOfDisabledUser, type Principal } from '../../core/repos/tokens.ts'
 
 /** A token revoked (a session's as `session:<id>`), or every token of a user. */
@@ -20,14 +22,20 @@ export const SESSION_COOKIE = 'hb_session'
 export const CSRF_HEADER = 'x-hb-csrf'
 /** The one route open to anyone: signing in. */
 export const SIGN_IN_ROUTE = 'POST /api/v1/session'
+/** Its second step, with a one-time code (the ticket it carries is its credential). */
+export const SIGN_IN_CODE_ROUTE = 'POST /api/v1/session/totp'
 /** What a session that must change its password may still do. */
 const WHILE_MUST_CHANGE = new Set(['GET /api/v1/me', 'PUT /api/v1/me/password', 'DELETE /api/v1/session'])
+/** What a session that must set up one-time codes (TOTP_REQUIRED) may still do. */
+const WHILE_MUST_ENROL = new Set([...WHILE_MUST_CHANGE, 'POST /api/v1/me/totp', 'POST /api/v1/me/totp/confirm'])
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 export interface SessionSettings {
   limits: SessionLimits
   /** The clock sessions are timed by (tests move it). */
   now: () => Date
+  /** TOTP_REQUIRED: admins' and operators' sessions reach nothing but the set-up until they sign in with a code. */
+  totpRequired: boolean
 }
 
 declare module 'fastify' {
@@ -57,6 +65,10 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
+/** A session of an office role without one-time codes, where TOTP_REQUIRED is on (bearer tokens are not people signing in). */
+export const mustEnrol = (p: Principal, settings: Pick<SessionSettings, 'totpRequired'>): boolean =>
+  settings.totpRequired && p.sessionId !== undefined && p.totpOn === false && TOTP_REQUIRED_ROLES.includes(p.role)
+
 const routeOf = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? ''}`
 
 export default fp(
@@ -67,12 +79,16 @@ export default fp(
     // One listener per open stream; the streams per token are capped, not the tokens.
     revocations.setMaxListeners(0)
     app.decorate('revocations', revocations)
-    const settings: SessionSettings = { limits: opts.sessions?.limits ?? DEFAULT_SESSION_LIMITS, now: opts.sessions?.now ?? (() => new Date()) }
+    const settings: SessionSettings = {
+      limits: opts.sessions?.limits ?? DEFAULT_SESSION_LIMITS,
+      now: opts.sessions?.now ?? (() => new Date()),
+      totpRequired: opts.sessions?.totpRequired ?? false,
+    }
     app.decorate('sessionSettings', settings)
     app.addHook('onRequest', async (req) => {
       if (!req.url.startsWith('/api/')) return
       // Signing in needs no credential (a stale cookie must not stand in its way).
-      if (routeOf(req) === SIGN_IN_ROUTE) return
+      if (routeOf(req) === SIGN_IN_ROUTE || routeOf(req) === SIGN_IN_CODE_ROUTE) return
       const header = req.headers.authorization
       const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null
       // Every failure counts against the address's budget (429 once over it; see rate-limit.ts).
@@ -101,6 +117,7 @@ export default fp(
         if (typeof sent !== 'string' || !sameText(sent, req.csrf)) throw new AppError('csrf')
       }
       if (principal.mustChangePassword && !WHILE_MUST_CHANGE.has(routeOf(req))) throw new AppError('password_change_required')
+      if (mustEnrol(principal, settings) && !WHILE_MUST_ENROL.has(routeOf(req))) throw new AppError('totp_enrolment_required')
     }
   },
   { name: 'auth' },

@@ -90,7 +90,7 @@ const notifyLinks: FastifyPluginAsyncZod = async (app) => {
   async function show(req: FastifyRequest, reply: FastifyReply, target: LinkTarget, alert: Alert, status = 200) {
     const community = alert.communityId ? ((await getCommunity(db, alert.communityId))?.name ?? alert.communityId) : null
     const device = alert.deviceId ? await getDevice(db, alert.deviceId) : undefined
-    const view = { alert, community, device: device ? { id: device.id, name: device.name, kind: device.kind } : null, consoleUrl: consoleAlertUrl(alert.id) }
+    const view = { alert, community, device: device ?? null, consoleUrl: consoleAlertUrl(alert.id) }
     return html(reply, status, alertPage(locale(req, target), view, noticeFor(target, alert), ctx.timezone, clock()))
   }
 

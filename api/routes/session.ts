@@ -1,16 +1,21 @@
 // Signing in with a user name and password (issue 20): a session cookie for the console, signing
 // out here or everywhere, and changing one's own password. The cookie and CSRF checks are in
-// api/plugins/auth.ts; the rules of a password and its hash in core/passwords.ts.
+// api/plugins/auth.ts; the rules of a password and its hash in core/passwords.ts. A user with
+// one-time codes on gets a ticket for the password instead of a session, and the session for the
+// ticket and a code (POST /session/totp; the set-up is routes/totp.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { checkPassword, hashPassword, PASSWORD_MAX, passwordProblem } from '../../core/passwords.ts'
 import { createSession, csrfOf, endSessions } from '../../core/repos/sessions.ts'
-import { passwordHashOf, passwordOf, setPasswordHash } from '../../core/repos/tokens.ts'
+import { getUser, passwordHashOf, passwordOf, setPasswordHash } from '../../core/repos/tokens.ts'
+import { consumeTicket, issueTicket, ticketFailed, ticketUser, totpEnabled } from '../../core/repos/totp.ts'
+import { checkSecondFactor } from '../../core/second-factor.ts'
+import { codeField, totpKeyOf } from '../second-factor.ts'
 import { principalOf } from '../access.ts'
 import { SESSION_COOKIE } from '../plugins/auth.ts'
-import { errorBody, errorResponses } from '../schemas.ts'
+import { errorBody, errorResponses, timestamp } from '../schemas.ts'
 
 /** `hb_session=…` with its attributes; Secure when the request came over HTTPS (req.protocol honours TRUST_PROXY). */
 function sessionCookie(req: FastifyRequest, value: string, maxAgeS: number): string {
@@ -23,6 +28,12 @@ const clearCookie = (req: FastifyRequest, reply: FastifyReply) => reply.header('
 
 // Long enough for any passphrase; the check itself reads at most PASSWORD_MAX characters.
 const password = z.string().min(1).max(PASSWORD_MAX * 4)
+
+/** How long the code may take after the password, and how many wrong codes one ticket allows. */
+const TICKET_TTL_MS = 5 * 60_000
+const TICKET_MAX_FAILURES = 5
+
+const signedIn = z.object({ csrf: z.string().describe('Send as x-hb-csrf with POST, PUT, PATCH and DELETE'), mustChangePassword: z.boolean() })
 
 const session: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.deps
@@ -41,11 +52,17 @@ const session: FastifyPluginAsyncZod = async (app) => {
           'Open to anyone. A wrong name or password is 401 sign_in_failed and counts against the address\'s failed-authentication budget ' +
           '(RATE_LIMIT_AUTH_FAILURES_PER_MINUTE; 429 beyond it, even for a right password). Requests made with the cookie that change ' +
           'something must send the returned csrf value in the x-hb-csrf header. With mustChangePassword, only GET /me, PUT /me/password ' +
-          'and DELETE /session work until the password is changed.',
+          'and DELETE /session work until the password is changed. A user with one-time codes on gets 202 with a ticket and no cookie: ' +
+          'POST /session/totp with it and a code within 5 minutes.',
         security: [],
         body: z.object({ name: z.string().trim().min(1).max(80), password }),
         response: {
-          200: z.object({ csrf: z.string().describe('Send as x-hb-csrf with POST, PUT, PATCH and DELETE'), mustChangePassword: z.boolean() }),
+          200: signedIn,
+          202: z.object({
+            totpRequired: z.literal(true),
+            ticket: z.string().describe('For POST /session/totp: single use, for this user, 5 minutes'),
+            expiresAt: timestamp,
+          }),
           429: errorBody,
           ...errorResponses,
         },
@@ -64,9 +81,61 @@ const session: FastifyPluginAsyncZod = async (app) => {
       }
       // Told only to whoever knows the password, so a guesser learns nothing from it.
       if (user.disabled) throw new AppError('user_disabled', 'This user is disabled; an admin can enable them again')
-      const { cookie } = await createSession(db, user.id, settings.now(), settings.limits)
-      reply.header('set-cookie', sessionCookie(req, cookie, Math.floor(settings.limits.maxAgeMs / 1000))).header('cache-control', 'no-store')
-      return { csrf: csrfOf(cookie), mustChangePassword: user.mustChangePassword }
+      if (await totpEnabled(db, user.id)) {
+        const now = settings.now()
+        const expiresAt = new Date(now.getTime() + TICKET_TTL_MS)
+        const ticket = await issueTicket(db, user.id, now, expiresAt)
+        return reply.code(202).header('cache-control', 'no-store').send({ totpRequired: true as const, ticket, expiresAt })
+      }
+      return startSession(req, reply, user.id, user.mustChangePassword)
+    },
+  )
+
+  /** Sets the cookie of a new session of `userId`; the answer of a completed sign-in. */
+  async function startSession(req: FastifyRequest, reply: FastifyReply, userId: string, mustChangePassword: boolean) {
+    const { cookie } = await createSession(db, userId, settings.now(), settings.limits)
+    reply.header('set-cookie', sessionCookie(req, cookie, Math.floor(settings.limits.maxAgeMs / 1000))).header('cache-control', 'no-store')
+    return { csrf: csrfOf(cookie), mustChangePassword }
+  }
+
+  app.post(
+    '/session/totp',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Sign in, second step: the ticket of POST /session and a one-time code (or a recovery code) set the hb_session cookie',
+        description:
+          'Open to anyone with a ticket. A wrong or reused code is 401 totp_failed and counts against the address\'s failed-authentication budget ' +
+          `(429 beyond it); after ${TICKET_MAX_FAILURES} wrong codes, or 5 minutes, the ticket is gone (401 totp_ticket_invalid) and the password is asked again. ` +
+          'Each code of the app works once; each recovery code once.',
+        security: [],
+        body: z.object({ ticket: z.string().min(1).max(100), code: codeField }),
+        response: { 200: signedIn, 429: errorBody, 503: errorBody, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      // As the password: an address over its budget is refused before the check.
+      if (app.authBlocked?.(req)) await app.authFailures?.(req)
+      const now = settings.now()
+      const userId = await ticketUser(db, req.body.ticket, now)
+      if (!userId) {
+        await app.authFailures?.(req)
+        throw new AppError('totp_ticket_invalid')
+      }
+      const user = await getUser(db, userId)
+      if (!user || user.disabled) throw new AppError('user_disabled', 'This user is disabled; an admin can enable them again')
+      // The audit log names who this attempt was for, refused or not (api/plugins/audit.ts).
+      req.principal = { userId, name: user.name, role: user.role, companyId: user.companyId, communityId: user.communityId, tokenId: 'sign-in' }
+      const used = await checkSecondFactor(db, totpKeyOf(app), userId, req.body.code, now)
+      if (!used) {
+        await ticketFailed(db, req.body.ticket, TICKET_MAX_FAILURES)
+        await app.authFailures?.(req)
+        throw new AppError('totp_failed')
+      }
+      // Single use: of two requests with the same ticket, one signs in.
+      if (!(await consumeTicket(db, req.body.ticket))) throw new AppError('totp_ticket_invalid')
+      const mustChange = (await passwordOf(db, user.name))?.mustChangePassword ?? false
+      return startSession(req, reply, userId, mustChange)
     },
   )
 

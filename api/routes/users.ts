@@ -10,6 +10,8 @@ import { ROLES, type Role } from '../../shared/domain.ts'
 import { resetPassword } from '../../core/passwords.ts'
 import { findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, setUserDisabled } from '../../core/repos/tokens.ts'
 import { principalOf, requireRole } from '../access.ts'
+import { mustEnrol } from '../plugins/auth.ts'
+import { TOTP_ROLES } from '../../core/totp.ts'
 import { duration, errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
 
 const user = z.object({
@@ -20,6 +22,7 @@ const user = z.object({
   communityId: z.string().nullable(),
   createdAt: timestamp,
   disabled: z.boolean().describe("A disabled user's tokens are refused (401 user_disabled) until an admin enables them"),
+  totpEnabled: z.boolean().describe('Signing in with the password asks for a one-time code too (an admin resets it with DELETE /users/:id/totp)'),
 })
 const tokenInfo = z.object({
   id: z.string(),
@@ -62,6 +65,11 @@ const users: FastifyPluginAsyncZod = async (app) => {
             signedInWith: z.enum(['token', 'session']),
             csrf: z.string().optional().describe('Signed in with a password: send as x-hb-csrf with POST, PUT, PATCH and DELETE'),
             mustChangePassword: z.boolean().describe('Only GET /me, PUT /me/password and DELETE /session work until the password is changed'),
+            totp: z.object({
+              offered: z.boolean().describe('The role may set up one-time codes (POST /me/totp)'),
+              enabled: z.boolean().describe('Signing in with the password asks for a one-time code too'),
+              mustEnrol: z.boolean().describe('TOTP_REQUIRED: this session can only set them up (POST /me/totp) until it is done'),
+            }),
           }),
           ...errorResponses,
         },
@@ -78,6 +86,7 @@ const users: FastifyPluginAsyncZod = async (app) => {
         signedInWith: req.csrf === null ? ('token' as const) : ('session' as const),
         ...(req.csrf === null ? {} : { csrf: req.csrf }),
         mustChangePassword: p.mustChangePassword ?? false,
+        totp: { offered: TOTP_ROLES.includes(u.role), enabled: u.totpEnabled, mustEnrol: mustEnrol(p, app.sessionSettings) },
       }
     },
   )

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { Header } from './components/Header.tsx'
 import { Account } from './components/Account.tsx'
 import { ChangePassword } from './components/ChangePassword.tsx'
+import { TotpSetup } from './components/TotpSetup.tsx'
 import { SignIn } from './components/SignIn.tsx'
 import { lang, t } from './i18n/index.ts'
 import { session, token } from './lib/api.ts'
@@ -79,6 +80,8 @@ export function App() {
   if (!user) return <SignIn />
   // A password an admin set is changed before anything else (the API refuses the rest).
   if (user.mustChangePassword) return <ChangePassword forced />
+  // Then, where TOTP_REQUIRED is on, an office role without one-time codes sets them up.
+  if (user.totp?.mustEnrol) return <TotpSetup user={user} forced />
   const views = NAV[user.role]
   return (
     <>

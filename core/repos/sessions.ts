@@ -39,7 +39,8 @@ export async function sessionPrincipal(db: Queryable, cookie: string, now: Date,
   const [row] = await db.query<Principal>(
     `WITH p AS (
        SELECT u.id AS "userId", u.name, u.role, u.company_id AS "companyId", u.community_id AS "communityId",
-         'session:' || s.id AS "tokenId", s.id AS "sessionId", u.must_change_password AS "mustChangePassword"
+         'session:' || s.id AS "tokenId", s.id AS "sessionId", u.must_change_password AS "mustChangePassword",
+         u.totp_enabled_at IS NOT NULL AS "totpOn"
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.token_hash = $1 AND ${LIVE}),
      touched AS (UPDATE sessions SET last_seen_at = $2

@@ -16,6 +16,8 @@ export interface Principal {
   sessionId?: string | undefined
   /** A session whose user must change their password first (only GET /me and the change itself work). */
   mustChangePassword?: boolean | undefined
+  /** A session's user signs in with a one-time code (TOTP_REQUIRED sends office roles without one to set it up). */
+  totpOn?: boolean | undefined
 }
 
 export interface User {
@@ -27,10 +29,12 @@ export interface User {
   createdAt: Date
   /** A disabled user's tokens are refused everywhere until an admin enables the user again. */
   disabled: boolean
+  /** Signing in with the password asks for a one-time code too (core/totp.ts). */
+  totpEnabled: boolean
 }
 
 const USER_COLUMNS = `id, name, role, company_id AS "companyId", community_id AS "communityId", created_at AS "createdAt",
-  disabled_at IS NOT NULL AS disabled`
+  disabled_at IS NOT NULL AS disabled, totp_enabled_at IS NOT NULL AS "totpEnabled"`
 
 export async function insertUser(
   db: Queryable,

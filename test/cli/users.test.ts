@@ -1,4 +1,4 @@
-// `housing-brain users`: tokens and one-time passwords printed once, usable at once, revocable;
+// `housing-brain users`: tokens and one-time passwords printed once, two-step sign-in reset, usable at once, revocable;
 // mistakes explained.
 import { execFile } from 'node:child_process'
 import path from 'node:path'
@@ -8,6 +8,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { checkPassword } from '../../core/passwords.ts'
 import { createSession, DEFAULT_SESSION_LIMITS, sessionPrincipal } from '../../core/repos/sessions.ts'
 import { resolveToken } from '../../core/repos/tokens.ts'
+import { confirmEnrolment, recoveryCodesLeft, startEnrolment, totpEnabled } from '../../core/repos/totp.ts'
 import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/housing-brain.js')
@@ -62,6 +63,21 @@ describe.skipIf(!pgUp)('housing-brain users', () => {
     expect(await checkPassword(password, row?.hash)).toBe(true)
     expect(await sessionPrincipal(db, session.cookie, new Date(), DEFAULT_SESSION_LIMITS)).toBeUndefined()
     expect((await run('password', '--name', 'nobody')).stderr).toMatch(/no user "nobody"/)
+  })
+
+  it('resets two-step sign-in (the one way back for the last admin who lost their phone)', async () => {
+    await run('add', '--name', 'desk-otp', '--role', 'admin')
+    const [user] = await db.query<{ id: string }>("SELECT id FROM users WHERE name = 'desk-otp'")
+    const id = user?.id ?? ''
+    await startEnrolment(db, id, 'v1.sealed', new Date())
+    expect(await confirmEnrolment(db, id, 'v1.sealed', 1, new Date(), ['h1', 'h2'])).toBe(true)
+    expect(await totpEnabled(db, id)).toBe(true)
+    const r = await run('totp-reset', '--name', 'desk-otp')
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).toBe('two-step sign-in reset for desk-otp')
+    expect(await totpEnabled(db, id)).toBe(false)
+    expect(await recoveryCodesLeft(db, id)).toBe(0)
+    expect((await run('totp-reset', '--name', 'desk-otp')).stdout.trim()).toBe('two-step sign-in was off for desk-otp')
   })
 
   it('explains a crew member without a company', async () => {

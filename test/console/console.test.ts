@@ -12,7 +12,7 @@ const haveChromium = requireChromium()
 
 /** The rules engine's reason for an entrapment, as data, and as each language reads it. */
 const TRAPPED_REASON = { key: 'threshold.raise', metric: 'trapped', observed: 1, op: '>=', limit: 1, forMs: 0 } as const
-const TRAPPED_TEXT: Record<Lang, string> = { en: 'trapped 1 >= 1', 'zh-CN': '困人 1 >= 1' }
+const TRAPPED_TEXT: Record<Lang, string> = { en: 'trapped 1 >= 1', 'zh-CN': '检测到困人' }
 
 describe.skipIf(!haveChromium)('console: live alerts for the operator and the crew', () => {
   let h: Harness

@@ -19,6 +19,7 @@ import { putSitePlan } from '../../core/repos/site-plans.ts'
 import { upsertProfile } from '../../core/repos/profiles.ts'
 import { type Role } from '../../shared/domain.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
+import { clearTotp } from '../../core/repos/totp.ts'
 import { createChannel } from '../../notify/setup.ts'
 import { apiFor } from '../helpers/api.ts'
 import { tinyPng } from '../helpers/images.ts'
@@ -274,6 +275,21 @@ const MATRIX: Row[] = [
     req: async () => ({ method: 'POST', url: `/api/v1/users/${await insertUser(db, { name: next('user'), role: 'operator' })}/password` }),
     expect: adminOnly(200),
   },
+  // One-time codes (test/integration/totp.test.ts signs in with them): admins, operators and crew
+  // may set them up, residents and services not; the confirmation with no set-up under way is 409;
+  // turning them off needs the password (none set: 403); the second sign-in step needs a ticket.
+  { route: 'POST /api/v1/me/totp', req: () => ({ method: 'POST', url: '/api/v1/me/totp' }), expect: { ...all(200), service: [403, 403], resident: [403, 403] } },
+  {
+    route: 'POST /api/v1/me/totp/confirm',
+    req: async (_s, role) => {
+      await clearTotp(db, userIds[role])
+      return { method: 'POST', url: '/api/v1/me/totp/confirm', body: { code: '123456' } }
+    },
+    expect: { ...all(409), service: [403, 403], resident: [403, 403] },
+  },
+  { route: 'DELETE /api/v1/me/totp', req: () => ({ method: 'DELETE', url: '/api/v1/me/totp', body: { password: 'Not-a-password-1' } }), expect: all(403) },
+  { route: 'POST /api/v1/session/totp', req: () => ({ method: 'POST', url: '/api/v1/session/totp', body: { ticket: 'x'.repeat(43), code: '123456' } }), expect: all(401) },
+  { route: 'DELETE /api/v1/users/:id/totp', req: () => ({ method: 'DELETE', url: `/api/v1/users/${userIds.operator}/totp` }), expect: adminOnly(204) },
   { route: 'GET /api/v1/users/:id/tokens', req: () => ({ method: 'GET', url: `/api/v1/users/${userIds.operator}/tokens` }), expect: adminOnly(200) },
   { route: 'POST /api/v1/users/:id/tokens', req: () => ({ method: 'POST', url: `/api/v1/users/${userIds.operator}/tokens`, body: {} }), expect: adminOnly(201) },
   {

@@ -61,7 +61,7 @@ describe('alert reasons', () => {
 
   it('read in Chinese as an operator would say them', () => {
     expect(render('threshold.raise', 'zh-CN')).toBe('井盖倾角 35 > 30，持续 2 分钟')
-    expect(render('threshold.clear', 'zh-CN')).toBe('已恢复到 井盖倾角 < 25 且 井盖开启 < 1，持续 1 分钟')
+    expect(render('threshold.clear', 'zh-CN')).toBe('已恢复到 井盖倾角 < 25 且 井盖开启：否，持续 1 分钟')
     expect(render('nodata.silent', 'zh-CN')).toBe('10 分钟无数据')
     expect(render('nodata.offline', 'zh-CN')).toBe('设备报告离线（遗嘱消息），2 分钟内未恢复')
     expect(render('rate.raise', 'zh-CN')).toBe('水位 每 1 分钟下降 0.5（下降限值 0.2，按 5 分钟数据计算）')
@@ -69,6 +69,12 @@ describe('alert reasons', () => {
     expect(render('flapping.stopped', 'zh-CN')).toBe('停止频繁跳变：条件已连续 10 分钟未成立')
     // The predicted time in the recipient's zone (11:00 in Shanghai), not as an ISO string.
     expect(render('forecast.predicted', 'zh-CN')).toBe('预计 3月4日 11:00，约 40 分钟后出现 水位 < 1.5；趋势每小时 -0.3（按 2 小时数据拟合）')
+    // A yes/no metric reads as a fact, not as "困人 1 >= 1"; on a measurement the numbers stay.
+    const yesNo = { key: 'threshold.raise', metric: 'trapped', observed: 1, op: '>=', limit: 1, forMs: 0 } as const
+    expect(renderReason(yesNo, 'zh-CN')).toBe('检测到困人')
+    expect(renderReason({ ...yesNo, metric: 'running', observed: 0, op: '<', limit: 1, forMs: 5 * MINUTE }, 'zh-CN')).toBe('运行中：否，持续 5 分钟')
+    expect(renderReason({ ...yesNo, op: '>=', limit: 0 }, 'zh-CN')).toBe('困人 1 >= 0')
+    expect(renderReason(yesNo, 'en')).toBe('trapped 1 >= 1')
     // A metric the catalogue does not have keeps its id.
     expect(renderReason({ ...SAMPLES['threshold.raise'], metric: 'pump_amps' }, 'zh-CN')).toBe('pump_amps 35 > 30，持续 2 分钟')
   })

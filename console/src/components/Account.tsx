@@ -1,9 +1,11 @@
 // The account panel of someone signed in with a password: who they are, changing the password,
-// and signing out of this phone or of every device (DELETE /api/v1/session, /api/v1/sessions).
+// two-step sign-in for the roles offered it, and signing out of this phone or of every device
+// (DELETE /api/v1/session, /api/v1/sessions).
 import { t } from '../i18n/index.ts'
 import { accountOpen, signOut, signOutEverywhere } from '../lib/session.ts'
 import type { Me } from '../lib/types.ts'
 import { ChangePassword } from './ChangePassword.tsx'
+import { TotpSetup } from './TotpSetup.tsx'
 
 export function Account({ user }: { user: Me }) {
   return (
@@ -25,6 +27,7 @@ export function Account({ user }: { user: Me }) {
           </button>
         </div>
       </div>
+      {user.totp?.offered && <TotpSetup user={user} forced={false} />}
       <ChangePassword forced={false} />
     </section>
   )

@@ -1,9 +1,10 @@
-// Sign-in: a user name and password (a session cookie), or, as the secondary way, the token an
-// administrator issued (`housing-brain users add …` or the users API), for whoever has one.
+// Sign-in: a user name and password (a session cookie) — then, with one-time codes on, the code of
+// the authenticator app — or, as the secondary way, the token an administrator issued
+// (`housing-brain users add …` or the users API), for whoever has one.
 import { useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
 import { ApiError } from '../lib/api.ts'
-import { signIn, signInWithPassword } from '../lib/session.ts'
+import { signIn, signInWithCode, signInWithPassword } from '../lib/session.ts'
 import { LangSwitch } from './LangSwitch.tsx'
 
 /** What a refused sign-in says: the API's 401 and 429 in the page's language, anything else as it came. */
@@ -20,16 +21,81 @@ export function SignIn() {
   const [error, setError] = useState<string | null>(null)
   const [tokenError, setTokenError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  /** Set once the password was right and a one-time code is owed. */
+  const [ticket, setTicket] = useState<string | null>(null)
+  const [code, setCode] = useState('')
   const submitPassword = async (e: Event) => {
     e.preventDefault()
     setError(null)
     setBusy(true)
     try {
-      await signInWithPassword(name.trim(), password)
+      const answer = await signInWithPassword(name.trim(), password)
+      if ('ticket' in answer) {
+        setTicket(answer.ticket)
+        setPassword('')
+        setBusy(false)
+      }
     } catch (err) {
       setError(refusal(err, t('signin.wrong')))
       setBusy(false)
     }
+  }
+  const submitCode = async (e: Event) => {
+    e.preventDefault()
+    setError(null)
+    setBusy(true)
+    try {
+      await signInWithCode(ticket ?? '', code)
+    } catch (err) {
+      setBusy(false)
+      setCode('')
+      // The ticket is gone (5 minutes, too many wrong codes): the password is asked again.
+      if (err instanceof ApiError && err.code === 'totp_ticket_invalid') {
+        setTicket(null)
+        setError(t('totp.ticketExpired'))
+      } else setError(refusal(err, t('totp.wrongCode')))
+    }
+  }
+  if (ticket !== null) {
+    return (
+      <main class="signin">
+        <div class="signin-stack">
+        <form id="code-form" class="card" onSubmit={(e) => void submitCode(e)}>
+          <div class="signin-head">
+            <h1>{t('totp.signinTitle')}</h1>
+            <LangSwitch />
+          </div>
+          <p class="muted">{t('totp.signinHelp')}</p>
+          <label for="totp-code">{t('totp.code')}</label>
+          <input
+            id="totp-code"
+            class="big"
+            autocomplete="one-time-code"
+            autocapitalize="none"
+            spellcheck={false}
+            maxLength={20}
+            required
+            value={code}
+            onInput={(e) => setCode(e.currentTarget.value)}
+          />
+          <p id="code-error" class="error" role="alert">
+            {error ?? ''}
+          </p>
+          <div class="row-buttons">
+            <button type="submit" class="primary big" disabled={busy}>
+              {t('totp.signinSubmit')}
+            </button>
+            <button type="button" class="ghost" onClick={() => {
+                setTicket(null)
+                setError(null)
+              }}>
+              {t('totp.back')}
+            </button>
+          </div>
+        </form>
+        </div>
+      </main>
+    )
   }
   const submitToken = async (e: Event) => {
     e.preventDefault()

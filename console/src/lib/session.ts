@@ -1,5 +1,7 @@
 // Who is signed in (with a token, or with a name and password: a session cookie), and the views
-// their role may open. A session whose password an admin set can only change it first.
+// their role may open. A session whose password an admin set can only change it first; one owing
+// the set-up of one-time codes (TOTP_REQUIRED) can only set them up. With one-time codes on, the
+// password gives a ticket, and the ticket and a code the session.
 import { startAlerts, stopAlerts } from './alerts.ts'
 import { api, session, setSession, setToken, token } from './api.ts'
 import { clearRegistry, loadRegistry } from './registry.ts'
@@ -27,7 +29,7 @@ export const accountOpen = store(false)
 async function enter(): Promise<Me> {
   const user = await api<Me>('/api/v1/me')
   if (user.csrf !== undefined) setSession({ csrf: user.csrf })
-  if (user.mustChangePassword) {
+  if (user.mustChangePassword || user.totp?.mustEnrol) {
     me.set(user)
     return user
   }
@@ -43,10 +45,26 @@ export async function signIn(token: string): Promise<Me> {
   return enter()
 }
 
-export async function signInWithPassword(name: string, password: string): Promise<Me> {
+/** The password's answer: signed in, or a ticket for the second step (one-time codes are on). */
+export async function signInWithPassword(name: string, password: string): Promise<Me | { ticket: string }> {
   setToken(null)
-  setSession(await api<{ csrf: string }>('/api/v1/session', { body: { name, password } }))
+  const answer = await api<{ csrf: string } | { totpRequired: true; ticket: string }>('/api/v1/session', { body: { name, password } })
+  if ('ticket' in answer) return { ticket: answer.ticket }
+  setSession(answer)
   return enter()
+}
+
+/** The second step: the ticket of the password and a code of the authenticator app (or a recovery code). */
+export async function signInWithCode(ticket: string, code: string): Promise<Me> {
+  setSession(await api<{ csrf: string }>('/api/v1/session/totp', { body: { ticket, code } }))
+  return enter()
+}
+
+/** Asks who is signed in again (one-time codes turned on or off); a set-up that was owed lets the console start. */
+export async function refreshMe(): Promise<void> {
+  const owed = me.get()?.totp?.mustEnrol === true
+  if (owed) await enter()
+  else me.set(await api<Me>('/api/v1/me'))
 }
 
 /** After a reload: the cookie's session, if it still works. */

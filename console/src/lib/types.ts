@@ -25,6 +25,8 @@ export interface Me {
   csrf?: string
   /** A password an admin set: only changing it works until it is changed. */
   mustChangePassword?: boolean
+  /** One-time codes at sign-in: whether the role may set them up, whether they are on, and whether the set-up is owed (TOTP_REQUIRED). */
+  totp?: { offered: boolean; enabled: boolean; mustEnrol: boolean }
 }
 
 /** The alert as the API sends it (its zod schema's input side: times as RFC 3339 strings). */

@@ -130,7 +130,7 @@ export function Resident() {
       {list.length === 0 && <p class="muted">{t('resident.none')}</p>}
       <ul id="reports" class="jobs">
         {list.map((a) => (
-          <li key={a.id} class="job">
+          <li key={a.id} class="job" data-id={a.id}>
             <b>{alertTitle(a)}</b> <State s={a.state} />
             <div class="muted small">
               {dateTime(a.raisedAt)}

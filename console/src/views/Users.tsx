@@ -2,6 +2,7 @@
 // first token, shown once; each user's tokens can be listed, revoked, and another issued (shown
 // once). A user can be disabled (PATCH /api/v1/users/:id), which signs them out at once without
 // touching their tokens, and enabled again, which makes their unexpired, unrevoked tokens work.
+// A user who lost the phone with their one-time codes has two-step sign-in reset here.
 import { useEffect, useState } from 'preact/hooks'
 import { Choice, Confirm, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce, TextField } from '../components/Form.tsx'
 import { dateTime, t } from '../i18n/index.ts'
@@ -139,12 +140,24 @@ export function Users() {
   const [open, setOpen] = useState<User | null>(null)
   const [shown, setShown] = useState<Shown | null>(null)
   const [error, setError] = useState('')
+  const [notice, setNotice] = useState('')
   const load = () => void api<{ items: User[] }>('/api/v1/users').then((r) => setList(r.items), (err: unknown) => setError(messageOf(err)))
   useEffect(load, [])
   const setDisabled = async (u: User, disabled: boolean) => {
     setError('')
     try {
       await api(`/api/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body: { disabled } })
+    } catch (err) {
+      setError(messageOf(err))
+    }
+    load()
+  }
+  const resetTotp = async (u: User) => {
+    setError('')
+    setNotice('')
+    try {
+      await api(`/api/v1/users/${encodeURIComponent(u.id)}/totp`, { method: 'DELETE' })
+      setNotice(t('totp.resetDone', { name: u.name }))
     } catch (err) {
       setError(messageOf(err))
     }
@@ -166,6 +179,11 @@ export function Users() {
       )}
       {open && <Tokens key={open.id} user={open} onToken={setShown} />}
       <ErrorLine text={error} />
+      {notice && (
+        <p class="notice" role="status" id="users-notice">
+          {notice}
+        </p>
+      )}
       <ListTable id="users" heads={[t('form.name'), t('users.role'), t('users.belongs'), t('users.since'), t('users.state')]}>
           {list.map((u) => (
             <tr key={u.id} data-user={u.name}>
@@ -175,6 +193,7 @@ export function Users() {
               <td data-label={t('users.since')}>{dateTime(u.createdAt)}</td>
               <td data-label={t('users.state')} class="user-state">
                 {u.disabled ? t('users.disabled') : t('users.enabled')}
+                {u.totpEnabled && ` · ${t('users.totpOn')}`}
               </td>
               <td>
                 {u.id === self ? null : u.disabled ? (
@@ -187,6 +206,12 @@ export function Users() {
                 <button type="button" class="user-tokens" aria-expanded={open?.id === u.id} onClick={() => setOpen(open?.id === u.id ? null : u)} aria-label={t('users.tokensOf', { name: u.name })}>
                   {t('users.tokens')}
                 </button>
+                {u.totpEnabled && (
+                  <>
+                    {' '}
+                    <Confirm class="reset-totp" label={t('totp.reset')} confirm={t('form.confirm')} onConfirm={() => void resetTotp(u)} />
+                  </>
+                )}
               </td>
             </tr>
           ))}
