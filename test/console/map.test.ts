@@ -195,12 +195,22 @@ describe.skipIf(!haveChromium)('console: site plan', () => {
     expect(await page.locator('#map .leaflet-control-attribution').textContent()).toContain('Office tiles')
     // The user zooms in; a live colour change then redraws the marker but leaves the view where it is.
     await page.locator('.leaflet-control-zoom-in').click()
-    await page.waitForTimeout(400)
-    const before = await page.locator('#map path.device.m-el-5').boundingBox()
+    // Measured once the zoom has settled: the same box twice, a moment apart.
+    const box = () => page.locator('#map path.device.m-el-5').boundingBox()
+    let before = await box()
+    await expect
+      .poll(async () => {
+        await page.waitForTimeout(300)
+        const now = await box()
+        const same = now !== null && JSON.stringify(now) === JSON.stringify(before)
+        before = now
+        return same
+      })
+      .toBe(true)
     const { alert } = await h.alerts.report({ ruleId: 'district-colour', deviceId: 'el-5', condition: 'active', source: 'operator', severity: 'major', title: 'Door fault' }, 'operator')
     if (!alert) throw new Error('no alert raised')
     await page.locator('#map path.device.m-el-5.sev-major').waitFor()
-    expect(await page.locator('#map path.device.m-el-5').boundingBox()).toEqual(before)
+    expect(await box()).toEqual(before)
     await h.alerts.act(alert.id, 'resolve', 'operator', undefined)
     // Zoomed out past the community: one marker carrying its device count (10 seeded devices).
     await page.locator('#map path.device.m-el-5:not(.sev-major)').waitFor()
