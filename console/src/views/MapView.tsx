@@ -1,11 +1,12 @@
 // The district map: communities at their registered coordinates and their devices at their own
 // (registered or imported from CSV), or on a ring around their community when they have none,
 // each coloured by its worst unresolved alert (the board's colours), offline devices grey and dashed.
-// Zoomed out, each community is one marker with its device count and worst colour; zooming in or
-// clicking it shows its devices (a district's devices cluster by community, so no clustering
-// library is needed). The view fits everything once, and again only when what is placed changes,
-// so a live colour change never moves the map under the user. The base layer is the server's
-// (MAP_TILE_URL; docs/map.md); without one the map is a plain background and works offline.
+// Zoomed out, each community is one marker with the count of its devices near it and its worst
+// colour (a device far from its community stays apart); zooming in or clicking it shows them. A
+// district's devices cluster by community, so no clustering library is needed. The view fits
+// everything once, and again only when what is placed changes, so a live colour change never moves
+// the map under the user. The base layer is the server's (MAP_TILE_URL; docs/map.md); without one
+// the map is a plain background and works offline.
 import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
@@ -20,6 +21,8 @@ const RING_M = 60
 const M_PER_DEG_LAT = 111_320
 /** Below this zoom a community is one marker (about 600 m across the screen's width at 15). */
 const CLUSTER_BELOW = 15
+/** Zoomed out, the devices this close to their community on screen (pixels) are counted in its marker. */
+const CLUSTER_PX = 48
 /** The most a first fit zooms in (one community fills the screen, not one doorway). */
 const FIT_MAX_ZOOM = 17
 
@@ -117,31 +120,41 @@ export function MapView() {
     if (!group || !m) return
     group.clearLayers()
     const clustered = m.getZoom() < CLUSTER_BELOW
+    const drawDevice = ({ d, at }: Placed) => {
+      const offline = d.connectivity === 'offline'
+      const dl = look(d.worst, offline)
+      const alertId = d.worst?.alertId
+      L.circleMarker(at, { radius: 7, color: '#fff', weight: 2, fillColor: dl.colour, fillOpacity: 1, dashArray: offline ? '3 3' : '', className: `marker device m-${markerClass(d.id)}${dl.cls}` })
+        .bindTooltip(`${d.name ?? d.id} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
+        .on('click', () => (alertId !== undefined ? go('alert', alertId) : go('device', d.id)))
+        .addTo(group)
+    }
     for (const g of all) {
       if (!g.at) continue
       const { colour, cls } = look(g.worst)
       if (clustered) {
-        // One marker per community: its device count in its worst colour; a click zooms onto its devices.
-        const icon = L.divIcon({ className: `marker cluster community m-${markerClass(g.c.id)}${cls}`, html: `<span style="background:${colour}">${g.devices.length}</span>`, iconSize: [34, 34] })
-        L.marker(g.at, { icon, keyboard: true, title: `${g.c.name} · ${t('map.devices', { n: g.devices.length })}`, alt: g.c.name })
+        // One marker per community for the devices drawn near it (a device registered far away, a
+        // pump house across the road, stays where it is): their count, in their worst colour.
+        const centre = m.latLngToLayerPoint(g.at)
+        const near = g.devices.filter((p) => m.latLngToLayerPoint(p.at).distanceTo(centre) < CLUSTER_PX)
+        const apart = g.devices.filter((p) => !near.includes(p))
+        apart.forEach(drawDevice)
+        // Its colour: its near devices' worst, and the community's own unless that is an apart device's.
+        const own = apart.some((p) => p.d.worst !== null && p.d.worst.alertId === g.c.worst?.alertId) ? null : g.c.worst
+        const cl = look(near.reduce((w, p) => worse(w, p.d.worst), own))
+        const icon = L.divIcon({ className: `marker cluster community m-${markerClass(g.c.id)}${cl.cls}`, html: `<span style="background:${cl.colour}">${near.length}</span>`, iconSize: [34, 34] })
+        L.marker(g.at, { icon, keyboard: true, title: `${g.c.name} · ${t('map.devices', { n: near.length })}`, alt: g.c.name })
           .bindTooltip(g.c.name, { permanent: true, direction: 'top', offset: [0, -16] })
           .on('click', () => {
-            const points = [g.at as [number, number], ...g.devices.map((p) => p.at)]
+            // Opened onto its devices: zoomed in until they stand apart.
+            const points = [g.at as [number, number], ...near.map((p) => p.at)]
             m.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: FIT_MAX_ZOOM, animate: false })
             if (m.getZoom() < CLUSTER_BELOW) m.setZoom(CLUSTER_BELOW, { animate: false })
           })
           .addTo(group)
         continue
       }
-      for (const { d, at } of g.devices) {
-        const offline = d.connectivity === 'offline'
-        const dl = look(d.worst, offline)
-        const alertId = d.worst?.alertId
-        L.circleMarker(at, { radius: 7, color: '#fff', weight: 2, fillColor: dl.colour, fillOpacity: 1, dashArray: offline ? '3 3' : '', className: `marker device m-${markerClass(d.id)}${dl.cls}` })
-          .bindTooltip(`${d.name ?? d.id} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
-          .on('click', () => (alertId !== undefined ? go('alert', alertId) : go('device', d.id)))
-          .addTo(group)
-      }
+      g.devices.forEach(drawDevice)
       L.circleMarker(g.at, { radius: 14, color: '#fff', weight: 3, fillColor: colour, fillOpacity: 0.9, className: `marker community m-${markerClass(g.c.id)}${cls}` })
         .bindTooltip(g.c.name, { permanent: true, direction: 'top', offset: [0, -14] })
         .bindPopup(popup(g.c, g.devices.length))
