@@ -9,15 +9,10 @@ import { checkPassword, hashPassword, PASSWORD_MAX, passwordProblem } from '../.
 import { createSession, csrfOf, endSessions } from '../../core/repos/sessions.ts'
 import { passwordHashOf, passwordOf, setPasswordHash } from '../../core/repos/tokens.ts'
 import { principalOf } from '../access.ts'
-import { SESSION_COOKIE } from '../plugins/auth.ts'
+import { cookieWith, SESSION_COOKIE } from '../plugins/auth.ts'
 import { errorBody, errorResponses } from '../schemas.ts'
 
-/** `hb_session=…` with its attributes; Secure when the request came over HTTPS (req.protocol honours TRUST_PROXY). */
-function sessionCookie(req: FastifyRequest, value: string, maxAgeS: number): string {
-  const attrs = [`${SESSION_COOKIE}=${value}`, 'HttpOnly', 'SameSite=Lax', 'Path=/', `Max-Age=${maxAgeS}`]
-  if (req.protocol === 'https') attrs.push('Secure')
-  return attrs.join('; ')
-}
+const sessionCookie = (req: FastifyRequest, value: string, maxAgeS: number) => cookieWith(req, `${SESSION_COOKIE}=${value}`, '/', maxAgeS)
 
 const clearCookie = (req: FastifyRequest, reply: FastifyReply) => reply.header('set-cookie', sessionCookie(req, '', 0))
 
