@@ -45,9 +45,9 @@ const signInWecom: FastifyPluginAsyncZod<SignInOptions> = async (app, opts) => {
     if (!provider) throw new AppError('sign_in_unavailable')
     return provider
   }
-  /** To the console's sign-in page, saying why (the state cookie cleared). */
+  /** To the console's sign-in page, saying why (the state cookie cleared; the fragment as below). */
   const refuse = (req: FastifyRequest, reply: FastifyReply, code: string) =>
-    reply.header('set-cookie', stateCookie(req, '', 0)).header('cache-control', 'no-store').redirect(`/console/?signInError=${encodeURIComponent(code)}`, 303)
+    reply.header('set-cookie', stateCookie(req, '', 0)).header('cache-control', 'no-store').redirect(`/console/?signInError=${encodeURIComponent(code)}#/`, 303)
 
   app.get(
     '/session/providers',
@@ -133,7 +133,8 @@ const signInWecom: FastifyPluginAsyncZod<SignInOptions> = async (app, opts) => {
       req.log.info({ provider: wecom.id, userId: user.id, sessionId: id }, 'signed in with WeCom')
       reply.header('set-cookie', [stateCookie(req, '', 0), cookieWith(req, `${SESSION_COOKIE}=${cookie}`, '/', Math.floor(settings.limits.maxAgeMs / 1000))])
       // The csrf value is not in a redirect: the console reads it from GET /me, as after a reload.
-      return reply.header('cache-control', 'no-store').redirect('/console/?signIn=wecom', 303)
+      // The explicit fragment: a browser keeps the authorize URL's #wechat_redirect over redirects without one.
+      return reply.header('cache-control', 'no-store').redirect('/console/?signIn=wecom#/', 303)
     },
   )
 }

@@ -111,7 +111,7 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
     const back = await atWecom(s.location)
     expect(back.searchParams.get('state')).toBe(to.searchParams.get('state'))
     const done = await callback(back, s.stateCookie)
-    expect(done.location).toBe('/console/?signIn=wecom')
+    expect(done.location).toBe('/console/?signIn=wecom#/')
     expect(done.session).toMatch(/^hb_session=[\w-]{43}$/)
     expect(String(done.res.headers['set-cookie'])).toMatch(/hb_signin_state=; .*Max-Age=0/)
 
@@ -129,8 +129,8 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
     await crewMember('zhao-wecom', 'zhaolei')
     wecom.signedIn = { userid: 'zhaolei' }
     const before = wecom.requests.length
-    expect((await signIn()).location).toBe('/console/?signIn=wecom')
-    expect((await signIn()).location).toBe('/console/?signIn=wecom')
+    expect((await signIn()).location).toBe('/console/?signIn=wecom#/')
+    expect((await signIn()).location).toBe('/console/?signIn=wecom#/')
     const calls = wecom.requests.slice(before).filter((u) => u.pathname.startsWith('/cgi-bin/'))
     // One token for both sign-ins (the first test fetched it already).
     expect(calls.map((u) => u.pathname)).toEqual(['/cgi-bin/auth/getuserinfo', '/cgi-bin/auth/getuserinfo'])
@@ -142,7 +142,7 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
     // 7200 s later less the margin: a new token before the old one ends.
     now = new Date(now.getTime() + 7200_000 - 4 * 60_000)
     const later = wecom.requests.length
-    expect((await signIn()).location).toBe('/console/?signIn=wecom')
+    expect((await signIn()).location).toBe('/console/?signIn=wecom#/')
     expect(wecom.requests.slice(later).map((u) => u.pathname).filter((p) => p.startsWith('/cgi-bin/'))).toEqual(['/cgi-bin/gettoken', '/cgi-bin/auth/getuserinfo'])
   })
 
@@ -152,7 +152,7 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
     for (const errcode of [40014, 42001] as const) {
       wecom.invalidateTokens(errcode)
       const before = wecom.requests.length
-      expect((await signIn()).location).toBe('/console/?signIn=wecom')
+      expect((await signIn()).location).toBe('/console/?signIn=wecom#/')
       expect(wecom.requests.slice(before).map((u) => u.pathname).filter((p) => p.startsWith('/cgi-bin/'))).toEqual([
         '/cgi-bin/auth/getuserinfo',
         '/cgi-bin/gettoken',
@@ -168,17 +168,17 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
     const to = new URL(s.location)
     expect(`${to.origin}${to.pathname}`).toBe(`${wecom.url}/wwlogin/sso/login`)
     expect(Object.fromEntries(to.searchParams)).toMatchObject({ login_type: 'CorpApp', appid: WECOM.corpId, agentid: WECOM.agentId })
-    expect((await callback(await atWecom(s.location), s.stateCookie)).location).toBe('/console/?signIn=wecom')
+    expect((await callback(await atWecom(s.location), s.stateCookie)).location).toBe('/console/?signIn=wecom#/')
   })
 
   it('a state used once, missing, from another browser or older than 10 minutes is refused and signs nobody in', async () => {
     await crewMember('zhou-wecom', 'zhouyu')
     wecom.signedIn = { userid: 'zhouyu' }
-    const refused = '/console/?signInError=sign_in_state_invalid'
+    const refused = '/console/?signInError=sign_in_state_invalid#/'
 
     const s = await start(PHONE_UA)
     const back = await atWecom(s.location)
-    expect((await callback(back, s.stateCookie)).location).toBe('/console/?signIn=wecom')
+    expect((await callback(back, s.stateCookie)).location).toBe('/console/?signIn=wecom#/')
     // The same callback again (a replay: the browser's history, a copied link).
     const replay = await callback(back, s.stateCookie)
     expect(replay.location).toBe(refused)
@@ -205,27 +205,27 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
   it('a WeCom account linked to nobody, an outsider and a disabled user are refused with the reason', async () => {
     wecom.signedIn = { userid: 'stranger' }
     const unlinked = await signIn()
-    expect(unlinked.location).toBe('/console/?signInError=wecom_not_linked')
+    expect(unlinked.location).toBe('/console/?signInError=wecom_not_linked#/')
     expect(unlinked.session).toBeUndefined()
 
     wecom.signedIn = { openid: 'oAbC123-outsider' }
-    expect((await signIn()).location).toBe('/console/?signInError=wecom_not_member')
+    expect((await signIn()).location).toBe('/console/?signInError=wecom_not_member#/')
 
     const id = await crewMember('wu-wecom', 'wuhao')
     expect((await app.inject({ method: 'PATCH', url: `/api/v1/users/${id}`, headers: admin(), payload: { disabled: true } })).statusCode).toBe(200)
     wecom.signedIn = { userid: 'WUHAO' }
-    expect((await signIn()).location).toBe('/console/?signInError=user_disabled')
+    expect((await signIn()).location).toBe('/console/?signInError=user_disabled#/')
   })
 
   it('a code WeCom does not know (40029), or one used twice, is refused; WeCom is never asked without a state', async () => {
     const s = await start(PHONE_UA)
     const back = await atWecom(s.location)
     back.searchParams.set('code', 'not-a-code')
-    expect((await callback(back, s.stateCookie)).location).toBe('/console/?signInError=wecom_code_invalid')
+    expect((await callback(back, s.stateCookie)).location).toBe('/console/?signInError=wecom_code_invalid#/')
 
     const before = wecom.requests.length
     const forged = new URL('https://hb.example/api/v1/session/wecom/callback?code=abc')
-    expect((await callback(forged, '')).location).toBe('/console/?signInError=sign_in_state_invalid')
+    expect((await callback(forged, '')).location).toBe('/console/?signInError=sign_in_state_invalid#/')
     expect(wecom.requests.length).toBe(before)
   })
 
@@ -242,7 +242,7 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
     const unlinked = await app.inject({ method: 'PATCH', url: `/api/v1/users/${a}`, headers: admin(), payload: { wecomUserId: null } })
     expect(unlinked.json()).toMatchObject({ wecomUserId: null })
     wecom.signedIn = { userid: 'hexin' }
-    expect((await signIn()).location).toBe('/console/?signInError=wecom_not_linked')
+    expect((await signIn()).location).toBe('/console/?signInError=wecom_not_linked#/')
   })
 
   it('the secret, tokens and codes never reach the log', () => {
@@ -279,7 +279,7 @@ describe.skipIf(!pgUp)('WeCom refusing the app, or out of reach', () => {
         const state = String(s.headers['set-cookie']).split(';')[0] ?? ''
         const back = new URL((await fetch(String(s.headers.location), { redirect: 'manual' })).headers.get('location') ?? '')
         const res = await app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie: state } })
-        expect(res.headers.location).toBe(`/console/?signInError=${expected}`)
+        expect(res.headers.location).toBe(`/console/?signInError=${expected}#/`)
       }
       const none = apis[2]?.app
       expect((await none?.inject({ method: 'GET', url: '/api/v1/session/providers' }))?.json()).toEqual({ wecom: false })

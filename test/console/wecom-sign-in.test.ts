@@ -1,0 +1,117 @@
+// Signing in with WeCom (企业微信, issue 20) on a crew member's phone, in both languages: the WeCom
+// app's browser (its user agent says wxwork) shows the WeCom button first; tapping it goes through
+// a local WeCom (test/helpers/wecom-server.ts) and back, and the crew member lands on their jobs.
+// A WeCom account nobody linked comes back to the sign-in page, told why in the page's language.
+import net from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { silentLogger } from '../../core/log.ts'
+import { setWecomUserId, insertUser } from '../../core/repos/tokens.ts'
+import { WecomSignIn } from '../../core/sso/wecom.ts'
+import { startFakeWecom, type FakeWecom } from '../helpers/wecom-server.ts'
+import { axeViolations, DESK, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
+
+const haveChromium = requireChromium()
+const WECOM_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh_CN'
+
+async function freePort(): Promise<number> {
+  const s = net.createServer()
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  const { port } = s.address() as AddressInfo
+  await new Promise<void>((resolve) => s.close(() => resolve()))
+  return port
+}
+
+describe.skipIf(!haveChromium)('console: signing in with WeCom', () => {
+  let h: Harness
+  let wecom: FakeWecom
+  beforeAll(async () => {
+    const port = await freePort()
+    const app = { corpId: 'ww0123456789abcdef', agentId: '1000002', secret: 'app-secret-Qx7vT2mZ9pL4' }
+    wecom = await startFakeWecom({ ...app, trustedHost: `127.0.0.1:${port}` })
+    const provider = new WecomSignIn(
+      { ...app, apiBaseUrl: wecom.url, authorizeUrl: `${wecom.url}/connect/oauth2/authorize`, qrLoginUrl: `${wecom.url}/wwlogin/sso/login` },
+      silentLogger,
+    )
+    h = await startHarness({ signIn: { wecom: provider, baseUrl: `http://127.0.0.1:${port}` } }, port)
+  })
+  afterAll(async () => {
+    await h.close()
+    await wecom.close()
+  })
+
+  for (const lang of LANGS) {
+    it(`${lang}: in the WeCom app, a crew member taps the WeCom button and lands on their jobs; an unlinked account is told why`, { timeout: 120_000 }, async () => {
+      const text = TEXT[lang]
+      const context = await h.browser.newContext({ viewport: PHONE, locale: lang, userAgent: WECOM_UA, serviceWorkers: 'block' })
+      context.setDefaultTimeout(10_000)
+      const page = await context.newPage()
+      const problems: string[] = []
+      page.on('pageerror', (err) => problems.push(err.message))
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text())
+      })
+
+      await page.goto(`${h.base}/`)
+      await page.waitForSelector('#wecom-signin')
+      expect(await page.locator('#wecom-signin').textContent()).toBe(text['signin.wecom'])
+      // The WeCom button comes before the password form's fields: the crew's first choice.
+      const [button, nameField] = await Promise.all([page.locator('#wecom-signin').boundingBox(), page.locator('#name').boundingBox()])
+      expect(button && nameField && button.y < nameField.y).toBe(true)
+      expect(button?.height).toBeGreaterThanOrEqual(44)
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
+      expect(await axeViolations(page)).toEqual([])
+      await shot(page, `wecom-signin-phone-${lang}`)
+
+      // Signed in to WeCom as someone the office has not linked.
+      wecom.signedIn = { userid: `stranger-${lang}` }
+      await page.click('#wecom-signin')
+      await expect.poll(() => page.locator('#sso-error').textContent()).toBe(text['signin.sso.wecom_not_linked'])
+      expect(new URL(page.url()).search).toBe('')
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
+      expect(await axeViolations(page)).toEqual([])
+      await shot(page, `wecom-unlinked-phone-${lang}`)
+
+      // The office links this crew member's WeCom account; the same tap now signs them in.
+      const id = await insertUser(h.db, { name: `zhang-${lang}`, role: 'crew', companyId: 'co-test' })
+      await setWecomUserId(h.db, id, `ZhangWei-${lang}`)
+      wecom.signedIn = { userid: `ZhangWei-${lang}` }
+      await page.click('#wecom-signin')
+      await page.waitForSelector('#jobs', { state: 'attached' })
+      expect(await page.locator('header.top a[aria-current=page]').getAttribute('data-view')).toBe('crew')
+      // Neither the query nor WeCom's #wechat_redirect is left in the address.
+      expect(new URL(page.url()).search).toBe('')
+      expect(new URL(page.url()).hash).toBe('#/')
+      expect(await page.evaluate<string>('document.cookie')).not.toContain('hb_session')
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
+      expect(await axeViolations(page)).toEqual([])
+      await shot(page, `wecom-crew-jobs-phone-${lang}`)
+
+      // A session like a password's: it survives a reload, and changes carry the CSRF value (signing out).
+      await page.reload()
+      await page.waitForSelector('#jobs', { state: 'attached' })
+      await page.click('#account')
+      await page.click('#account-panel #sign-out')
+      await page.waitForSelector('#wecom-signin')
+      const live = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND ended_at IS NULL', [id])
+      expect(live[0]?.n).toBe(0)
+      expect(problems).toEqual([])
+      await context.close()
+    })
+  }
+
+  it('on a desk, the WeCom button sits above the password form and leads to the QR sign-in', { timeout: 60_000 }, async () => {
+    const { page, context, problems } = await h.open(DESK, 'zh-CN')
+    await page.goto(`${h.base}/`)
+    await page.waitForSelector('#wecom-signin')
+    expect(await axeViolations(page)).toEqual([])
+    await shot(page, 'wecom-signin-desk-zh-CN')
+    const before = wecom.requests.length
+    wecom.signedIn = { userid: 'nobody-at-desk' }
+    await page.click('#wecom-signin')
+    await page.waitForSelector('#sso-error')
+    expect(wecom.requests.slice(before).map((u) => u.pathname)).toContain('/wwlogin/sso/login')
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})
