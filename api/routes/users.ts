@@ -8,6 +8,7 @@ import { AppError } from '../../core/errors.ts'
 import { getCommunity, getCompany } from '../../core/repos/registry.ts'
 import { ROLES, type Role } from '../../shared/domain.ts'
 import { resetPassword } from '../../core/passwords.ts'
+import { WECOM_USERID } from '../../core/sso/wecom.ts'
 import { findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, setUserDisabled, setWecomUserId } from '../../core/repos/tokens.ts'
 import { principalOf, requireRole } from '../access.ts'
 import { duration, errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
@@ -22,8 +23,7 @@ const user = z.object({
   disabled: z.boolean().describe("A disabled user's tokens are refused (401 user_disabled) until an admin enables them"),
   wecomUserId: z.string().nullable().describe('The WeCom (企业微信) userid that signs in as this user (GET /api/v1/session/wecom); null = none'),
 })
-/** A WeCom userid: 1–64 characters of letters, digits and _ - . @ (and / in a linked organisation's CorpId/userid). */
-const wecomUserId = z.string().trim().regex(/^[\w.@/-]{1,64}$/, 'expected a WeCom userid (账号): up to 64 letters, digits, _ - . @ or /')
+const wecomUserId = z.string().trim().regex(WECOM_USERID, 'expected a WeCom userid (账号): up to 64 letters, digits, _ - . @ or /')
 const tokenInfo = z.object({
   id: z.string(),
   label: z.string().nullable(),

@@ -15,6 +15,12 @@ import { AppError, ERRORS } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { SignInProvider, SignInMode } from './provider.ts'
 
+/**
+ * A WeCom userid (账号): 1–64 letters, digits and _ - . @, and / in a linked organisation's
+ * `CorpId/userid` (doc 96442); what an admin may link to a user.
+ */
+export const WECOM_USERID = /^[\w.@/-]{1,64}$/
+
 export interface WecomSignInSettings {
   corpId: string
   agentId: string

@@ -49,8 +49,8 @@ export interface Harness {
   base: string
   browser: Browser
   tokens: Record<'admin' | 'operator' | 'crew' | 'resident', string>
-  /** A page in a fresh context (own storage) at a viewport, with the browser's language. */
-  open(viewport: { width: number; height: number }, lang: Lang): Promise<{ page: Page; context: BrowserContext; problems: string[] }>
+  /** A page in a fresh context (own storage) at a viewport, with the browser's language (and another browser's user agent). */
+  open(viewport: { width: number; height: number }, lang: Lang, userAgent?: string): Promise<{ page: Page; context: BrowserContext; problems: string[] }>
   signIn(page: Page, token: string): Promise<void>
   close(): Promise<void>
 }
@@ -89,8 +89,8 @@ export async function startHarness(opts: AppOptions = {}, port = 0): Promise<Har
     base,
     browser,
     tokens,
-    async open(viewport, lang) {
-      const context = await browser.newContext({ viewport, locale: lang, serviceWorkers: 'block' })
+    async open(viewport, lang, userAgent) {
+      const context = await browser.newContext({ viewport, locale: lang, serviceWorkers: 'block', ...(userAgent ? { userAgent } : {}) })
       // Shorter than the test's timeout, so a missing element fails with Playwright's message.
       context.setDefaultTimeout(10_000)
       const page = await context.newPage()

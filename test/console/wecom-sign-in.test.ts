@@ -43,14 +43,7 @@ describe.skipIf(!haveChromium)('console: signing in with WeCom', () => {
   for (const lang of LANGS) {
     it(`${lang}: in the WeCom app, a crew member taps the WeCom button and lands on their jobs; an unlinked account is told why`, { timeout: 120_000 }, async () => {
       const text = TEXT[lang]
-      const context = await h.browser.newContext({ viewport: PHONE, locale: lang, userAgent: WECOM_UA, serviceWorkers: 'block' })
-      context.setDefaultTimeout(10_000)
-      const page = await context.newPage()
-      const problems: string[] = []
-      page.on('pageerror', (err) => problems.push(err.message))
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(m.text())
-      })
+      const { page, context, problems } = await h.open(PHONE, lang, WECOM_UA)
 
       await page.goto(`${h.base}/`)
       await page.waitForSelector('#wecom-signin')
