@@ -107,4 +107,33 @@ describe.skipIf(!haveChromium)('console: signing in with WeCom', () => {
     expect(problems).toEqual([])
     await context.close()
   })
+
+  for (const [lang, viewport, where] of [['en', DESK, 'desk'], ['zh-CN', PHONE, 'phone']] as const) {
+    it(`${lang}, ${where}: an admin links a crew member's WeCom userid on the users screen; one already linked is refused at the field`, { timeout: 60_000 }, async () => {
+      const text = TEXT[lang]
+      const taken = await insertUser(h.db, { name: `taken-${lang}`, role: 'crew', companyId: 'co-test' })
+      await setWecomUserId(h.db, taken, `Taken-${lang}`)
+      await insertUser(h.db, { name: `chen-${lang}`, role: 'crew', companyId: 'co-test' })
+      const { page, context, problems } = await h.open(viewport, lang)
+      await h.signIn(page, h.tokens.admin)
+      await page.goto(`${h.base}/console/#/users`)
+      const row = page.locator(`#users tr[data-user=chen-${lang}]`)
+      await row.waitFor()
+      expect(await row.locator('.user-wecom').textContent()).toBe(text['form.none'])
+      await row.locator('.link-wecom').click()
+      await page.fill('#wecom-wecomUserId', `taken-${lang}`)
+      await page.click('#wecom-link button[type=submit]')
+      await expect.poll(() => page.locator('[data-field-error=wecom-wecomUserId]').textContent()).toMatch(/linked to another user/)
+      await page.fill('#wecom-wecomUserId', `ChenJing-${lang}`)
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
+      expect(await axeViolations(page)).toEqual([])
+      await shot(page, `wecom-link-${where}-${lang}`)
+      await page.click('#wecom-link button[type=submit]')
+      await expect.poll(() => row.locator('.user-wecom').textContent()).toBe(`ChenJing-${lang}`)
+      expect(await page.locator('#wecom-link').count()).toBe(0)
+      // The refused save (409) is the only error.
+      expect(problems.filter((p) => !/status of 409/.test(p))).toEqual([])
+      await context.close()
+    })
+  }
 })
