@@ -96,8 +96,8 @@ const signInWecom: FastifyPluginAsyncZod<SignInOptions> = async (app, opts) => {
         description:
           'Open to anyone; WeCom redirects here with code and state. The state must be the one this browser was given (its cookie), ' +
           'unused and younger than 10 minutes; the WeCom userid must be linked to an enabled user (PATCH /api/v1/users/:id with ' +
-          'wecomUserId). Success: 303 to /console/?signIn=wecom with the same session as a password sign-in (GET /api/v1/me gives its ' +
-          'csrf value). A refusal counts against the address\'s failed-authentication budget.',
+          'wecomUserId). Success: 303 to /console/?signIn=wecom#/ with the same session as a password sign-in (GET /api/v1/me gives its ' +
+          'csrf value). A refusal (but WeCom\'s own failures) counts against the address\'s failed-authentication budget.',
         security: [],
         querystring: z.object({ code: z.string().max(512).optional(), state: z.string().max(128).optional() }),
         response: { 303: z.null().describe('To the console, signed in, or to its sign-in page with signInError'), ...errorResponses },
@@ -105,10 +105,17 @@ const signInWecom: FastifyPluginAsyncZod<SignInOptions> = async (app, opts) => {
     },
     async (req, reply) => {
       const wecom = configured()
+      // What a guesser could cause counts against the address; WeCom being down or misconfigured does not.
+      // Over the budget, authFailures throws rate_limited: the browser is still sent to the page that says so.
       const fail = async (code: string) => {
-        await app.authFailures?.(req)
-        return refuse(req, reply, code)
+        const counted = code === 'wecom_failed' || code === 'wecom_config' ? undefined : app.authFailures?.(req)
+        const over = await Promise.resolve(counted).then(
+          () => false,
+          (err: unknown) => err instanceof AppError && err.code === 'rate_limited',
+        )
+        return refuse(req, reply, over ? 'rate_limited' : code)
       }
+      // An address over its budget is refused before WeCom is asked, as a password sign-in is.
       if (app.authBlocked?.(req)) return fail('rate_limited')
       const { code, state } = req.query
       const bound = cookieOf(req.headers.cookie, STATE_COOKIE)

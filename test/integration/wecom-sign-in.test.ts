@@ -11,6 +11,8 @@ import { hasPostgres } from '../helpers/services.ts'
 import { startFakeWecom, type FakeWecom } from '../helpers/wecom-server.ts'
 
 const pgUp = await hasPostgres()
+// Above what the tests' own refusals from the default address add up to.
+const FAILURES_PER_MINUTE = 30
 const WECOM = { corpId: 'ww0123456789abcdef', agentId: '1000002', secret: 'app-secret-Qx7vT2mZ9pL4', trustedHost: 'hb.example' }
 const PHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh'
 const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36'
@@ -31,7 +33,7 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
       log,
       () => now.getTime(),
     )
-    api = await apiOnPostgres({ sessions: { now: () => now }, signIn: { wecom: provider, baseUrl: 'https://hb.example/' } })
+    api = await apiOnPostgres({ authFailuresPerMinute: FAILURES_PER_MINUTE, sessions: { now: () => now }, signIn: { wecom: provider, baseUrl: 'https://hb.example/' } })
     app = api.app
   })
   afterAll(async () => {
@@ -68,8 +70,8 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
     return new URL(res.headers.get('location') ?? '')
   }
 
-  async function callback(back: URL, cookie: string) {
-    const res = await app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie } })
+  async function callback(back: URL, cookie: string, remoteAddress = '127.0.0.1') {
+    const res = await app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie }, remoteAddress })
     expect(res.statusCode).toBe(303)
     return { res, location: String(res.headers.location), session: cookieOf(res.headers['set-cookie'], 'hb_session')?.split(';')[0] }
   }
@@ -243,6 +245,21 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
     expect(unlinked.json()).toMatchObject({ wecomUserId: null })
     wecom.signedIn = { userid: 'hexin' }
     expect((await signIn()).location).toBe('/console/?signInError=wecom_not_linked#/')
+  })
+
+  it('forged callbacks from one address use up its failure budget: then even a right sign-in from there is refused', async () => {
+    await crewMember('ma-wecom', 'mayun')
+    const forged = new URL('https://hb.example/api/v1/session/wecom/callback?code=abc&state=made-up')
+    const seen = new Set<string>()
+    for (let i = 0; i <= FAILURES_PER_MINUTE; i++) seen.add((await callback(forged, 'hb_signin_state=made-up', '10.7.7.7')).location)
+    expect([...seen]).toEqual(['/console/?signInError=sign_in_state_invalid#/', '/console/?signInError=rate_limited#/'])
+    wecom.signedIn = { userid: 'mayun' }
+    const s = await start(PHONE_UA)
+    const refused = await callback(await atWecom(s.location), s.stateCookie, '10.7.7.7')
+    expect(refused.location).toBe('/console/?signInError=rate_limited#/')
+    expect(refused.session).toBeUndefined()
+    // Another address is not held back.
+    expect((await signIn()).location).toBe('/console/?signIn=wecom#/')
   })
 
   it('the secret, tokens and codes never reach the log', () => {
