@@ -25,6 +25,7 @@ import { alertsNeedingEscalation, getAlert, insertAlert, insertEvent, lastUpdate
 import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../core/repos/photos.ts'
 import { getRuleMeta, type RuleMeta } from '../core/repos/rules.ts'
 import { renderReason } from '../shared/reason-text.ts'
+import { ACK_HOW, type AckHow, type SystemNote } from '../shared/system-note.ts'
 import { AlertBus, type CommittedEvent, type EventOutbox } from './events.ts'
 import { AlertFeed, feedPayloadRest, type FeedMessage } from './feed.ts'
 
@@ -135,7 +136,7 @@ export class AlertService {
       events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'cleared', actor, note: reasonText(r) ?? null, at, data: reasonData(r) }), alert })
       if (!alert.autoResolve) return { outcome: 'cleared', alert }
       alert = await updateAlert(tx, alert.id, { state: 'resolved', resolvedAt: at, resolvedBy: actor, resolvedActive: false, resolvedAuto: true })
-      events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'resolved', actor, note: 'condition cleared (auto-resolve)', at }), alert })
+      events.push({ event: await insertEvent(tx, { alertId: alert.id, type: 'resolved', actor, note: 'condition cleared (auto-resolve)', at, data: { says: { key: 'resolve.auto' } } }), alert })
       return { outcome: 'resolved', alert }
     }
 
@@ -263,21 +264,21 @@ export class AlertService {
    * A person's action on an alert they may see (the caller has checked visibility). Resolving
    * with `publicNote` gives the note to the community's residents too (`publicNote`).
    */
-  async act(id: number, action: Action, actor: string, note: string | undefined, opts: { publicNote?: boolean } = {}): Promise<Alert> {
+  async act(id: number, action: Action, actor: string, note: string | undefined, opts: { publicNote?: boolean; says?: SystemNote } = {}): Promise<Alert> {
     return this.inTx(async (tx, events) => {
       const current = await getAlert(tx, id, true)
       if (!current) throw new AppError('not_found', `No alert ${id}`)
       const now = this.clock()
-      const record = async (alert: Alert, type: AlertEventType, n: string | null = note ?? null) => {
-        events.push({ event: await insertEvent(tx, { alertId: id, type, actor, note: n, at: now }), alert })
+      const record = async (alert: Alert, type: AlertEventType, n: string | null = note ?? null, says: SystemNote | undefined = opts.says) => {
+        events.push({ event: await insertEvent(tx, { alertId: id, type, actor, note: n, at: now, data: says ? { says } : null }), alert })
         return alert
       }
       const refuse = (what: string) => {
         throw new AppError('invalid_transition', `Alert ${id} is ${current.state.replace('_', ' ')}; it cannot be ${what}`)
       }
       // A later step without a separate acknowledgement acknowledges too.
-      const acknowledgeBy = async (how: string) =>
-        current.state === 'open' ? record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged', `acknowledged by ${how}`) : current
+      const acknowledgeBy = async (how: AckHow) =>
+        current.state === 'open' ? record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged', `acknowledged by ${ACK_HOW[how]}`, { key: 'ack.by', how }) : current
       switch (action) {
         case 'comment':
           if (!note) throw new AppError('validation_failed', 'body.note: a comment needs a note')
@@ -287,17 +288,17 @@ export class AlertService {
           return record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged')
         case 'start': {
           if (current.state !== 'open' && current.state !== 'acknowledged') refuse('started')
-          await acknowledgeBy('starting work')
+          await acknowledgeBy('start')
           return record(await updateAlert(tx, id, { state: 'in_progress', startedAt: now }), 'started')
         }
         case 'en_route': {
           if (current.state === 'resolved') refuse('set on the way')
-          const acked = await acknowledgeBy('setting off')
+          const acked = await acknowledgeBy('en_route')
           return record(acked.enRouteAt ? acked : await updateAlert(tx, id, { enRouteAt: now }), 'en_route')
         }
         case 'arrive': {
           if (current.state === 'resolved') refuse('arrived at')
-          const acked = await acknowledgeBy('arriving on site')
+          const acked = await acknowledgeBy('arrive')
           const patch: AlertPatch = {}
           if (!acked.arrivedAt) patch.arrivedAt = now
           // On site is work in progress; an alert already in progress keeps its start time.
@@ -344,7 +345,7 @@ export class AlertService {
       let alert = current
       if (assignee === actor && current.state === 'open') {
         alert = await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor })
-        events.push({ event: await insertEvent(tx, { alertId: id, type: 'acknowledged', actor, note: 'acknowledged by claiming it', at: now }), alert })
+        events.push({ event: await insertEvent(tx, { alertId: id, type: 'acknowledged', actor, note: `acknowledged by ${ACK_HOW.claim}`, at: now, data: { says: { key: 'ack.by', how: 'claim' } } }), alert })
       }
       alert = await updateAlert(tx, id, { assignedTo: assignee, assignedAt: now })
       const data = { to: assignee, from: current.assignedTo }
@@ -384,20 +385,21 @@ export class AlertService {
         const a = await getAlert(tx, candidate.id, true)
         if (!a || a.state === 'resolved') return
         if (a.state === 'open' && a.ackDeadline <= now) {
-          const late = formatDuration(Math.round((a.ackDeadline.getTime() - (a.notifiedAt ?? a.raisedAt).getTime()) / 1000) * 1000)
+          const withinMs = Math.round((a.ackDeadline.getTime() - (a.notifiedAt ?? a.raisedAt).getTime()) / 1000) * 1000
+          const late = formatDuration(withinMs)
           if (!a.escalatedAt) {
             const alert = await updateAlert(tx, a.id, { escalationLevel: a.escalationLevel + 1, escalatedAt: now })
-            events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'escalated', actor: 'system', note: `not acknowledged within ${late}`, at: now, data: { deadline: 'acknowledge', level: alert.escalationLevel } }), alert })
+            events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'escalated', actor: 'system', note: `not acknowledged within ${late}`, at: now, data: { deadline: 'acknowledge', level: alert.escalationLevel, says: { key: 'escalate.ack', withinMs } } }), alert })
             changed++
           } else if ((a.lastRemindedAt ?? a.escalatedAt).getTime() + remindEveryMs <= now.getTime()) {
             const alert = await updateAlert(tx, a.id, { escalationLevel: a.escalationLevel + 1, lastRemindedAt: now })
-            events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'reminded', actor: 'system', note: `still not acknowledged (${late} deadline)`, at: now, data: { level: alert.escalationLevel } }), alert })
+            events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'reminded', actor: 'system', note: `still not acknowledged (${late} deadline)`, at: now, data: { level: alert.escalationLevel, says: { key: 'remind.ack', withinMs } } }), alert })
             changed++
           }
         }
         if (a.resolveDeadline <= now && !a.resolveOverdueAt) {
           const alert = await updateAlert(tx, a.id, { resolveOverdueAt: now, escalationLevel: a.escalationLevel + 1 })
-          events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'escalated', actor: 'system', note: 'not resolved by its deadline', at: now, data: { deadline: 'resolve', level: alert.escalationLevel } }), alert })
+          events.push({ event: await insertEvent(tx, { alertId: a.id, type: 'escalated', actor: 'system', note: 'not resolved by its deadline', at: now, data: { deadline: 'resolve', level: alert.escalationLevel, says: { key: 'escalate.resolve' } } }), alert })
           changed++
         }
       })

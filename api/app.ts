@@ -34,6 +34,9 @@ import residents from './routes/residents.ts'
 import users from './routes/users.ts'
 import session from './routes/session.ts'
 import totp from './routes/totp.ts'
+import signInWecom from './routes/sign-in-wecom.ts'
+import { WecomSignIn } from '../core/sso/wecom.ts'
+import type { SignInProvider } from '../core/sso/provider.ts'
 import { DEFAULT_WEIGHTS, type Weights } from '../alerts/score.ts'
 import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
@@ -91,6 +94,8 @@ export interface AppOptions {
   exportMaxRows?: number
   /** Console sessions' lifetime and idle time, and the clock they are timed by (tests move it). */
   sessions?: Partial<SessionSettings>
+  /** Signing in through WeCom (WECOM_*), and this API's address as browsers reach it (SIGN_IN_BASE_URL). */
+  signIn?: { wecom?: SignInProvider | undefined; baseUrl: string }
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -100,11 +105,19 @@ export interface AppOptions {
  * device login gate are built once per process and shared with the delivery pipeline and the broker.
  */
 export function appOptions(
-  cfg: Pick<Config, 'api' | 'alerts' | 'server' | 'onenet' | 'ctwing' | 'rabbitmq' | 'broker' | 'map'>,
+  cfg: Pick<Config, 'api' | 'alerts' | 'server' | 'onenet' | 'ctwing' | 'rabbitmq' | 'broker' | 'signin' | 'notify' | 'map'>,
   shared: { egress: DestinationPolicy; logins?: DeviceLoginLimits['shared'] },
+  log: Logger,
 ): AppOptions {
-  const { api, broker, rabbitmq } = cfg
+  const { api, broker, rabbitmq, signin } = cfg
+  const { wecomCorpId: corpId, wecomAgentId: agentId, wecomSecret: secret } = signin
+  // All three or none: one missing leaves the button off (docs/configuration.md says which).
+  const wecom =
+    corpId !== undefined && agentId !== undefined && secret !== undefined
+      ? new WecomSignIn({ corpId, agentId, secret, apiBaseUrl: signin.wecomApiBaseUrl, authorizeUrl: signin.wecomAuthorizeUrl, qrLoginUrl: signin.wecomQrLoginUrl }, log.child({ module: 'sign-in' }))
+      : undefined
   return {
+    signIn: { wecom, baseUrl: signin.baseUrl ?? cfg.notify.linkBaseUrl },
     weights: { ...DEFAULT_WEIGHTS, ...cfg.alerts.weights },
     corsOrigins: api.corsOrigins,
     trustProxy: api.trustProxy,
@@ -238,6 +251,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(users, { prefix: v1 })
   await app.register(session, { prefix: v1 })
   await app.register(totp, { prefix: v1 })
+  await app.register(signInWecom, { prefix: v1, ...(opts.signIn ?? { baseUrl: 'http://127.0.0.1:3000' }) })
   await app.register(residents, { prefix: v1 })
   await app.register(evaluation, { prefix: `${v1}/evaluation` })
   await app.register(webhooks, { prefix: `${v1}/webhooks` })

@@ -100,7 +100,7 @@ export class ApiServer implements Unit {
      * API runs its own (what it commits reaches the rules engine through the feed, like any ingest's).
      */
     private readonly deps: Database & Pick<AppDeps, 'metrics' | 'probes'> & { ingest?: IngestService | undefined; logins?: DeviceLogins | undefined },
-    private readonly cfg: Pick<Config, 'server' | 'api' | 'alerts' | 'retention' | 'egress' | 'notify' | 'onenet' | 'ctwing' | 'rabbitmq' | 'broker' | 'ingest' | 'map'>,
+    private readonly cfg: Pick<Config, 'server' | 'api' | 'alerts' | 'retention' | 'egress' | 'notify' | 'onenet' | 'ctwing' | 'rabbitmq' | 'broker' | 'ingest' | 'signin' | 'map'>,
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {
@@ -146,7 +146,7 @@ export class ApiServer implements Unit {
     const intake = { db: this.deps.db, sink: ingest.pipeline, sandbox: this.sandbox, ...receiverCaches() }
     const probes = [...(this.deps.probes ?? []), () => (this.draining ? 'shutting down (draining)' : undefined)]
     const leading = () => this.leader.leading
-    const options = appOptions(this.cfg, { egress: this.destinations, logins: this.deps.logins })
+    const options = appOptions(this.cfg, { egress: this.destinations, logins: this.deps.logins }, this.log)
     const app = await buildApp({ ...this.deps, probes, leading, alerts: this.alerts, notify: notifications.context, intake }, this.log.child({ module: 'api' }), options)
     this.app = app
     this.port = await listenOn(app, 'HTTP_PORT', this.cfg.api.port, this.cfg.server.host)

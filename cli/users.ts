@@ -1,5 +1,5 @@
-// `housing-brain users add|list|revoke|token|password|totp-reset`: manage users, API tokens, one-time
-// passwords and two-step sign-in from the shell (the same as the admin API routes). A token or password is printed
+// `housing-brain users add|list|revoke|token|password|totp-reset|wecom`: manage users, API tokens,
+// one-time passwords, two-step sign-in and WeCom links from the shell (the same as the admin API routes). A token or password is printed
 // once, to stdout only.
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../shared/duration.ts'
@@ -7,7 +7,8 @@ import { UsageError } from '../core/errors.ts'
 import { ROLES, type Role } from '../shared/domain.ts'
 import { resetPassword } from '../core/passwords.ts'
 import { clearTotp } from '../core/repos/totp.ts'
-import { findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens } from '../core/repos/tokens.ts'
+import { WECOM_USERID } from '../core/sso/wecom.ts'
+import { findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens, setWecomUserId } from '../core/repos/tokens.ts'
 import type { CommandContext } from './context.ts'
 import { openDatabase } from './stack.ts'
 
@@ -17,7 +18,8 @@ housing-brain users list
 housing-brain users revoke --name NAME                    every token of the user
 housing-brain users revoke --token TOKEN_ID
 housing-brain users password --name NAME                  a one-time password (changed at the next sign-in)
-housing-brain users totp-reset --name NAME                two-step sign-in off (a lost phone; the last admin's too)`
+housing-brain users totp-reset --name NAME                two-step sign-in off (a lost phone; the last admin's too)
+housing-brain users wecom --name NAME --userid USERID     link the WeCom account that signs in as the user (--userid '' unlinks)`
 
 
 function expiry(text: string | undefined): Date | null {
@@ -38,9 +40,10 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
       community: { type: 'string' },
       expires: { type: 'string' },
       token: { type: 'string' },
+      userid: { type: 'string' },
     },
   })
-  if (!action || !['add', 'token', 'list', 'revoke', 'password', 'totp-reset'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
+  if (!action || !['add', 'token', 'list', 'revoke', 'password', 'totp-reset', 'wecom'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
   const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain users', true)
   try {
     switch (action) {
@@ -63,7 +66,7 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
         for (const u of await listUsers(db)) {
           const tokens = await listTokens(db, u.id)
           const live = tokens.filter((t) => !t.revokedAt && (!t.expiresAt || t.expiresAt > new Date())).length
-          console.log([u.name, u.role, u.companyId ?? u.communityId ?? '-', `${live} active token(s)`].join('\t'))
+          console.log([u.name, u.role, u.companyId ?? u.communityId ?? '-', `${live} active token(s)`, ...(u.wecomUserId ? [`WeCom ${u.wecomUserId}`] : [])].join('\t'))
         }
         return
       }
@@ -77,6 +80,18 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
         const user = values.name ? await findUserByName(db, values.name) : undefined
         if (!user) throw new UsageError(`no user "${values.name ?? ''}"`)
         console.log(`${(await clearTotp(db, user.id)) ? 'two-step sign-in reset' : 'two-step sign-in was off'} for ${user.name}`)
+        return
+      }
+      case 'wecom': {
+        const user = values.name ? await findUserByName(db, values.name) : undefined
+        if (!user) throw new UsageError(`no user "${values.name ?? ''}"`)
+        const userid = values.userid?.trim()
+        if (userid === undefined || (userid !== '' && !WECOM_USERID.test(userid))) throw new UsageError(`--userid: expected a WeCom userid (账号: up to 64 letters, digits, _ - . @ or /), or '' to unlink`)
+        await setWecomUserId(db, user.id, userid === '' ? null : userid).catch((err: unknown) => {
+          if ((err as { code?: string }).code === '23505') throw new UsageError(`"${userid}" is linked to another user already`)
+          throw err
+        })
+        console.log(userid === '' ? `${user.name} has no WeCom account linked now` : `${user.name} signs in with WeCom as ${userid}`)
         return
       }
       case 'revoke': {

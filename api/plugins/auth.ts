@@ -20,10 +20,12 @@ export type Revocation = { tokenId: string; userId?: undefined } | { userId: str
 
 export const SESSION_COOKIE = 'hb_session'
 export const CSRF_HEADER = 'x-hb-csrf'
-/** The one route open to anyone: signing in. */
+/** Signing in with a password. */
 export const SIGN_IN_ROUTE = 'POST /api/v1/session'
 /** Its second step, with a one-time code (the ticket it carries is its credential). */
 export const SIGN_IN_CODE_ROUTE = 'POST /api/v1/session/totp'
+/** Routes open to anyone: signing in, with a password (and a code) or through WeCom (api/routes/sign-in-wecom.ts). */
+const OPEN_ROUTES = new Set([SIGN_IN_ROUTE, SIGN_IN_CODE_ROUTE, 'GET /api/v1/session/providers', 'GET /api/v1/session/wecom', 'GET /api/v1/session/wecom/callback'])
 /** What a session that must change its password may still do. */
 const WHILE_MUST_CHANGE = new Set(['GET /api/v1/me', 'PUT /api/v1/me/password', 'DELETE /api/v1/session'])
 /** What a session that must set up one-time codes (TOTP_REQUIRED) may still do. */
@@ -59,7 +61,15 @@ export function cookieOf(header: string | undefined, name: string): string | und
   return undefined
 }
 
-function sameText(a: string, b: string): boolean {
+/** A cookie `name=value` with its attributes; Secure when the request came over HTTPS (req.protocol honours TRUST_PROXY). */
+export function cookieWith(req: FastifyRequest, pair: string, path: string, maxAgeS: number): string {
+  const attrs = [pair, 'HttpOnly', 'SameSite=Lax', `Path=${path}`, `Max-Age=${maxAgeS}`]
+  if (req.protocol === 'https') attrs.push('Secure')
+  return attrs.join('; ')
+}
+
+/** Equal texts, compared in constant time. */
+export function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
   return x.length === y.length && timingSafeEqual(x, y)
@@ -88,7 +98,7 @@ export default fp(
     app.addHook('onRequest', async (req) => {
       if (!req.url.startsWith('/api/')) return
       // Signing in needs no credential (a stale cookie must not stand in its way).
-      if (routeOf(req) === SIGN_IN_ROUTE || routeOf(req) === SIGN_IN_CODE_ROUTE) return
+      if (OPEN_ROUTES.has(routeOf(req))) return
       const header = req.headers.authorization
       const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null
       // Every failure counts against the address's budget (429 once over it; see rate-limit.ts).

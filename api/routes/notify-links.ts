@@ -117,7 +117,7 @@ const notifyLinks: FastifyPluginAsyncZod = async (app) => {
       if (notice.kind === 'ack') {
         if (await useLink(db, target.deliveryId, clock())) {
           try {
-            await ctx.alerts.act(alert.id, 'acknowledge', target.userName, 'acknowledged from the notification link')
+            await ctx.alerts.act(alert.id, 'acknowledge', target.userName, 'acknowledged from the notification link', { says: { key: 'ack.by', how: 'link' } })
           } catch (err) {
             // Someone acknowledged or resolved it in the meantime: the page below says who.
             if (!(err instanceof AppError && err.code === 'invalid_transition')) throw err

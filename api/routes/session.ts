@@ -14,15 +14,10 @@ import { consumeTicket, issueTicket, ticketFailed, ticketUser, totpEnabled } fro
 import { checkSecondFactor } from '../../core/second-factor.ts'
 import { codeField, totpKeyOf } from '../second-factor.ts'
 import { principalOf } from '../access.ts'
-import { SESSION_COOKIE } from '../plugins/auth.ts'
+import { cookieWith, SESSION_COOKIE } from '../plugins/auth.ts'
 import { errorBody, errorResponses, timestamp } from '../schemas.ts'
 
-/** `hb_session=…` with its attributes; Secure when the request came over HTTPS (req.protocol honours TRUST_PROXY). */
-function sessionCookie(req: FastifyRequest, value: string, maxAgeS: number): string {
-  const attrs = [`${SESSION_COOKIE}=${value}`, 'HttpOnly', 'SameSite=Lax', 'Path=/', `Max-Age=${maxAgeS}`]
-  if (req.protocol === 'https') attrs.push('Secure')
-  return attrs.join('; ')
-}
+const sessionCookie = (req: FastifyRequest, value: string, maxAgeS: number) => cookieWith(req, `${SESSION_COOKIE}=${value}`, '/', maxAgeS)
 
 const clearCookie = (req: FastifyRequest, reply: FastifyReply) => reply.header('set-cookie', sessionCookie(req, '', 0))
 

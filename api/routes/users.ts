@@ -8,7 +8,8 @@ import { AppError } from '../../core/errors.ts'
 import { getCommunity, getCompany } from '../../core/repos/registry.ts'
 import { ROLES, type Role } from '../../shared/domain.ts'
 import { resetPassword } from '../../core/passwords.ts'
-import { findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, setUserDisabled } from '../../core/repos/tokens.ts'
+import { WECOM_USERID } from '../../core/sso/wecom.ts'
+import { findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, setUserDisabled, setWecomUserId } from '../../core/repos/tokens.ts'
 import { principalOf, requireRole } from '../access.ts'
 import { mustEnrol } from '../plugins/auth.ts'
 import { TOTP_ROLES } from '../../core/totp.ts'
@@ -23,7 +24,9 @@ const user = z.object({
   createdAt: timestamp,
   disabled: z.boolean().describe("A disabled user's tokens are refused (401 user_disabled) until an admin enables them"),
   totpEnabled: z.boolean().describe('Signing in with the password asks for a one-time code too (an admin resets it with DELETE /users/:id/totp)'),
+  wecomUserId: z.string().nullable().describe('The WeCom (企业微信) userid that signs in as this user (GET /api/v1/session/wecom); null = none'),
 })
+const wecomUserId = z.string().trim().regex(WECOM_USERID, 'expected a WeCom userid (账号): up to 64 letters, digits, _ - . @ or /')
 const tokenInfo = z.object({
   id: z.string(),
   label: z.string().nullable(),
@@ -136,9 +139,13 @@ const users: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['users'],
-        summary: "Disable or enable a user: a disabled user's tokens stop working at once; enabling makes the unexpired, unrevoked ones work again",
+        summary: "Disable or enable a user, or link their WeCom account: a disabled user's tokens stop working at once; enabling makes the unexpired, unrevoked ones work again",
+        description: 'wecomUserId links the WeCom userid (通讯录 账号) that may sign in as this user, null unlinks it; a userid linked to another user is 409.',
         params: userParams,
-        body: z.object({ disabled: z.boolean() }).strict(),
+        body: z
+          .object({ disabled: z.boolean().optional(), wecomUserId: wecomUserId.nullable().optional() })
+          .strict()
+          .refine((b) => b.disabled !== undefined || b.wecomUserId !== undefined, 'give disabled, wecomUserId or both'),
         response: { 200: user, 409: errorBody, ...errorResponses },
       },
     },
@@ -147,9 +154,18 @@ const users: FastifyPluginAsyncZod = async (app) => {
       const u = await mustGetUser(req.params.id)
       // An admin who disabled themselves could lock the district out of its own users.
       if (req.body.disabled && u.id === p.userId) throw new AppError('cannot_disable_self')
-      await setUserDisabled(db, u.id, req.body.disabled)
+      const { disabled, wecomUserId: linked } = req.body
+      if (linked !== undefined) {
+        try {
+          await setWecomUserId(db, u.id, linked)
+        } catch (err) {
+          if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `body.wecomUserId: "${linked}" is linked to another user already`)
+          throw err
+        }
+      }
+      if (disabled !== undefined) await setUserDisabled(db, u.id, disabled)
       // Open alert streams of this user end now, not at their next recheck.
-      if (req.body.disabled) app.revocations.emit('revoked', { userId: u.id })
+      if (disabled) app.revocations.emit('revoked', { userId: u.id })
       return mustGetUser(u.id)
     },
   )

@@ -9,7 +9,7 @@ import { SignIn } from './components/SignIn.tsx'
 import { lang, t } from './i18n/index.ts'
 import { session, token } from './lib/api.ts'
 import { route } from './lib/router.ts'
-import { accountOpen, me, NAV, resumeSession, signIn, type View } from './lib/session.ts'
+import { accountOpen, enterAfterRedirect, me, NAV, redirected, resumeSession, signIn, type View } from './lib/session.ts'
 import { useStore } from './lib/store.ts'
 import { Board } from './views/Board.tsx'
 import { Crew } from './views/Crew.tsx'
@@ -68,11 +68,12 @@ export function App() {
   const cookie = useStore(session)
   const account = useStore(accountOpen)
   useStore(lang)
-  const [restoring, setRestoring] = useState((saved !== null || cookie) && user === null)
+  const [restoring, setRestoring] = useState((saved !== null || cookie || redirected.signedIn) && user === null)
   useEffect(() => {
     document.documentElement.lang = lang.get()
     if (user !== null) return
-    const resume = saved !== null ? signIn(saved) : resumeSession()
+    // Back from WeCom signed in: the new session wins over a token saved earlier.
+    const resume = redirected.signedIn ? enterAfterRedirect() : saved !== null ? signIn(saved) : resumeSession()
     void resume.catch(() => undefined).finally(() => setRestoring(false))
     // Only on first load: a later sign-in goes through the form.
   }, [])

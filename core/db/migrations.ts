@@ -769,6 +769,23 @@ CREATE INDEX sessions_user_idx ON sessions (user_id) WHERE ended_at IS NULL;
 `,
   },
   {
+    version: 22,
+    name: 'wecom sign-in',
+    sql: `
+-- Signing in with WeCom (企业微信, issue 20): an admin links a user to their WeCom userid (unique,
+-- compared without case as WeCom does), and the state of each sign-in under way is kept here so
+-- that it is used once, by any API process, and expires (core/repos/sign-in-states.ts).
+ALTER TABLE users ADD COLUMN wecom_user_id text CHECK (char_length(wecom_user_id) BETWEEN 1 AND 64);
+CREATE UNIQUE INDEX users_wecom_user_id_idx ON users (lower(wecom_user_id));
+CREATE TABLE sign_in_states (
+  state_hash  text PRIMARY KEY,
+  provider    text NOT NULL,
+  expires_at  timestamptz NOT NULL
+);
+CREATE INDEX sign_in_states_expiry_idx ON sign_in_states (expires_at);
+`,
+  },
+  {
     version: 23,
     name: 'site plans',
     sql: `

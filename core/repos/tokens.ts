@@ -31,10 +31,12 @@ export interface User {
   disabled: boolean
   /** Signing in with the password asks for a one-time code too (core/totp.ts). */
   totpEnabled: boolean
+  /** The WeCom userid an admin linked (sign-in with WeCom); null = not linked. */
+  wecomUserId: string | null
 }
 
 const USER_COLUMNS = `id, name, role, company_id AS "companyId", community_id AS "communityId", created_at AS "createdAt",
-  disabled_at IS NOT NULL AS disabled, totp_enabled_at IS NOT NULL AS "totpEnabled"`
+  disabled_at IS NOT NULL AS disabled, totp_enabled_at IS NOT NULL AS "totpEnabled", wecom_user_id AS "wecomUserId"`
 
 export async function insertUser(
   db: Queryable,
@@ -134,6 +136,21 @@ export async function setUserDisabled(db: Queryable, userId: string, disabled: b
   )
   if (rows.length > 0 && disabled) await db.query('SELECT pg_notify($1, $2)', [TOKEN_REVOKED_CHANNEL, 'user'])
   return rows.length > 0
+}
+
+/**
+ * Links a user to a WeCom userid, or unlinks them (null); false if there is no such user. A userid
+ * linked to another user already is a unique violation (23505) for the caller to turn into 409.
+ */
+export async function setWecomUserId(db: Queryable, userId: string, wecomUserId: string | null): Promise<boolean> {
+  const rows = await db.query('UPDATE users SET wecom_user_id = $2 WHERE id = $1 RETURNING 1', [userId, wecomUserId])
+  return rows.length > 0
+}
+
+/** The user linked to a WeCom userid (WeCom compares userids without case, and so does the index). */
+export async function userOfWecomId(db: Queryable, wecomUserId: string): Promise<User | undefined> {
+  const [row] = await db.query<User>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(wecom_user_id) = lower($1)`, [wecomUserId])
+  return row
 }
 
 /** Of `ids`, the tokens still unrevoked and unexpired, of enabled users, with their user's current role. */

@@ -49,13 +49,14 @@ export interface Harness {
   base: string
   browser: Browser
   tokens: Record<'admin' | 'operator' | 'crew' | 'resident', string>
-  /** A page in a fresh context (own storage) at a viewport, with the browser's language. */
-  open(viewport: { width: number; height: number }, lang: Lang): Promise<{ page: Page; context: BrowserContext; problems: string[] }>
+  /** A page in a fresh context (own storage) at a viewport, with the browser's language (and another browser's user agent). */
+  open(viewport: { width: number; height: number }, lang: Lang, userAgent?: string): Promise<{ page: Page; context: BrowserContext; problems: string[] }>
   signIn(page: Page, token: string): Promise<void>
   close(): Promise<void>
 }
 
-export async function startHarness(opts: AppOptions = {}): Promise<Harness> {
+/** `port`: where the API listens (0: any free one); a test that must name its address before the API is built picks it. */
+export async function startHarness(opts: AppOptions = {}, port = 0): Promise<Harness> {
   const db = await openDb({})
   const features = await migrate(db, { log: silentLogger })
   await seed(db, [...TEST_DEVICES, ...ELEVATORS.map((id) => ({ id, kind: 'elevator' as const, communityId: COMMUNITY }))])
@@ -73,7 +74,7 @@ export async function startHarness(opts: AppOptions = {}): Promise<Harness> {
   const user = async (role: Role, binding: { companyId?: string; communityId?: string } = {}) =>
     (await issueToken(db, await insertUser(db, { name: `${role}-${Math.random().toString(36).slice(2, 7)}`, role, ...binding }))).token
   const tokens = { admin: api.token, operator: await user('operator'), crew: await user('crew', { companyId: 'co-test' }), resident: await user('resident', { communityId: COMMUNITY }) }
-  await api.app.listen({ port: 0, host: '127.0.0.1' })
+  await api.app.listen({ port, host: '127.0.0.1' })
   const addr = api.app.server.address()
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`
   const browser = await chromium.launch({
@@ -88,8 +89,8 @@ export async function startHarness(opts: AppOptions = {}): Promise<Harness> {
     base,
     browser,
     tokens,
-    async open(viewport, lang) {
-      const context = await browser.newContext({ viewport, locale: lang, serviceWorkers: 'block' })
+    async open(viewport, lang, userAgent) {
+      const context = await browser.newContext({ viewport, locale: lang, serviceWorkers: 'block', ...(userAgent ? { userAgent } : {}) })
       // Shorter than the test's timeout, so a missing element fails with Playwright's message.
       context.setDefaultTimeout(10_000)
       const page = await context.newPage()

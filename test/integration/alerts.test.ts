@@ -36,7 +36,7 @@ interface AlertBody {
   reraiseOf: number | null
   ackDeadline: string
   raisedAt: string
-  history: { type: string; actor: string; note: string | null }[]
+  history: { type: string; actor: string; note: string | null; data?: unknown }[]
 }
 
 beforeAll(async () => {
@@ -200,6 +200,9 @@ describe('silences and escalation', () => {
     const h = await detail(id)
     expect(h.history.map((e) => e.type)).toEqual(['raised', 'escalated', 'reminded', 'acknowledged'])
     expect(h.history[1]?.note).toBe('not acknowledged within 5m')
+    // …and as data, for each reader's language (shared/system-note.ts).
+    expect(h.history[1]?.data).toMatchObject({ says: { key: 'escalate.ack', withinMs: 300_000 } })
+    expect(h.history[2]?.data).toMatchObject({ says: { key: 'remind.ack', withinMs: 300_000 } })
   })
 })
 

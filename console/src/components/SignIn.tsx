@@ -1,10 +1,11 @@
-// Sign-in: a user name and password (a session cookie) — then, with one-time codes on, the code of
-// the authenticator app — or, as the secondary way, the token an administrator issued
+// Sign-in: WeCom (企业微信) first where the server offers it — the crew's phones have it — then a
+// user name and password (a session cookie) — then, with one-time codes on, the code of the
+// authenticator app — or, as the secondary way, the token an administrator issued
 // (`housing-brain users add …` or the users API), for whoever has one.
-import { useState } from 'preact/hooks'
-import { t } from '../i18n/index.ts'
+import { useEffect, useState } from 'preact/hooks'
+import { t, tMaybe } from '../i18n/index.ts'
 import { ApiError } from '../lib/api.ts'
-import { signIn, signInWithCode, signInWithPassword } from '../lib/session.ts'
+import { redirected, signIn, signInProviders, signInWithCode, signInWithPassword } from '../lib/session.ts'
 import { LangSwitch } from './LangSwitch.tsx'
 
 /** What a refused sign-in says: the API's 401 and 429 in the page's language, anything else as it came. */
@@ -14,7 +15,17 @@ function refusal(err: unknown, unauthorized: string): string {
   return t('common.error', { message: String(err) })
 }
 
+/** Why WeCom sent the browser back unsigned-in (the API's code), in the page's language. */
+function ssoRefusal(code: string): string {
+  return tMaybe(`signin.sso.${code}`) ?? t('signin.sso.other', { code })
+}
+
 export function SignIn() {
+  const [wecom, setWecom] = useState(false)
+  const [ssoError] = useState(redirected.error)
+  useEffect(() => {
+    void signInProviders().then((p) => setWecom(p.wecom))
+  }, [])
   const [name, setName] = useState('')
   const [password, setPassword] = useState('')
   const [value, setValue] = useState('')
@@ -115,6 +126,18 @@ export function SignIn() {
             <LangSwitch />
           </div>
           <p class="muted">{t('app.tagline')}</p>
+          {/* A navigation, not a fetch: the API redirects to WeCom (in its app, or a QR code on a desktop). */}
+          {wecom && (
+            <a id="wecom-signin" class="button wecom big" href="/api/v1/session/wecom">
+              {t('signin.wecom')}
+            </a>
+          )}
+          {ssoError !== null && (
+            <p id="sso-error" class="error" role="alert">
+              {ssoRefusal(ssoError)}
+            </p>
+          )}
+          {wecom && <p class="muted small or">{t('signin.or')}</p>}
           <label for="name">{t('signin.name')}</label>
           <input id="name" class="big" autocomplete="username" autocapitalize="none" spellcheck={false} required value={name} onInput={(e) => setName(e.currentTarget.value)} />
           <label for="password">{t('signin.password')}</label>

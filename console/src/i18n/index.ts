@@ -2,6 +2,7 @@
 // dates, durations and metric units all go through here so nothing visible stays in one language.
 import { ruleText, type TextLang } from '../../../shared/catalogue-text.ts'
 import { reasonIn } from '../../../shared/reason-text.ts'
+import { isSystemNote, systemNoteText } from '../../../shared/system-note.ts'
 import { store } from '../lib/store.ts'
 import { en, type Key } from './en.ts'
 import { zhCN } from './zh-CN.ts'
@@ -151,11 +152,15 @@ export function alertReason(a: { reason: string | null; reasonDetail?: unknown }
   return reasonIn(lang.get(), a.reasonDetail, a.reason)
 }
 
-/** A history entry's note; a rule's raise or clear reads in the current language (data.reasonDetail). */
-export function eventNote(e: { type?: string; note: string | null; data?: Record<string, unknown> | null | undefined }): string | null {
+/** A history entry's note; a rule's raise or clear (data.reasonDetail) and the service's own notes (data.says) read in the current language. */
+export function eventNote(e: { type?: string; actor?: string; note: string | null; data?: Record<string, unknown> | null | undefined }): string | null {
   // A hand-over says to whom (and the note given with it).
   if (e.type === 'published' && e.data?.public === false) return t('event.unpublishedNote')
-  if (e.type === 'assigned' && typeof e.data?.to === 'string') return [t('event.assignedTo', { name: e.data.to }), e.note].filter(Boolean).join(lang.get() === 'zh-CN' ? '：' : ': ')
+  if (e.type === 'assigned' && typeof e.data?.to === 'string') {
+    const what = e.data.to === e.actor ? t('event.claimed') : t('event.assignedTo', { name: e.data.to })
+    return [what, e.note].filter(Boolean).join(lang.get() === 'zh-CN' ? '：' : ': ')
+  }
+  if (isSystemNote(e.data?.says)) return systemNoteText(e.data.says, lang.get(), t)
   return reasonIn(lang.get(), e.data?.reasonDetail, e.note)
 }
 

@@ -19,11 +19,16 @@ const FIELD = /^body\.([A-Za-z0-9_.-]+?)(?::\s*|\s+(?=must|is|should))(.*)$/s
 /**
  * Splits an API error over the form's fields. `known` lists the fields the form shows; a message
  * for another path (an override, a nested clause) goes to `general` with its path kept.
- * A conflict (the id is taken) is the id field's problem.
+ * A conflict (the id is taken) is the id field's problem, or the field its message names.
  */
 export function problemsOf(err: unknown, known: readonly string[]): Problems {
   if (!(err instanceof ApiError)) return { fields: {}, general: String(err) }
-  if (err.code === 'conflict' && known.includes('id')) return { fields: { id: err.message }, general: '' }
+  if (err.code === 'conflict') {
+    // A conflict that names its field (`body.wecomUserId: … linked to another user`) is that field's.
+    const named = FIELD.exec(err.message)
+    if (named?.[1] !== undefined && known.includes(named[1])) return { fields: { [named[1]]: named[2] ?? err.message }, general: '' }
+    if (known.includes('id')) return { fields: { id: err.message }, general: '' }
+  }
   if (err.code !== 'validation_failed') return { fields: {}, general: err.message }
   const fields: Record<string, string> = {}
   const rest: string[] = []

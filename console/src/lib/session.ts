@@ -67,6 +67,29 @@ export async function refreshMe(): Promise<void> {
   else me.set(await api<Me>('/api/v1/me'))
 }
 
+/**
+ * Back from signing in with WeCom: the callback set the cookie and sent the browser to
+ * /console/?signIn=wecom, or to ?signInError=<code> when it refused. Read once at load, then
+ * dropped from the address (a reload or a shared link must not repeat it).
+ */
+export const redirected = ((): { signedIn: boolean; error: string | null } => {
+  const q = new URLSearchParams(location.search)
+  const out = { signedIn: q.has('signIn'), error: q.get('signInError') }
+  if (q.has('signIn') || q.has('signInError')) history.replaceState(null, '', `${location.pathname}${location.hash}`)
+  return out
+})()
+
+/** The ways to sign in besides a password that the server offers (GET /api/v1/session/providers). */
+export async function signInProviders(): Promise<{ wecom: boolean }> {
+  return api<{ wecom: boolean }>('/api/v1/session/providers').catch(() => ({ wecom: false }))
+}
+
+/** Signed in by a redirect (WeCom): the cookie is set; GET /me gives the user and the CSRF value. */
+export async function enterAfterRedirect(): Promise<Me> {
+  setToken(null)
+  return enter()
+}
+
 /** After a reload: the cookie's session, if it still works. */
 export async function resumeSession(): Promise<Me | null> {
   return session.get() ? enter() : null

@@ -3,6 +3,7 @@
 // once). A user can be disabled (PATCH /api/v1/users/:id), which signs them out at once without
 // touching their tokens, and enabled again, which makes their unexpired, unrevoked tokens work.
 // A user who lost the phone with their one-time codes has two-step sign-in reset here.
+// An admin links a user's WeCom userid (PATCH wecomUserId), with which they sign in through WeCom.
 import { useEffect, useState } from 'preact/hooks'
 import { Choice, Confirm, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce, TextField } from '../components/Form.tsx'
 import { dateTime, t } from '../i18n/index.ts'
@@ -131,6 +132,20 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
   )
 }
 
+/** The WeCom userid that signs in as `user`; empty = none (null unlinks). */
+function WecomLink({ user, onDone }: { user: User; onDone: () => void }) {
+  const [f, setF] = useState({ wecomUserId: user.wecomUserId ?? '' })
+  const save = async () => {
+    await api(`/api/v1/users/${encodeURIComponent(user.id)}`, { method: 'PATCH', body: { wecomUserId: opt(f.wecomUserId) ?? null } })
+  }
+  const { problems, busy, submit } = useSave(['wecomUserId'], save, onDone)
+  return (
+    <FormPanel title={t('users.wecomOf', { name: user.name })} id="wecom-link" problems={problems} busy={busy} submit={t('form.save')} onSubmit={submit} onCancel={onDone}>
+      <TextField form="wecom" name="wecomUserId" f={f} setF={setF} problems={problems} label={t('users.wecomUserId')} hint={t('users.wecomHint')} />
+    </FormPanel>
+  )
+}
+
 export function Users() {
   useStore(registry)
   // The API refuses an admin disabling themselves (cannot_disable_self): their own row offers no "disable".
@@ -138,6 +153,7 @@ export function Users() {
   const [list, setList] = useState<User[]>([])
   const [creating, setCreating] = useState(false)
   const [open, setOpen] = useState<User | null>(null)
+  const [linking, setLinking] = useState<User | null>(null)
   const [shown, setShown] = useState<Shown | null>(null)
   const [error, setError] = useState('')
   const [notice, setNotice] = useState('')
@@ -178,18 +194,31 @@ export function Users() {
         />
       )}
       {open && <Tokens key={open.id} user={open} onToken={setShown} />}
+      {linking && (
+        <WecomLink
+          key={linking.id}
+          user={linking}
+          onDone={() => {
+            setLinking(null)
+            load()
+          }}
+        />
+      )}
       <ErrorLine text={error} />
       {notice && (
         <p class="notice" role="status" id="users-notice">
           {notice}
         </p>
       )}
-      <ListTable id="users" heads={[t('form.name'), t('users.role'), t('users.belongs'), t('users.since'), t('users.state')]}>
+      <ListTable id="users" heads={[t('form.name'), t('users.role'), t('users.belongs'), t('users.wecom'), t('users.since'), t('users.state')]}>
           {list.map((u) => (
             <tr key={u.id} data-user={u.name}>
               <td data-label={t('form.name')}>{u.name}</td>
               <td data-label={t('users.role')}>{t(`role.${u.role}`)}</td>
               <td data-label={t('users.belongs')}>{u.companyId ? companyName(u.companyId) : u.communityId ? communityName(u.communityId) : t('form.none')}</td>
+              <td data-label={t('users.wecom')} class="user-wecom">
+                {u.wecomUserId ?? t('form.none')}
+              </td>
               <td data-label={t('users.since')}>{dateTime(u.createdAt)}</td>
               <td data-label={t('users.state')} class="user-state">
                 {u.disabled ? t('users.disabled') : t('users.enabled')}
@@ -205,6 +234,9 @@ export function Users() {
                 )}{' '}
                 <button type="button" class="user-tokens" aria-expanded={open?.id === u.id} onClick={() => setOpen(open?.id === u.id ? null : u)} aria-label={t('users.tokensOf', { name: u.name })}>
                   {t('users.tokens')}
+                </button>{' '}
+                <button type="button" class="link-wecom" aria-expanded={linking?.id === u.id} onClick={() => setLinking(linking?.id === u.id ? null : u)} aria-label={t('users.wecomOf', { name: u.name })}>
+                  {t('users.wecom')}
                 </button>
                 {u.totpEnabled && (
                   <>
