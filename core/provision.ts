@@ -5,7 +5,9 @@ import path from 'node:path'
 import type { DeviceKind } from './contract.ts'
 import type { Db } from './db/client.ts'
 import type { Logger } from './log.ts'
+import { DEMO_PLAN_COMMUNITY, demoPlanImage, demoPlanPositions } from './demo-plan.ts'
 import { devicesAmong, insertDevice, updateDevice } from './repos/devices.ts'
+import { listSitePlans, putSitePlan, setPlanPosition } from './repos/site-plans.ts'
 import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany } from './repos/registry.ts'
 import { findUserByName, insertUser, issueToken, passwordHashOf, resolveToken } from './repos/tokens.ts'
 import { resetPassword } from './passwords.ts'
@@ -28,6 +30,9 @@ export interface DeviceSpec {
   expectedIntervalS?: number
   /** OneNET / CTWing pushes may name it by its id (DeviceRecord.platformIdFallback): the simulated platforms do. */
   platformIdFallback?: boolean
+  /** Where it is (楼号, 单元): set when the device is created, as the CSV import's columns. */
+  building?: string
+  unit?: string
 }
 
 /**
@@ -52,6 +57,8 @@ export async function provisionDevices(db: Db, specs: readonly DeviceSpec[]): Pr
           secretHash,
           expectedIntervalS: d.expectedIntervalS ?? 60,
           platformIdFallback: d.platformIdFallback ?? false,
+          building: d.building ?? null,
+          unit: d.unit ?? null,
         })
       }
     }
@@ -180,10 +187,22 @@ export function demoLayout(): { companies: { id: string; name: string }[]; commu
       // Two thirds of the manholes report through the gateway, as battery sensors on LoRa do.
       devices.push({ id: `mh-${tag}-${pad(i)}`, kind: 'manhole', communityId: c.id, gatewayId: i <= 10 ? gateway : null, name: `Manhole cover ${i}`, expectedIntervalS: 30 })
     }
-    for (let i = 1; i <= 12; i++) devices.push({ id: `ft-${tag}-${pad(i)}`, kind: 'fire_tank', communityId: c.id, name: `Fire water tank ${i}`, expectedIntervalS: 30 })
-    for (let i = 1; i <= 12; i++) devices.push({ id: `el-${tag}-${pad(i)}`, kind: 'elevator', communityId: c.id, name: `Elevator ${i}`, expectedIntervalS: 30 })
+    // One tank on the roof and one elevator in each of the twelve buildings (core/demo-plan.ts).
+    const place = (i: number) => ({ building: String(i), unit: '1' })
+    for (let i = 1; i <= 12; i++) devices.push({ id: `ft-${tag}-${pad(i)}`, kind: 'fire_tank', communityId: c.id, name: `Fire water tank ${i}`, expectedIntervalS: 30, ...place(i) })
+    for (let i = 1; i <= 12; i++) devices.push({ id: `el-${tag}-${pad(i)}`, kind: 'elevator', communityId: c.id, name: `Elevator ${i}`, expectedIntervalS: 30, ...place(i) })
   }
   return { companies, communities, devices }
+}
+
+/** The demo community's site plan with its devices placed on it, unless it has a plan already (an office's own). */
+async function ensureDemoPlan(db: Db): Promise<void> {
+  if ((await listSitePlans(db, [DEMO_PLAN_COMMUNITY])).length > 0) return
+  const { bytes, width, height, sha256 } = demoPlanImage()
+  await db.transaction(async (tx) => {
+    await putSitePlan(tx, { communityId: DEMO_PLAN_COMMUNITY, contentType: 'image/png', width, height, sha256, bytes, uploadedBy: 'demo', uploadedAt: new Date() })
+    for (const [id, at] of demoPlanPositions(DEMO_PLAN_COMMUNITY.slice(3))) await setPlanPosition(tx, id, at)
+  })
 }
 
 /**
@@ -205,6 +224,7 @@ export async function ensureDemo(db: Db, dataDir: string, log: Logger): Promise<
     if (company) await provisionCommunity(db, company, c)
   }
   const credentials = await provisionDevices(db, layout.devices)
+  await ensureDemoPlan(db)
   await writePrivateFile(file, `${JSON.stringify(credentials, null, 2)}\n`)
   log.info({ devices: credentials.length, file }, 'provisioned the demo community')
   return { file, credentials }

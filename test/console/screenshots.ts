@@ -93,6 +93,8 @@ try {
     await p.waitForSelector('#alert-reason')
   })
   await shoot('map.png', 'map', '#map .community', up.token, DESK, 'zh-CN')
+  // The demo community's site plan, its devices where they stand, coloured by their worst alert.
+  await shoot('site-plan.png', 'map/cm-xinzhuang', '#plan .plan-device', up.token, DESK, 'zh-CN')
   await shoot('device.png', `device/${tank}`, '.metric-chart[data-metric="water_level_m"] canvas', up.token, DESK, 'en', (p) => p.click('[data-range="6h"]'))
   await shoot('ranking.png', 'ranking', '#score-history canvas', up.token, DESK, 'zh-CN')
   // A shipped profile's decoder tried on the vendor's documented uplink (Milesight EM320-TILT).
