@@ -2,7 +2,6 @@
 // where TOTP_REQUIRED is on: a QR code of the otpauth:// URI for an authenticator app to scan, the
 // key to type in instead (the link opens the app on the phone itself), a first code to turn it on,
 // the ten recovery codes shown this once, and turning it off with the password.
-import QRCode from 'qrcode'
 import { useState } from 'preact/hooks'
 import { t } from '../i18n/index.ts'
 import { api, ApiError } from '../lib/api.ts'
@@ -47,7 +46,9 @@ export function TotpSetup({ user, forced }: { user: Me; forced: boolean }) {
   const start = () =>
     run(async () => {
       const { secret, uri } = await api<{ secret: string; uri: string }>('/api/v1/me/totp', { method: 'POST' })
-      // A data: URL (the CSP's img-src allows it); medium error correction scans off a screen well.
+      // Loaded when needed (it is not in the first load); a data: URL, which the CSP's img-src
+      // allows; medium error correction scans off a screen well.
+      const { default: QRCode } = await import('qrcode')
       const qr = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 })
       setCode('')
       setStep({ at: 'scan', secret, uri, qr })
