@@ -20,6 +20,7 @@ import deviceLogins from '../intake/http/device-logins.ts'
 import rateLimits from './plugins/rate-limit.ts'
 import alertStream, { DEFAULT_STREAM_LIMITS, type StreamLimits } from './routes/alert-stream.ts'
 import alerts from './routes/alerts.ts'
+import alertsBulk from './routes/alerts-bulk.ts'
 import rules from './routes/rules.ts'
 import profiles from './routes/profiles.ts'
 import profileDecode from './routes/profile-decode.ts'
@@ -216,6 +217,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(csvExports, { prefix: v1 })
   await app.register(alertStream, { prefix: `${v1}/alerts` })
   await app.register(alerts, { prefix: `${v1}/alerts` })
+  await app.register(alertsBulk, { prefix: `${v1}/alerts` })
   await app.register(photos, { prefix: `${v1}/alerts` })
   await app.register(silences, { prefix: `${v1}/silences` })
   await app.register(rules, { prefix: `${v1}/rules` })

@@ -608,6 +608,7 @@ export const en = {
   'audit.action.sessions.end': 'Signed out',
   'audit.action.sessions.end_all': 'Signed out everywhere',
   'audit.action.feedback.create': 'Gave satisfaction feedback',
+  'audit.action.alerts.bulk': 'Acted on all alerts matching a filter',
   'audit.action.ratings.create': 'Rated an alert’s handling',
   'audit.action.webhooks.create': 'Registered a webhook',
   'audit.action.webhooks.delete': 'Removed a webhook',

@@ -585,6 +585,7 @@ export const zhCN: Record<Key, string> = {
   'audit.action.sessions.end': '退出登录',
   'audit.action.sessions.end_all': '在所有设备上退出登录',
   'audit.action.feedback.create': '提交满意度评价',
+  'audit.action.alerts.bulk': '按筛选条件批量处理告警',
   'audit.action.ratings.create': '评价告警处置',
   'audit.action.webhooks.create': '新增 Webhook',
   'audit.action.webhooks.delete': '删除 Webhook',
