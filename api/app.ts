@@ -181,7 +181,8 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   // The console: the built single-page app (console/src), no CDN, nothing fetched at run time.
-  await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', decorateReply: false })
+  // Brotli or gzip copies made at build (console/build.ts) go to browsers that accept them.
+  await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', decorateReply: false, preCompressed: true })
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'))
   await app.register(auth, { db: deps.db, ...(opts.sessions ? { sessions: opts.sessions } : {}) })
   await app.register(metricsToken, { token: opts.metricsToken })
