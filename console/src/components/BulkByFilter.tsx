@@ -6,7 +6,7 @@
 // can be selected.
 import { useState } from 'preact/hooks'
 import { num, t } from '../i18n/index.ts'
-import { bulkByFilter, bulkCount, type BulkAction, type BulkCount, type BulkOutcome } from '../lib/alerts.ts'
+import { bulkByFilter, bulkCount, reloadAlerts, type BulkAction, type BulkCount, type BulkOutcome } from '../lib/alerts.ts'
 import { toQuery, type Filter } from './Filters.tsx'
 
 type Phase =
@@ -28,7 +28,12 @@ export function BulkByFilter({ filter, canResolve }: { filter: Filter; canResolv
   }
   const run = (action: BulkAction, through: number) => {
     setPhase({ at: 'working', action })
-    bulkByFilter(action, query(), through).then((outcome) => setPhase({ at: 'done', action, outcome }), fail)
+    bulkByFilter(action, query(), through)
+      .then(async (outcome) => {
+        await reloadAlerts()
+        setPhase({ at: 'done', action, outcome })
+      })
+      .catch(fail)
   }
   const busy = phase.at === 'counting' || phase.at === 'working'
   const blocked = filter.text !== ''

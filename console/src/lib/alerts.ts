@@ -55,17 +55,36 @@ const FIRST_PAGE = 200
 const PAGE = 1000
 
 async function load(): Promise<void> {
+  await readUnresolved((items) => {
+    // Anything the stream delivered meanwhile is newer than the list: keep it.
+    const seen = alerts.get()
+    upsert(items.filter((a) => !seen.has(a.id)))
+  })
+}
+
+async function readUnresolved(onPage: (items: Alert[]) => void): Promise<void> {
   let cursor: number | null = null
   let loaded = 0
   do {
     const limit = loaded === 0 ? FIRST_PAGE : PAGE
     const page: { items: Alert[]; nextCursor: number | null } = await api(`/api/v1/alerts?state=open,acknowledged,in_progress&limit=${limit}${cursor === null ? '' : `&cursor=${cursor}`}`)
-    // Anything the stream delivered meanwhile is newer than the list: keep it.
-    const seen = alerts.get()
-    upsert(page.items.filter((a) => !seen.has(a.id)))
+    onPage(page.items)
     loaded += page.items.length
     cursor = page.nextCursor
   } while (cursor !== null && loaded < MAX_ALERTS)
+}
+
+/**
+ * The unresolved alerts read afresh, replacing the store: after a bulk action the stream may have
+ * cut this page off as a slow client (thousands of events at once, api/routes/alert-stream.ts)
+ * and resumed with the newest events only, leaving older rows as they were.
+ */
+export async function reloadAlerts(): Promise<void> {
+  const next = new Map<number, Alert>()
+  await readUnresolved((items) => {
+    for (const a of items) next.set(a.id, a)
+  })
+  alerts.set(next)
 }
 
 export function stopAlerts(): void {
