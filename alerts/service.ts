@@ -68,6 +68,12 @@ export interface AlertReport {
 
 export type ReportOutcome = 'raised' | 'updated' | 'cleared' | 'resolved' | 'rearm_pending' | 'ignored'
 
+/** What an action carries besides its note: a resolve's note meant for residents; a note the service writes itself (shared/system-note.ts). */
+export interface ActOptions {
+  publicNote?: boolean
+  says?: SystemNote
+}
+
 export type Action = 'acknowledge' | 'en_route' | 'arrive' | 'start' | 'resolve' | 'comment'
 
 /** Repeats within this time of the last `updated` event only bump the counters, without an event. */
@@ -264,58 +270,82 @@ export class AlertService {
    * A person's action on an alert they may see (the caller has checked visibility). Resolving
    * with `publicNote` gives the note to the community's residents too (`publicNote`).
    */
-  async act(id: number, action: Action, actor: string, note: string | undefined, opts: { publicNote?: boolean; says?: SystemNote } = {}): Promise<Alert> {
+  async act(id: number, action: Action, actor: string, note: string | undefined, opts: ActOptions = {}): Promise<Alert> {
+    return this.inTx((tx, events) => this.transition(tx, events, id, action, actor, note, opts))
+  }
+
+  /**
+   * The same action on many alerts (bulk by filter: api/routes/alerts-bulk.ts), in one
+   * transaction, each through `act`'s transition with its history event; an alert whose state no
+   * longer allows it (changed since it was listed) is skipped, not an error.
+   */
+  async actMany(ids: readonly number[], action: 'acknowledge' | 'resolve', actor: string, note: string | undefined): Promise<{ done: number; skipped: number }> {
     return this.inTx(async (tx, events) => {
-      const current = await getAlert(tx, id, true)
-      if (!current) throw new AppError('not_found', `No alert ${id}`)
-      const now = this.clock()
-      const record = async (alert: Alert, type: AlertEventType, n: string | null = note ?? null, says: SystemNote | undefined = opts.says) => {
-        events.push({ event: await insertEvent(tx, { alertId: id, type, actor, note: n, at: now, data: says ? { says } : null }), alert })
-        return alert
-      }
-      const refuse = (what: string) => {
-        throw new AppError('invalid_transition', `Alert ${id} is ${current.state.replace('_', ' ')}; it cannot be ${what}`)
-      }
-      // A later step without a separate acknowledgement acknowledges too.
-      const acknowledgeBy = async (how: AckHow) =>
-        current.state === 'open' ? record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged', `acknowledged by ${ACK_HOW[how]}`, { key: 'ack.by', how }) : current
-      switch (action) {
-        case 'comment':
-          if (!note) throw new AppError('validation_failed', 'body.note: a comment needs a note')
-          return record(current, 'commented')
-        case 'acknowledge':
-          if (current.state !== 'open') refuse('acknowledged')
-          return record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged')
-        case 'start': {
-          if (current.state !== 'open' && current.state !== 'acknowledged') refuse('started')
-          await acknowledgeBy('start')
-          return record(await updateAlert(tx, id, { state: 'in_progress', startedAt: now }), 'started')
-        }
-        case 'en_route': {
-          if (current.state === 'resolved') refuse('set on the way')
-          const acked = await acknowledgeBy('en_route')
-          return record(acked.enRouteAt ? acked : await updateAlert(tx, id, { enRouteAt: now }), 'en_route')
-        }
-        case 'arrive': {
-          if (current.state === 'resolved') refuse('arrived at')
-          const acked = await acknowledgeBy('arrive')
-          const patch: AlertPatch = {}
-          if (!acked.arrivedAt) patch.arrivedAt = now
-          // On site is work in progress; an alert already in progress keeps its start time.
-          if (acked.state === 'acknowledged') {
-            patch.state = 'in_progress'
-            patch.startedAt = now
-          }
-          return record(Object.keys(patch).length > 0 ? await updateAlert(tx, id, patch) : acked, 'arrived')
-        }
-        case 'resolve': {
-          if (current.state === 'resolved') refuse('resolved again')
-          const told = opts.publicNote && note ? { publicNote: note } : {}
-          const alert = await updateAlert(tx, id, { state: 'resolved', resolvedAt: now, resolvedBy: actor, resolvedActive: current.condition === 'active', ...told })
-          return record(alert, 'resolved')
+      let done = 0
+      for (const id of ids) {
+        try {
+          await this.transition(tx, events, id, action, actor, note, {})
+          done++
+        } catch (err) {
+          // Refused before anything was written (gone, or no longer in a state that allows it).
+          if (err instanceof AppError && (err.code === 'invalid_transition' || err.code === 'not_found')) continue
+          throw err
         }
       }
+      return { done, skipped: ids.length - done }
     })
+  }
+
+  private async transition(tx: Queryable, events: CommittedEvent[], id: number, action: Action, actor: string, note: string | undefined, opts: ActOptions): Promise<Alert> {
+    const current = await getAlert(tx, id, true)
+    if (!current) throw new AppError('not_found', `No alert ${id}`)
+    const now = this.clock()
+    const record = async (alert: Alert, type: AlertEventType, n: string | null = note ?? null, says: SystemNote | undefined = opts.says) => {
+      events.push({ event: await insertEvent(tx, { alertId: id, type, actor, note: n, at: now, data: says ? { says } : null }), alert })
+      return alert
+    }
+    const refuse = (what: string) => {
+      throw new AppError('invalid_transition', `Alert ${id} is ${current.state.replace('_', ' ')}; it cannot be ${what}`)
+    }
+    // A later step without a separate acknowledgement acknowledges too.
+    const acknowledgeBy = async (how: AckHow) =>
+      current.state === 'open' ? record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged', `acknowledged by ${ACK_HOW[how]}`, { key: 'ack.by', how }) : current
+    switch (action) {
+      case 'comment':
+        if (!note) throw new AppError('validation_failed', 'body.note: a comment needs a note')
+        return record(current, 'commented')
+      case 'acknowledge':
+        if (current.state !== 'open') refuse('acknowledged')
+        return record(await updateAlert(tx, id, { state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }), 'acknowledged')
+      case 'start': {
+        if (current.state !== 'open' && current.state !== 'acknowledged') refuse('started')
+        await acknowledgeBy('start')
+        return record(await updateAlert(tx, id, { state: 'in_progress', startedAt: now }), 'started')
+      }
+      case 'en_route': {
+        if (current.state === 'resolved') refuse('set on the way')
+        const acked = await acknowledgeBy('en_route')
+        return record(acked.enRouteAt ? acked : await updateAlert(tx, id, { enRouteAt: now }), 'en_route')
+      }
+      case 'arrive': {
+        if (current.state === 'resolved') refuse('arrived at')
+        const acked = await acknowledgeBy('arrive')
+        const patch: AlertPatch = {}
+        if (!acked.arrivedAt) patch.arrivedAt = now
+        // On site is work in progress; an alert already in progress keeps its start time.
+        if (acked.state === 'acknowledged') {
+          patch.state = 'in_progress'
+          patch.startedAt = now
+        }
+        return record(Object.keys(patch).length > 0 ? await updateAlert(tx, id, patch) : acked, 'arrived')
+      }
+      case 'resolve': {
+        if (current.state === 'resolved') refuse('resolved again')
+        const told = opts.publicNote && note ? { publicNote: note } : {}
+        const alert = await updateAlert(tx, id, { state: 'resolved', resolvedAt: now, resolvedBy: actor, resolvedActive: current.condition === 'active', ...told })
+        return record(alert, 'resolved')
+      }
+    }
   }
 
   /** The office shows an alert to the community's residents, or stops showing it; the history says so. */

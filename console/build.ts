@@ -2,9 +2,9 @@
 // (the `prepare` script), before the console tests, and from `up` when the output is missing, so
 // the README's two commands give a served console on a fresh clone. A production install without
 // dev dependencies (no Vite) skips the build with a note instead of failing the install.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { gzipSync } from 'node:zlib'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 import { PACKAGE_ROOT } from '../core/package-root.ts'
 
@@ -41,7 +41,30 @@ export async function ensureConsoleBuilt(force = false): Promise<'built' | 'fres
     return 'no-vite'
   }
   await vite.build({ configFile: path.join(CONSOLE_ROOT, 'vite.config.ts') })
+  precompress(CONSOLE_DIST)
   return 'built'
+}
+
+/** Text files worth compressing; images other than SVG are compressed already. */
+const COMPRESSIBLE = /\.(js|css|html|svg|webmanifest|json)$/
+/** Below this a compressed copy saves less than its headers cost. */
+const MIN_BYTES = 1024
+
+/**
+ * Brotli (best) and gzip (level 9) copies beside each text file of the bundle, made once at build:
+ * the API serves them to browsers that accept them (@fastify/static `preCompressed`, api/app.ts),
+ * so a crew's phone loads the desk's JS at a fraction of its size without compressing per request.
+ */
+export function precompress(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name)
+    if (entry.isDirectory()) precompress(file)
+    else if (COMPRESSIBLE.test(entry.name) && statSync(file).size >= MIN_BYTES) {
+      const bytes = readFileSync(file)
+      writeFileSync(`${file}.br`, brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY } }))
+      writeFileSync(`${file}.gz`, gzipSync(bytes, { level: 9 }))
+    }
+  }
 }
 
 /** What the first page load transfers: the scripts and styles index.html names, gzipped (level 9). */

@@ -55,6 +55,8 @@ export const AUDIT_ACTIONS = {
   // Residents' voice: it counts towards the ranking
   'POST /api/v1/communities/:id/feedback': 'feedback.create',
   'POST /api/v1/alerts/:id/rating': 'ratings.create',
+  // Bulk by filter: one row with the filter (query) and the counts (target), besides each alert's history event
+  'POST /api/v1/alerts/bulk/:action': 'alerts.bulk',
   // Notifications
   'POST /api/v1/webhooks': 'webhooks.create',
   'DELETE /api/v1/webhooks/:id': 'webhooks.delete',

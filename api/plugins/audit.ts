@@ -13,7 +13,7 @@
 //   links, RabbitMQ's auth backend): devices and platforms, not people.
 //
 // Each row: time, actor (user id, name, role), action (by route: shared/audit-actions.ts), target
-// (path parameters and the id of what a create made), the company concerned where known, the
+// (path parameters, the id of what a create made, a bulk action's counts), the company concerned where known, the
 // query and body redacted and bounded (api/audit/redact.ts), status, request id and client address.
 //
 // When: the body is captured in preValidation (what was sent, before zod turns "1h" into
@@ -46,6 +46,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The query and body as sent, redacted; set in preValidation for the requests audited. */
     auditSnapshot: { body: unknown; query: Record<string, unknown> | null } | null
+    /** What a change did, where its answer holds it and a later reader needs it (a bulk action's counts): kept in the row's target. */
+    auditOutcome: Record<string, string> | null
   }
 }
 
@@ -94,6 +96,7 @@ export default fp(
   (app: FastifyInstance) => {
     const { db, metrics } = app.deps
     app.decorateRequest('auditSnapshot', null)
+    app.decorateRequest('auditOutcome', null)
 
     const snapshotOf = (req: FastifyRequest) => ({
       // A password's body is not kept at all: its names (current, next) say nothing of a secret.
@@ -111,7 +114,7 @@ export default fp(
       const p = req.principal
       const pattern = req.routeOptions.url ?? req.url
       const snapshot = req.auditSnapshot ?? snapshotOf(req)
-      const target = targetOf(req.params, status === 201 ? createdId(payload, reply.getHeader('content-type')) : undefined)
+      const target = { ...targetOf(req.params, status === 201 ? createdId(payload, reply.getHeader('content-type')) : undefined), ...req.auditOutcome }
       const entry: AuditEntry = {
         actorId: p.userId,
         actorName: p.name,

@@ -446,17 +446,32 @@ export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]
 }
 
 /**
- * How many alerts match, counting no further than `max` + 1 (an export's cap: past it, the exact
+ * How many alerts match (at or below `through` if given), counting no further than `max` + 1 (an export's cap: past it, the exact
  * number does not matter), and the newest one's id: an export pages below it, so alerts raised
  * while it runs do not join a file whose size was checked without them.
  */
-export async function countAlerts(db: Queryable, f: Omit<AlertFilter, 'before' | 'limit'>, max: number): Promise<{ count: number; newestId: number | null }> {
+export async function countAlerts(db: Queryable, f: Omit<AlertFilter, 'before' | 'limit'>, max: number, through: number | null = null): Promise<{ count: number; newestId: number | null }> {
   const [row] = await db.query<{ count: number; newestId: number | null }>(
     `SELECT count(*)::int AS count, max(id) AS "newestId" FROM (
-       SELECT a.id FROM alerts a LEFT JOIN devices d ON d.id = a.device_id WHERE ${ALERT_FILTER} LIMIT $11) m`,
-    [...filterParams(f), max + 1],
+       SELECT a.id FROM alerts a LEFT JOIN devices d ON d.id = a.device_id WHERE ${ALERT_FILTER} AND ($12::bigint IS NULL OR a.id <= $12) LIMIT $11) m`,
+    [...filterParams(f), max + 1, through],
   )
   return { count: row?.count ?? 0, newestId: row?.newestId ?? null }
+}
+
+/**
+ * A page of the ids a bulk action by filter works through (api/routes/alerts-bulk.ts): matching
+ * `f`, at or below `through` (the newest the person confirmed: later ones are not theirs to act
+ * on unseen) and below `before`, newest first.
+ */
+export async function alertIdsPage(db: Queryable, f: Omit<AlertFilter, 'before' | 'limit'>, through: number, before: number | null, limit: number): Promise<number[]> {
+  const rows = await db.query<{ id: string | number }>(
+    `SELECT a.id FROM alerts a LEFT JOIN devices d ON d.id = a.device_id
+     WHERE ${ALERT_FILTER} AND a.id <= $11 AND ($12::bigint IS NULL OR a.id < $12)
+     ORDER BY a.id DESC LIMIT $13`,
+    [...filterParams(f), through, before, limit],
+  )
+  return rows.map((r) => Number(r.id))
 }
 
 /** An alert with the names of its company, community and device, as a report shows them. */

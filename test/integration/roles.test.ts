@@ -145,6 +145,13 @@ const MATRIX: Row[] = [
   { route: 'POST /api/v1/alerts/:id/claim', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/claim`, body: {} }), expect: { ...office(200), crew: [200, 404] } },
   // Assigning is the office's or the company's managers' (a crew member not on its manager rota may only claim).
   { route: 'POST /api/v1/alerts/:id/assign', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/assign`, body: { to: `member-${s}`, note: 'matrix' } }), expect: { ...office(200), crew: [403, 404] } },
+  // Bulk by filter: a crew member's filter is their company's whatever it names (another company's: nothing matches, 200 with 0)
+  { route: 'GET /api/v1/alerts/bulk/count', req: (s) => ({ method: 'GET', url: `/api/v1/alerts/bulk/count?action=ack&company=${company(s)}` }), expect: { ...office(200), crew: [200, 200] } },
+  {
+    route: 'POST /api/v1/alerts/bulk/:action',
+    req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/bulk/ack?community=${community(s)}&through=${await freshAlert(s)}`, body: {} }),
+    expect: { ...office(200), crew: [200, 200] },
+  },
   { route: 'POST /api/v1/alerts/ack', req: async (s) => ({ method: 'POST', url: '/api/v1/alerts/ack', body: { ids: [await freshAlert(s)] } }), expect: { ...office(200), crew: [200, 200] } },
   { route: 'GET /api/v1/alerts/stream', req: () => ({ method: 'GET', url: '/api/v1/alerts/stream' }), expect: { ...all(200), resident: [403, 403] } },
   // A resident rates only their own report (issue 18): this alert of their community is not one (test/integration/resident-limits.test.ts rates one).

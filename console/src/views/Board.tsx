@@ -1,13 +1,14 @@
 // The operator's live alert board: counts, filters, the list (a table on a desk, cards on a
-// phone), bulk acknowledge, a cue for each new critical alert, the detail of the opened one, and
+// phone), bulk acknowledge of the rows shown or of all matching (components/BulkByFilter.tsx), a cue for each new critical alert, the detail of the opened one, and
 // the export of the filtered alerts as CSV (components/ExportCsv.tsx).
 import { Component } from 'preact'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Sev, State } from '../components/Badges.tsx'
+import { BulkByFilter } from '../components/BulkByFilter.tsx'
 import { Deadline, dueOf } from '../components/Deadline.tsx'
 import { ExportCsv } from '../components/ExportCsv.tsx'
 import { Filters, matches, NO_FILTER, toQuery, type Filter } from '../components/Filters.tsx'
-import { alertTitle, dateTime, lang, t, type Lang } from '../i18n/index.ts'
+import { alertTitle, dateTime, lang, num, t, type Lang } from '../i18n/index.ts'
 import { alerts, bulkAck, newCritical } from '../lib/alerts.ts'
 import { beep } from '../lib/cue.ts'
 import { communityName, companyName, placeOf, registry, type Registry } from '../lib/registry.ts'
@@ -221,6 +222,9 @@ export function Board({ openId }: { openId?: number | undefined }) {
     return list
   }, [map, filter, l, reg])
   const selected = shown.filter((a) => checked.has(a.id) && a.state === 'open').map((a) => a.id)
+  const drawn = shown.slice(0, rows)
+  const drawnOpen = drawn.filter((a) => a.state === 'open')
+  const [acked, setAcked] = useState<number | null>(null)
   // Stable, so that a check box changes its own row only.
   const check = useCallback((id: number, on: boolean) => {
     setChecked((prev) => {
@@ -252,13 +256,34 @@ export function Board({ openId }: { openId?: number | undefined }) {
       />
       <div class="bulk">
         <label>
-          <input type="checkbox" onChange={(e) => setChecked(e.currentTarget.checked ? new Set(shown.filter((a) => a.state === 'open').map((a) => a.id)) : new Set())} />{' '}
+          <input
+            type="checkbox"
+            id="select-shown"
+            checked={drawnOpen.length > 0 && drawnOpen.every((a) => checked.has(a.id))}
+            onChange={(e) => setChecked(e.currentTarget.checked ? new Set(drawnOpen.map((a) => a.id)) : new Set())}
+          />{' '}
           {t('board.selectAll')}
         </label>
-        <button type="button" id="bulk-ack" disabled={selected.length === 0} onClick={() => void bulkAck(selected.slice(0, 500)).then(() => setChecked(new Set()))}>
+        <button
+          type="button"
+          id="bulk-ack"
+          disabled={selected.length === 0}
+          onClick={() =>
+            void bulkAck(selected).then((n) => {
+              setChecked(new Set())
+              setAcked(n)
+            })
+          }
+        >
           {t('board.bulkAck', { n: selected.length })}
         </button>
+        <BulkByFilter filter={filter} canResolve={user?.role === 'admin' || user?.role === 'operator'} />
         <span class="muted">{t('board.count', { n: shown.length })}</span>
+        {acked !== null && (
+          <span class="muted" role="status" id="bulk-ack-outcome">
+            {t('bulk.doneAck', { n: num(acked, 0) })}
+          </span>
+        )}
       </div>
       {shown.length === 0 ? (
         <p class="empty">{t('board.empty')}</p>
@@ -279,7 +304,7 @@ export function Board({ openId }: { openId?: number | undefined }) {
             </tr>
           </thead>
           <tbody>
-            {shown.slice(0, rows).map((a) => (
+            {drawn.map((a) => (
               <Row key={a.id} a={a} checked={checked.has(a.id)} onCheck={check} lang={l} reg={reg} />
             ))}
           </tbody>
