@@ -37,7 +37,8 @@ import residents from './routes/residents.ts'
 import users from './routes/users.ts'
 import session from './routes/session.ts'
 import totp from './routes/totp.ts'
-import signInWecom from './routes/sign-in-wecom.ts'
+import signInProviders from './routes/sign-in-providers.ts'
+import { DingtalkSignIn } from '../core/sso/dingtalk.ts'
 import { WecomSignIn } from '../core/sso/wecom.ts'
 import type { SignInProvider } from '../core/sso/provider.ts'
 import { DEFAULT_WEIGHTS, type Weights } from '../alerts/score.ts'
@@ -97,8 +98,8 @@ export interface AppOptions {
   exportMaxRows?: number
   /** Console sessions' lifetime and idle time, and the clock they are timed by (tests move it). */
   sessions?: Partial<SessionSettings>
-  /** Signing in through WeCom (WECOM_*), and this API's address as browsers reach it (SIGN_IN_BASE_URL). */
-  signIn?: { wecom?: SignInProvider | undefined; baseUrl: string }
+  /** Signing in through WeCom (WECOM_*) or DingTalk (DINGTALK_*), and this API's address as browsers reach it (SIGN_IN_BASE_URL). */
+  signIn?: { wecom?: SignInProvider | undefined; dingtalk?: SignInProvider | undefined; baseUrl: string }
   /** Told of every route as it is registered (tests check that each is documented and access-checked). */
   onRoute?: (route: { method: string; url: string; hidden: boolean }) => void
 }
@@ -119,8 +120,14 @@ export function appOptions(
     corpId !== undefined && agentId !== undefined && secret !== undefined
       ? new WecomSignIn({ corpId, agentId, secret, apiBaseUrl: signin.wecomApiBaseUrl, authorizeUrl: signin.wecomAuthorizeUrl, qrLoginUrl: signin.wecomQrLoginUrl }, log.child({ module: 'sign-in' }))
       : undefined
+  const { dingtalkClientId: clientId, dingtalkClientSecret: clientSecret } = signin
+  // Both or none, as WeCom's.
+  const dingtalk =
+    clientId !== undefined && clientSecret !== undefined
+      ? new DingtalkSignIn({ clientId, clientSecret, apiBaseUrl: signin.dingtalkApiBaseUrl, authorizeUrl: signin.dingtalkAuthorizeUrl }, log.child({ module: 'sign-in' }))
+      : undefined
   return {
-    signIn: { wecom, baseUrl: signin.baseUrl ?? cfg.notify.linkBaseUrl },
+    signIn: { wecom, dingtalk, baseUrl: signin.baseUrl ?? cfg.notify.linkBaseUrl },
     weights: { ...DEFAULT_WEIGHTS, ...cfg.alerts.weights },
     corsOrigins: api.corsOrigins,
     trustProxy: api.trustProxy,
@@ -261,7 +268,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(users, { prefix: v1 })
   await app.register(session, { prefix: v1 })
   await app.register(totp, { prefix: v1 })
-  await app.register(signInWecom, { prefix: v1, ...(opts.signIn ?? { baseUrl: 'http://127.0.0.1:3000' }) })
+  await app.register(signInProviders, { prefix: v1, ...(opts.signIn ?? { baseUrl: 'http://127.0.0.1:3000' }) })
   await app.register(residents, { prefix: v1 })
   await app.register(evaluation, { prefix: `${v1}/evaluation` })
   await app.register(webhooks, { prefix: `${v1}/webhooks` })

@@ -1,5 +1,5 @@
-// `housing-brain users add|list|revoke|token|password|totp-reset|wecom`: manage users, API tokens,
-// one-time passwords, two-step sign-in and WeCom links from the shell (the same as the admin API routes). A token or password is printed
+// `housing-brain users add|list|revoke|token|password|totp-reset|wecom|dingtalk`: manage users, API tokens,
+// one-time passwords, two-step sign-in and WeCom / DingTalk links from the shell (the same as the admin API routes). A token or password is printed
 // once, to stdout only.
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../shared/duration.ts'
@@ -7,8 +7,9 @@ import { UsageError } from '../core/errors.ts'
 import { ROLES, type Role } from '../shared/domain.ts'
 import { resetPassword } from '../core/passwords.ts'
 import { clearTotp } from '../core/repos/totp.ts'
+import { DINGTALK_UNION_ID } from '../core/sso/dingtalk.ts'
 import { WECOM_USERID } from '../core/sso/wecom.ts'
-import { findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens, setWecomUserId } from '../core/repos/tokens.ts'
+import { findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTokens, setDingtalkUnionId, setWecomUserId } from '../core/repos/tokens.ts'
 import type { CommandContext } from './context.ts'
 import { openDatabase } from './stack.ts'
 
@@ -19,7 +20,8 @@ housing-brain users revoke --name NAME                    every token of the use
 housing-brain users revoke --token TOKEN_ID
 housing-brain users password --name NAME                  a one-time password (changed at the next sign-in)
 housing-brain users totp-reset --name NAME                two-step sign-in off (a lost phone; the last admin's too)
-housing-brain users wecom --name NAME --userid USERID     link the WeCom account that signs in as the user (--userid '' unlinks)`
+housing-brain users wecom --name NAME --userid USERID     link the WeCom account that signs in as the user (--userid '' unlinks)
+housing-brain users dingtalk --name NAME --unionid UNIONID   link the DingTalk account (its unionId) that signs in as the user (--unionid '' unlinks)`
 
 
 function expiry(text: string | undefined): Date | null {
@@ -41,9 +43,10 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
       expires: { type: 'string' },
       token: { type: 'string' },
       userid: { type: 'string' },
+      unionid: { type: 'string' },
     },
   })
-  if (!action || !['add', 'token', 'list', 'revoke', 'password', 'totp-reset', 'wecom'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
+  if (!action || !['add', 'token', 'list', 'revoke', 'password', 'totp-reset', 'wecom', 'dingtalk'].includes(action)) throw new UsageError(`usage:\n${USAGE}`)
   const { db } = await openDatabase(ctx.cfg, ctx.log, 'housing-brain users', true)
   try {
     switch (action) {
@@ -66,7 +69,7 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
         for (const u of await listUsers(db)) {
           const tokens = await listTokens(db, u.id)
           const live = tokens.filter((t) => !t.revokedAt && (!t.expiresAt || t.expiresAt > new Date())).length
-          console.log([u.name, u.role, u.companyId ?? u.communityId ?? '-', `${live} active token(s)`, ...(u.wecomUserId ? [`WeCom ${u.wecomUserId}`] : [])].join('\t'))
+          console.log([u.name, u.role, u.companyId ?? u.communityId ?? '-', `${live} active token(s)`, ...(u.wecomUserId ? [`WeCom ${u.wecomUserId}`] : []), ...(u.dingtalkUnionId ? [`DingTalk ${u.dingtalkUnionId}`] : [])].join('\t'))
         }
         return
       }
@@ -92,6 +95,18 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
           throw err
         })
         console.log(userid === '' ? `${user.name} has no WeCom account linked now` : `${user.name} signs in with WeCom as ${userid}`)
+        return
+      }
+      case 'dingtalk': {
+        const user = values.name ? await findUserByName(db, values.name) : undefined
+        if (!user) throw new UsageError(`no user "${values.name ?? ''}"`)
+        const unionId = values.unionid?.trim()
+        if (unionId === undefined || (unionId !== '' && !DINGTALK_UNION_ID.test(unionId))) throw new UsageError(`--unionid: expected a DingTalk unionId (up to 64 letters, digits or _ - + / = .), or '' to unlink`)
+        await setDingtalkUnionId(db, user.id, unionId === '' ? null : unionId).catch((err: unknown) => {
+          if ((err as { code?: string }).code === '23505') throw new UsageError(`"${unionId}" is linked to another user already`)
+          throw err
+        })
+        console.log(unionId === '' ? `${user.name} has no DingTalk account linked now` : `${user.name} signs in with DingTalk as ${unionId}`)
         return
       }
       case 'revoke': {

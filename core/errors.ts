@@ -37,9 +37,9 @@ export const ERRORS = {
   },
   totp_required: { status: 409, message: 'Admins and operators cannot turn one-time codes off here (TOTP_REQUIRED); for a new phone, an admin resets them and you set them up again' },
   totp_unavailable: { status: 503, message: 'One-time codes need the secret key of this server (NOTIFY_SECRET_KEY), which this process was started without' },
-  // Signing in with WeCom (企业微信; api/routes/sign-in-wecom.ts, core/sso/wecom.ts): the callback
-  // turns these into the console's sign-in page with the code, which it says in the page's language.
-  sign_in_unavailable: { status: 404, message: 'Signing in with WeCom is not configured on this server (WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET)' },
+  // Signing in with WeCom (企业微信) or DingTalk (钉钉; api/routes/sign-in-providers.ts, core/sso/): the
+  // callback turns these into the console's sign-in page with the code, said there in the page's language.
+  sign_in_unavailable: { status: 404, message: 'This way of signing in is not configured on this server (WeCom: WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET; DingTalk: DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET)' },
   sign_in_state_invalid: { status: 400, message: 'This sign-in has expired, was used already or was started in another browser; start again from the sign-in page' },
   sign_in_busy: { status: 503, message: 'Too many sign-ins are under way; retry in a minute' },
   wecom_code_invalid: { status: 400, message: 'WeCom did not accept the sign-in code (used already or older than 5 minutes); start again from the sign-in page' },
@@ -47,6 +47,10 @@ export const ERRORS = {
   wecom_not_linked: { status: 403, message: 'This WeCom account is not linked to a housing-brain user; ask the office to link it' },
   wecom_config: { status: 502, message: "WeCom refused this server's app settings; an admin must check WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET and the app's trusted domain" },
   wecom_failed: { status: 502, message: 'WeCom could not be reached or gave an unexpected answer; retry in a minute' },
+  dingtalk_code_invalid: { status: 400, message: 'DingTalk did not accept the sign-in code (used already or expired); start again from the sign-in page' },
+  dingtalk_not_linked: { status: 403, message: 'This DingTalk account is not linked to a housing-brain user; ask the office to link it' },
+  dingtalk_config: { status: 502, message: "DingTalk refused this server's app settings; an admin must check DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET, the app's redirect URL and its 通讯录个人信息读权限 permission" },
+  dingtalk_failed: { status: 502, message: 'DingTalk could not be reached or gave an unexpected answer; retry in a minute' },
   cannot_disable_self: { status: 409, message: 'An admin cannot disable themselves; ask another admin' },
   invalid_transition: { status: 409, message: 'The alert is not in a state that allows this action' },
   destination_denied: { status: 400, message: 'Nothing this server sends may target loopback, private, link-local, multicast or other special addresses unless EGRESS_ALLOW allows them' },

@@ -11,6 +11,8 @@ const REDACT = [
   '*.password',
   '*.secret',
   '*.token',
+  'clientSecret',
+  '*.clientSecret',
   'req.headers.authorization',
   'headers.authorization',
 ]

@@ -239,7 +239,7 @@ export const SECTIONS = {
     sitePlanMaxBytes: setting('SITE_PLAN_MAX_BYTES', count(1, 32 * 1024 * 1024, 'at most 33554432 (32 MB)'), '5242880',
       "largest site plan image (PNG, JPEG or WebP) one community may have, in bytes; larger: `413 site_plan_too_large`"),
   }),
-  signin: section('Sign-in with WeCom', {
+  signin: section('Sign-in with WeCom or DingTalk', {
     wecomCorpId: setting('WECOM_CORP_ID', optionalText, undefined,
       "the 企业ID (CorpID) of the organisation in WeCom (企业微信); with `WECOM_AGENT_ID` and `WECOM_SECRET`, the console offers \"Sign in with WeCom\" ([Signing in](security.md#signing-in))"),
     wecomAgentId: setting('WECOM_AGENT_ID', z.string().regex(/^\d{1,20}$/, 'expected the AgentId of the 自建应用, digits').optional(), undefined,
@@ -252,8 +252,16 @@ export const SECTIONS = {
       "the page that signs in someone inside the WeCom app (网页授权登录, scope `snsapi_base`)"),
     wecomQrLoginUrl: setting('WECOM_QR_LOGIN_URL', httpUrl, 'https://login.work.weixin.qq.com/wwlogin/sso/login',
       "the page that signs in a desktop browser by scanning a QR code with the WeCom app (企业微信Web登录, `login_type=CorpApp`)"),
+    dingtalkClientId: setting('DINGTALK_CLIENT_ID', optionalText, undefined,
+      "the Client ID (AppKey) of the DingTalk (钉钉) internal app (企业内部应用) people sign in through; with `DINGTALK_CLIENT_SECRET`, the console offers \"Sign in with DingTalk\""),
+    dingtalkClientSecret: setting('DINGTALK_CLIENT_SECRET', optionalText, undefined,
+      "that app's Client Secret (AppSecret); never logged or shown"),
+    dingtalkApiBaseUrl: setting('DINGTALK_API_BASE_URL', httpUrl, 'https://api.dingtalk.com',
+      "DingTalk's server API (`/v1.0/oauth2/userAccessToken`, `/v1.0/contact/users/me`); another for a test server"),
+    dingtalkAuthorizeUrl: setting('DINGTALK_AUTHORIZE_URL', httpUrl, 'https://login.dingtalk.com/oauth2/auth',
+      "the page that signs someone in, inside the DingTalk app or by a QR code in a desktop browser (`scope=openid`)"),
     baseUrl: setting('SIGN_IN_BASE_URL', optionalHttpUrl, undefined,
-      "this API as browsers reach it, for the `redirect_uri` WeCom sends people back to (`{it}/api/v1/session/wecom/callback`); unset = `NOTIFY_LINK_BASE_URL`"),
+      "this API as browsers reach it, for the `redirect_uri` WeCom or DingTalk sends people back to (`{it}/api/v1/session/wecom/callback`, `{it}/api/v1/session/dingtalk/callback`); unset = `NOTIFY_LINK_BASE_URL`"),
   }),
   alerts: section('Alerts and evaluation', {
     deadlines: setting('ALERT_DEADLINES', deadlines, '',

@@ -24,8 +24,8 @@ export const CSRF_HEADER = 'x-hb-csrf'
 export const SIGN_IN_ROUTE = 'POST /api/v1/session'
 /** Its second step, with a one-time code (the ticket it carries is its credential). */
 export const SIGN_IN_CODE_ROUTE = 'POST /api/v1/session/totp'
-/** Routes open to anyone: signing in, with a password (and a code) or through WeCom (api/routes/sign-in-wecom.ts). */
-const OPEN_ROUTES = new Set([SIGN_IN_ROUTE, SIGN_IN_CODE_ROUTE, 'GET /api/v1/session/providers', 'GET /api/v1/session/wecom', 'GET /api/v1/session/wecom/callback'])
+/** Routes open to anyone: signing in, with a password (and a code) or through WeCom or DingTalk (api/routes/sign-in-providers.ts). */
+const OPEN_ROUTES = new Set([SIGN_IN_ROUTE, SIGN_IN_CODE_ROUTE, 'GET /api/v1/session/providers', 'GET /api/v1/session/:provider', 'GET /api/v1/session/:provider/callback'])
 /** What a session that must change its password may still do. */
 const WHILE_MUST_CHANGE = new Set(['GET /api/v1/me', 'PUT /api/v1/me/password', 'DELETE /api/v1/session'])
 /** What a session that must set up one-time codes (TOTP_REQUIRED) may still do. */

@@ -8,8 +8,9 @@ import { AppError } from '../../core/errors.ts'
 import { getCommunity, getCompany } from '../../core/repos/registry.ts'
 import { ROLES, type Role } from '../../shared/domain.ts'
 import { resetPassword } from '../../core/passwords.ts'
+import { DINGTALK_UNION_ID } from '../../core/sso/dingtalk.ts'
 import { WECOM_USERID } from '../../core/sso/wecom.ts'
-import { findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, setUserDisabled, setWecomUserId } from '../../core/repos/tokens.ts'
+import { findUserByName, getToken, getUser, insertUser, issueToken, listTokens, listUsers, revokeTokens, setDingtalkUnionId, setUserDisabled, setWecomUserId } from '../../core/repos/tokens.ts'
 import { principalOf, requireRole } from '../access.ts'
 import { mustEnrol } from '../plugins/auth.ts'
 import { TOTP_ROLES } from '../../core/totp.ts'
@@ -25,7 +26,9 @@ const user = z.object({
   disabled: z.boolean().describe("A disabled user's tokens are refused (401 user_disabled) until an admin enables them"),
   totpEnabled: z.boolean().describe('Signing in with the password asks for a one-time code too (an admin resets it with DELETE /users/:id/totp)'),
   wecomUserId: z.string().nullable().describe('The WeCom (企业微信) userid that signs in as this user (GET /api/v1/session/wecom); null = none'),
+  dingtalkUnionId: z.string().nullable().describe('The DingTalk (钉钉) unionId that signs in as this user (GET /api/v1/session/dingtalk); null = none'),
 })
+const dingtalkUnionId = z.string().trim().regex(DINGTALK_UNION_ID, 'expected a DingTalk unionId: up to 64 letters, digits or _ - + / = .')
 const wecomUserId = z.string().trim().regex(WECOM_USERID, 'expected a WeCom userid (账号): up to 64 letters, digits, _ - . @ or /')
 const tokenInfo = z.object({
   id: z.string(),
@@ -139,13 +142,13 @@ const users: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['users'],
-        summary: "Disable or enable a user, or link their WeCom account: a disabled user's tokens stop working at once; enabling makes the unexpired, unrevoked ones work again",
-        description: 'wecomUserId links the WeCom userid (通讯录 账号) that may sign in as this user, null unlinks it; a userid linked to another user is 409.',
+        summary: "Disable or enable a user, or link their WeCom or DingTalk account: a disabled user's tokens stop working at once; enabling makes the unexpired, unrevoked ones work again",
+        description: 'wecomUserId links the WeCom userid (通讯录 账号) that may sign in as this user, null unlinks it; a userid linked to another user is 409. dingtalkUnionId does the same for the DingTalk unionId.',
         params: userParams,
         body: z
-          .object({ disabled: z.boolean().optional(), wecomUserId: wecomUserId.nullable().optional() })
+          .object({ disabled: z.boolean().optional(), wecomUserId: wecomUserId.nullable().optional(), dingtalkUnionId: dingtalkUnionId.nullable().optional() })
           .strict()
-          .refine((b) => b.disabled !== undefined || b.wecomUserId !== undefined, 'give disabled, wecomUserId or both'),
+          .refine((b) => b.disabled !== undefined || b.wecomUserId !== undefined || b.dingtalkUnionId !== undefined, 'give disabled, wecomUserId or dingtalkUnionId'),
         response: { 200: user, 409: errorBody, ...errorResponses },
       },
     },
@@ -154,15 +157,18 @@ const users: FastifyPluginAsyncZod = async (app) => {
       const u = await mustGetUser(req.params.id)
       // An admin who disabled themselves could lock the district out of its own users.
       if (req.body.disabled && u.id === p.userId) throw new AppError('cannot_disable_self')
-      const { disabled, wecomUserId: linked } = req.body
-      if (linked !== undefined) {
+      const { disabled, wecomUserId: linked, dingtalkUnionId: unionId } = req.body
+      // A link held by another user is a unique violation, said as a conflict of that field.
+      const link = async (field: string, value: string, set: () => Promise<unknown>) => {
         try {
-          await setWecomUserId(db, u.id, linked)
+          await set()
         } catch (err) {
-          if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `body.wecomUserId: "${linked}" is linked to another user already`)
+          if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `body.${field}: "${value}" is linked to another user already`)
           throw err
         }
       }
+      if (linked !== undefined) await link('wecomUserId', String(linked), () => setWecomUserId(db, u.id, linked))
+      if (unionId !== undefined) await link('dingtalkUnionId', String(unionId), () => setDingtalkUnionId(db, u.id, unionId))
       if (disabled !== undefined) await setUserDisabled(db, u.id, disabled)
       // Open alert streams of this user end now, not at their next recheck.
       if (disabled) app.revocations.emit('revoked', { userId: u.id })

@@ -842,4 +842,15 @@ CREATE TABLE sign_in_tickets (
 CREATE INDEX sign_in_tickets_expiry_idx ON sign_in_tickets (expires_at);
 `,
   },
+  {
+    // 25 is taken by other work of the same issue.
+    version: 26,
+    name: 'dingtalk sign-in',
+    sql: `
+-- Signing in with DingTalk (钉钉, issue 20): an admin links a user to their DingTalk unionId, the
+-- same for every app of the organisation; one user per unionId. DingTalk's ids are case-sensitive.
+ALTER TABLE users ADD COLUMN dingtalk_union_id text CHECK (char_length(dingtalk_union_id) BETWEEN 1 AND 64);
+CREATE UNIQUE INDEX users_dingtalk_union_id_idx ON users (dingtalk_union_id);
+`,
+  },
 ]

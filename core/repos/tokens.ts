@@ -33,10 +33,13 @@ export interface User {
   totpEnabled: boolean
   /** The WeCom userid an admin linked (sign-in with WeCom); null = not linked. */
   wecomUserId: string | null
+  /** The DingTalk unionId an admin linked (sign-in with DingTalk); null = not linked. */
+  dingtalkUnionId: string | null
 }
 
 const USER_COLUMNS = `id, name, role, company_id AS "companyId", community_id AS "communityId", created_at AS "createdAt",
-  disabled_at IS NOT NULL AS disabled, totp_enabled_at IS NOT NULL AS "totpEnabled", wecom_user_id AS "wecomUserId"`
+  disabled_at IS NOT NULL AS disabled, totp_enabled_at IS NOT NULL AS "totpEnabled", wecom_user_id AS "wecomUserId",
+  dingtalk_union_id AS "dingtalkUnionId"`
 
 export async function insertUser(
   db: Queryable,
@@ -150,6 +153,18 @@ export async function setWecomUserId(db: Queryable, userId: string, wecomUserId:
 /** The user linked to a WeCom userid (WeCom compares userids without case, and so does the index). */
 export async function userOfWecomId(db: Queryable, wecomUserId: string): Promise<User | undefined> {
   const [row] = await db.query<User>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(wecom_user_id) = lower($1)`, [wecomUserId])
+  return row
+}
+
+/** Links a user to a DingTalk unionId, or unlinks them (null); as setWecomUserId (23505 when taken). */
+export async function setDingtalkUnionId(db: Queryable, userId: string, unionId: string | null): Promise<boolean> {
+  const rows = await db.query('UPDATE users SET dingtalk_union_id = $2 WHERE id = $1 RETURNING 1', [userId, unionId])
+  return rows.length > 0
+}
+
+/** The user linked to a DingTalk unionId (compared exactly: DingTalk's ids are case-sensitive). */
+export async function userOfDingtalkUnionId(db: Queryable, unionId: string): Promise<User | undefined> {
+  const [row] = await db.query<User>(`SELECT ${USER_COLUMNS} FROM users WHERE dingtalk_union_id = $1`, [unionId])
   return row
 }
 

@@ -80,6 +80,22 @@ describe.skipIf(!pgUp)('housing-brain users', () => {
     expect((await run('totp-reset', '--name', 'desk-otp')).stdout.trim()).toBe('two-step sign-in was off for desk-otp')
   })
 
+  it('links a DingTalk unionId to one user, lists it, refuses it for a second user, and unlinks it', async () => {
+    await run('add', '--name', 'crew-dt', '--role', 'operator')
+    await run('add', '--name', 'crew-dt2', '--role', 'operator')
+    const linked = await run('dingtalk', '--name', 'crew-dt', '--unionid', 'UnionCliWang01')
+    expect(linked.code).toBe(0)
+    expect(linked.stdout.trim()).toBe('crew-dt signs in with DingTalk as UnionCliWang01')
+    expect((await run('list')).stdout).toMatch(/crew-dt\toperator\t-\t1 active token\(s\)\tDingTalk UnionCliWang01/)
+    const taken = await run('dingtalk', '--name', 'crew-dt2', '--unionid', 'UnionCliWang01')
+    expect(taken.code).toBe(1)
+    expect(taken.stderr).toMatch(/"UnionCliWang01" is linked to another user already/)
+    expect((await run('dingtalk', '--name', 'crew-dt2', '--unionid', 'has space')).stderr).toMatch(/--unionid: expected a DingTalk unionId/)
+    expect((await run('dingtalk', '--name', 'crew-dt', '--unionid', '')).stdout.trim()).toBe('crew-dt has no DingTalk account linked now')
+    const [row] = await db.query<{ u: string | null }>("SELECT dingtalk_union_id AS u FROM users WHERE name = 'crew-dt'")
+    expect(row?.u).toBeNull()
+  })
+
   it('explains a crew member without a company', async () => {
     const r = await run('add', '--name', 'crew-x', '--role', 'crew')
     expect(r.code).toBe(1)

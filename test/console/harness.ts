@@ -2,6 +2,7 @@
 // seeded community (with coordinates), the default rules and shipped device profiles, readings for a chart, and one user per
 // role; headless Debian Chromium, with every page's errors collected.
 import { existsSync } from 'node:fs'
+import net, { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import axe from 'axe-core'
@@ -130,3 +131,12 @@ export async function axeViolations(page: Page): Promise<string[]> {
 }
 
 export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(tmpdir(), `hb-console-${name}.png`), fullPage: true })
+
+/** A port nothing listens on now: for a harness whose address a local provider must know before it starts. */
+export async function freePort(): Promise<number> {
+  const s = net.createServer()
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  const { port } = s.address() as AddressInfo
+  await new Promise<void>((resolve) => s.close(() => resolve()))
+  return port
+}

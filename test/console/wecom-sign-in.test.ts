@@ -2,25 +2,15 @@
 // app's browser (its user agent says wxwork) shows the WeCom button first; tapping it goes through
 // a local WeCom (test/helpers/wecom-server.ts) and back, and the crew member lands on their jobs.
 // A WeCom account nobody linked comes back to the sign-in page, told why in the page's language.
-import net from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../core/log.ts'
 import { setWecomUserId, insertUser } from '../../core/repos/tokens.ts'
 import { WecomSignIn } from '../../core/sso/wecom.ts'
 import { startFakeWecom, type FakeWecom } from '../helpers/wecom-server.ts'
-import { axeViolations, DESK, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
+import { axeViolations, DESK, freePort, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
 
 const haveChromium = requireChromium()
 const WECOM_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh_CN'
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const { port } = s.address() as AddressInfo
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
-}
 
 describe.skipIf(!haveChromium)('console: signing in with WeCom', () => {
   let h: Harness

@@ -275,11 +275,16 @@ const MATRIX: Row[] = [
   // set: 403 wrong_password); only an admin hands out one-time passwords.
   { route: 'POST /api/v1/session', req: (_s, role) => ({ method: 'POST', url: '/api/v1/session', body: { name: `${role}-user`, password: 'Not-a-password-1' } }), expect: all(401) },
   { route: 'DELETE /api/v1/session', req: () => ({ method: 'DELETE', url: '/api/v1/session' }), expect: all(204) },
-  // Signing in with WeCom (test/integration/wecom-sign-in.test.ts goes the whole way): open to
-  // anyone; not configured here, so the sign-in itself is 404 sign_in_unavailable for everyone.
+  // Signing in with WeCom or DingTalk (test/integration/wecom-sign-in.test.ts, dingtalk-sign-in.test.ts
+  // go the whole way): open to anyone; not configured here, so the sign-in itself is 404
+  // sign_in_unavailable for everyone.
   { route: 'GET /api/v1/session/providers', req: () => ({ method: 'GET', url: '/api/v1/session/providers' }), expect: all(200) },
-  { route: 'GET /api/v1/session/wecom', req: () => ({ method: 'GET', url: '/api/v1/session/wecom' }), expect: all(404) },
-  { route: 'GET /api/v1/session/wecom/callback', req: () => ({ method: 'GET', url: '/api/v1/session/wecom/callback?code=c&state=s' }), expect: all(404) },
+  { route: 'GET /api/v1/session/:provider', req: (_s, role) => ({ method: 'GET', url: `/api/v1/session/${role === 'crew' ? 'dingtalk' : 'wecom'}` }), expect: all(404) },
+  {
+    route: 'GET /api/v1/session/:provider/callback',
+    req: (_s, role) => ({ method: 'GET', url: `/api/v1/session/${role === 'crew' ? 'dingtalk' : 'wecom'}/callback?code=c&state=s` }),
+    expect: all(404),
+  },
   { route: 'DELETE /api/v1/sessions', req: () => ({ method: 'DELETE', url: '/api/v1/sessions' }), expect: all(204) },
   { route: 'PUT /api/v1/me/password', req: () => ({ method: 'PUT', url: '/api/v1/me/password', body: { current: 'Not-a-password-1', next: 'Another-one-22' } }), expect: all(403) },
   {

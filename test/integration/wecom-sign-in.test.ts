@@ -8,6 +8,7 @@ import type { App } from '../../api/app.ts'
 import { WecomSignIn } from '../../core/sso/wecom.ts'
 import { apiOnPostgres } from '../helpers/api.ts'
 import { hasPostgres } from '../helpers/services.ts'
+import { signInFlow } from '../helpers/sign-in-flow.ts'
 import { startFakeWecom, type FakeWecom } from '../helpers/wecom-server.ts'
 
 const pgUp = await hasPostgres()
@@ -53,28 +54,7 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
     return id
   }
 
-  const cookieOf = (setCookie: unknown, name: string) => [setCookie].flat().map(String).find((c) => c.startsWith(`${name}=`))
-
-  /** The browser's start: the API's redirect to WeCom and the state cookie it set. */
-  async function start(ua: string) {
-    const res = await app.inject({ method: 'GET', url: '/api/v1/session/wecom', headers: { 'user-agent': ua } })
-    expect(res.statusCode).toBe(302)
-    const state = cookieOf(res.headers['set-cookie'], 'hb_signin_state') ?? ''
-    return { location: String(res.headers.location), stateCookie: state.split(';')[0] ?? '', setCookie: state }
-  }
-
-  /** WeCom's page, signed in as whoever `wecom.signedIn` names: where it sends the browser back. */
-  async function atWecom(location: string): Promise<URL> {
-    const res = await fetch(location, { redirect: 'manual' })
-    expect(res.status).toBe(302)
-    return new URL(res.headers.get('location') ?? '')
-  }
-
-  async function callback(back: URL, cookie: string, remoteAddress = '127.0.0.1') {
-    const res = await app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie }, remoteAddress })
-    expect(res.statusCode).toBe(303)
-    return { res, location: String(res.headers.location), session: cookieOf(res.headers['set-cookie'], 'hb_session')?.split(';')[0] }
-  }
+  const { start, atProvider: atWecom, callback } = signInFlow(() => app, 'wecom')
 
   /** The whole way, from the sign-in button to the console. */
   async function signIn(ua = PHONE_UA) {
@@ -85,7 +65,7 @@ describe.skipIf(!pgUp)('signing in with WeCom (issue 20)', () => {
   it('says whether WeCom sign-in is offered, to anyone', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/session/providers' })
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ wecom: true })
+    expect(res.json()).toEqual({ wecom: true, dingtalk: false })
   })
 
   it('in the WeCom app, a linked crew member lands in the console signed in, with the same session as a password gives', async () => {
@@ -299,7 +279,7 @@ describe.skipIf(!pgUp)('WeCom refusing the app, or out of reach', () => {
         expect(res.headers.location).toBe(`/console/?signInError=${expected}#/`)
       }
       const none = apis[2]?.app
-      expect((await none?.inject({ method: 'GET', url: '/api/v1/session/providers' }))?.json()).toEqual({ wecom: false })
+      expect((await none?.inject({ method: 'GET', url: '/api/v1/session/providers' }))?.json()).toEqual({ wecom: false, dingtalk: false })
       const off = await none?.inject({ method: 'GET', url: '/api/v1/session/wecom' })
       expect(off?.statusCode).toBe(404)
       expect(off?.json()).toMatchObject({ code: 'sign_in_unavailable' })

@@ -1,4 +1,5 @@
-// Sign-in: WeCom (企业微信) first where the server offers it — the crew's phones have it — then a
+// Sign-in: WeCom (企业微信) or DingTalk (钉钉) first where the server offers them — the crew's phones
+// have one — then a
 // user name and password (a session cookie) — then, with one-time codes on, the code of the
 // authenticator app — or, as the secondary way, the token an administrator issued
 // (`housing-brain users add …` or the users API), for whoever has one.
@@ -15,16 +16,16 @@ function refusal(err: unknown, unauthorized: string): string {
   return t('common.error', { message: String(err) })
 }
 
-/** Why WeCom sent the browser back unsigned-in (the API's code), in the page's language. */
+/** Why WeCom or DingTalk sent the browser back unsigned-in (the API's code), in the page's language. */
 function ssoRefusal(code: string): string {
   return tMaybe(`signin.sso.${code}`) ?? t('signin.sso.other', { code })
 }
 
 export function SignIn() {
-  const [wecom, setWecom] = useState(false)
+  const [providers, setProviders] = useState({ wecom: false, dingtalk: false })
   const [ssoError] = useState(redirected.error)
   useEffect(() => {
-    void signInProviders().then((p) => setWecom(p.wecom))
+    void signInProviders().then(setProviders)
   }, [])
   const [name, setName] = useState('')
   const [password, setPassword] = useState('')
@@ -126,10 +127,15 @@ export function SignIn() {
             <LangSwitch />
           </div>
           <p class="muted">{t('app.tagline')}</p>
-          {/* A navigation, not a fetch: the API redirects to WeCom (in its app, or a QR code on a desktop). */}
-          {wecom && (
+          {/* A navigation, not a fetch: the API redirects to the provider (in its app, or a QR code on a desktop). */}
+          {providers.wecom && (
             <a id="wecom-signin" class="button wecom big" href="/api/v1/session/wecom">
               {t('signin.wecom')}
+            </a>
+          )}
+          {providers.dingtalk && (
+            <a id="dingtalk-signin" class="button dingtalk big" href="/api/v1/session/dingtalk">
+              {t('signin.dingtalk')}
             </a>
           )}
           {ssoError !== null && (
@@ -137,7 +143,7 @@ export function SignIn() {
               {ssoRefusal(ssoError)}
             </p>
           )}
-          {wecom && <p class="muted small or">{t('signin.or')}</p>}
+          {(providers.wecom || providers.dingtalk) && <p class="muted small or">{t('signin.or')}</p>}
           <label for="name">{t('signin.name')}</label>
           <input id="name" class="big" autocomplete="username" autocapitalize="none" spellcheck={false} required value={name} onInput={(e) => setName(e.currentTarget.value)} />
           <label for="password">{t('signin.password')}</label>

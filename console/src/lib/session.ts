@@ -68,8 +68,8 @@ export async function refreshMe(): Promise<void> {
 }
 
 /**
- * Back from signing in with WeCom: the callback set the cookie and sent the browser to
- * /console/?signIn=wecom, or to ?signInError=<code> when it refused. Read once at load, then
+ * Back from signing in with WeCom or DingTalk: the callback set the cookie and sent the browser to
+ * /console/?signIn=wecom (or dingtalk), or to ?signInError=<code> when it refused. Read once at load, then
  * dropped from the address (a reload or a shared link must not repeat it).
  */
 export const redirected = ((): { signedIn: boolean; error: string | null } => {
@@ -80,11 +80,11 @@ export const redirected = ((): { signedIn: boolean; error: string | null } => {
 })()
 
 /** The ways to sign in besides a password that the server offers (GET /api/v1/session/providers). */
-export async function signInProviders(): Promise<{ wecom: boolean }> {
-  return api<{ wecom: boolean }>('/api/v1/session/providers').catch(() => ({ wecom: false }))
+export async function signInProviders(): Promise<{ wecom: boolean; dingtalk: boolean }> {
+  return api<{ wecom: boolean; dingtalk: boolean }>('/api/v1/session/providers').catch(() => ({ wecom: false, dingtalk: false }))
 }
 
-/** Signed in by a redirect (WeCom): the cookie is set; GET /me gives the user and the CSRF value. */
+/** Signed in by a redirect (WeCom, DingTalk): the cookie is set; GET /me gives the user and the CSRF value. */
 export async function enterAfterRedirect(): Promise<Me> {
   setToken(null)
   return enter()

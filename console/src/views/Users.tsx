@@ -3,7 +3,9 @@
 // once). A user can be disabled (PATCH /api/v1/users/:id), which signs them out at once without
 // touching their tokens, and enabled again, which makes their unexpired, unrevoked tokens work.
 // A user who lost the phone with their one-time codes has two-step sign-in reset here.
-// An admin links a user's WeCom userid (PATCH wecomUserId), with which they sign in through WeCom.
+// An admin links a user's WeCom userid or DingTalk unionId (PATCH wecomUserId / dingtalkUnionId),
+// with which they sign in through WeCom or DingTalk.
+import { Fragment } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { Choice, Confirm, ErrorLine, Field, FormPanel, ListTable, NewButton, SecretOnce, TextField } from '../components/Form.tsx'
 import { dateTime, t } from '../i18n/index.ts'
@@ -132,16 +134,24 @@ function Tokens({ user, onToken }: { user: User; onToken: (s: Shown) => void }) 
   )
 }
 
-/** The WeCom userid that signs in as `user`; empty = none (null unlinks). */
-function WecomLink({ user, onDone }: { user: User; onDone: () => void }) {
-  const [f, setF] = useState({ wecomUserId: user.wecomUserId ?? '' })
+/** What each provider's link is: the user's field, and the words of its column and form. */
+const LINKS = {
+  wecom: { field: 'wecomUserId', column: 'users.wecom', of: 'users.wecomOf', label: 'users.wecomUserId', hint: 'users.wecomHint' },
+  dingtalk: { field: 'dingtalkUnionId', column: 'users.dingtalk', of: 'users.dingtalkOf', label: 'users.dingtalkUnionId', hint: 'users.dingtalkHint' },
+} as const
+type Provider = keyof typeof LINKS
+
+/** The WeCom userid or DingTalk unionId that signs in as `user`; empty = none (null unlinks). */
+function ProviderLink({ provider, user, onDone }: { provider: Provider; user: User; onDone: () => void }) {
+  const { field, of, label, hint } = LINKS[provider]
+  const [f, setF] = useState<Record<string, string>>({ [field]: user[field] ?? '' })
   const save = async () => {
-    await api(`/api/v1/users/${encodeURIComponent(user.id)}`, { method: 'PATCH', body: { wecomUserId: opt(f.wecomUserId) ?? null } })
+    await api(`/api/v1/users/${encodeURIComponent(user.id)}`, { method: 'PATCH', body: { [field]: opt(f[field] ?? '') ?? null } })
   }
-  const { problems, busy, submit } = useSave(['wecomUserId'], save, onDone)
+  const { problems, busy, submit } = useSave([field], save, onDone)
   return (
-    <FormPanel title={t('users.wecomOf', { name: user.name })} id="wecom-link" problems={problems} busy={busy} submit={t('form.save')} onSubmit={submit} onCancel={onDone}>
-      <TextField form="wecom" name="wecomUserId" f={f} setF={setF} problems={problems} label={t('users.wecomUserId')} hint={t('users.wecomHint')} />
+    <FormPanel title={t(of, { name: user.name })} id={`${provider}-link`} problems={problems} busy={busy} submit={t('form.save')} onSubmit={submit} onCancel={onDone}>
+      <TextField form={provider} name={field} f={f} setF={setF} problems={problems} label={t(label)} hint={t(hint)} />
     </FormPanel>
   )
 }
@@ -153,7 +163,7 @@ export function Users() {
   const [list, setList] = useState<User[]>([])
   const [creating, setCreating] = useState(false)
   const [open, setOpen] = useState<User | null>(null)
-  const [linking, setLinking] = useState<User | null>(null)
+  const [linking, setLinking] = useState<{ provider: Provider; user: User } | null>(null)
   const [shown, setShown] = useState<Shown | null>(null)
   const [error, setError] = useState('')
   const [notice, setNotice] = useState('')
@@ -195,9 +205,10 @@ export function Users() {
       )}
       {open && <Tokens key={open.id} user={open} onToken={setShown} />}
       {linking && (
-        <WecomLink
-          key={linking.id}
-          user={linking}
+        <ProviderLink
+          key={`${linking.provider}-${linking.user.id}`}
+          provider={linking.provider}
+          user={linking.user}
           onDone={() => {
             setLinking(null)
             load()
@@ -210,15 +221,17 @@ export function Users() {
           {notice}
         </p>
       )}
-      <ListTable id="users" heads={[t('form.name'), t('users.role'), t('users.belongs'), t('users.wecom'), t('users.since'), t('users.state')]}>
+      <ListTable id="users" heads={[t('form.name'), t('users.role'), t('users.belongs'), t('users.wecom'), t('users.dingtalk'), t('users.since'), t('users.state')]}>
           {list.map((u) => (
             <tr key={u.id} data-user={u.name}>
               <td data-label={t('form.name')}>{u.name}</td>
               <td data-label={t('users.role')}>{t(`role.${u.role}`)}</td>
               <td data-label={t('users.belongs')}>{u.companyId ? companyName(u.companyId) : u.communityId ? communityName(u.communityId) : t('form.none')}</td>
-              <td data-label={t('users.wecom')} class="user-wecom">
-                {u.wecomUserId ?? t('form.none')}
-              </td>
+              {(['wecom', 'dingtalk'] as const).map((p) => (
+                <td key={p} data-label={t(LINKS[p].column)} class={`user-${p}`}>
+                  {u[LINKS[p].field] ?? t('form.none')}
+                </td>
+              ))}
               <td data-label={t('users.since')}>{dateTime(u.createdAt)}</td>
               <td data-label={t('users.state')} class="user-state">
                 {u.disabled ? t('users.disabled') : t('users.enabled')}
@@ -235,9 +248,16 @@ export function Users() {
                 <button type="button" class="user-tokens" aria-expanded={open?.id === u.id} onClick={() => setOpen(open?.id === u.id ? null : u)} aria-label={t('users.tokensOf', { name: u.name })}>
                   {t('users.tokens')}
                 </button>{' '}
-                <button type="button" class="link-wecom" aria-expanded={linking?.id === u.id} onClick={() => setLinking(linking?.id === u.id ? null : u)} aria-label={t('users.wecomOf', { name: u.name })}>
-                  {t('users.wecom')}
-                </button>
+                {(['wecom', 'dingtalk'] as const).map((p) => {
+                  const on = linking?.provider === p && linking.user.id === u.id
+                  return (
+                    <Fragment key={p}>
+                      <button type="button" class={`link-${p}`} aria-expanded={on} onClick={() => setLinking(on ? null : { provider: p, user: u })} aria-label={t(LINKS[p].of, { name: u.name })}>
+                        {t(LINKS[p].column)}
+                      </button>{' '}
+                    </Fragment>
+                  )
+                })}
                 {u.totpEnabled && (
                   <>
                     {' '}
