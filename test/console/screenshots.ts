@@ -31,12 +31,14 @@ try {
     return items.length >= 4 ? items : undefined
   }, 180_000, 'four alerts from the mixed scenario')
   // Half of them walked through the lifecycle, so the ranking and the history have times in them.
-  for (const a of alerts.slice(0, Math.ceil(alerts.length / 2))) {
+  const walked = alerts.slice(0, Math.ceil(alerts.length / 2))
+  for (const a of walked) {
     for (const step of ['ack', 'en-route', 'arrive', 'resolve']) {
       await up.api('POST', `/api/v1/alerts/${a.id}/${step}`, { note: step === 'resolve' ? 'Replaced the seal; checked on site.' : 'On it' })
     }
   }
-  const companyId = alerts.find((a) => a.companyId)?.companyId
+  // The crew's company: one with an alert left open (the others may all have been walked).
+  const companyId = (alerts.find((a) => a.companyId && !walked.includes(a)) ?? alerts.find((a) => a.companyId))?.companyId
   const crew = await up.api('POST', '/api/v1/users', { name: 'wang.qiang', role: 'crew', companyId })
   const crewToken = (crew.body as { token: { token: string } }).token.token
   // An open alert of the crew's company given to them by the office: their phone shows it first, as theirs.
