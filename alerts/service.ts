@@ -28,6 +28,7 @@ import { renderReason } from '../shared/reason-text.ts'
 import { ACK_HOW, type AckHow, type SystemNote } from '../shared/system-note.ts'
 import { AlertBus, type CommittedEvent, type EventOutbox } from './events.ts'
 import { AlertFeed, feedPayloadRest, type FeedMessage } from './feed.ts'
+import { joinGroup, NO_GROUPING, openNewGroup, type GroupingPolicy } from './grouping.ts'
 
 export interface DeadlinePolicy {
   ackMs: number
@@ -109,6 +110,8 @@ export class AlertService {
     private readonly log: Logger,
     /** The server's clock (tests pass a controllable one). */
     readonly clock: () => Date = () => new Date(),
+    /** Which alerts form a group (grouping.ts); default off. */
+    private readonly grouping: GroupingPolicy = NO_GROUPING,
   ) {
     // A listener that throws must not break the producer that committed the event.
     this.bus.setMaxListeners(1000)
@@ -204,7 +207,9 @@ export class AlertService {
     const companyId = context.community?.companyId ?? null
     const { ackMs, resolveMs } = this.deadlinesOf(severity, meta)
     const silenced = context.silenced
-    return insertAlert(tx, {
+    // Takes the group key's lock to the commit: a raise of the same key waits and then joins.
+    const joined = await joinGroup(tx, this.grouping, { ruleId: r.ruleId, communityId, companyId, severity }, t.now)
+    const alert = await insertAlert(tx, {
       ruleId: r.ruleId,
       deviceId: r.deviceId,
       communityId,
@@ -230,7 +235,11 @@ export class AlertService {
       photoUrl: r.photoUrl ?? null,
       reportedBy: r.reportedBy ?? null,
       faultAt: r.faultAt ?? null,
+      groupId: joined?.groupId ?? null,
     })
+    if (!joined || joined.groupId !== undefined) return alert
+    await openNewGroup(tx, this.grouping, alert.id, joined.key, t.now)
+    return { ...alert, groupId: alert.id, groupSize: 1 }
   }
 
   private deadlinesOf(severity: Severity, meta: RuleMeta | undefined): DeadlinePolicy {

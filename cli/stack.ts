@@ -104,7 +104,8 @@ export class ApiServer implements Unit {
     private readonly log: Logger,
     dispatch: DispatcherOptions = DEFAULT_DISPATCH,
   ) {
-    this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.alerts.deadlines }, log.child({ module: 'alerts' }))
+    const grouping = { windowMs: cfg.alerts.groupWindowMs, by: cfg.alerts.groupBy }
+    this.alerts = new AlertService(deps.db, { ...DEFAULT_DEADLINES, ...cfg.alerts.deadlines }, log.child({ module: 'alerts' }), undefined, grouping)
     // The webhook outbox first, then the notification outbox (registered by Notifications in start()).
     this.alerts.outboxes.push(webhookOutbox)
     this.background = new Controller(log)

@@ -113,6 +113,22 @@ const egressAllow = list.transform((entries, ctx) => {
 const WEIGHT_KEYS = ['ack', 'resolve', 'speed', 'quality', 'satisfaction'] as const
 
 /** Evaluation weights, e.g. `ack=0.3,satisfaction=0.3`; unnamed components keep their default. */
+/** What alerts of one group share (alerts/grouping.ts). */
+export const GROUP_KEYS = ['rule', 'community', 'company', 'severity'] as const
+const groupBy = z.string().transform((value, ctx) => {
+  if (value.trim() === 'off') return []
+  const out: (typeof GROUP_KEYS)[number][] = []
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const key = GROUP_KEYS.find((k) => k === part)
+    if (!key) {
+      ctx.addIssue({ code: 'custom', message: `"${part}": expected a list of ${GROUP_KEYS.join(', ')}, or off` })
+      return z.NEVER
+    }
+    if (!out.includes(key)) out.push(key)
+  }
+  return out
+})
+
 const weights = z.string().transform((value, ctx) => {
   const out: Partial<Record<(typeof WEIGHT_KEYS)[number], number>> = {}
   for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
@@ -270,6 +286,10 @@ export const SECTIONS = {
       "reminder interval for an escalated, unacknowledged alert"),
     checkEveryMs: setting('ALERT_CHECK_EVERY', duration, '5s',
       "how often deadlines are checked"),
+    groupWindowMs: setting('ALERT_GROUP_WINDOW', durationOrZero, '10m',
+      "alerts with the same `ALERT_GROUP_BY` values raised within this time of the first form one group: one row on the board, one page, then a digest when the window closes ([Grouping](operators.md#grouping)); `0s` = off"),
+    groupBy: setting('ALERT_GROUP_BY', groupBy, 'rule,community',
+      "what the alerts of a group share: a list of `rule`, `community`, `company`, `severity`; `off` = no grouping"),
     weights: setting('EVAL_WEIGHTS', weights, '',
       "weights of the score's components, e.g. `ack=0.3,satisfaction=0.3`; a component not named keeps its default ([Evaluation](operators.md#evaluation))"),
   }),

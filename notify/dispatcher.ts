@@ -18,12 +18,14 @@ import { getCommunity } from '../core/repos/registry.ts'
 import type { Unit } from '../core/units.ts'
 import type { AlertBus } from '../alerts/events.ts'
 import { DENY_ALL_SPECIAL, type DestinationPolicy } from '../core/egress.ts'
-import type { ChannelAdapter, ChannelKind, DeliveryOutcome } from './channel.ts'
+import type { ChannelAdapter, ChannelKind, DeliveryOutcome, Locale } from './channel.ts'
 import type { LinkSigner } from './links.ts'
 import { ADAPTERS, type AdapterEntry } from './registry.ts'
 import { maskAddress } from './mask.ts'
 import { DeliveryPump, settle, type RetryPolicy } from './pump.ts'
 import { render, type RenderInput } from './render.ts'
+import { DIGEST_LISTED, renderDigest, type DigestInput } from './digest.ts'
+import { groupMembers } from '../core/repos/alert-groups.ts'
 import { placeText } from '../shared/place.ts'
 
 export interface NotifyDispatchOptions extends RetryPolicy {
@@ -56,6 +58,8 @@ export const DEFAULT_NOTIFY_DISPATCH: NotifyDispatchOptions = {
 const ADAPTER_CACHE = 100
 const SECOND = 1000
 const MINUTE = 60_000
+/** Members of a group a digest reads to find the open ones (a window's group is small). */
+const DIGEST_MEMBERS = 200
 /** People named as "also paged" in a message, at most. */
 const OTHERS_LISTED = 5
 
@@ -159,9 +163,14 @@ export class NotificationDispatcher implements Unit {
     const now = this.clock()
     const to = maskAddress(d.address)
     // A page of the escalation is moot once someone acknowledged; a page to the person the alert
-    // was handed to (step 0) goes while it is unresolved.
-    if (d.step > 0 ? d.alertState !== 'open' : d.alertState === 'resolved') {
-      await this.record(d, { at: now, sent: false, ok: false, status: 'cancelled', detail: `alert ${d.alertState.replace('_', ' ')} before sending`, outcome: 'cancelled', retryAt: null })
+    // was handed to (step 0) goes while it is unresolved; a group's digest while one of the
+    // members it tells of is still open.
+    const digest = d.digestOf === null ? undefined : await groupMembers(this.db, d.digestOf, DIGEST_MEMBERS + 1)
+    const later = digest?.filter((a) => a.id !== d.digestOf)
+    const moot = later ? (later.some((a) => a.state === 'open') ? undefined : 'every alert of the digest acknowledged before sending') : d.step > 0 ? d.alertState !== 'open' : d.alertState === 'resolved'
+    if (moot) {
+      const detail = typeof moot === 'string' ? moot : `alert ${d.alertState.replace('_', ' ')} before sending`
+      await this.record(d, { at: now, sent: false, ok: false, status: 'cancelled', detail, outcome: 'cancelled', retryAt: null })
       return
     }
     const adapter = this.adapterFor(d)
@@ -175,17 +184,13 @@ export class NotificationDispatcher implements Unit {
       return
     }
 
-    const alert = await getAlert(this.db, d.alertId)
+    const first = digest?.find((a) => a.id === d.digestOf)
+    const alert = first ?? (await getAlert(this.db, d.alertId))
     if (!alert) return
-    const message = render(d.locale, {
-      ...(await this.whereAndWho(alert, d)),
-      alert,
-      link: this.links.url(d.id),
-      step: d.step,
-      timezone: this.opts.timezone,
-      now,
-      signature: adapter.smsSignature ?? '',
-    })
+    const signature = adapter.smsSignature ?? ''
+    const message = later
+      ? renderDigest(d.locale, { ...(await this.digestPlaces(alert, later, d.locale)), first: alert, link: this.links.url(d.id), signature })
+      : render(d.locale, { ...(await this.whereAndWho(alert, d)), alert, link: this.links.url(d.id), step: d.step, timezone: this.opts.timezone, now, signature })
     let outcome: DeliveryOutcome
     try {
       outcome = await adapter.send(message, d.address ? { address: d.address } : {})
@@ -228,6 +233,20 @@ export class NotificationDispatcher implements Unit {
     }
   }
 
+  /** A digest's community and where each of the later members is (the first `DIGEST_LISTED` of them). */
+  private async digestPlaces(first: Alert, later: Alert[], locale: Locale): Promise<Pick<DigestInput, 'community' | 'members' | 'total'>> {
+    const community = first.communityId ? await getCommunity(this.db, first.communityId) : undefined
+    const members: DigestInput['members'][number][] = []
+    for (const alert of later.slice(0, DIGEST_LISTED)) {
+      const device = alert.deviceId ? await getDevice(this.db, alert.deviceId) : undefined
+      const rooms = device ? placeText(locale, { building: device.building, unit: device.unit, floor: device.floor, location: device.location }) : ''
+      members.push({ alert, place: [device ? (device.name ?? device.id) : '', rooms, alert.location ?? ''].filter(Boolean).join(' · ') })
+    }
+    // The group's size counts every member; the list read here is bounded.
+    const size = first.groupSize ?? later.length + 1
+    return { community: community?.name ?? first.communityId ?? '', members, total: Math.max(size - 1, later.length) }
+  }
+
   /** A page that cannot reach a person's preferred contact point goes to their next one. */
   private async fallBack(d: DueNotification, now: Date): Promise<void> {
     if (!d.userId) return
@@ -248,6 +267,7 @@ export class NotificationDispatcher implements Unit {
       heldUntil: null,
       createdAt: now,
       linkExpiresAt: d.linkExpiresAt,
+      digestOf: d.digestOf,
     })
     this.pump.kick()
   }

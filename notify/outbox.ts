@@ -2,11 +2,13 @@
 // rows written here are the outbox, so a crash after the commit loses no page and a rollback
 // sends none. Only raises, escalations and reminders page people; repeats and updates of an
 // alert never do (deduplication), and the same event reaches the same address once (unique key).
-// Acknowledging or resolving cancels what is still queued: the chain stops.
+// Acknowledging or resolving cancels what is still queued: the chain stops. A group's later
+// members page nobody: one digest lists them when the group's window closes.
 import type { Queryable } from '../core/db/client.ts'
 import type { Severity } from '../shared/domain.ts'
 import type { Alert, AlertEvent } from '../core/repos/alerts.ts'
-import { cancelPending, insertDelivery, reminderOrdinal } from '../core/repos/notify-deliveries.ts'
+import { getGroup } from '../core/repos/alert-groups.ts'
+import { cancelPending, insertDelivery, queueDigest, reminderOrdinal } from '../core/repos/notify-deliveries.ts'
 import { botChannels, reachableContacts, storedPolicies } from '../core/repos/notify-setup.ts'
 import { findUserByName } from '../core/repos/tokens.ts'
 import { coverOf } from './coverage.ts'
@@ -50,6 +52,18 @@ async function pageAssignee(tx: Queryable, event: AlertEvent, alert: Alert, now:
   return (await insertDelivery(tx, { ...base, channelId: first.channelId, userId: user.id, address: first.address, locale: first.locale })) ? 1 : 0
 }
 
+/**
+ * The digest of a group (notify/digest.ts), queued by the raise of its second member for the end of
+ * the window, to whom the first alert paged; later members find it queued and add nothing.
+ */
+async function queueGroupDigest(tx: Queryable, event: AlertEvent, alert: Alert, now: Date, opts: OutboxOptions): Promise<number> {
+  if (alert.groupId === null || (event.type !== 'raised' && event.type !== 'unsilenced')) return 0
+  const group = await getGroup(tx, alert.groupId)
+  if (!group) return 0
+  const dueAt = group.closesAt > now ? group.closesAt : now
+  return queueDigest(tx, { groupId: group.id, alertId: alert.id, eventId: event.id, companyId: alert.companyId, dueAt, createdAt: now, linkExpiresAt: new Date(dueAt.getTime() + opts.linkTtlMs) })
+}
+
 /** Queues the pages an alert event calls for; returns how many deliveries were queued. */
 export async function enqueueNotifications(tx: Queryable, event: AlertEvent, alert: Alert, now: Date, opts: OutboxOptions): Promise<number> {
   if (event.type === 'acknowledged' || event.type === 'resolved') {
@@ -58,6 +72,9 @@ export async function enqueueNotifications(tx: Queryable, event: AlertEvent, ale
   }
   if (event.type === 'assigned') return pageAssignee(tx, event, alert, now, opts)
   if (alert.silenced || alert.state !== 'open') return 0
+  // A later member of a group pages nobody itself: its raise queues the group's digest, and the
+  // group's escalation follows its first alert (alerts/grouping.ts).
+  if (alert.groupId !== null && alert.groupId !== alert.id) return queueGroupDigest(tx, event, alert, now, opts)
   const { policy } = await policyFor(tx, alert.severity, alert.companyId)
   const reminders = event.type === 'reminded' ? await reminderOrdinal(tx, alert.id, event.id) : 0
   const index = stepFor(event.type, event.data?.deadline, reminders, policy.steps.length)

@@ -52,6 +52,13 @@ export const alertSchema = z.object({
   reportedBy: z.string().nullable().describe('Resident hazard reports: who reported it (a resident sees it only on their own report)'),
   public: z.boolean().describe("Shown to the community's residents (the office decides); a resident also sees their own reports"),
   publicNote: z.string().nullable().describe('What was done, as the resolver wrote it for the residents'),
+  groupId: z
+    .number()
+    .int()
+    .nullable()
+    .optional()
+    .describe('Its group (same rule and community within ALERT_GROUP_WINDOW of the first, by default): the first alert\'s id; members at GET /api/v1/alerts/{id}/group. Null when grouping was off'),
+  groupSize: z.number().int().nullable().optional().describe('How many alerts its group has (each is still an alert of its own: acted on, escalated and ranked one by one)'),
   myRating: z
     .object({ rating: z.number().int(), comment: z.string().nullable() })
     .nullable()

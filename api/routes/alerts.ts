@@ -5,11 +5,12 @@ import { AppError } from '../../core/errors.ts'
 import { acceptReasonDetail, reportedReasonDetailSchema } from '../../core/reason-detail.ts'
 import { ALERT_SOURCES, SEVERITIES } from '../../shared/domain.ts'
 import { eventsOf, getAlert, listAlerts, type Alert } from '../../core/repos/alerts.ts'
+import { groupMembers } from '../../core/repos/alert-groups.ts'
 import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { deliveryLog, seesDeliveries, seesDeliveryDetail } from '../alerts/delivery-log.ts'
 import { alertEventSchema, alertFilterQuery, alertSchema, deliverySchema } from '../alerts/schemas.ts'
 import type { Action } from '../../alerts/service.ts'
-import { alertListScope, mustManage, mustSeeAlert, principalOf, requireRole } from '../access.ts'
+import { alertListScope, companyScope, mustManage, mustSeeAlert, principalOf, requireRole } from '../access.ts'
 import { findUserByName } from '../../core/repos/tokens.ts'
 import { ratingsBy } from '../../core/repos/feedback.ts'
 import { checked, errorBody, errorResponses, limitParam, requestTime, serialCursor, serialParams } from '../schemas.ts'
@@ -36,6 +37,9 @@ const reportBody = z.object({
   title: z.string().min(1).max(200).optional(),
   communityId: z.string().optional().describe('For alerts without a device'),
 })
+
+/** Members listed by GET /api/v1/alerts/:id/group (a group within a window is small; this bounds a runaway one). */
+const GROUP_MEMBERS = 500
 
 /** Deliveries shown with an alert's history; the full log is GET /api/v1/alerts/:id/deliveries. */
 const HISTORY_DELIVERIES = 100
@@ -123,6 +127,35 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
       const history = historyFor(p, alert, await eventsOf(db, alert.id))
       if (notifyTimezone === undefined || !seesDeliveries(p)) return { ...alertFor(p, alert), history }
       return { ...alertFor(p, alert), history, notifications: await deliveryLog(db, alert.id, HISTORY_DELIVERIES, notifyTimezone, seesDeliveryDetail(p)) }
+    },
+  )
+
+  app.get(
+    '/:id/group',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: "The alerts of this alert's group (same rule and community raised within ALERT_GROUP_WINDOW of the first, by default), first first",
+        description: 'Each member is still an alert of its own: act on them one by one or in bulk. A crew member sees the members of their company only.',
+        params: serialParams,
+        response: {
+          200: z.object({
+            groupId: z.number().int().nullable().describe("The group's id (its first alert's); null: the alert has no group"),
+            size: z.number().int().describe('How many alerts the group has (1 without a group)'),
+            items: z.array(alertSchema).describe(`The members the caller may see, at most ${GROUP_MEMBERS}`),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      if (p.role === 'resident') throw new AppError('forbidden', "An alert's group is for the office and the crews")
+      const alert = mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
+      if (alert.groupId === null) return { groupId: null, size: 1, items: [alert] }
+      const scope = companyScope(p)
+      const items = (await groupMembers(db, alert.groupId, GROUP_MEMBERS)).filter((a) => scope === undefined || a.companyId === scope)
+      return { groupId: alert.groupId, size: alert.groupSize ?? items.length, items }
     },
   )
 

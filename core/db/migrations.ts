@@ -853,4 +853,30 @@ ALTER TABLE users ADD COLUMN dingtalk_union_id text CHECK (char_length(dingtalk_
 CREATE UNIQUE INDEX users_dingtalk_union_id_idx ON users (dingtalk_union_id);
 `,
   },
+  {
+    version: 27,
+    name: 'alert groups',
+    sql: `
+-- Grouping (issue 21; alerts/grouping.ts): alerts of the same key (rule and community by
+-- default) raised within a window of the first form one group — one row on the board, one page
+-- and then a digest. A group's id is its first alert's id; the window closes at closes_at.
+-- size counts its members, so the board's JSON reads it without counting. Raises of one key
+-- take a transaction-scoped advisory lock on the key, so two at once find one group.
+CREATE TABLE alert_groups (
+  id         bigint PRIMARY KEY,
+  key        text NOT NULL,
+  opened_at  timestamptz NOT NULL,
+  closes_at  timestamptz NOT NULL,
+  size       integer NOT NULL DEFAULT 1 CHECK (size >= 1)
+);
+CREATE INDEX alert_groups_key_idx ON alert_groups (key, closes_at DESC);
+ALTER TABLE alerts ADD COLUMN group_id bigint;
+CREATE INDEX alerts_group_idx ON alerts (group_id) WHERE group_id IS NOT NULL;
+-- A digest: one message per recipient of the group's first page, sent when the window closes,
+-- listing the members raised after the first (notify/digest.ts). Its row belongs to the member
+-- whose raise queued it; acknowledging that member does not cancel it.
+ALTER TABLE notify_deliveries ADD COLUMN digest_of bigint;
+CREATE UNIQUE INDEX notify_deliveries_digest_idx ON notify_deliveries (digest_of, channel_id, address) WHERE digest_of IS NOT NULL;
+`,
+  },
 ]

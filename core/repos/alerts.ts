@@ -59,6 +59,10 @@ export interface Alert {
   public: boolean
   /** What was done, in the resolver's words, for residents to read. */
   publicNote: string | null
+  /** Its group (alerts/grouping.ts): the first member's id; null when grouping was off. */
+  groupId: number | null
+  /** How many alerts the group has; null without a group. */
+  groupSize: number | null
 }
 
 export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "deviceId", a.community_id AS "communityId",
@@ -72,7 +76,8 @@ export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "devic
   a.ack_deadline AS "ackDeadline", a.resolve_deadline AS "resolveDeadline",
   a.escalation_level AS "escalationLevel", a.escalated_at AS "escalatedAt",
   a.last_reminded_at AS "lastRemindedAt", a.resolve_overdue_at AS "resolveOverdueAt", a.reraise_of AS "reraiseOf",
-  a.location, a.photo_url AS "photoUrl", a.reported_by AS "reportedBy", a.public, a.public_note AS "publicNote"`
+  a.location, a.photo_url AS "photoUrl", a.reported_by AS "reportedBy", a.public, a.public_note AS "publicNote",
+  a.group_id AS "groupId", (SELECT g.size FROM alert_groups g WHERE g.id = a.group_id) AS "groupSize"`
 
 export interface AlertEvent {
   id: number
@@ -203,14 +208,16 @@ export interface NewAlert {
   reportedBy?: string | null
   /** The device time of the raise, as the rules engine reported it (a re-sent raise is recognised by it). */
   faultAt?: Date | null
+  /** An open group it joins (its size already counted); undefined: none yet. */
+  groupId?: number | null
 }
 
 export async function insertAlert(db: Queryable, a: NewAlert): Promise<Alert> {
   const [row] = await db.query<Alert>(
     `INSERT INTO alerts AS a (rule_id, device_id, community_id, company_id, source, severity, title, reason, auto_resolve,
        silenced, flapping, first_value, last_value, predicted_at, raised_at, last_seen_at, rearm_ms, ack_deadline,
-       resolve_deadline, reraise_of, location, photo_url, reported_by, notified_at, reason_detail, fault_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+       resolve_deadline, reraise_of, location, photo_url, reported_by, notified_at, reason_detail, fault_at, group_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
      RETURNING ${ALERT_COLUMNS}`,
     [
       a.ruleId, a.deviceId, a.communityId, a.companyId, a.source, a.severity, a.title, a.reason, a.autoResolve,
@@ -218,6 +225,7 @@ export async function insertAlert(db: Queryable, a: NewAlert): Promise<Alert> {
       a.location ?? null, a.photoUrl ?? null, a.reportedBy ?? null, a.notifiedAt,
       a.reasonDetail ? JSON.stringify(a.reasonDetail) : null,
       a.faultAt ?? null,
+      a.groupId ?? null,
     ],
   )
   if (!row) throw new Error('insert returned no alert')

@@ -20,25 +20,53 @@ export interface NewDelivery {
   heldUntil: Date | null
   createdAt: Date
   linkExpiresAt: Date
+  /** A group's digest (notify/digest.ts): the group's id. */
+  digestOf?: number | null
 }
 
 /** Queues one delivery; the same event to the same address over the same channel only once. */
 export async function insertDelivery(db: Queryable, d: NewDelivery): Promise<boolean> {
   const rows = await db.query(
-    `INSERT INTO notify_deliveries (alert_id, event_id, step, company_id, channel_id, user_id, address, locale, next_attempt_at, held_until, created_at, link_expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-     ON CONFLICT (event_id, channel_id, address) DO NOTHING RETURNING 1`,
-    [d.alertId, d.eventId, d.step, d.companyId, d.channelId, d.userId, d.address, d.locale, d.dueAt, d.heldUntil, d.createdAt, d.linkExpiresAt],
+    `INSERT INTO notify_deliveries (alert_id, event_id, step, company_id, channel_id, user_id, address, locale, next_attempt_at, held_until, created_at, link_expires_at, digest_of)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     ON CONFLICT DO NOTHING RETURNING 1`,
+    [d.alertId, d.eventId, d.step, d.companyId, d.channelId, d.userId, d.address, d.locale, d.dueAt, d.heldUntil, d.createdAt, d.linkExpiresAt, d.digestOf ?? null],
   )
   return rows.length > 0
 }
 
-/** Acknowledging stops the chain: what is still queued for the alert is not sent. */
+/**
+ * Acknowledging stops the chain: what is still queued for the alert is not sent. A group's digest
+ * queued with it stays: it speaks for the other members too (the dispatcher checks them).
+ */
 export async function cancelPending(db: Queryable, alertId: number, why: string): Promise<number> {
   const rows = await db.query(
     `UPDATE notify_deliveries SET status = 'cancelled', last_status = 'cancelled', last_detail = $2
-     WHERE alert_id = $1 AND status = 'pending' RETURNING 1`,
+     WHERE alert_id = $1 AND status = 'pending' AND digest_of IS NULL RETURNING 1`,
     [alertId, why],
+  )
+  return rows.length
+}
+
+/**
+ * Queues a group's digest, once: to each person (and bot) the group's first alert paged first,
+ * over the same contact point, due when the window closes. The row belongs to the member whose
+ * raise queued it (`alertId`, `eventId`). Returns how many were queued (0 when queued already, or
+ * when the first alert paged nobody).
+ */
+export async function queueDigest(
+  db: Queryable,
+  d: { groupId: number; alertId: number; eventId: number; companyId: string | null; dueAt: Date; createdAt: Date; linkExpiresAt: Date },
+): Promise<number> {
+  const rows = await db.query(
+    `INSERT INTO notify_deliveries (alert_id, event_id, step, company_id, channel_id, user_id, address, locale, next_attempt_at, held_until, created_at, link_expires_at, digest_of)
+     SELECT $2, $3, 1, $4, f.channel_id, f.user_id, f.address, f.locale, $5, NULL, $6, $7, $1
+     FROM (SELECT DISTINCT ON (COALESCE(p.user_id::text, p.channel_id::text)) p.channel_id, p.user_id, p.address, p.locale
+           FROM notify_deliveries p WHERE p.alert_id = $1 AND p.step = 1 AND p.digest_of IS NULL
+           ORDER BY COALESCE(p.user_id::text, p.channel_id::text), p.id) f
+     WHERE NOT EXISTS (SELECT 1 FROM notify_deliveries x WHERE x.digest_of = $1)
+     ON CONFLICT DO NOTHING RETURNING 1`,
+    [d.groupId, d.alertId, d.eventId, d.companyId, d.dueAt, d.createdAt, d.linkExpiresAt],
   )
   return rows.length
 }
@@ -66,6 +94,8 @@ export interface DueNotification {
   locale: 'zh-CN' | 'en'
   alertState: string
   linkExpiresAt: Date
+  /** A group's digest: the group's id; else null. */
+  digestOf: number | null
 }
 
 const QUEUE: DeliveryQueue = {
@@ -75,7 +105,7 @@ const QUEUE: DeliveryQueue = {
   on: 'c.id = d.channel_id AND a.id = d.alert_id',
   returning: `d.id::int AS id, d.alert_id::int AS "alertId", d.event_id::int AS "eventId", d.step, d.attempts, d.company_id AS "companyId",
     c.id AS "channelId", c.kind AS "channelKind", c.settings, c.secrets, d.user_id AS "userId", d.address, d.locale,
-    a.state AS "alertState", d.link_expires_at AS "linkExpiresAt"`,
+    a.state AS "alertState", d.link_expires_at AS "linkExpiresAt", d.digest_of::int AS "digestOf"`,
 }
 
 /** Claims due deliveries for `leaseMs` (delivery-queue.ts). */

@@ -351,6 +351,8 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/notify/policies', req: () => ({ method: 'GET', url: '/api/v1/notify/policies' }), expect: { ...all(200), resident: [403, 403] } },
   { route: 'PUT /api/v1/notify/policies/:severity', req: () => ({ method: 'PUT', url: '/api/v1/notify/policies/minor', body: { steps: [{ rota: 'crew' }] } }), expect: office(200) },
   { route: 'DELETE /api/v1/notify/policies/:severity', req: () => ({ method: 'DELETE', url: '/api/v1/notify/policies/minor' }), expect: office(204) },
+  // The members of an alert's group: whoever sees the alert, but not residents
+  { route: 'GET /api/v1/alerts/:id/group', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}/group` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   { route: 'GET /api/v1/alerts/:id/deliveries', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}/deliveries` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   // Rotas: rota-own is co-a's crew rota, rota-other co-b's
   { route: 'PUT /api/v1/rotas/:id', req: (s) => ({ method: 'PUT', url: `/api/v1/rotas/rota-${s}`, body: rotaBody(s) }), expect: { ...office(200), crew: [403, 404] } },
