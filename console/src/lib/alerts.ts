@@ -30,7 +30,9 @@ function onEvent(e: LiveEvent): void {
   performance.mark(EVENT_MARK)
   if (pending.length === 0) queueMicrotask(flush)
   pending.push(e.alert)
-  if (e.type === 'raised' && e.alert.severity === 'critical') newCritical.set(e.alert)
+  // A later member of a group (alerts/grouping.ts) pages nobody, and does not sound the board's cue either.
+  const later = e.alert.groupId != null && e.alert.groupId !== e.alert.id
+  if (e.type === 'raised' && e.alert.severity === 'critical' && !later) newCritical.set(e.alert)
 }
 
 function flush(): void {

@@ -8,6 +8,7 @@ import { BulkByFilter } from '../components/BulkByFilter.tsx'
 import { Deadline, dueOf } from '../components/Deadline.tsx'
 import { ExportCsv } from '../components/ExportCsv.tsx'
 import { Filters, matches, NO_FILTER, toQuery, type Filter } from '../components/Filters.tsx'
+import { entryAlerts, foldGroups, GroupRows } from '../components/GroupRows.tsx'
 import { alertTitle, dateTime, lang, num, t, type Lang } from '../i18n/index.ts'
 import { alerts, bulkAck, newCritical } from '../lib/alerts.ts'
 import { beep } from '../lib/cue.ts'
@@ -58,6 +59,8 @@ interface RowProps {
   /** Not read: a change of language or of the registry's names must redraw the row. */
   lang: Lang
   reg: Registry
+  /** A member's row under its open group (components/GroupRows.tsx). */
+  member?: boolean
 }
 
 /**
@@ -71,9 +74,9 @@ class Row extends Component<RowProps> {
     return next.a !== p.a || next.checked !== p.checked || next.lang !== p.lang || next.reg !== p.reg || next.onCheck !== p.onCheck
   }
 
-  render({ a, checked, onCheck }: RowProps) {
+  render({ a, checked, onCheck, member }: RowProps) {
     return (
-      <tr class={`alert-row ${a.state}`} data-id={a.id} onClick={() => go('alert', a.id)}>
+      <tr class={`alert-row ${a.state}${member ? ' member' : ''}`} data-id={a.id} onClick={() => go('alert', a.id)}>
         <td class="check" onClick={(e) => e.stopPropagation()}>
           <input type="checkbox" aria-label={alertTitle(a)} checked={checked} disabled={a.state !== 'open'} onChange={(e) => onCheck(a.id, e.currentTarget.checked)} />
         </td>
@@ -222,7 +225,10 @@ export function Board({ openId }: { openId?: number | undefined }) {
     return list
   }, [map, filter, l, reg])
   const selected = shown.filter((a) => checked.has(a.id) && a.state === 'open').map((a) => a.id)
-  const drawn = shown.slice(0, rows)
+  // A group of alerts is one entry (one row, opened to its members); "show more" counts entries.
+  const entries = useMemo(() => foldGroups(shown), [shown])
+  const drawnEntries = entries.slice(0, rows)
+  const drawn = entryAlerts(drawnEntries)
   const drawnOpen = drawn.filter((a) => a.state === 'open')
   const [acked, setAcked] = useState<number | null>(null)
   // Stable, so that a check box changes its own row only.
@@ -304,15 +310,26 @@ export function Board({ openId }: { openId?: number | undefined }) {
             </tr>
           </thead>
           <tbody>
-            {drawn.map((a) => (
-              <Row key={a.id} a={a} checked={checked.has(a.id)} onCheck={check} lang={l} reg={reg} />
-            ))}
+            {drawnEntries.map((e) =>
+              'a' in e ? (
+                <Row key={e.a.id} a={e.a} checked={checked.has(e.a.id)} onCheck={check} lang={l} reg={reg} />
+              ) : (
+                <GroupRows
+                  key={`g${e.groupId}`}
+                  groupId={e.groupId}
+                  members={e.members}
+                  isChecked={(id) => checked.has(id)}
+                  onCheck={check}
+                  row={(a) => <Row key={a.id} a={a} checked={checked.has(a.id)} onCheck={check} lang={l} reg={reg} member />}
+                />
+              ),
+            )}
           </tbody>
         </table>
       )}
-      {shown.length > rows && (
+      {entries.length > rows && (
         <button type="button" id="more" class="ghost" onClick={() => setRows(rows + PAGE_ROWS)}>
-          {t('board.more', { n: Math.min(PAGE_ROWS, shown.length - rows) })}
+          {t('board.more', { n: Math.min(PAGE_ROWS, entries.length - rows) })}
         </button>
       )}
       {openId !== undefined && <AlertDetail id={openId} onClose={() => go('board')} />}
