@@ -5,7 +5,7 @@
 import type { Alert } from '../core/repos/alerts.ts'
 import { ruleText } from '../shared/catalogue-text.ts'
 import type { Locale, Message } from './channel.ts'
-import { segmentMax } from './render.ts'
+import { fit, segmentMax, type Part } from './render.ts'
 
 /** Places named in the long forms, at most; the rest are counted. */
 export const DIGEST_LISTED = 10
@@ -45,21 +45,26 @@ export function renderDigest(locale: Locale, d: DigestInput): Message {
   const lines = d.members.slice(0, DIGEST_LISTED).map((m, i) => `${i + 1}. ${places[i] ?? ''}${state(m.alert)}`)
   const more = d.total > DIGEST_LISTED ? (zh ? `……另 ${d.total - DIGEST_LISTED} 条` : `… and ${d.total - DIGEST_LISTED} more`) : ''
   const text = [head, ...lines, more, zh ? `打开：${d.link}` : `Open: ${d.link}`].filter(Boolean).join('\n')
-  // The SMS: the places joined, cut until it fits one segment with the gateway's signature.
+  // The SMS, cut to one segment with the gateway's signature: the places first (to nothing), then
+  // the community, then the title (to a stem); never the severity, the count or the link.
   const signature = d.signature ?? ''
-  const compose = (where: string) =>
-    zh ? `【${sev}】${d.community}另有${d.total}条${title}${where ? `：${where}` : ''} ${d.link}` : `[${sev}] ${d.total} more ${title} in ${d.community}${where ? `: ${where}` : ''} ${d.link}`
-  let where = places.join(zh ? '、' : ', ')
-  const fits = (s: string) => s.length <= segmentMax(signature + s) - signature.length
-  while (where && !fits(compose(where))) where = where.length > 2 ? `${where.slice(0, -2)}${zh ? '…' : '.'}` : ''
+  const parts: Part[] = [
+    { text: places.join(zh ? '、' : ', '), keep: 0, floor: 0 },
+    { text: d.community, keep: 4, floor: 0 },
+    { text: title, keep: 4, floor: 4 },
+  ]
+  const max = (s: string) => segmentMax(signature + s) - signature.length
+  const short = zh
+    ? fit(([w, c, t]) => `【${sev}】${c ?? ''}另有${d.total}条${t ?? ''}${w ? `：${w}` : ''} ${d.link}`, parts, max, '…')
+    : fit(([w, c, t]) => `[${sev}] ${d.total} more ${t ?? ''}${c ? ` in ${c}` : ''}${w ? `: ${w}` : ''} ${d.link}`, parts, max, '.')
   return {
     locale,
     alertId: String(d.first.id),
     severity: d.first.severity,
     subject,
     text,
-    short: compose(where),
+    short,
     link: d.link,
-    params: { severity: sev, place: d.community, device: where, what: title, deadline: '', due: zh ? `另有${d.total}条` : `${d.total} more`, link: d.link },
+    params: { severity: sev, place: d.community, device: places.slice(0, 3).join(zh ? '、' : ', '), what: title, deadline: '', due: zh ? `另有${d.total}条` : `${d.total} more`, link: d.link },
   }
 }

@@ -58,7 +58,7 @@ function cut(s: string, max: number, mark: string): string {
 }
 
 /** A part of the SMS that may be shortened: first down to `keep`, later down to `floor`. */
-interface Part {
+export interface Part {
   text: string
   keep: number
   floor: number
@@ -69,7 +69,7 @@ interface Part {
  * (a stem ending in "…"), then again in that order down to its `floor`. What cannot shrink more
  * stays: the severity, the deadline and the link are never in `parts`.
  */
-function fit(compose: (parts: string[]) => string, parts: Part[], max: (text: string) => number, mark: string): string {
+export function fit(compose: (parts: string[]) => string, parts: Part[], max: (text: string) => number, mark: string): string {
   const texts = parts.map((p) => p.text)
   for (const limit of [(p: Part) => p.keep, (p: Part) => p.floor]) {
     for (let i = 0; i < parts.length; i++) {
