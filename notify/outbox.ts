@@ -8,7 +8,7 @@ import type { Queryable } from '../core/db/client.ts'
 import type { Severity } from '../shared/domain.ts'
 import type { Alert, AlertEvent } from '../core/repos/alerts.ts'
 import { getGroup } from '../core/repos/alert-groups.ts'
-import { cancelPending, insertDelivery, queueDigest, reminderOrdinal } from '../core/repos/notify-deliveries.ts'
+import { cancelPending, insertDelivery, pagedFirstStep, queueDigest, reminderOrdinal } from '../core/repos/notify-deliveries.ts'
 import { botChannels, reachableContacts, storedPolicies } from '../core/repos/notify-setup.ts'
 import { findUserByName } from '../core/repos/tokens.ts'
 import { coverOf } from './coverage.ts'
@@ -73,8 +73,9 @@ export async function enqueueNotifications(tx: Queryable, event: AlertEvent, ale
   if (event.type === 'assigned') return pageAssignee(tx, event, alert, now, opts)
   if (alert.silenced || alert.state !== 'open') return 0
   // A later member of a group pages nobody itself: its raise queues the group's digest, and the
-  // group's escalation follows its first alert (alerts/grouping.ts).
-  if (alert.groupId !== null && alert.groupId !== alert.id) return queueGroupDigest(tx, event, alert, now, opts)
+  // group's escalation follows its first alert (alerts/grouping.ts). When the first paged nobody
+  // (raised in a maintenance window that does not cover this one), the member pages on its own.
+  if (alert.groupId !== null && alert.groupId !== alert.id && (await pagedFirstStep(tx, alert.groupId))) return queueGroupDigest(tx, event, alert, now, opts)
   const { policy } = await policyFor(tx, alert.severity, alert.companyId)
   const reminders = event.type === 'reminded' ? await reminderOrdinal(tx, alert.id, event.id) : 0
   const index = stepFor(event.type, event.data?.deadline, reminders, policy.steps.length)

@@ -51,7 +51,8 @@ export async function cancelPending(db: Queryable, alertId: number, why: string)
 /**
  * Queues a group's digest, once: to each person (and bot) the group's first alert paged first,
  * over the same contact point, due when the window closes. The row belongs to the member whose
- * raise queued it (`alertId`, `eventId`). Returns how many were queued (0 when queued already, or
+ * raise queued it (`alertId`, `eventId`). Quiet hours that held the first page hold the digest
+ * too, until they end, when that is after the window. Returns how many were queued (0 when queued already, or
  * when the first alert paged nobody).
  */
 export async function queueDigest(
@@ -60,8 +61,8 @@ export async function queueDigest(
 ): Promise<number> {
   const rows = await db.query(
     `INSERT INTO notify_deliveries (alert_id, event_id, step, company_id, channel_id, user_id, address, locale, next_attempt_at, held_until, created_at, link_expires_at, digest_of)
-     SELECT $2, $3, 1, $4, f.channel_id, f.user_id, f.address, f.locale, $5, NULL, $6, $7, $1
-     FROM (SELECT DISTINCT ON (COALESCE(p.user_id::text, p.channel_id::text)) p.channel_id, p.user_id, p.address, p.locale
+     SELECT $2, $3, 1, $4, f.channel_id, f.user_id, f.address, f.locale, GREATEST($5, f.held_until), CASE WHEN f.held_until > $5 THEN f.held_until END, $6, $7, $1
+     FROM (SELECT DISTINCT ON (COALESCE(p.user_id::text, p.channel_id::text)) p.channel_id, p.user_id, p.address, p.locale, p.held_until
            FROM notify_deliveries p WHERE p.alert_id = $1 AND p.step = 1 AND p.digest_of IS NULL
            ORDER BY COALESCE(p.user_id::text, p.channel_id::text), p.id) f
      WHERE NOT EXISTS (SELECT 1 FROM notify_deliveries x WHERE x.digest_of = $1)
@@ -69,6 +70,12 @@ export async function queueDigest(
     [d.groupId, d.alertId, d.eventId, d.companyId, d.dueAt, d.createdAt, d.linkExpiresAt],
   )
   return rows.length
+}
+
+/** Whether the alert's first step paged anyone (queued, sent or cancelled since): a group's first alert raised in a maintenance window did not. */
+export async function pagedFirstStep(db: Queryable, alertId: number): Promise<boolean> {
+  const [row] = await db.query<{ paged: boolean }>(`SELECT EXISTS (SELECT 1 FROM notify_deliveries WHERE alert_id = $1 AND step = 1 AND digest_of IS NULL) AS paged`, [alertId])
+  return row?.paged ?? false
 }
 
 /** 'reminded' events of the alert up to this one: the first reminder is 1. */

@@ -15,6 +15,7 @@ import { groupMembers } from '../../core/repos/alert-groups.ts'
 import { companyFigures } from '../../core/repos/evaluation.ts'
 import { insertContact, upsertRota } from '../../core/repos/notify-setup.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
+import { insertSilence } from '../../core/repos/silences.ts'
 import { insertUser } from '../../core/repos/tokens.ts'
 import { DEFAULT_NOTIFY_DISPATCH } from '../../notify/dispatcher.ts'
 import { Notifications } from '../../notify/notifications.ts'
@@ -151,6 +152,19 @@ describe('alert grouping', () => {
     }, 10_000, 'the cancelled digest')
     expect(log).toEqual([{ status: 'cancelled', detail: 'every alert of the digest acknowledged before sending' }])
     expect(gateway.to(PHONE)).toHaveLength(1)
+  })
+
+  it('a member pages on its own when the first was raised in a maintenance window that does not cover it', async () => {
+    const db = await openDb({})
+    cleanup.push(() => db.close())
+    const { gateway, raise, clock } = await setUp(db)
+    await insertSilence(db, { deviceId: 'mh-1', communityId: null, ruleId: null, startsAt: clock(), endsAt: new Date(clock().getTime() + 3_600_000), reason: 'repair', createdBy: 't' })
+    const first = await raise('mh-1')
+    expect(first?.silenced).toBe(true)
+    const second = await raise('mh-2')
+    expect(second?.groupId).toBe(first?.id)
+    const page = await eventually(() => gateway.to(PHONE)[0], 10_000, "the member's own page")
+    expect(page.text).toContain('mh-2')
   })
 
   it('groups, pages once and digests on the embedded database', async () => {
