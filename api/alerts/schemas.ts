@@ -102,6 +102,7 @@ export const deliverySchema = z.object({
   eventId: z.number().int(),
   eventType: z.string(),
   step: z.number().int(),
+  digest: z.boolean().optional().describe("A group's digest: one message for the members raised after the group's first alert, sent when the group's window closes (docs/operators.md, Grouping)"),
   channel: z.object({ id: z.string(), kind: z.string(), name: z.string() }),
   user: z.string().nullable(),
   to: z.string().describe('Phone numbers masked; a Web Push subscription as its push service\'s host (the office) or "browser"'),

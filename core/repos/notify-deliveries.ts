@@ -179,6 +179,8 @@ export interface DeliveryView {
   eventId: number
   eventType: string
   step: number
+  /** A group's digest. */
+  digest: boolean
   channelId: string
   channelKind: string
   channelName: string
@@ -198,7 +200,7 @@ export interface DeliveryView {
 /** Deliveries of one alert with their attempts, oldest first (bounded by `limit` deliveries). */
 export async function deliveriesOfAlert(db: Queryable, alertId: number, limit: number): Promise<DeliveryView[]> {
   const rows = await db.query<DeliveryView>(
-    `SELECT d.id::int AS id, d.event_id::int AS "eventId", e.type AS "eventType", d.step, c.id AS "channelId", c.kind AS "channelKind", c.name AS "channelName",
+    `SELECT d.id::int AS id, d.event_id::int AS "eventId", e.type AS "eventType", d.step, d.digest_of IS NOT NULL AS digest, c.id AS "channelId", c.kind AS "channelKind", c.name AS "channelName",
        d.user_id AS "userId", u.name AS "userName", d.address, d.status, d.held_until AS "heldUntil", d.attempts, d.last_status AS "lastStatus",
        d.created_at AS "createdAt", d.delivered_at AS "deliveredAt", d.next_attempt_at AS "nextAttemptAt",
        COALESCE((SELECT json_agg(json_build_object('at', t.at, 'sent', t.sent, 'ok', t.ok, 'status', t.status, 'detail', t.detail, 'retryAt', t.retry_at) ORDER BY t.id)

@@ -13,6 +13,7 @@ import { silentLogger } from '../../core/log.ts'
 import { provisionCommunity, provisionDevices } from '../../core/provision.ts'
 import { groupMembers } from '../../core/repos/alert-groups.ts'
 import { companyFigures } from '../../core/repos/evaluation.ts'
+import { deliveriesOfAlert } from '../../core/repos/notify-deliveries.ts'
 import { insertContact, upsertRota } from '../../core/repos/notify-setup.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
 import { insertSilence } from '../../core/repos/silences.ts'
@@ -108,6 +109,8 @@ async function scenario(db: Db) {
   expect(digest.text).toMatch(new RegExp(`${second?.deviceId}.*mh-3`, 's'))
   await settle()
   expect(gateway.to(PHONE)).toHaveLength(2)
+  // The delivery log shows it with the member whose raise queued it, as a digest.
+  expect((await deliveriesOfAlert(db, second?.id ?? 0, 5)).map((d) => [d.digest, d.status])).toEqual([[true, 'delivered']])
 
   // After the window: a new group, paged on its own.
   expect(clock().getTime() - t0.getTime()).toBeGreaterThan(WINDOW)

@@ -75,7 +75,7 @@ function DeliveryRow({ d }: { d: Delivery }) {
   const facts = [d.to, t('history.attempts', { n: d.attempts }), d.deliveredAt ? t('history.deliveredAt', { time: timeSeconds(d.deliveredAt) }) : ''].filter(Boolean)
   return (
     <li data-type="delivery" data-status={d.status} class="delivery">
-      <When at={d.createdAt} /> <b>{t('history.delivery', { channel, who: d.user ?? d.channel.name })}</b> <span class={`delivery-status ${d.status}`}>{t(`delivery.${d.status}`)}</span>{' '}
+      <When at={d.createdAt} /> <b>{t(d.digest ? 'history.digest' : 'history.delivery', { channel, who: d.user ?? d.channel.name })}</b> <span class={`delivery-status ${d.status}`}>{t(`delivery.${d.status}`)}</span>{' '}
       <span class="muted">{facts.join(' · ')}</span>
     </li>
   )

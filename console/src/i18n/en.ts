@@ -242,6 +242,7 @@ export const en = {
   'history.onSite': 'On site',
   'history.handle': 'Time to resolve',
   'history.delivery': '{channel} to {who}',
+  'history.digest': "The group's digest by {channel} to {who}",
   'history.attempts': 'attempts: {n}',
   'history.deliveredAt': 'delivered {time}',
   'delivery.pending': 'pending',

@@ -220,6 +220,7 @@ export const zhCN: Record<Key, string> = {
   'history.onSite': '到场',
   'history.handle': '处置用时',
   'history.delivery': '{channel}通知 {who}',
+  'history.digest': '{channel}汇总通知 {who}（同组告警）',
   'history.attempts': '尝试 {n} 次',
   'history.deliveredAt': '{time} 送达',
   'delivery.pending': '待发送',
