@@ -74,6 +74,13 @@ describe.skipIf(!haveChromium)('console: a group of alerts', () => {
       await expect.poll(() => page.locator('#alerts tr.member').count()).toBe(4)
       // A later member sounds no cue: the group's first did.
       expect(await page.locator('#cue').count()).toBe(0)
+      // A group whose first alert arrived live (the board holds it as a group of one) folds when the second comes.
+      await grouped.report({ ruleId: 'manhole-low-battery', deviceId: 'mh-1', condition: 'active' }, 'rules')
+      await expect.poll(() => page.locator('#alerts tr.alert-row:not(.group-row):not(.member)').count()).toBe(1)
+      const second = await grouped.report({ ruleId: 'manhole-low-battery', deviceId: 'mh-2', condition: 'active' }, 'rules')
+      const battery = page.locator(`#alerts tr.group-row[data-group="${second.alert?.groupId}"]`)
+      await expect.poll(() => battery.locator('.group-count').textContent()).toBe(TEXT['zh-CN']['group.count'].replace('{n}', '2'))
+      expect(await page.locator('#alerts tr.alert-row:not(.group-row):not(.member)').count()).toBe(0)
       await shot(page, 'group-live-1440-zh-CN')
       expect(problems).toEqual([])
     } finally {

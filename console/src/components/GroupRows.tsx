@@ -19,7 +19,8 @@ export type Entry = { a: Alert } | { groupId: number; members: Alert[] }
 export function foldGroups(list: readonly Alert[]): Entry[] {
   const byGroup = new Map<number, Alert[]>()
   for (const a of list) {
-    if (a.groupId == null || (a.groupSize ?? 1) < 2) continue
+    // By the group's id alone: an alert held since its raise still says groupSize 1 after others joined.
+    if (a.groupId == null) continue
     const members = byGroup.get(a.groupId)
     if (members) members.push(a)
     else byGroup.set(a.groupId, [a])
