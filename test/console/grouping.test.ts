@@ -53,6 +53,14 @@ describe.skipIf(!haveChromium)('console: a group of alerts', () => {
           // Checking the group's box checks its three open alerts: bulk acknowledge acts on each.
           await row.locator('input[type=checkbox]').check()
           await expect.poll(() => page.locator('#bulk-ack').textContent()).toBe(tx['board.bulkAck'].replace('{n}', '3'))
+          // A member's detail lists its group, each member a link (GET /api/v1/alerts/:id/group).
+          await page.locator('#alerts tr.member td.title a').nth(1).click()
+          await expect.poll(() => page.locator('#group-members li').count()).toBe(3)
+          expect(await page.locator('#group-members h3').textContent()).toBe(tx['group.members'].replace('{n}', '3'))
+          expect(await page.locator('#group-members li a').count()).toBe(2)
+          expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
+          expect(await axeViolations(page)).toEqual([])
+          await shot(page, `group-detail-${viewport.width}-${lang}`)
           expect(problems).toEqual([])
         } finally {
           await context.close()

@@ -161,6 +161,8 @@ export const en = {
   'board.more': 'Show {n} more',
   'group.count': '{n} alerts',
   'group.open': '{n} open',
+  'group.members': 'Its group: {n} alerts',
+  'group.first': 'first, paged',
   'group.select': 'Select the group {title} ({n} alerts)',
   'export.csv': 'Export CSV',
   'export.month': 'Month to export',

@@ -139,6 +139,8 @@ export const zhCN: Record<Key, string> = {
   'board.more': '再显示 {n} 条',
   'group.count': '共 {n} 条',
   'group.open': '{n} 条待确认',
+  'group.members': '同组告警（共 {n} 条）',
+  'group.first': '首条，已通知',
   'group.select': '选择告警组“{title}”（{n} 条）',
   'export.csv': '导出 CSV',
   'export.month': '导出月份',

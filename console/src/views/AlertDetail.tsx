@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { Actions } from '../components/Actions.tsx'
 import { Sev, State } from '../components/Badges.tsx'
 import { Deadline } from '../components/Deadline.tsx'
+import { GroupMembers } from '../components/GroupMembers.tsx'
 import { History } from '../components/History.tsx'
 import { alertReason, alertTitle, alertWhy, dateTime, num, t } from '../i18n/index.ts'
 import { alerts, publish } from '../lib/alerts.ts'
@@ -125,6 +126,7 @@ export function AlertDetail({ id, onClose }: { id: number; onClose: () => void }
               </>
             )}
           </dl>
+          <GroupMembers alert={a} />
           <Actions alert={a} />
           {(user?.role === 'admin' || user?.role === 'operator') && (
             <p class="small">
