@@ -1,0 +1,118 @@
+// The office's overview (总览) and wall screen (大屏) in one request: unresolved alerts by severity,
+// devices online and offline, the day's response times, and the companies' standing over the last
+// 30 days. The console reads it again after live alert changes and on a timer, so it must stay
+// cheap: two aggregate queries and the map's device list, in parallel.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { rank, score } from '../../alerts/score.ts'
+import { AppError } from '../../core/errors.ts'
+import { companyFigures } from '../../core/repos/evaluation.ts'
+import { deviceConnectivity } from '../../core/repos/map.ts'
+import { overviewFigures } from '../../core/repos/overview.ts'
+import { requireRole } from '../access.ts'
+import { CONNECTIVITY, connectivityOf } from '../devices/connectivity.ts'
+import { errorResponses, requestTime, timestamp } from '../schemas.ts'
+import { MAP_MAX_DEVICES } from './map.ts'
+
+const DAY_MS = 86_400_000
+/** The standing's period: the ranking's default (the last 30 days). */
+const STANDING_MS = 30 * DAY_MS
+/** Companies named at each end of the standing. */
+const STANDING_EACH_END = 3
+/** The furthest back `since` may reach: the overview is about the day, not a report. */
+const SINCE_MAX_MS = 7 * DAY_MS
+/** The office's day starts at midnight in China Standard Time (UTC+8, no daylight saving). */
+const OFFICE_UTC_OFFSET_MS = 8 * 3_600_000
+
+/** Midnight of the office's day that holds `now`. */
+export function officeMidnight(now: Date): Date {
+  const local = now.getTime() + OFFICE_UTC_OFFSET_MS
+  return new Date(local - (local % DAY_MS) - OFFICE_UTC_OFFSET_MS)
+}
+
+const spread = z
+  .object({ medianS: z.number().nullable(), p90S: z.number().nullable() })
+  .describe('Seconds, median and 90th percentile (PostgreSQL percentile_cont), measured as GET /api/v1/evaluation/ranking measures them; null without data')
+const standing = z.object({ companyId: z.string(), name: z.string(), score: z.number(), rank: z.number().int() })
+
+const overviewSchema = z.object({
+  asOf: timestamp,
+  since: timestamp.describe('Start of the "today" figures'),
+  open: z
+    .object({
+      critical: z.number().int(),
+      major: z.number().int(),
+      minor: z.number().int(),
+      warning: z.number().int(),
+      total: z.number().int(),
+      unacknowledged: z.number().int().describe('Still open: nobody has acknowledged them'),
+      overdue: z.number().int().describe('Open past their acknowledge deadline'),
+    })
+    .describe('Unresolved alerts now (the board\'s list), silenced ones included'),
+  devices: z.object(Object.fromEntries(CONNECTIVITY.map((c) => [c, z.number().int()])) as Record<(typeof CONNECTIVITY)[number], z.ZodNumber>).extend({
+    total: z.number().int(),
+    truncated: z.boolean().describe(`More than ${MAP_MAX_DEVICES} devices: the counts cover the first ${MAP_MAX_DEVICES} by id`),
+  }),
+  today: z.object({
+    raised: z.number().int().describe('Alerts raised since `since`, not silenced'),
+    resolved: z.number().int().describe('Of those, resolved by a person'),
+    timeToAcknowledge: spread,
+    timeToArrive: spread,
+    timeToResolve: spread,
+  }),
+  standing: z
+    .object({
+      from: timestamp,
+      companies: z.number().int().describe('Companies with a score'),
+      top: z.array(standing).describe(`The best ${STANDING_EACH_END}, best first`),
+      bottom: z.array(standing).describe(`The worst ${STANDING_EACH_END} not already in top, best first`),
+    })
+    .describe('The ranking of the last 30 days (GET /api/v1/evaluation/ranking), both ends'),
+})
+
+const overview: FastifyPluginAsyncZod = async (app) => {
+  const { db, settings: { weights } } = app.deps
+  app.get(
+    '',
+    {
+      schema: {
+        tags: ['evaluation'],
+        summary: "The office's overview: open alerts by severity, devices online, today's response times, the companies' standing",
+        description: 'One request for the console\'s overview and wall screen, read again after each burst of live alert changes.',
+        querystring: z.object({
+          since: requestTime.optional().describe('Start of the "today" figures; default: the last midnight in China Standard Time (UTC+8). At most 7 days back'),
+        }),
+        response: { 200: overviewSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const now = new Date()
+      const since = req.query.since ?? officeMidnight(now)
+      if (since > now || now.getTime() - since.getTime() > SINCE_MAX_MS) throw new AppError('validation_failed', 'querystring.since must be in the last 7 days')
+      const from = new Date(now.getTime() - STANDING_MS)
+      const [figures, devices, companies] = await Promise.all([
+        overviewFigures(db, since, now),
+        deviceConnectivity(db, { limit: MAP_MAX_DEVICES + 1 }),
+        companyFigures(db, from, now, now),
+      ])
+      const counted = devices.slice(0, MAP_MAX_DEVICES)
+      const byState = Object.fromEntries(CONNECTIVITY.map((c) => [c, 0])) as Record<(typeof CONNECTIVITY)[number], number>
+      for (const d of counted) byState[connectivityOf(d, now).connectivity] += 1
+      const ranked = rank(companies.map((f) => ({ companyId: f.companyId, name: f.name, score: score(f, weights) }))).flatMap((r) =>
+        r.score !== null && r.rank !== null ? [{ companyId: r.companyId, name: r.name, score: r.score, rank: r.rank }] : [],
+      )
+      ranked.sort((a, b) => a.rank - b.rank)
+      const top = ranked.slice(0, STANDING_EACH_END)
+      return {
+        asOf: now,
+        since,
+        ...figures,
+        devices: { ...byState, total: counted.length, truncated: devices.length > MAP_MAX_DEVICES },
+        standing: { from, companies: ranked.length, top, bottom: ranked.slice(Math.max(top.length, ranked.length - STANDING_EACH_END)) },
+      }
+    },
+  )
+}
+
+export default overview
