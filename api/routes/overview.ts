@@ -11,14 +11,13 @@ import { deviceConnectivity } from '../../core/repos/map.ts'
 import { overviewFigures } from '../../core/repos/overview.ts'
 import { requireRole } from '../access.ts'
 import { CONNECTIVITY, connectivityOf } from '../devices/connectivity.ts'
-import { errorResponses, requestTime, timestamp } from '../schemas.ts'
+import { overviewSchema, STANDING_EACH_END } from '../overview/schema.ts'
+import { errorResponses, requestTime } from '../schemas.ts'
 import { MAP_MAX_DEVICES } from './map.ts'
 
 const DAY_MS = 86_400_000
 /** The standing's period: the ranking's default (the last 30 days). */
 const STANDING_MS = 30 * DAY_MS
-/** Companies named at each end of the standing. */
-const STANDING_EACH_END = 3
 /** The furthest back `since` may reach: the overview is about the day, not a report. */
 const SINCE_MAX_MS = 7 * DAY_MS
 /** The office's day starts at midnight in China Standard Time (UTC+8, no daylight saving). */
@@ -29,46 +28,6 @@ export function officeMidnight(now: Date): Date {
   const local = now.getTime() + OFFICE_UTC_OFFSET_MS
   return new Date(local - (local % DAY_MS) - OFFICE_UTC_OFFSET_MS)
 }
-
-const spread = z
-  .object({ medianS: z.number().nullable(), p90S: z.number().nullable() })
-  .describe('Seconds, median and 90th percentile (PostgreSQL percentile_cont), measured as GET /api/v1/evaluation/ranking measures them; null without data')
-const standing = z.object({ companyId: z.string(), name: z.string(), score: z.number(), rank: z.number().int() })
-
-const overviewSchema = z.object({
-  asOf: timestamp,
-  since: timestamp.describe('Start of the "today" figures'),
-  open: z
-    .object({
-      critical: z.number().int(),
-      major: z.number().int(),
-      minor: z.number().int(),
-      warning: z.number().int(),
-      total: z.number().int(),
-      unacknowledged: z.number().int().describe('Still open: nobody has acknowledged them'),
-      overdue: z.number().int().describe('Open past their acknowledge deadline'),
-    })
-    .describe('Unresolved alerts now (the board\'s list), silenced ones included'),
-  devices: z.object(Object.fromEntries(CONNECTIVITY.map((c) => [c, z.number().int()])) as Record<(typeof CONNECTIVITY)[number], z.ZodNumber>).extend({
-    total: z.number().int(),
-    truncated: z.boolean().describe(`More than ${MAP_MAX_DEVICES} devices: the counts cover the first ${MAP_MAX_DEVICES} by id`),
-  }),
-  today: z.object({
-    raised: z.number().int().describe('Alerts raised since `since`, not silenced'),
-    resolved: z.number().int().describe('Of those, resolved by a person'),
-    timeToAcknowledge: spread,
-    timeToArrive: spread,
-    timeToResolve: spread,
-  }),
-  standing: z
-    .object({
-      from: timestamp,
-      companies: z.number().int().describe('Companies with a score'),
-      top: z.array(standing).describe(`The best ${STANDING_EACH_END}, best first`),
-      bottom: z.array(standing).describe(`The worst ${STANDING_EACH_END} not already in top, best first`),
-    })
-    .describe('The ranking of the last 30 days (GET /api/v1/evaluation/ranking), both ends'),
-})
 
 const overview: FastifyPluginAsyncZod = async (app) => {
   const { db, settings: { weights } } = app.deps
