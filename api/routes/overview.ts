@@ -10,10 +10,9 @@ import { companyFigures } from '../../core/repos/evaluation.ts'
 import { deviceConnectivity } from '../../core/repos/map.ts'
 import { overviewFigures } from '../../core/repos/overview.ts'
 import { requireRole } from '../access.ts'
-import { CONNECTIVITY, connectivityOf } from '../devices/connectivity.ts'
+import { CONNECTIVITY, connectivityOf, MAP_MAX_DEVICES } from '../devices/connectivity.ts'
 import { overviewSchema, STANDING_EACH_END } from '../overview/schema.ts'
 import { errorResponses, requestTime } from '../schemas.ts'
-import { MAP_MAX_DEVICES } from './map.ts'
 
 const DAY_MS = 86_400_000
 /** The standing's period: the ranking's default (the last 30 days). */

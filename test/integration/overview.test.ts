@@ -100,9 +100,9 @@ describe('GET /api/v1/overview', () => {
     expect(o.today).toEqual({
       raised: 5,
       resolved: 2,
-      timeToAcknowledge: { medianS: 600, p90S: expect.closeTo(888, 6) },
+      timeToAcknowledge: { medianS: 600, p90S: expect.closeTo(888, 6) as number },
       timeToArrive: { medianS: 1200, p90S: 1200 },
-      timeToResolve: { medianS: 3600, p90S: expect.closeTo(5040, 6) },
+      timeToResolve: { medianS: 3600, p90S: expect.closeTo(5040, 6) as number },
     })
     const standing = o.standing as { companies: number; top: { companyId: string; rank: number }[]; bottom: { companyId: string; rank: number }[] }
     // Alpha met every deadline, Beta missed one, Gamma was late: all three scored, best first, once each.

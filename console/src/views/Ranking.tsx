@@ -112,8 +112,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
   const [range, setRange] = useState<{ from: string; to: string } | null>(null)
   const choice = useStore(chosen)
   // One "now" per choice: a new one each render would change the query and read again forever.
-  const period = useMemo(() => periodQuery(choice, new Date()), [choice])
-  const query = period === 'invalid' ? null : period
+  const query = useMemo(() => periodQuery(choice, new Date()), [choice])
   const names = useMemo(() => new Map((rows ?? []).map((r) => [r.companyId, r.name])), [rows])
   useEffect(() => {
     if (query === null) return

@@ -16,8 +16,8 @@ const localDay = (ymd: string): Date | null => {
 
 const q = (from: Date, to: Date) => `?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`
 
-/** The query string for the choice ('' for the API's default, the last 30 days), or 'invalid'. */
-export function periodQuery(c: PeriodChoice, now: Date): string | 'invalid' {
+/** The query string for the choice ('' for the API's default, the last 30 days); null: the range ends before it starts. */
+export function periodQuery(c: PeriodChoice, now: Date): string | null {
   const y = now.getFullYear()
   const m = now.getMonth()
   switch (c.kind) {
@@ -34,7 +34,7 @@ export function periodQuery(c: PeriodChoice, now: Date): string | 'invalid' {
       const last = localDay(c.to)
       if (!from || !last) return ''
       const to = new Date(last.getFullYear(), last.getMonth(), last.getDate() + 1)
-      return from < to ? q(from, to) : 'invalid'
+      return from < to ? q(from, to) : null
     }
   }
 }
