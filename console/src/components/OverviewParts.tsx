@@ -75,7 +75,9 @@ function CompanyRows({ rows, cls }: { rows: Company[]; cls: string }) {
     <ol class={`standing-list ${cls}`}>
       {rows.map((r) => (
         <li key={r.companyId} value={r.rank}>
-          <a href={href('ranking', r.companyId)}>{r.name}</a> <b>{num(r.score, 1)}</b>
+          <span class="rank">{r.rank}.</span>
+          <a href={href('ranking', r.companyId)}>{r.name}</a>
+          <b>{num(r.score, 1)}</b>
         </li>
       ))}
     </ol>

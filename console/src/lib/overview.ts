@@ -15,13 +15,6 @@ export type Overview = z.input<typeof overviewSchema>
 const REREAD_MS = 400
 const REFRESH_MS = 30_000
 
-/** The start of the office's day: the browser's midnight (the office's clock). */
-function midnight(): string {
-  const d = new Date()
-  d.setHours(0, 0, 0, 0)
-  return d.toISOString()
-}
-
 export function useOverview(): { data: Overview | null; failed: boolean } {
   const list = useStore(alerts)
   const [data, setData] = useState<Overview | null>(null)
@@ -36,7 +29,8 @@ export function useOverview(): { data: Overview | null; failed: boolean } {
     let live = true
     const timer = setTimeout(
       () =>
-        void api<Overview>(`/api/v1/overview?since=${encodeURIComponent(midnight())}`).then(
+        // "Today" is the server's: the district's day (midnight in Shanghai), whatever the browser's zone.
+        void api<Overview>('/api/v1/overview').then(
           (d) => {
             loaded.current = true
             if (!live) return
