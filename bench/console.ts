@@ -60,7 +60,8 @@ export async function consoleBench(_ctx: CommandContext): Promise<void> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-    await page.goto(`${base}/`)
+    // Signed in on the board's address: the office's first view is the overview.
+    await page.goto(`${base}/console/#/board`)
     await page.fill('#token', token)
     const signIn = performance.now()
     await page.click('#login-form button[type=submit]')

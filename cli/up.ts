@@ -14,6 +14,7 @@ import { allowPlatformIdPushes, ensureAdminPassword, ensureAdminToken, ensureDem
 import { Controller } from '../core/units.ts'
 import { Fleet, isScenario } from '../simulators/index.ts'
 import type { CommandContext } from './context.ts'
+import { ensureDemoHistory } from './demo-history.ts'
 import { chirpstackSimulator, provisionLoraDevices } from './simulate.ts'
 import { ApiServer, BrokerWithIngest, chirpstackUnit, databaseUnit, embeddedDir, openDatabase, outboxMetrics, rulesUnit } from './stack.ts'
 
@@ -58,6 +59,8 @@ export async function up(ctx: CommandContext): Promise<void> {
   const admin = await ensureAdminToken(database.db, cfg.server.dataDir)
   const adminPassword = await ensureAdminPassword(database.db)
   const demo = await ensureDemo(database.db, cfg.server.dataDir, log)
+  // Weeks of handled alerts, ratings and readings on a first start, so the ranking and charts are not empty.
+  await ensureDemoHistory(database.db, log)
 
   // One process, one registry, served on the API's port: every figure of every part.
   const metrics = createMetrics()

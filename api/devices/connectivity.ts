@@ -15,6 +15,9 @@ export const SILENT_INTERVALS = 3
 
 export const CONNECTIVITY = ['online', 'offline', 'unknown'] as const
 
+/** Most devices one map (and the overview's count) carries; a larger district is `truncated` (the device list pages through all). */
+export const MAP_MAX_DEVICES = 20_000
+
 export const connectivitySchema = z.object({
   connectivity: z.enum(CONNECTIVITY).describe(`online / offline; unknown when the device never reported a status or a reading. Without a status message, or with readings newer than an offline one, online means a reading within ${SILENT_INTERVALS} expected intervals`),
   basis: z.enum(['status', 'alert', 'readings']).nullable().describe('What decided it: the status message, an unresolved offline alert, or the age of the newest reading'),

@@ -12,12 +12,10 @@ import { deviceConnectivity, worstUnresolved, type Worst } from '../../core/repo
 import { listCommunities } from '../../core/repos/registry.ts'
 import { listSitePlans } from '../../core/repos/site-plans.ts'
 import { companyScope, requireRole } from '../access.ts'
-import { connectivityOf, connectivitySchema } from '../devices/connectivity.ts'
+import { connectivityOf, connectivitySchema, MAP_MAX_DEVICES } from '../devices/connectivity.ts'
 import type { MapSettings } from '../plugins/deps.ts'
 import { errorResponses } from '../schemas.ts'
 
-/** Most devices one map carries; a larger district is `truncated` (the device list pages through all). */
-export const MAP_MAX_DEVICES = 20_000
 
 const worst = z
   .object({ severity: z.enum(SEVERITIES), alertId: z.number().int().describe('The worst unresolved alert (the newest of that severity)'), unresolved: z.number().int() })

@@ -26,6 +26,8 @@ const Rules = lazy(() => import('./views/Rules.tsx').then((m) => m.Rules))
 const Silences = lazy(() => import('./views/Silences.tsx').then((m) => m.Silences))
 const DeadLetters = lazy(() => import('./views/DeadLetters.tsx').then((m) => m.DeadLetters))
 const Audit = lazy(() => import('./views/Audit.tsx').then((m) => m.Audit))
+const Overview = lazy(() => import('./views/Overview.tsx').then((m) => m.Overview))
+const Wall = lazy(() => import('./views/Wall.tsx').then((m) => m.Wall))
 const Users = lazy(() => import('./views/Users.tsx').then((m) => m.Users))
 
 function Main({ views }: { views: View[] }) {
@@ -33,6 +35,8 @@ function Main({ views }: { views: View[] }) {
   const wanted = (name === 'alert' ? 'board' : name === 'device' ? 'devices' : name) as View
   const view = views.includes(wanted) ? wanted : views[0]
   switch (view) {
+    case 'overview':
+      return <Overview />
     case 'board':
       return <Board openId={name === 'alert' && arg ? Number(arg) : undefined} />
     case 'map':
@@ -67,6 +71,7 @@ export function App() {
   const saved = useStore(token)
   const cookie = useStore(session)
   const account = useStore(accountOpen)
+  const wall = useStore(route)[0] === 'wall'
   useStore(lang)
   const [restoring, setRestoring] = useState((saved !== null || cookie || redirected.signedIn) && user === null)
   useEffect(() => {
@@ -84,6 +89,8 @@ export function App() {
   // Then, where TOTP_REQUIRED is on, an office role without one-time codes sets them up.
   if (user.totp?.mustEnrol) return <TotpSetup user={user} forced />
   const views = NAV[user.role]
+  // The wall screen (大屏) owns the whole display: no header; for those who may open the overview.
+  if (wall && views.includes('overview')) return <Wall />
   return (
     <>
       <Header user={user} views={views} />

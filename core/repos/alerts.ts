@@ -336,7 +336,7 @@ export async function insertEvent(
 }
 
 /** Advisory lock key that orders alert event writers (the bytes of "hb-evt"). */
-const EVENT_ORDER_LOCK = 0x68622d657674
+export const EVENT_ORDER_LOCK = 0x68622d657674
 /** NOTIFY channel on which every committed transaction with alert events announces them. */
 export const ALERT_EVENTS_CHANNEL = 'hb_alert_events'
 

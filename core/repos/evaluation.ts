@@ -43,7 +43,7 @@ export interface CompanyFigures {
  * - `ack_at`: a person's acknowledgement (starting work acknowledges), else their resolve;
  * - `self_cleared`: auto-resolved before both deadlines with nobody acting: no one was needed.
  */
-const ALERT_FACTS = `
+export const ALERT_FACTS = `
   facts AS (
     SELECT al.*,
       COALESCE(al.notified_at, al.raised_at) AS t0,

@@ -39,6 +39,7 @@ describe.skipIf(!haveChromium)('console: bulk acknowledge by filter', () => {
     context.setDefaultTimeout(60_000)
     try {
       await h.signIn(page, h.tokens.operator)
+      await page.goto(`${h.base}/console/#/board`)
       const openCount = page.locator('#counts [data-state=open] b')
       await expect.poll(() => openCount.textContent(), { timeout: 120_000 }).toBe(String(n + shownRows + DECOYS))
       await page.selectOption('#filter-community', community)

@@ -35,6 +35,7 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
       const op = await h.open(viewport, lang)
       const crew = await h.open(PHONE, lang)
       await h.signIn(op.page, h.tokens.operator)
+      await op.page.goto(`${h.base}/console/#/board`)
       await h.signIn(crew.page, h.tokens.crew)
       await op.page.waitForSelector('#live.on')
       await crew.page.waitForSelector('#live.on')
@@ -101,6 +102,7 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
   it('keeps the board live across a dropped stream (it resumes with Last-Event-ID)', async () => {
     const op = await h.open(DESK, 'en')
     await h.signIn(op.page, h.tokens.operator)
+    await op.page.goto(`${h.base}/console/#/board`)
     await op.page.waitForSelector('#live.on')
     const before = await h.alerts.report({ ruleId: 'elevator-door-faults', deviceId: 'el-1', condition: 'active', value: 5 }, 'rules-engine')
     await op.page.locator(`tr.alert-row[data-id="${before.alert?.id ?? 0}"]`).waitFor()

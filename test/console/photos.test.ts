@@ -75,6 +75,7 @@ describe.skipIf(!haveChromium)('console: photos', () => {
       const title = lang === 'en' ? `Loose manhole cover ${i}` : `井盖松动 ${i}`
       const op = await h.open(DESK, lang)
       await h.signIn(op.page, h.tokens.operator)
+      await op.page.goto(`${h.base}/console/#/board`)
       await op.page.waitForSelector('#live.on')
       const resident = await h.open(PHONE, lang)
       await h.signIn(resident.page, h.tokens.resident)

@@ -1,7 +1,7 @@
 // `npm run screenshots`: the README's pictures, taken from the real demo rather than a fixture.
 // Starts `housing-brain up` (embedded database, the "mixed" scenario so there is something to see)
-// on a data directory of its own, lets it run until alerts are up, walks a few of them through the
-// lifecycle as a crew would so the ranking has figures, then photographs each main view in
+// on a data directory of its own (with the demo's past weeks), lets it run until alerts are up, walks
+// a few of them through the lifecycle as a crew would, then photographs each main view in
 // Debian's Chromium. Output: docs/screenshots/*.png (small: one viewport, device scale 1).
 // Not part of `npm test`: pictures are looked at by people, not asserted.
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
@@ -26,7 +26,8 @@ const dataDir = await mkdtemp(path.join(tmpdir(), 'hb-shots-'))
 const up = await startUp(dataDir, { LOG_LEVEL: 'error' }, ['--scenario', 'mixed', '--rate', '1'])
 try {
   const alerts = await eventually(async () => {
-    const res = await up.api('GET', '/api/v1/alerts?limit=100')
+    // Unresolved ones: the demo's past weeks (cli/demo-history.ts) are all resolved.
+    const res = await up.api('GET', '/api/v1/alerts?state=open,acknowledged,in_progress&limit=100')
     const items = (res.body as { items: Alert[] }).items
     return items.length >= 4 ? items : undefined
   }, 180_000, 'four alerts from the mixed scenario')
@@ -88,6 +89,9 @@ try {
     await context.close()
     console.log(`  ${path.relative(process.cwd(), path.join(OUT, file))}`)
   }
+  // The office's overview and the control room's wall screen (大屏), with the demo's past weeks behind the standing.
+  await shoot('overview.png', 'overview', '#map .community', up.token, DESK, 'zh-CN')
+  await shoot('wall.png', 'wall', '#wall #map .community', up.token, { width: 1920, height: 1080 }, 'zh-CN')
   await shoot('desk.png', 'board', 'section.board tbody tr', up.token, DESK, 'zh-CN')
   // An alert of the simulated community opened from the board: its reason in Chinese, from the rules engine's data.
   await shoot('alert.png', 'board', 'section.board tbody tr', up.token, DESK, 'zh-CN', async (p) => {

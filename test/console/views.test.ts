@@ -214,6 +214,7 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     await h.alerts.report({ ruleId: 'manhole-cover-displaced', deviceId: 'mh-1', condition: 'active', value: 40 }, 'rules-engine')
     const { page, context, problems } = await h.open(DESK, 'zh-CN')
     await h.signIn(page, h.tokens.operator)
+    await page.goto(`${h.base}/console/#/board`)
     await page.locator('tr.alert-row').first().waitFor()
     await page.selectOption('#filter-kind', 'manhole')
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-alerts')])
@@ -251,6 +252,7 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
   it("shows a resident's hazard report live on the operator's board", async () => {
     const op = await h.open(DESK, 'en')
     await h.signIn(op.page, h.tokens.operator)
+    await op.page.goto(`${h.base}/console/#/board`)
     await op.page.waitForSelector('#live.on')
     const resident = await h.open(PHONE, 'zh-CN')
     await h.signIn(resident.page, h.tokens.resident)
@@ -274,6 +276,7 @@ describe.skipIf(!haveChromium)('console: views on a phone and a desk', () => {
     if (!alert) throw new Error('no alert raised')
     const { page, context, problems } = await h.open(DESK, 'zh-CN')
     await h.signIn(page, h.tokens.operator)
+    await page.goto(`${h.base}/console/#/board`)
     const row = page.locator(`tr.alert-row[data-id="${alert.id}"]`)
     await row.waitFor()
     expect(await row.textContent()).toContain('Test Community · 5号楼 1单元 · el-2')

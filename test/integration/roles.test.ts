@@ -327,6 +327,7 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/evaluation/history', req: () => ({ method: 'GET', url: '/api/v1/evaluation/history?periods=2' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/ranking.csv', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking.csv' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/companies/:id', req: (s) => ({ method: 'GET', url: `/api/v1/evaluation/companies/${company(s)}` }), expect: { ...office(200), crew: [200, 404] } },
+  { route: 'GET /api/v1/overview', req: () => ({ method: 'GET', url: '/api/v1/overview' }), expect: office(200) },
   // Notifications: the crew user is no manager of its company, so it reads its company's setup but changes none of it
   { route: 'POST /api/v1/notify/channels', req: (s) => ({ method: 'POST', url: '/api/v1/notify/channels', body: { companyId: company(s), kind: 'wecom', name: next('bot'), secrets: { key: 'k-1' } } }), expect: { ...office(201), crew: [403, 404] } },
   { route: 'GET /api/v1/notify/channels', req: (s) => ({ method: 'GET', url: `/api/v1/notify/channels?companyId=${company(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },

@@ -100,6 +100,11 @@ export function dateTimeSeconds(iso: string | number | Date): string {
   return dateFormat({ dateStyle: 'short', timeStyle: 'medium' }).format(new Date(iso))
 }
 
+/** The date with its weekday ("Tuesday, December 8, 2026", "2026年12月8日星期二"): the wall screen's clock. */
+export function fullDate(iso: string | number | Date): string {
+  return dateFormat({ dateStyle: 'full' }).format(new Date(iso))
+}
+
 /** Time of day to the second ("20:15:42", "8:15:42 PM"). */
 export function timeSeconds(iso: string | number | Date): string {
   return dateFormat({ timeStyle: 'medium' }).format(new Date(iso))

@@ -8,10 +8,10 @@ import { clearRegistry, loadRegistry } from './registry.ts'
 import { store } from './store.ts'
 import type { Me, Role } from './types.ts'
 
-export type View = 'board' | 'map' | 'devices' | 'ranking' | 'registry' | 'rules' | 'silences' | 'deadletters' | 'audit' | 'users' | 'crew' | 'resident'
+export type View = 'overview' | 'board' | 'map' | 'devices' | 'ranking' | 'registry' | 'rules' | 'silences' | 'deadletters' | 'audit' | 'users' | 'crew' | 'resident'
 
-/** The office's desk; users and tokens are the administrator's alone (the API refuses others). */
-const DESK: View[] = ['board', 'map', 'devices', 'ranking', 'registry', 'rules', 'silences', 'deadletters', 'audit']
+/** The office's desk, the overview first; users and tokens are the administrator's alone (the API refuses others). */
+const DESK: View[] = ['overview', 'board', 'map', 'devices', 'ranking', 'registry', 'rules', 'silences', 'deadletters', 'audit']
 
 export const NAV: Record<Role, View[]> = {
   admin: [...DESK, 'users'],

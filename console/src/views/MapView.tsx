@@ -66,7 +66,8 @@ function popup(c: MapCommunity, n: number): HTMLElement {
   return box
 }
 
-export function MapView() {
+/** `compact`: the map alone with its legend (the overview and the wall screen), without the list of site plans. */
+export function MapView({ compact = false }: { compact?: boolean }) {
   const box = useRef<HTMLDivElement>(null)
   const map = useRef<L.Map | null>(null)
   const layer = useRef<L.LayerGroup | null>(null)
@@ -166,8 +167,8 @@ export function MapView() {
     <section class="map-view">
       <MapLegend />
       <div ref={box} id="map" class="map" role="region" aria-label={t('map.title')} />
-      {unplaced.length > 0 && <p class="muted">{t('map.noCoords', { names: unplaced.map((c) => c.name).join(', ') })}</p>}
-      {all.length > 0 && (
+      {!compact && unplaced.length > 0 && <p class="muted">{t('map.noCoords', { names: unplaced.map((c) => c.name).join(', ') })}</p>}
+      {!compact && all.length > 0 && (
         <nav class="plans" aria-label={t('plan.list')}>
           <span>{t('plan.list')}:</span>
           {all.map((g) => (

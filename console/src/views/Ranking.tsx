@@ -1,13 +1,16 @@
-// The companies ranked for the last 30 days: score, each component, the change against the 30
-// days before (arrows), the CSV download, and a drill-down per company.
+// The companies ranked for a period (the last 30 days, this month, last month, the last three
+// months, or dates of the office's choosing): score, each component, the change against the period
+// of the same length before (arrows), the CSV download, and a drill-down per company.
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
 import { ScoreHistory } from '../components/ScoreHistory.tsx'
-import { dateTime, duration, num, t } from '../i18n/index.ts'
+import { dateOnly, dateTime, duration, num, t } from '../i18n/index.ts'
 import { api, download } from '../lib/api.ts'
 import { communityName } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
+import { store, useStore } from '../lib/store.ts'
 import type { Severity } from '../lib/types.ts'
+import { PERIODS, periodQuery, type PeriodChoice } from './ranking-period.ts'
 
 const COMPONENTS = ['ack', 'resolve', 'speed', 'quality', 'satisfaction'] as const
 
@@ -41,9 +44,9 @@ function Change({ score, rank }: { score: number | null; rank: number | null }) 
   )
 }
 
-function CompanyDrill({ id }: { id: string }) {
+function CompanyDrill({ id, query }: { id: string; query: string }) {
   const [d, setD] = useState<Drill | null>(null)
-  useEffect(() => void api<Drill>(`/api/v1/evaluation/companies/${encodeURIComponent(id)}`).then(setD), [id])
+  useEffect(() => void api<Drill>(`/api/v1/evaluation/companies/${encodeURIComponent(id)}${query}`).then(setD), [id, query])
   if (!d) return <p>{t('common.loading')}</p>
   return (
     <div class="drill" id="drill">
@@ -71,16 +74,67 @@ function CompanyDrill({ id }: { id: string }) {
   )
 }
 
+/** The period chosen, kept while the user opens companies' drill-downs (each a new route). */
+const chosen = store<PeriodChoice>({ kind: 'last30', from: '', to: '' })
+
+function PeriodPicker({ value }: { value: PeriodChoice }) {
+  const set = (patch: Partial<PeriodChoice>) => chosen.set({ ...value, ...patch })
+  return (
+    <div class="period-picker" role="group" aria-label={t('ranking.periodLabel')}>
+      <label>
+        <span>{t('ranking.periodLabel')}</span>
+        <select id="period" value={value.kind} onChange={(e) => set({ kind: e.currentTarget.value as PeriodChoice['kind'] })}>
+          {PERIODS.map((k) => (
+            <option key={k} value={k}>
+              {t(`ranking.${k}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {value.kind === 'custom' && (
+        <>
+          <label>
+            <span>{t('ranking.from')}</span>
+            <input type="date" id="period-from" value={value.from} onChange={(e) => set({ from: e.currentTarget.value })} />
+          </label>
+          <label>
+            <span>{t('ranking.to')}</span>
+            <input type="date" id="period-to" value={value.to} onChange={(e) => set({ to: e.currentTarget.value })} />
+          </label>
+        </>
+      )}
+    </div>
+  )
+}
+
 export function Ranking({ companyId }: { companyId?: string | undefined }) {
   const [rows, setRows] = useState<Row[] | null>(null)
+  const [range, setRange] = useState<{ from: string; to: string } | null>(null)
+  const choice = useStore(chosen)
+  // One "now" per choice: a new one each render would change the query and read again forever.
+  const query = useMemo(() => periodQuery(choice, new Date()), [choice])
   const names = useMemo(() => new Map((rows ?? []).map((r) => [r.companyId, r.name])), [rows])
-  useEffect(() => void api<{ items: Row[] }>('/api/v1/evaluation/ranking').then((r) => setRows(r.items)), [])
+  useEffect(() => {
+    if (query === null) return
+    let live = true
+    setRows(null)
+    void api<{ items: Row[]; from: string; to: string }>(`/api/v1/evaluation/ranking${query}`).then((r) => {
+      if (!live) return
+      setRows(r.items)
+      setRange({ from: r.from, to: r.to })
+    })
+    return () => {
+      live = false
+    }
+  }, [query])
   return (
     <section class="ranking">
       <h1>{t('ranking.title')}</h1>
-      <p class="muted">
-        {t('ranking.period')} ·{' '}
-        <button type="button" class="link" id="csv" onClick={() => void download('/api/v1/evaluation/ranking.csv', 'ranking.csv')}>
+      <PeriodPicker value={choice} />
+      {query === null && <p class="error">{t('ranking.badRange')}</p>}
+      <p class="muted" id="period-range">
+        {range ? t('ranking.range', { from: dateOnly(range.from), to: dateOnly(new Date(Date.parse(range.to) - 1)) }) : t('ranking.period')} ·{' '}
+        <button type="button" class="link" id="csv" onClick={() => void download(`/api/v1/evaluation/ranking.csv${query ?? ''}`, 'ranking.csv')}>
           {t('ranking.csv')}
         </button>
       </p>
@@ -136,7 +190,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
           <h2>
             {rows?.find((r) => r.companyId === companyId)?.name ?? companyId} · {t('ranking.drill')}
           </h2>
-          <CompanyDrill id={companyId} />
+          <CompanyDrill id={companyId} query={query ?? ''} />
         </>
       )}
     </section>
