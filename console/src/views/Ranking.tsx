@@ -2,6 +2,7 @@
 // days before (arrows), the CSV download, and a drill-down per company.
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
+import { HotlineCases } from '../components/HotlineCases.tsx'
 import { ScoreHistory } from '../components/ScoreHistory.tsx'
 import { dateTime, duration, num, t } from '../i18n/index.ts'
 import { api, download } from '../lib/api.ts'
@@ -67,6 +68,7 @@ function CompanyDrill({ id }: { id: string }) {
           </li>
         ))}
       </ul>
+      <HotlineCases companyId={id} />
     </div>
   )
 }
