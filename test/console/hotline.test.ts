@@ -50,4 +50,36 @@ describe.skipIf(!haveChromium)('console: hotline cases in the ranking drill-down
       }
     }
   })
+
+  it('imports a hotline CSV from the drill-down: problems worded per row, then the cases', { timeout: 120_000 }, async () => {
+    for (const lang of LANGS) {
+      const T = TEXT[lang]
+      const { page, context, problems } = await h.open(PHONE, lang)
+      await h.signIn(page, h.tokens.operator)
+      await page.goto(`${h.base}/console/#/ranking/co-test`)
+      await page.locator('#hotline-import summary').click()
+      const file = (rows: string[]) => ({ name: 'cases.csv', mimeType: 'text/csv', buffer: Buffer.from(['case_no,received_at,community,category', ...rows].join('\r\n')) })
+      const caseNo = `HL-${lang}`
+      await page.locator('#hotline-file').setInputFiles(file([`${caseNo},2026-11-20 09:00,${COMMUNITY},绿化养护`, 'HL-bad,2026-11-31 09:00,无此小区,']))
+      await page.waitForSelector('#import-problems')
+      const rows = await page.locator('#import-problems tbody tr').count()
+      expect(rows).toBe(2)
+      // Worded in the page's language from the code (Chinese for zh-CN), not the server's English.
+      const said = await page.locator('#import-problems tbody').textContent()
+      expect(said).toContain(lang === 'en' ? 'is not a time' : '不是有效的时间')
+      expect(await page.locator('#import-summary').textContent()).toBe(T['hotline.problemCount'].replace('{n}', '2'))
+      expect(await axeViolations(page)).toEqual([])
+      await shot(page, `hotline-import-problems-phone-${lang}`)
+      await page.locator('#hotline-file').setInputFiles(file([`${caseNo},2026-11-20 09:00,${COMMUNITY},绿化养护`]))
+      await page.waitForSelector('#hotline-ready')
+      await page.locator('#hotline-run').click()
+      await page.waitForSelector('#hotline-done')
+      expect(await page.locator('#hotline-done').textContent()).toBe(T['hotline.done'].replace('{inserted}', '1').replace('{updated}', '0').replace('{unchanged}', '0'))
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
+      await shot(page, `hotline-import-done-phone-${lang}`)
+      // The browser logs the refused check (422) itself; nothing else may go wrong.
+      expect(problems.filter((p) => !p.includes('status of 422'))).toEqual([])
+      await context.close()
+    }
+  })
 })

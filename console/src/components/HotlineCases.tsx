@@ -4,6 +4,9 @@
 import { useEffect, useState } from 'preact/hooks'
 import { dateTime, duration, num, t } from '../i18n/index.ts'
 import { api } from '../lib/api.ts'
+import { me } from '../lib/session.ts'
+import { useStore } from '../lib/store.ts'
+import { HotlineImport } from './HotlineImport.tsx'
 
 /** Cases listed; the total says how many more there are. */
 const SHOWN = 20
@@ -23,8 +26,12 @@ interface Cases {
 
 export function HotlineCases({ companyId }: { companyId: string }) {
   const [d, setD] = useState<Cases | null>(null)
-  useEffect(() => void api<Cases>(`/api/v1/hotline/companies/${encodeURIComponent(companyId)}/cases?limit=${SHOWN}`).then(setD), [companyId])
+  const [loads, setLoads] = useState(0)
+  const user = useStore(me)
+  useEffect(() => void api<Cases>(`/api/v1/hotline/companies/${encodeURIComponent(companyId)}/cases?limit=${SHOWN}`).then(setD), [companyId, loads])
   if (!d) return <p>{t('common.loading')}</p>
+  // Importing is the office's (the API refuses crews).
+  const office = user?.role === 'admin' || user?.role === 'operator'
   const f = d.figures
   const none = t('common.none')
   return (
@@ -41,6 +48,7 @@ export function HotlineCases({ companyId }: { companyId: string }) {
         <dd>{f.satisfaction.mean === null ? none : t('hotline.rating', { mean: num(f.satisfaction.mean, 1), n: f.satisfaction.raters })}</dd>
       </dl>
       <p class="muted small">{t('hotline.notScored')}</p>
+      {office && <HotlineImport onImported={() => setLoads((n) => n + 1)} />}
       {d.items.length === 0 ? (
         <p class="empty">{t('hotline.empty')}</p>
       ) : (
