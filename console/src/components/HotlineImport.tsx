@@ -5,9 +5,8 @@
 import { useState } from 'preact/hooks'
 import { HOTLINE_COLUMNS } from '../../../shared/import-text.ts'
 import { t } from '../i18n/index.ts'
-import { ApiError, sendFile } from '../lib/api.ts'
-import { messageOf } from '../lib/forms.ts'
-import { Problems, worded, type Problem, type Said } from './ImportProblems.tsx'
+import { sendFile } from '../lib/api.ts'
+import { CsvFileField, Problems, refusalOf, worded, type Problem, type Said } from './ImportProblems.tsx'
 
 const URL_IMPORT = '/api/v1/hotline/cases/import'
 
@@ -27,9 +26,7 @@ export function HotlineImport({ onImported }: { onImported: () => void }) {
     try {
       return (await sendFile(`${URL_IMPORT}${dryRun ? '?dryRun=true' : ''}`, chosen, 'text/csv')).json as Record<string, number>
     } catch (err) {
-      const details = err instanceof ApiError ? (err.details as { problems?: Problem[]; total?: number; code?: string; params?: Said['params'] } | undefined) : undefined
-      if (details?.problems) setOutcome({ kind: 'problems', list: details.problems, total: details.total ?? details.problems.length })
-      else setOutcome({ kind: 'error', message: messageOf(err), code: details?.code, params: details?.params })
+      setOutcome(refusalOf(err))
       return undefined
     } finally {
       setBusy(false)
@@ -56,21 +53,7 @@ export function HotlineImport({ onImported }: { onImported: () => void }) {
     <details class="hotline-import" id="hotline-import">
       <summary>{t('hotline.import')}</summary>
       <p class="muted small">{t('hotline.importNote', { columns: HOTLINE_COLUMNS.join(', ') })}</p>
-      <label class="field">
-        <span>{t('import.file')}</span>
-        <input
-          id="hotline-file"
-          type="file"
-          accept=".csv,text/csv"
-          disabled={busy}
-          onChange={(e) => {
-            const chosen = e.currentTarget.files?.[0]
-            // Cleared so choosing the same (fixed) file again is a change too.
-            e.currentTarget.value = ''
-            if (chosen) void check(chosen)
-          }}
-        />
-      </label>
+      <CsvFileField id="hotline-file" busy={busy} onChosen={(f) => void check(f)} />
       <div aria-live="polite">
         {busy && <p class="muted">{t('import.checking')}</p>}
         {outcome?.kind === 'ready' && (

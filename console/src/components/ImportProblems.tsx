@@ -3,6 +3,8 @@
 // for a code this console does not know (a newer server).
 import { importText } from '../../../shared/import-text.ts'
 import { lang, num, t } from '../i18n/index.ts'
+import { ApiError } from '../lib/api.ts'
+import { messageOf } from '../lib/forms.ts'
 
 /** What the server says is wrong: a code and its params, and its English text. */
 export interface Said {
@@ -49,4 +51,33 @@ export function Problems({ list, total, summary = DEVICES }: { list: Problem[]; 
       </table>
     </>
   )
+}
+
+/** The file chooser of a CSV import: hands over each file chosen, the same file again included. */
+export function CsvFileField({ id, busy, onChosen }: { id: string; busy: boolean; onChosen: (file: File) => void }) {
+  return (
+    <label class="field">
+      <span>{t('import.file')}</span>
+      <input
+        id={id}
+        type="file"
+        accept=".csv,text/csv"
+        disabled={busy}
+        onChange={(e) => {
+          const chosen = e.currentTarget.files?.[0]
+          // Cleared so choosing the same (fixed) file again is a change too.
+          e.currentTarget.value = ''
+          if (chosen) onChosen(chosen)
+        }}
+      />
+    </label>
+  )
+}
+
+/** What a refused import says: its problems by row, or why the whole file was refused. */
+export function refusalOf(err: unknown): { kind: 'problems'; list: Problem[]; total: number } | ({ kind: 'error' } & Said) {
+  const details = err instanceof ApiError ? (err.details as { problems?: Problem[]; total?: number; code?: string; params?: Said['params'] } | undefined) : undefined
+  if (details?.problems) return { kind: 'problems', list: details.problems, total: details.total ?? details.problems.length }
+  // A file refused whole (not UTF-8, too large) says why in details; other failures keep their message.
+  return { kind: 'error', message: messageOf(err), code: details?.code, params: details?.params }
 }

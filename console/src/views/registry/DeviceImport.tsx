@@ -7,10 +7,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { Confirm, Panel } from '../../components/Form.tsx'
 import { IMPORT_COLUMNS, type ImportColumn } from '../../../../shared/import-text.ts'
-import { Problems, worded, type Problem, type Said } from '../../components/ImportProblems.tsx'
+import { CsvFileField, Problems, refusalOf, worded, type Problem, type Said } from '../../components/ImportProblems.tsx'
 import { num, t } from '../../i18n/index.ts'
-import { ApiError, sendFile } from '../../lib/api.ts'
-import { messageOf } from '../../lib/forms.ts'
+import { sendFile } from '../../lib/api.ts'
 import { refreshRegistry } from '../../lib/refresh.ts'
 import { registry } from '../../lib/registry.ts'
 import { useStore } from '../../lib/store.ts'
@@ -77,10 +76,7 @@ export function DeviceImport({ onClose }: { onClose: () => void }) {
     try {
       return await sendFile(`${URL_IMPORT}${dryRun ? '?dryRun=true' : ''}`, chosen, 'text/csv')
     } catch (err) {
-      const details = err instanceof ApiError ? (err.details as { problems?: Problem[]; total?: number; code?: string; params?: Said['params'] } | undefined) : undefined
-      if (details?.problems) setOutcome({ kind: 'problems', list: details.problems, total: details.total ?? details.problems.length })
-      // A file refused whole (not UTF-8, too large) says why in details; other failures keep their message.
-      else setOutcome({ kind: 'error', message: messageOf(err), code: details?.code, params: details?.params })
+      setOutcome(refusalOf(err))
       return undefined
     } finally {
       setBusy(false)
@@ -121,21 +117,7 @@ export function DeviceImport({ onClose }: { onClose: () => void }) {
       ) : (
         <>
           <div class="bar">
-            <label class="field">
-              <span>{t('import.file')}</span>
-              <input
-                id="import-file"
-                type="file"
-                accept=".csv,text/csv"
-                disabled={busy}
-                onChange={(e) => {
-                  const chosen = e.currentTarget.files?.[0]
-                  // Cleared so choosing the same (fixed) file again is a change too.
-                  e.currentTarget.value = ''
-                  if (chosen) void check(chosen)
-                }}
-              />
-            </label>
+            <CsvFileField id="import-file" busy={busy} onChosen={(f) => void check(f)} />
             <a id="import-template" href={templateHref} download="devices-template.csv">
               {t('import.template')}
             </a>
