@@ -1,7 +1,8 @@
 // 12345 hotline cases on the embedded database: CSV and JSON imports, idempotent by case number;
 // all or nothing with every problem per row (unmatched and ambiguous communities, bad times, a
 // case handled before received …); the bounds; a company's cases; and the per-company figures of
-// the evaluation against values computed by hand, with the score left as it was.
+// the evaluation against values computed by hand, with the score left as it was. On the embedded
+// database (PGlite) and on PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../api/app.ts'
 import { HOTLINE_MAX_BYTES, HOTLINE_MAX_ROWS } from '../../api/hotline/import.ts'
@@ -10,6 +11,7 @@ import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { apiFor } from '../helpers/api.ts'
+import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
 
 const H = 3_600_000
 const DEADLINE_H = 24
@@ -40,8 +42,8 @@ const ranking = async (query = PERIOD) => {
   return res.json<{ items: { companyId: string; score: number | null; hotline: Record<string, unknown> }[] }>().items
 }
 
-beforeAll(async () => {
-  db = await openDb({})
+async function setUp(url: string | undefined): Promise<void> {
+  db = await openDb(url ? { url } : {})
   const features = await migrate(db, { log: silentLogger })
   await createCompany(db, { id: 'co-a', name: 'Alpha Property', contact: null })
   await createCompany(db, { id: 'co-b', name: 'Beta Property', contact: null })
@@ -65,14 +67,23 @@ beforeAll(async () => {
      VALUES ('fx-1', 'cm-a1', 'co-a', 'operator', 'major', 'fixture', 'resolved', $1, $1, $2, $3, $4, $5)`,
     [new Date(P + H), new Date(P + 1.5 * H), new Date(P + 3 * H), new Date(P + 2 * H), new Date(P + 5 * H)],
   )
-})
+}
 
-afterAll(async () => {
-  await app.close()
-  await db.close()
-})
+const TARGETS = [['embedded', false], ...((await hasPostgres()) ? [['PostgreSQL', true] as const] : [])] as const
 
-describe('hotline cases', () => {
+describe.each(TARGETS)('hotline cases (%s)', (_name, postgres) => {
+  let drop: (() => Promise<void>) | undefined
+  beforeAll(async () => {
+    const tdb = postgres ? await createTestDatabase() : undefined
+    drop = tdb?.drop
+    await setUp(tdb?.url)
+  })
+  afterAll(async () => {
+    await app.close()
+    await db.close()
+    await drop?.()
+  })
+
   let scoreBefore: number | null | undefined
 
   it('imports a CSV export: communities by id or name, times in China Standard Time, the hotline\'s words for ratings', async () => {
