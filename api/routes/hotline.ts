@@ -5,20 +5,20 @@
 // `?dryRun=true` checks and writes nothing. A company's cases: GET /hotline/companies/:id/cases.
 //
 // Who: the office (admin, operator) imports; a crew member reads their own company's cases.
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import type { Db } from '../../core/db/client.ts'
+import { AppError } from '../../core/errors.ts'
 import { companyCases, hotlineFigures, storedCaseNumbers, upsertCases } from '../../core/repos/hotline.ts'
 import { getCompany } from '../../core/repos/registry.ts'
-import type { Db } from '../../core/db/client.ts'
+import type { HotlineColumn } from '../../shared/import-text.ts'
 import { mustSeeCompanyRecord, requireRole } from '../access.ts'
 import { checkCases, HOTLINE_COLUMNS, HOTLINE_MAX_BYTES, HOTLINE_MAX_ROWS, readHotlineCsv, type HotlineRow } from '../hotline/import.ts'
 import { hotlineSchema, shapeHotline } from '../hotline/figures.ts'
 import { csvOnly, kb, refuse, refused, rejected, takeCsvBodies } from '../import-answers.ts'
 import type { RowProblem } from '../import-csv.ts'
 import { errorBody, errorResponses, keyParams, requestTime, timestamp } from '../schemas.ts'
-import type { HotlineColumn } from '../../shared/import-text.ts'
-import { AppError } from '../../core/errors.ts'
-import type { FastifyRequest } from 'fastify'
 
 const DAY_MS = 86_400_000
 const LIST_MAX = 200
@@ -64,13 +64,12 @@ const jsonCase = z.object({
 })
 
 /** The import after its checks: write, or say what it would write. */
-async function store(db: Db, req: FastifyRequest, rows: HotlineRow[], readProblems: RowProblem[], column?: (c: HotlineColumn) => string) {
+async function store(db: Db, req: FastifyRequest, dryRun: boolean, rows: HotlineRow[], readProblems: RowProblem[], column?: (c: HotlineColumn) => string) {
   const checked = await checkCases(db, rows, column)
   const problems = [...readProblems, ...checked.problems]
   if (problems.length > 0) throw refuse(problems)
   const { cases } = checked
-  const query = req.query as { dryRun: boolean }
-  if (query.dryRun) {
+  if (dryRun) {
     const stored = new Set(await storedCaseNumbers(db, cases.map((c) => c.caseNo)))
     return { dryRun: true as const, cases: cases.length, new: cases.filter((c) => !stored.has(c.caseNo)).length }
   }
@@ -108,7 +107,7 @@ const csvImport: FastifyPluginAsyncZod = async (app) => {
       requireRole(req, 'admin', 'operator')
       const read = readHotlineCsv(req.body)
       if (read.problems.length > 0 && read.rows.length === 0) throw refuse(read.problems)
-      return store(db, req, read.rows, read.problems)
+      return store(db, req, req.query.dryRun, read.rows, read.problems)
     },
   )
 }
@@ -141,7 +140,7 @@ const hotline: FastifyPluginAsyncZod = async (app) => {
         }
         return { line: i + 1, cells }
       })
-      return store(db, req, rows, [], (c) => FIELD[c])
+      return store(db, req, req.query.dryRun, rows, [], (c) => FIELD[c])
     },
   )
 
