@@ -62,12 +62,16 @@ import sitePlans from './routes/site-plans.ts'
 import notify from './routes/notify.ts'
 import notifyLinks from './routes/notify-links.ts'
 import rotas from './routes/rotas.ts'
+import hotline from './routes/hotline.ts'
+import { HOTLINE_DEADLINE_MS } from './hotline/import.ts'
 import rabbitmqAuth, { type RabbitAuthSettings } from '../intake/http/rabbitmq-auth.ts'
 
 export type { AppDeps } from './plugins/deps.ts'
 
 export interface AppOptions {
   weights?: Weights
+  /** HOTLINE_HANDLE_DEADLINE; default 72 h. */
+  hotlineDeadlineMs?: number
   corsOrigins?: string[] | undefined
   /** Proxies whose X-Forwarded-For names the client (TRUST_PROXY); default none. */
   trustProxy?: boolean | number | string[]
@@ -130,6 +134,7 @@ export function appOptions(
   return {
     signIn: { wecom, dingtalk, baseUrl: signin.baseUrl ?? cfg.notify.linkBaseUrl },
     weights: { ...DEFAULT_WEIGHTS, ...cfg.alerts.weights },
+    hotlineDeadlineMs: cfg.alerts.hotlineDeadlineMs,
     corsOrigins: api.corsOrigins,
     trustProxy: api.trustProxy,
     rateLimitPerMinute: api.rateLimitPerMinute,
@@ -224,6 +229,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     ...deps,
     settings: {
       weights: opts.weights ?? DEFAULT_WEIGHTS,
+      hotlineDeadlineMs: opts.hotlineDeadlineMs ?? HOTLINE_DEADLINE_MS,
       streamLimits: { ...DEFAULT_STREAM_LIMITS, ...opts.alertStream },
       egress: opts.egress ?? DENY_ALL_SPECIAL,
       photos: { ...DEFAULT_PHOTO_LIMITS, ...opts.photos },
@@ -273,6 +279,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(residents, { prefix: v1 })
   await app.register(evaluation, { prefix: `${v1}/evaluation` })
   await app.register(overview, { prefix: `${v1}/overview` })
+  await app.register(hotline, { prefix: `${v1}/hotline` })
   await app.register(webhooks, { prefix: `${v1}/webhooks` })
   if (deps.notify) {
     await app.register(notify, { prefix: v1 })

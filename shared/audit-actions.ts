@@ -52,6 +52,9 @@ export const AUDIT_ACTIONS = {
   // The second step of a sign-in, by the user of its ticket: refused codes too (a right password
   // with wrong codes means someone else may know the password)
   'POST /api/v1/session/totp': 'sessions.sign_in_code',
+  // 12345 hotline cases: one row per import (shown beside the ranking)
+  'POST /api/v1/hotline/cases': 'hotline.import',
+  'POST /api/v1/hotline/cases/import': 'hotline.import_csv',
   // Residents' voice: it counts towards the ranking
   'POST /api/v1/communities/:id/feedback': 'feedback.create',
   'POST /api/v1/alerts/:id/rating': 'ratings.create',

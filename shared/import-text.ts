@@ -32,6 +32,10 @@ export const IMPORT_COLUMNS = [
 ] as const
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number]
 
+/** The columns a hotline-case import reads (api/hotline/import.ts); the JSON API names them in camelCase. */
+export const HOTLINE_COLUMNS = ['case_no', 'received_at', 'community', 'category', 'summary', 'handled_at', 'satisfaction'] as const
+export type HotlineColumn = (typeof HOTLINE_COLUMNS)[number]
+
 /** A parameter's value as it travels in JSON. */
 export type ParamValue = string | number
 
@@ -240,6 +244,62 @@ export const IMPORT_PROBLEM_TEXT = {
     (p) => `only an elevator has this code; this row is ${withArticle(String(p.kind))}, leave it empty`,
     (p) => `只有电梯才有此代码，这一行是 ${p.kind}：请留空`,
   ),
+  // ---- A 12345 hotline case (api/hotline/import.ts)
+  no_cases: entry(
+    [],
+    () => 'the file names the columns but lists no case',
+    () => '文件只有表头，没有工单',
+  ),
+  too_many_cases: entry(
+    ['rows', 'max'],
+    (p) => `${p.rows} cases; at most ${p.max} go in one import — split them`,
+    (p) => `共 ${p.rows} 条工单，一次最多导入 ${p.max} 条：请分批导入`,
+  ),
+  case_missing: entry(
+    [],
+    () => 'missing; every case needs its case number',
+    () => '未填写：每条工单都要有工单编号',
+  ),
+  case_invalid: entry(
+    ['caseNo'],
+    (p) => `"${p.caseNo}" is not a valid case number: 1–64 characters of A–Z, a–z, 0–9, _ . / - (not starting with a symbol)`,
+    (p) => `"${p.caseNo}" 不是有效的工单编号：应为 1–64 个字符，只能用 A–Z、a–z、0–9 和 _ . / -，且不能以符号开头`,
+  ),
+  case_repeated: entry(
+    ['caseNo', 'first'],
+    (p) => `case "${p.caseNo}" is already on row ${p.first}; each case once`,
+    (p) => `工单 "${p.caseNo}" 在第 ${p.first} 行已经出现；每条工单只写一次`,
+  ),
+  received_missing: entry(
+    [],
+    () => 'missing; when the hotline received the case',
+    () => '未填写：请填写 12345 热线受理工单的时间',
+  ),
+  time_invalid: entry(
+    ['value'],
+    (p) => `"${p.value}" is not a time; write 2026-11-03 14:05 (China Standard Time) or RFC 3339 with an offset`,
+    (p) => `"${p.value}" 不是有效的时间：请写成 2026-11-03 14:05（北京时间），或带时区的 RFC 3339 格式`,
+  ),
+  handled_before_received: entry(
+    [],
+    () => 'handled before it was received; check both times',
+    () => '办结时间早于受理时间：请核对这两个时间',
+  ),
+  case_community_missing: entry(
+    [],
+    () => "missing; the community's id or its name as the registry spells it",
+    () => '未填写：请填小区编号，或与登记管理中一致的小区名称',
+  ),
+  community_ambiguous: entry(
+    ['community', 'count'],
+    (p) => `${p.count} communities are named "${p.community}"; give the community's id instead`,
+    (p) => `有 ${p.count} 个小区都叫 "${p.community}"：请改填小区编号`,
+  ),
+  satisfaction_invalid: entry(
+    ['value'],
+    (p) => `"${p.value}" is not a rating; 1–5, or the hotline's words for satisfied, fairly satisfied or dissatisfied (5, 3, 1), or empty when the citizen gave none`,
+    (p) => `"${p.value}" 不是有效的评价：应为 1–5，或“满意”“基本满意”“不满意”；市民未评价时请留空`,
+  ),
 } as const
 
 /**
@@ -257,6 +317,11 @@ export const IMPORT_REFUSAL_TEXT = {
     ['size', 'max', 'rows'],
     (p) => `The file is ${p.size}; at most ${p.max} and ${p.rows} devices go in one import — split it into several files`,
     (p) => `文件大小为 ${p.size}；一次最多导入 ${p.max}、${p.rows} 台设备：请拆分成几个文件`,
+  ),
+  cases_file_too_large: entry(
+    ['size', 'max', 'rows'],
+    (p) => `The file is ${p.size}; at most ${p.max} and ${p.rows} cases go in one import — split it into several files`,
+    (p) => `文件大小为 ${p.size}；一次最多导入 ${p.max}、${p.rows} 条工单：请拆分成几个文件`,
   ),
   import_abandoned: entry(
     [],

@@ -1,10 +1,8 @@
 // Bulk onboarding: a CSV file of devices, checked row by row against itself and the registry,
 // with every problem reported (row, column, what to fix), before anything is written.
 //
-// The file: UTF-8 (a BOM, as Excel writes one, is fine), a header row naming the columns in any
-// order, one device a row. Parsing is csv-parse's (RFC 4180 quoting, CRLF or LF); we only read the
-// cells. Row numbers are the file's line numbers, the header being row 1, which is how a
-// spreadsheet numbers them too.
+// The file: a header row naming the columns in any order, one device a row (read by
+// api/import-csv.ts, as every CSV import).
 //
 // Bounds: IMPORT_MAX_ROWS devices and IMPORT_MAX_BYTES of text a file. Each new device costs one
 // scrypt hash of its secret (core/secrets.ts newSecrets: about 13 ms on two idle cores), and the
@@ -15,39 +13,26 @@
 //
 // Each problem is a code and its params (shared/import-text.ts, which the console renders in
 // the operator's language) with the English text rendered from them, so there is one copy of it.
-import { parse, type CsvError } from 'csv-parse/sync'
 import { DEVICE_KINDS, ID_PATTERN, type DeviceKind } from '../../core/contract.ts'
 import type { Queryable } from '../../core/db/client.ts'
 import { expectedIntervalOf } from '../../core/profiles/schema.ts'
 import { devicesAmong, externalIdsTaken, type DevicePlace } from '../../core/repos/devices.ts'
 import { listProfiles } from '../../core/repos/profiles.ts'
 import { listCommunities } from '../../core/repos/registry.ts'
-import { IMPORT_COLUMNS, importMessage, type Coded, type ImportColumn, type ImportProblemCode } from '../../shared/import-text.ts'
+import { IMPORT_COLUMNS, type Coded, type ImportColumn, type ImportProblemCode } from '../../shared/import-text.ts'
+import { readCsvTable, rowProblem, type CsvRow, type RowProblem } from '../import-csv.ts'
 import { ELEVATOR_CODE, PLACE_MAX } from '../../shared/place.ts'
 
 export const IMPORT_MAX_ROWS = 1000
 export const IMPORT_MAX_BYTES = 1024 * 1024
-/** Problems listed in one answer; past it the message says how many more there are. */
-export const IMPORT_MAX_REPORTED = 1000
+export { IMPORT_MAX_REPORTED } from '../import-answers.ts'
 
 export { IMPORT_COLUMNS, type ImportColumn }
 const REQUIRED: readonly ImportColumn[] = ['id', 'kind', 'community']
 /** A device's name, in characters. */
 const NAME_MAX = 120
 
-export type RowProblem = {
-  /** Line of the file; the header is row 1. */
-  row: number
-  /** The column the problem is in, or empty for the whole row. */
-  column: string
-  /** The English text of `code` with `params`. */
-  message: string
-} & Coded<ImportProblemCode>
-
-/** A problem at `row`, `column` (empty: the whole row), its text rendered from its code. */
-export function rowProblem(row: number, column: string, coded: Coded<ImportProblemCode>): RowProblem {
-  return { row, column, ...coded, message: importMessage('en', coded) }
-}
+export { rowProblem, type RowProblem }
 
 /** A device as the file describes it, checked and ready to insert. */
 export interface ImportedDevice extends DevicePlace {
@@ -66,50 +51,19 @@ export interface ImportedDevice extends DevicePlace {
 
 type Say = (row: Row, column: ImportColumn | '', coded: Coded<ImportProblemCode>) => void
 
-interface Row {
-  line: number
-  cells: Partial<Record<ImportColumn, string>>
-}
+type Row = CsvRow<ImportColumn>
 
 const KINDS_TEXT = DEVICE_KINDS.join(', ')
-const COLUMNS_TEXT = IMPORT_COLUMNS.join(', ')
 
 /** The file's rows by column name, or the problems that stop it being read at all. */
 export function readCsv(text: string): { rows: Row[]; problems: RowProblem[] } {
-  let records: { record: string[]; info: { lines: number } }[]
-  try {
-    // With `info`, each record comes with where it ended in the file (the typings miss that shape).
-    records = parse(text, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 }) as unknown as typeof records
-  } catch (err) {
-    const e = err as CsvError & { lines?: number }
-    // csv-parse's code (CSV_QUOTE_NOT_CLOSED …) lets a client explain the mistake in its own words.
-    const reason: unknown = e.code
-    return { rows: [], problems: [rowProblem(e.lines ?? 0, '', { code: 'csv_invalid', params: { detail: e.message, reason: typeof reason === 'string' ? reason : '' } })] }
-  }
-  const [head, ...body] = records
-  if (!head) return { rows: [], problems: [rowProblem(1, '', { code: 'file_empty', params: { columns: COLUMNS_TEXT } })] }
-  const problems: RowProblem[] = []
-  const names = head.record.map((h) => h.toLowerCase())
-  const seen = new Set<string>()
-  for (const name of names) {
-    if (!(IMPORT_COLUMNS as readonly string[]).includes(name)) problems.push(rowProblem(1, name, { code: 'unknown_column', params: { column: name, columns: COLUMNS_TEXT } }))
-    else if (seen.has(name)) problems.push(rowProblem(1, name, { code: 'column_twice', params: { column: name } }))
-    seen.add(name)
-  }
-  for (const name of REQUIRED) if (!seen.has(name)) problems.push(rowProblem(1, name, { code: 'column_required', params: { column: name, required: REQUIRED.join(', ') } }))
-  if (problems.length > 0) return { rows: [], problems }
-  if (body.length === 0) return { rows: [], problems: [rowProblem(2, '', { code: 'no_devices', params: {} })] }
-  if (body.length > IMPORT_MAX_ROWS) return { rows: [], problems: [rowProblem(IMPORT_MAX_ROWS + 2, '', { code: 'too_many_rows', params: { rows: body.length, max: IMPORT_MAX_ROWS } })] }
-  const rows = body.map(({ record, info }): Row => {
-    const cells: Partial<Record<ImportColumn, string>> = {}
-    names.forEach((name, i) => {
-      const v = record[i]
-      if (v !== undefined && v !== '') cells[name as ImportColumn] = v
-    })
-    if (record.length > names.length) problems.push(rowProblem(info.lines, '', { code: 'cell_count', params: { cells: record.length, columns: names.length } }))
-    return { line: info.lines, cells }
+  return readCsvTable(text, {
+    columns: IMPORT_COLUMNS,
+    required: REQUIRED,
+    maxRows: IMPORT_MAX_ROWS,
+    empty: { code: 'no_devices', params: {} },
+    tooMany: (rows, max) => ({ code: 'too_many_rows', params: { rows, max } }),
   })
-  return { rows, problems }
 }
 
 /**

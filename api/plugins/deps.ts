@@ -57,6 +57,8 @@ export const DEFAULT_MAP_SETTINGS: MapSettings = { tileUrl: undefined, tileAttri
 /** Settings of the resource plugins, resolved (defaults filled in) by buildApp. */
 export interface ApiSettings {
   weights: Weights
+  /** A hotline case handled within this of being received is on time (HOTLINE_HANDLE_DEADLINE). */
+  hotlineDeadlineMs: number
   streamLimits: StreamLimits
   egress: DestinationPolicy
   photos: PhotoLimits

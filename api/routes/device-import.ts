@@ -11,81 +11,26 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { topics } from '../../core/contract.ts'
-import { AppError } from '../../core/errors.ts'
 import { insertDevice } from '../../core/repos/devices.ts'
 import { newSecrets } from '../../core/secrets.ts'
 import { requireRole } from '../access.ts'
-import { checkRows, IMPORT_COLUMNS, IMPORT_MAX_BYTES, IMPORT_MAX_REPORTED, IMPORT_MAX_ROWS, readCsv, type RowProblem } from '../devices/import.ts'
-import { IMPORT_PROBLEM_CODES, IMPORT_REFUSAL_CODES, importMessage, type Coded, type ImportRefusalCode } from '../../shared/import-text.ts'
+import { checkRows, IMPORT_COLUMNS, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, readCsv } from '../devices/import.ts'
+import { csvOnly, kb, refuse, refused, refuseFile, rejected, takeCsvBodies } from '../import-answers.ts'
 import { errorBody, errorResponses } from '../schemas.ts'
 import { sendCsv } from '../csv.ts'
-
-const kb = (n: number) => `${Math.round(n / 1024)} KB`
-const CSV_TYPE = 'Send the file itself as the body with Content-Type: text/csv (UTF-8)'
-
-const params = z.record(z.string(), z.union([z.string(), z.number()])).describe('The values the text of the code interpolates, by name')
-
-const rowProblem = z.object({
-  row: z.number().int().describe('Line of the file; the header is row 1'),
-  column: z.string().describe('The column, or empty for the whole row'),
-  code: z.enum(IMPORT_PROBLEM_CODES).describe('What is wrong, as a stable code: clients render their own text from it and params'),
-  params,
-  message: z.string().describe('What is wrong and what to change, in English (rendered from code and params)'),
-})
-
-const rejected = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.object({ problems: z.array(rowProblem), total: z.number().int().describe('Problems found; at most 1,000 are listed') }).optional(),
-})
-
-/** A whole file refused: the catalogue's `code`, and the import's own in `details`. */
-const refused = errorBody.extend({
-  details: z.object({ code: z.enum(IMPORT_REFUSAL_CODES).describe('Why the file was refused, as a stable code'), params }).optional(),
-}).describe('Error; for a file refused whole, details say why as a code and params')
-
-function refuseFile(status: 'validation_failed' | 'payload_too_large' | 'conflict', coded: Coded<ImportRefusalCode>): AppError {
-  return new AppError(status, importMessage('en', coded), coded)
-}
-
-/** 422 with every problem (up to IMPORT_MAX_REPORTED), sorted by row. */
-function refuse(problems: RowProblem[]): AppError {
-  const sorted = [...problems].sort((a, b) => a.row - b.row)
-  const rows = new Set(sorted.map((p) => p.row)).size
-  const shown = sorted.slice(0, IMPORT_MAX_REPORTED)
-  const more = sorted.length > shown.length ? ` (the first ${shown.length} are listed)` : ''
-  return new AppError('import_rejected', `${sorted.length} problem${sorted.length === 1 ? '' : 's'} in ${rows} row${rows === 1 ? '' : 's'}${more}; nothing was imported. Fix them and send the file again`, {
-    problems: shown,
-    total: sorted.length,
-  })
-}
 
 /** Someone registered one of the ids (or DevEUI, IMEI) between our check and our insert. */
 const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === '23505'
 
 const deviceImport: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.deps
-  // In this plugin only: the body is CSV text, decoded strictly as UTF-8.
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: IMPORT_MAX_BYTES }, (_req, body: Buffer, done) => {
-    try {
-      done(null, new TextDecoder('utf-8', { fatal: true }).decode(body))
-    } catch {
-      done(refuseFile('validation_failed', { code: 'not_utf8', params: {} }))
-    }
-  })
+  takeCsvBodies(app, IMPORT_MAX_BYTES)
 
   app.post(
     '/import',
     {
       bodyLimit: IMPORT_MAX_BYTES,
-      onRequest: async (req) => {
-        // Refuse a wrong type or an announced oversize body before reading it, saying what to send.
-        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
-        if (type !== 'text/csv') throw new AppError('unsupported_media_type', CSV_TYPE)
-        const length = Number(req.headers['content-length'] ?? 0)
-        if (length > IMPORT_MAX_BYTES) throw refuseFile('payload_too_large', { code: 'file_too_large', params: { size: kb(length), max: kb(IMPORT_MAX_BYTES), rows: IMPORT_MAX_ROWS } })
-      },
+      onRequest: csvOnly(IMPORT_MAX_BYTES, (length) => ({ code: 'file_too_large', params: { size: kb(length), max: kb(IMPORT_MAX_BYTES), rows: IMPORT_MAX_ROWS } })),
       schema: {
         tags: ['devices'],
         summary: 'Register many devices from a CSV file, all or nothing; their secrets are returned once, as CSV',

@@ -5,6 +5,8 @@ import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
+import { hotlineFigures } from '../../core/repos/hotline.ts'
+import { hotlineSchema, shapeHotline } from '../hotline/figures.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../../alerts/score.ts'
 import { mustSeeCompanyRecord, requireRole } from '../access.ts'
 import { sendCsv } from '../csv.ts'
@@ -55,6 +57,7 @@ const figures = z.object({
       raters: z.number().int().describe('Distinct people behind those ratings: how many voices the figure rests on'),
     }),
   components: z.object(Object.fromEntries(COMPONENTS.map((c) => [c, share])) as Record<(typeof COMPONENTS)[number], typeof share>),
+  hotline: hotlineSchema,
   score: z.number().nullable().describe('0–100; see the README "Evaluation" for the formula'),
   rank: z.number().int().nullable(),
   previous: z.object({ score: z.number().nullable(), rank: z.number().int().nullable() }),
@@ -74,8 +77,9 @@ function resolvePeriod(q: { from?: Date | undefined; to?: Date | undefined }): {
   return { from, to, previousFrom: new Date(from.getTime() - (to.getTime() - from.getTime())) }
 }
 
-function shape(f: CompanyFigures, weights: Weights): Omit<Row, 'rank' | 'previous' | 'change'> {
+function shape(f: CompanyFigures, weights: Weights, hotline: Row['hotline']): Omit<Row, 'rank' | 'previous' | 'change'> {
   return {
+    hotline,
     companyId: f.companyId,
     name: f.name,
     alerts: f.alerts,
@@ -92,12 +96,19 @@ function shape(f: CompanyFigures, weights: Weights): Omit<Row, 'rank' | 'previou
   }
 }
 
-/** Ranks both periods over all companies, then joins them. */
-async function ranking(db: Db, from: Date, to: Date, previousFrom: Date, weights: Weights): Promise<Row[]> {
+type Scoring = { weights: Weights; hotlineDeadlineMs: number }
+
+/** Ranks both periods over all companies, then joins them; hotline figures ride along, unscored. */
+async function ranking(db: Db, from: Date, to: Date, previousFrom: Date, { weights, hotlineDeadlineMs }: Scoring): Promise<Row[]> {
   const now = new Date()
-  const [current, previous] = await Promise.all([companyFigures(db, from, to, now), companyFigures(db, previousFrom, from, now)])
+  const [current, previous, hotline] = await Promise.all([
+    companyFigures(db, from, to, now),
+    companyFigures(db, previousFrom, from, now),
+    hotlineFigures(db, from, to, now, hotlineDeadlineMs),
+  ])
+  const cases = new Map(hotline.map((h) => [h.companyId, h]))
   const before = new Map(rank(previous.map((f) => ({ companyId: f.companyId, score: score(f, weights) }))).map((r) => [r.companyId, r]))
-  return rank(current.map((f) => shape(f, weights))).map((r) => {
+  return rank(current.map((f) => shape(f, weights, shapeHotline(cases.get(f.companyId), hotlineDeadlineMs)))).map((r) => {
     const prev = before.get(r.companyId)
     return {
       ...r,
@@ -133,6 +144,11 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
   ['satisfaction_count', (r) => r.satisfaction.count],
   ['satisfaction_raters', (r) => r.satisfaction.raters],
   ['self_cleared', (r) => r.selfCleared],
+  ['hotline_cases', (r) => r.hotline.cases],
+  ['hotline_per_community', (r) => r.hotline.perCommunity],
+  ['hotline_on_time_share', (r) => r.hotline.onTimeShare],
+  ['hotline_satisfaction_mean', (r) => r.hotline.satisfaction.mean],
+  ['hotline_raters', (r) => r.hotline.satisfaction.raters],
   ['previous_score', (r) => r.previous.score],
   ['previous_rank', (r) => r.previous.rank],
   ['score_change', (r) => r.change.score],
@@ -140,7 +156,8 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
 ]
 
 const evaluation: FastifyPluginAsyncZod = async (app) => {
-  const { db, settings: { weights } } = app.deps
+  const { db, settings } = app.deps
+  const { weights } = settings
   app.get(
     '/ranking',
     {
@@ -158,7 +175,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
     async (req) => {
       requireRole(req, 'admin', 'operator')
       const { from, to, previousFrom } = resolvePeriod(req.query)
-      return { from, to, previousFrom, weights, items: await ranking(db, from, to, previousFrom, weights) }
+      return { from, to, previousFrom, weights, items: await ranking(db, from, to, previousFrom, settings) }
     },
   )
 
@@ -220,7 +237,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       requireRole(req, 'admin', 'operator')
       const { from, to, previousFrom } = resolvePeriod(req.query)
-      const items = await ranking(db, from, to, previousFrom, weights)
+      const items = await ranking(db, from, to, previousFrom, settings)
       const name = `ranking-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`
       return sendCsv(reply, name, CSV_COLUMNS.map(([h]) => h), items.map((r) => CSV_COLUMNS.map(([, get]) => get(r))))
     },
@@ -262,7 +279,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
       mustSeeCompanyRecord(p, {}, req.params.id)
       const notFound = new AppError('not_found', `No company "${req.params.id}"`)
       const { from, to, previousFrom } = resolvePeriod(req.query)
-      const row = (await ranking(db, from, to, previousFrom, weights)).find((r) => r.companyId === req.params.id)
+      const row = (await ranking(db, from, to, previousFrom, settings)).find((r) => r.companyId === req.params.id)
       if (!row) throw notFound
       const [communities, slowest] = await Promise.all([communityBreakdown(db, row.companyId, from, to), slowestAlerts(db, row.companyId, from, to, 10)])
       return { from, to, company: row, communities, slowest }

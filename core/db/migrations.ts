@@ -879,4 +879,31 @@ ALTER TABLE notify_deliveries ADD COLUMN digest_of bigint;
 CREATE UNIQUE INDEX notify_deliveries_digest_idx ON notify_deliveries (digest_of, channel_id, address) WHERE digest_of IS NOT NULL;
 `,
   },
+  {
+    // 28–31 are taken by other work of issue 21.
+    version: 32,
+    name: 'hotline cases',
+    sql: `
+-- 12345 citizen-hotline work orders (issue 22; api/hotline/import.ts): imported, never typed in,
+-- one row per case number, so importing the same export twice updates rather than duplicates.
+-- company_id is the company that looked after the community when the case was received (the
+-- assignment history), fixed at import like an alert's dispatch; satisfaction is the citizen's
+-- rating on the 1–5 scale of residents' feedback (满意 5, 基本满意 3, 不满意 1 when an export words it).
+CREATE TABLE hotline_cases (
+  case_no       text PRIMARY KEY CHECK (char_length(case_no) BETWEEN 1 AND 64),
+  community_id  text NOT NULL REFERENCES communities(id),
+  company_id    text REFERENCES property_companies(id),
+  received_at   timestamptz NOT NULL,
+  category      text CHECK (char_length(category) <= 60),
+  summary       text CHECK (char_length(summary) <= 1000),
+  handled_at    timestamptz CHECK (handled_at >= received_at),
+  satisfaction  smallint CHECK (satisfaction BETWEEN 1 AND 5),
+  imported_by   text NOT NULL,
+  imported_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX hotline_cases_company_idx ON hotline_cases (company_id, received_at);
+CREATE INDEX hotline_cases_community_idx ON hotline_cases (community_id, received_at);
+`,
+  },
 ]

@@ -323,6 +323,18 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/feedback', req: (s) => ({ method: 'GET', url: `/api/v1/feedback?company=${company(s)}` }), expect: { ...office(200), crew: [200, 200] } },
   { route: 'POST /api/v1/hazards', req: (s) => ({ method: 'POST', url: '/api/v1/hazards', body: { communityId: community(s), title: 'Broken railing', location: 'Building 2' } }), expect: { ...office(201), resident: [201, 404] } },
   // Evaluation
+  // 12345 hotline cases: the office imports; a crew member reads their own company's
+  {
+    route: 'POST /api/v1/hotline/cases',
+    req: (s) => ({ method: 'POST', url: '/api/v1/hotline/cases', body: { cases: [{ caseNo: next('hl'), receivedAt: '2026-11-03 09:00', community: community(s) }] } }),
+    expect: office(200),
+  },
+  {
+    route: 'POST /api/v1/hotline/cases/import',
+    req: (s) => ({ method: 'POST', url: '/api/v1/hotline/cases/import', contentType: 'text/csv', body: `case_no,received_at,community\n${next('hl')},2026-11-03 09:00,${community(s)}\n` }),
+    expect: office(200),
+  },
+  { route: 'GET /api/v1/hotline/companies/:id/cases', req: (s) => ({ method: 'GET', url: `/api/v1/hotline/companies/${company(s)}/cases` }), expect: { ...office(200), crew: [200, 404] } },
   { route: 'GET /api/v1/evaluation/ranking', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/history', req: () => ({ method: 'GET', url: '/api/v1/evaluation/history?periods=2' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/ranking.csv', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking.csv' }), expect: office(200) },

@@ -3,6 +3,7 @@
 // of the same length before (arrows), the CSV download, and a drill-down per company.
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
+import { HotlineCases } from '../components/HotlineCases.tsx'
 import { ScoreHistory } from '../components/ScoreHistory.tsx'
 import { dateOnly, dateTime, duration, num, t } from '../i18n/index.ts'
 import { api, download } from '../lib/api.ts'
@@ -70,6 +71,7 @@ function CompanyDrill({ id, query }: { id: string; query: string }) {
           </li>
         ))}
       </ul>
+      <HotlineCases companyId={id} />
     </div>
   )
 }

@@ -6,10 +6,10 @@
 // (shared/import-text.ts); the server's English is kept for a code this console does not know.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { Confirm, Panel } from '../../components/Form.tsx'
-import { IMPORT_COLUMNS, importText, type ImportColumn } from '../../../../shared/import-text.ts'
-import { lang, num, t } from '../../i18n/index.ts'
-import { ApiError, sendFile } from '../../lib/api.ts'
-import { messageOf } from '../../lib/forms.ts'
+import { IMPORT_COLUMNS, type ImportColumn } from '../../../../shared/import-text.ts'
+import { CsvFileField, Problems, refusalOf, worded, type Problem, type Said } from '../../components/ImportProblems.tsx'
+import { num, t } from '../../i18n/index.ts'
+import { sendFile } from '../../lib/api.ts'
 import { refreshRegistry } from '../../lib/refresh.ts'
 import { registry } from '../../lib/registry.ts'
 import { useStore } from '../../lib/store.ts'
@@ -18,25 +18,6 @@ const URL_IMPORT = '/api/v1/devices/import'
 const COLUMNS = IMPORT_COLUMNS.join(', ')
 /** As the API bounds a file (api/devices/import.ts). */
 const MAX_ROWS = 1000
-
-/** What the server says is wrong: a code and its params, and its English text. */
-interface Said {
-  code?: string
-  params?: Record<string, string | number>
-  message: string
-}
-
-interface Problem extends Said {
-  row: number
-  column: string
-}
-
-/**
- * A problem or refusal in the current language, from its code and params; the server's English
- * `message` for a code this console does not know (a newer server). The text comes with this
- * (lazily loaded) screen, not the first page load.
- */
-const worded = (s: Said): string => importText(lang.get(), s.code, s.params) ?? s.message
 
 type Outcome = { kind: 'ready'; devices: number; gateways: number } | { kind: 'problems'; list: Problem[]; total: number } | ({ kind: 'error' } & Said)
 
@@ -49,34 +30,6 @@ function template(community: string): string {
   ]
   const lines = [IMPORT_COLUMNS.join(','), ...rows.map((r) => IMPORT_COLUMNS.map((c) => r[c] ?? '').join(','))]
   return `\uFEFF${lines.join('\r\n')}\r\n`
-}
-
-function Problems({ list, total }: { list: Problem[]; total: number }) {
-  return (
-    <>
-      <p class="error" role="alert" id="import-summary">
-        {total === 1 ? t('import.problemOne') : t('import.problemCount', { n: num(total, 0) })}
-      </p>
-      <table class="alerts" id="import-problems">
-        <thead>
-          <tr>
-            <th>{t('import.row')}</th>
-            <th>{t('import.column')}</th>
-            <th>{t('import.message')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((p, i) => (
-            <tr key={i} data-row={p.row} data-column={p.column}>
-              <td data-label={t('import.row')}>{p.row}</td>
-              <td data-label={t('import.column')}>{p.column ? <code>{p.column}</code> : t('import.whole')}</td>
-              <td data-label={t('import.message')}>{worded(p)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </>
-  )
 }
 
 /**
@@ -123,10 +76,7 @@ export function DeviceImport({ onClose }: { onClose: () => void }) {
     try {
       return await sendFile(`${URL_IMPORT}${dryRun ? '?dryRun=true' : ''}`, chosen, 'text/csv')
     } catch (err) {
-      const details = err instanceof ApiError ? (err.details as { problems?: Problem[]; total?: number; code?: string; params?: Said['params'] } | undefined) : undefined
-      if (details?.problems) setOutcome({ kind: 'problems', list: details.problems, total: details.total ?? details.problems.length })
-      // A file refused whole (not UTF-8, too large) says why in details; other failures keep their message.
-      else setOutcome({ kind: 'error', message: messageOf(err), code: details?.code, params: details?.params })
+      setOutcome(refusalOf(err))
       return undefined
     } finally {
       setBusy(false)
@@ -167,21 +117,7 @@ export function DeviceImport({ onClose }: { onClose: () => void }) {
       ) : (
         <>
           <div class="bar">
-            <label class="field">
-              <span>{t('import.file')}</span>
-              <input
-                id="import-file"
-                type="file"
-                accept=".csv,text/csv"
-                disabled={busy}
-                onChange={(e) => {
-                  const chosen = e.currentTarget.files?.[0]
-                  // Cleared so choosing the same (fixed) file again is a change too.
-                  e.currentTarget.value = ''
-                  if (chosen) void check(chosen)
-                }}
-              />
-            </label>
+            <CsvFileField id="import-file" busy={busy} onChosen={(f) => void check(f)} />
             <a id="import-template" href={templateHref} download="devices-template.csv">
               {t('import.template')}
             </a>
