@@ -108,6 +108,8 @@ export const en = {
   'audit.action.totp.enable': 'Turned on two-step sign-in',
   'audit.action.totp.disable': 'Turned off two-step sign-in',
   'audit.action.users.reset_totp': 'Reset a user’s two-step sign-in',
+  'audit.action.hotline.import': 'Imported 12345 hotline cases',
+  'audit.action.hotline.import_csv': 'Imported a 12345 hotline CSV',
   'password.weak': 'This password does not meet the rules above.',
   'nav.board': 'Alerts',
   'nav.map': 'Map',

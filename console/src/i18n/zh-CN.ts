@@ -86,6 +86,8 @@ export const zhCN: Record<Key, string> = {
   'audit.action.totp.enable': '开启了两步验证',
   'audit.action.totp.disable': '关闭了两步验证',
   'audit.action.users.reset_totp': '重置了用户的两步验证',
+  'audit.action.hotline.import': '导入了12345热线工单',
+  'audit.action.hotline.import_csv': '导入了12345热线工单表格（CSV）',
   'password.weak': '该密码不符合上述规则。',
   'nav.board': '告警',
   'nav.map': '地图',
