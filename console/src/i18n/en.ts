@@ -689,6 +689,8 @@ export const en = {
   'audit.action.webhooks.delete': 'Removed a webhook',
   'audit.action.channels.create': 'Configured a notification channel',
   'audit.action.channels.update': 'Enabled or disabled a notification channel',
+  'audit.action.channels.replace': 'Changed a notification channel',
+  'audit.action.channels.test': 'Sent a test message through a notification channel',
   'audit.action.channels.delete': 'Removed a notification channel',
   'audit.action.contact_points.create': 'Added a contact point',
   'audit.action.contact_points.delete': 'Removed a contact point',

@@ -666,6 +666,8 @@ export const zhCN: Record<Key, string> = {
   'audit.action.webhooks.delete': '删除 Webhook',
   'audit.action.channels.create': '新增通知渠道',
   'audit.action.channels.update': '启用或停用通知渠道',
+  'audit.action.channels.replace': '修改通知渠道',
+  'audit.action.channels.test': '通过通知渠道发送测试消息',
   'audit.action.channels.delete': '删除通知渠道',
   'audit.action.contact_points.create': '新增联系方式',
   'audit.action.contact_points.delete': '删除联系方式',
