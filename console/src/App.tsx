@@ -27,6 +27,7 @@ const Silences = lazy(() => import('./views/Silences.tsx').then((m) => m.Silence
 const DeadLetters = lazy(() => import('./views/DeadLetters.tsx').then((m) => m.DeadLetters))
 const Audit = lazy(() => import('./views/Audit.tsx').then((m) => m.Audit))
 const Users = lazy(() => import('./views/Users.tsx').then((m) => m.Users))
+const OnCall = lazy(() => import('./views/OnCall.tsx').then((m) => m.OnCall))
 
 function Main({ views }: { views: View[] }) {
   const [name, arg] = useStore(route)
@@ -45,6 +46,8 @@ function Main({ views }: { views: View[] }) {
       return <Registry tab={arg} />
     case 'rules':
       return <Rules />
+    case 'oncall':
+      return <OnCall tab={arg} />
     case 'silences':
       return <Silences />
     case 'deadletters':
