@@ -24,8 +24,8 @@ const besides400 = (problems: string[]) => problems.filter((p) => !p.includes('s
 
 /** One company per language, each with an elevator, a crew member and a phone. */
 const SETUPS = {
-  en: { company: 'co-en', companyName: 'Riverside Property', community: 'cm-en', lift: 'el-en', crew: 'Li Na', phone: '13911110001', viewport: DESK },
-  'zh-CN': { company: 'co-zh', companyName: '申江物业', community: 'cm-zh', lift: 'el-zh', crew: '王芳', phone: '13911110002', viewport: PHONE },
+  en: { company: 'co-en', companyName: 'Riverside Property', community: 'cm-en', lift: 'el-en', crew: 'Li Na', cover: 'Zhou Qiang', phone: '13911110001', viewport: DESK },
+  'zh-CN': { company: 'co-zh', companyName: '申江物业', community: 'cm-zh', lift: 'el-zh', crew: '王芳', cover: '周强', phone: '13911110002', viewport: PHONE },
 } as const
 
 describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
@@ -39,6 +39,7 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
       await provisionCommunity(h.db, { id: s.company, name: s.companyName }, { id: s.community, name: `${s.companyName} 小区` })
       await provisionDevices(h.db, [{ id: s.lift, kind: 'elevator', communityId: s.community }])
       await insertUser(h.db, { name: s.crew, role: 'crew', companyId: s.company })
+      await insertUser(h.db, { name: s.cover, role: 'crew', companyId: s.company })
     }
     gateway = new SmsGateway('127.0.0.2')
     await gateway.start()
@@ -117,6 +118,18 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
       await page.click('#rota-form button[type=submit]')
       await page.locator('#rota-form').waitFor({ state: 'detached' })
       await page.locator(`section.rota[data-rota=crew] .shifts li[data-shift="${s.crew}"]`).first().waitFor()
+      // A cover from tomorrow for a day: the timeline shows it between the crew member's shifts.
+      await page.click('section.rota[data-rota=crew] details:nth-of-type(1) summary')
+      await page.selectOption('#override-crew-userId', { label: s.cover })
+      const local = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16)
+      await page.fill('#override-crew-startsAt', local(Date.now() + 86_400_000))
+      await page.fill('#override-crew-endsAt', local(Date.now()))
+      await page.click('#override-crew-form button[type=submit]')
+      await page.locator('[data-field-error="override-crew-endsAt"]').waitFor()
+      await page.fill('#override-crew-endsAt', local(Date.now() + 2 * 86_400_000))
+      await page.click('#override-crew-form button[type=submit]')
+      await page.locator(`section.rota[data-rota=crew] .shifts li[data-shift="${s.cover}"]`).waitFor()
+      expect(await page.locator('section.rota[data-rota=crew] .timeline-bar .shift').count()).toBe(3)
       await page.click('section.rota[data-rota=crew] details:nth-of-type(2) summary')
       await page.fill('#handover-crew-note', lang === 'en' ? 'Lift 2 door sensor sticks; reported.' : '2号梯门感应偶发失灵，已报修。')
       await page.click('#handover-crew-form button[type=submit]')
@@ -136,7 +149,7 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
       await page.click('#policy-critical-add')
       await page.click('#policy-form button[type=submit]')
       await page.locator('#policy-form').waitFor({ state: 'detached' })
-      expect(await page.locator('section.policy[data-policy=critical] ol.steps li').count()).toBe(2)
+      await expect.poll(() => page.locator('section.policy[data-policy=critical] ol.steps li').count()).toBe(2)
       expect(await page.locator('section.policy[data-policy=critical]').textContent()).toContain(T['policy.source.company'])
 
       // The next entrapment in the company pages the rota's person at that phone.
@@ -161,6 +174,7 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
         await page.selectOption('#oncall-owner', SETUPS[lang].company)
         for (const name of ['channels', 'contacts', 'rotas', 'policies'] as const) {
           await tab(page, name)
+          if (name === 'contacts') await page.selectOption('#contact-person', { label: SETUPS[lang].crew })
           // Each tab's content has loaded: its list, or the rota's timeline.
           await page.waitForSelector({ channels: '#channels tbody tr', contacts: '#contacts tbody tr', rotas: '.timeline .shifts li', policies: 'section.policy' }[name])
           if (name === 'rotas') await page.click('section.rota[data-rota=crew] details summary')

@@ -729,6 +729,7 @@ export const en = {
   'channel.urlHint': 'The gateway\'s address; a private or local address needs EGRESS_ALLOW on the server',
   'channel.other': 'Other settings (JSON)',
   'channel.otherHint': 'Advanced settings of this kind as JSON, e.g. an SMS gateway\'s headers and body; blank: the defaults',
+  'channel.denied': 'The address of "{host}" is {range} (this machine or a private network): channels may only reach public addresses unless the server\'s EGRESS_ALLOW allows it',
   'channel.otherInvalid': 'Other settings: not a JSON object',
   'channel.kind.sms_http': 'SMS gateway (HTTP)',
   'channel.kind.email': 'E-mail (SMTP)',

@@ -706,6 +706,7 @@ export const zhCN: Record<Key, string> = {
   'channel.urlHint': '网关地址；内网或本机地址需服务器设置 EGRESS_ALLOW 放行',
   'channel.other': '其他设置（JSON）',
   'channel.otherHint': '该类型的高级设置，JSON 格式，如短信网关的请求头和请求体；留空即用默认值',
+  'channel.denied': '“{host}”是 {range} 地址（本机或内网等特殊地址）：除非服务器的 EGRESS_ALLOW 放行，渠道只能连接公网地址',
   'channel.otherInvalid': '其他设置：不是有效的 JSON 对象',
   'channel.kind.sms_http': '短信网关（HTTP）',
   'channel.kind.email': '电子邮件（SMTP）',

@@ -33,7 +33,8 @@ export function problemsOf(err: unknown, known: readonly string[]): Problems {
   if (err.code !== 'validation_failed' && err.code !== 'destination_denied') return { fields: {}, general: err.message }
   const fields: Record<string, string> = {}
   const rest: string[] = []
-  for (const part of err.message.split('; ')) {
+  // A refusal of the guard is one sentence with a semicolon in it, not a list of problems.
+  for (const part of err.code === 'destination_denied' ? [err.message] : err.message.split('; ')) {
     const m = FIELD.exec(part)
     const path = m?.[1]
     if (path !== undefined && known.includes(path)) {

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { Choice, Confirm, EditButton, ErrorLine, Field, FormPanel, ListTable, NewButton, Panel } from '../../components/Form.tsx'
 import { lang, t } from '../../i18n/index.ts'
-import { api } from '../../lib/api.ts'
+import { api, ApiError } from '../../lib/api.ts'
 import { messageOf, useSave, useSubmit } from '../../lib/forms.ts'
 import { useStore } from '../../lib/store.ts'
 import { me } from '../../lib/session.ts'
@@ -12,6 +12,13 @@ import { BOT_KINDS, CHANNEL_KINDS, CHANNEL_KNOWN, channelBodyOf, channelFormOf, 
 import { owner, ownerQuery, type Channel } from './owner.ts'
 
 const fieldId = (path: string) => `channel-${path.replace('.', '-')}`
+
+/** The egress guard's refusal (`body.settings.url: the address of "h" is loopback; …`) in the reader's language, still under its field. */
+function deniedInOwnWords(err: unknown): unknown {
+  const m = err instanceof ApiError && err.code === 'destination_denied' ? /^(body\.[\w.]+): the address of "(.*?)" is (\w+)/.exec(err.message) : null
+  if (!m || !(err instanceof ApiError)) return err
+  return new ApiError(err.status, err.code, `${m[1]}: ${t('channel.denied', { host: m[2] ?? '', range: m[3] ?? '' })}`)
+}
 
 function ChannelEditor({ editing, onDone }: { editing: Channel | null; onDone: () => void }) {
   const who = useStore(owner)
@@ -24,8 +31,12 @@ function ChannelEditor({ editing, onDone }: { editing: Channel | null; onDone: (
     } catch {
       throw new Error(t('channel.otherInvalid'))
     }
-    if (editing) await api(`/api/v1/notify/channels/${editing.id}`, { method: 'PUT', body })
-    else await api('/api/v1/notify/channels', { body: { ...body, kind: f.kind, companyId: who === '' ? null : who } })
+    try {
+      if (editing) await api(`/api/v1/notify/channels/${editing.id}`, { method: 'PUT', body })
+      else await api('/api/v1/notify/channels', { body: { ...body, kind: f.kind, companyId: who === '' ? null : who } })
+    } catch (err) {
+      throw deniedInOwnWords(err)
+    }
   }
   const { problems, busy, submit } = useSave(CHANNEL_KNOWN, save, onDone)
   const setValue = (path: string, v: string) => setF({ ...f, values: { ...f.values, [path]: v } })

@@ -7,7 +7,16 @@ import { messageOf } from '../../lib/forms.ts'
 import type { Shift } from './owner.ts'
 
 const DAYS = 7
-const DAY = 86_400_000
+
+/** The local midnights within [from, to): where each day's tick goes. */
+function midnights(from: number, to: number): number[] {
+  const d = new Date(from)
+  d.setHours(24, 0, 0, 0)
+  const out: number[] = []
+  // setDate, not adding 24 h: a day across a DST change is 23 or 25 hours long.
+  for (; d.getTime() < to && out.length < 40; d.setDate(d.getDate() + 1)) out.push(d.getTime())
+  return out
+}
 
 export function Timeline({ rotaId, members, version }: { rotaId: string; members: readonly string[]; version: number }) {
   const [data, setData] = useState<{ from: string; to: string; shifts: Shift[] } | null>(null)
@@ -36,9 +45,9 @@ export function Timeline({ rotaId, members, version }: { rotaId: string; members
         ))}
       </div>
       <div class="timeline-days" aria-hidden="true">
-        {Array.from({ length: DAYS }, (_, i) => (
-          <span key={i} style={{ left: pct(i * DAY) }}>
-            {monthDay(start + i * DAY)}
+        {midnights(start, start + span).map((m) => (
+          <span key={m} style={{ left: pct(m - start) }}>
+            {monthDay(m)}
           </span>
         ))}
       </div>
