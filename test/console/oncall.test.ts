@@ -3,18 +3,25 @@
 // under the field first), a crew member's phone, the crew rota and the company's escalation policy
 // (the API's refusal of a policy without the office's duty step under the steps); sends a test
 // message the local gateway receives; and the next entrapment in that company pages the rota's
-// person at that phone. Once per language, each on its own company and viewport; then every tab in
+// person at that phone (the elevator publishes "trapped" over MQTT to the real broker; the rules
+// engine raises the alert). Once per language, each on its own company and viewport; then every tab in
 // both languages at both viewports: no sideways scrolling, no serious axe finding, screenshots
 // (hb-console-oncall-*.png in the temp directory).
+import mqtt, { type MqttClient } from 'mqtt'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BrokerWithIngest, rulesUnit } from '../../cli/stack.ts'
+import { loadConfig } from '../../core/config.ts'
+import { topics } from '../../core/contract.ts'
 import { silentLogger } from '../../core/log.ts'
-import { provisionCommunity, provisionDevices } from '../../core/provision.ts'
-import { insertUser } from '../../core/repos/tokens.ts'
+import { createMetrics } from '../../core/metrics.ts'
+import { provisionCommunity, provisionDevices, type DeviceCredential } from '../../core/provision.ts'
+import { insertUser, issueToken } from '../../core/repos/tokens.ts'
+import type { RulesEngine } from '../../rules/engine.ts'
 import { DEFAULT_NOTIFY_DISPATCH } from '../../notify/dispatcher.ts'
 import { Notifications } from '../../notify/notifications.ts'
 import { ALLOW_GATEWAY } from '../helpers/egress.ts'
-import { eventually } from '../helpers/services.ts'
+import { eventually, freePort } from '../helpers/services.ts'
 import { SmsGateway } from '../helpers/sms-gateway.ts'
 import { axeViolations, DESK, horizontalOverflow, LANGS, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
 
@@ -32,12 +39,16 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
   let h: Harness
   let gateway: SmsGateway
   let notifications: Notifications
+  let broker: BrokerWithIngest
+  let engine: RulesEngine
+  const creds = new Map<string, DeviceCredential>()
+  const devices: MqttClient[] = []
 
   beforeAll(async () => {
     h = await startHarness({ egress: ALLOW_GATEWAY })
     for (const s of Object.values(SETUPS)) {
       await provisionCommunity(h.db, { id: s.company, name: s.companyName }, { id: s.community, name: `${s.companyName} 小区` })
-      await provisionDevices(h.db, [{ id: s.lift, kind: 'elevator', communityId: s.community }])
+      for (const c of await provisionDevices(h.db, [{ id: s.lift, kind: 'elevator', communityId: s.community }])) creds.set(c.id, c)
       await insertUser(h.db, { name: s.crew, role: 'crew', companyId: s.company })
       await insertUser(h.db, { name: s.cover, role: 'crew', companyId: s.company })
     }
@@ -47,8 +58,19 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
     if (!key) throw new Error('the API has no notification context')
     notifications = new Notifications(h.db, h.alerts, key, { ...DEFAULT_NOTIFY_DISPATCH, destinations: ALLOW_GATEWAY, pollMs: 50, linkBaseUrl: h.base, linkTtlMs: 86_400_000 }, silentLogger)
     await notifications.start()
+    // The real way in: the broker with its ingest, and the rules engine raising alerts through the API.
+    const cfg = loadConfig({ HOST: '127.0.0.1', MQTT_PORT: String(await freePort()), RULES_TICK: '200ms' })
+    broker = new BrokerWithIngest(h.db, cfg, silentLogger, createMetrics({ defaults: false }))
+    await broker.start()
+    const service = (await issueToken(h.db, await insertUser(h.db, { name: 'rules-engine', role: 'service' }))).token
+    engine = rulesUnit(h.db, cfg, silentLogger, { apiUrl: h.base, token: service })
+    await engine.start()
+    await engine.whenRunning()
   }, 60_000)
   afterAll(async () => {
+    await Promise.all(devices.map((d) => d.endAsync(true)))
+    await engine.stop()
+    await broker.stop()
     await notifications.stop()
     await gateway.stop()
     await h.close()
@@ -95,6 +117,7 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
       await page.click('#test-send')
       await expect.poll(() => page.locator('#test-result').textContent()).toContain(T['channel.testSent'].split('{')[0] ?? '')
       expect(gateway.received.slice(before).map((m) => m.to)).toEqual([s.phone])
+      await shot(page, `oncall-test-sent-${lang}`)
       expect(gateway.received.at(-1)?.text).toContain(lang === 'en' ? 'Test message' : '测试消息')
 
       // The crew member's phone.
@@ -146,16 +169,18 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
       const stepsError = page.locator('[data-field-error="policy-critical-steps"]')
       await stepsError.waitFor()
       expect(await stepsError.textContent()).toContain('duty')
+      await shot(page, `oncall-policy-refused-${lang}`)
       await page.click('#policy-critical-add')
       await page.click('#policy-form button[type=submit]')
       await page.locator('#policy-form').waitFor({ state: 'detached' })
       await expect.poll(() => page.locator('section.policy[data-policy=critical] ol.steps li').count()).toBe(2)
       expect(await page.locator('section.policy[data-policy=critical]').textContent()).toContain(T['policy.source.company'])
 
-      // The next entrapment in the company pages the rota's person at that phone.
+      // The next entrapment in the company, reported by the elevator over MQTT, pages the rota's person at that phone.
       const paged = gateway.received.length
-      const { alert } = await h.alerts.report({ ruleId: 'elevator-entrapment', deviceId: s.lift, condition: 'active', source: 'operator', severity: 'critical', title: 'Passenger trapped' }, 'operator')
-      expect(alert).toBeDefined()
+      const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.address?.port ?? 0}`, { clientId: s.lift, username: s.lift, password: creds.get(s.lift)?.secret ?? '', reconnectPeriod: 0 })
+      devices.push(device)
+      await device.publishAsync(topics.deviceTelemetry(s.lift), JSON.stringify({ values: { trapped: 1, running: false } }), { qos: 1 })
       const sms = await eventually(() => gateway.received.slice(paged).find((m) => m.to === s.phone), 15_000, 'the page to the on-call crew member')
       expect(sms.text).toContain(lang === 'en' ? 'CRITICAL' : '紧急')
       expect(await horizontalOverflow(page)).toBe(0)
