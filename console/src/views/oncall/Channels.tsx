@@ -101,8 +101,14 @@ function TestPanel({ channel, onDone }: { channel: Channel; onDone: () => void }
     e.preventDefault()
     setSent('')
     void run(async () => {
-      const r = await api<{ detail: string; status: string }>(`/api/v1/notify/channels/${channel.id}/test`, { body: { ...(bot ? {} : { address: address.trim() }), locale: lang.get() } })
-      setSent(t('channel.testSent', { detail: `${r.detail} (${r.status})` }))
+      try {
+        const r = await api<{ detail: string; status: string }>(`/api/v1/notify/channels/${channel.id}/test`, { body: { ...(bot ? {} : { address: address.trim() }), locale: lang.get() } })
+        setSent(t('channel.testSent', { detail: `${r.detail} (${r.status})` }))
+      } catch (err) {
+        // What the vendor answered stays its own words; the sentence around it is the reader's.
+        const answer = err instanceof ApiError && err.code === 'channel_test_failed' ? /: (.*)$/s.exec(err.message)?.[1] : undefined
+        throw answer === undefined || !(err instanceof ApiError) ? err : new ApiError(err.status, err.code, t('channel.testFailed', { detail: answer }))
+      }
     })
   }
   return (

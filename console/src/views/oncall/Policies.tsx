@@ -54,7 +54,8 @@ function PolicyEditor({ view, onDone }: { view: PolicyView; onDone: () => void }
         )}
         {problems.fields.steps && (
           <p class="field-error" data-field-error={id('steps')}>
-            {problems.fields.steps}
+            {/* The one refusal an office hits here, in the reader's language; any other as the API says it. */}
+            {problems.fields.steps.includes('rota "duty"') ? t('policy.needsDuty') : problems.fields.steps}
           </p>
         )}
       </fieldset>
