@@ -101,6 +101,7 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
       await refusal.waitFor()
       expect(await refusal.textContent()).toContain('loopback')
       expect(await page.getAttribute('#channel-settings-url', 'aria-invalid')).toBe('true')
+      expect(await axeViolations(page), 'channel form').toEqual([])
       await shot(page, `oncall-refused-${lang}`)
       await page.fill('#channel-settings-url', gateway.url())
       await page.click('#channel-form button[type=submit]')
@@ -121,6 +122,7 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
       await page.click('#test-send')
       await expect.poll(() => page.locator('#test-result').textContent()).toContain(T['channel.testSent'].split('{')[0] ?? '')
       expect(gateway.received.slice(before).map((m) => m.to)).toEqual([s.phone])
+      expect(await axeViolations(page), 'test message').toEqual([])
       await shot(page, `oncall-test-sent-${lang}`)
       expect(gateway.received.at(-1)?.text).toContain(lang === 'en' ? 'Test message' : '测试消息')
 
@@ -142,6 +144,7 @@ describe.skipIf(!haveChromium)('on-call set-up in the console', () => {
       await page.fill('#rota-startsOn', new Date(Date.now() - 7 * 86_400_000).toLocaleDateString('sv'))
       await page.selectOption('#rota-add-member', { label: s.crew })
       await page.click('#rota-add')
+      expect(await axeViolations(page), 'rota form').toEqual([])
       await page.click('#rota-form button[type=submit]')
       await page.locator('#rota-form').waitFor({ state: 'detached' })
       await page.locator(`section.rota[data-rota=crew] .shifts li[data-shift="${s.crew}"]`).first().waitFor()

@@ -775,7 +775,7 @@ export const zhCN: Record<Key, string> = {
   'rota.addMember': '添加成员',
   'rota.add': '添加',
   'rota.earlier': '将 {name} 前移',
-  'rota.removeMember': '移除 {name}',
+  'rota.removeMember': '删除 {name}',
   'rota.summary': '每周 {time}（{zone}）交班：{members}',
   'rota.timeline': '未来 7 天值班安排',
   'rota.nobodyOnCall': '未来 7 天无人值班。',
