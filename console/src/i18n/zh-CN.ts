@@ -795,7 +795,7 @@ export const zhCN: Record<Key, string> = {
   'rota.write': '保存记录',
   'rota.noHandovers': '暂无交接班记录。',
   'policy.aboutOffice': '房管办的升级策略适用于所有未自设策略的物业公司。',
-  'policy.aboutCompany': '物业公司自设的策略优先用于本公司告警，但必须保留“房管办值班”一步。',
+  'policy.aboutCompany': '物业公司自设的策略优先用于本公司告警，但必须保留“房管办值班员”一步。',
   'policy.edit': '{severity}告警的升级策略',
   'policy.steps': '升级步骤（依次通知，直至有人确认）',
   'policy.stepN': '第 {n} 步',

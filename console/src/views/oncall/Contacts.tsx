@@ -93,7 +93,8 @@ export function Contacts() {
             ))}
           </ListTable>
           {list.length === 0 && <p class="empty">{t('contact.none')}</p>}
-          <AddContact key={person.id} person={person} next={list.length} onDone={load} />
+          {/* Keyed by the count too: the next position follows the list once it has loaded. */}
+          <AddContact key={`${person.id}-${list.length}`} person={person} next={list.length} onDone={load} />
         </>
       )}
     </>
