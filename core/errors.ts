@@ -81,6 +81,8 @@ export const ERRORS = {
   link_expired: { status: 410, message: 'This link has expired or has been used; open the alert in the console' },
   // Checked at every use: a disabled recipient, or one no longer responsible for the alert (issue 18).
   link_revoked: { status: 403, message: "This link no longer works: its recipient is disabled or no longer responsible for this alert" },
+  // "Send a test message" of a channel (POST /api/v1/notify/channels/:id/test): what the vendor or server answered is in the message.
+  channel_test_failed: { status: 422, message: 'The test message did not go through; the message says what the channel answered' },
   rate_limited: { status: 429, message: 'Too many requests; slow down and retry later' },
   internal: { status: 500, message: 'Internal error; it has been logged' },
   unavailable: { status: 503, message: 'A dependency is unavailable; retry later' },

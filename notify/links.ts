@@ -27,6 +27,11 @@ export class LinkSigner {
     return `${deliveryId.toString(36)}.${this.mac(deliveryId)}`
   }
 
+  /** The console on the same base: where a message that is no page (a test message) points. */
+  console(): string {
+    return `${this.baseUrl.replace(/\/+$/, '')}/console/`
+  }
+
   url(deliveryId: number): string {
     return `${this.baseUrl.replace(/\/+$/, '')}/n/${this.token(deliveryId)}`
   }

@@ -72,8 +72,7 @@ export function isTimezone(tz: string): boolean {
 
 /** The scheduled shift (no overrides) that contains `at`; before the first hand-over, none. */
 export function scheduledShift(rota: RotaSpec, at: Date): Shift | undefined {
-  const [h, m] = rota.handoverTime.split(':').map(Number)
-  const startWall = Date.parse(`${rota.startsOn}T00:00:00Z`) + ((h ?? 0) * 60 + (m ?? 0)) * 60_000
+  const startWall = startWallOf(rota)
   const k = Math.floor((toLocal(rota.timezone, at.getTime()) - startWall) / WEEK)
   if (k < 0 || rota.members.length === 0) return undefined
   const userId = rota.members[k % rota.members.length]
@@ -94,4 +93,45 @@ export function onCallAt(rota: RotaSpec, overrides: readonly Override[], at: Dat
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0]
   if (covering) return { userId: covering.userId, from: covering.startsAt, to: covering.endsAt, override: true }
   return scheduledShift(rota, at)
+}
+
+/**
+ * Who is on call over [from, to): the shifts one after the other, overrides cut in, a gap where
+ * nobody is (before the first hand-over). Cut at every hand-over and every override's start and
+ * end, then runs of the same person merged: the set-up screen's timeline.
+ */
+export function shiftsBetween(rota: RotaSpec, overrides: readonly Override[], from: Date, to: Date): Shift[] {
+  const cuts = new Set<number>([from.getTime(), to.getTime()])
+  for (let t = from.getTime(), n = 0; t < to.getTime() && n < 1000; n++) {
+    const s = scheduledShift(rota, new Date(t))
+    // Before the first hand-over: the next cut is the first hand-over itself.
+    const next = s ? s.to.getTime() : scheduledStart(rota)
+    if (next <= t) break
+    cuts.add(next)
+    t = next
+  }
+  for (const o of overrides) cuts.add(o.startsAt.getTime()).add(o.endsAt.getTime())
+  const points = [...cuts].filter((t) => t >= from.getTime() && t <= to.getTime()).sort((a, b) => a - b)
+  const out: Shift[] = []
+  for (let i = 0; i + 1 < points.length; i++) {
+    const a = points[i] as number
+    const b = points[i + 1] as number
+    const s = onCallAt(rota, overrides, new Date(a))
+    if (!s) continue
+    const last = out[out.length - 1]
+    if (last && last.userId === s.userId && last.override === s.override && last.to.getTime() === a) last.to = new Date(b)
+    else out.push({ userId: s.userId, from: new Date(a), to: new Date(b), override: s.override })
+  }
+  return out
+}
+
+/** The first hand-over on the rota's wall clock (ms as if UTC). */
+function startWallOf(rota: RotaSpec): number {
+  const [h, m] = rota.handoverTime.split(':').map(Number)
+  return Date.parse(`${rota.startsOn}T00:00:00Z`) + ((h ?? 0) * 60 + (m ?? 0)) * 60_000
+}
+
+/** The instant of the first hand-over. */
+function scheduledStart(rota: RotaSpec): number {
+  return fromLocal(rota.timezone, startWallOf(rota))
 }

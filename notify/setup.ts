@@ -7,7 +7,7 @@ import { z } from 'zod'
 import { seal } from '../core/crypto.ts'
 import type { Queryable } from '../core/db/client.ts'
 import { AppError } from '../core/errors.ts'
-import { insertChannel, type NotifyChannel } from '../core/repos/notify-setup.ts'
+import { insertChannel, updateChannel, type NotifyChannel } from '../core/repos/notify-setup.ts'
 import type { ChannelKind } from './channel.ts'
 import { checkChannelTarget, type TargetAccess } from './channels/targets.ts'
 import { ADAPTERS } from './registry.ts'
@@ -38,4 +38,24 @@ export async function createChannel(db: Queryable, key: Buffer, c: ChannelInput,
   const id = randomUUID()
   const sealed = c.secrets && Object.keys(c.secrets).length > 0 ? seal(key, JSON.stringify(secrets), id) : null
   return insertChannel(db, { id, companyId: c.companyId, kind: c.kind, name: c.name, settings, secrets: sealed, createdBy: c.createdBy })
+}
+
+/**
+ * Changes a channel's name and settings (its kind and owner stay: another kind is another channel),
+ * checked as on creation; credentials given replace the sealed ones, none keeps them.
+ */
+export async function replaceChannel(
+  db: Queryable,
+  key: Buffer,
+  existing: NotifyChannel,
+  c: { name: string; settings: unknown; secrets?: Record<string, string> | undefined },
+  access: TargetAccess,
+): Promise<NotifyChannel | undefined> {
+  const kind = existing.kind as ChannelKind
+  const entry = ADAPTERS[kind]
+  const settings = check(entry.settings, c.settings, 'settings')
+  await checkChannelTarget(kind, settings as Record<string, unknown>, access)
+  const given = c.secrets && Object.keys(c.secrets).length > 0 ? c.secrets : undefined
+  const sealed = given === undefined ? undefined : seal(key, JSON.stringify(check(entry.secrets, given, 'secrets')), existing.id)
+  return updateChannel(db, existing.id, { name: c.name, settings, secrets: sealed })
 }

@@ -65,6 +65,8 @@ export const AUDIT_ACTIONS = {
   'DELETE /api/v1/webhooks/:id': 'webhooks.delete',
   'POST /api/v1/notify/channels': 'channels.create',
   'PATCH /api/v1/notify/channels/:id': 'channels.update',
+  'PUT /api/v1/notify/channels/:id': 'channels.replace',
+  'POST /api/v1/notify/channels/:id/test': 'channels.test',
   'DELETE /api/v1/notify/channels/:id': 'channels.delete',
   'POST /api/v1/users/:userId/contact-points': 'contact_points.create',
   'DELETE /api/v1/users/:userId/contact-points/:id': 'contact_points.delete',

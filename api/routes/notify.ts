@@ -27,7 +27,8 @@ import { parsePolicy, policySchema } from '../../notify/policy.ts'
 import { maskAddress } from '../../notify/mask.ts'
 import { parseJson } from '../../notify/channels/http.ts'
 import { subscriptionSchema } from '../../notify/channels/webpush.ts'
-import { createChannel } from '../../notify/setup.ts'
+import { createChannel, replaceChannel } from '../../notify/setup.ts'
+import { sendTestMessage } from '../../notify/test-message.ts'
 import { deliveryLog, seesDeliveries, seesDeliveryDetail } from '../alerts/delivery-log.ts'
 import { deliverySchema } from '../alerts/schemas.ts'
 import { mustManage, mustRead, mustSeeAlert, principalOf, requireRole } from '../access.ts'
@@ -131,6 +132,57 @@ const notify: FastifyPluginAsyncZod = async (app) => {
       const row = await setChannelEnabled(db, req.params.id, req.body.enabled)
       if (!row) throw new AppError('not_found', `No channel ${req.params.id}`)
       return row
+    },
+  )
+
+  app.put(
+    '/notify/channels/:id',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: "Change a channel's name and settings (checked as on creation); secrets given replace the stored ones, none keeps them. Its kind and owner stay",
+        params: channelParams,
+        body: z.object({
+          name: z.string().trim().min(1).max(100),
+          settings: z.record(z.string(), z.unknown()).default({}),
+          secrets: z.record(z.string(), z.string().max(4000)).optional(),
+        }),
+        response: { 200: channelSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      const existing = await getChannel(db, req.params.id)
+      if (!existing) throw new AppError('not_found', `No channel ${req.params.id}`)
+      await mustManage(db, p, existing.companyId, 'channels')
+      const row = await replaceChannel(db, ctx.secretKey, existing, req.body, { egress: destinations, mayOverrideVendorHost: p.role === 'admin' })
+      if (!row) throw new AppError('not_found', `No channel ${req.params.id}`)
+      return row
+    },
+  )
+
+  app.post(
+    '/notify/channels/:id/test',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: "Send a test message through a channel now, by its own sender and the egress guard: to address (none for a group-chat bot); answers what the vendor said, or 422 channel_test_failed",
+        params: channelParams,
+        body: z.object({
+          address: z.string().trim().min(1).max(4000).optional().describe('An e-mail address, a phone number, a vendor user id or a push subscription; not for WeCom, DingTalk, Feishu bots'),
+          locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
+        }),
+        response: { 200: z.object({ ok: z.literal(true), status: z.string(), detail: z.string() }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      const channel = await getChannel(db, req.params.id)
+      if (!channel) throw new AppError('not_found', `No channel ${req.params.id}`)
+      await mustManage(db, p, channel.companyId, 'channels')
+      const outcome = await sendTestMessage(db, ctx.secretKey, channel, { ...req.body, by: p.name, link: ctx.links.console() }, destinations)
+      if (!outcome.ok) throw new AppError('channel_test_failed', `The test message did not go through: ${outcome.detail} (${outcome.status})`)
+      return { ok: true as const, status: outcome.status, detail: outcome.detail }
     },
   )
 

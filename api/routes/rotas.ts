@@ -4,9 +4,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
 import { getRota, insertHandover, insertOverride, deleteOverride, listHandovers, listRotas, overridesBetween, upsertRota, type Rota } from '../../core/repos/notify-setup.ts'
-import { getUser } from '../../core/repos/tokens.ts'
+import { getUser, peopleOf } from '../../core/repos/tokens.ts'
 import { ROTA_ROLES } from '../../notify/policy.ts'
-import { isTimezone, onCallAt } from '../../notify/rota.ts'
+import { isTimezone, onCallAt, shiftsBetween } from '../../notify/rota.ts'
 import { companyCoverage, type Cover } from '../../notify/coverage.ts'
 import { companyScope, mustManage, mustRead, principalOf } from '../access.ts'
 import { errorResponses, limitParam, timestamp } from '../schemas.ts'
@@ -99,6 +99,23 @@ const rotas: FastifyPluginAsyncZod = async (app) => {
     },
   )
 
+  app.get(
+    '/people',
+    {
+      schema: {
+        tags: ['on-call'],
+        summary: "Whom a rota or a contact point may name: a company's crew (companyId), or the housing office's admins and operators (none); enabled users, by name",
+        querystring: z.object({ companyId: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(1000).default(500) }),
+        response: { 200: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const owner = req.query.companyId ?? null
+      await mustManage(db, principalOf(req), owner, 'people')
+      return { items: await peopleOf(db, owner, req.query.limit) }
+    },
+  )
+
   const coverSchema = z.object({
     userId: z.string().nullable(),
     userName: z.string().nullable(),
@@ -156,6 +173,28 @@ const rotas: FastifyPluginAsyncZod = async (app) => {
       const shift = onCallAt(rota, await overridesBetween(db, rota.id, at, new Date(at.getTime() + 1)), at)
       if (!shift) return { at, shift: null }
       return { at, shift: { ...shift, userName: (await getUser(db, shift.userId))?.name ?? null } }
+    },
+  )
+
+  app.get(
+    '/:id/schedule',
+    {
+      schema: {
+        tags: ['on-call'],
+        summary: 'Who is on call when over the coming days (overrides included): the shifts one after the other, for a timeline',
+        params: idParams,
+        querystring: z.object({ from: timestamp.optional(), days: z.coerce.number().int().min(1).max(31).default(7) }),
+        response: { 200: z.object({ from: timestamp, to: timestamp, shifts: z.array(shiftSchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const rota = await rotaFor(req.params.id, true, principalOf(req))
+      const from = req.query.from ?? clock()
+      const to = new Date(from.getTime() + req.query.days * 86_400_000)
+      const shifts = shiftsBetween(rota, await overridesBetween(db, rota.id, from, to), from, to)
+      const names = new Map<string, string | null>()
+      for (const s of shifts) if (!names.has(s.userId)) names.set(s.userId, (await getUser(db, s.userId))?.name ?? null)
+      return { from, to, shifts: shifts.map((s) => ({ ...s, userName: names.get(s.userId) ?? null })) }
     },
   )
 

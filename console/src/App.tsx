@@ -29,6 +29,7 @@ const Audit = lazy(() => import('./views/Audit.tsx').then((m) => m.Audit))
 const Overview = lazy(() => import('./views/Overview.tsx').then((m) => m.Overview))
 const Wall = lazy(() => import('./views/Wall.tsx').then((m) => m.Wall))
 const Users = lazy(() => import('./views/Users.tsx').then((m) => m.Users))
+const OnCall = lazy(() => import('./views/OnCall.tsx').then((m) => m.OnCall))
 
 function Main({ views }: { views: View[] }) {
   const [name, arg] = useStore(route)
@@ -49,6 +50,8 @@ function Main({ views }: { views: View[] }) {
       return <Registry tab={arg} />
     case 'rules':
       return <Rules />
+    case 'oncall':
+      return <OnCall tab={arg} />
     case 'silences':
       return <Silences />
     case 'deadletters':

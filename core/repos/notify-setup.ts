@@ -50,6 +50,24 @@ export async function setChannelEnabled(db: Queryable, id: string, enabled: bool
   return row
 }
 
+/**
+ * Replaces a channel's name and settings; `secrets` replaces the sealed credentials when given
+ * (a form that leaves them blank keeps the stored ones, which are never shown).
+ */
+export async function updateChannel(db: Queryable, id: string, c: { name: string; settings: unknown; secrets?: string | undefined }): Promise<NotifyChannel | undefined> {
+  const [row] = await db.query<NotifyChannel>(
+    `UPDATE notify_channels SET name = $2, settings = $3, secrets = CASE WHEN $4::boolean THEN $5 ELSE secrets END WHERE id = $1 RETURNING ${CHANNEL_COLUMNS}`,
+    [id, c.name, JSON.stringify(c.settings), c.secrets !== undefined, c.secrets ?? null],
+  )
+  return row
+}
+
+/** The sealed credentials of a channel (for sending through it), null when it has none. */
+export async function channelSecrets(db: Queryable, id: string): Promise<string | null> {
+  const [row] = await db.query<{ secrets: string | null }>('SELECT secrets FROM notify_channels WHERE id = $1', [id])
+  return row?.secrets ?? null
+}
+
 export async function deleteChannel(db: Queryable, id: string): Promise<boolean> {
   return (await db.query('DELETE FROM notify_channels WHERE id = $1 RETURNING 1', [id])).length > 0
 }

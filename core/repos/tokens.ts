@@ -70,6 +70,19 @@ export async function listUsers(db: Queryable): Promise<User[]> {
   return db.query<User>(`SELECT ${USER_COLUMNS} FROM users ORDER BY name`)
 }
 
+/**
+ * The enabled people of a company (its crew), or of the housing office (admins and operators) with
+ * null: whom a rota or a contact point may name. At most `limit`, by name.
+ */
+export async function peopleOf(db: Queryable, companyId: string | null, limit: number): Promise<{ id: string; name: string; role: string }[]> {
+  return db.query(
+    `SELECT id, name, role FROM users WHERE disabled_at IS NULL AND
+       CASE WHEN $1::text IS NULL THEN role IN ('admin', 'operator') ELSE company_id = $1 AND role = 'crew' END
+     ORDER BY name LIMIT $2`,
+    [companyId, limit],
+  )
+}
+
 /** Creates a token for a user and returns it in clear: the only time it exists outside the caller. */
 export async function issueToken(
   db: Queryable,

@@ -33,6 +33,8 @@ const OFFICE_VIEWS: [string, string, string?][] = [
   ['registry/devices', '#device-admin tbody tr', '#device-new'],
   ['registry/profiles', '#profile-form #profile-decode', '#profiles tbody tr button'],
   ['rules', '#rules tbody tr', '#rules tbody tr button'],
+  // The office's escalation policies, one open in its editor (the rest of on-call: oncall.test.ts).
+  ['oncall/policies', '#policy-form', 'section.policy button'],
   ['silences', '#silences tbody tr', '#silence-new'],
   ['deadletters', '#dead-letters tbody tr'],
   ['audit', '#audit-log tbody tr'],

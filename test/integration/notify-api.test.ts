@@ -139,6 +139,55 @@ describe.skipIf(!pg)('notification setup through the API', () => {
     expect((await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.admin, payload: { ...body, settings: { url: 'ftp://x' } } })).json()).toMatchObject({ code: 'validation_failed' })
   })
 
+  it('a channel changed keeps its sealed credentials; a test message goes through its own sender, a failure says what the gateway answered', async () => {
+    const settings = { url: gateway.url(), headers: { authorization: 'Bearer {{secret.key}}' } }
+    const created = await app.inject({ method: 'POST', url: '/api/v1/notify/channels', headers: auth.admin, payload: { kind: 'sms_http', name: 'Test SMS', companyId: 'co-b', settings, secrets: { key: 'kept-secret' } } })
+    const id = created.json<{ id: string }>().id
+    const put = await app.inject({ method: 'PUT', url: `/api/v1/notify/channels/${id}`, headers: auth.admin, payload: { name: 'Renamed SMS', settings: { ...settings, signature: '【房管】' } } })
+    expect(put.json()).toMatchObject({ name: 'Renamed SMS', kind: 'sms_http', hasSecrets: true, settings: { signature: '【房管】' } })
+    // The egress guard refuses a change to a loopback gateway (127.0.0.2 alone is allowed), naming the field.
+    const denied = await app.inject({ method: 'PUT', url: `/api/v1/notify/channels/${id}`, headers: auth.admin, payload: { name: 'x', settings: { url: 'http://127.0.0.1:9/sms' } } })
+    expect(denied.json<{ code: string }>().code).toBe('destination_denied')
+    expect(denied.json<{ message: string }>().message).toContain('body.settings.url: the address of "127.0.0.1" is loopback')
+
+    const test = (payload: object, headers = auth.admin) => app.inject({ method: 'POST', url: `/api/v1/notify/channels/${id}/test`, headers, payload })
+    const before = gateway.received.length
+    const sent = await test({ address: '13900000009', locale: 'en' })
+    expect(sent.statusCode).toBe(200)
+    expect(sent.json()).toMatchObject({ ok: true })
+    // Through the channel's own sender: its sealed credential, kept by the change, is in the header.
+    expect(gateway.received.slice(before)).toMatchObject([{ to: '13900000009', authorization: 'Bearer kept-secret' }])
+    expect(gateway.received.at(-1)?.text).toContain('Test message')
+    gateway.script.push({ status: 400 })
+    const failed = await test({ address: '13900000009' })
+    expect(failed.statusCode).toBe(422)
+    expect(failed.json<{ code: string; message: string }>()).toMatchObject({ code: 'channel_test_failed' })
+    expect(failed.json<{ message: string }>().message).toContain('400')
+    const noAddress = (await test({})).json<{ code: string; message: string }>()
+    expect(noAddress.code).toBe('validation_failed')
+    expect(noAddress.message).toContain('body.address')
+    // Company B's crew member is no manager of it.
+    expect((await test({ address: '13900000009' }, auth.crewB)).json()).toMatchObject({ code: 'forbidden' })
+  })
+
+  it("a rota's schedule over the next days, an override cut in; the people a rota may name", async () => {
+    const from = '2026-03-04T02:00:00.000Z'
+    const cover = await app.inject({ method: 'POST', url: '/api/v1/rotas/a-crew/overrides', headers: auth.admin, payload: { userId: ids.a2, kind: 'cover', startsAt: '2026-03-05T00:00:00Z', endsAt: '2026-03-05T12:00:00Z' } })
+    const schedule = await app.inject({ url: `/api/v1/rotas/a-crew/schedule?from=${from}&days=7`, headers: auth.crew })
+    expect(schedule.json<{ shifts: unknown[] }>().shifts).toEqual([
+      { userId: ids.a1, userName: 'a1', from, to: '2026-03-05T00:00:00.000Z', override: false },
+      { userId: ids.a2, userName: 'a2', from: '2026-03-05T00:00:00.000Z', to: '2026-03-05T12:00:00.000Z', override: true },
+      // The weekly hand-over, Monday 9 March 09:00 in Shanghai.
+      { userId: ids.a1, userName: 'a1', from: '2026-03-05T12:00:00.000Z', to: '2026-03-09T01:00:00.000Z', override: false },
+      { userId: ids.a2, userName: 'a2', from: '2026-03-09T01:00:00.000Z', to: '2026-03-11T02:00:00.000Z', override: false },
+    ])
+    await app.inject({ method: 'DELETE', url: `/api/v1/rotas/a-crew/overrides/${cover.json<{ id: number }>().id}`, headers: auth.admin })
+    const people = await app.inject({ url: '/api/v1/rotas/people?companyId=co-a', headers: auth.manager })
+    expect(people.json<{ items: { name: string }[] }>().items.map((p) => p.name)).toEqual(['a1', 'a2', 'manager-a'])
+    expect((await app.inject({ url: '/api/v1/rotas/people', headers: auth.admin })).json<{ items: { name: string }[] }>().items.map((p) => p.name)).toEqual(['office'])
+    expect((await app.inject({ url: '/api/v1/rotas/people?companyId=co-a', headers: auth.crewB })).json()).toMatchObject({ code: 'not_found' })
+  })
+
   it('policies: quiet hours never hold a critical alert', async () => {
     const put = (severity: string, payload: object) => app.inject({ method: 'PUT', url: `/api/v1/notify/policies/${severity}`, headers: auth.admin, payload })
     const quiet = { from: '22:00', to: '07:00' }

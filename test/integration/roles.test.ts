@@ -344,6 +344,8 @@ const MATRIX: Row[] = [
   { route: 'POST /api/v1/notify/channels', req: (s) => ({ method: 'POST', url: '/api/v1/notify/channels', body: { companyId: company(s), kind: 'wecom', name: next('bot'), secrets: { key: 'k-1' } } }), expect: { ...office(201), crew: [403, 404] } },
   { route: 'GET /api/v1/notify/channels', req: (s) => ({ method: 'GET', url: `/api/v1/notify/channels?companyId=${company(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   { route: 'PATCH /api/v1/notify/channels/:id', req: async (s) => ({ method: 'PATCH', url: `/api/v1/notify/channels/${await freshChannel(s)}`, body: { enabled: false } }), expect: { ...office(200), crew: [403, 404] } },
+  { route: 'PUT /api/v1/notify/channels/:id', req: async (s) => ({ method: 'PUT', url: `/api/v1/notify/channels/${await freshChannel(s)}`, body: { name: next('bot') } }), expect: { ...office(200), crew: [403, 404] } },
+  { route: 'POST /api/v1/notify/channels/:id/test', req: async (s) => ({ method: 'POST', url: `/api/v1/notify/channels/${await freshChannel(s, 'sms_http')}/test`, body: {} }), expect: { ...office(400), crew: [403, 404] } },
   { route: 'DELETE /api/v1/notify/channels/:id', req: async (s) => ({ method: 'DELETE', url: `/api/v1/notify/channels/${await freshChannel(s)}` }), expect: { ...office(204), crew: [403, 404] } },
   // Contact points: own, anyone's own; other, a co-b crew member's
   { route: 'GET /api/v1/users/:userId/contact-points', req: (s, role) => ({ method: 'GET', url: `/api/v1/users/${contactOwner(s, role)}/contact-points` }), expect: { ...all(200), crew: [200, 404], service: [200, 403], resident: [200, 403] } },
@@ -372,6 +374,8 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/rotas', req: () => ({ method: 'GET', url: '/api/v1/rotas' }), expect: { ...all(200), resident: [403, 403] } },
   { route: 'GET /api/v1/rotas/coverage', req: () => ({ method: 'GET', url: '/api/v1/rotas/coverage' }), expect: { ...all(200), resident: [403, 403] } },
   { route: 'GET /api/v1/rotas/:id/on-call', req: (s) => ({ method: 'GET', url: `/api/v1/rotas/rota-${s}/on-call` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
+  { route: 'GET /api/v1/rotas/people', req: (s) => ({ method: 'GET', url: `/api/v1/rotas/people?companyId=${company(s)}` }), expect: { ...office(200), crew: [403, 404] } },
+  { route: 'GET /api/v1/rotas/:id/schedule', req: (s) => ({ method: 'GET', url: `/api/v1/rotas/rota-${s}/schedule` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   { route: 'POST /api/v1/rotas/:id/overrides', req: (s) => ({ method: 'POST', url: `/api/v1/rotas/rota-${s}/overrides`, body: overrideBody(s) }), expect: { ...office(201), crew: [403, 404] } },
   { route: 'GET /api/v1/rotas/:id/overrides', req: (s) => ({ method: 'GET', url: `/api/v1/rotas/rota-${s}/overrides` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   {
@@ -392,8 +396,10 @@ const contactOwner = (side: Side, role: Role) => (side === 'own' ? userIds[role]
 const rotaBody = (side: Side) => ({ companyId: company(side), role: 'crew', name: 'Crew', startsOn: '2026-03-02', members: [members[side]] })
 const overrideBody = (side: Side) => ({ userId: members[side], kind: 'swap', startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString() })
 
-async function freshChannel(side: Side): Promise<string> {
-  return (await createChannel(db, randomBytes(32), { companyId: company(side), kind: 'wecom', name: next('bot'), settings: {}, secrets: { key: 'k-1' }, createdBy: 'fixture' }, LOCAL_TARGETS)).id
+/** A WeCom bot; or an SMS gateway, whose test message without an address is refused before anything is sent. */
+async function freshChannel(side: Side, kind: 'wecom' | 'sms_http' = 'wecom'): Promise<string> {
+  const c = kind === 'wecom' ? { kind, settings: {}, secrets: { key: 'k-1' } } : { kind, settings: { url: 'http://127.0.0.1:9/sms' } }
+  return (await createChannel(db, randomBytes(32), { companyId: company(side), name: next('bot'), createdBy: 'fixture', ...c }, LOCAL_TARGETS)).id
 }
 
 function ruleBody(id: string): Record<string, unknown> {

@@ -10,7 +10,7 @@ import { LinkSigner } from '../../notify/links.ts'
 import { DEFAULT_POLICIES, parsePolicy, quietUntil, stepFor } from '../../notify/policy.ts'
 import { maskAddress } from '../../notify/mask.ts'
 import { render, segmentMax, SMS_MAX } from '../../notify/render.ts'
-import { onCallAt } from '../../notify/rota.ts'
+import { onCallAt, shiftsBetween } from '../../notify/rota.ts'
 
 const rota = { timezone: 'Asia/Shanghai', startsOn: '2026-03-02', handoverTime: '09:00', members: ['a', 'b', 'c'] }
 
@@ -36,6 +36,20 @@ describe('rota', () => {
     const o = (userId: string, created: number) => ({ userId, startsAt: new Date('2026-03-02T12:00:00Z'), endsAt: new Date('2026-03-03T12:00:00Z'), createdAt: new Date(created) })
     expect(onCallAt(rota, [o('x', 1), o('y', 2)], at)).toMatchObject({ userId: 'y', override: true })
     expect(onCallAt(rota, [o('x', 1)], new Date('2026-03-03T12:00:00Z'))?.userId).toBe('a')
+  })
+
+  it('the timeline of a period: nobody before the first hand-over, shifts in turn, an override cut in and merged back', () => {
+    const d = (iso: string) => new Date(iso)
+    const cover = { userId: 'x', startsAt: d('2026-03-04T00:00:00Z'), endsAt: d('2026-03-04T12:00:00Z'), createdAt: d('2026-03-01T00:00:00Z') }
+    const shifts = shiftsBetween(rota, [cover], d('2026-03-01T00:00:00Z'), d('2026-03-10T00:00:00Z'))
+    expect(shifts.map((s) => [s.userId, s.from.toISOString(), s.to.toISOString(), s.override])).toEqual([
+      ['a', '2026-03-02T01:00:00.000Z', '2026-03-04T00:00:00.000Z', false],
+      ['x', '2026-03-04T00:00:00.000Z', '2026-03-04T12:00:00.000Z', true],
+      ['a', '2026-03-04T12:00:00.000Z', '2026-03-09T01:00:00.000Z', false],
+      ['b', '2026-03-09T01:00:00.000Z', '2026-03-10T00:00:00.000Z', false],
+    ])
+    // One member: the weeks run into one shift.
+    expect(shiftsBetween({ ...rota, members: ['a'] }, [], d('2026-03-03T00:00:00Z'), d('2026-03-20T00:00:00Z'))).toHaveLength(1)
   })
 })
 

@@ -29,10 +29,12 @@ export function problemsOf(err: unknown, known: readonly string[]): Problems {
     if (named?.[1] !== undefined && known.includes(named[1])) return { fields: { [named[1]]: named[2] ?? err.message }, general: '' }
     if (known.includes('id')) return { fields: { id: err.message }, general: '' }
   }
-  if (err.code !== 'validation_failed') return { fields: {}, general: err.message }
+  // The egress guard's refusal names the field too (`body.settings.url: the address of … is loopback`).
+  if (err.code !== 'validation_failed' && err.code !== 'destination_denied') return { fields: {}, general: err.message }
   const fields: Record<string, string> = {}
   const rest: string[] = []
-  for (const part of err.message.split('; ')) {
+  // A refusal of the guard is one sentence with a semicolon in it, not a list of problems.
+  for (const part of err.code === 'destination_denied' ? [err.message] : err.message.split('; ')) {
     const m = FIELD.exec(part)
     const path = m?.[1]
     if (path !== undefined && known.includes(path)) {

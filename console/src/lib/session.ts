@@ -8,10 +8,14 @@ import { clearRegistry, loadRegistry } from './registry.ts'
 import { store } from './store.ts'
 import type { Me, Role } from './types.ts'
 
-export type View = 'overview' | 'board' | 'map' | 'devices' | 'ranking' | 'registry' | 'rules' | 'silences' | 'deadletters' | 'audit' | 'users' | 'crew' | 'resident'
+export type View = 'overview' | 'board' | 'map' | 'devices' | 'ranking' | 'registry' | 'rules' | 'oncall' | 'silences' | 'deadletters' | 'audit' | 'users' | 'crew' | 'resident'
 
-/** The office's desk, the overview first; users and tokens are the administrator's alone (the API refuses others). */
-const DESK: View[] = ['overview', 'board', 'map', 'devices', 'ranking', 'registry', 'rules', 'silences', 'deadletters', 'audit']
+/**
+ * The office's desk, the overview first; users and tokens are the administrator's alone (the API
+ * refuses others). The on-call set-up is the office's: the API lets a company's managers manage
+ * their own company's too, but they work in the crew app.
+ */
+const DESK: View[] = ['overview', 'board', 'map', 'devices', 'ranking', 'registry', 'rules', 'oncall', 'silences', 'deadletters', 'audit']
 
 export const NAV: Record<Role, View[]> = {
   admin: [...DESK, 'users'],
