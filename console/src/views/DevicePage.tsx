@@ -126,6 +126,14 @@ function MetricChart({ device, metric, newest, range, periods }: { device: Devic
   )
 }
 
+function AlertLine({ a }: { a: Alert }) {
+  return (
+    <li>
+      <Sev s={a.severity} /> <State s={a.state} /> <a href={href('alert', a.id)}>{alertTitle(a)}</a> <span class="muted small">{dateTime(a.raisedAt)}</span>
+    </li>
+  )
+}
+
 export function DevicePage({ id }: { id: string }) {
   const [device, setDevice] = useState<DeviceDetail | null>(null)
   const [conn, setConn] = useState<Status | null>(null)
@@ -190,9 +198,7 @@ export function DevicePage({ id }: { id: string }) {
           <h2>{t('device.openAlerts')}</h2>
           <ul class="plain">
             {open.map((a) => (
-              <li key={a.id}>
-                <Sev s={a.severity} /> <State s={a.state} /> <a href={href('alert', a.id)}>{alertTitle(a)}</a> <span class="muted small">{dateTime(a.raisedAt)}</span>
-              </li>
+              <AlertLine key={a.id} a={a} />
             ))}
           </ul>
         </div>
@@ -240,9 +246,7 @@ export function DevicePage({ id }: { id: string }) {
       {history.length === 0 && <p class="muted">{t('device.noAlerts')}</p>}
       <ul class="plain">
         {history.map((a) => (
-          <li key={a.id}>
-            <Sev s={a.severity} /> <State s={a.state} /> <a href={href('alert', a.id)}>{alertTitle(a)}</a> <span class="muted small">{dateTime(a.raisedAt)}</span>
-          </li>
+          <AlertLine key={a.id} a={a} />
         ))}
       </ul>
       {user?.role === 'admin' && <SimulateFault deviceId={device.id} onSent={afterSimulation} />}
