@@ -343,6 +343,13 @@ export const en = {
   'component.quality': 'Not reopened',
   'component.satisfaction': 'Satisfaction',
   'crew.title': 'My jobs',
+  // Web Push opt-in on the crew app (issue 21)
+  'push.offer': 'Get new alerts on this phone even when the app is closed.',
+  'push.enable': 'Receive push notifications',
+  'push.on': 'Push notifications are on for this phone.',
+  'push.disable': 'Turn off',
+  'push.denied': 'This browser blocks notifications from this site; allow them in the browser settings to receive alerts here.',
+  'push.failed': 'Could not turn on push notifications: {message}',
   'crew.empty': 'Nothing to do. Well done.',
   'crew.resolveNote': 'Resolve note (required)',
   'crew.noteNeeded': 'Write what was done before resolving.',

@@ -321,6 +321,13 @@ export const zhCN: Record<Key, string> = {
   'component.quality': '未复发',
   'component.satisfaction': '居民满意度',
   'crew.title': '我的工单',
+  // 值班人员手机端的推送通知（issue 21）
+  'push.offer': '应用关闭时，也可在本机接收新告警提醒。',
+  'push.enable': '接收推送通知',
+  'push.on': '本机已开启推送通知。',
+  'push.disable': '关闭',
+  'push.denied': '浏览器已禁止本站的通知；请在浏览器设置中允许，才能在本机接收告警。',
+  'push.failed': '无法开启推送通知：{message}',
   'crew.empty': '暂无待办，辛苦了。',
   'crew.resolveNote': '解决说明（必填）',
   'crew.noteNeeded': '请先填写处理情况再点已解决。',
