@@ -119,6 +119,8 @@ export const en = {
   'live.off': 'Reconnecting…',
   'sound.on': 'Sound on',
   'sound.off': 'Sound off',
+  'theme.toDark': 'Dark mode',
+  'theme.toLight': 'Light mode',
   'kind.manhole': 'Manhole cover',
   'kind.fire_tank': 'Fire water tank',
   'kind.elevator': 'Elevator',

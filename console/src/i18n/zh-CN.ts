@@ -97,6 +97,8 @@ export const zhCN: Record<Key, string> = {
   'live.off': '正在重连…',
   'sound.on': '声音开',
   'sound.off': '声音关',
+  'theme.toDark': '深色模式',
+  'theme.toLight': '浅色模式',
   'kind.manhole': '井盖',
   'kind.fire_tank': '消防水箱',
   'kind.elevator': '电梯',

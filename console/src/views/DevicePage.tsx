@@ -61,7 +61,8 @@ export function thresholdsFor(rules: Iterable<Rule>, device: Device, metric: str
 export function fittingRange(earliest: number | undefined, now: number): Range {
   const ranges = Object.keys(RANGES) as Range[]
   if (earliest === undefined) return '24h'
-  return ranges.find((r) => now - earliest <= toMs(RANGES[r][0])) ?? '90d'
+  // A tenth of slack: a day of readings that began a moment over 24 h ago is still a day.
+  return ranges.find((r) => now - earliest <= toMs(RANGES[r][0]) * 1.1) ?? '90d'
 }
 
 /** The metrics a rule watches (a threshold's `or` conditions too): its alerts are shaded on these charts only. */
