@@ -1,8 +1,9 @@
 // Web Push opt-in on the crew app (issue 21): a crew member whose company has a Web Push channel is
 // offered "receive push notifications"; pressing it subscribes with the channel's VAPID public key
-// and stores the subscription as their contact point. Headless Chromium here has no push service
-// to reach (no network), and the harness blocks service workers, so the page's PushManager is a
-// stand-in that records the key it was given and returns a subscription; everything after it (the
+// and stores the subscription as their contact point. Headless Chromium cannot subscribe: with the
+// service worker registered and the notification permission granted, pushManager.subscribe()
+// rejects with "AbortError: Registration failed - permission denied" (tried; it has no push service
+// either, the machine has no network). So the page's PushManager is a stand-in that records the key it was given and returns a subscription; everything after it (the
 // offer, the key lookup, the API storing the contact point) is the real code. The push itself — the
 // aes128gcm payload decrypted with the subscription's key — is test/notify/webpush.test.ts.
 import { generateKeyPairSync } from 'node:crypto'

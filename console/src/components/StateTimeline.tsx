@@ -2,6 +2,7 @@
 // no, hatched where nothing was reported — not an averaged line whose axis reads "否 否 否 是" (issue
 // 21). Each bucket holds the largest value (agg=max), so a moment of "yes" in a bucket shows.
 // The device's alert periods for this metric are marked in a strip above the band.
+import { useId } from 'preact/hooks'
 import { dateTime, t } from '../i18n/index.ts'
 import type { Series } from './Chart.tsx'
 
@@ -33,6 +34,8 @@ export function stateRuns(data: Series, span: [number, number], bucketMs: number
 }
 
 export function StateTimeline({ label, data, span, bucketMs, periods }: { label: string; data: Series; span: [number, number]; bucketMs: number; periods: [number, number][] }) {
+  // One hatch pattern per timeline: ids must be unique on the page.
+  const hatch = `tl-none-${useId()}`
   const runs = stateRuns(data, span, bucketMs)
   const width = span[1] - span[0] || 1
   const x = (ms: number) => (Math.min(Math.max(ms, span[0]), span[1]) - span[0]) / width * 100
@@ -42,7 +45,7 @@ export function StateTimeline({ label, data, span, bucketMs, periods }: { label:
     <div class="timeline" data-runs={runs.map((r) => r.state).join(',')}>
       <svg viewBox="0 0 100 14" preserveAspectRatio="none" role="img" aria-label={`${label}: ${summary}`}>
         <defs>
-          <pattern id="tl-none" width="2" height="2" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+          <pattern id={hatch} width="2" height="2" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
             <rect width="1" height="2" class="tl-none-stripe" />
           </pattern>
         </defs>
@@ -50,7 +53,7 @@ export function StateTimeline({ label, data, span, bucketMs, periods }: { label:
           <rect key={`p${i}`} class="tl-alert" x={x(from)} y="0" width={Math.max(x(to) - x(from), 0.3)} height="2.5" />
         ))}
         {runs.map((r, i) => (
-          <rect key={i} class={`tl-${r.state}`} x={x(r.from)} y="4" width={Math.max(x(r.to) - x(r.from), 0.2)} height="10" fill={r.state === 'none' ? 'url(#tl-none)' : undefined} />
+          <rect key={i} class={`tl-${r.state}`} x={x(r.from)} y="4" width={Math.max(x(r.to) - x(r.from), 0.2)} height="10" fill={r.state === 'none' ? `url(#${hatch})` : undefined} />
         ))}
       </svg>
       <div class="timeline-axis muted small">
