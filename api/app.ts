@@ -30,6 +30,8 @@ import deviceTelemetry from '../intake/http/device-telemetry.ts'
 import onenet from '../intake/http/onenet.ts'
 import ctwing from '../intake/http/ctwing.ts'
 import deviceAdmin from './routes/device-admin.ts'
+import simulateFault from './routes/simulate-fault.ts'
+import type { SimulateFaultMode } from '../intake/simulated-fault.ts'
 import deviceImport from './routes/device-import.ts'
 import evaluation from './routes/evaluation.ts'
 import overview from './routes/overview.ts'
@@ -101,6 +103,8 @@ export interface AppOptions {
   deviceLogins?: DeviceLoginLimits
   /** Most rows one CSV export (alerts.csv, audit.csv) holds; default EXPORT_MAX_ROWS (50,000). */
   exportMaxRows?: number
+  /** Which devices an admin may make report a fault (SIMULATE_FAULTS); default the demo's. */
+  simulateFaults?: SimulateFaultMode
   /** Console sessions' lifetime and idle time, and the clock they are timed by (tests move it). */
   sessions?: Partial<SessionSettings>
   /** Signing in through WeCom (WECOM_*) or DingTalk (DINGTALK_*), and this API's address as browsers reach it (SIGN_IN_BASE_URL). */
@@ -145,6 +149,7 @@ export function appOptions(
     photos: { maxBytes: api.photoMaxBytes, perAlert: api.photosPerAlert },
     map: cfg.map,
     residents: { reportsPerHour: api.residentReportsPerHour, reportsPerDay: api.residentReportsPerDay, photoBytesPerDay: api.residentPhotoBytesPerDay },
+    simulateFaults: api.simulateFaults,
     onenetPushToken: cfg.onenet.pushToken,
     ctwingPushToken: cfg.ctwing.pushToken,
     // In one process with the broker, its gate and cache: one bound for MQTT and HTTP together.
@@ -236,6 +241,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
       residents: { ...DEFAULT_RESIDENT_LIMITS, ...opts.residents },
       map: { ...DEFAULT_MAP_SETTINGS, ...opts.map },
       exports: { maxRows: opts.exportMaxRows ?? EXPORT_MAX_ROWS },
+      simulateFaults: opts.simulateFaults ?? 'demo',
     },
   })
 
@@ -250,6 +256,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(devices, { prefix: `${v1}/devices` })
   await app.register(deviceAdmin, { prefix: `${v1}/devices` })
   await app.register(deviceImport, { prefix: `${v1}/devices` })
+  await app.register(simulateFault, { prefix: `${v1}/devices` })
   await app.register(map, { prefix: `${v1}/map` })
   await app.register(deadLetters, { prefix: `${v1}/dead-letters` })
   await app.register(feed, { prefix: `${v1}/feed` })

@@ -25,6 +25,8 @@ Commands:
              sensors as ChirpStack up events (provisions them with DevEUIs and profiles)
   migrate    apply database migrations and exit
   users      add|token|list|revoke users and API tokens (see housing-brain users)
+  fault      make a demo device report a fault through the ingest: --device ID --fault entrapment|
+             cover_displaced|low_level (the rules engine raises the alert)
   rabbitmq   setup|check the RabbitMQ tier's queues, bindings and alternate exchange (before devices
              connect; RABBITMQ_MANAGEMENT_URL)
   bench      benchmarks: bench ingest | bench alerts | bench console (bench ingest --help for options)
@@ -42,6 +44,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./commands.ts')).simulate,
   migrate: async () => (await import('./commands.ts')).migrateCommand,
   users: async () => (await import('./users.ts')).usersCommand,
+  fault: async () => (await import('./fault.ts')).faultCommand,
   rabbitmq: async () => (await import('./rabbitmq.ts')).rabbitmqCommand,
   bench: async () => (await import('../bench/index.ts')).bench,
 }

@@ -5,6 +5,7 @@ export const ERRORS = {
   validation_failed: { status: 400, message: 'The request is not valid' },
   unauthorized: { status: 401, message: 'Sign in: a valid bearer token (Authorization: Bearer <token>) or the session cookie of POST /api/v1/session is required' },
   forbidden: { status: 403, message: 'Your role does not allow this action' },
+  simulation_not_allowed: { status: 403, message: 'Faults are simulated on demo devices only (SIMULATE_FAULTS)' },
   not_found: { status: 404, message: 'No such resource' },
   device_not_found: { status: 404, message: 'No device with this id' },
   route_not_found: { status: 404, message: 'No such route' },

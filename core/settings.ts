@@ -238,6 +238,8 @@ export const SECTIONS = {
       "hazard reports one resident may file in any hour (sliding); more: `429 report_limit` with `Retry-After`"),
     residentReportsPerDay: setting('RESIDENT_REPORTS_PER_DAY', count(1, 10_000), '20',
       "hazard reports one resident may file in any 24 hours; more: `429 report_limit`"),
+    simulateFaults: setting('SIMULATE_FAULTS', z.enum(['demo', 'any', 'off']), 'demo',
+      "which devices an admin may make report a fault (an entrapment, a displaced cover, a low tank) from the device page or `housing-brain fault`, to show the loop: `demo` = the demo district's devices, `any` = every device (a test site), `off` = none"),
     residentPhotoBytesPerDay: setting('RESIDENT_PHOTO_BYTES_PER_DAY', count(1, 1024 * 1024 * 1024, 'at most 1073741824 (1 GB)'), '26214400',
       "photo bytes one resident may upload in any 24 hours (25 MB, at most 1 GB); more: `429 photo_quota` with `Retry-After`"),
   }),

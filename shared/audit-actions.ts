@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = {
   'PATCH /api/v1/devices/:id': 'devices.update',
   'POST /api/v1/devices/:id/secret': 'devices.rotate_secret',
   'DELETE /api/v1/devices/:id': 'devices.retire',
+  'POST /api/v1/devices/:id/simulate-fault': 'devices.simulate_fault',
   // Maintenance windows: they hide alerts, which moves a company's ranking
   'POST /api/v1/silences': 'silences.create',
   'PATCH /api/v1/silences/:id': 'silences.update',

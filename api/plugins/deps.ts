@@ -14,6 +14,7 @@ import type { AlertService } from '../../alerts/service.ts'
 import type { Weights } from '../../alerts/score.ts'
 import type { StreamLimits } from '../routes/alert-stream.ts'
 import type { DestinationPolicy } from '../../core/egress.ts'
+import type { SimulateFaultMode } from '../../intake/simulated-fault.ts'
 
 /** The services the API is built over (cli/stack.ts wires them; tests build their own). */
 export interface AppDeps {
@@ -67,6 +68,8 @@ export interface ApiSettings {
   /** The CSV exports (api/routes/exports.ts): most rows one file holds. */
   exports: { maxRows: number }
   map: MapSettings
+  /** Which devices an admin may make report a fault (SIMULATE_FAULTS; intake/simulated-fault.ts). */
+  simulateFaults: SimulateFaultMode
 }
 
 export interface ApiDeps extends AppDeps {

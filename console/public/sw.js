@@ -35,3 +35,32 @@ self.addEventListener('fetch', (event) => {
     ),
   )
 })
+
+// Web Push (notify/channels/webpush.ts sends {title, body, url, alertId, severity, locale}): shown
+// as a notification, one per alert (a later page of the same alert replaces it); a critical one
+// stays until touched. Touching it opens the alert's link.
+self.addEventListener('push', (event) => {
+  let data = {}
+  try {
+    data = event.data ? event.data.json() : {}
+  } catch {
+    data = { body: event.data ? event.data.text() : '' }
+  }
+  const title = data.title || '住房监管 housing-brain'
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: data.body || '',
+      tag: data.alertId ? `alert-${data.alertId}` : undefined,
+      lang: data.locale,
+      icon: '/console/icon.svg',
+      requireInteraction: data.severity === 'critical',
+      data: { url: data.url || '/console/' },
+    }),
+  )
+})
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close()
+  const url = (event.notification.data && event.notification.data.url) || '/console/'
+  event.waitUntil(self.clients.openWindow(url))
+})

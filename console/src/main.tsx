@@ -3,6 +3,8 @@
 import { render } from 'preact'
 import { App } from './App.tsx'
 import './style.css'
+// Before the first render: the chosen light or dark theme applies from the sign-in page on.
+import './lib/theme.ts'
 
 const root = document.getElementById('app')
 if (root) render(<App />, root)

@@ -111,6 +111,9 @@ const MATRIX: Row[] = [
   { route: 'PATCH /api/v1/devices/:id', req: async (s) => ({ method: 'PATCH', url: `/api/v1/devices/${await freshDevice(s)}`, body: { name: 'renamed' } }), expect: office(200) },
   { route: 'POST /api/v1/devices/:id/secret', req: async (s) => ({ method: 'POST', url: `/api/v1/devices/${await freshDevice(s)}/secret` }), expect: office(200) },
   { route: 'DELETE /api/v1/devices/:id', req: async (s) => ({ method: 'DELETE', url: `/api/v1/devices/${await freshDevice(s)}` }), expect: office(200) },
+  // Simulating a fault (admins only): these devices are not the demo's, so even an admin is refused (SIMULATE_FAULTS=demo).
+  { route: 'GET /api/v1/devices/:id/simulate-fault', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}/simulate-fault` }), expect: adminOnly(200) },
+  { route: 'POST /api/v1/devices/:id/simulate-fault', req: (s) => ({ method: 'POST', url: `/api/v1/devices/${device(s)}/simulate-fault`, body: { fault: 'entrapment' } }), expect: adminOnly(403) },
   // Every device's committed readings: the office's admins and machine consumers (Node-RED), not people of a company.
   { route: 'GET /api/v1/feed', req: () => ({ method: 'GET', url: '/api/v1/feed?limit=10' }), expect: { ...adminOnly(200), service: [200, 200] } },
   { route: 'GET /api/v1/dead-letters', req: (s) => ({ method: 'GET', url: `/api/v1/dead-letters?device=${device(s)}` }), expect: office(200) },

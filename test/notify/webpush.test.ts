@@ -11,6 +11,8 @@ import { deniedRange, destinationPolicy } from '../../core/egress.ts'
 import { channelConfigSchema, createChannel, type ChannelConfigInput } from '../../notify/channels/index.ts'
 import { closedBase, expectOutcomes, message, NOW, vendorServer, type OutcomeCase, type VendorServer } from './vendor-server.ts'
 import { ALLOW_LOOPBACK } from '../helpers/egress.ts'
+import type { Alert } from '../../core/repos/alerts.ts'
+import { render } from '../../notify/render.ts'
 
 const b64url = (b: Buffer) => b.toString('base64url')
 
@@ -96,6 +98,20 @@ describe('Web Push (VAPID, aes128gcm)', () => {
     expect(claims.aud).toBe(server.base)
     expect(claims.sub).toBe('mailto:ops@hb.example')
     expect(typeof claims.exp).toBe('number')
+  })
+
+  it('an entrapment alert as the dispatcher renders it arrives readable in Chinese, title, place and link', async () => {
+    const alert = { id: 42, ruleId: 'elevator-entrapment', severity: 'critical', title: 'Passengers trapped', reason: 'trapped = 1', reasonDetail: null, ackDeadline: new Date(NOW + 5 * 60_000) } as unknown as Alert
+    const rendered = render('zh-CN', { alert, community: '莘庄花园', spot: '3号楼 1单元', device: '3号楼客梯', link: 'https://hb.example/n/abc', step: 1, timezone: 'Asia/Shanghai', now: new Date(NOW) })
+    server.answer({ status: 201 })
+    const before = server.received.length
+    expect(await channel().send({ ...rendered, alertId: '42', severity: 'critical', locale: 'zh-CN' }, { address: subscription(endpoint) })).toMatchObject({ ok: true })
+    const shown = JSON.parse(decrypt(server.received[before]?.body ?? Buffer.alloc(0))) as { title: string; body: string; url: string; alertId: string }
+    expect(shown.title).toContain('【紧急】莘庄花园')
+    expect(shown.title).toContain('困人')
+    expect(shown.body).toContain('紧急告警：电梯困人')
+    expect(shown.url).toBe('https://hb.example/n/abc')
+    expect(shown.alertId).toBe('42')
   })
 
   it('a minor alert is sent with normal urgency', async () => {

@@ -6,6 +6,8 @@ import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import { dateTime, t, timeTicks } from '../i18n/index.ts'
 import type { ForecastLine } from '../lib/forecast.ts'
+import { useStore } from '../lib/store.ts'
+import { theme } from '../lib/theme.ts'
 
 export interface Series {
   ts: number[]
@@ -59,9 +61,15 @@ function aligned(data: Series, span: [number, number] | undefined, forecast: For
 
 export function Chart({ label, data, thresholds, forecast, periods, fmt, span }: Props) {
   const box = useRef<HTMLDivElement>(null)
+  const themeChoice = useStore(theme)
   useEffect(() => {
     const el = box.current
     if (!el) return
+    // The theme's colours (style.css custom properties), so a dark page gets a readable chart.
+    const css = getComputedStyle(document.documentElement)
+    const color = (name: string) => css.getPropertyValue(name).trim()
+    const [ink, grid, data1, alarm] = [color('--ink'), color('--line'), color('--link'), color('--critical')]
+    const axis = { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } }
     const line = aligned(data, span, forecast)
     const xs = line.ts.map((ms) => ms / 1000)
     const shade = (u: uPlot) => {
@@ -80,12 +88,12 @@ export function Chart({ label, data, thresholds, forecast, periods, fmt, span }:
       height: 260,
       legend: { show: true },
       scales: { x: { time: true } },
-      axes: [{ values: (_u, splits, _axis, _space, increment) => timeTicks(splits, increment) }, { values: (_u, vals) => vals.map((v) => fmt(v)), size: 70 }],
+      axes: [{ ...axis, values: (_u, splits, _axis, _space, increment) => timeTicks(splits, increment) }, { ...axis, values: (_u, vals) => vals.map((v) => fmt(v)), size: 70 }],
       series: [
         { label: t('chart.time'), value: (_u, v: number | null) => (v === null ? '' : dateTime(v * 1000)) },
         // Gaps only where the range's and the forecast's ends were added: the readings have none.
-        { label, stroke: '#0b4f6c', width: 2, spanGaps: true, value: (_u, v: number | null) => (v === null ? '' : fmt(v)) },
-        ...thresholds.map((v) => ({ label: `${t('device.threshold')} ${fmt(v)}`, stroke: '#c62828', dash: [6, 4], width: 1.5, points: { show: false } })),
+        { label, stroke: data1, width: 2, spanGaps: true, value: (_u, v: number | null) => (v === null ? '' : fmt(v)) },
+        ...thresholds.map((v) => ({ label: `${t('device.threshold')} ${fmt(v)}`, stroke: alarm, dash: [6, 4], width: 1.5, points: { show: false } })),
         ...(forecast === undefined
           ? []
           : [{ label: forecast.reaches ? t('device.forecastAt', { time: dateTime(forecast.predictedAt) }) : t('device.forecast'), stroke: '#6a1b9a', dash: [2, 4], width: 2, spanGaps: true, points: { show: false } }]),
@@ -100,7 +108,7 @@ export function Chart({ label, data, thresholds, forecast, periods, fmt, span }:
       resize.disconnect()
       plot.destroy()
     }
-  }, [data, thresholds, forecast, periods, label, fmt, span])
+  }, [data, thresholds, forecast, periods, label, fmt, span, themeChoice])
   // The forecast's end (time and value) for tests and scripts; on screen it is the legend's entry.
   const trendEnd = forecast === undefined ? undefined : `${new Date(forecast.to.ts).toISOString()},${forecast.to.value}`
   return <div ref={box} class="chart" data-thresholds={thresholds.join(',')} data-forecast-end={trendEnd} />

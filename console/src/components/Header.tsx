@@ -1,4 +1,4 @@
-// The top bar: the role's views, the live indicator, the sound switch, language, and sign-out
+// The top bar: the role's views, the live indicator, the sound switch, language, light/dark, and sign-out
 // (signed in with a password: the account panel, with changing the password and signing out).
 import { t } from '../i18n/index.ts'
 import { muted, setMuted, unlockAudio } from '../lib/cue.ts'
@@ -9,6 +9,7 @@ import { accountOpen, signOut, type View } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
 import type { Me } from '../lib/types.ts'
 import { LangSwitch } from './LangSwitch.tsx'
+import { ThemeSwitch } from './ThemeSwitch.tsx'
 
 const PARENT: Record<string, View> = { alert: 'board', device: 'devices' }
 
@@ -51,6 +52,7 @@ export function Header({ user, views }: { user: Me; views: View[] }) {
           </button>
         )}
         <LangSwitch />
+        <ThemeSwitch />
         <span class="who" title={user.name}>
           {user.name} · {t(`role.${user.role}`)}
         </span>

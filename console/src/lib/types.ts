@@ -99,7 +99,7 @@ export interface Rule {
     severity?: Severity
     scope?: { kind?: Kind; deviceId?: string; communityId?: string }
     /** Durations in milliseconds, as the API stores them. */
-    params?: { metric?: string; op?: string; value?: number; window?: number; horizon?: number; minSamples?: number }
+    params?: { metric?: string; op?: string; value?: number; window?: number; horizon?: number; minSamples?: number; or?: { metric?: string }[] }
     overrides?: Record<string, { value?: number; window?: number; horizon?: number; minSamples?: number }>
   } & Record<string, unknown>
 }

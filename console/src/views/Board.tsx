@@ -4,6 +4,7 @@
 import { Component } from 'preact'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Sev, State } from '../components/Badges.tsx'
+import { BoardShortcuts } from '../components/BoardShortcuts.tsx'
 import { BulkByFilter } from '../components/BulkByFilter.tsx'
 import { Deadline, dueOf } from '../components/Deadline.tsx'
 import { ExportCsv } from '../components/ExportCsv.tsx'
@@ -333,6 +334,7 @@ export function Board({ openId }: { openId?: number | undefined }) {
         </button>
       )}
       {openId !== undefined && <AlertDetail id={openId} onClose={() => go('board')} />}
+      <BoardShortcuts />
     </section>
   )
 }

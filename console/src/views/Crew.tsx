@@ -1,10 +1,12 @@
 // The crew's phone view: their company's unresolved alerts, nearest deadline first, each a card
 // with big buttons for the next step. Made for one thumb on a 390 px screen. Each card says where
 // (community · building, unit, floor · position · device) and opens the map app at the device.
+// Above them, the offer to receive push notifications (components/PushOptIn.tsx).
 import { useState } from 'preact/hooks'
 import { Actions } from '../components/Actions.tsx'
 import { Sev, State } from '../components/Badges.tsx'
 import { Deadline, dueOf } from '../components/Deadline.tsx'
+import { PushOptIn } from '../components/PushOptIn.tsx'
 import { alertTitle, t } from '../i18n/index.ts'
 import { alerts, unresolved } from '../lib/alerts.ts'
 import { geoLink } from '../../../shared/place.ts'
@@ -36,6 +38,7 @@ export function Crew() {
   return (
     <section class="crew">
       <h1>{t('crew.title')}</h1>
+      {user && <PushOptIn user={user} />}
       {list.length === 0 && <p class="empty">{t('crew.empty')}</p>}
       <ul id="jobs" class="jobs">
         {list.map((a) => (
