@@ -6,6 +6,7 @@ import type { DeviceKind } from './contract.ts'
 import type { Db } from './db/client.ts'
 import type { Logger } from './log.ts'
 import { DEMO_PLAN_COMMUNITY, demoPlanImage, demoPlanPositions } from './demo-plan.ts'
+import { DEMO_DEVICE_NAME, DEMO_NAMES } from '../shared/demo-names.ts'
 import { devicesAmong, insertDevice, updateDevice } from './repos/devices.ts'
 import { listSitePlans, putSitePlan, setPlanPosition } from './repos/site-plans.ts'
 import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany } from './repos/registry.ts'
@@ -167,30 +168,35 @@ export async function ensureServiceToken(db: Db, dataDir: string, name: string):
   return token
 }
 
-/** The demo district: two property companies, two communities, a few dozen devices of each kind. */
+/**
+ * The demo district: two property companies, two communities, a few dozen devices of each kind,
+ * named as a Shanghai office names them (shared/demo-names.ts gives the English console English).
+ */
 export function demoLayout(): { companies: { id: string; name: string }[]; communities: (CommunitySpec & { companyId: string })[]; devices: DeviceSpec[] } {
+  const N = DEMO_NAMES
   const companies = [
-    { id: 'co-jinxiu', name: 'Jinxiu Property Management Co.' },
-    { id: 'co-hongqiao', name: 'Hongqiao Property Services Co.' },
+    { id: 'co-jinxiu', name: N.jinxiu[0] },
+    { id: 'co-hongqiao', name: N.hongqiao[0] },
   ]
   const communities = [
-    { id: 'cm-gumei', name: 'Gumei No. 3 Village', district: 'Minhang', street: 'Gumei Road', address: '215 Gumei Road', lat: 31.152, lon: 121.404, companyId: 'co-jinxiu' },
-    { id: 'cm-xinzhuang', name: 'Xinzhuang Garden', district: 'Minhang', street: 'Xinzhuang Town', address: '88 Shenfu Road', lat: 31.113, lon: 121.385, companyId: 'co-hongqiao' },
+    { id: 'cm-gumei', name: N.gumei[0], district: N.minhang[0], street: N.gumeiRoad[0], address: N.gumeiAddress[0], lat: 31.152, lon: 121.404, companyId: 'co-jinxiu' },
+    { id: 'cm-xinzhuang', name: N.xinzhuang[0], district: N.minhang[0], street: N.xinzhuangTown[0], address: N.xinzhuangAddress[0], lat: 31.113, lon: 121.385, companyId: 'co-hongqiao' },
   ]
   const devices: DeviceSpec[] = []
   const pad = (n: number) => String(n).padStart(3, '0')
+  const name = DEMO_DEVICE_NAME
   for (const c of communities) {
     const tag = c.id.slice(3)
     const gateway = `gw-${tag}-01`
-    devices.push({ id: gateway, kind: 'gateway', communityId: c.id, name: `${c.name} LoRa gateway`, expectedIntervalS: 30 })
+    devices.push({ id: gateway, kind: 'gateway', communityId: c.id, name: name.gateway(c.name), expectedIntervalS: 30 })
     for (let i = 1; i <= 15; i++) {
       // Two thirds of the manholes report through the gateway, as battery sensors on LoRa do.
-      devices.push({ id: `mh-${tag}-${pad(i)}`, kind: 'manhole', communityId: c.id, gatewayId: i <= 10 ? gateway : null, name: `Manhole cover ${i}`, expectedIntervalS: 30 })
+      devices.push({ id: `mh-${tag}-${pad(i)}`, kind: 'manhole', communityId: c.id, gatewayId: i <= 10 ? gateway : null, name: name.manhole(i), expectedIntervalS: 30 })
     }
     // One tank on the roof and one elevator in each of the twelve buildings (core/demo-plan.ts).
     const place = (i: number) => ({ building: String(i), unit: '1' })
-    for (let i = 1; i <= 12; i++) devices.push({ id: `ft-${tag}-${pad(i)}`, kind: 'fire_tank', communityId: c.id, name: `Fire water tank ${i}`, expectedIntervalS: 30, ...place(i) })
-    for (let i = 1; i <= 12; i++) devices.push({ id: `el-${tag}-${pad(i)}`, kind: 'elevator', communityId: c.id, name: `Elevator ${i}`, expectedIntervalS: 30, ...place(i) })
+    for (let i = 1; i <= 12; i++) devices.push({ id: `ft-${tag}-${pad(i)}`, kind: 'fire_tank', communityId: c.id, name: name.fire_tank(i), expectedIntervalS: 30, ...place(i) })
+    for (let i = 1; i <= 12; i++) devices.push({ id: `el-${tag}-${pad(i)}`, kind: 'elevator', communityId: c.id, name: name.elevator(i), expectedIntervalS: 30, ...place(i) })
   }
   return { companies, communities, devices }
 }

@@ -1,6 +1,7 @@
 // Language: from the browser on first visit, then the user's remembered choice. Strings, numbers,
 // dates, durations and metric units all go through here so nothing visible stays in one language.
 import { ruleText, type TextLang } from '../../../shared/catalogue-text.ts'
+import { nameIn } from '../../../shared/demo-names.ts'
 import { reasonIn } from '../../../shared/reason-text.ts'
 import { isSystemNote, systemNoteText } from '../../../shared/system-note.ts'
 import { store } from '../lib/store.ts'
@@ -128,6 +129,11 @@ export function duration(ms: number): string {
   if (s < 3600) return unit(Math.floor(s / 60), 'minute')
   if (s < 86_400) return `${unit(Math.floor(s / 3600), 'hour')} ${unit(Math.floor((s % 3600) / 60), 'minute')}`
   return unit(Math.floor(s / 86_400), 'day')
+}
+
+/** A company's, community's or device's name for the reader: the demo's in English for English, others as stored. */
+export function localName(name: string): string {
+  return nameIn(lang.get(), name)
 }
 
 export function metricName(metric: string): string {

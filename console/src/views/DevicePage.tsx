@@ -8,7 +8,7 @@ import { alertTitle, dateTime, t } from '../i18n/index.ts'
 import { api } from '../lib/api.ts'
 import { forecastLine, type ForecastLine, type ForecastParams } from '../lib/forecast.ts'
 import { formatValue, metricLabel } from '../lib/metrics.ts'
-import { placeOf, registry } from '../lib/registry.ts'
+import { named, placeOf, registry } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
 import { useStore } from '../lib/store.ts'
 import type { Alert, Device, Rule } from '../lib/types.ts'
@@ -125,7 +125,7 @@ export function DevicePage({ id }: { id: string }) {
   return (
     <section class="device">
       <h1 id="device-title">
-        {device.name ?? device.id} <span class="muted">· {t(`kind.${device.kind}`)}</span>
+        {named(device)} <span class="muted">· {t(`kind.${device.kind}`)}</span>
       </h1>
       <p>
         {placeOf(device.communityId, device.id, { named: false })} · {t('device.status')}:{' '}

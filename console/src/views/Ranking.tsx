@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
 import { ScoreHistory } from '../components/ScoreHistory.tsx'
-import { dateTime, duration, num, t } from '../i18n/index.ts'
+import { dateTime, duration, localName, num, t } from '../i18n/index.ts'
 import { api, download } from '../lib/api.ts'
 import { communityName } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
@@ -52,7 +52,7 @@ function CompanyDrill({ id }: { id: string }) {
         <tbody>
           {d.communities.map((c) => (
             <tr key={c.communityId}>
-              <td data-label={t('filter.community')}>{c.name || communityName(c.communityId)}</td>
+              <td data-label={t('filter.community')}>{c.name ? localName(c.name) : communityName(c.communityId)}</td>
               <td data-label={t('ranking.alerts')}>{c.alerts}</td>
               <td data-label={t('ranking.ttr')}>{secs(c.ttrMedianS)}</td>
             </tr>
@@ -108,7 +108,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
               <tr key={r.companyId} class={r.companyId === companyId ? 'selected' : ''}>
                 <td data-label={t('ranking.rank')}>{r.rank ?? t('common.none')}</td>
                 <td data-label={t('ranking.company')}>
-                  <a href={href('ranking', r.companyId)}>{r.name}</a>
+                  <a href={href('ranking', r.companyId)}>{localName(r.name)}</a>
                 </td>
                 <td data-label={t('ranking.score')}>
                   <b>{r.score === null ? t('common.none') : num(r.score, 1)}</b>
@@ -134,7 +134,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
       {companyId && (
         <>
           <h2>
-            {rows?.find((r) => r.companyId === companyId)?.name ?? companyId} · {t('ranking.drill')}
+            {localName(rows?.find((r) => r.companyId === companyId)?.name ?? companyId)} · {t('ranking.drill')}
           </h2>
           <CompanyDrill id={companyId} />
         </>
