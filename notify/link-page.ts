@@ -5,7 +5,7 @@
 // button is a plain form post, which works on any phone browser and under the API's CSP.
 import type { DeviceKind } from '../shared/metric-catalogue.ts'
 import type { Alert } from '../core/repos/alerts.ts'
-import { ruleText } from '../shared/catalogue-text.ts'
+import { titleIn } from '../shared/alert-title.ts'
 import { geoLink, placeText } from '../shared/place.ts'
 import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale } from './channel.ts'
@@ -174,7 +174,7 @@ function page(locale: Locale, title: string, body: string): string {
 export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotice, timezone: string, now: Date): string {
   const T = TEXT[locale]
   const a = view.alert
-  const title = ruleText(a.ruleId, locale)?.title ?? a.title
+  const title = titleIn(locale, a)
   const d = view.device
   // Building, unit and floor as the messages word them; the device's own position, else the alert's
   // (a resident's report names where the hazard is).

@@ -853,4 +853,15 @@ ALTER TABLE users ADD COLUMN dingtalk_union_id text CHECK (char_length(dingtalk_
 CREATE UNIQUE INDEX users_dingtalk_union_id_idx ON users (dingtalk_union_id);
 `,
   },
+  {
+    // 27 is taken by other work of the same issue.
+    version: 28,
+    name: 'alert titles as data',
+    sql: `
+-- A title in the reader's language (issue 21: "Resident report:" reached Chinese SMS): a resident's
+-- report keeps its words and the frame around them as a key and parameters (shared/alert-title.ts);
+-- title keeps the English for API readers. Null for rule alerts (the catalogue titles them) and old rows.
+ALTER TABLE alerts ADD COLUMN title_detail jsonb;
+`,
+  },
 ]

@@ -390,7 +390,6 @@ export const en = {
   'unit.kg': 'kg',
   'unit.mg': 'mg',
   'unit.count': '',
-  'rule.resident': 'Resident report: {title}',
   'nav.registry': 'Registry',
   'nav.rules': 'Rules',
   'nav.silences': 'Maintenance',

@@ -2,6 +2,7 @@
 // dates, durations and metric units all go through here so nothing visible stays in one language.
 import { ruleText, type TextLang } from '../../../shared/catalogue-text.ts'
 import { nameIn } from '../../../shared/demo-names.ts'
+import { titleIn, type TitledAlert } from '../../../shared/alert-title.ts'
 import { reasonIn } from '../../../shared/reason-text.ts'
 import { isSystemNote, systemNoteText } from '../../../shared/system-note.ts'
 import { store } from '../lib/store.ts'
@@ -144,13 +145,9 @@ export function unitLabel(unit: string): string {
   return tMaybe(`unit.${unit}`) ?? unit
 }
 
-/** Alert titles from the rule catalogue's text and residents' reports, in the current language. */
-export function alertTitle(a: { ruleId: string; title: string; source: string }): string {
-  const known = ruleText(a.ruleId, lang.get())?.title
-  if (known !== undefined) return known
-  const report = /^Resident report: (.*)$/s.exec(a.title)
-  if (a.source === 'resident' && report?.[1] !== undefined) return t('rule.resident', { title: report[1] })
-  return a.title
+/** Alert titles from the rule catalogue's text and residents' reports, in the current language (shared/alert-title.ts). */
+export function alertTitle(a: TitledAlert): string {
+  return titleIn(lang.get(), a)
 }
 
 /** Why the alert was raised, in the current language when the rules engine sent it as data. */

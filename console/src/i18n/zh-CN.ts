@@ -367,7 +367,6 @@ export const zhCN: Record<Key, string> = {
   'unit.kg': 'kg',
   'unit.mg': 'mg',
   'unit.count': '次',
-  'rule.resident': '居民报告：{title}',
   'nav.registry': '登记管理',
   'nav.rules': '告警规则',
   'nav.silences': '维护时段',

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
 import { ScoreHistory } from '../components/ScoreHistory.tsx'
-import { dateTime, duration, localName, num, t } from '../i18n/index.ts'
+import { alertTitle, dateTime, duration, localName, num, t } from '../i18n/index.ts'
 import { api, download } from '../lib/api.ts'
 import { communityName } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
@@ -23,7 +23,7 @@ interface Row {
 }
 interface Drill {
   communities: { communityId: string; name: string; alerts: number; resolved: number; ttrMedianS: number | null }[]
-  slowest: { id: number; title: string; severity: Severity; raisedAt: string; ttrS: number | null }[]
+  slowest: { id: number; ruleId: string; source: string; title: string; titleDetail: unknown; severity: Severity; raisedAt: string; ttrS: number | null }[]
 }
 
 const pct = (v: number | null) => (v === null ? t('common.none') : `${num(v * 100, 0)}%`)
@@ -63,7 +63,7 @@ function CompanyDrill({ id }: { id: string }) {
       <ul class="plain">
         {d.slowest.map((a) => (
           <li key={a.id}>
-            <Sev s={a.severity} /> <a href={href('alert', a.id)}>{a.title}</a> <span class="muted small">{dateTime(a.raisedAt)} · {a.ttrS === null ? t('common.none') : duration(a.ttrS * 1000)}</span>
+            <Sev s={a.severity} /> <a href={href('alert', a.id)}>{alertTitle(a)}</a> <span class="muted small">{dateTime(a.raisedAt)} · {a.ttrS === null ? t('common.none') : duration(a.ttrS * 1000)}</span>
           </li>
         ))}
       </ul>
