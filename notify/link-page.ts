@@ -6,6 +6,7 @@
 import type { DeviceKind } from '../shared/metric-catalogue.ts'
 import type { Alert } from '../core/repos/alerts.ts'
 import { titleIn } from '../shared/alert-title.ts'
+import { storedReasonIn } from '../shared/catalogue-text.ts'
 import { geoLink, placeText } from '../shared/place.ts'
 import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale } from './channel.ts'
@@ -187,7 +188,7 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
       ? esc(when(locale, due, timezone, now))
       : `${esc(when(locale, due, timezone, now))} <span class="${minutes < 0 ? 'late' : 'left'}">${minutes < 0 ? T.late(T.minutes(-minutes)) : T.left(T.minutes(minutes))}</span>`
   const device = d && `${T.kind[d.kind]} ${d.name ?? d.id}${d.name ? ` (${d.id})` : ''}`
-  const reason = reasonIn(locale, a.reasonDetail, a.reason, { timeZone: timezone })
+  const reason = reasonIn(locale, a.reasonDetail, storedReasonIn(a.ruleId, a.reason, locale), { timeZone: timezone })
   const rows = [
     place && `<dt>${T.place}</dt><dd id="place">${esc(place)}</dd>`,
     device && `<dt>${T.device}</dt><dd id="device">${esc(device)}</dd>`,

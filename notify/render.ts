@@ -11,6 +11,7 @@
 // does the reason when the rules engine sent it as data (shared/reason-text.ts).
 import type { Alert } from '../core/repos/alerts.ts'
 import { titleIn } from '../shared/alert-title.ts'
+import { storedReasonIn } from '../shared/catalogue-text.ts'
 import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale, Message } from './channel.ts'
 
@@ -150,7 +151,7 @@ export function render(locale: Locale, r: RenderInput): Message {
   const deadline = late === undefined ? w.due(at) : w.overdue(late)
   // A default rule's alert and a resident's report are titled in the recipient's language; an operator's own rule keeps its title.
   const title = titleIn(locale, alert)
-  const reason = reasonIn(locale, alert.reasonDetail, alert.reason, { timeZone: r.timezone })
+  const reason = reasonIn(locale, alert.reasonDetail, storedReasonIn(alert.ruleId, alert.reason, locale), { timeZone: r.timezone })
   const device = r.device ?? ''
   // The device's name often says the building already ("3号楼2单元客梯"): then the spot is not repeated.
   const spot = r.spot && !device.includes(r.spot) ? r.spot : ''

@@ -27,7 +27,7 @@ import { AppError } from '../../core/errors.ts'
 import { countAlerts, listNamedAlerts, type AlertFilter, type NamedAlert } from '../../core/repos/alerts.ts'
 import { countAudit, listAudit, type AuditFilter, type StoredAuditEntry } from '../../core/repos/audit.ts'
 import { titleIn } from '../../shared/alert-title.ts'
-import { TEXT_LANGS, type TextLang } from '../../shared/catalogue-text.ts'
+import { storedReasonIn, TEXT_LANGS, type TextLang } from '../../shared/catalogue-text.ts'
 import { reasonIn } from '../../shared/reason-text.ts'
 import { alertListScope, requireRole } from '../access.ts'
 import { alertFilterQuery } from '../alerts/schemas.ts'
@@ -93,7 +93,7 @@ const exportsPlugin: FastifyPluginAsyncZod = async (app) => {
     [{ en: 'Resolved by', 'zh-CN': '解决人' }, (a) => a.resolvedBy],
     [{ en: 'Minutes to acknowledge', 'zh-CN': '确认用时（分钟）' }, (a) => minutes(a.raisedAt, a.acknowledgedAt)],
     [{ en: 'Minutes to resolve', 'zh-CN': '解决用时（分钟）' }, (a) => minutes(a.raisedAt, a.resolvedAt)],
-    [{ en: 'Reason', 'zh-CN': '原因' }, (a, lang) => reasonIn(lang, a.reasonDetail, a.reason, { timeZone })],
+    [{ en: 'Reason', 'zh-CN': '原因' }, (a, lang) => reasonIn(lang, a.reasonDetail, storedReasonIn(a.ruleId, a.reason, lang), { timeZone })],
   ]
 
   const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v))

@@ -1,6 +1,6 @@
 // Language: from the browser on first visit, then the user's remembered choice. Strings, numbers,
 // dates, durations and metric units all go through here so nothing visible stays in one language.
-import { ruleText, type TextLang } from '../../../shared/catalogue-text.ts'
+import { ruleText, storedReasonIn, type TextLang } from '../../../shared/catalogue-text.ts'
 import { nameIn } from '../../../shared/demo-names.ts'
 import { titleIn, type TitledAlert } from '../../../shared/alert-title.ts'
 import { reasonIn } from '../../../shared/reason-text.ts'
@@ -151,8 +151,8 @@ export function alertTitle(a: TitledAlert): string {
 }
 
 /** Why the alert was raised, in the current language when the rules engine sent it as data. */
-export function alertReason(a: { reason: string | null; reasonDetail?: unknown }): string | null {
-  return reasonIn(lang.get(), a.reasonDetail, a.reason)
+export function alertReason(a: { ruleId: string; reason: string | null; reasonDetail?: unknown }): string | null {
+  return reasonIn(lang.get(), a.reasonDetail, storedReasonIn(a.ruleId, a.reason, lang.get()))
 }
 
 /** A history entry's note; a rule's raise or clear (data.reasonDetail) and the service's own notes (data.says) read in the current language. */
