@@ -6,10 +6,10 @@ import type { DeviceKind } from './contract.ts'
 import type { Db } from './db/client.ts'
 import type { Logger } from './log.ts'
 import { DEMO_PLAN_COMMUNITY, demoPlanImage, demoPlanPositions } from './demo-plan.ts'
-import { DEMO_DEVICE_NAME, DEMO_NAMES } from '../shared/demo-names.ts'
-import { devicesAmong, insertDevice, updateDevice } from './repos/devices.ts'
+import { DEMO_DEVICE_NAME, DEMO_NAMES, nameIn } from '../shared/demo-names.ts'
+import { devicesAmong, getDevice, insertDevice, updateDevice } from './repos/devices.ts'
 import { listSitePlans, putSitePlan, setPlanPosition } from './repos/site-plans.ts'
-import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany } from './repos/registry.ts'
+import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany, updateCommunity, updateCompany } from './repos/registry.ts'
 import { findUserByName, insertUser, issueToken, passwordHashOf, resolveToken } from './repos/tokens.ts'
 import { resetPassword } from './passwords.ts'
 import { newSecrets } from './secrets.ts'
@@ -201,6 +201,24 @@ export function demoLayout(): { companies: { id: string; name: string }[]; commu
   return { companies, communities, devices }
 }
 
+/**
+ * A demo provisioned before its names were Chinese (issue 21) gets them: each name, street and
+ * address still as the demo wrote it in English; one the office changed stays theirs.
+ */
+async function renameEnglishDemo(db: Db): Promise<void> {
+  const { companies, communities, devices } = demoLayout()
+  const was = (stored: string | null | undefined, now: string | null | undefined) => now != null && stored === nameIn('en', now) && stored !== now
+  await db.transaction(async (tx) => {
+    for (const c of companies) if (was((await getCompany(tx, c.id))?.name, c.name)) await updateCompany(tx, c.id, { name: c.name })
+    for (const c of communities) {
+      const row = await getCommunity(tx, c.id)
+      const fields = (['name', 'district', 'street', 'address'] as const).filter((k) => was(row?.[k], c[k]))
+      if (fields.length > 0) await updateCommunity(tx, c.id, Object.fromEntries(fields.map((k) => [k, c[k]])))
+    }
+    for (const d of devices) if (was((await getDevice(tx, d.id))?.name, d.name)) await updateDevice(tx, d.id, { name: d.name })
+  })
+}
+
 /** The demo community's site plan with its devices placed on it, unless it has a plan already (an office's own). */
 async function ensureDemoPlan(db: Db): Promise<void> {
   if ((await listSitePlans(db, [DEMO_PLAN_COMMUNITY])).length > 0) return
@@ -222,7 +240,10 @@ export async function ensureDemo(db: Db, dataDir: string, log: Logger): Promise<
   if (existing) {
     const credentials = JSON.parse(existing) as DeviceCredential[]
     const ids = credentials.map((c) => c.id)
-    if ((await devicesAmong(db, ids)).length === ids.length) return { file, credentials }
+    if ((await devicesAmong(db, ids)).length === ids.length) {
+      await renameEnglishDemo(db)
+      return { file, credentials }
+    }
   }
   const layout = demoLayout()
   for (const c of layout.communities) {
@@ -230,6 +251,7 @@ export async function ensureDemo(db: Db, dataDir: string, log: Logger): Promise<
     if (company) await provisionCommunity(db, company, c)
   }
   const credentials = await provisionDevices(db, layout.devices)
+  await renameEnglishDemo(db)
   await ensureDemoPlan(db)
   await writePrivateFile(file, `${JSON.stringify(credentials, null, 2)}\n`)
   log.info({ devices: credentials.length, file }, 'provisioned the demo community')
