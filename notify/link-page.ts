@@ -6,6 +6,7 @@
 import type { DeviceKind } from '../shared/metric-catalogue.ts'
 import type { Alert } from '../core/repos/alerts.ts'
 import { titleIn } from '../shared/alert-title.ts'
+import { nameIn } from '../shared/demo-names.ts'
 import { storedReasonIn } from '../shared/catalogue-text.ts'
 import { geoLink, placeText } from '../shared/place.ts'
 import { reasonIn } from '../shared/reason-text.ts'
@@ -179,7 +180,7 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
   const d = view.device
   // Building, unit and floor as the messages word them; the device's own position, else the alert's
   // (a resident's report names where the hazard is).
-  const place = placeText(locale, { community: view.community, building: d?.building, unit: d?.unit, floor: d?.floor, location: d?.location ?? a.location })
+  const place = placeText(locale, { community: view.community === null ? null : nameIn(locale, view.community), building: d?.building, unit: d?.unit, floor: d?.floor, location: d?.location ?? a.location })
   // The deadline that matters now: to acknowledge while open, to resolve once someone has it.
   const [dueLabel, due] = a.state === 'open' ? [T.deadline, a.ackDeadline] : [T.resolveBy, a.resolveDeadline]
   const minutes = Math.round((due.getTime() - now.getTime()) / 60_000)
@@ -187,7 +188,7 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
     a.state === 'resolved'
       ? esc(when(locale, due, timezone, now))
       : `${esc(when(locale, due, timezone, now))} <span class="${minutes < 0 ? 'late' : 'left'}">${minutes < 0 ? T.late(T.minutes(-minutes)) : T.left(T.minutes(minutes))}</span>`
-  const device = d && `${T.kind[d.kind]} ${d.name ?? d.id}${d.name ? ` (${d.id})` : ''}`
+  const device = d && `${T.kind[d.kind]} ${d.name ? `${nameIn(locale, d.name)} (${d.id})` : d.id}`
   const reason = reasonIn(locale, a.reasonDetail, storedReasonIn(a.ruleId, a.reason, locale), { timeZone: timezone })
   const rows = [
     place && `<dt>${T.place}</dt><dd id="place">${esc(place)}</dd>`,

@@ -11,6 +11,7 @@
 // does the reason when the rules engine sent it as data (shared/reason-text.ts).
 import type { Alert } from '../core/repos/alerts.ts'
 import { titleIn } from '../shared/alert-title.ts'
+import { nameIn } from '../shared/demo-names.ts'
 import { storedReasonIn } from '../shared/catalogue-text.ts'
 import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale, Message } from './channel.ts'
@@ -142,7 +143,9 @@ const WORDS = {
   },
 } as const
 
-export function render(locale: Locale, r: RenderInput): Message {
+export function render(locale: Locale, input: RenderInput): Message {
+  // The demo district's names in the recipient's language (shared/demo-names.ts); an office's as written.
+  const r = { ...input, community: nameIn(locale, input.community), ...(input.device ? { device: nameIn(locale, input.device) } : {}) }
   const { alert, link } = r
   const w = WORDS[locale]
   const sev = SEVERITY[locale][alert.severity]
