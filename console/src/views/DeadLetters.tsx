@@ -106,7 +106,7 @@ export function DeadLetters() {
               <td data-label={t('dead.reason')}>
                 <b>{reasonLabel(d.reasonCode)}</b>
                 {/* The ingest's own wording (metric ids, limits, the parser's message): a detail for the integrator, shown as code like the payload. */}
-                <div class="small detail">
+                <div class="small dead-detail">
                   <code>{d.reason}</code>
                 </div>
               </td>
