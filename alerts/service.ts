@@ -20,6 +20,7 @@ import { formatDuration } from '../shared/duration.ts'
 import { AppError } from '../core/errors.ts'
 import type { Logger } from '../core/log.ts'
 import type { ReasonDetail } from '../core/reason-detail.ts'
+import type { TitleDetail } from '../shared/alert-title.ts'
 import { type AlertEventType, type AlertSource, type Severity } from '../shared/domain.ts'
 import { alertsNeedingEscalation, getAlert, insertAlert, insertEvent, lastUpdateAt, notifyAlertEvents, raiseContext, silencedPastWindow, unresolvedForReport, updateAlert, type Alert, type AlertPatch, type RaiseContext } from '../core/repos/alerts.ts'
 import { countPhotos, insertPhoto, type PhotoInfo, type PhotoType } from '../core/repos/photos.ts'
@@ -52,6 +53,8 @@ export interface AlertReport {
   reason?: string | undefined
   /** The reason as data; its English rendering stands in for a missing `reason`. */
   reasonDetail?: ReasonDetail | undefined
+  /** The title as data (a resident's report), for readers in other languages; `title` is its English. */
+  titleDetail?: TitleDetail | undefined
   predictedAt?: Date | null | undefined
   flapping?: boolean | undefined
   /** The device time of a rules engine's raise or clear: the same one twice is one fault (a re-send after a restart). */
@@ -217,6 +220,7 @@ export class AlertService {
       source: r.source ?? 'rules',
       severity,
       title,
+      titleDetail: r.titleDetail ?? null,
       reason: reasonText(r) ?? meta?.description ?? null,
       reasonDetail: r.reasonDetail ?? null,
       autoResolve: meta?.autoResolve ?? false,

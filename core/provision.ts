@@ -6,9 +6,10 @@ import type { DeviceKind } from './contract.ts'
 import type { Db } from './db/client.ts'
 import type { Logger } from './log.ts'
 import { DEMO_PLAN_COMMUNITY, demoPlanImage, demoPlanPositions } from './demo-plan.ts'
-import { devicesAmong, insertDevice, updateDevice } from './repos/devices.ts'
+import { DEMO_DEVICE_NAME, DEMO_NAMES, nameIn } from '../shared/demo-names.ts'
+import { devicesAmong, getDevice, insertDevice, updateDevice } from './repos/devices.ts'
 import { listSitePlans, putSitePlan, setPlanPosition } from './repos/site-plans.ts'
-import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany } from './repos/registry.ts'
+import { assignCommunity, createCommunity, createCompany, getCommunity, getCompany, updateCommunity, updateCompany } from './repos/registry.ts'
 import { findUserByName, insertUser, issueToken, passwordHashOf, resolveToken } from './repos/tokens.ts'
 import { resetPassword } from './passwords.ts'
 import { newSecrets } from './secrets.ts'
@@ -167,32 +168,55 @@ export async function ensureServiceToken(db: Db, dataDir: string, name: string):
   return token
 }
 
-/** The demo district: two property companies, two communities, a few dozen devices of each kind. */
+/**
+ * The demo district: two property companies, two communities, a few dozen devices of each kind,
+ * named as a Shanghai office names them (shared/demo-names.ts gives the English console English).
+ */
 export function demoLayout(): { companies: { id: string; name: string }[]; communities: (CommunitySpec & { companyId: string })[]; devices: DeviceSpec[] } {
+  const N = DEMO_NAMES
   const companies = [
-    { id: 'co-jinxiu', name: 'Jinxiu Property Management Co.' },
-    { id: 'co-hongqiao', name: 'Hongqiao Property Services Co.' },
+    { id: 'co-jinxiu', name: N.jinxiu[0] },
+    { id: 'co-hongqiao', name: N.hongqiao[0] },
   ]
   const communities = [
-    { id: 'cm-gumei', name: 'Gumei No. 3 Village', district: 'Minhang', street: 'Gumei Road', address: '215 Gumei Road', lat: 31.152, lon: 121.404, companyId: 'co-jinxiu' },
-    { id: 'cm-xinzhuang', name: 'Xinzhuang Garden', district: 'Minhang', street: 'Xinzhuang Town', address: '88 Shenfu Road', lat: 31.113, lon: 121.385, companyId: 'co-hongqiao' },
+    { id: 'cm-gumei', name: N.gumei[0], district: N.minhang[0], street: N.gumeiRoad[0], address: N.gumeiAddress[0], lat: 31.152, lon: 121.404, companyId: 'co-jinxiu' },
+    { id: 'cm-xinzhuang', name: N.xinzhuang[0], district: N.minhang[0], street: N.xinzhuangTown[0], address: N.xinzhuangAddress[0], lat: 31.113, lon: 121.385, companyId: 'co-hongqiao' },
   ]
   const devices: DeviceSpec[] = []
   const pad = (n: number) => String(n).padStart(3, '0')
+  const name = DEMO_DEVICE_NAME
   for (const c of communities) {
     const tag = c.id.slice(3)
     const gateway = `gw-${tag}-01`
-    devices.push({ id: gateway, kind: 'gateway', communityId: c.id, name: `${c.name} LoRa gateway`, expectedIntervalS: 30 })
+    devices.push({ id: gateway, kind: 'gateway', communityId: c.id, name: name.gateway(c.name), expectedIntervalS: 30 })
     for (let i = 1; i <= 15; i++) {
       // Two thirds of the manholes report through the gateway, as battery sensors on LoRa do.
-      devices.push({ id: `mh-${tag}-${pad(i)}`, kind: 'manhole', communityId: c.id, gatewayId: i <= 10 ? gateway : null, name: `Manhole cover ${i}`, expectedIntervalS: 30 })
+      devices.push({ id: `mh-${tag}-${pad(i)}`, kind: 'manhole', communityId: c.id, gatewayId: i <= 10 ? gateway : null, name: name.manhole(i), expectedIntervalS: 30 })
     }
     // One tank on the roof and one elevator in each of the twelve buildings (core/demo-plan.ts).
     const place = (i: number) => ({ building: String(i), unit: '1' })
-    for (let i = 1; i <= 12; i++) devices.push({ id: `ft-${tag}-${pad(i)}`, kind: 'fire_tank', communityId: c.id, name: `Fire water tank ${i}`, expectedIntervalS: 30, ...place(i) })
-    for (let i = 1; i <= 12; i++) devices.push({ id: `el-${tag}-${pad(i)}`, kind: 'elevator', communityId: c.id, name: `Elevator ${i}`, expectedIntervalS: 30, ...place(i) })
+    for (let i = 1; i <= 12; i++) devices.push({ id: `ft-${tag}-${pad(i)}`, kind: 'fire_tank', communityId: c.id, name: name.fire_tank(i), expectedIntervalS: 30, ...place(i) })
+    for (let i = 1; i <= 12; i++) devices.push({ id: `el-${tag}-${pad(i)}`, kind: 'elevator', communityId: c.id, name: name.elevator(i), expectedIntervalS: 30, ...place(i) })
   }
   return { companies, communities, devices }
+}
+
+/**
+ * A demo provisioned before its names were Chinese (issue 21) gets them: each name, street and
+ * address still as the demo wrote it in English; one the office changed stays theirs.
+ */
+async function renameEnglishDemo(db: Db): Promise<void> {
+  const { companies, communities, devices } = demoLayout()
+  const was = (stored: string | null | undefined, now: string | null | undefined) => now != null && stored === nameIn('en', now) && stored !== now
+  await db.transaction(async (tx) => {
+    for (const c of companies) if (was((await getCompany(tx, c.id))?.name, c.name)) await updateCompany(tx, c.id, { name: c.name })
+    for (const c of communities) {
+      const row = await getCommunity(tx, c.id)
+      const fields = (['name', 'district', 'street', 'address'] as const).filter((k) => was(row?.[k], c[k]))
+      if (fields.length > 0) await updateCommunity(tx, c.id, Object.fromEntries(fields.map((k) => [k, c[k]])))
+    }
+    for (const d of devices) if (was((await getDevice(tx, d.id))?.name, d.name)) await updateDevice(tx, d.id, { name: d.name })
+  })
 }
 
 /** The demo community's site plan with its devices placed on it, unless it has a plan already (an office's own). */
@@ -216,7 +240,10 @@ export async function ensureDemo(db: Db, dataDir: string, log: Logger): Promise<
   if (existing) {
     const credentials = JSON.parse(existing) as DeviceCredential[]
     const ids = credentials.map((c) => c.id)
-    if ((await devicesAmong(db, ids)).length === ids.length) return { file, credentials }
+    if ((await devicesAmong(db, ids)).length === ids.length) {
+      await renameEnglishDemo(db)
+      return { file, credentials }
+    }
   }
   const layout = demoLayout()
   for (const c of layout.communities) {
@@ -224,6 +251,7 @@ export async function ensureDemo(db: Db, dataDir: string, log: Logger): Promise<
     if (company) await provisionCommunity(db, company, c)
   }
   const credentials = await provisionDevices(db, layout.devices)
+  await renameEnglishDemo(db)
   await ensureDemoPlan(db)
   await writePrivateFile(file, `${JSON.stringify(credentials, null, 2)}\n`)
   log.info({ devices: credentials.length, file }, 'provisioned the demo community')

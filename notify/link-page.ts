@@ -5,7 +5,9 @@
 // button is a plain form post, which works on any phone browser and under the API's CSP.
 import type { DeviceKind } from '../shared/metric-catalogue.ts'
 import type { Alert } from '../core/repos/alerts.ts'
-import { ruleText } from '../shared/catalogue-text.ts'
+import { titleIn } from '../shared/alert-title.ts'
+import { nameIn } from '../shared/demo-names.ts'
+import { storedReasonIn } from '../shared/catalogue-text.ts'
 import { geoLink, placeText } from '../shared/place.ts'
 import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale } from './channel.ts'
@@ -174,11 +176,11 @@ function page(locale: Locale, title: string, body: string): string {
 export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotice, timezone: string, now: Date): string {
   const T = TEXT[locale]
   const a = view.alert
-  const title = ruleText(a.ruleId, locale)?.title ?? a.title
+  const title = titleIn(locale, a)
   const d = view.device
   // Building, unit and floor as the messages word them; the device's own position, else the alert's
   // (a resident's report names where the hazard is).
-  const place = placeText(locale, { community: view.community, building: d?.building, unit: d?.unit, floor: d?.floor, location: d?.location ?? a.location })
+  const place = placeText(locale, { community: view.community === null ? null : nameIn(locale, view.community), building: d?.building, unit: d?.unit, floor: d?.floor, location: d?.location ?? a.location })
   // The deadline that matters now: to acknowledge while open, to resolve once someone has it.
   const [dueLabel, due] = a.state === 'open' ? [T.deadline, a.ackDeadline] : [T.resolveBy, a.resolveDeadline]
   const minutes = Math.round((due.getTime() - now.getTime()) / 60_000)
@@ -186,8 +188,8 @@ export function alertPage(locale: Locale, view: LinkPageAlert, notice: LinkNotic
     a.state === 'resolved'
       ? esc(when(locale, due, timezone, now))
       : `${esc(when(locale, due, timezone, now))} <span class="${minutes < 0 ? 'late' : 'left'}">${minutes < 0 ? T.late(T.minutes(-minutes)) : T.left(T.minutes(minutes))}</span>`
-  const device = d && `${T.kind[d.kind]} ${d.name ?? d.id}${d.name ? ` (${d.id})` : ''}`
-  const reason = reasonIn(locale, a.reasonDetail, a.reason, { timeZone: timezone })
+  const device = d && `${T.kind[d.kind]} ${d.name ? `${nameIn(locale, d.name)} (${d.id})` : d.id}`
+  const reason = reasonIn(locale, a.reasonDetail, storedReasonIn(a.ruleId, a.reason, locale), { timeZone: timezone })
   const rows = [
     place && `<dt>${T.place}</dt><dd id="place">${esc(place)}</dd>`,
     device && `<dt>${T.device}</dt><dd id="device">${esc(device)}</dd>`,

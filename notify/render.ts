@@ -10,7 +10,9 @@
 // comes from the catalogue's text (shared/catalogue-text.ts) in the recipient's language, and so
 // does the reason when the rules engine sent it as data (shared/reason-text.ts).
 import type { Alert } from '../core/repos/alerts.ts'
-import { ruleText } from '../shared/catalogue-text.ts'
+import { titleIn } from '../shared/alert-title.ts'
+import { nameIn } from '../shared/demo-names.ts'
+import { storedReasonIn } from '../shared/catalogue-text.ts'
 import { reasonIn } from '../shared/reason-text.ts'
 import type { Locale, Message } from './channel.ts'
 
@@ -141,16 +143,18 @@ const WORDS = {
   },
 } as const
 
-export function render(locale: Locale, r: RenderInput): Message {
+export function render(locale: Locale, input: RenderInput): Message {
+  // The demo district's names in the recipient's language (shared/demo-names.ts); an office's as written.
+  const r = { ...input, community: nameIn(locale, input.community), ...(input.device ? { device: nameIn(locale, input.device) } : {}) }
   const { alert, link } = r
   const w = WORDS[locale]
   const sev = SEVERITY[locale][alert.severity]
   const at = clock(alert.ackDeadline, r.timezone)
   const late = overdueMinutes(alert.ackDeadline, r.now)
   const deadline = late === undefined ? w.due(at) : w.overdue(late)
-  // A default rule's alert is titled in the recipient's language; an operator's own rule keeps its title.
-  const title = ruleText(alert.ruleId, locale)?.title ?? alert.title
-  const reason = reasonIn(locale, alert.reasonDetail, alert.reason, { timeZone: r.timezone })
+  // A default rule's alert and a resident's report are titled in the recipient's language; an operator's own rule keeps its title.
+  const title = titleIn(locale, alert)
+  const reason = reasonIn(locale, alert.reasonDetail, storedReasonIn(alert.ruleId, alert.reason, locale), { timeZone: r.timezone })
   const device = r.device ?? ''
   // The device's name often says the building already ("3号楼2单元客梯"): then the spot is not repeated.
   const spot = r.spot && !device.includes(r.spot) ? r.spot : ''

@@ -116,3 +116,12 @@ export function ruleText(ruleId: string, lang: TextLang): RuleText | undefined {
   const entry: Record<string, Entry> = RULE_TEXT
   return Object.hasOwn(entry, ruleId) ? entry[ruleId]?.[lang] : undefined
 }
+
+/**
+ * A stored reason in `lang`: an alert raised without a reason of its own stores its rule's English
+ * description (alerts/service.ts), which reads in the reader's language here; any other text as stored.
+ */
+export function storedReasonIn(ruleId: string, stored: string | null, lang: TextLang): string | null {
+  const text = ruleText(ruleId, 'en')
+  return text !== undefined && stored === text.why ? (ruleText(ruleId, lang)?.why ?? stored) : stored
+}

@@ -14,6 +14,10 @@ export const alertSchema = z.object({
   source: z.enum(ALERT_SOURCES),
   severity: z.enum(SEVERITIES),
   title: z.string(),
+  titleDetail: z
+    .object({ key: z.literal('resident.report'), said: z.string() })
+    .nullable()
+    .describe("The title as data for rendering it in the reader's language: a resident's report (the frame and the resident's words); null for other alerts"),
   reason: z.string().nullable().describe("Why it was raised; a resident's hazard description is shown to other residents as null"),
   reasonDetail: reasonDetailSchema
     .nullable()

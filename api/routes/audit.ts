@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { ROLES } from '../../shared/domain.ts'
-import { listAudit } from '../../core/repos/audit.ts'
+import { listAudit, namesOf } from '../../core/repos/audit.ts'
 import { requireRole } from '../access.ts'
 import { auditFilterQuery } from '../audit/schemas.ts'
 import { errorResponses, limitParam, serialCursor, timestamp } from '../schemas.ts'
@@ -20,6 +20,7 @@ const entry = z.object({
   method: z.string(),
   route: z.string().describe('The route pattern, e.g. /api/v1/rules/:id'),
   target: z.record(z.string(), z.string()).describe('Path parameters, plus the id of what a create made'),
+  names: z.record(z.string(), z.string()).describe("The names of the target's ids that are a user, device, company or community (id → name), for people to read"),
   query: z.record(z.string(), z.unknown()).nullable().describe('Query parameters, redacted'),
   body: z
     .unknown()
@@ -48,7 +49,9 @@ const audit: FastifyPluginAsyncZod = async (app) => {
       requireRole(req, 'admin', 'operator')
       const q = req.query
       const items = await listAudit(db, { actor: q.actor, action: q.action, target: q.target, companyId: q.company, from: q.from, to: q.to, before: q.cursor, limit: q.limit })
-      return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
+      const names = await namesOf(db, [...new Set(items.flatMap((e) => Object.values(e.target)))])
+      const named = (target: Record<string, string>) => Object.fromEntries(Object.values(target).flatMap((id) => (names.has(id) ? [[id, names.get(id) ?? '']] : [])))
+      return { items: items.map((e) => ({ ...e, names: named(e.target) })), nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
     },
   )
 }

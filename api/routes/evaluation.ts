@@ -9,6 +9,7 @@ import { hotlineFigures } from '../../core/repos/hotline.ts'
 import { hotlineSchema, shapeHotline } from '../hotline/figures.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../../alerts/score.ts'
 import { mustSeeCompanyRecord, requireRole } from '../access.ts'
+import { alertSchema } from '../alerts/schemas.ts'
 import { sendCsv } from '../csv.ts'
 import { duration, errorResponses, keyParams, requestTime, TIME_MIN, timestamp } from '../schemas.ts'
 
@@ -268,7 +269,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
                 satisfactionRaters: z.number().int().describe('Distinct residents behind the feedback'),
               }),
             ),
-            slowest: z.array(z.object({ id: z.number().int(), title: z.string(), severity: z.string(), deviceId: z.string().nullable(), raisedAt: timestamp, resolvedAt: timestamp.nullable(), ttrS: z.number().nullable() })),
+            slowest: z.array(z.object({ id: z.number().int(), ruleId: z.string(), source: z.string(), title: z.string(), titleDetail: alertSchema.shape.titleDetail, severity: z.string(), deviceId: z.string().nullable(), raisedAt: timestamp, resolvedAt: timestamp.nullable(), ttrS: z.number().nullable() })),
           }),
           ...errorResponses,
         },

@@ -26,7 +26,8 @@ import { ROLE_LABELS, SEVERITY_LABELS, STATE_LABELS } from '../../shared/domain.
 import { AppError } from '../../core/errors.ts'
 import { countAlerts, listNamedAlerts, type AlertFilter, type NamedAlert } from '../../core/repos/alerts.ts'
 import { countAudit, listAudit, type AuditFilter, type StoredAuditEntry } from '../../core/repos/audit.ts'
-import { ruleText, TEXT_LANGS, type TextLang } from '../../shared/catalogue-text.ts'
+import { titleIn } from '../../shared/alert-title.ts'
+import { storedReasonIn, TEXT_LANGS, type TextLang } from '../../shared/catalogue-text.ts'
 import { reasonIn } from '../../shared/reason-text.ts'
 import { alertListScope, requireRole } from '../access.ts'
 import { alertFilterQuery } from '../alerts/schemas.ts'
@@ -80,7 +81,7 @@ const exportsPlugin: FastifyPluginAsyncZod = async (app) => {
     [{ en: 'ID', 'zh-CN': '编号' }, (a) => a.id],
     [{ en: 'Raised at', 'zh-CN': '发生时间' }, (a) => at(a.raisedAt)],
     [{ en: 'Severity', 'zh-CN': '级别' }, (a, lang) => SEVERITY_LABELS[a.severity][lang]],
-    [{ en: 'Alert', 'zh-CN': '告警' }, (a, lang) => ruleText(a.ruleId, lang)?.title ?? a.title],
+    [{ en: 'Alert', 'zh-CN': '告警' }, (a, lang) => titleIn(lang, a)],
     [{ en: 'Company', 'zh-CN': '物业公司' }, (a) => a.companyName ?? a.companyId],
     [{ en: 'Community', 'zh-CN': '小区' }, (a) => a.communityName ?? a.communityId],
     [{ en: 'Device ID', 'zh-CN': '设备编号' }, (a) => a.deviceId],
@@ -92,7 +93,7 @@ const exportsPlugin: FastifyPluginAsyncZod = async (app) => {
     [{ en: 'Resolved by', 'zh-CN': '解决人' }, (a) => a.resolvedBy],
     [{ en: 'Minutes to acknowledge', 'zh-CN': '确认用时（分钟）' }, (a) => minutes(a.raisedAt, a.acknowledgedAt)],
     [{ en: 'Minutes to resolve', 'zh-CN': '解决用时（分钟）' }, (a) => minutes(a.raisedAt, a.resolvedAt)],
-    [{ en: 'Reason', 'zh-CN': '原因' }, (a, lang) => reasonIn(lang, a.reasonDetail, a.reason, { timeZone })],
+    [{ en: 'Reason', 'zh-CN': '原因' }, (a, lang) => reasonIn(lang, a.reasonDetail, storedReasonIn(a.ruleId, a.reason, lang), { timeZone })],
   ]
 
   const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v))

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../../core/errors.ts'
+import { titleText } from '../../shared/alert-title.ts'
 import { getAlert } from '../../core/repos/alerts.ts'
 import { withinResidentLimits } from '../alerts/resident-limits.ts'
 import { insertFeedback, listFeedback, rateAlert } from '../../core/repos/feedback.ts'
@@ -97,7 +98,9 @@ const residents: FastifyPluginAsyncZod = async (app) => {
           condition: 'active',
           source: 'resident',
           severity: 'major',
-          title: `Resident report: ${b.title}`,
+          // The English for API readers; the words and the frame as data for everyone else's language.
+          title: titleText({ key: 'resident.report', said: b.title }),
+          titleDetail: { key: 'resident.report', said: b.title },
           reason: b.description,
           communityId: c.id,
           location: b.location,

@@ -880,7 +880,17 @@ CREATE UNIQUE INDEX notify_deliveries_digest_idx ON notify_deliveries (digest_of
 `,
   },
   {
-    // 28–31 are taken by other work of issue 21.
+    version: 28,
+    name: 'alert titles as data',
+    sql: `
+-- A title in the reader's language (issue 21: "Resident report:" reached Chinese SMS): a resident's
+-- report keeps its words and the frame around them as a key and parameters (shared/alert-title.ts);
+-- title keeps the English for API readers. Null for rule alerts (the catalogue titles them) and old rows.
+ALTER TABLE alerts ADD COLUMN title_detail jsonb;
+`,
+  },
+  {
+    // 29–31 were set aside for other work of issue 21 and not needed.
     version: 32,
     name: 'hotline cases',
     sql: `

@@ -3,6 +3,7 @@
 // code written to those documents. They are seeded like the default rules: missing ones are
 // added at start-up, ones an operator edited stay as edited. test/unit/profiles.test.ts runs each
 // decoder on a payload laid out as its document describes.
+import { PROFILE_NAMES } from '../../shared/profile-text.ts'
 import type { DeviceProfileInput } from './schema.ts'
 
 /**
@@ -14,7 +15,7 @@ import type { DeviceProfileInput } from './schema.ts'
  */
 const milesightEm320Tilt: DeviceProfileInput = {
   id: 'milesight-em320-tilt',
-  name: 'Milesight EM320-TILT manhole cover tilt sensor',
+  name: PROFILE_NAMES['milesight-em320-tilt'].en,
   kind: 'manhole',
   manufacturer: 'Milesight',
   model: 'EM320-TILT',
@@ -57,7 +58,7 @@ const milesightEm320Tilt: DeviceProfileInput = {
  */
 const draginoLdds75: DeviceProfileInput = {
   id: 'dragino-ldds75-tank',
-  name: 'Dragino LDDS75 ultrasonic level sensor on a fire tank',
+  name: PROFILE_NAMES['dragino-ldds75-tank'].en,
   kind: 'fire_tank',
   manufacturer: 'Dragino',
   model: 'LDDS75',
@@ -88,7 +89,7 @@ const draginoLdds75: DeviceProfileInput = {
  */
 const elevatorDtuJson: DeviceProfileInput = {
   id: 'elevator-dtu-json',
-  name: 'Elevator monitoring DTU (JSON, GB/T 24476 running status)',
+  name: PROFILE_NAMES['elevator-dtu-json'].en,
   kind: 'elevator',
   source: 'GB/T 24476-2017 Specification for Internet of Things for lifts, escalators and moving walks, clause 9 (real-time running status)',
   reportInterval: '1m',

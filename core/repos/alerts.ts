@@ -2,6 +2,7 @@
 import type { Queryable } from '../db/client.ts'
 import type { AlertEventType, AlertSource, AlertState, Severity } from '../../shared/domain.ts'
 import type { ReasonDetail } from '../reason-detail.ts'
+import type { TitleDetail } from '../../shared/alert-title.ts'
 import { RULE_META_COLUMNS, ruleMeta, type RuleMeta } from './rules.ts'
 
 export interface Alert {
@@ -13,6 +14,8 @@ export interface Alert {
   source: AlertSource
   severity: Severity
   title: string
+  /** The title as data, for readers in other languages (shared/alert-title.ts): a resident's report; null otherwise. */
+  titleDetail: TitleDetail | null
   reason: string | null
   /** The reason as data, for readers in other languages (core/reason-detail.ts); null when the producer sent none. */
   reasonDetail: ReasonDetail | null
@@ -66,7 +69,7 @@ export interface Alert {
 }
 
 export const ALERT_COLUMNS = `a.id, a.rule_id AS "ruleId", a.device_id AS "deviceId", a.community_id AS "communityId",
-  a.company_id AS "companyId", a.source, a.severity, a.title, a.reason, a.reason_detail AS "reasonDetail", a.state, a.condition,
+  a.company_id AS "companyId", a.source, a.severity, a.title, a.title_detail AS "titleDetail", a.reason, a.reason_detail AS "reasonDetail", a.state, a.condition,
   a.auto_resolve AS "autoResolve", a.silenced, a.flapping, a.count, a.first_value AS "firstValue",
   a.last_value AS "lastValue", a.predicted_at AS "predictedAt", a.raised_at AS "raisedAt", a.notified_at AS "notifiedAt",
   a.last_seen_at AS "lastSeenAt", a.cleared_at AS "clearedAt", a.acknowledged_at AS "acknowledgedAt",
@@ -190,6 +193,7 @@ export interface NewAlert {
   source: AlertSource
   severity: Severity
   title: string
+  titleDetail?: TitleDetail | null
   reason: string | null
   reasonDetail?: ReasonDetail | null
   autoResolve: boolean
@@ -216,8 +220,8 @@ export async function insertAlert(db: Queryable, a: NewAlert): Promise<Alert> {
   const [row] = await db.query<Alert>(
     `INSERT INTO alerts AS a (rule_id, device_id, community_id, company_id, source, severity, title, reason, auto_resolve,
        silenced, flapping, first_value, last_value, predicted_at, raised_at, last_seen_at, rearm_ms, ack_deadline,
-       resolve_deadline, reraise_of, location, photo_url, reported_by, notified_at, reason_detail, fault_at, group_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+       resolve_deadline, reraise_of, location, photo_url, reported_by, notified_at, reason_detail, fault_at, group_id, title_detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
      RETURNING ${ALERT_COLUMNS}`,
     [
       a.ruleId, a.deviceId, a.communityId, a.companyId, a.source, a.severity, a.title, a.reason, a.autoResolve,
@@ -226,6 +230,7 @@ export async function insertAlert(db: Queryable, a: NewAlert): Promise<Alert> {
       a.reasonDetail ? JSON.stringify(a.reasonDetail) : null,
       a.faultAt ?? null,
       a.groupId ?? null,
+      a.titleDetail ? JSON.stringify(a.titleDetail) : null,
     ],
   )
   if (!row) throw new Error('insert returned no alert')

@@ -109,3 +109,20 @@ export async function pruneAudit(db: Queryable, before: Date, limit: number): Pr
   )
   return rows.length
 }
+
+/**
+ * The names of the ids an audit page names (users, devices, companies, communities), so a reader
+ * sees "用户：张师傅" rather than a UUID; an id of none of them, or of one since deleted, is absent.
+ * One query a page: the ids are the page's targets, a few per entry.
+ */
+export async function namesOf(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db.query<{ id: string; name: string }>(
+    `SELECT id, name FROM users WHERE id = ANY($1::text[])
+     UNION ALL SELECT id, name FROM devices WHERE id = ANY($1::text[]) AND name IS NOT NULL
+     UNION ALL SELECT id, name FROM property_companies WHERE id = ANY($1::text[])
+     UNION ALL SELECT id, name FROM communities WHERE id = ANY($1::text[])`,
+    [ids],
+  )
+  return new Map(rows.map((r) => [r.id, r.name]))
+}

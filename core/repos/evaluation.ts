@@ -2,6 +2,7 @@
 // they were handled, and how satisfied residents are. The score and the rank are computed from
 // these figures in alerts/score.ts.
 import type { Queryable } from '../db/client.ts'
+import type { TitleDetail } from '../../shared/alert-title.ts'
 
 export interface CompanyFigures {
   companyId: string
@@ -167,9 +168,23 @@ export async function communityBreakdown(
 }
 
 /** The slowest alerts of a company in the period: where the drill-down points first. */
-export async function slowestAlerts(db: Queryable, companyId: string, from: Date, to: Date, limit: number): Promise<{ id: number; title: string; severity: string; deviceId: string | null; raisedAt: Date; resolvedAt: Date | null; ttrS: number | null }[]> {
+/** An alert of the drill-down, with what titles it in the reader's language (shared/alert-title.ts). */
+export interface SlowAlert {
+  id: number
+  ruleId: string
+  source: string
+  title: string
+  titleDetail: TitleDetail | null
+  severity: string
+  deviceId: string | null
+  raisedAt: Date
+  resolvedAt: Date | null
+  ttrS: number | null
+}
+
+export async function slowestAlerts(db: Queryable, companyId: string, from: Date, to: Date, limit: number): Promise<SlowAlert[]> {
   return db.query(
-    `SELECT id, title, severity, device_id AS "deviceId", raised_at AS "raisedAt", resolved_at AS "resolvedAt",
+    `SELECT id, rule_id AS "ruleId", source, title, title_detail AS "titleDetail", severity, device_id AS "deviceId", raised_at AS "raisedAt", resolved_at AS "resolvedAt",
             EXTRACT(EPOCH FROM COALESCE(resolved_at, now()) - raised_at)::float8 AS "ttrS"
      FROM alerts WHERE company_id = $1 AND NOT silenced AND raised_at >= $2 AND raised_at < $3
      ORDER BY COALESCE(resolved_at, now()) - raised_at DESC LIMIT $4`,

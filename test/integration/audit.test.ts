@@ -18,7 +18,7 @@ import { COMMUNITY } from '../helpers/stack.ts'
 const pgUp = await hasPostgres()
 
 /** An entry as the API sends it. */
-type Entry = Omit<StoredAuditEntry, 'at'> & { at: string }
+type Entry = Omit<StoredAuditEntry, 'at'> & { at: string; names: Record<string, string> }
 
 describe.skipIf(!pgUp)('audit log', () => {
   let api: Awaited<ReturnType<typeof apiOnPostgres>>
@@ -108,7 +108,8 @@ describe.skipIf(!pgUp)('audit log', () => {
     expect((await send('admin', 'PATCH', `/api/v1/users/${victim}`, { disabled: true })).statusCode).toBe(200)
     const [entry, ...more] = await entries(`target=${victim}`)
     expect(more).toEqual([])
-    expect(entry).toMatchObject({ actorId: who.admin.id, actorRole: 'admin', action: 'users.update', target: { id: victim }, body: { disabled: true } })
+    // The user named, for people to read (issue 21: ids on the audit screen).
+    expect(entry).toMatchObject({ actorId: who.admin.id, actorRole: 'admin', action: 'users.update', target: { id: victim }, names: { [victim]: 'desk-9' }, body: { disabled: true } })
     expect((await entries('actor=admin-audit&action=users.update')).map((e) => e.id)).toContain(entry?.id)
     expect((await entries(`actor=${who.admin.id}&action=users.update`)).map((e) => e.id)).toContain(entry?.id)
   })

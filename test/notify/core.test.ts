@@ -168,6 +168,16 @@ describe('messages', () => {
     expect(render('en', { alert: trapped, community: 'Meilong 1', link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }).text).toMatch(/^CRITICAL alert: Passengers trapped\n/)
     const own: Alert = { ...alert, ruleId: 'pump-room-door', title: 'Pump room door open' }
     expect(render('zh-CN', { alert: own, community: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }).params.what).toBe('Pump room door open')
+    // The demo district's names in English for an English recipient; in Chinese as stored.
+    const demo = { alert: trapped, community: '莘庄花园', device: '3号电梯', link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }
+    expect(render('en', demo).short).toContain('Xinzhuang Garden Elevator 3: Passengers trapped')
+    expect(render('zh-CN', demo).short).toContain('莘庄花园3号电梯电梯困人')
+    // A resident's report: its frame in the recipient's language around the resident's words, stored as data or (older rows) as English.
+    const report: Alert = { ...alert, source: 'resident', ruleId: 'resident:hazard:1', title: 'Resident report: 井盖缺失', titleDetail: { key: 'resident.report', said: '井盖缺失' } }
+    for (const a of [report, { ...report, titleDetail: null }]) {
+      expect(render('zh-CN', { alert: a, community: '梅陇一村', link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }).params.what).toBe('居民报告：井盖缺失')
+      expect(render('en', { alert: a, community: 'Meilong 1', link, step: 1, timezone: 'Asia/Shanghai', now: BEFORE }).params.what).toBe('Resident report: 井盖缺失')
+    }
   })
 
   it("states the reason in the recipient's language when the rules engine sent it as data, the stored text otherwise", () => {

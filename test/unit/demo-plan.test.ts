@@ -10,13 +10,14 @@ import { migrate } from '../../core/db/migrate.ts'
 import { DEMO_PLAN_COMMUNITY, demoPlanImage } from '../../core/demo-plan.ts'
 import { sniffImage, imageSize } from '../../core/images.ts'
 import { silentLogger } from '../../core/log.ts'
-import { demoLayout, ensureDemo } from '../../core/provision.ts'
+import { demoLayout, ensureDemo, provisionCommunity, provisionDevices } from '../../core/provision.ts'
+import { getCommunity, getCompany } from '../../core/repos/registry.ts'
 import { getDevice } from '../../core/repos/devices.ts'
 import { deviceConnectivity } from '../../core/repos/map.ts'
 import { getSitePlan, listSitePlans, putSitePlan } from '../../core/repos/site-plans.ts'
 
 describe('the demo community site plan', () => {
-  it('is drawn, stored and has every device of the community placed inside it', async () => {
+  it('is drawn, stored and has every device of the community placed inside it', { timeout: 120_000 }, async () => {
     const db = await openDb({})
     await migrate(db, { log: silentLogger })
     await ensureDemo(db, await mkdtemp(path.join(tmpdir(), 'hb-demo-')), silentLogger)
@@ -40,7 +41,7 @@ describe('the demo community site plan', () => {
     await db.close()
   })
 
-  it("leaves an office's own plan alone when the demo is provisioned again", async () => {
+  it("leaves an office's own plan alone when the demo is provisioned again", { timeout: 120_000 }, async () => {
     const db = await openDb({})
     await migrate(db, { log: silentLogger })
     const dir = await mkdtemp(path.join(tmpdir(), 'hb-demo-'))
@@ -50,6 +51,22 @@ describe('the demo community site plan', () => {
     // A new data directory against the same database provisions the demo again.
     await ensureDemo(db, await mkdtemp(path.join(tmpdir(), 'hb-demo-')), silentLogger)
     expect((await listSitePlans(db, [DEMO_PLAN_COMMUNITY]))[0]).toMatchObject({ uploadedBy: 'office' })
+    await db.close()
+  })
+
+  it('gives a demo provisioned with English names its Chinese ones, leaving a name the office changed (issue 21)', { timeout: 120_000 }, async () => {
+    const db = await openDb({})
+    await migrate(db, { log: silentLogger })
+    await provisionCommunity(db, { id: 'co-jinxiu', name: 'Jinxiu Property Management Co.' }, { id: 'cm-gumei', name: 'Gumei No. 3 Village', district: 'Minhang', street: 'Gumei Road', address: '215 Gumei Road' })
+    await provisionDevices(db, [
+      { id: 'mh-gumei-001', kind: 'manhole', communityId: 'cm-gumei', name: 'Manhole cover 1' },
+      { id: 'el-gumei-002', kind: 'elevator', communityId: 'cm-gumei', name: '东门客梯' },
+    ])
+    await ensureDemo(db, await mkdtemp(path.join(tmpdir(), 'hb-demo-')), silentLogger)
+    expect(await getCompany(db, 'co-jinxiu')).toMatchObject({ name: '锦绣物业管理有限公司' })
+    expect(await getCommunity(db, 'cm-gumei')).toMatchObject({ name: '古美三村', district: '闵行区', street: '古美路', address: '古美路215号' })
+    expect(await getDevice(db, 'mh-gumei-001')).toMatchObject({ name: '1号井盖' })
+    expect(await getDevice(db, 'el-gumei-002')).toMatchObject({ name: '东门客梯' })
     await db.close()
   })
 })

@@ -1,6 +1,6 @@
 // The board's filters. "Unresolved" is the default state filter: the board is a to-do list.
 import { t } from '../i18n/index.ts'
-import { registry } from '../lib/registry.ts'
+import { choices, registry } from '../lib/registry.ts'
 import { useStore } from '../lib/store.ts'
 import { KINDS, SEVERITIES, STATES, type Alert } from '../lib/types.ts'
 import { alertReason, alertTitle } from '../i18n/index.ts'
@@ -80,8 +80,8 @@ export function Filters({ value, onChange }: Props) {
     <div class="filters">
       {select('severity', t('filter.severity'), SEVERITIES.map((s) => [s, t(`severity.${s}`)]))}
       {select('state', t('filter.state'), [['unresolved', t('filter.unresolved')], ...STATES.map((s): [string, string] => [s, t(`state.${s}`)])])}
-      {reg.companies.size > 1 && select('company', t('filter.company'), [...reg.companies.values()].map((c) => [c.id, c.name]))}
-      {select('community', t('filter.community'), [...reg.communities.values()].map((c) => [c.id, c.name]))}
+      {reg.companies.size > 1 && select('company', t('filter.company'), choices(reg.companies))}
+      {select('community', t('filter.community'), choices(reg.communities))}
       {select('kind', t('filter.kind'), KINDS.map((k) => [k, t(`kind.${k}`)]))}
       <TextFilter id="filter-text" label={t('filter.text')} hint={t('filter.textHint')} value={value.text} onText={set('text')} />
     </div>

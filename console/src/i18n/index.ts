@@ -1,6 +1,8 @@
 // Language: from the browser on first visit, then the user's remembered choice. Strings, numbers,
 // dates, durations and metric units all go through here so nothing visible stays in one language.
-import { ruleText, type TextLang } from '../../../shared/catalogue-text.ts'
+import { ruleText, storedReasonIn, type TextLang } from '../../../shared/catalogue-text.ts'
+import { nameIn } from '../../../shared/demo-names.ts'
+import { titleIn, type TitledAlert } from '../../../shared/alert-title.ts'
 import { reasonIn } from '../../../shared/reason-text.ts'
 import { isSystemNote, systemNoteText } from '../../../shared/system-note.ts'
 import { store } from '../lib/store.ts'
@@ -135,6 +137,11 @@ export function duration(ms: number): string {
   return unit(Math.floor(s / 86_400), 'day')
 }
 
+/** A company's, community's or device's name for the reader: the demo's in English for English, others as stored. */
+export function localName(name: string): string {
+  return nameIn(lang.get(), name)
+}
+
 export function metricName(metric: string): string {
   return tMaybe(`metric.${metric}`) ?? metric
 }
@@ -143,18 +150,14 @@ export function unitLabel(unit: string): string {
   return tMaybe(`unit.${unit}`) ?? unit
 }
 
-/** Alert titles from the rule catalogue's text and residents' reports, in the current language. */
-export function alertTitle(a: { ruleId: string; title: string; source: string }): string {
-  const known = ruleText(a.ruleId, lang.get())?.title
-  if (known !== undefined) return known
-  const report = /^Resident report: (.*)$/s.exec(a.title)
-  if (a.source === 'resident' && report?.[1] !== undefined) return t('rule.resident', { title: report[1] })
-  return a.title
+/** Alert titles from the rule catalogue's text and residents' reports, in the current language (shared/alert-title.ts). */
+export function alertTitle(a: TitledAlert): string {
+  return titleIn(lang.get(), a)
 }
 
 /** Why the alert was raised, in the current language when the rules engine sent it as data. */
-export function alertReason(a: { reason: string | null; reasonDetail?: unknown }): string | null {
-  return reasonIn(lang.get(), a.reasonDetail, a.reason)
+export function alertReason(a: { ruleId: string; reason: string | null; reasonDetail?: unknown }): string | null {
+  return reasonIn(lang.get(), a.reasonDetail, storedReasonIn(a.ruleId, a.reason, lang.get()))
 }
 
 /** A history entry's note; a rule's raise or clear (data.reasonDetail) and the service's own notes (data.says) read in the current language. */

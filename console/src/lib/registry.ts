@@ -1,7 +1,7 @@
 // Names instead of ids: the companies, communities and devices the user may see, loaded once per
 // sign-in (a few thousand rows at most in a district) and looked up by id everywhere.
 import { placeText } from '../../../shared/place.ts'
-import { lang } from '../i18n/index.ts'
+import { lang, localName } from '../i18n/index.ts'
 import { all, api } from './api.ts'
 import { store } from './store.ts'
 import type { Community, Company, Device, Me, Rule } from './types.ts'
@@ -34,9 +34,11 @@ export function clearRegistry(): void {
   registry.set(empty())
 }
 
-export const companyName = (id: string | null): string => (id === null ? '' : (registry.get().companies.get(id)?.name ?? id))
-export const communityName = (id: string | null): string => (id === null ? '' : (registry.get().communities.get(id)?.name ?? id))
-export const deviceName = (id: string | null): string => (id === null ? '' : (registry.get().devices.get(id)?.name ?? id))
+/** A row's name in the reader's language (i18n localName), else its id. */
+export const named = (x: { id: string; name: string | null } | undefined, id = x?.id ?? ''): string => (x?.name == null ? id : localName(x.name))
+export const companyName = (id: string | null): string => (id === null ? '' : named(registry.get().companies.get(id), id))
+export const communityName = (id: string | null): string => (id === null ? '' : named(registry.get().communities.get(id), id))
+export const deviceName = (id: string | null): string => (id === null ? '' : named(registry.get().devices.get(id), id))
 
 /**
  * Where a device is, from the registry, in the current language (shared/place.ts): "community ·
@@ -49,7 +51,7 @@ export function placeOf(communityId: string | null, deviceId: string | null, { n
 }
 
 /** `[id, name]` pairs for a select, by name. */
-export const choices = (m: Map<string, { id: string; name: string | null }>): [string, string][] => byName(m).map((x) => [x.id, x.name ?? x.id])
+export const choices = (m: Map<string, { id: string; name: string | null }>): [string, string][] => byName(m).map((x) => [x.id, named(x)])
 
 /** The rows of a name table, by name in the current language's order. */
-export const byName = <T extends { id: string; name: string | null }>(m: Map<string, T>): T[] => [...m.values()].sort((a, b) => (a.name ?? a.id).localeCompare(b.name ?? b.id))
+export const byName = <T extends { id: string; name: string | null }>(m: Map<string, T>): T[] => [...m.values()].sort((a, b) => named(a).localeCompare(named(b)))

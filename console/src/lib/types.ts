@@ -127,7 +127,8 @@ export interface DeadLetter {
 }
 
 /** An audit log entry as the API sends it (its time as an RFC 3339 string). */
-export type AuditEntry = Omit<StoredAuditEntry, 'at'> & { at: string }
+/** `names`: the target's ids that are a user, device, company or community, with their names (GET /audit). */
+export type AuditEntry = Omit<StoredAuditEntry, 'at'> & { at: string; names?: Record<string, string> }
 
 /** A user as the API sends them (times as RFC 3339 strings). */
 export type User = Omit<StoredUser, 'createdAt'> & { createdAt: string }

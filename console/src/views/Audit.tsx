@@ -7,7 +7,7 @@
 // The filtered log exports as CSV (components/ExportCsv.tsx), a month at a time if need be.
 import { useEffect, useState } from 'preact/hooks'
 import { AUDIT_ACTIONS } from '../../../shared/audit-actions.ts'
-import { dateTime, t, tMaybe } from '../i18n/index.ts'
+import { dateTime, lang, localName, t, tMaybe } from '../i18n/index.ts'
 import { usePages } from '../lib/pages.ts'
 import { ExportCsv } from '../components/ExportCsv.tsx'
 import { ChoiceFilter, TextFilter } from '../components/Filters.tsx'
@@ -21,18 +21,24 @@ const ACTIONS = [...new Set(Object.values(AUDIT_ACTIONS))]
 
 const actionLabel = (action: string): string => tMaybe(`audit.action.${action}`) ?? action
 
-/** The path parameters and created id, as `id: rule-7`. */
-function Target({ target }: { target: Record<string, string> }) {
+/**
+ * The path parameters and created id, each under a label in the reader's language: a user, device,
+ * company or community by its name (the id beside it), anything else by its id ("规则 rule-7").
+ */
+function Target({ target, names = {} }: { target: Record<string, string>; names?: Record<string, string> | undefined }) {
   const parts = Object.entries(target)
   if (parts.length === 0) return <span class="muted">{t('form.none')}</span>
   return (
     <>
-      {parts.map(([k, v]) => (
-        <div key={k}>
-          <span class="muted small">{k}: </span>
-          <code>{v}</code>
-        </div>
-      ))}
+      {parts.map(([k, v]) => {
+        const name = Object.hasOwn(names, v) ? names[v] : undefined
+        return (
+          <div key={k}>
+            <span class="muted small">{tMaybe(`audit.key.${k}`) ?? k}{lang.get() === 'zh-CN' ? '：' : ': '}</span>
+            {name === undefined ? <code>{v}</code> : <>{localName(name)} <code class="muted small">{v}</code></>}
+          </div>
+        )
+      })}
     </>
   )
 }
@@ -118,7 +124,7 @@ export function Audit() {
                 </div>
               </td>
               <td data-label={t('audit.target')}>
-                <Target target={e.target} />
+                <Target target={e.target} names={e.names} />
               </td>
               <td data-label={t('audit.details')} class="payload-cell">
                 <Details e={e} />

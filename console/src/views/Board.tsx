@@ -10,7 +10,7 @@ import { Deadline, dueOf } from '../components/Deadline.tsx'
 import { ExportCsv } from '../components/ExportCsv.tsx'
 import { Filters, matches, NO_FILTER, toQuery, type Filter } from '../components/Filters.tsx'
 import { entryAlerts, foldGroups, GroupRows } from '../components/GroupRows.tsx'
-import { alertTitle, dateTime, lang, num, t, type Lang } from '../i18n/index.ts'
+import { alertTitle, dateTime, lang, localName, num, t, type Lang } from '../i18n/index.ts'
 import { alerts, bulkAck, newCritical } from '../lib/alerts.ts'
 import { beep } from '../lib/cue.ts'
 import { communityName, companyName, placeOf, registry, type Registry } from '../lib/registry.ts'
@@ -194,7 +194,7 @@ function CoverageNotice() {
   }, [])
   useStore(lang)
   if (!coverage || coverage.uncovered === 0) return null
-  const names = coverage.companies.filter((c) => c.uncovered).map((c) => c.companyName)
+  const names = coverage.companies.filter((c) => c.uncovered).map((c) => localName(c.companyName))
   return (
     <p class="notice" role="status" id="coverage">
       {t('board.uncovered', { names: names.slice(0, 3).join(t('list.sep')) + (names.length > 3 ? '…' : '') })}

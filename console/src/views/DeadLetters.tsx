@@ -105,7 +105,10 @@ export function DeadLetters() {
               </td>
               <td data-label={t('dead.reason')}>
                 <b>{reasonLabel(d.reasonCode)}</b>
-                <div class="small">{d.reason}</div>
+                {/* The ingest's own wording (metric ids, limits, the parser's message): a detail for the integrator, shown as code like the payload. */}
+                <div class="small dead-detail">
+                  <code>{d.reason}</code>
+                </div>
               </td>
               <td data-label={t('dead.payload')} class="payload-cell">
                 <Payload text={d.payloadExcerpt} />

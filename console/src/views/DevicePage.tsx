@@ -12,7 +12,7 @@ import { alertTitle, dateTime, t } from '../i18n/index.ts'
 import { api } from '../lib/api.ts'
 import { forecastLine, type ForecastLine, type ForecastParams } from '../lib/forecast.ts'
 import { formatValue, metricLabel, specOf } from '../lib/metrics.ts'
-import { placeOf, registry } from '../lib/registry.ts'
+import { named, placeOf, registry } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
 import { me } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
@@ -192,7 +192,7 @@ export function DevicePage({ id }: { id: string }) {
   return (
     <section class="device">
       <h1 id="device-title">
-        {device.name ?? device.id} <span class="muted">· {t(`kind.${device.kind}`)}</span>
+        {named(device)} <span class="muted">· {t(`kind.${device.kind}`)}</span>
       </h1>
       {open.length > 0 && (
         <div class="open-alerts" id="device-open-alerts" role="region" aria-label={t('device.openAlerts')}>

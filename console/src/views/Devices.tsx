@@ -3,7 +3,7 @@ import { useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
 import { t } from '../i18n/index.ts'
 import { alerts } from '../lib/alerts.ts'
-import { communityName, registry } from '../lib/registry.ts'
+import { communityName, named, registry } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
 import { useStore } from '../lib/store.ts'
 import { health } from '../lib/worst.ts'
@@ -14,7 +14,7 @@ export function Devices() {
   const [text, setText] = useState('')
   const h = useMemo(() => health(list.values()).devices, [list])
   const q = text.trim().toLowerCase()
-  const devices = [...reg.devices.values()].filter((d) => !q || `${d.id} ${d.name ?? ''} ${communityName(d.communityId)}`.toLowerCase().includes(q))
+  const devices = [...reg.devices.values()].filter((d) => !q || `${d.id} ${named(d)} ${communityName(d.communityId)}`.toLowerCase().includes(q))
   return (
     <section>
       <h1>{t('devices.title')}</h1>
@@ -37,7 +37,7 @@ export function Devices() {
             return (
               <tr key={d.id}>
                 <td data-label={t('alert.device')}>
-                  <a href={href('device', d.id)}>{d.name ?? d.id}</a>
+                  <a href={href('device', d.id)}>{named(d)}</a>
                 </td>
                 <td data-label={t('filter.kind')}>{t(`kind.${d.kind}`)}</td>
                 <td data-label={t('filter.community')}>{communityName(d.communityId)}</td>

@@ -11,7 +11,7 @@ import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { MapLegend } from '../components/MapLegend.tsx'
-import { t } from '../i18n/index.ts'
+import { localName, t } from '../i18n/index.ts'
 import { look, markerClass, useBaseLayer, useMapData, type MapCommunity, type MapDevice, type Worst } from '../lib/map-data.ts'
 import { go, href } from '../lib/router.ts'
 import { SEVERITIES } from '../lib/types.ts'
@@ -58,7 +58,7 @@ function groups(communities: MapCommunity[], devices: MapDevice[]): Group[] {
 
 function popup(c: MapCommunity, n: number): HTMLElement {
   const box = document.createElement('div')
-  box.textContent = `${c.name} · ${t('map.devices', { n })} `
+  box.textContent = `${localName(c.name)} · ${t('map.devices', { n })} `
   const a = document.createElement('a')
   a.href = href('map', c.id)
   a.textContent = t('plan.open')
@@ -126,7 +126,7 @@ export function MapView({ compact = false }: { compact?: boolean }) {
       const dl = look(d.worst, offline)
       const alertId = d.worst?.alertId
       L.circleMarker(at, { radius: 7, color: '#fff', weight: 2, fillColor: dl.colour, fillOpacity: 1, dashArray: offline ? '3 3' : '', className: `marker device m-${markerClass(d.id)}${dl.cls}` })
-        .bindTooltip(`${d.name ?? d.id} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
+        .bindTooltip(`${d.name == null ? d.id : localName(d.name)} · ${t(`kind.${d.kind}`)}${offline ? ` · ${t('map.offline')}` : ''}`)
         .on('click', () => (alertId !== undefined ? go('alert', alertId) : go('device', d.id)))
         .addTo(group)
     }
@@ -144,8 +144,8 @@ export function MapView({ compact = false }: { compact?: boolean }) {
         const own = apart.some((p) => p.d.worst !== null && p.d.worst.alertId === g.c.worst?.alertId) ? null : g.c.worst
         const cl = look(near.reduce((w, p) => worse(w, p.d.worst), own))
         const icon = L.divIcon({ className: `marker cluster community m-${markerClass(g.c.id)}${cl.cls}`, html: `<span style="background:${cl.colour}">${near.length}</span>`, iconSize: [34, 34] })
-        L.marker(g.at, { icon, keyboard: true, title: `${g.c.name} · ${t('map.devices', { n: near.length })}`, alt: g.c.name })
-          .bindTooltip(g.c.name, { permanent: true, direction: 'top', offset: [0, -16] })
+        L.marker(g.at, { icon, keyboard: true, title: `${localName(g.c.name)} · ${t('map.devices', { n: near.length })}`, alt: localName(g.c.name) })
+          .bindTooltip(localName(g.c.name), { permanent: true, direction: 'top', offset: [0, -16] })
           .on('click', () => {
             // Opened onto its devices: zoomed in until they stand apart.
             const points = [g.at as [number, number], ...near.map((p) => p.at)]
@@ -157,7 +157,7 @@ export function MapView({ compact = false }: { compact?: boolean }) {
       }
       g.devices.forEach(drawDevice)
       L.circleMarker(g.at, { radius: 14, color: '#fff', weight: 3, fillColor: colour, fillOpacity: 0.9, className: `marker community m-${markerClass(g.c.id)}${cls}` })
-        .bindTooltip(g.c.name, { permanent: true, direction: 'top', offset: [0, -14] })
+        .bindTooltip(localName(g.c.name), { permanent: true, direction: 'top', offset: [0, -14] })
         .bindPopup(popup(g.c, g.devices.length))
         .addTo(group)
     }
@@ -167,13 +167,13 @@ export function MapView({ compact = false }: { compact?: boolean }) {
     <section class="map-view">
       <MapLegend />
       <div ref={box} id="map" class="map" role="region" aria-label={t('map.title')} />
-      {!compact && unplaced.length > 0 && <p class="muted">{t('map.noCoords', { names: unplaced.map((c) => c.name).join(', ') })}</p>}
+      {!compact && unplaced.length > 0 && <p class="muted">{t('map.noCoords', { names: unplaced.map((c) => localName(c.name)).join(', ') })}</p>}
       {!compact && all.length > 0 && (
         <nav class="plans" aria-label={t('plan.list')}>
           <span>{t('plan.list')}:</span>
           {all.map((g) => (
             <a key={g.c.id} href={href('map', g.c.id)} data-community={g.c.id}>
-              {g.c.name}
+              {localName(g.c.name)}
               {g.c.plan ? '' : ` (${t('plan.none')})`}
             </a>
           ))}

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
 import { HotlineCases } from '../components/HotlineCases.tsx'
 import { ScoreHistory } from '../components/ScoreHistory.tsx'
-import { dateOnly, dateTime, duration, num, t } from '../i18n/index.ts'
+import { alertTitle, dateOnly, dateTime, duration, localName, num, t } from '../i18n/index.ts'
 import { api, download } from '../lib/api.ts'
 import { communityName } from '../lib/registry.ts'
 import { href } from '../lib/router.ts'
@@ -27,7 +27,7 @@ interface Row {
 }
 interface Drill {
   communities: { communityId: string; name: string; alerts: number; resolved: number; ttrMedianS: number | null }[]
-  slowest: { id: number; title: string; severity: Severity; raisedAt: string; ttrS: number | null }[]
+  slowest: { id: number; ruleId: string; source: string; title: string; titleDetail: unknown; severity: Severity; raisedAt: string; ttrS: number | null }[]
 }
 
 const pct = (v: number | null) => (v === null ? t('common.none') : `${num(v * 100, 0)}%`)
@@ -56,7 +56,7 @@ function CompanyDrill({ id, query }: { id: string; query: string }) {
         <tbody>
           {d.communities.map((c) => (
             <tr key={c.communityId}>
-              <td data-label={t('filter.community')}>{c.name || communityName(c.communityId)}</td>
+              <td data-label={t('filter.community')}>{c.name ? localName(c.name) : communityName(c.communityId)}</td>
               <td data-label={t('ranking.alerts')}>{c.alerts}</td>
               <td data-label={t('ranking.ttr')}>{secs(c.ttrMedianS)}</td>
             </tr>
@@ -67,7 +67,7 @@ function CompanyDrill({ id, query }: { id: string; query: string }) {
       <ul class="plain">
         {d.slowest.map((a) => (
           <li key={a.id}>
-            <Sev s={a.severity} /> <a href={href('alert', a.id)}>{a.title}</a> <span class="muted small">{dateTime(a.raisedAt)} · {a.ttrS === null ? t('common.none') : duration(a.ttrS * 1000)}</span>
+            <Sev s={a.severity} /> <a href={href('alert', a.id)}>{alertTitle(a)}</a> <span class="muted small">{dateTime(a.raisedAt)} · {a.ttrS === null ? t('common.none') : duration(a.ttrS * 1000)}</span>
           </li>
         ))}
       </ul>
@@ -164,7 +164,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
               <tr key={r.companyId} class={r.companyId === companyId ? 'selected' : ''}>
                 <td data-label={t('ranking.rank')}>{r.rank ?? t('common.none')}</td>
                 <td data-label={t('ranking.company')}>
-                  <a href={href('ranking', r.companyId)}>{r.name}</a>
+                  <a href={href('ranking', r.companyId)}>{localName(r.name)}</a>
                 </td>
                 <td data-label={t('ranking.score')}>
                   <b>{r.score === null ? t('common.none') : num(r.score, 1)}</b>
@@ -190,7 +190,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
       {companyId && (
         <>
           <h2>
-            {rows?.find((r) => r.companyId === companyId)?.name ?? companyId} · {t('ranking.drill')}
+            {localName(rows?.find((r) => r.companyId === companyId)?.name ?? companyId)} · {t('ranking.drill')}
           </h2>
           <CompanyDrill id={companyId} query={query ?? ''} />
         </>

@@ -12,6 +12,7 @@ import { MapLegend } from '../components/MapLegend.tsx'
 import { t } from '../i18n/index.ts'
 import { ApiError } from '../lib/api.ts'
 import { look, markerClass, useMapData, type MapDevice, type Plan } from '../lib/map-data.ts'
+import { named } from '../lib/registry.ts'
 import { go, href } from '../lib/router.ts'
 import { me } from '../lib/session.ts'
 import { deletePlan, placeDevice, planObjectUrl, uploadPlan } from '../lib/site-plans.ts'
@@ -99,7 +100,7 @@ export function SitePlan({ communityId }: { communityId: string }) {
       const offline = d.connectivity === 'offline'
       const { colour, cls } = look(d.worst, offline)
       const icon = L.divIcon({ className: `marker plan-device m-${markerClass(d.id)}${cls}`, html: `<span style="background:${colour}"></span>`, iconSize: [DOT, DOT] })
-      const marker = L.marker(toLatLng(plan, d.planX ?? 0, d.planY ?? 0), { icon, draggable: office, keyboard: true, title: `${d.name ?? d.id} · ${t(`kind.${d.kind}`)}`, alt: d.name ?? d.id })
+      const marker = L.marker(toLatLng(plan, d.planX ?? 0, d.planY ?? 0), { icon, draggable: office, keyboard: true, title: `${named(d)} · ${t(`kind.${d.kind}`)}`, alt: named(d) })
       marker.bindPopup(() => popup(d, office, () => place(d.id, null)))
       marker.on('dragstart', () => (dragging.current = true))
       marker.on('dragend', () => {
@@ -191,7 +192,7 @@ export function SitePlan({ communityId }: { communityId: string }) {
                 return (
                   <li key={d.id} data-device={d.id} draggable={office} onDragStart={(e) => e.dataTransfer?.setData('text/plain', d.id)}>
                     <i class="dot" style={{ background: colour }} />
-                    <span class="name">{d.name ?? d.id}</span>
+                    <span class="name">{named(d)}</span>
                     <span class="muted"> · {t(`kind.${d.kind}`)}</span>
                     {office && (
                       <button type="button" class="ghost" aria-pressed={placing === d.id} onClick={() => setPlacing(placing === d.id ? null : d.id)}>
@@ -214,7 +215,7 @@ function popup(d: MapDevice, office: boolean, unplace: () => void): HTMLElement 
   const box = document.createElement('div')
   const a = document.createElement('a')
   a.href = d.worst ? href('alert', d.worst.alertId) : href('device', d.id)
-  a.textContent = `${d.name ?? d.id}${d.worst ? ` · ${t(`severity.${d.worst.severity}`)}` : ''}`
+  a.textContent = `${named(d)}${d.worst ? ` · ${t(`severity.${d.worst.severity}`)}` : ''}`
   a.addEventListener('click', (e) => {
     e.preventDefault()
     if (d.worst) go('alert', d.worst.alertId)

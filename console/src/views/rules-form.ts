@@ -2,7 +2,8 @@
 // text and back. Fields the form does not show (overrides, flapping, clear, or, rearmAfter) are
 // kept from the stored definition when the type stays the same. Mirrors rules/definitions.ts.
 import { formatDuration } from '../../../shared/duration.ts'
-import { tMaybe } from '../i18n/index.ts'
+import { ruleText } from '../../../shared/catalogue-text.ts'
+import { lang } from '../i18n/index.ts'
 import type { Rule } from '../lib/types.ts'
 
 export const RULE_TYPES = ['threshold', 'count', 'rate', 'nodata', 'forecast'] as const
@@ -117,5 +118,12 @@ export function definitionOf(f: RuleForm, stored: Rule | null): Record<string, u
   }
 }
 
-/** The rule's name as people read it: the catalogue's translation, else the name it was given. */
-export const ruleTitle = (r: Rule): string => tMaybe(`rule.${r.id}`) ?? r.definition.name ?? r.id
+/**
+ * The rule's name as people read it: a default rule's from the catalogue in the reader's language
+ * (shared/catalogue-text.ts), unless the office renamed it; any other rule's as it was given.
+ */
+export function ruleTitle(r: Rule): string {
+  const name = r.definition.name
+  if (name !== undefined && name !== ruleText(r.id, 'en')?.title) return name
+  return ruleText(r.id, lang.get())?.title ?? name ?? r.id
+}

@@ -3,7 +3,7 @@
 // form to hand it to another company.
 import { useEffect, useState } from 'preact/hooks'
 import { Choice, EditButton, Field, FormPanel, IdAndName, ListTable, NewButton, TextField } from '../../components/Form.tsx'
-import { dateTime, num, t } from '../../i18n/index.ts'
+import { dateTime, localName, num, t } from '../../i18n/index.ts'
 import { api } from '../../lib/api.ts'
 import { opt, optNum, useSave } from '../../lib/forms.ts'
 import { refreshRegistry, saveRow } from '../../lib/refresh.ts'
@@ -115,7 +115,7 @@ export function Communities() {
           {list.map((c) => (
             <tr key={c.id}>
               <td data-label={t('form.name')}>
-                {c.name} <code class="muted small">{c.id}</code>
+                {localName(c.name)} <code class="muted small">{c.id}</code>
                 {c.address && <div class="muted small">{c.address}</div>}
               </td>
               <td data-label={t('community.area')}>{[c.district, c.street].filter(Boolean).join(' · ')}</td>
@@ -123,7 +123,7 @@ export function Communities() {
               <td data-label={t('community.coords')}>{c.lat !== null && c.lon !== null ? `${num(c.lat, 5)}, ${num(c.lon, 5)}` : t('form.none')}</td>
               <td data-label={t('registry.devices')}>{devices.filter((d) => d.communityId === c.id).length}</td>
               <td>
-                <EditButton name={c.name} onClick={() => setEditing(c)} />
+                <EditButton name={localName(c.name)} onClick={() => setEditing(c)} />
               </td>
             </tr>
           ))}

@@ -1,7 +1,7 @@
 // Property companies: the list, and one form for registering a company or changing one.
 import { useState } from 'preact/hooks'
 import { EditButton, FormPanel, IdAndName, ListTable, NewButton, TextField } from '../../components/Form.tsx'
-import { t } from '../../i18n/index.ts'
+import { localName, t } from '../../i18n/index.ts'
 import { opt, useSave } from '../../lib/forms.ts'
 import { saveRow } from '../../lib/refresh.ts'
 import { byName, registry } from '../../lib/registry.ts'
@@ -36,14 +36,14 @@ export function Companies() {
       <ListTable id="companies" heads={[t('form.name'), t('form.id'), t('company.contact'), t('registry.communities')]}>
           {list.map((c) => (
             <tr key={c.id}>
-              <td data-label={t('form.name')}>{c.name}</td>
+              <td data-label={t('form.name')}>{localName(c.name)}</td>
               <td data-label={t('form.id')}>
                 <code>{c.id}</code>
               </td>
               <td data-label={t('company.contact')}>{c.contact ?? ''}</td>
               <td data-label={t('registry.communities')}>{communities.filter((m) => m.companyId === c.id).length}</td>
               <td>
-                <EditButton name={c.name} onClick={() => setEditing(c)} />
+                <EditButton name={localName(c.name)} onClick={() => setEditing(c)} />
               </td>
             </tr>
           ))}

@@ -11,7 +11,7 @@ import { t } from '../../i18n/index.ts'
 import { api } from '../../lib/api.ts'
 import { messageOf, opt, optNum, setter, useSave } from '../../lib/forms.ts'
 import { refreshRegistry } from '../../lib/refresh.ts'
-import { choices, deviceName, placeOf, registry } from '../../lib/registry.ts'
+import { choices, deviceName, named, placeOf, registry } from '../../lib/registry.ts'
 import { href } from '../../lib/router.ts'
 import { useStore } from '../../lib/store.ts'
 import { KINDS, type Device } from '../../lib/types.ts'
@@ -184,14 +184,14 @@ export function DeviceAdmin() {
           {list.slice(0, SHOWN).map((d) => (
             <tr key={d.id} data-device={d.id} class={d.enabled ? '' : 'resolved'}>
               <td data-label={t('alert.device')}>
-                <a href={href('device', d.id)}>{d.name ?? d.id}</a> {d.name && <code class="muted small">{d.id}</code>}
+                <a href={href('device', d.id)}>{named(d)}</a> {d.name && <code class="muted small">{d.id}</code>}
               </td>
               <td data-label={t('filter.kind')}>{t(`kind.${d.kind}`)}</td>
               <td data-label={t('filter.community')}>{placeOf(d.communityId, d.id, { named: false })}</td>
               <td data-label={t('device.gateway')}>{d.gatewayId ? deviceName(d.gatewayId) : t('device.direct')}</td>
               <td data-label={t('device.state')}>{d.enabled ? t('device.enabled') : t('device.disabled')}</td>
               <td class="row-actions">
-                <EditButton name={d.name ?? d.id} onClick={() => setEditing(d)} />
+                <EditButton name={named(d)} onClick={() => setEditing(d)} />
                 <Confirm label={t('device.rotate')} confirm={t('device.rotateConfirm')} onConfirm={() => void rotate(d)} />
                 <button type="button" onClick={() => void toggle(d)}>
                   {d.enabled ? t('device.disable') : t('device.enable')}

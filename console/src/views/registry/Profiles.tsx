@@ -4,7 +4,8 @@
 // the same sandbox as the ingest, showing the readings or why the payload would be dead-lettered.
 import { useEffect, useState } from 'preact/hooks'
 import { Choice, Field, ListTable, NewButton, Panel } from '../../components/Form.tsx'
-import { t, tMaybe } from '../../i18n/index.ts'
+import { profileName } from '../../../../shared/profile-text.ts'
+import { lang, t, tMaybe } from '../../i18n/index.ts'
 import { api } from '../../lib/api.ts'
 import { messageOf } from '../../lib/forms.ts'
 import type { Kind } from '../../lib/types.ts'
@@ -224,7 +225,7 @@ export function Profiles() {
     setOpen(null)
     void load()
   }
-  const name = (p: Profile) => (typeof p.definition.name === 'string' ? p.definition.name : p.id)
+  const name = (p: Profile) => (typeof p.definition.name === 'string' ? profileName(p.id, p.definition.name, lang.get()) : p.id)
   return (
     <>
       <NewButton id="profile-new" label={t('profile.new')} onClick={() => setOpen('new')} />
