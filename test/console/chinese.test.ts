@@ -148,7 +148,7 @@ describe.skipIf(!haveChromium)('console: Chinese throughout', () => {
       const views = await page.evaluate<string[]>(`[...document.querySelectorAll('header.top nav a[data-view]')].map((a) => a.getAttribute('href'))`)
       const office = role === 'admin' || role === 'operator'
       const extra = office
-        ? [`#/alert/${alertId}`, '#/device/el-xinzhuang-001', '#/map/cm-xinzhuang', '#/ranking/co-hongqiao', '#/registry/communities', '#/registry/devices', '#/registry/profiles']
+        ? [`#/alert/${alertId}`, '#/device/el-xinzhuang-001', '#/map/cm-xinzhuang', '#/ranking/co-hongqiao', '#/registry/communities', '#/registry/devices', '#/registry/profiles', '#/oncall/contacts', '#/oncall/rotas', '#/oncall/policies', '#/wall']
         : role === 'crew'
           ? [`#/alert/${alertId}`]
           : []
@@ -171,6 +171,8 @@ describe.skipIf(!haveChromium)('console: Chinese throughout', () => {
     await page.fill('#password', PASSWORD)
     await page.click('#password-form button[type=submit]')
     await page.waitForSelector('header.top')
+    // The office lands on the overview; the resident's report is on the board.
+    await page.goto(`${h.base}/console/#/board`)
     const board = page.locator('section.board')
     await expect.poll(() => board.textContent()).toContain('Resident report: 楼道灯不亮')
     expect(await board.textContent()).toContain('Xinzhuang Garden · Bldg 1, Unit 1 · Elevator 1')
