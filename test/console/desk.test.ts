@@ -188,6 +188,9 @@ describe.skipIf(!haveChromium)('console: the office screens', () => {
     const row = page.locator('#dead-letters tbody tr', { hasText: 'oops' })
     await row.waitFor()
     expect(await row.textContent()).toContain(TEXT['zh-CN']['reason.malformed_json'])
+    // What it means and what to fix, in Chinese, above the parser's own wording.
+    expect(await row.locator('.dead-fix').textContent()).toBe(TEXT['zh-CN']['dead.fix.malformed_json'])
+    await shot(page, 'dead-letter-fix-zh-CN')
     expect(await row.locator('a[href="#/device/mh-1"]').count()).toBe(1)
     // Shown as the device sent it: text, not markup.
     expect(await row.locator('code.payload').textContent()).toBe(payload)

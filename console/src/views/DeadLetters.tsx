@@ -105,6 +105,8 @@ export function DeadLetters() {
               </td>
               <td data-label={t('dead.reason')}>
                 <b>{reasonLabel(d.reasonCode)}</b>
+                {/* What it means and what to fix, in the reader's language. */}
+                {Object.hasOwn(REASONS, d.reasonCode) && <div class="small dead-fix">{t(`dead.fix.${d.reasonCode as RejectReason}`)}</div>}
                 {/* The ingest's own wording (metric ids, limits, the parser's message): a detail for the integrator, shown as code like the payload. */}
                 <div class="small dead-detail">
                   <code>{d.reason}</code>
