@@ -923,6 +923,14 @@ CREATE TABLE score_weights (
   created_by      text NOT NULL,
   created_at      timestamptz NOT NULL DEFAULT now()
 );
+-- A version once made scores its periods for good: the database refuses to change or delete one.
+CREATE FUNCTION score_weights_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'score_weights versions are immutable; add a new version instead';
+END
+$$;
+CREATE TRIGGER score_weights_immutable BEFORE UPDATE OR DELETE ON score_weights
+  FOR EACH ROW EXECUTE FUNCTION score_weights_immutable();
 `,
   },
 ]

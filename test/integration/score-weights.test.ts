@@ -138,6 +138,9 @@ describe.each(await dbTargets())('score weights versions (%s)', (_name, postgres
     const late = await post({ effectiveFrom: iso(V1_FROM), weights: { ack: 1 }, note: 'again' })
     expect(late.statusCode).toBe(409)
     expect(late.json()).toMatchObject({ code: 'weights_out_of_order', message: `body.effectiveFrom: a version takes effect from ${iso(V1_FROM)} already; give a later effectiveFrom` })
+    // Nor can the database change one behind the API's back.
+    await expect(db.query(`UPDATE score_weights SET weights = '{"ack": 1}'`)).rejects.toThrow(/immutable/)
+    await expect(db.query(`DELETE FROM score_weights`)).rejects.toThrow(/immutable/)
     const list = await app.inject({ url: `/api/v1/evaluation/weights?at=${iso(P1)}`, headers: admin })
     expect(list.json()).toMatchObject({ inForce: { version: 0 }, items: [{ version: 1 }, { version: 0 }] })
 
