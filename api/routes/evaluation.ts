@@ -249,7 +249,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['evaluation'],
-        summary: 'The ranking as CSV (RFC 4180, UTF-8 with a byte-order mark, one row per company)',
+        summary: 'The ranking as CSV (RFC 4180, UTF-8 with a byte-order mark, one row per company; the last column, weights_version, names the weights version that scored the period)',
         querystring: period,
         response: { 200: z.string().describe('text/csv'), ...errorResponses },
       },
@@ -257,9 +257,12 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       requireRole(req, 'admin', 'operator')
       const { from, to, previousFrom } = resolvePeriod(req.query)
-      const items = await ranking(db, from, to, previousFrom, await scoring())
+      const s = await scoring()
+      const items = await ranking(db, from, to, previousFrom, s)
       const name = `ranking-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`
-      return sendCsv(reply, name, CSV_COLUMNS.map(([h]) => h), items.map((r) => CSV_COLUMNS.map(([, get]) => get(r))))
+      // The last column names the weights version that scored the period, so a file says how it was scored.
+      const { version } = versionAt(s.versions, s.builtIn, from)
+      return sendCsv(reply, name, [...CSV_COLUMNS.map(([h]) => h), 'weights_version'], items.map((r) => [...CSV_COLUMNS.map(([, get]) => get(r)), version]))
     },
   )
 

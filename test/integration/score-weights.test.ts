@@ -130,6 +130,11 @@ describe.each(await dbTargets())('score weights versions (%s)', (_name, postgres
     // The previous period keeps its own version's scores.
     expect(after.byId.get('co-a')?.previous).toEqual({ score: 82, rank: 1 })
 
+    // So does the CSV's last column.
+    const csv = (await app.inject({ url: `/api/v1/evaluation/ranking.csv?from=${iso(P2)}&to=${iso(END)}`, headers: admin })).body.trim().split('\r\n')
+    expect(csv[0]?.endsWith(',weights_version')).toBe(true)
+    expect(csv.slice(1).map((l) => l.split(',').at(-1))).toEqual(['1', '1'])
+
     // The history names each period's version.
     const history = await app.inject({ url: `/api/v1/evaluation/history?periods=2&period=10d&to=${iso(END)}`, headers: admin })
     expect(history.json<{ periods: { version: number }[] }>().periods.map((p) => p.version)).toEqual([0, 1])
