@@ -36,7 +36,11 @@ export const weightsSchema = z
   })
 
 export const newVersionSchema = z.object({
-  effectiveFrom: z.coerce.date().describe('When the version takes effect: it scores every period that starts then or later, until a later version takes effect'),
+  effectiveFrom: z.iso
+    .datetime({ offset: true, error: 'expected a time with its offset, e.g. 2026-07-01T00:00:00+08:00' })
+    .refine((t) => Date.parse(t) >= 0, 'must not be before 1970')
+    .transform((t) => new Date(t))
+    .describe('When the version takes effect: it scores every period that starts then or later, until a later version takes effect'),
   weights: weightsSchema,
   note: z.string().trim().min(1).max(500).describe('Why the weights change, e.g. the assessment notice it follows'),
 })

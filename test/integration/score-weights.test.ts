@@ -96,7 +96,7 @@ describe.each(await dbTargets())('score weights versions (%s)', (_name, postgres
       [{ effectiveFrom: iso(V1_FROM), weights: { ack: 0.5, resolve: 0.4 }, note: 'x' }, 'body.weights: the weights must add up to 1; these add up to 0.9 (a component not named weighs 0)'],
       [{ effectiveFrom: iso(V1_FROM), weights: { ack: 1.5, resolve: -0.5 }, note: 'x' }, 'body.weights.ack: must be 1 or less; body.weights.resolve: must be 0 or more'],
       [{ effectiveFrom: iso(V1_FROM), weights: { ack: '1' }, note: 'x' }, 'body.weights.ack: must be a number from 0 to 1'],
-      [{ effectiveFrom: 'soon', weights: { ack: 1 } }, 'body.effectiveFrom: '],
+      [{ effectiveFrom: 'soon', weights: { ack: 1 }, note: 'x' }, 'body.effectiveFrom: expected a time with its offset, e.g. 2026-07-01T00:00:00+08:00'],
     ]
     for (const [body, message] of cases) {
       const res = await post(body)
