@@ -10,6 +10,34 @@ export type Weights = Record<Component, number>
 
 export const DEFAULT_WEIGHTS: Weights = { ack: 0.25, resolve: 0.25, speed: 0.15, quality: 0.15, satisfaction: 0.2 }
 
+/**
+ * The 12345 hotline's components (api/hotline/figures.ts): scored only when a weights version
+ * gives them a weight (alerts/weights.ts); the built-in version gives them none, so today's
+ * scores stay as they were.
+ */
+export const HOTLINE_COMPONENTS = ['hotlineOnTime', 'hotlineSatisfaction'] as const
+export type HotlineComponent = (typeof HOTLINE_COMPONENTS)[number]
+/** Every component a weights version may weigh. */
+export const SCORE_COMPONENTS = [...COMPONENTS, ...HOTLINE_COMPONENTS] as const
+export type ScoreComponent = (typeof SCORE_COMPONENTS)[number]
+export type ScoreWeights = Record<ScoreComponent, number>
+
+/** The hotline figures a component is built from: on time ÷ due, and the citizens' mean rating. */
+export interface HotlineInputs {
+  due: number
+  onTime: number
+  satisfactionMean: number | null
+}
+
+export function hotlineComponents(h: HotlineInputs | undefined): Record<HotlineComponent, number | null> {
+  return {
+    /** Cases handled within HOTLINE_HANDLE_DEADLINE, of those due. */
+    hotlineOnTime: h && h.due > 0 ? h.onTime / h.due : null,
+    /** The citizens' mean rating mapped from 1..5 to 0..1, as residents' satisfaction is. */
+    hotlineSatisfaction: h?.satisfactionMean == null ? null : (h.satisfactionMean - 1) / 4,
+  }
+}
+
 export function components(f: CompanyFigures): Record<Component, number | null> {
   return {
     /** Acknowledged by a person within the deadline, of those due (see core/repos/evaluation.ts). */
@@ -25,15 +53,17 @@ export function components(f: CompanyFigures): Record<Component, number | null> 
   }
 }
 
-export function score(f: CompanyFigures, weights: Weights): number | null {
-  const c = components(f)
+/** A component a version does not name weighs 0 (EVAL_WEIGHTS names only the alert components). */
+export function score(f: CompanyFigures, weights: Partial<ScoreWeights>, hotline?: HotlineInputs): number | null {
+  const c: Record<ScoreComponent, number | null> = { ...components(f), ...hotlineComponents(hotline) }
   let sum = 0
   let total = 0
-  for (const k of COMPONENTS) {
+  for (const k of SCORE_COMPONENTS) {
+    const w = weights[k] ?? 0
     const v = c[k]
-    if (v === null || weights[k] <= 0) continue
-    sum += weights[k] * v
-    total += weights[k]
+    if (v === null || w <= 0) continue
+    sum += w * v
+    total += w
   }
   return total === 0 ? null : Math.round((1000 * sum) / total) / 10
 }

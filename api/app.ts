@@ -34,6 +34,7 @@ import simulateFault from './routes/simulate-fault.ts'
 import type { SimulateFaultMode } from '../intake/simulated-fault.ts'
 import deviceImport from './routes/device-import.ts'
 import evaluation from './routes/evaluation.ts'
+import scoreWeights from './routes/score-weights.ts'
 import overview from './routes/overview.ts'
 import registry from './routes/registry.ts'
 import residents from './routes/residents.ts'
@@ -285,6 +286,7 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
   await app.register(signInProviders, { prefix: v1, ...(opts.signIn ?? { baseUrl: 'http://127.0.0.1:3000' }) })
   await app.register(residents, { prefix: v1 })
   await app.register(evaluation, { prefix: `${v1}/evaluation` })
+  await app.register(scoreWeights, { prefix: `${v1}/evaluation` })
   await app.register(overview, { prefix: `${v1}/overview` })
   await app.register(hotline, { prefix: `${v1}/hotline` })
   await app.register(webhooks, { prefix: `${v1}/webhooks` })

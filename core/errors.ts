@@ -76,6 +76,11 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   // Bulk onboarding (api/routes/device-import.ts): every problem of the file, in details.problems.
   import_rejected: { status: 422, message: 'The file has problems (listed in details.problems); nothing was imported' },
+  // Weights of the score (api/routes/score-weights.ts): versions take effect in the order they are made.
+  weights_out_of_order: {
+    status: 409,
+    message: 'A weights version already takes effect at or after this effectiveFrom; give a later effectiveFrom (versions are never changed or slipped under one another)',
+  },
   // CSV exports (api/routes/exports.ts): more rows than one file holds; nothing is sent.
   export_too_large: { status: 422, message: 'More rows match than one export holds; narrow the date range (from, to) or the filters' },
   // Notifications (issue 9).

@@ -293,7 +293,7 @@ export const SECTIONS = {
     groupBy: setting('ALERT_GROUP_BY', groupBy, 'rule,community',
       "what the alerts of a group share: a list of `rule`, `community`, `company`, `severity`; `off` = no grouping"),
     weights: setting('EVAL_WEIGHTS', weights, '',
-      "weights of the score's components, e.g. `ack=0.3,satisfaction=0.3`; a component not named keeps its default ([Evaluation](operators.md#evaluation))"),
+      "weights of the built-in score weights version 0, in force until an admin stores a version, e.g. `ack=0.3,satisfaction=0.3`; a component not named keeps its default ([score weights versions](operators.md#score-weights-versions))"),
     hotlineDeadlineMs: setting('HOTLINE_HANDLE_DEADLINE', duration, '72h',
       "a 12345 hotline case counts as handled on time when handled within this of being received ([Hotline cases](operators.md#hotline-cases)); shown, not yet scored"),
   }),

@@ -56,6 +56,8 @@ export const AUDIT_ACTIONS = {
   // 12345 hotline cases: one row per import (shown beside the ranking)
   'POST /api/v1/hotline/cases': 'hotline.import',
   'POST /api/v1/hotline/cases/import': 'hotline.import_csv',
+  // The score's weights: a new version re-weighs every period from its effectiveFrom
+  'POST /api/v1/evaluation/weights': 'score_weights.create',
   // Residents' voice: it counts towards the ranking
   'POST /api/v1/communities/:id/feedback': 'feedback.create',
   'POST /api/v1/alerts/:id/rating': 'ratings.create',

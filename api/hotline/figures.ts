@@ -1,6 +1,6 @@
 // A company's 12345 hotline figures as the API reports them (the evaluation and the company's case
-// list): reported beside the score, not part of it yet — docs/operators.md "Hotline cases" states
-// each formula, the schema's descriptions say the same.
+// list): part of the score only when the weights version in force weighs them (alerts/weights.ts) —
+// docs/operators.md "Hotline cases" states each formula, the schema's descriptions say the same.
 import { z } from 'zod'
 import type { HotlineFigures } from '../../core/repos/hotline.ts'
 
@@ -20,7 +20,7 @@ export const hotlineSchema = z
       raters: z.number().int().describe('Cases the citizen rated: one citizen a case'),
     }),
   })
-  .describe('12345 hotline cases received in the period: shown, not part of the score')
+  .describe('12345 hotline cases received in the period; part of the score when the weights version in force weighs hotlineOnTime or hotlineSatisfaction')
 
 export type HotlineFiguresOut = z.infer<typeof hotlineSchema>
 

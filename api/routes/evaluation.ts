@@ -7,7 +7,10 @@ import { AppError } from '../../core/errors.ts'
 import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures } from '../../core/repos/evaluation.ts'
 import { hotlineFigures } from '../../core/repos/hotline.ts'
 import { hotlineSchema, shapeHotline } from '../hotline/figures.ts'
-import { COMPONENTS, components, rank, score, type Weights } from '../../alerts/score.ts'
+import { COMPONENTS, components, HOTLINE_COMPONENTS, hotlineComponents, rank, score, type HotlineInputs, type ScoreWeights } from '../../alerts/score.ts'
+import { versionAt } from '../../alerts/weights.ts'
+import { periodScores, scoringOf, type Scoring } from '../evaluation/scoring.ts'
+import { shapeVersion, versionSchema } from '../evaluation/version-schema.ts'
 import { mustSeeCompanyRecord, requireRole } from '../access.ts'
 import { alertSchema } from '../alerts/schemas.ts'
 import { sendCsv } from '../csv.ts'
@@ -58,8 +61,11 @@ const figures = z.object({
       raters: z.number().int().describe('Distinct people behind those ratings: how many voices the figure rests on'),
     }),
   components: z.object(Object.fromEntries(COMPONENTS.map((c) => [c, share])) as Record<(typeof COMPONENTS)[number], typeof share>),
+  hotlineComponents: z
+    .object(Object.fromEntries(HOTLINE_COMPONENTS.map((c) => [c, share])) as Record<(typeof HOTLINE_COMPONENTS)[number], typeof share>)
+    .describe('The hotline components (on-time share; satisfaction mapped 1–5 → 0–1): part of the score only when the version in force weighs them'),
   hotline: hotlineSchema,
-  score: z.number().nullable().describe('0–100; see the README "Evaluation" for the formula'),
+  score: z.number().nullable().describe('0–100 by the weights version that scored the period (`scoring`); see the README "Evaluation" for the formula'),
   rank: z.number().int().nullable(),
   previous: z.object({ score: z.number().nullable(), rank: z.number().int().nullable() }),
   change: z.object({ score: z.number().nullable(), rank: z.number().int().nullable().describe('Positive: moved up') }),
@@ -78,7 +84,10 @@ function resolvePeriod(q: { from?: Date | undefined; to?: Date | undefined }): {
   return { from, to, previousFrom: new Date(from.getTime() - (to.getTime() - from.getTime())) }
 }
 
-function shape(f: CompanyFigures, weights: Weights, hotline: Row['hotline']): Omit<Row, 'rank' | 'previous' | 'change'> {
+/** The hotline figures the score reads, from what the API reports. */
+const hotlineInputs = (h: Row['hotline']): HotlineInputs => ({ due: h.due, onTime: h.onTime, satisfactionMean: h.satisfaction.mean })
+
+function shape(f: CompanyFigures, weights: ScoreWeights, hotline: Row['hotline']): Omit<Row, 'rank' | 'previous' | 'change'> {
   return {
     hotline,
     companyId: f.companyId,
@@ -93,23 +102,23 @@ function shape(f: CompanyFigures, weights: Weights, hotline: Row['hotline']): Om
     selfCleared: f.selfCleared,
     satisfaction: { mean: f.satisfactionMean, count: f.satisfactionCount, raters: f.satisfactionRaters },
     components: components(f),
-    score: score(f, weights),
+    hotlineComponents: hotlineComponents(hotlineInputs(hotline)),
+    score: score(f, weights, hotlineInputs(hotline)),
   }
 }
 
-type Scoring = { weights: Weights; hotlineDeadlineMs: number }
-
-/** Ranks both periods over all companies, then joins them; hotline figures ride along, unscored. */
-async function ranking(db: Db, from: Date, to: Date, previousFrom: Date, { weights, hotlineDeadlineMs }: Scoring): Promise<Row[]> {
+/** Ranks both periods over all companies, each by its own version, then joins them; hotline figures ride along. */
+async function ranking(db: Db, from: Date, to: Date, previousFrom: Date, s: Scoring): Promise<Row[]> {
   const now = new Date()
+  const { weights } = versionAt(s.versions, s.builtIn, from)
   const [current, previous, hotline] = await Promise.all([
     companyFigures(db, from, to, now),
-    companyFigures(db, previousFrom, from, now),
-    hotlineFigures(db, from, to, now, hotlineDeadlineMs),
+    periodScores(db, previousFrom, from, now, s),
+    hotlineFigures(db, from, to, now, s.hotlineDeadlineMs),
   ])
   const cases = new Map(hotline.map((h) => [h.companyId, h]))
-  const before = new Map(rank(previous.map((f) => ({ companyId: f.companyId, score: score(f, weights) }))).map((r) => [r.companyId, r]))
-  return rank(current.map((f) => shape(f, weights, shapeHotline(cases.get(f.companyId), hotlineDeadlineMs)))).map((r) => {
+  const before = new Map(rank(previous).map((r) => [r.companyId, r]))
+  return rank(current.map((f) => shape(f, weights, shapeHotline(cases.get(f.companyId), s.hotlineDeadlineMs)))).map((r) => {
     const prev = before.get(r.companyId)
     return {
       ...r,
@@ -158,7 +167,7 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
 
 const evaluation: FastifyPluginAsyncZod = async (app) => {
   const { db, settings } = app.deps
-  const { weights } = settings
+  const scoring = (): Promise<Scoring> => scoringOf(db, settings)
   app.get(
     '/ranking',
     {
@@ -168,7 +177,14 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
         description: 'The same as CSV: /api/v1/evaluation/ranking.csv',
         querystring: period,
         response: {
-          200: z.object({ from: timestamp, to: timestamp, previousFrom: timestamp, weights: z.record(z.string(), z.number()), items: z.array(figures) }),
+          200: z.object({
+            from: timestamp,
+            to: timestamp,
+            previousFrom: timestamp,
+            weights: z.record(z.string(), z.number()).describe("The weights of the version that scored the period (scoring.weights); kept for clients of before the versions"),
+            scoring: versionSchema.describe('The weights version that scored the period: the one in force at `from`. The previous period is scored by the one in force at `previousFrom`'),
+            items: z.array(figures),
+          }),
           ...errorResponses,
         },
       },
@@ -176,7 +192,9 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
     async (req) => {
       requireRole(req, 'admin', 'operator')
       const { from, to, previousFrom } = resolvePeriod(req.query)
-      return { from, to, previousFrom, weights, items: await ranking(db, from, to, previousFrom, settings) }
+      const s = await scoring()
+      const version = versionAt(s.versions, s.builtIn, from)
+      return { from, to, previousFrom, weights: version.weights, scoring: shapeVersion(version), items: await ranking(db, from, to, previousFrom, s) }
     },
   )
 
@@ -199,6 +217,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
               z.object({
                 from: timestamp,
                 to: timestamp,
+                version: z.number().int().describe('The weights version that scored the period (in force at its start; GET /api/v1/evaluation/weights)'),
                 items: z.array(z.object({ companyId: z.string(), name: z.string(), score: z.number().nullable(), rank: z.number().int().nullable(), alerts: z.number().int() })),
               }),
             ),
@@ -213,12 +232,13 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
       const to = (q.to ?? new Date()).getTime()
       if (to - q.periods * q.period < TIME_MIN_MS) throw new AppError('validation_failed', 'querystring: the periods reach before 1970; ask for fewer or shorter periods')
       const now = new Date()
+      const s = await scoring()
       const ends = Array.from({ length: q.periods }, (_, i) => to - (q.periods - 1 - i) * q.period)
       const periods = await Promise.all(
         ends.map(async (end) => {
           const from = new Date(end - q.period)
-          const rows = rank((await companyFigures(db, from, new Date(end), now)).map((f) => ({ companyId: f.companyId, name: f.name, alerts: f.alerts, score: score(f, weights) })))
-          return { from, to: new Date(end), items: rows }
+          const rows = rank(await periodScores(db, from, new Date(end), now, s))
+          return { from, to: new Date(end), version: versionAt(s.versions, s.builtIn, from).version, items: rows }
         }),
       )
       return { periodMs: q.period, periods }
@@ -230,7 +250,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['evaluation'],
-        summary: 'The ranking as CSV (RFC 4180, UTF-8 with a byte-order mark, one row per company)',
+        summary: 'The ranking as CSV (RFC 4180, UTF-8 with a byte-order mark, one row per company; the last column, weights_version, names the weights version that scored the period)',
         querystring: period,
         response: { 200: z.string().describe('text/csv'), ...errorResponses },
       },
@@ -238,9 +258,12 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       requireRole(req, 'admin', 'operator')
       const { from, to, previousFrom } = resolvePeriod(req.query)
-      const items = await ranking(db, from, to, previousFrom, settings)
+      const s = await scoring()
+      const items = await ranking(db, from, to, previousFrom, s)
       const name = `ranking-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`
-      return sendCsv(reply, name, CSV_COLUMNS.map(([h]) => h), items.map((r) => CSV_COLUMNS.map(([, get]) => get(r))))
+      // The last column names the weights version that scored the period, so a file says how it was scored.
+      const { version } = versionAt(s.versions, s.builtIn, from)
+      return sendCsv(reply, name, [...CSV_COLUMNS.map(([h]) => h), 'weights_version'], items.map((r) => [...CSV_COLUMNS.map(([, get]) => get(r)), version]))
     },
   )
 
@@ -280,7 +303,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
       mustSeeCompanyRecord(p, {}, req.params.id)
       const notFound = new AppError('not_found', `No company "${req.params.id}"`)
       const { from, to, previousFrom } = resolvePeriod(req.query)
-      const row = (await ranking(db, from, to, previousFrom, settings)).find((r) => r.companyId === req.params.id)
+      const row = (await ranking(db, from, to, previousFrom, await scoring())).find((r) => r.companyId === req.params.id)
       if (!row) throw notFound
       const [communities, slowest] = await Promise.all([communityBreakdown(db, row.companyId, from, to), slowestAlerts(db, row.companyId, from, to, 10)])
       return { from, to, company: row, communities, slowest }

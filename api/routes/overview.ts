@@ -5,10 +5,10 @@
 // ranking, which one alert hardly moves) is computed at most once a minute per process.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { rank, score } from '../../alerts/score.ts'
+import { rank } from '../../alerts/score.ts'
 import { AppError } from '../../core/errors.ts'
 import { TtlCache } from '../../core/ttl-cache.ts'
-import { companyFigures } from '../../core/repos/evaluation.ts'
+import { periodScores, scoringOf } from '../evaluation/scoring.ts'
 import { deviceConnectivity } from '../../core/repos/map.ts'
 import { overviewFigures } from '../../core/repos/overview.ts'
 import { requireRole } from '../access.ts'
@@ -35,7 +35,7 @@ export function officeMidnight(now: Date): Date {
 type Standing = z.infer<typeof overviewSchema>['standing']
 
 const overview: FastifyPluginAsyncZod = async (app) => {
-  const { db, settings: { weights } } = app.deps
+  const { db, settings } = app.deps
   // One entry: the promise, so concurrent overviews share one computation; a failure is not kept.
   const cache = new TtlCache<Promise<Standing>>({ ttlMs: STANDING_TTL_MS, maxEntries: 1 })
   const standingNow = (now: Date): Promise<Standing> => {
@@ -43,7 +43,7 @@ const overview: FastifyPluginAsyncZod = async (app) => {
     if (hit) return hit
     const computed = (async () => {
       const from = new Date(now.getTime() - STANDING_MS)
-      const ranked = rank((await companyFigures(db, from, now, now)).map((f) => ({ companyId: f.companyId, name: f.name, score: score(f, weights) }))).flatMap((r) =>
+      const ranked = rank(await periodScores(db, from, now, now, await scoringOf(db, settings))).flatMap((r) =>
         r.score !== null && r.rank !== null ? [{ companyId: r.companyId, name: r.name, score: r.score, rank: r.rank }] : [],
       )
       ranked.sort((a, b) => a.rank - b.rank)

@@ -916,4 +916,31 @@ CREATE INDEX hotline_cases_company_idx ON hotline_cases (company_id, received_at
 CREATE INDEX hotline_cases_community_idx ON hotline_cases (community_id, received_at);
 `,
   },
+  {
+    version: 33,
+    name: 'score weights versions',
+    sql: `
+-- Weights as data (issue 22; alerts/weights.ts): each row is an immutable version of the score's
+-- weights, taking effect from effective_from; a period is scored by the version in force at its
+-- start. Before the first row the built-in version (EVAL_WEIGHTS) is in force. Rows are only
+-- appended, each later than the last (api/routes/score-weights.ts); weights maps a component to
+-- its weight, summing to 1.
+CREATE TABLE score_weights (
+  version         integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  effective_from  timestamptz NOT NULL UNIQUE,
+  weights         jsonb NOT NULL CHECK (jsonb_typeof(weights) = 'object'),
+  note            text NOT NULL CHECK (char_length(note) BETWEEN 1 AND 500),
+  created_by      text NOT NULL,
+  created_at      timestamptz NOT NULL DEFAULT now()
+);
+-- A version once made scores its periods for good: the database refuses to change or delete one.
+CREATE FUNCTION score_weights_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'score_weights versions are immutable; add a new version instead';
+END
+$$;
+CREATE TRIGGER score_weights_immutable BEFORE UPDATE OR DELETE ON score_weights
+  FOR EACH ROW EXECUTE FUNCTION score_weights_immutable();
+`,
+  },
 ]

@@ -85,3 +85,23 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/** The databases a test file runs on: always the embedded one, PostgreSQL when it answers. */
+export const dbTargets = async () => [['embedded', false], ...((await hasPostgres()) ? [['PostgreSQL', true] as const] : [])] as const
+
+/**
+ * Before a describe.each(await dbTargets()) block: `setUp` with a fresh database of the target (undefined:
+ * the embedded one); after it, `tearDown`, then the database is dropped.
+ */
+export function onTarget(postgres: boolean, setUp: (url: string | undefined) => Promise<void>, tearDown: () => Promise<void>, hooks: { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => Promise<void>) => void }): void {
+  let drop: (() => Promise<void>) | undefined
+  hooks.beforeAll(async () => {
+    const tdb = postgres ? await createTestDatabase() : undefined
+    drop = tdb?.drop
+    await setUp(tdb?.url)
+  })
+  hooks.afterAll(async () => {
+    await tearDown()
+    await drop?.()
+  })
+}

@@ -11,7 +11,7 @@ import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { apiFor } from '../helpers/api.ts'
-import { createTestDatabase, hasPostgres } from '../helpers/services.ts'
+import { dbTargets, onTarget } from '../helpers/services.ts'
 
 const H = 3_600_000
 const DEADLINE_H = 24
@@ -69,20 +69,11 @@ async function setUp(url: string | undefined): Promise<void> {
   )
 }
 
-const TARGETS = [['embedded', false], ...((await hasPostgres()) ? [['PostgreSQL', true] as const] : [])] as const
-
-describe.each(TARGETS)('hotline cases (%s)', (_name, postgres) => {
-  let drop: (() => Promise<void>) | undefined
-  beforeAll(async () => {
-    const tdb = postgres ? await createTestDatabase() : undefined
-    drop = tdb?.drop
-    await setUp(tdb?.url)
-  })
-  afterAll(async () => {
+describe.each(await dbTargets())('hotline cases (%s)', (_name, postgres) => {
+  onTarget(postgres, setUp, async () => {
     await app.close()
     await db.close()
-    await drop?.()
-  })
+  }, { beforeAll, afterAll })
 
   let scoreBefore: number | null | undefined
 

@@ -57,6 +57,7 @@ const adminOnly = (ok: number): Record<Role, [number, number]> => ({ admin: [ok,
 
 let db: Db
 let app: App
+let weightsVersions = 0
 let alerts: AlertService
 const tokens = {} as Record<Role, string>
 const userIds = {} as Record<Role, string>
@@ -341,6 +342,13 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/evaluation/ranking', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/history', req: () => ({ method: 'GET', url: '/api/v1/evaluation/history?periods=2' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/ranking.csv', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking.csv' }), expect: office(200) },
+  { route: 'GET /api/v1/evaluation/weights', req: () => ({ method: 'GET', url: '/api/v1/evaluation/weights' }), expect: office(200) },
+  // Each request adds a version a second later than the last: versions only ever move forward.
+  {
+    route: 'POST /api/v1/evaluation/weights',
+    req: () => ({ method: 'POST', url: '/api/v1/evaluation/weights', body: { effectiveFrom: new Date(Date.UTC(2030, 0, 1) + ++weightsVersions * 1000).toISOString(), weights: { ack: 0.5, resolve: 0.5 }, note: 'roles matrix' } }),
+    expect: adminOnly(201),
+  },
   { route: 'GET /api/v1/evaluation/companies/:id', req: (s) => ({ method: 'GET', url: `/api/v1/evaluation/companies/${company(s)}` }), expect: { ...office(200), crew: [200, 404] } },
   { route: 'GET /api/v1/overview', req: () => ({ method: 'GET', url: '/api/v1/overview' }), expect: office(200) },
   // Notifications: the crew user is no manager of its company, so it reads its company's setup but changes none of it

@@ -1,5 +1,5 @@
 // The ranking drill-down's 12345 hotline section: a company's cases of the last 30 days and their
-// figures (GET /api/v1/hotline/companies/:id/cases). Shown beside the score, not part of it yet
+// figures (GET /api/v1/hotline/companies/:id/cases). Shown beside the score; part of it when the weights version in force weighs it
 // (docs/operators.md "Hotline cases" has the formula).
 import { useEffect, useState } from 'preact/hooks'
 import { dateTime, duration, num, t } from '../i18n/index.ts'

@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Sev } from '../components/Badges.tsx'
 import { HotlineCases } from '../components/HotlineCases.tsx'
+import { ScoreFormula } from '../components/ScoreFormula.tsx'
 import { ScoreHistory } from '../components/ScoreHistory.tsx'
 import { alertTitle, dateOnly, dateTime, duration, localName, num, t } from '../i18n/index.ts'
 import { api, download } from '../lib/api.ts'
@@ -140,6 +141,7 @@ export function Ranking({ companyId }: { companyId?: string | undefined }) {
           {t('ranking.csv')}
         </button>
       </p>
+      {range && <ScoreFormula at={range.from} />}
       {rows === null ? (
         <p>{t('common.loading')}</p>
       ) : rows.length === 0 ? (
