@@ -8,7 +8,9 @@ import { communityBreakdown, companyFigures, slowestAlerts, type CompanyFigures 
 import { hotlineFigures } from '../../core/repos/hotline.ts'
 import { hotlineSchema, shapeHotline } from '../hotline/figures.ts'
 import { COMPONENTS, components, rank, score, type Weights } from '../../alerts/score.ts'
-import { mustSeeCompanyRecord, requireRole } from '../access.ts'
+import { mustSeeCompanyRecord, requireRole, streetScope } from '../access.ts'
+import { getStreet } from '../../core/repos/streets.ts'
+import type { Principal } from '../../core/repos/tokens.ts'
 import { sendCsv } from '../csv.ts'
 import { duration, errorResponses, keyParams, requestTime, TIME_MIN, timestamp } from '../schemas.ts'
 
@@ -70,6 +72,10 @@ const period = z.object({
   to: requestTime.optional().describe('Default: now'),
 })
 
+const rankingQuery = period.extend({
+  streetId: z.string().min(1).optional().describe('Cut by street (街道/镇): only alerts, ratings and hotline cases of its communities count, and only companies looking after one of them (or with an alert there) are ranked. A street officer\'s ranking is always their street\'s.'),
+})
+
 function resolvePeriod(q: { from?: Date | undefined; to?: Date | undefined }): { from: Date; to: Date; previousFrom: Date } {
   const to = q.to ?? new Date()
   const from = q.from ?? new Date(to.getTime() - 30 * DAY_MS)
@@ -99,12 +105,12 @@ function shape(f: CompanyFigures, weights: Weights, hotline: Row['hotline']): Om
 type Scoring = { weights: Weights; hotlineDeadlineMs: number }
 
 /** Ranks both periods over all companies, then joins them; hotline figures ride along, unscored. */
-async function ranking(db: Db, from: Date, to: Date, previousFrom: Date, { weights, hotlineDeadlineMs }: Scoring): Promise<Row[]> {
+async function ranking(db: Db, from: Date, to: Date, previousFrom: Date, { weights, hotlineDeadlineMs }: Scoring, streetId?: string): Promise<Row[]> {
   const now = new Date()
   const [current, previous, hotline] = await Promise.all([
-    companyFigures(db, from, to, now),
-    companyFigures(db, previousFrom, from, now),
-    hotlineFigures(db, from, to, now, hotlineDeadlineMs),
+    companyFigures(db, from, to, now, undefined, streetId),
+    companyFigures(db, previousFrom, from, now, undefined, streetId),
+    hotlineFigures(db, from, to, now, hotlineDeadlineMs, undefined, streetId),
   ])
   const cases = new Map(hotline.map((h) => [h.companyId, h]))
   const before = new Map(rank(previous.map((f) => ({ companyId: f.companyId, score: score(f, weights) }))).map((r) => [r.companyId, r]))
@@ -158,6 +164,16 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
 const evaluation: FastifyPluginAsyncZod = async (app) => {
   const { db, settings } = app.deps
   const { weights } = settings
+  /**
+   * The street a ranking is cut by: the one asked for (it must exist), a street officer's own
+   * whatever they ask; null when an officer asks for another street (nothing there is theirs).
+   */
+  const rankedStreet = async (p: Principal, asked: string | undefined): Promise<string | undefined | null> => {
+    const own = streetScope(p)
+    if (own !== undefined) return asked === undefined || asked === own ? own : null
+    if (asked !== undefined && !(await getStreet(db, asked))) throw new AppError('not_found', `No street "${asked}"`)
+    return asked
+  }
   app.get(
     '/ranking',
     {
@@ -165,7 +181,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
         tags: ['evaluation'],
         summary: 'Property companies ranked for a period, with the change against the previous period of the same length',
         description: 'The same as CSV: /api/v1/evaluation/ranking.csv',
-        querystring: period,
+        querystring: rankingQuery,
         response: {
           200: z.object({ from: timestamp, to: timestamp, previousFrom: timestamp, weights: z.record(z.string(), z.number()), items: z.array(figures) }),
           ...errorResponses,
@@ -173,9 +189,11 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req) => {
-      requireRole(req, 'admin', 'operator')
+      const p = requireRole(req, 'admin', 'operator', 'street_officer')
       const { from, to, previousFrom } = resolvePeriod(req.query)
-      return { from, to, previousFrom, weights, items: await ranking(db, from, to, previousFrom, settings) }
+      const streetId = await rankedStreet(p, req.query.streetId)
+      if (streetId === null) return { from, to, previousFrom, weights, items: [] }
+      return { from, to, previousFrom, weights, items: await ranking(db, from, to, previousFrom, settings, streetId) }
     },
   )
 
@@ -230,14 +248,14 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['evaluation'],
         summary: 'The ranking as CSV (RFC 4180, UTF-8 with a byte-order mark, one row per company)',
-        querystring: period,
+        querystring: rankingQuery,
         response: { 200: z.string().describe('text/csv'), ...errorResponses },
       },
     },
     async (req, reply) => {
-      requireRole(req, 'admin', 'operator')
+      const p = requireRole(req, 'admin', 'operator')
       const { from, to, previousFrom } = resolvePeriod(req.query)
-      const items = await ranking(db, from, to, previousFrom, settings)
+      const items = await ranking(db, from, to, previousFrom, settings, (await rankedStreet(p, req.query.streetId)) ?? undefined)
       const name = `ranking-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`
       return sendCsv(reply, name, CSV_COLUMNS.map(([h]) => h), items.map((r) => CSV_COLUMNS.map(([, get]) => get(r))))
     },

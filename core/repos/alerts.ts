@@ -425,6 +425,8 @@ export interface AlertFilter {
   limit: number
   /** A resident's name: only their own reports and the public alerts. */
   residentView?: string | undefined
+  /** Only alerts of communities of this street (a street officer's list; honoured by listAlerts). */
+  streetId?: string | undefined
 }
 
 /** The conditions of an AlertFilter over `alerts a LEFT JOIN devices d`, parameters $1–$10. */
@@ -448,8 +450,9 @@ export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]
   return db.query<Alert>(
     `SELECT ${ALERT_COLUMNS} FROM alerts a LEFT JOIN devices d ON d.id = a.device_id
      WHERE ${ALERT_FILTER} AND ($11::bigint IS NULL OR a.id < $11)
+       AND ($13::text IS NULL OR a.community_id IN (SELECT id FROM communities WHERE street_id = $13))
      ORDER BY a.id DESC LIMIT $12`,
-    [...filterParams(f), f.before ?? null, f.limit],
+    [...filterParams(f), f.before ?? null, f.limit, f.streetId ?? null],
   )
 }
 

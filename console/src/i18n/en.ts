@@ -696,6 +696,8 @@ export const en = {
   'audit.action.profiles.create': 'Created a device profile',
   'audit.action.profiles.update': 'Changed a device profile',
   'audit.action.profiles.delete': 'Deleted a device profile',
+  'audit.action.streets.create': 'Registered a street (subdistrict or town)',
+  'audit.action.streets.update': 'Changed a street',
   'audit.action.companies.create': 'Registered a property company',
   'audit.action.companies.update': 'Changed a property company',
   'audit.action.communities.create': 'Registered a community',

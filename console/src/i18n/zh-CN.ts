@@ -673,6 +673,8 @@ export const zhCN: Record<Key, string> = {
   'audit.action.profiles.create': '新建设备配置文件',
   'audit.action.profiles.update': '修改设备配置文件',
   'audit.action.profiles.delete': '删除设备配置文件',
+  'audit.action.streets.create': '新增街道（镇）',
+  'audit.action.streets.update': '修改街道（镇）',
   'audit.action.companies.create': '新增物业公司',
   'audit.action.companies.update': '修改物业公司',
   'audit.action.communities.create': '新增小区',
