@@ -42,6 +42,7 @@ const STREET_OFFICER_ROUTES = new Set([
   'GET /api/v1/companies/:id',
   'GET /api/v1/alerts',
   'GET /api/v1/alerts/:id',
+  'GET /api/v1/alerts/stream',
   'GET /api/v1/devices',
   'GET /api/v1/devices/:id',
   'GET /api/v1/evaluation/ranking',

@@ -29,6 +29,10 @@ describe.skipIf(!haveChromium)('console: a street officer', () => {
 
   it("sees only their street's alerts on the board at 390 px", { timeout: 120_000 }, async () => {
     const { page, context, problems } = await h.open(PHONE, 'zh-CN')
+    const refused: string[] = []
+    page.on('response', (r) => {
+      if (r.status() >= 400) refused.push(`${r.status()} ${new URL(r.url()).pathname}`)
+    })
     await h.signIn(page, officer)
     await page.goto(`${h.base}/console/#/board`)
     await expect.poll(() => page.locator('main').textContent()).toContain('Mine: lift 2 stuck')
@@ -37,8 +41,8 @@ describe.skipIf(!haveChromium)('console: a street officer', () => {
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
     expect(await axeViolations(page)).toEqual([])
     await shot(page, 'street-officer-board-phone-zh-CN')
-    // Only the live stream is refused (403; the board then reloads by polling), nothing else fails.
-    expect(problems.filter((p) => !p.includes('403'))).toEqual([])
+    expect(refused).toEqual([])
+    expect(problems).toEqual([])
     await context.close()
   })
 })

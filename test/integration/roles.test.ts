@@ -165,7 +165,7 @@ const MATRIX: Row[] = [
     expect: { ...office(200), crew: [200, 200] },
   },
   { route: 'POST /api/v1/alerts/ack', req: async (s) => ({ method: 'POST', url: '/api/v1/alerts/ack', body: { ids: [await freshAlert(s)] } }), expect: { ...office(200), crew: [200, 200] } },
-  { route: 'GET /api/v1/alerts/stream', req: () => ({ method: 'GET', url: '/api/v1/alerts/stream' }), expect: { ...all(200), resident: [403, 403] } },
+  { route: 'GET /api/v1/alerts/stream', req: () => ({ method: 'GET', url: '/api/v1/alerts/stream' }), expect: { ...all(200), resident: [403, 403], street_officer: [200, 200] } },
   // A resident rates only their own report (issue 18): this alert of their community is not one (test/integration/resident-limits.test.ts rates one).
   { route: 'POST /api/v1/alerts/:id/rating', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s, true)}/rating`, body: { rating: 4 } }), expect: { ...office(201), resident: [404, 404] } },
   { route: 'POST /api/v1/alerts/:id/publish', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/publish`, body: { public: true } }), expect: office(200) },

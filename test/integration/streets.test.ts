@@ -8,6 +8,7 @@ import { openDb, type Db } from '../../core/db/client.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { provisionDevices } from '../../core/provision.ts'
+import { eventsAfter } from '../../core/repos/alerts.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
 import { createStreet } from '../../core/repos/streets.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
@@ -79,6 +80,11 @@ describe('a street officer', () => {
     expect((await get(officerA, '/api/v1/companies/co-c')).statusCode).toBe(200)
     expect((await get(officerA, `/api/v1/alerts/${alertOf['el-b2']}`)).statusCode).toBe(404)
     expect((await get(officerA, `/api/v1/alerts/${alertOf['el-a2']}`)).statusCode).toBe(200)
+  })
+
+  it("resumes the alert stream with their street's events only", async () => {
+    const events = await eventsAfter(db, 0, 100, null, 'st-a')
+    expect(new Set(events.map((e) => e.alert.communityId))).toEqual(new Set(['cm-a1', 'cm-a2']))
   })
 
   it('changes nothing and reads nothing else (403)', async () => {
