@@ -6,7 +6,7 @@ import { updateCommunity } from '../../core/repos/registry.ts'
 import { createStreet } from '../../core/repos/streets.ts'
 import { insertUser, issueToken } from '../../core/repos/tokens.ts'
 import { COMMUNITY } from '../helpers/stack.ts'
-import { axeViolations, horizontalOverflow, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
+import { axeViolations, DESK, horizontalOverflow, PHONE, requireChromium, shot, startHarness, TEXT, type Harness } from './harness.ts'
 
 const haveChromium = requireChromium()
 
@@ -44,5 +44,21 @@ describe.skipIf(!haveChromium)('console: a street officer', () => {
     expect(refused).toEqual([])
     expect(problems).toEqual([])
     await context.close()
+  })
+
+  it('the office lists the streets in the registry, desk and phone, both languages', { timeout: 120_000 }, async () => {
+    for (const [lang, viewport, size] of [['en', DESK, 'desk'], ['zh-CN', PHONE, 'phone']] as const) {
+      const { page, context, problems } = await h.open(viewport, lang)
+      await h.signIn(page, h.tokens.operator)
+      await page.goto(`${h.base}/console/#/registry/streets`)
+      await page.waitForSelector('#streets tbody tr')
+      expect(await page.locator('#streets').textContent()).toContain('莘庄镇')
+      expect(await page.locator('[data-tab=streets]').textContent()).toBe(TEXT[lang]['registry.streets'])
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0)
+      expect(await axeViolations(page)).toEqual([])
+      await shot(page, `streets-${size}-${lang}`)
+      expect(problems).toEqual([])
+      await context.close()
+    }
   })
 })
