@@ -637,6 +637,7 @@ export const en = {
   'users.new': 'New user',
   'users.role': 'Role',
   'users.companyHint': 'The company the crew member works for.',
+  'users.streetHint': 'The street the officer oversees; they see its communities only, read-only.',
   'users.communityHint': 'The community the resident lives in.',
   'users.tokenLabel': 'Token label (optional)',
   'users.expiresIn': 'Expires after (optional)',

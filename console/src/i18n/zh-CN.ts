@@ -614,6 +614,7 @@ export const zhCN: Record<Key, string> = {
   'users.new': '新增用户',
   'users.role': '角色',
   'users.companyHint': '维修人员所属的物业公司。',
+  'users.streetHint': '监管员负责的街道（镇）；只能查看该街道的小区，不能修改。',
   'users.communityHint': '居民所在的小区。',
   'users.tokenLabel': '令牌标签（可选）',
   'users.expiresIn': '有效期（可选）',
