@@ -10,6 +10,7 @@ import type { Queryable } from '../core/db/client.ts'
 import { AppError } from '../core/errors.ts'
 import type { Alert } from '../core/repos/alerts.ts'
 import { isCompanyManager } from '../core/repos/notify-setup.ts'
+import { communityInStreet, companyInStreet } from '../core/repos/streets.ts'
 import type { Role } from '../shared/domain.ts'
 import type { Principal } from '../core/repos/tokens.ts'
 
@@ -34,6 +35,23 @@ export function companyScope(p: Principal): string | undefined {
   return p.role === 'crew' ? (p.companyId ?? '') : undefined
 }
 
+/** The street a caller is confined to: a street officer's own; undefined for everyone else. */
+export function streetScope(p: Principal): string | undefined {
+  return p.role === 'street_officer' ? (p.streetId ?? '') : undefined
+}
+
+/** Throws `notFound` when a street officer asks about a community outside their street (everyone else passes). */
+export async function mustBeInStreet(db: Queryable, p: Principal, communityId: string | null, notFound: AppError): Promise<void> {
+  const street = streetScope(p)
+  if (street !== undefined && (communityId === null || !(await communityInStreet(db, communityId, street)))) throw notFound
+}
+
+/** Throws `notFound` when a street officer asks about a company looking after no community of their street. */
+export async function mustBeCompanyOfStreet(db: Queryable, p: Principal, companyId: string, notFound: AppError): Promise<void> {
+  const street = streetScope(p)
+  if (street !== undefined && !(await companyInStreet(db, companyId, street))) throw notFound
+}
+
 /**
  * Visibility of something that belongs to a company: the office and services see everything, a
  * crew member only their own company's; anyone else's is `notFound`, a role not in `roles` 403.
@@ -51,6 +69,22 @@ export function mustSeeDevice<D extends { companyId: string | null }>(p: Princip
   return d
 }
 
+/** A device as mustSeeDevice has it, and to a street officer only one of their street's communities. */
+export async function mustSeeDeviceOfStreet<D extends { companyId: string | null; communityId: string }>(db: Queryable, p: Principal, d: D | undefined, id: string): Promise<D> {
+  if (p.role !== 'street_officer') return mustSeeDevice(p, d, id)
+  const notFound = new AppError('device_not_found', `No device "${id}"`)
+  if (!d) throw notFound
+  await mustBeInStreet(db, p, d.communityId, notFound)
+  return d
+}
+
+/** An alert as mustSeeAlert has it, and to a street officer only one of their street's communities. */
+export async function mustSeeAlertOfStreet(db: Queryable, p: Principal, alert: Alert | undefined, id: number): Promise<Alert> {
+  const a = mustSeeAlert(p, alert, id)
+  await mustBeInStreet(db, p, a.communityId, new AppError('not_found', `No alert ${id}`))
+  return a
+}
+
 /** An alert, if the caller may see it: a crew member their company's, a resident their community's. */
 export function mustSeeAlert(p: Principal, alert: Alert | undefined, id: number): Alert {
   const scope = companyScope(p)
@@ -63,19 +97,19 @@ export function mustSeeAlert(p: Principal, alert: Alert | undefined, id: number)
 }
 
 /**
- * What an alert list is confined to: a crew member's company, a resident's own reports and the
+ * What an alert list is confined to: a crew member's company, a street officer's street, a resident's own reports and the
  * public alerts of their community (the office and services: what the query names). Null when the query names another company or community
  * than the caller's own: nothing there is theirs to see, so the list is empty.
  */
 export function alertListScope(
   p: Principal,
   q: { company?: string | undefined; community?: string | undefined },
-): { companyId: string | undefined; communityId: string | undefined; residentView: string | undefined } | null {
+): { companyId: string | undefined; communityId: string | undefined; residentView: string | undefined; streetId: string | undefined } | null {
   const scope = companyScope(p)
   if (scope !== undefined && q.company !== undefined && q.company !== scope) return null
   if (p.role === 'resident' && q.community !== undefined && q.community !== p.communityId) return null
   const resident = p.role === 'resident'
-  return { companyId: scope ?? q.company, communityId: resident ? (p.communityId ?? '') : q.community, residentView: resident ? p.name : undefined }
+  return { companyId: scope ?? q.company, communityId: resident ? (p.communityId ?? '') : q.community, residentView: resident ? p.name : undefined, streetId: streetScope(p) }
 }
 
 /** A resident's own hazard report: the one alert whose private parts (where, photos) are theirs. */
@@ -105,11 +139,12 @@ export function mustSpeakFor<C extends { id: string }>(p: Principal, c: C | unde
   return c
 }
 
-/** Who may see a community: the office, a crew of the company looking after it, a resident of it. */
-export function mustSeeCommunity<C extends { id: string; companyId: string | null }>(p: Principal, c: C | undefined, id: string): C {
+/** Who may see a community: the office, a crew of the company looking after it, a resident of it, an officer of its street. */
+export function mustSeeCommunity<C extends { id: string; companyId: string | null; streetId?: string | null }>(p: Principal, c: C | undefined, id: string): C {
   const notFound = new AppError('not_found', `No community "${id}"`)
   if (!c) throw notFound
   if (p.role === 'service') throw new AppError('forbidden', 'Services do not read the registry')
+  if (p.role === 'street_officer' && c.streetId !== p.streetId) throw notFound
   if ((p.role === 'crew' && c.companyId !== p.companyId) || (p.role === 'resident' && c.id !== p.communityId)) throw notFound
   return c
 }

@@ -13,7 +13,7 @@ import { findUserByName, insertUser, issueToken, listTokens, listUsers, revokeTo
 import type { CommandContext } from './context.ts'
 import { openDatabase } from './stack.ts'
 
-const USAGE = `housing-brain users add --name NAME --role ${ROLES.join('|')} [--company ID] [--community ID] [--expires 90d]
+const USAGE = `housing-brain users add --name NAME --role ${ROLES.join('|')} [--company ID] [--community ID] [--street ID] [--expires 90d]
 housing-brain users token --name NAME [--expires 90d]     another token for a user
 housing-brain users list
 housing-brain users revoke --name NAME                    every token of the user
@@ -40,6 +40,7 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
       role: { type: 'string' },
       company: { type: 'string' },
       community: { type: 'string' },
+      street: { type: 'string' },
       expires: { type: 'string' },
       token: { type: 'string' },
       userid: { type: 'string' },
@@ -53,8 +54,8 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
       case 'add': {
         const role = values.role as Role | undefined
         if (!values.name || !role || !ROLES.includes(role)) throw new UsageError(`usage:\n${USAGE}`)
-        const id = await insertUser(db, { name: values.name, role, companyId: values.company ?? null, communityId: values.community ?? null }).catch((err: unknown) => {
-          throw new UsageError(`could not add "${values.name}": ${(err as Error).message} (a crew member needs --company, a resident --community, a name must be new)`)
+        const id = await insertUser(db, { name: values.name, role, companyId: values.company ?? null, communityId: values.community ?? null, streetId: values.street ?? null }).catch((err: unknown) => {
+          throw new UsageError(`could not add "${values.name}": ${(err as Error).message} (a crew member needs --company, a resident --community, a street officer --street, a name must be new)`)
         })
         console.log((await issueToken(db, id, { label: 'created with the CLI', expiresAt: expiry(values.expires) })).token)
         return
@@ -69,7 +70,7 @@ export async function usersCommand(ctx: CommandContext): Promise<void> {
         for (const u of await listUsers(db)) {
           const tokens = await listTokens(db, u.id)
           const live = tokens.filter((t) => !t.revokedAt && (!t.expiresAt || t.expiresAt > new Date())).length
-          console.log([u.name, u.role, u.companyId ?? u.communityId ?? '-', `${live} active token(s)`, ...(u.wecomUserId ? [`WeCom ${u.wecomUserId}`] : []), ...(u.dingtalkUnionId ? [`DingTalk ${u.dingtalkUnionId}`] : [])].join('\t'))
+          console.log([u.name, u.role, u.companyId ?? u.communityId ?? u.streetId ?? '-', `${live} active token(s)`, ...(u.wecomUserId ? [`WeCom ${u.wecomUserId}`] : []), ...(u.dingtalkUnionId ? [`DingTalk ${u.dingtalkUnionId}`] : [])].join('\t'))
         }
         return
       }

@@ -1,5 +1,6 @@
 // Provisioning: companies, communities and devices with fresh secrets, the demo community of the
 // all-in-one mode, and the first admin token. Secrets are returned once and stored only hashed.
+import { createStreet, getStreet } from './repos/streets.ts'
 import { chmod, readFile, writeFile, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { DeviceKind } from './contract.ts'
@@ -88,6 +89,8 @@ export interface CommunitySpec {
   name: string
   district?: string | null
   street?: string | null
+  /** The street (街道/镇) it belongs to, created if missing. */
+  streetOf?: { id: string; name: string; district?: string | null } | undefined
   address?: string | null
   lat?: number | null
   lon?: number | null
@@ -101,10 +104,13 @@ export async function provisionCommunity(db: Db, company: { id: string; name: st
   await db.transaction(async (tx) => {
     if (!(await getCompany(tx, company.id))) await createCompany(tx, { id: company.id, name: company.name, contact: null })
     if (await getCommunity(tx, community.id)) return
+    const st = community.streetOf
+    if (st && !(await getStreet(tx, st.id))) await createStreet(tx, { id: st.id, name: st.name, district: st.district ?? null })
     await createCommunity(tx, community.id, {
       name: community.name,
       district: community.district ?? null,
       street: community.street ?? null,
+      streetId: st?.id ?? null,
       address: community.address ?? null,
       lat: community.lat ?? null,
       lon: community.lon ?? null,
@@ -169,8 +175,9 @@ export async function ensureServiceToken(db: Db, dataDir: string, name: string):
 }
 
 /**
- * The demo district: two property companies, two communities, a few dozen devices of each kind,
- * named as a Shanghai office names them (shared/demo-names.ts gives the English console English).
+ * The demo district: two property companies, two communities in two streets, a few dozen devices
+ * of each kind, named as a Shanghai office names them (shared/demo-names.ts gives the English
+ * console English).
  */
 export function demoLayout(): { companies: { id: string; name: string }[]; communities: (CommunitySpec & { companyId: string })[]; devices: DeviceSpec[] } {
   const N = DEMO_NAMES
@@ -179,8 +186,8 @@ export function demoLayout(): { companies: { id: string; name: string }[]; commu
     { id: 'co-hongqiao', name: N.hongqiao[0] },
   ]
   const communities = [
-    { id: 'cm-gumei', name: N.gumei[0], district: N.minhang[0], street: N.gumeiRoad[0], address: N.gumeiAddress[0], lat: 31.152, lon: 121.404, companyId: 'co-jinxiu' },
-    { id: 'cm-xinzhuang', name: N.xinzhuang[0], district: N.minhang[0], street: N.xinzhuangTown[0], address: N.xinzhuangAddress[0], lat: 31.113, lon: 121.385, companyId: 'co-hongqiao' },
+    { id: 'cm-gumei', name: N.gumei[0], district: N.minhang[0], street: N.gumeiRoad[0], address: N.gumeiAddress[0], lat: 31.152, lon: 121.404, companyId: 'co-jinxiu', streetOf: { id: 'st-gumei', name: N.gumeiSubdistrict[0], district: N.minhangDistrict[0] } },
+    { id: 'cm-xinzhuang', name: N.xinzhuang[0], district: N.minhang[0], street: N.xinzhuangTown[0], address: N.xinzhuangAddress[0], lat: 31.113, lon: 121.385, companyId: 'co-hongqiao', streetOf: { id: 'st-xinzhuang', name: N.xinzhuangTown[0], district: N.minhangDistrict[0] } },
   ]
   const devices: DeviceSpec[] = []
   const pad = (n: number) => String(n).padStart(3, '0')

@@ -25,6 +25,8 @@ export const AUDIT_ACTIONS = {
   'PUT /api/v1/profiles/:id': 'profiles.update',
   'DELETE /api/v1/profiles/:id': 'profiles.delete',
   // Registry
+  'POST /api/v1/streets': 'streets.create',
+  'PATCH /api/v1/streets/:id': 'streets.update',
   'POST /api/v1/companies': 'companies.create',
   'PATCH /api/v1/companies/:id': 'companies.update',
   'POST /api/v1/communities': 'communities.create',

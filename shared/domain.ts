@@ -19,8 +19,9 @@ export type AlertSource = (typeof ALERT_SOURCES)[number]
  * admin: everything, users included. operator: the housing office, sees and works everything.
  * crew: one property company's communities, devices and alerts. service: the rules engine,
  * Node-RED (reports alerts, reads telemetry). resident: feedback and hazard reports for one community.
+ * street_officer: reads one street's (街道/镇) communities, devices, alerts, companies and ranking; changes nothing.
  */
-export const ROLES = ['admin', 'operator', 'crew', 'service', 'resident'] as const
+export const ROLES = ['admin', 'operator', 'crew', 'service', 'resident', 'street_officer'] as const
 export type Role = (typeof ROLES)[number]
 
 /** A label in each language people read (shared/catalogue-text.ts TEXT_LANGS). */
@@ -46,4 +47,5 @@ export const ROLE_LABELS: Labels<Role> = {
   crew: { en: 'Crew', 'zh-CN': '维修人员' },
   service: { en: 'Service', 'zh-CN': '服务账号' },
   resident: { en: 'Resident', 'zh-CN': '居民' },
+  street_officer: { en: 'Street officer', 'zh-CN': '街道监管员' },
 }

@@ -13,14 +13,14 @@ export type Scoring = { versions: WeightsVersion[]; builtIn: WeightsVersion; hot
 const weighsHotline = (w: ScoreWeights): boolean => HOTLINE_COMPONENTS.some((c) => w[c] > 0)
 
 /**
- * Scores of one period by the version in force at its start; its hotline figures are read only
- * when that version weighs them.
+ * Scores of one period (of a street's communities, given one) by the version in force at its
+ * start; its hotline figures are read only when that version weighs them.
  */
-export async function periodScores(db: Db, from: Date, to: Date, now: Date, s: Scoring): Promise<{ companyId: string; name: string; alerts: number; score: number | null }[]> {
+export async function periodScores(db: Db, from: Date, to: Date, now: Date, s: Scoring, streetId?: string): Promise<{ companyId: string; name: string; alerts: number; score: number | null }[]> {
   const { weights } = versionAt(s.versions, s.builtIn, from)
   const [figs, hotline] = await Promise.all([
-    companyFigures(db, from, to, now),
-    weighsHotline(weights) ? hotlineFigures(db, from, to, now, s.hotlineDeadlineMs) : Promise.resolve([]),
+    companyFigures(db, from, to, now, undefined, streetId),
+    weighsHotline(weights) ? hotlineFigures(db, from, to, now, s.hotlineDeadlineMs, undefined, streetId) : Promise.resolve([]),
   ])
   const cases = new Map(hotline.map((h) => [h.companyId, h]))
   return figs.map((f) => {

@@ -29,6 +29,24 @@ const OPEN_ROUTES = new Set([SIGN_IN_ROUTE, SIGN_IN_CODE_ROUTE, 'GET /api/v1/ses
 /** What a session that must change its password may still do. */
 const WHILE_MUST_CHANGE = new Set(['GET /api/v1/me', 'PUT /api/v1/me/password', 'DELETE /api/v1/session'])
 /** What a session that must set up one-time codes (TOTP_REQUIRED) may still do. */
+// A street officer reads their street and changes nothing: every other route is refused here, so a
+// route added later stays closed to them until it is scoped to a street (api/access.ts streetScope).
+const STREET_OFFICER_ROUTES = new Set([
+  ...WHILE_MUST_CHANGE,
+  'DELETE /api/v1/sessions',
+  'GET /api/v1/streets',
+  'GET /api/v1/streets/:id',
+  'GET /api/v1/communities',
+  'GET /api/v1/communities/:id',
+  'GET /api/v1/companies',
+  'GET /api/v1/companies/:id',
+  'GET /api/v1/alerts',
+  'GET /api/v1/alerts/:id',
+  'GET /api/v1/alerts/stream',
+  'GET /api/v1/devices',
+  'GET /api/v1/devices/:id',
+  'GET /api/v1/evaluation/ranking',
+])
 const WHILE_MUST_ENROL = new Set([...WHILE_MUST_CHANGE, 'POST /api/v1/me/totp', 'POST /api/v1/me/totp/confirm'])
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -115,6 +133,11 @@ export default fp(
         return fail(new AppError('unauthorized', 'The bearer token is unknown, revoked or expired'))
       }
       req.principal = principal
+    })
+    app.addHook('onRequest', async (req) => {
+      if (req.principal?.role === 'street_officer' && !STREET_OFFICER_ROUTES.has(routeOf(req))) {
+        throw new AppError('forbidden', 'A street officer reads their street\'s communities, devices, alerts, companies and ranking only')
+      }
     })
 
     async function bySession(req: FastifyRequest, cookie: string, fail: (err: AppError) => Promise<never>): Promise<void> {

@@ -23,7 +23,8 @@ import { backfillStart, eventsAfter } from '../../core/repos/alerts.ts'
 import { sessionValidity } from '../../core/repos/sessions.ts'
 import { tokenValidity } from '../../core/repos/tokens.ts'
 import type { CommittedEvent } from '../../alerts/events.ts'
-import { companyScope, requireRole } from '../access.ts'
+import { companyScope, requireRole, streetScope } from '../access.ts'
+import { listCommunities } from '../../core/repos/registry.ts'
 
 export interface StreamLimits {
   /** Most events one backfill sends (ALERT_STREAM_BACKFILL_MAX). */
@@ -103,8 +104,12 @@ const stream: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req, reply) => {
-      const principal = requireRole(req, 'admin', 'operator', 'crew', 'service')
+      const principal = requireRole(req, 'admin', 'operator', 'crew', 'service', 'street_officer')
       const scope = companyScope(principal) ?? null
+      const street = streetScope(principal) ?? null
+      // A street officer's live events: those of the street's communities when the stream opened (a
+      // community moved into the street later shows after a reconnect; the backfill asks the database).
+      const streetCommunities = street === null ? null : new Set((await listCommunities(db, { streetId: street })).map((c) => c.id))
       const tokenId = principal.tokenId
       const streams = open.get(tokenId) ?? 0
       if (streams >= limits.perToken) throw new AppError('too_many_streams', `This token already has ${streams} open alert streams (at most ${limits.perToken}); close one first`)
@@ -152,6 +157,7 @@ const stream: FastifyPluginAsyncZod = async (app) => {
       }
       function onEvent(e: CommittedEvent): void {
         if (scope !== null && e.alert.companyId !== scope) return
+        if (streetCommunities !== null && !streetCommunities.has(e.alert.communityId ?? '')) return
         if (!live) {
           if (queued.length >= MAX_QUEUED) return close()
           queued.push(e)
@@ -193,12 +199,12 @@ const stream: FastifyPluginAsyncZod = async (app) => {
         await checkToken()
         // A fresh client gets only what is committed from its subscription on (queued below).
         if (resumeFrom !== undefined && !ended()) {
-          const start = await backfillStart(db, resumeFrom, new Date(Date.now() - limits.backfillMaxAgeMs), limits.backfillMax, scope)
+          const start = await backfillStart(db, resumeFrom, new Date(Date.now() - limits.backfillMaxAgeMs), limits.backfillMax, scope, street)
           if (start > resumeFrom) await write(raw, `event: truncated\ndata: ${JSON.stringify({ after: resumeFrom, resumedAfter: start })}\n\n`)
           lastSent = start
           let sent = 0
           while (!ended() && sent < limits.backfillMax) {
-            const page = await eventsAfter(db, lastSent, Math.min(BACKFILL_PAGE, limits.backfillMax - sent), scope)
+            const page = await eventsAfter(db, lastSent, Math.min(BACKFILL_PAGE, limits.backfillMax - sent), scope, street)
             for (const e of page) {
               const text = send(e)
               if (text === undefined) continue

@@ -10,7 +10,7 @@ import { alertFor, historyFor } from '../alerts/resident-view.ts'
 import { deliveryLog, seesDeliveries, seesDeliveryDetail } from '../alerts/delivery-log.ts'
 import { alertEventSchema, alertFilterQuery, alertSchema, deliverySchema } from '../alerts/schemas.ts'
 import type { Action } from '../../alerts/service.ts'
-import { alertListScope, companyScope, mustManage, mustSeeAlert, principalOf, requireRole } from '../access.ts'
+import { alertListScope, companyScope, mustManage, mustSeeAlert, mustSeeAlertOfStreet, principalOf, requireRole } from '../access.ts'
 import { findUserByName } from '../../core/repos/tokens.ts'
 import { ratingsBy } from '../../core/repos/feedback.ts'
 import { checked, errorBody, errorResponses, limitParam, requestTime, serialCursor, serialParams } from '../schemas.ts'
@@ -123,7 +123,7 @@ const alerts: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const p = principalOf(req)
-      const alert = mustSeeAlert(p, await getAlert(db, req.params.id), req.params.id)
+      const alert = await mustSeeAlertOfStreet(db, p, await getAlert(db, req.params.id), req.params.id)
       const history = historyFor(p, alert, await eventsOf(db, alert.id))
       if (notifyTimezone === undefined || !seesDeliveries(p)) return { ...alertFor(p, alert), history }
       return { ...alertFor(p, alert), history, notifications: await deliveryLog(db, alert.id, HISTORY_DELIVERIES, notifyTimezone, seesDeliveryDetail(p)) }

@@ -8,7 +8,7 @@ import { DEVICE_KINDS, DEVICE_STATUS, idSchema } from '../../core/contract.ts'
 import { AppError } from '../../core/errors.ts'
 import { getDevice, getDeviceStatus, listDevices } from '../../core/repos/devices.ts'
 import { AGGREGATES, bucketedReadings, latestFor, rawReadings } from '../../core/repos/readings.ts'
-import { companyScope, mustSeeDevice, principalOf, requireRole } from '../access.ts'
+import { companyScope, mustSeeDeviceOfStreet, principalOf, requireRole, streetScope } from '../access.ts'
 import { device, duration, errorResponses, limitParam, requestTime, timestamp } from '../schemas.ts'
 
 const deviceDetail = device.extend({
@@ -43,15 +43,15 @@ const devices: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req) => {
-      const p = requireRole(req, 'admin', 'operator', 'crew', 'service')
+      const p = requireRole(req, 'admin', 'operator', 'crew', 'service', 'street_officer')
       const q = req.query
-      const items = await listDevices(db, { communityId: q.community, kind: q.kind, gatewayId: q.gateway, after: q.cursor, limit: q.limit, companyId: companyScope(p) })
+      const items = await listDevices(db, { communityId: q.community, kind: q.kind, gatewayId: q.gateway, after: q.cursor, limit: q.limit, companyId: companyScope(p), streetId: streetScope(p) })
       return { items, nextCursor: items.length === q.limit ? (items.at(-1)?.id ?? null) : null }
     },
   )
 
   /** The device, if the caller may see it (access.ts). */
-  const mustExist = async (req: FastifyRequest, id: string) => mustSeeDevice(principalOf(req), await getDevice(db, id), id)
+  const mustExist = async (req: FastifyRequest, id: string) => mustSeeDeviceOfStreet(db, principalOf(req), await getDevice(db, id), id)
 
   app.get(
     '/:id',

@@ -11,8 +11,10 @@ import { COMPONENTS, components, HOTLINE_COMPONENTS, hotlineComponents, rank, sc
 import { versionAt } from '../../alerts/weights.ts'
 import { periodScores, scoringOf, type Scoring } from '../evaluation/scoring.ts'
 import { shapeVersion, versionSchema } from '../evaluation/version-schema.ts'
-import { mustSeeCompanyRecord, requireRole } from '../access.ts'
+import { mustSeeCompanyRecord, requireRole, streetScope } from '../access.ts'
 import { alertSchema } from '../alerts/schemas.ts'
+import { getStreet } from '../../core/repos/streets.ts'
+import type { Principal } from '../../core/repos/tokens.ts'
 import { sendCsv } from '../csv.ts'
 import { duration, errorResponses, keyParams, requestTime, TIME_MIN, timestamp } from '../schemas.ts'
 
@@ -77,6 +79,10 @@ const period = z.object({
   to: requestTime.optional().describe('Default: now'),
 })
 
+const rankingQuery = period.extend({
+  streetId: z.string().min(1).optional().describe('Cut by street (街道/镇): only alerts, ratings and hotline cases of its communities count, and only companies looking after one of them (or with an alert there) are ranked. A street officer\'s ranking is always their street\'s.'),
+})
+
 function resolvePeriod(q: { from?: Date | undefined; to?: Date | undefined }): { from: Date; to: Date; previousFrom: Date } {
   const to = q.to ?? new Date()
   const from = q.from ?? new Date(to.getTime() - 30 * DAY_MS)
@@ -107,14 +113,17 @@ function shape(f: CompanyFigures, weights: ScoreWeights, hotline: Row['hotline']
   }
 }
 
-/** Ranks both periods over all companies, each by its own version, then joins them; hotline figures ride along. */
-async function ranking(db: Db, from: Date, to: Date, previousFrom: Date, s: Scoring): Promise<Row[]> {
+/**
+ * Ranks both periods over all companies (or a street's), each by its own version, then joins them;
+ * hotline figures ride along.
+ */
+async function ranking(db: Db, from: Date, to: Date, previousFrom: Date, s: Scoring, streetId?: string): Promise<Row[]> {
   const now = new Date()
   const { weights } = versionAt(s.versions, s.builtIn, from)
   const [current, previous, hotline] = await Promise.all([
-    companyFigures(db, from, to, now),
-    periodScores(db, previousFrom, from, now, s),
-    hotlineFigures(db, from, to, now, s.hotlineDeadlineMs),
+    companyFigures(db, from, to, now, undefined, streetId),
+    periodScores(db, previousFrom, from, now, s, streetId),
+    hotlineFigures(db, from, to, now, s.hotlineDeadlineMs, undefined, streetId),
   ])
   const cases = new Map(hotline.map((h) => [h.companyId, h]))
   const before = new Map(rank(previous).map((r) => [r.companyId, r]))
@@ -168,6 +177,16 @@ const CSV_COLUMNS: [string, (r: Row) => string | number | null][] = [
 const evaluation: FastifyPluginAsyncZod = async (app) => {
   const { db, settings } = app.deps
   const scoring = (): Promise<Scoring> => scoringOf(db, settings)
+  /**
+   * The street a ranking is cut by: the one asked for (it must exist), a street officer's own
+   * whatever they ask; null when an officer asks for another street (nothing there is theirs).
+   */
+  const rankedStreet = async (p: Principal, asked: string | undefined): Promise<string | undefined | null> => {
+    const own = streetScope(p)
+    if (own !== undefined) return asked === undefined || asked === own ? own : null
+    if (asked !== undefined && !(await getStreet(db, asked))) throw new AppError('not_found', `No street "${asked}"`)
+    return asked
+  }
   app.get(
     '/ranking',
     {
@@ -175,7 +194,7 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
         tags: ['evaluation'],
         summary: 'Property companies ranked for a period, with the change against the previous period of the same length',
         description: 'The same as CSV: /api/v1/evaluation/ranking.csv',
-        querystring: period,
+        querystring: rankingQuery,
         response: {
           200: z.object({
             from: timestamp,
@@ -190,11 +209,13 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req) => {
-      requireRole(req, 'admin', 'operator')
+      const p = requireRole(req, 'admin', 'operator', 'street_officer')
       const { from, to, previousFrom } = resolvePeriod(req.query)
       const s = await scoring()
       const version = versionAt(s.versions, s.builtIn, from)
-      return { from, to, previousFrom, weights: version.weights, scoring: shapeVersion(version), items: await ranking(db, from, to, previousFrom, s) }
+      const streetId = await rankedStreet(p, req.query.streetId)
+      const items = streetId === null ? [] : await ranking(db, from, to, previousFrom, s, streetId)
+      return { from, to, previousFrom, weights: version.weights, scoring: shapeVersion(version), items }
     },
   )
 
@@ -251,15 +272,15 @@ const evaluation: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['evaluation'],
         summary: 'The ranking as CSV (RFC 4180, UTF-8 with a byte-order mark, one row per company; the last column, weights_version, names the weights version that scored the period)',
-        querystring: period,
+        querystring: rankingQuery,
         response: { 200: z.string().describe('text/csv'), ...errorResponses },
       },
     },
     async (req, reply) => {
-      requireRole(req, 'admin', 'operator')
+      const p = requireRole(req, 'admin', 'operator')
       const { from, to, previousFrom } = resolvePeriod(req.query)
       const s = await scoring()
-      const items = await ranking(db, from, to, previousFrom, s)
+      const items = await ranking(db, from, to, previousFrom, s, (await rankedStreet(p, req.query.streetId)) ?? undefined)
       const name = `ranking-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`
       // The last column names the weights version that scored the period, so a file says how it was scored.
       const { version } = versionAt(s.versions, s.builtIn, from)

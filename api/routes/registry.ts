@@ -15,7 +15,8 @@ import {
   updateCommunity,
   updateCompany,
 } from '../../core/repos/registry.ts'
-import { companyScope, mustSeeCommunity, mustSeeCompanyRecord, principalOf, requireRole } from '../access.ts'
+import { createStreet, getStreet, listStreets, updateStreet } from '../../core/repos/streets.ts'
+import { companyScope, mustBeCompanyOfStreet, mustSeeCommunity, mustSeeCompanyRecord, principalOf, requireRole, streetScope } from '../access.ts'
 import { errorBody, errorResponses, keyParams, timestamp } from '../schemas.ts'
 
 const company = z.object({ id: z.string(), name: z.string(), contact: z.string().nullable(), createdAt: timestamp })
@@ -23,13 +24,23 @@ const community = z.object({
   id: z.string(),
   name: z.string(),
   district: z.string().nullable(),
-  street: z.string().nullable(),
+  street: z.string().nullable().describe('A road or place name, free text'),
+  streetId: z.string().nullable().describe('The street (街道/镇) it belongs to: GET /api/v1/streets'),
   address: z.string().nullable(),
   lat: z.number().nullable(),
   lon: z.number().nullable(),
   companyId: z.string().nullable().describe('The company looking after it now'),
   createdAt: timestamp,
 })
+const street = z.object({
+  id: z.string(),
+  name: z.string(),
+  district: z.string().nullable(),
+  communities: z.number().int().describe('Communities that belong to it now'),
+  createdAt: timestamp,
+})
+/** Streets listed at most: a district has a few dozen. */
+const MAX_STREETS = 500
 const assignment = z.object({
   id: z.number().int(),
   communityId: z.string(),
@@ -45,6 +56,7 @@ const communityFields = {
   name: text(120),
   district: text(80).nullable().optional(),
   street: text(120).nullable().optional(),
+  streetId: z.string().min(1).nullable().optional().describe('A street of GET /api/v1/streets; null: none'),
   address: text(200).nullable().optional(),
   lat: z.number().min(-90, 'lat must be between -90 and 90').max(90, 'lat must be between -90 and 90').nullable().optional(),
   lon: z.number().min(-180, 'lon must be between -180 and 180').max(180, 'lon must be between -180 and 180').nullable().optional(),
@@ -52,14 +64,83 @@ const communityFields = {
 
 const registry: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.deps
+  /** Refuses a streetId that names no street (null and absent pass). */
+  const mustBeStreet = async (id: string | null | undefined): Promise<void> => {
+    if (id && !(await getStreet(db, id))) throw new AppError('validation_failed', `body.streetId: no street "${id}"; register it first (POST /api/v1/streets)`)
+  }
+
+  // ---- Streets (街道/镇) -------------------------------------------------------------------------
+
+  app.get(
+    '/streets',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Streets (街道/镇) of the district (a street officer sees their own)',
+        response: { 200: z.object({ items: z.array(street) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'street_officer')
+      return { items: await listStreets(db, MAX_STREETS, streetScope(p)) }
+    },
+  )
+
+  app.get(
+    '/streets/:id',
+    { schema: { tags: ['registry'], summary: 'One street', params: keyParams, response: { 200: street, ...errorResponses } } },
+    async (req) => {
+      const p = requireRole(req, 'admin', 'operator', 'street_officer')
+      const s = await getStreet(db, req.params.id)
+      const scope = streetScope(p)
+      if (!s || (scope !== undefined && s.id !== scope)) throw new AppError('not_found', `No street "${req.params.id}"`)
+      return s
+    },
+  )
+
+  app.post(
+    '/streets',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Register a street (街道/镇)',
+        body: z.object({ id: idSchema, name: text(120), district: text(80).nullable().optional() }),
+        response: { 201: street, 409: errorBody, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'admin', 'operator')
+      if (await getStreet(db, req.body.id)) throw new AppError('conflict', `A street "${req.body.id}" exists`)
+      return reply.code(201).send(await createStreet(db, { id: req.body.id, name: req.body.name, district: req.body.district ?? null }))
+    },
+  )
+
+  app.patch(
+    '/streets/:id',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Change a street',
+        params: keyParams,
+        body: z.object({ name: text(120).optional(), district: text(80).nullable().optional() }),
+        response: { 200: street, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'admin', 'operator')
+      const s = await updateStreet(db, req.params.id, req.body)
+      if (!s) throw new AppError('not_found', `No street "${req.params.id}"`)
+      return s
+    },
+  )
   // ---- Companies ------------------------------------------------------------------------------
 
   app.get(
     '/companies',
     { schema: { tags: ['registry'], summary: 'Property companies', response: { 200: z.object({ items: z.array(company) }), ...errorResponses } } },
     async (req) => {
-      const p = requireRole(req, 'admin', 'operator', 'crew')
-      return { items: await listCompanies(db, companyScope(p)) }
+      const p = requireRole(req, 'admin', 'operator', 'crew', 'street_officer')
+      return { items: await listCompanies(db, companyScope(p), streetScope(p)) }
     },
   )
 
@@ -67,8 +148,10 @@ const registry: FastifyPluginAsyncZod = async (app) => {
     '/companies/:id',
     { schema: { tags: ['registry'], summary: 'One property company', params: keyParams, response: { 200: company, ...errorResponses } } },
     async (req) => {
-      const p = requireRole(req, 'admin', 'operator', 'crew')
-      return mustSeeCompanyRecord(p, await getCompany(db, req.params.id), req.params.id)
+      const p = requireRole(req, 'admin', 'operator', 'crew', 'street_officer')
+      const c = mustSeeCompanyRecord(p, await getCompany(db, req.params.id), req.params.id)
+      await mustBeCompanyOfStreet(db, p, req.params.id, new AppError('not_found', `No company "${req.params.id}"`))
+      return c
     },
   )
 
@@ -115,16 +198,18 @@ const registry: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['registry'],
-        summary: 'Communities (a crew member sees those of their company, a resident their own)',
-        querystring: z.object({ company: z.string().optional(), district: z.string().optional() }),
+        summary: 'Communities (a crew member sees those of their company, a resident their own, a street officer their street\'s)',
+        querystring: z.object({ company: z.string().optional(), district: z.string().optional(), streetId: z.string().optional().describe('Only communities of this street') }),
         response: { 200: z.object({ items: z.array(community) }), ...errorResponses },
       },
     },
     async (req) => {
-      const p = requireRole(req, 'admin', 'operator', 'crew', 'resident')
+      const p = requireRole(req, 'admin', 'operator', 'crew', 'resident', 'street_officer')
       const scope = companyScope(p)
       if (scope !== undefined && req.query.company !== undefined && req.query.company !== scope) return { items: [] }
-      const items = await listCommunities(db, { companyId: scope ?? req.query.company, district: req.query.district })
+      const street = streetScope(p)
+      if (street !== undefined && req.query.streetId !== undefined && req.query.streetId !== street) return { items: [] }
+      const items = await listCommunities(db, { companyId: scope ?? req.query.company, district: req.query.district, streetId: street ?? req.query.streetId })
       return { items: p.role === 'resident' ? items.filter((c) => c.id === p.communityId) : items }
     },
   )
@@ -150,8 +235,10 @@ const registry: FastifyPluginAsyncZod = async (app) => {
       const b = req.body
       if (await getCommunity(db, b.id)) throw new AppError('conflict', `A community "${b.id}" exists`)
       if (b.companyId !== undefined && !(await getCompany(db, b.companyId))) throw new AppError('validation_failed', `body.companyId: no company "${b.companyId}"`)
+      await mustBeStreet(b.streetId)
       await db.transaction(async (tx) => {
-        await createCommunity(tx, b.id, { name: b.name, district: b.district ?? null, street: b.street ?? null, address: b.address ?? null, lat: b.lat ?? null, lon: b.lon ?? null })
+        const fields = { name: b.name, district: b.district ?? null, street: b.street ?? null, streetId: b.streetId ?? null, address: b.address ?? null, lat: b.lat ?? null, lon: b.lon ?? null }
+        await createCommunity(tx, b.id, fields)
         if (b.companyId !== undefined) await assignCommunity(tx, b.id, b.companyId, p.name, 'registered')
       })
       return reply.code(201).send(mustSeeCommunity(p, await getCommunity(db, b.id), b.id))
@@ -171,6 +258,7 @@ const registry: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       requireRole(req, 'admin', 'operator')
+      await mustBeStreet(req.body.streetId)
       const c = await updateCommunity(db, req.params.id, req.body)
       if (!c) throw new AppError('not_found', `No community "${req.params.id}"`)
       return c

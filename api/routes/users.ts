@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../core/db/client.ts'
 import { AppError } from '../../core/errors.ts'
+import { getStreet } from '../../core/repos/streets.ts'
 import { getCommunity, getCompany } from '../../core/repos/registry.ts'
 import { ROLES, type Role } from '../../shared/domain.ts'
 import { resetPassword } from '../../core/passwords.ts'
@@ -22,6 +23,7 @@ const user = z.object({
   role: z.enum(ROLES),
   companyId: z.string().nullable(),
   communityId: z.string().nullable(),
+  streetId: z.string().nullable().describe('Street officers: the street (街道/镇) they oversee'),
   createdAt: timestamp,
   disabled: z.boolean().describe("A disabled user's tokens are refused (401 user_disabled) until an admin enables them"),
   totpEnabled: z.boolean().describe('Signing in with the password asks for a one-time code too (an admin resets it with DELETE /users/:id/totp)'),
@@ -41,8 +43,11 @@ const tokenInfo = z.object({
 const issued = z.object({ id: z.string(), token: z.string().describe('Shown this once; stored only as a hash'), expiresAt: timestamp.nullable() })
 const tokenBody = z.object({ label: z.string().trim().min(1).max(120).optional(), expiresIn: duration.optional().describe('e.g. 90d; default never') })
 
-/** A crew member belongs to a company, a resident to a community, nobody else to either. */
-async function checkBinding(db: Db, role: Role, companyId: string | undefined, communityId: string | undefined): Promise<void> {
+/** A crew member belongs to a company, a resident to a community, a street officer to a street, nobody else to any. */
+async function checkBinding(db: Db, role: Role, companyId: string | undefined, communityId: string | undefined, streetId: string | undefined): Promise<void> {
+  if (role === 'street_officer' && !streetId) throw new AppError('validation_failed', 'body.streetId: a street officer needs the street they oversee')
+  if (role !== 'street_officer' && streetId) throw new AppError('validation_failed', `body.streetId: only street officers belong to a street, not a ${role}`)
+  if (streetId && !(await getStreet(db, streetId))) throw new AppError('validation_failed', `body.streetId: no street "${streetId}"`)
   if (role === 'crew' && !companyId) throw new AppError('validation_failed', 'body.companyId: a crew member needs the company they work for')
   if (role !== 'crew' && companyId) throw new AppError('validation_failed', `body.companyId: only crew members belong to a company, not a ${role}`)
   if (role === 'resident' && !communityId) throw new AppError('validation_failed', 'body.communityId: a resident needs the community they live in')
@@ -117,6 +122,7 @@ const users: FastifyPluginAsyncZod = async (app) => {
           role: z.enum(ROLES),
           companyId: z.string().optional().describe('Crew members: the company they work for'),
           communityId: z.string().optional().describe('Residents: the community they live in'),
+          streetId: z.string().optional().describe('Street officers: the street (街道/镇) they oversee'),
         }),
         response: { 201: z.object({ user, token: issued }), 409: errorBody, ...errorResponses },
       },
@@ -125,9 +131,9 @@ const users: FastifyPluginAsyncZod = async (app) => {
       requireRole(req, 'admin')
       const b = req.body
       if (await findUserByName(db, b.name)) throw new AppError('conflict', `A user "${b.name}" exists`)
-      await checkBinding(db, b.role, b.companyId, b.communityId)
+      await checkBinding(db, b.role, b.companyId, b.communityId, b.streetId)
       const result = await db.transaction(async (tx) => {
-        const id = await insertUser(tx, { name: b.name, role: b.role, companyId: b.companyId ?? null, communityId: b.communityId ?? null })
+        const id = await insertUser(tx, { name: b.name, role: b.role, companyId: b.companyId ?? null, communityId: b.communityId ?? null, streetId: b.streetId ?? null })
         const token = await issueToken(tx, id, { label: b.label ?? 'first token', expiresAt: b.expiresIn ? new Date(Date.now() + b.expiresIn) : null })
         return { id, token }
       })

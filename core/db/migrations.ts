@@ -943,4 +943,26 @@ CREATE TRIGGER score_weights_immutable BEFORE UPDATE OR DELETE ON score_weights
   FOR EACH ROW EXECUTE FUNCTION score_weights_immutable();
 `,
   },
+  {
+    version: 34,
+    name: 'streets',
+    sql: `
+-- Streets (街道/镇, issue 22): the level between the district and its communities. A community
+-- belongs to at most one street; existing communities have none until the office sets it (the
+-- free-text communities.street stays: it is a road or a place name, not the administration).
+-- A street officer (街道监管员) is scoped to one street like a crew member to one company.
+CREATE TABLE streets (
+  id          text PRIMARY KEY,
+  name        text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 120),
+  district    text CHECK (char_length(district) <= 80),
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE communities ADD COLUMN street_id text REFERENCES streets(id);
+CREATE INDEX communities_street_idx ON communities (street_id) WHERE street_id IS NOT NULL;
+ALTER TABLE users ADD COLUMN street_id text REFERENCES streets(id);
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('admin', 'operator', 'crew', 'service', 'resident', 'street_officer'));
+ALTER TABLE users ADD CONSTRAINT users_street_officer_street CHECK ((role = 'street_officer') = (street_id IS NOT NULL));
+`,
+  },
 ]

@@ -387,14 +387,16 @@ export async function eventsAfter(
   afterId: number,
   limit: number,
   companyId: string | null,
+  streetId: string | null = null,
 ): Promise<(AlertEvent & { alert: Alert })[]> {
   const rows = await db.query<AlertEvent & { alert: Alert }>(
     `SELECT e.id, e.alert_id AS "alertId", e.at, e.type, e.actor, e.note, e.data,
             (SELECT row_to_json(x) FROM (SELECT ${ALERT_COLUMNS} FROM alerts a WHERE a.id = e.alert_id) x) AS alert
      FROM alert_events e JOIN alerts al ON al.id = e.alert_id
      WHERE e.id > $1 AND ($2::text IS NULL OR al.company_id = $2)
+       AND ($4::text IS NULL OR al.community_id IN (SELECT id FROM communities WHERE street_id = $4))
      ORDER BY e.id LIMIT $3`,
-    [afterId, companyId, limit],
+    [afterId, companyId, limit, streetId],
   )
   return rows
 }
@@ -403,14 +405,15 @@ export async function eventsAfter(
  * Where a capped backfill starts: the id after which the newest `maxCount` events (after
  * `afterId`, at or after `since`, of the company if given) follow.
  */
-export async function backfillStart(db: Queryable, afterId: number, since: Date, maxCount: number, companyId: string | null): Promise<number> {
+export async function backfillStart(db: Queryable, afterId: number, since: Date, maxCount: number, companyId: string | null, streetId: string | null = null): Promise<number> {
   // None qualifies: start after the newest event there is, so nothing older is read at all.
   const [row] = await db.query<{ start: string | number | null }>(
     `SELECT COALESCE(MIN(id) - 1, (SELECT MAX(id) FROM alert_events)) AS start FROM (
        SELECT e.id FROM alert_events e JOIN alerts al ON al.id = e.alert_id
        WHERE e.id > $1 AND e.at >= $2 AND ($3::text IS NULL OR al.company_id = $3)
+         AND ($5::text IS NULL OR al.community_id IN (SELECT id FROM communities WHERE street_id = $5))
        ORDER BY e.id DESC LIMIT $4) newest`,
-    [afterId, since, companyId, maxCount],
+    [afterId, since, companyId, maxCount, streetId],
   )
   return row?.start === null || row?.start === undefined ? afterId : Math.max(afterId, Number(row.start))
 }
@@ -430,6 +433,8 @@ export interface AlertFilter {
   limit: number
   /** A resident's name: only their own reports and the public alerts. */
   residentView?: string | undefined
+  /** Only alerts of communities of this street (a street officer's list; honoured by listAlerts). */
+  streetId?: string | undefined
 }
 
 /** The conditions of an AlertFilter over `alerts a LEFT JOIN devices d`, parameters $1–$10. */
@@ -453,8 +458,9 @@ export async function listAlerts(db: Queryable, f: AlertFilter): Promise<Alert[]
   return db.query<Alert>(
     `SELECT ${ALERT_COLUMNS} FROM alerts a LEFT JOIN devices d ON d.id = a.device_id
      WHERE ${ALERT_FILTER} AND ($11::bigint IS NULL OR a.id < $11)
+       AND ($13::text IS NULL OR a.community_id IN (SELECT id FROM communities WHERE street_id = $13))
      ORDER BY a.id DESC LIMIT $12`,
-    [...filterParams(f), f.before ?? null, f.limit],
+    [...filterParams(f), f.before ?? null, f.limit, f.streetId ?? null],
   )
 }
 

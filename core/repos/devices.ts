@@ -104,6 +104,8 @@ export async function getDeviceKinds(
 export interface DeviceFilter {
   communityId?: string | undefined
   companyId?: string | undefined
+  /** Only devices of communities of this street (a street officer's list). */
+  streetId?: string | undefined
   kind?: DeviceKind | undefined
   gatewayId?: string | undefined
   limit: number
@@ -119,8 +121,9 @@ export async function listDevices(db: Queryable, f: DeviceFilter): Promise<Devic
        AND ($3::text IS NULL OR d.gateway_id = $3)
        AND ($4::text IS NULL OR d.id > $4)
        AND ($6::text IS NULL OR c.company_id = $6)
+       AND ($7::text IS NULL OR c.street_id = $7)
      ORDER BY d.id LIMIT $5`,
-    [f.communityId ?? null, f.kind ?? null, f.gatewayId ?? null, f.after ?? null, f.limit, f.companyId ?? null],
+    [f.communityId ?? null, f.kind ?? null, f.gatewayId ?? null, f.after ?? null, f.limit, f.companyId ?? null, f.streetId ?? null],
   )
 }
 

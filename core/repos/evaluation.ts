@@ -85,9 +85,13 @@ export const ALERT_FACTS = `
  * nobody was asked to respond. Satisfaction pools residents' community feedback (one per resident,
  * community and month) and ratings of resolved alerts (one per resident and alert) given in the period.
  */
-export async function companyFigures(db: Queryable, from: Date, to: Date, asOf: Date, companyId?: string): Promise<CompanyFigures[]> {
+export async function companyFigures(db: Queryable, from: Date, to: Date, asOf: Date, companyId?: string, streetId?: string): Promise<CompanyFigures[]> {
   const rows = await db.query<Omit<CompanyFigures, 'bySeverity'> & { critical: number; major: number; minor: number; warning: number }>(
-    `WITH ${ALERT_FACTS}, per_company AS (
+    `WITH ${ALERT_FACTS}, street AS (
+       -- Cut by street: only what happened in its communities counts, and only companies that look
+       -- after one of them now or had an alert there in the period are listed.
+       SELECT id, company_id FROM communities WHERE street_id = $5
+     ), per_company AS (
        SELECT company_id,
          count(*)::int AS alerts,
          count(*) FILTER (WHERE severity = 'critical')::int AS critical,
@@ -109,12 +113,14 @@ export async function companyFigures(db: Queryable, from: Date, to: Date, asOf: 
          count(*) FILTER (WHERE person_resolved_at <= resolve_deadline)::int AS resolve_met,
          count(*) FILTER (WHERE person_resolved_at IS NOT NULL)::int AS resolved,
          count(*) FILTER (WHERE person_resolved_at IS NOT NULL AND reopened)::int AS reopened
-       FROM a WHERE company_id IS NOT NULL GROUP BY company_id
+       FROM a WHERE company_id IS NOT NULL AND ($5::text IS NULL OR community_id IN (SELECT id FROM street)) GROUP BY company_id
      ), ratings AS (
        SELECT company_id, rating, author AS rater FROM feedback WHERE created_at >= $1 AND created_at < $2 AND company_id IS NOT NULL
+         AND ($5::text IS NULL OR community_id IN (SELECT id FROM street))
        UNION ALL
        SELECT al.company_id, r.rating, r.rated_by FROM alert_ratings r JOIN alerts al ON al.id = r.alert_id
        WHERE r.created_at >= $1 AND r.created_at < $2 AND al.company_id IS NOT NULL
+         AND ($5::text IS NULL OR al.community_id IN (SELECT id FROM street))
      ), satisfaction AS (
        SELECT company_id, avg(rating)::float8 AS mean, count(*)::int AS n, count(DISTINCT rater)::int AS raters FROM ratings GROUP BY company_id
      )
@@ -135,8 +141,9 @@ export async function companyFigures(db: Queryable, from: Date, to: Date, asOf: 
      LEFT JOIN per_company p ON p.company_id = c.id
      LEFT JOIN satisfaction s ON s.company_id = c.id
      WHERE ($4::text IS NULL OR c.id = $4)
+       AND ($5::text IS NULL OR p.company_id IS NOT NULL OR c.id IN (SELECT company_id FROM street))
      ORDER BY c.id`,
-    [from, to, asOf, companyId ?? null],
+    [from, to, asOf, companyId ?? null, streetId ?? null],
   )
   return rows.map(({ critical, major, minor, warning, ...rest }) => ({ ...rest, bySeverity: { critical, major, minor, warning } }))
 }

@@ -106,10 +106,10 @@ export interface HotlineFigures {
  * Per company, its cases received in [from, to) as of `asOf`, against a deadline of `deadlineMs`
  * from receipt. Every company (or the one named) is listed, with zeros when it had no case.
  */
-export async function hotlineFigures(db: Queryable, from: Date, to: Date, asOf: Date, deadlineMs: number, companyId?: string): Promise<HotlineFigures[]> {
+export async function hotlineFigures(db: Queryable, from: Date, to: Date, asOf: Date, deadlineMs: number, companyId?: string, streetId?: string): Promise<HotlineFigures[]> {
   return db.query<HotlineFigures>(
     `WITH c AS (
-       SELECT company_id, count(*)::int AS n FROM communities WHERE company_id IS NOT NULL GROUP BY company_id
+       SELECT company_id, count(*)::int AS n FROM communities WHERE company_id IS NOT NULL AND ($6::text IS NULL OR street_id = $6) GROUP BY company_id
      ), h AS (
        SELECT company_id,
          count(*)::int AS cases,
@@ -118,12 +118,13 @@ export async function hotlineFigures(db: Queryable, from: Date, to: Date, asOf: 
          count(*) FILTER (WHERE handled_at <= received_at + $4::float8 * interval '1 millisecond')::int AS on_time,
          avg(satisfaction)::float8 AS mean,
          count(satisfaction)::int AS rated
-       FROM hotline_cases WHERE company_id IS NOT NULL AND received_at >= $1 AND received_at < $2 GROUP BY company_id
+       FROM hotline_cases WHERE company_id IS NOT NULL AND received_at >= $1 AND received_at < $2
+         AND ($6::text IS NULL OR community_id IN (SELECT id FROM communities WHERE street_id = $6)) GROUP BY company_id
      )
      SELECT p.id AS "companyId", COALESCE(h.cases, 0) AS cases, COALESCE(c.n, 0) AS communities, COALESCE(h.handled, 0) AS handled,
        COALESCE(h.due, 0) AS due, COALESCE(h.on_time, 0) AS "onTime", h.mean AS "satisfactionMean", COALESCE(h.rated, 0) AS rated
      FROM property_companies p LEFT JOIN h ON h.company_id = p.id LEFT JOIN c ON c.company_id = p.id
      WHERE ($5::text IS NULL OR p.id = $5)`,
-    [from, to, asOf, deadlineMs, companyId ?? null],
+    [from, to, asOf, deadlineMs, companyId ?? null, streetId ?? null],
   )
 }

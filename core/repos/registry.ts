@@ -11,6 +11,7 @@ export interface Company {
 
 export interface Community extends CommunityFields {
   id: string
+  streetId: string | null
   companyId: string | null
   createdAt: Date
 }
@@ -26,15 +27,17 @@ export interface Assignment {
 }
 
 const COMPANY_COLUMNS = `id, name, contact, created_at AS "createdAt"`
-const COMMUNITY_COLUMNS = `id, name, district, street, address, lat, lon, company_id AS "companyId", created_at AS "createdAt"`
+const COMMUNITY_COLUMNS = `id, name, district, street, street_id AS "streetId", address, lat, lon, company_id AS "companyId", created_at AS "createdAt"`
 const ASSIGNMENT_COLUMNS = `id, community_id AS "communityId", company_id AS "companyId", starts_at AS "startsAt",
   ends_at AS "endsAt", assigned_by AS "assignedBy", note`
 
-/** `companyId` confines the list to one company (a crew member's). */
-export async function listCompanies(db: Queryable, companyId?: string): Promise<Company[]> {
-  return db.query<Company>(`SELECT ${COMPANY_COLUMNS} FROM property_companies WHERE ($1::text IS NULL OR id = $1) ORDER BY name`, [
-    companyId ?? null,
-  ])
+/** `companyId` confines the list to one company (a crew member's); `streetId` to those looking after a community of the street. */
+export async function listCompanies(db: Queryable, companyId?: string, streetId?: string): Promise<Company[]> {
+  return db.query<Company>(
+    `SELECT ${COMPANY_COLUMNS} FROM property_companies p WHERE ($1::text IS NULL OR id = $1)
+       AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM communities c WHERE c.company_id = p.id AND c.street_id = $2)) ORDER BY name`,
+    [companyId ?? null, streetId ?? null],
+  )
 }
 
 export async function getCompany(db: Queryable, id: string): Promise<Company | undefined> {
@@ -60,11 +63,11 @@ export async function updateCompany(db: Queryable, id: string, c: { name?: strin
   return row
 }
 
-export async function listCommunities(db: Queryable, f: { companyId?: string | undefined; district?: string | undefined }): Promise<Community[]> {
+export async function listCommunities(db: Queryable, f: { companyId?: string | undefined; district?: string | undefined; streetId?: string | undefined }): Promise<Community[]> {
   return db.query<Community>(
     `SELECT ${COMMUNITY_COLUMNS} FROM communities
-     WHERE ($1::text IS NULL OR company_id = $1) AND ($2::text IS NULL OR district = $2) ORDER BY name`,
-    [f.companyId ?? null, f.district ?? null],
+     WHERE ($1::text IS NULL OR company_id = $1) AND ($2::text IS NULL OR district = $2) AND ($3::text IS NULL OR street_id = $3) ORDER BY name`,
+    [f.companyId ?? null, f.district ?? null, f.streetId ?? null],
   )
 }
 
@@ -77,6 +80,8 @@ export interface CommunityFields {
   name: string
   district: string | null
   street: string | null
+  /** The street (街道/镇) it belongs to; null until the office sets it. */
+  streetId?: string | null
   address: string | null
   lat: number | null
   lon: number | null
@@ -84,9 +89,9 @@ export interface CommunityFields {
 
 export async function createCommunity(db: Queryable, id: string, c: CommunityFields): Promise<Community> {
   const [row] = await db.query<Community>(
-    `INSERT INTO communities (id, name, district, street, address, lat, lon) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO communities (id, name, district, street, address, lat, lon, street_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      RETURNING ${COMMUNITY_COLUMNS}`,
-    [id, c.name, c.district, c.street, c.address, c.lat, c.lon],
+    [id, c.name, c.district, c.street, c.address, c.lat, c.lon, c.streetId ?? null],
   )
   if (!row) throw new Error('insert returned no community')
   return row
@@ -98,9 +103,9 @@ export async function updateCommunity(db: Queryable, id: string, c: Partial<Comm
   const given: [string, unknown][] = Object.entries(c)
   const next = { ...current, ...Object.fromEntries(given.filter(([, v]) => v !== undefined)) }
   const [row] = await db.query<Community>(
-    `UPDATE communities SET name = $2, district = $3, street = $4, address = $5, lat = $6, lon = $7 WHERE id = $1
+    `UPDATE communities SET name = $2, district = $3, street = $4, address = $5, lat = $6, lon = $7, street_id = $8 WHERE id = $1
      RETURNING ${COMMUNITY_COLUMNS}`,
-    [id, next.name, next.district, next.street, next.address, next.lat, next.lon],
+    [id, next.name, next.district, next.street, next.address, next.lat, next.lon, next.streetId ?? null],
   )
   return row
 }

@@ -38,7 +38,7 @@ const LIVE = `s.ended_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $2 -
 export async function sessionPrincipal(db: Queryable, cookie: string, now: Date, limits: SessionLimits): Promise<Principal | undefined> {
   const [row] = await db.query<Principal>(
     `WITH p AS (
-       SELECT u.id AS "userId", u.name, u.role, u.company_id AS "companyId", u.community_id AS "communityId",
+       SELECT u.id AS "userId", u.name, u.role, u.company_id AS "companyId", u.community_id AS "communityId", u.street_id AS "streetId",
          'session:' || s.id AS "tokenId", s.id AS "sessionId", u.must_change_password AS "mustChangePassword",
          u.totp_enabled_at IS NOT NULL AS "totpOn"
        FROM sessions s JOIN users u ON u.id = s.user_id

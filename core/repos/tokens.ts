@@ -10,6 +10,8 @@ export interface Principal {
   role: Role
   companyId: string | null
   communityId: string | null
+  /** A street officer's street (街道/镇); null or absent for every other role. */
+  streetId?: string | null
   /** The token's id; a console session's principal has `session:<its id>` (one key for budgets and streams). */
   tokenId: string
   /** Set when the request came with a session cookie rather than a bearer token. */
@@ -26,6 +28,8 @@ export interface User {
   role: Role
   companyId: string | null
   communityId: string | null
+  /** A street officer's street. */
+  streetId: string | null
   createdAt: Date
   /** A disabled user's tokens are refused everywhere until an admin enables the user again. */
   disabled: boolean
@@ -37,21 +41,22 @@ export interface User {
   dingtalkUnionId: string | null
 }
 
-const USER_COLUMNS = `id, name, role, company_id AS "companyId", community_id AS "communityId", created_at AS "createdAt",
+const USER_COLUMNS = `id, name, role, company_id AS "companyId", community_id AS "communityId", street_id AS "streetId", created_at AS "createdAt",
   disabled_at IS NOT NULL AS disabled, totp_enabled_at IS NOT NULL AS "totpEnabled", wecom_user_id AS "wecomUserId",
   dingtalk_union_id AS "dingtalkUnionId"`
 
 export async function insertUser(
   db: Queryable,
-  u: { id?: string; name: string; role: Role; companyId?: string | null; communityId?: string | null },
+  u: { id?: string; name: string; role: Role; companyId?: string | null; communityId?: string | null; streetId?: string | null },
 ): Promise<string> {
   const id = u.id ?? randomUUID()
-  await db.query('INSERT INTO users (id, name, role, company_id, community_id) VALUES ($1, $2, $3, $4, $5)', [
+  await db.query('INSERT INTO users (id, name, role, company_id, community_id, street_id) VALUES ($1, $2, $3, $4, $5, $6)', [
     id,
     u.name,
     u.role,
     u.companyId ?? null,
     u.communityId ?? null,
+    u.streetId ?? null,
   ])
   return id
 }
@@ -195,7 +200,7 @@ export async function liveTokens(db: Queryable, ids: readonly string[]): Promise
 
 /** The principal a bearer token stands for, if it is known, unrevoked, unexpired and its user enabled. */
 /** The principal of a live token of an enabled user ($1: the token's hash). */
-const PRINCIPAL_OF_TOKEN = `SELECT u.id AS "userId", u.name, u.role, u.company_id AS "companyId", u.community_id AS "communityId", t.id AS "tokenId"
+const PRINCIPAL_OF_TOKEN = `SELECT u.id AS "userId", u.name, u.role, u.company_id AS "companyId", u.community_id AS "communityId", u.street_id AS "streetId", t.id AS "tokenId"
      FROM api_tokens t JOIN users u ON u.id = t.user_id
      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
        AND u.disabled_at IS NULL`

@@ -1,6 +1,7 @@
 // Role isolation over every API route: each role × {own company, other company} gets exactly the
-// status it should, and no other company's data appears in anything a crew member or a resident
-// is shown. The matrix must name every registered /api route, so a new route cannot skip it.
+// status it should, and no other company's data appears in anything a crew member, a resident or
+// a street officer is shown (the own side's community is in street st-a, the officer's; the other
+// side's in st-b). The matrix must name every registered /api route, so a new route cannot skip it.
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,6 +14,7 @@ import { provisionDevices } from '../../core/provision.ts'
 import { insertDeadLetters } from '../../core/repos/dead-letters.ts'
 import { insertFeedback } from '../../core/repos/feedback.ts'
 import { assignCommunity, createCommunity, createCompany } from '../../core/repos/registry.ts'
+import { createStreet } from '../../core/repos/streets.ts'
 import { insertContact, insertOverride } from '../../core/repos/notify-setup.ts'
 import { upsertRule } from '../../core/repos/rules.ts'
 import { putSitePlan } from '../../core/repos/site-plans.ts'
@@ -41,19 +43,28 @@ interface Row {
   expect: Record<Role, [number, number]>
 }
 
-const ROLES_UNDER_TEST: Role[] = ['admin', 'operator', 'crew', 'service', 'resident']
+const ROLES_UNDER_TEST: Role[] = ['admin', 'operator', 'crew', 'service', 'resident', 'street_officer']
 /** Identifiers of company B's things; none may show up in what crew A or resident A is shown. */
-const OTHER_MARKERS = ['co-b', 'cm-b', 'el-b', 'gw-b', 'B Property']
+const OTHER_MARKERS = ['co-b', 'cm-b', 'el-b', 'gw-b', 'B Property', 'st-b']
 
-const all = (own: number, other = own): Record<Role, [number, number]> => ({ admin: [own, other], operator: [own, other], crew: [own, other], service: [own, other], resident: [own, other] })
+// A street officer passes the auth hook only on the few reading routes it allows (api/plugins/auth.ts): 403 everywhere else.
+const all = (own: number, other = own): Record<Role, [number, number]> => ({
+  admin: [own, other],
+  operator: [own, other],
+  crew: [own, other],
+  service: [own, other],
+  resident: [own, other],
+  street_officer: [403, 403],
+})
 const office = (own: number, other = own, rest = 403): Record<Role, [number, number]> => ({
   admin: [own, other],
   operator: [own, other],
   crew: [rest, rest],
   service: [rest, rest],
   resident: [rest, rest],
+  street_officer: [403, 403],
 })
-const adminOnly = (ok: number): Record<Role, [number, number]> => ({ admin: [ok, ok], operator: [403, 403], crew: [403, 403], service: [403, 403], resident: [403, 403] })
+const adminOnly = (ok: number): Record<Role, [number, number]> => ({ admin: [ok, ok], operator: [403, 403], crew: [403, 403], service: [403, 403], resident: [403, 403], street_officer: [403, 403] })
 
 let db: Db
 let app: App
@@ -93,11 +104,12 @@ async function withPlan(id: string): Promise<string> {
 const community = (side: Side) => (side === 'own' ? 'cm-a' : 'cm-b')
 const company = (side: Side) => (side === 'own' ? 'co-a' : 'co-b')
 const device = (side: Side) => (side === 'own' ? 'el-a' : 'el-b')
+const street = (side: Side) => (side === 'own' ? 'st-a' : 'st-b')
 
 const MATRIX: Row[] = [
   // Devices
-  { route: 'GET /api/v1/devices', req: (s) => ({ method: 'GET', url: `/api/v1/devices?community=${community(s)}` }), expect: { ...all(200), resident: [403, 403] } },
-  { route: 'GET /api/v1/devices/:id', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
+  { route: 'GET /api/v1/devices', req: (s) => ({ method: 'GET', url: `/api/v1/devices?community=${community(s)}` }), expect: { ...all(200), resident: [403, 403], street_officer: [200, 200] } },
+  { route: 'GET /api/v1/devices/:id', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403], street_officer: [200, 404] } },
   { route: 'GET /api/v1/devices/:id/status', req: (s) => ({ method: 'GET', url: `/api/v1/devices/${device(s)}/status` }), expect: { ...all(200), crew: [200, 404], resident: [403, 403] } },
   // The map: the crew member's shows only their company's (no co-b marker in it)
   { route: 'GET /api/v1/map', req: () => ({ method: 'GET', url: '/api/v1/map' }), expect: { ...office(200), crew: [200, 200] } },
@@ -123,11 +135,11 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/audit.csv', req: (s) => ({ method: 'GET', url: `/api/v1/audit.csv?company=${company(s)}` }), expect: office(200) },
   // Alerts
   { route: 'POST /api/v1/alerts', req: (s) => ({ method: 'POST', url: '/api/v1/alerts', body: { ruleId: next('report'), deviceId: device(s), condition: 'active', source: 'node-red', severity: 'minor', title: 'x' } }), expect: { ...office(200), service: [200, 200] } },
-  { route: 'GET /api/v1/alerts', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts' : '/api/v1/alerts?company=co-b' }), expect: all(200) },
+  { route: 'GET /api/v1/alerts', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts' : '/api/v1/alerts?company=co-b' }), expect: { ...all(200), street_officer: [200, 200] } },
   // The spreadsheet of the same list: the office and crews (a crew member's holds their company's alerts only)
   { route: 'GET /api/v1/alerts.csv', req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/alerts.csv' : '/api/v1/alerts.csv?company=co-b' }), expect: { ...office(200), crew: [200, 200] } },
   // A resident sees their own reports and what the office made public (test/integration/residents.test.ts), not this operator's alert.
-  { route: 'GET /api/v1/alerts/:id', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [404, 404] } },
+  { route: 'GET /api/v1/alerts/:id', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${await freshAlert(s)}` }), expect: { ...all(200), crew: [200, 404], resident: [404, 404], street_officer: [200, 404] } },
   // Photos: residents only of their own report (these fixtures are nobody's report)
   { route: 'POST /api/v1/alerts/:id/photos', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/photos`, body: tinyPng() }), expect: { ...office(201), crew: [201, 404], resident: [404, 404] } },
   { route: 'GET /api/v1/alerts/:id/photos', req: async (s) => ({ method: 'GET', url: `/api/v1/alerts/${(await freshPhoto(s)).alertId}/photos` }), expect: { ...office(200), crew: [200, 404], resident: [404, 404] } },
@@ -157,7 +169,7 @@ const MATRIX: Row[] = [
     expect: { ...office(200), crew: [200, 200] },
   },
   { route: 'POST /api/v1/alerts/ack', req: async (s) => ({ method: 'POST', url: '/api/v1/alerts/ack', body: { ids: [await freshAlert(s)] } }), expect: { ...office(200), crew: [200, 200] } },
-  { route: 'GET /api/v1/alerts/stream', req: () => ({ method: 'GET', url: '/api/v1/alerts/stream' }), expect: { ...all(200), resident: [403, 403] } },
+  { route: 'GET /api/v1/alerts/stream', req: () => ({ method: 'GET', url: '/api/v1/alerts/stream' }), expect: { ...all(200), resident: [403, 403], street_officer: [200, 200] } },
   // A resident rates only their own report (issue 18): this alert of their community is not one (test/integration/resident-limits.test.ts rates one).
   { route: 'POST /api/v1/alerts/:id/rating', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s, true)}/rating`, body: { rating: 4 } }), expect: { ...office(201), resident: [404, 404] } },
   { route: 'POST /api/v1/alerts/:id/publish', req: async (s) => ({ method: 'POST', url: `/api/v1/alerts/${await freshAlert(s)}/publish`, body: { public: true } }), expect: office(200) },
@@ -229,12 +241,17 @@ const MATRIX: Row[] = [
     expect: office(204),
   },
   // Registry
-  { route: 'GET /api/v1/companies', req: () => ({ method: 'GET', url: '/api/v1/companies' }), expect: { ...office(200), crew: [200, 200] } },
-  { route: 'GET /api/v1/companies/:id', req: (s) => ({ method: 'GET', url: `/api/v1/companies/${company(s)}` }), expect: { ...office(200), crew: [200, 404] } },
+  { route: 'GET /api/v1/companies', req: () => ({ method: 'GET', url: '/api/v1/companies' }), expect: { ...office(200), crew: [200, 200], street_officer: [200, 200] } },
+  { route: 'GET /api/v1/companies/:id', req: (s) => ({ method: 'GET', url: `/api/v1/companies/${company(s)}` }), expect: { ...office(200), crew: [200, 404], street_officer: [200, 404] } },
+  // Streets (街道/镇): the office registers them; a street officer sees their own
+  { route: 'GET /api/v1/streets', req: () => ({ method: 'GET', url: '/api/v1/streets' }), expect: { ...office(200), street_officer: [200, 200] } },
+  { route: 'GET /api/v1/streets/:id', req: (s) => ({ method: 'GET', url: `/api/v1/streets/${street(s)}` }), expect: { ...office(200), street_officer: [200, 404] } },
+  { route: 'POST /api/v1/streets', req: () => ({ method: 'POST', url: '/api/v1/streets', body: { id: next('st'), name: 'New street' } }), expect: office(201) },
+  { route: 'PATCH /api/v1/streets/:id', req: (s) => ({ method: 'PATCH', url: `/api/v1/streets/${street(s)}`, body: { district: 'Minhang' } }), expect: office(200) },
   { route: 'POST /api/v1/companies', req: () => ({ method: 'POST', url: '/api/v1/companies', body: { id: next('co'), name: 'New Co.' } }), expect: office(201) },
   { route: 'PATCH /api/v1/companies/:id', req: (s) => ({ method: 'PATCH', url: `/api/v1/companies/${company(s)}`, body: { contact: 'desk' } }), expect: office(200) },
-  { route: 'GET /api/v1/communities', req: (s) => ({ method: 'GET', url: `/api/v1/communities?company=${company(s)}` }), expect: { ...office(200), crew: [200, 200], resident: [200, 200] } },
-  { route: 'GET /api/v1/communities/:id', req: (s) => ({ method: 'GET', url: `/api/v1/communities/${community(s)}` }), expect: { ...office(200), crew: [200, 404], resident: [200, 404] } },
+  { route: 'GET /api/v1/communities', req: (s) => ({ method: 'GET', url: `/api/v1/communities?company=${company(s)}` }), expect: { ...office(200), crew: [200, 200], resident: [200, 200], street_officer: [200, 200] } },
+  { route: 'GET /api/v1/communities/:id', req: (s) => ({ method: 'GET', url: `/api/v1/communities/${community(s)}` }), expect: { ...office(200), crew: [200, 404], resident: [200, 404], street_officer: [200, 404] } },
   { route: 'POST /api/v1/communities', req: (s) => ({ method: 'POST', url: '/api/v1/communities', body: { id: next('cm'), name: 'New', companyId: company(s) } }), expect: office(201) },
   { route: 'PATCH /api/v1/communities/:id', req: (s) => ({ method: 'PATCH', url: `/api/v1/communities/${community(s)}`, body: { street: 'Lane 5' } }), expect: office(200) },
   {
@@ -265,7 +282,7 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/map/base-layer', req: () => ({ method: 'GET', url: '/api/v1/map/base-layer' }), expect: { ...office(200), crew: [200, 200] } },
   { route: 'GET /api/v1/communities/:id/assignments', req: (s) => ({ method: 'GET', url: `/api/v1/communities/${community(s)}/assignments` }), expect: { ...office(200), crew: [200, 404] } },
   // Users and tokens
-  { route: 'GET /api/v1/me', req: () => ({ method: 'GET', url: '/api/v1/me' }), expect: all(200) },
+  { route: 'GET /api/v1/me', req: () => ({ method: 'GET', url: '/api/v1/me' }), expect: { ...all(200), street_officer: [200, 200] } },
   { route: 'GET /api/v1/users', req: () => ({ method: 'GET', url: '/api/v1/users' }), expect: adminOnly(200) },
   { route: 'POST /api/v1/users', req: () => ({ method: 'POST', url: '/api/v1/users', body: { name: next('user'), role: 'operator' } }), expect: adminOnly(201) },
   {
@@ -277,19 +294,19 @@ const MATRIX: Row[] = [
   // Passwords and sessions (test/integration/sign-in.test.ts signs in for real): anyone may try a
   // sign-in (these users have no password: 401), sign out and change their own password (none
   // set: 403 wrong_password); only an admin hands out one-time passwords.
-  { route: 'POST /api/v1/session', req: (_s, role) => ({ method: 'POST', url: '/api/v1/session', body: { name: `${role}-user`, password: 'Not-a-password-1' } }), expect: all(401) },
-  { route: 'DELETE /api/v1/session', req: () => ({ method: 'DELETE', url: '/api/v1/session' }), expect: all(204) },
+  { route: 'POST /api/v1/session', req: (_s, role) => ({ method: 'POST', url: '/api/v1/session', body: { name: `${role}-user`, password: 'Not-a-password-1' } }), expect: { ...all(401), street_officer: [401, 401] } },
+  { route: 'DELETE /api/v1/session', req: () => ({ method: 'DELETE', url: '/api/v1/session' }), expect: { ...all(204), street_officer: [204, 204] } },
   // Signing in with WeCom or DingTalk (test/integration/wecom-sign-in.test.ts, dingtalk-sign-in.test.ts
   // go the whole way): open to anyone; not configured here, so the sign-in itself is 404
   // sign_in_unavailable for everyone.
-  { route: 'GET /api/v1/session/providers', req: () => ({ method: 'GET', url: '/api/v1/session/providers' }), expect: all(200) },
-  { route: 'GET /api/v1/session/:provider', req: (_s, role) => ({ method: 'GET', url: `/api/v1/session/${role === 'crew' ? 'dingtalk' : 'wecom'}` }), expect: all(404) },
+  { route: 'GET /api/v1/session/providers', req: () => ({ method: 'GET', url: '/api/v1/session/providers' }), expect: { ...all(200), street_officer: [200, 200] } },
+  { route: 'GET /api/v1/session/:provider', req: (_s, role) => ({ method: 'GET', url: `/api/v1/session/${role === 'crew' ? 'dingtalk' : 'wecom'}` }), expect: { ...all(404), street_officer: [404, 404] } },
   {
     route: 'GET /api/v1/session/:provider/callback',
     req: (_s, role) => ({ method: 'GET', url: `/api/v1/session/${role === 'crew' ? 'dingtalk' : 'wecom'}/callback?code=c&state=s` }),
-    expect: all(404),
+    expect: { ...all(404), street_officer: [404, 404] },
   },
-  { route: 'DELETE /api/v1/sessions', req: () => ({ method: 'DELETE', url: '/api/v1/sessions' }), expect: all(204) },
+  { route: 'DELETE /api/v1/sessions', req: () => ({ method: 'DELETE', url: '/api/v1/sessions' }), expect: { ...all(204), street_officer: [204, 204] } },
   { route: 'PUT /api/v1/me/password', req: () => ({ method: 'PUT', url: '/api/v1/me/password', body: { current: 'Not-a-password-1', next: 'Another-one-22' } }), expect: all(403) },
   {
     route: 'POST /api/v1/users/:id/password',
@@ -309,7 +326,7 @@ const MATRIX: Row[] = [
     expect: { ...all(409), service: [403, 403], resident: [403, 403] },
   },
   { route: 'DELETE /api/v1/me/totp', req: () => ({ method: 'DELETE', url: '/api/v1/me/totp', body: { password: 'Not-a-password-1' } }), expect: all(403) },
-  { route: 'POST /api/v1/session/totp', req: () => ({ method: 'POST', url: '/api/v1/session/totp', body: { ticket: 'x'.repeat(43), code: '123456' } }), expect: all(401) },
+  { route: 'POST /api/v1/session/totp', req: () => ({ method: 'POST', url: '/api/v1/session/totp', body: { ticket: 'x'.repeat(43), code: '123456' } }), expect: { ...all(401), street_officer: [401, 401] } },
   { route: 'DELETE /api/v1/users/:id/totp', req: () => ({ method: 'DELETE', url: `/api/v1/users/${userIds.operator}/totp` }), expect: adminOnly(204) },
   { route: 'GET /api/v1/users/:id/tokens', req: () => ({ method: 'GET', url: `/api/v1/users/${userIds.operator}/tokens` }), expect: adminOnly(200) },
   { route: 'POST /api/v1/users/:id/tokens', req: () => ({ method: 'POST', url: `/api/v1/users/${userIds.operator}/tokens`, body: {} }), expect: adminOnly(201) },
@@ -339,7 +356,12 @@ const MATRIX: Row[] = [
     expect: office(200),
   },
   { route: 'GET /api/v1/hotline/companies/:id/cases', req: (s) => ({ method: 'GET', url: `/api/v1/hotline/companies/${company(s)}/cases` }), expect: { ...office(200), crew: [200, 404] } },
-  { route: 'GET /api/v1/evaluation/ranking', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking' }), expect: office(200) },
+  // A street officer's ranking is their street's; asking for another street's gives an empty list.
+  {
+    route: 'GET /api/v1/evaluation/ranking',
+    req: (s) => ({ method: 'GET', url: s === 'own' ? '/api/v1/evaluation/ranking' : `/api/v1/evaluation/ranking?streetId=${street(s)}` }),
+    expect: { ...office(200), street_officer: [200, 200] },
+  },
   { route: 'GET /api/v1/evaluation/history', req: () => ({ method: 'GET', url: '/api/v1/evaluation/history?periods=2' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/ranking.csv', req: () => ({ method: 'GET', url: '/api/v1/evaluation/ranking.csv' }), expect: office(200) },
   { route: 'GET /api/v1/evaluation/weights', req: () => ({ method: 'GET', url: '/api/v1/evaluation/weights' }), expect: office(200) },
@@ -433,7 +455,8 @@ beforeAll(async () => {
   const features = await migrate(db, { log: silentLogger })
   for (const side of ['own', 'other'] as const) {
     await createCompany(db, { id: company(side), name: side === 'own' ? 'A Property Co.' : 'B Property Co.', contact: null })
-    await createCommunity(db, community(side), { name: `Community ${side}`, district: 'Minhang', street: null, address: null, lat: null, lon: null })
+    await createStreet(db, { id: street(side), name: side === 'own' ? 'Street A' : 'Street B', district: 'Minhang' })
+    await createCommunity(db, community(side), { name: `Community ${side}`, district: 'Minhang', street: null, streetId: street(side), address: null, lat: null, lon: null })
     await assignCommunity(db, community(side), company(side), 'fixture', null)
     await provisionDevices(db, [{ id: device(side), kind: 'elevator', communityId: community(side) }])
     await insertFeedback(db, { communityId: community(side), rating: 4, comment: null, author: 'fixture' })
@@ -444,7 +467,14 @@ beforeAll(async () => {
   const api = await apiFor(db, features, { onRoute: (r) => registered.push(r) })
   app = api.app
   alerts = api.alerts
-  const bindings: Record<Role, { companyId?: string; communityId?: string }> = { admin: {}, operator: {}, crew: { companyId: 'co-a' }, service: {}, resident: { communityId: 'cm-a' } }
+  const bindings: Record<Role, { companyId?: string; communityId?: string; streetId?: string }> = {
+    admin: {},
+    operator: {},
+    crew: { companyId: 'co-a' },
+    service: {},
+    resident: { communityId: 'cm-a' },
+    street_officer: { streetId: 'st-a' },
+  }
   for (const role of ROLES_UNDER_TEST) {
     userIds[role] = await insertUser(db, { name: `${role}-user`, role, ...bindings[role] })
     tokens[role] = (await issueToken(db, userIds[role])).token
@@ -503,7 +533,7 @@ describe('role isolation', () => {
             expect(typeof body.code, `${r.method} ${r.url}`).toBe('string')
             expect(typeof body.message, `${r.method} ${r.url}`).toBe('string')
           }
-          if ((role === 'crew' || role === 'resident') && res.statusCode < 300) {
+          if ((role === 'crew' || role === 'resident' || role === 'street_officer') && res.statusCode < 300) {
             for (const marker of OTHER_MARKERS) expect(res.body, `${role} ${r.method} ${r.url} shows ${marker}`).not.toContain(marker)
           }
         }

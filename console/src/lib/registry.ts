@@ -4,16 +4,17 @@ import { placeText } from '../../../shared/place.ts'
 import { lang, localName } from '../i18n/index.ts'
 import { all, api } from './api.ts'
 import { store } from './store.ts'
-import type { Community, Company, Device, Me, Rule } from './types.ts'
+import type { Community, Company, Device, Me, Rule, Street } from './types.ts'
 
 export interface Registry {
   companies: Map<string, Company>
   communities: Map<string, Community>
   devices: Map<string, Device>
   rules: Map<string, Rule>
+  streets: Map<string, Street>
 }
 
-const empty = (): Registry => ({ companies: new Map(), communities: new Map(), devices: new Map(), rules: new Map() })
+const empty = (): Registry => ({ companies: new Map(), communities: new Map(), devices: new Map(), rules: new Map(), streets: new Map() })
 export const registry = store<Registry>(empty())
 
 const byId = <T extends { id: string }>(items: T[]) => new Map(items.map((x) => [x.id, x]))
@@ -21,13 +22,16 @@ const orEmpty = async <T>(p: Promise<T[]>): Promise<T[]> => p.catch(() => [])
 
 export async function loadRegistry(me: Me): Promise<void> {
   const office = me.role === 'admin' || me.role === 'operator' || me.role === 'crew'
-  const [companies, communities, devices, rules] = await Promise.all([
-    office ? orEmpty(api<{ items: Company[] }>('/api/v1/companies').then((r) => r.items)) : [],
+  // A street officer reads their street's companies, communities, devices and the street itself.
+  const street = me.role === 'street_officer'
+  const [companies, communities, devices, rules, streets] = await Promise.all([
+    office || street ? orEmpty(api<{ items: Company[] }>('/api/v1/companies').then((r) => r.items)) : [],
     orEmpty(api<{ items: Community[] }>('/api/v1/communities').then((r) => r.items)),
-    office ? orEmpty(all<Device>('/api/v1/devices')) : [],
+    office || street ? orEmpty(all<Device>('/api/v1/devices')) : [],
     office ? orEmpty(api<{ items: Rule[] }>('/api/v1/rules').then((r) => r.items)) : [],
+    (office && me.role !== 'crew') || street ? orEmpty(api<{ items: Street[] }>('/api/v1/streets').then((r) => r.items)) : [],
   ])
-  registry.set({ companies: byId(companies), communities: byId(communities), devices: byId(devices), rules: byId(rules) })
+  registry.set({ companies: byId(companies), communities: byId(communities), devices: byId(devices), rules: byId(rules), streets: byId(streets) })
 }
 
 export function clearRegistry(): void {
@@ -39,6 +43,7 @@ export const named = (x: { id: string; name: string | null } | undefined, id = x
 export const companyName = (id: string | null): string => (id === null ? '' : named(registry.get().companies.get(id), id))
 export const communityName = (id: string | null): string => (id === null ? '' : named(registry.get().communities.get(id), id))
 export const deviceName = (id: string | null): string => (id === null ? '' : named(registry.get().devices.get(id), id))
+export const streetName = (id: string | null): string => (id === null ? '' : named(registry.get().streets.get(id), id))
 
 /**
  * Where a device is, from the registry, in the current language (shared/place.ts): "community ·

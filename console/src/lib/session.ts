@@ -23,6 +23,8 @@ export const NAV: Record<Role, View[]> = {
   crew: ['crew', 'board', 'map'],
   resident: ['resident'],
   service: [],
+  // Their street's board, devices and ranking, read-only (the API refuses every change).
+  street_officer: ['board', 'devices', 'ranking'],
 }
 
 export const me = store<Me | null>(null)

@@ -66,10 +66,19 @@ export interface Community {
   name: string
   district: string | null
   street: string | null
+  /** The street (街道/镇) it belongs to. */
+  streetId: string | null
   address: string | null
   lat: number | null
   lon: number | null
   companyId: string | null
+}
+
+export interface Street {
+  id: string
+  name: string
+  district: string | null
+  communities: number
 }
 
 export interface Company {

@@ -205,6 +205,8 @@ function CoverageNotice() {
 export function Board({ openId }: { openId?: number | undefined }) {
   const map = useStore(alerts)
   const user = useStore(me)
+  // A street officer reads their street's board; the API refuses them every change and export.
+  const readOnly = user?.role === 'street_officer'
   const critical = useStore(newCritical)
   const [filter, setFilter] = useState<Filter>(NO_FILTER)
   const [checked, setChecked] = useState<Set<number>>(new Set())
@@ -252,39 +254,45 @@ export function Board({ openId }: { openId?: number | undefined }) {
           </button>
         </div>
       )}
-      {user?.role !== 'crew' && <CoverageNotice />}
+      {user?.role !== 'crew' && !readOnly && <CoverageNotice />}
       <Counts map={map} />
       <Filters value={filter} onChange={refilter} />
-      <ExportCsv
-        id="export-alerts"
-        fallbackName="alerts.csv"
-        path={(q) => `/api/v1/alerts.csv?${toQuery(filter, q).toString()}`}
-        note={filter.text ? t('export.noText') : undefined}
-      />
+      {!readOnly && (
+        <ExportCsv
+          id="export-alerts"
+          fallbackName="alerts.csv"
+          path={(q) => `/api/v1/alerts.csv?${toQuery(filter, q).toString()}`}
+          note={filter.text ? t('export.noText') : undefined}
+        />
+      )}
       <div class="bulk">
-        <label>
-          <input
-            type="checkbox"
-            id="select-shown"
-            checked={drawnOpen.length > 0 && drawnOpen.every((a) => checked.has(a.id))}
-            onChange={(e) => setChecked(e.currentTarget.checked ? new Set(drawnOpen.map((a) => a.id)) : new Set())}
-          />{' '}
-          {t('board.selectAll')}
-        </label>
-        <button
-          type="button"
-          id="bulk-ack"
-          disabled={selected.length === 0}
-          onClick={() =>
-            void bulkAck(selected).then((n) => {
-              setChecked(new Set())
-              setAcked(n)
-            })
-          }
-        >
-          {t('board.bulkAck', { n: selected.length })}
-        </button>
-        <BulkByFilter filter={filter} canResolve={user?.role === 'admin' || user?.role === 'operator'} />
+        {!readOnly && (
+          <>
+            <label>
+              <input
+                type="checkbox"
+                id="select-shown"
+                checked={drawnOpen.length > 0 && drawnOpen.every((a) => checked.has(a.id))}
+                onChange={(e) => setChecked(e.currentTarget.checked ? new Set(drawnOpen.map((a) => a.id)) : new Set())}
+              />{' '}
+              {t('board.selectAll')}
+            </label>
+            <button
+              type="button"
+              id="bulk-ack"
+              disabled={selected.length === 0}
+              onClick={() =>
+                void bulkAck(selected).then((n) => {
+                  setChecked(new Set())
+                  setAcked(n)
+                })
+              }
+            >
+              {t('board.bulkAck', { n: selected.length })}
+            </button>
+            <BulkByFilter filter={filter} canResolve={user?.role === 'admin' || user?.role === 'operator'} />
+          </>
+        )}
         <span class="muted">{t('board.count', { n: shown.length })}</span>
         {acked !== null && (
           <span class="muted" role="status" id="bulk-ack-outcome">

@@ -1,4 +1,4 @@
-// The registry (admin/operator): property companies, communities with the history of who looked
+// The registry (admin/operator): property companies, streets (街道/镇), communities with the history of who looked
 // after them, devices with their secrets (one by one or imported from CSV), and device profiles. One tab per resource, each its own route
 // (#/registry/companies …) so a link opens the same tab.
 import { t } from '../i18n/index.ts'
@@ -7,8 +7,9 @@ import { Communities } from './registry/Communities.tsx'
 import { Companies } from './registry/Companies.tsx'
 import { DeviceAdmin } from './registry/DeviceAdmin.tsx'
 import { Profiles } from './registry/Profiles.tsx'
+import { Streets } from './registry/Streets.tsx'
 
-const TABS = ['companies', 'communities', 'devices', 'profiles'] as const
+const TABS = ['companies', 'streets', 'communities', 'devices', 'profiles'] as const
 type Tab = (typeof TABS)[number]
 
 export function Registry({ tab }: { tab: string | undefined }) {
@@ -23,7 +24,7 @@ export function Registry({ tab }: { tab: string | undefined }) {
           </a>
         ))}
       </nav>
-      {current === 'companies' ? <Companies /> : current === 'communities' ? <Communities /> : current === 'devices' ? <DeviceAdmin /> : <Profiles />}
+      {current === 'companies' ? <Companies /> : current === 'streets' ? <Streets /> : current === 'communities' ? <Communities /> : current === 'devices' ? <DeviceAdmin /> : <Profiles />}
     </section>
   )
 }

@@ -11,13 +11,13 @@ import { Choice, Confirm, ErrorLine, Field, FormPanel, ListTable, NewButton, Sec
 import { dateTime, t } from '../i18n/index.ts'
 import { api } from '../lib/api.ts'
 import { messageOf, opt, setter, useSave } from '../lib/forms.ts'
-import { choices, communityName, companyName, registry } from '../lib/registry.ts'
+import { choices, communityName, companyName, registry, streetName } from '../lib/registry.ts'
 import { me } from '../lib/session.ts'
 import { useStore } from '../lib/store.ts'
 import type { Issued, Role, TokenInfo, User } from '../lib/types.ts'
 
-const ROLES: readonly Role[] = ['admin', 'operator', 'crew', 'resident', 'service']
-const FIELDS = ['name', 'role', 'companyId', 'communityId', 'label', 'expiresIn'] as const
+const ROLES: readonly Role[] = ['admin', 'operator', 'crew', 'resident', 'street_officer', 'service']
+const FIELDS = ['name', 'role', 'companyId', 'communityId', 'streetId', 'label', 'expiresIn'] as const
 type Form = Record<(typeof FIELDS)[number], string>
 
 interface Shown {
@@ -27,7 +27,7 @@ interface Shown {
 
 function UserForm({ onDone, onToken }: { onDone: () => void; onToken: (s: Shown) => void }) {
   const reg = useStore(registry)
-  const [f, setF] = useState<Form>({ name: '', role: 'crew', companyId: '', communityId: '', label: '', expiresIn: '' })
+  const [f, setF] = useState<Form>({ name: '', role: 'crew', companyId: '', communityId: '', streetId: '', label: '', expiresIn: '' })
   const set = setter(f, setF)
   const pick = (k: keyof Form) => (v: string) => setF({ ...f, [k]: v })
   const save = async () => {
@@ -37,6 +37,7 @@ function UserForm({ onDone, onToken }: { onDone: () => void; onToken: (s: Shown)
           role: f.role,
           ...(f.role === 'crew' && f.companyId ? { companyId: f.companyId } : {}),
           ...(f.role === 'resident' && f.communityId ? { communityId: f.communityId } : {}),
+          ...(f.role === 'street_officer' && f.streetId ? { streetId: f.streetId } : {}),
           ...(opt(f.label) ? { label: opt(f.label) } : {}),
           ...(opt(f.expiresIn) ? { expiresIn: opt(f.expiresIn) } : {}),
         },
@@ -60,6 +61,11 @@ function UserForm({ onDone, onToken }: { onDone: () => void; onToken: (s: Shown)
         {f.role === 'resident' && (
           <Field id="user-communityId" label={t('filter.community')} error={problems.fields.communityId} hint={t('users.communityHint')}>
             {(a) => <Choice a={a} required value={f.communityId} onPick={pick('communityId')} empty={t('form.choose')} options={choices(reg.communities)} />}
+          </Field>
+        )}
+        {f.role === 'street_officer' && (
+          <Field id="user-streetId" label={t('community.streetId')} error={problems.fields.streetId} hint={t('users.streetHint')}>
+            {(a) => <Choice a={a} required value={f.streetId} onPick={pick('streetId')} empty={t('form.choose')} options={choices(reg.streets)} />}
           </Field>
         )}
         <Field id="user-label" label={t('users.tokenLabel')} error={problems.fields.label}>
@@ -226,7 +232,7 @@ export function Users() {
             <tr key={u.id} data-user={u.name}>
               <td data-label={t('form.name')}>{u.name}</td>
               <td data-label={t('users.role')}>{t(`role.${u.role}`)}</td>
-              <td data-label={t('users.belongs')}>{u.companyId ? companyName(u.companyId) : u.communityId ? communityName(u.communityId) : t('form.none')}</td>
+              <td data-label={t('users.belongs')}>{u.companyId ? companyName(u.companyId) : u.communityId ? communityName(u.communityId) : u.streetId ? streetName(u.streetId) : t('form.none')}</td>
               {(['wecom', 'dingtalk'] as const).map((p) => (
                 <td key={p} data-label={t(LINKS[p].column)} class={`user-${p}`}>
                   {u[LINKS[p].field] ?? t('form.none')}

@@ -7,11 +7,11 @@ import { dateTime, localName, num, t } from '../../i18n/index.ts'
 import { api } from '../../lib/api.ts'
 import { opt, optNum, useSave } from '../../lib/forms.ts'
 import { refreshRegistry, saveRow } from '../../lib/refresh.ts'
-import { byName, choices, companyName, registry } from '../../lib/registry.ts'
+import { byName, choices, companyName, registry, streetName } from '../../lib/registry.ts'
 import { useStore } from '../../lib/store.ts'
 import type { Assignment, Community } from '../../lib/types.ts'
 
-const FIELDS = ['id', 'name', 'district', 'street', 'address', 'lat', 'lon', 'companyId'] as const
+const FIELDS = ['id', 'name', 'district', 'street', 'streetId', 'address', 'lat', 'lon', 'companyId'] as const
 type Form = Record<(typeof FIELDS)[number], string>
 
 const str = (v: string | number | null | undefined) => (v === null || v === undefined ? '' : String(v))
@@ -23,6 +23,7 @@ function CommunityForm({ editing, onDone }: { editing: Community | null; onDone:
     name: str(editing?.name),
     district: str(editing?.district),
     street: str(editing?.street),
+    streetId: str(editing?.streetId),
     address: str(editing?.address),
     lat: str(editing?.lat),
     lon: str(editing?.lon),
@@ -30,7 +31,7 @@ function CommunityForm({ editing, onDone }: { editing: Community | null; onDone:
   })
   const save = async () => {
     // Empty means "not known": null on a change, left out on a registration.
-    const fields = { name: f.name, district: opt(f.district) ?? null, street: opt(f.street) ?? null, address: opt(f.address) ?? null, lat: optNum(f.lat) ?? null, lon: optNum(f.lon) ?? null }
+    const fields = { name: f.name, district: opt(f.district) ?? null, street: opt(f.street) ?? null, streetId: opt(f.streetId) ?? null, address: opt(f.address) ?? null, lat: optNum(f.lat) ?? null, lon: optNum(f.lon) ?? null }
     await saveRow('/api/v1/communities', editing?.id ?? null, fields, { id: f.id.trim(), ...fields, ...(f.companyId ? { companyId: f.companyId } : {}) })
   }
   const { problems, busy, submit } = useSave(FIELDS, save, onDone)
@@ -41,6 +42,9 @@ function CommunityForm({ editing, onDone }: { editing: Community | null; onDone:
       <FormPanel title={title} id="community-form" problems={problems} busy={busy} submit={editing ? t('form.save') : t('form.create')} onSubmit={submit} onCancel={onDone}>
         <IdAndName bound={bound} editing={editing !== null} />
         <TextField {...bound} name="district" label={t('community.district')} />
+        <Field id="community-streetId" label={t('community.streetId')} error={problems.fields.streetId}>
+          {(a) => <Choice a={a} value={f.streetId} onPick={(v) => setF({ ...f, streetId: v })} empty={t('form.none')} options={choices(reg.streets)} />}
+        </Field>
         <TextField {...bound} name="street" label={t('community.street')} />
         <TextField {...bound} name="address" label={t('community.address')} />
         <TextField {...bound} name="lat" label={t('community.lat')} inputMode="decimal" />
@@ -118,7 +122,7 @@ export function Communities() {
                 {localName(c.name)} <code class="muted small">{c.id}</code>
                 {c.address && <div class="muted small">{c.address}</div>}
               </td>
-              <td data-label={t('community.area')}>{[c.district, c.street].filter(Boolean).join(' · ')}</td>
+              <td data-label={t('community.area')}>{[c.district, streetName(c.streetId), c.street].filter(Boolean).join(' · ')}</td>
               <td data-label={t('community.company')}>{companyName(c.companyId) || t('form.none')}</td>
               <td data-label={t('community.coords')}>{c.lat !== null && c.lon !== null ? `${num(c.lat, 5)}, ${num(c.lon, 5)}` : t('form.none')}</td>
               <td data-label={t('registry.devices')}>{devices.filter((d) => d.communityId === c.id).length}</td>
