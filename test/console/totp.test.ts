@@ -107,7 +107,7 @@ describe.skipIf(!haveChromium)('console: two-step sign-in', () => {
         await page.fill('#totp-code', codeOf(secret, 1))
         await page.click('#code-form button[type=submit]')
         await page.waitForSelector('header.top #account')
-        expect(await page.locator('header.top a[aria-current=page]').getAttribute('data-view')).toBe('board')
+        expect(await page.locator('header.top a[aria-current=page]').getAttribute('data-view')).toBe('overview')
         await context.close()
 
         if (where === 'desk') {
@@ -143,7 +143,7 @@ describe.skipIf(!haveChromium)('console: two-step sign-in required (TOTP_REQUIRE
   afterAll(async () => h.close())
 
   for (const lang of LANGS) {
-    it(`${lang}: an operator without codes sets them up before anything else, then lands on the board`, { timeout: 120_000 }, async () => {
+    it(`${lang}: an operator without codes sets them up before anything else, then lands on the overview`, { timeout: 120_000 }, async () => {
       const text = TEXT[lang]
       const name = `ops-required-${lang}`
       const id = await insertUser(h.db, { name, role: 'operator' })
@@ -167,7 +167,7 @@ describe.skipIf(!haveChromium)('console: two-step sign-in required (TOTP_REQUIRE
       expect(await page.locator('#totp-recovery li').count()).toBe(10)
       await page.click('#totp-done')
       await page.waitForSelector('header.top #account')
-      expect(await page.locator('header.top a[aria-current=page]').getAttribute('data-view')).toBe('board')
+      expect(await page.locator('header.top a[aria-current=page]').getAttribute('data-view')).toBe('overview')
       expect(problems).toEqual([])
       await context.close()
     })
