@@ -26,6 +26,8 @@ describe.skipIf(!haveChromium)('console: dark mode', () => {
         const { page, context, problems } = await h.open(viewport, lang)
         await page.emulateMedia({ colorScheme: 'dark' })
         await h.signIn(page, h.tokens.admin)
+        // The office lands on the overview; the board is opened by name.
+        await page.goto(`${h.base}/console/#/board`)
         await page.locator('tr.alert-row, .alert-card, [data-id]').first().waitFor()
         expect(await bg(page)).toBe(DARK_BG)
         await shot(page, `dark-board-${name}-${lang}`)
@@ -52,6 +54,8 @@ describe.skipIf(!haveChromium)('console: dark mode', () => {
     const { page, context } = await h.open(DESK, 'en')
     await page.emulateMedia({ colorScheme: 'dark' })
     await h.signIn(page, h.tokens.admin)
+    // The office lands on the overview; the board is opened by name.
+    await page.goto(`${h.base}/console/#/board`)
     expect(await bg(page)).toBe(DARK_BG)
     await page.click('#theme')
     expect(await bg(page)).toBe(LIGHT_BG)

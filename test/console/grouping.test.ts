@@ -35,6 +35,8 @@ describe.skipIf(!haveChromium)('console: a group of alerts', () => {
         const { page, context, problems } = await h.open(viewport, lang)
         try {
           await h.signIn(page, h.tokens.operator)
+          // The office lands on the overview; the board is opened by name.
+          await page.goto(`${h.base}/console/#/board`)
           const row = page.locator(`#alerts tr.group-row[data-group="${groupId}"]`)
           await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1)
           expect(await row.locator('.group-count').textContent()).toBe(tx['group.count'].replace('{n}', '3'))
@@ -74,6 +76,8 @@ describe.skipIf(!haveChromium)('console: a group of alerts', () => {
     const { page, context, problems } = await h.open(DESK, 'zh-CN')
     try {
       await h.signIn(page, h.tokens.operator)
+      // The office lands on the overview; the board is opened by name.
+      await page.goto(`${h.base}/console/#/board`)
       const row = page.locator(`#alerts tr.group-row[data-group="${groupId}"]`)
       await expect.poll(() => row.locator('.group-count').textContent(), { timeout: 30_000 }).toBe(TEXT['zh-CN']['group.count'].replace('{n}', '3'))
       await row.locator('.group-toggle').click()
