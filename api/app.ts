@@ -223,7 +223,9 @@ export async function buildApp(deps: AppDeps, log: Logger, opts: AppOptions = {}
     },
     transform: jsonSchemaTransform,
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  // Tags start closed: with every operation of 135 open at once Swagger UI stopped rendering after the
+  // second tag (the page showed 11); opened one at a time each renders all of its own.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'none' } })
   // The console: the built single-page app (console/src), no CDN, nothing fetched at run time.
   // Brotli or gzip copies made at build (console/build.ts) go to browsers that accept them.
   await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/console/', decorateReply: false, preCompressed: true })

@@ -122,7 +122,21 @@ describe.skipIf(!haveChromium)('console: live alerts for the operator and the cr
       if (/Content Security Policy/i.test(m.text())) blocked.push(m.text())
     })
     await page.goto(`${h.base}/docs`)
-    await page.locator('.swagger-ui .opblock', { hasText: '/api/v1/alerts/stream' }).first().waitFor({ timeout: 15_000 })
+    // Every tag of the document is listed, and opening one shows each of its operations.
+    const spec = (await (await fetch(`${h.base}/docs/json`)).json()) as { paths: Record<string, Record<string, { tags?: string[] }>> }
+    const perTag = new Map<string, number>()
+    for (const ops of Object.values(spec.paths)) for (const op of Object.values(ops)) for (const tag of op.tags ?? []) perTag.set(tag, (perTag.get(tag) ?? 0) + 1)
+    await page.locator('.swagger-ui .opblock-tag').first().waitFor({ timeout: 15_000 })
+    expect(await page.locator('.swagger-ui .opblock-tag').count()).toBe(perTag.size)
+    for (const [tag, count] of perTag) {
+      const section = page.locator('.swagger-ui .opblock-tag-section', { has: page.locator(`.opblock-tag[data-tag="${tag}"]`) })
+      await section.locator('.opblock-tag').click()
+      await expect.poll(() => section.locator('.opblock').count(), { message: tag }).toBe(count)
+      await section.locator('.opblock-tag').click()
+    }
+    const alerts = page.locator('.swagger-ui .opblock-tag-section', { has: page.locator('.opblock-tag[data-tag="alerts"]') })
+    await alerts.locator('.opblock-tag').click()
+    await alerts.locator('.opblock', { hasText: '/api/v1/alerts/stream' }).first().waitFor({ timeout: 15_000 })
     expect(blocked).toEqual([])
     await context.close()
   })
