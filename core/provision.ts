@@ -186,8 +186,8 @@ export function demoLayout(): { companies: { id: string; name: string }[]; commu
     { id: 'co-hongqiao', name: N.hongqiao[0] },
   ]
   const communities = [
-    { id: 'cm-gumei', name: N.gumei[0], district: N.minhang[0], street: N.gumeiRoad[0], address: N.gumeiAddress[0], lat: 31.152, lon: 121.404, companyId: 'co-jinxiu', streetOf: { id: 'st-gumei', name: N.gumeiSubdistrict[0], district: N.minhangDistrict[0] } },
-    { id: 'cm-xinzhuang', name: N.xinzhuang[0], district: N.minhang[0], street: N.xinzhuangTown[0], address: N.xinzhuangAddress[0], lat: 31.113, lon: 121.385, companyId: 'co-hongqiao', streetOf: { id: 'st-xinzhuang', name: N.xinzhuangTown[0], district: N.minhangDistrict[0] } },
+    { id: 'cm-gumei', name: N.gumei[0], district: N.minhang[0], street: N.gumeiRoad[0], address: N.gumeiAddress[0], lat: 31.152, lon: 121.404, companyId: 'co-jinxiu', streetOf: { id: 'st-gumei', name: N.gumeiSubdistrict[0], district: N.minhang[0] } },
+    { id: 'cm-xinzhuang', name: N.xinzhuang[0], district: N.minhang[0], street: N.xinzhuangTown[0], address: N.xinzhuangAddress[0], lat: 31.113, lon: 121.385, companyId: 'co-hongqiao', streetOf: { id: 'st-xinzhuang', name: N.xinzhuangTown[0], district: N.minhang[0] } },
   ]
   const devices: DeviceSpec[] = []
   const pad = (n: number) => String(n).padStart(3, '0')

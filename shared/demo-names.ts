@@ -15,7 +15,6 @@ export const DEMO_NAMES = {
   gumeiRoad: ['古美路', 'Gumei Road'],
   xinzhuangTown: ['莘庄镇', 'Xinzhuang Town'],
   gumeiSubdistrict: ['古美路街道', 'Gumei Road Subdistrict'],
-  minhangDistrict: ['闵行区', 'Minhang District'],
   gumeiAddress: ['古美路215号', '215 Gumei Road'],
   xinzhuangAddress: ['莘建路88号', '88 Xinjian Road'],
 } as const satisfies Record<string, readonly [string, string]>
