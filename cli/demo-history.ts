@@ -12,6 +12,7 @@ import { insertReadings, type ReadingColumns } from '../core/repos/readings.ts'
 import { DEFAULT_DEADLINES } from '../alerts/service.ts'
 import { DEFAULT_RULES } from '../rules/catalogue.ts'
 import type { DeviceKind } from '../core/contract.ts'
+import { Rng } from '../simulators/rng.ts'
 
 const M = 60_000
 const H = 60 * M
@@ -36,17 +37,6 @@ const COMPANIES: Record<string, { pace: number; stars: [number, number]; crews: 
   'co-hongqiao': { pace: 1.05, stars: [2, 4], crews: ['陈国平', '刘海涛'] },
 }
 
-/** mulberry32: a small seeded generator, the same numbers on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 export interface DemoHistory {
   alerts: PastAlert[]
@@ -56,7 +46,9 @@ export interface DemoHistory {
 
 /** The demo district's past up to `now` (pure: the same `now`, the same history). */
 export function demoHistory(now: Date): DemoHistory {
-  const rnd = random(SEED)
+  // The simulators' seeded generator (mulberry32): the same history on every machine.
+  const gen = new Rng(SEED)
+  const rnd = () => gen.float()
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T
   const weighted = (xs: [string, number][]): string => {
     let r = rnd() * xs.reduce((s, [, w]) => s + w, 0)
